@@ -1,0 +1,14 @@
+// Lint: eslint's and typescript-eslint's recommended rules; types are checked by `tsc --noEmit`.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "**/*.js", "dashboards/**/*.json", "plan*.json"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+);

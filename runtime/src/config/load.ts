@@ -1,0 +1,99 @@
+import { z } from "zod";
+import { RuntimeConfigError } from "../errors";
+import { RUNTIME_ENV, RUNTIME_ENV_NAMES, type EnvVarSpec, type RuntimeEnvName } from "./contract";
+import { runtimeSettingsSchema, type RuntimeSettings } from "./settings";
+
+/** Everything a service reads at start-up: its identity, its runtime settings and its connections. */
+export const runtimeConfigSchema = runtimeSettingsSchema.extend({
+  serviceName: z.string().min(1).default("uaip-service"),
+  port: z.number().int().min(1).max(65535).default(3000),
+  environment: z.string().default("local"),
+  redisAuthToken: z.string().optional(),
+  database: z
+    .strictObject({
+      host: z.string().default(""),
+      port: z.number().int().min(1).max(65535).default(5432),
+      name: z.string().default("uaip"),
+      user: z.string().default("uaip"),
+      ssl: z.boolean().default(false),
+      password: z.string().optional(),
+    })
+    .prefault({}),
+});
+
+export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
+
+const ENV_PREFIX = "UAIP_";
+const pathToEnv = new Map<string, RuntimeEnvName>(RUNTIME_ENV_NAMES.map((n) => [RUNTIME_ENV[n].path, n]));
+
+function coerce(name: string, spec: EnvVarSpec, raw: string): unknown {
+  const value = raw.trim();
+  switch (spec.kind) {
+    case "string":
+    case "enum":
+      return value;
+    case "boolean":
+      if (/^(true|1|yes)$/i.test(value)) return true;
+      if (/^(false|0|no)$/i.test(value)) return false;
+      throw new RuntimeConfigError(name, `${name}: expected true or false, got "${raw}"`);
+    case "int":
+    case "number": {
+      const n = Number(value);
+      if (value === "" || !Number.isFinite(n) || (spec.kind === "int" && !Number.isInteger(n))) {
+        throw new RuntimeConfigError(name, `${name}: expected ${spec.kind === "int" ? "an integer" : "a number"}, got "${raw}"`);
+      }
+      return n;
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts[parts.length - 1]] = value;
+}
+
+function getPath(source: unknown, path: string): unknown {
+  return path.split(".").reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<string, unknown>)[part]), source);
+}
+
+/**
+ * Reads the runtime settings from environment variables (see RUNTIME_ENV), applies the
+ * documented defaults and validates them. Any bad or unknown `UAIP_*` variable throws a
+ * RuntimeConfigError that names the variable, the value and what was expected.
+ */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const spec = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name];
+    if (!spec) {
+      throw new RuntimeConfigError(name, `${name}: unknown runtime variable; known ones are listed in RUNTIME_ENV (@uaip/runtime)`);
+    }
+    setPath(raw, spec.path, coerce(name, spec, value));
+  }
+  const parsed = runtimeConfigSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue.path.join(".");
+  const name = pathToEnv.get(path) ?? path;
+  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${JSON.stringify(getPath(raw, path))}`, { cause: parsed.error });
+}
+
+/**
+ * The inverse of loadRuntimeConfig for the non-secret variables: what the stack writes into a
+ * service's ConfigMap. Values come out as strings, as Kubernetes wants them.
+ */
+export function runtimeSettingsToEnv(
+  settings: RuntimeSettings & Partial<Pick<RuntimeConfig, "serviceName" | "port" | "environment" | "database">>,
+): Partial<Record<RuntimeEnvName, string>> {
+  const env: Partial<Record<RuntimeEnvName, string>> = {};
+  for (const name of RUNTIME_ENV_NAMES) {
+    const spec = RUNTIME_ENV[name];
+    if (spec.secret) continue;
+    const value = getPath(settings, spec.path);
+    if (value !== undefined) env[name] = String(value);
+  }
+  return env;
+}

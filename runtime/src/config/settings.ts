@@ -1,0 +1,141 @@
+import { z } from "zod";
+
+/**
+ * The runtime settings of one service: the seed's CacheConfig, RateLimitConfig, PoolConfig,
+ * MemoryConfig, WSConfig, batching and CompressionConfig, plus the HTTP keep-alive timeout the
+ * load balancer requires. Field names follow the seed; units are in the JSDoc.
+ *
+ * This one schema is used twice: by `loadRuntimeConfig(env)` in the services, and by the Pulumi
+ * stack's performance profile (`config.ts`), so the two layers cannot drift apart.
+ */
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+
+export const cacheSettingsSchema = z.strictObject({
+  memory: z
+    .strictObject({
+      /** L1 (in-process LRU) capacity, in entries. @default 10000 */
+      maxSize: positiveInt.default(10_000),
+      /** L1 time-to-live, in ms. @default 60000 */
+      ttl: positiveInt.default(60_000),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      /** Redis host; empty means "no L2" (in-process cache only). @default "" */
+      host: z.string().default(""),
+      /** @default 6379 */
+      port: z.number().int().min(1).max(65535).default(6379),
+      /** Connect with TLS (ElastiCache in-transit encryption). @default false */
+      tls: z.boolean().default(false),
+      /** Upper bound on Redis connections this process opens. @default 10 */
+      maxConnections: positiveInt.default(10),
+      /** Prefix for every key this service writes. @default "uaip:" */
+      keyPrefix: z.string().default("uaip:"),
+      /** Per-command timeout, in ms; a slower Redis counts as a miss. @default 50 */
+      commandTimeoutMs: positiveInt.default(50),
+      /** L2 time-to-live, in ms. @default 300000 */
+      ttl: positiveInt.default(300_000),
+    })
+    .prefault({}),
+  cdn: z
+    .strictObject({
+      /** Purge the CDN on invalidation. @default false */
+      enabled: z.boolean().default(false),
+      /** @default "cloudfront" */
+      provider: z.enum(["cloudfront"]).default("cloudfront"),
+      /** CloudFront distribution to purge. @default "" */
+      distributionId: z.string().default(""),
+    })
+    .prefault({}),
+});
+
+export const rateLimitSettingsSchema = z.strictObject({
+  /** Window length, in ms. @default 60000 */
+  windowMs: positiveInt.default(60_000),
+  /** Requests allowed per key per window. @default 100 */
+  maxRequests: positiveInt.default(100),
+  /** What to do when Redis is unavailable. @default "memory" */
+  failurePolicy: z.enum(["allow", "deny", "memory"]).default("memory"),
+});
+
+export const poolSettingsSchema = z.strictObject({
+  /** @default 2 */
+  minConnections: nonNegativeInt.default(2),
+  /** @default 10 */
+  maxConnections: positiveInt.default(10),
+  /** Close idle connections after this many ms. @default 30000 */
+  idleTimeoutMillis: positiveInt.default(30_000),
+  /** Give up acquiring a connection after this many ms. @default 2000 */
+  connectionTimeoutMillis: positiveInt.default(2_000),
+});
+
+export const memorySettingsSchema = z.strictObject({
+  /** V8 old-space limit, in MiB; the stack sets NODE_OPTIONS=--max-old-space-size to this. @default 384 */
+  heapSizeLimit: positiveInt.default(384),
+  /** Heap used, in MiB, above which the monitor asks for a GC (when exposed). @default 256 */
+  gcThreshold: positiveInt.default(256),
+  memoryMonitoring: z
+    .strictObject({
+      /** @default true */
+      enabled: z.boolean().default(true),
+      /** Sampling interval, in ms. @default 5000 */
+      interval: positiveInt.default(5_000),
+      /** Fraction of heapSizeLimit that counts as memory pressure. @default 0.85 */
+      threshold: z.number().gt(0).max(1).default(0.85),
+    })
+    .prefault({}),
+});
+
+export const wsSettingsSchema = z.strictObject({
+  /** Connections per process; more are closed with 1013. @default 1000 */
+  maxConnections: positiveInt.default(1_000),
+  /** Ping interval, in ms; must stay below the load balancer idle timeout. @default 30000 */
+  heartbeatInterval: positiveInt.default(30_000),
+  reconnectStrategy: z
+    .strictObject({
+      /** @default 1000 */
+      initialDelay: positiveInt.default(1_000),
+      /** @default 30000 */
+      maxDelay: positiveInt.default(30_000),
+      /** @default 2 */
+      factor: z.number().min(1).default(2),
+    })
+    .prefault({}),
+});
+
+export const batchingSettingsSchema = z.strictObject({
+  /** Messages per batch (seed: 100). @default 100 */
+  batchSize: positiveInt.default(100),
+  /** Flush a partial batch after this many ms (seed: 100). @default 100 */
+  flushInterval: positiveInt.default(100),
+});
+
+export const compressionSettingsSchema = z.strictObject({
+  /** gzip/brotli level, 0–9. @default 6 */
+  level: z.number().int().min(0).max(9).default(6),
+  /** Only compress bodies of at least this many bytes. @default 1024 */
+  threshold: nonNegativeInt.default(1_024),
+});
+
+export const httpSettingsSchema = z.strictObject({
+  /** Server keep-alive timeout, in ms; must exceed the ALB idle timeout. @default 65000 */
+  keepAliveTimeout: positiveInt.default(65_000),
+});
+
+export const runtimeSettingsSchema = z.strictObject({
+  cache: cacheSettingsSchema.prefault({}),
+  rateLimit: rateLimitSettingsSchema.prefault({}),
+  pool: poolSettingsSchema.prefault({}),
+  memory: memorySettingsSchema.prefault({}),
+  ws: wsSettingsSchema.prefault({}),
+  batching: batchingSettingsSchema.prefault({}),
+  compression: compressionSettingsSchema.prefault({}),
+  http: httpSettingsSchema.prefault({}),
+});
+
+/** Runtime settings with every default applied. */
+export type RuntimeSettings = z.output<typeof runtimeSettingsSchema>;
+/** Runtime settings as written by a user: every field optional. */
+export type RuntimeSettingsInput = z.input<typeof runtimeSettingsSchema>;

@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./config/settings";
+export * from "./config/contract";
+export * from "./config/load";
+export * from "./metrics/names";

@@ -1,0 +1,77 @@
+/**
+ * The metric names the runtime exports. Dashboards, recording/alerting rules and
+ * ServiceMonitors are generated from these constants, never retyped.
+ *
+ * Every UAIP metric carries the `service` label (a registry default label); ServiceMonitors
+ * use honorLabels so Kubernetes' own `service` target label does not rename it.
+ */
+export const METRIC = {
+  // HTTP (RED)
+  httpRequestsTotal: "uaip_http_requests_total",
+  httpRequestErrorsTotal: "uaip_http_request_errors_total",
+  httpRequestsInFlight: "uaip_http_requests_in_flight",
+  httpRequestDurationSeconds: "uaip_http_request_duration_seconds",
+  // resources beyond prom-client's defaults
+  diskReadBytesTotal: "uaip_process_disk_read_bytes_total",
+  diskWriteBytesTotal: "uaip_process_disk_write_bytes_total",
+  networkReceivedBytesTotal: "uaip_http_network_received_bytes_total",
+  networkSentBytesTotal: "uaip_http_network_sent_bytes_total",
+  // cache
+  cacheRequestsTotal: "uaip_cache_requests_total",
+  cacheErrorsTotal: "uaip_cache_errors_total",
+  cacheInvalidationsTotal: "uaip_cache_invalidations_total",
+  // rate limiter
+  rateLimitRequestsTotal: "uaip_ratelimit_requests_total",
+  rateLimitStoreErrorsTotal: "uaip_ratelimit_store_errors_total",
+  // PostgreSQL pool
+  dbPoolConnections: "uaip_db_pool_connections",
+  dbPoolWaitingRequests: "uaip_db_pool_waiting_requests",
+  dbPoolMaxConnections: "uaip_db_pool_max_connections",
+  // WebSocket
+  wsConnections: "uaip_ws_connections",
+  wsMaxConnections: "uaip_ws_max_connections",
+  wsRejectedConnectionsTotal: "uaip_ws_rejected_connections_total",
+  wsMessagesTotal: "uaip_ws_messages_total",
+  // batching
+  batchFlushesTotal: "uaip_batch_flushes_total",
+  batchSize: "uaip_batch_size",
+  // memory monitor
+  memoryHeapLimitBytes: "uaip_memory_heap_limit_bytes",
+  memoryPressure: "uaip_memory_pressure",
+} as const;
+
+/** prom-client's default process/Node.js metrics that dashboards and alerts rely on. */
+export const DEFAULT_METRIC = {
+  processCpuSecondsTotal: "process_cpu_seconds_total",
+  processResidentMemoryBytes: "process_resident_memory_bytes",
+  heapUsedBytes: "nodejs_heap_size_used_bytes",
+  heapTotalBytes: "nodejs_heap_size_total_bytes",
+  eventLoopLagP99Seconds: "nodejs_eventloop_lag_p99_seconds",
+} as const;
+
+/** Label names shared by the runtime and the rules/dashboards. */
+export const LABEL = {
+  service: "service",
+  method: "method",
+  route: "route",
+  statusCode: "status_code",
+  tier: "tier",
+  result: "result",
+  operation: "operation",
+  state: "state",
+} as const;
+
+/** Label values used in selectors (tiers, results). */
+export const LABEL_VALUE = {
+  tierMemory: "l1",
+  tierRedis: "l2",
+  hit: "hit",
+  miss: "miss",
+  allowed: "allowed",
+  rejected: "rejected",
+  inUse: "in_use",
+  idle: "idle",
+} as const;
+
+/** Duration buckets (seconds): dense around the 500 ms SLO so p95 near it is accurate. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 2.5, 5, 10];
