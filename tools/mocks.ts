@@ -1,0 +1,168 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Cloud stand-ins for the offline plan and the component tests. Only the cloud is mocked:
+ * every resource is recorded with its real inputs, and the outputs a real provider would
+ * compute (ARNs, endpoints, DNS names) get plausible, deterministic values.
+ */
+
+export const ACCOUNT_ID = "123456789012";
+export const REGION = "us-east-1";
+export const AVAILABILITY_ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"];
+
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** URN of the parent resource, or "" for the stack itself. */
+  parent: string;
+  custom: boolean;
+  inputs: Record<string, unknown>;
+}
+
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True for a value Pulumi marked secret (as the mock monitor sees it). */
+export function isSecretValue(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Replaces every secret in a value by the marker "[secret]", recursively. */
+export function redactSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return "[secret]";
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
+  }
+  return value;
+}
+
+/** Removes the secret wrappers, keeping the values: for assertions in tests only. */
+export function unwrapSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return unwrapSecrets((value as { value: unknown }).value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}
+
+function arn(service: string, resource: string): string {
+  return `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${resource}`;
+}
+
+/** Outputs the real provider computes, keyed by resource type. */
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const service = type.split(":")[1]?.split("/")[0] ?? "unknown";
+  const base: Record<string, unknown> = type.startsWith("aws:") ? { arn: arn(service, name) } : {};
+  switch (type) {
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return { ...base, dnsName: `${name}-1234567890.${REGION}.elb.amazonaws.com`, zoneId: "Z35SXDOTRQ7X7K", arnSuffix: `app/${name}/50dc6c495c0c9188` };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { ...base, arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` };
+    case "aws:cloudfront/distribution:Distribution":
+      return { ...base, domainName: "d111111abcdef8.cloudfront.net", hostedZoneId: "Z2FDTNDATAQYW2" };
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return { ...base, primaryEndpointAddress: `master.${name}.abc123.use1.cache.amazonaws.com`, readerEndpointAddress: `replica.${name}.abc123.use1.cache.amazonaws.com`, port: inputs.port ?? 6379 };
+    case "aws:rds/instance:Instance":
+      return { ...base, address: `${name}.abc123.${REGION}.rds.amazonaws.com`, endpoint: `${name}.abc123.${REGION}.rds.amazonaws.com:5432`, port: inputs.port ?? 5432 };
+    case "aws:eks/cluster:Cluster":
+      return {
+        ...base,
+        endpoint: `https://ABCDEF0123456789.gr7.${REGION}.eks.amazonaws.com`,
+        certificateAuthority: { data: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t" },
+        identities: [{ oidcs: [{ issuer: `https://oidc.eks.${REGION}.amazonaws.com/id/ABCDEF0123456789` }] }],
+      };
+    case "aws:eks/nodeGroup:NodeGroup":
+      return { ...base, resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] };
+    case "aws:ecr/repository:Repository":
+      return { ...base, repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/${name}` };
+    case "aws:s3/bucketV2:BucketV2":
+    case "aws:s3/bucket:Bucket":
+      return { ...base, bucket: inputs.bucket ?? name, bucketDomainName: `${name}.s3.amazonaws.com` };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `mock-${name}-password` };
+    default:
+      return base;
+  }
+}
+
+/** Results of provider functions (invokes), deterministic. Unknown tokens throw. */
+function invoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (token) {
+    case "aws:index/getAvailabilityZones:getAvailabilityZones":
+      return { names: AVAILABILITY_ZONES, zoneIds: ["use1-az1", "use1-az2", "use1-az4"], state: "available" };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/plan`, userId: "AIDAPLAN" };
+    case "aws:index/getRegion:getRegion":
+      return { name: REGION, region: REGION, id: REGION };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com" };
+    case "aws:elb/getServiceAccount:getServiceAccount":
+      return { id: "127311923021", arn: "arn:aws:iam::127311923021:root" };
+    case "aws:iam/getPolicyDocument:getPolicyDocument":
+      return { json: JSON.stringify({ Version: "2012-10-17", Statement: inputs.statements ?? [] }) };
+    case "aws:cloudfront/getCachePolicy:getCachePolicy":
+    case "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy":
+      return { id: `managed-${String(inputs.name)}` };
+    default:
+      throw new Error(`offline plan: no mock for provider call "${token}"; add it to tools/mocks.ts`);
+  }
+}
+
+export class PlatformMocks implements pulumi.runtime.Mocks {
+  readonly resources: RecordedResource[] = [];
+  readonly #parents = new Map<string, string>();
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+    const key = `${args.type}::${args.name}`;
+    this.resources.push({
+      urn: "", // filled in by the monitor hook, which knows the parent
+      type: args.type,
+      name: args.name,
+      parent: this.#parents.get(key) ?? "",
+      custom: args.custom ?? true,
+      inputs: args.inputs,
+    });
+    const id = args.custom === false ? undefined : args.id || `${args.name}-id`;
+    return { id, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    return invoke(args.token, args.inputs);
+  }
+
+  /** Called by the monitor hook before newResource, so the record can carry its parent. */
+  notePending(type: string, name: string, parent: string): void {
+    this.#parents.set(`${type}::${name}`, parent);
+  }
+}
+
+interface RegisterRequest {
+  getParent(): string;
+  getType(): string;
+  getName(): string;
+}
+
+/**
+ * Installs the mocks and hooks the mock monitor so that each recorded resource carries its URN
+ * and parent, as `pulumi preview` shows them.
+ */
+export function installMocks(project: string, stack: string): PlatformMocks {
+  const mocks = new PlatformMocks();
+  pulumi.runtime.setMocks(mocks, project, stack, true);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings");
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, res: { getUrn(): string } | undefined) => void) => {
+    mocks.notePending(req.getType(), req.getName(), req.getParent());
+    return register(req, (err: unknown, res: { getUrn(): string } | undefined) => {
+      const record = [...mocks.resources].reverse().find((r) => r.type === req.getType() && r.name === req.getName());
+      if (record && res) record.urn = res.getUrn();
+      callback(err, res);
+    });
+  };
+  return mocks;
+}
