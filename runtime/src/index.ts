@@ -3,3 +3,4 @@ export * from "./config/settings";
 export * from "./config/contract";
 export * from "./config/load";
 export * from "./metrics/names";
+export * from "./metrics/instruments";
