@@ -1,0 +1,33 @@
+/**
+ * One line of `npm run bench`: our number next to a peer's, measured in the same run.
+ * Every `bench/*.bench.ts` module exports `run(ctx: BenchContext): Promise<BenchResult[]>`.
+ */
+export interface BenchResult {
+  /** What was measured, e.g. "limiter checks/s (Redis)". */
+  name: string;
+  /** Our value, in `unit`. */
+  ours: number;
+  /** What we compare against, e.g. "rate-limiter-flexible RateLimiterRedis". */
+  peer: string;
+  /** The peer's value, in `unit`. */
+  peerValue: number;
+  /** ours / peerValue (for latencies the bench says which way is better in `target`). */
+  ratio: number;
+  /** e.g. "ops/s", "µs". */
+  unit: string;
+  /** The issue's target, e.g. ">= 1.0x". */
+  target?: string;
+  /** Whether the target was met in this run. */
+  met?: boolean;
+}
+
+/** What bench/run.ts hands every bench module. */
+export interface BenchContext {
+  /** A redis-server started for this run, e.g. redis://127.0.0.1:6390. */
+  redisUrl: string;
+}
+
+/** The shape of a bench module. */
+export interface BenchModule {
+  run(ctx: BenchContext): Promise<BenchResult[]>;
+}
