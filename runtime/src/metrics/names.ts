@@ -69,6 +69,8 @@ export const LABEL_VALUE = {
   miss: "miss",
   allowed: "allowed",
   rejected: "rejected",
+  /** Rate limiter: the store was unavailable and the failure policy denied (not "limit exceeded"). */
+  storeUnavailable: "store_unavailable",
   inUse: "in_use",
   idle: "idle",
 } as const;
