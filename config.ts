@@ -1,0 +1,58 @@
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig } from "./components/parse-profile";
+import type { Profile } from "./components/profile";
+
+export { parseConfig, ProfileError, serviceRuntimeSettings } from "./components/parse-profile";
+export type { Profile, ServiceProfile } from "./components/profile";
+
+/** The project's config namespace: keys are written `uaip:<key>` in Pulumi.<stack>.yaml. */
+export const CONFIG_NAMESPACE = "uaip";
+
+/** Keys that hold secrets; they are read as Outputs and never enter the profile. */
+export const SECRET_KEYS = ["grafanaAdminPassword", "alertWebhookUrl"] as const;
+
+export interface PlatformConfig {
+  profile: Profile;
+  stack: string;
+  secrets: {
+    /** Grafana admin password; generated when unset. */
+    grafanaAdminPassword?: pulumi.Output<string>;
+    /** Alertmanager webhook receiver URL; alerts go nowhere when unset. */
+    alertWebhookUrl?: pulumi.Output<string>;
+  };
+}
+
+/**
+ * Reads every `uaip:` key of the current stack (structured values arrive as JSON) and parses
+ * them into the profile. This is the only place that reads Pulumi config.
+ */
+export function loadConfig(): PlatformConfig {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
+    raw[name] = parseValue(value);
+  }
+  const stack = pulumi.getStack();
+  raw.environment ??= stack;
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  return {
+    profile: parseConfig(raw),
+    stack,
+    secrets: {
+      grafanaAdminPassword: config.getSecret("grafanaAdminPassword"),
+      alertWebhookUrl: config.getSecret("alertWebhookUrl"),
+    },
+  };
+}
+
+/** Config values arrive as strings; objects, arrays, numbers and booleans as JSON text. */
+function parseValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}

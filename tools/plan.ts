@@ -1,0 +1,139 @@
+/**
+ * Offline plan: runs the real index.ts of a stack under Pulumi mocks (no CLI, no cloud) and
+ * prints what `pulumi preview` would create, the cross-layer checks and the outputs.
+ *
+ *   npm run plan -- --stack dev [--json plan.json]
+ *   npm run plan -- --all
+ *
+ * Exit code 0 when the stack plans and every check passes, 1 otherwise.
+ */
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
+import { countByType, renderTree } from "./render";
+import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
+
+const ROOT = resolve(__dirname, "..");
+
+export interface PlanCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface PlanJson {
+  stack: string;
+  resources: { urn: string; type: string; name: string; parent: string; inputs: unknown }[];
+  outputs: Record<string, unknown>;
+  checks: PlanCheck[];
+}
+
+interface Args {
+  stacks: string[];
+  all: boolean;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { stacks: [], all: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--stack" || a === "-s") args.stacks.push(argv[++i] ?? "");
+    else if (a === "--json") args.json = argv[++i];
+    else if (a === "--all") args.all = true;
+    else throw new Error(`unknown argument "${a}"; usage: npm run plan -- --stack <name> [--json <file>] | --all`);
+  }
+  if (!args.all && args.stacks.length !== 1) throw new Error("usage: npm run plan -- --stack <name> [--json <file>] | --all");
+  return args;
+}
+
+/** Resolves a stack output; secret ones are replaced by the marker and never printed. */
+async function resolveOutput(value: unknown): Promise<unknown> {
+  if (!pulumi.Output.isInstance(value)) return value;
+  if (await pulumi.isSecret(value)) return SECRET_PLACEHOLDER;
+  return redactSecrets(await new Promise((r) => value.apply(r)));
+}
+
+/** Plans one stack in this process (Pulumi's runtime state is per process). */
+async function planStack(stack: string): Promise<{ plan: PlanJson; recorded: RecordedResource[] }> {
+  const { project, config, secretKeys } = readStackConfig(ROOT, stack);
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  const mocks = installMocks(project, stack);
+  let failure: unknown;
+  process.on("unhandledRejection", (err) => (failure ??= err));
+
+  let exports: Record<string, unknown> = {};
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      exports = { ...(await import(join(ROOT, "index.ts"))) };
+      return exports;
+    });
+    await pulumi.runtime.waitForRPCs();
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure) throw failure;
+
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(exports)) {
+    if (key === "default" || key === "__esModule" || typeof value === "function") continue;
+    outputs[key] = await resolveOutput(value);
+  }
+  const checks = (outputs.checks as PlanCheck[] | undefined) ?? [];
+  delete outputs.checks;
+  const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: redactSecrets(r.inputs) }));
+  return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
+}
+
+function print(plan: PlanJson, resources: RecordedResource[]): void {
+  const custom = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:"));
+  console.log(`Previewing update (${plan.stack}) — offline plan, cloud mocked\n`);
+  console.log(renderTree(resources));
+  console.log(`\nResources:\n    + ${resources.length} to create (${custom.length} cloud/Kubernetes resources)`);
+  for (const [type, n] of countByType(custom)) console.log(`      ${String(n).padStart(3)} ${type}`);
+  console.log("\nCross-layer checks:");
+  for (const c of plan.checks) console.log(`    ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`);
+  console.log("\nOutputs:");
+  for (const [k, v] of Object.entries(plan.outputs)) console.log(`    ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+}
+
+/** --all: each stack in its own process, since Pulumi's runtime state is global. */
+function planAll(json?: string): number {
+  let status = 0;
+  for (const stack of listStacks(ROOT)) {
+    const extra = json ? ["--json", json.replace(/(\.json)?$/, `.${stack}.json`)] : [];
+    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, ...extra], { stdio: "inherit" });
+    console.log(`\n== ${stack}: ${run.status === 0 ? "ok" : "FAILED"}\n`);
+    if (run.status !== 0) status = 1;
+  }
+  return status;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.all) return planAll(args.json);
+  const stack = args.stacks[0];
+  const { plan, recorded } = await planStack(stack);
+  print(plan, recorded);
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
+    console.log(`\nWrote ${args.json}`);
+  }
+  const failed = plan.checks.filter((c) => !c.ok);
+  if (failed.length) {
+    console.error(`\nPlan failed: ${failed.length} cross-layer check(s) failed.`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`Plan failed:\n${message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,70 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+
+/**
+ * Reads Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI hands config to a program:
+ * `namespace:key` -> string (structured values as JSON text). `secure:` values cannot be
+ * decrypted without the CLI, so they become the placeholder "[secret]", marked secret.
+ */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+export interface StackConfig {
+  project: string;
+  stack: string;
+  config: Record<string, string>;
+  secretKeys: string[];
+}
+
+export function projectName(dir: string): string {
+  const project = parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as { name?: string };
+  if (!project?.name) throw new Error(`${join(dir, "Pulumi.yaml")}: missing "name"`);
+  return project.name;
+}
+
+/** Stack names that have a Pulumi.<stack>.yaml in `dir`, sorted. */
+export function listStacks(dir: string): string[] {
+  return readdirSync(dir)
+    .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => !!s)
+    .sort();
+}
+
+function isSecure(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
+/** True if any `secure:` value is nested anywhere inside (then the whole key is secret). */
+function containsSecure(value: unknown): boolean {
+  if (isSecure(value)) return true;
+  if (typeof value === "object" && value !== null) return Object.values(value).some(containsSecure);
+  return false;
+}
+
+function replaceSecure(value: unknown): unknown {
+  if (isSecure(value)) return SECRET_PLACEHOLDER;
+  if (Array.isArray(value)) return value.map(replaceSecure);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceSecure(v)]));
+  return value;
+}
+
+export function readStackConfig(dir: string, stack: string): StackConfig {
+  const project = projectName(dir);
+  const file = join(dir, `Pulumi.${stack}.yaml`);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new Error(`no stack file ${file}; stacks here: ${listStacks(dir).join(", ") || "none"}`);
+  }
+  const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [rawKey, value] of Object.entries(doc.config ?? {})) {
+    const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+    if (containsSecure(value)) secretKeys.push(key);
+    const plain = replaceSecure(value);
+    config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
+  }
+  return { project, stack, config, secretKeys };
+}
