@@ -1,0 +1,168 @@
+import type { IncomingMessage } from "node:http";
+import { Registry, type Counter } from "prom-client";
+import { counter } from "../metrics/instruments";
+import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
+import { RateLimitKeyError, RateLimitOptionsError } from "./errors";
+import { MemoryStore } from "./memory-store";
+import type { FailurePolicy, RateLimitResult, RateLimitStore, StoreDecision } from "./types";
+
+/** The seed's RateLimitConfig. `keyGenerator` maps a request to the key whose rate is limited. */
+export interface RateLimitConfig<Req = IncomingMessage> {
+  /** Window length, ms. */
+  windowMs: number;
+  /** Requests allowed per key per window. */
+  maxRequests: number;
+  keyGenerator: (req: Req) => string;
+}
+
+export interface RateLimiterOptions<Req = IncomingMessage> extends Omit<RateLimitConfig<Req>, "keyGenerator"> {
+  /** @default the client's IP address (req.socket.remoteAddress) */
+  keyGenerator?: (req: Req) => string;
+  /** Where counts live. @default a new MemoryStore (single instance only) */
+  store?: RateLimitStore;
+  /**
+   * What to answer when the store fails: 'allow' (fail open), 'deny' (fail closed, HTTP 503) or
+   * 'memory' (count in this process until the store is back). @default "memory"
+   */
+  failurePolicy?: FailurePolicy;
+  /** Registry for the limiter metrics. @default a private registry */
+  registry?: Registry;
+  /** Policy name in the RateLimit / RateLimit-Policy headers. @default "default" */
+  policyName?: string;
+  /** Longest accepted key, characters. @default 512 */
+  maxKeyLength?: number;
+  /** Retry-After given with a 'deny' answer while the store is down, ms. @default 1000 */
+  denyRetryAfterMs?: number;
+}
+
+const POLICIES: readonly FailurePolicy[] = ["allow", "deny", "memory"];
+// Control characters would corrupt logs and Redis key listings.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+function positiveInt(key: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new RateLimitOptionsError(key, `expected a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function defaultKey(req: unknown): string {
+  return (req as IncomingMessage).socket?.remoteAddress ?? "unknown";
+}
+
+/**
+ * Limits each key to `maxRequests` per sliding `windowMs`. With a RedisStore the limit holds across
+ * every instance sharing the Redis; when the store fails, `failurePolicy` decides, and the result
+ * says `degraded: true` so a store outage is never reported as "limit exceeded".
+ */
+export class RateLimiter<Req = IncomingMessage> {
+  readonly windowMs: number;
+  readonly maxRequests: number;
+  readonly failurePolicy: FailurePolicy;
+  readonly policyName: string;
+  readonly keyGenerator: (req: Req) => string;
+  readonly registry: Registry;
+  #store: RateLimitStore;
+  #ownsStore: boolean;
+  #insurance: MemoryStore | undefined;
+  #maxKeyLength: number;
+  #denyRetryAfterMs: number;
+  #allowed: Counter.Internal;
+  #rejected: Counter.Internal;
+  #unavailable: Counter.Internal;
+  #storeErrors: Counter<string>;
+  #lastStoreError: unknown;
+
+  constructor(options: RateLimiterOptions<Req>) {
+    if (options === null || typeof options !== "object") throw new RateLimitOptionsError("options", "expected an object");
+    this.windowMs = positiveInt("windowMs", options.windowMs);
+    this.maxRequests = positiveInt("maxRequests", options.maxRequests);
+    this.failurePolicy = options.failurePolicy ?? "memory";
+    if (!POLICIES.includes(this.failurePolicy)) {
+      throw new RateLimitOptionsError("failurePolicy", `expected one of ${POLICIES.join(" | ")}, got ${JSON.stringify(options.failurePolicy)}`);
+    }
+    if (options.keyGenerator !== undefined && typeof options.keyGenerator !== "function") {
+      throw new RateLimitOptionsError("keyGenerator", "expected a function (req) => string");
+    }
+    this.keyGenerator = options.keyGenerator ?? defaultKey;
+    this.policyName = options.policyName ?? "default";
+    // The name is sent as a Structured Fields string: keep it printable ASCII without quotes or backslashes.
+    if (!/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(this.policyName)) {
+      throw new RateLimitOptionsError("policyName", `expected 1-64 printable ASCII characters without " or \\, got ${JSON.stringify(this.policyName)}`);
+    }
+    this.#maxKeyLength = options.maxKeyLength === undefined ? 512 : positiveInt("maxKeyLength", options.maxKeyLength);
+    this.#denyRetryAfterMs = options.denyRetryAfterMs === undefined ? 1_000 : positiveInt("denyRetryAfterMs", options.denyRetryAfterMs);
+    this.#ownsStore = options.store === undefined;
+    this.#store = options.store ?? new MemoryStore();
+    if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
+    this.#insurance = this.failurePolicy === "memory" && !this.#ownsStore ? new MemoryStore() : undefined;
+
+    this.registry = options.registry ?? new Registry();
+    const requests = counter(this.registry, METRIC.rateLimitRequestsTotal, "Rate-limit checks by result", [LABEL.result]);
+    // Children are resolved once so the hot path skips prom-client's label hashing.
+    this.#allowed = requests.labels(LABEL_VALUE.allowed);
+    this.#rejected = requests.labels(LABEL_VALUE.rejected);
+    this.#unavailable = requests.labels(LABEL_VALUE.storeUnavailable);
+    this.#storeErrors = counter(this.registry, METRIC.rateLimitStoreErrorsTotal, "Rate-limit store failures (answered by the failure policy)");
+  }
+
+  /** The last store failure, for logs/health checks; undefined once the store answers again. */
+  get lastStoreError(): unknown {
+    return this.#lastStoreError;
+  }
+
+  /** Counts one request on `key`. Rejects only for a malformed key (RateLimitKeyError). */
+  async consume(key: string): Promise<RateLimitResult> {
+    this.#checkKey(key);
+    let decision: StoreDecision;
+    try {
+      decision = await this.#store.hit(key, this.windowMs, this.maxRequests);
+    } catch (err) {
+      return this.#degraded(key, err);
+    }
+    this.#lastStoreError = undefined;
+    (decision.allowed ? this.#allowed : this.#rejected).inc();
+    return {
+      allowed: decision.allowed,
+      limit: this.maxRequests,
+      remaining: decision.remaining,
+      resetMs: decision.resetMs,
+      retryAfterMs: decision.retryAfterMs,
+    };
+  }
+
+  /** The seed's API: true when the request is within its limit. */
+  async checkLimit(req: Req): Promise<boolean> {
+    return (await this.consume(this.keyGenerator(req))).allowed;
+  }
+
+  async #degraded(key: string, err: unknown): Promise<RateLimitResult> {
+    this.#storeErrors.inc();
+    this.#lastStoreError = err;
+    const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
+    if (this.failurePolicy === "allow") {
+      this.#allowed.inc();
+      return { ...base, allowed: true, remaining: this.maxRequests, resetMs: 0, retryAfterMs: 0 };
+    }
+    if (this.failurePolicy === "deny" || this.#insurance === undefined) {
+      this.#unavailable.inc();
+      return { ...base, allowed: false, remaining: 0, resetMs: this.#denyRetryAfterMs, retryAfterMs: this.#denyRetryAfterMs };
+    }
+    const decision = this.#insurance.hitSync(key, this.windowMs, this.maxRequests);
+    (decision.allowed ? this.#allowed : this.#rejected).inc();
+    return { ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" };
+  }
+
+  #checkKey(key: unknown): void {
+    if (typeof key !== "string" || key.length === 0) throw new RateLimitKeyError(`rate-limit key must be a non-empty string, got ${JSON.stringify(key)}`);
+    if (key.length > this.#maxKeyLength) throw new RateLimitKeyError(`rate-limit key is ${key.length} characters; the limit is ${this.#maxKeyLength} (maxKeyLength)`);
+    if (CONTROL_CHARS.test(key)) throw new RateLimitKeyError(`rate-limit key contains control characters: ${JSON.stringify(key)}`);
+  }
+
+  /** Stops the insurance store's timer and closes a store this limiter created. */
+  async close(): Promise<void> {
+    await this.#insurance?.close();
+    if (this.#ownsStore) await this.#store.close();
+  }
+}

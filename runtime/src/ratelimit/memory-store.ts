@@ -1,0 +1,107 @@
+import { RateLimitOptionsError } from "./errors";
+import { admits, describe } from "./sliding-window";
+import type { RateLimitStore, StoreDecision } from "./types";
+
+export interface MemoryStoreOptions {
+  /** Most keys kept; beyond it, expired keys are swept, then the oldest key is dropped. @default 100000 */
+  maxKeys?: number;
+  /** How often expired keys are swept, ms. @default 60000 */
+  sweepIntervalMs?: number;
+  /** Clock in ms (tests inject one). @default Date.now */
+  now?: () => number;
+}
+
+interface Entry {
+  /** Index of the window `c` counts (floor(now / w)). */
+  i: number;
+  c: number;
+  p: number;
+  w: number;
+}
+
+/**
+ * In-process store: the same sliding-window counter as RedisStore, for a single instance or as
+ * the insurance store of the 'memory' failure policy. Memory is bounded by `maxKeys` and a sweep
+ * of keys whose two windows have passed.
+ */
+export class MemoryStore implements RateLimitStore {
+  #entries = new Map<string, Entry>();
+  #maxKeys: number;
+  #now: () => number;
+  #timer: NodeJS.Timeout;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxKeys = options.maxKeys ?? 100_000;
+    this.#now = options.now ?? Date.now;
+    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    if (!Number.isInteger(this.#maxKeys) || this.#maxKeys < 1) throw new RateLimitOptionsError("maxKeys", `expected a positive integer, got ${this.#maxKeys}`);
+    if (!(sweepIntervalMs > 0)) throw new RateLimitOptionsError("sweepIntervalMs", `expected a positive number, got ${sweepIntervalMs}`);
+    this.#timer = setInterval(() => this.sweep(), sweepIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Number of keys currently held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    return Promise.resolve(this.hitSync(key, windowMs, limit));
+  }
+
+  /** The synchronous core of `hit`, for callers that do not need a promise. */
+  hitSync(key: string, w: number, limit: number): StoreDecision {
+    const now = this.#now();
+    const idx = Math.floor(now / w);
+    const elapsed = now - idx * w;
+    let entry = this.#entries.get(key);
+    let curr = 0;
+    let prev = 0;
+    if (entry !== undefined && entry.w === w) {
+      if (entry.i === idx) {
+        curr = entry.c;
+        prev = entry.p;
+      } else if (entry.i === idx - 1) {
+        prev = entry.c;
+      }
+    }
+    const allowed = admits(prev, curr, elapsed, w, limit);
+    if (allowed) {
+      curr += 1;
+      if (entry === undefined) {
+        this.#makeRoom();
+        entry = { i: idx, c: curr, p: prev, w };
+        this.#entries.set(key, entry);
+      } else {
+        entry.i = idx;
+        entry.c = curr;
+        entry.p = prev;
+        entry.w = w;
+      }
+    }
+    return describe(allowed, prev, curr, elapsed, w, limit);
+  }
+
+  /** Drops keys whose current and next windows have both passed (they count nothing any more). */
+  sweep(): void {
+    const now = this.#now();
+    for (const [key, e] of this.#entries) {
+      if ((e.i + 2) * e.w <= now) this.#entries.delete(key);
+    }
+  }
+
+  #makeRoom(): void {
+    if (this.#entries.size < this.#maxKeys) return;
+    this.sweep();
+    // Still full: forget the oldest-inserted key (it restarts from zero: fails open for that key only).
+    if (this.#entries.size >= this.#maxKeys) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#entries.clear();
+  }
+}
