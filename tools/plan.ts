@@ -16,6 +16,7 @@ import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 
 const ROOT = resolve(__dirname, "..");
+const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] | --all [--json <prefix>]";
 
 export interface PlanCheck {
   name: string;
@@ -34,6 +35,8 @@ interface Args {
   stacks: string[];
   all: boolean;
   json?: string;
+  /** Read the stack's config from this file instead of Pulumi.<stack>.yaml (tests, PR checks). */
+  stackFile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -42,10 +45,11 @@ function parseArgs(argv: string[]): Args {
     const a = argv[i];
     if (a === "--stack" || a === "-s") args.stacks.push(argv[++i] ?? "");
     else if (a === "--json") args.json = argv[++i];
+    else if (a === "--stack-file") args.stackFile = argv[++i];
     else if (a === "--all") args.all = true;
-    else throw new Error(`unknown argument "${a}"; usage: npm run plan -- --stack <name> [--json <file>] | --all`);
+    else throw new Error(`unknown argument "${a}"; ${USAGE}`);
   }
-  if (!args.all && args.stacks.length !== 1) throw new Error("usage: npm run plan -- --stack <name> [--json <file>] | --all");
+  if (!args.all && args.stacks.length !== 1) throw new Error(USAGE);
   return args;
 }
 
@@ -57,8 +61,8 @@ async function resolveOutput(value: unknown): Promise<unknown> {
 }
 
 /** Plans one stack in this process (Pulumi's runtime state is per process). */
-async function planStack(stack: string): Promise<{ plan: PlanJson; recorded: RecordedResource[] }> {
-  const { project, config, secretKeys } = readStackConfig(ROOT, stack);
+async function planStack(stack: string, stackFile?: string): Promise<{ plan: PlanJson; recorded: RecordedResource[] }> {
+  const { project, config, secretKeys } = readStackConfig(ROOT, stack, stackFile);
   pulumi.runtime.setAllConfig(config, secretKeys);
   const mocks = installMocks(project, stack);
   let failure: unknown;
@@ -70,7 +74,8 @@ async function planStack(stack: string): Promise<{ plan: PlanJson; recorded: Rec
       exports = { ...(await import(join(ROOT, "index.ts"))) };
       return exports;
     });
-    await pulumi.runtime.waitForRPCs();
+    // Internal but stable: waits until every resource registration has reached the mocks.
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   } catch (err) {
     failure ??= err;
   }
@@ -115,7 +120,7 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (args.all) return planAll(args.json);
   const stack = args.stacks[0];
-  const { plan, recorded } = await planStack(stack);
+  const { plan, recorded } = await planStack(stack, args.stackFile);
   print(plan, recorded);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");

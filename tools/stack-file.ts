@@ -48,9 +48,9 @@ function replaceSecure(value: unknown): unknown {
   return value;
 }
 
-export function readStackConfig(dir: string, stack: string): StackConfig {
+export function readStackConfig(dir: string, stack: string, stackFile?: string): StackConfig {
   const project = projectName(dir);
-  const file = join(dir, `Pulumi.${stack}.yaml`);
+  const file = stackFile ?? join(dir, `Pulumi.${stack}.yaml`);
   let text: string;
   try {
     text = readFileSync(file, "utf8");

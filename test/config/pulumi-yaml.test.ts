@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Ajv2020 from "ajv/dist/2020";
+import { parse } from "yaml";
+
+const ROOT = join(__dirname, "..", "..");
+const VENDORED_SCHEMA = join(ROOT, "test", "fixtures", "pulumi-project.schema.json");
+const SHARED_SCHEMA = join(ROOT, "..", "shared", "schemas", "pulumi-project.schema.json");
+
+function validator() {
+  const schema = JSON.parse(readFileSync(VENDORED_SCHEMA, "utf8"));
+  return new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+}
+
+describe("Pulumi.yaml", () => {
+  const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8"));
+
+  it("validates against Pulumi's project schema", () => {
+    const validate = validator();
+    expect(validate(project)).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+  });
+
+  it("the schema check can fail: a structured config type is rejected", () => {
+    const validate = validator();
+    const bad = { ...project, config: { ...project.config, services: { type: "object", description: "not allowed at project level" } } };
+    expect(validate(bad)).toBe(false);
+  });
+
+  it("declares every simple key with a description", () => {
+    for (const [key, decl] of Object.entries(project.config as Record<string, { description?: string }>)) {
+      expect([key, typeof decl.description]).toEqual([key, "string"]);
+    }
+  });
+
+  it("uses the same schema as shared/schemas when that copy is present", () => {
+    if (!existsSync(SHARED_SCHEMA)) return;
+    expect(readFileSync(VENDORED_SCHEMA, "utf8")).toBe(readFileSync(SHARED_SCHEMA, "utf8"));
+  });
+});

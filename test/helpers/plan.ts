@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { PlanJson } from "../../tools/plan";
+
+export const ROOT = join(__dirname, "..", "..");
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+
+export interface PlanRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json?: PlanJson;
+}
+
+/** Runs the offline plan as a user would (`npm run plan -- ...`), in its own process. */
+export function runPlan(args: string[]): Promise<PlanRun> {
+  const dir = mkdtempSync(join(tmpdir(), "uaip-plan-"));
+  const jsonFile = join(dir, "plan.json");
+  return new Promise((resolve) => {
+    const child = spawn(TSX, [join(ROOT, "tools", "plan.ts"), ...args, "--json", jsonFile], { cwd: ROOT });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => {
+      let json: PlanJson | undefined;
+      try {
+        json = JSON.parse(readFileSync(jsonFile, "utf8"));
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? 1, stdout, stderr, json });
+    });
+  });
+}
+
+/** Writes a throwaway stack file and returns its path. */
+export function stackFile(yaml: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "uaip-stack-")), "Pulumi.test.yaml");
+  writeFileSync(file, yaml);
+  return file;
+}
