@@ -6,7 +6,7 @@ import { mergeTags } from "./tags";
 
 export interface NetworkArgs {
   /**
-   * IPv4 range of the VPC, /16 to /20.
+   * IPv4 range of the VPC, /16 to /24.
    * @default "10.0.0.0/16"
    */
   cidrBlock?: string;

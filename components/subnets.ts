@@ -44,25 +44,25 @@ export function cidrSubnet(cidr: string, newBits: number, netNum: number): strin
 export interface SubnetPlan {
   /** One per AZ, /(p+2): three quarters of the VPC for nodes and pods (the VPC CNI gives pods VPC IPs). */
   private: string[];
-  /** One per AZ, /(p+6) carved from the last quarter: only the ALB and NAT gateways live there. */
+  /** One per AZ, /(p+4) carved from the last quarter: only the ALB and NAT gateways live there. */
   public: string[];
 }
 
 /**
  * Splits the VPC into non-overlapping subnets. Private subnets are large because every pod takes
  * a VPC address; public ones are small because only load balancer and NAT ENIs live there.
- * VPC prefix /16../20 (so a public subnet is at least /26).
+ * VPC prefix /16../24 (so a public subnet is at least /28, the smallest AWS allows).
  */
 export function planSubnets(vpcCidr: string, azCount: number): SubnetPlan {
   const { prefix } = parseCidr(vpcCidr, "NetworkArgs.cidrBlock");
-  if (prefix < 16 || prefix > 20) {
-    throw new ComponentArgsError("NetworkArgs.cidrBlock", `prefix /${prefix} is outside /16../20; pick e.g. "10.0.0.0/16"`);
+  if (prefix < 16 || prefix > 24) {
+    throw new ComponentArgsError("NetworkArgs.cidrBlock", `prefix /${prefix} is outside /16../24; pick e.g. "10.0.0.0/16"`);
   }
   validateAzCount(azCount);
   const azs = [...Array(azCount).keys()];
   return {
     private: azs.map((i) => cidrSubnet(vpcCidr, 2, i)),
-    public: azs.map((i) => cidrSubnet(vpcCidr, 6, 48 + i)),
+    public: azs.map((i) => cidrSubnet(vpcCidr, 4, 12 + i)),
   };
 }
 
