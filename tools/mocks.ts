@@ -66,13 +66,23 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
     case "aws:elasticache/replicationGroup:ReplicationGroup":
       return { ...base, primaryEndpointAddress: `master.${name}.abc123.use1.cache.amazonaws.com`, readerEndpointAddress: `replica.${name}.abc123.use1.cache.amazonaws.com`, port: inputs.port ?? 6379 };
     case "aws:rds/instance:Instance":
-      return { ...base, address: `${name}.abc123.${REGION}.rds.amazonaws.com`, endpoint: `${name}.abc123.${REGION}.rds.amazonaws.com:5432`, port: inputs.port ?? 5432 };
+      return {
+        ...base,
+        address: `${name}.abc123.${REGION}.rds.amazonaws.com`,
+        endpoint: `${name}.abc123.${REGION}.rds.amazonaws.com:5432`,
+        port: inputs.port ?? 5432,
+        identifier: inputs.identifier ?? `${name}-db`,
+        // RDS-managed master password: the secret RDS creates in Secrets Manager.
+        masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${name}-AbCdEf`), secretStatus: "active", kmsKeyId: "" }] : [],
+      };
     case "aws:eks/cluster:Cluster":
       return {
         ...base,
         endpoint: `https://ABCDEF0123456789.gr7.${REGION}.eks.amazonaws.com`,
         certificateAuthority: { data: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t" },
         identities: [{ oidcs: [{ issuer: `https://oidc.eks.${REGION}.amazonaws.com/id/ABCDEF0123456789` }] }],
+        // EKS creates the cluster security group itself.
+        vpcConfig: { ...(inputs.vpcConfig as Record<string, unknown>), clusterSecurityGroupId: `sg-eks-${name}` },
       };
     case "aws:eks/nodeGroup:NodeGroup":
       return { ...base, resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] };
@@ -81,6 +91,13 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
     case "aws:s3/bucketV2:BucketV2":
     case "aws:s3/bucket:Bucket":
       return { ...base, bucket: inputs.bucket ?? name, bucketDomainName: `${name}.s3.amazonaws.com` };
+    case "aws:ec2/launchTemplate:LaunchTemplate":
+      return { ...base, latestVersion: 1 };
+    case "aws:elasticache/parameterGroup:ParameterGroup":
+    case "aws:rds/parameterGroup:ParameterGroup":
+    case "aws:rds/subnetGroup:SubnetGroup":
+    case "aws:elasticache/subnetGroup:SubnetGroup":
+      return { ...base, name: inputs.name ?? `${name}-${type.includes("elasticache") ? "cache" : "db"}` };
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-${name}-password` };
     default:
