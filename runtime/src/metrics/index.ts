@@ -1,0 +1,4 @@
+export * from "./route";
+export * from "./window";
+export * from "./resources";
+export * from "./http-metrics";

@@ -1,0 +1,80 @@
+/** Route label given to every route beyond the cardinality cap. */
+export const OTHER_ROUTE = "__other__";
+/** Method label for anything that is not a standard HTTP method (clients can send any token). */
+export const OTHER_METHOD = "OTHER";
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"]);
+const NUMERIC = /^\d+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Long hex runs with at least one digit: object ids, hashes. The digit rule keeps words like "deadbeefcafe"-free paths readable.
+const HEX_ID = /^(?=[^/]*\d)[0-9a-f]{12,}$/i;
+
+/** Standard methods pass through upper-cased; anything else becomes "OTHER". */
+export function normalizeMethod(method: string | undefined): string {
+  if (method === undefined) return OTHER_METHOD;
+  if (METHODS.has(method)) return method;
+  const upper = method.toUpperCase();
+  return METHODS.has(upper) ? upper : OTHER_METHOD;
+}
+
+/**
+ * Turns a raw URL into a route template: drops the query string and fragment and replaces
+ * numeric, UUID and hex-id segments with ":id", e.g. "/users/42/orders/9f1c…?x=1" -> "/users/:id/orders/:id".
+ */
+export function normalizePath(url: string | undefined): string {
+  if (!url) return "/";
+  let end = url.length;
+  const q = url.indexOf("?");
+  if (q !== -1) end = q;
+  const h = url.indexOf("#");
+  if (h !== -1 && h < end) end = h;
+  const path = end === url.length ? url : url.slice(0, end);
+  if (path === "" ) return "/";
+  const segments = path.split("/");
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s !== "" && (NUMERIC.test(s) || UUID.test(s) || HEX_ID.test(s))) segments[i] = ":id";
+  }
+  return segments.join("/");
+}
+
+/**
+ * Caps the number of distinct route labels: the first `maxRoutes` routes seen keep their name,
+ * every later one is reported as "__other__", so a scanner or an un-templated path cannot blow up
+ * the series count. Also memoises raw URL -> template, which keeps the hot path to one Map lookup.
+ */
+export class RouteGuard {
+  #routes = new Set<string>();
+  #templates = new Map<string, string>();
+  readonly maxRoutes: number;
+
+  constructor(maxRoutes = 100) {
+    this.maxRoutes = maxRoutes;
+  }
+
+  /** Number of distinct route labels handed out (excluding "__other__"). */
+  get size(): number {
+    return this.#routes.size;
+  }
+
+  /** The label for an already-templated route (e.g. Express' req.route.path). */
+  label(route: string): string {
+    if (this.#routes.has(route)) return route;
+    if (this.#routes.size >= this.maxRoutes) return OTHER_ROUTE;
+    this.#routes.add(route);
+    return route;
+  }
+
+  /** The label for a raw URL: normalised, then capped. */
+  labelUrl(url: string | undefined): string {
+    const key = url ?? "";
+    let template = this.#templates.get(key);
+    if (template === undefined) {
+      template = normalizePath(url);
+      // Bounded memo: raw URLs are unbounded (ids, query strings), templates are not.
+      if (this.#templates.size >= 1_000) this.#templates.clear();
+      this.#templates.set(key, template);
+    }
+    return this.label(template);
+  }
+}
