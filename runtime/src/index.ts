@@ -4,3 +4,4 @@ export * from "./config/contract";
 export * from "./config/load";
 export * from "./metrics/names";
 export * from "./metrics/instruments";
+export * from "./cache";

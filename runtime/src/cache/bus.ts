@@ -1,0 +1,105 @@
+import type Redis from "ioredis";
+
+/** What travels on the channel: the sender's instance id and either keys or one glob pattern. Never values. */
+export interface InvalidationMessage {
+  /** Sender instance id; an instance ignores its own messages (it has already evicted locally). */
+  i: string;
+  k?: string[];
+  p?: string;
+}
+
+export function encodeMessage(message: InvalidationMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Parses a message; anything malformed (another program on the channel) is ignored rather than trusted. */
+export function decodeMessage(raw: string): InvalidationMessage | undefined {
+  try {
+    const m = JSON.parse(raw) as unknown;
+    if (typeof m !== "object" || m === null) return undefined;
+    const { i, k, p } = m as Record<string, unknown>;
+    if (typeof i !== "string") return undefined;
+    if (Array.isArray(k) && k.every((x) => typeof x === "string")) return { i, k };
+    if (typeof p === "string" && p.length > 0) return { i, p };
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+export interface InvalidationBusOptions {
+  subscriber: Redis;
+  channel: string;
+  instanceId: string;
+  onKeys(keys: string[]): void;
+  onPattern(pattern: string): void;
+  /** Called when the subscription comes back after a disconnect: messages sent meanwhile are lost. */
+  onResubscribed(): void;
+  onError(error: unknown): void;
+}
+
+/**
+ * Receiving side of cross-instance L1 invalidation, on its own connection (a subscribed connection
+ * cannot run other commands). Publishing goes through the command connection, next to the write.
+ */
+export class InvalidationBus {
+  readonly #o: InvalidationBusOptions;
+  #wasReady = false;
+  #lost = false;
+  readonly #onMessage = (channel: string, raw: string): void => this.#handle(channel, raw);
+  readonly #onReady = (): void => {
+    if (this.#wasReady && this.#lost) this.#o.onResubscribed();
+    this.#wasReady = true;
+    this.#lost = false;
+  };
+  readonly #onClose = (): void => {
+    if (this.#wasReady) this.#lost = true;
+  };
+  readonly #onError = (e: unknown): void => this.#o.onError(e);
+
+  constructor(options: InvalidationBusOptions) {
+    this.#o = options;
+    const sub = options.subscriber;
+    sub.on("message", this.#onMessage);
+    sub.on("ready", this.#onReady);
+    sub.on("close", this.#onClose);
+    sub.on("error", this.#onError);
+    if (sub.status === "ready") this.#wasReady = true;
+    // Queued until connected; ioredis re-subscribes on its own after each reconnect.
+    sub.subscribe(options.channel).catch((e: unknown) => options.onError(e));
+  }
+
+  /** Resolves once the subscription is active (a PING answered after SUBSCRIBE on the same socket), false on timeout. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    const sub = this.#o.subscriber;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (sub.status === "ready") {
+        try {
+          await sub.ping();
+          return true;
+        } catch {
+          // reconnecting; retry below
+        }
+      }
+      await new Promise((r) => setTimeout(r, 10).unref());
+    }
+    return false;
+  }
+
+  #handle(channel: string, raw: string): void {
+    if (channel !== this.#o.channel) return;
+    const m = decodeMessage(raw);
+    if (!m || m.i === this.#o.instanceId) return;
+    if (m.k) this.#o.onKeys(m.k);
+    else if (m.p) this.#o.onPattern(m.p);
+  }
+
+  detach(): void {
+    const sub = this.#o.subscriber;
+    sub.off("message", this.#onMessage);
+    sub.off("ready", this.#onReady);
+    sub.off("close", this.#onClose);
+    sub.off("error", this.#onError);
+  }
+}

@@ -1,0 +1,59 @@
+/** What a CDN purge did. */
+export interface CdnPurgeResult {
+  /** The CDN paths purged (after conversion, de-duplication and coverage pruning). */
+  paths: string[];
+  /** Provider ids of the invalidations created, one per batch. */
+  invalidationIds: string[];
+  /** Requests sent, retries included. */
+  requests: number;
+}
+
+/** Purges cached objects from a CDN. Patterns are cache-key globs; the purger maps them to CDN paths. */
+export interface CdnPurger {
+  purge(patterns: readonly string[]): Promise<CdnPurgeResult>;
+  close?(): Promise<void> | void;
+}
+
+/**
+ * Maps a cache-key glob to a CDN path. CDNs such as CloudFront accept `*` only as the last character,
+ * so the path is cut at the first glob operator and ends in `*`: a broader purge, never a narrower one.
+ * `\x` escapes become the literal character. A missing leading `/` is added.
+ */
+export function patternToPath(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\" && i + 1 < pattern.length) out += pattern[++i];
+    else if (c === "*" || c === "?" || c === "[") {
+      out += "*";
+      break;
+    } else out += c;
+  }
+  return out.startsWith("/") ? out : `/${out}`;
+}
+
+/** De-duplicates and drops paths already covered by a wildcard path (`/a/*` covers `/a/b` and `/a/b/*`). */
+export function prunePaths(paths: readonly string[]): string[] {
+  const unique = [...new Set(paths)].sort();
+  const wildcards = unique.filter((p) => p.endsWith("*")).map((p) => p.slice(0, -1));
+  return unique.filter((p) => !wildcards.some((w) => p !== `${w}*` && p.startsWith(w)));
+}
+
+/** Splits paths into batches of at most `maxPaths` paths, of which at most `maxWildcards` end in `*`. */
+export function batchPaths(paths: readonly string[], maxPaths: number, maxWildcards: number): string[][] {
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let wildcards = 0;
+  for (const path of paths) {
+    const wild = path.endsWith("*") ? 1 : 0;
+    if (current.length > 0 && (current.length >= maxPaths || wildcards + wild > maxWildcards)) {
+      batches.push(current);
+      current = [];
+      wildcards = 0;
+    }
+    current.push(path);
+    wildcards += wild;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

@@ -1,0 +1,155 @@
+import { randomUUID } from "node:crypto";
+import { CloudFrontClient, CreateInvalidationCommand, type CloudFrontClientConfig } from "@aws-sdk/client-cloudfront";
+import { batchPaths, patternToPath, prunePaths, type CdnPurger, type CdnPurgeResult } from "./cdn";
+import { CacheOptionsError, CdnPurgeError } from "./errors";
+
+export interface CloudFrontPurgerOptions {
+  /** Distribution to invalidate. */
+  distributionId: string;
+  /** A CloudFront client you own (not destroyed by `close()`). @default a client built from `clientConfig` */
+  client?: CloudFrontClient;
+  /** Config for the client this purger builds (region, credentials, endpoint). SDK retries are turned off: this class retries. @default {} */
+  clientConfig?: CloudFrontClientConfig;
+  /** Maps a cache-key pattern to a CDN path; return undefined to skip it. @default patternToPath */
+  pathFor?: (pattern: string) => string | undefined;
+  /** Paths per invalidation request (CloudFront accepts up to 3000). @default 3000 */
+  maxPathsPerInvalidation?: number;
+  /** Wildcard paths per request (CloudFront allows 15 wildcard paths in progress). @default 15 */
+  maxWildcardsPerInvalidation?: number;
+  /** Requests in flight at once. @default 1 */
+  maxConcurrent?: number;
+  /** Minimum gap between two request starts, in ms. @default 100 */
+  minIntervalMs?: number;
+  /** Attempts per batch, the first included, before giving up on throttling. @default 6 */
+  maxAttempts?: number;
+  /** First backoff, in ms; doubles per attempt, with full jitter. @default 500 */
+  baseDelayMs?: number;
+  /** Backoff cap, in ms. @default 20000 */
+  maxDelayMs?: number;
+}
+
+const THROTTLING_NAMES = new Set(["TooManyInvalidationsInProgress", "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable"]);
+const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+
+/** Throttling and transient server errors are worth retrying; anything else (bad id, access denied) is not. */
+export function isRetriable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return THROTTLING_NAMES.has(e.name ?? "") || RETRIABLE_STATUS.has(e.$metadata?.httpStatusCode ?? 0);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+function positiveInt(key: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new CacheOptionsError(key, `${key} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * CdnPurger for CloudFront (CreateInvalidation). Paths are batched within CloudFront's limits, requests
+ * are throttled (concurrency and spacing), and throttling answers are retried with capped exponential
+ * backoff. Each batch gets its own CallerReference; retries of a batch reuse it, which CloudFront treats
+ * as the same request, so a retry after a lost response cannot create a duplicate invalidation.
+ */
+export class CloudFrontPurger implements CdnPurger {
+  readonly distributionId: string;
+  readonly #client: CloudFrontClient;
+  readonly #ownsClient: boolean;
+  readonly #pathFor: (pattern: string) => string | undefined;
+  readonly #maxPaths: number;
+  readonly #maxWildcards: number;
+  readonly #maxConcurrent: number;
+  readonly #minIntervalMs: number;
+  readonly #maxAttempts: number;
+  readonly #baseDelayMs: number;
+  readonly #maxDelayMs: number;
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+  #nextStart = 0;
+
+  constructor(options: CloudFrontPurgerOptions) {
+    if (!options.distributionId) throw new CacheOptionsError("config.cdn.distributionId", "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn");
+    this.distributionId = options.distributionId;
+    this.#ownsClient = options.client === undefined;
+    this.#client = options.client ?? new CloudFrontClient({ region: "us-east-1", ...options.clientConfig, maxAttempts: 1 });
+    this.#pathFor = options.pathFor ?? patternToPath;
+    this.#maxPaths = positiveInt("maxPathsPerInvalidation", options.maxPathsPerInvalidation ?? 3_000);
+    this.#maxWildcards = positiveInt("maxWildcardsPerInvalidation", options.maxWildcardsPerInvalidation ?? 15);
+    this.#maxConcurrent = positiveInt("maxConcurrent", options.maxConcurrent ?? 1);
+    this.#minIntervalMs = options.minIntervalMs ?? 100;
+    this.#maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 6);
+    this.#baseDelayMs = options.baseDelayMs ?? 500;
+    this.#maxDelayMs = options.maxDelayMs ?? 20_000;
+  }
+
+  /** Purges the paths of all patterns; throws CdnPurgeError (code UAIP_CDN_PURGE_FAILED) naming the paths that could not be purged. */
+  async purge(patterns: readonly string[]): Promise<CdnPurgeResult> {
+    const paths = prunePaths(patterns.map((p) => this.#pathFor(p)).filter((p): p is string => p !== undefined && p.length > 0));
+    const batches = batchPaths(paths, this.#maxPaths, this.#maxWildcards);
+    const outcomes = await Promise.allSettled(batches.map((batch) => this.#send(batch)));
+    const ids: string[] = [];
+    let requests = 0;
+    const failed: CdnPurgeError[] = [];
+    for (const o of outcomes) {
+      if (o.status === "fulfilled") {
+        ids.push(o.value.id);
+        requests += o.value.attempts;
+      } else {
+        const err = o.reason instanceof CdnPurgeError ? o.reason : new CdnPurgeError(String(o.reason), { paths: [], attempts: 0, throttled: false }, { cause: o.reason });
+        failed.push(err);
+        requests += err.attempts;
+      }
+    }
+    if (failed.length > 0) {
+      const first = failed[0];
+      throw new CdnPurgeError(
+        `CloudFront purge of distribution ${this.distributionId} failed for ${failed.length} of ${batches.length} batches: ${first.message}`,
+        { paths: failed.flatMap((f) => f.paths), attempts: Math.max(...failed.map((f) => f.attempts)), throttled: failed.some((f) => f.throttled) },
+        { cause: first.cause },
+      );
+    }
+    return { paths, invalidationIds: ids, requests };
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsClient) this.#client.destroy();
+  }
+
+  async #send(paths: string[]): Promise<{ id: string; attempts: number }> {
+    const callerReference = `uaip-${Date.now()}-${randomUUID()}`;
+    const input = {
+      DistributionId: this.distributionId,
+      InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: paths } },
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await this.#throttled(() => this.#client.send(new CreateInvalidationCommand(input)));
+        return { id: out.Invalidation?.Id ?? "", attempts: attempt };
+      } catch (cause) {
+        const retriable = isRetriable(cause);
+        if (!retriable || attempt >= this.#maxAttempts) {
+          const why = retriable ? `still throttled after ${attempt} attempts` : "not retriable";
+          throw new CdnPurgeError(`CreateInvalidation ${why}: ${(cause as Error).name}: ${(cause as Error).message}`, { paths, attempts: attempt, throttled: retriable }, { cause });
+        }
+        const cap = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
+        await sleep(Math.random() * cap);
+      }
+    }
+  }
+
+  /** At most `maxConcurrent` requests in flight, starts at least `minIntervalMs` apart. Backoff sleeps hold no slot. */
+  async #throttled<T>(run: () => Promise<T>): Promise<T> {
+    while (this.#active >= this.#maxConcurrent) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#active++;
+    try {
+      const now = Date.now();
+      const wait = this.#nextStart - now;
+      this.#nextStart = Math.max(now, this.#nextStart) + this.#minIntervalMs;
+      if (wait > 0) await sleep(wait);
+      return await run();
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
+}

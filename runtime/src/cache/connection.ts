@@ -1,0 +1,79 @@
+import Redis, { type RedisOptions } from "ioredis";
+
+/** Where L2 lives: an injected client, a URL, or host/port from the settings. */
+export interface RedisTarget {
+  /** An ioredis client owned by the caller: used as is and never quit by `close()`. */
+  client?: Redis;
+  /** `redis://` or `rediss://` URL; wins over host/port. */
+  url?: string;
+  host: string;
+  port: number;
+  tls: boolean;
+  password?: string;
+  commandTimeoutMs: number;
+}
+
+/** Reconnect delay: 50 ms doubling to a 2 s cap, forever, so a returning Redis is picked up within ~2 s without a retry storm. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
+}
+
+/**
+ * Options for the command connection. A cache must fail fast: no offline queue (commands issued while
+ * disconnected reject at once instead of piling up) and no per-request retries (the circuit breaker
+ * decides when to try again). Per-command timeouts are applied by the caller (`withTimeout`), because
+ * reads need a short one and a SCAN page of an invalidation a longer one, on the same connection.
+ */
+export function commandOptions(target: RedisTarget): RedisOptions {
+  return {
+    host: target.host,
+    port: target.port,
+    ...(target.tls ? { tls: {} } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    connectTimeout: Math.max(1_000, target.commandTimeoutMs * 10),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: reconnectDelay,
+    lazyConnect: false,
+  };
+}
+
+/**
+ * Overrides for the subscriber connection: SUBSCRIBE may wait for the connection (offline queue on,
+ * no timeout), and ioredis re-subscribes by itself after every reconnect.
+ */
+export const SUBSCRIBER_OVERRIDES: RedisOptions = {
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: null,
+  commandTimeout: undefined,
+  autoResubscribe: true,
+  retryStrategy: reconnectDelay,
+  lazyConnect: false,
+};
+
+/** Creates the command connection, or returns the injected client. */
+export function openCommandClient(target: RedisTarget): { client: Redis; owned: boolean } {
+  if (target.client) return { client: target.client, owned: false };
+  const options = commandOptions(target);
+  return { client: target.url ? new Redis(target.url, options) : new Redis(options), owned: true };
+}
+
+/** Rejects after `ms` (the command itself is not cancelled; its late reply is dropped). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis command timed out after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Quits politely when Redis answers, otherwise drops the socket; never throws. */
+export async function release(client: Redis): Promise<void> {
+  try {
+    if (client.status === "ready") await withTimeout(client.quit(), 500);
+  } catch {
+    // fall through: disconnect below releases the socket either way
+  }
+  client.disconnect();
+}

@@ -1,0 +1,452 @@
+import { randomUUID } from "node:crypto";
+import type Redis from "ioredis";
+import { LRUCache } from "lru-cache";
+import type { Registry } from "prom-client";
+import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./breaker";
+import { InvalidationBus, encodeMessage } from "./bus";
+import { openCommandClient, release, SUBSCRIBER_OVERRIDES, withTimeout } from "./connection";
+import { CacheClosedError, CacheKeyError, CacheOptionsError, CacheValueError } from "./errors";
+import { escapeGlob, globToRegExp, isGlob } from "./glob";
+import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
+import { parseCacheOptions, type CacheSettings, type CacheSettingsInput } from "./options";
+import { unlinkMatching } from "./scan";
+
+/** Turns values into the strings stored in Redis and back. */
+export interface Serializer {
+  serialize(value: unknown): string;
+  deserialize(raw: string): unknown;
+}
+
+/** JSON, the default: values must be JSON-serialisable (`undefined`, functions, cycles and BigInt are rejected). */
+export const jsonSerializer: Serializer = {
+  serialize: (value) => JSON.stringify(value),
+  deserialize: (raw) => JSON.parse(raw) as unknown,
+};
+
+export interface CacheManagerOptions {
+  /** The seed's CacheConfig: memory, redis and cdn settings (the `cache` block of the performance profile). @default cacheSettingsSchema defaults */
+  config?: CacheSettingsInput;
+  /** An ioredis client you own; `close()` leaves it open. Must not use ioredis' own `keyPrefix` (use `config.redis.keyPrefix`). @default none */
+  client?: Redis;
+  /** `redis://` / `rediss://` URL; wins over `config.redis.host`/`port`. @default none */
+  url?: string;
+  /** Redis AUTH password / ElastiCache auth token. @default none */
+  password?: string;
+  /** prom-client registry for the hit/miss, error and invalidation counters. @default none (no metrics) */
+  registry?: Registry;
+  /** @default jsonSerializer */
+  serializer?: Serializer;
+  /** Optional L1 bound in bytes (size of the serialised value), on top of `memory.maxSize` entries. @default none */
+  maxBytes?: number;
+  /** TTLs are shortened by a random fraction in [0, jitter) so entries written together do not expire together. @default 0.1 */
+  jitter?: number;
+  /** Cross-instance L1 invalidation over Redis pub/sub; needs a second connection (`redis.maxConnections` >= 2). @default true */
+  bus?: boolean;
+  /** Identifies this instance on the bus. @default a random UUID */
+  instanceId?: string;
+  /** Circuit breaker in front of Redis. @default { failureThreshold: 5, cooldownMs: 1000 } */
+  breaker?: CircuitBreakerOptions;
+  /** Longest accepted key, in characters. @default 1024 */
+  maxKeyLength?: number;
+  /** Per-command timeout for the SCAN/UNLINK steps of a pattern invalidation, in ms. @default max(1000, 20 x commandTimeoutMs) */
+  invalidateCommandTimeoutMs?: number;
+  /** SCAN COUNT hint for pattern invalidation. @default 1000 */
+  scanCount?: number;
+}
+
+export interface SetOptions {
+  /** Time to live in ms: the L2 TTL; L1 uses the smaller of this and `memory.ttl`. @default redis.ttl */
+  ttl?: number;
+}
+
+export interface InvalidationResult {
+  pattern: string;
+  /** Keys evicted from this instance's L1. */
+  l1: number;
+  /** Keys removed from Redis. */
+  l2: number;
+  /** False when Redis could not be reached: L2 entries may survive until their TTL. */
+  complete: boolean;
+}
+
+/** State of the L2 tier: `none` when there is no Redis, else the circuit breaker's state. */
+export type L2State = "none" | BreakerState;
+
+const FAILED = Symbol("redis-failed");
+const MISS = Symbol("miss");
+/** lru-cache cannot hold null; a cached null (negative caching) is stored as this marker. */
+const NULL_VALUE = Symbol("null");
+
+const unwrap = (v: unknown): unknown => (v === NULL_VALUE ? null : v);
+
+/**
+ * Two-tier cache (the seed's CacheManager): L1 is an in-process LRU, L2 is Redis shared by every
+ * instance. Reads go L1 -> L2 and backfill L1. Writes and deletes are published on a Redis channel so
+ * other instances drop their L1 copy. Redis trouble is a miss plus a metric, never an exception.
+ */
+export class CacheManager {
+  readonly settings: CacheSettings;
+  readonly instanceId: string;
+  readonly #l1: LRUCache<string, NonNullable<unknown>>;
+  readonly #client: Redis | undefined;
+  readonly #ownsClient: boolean;
+  readonly #subscriber: Redis | undefined;
+  readonly #bus: InvalidationBus | undefined;
+  readonly #channel: string;
+  readonly #breaker: CircuitBreaker;
+  readonly #metrics: CacheMetrics;
+  readonly #serializer: Serializer;
+  readonly #jitter: number;
+  readonly #maxKeyLength: number;
+  readonly #sized: boolean;
+  readonly #timeoutMs: number;
+  readonly #invalidateTimeoutMs: number;
+  readonly #scanCount: number;
+  readonly #prefix: string;
+  /** In-flight L2 reads and loads per key: concurrent misses share one. */
+  readonly #reads = new Map<string, Promise<unknown>>();
+  readonly #loads = new Map<string, Promise<unknown>>();
+  /**
+   * Bumped by every local write and every invalidation. An L2 read that started before a bump may
+   * carry an older value than the one just written elsewhere, so it is returned but not backfilled.
+   */
+  #epoch = 0;
+  #closed = false;
+  readonly #onClientReady = (): void => this.#breaker.success();
+  readonly #onClientError = (): void => this.#metrics.error(CACHE_OPERATION.connection);
+
+  constructor(options: CacheManagerOptions = {}) {
+    const o = parseCacheOptions(options);
+    this.settings = o.settings;
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.#serializer = options.serializer ?? jsonSerializer;
+    this.#jitter = o.jitter;
+    this.#maxKeyLength = o.maxKeyLength;
+    this.#sized = o.maxBytes !== undefined;
+    this.#metrics = new CacheMetrics(options.registry);
+    this.#breaker = new CircuitBreaker(options.breaker);
+    const redis = o.settings.redis;
+    this.#prefix = redis.keyPrefix;
+    this.#channel = `${redis.keyPrefix}__cache_invalidation`;
+    this.#timeoutMs = redis.commandTimeoutMs;
+    this.#invalidateTimeoutMs = options.invalidateCommandTimeoutMs ?? Math.max(1_000, 20 * redis.commandTimeoutMs);
+    this.#scanCount = options.scanCount ?? 1_000;
+    this.#l1 = new LRUCache<string, NonNullable<unknown>>({
+      max: o.settings.memory.maxSize,
+      ttl: o.settings.memory.ttl,
+      ...(o.maxBytes !== undefined ? { maxSize: o.maxBytes } : {}),
+      updateAgeOnGet: false,
+      allowStale: false,
+    });
+
+    const hasL2 = options.client !== undefined || options.url !== undefined || redis.host !== "";
+    if (!hasL2) {
+      this.#ownsClient = false;
+      return;
+    }
+    const { client, owned } = openCommandClient({
+      client: options.client,
+      url: options.url,
+      host: redis.host,
+      port: redis.port,
+      tls: redis.tls,
+      password: options.password,
+      commandTimeoutMs: redis.commandTimeoutMs,
+    });
+    this.#client = client;
+    this.#ownsClient = owned;
+    client.on("ready", this.#onClientReady);
+    // Without a listener ioredis logs every reconnect failure; here they become a metric.
+    if (owned) client.on("error", this.#onClientError);
+
+    if (o.bus) {
+      this.#subscriber = client.duplicate(SUBSCRIBER_OVERRIDES);
+      this.#bus = new InvalidationBus({
+        subscriber: this.#subscriber,
+        channel: this.#channel,
+        instanceId: this.instanceId,
+        onKeys: (keys) => this.#evictKeys(keys),
+        onPattern: (pattern) => this.#evictRemotePattern(pattern),
+        // Invalidations published while we were disconnected are lost: drop L1 rather than serve stale entries.
+        onResubscribed: () => {
+          this.#epoch++;
+          this.#l1.clear();
+        },
+        onError: () => this.#metrics.error(CACHE_OPERATION.subscribe),
+      });
+    }
+  }
+
+  /** Where the L2 tier stands: `none` (L1 only), `closed` (healthy), `open` (skipping Redis), `half-open` (probing). */
+  get l2State(): L2State {
+    return this.#client ? this.#breaker.state : "none";
+  }
+
+  /** Entries currently in L1. */
+  get l1Size(): number {
+    return this.#l1.size;
+  }
+
+  /** Resolves true once Redis is connected and the bus subscription is active; false after `timeoutMs`. Never throws. */
+  async ready(timeoutMs = 5_000): Promise<boolean> {
+    const client = this.#client;
+    if (!client) return true;
+    const deadline = Date.now() + timeoutMs;
+    while (client.status !== "ready") {
+      if (Date.now() >= deadline || this.#closed) return false;
+      await new Promise((r) => setTimeout(r, 10).unref());
+    }
+    return this.#bus ? this.#bus.ready(Math.max(0, deadline - Date.now())) : true;
+  }
+
+  /** L1, then L2 (backfilling L1). `null` on a miss, including when Redis is unavailable. */
+  async get<T = unknown>(key: string): Promise<T | null> {
+    this.#check(key);
+    const hit = this.#l1.get(key);
+    if (hit !== undefined) {
+      this.#metrics.l1Hit++;
+      return unwrap(hit) as T;
+    }
+    this.#metrics.l1Miss++;
+    const value = await this.#sharedRead(key);
+    return value === MISS ? null : (value as T);
+  }
+
+  /** Writes both tiers and tells other instances to drop their L1 copy. Resolves after the Redis write (or its failure). */
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
+    this.#check(key);
+    await this.#store(key, value, this.#ttl(options.ttl));
+  }
+
+  /** Removes the key from both tiers and from every instance's L1. */
+  async delete(key: string): Promise<void> {
+    this.#check(key);
+    this.#forget(key);
+    this.#l1.delete(key);
+    this.#metrics.invalidation(CACHE_OPERATION.delete);
+    if (!this.#client) return;
+    const message = this.#message({ k: [key] });
+    await this.#l2(CACHE_OPERATION.delete, (c) => Promise.all([c.unlink(this.#prefix + key), message ? c.publish(this.#channel, message) : 0]));
+  }
+
+  /**
+   * Cached value, or the loader's result (then stored). Concurrent misses for one key in this process
+   * share one L2 read and one loader call. A loader error reaches every waiter and is not cached.
+   * Return `null` from the loader to cache an absence; `undefined` is rejected (CacheValueError).
+   */
+  async getOrSet<T>(key: string, loader: () => T | Promise<T>, options: SetOptions = {}): Promise<T> {
+    this.#check(key);
+    const hit = this.#l1.get(key);
+    if (hit !== undefined) {
+      this.#metrics.l1Hit++;
+      return unwrap(hit) as T;
+    }
+    this.#metrics.l1Miss++;
+    const pending = this.#loads.get(key);
+    if (pending) return pending as Promise<T>;
+    const ttl = this.#ttl(options.ttl);
+    const load = this.#load(key, loader, ttl).finally(() => {
+      if (this.#loads.get(key) === load) this.#loads.delete(key);
+    });
+    this.#loads.set(key, load);
+    return load;
+  }
+
+  /**
+   * Deletes every key matching a Redis glob (`*`, `?`, `[a-z]`, `\x`) from this L1, from Redis
+   * (SCAN + UNLINK, never KEYS) and from the other instances' L1. A pattern without glob operators
+   * is a plain delete. Never throws for Redis trouble: `complete` says whether Redis was reached.
+   */
+  async invalidate(pattern: string): Promise<InvalidationResult> {
+    this.#check(pattern);
+    this.#metrics.invalidation(CACHE_OPERATION.invalidate);
+    if (!isGlob(pattern) && !pattern.includes("\\")) {
+      const present = this.#l1.has(pattern) ? 1 : 0;
+      this.#forget(pattern);
+      this.#l1.delete(pattern);
+      if (!this.#client) return { pattern, l1: present, l2: 0, complete: true };
+      const message = this.#message({ k: [pattern] });
+      const r = await this.#l2(CACHE_OPERATION.invalidate, (c) =>
+        Promise.all([c.unlink(this.#prefix + pattern), message ? c.publish(this.#channel, message) : 0]),
+      );
+      return r === FAILED ? { pattern, l1: present, l2: 0, complete: false } : { pattern, l1: present, l2: r[0], complete: true };
+    }
+    const l1 = this.#evictPattern(pattern);
+    if (!this.#client) return { pattern, l1, l2: 0, complete: true };
+    const timeout = this.#invalidateTimeoutMs;
+    const removed = await this.#l2(
+      CACHE_OPERATION.invalidate,
+      (c) => unlinkMatching(c, escapeGlob(this.#prefix) + pattern, { count: this.#scanCount, guard: (p) => withTimeout(p, timeout) }),
+      // the guard above bounds each step; the whole walk may take longer than one command timeout
+      Number.POSITIVE_INFINITY,
+    );
+    const message = this.#message({ p: pattern });
+    const published = message ? await this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message)) : 0;
+    return { pattern, l1, l2: removed === FAILED ? 0 : removed, complete: removed !== FAILED && published !== FAILED };
+  }
+
+  /** Releases both connections (an injected client is left open) and the L1 memory. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#metrics.close();
+    this.#l1.clear();
+    this.#reads.clear();
+    this.#loads.clear();
+    this.#bus?.detach();
+    const client = this.#client;
+    if (client) {
+      client.off("ready", this.#onClientReady);
+      client.off("error", this.#onClientError);
+    }
+    await Promise.all([this.#subscriber ? release(this.#subscriber) : undefined, client && this.#ownsClient ? release(client) : undefined]);
+  }
+
+  #check(key: string): void {
+    if (this.#closed) throw new CacheClosedError();
+    if (typeof key !== "string" || key.length === 0) throw new CacheKeyError(`cache key must be a non-empty string, got ${key === "" ? '""' : typeof key}`);
+    if (key.length > this.#maxKeyLength) throw new CacheKeyError(`cache key is ${key.length} characters, more than maxKeyLength ${this.#maxKeyLength}`);
+  }
+
+  #ttl(ttl: number | undefined): number | undefined {
+    if (ttl === undefined) return undefined;
+    if (!Number.isInteger(ttl) || ttl <= 0) throw new CacheOptionsError("ttl", `ttl must be a positive integer number of ms, got ${String(ttl)}`);
+    return ttl;
+  }
+
+  #jittered(ttl: number): number {
+    return this.#jitter > 0 ? Math.max(1, Math.round(ttl * (1 - this.#jitter * Math.random()))) : ttl;
+  }
+
+  #serialize(key: string, value: unknown): string {
+    let raw: unknown;
+    try {
+      raw = this.#serializer.serialize(value);
+    } catch (cause) {
+      throw new CacheValueError(`value for "${key}" cannot be serialised: ${(cause as Error).message}`, { cause });
+    }
+    if (typeof raw !== "string") {
+      throw new CacheValueError(`value for "${key}" cannot be serialised (got ${value === undefined ? "undefined" : typeof value}); store null to cache an absence`);
+    }
+    return raw;
+  }
+
+  #writeL1(key: string, value: unknown, raw: string, ttl: number): void {
+    const v = value === null ? NULL_VALUE : (value as NonNullable<unknown>);
+    this.#l1.set(key, v, this.#sized ? { ttl, size: Math.max(1, Buffer.byteLength(raw)) } : { ttl });
+  }
+
+  #l1Ttl(ttl: number | undefined): number {
+    const max = this.settings.memory.ttl;
+    return this.#jittered(ttl === undefined ? max : Math.min(ttl, max));
+  }
+
+  async #store(key: string, value: unknown, ttl: number | undefined): Promise<void> {
+    const raw = this.#serialize(key, value);
+    this.#epoch++;
+    this.#writeL1(key, value, raw, this.#l1Ttl(ttl));
+    if (!this.#client) return;
+    const px = this.#jittered(ttl ?? this.settings.redis.ttl);
+    const pk = this.#prefix + key;
+    const message = this.#message({ k: [key] });
+    await this.#l2(CACHE_OPERATION.set, (c) => Promise.all([c.set(pk, raw, "PX", px), message ? c.publish(this.#channel, message) : 0]));
+  }
+
+  async #load<T>(key: string, loader: () => T | Promise<T>, ttl: number | undefined): Promise<T> {
+    const cached = await this.#sharedRead(key);
+    if (cached !== MISS) return cached as T;
+    const value = await loader();
+    await this.#store(key, value, ttl);
+    return value;
+  }
+
+  /** One L2 read per key at a time; callers arriving meanwhile share it. */
+  #sharedRead(key: string): Promise<unknown> {
+    if (!this.#client) return Promise.resolve(MISS);
+    const pending = this.#reads.get(key);
+    if (pending) return pending;
+    const read = this.#readL2(key).finally(() => {
+      if (this.#reads.get(key) === read) this.#reads.delete(key);
+    });
+    this.#reads.set(key, read);
+    return read;
+  }
+
+  async #readL2(key: string): Promise<unknown> {
+    const epoch = this.#epoch;
+    const raw = await this.#l2(CACHE_OPERATION.get, (c) => c.get(this.#prefix + key));
+    if (raw === FAILED || raw === null) {
+      this.#metrics.l2Miss++;
+      return MISS;
+    }
+    let value: unknown;
+    try {
+      value = this.#serializer.deserialize(raw);
+    } catch {
+      // Written by something else or by an older serializer: treat as a miss, the next write replaces it.
+      this.#metrics.l2Miss++;
+      this.#metrics.error(CACHE_OPERATION.get);
+      return MISS;
+    }
+    this.#metrics.l2Hit++;
+    if (epoch === this.#epoch && !this.#closed) this.#writeL1(key, value, raw, this.#l1Ttl(undefined));
+    return value;
+  }
+
+  /**
+   * Runs one Redis step behind the breaker and a timeout. Any failure is counted and becomes FAILED;
+   * while the breaker is open the call is skipped at once (a dead Redis costs nothing per call).
+   */
+  async #l2<T>(operation: CacheOperation, command: (client: Redis) => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T | typeof FAILED> {
+    const client = this.#client;
+    if (!client || this.#closed) return FAILED;
+    if (!this.#breaker.allow()) {
+      this.#metrics.error(operation);
+      return FAILED;
+    }
+    try {
+      const result = await (Number.isFinite(timeoutMs) ? withTimeout(command(client), timeoutMs) : command(client));
+      this.#breaker.success();
+      return result;
+    } catch {
+      this.#breaker.failure();
+      this.#metrics.error(operation);
+      return FAILED;
+    }
+  }
+
+  #message(body: { k: string[] } | { p: string }): string | undefined {
+    return this.#bus ? encodeMessage({ i: this.instanceId, ...body }) : undefined;
+  }
+
+  /** Drops in-flight reads/loads so later callers do not join a result from before the invalidation. */
+  #forget(key: string): void {
+    this.#epoch++;
+    this.#reads.delete(key);
+    this.#loads.delete(key);
+  }
+
+  #evictKeys(keys: string[]): void {
+    for (const key of keys) {
+      this.#forget(key);
+      this.#l1.delete(key);
+    }
+    this.#metrics.invalidation(CACHE_OPERATION.remote);
+  }
+
+  #evictPattern(pattern: string): number {
+    const re = globToRegExp(pattern);
+    this.#epoch++;
+    for (const key of [...this.#reads.keys()]) if (re.test(key)) this.#reads.delete(key);
+    for (const key of [...this.#loads.keys()]) if (re.test(key)) this.#loads.delete(key);
+    const matched = [...this.#l1.keys()].filter((k) => re.test(k));
+    for (const key of matched) this.#l1.delete(key);
+    return matched.length;
+  }
+
+  /** Called by the bus for a pattern from another instance. */
+  #evictRemotePattern(pattern: string): void {
+    this.#evictPattern(pattern);
+    this.#metrics.invalidation(CACHE_OPERATION.remote);
+  }
+}
