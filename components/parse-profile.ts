@@ -129,6 +129,7 @@ function applyDerivedDefaults(profile: Profile, raw: Record<string, unknown>): v
   const rawRuntime = (raw.runtime ?? {}) as { http?: { keepAliveTimeout?: unknown }; cache?: { cdn?: { enabled?: unknown } } };
   // The services' keep-alive must outlive the ALB's idle timeout (else the ALB reuses closed sockets: 502s).
   if (rawRuntime.http?.keepAliveTimeout === undefined) profile.runtime.http.keepAliveTimeout = (profile.loadBalancer.idleTimeout + 5) * 1000;
+  for (const s of profile.services) if (!s.image && !s.build) s.image = `${profile.images.registry}/${s.name}:${profile.images.tag}`;
   // With a CDN in front, invalidations must purge it too.
   if (rawRuntime.cache?.cdn?.enabled === undefined) profile.runtime.cache.cdn.enabled = profile.cdn.enabled;
 }

@@ -49,6 +49,7 @@ const runtimeDefaults: Record<Environment, PlainObject> = {
 
 const common = {
   tags: { project: "uaip", "managed-by": "pulumi" },
+  images: { registry: "ghcr.io/uaip", tag: "0.1.0" },
   network: { cidr: "10.0.0.0/16" },
   cluster: { version: "1.33", endpointPublicAccess: true },
   database: { engineVersion: "16.4", logMinDurationMs: 500, name: "uaip", username: "uaip" },

@@ -98,6 +98,8 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
     case "aws:rds/subnetGroup:SubnetGroup":
     case "aws:elasticache/subnetGroup:SubnetGroup":
       return { ...base, name: inputs.name ?? `${name}-${type.includes("elasticache") ? "cache" : "db"}` };
+    case "docker:index/image:Image":
+      return { repoDigest: `${String(inputs.imageName).split(":").slice(0, -1).join(":")}@sha256:${"0".repeat(64)}`, baseImageName: inputs.imageName };
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-${name}-password` };
     default:
@@ -108,6 +110,8 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
 /** Results of provider functions (invokes), deterministic. Unknown tokens throw. */
 function invoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
+    case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+      return { userName: "AWS", password: "mock-ecr-token", authorizationToken: "QVdTOm1vY2s=", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com` };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: AVAILABILITY_ZONES, zoneIds: ["use1-az1", "use1-az2", "use1-az4"], state: "available" };
     case "aws:index/getCallerIdentity:getCallerIdentity":
