@@ -100,6 +100,6 @@ export class InvalidationBus {
     sub.off("message", this.#onMessage);
     sub.off("ready", this.#onReady);
     sub.off("close", this.#onClose);
-    sub.off("error", this.#onError);
+    // #onError stays: a connection closed mid-handshake still emits an error, which must not go unhandled.
   }
 }

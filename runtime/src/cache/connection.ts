@@ -35,6 +35,8 @@ export function commandOptions(target: RedisTarget): RedisOptions {
     maxRetriesPerRequest: 0,
     retryStrategy: reconnectDelay,
     lazyConnect: false,
+    // ioredis keeps a ref'd timer this long after disconnect() when the socket is not connected; a short one lets processes exit promptly.
+    disconnectTimeout: 200,
   };
 }
 
@@ -49,6 +51,7 @@ export const SUBSCRIBER_OVERRIDES: RedisOptions = {
   autoResubscribe: true,
   retryStrategy: reconnectDelay,
   lazyConnect: false,
+  disconnectTimeout: 200,
 };
 
 /** Creates the command connection, or returns the injected client. */

@@ -112,6 +112,8 @@ export class CacheManager {
    */
   #epoch = 0;
   #closed = false;
+  /** Until the first connection is up, an L2 step waits for it (at most its timeout) instead of failing at once. */
+  #firstConnect: Promise<void> | undefined;
   readonly #onClientReady = (): void => this.#breaker.success();
   readonly #onClientError = (): void => this.#metrics.error(CACHE_OPERATION.connection);
 
@@ -156,6 +158,10 @@ export class CacheManager {
     this.#client = client;
     this.#ownsClient = owned;
     client.on("ready", this.#onClientReady);
+    if (client.status !== "ready") {
+      this.#firstConnect = new Promise<void>((resolve) => client.once("ready", () => resolve()));
+      void this.#firstConnect.then(() => (this.#firstConnect = undefined));
+    }
     // Without a listener ioredis logs every reconnect failure; here they become a metric.
     if (owned) client.on("error", this.#onClientError);
 
@@ -295,10 +301,8 @@ export class CacheManager {
     this.#loads.clear();
     this.#bus?.detach();
     const client = this.#client;
-    if (client) {
-      client.off("ready", this.#onClientReady);
-      client.off("error", this.#onClientError);
-    }
+    // The error listener stays on our own client: a disconnect during its ready check still emits one.
+    client?.off("ready", this.#onClientReady);
     await Promise.all([this.#subscriber ? release(this.#subscriber) : undefined, client && this.#ownsClient ? release(client) : undefined]);
   }
 
@@ -405,6 +409,7 @@ export class CacheManager {
       return FAILED;
     }
     try {
+      if (this.#firstConnect) await withTimeout(this.#firstConnect, Number.isFinite(timeoutMs) ? timeoutMs : this.#timeoutMs);
       const result = await (Number.isFinite(timeoutMs) ? withTimeout(command(client), timeoutMs) : command(client));
       this.#breaker.success();
       return result;
