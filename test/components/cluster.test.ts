@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- recorded mock inputs are untyped JSON; tests navigate them directly */
 import type { PlatformMocks } from "../../tools/mocks";
 import { isSecretValue } from "../../tools/mocks";
 import { isSecret, promiseOf, resourcesOfType, setupMocks } from "../helpers/pulumi";
