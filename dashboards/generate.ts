@@ -1,11 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
+import { dashboardJson } from "./index";
 import type { MonitoringOptions } from "./options";
-import { platformOverview, PLATFORM_OVERVIEW_UID } from "./platform-overview";
 import { prometheusConfig } from "./prometheus-config";
 import { ruleFiles } from "./rules";
-import { toJson, toYaml } from "./serialize";
-import { serviceOverview, SERVICE_OVERVIEW_UID } from "./service-overview";
+import { toYaml } from "./serialize";
 
 /**
  * Writes every generated monitoring file: dashboard JSON, rule YAML and the static
@@ -15,14 +14,6 @@ import { serviceOverview, SERVICE_OVERVIEW_UID } from "./service-overview";
 
 /** Where the static config lives, relative to dashboards/ (rule paths in it are relative to it). */
 export const PROMETHEUS_CONFIG_PATH = "prometheus/prometheus.yml";
-
-/** The dashboards, keyed by the file name under dashboards/generated/ (also the ConfigMap data key). */
-export function dashboardJson(options: MonitoringOptions = {}): Record<string, string> {
-  return {
-    [`${SERVICE_OVERVIEW_UID}.json`]: toJson(serviceOverview(options)),
-    [`${PLATFORM_OVERVIEW_UID}.json`]: toJson(platformOverview(options)),
-  };
-}
 
 /** Every generated file, path relative to dashboards/ → content, in a stable order. */
 export function generatedFiles(options: MonitoringOptions = {}): Record<string, string> {
