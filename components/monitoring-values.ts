@@ -1,4 +1,5 @@
-import { DATASOURCE_UID, METRICS_PATH, SCRAPE_JOB, type ScrapedService } from "../dashboards";
+import { DATASOURCE_UID, METRICS_PATH, SCRAPE_JOB, type MonitoringOptions, type ScrapedService } from "../dashboards";
+import { ComponentArgsError } from "./errors";
 
 /**
  * Pure decisions of the Monitoring component: kube-prometheus-stack values, ServiceMonitor specs
@@ -135,4 +136,48 @@ export function serviceMonitorSpec(service: ScrapedService, servicesNamespace: s
       },
     ],
   };
+}
+
+/** The profile numbers the Monitoring component needs, as the component receives them. */
+export interface MonitoringNumbers extends MonitoringOptions {
+  retention?: string;
+  storageSize?: string;
+  replicas?: number;
+}
+
+const DURATION = /^\d+(ms|s|m|h|d|w|y)$/;
+const FRACTIONS = ["heapThreshold", "wsNearMaxFraction", "cacheHitRatioMin", "rateLimitRejectedRatio"] as const;
+
+/**
+ * Rejects args that would produce rules or values Prometheus refuses or alerts that never (or
+ * always) fire, naming the arg and the fix. Throws ComponentArgsError; returns nothing.
+ */
+export function validateMonitoringArgs(args: MonitoringNumbers): void {
+  const fail = (key: string, message: string): never => {
+    throw new ComponentArgsError(`MonitoringArgs.${key}`, message);
+  };
+  if (args.services !== undefined) {
+    if (args.services.length === 0) fail("services", "is empty; list at least one { name, port } or leave it unset for the seed's three services");
+    const seen = new Set<string>();
+    args.services.forEach((s, i) => {
+      if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(s.name)) fail(`services[${i}].name`, `"${s.name}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
+      if (seen.has(s.name)) fail(`services[${i}].name`, `"${s.name}" appears twice; each service gets one ServiceMonitor`);
+      if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) fail(`services[${i}].port`, `${s.port} is not a TCP port (1-65535)`);
+      seen.add(s.name);
+    });
+  }
+  for (const key of ["scrapeInterval", "retention"] as const) {
+    const value = args[key];
+    if (value !== undefined && !DURATION.test(value)) fail(key, `"${value}" is not a Prometheus duration like "15s" or "15d"`);
+  }
+  if (args.storageSize !== undefined && !/^\d+(Mi|Gi|Ti)$/.test(args.storageSize)) fail("storageSize", `"${args.storageSize}" is not a volume size like "20Gi"`);
+  if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) fail("replicas", `${args.replicas} must be a whole number of at least 1`);
+  if (args.slo?.latencyP95Ms !== undefined && !(args.slo.latencyP95Ms > 0)) fail("slo.latencyP95Ms", `${args.slo.latencyP95Ms} must be a positive number of milliseconds (the seed: 500)`);
+  if (args.slo?.errorRate !== undefined && !(args.slo.errorRate > 0 && args.slo.errorRate < 1)) {
+    fail("slo.errorRate", `${args.slo.errorRate} must be a fraction between 0 and 1 (the seed: 0.01 for 1%)`);
+  }
+  for (const key of FRACTIONS) {
+    const value = args[key];
+    if (value !== undefined && !(value > 0 && value <= 1)) fail(key, `${value} must be a fraction in (0, 1], e.g. 0.9 for 90%`);
+  }
 }

@@ -8,6 +8,7 @@ import {
   kubePrometheusStackValues,
   selectedByRelease,
   serviceMonitorSpec,
+  validateMonitoringArgs,
 } from "./monitoring-values";
 
 /**
@@ -50,6 +51,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
   constructor(name: string, args: MonitoringArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:monitoring:Monitoring", name, {}, opts);
+    validateMonitoringArgs(args);
     const options = resolveMonitoringOptions(args);
     const namespaceName = args.namespace ?? "monitoring";
     const releaseName = args.releaseName ?? "kube-prometheus-stack";

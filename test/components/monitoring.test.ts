@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecretValue, redactSecrets, type PlatformMocks, type RecordedResource } from "../../tools/mocks";
 import { promiseOf, resourcesOfType, settle, setupMocks } from "../helpers/pulumi";
 import { buildRuleGroups, DATASOURCE_UID, PLATFORM_OVERVIEW_UID, SERVICE_OVERVIEW_UID } from "../../dashboards";
-import { KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, METRICS_PORT_NAME, serviceLabels, serviceMonitorSpec } from "../../components/monitoring-values";
+import { KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, METRICS_PORT_NAME, serviceLabels, serviceMonitorSpec, validateMonitoringArgs } from "../../components/monitoring-values";
 
 const PASSWORD = "grafana-Pa55-do-not-leak";
 const DEV_PASSWORD = "dev-grafana-plain-string-pw";
@@ -66,6 +66,30 @@ describe("kube-prometheus-stack values (pure)", () => {
       namespaceSelector: { matchNames: ["uaip"] },
       endpoints: [{ port: "http-metrics", path: "/metrics", interval: "15s", honorLabels: true, relabelings: [{ action: "replace", targetLabel: "job", replacement: "uaip-services" }] }],
     });
+  });
+});
+
+describe("validateMonitoringArgs", () => {
+  it("accepts the defaults and a prod-like profile", () => {
+    expect(() => validateMonitoringArgs({})).not.toThrow();
+    expect(() => validateMonitoringArgs({ retention: "30d", storageSize: "100Gi", replicas: 2, slo: { latencyP95Ms: 500, errorRate: 0.01 }, heapThreshold: 0.85 })).not.toThrow();
+  });
+
+  it.each([
+    [{ services: [] }, "MonitoringArgs.services"],
+    [{ services: [{ name: "a", port: 1 }, { name: "a", port: 2 }] }, "MonitoringArgs.services[1].name"],
+    [{ services: [{ name: "Agent", port: 3001 }] }, "MonitoringArgs.services[0].name"],
+    [{ services: [{ name: "a", port: 70000 }] }, "MonitoringArgs.services[0].port"],
+    [{ scrapeInterval: "15 seconds" }, "MonitoringArgs.scrapeInterval"],
+    [{ retention: "30" }, "MonitoringArgs.retention"],
+    [{ storageSize: "100GB" }, "MonitoringArgs.storageSize"],
+    [{ replicas: 0 }, "MonitoringArgs.replicas"],
+    [{ slo: { errorRate: 1 } }, "MonitoringArgs.slo.errorRate"],
+    [{ slo: { latencyP95Ms: 0 } }, "MonitoringArgs.slo.latencyP95Ms"],
+    [{ heapThreshold: 85 }, "MonitoringArgs.heapThreshold"],
+    [{ wsNearMaxFraction: 0 }, "MonitoringArgs.wsNearMaxFraction"],
+  ])("rejects %j naming %s", (args, key) => {
+    expect(() => validateMonitoringArgs(args)).toThrow(expect.objectContaining({ key, code: "UAIP_COMPONENT_ARGS_INVALID" }));
   });
 });
 
