@@ -136,6 +136,11 @@ export interface DatabaseArgs {
    */
   kmsKeyArn?: pulumi.Input<string>;
   /**
+   * Performance Insights (wait-event and top-SQL history).
+   * @default true
+   */
+  performanceInsights?: boolean;
+  /**
    * Performance Insights retention, days (7 is free; 31..731 in multiples of 31).
    * @default 7
    */
@@ -221,7 +226,8 @@ export class Database extends pulumi.ComponentResource {
         port: args.port ?? 5432,
         storageType: "gp3",
         allocatedStorage,
-        maxAllocatedStorage,
+        // RDS reads 0 as "no storage autoscaling"; equal bounds mean the same.
+        maxAllocatedStorage: maxAllocatedStorage > allocatedStorage ? maxAllocatedStorage : 0,
         storageEncrypted: true,
         ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn, performanceInsightsKmsKeyId: args.kmsKeyArn } : {}),
         dbSubnetGroupName: subnetGroup.name,
@@ -235,8 +241,8 @@ export class Database extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         skipFinalSnapshot: !finalSnapshot,
         ...(finalSnapshot ? { finalSnapshotIdentifier: `${name}-final` } : {}),
-        performanceInsightsEnabled: true,
-        performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7,
+        performanceInsightsEnabled: args.performanceInsights ?? true,
+        ...((args.performanceInsights ?? true) ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 } : {}),
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
         autoMinorVersionUpgrade: true,
         applyImmediately: args.applyImmediately ?? false,

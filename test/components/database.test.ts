@@ -61,6 +61,7 @@ describe("Database component (mocks)", () => {
   let mod: typeof import("../../components/database");
   let dev: InstanceType<typeof mod.Database>;
   let prod: InstanceType<typeof mod.Database>;
+  let fixed: InstanceType<typeof mod.Database>;
 
   beforeAll(async () => {
     mocks = setupMocks();
@@ -79,7 +80,8 @@ describe("Database component (mocks)", () => {
       backupRetentionDays: 14,
       masterPassword: "from-config-secret",
     });
-    await Promise.all([promiseOf(dev.endpoint), promiseOf(prod.endpoint), promiseOf(dev.masterUserSecretArn)]);
+    fixed = new mod.Database("fixed-db", { ...common, maxConnections: 40, allocatedStorage: 20, maxAllocatedStorage: 20, performanceInsights: false });
+    await Promise.all([promiseOf(dev.endpoint), promiseOf(prod.endpoint), promiseOf(fixed.endpoint), promiseOf(dev.masterUserSecretArn)]);
   });
 
   const instance = (n: string) => resourcesOfType(mocks, "aws:rds/instance:Instance").find((r) => r.name === `${n}-instance`)!.inputs;
@@ -109,6 +111,12 @@ describe("Database component (mocks)", () => {
     expect(i.parameterGroupName).toBe(params(n).name);
     const subnets = resourcesOfType(mocks, "aws:rds/subnetGroup:SubnetGroup").find((r) => r.name === `${n}-subnets`)!;
     expect(subnets.inputs.subnetIds).toEqual(["subnet-a", "subnet-b"]);
+  });
+
+  it("turns storage autoscaling off with equal bounds and Performance Insights off when asked", () => {
+    expect(instance("fixed-db")).toMatchObject({ allocatedStorage: 20, maxAllocatedStorage: 0, performanceInsightsEnabled: false, storageEncrypted: true });
+    expect(instance("fixed-db").performanceInsightsRetentionPeriod).toBeUndefined();
+    expect(instance("prod-db")).toMatchObject({ allocatedStorage: 100, maxAllocatedStorage: 1000, performanceInsightsRetentionPeriod: 7 });
   });
 
   it("names the parameter group after its family, so a major upgrade does not collide", () => {
