@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- recorded mock inputs are untyped JSON; tests navigate them directly */
 import type { PlatformMocks } from "../../tools/mocks";
 import { promiseOf, resourcesOfType, setupMocks } from "../helpers/pulumi";
 import { cacheBehaviorPlan, DEFAULT_API_TTL, DEFAULT_STATIC_TTL, validateTtl, VIEWER_MIN_TLS } from "../../components/cdn";
