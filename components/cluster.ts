@@ -92,46 +92,6 @@ export function clusterAutoscalerPolicy(input: AutoscalerPolicyInput): PolicyDoc
   ]);
 }
 
-export const LB_CONTROLLER_REPO = "https://aws.github.io/eks-charts";
-/** aws-load-balancer-controller chart 1.13.x = controller v2.13.x. */
-export const LB_CONTROLLER_CHART_VERSION = "1.13.0";
-export const LB_CONTROLLER_NAMESPACE = "kube-system";
-export const LB_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
-
-/**
- * The ALB, its listeners and target groups are Pulumi's (load-balancer.ts); the controller only
- * keeps each target group's pod IPs in sync through TargetGroupBinding objects. So instead of the
- * controller's full policy (which creates and deletes load balancers and security groups), it
- * gets read-only Describe* calls and Register/DeregisterTargets on exactly our target groups.
- */
-export function loadBalancerControllerPolicy(targetGroupArns: string[]): PolicyDocument {
-  return policyDocument([
-    {
-      Sid: "Describe",
-      Effect: "Allow",
-      Action: [
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeLoadBalancerAttributes",
-        "elasticloadbalancing:DescribeListeners",
-        "elasticloadbalancing:DescribeListenerAttributes",
-        "elasticloadbalancing:DescribeRules",
-        "elasticloadbalancing:DescribeTags",
-        "elasticloadbalancing:DescribeTargetGroups",
-        "elasticloadbalancing:DescribeTargetGroupAttributes",
-        "elasticloadbalancing:DescribeTargetHealth",
-        "ec2:DescribeAvailabilityZones",
-        "ec2:DescribeInstances",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
-      ],
-      Resource: "*",
-    },
-    { Sid: "SyncOwnTargets", Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"], Resource: targetGroupArns },
-  ]);
-}
-
 export interface KubeconfigInput {
   clusterName: string;
   endpoint: string;
@@ -241,13 +201,6 @@ export interface ClusterArgs {
    */
   clusterAutoscaler?: { enabled?: boolean; chartVersion?: string; imageTag?: string };
   /**
-   * AWS Load Balancer Controller (Helm chart from aws.github.io/eks-charts), used only for
-   * TargetGroupBinding: it registers pod IPs in the ALB target groups (LoadBalancer.targetGroupArns).
-   * Its IRSA role may register targets in those groups only. Omit to skip it.
-   * @default undefined (not installed)
-   */
-  loadBalancerController?: { vpcId: pulumi.Input<string>; targetGroupArns: pulumi.Input<string>[]; chartVersion?: string };
-  /**
    * Extra tags; they override the defaults.
    * @default {}
    */
@@ -256,8 +209,7 @@ export interface ClusterArgs {
 
 /**
  * EKS with a managed node group in private subnets, IRSA, encrypted secrets, control-plane logs,
- * a kubeconfig-based k8s.Provider for the Kubernetes components, cluster-autoscaler, and
- * optionally the AWS Load Balancer Controller (TargetGroupBinding only).
+ * a kubeconfig-based k8s.Provider for the Kubernetes components, and cluster-autoscaler.
  */
 export class Cluster extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
@@ -276,8 +228,6 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly secretsKmsKeyArn: pulumi.Output<string>;
   /** Undefined when cluster-autoscaler is disabled. */
   public readonly autoscalerRoleArn: pulumi.Output<string> | undefined;
-  /** Undefined when the load balancer controller is not installed. */
-  public readonly loadBalancerControllerRoleArn: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: ClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:compute:Cluster", name, {}, opts);
@@ -449,45 +399,6 @@ export class Cluster extends pulumi.ComponentResource {
       autoscalerRoleArn = role.arn;
     }
 
-    let lbcRoleArn: pulumi.Output<string> | undefined;
-    if (args.loadBalancerController) {
-      const lbc = args.loadBalancerController;
-      const role = new aws.iam.Role(
-        `${name}-lb-controller`,
-        {
-          assumeRolePolicy: pulumi.all([oidc.arn, issuer]).apply(([arn, url]) => JSON.stringify(irsaAssumeRolePolicy(arn, url, LB_CONTROLLER_NAMESPACE, LB_CONTROLLER_SERVICE_ACCOUNT))),
-          tags,
-        },
-        parent,
-      );
-      new aws.iam.RolePolicy(
-        `${name}-lb-controller`,
-        { role: role.id, policy: pulumi.all(lbc.targetGroupArns).apply((arns) => JSON.stringify(loadBalancerControllerPolicy(arns))) },
-        parent,
-      );
-      new k8s.helm.v3.Release(
-        `${name}-lb-controller`,
-        {
-          name: "aws-load-balancer-controller",
-          chart: "aws-load-balancer-controller",
-          version: lbc.chartVersion ?? LB_CONTROLLER_CHART_VERSION,
-          repositoryOpts: { repo: LB_CONTROLLER_REPO },
-          namespace: LB_CONTROLLER_NAMESPACE,
-          values: {
-            clusterName: cluster.name,
-            region,
-            vpcId: lbc.vpcId,
-            serviceAccount: { create: true, name: LB_CONTROLLER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": role.arn } },
-            // Only TargetGroupBinding: do not take over Services of type LoadBalancer.
-            enableServiceMutatorWebhook: false,
-            replicaCount: 2,
-          },
-        },
-        { parent: this, provider, dependsOn: [nodeGroup] },
-      );
-      lbcRoleArn = role.arn;
-    }
-
     this.clusterName = cluster.name;
     this.endpoint = cluster.endpoint;
     this.certificateAuthorityData = cluster.certificateAuthority.apply((ca) => ca.data ?? "");
@@ -501,7 +412,6 @@ export class Cluster extends pulumi.ComponentResource {
     this.autoscalingGroupNames = asgNames;
     this.secretsKmsKeyArn = secretsKeyArn;
     this.autoscalerRoleArn = autoscalerRoleArn;
-    this.loadBalancerControllerRoleArn = lbcRoleArn;
     this.registerOutputs({
       clusterName: this.clusterName,
       endpoint: this.endpoint,
@@ -513,7 +423,6 @@ export class Cluster extends pulumi.ComponentResource {
       nodeGroupName: this.nodeGroupName,
       autoscalingGroupNames: this.autoscalingGroupNames,
       autoscalerRoleArn: this.autoscalerRoleArn,
-      loadBalancerControllerRoleArn: this.loadBalancerControllerRoleArn,
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { PlatformMocks } from "../../tools/mocks";
 import { isSecretValue } from "../../tools/mocks";
 import { isSecret, promiseOf, resourcesOfType, setupMocks } from "../helpers/pulumi";
-import { amiTypeFor, clusterAutoscalerImageTag, clusterAutoscalerPolicy, loadBalancerControllerPolicy, renderKubeconfig, validateNodeCounts } from "../../components/cluster";
+import { amiTypeFor, clusterAutoscalerImageTag, clusterAutoscalerPolicy, renderKubeconfig, validateNodeCounts } from "../../components/cluster";
 import { irsaAssumeRolePolicy } from "../../components/iam";
 
 describe("cluster pure decisions", () => {
@@ -43,15 +43,6 @@ describe("cluster pure decisions", () => {
     expect(scale!.Condition).toEqual({ StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/uaip-prod": "owned" } });
   });
 
-  it("lets the load balancer controller register targets only in the given target groups", () => {
-    const p = loadBalancerControllerPolicy(["arn:tg/a", "arn:tg/b"]);
-    const mutating = p.Statement.flatMap((st) => (st.Action as string[]).filter((a) => !/:Describe/.test(a)).map((a) => [a, st.Resource]));
-    expect(mutating).toEqual([
-      ["elasticloadbalancing:RegisterTargets", ["arn:tg/a", "arn:tg/b"]],
-      ["elasticloadbalancing:DeregisterTargets", ["arn:tg/a", "arn:tg/b"]],
-    ]);
-  });
-
   it("IRSA trust allows only one service account with the STS audience", () => {
     const p = irsaAssumeRolePolicy("arn:aws:iam::1:oidc-provider/x", "https://oidc.eks.r.amazonaws.com/id/ABC", "kube-system", "cluster-autoscaler");
     expect(p.Statement[0]!.Condition).toEqual({
@@ -79,9 +70,7 @@ describe("Cluster component (mocks)", () => {
     mod = await import("../../components/cluster");
     const common = { subnetIds: ["subnet-a", "subnet-b"], nodeSecurityGroupId: "sg-nodes" };
     dev = new mod.Cluster("dev", { ...common, clusterName: "uaip-dev", version: "1.33", instanceTypes: ["t3.medium"], nodes: { min: 1, desired: 2, max: 4 }, clusterAutoscaler: { enabled: false } });
-    prod = new mod.Cluster("prod", { ...common, clusterName: "uaip-prod", instanceTypes: ["m6i.large", "m6a.large"], nodes: { min: 3, desired: 3, max: 12 }, endpointPublicAccess: false,
-      loadBalancerController: { vpcId: "vpc-1", targetGroupArns: ["arn:tg/agent-intelligence", "arn:tg/capability-registry"] },
-    });
+    prod = new mod.Cluster("prod", { ...common, clusterName: "uaip-prod", instanceTypes: ["m6i.large", "m6a.large"], nodes: { min: 3, desired: 3, max: 12 }, endpointPublicAccess: false });
     await Promise.all([promiseOf(dev.kubeconfig), promiseOf(prod.kubeconfig), promiseOf(prod.autoscalerRoleArn!), promiseOf(prod.autoscalingGroupNames)]);
     await new Promise((r) => setTimeout(r, 50));
   });
@@ -153,7 +142,7 @@ describe("Cluster component (mocks)", () => {
   });
 
   it("installs cluster-autoscaler (pinned chart) with an IRSA role scoped to the node group's ASG", () => {
-    const release = of("kubernetes:helm.sh/v3:Release", "prod").find((r) => r.name === "prod-cluster-autoscaler")!.inputs as Record<string, any>;
+    const release = of("kubernetes:helm.sh/v3:Release", "prod")[0]!.inputs as Record<string, any>;
     expect(release).toMatchObject({ chart: "cluster-autoscaler", version: "9.47.0", namespace: "kube-system", repositoryOpts: { repo: "https://kubernetes.github.io/autoscaler" } });
     expect(release.values).toMatchObject({
       autoDiscovery: { clusterName: "uaip-prod" },
@@ -170,24 +159,9 @@ describe("Cluster component (mocks)", () => {
     expect(policy.Statement[1].Condition.StringEquals).toEqual({ "aws:ResourceTag/k8s.io/cluster-autoscaler/uaip-prod": "owned" });
   });
 
-  it("installs the load balancer controller for TargetGroupBinding with a role limited to the target groups", () => {
-    const release = of("kubernetes:helm.sh/v3:Release", "prod").find((r) => r.name === "prod-lb-controller")!.inputs as Record<string, any>;
-    expect(release).toMatchObject({ chart: "aws-load-balancer-controller", version: "1.13.0", repositoryOpts: { repo: "https://aws.github.io/eks-charts" } });
-    expect(release.values).toMatchObject({
-      clusterName: "uaip-prod",
-      vpcId: "vpc-1",
-      region: "us-east-1",
-      enableServiceMutatorWebhook: false,
-      serviceAccount: { name: "aws-load-balancer-controller", annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam:us-east-1:123456789012:prod-lb-controller" } },
-    });
-    const policy = JSON.parse(of("aws:iam/rolePolicy:RolePolicy", "prod").find((r) => r.name === "prod-lb-controller")!.inputs.policy as string);
-    expect(policy.Statement[1].Resource).toEqual(["arn:tg/agent-intelligence", "arn:tg/capability-registry"]);
-  });
-
-  it("skips the autoscaler and the controller when not asked for", () => {
+  it("skips the autoscaler when disabled", () => {
     expect(of("kubernetes:helm.sh/v3:Release", "dev")).toHaveLength(0);
     expect(dev.autoscalerRoleArn).toBeUndefined();
-    expect(dev.loadBalancerControllerRoleArn).toBeUndefined();
   });
 
   it("refuses a cluster with neither endpoint enabled", () => {
