@@ -1,5 +1,6 @@
 import { DATASOURCE_UID, METRICS_PATH, SCRAPE_JOB, type MonitoringOptions, type ScrapedService } from "../dashboards";
 import { ComponentArgsError } from "./errors";
+import { METRICS_PORT_NAME, selectorLabels } from "./workload-spec";
 
 /**
  * Pure decisions of the Monitoring component: kube-prometheus-stack values, ServiceMonitor specs
@@ -15,8 +16,8 @@ export const KUBE_PROMETHEUS_STACK = {
   repo: "https://prometheus-community.github.io/helm-charts",
 } as const;
 
-/** Port name every UAIP Kubernetes Service gives its HTTP port; the ServiceMonitors select it. */
-export const METRICS_PORT_NAME = "http-metrics";
+/** Port name of every UAIP Kubernetes Service's HTTP port (defined by the services' manifests). */
+export { METRICS_PORT_NAME };
 /** Label and value the Grafana sidecar looks for on dashboard ConfigMaps. */
 export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 /** Annotation the sidecar reads to put a dashboard in a Grafana folder. */
@@ -25,9 +26,12 @@ export const DASHBOARD_FOLDER_ANNOTATION = "grafana_folder";
 export const NULL_RECEIVER = "null";
 export const WEBHOOK_RECEIVER = "webhook";
 
-/** Labels of a UAIP service's Kubernetes Service (set by the services component). */
+/**
+ * Labels a ServiceMonitor selects a UAIP Service by: the services' own stable selector labels
+ * (`app.kubernetes.io/name`, `app.kubernetes.io/part-of`), imported so the two cannot drift.
+ */
 export function serviceLabels(serviceName: string): Record<string, string> {
-  return { "app.kubernetes.io/name": serviceName, "app.kubernetes.io/part-of": "uaip" };
+  return selectorLabels(serviceName);
 }
 
 /**
@@ -113,7 +117,7 @@ export function kubePrometheusStackValues<S>(input: StackValuesInput<S>): Record
           provider: { foldersFromFilesStructure: true },
         },
         // The datasource every generated panel refers to by uid.
-        datasources: { enabled: true, defaultDatasourceEnabled: true, uid: DATASOURCE_UID },
+        datasources: { enabled: true, defaultDatasourceEnabled: true, isDefaultDatasource: true, uid: DATASOURCE_UID },
       },
     },
   };

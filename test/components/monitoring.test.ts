@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecretValue, redactSecrets, type PlatformMocks, type RecordedResource } from "../../tools/mocks";
 import { promiseOf, resourcesOfType, settle, setupMocks } from "../helpers/pulumi";
 import { buildRuleGroups, DATASOURCE_UID, PLATFORM_OVERVIEW_UID, SERVICE_OVERVIEW_UID } from "../../dashboards";
+import { serviceManifest, workloadNames } from "../../components/workload-spec";
+import type { ServiceProfile } from "../../components/profile";
 import { KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, METRICS_PORT_NAME, serviceLabels, serviceMonitorSpec, validateMonitoringArgs } from "../../components/monitoring-values";
 
 const PASSWORD = "grafana-Pa55-do-not-leak";
@@ -66,6 +68,20 @@ describe("kube-prometheus-stack values (pure)", () => {
       namespaceSelector: { matchNames: ["uaip"] },
       endpoints: [{ port: "http-metrics", path: "/metrics", interval: "15s", honorLabels: true, relabelings: [{ action: "replace", targetLabel: "job", replacement: "uaip-services" }] }],
     });
+  });
+});
+
+describe("contract with the services' Kubernetes manifests", () => {
+  it.each(SERVICES.map((s, i) => [s, 3001 + i]))("the ServiceMonitor of %s selects its Service and names one of its ports", (name, port) => {
+    // Plain values (the builders take Inputs but return plain objects for plain input).
+    const service = serviceManifest(workloadNames(name, "uaip"), { name, port } as ServiceProfile) as any;
+    const spec = serviceMonitorSpec({ name, port }, "uaip", "15s") as any;
+    expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
+    expect(spec.namespaceSelector.matchNames).toContain(service.metadata.namespace);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(spec.endpoints[0].port);
+    // ...and a different service is not selected.
+    const other = serviceManifest(workloadNames("other", "uaip"), { name: "other", port } as ServiceProfile) as any;
+    expect(other.metadata.labels).not.toMatchObject(spec.selector.matchLabels);
   });
 });
 
