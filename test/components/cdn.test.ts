@@ -137,4 +137,10 @@ describe("Cdn component (mocks)", () => {
   ])("rejects %j naming %s", (bad, key) => {
     expect(() => new mod.Cdn(`bad-${key}`, { originDomainName: "x", ...bad })).toThrow(expect.objectContaining({ key }));
   });
+
+  it("names every child prod-<role> and parents it to the component", () => {
+    const children = mocks.resources.filter((r) => r.custom && r.name.startsWith("prod-"));
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    for (const c of children) expect(c.parent.endsWith("uaip:edge:Cdn::prod")).toBe(true);
+  });
 });

@@ -169,4 +169,10 @@ describe("Cluster component (mocks)", () => {
       expect.objectContaining({ key: "ClusterArgs.endpointPrivateAccess" }),
     );
   });
+
+  it("names every child prod-<role> and parents it to the component", () => {
+    const children = mocks.resources.filter((r) => r.custom && r.name.startsWith("prod-"));
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    for (const c of children) expect(c.parent.endsWith("uaip:compute:Cluster::prod")).toBe(true);
+  });
 });

@@ -142,4 +142,10 @@ describe("Database component (mocks)", () => {
   ])("rejects %j naming %s", (bad, key) => {
     expect(() => new mod.Database(`bad-${key}`, { subnetIds: [], securityGroupId: "sg", maxConnections: 100, ...bad })).toThrow(expect.objectContaining({ key }));
   });
+
+  it("names every child prod-db-<role> and parents it to the component", () => {
+    const children = mocks.resources.filter((r) => r.custom && r.name.startsWith("prod-db-"));
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    for (const c of children) expect(c.parent.endsWith("uaip:data:Database::prod-db")).toBe(true);
+  });
 });

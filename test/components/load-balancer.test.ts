@@ -119,4 +119,10 @@ describe("LoadBalancer component (mocks)", () => {
       expect.objectContaining({ key: "LoadBalancerArgs.idleTimeoutSeconds" }),
     );
   });
+
+  it("names every child prod-<role> and parents it to the component", () => {
+    const children = mocks.resources.filter((r) => r.custom && r.name.startsWith("prod-"));
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    for (const c of children) expect(c.parent.endsWith("uaip:edge:LoadBalancer::prod")).toBe(true);
+  });
 });

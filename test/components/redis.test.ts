@@ -125,4 +125,10 @@ describe("Redis component (mocks)", () => {
     expect(() => new mod.Redis("bad", { subnetIds: [], securityGroupId: "sg", multiAz: true })).toThrow(expect.objectContaining({ key: "RedisArgs.replicas" }));
     expect(() => new mod.Redis("bad2", { subnetIds: [], securityGroupId: "sg", authToken: "short" })).toThrow(expect.objectContaining({ key: "RedisArgs.authToken" }));
   });
+
+  it("names every child prod-cache-<role> and parents it to the component", () => {
+    const children = mocks.resources.filter((r) => r.custom && r.name.startsWith("prod-cache-"));
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    for (const c of children) expect(c.parent.endsWith("uaip:data:Redis::prod-cache")).toBe(true);
+  });
 });

@@ -98,4 +98,10 @@ describe("SecurityGroups component (mocks)", () => {
     const rules = ingress().filter((r) => r.inputs.securityGroupId === "sg-nodes-id");
     expect(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId])).toEqual([[3001, "sg-alb-id"], [3002, "sg-alb-id"], [3003, "sg-alb-id"]]);
   });
+
+  it("names every child sg-<role> and parents it to the component", () => {
+    const children = mocks.resources.filter((r) => r.custom && r.name.startsWith("sg-"));
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    for (const c of children) expect(c.parent.endsWith("uaip:network:SecurityGroups::sg")).toBe(true);
+  });
 });
