@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ComponentArgsError } from "./errors";
 import { logsKmsKeyPolicy, policyDocument, serviceAssumeRolePolicy } from "./iam";
 import { natGatewayCount, natIndexForAz, planSubnets, type NatGatewayMode } from "./subnets";
 import { mergeTags } from "./tags";
@@ -75,7 +76,7 @@ export class Network extends pulumi.ComponentResource {
     const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent);
     const azName = (i: number) =>
       zones.names.apply((names) => {
-        if (names.length < azCount) throw new Error(`NetworkArgs.azCount=${azCount} but the region has only ${names.length} available AZs`);
+        if (names.length < azCount) throw new ComponentArgsError("NetworkArgs.azCount", `${azCount} AZs requested but the region has only ${names.length} available; lower azCount`);
         return names[i]!;
       });
 
