@@ -45,8 +45,6 @@ export function selectedByRelease(releaseName: string): Record<string, string> {
 }
 
 export interface StackValuesInput<S> {
-  /** Helm release name; also the `release` label value on our objects. */
-  releaseName: string;
   scrapeInterval: string;
   /** Prometheus TSDB retention, e.g. "15d". */
   retention: string;

@@ -61,7 +61,6 @@ export class Monitoring extends pulumi.ComponentResource {
     const namespace = ns.metadata.name;
 
     const values = kubePrometheusStackValues<pulumi.Output<string>>({
-      releaseName,
       scrapeInterval: options.scrapeInterval,
       retention: args.retention ?? "15d",
       storageSize: args.storageSize ?? "20Gi",

@@ -20,7 +20,7 @@ const T = {
 };
 
 describe("kube-prometheus-stack values (pure)", () => {
-  const base = { releaseName: "kps", scrapeInterval: "15s", retention: "30d", storageSize: "100Gi", storageClassName: "gp3", replicas: 2, grafanaAdminPassword: "pw" };
+  const base = { scrapeInterval: "15s", retention: "30d", storageSize: "100Gi", storageClassName: "gp3", replicas: 2, grafanaAdminPassword: "pw" };
 
   it("selects every ServiceMonitor and PrometheusRule regardless of labels", () => {
     const spec = (kubePrometheusStackValues(base) as any).prometheus.prometheusSpec;
