@@ -1,6 +1,6 @@
 import type { PlatformMocks } from "../../tools/mocks";
 import { promiseOf, resourcesOfType, setupMocks } from "../helpers/pulumi";
-import { cacheBehaviorPlan, DEFAULT_API_TTL, DEFAULT_STATIC_TTL, validateTtl, VIEWER_MIN_TLS } from "../../components/cdn";
+import { cacheBehaviorPlan, DEFAULT_API_TTL, DEFAULT_STATIC_TTL, validateTtl } from "../../components/cdn";
 
 const SERVICES = ["agent-intelligence", "orchestration-pipeline", "capability-registry"];
 
@@ -106,7 +106,7 @@ describe("Cdn component (mocks)", () => {
   });
 
   it("requires TLSv1.2_2021 from viewers with a custom certificate", () => {
-    expect(dist("prod").viewerCertificate).toEqual({ acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc", sslSupportMethod: "sni-only", minimumProtocolVersion: VIEWER_MIN_TLS });
+    expect(dist("prod").viewerCertificate).toEqual({ acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc", sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
     expect(dist("prod").aliases).toEqual(["cdn.uaip.example.com"]);
     expect(dist("dev").viewerCertificate).toMatchObject({ cloudfrontDefaultCertificate: true });
   });

@@ -1,6 +1,6 @@
 import type { PlatformMocks } from "../../tools/mocks";
 import { promiseOf, resourcesOfType, setupMocks } from "../helpers/pulumi";
-import { accessLogsBucketPolicy, httpDefaultAction, listenerRulePlan, NOT_FOUND_ACTION, TLS13_POLICY } from "../../components/load-balancer";
+import { accessLogsBucketPolicy, httpDefaultAction, listenerRulePlan, NOT_FOUND_ACTION } from "../../components/load-balancer";
 
 const SERVICES = [
   { name: "agent-intelligence", port: 3001 },
@@ -74,7 +74,7 @@ describe("LoadBalancer component (mocks)", () => {
 
   it("with a certificate: HTTP redirects to HTTPS, HTTPS uses the TLS 1.3 policy and the cert, rules hang off HTTPS", () => {
     expect(listener("prod", 80)!.defaultActions).toEqual([{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
-    expect(listener("prod", 443)).toMatchObject({ protocol: "HTTPS", sslPolicy: TLS13_POLICY, certificateArn: CERT, defaultActions: [NOT_FOUND_ACTION] });
+    expect(listener("prod", 443)).toMatchObject({ protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificateArn: CERT, defaultActions: [NOT_FOUND_ACTION] });
     for (const rule of of("aws:lb/listenerRule:ListenerRule", "prod")) expect(rule.inputs.listenerArn).toBe("arn:aws:lb:us-east-1:123456789012:prod-https");
   });
 
