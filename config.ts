@@ -14,6 +14,8 @@ export const SECRET_KEYS = ["grafanaAdminPassword", "alertWebhookUrl"] as const;
 export interface PlatformConfig {
   profile: Profile;
   stack: string;
+  /** `aws:region` of the stack. @default "us-east-1" */
+  region: string;
   secrets: {
     /** Grafana admin password; generated when unset. */
     grafanaAdminPassword?: pulumi.Output<string>;
@@ -41,6 +43,7 @@ export function loadConfig(): PlatformConfig {
   return {
     profile: parseConfig(raw),
     stack,
+    region: new pulumi.Config("aws").get("region") ?? "us-east-1",
     secrets: {
       grafanaAdminPassword: config.getSecret("grafanaAdminPassword"),
       alertWebhookUrl: config.getSecret("alertWebhookUrl"),

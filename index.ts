@@ -1,15 +1,46 @@
 /**
  * The UAIP platform program: load the stack's performance profile, check that the layers
- * agree, build the components, export the outputs. The same file runs under `pulumi up`,
+ * agree, build the platform, export the outputs. The same file runs under `pulumi up`,
  * `pulumi preview` and the offline plan (`npm run plan`).
  */
-import { loadConfig } from "./config";
-import { assertChecks, crossLayerChecks } from "./components/checks";
+import * as random from "@pulumi/random";
+import { loadConfig, serviceRuntimeSettings } from "./config";
+import { AwsPlatform } from "./components/aws-platform";
+import { assertChecks, connectionBudget, crossLayerChecks } from "./components/checks";
+import { LocalPlatform } from "./components/local-platform";
 
-const { profile } = loadConfig();
+const { profile, region, secrets } = loadConfig();
 
+// Stop before creating anything when the layers disagree.
 const checkResults = crossLayerChecks(profile);
 assertChecks(checkResults);
 
 export const environment = profile.environment;
 export const checks = checkResults;
+export const maxConnections = connectionBudget(profile).maxConnections;
+
+const local = (name: string) => new random.RandomPassword(name, { length: 32, special: false }).result;
+
+const platform =
+  profile.platform === "aws"
+    ? new AwsPlatform("uaip", { profile, region, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
+    : new LocalPlatform("uaip", {
+        environment: profile.environment,
+        services: profile.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(profile, s) })),
+        maxConnections,
+        maxmemoryPolicy: profile.redis.maxmemoryPolicy,
+        database: { name: profile.database.name, username: profile.database.username, password: local("uaip-db-password") },
+        redisAuthToken: local("uaip-redis-auth"),
+        grafanaAdminPassword: secrets.grafanaAdminPassword ?? local("uaip-grafana-admin"),
+        monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo, heapThreshold: profile.runtime.memory.memoryMonitoring.threshold },
+      });
+
+const aws = platform instanceof AwsPlatform ? platform : undefined;
+export const albDnsName = aws?.albDnsName;
+export const cdnDomainName = aws?.cdnDomainName;
+export const cdnDistributionId = aws?.cdnDistributionId;
+export const redisPrimaryEndpoint = aws?.redisPrimaryEndpoint;
+export const databaseEndpoint = aws?.databaseEndpoint;
+export const clusterName = aws?.clusterName;
+export const kubeconfig = aws?.kubeconfig;
+export const localEndpoints = platform instanceof LocalPlatform ? platform.endpoints : undefined;

@@ -71,6 +71,9 @@ function crossFieldIssues(p: Profile): ProfileIssue[] {
     add("database.maxAllocatedStorage", `expected >= allocatedStorage (${p.database.allocatedStorage}), got ${p.database.maxAllocatedStorage}`);
   }
   if (p.redis.multiAz && p.redis.replicas < 1) add("redis.replicas", "expected >= 1 when redis.multiAz is true (failover needs a replica), got 0; add a replica or set multiAz false");
+  if (p.loadBalancer.certificateArn && p.cdn.enabled && !p.loadBalancer.domainName) {
+    add("loadBalancer.domainName", "expected the DNS name the certificate covers (CloudFront reaches the ALB over HTTPS by that name), got nothing; set it or clear loadBalancer.certificateArn");
+  }
   for (const key of ["apiTtl", "staticTtl"] as const) {
     const t = p.cdn[key];
     if (!(t.min <= t.default && t.default <= t.max)) add(`cdn.${key}`, `expected min <= default <= max, got ${t.min}/${t.default}/${t.max}`);

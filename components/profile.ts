@@ -115,6 +115,8 @@ export const profileSchema = z.strictObject({
     idleTimeout: int(1).max(4000),
     /** ACM certificate ARN; empty means HTTP only (no redirect). */
     certificateArn: z.string().regex(/^(arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate\/[-a-f0-9]+)?$/, { message: "expected an ACM certificate ARN or an empty string" }),
+    /** DNS name the certificate covers and that points at the ALB; CloudFront's HTTPS origin. */
+    domainName: z.string().regex(/^([a-z0-9-]+\.)*[a-z0-9-]*$/, { message: "expected a DNS name or an empty string" }),
     accessLogs: z.boolean(),
     deletionProtection: z.boolean(),
     /** Seconds the ALB waits for in-flight requests when a target leaves. */

@@ -83,7 +83,7 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
 
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
-    if (key === "default" || key === "__esModule" || typeof value === "function") continue;
+    if (key === "default" || key === "__esModule" || typeof value === "function" || value === undefined) continue;
     outputs[key] = await resolveOutput(value);
   }
   const checks = (outputs.checks as PlanCheck[] | undefined) ?? [];
