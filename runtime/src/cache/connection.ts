@@ -63,12 +63,21 @@ export function openCommandClient(target: RedisTarget): { client: Redis; owned: 
 
 /** Rejects after `ms` (the command itself is not cancelled; its late reply is dropped). */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis command timed out after ${ms} ms`)), ms);
+  // Plain callbacks rather than Promise.race + finally: this wraps every L2 read, and each extra promise shows in the latency.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis command timed out after ${ms} ms`)), ms);
     timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Quits politely when Redis answers, otherwise drops the socket; never throws. */

@@ -4,7 +4,8 @@ import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./breaker";
 import { InvalidationBus, encodeMessage } from "./bus";
-import { openCommandClient, release, SUBSCRIBER_OVERRIDES, withTimeout } from "./connection";
+import { openCommandClient, release, SUBSCRIBER_OVERRIDES } from "./connection";
+import { Deadlines } from "./deadlines";
 import { CacheClosedError, CacheKeyError, CacheOptionsError, CacheValueError } from "./errors";
 import { escapeGlob, globToRegExp, isGlob } from "./glob";
 import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
@@ -100,6 +101,7 @@ export class CacheManager {
   readonly #maxKeyLength: number;
   readonly #sized: boolean;
   readonly #timeoutMs: number;
+  readonly #deadlines: Deadlines;
   readonly #invalidateTimeoutMs: number;
   readonly #scanCount: number;
   readonly #prefix: string;
@@ -131,6 +133,7 @@ export class CacheManager {
     this.#prefix = redis.keyPrefix;
     this.#channel = `${redis.keyPrefix}__cache_invalidation`;
     this.#timeoutMs = redis.commandTimeoutMs;
+    this.#deadlines = new Deadlines(Math.max(2, Math.floor(redis.commandTimeoutMs / 5)));
     this.#invalidateTimeoutMs = options.invalidateCommandTimeoutMs ?? Math.max(1_000, 20 * redis.commandTimeoutMs);
     this.#scanCount = options.scanCount ?? 1_000;
     this.#l1 = new LRUCache<string, NonNullable<unknown>>({
@@ -282,7 +285,7 @@ export class CacheManager {
     const timeout = this.#invalidateTimeoutMs;
     const removed = await this.#l2(
       CACHE_OPERATION.invalidate,
-      (c) => unlinkMatching(c, escapeGlob(this.#prefix) + pattern, { count: this.#scanCount, guard: (p) => withTimeout(p, timeout) }),
+      (c) => unlinkMatching(c, escapeGlob(this.#prefix) + pattern, { count: this.#scanCount, guard: (p) => this.#deadlines.guard(p, timeout) }),
       // the guard above bounds each step; the whole walk may take longer than one command timeout
       Number.POSITIVE_INFINITY,
     );
@@ -300,6 +303,7 @@ export class CacheManager {
     this.#reads.clear();
     this.#loads.clear();
     this.#bus?.detach();
+    this.#deadlines.close();
     const client = this.#client;
     // The error listener stays on our own client: a disconnect during its ready check still emits one.
     client?.off("ready", this.#onClientReady);
@@ -369,16 +373,16 @@ export class CacheManager {
     if (!this.#client) return Promise.resolve(MISS);
     const pending = this.#reads.get(key);
     if (pending) return pending;
-    const read = this.#readL2(key).finally(() => {
-      if (this.#reads.get(key) === read) this.#reads.delete(key);
-    });
+    const read = this.#readL2(key);
     this.#reads.set(key, read);
     return read;
   }
 
+  /** Never rejects (Redis failures are FAILED inside #l2); removes itself from #reads when done. */
   async #readL2(key: string): Promise<unknown> {
     const epoch = this.#epoch;
     const raw = await this.#l2(CACHE_OPERATION.get, (c) => c.get(this.#prefix + key));
+    this.#reads.delete(key);
     if (raw === FAILED || raw === null) {
       this.#metrics.l2Miss++;
       return MISS;
@@ -409,8 +413,8 @@ export class CacheManager {
       return FAILED;
     }
     try {
-      if (this.#firstConnect) await withTimeout(this.#firstConnect, Number.isFinite(timeoutMs) ? timeoutMs : this.#timeoutMs);
-      const result = await (Number.isFinite(timeoutMs) ? withTimeout(command(client), timeoutMs) : command(client));
+      if (this.#firstConnect) await this.#deadlines.guard(this.#firstConnect, Number.isFinite(timeoutMs) ? timeoutMs : this.#timeoutMs);
+      const result = await (Number.isFinite(timeoutMs) ? this.#deadlines.guard(command(client), timeoutMs) : command(client));
       this.#breaker.success();
       return result;
     } catch {
