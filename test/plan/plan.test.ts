@@ -1,7 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PlanJson } from "../../tools/plan";
+import { DOC_STACKS, RESOURCES_END, RESOURCES_START, resourceTable } from "../../tools/profile-doc";
 import { listStacks } from "../../tools/stack-file";
 import { ROOT, runPlan, stackFile } from "../helpers/plan";
 
 const STACKS = listStacks(ROOT);
+const planned = new Map<string, PlanJson>();
 
 describe("offline plan", () => {
   it("finds the dev, staging and prod stack files", () => {
@@ -13,6 +18,7 @@ describe("offline plan", () => {
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
     const plan = run.json!;
+    planned.set(stack, plan);
     expect(Object.keys(plan).sort()).toEqual(["checks", "outputs", "resources", "stack"]);
     expect(plan.stack).toBe(stack);
     expect(plan.resources[0]).toMatchObject({ type: "pulumi:pulumi:Stack", name: `uaip-${stack}`, parent: "" });
@@ -27,6 +33,52 @@ describe("offline plan", () => {
     expect(plan.outputs.maxConnections).toBe(Number(/max_connections (\d+)/.exec(plan.checks[0].detail)![1]));
     expect(run.stdout).toContain(`Previewing update (${stack})`);
     expect(run.stdout).toContain("✓ connection-budget");
+  });
+
+  it("the README's resource table matches the plans (run `npm run docs` after changing components)", () => {
+    expect([...planned.keys()].sort()).toEqual([...DOC_STACKS].sort());
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf(RESOURCES_START) + RESOURCES_START.length, readme.indexOf(RESOURCES_END)).trim();
+    expect(table).toBe(resourceTable(DOC_STACKS.map((s) => planned.get(s)!)));
+  });
+
+  it("prod differs from dev exactly as the presets say", () => {
+    const dev = planned.get("dev")!;
+    const prod = planned.get("prod")!;
+    const inputsOf = (plan: PlanJson, type: string) => plan.resources.filter((r) => r.type === type).map((r) => r.inputs as Record<string, any>);
+    const count = (plan: PlanJson, type: string) => inputsOf(plan, type).length;
+    const maxConnections = (plan: PlanJson) => inputsOf(plan, "aws:rds/parameterGroup:ParameterGroup")[0].parameters.find((p: { name: string }) => p.name === "max_connections").value;
+    const [devDb, prodDb] = [dev, prod].map((p) => inputsOf(p, "aws:rds/instance:Instance")[0]);
+    const [devRedis, prodRedis] = [dev, prod].map((p) => inputsOf(p, "aws:elasticache/replicationGroup:ReplicationGroup")[0]);
+    const [devAlb, prodAlb] = [dev, prod].map((p) => inputsOf(p, "aws:lb/loadBalancer:LoadBalancer")[0]);
+    expect({
+      natGateways: [count(dev, "aws:ec2/natGateway:NatGateway"), count(prod, "aws:ec2/natGateway:NatGateway")],
+      privateSubnets: [count(dev, "aws:ec2/subnet:Subnet") / 2, count(prod, "aws:ec2/subnet:Subnet") / 2],
+      flowLogs: [count(dev, "aws:ec2/flowLog:FlowLog"), count(prod, "aws:ec2/flowLog:FlowLog")],
+      dbMultiAz: [devDb.multiAz, prodDb.multiAz],
+      dbDeletionProtection: [devDb.deletionProtection, prodDb.deletionProtection],
+      dbClass: [devDb.instanceClass, prodDb.instanceClass],
+      maxConnections: [maxConnections(dev), maxConnections(prod)],
+      redisNodes: [devRedis.numCacheClusters, prodRedis.numCacheClusters],
+      redisFailover: [devRedis.automaticFailoverEnabled, prodRedis.automaticFailoverEnabled],
+      albDeletionProtection: [devAlb.enableDeletionProtection, prodAlb.enableDeletionProtection],
+      albAccessLogs: [devAlb.accessLogs?.enabled ?? false, prodAlb.accessLogs?.enabled ?? false],
+    }).toEqual({
+      natGateways: [1, 3],
+      privateSubnets: [2, 3],
+      flowLogs: [0, 1],
+      dbMultiAz: [false, true],
+      dbDeletionProtection: [false, true],
+      dbClass: ["db.t4g.micro", "db.r7g.large"],
+      maxConnections: ["55", "320"],
+      redisNodes: [1, 3],
+      redisFailover: [false, true],
+      albDeletionProtection: [false, true],
+      albAccessLogs: [false, true],
+    });
+    // Encryption does not depend on the environment.
+    for (const db of [devDb, prodDb]) expect(db.storageEncrypted).toBe(true);
+    for (const r of [devRedis, prodRedis]) expect([r.atRestEncryptionEnabled, r.transitEncryptionEnabled]).toEqual([true, true]);
   });
 
   it("fails with the key's name when a stack file has a bad value", async () => {
