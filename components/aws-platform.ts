@@ -93,7 +93,6 @@ export class AwsPlatform extends pulumi.ComponentResource {
         )
       : undefined;
 
-    const redisAuthToken = generatedSecret(`${name}-redis-auth`, this);
     const redis = new Redis(
       `${name}-redis`,
       {
@@ -105,7 +104,6 @@ export class AwsPlatform extends pulumi.ComponentResource {
         multiAz: p.redis.multiAz,
         maxmemoryPolicy: p.redis.maxmemoryPolicy,
         slowLogs: p.redis.slowLogs,
-        authToken: redisAuthToken,
         tags,
       },
       child,
@@ -172,7 +170,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
           dbUser: p.database.username,
           cdnDistributionId,
         })),
-        credentials: { redisAuthToken, databasePassword },
+        credentials: { redisAuthToken: redis.authToken, databasePassword },
         tags,
       },
       onCluster,

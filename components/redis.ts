@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { randomBytes } from "node:crypto";
+import * as random from "@pulumi/random";
 import { ComponentArgsError } from "./errors";
 import { familyScopedName } from "./naming";
 import { mergeTags } from "./tags";
@@ -92,10 +92,9 @@ export interface RedisArgs {
    */
   slowLogRetentionDays?: number;
   /**
-   * AUTH token (pass a Pulumi config secret). When omitted, one is generated once and kept:
-   * it is stored in a Secrets Manager secret whose value Pulumi never updates afterwards
-   * (`ignoreChanges`), so later deployments reuse it instead of rotating it.
-   * @default undefined (generated, stored in Secrets Manager)
+   * AUTH token (a Pulumi secret). When omitted, a @pulumi/random password is generated once
+   * and kept in state, so later deployments reuse it instead of rotating it.
+   * @default undefined (generated)
    */
   authToken?: pulumi.Input<string>;
   /**
@@ -132,8 +131,6 @@ export class Redis extends pulumi.ComponentResource {
   public readonly port: pulumi.Output<number>;
   /** Secret. */
   public readonly authToken: pulumi.Output<string>;
-  /** ARN of the Secrets Manager secret holding a generated token; undefined when `authToken` was given. */
-  public readonly authTokenSecretArn: pulumi.Output<string> | undefined;
   public readonly engine: CacheEngine;
   public readonly parameterGroupName: pulumi.Output<string>;
   public readonly maxmemoryPolicy: MaxmemoryPolicy;
@@ -154,24 +151,10 @@ export class Redis extends pulumi.ComponentResource {
     }
     const parent = { parent: this };
 
-    let authToken: pulumi.Output<string>;
-    if (args.authToken !== undefined) {
-      authToken = pulumi.secret(pulumi.output(args.authToken));
-      this.authTokenSecretArn = undefined;
-    } else {
-      // Fallback when no config secret is passed: 64 hex chars from node:crypto, generated at
-      // program time. Without persistence it would differ on every run and rotate the token;
-      // the secret version below keeps the first value (ignoreChanges), and its output - the
-      // value in state - is what the replication group and the services use.
-      const secret = new aws.secretsmanager.Secret(`${name}-auth`, { description: `${name} AUTH token`, kmsKeyId: args.kmsKeyArn, tags }, parent);
-      const version = new aws.secretsmanager.SecretVersion(
-        `${name}-auth`,
-        { secretId: secret.id, secretString: pulumi.secret(randomBytes(32).toString("hex")) },
-        { parent: this, ignoreChanges: ["secretString"] },
-      );
-      authToken = pulumi.secret(version.secretString as pulumi.Output<string>);
-      this.authTokenSecretArn = secret.arn;
-    }
+    // A generated token lives in Pulumi state (as a secret), so it is stable across runs.
+    const authToken = pulumi.secret(
+      args.authToken !== undefined ? pulumi.output(args.authToken) : new random.RandomPassword(`${name}-auth`, { length: 64, special: false }, parent).result,
+    );
 
     const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
     // Family in the physical name: see naming.ts (a family change replaces the group without a name clash).
@@ -225,7 +208,6 @@ export class Redis extends pulumi.ComponentResource {
       readerEndpoint: this.readerEndpoint,
       port: this.port,
       authToken: this.authToken,
-      authTokenSecretArn: this.authTokenSecretArn,
       parameterGroupName: this.parameterGroupName,
     });
   }

@@ -109,16 +109,14 @@ describe("Redis component (mocks)", () => {
     ]);
   });
 
-  it("uses the given token, or generates one kept in Secrets Manager with ignoreChanges; output is secret", async () => {
+  it("uses the given token, or generates one with @pulumi/random (stable in state); the output is secret either way", async () => {
     expect(group("prod-cache").authToken).toBe("config-secret-token-0123456789");
-    expect(prod.authTokenSecretArn).toBeUndefined();
-    const version = resourcesOfType(mocks, "aws:secretsmanager/secretVersion:SecretVersion").find((r) => r.name === "dev-cache-auth")!;
-    expect(version.inputs.secretString).toMatch(/^[0-9a-f]{64}$/);
-    expect(group("dev-cache").authToken).toBe(version.inputs.secretString);
+    const generated = resourcesOfType(mocks, "random:index/randomPassword:RandomPassword").find((r) => r.name === "dev-cache-auth")!;
+    expect(generated.inputs).toMatchObject({ length: 64, special: false });
+    expect(group("dev-cache").authToken).toBe("mock-dev-cache-auth-password");
     expect(await isSecret(dev.authToken)).toBe(true);
     expect(await isSecret(prod.authToken)).toBe(true);
-    expect(await promiseOf(dev.authToken)).toBe(version.inputs.secretString);
-    expect(dev.authTokenSecretArn).toBeDefined();
+    expect(resourcesOfType(mocks, "random:index/randomPassword:RandomPassword").some((r) => r.name === "prod-cache-auth")).toBe(false);
   });
 
   it("refuses multi-AZ without a replica, naming the arg", () => {
