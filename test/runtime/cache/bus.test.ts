@@ -1,6 +1,8 @@
 import Redis from "ioredis";
 import { RedisServer } from "../../helpers/redis";
-import { CacheManager } from "../../../runtime/src/cache";
+import { Registry } from "prom-client";
+import { CacheManager, CACHE_OPERATION } from "../../../runtime/src/cache";
+import { LABEL, METRIC } from "../../../runtime/src/metrics/names";
 
 let server: RedisServer;
 const open: CacheManager[] = [];
@@ -64,6 +66,23 @@ describe("cross-instance L1 invalidation over pub/sub", () => {
     if (process.env.UAIP_REPORT) console.log(`bus ${op}: ms per round ${rounds.map((r) => r.toFixed(2)).join(", ")}`);
     expect(rounds[3]).toBeLessThan(100);
     expect(rounds[6]).toBeLessThan(1_000);
+  });
+
+  it("counts invalidations by operation, sent and received", async () => {
+    const ra = new Registry();
+    const rb = new Registry();
+    const a = new CacheManager({ url: server.url, registry: ra });
+    const b = new CacheManager({ url: server.url, registry: rb });
+    open.push(a, b);
+    await Promise.all([a.ready(), b.ready()]);
+    await a.set("k1", 1);
+    await a.delete("k1");
+    await a.invalidate("k*");
+    const byOp = async (r: Registry): Promise<Record<string, number>> =>
+      Object.fromEntries((await r.getSingleMetric(METRIC.cacheInvalidationsTotal)!.get()).values.map((v) => [v.labels[LABEL.operation], v.value]));
+    expect(await byOp(ra)).toEqual({ [CACHE_OPERATION.delete]: 1, [CACHE_OPERATION.invalidate]: 1 });
+    // B received set + delete (keys) and the pattern: three remote invalidations.
+    expect(await timeUntil(async () => (await byOp(rb))[CACHE_OPERATION.remote] === 3)).toBeLessThan(1_000);
   });
 
   it("messages carry keys only, never values, and an instance ignores its own", async () => {

@@ -1,3 +1,4 @@
+import { Deadlines } from "../../../runtime/src/cache/deadlines";
 import { CircuitBreaker, batchPaths, escapeGlob, globToRegExp, isGlob, patternToPath, prunePaths } from "../../../runtime/src/cache";
 
 describe("globToRegExp (Redis MATCH syntax)", () => {
@@ -85,5 +86,17 @@ describe("CircuitBreaker", () => {
     b.success();
     expect(b.state).toBe("closed");
     expect(b.allow()).toBe(true);
+  });
+});
+
+describe("Deadlines", () => {
+  it("rejects a command still pending after its timeout and passes through one that settles in time", async () => {
+    const d = new Deadlines(5);
+    const t = performance.now();
+    await expect(d.guard(new Promise(() => undefined), 30)).rejects.toThrow("timed out");
+    expect(performance.now() - t).toBeGreaterThanOrEqual(29);
+    await expect(d.guard(new Promise((r) => setTimeout(() => r("ok"), 5)), 200)).resolves.toBe("ok");
+    await expect(d.guard(Promise.reject(new Error("boom")), 200)).rejects.toThrow("boom");
+    d.close();
   });
 });

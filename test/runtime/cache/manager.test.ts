@@ -115,6 +115,18 @@ describe("CacheManager read path", () => {
     expect(await c.invalidate("*")).toEqual({ pattern: "*", l1: 1, l2: 0, complete: true });
   });
 
+  it("opens two connections (commands + bus subscriber) and close() releases both", async () => {
+    const count = async (): Promise<number> => ((await raw.client("LIST")) as string).trim().split("\n").length;
+    const baseline = await count();
+    const c = new CacheManager({ url: server.url });
+    expect(await c.ready()).toBe(true);
+    expect(await count()).toBe(baseline + 2);
+    await c.close();
+    const end = Date.now() + 2_000;
+    while ((await count()) !== baseline && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(await count()).toBe(baseline);
+  });
+
   it("leaves an injected client open on close()", async () => {
     const client = new Redis(server.url);
     const c = new CacheManager({ client });

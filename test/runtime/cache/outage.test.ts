@@ -83,7 +83,13 @@ describe("Redis outage", () => {
     }, 3_000)).toBe(true);
     expect(a.l2State).toBe("closed");
 
-    // Bus again: B holds "after" in L1; A's write evicts it.
+    // Bus again: B holds "after" in L1 (a read racing A's message is not backfilled, so wait for a
+    // stable L1 entry); A's next write evicts it.
+    expect(await eventually(async () => {
+      if ((await b.get("after")) !== "v1" || b.l1Size !== 1) return false;
+      await new Promise((r) => setTimeout(r, 20));
+      return b.l1Size === 1;
+    }, 1_000)).toBe(true);
     const before = b.l1Size;
     await a.set("after", "v2");
     expect(await eventually(async () => b.l1Size < before, 1_000)).toBe(true);
