@@ -89,6 +89,30 @@ describe("CacheManager read path", () => {
     expect(await c.get("short")).toBeNull();
   });
 
+  it.each([
+    [true, null],
+    [false, "v"],
+  ])("exactBackfillTtl=%s: another instance's L1 copy of a short-ttl entry expires with Redis (or lives up to memory.ttl)", async (exact, expected) => {
+    const a = cache();
+    const b = cache({ exactBackfillTtl: exact, jitter: 0 });
+    await Promise.all([a.ready(), b.ready()]);
+    await a.set("brief", "v", { ttl: 150 });
+    expect(await b.get("brief")).toBe("v"); // backfilled into B's L1
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await raw.exists("uaip:brief")).toBe(0);
+    expect(await b.get("brief")).toBe(expected);
+  });
+
+  it("connects an injected lazyConnect client", async () => {
+    const client = new Redis(server.url, { lazyConnect: true });
+    const c = new CacheManager({ client, bus: false });
+    expect(await c.ready(2_000)).toBe(true);
+    await c.set("lazy", 1);
+    expect(await raw.get("uaip:lazy")).toBe("1");
+    await c.close();
+    await client.quit();
+  });
+
   it("spreads TTLs with jitter so keys written together do not expire together", async () => {
     const c = cache({ jitter: 0.2 });
     for (let i = 0; i < 20; i++) await c.set(`j${i}`, i, { ttl: 100_000 });
