@@ -254,8 +254,9 @@ export class CacheManager {
    * share one L2 read and one loader call. A loader error reaches every waiter and is not cached.
    * Return `null` from the loader to cache an absence; `undefined` is rejected (CacheValueError).
    */
-  async getOrSet<T>(key: string, loader: () => T | Promise<T>, options: SetOptions = {}): Promise<T> {
+  async getOrSet<T>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
     this.#check(key);
+    const ttl = this.#ttl(options?.ttl);
     const hit = this.#l1.get(key);
     if (hit !== undefined) {
       this.#metrics.l1Hit++;
@@ -264,7 +265,6 @@ export class CacheManager {
     this.#metrics.l1Miss++;
     const pending = this.#loads.get(key);
     if (pending) return pending as Promise<T>;
-    const ttl = this.#ttl(options.ttl);
     const load = this.#load(key, loader, ttl).finally(() => {
       if (this.#loads.get(key) === load) this.#loads.delete(key);
     });
@@ -397,6 +397,7 @@ export class CacheManager {
     const reply = await this.#l2<string | null | [string | null, number]>(CACHE_OPERATION.get, (c) =>
       this.#exactBackfillTtl ? Promise.all([c.get(pk), c.pttl(pk)]) : c.get(pk),
     );
+    // May drop a newer read started after an invalidation; harmless, the next caller starts another.
     this.#reads.delete(key);
     const raw = reply === FAILED ? null : typeof reply === "string" || reply === null ? reply : reply[0];
     if (raw === null) {
