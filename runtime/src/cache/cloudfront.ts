@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { CloudFrontClient, CreateInvalidationCommand, type CloudFrontClientConfig } from "@aws-sdk/client-cloudfront";
+import type { CloudFrontClient, CloudFrontClientConfig } from "@aws-sdk/client-cloudfront";
 import { batchPaths, patternToPath, prunePaths, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
 
@@ -38,6 +38,13 @@ export function isRetriable(error: unknown): boolean {
   return THROTTLING_NAMES.has(e.name ?? "") || RETRIABLE_STATUS.has(e.$metadata?.httpStatusCode ?? 0);
 }
 
+/**
+ * The SDK is loaded on first use: every service imports the runtime, few purge a CDN, and the client
+ * package is large (and prints a Node-version warning on load).
+ */
+let sdk: Promise<typeof import("@aws-sdk/client-cloudfront")> | undefined;
+const loadSdk = (): Promise<typeof import("@aws-sdk/client-cloudfront")> => (sdk ??= import("@aws-sdk/client-cloudfront"));
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 function positiveInt(key: string, value: number): number {
@@ -53,8 +60,9 @@ function positiveInt(key: string, value: number): number {
  */
 export class CloudFrontPurger implements CdnPurger {
   readonly distributionId: string;
-  readonly #client: CloudFrontClient;
-  readonly #ownsClient: boolean;
+  readonly #injected: CloudFrontClient | undefined;
+  readonly #clientConfig: CloudFrontClientConfig;
+  #client: Promise<CloudFrontClient> | undefined;
   readonly #pathFor: (pattern: string) => string | undefined;
   readonly #maxPaths: number;
   readonly #maxWildcards: number;
@@ -70,8 +78,8 @@ export class CloudFrontPurger implements CdnPurger {
   constructor(options: CloudFrontPurgerOptions) {
     if (!options.distributionId) throw new CacheOptionsError("config.cdn.distributionId", "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn");
     this.distributionId = options.distributionId;
-    this.#ownsClient = options.client === undefined;
-    this.#client = options.client ?? new CloudFrontClient({ region: "us-east-1", ...options.clientConfig, maxAttempts: 1 });
+    this.#injected = options.client;
+    this.#clientConfig = options.clientConfig ?? {};
     this.#pathFor = options.pathFor ?? patternToPath;
     this.#maxPaths = positiveInt("maxPathsPerInvalidation", options.maxPathsPerInvalidation ?? 3_000);
     this.#maxWildcards = positiveInt("maxWildcardsPerInvalidation", options.maxWildcardsPerInvalidation ?? 15);
@@ -112,7 +120,16 @@ export class CloudFrontPurger implements CdnPurger {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsClient) this.#client.destroy();
+    if (!this.#injected && this.#client) (await this.#client).destroy();
+    this.#client = undefined;
+  }
+
+  /** The injected client, or one built on first use (SDK retries off: #send retries, with CloudFront-aware backoff). */
+  #getClient(): Promise<CloudFrontClient> {
+    this.#client ??= this.#injected
+      ? Promise.resolve(this.#injected)
+      : loadSdk().then(({ CloudFrontClient }) => new CloudFrontClient({ region: "us-east-1", ...this.#clientConfig, maxAttempts: 1 }));
+    return this.#client;
   }
 
   async #send(paths: string[]): Promise<{ id: string; attempts: number }> {
@@ -123,7 +140,8 @@ export class CloudFrontPurger implements CdnPurger {
     };
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await this.#throttled(() => this.#client.send(new CreateInvalidationCommand(input)));
+        const [client, { CreateInvalidationCommand }] = await Promise.all([this.#getClient(), loadSdk()]);
+        const out = await this.#throttled(() => client.send(new CreateInvalidationCommand(input)));
         return { id: out.Invalidation?.Id ?? "", attempts: attempt };
       } catch (cause) {
         const retriable = isRetriable(cause);
