@@ -1,5 +1,7 @@
 import { Deadlines } from "../../../runtime/src/cache/deadlines";
-import { CircuitBreaker, batchPaths, escapeGlob, globToRegExp, isGlob, patternToPath, prunePaths } from "../../../runtime/src/cache";
+import { CircuitBreaker } from "../../../runtime/src/cache/breaker";
+import { batchPaths, patternToPath, prunePaths } from "../../../runtime/src/cache/cdn";
+import { escapeGlob, globToRegExp, isGlob } from "../../../runtime/src/cache/glob";
 
 describe("globToRegExp (Redis MATCH syntax)", () => {
   it.each([
