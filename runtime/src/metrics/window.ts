@@ -46,7 +46,8 @@ export class SlidingWindow {
     this.bucketMs = options.bucketMs ?? 1_000;
     this.#cap = options.samplesPerBucket ?? 1_000;
     this.#n = Math.max(1, Math.ceil(this.windowMs / this.bucketMs));
-    this.#index = new Float64Array(this.#n).fill(-1);
+    // -Infinity marks a never-used slot, whatever the clock origin (performance.now starts near 0).
+    this.#index = new Float64Array(this.#n).fill(-Infinity);
     this.#count = new Float64Array(this.#n);
     this.#errors = new Float64Array(this.#n);
     this.#sum = new Float64Array(this.#n);

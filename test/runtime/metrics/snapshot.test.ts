@@ -45,6 +45,13 @@ describe("snapshot() against known request timings (fake clock)", () => {
     m.close();
   });
 
+  it("works from a clock origin of 0 (performance.now right after start): unused slots are not read", () => {
+    const w = new SlidingWindow(0, { windowMs: 60_000, bucketMs: 1_000 });
+    expect(w.summary(0)).toEqual({ count: 0, errors: 0, spanMs: 1_000, avg: 0, p95: 0, p99: 0, max: 0 });
+    w.record(500, 7, true);
+    expect(w.summary(900)).toMatchObject({ count: 1, errors: 1, p99: 7 });
+  });
+
   it("keeps p95/p99 from a bounded sample when a bucket overflows", () => {
     const w = new SlidingWindow(0, { windowMs: 1_000, bucketMs: 1_000, samplesPerBucket: 100 });
     for (let i = 1; i <= 10_000; i++) w.record(10, i % 100 === 0 ? 1_000 : 1, false);
