@@ -5,3 +5,5 @@ export * from "./config/load";
 export * from "./metrics/names";
 export * from "./metrics/instruments";
 export * from "./cache";
+export * from "./metrics/index";
+export * from "./ratelimit/index";
