@@ -1,11 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Histogram } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { UaipError } from "../errors";
-import { counter, histogram } from "./instruments";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
 import { normalizeMethod, RouteGuard } from "./route";
+import { registerSeriesHistogram, SeriesTable } from "./series";
 import { SlidingWindow } from "./window";
 
 /**
@@ -79,12 +79,6 @@ type Req = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string; ori
 type Res = ServerResponse & Record<symbol, number | undefined>;
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-interface Children {
-  total: Counter.Internal;
-  duration: Histogram.Internal<string>;
-  errors: Counter.Internal | undefined;
-}
-
 function positive(key: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) throw new MetricsOptionsError(key, `expected a positive number, got ${JSON.stringify(value)}`);
@@ -94,7 +88,8 @@ function positive(key: string, value: number | undefined, fallback: number): num
 /**
  * HTTP RED metrics, resource metrics and a sliding-window snapshot for one service.
  * Hot path per request: two clock reads, one 'close' listener (shared function), three Map
- * lookups for cached label children, two or three prom-client increments and an O(1) ring write.
+ * lookups for the label series, a few number updates and an O(1) ring write; prom-client only
+ * sees the totals when it is scraped.
  */
 export class HttpMetrics {
   readonly registry: Registry;
@@ -104,11 +99,8 @@ export class HttpMetrics {
   #now: () => number;
   #window: SlidingWindow;
   #network = new NetworkTracker();
-  #requests: Counter<string>;
-  #errors: Counter<string>;
-  #duration: Histogram<string>;
+  #series = new SeriesTable(HTTP_DURATION_BUCKETS);
   #names: string[];
-  #children = new Map<string, Map<string, Map<number, Children>>>();
   #servers: { server: Server; listener: Handler }[] = [];
   // Per-instance key: a response is counted once per HttpMetrics even if instrumented twice.
   readonly #startKey = Symbol("uaip.requestStart");
@@ -136,15 +128,25 @@ export class HttpMetrics {
     this.#window = new SlidingWindow(this.#now(), { windowMs, bucketMs, samplesPerBucket });
     this.routes = new RouteGuard(maxRoutes);
 
-    const labels = [LABEL.method, LABEL.route, LABEL.statusCode];
+    const labelNames = [LABEL.method, LABEL.route, LABEL.statusCode];
     const r = this.registry;
-    this.#requests = counter(r, METRIC.httpRequestsTotal, "HTTP requests finished", labels);
-    this.#errors = counter(r, METRIC.httpRequestErrorsTotal, "HTTP requests answered 5xx", labels);
-    this.#duration = histogram(r, METRIC.httpRequestDurationSeconds, "HTTP request duration, seconds", labels, HTTP_DURATION_BUCKETS);
-
-    // Values read at scrape time (collect), so they cost nothing per request.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    // The request series live in plain numbers (series.ts) and reach prom-client at scrape time
+    // (collect), so the per-request cost is a few additions, not label hashing.
+    const syncRequests = () => {
+      for (const s of this.#series.all) {
+        const delta = s.count - s.exported;
+        if (delta === 0) continue;
+        s.exported = s.count;
+        requests.inc(s.labels, delta);
+        if (s.isError) errors.inc(s.labels, delta);
+      }
+    };
+    const requests = new Counter({ name: METRIC.httpRequestsTotal, help: "HTTP requests finished", labelNames, registers: [r], collect: syncRequests });
+    const errors = new Counter({ name: METRIC.httpRequestErrorsTotal, help: "HTTP requests answered 5xx", labelNames, registers: [r], collect: syncRequests });
+    registerSeriesHistogram(r, METRIC.httpRequestDurationSeconds, "HTTP request duration, seconds", this.#series);
+
     new Gauge({ name: METRIC.httpRequestsInFlight, help: "HTTP requests in flight", registers: [r], collect() { this.set(self.#active); } });
     let net = { received: 0, sent: 0 };
     const syncNetwork = () => {
@@ -258,7 +260,7 @@ export class HttpMetrics {
     for (const { server, listener } of this.#servers) server.off("request", listener);
     this.#servers = [];
     this.#network.close();
-    this.#children.clear();
+    this.#series.clear();
     if (this.#ownsRegistry) this.registry.clear();
     else for (const name of this.#names) this.registry.removeSingleMetric(name);
   }
@@ -270,7 +272,7 @@ export class HttpMetrics {
     this.#active++;
     this.#network.track(req.socket);
     // 'close' fires after 'finish' and also when the client aborts, so one listener covers both.
-    res.once("close", this.#onClose);
+    res.on("close", this.#onClose);
   }
 
   #end(req: Req, res: Res): void {
@@ -282,26 +284,11 @@ export class HttpMetrics {
   }
 
   #record(method: string, route: string, status: number, durationMs: number, end: number): void {
-    let byRoute = this.#children.get(method);
-    if (byRoute === undefined) this.#children.set(method, (byRoute = new Map()));
-    let byStatus = byRoute.get(route);
-    if (byStatus === undefined) byRoute.set(route, (byStatus = new Map()));
-    let c = byStatus.get(status);
-    if (c === undefined) {
-      const code = String(status);
-      c = {
-        total: this.#requests.labels(method, route, code),
-        duration: this.#duration.labels(method, route, code),
-        errors: status >= 500 ? this.#errors.labels(method, route, code) : undefined,
-      };
-      byStatus.set(status, c);
-    }
-    c.total.inc();
-    c.duration.observe(durationMs / 1000);
-    if (c.errors !== undefined) c.errors.inc();
+    this.#series.observe(this.#series.get(method, route, status), durationMs / 1000);
     this.#total++;
     this.#window.record(end, durationMs, status >= 500);
   }
+
 }
 
 /** Creates the metrics of one service: `createMetrics({ serviceName: "agent-intelligence" })`. */

@@ -1,6 +1,8 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { spawnSync } from "node:child_process";
 import { Registry } from "prom-client";
+import { requireBinary } from "../../helpers/redis";
 import { createMetrics, MetricsOptionsError } from "../../../runtime/src/metrics/http-metrics";
 import { DEFAULT_METRIC, HTTP_DURATION_BUCKETS, METRIC } from "../../../runtime/src/metrics/names";
 
@@ -55,7 +57,7 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     }
     expect(body).toContain(`${METRIC.httpRequestsTotal}{method="GET",route="/users/:id",status_code="200",service="agent-intelligence"} 2`);
     expect(body).toContain(`${METRIC.httpRequestErrorsTotal}{method="GET",route="/fail/:id",status_code="502",service="agent-intelligence"} 1`);
-    expect(body).toContain(`${METRIC.httpRequestDurationSeconds}_bucket{le="0.5",service="agent-intelligence",method="GET",route="/users/:id",status_code="200"} 2`);
+    expect(body).toContain(`${METRIC.httpRequestDurationSeconds}_bucket{le="0.5",method="GET",route="/users/:id",status_code="200",service="agent-intelligence"} 2`);
     // The scrape itself is in flight while it is collected.
     expect(body).toContain(`${METRIC.httpRequestsInFlight}{service="agent-intelligence"} 1`);
     expect(Number(/uaip_http_network_received_bytes_total\{[^}]*\} (\d+)/.exec(body)![1])).toBeGreaterThan(100);
@@ -64,6 +66,26 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     // Histogram buckets are the shared ones (bracket the 500 ms SLO).
     for (const le of HTTP_DURATION_BUCKETS) expect(body).toContain(`le="${le}"`);
     await new Promise((r) => server.close(r));
+    m.close();
+  });
+
+  it("exposes a histogram that is cumulative, ends in +Inf with _sum/_count, and passes promtool check metrics", async () => {
+    const m = createMetrics({ serviceName: "svc", collectDefault: false });
+    m.observe("GET", "/a", 200, 120);
+    m.observe("GET", "/a", 200, 700);
+    m.observe("GET", "/a", 503, 3);
+    const body = await m.registry.metrics();
+    const line = (le: string) => Number(new RegExp(`_bucket\\{le="${le.replace("+", "\\+")}",method="GET",route="/a",status_code="200",service="svc"\\} (\\S+)`).exec(body)![1]);
+    expect([line("0.1"), line("0.2"), line("0.6"), line("0.75"), line("+Inf")]).toEqual([0, 1, 1, 2, 2]);
+    expect(body).toContain(`${METRIC.httpRequestDurationSeconds}_sum{method="GET",route="/a",status_code="200",service="svc"} 0.82`);
+    expect(body).toContain(`${METRIC.httpRequestDurationSeconds}_count{method="GET",route="/a",status_code="200",service="svc"} 2`);
+    expect(body).toContain(`${METRIC.httpRequestErrorsTotal}{method="GET",route="/a",status_code="503",service="svc"} 1`);
+    const lint = spawnSync(requireBinary("promtool"), ["check", "metrics"], { input: body, encoding: "utf8" });
+    expect(lint.stdout + lint.stderr).toBe("");
+    expect(lint.status).toBe(0);
+    // A second scrape does not double-count (deltas are pushed once).
+    const again = await m.registry.metrics();
+    expect(again).toContain(`${METRIC.httpRequestsTotal}{method="GET",route="/a",status_code="200",service="svc"} 2`);
     m.close();
   });
 
