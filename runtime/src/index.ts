@@ -7,3 +7,4 @@ export * from "./metrics/instruments";
 export * from "./cache";
 export * from "./metrics/index";
 export * from "./ratelimit/index";
+export * from "./create-runtime";

@@ -1,0 +1,65 @@
+import type { Server } from "node:http";
+import { CacheInvalidator, CacheManager } from "./cache";
+import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import { createMetrics, type HttpMetrics } from "./metrics";
+import { RateLimiter, RedisStore } from "./ratelimit";
+
+/** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
+export interface UaipRuntime {
+  config: RuntimeConfig;
+  metrics: HttpMetrics;
+  cache: CacheManager;
+  invalidator: CacheInvalidator;
+  limiter: RateLimiter;
+  /** Applies the keep-alive timeout the load balancer needs (and a headers timeout above it). */
+  configureServer(server: Server): Server;
+  /** Releases every connection and timer. */
+  close(): Promise<void>;
+}
+
+/** The `redis://` or `rediss://` URL of the configured Redis, or undefined for "no Redis". */
+export function redisUrl(config: RuntimeConfig): string | undefined {
+  const { host, port, tls } = config.cache.redis;
+  return host ? `${tls ? "rediss" : "redis"}://${host}:${port}` : undefined;
+}
+
+/**
+ * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
+ * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
+ * invalidator, and the rate limiter, all on one prom-client registry.
+ */
+export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): UaipRuntime {
+  const metrics = createMetrics({ serviceName: config.serviceName });
+  const url = redisUrl(config);
+  const cache = new CacheManager({ config: config.cache, url, password: config.redisAuthToken, registry: metrics.registry });
+  const invalidator = new CacheInvalidator({ cache });
+  const store = url
+    ? new RedisStore({
+        url,
+        keyPrefix: `${config.cache.redis.keyPrefix}rl:`,
+        commandTimeoutMs: config.cache.redis.commandTimeoutMs,
+        redisOptions: { password: config.redisAuthToken, ...(config.cache.redis.tls ? { tls: {} } : {}) },
+      })
+    : undefined;
+  const limiter = new RateLimiter({ ...config.rateLimit, store, registry: metrics.registry });
+
+  return {
+    config,
+    metrics,
+    cache,
+    invalidator,
+    limiter,
+    configureServer(server) {
+      // Longer than the ALB idle timeout, so the ALB never reuses a socket the service has closed.
+      server.keepAliveTimeout = config.http.keepAliveTimeout;
+      // Node requires headersTimeout > keepAliveTimeout, or idle sockets are cut early.
+      server.headersTimeout = config.http.keepAliveTimeout + 1_000;
+      return server;
+    },
+    async close() {
+      // The limiter does not own a store it was given; this runtime made it, so it closes it.
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close()]);
+      metrics.close();
+    },
+  };
+}
