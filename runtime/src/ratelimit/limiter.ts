@@ -1,10 +1,9 @@
 import type { IncomingMessage } from "node:http";
-import { Registry, type Counter } from "prom-client";
-import { counter } from "../metrics/instruments";
+import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError } from "./errors";
 import { MemoryStore } from "./memory-store";
-import type { FailurePolicy, RateLimitResult, RateLimitStore, StoreDecision } from "./types";
+import type { FailurePolicy, RateLimitResult, RateLimitStore } from "./types";
 
 /** The seed's RateLimitConfig. `keyGenerator` maps a request to the key whose rate is limited. */
 export interface RateLimitConfig<Req = IncomingMessage> {
@@ -68,10 +67,8 @@ export class RateLimiter<Req = IncomingMessage> {
   #insurance: MemoryStore | undefined;
   #maxKeyLength: number;
   #denyRetryAfterMs: number;
-  #allowed: Counter.Internal;
-  #rejected: Counter.Internal;
-  #unavailable: Counter.Internal;
-  #storeErrors: Counter<string>;
+  // Plain numbers on the hot path; pushed into prom-client when it scrapes (see collect below).
+  #counts = { allowed: 0, rejected: 0, unavailable: 0, storeErrors: 0 };
   #lastStoreError: unknown;
 
   constructor(options: RateLimiterOptions<Req>) {
@@ -99,12 +96,7 @@ export class RateLimiter<Req = IncomingMessage> {
     this.#insurance = this.failurePolicy === "memory" && !this.#ownsStore ? new MemoryStore() : undefined;
 
     this.registry = options.registry ?? new Registry();
-    const requests = counter(this.registry, METRIC.rateLimitRequestsTotal, "Rate-limit checks by result", [LABEL.result]);
-    // Children are resolved once so the hot path skips prom-client's label hashing.
-    this.#allowed = requests.labels(LABEL_VALUE.allowed);
-    this.#rejected = requests.labels(LABEL_VALUE.rejected);
-    this.#unavailable = requests.labels(LABEL_VALUE.storeUnavailable);
-    this.#storeErrors = counter(this.registry, METRIC.rateLimitStoreErrorsTotal, "Rate-limit store failures (answered by the failure policy)");
+    this.#registerMetrics();
   }
 
   /** The last store failure, for logs/health checks; undefined once the store answers again. */
@@ -113,23 +105,27 @@ export class RateLimiter<Req = IncomingMessage> {
   }
 
   /** Counts one request on `key`. Rejects only for a malformed key (RateLimitKeyError). */
-  async consume(key: string): Promise<RateLimitResult> {
-    this.#checkKey(key);
-    let decision: StoreDecision;
+  consume(key: string): Promise<RateLimitResult> {
     try {
-      decision = await this.#store.hit(key, this.windowMs, this.maxRequests);
+      this.#checkKey(key);
     } catch (err) {
-      return this.#degraded(key, err);
+      return Promise.reject(err);
     }
-    this.#lastStoreError = undefined;
-    (decision.allowed ? this.#allowed : this.#rejected).inc();
-    return {
-      allowed: decision.allowed,
-      limit: this.maxRequests,
-      remaining: decision.remaining,
-      resetMs: decision.resetMs,
-      retryAfterMs: decision.retryAfterMs,
-    };
+    return this.#store.hit(key, this.windowMs, this.maxRequests).then(
+      (decision) => {
+        this.#lastStoreError = undefined;
+        if (decision.allowed) this.#counts.allowed++;
+        else this.#counts.rejected++;
+        return {
+          allowed: decision.allowed,
+          limit: this.maxRequests,
+          remaining: decision.remaining,
+          resetMs: decision.resetMs,
+          retryAfterMs: decision.retryAfterMs,
+        };
+      },
+      (err: unknown) => this.#degraded(key, err),
+    );
   }
 
   /** The seed's API: true when the request is within its limit. */
@@ -137,21 +133,53 @@ export class RateLimiter<Req = IncomingMessage> {
     return (await this.consume(this.keyGenerator(req))).allowed;
   }
 
-  async #degraded(key: string, err: unknown): Promise<RateLimitResult> {
-    this.#storeErrors.inc();
+  #degraded(key: string, err: unknown): RateLimitResult {
+    this.#counts.storeErrors++;
     this.#lastStoreError = err;
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
     if (this.failurePolicy === "allow") {
-      this.#allowed.inc();
+      this.#counts.allowed++;
       return { ...base, allowed: true, remaining: this.maxRequests, resetMs: 0, retryAfterMs: 0 };
     }
     if (this.failurePolicy === "deny" || this.#insurance === undefined) {
-      this.#unavailable.inc();
+      this.#counts.unavailable++;
       return { ...base, allowed: false, remaining: 0, resetMs: this.#denyRetryAfterMs, retryAfterMs: this.#denyRetryAfterMs };
     }
     const decision = this.#insurance.hitSync(key, this.windowMs, this.maxRequests);
-    (decision.allowed ? this.#allowed : this.#rejected).inc();
+    if (decision.allowed) this.#counts.allowed++;
+    else this.#counts.rejected++;
     return { ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" };
+  }
+
+  /**
+   * Registers the limiter counters. Several limiters may share a registry: each adds its own
+   * deltas to the shared counters at scrape time.
+   */
+  #registerMetrics(): void {
+    const counts = this.#counts;
+    const pushed = { allowed: 0, rejected: 0, unavailable: 0, storeErrors: 0 };
+    const sync = () => {
+      const add = (k: keyof typeof counts, inc: (delta: number) => void) => {
+        const delta = counts[k] - pushed[k];
+        if (delta > 0) inc(delta);
+        pushed[k] = counts[k];
+      };
+      add("allowed", (d) => requests.inc({ [LABEL.result]: LABEL_VALUE.allowed }, d));
+      add("rejected", (d) => requests.inc({ [LABEL.result]: LABEL_VALUE.rejected }, d));
+      add("unavailable", (d) => requests.inc({ [LABEL.result]: LABEL_VALUE.storeUnavailable }, d));
+      add("storeErrors", (d) => storeErrors.inc(d));
+    };
+    const existing = this.registry.getSingleMetric(METRIC.rateLimitRequestsTotal) as Counter<string> | undefined;
+    const requests =
+      existing ?? new Counter({ name: METRIC.rateLimitRequestsTotal, help: "Rate-limit checks by result", labelNames: [LABEL.result], registers: [this.registry] });
+    const storeErrors =
+      (this.registry.getSingleMetric(METRIC.rateLimitStoreErrorsTotal) as Counter<string> | undefined) ??
+      new Counter({ name: METRIC.rateLimitStoreErrorsTotal, help: "Rate-limit store failures (answered by the failure policy)", registers: [this.registry] });
+    // prom-client calls one `collect` per metric; chain ours after any earlier limiter's.
+    for (const metric of [requests, storeErrors] as unknown as { collect?: () => unknown }[]) {
+      const previous = metric.collect;
+      metric.collect = previous ? () => (previous.call(metric), sync()) : sync;
+    }
   }
 
   #checkKey(key: unknown): void {

@@ -74,8 +74,6 @@ export class RedisStore implements RateLimitStore {
         maxRetriesPerRequest: 0,
         commandTimeout: options.commandTimeoutMs ?? 50,
         retryStrategy: (times) => Math.min(times * 100, 1_000),
-        // Concurrent checks issued in one tick share a single write to the socket.
-        enableAutoPipelining: true,
         ...options.redisOptions,
       });
     // An unhandled 'error' event would crash the process; the failure shows up per call instead.
@@ -91,16 +89,15 @@ export class RedisStore implements RateLimitStore {
     return new Promise((resolve) => this.client.once("ready", () => resolve()));
   }
 
-  async hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
-    if (this.client.status !== "ready") throw new RateLimitStoreError(`redis is not ready (status ${this.client.status})`);
-    let reply: [number, number, number, number];
-    try {
-      reply = await this.#hit(this.#prefix + key, windowMs, limit);
-    } catch (err) {
-      throw new RateLimitStoreError(`redis rate-limit check failed: ${(err as Error).message}`, { cause: err });
-    }
-    const [allowed, curr, prev, elapsed] = reply;
-    return describe(allowed === 1, prev, curr, elapsed, windowMs, limit);
+  hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    if (this.client.status !== "ready") return Promise.reject(new RateLimitStoreError(`redis is not ready (status ${this.client.status})`));
+    // A plain promise chain (no async wrappers): this is the per-request path.
+    return this.#hit(this.#prefix + key, windowMs, limit).then(
+      (reply) => describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit),
+      (err: Error) => {
+        throw new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
+      },
+    );
   }
 
   async close(): Promise<void> {

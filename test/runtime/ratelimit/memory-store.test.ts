@@ -120,4 +120,19 @@ describe("RateLimiter options, keys and metrics", () => {
     expect(value(LABEL_VALUE.rejected)).toBe(1);
     await limiter.close();
   });
+
+  it("two limiters on one registry add up in the shared counters, and a scrape does not double-count", async () => {
+    const registry = new Registry();
+    const a = new RateLimiter({ windowMs: 60_000, maxRequests: 1, registry });
+    const b = new RateLimiter({ windowMs: 60_000, maxRequests: 1, registry });
+    await a.consume("k");
+    await a.consume("k");
+    await b.consume("k");
+    await registry.metrics();
+    await b.consume("k");
+    const text = await registry.metrics();
+    expect(text).toContain(`${METRIC.rateLimitRequestsTotal}{result="allowed"} 2`);
+    expect(text).toContain(`${METRIC.rateLimitRequestsTotal}{result="rejected"} 2`);
+    await Promise.all([a.close(), b.close()]);
+  });
 });

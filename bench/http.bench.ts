@@ -1,0 +1,72 @@
+import { fork } from "node:child_process";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import autocannon from "autocannon";
+import { createMetrics } from "../runtime/src/metrics/http-metrics";
+import type { BenchContext, BenchResult } from "./types";
+
+/**
+ * Instrumented vs bare node:http throughput under autocannon on loopback. The server runs in a
+ * child process (this same file, forked with a mode variable) so the load generator and the server
+ * do not share one event loop; modes alternate (bare, instrumented, ... three times) and each
+ * keeps its best run, which damps the noise of a shared machine.
+ */
+const MODE_ENV = "UAIP_BENCH_HTTP_MODE";
+const RUN_SECONDS = 3;
+const ROUNDS = 3;
+const CONNECTIONS = 50;
+
+function handler(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, { "content-type": "text/plain" });
+  res.end("hello world");
+}
+
+/** Child side: start the server in the requested mode and report the port. */
+function serve(mode: string): void {
+  const server =
+    mode === "instrumented"
+      ? createMetrics({ serviceName: "bench" }).instrumentServer(createServer(handler))
+      : createServer(handler);
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address();
+    process.send!({ port: typeof address === "object" && address ? address.port : 0 });
+  });
+}
+
+async function measure(mode: "bare" | "instrumented"): Promise<number> {
+  const child = fork(__filename, [], { env: { ...process.env, [MODE_ENV]: mode }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once("message", (m: { port: number }) => resolve(m.port));
+      child.once("exit", (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
+    });
+    // Ids in the path exercise route templating, as real traffic does.
+    const result = await autocannon({ url: `http://127.0.0.1:${port}/users/12345`, connections: CONNECTIONS, duration: RUN_SECONDS });
+    return result.requests.average;
+  } finally {
+    child.kill();
+  }
+}
+
+export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
+  let bare = 0;
+  let instrumented = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    bare = Math.max(bare, await measure("bare"));
+    instrumented = Math.max(instrumented, await measure("instrumented"));
+  }
+  const ratio = instrumented / bare;
+  return [
+    {
+      name: `HTTP throughput, instrumented (${CONNECTIONS} connections)`,
+      ours: instrumented,
+      peer: "bare node:http, same handler",
+      peerValue: bare,
+      ratio,
+      unit: "req/s",
+      target: ">= 0.9x (cost <= 10%)",
+      met: ratio >= 0.9,
+    },
+  ];
+}
+
+if (process.env[MODE_ENV]) serve(process.env[MODE_ENV]);
