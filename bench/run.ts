@@ -1,0 +1,59 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { RedisServer } from "../test/helpers/redis";
+import type { BenchModule, BenchResult } from "./types";
+
+/**
+ * `npm run bench [-- <name filter>]`: starts one redis-server on a free port, runs every
+ * bench/*.bench.ts module's `run({ redisUrl })` in sequence, prints one table and exits 0.
+ * It reports numbers next to their targets; it does not gate (a shared machine is too noisy).
+ */
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString("en-US");
+  return n.toPrecision(3);
+}
+
+function table(rows: BenchResult[]): string {
+  const head = ["name", "ours", "peer", "peer value", "unit", "ratio", "target", "met"];
+  const body = rows.map((r) => [r.name, fmt(r.ours), r.peer, fmt(r.peerValue), r.unit, `${r.ratio.toFixed(2)}x`, r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" | ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("-|-"), ...body.map(line)].join("\n");
+}
+
+async function main(): Promise<void> {
+  const filter = process.argv[2];
+  const files = readdirSync(__dirname)
+    .filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter)))
+    .sort();
+  const redis = await RedisServer.start();
+  const results: BenchResult[] = [];
+  const started = Date.now();
+  try {
+    for (const file of files) {
+      const t = Date.now();
+      process.stderr.write(`bench: ${file} ...`);
+      try {
+        const mod = (await import(join(__dirname, file))) as BenchModule;
+        results.push(...(await mod.run({ redisUrl: redis.url })));
+        process.stderr.write(` ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+      } catch (err) {
+        // One broken bench must not hide the others' numbers.
+        process.stderr.write(` failed: ${(err as Error).stack ?? err}\n`);
+        results.push({ name: `${file} (failed: ${(err as Error).message})`, ours: NaN, peer: "-", peerValue: NaN, ratio: NaN, unit: "-", met: false });
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  console.log(`\n${table(results)}\n\n${results.length} results from ${files.length} bench files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(0);
+  },
+);
