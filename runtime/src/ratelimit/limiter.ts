@@ -3,7 +3,7 @@ import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError } from "./errors";
 import { MemoryStore } from "./memory-store";
-import type { FailurePolicy, RateLimitResult, RateLimitStore } from "./types";
+import type { FailurePolicy, RateLimitResult, RateLimitStore, StoreDecision } from "./types";
 
 /** The seed's RateLimitConfig. `keyGenerator` maps a request to the key whose rate is limited. */
 export interface RateLimitConfig<Req = IncomingMessage> {
@@ -111,7 +111,14 @@ export class RateLimiter<Req = IncomingMessage> {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#store.hit(key, this.windowMs, this.maxRequests).then(
+    let pending: Promise<StoreDecision>;
+    try {
+      pending = this.#store.hit(key, this.windowMs, this.maxRequests);
+    } catch (err) {
+      // A custom store that throws instead of rejecting is still a store failure, not a crash.
+      return Promise.resolve(this.#degraded(key, err));
+    }
+    return pending.then(
       (decision) => {
         this.#lastStoreError = undefined;
         if (decision.allowed) this.#counts.allowed++;

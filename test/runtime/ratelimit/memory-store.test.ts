@@ -135,4 +135,16 @@ describe("RateLimiter options, keys and metrics", () => {
     expect(text).toContain(`${METRIC.rateLimitRequestsTotal}{result="rejected"} 2`);
     await Promise.all([a.close(), b.close()]);
   });
+
+  it("a store that throws synchronously is a store failure answered by the policy, never 'limit exceeded'", async () => {
+    const throwing = { hit: () => { throw new Error("boom"); }, close: async () => {} };
+    const limiter = new RateLimiter({ windowMs: 1_000, maxRequests: 2, store: throwing as never });
+    const results = [await limiter.consume("k"), await limiter.consume("k"), await limiter.consume("k")];
+    expect(results.map((r) => [r.allowed, r.degraded, r.reason])).toEqual([
+      [true, true, "memory_fallback"],
+      [true, true, "memory_fallback"],
+      [false, true, "memory_fallback"],
+    ]);
+    await limiter.close();
+  });
 });
