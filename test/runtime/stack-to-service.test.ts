@@ -57,6 +57,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Node's global agent keeps sockets alive, and the service's keep-alive is 65 s: cut them.
+  service?.server.closeAllConnections();
   await new Promise((r) => service?.server.close(r));
   await runtime?.close();
   await redis?.stop();
@@ -105,6 +107,15 @@ describe("stack settings -> running service", () => {
     expect((await get("/healthz")).status).toBe(200);
     expect((await get("/readyz")).status).toBe(200);
     await redis.start();
+    // …and both recover by themselves once Redis is back.
+    expect(await runtime.cache.ready(5_000)).toBe(true);
+    let recovered = await runtime.limiter.consume("after-restart");
+    for (let i = 0; i < 50 && recovered.degraded; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      recovered = await runtime.limiter.consume("after-restart");
+    }
+    expect(recovered).toMatchObject({ allowed: true });
+    expect(recovered.degraded).toBeUndefined();
   });
 
   it("fails readiness once draining, so the ALB stops routing before the process exits", async () => {

@@ -74,6 +74,9 @@ export class RedisStore implements RateLimitStore {
         maxRetriesPerRequest: 0,
         commandTimeout: options.commandTimeoutMs ?? 50,
         retryStrategy: (times) => Math.min(times * 100, 1_000),
+        // ioredis holds a ref'd timer this long after a disconnect() of a socket that never
+        // connected (default 2 s), which keeps a closing process alive through an outage.
+        disconnectTimeout: 200,
         ...options.redisOptions,
       });
     // An unhandled 'error' event would crash the process; the failure shows up per call instead.
