@@ -55,8 +55,10 @@ export function createService(runtime: UaipRuntime): UaipService {
   return { server, drain: () => void (draining = true) };
 }
 
-if (require.main === module) {
+async function main(): Promise<void> {
   const runtime = createRuntime(loadRuntimeConfig(process.env));
+  // Start anyway when Redis is late: the runtime degrades (misses, in-memory limits) meanwhile.
+  if (!(await runtime.ready())) console.warn("redis not reachable yet; starting degraded");
   const { server, drain } = createService(runtime);
   server.listen(runtime.config.port, () => console.log(`${runtime.config.serviceName} listening on ${runtime.config.port}`));
   // SIGTERM arrives after the preStop sleep: stop accepting, finish in-flight requests, release.
@@ -65,3 +67,5 @@ if (require.main === module) {
     server.close(() => void runtime.close());
   });
 }
+
+if (require.main === module) void main();

@@ -11,6 +11,12 @@ export interface UaipRuntime {
   cache: CacheManager;
   invalidator: CacheInvalidator;
   limiter: RateLimiter;
+  /**
+   * Resolves true once Redis serves both the cache and the limiter (or no Redis is configured),
+   * false after `timeoutMs`. Until then both work degraded: cache misses, limiter counts in memory.
+   * Never throws. Await it before listening, so the first requests are counted in Redis.
+   */
+  ready(timeoutMs?: number): Promise<boolean>;
   /** Applies the keep-alive timeout the load balancer needs (and a headers timeout above it). */
   configureServer(server: Server): Server;
   /** Releases every connection and timer. */
@@ -49,6 +55,12 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     cache,
     invalidator,
     limiter,
+    async ready(timeoutMs = 5_000) {
+      const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
+      const storeReady = store ? Promise.race([store.ready().then(() => true), timeout]) : Promise.resolve(true);
+      const [cacheOk, storeOk] = await Promise.all([cache.ready(timeoutMs), storeReady]);
+      return cacheOk && storeOk;
+    },
     configureServer(server) {
       // Longer than the ALB idle timeout, so the ALB never reuses a socket the service has closed.
       server.keepAliveTimeout = config.http.keepAliveTimeout;
