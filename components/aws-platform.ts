@@ -144,6 +144,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         instanceTypes: p.cluster.instanceTypes,
         nodes: p.cluster.nodes,
         endpointPublicAccess: p.cluster.endpointPublicAccess,
+        publicAccessCidrs: p.cluster.publicAccessCidrs,
         tags,
       },
       child,

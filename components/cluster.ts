@@ -176,8 +176,9 @@ export interface ClusterArgs {
    */
   endpointPrivateAccess?: boolean;
   /**
-   * CIDRs allowed to reach the public API endpoint.
-   * @default ["0.0.0.0/0"]
+   * CIDRs allowed to reach the public API endpoint (where `pulumi up` and kubectl run from).
+   * Required when `endpointPublicAccess` is true; the whole internet is refused.
+   * @default [] (an error when the endpoint is public)
    */
   publicAccessCidrs?: string[];
   /**
@@ -239,6 +240,13 @@ export class Cluster extends pulumi.ComponentResource {
     const nodes = validateNodeCounts(args.nodes ?? { min: 1, desired: 2, max: 4 });
     const endpointPublicAccess = args.endpointPublicAccess ?? true;
     const endpointPrivateAccess = args.endpointPrivateAccess ?? true;
+    const publicAccessCidrs = args.publicAccessCidrs ?? [];
+    if (endpointPublicAccess && (publicAccessCidrs.length === 0 || publicAccessCidrs.some((c) => c === "0.0.0.0/0" || c === "::/0"))) {
+      throw new ComponentArgsError(
+        "ClusterArgs.publicAccessCidrs",
+        `a public API endpoint needs the CIDRs of your CI/VPN egress, not ${JSON.stringify(publicAccessCidrs)}; list them or set endpointPublicAccess false`,
+      );
+    }
     if (!endpointPublicAccess && !endpointPrivateAccess) {
       throw new ComponentArgsError("ClusterArgs.endpointPrivateAccess", "at least one of endpointPublicAccess/endpointPrivateAccess must be true, or nothing can reach the API");
     }
@@ -279,7 +287,7 @@ export class Cluster extends pulumi.ComponentResource {
           subnetIds: args.subnetIds,
           endpointPublicAccess,
           endpointPrivateAccess,
-          publicAccessCidrs: endpointPublicAccess ? (args.publicAccessCidrs ?? ["0.0.0.0/0"]) : undefined,
+          publicAccessCidrs: endpointPublicAccess ? publicAccessCidrs : undefined,
         },
         encryptionConfig: { provider: { keyArn: secretsKeyArn }, resources: ["secrets"] },
         enabledClusterLogTypes: [...(args.logTypes ?? CONTROL_PLANE_LOG_TYPES)],

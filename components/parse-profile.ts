@@ -65,6 +65,9 @@ function crossFieldIssues(p: Profile): ProfileIssue[] {
     seenNames.set(s.name, i);
     seenPorts.set(s.port, i);
   });
+  if (p.platform === "aws" && p.cluster.endpointPublicAccess && p.cluster.publicAccessCidrs.length === 0) {
+    add("cluster.publicAccessCidrs", "expected the CIDRs that run `pulumi up`/kubectl (CI or VPN egress) when cluster.endpointPublicAccess is true, got []; list them or set endpointPublicAccess false");
+  }
   const n = p.cluster.nodes;
   if (n.min > n.desired || n.desired > n.max) add("cluster.nodes", `expected min <= desired <= max, got ${n.min}/${n.desired}/${n.max}`);
   if (p.database.maxAllocatedStorage < p.database.allocatedStorage) {

@@ -51,7 +51,8 @@ const common = {
   tags: { project: "uaip", "managed-by": "pulumi" },
   images: { registry: "ghcr.io/uaip", tag: "0.1.0" },
   network: { cidr: "10.0.0.0/16" },
-  cluster: { version: "1.33", endpointPublicAccess: true },
+  // Private API endpoint unless a stack opts in with the CIDRs that run `pulumi up`.
+  cluster: { version: "1.33", endpointPublicAccess: false, publicAccessCidrs: [] },
   database: { engineVersion: "16.4", logMinDurationMs: 500, name: "uaip", username: "uaip" },
   redis: { engineVersion: "7.1", maxmemoryPolicy: "allkeys-lru" },
   cdn: {

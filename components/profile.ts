@@ -64,6 +64,10 @@ export const profileSchema = z.strictObject({
     instanceTypes: z.array(z.string().min(1)).min(1),
     nodes: z.strictObject({ min: int(1), desired: int(1), max: int(1) }),
     endpointPublicAccess: z.boolean(),
+    /** Who may reach a public API endpoint: your CI/VPN egress CIDRs (never the whole internet). */
+    publicAccessCidrs: z.array(
+      z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { message: "expected an IPv4 CIDR" }).refine((c) => !c.endsWith("/0"), { message: "the whole internet may not reach the Kubernetes API; give your CI/VPN egress CIDR" }),
+    ),
   }),
   services: z.array(serviceSchema).min(1),
   /** Where a service without `image` or `build` gets its image: <registry>/<name>:<tag>. */

@@ -69,7 +69,7 @@ describe("Cluster component (mocks)", () => {
     mocks = setupMocks();
     mod = await import("../../components/cluster");
     const common = { subnetIds: ["subnet-a", "subnet-b"], nodeSecurityGroupId: "sg-nodes" };
-    dev = new mod.Cluster("dev", { ...common, clusterName: "uaip-dev", version: "1.33", instanceTypes: ["t3.medium"], nodes: { min: 1, desired: 2, max: 4 }, clusterAutoscaler: { enabled: false } });
+    dev = new mod.Cluster("dev", { ...common, clusterName: "uaip-dev", version: "1.33", publicAccessCidrs: ["203.0.113.0/24"], instanceTypes: ["t3.medium"], nodes: { min: 1, desired: 2, max: 4 }, clusterAutoscaler: { enabled: false } });
     prod = new mod.Cluster("prod", { ...common, clusterName: "uaip-prod", instanceTypes: ["m6i.large", "m6a.large"], nodes: { min: 3, desired: 3, max: 12 }, endpointPublicAccess: false });
     await Promise.all([promiseOf(dev.kubeconfig), promiseOf(prod.kubeconfig), promiseOf(prod.autoscalerRoleArn!), promiseOf(prod.autoscalingGroupNames)]);
     await new Promise((r) => setTimeout(r, 50));
@@ -89,7 +89,7 @@ describe("Cluster component (mocks)", () => {
   });
 
   it.each([
-    ["dev", true, true, ["0.0.0.0/0"]],
+    ["dev", true, true, ["203.0.113.0/24"]],
     ["prod", false, true, undefined],
   ])("%s: endpoint public=%s private=%s cidrs=%j", (env, pub, priv, cidrs) => {
     expect(eks(env).vpcConfig).toEqual({ subnetIds: ["subnet-a", "subnet-b"], endpointPublicAccess: pub, endpointPrivateAccess: priv, ...(cidrs ? { publicAccessCidrs: cidrs } : {}) });
@@ -168,6 +168,10 @@ describe("Cluster component (mocks)", () => {
     expect(() => new mod.Cluster("bad", { subnetIds: [], nodeSecurityGroupId: "sg", endpointPublicAccess: false, endpointPrivateAccess: false })).toThrow(
       expect.objectContaining({ key: "ClusterArgs.endpointPrivateAccess" }),
     );
+    // A public API endpoint open to the whole internet, or with no CIDRs at all, is refused.
+    for (const publicAccessCidrs of [undefined, [], ["0.0.0.0/0"], ["10.0.0.0/8", "::/0"]]) {
+      expect(() => new mod.Cluster("open", { subnetIds: [], nodeSecurityGroupId: "sg", publicAccessCidrs })).toThrow(expect.objectContaining({ key: "ClusterArgs.publicAccessCidrs" }));
+    }
   });
 
   it("names every child prod-<role> and parents it to the component", () => {

@@ -100,6 +100,8 @@ describe("parseConfig: bad input names the key, the value and the fix", () => {
     ["bad runtime setting", { environment: "dev", runtime: { batching: { batchSize: 0 } } }, /^runtime\.batching\.batchSize: .*got 0/],
     ["bad per-service runtime override", { environment: "dev", services: [{ name: "a", port: 3001, runtime: { ws: { heartbeatInterval: "30s" } } }] }, /^services\[0\]\.runtime\.ws\.heartbeatInterval: expected number, got "30s"/],
     ["invalid service name", { environment: "dev", services: [{ name: "Agent_1", port: 3001 }] }, /^services\[0\]\.name: expected a DNS-1123 label/],
+    ["public API endpoint without CIDRs", { environment: "dev", cluster: { endpointPublicAccess: true } }, /^cluster\.publicAccessCidrs: expected the CIDRs that run `pulumi up`/],
+    ["API endpoint open to the internet", { environment: "dev", cluster: { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] } }, /^cluster\.publicAccessCidrs\[0\]: the whole internet may not reach the Kubernetes API/],
     ["CDN TTLs out of order", { environment: "dev", cdn: { apiTtl: { min: 10, default: 5, max: 60 } } }, /^cdn\.apiTtl: expected min <= default <= max/],
   ])("%s", (_kind, raw, expected) => {
     const err = errorOf(raw);
