@@ -38,17 +38,21 @@ export function loadConfig(): PlatformConfig {
     raw[name] = parseValue(value);
   }
   const stack = pulumi.getStack();
-  raw.environment ??= stack;
+  // Pulumi.yaml declares environment with the default "", meaning "the stack name".
+  if (raw.environment === undefined || raw.environment === "") raw.environment = stack;
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   return {
     profile: parseConfig(raw),
     stack,
     region: new pulumi.Config("aws").get("region") ?? "us-east-1",
-    secrets: {
-      grafanaAdminPassword: config.getSecret("grafanaAdminPassword"),
-      alertWebhookUrl: config.getSecret("alertWebhookUrl"),
-    },
+    secrets: { grafanaAdminPassword: optionalSecret(config, "grafanaAdminPassword"), alertWebhookUrl: optionalSecret(config, "alertWebhookUrl") },
   };
+}
+
+/** A secret key whose project default is "" (unset): undefined then, so callers generate or skip it. */
+function optionalSecret(config: pulumi.Config, key: (typeof SECRET_KEYS)[number]): pulumi.Output<string> | undefined {
+  // runtime.getConfig reads the raw value without Config.get's "use getSecret" warning.
+  return pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:${key}`) ? config.requireSecret(key) : undefined;
 }
 
 /** Config values arrive as strings; objects, arrays, numbers and booleans as JSON text. */

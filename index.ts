@@ -15,10 +15,7 @@ const { profile, region, secrets } = loadConfig();
 const checkResults = crossLayerChecks(profile);
 assertChecks(checkResults);
 
-export const environment = profile.environment;
-export const checks = checkResults;
-export const maxConnections = connectionBudget(profile).maxConnections;
-
+const maxConnections = connectionBudget(profile).maxConnections;
 const local = (name: string) => new random.RandomPassword(name, { length: 32, special: false }).result;
 
 const platform =
@@ -35,12 +32,16 @@ const platform =
         monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo, heapThreshold: profile.runtime.memory.memoryMonitoring.threshold },
       });
 
-const aws = platform instanceof AwsPlatform ? platform : undefined;
-export const albDnsName = aws?.albDnsName;
-export const cdnDomainName = aws?.cdnDomainName;
-export const cdnDistributionId = aws?.cdnDistributionId;
-export const redisPrimaryEndpoint = aws?.redisPrimaryEndpoint;
-export const databaseEndpoint = aws?.databaseEndpoint;
-export const clusterName = aws?.clusterName;
-export const kubeconfig = aws?.kubeconfig;
-export const localEndpoints = platform instanceof LocalPlatform ? platform.endpoints : undefined;
+// Stack outputs. One object per platform, so neither lists keys the other has no value for.
+const common = { environment: profile.environment, checks: checkResults, maxConnections };
+export = platform instanceof AwsPlatform
+  ? {
+      ...common,
+      albDnsName: platform.albDnsName,
+      ...(platform.cdnDistributionId ? { cdnDomainName: platform.cdnDomainName, cdnDistributionId: platform.cdnDistributionId } : {}),
+      redisPrimaryEndpoint: platform.redisPrimaryEndpoint,
+      databaseEndpoint: platform.databaseEndpoint,
+      clusterName: platform.clusterName,
+      kubeconfig: platform.kubeconfig,
+    }
+  : { ...common, localEndpoints: platform.endpoints };

@@ -71,7 +71,9 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   let exports: Record<string, unknown> = {};
   try {
     await pulumi.runtime.runInPulumiStack(async () => {
-      exports = { ...(await import(join(ROOT, "index.ts"))) };
+      // index.ts is CommonJS (`export =`); the module's exports are the ESM default.
+      const mod = await import(join(ROOT, "index.ts"));
+      exports = { ...(mod.default ?? mod) };
       return exports;
     });
     // Internal but stable: waits until every resource registration has reached the mocks.
@@ -83,7 +85,7 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
 
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
-    if (key === "default" || key === "__esModule" || typeof value === "function" || value === undefined) continue;
+    if (key === "__esModule" || typeof value === "function" || value === undefined) continue;
     outputs[key] = await resolveOutput(value);
   }
   const checks = (outputs.checks as PlanCheck[] | undefined) ?? [];

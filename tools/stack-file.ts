@@ -16,10 +16,50 @@ export interface StackConfig {
   secretKeys: string[];
 }
 
-export function projectName(dir: string): string {
-  const project = parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as { name?: string };
+interface ProjectConfigDeclaration {
+  type?: string;
+  default?: unknown;
+  value?: unknown;
+  secret?: boolean;
+}
+
+interface ProjectFile {
+  name: string;
+  config: Record<string, ProjectConfigDeclaration | string | number | boolean>;
+}
+
+function readProject(dir: string): ProjectFile {
+  const project = parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as Partial<ProjectFile> | null;
   if (!project?.name) throw new Error(`${join(dir, "Pulumi.yaml")}: missing "name"`);
-  return project.name;
+  return { name: project.name, config: project.config ?? {} };
+}
+
+export function projectName(dir: string): string {
+  return readProject(dir).name;
+}
+
+/**
+ * What the Pulumi CLI does with Pulumi.yaml's config block before a program runs: a declared
+ * key missing from the stack takes its default (or value), a key with neither is an error, and
+ * a key declared secret must be set with --secret.
+ */
+function applyProjectConfig(project: ProjectFile, stack: string, config: Record<string, string>, secretKeys: string[]): void {
+  const missing: string[] = [];
+  for (const [rawKey, decl] of Object.entries(project.config)) {
+    const key = rawKey.includes(":") ? rawKey : `${project.name}:${rawKey}`;
+    const declaration: ProjectConfigDeclaration = typeof decl === "object" && decl !== null ? decl : { value: decl };
+    if (key in config) {
+      if (declaration.secret && !secretKeys.includes(key)) throw new Error(`Stack '${stack}' with configuration key '${rawKey}' must be encrypted as it's secret`);
+      continue;
+    }
+    const fallback = declaration.value ?? declaration.default;
+    if (fallback === undefined) {
+      if (key.startsWith(`${project.name}:`)) missing.push(rawKey);
+      continue;
+    }
+    config[key] = typeof fallback === "string" ? fallback : JSON.stringify(fallback);
+  }
+  if (missing.length) throw new Error(`Stack '${stack}' is missing configuration value(s) ${missing.map((k) => `'${k}'`).join(", ")}`);
 }
 
 /** Stack names that have a Pulumi.<stack>.yaml in `dir`, sorted. */
@@ -49,7 +89,8 @@ function replaceSecure(value: unknown): unknown {
 }
 
 export function readStackConfig(dir: string, stack: string, stackFile?: string): StackConfig {
-  const project = projectName(dir);
+  const projectFile = readProject(dir);
+  const project = projectFile.name;
   const file = stackFile ?? join(dir, `Pulumi.${stack}.yaml`);
   let text: string;
   try {
@@ -66,5 +107,6 @@ export function readStackConfig(dir: string, stack: string, stackFile?: string):
     const plain = replaceSecure(value);
     config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
   }
+  applyProjectConfig(projectFile, stack, config, secretKeys);
   return { project, stack, config, secretKeys };
 }

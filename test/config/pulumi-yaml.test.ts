@@ -27,9 +27,9 @@ describe("Pulumi.yaml", () => {
     expect(validate(bad)).toBe(false);
   });
 
-  it("declares every simple key with a description", () => {
-    for (const [key, decl] of Object.entries(project.config as Record<string, { description?: string }>)) {
-      expect([key, typeof decl.description]).toEqual([key, "string"]);
+  it("declares every simple key with a description and a default (the CLI requires a key without one in every stack)", () => {
+    for (const [key, decl] of Object.entries(project.config as Record<string, { description?: string; default?: unknown }>)) {
+      expect([key, typeof decl.description, decl.default !== undefined]).toEqual([key, "string", true]);
     }
   });
 

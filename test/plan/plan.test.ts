@@ -111,6 +111,13 @@ describe("offline plan", () => {
     expect(JSON.stringify(release.inputs)).toContain("[secret]");
   });
 
+  it("a stack file without uaip:environment starts from the preset named like the stack", async () => {
+    const file = stackFile(`config:\n  aws:region: eu-west-1\n`);
+    const run = await runPlan(["--stack", "staging", "--stack-file", file]);
+    expect(run.code).toBe(0);
+    expect(run.json!.outputs.environment).toBe("staging");
+  });
+
   it("rejects unknown arguments with the usage line", async () => {
     const run = await runPlan(["--stak", "dev"]);
     expect(run.code).not.toBe(0);
