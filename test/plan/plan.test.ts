@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PlanJson } from "../../tools/plan";
@@ -117,6 +118,14 @@ describe("offline plan", () => {
     expect(run.code).toBe(0);
     expect(run.json!.outputs.environment).toBe("staging");
   });
+
+  it("runs unchanged under the Pulumi CLI's TypeScript host (vendored ts-node, type-checked)", () => {
+    const run = spawnSync(process.execPath, [join(ROOT, "test", "helpers", "pulumi-ts-node.js"), join(ROOT, "tools", "plan.ts"), "--stack", "prod"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("✓ connection-budget");
+    expect(run.stdout).toContain("kubeconfig: [secret]");
+  }, 120_000);
 
   it("rejects unknown arguments with the usage line", async () => {
     const run = await runPlan(["--stak", "dev"]);
