@@ -16,9 +16,7 @@ export function promiseOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promis
 }
 
 /** True if the Output is marked secret. */
-export async function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
-  return pulumi.isSecret(output);
-}
+export const isSecret = pulumi.isSecret;
 
 /** Lets pending registrations reach the mocks (resources register asynchronously). */
 export function settle(ms = 50): Promise<void> {
