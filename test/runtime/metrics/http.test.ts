@@ -22,6 +22,14 @@ async function listen(server: Server): Promise<string> {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Polls until `condition` holds (a loaded CI machine may take longer than any fixed sleep). */
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 describe("createMetrics: node:http instrumentation and /metrics", () => {
   it("serves /metrics with the registry content type, every metric name and the service label", async () => {
@@ -37,7 +45,7 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     await fetch(`${url}/users/17?x=1`).then((r) => r.text());
     await fetch(`${url}/users/18`).then((r) => r.text());
     await fetch(`${url}/fail/1`).then((r) => r.text());
-    await settle();
+    await waitFor(() => m.snapshot().requestMetrics.totalRequests === 3);
     const res = await fetch(`${url}/metrics`);
     expect(res.headers.get("content-type")).toBe(m.registry.contentType);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -94,7 +102,7 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     const server = m.instrumentServer(createServer((_req, res) => res.end()));
     const url = await listen(server);
     for (const p of ["/a", "/b", "/c", "/d", "/e", "/a"]) await fetch(url + p).then((r) => r.text());
-    await settle();
+    await waitFor(() => m.snapshot().requestMetrics.totalRequests === 6);
     const metric = await m.registry.getSingleMetric(METRIC.httpRequestsTotal)!.get();
     const byRoute = Object.fromEntries(metric.values.map((v) => [v.labels.route, v.value]));
     expect(byRoute).toEqual({ "/a": 2, "/b": 1, "/c": 1, __other__: 2 });
@@ -114,7 +122,7 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     const server = m.instrumentServer(createServer(app)); // instrumented twice on purpose
     const url = await listen(server);
     await fetch(`${url}/api/orders/abc-def`).then((r) => r.text());
-    await settle();
+    await waitFor(() => m.snapshot().requestMetrics.totalRequests === 1);
     const metric = await m.registry.getSingleMetric(METRIC.httpRequestsTotal)!.get();
     expect(metric.values).toEqual([expect.objectContaining({ value: 1, labels: expect.objectContaining({ route: "/api/orders/:orderId" }) })]);
     await new Promise((r) => server.close(r));
@@ -128,11 +136,9 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     const req = request({ host: url.hostname, port: url.port, path: "/hang" });
     req.on("error", () => {});
     req.end();
-    await settle();
-    expect(m.snapshot().requestMetrics.activeRequests).toBe(1);
+    await waitFor(() => m.snapshot().requestMetrics.activeRequests === 1);
     req.destroy();
-    await settle();
-    expect(m.snapshot().requestMetrics.activeRequests).toBe(0);
+    await waitFor(() => m.snapshot().requestMetrics.activeRequests === 0);
     const metric = await m.registry.getSingleMetric(METRIC.httpRequestsTotal)!.get();
     expect(metric.values[0].labels.status_code).toBe("499");
     server.closeAllConnections();
