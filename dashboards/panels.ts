@@ -55,3 +55,14 @@ export function numberPanels(built: dashboard.Dashboard): dashboard.Dashboard {
   });
   return built;
 }
+
+/** What every UAIP dashboard shares: stable uid, tags, refresh, default range and timezone. */
+export function uaipDashboard(title: string, uid: string, description: string): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(["uaip", "generated"])
+    .refresh("30s")
+    .time({ from: "now-6h", to: "now" })
+    .timezone("browser");
+}

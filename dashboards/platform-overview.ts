@@ -2,7 +2,7 @@ import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import type { PanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { LABEL, LABEL_VALUE, METRIC } from "../runtime/src/metrics/names";
 import { resolveMonitoringOptions, type MonitoringOptions } from "./options";
-import { numberPanels, timeseries, withObjective } from "./panels";
+import { numberPanels, timeseries, uaipDashboard, withObjective } from "./panels";
 import { CACHE_LOOKUPS, RECORD, sel, sumRate } from "./promql";
 
 /**
@@ -87,13 +87,7 @@ export function hpaReplicasPanel(namespace: string): PanelBuilder {
 
 export function platformOverview(options: MonitoringOptions = {}): dashboard.Dashboard {
   const o = resolveMonitoringOptions(options);
-  const built = new dashboard.DashboardBuilder("UAIP / Platform overview")
-    .uid(PLATFORM_OVERVIEW_UID)
-    .description("All UAIP services' RED metrics and the shared capacity limits: cache, rate limiter, DB pool, WebSockets, HPA.")
-    .tags(["uaip", "generated"])
-    .refresh("30s")
-    .time({ from: "now-6h", to: "now" })
-    .timezone("browser")
+  const built = uaipDashboard("UAIP / Platform overview", PLATFORM_OVERVIEW_UID, "All UAIP services' RED metrics and the shared capacity limits: cache, rate limiter, DB pool, WebSockets, HPA.")
     .withRow(new dashboard.RowBuilder("Services (RED)"))
     .withPanel(requestRateByServicePanel())
     .withPanel(errorRatioByServicePanel(o.slo.errorRate))

@@ -2,7 +2,7 @@ import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import type { PanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { DEFAULT_METRIC, LABEL, METRIC } from "../runtime/src/metrics/names";
 import { DATASOURCE, resolveMonitoringOptions, type MonitoringOptions } from "./options";
-import { numberPanels, timeseries, withObjective } from "./panels";
+import { numberPanels, timeseries, uaipDashboard, withObjective } from "./panels";
 import { DURATION, sel, sumRate } from "./promql";
 
 /**
@@ -97,13 +97,7 @@ function serviceVariable(): dashboard.QueryVariableBuilder {
 
 export function serviceOverview(options: MonitoringOptions = {}): dashboard.Dashboard {
   const o = resolveMonitoringOptions(options);
-  const built = new dashboard.DashboardBuilder("UAIP / Service overview")
-    .uid(SERVICE_OVERVIEW_UID)
-    .description("RED metrics, response-time percentiles and resource usage of one UAIP service.")
-    .tags(["uaip", "generated"])
-    .refresh("30s")
-    .time({ from: "now-6h", to: "now" })
-    .timezone("browser")
+  const built = uaipDashboard("UAIP / Service overview", SERVICE_OVERVIEW_UID, "RED metrics, response-time percentiles and resource usage of one UAIP service.")
     .withVariable(serviceVariable())
     .withRow(new dashboard.RowBuilder("Requests"))
     .withPanel(requestRatePanel())
