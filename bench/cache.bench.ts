@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import Redis from "ioredis";
 import { CacheManager } from "../runtime/src/cache";
-import type { BenchContext, BenchResult } from "./types";
+import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 // lru-cache 11 as the runtime uses it (the repository root resolves an older major for other tools).
 const runtimeRequire = createRequire(join(__dirname, "../runtime/package.json"));
@@ -135,10 +135,6 @@ async function cacheManager7(redisUrl: string, prefix: string): Promise<Peer> {
   };
 }
 
-const result = (name: string, ours: number, peer: string, peerValue: number, unit: string, target?: { text: string; met: (ratio: number) => boolean }): BenchResult => {
-  const ratio = ours / peerValue;
-  return { name, ours, peer, peerValue, ratio, unit, ...(target ? { target: target.text, met: target.met(ratio) } : {}) };
-};
 
 export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
@@ -160,9 +156,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       bento: (i) => b.get(key(i)),
       cacheManager: (i) => m.get(key(i)),
     });
-    results.push(result("cache L1 hit", l1.ours, "bare lru-cache get (awaited)", l1.floor, "ops/s", { text: ">= 0.7x", met: (r) => r >= 0.7 }));
-    results.push(result("cache L1 hit", l1.ours, "bentocache (memory + redis + bus)", l1.bento, "ops/s", { text: ">= 1.5x", met: (r) => r >= 1.5 }));
-    results.push(result("cache L1 hit", l1.ours, "cache-manager 7 (keyv memory + @keyv/redis)", l1.cacheManager, "ops/s"));
+    results.push(benchResult("cache L1 hit", l1.ours, "bare lru-cache get (awaited)", l1.floor, "ops/s", { text: ">= 0.7x", met: (r) => r >= 0.7 }));
+    results.push(benchResult("cache L1 hit", l1.ours, "bentocache (memory + redis + bus)", l1.bento, "ops/s", { text: ">= 1.5x", met: (r) => r >= 1.5 }));
+    results.push(benchResult("cache L1 hit", l1.ours, "cache-manager 7 (keyv memory + @keyv/redis)", l1.cacheManager, "ops/s"));
 
     // 2. L2 hits: a one-entry L1 and two alternating keys, so every get misses L1, reads Redis and backfills.
     const l2 = ours(ctx.redisUrl, "bl2", 1);
@@ -174,7 +170,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const l2ops = await compare({ raw: (i) => admin.get(rawKeys[i & 1]), ours: (i) => l2.get(l2Keys[i & 1]) });
     const us = (opsPerSec: number): number => 1e6 / opsPerSec;
     results.push(
-      result("cache L2 hit latency", us(l2ops.ours), "raw ioredis GET (same value)", us(l2ops.raw), "µs", { text: "<= 1.2x (lower is better)", met: (r) => r <= 1.2 }),
+      benchResult("cache L2 hit latency", us(l2ops.ours), "raw ioredis GET (same value)", us(l2ops.raw), "µs", { text: "<= 1.2x (lower is better)", met: (r) => r <= 1.2 }),
     );
     await l2.close();
 
@@ -186,7 +182,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const oursGos = await concurrentGetOrSet(o2, "k");
     const bentoGos = await concurrentGetOrSet(b2, "k");
     results.push(
-      result(`getOrSet, 100 concurrent callers (loader calls: ours ${oursGos.loads}, bentocache ${bentoGos.loads})`, oursGos.ops, "bentocache getOrSet", bentoGos.ops, "ops/s"),
+      benchResult(`getOrSet, 100 concurrent callers (loader calls: ours ${oursGos.loads}, bentocache ${bentoGos.loads})`, oursGos.ops, "bentocache getOrSet", bentoGos.ops, "ops/s"),
     );
     await Promise.all([o2.close(), b2.close()]);
   } finally {

@@ -2,7 +2,7 @@ import { fork } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import autocannon from "autocannon";
 import { createMetrics } from "../runtime/src/metrics/http-metrics";
-import type { BenchContext, BenchResult } from "./types";
+import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**
  * Instrumented vs bare node:http throughput under autocannon on loopback. The server runs in a
@@ -54,18 +54,11 @@ export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
     bare = Math.max(bare, await measure("bare"));
     instrumented = Math.max(instrumented, await measure("instrumented"));
   }
-  const ratio = instrumented / bare;
   return [
-    {
-      name: `HTTP throughput, instrumented (${CONNECTIONS} connections)`,
-      ours: instrumented,
-      peer: "bare node:http, same handler",
-      peerValue: bare,
-      ratio,
-      unit: "req/s",
-      target: ">= 0.9x (cost <= 10%)",
-      met: ratio >= 0.9,
-    },
+    benchResult(`HTTP throughput, instrumented (${CONNECTIONS} connections)`, instrumented, "bare node:http, same handler", bare, "req/s", {
+      text: ">= 0.9x (cost <= 10%)",
+      met: (r) => r >= 0.9,
+    }),
   ];
 }
 

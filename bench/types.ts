@@ -31,3 +31,16 @@ export interface BenchContext {
 export interface BenchModule {
   run(ctx: BenchContext): Promise<BenchResult[]>;
 }
+
+/** Builds a result with its ratio (ours / peerValue) and, when a target is given, whether it was met. */
+export function benchResult(
+  name: string,
+  ours: number,
+  peer: string,
+  peerValue: number,
+  unit: string,
+  target?: { text: string; met: (ratio: number) => boolean },
+): BenchResult {
+  const ratio = ours / peerValue;
+  return { name, ours, peer, peerValue, ratio, unit, ...(target ? { target: target.text, met: target.met(ratio) } : {}) };
+}
