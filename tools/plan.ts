@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import type { Check } from "../components/checks";
 import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
@@ -18,17 +19,11 @@ import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 const ROOT = resolve(__dirname, "..");
 const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] | --all [--json <prefix>]";
 
-export interface PlanCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-
 export interface PlanJson {
   stack: string;
   resources: { urn: string; type: string; name: string; parent: string; inputs: unknown }[];
   outputs: Record<string, unknown>;
-  checks: PlanCheck[];
+  checks: Check[];
 }
 
 interface Args {
@@ -88,7 +83,7 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
     if (key === "__esModule" || typeof value === "function" || value === undefined) continue;
     outputs[key] = await resolveOutput(value);
   }
-  const checks = (outputs.checks as PlanCheck[] | undefined) ?? [];
+  const checks = (outputs.checks as Check[] | undefined) ?? [];
   delete outputs.checks;
   const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: redactSecrets(r.inputs) }));
   return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
