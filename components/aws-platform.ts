@@ -4,6 +4,8 @@ import { Cdn } from "./cdn";
 import { connectionBudget } from "./checks";
 import { Cluster } from "./cluster";
 import { Database } from "./database";
+import { metricsServerAddon } from "./k8s/metrics-server";
+import { waitForNodes } from "./k8s/wait-for-nodes";
 import { LoadBalancer } from "./load-balancer";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
@@ -149,7 +151,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
       },
       child,
     );
-    const onCluster = { parent: this, providers: { kubernetes: cluster.provider } };
+    // Everything below that waits for pods also waits for the nodes (first deploys race them otherwise).
+    const onCluster = { parent: this, providers: { kubernetes: cluster.provider }, transformations: [waitForNodes(cluster.nodeGroup)] };
+    metricsServerAddon(`${name}-metrics-server`, cluster.clusterName, tags, { parent: this, dependsOn: [cluster.nodeGroup] });
     const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, tags }, onCluster);
 
     const services = new Services(

@@ -225,6 +225,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
   public readonly nodeRoleArn: pulumi.Output<string>;
   public readonly nodeGroupName: pulumi.Output<string>;
+  /** The managed node group: whatever waits for pods must depend on it (see k8s/wait-for-nodes.ts). */
+  public readonly nodeGroup: aws.eks.NodeGroup;
   public readonly autoscalingGroupNames: pulumi.Output<string[]>;
   public readonly secretsKmsKeyArn: pulumi.Output<string>;
   /** Undefined when cluster-autoscaler is disabled. */
@@ -417,6 +419,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterSecurityGroupId = clusterSecurityGroupId;
     this.nodeRoleArn = nodeRole.arn;
     this.nodeGroupName = nodeGroup.nodeGroupName;
+    this.nodeGroup = nodeGroup;
     this.autoscalingGroupNames = asgNames;
     this.secretsKmsKeyArn = secretsKeyArn;
     this.autoscalerRoleArn = autoscalerRoleArn;

@@ -35,6 +35,8 @@ export interface UaipServiceArgs {
   endpoints: pulumi.Input<PlatformEndpoints>;
   /** Redis AUTH token and database password: stored in a Secret, never a ConfigMap. */
   credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /** The Helm release that installs the TargetGroupBinding CRD (the LB controller's); the binding waits for it. @default none */
+  crdRelease?: pulumi.Resource;
 }
 
 /**
@@ -65,7 +67,7 @@ export class UaipService extends pulumi.ComponentResource {
     const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), child);
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), { ...child, dependsOn: [workload] });
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, pdbManifest(names, service), child);
-    new k8s.apiextensions.CustomResource(`${name}-tgb`, targetGroupBindingManifest(names, service, args.targetGroupArn), { ...child, dependsOn: [svc] });
+    new k8s.apiextensions.CustomResource(`${name}-tgb`, targetGroupBindingManifest(names, service, args.targetGroupArn), { ...child, dependsOn: [svc, ...(args.crdRelease ? [args.crdRelease] : [])] });
     this.registerOutputs({ configMapData: this.configMapData });
   }
 }

@@ -65,8 +65,9 @@ export class Services extends pulumi.ComponentResource {
           deregistrationDelaySeconds: args.deregistrationDelaySeconds,
           endpoints: args.endpoints,
           credentials: args.credentials,
+          crdRelease: controller.release,
         },
-        // The TargetGroupBinding CRD comes with the controller's chart.
+        // The TargetGroupBinding CRD comes with the controller's chart (crdRelease: a component's dependsOn does not reach its children).
         { parent: this, dependsOn: [ns, controller.release] },
       );
       this.images[profile.name] = image.imageRef;

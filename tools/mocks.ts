@@ -18,6 +18,13 @@ export interface RecordedResource {
   parent: string;
   custom: boolean;
   inputs: Record<string, unknown>;
+  /**
+   * The inputs as the SDK sent them, before the mock monitor pushed nested secretness up to the
+   * top-level property: a Helm release's values keep their non-secret fields visible here.
+   */
+  wireInputs?: Record<string, unknown>;
+  /** URNs this resource waits for: explicit `dependsOn` (components expanded) and the resources its inputs come from. */
+  dependsOn: string[];
 }
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -134,17 +141,19 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
 
 export class PlatformMocks implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
-  readonly #parents = new Map<string, string>();
+  readonly #pending = new Map<string, { parent: string; dependsOn: string[]; wireInputs?: Record<string, unknown> }>();
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
-    const key = `${args.type}::${args.name}`;
+    const pending = this.#pending.get(`${args.type}::${args.name}`);
     this.resources.push({
       urn: "", // filled in by the monitor hook, which knows the parent
       type: args.type,
       name: args.name,
-      parent: this.#parents.get(key) ?? "",
+      parent: pending?.parent ?? "",
       custom: args.custom ?? true,
       inputs: args.inputs,
+      wireInputs: pending?.wireInputs,
+      dependsOn: pending?.dependsOn ?? [],
     });
     const id = args.custom === false ? undefined : args.id || `${args.name}-id`;
     return { id, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } };
@@ -154,9 +163,9 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
     return invoke(args.token, args.inputs);
   }
 
-  /** Called by the monitor hook before newResource, so the record can carry its parent. */
-  notePending(type: string, name: string, parent: string): void {
-    this.#parents.set(`${type}::${name}`, parent);
+  /** Called by the monitor hook before newResource, so the record can carry its parent, dependencies and wire inputs. */
+  notePending(type: string, name: string, parent: string, dependsOn: string[] = [], wireInputs?: Record<string, unknown>): void {
+    this.#pending.set(`${type}::${name}`, { parent, dependsOn, wireInputs });
   }
 }
 
@@ -164,6 +173,8 @@ interface RegisterRequest {
   getParent(): string;
   getType(): string;
   getName(): string;
+  getDependenciesList(): string[];
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 /**
@@ -178,7 +189,7 @@ export function installMocks(project: string, stack: string): PlatformMocks {
   const monitor = settings.getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, res: { getUrn(): string } | undefined) => void) => {
-    mocks.notePending(req.getType(), req.getName(), req.getParent());
+    mocks.notePending(req.getType(), req.getName(), req.getParent(), req.getDependenciesList(), req.getObject()?.toJavaScript());
     return register(req, (err: unknown, res: { getUrn(): string } | undefined) => {
       const record = [...mocks.resources].reverse().find((r) => r.type === req.getType() && r.name === req.getName());
       if (record && res) record.urn = res.getUrn();

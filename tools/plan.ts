@@ -12,6 +12,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Check } from "../components/checks";
+import { kubernetesPlanChecks, type PlanResource } from "./checks";
 import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
@@ -21,7 +22,7 @@ const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-fi
 
 export interface PlanJson {
   stack: string;
-  resources: { urn: string; type: string; name: string; parent: string; inputs: unknown }[];
+  resources: PlanResource[];
   outputs: Record<string, unknown>;
   checks: Check[];
 }
@@ -83,9 +84,10 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
     if (key === "__esModule" || typeof value === "function" || value === undefined) continue;
     outputs[key] = await resolveOutput(value);
   }
-  const checks = (outputs.checks as Check[] | undefined) ?? [];
   delete outputs.checks;
-  const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: redactSecrets(r.inputs) }));
+  // Wire inputs: a secret inside a Helm release's values hides only that field, not all values.
+  const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, dependsOn: r.dependsOn, inputs: redactSecrets(r.wireInputs ?? r.inputs) as Record<string, unknown> }));
+  const checks = [...((exports.checks as Check[] | undefined) ?? []), ...kubernetesPlanChecks(resources)];
   return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
 }
 

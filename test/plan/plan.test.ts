@@ -24,7 +24,7 @@ describe("offline plan", () => {
     expect(plan.stack).toBe(stack);
     expect(plan.resources[0]).toMatchObject({ type: "pulumi:pulumi:Stack", name: `uaip-${stack}`, parent: "" });
     for (const r of plan.resources) {
-      expect(Object.keys(r).sort()).toEqual(["inputs", "name", "parent", "type", "urn"]);
+      expect(Object.keys(r).sort()).toEqual(["dependsOn", "inputs", "name", "parent", "type", "urn"]);
       expect(r.urn).toMatch(new RegExp(`^urn:pulumi:${stack}::uaip::`));
       if (r.type !== "pulumi:pulumi:Stack") expect(plan.resources.some((p) => p.urn === r.parent)).toBe(true);
     }

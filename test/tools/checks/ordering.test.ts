@@ -1,0 +1,97 @@
+import type { PlanJson } from "../../../tools/plan";
+import { kubernetesPlanChecks } from "../../../tools/checks";
+import { checkHpaMetricSources } from "../../../tools/checks/hpa-metrics";
+import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "../../../tools/checks/ordering";
+import type { PlanResource } from "../../../tools/checks/plan-resource";
+import { runPlan } from "../../helpers/plan";
+
+/**
+ * The ordering and HPA checks over the real dev plan, and one deliberate mutation per rule that
+ * the check must catch. (Every stack's plan passing them is asserted by test/plan/plan.test.ts,
+ * which requires every check of every stack to be ok.)
+ */
+let plan: PlanJson;
+beforeAll(async () => {
+  const run = await runPlan(["--stack", "dev"]);
+  expect(run.code).toBe(0);
+  plan = run.json!;
+}, 60_000);
+
+const clone = (): PlanResource[] => structuredClone(plan.resources);
+const byName = (rs: PlanResource[], name: string, type = /./) => rs.find((r) => r.name === name && type.test(r.type))!;
+const nodeGroupUrn = () => plan.resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup")!.urn;
+
+describe("plan checks: ordering", () => {
+  it("the dev plan passes every Kubernetes plan check, and the plan reports them", () => {
+    for (const c of kubernetesPlanChecks(plan.resources)) expect(c).toMatchObject({ ok: true });
+    expect(plan.checks.map((c) => c.name)).toEqual(expect.arrayContaining(["ordering:pods-after-nodes", "ordering:custom-resources-after-crds", "hpa-metric-sources"]));
+  });
+
+  it("records dependencies, not parents: the LB controller release waits for the node group directly", () => {
+    expect(byName(plan.resources, "uaip-services-lbc-release").dependsOn).toContain(nodeGroupUrn());
+    expect(byName(plan.resources, "uaip-storage-ebs-csi").dependsOn).toContain(nodeGroupUrn());
+    expect(byName(plan.resources, "uaip-metrics-server").dependsOn).toContain(nodeGroupUrn());
+  });
+
+  it.each(["uaip-services-lbc-release", "uaip-storage-ebs-csi", "uaip-metrics-server", "uaip-monitoring-stack", "uaip-services-agent-intelligence-deployment", "uaip-cluster-cluster-autoscaler"])(
+    "catches %s no longer waiting for the node group",
+    (name) => {
+      const rs = clone();
+      const r = byName(rs, name, /Release|Addon|Deployment/);
+      r.dependsOn = r.dependsOn.filter((u) => u !== nodeGroupUrn() && !u.includes("Release::"));
+      const check = checkWaitsForNodes(rs);
+      expect(check.ok).toBe(false);
+      expect(check.detail).toContain(`"${name}" waits for pods but not for the node group; add the node group to its dependsOn`);
+    },
+  );
+
+  it("catches a node-level add-on (vpc-cni) that waits for the nodes it must bring up", () => {
+    const rs = clone();
+    rs.push({ urn: "urn:test::vpc-cni", type: "aws:eks/addon:Addon", name: "uaip-vpc-cni", parent: "", dependsOn: [nodeGroupUrn()], inputs: { addonName: "vpc-cni" } });
+    expect(checkWaitsForNodes(rs)).toMatchObject({ ok: false, detail: expect.stringContaining("(vpc-cni) waits for the node group, but the nodes need it") });
+  });
+
+  it("catches a TargetGroupBinding created without waiting for the LB controller release (the defect before the fix)", () => {
+    const rs = clone();
+    const tgb = byName(rs, "uaip-services-agent-intelligence-tgb");
+    tgb.dependsOn = tgb.dependsOn.filter((u) => !u.endsWith("::uaip-services-lbc-release"));
+    expect(checkCustomResourcesAfterCrds(rs)).toMatchObject({ ok: false, detail: expect.stringContaining('"uaip-services-agent-intelligence-tgb" (TargetGroupBinding) does not wait for the aws-load-balancer-controller release') });
+  });
+
+  it("catches a ServiceMonitor when the kube-prometheus-stack release is gone, and an unknown CRD group", () => {
+    const rs = clone().filter((r) => r.name !== "uaip-monitoring-stack");
+    expect(checkCustomResourcesAfterCrds(rs).detail).toContain("needs the kube-prometheus-stack release, which installs its CRD, but the plan has none");
+    const other = clone();
+    other.push({ urn: "urn:test::cert", type: "kubernetes:cert-manager.io/v1:Certificate", name: "cert", parent: "", dependsOn: [], inputs: {} });
+    expect(checkCustomResourcesAfterCrds(other).detail).toContain("no known release installs the CRDs of group cert-manager.io");
+  });
+});
+
+describe("plan checks: HPA metric sources", () => {
+  it("catches CPU HPAs without metrics-server (the defect before the fix)", () => {
+    const rs = clone().filter((r) => r.name !== "uaip-metrics-server");
+    const check = checkHpaMetricSources(rs);
+    expect(check.ok).toBe(false);
+    expect(check.detail).toContain('HPA "uaip-services-agent-intelligence-hpa" spec.metrics[0] (Resource) reads metrics.k8s.io, which nothing in the plan serves; install metrics-server');
+  });
+
+  it("accepts the metrics-server chart instead of the add-on", () => {
+    const rs = clone().filter((r) => r.name !== "uaip-metrics-server");
+    rs.push({ urn: "urn:test::ms", type: "kubernetes:helm.sh/v3:Release", name: "ms", parent: "", dependsOn: [], inputs: { chart: "metrics-server" } });
+    expect(checkHpaMetricSources(rs).ok).toBe(true);
+  });
+
+  it.each([
+    ["Pods", "custom.metrics.k8s.io"],
+    ["Object", "custom.metrics.k8s.io"],
+    ["External", "external.metrics.k8s.io"],
+  ])("catches a %s metric with no adapter serving %s", (type, api) => {
+    const rs = clone();
+    const hpa = byName(rs, "uaip-services-capability-registry-hpa");
+    (hpa.inputs.spec as { metrics: unknown[] }).metrics.push({ type });
+    const check = checkHpaMetricSources(rs);
+    expect(check.detail).toContain(`spec.metrics[1] (${type}) reads ${api}, which nothing in the plan serves; install an adapter`);
+    rs.push({ urn: "urn:test::adapter", type: "kubernetes:helm.sh/v3:Release", name: "adapter", parent: "", dependsOn: [], inputs: { chart: "prometheus-adapter" } });
+    expect(checkHpaMetricSources(rs).ok).toBe(true);
+  });
+});

@@ -1,0 +1,14 @@
+import type { Check } from "../../components/checks";
+import { checkHpaMetricSources } from "./hpa-metrics";
+import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "./ordering";
+import type { PlanResource } from "./plan-resource";
+
+export type { PlanResource } from "./plan-resource";
+
+/**
+ * The Kubernetes-side provider rules, checked over a whole plan (what mocks never check). The
+ * offline plan appends them to the cross-layer checks and fails on any that is not ok.
+ */
+export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
+  return [checkWaitsForNodes(resources), checkCustomResourcesAfterCrds(resources), checkHpaMetricSources(resources)];
+}

@@ -1,0 +1,92 @@
+import type { Check } from "../../components/checks";
+import { EKS_ADDON, EKS_NODE_GROUP, HELM_RELEASE, kubernetesKind, transitiveDependencies, type PlanResource } from "./plan-resource";
+
+/**
+ * Ordering rules a first `pulumi up` depends on, checked over the plan's dependency graph
+ * (never over parents: a component's own dependsOn does not hold back its children).
+ *
+ * - Anything that waits for pods to become ready (a Helm release, an EKS add-on with a
+ *   Deployment, a Deployment/StatefulSet/DaemonSet) must come after the node group; otherwise it
+ *   waits with no node to schedule on and times out (pulumi-eks#1819: coredns DEGRADED for 20 min).
+ * - The node-level add-ons (vpc-cni, kube-proxy, eks-pod-identity-agent) must NOT wait for the
+ *   nodes: nodes only become Ready once the CNI runs ("cni plugin not initialized").
+ * - A custom resource must come after the Helm release that installs its CRD, or the API server
+ *   answers "no matches for kind".
+ */
+
+/** EKS add-ons the nodes themselves need; they run as DaemonSets and must not wait for the node group. */
+export const NODE_LEVEL_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] as const;
+
+/** Workload kinds whose creation Pulumi awaits until their pods are ready. */
+export const POD_WAITING_KINDS = ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet"] as const;
+
+/** API groups installed by a CRD, and the chart (Helm `chart` input) whose release installs it. */
+export const CRD_SOURCES: Record<string, string> = {
+  "elbv2.k8s.aws": "aws-load-balancer-controller",
+  "monitoring.coreos.com": "kube-prometheus-stack",
+};
+
+/** Groups served by the Kubernetes API server itself (no CRD needed). */
+const BUILT_IN_GROUP = /^(v1|[a-z]+\/v[0-9a-z]+|[a-z.]+\.k8s\.io\/v[0-9a-z]+)$/;
+
+function label(r: PlanResource): string {
+  return `${r.type} "${r.name}"`;
+}
+
+function dependsOnNodeGroup(resources: PlanResource[], r: PlanResource, nodeGroups: Set<string>): boolean {
+  return [...transitiveDependencies(resources, r)].some((urn) => nodeGroups.has(urn));
+}
+
+/** Resources that wait for pods but not for the node group, and node-level add-ons that do wait for it. */
+export function checkWaitsForNodes(resources: PlanResource[]): Check {
+  const nodeGroups = new Set(resources.filter((r) => r.type === EKS_NODE_GROUP).map((r) => r.urn));
+  const name = "ordering:pods-after-nodes";
+  if (nodeGroups.size === 0) return { name, ok: true, detail: "no EKS node group in this plan" };
+  const waiting = resources.filter((r) => {
+    if (r.type === HELM_RELEASE) return true;
+    if (r.type === EKS_ADDON) return !(NODE_LEVEL_ADDONS as readonly string[]).includes(String(r.inputs.addonName));
+    const k = kubernetesKind(r);
+    return k !== undefined && (POD_WAITING_KINDS as readonly string[]).includes(`${k.apiVersion}/${k.kind}`);
+  });
+  const early = waiting.filter((r) => !dependsOnNodeGroup(resources, r, nodeGroups));
+  const nodeLevel = resources.filter((r) => r.type === EKS_ADDON && (NODE_LEVEL_ADDONS as readonly string[]).includes(String(r.inputs.addonName)));
+  const late = nodeLevel.filter((r) => dependsOnNodeGroup(resources, r, nodeGroups));
+  const problems = [
+    ...early.map((r) => `${label(r)} waits for pods but not for the node group; add the node group to its dependsOn`),
+    ...late.map((r) => `${label(r)} (${String(r.inputs.addonName)}) waits for the node group, but the nodes need it to become Ready; remove that dependency`),
+  ];
+  if (problems.length) return { name, ok: false, detail: problems.join("; ") };
+  return { name, ok: true, detail: `${waiting.length} pod-waiting resources (Helm releases, add-ons, workloads) come after the node group${nodeLevel.length ? `; ${nodeLevel.length} node-level add-ons before it` : ""}` };
+}
+
+/** Custom resources created before (or without) the Helm release that ships their CRD. */
+export function checkCustomResourcesAfterCrds(resources: PlanResource[]): Check {
+  const name = "ordering:custom-resources-after-crds";
+  const releasesByChart = new Map<string, PlanResource[]>();
+  for (const r of resources.filter((x) => x.type === HELM_RELEASE)) {
+    const chart = String(r.inputs.chart);
+    releasesByChart.set(chart, [...(releasesByChart.get(chart) ?? []), r]);
+  }
+  const problems: string[] = [];
+  let custom = 0;
+  for (const r of resources) {
+    const k = kubernetesKind(r);
+    if (!k || BUILT_IN_GROUP.test(k.apiVersion)) continue;
+    custom++;
+    const group = k.apiVersion.split("/")[0];
+    const chart = CRD_SOURCES[group];
+    if (!chart) {
+      problems.push(`${label(r)}: no known release installs the CRDs of group ${group}; add it to CRD_SOURCES in tools/checks/ordering.ts with its chart`);
+      continue;
+    }
+    const releases = releasesByChart.get(chart) ?? [];
+    if (releases.length === 0) {
+      problems.push(`${label(r)} (${k.kind}) needs the ${chart} release, which installs its CRD, but the plan has none`);
+      continue;
+    }
+    const deps = transitiveDependencies(resources, r);
+    if (!releases.some((rel) => deps.has(rel.urn))) problems.push(`${label(r)} (${k.kind}) does not wait for the ${chart} release that installs its CRD; add that release to its dependsOn`);
+  }
+  if (problems.length) return { name, ok: false, detail: problems.join("; ") };
+  return { name, ok: true, detail: `${custom} custom resources come after the release that installs their CRD` };
+}
