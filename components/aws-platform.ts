@@ -5,7 +5,9 @@ import { connectionBudget } from "./checks";
 import { Cluster } from "./cluster";
 import { Database } from "./database";
 import { metricsServerAddon } from "./k8s/metrics-server";
+import { vpcCniAddon } from "./k8s/vpc-cni";
 import { waitForNodes } from "./k8s/wait-for-nodes";
+import { planSubnets } from "./subnets";
 import { LoadBalancer } from "./load-balancer";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
@@ -154,6 +156,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
     // Everything below that waits for pods also waits for the nodes (first deploys race them otherwise).
     const onCluster = { parent: this, providers: { kubernetes: cluster.provider }, transformations: [waitForNodes(cluster.nodeGroup)] };
     metricsServerAddon(`${name}-metrics-server`, cluster.clusterName, tags, { parent: this, dependsOn: [cluster.nodeGroup] });
+    // Enforces the NetworkPolicies below (EKS ignores them otherwise); the nodes need it, so no node-group dependency.
+    vpcCniAddon(`${name}-vpc-cni`, cluster.clusterName, tags, { parent: this });
+    const subnetPlan = planSubnets(p.network.cidr, p.network.azCount);
+    const monitoringNamespace = "monitoring";
     const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, tags }, onCluster);
 
     const services = new Services(
@@ -176,6 +182,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
           cdnDistributionId,
         })),
         credentials: { redisAuthToken: redis.authToken, databasePassword },
+        networkPolicy: { albSourceCidrs: subnetPlan.public, privateCidrs: subnetPlan.private, monitoringNamespace },
         tags,
       },
       onCluster,
@@ -186,6 +193,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       {
         services: p.services.map((s) => ({ name: s.name, port: s.port })),
         servicesNamespace: services.namespace,
+        namespace: monitoringNamespace,
         scrapeInterval: p.monitoring.scrapeInterval,
         slo: p.monitoring.slo,
         heapThreshold: p.runtime.memory.memoryMonitoring.threshold,

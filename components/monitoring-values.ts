@@ -75,9 +75,18 @@ function alertmanagerConfig<S>(webhookUrl: S | undefined): Record<string, unknow
   };
 }
 
+/**
+ * Components kube-prometheus-stack scrapes by default that EKS does not expose: the managed
+ * control plane hides kube-scheduler, kube-controller-manager and etcd, and kube-proxy serves its
+ * metrics on 127.0.0.1 only. Left on, their *Down alerts fire forever. `enabled: false` also
+ * drops their recording and alerting rules (the chart's rule templates test the same flag).
+ */
+export const EKS_UNSCRAPEABLE_COMPONENTS = ["kubeScheduler", "kubeControllerManager", "kubeEtcd", "kubeProxy"] as const;
+
 /** Helm values of kube-prometheus-stack from the profile. */
 export function kubePrometheusStackValues<S>(input: StackValuesInput<S>): Record<string, unknown> {
   return {
+    ...Object.fromEntries(EKS_UNSCRAPEABLE_COMPONENTS.map((c) => [c, { enabled: false }])),
     prometheus: {
       prometheusSpec: {
         replicas: input.replicas,

@@ -2,10 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RuntimeSettings } from "@uaip/runtime";
 import { ServiceImage } from "./image";
+import { servicesNamespaceManifest } from "./k8s/namespace";
+import { defaultDenyPolicy, serviceNetworkPolicy } from "./k8s/network-policies";
 import { LoadBalancerController } from "./lb-controller";
 import type { ServiceProfile } from "./profile";
 import { UaipService } from "./service";
-import { PART_OF, type PlatformEndpoints } from "./workload-spec";
+import type { PlatformEndpoints } from "./workload-spec";
 
 export interface ServicesArgs {
   /** Environment name, passed to every service. */
@@ -23,6 +25,11 @@ export interface ServicesArgs {
   deregistrationDelaySeconds?: number;
   endpoints: pulumi.Input<PlatformEndpoints>;
   credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /**
+   * NetworkPolicies: default-deny plus, per service, DNS, Redis, PostgreSQL, the ALB and Prometheus.
+   * @default undefined (none: the plan check network-policies fails on such a plan)
+   */
+  networkPolicy?: { albSourceCidrs: string[]; privateCidrs: string[]; monitoringNamespace: string };
   /** AWS tags (ECR repositories, IAM roles). @default {} */
   tags?: Record<string, string>;
 }
@@ -40,7 +47,7 @@ export class Services extends pulumi.ComponentResource {
   constructor(name: string, args: ServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:services:Services", name, {}, opts);
     this.namespace = args.namespace ?? "uaip";
-    const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: this.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } } }, { parent: this });
+    const ns = new k8s.core.v1.Namespace(`${name}-namespace`, servicesNamespaceManifest(this.namespace), { parent: this });
 
     const missing = args.services.map((s) => s.profile.name).filter((n) => !args.targetGroupArns[n]);
     if (missing.length) throw new Error(`no ALB target group for service(s) ${missing.join(", ")}; the load balancer must get the same services list`);
@@ -51,7 +58,23 @@ export class Services extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const policy = args.networkPolicy;
+    const endpoints = pulumi.output(args.endpoints);
+    if (policy) new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, defaultDenyPolicy(this.namespace), { parent: this, dependsOn: [ns] });
+
     for (const { profile, runtime } of args.services) {
+      if (policy) {
+        const spec = serviceNetworkPolicy({
+          namespace: this.namespace,
+          service: profile,
+          albSourceCidrs: policy.albSourceCidrs,
+          redis: { cidrs: policy.privateCidrs, port: endpoints.redisPort },
+          database: { cidrs: policy.privateCidrs, port: endpoints.dbPort },
+          monitoringNamespace: policy.monitoringNamespace,
+          awsApis: runtime.cache.cdn.enabled,
+        });
+        new k8s.networking.v1.NetworkPolicy(`${name}-${profile.name}-netpol`, spec, { parent: this, dependsOn: [ns] });
+      }
       const image = new ServiceImage(`${name}-${profile.name}-image`, { image: profile.image, build: profile.build, tags: args.tags }, { parent: this });
       const service = new UaipService(
         `${name}-${profile.name}`,

@@ -73,6 +73,8 @@ export function deploymentManifest({ names, service, runtime, image, deregistrat
         metadata: { labels: serviceLabels(service.name) },
         spec: {
           serviceAccountName: names.serviceAccount,
+          // No <SERVICE>_PORT variables for every Service of the namespace: a Service named uaip-x would inject UAIP_X_* into the runtime's env contract.
+          enableServiceLinks: false,
           terminationGracePeriodSeconds: timing.terminationGracePeriodSeconds,
           securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
           topologySpreadConstraints: [

@@ -2,6 +2,7 @@ import type { Check } from "../../components/checks";
 import { checkHpaMetricSources } from "./hpa-metrics";
 import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "./ordering";
 import type { PlanResource } from "./plan-resource";
+import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "./pod-hygiene";
 
 export type { PlanResource } from "./plan-resource";
 
@@ -10,5 +11,10 @@ export type { PlanResource } from "./plan-resource";
  * offline plan appends them to the cross-layer checks and fails on any that is not ok.
  */
 export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
-  return [checkWaitsForNodes(resources), checkCustomResourcesAfterCrds(resources), checkHpaMetricSources(resources)];
+  return [checkWaitsForNodes(resources), checkCustomResourcesAfterCrds(resources), checkHpaMetricSources(resources),
+    checkServiceLinks(resources),
+    checkReadinessGates(resources),
+    checkNetworkPolicies(resources),
+    checkEksScrapeTargets(resources),
+  ];
 }

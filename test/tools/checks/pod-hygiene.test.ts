@@ -1,0 +1,110 @@
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { defaultDenyPolicy, serviceNetworkPolicy } from "../../../components/k8s/network-policies";
+import { kubePrometheusStackValues } from "../../../components/monitoring-values";
+import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "../../../tools/checks/pod-hygiene";
+import type { PlanResource } from "../../../tools/checks/plan-resource";
+import type { PlanJson } from "../../../tools/plan";
+import { runPlan } from "../../helpers/plan";
+
+let plan: PlanJson;
+beforeAll(async () => {
+  const run = await runPlan(["--stack", "dev"]);
+  expect(run.code).toBe(0);
+  plan = run.json!;
+}, 60_000);
+
+const clone = (): PlanResource[] => structuredClone(plan.resources);
+const find = (rs: PlanResource[], type: string, name?: string) => rs.find((r) => r.type === type && (name === undefined || r.name === name))! as PlanResource & { inputs: any };
+
+describe("pods: enableServiceLinks", () => {
+  it("every Deployment of the plan sets it false", () => {
+    expect(checkServiceLinks(plan.resources)).toMatchObject({ ok: true, detail: "3 pod specs set enableServiceLinks: false" });
+  });
+
+  it("catches a pod spec without it (the defect before the fix)", () => {
+    const rs = clone();
+    delete find(rs, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.enableServiceLinks;
+    expect(checkServiceLinks(rs)).toMatchObject({ ok: false, detail: expect.stringContaining("set enableServiceLinks: false in its pod spec") });
+  });
+});
+
+describe("namespaces: pod readiness gate", () => {
+  it("catches the uaip namespace without elbv2.k8s.aws/pod-readiness-gate-inject (the defect before the fix)", () => {
+    const rs = clone();
+    const ns = rs.find((r) => r.type === "kubernetes:core/v1:Namespace" && (r.inputs as any).metadata.name === "uaip") as any;
+    expect(ns.inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"]).toBe("enabled");
+    delete ns.inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"];
+    expect(checkReadinessGates(rs)).toMatchObject({ ok: false, detail: expect.stringContaining("namespace uaip holds TargetGroupBindings: label it elbv2.k8s.aws/pod-readiness-gate-inject: enabled") });
+  });
+});
+
+describe("network policies", () => {
+  const input = {
+    namespace: "uaip",
+    service: { name: "agent-intelligence", port: 3001 },
+    albSourceCidrs: ["10.0.192.0/20", "10.0.208.0/20"],
+    redis: { cidrs: ["10.0.0.0/18"], port: 6379 },
+    database: { cidrs: ["10.0.0.0/18"], port: 5432 },
+    monitoringNamespace: "monitoring",
+    awsApis: false,
+  };
+
+  it("builds objects the Kubernetes schema accepts", () => {
+    expect(() => new NetworkPolicy(defaultDenyPolicy("uaip") as any).validate()).not.toThrow();
+    expect(() => new NetworkPolicy(serviceNetworkPolicy({ ...input, awsApis: true }) as any).validate()).not.toThrow();
+  });
+
+  it("a service gets exactly: ALB and Prometheus in on its port; DNS, Redis, PostgreSQL out; HTTPS out only when it calls AWS APIs", () => {
+    const spec = serviceNetworkPolicy(input).spec as any;
+    expect(spec.ingress.map((r: any) => r.ports)).toEqual([[{ protocol: "TCP", port: 3001 }], [{ protocol: "TCP", port: 3001 }]]);
+    expect(spec.ingress[0].from).toEqual(input.albSourceCidrs.map((cidr) => ({ ipBlock: { cidr } })));
+    expect(spec.ingress[1].from[0].namespaceSelector.matchLabels).toEqual({ "kubernetes.io/metadata.name": "monitoring" });
+    expect(spec.egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`))).toEqual(["UDP/53", "TCP/53", "TCP/6379", "TCP/5432"]);
+    const withAws = serviceNetworkPolicy({ ...input, awsApis: true }).spec as any;
+    expect(withAws.egress.at(-1)).toEqual({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] });
+  });
+
+  it("the dev plan has default-deny plus one policy per service, enforced by vpc-cni", () => {
+    expect(checkNetworkPolicies(plan.resources)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ["no default-deny", (rs: PlanResource[]) => rs.filter((r) => !r.name.endsWith("-default-deny")), "namespace uaip has no default-deny NetworkPolicy"],
+    ["a service without its policy", (rs: PlanResource[]) => rs.filter((r) => r.name !== "uaip-services-agent-intelligence-netpol"), '"uaip-services-agent-intelligence-deployment": no NetworkPolicy selects its pods'],
+    [
+      "a policy without the service port",
+      (rs: PlanResource[]) => {
+        find(rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "uaip-services-capability-registry-netpol").inputs.spec.ingress = [];
+        return rs;
+      },
+      '"uaip-services-capability-registry-deployment": no NetworkPolicy lets traffic in on its container port 3003',
+    ],
+    [
+      "a policy without DNS",
+      (rs: PlanResource[]) => {
+        find(rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "uaip-services-capability-registry-netpol").inputs.spec.egress.shift();
+        return rs;
+      },
+      "no NetworkPolicy lets it reach DNS (UDP 53)",
+    ],
+    ["vpc-cni without enableNetworkPolicy", (rs: PlanResource[]) => rs.filter((r) => r.name !== "uaip-vpc-cni"), "EKS would accept and silently ignore them"],
+  ])("catches %s", (_label, mutate, message) => {
+    const check = checkNetworkPolicies(mutate(clone()));
+    expect(check.ok).toBe(false);
+    expect(check.detail).toContain(message);
+  });
+});
+
+describe("kube-prometheus-stack on EKS", () => {
+  it("disables scraping kube-scheduler, kube-controller-manager, etcd and kube-proxy", () => {
+    const values = kubePrometheusStackValues({ scrapeInterval: "15s", retention: "1d", storageSize: "1Gi", storageClassName: "gp3", replicas: 1, grafanaAdminPassword: "x" });
+    for (const c of ["kubeScheduler", "kubeControllerManager", "kubeEtcd", "kubeProxy"]) expect(values[c]).toEqual({ enabled: false });
+    expect(checkEksScrapeTargets(plan.resources).ok).toBe(true);
+  });
+
+  it.each(["kubeScheduler", "kubeControllerManager", "kubeEtcd", "kubeProxy"])("catches %s left enabled (the defect before the fix)", (component) => {
+    const rs = clone();
+    delete find(rs, "kubernetes:helm.sh/v3:Release", "uaip-monitoring-stack").inputs.values[component];
+    expect(checkEksScrapeTargets(rs)).toMatchObject({ ok: false, detail: expect.stringContaining(`set values.${component}.enabled false`) });
+  });
+});
