@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RuntimeSettings } from "@uaip/runtime";
+import { withRdsCaBundle } from "./k8s/rds-ca";
 import type { ServiceProfile } from "./profile";
 import {
   configMapManifest,
@@ -37,6 +38,8 @@ export interface UaipServiceArgs {
   credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
   /** The Helm release that installs the TargetGroupBinding CRD (the LB controller's); the binding waits for it. @default none */
   crdRelease?: pulumi.Resource;
+  /** The RDS CA bundle ConfigMap (k8s/rds-ca.ts) to mount and point UAIP_DB_SSL_CA_FILE at. @default none */
+  rdsCa?: pulumi.Resource;
 }
 
 /**
@@ -61,8 +64,9 @@ export class UaipService extends pulumi.ComponentResource {
     const credentials = pulumi.secret({ UAIP_REDIS_AUTH_TOKEN: args.credentials.redisAuthToken, UAIP_DB_PASSWORD: args.credentials.databasePassword });
     const secret = new k8s.core.v1.Secret(`${name}-credentials`, secretManifest(names, service, credentials), child);
 
-    const deployment = deploymentManifest({ names, service, runtime, image: args.image, deregistrationDelaySeconds: args.deregistrationDelaySeconds ?? 30 });
-    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, { ...child, dependsOn: [configMap, secret] });
+    const manifest = deploymentManifest({ names, service, runtime, image: args.image, deregistrationDelaySeconds: args.deregistrationDelaySeconds ?? 30 });
+    const deployment = args.rdsCa ? withRdsCaBundle(manifest) : manifest;
+    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, { ...child, dependsOn: [configMap, secret, ...(args.rdsCa ? [args.rdsCa] : [])] });
 
     const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), child);
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), { ...child, dependsOn: [workload] });

@@ -4,6 +4,7 @@ import type { RuntimeSettings } from "@uaip/runtime";
 import { ServiceImage } from "./image";
 import { servicesNamespaceManifest } from "./k8s/namespace";
 import { defaultDenyPolicy, serviceNetworkPolicy } from "./k8s/network-policies";
+import { rdsCaConfigMapManifest } from "./k8s/rds-ca";
 import { LoadBalancerController } from "./lb-controller";
 import type { ServiceProfile } from "./profile";
 import { UaipService } from "./service";
@@ -58,6 +59,8 @@ export class Services extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // One RDS CA bundle for the namespace; every service mounts it to verify PostgreSQL's certificate.
+    const rdsCa = new k8s.core.v1.ConfigMap(`${name}-rds-ca`, rdsCaConfigMapManifest(this.namespace), { parent: this, dependsOn: [ns] });
     const policy = args.networkPolicy;
     const endpoints = pulumi.output(args.endpoints);
     if (policy) new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, defaultDenyPolicy(this.namespace), { parent: this, dependsOn: [ns] });
@@ -89,6 +92,7 @@ export class Services extends pulumi.ComponentResource {
           endpoints: args.endpoints,
           credentials: args.credentials,
           crdRelease: controller.release,
+          rdsCa,
         },
         // The TargetGroupBinding CRD comes with the controller's chart (crdRelease: a component's dependsOn does not reach its children).
         { parent: this, dependsOn: [ns, controller.release] },

@@ -2,6 +2,7 @@ import type { Check } from "../../components/checks";
 import { checkHpaMetricSources } from "./hpa-metrics";
 import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "./ordering";
 import type { PlanResource } from "./plan-resource";
+import { checkRdsCaBundle } from "./rds-ca";
 import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "./pod-hygiene";
 
 export type { PlanResource } from "./plan-resource";
@@ -16,5 +17,6 @@ export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
     checkReadinessGates(resources),
     checkNetworkPolicies(resources),
     checkEksScrapeTargets(resources),
+    checkRdsCaBundle(resources),
   ];
 }
