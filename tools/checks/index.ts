@@ -3,6 +3,7 @@ import { checkHpaMetricSources } from "./hpa-metrics";
 import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "./ordering";
 import type { PlanResource } from "./plan-resource";
 import { checkRdsCaBundle } from "./rds-ca";
+import { checkKubernetesSchemas } from "./schemas";
 import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "./pod-hygiene";
 
 export type { PlanResource } from "./plan-resource";
@@ -18,5 +19,6 @@ export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
     checkNetworkPolicies(resources),
     checkEksScrapeTargets(resources),
     checkRdsCaBundle(resources),
+    checkKubernetesSchemas(resources),
   ];
 }
