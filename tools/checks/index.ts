@@ -1,4 +1,5 @@
 import type { Check } from "../../components/checks";
+import { checkHelmValues } from "./helm-values";
 import { checkHpaMetricSources } from "./hpa-metrics";
 import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "./ordering";
 import type { PlanResource } from "./plan-resource";
@@ -20,5 +21,6 @@ export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
     checkEksScrapeTargets(resources),
     checkRdsCaBundle(resources),
     checkKubernetesSchemas(resources),
+    checkHelmValues(resources),
   ];
 }
