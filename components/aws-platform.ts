@@ -4,6 +4,7 @@ import { Cdn } from "./cdn";
 import { connectionBudget } from "./checks";
 import { Cluster } from "./cluster";
 import { Database } from "./database";
+import { imagePlatformFor } from "./k8s/image-platform";
 import { metricsServerAddon } from "./k8s/metrics-server";
 import { vpcCniAddon } from "./k8s/vpc-cni";
 import { waitForNodes } from "./k8s/wait-for-nodes";
@@ -182,6 +183,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
           cdnDistributionId,
         })),
         credentials: { redisAuthToken: redis.authToken, databasePassword },
+        imagePlatform: imagePlatformFor(p.cluster.instanceTypes),
         networkPolicy: { albSourceCidrs: subnetPlan.public, privateCidrs: subnetPlan.private, monitoringNamespace },
         tags,
       },

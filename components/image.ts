@@ -8,6 +8,8 @@ export interface ServiceImageArgs {
   image?: string;
   /** Build from source with @pulumi/docker and push to an ECR repository made here. */
   build?: { context: string; dockerfile: string };
+  /** Platform to build for: the nodes' architecture. @default "linux/amd64" */
+  platform?: "linux/amd64" | "linux/arm64";
   /** Images kept in ECR; older ones expire. @default 30 */
   keepImages?: number;
   /** @default {} */
@@ -58,7 +60,7 @@ export class ServiceImage extends pulumi.ComponentResource {
       `${name}-image`,
       {
         imageName: pulumi.interpolate`${repo.repositoryUrl}:${tag}`,
-        build: { context: args.build.context, dockerfile: args.build.dockerfile, platform: "linux/amd64" },
+        build: { context: args.build.context, dockerfile: args.build.dockerfile, platform: args.platform ?? "linux/amd64" },
         registry: { server: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) },
       },
       { parent: this },

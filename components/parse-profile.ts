@@ -110,7 +110,8 @@ export function parseConfig(raw: unknown): Profile {
   const { services: rawServices, ...rest } = raw;
   const serviceList = rawServices ?? preset.services;
   const services = Array.isArray(serviceList) ? serviceList.map((s) => deepMerge(serviceDefaultsFor(environment), s)) : serviceList;
-  const merged = { ...(deepMerge(preset, rest) as Record<string, unknown>), services };
+  // images is one of two shapes (registry+tag, or build): a stack's choice replaces the preset's, never merges into it.
+  const merged = { ...(deepMerge(preset, rest) as Record<string, unknown>), ...(rest.images !== undefined ? { images: rest.images } : {}), services };
 
   const parsed = profileSchema.safeParse(merged);
   if (!parsed.success) throw new ProfileError(fromZod(parsed.error, merged));
@@ -135,7 +136,8 @@ function applyDerivedDefaults(profile: Profile, raw: Record<string, unknown>): v
   const rawRuntime = (raw.runtime ?? {}) as { http?: { keepAliveTimeout?: unknown }; cache?: { cdn?: { enabled?: unknown } } };
   // The services' keep-alive must outlive the ALB's idle timeout (else the ALB reuses closed sockets: 502s).
   if (rawRuntime.http?.keepAliveTimeout === undefined) profile.runtime.http.keepAliveTimeout = (profile.loadBalancer.idleTimeout + 5) * 1000;
-  for (const s of profile.services) if (!s.image && !s.build) s.image = `${profile.images.registry}/${s.name}:${profile.images.tag}`;
+  const images = profile.images;
+  for (const s of profile.services) if (!s.image && !s.build) Object.assign(s, "build" in images ? { build: { ...images.build } } : { image: `${images.registry}/${s.name}:${images.tag}` });
   // With a CDN in front, invalidations must purge it too.
   if (rawRuntime.cache?.cdn?.enabled === undefined) profile.runtime.cache.cdn.enabled = profile.cdn.enabled;
 }

@@ -49,7 +49,8 @@ const runtimeDefaults: Record<Environment, PlainObject> = {
 
 const common = {
   tags: { project: "uaip", "managed-by": "pulumi" },
-  images: { registry: "ghcr.io/uaip", tag: "0.1.0" },
+  // No public image exists: build the reference service into the stack's ECR repository (needs Docker where `pulumi up` runs).
+  images: { build: { context: ".", dockerfile: "examples/Dockerfile" } },
   network: { cidr: "10.0.0.0/16" },
   // Private API endpoint unless a stack opts in with the CIDRs that run `pulumi up`.
   cluster: { version: "1.33", endpointPublicAccess: false, publicAccessCidrs: [] },

@@ -70,12 +70,19 @@ export const profileSchema = z.strictObject({
     ),
   }),
   services: z.array(serviceSchema).min(1),
-  /** Where a service without `image` or `build` gets its image: <registry>/<name>:<tag>. */
-  images: z.strictObject({
-    registry: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, { message: 'expected a registry path like "ghcr.io/uaip"' }),
-    /** Never "latest": a moving tag makes rollouts unrepeatable. */
-    tag: z.string().regex(/^(?!latest$)[\w][\w.-]{0,127}$/, { message: 'expected an image tag other than "latest"' }),
-  }),
+  /**
+   * Where a service without `image` or `build` gets its image: either prebuilt images at
+   * <registry>/<name>:<tag>, or one image built from source (default: the reference service,
+   * examples/Dockerfile) and pushed to this stack's ECR repository.
+   */
+  images: z.union([
+    z.strictObject({
+      registry: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, { message: 'expected a registry path like "ghcr.io/uaip"' }),
+      /** Never "latest": a moving tag makes rollouts unrepeatable. */
+      tag: z.string().regex(/^(?!latest$)[\w][\w.-]{0,127}$/, { message: 'expected an image tag other than "latest"' }),
+    }),
+    z.strictObject({ build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().min(1) }) }),
+  ]),
   database: z.strictObject({
     instanceClass: z.enum(DB_INSTANCE_CLASSES),
     engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { message: 'expected a PostgreSQL version like "16.4"' }),

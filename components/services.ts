@@ -31,6 +31,8 @@ export interface ServicesArgs {
    * @default undefined (none: the plan check network-policies fails on such a plan)
    */
   networkPolicy?: { albSourceCidrs: string[]; privateCidrs: string[]; monitoringNamespace: string };
+  /** Platform of images built here (the nodes' architecture). @default "linux/amd64" */
+  imagePlatform?: "linux/amd64" | "linux/arm64";
   /** AWS tags (ECR repositories, IAM roles). @default {} */
   tags?: Record<string, string>;
 }
@@ -65,6 +67,18 @@ export class Services extends pulumi.ComponentResource {
     const endpoints = pulumi.output(args.endpoints);
     if (policy) new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, defaultDenyPolicy(this.namespace), { parent: this, dependsOn: [ns] });
 
+    // One image (one ECR repository, one build) per distinct build, shared by the services built alike:
+    // by default all of them run the reference service image, built once per stack.
+    const builds = new Map<string, ServiceImage>();
+    const buildKey = (p: ServiceProfile) => JSON.stringify(p.build);
+    const shared = (p: ServiceProfile) => args.services.filter((s) => s.profile.build && buildKey(s.profile) === buildKey(p)).length > 1;
+    const imageFor = (p: ServiceProfile): ServiceImage => {
+      if (!p.build) return new ServiceImage(`${name}-${p.name}-image`, { image: p.image, tags: args.tags }, { parent: this });
+      const key = buildKey(p);
+      if (!builds.has(key)) builds.set(key, new ServiceImage(shared(p) ? `${name}-image${builds.size ? `-${builds.size + 1}` : ""}` : `${name}-${p.name}-image`, { build: p.build, platform: args.imagePlatform, tags: args.tags }, { parent: this }));
+      return builds.get(key)!;
+    };
+
     for (const { profile, runtime } of args.services) {
       if (policy) {
         const spec = serviceNetworkPolicy({
@@ -78,7 +92,7 @@ export class Services extends pulumi.ComponentResource {
         });
         new k8s.networking.v1.NetworkPolicy(`${name}-${profile.name}-netpol`, spec, { parent: this, dependsOn: [ns] });
       }
-      const image = new ServiceImage(`${name}-${profile.name}-image`, { image: profile.image, build: profile.build, tags: args.tags }, { parent: this });
+      const image = imageFor(profile);
       const service = new UaipService(
         `${name}-${profile.name}`,
         {

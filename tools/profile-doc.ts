@@ -39,7 +39,7 @@ export function profileTable(): string {
     out.set("services[].name:port", services.map((s) => `${s.name}:${s.port}`).join(", "));
     const { name: _n, port: _p, image: _i, ...serviceDefaults } = services[0];
     flatten(serviceDefaults, "services[]", out);
-    out.set("services[].image", `${p.images.registry}/<name>:${p.images.tag}`);
+    out.set("services[].image", "build" in p.images ? `built from ${p.images.build.dockerfile}` : `${p.images.registry}/<name>:${p.images.tag}`);
     return out;
   });
   const keys = [...new Set(columns.flatMap((c) => [...c.keys()]))].sort((a, b) => a.localeCompare(b));

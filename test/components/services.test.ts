@@ -14,6 +14,8 @@ const context = mkdtempSync(join(tmpdir(), "uaip-build-"));
 writeFileSync(join(context, "Dockerfile"), "FROM node:20-slim\n");
 const profile = parseConfig({
   environment: "dev",
+  // Prebuilt images for the first two (the default would build the reference service).
+  images: { registry: "ghcr.io/uaip", tag: "0.1.0" },
   services: [
     { name: "agent-intelligence", port: 3001 },
     { name: "orchestration-pipeline", port: 3002, hpa: { min: 2, max: 4 } },
@@ -43,7 +45,8 @@ beforeAll(async () => {
   await settle(200);
 });
 
-const k8sOf = (type: string) => resourcesOfType(mocks, `kubernetes:${type}`);
+// The namespace's shared RDS CA bundle ConfigMap is covered by test/tools/checks/rds-ca.test.ts.
+const k8sOf = (type: string) => resourcesOfType(mocks, `kubernetes:${type}`).filter((r) => !r.name.endsWith("-rds-ca"));
 
 describe("Services on Kubernetes (mocked cluster)", () => {
   it("creates one of each object per service, in one shared namespace", () => {
