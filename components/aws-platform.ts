@@ -206,7 +206,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
         grafanaAdminPassword: args.grafanaAdminPassword ?? generatedSecret(`${name}-grafana-admin`, this),
         alertWebhookUrl: args.alertWebhookUrl,
       },
-      { ...onCluster, dependsOn: [storage] },
+      // Prometheus' volumes need the gp3 StorageClass: the release waits for it (a component's dependsOn would not reach it).
+      { ...onCluster, transformations: [waitForNodes(cluster.nodeGroup, storage)] },
     );
 
     this.albDnsName = lb.dnsName;

@@ -18,13 +18,13 @@ const NODE_LEVEL_ADDONS = new Set(["vpc-cni", "kube-proxy", "eks-pod-identity-ag
 
 /**
  * A transformation for a component's options: every pod-waiting resource below it also depends
- * on `nodes`. Needed because a component's own `dependsOn` does not hold back its children;
- * transformations, unlike dependsOn, reach every descendant.
+ * on `nodes` (and on `also`, e.g. the StorageClass its volumes need). Needed because a component's
+ * own `dependsOn` does not hold back its children; transformations reach every descendant.
  */
-export function waitForNodes(nodes: pulumi.Resource): pulumi.ResourceTransformation {
+export function waitForNodes(nodes: pulumi.Resource, ...also: pulumi.Resource[]): pulumi.ResourceTransformation {
   return (args) => {
     if (!POD_WAITING_TYPES.has(args.type)) return undefined;
     if (args.type === "aws:eks/addon:Addon" && NODE_LEVEL_ADDONS.has(String((args.props as { addonName?: unknown }).addonName))) return undefined;
-    return { props: args.props, opts: pulumi.mergeOptions(args.opts, { dependsOn: [nodes] }) };
+    return { props: args.props, opts: pulumi.mergeOptions(args.opts, { dependsOn: [nodes, ...also] }) };
   };
 }

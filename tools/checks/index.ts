@@ -1,7 +1,7 @@
 import type { Check } from "../../components/checks";
 import { checkHelmValues } from "./helm-values";
 import { checkHpaMetricSources } from "./hpa-metrics";
-import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "./ordering";
+import { checkCustomResourcesAfterCrds, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "./ordering";
 import type { PlanResource } from "./plan-resource";
 import { checkRdsCaBundle } from "./rds-ca";
 import { checkKubernetesSchemas } from "./schemas";
@@ -14,7 +14,8 @@ export type { PlanResource } from "./plan-resource";
  * offline plan appends them to the cross-layer checks and fails on any that is not ok.
  */
 export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
-  return [checkWaitsForNodes(resources), checkCustomResourcesAfterCrds(resources), checkHpaMetricSources(resources),
+  return [checkWaitsForNodes(resources), checkCustomResourcesAfterCrds(resources),
+    checkVolumesAfterStorageClasses(resources), checkHpaMetricSources(resources),
     checkServiceLinks(resources),
     checkReadinessGates(resources),
     checkNetworkPolicies(resources),

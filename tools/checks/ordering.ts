@@ -90,3 +90,30 @@ export function checkCustomResourcesAfterCrds(resources: PlanResource[]): Check 
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
   return { name, ok: true, detail: `${custom} custom resources come after the release that installs their CRD` };
 }
+
+function storageClassNames(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(storageClassNames);
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => (k === "storageClassName" && typeof v === "string" ? [v] : storageClassNames(v)));
+}
+
+/**
+ * A Helm release whose values ask for a StorageClass the plan creates waits for it: otherwise its
+ * PersistentVolumeClaims start Pending ("storageclass not found") and Helm's wait runs into its timeout.
+ */
+export function checkVolumesAfterStorageClasses(resources: PlanResource[]): Check {
+  const name = "ordering:volumes-after-storage-classes";
+  const classes = new Map(resources.filter((r) => kubernetesKind(r)?.kind === "StorageClass").map((r) => [String((r.inputs.metadata as { name?: string } | undefined)?.name), r]));
+  const problems: string[] = [];
+  let checked = 0;
+  for (const r of resources.filter((x) => x.type === HELM_RELEASE)) {
+    for (const cls of new Set(storageClassNames(r.inputs.values))) {
+      const sc = classes.get(cls);
+      if (!sc) continue;
+      checked++;
+      if (!transitiveDependencies(resources, r).has(sc.urn)) problems.push(`${label(r)} uses StorageClass ${cls} but does not wait for it; add ${label(sc)} to its dependsOn`);
+    }
+  }
+  if (problems.length) return { name, ok: false, detail: problems.join("; ") };
+  return { name, ok: true, detail: checked ? `${checked} release volume(s) come after the StorageClass the plan creates for them` : "no release uses a StorageClass of the plan" };
+}

@@ -1,7 +1,7 @@
 import type { PlanJson } from "../../../tools/plan";
 import { kubernetesPlanChecks } from "../../../tools/checks";
 import { checkHpaMetricSources } from "../../../tools/checks/hpa-metrics";
-import { checkCustomResourcesAfterCrds, checkWaitsForNodes } from "../../../tools/checks/ordering";
+import { checkCustomResourcesAfterCrds, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "../../../tools/checks/ordering";
 import type { PlanResource } from "../../../tools/checks/plan-resource";
 import { runPlan } from "../../helpers/plan";
 
@@ -38,7 +38,8 @@ describe("plan checks: ordering", () => {
     (name) => {
       const rs = clone();
       const r = byName(rs, name, /Release|Addon|Deployment/);
-      r.dependsOn = r.dependsOn.filter((u) => u !== nodeGroupUrn() && !u.includes("Release::"));
+      // Nothing it waits for may lead to the node group (the others can reach it transitively).
+      r.dependsOn = [];
       const check = checkWaitsForNodes(rs);
       expect(check.ok).toBe(false);
       expect(check.detail).toContain(`"${name}" waits for pods but not for the node group; add the node group to its dependsOn`);
@@ -64,6 +65,19 @@ describe("plan checks: ordering", () => {
     const other = clone();
     other.push({ urn: "urn:test::cert", type: "kubernetes:cert-manager.io/v1:Certificate", name: "cert", parent: "", dependsOn: [], inputs: {} });
     expect(checkCustomResourcesAfterCrds(other).detail).toContain("no known release installs the CRDs of group cert-manager.io");
+  });
+});
+
+describe("plan checks: volumes after their StorageClass", () => {
+  it("kube-prometheus-stack waits for the gp3 StorageClass its Prometheus volumes use", () => {
+    expect(checkVolumesAfterStorageClasses(plan.resources)).toMatchObject({ ok: true, detail: "1 release volume(s) come after the StorageClass the plan creates for them" });
+  });
+
+  it("catches the release without that dependency (the component-level dependsOn never reached it)", () => {
+    const rs = clone();
+    const release = byName(rs, "uaip-monitoring-stack");
+    release.dependsOn = release.dependsOn.filter((u) => !u.includes("uaip:cluster:ClusterStorage"));
+    expect(checkVolumesAfterStorageClasses(rs)).toMatchObject({ ok: false, detail: expect.stringContaining('"uaip-monitoring-stack" uses StorageClass gp3 but does not wait for it') });
   });
 });
 
