@@ -68,7 +68,8 @@ export class UaipService extends pulumi.ComponentResource {
     const deployment = args.rdsCa ? withRdsCaBundle(manifest) : manifest;
     const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, { ...child, dependsOn: [configMap, secret, ...(args.rdsCa ? [args.rdsCa] : [])] });
 
-    const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), child);
+    // Pulumi awaits a Service until it has ready endpoints (10 min): start that clock once the pods are up.
+    const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), { ...child, dependsOn: [workload] });
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), { ...child, dependsOn: [workload] });
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, pdbManifest(names, service), child);
     new k8s.apiextensions.CustomResource(`${name}-tgb`, targetGroupBindingManifest(names, service, args.targetGroupArn), { ...child, dependsOn: [svc, ...(args.crdRelease ? [args.crdRelease] : [])] });

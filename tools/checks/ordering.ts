@@ -17,8 +17,8 @@ import { EKS_ADDON, EKS_NODE_GROUP, HELM_RELEASE, kubernetesKind, transitiveDepe
 /** EKS add-ons the nodes themselves need; they run as DaemonSets and must not wait for the node group. */
 export const NODE_LEVEL_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] as const;
 
-/** Workload kinds whose creation Pulumi awaits until their pods are ready. */
-export const POD_WAITING_KINDS = ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet"] as const;
+/** Kinds whose creation Pulumi awaits until pods are ready (a Service: until its selector has ready endpoints). */
+export const POD_WAITING_KINDS = ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet", "v1/Service"] as const;
 
 /** API groups installed by a CRD, and the chart (Helm `chart` input) whose release installs it. */
 export const CRD_SOURCES: Record<string, string> = {
@@ -46,6 +46,11 @@ export function checkWaitsForNodes(resources: PlanResource[]): Check {
     if (r.type === HELM_RELEASE) return true;
     if (r.type === EKS_ADDON) return !(NODE_LEVEL_ADDONS as readonly string[]).includes(String(r.inputs.addonName));
     const k = kubernetesKind(r);
+    if (k?.kind === "Service") {
+      // Only a Service with a selector waits for endpoints (not ExternalName or selector-less ones).
+      const spec = (r.inputs.spec ?? {}) as { selector?: Record<string, string>; type?: string };
+      if (spec.type === "ExternalName" || Object.keys(spec.selector ?? {}).length === 0) return false;
+    }
     return k !== undefined && (POD_WAITING_KINDS as readonly string[]).includes(`${k.apiVersion}/${k.kind}`);
   });
   const early = waiting.filter((r) => !dependsOnNodeGroup(resources, r, nodeGroups));

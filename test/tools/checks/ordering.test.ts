@@ -27,17 +27,21 @@ describe("plan checks: ordering", () => {
     expect(plan.checks.map((c) => c.name)).toEqual(expect.arrayContaining(["ordering:pods-after-nodes", "ordering:custom-resources-after-crds", "hpa-metric-sources"]));
   });
 
+  it("a Service waits for its Deployment (Pulumi awaits its endpoints for 10 minutes)", () => {
+    expect(byName(plan.resources, "uaip-services-agent-intelligence-service", /Service$/).dependsOn).toContain(byName(plan.resources, "uaip-services-agent-intelligence-deployment").urn);
+  });
+
   it("records dependencies, not parents: the LB controller release waits for the node group directly", () => {
     expect(byName(plan.resources, "uaip-services-lbc-release").dependsOn).toContain(nodeGroupUrn());
     expect(byName(plan.resources, "uaip-storage-ebs-csi").dependsOn).toContain(nodeGroupUrn());
     expect(byName(plan.resources, "uaip-metrics-server").dependsOn).toContain(nodeGroupUrn());
   });
 
-  it.each(["uaip-services-lbc-release", "uaip-storage-ebs-csi", "uaip-metrics-server", "uaip-monitoring-stack", "uaip-services-agent-intelligence-deployment", "uaip-cluster-cluster-autoscaler"])(
+  it.each(["uaip-services-lbc-release", "uaip-storage-ebs-csi", "uaip-metrics-server", "uaip-monitoring-stack", "uaip-services-agent-intelligence-deployment", "uaip-services-agent-intelligence-service", "uaip-cluster-cluster-autoscaler"])(
     "catches %s no longer waiting for the node group",
     (name) => {
       const rs = clone();
-      const r = byName(rs, name, /Release|Addon|Deployment/);
+      const r = byName(rs, name, /Release|Addon|Deployment|Service$/);
       // Nothing it waits for may lead to the node group (the others can reach it transitively).
       r.dependsOn = [];
       const check = checkWaitsForNodes(rs);
