@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Check } from "../components/checks";
-import { kubernetesPlanChecks, type PlanResource } from "./checks";
+import { kubernetesPlanChecks, type PlanResource } from "./checks/k8s";
 import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
  * (Helm's --wait), an EKS add-on that runs a Deployment, the workload kinds Pulumi awaits, and a
  * Service (Pulumi waits until its selector has ready endpoints).
  * On a first deploy they must come after the node group, or they wait with nowhere to schedule
- * and time out. The plan check `ordering:pods-after-nodes` (tools/checks/ordering.ts) verifies it.
+ * and time out. The plan check `ordering:pods-after-nodes` (tools/checks/k8s/ordering.ts) verifies it.
  */
 const POD_WAITING_TYPES = new Set([
   "kubernetes:helm.sh/v3:Release",

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
-import type { Check } from "../../components/checks";
-import { SECRET_PLACEHOLDER } from "../stack-file";
+import type { Check } from "../../../components/checks";
+import { SECRET_PLACEHOLDER } from "../../stack-file";
 import { kubernetesKind, type PlanResource } from "./plan-resource";
 
 /**
@@ -16,7 +16,7 @@ import { kubernetesKind, type PlanResource } from "./plan-resource";
  * A kind with no schema fails too: nothing is waved through.
  */
 
-const VENDOR = join(__dirname, "..", "..", "vendor");
+const VENDOR = join(__dirname, "..", "..", "..", "vendor");
 /** CRDs vendored from the charts the stack pins (see vendor/README.md). */
 export const VENDORED_CRDS = [join(VENDOR, "k8s", "aws-load-balancer-controller-1.13.3", "crds.yaml")];
 
@@ -107,7 +107,7 @@ export function checkKubernetesSchemas(resources: PlanResource[]): Check {
     if (!k) continue;
     const validate = validatorFor(k.apiVersion, k.kind);
     if (!validate) {
-      problems.push(`${r.type} "${r.name}": no schema for ${k.apiVersion} ${k.kind}; vendor its CRD and list it in VENDORED_CRDS (tools/checks/schemas.ts)`);
+      problems.push(`${r.type} "${r.name}": no schema for ${k.apiVersion} ${k.kind}; vendor its CRD and list it in VENDORED_CRDS (tools/checks/k8s/schemas.ts)`);
       continue;
     }
     checked++;

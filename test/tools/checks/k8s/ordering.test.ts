@@ -1,9 +1,9 @@
-import type { PlanJson } from "../../../tools/plan";
-import { kubernetesPlanChecks } from "../../../tools/checks";
-import { checkHpaMetricSources } from "../../../tools/checks/hpa-metrics";
-import { checkCustomResourcesAfterCrds, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "../../../tools/checks/ordering";
-import type { PlanResource } from "../../../tools/checks/plan-resource";
-import { runPlan } from "../../helpers/plan";
+import type { PlanJson } from "../../../../tools/plan";
+import { kubernetesPlanChecks } from "../../../../tools/checks/k8s";
+import { checkHpaMetricSources } from "../../../../tools/checks/k8s/hpa-metrics";
+import { checkCustomResourcesAfterCrds, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "../../../../tools/checks/k8s/ordering";
+import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
+import { runPlan } from "../../../helpers/plan";
 
 /**
  * The ordering and HPA checks over the real dev plan, and one deliberate mutation per rule that

@@ -1,4 +1,4 @@
-import type { Check } from "../../components/checks";
+import type { Check } from "../../../components/checks";
 import { EKS_ADDON, EKS_NODE_GROUP, HELM_RELEASE, kubernetesKind, transitiveDependencies, type PlanResource } from "./plan-resource";
 
 /**
@@ -81,7 +81,7 @@ export function checkCustomResourcesAfterCrds(resources: PlanResource[]): Check 
     const group = k.apiVersion.split("/")[0];
     const chart = CRD_SOURCES[group];
     if (!chart) {
-      problems.push(`${label(r)}: no known release installs the CRDs of group ${group}; add it to CRD_SOURCES in tools/checks/ordering.ts with its chart`);
+      problems.push(`${label(r)}: no known release installs the CRDs of group ${group}; add it to CRD_SOURCES in tools/checks/k8s/ordering.ts with its chart`);
       continue;
     }
     const releases = releasesByChart.get(chart) ?? [];

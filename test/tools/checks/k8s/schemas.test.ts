@@ -1,7 +1,7 @@
-import { checkKubernetesSchemas, closeObjects, validatorFor } from "../../../tools/checks/schemas";
-import type { PlanResource } from "../../../tools/checks/plan-resource";
-import type { PlanJson } from "../../../tools/plan";
-import { runPlan } from "../../helpers/plan";
+import { checkKubernetesSchemas, closeObjects, validatorFor } from "../../../../tools/checks/k8s/schemas";
+import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
+import type { PlanJson } from "../../../../tools/plan";
+import { runPlan } from "../../../helpers/plan";
 
 let plan: PlanJson;
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
-import { defaultDenyPolicy, serviceNetworkPolicy } from "../../../components/k8s/network-policies";
-import { kubePrometheusStackValues } from "../../../components/monitoring-values";
-import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "../../../tools/checks/pod-hygiene";
-import type { PlanResource } from "../../../tools/checks/plan-resource";
-import type { PlanJson } from "../../../tools/plan";
-import { runPlan } from "../../helpers/plan";
+import { defaultDenyPolicy, serviceNetworkPolicy } from "../../../../components/k8s/network-policies";
+import { kubePrometheusStackValues } from "../../../../components/monitoring-values";
+import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "../../../../tools/checks/k8s/pod-hygiene";
+import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
+import type { PlanJson } from "../../../../tools/plan";
+import { runPlan } from "../../../helpers/plan";
 
 let plan: PlanJson;
 beforeAll(async () => {

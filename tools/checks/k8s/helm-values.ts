@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import type { Check } from "../../components/checks";
+import type { Check } from "../../../components/checks";
 import { HELM_RELEASE, type PlanResource } from "./plan-resource";
 
 /**
@@ -15,7 +15,7 @@ import { HELM_RELEASE, type PlanResource } from "./plan-resource";
  * parent's overrides for that subchart merged in.
  */
 
-const CHARTS_DIR = join(__dirname, "..", "..", "vendor", "charts");
+const CHARTS_DIR = join(__dirname, "..", "..", "..", "vendor", "charts");
 
 interface ChartValues {
   /** vendor/charts/<dir>/values.yaml */
@@ -98,7 +98,7 @@ export function checkHelmValues(resources: PlanResource[]): Check {
     const id = `${String(r.inputs.chart)}@${String(r.inputs.version)}`;
     const chart = CHART_VALUES[id];
     if (!chart) {
-      problems.push(`release "${r.name}": no vendored values.yaml for ${id}; fetch the chart at that version into vendor/charts/ and add it to CHART_VALUES (tools/checks/helm-values.ts)`);
+      problems.push(`release "${r.name}": no vendored values.yaml for ${id}; fetch the chart at that version into vendor/charts/ and add it to CHART_VALUES (tools/checks/k8s/helm-values.ts)`);
       continue;
     }
     const values = r.inputs.values;

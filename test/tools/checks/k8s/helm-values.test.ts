@@ -1,7 +1,7 @@
-import { CHART_VALUES, checkHelmValues, unknownKeys, unknownReleaseValues } from "../../../tools/checks/helm-values";
-import type { PlanResource } from "../../../tools/checks/plan-resource";
-import type { PlanJson } from "../../../tools/plan";
-import { runPlan } from "../../helpers/plan";
+import { CHART_VALUES, checkHelmValues, unknownKeys, unknownReleaseValues } from "../../../../tools/checks/k8s/helm-values";
+import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
+import type { PlanJson } from "../../../../tools/plan";
+import { runPlan } from "../../../helpers/plan";
 
 let plan: PlanJson;
 beforeAll(async () => {

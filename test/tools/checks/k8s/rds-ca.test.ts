@@ -3,11 +3,11 @@ import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { ConfigMap } from "kubernetes-models/v1";
-import { DB_SSL_CA_FILE_ENV, RDS_CA_BUNDLE_FILE, RDS_CA_PATH, rdsCaConfigMapManifest, readRdsCaBundle, withRdsCaBundle } from "../../../components/k8s/rds-ca";
-import { caCertificates, checkRdsCaBundle } from "../../../tools/checks/rds-ca";
-import type { PlanResource } from "../../../tools/checks/plan-resource";
-import type { PlanJson } from "../../../tools/plan";
-import { runPlan } from "../../helpers/plan";
+import { DB_SSL_CA_FILE_ENV, RDS_CA_BUNDLE_FILE, RDS_CA_PATH, rdsCaConfigMapManifest, readRdsCaBundle, withRdsCaBundle } from "../../../../components/k8s/rds-ca";
+import { caCertificates, checkRdsCaBundle } from "../../../../tools/checks/k8s/rds-ca";
+import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
+import type { PlanJson } from "../../../../tools/plan";
+import { runPlan } from "../../../helpers/plan";
 
 let plan: PlanJson;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
-import type { Check } from "../../components/checks";
-import { DB_SSL_CA_FILE_ENV } from "../../components/k8s/rds-ca";
+import type { Check } from "../../../components/checks";
+import { DB_SSL_CA_FILE_ENV } from "../../../components/k8s/rds-ca";
 import { kubernetesKind, type PlanResource } from "./plan-resource";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
