@@ -8,6 +8,8 @@ import { EKS_ADDON, HELM_RELEASE, kubernetesKind, type PlanResource } from "./pl
  *   metrics-server (EKS add-on or chart). kube-prometheus-stack does NOT serve it.
  * - Pods / Object come from `custom.metrics.k8s.io`, External from `external.metrics.k8s.io`:
  *   they need an adapter (prometheus-adapter, KEDA).
+ * - A Resource metric with a Utilization target is a share of the pods' requests: every
+ *   container of the target must request that resource, or the HPA reports "missing request for cpu".
  */
 
 /** metrics.k8s.io providers: EKS add-on names and chart names. */
@@ -50,6 +52,21 @@ function metricTypes(r: PlanResource, apiVersion: string): string[] {
   return metrics.length ? metrics.map((m) => String(m.type)) : ["Resource"];
 }
 
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Containers of the workload an HPA scales, when the plan creates it. */
+function targetContainers(resources: PlanResource[], hpa: PlanResource): Obj[] | undefined {
+  const i = hpa.inputs as Obj;
+  const ref = i.spec?.scaleTargetRef ?? {};
+  const ns = i.metadata?.namespace ?? "default";
+  const target = resources.find((r) => {
+    const k = kubernetesKind(r);
+    const m = (r.inputs as Obj).metadata ?? {};
+    return k?.kind === ref.kind && k?.apiVersion === ref.apiVersion && m.name === ref.name && (m.namespace ?? "default") === ns;
+  });
+  return target ? (((target.inputs as Obj).spec?.template?.spec?.containers ?? []) as Obj[]) : undefined;
+}
+
 export function checkHpaMetricSources(resources: PlanResource[]): Check {
   const name = "hpa-metric-sources";
   const served = servedApis(resources);
@@ -59,6 +76,13 @@ export function checkHpaMetricSources(resources: PlanResource[]): Check {
     const k = kubernetesKind(r);
     if (k?.kind !== "HorizontalPodAutoscaler") continue;
     hpas++;
+    const metrics = ((((r.inputs as Obj).spec ?? {}).metrics ?? []) as Obj[]);
+    const containers = targetContainers(resources, r);
+    metrics.forEach((m, i) => {
+      if (m.type !== "Resource" || m.resource?.target?.type !== "Utilization" || !containers) return;
+      const missing = containers.filter((c) => c.resources?.requests?.[m.resource.name] === undefined).map((c) => c.name);
+      if (missing.length) problems.push(`HPA "${r.name}" spec.metrics[${i}] targets ${m.resource.name} utilization, but container(s) ${missing.join(", ")} of its target request no ${m.resource.name}; set resources.requests.${m.resource.name}`);
+    });
     metricTypes(r, k.apiVersion).forEach((type, i) => {
       const api = API_OF_METRIC_TYPE[type];
       if (!api) problems.push(`HPA "${r.name}" spec.metrics[${i}].type ${type} is not a metric type (Resource, ContainerResource, Pods, Object, External)`);

@@ -93,6 +93,13 @@ describe("plan checks: HPA metric sources", () => {
     expect(check.detail).toContain('HPA "uaip-services-agent-intelligence-hpa" spec.metrics[0] (Resource) reads metrics.k8s.io, which nothing in the plan serves; install metrics-server');
   });
 
+  it("catches a CPU-utilization HPA whose pods request no CPU", () => {
+    const rs = clone();
+    const deployment = byName(rs, "uaip-services-orchestration-pipeline-deployment") as any;
+    delete deployment.inputs.spec.template.spec.containers[0].resources.requests.cpu;
+    expect(checkHpaMetricSources(rs)).toMatchObject({ ok: false, detail: expect.stringContaining('HPA "uaip-services-orchestration-pipeline-hpa" spec.metrics[0] targets cpu utilization, but container(s) orchestration-pipeline of its target request no cpu') });
+  });
+
   it("accepts the metrics-server chart instead of the add-on", () => {
     const rs = clone().filter((r) => r.name !== "uaip-metrics-server");
     rs.push({ urn: "urn:test::ms", type: "kubernetes:helm.sh/v3:Release", name: "ms", parent: "", dependsOn: [], inputs: { chart: "metrics-server" } });
