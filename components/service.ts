@@ -54,7 +54,10 @@ export class UaipService extends pulumi.ComponentResource {
     super("uaip:services:UaipService", name, {}, opts);
     const { service, runtime } = args;
     const names = workloadNames(service.name, args.namespace);
-    const child = { parent: this };
+    // The component's own dependsOn (the namespace, the LB controller) must hold back every child:
+    // Pulumi does not pass it down by itself.
+    const child = { parent: this, dependsOn: opts.dependsOn };
+    const after = (...deps: pulumi.Resource[]) => pulumi.mergeOptions(child, { dependsOn: deps });
 
     new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service), child);
 
@@ -66,13 +69,13 @@ export class UaipService extends pulumi.ComponentResource {
 
     const manifest = deploymentManifest({ names, service, runtime, image: args.image, deregistrationDelaySeconds: args.deregistrationDelaySeconds ?? 30 });
     const deployment = args.rdsCa ? withRdsCaBundle(manifest) : manifest;
-    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, { ...child, dependsOn: [configMap, secret, ...(args.rdsCa ? [args.rdsCa] : [])] });
+    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, after(configMap, secret, ...(args.rdsCa ? [args.rdsCa] : [])));
 
     // Pulumi awaits a Service until it has ready endpoints (10 min): start that clock once the pods are up.
-    const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), { ...child, dependsOn: [workload] });
-    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), { ...child, dependsOn: [workload] });
+    const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), after(workload));
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), after(workload));
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, pdbManifest(names, service), child);
-    new k8s.apiextensions.CustomResource(`${name}-tgb`, targetGroupBindingManifest(names, service, args.targetGroupArn), { ...child, dependsOn: [svc, ...(args.crdRelease ? [args.crdRelease] : [])] });
+    new k8s.apiextensions.CustomResource(`${name}-tgb`, targetGroupBindingManifest(names, service, args.targetGroupArn), after(svc, ...(args.crdRelease ? [args.crdRelease] : [])));
     this.registerOutputs({ configMapData: this.configMapData });
   }
 }

@@ -1,7 +1,7 @@
 import type { Check } from "../../../components/checks";
 import { checkHelmValues } from "./helm-values";
 import { checkHpaMetricSources } from "./hpa-metrics";
-import { checkCustomResourcesAfterCrds, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "./ordering";
+import { checkCustomResourcesAfterCrds, checkObjectsAfterNamespaces, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "./ordering";
 import type { PlanResource } from "./plan-resource";
 import { checkRdsCaBundle } from "./rds-ca";
 import { checkKubernetesSchemas } from "./schemas";
@@ -15,7 +15,8 @@ export type { PlanResource } from "./plan-resource";
  */
 export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
   return [checkWaitsForNodes(resources), checkCustomResourcesAfterCrds(resources),
-    checkVolumesAfterStorageClasses(resources), checkHpaMetricSources(resources),
+    checkVolumesAfterStorageClasses(resources),
+    checkObjectsAfterNamespaces(resources), checkHpaMetricSources(resources),
     checkServiceLinks(resources),
     checkReadinessGates(resources),
     checkNetworkPolicies(resources),

@@ -122,3 +122,23 @@ export function checkVolumesAfterStorageClasses(resources: PlanResource[]): Chec
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
   return { name, ok: true, detail: checked ? `${checked} release volume(s) come after the StorageClass the plan creates for them` : "no release uses a StorageClass of the plan" };
 }
+
+/**
+ * Every object in a namespace the plan creates waits for that Namespace ("namespaces not found"
+ * otherwise). Holds Helm releases to the same rule through their `namespace` input.
+ */
+export function checkObjectsAfterNamespaces(resources: PlanResource[]): Check {
+  const name = "ordering:objects-after-namespaces";
+  const namespaces = new Map(resources.filter((r) => kubernetesKind(r)?.kind === "Namespace").map((r) => [String((r.inputs.metadata as { name?: string } | undefined)?.name), r]));
+  const problems: string[] = [];
+  let checked = 0;
+  for (const r of resources) {
+    const ns = r.type === HELM_RELEASE ? r.inputs.namespace : kubernetesKind(r) ? (r.inputs.metadata as { namespace?: unknown } | undefined)?.namespace : undefined;
+    const owner = typeof ns === "string" ? namespaces.get(ns) : undefined;
+    if (!owner) continue;
+    checked++;
+    if (!transitiveDependencies(resources, r).has(owner.urn)) problems.push(`${label(r)} is in namespace ${String(ns)} but does not wait for ${label(owner)}; add it to its dependsOn (a component's dependsOn does not reach its children)`);
+  }
+  if (problems.length) return { name, ok: false, detail: problems.join("; ") };
+  return { name, ok: true, detail: `${checked} objects come after the Namespace they live in` };
+}

@@ -1,7 +1,7 @@
 import type { PlanJson } from "../../../../tools/plan";
 import { kubernetesPlanChecks } from "../../../../tools/checks/k8s";
 import { checkHpaMetricSources } from "../../../../tools/checks/k8s/hpa-metrics";
-import { checkCustomResourcesAfterCrds, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "../../../../tools/checks/k8s/ordering";
+import { checkCustomResourcesAfterCrds, checkObjectsAfterNamespaces, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "../../../../tools/checks/k8s/ordering";
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
 import { runPlan } from "../../../helpers/plan";
 
@@ -82,6 +82,19 @@ describe("plan checks: volumes after their StorageClass", () => {
     const release = byName(rs, "uaip-monitoring-stack");
     release.dependsOn = release.dependsOn.filter((u) => !u.includes("uaip:cluster:ClusterStorage"));
     expect(checkVolumesAfterStorageClasses(rs)).toMatchObject({ ok: false, detail: expect.stringContaining('"uaip-monitoring-stack" uses StorageClass gp3 but does not wait for it') });
+  });
+});
+
+describe("plan checks: objects after their namespace", () => {
+  it("every object of the uaip and monitoring namespaces waits for its Namespace", () => {
+    expect(checkObjectsAfterNamespaces(plan.resources)).toMatchObject({ ok: true });
+  });
+
+  it("catches a ServiceAccount created before the namespace (the defect before the fix: UaipService's dependsOn never reached its children)", () => {
+    const rs = clone();
+    const sa = byName(rs, "uaip-services-agent-intelligence-sa");
+    sa.dependsOn = [];
+    expect(checkObjectsAfterNamespaces(rs)).toMatchObject({ ok: false, detail: expect.stringContaining('"uaip-services-agent-intelligence-sa" is in namespace uaip but does not wait for kubernetes:core/v1:Namespace "uaip-services-namespace"') });
   });
 });
 
