@@ -40,8 +40,9 @@ let crdValidators: Map<string, ValidateFunction> | undefined;
 function crdValidator(apiVersion: string, kind: string): ValidateFunction | undefined {
   if (!crdValidators) {
     crdValidators = new Map();
-    // strict: false: CRD schemas carry x-kubernetes-* keywords ajv does not know.
-    const ajv = new Ajv({ strict: false, allErrors: true });
+    // strict: false: CRD schemas carry x-kubernetes-* keywords ajv does not know; their formats
+    // (int32, int64) are OpenAPI's, which ajv does not define: the types still hold.
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     for (const file of VENDORED_CRDS) {
       for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
         const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] } };
