@@ -7,4 +7,5 @@ export * from "./metrics/instruments";
 export * from "./cache";
 export * from "./metrics/index";
 export * from "./ratelimit/index";
+export * from "./db/index";
 export * from "./create-runtime";
