@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { DbMigrationError } from "./errors";
-import { ensureServiceRoles, type ServiceRole } from "./roles";
+import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
 
 /**
  * A small migration runner, chosen over node-pg-migrate because:
@@ -80,6 +80,8 @@ export function splitStatements(sql: string): string[] {
 /** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
 export async function runMigrations(options: MigrateOptions): Promise<MigrateReport> {
   const log = options.log ?? (() => undefined);
+  // Bad roles fail before anything touches the database.
+  options.roles?.forEach(validateServiceRole);
   const migrations = loadMigrations(options.dir);
   const client = new pg.Client(typeof options.connection === "string" ? { connectionString: options.connection } : options.connection);
   // A server restart mid-run must fail this run, not crash the process.
@@ -90,11 +92,7 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
     await client.query(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs ?? 300_000)}`);
     await client.query("SET client_min_messages = warning");
     log("waiting for the migration lock");
-    try {
-      await client.query("SELECT pg_advisory_lock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]);
-    } catch (err) {
-      throw new DbMigrationError("(lock)", `another migration held the lock for longer than lockTimeoutMs; is one stuck? (${(err as Error).message})`, { cause: err });
-    }
+    await acquireLock(client, options.lockTimeoutMs ?? 300_000);
     try {
       await client.query(
         "CREATE TABLE IF NOT EXISTS uaip_schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
@@ -125,6 +123,24 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
     await client.end().catch(() => undefined);
   }
   return report;
+}
+
+/**
+ * Takes the session-level migration lock by polling pg_try_advisory_lock, not by blocking in
+ * pg_advisory_lock: a session blocked in a statement holds a snapshot, and CREATE INDEX
+ * CONCURRENTLY in the lock holder waits for every such snapshot to end, so a blocked waiter and the
+ * holder deadlock (seen with two replicas migrating at once). Between tries this session is idle.
+ */
+async function acquireLock(client: pg.Client, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    const r = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]);
+    if (r.rows[0].locked) return;
+    if (Date.now() + delay > deadline) {
+      throw new DbMigrationError("(lock)", `another migration has held the lock for more than ${timeoutMs} ms (lockTimeoutMs); is one stuck? See pg_locks where locktype = 'advisory'`);
+    }
+    await new Promise((res) => setTimeout(res, delay));
+  }
 }
 
 async function applyInTransaction(client: pg.Client, m: Migration): Promise<void> {
