@@ -37,7 +37,8 @@ export interface PoolStats {
 }
 
 interface Waiter {
-  resolve: () => void;
+  /** With a client: handed over directly by the releaser (no trip through pg.Pool's idle list). */
+  resolve: (client?: pg.PoolClient) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -159,9 +160,16 @@ export class ManagedPool {
       throw translateDbError(err, this.#user, this.#timeoutMs);
     } finally {
       if (this.#broken.has(client) && !broken) broken = new Error("connection broke while checked out");
-      this.#checkedOut.delete(client);
-      client.release(broken);
-      this.#releasePermit();
+      if (!broken && this.#queue.length > 0 && this.#inUse <= this.#limit) {
+        // Hand the healthy connection straight to the next waiter, as pg.Pool does with its own queue.
+        const waiter = this.#queue.shift()!;
+        clearTimeout(waiter.timer);
+        waiter.resolve(client);
+      } else {
+        this.#checkedOut.delete(client);
+        client.release(broken);
+        this.#releasePermit();
+      }
     }
   }
 
@@ -195,7 +203,10 @@ export class ManagedPool {
     if (this.#closed) throw new DbPoolClosedError();
     const started = performance.now();
     if (this.#inUse < this.#limit && this.#queue.length === 0) this.#inUse++;
-    else await this.#wait();
+    else {
+      const handedOver = await this.#wait();
+      if (handedOver) return handedOver;
+    }
     try {
       const client = await this.#connect(this.#timeoutMs - (performance.now() - started));
       this.#guard(client);
@@ -207,9 +218,9 @@ export class ManagedPool {
     }
   }
 
-  /** Queues for a permit; the releaser hands it over with #inUse already counted. */
-  #wait(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Queues for a permit (or a connection); the releaser hands it over with #inUse already counted. */
+  #wait(): Promise<pg.PoolClient | undefined> {
+    return new Promise<pg.PoolClient | undefined>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
