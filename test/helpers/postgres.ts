@@ -27,12 +27,24 @@ export class PostgresServer {
     readonly baseDir: string,
   ) {}
 
-  /** initdb + start. `settings` are extra `-c name=value` server settings (e.g. max_connections). */
-  static async start(settings: Record<string, string | number> = {}): Promise<PostgresServer> {
+  /**
+   * initdb + start. `settings` are extra `-c name=value` server settings (e.g. max_connections).
+   * `tls` (PEM certificate and key) turns on ssl with them.
+   */
+  static async start(settings: Record<string, string | number> = {}, tls?: { cert: string; key: string }): Promise<PostgresServer> {
     const baseDir = mkdtempSync(join(tmpdir(), "uaip-pg-"));
     const server = new PostgresServer(await freePort(), join(baseDir, "data"), baseDir);
     server.#settings = settings;
     server.#initdb();
+    if (tls) {
+      const ids = unprivilegedIds();
+      const cert = join(baseDir, "server.crt");
+      const key = join(baseDir, "server.key");
+      writeFileSync(cert, tls.cert);
+      writeFileSync(key, tls.key, { mode: 0o600 });
+      if (ids) for (const f of [cert, key]) chownSync(f, ids.uid, ids.gid);
+      server.#settings = { ssl: "on", ssl_cert_file: cert, ssl_key_file: key, ...settings };
+    }
     await server.start();
     return server;
   }

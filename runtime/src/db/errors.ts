@@ -54,3 +54,15 @@ export class DbMigrationError extends UaipError {
     this.migration = migration;
   }
 }
+
+/** TLS verification of the PostgreSQL server failed: untrusted chain or a host name the certificate does not name. */
+export class DbTlsVerificationError extends UaipError {
+  static readonly CODE = "UAIP_DB_TLS_UNVERIFIED";
+  constructor(host: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      DbTlsVerificationError.CODE,
+      `the certificate of PostgreSQL at "${host}" failed verification (${detail}); UAIP_DB_SSL_CA_FILE must hold the CA that signed it (RDS: the global bundle) and UAIP_DB_HOST must be a name the certificate lists (the RDS endpoint, not an IP)`,
+      options,
+    );
+  }
+}

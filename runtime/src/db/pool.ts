@@ -57,7 +57,7 @@ interface Waiter {
  *   LIFO, so the surplus stays idle and closes after `idleTimeoutMillis`. `min` keeps a warm floor
  *   (pg.Pool's `min` only stops eviction; `warm()` opens them, since pg.Pool never prefills).
  *
- * Errors are typed: DbPoolTimeoutError, DbUnavailableError, DbConnectionLimitError. SQL errors
+ * Errors are typed: DbPoolTimeoutError, DbUnavailableError, DbConnectionLimitError, DbTlsVerificationError. SQL errors
  * (syntax, constraints) pass through as pg's DatabaseError. Broken connections are destroyed, never
  * returned to the pool, and an idle connection's error (server restart) is counted, never thrown.
  */
@@ -67,6 +67,7 @@ export class ManagedPool {
   readonly #pool: pg.Pool;
   readonly #timeoutMs: number;
   readonly #user: string;
+  readonly #host: string;
   readonly #metrics: PoolMetricsHandle;
   #limit: number;
   #inUse = 0;
@@ -88,6 +89,7 @@ export class ManagedPool {
     this.#limit = Math.max(1, this.min);
     this.#timeoutMs = pool.connectionTimeoutMillis;
     this.#user = database.user;
+    this.#host = database.host;
     this.#pool = new pg.Pool({
       host: database.host,
       port: database.port,
@@ -157,7 +159,7 @@ export class ManagedPool {
       return await fn(client);
     } catch (err) {
       if (isConnectionError(err) || this.#broken.has(client)) broken = err as Error;
-      throw translateDbError(err, this.#user, this.#timeoutMs);
+      throw translateDbError(err, this.#user, this.#timeoutMs, this.#host);
     } finally {
       if (this.#broken.has(client) && !broken) broken = new Error("connection broke while checked out");
       if (!broken && this.#queue.length > 0 && this.#inUse <= this.#limit) {
@@ -214,7 +216,7 @@ export class ManagedPool {
       return client;
     } catch (err) {
       this.#releasePermit();
-      throw translateDbError(err, this.#user, this.#timeoutMs);
+      throw translateDbError(err, this.#user, this.#timeoutMs, this.#host);
     }
   }
 
