@@ -5,3 +5,4 @@ export * from "./migrate";
 export * from "./roles";
 export * from "./stats-refresher";
 export { postgresTlsOptions } from "./tls";
+export { rolePasswordEnv } from "./migrate-cli";
