@@ -26,7 +26,7 @@ const platform =
         services: profile.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(profile, s) })),
         maxConnections,
         maxmemoryPolicy: profile.redis.maxmemoryPolicy,
-        database: { name: profile.database.name, username: profile.database.username, password: local("uaip-db-password") },
+        database: { name: profile.database.name, username: profile.database.username, password: local("uaip-db-password"), statsRefreshInterval: profile.database.statsRefreshInterval },
         redisAuthToken: local("uaip-redis-auth"),
         grafanaAdminPassword: secrets.grafanaAdminPassword ?? local("uaip-grafana-admin"),
         monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo, heapThreshold: profile.runtime.memory.memoryMonitoring.threshold },

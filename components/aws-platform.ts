@@ -127,7 +127,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         logMinDurationStatementMs: p.database.logMinDurationMs,
         databaseName: p.database.name,
         masterUsername: p.database.username,
-        // Our own secret (not the AWS-managed one) so the services' Secret can carry it.
+        // Our own secret (not the AWS-managed one) so the migration Job's Secret can carry it.
         masterPassword: databasePassword,
         tags,
       },
@@ -169,9 +169,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
           dbPort,
           dbName: p.database.name,
           dbUser: p.database.username,
+          dbStatsRefreshIntervalMs: p.database.statsRefreshInterval,
           cdnDistributionId,
         })),
-        credentials: { redisAuthToken: redis.authToken, databasePassword },
+        credentials: { redisAuthToken: redis.authToken, databaseMasterPassword: databasePassword },
         tags,
       },
       onCluster,

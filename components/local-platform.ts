@@ -1,9 +1,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { RuntimeSettings } from "@uaip/runtime";
+import * as random from "@pulumi/random";
+import { rolePasswordEnv, type RuntimeSettings } from "@uaip/runtime";
 import { dashboardJson, DATASOURCE_UID, type MonitoringOptions } from "../dashboards";
 import { generatedFiles, PROMETHEUS_CONFIG_PATH } from "../dashboards/generate";
 import { contextHash } from "./context-hash";
+import { masterUrl, migrationArgs, serviceRoleSlices } from "./db-migration";
 import type { ServiceProfile } from "./profile";
 import { runtimeConfigData } from "./workload-spec";
 
@@ -25,7 +27,8 @@ export interface LocalPlatformArgs {
   maxmemoryPolicy: string;
   /** Redis memory cap. @default "256mb" */
   redisMaxMemory?: string;
-  database: { name: string; username: string; password: pulumi.Input<string> };
+  /** The master user: only the migration container gets its password; each service gets its own role. */
+  database: { name: string; username: string; password: pulumi.Input<string>; statsRefreshInterval: number };
   redisAuthToken: pulumi.Input<string>;
   grafanaAdminPassword: pulumi.Input<string>;
   /** Monitoring options (scrape interval, SLOs): the same rules and dashboards as on the cluster. */
@@ -74,7 +77,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       child,
     );
 
-    new docker.Container(
+    const postgres = new docker.Container(
       `${name}-postgres`,
       {
         name: `${name}-postgres`,
@@ -88,26 +91,63 @@ export class LocalPlatform extends pulumi.ComponentResource {
       child,
     );
 
+    // As on AWS: one run of the migrations and the role step (CONNECTION LIMIT = each service's
+    // slice) with the master password, before any service starts. `attach` makes Pulumi wait for the
+    // container to exit; the loop waits for PostgreSQL to accept connections.
+    const slices = serviceRoleSlices(args.services.map((s) => s.profile));
+    const passwords = Object.fromEntries(slices.map((sl) => [sl.service, new random.RandomPassword(`${name}-${sl.service}-db-password`, { length: 40, special: false }, child).result]));
+    const first = args.services[0].profile;
+    const serviceImage = (profile: ServiceProfile) => (profile.build ? localBuild(`${name}-${profile.name}`, profile.build, this) : pulumi.output(profile.image!));
+    const images = Object.fromEntries(args.services.map(({ profile }) => [profile.name, serviceImage(profile)]));
+    const migration = new docker.Container(
+      `${name}-db-migrate`,
+      {
+        name: `${name}-db-migrate`,
+        image: images[first.name],
+        envs: [
+          secretEnv("DATABASE_URL", pulumi.output(args.database.password).apply((password) => masterUrl({ host: "postgres", port: 5432, name: args.database.name, user: args.database.username, password, tls: false }))),
+          ...slices.map((sl) => secretEnv(rolePasswordEnv(sl.role), passwords[sl.service])),
+        ],
+        command: ["sh", "-c", 'for i in $(seq 30); do npm run db:migrate -- "$@" && exit 0; sleep 2; done; exit 1', "db-migrate", ...migrationArgs(slices)],
+        networksAdvanced: on("db-migrate"),
+        attach: true,
+        logs: true,
+        mustRun: false,
+        restart: "no",
+      },
+      { ...child, dependsOn: [postgres] },
+    );
+
     for (const { profile, runtime } of args.services) {
-      const env = runtimeConfigData(args.environment, profile, runtime, { redisHost: "redis", redisPort: 6379, dbHost: "postgres", dbPort: 5432, dbName: args.database.name, dbUser: args.database.username, cdnDistributionId: "" });
+      const role = slices.find((sl) => sl.service === profile.name)!.role;
+      const env = runtimeConfigData(args.environment, profile, runtime, {
+        redisHost: "redis",
+        redisPort: 6379,
+        dbHost: "postgres",
+        dbPort: 5432,
+        dbName: args.database.name,
+        dbUser: role,
+        dbStatsRefreshIntervalMs: args.database.statsRefreshInterval,
+        cdnDistributionId: "",
+      });
       // Locally Redis and PostgreSQL run without TLS on a private Docker network.
-      const plain = { ...env, UAIP_REDIS_TLS: "false", UAIP_DB_SSL: "false" };
+      const plain = { ...env, UAIP_REDIS_TLS: "false", UAIP_DB_SSL: "false", UAIP_DB_SSL_CA_FILE: "" };
       new docker.Container(
         `${name}-${profile.name}`,
         {
           name: profile.name,
-          image: profile.build ? localBuild(`${name}-${profile.name}`, profile.build, this) : profile.image!,
+          image: images[profile.name],
           envs: [
             ...Object.entries(plain).map(([k, v]) => `${k}=${v}`),
             `NODE_OPTIONS=--max-old-space-size=${runtime.memory.heapSizeLimit}`,
             secretEnv("UAIP_REDIS_AUTH_TOKEN", args.redisAuthToken),
-            secretEnv("UAIP_DB_PASSWORD", args.database.password),
+            secretEnv("UAIP_DB_PASSWORD", passwords[profile.name]),
           ],
           networksAdvanced: on(profile.name),
           ports: publish(profile.port),
           restart: "unless-stopped",
         },
-        child,
+        { ...child, dependsOn: [migration] },
       );
     }
 

@@ -166,6 +166,10 @@ export function serviceAccountManifest(names: WorkloadNames, service: ServicePro
   };
 }
 
+/** Where the RDS CA bundle ConfigMap is mounted in the pods (UAIP_DB_SSL_CA_FILE points at the file in it). */
+export const RDS_CA_MOUNT_DIR = "/etc/uaip/rds-ca";
+export const RDS_CA_FILE = `${RDS_CA_MOUNT_DIR}/global-bundle.pem`;
+
 export interface PlatformEndpoints {
   redisHost: string;
   redisPort: number;
@@ -173,6 +177,8 @@ export interface PlatformEndpoints {
   dbPort: number;
   dbName: string;
   dbUser: string;
+  /** database.statsRefreshInterval of the profile, ms (UAIP_DB_STATS_REFRESH_INTERVAL_MS). */
+  dbStatsRefreshIntervalMs: number;
   /** CloudFront distribution to purge; "" when there is no CDN. */
   cdnDistributionId: string;
 }
@@ -189,7 +195,7 @@ export function runtimeConfigData(environment: string, service: ServiceProfile, 
     environment,
     // In-transit encryption is always on for ElastiCache and RDS (see redis.ts, database.ts).
     cache: { ...runtime.cache, redis: { ...runtime.cache.redis, host: endpoints.redisHost, port: endpoints.redisPort, tls: true }, cdn: { ...runtime.cache.cdn, distributionId: endpoints.cdnDistributionId } },
-    database: { host: endpoints.dbHost, port: endpoints.dbPort, name: endpoints.dbName, user: endpoints.dbUser, ssl: true },
+    database: { host: endpoints.dbHost, port: endpoints.dbPort, name: endpoints.dbName, user: endpoints.dbUser, ssl: true, sslCaFile: RDS_CA_FILE, statsRefreshIntervalMs: endpoints.dbStatsRefreshIntervalMs },
   });
   return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
 }

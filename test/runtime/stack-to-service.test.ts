@@ -45,6 +45,7 @@ beforeAll(async () => {
     dbPort: 5432,
     dbName: "uaip",
     dbUser: "uaip",
+    dbStatsRefreshIntervalMs: 300_000,
     cdnDistributionId: "",
   });
   // Loopback Redis has no TLS and there is no CDN here. The 50 ms command timeout is raised so a
