@@ -1,3 +1,4 @@
+import { RuntimeConfigError } from "../errors";
 import type { ManagedPool } from "./pool";
 
 /** The seed's PoolMetrics: what optimizePool decides on. */
@@ -29,7 +30,7 @@ export class ConnectionPoolManager {
   constructor(pool: ManagedPool, options: ConnectionPoolManagerOptions = {}) {
     const intervalMs = options.intervalMs ?? 1_000;
     if (!Number.isInteger(intervalMs) || intervalMs <= 0) {
-      throw new RangeError(`ConnectionPoolManager intervalMs: expected a positive integer, got ${intervalMs}`);
+      throw new RuntimeConfigError("ConnectionPoolManager.intervalMs", `ConnectionPoolManager intervalMs: expected a positive integer (ms), got ${intervalMs}`);
     }
     this.#pool = pool;
     this.#intervalMs = intervalMs;

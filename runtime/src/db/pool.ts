@@ -1,6 +1,7 @@
 import pg from "pg";
 import { Registry } from "prom-client";
 import type { RuntimeConfig } from "../config/load";
+import { RuntimeConfigError } from "../errors";
 import type { RuntimeSettings } from "../config/settings";
 import { DbPoolClosedError, DbPoolTimeoutError } from "./errors";
 import { isConnectionError, translateDbError } from "./translate";
@@ -82,7 +83,7 @@ export class ManagedPool {
   constructor(settings: DbSettings, options: CreatePoolOptions = {}) {
     const { pool, database } = settings;
     if (pool.minConnections > pool.maxConnections) {
-      throw new RangeError(`UAIP_POOL_MIN=${pool.minConnections} exceeds UAIP_POOL_MAX=${pool.maxConnections}; lower the minimum`);
+      throw new RuntimeConfigError("UAIP_POOL_MIN", `UAIP_POOL_MIN=${pool.minConnections} exceeds UAIP_POOL_MAX=${pool.maxConnections}; lower the minimum or raise the maximum`);
     }
     this.min = pool.minConnections;
     this.max = pool.maxConnections;

@@ -1,4 +1,5 @@
 import { Registry } from "prom-client";
+import { RuntimeConfigError } from "../errors";
 import { gauge } from "../metrics/instruments";
 import { METRIC } from "../metrics/names";
 import { ADVISORY_LOCK } from "./migrate";
@@ -45,7 +46,7 @@ export class StatsRefresher {
 
   constructor(options: StatsRefresherOptions) {
     if (!Number.isInteger(options.intervalMs) || options.intervalMs <= 0) {
-      throw new RangeError(`UAIP_DB_STATS_REFRESH_INTERVAL_MS: expected a positive integer to run the refresher, got ${options.intervalMs}`);
+      throw new RuntimeConfigError("UAIP_DB_STATS_REFRESH_INTERVAL_MS", `UAIP_DB_STATS_REFRESH_INTERVAL_MS: expected a positive integer to run the refresher, got ${options.intervalMs}`);
     }
     this.#pool = options.pool;
     this.#intervalMs = options.intervalMs;

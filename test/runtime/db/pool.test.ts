@@ -162,6 +162,14 @@ describe("ConnectionPoolManager.optimizePool", () => {
   });
 });
 
+describe("bad settings", () => {
+  it("are refused by name", () => {
+    expect(() => createPool(settings({ minConnections: 6, maxConnections: 5 }))).toThrow(/UAIP_POOL_MIN=6 exceeds UAIP_POOL_MAX=5/);
+    const pool = track(createPool(settings()));
+    expect(() => new ConnectionPoolManager(pool, { intervalMs: 0 })).toThrow(/intervalMs: expected a positive integer \(ms\), got 0/);
+  });
+});
+
 describe("PostgreSQL restart mid-run", () => {
   it("fails in-flight queries with DbUnavailableError, recovers without a process crash, and leaks no connection", async () => {
     const registry = new Registry();
