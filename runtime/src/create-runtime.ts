@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import { CacheInvalidator, CacheManager } from "./cache";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
 import { RateLimiter, RedisStore } from "./ratelimit";
 
@@ -11,6 +12,11 @@ export interface UaipRuntime {
   cache: CacheManager;
   invalidator: CacheInvalidator;
   limiter: RateLimiter;
+  /**
+   * The PostgreSQL pool (with its ConnectionPoolManager running, and the operation_stats refresher
+   * when UAIP_DB_STATS_REFRESH_INTERVAL_MS > 0), or undefined when UAIP_DB_HOST is not set.
+   */
+  db: ManagedPool | undefined;
   /**
    * Resolves true once Redis serves both the cache and the limiter (or no Redis is configured),
    * false after `timeoutMs`. Until then both work degraded: cache misses, limiter counts in memory.
@@ -32,7 +38,8 @@ export function redisUrl(config: RuntimeConfig): string | undefined {
 /**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
- * invalidator, and the rate limiter, all on one prom-client registry.
+ * invalidator, the rate limiter and, when UAIP_DB_HOST is set, the PostgreSQL pool, all on one
+ * prom-client registry.
  */
 export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): UaipRuntime {
   const metrics = createMetrics({ serviceName: config.serviceName });
@@ -48,6 +55,10 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
       })
     : undefined;
   const limiter = new RateLimiter({ ...config.rateLimit, store, registry: metrics.registry });
+  const db = config.database.host ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName }) : undefined;
+  const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
+  const statsRefresher =
+    db && config.database.statsRefreshIntervalMs > 0 ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start() : undefined;
 
   return {
     config,
@@ -55,6 +66,7 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     cache,
     invalidator,
     limiter,
+    db,
     async ready(timeoutMs = 5_000) {
       const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
       const storeReady = store ? Promise.race([store.ready().then(() => true), timeout]) : Promise.resolve(true);
@@ -70,7 +82,9 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     },
     async close() {
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close()]);
+      poolManager?.stop();
+      await statsRefresher?.stop();
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), db?.close()]);
       metrics.close();
     },
   };
