@@ -102,6 +102,8 @@ export class PostgresServer {
     const args = ["-D", this.dataDir, "-p", String(this.port), ...Object.entries(conf).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
     const child = spawn(postgres, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" }, ...(ids ?? {}) });
     this.#child = child;
+    liveServers.add(child);
+    child.once("exit", () => liveServers.delete(child));
     this.#log = "";
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`postgres did not start on ${this.port}: ${this.#log}`)), 20_000);
@@ -147,6 +149,12 @@ export class PostgresServer {
     rmSync(this.baseDir, { recursive: true, force: true });
   }
 }
+
+/** A test run that dies (timeout, crash) must not leave postgres processes behind. */
+const liveServers = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of liveServers) child.kill("SIGKILL");
+});
 
 let cachedBinaries: { initdb: string; postgres: string } | undefined;
 
