@@ -204,6 +204,31 @@ describe("PostgreSQL restart mid-run", () => {
     expect(stats.total).toBeLessThanOrEqual(4);
   }, 60_000);
 
+  it("a connection killed while checked out (between two statements) neither crashes the process nor goes back to the pool", async () => {
+    const registry = new Registry();
+    const pool = track(createPool(settings({ minConnections: 0, maxConnections: 1 }), { registry, applicationName: "killed-checked-out" }));
+    const admin = new pg.Client(server.url());
+    await admin.connect();
+    try {
+      const err = await pool
+        .withClient(async (client) => {
+          const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+          await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+          // The client is idle but checked out: pg emits `error` on it, which pg.Pool no longer listens to.
+          await new Promise((r) => setTimeout(r, 200));
+          return client.query("SELECT 1");
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DbUnavailableError);
+      expect(await gaugeValue(registry, METRIC.dbPoolErrorsTotal)).toBe(1);
+      // The broken connection was destroyed; the next query gets a fresh one.
+      expect((await pool.query<{ x: number }>("SELECT 5 AS x")).rows[0].x).toBe(5);
+      expect(await sessions("killed-checked-out")).toBe(1);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it("survives a crash (SIGKILL) the same way", async () => {
     const pool = track(createPool(settings({ minConnections: 1, maxConnections: 2, connectionTimeoutMillis: 1_000 }), { applicationName: "crash" }));
     const inFlight = pool.query("SELECT pg_sleep(5)").catch((e: unknown) => e);
