@@ -117,9 +117,27 @@ export function checkHeapFitsMemoryLimit(p: Profile): Check[] {
   });
 }
 
+/**
+ * The memory monitor's pressure point (heapSizeLimit × memoryMonitoring.threshold, where the service
+ * starts answering 503 and fails readiness) must come after its GC hint (gcThreshold) and before
+ * the heap can no longer fit the container (the heap share of resources.limits.memory).
+ */
+export function checkMemoryPressurePoint(p: Profile): Check[] {
+  return p.services.map((s, i) => {
+    const { heapSizeLimit, gcThreshold, memoryMonitoring } = serviceRuntimeSettings(p, s).memory;
+    const point = Math.floor(heapSizeLimit * memoryMonitoring.threshold);
+    const fits = Math.floor((memoryToMiB(s.resources.limits.memory) ?? 0) * HEAP_SHARE_OF_MEMORY_LIMIT);
+    const terms = `services[${i}] memory.heapSizeLimit ${heapSizeLimit} MiB × memoryMonitoring.threshold ${memoryMonitoring.threshold} = ${point} MiB`;
+    const name = `memory-pressure-point:${s.name}`;
+    if (point > fits) return { name, ok: false, detail: `${terms} > ${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of resources.limits.memory ${s.resources.limits.memory} (${fits} MiB): the container is killed before the monitor sheds load; lower memoryMonitoring.threshold or heapSizeLimit, or raise the memory limit` };
+    if (gcThreshold >= point) return { name, ok: false, detail: `${terms} <= memory.gcThreshold ${gcThreshold} MiB: the service would shed load before it ever hints a GC; lower runtime.memory.gcThreshold below ${point}` };
+    return { name, ok: true, detail: `gcThreshold ${gcThreshold} MiB < ${terms} <= ${fits} MiB (${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of ${s.resources.limits.memory})` };
+  });
+}
+
 /** Every cross-layer check, in report order. */
 export function crossLayerChecks(p: Profile): Check[] {
-  return [checkConnectionBudget(p), ...checkTimeouts(p), checkRedisEviction(p), ...checkCacheTtlVsCdn(p), ...checkHeapFitsMemoryLimit(p)];
+  return [checkConnectionBudget(p), ...checkTimeouts(p), checkRedisEviction(p), ...checkCacheTtlVsCdn(p), ...checkHeapFitsMemoryLimit(p), ...checkMemoryPressurePoint(p)];
 }
 
 export class CrossLayerCheckError extends Error {
