@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listenerRulePlan } from "../../../components/load-balancer";
+import { httpDefaultAction, listenerRulePlan, NOT_FOUND_ACTION } from "../../../components/load-balancer";
 import {
   CPUProfiler,
   PROFILE_ADMIN_PATH,
@@ -120,6 +120,8 @@ describe("ProfileTrigger (admin HTTP endpoint)", () => {
     expect(noAuth.headers.get("www-authenticate")).toMatch(/^Bearer/);
     expect((await fetch(`${url}?seconds=0.1`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
     const auth = { Authorization: `Bearer ${TOKEN}` };
+    // What the ALB does forward (/<service>/*) never reaches the trigger, even with the token.
+    expect((await fetch(`${base}/agent-intelligence${PROFILE_ADMIN_PATH}?seconds=0.1`, { method: "POST", headers: auth })).status).toBe(404);
     expect((await fetch(url, { headers: auth })).status).toBe(405);
     const tooLong = await fetch(`${url}?seconds=60`, { method: "POST", headers: auth });
     expect(tooLong.status).toBe(400);
@@ -153,6 +155,8 @@ describe("the admin path is never routed by the ALB", () => {
     const patterns = rules.flatMap((r) => r.pathPatterns);
     expect(patterns.some((p) => albMatches(p, "/agent-intelligence/items/1"))).toBe(true); // the matcher works
     expect(patterns.filter((p) => albMatches(p, PROFILE_ADMIN_PATH))).toEqual([]);
+    // Unmatched paths get the ALB's own fixed 404 (HTTP listener without a certificate; the HTTPS one uses the same action).
+    expect(httpDefaultAction(false)).toBe(NOT_FOUND_ACTION);
   });
 
   it("cannot be a service prefix: a service name may not start with '_'", () => {
