@@ -26,10 +26,11 @@ export interface MemoryMonitorOptions {
   /** Minimum time between two GC hints, ms (a full GC pauses the process). @default 30000 */
   gcCooldownMs?: number;
   /**
-   * Heap limit the pressure ratio is taken against, bytes. @default the smaller of
-   * `heapSizeLimit` MiB (the stack sets `--max-old-space-size` to it, and that old-generation
-   * limit is what runs out) and V8's `heap_size_limit` (old + young generation: with
-   * `--max-old-space-size=64` it is 112 MiB, so a ratio against it would come too late)
+   * Heap limit the pressure ratio is taken against, bytes. @default the limit V8 enforces: the
+   * `--max-old-space-size` the process runs with (the stack sets NODE_OPTIONS to `heapSizeLimit`;
+   * that old-generation limit is what runs out), else V8's `heap_size_limit`. Not heap_size_limit
+   * when the flag is set: it adds the young generation (112 MiB for `--max-old-space-size=64`),
+   * so a ratio against it would come too late.
    */
   heapLimitBytes?: number;
   /** Event-loop delay histogram resolution, ms. @default 10 */
@@ -67,6 +68,26 @@ export interface MemorySample {
   gc: "none" | typeof LABEL_VALUE.gcCollected | typeof LABEL_VALUE.gcNotExposed;
   /** Resources over their limit after this sample (empty: no pressure). */
   pressure: PressureResource[];
+}
+
+/**
+ * The `--max-old-space-size` (MiB) this process was started with, from its command line or
+ * NODE_OPTIONS (the later one wins, as in Node); undefined when absent.
+ */
+export function maxOldSpaceSizeMiB(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): number | undefined {
+  let found: number | undefined;
+  for (const arg of [...(nodeOptions ?? "").split(/\s+/), ...execArgv]) {
+    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
+    if (m) found = Number(m[1]);
+  }
+  return found;
+}
+
+/** The heap limit V8 enforces on this process, bytes (see MemoryMonitorOptions.heapLimitBytes). */
+export function enforcedHeapLimitBytes(): number {
+  const v8Limit = getHeapStatistics().heap_size_limit;
+  const flag = maxOldSpaceSizeMiB();
+  return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
 }
 
 function numberOption(key: string, value: number | undefined, fallback: number, ok: (n: number) => boolean, expected: string): number {
@@ -109,7 +130,7 @@ export class MemoryMonitor {
     this.#gcThresholdBytes = this.config.gcThreshold * MiB;
     const hysteresis = numberOption("hysteresis", options.hysteresis, 0.1, (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
     this.#gcCooldownMs = numberOption("gcCooldownMs", options.gcCooldownMs, 30_000, (n) => n >= 0, "a non-negative number of ms");
-    this.#heapLimitBytes = numberOption("heapLimitBytes", options.heapLimitBytes, Math.min(this.config.heapSizeLimit * MiB, getHeapStatistics().heap_size_limit), (n) => n > 0, "a positive number of bytes");
+    this.#heapLimitBytes = numberOption("heapLimitBytes", options.heapLimitBytes, enforcedHeapLimitBytes(), (n) => n > 0, "a positive number of bytes");
     this.#resolutionMs = numberOption("eventLoopResolutionMs", options.eventLoopResolutionMs, 10, (n) => Number.isInteger(n) && n >= 1, "a positive integer of ms");
 
     const m = this.config.memoryMonitoring;
@@ -239,7 +260,7 @@ export class MemoryMonitor {
     const self = this;
     new Gauge({
       name: METRIC.memoryHeapLimitBytes,
-      help: "Heap limit the memory monitor measures pressure against (min of memory.heapSizeLimit and V8 heap_size_limit), bytes",
+      help: "Heap limit the memory monitor measures pressure against (--max-old-space-size, else V8 heap_size_limit), bytes",
       registers: [r],
       collect() {
         this.set(self.heapLimitBytes);

@@ -24,7 +24,10 @@ const server = createServer(
     if (req.url === "/healthz") return send(200, { status: "ok" });
     if (req.url === "/readyz") return send(monitor.ready ? 200 : 503, { ready: monitor.ready, pressure: monitor.pressure });
     if (req.url === "/metrics") return metrics.metricsHandler(req, res);
-    if (req.url === "/slow") return void slow.push(() => send(200, { slow: "done" }));
+    if (req.url === "/slow") {
+      slow.push(() => send(200, { slow: "done" }));
+      return void process.send!({ slowAdmitted: true });
+    }
     send(200, { work: "done" });
   }),
 );

@@ -68,8 +68,9 @@ describe("memory pressure in a process with a 64 MiB heap", () => {
     expect((await get(port, "/readyz")).status).toBe(200);
 
     // Admitted before the pressure: it must still finish with 200.
+    const admitted = nextMessage<{ slowAdmitted: boolean }>(child);
     const inFlight = get(port, "/slow");
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await admitted).toEqual({ slowAdmitted: true });
 
     child.send("allocate");
     const allocated = await nextMessage<{ allocated: number; limit: number }>(child);
