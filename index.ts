@@ -5,9 +5,9 @@
  */
 import * as random from "@pulumi/random";
 import { loadConfig, serviceRuntimeSettings } from "./config";
-import { AwsPlatform } from "./components/aws-platform";
-import { assertChecks, connectionBudget, crossLayerChecks } from "./components/checks";
-import { LocalPlatform } from "./components/local-platform";
+import { AwsPlatform } from "./components/aws/aws-platform";
+import { assertChecks, connectionBudget, crossLayerChecks } from "./profile/checks";
+import { LocalPlatform } from "./components/local/local-platform";
 
 const { profile, region, secrets } = loadConfig();
 

@@ -6,7 +6,7 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRuntime, loadRuntimeConfig, METRIC, type UaipRuntime } from "@uaip/runtime";
 import { parseConfig, serviceRuntimeSettings } from "../../config";
-import { runtimeConfigData } from "../../components/workload-spec";
+import { runtimeConfigData } from "../../components/k8s/workload-spec";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../helpers/redis";
 
