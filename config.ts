@@ -2,9 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "./profile/parse";
 import type { Profile } from "./profile/schema";
 
-export { parseConfig, ProfileError, serviceRuntimeSettings } from "./profile/parse";
-export type { Profile, ServiceProfile } from "./profile/schema";
-
 /** The project's config namespace: keys are written `uaip:<key>` in Pulumi.<stack>.yaml. */
 export const CONFIG_NAMESPACE = "uaip";
 

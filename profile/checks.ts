@@ -1,8 +1,7 @@
 import { DEFAULT_METRIC } from "@uaip/runtime";
-import { maxConnectionsForClass } from "./instance-classes";
-import { serviceRuntimeSettings } from "./parse";
-import type { Profile } from "./schema";
 import { memoryToMiB } from "./quantity";
+import type { Profile } from "./schema";
+import { servicePlan, type ServicePlan } from "./service-settings";
 
 /**
  * The cross-layer checks: what no single-layer module checks, because each layer is
@@ -19,26 +18,8 @@ export const CACHE_EVICTION_POLICIES = ["allkeys-lru", "allkeys-lfu"] as const;
 /** Share of the container memory limit the V8 heap may take; the rest is buffers, code, stacks. */
 export const HEAP_SHARE_OF_MEMORY_LIMIT = 0.75;
 
-export interface ConnectionBudget {
-  /** Σ pool.max × hpa.max + reserved: what the services can open at full scale. */
-  required: number;
-  /** What the parameter group sets: database.maxConnections, or exactly `required`. */
-  maxConnections: number;
-  /** RDS's ceiling for the instance class. */
-  classLimit: number;
-  reserved: number;
-  perService: { name: string; poolMax: number; hpaMax: number; connections: number }[];
-}
-
-export function connectionBudget(p: Profile): ConnectionBudget {
-  const perService = p.services.map((s) => ({ name: s.name, poolMax: s.pool.max, hpaMax: s.hpa.max, connections: s.pool.max * s.hpa.max }));
-  const reserved = p.database.reservedConnections;
-  const required = perService.reduce((sum, s) => sum + s.connections, reserved);
-  return { required, maxConnections: p.database.maxConnections ?? required, classLimit: maxConnectionsForClass(p.database.instanceClass), reserved, perService };
-}
-
-export function checkConnectionBudget(p: Profile): Check {
-  const b = connectionBudget(p);
+export function checkConnectionBudget(p: Profile, plan: ServicePlan = servicePlan(p)): Check {
+  const b = plan.budget;
   const terms = b.perService.map((s, i) => `services[${i}] ${s.name}: pool.max=${s.poolMax} × hpa.max=${s.hpaMax} = ${s.connections}`).join("; ");
   const sum = `${terms}; + reserved ${b.reserved} = ${b.required}`;
   const name = "connection-budget";
@@ -56,10 +37,9 @@ export function checkConnectionBudget(p: Profile): Check {
   return { name, ok: true, detail: `${sum} <= max_connections ${b.maxConnections} <= ${p.database.instanceClass} limit ${b.classLimit}` };
 }
 
-export function checkTimeouts(p: Profile): Check[] {
+export function checkTimeouts(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
   const idleMs = p.loadBalancer.idleTimeout * 1000;
-  return p.services.flatMap((s, i) => {
-    const rt = serviceRuntimeSettings(p, s);
+  return plan.services.flatMap(({ profile: s, runtime: rt }, i) => {
     return [
       {
         name: `alb-idle-vs-ws-heartbeat:${s.name}`,
@@ -86,10 +66,9 @@ export function checkRedisEviction(p: Profile): Check {
   };
 }
 
-export function checkCacheTtlVsCdn(p: Profile): Check[] {
+export function checkCacheTtlVsCdn(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
   const cdnMaxMs = p.cdn.apiTtl.max * 1000;
-  return p.services.map((s, i) => {
-    const rt = serviceRuntimeSettings(p, s);
+  return plan.services.map(({ profile: s, runtime: rt }, i) => {
     const name = `cache-ttl-vs-cdn:${s.name}`;
     if (!p.cdn.enabled) return { name, ok: true, detail: "cdn disabled: no CDN layer to keep in step" };
     if (rt.cache.cdn.enabled) return { name, ok: true, detail: `services[${i}] purges the CDN on invalidation (runtime.cache.cdn.enabled)` };
@@ -103,9 +82,8 @@ export function checkCacheTtlVsCdn(p: Profile): Check[] {
   });
 }
 
-export function checkHeapFitsMemoryLimit(p: Profile): Check[] {
-  return p.services.map((s, i) => {
-    const rt = serviceRuntimeSettings(p, s);
+export function checkHeapFitsMemoryLimit(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+  return plan.services.map(({ profile: s, runtime: rt }, i) => {
     const limitMiB = memoryToMiB(s.resources.limits.memory) ?? 0;
     const allowed = Math.floor(limitMiB * HEAP_SHARE_OF_MEMORY_LIMIT);
     const ok = rt.memory.heapSizeLimit <= allowed;
@@ -117,9 +95,9 @@ export function checkHeapFitsMemoryLimit(p: Profile): Check[] {
   });
 }
 
-/** Every cross-layer check, in report order. */
-export function crossLayerChecks(p: Profile): Check[] {
-  return [checkConnectionBudget(p), ...checkTimeouts(p), checkRedisEviction(p), ...checkCacheTtlVsCdn(p), ...checkHeapFitsMemoryLimit(p)];
+/** Every cross-layer check, in report order; `plan` is the one servicePlan(p) the platforms also take. */
+export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+  return [checkConnectionBudget(p, plan), ...checkTimeouts(p, plan), checkRedisEviction(p), ...checkCacheTtlVsCdn(p, plan), ...checkHeapFitsMemoryLimit(p, plan)];
 }
 
 export class CrossLayerCheckError extends Error {

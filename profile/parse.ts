@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { runtimeSettingsSchema, type RuntimeSettings } from "@uaip/runtime";
+import { runtimeSettingsSchema } from "@uaip/runtime";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
-import { ENVIRONMENTS, profileSchema, type Environment, type Profile, type ServiceProfile } from "./schema";
+import { ENVIRONMENTS, profileSchema, type Environment, type Profile } from "./schema";
 
 export interface ProfileIssue {
   /** Key path in the stack configuration, e.g. "services[1].hpa.max". */
@@ -82,17 +82,6 @@ function crossFieldIssues(p: Profile): ProfileIssue[] {
     if (!(t.min <= t.default && t.default <= t.max)) add(`cdn.${key}`, `expected min <= default <= max, got ${t.min}/${t.default}/${t.max}`);
   }
   return issues;
-}
-
-/**
- * The runtime settings one service gets: the shared `runtime` section, the service's own
- * `runtime` overrides, and its pool size, validated by the runtime's own schema.
- */
-export function serviceRuntimeSettings(profile: Profile, service: ServiceProfile): RuntimeSettings {
-  const merged = deepMerge(deepMerge(profile.runtime, service.runtime ?? {}), {
-    pool: { minConnections: service.pool.min, maxConnections: service.pool.max },
-  });
-  return runtimeSettingsSchema.parse(merged);
 }
 
 /**

@@ -1,14 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Cdn } from "./cdn";
-import { connectionBudget } from "../../profile/checks";
 import { Cluster } from "./cluster";
 import { Database } from "./database";
 import { LoadBalancer } from "./load-balancer";
 import { Monitoring } from "../k8s/monitoring";
 import { Network } from "./network";
-import { serviceRuntimeSettings } from "../../profile/parse";
 import type { Profile } from "../../profile/schema";
+import type { ServicePlan } from "../../profile/service-settings";
 import { Redis } from "./redis";
 import { SecurityGroups } from "./security-groups";
 import { Services } from "../k8s/services";
@@ -17,6 +16,8 @@ import { ClusterStorage } from "./storage";
 export interface AwsPlatformArgs {
   /** The parsed, checked performance profile of the stack. */
   profile: Profile;
+  /** What each service gets and the connection budget: servicePlan(profile), computed once by the caller. */
+  plan: ServicePlan;
   /** AWS region (origin shield, the LB controller). */
   region: string;
   /** Grafana admin password; a random one is generated when unset. @default generated */
@@ -109,14 +110,13 @@ export class AwsPlatform extends pulumi.ComponentResource {
       child,
     );
 
-    const budget = connectionBudget(p);
     const databasePassword = generatedSecret(`${name}-db-password`, this);
     const db = new Database(
       `${name}-db`,
       {
         subnetIds: network.privateSubnetIds,
         securityGroupId: sgs.databaseSecurityGroupId,
-        maxConnections: budget.maxConnections,
+        maxConnections: args.plan.budget.maxConnections,
         instanceClass: p.database.instanceClass,
         engineVersion: p.database.engineVersion,
         allocatedStorage: p.database.allocatedStorage,
@@ -156,7 +156,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       `${name}-services`,
       {
         environment: p.environment,
-        services: p.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(p, s) })),
+        services: args.plan.services,
         cluster: { name: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
         vpcId: network.vpcId,
         region: args.region,
@@ -165,10 +165,13 @@ export class AwsPlatform extends pulumi.ComponentResource {
         endpoints: pulumi.all([redis.primaryEndpoint, redis.port, db.address, db.port, cdn?.distributionId ?? ""]).apply(([redisHost, redisPort, dbHost, dbPort, cdnDistributionId]) => ({
           redisHost,
           redisPort,
+          // In-transit encryption is always on for ElastiCache and RDS (see redis.ts, database.ts).
+          redisTls: true,
           dbHost,
           dbPort,
           dbName: p.database.name,
           dbUser: p.database.username,
+          dbSsl: true,
           cdnDistributionId,
         })),
         credentials: { redisAuthToken: redis.authToken, databasePassword },
@@ -204,6 +207,16 @@ export class AwsPlatform extends pulumi.ComponentResource {
     this.clusterName = cluster.clusterName;
     this.kubeconfig = pulumi.secret(cluster.kubeconfig);
     this.grafanaNamespace = monitoring.namespace;
-    this.registerOutputs({ albDnsName: this.albDnsName, cdnDomainName: this.cdnDomainName, clusterName: this.clusterName });
+    this.registerOutputs({
+      albDnsName: this.albDnsName,
+      cdnDomainName: this.cdnDomainName,
+      cdnDistributionId: this.cdnDistributionId,
+      redisPrimaryEndpoint: this.redisPrimaryEndpoint,
+      databaseEndpoint: this.databaseEndpoint,
+      databaseMaxConnections: this.databaseMaxConnections,
+      clusterName: this.clusterName,
+      kubeconfig: this.kubeconfig,
+      grafanaNamespace: this.grafanaNamespace,
+    });
   }
 }

@@ -2,18 +2,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RuntimeSettings } from "@uaip/runtime";
 import type { ServiceProfile } from "../../profile/schema";
+import { serviceEnv, type PlatformEndpoints } from "../../profile/service-settings";
 import {
   configMapManifest,
   deploymentManifest,
   hpaManifest,
   pdbManifest,
-  runtimeConfigData,
   secretManifest,
   serviceAccountManifest,
   serviceManifest,
   targetGroupBindingManifest,
   workloadNames,
-  type PlatformEndpoints,
 } from "./workload-spec";
 
 export interface UaipServiceArgs {
@@ -53,7 +52,7 @@ export class UaipService extends pulumi.ComponentResource {
 
     new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service), child);
 
-    this.configMapData = pulumi.output(args.endpoints).apply((endpoints) => runtimeConfigData(args.environment, service, runtime, endpoints));
+    this.configMapData = pulumi.output(args.endpoints).apply((endpoints) => serviceEnv(args.environment, { profile: service, runtime }, endpoints));
     const configMap = new k8s.core.v1.ConfigMap(`${name}-runtime`, configMapManifest(names, service, this.configMapData), child);
 
     const credentials = pulumi.secret({ UAIP_REDIS_AUTH_TOKEN: args.credentials.redisAuthToken, UAIP_DB_PASSWORD: args.credentials.databasePassword });

@@ -1,17 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { RuntimeSettings } from "@uaip/runtime";
 import { ServiceImage } from "./image";
 import { LoadBalancerController } from "./lb-controller";
-import type { ServiceProfile } from "../../profile/schema";
+import type { PlatformEndpoints, ServiceSettings } from "../../profile/service-settings";
 import { UaipService } from "./service";
-import { PART_OF, type PlatformEndpoints } from "./workload-spec";
+import { PART_OF } from "./workload-spec";
 
 export interface ServicesArgs {
   /** Environment name, passed to every service. */
   environment: string;
-  /** Each service's profile entry and effective runtime settings. */
-  services: { profile: ServiceProfile; runtime: RuntimeSettings }[];
+  /** What each service gets (servicePlan(profile).services). */
+  services: Pick<ServiceSettings, "profile" | "runtime">[];
   /** One namespace shared by the UAIP services (one NetworkPolicy/monitoring scope). @default "uaip" */
   namespace?: string;
   cluster: { name: pulumi.Input<string>; oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };

@@ -1,7 +1,8 @@
 import type { types } from "@pulumi/kubernetes";
 import type { Input } from "@pulumi/pulumi";
-import { runtimeSettingsToEnv, type RuntimeSettings } from "@uaip/runtime";
+import type { RuntimeSettings } from "@uaip/runtime";
 import type { ServiceProfile } from "../../profile/schema";
+import { nodeOptions } from "../../profile/service-settings";
 
 /**
  * Pure builders of the Kubernetes objects of one UAIP service. The Service component passes
@@ -35,11 +36,6 @@ export function serviceLabels(serviceName: string): Record<string, string> {
 /** The pod selector: stable subset of the labels (selectors are immutable on Deployments). */
 export function selectorLabels(serviceName: string): Record<string, string> {
   return { "app.kubernetes.io/name": serviceName, "app.kubernetes.io/part-of": PART_OF };
-}
-
-/** NODE_OPTIONS for the heap limit the memory monitor also uses (checked against the memory limit). */
-export function nodeOptions(runtime: RuntimeSettings): string {
-  return `--max-old-space-size=${runtime.memory.heapSizeLimit}`;
 }
 
 /**
@@ -164,34 +160,6 @@ export function serviceAccountManifest(names: WorkloadNames, service: ServicePro
     metadata: { name: names.serviceAccount, namespace: names.namespace, labels: serviceLabels(service.name) },
     automountServiceAccountToken: false,
   };
-}
-
-export interface PlatformEndpoints {
-  redisHost: string;
-  redisPort: number;
-  dbHost: string;
-  dbPort: number;
-  dbName: string;
-  dbUser: string;
-  /** CloudFront distribution to purge; "" when there is no CDN. */
-  cdnDistributionId: string;
-}
-
-/**
- * The ConfigMap data: the service's runtime settings plus where Redis, PostgreSQL and the CDN
- * are, under the variable names of the runtime's own contract (RUNTIME_ENV).
- */
-export function runtimeConfigData(environment: string, service: ServiceProfile, runtime: RuntimeSettings, endpoints: PlatformEndpoints): Record<string, string> {
-  const env = runtimeSettingsToEnv({
-    ...runtime,
-    serviceName: service.name,
-    port: service.port,
-    environment,
-    // In-transit encryption is always on for ElastiCache and RDS (see redis.ts, database.ts).
-    cache: { ...runtime.cache, redis: { ...runtime.cache.redis, host: endpoints.redisHost, port: endpoints.redisPort, tls: true }, cdn: { ...runtime.cache.cdn, distributionId: endpoints.cdnDistributionId } },
-    database: { host: endpoints.dbHost, port: endpoints.dbPort, name: endpoints.dbName, user: endpoints.dbUser, ssl: true },
-  });
-  return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
 }
 
 export function secretManifest(names: WorkloadNames, service: ServiceProfile, stringData: Input<Record<string, Input<string>>>): types.input.core.v1.Secret {

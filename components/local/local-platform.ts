@@ -1,11 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { RuntimeSettings } from "@uaip/runtime";
-import { dashboardJson, DATASOURCE_UID, type MonitoringOptions } from "../../dashboards";
-import { generatedFiles, PROMETHEUS_CONFIG_PATH } from "../../dashboards/generate";
+import { dashboardJson, DATASOURCE_UID, generatedFiles, PROMETHEUS_CONFIG_PATH, type MonitoringOptions } from "../../dashboards";
 import { contextHash } from "../k8s/context-hash";
-import type { ServiceProfile } from "../../profile/schema";
-import { runtimeConfigData } from "../k8s/workload-spec";
+import { serviceEnv, type ServicePlan } from "../../profile/service-settings";
 
 /** Pinned images of the local stack's backing services. */
 export const LOCAL_IMAGES = {
@@ -17,19 +14,20 @@ export const LOCAL_IMAGES = {
 
 export interface LocalPlatformArgs {
   environment: string;
-  /** Each service's profile entry and effective runtime settings. */
-  services: { profile: ServiceProfile; runtime: RuntimeSettings }[];
-  /** `max_connections` of the local PostgreSQL: the same connection budget as in the cloud. */
-  maxConnections: number;
+  /** What each service gets and the connection budget (servicePlan(profile)): the local PostgreSQL's `max_connections` is the same budget as in the cloud. */
+  plan: ServicePlan;
   /** Redis eviction policy (checked to be a cache policy). */
   maxmemoryPolicy: string;
   /** Redis memory cap. @default "256mb" */
   redisMaxMemory?: string;
-  database: { name: string; username: string; password: pulumi.Input<string> };
+  /** `logMinDurationMs`: database.logMinDurationMs, the slow-query threshold (log_min_duration_statement). */
+  database: { name: string; username: string; password: pulumi.Input<string>; logMinDurationMs: number };
   redisAuthToken: pulumi.Input<string>;
   grafanaAdminPassword: pulumi.Input<string>;
   /** Monitoring options (scrape interval, SLOs): the same rules and dashboards as on the cluster. */
   monitoring: MonitoringOptions;
+  /** Prometheus retention (monitoring.retention), e.g. "2d". */
+  retention: string;
   /** Host address the published ports bind to; loopback so nothing is exposed. @default "127.0.0.1" */
   hostAddress?: string;
 }
@@ -80,7 +78,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
         name: `${name}-postgres`,
         image: image("postgres"),
         envs: [`POSTGRES_DB=${args.database.name}`, `POSTGRES_USER=${args.database.username}`, secretEnv("POSTGRES_PASSWORD", args.database.password)],
-        command: ["postgres", "-c", `max_connections=${args.maxConnections}`, "-c", "log_min_duration_statement=500"],
+        command: ["postgres", "-c", `max_connections=${args.plan.budget.maxConnections}`, "-c", `log_min_duration_statement=${args.database.logMinDurationMs}`],
         networksAdvanced: on("postgres"),
         ports: publish(5432),
         restart: "unless-stopped",
@@ -88,18 +86,19 @@ export class LocalPlatform extends pulumi.ComponentResource {
       child,
     );
 
-    for (const { profile, runtime } of args.services) {
-      const env = runtimeConfigData(args.environment, profile, runtime, { redisHost: "redis", redisPort: 6379, dbHost: "postgres", dbPort: 5432, dbName: args.database.name, dbUser: args.database.username, cdnDistributionId: "" });
-      // Locally Redis and PostgreSQL run without TLS on a private Docker network.
-      const plain = { ...env, UAIP_REDIS_TLS: "false", UAIP_DB_SSL: "false" };
+    // Locally Redis and PostgreSQL run without TLS on a private Docker network.
+    const endpoints = { redisHost: "redis", redisPort: 6379, redisTls: false, dbHost: "postgres", dbPort: 5432, dbName: args.database.name, dbUser: args.database.username, dbSsl: false, cdnDistributionId: "" };
+    for (const settings of args.plan.services) {
+      const { profile } = settings;
+      const env = serviceEnv(args.environment, settings, endpoints);
       new docker.Container(
         `${name}-${profile.name}`,
         {
           name: profile.name,
           image: profile.build ? localBuild(`${name}-${profile.name}`, profile.build, this) : profile.image!,
           envs: [
-            ...Object.entries(plain).map(([k, v]) => `${k}=${v}`),
-            `NODE_OPTIONS=--max-old-space-size=${runtime.memory.heapSizeLimit}`,
+            ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+            `NODE_OPTIONS=${settings.nodeOptions}`,
             secretEnv("UAIP_REDIS_AUTH_TOKEN", args.redisAuthToken),
             secretEnv("UAIP_DB_PASSWORD", args.database.password),
           ],
@@ -122,7 +121,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
         uploads: Object.entries(files)
           .filter(([path]) => path === PROMETHEUS_CONFIG_PATH || path.startsWith("rules/"))
           .map(([path, content]) => ({ file: `${prometheusDir}/${path}`, content })),
-        command: [`--config.file=${prometheusDir}/${PROMETHEUS_CONFIG_PATH}`, "--storage.tsdb.retention.time=2d"],
+        command: [`--config.file=${prometheusDir}/${PROMETHEUS_CONFIG_PATH}`, `--storage.tsdb.retention.time=${args.retention}`],
         networksAdvanced: on("prometheus"),
         ports: publish(9090),
         restart: "unless-stopped",
@@ -155,7 +154,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       postgres: `postgresql://${host}:5432/${args.database.name}`,
       prometheus: `http://${host}:9090`,
       grafana: `http://${host}:3000`,
-      ...Object.fromEntries(args.services.map(({ profile }) => [profile.name, `http://${host}:${profile.port}`])),
+      ...Object.fromEntries(args.plan.services.map(({ profile }) => [profile.name, `http://${host}:${profile.port}`])),
     };
     this.registerOutputs({ endpoints: this.endpoints });
   }

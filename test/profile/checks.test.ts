@@ -1,4 +1,4 @@
-import { parseConfig } from "../../config";
+import { parseConfig } from "../../profile/parse";
 import {
   assertChecks,
   checkCacheTtlVsCdn,
@@ -6,10 +6,10 @@ import {
   checkHeapFitsMemoryLimit,
   checkRedisEviction,
   checkTimeouts,
-  connectionBudget,
   crossLayerChecks,
   CrossLayerCheckError,
 } from "../../profile/checks";
+import { connectionBudget } from "../../profile/connection-budget";
 import { maxConnectionsForClass } from "../../profile/instance-classes";
 
 /** Three services with the given pool.max and hpa.max, on a db.t4g.micro (class limit 112). */

@@ -1,4 +1,4 @@
-import { parseConfig, ProfileError } from "../../config";
+import { parseConfig, ProfileError } from "../../profile/parse";
 import { presetFor, SEED_SERVICES } from "../../profile/presets";
 
 function errorOf(raw: unknown): ProfileError {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime";
 import type { PlatformMocks } from "../../../tools/mocks";
 import { isSecretValue } from "../../../tools/mocks";
-import { parseConfig, serviceRuntimeSettings } from "../../../config";
+import { parseConfig } from "../../../profile/parse";
+import { serviceRuntimeSettings } from "../../../profile/service-settings";
 import { promiseOf, resourcesOfType, settle, setupMocks } from "../../helpers/pulumi";
 
 let mocks: PlatformMocks;
@@ -30,7 +31,7 @@ function args(overrides: Record<string, unknown> = {}) {
     vpcId: "vpc-1",
     region: "us-east-1",
     targetGroupArns: Object.fromEntries(profile.services.map((s) => [s.name, TG(s.name)])),
-    endpoints: { redisHost: "master.redis", redisPort: 6379, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", cdnDistributionId: "E123" },
+    endpoints: { redisHost: "master.redis", redisPort: 6379, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, cdnDistributionId: "E123" },
     credentials: { redisAuthToken: "redis-token-plain", databasePassword: "db-password-plain" },
     ...overrides,
   };

@@ -3,15 +3,14 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { ConfigMap, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { loadRuntimeConfig, RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime";
-import { parseConfig, serviceRuntimeSettings } from "../../../config";
+import { parseConfig } from "../../../profile/parse";
+import { nodeOptions, serviceEnv, serviceRuntimeSettings } from "../../../profile/service-settings";
 import {
   configMapManifest,
   deploymentManifest,
   hpaManifest,
   METRICS_PORT_NAME,
-  nodeOptions,
   pdbManifest,
-  runtimeConfigData,
   secretManifest,
   serviceAccountManifest,
   serviceManifest,
@@ -19,7 +18,7 @@ import {
   workloadNames,
 } from "../../../components/k8s/workload-spec";
 
-const ENDPOINTS = { redisHost: "redis.internal", redisPort: 6379, dbHost: "db.internal", dbPort: 5432, dbName: "uaip", dbUser: "uaip", cdnDistributionId: "E2EXAMPLE" };
+const ENDPOINTS = { redisHost: "redis.internal", redisPort: 6379, dbHost: "db.internal", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, cdnDistributionId: "E2EXAMPLE" };
 
 describe.each(["dev", "prod"])("workload objects of the %s profile", (environment) => {
   const profile = parseConfig({ environment, services: [{ name: "a", port: 3001, hpa: { memoryTarget: 80 } }, { name: "b", port: 3002 }, { name: "c", port: 3003 }] });
@@ -27,7 +26,7 @@ describe.each(["dev", "prod"])("workload objects of the %s profile", (environmen
   describe.each(profile.services.map((s) => [s.name, s] as const))("service %s", (_name, service) => {
     const runtime = serviceRuntimeSettings(profile, service);
     const names = workloadNames(service.name, "uaip");
-    const data = runtimeConfigData(environment, service, runtime, ENDPOINTS);
+    const data = serviceEnv(environment, { profile: service, runtime }, ENDPOINTS);
     const objects = {
       deployment: deploymentManifest({ names, service, runtime, image: "ghcr.io/uaip/a:1", deregistrationDelaySeconds: 30 }),
       service: serviceManifest(names, service),

@@ -1,25 +1,27 @@
 import { parse } from "yaml";
 import type { PlatformMocks } from "../../../tools/mocks";
 import { isSecretValue, redactSecrets } from "../../../tools/mocks";
-import { parseConfig, serviceRuntimeSettings } from "../../../config";
-import { connectionBudget } from "../../../profile/checks";
+import { connectionBudget } from "../../../profile/connection-budget";
+import { parseConfig } from "../../../profile/parse";
+import { servicePlan } from "../../../profile/service-settings";
 import { resourcesOfType, settle, setupMocks } from "../../helpers/pulumi";
 
 let mocks: PlatformMocks;
-const profile = parseConfig({ environment: "local" });
+// Values other than the local preset's, to show LocalPlatform reads them from the profile.
+const profile = parseConfig({ environment: "local", database: { logMinDurationMs: 250 }, monitoring: { retention: "3d" } });
 
 beforeAll(async () => {
   mocks = setupMocks("local");
   const { LocalPlatform } = await import("../../../components/local/local-platform");
   new LocalPlatform("uaip", {
     environment: "local",
-    services: profile.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(profile, s) })),
-    maxConnections: connectionBudget(profile).maxConnections,
+    plan: servicePlan(profile),
     maxmemoryPolicy: profile.redis.maxmemoryPolicy,
-    database: { name: "uaip", username: "uaip", password: "pg-plain-password" },
+    database: { name: "uaip", username: "uaip", password: "pg-plain-password", logMinDurationMs: profile.database.logMinDurationMs },
     redisAuthToken: "redis-plain-token",
     grafanaAdminPassword: "grafana-plain-password",
     monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo },
+    retention: profile.monitoring.retention,
   });
   await settle(200);
 });
@@ -43,6 +45,11 @@ describe("LocalPlatform (Docker)", () => {
     expect((container("uaip-redis").inputs.command as string[]).join(" ")).toContain("--maxmemory-policy allkeys-lru");
   });
 
+  it("takes the slow-query threshold and the Prometheus retention from the profile", () => {
+    expect(container("uaip-postgres").inputs.command).toEqual(expect.arrayContaining(["log_min_duration_statement=250"]));
+    expect(container("uaip-prometheus").inputs.command).toEqual(expect.arrayContaining(["--storage.tsdb.retention.time=3d"]));
+  });
+
   it("Prometheus gets the seed's static config (job uaip-services, 15s, the three targets) and the rule files", () => {
     const uploads = container("uaip-prometheus").inputs.uploads as { file: string; content: string }[];
     const config = parse(uploads.find((u) => u.file === "/etc/prometheus/prometheus/prometheus.yml")!.content);
@@ -60,6 +67,8 @@ describe("LocalPlatform (Docker)", () => {
     const envs = container("agent-intelligence").inputs.envs as unknown[];
     const plain = envs.filter((e): e is string => typeof e === "string");
     expect(plain).toEqual(expect.arrayContaining(["UAIP_REDIS_HOST=redis", "UAIP_DB_HOST=postgres", "UAIP_SERVICE_NAME=agent-intelligence", "UAIP_PORT=3001", "NODE_OPTIONS=--max-old-space-size=384"]));
+    // The local endpoints carry their own TLS facts: plain connections on the private Docker network.
+    expect(plain).toEqual(expect.arrayContaining(["UAIP_REDIS_TLS=false", "UAIP_DB_SSL=false"]));
   });
 
   it("Grafana provisions the Prometheus datasource with the fixed uid and both dashboards", () => {
