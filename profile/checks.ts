@@ -1,4 +1,5 @@
 import { DEFAULT_METRIC } from "@uaip/runtime";
+import { StackError } from "./errors";
 import { memoryToMiB } from "./quantity";
 import type { Profile } from "./schema";
 import { servicePlan, type ServicePlan } from "./service-settings";
@@ -100,11 +101,10 @@ export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p))
   return [checkConnectionBudget(p, plan), ...checkTimeouts(p, plan), checkRedisEviction(p), ...checkCacheTtlVsCdn(p, plan), ...checkHeapFitsMemoryLimit(p, plan)];
 }
 
-export class CrossLayerCheckError extends Error {
-  readonly code = "UAIP_CROSS_LAYER_CHECK_FAILED";
+export class CrossLayerCheckError extends StackError {
+  static readonly CODE = "UAIP_CROSS_LAYER_CHECK_FAILED";
   constructor(readonly failed: Check[]) {
-    super(`cross-layer checks failed:\n${failed.map((c) => `  ✗ ${c.name}: ${c.detail}`).join("\n")}`);
-    this.name = "CrossLayerCheckError";
+    super(CrossLayerCheckError.CODE, `cross-layer checks failed:\n${failed.map((c) => `  ✗ ${c.name}: ${c.detail}`).join("\n")}`);
   }
 }
 

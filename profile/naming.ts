@@ -16,3 +16,10 @@ export function familyScopedName(base: string, family: string, maxLength = 255):
   head = head.slice(0, Math.max(1, maxLength - suffix.length)).replace(/-+$/, "");
   return `${head}${suffix}`;
 }
+
+/**
+ * A DNS-1123 label (lowercase letters, digits and '-', starting with a letter and ending with a
+ * letter or digit): what a service name must be, as a Kubernetes object name, an ALB path and a
+ * metric label value. The length limits differ per use and are checked where they apply.
+ */
+export const DNS_1123_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

@@ -1,29 +1,11 @@
 import type { z } from "zod";
-import { runtimeSettingsSchema } from "@uaip/runtime";
+import { runtimeSettingsSchema, valueAt } from "@uaip/runtime";
+import { ProfileError, type ProfileIssue } from "./errors";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
 import { ENVIRONMENTS, profileSchema, type Environment, type Profile } from "./schema";
 
-export interface ProfileIssue {
-  /** Key path in the stack configuration, e.g. "services[1].hpa.max". */
-  path: string;
-  message: string;
-}
-
-/** A stack configuration that cannot be planned. The message lists every issue, key first. */
-export class ProfileError extends Error {
-  readonly code = "UAIP_PROFILE_INVALID";
-  constructor(readonly issues: ProfileIssue[]) {
-    super(issues.map((i) => `${i.path}: ${i.message}`).join("\n"));
-    this.name = "ProfileError";
-  }
-}
-
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<PropertyKey, unknown>)[part]), root);
 }
 
 function show(value: unknown): string {

@@ -1,4 +1,5 @@
 import type { Environment } from "./schema";
+import { defaultTags } from "./tags";
 
 /**
  * Per-environment defaults of the performance profile, as data: dev is small and cheap,
@@ -14,6 +15,18 @@ export const SEED_SERVICES = [
 ] as const;
 
 type PlainObject = Record<string, unknown>;
+
+/** CDN cache TTL bounds, seconds: `min <= default <= max`. */
+export interface TtlBounds {
+  min: number;
+  default: number;
+  max: number;
+}
+
+/** API responses are not cached by default (origin Cache-Control may allow up to a minute). */
+export const DEFAULT_API_TTL: Readonly<TtlBounds> = Object.freeze({ min: 0, default: 0, max: 60 });
+/** Static assets: a day by default, a year at most (the CloudFront maximum). */
+export const DEFAULT_STATIC_TTL: Readonly<TtlBounds> = Object.freeze({ min: 3600, default: 86400, max: 31536000 });
 
 /** Fields every service gets unless its stack entry says otherwise. */
 const serviceDefaults: Record<Environment, PlainObject> = {
@@ -48,7 +61,7 @@ const runtimeDefaults: Record<Environment, PlainObject> = {
 };
 
 const common = {
-  tags: { project: "uaip", "managed-by": "pulumi" },
+  tags: { ...defaultTags },
   images: { registry: "ghcr.io/uaip", tag: "0.1.0" },
   network: { cidr: "10.0.0.0/16" },
   // Private API endpoint unless a stack opts in with the CIDRs that run `pulumi up`.
@@ -57,8 +70,8 @@ const common = {
   redis: { engineVersion: "7.1", maxmemoryPolicy: "allkeys-lru" },
   cdn: {
     provider: "cloudfront",
-    apiTtl: { min: 0, default: 0, max: 60 },
-    staticTtl: { min: 3600, default: 86400, max: 31536000 },
+    apiTtl: DEFAULT_API_TTL,
+    staticTtl: DEFAULT_STATIC_TTL,
   },
   loadBalancer: { idleTimeout: 60, certificateArn: "", domainName: "", deregistrationDelay: 30 },
   monitoring: { scrapeInterval: "15s", slo: { latencyP95Ms: 500, errorRate: 0.01 } },

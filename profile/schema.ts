@@ -2,6 +2,7 @@ import { z } from "zod";
 import { runtimeSettingsSchema } from "@uaip/runtime";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
+import { DNS_1123_LABEL } from "./naming";
 
 /**
  * The performance profile: one typed configuration per stack, shared by the infrastructure
@@ -21,9 +22,15 @@ const resourcesSchema = z.strictObject({
   limits: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }),
 });
 
+/** Longest service name: it prefixes the names of its Kubernetes objects and AWS resources. */
+export const SERVICE_NAME_MAX_LENGTH = 42;
+
 export const serviceSchema = z.strictObject({
   /** DNS-1123 name; also the Kubernetes object names and the metric `service` label. */
-  name: z.string().regex(/^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$/, { message: "expected a DNS-1123 label (lowercase letters, digits, '-')" }),
+  name: z
+    .string()
+    .regex(DNS_1123_LABEL, { message: "expected a DNS-1123 label (lowercase letters, digits, '-')" })
+    .max(SERVICE_NAME_MAX_LENGTH, { message: `expected a DNS-1123 label of at most ${SERVICE_NAME_MAX_LENGTH} characters` }),
   /** Container/HTTP port (the seed: 3001, 3002, 3003). */
   port: int(1).max(65535),
   /** Prebuilt image reference. Either this or `build`. */

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_PLACEHOLDER } from "./stack-file";
 
 /**
  * Cloud stand-ins for the offline plan and the component tests. Only the cloud is mocked:
@@ -28,9 +29,9 @@ export function isSecretValue(value: unknown): boolean {
   return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
 }
 
-/** Replaces every secret in a value by the marker "[secret]", recursively. */
+/** Replaces every secret in a value by the marker SECRET_PLACEHOLDER ("[secret]"), recursively. */
 export function redactSecrets(value: unknown): unknown {
-  if (isSecretValue(value)) return "[secret]";
+  if (isSecretValue(value)) return SECRET_PLACEHOLDER;
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));

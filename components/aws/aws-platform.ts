@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { assertAwsArgs } from "./arg-issues";
 import { Cdn } from "./cdn";
 import { Cluster } from "./cluster";
 import { Database } from "./database";
@@ -51,6 +52,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
   constructor(name: string, args: AwsPlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:aws:AwsPlatform", name, {}, opts);
     const { profile: p } = args;
+    // Every wrong key at once, named as the stack file names it, before any resource is created.
+    assertAwsArgs(p, args.plan);
     const child = { parent: this };
     const tags = { ...p.tags, environment: p.environment };
     // An explicit name (EKS has no auto-naming): one cluster per environment and account.

@@ -1,17 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentArgsError } from "../../profile/errors";
+import { DEFAULT_API_TTL, DEFAULT_STATIC_TTL, type TtlBounds } from "../../profile/presets";
 import { mergeTags } from "../../profile/tags";
 
-/** Seconds. */
-export interface TtlBounds {
-  min: number;
-  default: number;
-  max: number;
-}
-
-export const DEFAULT_API_TTL: TtlBounds = { min: 0, default: 0, max: 60 };
-export const DEFAULT_STATIC_TTL: TtlBounds = { min: 3600, default: 86400, max: 31536000 };
 export const DEFAULT_STATIC_PATHS = ["/static/*", "/assets/*"];
 export const DEFAULT_API_PATHS = ["/api/*"];
 
@@ -88,12 +80,12 @@ export interface CdnArgs {
   staticPaths?: string[];
   /**
    * API TTL bounds, seconds. min 0 and default 0: nothing is cached unless the origin says so.
-   * @default { min: 0, default: 0, max: 60 }
+   * @default DEFAULT_API_TTL (profile/presets.ts)
    */
   apiTtl?: TtlBounds;
   /**
    * Static TTL bounds, seconds.
-   * @default { min: 3600, default: 86400, max: 31536000 }
+   * @default DEFAULT_STATIC_TTL (profile/presets.ts)
    */
   staticTtl?: TtlBounds;
   /**

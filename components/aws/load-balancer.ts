@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentArgsError } from "../../profile/errors";
+import { DNS_1123_LABEL } from "../../profile/naming";
 import { policyDocument } from "./iam";
 import { mergeTags } from "../../profile/tags";
 
@@ -30,7 +31,7 @@ export function listenerRulePlan(services: LoadBalancedService[]): ListenerRuleP
   if (services.length === 0) throw new ComponentArgsError("LoadBalancerArgs.services", "list at least one service to route to");
   const seen = new Set<string>();
   return services.map((s, i) => {
-    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(s.name)) throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].name`, `"${s.name}" is not a DNS-1123 label`);
+    if (!DNS_1123_LABEL.test(s.name)) throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].name`, `"${s.name}" is not a DNS-1123 label`);
     if (seen.has(s.name)) throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].name`, `"${s.name}" is listed twice`);
     if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].port`, `${s.port} is not a TCP port`);
     seen.add(s.name);

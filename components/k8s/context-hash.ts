@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { ComponentArgsError } from "../../profile/errors";
 
 const SKIP = new Set(["node_modules", ".git", "dist", "coverage"]);
 
@@ -12,10 +13,10 @@ export function contextHash(context: string, dockerfile: string): string {
   let stat;
   try {
     stat = statSync(context);
-  } catch {
-    throw new Error(`build.context "${context}" does not exist; point it at the service's source folder`);
+  } catch (err) {
+    throw new ComponentArgsError("build.context", `"${context}" does not exist; point it at the service's source folder`, { cause: err });
   }
-  if (!stat.isDirectory()) throw new Error(`build.context "${context}" is not a folder`);
+  if (!stat.isDirectory()) throw new ComponentArgsError("build.context", `"${context}" is not a folder`);
   const hash = createHash("sha256");
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {

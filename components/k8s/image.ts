@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { contextHash } from "./context-hash";
+import { ComponentArgsError } from "../../profile/errors";
 
 export interface ServiceImageArgs {
   /** A prebuilt image reference. Either this or `build`. */
@@ -26,7 +27,7 @@ export class ServiceImage extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:k8s:ServiceImage", name, {}, opts);
     if (!args.build) {
-      if (!args.image) throw new Error(`${name}: set either image or build`);
+      if (!args.image) throw new ComponentArgsError("ServiceImageArgs.image", `${name}: set either image or build`);
       this.imageRef = pulumi.output(args.image);
       this.registerOutputs({ imageRef: this.imageRef });
       return;

@@ -1,6 +1,7 @@
 import { DATASOURCE_UID, METRICS_PATH, SCRAPE_JOB, type MonitoringOptions, type ScrapedService } from "../../dashboards";
 import { ComponentArgsError } from "../../profile/errors";
-import { METRICS_PORT_NAME, selectorLabels } from "./workload-spec";
+import { DNS_1123_LABEL } from "../../profile/naming";
+import { METRICS_PORT_NAME, PART_OF, selectorLabels } from "./workload-spec";
 
 /**
  * Pure decisions of the Monitoring component: kube-prometheus-stack values, ServiceMonitor specs
@@ -27,21 +28,13 @@ export const NULL_RECEIVER = "null";
 export const WEBHOOK_RECEIVER = "webhook";
 
 /**
- * Labels a ServiceMonitor selects a UAIP Service by: the services' own stable selector labels
- * (`app.kubernetes.io/name`, `app.kubernetes.io/part-of`), imported so the two cannot drift.
- */
-export function serviceLabels(serviceName: string): Record<string, string> {
-  return selectorLabels(serviceName);
-}
-
-/**
  * Labels for our ServiceMonitors and PrometheusRules. `release: <release name>` is what the
  * chart's default selectors match; with the `*NilUsesHelmValues: false` values Prometheus selects
  * every object anyway. Both are set, because a release-label mismatch (Prometheus silently
  * ignoring the objects) is the most reported kube-prometheus-stack failure.
  */
 export function selectedByRelease(releaseName: string): Record<string, string> {
-  return { release: releaseName, "app.kubernetes.io/part-of": "uaip" };
+  return { release: releaseName, "app.kubernetes.io/part-of": PART_OF };
 }
 
 export interface StackValuesInput<S> {
@@ -124,7 +117,8 @@ export function kubePrometheusStackValues<S>(input: StackValuesInput<S>): Record
 /** `spec` of the ServiceMonitor for one service. */
 export function serviceMonitorSpec(service: ScrapedService, servicesNamespace: string, interval: string): Record<string, unknown> {
   return {
-    selector: { matchLabels: serviceLabels(service.name) },
+    // The services' own stable selector labels, so the ServiceMonitor and the Service cannot drift.
+    selector: { matchLabels: selectorLabels(service.name) },
     namespaceSelector: { matchNames: [servicesNamespace] },
     endpoints: [
       {
@@ -162,7 +156,7 @@ export function validateMonitoringArgs(args: MonitoringNumbers): void {
     if (args.services.length === 0) fail("services", "is empty; list at least one { name, port } or leave it unset for the seed's three services");
     const seen = new Set<string>();
     args.services.forEach((s, i) => {
-      if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(s.name)) fail(`services[${i}].name`, `"${s.name}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
+      if (!DNS_1123_LABEL.test(s.name)) fail(`services[${i}].name`, `"${s.name}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
       if (seen.has(s.name)) fail(`services[${i}].name`, `"${s.name}" appears twice; each service gets one ServiceMonitor`);
       if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) fail(`services[${i}].port`, `${s.port} is not a TCP port (1-65535)`);
       seen.add(s.name);

@@ -5,6 +5,7 @@ import { LoadBalancerController } from "./lb-controller";
 import type { PlatformEndpoints, ServiceSettings } from "../../profile/service-settings";
 import { UaipService } from "./service";
 import { PART_OF } from "./workload-spec";
+import { ComponentArgsError } from "../../profile/errors";
 
 export interface ServicesArgs {
   /** Environment name, passed to every service. */
@@ -42,7 +43,7 @@ export class Services extends pulumi.ComponentResource {
     const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: this.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } } }, { parent: this });
 
     const missing = args.services.map((s) => s.profile.name).filter((n) => !args.targetGroupArns[n]);
-    if (missing.length) throw new Error(`no ALB target group for service(s) ${missing.join(", ")}; the load balancer must get the same services list`);
+    if (missing.length) throw new ComponentArgsError("ServicesArgs.targetGroupArns", `no ALB target group for service(s) ${missing.join(", ")}; the load balancer must get the same services list`);
 
     const controller = new LoadBalancerController(
       `${name}-lbc`,

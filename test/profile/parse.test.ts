@@ -1,4 +1,5 @@
-import { parseConfig, ProfileError } from "../../profile/parse";
+import { ProfileError } from "../../profile/errors";
+import { parseConfig } from "../../profile/parse";
 import { presetFor, SEED_SERVICES } from "../../profile/presets";
 
 function errorOf(raw: unknown): ProfileError {

@@ -1,6 +1,7 @@
 import type { PlatformMocks } from "../../../tools/mocks";
 import { promiseOf, resourcesOfType, setupMocks } from "../../helpers/pulumi";
-import { cacheBehaviorPlan, DEFAULT_API_TTL, DEFAULT_STATIC_TTL, validateTtl } from "../../../components/aws/cdn";
+import { cacheBehaviorPlan, validateTtl } from "../../../components/aws/cdn";
+import { DEFAULT_API_TTL, DEFAULT_STATIC_TTL } from "../../../profile/presets";
 
 const SERVICES = ["agent-intelligence", "orchestration-pipeline", "capability-registry"];
 

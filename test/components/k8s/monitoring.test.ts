@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecretValue, redactSecrets, type PlatformMocks, type RecordedResource } from "../../../tools/mocks";
 import { promiseOf, resourcesOfType, settle, setupMocks } from "../../helpers/pulumi";
 import { buildRuleGroups, DATASOURCE_UID, PLATFORM_OVERVIEW_UID, SERVICE_OVERVIEW_UID } from "../../../dashboards";
-import { serviceManifest, workloadNames } from "../../../components/k8s/workload-spec";
+import { selectorLabels, serviceManifest, workloadNames } from "../../../components/k8s/workload-spec";
 import type { ServiceProfile } from "../../../profile/schema";
-import { KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, METRICS_PORT_NAME, serviceLabels, serviceMonitorSpec, validateMonitoringArgs } from "../../../components/k8s/monitoring-values";
+import { KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, METRICS_PORT_NAME, serviceMonitorSpec, validateMonitoringArgs } from "../../../components/k8s/monitoring-values";
 
 const PASSWORD = "grafana-Pa55-do-not-leak";
 const DEV_PASSWORD = "dev-grafana-plain-string-pw";
@@ -197,7 +197,7 @@ describe("Monitoring component (mocks)", () => {
     for (const m of monitors) {
       const { metadata, spec } = m.inputs as any;
       const service = metadata.name.replace(/^uaip-/, "");
-      expect(spec.selector.matchLabels).toEqual(serviceLabels(service));
+      expect(spec.selector.matchLabels).toEqual(selectorLabels(service));
       expect(spec.namespaceSelector.matchNames).toEqual(["uaip"]);
       expect(spec.endpoints).toHaveLength(1);
       expect(spec.endpoints[0]).toMatchObject({ port: METRICS_PORT_NAME, path: "/metrics", interval: "15s", honorLabels: true });
