@@ -59,7 +59,7 @@ export type ResolvedMonitoringOptions = Required<Omit<MonitoringOptions, "slo">>
   slo: { latencyP95Ms: number; errorRate: number };
 };
 
-/** Applies every default once (DESIGN: defaults with `??`, documented on the field). */
+/** Applies every default once (each with `??`, documented on its field). */
 export function resolveMonitoringOptions(options: MonitoringOptions = {}): ResolvedMonitoringOptions {
   return {
     services: options.services ?? DEFAULT_SERVICES,

@@ -22,8 +22,19 @@ export interface ConnectionBudget {
 
 /** The database connection budget of the profile: computed once (servicePlan) and read by the checks and both platforms. */
 export function connectionBudget(p: Profile): ConnectionBudget {
-  const perService = p.services.map((s) => ({ name: s.name, poolMax: s.pool.max, hpaMax: s.hpa.max, connections: s.pool.max * s.hpa.max }));
+  const perService = p.services.map((s) => ({
+    name: s.name,
+    poolMax: s.pool.max,
+    hpaMax: s.hpa.max,
+    connections: s.pool.max * s.hpa.max,
+  }));
   const reserved = p.database.reservedConnections;
   const required = perService.reduce((sum, s) => sum + s.connections, reserved);
-  return { required, maxConnections: p.database.maxConnections ?? required, classLimit: maxConnectionsForClass(p.database.instanceClass), reserved, perService };
+  return {
+    required,
+    maxConnections: p.database.maxConnections ?? required,
+    classLimit: maxConnectionsForClass(p.database.instanceClass),
+    reserved,
+    perService,
+  };
 }

@@ -74,7 +74,11 @@ export function servicePlan(profile: Profile): ServicePlan {
  * PostgreSQL and the CDN are, under the variable names of the runtime's own contract (RUNTIME_ENV),
  * sorted by name. Credentials are not in it: they travel as secrets.
  */
-export function serviceEnv(environment: string, settings: Pick<ServiceSettings, "profile" | "runtime">, endpoints: PlatformEndpoints): Record<string, string> {
+export function serviceEnv(
+  environment: string,
+  settings: Pick<ServiceSettings, "profile" | "runtime">,
+  endpoints: PlatformEndpoints,
+): Record<string, string> {
   const { profile: service, runtime } = settings;
   const env = runtimeSettingsToEnv({
     ...runtime,
@@ -86,7 +90,13 @@ export function serviceEnv(environment: string, settings: Pick<ServiceSettings, 
       redis: { ...runtime.cache.redis, host: endpoints.redisHost, port: endpoints.redisPort, tls: endpoints.redisTls },
       cdn: { ...runtime.cache.cdn, distributionId: endpoints.cdnDistributionId },
     },
-    database: { host: endpoints.dbHost, port: endpoints.dbPort, name: endpoints.dbName, user: endpoints.dbUser, ssl: endpoints.dbSsl },
+    database: {
+      host: endpoints.dbHost,
+      port: endpoints.dbPort,
+      name: endpoints.dbName,
+      user: endpoints.dbUser,
+      ssl: endpoints.dbSsl,
+    },
   });
   return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
 }

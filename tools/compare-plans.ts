@@ -26,7 +26,8 @@ export interface PlanDifference {
 function normalize(value: unknown): unknown {
   if (typeof value === "string") return value.replace(COMPONENT_TOKEN, "uaip:*:$1");
   if (Array.isArray(value)) return value.map(normalize);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [normalize(k) as string, normalize(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [normalize(k) as string, normalize(v)]));
   return value;
 }
 
@@ -79,7 +80,11 @@ function main(argv: string[]): number {
   const [before, after] = argv.map((file) => JSON.parse(readFileSync(file, "utf8")) as PlanJson);
   const differences = comparePlans(before, after);
   for (const d of differences) console.log(`${d.change.padEnd(8)} ${d.what}`);
-  console.log(differences.length ? `${differences.length} difference(s)` : `identical: ${after.resources.length} resources, ${Object.keys(after.outputs).length} outputs, ${after.checks.length} checks (component type tokens ignored)`);
+  console.log(
+    differences.length
+      ? `${differences.length} difference(s)`
+      : `identical: ${after.resources.length} resources, ${Object.keys(after.outputs).length} outputs, ${after.checks.length} checks (component type tokens ignored)`,
+  );
   return differences.length ? 1 : 0;
 }
 

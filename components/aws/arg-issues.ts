@@ -54,7 +54,8 @@ export function awsArgIssues(p: Profile, plan: ServicePlan): ProfileIssue[] {
     () => validateNodeCounts(p.cluster.nodes),
     () => clusterAutoscalerImageTag(p.cluster.version),
     () => postgresFamily(p.database.engineVersion),
-    () => postgresParameters({ maxConnections: plan.budget.maxConnections, logMinDurationStatementMs: p.database.logMinDurationMs }),
+    () =>
+      postgresParameters({ maxConnections: plan.budget.maxConnections, logMinDurationStatementMs: p.database.logMinDurationMs }),
     () => cacheParameterFamily("redis", p.redis.engineVersion),
     () => replicationPlan(p.redis.replicas, p.redis.multiAz),
     () => listenerRulePlan(p.services.map((s) => ({ name: s.name, port: s.port }))),

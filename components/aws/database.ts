@@ -205,7 +205,7 @@ export class Database extends pulumi.ComponentResource {
     const parent = { parent: this };
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
-    // Family in the physical name: see naming.ts (a family change replaces the group without a name clash).
+    // Family in the physical name: see profile/naming.ts (a family change replaces the group without a name clash).
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
       { name: familyScopedName(name, family), family, description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`, parameters, tags },

@@ -157,7 +157,7 @@ export class Redis extends pulumi.ComponentResource {
     );
 
     const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
-    // Family in the physical name: see naming.ts (a family change replaces the group without a name clash).
+    // Family in the physical name: see profile/naming.ts (a family change replaces the group without a name clash).
     const parameterGroup = new aws.elasticache.ParameterGroup(
       `${name}-params`,
       { name: familyScopedName(name, family), family, description: `${name} ${family}: maxmemory-policy ${maxmemoryPolicy}`, parameters: [{ name: "maxmemory-policy", value: maxmemoryPolicy }], tags },

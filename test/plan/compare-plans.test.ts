@@ -11,7 +11,13 @@ function plan(token: string, bucketInputs: unknown = { bucket: "logs" }): PlanJs
     resources: [
       { urn: STACK, type: "pulumi:pulumi:Stack", name: "uaip-dev", parent: "", inputs: {} },
       { urn: component, type: token, name: "uaip", parent: STACK, inputs: {} },
-      { urn: `urn:pulumi:dev::uaip::${token}$aws:s3/bucketV2:BucketV2::uaip-logs`, type: "aws:s3/bucketV2:BucketV2", name: "uaip-logs", parent: component, inputs: bucketInputs },
+      {
+        urn: `urn:pulumi:dev::uaip::${token}$aws:s3/bucketV2:BucketV2::uaip-logs`,
+        type: "aws:s3/bucketV2:BucketV2",
+        name: "uaip-logs",
+        parent: component,
+        inputs: bucketInputs,
+      },
     ],
     outputs: { parent: component },
     checks: [{ name: "connection-budget", ok: true, detail: "fits" }],
@@ -24,7 +30,11 @@ describe("comparePlans", () => {
   });
 
   it("reports a renamed class, a changed input, and added/removed resources, outputs and checks", () => {
-    expect(comparePlans(plan("uaip:aws:AwsPlatform"), plan("uaip:aws:Platform")).map((d) => d.change).sort()).toEqual(["added", "changed", "removed"]);
+    expect(
+      comparePlans(plan("uaip:aws:AwsPlatform"), plan("uaip:aws:Platform"))
+        .map((d) => d.change)
+        .sort(),
+    ).toEqual(["added", "changed", "removed"]);
     expect(comparePlans(plan("uaip:aws:AwsPlatform"), plan("uaip:aws:AwsPlatform", { bucket: "other" }))).toEqual([
       { what: "resource aws:s3/bucketV2:BucketV2 uaip-dev/uaip/uaip-logs", change: "changed" },
     ]);
@@ -40,6 +50,8 @@ describe("comparePlans", () => {
   it("counts a resource that appears twice under one key", () => {
     const after = plan("uaip:aws:AwsPlatform");
     after.resources.push(after.resources[2]!);
-    expect(comparePlans(plan("uaip:aws:AwsPlatform"), after)).toEqual([{ what: "resource aws:s3/bucketV2:BucketV2 uaip-dev/uaip/uaip-logs", change: "changed" }]);
+    expect(comparePlans(plan("uaip:aws:AwsPlatform"), after)).toEqual([
+      { what: "resource aws:s3/bucketV2:BucketV2 uaip-dev/uaip/uaip-logs", change: "changed" },
+    ]);
   });
 });

@@ -7,7 +7,12 @@ import { setupMocks } from "../../helpers/pulumi";
 import { UaipError } from "@uaip/runtime";
 
 /** Three keys that pass the schema but that the components refuse. */
-const THREE_WRONG = { environment: "dev", network: { cidr: "10.0.0.1/16" }, cluster: { instanceTypes: ["m6g.large", "m6i.large"] }, redis: { engineVersion: "5.0" } };
+const THREE_WRONG = {
+  environment: "dev",
+  network: { cidr: "10.0.0.1/16" },
+  cluster: { instanceTypes: ["m6g.large", "m6i.large"] },
+  redis: { engineVersion: "5.0" },
+};
 
 describe("component arg errors name the profile key", () => {
   it.each([
@@ -58,7 +63,11 @@ describe("AwsPlatform with wrong args", () => {
     expect(error).toBeInstanceOf(StackError);
     expect(error).toBeInstanceOf(UaipError);
     expect((error as ProfileError).code).toBe("UAIP_PROFILE_INVALID");
-    expect((error as ProfileError).issues.map((i) => i.path)).toEqual(["network.cidr", "cluster.instanceTypes", "redis.engineVersion"]);
+    expect((error as ProfileError).issues.map((i) => i.path)).toEqual([
+      "network.cidr",
+      "cluster.instanceTypes",
+      "redis.engineVersion",
+    ]);
     expect((error as Error).message).toMatch(/^network\.cidr: .*\ncluster\.instanceTypes: .*\nredis\.engineVersion: /);
     expect(mocks.resources.filter((r) => r.name.startsWith("bad-"))).toEqual([]);
   });
@@ -69,7 +78,13 @@ describe("the stack's error family", () => {
     const cause = new Error("ENOENT");
     const err = new ComponentArgsError("build.context", '"./x" does not exist', { cause });
     expect(err).toBeInstanceOf(StackError);
-    expect([err.code, err.key, err.detail, err.message, err.cause]).toEqual(["UAIP_COMPONENT_ARGS_INVALID", "build.context", '"./x" does not exist', 'build.context: "./x" does not exist', cause]);
+    expect([err.code, err.key, err.detail, err.message, err.cause]).toEqual([
+      "UAIP_COMPONENT_ARGS_INVALID",
+      "build.context",
+      '"./x" does not exist',
+      'build.context: "./x" does not exist',
+      cause,
+    ]);
     expect(err.name).toBe("ComponentArgsError");
     expect(new ProfileError([{ path: "a", message: "b" }]).name).toBe("ProfileError");
   });
