@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_PLACEHOLDER } from "./stack-file";
+import { StackError } from "../profile/errors";
 
 /**
  * Cloud stand-ins for the offline plan and the component tests. Only the cloud is mocked:
@@ -129,7 +130,7 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
     case "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy":
       return { id: `managed-${String(inputs.name)}` };
     default:
-      throw new Error(`offline plan: no mock for provider call "${token}"; add it to tools/mocks.ts`);
+      throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: no mock for provider call "${token}"; add it to tools/mocks.ts`);
   }
 }
 
