@@ -3,12 +3,7 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 import autocannon from "autocannon";
 import compression from "compression";
-import { ResponseCompressor } from "../runtime/src/compression/response-compressor";
-import { createMetrics } from "../runtime/src/metrics/http-metrics";
-import { RateLimiter } from "../runtime/src/ratelimit/limiter";
-import { rateLimitMiddleware } from "../runtime/src/ratelimit/middleware";
-import { RedisStore } from "../runtime/src/ratelimit/redis-store";
-import { MemoryMonitor, PressureGate } from "../runtime/src/resources";
+import { createMetrics, MemoryMonitor, PressureGate, RateLimiter, rateLimitMiddleware, RedisStore, ResponseCompressor } from "@uaip/runtime";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**

@@ -1,5 +1,5 @@
 import { Registry } from "prom-client";
-import { MemoryMonitor } from "../runtime/src/resources/memory-monitor";
+import { MemoryMonitor } from "@uaip/runtime";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**

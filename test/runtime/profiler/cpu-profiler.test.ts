@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { httpDefaultAction, listenerRulePlan, NOT_FOUND_ACTION } from "../../../components/load-balancer";
+import { httpDefaultAction, listenerRulePlan, NOT_FOUND_ACTION } from "../../../components/aws/load-balancer";
 import {
   CPUProfiler,
   PROFILE_ADMIN_PATH,
