@@ -1,9 +1,12 @@
 import type { Server } from "node:http";
 import { CacheInvalidator, CacheManager } from "./cache";
+import { ResponseCompressor } from "./compression";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
 import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
+import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { RateLimiter, RedisStore } from "./ratelimit";
+import { MemoryMonitor, PressureGate } from "./resources";
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
 export interface UaipRuntime {
@@ -12,6 +15,15 @@ export interface UaipRuntime {
   cache: CacheManager;
   invalidator: CacheInvalidator;
   limiter: RateLimiter;
+  /** Samples memory and the event loop (started when memory.memoryMonitoring.enabled); `ready` is the readiness answer. */
+  memoryMonitor: MemoryMonitor;
+  /** 503 + Retry-After for new requests while the memory monitor reports pressure (probes and /metrics pass). */
+  pressureGate: PressureGate;
+  /** gzip/brotli for responses, from the compression settings. */
+  compressor: ResponseCompressor;
+  /** CPU profiles on demand; `profileTrigger` serves POST /_admin/profile only when UAIP_ADMIN_TOKEN is set. */
+  profiler: CPUProfiler;
+  profileTrigger: ProfileTrigger;
   /**
    * The PostgreSQL pool (with its ConnectionPoolManager running, and the operation_stats refresher
    * when UAIP_DB_STATS_REFRESH_INTERVAL_MS > 0), or undefined when UAIP_DB_HOST is not set.
@@ -38,8 +50,8 @@ export function redisUrl(config: RuntimeConfig): string | undefined {
 /**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
- * invalidator, the rate limiter and, when UAIP_DB_HOST is set, the PostgreSQL pool, all on one
- * prom-client registry.
+ * invalidator, the rate limiter, the memory monitor with its pressure gate, response compression,
+ * the CPU profiler and, when UAIP_DB_HOST is set, the PostgreSQL pool, all on one prom-client registry.
  */
 export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): UaipRuntime {
   const metrics = createMetrics({ serviceName: config.serviceName });
@@ -59,6 +71,11 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
   const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
   const statsRefresher =
     db && config.database.statsRefreshIntervalMs > 0 ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start() : undefined;
+  const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
+  const pressureGate = new PressureGate(memoryMonitor);
+  const compressor = new ResponseCompressor(config.compression);
+  const profiler = new CPUProfiler();
+  const profileTrigger = new ProfileTrigger({ profiler, token: config.adminToken });
 
   return {
     config,
@@ -67,6 +84,11 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     invalidator,
     limiter,
     db,
+    memoryMonitor,
+    pressureGate,
+    compressor,
+    profiler,
+    profileTrigger,
     async ready(timeoutMs = 5_000) {
       const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
       const storeReady = store ? Promise.race([store.ready().then(() => true), timeout]) : Promise.resolve(true);
@@ -82,6 +104,8 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     },
     async close() {
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
+      memoryMonitor.close();
+      profiler.close();
       poolManager?.stop();
       await statsRefresher?.stop();
       await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), db?.close()]);
