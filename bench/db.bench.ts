@@ -49,12 +49,26 @@ async function sequentialRate(client: pg.Client, sql: string, times: number): Pr
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const server = await PostgresServer.start({ max_connections: 50, shared_buffers: "256MB", work_mem: "64MB", max_wal_size: "4GB" });
+  const server = await PostgresServer.start({
+    max_connections: 50,
+    shared_buffers: "256MB",
+    work_mem: "64MB",
+    max_wal_size: "4GB",
+  });
   try {
     const url = server.url();
     const ours = createPool({
       pool: { minConnections: POOL_MAX, maxConnections: POOL_MAX, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 },
-      database: { host: "127.0.0.1", port: server.port, name: "postgres", user: PostgresServer.USER, password: PostgresServer.PASSWORD, ssl: false, sslCaFile: "", statsRefreshIntervalMs: 0 },
+      database: {
+        host: "127.0.0.1",
+        port: server.port,
+        name: "postgres",
+        user: PostgresServer.USER,
+        password: PostgresServer.PASSWORD,
+        ssl: false,
+        sslCaFile: "",
+        statsRefreshIntervalMs: 0,
+      },
     });
     const manager = new ConnectionPoolManager(ours).start();
     const bare = new pg.Pool({ connectionString: url, max: POOL_MAX, idleTimeoutMillis: 30_000 });
@@ -103,9 +117,26 @@ export async function run(): Promise<BenchResult[]> {
       await client.end();
     }
     return [
-      benchResult(`db pool queries/s (${CONCURRENCY} concurrent, max ${POOL_MAX}, median)`, median(runs.ours), "bare pg.Pool", median(runs.bare), "ops/s", { text: ">= 0.95x", met: (x) => x >= 0.95 }),
-      benchResult("db pool client CPU per query (median; lower is better)", median(cpu.ours), "bare pg.Pool", median(cpu.bare), "µs", { text: "<= 1.1x", met: (x) => x <= 1.1 }),
-      benchResult(`operation_stats read vs live GROUP BY (${ROWS / 1e6}M rows)`, view, "live GROUP BY", live, "queries/s", { text: ">= 50x", met: (x) => x >= 50 }),
+      benchResult(
+        `db pool queries/s (${CONCURRENCY} concurrent, max ${POOL_MAX}, median)`,
+        median(runs.ours),
+        "bare pg.Pool",
+        median(runs.bare),
+        "ops/s",
+        { text: ">= 0.95x", met: (x) => x >= 0.95 },
+      ),
+      benchResult(
+        "db pool client CPU per query (median; lower is better)",
+        median(cpu.ours),
+        "bare pg.Pool",
+        median(cpu.bare),
+        "µs",
+        { text: "<= 1.1x", met: (x) => x <= 1.1 },
+      ),
+      benchResult(`operation_stats read vs live GROUP BY (${ROWS / 1e6}M rows)`, view, "live GROUP BY", live, "queries/s", {
+        text: ">= 50x",
+        met: (x) => x >= 50,
+      }),
     ];
   } finally {
     await server.destroy();

@@ -24,7 +24,10 @@ export const RDS_CA_FILE = `${RDS_CA_MOUNT_DIR}/global-bundle.pem`;
 /** The PostgreSQL role of a service: its name with `-` as `_` ("agent-intelligence" -> "agent_intelligence"). */
 export function serviceDbRole(serviceName: string): string {
   const role = serviceName.replaceAll("-", "_");
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role)) throw new Error(`service name "${serviceName}" does not make a PostgreSQL role name (got "${role}"); use lower-case letters, digits and -`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role))
+    throw new Error(
+      `service name "${serviceName}" does not make a PostgreSQL role name (got "${role}"); use lower-case letters, digits and -`,
+    );
   return role;
 }
 
@@ -46,7 +49,14 @@ export function migrationArgs(slices: readonly ServiceRoleSlice[]): string[] {
 }
 
 /** postgres:// URL of the master user, verify-full against the RDS CA bundle when `tls`. */
-export function masterUrl(db: { host: string; port: number; name: string; user: string; password: string; tls: boolean }): string {
+export function masterUrl(db: {
+  host: string;
+  port: number;
+  name: string;
+  user: string;
+  password: string;
+  tls: boolean;
+}): string {
   const base = `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}@${db.host}:${db.port}/${encodeURIComponent(db.name)}`;
   return db.tls ? `${base}?sslmode=verify-full&sslrootcert=${encodeURIComponent(RDS_CA_FILE)}` : base;
 }
@@ -64,7 +74,11 @@ export interface MigrationJobInput {
 
 /** The Kubernetes Job that runs the migrations and the role step. Pure. */
 export function migrationJobManifest(input: MigrationJobInput): types.input.batch.v1.Job {
-  const labels = { "app.kubernetes.io/name": input.name, "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/component": "db-migration" };
+  const labels = {
+    "app.kubernetes.io/name": input.name,
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/component": "db-migration",
+  };
   const fromSecret = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: input.secretName, key } } });
   return {
     apiVersion: "batch/v1",
@@ -88,10 +102,15 @@ export function migrationJobManifest(input: MigrationJobInput): types.input.batc
               image: input.image,
               command: input.command,
               args: migrationArgs(input.slices),
-              env: [fromSecret("DATABASE_URL", "DATABASE_URL"), ...input.slices.map((s) => fromSecret(rolePasswordEnv(s.role), rolePasswordEnv(s.role)))],
+              env: [
+                fromSecret("DATABASE_URL", "DATABASE_URL"),
+                ...input.slices.map((s) => fromSecret(rolePasswordEnv(s.role), rolePasswordEnv(s.role))),
+              ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
               resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
-              ...(input.caConfigMapName ? { volumeMounts: [{ name: "rds-ca", mountPath: RDS_CA_MOUNT_DIR, readOnly: true }] } : {}),
+              ...(input.caConfigMapName
+                ? { volumeMounts: [{ name: "rds-ca", mountPath: RDS_CA_MOUNT_DIR, readOnly: true }] }
+                : {}),
             },
           ],
           ...(input.caConfigMapName ? { volumes: [{ name: "rds-ca", configMap: { name: input.caConfigMapName } }] } : {}),
@@ -134,7 +153,9 @@ export class DatabaseMigration extends pulumi.ComponentResource {
     const child = { parent: this };
     const slices = serviceRoleSlices(args.services);
     const secretData: Record<string, pulumi.Input<string>> = {
-      DATABASE_URL: pulumi.all([args.database, args.masterPassword]).apply(([db, password]) => masterUrl({ ...db, password, tls: args.tls ?? true })),
+      DATABASE_URL: pulumi
+        .all([args.database, args.masterPassword])
+        .apply(([db, password]) => masterUrl({ ...db, password, tls: args.tls ?? true })),
     };
     for (const s of slices) {
       const password = new random.RandomPassword(`${name}-${s.service}-password`, { length: 40, special: false }, child).result;
@@ -146,7 +167,11 @@ export class DatabaseMigration extends pulumi.ComponentResource {
     const secretName = `${name}-db-migration`;
     const secret = new k8s.core.v1.Secret(
       `${name}-secret`,
-      { metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/part-of": PART_OF } }, type: "Opaque", stringData: pulumi.secret(secretData) },
+      {
+        metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/part-of": PART_OF } },
+        type: "Opaque",
+        stringData: pulumi.secret(secretData),
+      },
       child,
     );
     const manifest = migrationJobManifest({

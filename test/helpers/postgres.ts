@@ -31,7 +31,10 @@ export class PostgresServer {
    * initdb + start. `settings` are extra `-c name=value` server settings (e.g. max_connections).
    * `tls` (PEM certificate and key) turns on ssl with them.
    */
-  static async start(settings: Record<string, string | number> = {}, tls?: { cert: string; key: string }): Promise<PostgresServer> {
+  static async start(
+    settings: Record<string, string | number> = {},
+    tls?: { cert: string; key: string },
+  ): Promise<PostgresServer> {
     const baseDir = mkdtempSync(join(tmpdir(), "uaip-pg-"));
     const server = new PostgresServer(await freePort(), join(baseDir, "data"), baseDir);
     server.#settings = settings;
@@ -72,7 +75,15 @@ export class PostgresServer {
     const { initdb } = binaries();
     const result = spawnSync(
       initdb,
-      [`--pgdata=${this.dataDir}`, "--auth=scram-sha-256", `--username=${PostgresServer.USER}`, `--pwfile=${pwfile}`, "--no-sync", "--encoding=UTF8", "--locale=C"],
+      [
+        `--pgdata=${this.dataDir}`,
+        "--auth=scram-sha-256",
+        `--username=${PostgresServer.USER}`,
+        `--pwfile=${pwfile}`,
+        "--no-sync",
+        "--encoding=UTF8",
+        "--locale=C",
+      ],
       { encoding: "utf8", ...(ids ?? {}) },
     );
     rmSync(pwfile, { force: true });
@@ -98,9 +109,20 @@ export class PostgresServer {
   async #startOnce(): Promise<void> {
     const { postgres } = binaries();
     const ids = unprivilegedIds();
-    const conf = { listen_addresses: "127.0.0.1", unix_socket_directories: "", fsync: "off", full_page_writes: "off", synchronous_commit: "off", ...this.#settings };
+    const conf = {
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: "",
+      fsync: "off",
+      full_page_writes: "off",
+      synchronous_commit: "off",
+      ...this.#settings,
+    };
     const args = ["-D", this.dataDir, "-p", String(this.port), ...Object.entries(conf).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
-    const child = spawn(postgres, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" }, ...(ids ?? {}) });
+    const child = spawn(postgres, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LC_MESSAGES: "C" },
+      ...(ids ?? {}),
+    });
     this.#child = child;
     liveServers.add(child);
     child.once("exit", () => liveServers.delete(child));
@@ -174,7 +196,8 @@ function binaries(): { initdb: string; postgres: string } {
   }
   let native = join(dirname(entry), "..", "native");
   const ids = unprivilegedIds();
-  if (ids && spawnSync(join(native, "bin", "postgres"), ["--version"], ids).status !== 0) native = copyForUnprivilegedUser(native);
+  if (ids && spawnSync(join(native, "bin", "postgres"), ["--version"], ids).status !== 0)
+    native = copyForUnprivilegedUser(native);
   const found = { initdb: join(native, "bin", "initdb"), postgres: join(native, "bin", "postgres") };
   for (const file of Object.values(found)) chmodSync(file, 0o755);
   cachedBinaries = found;

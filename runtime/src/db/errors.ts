@@ -18,7 +18,11 @@ export class DbPoolTimeoutError extends UaipError {
 export class DbUnavailableError extends UaipError {
   static readonly CODE = "UAIP_DB_UNAVAILABLE";
   constructor(detail: string, options?: { cause?: unknown }) {
-    super(DbUnavailableError.CODE, `PostgreSQL is unavailable: ${detail}; the query was not completed, retry once the database is back`, options);
+    super(
+      DbUnavailableError.CODE,
+      `PostgreSQL is unavailable: ${detail}; the query was not completed, retry once the database is back`,
+      options,
+    );
   }
 }
 

@@ -30,7 +30,10 @@ export class ConnectionPoolManager {
   constructor(pool: ManagedPool, options: ConnectionPoolManagerOptions = {}) {
     const intervalMs = options.intervalMs ?? 1_000;
     if (!Number.isInteger(intervalMs) || intervalMs <= 0) {
-      throw new RuntimeConfigError("ConnectionPoolManager.intervalMs", `ConnectionPoolManager intervalMs: expected a positive integer (ms), got ${intervalMs}`);
+      throw new RuntimeConfigError(
+        "ConnectionPoolManager.intervalMs",
+        `ConnectionPoolManager intervalMs: expected a positive integer (ms), got ${intervalMs}`,
+      );
     }
     this.#pool = pool;
     this.#intervalMs = intervalMs;

@@ -29,20 +29,43 @@ export function registerPoolMetrics(registry: Registry, pool: StatsSource): Pool
     pools = all;
     poolsByRegistry.set(registry, all);
     const sum = (pick: (s: PoolStats) => number) => [...all].reduce((n, p) => n + pick(p.stats()), 0);
-    const connections: Collected = gauge(registry, METRIC.dbPoolConnections, "PostgreSQL pool connections by state (in_use, idle)", [LABEL.state]);
+    const connections: Collected = gauge(
+      registry,
+      METRIC.dbPoolConnections,
+      "PostgreSQL pool connections by state (in_use, idle)",
+      [LABEL.state],
+    );
     const waiting: Collected = gauge(registry, METRIC.dbPoolWaitingRequests, "Requests waiting for a PostgreSQL pool connection");
-    const max: Collected = gauge(registry, METRIC.dbPoolMaxConnections, "PostgreSQL pool ceiling (pool.maxConnections): this process never opens more");
-    const limit: Collected = gauge(registry, METRIC.dbPoolLimit, "Adaptive concurrency limit of the PostgreSQL pool, between pool.minConnections and pool.maxConnections");
+    const max: Collected = gauge(
+      registry,
+      METRIC.dbPoolMaxConnections,
+      "PostgreSQL pool ceiling (pool.maxConnections): this process never opens more",
+    );
+    const limit: Collected = gauge(
+      registry,
+      METRIC.dbPoolLimit,
+      "Adaptive concurrency limit of the PostgreSQL pool, between pool.minConnections and pool.maxConnections",
+    );
     // prom-client calls collect() on every scrape; the last registered callback wins, so one closure serves all pools.
     connections.collect = () => {
-      connections.set({ [LABEL.state]: LABEL_VALUE.inUse }, sum((s) => s.inUse));
-      connections.set({ [LABEL.state]: LABEL_VALUE.idle }, sum((s) => s.idle));
+      connections.set(
+        { [LABEL.state]: LABEL_VALUE.inUse },
+        sum((s) => s.inUse),
+      );
+      connections.set(
+        { [LABEL.state]: LABEL_VALUE.idle },
+        sum((s) => s.idle),
+      );
     };
     waiting.collect = () => waiting.set(sum((s) => s.waiting));
     max.collect = () => max.set(sum((s) => s.max));
     limit.collect = () => limit.set(sum((s) => s.limit));
   }
-  const errors = counter(registry, METRIC.dbPoolErrorsTotal, "Errors of pooled PostgreSQL connections (server restart, network cut), handled without a crash");
+  const errors = counter(
+    registry,
+    METRIC.dbPoolErrorsTotal,
+    "Errors of pooled PostgreSQL connections (server restart, network cut), handled without a crash",
+  );
   errors.inc(0);
   pools.add(pool);
   return {

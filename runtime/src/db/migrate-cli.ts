@@ -33,7 +33,12 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const url = values.url ?? env.DATABASE_URL;
   if (!url) throw new Error("no database: pass --url postgres://user:password@host:5432/db or set DATABASE_URL");
   const roles = (values.role ?? []).map((r) => parseRoleArg(r, env));
-  const report = await runMigrations({ connection: url, dir: values.dir, roles, log: (line) => console.log(`db:migrate: ${line}`) });
+  const report = await runMigrations({
+    connection: url,
+    dir: values.dir,
+    roles,
+    log: (line) => console.log(`db:migrate: ${line}`),
+  });
   console.log(
     `db:migrate: done; applied ${report.applied.length} (${report.applied.join(", ") || "none"}), already applied ${report.alreadyApplied.length}` +
       (report.rebuiltIndexes.length ? `, rebuilt invalid indexes ${report.rebuiltIndexes.join(", ")}` : ""),

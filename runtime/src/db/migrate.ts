@@ -83,7 +83,9 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
   // Bad roles fail before anything touches the database.
   options.roles?.forEach(validateServiceRole);
   const migrations = loadMigrations(options.dir);
-  const client = new pg.Client(typeof options.connection === "string" ? { connectionString: options.connection } : options.connection);
+  const client = new pg.Client(
+    typeof options.connection === "string" ? { connectionString: options.connection } : options.connection,
+  );
   // A server restart mid-run must fail this run, not crash the process.
   client.on("error", () => undefined);
   await client.connect();
@@ -97,12 +99,19 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
       await client.query(
         "CREATE TABLE IF NOT EXISTS uaip_schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
       );
-      const done = new Map((await client.query<{ name: string; checksum: string }>("SELECT name, checksum FROM uaip_schema_migrations")).rows.map((r) => [r.name, r.checksum]));
+      const done = new Map(
+        (await client.query<{ name: string; checksum: string }>("SELECT name, checksum FROM uaip_schema_migrations")).rows.map(
+          (r) => [r.name, r.checksum],
+        ),
+      );
       for (const m of migrations) {
         const previous = done.get(m.name);
         if (previous !== undefined) {
           if (previous !== m.checksum) {
-            throw new DbMigrationError(m.name, "was changed after it was applied; add a new migration instead of editing an applied one");
+            throw new DbMigrationError(
+              m.name,
+              "was changed after it was applied; add a new migration instead of editing an applied one",
+            );
           }
           report.alreadyApplied.push(m.name);
           continue;
@@ -117,7 +126,9 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
         log(`roles: ${report.roles.join(", ")}`);
       }
     } finally {
-      await client.query("SELECT pg_advisory_unlock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]).catch(() => undefined);
+      await client
+        .query("SELECT pg_advisory_unlock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate])
+        .catch(() => undefined);
     }
   } finally {
     await client.end().catch(() => undefined);
@@ -134,10 +145,16 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
 async function acquireLock(client: pg.Client, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
-    const r = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]);
+    const r = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [
+      ADVISORY_LOCK.namespace,
+      ADVISORY_LOCK.migrate,
+    ]);
     if (r.rows[0].locked) return;
     if (Date.now() + delay > deadline) {
-      throw new DbMigrationError("(lock)", `another migration has held the lock for more than ${timeoutMs} ms (lockTimeoutMs); is one stuck? See pg_locks where locktype = 'advisory'`);
+      throw new DbMigrationError(
+        "(lock)",
+        `another migration has held the lock for more than ${timeoutMs} ms (lockTimeoutMs); is one stuck? See pg_locks where locktype = 'advisory'`,
+      );
     }
     await new Promise((res) => setTimeout(res, delay));
   }
@@ -163,10 +180,13 @@ async function applyWithoutTransaction(client: pg.Client, m: Migration): Promise
   try {
     for (const statement of splitStatements(m.sql)) await client.query(statement);
   } catch (err) {
-    throw new DbMigrationError(m.name, `${(err as Error).message}; any index it left INVALID is rebuilt on the next run`, { cause: err });
+    throw new DbMigrationError(m.name, `${(err as Error).message}; any index it left INVALID is rebuilt on the next run`, {
+      cause: err,
+    });
   }
   const bad = await notValid(client, indexes);
-  if (bad.length) throw new DbMigrationError(m.name, `index ${bad.join(", ")} is invalid or missing after the build; run the migration again`);
+  if (bad.length)
+    throw new DbMigrationError(m.name, `index ${bad.join(", ")} is invalid or missing after the build; run the migration again`);
   await client.query("INSERT INTO uaip_schema_migrations (name, checksum) VALUES ($1, $2)", [m.name, m.checksum]);
   return invalid;
 }

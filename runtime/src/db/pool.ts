@@ -83,7 +83,10 @@ export class ManagedPool {
   constructor(settings: DbSettings, options: CreatePoolOptions = {}) {
     const { pool, database } = settings;
     if (pool.minConnections > pool.maxConnections) {
-      throw new RuntimeConfigError("UAIP_POOL_MIN", `UAIP_POOL_MIN=${pool.minConnections} exceeds UAIP_POOL_MAX=${pool.maxConnections}; lower the minimum or raise the maximum`);
+      throw new RuntimeConfigError(
+        "UAIP_POOL_MIN",
+        `UAIP_POOL_MIN=${pool.minConnections} exceeds UAIP_POOL_MAX=${pool.maxConnections}; lower the minimum or raise the maximum`,
+      );
     }
     this.min = pool.minConnections;
     this.max = pool.maxConnections;
@@ -141,7 +144,15 @@ export class ManagedPool {
   stats(): PoolStats {
     const total = this.#pool.totalCount;
     const idle = this.#pool.idleCount;
-    return { total, idle, inUse: total - idle, waiting: this.#queue.length + this.#pool.waitingCount, limit: this.#limit, min: this.min, max: this.max };
+    return {
+      total,
+      idle,
+      inUse: total - idle,
+      waiting: this.#queue.length + this.#pool.waitingCount,
+      limit: this.#limit,
+      min: this.min,
+      max: this.max,
+    };
   }
 
   /** Runs one statement on a pooled connection. */
@@ -230,7 +241,12 @@ export class ManagedPool {
         timer: setTimeout(() => {
           const i = this.#queue.indexOf(waiter);
           if (i >= 0) this.#queue.splice(i, 1);
-          reject(new DbPoolTimeoutError(this.#timeoutMs, `waited behind ${this.#queue.length} other requests for one of ${this.#limit} connections`));
+          reject(
+            new DbPoolTimeoutError(
+              this.#timeoutMs,
+              `waited behind ${this.#queue.length} other requests for one of ${this.#limit} connections`,
+            ),
+          );
         }, this.#timeoutMs),
       };
       waiter.timer.unref();
@@ -252,7 +268,10 @@ export class ManagedPool {
         () => {
           timedOut = true;
           // The connect may still succeed later: give that client straight back.
-          pending.then((c) => c.release(), () => undefined);
+          pending.then(
+            (c) => c.release(),
+            () => undefined,
+          );
           reject(new DbPoolTimeoutError(this.#timeoutMs, "opening a new connection did not finish in time"));
         },
         Math.max(1, remainingMs),

@@ -33,12 +33,21 @@ export function scramSha256Verifier(password: string, salt: Buffer = randomBytes
 
 /** Checks a role before any SQL is built from it; the error names the field and the fix. */
 export function validateServiceRole(role: ServiceRole, index = 0): void {
-  if (!ROLE_NAME.test(role.name)) throw new DbMigrationError("(roles)", `roles[${index}].name="${role.name}" is not a PostgreSQL role name; use lower-case letters, digits and _`);
-  if (role.name === APP_GROUP_ROLE || role.name.startsWith("pg_")) throw new DbMigrationError("(roles)", `roles[${index}].name="${role.name}" is reserved; pick the service's own name`);
+  if (!ROLE_NAME.test(role.name))
+    throw new DbMigrationError(
+      "(roles)",
+      `roles[${index}].name="${role.name}" is not a PostgreSQL role name; use lower-case letters, digits and _`,
+    );
+  if (role.name === APP_GROUP_ROLE || role.name.startsWith("pg_"))
+    throw new DbMigrationError("(roles)", `roles[${index}].name="${role.name}" is reserved; pick the service's own name`);
   if (!Number.isInteger(role.connectionLimit) || role.connectionLimit < 1) {
-    throw new DbMigrationError("(roles)", `roles[${index}].connectionLimit=${role.connectionLimit} must be a positive integer (pool.max × hpa.max)`);
+    throw new DbMigrationError(
+      "(roles)",
+      `roles[${index}].connectionLimit=${role.connectionLimit} must be a positive integer (pool.max × hpa.max)`,
+    );
   }
-  if (!role.password || role.password.length < 16) throw new DbMigrationError("(roles)", `roles[${index}] "${role.name}": password missing or shorter than 16 characters`);
+  if (!role.password || role.password.length < 16)
+    throw new DbMigrationError("(roles)", `roles[${index}] "${role.name}": password missing or shorter than 16 characters`);
 }
 
 /**
@@ -60,7 +69,11 @@ export async function ensureServiceRoles(client: pg.Client, roles: readonly Serv
       await client.query(`GRANT CONNECT ON DATABASE ${client.escapeIdentifier(db)} TO ${ident}`);
     } catch (err) {
       // pg's message may quote the statement; never pass it on (it holds the verifier).
-      throw new DbMigrationError("(roles)", `role "${role.name}": ${(err as { code?: string }).code ?? "error"} while creating or updating it`, { cause: undefined });
+      throw new DbMigrationError(
+        "(roles)",
+        `role "${role.name}": ${(err as { code?: string }).code ?? "error"} while creating or updating it`,
+        { cause: undefined },
+      );
     }
     names.push(`${role.name} (CONNECTION LIMIT ${role.connectionLimit})`);
   }

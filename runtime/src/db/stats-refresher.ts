@@ -46,14 +46,25 @@ export class StatsRefresher {
 
   constructor(options: StatsRefresherOptions) {
     if (!Number.isInteger(options.intervalMs) || options.intervalMs <= 0) {
-      throw new RuntimeConfigError("UAIP_DB_STATS_REFRESH_INTERVAL_MS", `UAIP_DB_STATS_REFRESH_INTERVAL_MS: expected a positive integer to run the refresher, got ${options.intervalMs}`);
+      throw new RuntimeConfigError(
+        "UAIP_DB_STATS_REFRESH_INTERVAL_MS",
+        `UAIP_DB_STATS_REFRESH_INTERVAL_MS: expected a positive integer to run the refresher, got ${options.intervalMs}`,
+      );
     }
     this.#pool = options.pool;
     this.#intervalMs = options.intervalMs;
     this.#view = options.view ?? "operation_stats";
     const registry = options.registry ?? new Registry();
-    const age: Collected = gauge(registry, METRIC.dbStatsRefreshAgeSeconds, "Seconds since operation_stats was last refreshed by any replica (grows while refreshes fail)");
-    const interval: Collected = gauge(registry, METRIC.dbStatsRefreshIntervalSeconds, "Configured operation_stats refresh interval (database.statsRefreshInterval), seconds");
+    const age: Collected = gauge(
+      registry,
+      METRIC.dbStatsRefreshAgeSeconds,
+      "Seconds since operation_stats was last refreshed by any replica (grows while refreshes fail)",
+    );
+    const interval: Collected = gauge(
+      registry,
+      METRIC.dbStatsRefreshIntervalSeconds,
+      "Configured operation_stats refresh interval (database.statsRefreshInterval), seconds",
+    );
     age.collect = () => age.set(this.ageSeconds());
     interval.collect = () => interval.set(this.#intervalMs / 1000);
   }
@@ -85,7 +96,10 @@ export class StatsRefresher {
     const refreshed = await this.#pool.withClient(async (client) => {
       await client.query("BEGIN");
       try {
-        const lock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1, $2) AS locked", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.statsRefresh]);
+        const lock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1, $2) AS locked", [
+          ADVISORY_LOCK.namespace,
+          ADVISORY_LOCK.statsRefresh,
+        ]);
         let did = false;
         if (lock.rows[0].locked) {
           const due = await client.query<{ due: boolean }>(

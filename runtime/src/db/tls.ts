@@ -22,7 +22,10 @@ export function postgresTlsOptions(database: { ssl: boolean; sslCaFile: string; 
       );
     }
     if (!options.ca.includes("-----BEGIN CERTIFICATE-----")) {
-      throw new RuntimeConfigError("UAIP_DB_SSL_CA_FILE", `UAIP_DB_SSL_CA_FILE: "${database.sslCaFile}" holds no PEM certificate; expected the RDS CA bundle (global-bundle.pem)`);
+      throw new RuntimeConfigError(
+        "UAIP_DB_SSL_CA_FILE",
+        `UAIP_DB_SSL_CA_FILE: "${database.sslCaFile}" holds no PEM certificate; expected the RDS CA bundle (global-bundle.pem)`,
+      );
     }
   }
   return options;

@@ -8,7 +8,8 @@ const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"
 /** Node's TLS verification failures (err.code), e.g. SELF_SIGNED_CERT_IN_CHAIN, ERR_TLS_CERT_ALTNAME_INVALID. */
 const TLS_VERIFY_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
 /** pg's own messages for a dead or never-established connection (pg sets no code on them). */
-const PG_CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/;
+const PG_CONNECTION_MESSAGES =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/;
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -39,6 +40,7 @@ export function translateDbError(err: unknown, user: string, timeoutMs?: number,
   if (/timeout exceeded when trying to connect|connection timeout/i.test(message) && timeoutMs !== undefined) {
     return new DbPoolTimeoutError(timeoutMs, `the server did not complete the connection handshake (${message})`, { cause: err });
   }
-  if (isConnectionError(err)) return new DbUnavailableError(code ? `${message} (${code})` : message || "connection failed", { cause: err });
+  if (isConnectionError(err))
+    return new DbUnavailableError(code ? `${message} (${code})` : message || "connection failed", { cause: err });
   return err;
 }

@@ -54,7 +54,9 @@ describe("per-service roles: pure helpers", () => {
 
   it("the master URL verifies RDS's certificate against the mounted bundle and escapes the password", () => {
     const url = m.masterUrl({ host: "db.rds", port: 5432, name: "uaip", user: "uaip", password: "p@ss/w:rd", tls: true });
-    expect(url).toBe("postgres://uaip:p%40ss%2Fw%3Ard@db.rds:5432/uaip?sslmode=verify-full&sslrootcert=%2Fetc%2Fuaip%2Frds-ca%2Fglobal-bundle.pem");
+    expect(url).toBe(
+      "postgres://uaip:p%40ss%2Fw%3Ard@db.rds:5432/uaip?sslmode=verify-full&sslrootcert=%2Fetc%2Fuaip%2Frds-ca%2Fglobal-bundle.pem",
+    );
   });
 });
 
@@ -64,11 +66,29 @@ describe("Services: migration Job and per-service credentials (mocked cluster)",
     new Services("uaip", {
       environment: "prod",
       services: profile.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(profile, s) })),
-      cluster: { name: "uaip-prod", oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks/id/X", oidcIssuerUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/X" },
+      cluster: {
+        name: "uaip-prod",
+        oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks/id/X",
+        oidcIssuerUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/X",
+      },
       vpcId: "vpc-1",
       region: "us-east-1",
-      targetGroupArns: Object.fromEntries(profile.services.map((s) => [s.name, `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${s.name}/abc`])),
-      endpoints: { redisHost: "master.redis", redisPort: 6379, redisTls: true, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", dbSsl: true, dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem", dbStatsRefreshIntervalMs: 300_000, cdnDistributionId: "" },
+      targetGroupArns: Object.fromEntries(
+        profile.services.map((s) => [s.name, `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${s.name}/abc`]),
+      ),
+      endpoints: {
+        redisHost: "master.redis",
+        redisPort: 6379,
+        redisTls: true,
+        dbHost: "db.rds",
+        dbPort: 5432,
+        dbName: "uaip",
+        dbUser: "uaip",
+        dbSsl: true,
+        dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
+        dbStatsRefreshIntervalMs: 300_000,
+        cdnDistributionId: "",
+      },
       credentials: { redisAuthToken: "redis-token-plain", databaseMasterPassword: "master-password-plain" },
     });
     await settle(300);
@@ -80,18 +100,41 @@ describe("Services: migration Job and per-service credentials (mocked cluster)",
     const [job] = k8s("batch/v1:Job");
     const spec = (job.inputs.spec as any).template.spec;
     const container = spec.containers[0];
-    expect(container.args).toEqual(["--role", "agent_intelligence:60", "--role", "orchestration_pipeline:80", "--role", `capability_registry:${profile.services[2].pool.max * profile.services[2].hpa.max}`]);
-    expect(container.env.map((e: { name: string; valueFrom?: unknown; value?: unknown }) => [e.name, e.value === undefined])).toEqual(
-      ["DATABASE_URL", "DB_ROLE_PASSWORD_AGENT_INTELLIGENCE", "DB_ROLE_PASSWORD_ORCHESTRATION_PIPELINE", "DB_ROLE_PASSWORD_CAPABILITY_REGISTRY"].map((n) => [n, true]),
+    expect(container.args).toEqual([
+      "--role",
+      "agent_intelligence:60",
+      "--role",
+      "orchestration_pipeline:80",
+      "--role",
+      `capability_registry:${profile.services[2].pool.max * profile.services[2].hpa.max}`,
+    ]);
+    expect(
+      container.env.map((e: { name: string; valueFrom?: unknown; value?: unknown }) => [e.name, e.value === undefined]),
+    ).toEqual(
+      [
+        "DATABASE_URL",
+        "DB_ROLE_PASSWORD_AGENT_INTELLIGENCE",
+        "DB_ROLE_PASSWORD_ORCHESTRATION_PIPELINE",
+        "DB_ROLE_PASSWORD_CAPABILITY_REGISTRY",
+      ].map((n) => [n, true]),
     );
     expect(container.volumeMounts).toEqual([{ name: "rds-ca", mountPath: "/etc/uaip/rds-ca", readOnly: true }]);
-    expect(spec).toMatchObject({ restartPolicy: "Never", automountServiceAccountToken: false, enableServiceLinks: false, securityContext: { runAsNonRoot: true } });
+    expect(spec).toMatchObject({
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: { runAsNonRoot: true },
+    });
   });
 
   it("the master password is only in the migration Secret; each service's Secret has its own password", () => {
     const secrets = k8s("core/v1:Secret");
     // That every Secret's stringData is a Pulumi secret is checked in services.test.ts.
-    const data = (name: string) => unwrapSecrets(secrets.find((s) => (s.inputs.metadata as { name: string }).name === name)!.inputs.stringData) as Record<string, string>;
+    const data = (name: string) =>
+      unwrapSecrets(secrets.find((s) => (s.inputs.metadata as { name: string }).name === name)!.inputs.stringData) as Record<
+        string,
+        string
+      >;
     const migration = data("uaip-db-db-migration");
     expect(migration.DATABASE_URL).toContain("master-password-plain");
     const servicePasswords = profile.services.map((s) => data(`${s.name}-credentials`).UAIP_DB_PASSWORD);
@@ -100,7 +143,14 @@ describe("Services: migration Job and per-service credentials (mocked cluster)",
       expect(servicePasswords[i]).not.toBe("master-password-plain");
       expect(servicePasswords[i]).toBe(migration[`DB_ROLE_PASSWORD_${serviceDbRole(s.name).toUpperCase()}`]);
     }
-    const everythingElse = JSON.stringify(mocks.resources.filter((r) => !(r.type === "kubernetes:core/v1:Secret" && (r.inputs.metadata as { name: string }).name === "uaip-db-db-migration")).map((r) => unwrapSecrets(r.inputs)));
+    const everythingElse = JSON.stringify(
+      mocks.resources
+        .filter(
+          (r) =>
+            !(r.type === "kubernetes:core/v1:Secret" && (r.inputs.metadata as { name: string }).name === "uaip-db-db-migration"),
+        )
+        .map((r) => unwrapSecrets(r.inputs)),
+    );
     expect(everythingElse).not.toContain("master-password-plain");
   });
 

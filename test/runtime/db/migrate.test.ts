@@ -41,7 +41,12 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 describe("migrations", () => {
   it("loads the seed's migrations in order; CONCURRENTLY files run outside a transaction", () => {
     const ms = loadMigrations();
-    expect(ms.map((m) => m.name)).toEqual(["001_operations_audit_logs.sql", "002_idx_operations_status.sql", "003_idx_audit_logs_user.sql", "004_operation_stats.sql"]);
+    expect(ms.map((m) => m.name)).toEqual([
+      "001_operations_audit_logs.sql",
+      "002_idx_operations_status.sql",
+      "003_idx_audit_logs_user.sql",
+      "004_operation_stats.sql",
+    ]);
     expect(ms.map((m) => m.transactional)).toEqual([true, false, false, true]);
     expect(splitStatements("-- c\nCREATE INDEX CONCURRENTLY a ON t (x);\nCREATE INDEX CONCURRENTLY b ON t (y);\n")).toEqual([
       "CREATE INDEX CONCURRENTLY a ON t (x)",
@@ -113,8 +118,11 @@ describe("migrations", () => {
         SELECT 'user-' || (i % 5000), 'login', now() - (i || ' seconds')::interval FROM generate_series(1, 100000) i`);
       await c.query("ANALYZE operations");
       await c.query("ANALYZE audit_logs");
-      const plan = async (sql: string) => (await c.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
-      const ops = await plan("SELECT * FROM operations WHERE status = 'failed' AND created_at > now() - interval '1 hour' ORDER BY created_at DESC LIMIT 50");
+      const plan = async (sql: string) =>
+        (await c.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+      const ops = await plan(
+        "SELECT * FROM operations WHERE status = 'failed' AND created_at > now() - interval '1 hour' ORDER BY created_at DESC LIMIT 50",
+      );
       expect(ops).toMatch(/Index Scan.* using idx_operations_status|Bitmap Index Scan on idx_operations_status/);
       const audit = await plan("SELECT * FROM audit_logs WHERE user_id = 'user-42' ORDER BY created_at DESC LIMIT 20");
       expect(audit).toMatch(/Index Scan.* using idx_audit_logs_user|Bitmap Index Scan on idx_audit_logs_user/);
@@ -131,7 +139,10 @@ describe("per-service roles", () => {
       const r = await c.query("SELECT rolconnlimit, rolsuper FROM pg_roles WHERE rolname = 'agent_intelligence'");
       expect(r.rows[0]).toEqual({ rolconnlimit: 2, rolsuper: false });
     });
-    const svcUrl = url.replace(`${PostgresServer.USER}:${encodeURIComponent(PostgresServer.PASSWORD)}`, `agent_intelligence:${password}`);
+    const svcUrl = url.replace(
+      `${PostgresServer.USER}:${encodeURIComponent(PostgresServer.PASSWORD)}`,
+      `agent_intelligence:${password}`,
+    );
     await withClient(svcUrl, async (c) => {
       await c.query("INSERT INTO operations (status, duration) VALUES ('completed', 12)");
       await c.query("REFRESH MATERIALIZED VIEW CONCURRENTLY operation_stats");
@@ -149,7 +160,9 @@ describe("per-service roles", () => {
     }
     await runMigrations({ connection: url, roles: [{ name: "agent_intelligence", password, connectionLimit: 5 }] });
     await withClient(url, async (c) => {
-      expect((await c.query("SELECT rolconnlimit FROM pg_roles WHERE rolname = 'agent_intelligence'")).rows[0].rolconnlimit).toBe(5);
+      expect((await c.query("SELECT rolconnlimit FROM pg_roles WHERE rolname = 'agent_intelligence'")).rows[0].rolconnlimit).toBe(
+        5,
+      );
     });
   });
 
@@ -160,7 +173,10 @@ describe("per-service roles", () => {
   });
 
   it("rejects a bad role by name before any SQL", async () => {
-    const err = await runMigrations({ connection: server.url(), roles: [{ name: "Bad-Name", password: "x".repeat(20), connectionLimit: 2 }] }).catch((e: unknown) => e);
+    const err = await runMigrations({
+      connection: server.url(),
+      roles: [{ name: "Bad-Name", password: "x".repeat(20), connectionLimit: 2 }],
+    }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/roles\[0\]\.name="Bad-Name" is not a PostgreSQL role name/);
   });
 });
@@ -170,7 +186,11 @@ describe("npm run db:migrate", () => {
     const url = server.url();
     const env = { ...process.env, DB_ROLE_PASSWORD_CLI_SVC: "cli-svc-password-0123456789" };
     const run = () =>
-      spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "cli_svc:3"], { cwd: join(__dirname, "../../.."), env, encoding: "utf8" });
+      spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "cli_svc:3"], {
+        cwd: join(__dirname, "../../.."),
+        env,
+        encoding: "utf8",
+      });
     const first = run();
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);

@@ -46,7 +46,9 @@ async function sessions(applicationName: string): Promise<number> {
   const c = new pg.Client(server.url());
   await c.connect();
   try {
-    const r = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName]);
+    const r = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [
+      applicationName,
+    ]);
     return r.rows[0].n;
   } finally {
     await c.end();
@@ -71,7 +73,9 @@ async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 
 describe("createPool: pg.Pool behind an adaptive limit, with metrics", () => {
   it("runs queries and exports connections by state, waiting and max that move under load", async () => {
     const registry = new Registry();
-    const pool = track(createPool(settings({ minConnections: 2, maxConnections: 4 }), { registry, applicationName: "metrics-load" }));
+    const pool = track(
+      createPool(settings({ minConnections: 2, maxConnections: 4 }), { registry, applicationName: "metrics-load" }),
+    );
     pool.setLimit(4);
     expect((await pool.query<{ x: number }>("SELECT 1 AS x")).rows[0].x).toBe(1);
     expect(await gaugeValue(registry, METRIC.dbPoolMaxConnections)).toBe(4);
@@ -116,7 +120,12 @@ describe("createPool: pg.Pool behind an adaptive limit, with metrics", () => {
 describe("ConnectionPoolManager.optimizePool", () => {
   it("grows toward max while requests wait, never above max (checked in pg_stat_activity), and shrinks to min when idle", async () => {
     const registry = new Registry();
-    const pool = track(createPool(settings({ minConnections: 2, maxConnections: 6, idleTimeoutMillis: 300 }), { registry, applicationName: "grow-shrink" }));
+    const pool = track(
+      createPool(settings({ minConnections: 2, maxConnections: 6, idleTimeoutMillis: 300 }), {
+        registry,
+        applicationName: "grow-shrink",
+      }),
+    );
     const manager = new ConnectionPoolManager(pool, { intervalMs: 50 }).start();
     try {
       expect(pool.limit).toBe(2);
@@ -164,16 +173,25 @@ describe("ConnectionPoolManager.optimizePool", () => {
 
 describe("bad settings", () => {
   it("are refused by name", () => {
-    expect(() => createPool(settings({ minConnections: 6, maxConnections: 5 }))).toThrow(/UAIP_POOL_MIN=6 exceeds UAIP_POOL_MAX=5/);
+    expect(() => createPool(settings({ minConnections: 6, maxConnections: 5 }))).toThrow(
+      /UAIP_POOL_MIN=6 exceeds UAIP_POOL_MAX=5/,
+    );
     const pool = track(createPool(settings()));
-    expect(() => new ConnectionPoolManager(pool, { intervalMs: 0 })).toThrow(/intervalMs: expected a positive integer \(ms\), got 0/);
+    expect(() => new ConnectionPoolManager(pool, { intervalMs: 0 })).toThrow(
+      /intervalMs: expected a positive integer \(ms\), got 0/,
+    );
   });
 });
 
 describe("PostgreSQL restart mid-run", () => {
   it("fails in-flight queries with DbUnavailableError, recovers without a process crash, and leaks no connection", async () => {
     const registry = new Registry();
-    const pool = track(createPool(settings({ minConnections: 2, maxConnections: 4, connectionTimeoutMillis: 1_000 }), { registry, applicationName: "restart" }));
+    const pool = track(
+      createPool(settings({ minConnections: 2, maxConnections: 4, connectionTimeoutMillis: 1_000 }), {
+        registry,
+        applicationName: "restart",
+      }),
+    );
     pool.setLimit(4);
     await Promise.all(Array.from({ length: 4 }, () => pool.query("SELECT 1")));
     expect(pool.stats().total).toBe(4);
@@ -195,7 +213,13 @@ describe("PostgreSQL restart mid-run", () => {
     expect(pool.stats().total).toBe(0);
 
     await server.start();
-    await waitFor(async () => (await pool.query("SELECT 1").then(() => true, () => false)));
+    await waitFor(
+      async () =>
+        await pool.query("SELECT 1").then(
+          () => true,
+          () => false,
+        ),
+    );
     await Promise.all(Array.from({ length: 8 }, () => pool.query("SELECT 1")));
     const stats = pool.stats();
     expect(stats.inUse).toBe(0);
@@ -206,7 +230,9 @@ describe("PostgreSQL restart mid-run", () => {
 
   it("a connection killed while checked out (between two statements) neither crashes the process nor goes back to the pool", async () => {
     const registry = new Registry();
-    const pool = track(createPool(settings({ minConnections: 0, maxConnections: 1 }), { registry, applicationName: "killed-checked-out" }));
+    const pool = track(
+      createPool(settings({ minConnections: 0, maxConnections: 1 }), { registry, applicationName: "killed-checked-out" }),
+    );
     const admin = new pg.Client(server.url());
     await admin.connect();
     try {
@@ -230,13 +256,23 @@ describe("PostgreSQL restart mid-run", () => {
   });
 
   it("survives a crash (SIGKILL) the same way", async () => {
-    const pool = track(createPool(settings({ minConnections: 1, maxConnections: 2, connectionTimeoutMillis: 1_000 }), { applicationName: "crash" }));
+    const pool = track(
+      createPool(settings({ minConnections: 1, maxConnections: 2, connectionTimeoutMillis: 1_000 }), {
+        applicationName: "crash",
+      }),
+    );
     const inFlight = pool.query("SELECT pg_sleep(5)").catch((e: unknown) => e);
     await waitFor(() => pool.stats().inUse === 1);
     await server.stop("kill");
     expect(await inFlight).toBeInstanceOf(DbUnavailableError);
     await server.start();
-    await waitFor(async () => (await pool.query("SELECT 1").then(() => true, () => false)));
+    await waitFor(
+      async () =>
+        await pool.query("SELECT 1").then(
+          () => true,
+          () => false,
+        ),
+    );
     expect(await sessions("crash")).toBe(pool.stats().total);
   }, 60_000);
 });
@@ -248,7 +284,11 @@ describe("per-service role at its CONNECTION LIMIT", () => {
     await admin.query("DROP ROLE IF EXISTS limited_svc");
     await admin.query("CREATE ROLE limited_svc LOGIN PASSWORD 'limited-svc-password-123' CONNECTION LIMIT 2");
     await admin.end();
-    const pool = track(createPool(settings({ minConnections: 0, maxConnections: 3 }, { user: "limited_svc", password: "limited-svc-password-123" })));
+    const pool = track(
+      createPool(
+        settings({ minConnections: 0, maxConnections: 3 }, { user: "limited_svc", password: "limited-svc-password-123" }),
+      ),
+    );
     pool.setLimit(3);
     const results = await Promise.allSettled(Array.from({ length: 3 }, () => pool.query("SELECT pg_sleep(0.3)")));
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as Error);

@@ -47,7 +47,16 @@ describe("a service with a pool, scraped over HTTP", () => {
     const pool = createPool(
       {
         pool: { minConnections: 1, maxConnections: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 2_000 },
-        database: { host: "127.0.0.1", port: server.port, name: "postgres", user: PostgresServer.USER, password: PostgresServer.PASSWORD, ssl: false, sslCaFile: "", statsRefreshIntervalMs: 0 },
+        database: {
+          host: "127.0.0.1",
+          port: server.port,
+          name: "postgres",
+          user: PostgresServer.USER,
+          password: PostgresServer.PASSWORD,
+          ssl: false,
+          sslCaFile: "",
+          statsRefreshIntervalMs: 0,
+        },
       },
       { registry: metrics.registry },
     );
@@ -64,7 +73,9 @@ describe("a service with a pool, scraped over HTTP", () => {
       const names = new Set(series.map((l) => l.split(/[{ ]/)[0]));
       for (const name of used) expect(names).toContain(name);
       const line = (name: string, extra = "") => series.find((l) => l.startsWith(`${name}{`) && l.includes(extra));
-      expect(line("uaip_db_pool_connections", `${LABEL.state}="${LABEL_VALUE.inUse}"`)).toMatch(/service="agent-intelligence".* 0$/);
+      expect(line("uaip_db_pool_connections", `${LABEL.state}="${LABEL_VALUE.inUse}"`)).toMatch(
+        /service="agent-intelligence".* 0$/,
+      );
       expect(line("uaip_db_pool_connections", `${LABEL.state}="${LABEL_VALUE.idle}"`)).toMatch(/ 1$/);
       expect(line("uaip_db_pool_max_connections")).toMatch(/ 4$/);
       expect(line("uaip_db_pool_waiting_requests")).toMatch(/ 0$/);

@@ -31,7 +31,16 @@ afterAll(async () => {
 function pool(max = 3): ManagedPool {
   const p = createPool({
     pool: { minConnections: 0, maxConnections: max, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 2_000 },
-    database: { host: "127.0.0.1", port: server.port, name: "postgres", user: PostgresServer.USER, password: PostgresServer.PASSWORD, ssl: false, sslCaFile: "", statsRefreshIntervalMs: 0 },
+    database: {
+      host: "127.0.0.1",
+      port: server.port,
+      name: "postgres",
+      user: PostgresServer.USER,
+      password: PostgresServer.PASSWORD,
+      ssl: false,
+      sslCaFile: "",
+      statsRefreshIntervalMs: 0,
+    },
   });
   pools.push(p);
   p.setLimit(max);
@@ -76,7 +85,9 @@ describe("StatsRefresher", () => {
     expect(readsDuringRefresh).toBeGreaterThan(3);
     // A plain REFRESH takes an ACCESS EXCLUSIVE lock and readers would wait the whole refresh.
     expect(slowestReadMs).toBeLessThan(refreshMs / 2);
-    expect(Number((await readers.query<{ n: string }>("SELECT sum(count)::text AS n FROM operation_stats")).rows[0].n)).toBe(300_000);
+    expect(Number((await readers.query<{ n: string }>("SELECT sum(count)::text AS n FROM operation_stats")).rows[0].n)).toBe(
+      300_000,
+    );
   });
 
   it("two replicas ticking at once refresh once per interval: the advisory lock lets one in, the other skips", async () => {
@@ -110,7 +121,8 @@ describe("StatsRefresher", () => {
     }
     // Back: the next ticks refresh again and the age drops (polled: a loaded machine may take a while).
     const deadline = Date.now() + 10_000;
-    while ((await read(METRIC.dbStatsRefreshAgeSeconds)) >= 1 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    while ((await read(METRIC.dbStatsRefreshAgeSeconds)) >= 1 && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 50));
     expect(await read(METRIC.dbStatsRefreshAgeSeconds)).toBeLessThan(1);
   }, 30_000);
 });

@@ -9,7 +9,10 @@ const FIXTURES = join(__dirname, "..", "..", "fixtures", "pg-tls");
 let server: PostgresServer;
 
 beforeAll(async () => {
-  server = await PostgresServer.start({}, { cert: readFileSync(join(FIXTURES, "server.crt"), "utf8"), key: readFileSync(join(FIXTURES, "server.key"), "utf8") });
+  server = await PostgresServer.start(
+    {},
+    { cert: readFileSync(join(FIXTURES, "server.crt"), "utf8"), key: readFileSync(join(FIXTURES, "server.key"), "utf8") },
+  );
 }, 60_000);
 afterAll(async () => {
   await server?.destroy();
@@ -18,14 +21,27 @@ afterAll(async () => {
 function settings(database: Partial<DbSettings["database"]>): DbSettings {
   return {
     pool: { minConnections: 0, maxConnections: 1, idleTimeoutMillis: 1_000, connectionTimeoutMillis: 3_000 },
-    database: { host: "localhost", port: server.port, name: "postgres", user: PostgresServer.USER, password: PostgresServer.PASSWORD, ssl: true, sslCaFile: join(FIXTURES, "ca.pem"), statsRefreshIntervalMs: 0, ...database },
+    database: {
+      host: "localhost",
+      port: server.port,
+      name: "postgres",
+      user: PostgresServer.USER,
+      password: PostgresServer.PASSWORD,
+      ssl: true,
+      sslCaFile: join(FIXTURES, "ca.pem"),
+      statsRefreshIntervalMs: 0,
+      ...database,
+    },
   };
 }
 
 async function attempt(database: Partial<DbSettings["database"]>): Promise<unknown> {
   const pool = createPool(settings(database));
   try {
-    return await pool.query<{ ssl: boolean }>("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").then((r) => r.rows[0].ssl, (e: unknown) => e);
+    return await pool.query<{ ssl: boolean }>("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").then(
+      (r) => r.rows[0].ssl,
+      (e: unknown) => e,
+    );
   } finally {
     await pool.close();
   }
@@ -39,7 +55,9 @@ describe("TLS to PostgreSQL: verify-full against the CA bundle (UAIP_DB_SSL_CA_F
   it("refuses a server whose certificate does not chain to the CA file", async () => {
     const err = await attempt({ sslCaFile: join(FIXTURES, "other-ca.pem") });
     expect(err).toBeInstanceOf(DbTlsVerificationError);
-    expect((err as Error).message).toMatch(/"localhost" failed verification \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT).*UAIP_DB_SSL_CA_FILE must hold/);
+    expect((err as Error).message).toMatch(
+      /"localhost" failed verification \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|DEPTH_ZERO_SELF_SIGNED_CERT).*UAIP_DB_SSL_CA_FILE must hold/,
+    );
   });
 
   it("refuses a host name the certificate does not name (verify-full, not verify-ca)", async () => {
@@ -50,7 +68,9 @@ describe("TLS to PostgreSQL: verify-full against the CA bundle (UAIP_DB_SSL_CA_F
 
   it("names the variable when the CA file is missing or not PEM", () => {
     expect(() => createPool(settings({ sslCaFile: "/nonexistent/global-bundle.pem" }))).toThrow(RuntimeConfigError);
-    expect(() => createPool(settings({ sslCaFile: "/nonexistent/global-bundle.pem" }))).toThrow(/UAIP_DB_SSL_CA_FILE: cannot read the CA bundle "\/nonexistent\/global-bundle.pem"/);
+    expect(() => createPool(settings({ sslCaFile: "/nonexistent/global-bundle.pem" }))).toThrow(
+      /UAIP_DB_SSL_CA_FILE: cannot read the CA bundle "\/nonexistent\/global-bundle.pem"/,
+    );
     expect(() => createPool(settings({ sslCaFile: join(FIXTURES, "README.md") }))).toThrow(/holds no PEM certificate/);
   });
 });
