@@ -55,6 +55,8 @@ export class MessageBatcher<T = unknown> {
   /** Producers waiting for room in the queue. */
   #waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #pendingError: BatchFlushError<T> | undefined;
+  /** Full batches scheduled by addMessage and not yet taken from the queue. */
+  #fullScheduled = 0;
   #closed = false;
 
   constructor(options: MessageBatcherOptions<T>) {
@@ -85,7 +87,12 @@ export class MessageBatcher<T = unknown> {
     }
     this.#queue.push({ message, at: performance.now() });
     if (this.#queue.length === 1) this.#arm(this.flushInterval);
-    if (this.#queue.length >= this.batchSize) await this.#flushOne();
+    // Only the add that completes a batch schedules it (and waits for it, as in the seed); a
+    // batch is never sent short because a later add found it already taken.
+    if (this.#queue.length >= (this.#fullScheduled + 1) * this.batchSize) {
+      this.#fullScheduled++;
+      await this.#flushOne(() => this.#fullScheduled--);
+    }
   }
 
   /** Broadcasts everything queued now, in batches of at most `batchSize`; rejects with the first failure. */
@@ -145,8 +152,11 @@ export class MessageBatcher<T = unknown> {
   }
 
   /** Chains one batch after the broadcast in flight; the batch is taken when its turn comes. */
-  #flushOne(): Promise<void> {
-    const run = this.#tail.then(() => this.#sendBatch());
+  #flushOne(onTurn?: () => void): Promise<void> {
+    const run = this.#tail.then(() => {
+      onTurn?.();
+      return this.#sendBatch();
+    });
     this.#tail = run.catch(() => undefined);
     return run;
   }

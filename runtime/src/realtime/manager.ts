@@ -154,7 +154,7 @@ export class WebSocketManager {
 
   /**
    * Serves WebSockets on an existing `node:http` server (the HTTP routes' port: one ALB target).
-   * Returns the (noServer) WebSocketServer; `drain()` detaches it.
+   * Returns the (noServer) WebSocketServer; after `drain()` upgrades get 503.
    */
   attach(server: Server, options: AttachOptions = {}): WebSocketServer {
     if (this.#draining) throw new RealtimeOptionsError("attach", "the manager is draining; create a new WebSocketManager");
@@ -175,10 +175,9 @@ export class WebSocketManager {
       });
     };
     server.on("upgrade", onUpgrade);
-    this.#detach.push(() => {
-      server.off("upgrade", onUpgrade);
-      wss.close();
-    });
+    // The upgrade listener stays after drain() to answer 503: without any listener, node:http
+    // would hand the upgrade request to the HTTP routes.
+    this.#detach.push(() => wss.close());
     return wss;
   }
 
