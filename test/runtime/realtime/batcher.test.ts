@@ -2,7 +2,7 @@ import { Registry } from "prom-client";
 import type { WebSocket } from "ws";
 import { BatcherClosedError, BatchFlushError, MessageBatcher, RealtimeOptionsError, WebSocketManager } from "../../../runtime/src/realtime";
 import { METRIC } from "../../../runtime/src/metrics/names";
-import { closeServer, listen, openClient, sleep, waitFor } from "./helpers";
+import { closeServer, histogramTotals, listen, openClient, sleep, waitFor } from "./helpers";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -52,9 +52,7 @@ describe("MessageBatcher", () => {
     // The 50 waited for the timer (not flushed early), so the window is real.
     expect(frames[2].at - frames[2].batch[0].at).toBeGreaterThanOrEqual(flushInterval - 5);
 
-    const sizes = await registry.getSingleMetric(METRIC.batchSize)!.get();
-    expect(sizes.values.find((v) => v.metricName === `${METRIC.batchSize}_sum`)?.value).toBe(250);
-    expect(sizes.values.find((v) => v.metricName === `${METRIC.batchSize}_count`)?.value).toBe(3);
+    expect(await histogramTotals(registry, METRIC.batchSize)).toEqual({ count: 3, sum: 250 });
     expect(await counterValue(registry, METRIC.batchFlushesTotal, { result: "success" })).toBe(3);
   });
 

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
 import { WebSocket, type ClientOptions } from "ws";
 
 /** Helpers for the realtime tests: a real node:http server on loopback and real ws clients. */
@@ -44,3 +45,10 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `_count` and `_sum` of an unlabelled histogram in `registry`. */
+export async function histogramTotals(registry: Registry, name: string): Promise<{ count: number; sum: number }> {
+  const values = (await registry.getSingleMetric(name)!.get()).values as { metricName?: string; value: number }[];
+  const pick = (suffix: string) => values.find((v) => v.metricName === `${name}${suffix}`)?.value ?? NaN;
+  return { count: pick("_count"), sum: pick("_sum") };
+}

@@ -1,10 +1,10 @@
 import { createServer, get, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
-import { WebSocket, WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer, type ClientOptions } from "ws";
 import { CLOSE_CODE, RealtimeOptionsError, WebSocketManager, type WSConfig } from "../../../runtime/src/realtime";
 import { METRIC } from "../../../runtime/src/metrics/names";
-import { closed, closeServer, listen, openClient, sleep, waitFor } from "./helpers";
+import { closed, closeServer, histogramTotals, listen, openClient, sleep, waitFor } from "./helpers";
 
 const strategy = { initialDelay: 100, maxDelay: 1_000, factor: 2 };
 const config = (over: Partial<WSConfig> = {}): WSConfig => ({ maxConnections: 3, heartbeatInterval: 60_000, reconnectStrategy: strategy, ...over });
@@ -22,7 +22,7 @@ async function served(manager: WebSocketManager, path?: string): Promise<{ serve
   return { server, url };
 }
 
-function client(url: string, options?: ConstructorParameters<typeof WebSocket>[2]): Promise<WebSocket> {
+function client(url: string, options?: ClientOptions): Promise<WebSocket> {
   return openClient(url, options).then((ws) => {
     cleanups.push(() => ws.terminate());
     return ws;
@@ -90,9 +90,7 @@ describe("WebSocketManager on real sockets", () => {
     await sleep(3 * heartbeatInterval);
     expect(healthy.readyState).toBe(WebSocket.OPEN);
     expect(await value(registry, METRIC.wsTerminatedConnectionsTotal, { reason: "heartbeat_timeout" })).toBe(1);
-    const latency = await registry.getSingleMetric(METRIC.wsPingLatencySeconds)!.get();
-    const count = latency.values.find((v) => v.metricName === `${METRIC.wsPingLatencySeconds}_count`)!.value;
-    const sum = latency.values.find((v) => v.metricName === `${METRIC.wsPingLatencySeconds}_sum`)!.value;
+    const { count, sum } = await histogramTotals(registry, METRIC.wsPingLatencySeconds);
     expect(count).toBeGreaterThanOrEqual(3);
     expect(sum / count).toBeLessThan(0.1); // loopback
   });
