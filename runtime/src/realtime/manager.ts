@@ -86,6 +86,19 @@ export class WebSocketManager {
   readonly #closedWaiters = new Set<() => void>();
   #heartbeat: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
+  /** One set of socket listeners for every connection; ws calls them with `this` = the socket. */
+  readonly #listeners = ((manager: WebSocketManager) => ({
+    pong(this: WebSocket): void {
+      manager.#pong(this);
+    },
+    message(this: WebSocket, data: RawData, isBinary: boolean): void {
+      manager.#metrics?.messages.inc({ [LABEL.direction]: WS_DIRECTION.received });
+      manager.#onMessage?.(this, data, isBinary);
+    },
+    close(this: WebSocket): void {
+      manager.#closed(this);
+    },
+  }))(this);
 
   constructor(wsConfig: WSConfig, options: WebSocketManagerOptions = {}) {
     if (!wsConfig || typeof wsConfig !== "object") throw new RealtimeOptionsError("wsConfig", "is required: { maxConnections, heartbeatInterval, reconnectStrategy }");
@@ -133,23 +146,29 @@ export class WebSocketManager {
     const state: SocketState = { alive: true, pingAt: 0, closing: false };
     this.#sockets.set(socket, state);
     this.#metrics?.connections.inc();
-    // ws emits 'error' before 'close' on protocol errors; without a listener it would crash the process.
-    socket.on("error", () => undefined);
-    socket.on("pong", () => {
-      state.alive = true;
-      if (state.pingAt > 0) this.#metrics?.pingLatency.observe((performance.now() - state.pingAt) / 1000);
-      state.pingAt = 0;
-    });
-    socket.on("message", (data, isBinary) => {
-      this.#metrics?.messages.inc({ [LABEL.direction]: WS_DIRECTION.received });
-      this.#onMessage?.(socket, data, isBinary);
-    });
-    socket.once("close", () => {
-      clearTimeout(state.killTimer);
-      if (this.#sockets.delete(socket)) this.#metrics?.connections.dec();
-      if (this.#sockets.size === 0) for (const w of this.#closedWaiters) w();
-    });
+    // Shared listeners (`this` is the socket): no closures per connection, see the memory bench.
+    socket.on("error", ignoreError);
+    socket.on("pong", this.#listeners.pong);
+    socket.on("message", this.#listeners.message);
+    socket.on("close", this.#listeners.close);
     this.#onConnection?.(socket, request);
+  }
+
+  #pong(socket: WebSocket): void {
+    const state = this.#sockets.get(socket);
+    if (!state) return;
+    state.alive = true;
+    if (state.pingAt > 0) this.#metrics?.pingLatency.observe((performance.now() - state.pingAt) / 1000);
+    state.pingAt = 0;
+  }
+
+  #closed(socket: WebSocket): void {
+    const state = this.#sockets.get(socket);
+    if (!state) return;
+    clearTimeout(state.killTimer);
+    this.#sockets.delete(socket);
+    this.#metrics?.connections.dec();
+    if (this.#sockets.size === 0) for (const w of this.#closedWaiters) w();
   }
 
   /**
@@ -254,7 +273,7 @@ export class WebSocketManager {
 
   #refuse(socket: WebSocket, code: number, reason: string, label: WsReason): void {
     this.#metrics?.rejected.inc({ [LABEL.reason]: label });
-    socket.on("error", () => undefined);
+    socket.on("error", ignoreError);
     socket.close(code, reason);
     const kill = setTimeout(() => socket.terminate(), this.closeTimeoutMs);
     kill.unref();
@@ -297,7 +316,10 @@ export class WebSocketManager {
   }
 }
 
+/** ws emits 'error' before 'close' on protocol errors; without a listener it would crash the process. */
+function ignoreError(): void {}
+
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.on("error", () => undefined);
+  socket.on("error", ignoreError);
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
