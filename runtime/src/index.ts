@@ -7,4 +7,6 @@ export * from "./metrics/instruments";
 export * from "./cache";
 export * from "./metrics/index";
 export * from "./ratelimit/index";
+// WebSockets and batching: WebSocketManager, MessageBatcher, ReconnectingClient, reconnectDelay, createRealtime
+export * from "./realtime/index";
 export * from "./create-runtime";
