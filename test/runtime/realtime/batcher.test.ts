@@ -38,22 +38,29 @@ describe("MessageBatcher", () => {
     const { manager, frames } = await socketPair();
     const registry = new Registry();
     const flushInterval = 100;
-    const batcher = new MessageBatcher<Stamped>({ batchSize: 100, flushInterval, registry, broadcast: async (batch) => void manager.broadcast(JSON.stringify(batch)) });
+    const batcher = new MessageBatcher<Stamped>({ batchSize: 100, flushInterval, registry, broadcast: async (b) => void manager.broadcast(JSON.stringify(b)) });
     cleanups.push(() => batcher.close());
-    const adds: Promise<void>[] = [];
-    for (let i = 0; i < 250; i++) adds.push(batcher.addMessage({ i, at: performance.now() }));
-    await Promise.all(adds);
-    await waitFor(() => frames.reduce((n, f) => n + f.batch.length, 0) === 250, 2_000, "all 250 delivered");
+    // The shape is asserted on every run. The 20 ms bound is wall-clock time on a shared machine,
+    // where one descheduling can exceed it: best of 3 runs. A window that restarts or never fires
+    // misses it on every run (the 50 would wait ≥ 2 × flushInterval, or forever).
+    const worst: number[] = [];
+    for (let run = 0; run < 3 && !(worst.length && Math.min(...worst) <= flushInterval + 20); run++) {
+      frames.length = 0;
+      const adds: Promise<void>[] = [];
+      for (let i = 0; i < 250; i++) adds.push(batcher.addMessage({ i, at: performance.now() }));
+      await Promise.all(adds);
+      await waitFor(() => frames.reduce((n, f) => n + f.batch.length, 0) === 250, 2_000, "all 250 delivered");
 
-    expect(frames.map((f) => f.batch.length)).toEqual([100, 100, 50]);
-    expect(frames.flatMap((f) => f.batch.map((m) => m.i))).toEqual([...Array(250).keys()]);
-    const delays = frames.flatMap((f) => f.batch.map((m) => f.at - m.at));
-    expect(Math.max(...delays)).toBeLessThanOrEqual(flushInterval + 20);
-    // The 50 waited for the timer (not flushed early), so the window is real.
-    expect(frames[2].at - frames[2].batch[0].at).toBeGreaterThanOrEqual(flushInterval - 5);
+      expect(frames.map((f) => f.batch.length)).toEqual([100, 100, 50]);
+      expect(frames.flatMap((f) => f.batch.map((m) => m.i))).toEqual([...Array(250).keys()]);
+      // The 50 waited for the timer (not flushed early), so the window is real.
+      expect(frames[2].at - frames[2].batch[0].at).toBeGreaterThanOrEqual(flushInterval - 5);
+      worst.push(Math.max(...frames.flatMap((f) => f.batch.map((m) => f.at - m.at))));
+    }
+    expect(Math.min(...worst)).toBeLessThanOrEqual(flushInterval + 20);
 
-    expect(await histogramTotals(registry, METRIC.batchSize)).toEqual({ count: 3, sum: 250 });
-    expect(await counterValue(registry, METRIC.batchFlushesTotal, { result: "success" })).toBe(3);
+    expect(await histogramTotals(registry, METRIC.batchSize)).toEqual({ count: 3 * worst.length, sum: 250 * worst.length });
+    expect(await counterValue(registry, METRIC.batchFlushesTotal, { result: "success" })).toBe(3 * worst.length);
   });
 
   it("times the window from the first message: a steady trickle still flushes every flushInterval (no debounce)", async () => {
@@ -68,7 +75,7 @@ describe("MessageBatcher", () => {
     await batcher.flush();
     // A debounce would never have flushed while adds kept coming every 25 ms.
     expect(flushes.length).toBeGreaterThanOrEqual(4);
-    expect(flushes[0].at - started).toBeLessThanOrEqual(120);
+    expect(flushes[0].at - started).toBeLessThanOrEqual(150); // a debounce would be at ~600 ms
     expect(flushes.reduce((n, f) => n + f.size, 0)).toBe(20);
   });
 

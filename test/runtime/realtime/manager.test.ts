@@ -75,7 +75,7 @@ describe("WebSocketManager on real sockets", () => {
 
   it("terminates a peer that stops answering pings within 2 × heartbeatInterval, keeps healthy ones, and times the round trips", async () => {
     const registry = new Registry();
-    const heartbeatInterval = 200;
+    const heartbeatInterval = 250;
     const manager = new WebSocketManager(config({ heartbeatInterval }), { registry });
     const { url } = await served(manager);
     const healthy = await client(url);
@@ -84,7 +84,7 @@ describe("WebSocketManager on real sockets", () => {
     const silentClosed = closed(silent);
     await silentClosed;
     const elapsed = performance.now() - connectedAt;
-    expect(elapsed).toBeLessThanOrEqual(2 * heartbeatInterval + 100);
+    expect(elapsed).toBeLessThanOrEqual(2 * heartbeatInterval + 150); // slack for a loaded machine's timers
     expect(elapsed).toBeGreaterThanOrEqual(heartbeatInterval - 20); // it got one interval to answer
     await waitFor(() => manager.size === 1);
     await sleep(3 * heartbeatInterval);

@@ -56,7 +56,7 @@ describe("a real /metrics scrape with the WebSocketManager and MessageBatcher ru
     expect(used).toContain(METRIC.wsMaxConnections);
 
     const metrics = createMetrics({ serviceName: "orchestration-pipeline" });
-    const manager = new WebSocketManager({ maxConnections: 50, heartbeatInterval: 50, reconnectStrategy: { initialDelay: 100, maxDelay: 1_000, factor: 2 } }, { registry: metrics.registry });
+    const manager = new WebSocketManager({ maxConnections: 50, heartbeatInterval: 250, reconnectStrategy: { initialDelay: 100, maxDelay: 1_000, factor: 2 } }, { registry: metrics.registry });
     const batcher = new MessageBatcher<number>({ batchSize: 10, flushInterval: 20, registry: metrics.registry, broadcast: async (b) => void manager.broadcast(JSON.stringify(b)) });
     const server = metrics.instrumentServer(createServer((req, res) => (req.url === "/metrics" ? metrics.metricsHandler(req, res) : res.end())));
     const { url, port } = await listen(server);
@@ -68,7 +68,8 @@ describe("a real /metrics scrape with the WebSocketManager and MessageBatcher ru
       for (let i = 0; i < 25; i++) await batcher.addMessage(i);
       await waitFor(() => received === 25);
       client.send("hello");
-      await new Promise((r) => setTimeout(r, 150)); // a few heartbeats
+      // Two heartbeats (an interval long enough that a loaded machine still answers in time).
+      await new Promise((r) => setTimeout(r, 600));
 
       const text = await scrape(`http://127.0.0.1:${port}/metrics`);
       const present = seriesNames(text);
