@@ -63,6 +63,12 @@ interface SocketState {
 const MIB = 1024 * 1024;
 
 /**
+ * Default of `drainTimeoutMs`. The stack gives a pod `deregistrationDelay + 5 s` between SIGTERM
+ * (after the preStop sleep) and SIGKILL, 35 s with the default delay; a test checks every preset.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
  * The seed's WebSocketManager on `ws`: what ws leaves to its users.
  * - `maxConnections` (ws has none): the next socket is closed with 1013 before anything is set up for it;
  * - one heartbeat timer for all sockets (ws README's isAlive pattern) that also times ping→pong;
@@ -107,7 +113,7 @@ export class WebSocketManager {
     this.reconnectStrategy = checkReconnectStrategy("reconnectStrategy", wsConfig.reconnectStrategy);
     this.maxBufferedBytes = positiveInt("maxBufferedBytes", options.maxBufferedBytes ?? MIB);
     this.maxPayload = positiveInt("maxPayload", options.maxPayload ?? MIB);
-    this.drainTimeoutMs = positiveInt("drainTimeoutMs", options.drainTimeoutMs ?? 10_000, 0);
+    this.drainTimeoutMs = positiveInt("drainTimeoutMs", options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0);
     this.closeTimeoutMs = positiveInt("closeTimeoutMs", options.closeTimeoutMs ?? 1_000, 0);
     this.#onMessage = options.onMessage;
     this.#onConnection = options.onConnection;
