@@ -179,7 +179,8 @@ export class WebSocketManager {
 
   /**
    * Serves WebSockets on an existing `node:http` server (the HTTP routes' port: one ALB target).
-   * Returns the (noServer) WebSocketServer; after `drain()` upgrades get 503.
+   * Returns the (noServer) WebSocketServer, whose `connection` event fires for accepted sockets
+   * only; after `drain()` upgrades get 503.
    */
   attach(server: Server, options: AttachOptions = {}): WebSocketServer {
     if (this.#draining) throw new RealtimeOptionsError("attach", "the manager is draining; create a new WebSocketManager");
@@ -195,8 +196,9 @@ export class WebSocketManager {
         return rejectUpgrade(socket, 503, "Service Unavailable");
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        wss.emit("connection", ws, req);
         void this.handleConnection(ws, req);
+        // `connection` listeners (the service's) see accepted sockets only, not the refused ones.
+        if (this.#sockets.has(ws)) wss.emit("connection", ws, req);
       });
     };
     server.on("upgrade", onUpgrade);

@@ -179,10 +179,12 @@ describe("WebSocketManager on real sockets", () => {
   });
 
   it("serves only its path on a shared HTTP server and leaves plain HTTP routes alone", async () => {
-    const manager = new WebSocketManager(config(), { onMessage: (socket, data) => manager.send(socket, `echo:${data.toString()}`) });
+    const manager = new WebSocketManager(config({ maxConnections: 1 }), { onMessage: (socket, data) => manager.send(socket, `echo:${data.toString()}`) });
     const server = createServer((_req, res) => res.end("http ok"));
     const { url } = await listen(server);
-    manager.attach(server, { path: "/ws" });
+    const wss = manager.attach(server, { path: "/ws" });
+    let connectionEvents = 0;
+    wss.on("connection", () => connectionEvents++);
     cleanups.push(() => closeServer(server), () => manager.drain(100));
 
     const ws = await client(`${url}/ws?token=x`);
@@ -198,6 +200,11 @@ describe("WebSocketManager on real sockets", () => {
     );
     expect(body).toBe("http ok");
     expect(ws.extensions).toBe(""); // permessage-deflate is off
+    // A refused socket (over maxConnections) never reaches the service's `connection` listeners.
+    const refused = new WebSocket(`${url}/ws`);
+    cleanups.push(() => refused.terminate());
+    expect((await closed(refused)).code).toBe(1013);
+    expect(connectionEvents).toBe(1);
   });
 
   it.each([
