@@ -8,8 +8,9 @@ import { checkReconnectStrategy, positiveInt } from "./options";
  * partysocket 1.3.0's `_getNextDelay()` is `minReconnectionDelay × growFactor^(retry-1)` with no
  * random part at all, and the first retry is immediate (delay 0), so after a deploy every client
  * of a pod comes back at the same instant; it has no hook to supply the delay. It also retries on
- * 4xxx refusals unless told otherwise, and its outgoing queue is unbounded by default and drops
- * without telling the caller once `maxEnqueuedMessages` is reached. What we need on top of the
+ * 4xxx refusals unless `shouldReconnectOnClose` says otherwise; its outgoing queue is unbounded
+ * by default, and once `maxEnqueuedMessages` is reached `send()` drops the message returning the
+ * same `false` as for a queued one. What we need on top of the
  * WHATWG WebSocket is small (backoff with full jitter per attempt, a bounded queue that refuses
  * loudly, stop on 4xxx), so it is written here, on the standard WebSocket interface: the
  * browser's, Node 22's global, or `ws`.

@@ -122,7 +122,8 @@ describe("ReconnectingClient on real sockets", () => {
     const first = await startServer(0, (s) => s.on("message", (d: Buffer) => received.push(`a:${d.toString()}`)));
     const got: unknown[] = [];
     const closes: [number, boolean][] = [];
-    const client = makeClient({ url: first.url, onMessage: (d) => got.push(String(d)), onClose: (code, _r, again) => closes.push([code, again]) });
+    // No WebSocket given: the default (the global one, else `ws` on Node < 22).
+    const client = makeClient({ url: first.url, WebSocket: undefined, onMessage: (d) => got.push(String(d)), onClose: (code, _r, again) => closes.push([code, again]) });
     await waitFor(() => client.connected);
     client.send("one");
     await waitFor(() => received.length === 1);
