@@ -1,0 +1,61 @@
+import type { PlannedResource } from "./types";
+
+/**
+ * pulumi-aws keeps old module names as aliases of the same resource: `aws:alb/*` and
+ * `aws:elasticloadbalancingv2/*` are `aws:lb/*`; `aws:applicationloadbalancing/*` too; S3's
+ * `BucketV2` family became `Bucket` in v7. A rule written for one spelling must catch all of
+ * them, or a resource written with the alias slips through (AWSGuard matches only some).
+ */
+const MODULE_ALIASES: Record<string, string> = {
+  alb: "lb",
+  elasticloadbalancingv2: "lb",
+  applicationloadbalancing: "lb",
+};
+
+/** The canonical token of a type: `aws:alb/listener:Listener` -> `aws:lb/listener:Listener`. */
+export function canonicalType(type: string): string {
+  const m = /^aws:([^/]+)\/([^:]+):(.+)$/.exec(type);
+  if (!m) return type;
+  const module = MODULE_ALIASES[m[1]] ?? m[1];
+  // S3 v6 -> v7: BucketV2 / BucketServerSideEncryptionConfigurationV2 / ... lost the suffix.
+  const strip = (s: string) => (module === "s3" ? s.replace(/V2$/, "") : s);
+  return `aws:${module}/${strip(m[2])}:${strip(m[3])}`;
+}
+
+export function isType(resource: { type: string }, ...types: string[]): boolean {
+  const canonical = canonicalType(resource.type);
+  return types.includes(canonical);
+}
+
+/** Kubernetes kinds regardless of API version: `kubernetes:apps/v1:Deployment` is `apps:Deployment`. */
+export function isKind(resource: { type: string }, ...kinds: string[]): boolean {
+  const m = /^kubernetes:([^/]+)\/[^:]+:(.+)$/.exec(resource.type);
+  return !!m && kinds.includes(`${m[1]}:${m[2]}`);
+}
+
+/** The environment a resource belongs to, from its `environment` tag (every UAIP resource has one). */
+export function environmentOf(resource: PlannedResource): string | undefined {
+  const tags = resource.props.tags;
+  return tags && typeof tags === "object" && typeof tags.environment === "string" ? tags.environment : undefined;
+}
+
+/** The stack's environment: the `environment` tag most resources carry. */
+export function stackEnvironment(resources: PlannedResource[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const r of resources) {
+    const env = environmentOf(r);
+    if (env) counts.set(env, (counts.get(env) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+export const isProd = (env: string | undefined): boolean => env === "prod" || env === "production";
+
+/** `"true"`, `true` -> true. Launch template EBS flags are strings in pulumi-aws. */
+export function truthy(value: unknown): boolean {
+  return value === true || value === "true";
+}
+
+export function label(resource: PlannedResource): string {
+  return `${resource.type} ${resource.name}`;
+}
