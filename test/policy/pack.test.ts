@@ -10,7 +10,6 @@ import { ROOT } from "../helpers/plan";
  * then the engine's calls (GetAnalyzerInfo, Analyze, AnalyzeStack) over real gRPC.
  */
 const fromPack = createRequire(require.resolve("@pulumi/policy/package.json"));
-/* eslint-disable @typescript-eslint/no-explicit-any -- generated gRPC stubs, loaded at run time */
 const grpc: any = fromPack("@grpc/grpc-js");
 const analyzerGrpc: any = fromPack("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const analyzerPb: any = fromPack("@pulumi/pulumi/proto/analyzer_pb");
