@@ -1,4 +1,4 @@
-import { isKind, isType } from "./match";
+import { isKind, isType, resolveRef } from "./match";
 import { hpasByTarget, workloadKey } from "./hpa-replicas";
 import type { PlannedResource, StackFinding, StackRule } from "./types";
 
@@ -89,7 +89,7 @@ export const connectionBudget: StackRule = {
     const groups = resources.filter((r) => isType(r, "aws:rds/parameterGroup:ParameterGroup"));
     const findings: StackFinding[] = [];
     for (const db of resources.filter((r) => isType(r, "aws:rds/instance:Instance") && String(r.props.engine ?? "").startsWith("postgres"))) {
-      const group = groups.find((g) => g.props.name === db.props.parameterGroupName);
+      const group = resolveRef(db.props.parameterGroupName, groups, "name");
       const max = Number(parameter(group, "max_connections"));
       if (!Number.isFinite(max) || max <= 0) {
         findings.push({ resource: db, message: `its parameter group ${db.props.parameterGroupName ?? "(default)"} does not set max_connections, so the budget depends on instance memory; set max_connections explicitly` });

@@ -1,4 +1,4 @@
-import { isType, truthy } from "./match";
+import { isType, resolveRef, truthy } from "./match";
 import type { PlannedResource, ResourceRule, StackRule } from "./types";
 
 /** ElastiCache replication groups require TLS (transit encryption on, mode `required`). */
@@ -35,7 +35,7 @@ export const rdsForceSsl: StackRule = {
     return resources
       .filter((r) => isType(r, "aws:rds/instance:Instance") && String(r.props.engine ?? "").startsWith("postgres"))
       .flatMap((db) => {
-        const group = groups.find((g) => g.props.name === db.props.parameterGroupName);
+        const group = resolveRef(db.props.parameterGroupName, groups, "name");
         const value = group ? parameterValue(group, "rds.force_ssl") : undefined;
         if (value === "1") return [];
         const where = group ? `parameter group ${group.props.name} sets rds.force_ssl=${value ?? "(unset)"}` : `parameterGroupName ${db.props.parameterGroupName ?? "(default group)"} is not a group of this stack`;

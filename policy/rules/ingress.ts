@@ -1,4 +1,4 @@
-import { environmentOf, isProd, isType } from "./match";
+import { environmentOf, isProd, isType, UNKNOWN } from "./match";
 import type { PlannedResource, StackRule } from "./types";
 
 const WORLD = ["0.0.0.0/0", "::/0"];
@@ -61,7 +61,7 @@ export const noWorldOpenIngress: StackRule = {
         return [{ resource, message: `${ports} open to ${cidr} in prod; the ALB must admit only CloudFront (prefixListId of com.amazonaws.global.cloudfront.origin-facing)` }];
       }
       // An unknown group id (a real preview of a new group) can't be told apart: judge by port alone.
-      const onLbGroup = securityGroupId === undefined || lbGroups.has(securityGroupId);
+      const onLbGroup = securityGroupId === undefined || securityGroupId === UNKNOWN || lbGroups.has(UNKNOWN) || lbGroups.has(securityGroupId);
       const onListenerPort = fromPort === toPort && listenerPorts.has(fromPort);
       if (onLbGroup && onListenerPort && publicLbs.length > 0) return [];
       const why = !onLbGroup ? "not on a public load balancer's security group" : `no public listener on ${ports}`;

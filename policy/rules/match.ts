@@ -59,3 +59,18 @@ export function truthy(value: unknown): boolean {
 export function label(resource: PlannedResource): string {
   return `${resource.type} ${resource.name}`;
 }
+
+/**
+ * What a value the engine cannot know yet (a new resource's id or name during `pulumi preview`)
+ * becomes before the rules see it: rules that follow a reference treat it as "cannot tell".
+ */
+export const UNKNOWN = "<unknown during preview>";
+
+/**
+ * The resource a reference points at, by a name-like prop: the one whose prop equals it, or,
+ * when the reference is unknown during preview, the only candidate there is.
+ */
+export function resolveRef(ref: unknown, candidates: PlannedResource[], prop: string): PlannedResource | undefined {
+  if (ref === UNKNOWN) return candidates.length === 1 ? candidates[0] : undefined;
+  return candidates.find((c) => c.props[prop] === ref);
+}

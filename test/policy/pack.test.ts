@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { knownProps } from "../../policy/policies";
 import { RULES } from "../../policy/rules";
+import { UNKNOWN } from "../../policy/rules/match";
 import { ROOT } from "../helpers/plan";
 
 /**
@@ -15,6 +17,9 @@ const analyzerGrpc: any = fromPack("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const analyzerPb: any = fromPack("@pulumi/pulumi/proto/analyzer_pb");
 const { Struct }: any = fromPack("google-protobuf/google/protobuf/struct_pb");
 const { Empty }: any = fromPack("google-protobuf/google/protobuf/empty_pb");
+
+/** The wire value of an unknown string (pulumi's UnknownStringValue), as the engine sends it. */
+const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 let pack: ChildProcess;
 let client: any;
@@ -65,11 +70,15 @@ describe("policy pack under the Pulumi CLI's policy host", () => {
     expect(good.getDiagnosticsList()).toEqual([]);
   });
 
-  it("AnalyzeStack recomputes the connection budget from the resources and names the parameter group", async () => {
+  it.each([
+    ["known", "db-pg16"],
+    // How the engine sends a new group's name during preview: the rule must still run, not give up.
+    ["unknown during preview", UNKNOWN_STRING],
+  ])("AnalyzeStack recomputes the connection budget from the resources (parameter group name %s)", async (_, parameterGroupName) => {
     const R = analyzerPb.AnalyzerResource;
     const resources = [
       resource(R, "aws:rds/parameterGroup:ParameterGroup", "db-params", { name: "db-pg16", parameters: [{ name: "max_connections", value: "100" }, { name: "rds.force_ssl", value: "1" }] }),
-      resource(R, "aws:rds/instance:Instance", "db", { engine: "postgres", parameterGroupName: "db-pg16", storageEncrypted: true }),
+      resource(R, "aws:rds/instance:Instance", "db", { engine: "postgres", parameterGroupName, storageEncrypted: true }),
       resource(R, "kubernetes:core/v1:ConfigMap", "svc-runtime", { metadata: { name: "svc-runtime", namespace: "uaip" }, data: { UAIP_POOL_MAX: "10" } }),
       resource(R, "kubernetes:apps/v1:Deployment", "svc", { metadata: { name: "svc", namespace: "uaip" }, spec: { template: { spec: { containers: [{ name: "svc", image: "svc:1.0.0", envFrom: [{ configMapRef: { name: "svc-runtime" } }] }] } } } }),
       resource(R, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "svc-hpa", { metadata: { name: "svc", namespace: "uaip" }, spec: { maxReplicas: 10, scaleTargetRef: { kind: "Deployment", name: "svc" } } }),
@@ -79,5 +88,15 @@ describe("policy pack under the Pulumi CLI's policy host", () => {
     const res: any = await call("analyzeStack", request);
     const diagnostics = res.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getUrn(), d.getMessage()]);
     expect(diagnostics).toEqual([["connection-budget", "urn:pulumi:prod::uaip::aws:rds/parameterGroup:ParameterGroup::db-params", expect.stringContaining("pools need 100 connections")]]);
+  });
+});
+
+describe("knownProps", () => {
+  it("knows every unknown sentinel of the installed @pulumi/policy", () => {
+    const proxy = fromPack("@pulumi/policy/proxy");
+    const sentinels = Object.entries(proxy).filter(([k]) => /^unknown\w+Value$/.test(k)).map(([, v]) => v as string);
+    expect(sentinels).toHaveLength(7);
+    expect(sentinels).toContain(UNKNOWN_STRING);
+    for (const s of sentinels) expect(knownProps({ a: [{ b: s }] })).toEqual({ a: [{ b: UNKNOWN }] });
   });
 });
