@@ -1,4 +1,4 @@
-import { isKind } from "./match";
+import { isKind, isType, UNKNOWN } from "./match";
 import type { ResourceRule } from "./types";
 
 /** The tag of an image reference; undefined when it has none (Kubernetes then pulls :latest). */
@@ -18,22 +18,33 @@ function podSpecOf(kind: string, props: Record<string, any>): Record<string, any
 
 const WORKLOADS = ["apps:Deployment", "apps:StatefulSet", "apps:DaemonSet", "apps:ReplicaSet", "batch:Job", "batch:CronJob", "core:Pod"];
 
-/** Workloads pin their images: `:latest` (or no tag) makes a rollout pull whatever was pushed last. */
+function unpinned(image: unknown): string | undefined {
+  if (typeof image !== "string" || image === UNKNOWN) return undefined; // unknown during preview (built image)
+  const { tag, digest } = imageTag(image);
+  return digest || (tag && tag !== "latest") ? undefined : `${image}${tag ? "" : " (no tag = latest)"}`;
+}
+
+/**
+ * Workloads pin their images: `:latest` (or no tag) makes a rollout pull whatever was pushed
+ * last. Kubernetes workloads, and the local stack's Docker containers and pulled images.
+ */
 export const noLatestImages: ResourceRule = {
   kind: "resource",
   name: "images-not-latest",
-  description: "Kubernetes workloads must use images with an explicit tag other than latest, or a digest.",
+  description: "Kubernetes workloads and Docker containers/images must use an explicit tag other than latest, or a digest.",
   enforcementLevel: "mandatory",
   check(r) {
+    if (isType(r, "docker:index/container:Container", "docker:index/remoteImage:RemoteImage")) {
+      const bad = unpinned(r.props.image ?? r.props.name);
+      return bad ? [`uses ${bad}; pin a version tag or a digest`] : [];
+    }
     if (!isKind(r, ...WORKLOADS)) return [];
     const kind = r.type.slice(r.type.lastIndexOf(":") + 1);
     const spec = podSpecOf(kind, r.props);
     const containers = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])] as { name?: string; image?: unknown }[];
     return containers.flatMap((c) => {
-      if (typeof c.image !== "string") return []; // unknown during preview (built image)
-      const { tag, digest } = imageTag(c.image);
-      if (digest || (tag && tag !== "latest")) return [];
-      return [`container ${c.name ?? "?"} uses ${c.image}${tag ? "" : " (no tag = latest)"}; pin a version tag or a digest`];
+      const bad = unpinned(c.image);
+      return bad ? [`container ${c.name ?? "?"} uses ${bad}; pin a version tag or a digest`] : [];
     });
   },
 };

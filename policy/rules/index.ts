@@ -5,7 +5,7 @@ import { noReplicasUnderHpa } from "./hpa-replicas";
 import { noLatestImages } from "./images";
 import { imdsV2HopLimit } from "./imds";
 import { noWorldOpenIngress } from "./ingress";
-import { label } from "./match";
+import { label, UNKNOWN } from "./match";
 import { prodResilience } from "./prod-resilience";
 import { requiredTags } from "./tags";
 import type { PlannedResource, Rule, Violation } from "./types";
@@ -47,7 +47,17 @@ export function runRules(resources: PlannedResource[], rules: readonly Rule[] = 
   return violations;
 }
 
+/** The offline plan records a value the mocks could not resolve as `{ __pulumiUnknown: true }`. */
+function markUnknowns(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(markUnknowns);
+  if (typeof value === "object" && value !== null) {
+    if ((value as { __pulumiUnknown?: unknown }).__pulumiUnknown === true) return UNKNOWN;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markUnknowns(v)]));
+  }
+  return value;
+}
+
 /** A plan's resources as the policy pack sees them (the plan calls inputs what policies call props). */
 export function plannedResources(plan: { resources: { urn: string; type: string; name: string; inputs: unknown }[] }): PlannedResource[] {
-  return plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: (r.inputs ?? {}) as Record<string, unknown> }));
+  return plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: (markUnknowns(r.inputs) ?? {}) as Record<string, unknown> }));
 }

@@ -99,7 +99,12 @@ const cases: [string, PlannedResource[], PlannedResource[], RegExp][] = [
     /httpPutResponseHopLimit is 2; set 1/,
   ],
   ["required-tags", [r("aws:ec2/vpc:Vpc", "vpc", { tags: tags() }), r("aws:ec2/route:Route", "rt", {})], [r("aws:ec2/vpc:Vpc", "vpc", { tags: { project: "uaip" } })], /missing tag\(s\) environment, managed-by, team/],
-  ["images-not-latest", [deployment({}, "ghcr.io/uaip/svc:1.2.3"), deployment({}, "localhost:5000/svc@sha256:abc")], [deployment({}, "localhost:5000/uaip/svc")], /uses localhost:5000\/uaip\/svc \(no tag = latest\)/],
+  [
+    "images-not-latest",
+    [deployment({}, "ghcr.io/uaip/svc:1.2.3"), deployment({}, "localhost:5000/svc@sha256:abc"), r("docker:index/remoteImage:RemoteImage", "redis", { name: "redis:7.4-alpine" })],
+    [deployment({}, "localhost:5000/uaip/svc"), r("docker:index/container:Container", "grafana", { image: "grafana/grafana:latest" })],
+    /container svc uses localhost:5000\/uaip\/svc \(no tag = latest\)[^]*uses grafana\/grafana:latest/,
+  ],
   ["no-replicas-under-hpa", [deployment(), hpa(10), unscaled(deployment({ replicas: 2 }))], [deployment({ replicas: 3 }), hpa(10)], /spec\.replicas=3 while HPA svc owns the replica count/],
   ["connection-budget", [...database("100"), configMap("10"), deployment(), hpa(9)], [...database("100"), configMap("10"), deployment(), hpa(10)], /pools need 100 connections .* > 95 available \(max_connections 100 − superuser_reserved_connections 3 − rds\.rds_superuser_reserved_connections 2\)/],
 ];
