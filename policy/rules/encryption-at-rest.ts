@@ -71,7 +71,7 @@ export const logGroupKms: ResourceRule = {
 const SSE_ALGORITHMS = ["AES256", "aws:kms", "aws:kms:dsse"];
 
 function bucketRefs(bucket: PlannedResource): string[] {
-  return [bucket.name, `${bucket.name}-id`, bucket.props.bucket, bucket.props.id].filter((v): v is string => typeof v === "string");
+  return [bucket.props.bucket, bucket.props.id].filter((v): v is string => typeof v === "string");
 }
 
 function encryptsWithSse(rules: unknown): boolean {

@@ -118,7 +118,7 @@ export const s3TlsOnly: StackRule = {
     return resources
       .filter((r) => isType(r, "aws:s3/bucket:Bucket"))
       .filter((bucket) => {
-        const refs = [bucket.name, `${bucket.name}-id`, bucket.props.bucket].filter(Boolean);
+        const refs = [bucket.props.bucket].filter(Boolean);
         return !policies.some((p) => p.name === bucket.name || refs.includes(p.props.bucket));
       })
       .map((bucket) => ({ resource: bucket, message: `no bucket policy denies aws:SecureTransport=false; add a Deny statement for plain-HTTP requests` }));

@@ -33,7 +33,8 @@ function worldOpenIngress(resources: PlannedResource[]): WorldOpenRule[] {
       for (const rule of p.ingress) {
         const cidr = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].find((c: string) => WORLD.includes(c));
         const [fromPort, toPort] = portRange(rule.fromPort, rule.toPort, rule.protocol);
-        if (cidr) found.push({ resource: r, securityGroupId: `${r.name}-id`, fromPort, toPort, cidr });
+        // The group's own id is not among its inputs: which load balancer uses it can't be told.
+        if (cidr) found.push({ resource: r, fromPort, toPort, cidr });
       }
     }
   }

@@ -79,9 +79,11 @@ const cases: [string, PlannedResource[], PlannedResource[], RegExp][] = [
     [
       r("aws:lb/loadBalancer:LoadBalancer", "alb", { internal: false, securityGroups: ["sg-alb-id"] }),
       r("aws:lb/listener:Listener", "https", { protocol: "HTTPS", port: 443 }),
+      r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "alb-443-db", { securityGroupId: "sg-db-id", cidrIpv4: "0.0.0.0/0", fromPort: 443, toPort: 443, ipProtocol: "tcp", tags: tags() }),
       r("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }], tags: tags() }),
+      r("aws:ec2/securityGroupRule:SecurityGroupRule", "all", { type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"], securityGroupId: "sg-alb-id" }),
     ],
-    /port 5432 open to 0\.0\.0\.0\/0 \(not on a public load balancer's security group\)/,
+    /port 443 open to 0\.0\.0\.0\/0 \(not on a public load balancer's security group\)[^]*port 5432 open to 0\.0\.0\.0\/0 \(no public listener on port 5432\)[^]*ports 0-65535 open to ::\/0/,
   ],
   [
     "prod-resilience",
