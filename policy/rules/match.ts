@@ -39,16 +39,6 @@ export function environmentOf(resource: PlannedResource): string | undefined {
   return tags && typeof tags === "object" && typeof tags.environment === "string" ? tags.environment : undefined;
 }
 
-/** The stack's environment: the `environment` tag most resources carry. */
-export function stackEnvironment(resources: PlannedResource[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const r of resources) {
-    const env = environmentOf(r);
-    if (env) counts.set(env, (counts.get(env) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-}
-
 export const isProd = (env: string | undefined): boolean => env === "prod" || env === "production";
 
 /** `"true"`, `true` -> true. Launch template EBS flags are strings in pulumi-aws. */

@@ -2,10 +2,12 @@
  * The offline plan diff: what a change to the code or a stack file does to a stack, computed
  * from two plan JSONs (`npm run plan -- --json`), with no CLI and no cloud. Pure functions.
  */
-import type { Check } from "../../components/checks";
 import type { Violation } from "../../policy/rules";
+import type { PlanJson } from "../plan";
 import { flatten } from "./flatten";
 import { replacingKey } from "./replace-on-change";
+
+type Check = PlanJson["checks"][number];
 
 /** What the diff needs of a plan (the shape `npm run plan -- --json` writes). */
 export interface PlanLike {
