@@ -14,6 +14,8 @@ if (require.main === module) {
     process.exit(2);
   }
   const diffs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as PlanDiff);
-  writeFileSync(out, renderComment(diffs, `<sub>${process.env.GITHUB_SHA ? `head ${process.env.GITHUB_SHA.slice(0, 12)} · ` : ""}offline plan, cloud mocked: \`npm run plan -- --stack <name> --diff base.json\`</sub>\n`));
+  // HEAD_SHA: the PR's head commit (the workflow sets it; GITHUB_SHA is the merge commit).
+  const head = process.env.HEAD_SHA ?? process.env.GITHUB_SHA;
+  writeFileSync(out, renderComment(diffs, `<sub>${head ? `head ${head.slice(0, 12)} · ` : ""}offline plan, cloud mocked: \`npm run plan -- --stack <name> --diff base.json\`</sub>\n`));
   console.log(`Wrote ${out}`);
 }
