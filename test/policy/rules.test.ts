@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { PlannedResource, Rule, Violation } from "../../policy/rules";
 import { RULES, runRules } from "../../policy/rules";
 import { connectionBudget, poolUsers } from "../../policy/rules/connection-budget";
@@ -176,5 +178,13 @@ describe("policy details", () => {
       [expect.stringContaining('httpTokens is optional; set "required"'), undefined],
       [expect.stringContaining("pools need 100 connections"), resources[0].urn],
     ]);
+  });
+});
+
+describe("README policy table", () => {
+  it("lists every rule with its enforcement level, in the pack's order", () => {
+    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    const rows = [...readme.matchAll(/^\| `([a-z0-9-]+)` \| (mandatory|advisory) \|/gm)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual(RULES.map((x) => [x.name, x.enforcementLevel]));
   });
 });
