@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { Check } from "../components/checks";
+import type { Check } from "../profile/checks";
 import { plannedResources, runRules, type Violation } from "../policy/rules";
 import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
 import { renderMarkdown } from "./diff/markdown";
@@ -22,6 +22,7 @@ import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
 import { formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
+import { StackError } from "../profile/errors";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
@@ -56,11 +57,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--diff-md") args.diffMd = argv[++i];
     else if (a === "--diff-json") args.diffJson = argv[++i];
     else if (a === "--all") args.all = true;
-    else throw new Error(`unknown argument "${a}"; ${USAGE}`);
+    else throw new StackError("UAIP_PLAN_USAGE", `unknown argument "${a}"; ${USAGE}`);
   }
-  if (!args.all && args.stacks.length !== 1) throw new Error(USAGE);
-  if ((args.diffMd || args.diffJson) && !args.diff) throw new Error(`--diff-md/--diff-json need --diff <base.json>; ${USAGE}`);
-  if (args.all && args.diff) throw new Error(`--diff compares one stack; use --stack <name>; ${USAGE}`);
+  if (!args.all && args.stacks.length !== 1) throw new StackError("UAIP_PLAN_USAGE", USAGE);
+  if ((args.diffMd || args.diffJson) && !args.diff) throw new StackError("UAIP_PLAN_USAGE", `--diff-md/--diff-json need --diff <base.json>; ${USAGE}`);
+  if (args.all && args.diff) throw new StackError("UAIP_PLAN_USAGE", `--diff compares one stack; use --stack <name>; ${USAGE}`);
   return args;
 }
 

@@ -7,6 +7,7 @@
  * mandatory, 2 on unreadable input, 0 otherwise (advisory findings are printed, not fatal).
  */
 import { readFileSync } from "node:fs";
+import { StackError } from "../profile/errors";
 import { plannedResources, runRules, type Violation } from "../policy/rules";
 
 const USAGE = "usage: npm run policy -- <plan.json> [<plan.json> ...]";
@@ -21,16 +22,16 @@ export function readPlan(file: string): { stack: string; resources: { urn: strin
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as Error).message}); write one with npm run plan -- --stack <name> --json ${file}`, { cause: err });
+    throw new StackError("UAIP_PLAN_UNREADABLE", `${file}: cannot read (${(err as Error).message}); write one with npm run plan -- --stack <name> --json ${file}`, { cause: err });
   }
   let plan: unknown;
   try {
     plan = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not JSON (${(err as Error).message})`, { cause: err });
+    throw new StackError("UAIP_PLAN_UNREADABLE", `${file}: not JSON (${(err as Error).message})`, { cause: err });
   }
   if (!plan || typeof plan !== "object" || !Array.isArray((plan as { resources?: unknown }).resources)) {
-    throw new Error(`${file}: not a plan: expected { stack, resources: [...] } as written by npm run plan -- --json`);
+    throw new StackError("UAIP_PLAN_UNREADABLE", `${file}: not a plan: expected { stack, resources: [...] } as written by npm run plan -- --json`);
   }
   return plan as ReturnType<typeof readPlan>;
 }
