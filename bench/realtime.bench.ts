@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { WebSocketServer, type WebSocket } from "ws";
-import { MessageBatcher, WebSocketManager } from "../runtime/src/realtime";
+import { MessageBatcher, WebSocketManager } from "@uaip/runtime";
 import { benchResult, type BenchResult } from "./types";
 
 const CLIENTS = 1_000;
