@@ -6,6 +6,7 @@ import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } f
 import { createMetrics, type HttpMetrics } from "./metrics";
 import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { RateLimiter, RedisStore } from "./ratelimit";
+import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
 import { MemoryMonitor, PressureGate } from "./resources";
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
@@ -15,6 +16,8 @@ export interface UaipRuntime {
   cache: CacheManager;
   invalidator: CacheInvalidator;
   limiter: RateLimiter;
+  /** WebSocketManager (`realtime.ws.attach(server, { path })`), MessageBatcher and reconnecting client, from `ws`/`batching`. */
+  realtime: Realtime;
   /** Samples memory and the event loop (started when memory.memoryMonitoring.enabled); `ready` is the readiness answer. */
   memoryMonitor: MemoryMonitor;
   /** 503 + Retry-After for new requests while the memory monitor reports pressure (probes and /metrics pass). */
@@ -47,13 +50,22 @@ export function redisUrl(config: RuntimeConfig): string | undefined {
   return host ? `${tls ? "rediss" : "redis"}://${host}:${port}` : undefined;
 }
 
+export interface CreateRuntimeOptions {
+  /**
+   * WebSocket options beyond the profile. `drainTimeoutMs` must fit the pod's termination grace
+   * period after its preStop sleep (deregistration delay + 5 s in the stack). @default see WebSocketManagerOptions
+   */
+  realtime?: RealtimeOptions;
+}
+
 /**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
- * invalidator, the rate limiter, the memory monitor with its pressure gate, response compression,
- * the CPU profiler and, when UAIP_DB_HOST is set, the PostgreSQL pool, all on one prom-client registry.
+ * invalidator, the rate limiter, the WebSocket manager with its batcher, the memory monitor with
+ * its pressure gate, response compression, the CPU profiler and, when UAIP_DB_HOST is set, the
+ * PostgreSQL pool, all on one prom-client registry.
  */
-export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): UaipRuntime {
+export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), options: CreateRuntimeOptions = {}): UaipRuntime {
   const metrics = createMetrics({ serviceName: config.serviceName });
   const url = redisUrl(config);
   const cache = new CacheManager({ config: config.cache, url, password: config.redisAuthToken, registry: metrics.registry });
@@ -71,6 +83,7 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
   const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
   const statsRefresher =
     db && config.database.statsRefreshIntervalMs > 0 ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start() : undefined;
+  const realtime = createRealtime(config, metrics.registry, options.realtime);
   const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
   const pressureGate = new PressureGate(memoryMonitor);
   const compressor = new ResponseCompressor(config.compression);
@@ -84,6 +97,7 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     invalidator,
     limiter,
     db,
+    realtime,
     memoryMonitor,
     pressureGate,
     compressor,
@@ -108,7 +122,7 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
       profiler.close();
       poolManager?.stop();
       await statsRefresher?.stop();
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), db?.close()]);
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close(), db?.close()]);
       metrics.close();
     },
   };

@@ -39,6 +39,8 @@ export const METRIC = {
   wsMaxConnections: "uaip_ws_max_connections",
   wsRejectedConnectionsTotal: "uaip_ws_rejected_connections_total",
   wsMessagesTotal: "uaip_ws_messages_total",
+  wsTerminatedConnectionsTotal: "uaip_ws_terminated_connections_total",
+  wsPingLatencySeconds: "uaip_ws_ping_latency_seconds",
   // batching
   batchFlushesTotal: "uaip_batch_flushes_total",
   batchSize: "uaip_batch_size",
@@ -70,6 +72,8 @@ export const LABEL = {
   result: "result",
   operation: "operation",
   state: "state",
+  reason: "reason",
+  direction: "direction",
   /** Memory monitor: what is under pressure (heap, event-loop delay or utilization). */
   resource: "resource",
 } as const;
