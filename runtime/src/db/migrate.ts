@@ -88,7 +88,12 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
   );
   // A server restart mid-run must fail this run, not crash the process.
   client.on("error", () => undefined);
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    // pg's messages name the host and the reason (refused, auth, TLS), never the password.
+    throw new DbMigrationError("(connect)", `cannot connect to PostgreSQL: ${(err as Error).message}`, { cause: err });
+  }
   const report: MigrateReport = { applied: [], alreadyApplied: [], rebuiltIndexes: [], roles: [] };
   try {
     await client.query(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs ?? 300_000)}`);

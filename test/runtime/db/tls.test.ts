@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PostgresServer } from "../../helpers/postgres";
 import { createPool, type DbSettings } from "../../../runtime/src/db/pool";
-import { DbTlsVerificationError } from "../../../runtime/src/db/errors";
+import { DbMigrationError, DbTlsVerificationError } from "../../../runtime/src/db/errors";
+import { runMigrations } from "../../../runtime/src/db/migrate";
 import { RuntimeConfigError } from "../../../runtime/src/errors";
 
 const FIXTURES = join(__dirname, "..", "..", "fixtures", "pg-tls");
@@ -72,5 +73,19 @@ describe("TLS to PostgreSQL: verify-full against the CA bundle (UAIP_DB_SSL_CA_F
       /UAIP_DB_SSL_CA_FILE: cannot read the CA bundle "\/nonexistent\/global-bundle.pem"/,
     );
     expect(() => createPool(settings({ sslCaFile: join(FIXTURES, "README.md") }))).toThrow(/holds no PEM certificate/);
+  });
+
+  it("the migration Job's URL form (sslmode=verify-full&sslrootcert=<bundle>) verifies the same way", async () => {
+    const url = (ca: string, host = "localhost") =>
+      `postgres://${PostgresServer.USER}:${PostgresServer.PASSWORD}@${host}:${server.port}/postgres?sslmode=verify-full&sslrootcert=${encodeURIComponent(join(FIXTURES, ca))}`;
+    expect((await runMigrations({ connection: url("ca.pem") })).applied).toHaveLength(4);
+    const untrusted = await runMigrations({ connection: url("other-ca.pem") }).catch((e: unknown) => e);
+    expect(untrusted).toBeInstanceOf(DbMigrationError);
+    expect((untrusted as Error).message).toMatch(
+      /^\(connect\): cannot connect to PostgreSQL: .*(self[- ]signed|unable to verify)/i,
+    );
+    await expect(runMigrations({ connection: url("ca.pem", "127.0.0.1") })).rejects.toThrow(
+      /cannot connect to PostgreSQL: Hostname\/IP does not match/,
+    );
   });
 });
