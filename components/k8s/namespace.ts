@@ -1,5 +1,5 @@
 import type { types } from "@pulumi/kubernetes";
-import { PART_OF } from "../workload-spec";
+import { PART_OF } from "./workload-spec";
 
 /**
  * The label that makes the AWS Load Balancer Controller inject a readiness gate into every pod of

@@ -1,6 +1,6 @@
 import type { types } from "@pulumi/kubernetes";
 import type { Input } from "@pulumi/pulumi";
-import { PART_OF, selectorLabels } from "../workload-spec";
+import { PART_OF, selectorLabels } from "./workload-spec";
 
 /**
  * NetworkPolicies of the UAIP namespace: deny everything, then allow per service exactly what it
@@ -41,17 +41,36 @@ export function defaultDenyPolicy(namespace: string): types.input.networking.v1.
   return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: metadata("default-deny", namespace), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } };
 }
 
+/** Pods of the migration Job (db-migration.ts labels them so). */
+export const MIGRATION_POD_LABELS = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/component": "db-migration" } as const;
+
+const dnsEgress = (): types.input.networking.v1.NetworkPolicyEgressRule => ({
+  to: [{ namespaceSelector: namespaceSelector(DNS_PEER.namespace), podSelector: { matchLabels: { ...DNS_PEER.podLabels } } }],
+  ports: [
+    { protocol: "UDP", port: 53 },
+    { protocol: "TCP", port: 53 },
+  ],
+});
+
+/** The migration Job only talks to PostgreSQL (and DNS to find it); nothing connects to it. */
+export function migrationNetworkPolicy(input: { namespace: string; database: { cidrs: string[]; port: Input<number> } }): types.input.networking.v1.NetworkPolicy {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: metadata("uaip-db-migration", input.namespace),
+    spec: {
+      podSelector: { matchLabels: { ...MIGRATION_POD_LABELS } },
+      policyTypes: ["Ingress", "Egress"],
+      egress: [dnsEgress(), { to: input.database.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: input.database.port }] }],
+    },
+  };
+}
+
 export function serviceNetworkPolicy(input: ServiceNetworkPolicyInput): types.input.networking.v1.NetworkPolicy {
   const { service } = input;
   const http = [{ protocol: "TCP", port: service.port }];
   const egress: types.input.networking.v1.NetworkPolicyEgressRule[] = [
-    {
-      to: [{ namespaceSelector: namespaceSelector(DNS_PEER.namespace), podSelector: { matchLabels: { ...DNS_PEER.podLabels } } }],
-      ports: [
-        { protocol: "UDP", port: 53 },
-        { protocol: "TCP", port: 53 },
-      ],
-    },
+    dnsEgress(),
     { to: input.redis.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: input.redis.port }] },
     { to: input.database.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: input.database.port }] },
   ];

@@ -2,8 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * Resource types that wait for pods to become ready when Pulumi creates them: a Helm release
- * (Helm's --wait), an EKS add-on that runs a Deployment, the workload kinds Pulumi awaits, and a
- * Service (Pulumi waits until its selector has ready endpoints).
+ * (Helm's --wait), an EKS add-on that runs a Deployment, the workload kinds Pulumi awaits, a Job
+ * (Pulumi waits for it to complete) and a Service (Pulumi waits until its selector has ready endpoints).
  * On a first deploy they must come after the node group, or they wait with nowhere to schedule
  * and time out. The plan check `ordering:pods-after-nodes` (tools/checks/k8s/ordering.ts) verifies it.
  */
@@ -12,6 +12,7 @@ const POD_WAITING_TYPES = new Set([
   "kubernetes:apps/v1:Deployment",
   "kubernetes:apps/v1:StatefulSet",
   "kubernetes:apps/v1:DaemonSet",
+  "kubernetes:batch/v1:Job",
   "kubernetes:core/v1:Service",
   "aws:eks/addon:Addon",
 ]);

@@ -27,17 +27,30 @@ export const METRIC = {
   dbPoolConnections: "uaip_db_pool_connections",
   dbPoolWaitingRequests: "uaip_db_pool_waiting_requests",
   dbPoolMaxConnections: "uaip_db_pool_max_connections",
+  /** The adaptive concurrency limit ConnectionPoolManager moves between pool.min and pool.max. */
+  dbPoolLimit: "uaip_db_pool_limit",
+  /** Errors of idle pooled connections (server restart, network cut), handled without a crash. */
+  dbPoolErrorsTotal: "uaip_db_pool_errors_total",
+  /** Seconds since operation_stats was last refreshed (by any replica), and the configured interval. */
+  dbStatsRefreshAgeSeconds: "uaip_db_stats_refresh_age_seconds",
+  dbStatsRefreshIntervalSeconds: "uaip_db_stats_refresh_interval_seconds",
   // WebSocket
   wsConnections: "uaip_ws_connections",
   wsMaxConnections: "uaip_ws_max_connections",
   wsRejectedConnectionsTotal: "uaip_ws_rejected_connections_total",
   wsMessagesTotal: "uaip_ws_messages_total",
+  wsTerminatedConnectionsTotal: "uaip_ws_terminated_connections_total",
+  wsPingLatencySeconds: "uaip_ws_ping_latency_seconds",
   // batching
   batchFlushesTotal: "uaip_batch_flushes_total",
   batchSize: "uaip_batch_size",
   // memory monitor
   memoryHeapLimitBytes: "uaip_memory_heap_limit_bytes",
   memoryPressure: "uaip_memory_pressure",
+  memoryGcTotal: "uaip_memory_gc_total",
+  pressureRejectedRequestsTotal: "uaip_pressure_rejected_requests_total",
+  eventLoopDelayP99Seconds: "uaip_eventloop_delay_p99_seconds",
+  eventLoopUtilization: "uaip_eventloop_utilization",
 } as const;
 
 /** prom-client's default process/Node.js metrics that dashboards and alerts rely on. */
@@ -59,6 +72,10 @@ export const LABEL = {
   result: "result",
   operation: "operation",
   state: "state",
+  reason: "reason",
+  direction: "direction",
+  /** Memory monitor: what is under pressure (heap, event-loop delay or utilization). */
+  resource: "resource",
 } as const;
 
 /** Label values used in selectors (tiers, results). */
@@ -73,6 +90,13 @@ export const LABEL_VALUE = {
   storeUnavailable: "store_unavailable",
   inUse: "in_use",
   idle: "idle",
+  /** Memory monitor `resource` values. */
+  heap: "heap",
+  eventLoopDelay: "event_loop_delay",
+  eventLoopUtilization: "event_loop_utilization",
+  /** GC hint results: global.gc() ran, or the process lacks --expose-gc so it was only counted. */
+  gcCollected: "collected",
+  gcNotExposed: "not_exposed",
 } as const;
 
 /** Duration buckets (seconds): dense around the 500 ms SLO so p95 near it is accurate. */

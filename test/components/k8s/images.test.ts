@@ -1,4 +1,4 @@
-import { parseConfig } from "../../../config";
+import { parseConfig } from "../../../profile/parse";
 import { imagePlatformFor } from "../../../components/k8s/image-platform";
 import { listStacks } from "../../../tools/stack-file";
 import { ROOT, runPlan } from "../../helpers/plan";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import type { Check } from "../../../components/checks";
+import type { Check } from "../../../profile/checks";
 import { HELM_RELEASE, type PlanResource } from "./plan-resource";
 
 /**

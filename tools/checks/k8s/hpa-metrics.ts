@@ -1,4 +1,4 @@
-import type { Check } from "../../../components/checks";
+import type { Check } from "../../../profile/checks";
 import { EKS_ADDON, HELM_RELEASE, kubernetesKind, type PlanResource } from "./plan-resource";
 
 /**

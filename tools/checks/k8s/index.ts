@@ -1,4 +1,4 @@
-import type { Check } from "../../../components/checks";
+import type { Check } from "../../../profile/checks";
 import { checkHelmValues } from "./helm-values";
 import { checkHpaMetricSources } from "./hpa-metrics";
 import { checkCustomResourcesAfterCrds, checkObjectsAfterNamespaces, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "./ordering";

@@ -1,4 +1,4 @@
-import type { Check } from "../../../components/checks";
+import type { Check } from "../../../profile/checks";
 import { EKS_ADDON, EKS_NODE_GROUP, HELM_RELEASE, kubernetesKind, transitiveDependencies, type PlanResource } from "./plan-resource";
 
 /**
@@ -17,8 +17,8 @@ import { EKS_ADDON, EKS_NODE_GROUP, HELM_RELEASE, kubernetesKind, transitiveDepe
 /** EKS add-ons the nodes themselves need; they run as DaemonSets and must not wait for the node group. */
 export const NODE_LEVEL_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] as const;
 
-/** Kinds whose creation Pulumi awaits until pods are ready (a Service: until its selector has ready endpoints). */
-export const POD_WAITING_KINDS = ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet", "v1/Service"] as const;
+/** Kinds whose creation Pulumi awaits until pods are ready (a Job: until it completes; a Service: until its selector has ready endpoints). */
+export const POD_WAITING_KINDS = ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet", "batch/v1/Job", "v1/Service"] as const;
 
 /** API groups installed by a CRD, and the chart (Helm `chart` input) whose release installs it. */
 export const CRD_SOURCES: Record<string, string> = {

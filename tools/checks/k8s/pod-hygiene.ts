@@ -1,7 +1,7 @@
-import type { Check } from "../../../components/checks";
-import { EKS_UNSCRAPEABLE_COMPONENTS } from "../../../components/monitoring-values";
+import type { Check } from "../../../profile/checks";
+import { EKS_UNSCRAPEABLE_COMPONENTS } from "../../../components/k8s/monitoring-values";
 import { POD_READINESS_GATE_LABEL } from "../../../components/k8s/namespace";
-import { VPC_CNI_ADDON } from "../../../components/k8s/vpc-cni";
+import { VPC_CNI_ADDON } from "../../../components/aws/vpc-cni";
 import { EKS_ADDON, HELM_RELEASE, kubernetesKind, type PlanResource } from "./plan-resource";
 
 /** Rules for the pods, namespaces and NetworkPolicies the plan creates itself (not those inside Helm charts). */

@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import type { Check } from "../../../components/checks";
+import type { Check } from "../../../profile/checks";
 import { DB_SSL_CA_FILE_ENV } from "../../../components/k8s/rds-ca";
 import { kubernetesKind, type PlanResource } from "./plan-resource";
 
@@ -12,7 +12,7 @@ export function caCertificates(pem: string): X509Certificate[] {
 
 /**
  * Every pod that talks TLS to PostgreSQL (UAIP_DB_SSL=true in its runtime ConfigMap) can verify
- * the RDS certificate: UAIP_DB_SSL_CA_FILE names a file that a volume mounts from a ConfigMap of
+ * the RDS certificate: UAIP_DB_SSL_CA_FILE (its env or its runtime ConfigMap) names a file that a volume mounts from a ConfigMap of
  * the plan holding Amazon RDS root CAs. Without it node-postgres cannot verify (verify-full) and
  * either refuses to connect or, worse, someone turns verification off.
  */
@@ -32,9 +32,11 @@ export function checkRdsCaBundle(resources: PlanResource[]): Check {
       if (!fromConfigMaps.some((data) => data.UAIP_DB_SSL === "true")) continue;
       checked++;
       const at = `Deployment "${r.name}" container ${c.name}`;
-      const file = ((c.env ?? []) as Obj[]).find((e) => e.name === DB_SSL_CA_FILE_ENV)?.value as string | undefined;
+      // An explicit env entry wins over envFrom, and a later envFrom source over an earlier one.
+      const fromEnv = ((c.env ?? []) as Obj[]).find((e) => e.name === DB_SSL_CA_FILE_ENV)?.value as string | undefined;
+      const file = fromEnv ?? (fromConfigMaps.map((data) => data[DB_SSL_CA_FILE_ENV]).filter((v) => typeof v === "string" && v !== "").at(-1) as string | undefined);
       if (!file) {
-        problems.push(`${at} connects to PostgreSQL with TLS but has no ${DB_SSL_CA_FILE_ENV}; mount the RDS CA bundle (components/k8s/rds-ca.ts withRdsCaBundle)`);
+        problems.push(`${at} connects to PostgreSQL with TLS but has no ${DB_SSL_CA_FILE_ENV} (neither in env nor in its ConfigMaps); set PlatformEndpoints.dbSslCaFile to RDS_CA_FILE and mount the bundle (components/k8s/rds-ca.ts withRdsCaBundle)`);
         continue;
       }
       const mount = ((c.volumeMounts ?? []) as Obj[]).find((m) => file.startsWith(`${m.mountPath}/`));

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
-import type { Check } from "../../../components/checks";
+import type { Check } from "../../../profile/checks";
 import { SECRET_PLACEHOLDER } from "../../stack-file";
 import { kubernetesKind, type PlanResource } from "./plan-resource";
 

@@ -37,11 +37,11 @@ describe("plan checks: ordering", () => {
     expect(byName(plan.resources, "uaip-metrics-server").dependsOn).toContain(nodeGroupUrn());
   });
 
-  it.each(["uaip-services-lbc-release", "uaip-storage-ebs-csi", "uaip-metrics-server", "uaip-monitoring-stack", "uaip-services-agent-intelligence-deployment", "uaip-services-agent-intelligence-service", "uaip-cluster-cluster-autoscaler"])(
+  it.each(["uaip-services-lbc-release", "uaip-storage-ebs-csi", "uaip-metrics-server", "uaip-monitoring-stack", "uaip-services-agent-intelligence-deployment", "uaip-services-agent-intelligence-service", "uaip-services-db-job", "uaip-cluster-cluster-autoscaler"])(
     "catches %s no longer waiting for the node group",
     (name) => {
       const rs = clone();
-      const r = byName(rs, name, /Release|Addon|Deployment|Service$/);
+      const r = byName(rs, name, /Release|Addon|Deployment|Job|Service$/);
       // Nothing it waits for may lead to the node group (the others can reach it transitively).
       r.dependsOn = [];
       const check = checkWaitsForNodes(rs);
@@ -80,7 +80,7 @@ describe("plan checks: volumes after their StorageClass", () => {
   it("catches the release without that dependency (the component-level dependsOn never reached it)", () => {
     const rs = clone();
     const release = byName(rs, "uaip-monitoring-stack");
-    release.dependsOn = release.dependsOn.filter((u) => !u.includes("uaip:cluster:ClusterStorage"));
+    release.dependsOn = release.dependsOn.filter((u) => !u.includes(":ClusterStorage$"));
     expect(checkVolumesAfterStorageClasses(rs)).toMatchObject({ ok: false, detail: expect.stringContaining('"uaip-monitoring-stack" uses StorageClass gp3 but does not wait for it') });
   });
 });

@@ -1,6 +1,6 @@
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
-import { defaultDenyPolicy, serviceNetworkPolicy } from "../../../../components/k8s/network-policies";
-import { kubePrometheusStackValues } from "../../../../components/monitoring-values";
+import { defaultDenyPolicy, migrationNetworkPolicy, serviceNetworkPolicy } from "../../../../components/k8s/network-policies";
+import { kubePrometheusStackValues } from "../../../../components/k8s/monitoring-values";
 import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "../../../../tools/checks/k8s/pod-hygiene";
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
 import type { PlanJson } from "../../../../tools/plan";
@@ -17,8 +17,8 @@ const clone = (): PlanResource[] => structuredClone(plan.resources);
 const find = (rs: PlanResource[], type: string, name?: string) => rs.find((r) => r.type === type && (name === undefined || r.name === name))! as PlanResource & { inputs: any };
 
 describe("pods: enableServiceLinks", () => {
-  it("every Deployment of the plan sets it false", () => {
-    expect(checkServiceLinks(plan.resources)).toMatchObject({ ok: true, detail: "3 pod specs set enableServiceLinks: false" });
+  it("every Deployment and the migration Job of the plan set it false", () => {
+    expect(checkServiceLinks(plan.resources)).toMatchObject({ ok: true, detail: "4 pod specs set enableServiceLinks: false" });
   });
 
   it("catches a pod spec without it (the defect before the fix)", () => {
@@ -64,13 +64,27 @@ describe("network policies", () => {
     expect(withAws.egress.at(-1)).toEqual({ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] });
   });
 
-  it("the dev plan has default-deny plus one policy per service, enforced by vpc-cni", () => {
-    expect(checkNetworkPolicies(plan.resources)).toMatchObject({ ok: true });
+  it("the dev plan has default-deny plus one policy per service and one for the migration Job, enforced by vpc-cni", () => {
+    expect(checkNetworkPolicies(plan.resources)).toMatchObject({ ok: true, detail: expect.stringContaining("each of 4 workloads") });
+  });
+
+  it("the migration Job may reach only DNS and PostgreSQL, nothing may reach it, and it waits for its policy", () => {
+    const spec = migrationNetworkPolicy({ namespace: "uaip", database: input.database }).spec as any;
+    expect(() => new NetworkPolicy(migrationNetworkPolicy({ namespace: "uaip", database: input.database }) as any).validate()).not.toThrow();
+    expect(spec.ingress).toBeUndefined();
+    expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(spec.egress.flatMap((r: any) => r.ports.map((p: any) => `${p.protocol}/${p.port}`))).toEqual(["UDP/53", "TCP/53", "TCP/5432"]);
+    const job = find(plan.resources, "kubernetes:batch/v1:Job");
+    expect(spec.podSelector.matchLabels).toEqual(expect.objectContaining({ "app.kubernetes.io/component": "db-migration" }));
+    for (const [k, v] of Object.entries(spec.podSelector.matchLabels)) expect(job.inputs.spec.template.metadata.labels[k]).toBe(v);
+    expect(job.dependsOn).toContain(find(plan.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "uaip-services-db-migration-netpol").urn);
   });
 
   it.each([
     ["no default-deny", (rs: PlanResource[]) => rs.filter((r) => !r.name.endsWith("-default-deny")), "namespace uaip has no default-deny NetworkPolicy"],
     ["a service without its policy", (rs: PlanResource[]) => rs.filter((r) => r.name !== "uaip-services-agent-intelligence-netpol"), '"uaip-services-agent-intelligence-deployment": no NetworkPolicy selects its pods'],
+    // default-deny cut off the data tier's migration Job: it could not reach PostgreSQL, so no Deployment ever rolled.
+    ["the migration Job without its policy", (rs: PlanResource[]) => rs.filter((r) => r.name !== "uaip-services-db-migration-netpol"), '"uaip-services-db-job": no NetworkPolicy selects its pods'],
     [
       "a policy without the service port",
       (rs: PlanResource[]) => {
