@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { unknownValue as WIRE_UNKNOWN } from "@pulumi/pulumi/runtime/rpc";
 import { SECRET_PLACEHOLDER } from "./stack-file";
 import { StackError } from "../profile/errors";
 
@@ -44,6 +45,20 @@ export function redactSecrets(value: unknown): unknown {
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
   }
+  return value;
+}
+
+/**
+ * How the plan JSON records a value not known until the cloud creates it (an ECR repository
+ * URL, a pulled image's id): the form the policy pack reads as unknown (policy/rules/index.ts).
+ */
+export const PLAN_UNKNOWN = { __pulumiUnknown: true } as const;
+
+/** Wire inputs carry unknowns as the SDK's sentinel string; a policy would read it as a value (an image "without a tag"). */
+export function markWireUnknowns(value: unknown): unknown {
+  if (value === WIRE_UNKNOWN) return { ...PLAN_UNKNOWN };
+  if (Array.isArray(value)) return value.map(markWireUnknowns);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markWireUnknowns(v)]));
   return value;
 }
 
@@ -191,7 +206,8 @@ export function installMocks(project: string, stack: string): PlatformMocks {
   const monitor = settings.getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, res: { getUrn(): string } | undefined) => void) => {
-    mocks.notePending(req.getType(), req.getName(), req.getParent(), req.getDependenciesList(), req.getObject()?.toJavaScript());
+    const wire = req.getObject()?.toJavaScript();
+    mocks.notePending(req.getType(), req.getName(), req.getParent(), req.getDependenciesList(), wire && (markWireUnknowns(wire) as Record<string, unknown>));
     return register(req, (err: unknown, res: { getUrn(): string } | undefined) => {
       const record = [...mocks.resources].reverse().find((r) => r.type === req.getType() && r.name === req.getName());
       if (record && res) record.urn = res.getUrn();
