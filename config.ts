@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig } from "./components/parse-profile";
+import { parseConfig, ProfileError } from "./components/parse-profile";
+import { webhookUrlIssue } from "./components/provider-rules/profile-rules";
 import type { Profile } from "./components/profile";
 
 export { parseConfig, ProfileError, serviceRuntimeSettings } from "./components/parse-profile";
@@ -13,6 +14,8 @@ export const SECRET_KEYS = ["grafanaAdminPassword", "alertWebhookUrl"] as const;
 
 export interface PlatformConfig {
   profile: Profile;
+  /** Pulumi project and stack: they scope the physical names of AWS resources. */
+  project: string;
   stack: string;
   /** `aws:region` of the stack. @default "us-east-1" */
   region: string;
@@ -41,8 +44,13 @@ export function loadConfig(): PlatformConfig {
   // Pulumi.yaml declares environment with the default "", meaning "the stack name".
   if (raw.environment === undefined || raw.environment === "") raw.environment = stack;
   const config = new pulumi.Config(CONFIG_NAMESPACE);
+  // A secret: checked here without printing it. The offline plan's "[secret]" placeholder is not a URL to judge.
+  const webhook = pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:alertWebhookUrl`);
+  const webhookIssue = webhook && webhook !== "[secret]" ? webhookUrlIssue(webhook) : undefined;
+  if (webhookIssue) throw new ProfileError([webhookIssue]);
   return {
     profile: parseConfig(raw),
+    project: pulumi.getProject(),
     stack,
     region: new pulumi.Config("aws").get("region") ?? "us-east-1",
     secrets: { grafanaAdminPassword: optionalSecret(config, "grafanaAdminPassword"), alertWebhookUrl: optionalSecret(config, "alertWebhookUrl") },

@@ -9,7 +9,7 @@ import { AwsPlatform } from "./components/aws-platform";
 import { assertChecks, connectionBudget, crossLayerChecks } from "./components/checks";
 import { LocalPlatform } from "./components/local-platform";
 
-const { profile, region, secrets } = loadConfig();
+const { profile, region, project, stack, secrets } = loadConfig();
 
 // Stop before creating anything when the layers disagree.
 const checkResults = crossLayerChecks(profile);
@@ -20,7 +20,7 @@ const local = (name: string) => new random.RandomPassword(name, { length: 32, sp
 
 const platform =
   profile.platform === "aws"
-    ? new AwsPlatform("uaip", { profile, region, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
+    ? new AwsPlatform("uaip", { profile, region, project, stack, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
     : new LocalPlatform("uaip", {
         environment: profile.environment,
         services: profile.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(profile, s) })),

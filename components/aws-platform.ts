@@ -13,12 +13,21 @@ import { Redis } from "./redis";
 import { SecurityGroups } from "./security-groups";
 import { Services } from "./services";
 import { ClusterStorage } from "./storage";
+import * as aws from "@pulumi/aws";
+import { logsKmsKeyPolicy } from "./iam";
+import { loadBalancerName, stackScope } from "./stack-names";
+
+/** Header CloudFront adds to origin requests and the ALB's listener rules require (its value is a generated secret). */
+export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
 
 export interface AwsPlatformArgs {
   /** The parsed, checked performance profile of the stack. */
   profile: Profile;
-  /** AWS region (origin shield, the LB controller). */
+  /** AWS region (origin shield, the LB controller, in-pod AWS clients). */
   region: string;
+  /** Pulumi project and stack: the scope of every physical name AWS wants unique (stack-names.ts). */
+  project: string;
+  stack: string;
   /** Grafana admin password; a random one is generated when unset. @default generated */
   grafanaAdminPassword?: pulumi.Input<string>;
   /** Alertmanager webhook URL. @default none: alerts go to the null receiver */
@@ -52,11 +61,25 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const { profile: p } = args;
     const child = { parent: this };
     const tags = { ...p.tags, environment: p.environment };
-    // An explicit name (EKS has no auto-naming): one cluster per environment and account.
-    const clusterName = `${name}-${p.environment}`;
+    // Physical names AWS wants unique per account and region carry the stack: "uaip-dev", "uaip-staging".
+    const scope = stackScope(args.project, args.stack);
+    const clusterName = scope;
+    const hasCertificate = Boolean(p.loadBalancer.certificateArn);
+    // CloudFront proves itself to the ALB with this secret header; the ALB routes nothing without it.
+    const originSecret = p.cdn.enabled ? generatedSecret(`${name}-origin-verify`, this) : undefined;
+    const logKey = p.logs.customerManagedKey ? this.#logsKey(name, tags) : undefined;
 
-    const network = new Network(`${name}-network`, { cidrBlock: p.network.cidr, azCount: p.network.azCount, natGateways: p.network.natGateways, flowLogs: p.network.flowLogs, clusterName, tags }, child);
-    const sgs = new SecurityGroups(`${name}-sg`, { vpcId: network.vpcId, servicePorts: p.services.map((s) => s.port), tags }, child);
+    const network = new Network(
+      `${name}-network`,
+      { cidrBlock: p.network.cidr, azCount: p.network.azCount, natGateways: p.network.natGateways, flowLogs: p.network.flowLogs, clusterName, physicalName: `${scope}-network`, tags },
+      child,
+    );
+    const sgs = new SecurityGroups(
+      `${name}-sg`,
+      // With the CDN on, only CloudFront may reach the ALB, on the one port it uses.
+      { vpcId: network.vpcId, servicePorts: p.services.map((s) => s.port), cloudfrontOnlyPort: p.cdn.enabled ? (hasCertificate ? 443 : 80) : undefined, tags },
+      child,
+    );
 
     const lb = new LoadBalancer(
       `${name}-alb`,
@@ -70,6 +93,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
         deregistrationDelaySeconds: p.loadBalancer.deregistrationDelay,
         accessLogs: p.loadBalancer.accessLogs,
         deletionProtection: p.loadBalancer.deletionProtection,
+        loadBalancerName: loadBalancerName(args.project, args.stack),
+        nameScope: scope,
+        originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: originSecret } : undefined,
         tags,
       },
       child,
@@ -87,6 +113,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
             staticTtl: p.cdn.staticTtl,
             priceClass: p.cdn.priceClass,
             originShieldRegion: p.cdn.originShield ? args.region : undefined,
+            originCustomHeaders: originSecret ? [{ name: ORIGIN_VERIFY_HEADER, value: originSecret }] : [],
             tags,
           },
           child,
@@ -104,6 +131,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
         multiAz: p.redis.multiAz,
         maxmemoryPolicy: p.redis.maxmemoryPolicy,
         slowLogs: p.redis.slowLogs,
+        snapshotRetentionDays: p.redis.snapshotRetentionDays,
+        physicalName: `${scope}-redis`,
+        logKmsKeyArn: logKey,
         tags,
       },
       child,
@@ -129,6 +159,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         masterUsername: p.database.username,
         // Our own secret (not the AWS-managed one) so the services' Secret can carry it.
         masterPassword: databasePassword,
+        physicalName: `${scope}-db`,
         tags,
       },
       child,
@@ -145,12 +176,14 @@ export class AwsPlatform extends pulumi.ComponentResource {
         nodes: p.cluster.nodes,
         endpointPublicAccess: p.cluster.endpointPublicAccess,
         publicAccessCidrs: p.cluster.publicAccessCidrs,
+        adminRoleArns: p.cluster.adminRoleArns,
+        logKmsKeyArn: logKey,
         tags,
       },
       child,
     );
     const onCluster = { parent: this, providers: { kubernetes: cluster.provider } };
-    const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, tags }, onCluster);
+    const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, region: args.region, tags }, onCluster);
 
     const services = new Services(
       `${name}-services`,
@@ -170,7 +203,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
           dbName: p.database.name,
           dbUser: p.database.username,
           cdnDistributionId,
+          awsRegion: args.region,
         })),
+        cdnDistributionArn: cdn?.arn,
         credentials: { redisAuthToken: redis.authToken, databasePassword },
         tags,
       },
@@ -205,5 +240,24 @@ export class AwsPlatform extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(cluster.kubeconfig);
     this.grafanaNamespace = monitoring.namespace;
     this.registerOutputs({ albDnsName: this.albDnsName, cdnDomainName: this.cdnDomainName, clusterName: this.clusterName });
+  }
+
+  /** One rotated customer-managed key for the stack's log groups; only this account's log groups may use it. */
+  #logsKey(name: string, tags: Record<string, string>): pulumi.Output<string> {
+    const parent = { parent: this };
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const region = aws.getRegionOutput({}, parent).region;
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    return new aws.kms.Key(
+      `${name}-logs-key`,
+      {
+        description: `${name}: CloudWatch log groups`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi.all([account, region, partition]).apply(([a, r, p]) => JSON.stringify(logsKmsKeyPolicy(a, r, p))),
+        tags,
+      },
+      parent,
+    ).arn;
   }
 }

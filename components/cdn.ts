@@ -12,8 +12,12 @@ export interface TtlBounds {
 
 export const DEFAULT_API_TTL: TtlBounds = { min: 0, default: 0, max: 60 };
 export const DEFAULT_STATIC_TTL: TtlBounds = { min: 3600, default: 86400, max: 31536000 };
-export const DEFAULT_STATIC_PATHS = ["/static/*", "/assets/*"];
-export const DEFAULT_API_PATHS = ["/api/*"];
+/**
+ * No static or extra API paths by default: the ALB routes only `/<service>` prefixes, so any other
+ * behaviour would lead to its fixed 404 (provider-rules/cdn-routes.ts checks this on every plan).
+ */
+export const DEFAULT_STATIC_PATHS: string[] = [];
+export const DEFAULT_API_PATHS: string[] = [];
 
 /** Viewer TLS floor when a custom certificate is used (CloudFront's default certificate forces "TLSv1"). */
 export const VIEWER_MIN_TLS = "TLSv1.2_2021";
@@ -72,8 +76,8 @@ export interface CdnArgs {
    */
   originUsesHttps?: boolean;
   /**
-   * API path patterns: honour the origin's Cache-Control within `apiTtl`.
-   * @default ["/api/*"]
+   * API path patterns: honour the origin's Cache-Control within `apiTtl`. Each must match an ALB route.
+   * @default []
    */
   apiPaths?: string[];
   /**
@@ -82,8 +86,8 @@ export interface CdnArgs {
    */
   servicePrefixes?: string[];
   /**
-   * Static path patterns: long TTLs (`staticTtl`).
-   * @default ["/static/*", "/assets/*"]
+   * Static path patterns: long TTLs (`staticTtl`). Each must match an ALB route.
+   * @default []
    */
   staticPaths?: string[];
   /**
@@ -127,6 +131,11 @@ export interface CdnArgs {
    * @default 5
    */
   originKeepaliveTimeoutSeconds?: number;
+  /**
+   * Headers CloudFront adds to every origin request, e.g. the origin-verify secret the ALB checks.
+   * @default []
+   */
+  originCustomHeaders?: { name: string; value: pulumi.Input<string> }[];
   /**
    * Extra tags; they override the defaults.
    * @default {}
@@ -175,7 +184,8 @@ export class Cdn extends pulumi.ComponentResource {
       },
       parent,
     );
-    const staticPolicy = new aws.cloudfront.CachePolicy(
+    // Only when some path is static: an unused policy is a dead part.
+    const staticPolicy = behaviors.some((b) => b.kind === "static") ? new aws.cloudfront.CachePolicy(
       `${name}-static`,
       {
         comment: "Static assets: long TTLs, minimal cache key",
@@ -191,7 +201,7 @@ export class Cdn extends pulumi.ComponentResource {
         },
       },
       parent,
-    );
+    ) : undefined;
     const apiOriginRequest = new aws.cloudfront.OriginRequestPolicy(
       `${name}-api`,
       {
@@ -220,7 +230,7 @@ export class Cdn extends pulumi.ComponentResource {
     const allMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
     const common = { targetOriginId: originId, viewerProtocolPolicy: "redirect-to-https", compress: true, responseHeadersPolicyId: securityHeaders.id };
     const api = { ...common, allowedMethods: allMethods, cachedMethods: ["GET", "HEAD"], cachePolicyId: apiPolicy.id, originRequestPolicyId: apiOriginRequest.id };
-    const statics = { ...common, allowedMethods: ["GET", "HEAD", "OPTIONS"], cachedMethods: ["GET", "HEAD"], cachePolicyId: staticPolicy.id };
+    const statics = { ...common, allowedMethods: ["GET", "HEAD", "OPTIONS"], cachedMethods: ["GET", "HEAD"], cachePolicyId: staticPolicy?.id };
 
     const distribution = new aws.cloudfront.Distribution(
       `${name}-distribution`,
@@ -243,6 +253,7 @@ export class Cdn extends pulumi.ComponentResource {
               originReadTimeout: args.originReadTimeoutSeconds ?? 30,
               originKeepaliveTimeout: args.originKeepaliveTimeoutSeconds ?? 5,
             },
+            customHeaders: (args.originCustomHeaders ?? []).map((h) => ({ name: h.name, value: h.value })),
             originShield: args.originShieldRegion ? { enabled: true, originShieldRegion: args.originShieldRegion } : { enabled: false },
           },
         ],

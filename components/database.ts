@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { ComponentArgsError } from "./errors";
 import { familyScopedName } from "./naming";
 import { mergeTags } from "./tags";
@@ -7,10 +8,10 @@ import { mergeTags } from "./tags";
 /** PostgreSQL's hard ceiling for max_connections. */
 export const POSTGRES_MAX_CONNECTIONS_LIMIT = 262143;
 
-/** "16.4" -> "postgres16"; RDS parameter group families follow the major version. */
+/** "16" (or "16.4") -> "postgres16"; RDS parameter group families follow the major version. */
 export function postgresFamily(engineVersion: string): string {
   const major = /^(\d+)(\.\d+)?$/.exec(engineVersion)?.[1];
-  if (!major) throw new ComponentArgsError("DatabaseArgs.engineVersion", `"${engineVersion}" is not a PostgreSQL version like "16.4"`);
+  if (!major) throw new ComponentArgsError("DatabaseArgs.engineVersion", `"${engineVersion}" is not a PostgreSQL major version like "16"`);
   return `postgres${major}`;
 }
 
@@ -75,7 +76,7 @@ export interface DatabaseArgs {
   instanceClass?: string;
   /**
    * PostgreSQL version; its major picks the parameter group family (postgres16).
-   * @default "16.4"
+   * @default "16"
    */
   engineVersion?: string;
   /**
@@ -151,6 +152,12 @@ export interface DatabaseArgs {
    */
   caCertIdentifier?: string;
   /**
+   * Prefix of the physical names AWS wants unique per account and region (parameter group, log
+   * group): pass the stack scope (stack-names.ts) so a second stack never collides.
+   * @default the component name
+   */
+  physicalName?: string;
+  /**
    * Apply modifications now instead of in the next maintenance window.
    * @default false
    */
@@ -185,7 +192,7 @@ export class Database extends pulumi.ComponentResource {
   constructor(name: string, args: DatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:data:Database", name, {}, opts);
     const tags = mergeTags(args.tags);
-    const engineVersion = args.engineVersion ?? "16.4";
+    const engineVersion = args.engineVersion ?? "16";
     const family = postgresFamily(engineVersion);
     const allocatedStorage = args.allocatedStorage ?? 20;
     const maxAllocatedStorage = args.maxAllocatedStorage ?? 100;
@@ -203,12 +210,15 @@ export class Database extends pulumi.ComponentResource {
     const deletionProtection = args.deletionProtection ?? false;
     const finalSnapshot = args.finalSnapshot ?? true;
     const parent = { parent: this };
+    const physicalName = args.physicalName ?? name;
+    // Kept in state: the same instance keeps its final snapshot name; a replacement gets a new one.
+    const snapshotSuffix = finalSnapshot ? new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, parent) : undefined;
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
     // Family in the physical name: see naming.ts (a family change replaces the group without a name clash).
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
-      { name: familyScopedName(name, family), family, description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`, parameters, tags },
+      { name: familyScopedName(physicalName, family), family, description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`, parameters, tags },
       parent,
     );
 
@@ -240,7 +250,8 @@ export class Database extends pulumi.ComponentResource {
         backupRetentionPeriod: backupRetentionDays,
         copyTagsToSnapshot: true,
         skipFinalSnapshot: !finalSnapshot,
-        ...(finalSnapshot ? { finalSnapshotIdentifier: `${name}-final` } : {}),
+        // Stack-scoped and unique per instance: a fixed name would clash with the previous final snapshot.
+        ...(finalSnapshot ? { finalSnapshotIdentifier: pulumi.interpolate`${physicalName}-final-${snapshotSuffix!.hex}` } : {}),
         performanceInsightsEnabled: args.performanceInsights ?? true,
         ...((args.performanceInsights ?? true) ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 } : {}),
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { runtimeSettingsSchema, type RuntimeSettings } from "@uaip/runtime";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
 import { ENVIRONMENTS, profileSchema, type Environment, type Profile, type ServiceProfile } from "./profile";
+import { profileRuleIssues } from "./provider-rules/profile-rules";
 
 export interface ProfileIssue {
   /** Key path in the stack configuration, e.g. "services[1].hpa.max". */
@@ -117,6 +118,9 @@ export function parseConfig(raw: unknown): Profile {
   const profile = parsed.data;
 
   const issues = crossFieldIssues(profile);
+  // What AWS, Kubernetes or the runtime would refuse later (provider-rules/profile-rules.ts).
+  const cdnPurge = (i: number) => (deepMerge(profile.runtime, profile.services[i]!.runtime ?? {}) as { cache?: { cdn?: { enabled?: boolean } } }).cache?.cdn?.enabled === true;
+  for (const issue of profileRuleIssues(profile, cdnPurge)) if (!issues.some((i) => i.path === issue.path && i.message === issue.message)) issues.push(issue);
   profile.services.forEach((s, i) => {
     const result = runtimeSettingsSchema.safeParse(deepMerge(profile.runtime, s.runtime ?? {}));
     if (!result.success) issues.push(...fromZod(result.error, s.runtime, ["services", i, "runtime"]));

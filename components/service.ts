@@ -35,6 +35,8 @@ export interface UaipServiceArgs {
   endpoints: pulumi.Input<PlatformEndpoints>;
   /** Redis AUTH token and database password: stored in a Secret, never a ConfigMap. */
   credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /** IRSA role the ServiceAccount carries (the runtime's AWS calls). @default none */
+  roleArn?: pulumi.Input<string>;
 }
 
 /**
@@ -51,7 +53,7 @@ export class UaipService extends pulumi.ComponentResource {
     const names = workloadNames(service.name, args.namespace);
     const child = { parent: this };
 
-    new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service), child);
+    new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service, args.roleArn), child);
 
     this.configMapData = pulumi.output(args.endpoints).apply((endpoints) => runtimeConfigData(args.environment, service, runtime, endpoints));
     const configMap = new k8s.core.v1.ConfigMap(`${name}-runtime`, configMapManifest(names, service, this.configMapData), child);

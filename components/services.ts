@@ -5,7 +5,9 @@ import { ServiceImage } from "./image";
 import { LoadBalancerController } from "./lb-controller";
 import type { ServiceProfile } from "./profile";
 import { UaipService } from "./service";
-import { PART_OF, type PlatformEndpoints } from "./workload-spec";
+import { ServiceRole } from "./service-role";
+import { PART_OF, workloadNames, type PlatformEndpoints } from "./workload-spec";
+import { ComponentArgsError } from "./errors";
 
 export interface ServicesArgs {
   /** Environment name, passed to every service. */
@@ -23,6 +25,12 @@ export interface ServicesArgs {
   deregistrationDelaySeconds?: number;
   endpoints: pulumi.Input<PlatformEndpoints>;
   credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /**
+   * ARN of the CloudFront distribution; each service whose runtime purges the CDN gets an IRSA
+   * role allowed to invalidate this distribution only. Required when any service purges the CDN.
+   * @default undefined
+   */
+  cdnDistributionArn?: pulumi.Input<string>;
   /** AWS tags (ECR repositories, IAM roles). @default {} */
   tags?: Record<string, string>;
 }
@@ -52,6 +60,16 @@ export class Services extends pulumi.ComponentResource {
     );
 
     for (const { profile, runtime } of args.services) {
+      if (runtime.cache.cdn.enabled && args.cdnDistributionArn === undefined) {
+        throw new ComponentArgsError(`services.${profile.name}.runtime.cache.cdn.enabled`, "the service purges the CDN but the platform has no CloudFront distribution; enable cdn or set runtime.cache.cdn.enabled false");
+      }
+      const role = runtime.cache.cdn.enabled
+        ? new ServiceRole(
+            `${name}-${profile.name}-iam`,
+            { namespace: this.namespace, serviceAccount: workloadNames(profile.name, this.namespace).serviceAccount, oidcProviderArn: args.cluster.oidcProviderArn, oidcIssuerUrl: args.cluster.oidcIssuerUrl, cdnDistributionArn: args.cdnDistributionArn!, tags: args.tags },
+            { parent: this },
+          )
+        : undefined;
       const image = new ServiceImage(`${name}-${profile.name}-image`, { image: profile.image, build: profile.build, tags: args.tags }, { parent: this });
       const service = new UaipService(
         `${name}-${profile.name}`,
@@ -65,6 +83,7 @@ export class Services extends pulumi.ComponentResource {
           deregistrationDelaySeconds: args.deregistrationDelaySeconds,
           endpoints: args.endpoints,
           credentials: args.credentials,
+          roleArn: role?.roleArn,
         },
         // The TargetGroupBinding CRD comes with the controller's chart.
         { parent: this, dependsOn: [ns, controller.release] },

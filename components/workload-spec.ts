@@ -157,11 +157,12 @@ export function pdbManifest(names: WorkloadNames, service: ServiceProfile): type
   };
 }
 
-export function serviceAccountManifest(names: WorkloadNames, service: ServiceProfile): types.input.core.v1.ServiceAccount {
+/** `roleArn`: the IRSA role (EKS's webhook then projects a web-identity token; automounting stays off). */
+export function serviceAccountManifest(names: WorkloadNames, service: ServiceProfile, roleArn?: Input<string>): types.input.core.v1.ServiceAccount {
   return {
     apiVersion: "v1",
     kind: "ServiceAccount",
-    metadata: { name: names.serviceAccount, namespace: names.namespace, labels: serviceLabels(service.name) },
+    metadata: { name: names.serviceAccount, namespace: names.namespace, labels: serviceLabels(service.name), ...(roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {}) },
     automountServiceAccountToken: false,
   };
 }
@@ -175,6 +176,8 @@ export interface PlatformEndpoints {
   dbUser: string;
   /** CloudFront distribution to purge; "" when there is no CDN. */
   cdnDistributionId: string;
+  /** AWS region for the runtime's SDK clients (AWS_REGION): pods can't ask IMDS (hop limit 1). @default none */
+  awsRegion?: string;
 }
 
 /**
@@ -191,7 +194,8 @@ export function runtimeConfigData(environment: string, service: ServiceProfile, 
     cache: { ...runtime.cache, redis: { ...runtime.cache.redis, host: endpoints.redisHost, port: endpoints.redisPort, tls: true }, cdn: { ...runtime.cache.cdn, distributionId: endpoints.cdnDistributionId } },
     database: { host: endpoints.dbHost, port: endpoints.dbPort, name: endpoints.dbName, user: endpoints.dbUser, ssl: true },
   });
-  return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
+  const withRegion: Record<string, string> = { ...env, ...(endpoints.awsRegion ? { AWS_REGION: endpoints.awsRegion } : {}) };
+  return Object.fromEntries(Object.entries(withRegion).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
 }
 
 export function secretManifest(names: WorkloadNames, service: ServiceProfile, stringData: Input<Record<string, Input<string>>>): types.input.core.v1.Secret {

@@ -12,6 +12,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Check } from "../components/checks";
+import { providerRuleChecks } from "../components/provider-rules";
 import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
@@ -86,6 +87,8 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   const checks = (outputs.checks as Check[] | undefined) ?? [];
   delete outputs.checks;
   const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: redactSecrets(r.inputs) }));
+  // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
+  checks.push(...providerRuleChecks({ stack, resources }));
   return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
 }
 
@@ -95,7 +98,7 @@ function print(plan: PlanJson, resources: RecordedResource[]): void {
   console.log(renderTree(resources));
   console.log(`\nResources:\n    + ${resources.length} to create (${custom.length} cloud/Kubernetes resources)`);
   for (const [type, n] of countByType(custom)) console.log(`      ${String(n).padStart(3)} ${type}`);
-  console.log("\nCross-layer checks:");
+  console.log("\nChecks (cross-layer and provider rules):");
   for (const c of plan.checks) console.log(`    ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`);
   console.log("\nOutputs:");
   for (const [k, v] of Object.entries(plan.outputs)) console.log(`    ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
