@@ -16,6 +16,8 @@ import { ClusterStorage } from "./storage";
 import * as aws from "@pulumi/aws";
 import { logsKmsKeyPolicy } from "./iam";
 import { loadBalancerName, stackScope } from "./stack-names";
+import { ProfileError } from "./parse-profile";
+import { certificateIssue } from "./provider-rules/profile-rules";
 
 /** Header CloudFront adds to origin requests and the ALB's listener rules require (its value is a generated secret). */
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
@@ -59,6 +61,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
   constructor(name: string, args: AwsPlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:platform:AwsPlatform", name, {}, opts);
     const { profile: p } = args;
+    const noCertificate = certificateIssue(p);
+    if (noCertificate) throw new ProfileError([noCertificate]);
     const child = { parent: this };
     const tags = { ...p.tags, environment: p.environment };
     // Physical names AWS wants unique per account and region carry the stack: "uaip-dev", "uaip-staging".
@@ -111,6 +115,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
             servicePrefixes: p.services.map((s) => s.name),
             apiTtl: p.cdn.apiTtl,
             staticTtl: p.cdn.staticTtl,
+            staticPaths: p.cdn.staticPaths,
             priceClass: p.cdn.priceClass,
             originShieldRegion: p.cdn.originShield ? args.region : undefined,
             originCustomHeaders: originSecret ? [{ name: ORIGIN_VERIFY_HEADER, value: originSecret }] : [],

@@ -59,6 +59,7 @@ const common = {
     provider: "cloudfront",
     apiTtl: { min: 0, default: 0, max: 60 },
     staticTtl: { min: 3600, default: 86400, max: 31536000 },
+    staticPaths: [],
   },
   loadBalancer: { idleTimeout: 60, certificateArn: "", domainName: "", deregistrationDelay: 30 },
   monitoring: { scrapeInterval: "15s", slo: { latencyP95Ms: 500, errorRate: 0.01 } },

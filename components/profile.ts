@@ -69,7 +69,7 @@ export const profileSchema = z.strictObject({
       z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { message: "expected an IPv4 CIDR" }).refine((c) => !c.endsWith("/0"), { message: "the whole internet may not reach the Kubernetes API; give your CI/VPN egress CIDR" }),
     ),
     /** IAM roles given cluster-admin through EKS access entries, besides the identity that created the cluster. */
-    adminRoleArns: z.array(z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,64}$/, { message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"' })),
+    adminRoleArns: z.array(z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, { message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"' })),
   }),
   services: z.array(serviceSchema).min(1),
   /** Where a service without `image` or `build` gets its image: <registry>/<name>:<tag>. */
@@ -124,6 +124,8 @@ export const profileSchema = z.strictObject({
     apiTtl: z.strictObject({ min: int(0), default: int(0), max: int(0) }),
     /** Static paths, seconds. */
     staticTtl: z.strictObject({ min: int(0), default: int(0), max: int(0) }),
+    /** CloudFront path patterns cached with staticTtl, each under a service's prefix ("/<service>/static/*"), since the ALB routes only those. */
+    staticPaths: z.array(z.string().regex(/^\/[a-z0-9][-a-z0-9]*\/[-\w./*]*$/, { message: 'expected a path pattern under a service prefix, like "/agent-intelligence/static/*"' })),
   }),
   loadBalancer: z.strictObject({
     /** Seconds; must exceed the WebSocket heartbeat and stay below the services' keep-alive. */

@@ -18,9 +18,12 @@ interface InPodClient {
 }
 
 const ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
-const values = (r: PlannedResource) => (inputsOf(r).values ?? {}) as Record<string, any>;
+/** Helm values and add-on configuration are free-form JSON; the clients below read known paths of them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const values = (r: PlannedResource) => (inputsOf(r).values ?? {}) as Json;
 const chart = (name: string) => (r: PlannedResource) => r.type === "kubernetes:helm.sh/v3:Release" && inputsOf(r).chart === name;
-const parseJson = (v: unknown): Record<string, any> => {
+const parseJson = (v: unknown): Json => {
   try {
     return typeof v === "string" ? JSON.parse(v) : {};
   } catch {

@@ -144,14 +144,16 @@ export function profileRuleIssues(p: Profile, runtimeCdnEnabled: (serviceIndex: 
     if (p.cluster.endpointPublicAccess) issues.push(...cidrIssues("cluster.publicAccessCidrs", p.cluster.publicAccessCidrs));
     const vpc = parseIpv4Cidr(p.network.cidr);
     if (typeof vpc === "string") add("network.cidr", `${vpc}, got ${JSON.stringify(p.network.cidr)}`);
-    if (p.environment === "prod" && !p.loadBalancer.certificateArn) {
-      add("loadBalancer.certificateArn", "prod needs HTTPS from CloudFront to the ALB, got nothing; request an ACM certificate for loadBalancer.domainName in the stack's region and set its ARN");
-    }
   }
   if (/^0+[smh]$/.test(p.monitoring.scrapeInterval)) add("monitoring.scrapeInterval", `expected a positive duration, got "${p.monitoring.scrapeInterval}" (Prometheus refuses 0); use e.g. "15s"`);
   if ((memoryToMiB(p.monitoring.storageSize) ?? 0) <= 0) add("monitoring.storageSize", `expected a volume size above zero, got "${p.monitoring.storageSize}"; use e.g. "20Gi"`);
   if (/^0+[hdwy]$/.test(p.monitoring.retention)) add("monitoring.retention", `expected a positive retention, got "${p.monitoring.retention}"; use e.g. "15d"`);
 
+  p.cdn.staticPaths.forEach((path, i) => {
+    if (!p.services.some((s) => path.startsWith(`/${s.name}/`))) {
+      add(`cdn.staticPaths[${i}]`, `${JSON.stringify(path)} is under no service prefix, and the ALB routes only /<service>/...: CloudFront would cache its 404; use "/<service>/static/*" with one of ${p.services.map((s) => s.name).join(", ")}`);
+    }
+  });
   // The API behaviours forward every cookie to the origin but keep cookies out of the cache key
   // (cdn.ts): a minimum TTL above zero would cache one user's cookie-bound response for everyone.
   if (p.cdn.enabled && p.cdn.apiTtl.min > 0) {
@@ -161,6 +163,16 @@ export function profileRuleIssues(p: Profile, runtimeCdnEnabled: (serviceIndex: 
   if (userIssue) add("database.username", `${userIssue}; RDS refuses it as the master user: pick another, e.g. "uaip"`);
   issues.push(...tagIssues(p.tags));
   return issues;
+}
+
+/**
+ * prod serves CloudFront -> ALB over HTTPS only. Checked when the AWS platform is built (not in
+ * parseConfig, which also parses presets for tests and docs), so `pulumi preview` and the
+ * offline plan of a prod stack without a certificate stop here.
+ */
+export function certificateIssue(p: Profile): ProfileRuleIssue | undefined {
+  if (p.platform !== "aws" || p.environment !== "prod" || p.loadBalancer.certificateArn) return undefined;
+  return { path: "loadBalancer.certificateArn", message: "prod needs HTTPS from CloudFront to the ALB, got nothing; request an ACM certificate for loadBalancer.domainName in the stack's region and set its ARN" };
 }
 
 /** The alert webhook is a secret: its value never appears, only what is wrong with it. */
