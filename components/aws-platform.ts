@@ -70,7 +70,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const clusterName = scope;
     const hasCertificate = Boolean(p.loadBalancer.certificateArn);
     // CloudFront proves itself to the ALB with this secret header; the ALB routes nothing without it.
-    const originSecret = p.cdn.enabled ? generatedSecret(`${name}-origin-verify`, this) : undefined;
+    // Marked secret here too: it lands in listener rule and distribution inputs, which must never show it.
+    const originSecret = p.cdn.enabled ? pulumi.secret(generatedSecret(`${name}-origin-verify`, this)) : undefined;
     const logKey = p.logs.customerManagedKey ? this.#logsKey(name, tags) : undefined;
 
     const network = new Network(

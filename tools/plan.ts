@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Check } from "../components/checks";
 import { providerRuleChecks } from "../components/provider-rules";
-import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
+import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 
@@ -88,7 +88,9 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   delete outputs.checks;
   const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: redactSecrets(r.inputs) }));
   // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
-  checks.push(...providerRuleChecks({ stack, resources }));
+  // They read the inputs behind secrets too (a listener rule's conditions hold the origin secret, and with it its
+  // paths); their details name resources, paths and actions, never a secret's value.
+  checks.push(...providerRuleChecks({ stack, resources: mocks.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) })) }));
   return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
 }
 
