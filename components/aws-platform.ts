@@ -189,7 +189,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
       child,
     );
     const onCluster = { parent: this, providers: { kubernetes: cluster.provider } };
-    const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, region: args.region, tags }, onCluster);
+    const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, region: args.region, retainVolumes: p.monitoring.retainVolumes, tags }, onCluster);
 
     const services = new Services(
       `${name}-services`,

@@ -75,7 +75,7 @@ const perEnvironment: Record<Environment, PlainObject> = {
     logs: { customerManagedKey: false },
     cdn: { enabled: true, priceClass: "PriceClass_100", originShield: false },
     loadBalancer: { accessLogs: false, deletionProtection: false },
-    monitoring: { retention: "7d", storageSize: "20Gi", replicas: 1 },
+    monitoring: { retention: "7d", storageSize: "20Gi", replicas: 1, retainVolumes: false },
   },
   staging: {
     platform: "aws",
@@ -86,7 +86,7 @@ const perEnvironment: Record<Environment, PlainObject> = {
     logs: { customerManagedKey: false },
     cdn: { enabled: true, priceClass: "PriceClass_100", originShield: false },
     loadBalancer: { accessLogs: true, deletionProtection: false },
-    monitoring: { retention: "15d", storageSize: "50Gi", replicas: 1 },
+    monitoring: { retention: "15d", storageSize: "50Gi", replicas: 1, retainVolumes: false },
   },
   prod: {
     platform: "aws",
@@ -98,7 +98,7 @@ const perEnvironment: Record<Environment, PlainObject> = {
     logs: { customerManagedKey: true },
     cdn: { enabled: true, priceClass: "PriceClass_All", originShield: true },
     loadBalancer: { accessLogs: true, deletionProtection: true },
-    monitoring: { retention: "30d", storageSize: "100Gi", replicas: 2 },
+    monitoring: { retention: "30d", storageSize: "100Gi", replicas: 2, retainVolumes: true },
   },
   local: {
     platform: "docker",
@@ -109,7 +109,7 @@ const perEnvironment: Record<Environment, PlainObject> = {
     logs: { customerManagedKey: false },
     cdn: { enabled: false, priceClass: "PriceClass_100", originShield: false },
     loadBalancer: { accessLogs: false, deletionProtection: false },
-    monitoring: { retention: "2d", storageSize: "5Gi", replicas: 1 },
+    monitoring: { retention: "2d", storageSize: "5Gi", replicas: 1, retainVolumes: false },
   },
 };
 

@@ -144,6 +144,8 @@ export const profileSchema = z.strictObject({
     retention: z.string().regex(/^\d+[hdwy]$/, { message: 'expected a Prometheus retention like "15d"' }),
     storageSize: memoryQuantity,
     replicas: int(1).max(5),
+    /** Keep Prometheus' EBS volumes when their claims go (StorageClass reclaimPolicy Retain); README "Retain policy". */
+    retainVolumes: z.boolean(),
     slo: z.strictObject({
       /** p95 latency objective, ms (seed: 500). */
       latencyP95Ms: int(1),

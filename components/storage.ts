@@ -9,6 +9,13 @@ export interface ClusterStorageArgs {
   oidcIssuerUrl: pulumi.Input<string>;
   /** AWS region, given to the EBS CSI controller as AWS_REGION (IMDS hop limit 1 hides it from pods). */
   region: pulumi.Input<string>;
+  /**
+   * Keep a volume's EBS disk when its claim is deleted (reclaimPolicy Retain): deliberate only where
+   * the data must outlive the stack (prod's metrics history). Otherwise disks go with their claims,
+   * so `pulumi destroy` leaves no orphaned, billed volumes.
+   * @default false (Delete)
+   */
+  retainVolumes?: boolean;
   /** Name of the StorageClass made here (Prometheus' volumes use it). @default "gp3" */
   storageClassName?: string;
   /** @default {} */
@@ -60,7 +67,7 @@ export class ClusterStorage extends pulumi.ComponentResource {
         parameters: { type: "gp3", encrypted: "true" },
         volumeBindingMode: "WaitForFirstConsumer",
         allowVolumeExpansion: true,
-        reclaimPolicy: "Retain",
+        reclaimPolicy: args.retainVolumes ? "Retain" : "Delete",
       },
       { ...child, dependsOn: [addon] },
     );

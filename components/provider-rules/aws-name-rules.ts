@@ -20,8 +20,10 @@ export interface NameRule {
   pattern?: RegExp;
   /** Where AWS requires the name to be unique: what the cross-stack collision check compares. */
   scope: NameScope;
-  /** AWS stores the name lowercased (and pulumi-aws lowercases its auto-name). */
+  /** AWS stores the name lowercased: the character rule applies to the lowercased name. */
   lowercase?: boolean;
+  /** pulumi-aws lowercases its auto-name (AutoNameTransform with strings.ToLower). */
+  autoNameLowercase?: boolean;
 }
 
 /** `-` + 7 hex characters: what pulumi-aws appends to the logical name (tfbridge.AutoName). */
@@ -67,7 +69,7 @@ export const AWS_NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
   // pulumi-aws default AutoName (255); AWS CreateLoadBalancer: 32, must not start with "internal-".
   "aws:lb/loadBalancer:LoadBalancer": [{ field: "name", awsMax: 32, autoNameMax: 255, pattern: /^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, scope: "region" }],
   // pulumi-aws resource_overrides.go: AutoNameTransform("replicationGroupId", 40, lower); AWS: 1..40, letter first, no "--".
-  "aws:elasticache/replicationGroup:ReplicationGroup": [{ field: "replicationGroupId", awsMax: 40, autoNameMax: 40, pattern: LOWER_ID, scope: "region", lowercase: true }],
+  "aws:elasticache/replicationGroup:ReplicationGroup": [{ field: "replicationGroupId", awsMax: 40, autoNameMax: 40, pattern: LOWER_ID, scope: "region", lowercase: true, autoNameLowercase: true }],
   "aws:elasticache/parameterGroup:ParameterGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true }],
   "aws:elasticache/subnetGroup:SubnetGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, scope: "region" }],
   // pulumi-aws resource_overrides.go: identifier auto-named up to 255; AWS DB instance identifier: 63.
@@ -87,8 +89,8 @@ export const AWS_NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
   "aws:cloudwatch/logGroup:LogGroup": [{ field: "name", awsMax: 512, autoNameMax: 255, pattern: /^[\w\-/.#]+$/, scope: "region" }],
   "aws:kms/alias:Alias": [{ field: "name", awsMax: 256, autoNameMax: 238, scope: "region" }],
   // pulumi-aws: AutoNameTransform("bucket", 63, lower); bucket names are global.
-  "aws:s3/bucket:Bucket": [{ field: "bucket", awsMax: 63, autoNameMax: 63, pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, scope: "global", lowercase: true }],
-  "aws:s3/bucketV2:BucketV2": [{ field: "bucket", awsMax: 63, autoNameMax: 63, pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, scope: "global", lowercase: true }],
+  "aws:s3/bucket:Bucket": [{ field: "bucket", awsMax: 63, autoNameMax: 63, pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, scope: "global", lowercase: true, autoNameLowercase: true }],
+  "aws:s3/bucketV2:BucketV2": [{ field: "bucket", awsMax: 63, autoNameMax: 63, pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, scope: "global", lowercase: true, autoNameLowercase: true }],
   "aws:ec2/securityGroup:SecurityGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, scope: "parent" }],
   "aws:ec2/launchTemplate:LaunchTemplate": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "region" }],
   // CloudFront policies are account-wide (CloudFront is global); 128 characters.

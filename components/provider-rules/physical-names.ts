@@ -24,7 +24,7 @@ export function physicalNames(resources: readonly PlannedResource[]): PhysicalNa
       if (typeof explicit === "string") return [{ type: r.type, logicalName: r.name, field: rule.field, value: explicit, autoNamed: false, rule }];
       if (rule.autoNameMax === undefined) return [];
       const auto = `${r.name}-${RANDOM_PART}`;
-      return [{ type: r.type, logicalName: r.name, field: rule.field, value: rule.lowercase ? auto.toLowerCase() : auto, autoNamed: true, rule }];
+      return [{ type: r.type, logicalName: r.name, field: rule.field, value: rule.autoNameLowercase ? auto.toLowerCase() : auto, autoNamed: true, rule }];
     }),
   );
 }

@@ -217,6 +217,12 @@ describe("what the plans show", () => {
     expect(inputs("prod", "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.snapshotRetentionLimit).toBe(7);
     expect(inputs("dev", "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.snapshotRetentionLimit).toBe(0);
   });
+
+  it("#17: Retain only where deliberate: prod keeps Prometheus' disks and the access-log bucket; dev leaves nothing behind", () => {
+    expect(inputs("prod", "kubernetes:storage.k8s.io/v1:StorageClass")[0]!.reclaimPolicy).toBe("Retain");
+    expect(inputs("dev", "kubernetes:storage.k8s.io/v1:StorageClass")[0]!.reclaimPolicy).toBe("Delete");
+    expect(inputs("prod", "aws:s3/bucket:Bucket")[0]!.forceDestroy).toBe(false);
+  });
 });
 
 describe("plans of deliberately bad stack files", () => {
