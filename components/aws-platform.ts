@@ -166,6 +166,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         // Our own secret (not the AWS-managed one) so the services' Secret can carry it.
         masterPassword: databasePassword,
         physicalName: `${scope}-db`,
+        logKmsKeyArn: logKey,
         tags,
       },
       child,

@@ -5,6 +5,9 @@ import { ComponentArgsError } from "./errors";
 import { familyScopedName } from "./naming";
 import { mergeTags } from "./tags";
 
+/** Logs RDS exports to CloudWatch (`/aws/rds/instance/<identifier>/<log>`). */
+export const DB_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
+
 /** PostgreSQL's hard ceiling for max_connections. */
 export const POSTGRES_MAX_CONNECTIONS_LIMIT = 262143;
 
@@ -158,6 +161,16 @@ export interface DatabaseArgs {
    */
   physicalName?: string;
   /**
+   * KMS key for the log groups RDS exports to (postgresql, upgrade): a customer-managed key (prod).
+   * @default undefined (CloudWatch Logs' own encryption)
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Retention of those log groups, days.
+   * @default 30
+   */
+  logRetentionDays?: number;
+  /**
    * Apply modifications now instead of in the next maintenance window.
    * @default false
    */
@@ -222,9 +235,21 @@ export class Database extends pulumi.ComponentResource {
       parent,
     );
 
+    // The identifier is explicit (stack-scoped) so the log groups RDS exports to can exist first,
+    // with retention and (prod) a customer-managed key; RDS would otherwise create them bare.
+    const identifier = physicalName;
+    const logGroups = DB_LOG_EXPORTS.map(
+      (log) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-${log}-log`,
+          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: args.logRetentionDays ?? 30, ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}), tags },
+          parent,
+        ),
+    );
     const instance = new aws.rds.Instance(
       `${name}-instance`,
       {
+        identifier,
         engine: "postgres",
         engineVersion,
         instanceClass: args.instanceClass ?? "db.t4g.micro",
@@ -254,12 +279,14 @@ export class Database extends pulumi.ComponentResource {
         ...(finalSnapshot ? { finalSnapshotIdentifier: pulumi.interpolate`${physicalName}-final-${snapshotSuffix!.hex}` } : {}),
         performanceInsightsEnabled: args.performanceInsights ?? true,
         ...((args.performanceInsights ?? true) ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 } : {}),
-        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        enabledCloudwatchLogsExports: [...DB_LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
         applyImmediately: args.applyImmediately ?? false,
         tags,
       },
-      parent,
+      // A fixed identifier cannot be created before the old one is gone; deletion protection (prod)
+      // still blocks the delete, and the final snapshot keeps the data.
+      { parent: this, dependsOn: logGroups, deleteBeforeReplace: true },
     );
 
     this.address = instance.address;
