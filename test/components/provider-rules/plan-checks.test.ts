@@ -3,6 +3,7 @@
  * check (most of them the defect issue #11 found) to prove the check catches it.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import Ajv2019 from "ajv/dist/2019";
 import { join } from "node:path";
 import type { PlanJson } from "../../../tools/plan";
 import { listStacks } from "../../../tools/stack-file";
@@ -216,6 +217,17 @@ describe("what the plans show", () => {
     for (const g of inputs("dev", "aws:cloudwatch/logGroup:LogGroup")) expect(g.kmsKeyId).toBeUndefined();
     expect(inputs("prod", "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.snapshotRetentionLimit).toBe(7);
     expect(inputs("dev", "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.snapshotRetentionLimit).toBe(0);
+  });
+
+  it("#14: the EBS CSI add-on's configuration (controller.region) is valid against the driver chart's own values schema", () => {
+    const schema = JSON.parse(readFileSync(join(ROOT, "vendor", "aws", "aws-ebs-csi-driver", "values.schema.json"), "utf8"));
+    const validate = new Ajv2019({ strict: false, allErrors: true }).compile(schema);
+    const [addon] = inputs("prod", "aws:eks/addon:Addon").filter((a) => a.addonName === "aws-ebs-csi-driver");
+    const config = JSON.parse(addon!.configurationValues);
+    expect(config).toEqual({ controller: { region: "us-east-1" } });
+    expect(validate(config)).toBe(true);
+    // The schema refuses what the add-on would refuse: a misspelt key fails here, not at `pulumi up`.
+    expect(validate({ controller: { regoin: "us-east-1" } })).toBe(false);
   });
 
   it("#17: Retain only where deliberate: prod keeps Prometheus' disks and the access-log bucket; dev leaves nothing behind", () => {
