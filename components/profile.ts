@@ -68,7 +68,7 @@ export const profileSchema = z.strictObject({
     publicAccessCidrs: z.array(
       z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { message: "expected an IPv4 CIDR" }).refine((c) => !c.endsWith("/0"), { message: "the whole internet may not reach the Kubernetes API; give your CI/VPN egress CIDR" }),
     ),
-    /** IAM roles given cluster-admin through EKS access entries, besides the identity that created the cluster. */
+    /** IAM roles given cluster-admin through EKS access entries, besides the identity that created the cluster (don't list that one: EKS already has its entry). */
     adminRoleArns: z.array(z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, { message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"' })),
   }),
   services: z.array(serviceSchema).min(1),
