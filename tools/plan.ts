@@ -8,11 +8,12 @@
  * Exit code 0 when the stack plans and every check passes, 1 otherwise.
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Check } from "../components/checks";
-import { providerRuleChecks } from "../components/provider-rules";
+import { checkNameCollisions, providerRuleChecks } from "../components/provider-rules";
 import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
@@ -106,16 +107,22 @@ function print(plan: PlanJson, resources: RecordedResource[]): void {
   for (const [k, v] of Object.entries(plan.outputs)) console.log(`    ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
 }
 
-/** --all: each stack in its own process, since Pulumi's runtime state is global. */
+/** --all: each stack in its own process, since Pulumi's runtime state is global; then the cross-stack name check. */
 function planAll(json?: string): number {
   let status = 0;
+  const prefix = json ?? join(mkdtempSync(join(tmpdir(), "uaip-plan-all-")), "plan.json");
+  const plans: PlanJson[] = [];
   for (const stack of listStacks(ROOT)) {
-    const extra = json ? ["--json", json.replace(/(\.json)?$/, `.${stack}.json`)] : [];
-    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, ...extra], { stdio: "inherit" });
+    const file = prefix.replace(/(\.json)?$/, `.${stack}.json`);
+    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, "--json", file], { stdio: "inherit" });
     console.log(`\n== ${stack}: ${run.status === 0 ? "ok" : "FAILED"}\n`);
     if (run.status !== 0) status = 1;
+    else plans.push(JSON.parse(readFileSync(file, "utf8")) as PlanJson);
   }
-  return status;
+  // Stacks share an account and region in the worst case: no explicit physical name may repeat.
+  const collisions = checkNameCollisions(plans);
+  console.log(`${collisions.ok ? "✓" : "✗"} ${collisions.name}: ${collisions.detail}`);
+  return collisions.ok ? status : 1;
 }
 
 async function main(): Promise<number> {
