@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { API_COOKIES_FORWARDED, API_COOKIES_IN_CACHE_KEY } from "./cdn-cookies";
 import { ComponentArgsError } from "./errors";
 import { mergeTags } from "./tags";
 
@@ -179,7 +180,7 @@ export class Cdn extends pulumi.ComponentResource {
           // Authorization must be in the key to reach the origin; it also keeps users' responses apart.
           headersConfig: { headerBehavior: "whitelist", headers: { items: ["Authorization"] } },
           queryStringsConfig: { queryStringBehavior: "all" },
-          cookiesConfig: { cookieBehavior: "none" },
+          cookiesConfig: { cookieBehavior: API_COOKIES_IN_CACHE_KEY },
         },
       },
       parent,
@@ -207,7 +208,7 @@ export class Cdn extends pulumi.ComponentResource {
       {
         comment: "API: viewer headers the services need (incl. WebSocket upgrade), all cookies and query strings",
         headersConfig: { headerBehavior: "whitelist", headers: { items: FORWARDED_HEADERS } },
-        cookiesConfig: { cookieBehavior: "all" },
+        cookiesConfig: { cookieBehavior: API_COOKIES_FORWARDED },
         queryStringsConfig: { queryStringBehavior: "all" },
       },
       parent,

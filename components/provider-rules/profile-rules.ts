@@ -1,3 +1,4 @@
+import { API_COOKIES_FORWARDED, API_COOKIES_IN_CACHE_KEY } from "../cdn-cookies";
 import { cpuToCores, memoryToMiB } from "../quantity";
 import type { Profile } from "../profile";
 import { MAX_SERVICE_NAME_FOR_TARGET_GROUP } from "../stack-names";
@@ -156,7 +157,7 @@ export function profileRuleIssues(p: Profile, runtimeCdnEnabled: (serviceIndex: 
   });
   // The API behaviours forward every cookie to the origin but keep cookies out of the cache key
   // (cdn.ts): a minimum TTL above zero would cache one user's cookie-bound response for everyone.
-  if (p.cdn.enabled && p.cdn.apiTtl.min > 0) {
+  if (p.cdn.enabled && p.cdn.apiTtl.min > 0 && API_COOKIES_FORWARDED !== API_COOKIES_IN_CACHE_KEY) {
     add("cdn.apiTtl.min", `${p.cdn.apiTtl.min} caches API responses even when the origin says private, while cookies are forwarded but not in the cache key (one user's response served to another); set it to 0 and let the services send Cache-Control`);
   }
   const userIssue = reservedDbUsername(p.database.username);
