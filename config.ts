@@ -1,10 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, ProfileError } from "./components/parse-profile";
-import { webhookUrlIssue } from "./components/provider-rules/profile-rules";
-import type { Profile } from "./components/profile";
-
-export { parseConfig, ProfileError, serviceRuntimeSettings } from "./components/parse-profile";
-export type { Profile, ServiceProfile } from "./components/profile";
+import { ProfileError } from "./profile/errors";
+import { parseConfig } from "./profile/parse";
+import { webhookUrlIssue } from "./profile/provider-rules";
+import type { Profile } from "./profile/schema";
 
 /** The project's config namespace: keys are written `uaip:<key>` in Pulumi.<stack>.yaml. */
 export const CONFIG_NAMESPACE = "uaip";

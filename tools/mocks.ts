@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_PLACEHOLDER } from "./stack-file";
+import { StackError } from "../profile/errors";
 
 /**
  * Cloud stand-ins for the offline plan and the component tests. Only the cloud is mocked:
@@ -33,7 +35,7 @@ function availabilityZones(inputs: Record<string, unknown>): Record<string, unkn
       !((inputs.excludeZoneIds ?? []) as string[]).includes(z.zoneId) &&
       !((inputs.excludeNames ?? []) as string[]).includes(z.name) &&
       filters.every((f) => {
-        if (!field[f.name]) throw new Error(`offline plan: getAvailabilityZones filter "${f.name}" is not mocked; add it to tools/mocks.ts`);
+        if (!field[f.name]) throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: getAvailabilityZones filter "${f.name}" is not mocked; add it to tools/mocks.ts`);
         return f.values.includes(z[field[f.name]!]);
       }),
   );
@@ -58,9 +60,9 @@ export function isSecretValue(value: unknown): boolean {
   return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
 }
 
-/** Replaces every secret in a value by the marker "[secret]", recursively. */
+/** Replaces every secret in a value by the marker SECRET_PLACEHOLDER ("[secret]"), recursively. */
 export function redactSecrets(value: unknown): unknown {
-  if (isSecretValue(value)) return "[secret]";
+  if (isSecretValue(value)) return SECRET_PLACEHOLDER;
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
@@ -148,7 +150,7 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
       return availabilityZones(inputs);
     case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
       // CloudFront's origin-facing list: about 55 entries, which count as 55 rules of a security group.
-      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing") throw new Error(`offline plan: no mock for prefix list ${JSON.stringify(inputs.name)}; add it to tools/mocks.ts`);
+      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing") throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: no mock for prefix list ${JSON.stringify(inputs.name)}; add it to tools/mocks.ts`);
       return { id: "pl-3b927c52", name: inputs.name, addressFamily: "IPv4", maxEntries: 55, entries: [], arn: `arn:aws:ec2:${REGION}:aws:prefix-list/pl-3b927c52`, ownerId: "AWS", version: 1 };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/plan`, userId: "AIDAPLAN" };
@@ -164,7 +166,7 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
     case "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy":
       return { id: `managed-${String(inputs.name)}` };
     default:
-      throw new Error(`offline plan: no mock for provider call "${token}"; add it to tools/mocks.ts`);
+      throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: no mock for provider call "${token}"; add it to tools/mocks.ts`);
   }
 }
 

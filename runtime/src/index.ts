@@ -7,4 +7,8 @@ export * from "./metrics/instruments";
 export * from "./cache";
 export * from "./metrics/index";
 export * from "./ratelimit/index";
+// Resource monitors, CPU profiler and response compression (issue #14).
+export * from "./resources/index";
+export * from "./profiler/index";
+export * from "./compression/index";
 export * from "./create-runtime";

@@ -38,6 +38,10 @@ export const METRIC = {
   // memory monitor
   memoryHeapLimitBytes: "uaip_memory_heap_limit_bytes",
   memoryPressure: "uaip_memory_pressure",
+  memoryGcTotal: "uaip_memory_gc_total",
+  pressureRejectedRequestsTotal: "uaip_pressure_rejected_requests_total",
+  eventLoopDelayP99Seconds: "uaip_eventloop_delay_p99_seconds",
+  eventLoopUtilization: "uaip_eventloop_utilization",
 } as const;
 
 /** prom-client's default process/Node.js metrics that dashboards and alerts rely on. */
@@ -59,6 +63,8 @@ export const LABEL = {
   result: "result",
   operation: "operation",
   state: "state",
+  /** Memory monitor: what is under pressure (heap, event-loop delay or utilization). */
+  resource: "resource",
 } as const;
 
 /** Label values used in selectors (tiers, results). */
@@ -73,6 +79,13 @@ export const LABEL_VALUE = {
   storeUnavailable: "store_unavailable",
   inUse: "in_use",
   idle: "idle",
+  /** Memory monitor `resource` values. */
+  heap: "heap",
+  eventLoopDelay: "event_loop_delay",
+  eventLoopUtilization: "event_loop_utilization",
+  /** GC hint results: global.gc() ran, or the process lacks --expose-gc so it was only counted. */
+  gcCollected: "collected",
+  gcNotExposed: "not_exposed",
 } as const;
 
 /** Duration buckets (seconds): dense around the 500 ms SLO so p95 near it is accurate. */
