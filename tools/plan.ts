@@ -34,6 +34,14 @@ export interface PlanJson {
   resources: { urn: string; type: string; name: string; parent: string; inputs: unknown }[];
   outputs: Record<string, unknown>;
   checks: Check[];
+  /**
+   * The policy pack's verdict over the inputs as the real analyzer sees them: `pulumi preview
+   * --policy-pack` hands policies secret values unwrapped, while this file's inputs show a secret
+   * top-level property (a distribution's `origins`, which carry the origin-verify header) as
+   * "[secret]", hiding e.g. its originProtocolPolicy from a re-run. Messages name resources and
+   * settings, never a secret's value. Absent in plans written before it existed.
+   */
+  violations?: Violation[];
 }
 
 interface Args {
@@ -108,8 +116,11 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
   // They read the inputs behind secrets too (a listener rule's conditions hold the origin secret, and with it its
   // paths); their details name resources, paths and actions, never a secret's value.
-  checks.push(...providerRuleChecks({ stack, resources: mocks.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) })) }));
-  return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
+  const unwrapped = mocks.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) }));
+  checks.push(...providerRuleChecks({ stack, resources: unwrapped }));
+  // The policy pack sees what the real analyzer sees (see PlanJson.violations).
+  const violations = runRules(plannedResources({ resources: unwrapped }));
+  return { plan: { stack, resources, outputs, checks, violations }, recorded: mocks.resources };
 }
 
 function print(plan: PlanJson, resources: RecordedResource[], violations: Violation[]): void {
@@ -165,13 +176,13 @@ async function main(): Promise<number> {
     throw err;
   }
   const { plan, recorded } = planned;
-  const violations = runRules(plannedResources(plan));
+  const violations = plan.violations ?? [];
   print(plan, recorded, violations);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  if (base) writeDiff(args, diffPlans(base, plan, { base: runRules(plannedResources(base)), head: violations }));
+  if (base) writeDiff(args, diffPlans(base, plan, { base: base.violations ?? runRules(plannedResources(base)), head: violations }));
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     console.error(`\nPlan failed: ${failed.length} cross-layer check(s) failed.`);
