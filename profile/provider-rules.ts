@@ -164,13 +164,21 @@ export function profileRuleIssues(p: Profile, runtimeCdnEnabled: (serviceIndex: 
 }
 
 /**
- * prod serves CloudFront -> ALB over HTTPS only. Checked when the AWS platform is built (not in
- * parseConfig, which also parses presets for tests and docs), so `pulumi preview` and the
- * offline plan of a prod stack without a certificate stop here.
+ * Every AWS stack serves HTTPS on the ALB and on the CloudFront -> ALB hop: plain HTTP there would
+ * carry cookies, Authorization and the origin-verify secret in clear text across the internet (the
+ * policy pack's alb-listener-tls and cloudfront-tls are mandatory). AWS offers no way around a
+ * certificate: an ALB HTTPS listener needs one (ACM), ACM issues none for the ALB's own
+ * *.elb.amazonaws.com name, and CloudFront's https-only origins check the certificate against the
+ * origin's name, so every stack needs a DNS name it controls. Checked when the AWS platform is
+ * built (not in parseConfig, which also parses presets for tests and docs), so `pulumi preview`
+ * and the offline plan of a stack without a certificate stop here.
  */
 export function certificateIssue(p: Profile): ProfileIssue | undefined {
-  if (p.platform !== "aws" || p.environment !== "prod" || p.loadBalancer.certificateArn) return undefined;
-  return { path: "loadBalancer.certificateArn", message: "prod needs HTTPS from CloudFront to the ALB, got nothing; request an ACM certificate for loadBalancer.domainName in the stack's region and set its ARN" };
+  if (p.platform !== "aws" || p.loadBalancer.certificateArn) return undefined;
+  return {
+    path: "loadBalancer.certificateArn",
+    message: `every AWS stack (here ${p.environment}) needs HTTPS on the ALB and from CloudFront to it, got nothing; request an ACM certificate in the stack's region for a DNS name you point at the ALB, and set its ARN here and that name in loadBalancer.domainName`,
+  };
 }
 
 /** The alert webhook is a secret: its value never appears, only what is wrong with it. */

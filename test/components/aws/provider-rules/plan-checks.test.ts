@@ -7,7 +7,7 @@ import Ajv2019 from "ajv/dist/2019";
 import { join } from "node:path";
 import type { PlanJson } from "../../../../tools/plan";
 import { listStacks } from "../../../../tools/stack-file";
-import { ROOT, runPlan, stackFile } from "../../../helpers/plan";
+import { ORIGIN_TLS_YAML, ROOT, runPlan, stackFile } from "../../../helpers/plan";
 import { checkNameCollisions, providerRuleChecks, type PlannedResource, type PlannedStack } from "../../../../components/aws/provider-rules";
 import { checkCdnRoutes } from "../../../../components/aws/provider-rules/cdn-routes";
 import { checkInPodAwsClients } from "../../../../components/aws/provider-rules/in-pod-aws-clients";
@@ -65,6 +65,16 @@ describe("every committed stack's plan passes the provider-rule checks", () => {
   });
 
   it("the Docker-only local stack has no AWS resources to check", () => expect(providerRuleChecks(plans.get("local")!)).toEqual([]));
+
+  it("has no mandatory policy violation, judged on the unredacted inputs (a distribution's origins are [secret] in the file)", () => {
+    for (const stack of STACKS) {
+      const plan = plans.get(stack)!;
+      expect(plan.violations).toBeDefined();
+      expect([stack, plan.violations!.filter((v) => v.enforcementLevel === "mandatory")]).toEqual([stack, []]);
+      const distribution = plan.resources.find((r) => r.type === "aws:cloudfront/distribution:Distribution");
+      if (distribution) expect((distribution.inputs as Record<string, unknown>).origins).toBe("[secret]");
+    }
+  });
 
   it("no two stacks share a physical name in one account and region", () => {
     const check = checkNameCollisions([...plans.values()]);
@@ -191,9 +201,9 @@ describe("what the plans show", () => {
     expect(inputs("prod", "aws:elasticache/replicationGroup:ReplicationGroup")[0]).toMatchObject({ engineVersion: "7.1" });
   });
 
-  it("#13: with the CDN on, only CloudFront's origin-facing prefix list reaches the ALB, on the one port it uses", () => {
+  it("#13: with the CDN on, only CloudFront's origin-facing prefix list reaches the ALB, on the one port it uses (443: every AWS stack has a certificate)", () => {
     const albIngress = (stack: string) => plans.get(stack)!.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.includes("-alb-in-"));
-    for (const [stack, port] of [["dev", 80], ["prod", 443]] as const) {
+    for (const [stack, port] of [["dev", 443], ["staging", 443], ["prod", 443]] as const) {
       expect(albIngress(stack).map((r) => r.inputs)).toEqual([expect.objectContaining({ prefixListId: "pl-3b927c52", fromPort: port, toPort: port })]);
       expect(JSON.stringify(albIngress(stack))).not.toContain("0.0.0.0/0");
     }
@@ -238,15 +248,15 @@ describe("what the plans show", () => {
 });
 
 describe("plans of deliberately bad stack files", () => {
-  it("#13: prod without a certificate fails, naming the key", async () => {
-    const run = await runPlan(["--stack", "prod", "--stack-file", stackFile("config:\n  uaip:environment: prod\n")]);
+  it.each(["dev", "prod"])("#13: an AWS stack (%s) without a certificate fails, naming the key", async (environment) => {
+    const run = await runPlan(["--stack", environment, "--stack-file", stackFile(`config:\n  uaip:environment: ${environment}\n`)]);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain("loadBalancer.certificateArn: prod needs HTTPS from CloudFront to the ALB, got nothing");
+    expect(run.stderr).toContain(`loadBalancer.certificateArn: every AWS stack (here ${environment}) needs HTTPS on the ALB and from CloudFront to it, got nothing`);
   });
 
   it("#4: admin roles get EKS access entries with the cluster-admin policy", async () => {
     const role = "arn:aws:iam::123456789012:role/platform-admin";
-    const run = await runPlan(["--stack", "dev", "--stack-file", stackFile(`config:\n  uaip:environment: dev\n  uaip:cluster:\n    adminRoleArns: ["${role}"]\n`)]);
+    const run = await runPlan(["--stack", "dev", "--stack-file", stackFile(`config:\n  uaip:environment: dev\n  uaip:cluster:\n    adminRoleArns: ["${role}"]\n${ORIGIN_TLS_YAML}`)]);
     expect(run.code).toBe(0);
     const of = (type: string) => run.json!.resources.filter((r) => r.type === type).map((r) => r.inputs as Record<string, any>);
     expect(of("aws:eks/accessEntry:AccessEntry")).toEqual([expect.objectContaining({ principalArn: role, type: "STANDARD", clusterName: "uaip-dev" })]);
@@ -256,7 +266,7 @@ describe("plans of deliberately bad stack files", () => {
   });
 
   it("a stack name too long for the ALB's 32 characters fails naming the stack and the limit", async () => {
-    const run = await runPlan(["--stack", "a-very-long-stack-name-for-alb", "--stack-file", stackFile("config:\n  uaip:environment: dev\n")]);
+    const run = await runPlan(["--stack", "a-very-long-stack-name-for-alb", "--stack-file", stackFile(`config:\n  uaip:environment: dev\n${ORIGIN_TLS_YAML}`)]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('stack: the load balancer is named after the stack ("uaip-a-very-long-stack-name-for-alb", 35 characters) and AWS allows 32; use a stack name of at most 27 characters');
   });
