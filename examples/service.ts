@@ -10,6 +10,9 @@
  *              never routed by the ALB, reach it with kubectl port-forward)
  *   /<service>/items/:id   a cached, rate-limited, compressed read (the ALB routes /<service>/* here);
  *              under memory pressure new requests get 503 + Retry-After
+ *   /<service>/ws          WebSocket on the same port (one ALB target): every item read, and every
+ *                          text message a client sends, goes to all clients through the batcher
+ *                          (one JSON-array frame per batch)
  *
  *   UAIP_SERVICE_NAME=agent-intelligence UAIP_PORT=3001 npx tsx examples/service.ts
  */
@@ -32,6 +35,11 @@ export interface UaipService {
   server: Server;
   /** Fails readiness so the ALB stops sending new requests (SIGTERM after the preStop sleep). */
   drain(): void;
+}
+
+/** Queues a message for every WebSocket client; a failed or refused batch is logged, not lost silently. */
+function publish(runtime: UaipRuntime, message: unknown): void {
+  runtime.realtime.batcher.addMessage(message).catch((err: unknown) => console.warn(`ws broadcast: ${(err as Error).message}`));
 }
 
 export function createService(runtime: UaipRuntime): UaipService {
@@ -58,13 +66,22 @@ export function createService(runtime: UaipRuntime): UaipService {
       if (err) return json(res, 500, { error: { code: "INTERNAL" } });
       compress(req, res, () =>
         cache.getOrSet(`item:${match[1]}`, () => loadItem(match[1])).then(
-          (item) => json(res, 200, item),
+          (item) => {
+            json(res, 200, item);
+            publish(runtime, { type: "item.read", id: item.id });
+          },
           () => json(res, 500, { error: { code: "INTERNAL" } }),
         ),
       );
     });
   };
   const server = runtime.configureServer(metrics.instrumentServer(createServer(handler)));
+  const wss = runtime.realtime.ws.attach(server, { path: `/${config.serviceName}/ws` });
+  wss.on("connection", (socket) =>
+    socket.on("message", (data, isBinary) => {
+      if (!isBinary) publish(runtime, { type: "client.message", text: data.toString() });
+    }),
+  );
   return { server, drain: () => void (draining = true) };
 }
 
@@ -74,10 +91,11 @@ async function main(): Promise<void> {
   if (!(await runtime.ready())) console.warn("redis not reachable yet; starting degraded");
   const { server, drain } = createService(runtime);
   server.listen(runtime.config.port, () => console.log(`${runtime.config.serviceName} listening on ${runtime.config.port}`));
-  // SIGTERM arrives after the preStop sleep: stop accepting, finish in-flight requests, release.
+  // SIGTERM arrives after the preStop sleep: stop accepting, send what the batcher holds, close the
+  // WebSockets with 1001 (server.close() would wait for them forever), finish in-flight requests, release.
   process.once("SIGTERM", () => {
     drain();
-    server.close(() => void runtime.close());
+    void runtime.realtime.close().finally(() => server.close(() => void runtime.close()));
   });
 }
 

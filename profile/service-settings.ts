@@ -39,6 +39,10 @@ export interface PlatformEndpoints {
   dbUser: string;
   /** Require TLS to PostgreSQL (RDS). */
   dbSsl: boolean;
+  /** CA bundle that verifies PostgreSQL's certificate (the mounted RDS bundle); "" without TLS. */
+  dbSslCaFile: string;
+  /** database.statsRefreshInterval, ms: how often operation_stats is refreshed (UAIP_DB_STATS_REFRESH_INTERVAL_MS). */
+  dbStatsRefreshIntervalMs: number;
   /** CloudFront distribution to purge; "" when there is no CDN. */
   cdnDistributionId: string;
   /** AWS region for the runtime's SDK clients (AWS_REGION): pods can't ask IMDS (hop limit 1). @default none */
@@ -98,6 +102,8 @@ export function serviceEnv(
       name: endpoints.dbName,
       user: endpoints.dbUser,
       ssl: endpoints.dbSsl,
+      sslCaFile: endpoints.dbSslCaFile,
+      statsRefreshIntervalMs: endpoints.dbStatsRefreshIntervalMs,
     },
   });
   const withRegion: Record<string, string> = { ...env, ...(endpoints.awsRegion ? { AWS_REGION: endpoints.awsRegion } : {}) };

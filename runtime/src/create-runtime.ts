@@ -2,9 +2,11 @@ import type { Server } from "node:http";
 import { CacheInvalidator, CacheManager } from "./cache";
 import { ResponseCompressor } from "./compression";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
 import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { RateLimiter, RedisStore } from "./ratelimit";
+import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
 import { MemoryMonitor, PressureGate } from "./resources";
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
@@ -14,6 +16,8 @@ export interface UaipRuntime {
   cache: CacheManager;
   invalidator: CacheInvalidator;
   limiter: RateLimiter;
+  /** WebSocketManager (`realtime.ws.attach(server, { path })`), MessageBatcher and reconnecting client, from `ws`/`batching`. */
+  realtime: Realtime;
   /** Samples memory and the event loop (started when memory.memoryMonitoring.enabled); `ready` is the readiness answer. */
   memoryMonitor: MemoryMonitor;
   /** 503 + Retry-After for new requests while the memory monitor reports pressure (probes and /metrics pass). */
@@ -23,6 +27,11 @@ export interface UaipRuntime {
   /** CPU profiles on demand; `profileTrigger` serves POST /_admin/profile only when UAIP_ADMIN_TOKEN is set. */
   profiler: CPUProfiler;
   profileTrigger: ProfileTrigger;
+  /**
+   * The PostgreSQL pool (with its ConnectionPoolManager running, and the operation_stats refresher
+   * when UAIP_DB_STATS_REFRESH_INTERVAL_MS > 0), or undefined when UAIP_DB_HOST is not set.
+   */
+  db: ManagedPool | undefined;
   /**
    * Resolves true once Redis serves both the cache and the limiter (or no Redis is configured),
    * false after `timeoutMs`. Until then both work degraded: cache misses, limiter counts in memory.
@@ -41,13 +50,22 @@ export function redisUrl(config: RuntimeConfig): string | undefined {
   return host ? `${tls ? "rediss" : "redis"}://${host}:${port}` : undefined;
 }
 
+export interface CreateRuntimeOptions {
+  /**
+   * WebSocket options beyond the profile. `drainTimeoutMs` must fit the pod's termination grace
+   * period after its preStop sleep (deregistration delay + 5 s in the stack). @default see WebSocketManagerOptions
+   */
+  realtime?: RealtimeOptions;
+}
+
 /**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
- * invalidator, the rate limiter, the memory monitor with its pressure gate, response compression
- * and the CPU profiler, all on one prom-client registry.
+ * invalidator, the rate limiter, the WebSocket manager with its batcher, the memory monitor with
+ * its pressure gate, response compression, the CPU profiler and, when UAIP_DB_HOST is set, the
+ * PostgreSQL pool, all on one prom-client registry.
  */
-export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): UaipRuntime {
+export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), options: CreateRuntimeOptions = {}): UaipRuntime {
   const metrics = createMetrics({ serviceName: config.serviceName });
   const url = redisUrl(config);
   const cache = new CacheManager({ config: config.cache, url, password: config.redisAuthToken, registry: metrics.registry });
@@ -61,6 +79,11 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
       })
     : undefined;
   const limiter = new RateLimiter({ ...config.rateLimit, store, registry: metrics.registry });
+  const db = config.database.host ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName }) : undefined;
+  const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
+  const statsRefresher =
+    db && config.database.statsRefreshIntervalMs > 0 ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start() : undefined;
+  const realtime = createRealtime(config, metrics.registry, options.realtime);
   const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
   const pressureGate = new PressureGate(memoryMonitor);
   const compressor = new ResponseCompressor(config.compression);
@@ -73,6 +96,8 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     cache,
     invalidator,
     limiter,
+    db,
+    realtime,
     memoryMonitor,
     pressureGate,
     compressor,
@@ -95,7 +120,9 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
       memoryMonitor.close();
       profiler.close();
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close()]);
+      poolManager?.stop();
+      await statsRefresher?.stop();
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close(), db?.close()]);
       metrics.close();
     },
   };

@@ -27,11 +27,20 @@ export const METRIC = {
   dbPoolConnections: "uaip_db_pool_connections",
   dbPoolWaitingRequests: "uaip_db_pool_waiting_requests",
   dbPoolMaxConnections: "uaip_db_pool_max_connections",
+  /** The adaptive concurrency limit ConnectionPoolManager moves between pool.min and pool.max. */
+  dbPoolLimit: "uaip_db_pool_limit",
+  /** Errors of idle pooled connections (server restart, network cut), handled without a crash. */
+  dbPoolErrorsTotal: "uaip_db_pool_errors_total",
+  /** Seconds since operation_stats was last refreshed (by any replica), and the configured interval. */
+  dbStatsRefreshAgeSeconds: "uaip_db_stats_refresh_age_seconds",
+  dbStatsRefreshIntervalSeconds: "uaip_db_stats_refresh_interval_seconds",
   // WebSocket
   wsConnections: "uaip_ws_connections",
   wsMaxConnections: "uaip_ws_max_connections",
   wsRejectedConnectionsTotal: "uaip_ws_rejected_connections_total",
   wsMessagesTotal: "uaip_ws_messages_total",
+  wsTerminatedConnectionsTotal: "uaip_ws_terminated_connections_total",
+  wsPingLatencySeconds: "uaip_ws_ping_latency_seconds",
   // batching
   batchFlushesTotal: "uaip_batch_flushes_total",
   batchSize: "uaip_batch_size",
@@ -63,6 +72,8 @@ export const LABEL = {
   result: "result",
   operation: "operation",
   state: "state",
+  reason: "reason",
+  direction: "direction",
   /** Memory monitor: what is under pressure (heap, event-loop delay or utilization). */
   resource: "resource",
 } as const;
