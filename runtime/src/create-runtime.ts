@@ -1,8 +1,31 @@
-import type { Server } from "node:http";
-import { CacheInvalidator, CacheManager } from "./cache";
-import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import type { IncomingMessage, Server } from "node:http";
+import { CacheInvalidator, CacheManager, type CdnPathMapper, type CdnPurger } from "./cache";
+import { defaultKeyPrefix, loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import { RuntimeConfigError } from "./errors";
 import { createMetrics, type HttpMetrics } from "./metrics";
-import { RateLimiter, RedisStore } from "./ratelimit";
+import { checkOptions } from "./options";
+import { clientAddressKey, RateLimiter, RedisStore } from "./ratelimit";
+
+/**
+ * What a service can pass to createRuntime besides its settings. Each field is optional and
+ * documented with its default; new runtime parts add their hooks here.
+ */
+export interface CreateRuntimeOptions {
+  /** The service's settings. @default loadRuntimeConfig(process.env) */
+  config?: RuntimeConfig;
+  /**
+   * Maps a request to its rate-limit key.
+   * @default the client address per `http.trustedProxyHops` / `http.trustedProxyCidrs` (clientAddressKey)
+   */
+  keyGenerator?: (req: IncomingMessage) => string;
+  /** Maps a cache key or pattern to the CDN paths to purge. @default defaultCdnPaths(cache.cdn.pathPrefix): `/<service>/*` for keys that are not paths */
+  cdnPaths?: CdnPathMapper;
+  /** A CDN purger to use instead of the CloudFrontPurger built from `cache.cdn`. @default per settings */
+  purger?: CdnPurger;
+}
+
+/** Every option createRuntime honours. */
+export const CREATE_RUNTIME_OPTIONS = ["config", "keyGenerator", "cdnPaths", "purger"] as const;
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
 export interface UaipRuntime {
@@ -30,24 +53,59 @@ export function redisUrl(config: RuntimeConfig): string | undefined {
 }
 
 /**
+ * Where a service's rate-limit counters live: `uaip:<service>:rl:`, always per service (even when
+ * services share a cache namespace) and outside the cache's `<keyPrefix>c:` entries, so no cache
+ * invalidation pattern can reach them.
+ */
+export function rateLimitKeyPrefix(serviceName: string): string {
+  return `${defaultKeyPrefix(serviceName)}rl:`;
+}
+
+const isConfig = (value: object): value is RuntimeConfig => "serviceName" in value && "cache" in value && "rateLimit" in value;
+
+/**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
  * invalidator, and the rate limiter, all on one prom-client registry.
+ *
+ *   createRuntime()                                   // settings from process.env
+ *   createRuntime(loadRuntimeConfig(env))             // explicit settings
+ *   createRuntime({ keyGenerator, cdnPaths })         // settings from process.env, plus hooks
+ *   createRuntime(config, { keyGenerator, cdnPaths })
  */
-export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): UaipRuntime {
+export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOptions, extra?: CreateRuntimeOptions): UaipRuntime {
+  const fromFirst = configOrOptions !== undefined && configOrOptions !== null && typeof configOrOptions === "object" && !isConfig(configOrOptions);
+  const options = checkOptions("createRuntime", fromFirst ? configOrOptions : extra, CREATE_RUNTIME_OPTIONS, (key, message) => new RuntimeConfigError(key, message), {
+    redis: "Redis comes from the settings (config.cache.redis, UAIP_REDIS_*)",
+    keyPrefix: "the cache namespace is config.cache.redis.keyPrefix (UAIP_REDIS_KEY_PREFIX)",
+  }) as CreateRuntimeOptions;
+  if (fromFirst && extra !== undefined) throw new RuntimeConfigError("options", "createRuntime(options) takes the config inside options.config; do not pass a second argument");
+  if (!fromFirst && configOrOptions !== undefined && options.config !== undefined) {
+    throw new RuntimeConfigError("config", "config given twice: as the first argument and as options.config");
+  }
+  for (const key of ["keyGenerator", "cdnPaths"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "function") throw new RuntimeConfigError(key, `createRuntime: ${key} must be a function`);
+  }
+  const config = (fromFirst ? options.config : (configOrOptions as RuntimeConfig | undefined)) ?? loadRuntimeConfig();
+
   const metrics = createMetrics({ serviceName: config.serviceName });
   const url = redisUrl(config);
-  const cache = new CacheManager({ config: config.cache, url, password: config.redisAuthToken, registry: metrics.registry });
-  const invalidator = new CacheInvalidator({ cache });
+  const cacheConfig = { ...config.cache, redis: { ...config.cache.redis, keyPrefix: config.cache.redis.keyPrefix ?? defaultKeyPrefix(config.serviceName) } };
+  const cache = new CacheManager({ config: cacheConfig, url, password: config.redisAuthToken, registry: metrics.registry });
+  const invalidator = new CacheInvalidator({ cache, ...(options.purger ? { purger: options.purger } : {}), ...(options.cdnPaths ? { cdnPaths: options.cdnPaths } : {}) });
   const store = url
     ? new RedisStore({
         url,
-        keyPrefix: `${config.cache.redis.keyPrefix}rl:`,
+        keyPrefix: rateLimitKeyPrefix(config.serviceName),
         commandTimeoutMs: config.cache.redis.commandTimeoutMs,
-        redisOptions: { password: config.redisAuthToken, ...(config.cache.redis.tls ? { tls: {} } : {}) },
+        password: config.redisAuthToken,
+        tls: config.cache.redis.tls,
       })
     : undefined;
-  const limiter = new RateLimiter({ ...config.rateLimit, store, registry: metrics.registry });
+  const keyGenerator =
+    options.keyGenerator ??
+    clientAddressKey({ hops: config.http.trustedProxyHops, cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== "") });
+  const limiter = new RateLimiter({ ...config.rateLimit, keyGenerator, store, registry: metrics.registry });
 
   return {
     config,

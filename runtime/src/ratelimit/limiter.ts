@@ -2,7 +2,11 @@ import type { IncomingMessage } from "node:http";
 import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError } from "./errors";
+import type Redis from "ioredis";
+import { checkOptions } from "../options";
+import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
+import { RedisStore, type RedisStoreOptions } from "./redis-store";
 import type { FailurePolicy, RateLimitResult, RateLimitStore, StoreDecision } from "./types";
 
 /** The seed's RateLimitConfig. `keyGenerator` maps a request to the key whose rate is limited. */
@@ -15,10 +19,15 @@ export interface RateLimitConfig<Req = IncomingMessage> {
 }
 
 export interface RateLimiterOptions<Req = IncomingMessage> extends Omit<RateLimitConfig<Req>, "keyGenerator"> {
-  /** @default the client's IP address (req.socket.remoteAddress) */
+  /** @default the socket's address (`clientAddressKey()`); behind proxies use `clientAddressKey({ hops })` */
   keyGenerator?: (req: Req) => string;
-  /** Where counts live. @default a new MemoryStore (single instance only) */
+  /** Where counts live. @default a RedisStore when `redis` is given, else a new MemoryStore (single instance only) */
   store?: RateLimitStore;
+  /**
+   * Count in Redis, shared by every instance: a `redis://` URL, an ioredis client (left open by close()),
+   * or RedisStore options such as the seed's `{ host, port }`. The limiter owns the store it builds. @default none
+   */
+  redis?: string | Redis | Omit<RedisStoreOptions, "client">;
   /**
    * What to answer when the store fails: 'allow' (fail open), 'deny' (fail closed, HTTP 503) or
    * 'memory' (count in this process until the store is back). @default "memory"
@@ -46,8 +55,27 @@ function positiveInt(key: string, value: unknown): number {
   return value;
 }
 
-function defaultKey(req: unknown): string {
-  return (req as IncomingMessage).socket?.remoteAddress ?? "unknown";
+const defaultKey = clientAddressKey();
+
+export const RATE_LIMITER_OPTIONS = [
+  "windowMs",
+  "maxRequests",
+  "keyGenerator",
+  "store",
+  "redis",
+  "failurePolicy",
+  "registry",
+  "policyName",
+  "maxKeyLength",
+  "denyRetryAfterMs",
+] as const;
+
+/** The `redis` option as a store this limiter owns. */
+function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
+  if (typeof redis === "string") return new RedisStore({ url: redis });
+  if (typeof (redis as Redis).defineCommand === "function") return new RedisStore({ client: redis as Redis });
+  if (typeof redis !== "object" || redis === null) throw new RateLimitOptionsError("redis", `expected a redis:// URL, an ioredis client or { host, port }, got ${JSON.stringify(redis)}`);
+  return new RedisStore(redis as RedisStoreOptions);
 }
 
 /**
@@ -73,6 +101,13 @@ export class RateLimiter<Req = IncomingMessage> {
 
   constructor(options: RateLimiterOptions<Req>) {
     if (options === null || typeof options !== "object") throw new RateLimitOptionsError("options", "expected an object");
+    checkOptions("RateLimiter", options, RATE_LIMITER_OPTIONS, (key, message) => new RateLimitOptionsError(key, message), {
+      keyPrefix: 'the key prefix is a store option: redis: { host, port, keyPrefix } or new RedisStore({ keyPrefix })',
+      trustProxy: "pass keyGenerator: clientAddressKey({ hops }) (createRuntime does this from UAIP_TRUSTED_PROXY_HOPS)",
+    });
+    if (options.store !== undefined && options.redis !== undefined) {
+      throw new RateLimitOptionsError("redis", 'both "store" and "redis" given; pass one: redis builds a RedisStore, store is one you built');
+    }
     this.windowMs = positiveInt("windowMs", options.windowMs);
     this.maxRequests = positiveInt("maxRequests", options.maxRequests);
     this.failurePolicy = options.failurePolicy ?? "memory";
@@ -82,7 +117,7 @@ export class RateLimiter<Req = IncomingMessage> {
     if (options.keyGenerator !== undefined && typeof options.keyGenerator !== "function") {
       throw new RateLimitOptionsError("keyGenerator", "expected a function (req) => string");
     }
-    this.keyGenerator = options.keyGenerator ?? defaultKey;
+    this.keyGenerator = options.keyGenerator ?? (defaultKey as unknown as (req: Req) => string);
     this.policyName = options.policyName ?? "default";
     // The name is sent as a Structured Fields string: keep it printable ASCII without quotes or backslashes.
     if (!/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(this.policyName)) {
@@ -91,7 +126,7 @@ export class RateLimiter<Req = IncomingMessage> {
     this.#maxKeyLength = options.maxKeyLength === undefined ? 512 : positiveInt("maxKeyLength", options.maxKeyLength);
     this.#denyRetryAfterMs = options.denyRetryAfterMs === undefined ? 1_000 : positiveInt("denyRetryAfterMs", options.denyRetryAfterMs);
     this.#ownsStore = options.store === undefined;
-    this.#store = options.store ?? new MemoryStore();
+    this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
     if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
     this.#insurance = this.failurePolicy === "memory" && !this.#ownsStore ? new MemoryStore() : undefined;
 

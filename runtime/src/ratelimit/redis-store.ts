@@ -1,4 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
+import { checkOptions } from "../options";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
@@ -46,13 +48,48 @@ export interface RedisStoreOptions {
   client?: Redis;
   /** Connect to this URL instead (the store owns and closes that client). */
   url?: string;
+  /** Or connect to this host (the seed's `redis: { host, port }`). @default none */
+  host?: string;
+  /** @default 6379 */
+  port?: number;
+  /** For an owned client: AUTH password / ElastiCache auth token. @default none */
+  password?: string;
+  /** For an owned client: connect with TLS. @default false */
+  tls?: boolean;
+  /** The seed's `redis.maxConnections`: the store uses one connection, so any value >= 1 is met. @default 1 */
+  maxConnections?: number;
   /** Prefix of every key. @default "uaip:rl:" */
   keyPrefix?: string;
   /** For an owned client: per-command timeout, ms. @default 50 */
   commandTimeoutMs?: number;
+  /**
+   * For an owned client: send the checks issued in one event-loop turn as one pipeline (one write, one
+   * read), which is what lets 100 concurrent callers share round trips. Each check stays its own atomic
+   * script call, so exactness is unchanged. @default true
+   */
+  autoPipelining?: boolean;
+  /** The circuit breaker in front of Redis (the cache's): while open, checks fail at once and the limiter's failurePolicy answers. @default { failureThreshold: 5, cooldownMs: 1000 } */
+  breaker?: CircuitBreakerOptions;
   /** For an owned client: extra ioredis options (override the fail-fast defaults at your own risk). */
   redisOptions?: RedisOptions;
 }
+
+export const REDIS_STORE_OPTIONS = [
+  "client",
+  "url",
+  "host",
+  "port",
+  "password",
+  "tls",
+  "maxConnections",
+  "keyPrefix",
+  "commandTimeoutMs",
+  "autoPipelining",
+  "breaker",
+  "redisOptions",
+] as const;
+
+const optionsError = (key: string, message: string) => new RateLimitOptionsError(key, message);
 
 /** Atomic Redis store: exact across any number of limiter instances sharing the Redis. */
 export class RedisStore implements RateLimitStore {
@@ -60,30 +97,54 @@ export class RedisStore implements RateLimitStore {
   #owned: boolean;
   #prefix: string;
   #hit: HitCommand;
+  readonly #breaker: CircuitBreaker;
+  /** One error for every check refused while the breaker is open: no stack capture on that path. */
+  readonly #open = new RateLimitStoreError("redis circuit breaker is open (recent failures); the failure policy answers until a probe succeeds");
+  readonly #onReady = (): void => this.#breaker.success();
 
   constructor(options: RedisStoreOptions) {
-    if (!options.client && !options.url) throw new RateLimitOptionsError("store", "RedisStore needs `client` or `url`");
+    checkOptions("RedisStore", options, REDIS_STORE_OPTIONS, optionsError);
+    if (!options?.client && !options?.url && !options?.host) throw new RateLimitOptionsError("store", "RedisStore needs `client`, `url` or `host`");
+    if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== "string" || options.keyPrefix === "")) {
+      throw new RateLimitOptionsError("keyPrefix", `expected a non-empty string, got ${JSON.stringify(options.keyPrefix)}`);
+    }
+    if (options.maxConnections !== undefined && !(Number.isInteger(options.maxConnections) && options.maxConnections >= 1)) {
+      throw new RateLimitOptionsError("maxConnections", `expected a positive integer, got ${JSON.stringify(options.maxConnections)}`);
+    }
+    if (options.client && (options.url || options.host || options.password || options.tls || options.redisOptions || options.commandTimeoutMs || options.autoPipelining !== undefined)) {
+      throw new RateLimitOptionsError("client", "connection options (url, host, port, password, tls, commandTimeoutMs, autoPipelining, redisOptions) apply to a client the store creates; configure the injected client yourself");
+    }
     this.#prefix = options.keyPrefix ?? "uaip:rl:";
     this.#owned = !options.client;
+    this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new RateLimitOptionsError(`breaker.${key}`, message));
+    const owned: RedisOptions = {
+      // Fail fast: no queueing while disconnected, no per-command retries, short timeout;
+      // reconnect in the background quickly so the store recovers by itself.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 50,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+      // ioredis holds a ref'd timer this long after a disconnect() of a socket that never
+      // connected (default 2 s), which keeps a closing process alive through an outage.
+      disconnectTimeout: 200,
+      enableAutoPipelining: options.autoPipelining ?? true,
+      ...(options.password ? { password: options.password } : {}),
+      ...(options.tls ? { tls: {} } : {}),
+      ...options.redisOptions,
+    };
     this.client =
-      options.client ??
-      new Redis(options.url!, {
-        // Fail fast: no queueing while disconnected, no per-command retries, short timeout;
-        // reconnect in the background quickly so the store recovers by itself.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: options.commandTimeoutMs ?? 50,
-        retryStrategy: (times) => Math.min(times * 100, 1_000),
-        // ioredis holds a ref'd timer this long after a disconnect() of a socket that never
-        // connected (default 2 s), which keeps a closing process alive through an outage.
-        disconnectTimeout: 200,
-        ...options.redisOptions,
-      });
+      options.client ?? (options.url ? new Redis(options.url, owned) : new Redis({ host: options.host, port: options.port ?? 6379, ...owned }));
     // An unhandled 'error' event would crash the process; the failure shows up per call instead.
     if (this.#owned) this.client.on("error", () => {});
+    this.client.on("ready", this.#onReady);
     const commands = this.client as unknown as Record<string, HitCommand | undefined>;
     if (typeof commands[COMMAND] !== "function") this.client.defineCommand(COMMAND, { numberOfKeys: 1, lua: HIT_SCRIPT });
     this.#hit = (commands[COMMAND] as HitCommand).bind(this.client);
+  }
+
+  /** The breaker's state: `closed` (healthy), `open` (skipping Redis), `half-open` (one probe in flight). */
+  get state(): BreakerState {
+    return this.#breaker.state;
   }
 
   /** Resolves once the client is connected (useful before the first burst, since nothing is queued). */
@@ -93,17 +154,27 @@ export class RedisStore implements RateLimitStore {
   }
 
   hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
-    if (this.client.status !== "ready") return Promise.reject(new RateLimitStoreError(`redis is not ready (status ${this.client.status})`));
+    // While open, a check costs one branch and a rejected promise: the failure policy answers at in-memory speed.
+    if (!this.#breaker.allow()) return Promise.reject(this.#open);
+    if (this.client.status !== "ready") {
+      this.#breaker.failure();
+      return Promise.reject(new RateLimitStoreError(`redis is not ready (status ${this.client.status})`));
+    }
     // A plain promise chain (no async wrappers): this is the per-request path.
     return this.#hit(this.#prefix + key, windowMs, limit).then(
-      (reply) => describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit),
+      (reply) => {
+        this.#breaker.success();
+        return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit);
+      },
       (err: Error) => {
+        this.#breaker.failure();
         throw new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
       },
     );
   }
 
   async close(): Promise<void> {
+    this.client.off("ready", this.#onReady);
     if (!this.#owned) return;
     try {
       await this.client.quit();
