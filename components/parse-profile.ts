@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { runtimeSettingsSchema, type RuntimeSettings } from "@uaip/runtime";
+import { defaultKeyPrefix, runtimeSettingsSchema, type RuntimeSettings } from "@uaip/runtime";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
 import { ENVIRONMENTS, profileSchema, type Environment, type Profile, type ServiceProfile } from "./profile";
 
@@ -92,7 +92,12 @@ export function serviceRuntimeSettings(profile: Profile, service: ServiceProfile
   const merged = deepMerge(deepMerge(profile.runtime, service.runtime ?? {}), {
     pool: { minConnections: service.pool.min, maxConnections: service.pool.max },
   });
-  return runtimeSettingsSchema.parse(merged);
+  const settings = runtimeSettingsSchema.parse(merged);
+  // Per service unless the profile names a namespace (a shared cache is a deliberate setting): its own
+  // Redis namespace and invalidation channel, and CDN purges under the path the ALB routes to it.
+  settings.cache.redis.keyPrefix ??= defaultKeyPrefix(service.name);
+  settings.cache.cdn.pathPrefix ??= `/${service.name}/`;
+  return settings;
 }
 
 /**
@@ -136,6 +141,10 @@ function applyDerivedDefaults(profile: Profile, raw: Record<string, unknown>): v
   // The services' keep-alive must outlive the ALB's idle timeout (else the ALB reuses closed sockets: 502s).
   if (rawRuntime.http?.keepAliveTimeout === undefined) profile.runtime.http.keepAliveTimeout = (profile.loadBalancer.idleTimeout + 5) * 1000;
   for (const s of profile.services) if (!s.image && !s.build) s.image = `${profile.images.registry}/${s.name}:${profile.images.tag}`;
+  // Proxies appending to X-Forwarded-For in front of the pods: CloudFront + ALB, the ALB alone, or none (local).
+  if ((raw.runtime as { http?: { trustedProxyHops?: unknown } } | undefined)?.http?.trustedProxyHops === undefined) {
+    profile.runtime.http.trustedProxyHops = profile.platform === "aws" ? (profile.cdn.enabled ? 2 : 1) : 0;
+  }
   // With a CDN in front, invalidations must purge it too.
   if (rawRuntime.cache?.cdn?.enabled === undefined) profile.runtime.cache.cdn.enabled = profile.cdn.enabled;
 }

@@ -42,8 +42,8 @@ function coerce(name: string, spec: EnvVarSpec, raw: string): unknown {
       const pattern = spec.kind === "int" ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/;
       const n = Number(value);
       if (!pattern.test(value) || !Number.isFinite(n) || (spec.kind === "int" && !Number.isSafeInteger(n))) {
-        const expected = spec.kind === "int" ? "a decimal integer like 300" : "a decimal number like 0.85";
-        throw new RuntimeConfigError(name, `${name}: expected ${expected}, got "${raw}"`);
+        const [expected, example] = spec.kind === "int" ? ["an integer", "300"] : ["a number", "0.85"];
+        throw new RuntimeConfigError(name, `${name}: expected ${expected}, got "${raw}"; write plain decimal digits, e.g. ${example}`);
       }
       return n;
     }

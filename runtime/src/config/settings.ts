@@ -54,14 +54,15 @@ export const cacheSettingsSchema = z.strictObject({
       /** CloudFront distribution to purge. @default "" */
       distributionId: z.string().default(""),
       /**
-       * CDN path under which this service's responses are cached, e.g. "/agent-intelligence/". The default
-       * `cdnPaths` purges `<pathPrefix>*` for any invalidation (broader than needed, never narrower); pass
-       * `createRuntime({ cdnPaths })` to map keys to exact paths. @default "/"
+       * CDN path under which this service's responses are cached, e.g. "/agent-intelligence/" (the stack
+       * sets `/<service>/`). The default `cdnPaths` purges `<pathPrefix>*` for a key that is not itself a
+       * path (broader than needed, never narrower); pass `createRuntime({ cdnPaths })` for exact paths.
+       * @default unset: "/" (the whole distribution)
        */
       pathPrefix: z
         .string()
         .regex(/^\/([^*?\s]*\/)?$/, { message: 'expected a CDN path that starts and ends with "/" and has no wildcards, e.g. "/agent-intelligence/"' })
-        .default("/"),
+        .optional(),
     })
     .prefault({}),
 });
