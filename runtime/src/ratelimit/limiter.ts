@@ -131,7 +131,8 @@ export class RateLimiter<Req = IncomingMessage> {
     this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
     if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
     this.#local = this.#store instanceof MemoryStore ? this.#store : undefined;
-    this.#insurance = this.failurePolicy === "memory" && !this.#ownsStore ? new MemoryStore() : undefined;
+    // Any store that can fail (one given, or the RedisStore built from `redis`) gets an in-process insurance store.
+    this.#insurance = this.failurePolicy === "memory" && !(this.#store instanceof MemoryStore) ? new MemoryStore() : undefined;
 
     this.registry = options.registry ?? new Registry();
     this.#registerMetrics();
@@ -175,6 +176,24 @@ export class RateLimiter<Req = IncomingMessage> {
       resetMs: decision.resetMs,
       retryAfterMs: decision.retryAfterMs,
     };
+  }
+
+  /**
+   * Resolves true once the store can count (a RedisStore is connected; other stores at once), false
+   * after `timeoutMs`. Never throws. Until then checks wait for the first connection (a RedisStore's
+   * `firstConnectWaitMs`), then fall back to the failure policy.
+   */
+  async ready(timeoutMs = 5_000): Promise<boolean> {
+    const store = this.#store as RateLimitStore & { ready?: () => Promise<void> };
+    if (typeof store.ready !== "function") return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    const ok = await Promise.race([store.ready().then(() => true), timeout]);
+    clearTimeout(timer);
+    return ok;
   }
 
   /** The seed's API: true when the request is within its limit. */

@@ -92,6 +92,12 @@ export interface RedisStoreOptions {
   batching?: boolean;
   /** Most checks in one script call. @default 256 */
   maxBatch?: number;
+  /**
+   * Until the first connection is up, checks wait for it at most this long (then fail to the failure
+   * policy), so a limiter created just before a burst still counts in Redis instead of per process.
+   * @default 1000
+   */
+  firstConnectWaitMs?: number;
   /** The circuit breaker in front of Redis (the cache's): while open, checks fail at once and the limiter's failurePolicy answers. @default { failureThreshold: 5, cooldownMs: 1000 } */
   breaker?: CircuitBreakerOptions;
   /** For an owned client: extra ioredis options (override the fail-fast defaults at your own risk). */
@@ -110,6 +116,7 @@ export const REDIS_STORE_OPTIONS = [
   "commandTimeoutMs",
   "batching",
   "maxBatch",
+  "firstConnectWaitMs",
   "breaker",
   "redisOptions",
 ] as const;
@@ -129,6 +136,7 @@ export class RedisStore implements RateLimitStore {
   readonly #batching: boolean;
   readonly #maxBatch: number;
   #queue: PendingHit[] = [];
+  #firstConnect: Promise<boolean> | undefined;
   readonly #flush = (): void => this.#send();
 
   constructor(options: RedisStoreOptions) {
@@ -172,6 +180,21 @@ export class RedisStore implements RateLimitStore {
     // No numberOfKeys: the first argument says how many keys this batch has.
     if (typeof commands[COMMAND] !== "function") this.client.defineCommand(COMMAND, { lua: HIT_SCRIPT });
     this.#hit = (commands[COMMAND] as HitCommand).bind(this.client);
+    const wait = options.firstConnectWaitMs ?? 1_000;
+    if (!Number.isInteger(wait) || wait < 0) throw new RateLimitOptionsError("firstConnectWaitMs", `expected a non-negative integer, got ${JSON.stringify(options.firstConnectWaitMs)}`);
+    if (this.client.status !== "ready" && wait > 0) {
+      const first = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), wait);
+        timer.unref();
+        this.client.once("ready", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      this.#firstConnect = first;
+      // After the first outcome, a disconnected client fails fast (the breaker takes over).
+      void first.then(() => (this.#firstConnect = undefined));
+    }
   }
 
   /** The breaker's state: `closed` (healthy), `open` (skipping Redis), `half-open` (one probe in flight). */
@@ -189,6 +212,7 @@ export class RedisStore implements RateLimitStore {
     // While open, a check costs one branch and a rejected promise: the failure policy answers at in-memory speed.
     if (!this.#breaker.allow()) return Promise.reject(this.#open);
     if (this.client.status !== "ready") {
+      if (this.#firstConnect) return this.#firstConnect.then(() => this.hit(key, windowMs, limit));
       this.#breaker.failure();
       return Promise.reject(new RateLimitStoreError(`redis is not ready (status ${this.client.status})`));
     }

@@ -103,3 +103,26 @@ describe("a hung Redis behind the limiter", () => {
     await Promise.all([limiter.close(), store.close()]);
   });
 });
+
+describe("a burst right after construction", () => {
+  it("two limiters built from the seed's config and used at once still admit exactly maxRequests (checks wait for the first connection)", async () => {
+    const seed = { windowMs: 60_000, maxRequests: 20, redis: { host: "127.0.0.1", port: redis.port, commandTimeoutMs: 2_000 } };
+    const a = new RateLimiter(seed);
+    const b = new RateLimiter(seed);
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).consume("cold-start")));
+    expect(results.filter((r) => r.allowed)).toHaveLength(20);
+    expect(results.filter((r) => r.degraded)).toHaveLength(0);
+    expect(await a.ready(1_000)).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a Redis that never comes up costs at most firstConnectWaitMs, then the failure policy answers", async () => {
+    const limiter = new RateLimiter({ windowMs: 1_000, maxRequests: 1, redis: { host: "127.0.0.1", port: 1, firstConnectWaitMs: 200 } });
+    const t = performance.now();
+    const r = await limiter.consume("nowhere");
+    expect(performance.now() - t).toBeLessThan(1_000);
+    expect(r).toMatchObject({ allowed: true, degraded: true, reason: "memory_fallback" });
+    expect(await limiter.ready(50)).toBe(false);
+    await limiter.close();
+  });
+});
