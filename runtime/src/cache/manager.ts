@@ -214,7 +214,17 @@ export class CacheManager {
     // An injected lazyConnect client would otherwise wait for a first command we hold back until it is ready.
     if (client.status === "wait") client.connect().catch(() => undefined);
     if (client.status !== "ready") {
-      this.#firstConnect = new Promise<void>((resolve) => client.once("ready", () => resolve()));
+      // Only the process's first connection is waited for, and at most the connect timeout: a cache used
+      // right after construction still reaches Redis, a Redis that is down at start costs one wait, once.
+      const waitMs = Math.max(1_000, 10 * redis.commandTimeoutMs);
+      this.#firstConnect = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        timer.unref();
+        client.once("ready", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       void this.#firstConnect.then(() => (this.#firstConnect = undefined));
     }
     // Without a listener ioredis logs every reconnect failure; here they become a metric.
@@ -502,7 +512,7 @@ export class CacheManager {
       return FAILED;
     }
     try {
-      if (this.#firstConnect) await this.#deadlines.guard(this.#firstConnect, Number.isFinite(timeoutMs) ? timeoutMs : this.#timeoutMs);
+      if (this.#firstConnect) await this.#firstConnect;
       const result = await (Number.isFinite(timeoutMs) ? this.#deadlines.guard(command(client), timeoutMs) : command(client));
       this.#breaker.success();
       return result;

@@ -103,3 +103,24 @@ describe("writes during an outage", () => {
     expect(await a.get("k")).toBeNull();
   });
 });
+
+describe("cold start", () => {
+  it("two instances used right after construction share entries through Redis (writes wait for the first connection)", async () => {
+    const a = cache();
+    const b = cache();
+    expect(await a.set("fresh", 1)).toEqual({ key: "fresh", complete: true });
+    expect(await b.get("fresh")).toBe(1);
+  });
+
+  it("a Redis that is down at start costs one bounded wait, then calls skip it", async () => {
+    await server.stop();
+    const c = cache();
+    const t = performance.now();
+    expect(await c.set("k", 1)).toEqual({ key: "k", complete: false });
+    expect(performance.now() - t).toBeLessThan(2_500);
+    const t2 = performance.now();
+    for (let i = 0; i < 100; i++) await c.get(`k${i}`);
+    expect(performance.now() - t2).toBeLessThan(500);
+    await server.start();
+  });
+});
