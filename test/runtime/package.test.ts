@@ -71,6 +71,22 @@ describe("the packed @uaip/runtime", () => {
     expect(JSON.parse(node(["check.mjs"]))).toEqual({ same: true, keys: true, code: "UAIP_RUNTIME_CONFIG_INVALID" });
   });
 
+  it("type-checks for ESM and CommonJS consumers (node16 resolution: the exports' types conditions)", () => {
+    writeFileSync(
+      join(dir, "consumer.mts"),
+      `import { createRuntime, CacheManager, RateLimiter, clientAddressKey, type UaipRuntime } from "@uaip/runtime";
+       const rt: UaipRuntime = createRuntime({ keyGenerator: clientAddressKey({ hops: 2 }) });
+       const c = new CacheManager({ memory: { maxSize: 1, ttl: 1 } });
+       const l = new RateLimiter({ windowMs: 1, maxRequests: 1, redis: { host: "h", port: 1 } });
+       void rt; void c; void l;\n`,
+    );
+    writeFileSync(join(dir, "consumer.cts"), `import { createRuntime, METRIC } from "@uaip/runtime";\nconst name: string = METRIC.httpRequestsTotal;\nvoid createRuntime; void name;\n`);
+    const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    const flags = ["--noEmit", "--strict", "--module", "node16", "--moduleResolution", "node16", "--target", "es2022", "--skipLibCheck"];
+    const types = ["--typeRoots", join(ROOT, "node_modules", "@types"), "--types", "node"];
+    expect(node([tsc, ...flags, ...types, "consumer.mts", "consumer.cts"])).toBe("");
+  }, 60_000);
+
   it("exports the explicit list only: no internals", () => {
     const names: string[] = JSON.parse(node(["-e", 'console.log(JSON.stringify(Object.keys(require("@uaip/runtime"))))']));
     for (const internal of ["SlidingWindow", "RouteGuard", "readDiskIo", "normalizePath", "admits", "CircuitBreaker", "checkOptions", "counter", "gauge", "histogram"]) {
