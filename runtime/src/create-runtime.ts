@@ -1,10 +1,14 @@
 import type { IncomingMessage, Server } from "node:http";
 import { CacheInvalidator, CacheManager, type CdnPathMapper, type CdnPurger } from "./cache";
+import { ResponseCompressor } from "./compression";
 import { defaultKeyPrefix, loadRuntimeConfig, type RuntimeConfig } from "./config/load";
 import { RuntimeConfigError } from "./errors";
 import { createMetrics, type HttpMetrics } from "./metrics";
 import { checkOptions } from "./options";
+import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { clientAddressKey, RateLimiter, RedisStore } from "./ratelimit";
+import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
+import { MemoryMonitor, PressureGate } from "./resources";
 
 /**
  * What a service can pass to createRuntime besides its settings. Each field is optional and
@@ -22,10 +26,15 @@ export interface CreateRuntimeOptions {
   cdnPaths?: CdnPathMapper;
   /** A CDN purger to use instead of the CloudFrontPurger built from `cache.cdn`. @default per settings */
   purger?: CdnPurger;
+  /**
+   * WebSocket options beyond the profile. `drainTimeoutMs` must fit the pod's termination grace
+   * period after its preStop sleep (deregistration delay + 5 s in the stack). @default see WebSocketManagerOptions
+   */
+  realtime?: RealtimeOptions;
 }
 
 /** Every option createRuntime honours. */
-export const CREATE_RUNTIME_OPTIONS = ["config", "keyGenerator", "cdnPaths", "purger"] as const;
+export const CREATE_RUNTIME_OPTIONS = ["config", "keyGenerator", "cdnPaths", "purger", "realtime"] as const;
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
 export interface UaipRuntime {
@@ -34,6 +43,17 @@ export interface UaipRuntime {
   cache: CacheManager;
   invalidator: CacheInvalidator;
   limiter: RateLimiter;
+  /** WebSocketManager (`realtime.ws.attach(server, { path })`), MessageBatcher and reconnecting client, from `ws`/`batching`. */
+  realtime: Realtime;
+  /** Samples memory and the event loop (started when memory.memoryMonitoring.enabled); `ready` is the readiness answer. */
+  memoryMonitor: MemoryMonitor;
+  /** 503 + Retry-After for new requests while the memory monitor reports pressure (probes and /metrics pass). */
+  pressureGate: PressureGate;
+  /** gzip/brotli for responses, from the compression settings. */
+  compressor: ResponseCompressor;
+  /** CPU profiles on demand; `profileTrigger` serves POST /_admin/profile only when UAIP_ADMIN_TOKEN is set. */
+  profiler: CPUProfiler;
+  profileTrigger: ProfileTrigger;
   /**
    * Resolves true once Redis serves both the cache and the limiter (or no Redis is configured),
    * false after `timeoutMs`. Until then both work degraded: cache misses, limiter counts in memory.
@@ -66,12 +86,13 @@ const isConfig = (value: object): value is RuntimeConfig => "serviceName" in val
 /**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
- * invalidator, and the rate limiter, all on one prom-client registry.
+ * invalidator, the rate limiter, the WebSocket manager with its batcher, the memory monitor with
+ * its pressure gate, response compression and the CPU profiler, all on one prom-client registry.
  *
  *   createRuntime()                                   // settings from process.env
  *   createRuntime(loadRuntimeConfig(env))             // explicit settings
  *   createRuntime({ keyGenerator, cdnPaths })         // settings from process.env, plus hooks
- *   createRuntime(config, { keyGenerator, cdnPaths })
+ *   createRuntime(config, { keyGenerator, cdnPaths, realtime })
  */
 export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOptions, extra?: CreateRuntimeOptions): UaipRuntime {
   const fromFirst = configOrOptions !== undefined && configOrOptions !== null && typeof configOrOptions === "object" && !isConfig(configOrOptions);
@@ -106,6 +127,12 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     options.keyGenerator ??
     clientAddressKey({ hops: config.http.trustedProxyHops, cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== "") });
   const limiter = new RateLimiter({ ...config.rateLimit, keyGenerator, store, registry: metrics.registry });
+  const realtime = createRealtime(config, metrics.registry, options.realtime);
+  const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
+  const pressureGate = new PressureGate(memoryMonitor);
+  const compressor = new ResponseCompressor(config.compression);
+  const profiler = new CPUProfiler();
+  const profileTrigger = new ProfileTrigger({ profiler, token: config.adminToken });
 
   return {
     config,
@@ -113,6 +140,12 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     cache,
     invalidator,
     limiter,
+    realtime,
+    memoryMonitor,
+    pressureGate,
+    compressor,
+    profiler,
+    profileTrigger,
     async ready(timeoutMs = 5_000) {
       const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
       const storeReady = store ? Promise.race([store.ready().then(() => true), timeout]) : Promise.resolve(true);
@@ -128,7 +161,9 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     },
     async close() {
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close()]);
+      memoryMonitor.close();
+      profiler.close();
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close()]);
       metrics.close();
     },
   };

@@ -31,7 +31,7 @@ export {
   type EnvVarSpec,
   type RuntimeEnvName,
 } from "./config/contract";
-export { loadRuntimeConfig, runtimeSettingsToEnv, runtimeConfigSchema, defaultKeyPrefix, type RuntimeConfig } from "./config/load";
+export { loadRuntimeConfig, runtimeSettingsToEnv, runtimeConfigSchema, defaultKeyPrefix, valueAt, type RuntimeConfig } from "./config/load";
 
 // --- Metrics: names shared with dashboards/alerts, and the HTTP metrics (seed: ServiceMetrics) ---
 export { METRIC, DEFAULT_METRIC, LABEL, LABEL_VALUE, HTTP_DURATION_BUCKETS } from "./metrics/names";
@@ -98,6 +98,76 @@ export {
   type RateLimitStore,
   type StoreDecision,
 } from "./ratelimit";
+
+// --- Realtime: WebSocketManager (seed: WSConfig, WebSocketManager), MessageBatcher, reconnecting client ---
+export {
+  WebSocketManager,
+  MessageBatcher,
+  ReconnectingClient,
+  createRealtime,
+  reconnectDelay,
+  reconnectCap,
+  isApplicationRefusal,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  CLOSE_CODE,
+  CLOSE_REASON,
+  BATCH_RESULT,
+  BATCH_SIZE_BUCKETS,
+  WS_DIRECTION,
+  WS_PING_BUCKETS,
+  WS_REASON,
+  RealtimeOptionsError,
+  BatcherClosedError,
+  BatchFlushError,
+  ClientQueueFullError,
+  ClientClosedError,
+  type WsReason,
+  type ReconnectStrategy,
+  type MessageBatcherOptions,
+  type WebSocketLike,
+  type WebSocketConstructor,
+  type ClientMessage,
+  type ReconnectingClientOptions,
+  type WSConfig,
+  type WebSocketManagerOptions,
+  type AttachOptions,
+  type Realtime,
+  type RealtimeOptions,
+} from "./realtime/index";
+
+// --- Resources: MemoryMonitor (seed: MemoryConfig, MemoryMonitor) and the pressure gate ---
+export {
+  MemoryMonitor,
+  PressureGate,
+  HysteresisSwitch,
+  maxOldSpaceSizeMiB,
+  enforcedHeapLimitBytes,
+  OVERLOADED_CODE,
+  DEFAULT_EXEMPT_PATHS,
+  MemoryMonitorOptionsError,
+  type MemoryConfig,
+  type PressureResource,
+  type MemoryMonitorOptions,
+  type MemorySample,
+  type PressureGateOptions,
+} from "./resources/index";
+
+// --- Profiler: CPUProfiler (seed: CPUProfiler) and its admin trigger ---
+export {
+  CPUProfiler,
+  ProfileTrigger,
+  PROFILE_ADMIN_PATH,
+  DEFAULT_PROFILE_DURATION_MS,
+  ProfilerError,
+  ProfileInProgressError,
+  ProfileOptionsError,
+  ProfileAbortedError,
+  type CPUProfilerOptions,
+  type ProfileTriggerOptions,
+} from "./profiler/index";
+
+// --- Compression: ResponseCompressor (seed: CompressionConfig, ResponseCompressor) ---
+export { ResponseCompressor, varyOnAcceptEncoding, MAX_DYNAMIC_BROTLI_QUALITY, CompressionOptionsError, type CompressionConfig } from "./compression/index";
 
 // --- Assembly: one call builds every part from the settings ---
 export { createRuntime, redisUrl, rateLimitKeyPrefix, CREATE_RUNTIME_OPTIONS, type CreateRuntimeOptions, type UaipRuntime } from "./create-runtime";

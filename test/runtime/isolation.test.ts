@@ -4,7 +4,8 @@
  */
 import { Redis } from "ioredis";
 import { createRuntime, loadRuntimeConfig, CacheManager, type UaipRuntime } from "@uaip/runtime";
-import { parseConfig, serviceRuntimeSettings } from "../../config";
+import { parseConfig } from "../../profile/parse";
+import { serviceRuntimeSettings } from "../../profile/service-settings";
 import { RedisServer } from "../helpers/redis";
 
 let redis: RedisServer;

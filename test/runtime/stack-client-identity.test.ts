@@ -8,8 +8,8 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
-import { parseConfig, serviceRuntimeSettings } from "../../config";
-import { runtimeConfigData } from "../../components/workload-spec";
+import { parseConfig } from "../../profile/parse";
+import { serviceEnv, serviceRuntimeSettings } from "../../profile/service-settings";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../helpers/redis";
 
@@ -38,13 +38,15 @@ function get(path: string, xff: string): Promise<number> {
 beforeAll(async () => {
   redis = await RedisServer.start();
   raw = new Redis(redis.url);
-  data = runtimeConfigData("dev", svc, serviceRuntimeSettings(profile, svc), {
+  data = serviceEnv("dev", { profile: svc, runtime: serviceRuntimeSettings(profile, svc) }, {
     redisHost: "127.0.0.1",
     redisPort: redis.port,
+    redisTls: false,
     dbHost: "127.0.0.1",
     dbPort: 5432,
     dbName: "uaip",
     dbUser: "uaip",
+    dbSsl: true,
     cdnDistributionId: "",
   });
   // Loopback: no TLS, no CDN; a generous command timeout for a busy CI machine. The rest is the stack's.

@@ -9,6 +9,8 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
   port: z.number().int().min(1).max(65535).default(3000),
   environment: z.string().default("local"),
   redisAuthToken: z.string().optional(),
+  /** Bearer token of the admin endpoints (from the service's Secret); unset keeps them off. */
+  adminToken: z.string().min(16, { message: "expected at least 16 characters (generate it, e.g. openssl rand -hex 32)" }).optional(),
   database: z
     .strictObject({
       host: z.string().default(""),
@@ -57,8 +59,10 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts[parts.length - 1]] = value;
 }
 
-function getPath(source: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<string, unknown>)[part]), source);
+/** The value at a dotted path ("cache.redis.ttl") or a key list (["services", 0, "name"]); undefined when absent. */
+export function valueAt(source: unknown, path: string | readonly PropertyKey[]): unknown {
+  const parts: readonly PropertyKey[] = typeof path === "string" ? path.split(".") : path;
+  return parts.reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<PropertyKey, unknown>)[part]), source);
 }
 
 /** The Redis namespace a service gets unless its settings name one: `uaip:<serviceName>:`. */
@@ -90,7 +94,10 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   const issue = parsed.error.issues[0];
   const path = issue.path.join(".");
   const name = pathToEnv.get(path) ?? path;
-  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${JSON.stringify(getPath(raw, path))}`, { cause: parsed.error });
+  const value = valueAt(raw, path);
+  // A secret's value never goes into a message (it would reach logs); its length is enough to fix it.
+  const shown = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name]?.secret ? `a secret of ${String(value).length} characters` : JSON.stringify(value);
+  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${shown}`, { cause: parsed.error });
 }
 
 /**
@@ -104,7 +111,7 @@ export function runtimeSettingsToEnv(
   for (const name of RUNTIME_ENV_NAMES) {
     const spec = RUNTIME_ENV[name];
     if (spec.secret) continue;
-    const value = getPath(settings, spec.path);
+    const value = valueAt(settings, spec.path);
     if (value !== undefined) env[name] = String(value);
   }
   return env;
