@@ -3,6 +3,7 @@ import { CacheInvalidator, CacheManager, type CdnPathMapper, type CdnPurger } fr
 import { ResponseCompressor } from "./compression";
 import { defaultKeyPrefix, loadRuntimeConfig, type RuntimeConfig } from "./config/load";
 import { RuntimeConfigError } from "./errors";
+import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
 import { checkOptions } from "./options";
 import { CPUProfiler, ProfileTrigger } from "./profiler";
@@ -55,6 +56,11 @@ export interface UaipRuntime {
   profiler: CPUProfiler;
   profileTrigger: ProfileTrigger;
   /**
+   * The PostgreSQL pool (with its ConnectionPoolManager running, and the operation_stats refresher
+   * when UAIP_DB_STATS_REFRESH_INTERVAL_MS > 0), or undefined when UAIP_DB_HOST is not set.
+   */
+  db: ManagedPool | undefined;
+  /**
    * Resolves true once Redis serves both the cache and the limiter (or no Redis is configured),
    * false after `timeoutMs`. Until then both work degraded: cache misses, limiter counts in memory.
    * Never throws. Await it before listening, so the first requests are counted in Redis.
@@ -87,7 +93,8 @@ const isConfig = (value: object): value is RuntimeConfig => "serviceName" in val
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
  * invalidator, the rate limiter, the WebSocket manager with its batcher, the memory monitor with
- * its pressure gate, response compression and the CPU profiler, all on one prom-client registry.
+ * its pressure gate, response compression, the CPU profiler and, when UAIP_DB_HOST is set, the
+ * PostgreSQL pool, all on one prom-client registry.
  *
  *   createRuntime()                                   // settings from process.env
  *   createRuntime(loadRuntimeConfig(env))             // explicit settings
@@ -127,6 +134,10 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     options.keyGenerator ??
     clientAddressKey({ hops: config.http.trustedProxyHops, cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== "") });
   const limiter = new RateLimiter({ ...config.rateLimit, keyGenerator, store, registry: metrics.registry });
+  const db = config.database.host ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName }) : undefined;
+  const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
+  const statsRefresher =
+    db && config.database.statsRefreshIntervalMs > 0 ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start() : undefined;
   const realtime = createRealtime(config, metrics.registry, options.realtime);
   const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
   const pressureGate = new PressureGate(memoryMonitor);
@@ -140,6 +151,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     cache,
     invalidator,
     limiter,
+    db,
     realtime,
     memoryMonitor,
     pressureGate,
@@ -163,7 +175,9 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
       memoryMonitor.close();
       profiler.close();
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close()]);
+      poolManager?.stop();
+      await statsRefresher?.stop();
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close(), db?.close()]);
       metrics.close();
     },
   };

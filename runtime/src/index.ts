@@ -99,6 +99,39 @@ export {
   type StoreDecision,
 } from "./ratelimit";
 
+// --- Database: PostgreSQL pool (seed: PoolConfig, ConnectionPoolManager), migrations, roles, stats refresh ---
+export {
+  createPool,
+  ManagedPool,
+  ConnectionPoolManager,
+  StatsRefresher,
+  runMigrations,
+  loadMigrations,
+  ensureServiceRoles,
+  scramSha256Verifier,
+  postgresTlsOptions,
+  rolePasswordEnv,
+  MIGRATIONS_DIR,
+  ADVISORY_LOCK,
+  APP_GROUP_ROLE,
+  DbPoolTimeoutError,
+  DbUnavailableError,
+  DbConnectionLimitError,
+  DbPoolClosedError,
+  DbMigrationError,
+  DbTlsVerificationError,
+  type DbSettings,
+  type CreatePoolOptions,
+  type PoolStats,
+  type PoolMetrics,
+  type ConnectionPoolManagerOptions,
+  type MigrateOptions,
+  type MigrateReport,
+  type ServiceRole,
+  type StatsRefresherOptions,
+  type RefreshResult,
+} from "./db/index";
+
 // --- Realtime: WebSocketManager (seed: WSConfig, WebSocketManager), MessageBatcher, reconnecting client ---
 export {
   WebSocketManager,
