@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { runtimeSettingsSchema, valueAt } from "@uaip/runtime";
 import { ProfileError, type ProfileIssue } from "./errors";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
+import { profileRuleIssues } from "./provider-rules";
 import { ENVIRONMENTS, profileSchema, type Environment, type Profile } from "./schema";
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -89,6 +90,9 @@ export function parseConfig(raw: unknown): Profile {
   const profile = parsed.data;
 
   const issues = crossFieldIssues(profile);
+  // What AWS, Kubernetes or the runtime would refuse later (provider-rules.ts).
+  const cdnPurge = (i: number) => (deepMerge(profile.runtime, profile.services[i]!.runtime ?? {}) as { cache?: { cdn?: { enabled?: boolean } } }).cache?.cdn?.enabled === true;
+  for (const issue of profileRuleIssues(profile, cdnPurge)) if (!issues.some((i) => i.path === issue.path && i.message === issue.message)) issues.push(issue);
   profile.services.forEach((s, i) => {
     const result = runtimeSettingsSchema.safeParse(deepMerge(profile.runtime, s.runtime ?? {}));
     if (!result.success) issues.push(...fromZod(result.error, s.runtime, ["services", i, "runtime"]));
@@ -109,6 +113,10 @@ function applyDerivedDefaults(profile: Profile, raw: Record<string, unknown>): v
   if (rawRuntime.http?.keepAliveTimeout === undefined) profile.runtime.http.keepAliveTimeout = (profile.loadBalancer.idleTimeout + 5) * 1000;
   const images = profile.images;
   for (const s of profile.services) if (!s.image && !s.build) Object.assign(s, "build" in images ? { build: { ...images.build } } : { image: `${images.registry}/${s.name}:${images.tag}` });
+  // Proxies appending to X-Forwarded-For in front of the pods: CloudFront + ALB, the ALB alone, or none (local).
+  if ((raw.runtime as { http?: { trustedProxyHops?: unknown } } | undefined)?.http?.trustedProxyHops === undefined) {
+    profile.runtime.http.trustedProxyHops = profile.platform === "aws" ? (profile.cdn.enabled ? 2 : 1) : 0;
+  }
   // With a CDN in front, invalidations must purge it too.
   if (rawRuntime.cache?.cdn?.enabled === undefined) profile.runtime.cache.cdn.enabled = profile.cdn.enabled;
 }

@@ -1,4 +1,4 @@
-import { runtimeSettingsSchema, runtimeSettingsToEnv, type RuntimeSettings } from "@uaip/runtime";
+import { defaultKeyPrefix, runtimeSettingsSchema, runtimeSettingsToEnv, type RuntimeSettings } from "@uaip/runtime";
 import { connectionBudget, type ConnectionBudget, type ServiceConnections } from "./connection-budget";
 import { deepMerge } from "./presets";
 import type { Profile, ServiceProfile } from "./schema";
@@ -45,6 +45,8 @@ export interface PlatformEndpoints {
   dbStatsRefreshIntervalMs: number;
   /** CloudFront distribution to purge; "" when there is no CDN. */
   cdnDistributionId: string;
+  /** AWS region for the runtime's SDK clients (AWS_REGION): pods can't ask IMDS (hop limit 1). @default none */
+  awsRegion?: string;
 }
 
 /** NODE_OPTIONS for the runtime's heap limit. */
@@ -60,7 +62,12 @@ export function serviceRuntimeSettings(profile: Profile, service: ServiceProfile
   const merged = deepMerge(deepMerge(profile.runtime, service.runtime ?? {}), {
     pool: { minConnections: service.pool.min, maxConnections: service.pool.max },
   });
-  return runtimeSettingsSchema.parse(merged);
+  const settings = runtimeSettingsSchema.parse(merged);
+  // Per service unless the profile names a namespace (a shared cache is a deliberate setting): its own
+  // Redis namespace and invalidation channel, and CDN purges under the path the ALB routes to it.
+  settings.cache.redis.keyPrefix ??= defaultKeyPrefix(service.name);
+  settings.cache.cdn.pathPrefix ??= `/${service.name}/`;
+  return settings;
 }
 
 /** The profile's services with everything each gets, and the connection budget, computed once. */
@@ -104,5 +111,6 @@ export function serviceEnv(
       statsRefreshIntervalMs: endpoints.dbStatsRefreshIntervalMs,
     },
   });
-  return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
+  const withRegion: Record<string, string> = { ...env, ...(endpoints.awsRegion ? { AWS_REGION: endpoints.awsRegion } : {}) };
+  return Object.fromEntries(Object.entries(withRegion).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
 }

@@ -39,6 +39,8 @@ export interface UaipServiceArgs {
   crdRelease?: pulumi.Resource;
   /** The RDS CA bundle ConfigMap (k8s/rds-ca.ts) to mount where endpoints.dbSslCaFile points; the Deployment waits for it. @default none */
   rdsCa?: pulumi.Resource;
+  /** IRSA role the ServiceAccount carries (the runtime's AWS calls). @default none */
+  roleArn?: pulumi.Input<string>;
   /** Resources the Deployment waits for, e.g. the migration Job that creates its role. @default [] */
   dependsOn?: pulumi.Resource[];
 }
@@ -60,7 +62,7 @@ export class UaipService extends pulumi.ComponentResource {
     const child = { parent: this, dependsOn: opts.dependsOn };
     const after = (...deps: pulumi.Resource[]) => pulumi.mergeOptions(child, { dependsOn: deps });
 
-    new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service), child);
+    new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service, args.roleArn), child);
 
     this.configMapData = pulumi.output(args.endpoints).apply((endpoints) => serviceEnv(args.environment, { profile: service, runtime }, endpoints));
     const configMap = new k8s.core.v1.ConfigMap(`${name}-runtime`, configMapManifest(names, service, this.configMapData), child);

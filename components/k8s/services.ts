@@ -9,6 +9,8 @@ import { LoadBalancerController } from "./lb-controller";
 import type { ServiceProfile } from "../../profile/schema";
 import type { PlatformEndpoints, ServiceSettings } from "../../profile/service-settings";
 import { UaipService } from "./service";
+import { ServiceRole } from "../aws/service-role";
+import { workloadNames } from "./workload-spec";
 import { ComponentArgsError } from "../../profile/errors";
 
 export interface ServicesArgs {
@@ -36,6 +38,12 @@ export interface ServicesArgs {
   networkPolicy?: { albSourceCidrs: string[]; privateCidrs: string[]; monitoringNamespace: string };
   /** Platform of images built here (the nodes' architecture). @default "linux/amd64" */
   imagePlatform?: "linux/amd64" | "linux/arm64";
+  /**
+   * ARN of the CloudFront distribution; each service whose runtime purges the CDN gets an IRSA
+   * role allowed to invalidate this distribution only. Required when any service purges the CDN.
+   * @default undefined
+   */
+  cdnDistributionArn?: pulumi.Input<string>;
   /** AWS tags (ECR repositories, IAM roles). @default {} */
   tags?: Record<string, string>;
 }
@@ -64,6 +72,12 @@ export class Services extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Refused before anything is created: a purge without a distribution would fail on every invalidation.
+    for (const { profile, runtime } of args.services) {
+      if (runtime.cache.cdn.enabled && args.cdnDistributionArn === undefined) {
+        throw new ComponentArgsError(`services.${profile.name}.runtime.cache.cdn.enabled`, "the service purges the CDN but the platform has no CloudFront distribution; enable cdn or set runtime.cache.cdn.enabled false");
+      }
+    }
     // One RDS CA bundle for the namespace: every service and the migration Job mount it to verify PostgreSQL's certificate.
     const rdsCa = new k8s.core.v1.ConfigMap(`${name}-rds-ca`, rdsCaConfigMapManifest(this.namespace), { parent: this, dependsOn: [ns] });
     const policy = args.networkPolicy;
@@ -120,6 +134,13 @@ export class Services extends pulumi.ComponentResource {
         });
         new k8s.networking.v1.NetworkPolicy(`${name}-${profile.name}-netpol`, spec, { parent: this, dependsOn: [ns] });
       }
+      const role = runtime.cache.cdn.enabled
+        ? new ServiceRole(
+            `${name}-${profile.name}-iam`,
+            { namespace: this.namespace, serviceAccount: workloadNames(profile.name, this.namespace).serviceAccount, oidcProviderArn: args.cluster.oidcProviderArn, oidcIssuerUrl: args.cluster.oidcIssuerUrl, cdnDistributionArn: args.cdnDistributionArn!, tags: args.tags },
+            { parent: this },
+          )
+        : undefined;
       const image = images[profile.name];
       const service = new UaipService(
         `${name}-${profile.name}`,
@@ -136,6 +157,7 @@ export class Services extends pulumi.ComponentResource {
           crdRelease: controller.release,
           rdsCa,
           dependsOn: [migration.job],
+          roleArn: role?.roleArn,
         },
         // The TargetGroupBinding CRD comes with the controller's chart (crdRelease: a component's dependsOn does not reach its children).
         { parent: this, dependsOn: [ns, controller.release] },
