@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SEED_OPERATION, SEED_STAGES, SEED_THINK_TIME_S } from "../../load/k6/stages";
 import { k6SloFile, k6Thresholds, renderSloFiles } from "../../load/k6-slo";
@@ -50,10 +51,9 @@ describe("k6 scripts follow the seed", () => {
   });
 
   it("follows a stack file's SLO override", () => {
-    const dir = require("node:fs").mkdtempSync(join(require("node:os").tmpdir(), "k6slo-"));
-    const fs = require("node:fs");
-    fs.copyFileSync(join(root, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
-    fs.writeFileSync(join(dir, "Pulumi.dev.yaml"), fs.readFileSync(join(root, "Pulumi.dev.yaml"), "utf8").replace(/^config:\n/m, "config:\n  uaip:monitoring:\n    slo:\n      latencyP95Ms: 300\n      errorRate: 0.02\n"));
+    const dir = mkdtempSync(join(tmpdir(), "k6slo-"));
+    copyFileSync(join(root, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+    writeFileSync(join(dir, "Pulumi.dev.yaml"), readFileSync(join(root, "Pulumi.dev.yaml"), "utf8").replace(/^config:\n/m, "config:\n  uaip:monitoring:\n    slo:\n      latencyP95Ms: 300\n      errorRate: 0.02\n"));
     const [text] = [...renderSloFiles(dir).values()];
     expect(JSON.parse(text).thresholds).toEqual({ http_req_duration: ["p(95)<300"], http_req_failed: ["rate<0.02"] });
   });
