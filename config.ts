@@ -1,9 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig } from "./components/parse-profile";
-import type { Profile } from "./components/profile";
-
-export { parseConfig, ProfileError, serviceRuntimeSettings } from "./components/parse-profile";
-export type { Profile, ServiceProfile } from "./components/profile";
+import { parseConfig } from "./profile/parse";
+import type { Profile } from "./profile/schema";
 
 /** The project's config namespace: keys are written `uaip:<key>` in Pulumi.<stack>.yaml. */
 export const CONFIG_NAMESPACE = "uaip";

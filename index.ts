@@ -4,32 +4,35 @@
  * `pulumi preview` and the offline plan (`npm run plan`).
  */
 import * as random from "@pulumi/random";
-import { loadConfig, serviceRuntimeSettings } from "./config";
-import { AwsPlatform } from "./components/aws-platform";
-import { assertChecks, connectionBudget, crossLayerChecks } from "./components/checks";
-import { LocalPlatform } from "./components/local-platform";
+import { loadConfig } from "./config";
+import { AwsPlatform } from "./components/aws/aws-platform";
+import { assertChecks, crossLayerChecks } from "./profile/checks";
+import { servicePlan } from "./profile/service-settings";
+import { LocalPlatform } from "./components/local/local-platform";
 
 const { profile, region, secrets } = loadConfig();
 
+// What each service gets and the connection budget, computed once for the checks and the platform.
+const plan = servicePlan(profile);
 // Stop before creating anything when the layers disagree.
-const checkResults = crossLayerChecks(profile);
+const checkResults = crossLayerChecks(profile, plan);
 assertChecks(checkResults);
 
-const maxConnections = connectionBudget(profile).maxConnections;
+const maxConnections = plan.budget.maxConnections;
 const local = (name: string) => new random.RandomPassword(name, { length: 32, special: false }).result;
 
 const platform =
   profile.platform === "aws"
-    ? new AwsPlatform("uaip", { profile, region, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
+    ? new AwsPlatform("uaip", { profile, plan, region, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
     : new LocalPlatform("uaip", {
         environment: profile.environment,
-        services: profile.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(profile, s) })),
-        maxConnections,
+        plan,
         maxmemoryPolicy: profile.redis.maxmemoryPolicy,
-        database: { name: profile.database.name, username: profile.database.username, password: local("uaip-db-password") },
+        database: { name: profile.database.name, username: profile.database.username, password: local("uaip-db-password"), logMinDurationMs: profile.database.logMinDurationMs },
         redisAuthToken: local("uaip-redis-auth"),
         grafanaAdminPassword: secrets.grafanaAdminPassword ?? local("uaip-grafana-admin"),
         monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo, heapThreshold: profile.runtime.memory.memoryMonitoring.threshold },
+        retention: profile.monitoring.retention,
       });
 
 // Stack outputs. One object per platform, so neither lists keys the other has no value for.

@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import Redis from "ioredis";
-import { CacheManager } from "../runtime/src/cache";
+import { CacheManager } from "@uaip/runtime";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 // lru-cache 11 as the runtime uses it (the repository root resolves an older major for other tools).

@@ -1,7 +1,7 @@
 import { fork } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import autocannon from "autocannon";
-import { createMetrics } from "../runtime/src/metrics/http-metrics";
+import { createMetrics } from "@uaip/runtime";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**

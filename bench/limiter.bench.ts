@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
-import { RateLimiter } from "../runtime/src/ratelimit/limiter";
-import { RedisStore } from "../runtime/src/ratelimit/redis-store";
+import { RateLimiter } from "@uaip/runtime";
+import { RedisStore } from "@uaip/runtime";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**

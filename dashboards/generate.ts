@@ -1,39 +1,18 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, posix } from "node:path";
-import { dashboardJson } from "./index";
-import type { MonitoringOptions } from "./options";
-import { prometheusConfig } from "./prometheus-config";
-import { ruleFiles } from "./rules";
-import { toYaml } from "./serialize";
-
 /**
- * Writes every generated monitoring file: dashboard JSON, rule YAML and the static
- * prometheus.yml. Run `npm run generate` after changing a builder; a test fails while the
- * committed files differ from what the builders produce.
+ * `npm run generate`: writes every generated monitoring file (files.ts) under dashboards/.
+ * Run it after changing a builder; a test fails while the committed files are out of date.
  */
-
-/** Where the static config lives, relative to dashboards/ (rule paths in it are relative to it). */
-export const PROMETHEUS_CONFIG_PATH = "prometheus/prometheus.yml";
-
-/** Every generated file, path relative to dashboards/ → content, in a stable order. */
-export function generatedFiles(options: MonitoringOptions = {}): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const [name, json] of Object.entries(dashboardJson(options))) files[`generated/${name}`] = json;
-  const rules = ruleFiles(options);
-  for (const [path, content] of Object.entries(rules)) files[path] = toYaml(content);
-  const fromConfigDir = Object.keys(rules).map((p) => posix.relative(posix.dirname(PROMETHEUS_CONFIG_PATH), p));
-  files[PROMETHEUS_CONFIG_PATH] = toYaml(prometheusConfig(fromConfigDir, options));
-  return files;
-}
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { generatedFiles } from "./files";
 
 function main(): void {
-  const root = __dirname;
   for (const [path, content] of Object.entries(generatedFiles())) {
-    const target = join(root, path);
+    const target = join(__dirname, path);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, content);
     console.log(`wrote dashboards/${path}`);
   }
 }
 
-if (require.main === module) main();
+main();

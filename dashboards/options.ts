@@ -3,6 +3,7 @@
  * Prometheus config and the Monitoring component all read the same resolved options, so the
  * numbers in an alert and on a dashboard cannot drift apart.
  */
+import { SEED_SERVICES } from "../profile/presets";
 
 /** A service Prometheus scrapes. In Kubernetes its Service carries `app.kubernetes.io/name: <name>`. */
 export interface ScrapedService {
@@ -12,12 +13,8 @@ export interface ScrapedService {
   port: number;
 }
 
-/** The seed's three services and ports. */
-export const DEFAULT_SERVICES: readonly ScrapedService[] = [
-  { name: "agent-intelligence", port: 3001 },
-  { name: "orchestration-pipeline", port: 3002 },
-  { name: "capability-registry", port: 3003 },
-];
+/** The seed's three services and ports (defined once, with the presets). */
+export const DEFAULT_SERVICES: readonly ScrapedService[] = SEED_SERVICES;
 
 /** Fixed uid of the Prometheus datasource; every dashboard panel and query refers to it. */
 export const DATASOURCE_UID = "prometheus";
@@ -62,7 +59,7 @@ export type ResolvedMonitoringOptions = Required<Omit<MonitoringOptions, "slo">>
   slo: { latencyP95Ms: number; errorRate: number };
 };
 
-/** Applies every default once (DESIGN: defaults with `??`, documented on the field). */
+/** Applies every default once (each with `??`, documented on its field). */
 export function resolveMonitoringOptions(options: MonitoringOptions = {}): ResolvedMonitoringOptions {
   return {
     services: options.services ?? DEFAULT_SERVICES,

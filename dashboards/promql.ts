@@ -1,4 +1,4 @@
-import { LABEL, LABEL_VALUE, METRIC } from "../runtime/src/metrics/names";
+import { LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime";
 
 /**
  * PromQL building blocks shared by the rules and the dashboards. Metric names come only from

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_PLACEHOLDER } from "./stack-file";
+import { StackError } from "../profile/errors";
 
 /**
  * Cloud stand-ins for the offline plan and the component tests. Only the cloud is mocked:
@@ -28,9 +30,9 @@ export function isSecretValue(value: unknown): boolean {
   return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
 }
 
-/** Replaces every secret in a value by the marker "[secret]", recursively. */
+/** Replaces every secret in a value by the marker SECRET_PLACEHOLDER ("[secret]"), recursively. */
 export function redactSecrets(value: unknown): unknown {
-  if (isSecretValue(value)) return "[secret]";
+  if (isSecretValue(value)) return SECRET_PLACEHOLDER;
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
@@ -128,7 +130,7 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
     case "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy":
       return { id: `managed-${String(inputs.name)}` };
     default:
-      throw new Error(`offline plan: no mock for provider call "${token}"; add it to tools/mocks.ts`);
+      throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: no mock for provider call "${token}"; add it to tools/mocks.ts`);
   }
 }
 

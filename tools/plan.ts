@@ -11,10 +11,11 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { Check } from "../components/checks";
+import type { Check } from "../profile/checks";
 import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
+import { StackError } from "../profile/errors";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] | --all [--json <prefix>]";
@@ -42,9 +43,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--json") args.json = argv[++i];
     else if (a === "--stack-file") args.stackFile = argv[++i];
     else if (a === "--all") args.all = true;
-    else throw new Error(`unknown argument "${a}"; ${USAGE}`);
+    else throw new StackError("UAIP_PLAN_USAGE", `unknown argument "${a}"; ${USAGE}`);
   }
-  if (!args.all && args.stacks.length !== 1) throw new Error(USAGE);
+  if (!args.all && args.stacks.length !== 1) throw new StackError("UAIP_PLAN_USAGE", USAGE);
   return args;
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { StackError } from "../profile/errors";
 
 /**
  * Reads Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI hands config to a program:
@@ -30,7 +31,7 @@ interface ProjectFile {
 
 function readProject(dir: string): ProjectFile {
   const project = parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as Partial<ProjectFile> | null;
-  if (!project?.name) throw new Error(`${join(dir, "Pulumi.yaml")}: missing "name"`);
+  if (!project?.name) throw new StackError("UAIP_STACK_FILE_INVALID", `${join(dir, "Pulumi.yaml")}: missing "name"`);
   return { name: project.name, config: project.config ?? {} };
 }
 
@@ -49,7 +50,7 @@ function applyProjectConfig(project: ProjectFile, stack: string, config: Record<
     const key = rawKey.includes(":") ? rawKey : `${project.name}:${rawKey}`;
     const declaration: ProjectConfigDeclaration = typeof decl === "object" && decl !== null ? decl : { value: decl };
     if (key in config) {
-      if (declaration.secret && !secretKeys.includes(key)) throw new Error(`Stack '${stack}' with configuration key '${rawKey}' must be encrypted as it's secret`);
+      if (declaration.secret && !secretKeys.includes(key)) throw new StackError("UAIP_STACK_FILE_INVALID", `Stack '${stack}' with configuration key '${rawKey}' must be encrypted as it's secret`);
       continue;
     }
     const fallback = declaration.value ?? declaration.default;
@@ -59,7 +60,7 @@ function applyProjectConfig(project: ProjectFile, stack: string, config: Record<
     }
     config[key] = typeof fallback === "string" ? fallback : JSON.stringify(fallback);
   }
-  if (missing.length) throw new Error(`Stack '${stack}' is missing configuration value(s) ${missing.map((k) => `'${k}'`).join(", ")}`);
+  if (missing.length) throw new StackError("UAIP_STACK_FILE_INVALID", `Stack '${stack}' is missing configuration value(s) ${missing.map((k) => `'${k}'`).join(", ")}`);
 }
 
 /** Stack names that have a Pulumi.<stack>.yaml in `dir`, sorted. */
@@ -96,7 +97,7 @@ export function readStackConfig(dir: string, stack: string, stackFile?: string):
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    throw new Error(`no stack file ${file}; stacks here: ${listStacks(dir).join(", ") || "none"}`);
+    throw new StackError("UAIP_STACK_FILE_INVALID", `no stack file ${file}; stacks here: ${listStacks(dir).join(", ") || "none"}`);
   }
   const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, string> = {};

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { generatedFiles } from "../../dashboards/generate";
+import { generatedFiles } from "../../dashboards/files";
 
 /** The committed generated files are exactly what the builders generate now (run `npm run generate`). */
 

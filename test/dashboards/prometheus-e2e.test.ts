@@ -3,8 +3,8 @@ import { createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HttpMetrics } from "../../runtime/src/metrics/http-metrics";
-import { generatedFiles, PROMETHEUS_CONFIG_PATH } from "../../dashboards/generate";
+import { HttpMetrics } from "@uaip/runtime";
+import { generatedFiles, PROMETHEUS_CONFIG_PATH } from "../../dashboards/files";
 import { RECORD } from "../../dashboards/promql";
 import { freePort, requireBinary } from "../helpers/redis";
 

@@ -1,4 +1,4 @@
-import { DEFAULT_METRIC, METRIC } from "../../runtime/src/metrics/names";
+import { DEFAULT_METRIC, METRIC } from "@uaip/runtime";
 import { buildRuleGroups } from "../../dashboards/rules";
 import { platformOverview } from "../../dashboards/platform-overview";
 import { serviceOverview } from "../../dashboards/service-overview";

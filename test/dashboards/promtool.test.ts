@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { PROMETHEUS_CONFIG_PATH, generatedFiles } from "../../dashboards/generate";
+import { PROMETHEUS_CONFIG_PATH, generatedFiles } from "../../dashboards/files";
 import { buildRuleGroups } from "../../dashboards/rules";
 import { requireBinary } from "../helpers/redis";
 

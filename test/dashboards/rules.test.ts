@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { METRIC } from "../../runtime/src/metrics/names";
-import { generatedFiles } from "../../dashboards/generate";
+import { METRIC } from "@uaip/runtime";
+import { generatedFiles } from "../../dashboards/files";
 import { DEFAULT_SERVICES, SCRAPE_JOB } from "../../dashboards/options";
 import { ERROR_RATIO_WINDOWS, RECORD, num } from "../../dashboards/promql";
 import { BURN_RATES, buildRuleGroups, prometheusRuleSpec, ruleFiles, runbookAnchor } from "../../dashboards/rules";

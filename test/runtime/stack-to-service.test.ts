@@ -5,8 +5,8 @@
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRuntime, loadRuntimeConfig, METRIC, type UaipRuntime } from "@uaip/runtime";
-import { parseConfig, serviceRuntimeSettings } from "../../config";
-import { runtimeConfigData } from "../../components/workload-spec";
+import { parseConfig } from "../../profile/parse";
+import { serviceEnv, serviceRuntimeSettings } from "../../profile/service-settings";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../helpers/redis";
 
@@ -38,18 +38,21 @@ const svc = profile.services[0];
 
 beforeAll(async () => {
   redis = await RedisServer.start();
-  const data = runtimeConfigData("dev", svc, serviceRuntimeSettings(profile, svc), {
+  const data = serviceEnv("dev", { profile: svc, runtime: serviceRuntimeSettings(profile, svc) }, {
     redisHost: "127.0.0.1",
     redisPort: redis.port,
+    // Loopback Redis has no TLS.
+    redisTls: false,
     dbHost: "127.0.0.1",
     dbPort: 5432,
     dbName: "uaip",
     dbUser: "uaip",
+    dbSsl: true,
     cdnDistributionId: "",
   });
-  // Loopback Redis has no TLS and there is no CDN here. The 50 ms command timeout is raised so a
+  // There is no CDN here. The 50 ms command timeout is raised so a
   // busy CI machine cannot push a check into the in-memory fallback; the rest is the stack's.
-  const env = { ...data, UAIP_REDIS_TLS: "false", UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000" };
+  const env = { ...data, UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000" };
   runtime = createRuntime(loadRuntimeConfig(env));
   expect(await runtime.ready(10_000)).toBe(true);
   service = createService(runtime);

@@ -54,8 +54,10 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[parts[parts.length - 1]] = value;
 }
 
-function getPath(source: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<string, unknown>)[part]), source);
+/** The value at a dotted path ("cache.redis.ttl") or a key list (["services", 0, "name"]); undefined when absent. */
+export function valueAt(source: unknown, path: string | readonly PropertyKey[]): unknown {
+  const parts: readonly PropertyKey[] = typeof path === "string" ? path.split(".") : path;
+  return parts.reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<PropertyKey, unknown>)[part]), source);
 }
 
 /**
@@ -78,7 +80,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   const issue = parsed.error.issues[0];
   const path = issue.path.join(".");
   const name = pathToEnv.get(path) ?? path;
-  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${JSON.stringify(getPath(raw, path))}`, { cause: parsed.error });
+  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${JSON.stringify(valueAt(raw, path))}`, { cause: parsed.error });
 }
 
 /**
@@ -92,7 +94,7 @@ export function runtimeSettingsToEnv(
   for (const name of RUNTIME_ENV_NAMES) {
     const spec = RUNTIME_ENV[name];
     if (spec.secret) continue;
-    const value = getPath(settings, spec.path);
+    const value = valueAt(settings, spec.path);
     if (value !== undefined) env[name] = String(value);
   }
   return env;

@@ -6,7 +6,7 @@ import { z } from "zod";
  * load balancer requires. Field names follow the seed; units are in the JSDoc.
  *
  * This one schema is used twice: by `loadRuntimeConfig(env)` in the services, and by the Pulumi
- * stack's performance profile (`config.ts`), so the two layers cannot drift apart.
+ * stack's performance profile (`profile/service-settings.ts`), so the two layers cannot drift apart.
  */
 
 const positiveInt = z.number().int().positive();

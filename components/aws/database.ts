@@ -1,0 +1,273 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ComponentArgsError } from "../../profile/errors";
+import { familyScopedName } from "../../profile/naming";
+import { mergeTags } from "../../profile/tags";
+
+/** PostgreSQL's hard ceiling for max_connections. */
+export const POSTGRES_MAX_CONNECTIONS_LIMIT = 262143;
+
+/** "16.4" -> "postgres16"; RDS parameter group families follow the major version. */
+export function postgresFamily(engineVersion: string): string {
+  const major = /^(\d+)(\.\d+)?$/.exec(engineVersion)?.[1];
+  if (!major) throw new ComponentArgsError("DatabaseArgs.engineVersion", `"${engineVersion}" is not a PostgreSQL version like "16.4"`);
+  return `postgres${major}`;
+}
+
+export interface DbParameter {
+  name: string;
+  value: string;
+  /** "pending-reboot" for static parameters (RDS refuses "immediate" for them). */
+  applyMethod: "immediate" | "pending-reboot";
+}
+
+export interface PostgresParameterInput {
+  maxConnections: number;
+  logMinDurationStatementMs: number;
+}
+
+/**
+ * The parameter group's settings.
+ * - `max_connections` is set explicitly (not RDS's memory formula) so the connection budget
+ *   the lead's checks compute is the number the server enforces. Static: applies on reboot.
+ * - `rds.force_ssl=1`: no plaintext client connections.
+ * - Autovacuum: trigger earlier than the defaults (5 %/2 % of a table instead of 20 %/10 %) and
+ *   let it work faster, so hot tables of a busy API do not bloat; log slow autovacuum runs.
+ * - `idle_in_transaction_session_timeout`: a leaked pooled connection holding a transaction
+ *   open would block vacuum and hold locks; kill it after 60 s.
+ */
+export function postgresParameters(input: PostgresParameterInput): DbParameter[] {
+  const { maxConnections, logMinDurationStatementMs } = input;
+  if (!Number.isInteger(maxConnections) || maxConnections < 10 || maxConnections > POSTGRES_MAX_CONNECTIONS_LIMIT) {
+    throw new ComponentArgsError("DatabaseArgs.maxConnections", `${maxConnections} must be an integer from 10 to ${POSTGRES_MAX_CONNECTIONS_LIMIT}; pass the connection budget`);
+  }
+  if (!Number.isInteger(logMinDurationStatementMs) || logMinDurationStatementMs < -1) {
+    throw new ComponentArgsError("DatabaseArgs.logMinDurationStatementMs", `${logMinDurationStatementMs} must be -1 (off) or a number of milliseconds`);
+  }
+  return [
+    { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
+    { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
+    { name: "log_min_duration_statement", value: String(logMinDurationStatementMs), applyMethod: "immediate" },
+    { name: "idle_in_transaction_session_timeout", value: "60000", applyMethod: "immediate" },
+    { name: "autovacuum_max_workers", value: "3", applyMethod: "pending-reboot" },
+    { name: "autovacuum_naptime", value: "15", applyMethod: "immediate" },
+    { name: "autovacuum_vacuum_scale_factor", value: "0.05", applyMethod: "immediate" },
+    { name: "autovacuum_analyze_scale_factor", value: "0.02", applyMethod: "immediate" },
+    { name: "autovacuum_vacuum_cost_limit", value: "1000", applyMethod: "immediate" },
+    { name: "log_autovacuum_min_duration", value: "1000", applyMethod: "immediate" },
+  ];
+}
+
+export interface DatabaseArgs {
+  /** Private subnets for the DB subnet group (Network.privateSubnetIds). Required. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Security group that admits 5432 from the nodes only (SecurityGroups.databaseSecurityGroupId). Required. */
+  securityGroupId: pulumi.Input<string>;
+  /**
+   * `max_connections` set in the parameter group: the connection budget the lead computes
+   * (Σ pool.max × hpa.max + reserved). Required, 10..262143.
+   */
+  maxConnections: number;
+  /**
+   * Instance class, e.g. "db.t4g.micro" (dev) or "db.r7g.large" (prod).
+   * @default "db.t4g.micro"
+   */
+  instanceClass?: string;
+  /**
+   * PostgreSQL version; its major picks the parameter group family (postgres16).
+   * @default "16.4"
+   */
+  engineVersion?: string;
+  /**
+   * Initial gp3 storage, GiB (>= 20).
+   * @default 20
+   */
+  allocatedStorage?: number;
+  /**
+   * Storage autoscaling ceiling, GiB (>= allocatedStorage). Equal to allocatedStorage turns autoscaling off.
+   * @default 100
+   */
+  maxAllocatedStorage?: number;
+  /**
+   * Automated backup retention, days (0..35; 0 disables backups and point-in-time recovery).
+   * @default 7
+   */
+  backupRetentionDays?: number;
+  /**
+   * Synchronous standby in another AZ with automatic failover.
+   * @default false
+   */
+  multiAz?: boolean;
+  /**
+   * Refuse deletion (and keep a final snapshot when the instance is deleted anyway).
+   * @default false
+   */
+  deletionProtection?: boolean;
+  /**
+   * Take a final snapshot on delete. Off is convenient for throwaway dev stacks only.
+   * @default true
+   */
+  finalSnapshot?: boolean;
+  /**
+   * Statements slower than this are logged, ms (-1 = off). The seed's p95 target is 500 ms.
+   * @default 500
+   */
+  logMinDurationStatementMs?: number;
+  /**
+   * Initial database name.
+   * @default "uaip"
+   */
+  databaseName?: string;
+  /**
+   * Master user name.
+   * @default "uaip"
+   */
+  masterUsername?: string;
+  /**
+   * Master password (pass a Pulumi secret). When omitted, RDS generates the password and keeps
+   * it rotated in an AWS-managed Secrets Manager secret (`masterUserSecretArn`), so it never
+   * enters Pulumi state.
+   * @default undefined (AWS-managed secret)
+   */
+  masterPassword?: pulumi.Input<string>;
+  /**
+   * KMS key for storage, Performance Insights and the managed secret.
+   * @default undefined (the account's AWS-managed aws/rds key)
+   */
+  kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Performance Insights (wait-event and top-SQL history).
+   * @default true
+   */
+  performanceInsights?: boolean;
+  /**
+   * Performance Insights retention, days (7 is free; 31..731 in multiples of 31).
+   * @default 7
+   */
+  performanceInsightsRetentionDays?: number;
+  /**
+   * Server CA certificate clients verify against.
+   * @default "rds-ca-rsa2048-g1"
+   */
+  caCertIdentifier?: string;
+  /**
+   * Apply modifications now instead of in the next maintenance window.
+   * @default false
+   */
+  applyImmediately?: boolean;
+  /**
+   * PostgreSQL port.
+   * @default 5432
+   */
+  port?: number;
+  /**
+   * Extra tags; they override the defaults.
+   * @default {}
+   */
+  tags?: Record<string, string>;
+}
+
+/** RDS PostgreSQL with an explicit max_connections, encrypted gp3 storage, in private subnets only. */
+export class Database extends pulumi.ComponentResource {
+  public readonly address: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  /** "host:port". */
+  public readonly endpoint: pulumi.Output<string>;
+  /** The `max_connections` the parameter group sets. */
+  public readonly maxConnections: number;
+  /** ARN of the AWS-managed master secret; undefined when `masterPassword` was given. */
+  public readonly masterUserSecretArn: pulumi.Output<string | undefined>;
+  public readonly parameterGroupName: pulumi.Output<string>;
+  public readonly instanceIdentifier: pulumi.Output<string>;
+  public readonly databaseName: string;
+  public readonly masterUsername: string;
+
+  constructor(name: string, args: DatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("uaip:aws:Database", name, {}, opts);
+    const tags = mergeTags(args.tags);
+    const engineVersion = args.engineVersion ?? "16.4";
+    const family = postgresFamily(engineVersion);
+    const allocatedStorage = args.allocatedStorage ?? 20;
+    const maxAllocatedStorage = args.maxAllocatedStorage ?? 100;
+    if (!Number.isInteger(allocatedStorage) || allocatedStorage < 20) {
+      throw new ComponentArgsError("DatabaseArgs.allocatedStorage", `${allocatedStorage} GiB is below the gp3 minimum of 20 GiB`);
+    }
+    if (maxAllocatedStorage < allocatedStorage) {
+      throw new ComponentArgsError("DatabaseArgs.maxAllocatedStorage", `${maxAllocatedStorage} GiB is below allocatedStorage ${allocatedStorage} GiB; raise it (or set it equal to turn autoscaling off)`);
+    }
+    const backupRetentionDays = args.backupRetentionDays ?? 7;
+    if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 0 || backupRetentionDays > 35) {
+      throw new ComponentArgsError("DatabaseArgs.backupRetentionDays", `${backupRetentionDays} must be 0..35 days`);
+    }
+    const parameters = postgresParameters({ maxConnections: args.maxConnections, logMinDurationStatementMs: args.logMinDurationStatementMs ?? 500 });
+    const deletionProtection = args.deletionProtection ?? false;
+    const finalSnapshot = args.finalSnapshot ?? true;
+    const parent = { parent: this };
+
+    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
+    // Family in the physical name: see profile/naming.ts (a family change replaces the group without a name clash).
+    const parameterGroup = new aws.rds.ParameterGroup(
+      `${name}-params`,
+      { name: familyScopedName(name, family), family, description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`, parameters, tags },
+      parent,
+    );
+
+    const instance = new aws.rds.Instance(
+      `${name}-instance`,
+      {
+        engine: "postgres",
+        engineVersion,
+        instanceClass: args.instanceClass ?? "db.t4g.micro",
+        dbName: args.databaseName ?? "uaip",
+        username: args.masterUsername ?? "uaip",
+        ...(args.masterPassword !== undefined
+          ? { password: pulumi.secret(args.masterPassword) }
+          : { manageMasterUserPassword: true, ...(args.kmsKeyArn ? { masterUserSecretKmsKeyId: args.kmsKeyArn } : {}) }),
+        port: args.port ?? 5432,
+        storageType: "gp3",
+        allocatedStorage,
+        // RDS reads 0 as "no storage autoscaling"; equal bounds mean the same.
+        maxAllocatedStorage: maxAllocatedStorage > allocatedStorage ? maxAllocatedStorage : 0,
+        storageEncrypted: true,
+        ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn, performanceInsightsKmsKeyId: args.kmsKeyArn } : {}),
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [args.securityGroupId],
+        publiclyAccessible: false,
+        parameterGroupName: parameterGroup.name,
+        caCertIdentifier: args.caCertIdentifier ?? "rds-ca-rsa2048-g1",
+        multiAz: args.multiAz ?? false,
+        deletionProtection,
+        backupRetentionPeriod: backupRetentionDays,
+        copyTagsToSnapshot: true,
+        skipFinalSnapshot: !finalSnapshot,
+        ...(finalSnapshot ? { finalSnapshotIdentifier: `${name}-final` } : {}),
+        performanceInsightsEnabled: args.performanceInsights ?? true,
+        ...((args.performanceInsights ?? true) ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 } : {}),
+        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        autoMinorVersionUpgrade: true,
+        applyImmediately: args.applyImmediately ?? false,
+        tags,
+      },
+      parent,
+    );
+
+    this.address = instance.address;
+    this.port = instance.port;
+    this.endpoint = instance.endpoint;
+    this.maxConnections = args.maxConnections;
+    this.masterUserSecretArn =
+      args.masterPassword !== undefined ? pulumi.output(undefined) : instance.masterUserSecrets.apply((s) => s?.[0]?.secretArn);
+    this.parameterGroupName = parameterGroup.name;
+    this.instanceIdentifier = instance.identifier;
+    this.databaseName = args.databaseName ?? "uaip";
+    this.masterUsername = args.masterUsername ?? "uaip";
+    this.registerOutputs({
+      address: this.address,
+      port: this.port,
+      endpoint: this.endpoint,
+      maxConnections: this.maxConnections,
+      masterUserSecretArn: this.masterUserSecretArn,
+      parameterGroupName: this.parameterGroupName,
+    });
+  }
+}

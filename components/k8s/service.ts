@@ -1,0 +1,70 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { RuntimeSettings } from "@uaip/runtime";
+import type { ServiceProfile } from "../../profile/schema";
+import { serviceEnv, type PlatformEndpoints } from "../../profile/service-settings";
+import {
+  configMapManifest,
+  deploymentManifest,
+  hpaManifest,
+  pdbManifest,
+  secretManifest,
+  serviceAccountManifest,
+  serviceManifest,
+  targetGroupBindingManifest,
+  workloadNames,
+} from "./workload-spec";
+
+export interface UaipServiceArgs {
+  /** The service's entry of the profile: name, port, resources, HPA, pool. */
+  service: ServiceProfile;
+  /** Its effective runtime settings (shared settings + its overrides + its pool). */
+  runtime: RuntimeSettings;
+  /** Environment name, passed to the service as UAIP_ENVIRONMENT. */
+  environment: string;
+  /** Namespace the objects go in (shared by all UAIP services; created by the caller). */
+  namespace: string;
+  /** Image reference to run. */
+  image: pulumi.Input<string>;
+  /** ALB target group the pods register with (through a TargetGroupBinding). */
+  targetGroupArn: pulumi.Input<string>;
+  /** Seconds the ALB drains a leaving target; sets the pod's termination timing. @default 30 */
+  deregistrationDelaySeconds?: number;
+  /** Where Redis, PostgreSQL and the CDN are. */
+  endpoints: pulumi.Input<PlatformEndpoints>;
+  /** Redis AUTH token and database password: stored in a Secret, never a ConfigMap. */
+  credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+}
+
+/**
+ * One UAIP service on Kubernetes: ServiceAccount, runtime ConfigMap, credentials Secret,
+ * Deployment (no replicas: the HPA owns them), Service, HPA, PDB and the TargetGroupBinding
+ * that registers its pods with the ALB. Pass the cluster's provider in `opts.provider`.
+ */
+export class UaipService extends pulumi.ComponentResource {
+  public readonly configMapData: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: UaipServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("uaip:k8s:UaipService", name, {}, opts);
+    const { service, runtime } = args;
+    const names = workloadNames(service.name, args.namespace);
+    const child = { parent: this };
+
+    new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service), child);
+
+    this.configMapData = pulumi.output(args.endpoints).apply((endpoints) => serviceEnv(args.environment, { profile: service, runtime }, endpoints));
+    const configMap = new k8s.core.v1.ConfigMap(`${name}-runtime`, configMapManifest(names, service, this.configMapData), child);
+
+    const credentials = pulumi.secret({ UAIP_REDIS_AUTH_TOKEN: args.credentials.redisAuthToken, UAIP_DB_PASSWORD: args.credentials.databasePassword });
+    const secret = new k8s.core.v1.Secret(`${name}-credentials`, secretManifest(names, service, credentials), child);
+
+    const deployment = deploymentManifest({ names, service, runtime, image: args.image, deregistrationDelaySeconds: args.deregistrationDelaySeconds ?? 30 });
+    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, { ...child, dependsOn: [configMap, secret] });
+
+    const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), child);
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), { ...child, dependsOn: [workload] });
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, pdbManifest(names, service), child);
+    new k8s.apiextensions.CustomResource(`${name}-tgb`, targetGroupBindingManifest(names, service, args.targetGroupArn), { ...child, dependsOn: [svc] });
+    this.registerOutputs({ configMapData: this.configMapData });
+  }
+}

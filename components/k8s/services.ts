@@ -1,0 +1,77 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ServiceImage } from "./image";
+import { LoadBalancerController } from "./lb-controller";
+import type { PlatformEndpoints, ServiceSettings } from "../../profile/service-settings";
+import { UaipService } from "./service";
+import { PART_OF } from "./workload-spec";
+import { ComponentArgsError } from "../../profile/errors";
+
+export interface ServicesArgs {
+  /** Environment name, passed to every service. */
+  environment: string;
+  /** What each service gets (servicePlan(profile).services). */
+  services: Pick<ServiceSettings, "profile" | "runtime">[];
+  /** One namespace shared by the UAIP services (one NetworkPolicy/monitoring scope). @default "uaip" */
+  namespace?: string;
+  cluster: { name: pulumi.Input<string>; oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
+  vpcId: pulumi.Input<string>;
+  region: pulumi.Input<string>;
+  /** ALB target group per service name. */
+  targetGroupArns: Record<string, pulumi.Input<string>>;
+  /** @default 30 */
+  deregistrationDelaySeconds?: number;
+  endpoints: pulumi.Input<PlatformEndpoints>;
+  credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /** AWS tags (ECR repositories, IAM roles). @default {} */
+  tags?: Record<string, string>;
+}
+
+/**
+ * The UAIP services on the cluster: their namespace, the AWS Load Balancer Controller that
+ * binds pods to the ALB's target groups, and one UaipService (with its image) per profile entry.
+ * Pass the cluster's Kubernetes provider in `opts.providers`.
+ */
+export class Services extends pulumi.ComponentResource {
+  public readonly namespace: string;
+  public readonly images: Record<string, pulumi.Output<string>> = {};
+  public readonly configMapData: Record<string, pulumi.Output<Record<string, string>>> = {};
+
+  constructor(name: string, args: ServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("uaip:k8s:Services", name, {}, opts);
+    this.namespace = args.namespace ?? "uaip";
+    const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: this.namespace, labels: { "app.kubernetes.io/part-of": PART_OF } } }, { parent: this });
+
+    const missing = args.services.map((s) => s.profile.name).filter((n) => !args.targetGroupArns[n]);
+    if (missing.length) throw new ComponentArgsError("ServicesArgs.targetGroupArns", `no ALB target group for service(s) ${missing.join(", ")}; the load balancer must get the same services list`);
+
+    const controller = new LoadBalancerController(
+      `${name}-lbc`,
+      { clusterName: args.cluster.name, oidcProviderArn: args.cluster.oidcProviderArn, oidcIssuerUrl: args.cluster.oidcIssuerUrl, vpcId: args.vpcId, region: args.region, targetGroupArns: Object.values(args.targetGroupArns), tags: args.tags },
+      { parent: this },
+    );
+
+    for (const { profile, runtime } of args.services) {
+      const image = new ServiceImage(`${name}-${profile.name}-image`, { image: profile.image, build: profile.build, tags: args.tags }, { parent: this });
+      const service = new UaipService(
+        `${name}-${profile.name}`,
+        {
+          service: profile,
+          runtime,
+          environment: args.environment,
+          namespace: this.namespace,
+          image: image.imageRef,
+          targetGroupArn: args.targetGroupArns[profile.name],
+          deregistrationDelaySeconds: args.deregistrationDelaySeconds,
+          endpoints: args.endpoints,
+          credentials: args.credentials,
+        },
+        // The TargetGroupBinding CRD comes with the controller's chart.
+        { parent: this, dependsOn: [ns, controller.release] },
+      );
+      this.images[profile.name] = image.imageRef;
+      this.configMapData[profile.name] = service.configMapData;
+    }
+    this.registerOutputs({ namespace: this.namespace, images: this.images });
+  }
+}

@@ -1,0 +1,149 @@
+import { DEFAULT_METRIC } from "@uaip/runtime";
+import { StackError } from "./errors";
+import { memoryToMiB } from "./quantity";
+import type { Profile } from "./schema";
+import { servicePlan, type ServicePlan } from "./service-settings";
+
+/**
+ * The cross-layer checks: what no single-layer module checks, because each layer is
+ * configured on its own. All pure; the plan reports them and fails on any that is not ok.
+ */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** Cache-friendly eviction policies: every key may be evicted, by recency or frequency. */
+export const CACHE_EVICTION_POLICIES = ["allkeys-lru", "allkeys-lfu"] as const;
+/** Share of the container memory limit the V8 heap may take; the rest is buffers, code, stacks. */
+export const HEAP_SHARE_OF_MEMORY_LIMIT = 0.75;
+
+/** One check's result: `detail` says what was compared; a failed check adds how to fix it, after "; ". */
+function result(name: string, ok: boolean, compared: string, fix: string): Check {
+  return { name, ok, detail: ok ? compared : `${compared}; ${fix}` };
+}
+
+/** `left op right` with the operator that held: `[whenOk, whenNot]`, e.g. [">", "<="]. */
+function compare(left: string, ok: boolean, [whenOk, whenNot]: readonly [string, string], right: string): string {
+  return `${left} ${ok ? whenOk : whenNot} ${right}`;
+}
+
+export function checkConnectionBudget(p: Profile, plan: ServicePlan = servicePlan(p)): Check {
+  const b = plan.budget;
+  const cls = p.database.instanceClass;
+  const terms = b.perService.map(
+    (s, i) => `services[${i}] ${s.name}: pool.max=${s.poolMax} × hpa.max=${s.hpaMax} = ${s.connections}`,
+  );
+  const sum = `${terms.join("; ")}; + reserved ${b.reserved} = ${b.required}`;
+  const name = "connection-budget";
+  if (b.maxConnections > b.classLimit) {
+    const over = `${sum}; max_connections ${b.maxConnections} exceeds what ${cls} holds (${b.classLimit})`;
+    return result(name, false, over, "lower pool.max or hpa.max, or pick a larger database.instanceClass");
+  }
+  if (b.required > b.maxConnections) {
+    const largest = b.perService.reduce((a, s) => (s.connections > a.connections ? s : a));
+    const budget = `budget for services ${b.maxConnections - b.reserved} = max_connections ${b.maxConnections} − reserved ${b.reserved}`;
+    return result(
+      name,
+      false,
+      `${sum} exceeds max_connections ${b.maxConnections} (${budget})`,
+      `lower pool.max or hpa.max (largest: ${largest.name}), or raise database.maxConnections / pick a larger database.instanceClass`,
+    );
+  }
+  return result(name, true, `${sum} <= max_connections ${b.maxConnections} <= ${cls} limit ${b.classLimit}`, "");
+}
+
+export function checkTimeouts(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+  const idleMs = p.loadBalancer.idleTimeout * 1000;
+  const idle = `loadBalancer.idleTimeout ${idleMs} ms`;
+  return plan.services.flatMap(({ profile: s, runtime: rt }, i) => {
+    const heartbeatOk = idleMs > rt.ws.heartbeatInterval;
+    const keepAliveOk = rt.http.keepAliveTimeout > idleMs;
+    return [
+      result(
+        `alb-idle-vs-ws-heartbeat:${s.name}`,
+        heartbeatOk,
+        compare(idle, heartbeatOk, [">", "<="], `services[${i}] ws.heartbeatInterval ${rt.ws.heartbeatInterval} ms`),
+        "idle WebSockets would be cut: raise loadBalancer.idleTimeout or lower runtime.ws.heartbeatInterval",
+      ),
+      result(
+        `keepalive-vs-alb-idle:${s.name}`,
+        keepAliveOk,
+        compare(`services[${i}] http.keepAliveTimeout ${rt.http.keepAliveTimeout} ms`, keepAliveOk, [">", "<="], idle),
+        "the service would close connections the ALB still reuses (502s): raise runtime.http.keepAliveTimeout above the idle timeout",
+      ),
+    ];
+  });
+}
+
+export function checkRedisEviction(p: Profile): Check {
+  const policy = `redis.maxmemoryPolicy ${p.redis.maxmemoryPolicy}`;
+  const ok = (CACHE_EVICTION_POLICIES as readonly string[]).includes(p.redis.maxmemoryPolicy);
+  return result(
+    "redis-eviction",
+    ok,
+    ok
+      ? `${policy} evicts any key when memory is full`
+      : `${policy} does not suit a cache (writes fail or only TTL keys go when full)`,
+    `use ${CACHE_EVICTION_POLICIES.join(" or ")}`,
+  );
+}
+
+export function checkCacheTtlVsCdn(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+  const cdnMaxMs = p.cdn.apiTtl.max * 1000;
+  return plan.services.map(({ profile: s, runtime: rt }, i) => {
+    const name = `cache-ttl-vs-cdn:${s.name}`;
+    if (!p.cdn.enabled) return result(name, true, "cdn disabled: no CDN layer to keep in step", "");
+    if (rt.cache.cdn.enabled)
+      return result(name, true, `services[${i}] purges the CDN on invalidation (runtime.cache.cdn.enabled)`, "");
+    const longest = Math.max(rt.cache.memory.ttl, rt.cache.redis.ttl);
+    const ok = longest <= cdnMaxMs;
+    return result(
+      name,
+      ok,
+      `${compare(`services[${i}] cache TTL ${longest} ms`, ok, ["<=", ">"], `cdn.apiTtl.max ${cdnMaxMs} ms`)} without a CDN purge`,
+      "enable runtime.cache.cdn.enabled or lower runtime.cache TTLs",
+    );
+  });
+}
+
+export function checkHeapFitsMemoryLimit(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+  return plan.services.map(({ profile: s, runtime: rt }, i) => {
+    const limit = s.resources.limits.memory;
+    const allowed = Math.floor((memoryToMiB(limit) ?? 0) * HEAP_SHARE_OF_MEMORY_LIMIT);
+    const ok = rt.memory.heapSizeLimit <= allowed;
+    const heap = `services[${i}] memory.heapSizeLimit ${rt.memory.heapSizeLimit} MiB (--max-old-space-size, ${DEFAULT_METRIC.heapUsedBytes} alert base)`;
+    return result(
+      `heap-vs-memory-limit:${s.name}`,
+      ok,
+      compare(heap, ok, ["<=", ">"], `${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of resources.limits.memory ${limit} (${allowed} MiB)`),
+      "raise services[].resources.limits.memory or lower runtime.memory.heapSizeLimit",
+    );
+  });
+}
+
+/** Every cross-layer check, in report order; `plan` is the one servicePlan(p) the platforms also take. */
+export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+  return [
+    checkConnectionBudget(p, plan),
+    ...checkTimeouts(p, plan),
+    checkRedisEviction(p),
+    ...checkCacheTtlVsCdn(p, plan),
+    ...checkHeapFitsMemoryLimit(p, plan),
+  ];
+}
+
+export class CrossLayerCheckError extends StackError {
+  static readonly CODE = "UAIP_CROSS_LAYER_CHECK_FAILED";
+  constructor(readonly failed: Check[]) {
+    const lines = failed.map((c) => `  ✗ ${c.name}: ${c.detail}`);
+    super(CrossLayerCheckError.CODE, `cross-layer checks failed:\n${lines.join("\n")}`);
+  }
+}
+
+/** Throws when any check fails, so `pulumi preview` and the offline plan stop before any change. */
+export function assertChecks(checks: Check[]): void {
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length) throw new CrossLayerCheckError(failed);
+}

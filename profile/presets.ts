@@ -1,0 +1,150 @@
+import type { Environment } from "./schema";
+import { defaultTags } from "./tags";
+
+/**
+ * Per-environment defaults of the performance profile, as data: dev is small and cheap,
+ * staging mirrors prod's topology at a smaller size, prod is multi-AZ, deletion-protected and
+ * keeps data longer. A stack file overrides any field (parse.ts merges them: parseConfig).
+ */
+
+/** The seed's three services and their ports. */
+export const SEED_SERVICES = [
+  { name: "agent-intelligence", port: 3001 },
+  { name: "orchestration-pipeline", port: 3002 },
+  { name: "capability-registry", port: 3003 },
+] as const;
+
+type PlainObject = Record<string, unknown>;
+
+/** CDN cache TTL bounds, seconds: `min <= default <= max`. */
+export interface TtlBounds {
+  min: number;
+  default: number;
+  max: number;
+}
+
+/** API responses are not cached by default (origin Cache-Control may allow up to a minute). */
+export const DEFAULT_API_TTL: Readonly<TtlBounds> = Object.freeze({ min: 0, default: 0, max: 60 });
+/** Static assets: a day by default, a year at most (the CloudFront maximum). */
+export const DEFAULT_STATIC_TTL: Readonly<TtlBounds> = Object.freeze({ min: 3600, default: 86400, max: 31536000 });
+
+/** Fields every service gets unless its stack entry says otherwise. */
+const serviceDefaults: Record<Environment, PlainObject> = {
+  dev: {
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    hpa: { min: 1, max: 3, cpuTarget: 70, scaleDownStabilizationSeconds: 300 },
+    pool: { min: 1, max: 5 },
+  },
+  staging: {
+    resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "768Mi" } },
+    hpa: { min: 2, max: 6, cpuTarget: 70, scaleDownStabilizationSeconds: 300 },
+    pool: { min: 2, max: 10 },
+  },
+  prod: {
+    resources: { requests: { cpu: "500m", memory: "768Mi" }, limits: { cpu: "2", memory: "1Gi" } },
+    hpa: { min: 3, max: 10, cpuTarget: 65, scaleDownStabilizationSeconds: 300 },
+    pool: { min: 2, max: 10 },
+  },
+  local: {
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+    hpa: { min: 1, max: 1, cpuTarget: 80, scaleDownStabilizationSeconds: 300 },
+    pool: { min: 1, max: 5 },
+  },
+};
+
+/** The heap limit must leave room for buffers and code outside the V8 heap (about 25%). */
+const runtimeDefaults: Record<Environment, PlainObject> = {
+  dev: { memory: { heapSizeLimit: 384, gcThreshold: 256 } },
+  staging: { memory: { heapSizeLimit: 576, gcThreshold: 384 } },
+  prod: { memory: { heapSizeLimit: 768, gcThreshold: 512 } },
+  local: { memory: { heapSizeLimit: 384, gcThreshold: 256 } },
+};
+
+const common = {
+  tags: { ...defaultTags },
+  images: { registry: "ghcr.io/uaip", tag: "0.1.0" },
+  network: { cidr: "10.0.0.0/16" },
+  // Private API endpoint unless a stack opts in with the CIDRs that run `pulumi up`.
+  cluster: { version: "1.33", endpointPublicAccess: false, publicAccessCidrs: [] },
+  database: { engineVersion: "16.4", logMinDurationMs: 500, name: "uaip", username: "uaip" },
+  redis: { engineVersion: "7.1", maxmemoryPolicy: "allkeys-lru" },
+  cdn: {
+    provider: "cloudfront",
+    apiTtl: DEFAULT_API_TTL,
+    staticTtl: DEFAULT_STATIC_TTL,
+  },
+  loadBalancer: { idleTimeout: 60, certificateArn: "", domainName: "", deregistrationDelay: 30 },
+  monitoring: { scrapeInterval: "15s", slo: { latencyP95Ms: 500, errorRate: 0.01 } },
+};
+
+const perEnvironment: Record<Environment, PlainObject> = {
+  dev: {
+    platform: "aws",
+    network: { azCount: 2, natGateways: "single", flowLogs: false },
+    cluster: { instanceTypes: ["t3.medium"], nodes: { min: 1, desired: 2, max: 4 } },
+    database: { instanceClass: "db.t4g.micro", allocatedStorage: 20, maxAllocatedStorage: 100, multiAz: false, deletionProtection: false, backupRetentionDays: 1, reservedConnections: 10 },
+    redis: { nodeType: "cache.t4g.micro", replicas: 0, multiAz: false, slowLogs: false },
+    cdn: { enabled: true, priceClass: "PriceClass_100", originShield: false },
+    loadBalancer: { accessLogs: false, deletionProtection: false },
+    monitoring: { retention: "7d", storageSize: "20Gi", replicas: 1 },
+  },
+  staging: {
+    platform: "aws",
+    network: { azCount: 3, natGateways: "single", flowLogs: false },
+    cluster: { instanceTypes: ["m6i.large"], nodes: { min: 2, desired: 3, max: 6 } },
+    database: { instanceClass: "db.t4g.medium", allocatedStorage: 50, maxAllocatedStorage: 200, multiAz: false, deletionProtection: false, backupRetentionDays: 7, reservedConnections: 15 },
+    redis: { nodeType: "cache.t4g.small", replicas: 1, multiAz: true, slowLogs: false },
+    cdn: { enabled: true, priceClass: "PriceClass_100", originShield: false },
+    loadBalancer: { accessLogs: true, deletionProtection: false },
+    monitoring: { retention: "15d", storageSize: "50Gi", replicas: 1 },
+  },
+  prod: {
+    platform: "aws",
+    network: { azCount: 3, natGateways: "perAz", flowLogs: true },
+    cluster: { instanceTypes: ["m6i.large", "m6a.large"], nodes: { min: 3, desired: 3, max: 12 } },
+    database: { instanceClass: "db.r7g.large", allocatedStorage: 100, maxAllocatedStorage: 1000, multiAz: true, deletionProtection: true, backupRetentionDays: 14, reservedConnections: 20 },
+    redis: { nodeType: "cache.r7g.large", replicas: 2, multiAz: true, slowLogs: true },
+    cdn: { enabled: true, priceClass: "PriceClass_All", originShield: true },
+    loadBalancer: { accessLogs: true, deletionProtection: true },
+    monitoring: { retention: "30d", storageSize: "100Gi", replicas: 2 },
+  },
+  local: {
+    platform: "docker",
+    network: { azCount: 2, natGateways: "single", flowLogs: false },
+    cluster: { instanceTypes: ["local"], nodes: { min: 1, desired: 1, max: 1 } },
+    database: { instanceClass: "db.t4g.micro", allocatedStorage: 20, maxAllocatedStorage: 20, multiAz: false, deletionProtection: false, backupRetentionDays: 0, reservedConnections: 5 },
+    redis: { nodeType: "cache.local", replicas: 0, multiAz: false, slowLogs: false },
+    cdn: { enabled: false, priceClass: "PriceClass_100", originShield: false },
+    loadBalancer: { accessLogs: false, deletionProtection: false },
+    monitoring: { retention: "2d", storageSize: "5Gi", replicas: 1 },
+  },
+};
+
+/** Deep merge of plain objects; arrays and scalars from `override` replace those in `base`. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: PlainObject = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+export function isPlainObject(value: unknown): value is PlainObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The environment's defaults for one service entry (name and port come from the entry). */
+export function serviceDefaultsFor(environment: Environment): PlainObject {
+  return serviceDefaults[environment];
+}
+
+/** The full preset of an environment, services included (the seed's three). */
+export function presetFor(environment: Environment): PlainObject {
+  const base = deepMerge(common, perEnvironment[environment]) as PlainObject;
+  return {
+    environment,
+    ...base,
+    services: SEED_SERVICES.map((s) => ({ ...s })),
+    runtime: runtimeDefaults[environment],
+  };
+}

@@ -1,0 +1,153 @@
+import { z } from "zod";
+import { runtimeSettingsSchema } from "@uaip/runtime";
+import { DB_INSTANCE_CLASSES } from "./instance-classes";
+import { cpuToCores, memoryToMiB } from "./quantity";
+import { DNS_1123_LABEL } from "./naming";
+
+/**
+ * The performance profile: one typed configuration per stack, shared by the infrastructure
+ * and (through `runtime`) by the services. Defaults per environment live in presets.ts; this
+ * schema says what is allowed. Sizes: MiB/GiB as named, times: seconds unless the name says ms.
+ */
+
+const int = (min = 0) => z.number().int().min(min);
+const memoryQuantity = z.string().refine((q) => memoryToMiB(q) !== undefined, { message: 'expected a memory quantity like "512Mi" or "1Gi"' });
+const cpuQuantity = z.string().refine((q) => cpuToCores(q) !== undefined, { message: 'expected a CPU quantity like "250m" or "1"' });
+
+export const ENVIRONMENTS = ["dev", "staging", "prod", "local"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+const resourcesSchema = z.strictObject({
+  requests: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }),
+  limits: z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity }),
+});
+
+/** Longest service name: it prefixes the names of its Kubernetes objects and AWS resources. */
+export const SERVICE_NAME_MAX_LENGTH = 42;
+
+export const serviceSchema = z.strictObject({
+  /** DNS-1123 name; also the Kubernetes object names and the metric `service` label. */
+  name: z
+    .string()
+    .regex(DNS_1123_LABEL, { message: "expected a DNS-1123 label (lowercase letters, digits, '-')" })
+    .max(SERVICE_NAME_MAX_LENGTH, { message: `expected a DNS-1123 label of at most ${SERVICE_NAME_MAX_LENGTH} characters` }),
+  /** Container/HTTP port (the seed: 3001, 3002, 3003). */
+  port: int(1).max(65535),
+  /** Prebuilt image reference. Either this or `build`. */
+  image: z.string().min(1).optional(),
+  /** Build the image with @pulumi/docker and push it to ECR. */
+  build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().default("Dockerfile") }).optional(),
+  resources: resourcesSchema,
+  hpa: z.strictObject({
+    min: int(1),
+    max: int(1),
+    /** Target average CPU utilisation, percent of requests. */
+    cpuTarget: int(1).max(100),
+    /** Optional target average memory utilisation, percent of requests. */
+    memoryTarget: int(1).max(100).optional(),
+    /** Scale-down stabilisation window, seconds (against flapping). */
+    scaleDownStabilizationSeconds: int(0).max(3600),
+  }),
+  /** PostgreSQL pool size per replica; max × hpa.max counts against max_connections. */
+  pool: z.strictObject({ min: int(0), max: int(1) }),
+  /** Per-service overrides of the shared runtime settings. */
+  runtime: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const profileSchema = z.strictObject({
+  environment: z.enum(ENVIRONMENTS),
+  /** Which platform the stack provisions: AWS (dev/staging/prod) or Docker (local). */
+  platform: z.enum(["aws", "docker"]),
+  /** Tags on every AWS resource; the user's win over the defaults. */
+  tags: z.record(z.string(), z.string()),
+  network: z.strictObject({
+    cidr: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2[0-4])$/, { message: "expected an IPv4 CIDR between /16 and /24" }),
+    azCount: int(2).max(3),
+    natGateways: z.enum(["single", "perAz"]),
+    flowLogs: z.boolean(),
+  }),
+  cluster: z.strictObject({
+    version: z.string().regex(/^1\.\d+$/, { message: 'expected a Kubernetes minor version like "1.33"' }),
+    instanceTypes: z.array(z.string().min(1)).min(1),
+    nodes: z.strictObject({ min: int(1), desired: int(1), max: int(1) }),
+    endpointPublicAccess: z.boolean(),
+    /** Who may reach a public API endpoint: your CI/VPN egress CIDRs (never the whole internet). */
+    publicAccessCidrs: z.array(
+      z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { message: "expected an IPv4 CIDR" }).refine((c) => !c.endsWith("/0"), { message: "the whole internet may not reach the Kubernetes API; give your CI/VPN egress CIDR" }),
+    ),
+  }),
+  services: z.array(serviceSchema).min(1),
+  /** Where a service without `image` or `build` gets its image: <registry>/<name>:<tag>. */
+  images: z.strictObject({
+    registry: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, { message: 'expected a registry path like "ghcr.io/uaip"' }),
+    /** Never "latest": a moving tag makes rollouts unrepeatable. */
+    tag: z.string().regex(/^(?!latest$)[\w][\w.-]{0,127}$/, { message: 'expected an image tag other than "latest"' }),
+  }),
+  database: z.strictObject({
+    instanceClass: z.enum(DB_INSTANCE_CLASSES),
+    engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { message: 'expected a PostgreSQL version like "16.4"' }),
+    /** GiB. */
+    allocatedStorage: int(20).max(65536),
+    /** GiB; storage autoscaling ceiling. */
+    maxAllocatedStorage: int(20).max(65536),
+    multiAz: z.boolean(),
+    deletionProtection: z.boolean(),
+    backupRetentionDays: int(0).max(35),
+    /** Connections kept for admins, migrations and monitoring. */
+    reservedConnections: int(3),
+    /** Explicit max_connections; default: exactly the connection budget. */
+    maxConnections: int(10).optional(),
+    /** Log statements slower than this, ms. */
+    logMinDurationMs: int(-1),
+    name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+    username: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+  }),
+  redis: z.strictObject({
+    nodeType: z.string().regex(/^cache\./, { message: 'expected an ElastiCache node type like "cache.t4g.micro"' }),
+    engineVersion: z.string().regex(/^\d+\.\d+$/),
+    replicas: int(0).max(5),
+    multiAz: z.boolean(),
+    /** Checked by the cross-layer checks: a cache needs allkeys-lru or allkeys-lfu. */
+    maxmemoryPolicy: z.enum(["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"]),
+    slowLogs: z.boolean(),
+  }),
+  cdn: z.strictObject({
+    enabled: z.boolean(),
+    provider: z.enum(["cloudfront"]),
+    priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]),
+    originShield: z.boolean(),
+    /** API paths: honour the origin's Cache-Control within these bounds, seconds. */
+    apiTtl: z.strictObject({ min: int(0), default: int(0), max: int(0) }),
+    /** Static paths, seconds. */
+    staticTtl: z.strictObject({ min: int(0), default: int(0), max: int(0) }),
+  }),
+  loadBalancer: z.strictObject({
+    /** Seconds; must exceed the WebSocket heartbeat and stay below the services' keep-alive. */
+    idleTimeout: int(1).max(4000),
+    /** ACM certificate ARN; empty means HTTP only (no redirect). */
+    certificateArn: z.string().regex(/^(arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate\/[-a-f0-9]+)?$/, { message: "expected an ACM certificate ARN or an empty string" }),
+    /** DNS name the certificate covers and that points at the ALB; CloudFront's HTTPS origin. */
+    domainName: z.string().regex(/^([a-z0-9-]+\.)*[a-z0-9-]*$/, { message: "expected a DNS name or an empty string" }),
+    accessLogs: z.boolean(),
+    deletionProtection: z.boolean(),
+    /** Seconds the ALB waits for in-flight requests when a target leaves. */
+    deregistrationDelay: int(0).max(3600),
+  }),
+  monitoring: z.strictObject({
+    scrapeInterval: z.string().regex(/^\d+[smh]$/, { message: 'expected a Prometheus duration like "15s"' }),
+    retention: z.string().regex(/^\d+[hdwy]$/, { message: 'expected a Prometheus retention like "15d"' }),
+    storageSize: memoryQuantity,
+    replicas: int(1).max(5),
+    slo: z.strictObject({
+      /** p95 latency objective, ms (seed: 500). */
+      latencyP95Ms: int(1),
+      /** Error-rate objective, fraction (seed: 0.01). */
+      errorRate: z.number().gt(0).lt(1),
+    }),
+  }),
+  /** The runtime settings every service gets (seed: CacheConfig, RateLimitConfig, ...). */
+  runtime: runtimeSettingsSchema,
+});
+
+export type Profile = z.output<typeof profileSchema>;
+export type ServiceProfile = Profile["services"][number];
