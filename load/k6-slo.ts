@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Profile } from "../components/profile";
+import type { Profile } from "../profile/schema";
 import { listStacks } from "../tools/stack-file";
 import { REPO_ROOT, stackProfile } from "./stack-profile";
 

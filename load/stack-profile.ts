@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import { SECRET_KEYS } from "../config";
-import { parseConfig } from "../components/parse-profile";
-import type { Profile } from "../components/profile";
+import { parseConfig } from "../profile/parse";
+import type { Profile } from "../profile/schema";
 import { readStackConfig } from "../tools/stack-file";
 
 export const REPO_ROOT = join(__dirname, "..");
