@@ -123,6 +123,29 @@ export function checkHeapFitsMemoryLimit(p: Profile, plan: ServicePlan = service
   });
 }
 
+/**
+ * The memory monitor's pressure point (heapSizeLimit × memoryMonitoring.threshold, where the service
+ * starts answering 503 and fails readiness) must come after its GC hint (gcThreshold) and before
+ * the heap can no longer fit the container (the heap share of resources.limits.memory).
+ */
+export function checkMemoryPressurePoint(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+  return plan.services.map(({ profile: s, runtime: rt }, i) => {
+    const { heapSizeLimit, gcThreshold, memoryMonitoring } = rt.memory;
+    const point = Math.floor(heapSizeLimit * memoryMonitoring.threshold);
+    const fits = Math.floor((memoryToMiB(s.resources.limits.memory) ?? 0) * HEAP_SHARE_OF_MEMORY_LIMIT);
+    const terms = `services[${i}] memory.heapSizeLimit ${heapSizeLimit} MiB × memoryMonitoring.threshold ${memoryMonitoring.threshold} = ${point} MiB`;
+    const name = `memory-pressure-point:${s.name}`;
+    const share = `${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of resources.limits.memory ${s.resources.limits.memory} (${fits} MiB)`;
+    if (point > fits) {
+      return result(name, false, `${terms} > ${share}: the container is killed before the monitor sheds load`, "lower memoryMonitoring.threshold or heapSizeLimit, or raise the memory limit");
+    }
+    if (gcThreshold >= point) {
+      return result(name, false, `${terms} <= memory.gcThreshold ${gcThreshold} MiB: the service would shed load before it ever hints a GC`, `lower runtime.memory.gcThreshold below ${point}`);
+    }
+    return result(name, true, `gcThreshold ${gcThreshold} MiB < ${terms} <= ${fits} MiB (${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of ${s.resources.limits.memory})`, "");
+  });
+}
+
 /** Every cross-layer check, in report order; `plan` is the one servicePlan(p) the platforms also take. */
 export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
   return [
@@ -131,6 +154,7 @@ export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p))
     checkRedisEviction(p),
     ...checkCacheTtlVsCdn(p, plan),
     ...checkHeapFitsMemoryLimit(p, plan),
+    ...checkMemoryPressurePoint(p, plan),
   ];
 }
 

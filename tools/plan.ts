@@ -3,8 +3,11 @@
  * prints what `pulumi preview` would create, the cross-layer checks and the outputs.
  *
  *   npm run plan -- --stack dev [--json plan.json]
+ *   npm run plan -- --stack dev --diff base.json [--diff-md diff.md] [--diff-json diff.json]
  *   npm run plan -- --all
  *
+ * The policy pack (policy/rules) runs over the planned resources; its violations print next to
+ * the checks. With --diff, the plan is compared with a saved one (e.g. the base branch's).
  * Exit code 0 when the stack plans and every check passes, 1 otherwise.
  */
 import { spawnSync } from "node:child_process";
@@ -12,13 +15,17 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Check } from "../profile/checks";
+import { plannedResources, runRules, type Violation } from "../policy/rules";
+import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
+import { renderMarkdown } from "./diff/markdown";
 import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
+import { formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 import { StackError } from "../profile/errors";
 
 const ROOT = resolve(__dirname, "..");
-const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] | --all [--json <prefix>]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
 
 export interface PlanJson {
   stack: string;
@@ -33,6 +40,10 @@ interface Args {
   json?: string;
   /** Read the stack's config from this file instead of Pulumi.<stack>.yaml (tests, PR checks). */
   stackFile?: string;
+  /** A saved plan to diff against, and where to write the diff. */
+  diff?: string;
+  diffMd?: string;
+  diffJson?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -42,10 +53,15 @@ function parseArgs(argv: string[]): Args {
     if (a === "--stack" || a === "-s") args.stacks.push(argv[++i] ?? "");
     else if (a === "--json") args.json = argv[++i];
     else if (a === "--stack-file") args.stackFile = argv[++i];
+    else if (a === "--diff") args.diff = argv[++i];
+    else if (a === "--diff-md") args.diffMd = argv[++i];
+    else if (a === "--diff-json") args.diffJson = argv[++i];
     else if (a === "--all") args.all = true;
     else throw new StackError("UAIP_PLAN_USAGE", `unknown argument "${a}"; ${USAGE}`);
   }
   if (!args.all && args.stacks.length !== 1) throw new StackError("UAIP_PLAN_USAGE", USAGE);
+  if ((args.diffMd || args.diffJson) && !args.diff) throw new StackError("UAIP_PLAN_USAGE", `--diff-md/--diff-json need --diff <base.json>; ${USAGE}`);
+  if (args.all && args.diff) throw new StackError("UAIP_PLAN_USAGE", `--diff compares one stack; use --stack <name>; ${USAGE}`);
   return args;
 }
 
@@ -90,7 +106,7 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
 }
 
-function print(plan: PlanJson, resources: RecordedResource[]): void {
+function print(plan: PlanJson, resources: RecordedResource[], violations: Violation[]): void {
   const custom = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:"));
   console.log(`Previewing update (${plan.stack}) — offline plan, cloud mocked\n`);
   console.log(renderTree(resources));
@@ -98,8 +114,17 @@ function print(plan: PlanJson, resources: RecordedResource[]): void {
   for (const [type, n] of countByType(custom)) console.log(`      ${String(n).padStart(3)} ${type}`);
   console.log("\nCross-layer checks:");
   for (const c of plan.checks) console.log(`    ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`);
+  console.log(`\nPolicy pack (policy/): ${violations.length ? `${violations.length} violation(s)` : "no violations"}`);
+  for (const v of violations) console.log(`    ${formatViolation(v)}`);
   console.log("\nOutputs:");
   for (const [k, v] of Object.entries(plan.outputs)) console.log(`    ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+}
+
+function writeDiff(args: Args, diff: PlanDiff): void {
+  const markdown = renderMarkdown(diff);
+  console.log(`\nDiff against ${args.diff}:\n\n${markdown}`);
+  if (args.diffMd) writeFileSync(args.diffMd, markdown);
+  if (args.diffJson) writeFileSync(args.diffJson, JSON.stringify(diff, null, 2) + "\n");
 }
 
 /** --all: each stack in its own process, since Pulumi's runtime state is global. */
@@ -118,12 +143,23 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (args.all) return planAll(args.json);
   const stack = args.stacks[0];
-  const { plan, recorded } = await planStack(stack, args.stackFile);
-  print(plan, recorded);
+  const base = args.diff ? (readPlan(args.diff) as PlanJson) : undefined;
+  let planned: Awaited<ReturnType<typeof planStack>>;
+  try {
+    planned = await planStack(stack, args.stackFile);
+  } catch (err) {
+    // The PR still gets a diff that names the checks this change broke.
+    if (base) writeDiff(args, diffFailedPlan(base, stack, err instanceof Error ? err.message : String(err)));
+    throw err;
+  }
+  const { plan, recorded } = planned;
+  const violations = runRules(plannedResources(plan));
+  print(plan, recorded, violations);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
+  if (base) writeDiff(args, diffPlans(base, plan, { base: runRules(plannedResources(base)), head: violations }));
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     console.error(`\nPlan failed: ${failed.length} cross-layer check(s) failed.`);

@@ -1,8 +1,12 @@
 import type { Server } from "node:http";
 import { CacheInvalidator, CacheManager } from "./cache";
+import { ResponseCompressor } from "./compression";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
 import { createMetrics, type HttpMetrics } from "./metrics";
+import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { RateLimiter, RedisStore } from "./ratelimit";
+import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
+import { MemoryMonitor, PressureGate } from "./resources";
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
 export interface UaipRuntime {
@@ -11,6 +15,17 @@ export interface UaipRuntime {
   cache: CacheManager;
   invalidator: CacheInvalidator;
   limiter: RateLimiter;
+  /** WebSocketManager (`realtime.ws.attach(server, { path })`), MessageBatcher and reconnecting client, from `ws`/`batching`. */
+  realtime: Realtime;
+  /** Samples memory and the event loop (started when memory.memoryMonitoring.enabled); `ready` is the readiness answer. */
+  memoryMonitor: MemoryMonitor;
+  /** 503 + Retry-After for new requests while the memory monitor reports pressure (probes and /metrics pass). */
+  pressureGate: PressureGate;
+  /** gzip/brotli for responses, from the compression settings. */
+  compressor: ResponseCompressor;
+  /** CPU profiles on demand; `profileTrigger` serves POST /_admin/profile only when UAIP_ADMIN_TOKEN is set. */
+  profiler: CPUProfiler;
+  profileTrigger: ProfileTrigger;
   /**
    * Resolves true once Redis serves both the cache and the limiter (or no Redis is configured),
    * false after `timeoutMs`. Until then both work degraded: cache misses, limiter counts in memory.
@@ -29,12 +44,21 @@ export function redisUrl(config: RuntimeConfig): string | undefined {
   return host ? `${tls ? "rediss" : "redis"}://${host}:${port}` : undefined;
 }
 
+export interface CreateRuntimeOptions {
+  /**
+   * WebSocket options beyond the profile. `drainTimeoutMs` must fit the pod's termination grace
+   * period after its preStop sleep (deregistration delay + 5 s in the stack). @default see WebSocketManagerOptions
+   */
+  realtime?: RealtimeOptions;
+}
+
 /**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
- * invalidator, and the rate limiter, all on one prom-client registry.
+ * invalidator, the rate limiter, the WebSocket manager with its batcher, the memory monitor with
+ * its pressure gate, response compression and the CPU profiler, all on one prom-client registry.
  */
-export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): UaipRuntime {
+export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), options: CreateRuntimeOptions = {}): UaipRuntime {
   const metrics = createMetrics({ serviceName: config.serviceName });
   const url = redisUrl(config);
   const cache = new CacheManager({ config: config.cache, url, password: config.redisAuthToken, registry: metrics.registry });
@@ -48,6 +72,12 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
       })
     : undefined;
   const limiter = new RateLimiter({ ...config.rateLimit, store, registry: metrics.registry });
+  const realtime = createRealtime(config, metrics.registry, options.realtime);
+  const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
+  const pressureGate = new PressureGate(memoryMonitor);
+  const compressor = new ResponseCompressor(config.compression);
+  const profiler = new CPUProfiler();
+  const profileTrigger = new ProfileTrigger({ profiler, token: config.adminToken });
 
   return {
     config,
@@ -55,6 +85,12 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     cache,
     invalidator,
     limiter,
+    realtime,
+    memoryMonitor,
+    pressureGate,
+    compressor,
+    profiler,
+    profileTrigger,
     async ready(timeoutMs = 5_000) {
       const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
       const storeReady = store ? Promise.race([store.ready().then(() => true), timeout]) : Promise.resolve(true);
@@ -70,7 +106,9 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig()): Uaip
     },
     async close() {
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close()]);
+      memoryMonitor.close();
+      profiler.close();
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close()]);
       metrics.close();
     },
   };

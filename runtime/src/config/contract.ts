@@ -57,6 +57,8 @@ export const RUNTIME_ENV = {
   UAIP_MEMORY_MONITOR_ENABLED: v("memory.memoryMonitoring.enabled", "boolean", "Run the memory monitor"),
   UAIP_MEMORY_MONITOR_INTERVAL_MS: v("memory.memoryMonitoring.interval", "int", "Memory sampling interval, ms"),
   UAIP_MEMORY_MONITOR_THRESHOLD: v("memory.memoryMonitoring.threshold", "number", "Pressure threshold, fraction of heap limit"),
+  UAIP_MEMORY_EVENT_LOOP_DELAY_LIMIT_MS: v("memory.memoryMonitoring.eventLoopDelayLimit", "int", "Event-loop delay p99 that counts as pressure, ms (0: off)"),
+  UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: v("memory.memoryMonitoring.eventLoopUtilizationLimit", "number", "Event-loop utilization that counts as pressure, 0-1 (0: off)"),
 
   UAIP_WS_MAX_CONNECTIONS: v("ws.maxConnections", "int", "WebSocket connections per process"),
   UAIP_WS_HEARTBEAT_INTERVAL_MS: v("ws.heartbeatInterval", "int", "WebSocket ping interval, ms"),
@@ -68,6 +70,7 @@ export const RUNTIME_ENV = {
 
   UAIP_COMPRESSION_LEVEL: v("compression.level", "int", "Compression level 0-9"),
   UAIP_COMPRESSION_THRESHOLD_BYTES: v("compression.threshold", "int", "Minimum body size to compress, bytes"),
+  UAIP_ADMIN_TOKEN: v("adminToken", "string", "Bearer token of the admin endpoints (CPU profile); unset: they are off", true),
   UAIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: v("http.keepAliveTimeout", "int", "HTTP keep-alive timeout, ms (> ALB idle timeout)"),
 } as const satisfies Record<string, EnvVarSpec>;
 

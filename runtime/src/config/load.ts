@@ -9,6 +9,8 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
   port: z.number().int().min(1).max(65535).default(3000),
   environment: z.string().default("local"),
   redisAuthToken: z.string().optional(),
+  /** Bearer token of the admin endpoints (from the service's Secret); unset keeps them off. */
+  adminToken: z.string().min(16, { message: "expected at least 16 characters (generate it, e.g. openssl rand -hex 32)" }).optional(),
   database: z
     .strictObject({
       host: z.string().default(""),
@@ -80,7 +82,10 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   const issue = parsed.error.issues[0];
   const path = issue.path.join(".");
   const name = pathToEnv.get(path) ?? path;
-  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${JSON.stringify(valueAt(raw, path))}`, { cause: parsed.error });
+  const value = valueAt(raw, path);
+  // A secret's value never goes into a message (it would reach logs); its length is enough to fix it.
+  const shown = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name]?.secret ? `a secret of ${String(value).length} characters` : JSON.stringify(value);
+  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${shown}`, { cause: parsed.error });
 }
 
 /**

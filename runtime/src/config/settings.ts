@@ -84,6 +84,10 @@ export const memorySettingsSchema = z.strictObject({
       interval: positiveInt.default(5_000),
       /** Fraction of heapSizeLimit that counts as memory pressure. @default 0.85 */
       threshold: z.number().gt(0).max(1).default(0.85),
+      /** Event-loop delay p99, in ms, that also counts as pressure (503s, not ready); 0 turns it off. @default 0 */
+      eventLoopDelayLimit: nonNegativeInt.default(0),
+      /** Event-loop utilization (0–1) that also counts as pressure; 0 turns it off. @default 0 */
+      eventLoopUtilizationLimit: z.number().min(0).max(1).default(0),
     })
     .prefault({}),
 });

@@ -32,12 +32,18 @@ export const METRIC = {
   wsMaxConnections: "uaip_ws_max_connections",
   wsRejectedConnectionsTotal: "uaip_ws_rejected_connections_total",
   wsMessagesTotal: "uaip_ws_messages_total",
+  wsTerminatedConnectionsTotal: "uaip_ws_terminated_connections_total",
+  wsPingLatencySeconds: "uaip_ws_ping_latency_seconds",
   // batching
   batchFlushesTotal: "uaip_batch_flushes_total",
   batchSize: "uaip_batch_size",
   // memory monitor
   memoryHeapLimitBytes: "uaip_memory_heap_limit_bytes",
   memoryPressure: "uaip_memory_pressure",
+  memoryGcTotal: "uaip_memory_gc_total",
+  pressureRejectedRequestsTotal: "uaip_pressure_rejected_requests_total",
+  eventLoopDelayP99Seconds: "uaip_eventloop_delay_p99_seconds",
+  eventLoopUtilization: "uaip_eventloop_utilization",
 } as const;
 
 /** prom-client's default process/Node.js metrics that dashboards and alerts rely on. */
@@ -59,6 +65,10 @@ export const LABEL = {
   result: "result",
   operation: "operation",
   state: "state",
+  reason: "reason",
+  direction: "direction",
+  /** Memory monitor: what is under pressure (heap, event-loop delay or utilization). */
+  resource: "resource",
 } as const;
 
 /** Label values used in selectors (tiers, results). */
@@ -73,6 +83,13 @@ export const LABEL_VALUE = {
   storeUnavailable: "store_unavailable",
   inUse: "in_use",
   idle: "idle",
+  /** Memory monitor `resource` values. */
+  heap: "heap",
+  eventLoopDelay: "event_loop_delay",
+  eventLoopUtilization: "event_loop_utilization",
+  /** GC hint results: global.gc() ran, or the process lacks --expose-gc so it was only counted. */
+  gcCollected: "collected",
+  gcNotExposed: "not_exposed",
 } as const;
 
 /** Duration buckets (seconds): dense around the 500 ms SLO so p95 near it is accurate. */

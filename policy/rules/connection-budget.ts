@@ -1,0 +1,111 @@
+import { isKind, isType, resolveRef } from "./match";
+import { hpasByTarget, workloadKey } from "./hpa-replicas";
+import type { PlannedResource, StackFinding, StackRule } from "./types";
+
+/** The env var a service's pool size arrives in (the @uaip/runtime env contract). */
+export const POOL_MAX_KEY = "UAIP_POOL_MAX";
+
+/**
+ * Connections PostgreSQL keeps for superusers whatever the parameter group says: PostgreSQL's
+ * `superuser_reserved_connections` (default 3) and RDS's `rds.rds_superuser_reserved_connections`
+ * (default 2). Application pools can use at most max_connections minus both.
+ */
+export const POSTGRES_RESERVED_DEFAULTS: Record<string, number> = {
+  superuser_reserved_connections: 3,
+  "rds.rds_superuser_reserved_connections": 2,
+};
+
+export interface PoolUser {
+  workload: PlannedResource;
+  configMap: string;
+  poolMax: number;
+  maxReplicas: number;
+  /** Where maxReplicas came from. */
+  replicasFrom: string;
+}
+
+function parameter(group: PlannedResource | undefined, name: string): string | undefined {
+  const params = Array.isArray(group?.props.parameters) ? (group!.props.parameters as { name: string; value: string }[]) : [];
+  return params.find((p) => p.name === name)?.value;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are untyped JSON here
+type Container = { env?: any[]; envFrom?: any[] };
+
+/** The pool size a container gets: a literal env value, or a key of a ConfigMap it reads. */
+function poolMaxOf(container: Container, configMaps: Map<string, Record<string, string>>, namespace: string): { poolMax: number; configMap: string } | undefined {
+  for (const e of container.env ?? []) {
+    if (e.name !== POOL_MAX_KEY) continue;
+    if (e.value !== undefined) return { poolMax: Number(e.value), configMap: "(env)" };
+    const ref = e.valueFrom?.configMapKeyRef;
+    const data = ref && configMaps.get(`${namespace}/${ref.name}`);
+    if (data?.[ref.key] !== undefined) return { poolMax: Number(data[ref.key]), configMap: ref.name };
+  }
+  for (const from of container.envFrom ?? []) {
+    const name = from.configMapRef?.name;
+    const data = name && configMaps.get(`${namespace}/${name}`);
+    const key = `${from.prefix ?? ""}${POOL_MAX_KEY}`;
+    if (data && data[POOL_MAX_KEY] !== undefined && key === POOL_MAX_KEY) return { poolMax: Number(data[POOL_MAX_KEY]), configMap: name };
+  }
+  return undefined;
+}
+
+/** Every workload that opens a PostgreSQL pool, with its pool size and its most replicas. */
+export function poolUsers(resources: PlannedResource[]): PoolUser[] {
+  const configMaps = new Map<string, Record<string, string>>();
+  for (const cm of resources.filter((r) => isKind(r, "core:ConfigMap"))) {
+    configMaps.set(`${cm.props.metadata?.namespace ?? "default"}/${cm.props.metadata?.name ?? cm.name}`, cm.props.data ?? {});
+  }
+  const hpas = hpasByTarget(resources);
+  const users: PoolUser[] = [];
+  for (const w of resources) {
+    const kind = isKind(w, "apps:Deployment") ? "Deployment" : isKind(w, "apps:StatefulSet") ? "StatefulSet" : undefined;
+    if (!kind) continue;
+    const namespace = w.props.metadata?.namespace ?? "default";
+    const containers: Container[] = w.props.spec?.template?.spec?.containers ?? [];
+    const pool = containers.map((c) => poolMaxOf(c, configMaps, namespace)).find(Boolean);
+    if (!pool) continue;
+    const hpa = hpas.get(workloadKey(w, kind));
+    const maxReplicas = hpa ? Number(hpa.props.spec?.maxReplicas) : Number(w.props.spec?.replicas ?? 1);
+    users.push({ workload: w, ...pool, maxReplicas, replicasFrom: hpa ? `HPA ${hpa.props.metadata?.name ?? hpa.name} maxReplicas` : "replicas" });
+  }
+  return users;
+}
+
+/**
+ * The connection budget recomputed from the resources alone, independent of the profile's own
+ * arithmetic: Σ pool.max (ConfigMap) × maxReplicas (HPA) must fit the RDS parameter group's
+ * explicit max_connections minus PostgreSQL's superuser reservations. One database per stack is
+ * assumed: every pool is counted against every PostgreSQL instance (conservative).
+ */
+export const connectionBudget: StackRule = {
+  kind: "stack",
+  name: "connection-budget",
+  description: "Σ pool size (ConfigMap UAIP_POOL_MAX) × HPA maxReplicas must fit RDS max_connections minus superuser reservations.",
+  enforcementLevel: "mandatory",
+  check(resources) {
+    const users = poolUsers(resources);
+    if (users.length === 0) return [];
+    const groups = resources.filter((r) => isType(r, "aws:rds/parameterGroup:ParameterGroup"));
+    const findings: StackFinding[] = [];
+    for (const db of resources.filter((r) => isType(r, "aws:rds/instance:Instance") && String(r.props.engine ?? "").startsWith("postgres"))) {
+      const group = resolveRef(db.props.parameterGroupName, groups, "name");
+      const max = Number(parameter(group, "max_connections"));
+      if (!Number.isFinite(max) || max <= 0) {
+        findings.push({ resource: db, message: `its parameter group ${db.props.parameterGroupName ?? "(default)"} does not set max_connections, so the budget depends on instance memory; set max_connections explicitly` });
+        continue;
+      }
+      const reserved = Object.entries(POSTGRES_RESERVED_DEFAULTS).map(([name, dflt]) => ({ name, value: Number(parameter(group, name) ?? dflt) }));
+      const available = max - reserved.reduce((s, r) => s + r.value, 0);
+      const terms = users.map((u) => `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}) × ${u.maxReplicas} (${u.replicasFrom}) = ${u.poolMax * u.maxReplicas}`);
+      const total = users.reduce((s, u) => s + u.poolMax * u.maxReplicas, 0);
+      if (total > available) {
+        findings.push({
+          resource: group ?? db,
+          message: `database ${db.name}: pools need ${total} connections (${terms.join("; ")}) > ${available} available (max_connections ${max} − ${reserved.map((r) => `${r.name} ${r.value}`).join(" − ")}); lower pool sizes or maxReplicas, or raise max_connections`,
+        });
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,2 @@
+export * from "./cpu-profiler";
+export * from "./admin-trigger";

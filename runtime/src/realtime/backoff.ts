@@ -1,0 +1,23 @@
+/** The seed's `WSConfig.reconnectStrategy`, in ms. */
+export interface ReconnectStrategy {
+  initialDelay: number;
+  maxDelay: number;
+  factor: number;
+}
+
+/** The upper bound of attempt `attempt`'s delay: `min(maxDelay, initialDelay × factor^attempt)`. */
+export function reconnectCap(attempt: number, { initialDelay, maxDelay, factor }: ReconnectStrategy): number {
+  return Math.min(maxDelay, initialDelay * factor ** Math.max(0, attempt));
+}
+
+/**
+ * Delay before reconnect attempt `attempt` (0 for the first retry), with "full jitter": a fresh
+ * uniform draw in [0, cap) for every attempt. After a deploy every client of a pod loses its
+ * socket at the same instant; a fixed or once-drawn delay (reconnecting-websocket, partysocket)
+ * brings them back in lockstep, a per-attempt draw spreads them over the whole window.
+ *
+ * `random` is injectable for tests and must return a number in [0, 1).
+ */
+export function reconnectDelay(attempt: number, reconnectStrategy: ReconnectStrategy, random: () => number = Math.random): number {
+  return Math.floor(random() * reconnectCap(attempt, reconnectStrategy));
+}

@@ -1,0 +1,182 @@
+import type { Registry } from "prom-client";
+import { BatcherClosedError, BatchFlushError, RealtimeOptionsError } from "./errors";
+import { BATCH_RESULT, BatchMetrics } from "./metrics";
+import { positiveInt } from "./options";
+import { LABEL } from "../metrics/names";
+
+export interface MessageBatcherOptions<T> {
+  /** Flush as soon as this many messages are queued (seed: 100). */
+  batchSize: number;
+  /**
+   * Flush a partial batch this many ms after its FIRST message was queued (seed: 100). The wait
+   * never restarts on later adds (TanStack Pacer's debounce does, so a steady trickle never
+   * flushes); DataLoader and Apollo time it from the first item too. So a message waits at most
+   * `flushInterval` plus the time a previous broadcast still takes.
+   */
+  flushInterval: number;
+  /** Sends one batch: the WebSocketManager sends it as ONE frame to each subscriber. */
+  broadcast: (batch: T[]) => Promise<void>;
+  /**
+   * Queue bound: `addMessage` waits while this many messages are queued, so a producer faster
+   * than `broadcast` is slowed down instead of growing the heap. @default 10 × batchSize
+   */
+  maxQueued?: number;
+  /**
+   * Receives the BatchFlushError of a flush nobody awaits (the `flushInterval` timer). Without it,
+   * that error is kept and thrown by the next `addMessage`, `flush` or `close`: never swallowed.
+   */
+  onError?: (error: BatchFlushError<T>) => void;
+  /** Registry for `uaip_batch_flushes_total` and `uaip_batch_size`. @default none (no metrics) */
+  registry?: Registry;
+}
+
+interface Queued<T> {
+  message: T;
+  /** performance.now() when queued: the next timer is armed from the oldest queued message. */
+  at: number;
+}
+
+/**
+ * The seed's MessageBatcher: `addMessage(message)` queues; a batch of up to `batchSize` goes out
+ * when the queue reaches `batchSize` or `flushInterval` after the first message of the batch.
+ * Batches are broadcast one at a time, in order.
+ */
+export class MessageBatcher<T = unknown> {
+  readonly batchSize: number;
+  readonly flushInterval: number;
+  readonly maxQueued: number;
+  readonly #broadcast: (batch: T[]) => Promise<void>;
+  readonly #onError: ((error: BatchFlushError<T>) => void) | undefined;
+  readonly #metrics: BatchMetrics | undefined;
+  #queue: Queued<T>[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** Tail of the chain of flushes: each batch starts after the previous broadcast settled. */
+  #tail: Promise<void> = Promise.resolve();
+  /** Producers waiting for room in the queue. */
+  #waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #pendingError: BatchFlushError<T> | undefined;
+  /** Full batches scheduled by addMessage and not yet taken from the queue. */
+  #fullScheduled = 0;
+  #closed = false;
+
+  constructor(options: MessageBatcherOptions<T>) {
+    this.batchSize = positiveInt("batchSize", options?.batchSize);
+    this.flushInterval = positiveInt("flushInterval", options.flushInterval);
+    if (typeof options.broadcast !== "function") throw new RealtimeOptionsError("broadcast", "must be a function (batch) => Promise<void>");
+    this.maxQueued = positiveInt("maxQueued", options.maxQueued ?? 10 * this.batchSize, this.batchSize);
+    this.#broadcast = options.broadcast;
+    this.#onError = options.onError;
+    this.#metrics = options.registry ? new BatchMetrics(options.registry) : undefined;
+  }
+
+  /** Messages queued and not yet handed to `broadcast`. */
+  get size(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Queues `message`. Resolves once it is queued, after waiting for room when the queue is full;
+   * when it completes a batch, resolves after that batch's broadcast (rejecting with its
+   * BatchFlushError), as in the seed. Rejects with BatcherClosedError after `close()`.
+   */
+  async addMessage(message: T): Promise<void> {
+    this.#throwIfUnusable();
+    while (this.#queue.length >= this.maxQueued) {
+      await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+      this.#throwIfUnusable();
+    }
+    this.#queue.push({ message, at: performance.now() });
+    if (this.#queue.length === 1) this.#arm(this.flushInterval);
+    // Only the add that completes a batch schedules it (and waits for it, as in the seed); a
+    // batch is never sent short because a later add found it already taken.
+    if (this.#queue.length >= (this.#fullScheduled + 1) * this.batchSize) {
+      this.#fullScheduled++;
+      await this.#flushOne(() => this.#fullScheduled--);
+    }
+  }
+
+  /** Broadcasts everything queued now, in batches of at most `batchSize`; rejects with the first failure. */
+  async flush(): Promise<void> {
+    let first: unknown;
+    let batches = Math.ceil(this.#queue.length / this.batchSize);
+    while (batches-- > 0) await this.#flushOne().catch((e: unknown) => void (first ??= e));
+    await this.#tail;
+    // An earlier unawaited (timer) failure is older, so it is reported first.
+    const pending = this.#pendingError;
+    this.#pendingError = undefined;
+    const err = pending ?? first;
+    if (err !== undefined) throw err;
+  }
+
+  /**
+   * Refuses new messages, wakes waiting producers with BatcherClosedError, and broadcasts what is
+   * queued (flush on close). Rejects with the first flush failure, after trying every batch.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return this.#tail;
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w.reject(new BatcherClosedError());
+    try {
+      await this.flush();
+    } finally {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #throwIfUnusable(): void {
+    if (this.#closed) throw new BatcherClosedError();
+    this.#throwPending();
+  }
+
+  #throwPending(): void {
+    const err = this.#pendingError;
+    if (err) {
+      this.#pendingError = undefined;
+      throw err;
+    }
+  }
+
+  #arm(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#flushOne().catch((err: BatchFlushError<T>) => this.#report(err));
+    }, Math.max(0, ms));
+    this.#timer.unref();
+  }
+
+  #report(err: BatchFlushError<T>): void {
+    if (this.#onError) this.#onError(err);
+    else this.#pendingError ??= err;
+  }
+
+  /** Chains one batch after the broadcast in flight; the batch is taken when its turn comes. */
+  #flushOne(onTurn?: () => void): Promise<void> {
+    const run = this.#tail.then(() => {
+      onTurn?.();
+      return this.#sendBatch();
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #sendBatch(): Promise<void> {
+    if (this.#queue.length === 0) return;
+    const taken = this.#queue.splice(0, this.batchSize);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // The leftovers keep their own deadline: flushInterval after the oldest of them was queued.
+    if (this.#queue.length > 0) this.#arm(this.#queue[0].at + this.flushInterval - performance.now());
+    for (const w of this.#waiters.splice(0, this.maxQueued - this.#queue.length)) w.resolve();
+    const batch = taken.map((q) => q.message);
+    this.#metrics?.size.observe(batch.length);
+    try {
+      await this.#broadcast(batch);
+      this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.success });
+    } catch (cause) {
+      this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.error });
+      throw new BatchFlushError(batch, cause);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { Registry } from "prom-client";
+import type { RuntimeSettings } from "../config/settings";
+import { MessageBatcher } from "./batcher";
+import { ReconnectingClient, type ReconnectingClientOptions } from "./client";
+import { WebSocketManager, type WebSocketManagerOptions } from "./manager";
+
+/** What createRuntime exposes for WebSockets, built from the profile's `ws` and `batching` settings. */
+export interface Realtime {
+  /** Accepts, pings, bounds and drains the service's WebSockets; `ws.attach(server, { path })` to serve. */
+  ws: WebSocketManager;
+  /** Batches messages into one frame per batch to every socket of `ws` (JSON array of messages). */
+  batcher: MessageBatcher<unknown>;
+  /** A reconnecting client with the profile's `ws.reconnectStrategy`, for service-to-service streams. */
+  connect(url: string, options?: Omit<ReconnectingClientOptions, "url" | "reconnectStrategy">): ReconnectingClient;
+  /** Flushes the batcher to the sockets, then drains them (1001). */
+  close(): Promise<void>;
+}
+
+export type RealtimeOptions = Pick<WebSocketManagerOptions, "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection">;
+
+export function createRealtime(settings: Pick<RuntimeSettings, "ws" | "batching">, registry: Registry, options: RealtimeOptions = {}): Realtime {
+  const ws = new WebSocketManager(settings.ws, { ...options, registry });
+  const batcher = new MessageBatcher<unknown>({
+    ...settings.batching,
+    registry,
+    broadcast: async (batch) => void ws.broadcast(JSON.stringify(batch)),
+  });
+  return {
+    ws,
+    batcher,
+    connect: (url, clientOptions = {}) => new ReconnectingClient({ ...clientOptions, url, reconnectStrategy: settings.ws.reconnectStrategy }),
+    async close() {
+      // Queued messages go out before the sockets close; a failed last flush still drains.
+      try {
+        await batcher.close();
+      } finally {
+        await ws.drain();
+      }
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from "./hysteresis";
+export * from "./memory-monitor";
+export * from "./pressure-gate";

@@ -1,0 +1,317 @@
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
+import { Counter, Gauge, Registry } from "prom-client";
+import { z } from "zod";
+import { UaipError } from "../errors";
+import { memorySettingsSchema } from "../config/settings";
+import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
+import { HysteresisSwitch } from "./hysteresis";
+
+const MiB = 1024 * 1024;
+
+/** The seed's MemoryConfig (sizes in MiB, interval in ms), plus the optional event-loop limits. */
+export type MemoryConfig = z.input<typeof memorySettingsSchema>;
+
+/** What can put the process under pressure. */
+export type PressureResource = typeof LABEL_VALUE.heap | typeof LABEL_VALUE.eventLoopDelay | typeof LABEL_VALUE.eventLoopUtilization;
+
+export interface MemoryMonitorOptions {
+  /** Registry for the monitor's metrics (the runtime's, so one /metrics serves all). @default none: no metrics */
+  registry?: Registry;
+  /**
+   * Hysteresis: once under pressure, a resource recovers only below its limit × (1 − hysteresis),
+   * e.g. heap 0.85 → recovers below 0.765 of the limit. @default 0.1
+   */
+  hysteresis?: number;
+  /** Minimum time between two GC hints, ms (a full GC pauses the process). @default 30000 */
+  gcCooldownMs?: number;
+  /**
+   * Heap limit the pressure ratio is taken against, bytes. @default the limit V8 enforces: the
+   * `--max-old-space-size` the process runs with (the stack sets NODE_OPTIONS to `heapSizeLimit`;
+   * that old-generation limit is what runs out), else V8's `heap_size_limit`. Not heap_size_limit
+   * when the flag is set: it adds the young generation (112 MiB for `--max-old-space-size=64`),
+   * so a ratio against it would come too late.
+   */
+  heapLimitBytes?: number;
+  /** Event-loop delay histogram resolution, ms. @default 10 */
+  eventLoopResolutionMs?: number;
+}
+
+/** A MemoryMonitor setting is malformed; `key` names it. */
+export class MemoryMonitorOptionsError extends UaipError {
+  static readonly CODE = "UAIP_MEMORY_MONITOR_OPTIONS_INVALID";
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(MemoryMonitorOptionsError.CODE, `memory monitor ${key}: ${message}`);
+  }
+}
+
+/** One sample: bytes, ms and fractions. */
+export interface MemorySample {
+  /** process.memoryUsage() at the sample. */
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** The limit the ratio is taken against, bytes. */
+  heapLimit: number;
+  /** heapUsed / heapLimit, after a GC hint if one ran. */
+  heapRatio: number;
+  /** Event-loop delay p99 since the previous sample, ms (0 before start()). */
+  eventLoopDelayP99Ms: number;
+  /** Event-loop utilization since the previous sample, 0–1. */
+  eventLoopUtilization: number;
+  /** What a GC hint did at this sample. */
+  gc: "none" | typeof LABEL_VALUE.gcCollected | typeof LABEL_VALUE.gcNotExposed;
+  /** Resources over their limit after this sample (empty: no pressure). */
+  pressure: PressureResource[];
+}
+
+/**
+ * The `--max-old-space-size` (MiB) this process was started with, from its command line or
+ * NODE_OPTIONS (the later one wins, as in Node); undefined when absent.
+ */
+export function maxOldSpaceSizeMiB(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): number | undefined {
+  let found: number | undefined;
+  for (const arg of [...(nodeOptions ?? "").split(/\s+/), ...execArgv]) {
+    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
+    if (m) found = Number(m[1]);
+  }
+  return found;
+}
+
+/** The heap limit V8 enforces on this process, bytes (see MemoryMonitorOptions.heapLimitBytes). */
+export function enforcedHeapLimitBytes(): number {
+  const v8Limit = getHeapStatistics().heap_size_limit;
+  const flag = maxOldSpaceSizeMiB();
+  return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
+}
+
+function numberOption(key: string, value: number | undefined, fallback: number, ok: (n: number) => boolean, expected: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) throw new MemoryMonitorOptionsError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * The seed's MemoryMonitor: samples memory, heap statistics and the event loop every
+ * `memoryMonitoring.interval`, hints a GC above `gcThreshold`, and reports pressure when heap used
+ * crosses `threshold` of the heap limit (or the event loop crosses its optional limits), with
+ * hysteresis. `pressureGate()` (pressure-gate.ts) turns pressure into 503s and readiness.
+ */
+export class MemoryMonitor {
+  readonly config: z.output<typeof memorySettingsSchema>;
+  readonly #gcThresholdBytes: number;
+  readonly #gcCooldownMs: number;
+  readonly #heapLimitBytes: number;
+  readonly #resolutionMs: number;
+  readonly #switches: Record<PressureResource, HysteresisSwitch>;
+  readonly #registry: Registry | undefined;
+  readonly #metricNames: string[] = [];
+  readonly #listeners = new Set<(pressure: PressureResource[]) => void>();
+  #timer: NodeJS.Timeout | undefined;
+  #delay: IntervalHistogram | undefined;
+  #elu: EventLoopUtilization = performance.eventLoopUtilization();
+  #lastGcAt = -Infinity;
+  #gcCounts = { [LABEL_VALUE.gcCollected]: 0, [LABEL_VALUE.gcNotExposed]: 0 };
+  #rejected = 0;
+  #last: MemorySample | undefined;
+
+  constructor(memoryConfig: MemoryConfig, options: MemoryMonitorOptions = {}) {
+    const parsed = memorySettingsSchema.safeParse(memoryConfig ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new MemoryMonitorOptionsError(issue.path.join("."), issue.message);
+    }
+    this.config = parsed.data;
+    this.#gcThresholdBytes = this.config.gcThreshold * MiB;
+    const hysteresis = numberOption("hysteresis", options.hysteresis, 0.1, (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
+    this.#gcCooldownMs = numberOption("gcCooldownMs", options.gcCooldownMs, 30_000, (n) => n >= 0, "a non-negative number of ms");
+    this.#heapLimitBytes = numberOption("heapLimitBytes", options.heapLimitBytes, enforcedHeapLimitBytes(), (n) => n > 0, "a positive number of bytes");
+    this.#resolutionMs = numberOption("eventLoopResolutionMs", options.eventLoopResolutionMs, 10, (n) => Number.isInteger(n) && n >= 1, "a positive integer of ms");
+
+    const m = this.config.memoryMonitoring;
+    this.#switches = {
+      [LABEL_VALUE.heap]: new HysteresisSwitch(m.threshold, hysteresis),
+      [LABEL_VALUE.eventLoopDelay]: new HysteresisSwitch(m.eventLoopDelayLimit, hysteresis),
+      [LABEL_VALUE.eventLoopUtilization]: new HysteresisSwitch(m.eventLoopUtilizationLimit, hysteresis),
+    };
+    this.#registry = options.registry;
+    if (this.#registry) this.#registerMetrics(this.#registry);
+  }
+
+  /** The heap limit pressure is measured against, bytes (see MemoryMonitorOptions.heapLimitBytes). */
+  get heapLimitBytes(): number {
+    return this.#heapLimitBytes;
+  }
+
+  /** Resources under pressure now (empty when healthy). */
+  get pressure(): PressureResource[] {
+    return (Object.keys(this.#switches) as PressureResource[]).filter((r) => this.#switches[r].on);
+  }
+
+  get underPressure(): boolean {
+    return this.pressure.length > 0;
+  }
+
+  /** Readiness: false while under pressure (liveness stays true: the process is healthy, only busy). */
+  get ready(): boolean {
+    return !this.underPressure;
+  }
+
+  /** The latest sample, if any. */
+  get lastSample(): MemorySample | undefined {
+    return this.#last;
+  }
+
+  /** Called with the new pressure list whenever it changes (enter or recovery). Returns an unsubscribe function. */
+  onChange(listener: (pressure: PressureResource[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Takes one sample, hints a GC if due, and updates the pressure state. */
+  monitor(): MemorySample {
+    const before = this.pressure.join();
+    let usage = process.memoryUsage();
+    let gc: MemorySample["gc"] = "none";
+    const now = performance.now();
+    if (usage.heapUsed > this.#gcThresholdBytes && now - this.#lastGcAt >= this.#gcCooldownMs) {
+      this.#lastGcAt = now;
+      const collect = (globalThis as { gc?: () => void }).gc;
+      if (typeof collect === "function") {
+        collect();
+        gc = LABEL_VALUE.gcCollected;
+        // Decide pressure on what is left after the collection, not on garbage.
+        usage = process.memoryUsage();
+      } else {
+        gc = LABEL_VALUE.gcNotExposed;
+      }
+      this.#gcCounts[gc]++;
+    }
+    const heapLimit = this.heapLimitBytes;
+    const heapRatio = usage.heapUsed / heapLimit;
+    let eventLoopDelayP99Ms = 0;
+    if (this.#delay) {
+      // p99 of this interval only (under-pressure reports a mean reset per sample, which hides spikes).
+      eventLoopDelayP99Ms = this.#delay.count > 0 ? this.#delay.percentile(99) / 1e6 : 0;
+      this.#delay.reset();
+    }
+    const elu = performance.eventLoopUtilization(this.#elu);
+    this.#elu = performance.eventLoopUtilization();
+    this.#switches[LABEL_VALUE.heap].update(heapRatio);
+    this.#switches[LABEL_VALUE.eventLoopDelay].update(eventLoopDelayP99Ms);
+    this.#switches[LABEL_VALUE.eventLoopUtilization].update(elu.utilization);
+    const pressure = this.pressure;
+    this.#last = {
+      rss: usage.rss,
+      heapUsed: usage.heapUsed,
+      heapTotal: usage.heapTotal,
+      external: usage.external,
+      arrayBuffers: usage.arrayBuffers,
+      heapLimit,
+      heapRatio,
+      eventLoopDelayP99Ms,
+      eventLoopUtilization: elu.utilization,
+      gc,
+      pressure,
+    };
+    if (pressure.join() !== before) for (const listener of this.#listeners) listener(pressure);
+    return this.#last;
+  }
+
+  /** Starts sampling every memoryMonitoring.interval (no-op when monitoring is disabled or already started). */
+  start(): this {
+    if (!this.config.memoryMonitoring.enabled || this.#timer) return this;
+    this.#delay = monitorEventLoopDelay({ resolution: this.#resolutionMs });
+    this.#delay.enable();
+    this.#elu = performance.eventLoopUtilization();
+    this.#timer = setInterval(() => this.monitor(), this.config.memoryMonitoring.interval);
+    // Never keep the process alive just to watch it.
+    this.#timer.unref();
+    return this;
+  }
+
+  /** Counts a request the pressure gate refused (for uaip_pressure_rejected_requests_total). */
+  recordRejection(): void {
+    this.#rejected++;
+  }
+
+  /** Stops sampling and removes the monitor's metrics from the registry. Pressure is cleared. */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#delay?.disable();
+    this.#delay = undefined;
+    for (const s of Object.values(this.#switches)) s.update(0);
+    this.#listeners.clear();
+    for (const name of this.#metricNames) this.#registry?.removeSingleMetric(name);
+    this.#metricNames.length = 0;
+  }
+
+  #registerMetrics(r: Registry): void {
+    if (r.getSingleMetric(METRIC.memoryHeapLimitBytes)) {
+      throw new MemoryMonitorOptionsError("registry", `already holds ${METRIC.memoryHeapLimitBytes}; use one MemoryMonitor per registry`);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    new Gauge({
+      name: METRIC.memoryHeapLimitBytes,
+      help: "Heap limit the memory monitor measures pressure against (--max-old-space-size, else V8 heap_size_limit), bytes",
+      registers: [r],
+      collect() {
+        this.set(self.heapLimitBytes);
+      },
+    });
+    new Gauge({
+      name: METRIC.memoryPressure,
+      help: "1 while the resource is under pressure (new requests get 503, readiness fails), else 0",
+      labelNames: [LABEL.resource],
+      registers: [r],
+      collect() {
+        for (const [resource, s] of Object.entries(self.#switches)) if (s.enabled) this.set({ [LABEL.resource]: resource }, s.on ? 1 : 0);
+      },
+    });
+    let gcExported = { ...this.#gcCounts };
+    new Counter({
+      name: METRIC.memoryGcTotal,
+      help: "GC hints above gcThreshold: collected (global.gc ran) or not_exposed (no --expose-gc; only counted)",
+      labelNames: [LABEL.result],
+      registers: [r],
+      collect() {
+        for (const result of [LABEL_VALUE.gcCollected, LABEL_VALUE.gcNotExposed] as const) this.inc({ [LABEL.result]: result }, self.#gcCounts[result] - gcExported[result]);
+        gcExported = { ...self.#gcCounts };
+      },
+    });
+    let rejectedExported = 0;
+    new Counter({
+      name: METRIC.pressureRejectedRequestsTotal,
+      help: "Requests answered 503 because the process was under pressure",
+      registers: [r],
+      collect() {
+        this.inc(self.#rejected - rejectedExported);
+        rejectedExported = self.#rejected;
+      },
+    });
+    new Gauge({
+      name: METRIC.eventLoopDelayP99Seconds,
+      help: "Event-loop delay p99 over the memory monitor's last interval, seconds",
+      registers: [r],
+      collect() {
+        this.set((self.#last?.eventLoopDelayP99Ms ?? 0) / 1000);
+      },
+    });
+    new Gauge({
+      name: METRIC.eventLoopUtilization,
+      help: "Event-loop utilization over the memory monitor's last interval, 0-1",
+      registers: [r],
+      collect() {
+        this.set(self.#last?.eventLoopUtilization ?? 0);
+      },
+    });
+    this.#metricNames.push(METRIC.memoryHeapLimitBytes, METRIC.memoryPressure, METRIC.memoryGcTotal, METRIC.pressureRejectedRequestsTotal, METRIC.eventLoopDelayP99Seconds, METRIC.eventLoopUtilization);
+  }
+}

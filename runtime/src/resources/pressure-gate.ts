@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { MemoryMonitorOptionsError, type MemoryMonitor } from "./memory-monitor";
+
+/** Code in the JSON body of a 503 answered under pressure. */
+export const OVERLOADED_CODE = "UAIP_OVERLOADED";
+
+/** Paths the gate lets through by default: probes and the scrape must work while shedding load. */
+export const DEFAULT_EXEMPT_PATHS: readonly string[] = ["/healthz", "/livez", "/readyz", "/metrics"];
+
+export interface PressureGateOptions {
+  /**
+   * Mean Retry-After, seconds. Each 503 gets a value drawn uniformly from [0.5, 1.5] × this
+   * (at least 1), so refused clients do not all come back in the same second. @default 10
+   */
+  retryAfterSeconds?: number;
+  /** Requests that always pass (probes, scrape). @default path in DEFAULT_EXEMPT_PATHS */
+  exempt?: (req: IncomingMessage) => boolean;
+  /** Random source in [0, 1) for the jitter (tests inject one). @default Math.random */
+  random?: () => number;
+}
+
+type Next = (err?: unknown) => void;
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * Load shedding for any node:http server (under-pressure does this for Fastify only): while the
+ * monitor reports pressure, NEW requests get 503 with a jittered Retry-After; requests already
+ * admitted were not stopped and finish normally. Recovery is automatic when the monitor recovers.
+ * Pair it with `monitor.ready` on the readiness probe (not the liveness probe), so the load balancer
+ * moves traffic away instead of Kubernetes restarting a process that is only busy.
+ */
+export class PressureGate {
+  readonly #monitor: MemoryMonitor;
+  readonly #retryAfter: number;
+  readonly #exempt: (req: IncomingMessage) => boolean;
+  readonly #random: () => number;
+
+  constructor(monitor: MemoryMonitor, options: PressureGateOptions = {}) {
+    const retry = options.retryAfterSeconds ?? 10;
+    if (typeof retry !== "number" || !Number.isFinite(retry) || retry < 1) {
+      throw new MemoryMonitorOptionsError("retryAfterSeconds", `expected a number of seconds >= 1, got ${JSON.stringify(retry)}`);
+    }
+    this.#monitor = monitor;
+    this.#retryAfter = retry;
+    this.#exempt = options.exempt ?? ((req) => DEFAULT_EXEMPT_PATHS.includes(pathOf(req)));
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The Retry-After value of the next 503, seconds. */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.round(this.#retryAfter * (0.5 + this.#random())));
+  }
+
+  /** Answers 503 and returns true when the request must be shed; returns false to let it through. */
+  shed(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!this.#monitor.underPressure || this.#exempt(req)) return false;
+    this.#monitor.recordRejection();
+    res.statusCode = 503;
+    res.setHeader("Retry-After", String(this.retryAfterSeconds()));
+    res.setHeader("Content-Type", "application/json");
+    res.setHeader("Cache-Control", "no-store");
+    res.end(JSON.stringify({ error: { code: OVERLOADED_CODE, message: `service under pressure (${this.#monitor.pressure.join(", ")}); retry later` } }));
+    return true;
+  }
+
+  /** Express-style middleware; mount it early (after metrics, so the 503s are counted). */
+  middleware(): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
+    return (req, res, next) => {
+      if (!this.shed(req, res)) next();
+    };
+  }
+
+  /** Wraps a node:http handler: `createServer(gate.wrap(handler))`. */
+  wrap(handler: Handler): Handler {
+    return (req, res) => {
+      if (!this.shed(req, res)) handler(req, res);
+    };
+  }
+}

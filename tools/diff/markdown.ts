@@ -1,0 +1,100 @@
+/** Markdown for a PR comment: one section per stack, long input lists folded in <details>. */
+import type { Violation } from "../../policy/rules";
+import type { CheckChange, PlanDiff, ResourceChange, ValueChange } from "./diff";
+
+/** Marks the comment the workflow updates instead of posting a new one. */
+export const COMMENT_MARKER = "<!-- uaip-offline-plan-diff -->";
+/** GitHub refuses comments over 65536 characters. */
+export const COMMENT_LIMIT = 65_000;
+const VALUE_WIDTH = 80;
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+/** A value as an inline-code table cell, shortened when long (dashboards are whole JSON files). */
+export function formatValue(value: unknown, present: boolean): string {
+  if (!present) return "—";
+  let text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text.length > VALUE_WIDTH) text = `${text.slice(0, VALUE_WIDTH - 1)}… (${text.length} chars)`;
+  return `\`${cell(text).replace(/`/g, "'")}\``;
+}
+
+function changeRows(changes: ValueChange[]): string[] {
+  return [
+    "| Input | Before | After |",
+    "|---|---|---|",
+    ...changes.map((c) => {
+      const note = c.masked ? " (secret, changed)" : c.replaces ? " ⚠ replaces" : "";
+      return `| \`${cell(c.path)}\`${note} | ${formatValue(c.before, "before" in c)} | ${formatValue(c.after, "after" in c)} |`;
+    }),
+  ];
+}
+
+function resourceDetails(symbol: string, r: ResourceChange): string[] {
+  const n = r.changes.length;
+  return [`<details><summary>${symbol} <code>${r.name}</code> ${r.type} (${n} input${n === 1 ? "" : "s"})</summary>`, "", ...changeRows(r.changes), "", "</details>"];
+}
+
+function checkState(c: CheckChange["before"]): string {
+  return c ? `${c.ok ? "✓" : "✗"} ${cell(c.detail)}` : "—";
+}
+
+const CHECK_LABEL: Record<CheckChange["kind"], string> = { fixed: "✓ fixed", broken: "✗ broken", added: "+ new", removed: "- gone", detail: "~ numbers" };
+
+function violationLine(v: Violation): string {
+  return `- \`${v.rule}\` [${v.enforcementLevel}] ${cell(v.resource)}: ${cell(v.message)}`;
+}
+
+/** One stack's section. */
+export function renderMarkdown(diff: PlanDiff): string {
+  const replacements = diff.replaced.length + diff.renamed.length;
+  const counts = [`${diff.updated.length} to update`, `${replacements} to replace`, `${diff.added.length} to create`, `${diff.removed.length} to delete`, `${diff.unchanged} unchanged`];
+  const title = diff.failure ? "✗ the plan failed" : diff.noChanges ? "no changes" : counts.join(", ");
+  const lines: string[] = [`### Stack \`${diff.stack}\`: ${title}`, ""];
+  if (diff.failure) lines.push("```", diff.failure.trim(), "```", "");
+
+  if (replacements) {
+    lines.push("**Replacements** (delete and create: data on these resources does not carry over)", "", "| Resource | Type | Why |", "|---|---|---|");
+    for (const r of diff.renamed) lines.push(`| \`${r.before.name}\` → \`${r.after.name}\` | ${r.type} | renamed: new URN |`);
+    for (const r of diff.replaced) lines.push(`| \`${r.name}\` | ${r.type} | ${r.replaceReasons.map((k) => `\`${k}\``).join(", ")} changes (replace-on-change) |`);
+    lines.push("");
+  }
+  if (diff.updated.length || diff.replaced.length) {
+    lines.push("**Changed inputs**", "");
+    for (const r of diff.replaced) lines.push(...resourceDetails("±", r));
+    for (const r of diff.updated) lines.push(...resourceDetails("~", r));
+    lines.push("");
+  }
+  if (diff.added.length) lines.push("**Created**", "", ...diff.added.map((r) => `- + \`${r.name}\` ${r.type}`), "");
+  if (diff.removed.length) lines.push("**Deleted**", "", ...diff.removed.map((r) => `- − \`${r.name}\` ${r.type}`), "");
+  if (diff.checks.length) {
+    lines.push("**Checks that changed**", "", "| | Check | Before | After |", "|---|---|---|---|");
+    for (const c of diff.checks) lines.push(`| ${CHECK_LABEL[c.kind]} | ${c.name} | ${checkState(c.before)} | ${checkState(c.after)} |`);
+    lines.push("");
+  }
+  if (diff.failedChecks.length && !diff.failure) {
+    lines.push(`**✗ ${diff.failedChecks.length} check(s) fail at head; the plan fails:**`, "", ...diff.failedChecks.map((c) => `- ${c.name}: ${cell(c.detail)}`), "");
+  }
+  if (diff.policy) {
+    const { introduced, resolved, atHead } = diff.policy;
+    const mandatory = atHead.filter((v) => v.enforcementLevel === "mandatory").length;
+    lines.push(`**Policy pack**: ${atHead.length} violation(s) at head (${mandatory} mandatory), ${introduced.length} introduced, ${resolved.length} resolved by this change`, "");
+    if (introduced.length) lines.push("Introduced:", ...introduced.map(violationLine), "");
+    if (resolved.length) lines.push("Resolved:", ...resolved.map(violationLine), "");
+  }
+  if (diff.outputs.length) lines.push("**Outputs**", "", ...changeRows(diff.outputs), "");
+  return lines.join("\n").trimEnd() + "\n";
+}
+
+/** The whole PR comment: a marker the workflow finds it by, then one section per stack. */
+export function renderComment(diffs: PlanDiff[], footer = ""): string {
+  const failing = diffs.filter((d) => d.failedChecks.length || d.failure).map((d) => d.stack);
+  const head = [COMMENT_MARKER, "## Offline plan diff", "", failing.length ? `✗ The plan or a cross-layer check fails in: ${failing.join(", ")}` : "✓ Every stack plans and every cross-layer check passes at head.", ""];
+  let body = [...head, ...diffs.map(renderMarkdown), footer].join("\n");
+  if (body.length > COMMENT_LIMIT) {
+    const cut = body.slice(0, COMMENT_LIMIT - 200);
+    body = `${cut.slice(0, cut.lastIndexOf("\n"))}\n\n… truncated: the full diff is in the workflow run's \`plan-diff\` artifact.\n`;
+  }
+  return body;
+}
