@@ -42,6 +42,9 @@ export const BURN_RATES = [
 /** Below this many cache lookups per second a low hit ratio is noise (cold cache, idle service). */
 const CACHE_MIN_LOOKUPS_PER_SECOND = 0.1;
 
+/** operation_stats is stale once its age exceeds this many refresh intervals (a missed tick or two is fine). */
+const STATS_STALE_INTERVALS = 3;
+
 const S = LABEL.service;
 const BY_INSTANCE = [S, "instance"];
 
@@ -130,6 +133,10 @@ function alertingRules(o: ResolvedMonitoringOptions): AlertingRule[] {
     alert(o, "UaipDbPoolWaitingSustained", "warning", `max by (${BY_INSTANCE.join(", ")}) (${METRIC.dbPoolWaitingRequests}) > 0`, "10m",
       `${svc} ${inst}: requests waiting for a database connection`,
       `Requests on ${inst} of ${svc} have been queueing for a PostgreSQL pool connection for 10 minutes: the pool is saturated.`),
+    alert(o, "UaipDbStatsStale", "warning",
+      `min by (${S}) (${METRIC.dbStatsRefreshAgeSeconds}) > ${num(STATS_STALE_INTERVALS)} * max by (${S}) (${METRIC.dbStatsRefreshIntervalSeconds})`, "5m",
+      `${svc}: operation_stats not refreshed for ${num(STATS_STALE_INTERVALS)} intervals`,
+      `No replica of ${svc} has refreshed the operation_stats materialized view for more than ${num(STATS_STALE_INTERVALS)} times its refresh interval: analytics read from it are stale.`),
     alert(o, "UaipWebSocketNearMax", "warning",
       `sum by (${BY_INSTANCE.join(", ")}) (${METRIC.wsConnections}) / sum by (${BY_INSTANCE.join(", ")}) (${METRIC.wsMaxConnections}) > ${num(o.wsNearMaxFraction)}`, "5m",
       `${svc} ${inst}: WebSocket connections above ${pct(o.wsNearMaxFraction)} of the maximum`,

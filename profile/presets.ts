@@ -66,7 +66,7 @@ const common = {
   network: { cidr: "10.0.0.0/16" },
   // Private API endpoint unless a stack opts in with the CIDRs that run `pulumi up`.
   cluster: { version: "1.33", endpointPublicAccess: false, publicAccessCidrs: [] },
-  database: { engineVersion: "16.4", logMinDurationMs: 500, name: "uaip", username: "uaip" },
+  database: { engineVersion: "16.4", logMinDurationMs: 500, name: "uaip", username: "uaip", statsRefreshInterval: 300_000 },
   redis: { engineVersion: "7.1", maxmemoryPolicy: "allkeys-lru" },
   cdn: {
     provider: "cloudfront",

@@ -99,6 +99,8 @@ export const profileSchema = z.strictObject({
     maxConnections: int(10).optional(),
     /** Log statements slower than this, ms. */
     logMinDurationMs: int(-1),
+    /** Refresh the operation_stats materialized view every this many ms (0: never); one replica does it. */
+    statsRefreshInterval: int(0),
     name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
     username: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
   }),

@@ -39,6 +39,10 @@ export interface PlatformEndpoints {
   dbUser: string;
   /** Require TLS to PostgreSQL (RDS). */
   dbSsl: boolean;
+  /** CA bundle that verifies PostgreSQL's certificate (the mounted RDS bundle); "" without TLS. */
+  dbSslCaFile: string;
+  /** database.statsRefreshInterval, ms: how often operation_stats is refreshed (UAIP_DB_STATS_REFRESH_INTERVAL_MS). */
+  dbStatsRefreshIntervalMs: number;
   /** CloudFront distribution to purge; "" when there is no CDN. */
   cdnDistributionId: string;
 }
@@ -96,6 +100,8 @@ export function serviceEnv(
       name: endpoints.dbName,
       user: endpoints.dbUser,
       ssl: endpoints.dbSsl,
+      sslCaFile: endpoints.dbSslCaFile,
+      statsRefreshIntervalMs: endpoints.dbStatsRefreshIntervalMs,
     },
   });
   return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;

@@ -11,6 +11,7 @@ import type { Profile } from "../../profile/schema";
 import type { ServicePlan } from "../../profile/service-settings";
 import { Redis } from "./redis";
 import { SecurityGroups } from "./security-groups";
+import { RDS_CA_FILE } from "../k8s/db-migration";
 import { Services } from "../k8s/services";
 import { ClusterStorage } from "./storage";
 
@@ -130,7 +131,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         logMinDurationStatementMs: p.database.logMinDurationMs,
         databaseName: p.database.name,
         masterUsername: p.database.username,
-        // Our own secret (not the AWS-managed one) so the services' Secret can carry it.
+        // Our own secret (not the AWS-managed one) so the migration Job's Secret can carry it.
         masterPassword: databasePassword,
         tags,
       },
@@ -175,9 +176,11 @@ export class AwsPlatform extends pulumi.ComponentResource {
           dbName: p.database.name,
           dbUser: p.database.username,
           dbSsl: true,
+          dbSslCaFile: RDS_CA_FILE,
+          dbStatsRefreshIntervalMs: p.database.statsRefreshInterval,
           cdnDistributionId,
         })),
-        credentials: { redisAuthToken: redis.authToken, databasePassword },
+        credentials: { redisAuthToken: redis.authToken, databaseMasterPassword: databasePassword },
         tags,
       },
       onCluster,

@@ -32,8 +32,10 @@ export interface UaipServiceArgs {
   deregistrationDelaySeconds?: number;
   /** Where Redis, PostgreSQL and the CDN are. */
   endpoints: pulumi.Input<PlatformEndpoints>;
-  /** Redis AUTH token and database password: stored in a Secret, never a ConfigMap. */
+  /** Redis AUTH token and the service's own database password: stored in a Secret, never a ConfigMap. */
   credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /** Resources the Deployment waits for, e.g. the migration Job that creates its role. @default [] */
+  dependsOn?: pulumi.Resource[];
 }
 
 /**
@@ -59,7 +61,7 @@ export class UaipService extends pulumi.ComponentResource {
     const secret = new k8s.core.v1.Secret(`${name}-credentials`, secretManifest(names, service, credentials), child);
 
     const deployment = deploymentManifest({ names, service, runtime, image: args.image, deregistrationDelaySeconds: args.deregistrationDelaySeconds ?? 30 });
-    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, { ...child, dependsOn: [configMap, secret] });
+    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, { ...child, dependsOn: [configMap, secret, ...(args.dependsOn ?? [])] });
 
     const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), child);
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), { ...child, dependsOn: [workload] });

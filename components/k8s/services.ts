@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { DatabaseMigration } from "./db-migration";
 import { ServiceImage } from "./image";
 import { LoadBalancerController } from "./lb-controller";
 import type { PlatformEndpoints, ServiceSettings } from "../../profile/service-settings";
@@ -21,8 +22,12 @@ export interface ServicesArgs {
   targetGroupArns: Record<string, pulumi.Input<string>>;
   /** @default 30 */
   deregistrationDelaySeconds?: number;
+  /** Where things are; `dbUser` is the master user, which only the migration Job uses. */
   endpoints: pulumi.Input<PlatformEndpoints>;
-  credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /** `databaseMasterPassword` goes only into the migration Job; each service gets its own role and password. */
+  credentials: { redisAuthToken: pulumi.Input<string>; databaseMasterPassword: pulumi.Input<string> };
+  /** ConfigMap with the RDS CA bundle, mounted into the migration Job. @default "rds-ca" */
+  rdsCaConfigMapName?: string;
   /** AWS tags (ECR repositories, IAM roles). @default {} */
   tags?: Record<string, string>;
 }
@@ -51,8 +56,26 @@ export class Services extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const images = Object.fromEntries(
+      args.services.map(({ profile }) => [profile.name, new ServiceImage(`${name}-${profile.name}-image`, { image: profile.image, build: profile.build, tags: args.tags }, { parent: this })]),
+    );
+    // Runs the migrations and creates each service's role (CONNECTION LIMIT = its slice) with the
+    // master password, before any Deployment rolls. Every service image ships @uaip/runtime's migrations.
+    const migration = new DatabaseMigration(
+      `${name}-db`,
+      {
+        namespace: ns.metadata.name,
+        image: images[args.services[0].profile.name].imageRef,
+        services: args.services.map((s) => s.profile),
+        database: pulumi.output(args.endpoints).apply((e) => ({ host: e.dbHost, port: e.dbPort, name: e.dbName, user: e.dbUser })),
+        masterPassword: args.credentials.databaseMasterPassword,
+        caConfigMapName: args.rdsCaConfigMapName,
+      },
+      { parent: this },
+    );
+
     for (const { profile, runtime } of args.services) {
-      const image = new ServiceImage(`${name}-${profile.name}-image`, { image: profile.image, build: profile.build, tags: args.tags }, { parent: this });
+      const image = images[profile.name];
       const service = new UaipService(
         `${name}-${profile.name}`,
         {
@@ -63,8 +86,9 @@ export class Services extends pulumi.ComponentResource {
           image: image.imageRef,
           targetGroupArn: args.targetGroupArns[profile.name],
           deregistrationDelaySeconds: args.deregistrationDelaySeconds,
-          endpoints: args.endpoints,
-          credentials: args.credentials,
+          endpoints: pulumi.output(args.endpoints).apply((e) => ({ ...e, dbUser: migration.roles[profile.name] })),
+          credentials: { redisAuthToken: args.credentials.redisAuthToken, databasePassword: migration.passwords[profile.name] },
+          dependsOn: [migration.job],
         },
         // The TargetGroupBinding CRD comes with the controller's chart.
         { parent: this, dependsOn: [ns, controller.release] },

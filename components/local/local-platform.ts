@@ -1,8 +1,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { rolePasswordEnv } from "@uaip/runtime";
 import { dashboardJson, DATASOURCE_UID, generatedFiles, PROMETHEUS_CONFIG_PATH, type MonitoringOptions } from "../../dashboards";
-import { contextHash } from "../k8s/context-hash";
+import type { ServiceProfile } from "../../profile/schema";
 import { serviceEnv, type ServicePlan } from "../../profile/service-settings";
+import { masterUrl, migrationArgs, serviceRoleSlices } from "../k8s/db-migration";
+import { contextHash } from "../k8s/context-hash";
 
 /** Pinned images of the local stack's backing services. */
 export const LOCAL_IMAGES = {
@@ -20,8 +24,12 @@ export interface LocalPlatformArgs {
   maxmemoryPolicy: string;
   /** Redis memory cap. @default "256mb" */
   redisMaxMemory?: string;
-  /** `logMinDurationMs`: database.logMinDurationMs, the slow-query threshold (log_min_duration_statement). */
-  database: { name: string; username: string; password: pulumi.Input<string>; logMinDurationMs: number };
+  /**
+   * The master user: only the migration container gets its password; each service gets its own role.
+   * `logMinDurationMs`: database.logMinDurationMs, the slow-query threshold (log_min_duration_statement).
+   * `statsRefreshInterval`: database.statsRefreshInterval, how often operation_stats is refreshed, ms.
+   */
+  database: { name: string; username: string; password: pulumi.Input<string>; logMinDurationMs: number; statsRefreshInterval: number };
   redisAuthToken: pulumi.Input<string>;
   grafanaAdminPassword: pulumi.Input<string>;
   /** Monitoring options (scrape interval, SLOs): the same rules and dashboards as on the cluster. */
@@ -72,7 +80,7 @@ export class LocalPlatform extends pulumi.ComponentResource {
       child,
     );
 
-    new docker.Container(
+    const postgres = new docker.Container(
       `${name}-postgres`,
       {
         name: `${name}-postgres`,
@@ -86,27 +94,68 @@ export class LocalPlatform extends pulumi.ComponentResource {
       child,
     );
 
+    // As on AWS: one run of the migrations and the role step (CONNECTION LIMIT = each service's
+    // slice) with the master password, before any service starts. `attach` makes Pulumi wait for the
+    // container to exit; the loop waits for PostgreSQL to accept connections.
+    const slices = serviceRoleSlices(args.plan.services.map((s) => s.profile));
+    const passwords = Object.fromEntries(slices.map((sl) => [sl.service, new random.RandomPassword(`${name}-${sl.service}-db-password`, { length: 40, special: false }, child).result]));
+    const first = args.plan.services[0].profile;
+    const serviceImage = (profile: ServiceProfile) => (profile.build ? localBuild(`${name}-${profile.name}`, profile.build, this) : pulumi.output(profile.image!));
+    const images = Object.fromEntries(args.plan.services.map(({ profile }) => [profile.name, serviceImage(profile)]));
+    const migration = new docker.Container(
+      `${name}-db-migrate`,
+      {
+        name: `${name}-db-migrate`,
+        image: images[first.name],
+        envs: [
+          secretEnv("DATABASE_URL", pulumi.output(args.database.password).apply((password) => masterUrl({ host: "postgres", port: 5432, name: args.database.name, user: args.database.username, password, tls: false }))),
+          ...slices.map((sl) => secretEnv(rolePasswordEnv(sl.role), passwords[sl.service])),
+        ],
+        command: ["sh", "-c", 'for i in $(seq 30); do npm run db:migrate -- "$@" && exit 0; sleep 2; done; exit 1', "db-migrate", ...migrationArgs(slices)],
+        networksAdvanced: on("db-migrate"),
+        attach: true,
+        logs: true,
+        mustRun: false,
+        restart: "no",
+      },
+      { ...child, dependsOn: [postgres] },
+    );
+
     // Locally Redis and PostgreSQL run without TLS on a private Docker network.
-    const endpoints = { redisHost: "redis", redisPort: 6379, redisTls: false, dbHost: "postgres", dbPort: 5432, dbName: args.database.name, dbUser: args.database.username, dbSsl: false, cdnDistributionId: "" };
+    const endpoints = {
+      redisHost: "redis",
+      redisPort: 6379,
+      redisTls: false,
+      dbHost: "postgres",
+      dbPort: 5432,
+      dbName: args.database.name,
+      dbUser: args.database.username,
+      dbSsl: false,
+      dbSslCaFile: "",
+      dbStatsRefreshIntervalMs: args.database.statsRefreshInterval,
+      cdnDistributionId: "",
+    };
     for (const settings of args.plan.services) {
       const { profile } = settings;
-      const env = serviceEnv(args.environment, settings, endpoints);
+      // Each service logs in as its own role (created by the migration container).
+      const role = slices.find((sl) => sl.service === profile.name)!.role;
+      const env = serviceEnv(args.environment, settings, { ...endpoints, dbUser: role });
       new docker.Container(
         `${name}-${profile.name}`,
         {
           name: profile.name,
-          image: profile.build ? localBuild(`${name}-${profile.name}`, profile.build, this) : profile.image!,
+          image: images[profile.name],
           envs: [
             ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
             `NODE_OPTIONS=${settings.nodeOptions}`,
             secretEnv("UAIP_REDIS_AUTH_TOKEN", args.redisAuthToken),
-            secretEnv("UAIP_DB_PASSWORD", args.database.password),
+            secretEnv("UAIP_DB_PASSWORD", passwords[profile.name]),
           ],
           networksAdvanced: on(profile.name),
           ports: publish(profile.port),
           restart: "unless-stopped",
         },
-        child,
+        { ...child, dependsOn: [migration] },
       );
     }
 

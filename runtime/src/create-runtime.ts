@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { CacheInvalidator, CacheManager } from "./cache";
 import { ResponseCompressor } from "./compression";
 import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
 import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { RateLimiter, RedisStore } from "./ratelimit";
@@ -26,6 +27,11 @@ export interface UaipRuntime {
   /** CPU profiles on demand; `profileTrigger` serves POST /_admin/profile only when UAIP_ADMIN_TOKEN is set. */
   profiler: CPUProfiler;
   profileTrigger: ProfileTrigger;
+  /**
+   * The PostgreSQL pool (with its ConnectionPoolManager running, and the operation_stats refresher
+   * when UAIP_DB_STATS_REFRESH_INTERVAL_MS > 0), or undefined when UAIP_DB_HOST is not set.
+   */
+  db: ManagedPool | undefined;
   /**
    * Resolves true once Redis serves both the cache and the limiter (or no Redis is configured),
    * false after `timeoutMs`. Until then both work degraded: cache misses, limiter counts in memory.
@@ -56,7 +62,8 @@ export interface CreateRuntimeOptions {
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
  * (`loadRuntimeConfig(process.env)` by default): metrics, the two-tier cache with its
  * invalidator, the rate limiter, the WebSocket manager with its batcher, the memory monitor with
- * its pressure gate, response compression and the CPU profiler, all on one prom-client registry.
+ * its pressure gate, response compression, the CPU profiler and, when UAIP_DB_HOST is set, the
+ * PostgreSQL pool, all on one prom-client registry.
  */
 export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), options: CreateRuntimeOptions = {}): UaipRuntime {
   const metrics = createMetrics({ serviceName: config.serviceName });
@@ -72,6 +79,10 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), optio
       })
     : undefined;
   const limiter = new RateLimiter({ ...config.rateLimit, store, registry: metrics.registry });
+  const db = config.database.host ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName }) : undefined;
+  const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
+  const statsRefresher =
+    db && config.database.statsRefreshIntervalMs > 0 ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start() : undefined;
   const realtime = createRealtime(config, metrics.registry, options.realtime);
   const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
   const pressureGate = new PressureGate(memoryMonitor);
@@ -85,6 +96,7 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), optio
     cache,
     invalidator,
     limiter,
+    db,
     realtime,
     memoryMonitor,
     pressureGate,
@@ -108,7 +120,9 @@ export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), optio
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
       memoryMonitor.close();
       profiler.close();
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close()]);
+      poolManager?.stop();
+      await statsRefresher?.stop();
+      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close(), db?.close()]);
       metrics.close();
     },
   };

@@ -7,6 +7,7 @@ export * from "./metrics/instruments";
 export * from "./cache";
 export * from "./metrics/index";
 export * from "./ratelimit/index";
+export * from "./db/index";
 // WebSockets and batching: WebSocketManager, MessageBatcher, ReconnectingClient, reconnectDelay, createRealtime
 export * from "./realtime/index";
 // Resource monitors, CPU profiler and response compression (issue #14).

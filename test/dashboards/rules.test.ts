@@ -22,6 +22,7 @@ describe("alerting rules", () => {
       "UaipCacheHitRatioCollapse",
       "UaipCacheErrors",
       "UaipDbPoolWaitingSustained",
+      "UaipDbStatsStale",
       "UaipWebSocketNearMax",
       "UaipRateLimitRejectionsSpike",
     ]);

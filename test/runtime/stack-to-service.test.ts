@@ -9,6 +9,7 @@ import { parseConfig } from "../../profile/parse";
 import { serviceEnv, serviceRuntimeSettings } from "../../profile/service-settings";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../helpers/redis";
+import { PostgresServer } from "../helpers/postgres";
 
 interface Reply {
   status: number;
@@ -17,6 +18,7 @@ interface Reply {
 }
 
 let redis: RedisServer;
+let postgres: PostgresServer;
 let runtime: UaipRuntime;
 let service: UaipService;
 let base: string;
@@ -38,6 +40,7 @@ const svc = profile.services[0];
 
 beforeAll(async () => {
   redis = await RedisServer.start();
+  postgres = await PostgresServer.start();
   const data = serviceEnv("dev", { profile: svc, runtime: serviceRuntimeSettings(profile, svc) }, {
     redisHost: "127.0.0.1",
     redisPort: redis.port,
@@ -48,11 +51,15 @@ beforeAll(async () => {
     dbName: "uaip",
     dbUser: "uaip",
     dbSsl: true,
+    dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
+    dbStatsRefreshIntervalMs: 300_000,
     cdnDistributionId: "",
   });
   // There is no CDN here. The 50 ms command timeout is raised so a
   // busy CI machine cannot push a check into the in-memory fallback; the rest is the stack's.
-  const env = { ...data, UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000" };
+  // The loopback PostgreSQL has no TLS and no per-service role: the superuser stands in for it.
+  const db = { UAIP_DB_PORT: String(postgres.port), UAIP_DB_NAME: "postgres", UAIP_DB_USER: PostgresServer.USER, UAIP_DB_PASSWORD: PostgresServer.PASSWORD, UAIP_DB_SSL: "false" };
+  const env = { ...data, ...db, UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000" };
   runtime = createRuntime(loadRuntimeConfig(env));
   expect(await runtime.ready(10_000)).toBe(true);
   service = createService(runtime);
@@ -66,6 +73,7 @@ afterAll(async () => {
   await new Promise((r) => service?.server.close(r));
   await runtime?.close();
   await redis?.stop();
+  await postgres?.destroy();
 });
 
 describe("stack settings -> running service", () => {
@@ -99,6 +107,14 @@ describe("stack settings -> running service", () => {
     for (const name of [METRIC.httpRequestsTotal, METRIC.httpRequestDurationSeconds + "_bucket", METRIC.cacheRequestsTotal, METRIC.rateLimitRequestsTotal]) {
       expect([name, new RegExp(`^${name}\\{[^}]*service="${svc.name}"`, "m").test(scrape.body)]).toEqual([name, true]);
     }
+  });
+
+  it("builds the PostgreSQL pool from the ConfigMap (UAIP_DB_HOST set): its ceiling is the profile's pool.max", async () => {
+    expect(runtime.db).toBeDefined();
+    expect((await runtime.db!.query<{ x: number }>("SELECT 1 AS x")).rows[0].x).toBe(1);
+    const scrape = await get("/metrics");
+    expect(scrape.body).toMatch(new RegExp(`^${METRIC.dbPoolMaxConnections}\\{[^}]*service="${svc.name}"[^}]*\\} ${svc.pool.max}$`, "m"));
+    expect(scrape.body).toMatch(new RegExp(`^${METRIC.dbStatsRefreshIntervalSeconds}\\{[^}]*\\} ${profile.database.statsRefreshInterval / 1000}$`, "m"));
   });
 
   it("keeps answering while Redis is down, and the limiter falls back to its in-memory count", async () => {

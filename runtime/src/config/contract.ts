@@ -50,6 +50,8 @@ export const RUNTIME_ENV = {
   UAIP_DB_NAME: v("database.name", "string", "Database name"),
   UAIP_DB_USER: v("database.user", "string", "Database user"),
   UAIP_DB_SSL: v("database.ssl", "boolean", "Require TLS to PostgreSQL"),
+  UAIP_DB_SSL_CA_FILE: v("database.sslCaFile", "string", "CA bundle (PEM) that verifies the PostgreSQL server certificate and host name (the RDS bundle)"),
+  UAIP_DB_STATS_REFRESH_INTERVAL_MS: v("database.statsRefreshIntervalMs", "int", "Refresh operation_stats every this many ms (0: this service does not refresh)"),
   UAIP_DB_PASSWORD: v("database.password", "string", "Database password", true),
 
   UAIP_MEMORY_HEAP_LIMIT_MB: v("memory.heapSizeLimit", "int", "Heap limit, MiB (equals --max-old-space-size)"),

@@ -18,6 +18,10 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
       name: z.string().default("uaip"),
       user: z.string().default("uaip"),
       ssl: z.boolean().default(false),
+      /** PEM CA bundle; with `ssl` the server certificate and host name are verified against it (verify-full). @default "" (Node's CAs) */
+      sslCaFile: z.string().default(""),
+      /** Refresh the operation_stats view this often, ms; 0 turns the job off. @default 0 */
+      statsRefreshIntervalMs: z.number().int().nonnegative().default(0),
       password: z.string().optional(),
     })
     .prefault({}),
@@ -93,7 +97,7 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
  * service's ConfigMap. Values come out as strings, as Kubernetes wants them.
  */
 export function runtimeSettingsToEnv(
-  settings: RuntimeSettings & Partial<Pick<RuntimeConfig, "serviceName" | "port" | "environment" | "database">>,
+  settings: RuntimeSettings & Partial<Pick<RuntimeConfig, "serviceName" | "port" | "environment">> & { database?: Partial<RuntimeConfig["database"]> },
 ): Partial<Record<RuntimeEnvName, string>> {
   const env: Partial<Record<RuntimeEnvName, string>> = {};
   for (const name of RUNTIME_ENV_NAMES) {

@@ -27,6 +27,13 @@ export const METRIC = {
   dbPoolConnections: "uaip_db_pool_connections",
   dbPoolWaitingRequests: "uaip_db_pool_waiting_requests",
   dbPoolMaxConnections: "uaip_db_pool_max_connections",
+  /** The adaptive concurrency limit ConnectionPoolManager moves between pool.min and pool.max. */
+  dbPoolLimit: "uaip_db_pool_limit",
+  /** Errors of idle pooled connections (server restart, network cut), handled without a crash. */
+  dbPoolErrorsTotal: "uaip_db_pool_errors_total",
+  /** Seconds since operation_stats was last refreshed (by any replica), and the configured interval. */
+  dbStatsRefreshAgeSeconds: "uaip_db_stats_refresh_age_seconds",
+  dbStatsRefreshIntervalSeconds: "uaip_db_stats_refresh_interval_seconds",
   // WebSocket
   wsConnections: "uaip_ws_connections",
   wsMaxConnections: "uaip_ws_max_connections",

@@ -31,8 +31,8 @@ function args(overrides: Record<string, unknown> = {}) {
     vpcId: "vpc-1",
     region: "us-east-1",
     targetGroupArns: Object.fromEntries(profile.services.map((s) => [s.name, TG(s.name)])),
-    endpoints: { redisHost: "master.redis", redisPort: 6379, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, cdnDistributionId: "E123" },
-    credentials: { redisAuthToken: "redis-token-plain", databasePassword: "db-password-plain" },
+    endpoints: { redisHost: "master.redis", redisPort: 6379, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem", dbStatsRefreshIntervalMs: 300_000, cdnDistributionId: "E123" },
+    credentials: { redisAuthToken: "redis-token-plain", databaseMasterPassword: "db-password-plain" },
     ...overrides,
   };
 }
@@ -49,7 +49,10 @@ const k8sOf = (type: string) => resourcesOfType(mocks, `kubernetes:${type}`);
 describe("Services on Kubernetes (mocked cluster)", () => {
   it("creates one of each object per service, in one shared namespace", () => {
     for (const type of ["apps/v1:Deployment", "core/v1:Service", "core/v1:ConfigMap", "core/v1:Secret", "core/v1:ServiceAccount", "autoscaling/v2:HorizontalPodAutoscaler", "policy/v1:PodDisruptionBudget", "elbv2.k8s.aws/v1beta1:TargetGroupBinding"]) {
-      const objects = type.includes("TargetGroupBinding") ? resourcesOfType(mocks, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding") : k8sOf(type);
+      // The migration Job's Secret (master URL, role passwords) is the one shared Secret.
+      const objects = (type.includes("TargetGroupBinding") ? resourcesOfType(mocks, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding") : k8sOf(type)).filter(
+        (o) => !(o.inputs.metadata as { name: string }).name.endsWith("-db-migration"),
+      );
       expect([type, objects.length]).toEqual([type, 3]);
       for (const o of objects) expect((o.inputs.metadata as { namespace: string }).namespace).toBe("uaip");
     }

@@ -18,7 +18,7 @@ import {
   workloadNames,
 } from "../../../components/k8s/workload-spec";
 
-const ENDPOINTS = { redisHost: "redis.internal", redisPort: 6379, dbHost: "db.internal", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, cdnDistributionId: "E2EXAMPLE" };
+const ENDPOINTS = { redisHost: "redis.internal", redisPort: 6379, dbHost: "db.internal", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem", dbStatsRefreshIntervalMs: 300_000, cdnDistributionId: "E2EXAMPLE" };
 
 describe.each(["dev", "prod"])("workload objects of the %s profile", (environment) => {
   const profile = parseConfig({ environment, services: [{ name: "a", port: 3001, hpa: { memoryTarget: 80 } }, { name: "b", port: 3002 }, { name: "c", port: 3003 }] });

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import type { PlatformMocks } from "../../../tools/mocks";
-import { isSecretValue, redactSecrets } from "../../../tools/mocks";
+import { isSecretValue, unwrapSecrets, redactSecrets } from "../../../tools/mocks";
 import { connectionBudget } from "../../../profile/connection-budget";
 import { parseConfig } from "../../../profile/parse";
 import { servicePlan } from "../../../profile/service-settings";
@@ -17,7 +17,7 @@ beforeAll(async () => {
     environment: "local",
     plan: servicePlan(profile),
     maxmemoryPolicy: profile.redis.maxmemoryPolicy,
-    database: { name: "uaip", username: "uaip", password: "pg-plain-password", logMinDurationMs: profile.database.logMinDurationMs },
+    database: { name: "uaip", username: "uaip", password: "pg-plain-password", logMinDurationMs: profile.database.logMinDurationMs, statsRefreshInterval: profile.database.statsRefreshInterval },
     redisAuthToken: "redis-plain-token",
     grafanaAdminPassword: "grafana-plain-password",
     monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo },
@@ -30,14 +30,15 @@ const containers = () => resourcesOfType(mocks, "docker:index/container:Containe
 const container = (name: string) => containers().find((c) => c.inputs.name === name)!;
 
 describe("LocalPlatform (Docker)", () => {
-  it("runs Redis, PostgreSQL, Prometheus, Grafana and the seed's three services", () => {
+  it("runs Redis, PostgreSQL, the migration, Prometheus, Grafana and the seed's three services", () => {
     expect(containers().map((c) => c.inputs.name).sort()).toEqual(
-      ["agent-intelligence", "capability-registry", "orchestration-pipeline", "uaip-grafana", "uaip-postgres", "uaip-prometheus", "uaip-redis"].sort(),
+      ["agent-intelligence", "capability-registry", "orchestration-pipeline", "uaip-db-migrate", "uaip-grafana", "uaip-postgres", "uaip-prometheus", "uaip-redis"].sort(),
     );
   });
 
   it("publishes every port on loopback only", () => {
-    for (const c of containers()) for (const p of c.inputs.ports as { ip: string }[]) expect(p.ip).toBe("127.0.0.1");
+    // The one-shot migration container publishes nothing.
+    for (const c of containers()) for (const p of (c.inputs.ports ?? []) as { ip: string }[]) expect(p.ip).toBe("127.0.0.1");
   });
 
   it("PostgreSQL's max_connections is the connection budget; Redis evicts like a cache", () => {
@@ -76,6 +77,19 @@ describe("LocalPlatform (Docker)", () => {
     const ds = JSON.parse(uploads.find((u) => u.file.includes("datasources"))!.content);
     expect(ds.datasources[0]).toMatchObject({ uid: "prometheus", url: "http://prometheus:9090" });
     expect(uploads.filter((u) => u.file.startsWith("/var/lib/grafana/dashboards/"))).toHaveLength(2);
+  });
+
+  it("a one-shot migration container holds the master password and creates each service's role; services log in as their role", () => {
+    const migrate = container("uaip-db-migrate");
+    expect(migrate.inputs).toMatchObject({ attach: true, mustRun: false, restart: "no" });
+    expect(migrate.inputs.command).toEqual(expect.arrayContaining(["--role", "agent_intelligence:" + profile.services[0].pool.max * profile.services[0].hpa.max]));
+    const envOf = (name: string) => unwrapSecrets(container(name).inputs.envs) as string[];
+    expect(envOf("uaip-db-migrate").find((e) => e.startsWith("DATABASE_URL="))).toContain("pg-plain-password");
+    for (const svc of ["agent-intelligence", "orchestration-pipeline", "capability-registry"]) {
+      const env = envOf(svc);
+      expect(env).toContain(`UAIP_DB_USER=${svc.replaceAll("-", "_")}`);
+      expect(env.find((e) => e.startsWith("UAIP_DB_PASSWORD="))).not.toContain("pg-plain-password");
+    }
   });
 
   it("no password or token is in plain text", () => {

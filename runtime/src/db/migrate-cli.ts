@@ -1,0 +1,54 @@
+import { parseArgs } from "node:util";
+import { runMigrations } from "./migrate";
+import type { ServiceRole } from "./roles";
+
+/**
+ * `npm run db:migrate -- --url <postgres-url> [--role <name>:<connectionLimit> ...] [--dir <dir>]`
+ *
+ * The URL may instead come from DATABASE_URL (the migration Job takes it from its Secret, so the
+ * master password is never on a command line). Each `--role` takes its password from the env var
+ * DB_ROLE_PASSWORD_<NAME> (upper case), e.g. DB_ROLE_PASSWORD_AGENT_INTELLIGENCE. Nothing it prints
+ * contains a password or the URL. Safe to run from every replica at once: runs serialize on an
+ * advisory lock and the later ones find nothing to do.
+ */
+export function rolePasswordEnv(name: string): string {
+  return `DB_ROLE_PASSWORD_${name.toUpperCase()}`;
+}
+
+export function parseRoleArg(arg: string, env: NodeJS.ProcessEnv): ServiceRole {
+  const m = /^([a-z_][a-z0-9_]*):(\d+)$/.exec(arg);
+  if (!m) throw new Error(`--role "${arg}": expected <name>:<connectionLimit>, e.g. agent_intelligence:30`);
+  const [, name, limit] = m;
+  const password = env[rolePasswordEnv(name)];
+  if (!password) throw new Error(`--role ${name}: set its password in ${rolePasswordEnv(name)}`);
+  return { name, connectionLimit: Number(limit), password };
+}
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { url: { type: "string" }, role: { type: "string", multiple: true }, dir: { type: "string" } },
+    strict: true,
+  });
+  const url = values.url ?? env.DATABASE_URL;
+  if (!url) throw new Error("no database: pass --url postgres://user:password@host:5432/db or set DATABASE_URL");
+  const roles = (values.role ?? []).map((r) => parseRoleArg(r, env));
+  const report = await runMigrations({
+    connection: url,
+    dir: values.dir,
+    roles,
+    log: (line) => console.log(`db:migrate: ${line}`),
+  });
+  console.log(
+    `db:migrate: done; applied ${report.applied.length} (${report.applied.join(", ") || "none"}), already applied ${report.alreadyApplied.length}` +
+      (report.rebuiltIndexes.length ? `, rebuilt invalid indexes ${report.rebuiltIndexes.join(", ")}` : ""),
+  );
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).catch((err: unknown) => {
+    // Messages are built without secrets; a pg error message never carries the password either.
+    console.error(`db:migrate: ${(err as Error).message ?? err}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,218 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { DbMigrationError } from "./errors";
+import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
+
+/**
+ * A small migration runner, chosen over node-pg-migrate because:
+ * - node-pg-migrate 8+ is ESM-only, and this package and its tests are CommonJS;
+ * - its advisory lock fails fast by default, so a second replica starting at the same time errors
+ *   instead of waiting; here the second run waits on `pg_advisory_lock`, then finds nothing to do;
+ * - two concurrent runs of its CONCURRENTLY migrations have left INVALID indexes that
+ *   `IF NOT EXISTS` then skipped (hexpm#1817); here every index a no-transaction file creates is
+ *   dropped first if invalid, and checked with pg_index.indisvalid after;
+ * - the role step needs passwords that must never reach a SQL log (SCRAM verifiers, see roles.ts).
+ *
+ * Files: `<number>_<name>.sql` in `dir`, applied in name order, recorded with their SHA-256 in
+ * uaip_schema_migrations. A file whose first line is `-- uaip:no-transaction` runs statement by
+ * statement outside a transaction (CREATE INDEX CONCURRENTLY); every other file runs in one.
+ */
+export const MIGRATIONS_DIR = join(__dirname, "..", "..", "migrations");
+
+/** pg_advisory_lock(classid, objid) keys: "UAIP" and the job. */
+export const ADVISORY_LOCK = { namespace: 0x55414950, migrate: 1, statsRefresh: 2 } as const;
+
+const NO_TRANSACTION = /^--\s*uaip:no-transaction\b/;
+const CONCURRENT_INDEX = /CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("?[\w]+"?)/gi;
+
+export interface MigrateOptions {
+  /** A postgres:// URL or a pg ClientConfig of a role that may create tables and roles (the master user). */
+  connection: string | pg.ClientConfig;
+  /** @default MIGRATIONS_DIR (runtime/migrations, shipped in the package) */
+  dir?: string;
+  /** Per-service login roles to create or update after the migrations. @default [] */
+  roles?: readonly ServiceRole[];
+  /** How long to wait for another run's lock (and any lock) before failing, ms. @default 300000 */
+  lockTimeoutMs?: number;
+  /** Progress lines (never contain passwords or the URL). @default no output */
+  log?: (line: string) => void;
+}
+
+export interface MigrateReport {
+  applied: string[];
+  alreadyApplied: string[];
+  /** Invalid indexes left by an interrupted run, dropped and rebuilt. */
+  rebuiltIndexes: string[];
+  roles: string[];
+}
+
+interface Migration {
+  name: string;
+  sql: string;
+  checksum: string;
+  transactional: boolean;
+}
+
+export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d+_[\w-]+\.sql$/.test(f))
+    .sort()
+    .map((name) => {
+      const sql = readFileSync(join(dir, name), "utf8");
+      return { name, sql, checksum: createHash("sha256").update(sql).digest("hex"), transactional: !NO_TRANSACTION.test(sql) };
+    });
+}
+
+/** The statements of a no-transaction file: split at semicolons that end a line, comments dropped. */
+export function splitStatements(sql: string): string[] {
+  const code = sql
+    .split("\n")
+    .filter((line) => !/^\s*--/.test(line))
+    .join("\n");
+  return code
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
+export async function runMigrations(options: MigrateOptions): Promise<MigrateReport> {
+  const log = options.log ?? (() => undefined);
+  // Bad roles fail before anything touches the database.
+  options.roles?.forEach(validateServiceRole);
+  const migrations = loadMigrations(options.dir);
+  const client = new pg.Client(
+    typeof options.connection === "string" ? { connectionString: options.connection } : options.connection,
+  );
+  // A server restart mid-run must fail this run, not crash the process.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    // pg's messages name the host and the reason (refused, auth, TLS), never the password.
+    throw new DbMigrationError("(connect)", `cannot connect to PostgreSQL: ${(err as Error).message}`, { cause: err });
+  }
+  const report: MigrateReport = { applied: [], alreadyApplied: [], rebuiltIndexes: [], roles: [] };
+  try {
+    await client.query(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs ?? 300_000)}`);
+    await client.query("SET client_min_messages = warning");
+    log("waiting for the migration lock");
+    await acquireLock(client, options.lockTimeoutMs ?? 300_000);
+    try {
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS uaip_schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+      );
+      const done = new Map(
+        (await client.query<{ name: string; checksum: string }>("SELECT name, checksum FROM uaip_schema_migrations")).rows.map(
+          (r) => [r.name, r.checksum],
+        ),
+      );
+      for (const m of migrations) {
+        const previous = done.get(m.name);
+        if (previous !== undefined) {
+          if (previous !== m.checksum) {
+            throw new DbMigrationError(
+              m.name,
+              "was changed after it was applied; add a new migration instead of editing an applied one",
+            );
+          }
+          report.alreadyApplied.push(m.name);
+          continue;
+        }
+        log(`applying ${m.name}`);
+        if (m.transactional) await applyInTransaction(client, m);
+        else report.rebuiltIndexes.push(...(await applyWithoutTransaction(client, m)));
+        report.applied.push(m.name);
+      }
+      if (options.roles?.length) {
+        report.roles = await ensureServiceRoles(client, options.roles);
+        log(`roles: ${report.roles.join(", ")}`);
+      }
+    } finally {
+      await client
+        .query("SELECT pg_advisory_unlock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate])
+        .catch(() => undefined);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return report;
+}
+
+/**
+ * Takes the session-level migration lock by polling pg_try_advisory_lock, not by blocking in
+ * pg_advisory_lock: a session blocked in a statement holds a snapshot, and CREATE INDEX
+ * CONCURRENTLY in the lock holder waits for every such snapshot to end, so a blocked waiter and the
+ * holder deadlock (seen with two replicas migrating at once). Between tries this session is idle.
+ */
+async function acquireLock(client: pg.Client, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    const r = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS locked", [
+      ADVISORY_LOCK.namespace,
+      ADVISORY_LOCK.migrate,
+    ]);
+    if (r.rows[0].locked) return;
+    if (Date.now() + delay > deadline) {
+      throw new DbMigrationError(
+        "(lock)",
+        `another migration has held the lock for more than ${timeoutMs} ms (lockTimeoutMs); is one stuck? See pg_locks where locktype = 'advisory'`,
+      );
+    }
+    await new Promise((res) => setTimeout(res, delay));
+  }
+}
+
+async function applyInTransaction(client: pg.Client, m: Migration): Promise<void> {
+  try {
+    await client.query("BEGIN");
+    await client.query(m.sql);
+    await client.query("INSERT INTO uaip_schema_migrations (name, checksum) VALUES ($1, $2)", [m.name, m.checksum]);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw new DbMigrationError(m.name, (err as Error).message, { cause: err });
+  }
+}
+
+/** Returns the invalid indexes it found and rebuilt. */
+async function applyWithoutTransaction(client: pg.Client, m: Migration): Promise<string[]> {
+  const indexes = [...m.sql.matchAll(CONCURRENT_INDEX)].map((x) => x[1].replaceAll('"', ""));
+  const invalid = await invalidIndexes(client, indexes);
+  for (const name of invalid) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${client.escapeIdentifier(name)}`);
+  try {
+    for (const statement of splitStatements(m.sql)) await client.query(statement);
+  } catch (err) {
+    throw new DbMigrationError(m.name, `${(err as Error).message}; any index it left INVALID is rebuilt on the next run`, {
+      cause: err,
+    });
+  }
+  const bad = await notValid(client, indexes);
+  if (bad.length)
+    throw new DbMigrationError(m.name, `index ${bad.join(", ")} is invalid or missing after the build; run the migration again`);
+  await client.query("INSERT INTO uaip_schema_migrations (name, checksum) VALUES ($1, $2)", [m.name, m.checksum]);
+  return invalid;
+}
+
+async function indexState(client: pg.Client, names: string[]): Promise<Map<string, boolean>> {
+  if (!names.length) return new Map();
+  const r = await client.query<{ relname: string; indisvalid: boolean }>(
+    "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ANY($1) AND pg_table_is_visible(c.oid)",
+    [names],
+  );
+  return new Map(r.rows.map((x) => [x.relname, x.indisvalid]));
+}
+
+/** Indexes among `names` that exist but are INVALID (an interrupted CREATE INDEX CONCURRENTLY). */
+async function invalidIndexes(client: pg.Client, names: string[]): Promise<string[]> {
+  const state = await indexState(client, names);
+  return names.filter((n) => state.get(n) === false);
+}
+
+/** Indexes among `names` that are missing or INVALID. */
+async function notValid(client: pg.Client, names: string[]): Promise<string[]> {
+  const state = await indexState(client, names);
+  return names.filter((n) => state.get(n) !== true);
+}

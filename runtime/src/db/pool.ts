@@ -1,0 +1,321 @@
+import pg from "pg";
+import { Registry } from "prom-client";
+import type { RuntimeConfig } from "../config/load";
+import { RuntimeConfigError } from "../errors";
+import type { RuntimeSettings } from "../config/settings";
+import { DbPoolClosedError, DbPoolTimeoutError } from "./errors";
+import { isConnectionError, translateDbError } from "./translate";
+import { registerPoolMetrics, type PoolMetricsHandle } from "./metrics";
+import { postgresTlsOptions } from "./tls";
+
+/** What a pool needs from the runtime config: the seed's PoolConfig and the connection settings. */
+export interface DbSettings {
+  pool: RuntimeSettings["pool"];
+  database: RuntimeConfig["database"];
+}
+
+export interface CreatePoolOptions {
+  /** Registry for the `uaip_db_pool_*` metrics (the runtime's). @default a new private Registry */
+  registry?: Registry;
+  /** `application_name` of every session, shown in pg_stat_activity. @default database.user */
+  applicationName?: string;
+}
+
+/** A point-in-time view of the pool: the seed's PoolMetrics plus what the gauges export. */
+export interface PoolStats {
+  /** Connections open to PostgreSQL (in use + idle). Never above `max`. */
+  total: number;
+  idle: number;
+  /** Connections checked out: the seed's `activeConnections`. */
+  inUse: number;
+  /** Requests queued for a connection: the seed's `waitingRequests`. */
+  waiting: number;
+  /** The adaptive concurrency limit (ConnectionPoolManager moves it between min and max). */
+  limit: number;
+  min: number;
+  /** pool.maxConnections: the process's share of the service's budget slice. */
+  max: number;
+}
+
+interface Waiter {
+  /** With a client: handed over directly by the releaser (no trip through pg.Pool's idle list). */
+  resolve: (client?: pg.PoolClient) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A pg.Pool behind an adaptive concurrency limit.
+ *
+ * Why not resize pg.Pool: it has no runtime resize (its `max` is read on every connect, but
+ * shrinking it neither closes connections nor is supported API; tarn.js#55 is the same story), and
+ * rebuilding a pool to resize it drops warm connections and doubles the connection count while the
+ * old one drains, which could break the budget. So the pg.Pool is built once with
+ * `max = pool.maxConnections` (the hard ceiling: this process never opens more) and the limit in
+ * front of it says how many connections may be checked out at once:
+ * - grow: raising the limit lets queued requests through at once; pg.Pool opens connections on demand;
+ * - shrink: lowering the limit stops handing out the extra connections; pg.Pool reuses idle clients
+ *   LIFO, so the surplus stays idle and closes after `idleTimeoutMillis`. `min` keeps a warm floor
+ *   (pg.Pool's `min` only stops eviction; `warm()` opens them, since pg.Pool never prefills).
+ *
+ * Errors are typed: DbPoolTimeoutError, DbUnavailableError, DbConnectionLimitError, DbTlsVerificationError. SQL errors
+ * (syntax, constraints) pass through as pg's DatabaseError. Broken connections are destroyed, never
+ * returned to the pool, and an idle connection's error (server restart) is counted, never thrown.
+ */
+export class ManagedPool {
+  readonly min: number;
+  readonly max: number;
+  readonly #pool: pg.Pool;
+  readonly #timeoutMs: number;
+  readonly #user: string;
+  readonly #host: string;
+  readonly #metrics: PoolMetricsHandle;
+  #limit: number;
+  #inUse = 0;
+  #queue: Waiter[] = [];
+  #closed = false;
+  #onWaiting: (() => void) | undefined;
+  /** Checked-out clients that emitted `error`: released with the error so pg.Pool destroys them. */
+  readonly #broken = new WeakSet<pg.PoolClient>();
+  readonly #guarded = new WeakSet<pg.PoolClient>();
+  readonly #checkedOut = new WeakSet<pg.PoolClient>();
+
+  constructor(settings: DbSettings, options: CreatePoolOptions = {}) {
+    const { pool, database } = settings;
+    if (pool.minConnections > pool.maxConnections) {
+      throw new RuntimeConfigError(
+        "UAIP_POOL_MIN",
+        `UAIP_POOL_MIN=${pool.minConnections} exceeds UAIP_POOL_MAX=${pool.maxConnections}; lower the minimum or raise the maximum`,
+      );
+    }
+    this.min = pool.minConnections;
+    this.max = pool.maxConnections;
+    this.#limit = Math.max(1, this.min);
+    this.#timeoutMs = pool.connectionTimeoutMillis;
+    this.#user = database.user;
+    this.#host = database.host;
+    this.#pool = new pg.Pool({
+      host: database.host,
+      port: database.port,
+      database: database.name,
+      user: database.user,
+      password: database.password,
+      ssl: postgresTlsOptions(database),
+      max: pool.maxConnections,
+      min: pool.minConnections,
+      idleTimeoutMillis: pool.idleTimeoutMillis,
+      // pg's default 0 waits forever; ours bounds the whole acquire, this bounds one TCP+auth handshake.
+      connectionTimeoutMillis: pool.connectionTimeoutMillis,
+      application_name: options.applicationName ?? database.user,
+      // Idle pooled sockets must not keep a finished process (CLI, tests, shutdown) alive.
+      allowExitOnIdle: true,
+    });
+    this.#metrics = registerPoolMetrics(options.registry ?? new Registry(), this);
+    // Without this listener an idle client's error (server restart, network cut) crashes the process (pg#1707, #2762).
+    // pg.Pool has already removed the client; there is nothing to do but count it.
+    this.#pool.on("error", () => this.#metrics.countError());
+  }
+
+  /** The current concurrency limit. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * Sets the concurrency limit, clamped to [max(1, min), max] so it can never exceed the service's
+   * slice. Returns the value applied. Raising it lets queued requests through at once.
+   */
+  setLimit(limit: number): number {
+    this.#limit = Math.min(this.max, Math.max(1, this.min, Math.floor(limit)));
+    while (this.#queue.length > 0 && this.#inUse < this.#limit) {
+      this.#inUse++;
+      const waiter = this.#queue.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+    return this.#limit;
+  }
+
+  /** Called whenever a request has to queue (ConnectionPoolManager grows on it without waiting for a tick). */
+  onWaiting(listener: (() => void) | undefined): void {
+    this.#onWaiting = listener;
+  }
+
+  stats(): PoolStats {
+    const total = this.#pool.totalCount;
+    const idle = this.#pool.idleCount;
+    return {
+      total,
+      idle,
+      inUse: total - idle,
+      waiting: this.#queue.length + this.#pool.waitingCount,
+      limit: this.#limit,
+      min: this.min,
+      max: this.max,
+    };
+  }
+
+  /** Runs one statement on a pooled connection. */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.withClient((client) => client.query<R>(text, values));
+  }
+
+  /**
+   * Checks a connection out for `fn` (a transaction, several statements) and always returns it.
+   * A connection that broke while checked out is destroyed, not pooled.
+   */
+  async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#acquire();
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (err) {
+      if (isConnectionError(err) || this.#broken.has(client)) broken = err as Error;
+      throw translateDbError(err, this.#user, this.#timeoutMs, this.#host);
+    } finally {
+      if (this.#broken.has(client) && !broken) broken = new Error("connection broke while checked out");
+      if (!broken && this.#queue.length > 0 && this.#inUse <= this.#limit) {
+        // Hand the healthy connection straight to the next waiter, as pg.Pool does with its own queue.
+        const waiter = this.#queue.shift()!;
+        clearTimeout(waiter.timer);
+        waiter.resolve(client);
+      } else {
+        this.#checkedOut.delete(client);
+        client.release(broken);
+        this.#releasePermit();
+      }
+    }
+  }
+
+  /**
+   * Opens connections up to `min` (pg.Pool never prefills; after a server restart the floor is
+   * gone too). Best effort: failures are counted, never thrown.
+   */
+  async warm(): Promise<void> {
+    const missing = Math.min(this.min, this.#limit) - this.#pool.totalCount;
+    if (missing <= 0 || this.#closed) return;
+    const clients = await Promise.allSettled(Array.from({ length: missing }, () => this.#pool.connect()));
+    for (const c of clients) {
+      if (c.status === "fulfilled") c.value.release();
+      else this.#metrics.countError();
+    }
+  }
+
+  /** Ends every connection; queued requests fail with DbPoolClosedError. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiter of this.#queue.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new DbPoolClosedError());
+    }
+    this.#metrics.unregister();
+    await this.#pool.end();
+  }
+
+  async #acquire(): Promise<pg.PoolClient> {
+    if (this.#closed) throw new DbPoolClosedError();
+    const started = performance.now();
+    if (this.#inUse < this.#limit && this.#queue.length === 0) this.#inUse++;
+    else {
+      const handedOver = await this.#wait();
+      if (handedOver) return handedOver;
+    }
+    try {
+      const client = await this.#connect(this.#timeoutMs - (performance.now() - started));
+      this.#guard(client);
+      this.#checkedOut.add(client);
+      return client;
+    } catch (err) {
+      this.#releasePermit();
+      throw translateDbError(err, this.#user, this.#timeoutMs, this.#host);
+    }
+  }
+
+  /** Queues for a permit (or a connection); the releaser hands it over with #inUse already counted. */
+  #wait(): Promise<pg.PoolClient | undefined> {
+    return new Promise<pg.PoolClient | undefined>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.#queue.indexOf(waiter);
+          if (i >= 0) this.#queue.splice(i, 1);
+          reject(
+            new DbPoolTimeoutError(
+              this.#timeoutMs,
+              `waited behind ${this.#queue.length} other requests for one of ${this.#limit} connections`,
+            ),
+          );
+        }, this.#timeoutMs),
+      };
+      waiter.timer.unref();
+      this.#queue.push(waiter);
+      this.#onWaiting?.();
+    });
+  }
+
+  /**
+   * pg.Pool.connect, bounded by what is left of the acquire budget. With an idle client at hand
+   * (the common case) no timer is armed: the client comes back at once.
+   */
+  #connect(remainingMs: number): Promise<pg.PoolClient> {
+    if (this.#pool.idleCount > 0) return this.#pool.connect();
+    const pending = this.#pool.connect();
+    return new Promise<pg.PoolClient>((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(
+        () => {
+          timedOut = true;
+          // The connect may still succeed later: give that client straight back.
+          pending.then(
+            (c) => c.release(),
+            () => undefined,
+          );
+          reject(new DbPoolTimeoutError(this.#timeoutMs, "opening a new connection did not finish in time"));
+        },
+        Math.max(1, remainingMs),
+      );
+      timer.unref();
+      pending.then(
+        (client) => {
+          if (timedOut) return;
+          clearTimeout(timer);
+          resolve(client);
+        },
+        (err: unknown) => {
+          if (timedOut) return;
+          clearTimeout(timer);
+          reject(err as Error);
+        },
+      );
+    });
+  }
+
+  /** A checked-out client has no pg.Pool error listener: ours keeps its `error` from crashing the process. */
+  #guard(client: pg.PoolClient): void {
+    if (this.#guarded.has(client)) return;
+    this.#guarded.add(client);
+    client.on("error", () => {
+      // While idle, pg.Pool's own listener handles it (and our pool "error" listener counts it).
+      if (!this.#checkedOut.has(client) || this.#broken.has(client)) return;
+      this.#broken.add(client);
+      this.#metrics.countError();
+    });
+  }
+
+  #releasePermit(): void {
+    if (this.#queue.length > 0 && this.#inUse <= this.#limit) {
+      const waiter = this.#queue.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    } else {
+      this.#inUse--;
+    }
+  }
+}
+
+/** Builds the service's pool from its settings (`loadRuntimeConfig()` gives them), with metrics on `options.registry`. */
+export function createPool(settings: DbSettings, options: CreatePoolOptions = {}): ManagedPool {
+  return new ManagedPool(settings, options);
+}

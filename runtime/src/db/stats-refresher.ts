@@ -1,0 +1,141 @@
+import { Registry } from "prom-client";
+import { RuntimeConfigError } from "../errors";
+import { gauge } from "../metrics/instruments";
+import { METRIC } from "../metrics/names";
+import { ADVISORY_LOCK } from "./migrate";
+import type { ManagedPool } from "./pool";
+
+export interface StatsRefresherOptions {
+  pool: ManagedPool;
+  /** database.statsRefreshIntervalMs (UAIP_DB_STATS_REFRESH_INTERVAL_MS). */
+  intervalMs: number;
+  /** Registry for the refresh-age gauges (the runtime's). @default a new private Registry */
+  registry?: Registry;
+  /** @default "operation_stats" */
+  view?: string;
+}
+
+export interface RefreshResult {
+  /** This replica refreshed the view on this tick. */
+  refreshed: boolean;
+  /** Seconds since the view was last refreshed by any replica, as the database sees it. */
+  ageSeconds: number;
+}
+
+type Collected = ReturnType<typeof gauge<string>> & { collect?: () => void };
+
+/**
+ * Refreshes the seed's `operation_stats` view every `intervalMs`, from inside the services, so no
+ * CronJob needs database credentials of its own. Every replica ticks; one refreshes:
+ * - `pg_try_advisory_xact_lock` lets one replica in at a time, the others skip (never wait);
+ * - under the lock, the replica refreshes only if the last refresh (uaip_matview_refresh, written in
+ *   the same transaction) is older than the interval, so N replicas refresh once per interval, not N times;
+ * - REFRESH ... CONCURRENTLY keeps the view readable while it runs (it needs the unique index).
+ * Every replica reads the last refresh time, so `uaip_db_stats_refresh_age_seconds` is the same on
+ * all of them and keeps growing while refreshes fail (database down, lock held, view broken): the
+ * UaipDbStatsStale alert fires on it. A failed tick is counted in the age, never thrown.
+ */
+export class StatsRefresher {
+  readonly #pool: ManagedPool;
+  readonly #intervalMs: number;
+  readonly #view: string;
+  readonly #startedAt = Date.now();
+  #lastRefreshedAt: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(options: StatsRefresherOptions) {
+    if (!Number.isInteger(options.intervalMs) || options.intervalMs <= 0) {
+      throw new RuntimeConfigError(
+        "UAIP_DB_STATS_REFRESH_INTERVAL_MS",
+        `UAIP_DB_STATS_REFRESH_INTERVAL_MS: expected a positive integer to run the refresher, got ${options.intervalMs}`,
+      );
+    }
+    this.#pool = options.pool;
+    this.#intervalMs = options.intervalMs;
+    this.#view = options.view ?? "operation_stats";
+    const registry = options.registry ?? new Registry();
+    const age: Collected = gauge(
+      registry,
+      METRIC.dbStatsRefreshAgeSeconds,
+      "Seconds since operation_stats was last refreshed by any replica (grows while refreshes fail)",
+    );
+    const interval: Collected = gauge(
+      registry,
+      METRIC.dbStatsRefreshIntervalSeconds,
+      "Configured operation_stats refresh interval (database.statsRefreshInterval), seconds",
+    );
+    age.collect = () => age.set(this.ageSeconds());
+    interval.collect = () => interval.set(this.#intervalMs / 1000);
+  }
+
+  /** Seconds since the last known refresh; until one is known, since this refresher started. */
+  ageSeconds(): number {
+    return (Date.now() - (this.#lastRefreshedAt ?? this.#startedAt)) / 1000;
+  }
+
+  /** Ticks now and every intervalMs (unref'd timer). */
+  start(): this {
+    if (this.#timer) return this;
+    void this.#tickSafely();
+    this.#timer = setInterval(() => void this.#tickSafely(), this.#intervalMs);
+    this.#timer.unref();
+    return this;
+  }
+
+  /** Stops the timer and waits for a refresh in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** One tick: refresh if this replica gets the lock and the view is due, then read the age. Throws on database errors. */
+  async tick(): Promise<RefreshResult> {
+    const view = this.#view;
+    const refreshed = await this.#pool.withClient(async (client) => {
+      await client.query("BEGIN");
+      try {
+        const lock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1, $2) AS locked", [
+          ADVISORY_LOCK.namespace,
+          ADVISORY_LOCK.statsRefresh,
+        ]);
+        let did = false;
+        if (lock.rows[0].locked) {
+          const due = await client.query<{ due: boolean }>(
+            "SELECT coalesce((SELECT refreshed_at FROM uaip_matview_refresh WHERE view_name = $1) <= now() - make_interval(secs => $2), true) AS due",
+            [view, (this.#intervalMs * 0.9) / 1000],
+          );
+          if (due.rows[0].due) {
+            await client.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${client.escapeIdentifier(view)}`);
+            await client.query(
+              "INSERT INTO uaip_matview_refresh (view_name, refreshed_at) VALUES ($1, now()) ON CONFLICT (view_name) DO UPDATE SET refreshed_at = excluded.refreshed_at",
+              [view],
+            );
+            did = true;
+          }
+        }
+        await client.query("COMMIT");
+        return did;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+    });
+    const age = await this.#pool.query<{ age: number | null }>(
+      "SELECT extract(epoch FROM clock_timestamp() - refreshed_at)::float8 AS age FROM uaip_matview_refresh WHERE view_name = $1",
+      [view],
+    );
+    const ageSeconds = age.rows[0]?.age ?? undefined;
+    // Age, not timestamp: the database's clock decides, so skew between pods and RDS does not matter.
+    if (ageSeconds !== undefined) this.#lastRefreshedAt = Date.now() - ageSeconds * 1000;
+    return { refreshed, ageSeconds: this.ageSeconds() };
+  }
+
+  async #tickSafely(): Promise<void> {
+    if (this.#running) return;
+    this.#running = this.tick().catch(() => undefined);
+    await this.#running;
+    this.#running = undefined;
+  }
+}
