@@ -4,8 +4,15 @@
  * with the environment the local stack's ConfigMaps would give them.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import pg from "pg";
+import { runMigrations } from "@uaip/runtime";
+import { serviceRoleSlices } from "../components/k8s/db-migration";
 import { servicePlan, serviceEnv } from "../profile/service-settings";
+// The same real servers the tests start (child processes on free loopback ports).
+import { PostgresServer } from "../test/helpers/postgres";
+import { RedisServer } from "../test/helpers/redis";
 import type { Profile, ServiceProfile } from "../profile/schema";
 import { REPO_ROOT } from "./stack-profile";
 
@@ -15,17 +22,38 @@ export interface LocalEndpoints {
   redisPort: number;
   dbHost: string;
   dbPort: number;
-  dbName: string;
-  dbUser: string;
-  dbPassword: string;
 }
 
-/** Every service's env as the local stack's ConfigMap + Secret would give it (no TLS on loopback). */
-export function localServiceEnvironments(profile: Profile, endpoints: LocalEndpoints): Map<ServiceProfile, Record<string, string>> {
+/** The role and password each service logs in with (the migration creates the roles). */
+export interface ServiceCredentials {
+  role: string;
+  password: string;
+}
+
+/**
+ * Every service's env as the local stack gives it (components/local: serviceEnv with the service's
+ * own database role, no TLS on loopback) plus its Secret's password.
+ */
+export function localServiceEnvironments(
+  profile: Profile,
+  endpoints: LocalEndpoints,
+  credentials: ReadonlyMap<string, ServiceCredentials>,
+): Map<ServiceProfile, Record<string, string>> {
   const out = new Map<ServiceProfile, Record<string, string>>();
   for (const settings of servicePlan(profile).services) {
-    const env = serviceEnv(profile.environment, settings, { ...endpoints, redisTls: false, dbSsl: false, cdnDistributionId: "" });
-    out.set(settings.profile, { ...env, UAIP_DB_PASSWORD: endpoints.dbPassword });
+    const own = credentials.get(settings.profile.name);
+    if (!own) throw new Error(`no database credentials for ${settings.profile.name}`);
+    const env = serviceEnv(profile.environment, settings, {
+      ...endpoints,
+      redisTls: false,
+      dbName: profile.database.name,
+      dbUser: own.role,
+      dbSsl: false,
+      dbSslCaFile: "",
+      dbStatsRefreshIntervalMs: profile.database.statsRefreshInterval,
+      cdnDistributionId: "",
+    });
+    out.set(settings.profile, { ...env, NODE_OPTIONS: settings.nodeOptions, UAIP_DB_PASSWORD: own.password });
   }
   return out;
 }
@@ -77,4 +105,56 @@ export async function startService(service: ServiceProfile, env: Record<string, 
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** Everything `npm run load` started, and how to stop it. */
+export interface LocalStack {
+  redis: RedisServer;
+  postgres: PostgresServer;
+  services: RunningService[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local stack as processes: redis-server, PostgreSQL sized to the profile's connection
+ * budget, the migrations with one role per service (CONNECTION LIMIT = its slice), then the
+ * services. `extraEnv` is added to every service (the runner uses it to play the load balancer).
+ */
+export async function startLocalStack(profile: Profile, options: { extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  };
+  try {
+    const redis = await RedisServer.start();
+    started.push({ stop: () => redis.stop() });
+    log(`redis-server on 127.0.0.1:${redis.port}`);
+    const { budget } = servicePlan(profile);
+    const postgres = await PostgresServer.start({ max_connections: budget.maxConnections });
+    started.push({ stop: () => postgres.destroy() });
+    log(`postgres on 127.0.0.1:${postgres.port} (max_connections ${budget.maxConnections})`);
+
+    const admin = new pg.Client({ connectionString: postgres.url() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(profile.database.name)}`);
+    await admin.end();
+
+    const slices = serviceRoleSlices(profile.services);
+    const credentials = new Map(slices.map((s) => [s.service, { role: s.role, password: randomBytes(24).toString("base64url") }]));
+    const report = await runMigrations({
+      connection: postgres.url(profile.database.name),
+      roles: slices.map((s) => ({ name: s.role, connectionLimit: s.connectionLimit, password: credentials.get(s.service)!.password })),
+    });
+    log(`migrations applied: ${report.applied.join(", ")}; roles: ${slices.map((s) => `${s.role} (limit ${s.connectionLimit})`).join(", ")}`);
+
+    const envs = localServiceEnvironments(profile, { redisHost: "127.0.0.1", redisPort: redis.port, dbHost: "127.0.0.1", dbPort: postgres.port }, credentials);
+    const services = await Promise.all([...envs].map(([service, env]) => startService(service, { ...env, ...options.extraEnv })));
+    for (const s of services) started.push(s);
+    log(`services ready: ${services.map((s) => `${s.service.name} ${s.origin}`).join(", ")}`);
+    return { redis, postgres, services, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }
