@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "**/*.js", "dashboards/**/*.json", "plan*.json"] },
+  { ignores: ["node_modules/**", "**/*.js", "dashboards/**/*.json", "plan*.json", "runtime/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,6 +4,8 @@ module.exports = {
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] },
+  // Tests run the runtime from source (transpiled by swc); services and the Pulumi program load runtime/dist.
+  moduleNameMapper: { "^@uaip/runtime$": "<rootDir>/runtime/src/index.ts" },
   maxWorkers: 2,
   testTimeout: 30000,
 };

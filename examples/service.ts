@@ -85,8 +85,12 @@ export function createService(runtime: UaipRuntime): UaipService {
   return { server, drain: () => void (draining = true) };
 }
 
+/** CDN paths of a cache key: `item:<id>` is served at `/<service>/items/<id>`; other keys are not behind the CDN. */
+export const itemCdnPaths = (serviceName: string) => (key: string) => (key.startsWith("item:") ? `/${serviceName}/items/${key.slice("item:".length)}` : undefined);
+
 async function main(): Promise<void> {
-  const runtime = createRuntime(loadRuntimeConfig(process.env));
+  const config = loadRuntimeConfig(process.env);
+  const runtime = createRuntime({ config, cdnPaths: itemCdnPaths(config.serviceName) });
   // Start anyway when Redis is late: the runtime degrades (misses, in-memory limits) meanwhile.
   if (!(await runtime.ready())) console.warn("redis not reachable yet; starting degraded");
   const { server, drain } = createService(runtime);

@@ -107,6 +107,10 @@ function applyDerivedDefaults(profile: Profile, raw: Record<string, unknown>): v
   // The services' keep-alive must outlive the ALB's idle timeout (else the ALB reuses closed sockets: 502s).
   if (rawRuntime.http?.keepAliveTimeout === undefined) profile.runtime.http.keepAliveTimeout = (profile.loadBalancer.idleTimeout + 5) * 1000;
   for (const s of profile.services) if (!s.image && !s.build) s.image = `${profile.images.registry}/${s.name}:${profile.images.tag}`;
+  // Proxies appending to X-Forwarded-For in front of the pods: CloudFront + ALB, the ALB alone, or none (local).
+  if ((raw.runtime as { http?: { trustedProxyHops?: unknown } } | undefined)?.http?.trustedProxyHops === undefined) {
+    profile.runtime.http.trustedProxyHops = profile.platform === "aws" ? (profile.cdn.enabled ? 2 : 1) : 0;
+  }
   // With a CDN in front, invalidations must purge it too.
   if (rawRuntime.cache?.cdn?.enabled === undefined) profile.runtime.cache.cdn.enabled = profile.cdn.enabled;
 }

@@ -1,4 +1,4 @@
-import { runtimeSettingsSchema, runtimeSettingsToEnv, type RuntimeSettings } from "@uaip/runtime";
+import { defaultKeyPrefix, runtimeSettingsSchema, runtimeSettingsToEnv, type RuntimeSettings } from "@uaip/runtime";
 import { connectionBudget, type ConnectionBudget, type ServiceConnections } from "./connection-budget";
 import { deepMerge } from "./presets";
 import type { Profile, ServiceProfile } from "./schema";
@@ -60,7 +60,12 @@ export function serviceRuntimeSettings(profile: Profile, service: ServiceProfile
   const merged = deepMerge(deepMerge(profile.runtime, service.runtime ?? {}), {
     pool: { minConnections: service.pool.min, maxConnections: service.pool.max },
   });
-  return runtimeSettingsSchema.parse(merged);
+  const settings = runtimeSettingsSchema.parse(merged);
+  // Per service unless the profile names a namespace (a shared cache is a deliberate setting): its own
+  // Redis namespace and invalidation channel, and CDN purges under the path the ALB routes to it.
+  settings.cache.redis.keyPrefix ??= defaultKeyPrefix(service.name);
+  settings.cache.cdn.pathPrefix ??= `/${service.name}/`;
+  return settings;
 }
 
 /** The profile's services with everything each gets, and the connection budget, computed once. */

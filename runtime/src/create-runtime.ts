@@ -1,13 +1,41 @@
-import type { Server } from "node:http";
-import { CacheInvalidator, CacheManager } from "./cache";
+import type { IncomingMessage, Server } from "node:http";
+import { CacheInvalidator, CacheManager, type CdnPathMapper, type CdnPurger } from "./cache";
 import { ResponseCompressor } from "./compression";
-import { loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import { defaultKeyPrefix, loadRuntimeConfig, type RuntimeConfig } from "./config/load";
+import { RuntimeConfigError } from "./errors";
 import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
+import { checkOptions } from "./options";
 import { CPUProfiler, ProfileTrigger } from "./profiler";
-import { RateLimiter, RedisStore } from "./ratelimit";
+import { clientAddressKey, RateLimiter, RedisStore } from "./ratelimit";
 import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
 import { MemoryMonitor, PressureGate } from "./resources";
+
+/**
+ * What a service can pass to createRuntime besides its settings. Each field is optional and
+ * documented with its default; new runtime parts add their hooks here.
+ */
+export interface CreateRuntimeOptions {
+  /** The service's settings. @default loadRuntimeConfig(process.env) */
+  config?: RuntimeConfig;
+  /**
+   * Maps a request to its rate-limit key.
+   * @default the client address per `http.trustedProxyHops` / `http.trustedProxyCidrs` (clientAddressKey)
+   */
+  keyGenerator?: (req: IncomingMessage) => string;
+  /** Maps a cache key or pattern to the CDN paths to purge. @default defaultCdnPaths(cache.cdn.pathPrefix): `/<service>/*` for keys that are not paths */
+  cdnPaths?: CdnPathMapper;
+  /** A CDN purger to use instead of the CloudFrontPurger built from `cache.cdn`. @default per settings */
+  purger?: CdnPurger;
+  /**
+   * WebSocket options beyond the profile. `drainTimeoutMs` must fit the pod's termination grace
+   * period after its preStop sleep (deregistration delay + 5 s in the stack). @default see WebSocketManagerOptions
+   */
+  realtime?: RealtimeOptions;
+}
+
+/** Every option createRuntime honours. */
+export const CREATE_RUNTIME_OPTIONS = ["config", "keyGenerator", "cdnPaths", "purger", "realtime"] as const;
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
 export interface UaipRuntime {
@@ -50,13 +78,16 @@ export function redisUrl(config: RuntimeConfig): string | undefined {
   return host ? `${tls ? "rediss" : "redis"}://${host}:${port}` : undefined;
 }
 
-export interface CreateRuntimeOptions {
-  /**
-   * WebSocket options beyond the profile. `drainTimeoutMs` must fit the pod's termination grace
-   * period after its preStop sleep (deregistration delay + 5 s in the stack). @default see WebSocketManagerOptions
-   */
-  realtime?: RealtimeOptions;
+/**
+ * Where a service's rate-limit counters live: `uaip:<service>:rl:`, always per service (even when
+ * services share a cache namespace) and outside the cache's `<keyPrefix>c:` entries, so no cache
+ * invalidation pattern can reach them.
+ */
+export function rateLimitKeyPrefix(serviceName: string): string {
+  return `${defaultKeyPrefix(serviceName)}rl:`;
 }
+
+const isConfig = (value: object): value is RuntimeConfig => "serviceName" in value && "cache" in value && "rateLimit" in value;
 
 /**
  * Builds the runtime from the settings the stack wrote into the service's ConfigMap and Secret
@@ -64,21 +95,45 @@ export interface CreateRuntimeOptions {
  * invalidator, the rate limiter, the WebSocket manager with its batcher, the memory monitor with
  * its pressure gate, response compression, the CPU profiler and, when UAIP_DB_HOST is set, the
  * PostgreSQL pool, all on one prom-client registry.
+ *
+ *   createRuntime()                                   // settings from process.env
+ *   createRuntime(loadRuntimeConfig(env))             // explicit settings
+ *   createRuntime({ keyGenerator, cdnPaths })         // settings from process.env, plus hooks
+ *   createRuntime(config, { keyGenerator, cdnPaths, realtime })
  */
-export function createRuntime(config: RuntimeConfig = loadRuntimeConfig(), options: CreateRuntimeOptions = {}): UaipRuntime {
+export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOptions, extra?: CreateRuntimeOptions): UaipRuntime {
+  const fromFirst = configOrOptions !== undefined && configOrOptions !== null && typeof configOrOptions === "object" && !isConfig(configOrOptions);
+  const options = checkOptions("createRuntime", fromFirst ? configOrOptions : extra, CREATE_RUNTIME_OPTIONS, (key, message) => new RuntimeConfigError(key, message), {
+    redis: "Redis comes from the settings (config.cache.redis, UAIP_REDIS_*)",
+    keyPrefix: "the cache namespace is config.cache.redis.keyPrefix (UAIP_REDIS_KEY_PREFIX)",
+  }) as CreateRuntimeOptions;
+  if (fromFirst && extra !== undefined) throw new RuntimeConfigError("options", "createRuntime(options) takes the config inside options.config; do not pass a second argument");
+  if (!fromFirst && configOrOptions !== undefined && options.config !== undefined) {
+    throw new RuntimeConfigError("config", "config given twice: as the first argument and as options.config");
+  }
+  for (const key of ["keyGenerator", "cdnPaths"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "function") throw new RuntimeConfigError(key, `createRuntime: ${key} must be a function`);
+  }
+  const config = (fromFirst ? options.config : (configOrOptions as RuntimeConfig | undefined)) ?? loadRuntimeConfig();
+
   const metrics = createMetrics({ serviceName: config.serviceName });
   const url = redisUrl(config);
-  const cache = new CacheManager({ config: config.cache, url, password: config.redisAuthToken, registry: metrics.registry });
-  const invalidator = new CacheInvalidator({ cache });
+  const cacheConfig = { ...config.cache, redis: { ...config.cache.redis, keyPrefix: config.cache.redis.keyPrefix ?? defaultKeyPrefix(config.serviceName) } };
+  const cache = new CacheManager({ config: cacheConfig, url, password: config.redisAuthToken, registry: metrics.registry });
+  const invalidator = new CacheInvalidator({ cache, ...(options.purger ? { purger: options.purger } : {}), ...(options.cdnPaths ? { cdnPaths: options.cdnPaths } : {}) });
   const store = url
     ? new RedisStore({
         url,
-        keyPrefix: `${config.cache.redis.keyPrefix}rl:`,
+        keyPrefix: rateLimitKeyPrefix(config.serviceName),
         commandTimeoutMs: config.cache.redis.commandTimeoutMs,
-        redisOptions: { password: config.redisAuthToken, ...(config.cache.redis.tls ? { tls: {} } : {}) },
+        password: config.redisAuthToken,
+        tls: config.cache.redis.tls,
       })
     : undefined;
-  const limiter = new RateLimiter({ ...config.rateLimit, store, registry: metrics.registry });
+  const keyGenerator =
+    options.keyGenerator ??
+    clientAddressKey({ hops: config.http.trustedProxyHops, cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== "") });
+  const limiter = new RateLimiter({ ...config.rateLimit, keyGenerator, store, registry: metrics.registry });
   const db = config.database.host ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName }) : undefined;
   const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
   const statsRefresher =

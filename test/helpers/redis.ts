@@ -68,6 +68,16 @@ export class RedisServer {
     });
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, as with a hung Redis. */
+  pause(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  /** Thaws a paused server (SIGCONT); it answers again with its data intact. */
+  resume(): void {
+    this.#child?.kill("SIGCONT");
+  }
+
   /** Kills the server (SIGKILL: no graceful shutdown, as in a crash) and waits for it to exit. */
   async stop(): Promise<void> {
     const child = this.#child;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { CloudFrontClient, CloudFrontClientConfig } from "@aws-sdk/client-cloudfront";
 import { batchPaths, patternToPath, prunePaths, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
+import { checkOptions } from "../options";
 
 export interface CloudFrontPurgerOptions {
   /** Distribution to invalidate. */
@@ -27,6 +28,20 @@ export interface CloudFrontPurgerOptions {
   /** Backoff cap, in ms. @default 20000 */
   maxDelayMs?: number;
 }
+
+const CLOUDFRONT_PURGER_OPTIONS = [
+  "distributionId",
+  "client",
+  "clientConfig",
+  "pathFor",
+  "maxPathsPerInvalidation",
+  "maxWildcardsPerInvalidation",
+  "maxConcurrent",
+  "minIntervalMs",
+  "maxAttempts",
+  "baseDelayMs",
+  "maxDelayMs",
+] as const;
 
 const THROTTLING_NAMES = new Set(["TooManyInvalidationsInProgress", "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable"]);
 const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -76,7 +91,8 @@ export class CloudFrontPurger implements CdnPurger {
   #nextStart = 0;
 
   constructor(options: CloudFrontPurgerOptions) {
-    if (!options.distributionId) throw new CacheOptionsError("config.cdn.distributionId", "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn");
+    checkOptions("CloudFrontPurger", options, CLOUDFRONT_PURGER_OPTIONS, (key, message) => new CacheOptionsError(key, message));
+    if (!options?.distributionId) throw new CacheOptionsError("config.cdn.distributionId", "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn");
     this.distributionId = options.distributionId;
     this.#injected = options.client;
     this.#clientConfig = options.clientConfig ?? {};

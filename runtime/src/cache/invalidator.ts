@@ -1,16 +1,38 @@
-import type { CdnPurger, CdnPurgeResult } from "./cdn";
+import { checkOptions } from "../options";
+import { patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
+import { CacheOptionsError, CdnPurgeError } from "./errors";
 import type { CacheManager, InvalidationResult } from "./manager";
+
+/**
+ * Maps a cache key or key pattern to the CDN paths whose cached responses it backs. Return
+ * undefined (or []) when the key is not served through the CDN.
+ */
+export type CdnPathMapper = (keyOrPattern: string) => string | readonly string[] | undefined;
 
 export interface CacheInvalidatorOptions {
   cache: CacheManager;
-  /** CDN purger; when omitted and `cache.settings.cdn.enabled`, a CloudFrontPurger for `cdn.distributionId` is built. @default per settings */
+  /** CDN purger; when omitted and `cache.settings.cdn.enabled`, a CloudFrontPurger for `cdn.distributionId` is built. It receives CDN paths (already mapped by `cdnPaths`). @default per settings */
   purger?: CdnPurger;
+  /** Key/pattern to CDN paths. @default defaultCdnPaths(cache.settings.cdn.pathPrefix) */
+  cdnPaths?: CdnPathMapper;
 }
 
+/** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
+export type CdnPurgeOutcome = ({ ok: true } & CdnPurgeResult) | { ok: false; paths: string[]; error: CdnPurgeError };
+
 export interface InvalidateReport extends InvalidationResult {
-  /** Present when the CDN was purged. */
-  cdn?: CdnPurgeResult;
+  /** Present when the CDN is enabled and the pattern maps to at least one path. */
+  cdn?: CdnPurgeOutcome;
+}
+
+/**
+ * The default key-to-path mapping. A key that is a URL path (`/img/*`) is purged as that path; any
+ * other key (`item:42`) purges everything under the service's CDN prefix (`/<service>/*`): broader
+ * than needed, never narrower. Services that know their routes pass `cdnPaths` for exact purges.
+ */
+export function defaultCdnPaths(pathPrefix = "/"): CdnPathMapper {
+  return (keyOrPattern) => (keyOrPattern.startsWith("/") ? patternToPath(keyOrPattern) : `${pathPrefix}*`);
 }
 
 /**
@@ -21,22 +43,38 @@ export class CacheInvalidator {
   readonly #cache: CacheManager;
   readonly #purger: CdnPurger | undefined;
   readonly #ownsPurger: boolean;
+  readonly #cdnPaths: CdnPathMapper;
 
   constructor(options: CacheInvalidatorOptions) {
+    checkOptions("CacheInvalidator", options, ["cache", "purger", "cdnPaths"], (key, message) => new CacheOptionsError(key, message));
+    if (!options?.cache) throw new CacheOptionsError("cache", "CacheInvalidator needs the CacheManager it invalidates: new CacheInvalidator({ cache })");
+    if (options.cdnPaths !== undefined && typeof options.cdnPaths !== "function") {
+      throw new CacheOptionsError("cdnPaths", "cdnPaths must be a function (keyOrPattern) => string | string[] | undefined");
+    }
     this.#cache = options.cache;
     const cdn = options.cache.settings.cdn;
+    this.#cdnPaths = options.cdnPaths ?? defaultCdnPaths(cdn.pathPrefix);
     this.#ownsPurger = cdn.enabled && options.purger === undefined;
-    this.#purger = cdn.enabled ? (options.purger ?? new CloudFrontPurger({ distributionId: cdn.distributionId })) : undefined;
+    this.#purger = cdn.enabled ? (options.purger ?? new CloudFrontPurger({ distributionId: cdn.distributionId, pathFor: (path) => path })) : undefined;
   }
 
   /**
-   * Redis trouble never throws (see `complete`). A CDN purge that gives up throws CdnPurgeError
-   * (code UAIP_CDN_PURGE_FAILED) after the cache tiers are already cleared: the CDN may still serve stale objects.
+   * Clears the cache tiers, then purges the CDN paths `cdnPaths` maps the pattern to. Never throws for
+   * Redis trouble (see `complete`) nor for a failed purge: `cdn.ok === false` carries the CdnPurgeError
+   * (code UAIP_CDN_PURGE_FAILED, with the paths); the cache invalidation already done stays done.
    */
   async invalidate(pattern: string): Promise<InvalidateReport> {
     const result = await this.#cache.invalidate(pattern);
     if (!this.#purger) return result;
-    return { ...result, cdn: await this.#purger.purge([pattern]) };
+    const mapped = this.#cdnPaths(pattern);
+    const paths = mapped === undefined ? [] : typeof mapped === "string" ? [mapped] : [...mapped];
+    if (paths.length === 0) return result;
+    try {
+      return { ...result, cdn: { ok: true, ...(await this.#purger.purge(paths)) } };
+    } catch (cause) {
+      const error = cause instanceof CdnPurgeError ? cause : new CdnPurgeError(`CDN purge failed: ${String((cause as Error)?.message ?? cause)}`, { paths, attempts: 1, throttled: false }, { cause });
+      return { ...result, cdn: { ok: false, paths, error } };
+    }
   }
 
   /** Releases the purger this invalidator built (not the cache, which the caller owns). */

@@ -9,7 +9,7 @@ import { Deadlines } from "./deadlines";
 import { CacheClosedError, CacheKeyError, CacheOptionsError, CacheValueError } from "./errors";
 import { escapeGlob, globToRegExp, isGlob } from "./glob";
 import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
-import { parseCacheOptions, type CacheSettings, type CacheSettingsInput } from "./options";
+import { normalizeCacheOptions, parseCacheOptions, type CacheSettings, type CacheSettingsInput } from "./options";
 import { unlinkMatching } from "./scan";
 
 /** Turns values into the strings stored in Redis and back. */
@@ -24,7 +24,13 @@ export const jsonSerializer: Serializer = {
   deserialize: (raw) => JSON.parse(raw) as unknown,
 };
 
-export interface CacheManagerOptions {
+/**
+ * The seed's CacheConfig as written (`new CacheManager({ memory, redis, cdn })`): a shorthand for
+ * `new CacheManager({ config: { memory, redis, cdn } })`. It may sit next to the other options, not next to `config`.
+ */
+export type SeedCacheConfig = Pick<CacheSettingsInput, "memory" | "redis" | "cdn">;
+
+export interface CacheManagerOptions extends SeedCacheConfig {
   /** The seed's CacheConfig: memory, redis and cdn settings (the `cache` block of the performance profile). @default cacheSettingsSchema defaults */
   config?: CacheSettingsInput;
   /** An ioredis client you own; `close()` leaves it open. Must not use ioredis' own `keyPrefix` (use `config.redis.keyPrefix`). @default none */
@@ -62,6 +68,17 @@ export interface CacheManagerOptions {
   exactBackfillTtl?: boolean;
 }
 
+/**
+ * What a `set` or `delete` did. `complete: false` means Redis could not be reached: this instance's L1
+ * is already right, and the key is queued. Until Redis answers again, other instances may still serve
+ * the old value; the moment it answers, the queued key is deleted from Redis and from every instance's
+ * L1 (a lost queue, when this process exits first, falls back to the entry's remaining TTL).
+ */
+export interface CacheWriteResult {
+  key: string;
+  complete: boolean;
+}
+
 export interface SetOptions {
   /** Time to live in ms: the L2 TTL; L1 uses the smaller of this and `memory.ttl`. @default redis.ttl */
   ttl?: number;
@@ -73,7 +90,10 @@ export interface InvalidationResult {
   l1: number;
   /** Keys removed from Redis. */
   l2: number;
-  /** False when Redis could not be reached: L2 entries may survive until their TTL. */
+  /**
+   * False when Redis could not be reached: the pattern is queued and replayed (SCAN + UNLINK + publish)
+   * as soon as Redis answers; until then other instances may serve matching entries.
+   */
   complete: boolean;
 }
 
@@ -87,6 +107,13 @@ const NULL_VALUE = Symbol("null");
 
 const unwrap = (v: unknown): unknown => (v === NULL_VALUE ? null : v);
 
+/** Beyond this many queued keys, the queue collapses into one whole-namespace invalidation (`*`). */
+const MAX_PENDING_KEYS = 10_000;
+/** Keys per UNLINK when replaying the queue. */
+const REPLAY_BATCH = 500;
+/** How often a non-empty queue retries while Redis stays unreachable (the breaker makes a retry free when open). */
+const REPLAY_RETRY_MS = 250;
+
 /**
  * Two-tier cache (the seed's CacheManager): L1 is an in-process LRU, L2 is Redis shared by every
  * instance. Reads go L1 -> L2 and backfill L1. Writes and deletes are published on a Redis channel so
@@ -95,6 +122,8 @@ const unwrap = (v: unknown): unknown => (v === NULL_VALUE ? null : v);
 export class CacheManager {
   readonly settings: CacheSettings;
   readonly instanceId: string;
+  /** This cache's namespace in Redis: entries under `<keyPrefix>c:`, the bus on `<keyPrefix>__cache_invalidation`. */
+  readonly keyPrefix: string;
   readonly #l1: LRUCache<string, NonNullable<unknown>>;
   readonly #client: Redis | undefined;
   readonly #ownsClient: boolean;
@@ -122,12 +151,21 @@ export class CacheManager {
    */
   #epoch = 0;
   #closed = false;
+  /** Keys and patterns whose invalidation did not reach Redis: skipped on read, replayed once Redis answers. */
+  readonly #pendingKeys = new Set<string>();
+  readonly #pendingPatterns = new Map<string, RegExp>();
+  #replayTimer: NodeJS.Timeout | undefined;
+  #replaying: Promise<void> | undefined;
   /** Until the first connection is up, an L2 step waits for it (at most its timeout) instead of failing at once. */
   #firstConnect: Promise<void> | undefined;
-  readonly #onClientReady = (): void => this.#breaker.success();
+  readonly #onClientReady = (): void => {
+    this.#breaker.success();
+    this.#scheduleReplay(0);
+  };
   readonly #onClientError = (): void => this.#metrics.error(CACHE_OPERATION.connection);
 
-  constructor(options: CacheManagerOptions = {}) {
+  constructor(input: CacheManagerOptions = {}) {
+    const options = normalizeCacheOptions(input) as CacheManagerOptions;
     const o = parseCacheOptions(options);
     this.settings = o.settings;
     this.instanceId = options.instanceId ?? randomUUID();
@@ -136,10 +174,13 @@ export class CacheManager {
     this.#maxKeyLength = o.maxKeyLength;
     this.#sized = o.maxBytes !== undefined;
     this.#metrics = new CacheMetrics(options.registry);
-    this.#breaker = new CircuitBreaker(options.breaker);
+    this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new CacheOptionsError(`breaker.${key}`, message));
     const redis = o.settings.redis;
-    this.#prefix = redis.keyPrefix;
-    this.#channel = `${redis.keyPrefix}__cache_invalidation`;
+    this.keyPrefix = o.keyPrefix;
+    // Entries get their own sub-namespace, so a pattern invalidation (SCAN <prefix>c:<pattern>) can never
+    // reach a rate-limit counter or anything else that shares the prefix.
+    this.#prefix = `${o.keyPrefix}c:`;
+    this.#channel = `${o.keyPrefix}__cache_invalidation`;
     this.#timeoutMs = redis.commandTimeoutMs;
     this.#deadlines = new Deadlines(Math.max(2, Math.floor(redis.commandTimeoutMs / 5)));
     this.#invalidateTimeoutMs = options.invalidateCommandTimeoutMs ?? Math.max(1_000, 20 * redis.commandTimeoutMs);
@@ -173,7 +214,17 @@ export class CacheManager {
     // An injected lazyConnect client would otherwise wait for a first command we hold back until it is ready.
     if (client.status === "wait") client.connect().catch(() => undefined);
     if (client.status !== "ready") {
-      this.#firstConnect = new Promise<void>((resolve) => client.once("ready", () => resolve()));
+      // Only the process's first connection is waited for, and at most the connect timeout: a cache used
+      // right after construction still reaches Redis, a Redis that is down at start costs one wait, once.
+      const waitMs = Math.max(1_000, 10 * redis.commandTimeoutMs);
+      this.#firstConnect = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        timer.unref();
+        client.once("ready", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       void this.#firstConnect.then(() => (this.#firstConnect = undefined));
     }
     // Without a listener ioredis logs every reconnect failure; here they become a metric.
@@ -232,21 +283,29 @@ export class CacheManager {
     return value === MISS ? null : (value as T);
   }
 
-  /** Writes both tiers and tells other instances to drop their L1 copy. Resolves after the Redis write (or its failure). */
-  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
+  /**
+   * Writes both tiers and tells other instances to drop their L1 copy. Resolves after the Redis write;
+   * `complete: false` when Redis could not be reached (see CacheWriteResult for what happens then).
+   */
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<CacheWriteResult> {
     this.#check(key);
-    await this.#store(key, value, this.#ttl(options.ttl));
+    return { key, complete: await this.#store(key, value, this.#ttl(options.ttl)) };
   }
 
-  /** Removes the key from both tiers and from every instance's L1. */
-  async delete(key: string): Promise<void> {
+  /**
+   * Removes the key from both tiers and from every instance's L1. `complete: false` when Redis could not
+   * be reached: the delete is queued and replayed as soon as Redis answers (see CacheWriteResult).
+   */
+  async delete(key: string): Promise<CacheWriteResult> {
     this.#check(key);
     this.#forget(key);
     this.#l1.delete(key);
     this.#metrics.invalidation(CACHE_OPERATION.delete);
-    if (!this.#client) return;
+    if (!this.#client) return { key, complete: true };
     const message = this.#message({ k: [key] });
-    await this.#l2(CACHE_OPERATION.delete, (c) => Promise.all([c.unlink(this.#prefix + key), message ? c.publish(this.#channel, message) : 0]));
+    const r = await this.#l2(CACHE_OPERATION.delete, (c) => Promise.all([c.unlink(this.#prefix + key), message ? c.publish(this.#channel, message) : 0]));
+    if (r === FAILED) this.#queueKey(key);
+    return { key, complete: r !== FAILED };
   }
 
   /**
@@ -289,6 +348,7 @@ export class CacheManager {
       const r = await this.#l2(CACHE_OPERATION.invalidate, (c) =>
         Promise.all([c.unlink(this.#prefix + pattern), message ? c.publish(this.#channel, message) : 0]),
       );
+      if (r === FAILED) this.#queueKey(pattern);
       return r === FAILED ? { pattern, l1: present, l2: 0, complete: false } : { pattern, l1: present, l2: r[0], complete: true };
     }
     const l1 = this.#evictPattern(pattern);
@@ -302,7 +362,14 @@ export class CacheManager {
     );
     const message = this.#message({ p: pattern });
     const published = message ? await this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message)) : 0;
-    return { pattern, l1, l2: removed === FAILED ? 0 : removed, complete: removed !== FAILED && published !== FAILED };
+    const complete = removed !== FAILED && published !== FAILED;
+    if (!complete) this.#queuePattern(pattern);
+    return { pattern, l1, l2: removed === FAILED ? 0 : removed, complete };
+  }
+
+  /** Invalidations waiting for Redis (keys plus patterns); 0 when everything reached it. */
+  get pendingInvalidations(): number {
+    return this.#pendingKeys.size + this.#pendingPatterns.size;
   }
 
   /** Releases both connections (an injected client is left open) and the L1 memory. Idempotent. */
@@ -315,6 +382,9 @@ export class CacheManager {
     this.#loads.clear();
     this.#bus?.detach();
     this.#deadlines.close();
+    if (this.#replayTimer) clearTimeout(this.#replayTimer);
+    this.#pendingKeys.clear();
+    this.#pendingPatterns.clear();
     const client = this.#client;
     // The error listener stays on our own client: a disconnect during its ready check still emits one.
     client?.off("ready", this.#onClientReady);
@@ -360,15 +430,21 @@ export class CacheManager {
     return this.#jittered(ttl === undefined ? max : Math.min(ttl, max));
   }
 
-  async #store(key: string, value: unknown, ttl: number | undefined): Promise<void> {
+  /** Writes L1, then Redis; true when Redis took the write (or there is no Redis). */
+  async #store(key: string, value: unknown, ttl: number | undefined): Promise<boolean> {
     const raw = this.#serialize(key, value);
     this.#epoch++;
     this.#writeL1(key, value, raw, this.#l1Ttl(ttl));
-    if (!this.#client) return;
+    if (!this.#client) return true;
     const px = this.#jittered(ttl ?? this.settings.redis.ttl);
     const pk = this.#prefix + key;
     const message = this.#message({ k: [key] });
-    await this.#l2(CACHE_OPERATION.set, (c) => Promise.all([c.set(pk, raw, "PX", px), message ? c.publish(this.#channel, message) : 0]));
+    const r = await this.#l2(CACHE_OPERATION.set, (c) => Promise.all([c.set(pk, raw, "PX", px), message ? c.publish(this.#channel, message) : 0]));
+    // Redis keeps the previous value (and other instances their L1 copy): queue its removal.
+    if (r === FAILED) this.#queueKey(key);
+    // The new value reached Redis and the bus: an older queued delete of this key is moot.
+    else this.#pendingKeys.delete(key);
+    return r !== FAILED;
   }
 
   async #load<T>(key: string, loader: () => T | Promise<T>, ttl: number | undefined): Promise<T> {
@@ -382,6 +458,11 @@ export class CacheManager {
   /** One L2 read per key at a time; callers arriving meanwhile share it. */
   #sharedRead(key: string): Promise<unknown> {
     if (!this.#client) return Promise.resolve(MISS);
+    // Redis may still hold the value an unreplayed invalidation was meant to remove.
+    if ((this.#pendingKeys.size > 0 || this.#pendingPatterns.size > 0) && this.#isPending(key)) {
+      this.#metrics.l2Miss++;
+      return Promise.resolve(MISS);
+    }
     const pending = this.#reads.get(key);
     if (pending) return pending;
     const read = this.#readL2(key);
@@ -431,7 +512,7 @@ export class CacheManager {
       return FAILED;
     }
     try {
-      if (this.#firstConnect) await this.#deadlines.guard(this.#firstConnect, Number.isFinite(timeoutMs) ? timeoutMs : this.#timeoutMs);
+      if (this.#firstConnect) await this.#firstConnect;
       const result = await (Number.isFinite(timeoutMs) ? this.#deadlines.guard(command(client), timeoutMs) : command(client));
       this.#breaker.success();
       return result;
@@ -440,6 +521,75 @@ export class CacheManager {
       this.#metrics.error(operation);
       return FAILED;
     }
+  }
+
+  #isPending(key: string): boolean {
+    if (this.#pendingKeys.has(key)) return true;
+    for (const re of this.#pendingPatterns.values()) if (re.test(key)) return true;
+    return false;
+  }
+
+  #queueKey(key: string): void {
+    if (this.#closed) return;
+    this.#pendingKeys.add(key);
+    // A bounded queue: past the bound, one whole-namespace invalidation replaces the keys (broader, never stale).
+    if (this.#pendingKeys.size > MAX_PENDING_KEYS) {
+      this.#pendingKeys.clear();
+      this.#queuePattern("*");
+    }
+    this.#scheduleReplay(REPLAY_RETRY_MS);
+  }
+
+  #queuePattern(pattern: string): void {
+    if (this.#closed) return;
+    this.#pendingPatterns.set(pattern, globToRegExp(pattern));
+    this.#scheduleReplay(REPLAY_RETRY_MS);
+  }
+
+  #scheduleReplay(delayMs: number): void {
+    if (this.#closed || this.#replayTimer || this.pendingInvalidations === 0) return;
+    this.#replayTimer = setTimeout(() => {
+      this.#replayTimer = undefined;
+      void this.#replay();
+    }, delayMs);
+    this.#replayTimer.unref();
+  }
+
+  /**
+   * Sends the queued invalidations (UNLINK + publish, SCAN for patterns) and forgets each one Redis
+   * took. Anything still queued afterwards (Redis unreachable again) is retried by a timer.
+   */
+  #replay(): Promise<void> {
+    this.#replaying ??= (async () => {
+      try {
+        const keys = [...this.#pendingKeys];
+        for (let i = 0; i < keys.length; i += REPLAY_BATCH) {
+          const batch = keys.slice(i, i + REPLAY_BATCH);
+          const message = this.#message({ k: batch });
+          const r = await this.#l2(CACHE_OPERATION.delete, (c) =>
+            Promise.all([c.unlink(...batch.map((k) => this.#prefix + k)), message ? c.publish(this.#channel, message) : 0]),
+          );
+          if (r === FAILED) return;
+          for (const k of batch) this.#pendingKeys.delete(k);
+        }
+        for (const [pattern, re] of [...this.#pendingPatterns]) {
+          const timeout = this.#invalidateTimeoutMs;
+          const removed = await this.#l2(
+            CACHE_OPERATION.invalidate,
+            (c) => unlinkMatching(c, escapeGlob(this.#prefix) + pattern, { count: this.#scanCount, guard: (p) => this.#deadlines.guard(p, timeout) }),
+            Number.POSITIVE_INFINITY,
+          );
+          const message = this.#message({ p: pattern });
+          const published = removed === FAILED ? FAILED : message ? await this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message)) : 0;
+          if (published === FAILED) return;
+          if (this.#pendingPatterns.get(pattern) === re) this.#pendingPatterns.delete(pattern);
+        }
+      } finally {
+        this.#replaying = undefined;
+        this.#scheduleReplay(REPLAY_RETRY_MS);
+      }
+    })();
+    return this.#replaying;
   }
 
   #message(body: { k: string[] } | { p: string }): string | undefined {

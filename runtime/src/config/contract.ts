@@ -29,13 +29,14 @@ export const RUNTIME_ENV = {
   UAIP_REDIS_PORT: v("cache.redis.port", "int", "Redis port"),
   UAIP_REDIS_TLS: v("cache.redis.tls", "boolean", "Use TLS to Redis"),
   UAIP_REDIS_MAX_CONNECTIONS: v("cache.redis.maxConnections", "int", "Max Redis connections per process"),
-  UAIP_REDIS_KEY_PREFIX: v("cache.redis.keyPrefix", "string", "Prefix of every Redis key"),
+  UAIP_REDIS_KEY_PREFIX: v("cache.redis.keyPrefix", "string", "Cache namespace in Redis (default uaip:<service>:)"),
   UAIP_REDIS_COMMAND_TIMEOUT_MS: v("cache.redis.commandTimeoutMs", "int", "Redis command timeout, ms"),
   UAIP_REDIS_TTL_MS: v("cache.redis.ttl", "int", "L2 cache TTL, ms"),
   UAIP_REDIS_AUTH_TOKEN: v("redisAuthToken", "string", "Redis AUTH token", true),
   UAIP_CDN_ENABLED: v("cache.cdn.enabled", "boolean", "Purge the CDN on invalidation"),
   UAIP_CDN_PROVIDER: v("cache.cdn.provider", "enum", "CDN provider (cloudfront)"),
   UAIP_CDN_DISTRIBUTION_ID: v("cache.cdn.distributionId", "string", "CloudFront distribution id to purge"),
+  UAIP_CDN_PATH_PREFIX: v("cache.cdn.pathPrefix", "string", "CDN path of this service's responses, e.g. /<service>/"),
 
   UAIP_RATE_LIMIT_WINDOW_MS: v("rateLimit.windowMs", "int", "Rate-limit window, ms"),
   UAIP_RATE_LIMIT_MAX_REQUESTS: v("rateLimit.maxRequests", "int", "Requests per key per window"),
@@ -74,6 +75,8 @@ export const RUNTIME_ENV = {
   UAIP_COMPRESSION_THRESHOLD_BYTES: v("compression.threshold", "int", "Minimum body size to compress, bytes"),
   UAIP_ADMIN_TOKEN: v("adminToken", "string", "Bearer token of the admin endpoints (CPU profile); unset: they are off", true),
   UAIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: v("http.keepAliveTimeout", "int", "HTTP keep-alive timeout, ms (> ALB idle timeout)"),
+  UAIP_TRUSTED_PROXY_HOPS: v("http.trustedProxyHops", "int", "Proxies appending to X-Forwarded-For (CloudFront+ALB: 2, ALB: 1, none: 0)"),
+  UAIP_TRUSTED_PROXY_CIDRS: v("http.trustedProxyCidrs", "string", "Comma-separated CIDRs of trusted proxies (optional)"),
 } as const satisfies Record<string, EnvVarSpec>;
 
 export type RuntimeEnvName = keyof typeof RUNTIME_ENV;

@@ -44,9 +44,12 @@ function coerce(name: string, spec: EnvVarSpec, raw: string): unknown {
       throw new RuntimeConfigError(name, `${name}: expected true or false, got "${raw}"`);
     case "int":
     case "number": {
+      // Plain decimal only: Number() would also take "0x10", "1e3", "0b11" and "" (0), which no one means in a ConfigMap.
+      const pattern = spec.kind === "int" ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/;
       const n = Number(value);
-      if (value === "" || !Number.isFinite(n) || (spec.kind === "int" && !Number.isInteger(n))) {
-        throw new RuntimeConfigError(name, `${name}: expected ${spec.kind === "int" ? "an integer" : "a number"}, got "${raw}"`);
+      if (!pattern.test(value) || !Number.isFinite(n) || (spec.kind === "int" && !Number.isSafeInteger(n))) {
+        const [expected, example] = spec.kind === "int" ? ["an integer", "300"] : ["a number", "0.85"];
+        throw new RuntimeConfigError(name, `${name}: expected ${expected}, got "${raw}"; write plain decimal digits, e.g. ${example}`);
       }
       return n;
     }
@@ -66,6 +69,11 @@ export function valueAt(source: unknown, path: string | readonly PropertyKey[]):
   return parts.reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<PropertyKey, unknown>)[part]), source);
 }
 
+/** The Redis namespace a service gets unless its settings name one: `uaip:<serviceName>:`. */
+export function defaultKeyPrefix(serviceName: string): string {
+  return `uaip:${serviceName}:`;
+}
+
 /**
  * Reads the runtime settings from environment variables (see RUNTIME_ENV), applies the
  * documented defaults and validates them. Any bad or unknown `UAIP_*` variable throws a
@@ -82,7 +90,11 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     setPath(raw, spec.path, coerce(name, spec, value));
   }
   const parsed = runtimeConfigSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // One cache namespace per service unless the stack set a (possibly shared) prefix on purpose.
+    parsed.data.cache.redis.keyPrefix ??= defaultKeyPrefix(parsed.data.serviceName);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0];
   const path = issue.path.join(".");
   const name = pathToEnv.get(path) ?? path;

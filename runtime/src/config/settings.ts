@@ -31,8 +31,14 @@ export const cacheSettingsSchema = z.strictObject({
       tls: z.boolean().default(false),
       /** Upper bound on Redis connections this process opens. @default 10 */
       maxConnections: positiveInt.default(10),
-      /** Prefix for every key this service writes. @default "uaip:" */
-      keyPrefix: z.string().default("uaip:"),
+      /**
+       * Namespace of this service's cache in Redis: entries live under `<keyPrefix>c:`, the invalidation
+       * channel is `<keyPrefix>__cache_invalidation`. Unset, `loadRuntimeConfig` uses `uaip:<serviceName>:`
+       * (one namespace per service); set the same value on several services to share a cache on purpose.
+       * Never empty: an empty prefix would let a pattern invalidation reach every key in the database.
+       * @default `uaip:<serviceName>:` (a standalone CacheManager: "uaip:")
+       */
+      keyPrefix: z.string().min(1, { message: "the key prefix must not be empty (an empty prefix lets invalidate('*') reach every key); use e.g. \"uaip:<service>:\"" }).optional(),
       /** Per-command timeout, in ms; a slower Redis counts as a miss. @default 50 */
       commandTimeoutMs: positiveInt.default(50),
       /** L2 time-to-live, in ms. @default 300000 */
@@ -47,6 +53,16 @@ export const cacheSettingsSchema = z.strictObject({
       provider: z.enum(["cloudfront"]).default("cloudfront"),
       /** CloudFront distribution to purge. @default "" */
       distributionId: z.string().default(""),
+      /**
+       * CDN path under which this service's responses are cached, e.g. "/agent-intelligence/" (the stack
+       * sets `/<service>/`). The default `cdnPaths` purges `<pathPrefix>*` for a key that is not itself a
+       * path (broader than needed, never narrower); pass `createRuntime({ cdnPaths })` for exact paths.
+       * @default unset: "/" (the whole distribution)
+       */
+      pathPrefix: z
+        .string()
+        .regex(/^\/([^*?\s]*\/)?$/, { message: 'expected a CDN path that starts and ends with "/" and has no wildcards, e.g. "/agent-intelligence/"' })
+        .optional(),
     })
     .prefault({}),
 });
@@ -123,9 +139,27 @@ export const compressionSettingsSchema = z.strictObject({
   threshold: nonNegativeInt.default(1_024),
 });
 
+/** One IPv4 or IPv6 CIDR, e.g. "10.0.0.0/16" or "fd00::/8". */
+const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+
 export const httpSettingsSchema = z.strictObject({
   /** Server keep-alive timeout, in ms; must exceed the ALB idle timeout. @default 65000 */
   keepAliveTimeout: positiveInt.default(65_000),
+  /**
+   * Proxies in front of the service that append to X-Forwarded-For (CloudFront + ALB: 2, ALB only: 1,
+   * none: 0). The client is the entry this many hops left of the connecting address; entries further
+   * left are client-supplied and ignored. @default 0 (X-Forwarded-For is ignored)
+   */
+  trustedProxyHops: nonNegativeInt.max(16).default(0),
+  /**
+   * Comma-separated CIDRs of trusted proxies. When set, addresses inside them are skipped from the right
+   * of the chain (at most `trustedProxyHops` of them when that is non-zero) and the first other address is
+   * the client; a connection from outside them ignores X-Forwarded-For. @default "" (none)
+   */
+  trustedProxyCidrs: z
+    .string()
+    .refine((v) => v.trim() === "" || v.split(",").every((c) => CIDR.test(c.trim())), { message: 'expected comma-separated CIDRs like "10.0.0.0/16,fd00::/8"' })
+    .default(""),
 });
 
 export const runtimeSettingsSchema = z.strictObject({

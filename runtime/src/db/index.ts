@@ -1,8 +1,8 @@
-export * from "./errors";
-export * from "./pool";
-export * from "./manager";
-export * from "./migrate";
-export * from "./roles";
-export * from "./stats-refresher";
+export { DbPoolTimeoutError, DbUnavailableError, DbConnectionLimitError, DbPoolClosedError, DbMigrationError, DbTlsVerificationError } from "./errors";
+export { createPool, ManagedPool, type DbSettings, type CreatePoolOptions, type PoolStats } from "./pool";
+export { ConnectionPoolManager, type PoolMetrics, type ConnectionPoolManagerOptions } from "./manager";
+export { runMigrations, loadMigrations, MIGRATIONS_DIR, ADVISORY_LOCK, type MigrateOptions, type MigrateReport } from "./migrate";
+export { ensureServiceRoles, scramSha256Verifier, APP_GROUP_ROLE, type ServiceRole } from "./roles";
+export { StatsRefresher, type StatsRefresherOptions, type RefreshResult } from "./stats-refresher";
 export { postgresTlsOptions } from "./tls";
 export { rolePasswordEnv } from "./migrate-cli";

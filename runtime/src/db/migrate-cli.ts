@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { runMigrations } from "./migrate";
 import type { ServiceRole } from "./roles";

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { UaipError } from "../errors";
+import { checkOptions } from "../options";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
 import { normalizeMethod, RouteGuard } from "./route";
@@ -110,6 +111,7 @@ export class HttpMetrics {
   #cpu = { usage: process.cpuUsage(), at: performance.now() };
 
   constructor(options: CreateMetricsOptions) {
+    checkOptions("createMetrics", options, ["serviceName", "registry", "collectDefault", "window", "bucketMs", "samplesPerBucket", "maxRoutes", "now"], (key, message) => new MetricsOptionsError(key, message));
     if (!options || typeof options.serviceName !== "string" || options.serviceName === "") {
       throw new MetricsOptionsError("serviceName", "expected a non-empty string");
     }

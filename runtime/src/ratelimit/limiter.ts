@@ -2,7 +2,11 @@ import type { IncomingMessage } from "node:http";
 import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError } from "./errors";
+import type Redis from "ioredis";
+import { checkOptions } from "../options";
+import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
+import { RedisStore, type RedisStoreOptions } from "./redis-store";
 import type { FailurePolicy, RateLimitResult, RateLimitStore, StoreDecision } from "./types";
 
 /** The seed's RateLimitConfig. `keyGenerator` maps a request to the key whose rate is limited. */
@@ -15,10 +19,15 @@ export interface RateLimitConfig<Req = IncomingMessage> {
 }
 
 export interface RateLimiterOptions<Req = IncomingMessage> extends Omit<RateLimitConfig<Req>, "keyGenerator"> {
-  /** @default the client's IP address (req.socket.remoteAddress) */
+  /** @default the socket's address (`clientAddressKey()`); behind proxies use `clientAddressKey({ hops })` */
   keyGenerator?: (req: Req) => string;
-  /** Where counts live. @default a new MemoryStore (single instance only) */
+  /** Where counts live. @default a RedisStore when `redis` is given, else a new MemoryStore (single instance only) */
   store?: RateLimitStore;
+  /**
+   * Count in Redis, shared by every instance: a `redis://` URL, an ioredis client (left open by close()),
+   * or RedisStore options such as the seed's `{ host, port }`. The limiter owns the store it builds. @default none
+   */
+  redis?: string | Redis | Omit<RedisStoreOptions, "client">;
   /**
    * What to answer when the store fails: 'allow' (fail open), 'deny' (fail closed, HTTP 503) or
    * 'memory' (count in this process until the store is back). @default "memory"
@@ -46,8 +55,27 @@ function positiveInt(key: string, value: unknown): number {
   return value;
 }
 
-function defaultKey(req: unknown): string {
-  return (req as IncomingMessage).socket?.remoteAddress ?? "unknown";
+const defaultKey = clientAddressKey();
+
+export const RATE_LIMITER_OPTIONS = [
+  "windowMs",
+  "maxRequests",
+  "keyGenerator",
+  "store",
+  "redis",
+  "failurePolicy",
+  "registry",
+  "policyName",
+  "maxKeyLength",
+  "denyRetryAfterMs",
+] as const;
+
+/** The `redis` option as a store this limiter owns. */
+function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
+  if (typeof redis === "string") return new RedisStore({ url: redis });
+  if (typeof (redis as Redis).defineCommand === "function") return new RedisStore({ client: redis as Redis });
+  if (typeof redis !== "object" || redis === null) throw new RateLimitOptionsError("redis", `expected a redis:// URL, an ioredis client or { host, port }, got ${JSON.stringify(redis)}`);
+  return new RedisStore(redis as RedisStoreOptions);
 }
 
 /**
@@ -65,6 +93,8 @@ export class RateLimiter<Req = IncomingMessage> {
   #store: RateLimitStore;
   #ownsStore: boolean;
   #insurance: MemoryStore | undefined;
+  /** Set when the store is a MemoryStore, whose synchronous answer needs no promise chain. */
+  #local: MemoryStore | undefined;
   #maxKeyLength: number;
   #denyRetryAfterMs: number;
   // Plain numbers on the hot path; pushed into prom-client when it scrapes (see collect below).
@@ -73,6 +103,13 @@ export class RateLimiter<Req = IncomingMessage> {
 
   constructor(options: RateLimiterOptions<Req>) {
     if (options === null || typeof options !== "object") throw new RateLimitOptionsError("options", "expected an object");
+    checkOptions("RateLimiter", options, RATE_LIMITER_OPTIONS, (key, message) => new RateLimitOptionsError(key, message), {
+      keyPrefix: 'the key prefix is a store option: redis: { host, port, keyPrefix } or new RedisStore({ keyPrefix })',
+      trustProxy: "pass keyGenerator: clientAddressKey({ hops }) (createRuntime does this from UAIP_TRUSTED_PROXY_HOPS)",
+    });
+    if (options.store !== undefined && options.redis !== undefined) {
+      throw new RateLimitOptionsError("redis", 'both "store" and "redis" given; pass one: redis builds a RedisStore, store is one you built');
+    }
     this.windowMs = positiveInt("windowMs", options.windowMs);
     this.maxRequests = positiveInt("maxRequests", options.maxRequests);
     this.failurePolicy = options.failurePolicy ?? "memory";
@@ -82,7 +119,7 @@ export class RateLimiter<Req = IncomingMessage> {
     if (options.keyGenerator !== undefined && typeof options.keyGenerator !== "function") {
       throw new RateLimitOptionsError("keyGenerator", "expected a function (req) => string");
     }
-    this.keyGenerator = options.keyGenerator ?? defaultKey;
+    this.keyGenerator = options.keyGenerator ?? (defaultKey as unknown as (req: Req) => string);
     this.policyName = options.policyName ?? "default";
     // The name is sent as a Structured Fields string: keep it printable ASCII without quotes or backslashes.
     if (!/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(this.policyName)) {
@@ -91,9 +128,11 @@ export class RateLimiter<Req = IncomingMessage> {
     this.#maxKeyLength = options.maxKeyLength === undefined ? 512 : positiveInt("maxKeyLength", options.maxKeyLength);
     this.#denyRetryAfterMs = options.denyRetryAfterMs === undefined ? 1_000 : positiveInt("denyRetryAfterMs", options.denyRetryAfterMs);
     this.#ownsStore = options.store === undefined;
-    this.#store = options.store ?? new MemoryStore();
+    this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
     if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
-    this.#insurance = this.failurePolicy === "memory" && !this.#ownsStore ? new MemoryStore() : undefined;
+    this.#local = this.#store instanceof MemoryStore ? this.#store : undefined;
+    // Any store that can fail (one given, or the RedisStore built from `redis`) gets an in-process insurance store.
+    this.#insurance = this.failurePolicy === "memory" && !(this.#store instanceof MemoryStore) ? new MemoryStore() : undefined;
 
     this.registry = options.registry ?? new Registry();
     this.#registerMetrics();
@@ -111,6 +150,8 @@ export class RateLimiter<Req = IncomingMessage> {
     } catch (err) {
       return Promise.reject(err);
     }
+    // The in-process store answers synchronously: skip the extra promise hop (in-memory speed matters here).
+    if (this.#local) return Promise.resolve(this.#accepted(this.#local.hitSync(key, this.windowMs, this.maxRequests)));
     let pending: Promise<StoreDecision>;
     try {
       pending = this.#store.hit(key, this.windowMs, this.maxRequests);
@@ -119,20 +160,40 @@ export class RateLimiter<Req = IncomingMessage> {
       return Promise.resolve(this.#degraded(key, err));
     }
     return pending.then(
-      (decision) => {
-        this.#lastStoreError = undefined;
-        if (decision.allowed) this.#counts.allowed++;
-        else this.#counts.rejected++;
-        return {
-          allowed: decision.allowed,
-          limit: this.maxRequests,
-          remaining: decision.remaining,
-          resetMs: decision.resetMs,
-          retryAfterMs: decision.retryAfterMs,
-        };
-      },
+      (decision) => this.#accepted(decision),
       (err: unknown) => this.#degraded(key, err),
     );
+  }
+
+  #accepted(decision: StoreDecision): RateLimitResult {
+    this.#lastStoreError = undefined;
+    if (decision.allowed) this.#counts.allowed++;
+    else this.#counts.rejected++;
+    return {
+      allowed: decision.allowed,
+      limit: this.maxRequests,
+      remaining: decision.remaining,
+      resetMs: decision.resetMs,
+      retryAfterMs: decision.retryAfterMs,
+    };
+  }
+
+  /**
+   * Resolves true once the store can count (a RedisStore is connected; other stores at once), false
+   * after `timeoutMs`. Never throws. Until then checks wait for the first connection (a RedisStore's
+   * `firstConnectWaitMs`), then fall back to the failure policy.
+   */
+  async ready(timeoutMs = 5_000): Promise<boolean> {
+    const store = this.#store as RateLimitStore & { ready?: () => Promise<void> };
+    if (typeof store.ready !== "function") return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
+    const ok = await Promise.race([store.ready().then(() => true), timeout]);
+    clearTimeout(timer);
+    return ok;
   }
 
   /** The seed's API: true when the request is within its limit. */

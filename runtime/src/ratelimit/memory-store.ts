@@ -1,3 +1,4 @@
+import { checkOptions } from "../options";
 import { RateLimitOptionsError } from "./errors";
 import { admits, describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
@@ -31,6 +32,7 @@ export class MemoryStore implements RateLimitStore {
   #timer: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
+    checkOptions("MemoryStore", options, ["maxKeys", "sweepIntervalMs", "now"], (key, message) => new RateLimitOptionsError(key, message));
     this.#maxKeys = options.maxKeys ?? 100_000;
     this.#now = options.now ?? Date.now;
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;

@@ -1,41 +1,66 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
+import { checkOptions } from "../options";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
 
 /**
- * The sliding-window counter of sliding-window.ts, in one Lua script so a check is atomic and one
- * round trip (EVALSHA through ioredis' defineCommand, which falls back to EVAL after a restart
- * flushed the script cache). The clock is Redis' TIME, so instances with skewed clocks still
- * agree on the window. One hash per key: i = window index, c = its count, p = previous count.
+ * The sliding-window counter of sliding-window.ts, in one Lua script so a check is atomic (EVALSHA
+ * through ioredis' defineCommand, which falls back to EVAL after a restart flushed the script cache).
+ * The clock is Redis' TIME, so instances with skewed clocks still agree on the window. One hash per
+ * key: i = window index, c = its count, p = previous count.
+ *
+ * The script takes a batch: every check issued in one event-loop turn goes to Redis as one call
+ * (KEYS[k] with ARGV window/limit pairs), applied in order inside one atomic script. Concurrent checks
+ * of one key are thereby coalesced into one round trip and stay exact; 100 concurrent callers cost
+ * Redis one script call per turn instead of 100. (Keys of one batch must live on one node: plain or
+ * primary/replica Redis such as the stack's ElastiCache replication group, not Redis Cluster; pass
+ * `batching: false` for a cluster.)
  */
 const HIT_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local w = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local idx = math.floor(now / w)
-local elapsed = now - idx * w
-local s = redis.call('HMGET', KEYS[1], 'i', 'c', 'p')
-local si = tonumber(s[1])
-local curr, prev = 0, 0
-if si == idx then
-  curr = tonumber(s[2]); prev = tonumber(s[3])
-elseif si == idx - 1 then
-  prev = tonumber(s[2])
+local out = {}
+for k = 1, #KEYS do
+  local w = tonumber(ARGV[2 * k - 1])
+  local limit = tonumber(ARGV[2 * k])
+  local idx = math.floor(now / w)
+  local elapsed = now - idx * w
+  local s = redis.call('HMGET', KEYS[k], 'i', 'c', 'p')
+  local si = tonumber(s[1])
+  local curr, prev = 0, 0
+  if si == idx then
+    curr = tonumber(s[2]); prev = tonumber(s[3])
+  elseif si == idx - 1 then
+    prev = tonumber(s[2])
+  end
+  local allowed = 0
+  if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
+    allowed = 1
+    curr = curr + 1
+    redis.call('HSET', KEYS[k], 'i', idx, 'c', curr, 'p', prev)
+    redis.call('PEXPIRE', KEYS[k], 2 * w - elapsed)
+  end
+  out[#out + 1] = allowed
+  out[#out + 1] = curr
+  out[#out + 1] = prev
+  out[#out + 1] = elapsed
 end
-local allowed = 0
-if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
-  allowed = 1
-  curr = curr + 1
-  redis.call('HSET', KEYS[1], 'i', idx, 'c', curr, 'p', prev)
-  redis.call('PEXPIRE', KEYS[1], 2 * w - elapsed)
-end
-return {allowed, curr, prev, elapsed}
+return out
 `;
 
-const COMMAND = "uaipRateLimitHit";
-type HitCommand = (key: string, windowMs: number, limit: number) => Promise<[number, number, number, number]>;
+const COMMAND = "uaipRateLimitHitBatch";
+/** (numberOfKeys, ...keys, ...[windowMs, limit] per key) -> [allowed, curr, prev, elapsed] per key. */
+type HitCommand = (...args: (string | number)[]) => Promise<number[]>;
+
+interface PendingHit {
+  key: string;
+  windowMs: number;
+  limit: number;
+  resolve: (decision: StoreDecision) => void;
+  reject: (error: unknown) => void;
+}
 
 export interface RedisStoreOptions {
   /**
@@ -46,13 +71,57 @@ export interface RedisStoreOptions {
   client?: Redis;
   /** Connect to this URL instead (the store owns and closes that client). */
   url?: string;
+  /** Or connect to this host (the seed's `redis: { host, port }`). @default none */
+  host?: string;
+  /** @default 6379 */
+  port?: number;
+  /** For an owned client: AUTH password / ElastiCache auth token. @default none */
+  password?: string;
+  /** For an owned client: connect with TLS. @default false */
+  tls?: boolean;
+  /** The seed's `redis.maxConnections`: the store uses one connection, so any value >= 1 is met. @default 1 */
+  maxConnections?: number;
   /** Prefix of every key. @default "uaip:rl:" */
   keyPrefix?: string;
   /** For an owned client: per-command timeout, ms. @default 50 */
   commandTimeoutMs?: number;
+  /**
+   * Send the checks issued in one event-loop turn as one script call (see HIT_SCRIPT): one round trip
+   * and one script run for many callers, still exact. Turn off for Redis Cluster. @default true
+   */
+  batching?: boolean;
+  /** Most checks in one script call. @default 256 */
+  maxBatch?: number;
+  /**
+   * Until the first connection is up, checks wait for it at most this long (then fail to the failure
+   * policy), so a limiter created just before a burst still counts in Redis instead of per process.
+   * @default 1000
+   */
+  firstConnectWaitMs?: number;
+  /** The circuit breaker in front of Redis (the cache's): while open, checks fail at once and the limiter's failurePolicy answers. @default { failureThreshold: 5, cooldownMs: 1000 } */
+  breaker?: CircuitBreakerOptions;
   /** For an owned client: extra ioredis options (override the fail-fast defaults at your own risk). */
   redisOptions?: RedisOptions;
 }
+
+export const REDIS_STORE_OPTIONS = [
+  "client",
+  "url",
+  "host",
+  "port",
+  "password",
+  "tls",
+  "maxConnections",
+  "keyPrefix",
+  "commandTimeoutMs",
+  "batching",
+  "maxBatch",
+  "firstConnectWaitMs",
+  "breaker",
+  "redisOptions",
+] as const;
+
+const optionsError = (key: string, message: string) => new RateLimitOptionsError(key, message);
 
 /** Atomic Redis store: exact across any number of limiter instances sharing the Redis. */
 export class RedisStore implements RateLimitStore {
@@ -60,30 +129,77 @@ export class RedisStore implements RateLimitStore {
   #owned: boolean;
   #prefix: string;
   #hit: HitCommand;
+  readonly #breaker: CircuitBreaker;
+  /** One error for every check refused while the breaker is open: no stack capture on that path. */
+  readonly #open = new RateLimitStoreError("redis circuit breaker is open (recent failures); the failure policy answers until a probe succeeds");
+  readonly #onReady = (): void => this.#breaker.success();
+  readonly #batching: boolean;
+  readonly #maxBatch: number;
+  #queue: PendingHit[] = [];
+  #firstConnect: Promise<boolean> | undefined;
+  readonly #flush = (): void => this.#send();
 
   constructor(options: RedisStoreOptions) {
-    if (!options.client && !options.url) throw new RateLimitOptionsError("store", "RedisStore needs `client` or `url`");
+    checkOptions("RedisStore", options, REDIS_STORE_OPTIONS, optionsError);
+    if (!options?.client && !options?.url && !options?.host) throw new RateLimitOptionsError("store", "RedisStore needs `client`, `url` or `host`");
+    if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== "string" || options.keyPrefix === "")) {
+      throw new RateLimitOptionsError("keyPrefix", `expected a non-empty string, got ${JSON.stringify(options.keyPrefix)}`);
+    }
+    if (options.maxConnections !== undefined && !(Number.isInteger(options.maxConnections) && options.maxConnections >= 1)) {
+      throw new RateLimitOptionsError("maxConnections", `expected a positive integer, got ${JSON.stringify(options.maxConnections)}`);
+    }
+    if (options.client && (options.url || options.host || options.password || options.tls || options.redisOptions || options.commandTimeoutMs)) {
+      throw new RateLimitOptionsError("client", "connection options (url, host, port, password, tls, commandTimeoutMs, redisOptions) apply to a client the store creates; configure the injected client yourself");
+    }
+    this.#batching = options.batching ?? true;
+    this.#maxBatch = options.maxBatch ?? 256;
+    if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1) throw new RateLimitOptionsError("maxBatch", `expected a positive integer, got ${JSON.stringify(options.maxBatch)}`);
     this.#prefix = options.keyPrefix ?? "uaip:rl:";
     this.#owned = !options.client;
+    this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new RateLimitOptionsError(`breaker.${key}`, message));
+    const owned: RedisOptions = {
+      // Fail fast: no queueing while disconnected, no per-command retries, short timeout;
+      // reconnect in the background quickly so the store recovers by itself.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 50,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+      // ioredis holds a ref'd timer this long after a disconnect() of a socket that never
+      // connected (default 2 s), which keeps a closing process alive through an outage.
+      disconnectTimeout: 200,
+      ...(options.password ? { password: options.password } : {}),
+      ...(options.tls ? { tls: {} } : {}),
+      ...options.redisOptions,
+    };
     this.client =
-      options.client ??
-      new Redis(options.url!, {
-        // Fail fast: no queueing while disconnected, no per-command retries, short timeout;
-        // reconnect in the background quickly so the store recovers by itself.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: options.commandTimeoutMs ?? 50,
-        retryStrategy: (times) => Math.min(times * 100, 1_000),
-        // ioredis holds a ref'd timer this long after a disconnect() of a socket that never
-        // connected (default 2 s), which keeps a closing process alive through an outage.
-        disconnectTimeout: 200,
-        ...options.redisOptions,
-      });
+      options.client ?? (options.url ? new Redis(options.url, owned) : new Redis({ host: options.host, port: options.port ?? 6379, ...owned }));
     // An unhandled 'error' event would crash the process; the failure shows up per call instead.
     if (this.#owned) this.client.on("error", () => {});
+    this.client.on("ready", this.#onReady);
     const commands = this.client as unknown as Record<string, HitCommand | undefined>;
-    if (typeof commands[COMMAND] !== "function") this.client.defineCommand(COMMAND, { numberOfKeys: 1, lua: HIT_SCRIPT });
+    // No numberOfKeys: the first argument says how many keys this batch has.
+    if (typeof commands[COMMAND] !== "function") this.client.defineCommand(COMMAND, { lua: HIT_SCRIPT });
     this.#hit = (commands[COMMAND] as HitCommand).bind(this.client);
+    const wait = options.firstConnectWaitMs ?? 1_000;
+    if (!Number.isInteger(wait) || wait < 0) throw new RateLimitOptionsError("firstConnectWaitMs", `expected a non-negative integer, got ${JSON.stringify(options.firstConnectWaitMs)}`);
+    if (this.client.status !== "ready" && wait > 0) {
+      const first = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), wait);
+        timer.unref();
+        this.client.once("ready", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      this.#firstConnect = first;
+      // After the first outcome, a disconnected client fails fast (the breaker takes over).
+      void first.then(() => (this.#firstConnect = undefined));
+    }
+  }
+
+  /** The breaker's state: `closed` (healthy), `open` (skipping Redis), `half-open` (one probe in flight). */
+  get state(): BreakerState {
+    return this.#breaker.state;
   }
 
   /** Resolves once the client is connected (useful before the first burst, since nothing is queued). */
@@ -93,17 +209,63 @@ export class RedisStore implements RateLimitStore {
   }
 
   hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
-    if (this.client.status !== "ready") return Promise.reject(new RateLimitStoreError(`redis is not ready (status ${this.client.status})`));
+    // While open, a check costs one branch and a rejected promise: the failure policy answers at in-memory speed.
+    if (!this.#breaker.allow()) return Promise.reject(this.#open);
+    if (this.client.status !== "ready") {
+      if (this.#firstConnect) return this.#firstConnect.then(() => this.hit(key, windowMs, limit));
+      this.#breaker.failure();
+      return Promise.reject(new RateLimitStoreError(`redis is not ready (status ${this.client.status})`));
+    }
+    if (!this.#batching) return this.#sendOne(key, windowMs, limit);
+    return new Promise<StoreDecision>((resolve, reject) => {
+      // The first check of a turn schedules the flush; everything issued before it runs joins the batch.
+      if (this.#queue.push({ key, windowMs, limit, resolve, reject }) === 1) process.nextTick(this.#flush);
+    });
+  }
+
+  /** One script call per batch; each caller gets its own decision, or the batch's failure. */
+  #send(): void {
+    const queue = this.#queue;
+    this.#queue = [];
+    for (let start = 0; start < queue.length; start += this.#maxBatch) {
+      const batch = start === 0 && queue.length <= this.#maxBatch ? queue : queue.slice(start, start + this.#maxBatch);
+      const args: (string | number)[] = [batch.length];
+      for (const h of batch) args.push(this.#prefix + h.key);
+      for (const h of batch) args.push(h.windowMs, h.limit);
+      this.#hit(...args).then(
+        (reply) => {
+          this.#breaker.success();
+          for (let i = 0; i < batch.length; i++) {
+            const h = batch[i];
+            const o = 4 * i;
+            h.resolve(describe(reply[o] === 1, reply[o + 2], reply[o + 1], reply[o + 3], h.windowMs, h.limit));
+          }
+        },
+        (err: Error) => {
+          this.#breaker.failure();
+          const error = new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
+          for (const h of batch) h.reject(error);
+        },
+      );
+    }
+  }
+
+  #sendOne(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
     // A plain promise chain (no async wrappers): this is the per-request path.
-    return this.#hit(this.#prefix + key, windowMs, limit).then(
-      (reply) => describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit),
+    return this.#hit(1, this.#prefix + key, windowMs, limit).then(
+      (reply) => {
+        this.#breaker.success();
+        return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit);
+      },
       (err: Error) => {
+        this.#breaker.failure();
         throw new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
       },
     );
   }
 
   async close(): Promise<void> {
+    this.client.off("ready", this.#onReady);
     if (!this.#owned) return;
     try {
       await this.client.quit();

@@ -28,8 +28,8 @@ const percentile = (sorted: number[], q: number): number => sorted[Math.min(sort
 
 describe("pattern invalidation at scale", () => {
   it("removes 50,000 matching keys with SCAN+UNLINK while another client's GETs stay fast", async () => {
-    await fill("uaip:page:", 50_000);
-    await fill("uaip:keep:", 1_000);
+    await fill("uaip:c:page:", 50_000);
+    await fill("uaip:c:keep:", 1_000);
     const a = new CacheManager({ url: server.url });
     const b = new CacheManager({ url: server.url });
     await Promise.all([a.ready(), b.ready()]);
@@ -43,7 +43,7 @@ describe("pattern invalidation at scale", () => {
     await admin.config("RESETSTAT");
 
     // Another client, in its own process, loops GETs during the whole invalidation.
-    const probe = spawn(process.execPath, [join(__dirname, "get-probe.js"), server.url, "uaip:keep:1"], { stdio: ["pipe", "pipe", "inherit"] });
+    const probe = spawn(process.execPath, [join(__dirname, "get-probe.js"), server.url, "uaip:c:keep:1"], { stdio: ["pipe", "pipe", "inherit"] });
     let out = "";
     probe.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const exited = new Promise<void>((resolve) => probe.once("exit", () => resolve()));
@@ -59,7 +59,7 @@ describe("pattern invalidation at scale", () => {
 
     expect(result).toEqual({ pattern: "page:*", l1: 0, l2: 50_000, complete: true });
     expect(await admin.dbsize()).toBe(1_000 + 0);
-    expect(await admin.exists("uaip:keep:999")).toBe(1);
+    expect(await admin.exists("uaip:c:keep:999")).toBe(1);
 
     // Never KEYS; the work was split into many small SCAN/UNLINK steps.
     const stats = (await admin.info("commandstats")) as string;

@@ -42,14 +42,14 @@ describe("CacheManager read path", () => {
     await Promise.all([a.ready(), b.ready()]);
 
     await a.set("user:1", { name: "Ada", roles: ["admin"] });
-    expect(await raw.get("t1:user:1")).toBe(JSON.stringify({ name: "Ada", roles: ["admin"] }));
-    expect(await raw.pttl("t1:user:1")).toBeGreaterThan(0);
+    expect(await raw.get("t1:c:user:1")).toBe(JSON.stringify({ name: "Ada", roles: ["admin"] }));
+    expect(await raw.pttl("t1:c:user:1")).toBeGreaterThan(0);
 
     expect(b.l1Size).toBe(0);
     expect(await b.get("user:1")).toEqual({ name: "Ada", roles: ["admin"] }); // L1 miss, L2 hit
     expect(b.l1Size).toBe(1);
     // Remove it from Redis behind the cache's back: B must now answer from L1 alone.
-    await raw.del("t1:user:1");
+    await raw.del("t1:c:user:1");
     expect(await b.get("user:1")).toEqual({ name: "Ada", roles: ["admin"] });
     expect(await b.get("nope")).toBeNull(); // L1 miss, L2 miss
 
@@ -67,24 +67,24 @@ describe("CacheManager read path", () => {
     expect(await c.getOrSet("absent", loader)).toBeNull();
     expect(await c.getOrSet("absent", loader)).toBeNull();
     expect(loader).toHaveBeenCalledTimes(1);
-    expect(await raw.get("uaip:absent")).toBe("null");
+    expect(await raw.get("uaip:c:absent")).toBe("null");
   });
 
   it("delete removes the key from both tiers", async () => {
     const c = cache();
     await c.set("k", 1);
     await c.delete("k");
-    expect(await raw.exists("uaip:k")).toBe(0);
+    expect(await raw.exists("uaip:c:k")).toBe(0);
     expect(await c.get("k")).toBeNull();
   });
 
   it("per-call ttl sets the Redis TTL; L1 never outlives memory.ttl; jitter only shortens", async () => {
     const c = cache({ config: { memory: { ttl: 80 } }, jitter: 0.5 });
     await c.set("short", "v", { ttl: 10_000 });
-    const pttl = await raw.pttl("uaip:short");
+    const pttl = await raw.pttl("uaip:c:short");
     expect(pttl).toBeLessThanOrEqual(10_000);
     expect(pttl).toBeGreaterThan(4_000); // jitter 0.5 shortens by at most half
-    await raw.del("uaip:short");
+    await raw.del("uaip:c:short");
     await new Promise((r) => setTimeout(r, 120)); // past memory.ttl
     expect(await c.get("short")).toBeNull();
   });
@@ -101,7 +101,7 @@ describe("CacheManager read path", () => {
     await a.set("brief", "v", { ttl: 150 });
     expect(await b.get("brief")).toBe("v"); // backfilled into B's L1
     await new Promise((r) => setTimeout(r, 250));
-    expect(await raw.exists("uaip:brief")).toBe(0);
+    expect(await raw.exists("uaip:c:brief")).toBe(0);
     expect(await b.get("brief")).toBe(expected);
   });
 
@@ -110,7 +110,7 @@ describe("CacheManager read path", () => {
     const c = new CacheManager({ client, bus: false });
     expect(await c.ready(2_000)).toBe(true);
     await c.set("lazy", 1);
-    expect(await raw.get("uaip:lazy")).toBe("1");
+    expect(await raw.get("uaip:c:lazy")).toBe("1");
     await c.close();
     await client.quit();
   });
@@ -118,7 +118,7 @@ describe("CacheManager read path", () => {
   it("spreads TTLs with jitter so keys written together do not expire together", async () => {
     const c = cache({ jitter: 0.2 });
     for (let i = 0; i < 20; i++) await c.set(`j${i}`, i, { ttl: 100_000 });
-    const ttls = await Promise.all(Array.from({ length: 20 }, (_, i) => raw.pttl(`uaip:j${i}`)));
+    const ttls = await Promise.all(Array.from({ length: 20 }, (_, i) => raw.pttl(`uaip:c:j${i}`)));
     expect(new Set(ttls.map((t) => Math.round(t / 100))).size).toBeGreaterThan(5);
     for (const t of ttls) expect(t).toBeGreaterThan(79_000);
   });
@@ -159,7 +159,7 @@ describe("CacheManager read path", () => {
     await c.ready();
     await c.set("inj", "v");
     await c.close();
-    expect(await client.get("uaip:inj")).toBe(JSON.stringify("v"));
+    expect(await client.get("uaip:c:inj")).toBe(JSON.stringify("v"));
     await client.quit();
   });
 });
@@ -177,7 +177,7 @@ describe("single-flight", () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => c.getOrSet("hot", loader)));
     expect(calls).toBe(1);
     for (const r of results) expect(r).toEqual({ n: 1 });
-    expect(JSON.parse((await raw.get("uaip:hot"))!)).toEqual({ n: 1 });
+    expect(JSON.parse((await raw.get("uaip:c:hot"))!)).toEqual({ n: 1 });
   });
 
   it("shares a loader failure with every waiter, caches nothing, and lets the next call retry", async () => {

@@ -78,3 +78,45 @@ describe("loadRuntimeConfig", () => {
     await limiter.close();
   });
 });
+
+describe("loadRuntimeConfig: strict numbers and namespaces (issue #10)", () => {
+  it.each(["0x10", "1e3", "0b11", "0o7", " ", "+5", "1_000", "Infinity"])("refuses %j for an integer variable, naming it", (value) => {
+    const err = errorOf({ UAIP_RATE_LIMIT_MAX_REQUESTS: value });
+    expect(err).toMatchObject({ code: "UAIP_RUNTIME_CONFIG_INVALID", key: "UAIP_RATE_LIMIT_MAX_REQUESTS" });
+    expect(err.message).toContain(JSON.stringify(value));
+  });
+
+  it.each(["1e-1", "0x1", ".5"])("refuses %j for a number variable", (value) => {
+    expect(errorOf({ UAIP_MEMORY_MONITOR_THRESHOLD: value }).key).toBe("UAIP_MEMORY_MONITOR_THRESHOLD");
+  });
+
+  it("still takes plain decimals", () => {
+    const c = loadRuntimeConfig({ UAIP_RATE_LIMIT_MAX_REQUESTS: "16", UAIP_MEMORY_MONITOR_THRESHOLD: "0.75" });
+    expect([c.rateLimit.maxRequests, c.memory.memoryMonitoring.threshold]).toEqual([16, 0.75]);
+  });
+
+  it("refuses an empty key prefix (invalidate('*') would reach every key in the database)", () => {
+    const err = errorOf({ UAIP_REDIS_KEY_PREFIX: "" });
+    expect(err.key).toBe("UAIP_REDIS_KEY_PREFIX");
+    expect(err.message).toMatch(/must not be empty/);
+  });
+
+  it("gives each service its own namespace by default: uaip:<service>:", () => {
+    expect(loadRuntimeConfig({ UAIP_SERVICE_NAME: "agent-intelligence" }).cache.redis.keyPrefix).toBe("uaip:agent-intelligence:");
+    expect(loadRuntimeConfig({ UAIP_SERVICE_NAME: "a", UAIP_REDIS_KEY_PREFIX: "uaip:shared:" }).cache.redis.keyPrefix).toBe("uaip:shared:");
+  });
+
+  it("reads the trusted-proxy settings and refuses malformed CIDRs", () => {
+    const c = loadRuntimeConfig({ UAIP_TRUSTED_PROXY_HOPS: "2", UAIP_TRUSTED_PROXY_CIDRS: "10.0.0.0/16, fd00::/8" });
+    expect(c.http).toMatchObject({ trustedProxyHops: 2, trustedProxyCidrs: "10.0.0.0/16, fd00::/8" });
+    expect(loadRuntimeConfig({}).http.trustedProxyHops).toBe(0);
+    expect(errorOf({ UAIP_TRUSTED_PROXY_CIDRS: "10.0.0.0" }).key).toBe("UAIP_TRUSTED_PROXY_CIDRS");
+    expect(errorOf({ UAIP_TRUSTED_PROXY_HOPS: "-1" }).key).toBe("UAIP_TRUSTED_PROXY_HOPS");
+  });
+
+  it("refuses a CDN path prefix that is not a /path/", () => {
+    expect(errorOf({ UAIP_CDN_PATH_PREFIX: "svc/" }).key).toBe("UAIP_CDN_PATH_PREFIX");
+    expect(errorOf({ UAIP_CDN_PATH_PREFIX: "/svc/*" }).key).toBe("UAIP_CDN_PATH_PREFIX");
+    expect(loadRuntimeConfig({ UAIP_CDN_PATH_PREFIX: "/svc/" }).cache.cdn.pathPrefix).toBe("/svc/");
+  });
+});

@@ -1,0 +1,88 @@
+import type { IncomingMessage } from "node:http";
+import { BlockList, isIP } from "node:net";
+import { RateLimitOptionsError } from "./errors";
+
+/**
+ * Who the client is behind proxies. Each proxy appends the address it received the request from to
+ * X-Forwarded-For, so, reading the chain `[...X-Forwarded-For, socket address]` from the right, the
+ * first `hops` entries were written by proxies we run and the next one is the client. Anything further
+ * left was sent by the client and is not trusted.
+ *
+ * In the AWS stacks (CloudFront -> ALB -> pod IP target), a pod sees:
+ *   socket address   = the ALB node's private IP
+ *   X-Forwarded-For  = "<client-supplied entries>, <viewer IP>, <CloudFront edge IP>"
+ * CloudFront appends the viewer's IP (keeping any header the viewer sent), and the ALB appends the
+ * CloudFront edge's IP, so `hops: 2` picks the viewer. With the ALB alone: `hops: 1`. Locally: 0.
+ */
+export interface TrustedProxyOptions {
+  /** Proxies in front of the service that append to X-Forwarded-For. @default 0 (X-Forwarded-For ignored) */
+  hops?: number;
+  /**
+   * CIDRs of trusted proxies. When given, only addresses inside them are skipped from the right
+   * (at most `hops` of them when `hops` > 0), so a request that did not come through a trusted proxy
+   * is keyed by its socket address whatever X-Forwarded-For it sends. @default none
+   */
+  cidrs?: readonly string[];
+}
+
+const MAPPED_V4 = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/i;
+
+/** "::ffff:1.2.3.4" -> "1.2.3.4"; surrounding spaces and brackets dropped. Undefined when not an IP. */
+export function normalizeAddress(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let a = raw.trim();
+  if (a.startsWith("[") && a.includes("]")) a = a.slice(1, a.indexOf("]"));
+  const mapped = MAPPED_V4.exec(a);
+  if (mapped) a = mapped[1];
+  return isIP(a) ? a.toLowerCase() : undefined;
+}
+
+function parseCidrs(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const [i, cidr] of cidrs.entries()) {
+    const [address, bits] = cidr.trim().split("/");
+    const family = isIP(address);
+    const prefix = Number(bits);
+    const max = family === 6 ? 128 : 32;
+    if (!family || !/^\d{1,3}$/.test(bits ?? "") || prefix > max) {
+      throw new RateLimitOptionsError(`trustedProxy.cidrs[${i}]`, `expected a CIDR like "10.0.0.0/16" or "fd00::/8", got ${JSON.stringify(cidr)}`);
+    }
+    list.addSubnet(address, prefix, family === 6 ? "ipv6" : "ipv4");
+  }
+  return list;
+}
+
+/**
+ * Returns a keyGenerator that keys each request by its client address, per the trusted proxies.
+ * A malformed entry where the client should be (only possible when the request bypassed the proxies)
+ * falls back to the socket address, so garbage never creates its own bucket.
+ */
+export function clientAddressKey(options: TrustedProxyOptions = {}): (req: IncomingMessage) => string {
+  const hops = options.hops ?? 0;
+  if (!Number.isInteger(hops) || hops < 0 || hops > 16) throw new RateLimitOptionsError("trustedProxy.hops", `expected an integer from 0 to 16, got ${JSON.stringify(options.hops)}`);
+  const cidrs = (options.cidrs ?? []).filter((c) => c.trim() !== "");
+  const trusted = cidrs.length > 0 ? parseCidrs(cidrs) : undefined;
+  const isTrusted = (a: string) => trusted!.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
+  const maxSkips = trusted ? (hops > 0 ? hops : Number.POSITIVE_INFINITY) : hops;
+
+  return (req) => {
+    const socket = normalizeAddress(req.socket?.remoteAddress) ?? "unknown";
+    if (maxSkips === 0) return socket;
+    if (trusted && (socket === "unknown" || !isTrusted(socket))) return socket;
+    const header = req.headers["x-forwarded-for"];
+    const xff = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",");
+    // The chain, right to left: the socket address, then X-Forwarded-For from its last entry.
+    let skipped = 1;
+    let index = xff.length - 1;
+    let candidate: string | undefined = socket;
+    while (skipped <= maxSkips && index >= 0) {
+      const entry = xff[index].trim() === "" ? undefined : normalizeAddress(xff[index]);
+      if (entry === undefined) return socket;
+      candidate = entry;
+      index--;
+      if (skipped === maxSkips || (trusted && !isTrusted(entry))) break;
+      skipped++;
+    }
+    return candidate;
+  };
+}
