@@ -107,23 +107,21 @@ export async function startService(service: ServiceProfile, env: Record<string, 
   };
 }
 
-/** Everything `npm run load` started, and how to stop it. */
-export interface LocalStack {
+/** redis-server and PostgreSQL with the migrations applied, and each service's env pointing at them. */
+export interface Backends {
   redis: RedisServer;
   postgres: PostgresServer;
-  services: RunningService[];
+  envs: Map<ServiceProfile, Record<string, string>>;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the local stack as processes: redis-server, PostgreSQL sized to the profile's connection
- * budget, the migrations with one role per service (CONNECTION LIMIT = its slice), then the
- * services. `extraEnv` is added to every service (the runner uses it to play the load balancer).
+ * Starts redis-server, PostgreSQL sized to the profile's connection budget, and the migrations
+ * with one role per service (CONNECTION LIMIT = its slice), as the local stack does.
  */
-export async function startLocalStack(profile: Profile, options: { extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<LocalStack> {
-  const log = options.log ?? (() => undefined);
+export async function startBackends(profile: Profile, log: (line: string) => void = () => undefined): Promise<Backends> {
   const started: { stop(): Promise<void> }[] = [];
-  const stopAll = async () => {
+  const stop = async () => {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
   };
   try {
@@ -147,14 +145,40 @@ export async function startLocalStack(profile: Profile, options: { extraEnv?: Re
       roles: slices.map((s) => ({ name: s.role, connectionLimit: s.connectionLimit, password: credentials.get(s.service)!.password })),
     });
     log(`migrations applied: ${report.applied.join(", ")}; roles: ${slices.map((s) => `${s.role} (limit ${s.connectionLimit})`).join(", ")}`);
-
-    const envs = localServiceEnvironments(profile, { redisHost: "127.0.0.1", redisPort: redis.port, dbHost: "127.0.0.1", dbPort: postgres.port }, credentials);
-    const services = await Promise.all([...envs].map(([service, env]) => startService(service, { ...env, ...options.extraEnv })));
-    for (const s of services) started.push(s);
-    log(`services ready: ${services.map((s) => `${s.service.name} ${s.origin}`).join(", ")}`);
-    return { redis, postgres, services, stop: stopAll };
+    const endpoints = { redisHost: "127.0.0.1", redisPort: redis.port, dbHost: "127.0.0.1", dbPort: postgres.port };
+    return { redis, postgres, envs: localServiceEnvironments(profile, endpoints, credentials), stop };
   } catch (err) {
-    await stopAll();
+    await stop();
+    throw err;
+  }
+}
+
+/** Everything `npm run load` started, and how to stop it. */
+export interface LocalStack {
+  backends: Backends;
+  services: RunningService[];
+  stop(): Promise<void>;
+}
+
+/** The backends, then every service as a process. `extraEnv` is added to every service (the runner plays the load balancer). */
+export async function startLocalStack(profile: Profile, options: { extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const backends = await startBackends(profile, log);
+  const services: RunningService[] = [];
+  const stop = async () => {
+    await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
+    await backends.stop();
+  };
+  try {
+    const results = await Promise.allSettled([...backends.envs].map(([service, env]) => startService(service, { ...env, ...options.extraEnv })));
+    // Keep every service that did start, so stop() ends it too, then report the first failure.
+    for (const r of results) if (r.status === "fulfilled") services.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    log(`services ready: ${services.map((s) => `${s.service.name} ${s.origin}`).join(", ")}`);
+    return { backends, services, stop };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }

@@ -62,8 +62,8 @@ describe("cdnPaths", () => {
 
 describe("the reference service's mapping", () => {
   it("purges /<service>/items/<id> for item:<id>, the URL the CDN serves", async () => {
-    const { itemCdnPaths } = await import("../../../examples/service");
-    const map = itemCdnPaths("agent-intelligence");
+    const { serviceCdnPaths } = await import("../../../examples/service");
+    const map = serviceCdnPaths("agent-intelligence");
     expect([map("item:42"), map("item:*"), map("session:1")]).toEqual(["/agent-intelligence/items/42", "/agent-intelligence/items/*", undefined]);
   });
 });
