@@ -15,6 +15,30 @@ export interface Target {
   requests: autocannon.Request[];
 }
 
+/**
+ * A distinct client address per connection, as the load balancer would report it in
+ * X-Forwarded-For (from 198.18.0.0/15, the range reserved for benchmarks: a header value only,
+ * nothing is ever sent there). The services trust one hop, so each virtual user has its own
+ * rate-limit bucket, as real users behind the ALB do.
+ */
+let nextClient = 0;
+export function nextClientAddress(): string {
+  const n = nextClient++ % (2 * 65536);
+  return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+/** Gives each autocannon connection (its `context`) its own X-Forwarded-For on every request it sends. */
+export function withClientAddress(requests: readonly autocannon.Request[]): autocannon.Request[] {
+  return requests.map((request) => ({
+    ...request,
+    setupRequest: (req: autocannon.Request, context: object) => {
+      const client = context as { clientAddress?: string };
+      client.clientAddress ??= nextClientAddress();
+      return { ...req, headers: { ...req.headers, "x-forwarded-for": client.clientAddress } };
+    },
+  }));
+}
+
 export interface StepResult {
   samples: Map<string, Sample[]>;
 }
@@ -40,7 +64,7 @@ export async function driveStep(targets: readonly Target[], vus: number, duratio
             overallRate: Math.max(1, Math.round(users / thinkTimeS)),
             duration: durationS,
             timeout: 10,
-            requests: target.requests,
+            requests: withClientAddress(target.requests),
           },
           (err) => (err ? reject(err) : resolve()),
         );
