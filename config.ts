@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ProfileError } from "./profile/errors";
 import { parseConfig } from "./profile/parse";
+import { webhookUrlIssue } from "./profile/provider-rules";
 import type { Profile } from "./profile/schema";
 
 /** The project's config namespace: keys are written `uaip:<key>` in Pulumi.<stack>.yaml. */
@@ -10,6 +12,8 @@ export const SECRET_KEYS = ["grafanaAdminPassword", "alertWebhookUrl"] as const;
 
 export interface PlatformConfig {
   profile: Profile;
+  /** Pulumi project and stack: they scope the physical names of AWS resources. */
+  project: string;
   stack: string;
   /** `aws:region` of the stack. @default "us-east-1" */
   region: string;
@@ -38,8 +42,13 @@ export function loadConfig(): PlatformConfig {
   // Pulumi.yaml declares environment with the default "", meaning "the stack name".
   if (raw.environment === undefined || raw.environment === "") raw.environment = stack;
   const config = new pulumi.Config(CONFIG_NAMESPACE);
+  // A secret: checked here without printing it. The offline plan's "[secret]" placeholder is not a URL to judge.
+  const webhook = pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:alertWebhookUrl`);
+  const webhookIssue = webhook && webhook !== "[secret]" ? webhookUrlIssue(webhook) : undefined;
+  if (webhookIssue) throw new ProfileError([webhookIssue]);
   return {
     profile: parseConfig(raw),
+    project: pulumi.getProject(),
     stack,
     region: new pulumi.Config("aws").get("region") ?? "us-east-1",
     secrets: { grafanaAdminPassword: optionalSecret(config, "grafanaAdminPassword"), alertWebhookUrl: optionalSecret(config, "alertWebhookUrl") },

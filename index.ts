@@ -10,7 +10,7 @@ import { assertChecks, crossLayerChecks } from "./profile/checks";
 import { servicePlan } from "./profile/service-settings";
 import { LocalPlatform } from "./components/local/local-platform";
 
-const { profile, region, secrets } = loadConfig();
+const { profile, region, project, stack, secrets } = loadConfig();
 
 // What each service gets and the connection budget, computed once for the checks and the platform.
 const plan = servicePlan(profile);
@@ -23,7 +23,7 @@ const local = (name: string) => new random.RandomPassword(name, { length: 32, sp
 
 const platform =
   profile.platform === "aws"
-    ? new AwsPlatform("uaip", { profile, plan, region, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
+    ? new AwsPlatform("uaip", { profile, plan, region, project, stack, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
     : new LocalPlatform("uaip", {
         environment: profile.environment,
         plan,

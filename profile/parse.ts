@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { runtimeSettingsSchema, valueAt } from "@uaip/runtime";
 import { ProfileError, type ProfileIssue } from "./errors";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
+import { profileRuleIssues } from "./provider-rules";
 import { ENVIRONMENTS, profileSchema, type Environment, type Profile } from "./schema";
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -88,6 +89,9 @@ export function parseConfig(raw: unknown): Profile {
   const profile = parsed.data;
 
   const issues = crossFieldIssues(profile);
+  // What AWS, Kubernetes or the runtime would refuse later (provider-rules.ts).
+  const cdnPurge = (i: number) => (deepMerge(profile.runtime, profile.services[i]!.runtime ?? {}) as { cache?: { cdn?: { enabled?: boolean } } }).cache?.cdn?.enabled === true;
+  for (const issue of profileRuleIssues(profile, cdnPurge)) if (!issues.some((i) => i.path === issue.path && i.message === issue.message)) issues.push(issue);
   profile.services.forEach((s, i) => {
     const result = runtimeSettingsSchema.safeParse(deepMerge(profile.runtime, s.runtime ?? {}));
     if (!result.success) issues.push(...fromZod(result.error, s.runtime, ["services", i, "runtime"]));

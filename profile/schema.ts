@@ -75,6 +75,8 @@ export const profileSchema = z.strictObject({
     publicAccessCidrs: z.array(
       z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { message: "expected an IPv4 CIDR" }).refine((c) => !c.endsWith("/0"), { message: "the whole internet may not reach the Kubernetes API; give your CI/VPN egress CIDR" }),
     ),
+    /** IAM roles given cluster-admin through EKS access entries, besides the identity that created the cluster (don't list that one: EKS already has its entry). */
+    adminRoleArns: z.array(z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, { message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"' })),
   }),
   services: z.array(serviceSchema).min(1),
   /** Where a service without `image` or `build` gets its image: <registry>/<name>:<tag>. */
@@ -85,7 +87,8 @@ export const profileSchema = z.strictObject({
   }),
   database: z.strictObject({
     instanceClass: z.enum(DB_INSTANCE_CLASSES),
-    engineVersion: z.string().regex(/^\d+(\.\d+)?$/, { message: 'expected a PostgreSQL version like "16.4"' }),
+    /** Major only: RDS applies minor upgrades itself (autoMinorVersionUpgrade); a minor pin would drift and plan a downgrade. */
+    engineVersion: z.string().regex(/^\d+$/, { message: 'expected a PostgreSQL major version like "16" (minor upgrades are automatic; pin the major only)' }),
     /** GiB. */
     allocatedStorage: int(20).max(65536),
     /** GiB; storage autoscaling ceiling. */
@@ -106,12 +109,20 @@ export const profileSchema = z.strictObject({
   }),
   redis: z.strictObject({
     nodeType: z.string().regex(/^cache\./, { message: 'expected an ElastiCache node type like "cache.t4g.micro"' }),
-    engineVersion: z.string().regex(/^\d+\.\d+$/),
+    /** "major.minor" (ElastiCache's own granularity for Redis 7+; patches are automatic), never a patch level. */
+    engineVersion: z.string().regex(/^\d+\.\d+$/, { message: 'expected an ElastiCache Redis version like "7.1" (no patch level: patches are automatic)' }),
     replicas: int(0).max(5),
     multiAz: z.boolean(),
     /** Checked by the cross-layer checks: a cache needs allkeys-lru or allkeys-lfu. */
     maxmemoryPolicy: z.enum(["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"]),
     slowLogs: z.boolean(),
+    /** Days of daily snapshots kept (0 = none: a dev cache is rebuilt from the database). */
+    snapshotRetentionDays: int(0).max(35),
+  }),
+  /** Log groups the stack creates (control plane, Redis slow log, VPC flow logs). */
+  logs: z.strictObject({
+    /** Encrypt them with a customer-managed KMS key (rotated, key policy limited to this account's log groups). */
+    customerManagedKey: z.boolean(),
   }),
   cdn: z.strictObject({
     enabled: z.boolean(),
@@ -122,6 +133,8 @@ export const profileSchema = z.strictObject({
     apiTtl: z.strictObject({ min: int(0), default: int(0), max: int(0) }),
     /** Static paths, seconds. */
     staticTtl: z.strictObject({ min: int(0), default: int(0), max: int(0) }),
+    /** CloudFront path patterns cached with staticTtl, each under a service's prefix ("/<service>/static/*"), since the ALB routes only those. */
+    staticPaths: z.array(z.string().regex(/^\/[a-z0-9][-a-z0-9]*\/[-\w./*]*$/, { message: 'expected a path pattern under a service prefix, like "/agent-intelligence/static/*"' })),
   }),
   loadBalancer: z.strictObject({
     /** Seconds; must exceed the WebSocket heartbeat and stay below the services' keep-alive. */
@@ -140,6 +153,8 @@ export const profileSchema = z.strictObject({
     retention: z.string().regex(/^\d+[hdwy]$/, { message: 'expected a Prometheus retention like "15d"' }),
     storageSize: memoryQuantity,
     replicas: int(1).max(5),
+    /** Keep Prometheus' EBS volumes when their claims go (StorageClass reclaimPolicy Retain); README "Retain policy". */
+    retainVolumes: z.boolean(),
     slo: z.strictObject({
       /** p95 latency objective, ms (seed: 500). */
       latencyP95Ms: int(1),

@@ -45,6 +45,8 @@ export interface PlatformEndpoints {
   dbStatsRefreshIntervalMs: number;
   /** CloudFront distribution to purge; "" when there is no CDN. */
   cdnDistributionId: string;
+  /** AWS region for the runtime's SDK clients (AWS_REGION): pods can't ask IMDS (hop limit 1). @default none */
+  awsRegion?: string;
 }
 
 /** NODE_OPTIONS for the runtime's heap limit. */
@@ -109,5 +111,6 @@ export function serviceEnv(
       statsRefreshIntervalMs: endpoints.dbStatsRefreshIntervalMs,
     },
   });
-  return Object.fromEntries(Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
+  const withRegion: Record<string, string> = { ...env, ...(endpoints.awsRegion ? { AWS_REGION: endpoints.awsRegion } : {}) };
+  return Object.fromEntries(Object.entries(withRegion).sort(([a], [b]) => a.localeCompare(b))) as Record<string, string>;
 }

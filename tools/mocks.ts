@@ -10,7 +10,37 @@ import { StackError } from "../profile/errors";
 
 export const ACCOUNT_ID = "123456789012";
 export const REGION = "us-east-1";
-export const AVAILABILITY_ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"];
+/**
+ * us-east-1 as an account sees it, including what a stack must not use: a Local Zone (opt-in
+ * required) and use1-az3, where EKS refuses control-plane subnets. getAvailabilityZones applies
+ * the call's own filters to this list, as AWS does.
+ */
+export const REGION_ZONES = [
+  { name: "us-east-1a", zoneId: "use1-az1", optInStatus: "opt-in-not-required", zoneType: "availability-zone" },
+  { name: "us-east-1b", zoneId: "use1-az2", optInStatus: "opt-in-not-required", zoneType: "availability-zone" },
+  { name: "us-east-1-bos-1a", zoneId: "use1-bos1-az1", optInStatus: "opted-in", zoneType: "local-zone" },
+  { name: "us-east-1c", zoneId: "use1-az3", optInStatus: "opt-in-not-required", zoneType: "availability-zone" },
+  { name: "us-east-1d", zoneId: "use1-az4", optInStatus: "opt-in-not-required", zoneType: "availability-zone" },
+  { name: "us-east-1e", zoneId: "use1-az6", optInStatus: "opt-in-not-required", zoneType: "availability-zone" },
+];
+/** The zones a correctly filtered query returns. */
+export const AVAILABILITY_ZONES = ["us-east-1a", "us-east-1b", "us-east-1d", "us-east-1e"];
+
+/** getAvailabilityZones: `excludeZoneIds`, `excludeNames` and the `opt-in-status`/`zone-type` filters, like EC2. */
+function availabilityZones(inputs: Record<string, unknown>): Record<string, unknown> {
+  const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
+  const field: Record<string, keyof (typeof REGION_ZONES)[number]> = { "opt-in-status": "optInStatus", "zone-type": "zoneType", "zone-name": "name", "zone-id": "zoneId" };
+  const zones = REGION_ZONES.filter(
+    (z) =>
+      !((inputs.excludeZoneIds ?? []) as string[]).includes(z.zoneId) &&
+      !((inputs.excludeNames ?? []) as string[]).includes(z.name) &&
+      filters.every((f) => {
+        if (!field[f.name]) throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: getAvailabilityZones filter "${f.name}" is not mocked; add it to tools/mocks.ts`);
+        return f.values.includes(z[field[f.name]!]);
+      }),
+  );
+  return { names: zones.map((z) => z.name), zoneIds: zones.map((z) => z.zoneId), state: "available" };
+}
 
 export interface RecordedResource {
   urn: string;
@@ -102,6 +132,8 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
       return { ...base, name: inputs.name ?? `${name}-${type.includes("elasticache") ? "cache" : "db"}` };
     case "docker:index/image:Image":
       return { repoDigest: `${String(inputs.imageName).split(":").slice(0, -1).join(":")}@sha256:${"0".repeat(64)}`, baseImageName: inputs.imageName };
+    case "random:index/randomId:RandomId":
+      return { hex: "5eed0f1d", b64Url: "Xu0PHQ", b64Std: "Xu0PHQ==", dec: "1592594205" };
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-${name}-password` };
     default:
@@ -115,7 +147,11 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
       return { userName: "AWS", password: "mock-ecr-token", authorizationToken: "QVdTOm1vY2s=", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com` };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { names: AVAILABILITY_ZONES, zoneIds: ["use1-az1", "use1-az2", "use1-az4"], state: "available" };
+      return availabilityZones(inputs);
+    case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+      // CloudFront's origin-facing list: about 55 entries, which count as 55 rules of a security group.
+      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing") throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: no mock for prefix list ${JSON.stringify(inputs.name)}; add it to tools/mocks.ts`);
+      return { id: "pl-3b927c52", name: inputs.name, addressFamily: "IPv4", maxEntries: 55, entries: [], arn: `arn:aws:ec2:${REGION}:aws:prefix-list/pl-3b927c52`, ownerId: "AWS", version: 1 };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/plan`, userId: "AIDAPLAN" };
     case "aws:index/getRegion:getRegion":

@@ -11,14 +11,16 @@
  * Exit code 0 when the stack plans and every check passes, 1 otherwise.
  */
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { checkNameCollisions, providerRuleChecks } from "../components/aws/provider-rules";
 import type { Check } from "../profile/checks";
 import { plannedResources, runRules, type Violation } from "../policy/rules";
 import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
 import { renderMarkdown } from "./diff/markdown";
-import { installMocks, redactSecrets, type RecordedResource } from "./mocks";
+import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
 import { formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
@@ -32,6 +34,14 @@ export interface PlanJson {
   resources: { urn: string; type: string; name: string; parent: string; inputs: unknown }[];
   outputs: Record<string, unknown>;
   checks: Check[];
+  /**
+   * The policy pack's verdict over the inputs as the real analyzer sees them: `pulumi preview
+   * --policy-pack` hands policies secret values unwrapped, while this file's inputs show a secret
+   * top-level property (a distribution's `origins`, which carry the origin-verify header) as
+   * "[secret]", hiding e.g. its originProtocolPolicy from a re-run. Messages name resources and
+   * settings, never a secret's value. Absent in plans written before it existed.
+   */
+  violations?: Violation[];
 }
 
 interface Args {
@@ -103,7 +113,14 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   const checks = (outputs.checks as Check[] | undefined) ?? [];
   delete outputs.checks;
   const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, inputs: redactSecrets(r.inputs) }));
-  return { plan: { stack, resources, outputs, checks }, recorded: mocks.resources };
+  // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
+  // They read the inputs behind secrets too (a listener rule's conditions hold the origin secret, and with it its
+  // paths); their details name resources, paths and actions, never a secret's value.
+  const unwrapped = mocks.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) }));
+  checks.push(...providerRuleChecks({ stack, resources: unwrapped }));
+  // The policy pack sees what the real analyzer sees (see PlanJson.violations).
+  const violations = runRules(plannedResources({ resources: unwrapped }));
+  return { plan: { stack, resources, outputs, checks, violations }, recorded: mocks.resources };
 }
 
 function print(plan: PlanJson, resources: RecordedResource[], violations: Violation[]): void {
@@ -112,7 +129,7 @@ function print(plan: PlanJson, resources: RecordedResource[], violations: Violat
   console.log(renderTree(resources));
   console.log(`\nResources:\n    + ${resources.length} to create (${custom.length} cloud/Kubernetes resources)`);
   for (const [type, n] of countByType(custom)) console.log(`      ${String(n).padStart(3)} ${type}`);
-  console.log("\nCross-layer checks:");
+  console.log("\nChecks (cross-layer and provider rules):");
   for (const c of plan.checks) console.log(`    ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`);
   console.log(`\nPolicy pack (policy/): ${violations.length ? `${violations.length} violation(s)` : "no violations"}`);
   for (const v of violations) console.log(`    ${formatViolation(v)}`);
@@ -127,16 +144,22 @@ function writeDiff(args: Args, diff: PlanDiff): void {
   if (args.diffJson) writeFileSync(args.diffJson, JSON.stringify(diff, null, 2) + "\n");
 }
 
-/** --all: each stack in its own process, since Pulumi's runtime state is global. */
+/** --all: each stack in its own process, since Pulumi's runtime state is global; then the cross-stack name check. */
 function planAll(json?: string): number {
   let status = 0;
+  const prefix = json ?? join(mkdtempSync(join(tmpdir(), "uaip-plan-all-")), "plan.json");
+  const plans: PlanJson[] = [];
   for (const stack of listStacks(ROOT)) {
-    const extra = json ? ["--json", json.replace(/(\.json)?$/, `.${stack}.json`)] : [];
-    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, ...extra], { stdio: "inherit" });
+    const file = prefix.replace(/(\.json)?$/, `.${stack}.json`);
+    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, "--json", file], { stdio: "inherit" });
     console.log(`\n== ${stack}: ${run.status === 0 ? "ok" : "FAILED"}\n`);
     if (run.status !== 0) status = 1;
+    else plans.push(JSON.parse(readFileSync(file, "utf8")) as PlanJson);
   }
-  return status;
+  // Stacks share an account and region in the worst case: no explicit physical name may repeat.
+  const collisions = checkNameCollisions(plans);
+  console.log(`${collisions.ok ? "✓" : "✗"} ${collisions.name}: ${collisions.detail}`);
+  return collisions.ok ? status : 1;
 }
 
 async function main(): Promise<number> {
@@ -153,13 +176,13 @@ async function main(): Promise<number> {
     throw err;
   }
   const { plan, recorded } = planned;
-  const violations = runRules(plannedResources(plan));
+  const violations = plan.violations ?? [];
   print(plan, recorded, violations);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  if (base) writeDiff(args, diffPlans(base, plan, { base: runRules(plannedResources(base)), head: violations }));
+  if (base) writeDiff(args, diffPlans(base, plan, { base: base.violations ?? runRules(plannedResources(base)), head: violations }));
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     console.error(`\nPlan failed: ${failed.length} cross-layer check(s) failed.`);

@@ -1,4 +1,4 @@
-import { ComponentArgsError, ProfileError, type ProfileIssue } from "../../profile/errors";
+import { ComponentArgsError, type ProfileIssue } from "../../profile/errors";
 import type { Profile } from "../../profile/schema";
 import type { ServicePlan } from "../../profile/service-settings";
 import { validateMonitoringArgs } from "../k8s/monitoring-values";
@@ -81,10 +81,4 @@ export function awsArgIssues(p: Profile, plan: ServicePlan): ProfileIssue[] {
     }
   }
   return issues;
-}
-
-/** Throws one ProfileError listing every arg issue of the profile, before any resource is created. */
-export function assertAwsArgs(p: Profile, plan: ServicePlan): void {
-  const issues = awsArgIssues(p, plan);
-  if (issues.length) throw new ProfileError(issues);
 }

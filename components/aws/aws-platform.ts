@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { assertAwsArgs } from "./arg-issues";
+import { awsArgIssues } from "./arg-issues";
 import { Cdn } from "./cdn";
 import { Cluster } from "./cluster";
 import { Database } from "./database";
@@ -14,14 +14,25 @@ import { SecurityGroups } from "./security-groups";
 import { RDS_CA_FILE } from "../k8s/db-migration";
 import { Services } from "../k8s/services";
 import { ClusterStorage } from "./storage";
+import * as aws from "@pulumi/aws";
+import { logsKmsKeyPolicy } from "./iam";
+import { loadBalancerName, stackScope } from "../../profile/stack-names";
+import { ProfileError } from "../../profile/errors";
+import { certificateIssue } from "../../profile/provider-rules";
+
+/** Header CloudFront adds to origin requests and the ALB's listener rules require (its value is a generated secret). */
+export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
 
 export interface AwsPlatformArgs {
   /** The parsed, checked performance profile of the stack. */
   profile: Profile;
   /** What each service gets and the connection budget: servicePlan(profile), computed once by the caller. */
   plan: ServicePlan;
-  /** AWS region (origin shield, the LB controller). */
+  /** AWS region (origin shield, the LB controller, in-pod AWS clients). */
   region: string;
+  /** Pulumi project and stack: the scope of every physical name AWS wants unique (stack-names.ts). */
+  project: string;
+  stack: string;
   /** Grafana admin password; a random one is generated when unset. @default generated */
   grafanaAdminPassword?: pulumi.Input<string>;
   /** Alertmanager webhook URL. @default none: alerts go to the null receiver */
@@ -53,15 +64,35 @@ export class AwsPlatform extends pulumi.ComponentResource {
   constructor(name: string, args: AwsPlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:aws:AwsPlatform", name, {}, opts);
     const { profile: p } = args;
-    // Every wrong key at once, named as the stack file names it, before any resource is created.
-    assertAwsArgs(p, args.plan);
+    // Every wrong key at once, named as the stack file names it, before any resource is created:
+    // the components' own arg checks and prod's certificate (checked here, not in parseConfig, which
+    // also parses presets for tests and docs).
+    const issues = awsArgIssues(p, args.plan);
+    const noCertificate = certificateIssue(p);
+    if (noCertificate) issues.push(noCertificate);
+    if (issues.length) throw new ProfileError(issues);
     const child = { parent: this };
     const tags = { ...p.tags, environment: p.environment };
-    // An explicit name (EKS has no auto-naming): one cluster per environment and account.
-    const clusterName = `${name}-${p.environment}`;
+    // Physical names AWS wants unique per account and region carry the stack: "uaip-dev", "uaip-staging".
+    const scope = stackScope(args.project, args.stack);
+    const clusterName = scope;
+    const hasCertificate = Boolean(p.loadBalancer.certificateArn);
+    // CloudFront proves itself to the ALB with this secret header; the ALB routes nothing without it.
+    // Marked secret here too: it lands in listener rule and distribution inputs, which must never show it.
+    const originSecret = p.cdn.enabled ? pulumi.secret(generatedSecret(`${name}-origin-verify`, this)) : undefined;
+    const logKey = p.logs.customerManagedKey ? this.#logsKey(name, tags) : undefined;
 
-    const network = new Network(`${name}-network`, { cidrBlock: p.network.cidr, azCount: p.network.azCount, natGateways: p.network.natGateways, flowLogs: p.network.flowLogs, clusterName, tags }, child);
-    const sgs = new SecurityGroups(`${name}-sg`, { vpcId: network.vpcId, servicePorts: p.services.map((s) => s.port), tags }, child);
+    const network = new Network(
+      `${name}-network`,
+      { cidrBlock: p.network.cidr, azCount: p.network.azCount, natGateways: p.network.natGateways, flowLogs: p.network.flowLogs, clusterName, physicalName: `${scope}-network`, tags },
+      child,
+    );
+    const sgs = new SecurityGroups(
+      `${name}-sg`,
+      // With the CDN on, only CloudFront may reach the ALB, on the one port it uses.
+      { vpcId: network.vpcId, servicePorts: p.services.map((s) => s.port), cloudfrontOnlyPort: p.cdn.enabled ? (hasCertificate ? 443 : 80) : undefined, tags },
+      child,
+    );
 
     const lb = new LoadBalancer(
       `${name}-alb`,
@@ -75,6 +106,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
         deregistrationDelaySeconds: p.loadBalancer.deregistrationDelay,
         accessLogs: p.loadBalancer.accessLogs,
         deletionProtection: p.loadBalancer.deletionProtection,
+        loadBalancerName: loadBalancerName(args.project, args.stack),
+        nameScope: scope,
+        originVerifyHeader: originSecret ? { name: ORIGIN_VERIFY_HEADER, value: originSecret } : undefined,
         tags,
       },
       child,
@@ -90,8 +124,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
             servicePrefixes: p.services.map((s) => s.name),
             apiTtl: p.cdn.apiTtl,
             staticTtl: p.cdn.staticTtl,
+            staticPaths: p.cdn.staticPaths,
             priceClass: p.cdn.priceClass,
             originShieldRegion: p.cdn.originShield ? args.region : undefined,
+            originCustomHeaders: originSecret ? [{ name: ORIGIN_VERIFY_HEADER, value: originSecret }] : [],
             tags,
           },
           child,
@@ -109,6 +145,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
         multiAz: p.redis.multiAz,
         maxmemoryPolicy: p.redis.maxmemoryPolicy,
         slowLogs: p.redis.slowLogs,
+        snapshotRetentionDays: p.redis.snapshotRetentionDays,
+        physicalName: `${scope}-redis`,
+        logKmsKeyArn: logKey,
         tags,
       },
       child,
@@ -133,6 +172,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
         masterUsername: p.database.username,
         // Our own secret (not the AWS-managed one) so the migration Job's Secret can carry it.
         masterPassword: databasePassword,
+        physicalName: `${scope}-db`,
+        logKmsKeyArn: logKey,
         tags,
       },
       child,
@@ -149,12 +190,14 @@ export class AwsPlatform extends pulumi.ComponentResource {
         nodes: p.cluster.nodes,
         endpointPublicAccess: p.cluster.endpointPublicAccess,
         publicAccessCidrs: p.cluster.publicAccessCidrs,
+        adminRoleArns: p.cluster.adminRoleArns,
+        logKmsKeyArn: logKey,
         tags,
       },
       child,
     );
     const onCluster = { parent: this, providers: { kubernetes: cluster.provider } };
-    const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, tags }, onCluster);
+    const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, region: args.region, retainVolumes: p.monitoring.retainVolumes, tags }, onCluster);
 
     const services = new Services(
       `${name}-services`,
@@ -179,7 +222,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
           dbSslCaFile: RDS_CA_FILE,
           dbStatsRefreshIntervalMs: p.database.statsRefreshInterval,
           cdnDistributionId,
+          awsRegion: args.region,
         })),
+        cdnDistributionArn: cdn?.arn,
         credentials: { redisAuthToken: redis.authToken, databaseMasterPassword: databasePassword },
         tags,
       },
@@ -224,5 +269,24 @@ export class AwsPlatform extends pulumi.ComponentResource {
       kubeconfig: this.kubeconfig,
       grafanaNamespace: this.grafanaNamespace,
     });
+  }
+
+  /** One rotated customer-managed key for the stack's log groups; only this account's log groups may use it. */
+  #logsKey(name: string, tags: Record<string, string>): pulumi.Output<string> {
+    const parent = { parent: this };
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const region = aws.getRegionOutput({}, parent).region;
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    return new aws.kms.Key(
+      `${name}-logs-key`,
+      {
+        description: `${name}: CloudWatch log groups`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi.all([account, region, partition]).apply(([a, r, p]) => JSON.stringify(logsKmsKeyPolicy(a, r, p))),
+        tags,
+      },
+      parent,
+    ).arn;
   }
 }

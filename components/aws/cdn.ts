@@ -1,11 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { API_COOKIES_FORWARDED, API_COOKIES_IN_CACHE_KEY } from "../../profile/cdn-cookies";
 import { ComponentArgsError } from "../../profile/errors";
 import { DEFAULT_API_TTL, DEFAULT_STATIC_TTL, type TtlBounds } from "../../profile/presets";
 import { mergeTags } from "../../profile/tags";
 
-export const DEFAULT_STATIC_PATHS = ["/static/*", "/assets/*"];
-export const DEFAULT_API_PATHS = ["/api/*"];
+/**
+ * No static or extra API paths by default: the ALB routes only `/<service>` prefixes, so any other
+ * behaviour would lead to its fixed 404 (aws/provider-rules/cdn-routes.ts checks this on every plan).
+ */
+export const DEFAULT_STATIC_PATHS: string[] = [];
+export const DEFAULT_API_PATHS: string[] = [];
 
 /** Viewer TLS floor when a custom certificate is used (CloudFront's default certificate forces "TLSv1"). */
 export const VIEWER_MIN_TLS = "TLSv1.2_2021";
@@ -64,8 +69,8 @@ export interface CdnArgs {
    */
   originUsesHttps?: boolean;
   /**
-   * API path patterns: honour the origin's Cache-Control within `apiTtl`.
-   * @default ["/api/*"]
+   * API path patterns: honour the origin's Cache-Control within `apiTtl`. Each must match an ALB route.
+   * @default []
    */
   apiPaths?: string[];
   /**
@@ -74,8 +79,8 @@ export interface CdnArgs {
    */
   servicePrefixes?: string[];
   /**
-   * Static path patterns: long TTLs (`staticTtl`).
-   * @default ["/static/*", "/assets/*"]
+   * Static path patterns: long TTLs (`staticTtl`). Each must match an ALB route.
+   * @default []
    */
   staticPaths?: string[];
   /**
@@ -120,6 +125,11 @@ export interface CdnArgs {
    */
   originKeepaliveTimeoutSeconds?: number;
   /**
+   * Headers CloudFront adds to every origin request, e.g. the origin-verify secret the ALB checks.
+   * @default []
+   */
+  originCustomHeaders?: { name: string; value: pulumi.Input<string> }[];
+  /**
    * Extra tags; they override the defaults.
    * @default {}
    */
@@ -162,12 +172,13 @@ export class Cdn extends pulumi.ComponentResource {
           // Authorization must be in the key to reach the origin; it also keeps users' responses apart.
           headersConfig: { headerBehavior: "whitelist", headers: { items: ["Authorization"] } },
           queryStringsConfig: { queryStringBehavior: "all" },
-          cookiesConfig: { cookieBehavior: "none" },
+          cookiesConfig: { cookieBehavior: API_COOKIES_IN_CACHE_KEY },
         },
       },
       parent,
     );
-    const staticPolicy = new aws.cloudfront.CachePolicy(
+    // Only when some path is static: an unused policy is a dead part.
+    const staticPolicy = behaviors.some((b) => b.kind === "static") ? new aws.cloudfront.CachePolicy(
       `${name}-static`,
       {
         comment: "Static assets: long TTLs, minimal cache key",
@@ -183,13 +194,13 @@ export class Cdn extends pulumi.ComponentResource {
         },
       },
       parent,
-    );
+    ) : undefined;
     const apiOriginRequest = new aws.cloudfront.OriginRequestPolicy(
       `${name}-api`,
       {
         comment: "API: viewer headers the services need (incl. WebSocket upgrade), all cookies and query strings",
         headersConfig: { headerBehavior: "whitelist", headers: { items: FORWARDED_HEADERS } },
-        cookiesConfig: { cookieBehavior: "all" },
+        cookiesConfig: { cookieBehavior: API_COOKIES_FORWARDED },
         queryStringsConfig: { queryStringBehavior: "all" },
       },
       parent,
@@ -212,7 +223,7 @@ export class Cdn extends pulumi.ComponentResource {
     const allMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
     const common = { targetOriginId: originId, viewerProtocolPolicy: "redirect-to-https", compress: true, responseHeadersPolicyId: securityHeaders.id };
     const api = { ...common, allowedMethods: allMethods, cachedMethods: ["GET", "HEAD"], cachePolicyId: apiPolicy.id, originRequestPolicyId: apiOriginRequest.id };
-    const statics = { ...common, allowedMethods: ["GET", "HEAD", "OPTIONS"], cachedMethods: ["GET", "HEAD"], cachePolicyId: staticPolicy.id };
+    const statics = { ...common, allowedMethods: ["GET", "HEAD", "OPTIONS"], cachedMethods: ["GET", "HEAD"], cachePolicyId: staticPolicy?.id };
 
     const distribution = new aws.cloudfront.Distribution(
       `${name}-distribution`,
@@ -235,6 +246,7 @@ export class Cdn extends pulumi.ComponentResource {
               originReadTimeout: args.originReadTimeoutSeconds ?? 30,
               originKeepaliveTimeout: args.originKeepaliveTimeoutSeconds ?? 5,
             },
+            customHeaders: (args.originCustomHeaders ?? []).map((h) => ({ name: h.name, value: h.value })),
             originShield: args.originShieldRegion ? { enabled: true, originShieldRegion: args.originShieldRegion } : { enabled: false },
           },
         ],

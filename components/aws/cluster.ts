@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentArgsError } from "../../profile/errors";
+import { assertApiReachable } from "./cluster-access";
 import { irsaAssumeRolePolicy, policyDocument, serviceAssumeRolePolicy, type PolicyDocument } from "./iam";
 import { mergeTags } from "../../profile/tags";
 
@@ -182,6 +183,18 @@ export interface ClusterArgs {
    */
   publicAccessCidrs?: string[];
   /**
+   * IAM roles given cluster-admin (AmazonEKSClusterAdminPolicy, cluster scope) through access
+   * entries, besides the identity that creates the cluster: whoever deploys next (CI, on-call)
+   * must not depend on the creator's credentials.
+   * @default []
+   */
+  adminRoleArns?: string[];
+  /**
+   * KMS key for the control-plane log group (customer-managed; prod).
+   * @default undefined (CloudWatch Logs' own encryption)
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
    * Control-plane log types sent to CloudWatch Logs.
    * @default all five: api, audit, authenticator, controllerManager, scheduler
    */
@@ -275,7 +288,7 @@ export class Cluster extends pulumi.ComponentResource {
       parent,
     );
     // Created before the cluster so it gets a retention (EKS would create it without one).
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane`, { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: args.logRetentionDays ?? 30, tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane`, { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: args.logRetentionDays ?? 30, ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}), tags }, parent);
 
     const cluster = new aws.eks.Cluster(
       `${name}-eks`,
@@ -313,8 +326,10 @@ export class Cluster extends pulumi.ComponentResource {
       {
         description: `${clusterName} managed nodes: IMDSv2, encrypted gp3 root, node + cluster security groups`,
         updateDefaultVersion: true,
-        // IMDSv2 only; hop limit 2 so pods without IRSA can still reach IMDS through the node.
-        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 2 },
+        // IMDSv2 only, hop limit 1: the answer never reaches a pod, so no pod can take the node role's
+        // credentials. Every in-pod AWS client gets IRSA and an explicit region instead
+        // (provider-rules/in-pod-aws-clients.ts checks it; aws-node runs on the host network).
+        metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
         blockDeviceMappings: [
           { deviceName: "/dev/xvda", ebs: { volumeSize: args.nodeDiskSizeGib ?? 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
         ],
@@ -359,7 +374,25 @@ export class Cluster extends pulumi.ComponentResource {
         .all([cluster.name, cluster.endpoint, cluster.certificateAuthority, region])
         .apply(([n, endpoint, ca, r]) => renderKubeconfig({ clusterName: n, endpoint, certificateAuthorityData: ca.data ?? "", region: r })),
     );
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, parent);
+    const admins = (args.adminRoleArns ?? []).map((principalArn, i) => {
+      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags }, parent);
+      return new aws.eks.AccessPolicyAssociation(
+        `${name}-admin-${i}`,
+        { clusterName: cluster.name, principalArn, policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`, accessScope: { type: "cluster" } },
+        { parent: this, dependsOn: [entry] },
+      );
+    });
+    // The provider's kubeconfig waits for a probe of the API from this host during `pulumi up`, so
+    // an unreachable endpoint fails in seconds with the fix instead of every Kubernetes resource
+    // timing out (cluster-access.ts). Previews skip it: a new cluster has no endpoint yet.
+    const access = { endpointPublicAccess, publicAccessCidrs };
+    const reachableKubeconfig = pulumi.secret(
+      pulumi.all([kubeconfig, cluster.endpoint]).apply(async ([config, endpoint]) => {
+        if (!pulumi.runtime.isDryRun()) await assertApiReachable(endpoint, access);
+        return config;
+      }),
+    );
+    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: reachableKubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: admins });
 
     let autoscalerRoleArn: pulumi.Output<string> | undefined;
     if (autoscaler.enabled) {

@@ -1,16 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { ComponentArgsError } from "../../profile/errors";
 import { familyScopedName } from "../../profile/naming";
 import { mergeTags } from "../../profile/tags";
 
+/** Logs RDS exports to CloudWatch (`/aws/rds/instance/<identifier>/<log>`). */
+export const DB_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
+
 /** PostgreSQL's hard ceiling for max_connections. */
 export const POSTGRES_MAX_CONNECTIONS_LIMIT = 262143;
 
-/** "16.4" -> "postgres16"; RDS parameter group families follow the major version. */
+/** "16" (or "16.4") -> "postgres16"; RDS parameter group families follow the major version. */
 export function postgresFamily(engineVersion: string): string {
   const major = /^(\d+)(\.\d+)?$/.exec(engineVersion)?.[1];
-  if (!major) throw new ComponentArgsError("DatabaseArgs.engineVersion", `"${engineVersion}" is not a PostgreSQL version like "16.4"`);
+  if (!major) throw new ComponentArgsError("DatabaseArgs.engineVersion", `"${engineVersion}" is not a PostgreSQL major version like "16"`);
   return `postgres${major}`;
 }
 
@@ -75,7 +79,7 @@ export interface DatabaseArgs {
   instanceClass?: string;
   /**
    * PostgreSQL version; its major picks the parameter group family (postgres16).
-   * @default "16.4"
+   * @default "16"
    */
   engineVersion?: string;
   /**
@@ -151,6 +155,22 @@ export interface DatabaseArgs {
    */
   caCertIdentifier?: string;
   /**
+   * Prefix of the physical names AWS wants unique per account and region (parameter group, log
+   * group): pass the stack scope (stack-names.ts) so a second stack never collides.
+   * @default the component name
+   */
+  physicalName?: string;
+  /**
+   * KMS key for the log groups RDS exports to (postgresql, upgrade): a customer-managed key (prod).
+   * @default undefined (CloudWatch Logs' own encryption)
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Retention of those log groups, days.
+   * @default 30
+   */
+  logRetentionDays?: number;
+  /**
    * Apply modifications now instead of in the next maintenance window.
    * @default false
    */
@@ -185,7 +205,7 @@ export class Database extends pulumi.ComponentResource {
   constructor(name: string, args: DatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:aws:Database", name, {}, opts);
     const tags = mergeTags(args.tags);
-    const engineVersion = args.engineVersion ?? "16.4";
+    const engineVersion = args.engineVersion ?? "16";
     const family = postgresFamily(engineVersion);
     const allocatedStorage = args.allocatedStorage ?? 20;
     const maxAllocatedStorage = args.maxAllocatedStorage ?? 100;
@@ -203,18 +223,33 @@ export class Database extends pulumi.ComponentResource {
     const deletionProtection = args.deletionProtection ?? false;
     const finalSnapshot = args.finalSnapshot ?? true;
     const parent = { parent: this };
+    const physicalName = args.physicalName ?? name;
+    // Kept in state: the same instance keeps its final snapshot name; a replacement gets a new one.
+    const snapshotSuffix = finalSnapshot ? new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, parent) : undefined;
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
     // Family in the physical name: see profile/naming.ts (a family change replaces the group without a name clash).
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
-      { name: familyScopedName(name, family), family, description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`, parameters, tags },
+      { name: familyScopedName(physicalName, family), family, description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`, parameters, tags },
       parent,
     );
 
+    // The identifier is explicit (stack-scoped) so the log groups RDS exports to can exist first,
+    // with retention and (prod) a customer-managed key; RDS would otherwise create them bare.
+    const identifier = physicalName;
+    const logGroups = DB_LOG_EXPORTS.map(
+      (log) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-${log}-log`,
+          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: args.logRetentionDays ?? 30, ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}), tags },
+          parent,
+        ),
+    );
     const instance = new aws.rds.Instance(
       `${name}-instance`,
       {
+        identifier,
         engine: "postgres",
         engineVersion,
         instanceClass: args.instanceClass ?? "db.t4g.micro",
@@ -240,15 +275,18 @@ export class Database extends pulumi.ComponentResource {
         backupRetentionPeriod: backupRetentionDays,
         copyTagsToSnapshot: true,
         skipFinalSnapshot: !finalSnapshot,
-        ...(finalSnapshot ? { finalSnapshotIdentifier: `${name}-final` } : {}),
+        // Stack-scoped and unique per instance: a fixed name would clash with the previous final snapshot.
+        ...(finalSnapshot ? { finalSnapshotIdentifier: pulumi.interpolate`${physicalName}-final-${snapshotSuffix!.hex}` } : {}),
         performanceInsightsEnabled: args.performanceInsights ?? true,
         ...((args.performanceInsights ?? true) ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 } : {}),
-        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        enabledCloudwatchLogsExports: [...DB_LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
         applyImmediately: args.applyImmediately ?? false,
         tags,
       },
-      parent,
+      // A fixed identifier cannot be created before the old one is gone; deletion protection (prod)
+      // still blocks the delete, and the final snapshot keeps the data.
+      { parent: this, dependsOn: logGroups, deleteBeforeReplace: true },
     );
 
     this.address = instance.address;

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ComponentArgsError } from "../../profile/errors";
 import { DNS_1123_LABEL } from "../../profile/naming";
 import { policyDocument } from "./iam";
+import { targetGroupName } from "../../profile/stack-names";
 import { mergeTags } from "../../profile/tags";
 
 /** TLS 1.3 with TLS 1.2 fallback (forward-secret ciphers only). */
@@ -109,6 +110,22 @@ export interface LoadBalancerArgs {
    */
   deletionProtection?: boolean;
   /**
+   * Physical ALB name (AWS allows 32 characters; see stack-names.ts loadBalancerName).
+   * @default auto-named by pulumi-aws
+   */
+  loadBalancerName?: string;
+  /**
+   * Stack scope hashed into the target group names, so two stacks never share one (targetGroupName).
+   * @default the component name
+   */
+  nameScope?: string;
+  /**
+   * A header CloudFront adds to every origin request (its value a secret): the listener rules
+   * forward only requests that carry it, so the ALB cannot be used to bypass the CDN.
+   * @default undefined (rules match on the path only)
+   */
+  originVerifyHeader?: { name: string; value: pulumi.Input<string> };
+  /**
    * Extra tags; they override the defaults.
    * @default {}
    */
@@ -151,6 +168,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const alb = new aws.lb.LoadBalancer(
       `${name}-alb`,
       {
+        ...(args.loadBalancerName ? { name: args.loadBalancerName } : {}),
         loadBalancerType: "application",
         internal: false,
         subnets: args.subnetIds,
@@ -173,6 +191,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
         new aws.lb.TargetGroup(
           `${name}-${s.name}`,
           {
+            // Explicit: the auto-name (logical name + 8) overflows AWS's 32 characters.
+            name: targetGroupName(args.nameScope ?? name, s.name, s.port),
             vpcId: args.vpcId,
             targetType: "ip",
             protocol: "HTTP",
@@ -211,7 +231,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
         {
           listenerArn: serving.arn,
           priority: rule.priority,
-          conditions: [{ pathPattern: { values: rule.pathPatterns } }],
+          conditions: [
+            { pathPattern: { values: rule.pathPatterns } },
+            ...(args.originVerifyHeader ? [{ httpHeader: { httpHeaderName: args.originVerifyHeader.name, values: [args.originVerifyHeader.value] } }] : []),
+          ],
           actions: [{ type: "forward", targetGroupArn: targetGroups[rule.service]!.arn }],
           tags,
         },

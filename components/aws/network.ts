@@ -5,6 +5,12 @@ import { logsKmsKeyPolicy, policyDocument, serviceAssumeRolePolicy } from "./iam
 import { natGatewayCount, natIndexForAz, planSubnets, type NatGatewayMode } from "./subnets";
 import { mergeTags } from "../../profile/tags";
 
+/**
+ * Zone ids where EKS does not accept cluster subnets (EKS user guide, "Subnet requirements and
+ * considerations": https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html).
+ */
+export const EKS_UNSUPPORTED_ZONE_IDS = ["use1-az3", "usw1-az2", "cac1-az3"] as const;
+
 export interface NetworkArgs {
   /**
    * IPv4 range of the VPC, /16 to /24.
@@ -38,6 +44,11 @@ export interface NetworkArgs {
    * @default undefined (no cluster tag)
    */
   clusterName?: string;
+  /**
+   * Prefix of the flow log group's name: pass the stack scope so a second stack never collides.
+   * @default the component name
+   */
+  physicalName?: string;
   /**
    * Extra tags; they override the defaults.
    * @default {}
@@ -73,7 +84,12 @@ export class Network extends pulumi.ComponentResource {
     // Strip every rule from the VPC's default security group, so nothing can use it by accident.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags }, parent);
 
-    const zones = aws.getAvailabilityZonesOutput({ state: "available" }, parent);
+    // Regular zones only: Local/Wavelength Zones need an opt-in and lack most services, and EKS
+    // refuses control-plane subnets in a few zone ids (zone ids, not names: names differ per account).
+    const zones = aws.getAvailabilityZonesOutput(
+      { state: "available", excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS], filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+      parent,
+    );
     const azName = (i: number) =>
       zones.names.apply((names) => {
         if (names.length < azCount) throw new ComponentArgsError("NetworkArgs.azCount", `${azCount} AZs requested but the region has only ${names.length} available; lower azCount`);
@@ -124,7 +140,7 @@ export class Network extends pulumi.ComponentResource {
       return subnet;
     });
 
-    this.flowLogGroupName = args.flowLogs ? this.#flowLogs(name, vpc, args.flowLogRetentionDays ?? 90, tags) : undefined;
+    this.flowLogGroupName = args.flowLogs ? this.#flowLogs(name, args.physicalName ?? name, vpc, args.flowLogRetentionDays ?? 90, tags) : undefined;
     this.vpcId = vpc.id;
     this.cidrBlock = cidrBlock;
     this.availabilityZones = pulumi.all([...Array(azCount).keys()].map(azName));
@@ -143,7 +159,7 @@ export class Network extends pulumi.ComponentResource {
   }
 
   /** Flow logs -> CloudWatch Logs, encrypted with a dedicated, rotated KMS key. */
-  #flowLogs(name: string, vpc: aws.ec2.Vpc, retentionDays: number, tags: Record<string, string>): pulumi.Output<string> {
+  #flowLogs(name: string, physicalName: string, vpc: aws.ec2.Vpc, retentionDays: number, tags: Record<string, string>): pulumi.Output<string> {
     const parent = { parent: this };
     const account = aws.getCallerIdentityOutput({}, parent);
     const region = aws.getRegionOutput({}, parent);
@@ -159,7 +175,7 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
-    const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { name: `/uaip/${name}/vpc-flow-logs`, retentionInDays: retentionDays, kmsKeyId: key.arn, tags }, parent);
+    const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { name: `/uaip/${physicalName}/vpc-flow-logs`, retentionInDays: retentionDays, kmsKeyId: key.arn, tags }, parent);
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {

@@ -108,6 +108,17 @@ export interface RedisArgs {
    */
   kmsKeyArn?: pulumi.Input<string>;
   /**
+   * Prefix of the physical names AWS wants unique per account and region (parameter group, log
+   * group): pass the stack scope (stack-names.ts) so a second stack never collides.
+   * @default the component name
+   */
+  physicalName?: string;
+  /**
+   * KMS key for the slow log group (a customer-managed key; prod).
+   * @default undefined (CloudWatch Logs' own encryption)
+   */
+  logKmsKeyArn?: pulumi.Input<string>;
+  /**
    * Port.
    * @default 6379
    */
@@ -150,6 +161,7 @@ export class Redis extends pulumi.ComponentResource {
       throw new ComponentArgsError("RedisArgs.authToken", 'must be 16..128 printable characters without spaces, ", / or @');
     }
     const parent = { parent: this };
+    const physicalName = args.physicalName ?? name;
 
     // A generated token lives in Pulumi state (as a secret), so it is stable across runs.
     const authToken = pulumi.secret(
@@ -160,12 +172,12 @@ export class Redis extends pulumi.ComponentResource {
     // Family in the physical name: see profile/naming.ts (a family change replaces the group without a name clash).
     const parameterGroup = new aws.elasticache.ParameterGroup(
       `${name}-params`,
-      { name: familyScopedName(name, family), family, description: `${name} ${family}: maxmemory-policy ${maxmemoryPolicy}`, parameters: [{ name: "maxmemory-policy", value: maxmemoryPolicy }], tags },
+      { name: familyScopedName(physicalName, family), family, description: `${name} ${family}: maxmemory-policy ${maxmemoryPolicy}`, parameters: [{ name: "maxmemory-policy", value: maxmemoryPolicy }], tags },
       parent,
     );
 
     const slowLog = args.slowLogs
-      ? new aws.cloudwatch.LogGroup(`${name}-slow-log`, { name: `/uaip/${name}/redis-slow-log`, retentionInDays: args.slowLogRetentionDays ?? 30, tags }, parent)
+      ? new aws.cloudwatch.LogGroup(`${name}-slow-log`, { name: `/uaip/${physicalName}/redis-slow-log`, retentionInDays: args.slowLogRetentionDays ?? 30, ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}), tags }, parent)
       : undefined;
 
     const group = new aws.elasticache.ReplicationGroup(

@@ -14,8 +14,10 @@ export interface RuleSpec {
   group: SecurityGroupRole;
   direction: "ingress" | "egress";
   port: number;
-  /** Exactly one of `cidrIpv4`, `cidrIpv6`, `peer` is set. */
+  /** Exactly one of `cidrIpv4`, `cidrIpv6`, `peer`, `prefixList` is set. */
   cidrIpv4?: string;
+  /** CloudFront's managed origin-facing prefix list (its id comes from SecurityGroupsArgs). */
+  prefixList?: "cloudfront";
   cidrIpv6?: string;
   peer?: SecurityGroupRole;
   description: string;
@@ -25,6 +27,12 @@ export interface RulePlanInput {
   servicePorts: number[];
   redisPort: number;
   postgresPort: number;
+  /**
+   * With a CDN in front, the ALB admits only CloudFront's origin-facing addresses, on the one
+   * port CloudFront uses (443 with a certificate, else 80). The list weighs about 55 rules of the
+   * group's 60, so exactly one rule uses it.
+   */
+  cloudfrontOnlyPort?: 80 | 443;
 }
 
 function validPort(port: number, key: string): number {
@@ -46,9 +54,13 @@ export function securityGroupRules(input: RulePlanInput): RuleSpec[] {
   const redis = validPort(input.redisPort, "SecurityGroupsArgs.redisPort");
   const postgres = validPort(input.postgresPort, "SecurityGroupsArgs.postgresPort");
   const rules: RuleSpec[] = [];
-  for (const port of [80, 443]) {
-    rules.push({ group: "alb", direction: "ingress", port, cidrIpv4: ANY_IPV4, description: `HTTP(S) ${port} from the internet (IPv4)` });
-    rules.push({ group: "alb", direction: "ingress", port, cidrIpv6: ANY_IPV6, description: `HTTP(S) ${port} from the internet (IPv6)` });
+  if (input.cloudfrontOnlyPort !== undefined) {
+    rules.push({ group: "alb", direction: "ingress", port: input.cloudfrontOnlyPort, prefixList: "cloudfront", description: `${input.cloudfrontOnlyPort} from CloudFront origin-facing addresses only (no CDN bypass)` });
+  } else {
+    for (const port of [80, 443]) {
+      rules.push({ group: "alb", direction: "ingress", port, cidrIpv4: ANY_IPV4, description: `HTTP(S) ${port} from the internet (IPv4)` });
+      rules.push({ group: "alb", direction: "ingress", port, cidrIpv6: ANY_IPV6, description: `HTTP(S) ${port} from the internet (IPv6)` });
+    }
   }
   for (const port of ports) {
     rules.push({ group: "alb", direction: "egress", port, peer: "nodes", description: `to service port ${port} on the nodes` });
@@ -64,7 +76,7 @@ export function securityGroupRules(input: RulePlanInput): RuleSpec[] {
 /** Stable, readable logical name of a rule, e.g. "nodes-in-3001-from-alb". */
 export function ruleName(rule: RuleSpec): string {
   const dir = rule.direction === "ingress" ? "in" : "out";
-  const other = rule.peer ?? (rule.cidrIpv6 ? "any-ipv6" : "any-ipv4");
+  const other = rule.peer ?? rule.prefixList ?? (rule.cidrIpv6 ? "any-ipv6" : "any-ipv4");
   return `${rule.group}-${dir}-${rule.port}-${rule.direction === "ingress" ? "from" : "to"}-${other}`;
 }
 
@@ -87,6 +99,11 @@ export interface SecurityGroupsArgs {
    */
   postgresPort?: number;
   /**
+   * Admit only CloudFront to the ALB, on this port (see RulePlanInput.cloudfrontOnlyPort).
+   * @default undefined (the internet on 80 and 443)
+   */
+  cloudfrontOnlyPort?: 80 | 443;
+  /**
    * Extra tags; they override the defaults.
    * @default {}
    */
@@ -105,7 +122,10 @@ export class SecurityGroups extends pulumi.ComponentResource {
   constructor(name: string, args: SecurityGroupsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:aws:SecurityGroups", name, {}, opts);
     const tags = mergeTags(args.tags);
-    this.rules = securityGroupRules({ servicePorts: args.servicePorts, redisPort: args.redisPort ?? 6379, postgresPort: args.postgresPort ?? 5432 });
+    this.rules = securityGroupRules({ servicePorts: args.servicePorts, redisPort: args.redisPort ?? 6379, postgresPort: args.postgresPort ?? 5432, cloudfrontOnlyPort: args.cloudfrontOnlyPort });
+    const cloudfrontPrefixList = this.rules.some((r) => r.prefixList === "cloudfront")
+      ? aws.ec2.getManagedPrefixListOutput({ name: "com.amazonaws.global.cloudfront.origin-facing" }, { parent: this }).id
+      : undefined;
     const descriptions: Record<SecurityGroupRole, string> = {
       alb: "ALB: 80/443 from the internet, out to service ports",
       nodes: "EKS nodes: service ports from the ALB",
@@ -130,6 +150,7 @@ export class SecurityGroups extends pulumi.ComponentResource {
         ...(rule.cidrIpv4 ? { cidrIpv4: rule.cidrIpv4 } : {}),
         ...(rule.cidrIpv6 ? { cidrIpv6: rule.cidrIpv6 } : {}),
         ...(rule.peer ? { referencedSecurityGroupId: groups[rule.peer].id } : {}),
+        ...(rule.prefixList ? { prefixListId: cloudfrontPrefixList } : {}),
         tags,
       };
       const ruleOpts = { parent: this };

@@ -7,6 +7,15 @@ export interface ClusterStorageArgs {
   clusterName: pulumi.Input<string>;
   oidcProviderArn: pulumi.Input<string>;
   oidcIssuerUrl: pulumi.Input<string>;
+  /** AWS region, given to the EBS CSI controller as AWS_REGION (IMDS hop limit 1 hides it from pods). */
+  region: pulumi.Input<string>;
+  /**
+   * Keep a volume's EBS disk when its claim is deleted (reclaimPolicy Retain): deliberate only where
+   * the data must outlive the stack (prod's metrics history). Otherwise disks go with their claims,
+   * so `pulumi destroy` leaves no orphaned, billed volumes.
+   * @default false (Delete)
+   */
+  retainVolumes?: boolean;
   /** Name of the StorageClass made here (Prometheus' volumes use it). @default "gp3" */
   storageClassName?: string;
   /** @default {} */
@@ -38,7 +47,15 @@ export class ClusterStorage extends pulumi.ComponentResource {
     const policy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi-policy`, { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` }, child);
     const addon = new aws.eks.Addon(
       `${name}-ebs-csi`,
-      { clusterName: args.clusterName, addonName: "aws-ebs-csi-driver", serviceAccountRoleArn: role.arn, resolveConflictsOnCreate: "OVERWRITE", tags: args.tags },
+      {
+        clusterName: args.clusterName,
+        addonName: "aws-ebs-csi-driver",
+        serviceAccountRoleArn: role.arn,
+        // The chart's controller.region becomes AWS_REGION (ebs-csi#2031: no IMDS with hop limit 1).
+        configurationValues: pulumi.output(args.region).apply((region) => JSON.stringify({ controller: { region } })),
+        resolveConflictsOnCreate: "OVERWRITE",
+        tags: args.tags,
+      },
       { ...child, dependsOn: [policy] },
     );
     this.storageClassName = args.storageClassName ?? "gp3";
@@ -50,7 +67,7 @@ export class ClusterStorage extends pulumi.ComponentResource {
         parameters: { type: "gp3", encrypted: "true" },
         volumeBindingMode: "WaitForFirstConsumer",
         allowVolumeExpansion: true,
-        reclaimPolicy: "Retain",
+        reclaimPolicy: args.retainVolumes ? "Retain" : "Delete",
       },
       { ...child, dependsOn: [addon] },
     );

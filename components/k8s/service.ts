@@ -34,6 +34,8 @@ export interface UaipServiceArgs {
   endpoints: pulumi.Input<PlatformEndpoints>;
   /** Redis AUTH token and the service's own database password: stored in a Secret, never a ConfigMap. */
   credentials: { redisAuthToken: pulumi.Input<string>; databasePassword: pulumi.Input<string> };
+  /** IRSA role the ServiceAccount carries (the runtime's AWS calls). @default none */
+  roleArn?: pulumi.Input<string>;
   /** Resources the Deployment waits for, e.g. the migration Job that creates its role. @default [] */
   dependsOn?: pulumi.Resource[];
 }
@@ -52,7 +54,7 @@ export class UaipService extends pulumi.ComponentResource {
     const names = workloadNames(service.name, args.namespace);
     const child = { parent: this };
 
-    new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service), child);
+    new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service, args.roleArn), child);
 
     this.configMapData = pulumi.output(args.endpoints).apply((endpoints) => serviceEnv(args.environment, { profile: service, runtime }, endpoints));
     const configMap = new k8s.core.v1.ConfigMap(`${name}-runtime`, configMapManifest(names, service, this.configMapData), child);

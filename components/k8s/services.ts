@@ -5,7 +5,8 @@ import { ServiceImage } from "./image";
 import { LoadBalancerController } from "./lb-controller";
 import type { PlatformEndpoints, ServiceSettings } from "../../profile/service-settings";
 import { UaipService } from "./service";
-import { PART_OF } from "./workload-spec";
+import { ServiceRole } from "../aws/service-role";
+import { PART_OF, workloadNames } from "./workload-spec";
 import { ComponentArgsError } from "../../profile/errors";
 
 export interface ServicesArgs {
@@ -28,6 +29,12 @@ export interface ServicesArgs {
   credentials: { redisAuthToken: pulumi.Input<string>; databaseMasterPassword: pulumi.Input<string> };
   /** ConfigMap with the RDS CA bundle, mounted into the migration Job. @default "rds-ca" */
   rdsCaConfigMapName?: string;
+  /**
+   * ARN of the CloudFront distribution; each service whose runtime purges the CDN gets an IRSA
+   * role allowed to invalidate this distribution only. Required when any service purges the CDN.
+   * @default undefined
+   */
+  cdnDistributionArn?: pulumi.Input<string>;
   /** AWS tags (ECR repositories, IAM roles). @default {} */
   tags?: Record<string, string>;
 }
@@ -56,6 +63,12 @@ export class Services extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Refused before anything is created: a purge without a distribution would fail on every invalidation.
+    for (const { profile, runtime } of args.services) {
+      if (runtime.cache.cdn.enabled && args.cdnDistributionArn === undefined) {
+        throw new ComponentArgsError(`services.${profile.name}.runtime.cache.cdn.enabled`, "the service purges the CDN but the platform has no CloudFront distribution; enable cdn or set runtime.cache.cdn.enabled false");
+      }
+    }
     const images = Object.fromEntries(
       args.services.map(({ profile }) => [profile.name, new ServiceImage(`${name}-${profile.name}-image`, { image: profile.image, build: profile.build, tags: args.tags }, { parent: this })]),
     );
@@ -75,6 +88,13 @@ export class Services extends pulumi.ComponentResource {
     );
 
     for (const { profile, runtime } of args.services) {
+      const role = runtime.cache.cdn.enabled
+        ? new ServiceRole(
+            `${name}-${profile.name}-iam`,
+            { namespace: this.namespace, serviceAccount: workloadNames(profile.name, this.namespace).serviceAccount, oidcProviderArn: args.cluster.oidcProviderArn, oidcIssuerUrl: args.cluster.oidcIssuerUrl, cdnDistributionArn: args.cdnDistributionArn!, tags: args.tags },
+            { parent: this },
+          )
+        : undefined;
       const image = images[profile.name];
       const service = new UaipService(
         `${name}-${profile.name}`,
@@ -89,6 +109,7 @@ export class Services extends pulumi.ComponentResource {
           endpoints: pulumi.output(args.endpoints).apply((e) => ({ ...e, dbUser: migration.roles[profile.name] })),
           credentials: { redisAuthToken: args.credentials.redisAuthToken, databasePassword: migration.passwords[profile.name] },
           dependsOn: [migration.job],
+          roleArn: role?.roleArn,
         },
         // The TargetGroupBinding CRD comes with the controller's chart.
         { parent: this, dependsOn: [ns, controller.release] },

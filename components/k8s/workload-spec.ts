@@ -153,11 +153,12 @@ export function pdbManifest(names: WorkloadNames, service: ServiceProfile): type
   };
 }
 
-export function serviceAccountManifest(names: WorkloadNames, service: ServiceProfile): types.input.core.v1.ServiceAccount {
+/** `roleArn`: the IRSA role (EKS's webhook then projects a web-identity token; automounting stays off). */
+export function serviceAccountManifest(names: WorkloadNames, service: ServiceProfile, roleArn?: Input<string>): types.input.core.v1.ServiceAccount {
   return {
     apiVersion: "v1",
     kind: "ServiceAccount",
-    metadata: { name: names.serviceAccount, namespace: names.namespace, labels: serviceLabels(service.name) },
+    metadata: { name: names.serviceAccount, namespace: names.namespace, labels: serviceLabels(service.name), ...(roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {}) },
     automountServiceAccountToken: false,
   };
 }

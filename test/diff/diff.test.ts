@@ -7,7 +7,7 @@ import { diffFailedPlan, diffPlans, diffValues, failedChecksIn, MASK, nameSubsti
 import { flatten } from "../../tools/diff/flatten";
 import { COMMENT_LIMIT, COMMENT_MARKER, renderComment, renderMarkdown } from "../../tools/diff/markdown";
 import { replacingKey } from "../../tools/diff/replace-on-change";
-import { runPlan, stackFile } from "../helpers/plan";
+import { ORIGIN_TLS_YAML, runPlan, stackFile } from "../helpers/plan";
 
 const plan = (resources: PlanLike["resources"], checks: PlanLike["checks"] = [], outputs: Record<string, unknown> = {}): PlanLike => ({ stack: "t", resources, outputs, checks });
 const res = (type: string, name: string, inputs: unknown) => ({ urn: `urn:pulumi:t::uaip::${type}::${name}`, type, name, inputs });
@@ -116,7 +116,7 @@ describe("npm run plan -- --diff", () => {
   const dir = mkdtempSync(join(tmpdir(), "uaip-diff-"));
   const baseFile = join(dir, "base.json");
   const services = (first: string, pool: number) =>
-    `config:\n  uaip:environment: dev\n  uaip:tags: { team: platform }\n  uaip:services:\n    - { name: ${first}, port: 3001, pool: { min: 1, max: ${pool} }, hpa: { min: 1, max: 4 } }\n    - { name: orchestration-pipeline, port: 3002 }\n`;
+    `config:\n  uaip:environment: dev\n  uaip:tags: { team: platform }\n  uaip:services:\n    - { name: ${first}, port: 3001, pool: { min: 1, max: ${pool} }, hpa: { min: 1, max: 4 } }\n    - { name: orchestration-pipeline, port: 3002 }\n${ORIGIN_TLS_YAML}`;
 
   async function diffAgainstBase(yaml: string): Promise<{ code: number; diff: PlanDiff; markdown: string }> {
     const out = mkdtempSync(join(dir, "run-"));

@@ -36,6 +36,13 @@ export function runPlan(args: string[]): Promise<PlanRun> {
   });
 }
 
+/**
+ * Stack-file lines giving an AWS stack the certificate and origin name it must have (the plan
+ * refuses an AWS stack without HTTPS on the ALB); append to a stack file's `config:` block.
+ */
+export const ORIGIN_TLS_YAML =
+  "  uaip:loadBalancer:\n    certificateArn: arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-0000-0000-000000000000\n    domainName: origin.test.uaip.example.com\n";
+
 /** Writes a throwaway stack file and returns its path. */
 export function stackFile(yaml: string): string {
   const file = join(mkdtempSync(join(tmpdir(), "uaip-stack-")), "Pulumi.test.yaml");

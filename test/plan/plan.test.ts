@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { PlanJson } from "../../tools/plan";
 import { DOC_STACKS, RESOURCES_END, RESOURCES_START, resourceTable } from "../../tools/profile-doc";
 import { listStacks } from "../../tools/stack-file";
-import { ROOT, runPlan, stackFile } from "../helpers/plan";
+import { ORIGIN_TLS_YAML, ROOT, runPlan, stackFile } from "../helpers/plan";
 
 const STACKS = listStacks(ROOT);
 const planned = new Map<string, PlanJson>();
@@ -20,7 +20,7 @@ describe("offline plan", () => {
     expect(run.code).toBe(0);
     const plan = run.json!;
     planned.set(stack, plan);
-    expect(Object.keys(plan).sort()).toEqual(["checks", "outputs", "resources", "stack"]);
+    expect(Object.keys(plan).sort()).toEqual(["checks", "outputs", "resources", "stack", "violations"]);
     expect(plan.stack).toBe(stack);
     expect(plan.resources[0]).toMatchObject({ type: "pulumi:pulumi:Stack", name: `uaip-${stack}`, parent: "" });
     for (const r of plan.resources) {
@@ -102,7 +102,7 @@ describe("offline plan", () => {
 
   it("never prints secure: values; they show as [secret]", async () => {
     const cipher = "v1:c2VjcmV0LWNpcGhlcnRleHQ=";
-    const file = stackFile(`config:\n  uaip:environment: dev\n  uaip:grafanaAdminPassword:\n    secure: ${cipher}\n`);
+    const file = stackFile(`config:\n  uaip:environment: dev\n  uaip:grafanaAdminPassword:\n    secure: ${cipher}\n${ORIGIN_TLS_YAML}`);
     const run = await runPlan(["--stack", "test", "--stack-file", file]);
     expect(run.code).toBe(0);
     const everything = run.stdout + run.stderr + JSON.stringify(run.json);
@@ -113,7 +113,7 @@ describe("offline plan", () => {
   });
 
   it("a stack file without uaip:environment starts from the preset named like the stack", async () => {
-    const file = stackFile(`config:\n  aws:region: eu-west-1\n`);
+    const file = stackFile(`config:\n  aws:region: eu-west-1\n${ORIGIN_TLS_YAML.replace("us-east-1", "eu-west-1")}`);
     const run = await runPlan(["--stack", "staging", "--stack-file", file]);
     expect(run.code).toBe(0);
     expect(run.json!.outputs.environment).toBe("staging");

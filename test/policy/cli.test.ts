@@ -34,6 +34,16 @@ describe("npm run policy", () => {
     expect(run.stdout).toContain("[advisory] log-group-kms (aws:cloudwatch/logGroup:LogGroup logs)");
   });
 
+  it("uses the verdict npm run plan recorded over the unredacted inputs: a secret property hides what a rule reads", () => {
+    const file = join(dir, "recorded.json");
+    const distribution = { type: "aws:cloudfront/distribution:Distribution", name: "cdn", urn: "urn:pulumi:t::uaip::aws:cloudfront/distribution:Distribution::cdn", parent: "" };
+    const violation = { rule: "cloudfront-tls", enforcementLevel: "mandatory", urn: distribution.urn, resource: "aws:cloudfront/distribution:Distribution cdn", message: "origin alb uses originProtocolPolicy http-only; set https-only (and an HTTPS listener on the origin)" };
+    writeFileSync(file, JSON.stringify({ stack: "t", resources: [{ ...distribution, inputs: { tags, origins: "[secret]" } }], outputs: {}, checks: [], violations: [violation] }));
+    const run = policy(file);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("[mandatory] cloudfront-tls (aws:cloudfront/distribution:Distribution cdn): origin alb uses originProtocolPolicy http-only");
+  });
+
   it("refuses input that is not a plan, naming the file and the fix", () => {
     const notPlan = join(dir, "not-plan.json");
     writeFileSync(notPlan, JSON.stringify({ hello: 1 }));

@@ -6,10 +6,12 @@ import { servicePlan } from "../../../profile/service-settings";
 import { setupMocks } from "../../helpers/pulumi";
 import { UaipError } from "@uaip/runtime";
 
-/** Three keys that pass the schema but that the components refuse. */
-const THREE_WRONG = {
+/**
+ * Two keys that pass parsing but that the components refuse. (A bad network.cidr no longer gets
+ * this far: the schema and profile/provider-rules.ts refuse it at parse time.)
+ */
+const TWO_WRONG = {
   environment: "dev",
-  network: { cidr: "10.0.0.1/16" },
   cluster: { instanceTypes: ["m6g.large", "m6i.large"] },
   redis: { engineVersion: "5.0" },
 };
@@ -28,9 +30,8 @@ describe("component arg errors name the profile key", () => {
   ])("%s -> %s", (arg, key) => expect(profileKeyOf(arg)).toBe(key));
 
   it("lists every wrong key of a profile, not just the first", () => {
-    const p = parseConfig(THREE_WRONG);
+    const p = parseConfig(TWO_WRONG);
     expect(awsArgIssues(p, servicePlan(p))).toEqual([
-      { path: "network.cidr", message: '"10.0.0.1/16" has host bits set; use "10.0.0.0/16"' },
       { path: "cluster.instanceTypes", message: expect.stringContaining("mixes Graviton (m6g.large) and x86 types") },
       { path: "redis.engineVersion", message: expect.stringContaining('"5.0" is not a supported redis version') },
     ]);
@@ -50,12 +51,12 @@ describe("AwsPlatform with wrong args", () => {
     mocks = setupMocks("dev");
   });
 
-  it("throws one ProfileError naming every key before creating any resource", async () => {
+  it("throws one ProfileError naming every key (arg issues and prod's missing certificate) before creating any resource", async () => {
     const { AwsPlatform } = await import("../../../components/aws/aws-platform");
-    const p = parseConfig(THREE_WRONG);
+    const p = parseConfig({ ...TWO_WRONG, environment: "prod" });
     let error: unknown;
     try {
-      new AwsPlatform("bad", { profile: p, plan: servicePlan(p), region: "us-east-1" });
+      new AwsPlatform("bad", { profile: p, plan: servicePlan(p), region: "us-east-1", project: "uaip", stack: "dev" });
     } catch (err) {
       error = err;
     }
@@ -64,11 +65,11 @@ describe("AwsPlatform with wrong args", () => {
     expect(error).toBeInstanceOf(UaipError);
     expect((error as ProfileError).code).toBe("UAIP_PROFILE_INVALID");
     expect((error as ProfileError).issues.map((i) => i.path)).toEqual([
-      "network.cidr",
       "cluster.instanceTypes",
       "redis.engineVersion",
+      "loadBalancer.certificateArn",
     ]);
-    expect((error as Error).message).toMatch(/^network\.cidr: .*\ncluster\.instanceTypes: .*\nredis\.engineVersion: /);
+    expect((error as Error).message).toMatch(/^cluster\.instanceTypes: .*\nredis\.engineVersion: .*\nloadBalancer\.certificateArn: every AWS stack \(here prod\) needs HTTPS/);
     expect(mocks.resources.filter((r) => r.name.startsWith("bad-"))).toEqual([]);
   });
 });

@@ -56,6 +56,8 @@ describe("Cdn component (mocks)", () => {
       staticTtl: { min: 600, default: 3600, max: 604800 },
       priceClass: "PriceClass_All",
       originShieldRegion: "us-east-1",
+      staticPaths: ["/agent-intelligence/static/*"],
+      originCustomHeaders: [{ name: "X-Origin-Verify", value: "origin-secret" }],
       aliases: ["cdn.uaip.example.com"],
       viewerCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
     });
@@ -68,7 +70,6 @@ describe("Cdn component (mocks)", () => {
 
   it.each([
     ["dev", "api", DEFAULT_API_TTL],
-    ["dev", "static", DEFAULT_STATIC_TTL],
     ["prod", "api", { min: 0, default: 5, max: 30 }],
     ["prod", "static", { min: 600, default: 3600, max: 604800 }],
   ])("%s %s cache policy TTLs = %j, gzip and brotli on", (env, role, ttl) => {
@@ -79,16 +80,25 @@ describe("Cdn component (mocks)", () => {
 
   it("exposes the TTLs and path classes for the cross-layer checks", () => {
     expect(prod.ttls).toEqual({ api: { min: 0, default: 5, max: 30 }, static: { min: 600, default: 3600, max: 604800 } });
-    expect(dev.paths.static).toEqual(["/static/*", "/assets/*"]);
-    expect(dev.paths.api).toEqual(["/api/*", ...SERVICES.map((s) => `/${s}/*`)]);
+    // No /static/*, /assets/*, /api/* by default: the ALB routes only service prefixes, so they led to its 404.
+    expect(dev.paths.static).toEqual([]);
+    expect(dev.paths.api).toEqual(SERVICES.map((s) => `/${s}/*`));
+    expect(prod.paths.static).toEqual(["/agent-intelligence/static/*"]);
+    expect(of("aws:cloudfront/cachePolicy:CachePolicy", "dev").map((p) => p.name)).toEqual(["dev-api"]);
+    expect(DEFAULT_STATIC_TTL).toEqual({ min: 3600, default: 86400, max: 31536000 });
+  });
+
+  it("sends the origin-verify header to the origin only when given", () => {
+    expect(dist("prod").origins[0].customHeaders).toEqual([{ name: "X-Origin-Verify", value: "origin-secret" }]);
+    expect(dist("dev").origins[0].customHeaders).toEqual([]);
   });
 
   it("routes static paths to the static policy and API/service paths to the API policy, all compressed, HTTPS for viewers", () => {
     const d = dist("dev");
     const byPath = Object.fromEntries((d.orderedCacheBehaviors as any[]).map((b) => [b.pathPattern, b]));
-    expect(byPath["/static/*"].cachePolicyId).toBe("dev-static-id");
-    expect(byPath["/assets/*"].cachePolicyId).toBe("dev-static-id");
-    expect(byPath["/api/*"].cachePolicyId).toBe("dev-api-id");
+    const prodByPath = Object.fromEntries((dist("prod").orderedCacheBehaviors as any[]).map((b) => [b.pathPattern, b]));
+    expect(prodByPath["/agent-intelligence/static/*"].cachePolicyId).toBe("prod-static-id");
+    expect(Object.keys(prodByPath)[0]).toBe("/agent-intelligence/static/*"); // before /agent-intelligence/*: first match wins
     expect(byPath["/capability-registry/*"]).toMatchObject({ cachePolicyId: "dev-api-id", originRequestPolicyId: "dev-api-id" });
     expect(d.defaultCacheBehavior.cachePolicyId).toBe("dev-api-id");
     for (const b of [d.defaultCacheBehavior, ...d.orderedCacheBehaviors]) {

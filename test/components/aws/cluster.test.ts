@@ -107,7 +107,8 @@ describe("Cluster component (mocks)", () => {
   it("attaches our node SG next to the EKS cluster SG, requires IMDSv2 and encrypts the root volume", () => {
     const lt = of("aws:ec2/launchTemplate:LaunchTemplate", "prod")[0]!.inputs as Record<string, any>;
     expect(lt.vpcSecurityGroupIds).toEqual(["sg-eks-prod-eks", "sg-nodes"]);
-    expect(lt.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 2 });
+    // Hop limit 1: IMDS answers never reach a pod, so pods cannot take the node role's credentials.
+    expect(lt.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
     expect(lt.blockDeviceMappings[0].ebs).toMatchObject({ encrypted: "true", volumeType: "gp3" });
   });
 

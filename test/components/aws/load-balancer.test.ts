@@ -53,7 +53,7 @@ describe("LoadBalancer component (mocks)", () => {
     mod = await import("../../../components/aws/load-balancer");
     const common = { vpcId: "vpc-1", subnetIds: ["subnet-pub-a", "subnet-pub-b"], securityGroupId: "sg-alb", services: SERVICES };
     dev = new mod.LoadBalancer("dev", { ...common, idleTimeoutSeconds: 60 });
-    prod = new mod.LoadBalancer("prod", { ...common, idleTimeoutSeconds: 120, certificateArn: CERT, accessLogs: true, deletionProtection: true, deregistrationDelaySeconds: 45 });
+    prod = new mod.LoadBalancer("prod", { ...common, idleTimeoutSeconds: 120, certificateArn: CERT, accessLogs: true, deletionProtection: true, deregistrationDelaySeconds: 45, loadBalancerName: "uaip-prod", originVerifyHeader: { name: "X-Origin-Verify", value: "origin-secret" } });
     await Promise.all([promiseOf(dev.dnsName), promiseOf(prod.dnsName), promiseOf(prod.listenerArns.https!), promiseOf(prod.accessLogsBucket!)]);
     await new Promise((r) => setTimeout(r, 20));
   });
@@ -70,6 +70,25 @@ describe("LoadBalancer component (mocks)", () => {
     expect(alb(env).subnets).toEqual(["subnet-pub-a", "subnet-pub-b"]);
     expect(alb(env).securityGroups).toEqual(["sg-alb"]);
     expect(Boolean((alb(env).accessLogs as { enabled?: boolean } | undefined)?.enabled)).toBe(logs);
+  });
+
+  it("names target groups explicitly: <service>-<6 hex> within 32 characters, per scope and port", () => {
+    const names = of("aws:lb/targetGroup:TargetGroup", "dev").map((t) => t.inputs.name as string);
+    expect(names).toHaveLength(3);
+    for (const n of names) expect(n).toMatch(/^[a-z-]+-[0-9a-f]{6}$/);
+    expect(Math.max(...names.map((n) => n.length))).toBeLessThanOrEqual(32);
+    // dev and prod are two scopes (their component names here): no shared target group name.
+    const prodNames = of("aws:lb/targetGroup:TargetGroup", "prod").map((t) => t.inputs.name as string);
+    expect(prodNames.filter((n) => names.includes(n))).toEqual([]);
+  });
+
+  it("requires the origin-verify header in every listener rule when given", () => {
+    for (const rule of of("aws:lb/listenerRule:ListenerRule", "prod")) {
+      expect(rule.inputs.conditions).toContainEqual({ httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["origin-secret"] } });
+    }
+    for (const rule of of("aws:lb/listenerRule:ListenerRule", "dev")) expect(rule.inputs.conditions).toHaveLength(1);
+    expect(alb("prod").name).toBe("uaip-prod");
+    expect(alb("dev").name).toBeUndefined();
   });
 
   it("with a certificate: HTTP redirects to HTTPS, HTTPS uses the TLS 1.3 policy and the cert, rules hang off HTTPS", () => {
@@ -95,7 +114,7 @@ describe("LoadBalancer component (mocks)", () => {
     expect(Object.keys(prod.targetGroupArns)).toEqual(SERVICES.map((s) => s.name));
     expect(await promiseOf(prod.targetGroupArns["capability-registry"]!)).toBe("arn:aws:lb:us-east-1:123456789012:prod-capability-registry");
     const rule = of("aws:lb/listenerRule:ListenerRule", "prod").find((r) => r.name === "prod-capability-registry")!.inputs;
-    expect(rule).toMatchObject({ priority: 120, conditions: [{ pathPattern: { values: ["/capability-registry", "/capability-registry/*"] } }] });
+    expect(rule).toMatchObject({ priority: 120, conditions: [{ pathPattern: { values: ["/capability-registry", "/capability-registry/*"] } }, { httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["origin-secret"] } }] });
     expect(rule.actions).toEqual([{ type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:prod-capability-registry" }]);
   });
 

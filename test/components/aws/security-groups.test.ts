@@ -30,6 +30,13 @@ describe("securityGroupRules (pure)", () => {
     expect(albOut.map((r) => [r.port, r.peer])).toEqual([[3001, "nodes"], [3002, "nodes"], [3003, "nodes"]]);
   });
 
+  it.each([80, 443] as const)("with the CDN in front, only CloudFront's prefix list reaches the ALB, on port %i alone (the list weighs ~55 of 60 rules)", (port) => {
+    const cdnRules = securityGroupRules({ ...PORTS, cloudfrontOnlyPort: port });
+    expect(cdnRules.filter((r) => r.group === "alb" && r.direction === "ingress")).toEqual([expect.objectContaining({ port, prefixList: "cloudfront" })]);
+    expect(cdnRules.some((r) => r.cidrIpv4 === ANY_IPV4 || r.cidrIpv6 === ANY_IPV6)).toBe(false);
+    expect(ruleName(cdnRules.find((r) => r.prefixList)!)).toBe(`alb-in-${port}-from-cloudfront`);
+  });
+
   it.each([
     [{ ...PORTS, servicePorts: [] }, "SecurityGroupsArgs.servicePorts"],
     [{ ...PORTS, servicePorts: [3001, 70000] }, "SecurityGroupsArgs.servicePorts[1]"],

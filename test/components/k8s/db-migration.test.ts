@@ -89,6 +89,8 @@ describe("Services: migration Job and per-service credentials (mocked cluster)",
         dbStatsRefreshIntervalMs: 300_000,
         cdnDistributionId: "",
       },
+      // prod's services purge the CDN, so each gets an IRSA role for this distribution.
+      cdnDistributionArn: "arn:aws:cloudfront::123456789012:distribution/E123",
       credentials: { redisAuthToken: "redis-token-plain", databaseMasterPassword: "master-password-plain" },
     });
     await settle(300);

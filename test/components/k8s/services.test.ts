@@ -21,6 +21,7 @@ const profile = parseConfig({
     { name: "capability-registry", port: 3003, build: { context, dockerfile: "Dockerfile" } },
   ],
 });
+const DISTRIBUTION_ARN = "arn:aws:cloudfront::123456789012:distribution/E123";
 const TG = (name: string) => `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${name}/abc`;
 
 function args(overrides: Record<string, unknown> = {}) {
@@ -31,7 +32,8 @@ function args(overrides: Record<string, unknown> = {}) {
     vpcId: "vpc-1",
     region: "us-east-1",
     targetGroupArns: Object.fromEntries(profile.services.map((s) => [s.name, TG(s.name)])),
-    endpoints: { redisHost: "master.redis", redisPort: 6379, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem", dbStatsRefreshIntervalMs: 300_000, cdnDistributionId: "E123" },
+    endpoints: { redisHost: "master.redis", redisPort: 6379, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem", dbStatsRefreshIntervalMs: 300_000, cdnDistributionId: "E123", awsRegion: "us-east-1" },
+    cdnDistributionArn: DISTRIBUTION_ARN,
     credentials: { redisAuthToken: "redis-token-plain", databaseMasterPassword: "db-password-plain" },
     ...overrides,
   };
@@ -71,8 +73,9 @@ describe("Services on Kubernetes (mocked cluster)", () => {
   it("ConfigMap keys are exactly the runtime contract, with the platform endpoints filled in", () => {
     for (const cm of k8sOf("core/v1:ConfigMap")) {
       const data = cm.inputs.data as Record<string, string>;
-      expect(Object.keys(data).sort()).toEqual([...RUNTIME_PLAIN_ENV_NAMES].sort());
-      expect(data).toMatchObject({ UAIP_REDIS_HOST: "master.redis", UAIP_REDIS_TLS: "true", UAIP_DB_HOST: "db.rds", UAIP_CDN_DISTRIBUTION_ID: "E123", UAIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000" });
+      // The runtime's contract plus AWS_REGION for its SDK client (pods cannot ask IMDS at hop limit 1).
+      expect(Object.keys(data).sort()).toEqual([...RUNTIME_PLAIN_ENV_NAMES, "AWS_REGION"].sort());
+      expect(data).toMatchObject({ AWS_REGION: "us-east-1", UAIP_REDIS_HOST: "master.redis", UAIP_REDIS_TLS: "true", UAIP_DB_HOST: "db.rds", UAIP_CDN_DISTRIBUTION_ID: "E123", UAIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000" });
     }
   });
 
@@ -114,6 +117,24 @@ describe("Services on Kubernetes (mocked cluster)", () => {
     expect((built.inputs.spec as any).template.spec.containers[0].image).toMatch(/@sha256:/);
     const prebuilt = deployments.find((d) => (d.inputs.metadata as { name: string }).name === "agent-intelligence")!;
     expect((prebuilt.inputs.spec as any).template.spec.containers[0].image).toBe("ghcr.io/uaip/agent-intelligence:0.1.0");
+  });
+
+  it("each service that purges the CDN gets its own IRSA role: trusted by its ServiceAccount only, CreateInvalidation on its distribution only", () => {
+    const roles = resourcesOfType(mocks, "aws:iam/role:Role").filter((r) => r.name.endsWith("-iam-role"));
+    expect(roles.map((r) => r.name).sort()).toEqual(profile.services.map((s) => `uaip-${s.name}-iam-role`).sort());
+    for (const s of profile.services) {
+      const role = roles.find((r) => r.name === `uaip-${s.name}-iam-role`)!;
+      const trust = JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0];
+      expect(trust.Condition.StringEquals["oidc.eks.us-east-1.amazonaws.com/id/X:sub"]).toBe(`system:serviceaccount:uaip:${s.name}`);
+      const [policy] = resourcesOfType(mocks, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.name === `uaip-${s.name}-iam-cdn-purge`);
+      expect(JSON.parse(policy!.inputs.policy as string).Statement).toEqual([{ Sid: "PurgeOwnDistribution", Effect: "Allow", Action: ["cloudfront:CreateInvalidation"], Resource: DISTRIBUTION_ARN }]);
+      const sa = k8sOf("core/v1:ServiceAccount").find((a) => (a.inputs.metadata as { name: string }).name === s.name)!;
+      expect((sa.inputs.metadata as { annotations: Record<string, string> }).annotations["eks.amazonaws.com/role-arn"]).toMatch(new RegExp(`uaip-${s.name}-iam-role$`));
+    }
+  });
+
+  it("a service that purges the CDN without a distribution is refused by name", () => {
+    expect(() => new servicesModule.Services("no-cdn", args({ cdnDistributionArn: undefined }))).toThrow(expect.objectContaining({ key: "services.agent-intelligence.runtime.cache.cdn.enabled" }));
   });
 
   it("a service without an ALB target group is refused by name", () => {
