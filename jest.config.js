@@ -1,7 +1,7 @@
 /** Jest only transpiles (swc); `npm run typecheck` (tsc --noEmit) does the type checking. */
 module.exports = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
+  roots: ["<rootDir>/test", "<rootDir>/runtime/test"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }] },
   // Tests run the runtime from source (transpiled by swc); services and the Pulumi program load runtime/dist.

@@ -1,6 +1,6 @@
 /**
- * A minimal UAIP service on @uaip/runtime: what the stack's Deployments run. It reads its
- * settings from the environment the stack writes (ConfigMap + Secret), and serves
+ * The UAIP reference service on @uaip/runtime: what the stack's Deployments run, on every part of
+ * the runtime. It reads its settings from the environment the stack writes (ConfigMap + Secret):
  *   /healthz   liveness (the process answers), also under memory pressure: a restart would not help
  *   /readyz    readiness: 503 once draining or while the memory monitor reports pressure (the ALB
  *              then moves traffic to other pods). Not tied to Redis: the runtime degrades without it,
@@ -8,24 +8,33 @@
  *   /metrics   Prometheus text format
  *   /_admin/profile   POST, bearer UAIP_ADMIN_TOKEN: an N-second CPU profile (off without the token;
  *              never routed by the ALB, reach it with kubectl port-forward)
- *   /<service>/items/:id   a cached, rate-limited, compressed read (the ALB routes /<service>/* here);
- *              under memory pressure new requests get 503 + Retry-After
- *   /<service>/ws          WebSocket on the same port (one ALB target): every item read, and every
- *                          text message a client sends, goes to all clients through the batcher
- *                          (one JSON-array frame per batch)
+ * and under its own prefix (the ALB routes /<service>/* here), rate-limited per client behind the
+ * load balancer, compressed, and shed with 503 + Retry-After under memory pressure:
+ *   POST  /<service>/operations       the seed's { type, payload }: PostgreSQL + audit_logs, announced on the feed
+ *   GET   /<service>/operations/:id   cached (getOrSet), invalidated by PATCH
+ *   PATCH /<service>/operations/:id   { status }
+ *   GET   /<service>/stats            the seed's operation_stats view
+ *   GET   /<service>/items/:id        a cached read with no database behind it (the cache on its own)
+ *   /<service>/ws                     WebSocket feed on the same port (one ALB target): operation events, item
+ *                                     reads and clients' text messages, in batches (one JSON-array frame each)
  *
- *   UAIP_SERVICE_NAME=agent-intelligence UAIP_PORT=3001 npx tsx examples/service.ts
+ *   UAIP_SERVICE_NAME=agent-intelligence UAIP_PORT=3001 ... npx tsx examples/service.ts
+ *   node examples/dist/service.js     (built: npx tsc -p examples/tsconfig.build.json)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createRuntime, loadRuntimeConfig, rateLimitMiddleware, type UaipRuntime } from "@uaip/runtime";
+import {
+  clientAddressKey,
+  createRuntime,
+  loadRuntimeConfig,
+  rateLimitMiddleware,
+  UaipError,
+  type RuntimeConfig,
+  type UaipRuntime,
+} from "@uaip/runtime";
+import { errorBody, json, sendError } from "./reference/http";
+import { operationRoutes, type OperationEvent } from "./reference/operations-routes";
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader("Content-Type", "application/json");
-  res.end(JSON.stringify(body));
-}
-
-/** Stands in for a database read: what the cache saves. */
+/** Stands in for a slow backend read: what the cache saves on /items. */
 async function loadItem(id: string): Promise<{ id: string; loadedAt: number }> {
   await new Promise((r) => setTimeout(r, 5));
   return { id, loadedAt: Date.now() };
@@ -47,7 +56,11 @@ export function createService(runtime: UaipRuntime): UaipService {
   const { config, metrics, cache, limiter, memoryMonitor, pressureGate, compressor, profileTrigger } = runtime;
   const limit = rateLimitMiddleware(limiter);
   const compress = compressor.middleware();
+  const prefix = `/${config.serviceName}/`;
   const itemPath = new RegExp(`^/${config.serviceName}/items/([\\w-]{1,64})$`);
+  // The audit log's actor: the client as the limiter sees it (X-Forwarded-For through the trusted hops).
+  const actor = clientAddressKey({ hops: config.http.trustedProxyHops, cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== "") });
+  const operations = operationRoutes(runtime, (event: OperationEvent) => publish(runtime, event));
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -60,19 +73,21 @@ export function createService(runtime: UaipRuntime): UaipService {
     if (profileTrigger.handle(req, res)) return;
     // Shed new work while under pressure; requests already admitted finish.
     if (pressureGate.shed(req, res)) return;
-    const match = itemPath.exec(path);
-    if (!match || req.method !== "GET") return json(res, 404, { error: { code: "NOT_FOUND" } });
+    if (!path.startsWith(prefix)) return json(res, 404, errorBody("NOT_FOUND"));
     limit(req, res, (err?: unknown) => {
-      if (err) return json(res, 500, { error: { code: "INTERNAL" } });
-      compress(req, res, () =>
+      if (err) return sendError(res, err);
+      compress(req, res, () => {
+        if (operations.handle(req, res, path, actor(req))) return;
+        const match = itemPath.exec(path);
+        if (!match || req.method !== "GET") return json(res, 404, errorBody("NOT_FOUND"));
         cache.getOrSet(`item:${match[1]}`, () => loadItem(match[1])).then(
           (item) => {
             json(res, 200, item);
             publish(runtime, { type: "item.read", id: item.id });
           },
-          () => json(res, 500, { error: { code: "INTERNAL" } }),
-        ),
-      );
+          (error: unknown) => sendError(res, error),
+        );
+      });
     });
   };
   const server = runtime.configureServer(metrics.instrumentServer(createServer(handler)));
@@ -85,12 +100,40 @@ export function createService(runtime: UaipRuntime): UaipService {
   return { server, drain: () => void (draining = true) };
 }
 
-/** CDN paths of a cache key: `item:<id>` is served at `/<service>/items/<id>`; other keys are not behind the CDN. */
-export const itemCdnPaths = (serviceName: string) => (key: string) => (key.startsWith("item:") ? `/${serviceName}/items/${key.slice("item:".length)}` : undefined);
+/**
+ * CDN paths of a cache key: what the CDN serves for it, so an invalidation purges exactly that.
+ * `item:<id>` is `/<service>/items/<id>`, `operation:<id>` is `/<service>/operations/<id>`,
+ * `stats` is `/<service>/stats`; other keys are not behind the CDN.
+ */
+export const serviceCdnPaths =
+  (serviceName: string) =>
+  (key: string): string | undefined => {
+    if (key === "stats") return `/${serviceName}/stats`;
+    const [kind, id] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+    if (kind === "item") return `/${serviceName}/items/${id}`;
+    if (kind === "operation") return `/${serviceName}/operations/${id}`;
+    return undefined;
+  };
+
+/** The settings, or a one-line reason the service cannot start (the variable and the fix). */
+export function loadServiceConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
+  const config = loadRuntimeConfig(env);
+  if (!config.database.host) {
+    throw new UaipError("UAIP_SERVICE_ENV_INCOMPLETE", "UAIP_DB_HOST is empty: the reference service stores operations in PostgreSQL; set UAIP_DB_* (the stack's ConfigMap does)");
+  }
+  return config;
+}
 
 async function main(): Promise<void> {
-  const config = loadRuntimeConfig(process.env);
-  const runtime = createRuntime({ config, cdnPaths: itemCdnPaths(config.serviceName) });
+  let config: RuntimeConfig;
+  try {
+    config = loadServiceConfig(process.env);
+  } catch (err) {
+    // Fail fast with the variable and the fix; secrets are never in these messages.
+    console.error(`cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const runtime = createRuntime({ config, cdnPaths: serviceCdnPaths(config.serviceName) });
   // Start anyway when Redis is late: the runtime degrades (misses, in-memory limits) meanwhile.
   if (!(await runtime.ready())) console.warn("redis not reachable yet; starting degraded");
   const { server, drain } = createService(runtime);

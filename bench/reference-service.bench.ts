@@ -1,0 +1,114 @@
+import { fork } from "node:child_process";
+import { createServer } from "node:http";
+import autocannon from "autocannon";
+import { createRuntime } from "@uaip/runtime";
+import { createService, loadServiceConfig, serviceCdnPaths } from "../examples/service";
+import { withClientAddress } from "../load/runner/drive";
+import { startBackends } from "../load/local-stack";
+import { stackProfile } from "../load/stack-profile";
+import { benchResult, type BenchContext, type BenchResult } from "./types";
+
+/**
+ * End to end: the reference service's cached GET /<service>/operations/:id with every middleware
+ * on (metrics, pressure gate, per-client rate limit in Redis, compression negotiation, L1/L2 cache,
+ * WebSocket manager attached) vs a bare node:http server answering the same JSON bytes. Each server
+ * runs in a child process (this file, forked with a mode) so autocannon does not share its event
+ * loop; modes alternate and each keeps its best run, which damps a shared machine's noise.
+ * BENCH_PROFILE=1 writes a --cpu-prof of the reference server to /tmp/prof.
+ */
+// Not UAIP_*: loadRuntimeConfig refuses unknown UAIP_ variables.
+const MODE_ENV = "BENCH_REFERENCE_MODE";
+const RUN_SECONDS = 4;
+const ROUNDS = 3;
+const CONNECTIONS = 20;
+const SERVICE = "agent-intelligence";
+
+interface Ready {
+  port: number;
+  path: string;
+}
+
+/** Child side: the reference service on the env the parent passed, or a bare server with its JSON. */
+async function serve(mode: string): Promise<void> {
+  if (mode === "bare") {
+    const body = Buffer.from(process.env.BENCH_REFERENCE_BODY ?? "{}");
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(body);
+    });
+    server.listen(0, "127.0.0.1", () => process.send!({ port: (server.address() as { port: number }).port, path: "/" }));
+    return;
+  }
+  const config = loadServiceConfig(process.env);
+  const runtime = createRuntime({ config, cdnPaths: serviceCdnPaths(config.serviceName) });
+  await runtime.ready(10_000);
+  const { server } = createService(runtime);
+  server.listen(0, "127.0.0.1", async () => {
+    const port = (server.address() as { port: number }).port;
+    const created = await fetch(`http://127.0.0.1:${port}/${SERVICE}/operations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "bench", payload: { data: "test" } }),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    process.send!({ port, path: `/${SERVICE}/operations/${created.id}` });
+  });
+}
+
+async function measure(mode: "bare" | "reference", env: Record<string, string>): Promise<{ rps: number; body: string; non2xx: number }> {
+  const child = fork(__filename, [], { execArgv: [...process.execArgv, ...(process.env.BENCH_PROFILE && mode === "reference" ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : [])], env: { ...process.env, ...env, [MODE_ENV]: mode }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  try {
+    const { port, path } = await new Promise<Ready>((resolve, reject) => {
+      child.once("message", (m: Ready) => resolve(m));
+      child.once("exit", (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
+    });
+    const url = `http://127.0.0.1:${port}${path}`;
+    const body = await fetch(url, { headers: { "accept-encoding": "gzip, br" } }).then((r) => r.text());
+    const result = await autocannon({
+      url,
+      connections: CONNECTIONS,
+      duration: RUN_SECONDS,
+      // Each connection is its own client behind the load balancer (the service trusts one hop).
+      requests: withClientAddress([{ method: "GET", path, headers: { "accept-encoding": "gzip, br" } }]),
+    });
+    return { rps: result.requests.average, body, non2xx: result.non2xx };
+  } finally {
+    child.kill();
+  }
+}
+
+export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
+  const profile = stackProfile("local");
+  const backends = await startBackends(profile);
+  try {
+    const env = {
+      ...[...backends.envs].find(([s]) => s.name === SERVICE)![1],
+      UAIP_TRUSTED_PROXY_HOPS: "1",
+      // Every middleware stays on; the limit is set high so the bench measures work, not 429s.
+      UAIP_RATE_LIMIT_MAX_REQUESTS: "1000000000",
+    };
+    let reference = 0;
+    let bare = 0;
+    let body = "{}";
+    for (let r = 0; r < ROUNDS; r++) {
+      const ours = await measure("reference", env);
+      if (ours.non2xx > 0) throw new Error(`reference service answered ${ours.non2xx} non-2xx responses`);
+      body = ours.body;
+      reference = Math.max(reference, ours.rps);
+      bare = Math.max(bare, (await measure("bare", { BENCH_REFERENCE_BODY: body })).rps);
+    }
+    return [
+      benchResult(`reference service cached GET /operations/:id, every middleware (${CONNECTIONS} connections)`, reference, "bare node:http, same JSON", bare, "req/s", {
+        text: ">= 0.8x",
+        met: (ratio) => ratio >= 0.8,
+      }),
+    ];
+  } finally {
+    await backends.stop();
+  }
+}
+
+if (process.env[MODE_ENV]) {
+  // Exit normally on kill(), so a --cpu-prof run (BENCH_PROFILE=1) writes its profile.
+  process.once("SIGTERM", () => process.exit(0));
+  void serve(process.env[MODE_ENV]);
+}

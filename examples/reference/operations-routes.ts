@@ -1,0 +1,89 @@
+/**
+ * The reference service's API, under the service's own path prefix (the ALB forwards
+ * `/<service>/*` unchanged):
+ *   POST  /<service>/operations       the seed's `{ type, payload }`: stored, audited, announced on the WebSocket feed
+ *   GET   /<service>/operations/:id   cached with getOrSet (L1 + Redis); a miss is never cached
+ *   PATCH /<service>/operations/:id   `{ status }`: stored, audited, cache entry deleted everywhere, announced
+ *   GET   /<service>/stats            the seed's operation_stats view, cached briefly (it refreshes every few minutes)
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { UaipRuntime } from "@uaip/runtime";
+import { errorBody, json, sendError } from "./http";
+import { OperationsStore, type Operation } from "./operations-store";
+import { createOperationSchema, readJson, RequestError, updateOperationSchema } from "./requests";
+
+/** How long /stats may be served from the cache, ms: well below the view's refresh interval. */
+export const STATS_CACHE_TTL_MS = 10_000;
+
+export const operationKey = (id: string) => `operation:${id}`;
+
+export interface OperationRoutes {
+  /** Handles the request if it is one of these routes; false otherwise. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, actor: string): boolean;
+}
+
+/** Events on the WebSocket feed, one JSON object per message (delivered in batches). */
+export type OperationEvent = { type: "operation.created" | "operation.updated"; operation: Operation };
+
+export function operationRoutes(runtime: UaipRuntime, publish: (event: OperationEvent) => void): OperationRoutes {
+  const { config, cache, db } = runtime;
+  const store = db ? new OperationsStore(db) : undefined;
+  const prefix = `/${config.serviceName}`;
+  const one = new RegExp(`^${prefix}/operations/(\\d{1,18})$`);
+
+  const withStore = (res: ServerResponse, fn: (s: OperationsStore) => Promise<void>) => {
+    // A service started without UAIP_DB_HOST (a test, a cache-only deployment) says so by name.
+    if (!store) return json(res, 503, errorBody("DB_NOT_CONFIGURED", "this service has no database (UAIP_DB_HOST is unset)"));
+    fn(store).catch((err: unknown) => sendError(res, err));
+  };
+
+  return {
+    handle(req, res, path, actor) {
+      if (path === `${prefix}/operations`) {
+        if (req.method !== "POST") return json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true;
+        withStore(res, async (s) => {
+          const input = await readJson(req, createOperationSchema);
+          const operation = await s.create(input, actor);
+          // The seed's load test checks `is status 200`.
+          json(res, 200, operation);
+          publish({ type: "operation.created", operation });
+        });
+        return true;
+      }
+      if (path === `${prefix}/stats`) {
+        if (req.method !== "GET") return json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true;
+        withStore(res, async (s) => json(res, 200, { stats: await cache.getOrSet("stats", () => s.stats(), { ttl: STATS_CACHE_TTL_MS }) }));
+        return true;
+      }
+      const match = one.exec(path);
+      if (!match) return false;
+      const id = match[1];
+      if (req.method === "GET") {
+        withStore(res, async (s) => {
+          // A missing operation throws out of the loader, so nothing is cached for it.
+          const operation = await cache.getOrSet(operationKey(id), async () => {
+            const found = await s.get(id);
+            if (!found) throw new RequestError(404, "NOT_FOUND", `no operation ${id}`);
+            return found;
+          });
+          json(res, 200, operation);
+        });
+        return true;
+      }
+      if (req.method === "PATCH") {
+        withStore(res, async (s) => {
+          const { status } = await readJson(req, updateOperationSchema);
+          const operation = await s.setStatus(id, status, actor);
+          if (!operation) throw new RequestError(404, "NOT_FOUND", `no operation ${id}`);
+          // Every replica drops its copy (the cache's invalidation bus); the next read loads the new status.
+          await cache.delete(operationKey(id));
+          json(res, 200, operation);
+          publish({ type: "operation.updated", operation });
+        });
+        return true;
+      }
+      json(res, 405, errorBody("METHOD_NOT_ALLOWED"));
+      return true;
+    },
+  };
+}

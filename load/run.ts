@@ -1,0 +1,194 @@
+/**
+ * `npm run load -- [--quick | --full] [--stack local] [--out DIR] [--step-seconds N]`
+ *
+ * The seed's load test, run here against real processes: redis-server, PostgreSQL, the migrations
+ * and the three seed services (load/local-stack.ts), driven by autocannon through the seed's stages
+ * (load/k6/stages.ts) scaled in time: `--quick` ≈ 1 minute, `--full` the seed's 9 minutes.
+ *
+ * Each virtual user POSTs `/<service>/operations` then thinks 1 s, like the seed's k6 VU. The
+ * runner plays the load balancer: every connection carries its own X-Forwarded-For, and the
+ * services trust one proxy hop, so each user has its own rate-limit bucket as behind the ALB.
+ *
+ * It prints progress per step, then p50/p95/p99, error rate and throughput per stage; compares
+ * the client-side p95 with the runtime's own histogram scraped from each service's /metrics; and
+ * exits 1 when the profile's SLO (monitoring.slo) or that agreement is missed.
+ */
+import { parseArgs } from "node:util";
+import type autocannon from "autocannon";
+import { SEED_OPERATION, SEED_STAGES, SEED_THINK_TIME_S } from "./k6/stages";
+import { startLocalStack, type LocalStack } from "./local-stack";
+import { writeReport, type LoadReport, type ServiceAgreement, type StageReport } from "./runner/report";
+import { driveStep, type Target } from "./runner/drive";
+import { parseDuration, planSteps } from "./runner/schedule";
+import { bucketAround, deltaBuckets, histogramQuantile, parseBuckets, type Buckets } from "./runner/server-histogram";
+import { summarize, windows, type Sample } from "./runner/stats";
+import { stackProfile } from "./stack-profile";
+
+/** The seed profile is 9 minutes; --quick runs the same shape in one. */
+const QUICK_SECONDS = 60;
+/** Relative difference allowed between client and server p95 (the issue's 10%). */
+const AGREEMENT = 0.1;
+const DURATION_METRIC = "uaip_http_request_duration_seconds";
+
+export interface LoadOptions {
+  stack: string;
+  mode: "quick" | "full";
+  out?: string;
+  stepSeconds: number;
+  log: (line: string) => void;
+}
+
+/** One request mix per service: the seed's POST /operations, from a user with its own address. */
+function targetsFor(stack: LocalStack): Target[] {
+  return stack.services.map((s) => ({
+    service: s.service.name,
+    origin: s.origin,
+    requests: [
+      {
+        method: "POST",
+        path: `/${s.service.name}/operations`,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(SEED_OPERATION),
+      },
+    ] satisfies autocannon.Request[],
+  }));
+}
+
+async function scrape(origin: string): Promise<string> {
+  const res = await fetch(`${origin}/metrics`);
+  return res.text();
+}
+
+function operationsBuckets(exposition: string): Buckets {
+  return parseBuckets(exposition, DURATION_METRIC, { method: "POST", route: /\/operations$/ });
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const profile = stackProfile(options.stack);
+  const slo = profile.monitoring.slo;
+  const totalSeed = SEED_STAGES.reduce((sum, stage) => sum + parseDuration(stage.duration), 0);
+  const timeScale = options.mode === "quick" ? QUICK_SECONDS / totalSeed : 1;
+  const steps = planSteps(SEED_STAGES, { timeScale, stepSeconds: options.stepSeconds });
+
+  options.log(`starting the ${options.stack} stack as local processes ...`);
+  // The runner is the load balancer: one trusted hop, whose X-Forwarded-For names the user.
+  const stack = await startLocalStack(profile, { extraEnv: { UAIP_TRUSTED_PROXY_HOPS: "1" }, log: options.log });
+  try {
+    const targets = targetsFor(stack);
+    const before = new Map(await Promise.all(stack.services.map(async (s) => [s.service.name, await scrape(s.origin)] as const)));
+    const startedAt = new Date();
+    const runStart = Date.now();
+    const all = new Map<string, Sample[]>(targets.map((t) => [t.service, []]));
+    const stageSamples = SEED_STAGES.map(() => [] as Sample[]);
+    const stageDurations = SEED_STAGES.map(() => 0);
+    const stageMaxVus = SEED_STAGES.map(() => 0);
+    const vusAt: { atS: number; vus: number }[] = [];
+
+    for (const [i, step] of steps.entries()) {
+      vusAt.push({ atS: (Date.now() - runStart) / 1000, vus: step.vus });
+      const { samples } = await driveStep(targets, step.vus, Math.max(1, Math.round(step.durationS)), SEED_THINK_TIME_S, runStart);
+      const stepAll: Sample[] = [];
+      for (const [service, list] of samples) {
+        all.get(service)!.push(...list);
+        stepAll.push(...list);
+      }
+      stageSamples[step.stage].push(...stepAll);
+      stageDurations[step.stage] += Math.max(1, Math.round(step.durationS));
+      stageMaxVus[step.stage] = Math.max(stageMaxVus[step.stage], step.vus);
+      const s = summarize(stepAll, Math.max(1, Math.round(step.durationS)));
+      options.log(
+        `[${String(i + 1).padStart(2)}/${steps.length}] stage ${step.stage + 1} · ${String(step.vus).padStart(3)} VUs · ${s.throughput} req/s · p95 ${s.p95Ms} ms · errors ${(s.errorRate * 100).toFixed(2)} %`,
+      );
+    }
+    const durationS = (Date.now() - runStart) / 1000;
+
+    const services: ServiceAgreement[] = await Promise.all(
+      stack.services.map(async (s) => {
+        const delta = deltaBuckets(operationsBuckets(await scrape(s.origin)), operationsBuckets(before.get(s.service.name)!));
+        const serverP95 = histogramQuantile(0.95, delta);
+        const client = summarize(all.get(s.service.name)!.filter((x) => x.ok), durationS);
+        const [low, high] = bucketAround(serverP95, delta);
+        const serverMs = Math.round(serverP95 * 100_000) / 100;
+        const relativeDifference = client.p95Ms > 0 ? Math.abs(serverMs - client.p95Ms) / client.p95Ms : 0;
+        return {
+          service: s.service.name,
+          clientP95Ms: client.p95Ms,
+          serverP95Ms: serverMs,
+          bucketMs: [low * 1000, high * 1000] as [number, number],
+          relativeDifference: Math.round(relativeDifference * 1000) / 1000,
+          agrees: relativeDifference <= AGREEMENT,
+        };
+      }),
+    );
+
+    const everything = [...all.values()].flat();
+    const overall = summarize(everything, durationS);
+    const stages: StageReport[] = SEED_STAGES.map((stage, i) => ({
+      stage: i,
+      label: `${stage.duration} → ${stage.target} VUs`,
+      durationS: stageDurations[i],
+      maxVus: stageMaxVus[i],
+      ...summarize(stageSamples[i], stageDurations[i]),
+    }));
+    const sloMet = overall.p95Ms < slo.latencyP95Ms && overall.errorRate < slo.errorRate;
+    const failures = [
+      ...(overall.p95Ms < slo.latencyP95Ms ? [] : [`p95 ${overall.p95Ms} ms is not below the SLO's ${slo.latencyP95Ms} ms`]),
+      ...(overall.errorRate < slo.errorRate ? [] : [`error rate ${(overall.errorRate * 100).toFixed(2)} % is not below the SLO's ${slo.errorRate * 100} %`]),
+      ...services
+        .filter((s) => !s.agrees)
+        .map((s) => `${s.service}: the runtime's p95 ${s.serverP95Ms} ms differs from the client's ${s.clientP95Ms} ms by more than ${AGREEMENT * 100} %`),
+    ];
+    const timeline = windows(everything, Math.max(1000, Math.round((durationS * 1000) / 60))).map((w) => ({
+      atS: w.startMs / 1000,
+      p50Ms: w.summary.p50Ms,
+      p95Ms: w.summary.p95Ms,
+      p99Ms: w.summary.p99Ms,
+      errorRate: w.summary.errorRate,
+      vus: [...vusAt].reverse().find((v) => v.atS <= w.startMs / 1000)?.vus ?? 0,
+    }));
+    const report: LoadReport = { stack: options.stack, mode: options.mode, startedAt: startedAt.toISOString(), durationS, slo, sloMet, ...overall, stages, services, failures, timeline };
+    if (options.out) writeReport(options.out, report);
+    return report;
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean" },
+      full: { type: "boolean" },
+      stack: { type: "string", default: "local" },
+      out: { type: "string" },
+      "step-seconds": { type: "string" },
+    },
+    strict: true,
+  });
+  if (values.quick && values.full) throw new Error("pass --quick or --full, not both");
+  const mode = values.full ? "full" : "quick";
+  const stepSeconds = Number(values["step-seconds"] ?? (mode === "quick" ? 5 : 15));
+  const report = await runLoad({ stack: values.stack!, mode, out: values.out, stepSeconds, log: (l) => console.log(l) });
+  console.log("");
+  console.log("stage                 requests   req/s   p50 ms   p95 ms   p99 ms   errors");
+  for (const s of report.stages) {
+    console.log(
+      `${s.label.padEnd(20)} ${String(s.requests).padStart(9)} ${String(s.throughput).padStart(7)} ${String(s.p50Ms).padStart(8)} ${String(s.p95Ms).padStart(8)} ${String(s.p99Ms).padStart(8)} ${(s.errorRate * 100).toFixed(2).padStart(7)} %`,
+    );
+  }
+  console.log(`all                  ${String(report.requests).padStart(9)} ${String(report.throughput).padStart(7)} ${String(report.p50Ms).padStart(8)} ${String(report.p95Ms).padStart(8)} ${String(report.p99Ms).padStart(8)} ${(report.errorRate * 100).toFixed(2).padStart(7)} %`);
+  for (const s of report.services) console.log(`${s.service}: client p95 ${s.clientP95Ms} ms, runtime p95 ${s.serverP95Ms} ms (bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms): ${s.agrees ? "agree" : "DISAGREE"}`);
+  console.log(report.failures.length ? `FAIL\n${report.failures.map((f) => `  - ${f}`).join("\n")}` : `PASS: p95 ${report.p95Ms} ms < ${report.slo.latencyP95Ms} ms, errors ${(report.errorRate * 100).toFixed(2)} % < ${report.slo.errorRate * 100} %`);
+  if (values.out) console.log(`report: ${values.out}/report.json, report.md, latency.svg`);
+  return report.failures.length ? 1 : 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`load: ${(err as Error).message}`);
+      process.exit(2);
+    },
+  );
+}

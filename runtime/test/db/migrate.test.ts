@@ -1,0 +1,212 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { PostgresServer } from "../../../test/helpers/postgres";
+import { loadMigrations, runMigrations, splitStatements, MIGRATIONS_DIR } from "../../src/db/migrate";
+import { scramSha256Verifier } from "../../src/db/roles";
+import { DbMigrationError } from "../../src/db/errors";
+
+let server: PostgresServer;
+let dbCounter = 0;
+
+beforeAll(async () => {
+  server = await PostgresServer.start();
+}, 60_000);
+afterAll(async () => {
+  await server?.destroy();
+});
+
+/** A fresh database per test, so each one migrates from zero. */
+async function freshDatabase(): Promise<string> {
+  const name = `mig_${process.pid}_${++dbCounter}`;
+  const admin = new pg.Client(server.url());
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return server.url(name);
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client(url);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+describe("migrations", () => {
+  it("loads the seed's migrations in order; CONCURRENTLY files run outside a transaction", () => {
+    const ms = loadMigrations();
+    expect(ms.map((m) => m.name)).toEqual([
+      "001_operations_audit_logs.sql",
+      "002_idx_operations_status.sql",
+      "003_idx_audit_logs_user.sql",
+      "004_operation_stats.sql",
+    ]);
+    expect(ms.map((m) => m.transactional)).toEqual([true, false, false, true]);
+    expect(splitStatements("-- c\nCREATE INDEX CONCURRENTLY a ON t (x);\nCREATE INDEX CONCURRENTLY b ON t (y);\n")).toEqual([
+      "CREATE INDEX CONCURRENTLY a ON t (x)",
+      "CREATE INDEX CONCURRENTLY b ON t (y)",
+    ]);
+  });
+
+  it("two runs at once both succeed: one applies, the other waits on the lock and finds nothing to do", async () => {
+    const url = await freshDatabase();
+    const [a, b] = await Promise.all([runMigrations({ connection: url }), runMigrations({ connection: url })]);
+    expect([a.applied.length, b.applied.length].sort()).toEqual([0, 4]);
+    const waiter = a.applied.length === 0 ? a : b;
+    expect(waiter.alreadyApplied).toHaveLength(4);
+    await withClient(url, async (c) => {
+      const idx = await c.query<{ relname: string; indisvalid: boolean }>(
+        "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname IN ('idx_operations_status', 'idx_audit_logs_user', 'operation_stats_hour_status') ORDER BY 1",
+      );
+      expect(idx.rows).toEqual([
+        { relname: "idx_audit_logs_user", indisvalid: true },
+        { relname: "idx_operations_status", indisvalid: true },
+        { relname: "operation_stats_hour_status", indisvalid: true },
+      ]);
+      expect((await c.query("SELECT name FROM uaip_schema_migrations")).rowCount).toBe(4);
+    });
+    // And a third run later is a no-op.
+    expect((await runMigrations({ connection: url })).applied).toEqual([]);
+  });
+
+  it("rebuilds an INVALID index left by an interrupted CREATE INDEX CONCURRENTLY instead of skipping it", async () => {
+    const url = await freshDatabase();
+    await runMigrations({ connection: url });
+    await withClient(url, async (c) => {
+      // Simulate the interrupted build: the index exists but is INVALID, and its migration is not recorded.
+      await c.query("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'idx_operations_status'::regclass");
+      await c.query("DELETE FROM uaip_schema_migrations WHERE name = '002_idx_operations_status.sql'");
+    });
+    const report = await runMigrations({ connection: url });
+    expect(report.applied).toEqual(["002_idx_operations_status.sql"]);
+    expect(report.rebuiltIndexes).toEqual(["idx_operations_status"]);
+    await withClient(url, async (c) => {
+      const r = await c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_operations_status'::regclass");
+      expect(r.rows[0].indisvalid).toBe(true);
+    });
+  });
+
+  it("refuses a migration edited after it was applied, naming the file", async () => {
+    const url = await freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), "uaip-mig-"));
+    try {
+      cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+      await runMigrations({ connection: url, dir });
+      writeFileSync(join(dir, "001_operations_audit_logs.sql"), "-- edited\nSELECT 1;\n");
+      const err = await runMigrations({ connection: url, dir }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DbMigrationError);
+      expect((err as Error).message).toMatch(/^001_operations_audit_logs\.sql: was changed after it was applied/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("EXPLAIN on 100k rows: the seed's two common queries use their indexes", async () => {
+    const url = await freshDatabase();
+    await runMigrations({ connection: url });
+    await withClient(url, async (c) => {
+      await c.query(`INSERT INTO operations (status, created_at, duration)
+        SELECT (ARRAY['pending','running','completed','failed'])[1 + i % 4], now() - (i || ' seconds')::interval, random() * 1000
+        FROM generate_series(1, 100000) i`);
+      await c.query(`INSERT INTO audit_logs (user_id, action, created_at)
+        SELECT 'user-' || (i % 5000), 'login', now() - (i || ' seconds')::interval FROM generate_series(1, 100000) i`);
+      await c.query("ANALYZE operations");
+      await c.query("ANALYZE audit_logs");
+      const plan = async (sql: string) =>
+        (await c.query<{ "QUERY PLAN": string }>(`EXPLAIN ${sql}`)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+      const ops = await plan(
+        "SELECT * FROM operations WHERE status = 'failed' AND created_at > now() - interval '1 hour' ORDER BY created_at DESC LIMIT 50",
+      );
+      expect(ops).toMatch(/Index Scan.* using idx_operations_status|Bitmap Index Scan on idx_operations_status/);
+      const audit = await plan("SELECT * FROM audit_logs WHERE user_id = 'user-42' ORDER BY created_at DESC LIMIT 20");
+      expect(audit).toMatch(/Index Scan.* using idx_audit_logs_user|Bitmap Index Scan on idx_audit_logs_user/);
+    });
+  });
+});
+
+describe("per-service roles", () => {
+  it("creates each role with its CONNECTION LIMIT and password; it can use the tables and refresh operation_stats; a re-run updates the limit", async () => {
+    const url = await freshDatabase();
+    const password = "agent-intelligence-secret-1";
+    await runMigrations({ connection: url, roles: [{ name: "agent_intelligence", password, connectionLimit: 2 }] });
+    await withClient(url, async (c) => {
+      const r = await c.query("SELECT rolconnlimit, rolsuper FROM pg_roles WHERE rolname = 'agent_intelligence'");
+      expect(r.rows[0]).toEqual({ rolconnlimit: 2, rolsuper: false });
+    });
+    const svcUrl = url.replace(
+      `${PostgresServer.USER}:${encodeURIComponent(PostgresServer.PASSWORD)}`,
+      `agent_intelligence:${password}`,
+    );
+    await withClient(svcUrl, async (c) => {
+      await c.query("INSERT INTO operations (status, duration) VALUES ('completed', 12)");
+      await c.query("REFRESH MATERIALIZED VIEW CONCURRENTLY operation_stats");
+      expect((await c.query("SELECT count FROM operation_stats")).rows[0].count).toBe("1");
+    });
+    // The limit is PostgreSQL's: a third session of the role is refused with a clear error.
+    const held = [new pg.Client(svcUrl), new pg.Client(svcUrl)];
+    await Promise.all(held.map((c) => c.connect()));
+    try {
+      const err = await withClient(svcUrl, async () => undefined).catch((e: unknown) => e);
+      expect((err as pg.DatabaseError).code).toBe("53300");
+      expect((err as Error).message).toBe('too many connections for role "agent_intelligence"');
+    } finally {
+      await Promise.all(held.map((c) => c.end()));
+    }
+    await runMigrations({ connection: url, roles: [{ name: "agent_intelligence", password, connectionLimit: 5 }] });
+    await withClient(url, async (c) => {
+      expect((await c.query("SELECT rolconnlimit FROM pg_roles WHERE rolname = 'agent_intelligence'")).rows[0].rolconnlimit).toBe(
+        5,
+      );
+    });
+  });
+
+  it("stores a SCRAM verifier: the plain password never appears in the statement", () => {
+    const v = scramSha256Verifier("pencil", Buffer.from("c2FsdHNhbHRzYWx0", "base64"));
+    expect(v).toMatch(/^SCRAM-SHA-256\$4096:c2FsdHNhbHRzYWx0\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+    expect(v).not.toContain("pencil");
+  });
+
+  it("rejects a bad role by name before any SQL", async () => {
+    const err = await runMigrations({
+      connection: server.url(),
+      roles: [{ name: "Bad-Name", password: "x".repeat(20), connectionLimit: 2 }],
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/roles\[0\]\.name="Bad-Name" is not a PostgreSQL role name/);
+  });
+});
+
+describe("npm run db:migrate", () => {
+  it("migrates from --url, is idempotent, takes role passwords from env and prints neither them nor the URL", () => {
+    const url = server.url();
+    const env = { ...process.env, DB_ROLE_PASSWORD_CLI_SVC: "cli-svc-password-0123456789" };
+    const run = () =>
+      spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "cli_svc:3"], {
+        cwd: join(__dirname, "../../.."),
+        env,
+        encoding: "utf8",
+      });
+    const first = run();
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/applied 4 /);
+    const second = run();
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/applied 0 \(none\), already applied 4/);
+    for (const out of [first.stdout + first.stderr, second.stdout + second.stderr]) {
+      expect(out).not.toContain(PostgresServer.PASSWORD);
+      expect(out).not.toContain("cli-svc-password-0123456789");
+    }
+    const missing = spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "other_svc:3"], {
+      cwd: join(__dirname, "../../.."),
+      encoding: "utf8",
+    });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/--role other_svc: set its password in DB_ROLE_PASSWORD_OTHER_SVC/);
+  }, 60_000);
+});

@@ -1,0 +1,147 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import { RedisServer } from "../../../test/helpers/redis";
+import { RedisStore } from "../../src/ratelimit/redis-store";
+import { RateLimiter } from "../../src/ratelimit/limiter";
+import type { FailurePolicy } from "../../src/ratelimit/types";
+import { LABEL, LABEL_VALUE, METRIC } from "../../src/metrics/names";
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check: () => boolean, timeoutMs = 8_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(25);
+  }
+}
+
+async function storeFor(url: string): Promise<RedisStore> {
+  const store = new RedisStore({ url, commandTimeoutMs: 200 });
+  await store.ready();
+  return store;
+}
+
+describe("RedisStore + RateLimiter against a real redis-server", () => {
+  it("2 limiter instances, 500 concurrent consume() on one key: exactly maxRequests allowed", async () => {
+    const [s1, s2] = await Promise.all([storeFor(redis.url), storeFor(redis.url)]);
+    const a = new RateLimiter({ windowMs: 60_000, maxRequests: 100, store: s1 });
+    const b = new RateLimiter({ windowMs: 60_000, maxRequests: 100, store: s2 });
+    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => (i % 2 ? a : b).consume("exact")));
+    expect(results.filter((r) => r.allowed)).toHaveLength(100);
+    expect(results.some((r) => r.degraded)).toBe(false);
+    const rejected = results.filter((r) => !r.allowed);
+    expect(rejected).toHaveLength(400);
+    for (const r of rejected) {
+      expect(r.remaining).toBe(0);
+      expect(r.retryAfterMs).toBeGreaterThan(0);
+    }
+    await Promise.all([a.close(), b.close(), s1.close(), s2.close()]);
+  });
+
+  it("window reset: a refused key is admitted after retryAfterMs, and fully after resetMs", async () => {
+    const store = await storeFor(redis.url);
+    const w = 400;
+    const limiter = new RateLimiter({ windowMs: w, maxRequests: 10, store });
+    const first = await Promise.all(Array.from({ length: 30 }, () => limiter.consume("reset")));
+    expect(first.filter((r) => r.allowed)).toHaveLength(10);
+    const refused = first.find((r) => !r.allowed)!;
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(2 * w);
+
+    await sleep(refused.retryAfterMs + 20);
+    expect((await limiter.consume("reset")).allowed).toBe(true);
+
+    const last = await limiter.consume("reset");
+    await sleep(last.resetMs + 20);
+    const again = await Promise.all(Array.from({ length: 30 }, () => limiter.consume("reset")));
+    expect(again.filter((r) => r.allowed)).toHaveLength(10);
+    await Promise.all([limiter.close(), store.close()]);
+  });
+
+  it("keys are prefixed and expire (no unbounded growth in Redis)", async () => {
+    const store = await storeFor(redis.url);
+    const limiter = new RateLimiter({ windowMs: 1000, maxRequests: 5, store });
+    await limiter.consume("ttl-key");
+    const probe = new Redis(redis.url);
+    const ttl = await probe.pttl("uaip:rl:ttl-key");
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2000);
+    probe.disconnect();
+    await Promise.all([limiter.close(), store.close()]);
+  });
+
+  it("Redis killed mid-test: each failure policy answers quickly, is flagged degraded, and recovers after restart", async () => {
+    const registry = new Registry();
+    const policies: FailurePolicy[] = ["allow", "deny", "memory"];
+    const stores = await Promise.all(policies.map(() => storeFor(redis.url)));
+    const limiters = Object.fromEntries(
+      policies.map((p, i) => [p, new RateLimiter({ windowMs: 60_000, maxRequests: 3, store: stores[i], failurePolicy: p, registry })]),
+    ) as Record<FailurePolicy, RateLimiter>;
+
+    for (const p of policies) expect(await limiters[p].consume(`${p}-before`)).toMatchObject({ allowed: true, remaining: 2 });
+
+    await redis.stop();
+    await waitFor(() => stores.every((s) => s.client.status !== "ready"));
+
+    const started = Date.now();
+    const allow = await Promise.all(Array.from({ length: 5 }, () => limiters.allow.consume("k")));
+    const deny = await Promise.all(Array.from({ length: 5 }, () => limiters.deny.consume("k")));
+    const memory = [];
+    for (let i = 0; i < 5; i++) memory.push(await limiters.memory.consume("k"));
+    // Fail fast: no offline queue, no retries; generous bound for a shared machine.
+    expect(Date.now() - started).toBeLessThan(1_000);
+
+    expect(allow.every((r) => r.allowed && r.degraded && r.reason === "store_unavailable")).toBe(true);
+    expect(deny.every((r) => !r.allowed && r.degraded && r.reason === "store_unavailable" && r.retryAfterMs > 0)).toBe(true);
+    // The insurance store counts per process: exactly maxRequests, then a real (local) limit refusal.
+    expect(memory.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
+    expect(memory.every((r) => r.degraded && r.reason === "memory_fallback")).toBe(true);
+    expect(limiters.deny.lastStoreError).toMatchObject({ code: "UAIP_RATELIMIT_STORE_UNAVAILABLE" });
+
+    const errors = await registry.getSingleMetric(METRIC.rateLimitStoreErrorsTotal)!.get();
+    expect(errors.values[0].value).toBe(15);
+    const requests = await registry.getSingleMetric(METRIC.rateLimitRequestsTotal)!.get();
+    const count = (result: string) => requests.values.find((v) => v.labels[LABEL.result] === result)?.value;
+    expect(count(LABEL_VALUE.storeUnavailable)).toBe(5);
+    expect(count(LABEL_VALUE.rejected)).toBe(2);
+
+    await redis.start();
+    await waitFor(() => stores.every((s) => s.client.status === "ready"));
+    for (const p of policies) {
+      const r = await limiters[p].consume(`${p}-after`);
+      expect(r).toMatchObject({ allowed: true, remaining: 2 });
+      expect(r.degraded).toBeUndefined();
+      expect(limiters[p].lastStoreError).toBeUndefined();
+    }
+    await Promise.all([...policies.map((p) => limiters[p].close()), ...stores.map((s) => s.close())]);
+  });
+
+  it("a Redis that accepts but never answers is cut off by commandTimeout, not awaited forever", async () => {
+    const sockets: Socket[] = [];
+    const blackHole: Server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r));
+    const port = (blackHole.address() as { port: number }).port;
+    const client = new Redis({ port, host: "127.0.0.1", enableReadyCheck: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 100 });
+    client.on("error", () => {});
+    await waitFor(() => client.status === "ready");
+    const limiter = new RateLimiter({ windowMs: 1000, maxRequests: 5, store: new RedisStore({ client }), failurePolicy: "deny" });
+    const started = Date.now();
+    const result = await limiter.consume("slow");
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result).toMatchObject({ allowed: false, degraded: true, reason: "store_unavailable" });
+    await limiter.close();
+    client.disconnect();
+    sockets.forEach((s) => s.destroy());
+    await new Promise((r) => blackHole.close(r));
+  });
+});

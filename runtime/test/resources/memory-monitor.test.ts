@@ -1,0 +1,194 @@
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getHeapStatistics } from "node:v8";
+import { Registry } from "prom-client";
+import { HysteresisSwitch, maxOldSpaceSizeMiB, MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
+
+
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    /* block the event loop */
+  }
+}
+
+describe("HysteresisSwitch", () => {
+  it.each([
+    // enterAt 0.85, exit below 0.765 (10 %)
+    [[0.5, 0.84, 0.85, 0.8, 0.77, 0.76, 0.84, 0.86], [false, false, true, true, true, false, false, true]],
+    [[0.9, 0.9, 0.7, 0.9], [true, true, false, true]],
+  ])("samples %j -> %j", (samples, expected) => {
+    const s = new HysteresisSwitch(0.85, 0.1);
+    expect(samples.map((v) => s.update(v))).toEqual(expected);
+  });
+
+  it("a limit of 0 is off: never on", () => {
+    const s = new HysteresisSwitch(0, 0.1);
+    expect(s.enabled).toBe(false);
+    expect(s.update(1e9)).toBe(false);
+  });
+});
+
+describe("MemoryMonitor", () => {
+  it("samples memory and the heap limit V8 enforces (no --max-old-space-size here: heap_size_limit)", () => {
+    expect(maxOldSpaceSizeMiB()).toBeUndefined();
+    const m = new MemoryMonitor({ heapSizeLimit: 64, gcThreshold: 100_000 });
+    const s = m.monitor();
+    expect(m.heapLimitBytes).toBe(getHeapStatistics().heap_size_limit);
+    expect(s.heapLimit).toBe(m.heapLimitBytes);
+    expect(s.heapUsed).toBeGreaterThan(0);
+    expect(s.rss).toBeGreaterThan(s.heapUsed);
+    expect(s.heapRatio).toBeCloseTo(s.heapUsed / s.heapLimit);
+    expect(s.gc).toBe("none");
+  });
+
+  it.each([
+    [[], undefined, undefined],
+    [["--max-old-space-size=384"], undefined, 384],
+    [[], "--enable-source-maps --max-old-space-size=576", 576],
+    [["--max_old_space_size=64"], "--max-old-space-size=384", 64], // the command line comes after NODE_OPTIONS
+    [[], "--max-old-space-size=abc", undefined],
+  ])("maxOldSpaceSizeMiB(%j, %j) = %s", (execArgv, nodeOptions, expected) => {
+    expect(maxOldSpaceSizeMiB(execArgv, nodeOptions)).toBe(expected);
+  });
+
+  it("enters heap pressure at threshold × limit and reports it to listeners, ready false", () => {
+    const used = process.memoryUsage().heapUsed;
+    // A limit just below what is used: ratio > 1 > threshold.
+    const m = new MemoryMonitor({ memoryMonitoring: { threshold: 0.85 } }, { heapLimitBytes: used / 2 });
+    const seen: string[][] = [];
+    m.onChange((p) => seen.push(p));
+    expect(m.ready).toBe(true);
+    expect(m.monitor().pressure).toEqual(["heap"]);
+    expect(m.ready).toBe(false);
+    m.monitor();
+    expect(seen).toEqual([["heap"]]); // a change, not every sample
+    m.close();
+    expect(m.ready).toBe(true);
+  });
+
+  it("without --expose-gc a GC hint above gcThreshold is only counted, once per cooldown", async () => {
+    expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+    const registry = new Registry();
+    const m = new MemoryMonitor({ gcThreshold: 1 }, { registry, gcCooldownMs: 60_000 });
+    expect(m.monitor().gc).toBe("not_exposed");
+    expect(m.monitor().gc).toBe("none");
+    const text = await registry.metrics();
+    expect(text).toMatch(/^uaip_memory_gc_total\{result="not_exposed"\} 1$/m);
+    expect(text).toMatch(/^uaip_memory_gc_total\{result="collected"\} 0$/m);
+    m.close();
+  });
+
+  it("event-loop delay p99 over the limit is pressure; it recovers once the loop is idle again", async () => {
+    // A limit well above what a busy shared CI machine adds to an idle loop (tens of ms at worst).
+    const m = new MemoryMonitor({ memoryMonitoring: { interval: 60_000, eventLoopDelayLimit: 150 } }, { eventLoopResolutionMs: 1 }).start();
+    // Several 250 ms blocks, so the p99 of the interval is one of them (not the mean).
+    for (let i = 0; i < 4; i++) {
+      busyWait(250);
+      await new Promise((r) => setImmediate(r));
+    }
+    const hot = m.monitor();
+    expect(hot.eventLoopDelayP99Ms).toBeGreaterThan(150);
+    expect(hot.pressure).toContain("event_loop_delay");
+    await new Promise((r) => setTimeout(r, 300));
+    const cool = m.monitor();
+    expect(cool.eventLoopDelayP99Ms).toBeLessThan(135); // below the exit level, limit × 0.9
+    expect(cool.pressure).not.toContain("event_loop_delay");
+    m.close();
+  });
+
+  it("event-loop utilization over its limit is pressure", async () => {
+    const m = new MemoryMonitor({ memoryMonitoring: { interval: 60_000, eventLoopUtilizationLimit: 0.5 } }).start();
+    busyWait(200);
+    await new Promise((r) => setImmediate(r));
+    const s = m.monitor();
+    expect(s.eventLoopUtilization).toBeGreaterThan(0.5);
+    expect(s.pressure).toEqual(["event_loop_utilization"]);
+    m.close();
+  });
+
+  it("start() uses an unref'd timer (it never keeps the process alive) and close() stops it", () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const m = new MemoryMonitor({ memoryMonitoring: { interval: 10 } }).start();
+    expect(timers()).toBe(before);
+    m.close();
+  });
+
+  it("emits its series on the registry and removes them on close()", async () => {
+    const registry = new Registry();
+    const m = new MemoryMonitor({ memoryMonitoring: { eventLoopDelayLimit: 100 } }, { registry });
+    m.monitor();
+    const text = await registry.metrics();
+    expect(text).toMatch(new RegExp(`^uaip_memory_heap_limit_bytes ${m.heapLimitBytes}$`, "m"));
+    expect(text).toMatch(/^uaip_memory_pressure\{resource="heap"\} 0$/m);
+    expect(text).toMatch(/^uaip_memory_pressure\{resource="event_loop_delay"\} 0$/m);
+    // A disabled limit has no series (it could never be 1).
+    expect(text).not.toMatch(/resource="event_loop_utilization"/);
+    expect(text).toMatch(/^uaip_eventloop_utilization /m);
+    expect(text).toMatch(/^uaip_eventloop_delay_p99_seconds /m);
+    expect(text).toMatch(/^uaip_pressure_rejected_requests_total 0$/m);
+    expect(() => new MemoryMonitor({}, { registry })).toThrow(/already holds uaip_memory_heap_limit_bytes/);
+    m.close();
+    expect(await registry.metrics()).toBe("\n");
+    new MemoryMonitor({}, { registry }).close(); // the registry can take a new monitor
+  });
+
+  it.each([
+    [{ memoryMonitoring: { threshold: 1.5 } }, {}, "memoryMonitoring.threshold"],
+    [{ heapSizeLimit: -1 }, {}, "heapSizeLimit"],
+    [{ memoryMonitoring: { eventLoopUtilizationLimit: 2 } }, {}, "memoryMonitoring.eventLoopUtilizationLimit"],
+    [{}, { hysteresis: 1 }, "hysteresis"],
+    [{}, { gcCooldownMs: -5 }, "gcCooldownMs"],
+    [{}, { heapLimitBytes: 0 }, "heapLimitBytes"],
+  ])("refuses %j %j by naming %s", (config, options, key) => {
+    const make = () => new MemoryMonitor(config, options);
+    expect(make).toThrow(MemoryMonitorOptionsError);
+    expect(make).toThrow(`memory monitor ${key}:`);
+  });
+});
+
+describe("PressureGate", () => {
+  function call(port: number, path: string): Promise<{ status: number; retryAfter?: string }> {
+    return new Promise((resolve, reject) => {
+      request({ host: "127.0.0.1", port, path }, (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode!, retryAfter: res.headers["retry-after"] as string | undefined }));
+      })
+        .on("error", reject)
+        .end();
+    });
+  }
+
+  it("sheds non-exempt requests only while under pressure, with Retry-After spread over [0.5, 1.5] × base", async () => {
+    // A limit far below what is used: the first sample is pressure.
+    const hot = new MemoryMonitor({}, { heapLimitBytes: 1 });
+    hot.monitor();
+    const randoms = [0, 0.999, 0.5];
+    const gate = new PressureGate(hot, { retryAfterSeconds: 10, random: () => randoms.shift() ?? 0.5 });
+    const server = createServer(gate.wrap((_req: IncomingMessage, res: ServerResponse) => res.end("ok")));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect(await call(port, "/x")).toEqual({ status: 503, retryAfter: "5" });
+      expect(await call(port, "/x")).toEqual({ status: 503, retryAfter: "15" });
+      expect(await call(port, "/x?y=1")).toEqual({ status: 503, retryAfter: "10" });
+      for (const probe of ["/healthz", "/readyz", "/metrics", "/healthz?verbose=1"]) expect((await call(port, probe)).status).toBe(200);
+      hot.close(); // close() clears pressure
+      expect((await call(port, "/x")).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("Express-style middleware calls next() when healthy", () => {
+    const m = new MemoryMonitor({});
+    const next = jest.fn();
+    new PressureGate(m).middleware()({ url: "/x" } as IncomingMessage, {} as ServerResponse, next);
+    expect(next).toHaveBeenCalledWith();
+  });
+
+  it("refuses a Retry-After below 1 s by name", () => {
+    expect(() => new PressureGate(new MemoryMonitor({}), { retryAfterSeconds: 0 })).toThrow("memory monitor retryAfterSeconds:");
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * The cross-layer contract end to end: the ConfigMap data the stack derives from the profile
+ * becomes a running service's environment, and the service built on @uaip/runtime obeys it.
+ */
+import { request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createRuntime, loadRuntimeConfig, METRIC, type UaipRuntime } from "@uaip/runtime";
+import { parseConfig } from "../../profile/parse";
+import { serviceEnv, serviceRuntimeSettings } from "../../profile/service-settings";
+import { createService, type UaipService } from "../../examples/service";
+import { RedisServer } from "../../test/helpers/redis";
+import { PostgresServer } from "../../test/helpers/postgres";
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+let redis: RedisServer;
+let postgres: PostgresServer;
+let runtime: UaipRuntime;
+let service: UaipService;
+let base: string;
+
+function get(path: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const profile = parseConfig({ environment: "dev", runtime: { rateLimit: { maxRequests: 5, windowMs: 60_000 } } });
+const svc = profile.services[0];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  postgres = await PostgresServer.start();
+  const data = serviceEnv("dev", { profile: svc, runtime: serviceRuntimeSettings(profile, svc) }, {
+    redisHost: "127.0.0.1",
+    redisPort: redis.port,
+    // Loopback Redis has no TLS.
+    redisTls: false,
+    dbHost: "127.0.0.1",
+    dbPort: 5432,
+    dbName: "uaip",
+    dbUser: "uaip",
+    dbSsl: true,
+    dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
+    dbStatsRefreshIntervalMs: 300_000,
+    cdnDistributionId: "",
+  });
+  // There is no CDN here. The 50 ms command timeout is raised so a
+  // busy CI machine cannot push a check into the in-memory fallback; the rest is the stack's.
+  // The loopback PostgreSQL has no TLS and no per-service role: the superuser stands in for it.
+  const db = { UAIP_DB_PORT: String(postgres.port), UAIP_DB_NAME: "postgres", UAIP_DB_USER: PostgresServer.USER, UAIP_DB_PASSWORD: PostgresServer.PASSWORD, UAIP_DB_SSL: "false" };
+  const env = { ...data, ...db, UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000" };
+  runtime = createRuntime(loadRuntimeConfig(env));
+  expect(await runtime.ready(10_000)).toBe(true);
+  service = createService(runtime);
+  await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
+  base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  // Node's global agent keeps sockets alive, and the service's keep-alive is 65 s: cut them.
+  service?.server.closeAllConnections();
+  await new Promise((r) => service?.server.close(r));
+  await runtime?.close();
+  await redis?.stop();
+  await postgres?.destroy();
+});
+
+describe("stack settings -> running service", () => {
+  it("applies the keep-alive the ALB check derived (idle timeout + 5 s), with headersTimeout above it", () => {
+    expect(service.server.keepAliveTimeout).toBe((profile.loadBalancer.idleTimeout + 5) * 1000);
+    expect(service.server.headersTimeout).toBeGreaterThan(service.server.keepAliveTimeout);
+  });
+
+  it("answers the probes the Deployment uses", async () => {
+    expect((await get("/healthz")).status).toBe(200);
+    expect((await get("/readyz")).status).toBe(200);
+  });
+
+  it("serves reads through the two-tier cache and limits them at the profile's maxRequests", async () => {
+    const first = await get(`/${svc.name}/items/42`);
+    const second = await get(`/${svc.name}/items/42`);
+    expect(first.status).toBe(200);
+    expect(JSON.parse(second.body).loadedAt).toBe(JSON.parse(first.body).loadedAt);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await get(`/${svc.name}/items/${i}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await get(`/${svc.name}/items/9`);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    expect(String(limited.headers["ratelimit-policy"])).toContain("q=5");
+  });
+
+  it("exports the metric names the dashboards and alerts are generated from, labelled with the service", async () => {
+    const scrape = await get("/metrics");
+    expect(scrape.headers["content-type"]).toMatch(/^text\/plain/);
+    for (const name of [METRIC.httpRequestsTotal, METRIC.httpRequestDurationSeconds + "_bucket", METRIC.cacheRequestsTotal, METRIC.rateLimitRequestsTotal]) {
+      expect([name, new RegExp(`^${name}\\{[^}]*service="${svc.name}"`, "m").test(scrape.body)]).toEqual([name, true]);
+    }
+  });
+
+  it("builds the PostgreSQL pool from the ConfigMap (UAIP_DB_HOST set): its ceiling is the profile's pool.max", async () => {
+    expect(runtime.db).toBeDefined();
+    expect((await runtime.db!.query<{ x: number }>("SELECT 1 AS x")).rows[0].x).toBe(1);
+    const scrape = await get("/metrics");
+    expect(scrape.body).toMatch(new RegExp(`^${METRIC.dbPoolMaxConnections}\\{[^}]*service="${svc.name}"[^}]*\\} ${svc.pool.max}$`, "m"));
+    expect(scrape.body).toMatch(new RegExp(`^${METRIC.dbStatsRefreshIntervalSeconds}\\{[^}]*\\} ${profile.database.statsRefreshInterval / 1000}$`, "m"));
+  });
+
+  it("keeps answering while Redis is down, and the limiter falls back to its in-memory count", async () => {
+    await redis.stop();
+    // The insurance store counts from zero in this process, so the next requests pass again…
+    const during: number[] = [];
+    for (let i = 0; i < 6; i++) during.push((await get(`/${svc.name}/items/outage-${i}`)).status);
+    // …up to the same maxRequests: degraded, never unlimited and never a 500.
+    expect(during).toEqual([200, 200, 200, 200, 200, 429]);
+    expect((await get("/healthz")).status).toBe(200);
+    expect((await get("/readyz")).status).toBe(200);
+    await redis.start();
+    // …and both recover by themselves once Redis is back.
+    expect(await runtime.ready(10_000)).toBe(true);
+    let recovered = await runtime.limiter.consume("after-restart");
+    for (let i = 0; i < 50 && recovered.degraded; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      recovered = await runtime.limiter.consume("after-restart");
+    }
+    expect(recovered).toMatchObject({ allowed: true });
+    expect(recovered.degraded).toBeUndefined();
+  });
+
+  it("fails readiness once draining, so the ALB stops routing before the process exits", async () => {
+    service.drain();
+    expect((await get("/readyz")).status).toBe(503);
+  });
+});
