@@ -19,6 +19,13 @@ import { PART_OF } from "./workload-spec";
  * Only the migration Job holds the master password.
  */
 
+/**
+ * The migration CLI in the service image (examples/Dockerfile: WORKDIR /app, the packed runtime in
+ * node_modules): plain `node`, no npm or TypeScript in the image. The Job and the local stack's
+ * migration container both run it; the image test runs the same path.
+ */
+export const MIGRATE_COMMAND = ["node", "node_modules/@uaip/runtime/dist/db/migrate-cli.js"] as const;
+
 /** The PostgreSQL role of a service: its name with `-` as `_` ("agent-intelligence" -> "agent_intelligence"). */
 export function serviceDbRole(serviceName: string): string {
   const role = serviceName.replaceAll("-", "_");
@@ -132,7 +139,7 @@ export interface DatabaseMigrationArgs {
   dependsOn?: pulumi.Resource[];
   /** Connect with TLS (RDS: always). @default true */
   tls?: boolean;
-  /** The migration CLI inside the image. @default ["npm", "run", "db:migrate", "--"] */
+  /** The migration CLI inside the image. @default MIGRATE_COMMAND (the packaged CLI of the reference image) */
   command?: string[];
 }
 
@@ -177,7 +184,7 @@ export class DatabaseMigration extends pulumi.ComponentResource {
       name: `${name}-db-migrate`,
       namespace,
       image: args.image,
-      command: args.command ?? ["npm", "run", "db:migrate", "--"],
+      command: args.command ?? [...MIGRATE_COMMAND],
       slices,
       secretName,
       caConfigMapName: (args.tls ?? true) ? (args.caConfigMapName ?? RDS_CA_CONFIGMAP) : undefined,

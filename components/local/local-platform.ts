@@ -5,7 +5,7 @@ import { rolePasswordEnv } from "@uaip/runtime";
 import { dashboardJson, DATASOURCE_UID, generatedFiles, PROMETHEUS_CONFIG_PATH, type MonitoringOptions } from "../../dashboards";
 import type { ServiceProfile } from "../../profile/schema";
 import { serviceEnv, type ServicePlan } from "../../profile/service-settings";
-import { masterUrl, migrationArgs, serviceRoleSlices } from "../k8s/db-migration";
+import { masterUrl, MIGRATE_COMMAND, migrationArgs, serviceRoleSlices } from "../k8s/db-migration";
 import { contextHash } from "../k8s/context-hash";
 
 /** Pinned images of the local stack's backing services. */
@@ -111,7 +111,10 @@ export class LocalPlatform extends pulumi.ComponentResource {
           secretEnv("DATABASE_URL", pulumi.output(args.database.password).apply((password) => masterUrl({ host: "postgres", port: 5432, name: args.database.name, user: args.database.username, password, tls: false }))),
           ...slices.map((sl) => secretEnv(rolePasswordEnv(sl.role), passwords[sl.service])),
         ],
-        command: ["sh", "-c", 'for i in $(seq 30); do npm run db:migrate -- "$@" && exit 0; sleep 2; done; exit 1', "db-migrate", ...migrationArgs(slices)],
+        // The image's entrypoint is the service; this container runs the packaged migrate CLI instead,
+        // retrying while PostgreSQL starts.
+        entrypoints: ["sh", "-c", `for i in $(seq 30); do ${MIGRATE_COMMAND.join(" ")} "$@" && exit 0; sleep 2; done; exit 1`, "db-migrate"],
+        command: migrationArgs(slices),
         networksAdvanced: on("db-migrate"),
         attach: true,
         logs: true,

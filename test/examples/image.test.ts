@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { MIGRATE_COMMAND } from "../../components/k8s/db-migration";
 import { startBackends, type Backends } from "../../load/local-stack";
 import { stackProfile } from "../../load/stack-profile";
 import { freePort } from "../helpers/redis";
@@ -104,7 +105,9 @@ describe("the image's steps, replayed with plain node", () => {
     const profile = stackProfile("local");
     const env = [...backends.envs].find(([s]) => s.name === "agent-intelligence")![1];
     // The migrations as the stack's Job runs them: from the packaged CLI, idempotent on a migrated database.
-    const migrate = execFileSync(process.execPath, ["node_modules/@uaip/runtime/dist/db/migrate-cli.js", "--url", backends.postgres.url(profile.database.name)], { cwd: app, encoding: "utf8" });
+    const [node, ...cli] = MIGRATE_COMMAND;
+    expect(node).toBe("node");
+    const migrate = execFileSync(process.execPath, [...cli, "--url", backends.postgres.url(profile.database.name)], { cwd: app, encoding: "utf8" });
     expect(migrate).toMatch(/applied 0 .*already applied 4/);
 
     const port = await freePort();
