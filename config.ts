@@ -51,7 +51,10 @@ export function loadConfig(): PlatformConfig {
     project: pulumi.getProject(),
     stack,
     region: new pulumi.Config("aws").get("region") ?? "us-east-1",
-    secrets: { grafanaAdminPassword: optionalSecret(config, "grafanaAdminPassword"), alertWebhookUrl: optionalSecret(config, "alertWebhookUrl") },
+    secrets: {
+      grafanaAdminPassword: optionalSecret(config, "grafanaAdminPassword"),
+      alertWebhookUrl: optionalSecret(config, "alertWebhookUrl"),
+    },
   };
 }
 

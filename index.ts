@@ -23,7 +23,15 @@ const local = (name: string) => new random.RandomPassword(name, { length: 32, sp
 
 const platform =
   profile.platform === "aws"
-    ? new AwsPlatform("uaip", { profile, plan, region, project, stack, grafanaAdminPassword: secrets.grafanaAdminPassword, alertWebhookUrl: secrets.alertWebhookUrl })
+    ? new AwsPlatform("uaip", {
+        profile,
+        plan,
+        region,
+        project,
+        stack,
+        grafanaAdminPassword: secrets.grafanaAdminPassword,
+        alertWebhookUrl: secrets.alertWebhookUrl,
+      })
     : new LocalPlatform("uaip", {
         environment: profile.environment,
         plan,
@@ -37,7 +45,11 @@ const platform =
         },
         redisAuthToken: local("uaip-redis-auth"),
         grafanaAdminPassword: secrets.grafanaAdminPassword ?? local("uaip-grafana-admin"),
-        monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo, heapThreshold: profile.runtime.memory.memoryMonitoring.threshold },
+        monitoring: {
+          scrapeInterval: profile.monitoring.scrapeInterval,
+          slo: profile.monitoring.slo,
+          heapThreshold: profile.runtime.memory.memoryMonitoring.threshold,
+        },
         retention: profile.monitoring.retention,
       });
 
@@ -47,7 +59,9 @@ export = platform instanceof AwsPlatform
   ? {
       ...common,
       albDnsName: platform.albDnsName,
-      ...(platform.cdnDistributionId ? { cdnDomainName: platform.cdnDomainName, cdnDistributionId: platform.cdnDistributionId } : {}),
+      ...(platform.cdnDistributionId
+        ? { cdnDomainName: platform.cdnDomainName, cdnDistributionId: platform.cdnDistributionId }
+        : {}),
       redisPrimaryEndpoint: platform.redisPrimaryEndpoint,
       databaseEndpoint: platform.databaseEndpoint,
       clusterName: platform.clusterName,

@@ -61,7 +61,12 @@ async function compare(contenders: Record<string, (i: number) => Promise<unknown
 }
 
 /** `callers` concurrent loops of getOrSet over a cold key space for `ms`; returns ops/s and loader calls. */
-async function concurrentGetOrSet(cache: Peer, prefix: string, callers = 100, ms = 1_000): Promise<{ ops: number; loads: number }> {
+async function concurrentGetOrSet(
+  cache: Peer,
+  prefix: string,
+  callers = 100,
+  ms = 1_000,
+): Promise<{ ops: number; loads: number }> {
   let ops = 0;
   let loads = 0;
   const space = 5_000;
@@ -87,7 +92,10 @@ async function concurrentGetOrSet(cache: Peer, prefix: string, callers = 100, ms
 }
 
 function ours(redisUrl: string, prefix: string, memoryMaxSize = 10_000): Peer {
-  const c = new CacheManager({ url: redisUrl, config: { memory: { maxSize: memoryMaxSize }, redis: { keyPrefix: `${prefix}:` } } });
+  const c = new CacheManager({
+    url: redisUrl,
+    config: { memory: { maxSize: memoryMaxSize }, redis: { keyPrefix: `${prefix}:` } },
+  });
   return {
     get: (k) => c.get(k),
     set: (k, v) => c.set(k, v),
@@ -135,7 +143,6 @@ async function cacheManager7(redisUrl: string, prefix: string): Promise<Peer> {
   };
 }
 
-
 export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const admin = new Redis(ctx.redisUrl);
@@ -156,8 +163,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       bento: (i) => b.get(key(i)),
       cacheManager: (i) => m.get(key(i)),
     });
-    results.push(benchResult("cache L1 hit", l1.ours, "bare lru-cache get (awaited)", l1.floor, "ops/s", { text: ">= 0.7x", met: (r) => r >= 0.7 }));
-    results.push(benchResult("cache L1 hit", l1.ours, "bentocache (memory + redis + bus)", l1.bento, "ops/s", { text: ">= 1.5x", met: (r) => r >= 1.5 }));
+    results.push(
+      benchResult("cache L1 hit", l1.ours, "bare lru-cache get (awaited)", l1.floor, "ops/s", {
+        text: ">= 0.7x",
+        met: (r) => r >= 0.7,
+      }),
+    );
+    results.push(
+      benchResult("cache L1 hit", l1.ours, "bentocache (memory + redis + bus)", l1.bento, "ops/s", {
+        text: ">= 1.5x",
+        met: (r) => r >= 1.5,
+      }),
+    );
     results.push(benchResult("cache L1 hit", l1.ours, "cache-manager 7 (keyv memory + @keyv/redis)", l1.cacheManager, "ops/s"));
 
     // 2. L2 hits: a one-entry L1 and two alternating keys, so every get misses L1, reads Redis and backfills.
@@ -170,7 +187,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const l2ops = await compare({ raw: (i) => admin.get(rawKeys[i & 1]), ours: (i) => l2.get(l2Keys[i & 1]) });
     const us = (opsPerSec: number): number => 1e6 / opsPerSec;
     results.push(
-      benchResult("cache L2 hit latency", us(l2ops.ours), "raw ioredis GET (same value)", us(l2ops.raw), "µs", { text: "<= 1.2x (lower is better)", met: (r) => r <= 1.2 }),
+      benchResult("cache L2 hit latency", us(l2ops.ours), "raw ioredis GET (same value)", us(l2ops.raw), "µs", {
+        text: "<= 1.2x (lower is better)",
+        met: (r) => r <= 1.2,
+      }),
     );
     await l2.close();
 
@@ -182,7 +202,13 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const oursGos = await concurrentGetOrSet(o2, "k");
     const bentoGos = await concurrentGetOrSet(b2, "k");
     results.push(
-      benchResult(`getOrSet, 100 concurrent callers (loader calls: ours ${oursGos.loads}, bentocache ${bentoGos.loads})`, oursGos.ops, "bentocache getOrSet", bentoGos.ops, "ops/s"),
+      benchResult(
+        `getOrSet, 100 concurrent callers (loader calls: ours ${oursGos.loads}, bentocache ${bentoGos.loads})`,
+        oursGos.ops,
+        "bentocache getOrSet",
+        bentoGos.ops,
+        "ops/s",
+      ),
     );
     await Promise.all([o2.close(), b2.close()]);
   } finally {

@@ -3,7 +3,15 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 import autocannon from "autocannon";
 import compression from "compression";
-import { createMetrics, MemoryMonitor, PressureGate, RateLimiter, rateLimitMiddleware, RedisStore, ResponseCompressor } from "@uaip/runtime";
+import {
+  createMetrics,
+  MemoryMonitor,
+  PressureGate,
+  RateLimiter,
+  rateLimitMiddleware,
+  RedisStore,
+  ResponseCompressor,
+} from "@uaip/runtime";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**
@@ -28,7 +36,14 @@ const LEVEL = 6;
 
 /** About 10 KB of JSON, like an API list response. */
 const BODY = JSON.stringify({
-  items: Array.from({ length: 95 }, (_, i) => ({ id: 10_000 + i, name: `capability-${i}`, owner: `team-${i % 7}`, score: Math.round(Math.sin(i) * 1e6) / 1e6, tags: ["nlp", "vision", "planning"].slice(0, 1 + (i % 3)), active: i % 4 !== 0 })),
+  items: Array.from({ length: 95 }, (_, i) => ({
+    id: 10_000 + i,
+    name: `capability-${i}`,
+    owner: `team-${i % 7}`,
+    score: Math.round(Math.sin(i) * 1e6) / 1e6,
+    tags: ["nlp", "vision", "planning"].slice(0, 1 + (i % 3)),
+    active: i % 4 !== 0,
+  })),
 });
 
 type Mode = "ours" | "peer" | "bare" | "stack";
@@ -42,7 +57,11 @@ function send(_req: IncomingMessage, res: ServerResponse): void {
 function build(mode: Mode): Handler {
   if (mode === "bare") return send;
   if (mode === "peer") {
-    const mw = compression({ level: LEVEL, threshold: 1024 }) as unknown as (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+    const mw = compression({ level: LEVEL, threshold: 1024 }) as unknown as (
+      req: IncomingMessage,
+      res: ServerResponse,
+      next: () => void,
+    ) => void;
     return (req, res) => mw(req, res, () => send(req, res));
   }
   const compressor = new ResponseCompressor({ level: LEVEL, threshold: 1024 });
@@ -109,20 +128,32 @@ async function cpuPerResponse(server: Server, mode: Mode, encoding: string): Pro
   const expected = mode === "bare" || encoding === "identity" ? undefined : encoding.split(",")[0].trim();
   if (used !== expected) throw new Error(`${mode}: asked for ${encoding}, got ${used}`);
   const before = await server.cpu();
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/items`, connections: CONNECTIONS, headers: { "accept-encoding": encoding }, amount: REQUESTS });
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/items`,
+    connections: CONNECTIONS,
+    headers: { "accept-encoding": encoding },
+    amount: REQUESTS,
+  });
   const cpuUs = (await server.cpu()) - before;
   if (result.non2xx > 0) throw new Error(`${mode}: ${result.non2xx} non-2xx answers`);
   return { cpuUs: cpuUs / REQUESTS, bytes };
 }
 
 async function throughput(server: Server, mode: Mode, encoding: string): Promise<number> {
-  const result = await autocannon({ url: `http://127.0.0.1:${server.ports[mode]}/items`, connections: CONNECTIONS, headers: { "accept-encoding": encoding }, duration: RUN_SECONDS });
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.ports[mode]}/items`,
+    connections: CONNECTIONS,
+    headers: { "accept-encoding": encoding },
+    duration: RUN_SECONDS,
+  });
   return result.requests.average;
 }
 
 /** CPU ms per body, compressing `n` times synchronously. */
 function brotliMsPerBody(quality: number, n: number): { ms: number; bytes: number } {
-  const params = { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: BODY.length } };
+  const params = {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: quality, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: BODY.length },
+  };
   let bytes = 0;
   for (let i = 0; i < 5; i++) bytes = brotliCompressSync(BODY, params).length; // warm-up
   const t = process.cpuUsage();
@@ -132,7 +163,10 @@ function brotliMsPerBody(quality: number, n: number): { ms: number; bytes: numbe
 }
 
 export async function run(ctx: BenchContext): Promise<BenchResult[]> {
-  const child = fork(__filename, [], { env: { ...process.env, [MODE_ENV]: "serve", [REDIS_ENV]: ctx.redisUrl }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(__filename, [], {
+    env: { ...process.env, [MODE_ENV]: "serve", [REDIS_ENV]: ctx.redisUrl },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const best: Record<string, { cpuUs: number; bytes: number; rps: number }> = {};
   try {
     const ports = await new Promise<Record<Mode, number>>((resolve, reject) => {
@@ -157,14 +191,21 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       ["stack identity", "stack", "identity"],
     ];
     // Warm-up (JIT, zlib, Redis connection), then alternate the contenders and keep each one's best.
-    for (const [, mode, encoding] of runs) await autocannon({ url: `http://127.0.0.1:${ports[mode]}/items`, connections: CONNECTIONS, headers: { "accept-encoding": encoding }, amount: WARMUP });
+    for (const [, mode, encoding] of runs)
+      await autocannon({
+        url: `http://127.0.0.1:${ports[mode]}/items`,
+        connections: CONNECTIONS,
+        headers: { "accept-encoding": encoding },
+        amount: WARMUP,
+      });
     for (let r = 0; r < ROUNDS; r++) {
       // Reversed every other round, so no contender always runs right after the same neighbour.
       for (const [key, mode, encoding] of r % 2 ? [...runs].reverse() : runs) {
         const m = await cpuPerResponse(server, mode, encoding);
         best[key] = { cpuUs: Math.min(best[key]?.cpuUs ?? Infinity, m.cpuUs), bytes: m.bytes, rps: 0 };
       }
-      for (const key of ["bare", "stack"] as const) best[key].rps = Math.max(best[key].rps, await throughput(server, key, "gzip"));
+      for (const key of ["bare", "stack"] as const)
+        best[key].rps = Math.max(best[key].rps, await throughput(server, key, "gzip"));
     }
   } finally {
     child.kill();
@@ -177,15 +218,47 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   // second copy of itself measured 0.90x for both gzip and br), so parity is ours/peer <= 1.15.
   const parity = { text: "<= 1.15x (CPU; noise ±10 %)", met: (x: number) => x <= 1.15 };
   return [
-    benchResult(`compression gzip-${LEVEL}: server CPU per response, ${kb} KB JSON`, best["ours gzip"].cpuUs, peer, best["peer gzip"].cpuUs, "µs", parity),
-    benchResult(`compression gzip-${LEVEL}: bytes per response`, best["ours gzip"].bytes, peer, best["peer gzip"].bytes, "bytes", { text: "<= 1.0x", met: (x) => x <= 1 }),
+    benchResult(
+      `compression gzip-${LEVEL}: server CPU per response, ${kb} KB JSON`,
+      best["ours gzip"].cpuUs,
+      peer,
+      best["peer gzip"].cpuUs,
+      "µs",
+      parity,
+    ),
+    benchResult(
+      `compression gzip-${LEVEL}: bytes per response`,
+      best["ours gzip"].bytes,
+      peer,
+      best["peer gzip"].bytes,
+      "bytes",
+      { text: "<= 1.0x", met: (x) => x <= 1 },
+    ),
     benchResult("compression br-4: server CPU per response", best["ours br"].cpuUs, peer, best["peer br"].cpuUs, "µs", parity),
-    benchResult("compression br-4: bytes per response", best["ours br"].bytes, peer, best["peer br"].bytes, "bytes", { text: "<= 1.0x", met: (x) => x <= 1 }),
-    benchResult("full stack (metrics+gate+Redis limiter+gzip): server CPU per response", best.stack.cpuUs, "bare node:http, same body uncompressed", best.bare.cpuUs, "µs"),
-    benchResult("stack without compression (client sends identity): server CPU per response", best["stack identity"].cpuUs, "bare node:http", best.bare.cpuUs, "µs"),
+    benchResult("compression br-4: bytes per response", best["ours br"].bytes, peer, best["peer br"].bytes, "bytes", {
+      text: "<= 1.0x",
+      met: (x) => x <= 1,
+    }),
+    benchResult(
+      "full stack (metrics+gate+Redis limiter+gzip): server CPU per response",
+      best.stack.cpuUs,
+      "bare node:http, same body uncompressed",
+      best.bare.cpuUs,
+      "µs",
+    ),
+    benchResult(
+      "stack without compression (client sends identity): server CPU per response",
+      best["stack identity"].cpuUs,
+      "bare node:http",
+      best.bare.cpuUs,
+      "µs",
+    ),
     benchResult(`full stack: responses/s (${CONNECTIONS} connections)`, best.stack.rps, "bare node:http", best.bare.rps, "req/s"),
     benchResult("full stack: bytes per response", best.stack.bytes, "bare node:http", best.bare.bytes, "bytes"),
-    benchResult("brotli CPU per body, quality 11 (brotli's default)", q11.ms, "quality 4 (our default; cap 6)", q4.ms, "ms", { text: "cap pays if >> 1x", met: (x) => x > 2 }),
+    benchResult("brotli CPU per body, quality 11 (brotli's default)", q11.ms, "quality 4 (our default; cap 6)", q4.ms, "ms", {
+      text: "cap pays if >> 1x",
+      met: (x) => x > 2,
+    }),
     benchResult("brotli bytes per body, quality 11", q11.bytes, "quality 4", q4.bytes, "bytes"),
   ];
 }

@@ -33,14 +33,21 @@ function serve(mode: string): void {
 }
 
 async function measure(mode: "bare" | "instrumented"): Promise<number> {
-  const child = fork(__filename, [], { env: { ...process.env, [MODE_ENV]: mode }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(__filename, [], {
+    env: { ...process.env, [MODE_ENV]: mode },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (m: { port: number }) => resolve(m.port));
       child.once("exit", (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));
     });
     // Ids in the path exercise route templating, as real traffic does.
-    const result = await autocannon({ url: `http://127.0.0.1:${port}/users/12345`, connections: CONNECTIONS, duration: RUN_SECONDS });
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}/users/12345`,
+      connections: CONNECTIONS,
+      duration: RUN_SECONDS,
+    });
     return result.requests.average;
   } finally {
     child.kill();
@@ -55,10 +62,17 @@ export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
     instrumented = Math.max(instrumented, await measure("instrumented"));
   }
   return [
-    benchResult(`HTTP throughput, instrumented (${CONNECTIONS} connections)`, instrumented, "bare node:http, same handler", bare, "req/s", {
-      text: ">= 0.9x (cost <= 10%)",
-      met: (r) => r >= 0.9,
-    }),
+    benchResult(
+      `HTTP throughput, instrumented (${CONNECTIONS} connections)`,
+      instrumented,
+      "bare node:http, same handler",
+      bare,
+      "req/s",
+      {
+        text: ">= 0.9x (cost <= 10%)",
+        met: (r) => r >= 0.9,
+      },
+    ),
   ];
 }
 

@@ -34,6 +34,13 @@ export function run(_ctx: BenchContext): Promise<BenchResult[]> {
   const share = ours / (INTERVAL_MS * 1000);
   return Promise.resolve([
     benchResult("memory monitor: CPU per sample", ours, "seed sketch (process.memoryUsage only)", seed, "µs"),
-    benchResult(`memory monitor: CPU share of one core at a ${INTERVAL_MS / 1000} s interval`, share * 100, "budget 0.01 %", 0.01, "%", { text: "<= 1.0x of budget", met: (x) => x <= 1 }),
+    benchResult(
+      `memory monitor: CPU share of one core at a ${INTERVAL_MS / 1000} s interval`,
+      share * 100,
+      "budget 0.01 %",
+      0.01,
+      "%",
+      { text: "<= 1.0x of budget", met: (x) => x <= 1 },
+    ),
   ]);
 }

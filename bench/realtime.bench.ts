@@ -93,7 +93,10 @@ class ClientFleet {
   readonly #waiters: { prefix: string; resolve: (line: string) => void }[] = [];
 
   private constructor(url: string, n: number, sampleEvery: number) {
-    this.#child = spawn(process.execPath, ["-e", CLIENT_SCRIPT, url, String(n), String(sampleEvery)], { cwd: __dirname, stdio: ["pipe", "pipe", "inherit"] });
+    this.#child = spawn(process.execPath, ["-e", CLIENT_SCRIPT, url, String(n), String(sampleEvery)], {
+      cwd: __dirname,
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     let buf = "";
     this.#child.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
@@ -158,7 +161,8 @@ async function closeServer(server: Server): Promise<void> {
 function waitUntil(done: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   return new Promise((resolve, reject) => {
-    const tick = () => (done() ? resolve() : performance.now() > deadline ? reject(new Error("bench: condition timed out")) : setTimeout(tick, 5));
+    const tick = () =>
+      done() ? resolve() : performance.now() > deadline ? reject(new Error("bench: condition timed out")) : setTimeout(tick, 5);
     tick();
   });
 }
@@ -191,7 +195,10 @@ async function measure(fleets: ClientFleet[], perClient: number, sizes: number[]
 const PROBES = 10;
 async function broadcastAndLatency(): Promise<BenchResult[]> {
   const server = createServer();
-  const manager = new WebSocketManager({ maxConnections: CLIENTS + 10, heartbeatInterval: 60_000, reconnectStrategy: STRATEGY }, { maxBufferedBytes: 16 * 1024 * 1024 });
+  const manager = new WebSocketManager(
+    { maxConnections: CLIENTS + 10, heartbeatInterval: 60_000, reconnectStrategy: STRATEGY },
+    { maxBufferedBytes: 16 * 1024 * 1024 },
+  );
   manager.attach(server);
   const url = await listen(server);
   const fleet = await ClientFleet.start(url, CLIENTS - PROBES);
@@ -204,7 +211,11 @@ async function broadcastAndLatency(): Promise<BenchResult[]> {
 
     const batched = () =>
       measure(fleets, MESSAGES, sizes, async () => {
-        const batcher = new MessageBatcher<Msg>({ batchSize: BATCH_SIZE, flushInterval: FLUSH_INTERVAL_MS, broadcast: async (b) => void manager.broadcast(JSON.stringify(b)) });
+        const batcher = new MessageBatcher<Msg>({
+          batchSize: BATCH_SIZE,
+          flushInterval: FLUSH_INTERVAL_MS,
+          broadcast: async (b) => void manager.broadcast(JSON.stringify(b)),
+        });
         for (let i = 0; i < MESSAGES; i++) await batcher.addMessage({ i, t: epochNow(), body: BODY });
         await batcher.close();
       });
@@ -246,18 +257,39 @@ async function broadcastAndLatency(): Promise<BenchResult[]> {
     inBatcher.sort((a, b) => a - b);
     const batcherP99 = inBatcher[Math.floor(0.99 * inBatcher.length)];
     return [
-      benchResult(`broadcast to ${CLIENTS} clients, ${MESSAGES} msgs: delivered/s (batch ${BATCH_SIZE})`, ours.rate, "ws: one send per message", peer.rate, "msg/s", {
-        text: ">= 3.0x",
-        met: (ratio) => ratio >= 3,
-      }),
-      benchResult(`broadcast to ${CLIENTS} clients: server CPU per delivered msg`, ours.cpuUs, "ws: one send per message", peer.cpuUs, "µs", {
-        text: "< 1.0x (lower is better)",
-        met: (ratio) => ratio < 1,
-      }),
-      benchResult(`batcher p99 delivery latency, ${CLIENTS} clients, 1 msg/${TRICKLE_EVERY_MS} ms (p50 ${p50.toFixed(0)} ms; queued in batcher p99 ${batcherP99.toFixed(0)} ms)`, p99, "flushInterval", FLUSH_INTERVAL_MS, "ms", {
-        text: "<= 1.2x (flushInterval + 20 ms)",
-        met: (ratio) => ratio <= (FLUSH_INTERVAL_MS + 20) / FLUSH_INTERVAL_MS,
-      }),
+      benchResult(
+        `broadcast to ${CLIENTS} clients, ${MESSAGES} msgs: delivered/s (batch ${BATCH_SIZE})`,
+        ours.rate,
+        "ws: one send per message",
+        peer.rate,
+        "msg/s",
+        {
+          text: ">= 3.0x",
+          met: (ratio) => ratio >= 3,
+        },
+      ),
+      benchResult(
+        `broadcast to ${CLIENTS} clients: server CPU per delivered msg`,
+        ours.cpuUs,
+        "ws: one send per message",
+        peer.cpuUs,
+        "µs",
+        {
+          text: "< 1.0x (lower is better)",
+          met: (ratio) => ratio < 1,
+        },
+      ),
+      benchResult(
+        `batcher p99 delivery latency, ${CLIENTS} clients, 1 msg/${TRICKLE_EVERY_MS} ms (p50 ${p50.toFixed(0)} ms; queued in batcher p99 ${batcherP99.toFixed(0)} ms)`,
+        p99,
+        "flushInterval",
+        FLUSH_INTERVAL_MS,
+        "ms",
+        {
+          text: "<= 1.2x (flushInterval + 20 ms)",
+          met: (ratio) => ratio <= (FLUSH_INTERVAL_MS + 20) / FLUSH_INTERVAL_MS,
+        },
+      ),
     ];
   } finally {
     await Promise.all(fleets.map((f) => f.close()));
@@ -304,10 +336,17 @@ async function idleMemory(): Promise<BenchResult> {
       peer.push(await bytesPerConnection(bareUrl, () => wss.clients.size));
       ours.push(await bytesPerConnection(oursUrl, () => manager.size));
     }
-    return benchResult(`server memory per idle connection (${CLIENTS} conns, heap + external)`, Math.min(...ours), "bare ws WebSocketServer", Math.min(...peer), "bytes", {
-      text: "<= 1.25x",
-      met: (ratio) => ratio <= 1.25,
-    });
+    return benchResult(
+      `server memory per idle connection (${CLIENTS} conns, heap + external)`,
+      Math.min(...ours),
+      "bare ws WebSocketServer",
+      Math.min(...peer),
+      "bytes",
+      {
+        text: "<= 1.25x",
+        met: (ratio) => ratio <= 1.25,
+      },
+    );
   } finally {
     await manager.drain(1_000);
     wss.close();

@@ -54,8 +54,18 @@ async function serve(mode: string): Promise<void> {
   });
 }
 
-async function measure(mode: "bare" | "reference", env: Record<string, string>): Promise<{ rps: number; body: string; non2xx: number }> {
-  const child = fork(__filename, [], { execArgv: [...process.execArgv, ...(process.env.BENCH_PROFILE && mode === "reference" ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : [])], env: { ...process.env, ...env, [MODE_ENV]: mode }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+async function measure(
+  mode: "bare" | "reference",
+  env: Record<string, string>,
+): Promise<{ rps: number; body: string; non2xx: number }> {
+  const child = fork(__filename, [], {
+    execArgv: [
+      ...process.execArgv,
+      ...(process.env.BENCH_PROFILE && mode === "reference" ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []),
+    ],
+    env: { ...process.env, ...env, [MODE_ENV]: mode },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   try {
     const { port, path } = await new Promise<Ready>((resolve, reject) => {
       child.once("message", (m: Ready) => resolve(m));
@@ -97,10 +107,17 @@ export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
       bare = Math.max(bare, (await measure("bare", { BENCH_REFERENCE_BODY: body })).rps);
     }
     return [
-      benchResult(`reference service cached GET /operations/:id, every middleware (${CONNECTIONS} connections)`, reference, "bare node:http, same JSON", bare, "req/s", {
-        text: ">= 0.8x",
-        met: (ratio) => ratio >= 0.8,
-      }),
+      benchResult(
+        `reference service cached GET /operations/:id, every middleware (${CONNECTIONS} connections)`,
+        reference,
+        "bare node:http, same JSON",
+        bare,
+        "req/s",
+        {
+          text: ">= 0.8x",
+          met: (ratio) => ratio >= 0.8,
+        },
+      ),
     ];
   } finally {
     await backends.stop();

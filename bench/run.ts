@@ -16,7 +16,16 @@ function fmt(n: number): string {
 
 function table(rows: BenchResult[]): string {
   const head = ["name", "ours", "peer", "peer value", "unit", "ratio", "target", "met"];
-  const body = rows.map((r) => [r.name, fmt(r.ours), r.peer, fmt(r.peerValue), r.unit, `${r.ratio.toFixed(2)}x`, r.target ?? "", r.met === undefined ? "" : r.met ? "yes" : "NO"]);
+  const body = rows.map((r) => [
+    r.name,
+    fmt(r.ours),
+    r.peer,
+    fmt(r.peerValue),
+    r.unit,
+    `${r.ratio.toFixed(2)}x`,
+    r.target ?? "",
+    r.met === undefined ? "" : r.met ? "yes" : "NO",
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(" | ");
   return [line(head), widths.map((w) => "-".repeat(w)).join("-|-"), ...body.map(line)].join("\n");
@@ -41,13 +50,23 @@ async function main(): Promise<void> {
       } catch (err) {
         // One broken bench must not hide the others' numbers.
         process.stderr.write(` failed: ${(err as Error).stack ?? err}\n`);
-        results.push({ name: `${file} (failed: ${(err as Error).message})`, ours: NaN, peer: "-", peerValue: NaN, ratio: NaN, unit: "-", met: false });
+        results.push({
+          name: `${file} (failed: ${(err as Error).message})`,
+          ours: NaN,
+          peer: "-",
+          peerValue: NaN,
+          ratio: NaN,
+          unit: "-",
+          met: false,
+        });
       }
     }
   } finally {
     await redis.stop();
   }
-  console.log(`\n${table(results)}\n\n${results.length} results from ${files.length} bench files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n${table(results)}\n\n${results.length} results from ${files.length} bench files in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 }
 
 main().then(

@@ -31,7 +31,13 @@ export function timeseries(title: string, description: string, unit: string, que
     )
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
   queries.forEach((q, i) => {
-    panel.withTarget(new DataqueryBuilder().datasource(DATASOURCE).expr(q.expr).legendFormat(q.legend).refId(String.fromCharCode(65 + i)));
+    panel.withTarget(
+      new DataqueryBuilder()
+        .datasource(DATASOURCE)
+        .expr(q.expr)
+        .legendFormat(q.legend)
+        .refId(String.fromCharCode(65 + i)),
+    );
   });
   return panel;
 }

@@ -22,23 +22,31 @@ export const KSM = {
 } as const;
 
 export function requestRateByServicePanel(): PanelBuilder {
-  return timeseries("Request rate by service", "Requests per second per service (recording rule, 5m rate).", "reqps", [{ expr: RECORD.requestRate, legend: S }]);
+  return timeseries("Request rate by service", "Requests per second per service (recording rule, 5m rate).", "reqps", [
+    { expr: RECORD.requestRate, legend: S },
+  ]);
 }
 
 export function errorRatioByServicePanel(errorRateSlo: number): PanelBuilder {
   return withObjective(
-    timeseries("Error ratio by service", "Share of failed requests per service over 5m; the dashed line is the error-rate SLO.", "percentunit", [
-      { expr: RECORD.errorRatio("5m"), legend: S },
-    ]),
+    timeseries(
+      "Error ratio by service",
+      "Share of failed requests per service over 5m; the dashed line is the error-rate SLO.",
+      "percentunit",
+      [{ expr: RECORD.errorRatio("5m"), legend: S }],
+    ),
     errorRateSlo,
   );
 }
 
 export function latencyByServicePanel(latencySloSeconds: number): PanelBuilder {
   return withObjective(
-    timeseries("p95 latency by service", "95th percentile request duration per service over 5m; the dashed line is the p95 SLO.", "s", [
-      { expr: RECORD.latencyP95, legend: S },
-    ]),
+    timeseries(
+      "p95 latency by service",
+      "95th percentile request duration per service over 5m; the dashed line is the p95 SLO.",
+      "s",
+      [{ expr: RECORD.latencyP95, legend: S }],
+    ),
     latencySloSeconds,
   );
 }
@@ -46,15 +54,21 @@ export function latencyByServicePanel(latencySloSeconds: number): PanelBuilder {
 export function cacheHitRatioPanel(): PanelBuilder {
   const hits = sumRate(sel(METRIC.cacheRequestsTotal, { [LABEL.result]: LABEL_VALUE.hit }), RATE, [LABEL.tier]);
   const lookups = sumRate(sel(METRIC.cacheRequestsTotal, {}, CACHE_LOOKUPS), RATE, [LABEL.tier]);
-  return timeseries("Cache hit ratio by tier", `Hits / lookups across all services, per tier (${LABEL_VALUE.tierMemory} in-process, ${LABEL_VALUE.tierRedis} Redis).`, "percentunit", [
-    { expr: `${hits} / ${lookups}`, legend: "{{tier}}" },
-  ]);
+  return timeseries(
+    "Cache hit ratio by tier",
+    `Hits / lookups across all services, per tier (${LABEL_VALUE.tierMemory} in-process, ${LABEL_VALUE.tierRedis} Redis).`,
+    "percentunit",
+    [{ expr: `${hits} / ${lookups}`, legend: "{{tier}}" }],
+  );
 }
 
 export function cacheErrorsPanel(): PanelBuilder {
-  return timeseries("Cache errors", "Cache (Redis) errors per second per service; the runtime falls back to its in-process cache meanwhile.", "ops", [
-    { expr: sumRate(METRIC.cacheErrorsTotal, RATE), legend: S },
-  ]);
+  return timeseries(
+    "Cache errors",
+    "Cache (Redis) errors per second per service; the runtime falls back to its in-process cache meanwhile.",
+    "ops",
+    [{ expr: sumRate(METRIC.cacheErrorsTotal, RATE), legend: S }],
+  );
 }
 
 export function limiterRejectionsPanel(): PanelBuilder {
@@ -64,30 +78,55 @@ export function limiterRejectionsPanel(): PanelBuilder {
 }
 
 export function dbPoolPanel(): PanelBuilder {
-  return timeseries("DB pool: in use and waiting", "PostgreSQL pool connections in use, and requests waiting for one, summed over each service's replicas.", "short", [
-    { expr: `sum by (service) (${sel(METRIC.dbPoolConnections, { [LABEL.state]: LABEL_VALUE.inUse })})`, legend: `${S} in use` },
-    { expr: `sum by (service) (${METRIC.dbPoolWaitingRequests})`, legend: `${S} waiting` },
-  ]);
+  return timeseries(
+    "DB pool: in use and waiting",
+    "PostgreSQL pool connections in use, and requests waiting for one, summed over each service's replicas.",
+    "short",
+    [
+      {
+        expr: `sum by (service) (${sel(METRIC.dbPoolConnections, { [LABEL.state]: LABEL_VALUE.inUse })})`,
+        legend: `${S} in use`,
+      },
+      { expr: `sum by (service) (${METRIC.dbPoolWaitingRequests})`, legend: `${S} waiting` },
+    ],
+  );
 }
 
 export function wsConnectionsPanel(): PanelBuilder {
-  return timeseries("WebSocket connections", "Open WebSocket connections per service against the sum of the per-process maxima.", "short", [
-    { expr: `sum by (service) (${METRIC.wsConnections})`, legend: `${S} open` },
-    { expr: `sum by (service) (${METRIC.wsMaxConnections})`, legend: `${S} max` },
-  ]);
+  return timeseries(
+    "WebSocket connections",
+    "Open WebSocket connections per service against the sum of the per-process maxima.",
+    "short",
+    [
+      { expr: `sum by (service) (${METRIC.wsConnections})`, legend: `${S} open` },
+      { expr: `sum by (service) (${METRIC.wsMaxConnections})`, legend: `${S} max` },
+    ],
+  );
 }
 
 export function hpaReplicasPanel(namespace: string): PanelBuilder {
   const ns = { namespace };
-  return timeseries("HPA replicas vs max", "Current replicas of each HorizontalPodAutoscaler against its maximum (kube-state-metrics). At max, the HPA can no longer absorb load.", "short", [
-    { expr: `max by (horizontalpodautoscaler) (${sel(KSM.hpaCurrentReplicas, ns)})`, legend: "{{horizontalpodautoscaler}} current" },
-    { expr: `max by (horizontalpodautoscaler) (${sel(KSM.hpaMaxReplicas, ns)})`, legend: "{{horizontalpodautoscaler}} max" },
-  ]);
+  return timeseries(
+    "HPA replicas vs max",
+    "Current replicas of each HorizontalPodAutoscaler against its maximum (kube-state-metrics). At max, the HPA can no longer absorb load.",
+    "short",
+    [
+      {
+        expr: `max by (horizontalpodautoscaler) (${sel(KSM.hpaCurrentReplicas, ns)})`,
+        legend: "{{horizontalpodautoscaler}} current",
+      },
+      { expr: `max by (horizontalpodautoscaler) (${sel(KSM.hpaMaxReplicas, ns)})`, legend: "{{horizontalpodautoscaler}} max" },
+    ],
+  );
 }
 
 export function platformOverview(options: MonitoringOptions = {}): dashboard.Dashboard {
   const o = resolveMonitoringOptions(options);
-  const built = uaipDashboard("UAIP / Platform overview", PLATFORM_OVERVIEW_UID, "All UAIP services' RED metrics and the shared capacity limits: cache, rate limiter, DB pool, WebSockets, HPA.")
+  const built = uaipDashboard(
+    "UAIP / Platform overview",
+    PLATFORM_OVERVIEW_UID,
+    "All UAIP services' RED metrics and the shared capacity limits: cache, rate limiter, DB pool, WebSockets, HPA.",
+  )
     .withRow(new dashboard.RowBuilder("Services (RED)"))
     .withPanel(requestRateByServicePanel())
     .withPanel(errorRatioByServicePanel(o.slo.errorRate))

@@ -74,7 +74,15 @@ export function runbookAnchor(alert: string): string {
   return alert.toLowerCase();
 }
 
-function alert(o: ResolvedMonitoringOptions, name: string, severity: AlertingRule["labels"]["severity"], expr: string, forDuration: string, summary: string, description: string): AlertingRule {
+function alert(
+  o: ResolvedMonitoringOptions,
+  name: string,
+  severity: AlertingRule["labels"]["severity"],
+  expr: string,
+  forDuration: string,
+  summary: string,
+  description: string,
+): AlertingRule {
   return {
     alert: name,
     expr,
@@ -104,47 +112,114 @@ function alertingRules(o: ResolvedMonitoringOptions): AlertingRule[] {
   const latency = o.slo.latencyP95Ms / 1000;
   const rl = METRIC.rateLimitRequestsTotal;
   return [
-    alert(o, "UaipLatencyP95AboveSlo", "warning", `${RECORD.latencyP95} > ${num(latency)}`, "5m",
+    alert(
+      o,
+      "UaipLatencyP95AboveSlo",
+      "warning",
+      `${RECORD.latencyP95} > ${num(latency)}`,
+      "5m",
       `${svc}: p95 latency above the ${num(o.slo.latencyP95Ms)} ms SLO`,
-      `The 95th percentile of request duration of ${svc} has been above ${num(o.slo.latencyP95Ms)} ms for 5 minutes.`),
-    alert(o, "UaipErrorBudgetBurnFast", "critical", burnRateExpr("UaipErrorBudgetBurnFast", budget), "2m",
+      `The 95th percentile of request duration of ${svc} has been above ${num(o.slo.latencyP95Ms)} ms for 5 minutes.`,
+    ),
+    alert(
+      o,
+      "UaipErrorBudgetBurnFast",
+      "critical",
+      burnRateExpr("UaipErrorBudgetBurnFast", budget),
+      "2m",
       `${svc}: error budget burning fast`,
-      `${svc} is failing requests at 14.4x (1h and 5m) or 6x (6h and 30m) the ${pct(budget)} error budget; at this pace a 30-day budget is gone in 2 to 5 days.`),
-    alert(o, "UaipErrorBudgetBurnSlow", "warning", burnRateExpr("UaipErrorBudgetBurnSlow", budget), "15m",
+      `${svc} is failing requests at 14.4x (1h and 5m) or 6x (6h and 30m) the ${pct(budget)} error budget; at this pace a 30-day budget is gone in 2 to 5 days.`,
+    ),
+    alert(
+      o,
+      "UaipErrorBudgetBurnSlow",
+      "warning",
+      burnRateExpr("UaipErrorBudgetBurnSlow", budget),
+      "15m",
       `${svc}: error budget burning slowly`,
-      `${svc} is failing requests at 3x (1d and 2h) or 1x (3d and 6h) the ${pct(budget)} error budget; the 30-day budget will run out before the window ends.`),
-    alert(o, "UaipTargetDown", "warning", `${sel("up", { job: SCRAPE_JOB })} == 0`, "5m",
+      `${svc} is failing requests at 3x (1d and 2h) or 1x (3d and 6h) the ${pct(budget)} error budget; the 30-day budget will run out before the window ends.`,
+    ),
+    alert(
+      o,
+      "UaipTargetDown",
+      "warning",
+      `${sel("up", { job: SCRAPE_JOB })} == 0`,
+      "5m",
       `Scrape target ${inst} is down`,
-      `Prometheus has failed to scrape ${inst} (job ${SCRAPE_JOB}) for 5 minutes: the process is down, unreachable, or /metrics fails.`),
-    alert(o, "UaipHeapNearLimit", "warning",
-      `max by (${BY_INSTANCE.join(", ")}) (${DEFAULT_METRIC.heapUsedBytes}) / max by (${BY_INSTANCE.join(", ")}) (${METRIC.memoryHeapLimitBytes}) > ${num(o.heapThreshold)}`, "10m",
+      `Prometheus has failed to scrape ${inst} (job ${SCRAPE_JOB}) for 5 minutes: the process is down, unreachable, or /metrics fails.`,
+    ),
+    alert(
+      o,
+      "UaipHeapNearLimit",
+      "warning",
+      `max by (${BY_INSTANCE.join(", ")}) (${DEFAULT_METRIC.heapUsedBytes}) / max by (${BY_INSTANCE.join(", ")}) (${METRIC.memoryHeapLimitBytes}) > ${num(o.heapThreshold)}`,
+      "10m",
       `${svc} ${inst}: heap above ${pct(o.heapThreshold)} of its limit`,
-      `V8 heap used on ${inst} of ${svc} has been above ${pct(o.heapThreshold)} of the heap limit (the memory monitor's threshold) for 10 minutes; an out-of-memory restart is likely.`),
-    alert(o, "UaipEventLoopLagHigh", "warning", `max by (${BY_INSTANCE.join(", ")}) (${DEFAULT_METRIC.eventLoopLagP99Seconds}) > ${num(o.eventLoopLagSeconds)}`, "10m",
+      `V8 heap used on ${inst} of ${svc} has been above ${pct(o.heapThreshold)} of the heap limit (the memory monitor's threshold) for 10 minutes; an out-of-memory restart is likely.`,
+    ),
+    alert(
+      o,
+      "UaipEventLoopLagHigh",
+      "warning",
+      `max by (${BY_INSTANCE.join(", ")}) (${DEFAULT_METRIC.eventLoopLagP99Seconds}) > ${num(o.eventLoopLagSeconds)}`,
+      "10m",
       `${svc} ${inst}: event-loop lag p99 above ${num(o.eventLoopLagSeconds * 1000)} ms`,
-      `The p99 event-loop lag on ${inst} of ${svc} has been above ${num(o.eventLoopLagSeconds * 1000)} ms for 10 minutes; every request on this process waits that long.`),
-    alert(o, "UaipCacheHitRatioCollapse", "warning",
-      `${RECORD.cacheHitRatio} < ${num(o.cacheHitRatioMin)} and on (${S}, ${LABEL.tier}) ${sumRate(sel(METRIC.cacheRequestsTotal, {}, CACHE_LOOKUPS), "5m", [S, LABEL.tier])} > ${num(CACHE_MIN_LOOKUPS_PER_SECOND)}`, "15m",
+      `The p99 event-loop lag on ${inst} of ${svc} has been above ${num(o.eventLoopLagSeconds * 1000)} ms for 10 minutes; every request on this process waits that long.`,
+    ),
+    alert(
+      o,
+      "UaipCacheHitRatioCollapse",
+      "warning",
+      `${RECORD.cacheHitRatio} < ${num(o.cacheHitRatioMin)} and on (${S}, ${LABEL.tier}) ${sumRate(sel(METRIC.cacheRequestsTotal, {}, CACHE_LOOKUPS), "5m", [S, LABEL.tier])} > ${num(CACHE_MIN_LOOKUPS_PER_SECOND)}`,
+      "15m",
       `${svc}: cache hit ratio of tier {{ $labels.tier }} below ${pct(o.cacheHitRatioMin)}`,
-      `The {{ $labels.tier }} cache of ${svc} has answered fewer than ${pct(o.cacheHitRatioMin)} of lookups from cache for 15 minutes; the load goes to the database and upstreams.`),
-    alert(o, "UaipCacheErrors", "warning", `${sumRate(METRIC.cacheErrorsTotal, "5m")} > ${num(o.cacheErrorsPerSecond)}`, "5m",
+      `The {{ $labels.tier }} cache of ${svc} has answered fewer than ${pct(o.cacheHitRatioMin)} of lookups from cache for 15 minutes; the load goes to the database and upstreams.`,
+    ),
+    alert(
+      o,
+      "UaipCacheErrors",
+      "warning",
+      `${sumRate(METRIC.cacheErrorsTotal, "5m")} > ${num(o.cacheErrorsPerSecond)}`,
+      "5m",
       `${svc}: cache (Redis) errors`,
-      `${svc} has been seeing more than ${num(o.cacheErrorsPerSecond)} cache errors per second for 5 minutes. The runtime degrades to its in-process cache, so requests still succeed, but slower and with more database load.`),
-    alert(o, "UaipDbPoolWaitingSustained", "warning", `max by (${BY_INSTANCE.join(", ")}) (${METRIC.dbPoolWaitingRequests}) > 0`, "10m",
+      `${svc} has been seeing more than ${num(o.cacheErrorsPerSecond)} cache errors per second for 5 minutes. The runtime degrades to its in-process cache, so requests still succeed, but slower and with more database load.`,
+    ),
+    alert(
+      o,
+      "UaipDbPoolWaitingSustained",
+      "warning",
+      `max by (${BY_INSTANCE.join(", ")}) (${METRIC.dbPoolWaitingRequests}) > 0`,
+      "10m",
       `${svc} ${inst}: requests waiting for a database connection`,
-      `Requests on ${inst} of ${svc} have been queueing for a PostgreSQL pool connection for 10 minutes: the pool is saturated.`),
-    alert(o, "UaipDbStatsStale", "warning",
-      `min by (${S}) (${METRIC.dbStatsRefreshAgeSeconds}) > ${num(STATS_STALE_INTERVALS)} * max by (${S}) (${METRIC.dbStatsRefreshIntervalSeconds})`, "5m",
+      `Requests on ${inst} of ${svc} have been queueing for a PostgreSQL pool connection for 10 minutes: the pool is saturated.`,
+    ),
+    alert(
+      o,
+      "UaipDbStatsStale",
+      "warning",
+      `min by (${S}) (${METRIC.dbStatsRefreshAgeSeconds}) > ${num(STATS_STALE_INTERVALS)} * max by (${S}) (${METRIC.dbStatsRefreshIntervalSeconds})`,
+      "5m",
       `${svc}: operation_stats not refreshed for ${num(STATS_STALE_INTERVALS)} intervals`,
-      `No replica of ${svc} has refreshed the operation_stats materialized view for more than ${num(STATS_STALE_INTERVALS)} times its refresh interval: analytics read from it are stale.`),
-    alert(o, "UaipWebSocketNearMax", "warning",
-      `sum by (${BY_INSTANCE.join(", ")}) (${METRIC.wsConnections}) / sum by (${BY_INSTANCE.join(", ")}) (${METRIC.wsMaxConnections}) > ${num(o.wsNearMaxFraction)}`, "5m",
+      `No replica of ${svc} has refreshed the operation_stats materialized view for more than ${num(STATS_STALE_INTERVALS)} times its refresh interval: analytics read from it are stale.`,
+    ),
+    alert(
+      o,
+      "UaipWebSocketNearMax",
+      "warning",
+      `sum by (${BY_INSTANCE.join(", ")}) (${METRIC.wsConnections}) / sum by (${BY_INSTANCE.join(", ")}) (${METRIC.wsMaxConnections}) > ${num(o.wsNearMaxFraction)}`,
+      "5m",
       `${svc} ${inst}: WebSocket connections above ${pct(o.wsNearMaxFraction)} of the maximum`,
-      `${inst} of ${svc} has held more than ${pct(o.wsNearMaxFraction)} of its maximum WebSocket connections for 5 minutes; new connections will soon be closed with code 1013.`),
-    alert(o, "UaipRateLimitRejectionsSpike", "warning",
-      `${sumRate(sel(rl, { [LABEL.result]: LABEL_VALUE.rejected }), "5m")} / ${sumRate(rl, "5m")} > ${num(o.rateLimitRejectedRatio)}`, "5m",
+      `${inst} of ${svc} has held more than ${pct(o.wsNearMaxFraction)} of its maximum WebSocket connections for 5 minutes; new connections will soon be closed with code 1013.`,
+    ),
+    alert(
+      o,
+      "UaipRateLimitRejectionsSpike",
+      "warning",
+      `${sumRate(sel(rl, { [LABEL.result]: LABEL_VALUE.rejected }), "5m")} / ${sumRate(rl, "5m")} > ${num(o.rateLimitRejectedRatio)}`,
+      "5m",
       `${svc}: more than ${pct(o.rateLimitRejectedRatio)} of requests rate-limited`,
-      `The rate limiter of ${svc} has rejected more than ${pct(o.rateLimitRejectedRatio)} of requests for 5 minutes: a client misbehaves, or the limits are too low for real traffic.`),
+      `The rate limiter of ${svc} has rejected more than ${pct(o.rateLimitRejectedRatio)} of requests for 5 minutes: a client misbehaves, or the limits are too low for real traffic.`,
+    ),
   ];
 }
 
@@ -158,13 +233,17 @@ export function buildRuleGroups(options: MonitoringOptions = {}): RuleGroups {
 }
 
 /** The `spec` of a monitoring.coreos.com/v1 PrometheusRule (the operator reads the same groups format). */
-export function prometheusRuleSpec(options: MonitoringOptions = {}): { groups: [RuleGroup<RecordingRule>, RuleGroup<AlertingRule>] } {
+export function prometheusRuleSpec(options: MonitoringOptions = {}): {
+  groups: [RuleGroup<RecordingRule>, RuleGroup<AlertingRule>];
+} {
   const groups = buildRuleGroups(options);
   return { groups: [groups.recording, groups.alerts] };
 }
 
 /** Plain rule files, relative to dashboards/: recording rules first, because alerts read them. */
-export function ruleFiles(options: MonitoringOptions = {}): Record<string, { groups: RuleGroup<RecordingRule | AlertingRule>[] }> {
+export function ruleFiles(
+  options: MonitoringOptions = {},
+): Record<string, { groups: RuleGroup<RecordingRule | AlertingRule>[] }> {
   const groups = buildRuleGroups(options);
   return {
     "rules/uaip-recording.yaml": { groups: [groups.recording] },

@@ -18,26 +18,35 @@ const ONE = { [LABEL.service]: "$service" };
 const of = (metric: string): string => sel(metric, ONE);
 
 export function requestRatePanel(): PanelBuilder {
-  return timeseries("Request rate", "HTTP requests per second served by the selected service, all routes and status codes.", "reqps", [
-    { expr: sumRate(of(METRIC.httpRequestsTotal), RATE), legend: "{{service}}" },
-  ]);
+  return timeseries(
+    "Request rate",
+    "HTTP requests per second served by the selected service, all routes and status codes.",
+    "reqps",
+    [{ expr: sumRate(of(METRIC.httpRequestsTotal), RATE), legend: "{{service}}" }],
+  );
 }
 
 export function errorRatePanel(errorRateSlo: number): PanelBuilder {
   const errors = sumRate(of(METRIC.httpRequestErrorsTotal), RATE);
   const requests = sumRate(of(METRIC.httpRequestsTotal), RATE);
   return withObjective(
-    timeseries("Error rate", "Share of requests that failed. The dashed line is the error-rate SLO; the burn-rate alerts fire well before a sustained breach.", "percentunit", [
-      { expr: `(${errors} or ${requests} * 0) / ${requests}`, legend: "{{service}}" },
-    ]),
+    timeseries(
+      "Error rate",
+      "Share of requests that failed. The dashed line is the error-rate SLO; the burn-rate alerts fire well before a sustained breach.",
+      "percentunit",
+      [{ expr: `(${errors} or ${requests} * 0) / ${requests}`, legend: "{{service}}" }],
+    ),
     errorRateSlo,
   );
 }
 
 export function inFlightPanel(): PanelBuilder {
-  return timeseries("In-flight requests", "Requests being processed right now, per instance. Growth with flat traffic means requests are getting slower.", "short", [
-    { expr: `sum by (instance) (${of(METRIC.httpRequestsInFlight)})`, legend: "{{instance}}" },
-  ]);
+  return timeseries(
+    "In-flight requests",
+    "Requests being processed right now, per instance. Growth with flat traffic means requests are getting slower.",
+    "short",
+    [{ expr: `sum by (instance) (${of(METRIC.httpRequestsInFlight)})`, legend: "{{instance}}" }],
+  );
 }
 
 export function responseTimePanel(latencySloSeconds: number): PanelBuilder {
@@ -65,11 +74,16 @@ export function cpuPanel(): PanelBuilder {
 }
 
 export function memoryPanel(): PanelBuilder {
-  return timeseries("Memory usage", "Resident memory, V8 heap used and the heap limit the memory monitor works against, per instance.", "bytes", [
-    { expr: `sum by (instance) (${of(DEFAULT_METRIC.processResidentMemoryBytes)})`, legend: "rss {{instance}}" },
-    { expr: `sum by (instance) (${of(DEFAULT_METRIC.heapUsedBytes)})`, legend: "heap used {{instance}}" },
-    { expr: `max by (instance) (${of(METRIC.memoryHeapLimitBytes)})`, legend: "heap limit {{instance}}" },
-  ]);
+  return timeseries(
+    "Memory usage",
+    "Resident memory, V8 heap used and the heap limit the memory monitor works against, per instance.",
+    "bytes",
+    [
+      { expr: `sum by (instance) (${of(DEFAULT_METRIC.processResidentMemoryBytes)})`, legend: "rss {{instance}}" },
+      { expr: `sum by (instance) (${of(DEFAULT_METRIC.heapUsedBytes)})`, legend: "heap used {{instance}}" },
+      { expr: `max by (instance) (${of(METRIC.memoryHeapLimitBytes)})`, legend: "heap limit {{instance}}" },
+    ],
+  );
 }
 
 export function diskIoPanel(): PanelBuilder {
@@ -97,7 +111,11 @@ function serviceVariable(): dashboard.QueryVariableBuilder {
 
 export function serviceOverview(options: MonitoringOptions = {}): dashboard.Dashboard {
   const o = resolveMonitoringOptions(options);
-  const built = uaipDashboard("UAIP / Service overview", SERVICE_OVERVIEW_UID, "RED metrics, response-time percentiles and resource usage of one UAIP service.")
+  const built = uaipDashboard(
+    "UAIP / Service overview",
+    SERVICE_OVERVIEW_UID,
+    "RED metrics, response-time percentiles and resource usage of one UAIP service.",
+  )
     .withVariable(serviceVariable())
     .withRow(new dashboard.RowBuilder("Requests"))
     .withPanel(requestRatePanel())

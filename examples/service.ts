@@ -59,7 +59,10 @@ export function createService(runtime: UaipRuntime): UaipService {
   const prefix = `/${config.serviceName}/`;
   const itemPath = new RegExp(`^/${config.serviceName}/items/([\\w-]{1,64})$`);
   // The audit log's actor: the client as the limiter sees it (X-Forwarded-For through the trusted hops).
-  const actor = clientAddressKey({ hops: config.http.trustedProxyHops, cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== "") });
+  const actor = clientAddressKey({
+    hops: config.http.trustedProxyHops,
+    cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== ""),
+  });
   const operations = operationRoutes(runtime, (event: OperationEvent) => publish(runtime, event));
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -80,13 +83,15 @@ export function createService(runtime: UaipRuntime): UaipService {
         if (operations.handle(req, res, path, actor(req))) return;
         const match = itemPath.exec(path);
         if (!match || req.method !== "GET") return json(res, 404, errorBody("NOT_FOUND"));
-        cache.getOrSet(`item:${match[1]}`, () => loadItem(match[1])).then(
-          (item) => {
-            json(res, 200, item);
-            publish(runtime, { type: "item.read", id: item.id });
-          },
-          (error: unknown) => sendError(res, error),
-        );
+        cache
+          .getOrSet(`item:${match[1]}`, () => loadItem(match[1]))
+          .then(
+            (item) => {
+              json(res, 200, item);
+              publish(runtime, { type: "item.read", id: item.id });
+            },
+            (error: unknown) => sendError(res, error),
+          );
       });
     });
   };
@@ -119,7 +124,10 @@ export const serviceCdnPaths =
 export function loadServiceConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
   const config = loadRuntimeConfig(env);
   if (!config.database.host) {
-    throw new UaipError("UAIP_SERVICE_ENV_INCOMPLETE", "UAIP_DB_HOST is empty: the reference service stores operations in PostgreSQL; set UAIP_DB_* (the stack's ConfigMap does)");
+    throw new UaipError(
+      "UAIP_SERVICE_ENV_INCOMPLETE",
+      "UAIP_DB_HOST is empty: the reference service stores operations in PostgreSQL; set UAIP_DB_* (the stack's ConfigMap does)",
+    );
   }
   return config;
 }

@@ -68,7 +68,11 @@ export interface RunningService {
 }
 
 /** Starts `examples/service.ts` under tsx and resolves once /readyz answers 200. */
-export async function startService(service: ServiceProfile, env: Record<string, string>, timeoutMs = 30_000): Promise<RunningService> {
+export async function startService(
+  service: ServiceProfile,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<RunningService> {
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "examples", "service.ts")], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", ...env },
@@ -81,7 +85,10 @@ export async function startService(service: ServiceProfile, env: Record<string, 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${service.name} exited with ${child.exitCode}:\n${out}`);
-    const ready = await fetch(`${origin}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${origin}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
@@ -139,12 +146,20 @@ export async function startBackends(profile: Profile, log: (line: string) => voi
     await admin.end();
 
     const slices = serviceRoleSlices(profile.services);
-    const credentials = new Map(slices.map((s) => [s.service, { role: s.role, password: randomBytes(24).toString("base64url") }]));
+    const credentials = new Map(
+      slices.map((s) => [s.service, { role: s.role, password: randomBytes(24).toString("base64url") }]),
+    );
     const report = await runMigrations({
       connection: postgres.url(profile.database.name),
-      roles: slices.map((s) => ({ name: s.role, connectionLimit: s.connectionLimit, password: credentials.get(s.service)!.password })),
+      roles: slices.map((s) => ({
+        name: s.role,
+        connectionLimit: s.connectionLimit,
+        password: credentials.get(s.service)!.password,
+      })),
     });
-    log(`migrations applied: ${report.applied.join(", ")}; roles: ${slices.map((s) => `${s.role} (limit ${s.connectionLimit})`).join(", ")}`);
+    log(
+      `migrations applied: ${report.applied.join(", ")}; roles: ${slices.map((s) => `${s.role} (limit ${s.connectionLimit})`).join(", ")}`,
+    );
     const endpoints = { redisHost: "127.0.0.1", redisPort: redis.port, dbHost: "127.0.0.1", dbPort: postgres.port };
     return { redis, postgres, envs: localServiceEnvironments(profile, endpoints, credentials), stop };
   } catch (err) {
@@ -161,7 +176,10 @@ export interface LocalStack {
 }
 
 /** The backends, then every service as a process. `extraEnv` is added to every service (the runner plays the load balancer). */
-export async function startLocalStack(profile: Profile, options: { extraEnv?: Record<string, string>; log?: (line: string) => void } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  profile: Profile,
+  options: { extraEnv?: Record<string, string>; log?: (line: string) => void } = {},
+): Promise<LocalStack> {
   const log = options.log ?? (() => undefined);
   const backends = await startBackends(profile, log);
   const services: RunningService[] = [];
@@ -170,7 +188,9 @@ export async function startLocalStack(profile: Profile, options: { extraEnv?: Re
     await backends.stop();
   };
   try {
-    const results = await Promise.allSettled([...backends.envs].map(([service, env]) => startService(service, { ...env, ...options.extraEnv })));
+    const results = await Promise.allSettled(
+      [...backends.envs].map(([service, env]) => startService(service, { ...env, ...options.extraEnv })),
+    );
     // Keep every service that did start, so stop() ends it too, then report the first failure.
     for (const r of results) if (r.status === "fulfilled") services.push(r.value);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

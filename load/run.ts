@@ -86,7 +86,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 
     for (const [i, step] of steps.entries()) {
       vusAt.push({ atS: (Date.now() - runStart) / 1000, vus: step.vus });
-      const { samples } = await driveStep(targets, step.vus, Math.max(1, Math.round(step.durationS)), SEED_THINK_TIME_S, runStart);
+      const { samples } = await driveStep(
+        targets,
+        step.vus,
+        Math.max(1, Math.round(step.durationS)),
+        SEED_THINK_TIME_S,
+        runStart,
+      );
       const stepAll: Sample[] = [];
       for (const [service, list] of samples) {
         all.get(service)!.push(...list);
@@ -106,7 +112,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       stack.services.map(async (s) => {
         const delta = deltaBuckets(operationsBuckets(await scrape(s.origin)), operationsBuckets(before.get(s.service.name)!));
         const serverP95 = histogramQuantile(0.95, delta);
-        const client = summarize(all.get(s.service.name)!.filter((x) => x.ok), durationS);
+        const client = summarize(
+          all.get(s.service.name)!.filter((x) => x.ok),
+          durationS,
+        );
         const [low, high] = bucketAround(serverP95, delta);
         const serverMs = Math.round(serverP95 * 100_000) / 100;
         const relativeDifference = client.p95Ms > 0 ? Math.abs(serverMs - client.p95Ms) / client.p95Ms : 0;
@@ -133,10 +142,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const sloMet = overall.p95Ms < slo.latencyP95Ms && overall.errorRate < slo.errorRate;
     const failures = [
       ...(overall.p95Ms < slo.latencyP95Ms ? [] : [`p95 ${overall.p95Ms} ms is not below the SLO's ${slo.latencyP95Ms} ms`]),
-      ...(overall.errorRate < slo.errorRate ? [] : [`error rate ${(overall.errorRate * 100).toFixed(2)} % is not below the SLO's ${slo.errorRate * 100} %`]),
+      ...(overall.errorRate < slo.errorRate
+        ? []
+        : [`error rate ${(overall.errorRate * 100).toFixed(2)} % is not below the SLO's ${slo.errorRate * 100} %`]),
       ...services
         .filter((s) => !s.agrees)
-        .map((s) => `${s.service}: the runtime's p95 ${s.serverP95Ms} ms differs from the client's ${s.clientP95Ms} ms by more than ${AGREEMENT * 100} %`),
+        .map(
+          (s) =>
+            `${s.service}: the runtime's p95 ${s.serverP95Ms} ms differs from the client's ${s.clientP95Ms} ms by more than ${AGREEMENT * 100} %`,
+        ),
     ];
     const timeline = windows(everything, Math.max(1000, Math.round((durationS * 1000) / 60))).map((w) => ({
       atS: w.startMs / 1000,
@@ -146,7 +160,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       errorRate: w.summary.errorRate,
       vus: [...vusAt].reverse().find((v) => v.atS <= w.startMs / 1000)?.vus ?? 0,
     }));
-    const report: LoadReport = { stack: options.stack, mode: options.mode, startedAt: startedAt.toISOString(), durationS, slo, sloMet, ...overall, stages, services, failures, timeline };
+    const report: LoadReport = {
+      stack: options.stack,
+      mode: options.mode,
+      startedAt: startedAt.toISOString(),
+      durationS,
+      slo,
+      sloMet,
+      ...overall,
+      stages,
+      services,
+      failures,
+      timeline,
+    };
     if (options.out) writeReport(options.out, report);
     return report;
   } finally {
@@ -176,9 +202,18 @@ async function main(): Promise<number> {
       `${s.label.padEnd(20)} ${String(s.requests).padStart(9)} ${String(s.throughput).padStart(7)} ${String(s.p50Ms).padStart(8)} ${String(s.p95Ms).padStart(8)} ${String(s.p99Ms).padStart(8)} ${(s.errorRate * 100).toFixed(2).padStart(7)} %`,
     );
   }
-  console.log(`all                  ${String(report.requests).padStart(9)} ${String(report.throughput).padStart(7)} ${String(report.p50Ms).padStart(8)} ${String(report.p95Ms).padStart(8)} ${String(report.p99Ms).padStart(8)} ${(report.errorRate * 100).toFixed(2).padStart(7)} %`);
-  for (const s of report.services) console.log(`${s.service}: client p95 ${s.clientP95Ms} ms, runtime p95 ${s.serverP95Ms} ms (bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms): ${s.agrees ? "agree" : "DISAGREE"}`);
-  console.log(report.failures.length ? `FAIL\n${report.failures.map((f) => `  - ${f}`).join("\n")}` : `PASS: p95 ${report.p95Ms} ms < ${report.slo.latencyP95Ms} ms, errors ${(report.errorRate * 100).toFixed(2)} % < ${report.slo.errorRate * 100} %`);
+  console.log(
+    `all                  ${String(report.requests).padStart(9)} ${String(report.throughput).padStart(7)} ${String(report.p50Ms).padStart(8)} ${String(report.p95Ms).padStart(8)} ${String(report.p99Ms).padStart(8)} ${(report.errorRate * 100).toFixed(2).padStart(7)} %`,
+  );
+  for (const s of report.services)
+    console.log(
+      `${s.service}: client p95 ${s.clientP95Ms} ms, runtime p95 ${s.serverP95Ms} ms (bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms): ${s.agrees ? "agree" : "DISAGREE"}`,
+    );
+  console.log(
+    report.failures.length
+      ? `FAIL\n${report.failures.map((f) => `  - ${f}`).join("\n")}`
+      : `PASS: p95 ${report.p95Ms} ms < ${report.slo.latencyP95Ms} ms, errors ${(report.errorRate * 100).toFixed(2)} % < ${report.slo.errorRate * 100} %`,
+  );
   if (values.out) console.log(`report: ${values.out}/report.json, report.md, latency.svg`);
   return report.failures.length ? 1 : 0;
 }

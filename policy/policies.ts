@@ -24,7 +24,8 @@ export function knownProps(props: unknown): Record<string, unknown> {
   const copy = (value: unknown): unknown => {
     if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? UNKNOWN : value;
     if (Array.isArray(value)) return value.map(copy);
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
+    if (typeof value === "object" && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
     return value;
   };
   return (copy(target) ?? {}) as Record<string, unknown>;
@@ -52,7 +53,12 @@ export function toPolicy(rule: Rule): Policy {
     description: rule.description,
     enforcementLevel: rule.enforcementLevel,
     validateStack: (args, reportViolation) => {
-      const resources: PlannedResource[] = args.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: knownProps(r.props) }));
+      const resources: PlannedResource[] = args.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        props: knownProps(r.props),
+      }));
       for (const finding of rule.check(resources)) reportViolation(finding.message, finding.resource?.urn);
     },
   };

@@ -137,12 +137,27 @@ export function checkMemoryPressurePoint(p: Profile, plan: ServicePlan = service
     const name = `memory-pressure-point:${s.name}`;
     const share = `${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of resources.limits.memory ${s.resources.limits.memory} (${fits} MiB)`;
     if (point > fits) {
-      return result(name, false, `${terms} > ${share}: the container is killed before the monitor sheds load`, "lower memoryMonitoring.threshold or heapSizeLimit, or raise the memory limit");
+      return result(
+        name,
+        false,
+        `${terms} > ${share}: the container is killed before the monitor sheds load`,
+        "lower memoryMonitoring.threshold or heapSizeLimit, or raise the memory limit",
+      );
     }
     if (gcThreshold >= point) {
-      return result(name, false, `${terms} <= memory.gcThreshold ${gcThreshold} MiB: the service would shed load before it ever hints a GC`, `lower runtime.memory.gcThreshold below ${point}`);
+      return result(
+        name,
+        false,
+        `${terms} <= memory.gcThreshold ${gcThreshold} MiB: the service would shed load before it ever hints a GC`,
+        `lower runtime.memory.gcThreshold below ${point}`,
+      );
     }
-    return result(name, true, `gcThreshold ${gcThreshold} MiB < ${terms} <= ${fits} MiB (${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of ${s.resources.limits.memory})`, "");
+    return result(
+      name,
+      true,
+      `gcThreshold ${gcThreshold} MiB < ${terms} <= ${fits} MiB (${HEAP_SHARE_OF_MEMORY_LIMIT * 100}% of ${s.resources.limits.memory})`,
+      "",
+    );
   });
 }
 

@@ -9,7 +9,11 @@
  * family a group belongs to in the console).
  */
 export function familyScopedName(base: string, family: string, maxLength = 255): string {
-  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const slug = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "");
   const suffix = `-${slug(family)}`;
   let head = slug(base);
   if (!/^[a-z]/.test(head)) head = `g-${head}`;

@@ -31,7 +31,8 @@ export function parseIpv4Cidr(text: string): ParsedCidr | string {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
   if (!m) return 'expected an IPv4 CIDR like "198.18.0.0/24"';
   const parts = m.slice(1, 5);
-  if (parts.some((p) => (p.length > 1 && p.startsWith("0")) || Number(p) > 255)) return "each address octet must be 0..255 without leading zeros";
+  if (parts.some((p) => (p.length > 1 && p.startsWith("0")) || Number(p) > 255))
+    return "each address octet must be 0..255 without leading zeros";
   if (m[5]!.length > 1 && m[5]!.startsWith("0")) return "the prefix length must be written without leading zeros";
   const prefix = Number(m[5]);
   if (prefix > 32) return "the prefix length must be 0..32";
@@ -56,10 +57,21 @@ function cidrIssues(path: string, cidrs: string[]): ProfileIssue[] {
     const parsed = parseIpv4Cidr(cidr);
     if (typeof parsed === "string") return [{ path: at, message: `${parsed}, got ${JSON.stringify(cidr)}` }];
     if (parsed.prefix < WIDEST_ALLOWED_PREFIX) {
-      return [{ path: at, message: `${JSON.stringify(cidr)} opens the Kubernetes API to ${2 ** (32 - parsed.prefix)} addresses (wider than a /${WIDEST_ALLOWED_PREFIX}); list the CI/VPN egress CIDRs that run \`pulumi up\`, e.g. your egress IP as a /32` }];
+      return [
+        {
+          path: at,
+          message: `${JSON.stringify(cidr)} opens the Kubernetes API to ${2 ** (32 - parsed.prefix)} addresses (wider than a /${WIDEST_ALLOWED_PREFIX}); list the CI/VPN egress CIDRs that run \`pulumi up\`, e.g. your egress IP as a /32`,
+        },
+      ];
     }
     const doc = DOCUMENTATION_RANGES.find((d) => overlaps(parsed, parseIpv4Cidr(d) as ParsedCidr));
-    if (doc) return [{ path: at, message: `${JSON.stringify(cidr)} is a documentation range (RFC 5737, inside ${doc}) that no deploy host has, so every Kubernetes call would time out; set the egress CIDR of the host that runs \`pulumi up\`` }];
+    if (doc)
+      return [
+        {
+          path: at,
+          message: `${JSON.stringify(cidr)} is a documentation range (RFC 5737, inside ${doc}) that no deploy host has, so every Kubernetes call would time out; set the egress CIDR of the host that runs \`pulumi up\``,
+        },
+      ];
     return [];
   });
 }
@@ -69,22 +81,35 @@ function cidrIssues(path: string, cidrs: string[]): ProfileIssue[] {
 /** Names that collide with CloudFront/ALB paths or the runtime's UAIP_ env prefix (Kubernetes service links). */
 export function reservedServiceName(name: string): string | undefined {
   if (name === "static" || name === "assets") return `"${name}" is a path prefix kept for static content`;
-  if (name === "uaip" || name.startsWith("uaip-")) return `"${name}" would make Kubernetes inject UAIP_* service-link variables that collide with the runtime's env contract`;
+  if (name === "uaip" || name.startsWith("uaip-"))
+    return `"${name}" would make Kubernetes inject UAIP_* service-link variables that collide with the runtime's env contract`;
   return undefined;
 }
 
 /** Role names RDS PostgreSQL refuses as the master user: its own roles, pg_* roles and PostgreSQL's reserved key words. */
 export const RESERVED_DB_USERNAMES = new Set([
-  "rdsadmin", "rdsrepladmin", "rdstopmgr", "rds_superuser", "rds_replication", "rds_password", "rds_iam", "rds_ad", "public", "none",
-  ...("all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create current_catalog current_date " +
+  "rdsadmin",
+  "rdsrepladmin",
+  "rdstopmgr",
+  "rds_superuser",
+  "rds_replication",
+  "rds_password",
+  "rds_iam",
+  "rds_ad",
+  "public",
+  "none",
+  ...(
+    "all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create current_catalog current_date " +
     "current_role current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign from grant " +
     "group having in initially intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing primary " +
-    "references returning select session_user some symmetric system_user table then to trailing true union unique user using variadic when where window with").split(" "),
+    "references returning select session_user some symmetric system_user table then to trailing true union unique user using variadic when where window with"
+  ).split(" "),
 ]);
 
 export function reservedDbUsername(name: string): string | undefined {
   if (RESERVED_DB_USERNAMES.has(name)) return `"${name}" is reserved by RDS or PostgreSQL`;
-  if (name.startsWith("pg_") || name.startsWith("rds")) return `"${name}" starts with a prefix PostgreSQL/RDS reserves (pg_, rds)`;
+  if (name.startsWith("pg_") || name.startsWith("rds"))
+    return `"${name}" starts with a prefix PostgreSQL/RDS reserves (pg_, rds)`;
   return undefined;
 }
 
@@ -99,15 +124,28 @@ export function tagIssues(tags: Record<string, string>): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
   const keys = Object.keys(tags);
   if (keys.length > AWS_MAX_TAGS - PLATFORM_TAG_COUNT) {
-    issues.push({ path: "tags", message: `${keys.length} tags plus the platform's ${PLATFORM_TAG_COUNT} exceed AWS's ${AWS_MAX_TAGS} per resource; keep at most ${AWS_MAX_TAGS - PLATFORM_TAG_COUNT}` });
+    issues.push({
+      path: "tags",
+      message: `${keys.length} tags plus the platform's ${PLATFORM_TAG_COUNT} exceed AWS's ${AWS_MAX_TAGS} per resource; keep at most ${AWS_MAX_TAGS - PLATFORM_TAG_COUNT}`,
+    });
   }
   for (const [key, value] of Object.entries(tags)) {
     const at = `tags.${key}`;
-    if (key.length < 1 || key.length > 128) issues.push({ path: at, message: `tag keys must be 1..128 characters, got ${key.length}; shorten it` });
+    if (key.length < 1 || key.length > 128)
+      issues.push({ path: at, message: `tag keys must be 1..128 characters, got ${key.length}; shorten it` });
     if (/^aws:/i.test(key)) issues.push({ path: at, message: `tag keys starting with "aws:" are reserved by AWS; rename it` });
-    if (!TAG_CHARS.test(key)) issues.push({ path: at, message: `tag key ${JSON.stringify(key)} has characters AWS refuses; use letters, digits, spaces and _ . : / = + - @` });
-    if (value.length > 256) issues.push({ path: at, message: `tag values must be at most 256 characters, got ${value.length}; shorten it` });
-    if (!TAG_CHARS.test(value)) issues.push({ path: at, message: `tag value ${JSON.stringify(value)} has characters AWS refuses; use letters, digits, spaces and _ . : / = + - @` });
+    if (!TAG_CHARS.test(key))
+      issues.push({
+        path: at,
+        message: `tag key ${JSON.stringify(key)} has characters AWS refuses; use letters, digits, spaces and _ . : / = + - @`,
+      });
+    if (value.length > 256)
+      issues.push({ path: at, message: `tag values must be at most 256 characters, got ${value.length}; shorten it` });
+    if (!TAG_CHARS.test(value))
+      issues.push({
+        path: at,
+        message: `tag value ${JSON.stringify(value)} has characters AWS refuses; use letters, digits, spaces and _ . : / = + - @`,
+      });
   }
   return issues;
 }
@@ -122,19 +160,37 @@ export function profileRuleIssues(p: Profile, runtimeCdnEnabled: (serviceIndex: 
   p.services.forEach((s, i) => {
     const at = `services[${i}]`;
     if (s.name.length > MAX_SERVICE_NAME_FOR_TARGET_GROUP) {
-      add(`${at}.name`, `"${s.name}" has ${s.name.length} characters; its ALB target group name (service + "-" + 6 hash characters) must fit AWS's 32, so use at most ${MAX_SERVICE_NAME_FOR_TARGET_GROUP}`);
+      add(
+        `${at}.name`,
+        `"${s.name}" has ${s.name.length} characters; its ALB target group name (service + "-" + 6 hash characters) must fit AWS's 32, so use at most ${MAX_SERVICE_NAME_FOR_TARGET_GROUP}`,
+      );
     }
     const reserved = reservedServiceName(s.name);
     if (reserved) add(`${at}.name`, `${reserved}; pick another name`);
     const { requests, limits } = s.resources;
     const [rc, lc] = [cpuToCores(requests.cpu)!, cpuToCores(limits.cpu)!];
-    if (rc > lc) add(`${at}.resources.requests.cpu`, `${requests.cpu} exceeds limits.cpu ${limits.cpu}; Kubernetes refuses a request above its limit: lower the request or raise the limit`);
+    if (rc > lc)
+      add(
+        `${at}.resources.requests.cpu`,
+        `${requests.cpu} exceeds limits.cpu ${limits.cpu}; Kubernetes refuses a request above its limit: lower the request or raise the limit`,
+      );
     const [rm, lm] = [memoryToMiB(requests.memory)!, memoryToMiB(limits.memory)!];
-    if (rm > lm) add(`${at}.resources.requests.memory`, `${requests.memory} exceeds limits.memory ${limits.memory}; Kubernetes refuses a request above its limit: lower the request or raise the limit`);
-    if (rc <= 0) add(`${at}.resources.requests.cpu`, `expected a CPU request above zero, got ${requests.cpu}; the HPA's utilisation target is a share of it`);
+    if (rm > lm)
+      add(
+        `${at}.resources.requests.memory`,
+        `${requests.memory} exceeds limits.memory ${limits.memory}; Kubernetes refuses a request above its limit: lower the request or raise the limit`,
+      );
+    if (rc <= 0)
+      add(
+        `${at}.resources.requests.cpu`,
+        `expected a CPU request above zero, got ${requests.cpu}; the HPA's utilisation target is a share of it`,
+      );
     if (rm <= 0) add(`${at}.resources.requests.memory`, `expected a memory request above zero, got ${requests.memory}`);
     if (runtimeCdnEnabled(i) && !p.cdn.enabled) {
-      add(s.runtime ? `${at}.runtime.cache.cdn.enabled` : "runtime.cache.cdn.enabled", "true, but cdn.enabled is false: there is no distribution to purge (the purge would fail on every invalidation); enable cdn or set runtime.cache.cdn.enabled false");
+      add(
+        s.runtime ? `${at}.runtime.cache.cdn.enabled` : "runtime.cache.cdn.enabled",
+        "true, but cdn.enabled is false: there is no distribution to purge (the purge would fail on every invalidation); enable cdn or set runtime.cache.cdn.enabled false",
+      );
     }
   });
 
@@ -143,19 +199,31 @@ export function profileRuleIssues(p: Profile, runtimeCdnEnabled: (serviceIndex: 
     const vpc = parseIpv4Cidr(p.network.cidr);
     if (typeof vpc === "string") add("network.cidr", `${vpc}, got ${JSON.stringify(p.network.cidr)}`);
   }
-  if (/^0+[smh]$/.test(p.monitoring.scrapeInterval)) add("monitoring.scrapeInterval", `expected a positive duration, got "${p.monitoring.scrapeInterval}" (Prometheus refuses 0); use e.g. "15s"`);
-  if ((memoryToMiB(p.monitoring.storageSize) ?? 0) <= 0) add("monitoring.storageSize", `expected a volume size above zero, got "${p.monitoring.storageSize}"; use e.g. "20Gi"`);
-  if (/^0+[hdwy]$/.test(p.monitoring.retention)) add("monitoring.retention", `expected a positive retention, got "${p.monitoring.retention}"; use e.g. "15d"`);
+  if (/^0+[smh]$/.test(p.monitoring.scrapeInterval))
+    add(
+      "monitoring.scrapeInterval",
+      `expected a positive duration, got "${p.monitoring.scrapeInterval}" (Prometheus refuses 0); use e.g. "15s"`,
+    );
+  if ((memoryToMiB(p.monitoring.storageSize) ?? 0) <= 0)
+    add("monitoring.storageSize", `expected a volume size above zero, got "${p.monitoring.storageSize}"; use e.g. "20Gi"`);
+  if (/^0+[hdwy]$/.test(p.monitoring.retention))
+    add("monitoring.retention", `expected a positive retention, got "${p.monitoring.retention}"; use e.g. "15d"`);
 
   p.cdn.staticPaths.forEach((path, i) => {
     if (!p.services.some((s) => path.startsWith(`/${s.name}/`))) {
-      add(`cdn.staticPaths[${i}]`, `${JSON.stringify(path)} is under no service prefix, and the ALB routes only /<service>/...: CloudFront would cache its 404; use "/<service>/static/*" with one of ${p.services.map((s) => s.name).join(", ")}`);
+      add(
+        `cdn.staticPaths[${i}]`,
+        `${JSON.stringify(path)} is under no service prefix, and the ALB routes only /<service>/...: CloudFront would cache its 404; use "/<service>/static/*" with one of ${p.services.map((s) => s.name).join(", ")}`,
+      );
     }
   });
   // The API behaviours forward every cookie to the origin but keep cookies out of the cache key
   // (cdn.ts): a minimum TTL above zero would cache one user's cookie-bound response for everyone.
   if (p.cdn.enabled && p.cdn.apiTtl.min > 0 && API_COOKIES_FORWARDED !== API_COOKIES_IN_CACHE_KEY) {
-    add("cdn.apiTtl.min", `${p.cdn.apiTtl.min} caches API responses even when the origin says private, while cookies are forwarded but not in the cache key (one user's response served to another); set it to 0 and let the services send Cache-Control`);
+    add(
+      "cdn.apiTtl.min",
+      `${p.cdn.apiTtl.min} caches API responses even when the origin says private, while cookies are forwarded but not in the cache key (one user's response served to another); set it to 0 and let the services send Cache-Control`,
+    );
   }
   const userIssue = reservedDbUsername(p.database.username);
   if (userIssue) add("database.username", `${userIssue}; RDS refuses it as the master user: pick another, e.g. "uaip"`);
@@ -187,10 +255,17 @@ export function webhookUrlIssue(url: string): ProfileIssue | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    return { path: "alertWebhookUrl", message: "expected an https:// URL, got something that is not a URL (value hidden: it is a secret); set it with `pulumi config set --secret uaip:alertWebhookUrl https://...`" };
+    return {
+      path: "alertWebhookUrl",
+      message:
+        "expected an https:// URL, got something that is not a URL (value hidden: it is a secret); set it with `pulumi config set --secret uaip:alertWebhookUrl https://...`",
+    };
   }
   if (parsed.protocol !== "https:") {
-    return { path: "alertWebhookUrl", message: `expected an https:// URL, got a ${parsed.protocol}// URL (value hidden: it is a secret); alerts would carry cluster details in clear text: use the receiver's https:// endpoint` };
+    return {
+      path: "alertWebhookUrl",
+      message: `expected an https:// URL, got a ${parsed.protocol}// URL (value hidden: it is a secret); alerts would carry cluster details in clear text: use the receiver's https:// endpoint`,
+    };
   }
   return undefined;
 }

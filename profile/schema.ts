@@ -11,8 +11,12 @@ import { DNS_1123_LABEL } from "./naming";
  */
 
 const int = (min = 0) => z.number().int().min(min);
-const memoryQuantity = z.string().refine((q) => memoryToMiB(q) !== undefined, { message: 'expected a memory quantity like "512Mi" or "1Gi"' });
-const cpuQuantity = z.string().refine((q) => cpuToCores(q) !== undefined, { message: 'expected a CPU quantity like "250m" or "1"' });
+const memoryQuantity = z
+  .string()
+  .refine((q) => memoryToMiB(q) !== undefined, { message: 'expected a memory quantity like "512Mi" or "1Gi"' });
+const cpuQuantity = z
+  .string()
+  .refine((q) => cpuToCores(q) !== undefined, { message: 'expected a CPU quantity like "250m" or "1"' });
 
 export const ENVIRONMENTS = ["dev", "staging", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -73,10 +77,19 @@ export const profileSchema = z.strictObject({
     endpointPublicAccess: z.boolean(),
     /** Who may reach a public API endpoint: your CI/VPN egress CIDRs (never the whole internet). */
     publicAccessCidrs: z.array(
-      z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { message: "expected an IPv4 CIDR" }).refine((c) => !c.endsWith("/0"), { message: "the whole internet may not reach the Kubernetes API; give your CI/VPN egress CIDR" }),
+      z
+        .string()
+        .regex(/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/, { message: "expected an IPv4 CIDR" })
+        .refine((c) => !c.endsWith("/0"), {
+          message: "the whole internet may not reach the Kubernetes API; give your CI/VPN egress CIDR",
+        }),
     ),
     /** IAM roles given cluster-admin through EKS access entries, besides the identity that created the cluster (don't list that one: EKS already has its entry). */
-    adminRoleArns: z.array(z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, { message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"' })),
+    adminRoleArns: z.array(
+      z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, {
+        message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"',
+      }),
+    ),
   }),
   services: z.array(serviceSchema).min(1),
   /**
@@ -86,7 +99,9 @@ export const profileSchema = z.strictObject({
    */
   images: z.union([
     z.strictObject({
-      registry: z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, { message: 'expected a registry path like "ghcr.io/uaip"' }),
+      registry: z
+        .string()
+        .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, { message: 'expected a registry path like "ghcr.io/uaip"' }),
       /** Never "latest": a moving tag makes rollouts unrepeatable. */
       tag: z.string().regex(/^(?!latest$)[\w][\w.-]{0,127}$/, { message: 'expected an image tag other than "latest"' }),
     }),
@@ -95,7 +110,9 @@ export const profileSchema = z.strictObject({
   database: z.strictObject({
     instanceClass: z.enum(DB_INSTANCE_CLASSES),
     /** Major only: RDS applies minor upgrades itself (autoMinorVersionUpgrade); a minor pin would drift and plan a downgrade. */
-    engineVersion: z.string().regex(/^\d+$/, { message: 'expected a PostgreSQL major version like "16" (minor upgrades are automatic; pin the major only)' }),
+    engineVersion: z.string().regex(/^\d+$/, {
+      message: 'expected a PostgreSQL major version like "16" (minor upgrades are automatic; pin the major only)',
+    }),
     /** GiB. */
     allocatedStorage: int(20).max(65536),
     /** GiB; storage autoscaling ceiling. */
@@ -117,11 +134,22 @@ export const profileSchema = z.strictObject({
   redis: z.strictObject({
     nodeType: z.string().regex(/^cache\./, { message: 'expected an ElastiCache node type like "cache.t4g.micro"' }),
     /** "major.minor" (ElastiCache's own granularity for Redis 7+; patches are automatic), never a patch level. */
-    engineVersion: z.string().regex(/^\d+\.\d+$/, { message: 'expected an ElastiCache Redis version like "7.1" (no patch level: patches are automatic)' }),
+    engineVersion: z.string().regex(/^\d+\.\d+$/, {
+      message: 'expected an ElastiCache Redis version like "7.1" (no patch level: patches are automatic)',
+    }),
     replicas: int(0).max(5),
     multiAz: z.boolean(),
     /** Checked by the cross-layer checks: a cache needs allkeys-lru or allkeys-lfu. */
-    maxmemoryPolicy: z.enum(["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"]),
+    maxmemoryPolicy: z.enum([
+      "noeviction",
+      "allkeys-lru",
+      "allkeys-lfu",
+      "allkeys-random",
+      "volatile-lru",
+      "volatile-lfu",
+      "volatile-random",
+      "volatile-ttl",
+    ]),
     slowLogs: z.boolean(),
     /** Days of daily snapshots kept (0 = none: a dev cache is rebuilt from the database). */
     snapshotRetentionDays: int(0).max(35),
@@ -141,13 +169,19 @@ export const profileSchema = z.strictObject({
     /** Static paths, seconds. */
     staticTtl: z.strictObject({ min: int(0), default: int(0), max: int(0) }),
     /** CloudFront path patterns cached with staticTtl, each under a service's prefix ("/<service>/static/*"), since the ALB routes only those. */
-    staticPaths: z.array(z.string().regex(/^\/[a-z0-9][-a-z0-9]*\/[-\w./*]*$/, { message: 'expected a path pattern under a service prefix, like "/agent-intelligence/static/*"' })),
+    staticPaths: z.array(
+      z.string().regex(/^\/[a-z0-9][-a-z0-9]*\/[-\w./*]*$/, {
+        message: 'expected a path pattern under a service prefix, like "/agent-intelligence/static/*"',
+      }),
+    ),
   }),
   loadBalancer: z.strictObject({
     /** Seconds; must exceed the WebSocket heartbeat and stay below the services' keep-alive. */
     idleTimeout: int(1).max(4000),
     /** ACM certificate ARN; empty means HTTP only (no redirect). */
-    certificateArn: z.string().regex(/^(arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate\/[-a-f0-9]+)?$/, { message: "expected an ACM certificate ARN or an empty string" }),
+    certificateArn: z.string().regex(/^(arn:aws[-a-z]*:acm:[a-z0-9-]+:\d{12}:certificate\/[-a-f0-9]+)?$/, {
+      message: "expected an ACM certificate ARN or an empty string",
+    }),
     /** DNS name the certificate covers and that points at the ALB; CloudFront's HTTPS origin. */
     domainName: z.string().regex(/^([a-z0-9-]+\.)*[a-z0-9-]*$/, { message: "expected a DNS name or an empty string" }),
     accessLogs: z.boolean(),

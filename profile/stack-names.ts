@@ -14,7 +14,11 @@ const TARGET_GROUP_HASH_LENGTH = 6;
 /** Longest service name whose target group name fits: 32 − "-" − 6 hex. */
 export const MAX_SERVICE_NAME_FOR_TARGET_GROUP = ELB_NAME_MAX - 1 - TARGET_GROUP_HASH_LENGTH;
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
 
 /** `<project>-<stack>`: the prefix of every stack-scoped physical name, e.g. "uaip-dev". */
 export function stackScope(project: string, stack: string): string {
@@ -28,7 +32,10 @@ export function stackScope(project: string, stack: string): string {
 export function loadBalancerName(project: string, stack: string): string {
   const name = stackScope(project, stack);
   if (name.length > ELB_NAME_MAX) {
-    throw new ComponentArgsError("stack", `the load balancer is named after the stack ("${name}", ${name.length} characters) and AWS allows ${ELB_NAME_MAX}; use a stack name of at most ${ELB_NAME_MAX - slug(project).length - 1} characters`);
+    throw new ComponentArgsError(
+      "stack",
+      `the load balancer is named after the stack ("${name}", ${name.length} characters) and AWS allows ${ELB_NAME_MAX}; use a stack name of at most ${ELB_NAME_MAX - slug(project).length - 1} characters`,
+    );
   }
   return name;
 }

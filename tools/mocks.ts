@@ -30,13 +30,22 @@ export const AVAILABILITY_ZONES = ["us-east-1a", "us-east-1b", "us-east-1d", "us
 /** getAvailabilityZones: `excludeZoneIds`, `excludeNames` and the `opt-in-status`/`zone-type` filters, like EC2. */
 function availabilityZones(inputs: Record<string, unknown>): Record<string, unknown> {
   const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
-  const field: Record<string, keyof (typeof REGION_ZONES)[number]> = { "opt-in-status": "optInStatus", "zone-type": "zoneType", "zone-name": "name", "zone-id": "zoneId" };
+  const field: Record<string, keyof (typeof REGION_ZONES)[number]> = {
+    "opt-in-status": "optInStatus",
+    "zone-type": "zoneType",
+    "zone-name": "name",
+    "zone-id": "zoneId",
+  };
   const zones = REGION_ZONES.filter(
     (z) =>
       !((inputs.excludeZoneIds ?? []) as string[]).includes(z.zoneId) &&
       !((inputs.excludeNames ?? []) as string[]).includes(z.name) &&
       filters.every((f) => {
-        if (!field[f.name]) throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: getAvailabilityZones filter "${f.name}" is not mocked; add it to tools/mocks.ts`);
+        if (!field[f.name])
+          throw new StackError(
+            "UAIP_PLAN_NO_MOCK",
+            `offline plan: getAvailabilityZones filter "${f.name}" is not mocked; add it to tools/mocks.ts`,
+          );
         return f.values.includes(z[field[f.name]!]);
       }),
   );
@@ -88,7 +97,8 @@ export const PLAN_UNKNOWN = { __pulumiUnknown: true } as const;
 export function markWireUnknowns(value: unknown): unknown {
   if (value === WIRE_UNKNOWN) return { ...PLAN_UNKNOWN };
   if (Array.isArray(value)) return value.map(markWireUnknowns);
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markWireUnknowns(v)]));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markWireUnknowns(v)]));
   return value;
 }
 
@@ -112,13 +122,23 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
   const base: Record<string, unknown> = type.startsWith("aws:") ? { arn: arn(service, name) } : {};
   switch (type) {
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { ...base, dnsName: `${name}-1234567890.${REGION}.elb.amazonaws.com`, zoneId: "Z35SXDOTRQ7X7K", arnSuffix: `app/${name}/50dc6c495c0c9188` };
+      return {
+        ...base,
+        dnsName: `${name}-1234567890.${REGION}.elb.amazonaws.com`,
+        zoneId: "Z35SXDOTRQ7X7K",
+        arnSuffix: `app/${name}/50dc6c495c0c9188`,
+      };
     case "aws:lb/targetGroup:TargetGroup":
       return { ...base, arnSuffix: `targetgroup/${name}/73e2d6bc24d8a067` };
     case "aws:cloudfront/distribution:Distribution":
       return { ...base, domainName: "d111111abcdef8.cloudfront.net", hostedZoneId: "Z2FDTNDATAQYW2" };
     case "aws:elasticache/replicationGroup:ReplicationGroup":
-      return { ...base, primaryEndpointAddress: `master.${name}.abc123.use1.cache.amazonaws.com`, readerEndpointAddress: `replica.${name}.abc123.use1.cache.amazonaws.com`, port: inputs.port ?? 6379 };
+      return {
+        ...base,
+        primaryEndpointAddress: `master.${name}.abc123.use1.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${name}.abc123.use1.cache.amazonaws.com`,
+        port: inputs.port ?? 6379,
+      };
     case "aws:rds/instance:Instance":
       return {
         ...base,
@@ -127,7 +147,9 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
         port: inputs.port ?? 5432,
         identifier: inputs.identifier ?? `${name}-db`,
         // RDS-managed master password: the secret RDS creates in Secrets Manager.
-        masterUserSecrets: inputs.manageMasterUserPassword ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${name}-AbCdEf`), secretStatus: "active", kmsKeyId: "" }] : [],
+        masterUserSecrets: inputs.manageMasterUserPassword
+          ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${name}-AbCdEf`), secretStatus: "active", kmsKeyId: "" }]
+          : [],
       };
     case "aws:eks/cluster:Cluster":
       return {
@@ -153,7 +175,10 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
     case "aws:elasticache/subnetGroup:SubnetGroup":
       return { ...base, name: inputs.name ?? `${name}-${type.includes("elasticache") ? "cache" : "db"}` };
     case "docker:index/image:Image":
-      return { repoDigest: `${String(inputs.imageName).split(":").slice(0, -1).join(":")}@sha256:${"0".repeat(64)}`, baseImageName: inputs.imageName };
+      return {
+        repoDigest: `${String(inputs.imageName).split(":").slice(0, -1).join(":")}@sha256:${"0".repeat(64)}`,
+        baseImageName: inputs.imageName,
+      };
     case "random:index/randomId:RandomId":
       return { hex: "5eed0f1d", b64Url: "Xu0PHQ", b64Std: "Xu0PHQ==", dec: "1592594205" };
     case "random:index/randomPassword:RandomPassword":
@@ -167,13 +192,31 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
 function invoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-      return { userName: "AWS", password: "mock-ecr-token", authorizationToken: "QVdTOm1vY2s=", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com` };
+      return {
+        userName: "AWS",
+        password: "mock-ecr-token",
+        authorizationToken: "QVdTOm1vY2s=",
+        proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com`,
+      };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return availabilityZones(inputs);
     case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
       // CloudFront's origin-facing list: about 55 entries, which count as 55 rules of a security group.
-      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing") throw new StackError("UAIP_PLAN_NO_MOCK", `offline plan: no mock for prefix list ${JSON.stringify(inputs.name)}; add it to tools/mocks.ts`);
-      return { id: "pl-3b927c52", name: inputs.name, addressFamily: "IPv4", maxEntries: 55, entries: [], arn: `arn:aws:ec2:${REGION}:aws:prefix-list/pl-3b927c52`, ownerId: "AWS", version: 1 };
+      if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing")
+        throw new StackError(
+          "UAIP_PLAN_NO_MOCK",
+          `offline plan: no mock for prefix list ${JSON.stringify(inputs.name)}; add it to tools/mocks.ts`,
+        );
+      return {
+        id: "pl-3b927c52",
+        name: inputs.name,
+        addressFamily: "IPv4",
+        maxEntries: 55,
+        entries: [],
+        arn: `arn:aws:ec2:${REGION}:aws:prefix-list/pl-3b927c52`,
+        ownerId: "AWS",
+        version: 1,
+      };
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/plan`, userId: "AIDAPLAN" };
     case "aws:index/getRegion:getRegion":
@@ -243,7 +286,13 @@ export function installMocks(project: string, stack: string): PlatformMocks {
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, res: { getUrn(): string } | undefined) => void) => {
     const wire = req.getObject()?.toJavaScript();
-    mocks.notePending(req.getType(), req.getName(), req.getParent(), req.getDependenciesList(), wire && (markWireUnknowns(wire) as Record<string, unknown>));
+    mocks.notePending(
+      req.getType(),
+      req.getName(),
+      req.getParent(),
+      req.getDependenciesList(),
+      wire && (markWireUnknowns(wire) as Record<string, unknown>),
+    );
     return register(req, (err: unknown, res: { getUrn(): string } | undefined) => {
       const record = [...mocks.resources].reverse().find((r) => r.type === req.getType() && r.name === req.getName());
       if (record && res) record.urn = res.getUrn();

@@ -28,7 +28,8 @@ import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 import { StackError } from "../profile/errors";
 
 const ROOT = resolve(__dirname, "..");
-const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
+const USAGE =
+  "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
 
 export interface PlanJson {
   stack: string;
@@ -71,7 +72,8 @@ function parseArgs(argv: string[]): Args {
     else throw new StackError("UAIP_PLAN_USAGE", `unknown argument "${a}"; ${USAGE}`);
   }
   if (!args.all && args.stacks.length !== 1) throw new StackError("UAIP_PLAN_USAGE", USAGE);
-  if ((args.diffMd || args.diffJson) && !args.diff) throw new StackError("UAIP_PLAN_USAGE", `--diff-md/--diff-json need --diff <base.json>; ${USAGE}`);
+  if ((args.diffMd || args.diffJson) && !args.diff)
+    throw new StackError("UAIP_PLAN_USAGE", `--diff-md/--diff-json need --diff <base.json>; ${USAGE}`);
   if (args.all && args.diff) throw new StackError("UAIP_PLAN_USAGE", `--diff compares one stack; use --stack <name>; ${USAGE}`);
   return args;
 }
@@ -113,7 +115,14 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   }
   delete outputs.checks;
   // Wire inputs: a secret inside a Helm release's values hides only that field, not all values.
-  const resources = mocks.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, parent: r.parent, dependsOn: r.dependsOn, inputs: redactSecrets(r.wireInputs ?? r.inputs) as Record<string, unknown> }));
+  const resources = mocks.resources.map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    parent: r.parent,
+    dependsOn: r.dependsOn,
+    inputs: redactSecrets(r.wireInputs ?? r.inputs) as Record<string, unknown>,
+  }));
   const checks = [...((exports.checks as Check[] | undefined) ?? []), ...kubernetesPlanChecks(resources)];
   // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
   // They read the inputs behind secrets too (a listener rule's conditions hold the origin secret, and with it its
@@ -153,7 +162,9 @@ function planAll(json?: string): number {
   const plans: PlanJson[] = [];
   for (const stack of listStacks(ROOT)) {
     const file = prefix.replace(/(\.json)?$/, `.${stack}.json`);
-    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, "--json", file], { stdio: "inherit" });
+    const run = spawnSync(process.execPath, [...process.execArgv, __filename, "--stack", stack, "--json", file], {
+      stdio: "inherit",
+    });
     console.log(`\n== ${stack}: ${run.status === 0 ? "ok" : "FAILED"}\n`);
     if (run.status !== 0) status = 1;
     else plans.push(JSON.parse(readFileSync(file, "utf8")) as PlanJson);
@@ -184,7 +195,8 @@ async function main(): Promise<number> {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  if (base) writeDiff(args, diffPlans(base, plan, { base: base.violations ?? runRules(plannedResources(base)), head: violations }));
+  if (base)
+    writeDiff(args, diffPlans(base, plan, { base: base.violations ?? runRules(plannedResources(base)), head: violations }));
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     console.error(`\nPlan failed: ${failed.length} cross-layer check(s) failed.`);

@@ -19,12 +19,20 @@ export function formatViolation(v: Violation): string {
 }
 
 /** Reads one plan file; errors name the file and what is wrong with it. */
-export function readPlan(file: string): { stack: string; resources: { urn: string; type: string; name: string; inputs: unknown }[]; violations?: Violation[] } {
+export function readPlan(file: string): {
+  stack: string;
+  resources: { urn: string; type: string; name: string; inputs: unknown }[];
+  violations?: Violation[];
+} {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new StackError("UAIP_PLAN_UNREADABLE", `${file}: cannot read (${(err as Error).message}); write one with npm run plan -- --stack <name> --json ${file}`, { cause: err });
+    throw new StackError(
+      "UAIP_PLAN_UNREADABLE",
+      `${file}: cannot read (${(err as Error).message}); write one with npm run plan -- --stack <name> --json ${file}`,
+      { cause: err },
+    );
   }
   let plan: unknown;
   try {
@@ -33,7 +41,10 @@ export function readPlan(file: string): { stack: string; resources: { urn: strin
     throw new StackError("UAIP_PLAN_UNREADABLE", `${file}: not JSON (${(err as Error).message})`, { cause: err });
   }
   if (!plan || typeof plan !== "object" || !Array.isArray((plan as { resources?: unknown }).resources)) {
-    throw new StackError("UAIP_PLAN_UNREADABLE", `${file}: not a plan: expected { stack, resources: [...] } as written by npm run plan -- --json`);
+    throw new StackError(
+      "UAIP_PLAN_UNREADABLE",
+      `${file}: not a plan: expected { stack, resources: [...] } as written by npm run plan -- --json`,
+    );
   }
   return plan as ReturnType<typeof readPlan>;
 }

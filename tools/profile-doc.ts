@@ -40,7 +40,10 @@ export function profileTable(): string {
     out.set("services[].name:port", services.map((s) => `${s.name}:${s.port}`).join(", "));
     const { name: _n, port: _p, image: _i, ...serviceDefaults } = services[0];
     flatten(serviceDefaults, "services[]", out);
-    out.set("services[].image", "build" in p.images ? `built from ${p.images.build.dockerfile}` : `${p.images.registry}/<name>:${p.images.tag}`);
+    out.set(
+      "services[].image",
+      "build" in p.images ? `built from ${p.images.build.dockerfile}` : `${p.images.registry}/<name>:${p.images.tag}`,
+    );
     return out;
   });
   const keys = [...new Set(columns.flatMap((c) => [...c.keys()]))].sort((a, b) => a.localeCompare(b));
@@ -53,13 +56,19 @@ export function profileTable(): string {
 export function resourceTable(plans: PlannedStack[]): string {
   const counts = plans.map((p) => {
     const byType = new Map<string, number>();
-    for (const r of p.resources) if (!r.type.startsWith("uaip:") && !r.type.startsWith("pulumi:")) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+    for (const r of p.resources)
+      if (!r.type.startsWith("uaip:") && !r.type.startsWith("pulumi:")) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
     return byType;
   });
   const types = [...new Set(counts.flatMap((c) => [...c.keys()]))].sort((a, b) => a.localeCompare(b));
   const rows = types.map((t) => `| \`${t}\` | ${counts.map((c) => c.get(t) ?? "—").join(" | ")} |`);
   const totals = `| **total** | ${counts.map((c) => [...c.values()].reduce((a, b) => a + b, 0)).join(" | ")} |`;
-  return [`| resource type | ${plans.map((p) => p.stack).join(" | ")} |`, `|---|${plans.map(() => "---").join("|")}|`, ...rows, totals].join("\n");
+  return [
+    `| resource type | ${plans.map((p) => p.stack).join(" | ")} |`,
+    `|---|${plans.map(() => "---").join("|")}|`,
+    ...rows,
+    totals,
+  ].join("\n");
 }
 
 function replaceBetween(text: string, start: string, end: string, content: string): string {
@@ -79,7 +88,9 @@ export const DOC_STACKS = ["dev", "staging", "prod", "local"];
 
 function planJson(stack: string): PlannedStack {
   const file = join(mkdtempSync(join(tmpdir(), "uaip-docs-")), "plan.json");
-  const run = spawnSync(process.execPath, [...process.execArgv, join(__dirname, "plan.ts"), "--stack", stack, "--json", file], { encoding: "utf8" });
+  const run = spawnSync(process.execPath, [...process.execArgv, join(__dirname, "plan.ts"), "--stack", stack, "--json", file], {
+    encoding: "utf8",
+  });
   if (run.status !== 0) throw new StackError("UAIP_DOCS_FAILED", `plan of ${stack} failed:\n${run.stderr}`);
   return JSON.parse(readFileSync(file, "utf8"));
 }

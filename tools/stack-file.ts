@@ -50,7 +50,11 @@ function applyProjectConfig(project: ProjectFile, stack: string, config: Record<
     const key = rawKey.includes(":") ? rawKey : `${project.name}:${rawKey}`;
     const declaration: ProjectConfigDeclaration = typeof decl === "object" && decl !== null ? decl : { value: decl };
     if (key in config) {
-      if (declaration.secret && !secretKeys.includes(key)) throw new StackError("UAIP_STACK_FILE_INVALID", `Stack '${stack}' with configuration key '${rawKey}' must be encrypted as it's secret`);
+      if (declaration.secret && !secretKeys.includes(key))
+        throw new StackError(
+          "UAIP_STACK_FILE_INVALID",
+          `Stack '${stack}' with configuration key '${rawKey}' must be encrypted as it's secret`,
+        );
       continue;
     }
     const fallback = declaration.value ?? declaration.default;
@@ -60,7 +64,11 @@ function applyProjectConfig(project: ProjectFile, stack: string, config: Record<
     }
     config[key] = typeof fallback === "string" ? fallback : JSON.stringify(fallback);
   }
-  if (missing.length) throw new StackError("UAIP_STACK_FILE_INVALID", `Stack '${stack}' is missing configuration value(s) ${missing.map((k) => `'${k}'`).join(", ")}`);
+  if (missing.length)
+    throw new StackError(
+      "UAIP_STACK_FILE_INVALID",
+      `Stack '${stack}' is missing configuration value(s) ${missing.map((k) => `'${k}'`).join(", ")}`,
+    );
 }
 
 /** Stack names that have a Pulumi.<stack>.yaml in `dir`, sorted. */
@@ -72,7 +80,9 @@ export function listStacks(dir: string): string[] {
 }
 
 function isSecure(value: unknown): boolean {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value
+  );
 }
 
 /** True if any `secure:` value is nested anywhere inside (then the whole key is secret). */
@@ -85,7 +95,8 @@ function containsSecure(value: unknown): boolean {
 function replaceSecure(value: unknown): unknown {
   if (isSecure(value)) return SECRET_PLACEHOLDER;
   if (Array.isArray(value)) return value.map(replaceSecure);
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceSecure(v)]));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceSecure(v)]));
   return value;
 }
 
@@ -97,7 +108,10 @@ export function readStackConfig(dir: string, stack: string, stackFile?: string):
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    throw new StackError("UAIP_STACK_FILE_INVALID", `no stack file ${file}; stacks here: ${listStacks(dir).join(", ") || "none"}`);
+    throw new StackError(
+      "UAIP_STACK_FILE_INVALID",
+      `no stack file ${file}; stacks here: ${listStacks(dir).join(", ") || "none"}`,
+    );
   }
   const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, string> = {};

@@ -89,13 +89,26 @@ export class AwsPlatform extends pulumi.ComponentResource {
 
     const network = new Network(
       `${name}-network`,
-      { cidrBlock: p.network.cidr, azCount: p.network.azCount, natGateways: p.network.natGateways, flowLogs: p.network.flowLogs, clusterName, physicalName: `${scope}-network`, tags },
+      {
+        cidrBlock: p.network.cidr,
+        azCount: p.network.azCount,
+        natGateways: p.network.natGateways,
+        flowLogs: p.network.flowLogs,
+        clusterName,
+        physicalName: `${scope}-network`,
+        tags,
+      },
       child,
     );
     const sgs = new SecurityGroups(
       `${name}-sg`,
       // With the CDN on, only CloudFront may reach the ALB, on the one port it uses.
-      { vpcId: network.vpcId, servicePorts: p.services.map((s) => s.port), cloudfrontOnlyPort: p.cdn.enabled ? (hasCertificate ? 443 : 80) : undefined, tags },
+      {
+        vpcId: network.vpcId,
+        servicePorts: p.services.map((s) => s.port),
+        cloudfrontOnlyPort: p.cdn.enabled ? (hasCertificate ? 443 : 80) : undefined,
+        tags,
+      },
       child,
     );
 
@@ -202,13 +215,28 @@ export class AwsPlatform extends pulumi.ComponentResource {
       child,
     );
     // Everything below that waits for pods also waits for the nodes (first deploys race them otherwise).
-    const onCluster = { parent: this, providers: { kubernetes: cluster.provider }, transformations: [waitForNodes(cluster.nodeGroup)] };
+    const onCluster = {
+      parent: this,
+      providers: { kubernetes: cluster.provider },
+      transformations: [waitForNodes(cluster.nodeGroup)],
+    };
     metricsServerAddon(`${name}-metrics-server`, cluster.clusterName, tags, { parent: this, dependsOn: [cluster.nodeGroup] });
     // Enforces the NetworkPolicies below (EKS ignores them otherwise); the nodes need it, so no node-group dependency.
     vpcCniAddon(`${name}-vpc-cni`, cluster.clusterName, tags, { parent: this });
     const subnetPlan = planSubnets(p.network.cidr, p.network.azCount);
     const monitoringNamespace = "monitoring";
-    const storage = new ClusterStorage(`${name}-storage`, { clusterName: cluster.clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl, region: args.region, retainVolumes: p.monitoring.retainVolumes, tags }, onCluster);
+    const storage = new ClusterStorage(
+      `${name}-storage`,
+      {
+        clusterName: cluster.clusterName,
+        oidcProviderArn: cluster.oidcProviderArn,
+        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        region: args.region,
+        retainVolumes: p.monitoring.retainVolumes,
+        tags,
+      },
+      onCluster,
+    );
 
     const services = new Services(
       `${name}-services`,
@@ -220,21 +248,23 @@ export class AwsPlatform extends pulumi.ComponentResource {
         region: args.region,
         targetGroupArns: lb.targetGroupArns,
         deregistrationDelaySeconds: p.loadBalancer.deregistrationDelay,
-        endpoints: pulumi.all([redis.primaryEndpoint, redis.port, db.address, db.port, cdn?.distributionId ?? ""]).apply(([redisHost, redisPort, dbHost, dbPort, cdnDistributionId]) => ({
-          redisHost,
-          redisPort,
-          // In-transit encryption is always on for ElastiCache and RDS (see redis.ts, database.ts).
-          redisTls: true,
-          dbHost,
-          dbPort,
-          dbName: p.database.name,
-          dbUser: p.database.username,
-          dbSsl: true,
-          dbSslCaFile: RDS_CA_FILE,
-          dbStatsRefreshIntervalMs: p.database.statsRefreshInterval,
-          cdnDistributionId,
-          awsRegion: args.region,
-        })),
+        endpoints: pulumi
+          .all([redis.primaryEndpoint, redis.port, db.address, db.port, cdn?.distributionId ?? ""])
+          .apply(([redisHost, redisPort, dbHost, dbPort, cdnDistributionId]) => ({
+            redisHost,
+            redisPort,
+            // In-transit encryption is always on for ElastiCache and RDS (see redis.ts, database.ts).
+            redisTls: true,
+            dbHost,
+            dbPort,
+            dbName: p.database.name,
+            dbUser: p.database.username,
+            dbSsl: true,
+            dbSslCaFile: RDS_CA_FILE,
+            dbStatsRefreshIntervalMs: p.database.statsRefreshInterval,
+            cdnDistributionId,
+            awsRegion: args.region,
+          })),
         cdnDistributionArn: cdn?.arn,
         credentials: { redisAuthToken: redis.authToken, databaseMasterPassword: databasePassword },
         imagePlatform: imagePlatformFor(p.cluster.instanceTypes),

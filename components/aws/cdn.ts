@@ -16,8 +16,15 @@ export const DEFAULT_API_PATHS: string[] = [];
 export const VIEWER_MIN_TLS = "TLSv1.2_2021";
 
 export function validateTtl(key: string, ttl: TtlBounds): TtlBounds {
-  const ok = [ttl.min, ttl.default, ttl.max].every((n) => Number.isInteger(n) && n >= 0) && ttl.min <= ttl.default && ttl.default <= ttl.max;
-  if (!ok) throw new ComponentArgsError(key, `needs whole seconds with 0 <= min <= default <= max (got min=${ttl.min}, default=${ttl.default}, max=${ttl.max})`);
+  const ok =
+    [ttl.min, ttl.default, ttl.max].every((n) => Number.isInteger(n) && n >= 0) &&
+    ttl.min <= ttl.default &&
+    ttl.default <= ttl.max;
+  if (!ok)
+    throw new ComponentArgsError(
+      key,
+      `needs whole seconds with 0 <= min <= default <= max (got min=${ttl.min}, default=${ttl.default}, max=${ttl.max})`,
+    );
   return ttl;
 }
 
@@ -153,7 +160,11 @@ export class Cdn extends pulumi.ComponentResource {
     const tags = mergeTags(args.tags);
     const apiTtl = validateTtl("CdnArgs.apiTtl", args.apiTtl ?? DEFAULT_API_TTL);
     const staticTtl = validateTtl("CdnArgs.staticTtl", args.staticTtl ?? DEFAULT_STATIC_TTL);
-    const behaviors = cacheBehaviorPlan(args.staticPaths ?? DEFAULT_STATIC_PATHS, args.apiPaths ?? DEFAULT_API_PATHS, args.servicePrefixes ?? []);
+    const behaviors = cacheBehaviorPlan(
+      args.staticPaths ?? DEFAULT_STATIC_PATHS,
+      args.apiPaths ?? DEFAULT_API_PATHS,
+      args.servicePrefixes ?? [],
+    );
     if ((args.aliases ?? []).length > 0 && args.viewerCertificateArn === undefined) {
       throw new ComponentArgsError("CdnArgs.viewerCertificateArn", "aliases need an ACM certificate in us-east-1 covering them");
     }
@@ -178,23 +189,25 @@ export class Cdn extends pulumi.ComponentResource {
       parent,
     );
     // Only when some path is static: an unused policy is a dead part.
-    const staticPolicy = behaviors.some((b) => b.kind === "static") ? new aws.cloudfront.CachePolicy(
-      `${name}-static`,
-      {
-        comment: "Static assets: long TTLs, minimal cache key",
-        minTtl: staticTtl.min,
-        defaultTtl: staticTtl.default,
-        maxTtl: staticTtl.max,
-        parametersInCacheKeyAndForwardedToOrigin: {
-          enableAcceptEncodingGzip: true,
-          enableAcceptEncodingBrotli: true,
-          headersConfig: { headerBehavior: "none" },
-          queryStringsConfig: { queryStringBehavior: "none" },
-          cookiesConfig: { cookieBehavior: "none" },
-        },
-      },
-      parent,
-    ) : undefined;
+    const staticPolicy = behaviors.some((b) => b.kind === "static")
+      ? new aws.cloudfront.CachePolicy(
+          `${name}-static`,
+          {
+            comment: "Static assets: long TTLs, minimal cache key",
+            minTtl: staticTtl.min,
+            defaultTtl: staticTtl.default,
+            maxTtl: staticTtl.max,
+            parametersInCacheKeyAndForwardedToOrigin: {
+              enableAcceptEncodingGzip: true,
+              enableAcceptEncodingBrotli: true,
+              headersConfig: { headerBehavior: "none" },
+              queryStringsConfig: { queryStringBehavior: "none" },
+              cookiesConfig: { cookieBehavior: "none" },
+            },
+          },
+          parent,
+        )
+      : undefined;
     const apiOriginRequest = new aws.cloudfront.OriginRequestPolicy(
       `${name}-api`,
       {
@@ -221,9 +234,25 @@ export class Cdn extends pulumi.ComponentResource {
 
     const originId = "alb";
     const allMethods = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
-    const common = { targetOriginId: originId, viewerProtocolPolicy: "redirect-to-https", compress: true, responseHeadersPolicyId: securityHeaders.id };
-    const api = { ...common, allowedMethods: allMethods, cachedMethods: ["GET", "HEAD"], cachePolicyId: apiPolicy.id, originRequestPolicyId: apiOriginRequest.id };
-    const statics = { ...common, allowedMethods: ["GET", "HEAD", "OPTIONS"], cachedMethods: ["GET", "HEAD"], cachePolicyId: staticPolicy?.id };
+    const common = {
+      targetOriginId: originId,
+      viewerProtocolPolicy: "redirect-to-https",
+      compress: true,
+      responseHeadersPolicyId: securityHeaders.id,
+    };
+    const api = {
+      ...common,
+      allowedMethods: allMethods,
+      cachedMethods: ["GET", "HEAD"],
+      cachePolicyId: apiPolicy.id,
+      originRequestPolicyId: apiOriginRequest.id,
+    };
+    const statics = {
+      ...common,
+      allowedMethods: ["GET", "HEAD", "OPTIONS"],
+      cachedMethods: ["GET", "HEAD"],
+      cachePolicyId: staticPolicy?.id,
+    };
 
     const distribution = new aws.cloudfront.Distribution(
       `${name}-distribution`,
@@ -247,7 +276,9 @@ export class Cdn extends pulumi.ComponentResource {
               originKeepaliveTimeout: args.originKeepaliveTimeoutSeconds ?? 5,
             },
             customHeaders: (args.originCustomHeaders ?? []).map((h) => ({ name: h.name, value: h.value })),
-            originShield: args.originShieldRegion ? { enabled: true, originShieldRegion: args.originShieldRegion } : { enabled: false },
+            originShield: args.originShieldRegion
+              ? { enabled: true, originShieldRegion: args.originShieldRegion }
+              : { enabled: false },
           },
         ],
         defaultCacheBehavior: api,
@@ -255,7 +286,11 @@ export class Cdn extends pulumi.ComponentResource {
         restrictions: { geoRestriction: { restrictionType: "none", locations: [] } },
         viewerCertificate:
           args.viewerCertificateArn !== undefined
-            ? { acmCertificateArn: args.viewerCertificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: VIEWER_MIN_TLS }
+            ? {
+                acmCertificateArn: args.viewerCertificateArn,
+                sslSupportMethod: "sni-only",
+                minimumProtocolVersion: VIEWER_MIN_TLS,
+              }
             : { cloudfrontDefaultCertificate: true, minimumProtocolVersion: "TLSv1" },
         tags,
       },
@@ -271,6 +306,12 @@ export class Cdn extends pulumi.ComponentResource {
       api: behaviors.filter((b) => b.kind === "api").map((b) => b.pathPattern),
       static: behaviors.filter((b) => b.kind === "static").map((b) => b.pathPattern),
     };
-    this.registerOutputs({ distributionId: this.distributionId, domainName: this.domainName, arn: this.arn, ttls: this.ttls, paths: this.paths });
+    this.registerOutputs({
+      distributionId: this.distributionId,
+      domainName: this.domainName,
+      arn: this.arn,
+      ttls: this.ttls,
+      paths: this.paths,
+    });
   }
 }

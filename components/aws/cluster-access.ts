@@ -56,7 +56,11 @@ export interface ReachabilityOptions {
 }
 
 /** Fails fast, naming the endpoint and the fix, when the deploy host cannot open a connection to the API. */
-export async function assertApiReachable(endpoint: string, access: EndpointAccess, options: ReachabilityOptions = {}): Promise<void> {
+export async function assertApiReachable(
+  endpoint: string,
+  access: EndpointAccess,
+  options: ReachabilityOptions = {},
+): Promise<void> {
   const url = new URL(endpoint);
   const port = Number(url.port || 443);
   const { probe = tcpProbe, timeoutMs = 10_000, attempts = 3, retryDelayMs = 5_000 } = options;
@@ -71,5 +75,8 @@ export async function assertApiReachable(endpoint: string, access: EndpointAcces
     }
   }
   const reason = last instanceof Error ? last.message : String(last);
-  throw new ClusterApiUnreachableError(`this host cannot reach the Kubernetes API at ${url.host} (${reason}) after ${attempts} attempts, so no Kubernetes resource can be applied; ${accessFix(access)}`, { cause: last });
+  throw new ClusterApiUnreachableError(
+    `this host cannot reach the Kubernetes API at ${url.host} (${reason}) after ${attempts} attempts, so no Kubernetes resource can be applied; ${accessFix(access)}`,
+    { cause: last },
+  );
 }

@@ -23,7 +23,10 @@ export function amiTypeFor(instanceTypes: string[]): "AL2023_ARM_64_STANDARD" | 
   if (instanceTypes.length === 0) throw new ComponentArgsError("ClusterArgs.instanceTypes", "list at least one instance type");
   const arm = instanceTypes.filter((t) => GRAVITON.test(t));
   if (arm.length > 0 && arm.length < instanceTypes.length) {
-    throw new ComponentArgsError("ClusterArgs.instanceTypes", `mixes Graviton (${arm.join(", ")}) and x86 types; one node group needs one architecture`);
+    throw new ComponentArgsError(
+      "ClusterArgs.instanceTypes",
+      `mixes Graviton (${arm.join(", ")}) and x86 types; one node group needs one architecture`,
+    );
   }
   return arm.length > 0 ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
 }
@@ -37,14 +40,18 @@ export interface NodeCounts {
 export function validateNodeCounts(nodes: NodeCounts): NodeCounts {
   const ints = [nodes.min, nodes.desired, nodes.max].every((n) => Number.isInteger(n));
   if (!ints || nodes.min < 1 || nodes.min > nodes.desired || nodes.desired > nodes.max) {
-    throw new ComponentArgsError("ClusterArgs.nodes", `needs whole numbers with 1 <= min <= desired <= max (got min=${nodes.min}, desired=${nodes.desired}, max=${nodes.max})`);
+    throw new ComponentArgsError(
+      "ClusterArgs.nodes",
+      `needs whole numbers with 1 <= min <= desired <= max (got min=${nodes.min}, desired=${nodes.desired}, max=${nodes.max})`,
+    );
   }
   return nodes;
 }
 
 /** Default image tag: cluster-autoscaler's minor must match the Kubernetes minor ("1.33" -> "v1.33.0"). */
 export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
-  if (!/^1\.\d+$/.test(kubernetesVersion)) throw new ComponentArgsError("ClusterArgs.version", `"${kubernetesVersion}" is not a Kubernetes minor like "1.33"`);
+  if (!/^1\.\d+$/.test(kubernetesVersion))
+    throw new ComponentArgsError("ClusterArgs.version", `"${kubernetesVersion}" is not a Kubernetes minor like "1.33"`);
   return `v${kubernetesVersion}.0`;
 }
 
@@ -87,7 +94,9 @@ export function clusterAutoscalerPolicy(input: AutoscalerPolicyInput): PolicyDoc
       Sid: "ScaleOwnNodeGroup",
       Effect: "Allow",
       Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-      Resource: input.autoscalingGroupNames.map((asg) => `arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${asg}`),
+      Resource: input.autoscalingGroupNames.map(
+        (asg) => `arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/${asg}`,
+      ),
       Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },
     },
   ]);
@@ -256,16 +265,27 @@ export class Cluster extends pulumi.ComponentResource {
     const endpointPublicAccess = args.endpointPublicAccess ?? true;
     const endpointPrivateAccess = args.endpointPrivateAccess ?? true;
     const publicAccessCidrs = args.publicAccessCidrs ?? [];
-    if (endpointPublicAccess && (publicAccessCidrs.length === 0 || publicAccessCidrs.some((c) => c === "0.0.0.0/0" || c === "::/0"))) {
+    if (
+      endpointPublicAccess &&
+      (publicAccessCidrs.length === 0 || publicAccessCidrs.some((c) => c === "0.0.0.0/0" || c === "::/0"))
+    ) {
       throw new ComponentArgsError(
         "ClusterArgs.publicAccessCidrs",
         `a public API endpoint needs the CIDRs of your CI/VPN egress, not ${JSON.stringify(publicAccessCidrs)}; list them or set endpointPublicAccess false`,
       );
     }
     if (!endpointPublicAccess && !endpointPrivateAccess) {
-      throw new ComponentArgsError("ClusterArgs.endpointPrivateAccess", "at least one of endpointPublicAccess/endpointPrivateAccess must be true, or nothing can reach the API");
+      throw new ComponentArgsError(
+        "ClusterArgs.endpointPrivateAccess",
+        "at least one of endpointPublicAccess/endpointPrivateAccess must be true, or nothing can reach the API",
+      );
     }
-    const autoscaler = { enabled: true, chartVersion: CLUSTER_AUTOSCALER_CHART_VERSION, imageTag: clusterAutoscalerImageTag(version), ...args.clusterAutoscaler };
+    const autoscaler = {
+      enabled: true,
+      chartVersion: CLUSTER_AUTOSCALER_CHART_VERSION,
+      imageTag: clusterAutoscalerImageTag(version),
+      ...args.clusterAutoscaler,
+    };
     const parent = { parent: this };
     const partition = aws.getPartitionOutput({}, parent).partition;
     const region = aws.getRegionOutput({}, parent).region;
@@ -275,22 +295,47 @@ export class Cluster extends pulumi.ComponentResource {
     // Secrets envelope encryption.
     const secretsKeyArn = args.secretsKmsKeyArn
       ? pulumi.output(args.secretsKmsKeyArn)
-      : new aws.kms.Key(`${name}-secrets`, { description: `${clusterName} Kubernetes secrets`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, parent).arn;
+      : new aws.kms.Key(
+          `${name}-secrets`,
+          { description: `${clusterName} Kubernetes secrets`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+          parent,
+        ).arn;
 
-    const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("eks.amazonaws.com")), tags }, parent);
-    const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.id, policyArn: managedPolicy("AmazonEKSClusterPolicy") }, parent);
+    const clusterRole = new aws.iam.Role(
+      `${name}-cluster`,
+      { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("eks.amazonaws.com")), tags },
+      parent,
+    );
+    const clusterPolicy = new aws.iam.RolePolicyAttachment(
+      `${name}-cluster-policy`,
+      { role: clusterRole.id, policyArn: managedPolicy("AmazonEKSClusterPolicy") },
+      parent,
+    );
     const clusterKms = new aws.iam.RolePolicy(
       `${name}-cluster-kms`,
       {
         role: clusterRole.id,
         policy: secretsKeyArn.apply((arn) =>
-          JSON.stringify(policyDocument([{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: arn }])),
+          JSON.stringify(
+            policyDocument([
+              { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: arn },
+            ]),
+          ),
         ),
       },
       parent,
     );
     // Created before the cluster so it gets a retention (EKS would create it without one).
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane`, { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: args.logRetentionDays ?? 30, ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}), tags }, parent);
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      {
+        name: `/aws/eks/${clusterName}/cluster`,
+        retentionInDays: args.logRetentionDays ?? 30,
+        ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}),
+        tags,
+      },
+      parent,
+    );
 
     const cluster = new aws.eks.Cluster(
       `${name}-eks`,
@@ -315,11 +360,29 @@ export class Cluster extends pulumi.ComponentResource {
 
     // IRSA: pods assume IAM roles through the cluster's OIDC issuer.
     const issuer = cluster.identities.apply((ids) => ids[0]!.oidcs[0]!.issuer);
-    const oidc = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuer, clientIdLists: ["sts.amazonaws.com"], tags }, parent);
+    const oidc = new aws.iam.OpenIdConnectProvider(
+      `${name}-oidc`,
+      { url: issuer, clientIdLists: ["sts.amazonaws.com"], tags },
+      parent,
+    );
 
-    const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("ec2.amazonaws.com")), tags }, parent);
-    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"].map(
-      (policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.id, policyArn: managedPolicy(policy) }, parent),
+    const nodeRole = new aws.iam.Role(
+      `${name}-node`,
+      { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("ec2.amazonaws.com")), tags },
+      parent,
+    );
+    const nodePolicies = [
+      "AmazonEKSWorkerNodePolicy",
+      "AmazonEKS_CNI_Policy",
+      "AmazonEC2ContainerRegistryReadOnly",
+      "AmazonSSMManagedInstanceCore",
+    ].map(
+      (policy) =>
+        new aws.iam.RolePolicyAttachment(
+          `${name}-node-${policy}`,
+          { role: nodeRole.id, policyArn: managedPolicy(policy) },
+          parent,
+        ),
     );
 
     const clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
@@ -333,7 +396,10 @@ export class Cluster extends pulumi.ComponentResource {
         // (provider-rules/in-pod-aws-clients.ts checks it; aws-node runs on the host network).
         metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
         blockDeviceMappings: [
-          { deviceName: "/dev/xvda", ebs: { volumeSize: args.nodeDiskSizeGib ?? 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+          {
+            deviceName: "/dev/xvda",
+            ebs: { volumeSize: args.nodeDiskSizeGib ?? 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          },
         ],
         // The EKS cluster SG carries control-plane <-> node and node <-> node traffic (and egress);
         // ours adds the ALB -> pod service ports.
@@ -374,13 +440,24 @@ export class Cluster extends pulumi.ComponentResource {
     const kubeconfig = pulumi.secret(
       pulumi
         .all([cluster.name, cluster.endpoint, cluster.certificateAuthority, region])
-        .apply(([n, endpoint, ca, r]) => renderKubeconfig({ clusterName: n, endpoint, certificateAuthorityData: ca.data ?? "", region: r })),
+        .apply(([n, endpoint, ca, r]) =>
+          renderKubeconfig({ clusterName: n, endpoint, certificateAuthorityData: ca.data ?? "", region: r }),
+        ),
     );
     const admins = (args.adminRoleArns ?? []).map((principalArn, i) => {
-      const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags }, parent);
+      const entry = new aws.eks.AccessEntry(
+        `${name}-admin-${i}`,
+        { clusterName: cluster.name, principalArn, type: "STANDARD", tags },
+        parent,
+      );
       return new aws.eks.AccessPolicyAssociation(
         `${name}-admin-${i}`,
-        { clusterName: cluster.name, principalArn, policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`, accessScope: { type: "cluster" } },
+        {
+          clusterName: cluster.name,
+          principalArn,
+          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+          accessScope: { type: "cluster" },
+        },
         { parent: this, dependsOn: [entry] },
       );
     });
@@ -394,7 +471,11 @@ export class Cluster extends pulumi.ComponentResource {
         return config;
       }),
     );
-    const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: reachableKubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: admins });
+    const provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: reachableKubeconfig, enableServerSideApply: true },
+      { parent: this, dependsOn: admins },
+    );
 
     let autoscalerRoleArn: pulumi.Output<string> | undefined;
     if (autoscaler.enabled) {
@@ -403,7 +484,9 @@ export class Cluster extends pulumi.ComponentResource {
         {
           assumeRolePolicy: pulumi
             .all([oidc.arn, issuer])
-            .apply(([arn, url]) => JSON.stringify(irsaAssumeRolePolicy(arn, url, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT))),
+            .apply(([arn, url]) =>
+              JSON.stringify(irsaAssumeRolePolicy(arn, url, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT)),
+            ),
           tags,
         },
         parent,
@@ -414,7 +497,11 @@ export class Cluster extends pulumi.ComponentResource {
           role: role.id,
           policy: pulumi
             .all([partition, region, accountId, cluster.name, asgNames])
-            .apply(([p, r, a, c, names]) => JSON.stringify(clusterAutoscalerPolicy({ partition: p, region: r, accountId: a, clusterName: c, autoscalingGroupNames: names }))),
+            .apply(([p, r, a, c, names]) =>
+              JSON.stringify(
+                clusterAutoscalerPolicy({ partition: p, region: r, accountId: a, clusterName: c, autoscalingGroupNames: names }),
+              ),
+            ),
         },
         parent,
       );
@@ -432,7 +519,13 @@ export class Cluster extends pulumi.ComponentResource {
             awsRegion: region,
             autoDiscovery: { clusterName: cluster.name },
             image: { tag: autoscaler.imageTag },
-            rbac: { serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": role.arn } } },
+            rbac: {
+              serviceAccount: {
+                create: true,
+                name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+                annotations: { "eks.amazonaws.com/role-arn": role.arn },
+              },
+            },
             extraArgs: { "balance-similar-node-groups": true, "skip-nodes-with-system-pods": false, expander: "least-waste" },
             priorityClassName: "system-cluster-critical",
           },

@@ -14,7 +14,8 @@ export const POSTGRES_MAX_CONNECTIONS_LIMIT = 262143;
 /** "16" (or "16.4") -> "postgres16"; RDS parameter group families follow the major version. */
 export function postgresFamily(engineVersion: string): string {
   const major = /^(\d+)(\.\d+)?$/.exec(engineVersion)?.[1];
-  if (!major) throw new ComponentArgsError("DatabaseArgs.engineVersion", `"${engineVersion}" is not a PostgreSQL major version like "16"`);
+  if (!major)
+    throw new ComponentArgsError("DatabaseArgs.engineVersion", `"${engineVersion}" is not a PostgreSQL major version like "16"`);
   return `postgres${major}`;
 }
 
@@ -43,10 +44,16 @@ export interface PostgresParameterInput {
 export function postgresParameters(input: PostgresParameterInput): DbParameter[] {
   const { maxConnections, logMinDurationStatementMs } = input;
   if (!Number.isInteger(maxConnections) || maxConnections < 10 || maxConnections > POSTGRES_MAX_CONNECTIONS_LIMIT) {
-    throw new ComponentArgsError("DatabaseArgs.maxConnections", `${maxConnections} must be an integer from 10 to ${POSTGRES_MAX_CONNECTIONS_LIMIT}; pass the connection budget`);
+    throw new ComponentArgsError(
+      "DatabaseArgs.maxConnections",
+      `${maxConnections} must be an integer from 10 to ${POSTGRES_MAX_CONNECTIONS_LIMIT}; pass the connection budget`,
+    );
   }
   if (!Number.isInteger(logMinDurationStatementMs) || logMinDurationStatementMs < -1) {
-    throw new ComponentArgsError("DatabaseArgs.logMinDurationStatementMs", `${logMinDurationStatementMs} must be -1 (off) or a number of milliseconds`);
+    throw new ComponentArgsError(
+      "DatabaseArgs.logMinDurationStatementMs",
+      `${logMinDurationStatementMs} must be -1 (off) or a number of milliseconds`,
+    );
   }
   return [
     { name: "max_connections", value: String(maxConnections), applyMethod: "pending-reboot" },
@@ -213,13 +220,19 @@ export class Database extends pulumi.ComponentResource {
       throw new ComponentArgsError("DatabaseArgs.allocatedStorage", `${allocatedStorage} GiB is below the gp3 minimum of 20 GiB`);
     }
     if (maxAllocatedStorage < allocatedStorage) {
-      throw new ComponentArgsError("DatabaseArgs.maxAllocatedStorage", `${maxAllocatedStorage} GiB is below allocatedStorage ${allocatedStorage} GiB; raise it (or set it equal to turn autoscaling off)`);
+      throw new ComponentArgsError(
+        "DatabaseArgs.maxAllocatedStorage",
+        `${maxAllocatedStorage} GiB is below allocatedStorage ${allocatedStorage} GiB; raise it (or set it equal to turn autoscaling off)`,
+      );
     }
     const backupRetentionDays = args.backupRetentionDays ?? 7;
     if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 0 || backupRetentionDays > 35) {
       throw new ComponentArgsError("DatabaseArgs.backupRetentionDays", `${backupRetentionDays} must be 0..35 days`);
     }
-    const parameters = postgresParameters({ maxConnections: args.maxConnections, logMinDurationStatementMs: args.logMinDurationStatementMs ?? 500 });
+    const parameters = postgresParameters({
+      maxConnections: args.maxConnections,
+      logMinDurationStatementMs: args.logMinDurationStatementMs ?? 500,
+    });
     const deletionProtection = args.deletionProtection ?? false;
     const finalSnapshot = args.finalSnapshot ?? true;
     const parent = { parent: this };
@@ -227,11 +240,21 @@ export class Database extends pulumi.ComponentResource {
     // Kept in state: the same instance keeps its final snapshot name; a replacement gets a new one.
     const snapshotSuffix = finalSnapshot ? new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, parent) : undefined;
 
-    const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
+    const subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags },
+      parent,
+    );
     // Family in the physical name: see profile/naming.ts (a family change replaces the group without a name clash).
     const parameterGroup = new aws.rds.ParameterGroup(
       `${name}-params`,
-      { name: familyScopedName(physicalName, family), family, description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`, parameters, tags },
+      {
+        name: familyScopedName(physicalName, family),
+        family,
+        description: `${name} ${family}: explicit max_connections, force_ssl, autovacuum`,
+        parameters,
+        tags,
+      },
       parent,
     );
 
@@ -242,7 +265,12 @@ export class Database extends pulumi.ComponentResource {
       (log) =>
         new aws.cloudwatch.LogGroup(
           `${name}-${log}-log`,
-          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: args.logRetentionDays ?? 30, ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}), tags },
+          {
+            name: `/aws/rds/instance/${identifier}/${log}`,
+            retentionInDays: args.logRetentionDays ?? 30,
+            ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}),
+            tags,
+          },
           parent,
         ),
     );
@@ -278,7 +306,9 @@ export class Database extends pulumi.ComponentResource {
         // Stack-scoped and unique per instance: a fixed name would clash with the previous final snapshot.
         ...(finalSnapshot ? { finalSnapshotIdentifier: pulumi.interpolate`${physicalName}-final-${snapshotSuffix!.hex}` } : {}),
         performanceInsightsEnabled: args.performanceInsights ?? true,
-        ...((args.performanceInsights ?? true) ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 } : {}),
+        ...((args.performanceInsights ?? true)
+          ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 }
+          : {}),
         enabledCloudwatchLogsExports: [...DB_LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
         applyImmediately: args.applyImmediately ?? false,

@@ -21,7 +21,12 @@ export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
 /** Trust policy letting an AWS service (e.g. "eks.amazonaws.com") assume a role. */
 export function serviceAssumeRolePolicy(service: string, condition?: PolicyStatement["Condition"]): PolicyDocument {
   return policyDocument([
-    { Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole", ...(condition ? { Condition: condition } : {}) },
+    {
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+      ...(condition ? { Condition: condition } : {}),
+    },
   ]);
 }
 
@@ -30,7 +35,12 @@ export function serviceAssumeRolePolicy(service: string, condition?: PolicyState
  * may assume the role, and only with the STS audience. `issuerUrl` is the cluster's OIDC issuer
  * (with or without https://).
  */
-export function irsaAssumeRolePolicy(oidcProviderArn: string, issuerUrl: string, namespace: string, serviceAccount: string): PolicyDocument {
+export function irsaAssumeRolePolicy(
+  oidcProviderArn: string,
+  issuerUrl: string,
+  namespace: string,
+  serviceAccount: string,
+): PolicyDocument {
   const issuer = issuerUrl.replace(/^https:\/\//, "");
   return policyDocument([
     {
@@ -53,14 +63,22 @@ export function irsaAssumeRolePolicy(oidcProviderArn: string, issuerUrl: string,
  */
 export function logsKmsKeyPolicy(accountId: string, region: string, partition = "aws"): PolicyDocument {
   return policyDocument([
-    { Sid: "AccountAdmin", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+    {
+      Sid: "AccountAdmin",
+      Effect: "Allow",
+      Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+      Action: "kms:*",
+      Resource: "*",
+    },
     {
       Sid: "CloudWatchLogs",
       Effect: "Allow",
       Principal: { Service: `logs.${region}.amazonaws.com` },
       Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
       Resource: "*",
-      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` } },
+      Condition: {
+        ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*` },
+      },
     },
   ]);
 }

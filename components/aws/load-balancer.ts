@@ -32,9 +32,11 @@ export function listenerRulePlan(services: LoadBalancedService[]): ListenerRuleP
   if (services.length === 0) throw new ComponentArgsError("LoadBalancerArgs.services", "list at least one service to route to");
   const seen = new Set<string>();
   return services.map((s, i) => {
-    if (!DNS_1123_LABEL.test(s.name)) throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].name`, `"${s.name}" is not a DNS-1123 label`);
+    if (!DNS_1123_LABEL.test(s.name))
+      throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].name`, `"${s.name}" is not a DNS-1123 label`);
     if (seen.has(s.name)) throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].name`, `"${s.name}" is listed twice`);
-    if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].port`, `${s.port} is not a TCP port`);
+    if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535)
+      throw new ComponentArgsError(`LoadBalancerArgs.services[${i}].port`, `${s.port} is not a TCP port`);
     seen.add(s.name);
     return { service: s.name, priority: 100 + 10 * i, pathPatterns: [`/${s.name}`, `/${s.name}/*`] };
   });
@@ -55,7 +57,9 @@ export const NOT_FOUND_ACTION: ListenerAction = {
  * without one (dev without a domain), it serves the routes itself.
  */
 export function httpDefaultAction(hasCertificate: boolean): ListenerAction {
-  return hasCertificate ? { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } } : NOT_FOUND_ACTION;
+  return hasCertificate
+    ? { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }
+    : NOT_FOUND_ACTION;
 }
 
 export interface LoadBalancerArgs {
@@ -157,13 +161,18 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
     const deregistrationDelay = args.deregistrationDelaySeconds ?? 30;
     if (!Number.isInteger(deregistrationDelay) || deregistrationDelay < 0 || deregistrationDelay > 3600) {
-      throw new ComponentArgsError("LoadBalancerArgs.deregistrationDelaySeconds", `${deregistrationDelay} must be 0..3600 seconds`);
+      throw new ComponentArgsError(
+        "LoadBalancerArgs.deregistrationDelaySeconds",
+        `${deregistrationDelay} must be 0..3600 seconds`,
+      );
     }
     const deletionProtection = args.deletionProtection ?? false;
     const hasCertificate = args.certificateArn !== undefined;
     const parent = { parent: this };
 
-    const logs = args.accessLogs ? this.#accessLogsBucket(name, args.accessLogsRetentionDays ?? 90, deletionProtection, tags) : undefined;
+    const logs = args.accessLogs
+      ? this.#accessLogsBucket(name, args.accessLogsRetentionDays ?? 90, deletionProtection, tags)
+      : undefined;
 
     const alb = new aws.lb.LoadBalancer(
       `${name}-alb`,
@@ -216,11 +225,23 @@ export class LoadBalancer extends pulumi.ComponentResource {
       ]),
     ) as Record<string, aws.lb.TargetGroup>;
 
-    const http = new aws.lb.Listener(`${name}-http`, { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: [httpDefaultAction(hasCertificate)], tags }, parent);
+    const http = new aws.lb.Listener(
+      `${name}-http`,
+      { loadBalancerArn: alb.arn, port: 80, protocol: "HTTP", defaultActions: [httpDefaultAction(hasCertificate)], tags },
+      parent,
+    );
     const https = hasCertificate
       ? new aws.lb.Listener(
           `${name}-https`,
-          { loadBalancerArn: alb.arn, port: 443, protocol: "HTTPS", sslPolicy: args.sslPolicy ?? TLS13_POLICY, certificateArn: args.certificateArn, defaultActions: [NOT_FOUND_ACTION], tags },
+          {
+            loadBalancerArn: alb.arn,
+            port: 443,
+            protocol: "HTTPS",
+            sslPolicy: args.sslPolicy ?? TLS13_POLICY,
+            certificateArn: args.certificateArn,
+            defaultActions: [NOT_FOUND_ACTION],
+            tags,
+          },
           parent,
         )
       : undefined;
@@ -233,7 +254,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
           priority: rule.priority,
           conditions: [
             { pathPattern: { values: rule.pathPatterns } },
-            ...(args.originVerifyHeader ? [{ httpHeader: { httpHeaderName: args.originVerifyHeader.name, values: [args.originVerifyHeader.value] } }] : []),
+            ...(args.originVerifyHeader
+              ? [{ httpHeader: { httpHeaderName: args.originVerifyHeader.name, values: [args.originVerifyHeader.value] } }]
+              : []),
           ],
           actions: [{ type: "forward", targetGroupArn: targetGroups[rule.service]!.arn }],
           tags,
@@ -272,7 +295,11 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const parent = { parent: this };
     const account = aws.getCallerIdentityOutput({}, parent);
     const elbAccount = aws.elb.getServiceAccountOutput({}, parent);
-    const bucket = new aws.s3.Bucket(`${name}-access-logs`, { forceDestroy: !retain, tags }, { parent: this, retainOnDelete: retain });
+    const bucket = new aws.s3.Bucket(
+      `${name}-access-logs`,
+      { forceDestroy: !retain, tags },
+      { parent: this, retainOnDelete: retain },
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-access-logs`,
       { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
@@ -283,17 +310,34 @@ export class LoadBalancer extends pulumi.ComponentResource {
       { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       parent,
     );
-    new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
+    new aws.s3.BucketOwnershipControls(
+      `${name}-access-logs`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      parent,
+    );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-access-logs`,
-      { bucket: bucket.id, rules: [{ id: "expire", status: "Enabled", filter: {}, expiration: { days: retentionDays }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } }] },
+      {
+        bucket: bucket.id,
+        rules: [
+          {
+            id: "expire",
+            status: "Enabled",
+            filter: {},
+            expiration: { days: retentionDays },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+      },
       parent,
     );
     const policy = new aws.s3.BucketPolicy(
       `${name}-access-logs`,
       {
         bucket: bucket.id,
-        policy: pulumi.all([bucket.arn, account.accountId, elbAccount.arn]).apply(([arn, accountId, elbArn]) => JSON.stringify(accessLogsBucketPolicy(arn, accountId, elbArn))),
+        policy: pulumi
+          .all([bucket.arn, account.accountId, elbAccount.arn])
+          .apply(([arn, accountId, elbArn]) => JSON.stringify(accessLogsBucketPolicy(arn, accountId, elbArn))),
       },
       { parent: this, dependsOn: [block] },
     );
@@ -306,7 +350,20 @@ export function accessLogsBucketPolicy(bucketArn: string, accountId: string, elb
   const objects = `${bucketArn}/alb/AWSLogs/${accountId}/*`;
   return policyDocument([
     { Sid: "ElbAccountWrites", Effect: "Allow", Principal: { AWS: elbAccountArn }, Action: "s3:PutObject", Resource: objects },
-    { Sid: "LogDeliveryWrites", Effect: "Allow", Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" }, Action: "s3:PutObject", Resource: objects },
-    { Sid: "TlsOnly", Effect: "Deny", Principal: { AWS: "*" }, Action: "s3:*", Resource: [bucketArn, `${bucketArn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+    {
+      Sid: "LogDeliveryWrites",
+      Effect: "Allow",
+      Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+      Action: "s3:PutObject",
+      Resource: objects,
+    },
+    {
+      Sid: "TlsOnly",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: "s3:*",
+      Resource: [bucketArn, `${bucketArn}/*`],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    },
   ]);
 }

@@ -13,6 +13,21 @@ import type * as pulumi from "@pulumi/pulumi";
  */
 export const METRICS_SERVER_ADDON = "metrics-server";
 
-export function metricsServerAddon(name: string, clusterName: pulumi.Input<string>, tags: Record<string, string> | undefined, opts: pulumi.CustomResourceOptions): aws.eks.Addon {
-  return new aws.eks.Addon(name, { clusterName, addonName: METRICS_SERVER_ADDON, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", tags }, opts);
+export function metricsServerAddon(
+  name: string,
+  clusterName: pulumi.Input<string>,
+  tags: Record<string, string> | undefined,
+  opts: pulumi.CustomResourceOptions,
+): aws.eks.Addon {
+  return new aws.eks.Addon(
+    name,
+    {
+      clusterName,
+      addonName: METRICS_SERVER_ADDON,
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "PRESERVE",
+      tags,
+    },
+    opts,
+  );
 }

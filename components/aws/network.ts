@@ -77,28 +77,50 @@ export class Network extends pulumi.ComponentResource {
     const natMode = args.natGateways ?? "single";
     const plan = planSubnets(cidrBlock, azCount);
     const tags = mergeTags(args.tags);
-    const clusterTag: Record<string, string> = args.clusterName ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" } : {};
+    const clusterTag: Record<string, string> = args.clusterName
+      ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" }
+      : {};
     const parent = { parent: this };
 
-    const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: `${name}-vpc` } }, parent);
+    const vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      { cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...tags, Name: `${name}-vpc` } },
+      parent,
+    );
     // Strip every rule from the VPC's default security group, so nothing can use it by accident.
     new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags }, parent);
 
     // Regular zones only: Local/Wavelength Zones need an opt-in and lack most services, and EKS
     // refuses control-plane subnets in a few zone ids (zone ids, not names: names differ per account).
     const zones = aws.getAvailabilityZonesOutput(
-      { state: "available", excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS], filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+      {
+        state: "available",
+        excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS],
+        filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+      },
       parent,
     );
     const azName = (i: number) =>
       zones.names.apply((names) => {
-        if (names.length < azCount) throw new ComponentArgsError("NetworkArgs.azCount", `${azCount} AZs requested but the region has only ${names.length} available; lower azCount`);
+        if (names.length < azCount)
+          throw new ComponentArgsError(
+            "NetworkArgs.azCount",
+            `${azCount} AZs requested but the region has only ${names.length} available; lower azCount`,
+          );
         return names[i]!;
       });
 
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags }, parent);
-    const publicRt = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: { ...tags, Name: `${name}-public` } }, parent);
-    new aws.ec2.Route(`${name}-public-default`, { routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id }, parent);
+    const publicRt = new aws.ec2.RouteTable(
+      `${name}-public-rt`,
+      { vpcId: vpc.id, tags: { ...tags, Name: `${name}-public` } },
+      parent,
+    );
+    new aws.ec2.Route(
+      `${name}-public-default`,
+      { routeTableId: publicRt.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
+      parent,
+    );
 
     const publicSubnets = plan.public.map((cidr, i) => {
       const subnet = new aws.ec2.Subnet(
@@ -119,7 +141,11 @@ export class Network extends pulumi.ComponentResource {
 
     const nats = [...Array(natGatewayCount(natMode, azCount)).keys()].map((i) => {
       const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags }, parent);
-      return new aws.ec2.NatGateway(`${name}-nat-${i}`, { allocationId: eip.id, subnetId: publicSubnets[i]!.id, tags: { ...tags, Name: `${name}-nat-${i}` } }, { parent: this, dependsOn: [igw] });
+      return new aws.ec2.NatGateway(
+        `${name}-nat-${i}`,
+        { allocationId: eip.id, subnetId: publicSubnets[i]!.id, tags: { ...tags, Name: `${name}-nat-${i}` } },
+        { parent: this, dependsOn: [igw] },
+      );
     });
 
     const privateSubnets = plan.private.map((cidr, i) => {
@@ -134,13 +160,23 @@ export class Network extends pulumi.ComponentResource {
         },
         parent,
       );
-      const rt = new aws.ec2.RouteTable(`${name}-private-rt-${i}`, { vpcId: vpc.id, tags: { ...tags, Name: `${name}-private-${i}` } }, parent);
-      new aws.ec2.Route(`${name}-private-default-${i}`, { routeTableId: rt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nats[natIndexForAz(natMode, i)]!.id }, parent);
+      const rt = new aws.ec2.RouteTable(
+        `${name}-private-rt-${i}`,
+        { vpcId: vpc.id, tags: { ...tags, Name: `${name}-private-${i}` } },
+        parent,
+      );
+      new aws.ec2.Route(
+        `${name}-private-default-${i}`,
+        { routeTableId: rt.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nats[natIndexForAz(natMode, i)]!.id },
+        parent,
+      );
       new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: rt.id }, parent);
       return subnet;
     });
 
-    this.flowLogGroupName = args.flowLogs ? this.#flowLogs(name, args.physicalName ?? name, vpc, args.flowLogRetentionDays ?? 90, tags) : undefined;
+    this.flowLogGroupName = args.flowLogs
+      ? this.#flowLogs(name, args.physicalName ?? name, vpc, args.flowLogRetentionDays ?? 90, tags)
+      : undefined;
     this.vpcId = vpc.id;
     this.cidrBlock = cidrBlock;
     this.availabilityZones = pulumi.all([...Array(azCount).keys()].map(azName));
@@ -159,7 +195,13 @@ export class Network extends pulumi.ComponentResource {
   }
 
   /** Flow logs -> CloudWatch Logs, encrypted with a dedicated, rotated KMS key. */
-  #flowLogs(name: string, physicalName: string, vpc: aws.ec2.Vpc, retentionDays: number, tags: Record<string, string>): pulumi.Output<string> {
+  #flowLogs(
+    name: string,
+    physicalName: string,
+    vpc: aws.ec2.Vpc,
+    retentionDays: number,
+    tags: Record<string, string>,
+  ): pulumi.Output<string> {
     const parent = { parent: this };
     const account = aws.getCallerIdentityOutput({}, parent);
     const region = aws.getRegionOutput({}, parent);
@@ -170,12 +212,18 @@ export class Network extends pulumi.ComponentResource {
         description: `${name} VPC flow logs`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: pulumi.all([account.accountId, region.region, partition.partition]).apply(([a, r, p]) => JSON.stringify(logsKmsKeyPolicy(a, r, p))),
+        policy: pulumi
+          .all([account.accountId, region.region, partition.partition])
+          .apply(([a, r, p]) => JSON.stringify(logsKmsKeyPolicy(a, r, p))),
         tags,
       },
       parent,
     );
-    const group = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, { name: `/uaip/${physicalName}/vpc-flow-logs`, retentionInDays: retentionDays, kmsKeyId: key.arn, tags }, parent);
+    const group = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { name: `/uaip/${physicalName}/vpc-flow-logs`, retentionInDays: retentionDays, kmsKeyId: key.arn, tags },
+      parent,
+    );
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {
@@ -194,7 +242,11 @@ export class Network extends pulumi.ComponentResource {
         policy: group.arn.apply((arn) =>
           JSON.stringify(
             policyDocument([
-              { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [arn, `${arn}:*`] },
+              {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                Resource: [arn, `${arn}:*`],
+              },
             ]),
           ),
         ),
@@ -203,7 +255,15 @@ export class Network extends pulumi.ComponentResource {
     );
     new aws.ec2.FlowLog(
       `${name}-flow-log`,
-      { vpcId: vpc.id, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: group.arn, iamRoleArn: role.arn, maxAggregationInterval: 60, tags },
+      {
+        vpcId: vpc.id,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: group.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 60,
+        tags,
+      },
       parent,
     );
     return group.name;

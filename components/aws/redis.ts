@@ -7,7 +7,16 @@ import { mergeTags } from "../../profile/tags";
 
 export type CacheEngine = "redis" | "valkey";
 
-export const MAXMEMORY_POLICIES = ["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] as const;
+export const MAXMEMORY_POLICIES = [
+  "noeviction",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+] as const;
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
 
 /** ElastiCache parameter group family: redis 7.1 -> "redis7", redis 6.2 -> "redis6.x", valkey 8.0 -> "valkey8". */
@@ -15,7 +24,10 @@ export function cacheParameterFamily(engine: CacheEngine, engineVersion: string)
   const major = Number(/^(\d+)(\.(\d+|x))?$/.exec(engineVersion)?.[1]);
   const supported = engine === "valkey" ? major >= 7 : major >= 6;
   if (!supported) {
-    throw new ComponentArgsError("RedisArgs.engineVersion", `"${engineVersion}" is not a supported ${engine} version (${engine === "valkey" ? "7.2 or 8.x" : "6.x or 7.x"})`);
+    throw new ComponentArgsError(
+      "RedisArgs.engineVersion",
+      `"${engineVersion}" is not a supported ${engine} version (${engine === "valkey" ? "7.2 or 8.x" : "6.x or 7.x"})`,
+    );
   }
   return engine === "redis" && major === 6 ? "redis6.x" : `${engine}${major}`;
 }
@@ -35,7 +47,10 @@ export function replicationPlan(replicas: number, multiAz: boolean): Replication
     throw new ComponentArgsError("RedisArgs.replicas", `${replicas} must be an integer from 0 to 5`);
   }
   if (multiAz && replicas < 1) {
-    throw new ComponentArgsError("RedisArgs.replicas", "multiAz=true needs at least 1 replica to fail over to (replicas=0); set replicas >= 1 or multiAz=false");
+    throw new ComponentArgsError(
+      "RedisArgs.replicas",
+      "multiAz=true needs at least 1 replica to fail over to (replicas=0); set replicas >= 1 or multiAz=false",
+    );
   }
   return { numCacheClusters: 1 + replicas, automaticFailoverEnabled: multiAz, multiAzEnabled: multiAz };
 }
@@ -155,7 +170,10 @@ export class Redis extends pulumi.ComponentResource {
     const plan = replicationPlan(args.replicas ?? 0, args.multiAz ?? false);
     const maxmemoryPolicy = args.maxmemoryPolicy ?? "allkeys-lru";
     if (!(MAXMEMORY_POLICIES as readonly string[]).includes(maxmemoryPolicy)) {
-      throw new ComponentArgsError("RedisArgs.maxmemoryPolicy", `"${maxmemoryPolicy}" is not a Redis policy (${MAXMEMORY_POLICIES.join(", ")})`);
+      throw new ComponentArgsError(
+        "RedisArgs.maxmemoryPolicy",
+        `"${maxmemoryPolicy}" is not a Redis policy (${MAXMEMORY_POLICIES.join(", ")})`,
+      );
     }
     if (typeof args.authToken === "string" && !validAuthToken(args.authToken)) {
       throw new ComponentArgsError("RedisArgs.authToken", 'must be 16..128 printable characters without spaces, ", / or @');
@@ -165,19 +183,40 @@ export class Redis extends pulumi.ComponentResource {
 
     // A generated token lives in Pulumi state (as a secret), so it is stable across runs.
     const authToken = pulumi.secret(
-      args.authToken !== undefined ? pulumi.output(args.authToken) : new random.RandomPassword(`${name}-auth`, { length: 64, special: false }, parent).result,
+      args.authToken !== undefined
+        ? pulumi.output(args.authToken)
+        : new random.RandomPassword(`${name}-auth`, { length: 64, special: false }, parent).result,
     );
 
-    const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags }, parent);
+    const subnetGroup = new aws.elasticache.SubnetGroup(
+      `${name}-subnets`,
+      { subnetIds: args.subnetIds, description: `${name}: private subnets only`, tags },
+      parent,
+    );
     // Family in the physical name: see profile/naming.ts (a family change replaces the group without a name clash).
     const parameterGroup = new aws.elasticache.ParameterGroup(
       `${name}-params`,
-      { name: familyScopedName(physicalName, family), family, description: `${name} ${family}: maxmemory-policy ${maxmemoryPolicy}`, parameters: [{ name: "maxmemory-policy", value: maxmemoryPolicy }], tags },
+      {
+        name: familyScopedName(physicalName, family),
+        family,
+        description: `${name} ${family}: maxmemory-policy ${maxmemoryPolicy}`,
+        parameters: [{ name: "maxmemory-policy", value: maxmemoryPolicy }],
+        tags,
+      },
       parent,
     );
 
     const slowLog = args.slowLogs
-      ? new aws.cloudwatch.LogGroup(`${name}-slow-log`, { name: `/uaip/${physicalName}/redis-slow-log`, retentionInDays: args.slowLogRetentionDays ?? 30, ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}), tags }, parent)
+      ? new aws.cloudwatch.LogGroup(
+          `${name}-slow-log`,
+          {
+            name: `/uaip/${physicalName}/redis-slow-log`,
+            retentionInDays: args.slowLogRetentionDays ?? 30,
+            ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}),
+            tags,
+          },
+          parent,
+        )
       : undefined;
 
     const group = new aws.elasticache.ReplicationGroup(
@@ -202,7 +241,9 @@ export class Redis extends pulumi.ComponentResource {
         snapshotRetentionLimit: args.snapshotRetentionDays ?? 0,
         autoMinorVersionUpgrade: true,
         applyImmediately: args.applyImmediately ?? false,
-        logDeliveryConfigurations: slowLog ? [{ destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" }] : [],
+        logDeliveryConfigurations: slowLog
+          ? [{ destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" }]
+          : [],
         tags,
       },
       parent,

@@ -36,7 +36,8 @@ export interface RulePlanInput {
 }
 
 function validPort(port: number, key: string): number {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ComponentArgsError(key, `${port} is not a TCP port (1..65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ComponentArgsError(key, `${port} is not a TCP port (1..65535)`);
   return port;
 }
 
@@ -49,17 +50,38 @@ function validPort(port: number, key: string): number {
  * the ALB listeners.
  */
 export function securityGroupRules(input: RulePlanInput): RuleSpec[] {
-  const ports = [...new Set(input.servicePorts.map((p, i) => validPort(p, `SecurityGroupsArgs.servicePorts[${i}]`)))].sort((a, b) => a - b);
-  if (ports.length === 0) throw new ComponentArgsError("SecurityGroupsArgs.servicePorts", "list at least one service port the ALB forwards to");
+  const ports = [...new Set(input.servicePorts.map((p, i) => validPort(p, `SecurityGroupsArgs.servicePorts[${i}]`)))].sort(
+    (a, b) => a - b,
+  );
+  if (ports.length === 0)
+    throw new ComponentArgsError("SecurityGroupsArgs.servicePorts", "list at least one service port the ALB forwards to");
   const redis = validPort(input.redisPort, "SecurityGroupsArgs.redisPort");
   const postgres = validPort(input.postgresPort, "SecurityGroupsArgs.postgresPort");
   const rules: RuleSpec[] = [];
   if (input.cloudfrontOnlyPort !== undefined) {
-    rules.push({ group: "alb", direction: "ingress", port: input.cloudfrontOnlyPort, prefixList: "cloudfront", description: `${input.cloudfrontOnlyPort} from CloudFront origin-facing addresses only (no CDN bypass)` });
+    rules.push({
+      group: "alb",
+      direction: "ingress",
+      port: input.cloudfrontOnlyPort,
+      prefixList: "cloudfront",
+      description: `${input.cloudfrontOnlyPort} from CloudFront origin-facing addresses only (no CDN bypass)`,
+    });
   } else {
     for (const port of [80, 443]) {
-      rules.push({ group: "alb", direction: "ingress", port, cidrIpv4: ANY_IPV4, description: `HTTP(S) ${port} from the internet (IPv4)` });
-      rules.push({ group: "alb", direction: "ingress", port, cidrIpv6: ANY_IPV6, description: `HTTP(S) ${port} from the internet (IPv6)` });
+      rules.push({
+        group: "alb",
+        direction: "ingress",
+        port,
+        cidrIpv4: ANY_IPV4,
+        description: `HTTP(S) ${port} from the internet (IPv4)`,
+      });
+      rules.push({
+        group: "alb",
+        direction: "ingress",
+        port,
+        cidrIpv6: ANY_IPV6,
+        description: `HTTP(S) ${port} from the internet (IPv6)`,
+      });
     }
   }
   for (const port of ports) {
@@ -69,7 +91,13 @@ export function securityGroupRules(input: RulePlanInput): RuleSpec[] {
   rules.push({ group: "nodes", direction: "egress", port: redis, peer: "redis", description: "to Redis" });
   rules.push({ group: "nodes", direction: "egress", port: postgres, peer: "database", description: "to PostgreSQL" });
   rules.push({ group: "redis", direction: "ingress", port: redis, peer: "nodes", description: "Redis from the nodes" });
-  rules.push({ group: "database", direction: "ingress", port: postgres, peer: "nodes", description: "PostgreSQL from the nodes" });
+  rules.push({
+    group: "database",
+    direction: "ingress",
+    port: postgres,
+    peer: "nodes",
+    description: "PostgreSQL from the nodes",
+  });
   return rules;
 }
 
@@ -122,7 +150,12 @@ export class SecurityGroups extends pulumi.ComponentResource {
   constructor(name: string, args: SecurityGroupsArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:aws:SecurityGroups", name, {}, opts);
     const tags = mergeTags(args.tags);
-    this.rules = securityGroupRules({ servicePorts: args.servicePorts, redisPort: args.redisPort ?? 6379, postgresPort: args.postgresPort ?? 5432, cloudfrontOnlyPort: args.cloudfrontOnlyPort });
+    this.rules = securityGroupRules({
+      servicePorts: args.servicePorts,
+      redisPort: args.redisPort ?? 6379,
+      postgresPort: args.postgresPort ?? 5432,
+      cloudfrontOnlyPort: args.cloudfrontOnlyPort,
+    });
     const cloudfrontPrefixList = this.rules.some((r) => r.prefixList === "cloudfront")
       ? aws.ec2.getManagedPrefixListOutput({ name: "com.amazonaws.global.cloudfront.origin-facing" }, { parent: this }).id
       : undefined;
@@ -136,7 +169,16 @@ export class SecurityGroups extends pulumi.ComponentResource {
       (Object.keys(descriptions) as SecurityGroupRole[]).map((role) => [
         role,
         // No inline rules: every rule is its own resource below, so changes never fight.
-        new aws.ec2.SecurityGroup(`${name}-${role}`, { vpcId: args.vpcId, description: descriptions[role], revokeRulesOnDelete: true, tags: { ...tags, Name: `${name}-${role}` } }, { parent: this }),
+        new aws.ec2.SecurityGroup(
+          `${name}-${role}`,
+          {
+            vpcId: args.vpcId,
+            description: descriptions[role],
+            revokeRulesOnDelete: true,
+            tags: { ...tags, Name: `${name}-${role}` },
+          },
+          { parent: this },
+        ),
       ]),
     ) as Record<SecurityGroupRole, aws.ec2.SecurityGroup>;
 

@@ -8,7 +8,9 @@ import { irsaAssumeRolePolicy, policyDocument, type PolicyDocument } from "./iam
  * service's role allows exactly that, on its own distribution only.
  */
 export function cdnPurgePolicy(distributionArn: string): PolicyDocument {
-  return policyDocument([{ Sid: "PurgeOwnDistribution", Effect: "Allow", Action: ["cloudfront:CreateInvalidation"], Resource: distributionArn }]);
+  return policyDocument([
+    { Sid: "PurgeOwnDistribution", Effect: "Allow", Action: ["cloudfront:CreateInvalidation"], Resource: distributionArn },
+  ]);
 }
 
 export interface ServiceRoleArgs {
@@ -40,7 +42,11 @@ export class ServiceRole extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicy(`${name}-cdn-purge`, { role: role.id, policy: pulumi.output(args.cdnDistributionArn).apply((arn) => JSON.stringify(cdnPurgePolicy(arn))) }, { parent: this });
+    new aws.iam.RolePolicy(
+      `${name}-cdn-purge`,
+      { role: role.id, policy: pulumi.output(args.cdnDistributionArn).apply((arn) => JSON.stringify(cdnPurgePolicy(arn))) },
+      { parent: this },
+    );
     this.roleArn = role.arn;
     this.registerOutputs({ roleArn: this.roleArn });
   }

@@ -44,7 +44,11 @@ export class ClusterStorage extends pulumi.ComponentResource {
       child,
     );
     const partition = aws.getPartitionOutput({}, child).partition;
-    const policy = new aws.iam.RolePolicyAttachment(`${name}-ebs-csi-policy`, { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` }, child);
+    const policy = new aws.iam.RolePolicyAttachment(
+      `${name}-ebs-csi-policy`,
+      { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy` },
+      child,
+    );
     const addon = new aws.eks.Addon(
       `${name}-ebs-csi`,
       {

@@ -68,7 +68,10 @@ export function planSubnets(vpcCidr: string, azCount: number): SubnetPlan {
 
 export function validateAzCount(azCount: number): void {
   if (!Number.isInteger(azCount) || azCount < MIN_AZ_COUNT || azCount > MAX_AZ_COUNT) {
-    throw new ComponentArgsError("NetworkArgs.azCount", `must be an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT} (got ${azCount}); use 2 for dev, 3 for prod`);
+    throw new ComponentArgsError(
+      "NetworkArgs.azCount",
+      `must be an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT} (got ${azCount}); use 2 for dev, 3 for prod`,
+    );
   }
 }
 

@@ -10,10 +10,22 @@ import type * as pulumi from "@pulumi/pulumi";
 export const VPC_CNI_ADDON = "vpc-cni";
 export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
 
-export function vpcCniAddon(name: string, clusterName: pulumi.Input<string>, tags: Record<string, string> | undefined, opts: pulumi.CustomResourceOptions): aws.eks.Addon {
+export function vpcCniAddon(
+  name: string,
+  clusterName: pulumi.Input<string>,
+  tags: Record<string, string> | undefined,
+  opts: pulumi.CustomResourceOptions,
+): aws.eks.Addon {
   return new aws.eks.Addon(
     name,
-    { clusterName, addonName: VPC_CNI_ADDON, configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION), resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", tags },
+    {
+      clusterName,
+      addonName: VPC_CNI_ADDON,
+      configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION),
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      tags,
+    },
     opts,
   );
 }

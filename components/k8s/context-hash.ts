@@ -14,7 +14,9 @@ export function contextHash(context: string, dockerfile: string): string {
   try {
     stat = statSync(context);
   } catch (err) {
-    throw new ComponentArgsError("build.context", `"${context}" does not exist; point it at the service's source folder`, { cause: err });
+    throw new ComponentArgsError("build.context", `"${context}" does not exist; point it at the service's source folder`, {
+      cause: err,
+    });
   }
   if (!stat.isDirectory()) throw new ComponentArgsError("build.context", `"${context}" is not a folder`);
   const hash = createHash("sha256");

@@ -190,7 +190,11 @@ export class DatabaseMigration extends pulumi.ComponentResource {
       caConfigMapName: (args.tls ?? true) ? (args.caConfigMapName ?? RDS_CA_CONFIGMAP) : undefined,
     });
     // A Job's pod template is immutable: a new image or new roles replace the Job, i.e. run it again.
-    this.job = new k8s.batch.v1.Job(`${name}-job`, manifest, { ...child, dependsOn: [secret, ...(args.dependsOn ?? [])], deleteBeforeReplace: true });
+    this.job = new k8s.batch.v1.Job(`${name}-job`, manifest, {
+      ...child,
+      dependsOn: [secret, ...(args.dependsOn ?? [])],
+      deleteBeforeReplace: true,
+    });
     this.registerOutputs({ roles: this.roles });
   }
 }

@@ -50,7 +50,14 @@ export class ServiceImage extends pulumi.ComponentResource {
       {
         repository: repo.name,
         policy: JSON.stringify({
-          rules: [{ rulePriority: 1, description: `keep the last ${args.keepImages ?? 30} images`, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: args.keepImages ?? 30 }, action: { type: "expire" } }],
+          rules: [
+            {
+              rulePriority: 1,
+              description: `keep the last ${args.keepImages ?? 30} images`,
+              selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: args.keepImages ?? 30 },
+              action: { type: "expire" },
+            },
+          ],
         }),
       },
       { parent: this },

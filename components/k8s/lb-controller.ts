@@ -50,7 +50,12 @@ export function lbControllerPolicy(targetGroupArns: string[]) {
       ],
       Resource: "*",
     },
-    { Sid: "RegisterTargets", Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"], Resource: targetGroupArns },
+    {
+      Sid: "RegisterTargets",
+      Effect: "Allow",
+      Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+      Resource: targetGroupArns,
+    },
   ]);
 }
 

@@ -60,10 +60,19 @@ function alertmanagerConfig<S>(webhookUrl: S | undefined): Record<string, unknow
   }
   return {
     global: { resolve_timeout: "5m" },
-    route: { receiver: NULL_RECEIVER, group_by: ["alertname", "service", "namespace"], group_wait: "30s", group_interval: "5m", repeat_interval: "4h", routes },
+    route: {
+      receiver: NULL_RECEIVER,
+      group_by: ["alertname", "service", "namespace"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
+      routes,
+    },
     receivers,
     // A page already covers the same service: do not also send its ticket.
-    inhibit_rules: [{ source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: ["alertname", "service"] }],
+    inhibit_rules: [
+      { source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: ["alertname", "service"] },
+    ],
     templates: ["/etc/alertmanager/config/*.tmpl"],
   };
 }
@@ -124,7 +133,11 @@ export function kubePrometheusStackValues<S>(input: StackValuesInput<S>): Record
 }
 
 /** `spec` of the ServiceMonitor for one service. */
-export function serviceMonitorSpec(service: ScrapedService, servicesNamespace: string, interval: string): Record<string, unknown> {
+export function serviceMonitorSpec(
+  service: ScrapedService,
+  servicesNamespace: string,
+  interval: string,
+): Record<string, unknown> {
   return {
     // The services' own stable selector labels, so the ServiceMonitor and the Service cannot drift.
     selector: { matchLabels: selectorLabels(service.name) },
@@ -162,12 +175,15 @@ export function validateMonitoringArgs(args: MonitoringNumbers): void {
     throw new ComponentArgsError(`MonitoringArgs.${key}`, message);
   };
   if (args.services !== undefined) {
-    if (args.services.length === 0) fail("services", "is empty; list at least one { name, port } or leave it unset for the seed's three services");
+    if (args.services.length === 0)
+      fail("services", "is empty; list at least one { name, port } or leave it unset for the seed's three services");
     const seen = new Set<string>();
     args.services.forEach((s, i) => {
-      if (!DNS_1123_LABEL.test(s.name)) fail(`services[${i}].name`, `"${s.name}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
+      if (!DNS_1123_LABEL.test(s.name))
+        fail(`services[${i}].name`, `"${s.name}" is not a DNS-1123 label (lowercase letters, digits, '-')`);
       if (seen.has(s.name)) fail(`services[${i}].name`, `"${s.name}" appears twice; each service gets one ServiceMonitor`);
-      if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) fail(`services[${i}].port`, `${s.port} is not a TCP port (1-65535)`);
+      if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535)
+        fail(`services[${i}].port`, `${s.port} is not a TCP port (1-65535)`);
       seen.add(s.name);
     });
   }
@@ -175,9 +191,12 @@ export function validateMonitoringArgs(args: MonitoringNumbers): void {
     const value = args[key];
     if (value !== undefined && !DURATION.test(value)) fail(key, `"${value}" is not a Prometheus duration like "15s" or "15d"`);
   }
-  if (args.storageSize !== undefined && !/^\d+(Mi|Gi|Ti)$/.test(args.storageSize)) fail("storageSize", `"${args.storageSize}" is not a volume size like "20Gi"`);
-  if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1)) fail("replicas", `${args.replicas} must be a whole number of at least 1`);
-  if (args.slo?.latencyP95Ms !== undefined && !(args.slo.latencyP95Ms > 0)) fail("slo.latencyP95Ms", `${args.slo.latencyP95Ms} must be a positive number of milliseconds (the seed: 500)`);
+  if (args.storageSize !== undefined && !/^\d+(Mi|Gi|Ti)$/.test(args.storageSize))
+    fail("storageSize", `"${args.storageSize}" is not a volume size like "20Gi"`);
+  if (args.replicas !== undefined && (!Number.isInteger(args.replicas) || args.replicas < 1))
+    fail("replicas", `${args.replicas} must be a whole number of at least 1`);
+  if (args.slo?.latencyP95Ms !== undefined && !(args.slo.latencyP95Ms > 0))
+    fail("slo.latencyP95Ms", `${args.slo.latencyP95Ms} must be a positive number of milliseconds (the seed: 500)`);
   if (args.slo?.errorRate !== undefined && !(args.slo.errorRate > 0 && args.slo.errorRate < 1)) {
     fail("slo.errorRate", `${args.slo.errorRate} must be a fraction between 0 and 1 (the seed: 0.01 for 1%)`);
   }

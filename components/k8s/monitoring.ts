@@ -1,6 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { dashboardJson, DATASOURCE_UID, prometheusRuleSpec, resolveMonitoringOptions, type MonitoringOptions } from "../../dashboards";
+import {
+  dashboardJson,
+  DATASOURCE_UID,
+  prometheusRuleSpec,
+  resolveMonitoringOptions,
+  type MonitoringOptions,
+} from "../../dashboards";
 import {
   DASHBOARD_FOLDER_ANNOTATION,
   DASHBOARD_LABEL,
@@ -118,7 +124,11 @@ export class Monitoring extends pulumi.ComponentResource {
       new k8s.core.v1.ConfigMap(
         `${name}-dashboard-${uid}`,
         {
-          metadata: { namespace, labels: { ...DASHBOARD_LABEL, ...selected }, annotations: { [DASHBOARD_FOLDER_ANNOTATION]: "UAIP" } },
+          metadata: {
+            namespace,
+            labels: { ...DASHBOARD_LABEL, ...selected },
+            annotations: { [DASHBOARD_FOLDER_ANNOTATION]: "UAIP" },
+          },
           data: { [file]: json },
         },
         { parent: this },

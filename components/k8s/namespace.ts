@@ -11,5 +11,9 @@ export const POD_READINESS_GATE_LABEL = { "elbv2.k8s.aws/pod-readiness-gate-inje
 
 /** The namespace the UAIP services share. */
 export function servicesNamespaceManifest(name: string): types.input.core.v1.Namespace {
-  return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "app.kubernetes.io/part-of": PART_OF, ...POD_READINESS_GATE_LABEL } } };
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name, labels: { "app.kubernetes.io/part-of": PART_OF, ...POD_READINESS_GATE_LABEL } },
+  };
 }

@@ -38,11 +38,19 @@ const metadata = (name: string, namespace: string) => ({ name, namespace, labels
 
 /** Selects every pod of the namespace and allows nothing: what isn't allowed below is denied. */
 export function defaultDenyPolicy(namespace: string): types.input.networking.v1.NetworkPolicy {
-  return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: metadata("default-deny", namespace), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } };
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: metadata("default-deny", namespace),
+    spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+  };
 }
 
 /** Pods of the migration Job (db-migration.ts labels them so). */
-export const MIGRATION_POD_LABELS = { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/component": "db-migration" } as const;
+export const MIGRATION_POD_LABELS = {
+  "app.kubernetes.io/part-of": PART_OF,
+  "app.kubernetes.io/component": "db-migration",
+} as const;
 
 const dnsEgress = (): types.input.networking.v1.NetworkPolicyEgressRule => ({
   to: [{ namespaceSelector: namespaceSelector(DNS_PEER.namespace), podSelector: { matchLabels: { ...DNS_PEER.podLabels } } }],
@@ -53,7 +61,10 @@ const dnsEgress = (): types.input.networking.v1.NetworkPolicyEgressRule => ({
 });
 
 /** The migration Job only talks to PostgreSQL (and DNS to find it); nothing connects to it. */
-export function migrationNetworkPolicy(input: { namespace: string; database: { cidrs: string[]; port: Input<number> } }): types.input.networking.v1.NetworkPolicy {
+export function migrationNetworkPolicy(input: {
+  namespace: string;
+  database: { cidrs: string[]; port: Input<number> };
+}): types.input.networking.v1.NetworkPolicy {
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
@@ -61,7 +72,13 @@ export function migrationNetworkPolicy(input: { namespace: string; database: { c
     spec: {
       podSelector: { matchLabels: { ...MIGRATION_POD_LABELS } },
       policyTypes: ["Ingress", "Egress"],
-      egress: [dnsEgress(), { to: input.database.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: input.database.port }] }],
+      egress: [
+        dnsEgress(),
+        {
+          to: input.database.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+          ports: [{ protocol: "TCP", port: input.database.port }],
+        },
+      ],
     },
   };
 }
@@ -84,7 +101,15 @@ export function serviceNetworkPolicy(input: ServiceNetworkPolicyInput): types.in
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         { from: input.albSourceCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: http },
-        { from: [{ namespaceSelector: namespaceSelector(input.monitoringNamespace), podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } }], ports: http },
+        {
+          from: [
+            {
+              namespaceSelector: namespaceSelector(input.monitoringNamespace),
+              podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } },
+            },
+          ],
+          ports: http,
+        },
       ],
       egress,
     },

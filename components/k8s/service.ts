@@ -64,21 +64,40 @@ export class UaipService extends pulumi.ComponentResource {
 
     new k8s.core.v1.ServiceAccount(`${name}-sa`, serviceAccountManifest(names, service, args.roleArn), child);
 
-    this.configMapData = pulumi.output(args.endpoints).apply((endpoints) => serviceEnv(args.environment, { profile: service, runtime }, endpoints));
+    this.configMapData = pulumi
+      .output(args.endpoints)
+      .apply((endpoints) => serviceEnv(args.environment, { profile: service, runtime }, endpoints));
     const configMap = new k8s.core.v1.ConfigMap(`${name}-runtime`, configMapManifest(names, service, this.configMapData), child);
 
-    const credentials = pulumi.secret({ UAIP_REDIS_AUTH_TOKEN: args.credentials.redisAuthToken, UAIP_DB_PASSWORD: args.credentials.databasePassword });
+    const credentials = pulumi.secret({
+      UAIP_REDIS_AUTH_TOKEN: args.credentials.redisAuthToken,
+      UAIP_DB_PASSWORD: args.credentials.databasePassword,
+    });
     const secret = new k8s.core.v1.Secret(`${name}-credentials`, secretManifest(names, service, credentials), child);
 
-    const manifest = deploymentManifest({ names, service, runtime, image: args.image, deregistrationDelaySeconds: args.deregistrationDelaySeconds ?? 30 });
+    const manifest = deploymentManifest({
+      names,
+      service,
+      runtime,
+      image: args.image,
+      deregistrationDelaySeconds: args.deregistrationDelaySeconds ?? 30,
+    });
     const deployment = args.rdsCa ? withRdsCaBundle(manifest) : manifest;
-    const workload = new k8s.apps.v1.Deployment(`${name}-deployment`, deployment, after(configMap, secret, ...(args.rdsCa ? [args.rdsCa] : []), ...(args.dependsOn ?? [])));
+    const workload = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      deployment,
+      after(configMap, secret, ...(args.rdsCa ? [args.rdsCa] : []), ...(args.dependsOn ?? [])),
+    );
 
     // Pulumi awaits a Service until it has ready endpoints (10 min): start that clock once the pods are up.
     const svc = new k8s.core.v1.Service(`${name}-service`, serviceManifest(names, service), after(workload));
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, hpaManifest(names, service), after(workload));
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, pdbManifest(names, service), child);
-    new k8s.apiextensions.CustomResource(`${name}-tgb`, targetGroupBindingManifest(names, service, args.targetGroupArn), after(svc, ...(args.crdRelease ? [args.crdRelease] : [])));
+    new k8s.apiextensions.CustomResource(
+      `${name}-tgb`,
+      targetGroupBindingManifest(names, service, args.targetGroupArn),
+      after(svc, ...(args.crdRelease ? [args.crdRelease] : [])),
+    );
     this.registerOutputs({ configMapData: this.configMapData });
   }
 }

@@ -64,35 +64,66 @@ export class Services extends pulumi.ComponentResource {
     const ns = new k8s.core.v1.Namespace(`${name}-namespace`, servicesNamespaceManifest(this.namespace), { parent: this });
 
     const missing = args.services.map((s) => s.profile.name).filter((n) => !args.targetGroupArns[n]);
-    if (missing.length) throw new ComponentArgsError("ServicesArgs.targetGroupArns", `no ALB target group for service(s) ${missing.join(", ")}; the load balancer must get the same services list`);
+    if (missing.length)
+      throw new ComponentArgsError(
+        "ServicesArgs.targetGroupArns",
+        `no ALB target group for service(s) ${missing.join(", ")}; the load balancer must get the same services list`,
+      );
 
     const controller = new LoadBalancerController(
       `${name}-lbc`,
-      { clusterName: args.cluster.name, oidcProviderArn: args.cluster.oidcProviderArn, oidcIssuerUrl: args.cluster.oidcIssuerUrl, vpcId: args.vpcId, region: args.region, targetGroupArns: Object.values(args.targetGroupArns), tags: args.tags },
+      {
+        clusterName: args.cluster.name,
+        oidcProviderArn: args.cluster.oidcProviderArn,
+        oidcIssuerUrl: args.cluster.oidcIssuerUrl,
+        vpcId: args.vpcId,
+        region: args.region,
+        targetGroupArns: Object.values(args.targetGroupArns),
+        tags: args.tags,
+      },
       { parent: this },
     );
 
     // Refused before anything is created: a purge without a distribution would fail on every invalidation.
     for (const { profile, runtime } of args.services) {
       if (runtime.cache.cdn.enabled && args.cdnDistributionArn === undefined) {
-        throw new ComponentArgsError(`services.${profile.name}.runtime.cache.cdn.enabled`, "the service purges the CDN but the platform has no CloudFront distribution; enable cdn or set runtime.cache.cdn.enabled false");
+        throw new ComponentArgsError(
+          `services.${profile.name}.runtime.cache.cdn.enabled`,
+          "the service purges the CDN but the platform has no CloudFront distribution; enable cdn or set runtime.cache.cdn.enabled false",
+        );
       }
     }
     // One RDS CA bundle for the namespace: every service and the migration Job mount it to verify PostgreSQL's certificate.
-    const rdsCa = new k8s.core.v1.ConfigMap(`${name}-rds-ca`, rdsCaConfigMapManifest(this.namespace), { parent: this, dependsOn: [ns] });
+    const rdsCa = new k8s.core.v1.ConfigMap(`${name}-rds-ca`, rdsCaConfigMapManifest(this.namespace), {
+      parent: this,
+      dependsOn: [ns],
+    });
     const policy = args.networkPolicy;
     const endpoints = pulumi.output(args.endpoints);
-    if (policy) new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, defaultDenyPolicy(this.namespace), { parent: this, dependsOn: [ns] });
+    if (policy)
+      new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, defaultDenyPolicy(this.namespace), {
+        parent: this,
+        dependsOn: [ns],
+      });
 
     // One image (one ECR repository, one build) per distinct build, shared by the services built alike:
     // by default all of them run the reference service image, built once per stack.
     const builds = new Map<string, ServiceImage>();
     const buildKey = (p: ServiceProfile) => JSON.stringify(p.build);
-    const shared = (p: ServiceProfile) => args.services.filter((s) => s.profile.build && buildKey(s.profile) === buildKey(p)).length > 1;
+    const shared = (p: ServiceProfile) =>
+      args.services.filter((s) => s.profile.build && buildKey(s.profile) === buildKey(p)).length > 1;
     const imageFor = (p: ServiceProfile): ServiceImage => {
       if (!p.build) return new ServiceImage(`${name}-${p.name}-image`, { image: p.image, tags: args.tags }, { parent: this });
       const key = buildKey(p);
-      if (!builds.has(key)) builds.set(key, new ServiceImage(shared(p) ? `${name}-image${builds.size ? `-${builds.size + 1}` : ""}` : `${name}-${p.name}-image`, { build: p.build, platform: args.imagePlatform, tags: args.tags }, { parent: this }));
+      if (!builds.has(key))
+        builds.set(
+          key,
+          new ServiceImage(
+            shared(p) ? `${name}-image${builds.size ? `-${builds.size + 1}` : ""}` : `${name}-${p.name}-image`,
+            { build: p.build, platform: args.imagePlatform, tags: args.tags },
+            { parent: this },
+          ),
+        );
       return builds.get(key)!;
     };
     const images = Object.fromEntries(args.services.map(({ profile }) => [profile.name, imageFor(profile)]));
@@ -137,7 +168,14 @@ export class Services extends pulumi.ComponentResource {
       const role = runtime.cache.cdn.enabled
         ? new ServiceRole(
             `${name}-${profile.name}-iam`,
-            { namespace: this.namespace, serviceAccount: workloadNames(profile.name, this.namespace).serviceAccount, oidcProviderArn: args.cluster.oidcProviderArn, oidcIssuerUrl: args.cluster.oidcIssuerUrl, cdnDistributionArn: args.cdnDistributionArn!, tags: args.tags },
+            {
+              namespace: this.namespace,
+              serviceAccount: workloadNames(profile.name, this.namespace).serviceAccount,
+              oidcProviderArn: args.cluster.oidcProviderArn,
+              oidcIssuerUrl: args.cluster.oidcIssuerUrl,
+              cdnDistributionArn: args.cdnDistributionArn!,
+              tags: args.tags,
+            },
             { parent: this },
           )
         : undefined;

@@ -27,7 +27,8 @@ const NODE_LEVEL_ADDONS = new Set(["vpc-cni", "kube-proxy", "eks-pod-identity-ag
 export function waitForNodes(nodes: pulumi.Resource, ...also: pulumi.Resource[]): pulumi.ResourceTransformation {
   return (args) => {
     if (!POD_WAITING_TYPES.has(args.type)) return undefined;
-    if (args.type === "aws:eks/addon:Addon" && NODE_LEVEL_ADDONS.has(String((args.props as { addonName?: unknown }).addonName))) return undefined;
+    if (args.type === "aws:eks/addon:Addon" && NODE_LEVEL_ADDONS.has(String((args.props as { addonName?: unknown }).addonName)))
+      return undefined;
     return { props: args.props, opts: pulumi.mergeOptions(args.opts, { dependsOn: [nodes, ...also] }) };
   };
 }

@@ -25,7 +25,13 @@ export interface WorkloadNames {
 }
 
 export function workloadNames(serviceName: string, namespace: string): WorkloadNames {
-  return { name: serviceName, namespace, configMap: `${serviceName}-runtime`, secret: `${serviceName}-credentials`, serviceAccount: serviceName };
+  return {
+    name: serviceName,
+    namespace,
+    configMap: `${serviceName}-runtime`,
+    secret: `${serviceName}-credentials`,
+    serviceAccount: serviceName,
+  };
 }
 
 /** Labels every object of the service carries; ServiceMonitors select on the first two. */
@@ -54,7 +60,13 @@ export interface DeploymentInput {
   deregistrationDelaySeconds: number;
 }
 
-export function deploymentManifest({ names, service, runtime, image, deregistrationDelaySeconds }: DeploymentInput): types.input.apps.v1.Deployment {
+export function deploymentManifest({
+  names,
+  service,
+  runtime,
+  image,
+  deregistrationDelaySeconds,
+}: DeploymentInput): types.input.apps.v1.Deployment {
   const timing = terminationTiming(deregistrationDelaySeconds);
   const selector = selectorLabels(service.name);
   return {
@@ -74,8 +86,18 @@ export function deploymentManifest({ names, service, runtime, image, deregistrat
           terminationGracePeriodSeconds: timing.terminationGracePeriodSeconds,
           securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
           topologySpreadConstraints: [
-            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
-            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
+            {
+              maxSkew: 1,
+              topologyKey: "topology.kubernetes.io/zone",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: { matchLabels: selector },
+            },
+            {
+              maxSkew: 1,
+              topologyKey: "kubernetes.io/hostname",
+              whenUnsatisfiable: "ScheduleAnyway",
+              labelSelector: { matchLabels: selector },
+            },
           ],
           containers: [
             {
@@ -85,8 +107,19 @@ export function deploymentManifest({ names, service, runtime, image, deregistrat
               envFrom: [{ configMapRef: { name: names.configMap } }, { secretRef: { name: names.secret } }],
               env: [{ name: "NODE_OPTIONS", value: nodeOptions(runtime) }],
               resources: { requests: { ...service.resources.requests }, limits: { ...service.resources.limits } },
-              readinessProbe: { httpGet: { path: "/readyz", port: METRICS_PORT_NAME }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
-              livenessProbe: { httpGet: { path: "/healthz", port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: METRICS_PORT_NAME },
+                periodSeconds: 5,
+                timeoutSeconds: 2,
+                failureThreshold: 3,
+              },
+              livenessProbe: {
+                httpGet: { path: "/healthz", port: METRICS_PORT_NAME },
+                initialDelaySeconds: 10,
+                periodSeconds: 10,
+                timeoutSeconds: 2,
+                failureThreshold: 3,
+              },
               startupProbe: { httpGet: { path: "/healthz", port: METRICS_PORT_NAME }, periodSeconds: 2, failureThreshold: 30 },
               lifecycle: { preStop: { sleep: { seconds: timing.preStopSeconds } } },
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
@@ -115,9 +148,14 @@ export function serviceManifest(names: WorkloadNames, service: ServiceProfile): 
 }
 
 export function hpaManifest(names: WorkloadNames, service: ServiceProfile): types.input.autoscaling.v2.HorizontalPodAutoscaler {
-  const metrics: types.input.autoscaling.v2.MetricSpec[] = [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: service.hpa.cpuTarget } } }];
+  const metrics: types.input.autoscaling.v2.MetricSpec[] = [
+    { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: service.hpa.cpuTarget } } },
+  ];
   if (service.hpa.memoryTarget !== undefined) {
-    metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: service.hpa.memoryTarget } } });
+    metrics.push({
+      type: "Resource",
+      resource: { name: "memory", target: { type: "Utilization", averageUtilization: service.hpa.memoryTarget } },
+    });
   }
   return {
     apiVersion: "autoscaling/v2",
@@ -130,7 +168,11 @@ export function hpaManifest(names: WorkloadNames, service: ServiceProfile): type
       metrics,
       behavior: {
         // Wait out short dips before removing pods, and remove at most half per minute.
-        scaleDown: { stabilizationWindowSeconds: service.hpa.scaleDownStabilizationSeconds, selectPolicy: "Max", policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] },
+        scaleDown: {
+          stabilizationWindowSeconds: service.hpa.scaleDownStabilizationSeconds,
+          selectPolicy: "Max",
+          policies: [{ type: "Percent", value: 50, periodSeconds: 60 }],
+        },
         // React at once, but at most double (or +4 pods) per minute.
         scaleUp: {
           stabilizationWindowSeconds: 0,
@@ -156,21 +198,49 @@ export function pdbManifest(names: WorkloadNames, service: ServiceProfile): type
 }
 
 /** `roleArn`: the IRSA role (EKS's webhook then projects a web-identity token; automounting stays off). */
-export function serviceAccountManifest(names: WorkloadNames, service: ServiceProfile, roleArn?: Input<string>): types.input.core.v1.ServiceAccount {
+export function serviceAccountManifest(
+  names: WorkloadNames,
+  service: ServiceProfile,
+  roleArn?: Input<string>,
+): types.input.core.v1.ServiceAccount {
   return {
     apiVersion: "v1",
     kind: "ServiceAccount",
-    metadata: { name: names.serviceAccount, namespace: names.namespace, labels: serviceLabels(service.name), ...(roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {}) },
+    metadata: {
+      name: names.serviceAccount,
+      namespace: names.namespace,
+      labels: serviceLabels(service.name),
+      ...(roleArn ? { annotations: { "eks.amazonaws.com/role-arn": roleArn } } : {}),
+    },
     automountServiceAccountToken: false,
   };
 }
 
-export function secretManifest(names: WorkloadNames, service: ServiceProfile, stringData: Input<Record<string, Input<string>>>): types.input.core.v1.Secret {
-  return { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: names.secret, namespace: names.namespace, labels: serviceLabels(service.name) }, stringData };
+export function secretManifest(
+  names: WorkloadNames,
+  service: ServiceProfile,
+  stringData: Input<Record<string, Input<string>>>,
+): types.input.core.v1.Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: { name: names.secret, namespace: names.namespace, labels: serviceLabels(service.name) },
+    stringData,
+  };
 }
 
-export function configMapManifest(names: WorkloadNames, service: ServiceProfile, data: Input<Record<string, string>>): types.input.core.v1.ConfigMap {
-  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: names.configMap, namespace: names.namespace, labels: serviceLabels(service.name) }, data };
+export function configMapManifest(
+  names: WorkloadNames,
+  service: ServiceProfile,
+  data: Input<Record<string, string>>,
+): types.input.core.v1.ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: names.configMap, namespace: names.namespace, labels: serviceLabels(service.name) },
+    data,
+  };
 }
 
 export function targetGroupBindingManifest(names: WorkloadNames, service: ServiceProfile, targetGroupArn: Input<string>) {

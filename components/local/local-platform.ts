@@ -29,7 +29,13 @@ export interface LocalPlatformArgs {
    * `logMinDurationMs`: database.logMinDurationMs, the slow-query threshold (log_min_duration_statement).
    * `statsRefreshInterval`: database.statsRefreshInterval, how often operation_stats is refreshed, ms.
    */
-  database: { name: string; username: string; password: pulumi.Input<string>; logMinDurationMs: number; statsRefreshInterval: number };
+  database: {
+    name: string;
+    username: string;
+    password: pulumi.Input<string>;
+    logMinDurationMs: number;
+    statsRefreshInterval: number;
+  };
   redisAuthToken: pulumi.Input<string>;
   grafanaAdminPassword: pulumi.Input<string>;
   /** Monitoring options (scrape interval, SLOs): the same rules and dashboards as on the cluster. */
@@ -41,9 +47,17 @@ export interface LocalPlatformArgs {
 }
 
 /** Builds a service from source into the local engine (no registry, no push). */
-function localBuild(name: string, build: { context: string; dockerfile: string }, parent: pulumi.Resource): pulumi.Output<string> {
+function localBuild(
+  name: string,
+  build: { context: string; dockerfile: string },
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
   const tag = contextHash(build.context, build.dockerfile);
-  return new docker.Image(`${name}-build`, { imageName: `${name}:${tag}`, build: { context: build.context, dockerfile: build.dockerfile }, skipPush: true }, { parent }).imageName;
+  return new docker.Image(
+    `${name}-build`,
+    { imageName: `${name}:${tag}`, build: { context: build.context, dockerfile: build.dockerfile }, skipPush: true },
+    { parent },
+  ).imageName;
 }
 
 /**
@@ -59,7 +73,8 @@ export class LocalPlatform extends pulumi.ComponentResource {
     const child = { parent: this };
     const host = args.hostAddress ?? "127.0.0.1";
     const network = new docker.Network(`${name}-net`, { name: `${name}-net`, driver: "bridge" }, child);
-    const image = (role: keyof typeof LOCAL_IMAGES) => new docker.RemoteImage(`${name}-${role}-image`, { name: LOCAL_IMAGES[role], keepLocally: true }, child).imageId;
+    const image = (role: keyof typeof LOCAL_IMAGES) =>
+      new docker.RemoteImage(`${name}-${role}-image`, { name: LOCAL_IMAGES[role], keepLocally: true }, child).imageId;
     const on = (alias: string) => [{ name: network.name, aliases: [alias] }];
     const publish = (port: number) => [{ internal: port, external: port, ip: host }];
     // Callers may pass plain strings; whatever carries a credential is a secret from here on.
@@ -72,7 +87,11 @@ export class LocalPlatform extends pulumi.ComponentResource {
         image: image("redis"),
         // The env var keeps the token out of `docker inspect`'s command line.
         envs: [secretEnv("REDIS_PASSWORD", args.redisAuthToken)],
-        command: ["sh", "-c", `exec redis-server --maxmemory ${args.redisMaxMemory ?? "256mb"} --maxmemory-policy ${args.maxmemoryPolicy} --requirepass "$REDIS_PASSWORD" --save ''`],
+        command: [
+          "sh",
+          "-c",
+          `exec redis-server --maxmemory ${args.redisMaxMemory ?? "256mb"} --maxmemory-policy ${args.maxmemoryPolicy} --requirepass "$REDIS_PASSWORD" --save ''`,
+        ],
         networksAdvanced: on("redis"),
         ports: publish(6379),
         restart: "unless-stopped",
@@ -85,8 +104,18 @@ export class LocalPlatform extends pulumi.ComponentResource {
       {
         name: `${name}-postgres`,
         image: image("postgres"),
-        envs: [`POSTGRES_DB=${args.database.name}`, `POSTGRES_USER=${args.database.username}`, secretEnv("POSTGRES_PASSWORD", args.database.password)],
-        command: ["postgres", "-c", `max_connections=${args.plan.budget.maxConnections}`, "-c", `log_min_duration_statement=${args.database.logMinDurationMs}`],
+        envs: [
+          `POSTGRES_DB=${args.database.name}`,
+          `POSTGRES_USER=${args.database.username}`,
+          secretEnv("POSTGRES_PASSWORD", args.database.password),
+        ],
+        command: [
+          "postgres",
+          "-c",
+          `max_connections=${args.plan.budget.maxConnections}`,
+          "-c",
+          `log_min_duration_statement=${args.database.logMinDurationMs}`,
+        ],
         networksAdvanced: on("postgres"),
         ports: publish(5432),
         restart: "unless-stopped",
@@ -98,9 +127,15 @@ export class LocalPlatform extends pulumi.ComponentResource {
     // slice) with the master password, before any service starts. `attach` makes Pulumi wait for the
     // container to exit; the loop waits for PostgreSQL to accept connections.
     const slices = serviceRoleSlices(args.plan.services.map((s) => s.profile));
-    const passwords = Object.fromEntries(slices.map((sl) => [sl.service, new random.RandomPassword(`${name}-${sl.service}-db-password`, { length: 40, special: false }, child).result]));
+    const passwords = Object.fromEntries(
+      slices.map((sl) => [
+        sl.service,
+        new random.RandomPassword(`${name}-${sl.service}-db-password`, { length: 40, special: false }, child).result,
+      ]),
+    );
     const first = args.plan.services[0].profile;
-    const serviceImage = (profile: ServiceProfile) => (profile.build ? localBuild(`${name}-${profile.name}`, profile.build, this) : pulumi.output(profile.image!));
+    const serviceImage = (profile: ServiceProfile) =>
+      profile.build ? localBuild(`${name}-${profile.name}`, profile.build, this) : pulumi.output(profile.image!);
     const images = Object.fromEntries(args.plan.services.map(({ profile }) => [profile.name, serviceImage(profile)]));
     const migration = new docker.Container(
       `${name}-db-migrate`,
@@ -108,12 +143,29 @@ export class LocalPlatform extends pulumi.ComponentResource {
         name: `${name}-db-migrate`,
         image: images[first.name],
         envs: [
-          secretEnv("DATABASE_URL", pulumi.output(args.database.password).apply((password) => masterUrl({ host: "postgres", port: 5432, name: args.database.name, user: args.database.username, password, tls: false }))),
+          secretEnv(
+            "DATABASE_URL",
+            pulumi.output(args.database.password).apply((password) =>
+              masterUrl({
+                host: "postgres",
+                port: 5432,
+                name: args.database.name,
+                user: args.database.username,
+                password,
+                tls: false,
+              }),
+            ),
+          ),
           ...slices.map((sl) => secretEnv(rolePasswordEnv(sl.role), passwords[sl.service])),
         ],
         // The image's entrypoint is the service; this container runs the packaged migrate CLI instead,
         // retrying while PostgreSQL starts.
-        entrypoints: ["sh", "-c", `for i in $(seq 30); do ${MIGRATE_COMMAND.join(" ")} "$@" && exit 0; sleep 2; done; exit 1`, "db-migrate"],
+        entrypoints: [
+          "sh",
+          "-c",
+          `for i in $(seq 30); do ${MIGRATE_COMMAND.join(" ")} "$@" && exit 0; sleep 2; done; exit 1`,
+          "db-migrate",
+        ],
         command: migrationArgs(slices),
         networksAdvanced: on("db-migrate"),
         attach: true,
@@ -181,8 +233,23 @@ export class LocalPlatform extends pulumi.ComponentResource {
       child,
     );
 
-    const datasource = { apiVersion: 1, datasources: [{ name: "Prometheus", type: "prometheus", uid: DATASOURCE_UID, url: "http://prometheus:9090", access: "proxy", isDefault: true }] };
-    const provider = { apiVersion: 1, providers: [{ name: "uaip", type: "file", options: { path: "/var/lib/grafana/dashboards" } }] };
+    const datasource = {
+      apiVersion: 1,
+      datasources: [
+        {
+          name: "Prometheus",
+          type: "prometheus",
+          uid: DATASOURCE_UID,
+          url: "http://prometheus:9090",
+          access: "proxy",
+          isDefault: true,
+        },
+      ],
+    };
+    const provider = {
+      apiVersion: 1,
+      providers: [{ name: "uaip", type: "file", options: { path: "/var/lib/grafana/dashboards" } }],
+    };
     new docker.Container(
       `${name}-grafana`,
       {
@@ -192,7 +259,10 @@ export class LocalPlatform extends pulumi.ComponentResource {
         uploads: [
           { file: "/etc/grafana/provisioning/datasources/prometheus.yaml", content: JSON.stringify(datasource) },
           { file: "/etc/grafana/provisioning/dashboards/uaip.yaml", content: JSON.stringify(provider) },
-          ...Object.entries(dashboardJson(args.monitoring)).map(([file, content]) => ({ file: `/var/lib/grafana/dashboards/${file}`, content })),
+          ...Object.entries(dashboardJson(args.monitoring)).map(([file, content]) => ({
+            file: `/var/lib/grafana/dashboards/${file}`,
+            content,
+          })),
         ],
         networksAdvanced: on("grafana"),
         ports: publish(3000),

@@ -21,7 +21,12 @@ export function errorBody(code: string, message?: string): { error: { code: stri
 export function sendError(res: ServerResponse, err: unknown): void {
   if (res.headersSent) return void res.destroy();
   if (err instanceof RequestError) return json(res, err.status, errorBody(err.code, err.message));
-  if (err instanceof DbPoolTimeoutError || err instanceof DbUnavailableError || err instanceof DbConnectionLimitError || err instanceof DbPoolClosedError) {
+  if (
+    err instanceof DbPoolTimeoutError ||
+    err instanceof DbUnavailableError ||
+    err instanceof DbConnectionLimitError ||
+    err instanceof DbPoolClosedError
+  ) {
     res.setHeader("Retry-After", "1");
     return json(res, 503, errorBody(err.code));
   }

@@ -40,7 +40,7 @@ export function operationRoutes(runtime: UaipRuntime, publish: (event: Operation
   return {
     handle(req, res, path, actor) {
       if (path === `${prefix}/operations`) {
-        if (req.method !== "POST") return json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true;
+        if (req.method !== "POST") return (json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true);
         withStore(res, async (s) => {
           const input = await readJson(req, createOperationSchema);
           const operation = await s.create(input, actor);
@@ -51,8 +51,10 @@ export function operationRoutes(runtime: UaipRuntime, publish: (event: Operation
         return true;
       }
       if (path === `${prefix}/stats`) {
-        if (req.method !== "GET") return json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true;
-        withStore(res, async (s) => json(res, 200, { stats: await cache.getOrSet("stats", () => s.stats(), { ttl: STATS_CACHE_TTL_MS }) }));
+        if (req.method !== "GET") return (json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true);
+        withStore(res, async (s) =>
+          json(res, 200, { stats: await cache.getOrSet("stats", () => s.stats(), { ttl: STATS_CACHE_TTL_MS }) }),
+        );
         return true;
       }
       const match = one.exec(path);

@@ -67,7 +67,9 @@ export class OperationsStore {
 
   /** One operation, or undefined when there is none with that id. */
   async get(id: string): Promise<Operation | undefined> {
-    const { rows } = await this.pool.query<OperationRow>("SELECT id, status, created_at, payload FROM operations WHERE id = $1", [id]);
+    const { rows } = await this.pool.query<OperationRow>("SELECT id, status, created_at, payload FROM operations WHERE id = $1", [
+      id,
+    ]);
     return rows[0] ? toOperation(rows[0]) : undefined;
   }
 
@@ -86,7 +88,10 @@ export class OperationsStore {
           [id, status],
         );
         if (rows[0]) {
-          await client.query("INSERT INTO audit_logs (user_id, action, details) VALUES ($1, 'operation.status', $2)", [actor, { id, status }]);
+          await client.query("INSERT INTO audit_logs (user_id, action, details) VALUES ($1, 'operation.status', $2)", [
+            actor,
+            { id, status },
+          ]);
         }
         await client.query("COMMIT");
         return rows[0] ? toOperation(rows[0]) : undefined;
@@ -102,6 +107,11 @@ export class OperationsStore {
     const { rows } = await this.pool.query<{ hour: Date; status: string; count: string; avg_duration: number | null }>(
       "SELECT hour, status, count, avg_duration FROM operation_stats ORDER BY hour DESC, status LIMIT 500",
     );
-    return rows.map((r) => ({ hour: r.hour.toISOString(), status: r.status, count: Number(r.count), avgDuration: r.avg_duration }));
+    return rows.map((r) => ({
+      hour: r.hour.toISOString(),
+      status: r.status,
+      count: Number(r.count),
+      avgDuration: r.avg_duration,
+    }));
   }
 }

@@ -11,7 +11,11 @@ import { OPERATION_STATUSES } from "./operations-store";
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export const createOperationSchema = z.strictObject({
-  type: z.string().min(1).max(64).regex(/^[\w.:-]+$/, { message: "letters, digits and . _ : - only" }),
+  type: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[\w.:-]+$/, { message: "letters, digits and . _ : - only" }),
   payload: z.unknown().optional().default(null),
 });
 

@@ -41,7 +41,9 @@ export function latencyChart(points: readonly ChartPoint[], options: { title: st
   const line = (key: "p50Ms" | "p95Ms" | "p99Ms") => points.map((p) => `${fmt(x(p.atS))},${fmt(y(p[key]))}`).join(" ");
 
   const vusArea = points.length
-    ? `M${fmt(x(points[0].atS))},${fmt(yVus(0))} ` + points.map((p) => `L${fmt(x(p.atS))},${fmt(yVus(p.vus))}`).join(" ") + ` L${fmt(x(points.at(-1)!.atS))},${fmt(yVus(0))} Z`
+    ? `M${fmt(x(points[0].atS))},${fmt(yVus(0))} ` +
+      points.map((p) => `L${fmt(x(p.atS))},${fmt(yVus(p.vus))}`).join(" ") +
+      ` L${fmt(x(points.at(-1)!.atS))},${fmt(yVus(0))} Z`
     : "";
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxMs);
   const timeTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxT);
@@ -53,8 +55,13 @@ export function latencyChart(points: readonly ChartPoint[], options: { title: st
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${PAD.left}" y="22" font-size="15" font-weight="bold">${esc(options.title)}</text>`,
     `<path d="${vusArea}" fill="#dbeafe" stroke="none"/>`,
-    ...ticks.map((t) => `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${fmt(y(t))}" y2="${fmt(y(t))}" stroke="#e5e7eb"/><text x="${PAD.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end">${fmt(t)} ms</text>`),
-    ...[0, 0.5, 1].map((f) => `<text x="${W - PAD.right + 6}" y="${fmt(yVus(f * maxVus) + 4)}" fill="#2563eb">${fmt(f * maxVus)} VUs</text>`),
+    ...ticks.map(
+      (t) =>
+        `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${fmt(y(t))}" y2="${fmt(y(t))}" stroke="#e5e7eb"/><text x="${PAD.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end">${fmt(t)} ms</text>`,
+    ),
+    ...[0, 0.5, 1].map(
+      (f) => `<text x="${W - PAD.right + 6}" y="${fmt(yVus(f * maxVus) + 4)}" fill="#2563eb">${fmt(f * maxVus)} VUs</text>`,
+    ),
     ...timeTicks.map((t) => `<text x="${fmt(x(t))}" y="${H - PAD.bottom + 18}" text-anchor="middle">${fmt(t)} s</text>`),
     sloVisible
       ? `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${fmt(y(options.sloP95Ms))}" y2="${fmt(y(options.sloP95Ms))}" stroke="#dc2626" stroke-dasharray="6 4"/><text x="${W - PAD.right - 4}" y="${fmt(y(options.sloP95Ms) - 6)}" text-anchor="end" fill="#dc2626">SLO p95 &lt; ${options.sloP95Ms} ms</text>`
@@ -62,7 +69,10 @@ export function latencyChart(points: readonly ChartPoint[], options: { title: st
     `<polyline points="${line("p99Ms")}" fill="none" stroke="#9333ea" stroke-width="1.5"/>`,
     `<polyline points="${line("p95Ms")}" fill="none" stroke="#ea580c" stroke-width="2"/>`,
     `<polyline points="${line("p50Ms")}" fill="none" stroke="#16a34a" stroke-width="1.5"/>`,
-    ...errors.map((p) => `<circle cx="${fmt(x(p.atS))}" cy="${PAD.top + plotH}" r="3" fill="#dc2626"><title>${fmt(p.errorRate * 100)} % errors</title></circle>`),
+    ...errors.map(
+      (p) =>
+        `<circle cx="${fmt(x(p.atS))}" cy="${PAD.top + plotH}" r="3" fill="#dc2626"><title>${fmt(p.errorRate * 100)} % errors</title></circle>`,
+    ),
     `<g transform="translate(${PAD.left + 8},${PAD.top + 8})">`,
     `<rect width="250" height="20" fill="#fff" opacity="0.85"/>`,
     `<text x="4" y="14" fill="#16a34a">— p50</text><text x="54" y="14" fill="#ea580c">— p95</text><text x="104" y="14" fill="#9333ea">— p99</text><text x="154" y="14" fill="#2563eb">▇ VUs</text>`,

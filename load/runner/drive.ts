@@ -47,7 +47,13 @@ export interface StepResult {
  * Runs `durationS` seconds at `vus` users split evenly across the targets. `runStartMs` anchors the
  * samples' timestamps to the start of the whole run.
  */
-export async function driveStep(targets: readonly Target[], vus: number, durationS: number, thinkTimeS: number, runStartMs: number): Promise<StepResult> {
+export async function driveStep(
+  targets: readonly Target[],
+  vus: number,
+  durationS: number,
+  thinkTimeS: number,
+  runStartMs: number,
+): Promise<StepResult> {
   const samples = new Map<string, Sample[]>();
   await Promise.all(
     targets.map((target, i) => {

@@ -50,14 +50,20 @@ export function reportMarkdown(r: LoadReport): string {
     "",
     "| stage | duration | max VUs | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...r.stages.map((s) => `| ${s.label} | ${s.durationS.toFixed(0)} s | ${s.maxVus} | ${s.requests} | ${s.throughput} | ${s.p50Ms} | ${s.p95Ms} | ${s.p99Ms} | ${pct(s.errorRate)} |`),
+    ...r.stages.map(
+      (s) =>
+        `| ${s.label} | ${s.durationS.toFixed(0)} s | ${s.maxVus} | ${s.requests} | ${s.throughput} | ${s.p50Ms} | ${s.p95Ms} | ${s.p99Ms} | ${pct(s.errorRate)} |`,
+    ),
     `| **all** | ${r.durationS.toFixed(0)} s | | ${r.requests} | ${r.throughput} | ${r.p50Ms} | ${r.p95Ms} | ${r.p99Ms} | ${pct(r.errorRate)} |`,
     "",
     "Client-side p95 vs the runtime's own histogram (`uaip_http_request_duration_seconds`, interpolated like `histogram_quantile`):",
     "",
     "| service | client p95 ms | server p95 ms | bucket ms | difference | agrees |",
     "| --- | ---: | ---: | --- | ---: | --- |",
-    ...r.services.map((s) => `| ${s.service} | ${s.clientP95Ms} | ${s.serverP95Ms} | ${s.bucketMs[0]}–${s.bucketMs[1]} | ${pct(s.relativeDifference)} | ${s.agrees ? "yes" : "no"} |`),
+    ...r.services.map(
+      (s) =>
+        `| ${s.service} | ${s.clientP95Ms} | ${s.serverP95Ms} | ${s.bucketMs[0]}–${s.bucketMs[1]} | ${pct(s.relativeDifference)} | ${s.agrees ? "yes" : "no"} |`,
+    ),
     "",
     ...(r.failures.length ? ["Failures:", "", ...r.failures.map((f) => `- ${f}`), ""] : []),
     "![latency over time](latency.svg)",
@@ -70,5 +76,11 @@ export function writeReport(dir: string, report: LoadReport): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(dir, "report.md"), reportMarkdown(report));
-  writeFileSync(join(dir, "latency.svg"), latencyChart(report.timeline, { title: `Latency over time: ${report.stack} (${report.mode})`, sloP95Ms: report.slo.latencyP95Ms }));
+  writeFileSync(
+    join(dir, "latency.svg"),
+    latencyChart(report.timeline, {
+      title: `Latency over time: ${report.stack} (${report.mode})`,
+      sloP95Ms: report.slo.latencyP95Ms,
+    }),
+  );
 }

@@ -24,7 +24,9 @@ export function parseBuckets(exposition: string, metric: string, match: Record<s
     const m = LINE.exec(line);
     if (!m || m[1] !== `${metric}_bucket`) continue;
     const labels = labelsOf(m[2]);
-    const matches = Object.entries(match).every(([k, want]) => (typeof want === "string" ? labels[k] === want : want.test(labels[k] ?? "")));
+    const matches = Object.entries(match).every(([k, want]) =>
+      typeof want === "string" ? labels[k] === want : want.test(labels[k] ?? ""),
+    );
     if (!matches) continue;
     const le = labels.le === "+Inf" ? Infinity : Number(labels.le);
     buckets.set(le, (buckets.get(le) ?? 0) + Number(m[3]));

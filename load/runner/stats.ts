@@ -50,5 +50,7 @@ export function windows(samples: readonly Sample[], windowMs: number): { startMs
     if (!group) groups.set(key, (group = []));
     group.push(s);
   }
-  return [...groups.entries()].sort(([a], [b]) => a - b).map(([key, group]) => ({ startMs: key * windowMs, summary: summarize(group, windowMs / 1000) }));
+  return [...groups.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([key, group]) => ({ startMs: key * windowMs, summary: summarize(group, windowMs / 1000) }));
 }

@@ -33,7 +33,11 @@ function parameter(group: PlannedResource | undefined, name: string): string | u
 type Container = { env?: any[]; envFrom?: any[] };
 
 /** The pool size a container gets: a literal env value, or a key of a ConfigMap it reads. */
-function poolMaxOf(container: Container, configMaps: Map<string, Record<string, string>>, namespace: string): { poolMax: number; configMap: string } | undefined {
+function poolMaxOf(
+  container: Container,
+  configMaps: Map<string, Record<string, string>>,
+  namespace: string,
+): { poolMax: number; configMap: string } | undefined {
   for (const e of container.env ?? []) {
     if (e.name !== POOL_MAX_KEY) continue;
     if (e.value !== undefined) return { poolMax: Number(e.value), configMap: "(env)" };
@@ -45,7 +49,8 @@ function poolMaxOf(container: Container, configMaps: Map<string, Record<string, 
     const name = from.configMapRef?.name;
     const data = name && configMaps.get(`${namespace}/${name}`);
     const key = `${from.prefix ?? ""}${POOL_MAX_KEY}`;
-    if (data && data[POOL_MAX_KEY] !== undefined && key === POOL_MAX_KEY) return { poolMax: Number(data[POOL_MAX_KEY]), configMap: name };
+    if (data && data[POOL_MAX_KEY] !== undefined && key === POOL_MAX_KEY)
+      return { poolMax: Number(data[POOL_MAX_KEY]), configMap: name };
   }
   return undefined;
 }
@@ -67,7 +72,12 @@ export function poolUsers(resources: PlannedResource[]): PoolUser[] {
     if (!pool) continue;
     const hpa = hpas.get(workloadKey(w, kind));
     const maxReplicas = hpa ? Number(hpa.props.spec?.maxReplicas) : Number(w.props.spec?.replicas ?? 1);
-    users.push({ workload: w, ...pool, maxReplicas, replicasFrom: hpa ? `HPA ${hpa.props.metadata?.name ?? hpa.name} maxReplicas` : "replicas" });
+    users.push({
+      workload: w,
+      ...pool,
+      maxReplicas,
+      replicasFrom: hpa ? `HPA ${hpa.props.metadata?.name ?? hpa.name} maxReplicas` : "replicas",
+    });
   }
   return users;
 }
@@ -81,23 +91,35 @@ export function poolUsers(resources: PlannedResource[]): PoolUser[] {
 export const connectionBudget: StackRule = {
   kind: "stack",
   name: "connection-budget",
-  description: "Σ pool size (ConfigMap UAIP_POOL_MAX) × HPA maxReplicas must fit RDS max_connections minus superuser reservations.",
+  description:
+    "Σ pool size (ConfigMap UAIP_POOL_MAX) × HPA maxReplicas must fit RDS max_connections minus superuser reservations.",
   enforcementLevel: "mandatory",
   check(resources) {
     const users = poolUsers(resources);
     if (users.length === 0) return [];
     const groups = resources.filter((r) => isType(r, "aws:rds/parameterGroup:ParameterGroup"));
     const findings: StackFinding[] = [];
-    for (const db of resources.filter((r) => isType(r, "aws:rds/instance:Instance") && String(r.props.engine ?? "").startsWith("postgres"))) {
+    for (const db of resources.filter(
+      (r) => isType(r, "aws:rds/instance:Instance") && String(r.props.engine ?? "").startsWith("postgres"),
+    )) {
       const group = resolveRef(db.props.parameterGroupName, groups, "name");
       const max = Number(parameter(group, "max_connections"));
       if (!Number.isFinite(max) || max <= 0) {
-        findings.push({ resource: db, message: `its parameter group ${db.props.parameterGroupName ?? "(default)"} does not set max_connections, so the budget depends on instance memory; set max_connections explicitly` });
+        findings.push({
+          resource: db,
+          message: `its parameter group ${db.props.parameterGroupName ?? "(default)"} does not set max_connections, so the budget depends on instance memory; set max_connections explicitly`,
+        });
         continue;
       }
-      const reserved = Object.entries(POSTGRES_RESERVED_DEFAULTS).map(([name, dflt]) => ({ name, value: Number(parameter(group, name) ?? dflt) }));
+      const reserved = Object.entries(POSTGRES_RESERVED_DEFAULTS).map(([name, dflt]) => ({
+        name,
+        value: Number(parameter(group, name) ?? dflt),
+      }));
       const available = max - reserved.reduce((s, r) => s + r.value, 0);
-      const terms = users.map((u) => `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}) × ${u.maxReplicas} (${u.replicasFrom}) = ${u.poolMax * u.maxReplicas}`);
+      const terms = users.map(
+        (u) =>
+          `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}) × ${u.maxReplicas} (${u.replicasFrom}) = ${u.poolMax * u.maxReplicas}`,
+      );
       const total = users.reduce((s, u) => s + u.poolMax * u.maxReplicas, 0);
       if (total > available) {
         findings.push({

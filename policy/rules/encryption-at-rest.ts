@@ -11,7 +11,9 @@ export const rdsStorageEncrypted: ResourceRule = {
     if (!isType(r, "aws:rds/instance:Instance", "aws:rds/cluster:Cluster")) return [];
     // A read replica inherits the source's encryption; storageEncrypted is not settable on it.
     if (r.props.replicateSourceDb) return [];
-    return r.props.storageEncrypted === true ? [] : [`storageEncrypted is ${r.props.storageEncrypted ?? "unset"}; set storageEncrypted: true`];
+    return r.props.storageEncrypted === true
+      ? []
+      : [`storageEncrypted is ${r.props.storageEncrypted ?? "unset"}; set storageEncrypted: true`];
   },
 };
 
@@ -23,7 +25,9 @@ export const elasticacheAtRestEncrypted: ResourceRule = {
   enforcementLevel: "mandatory",
   check(r) {
     if (!isType(r, "aws:elasticache/replicationGroup:ReplicationGroup")) return [];
-    return truthy(r.props.atRestEncryptionEnabled) ? [] : [`atRestEncryptionEnabled is ${r.props.atRestEncryptionEnabled ?? "unset"}; set it to true`];
+    return truthy(r.props.atRestEncryptionEnabled)
+      ? []
+      : [`atRestEncryptionEnabled is ${r.props.atRestEncryptionEnabled ?? "unset"}; set it to true`];
   },
 };
 
@@ -43,11 +47,16 @@ export const ebsEncrypted: ResourceRule = {
   enforcementLevel: "mandatory",
   check(r) {
     let problems: string[] = [];
-    if (isType(r, "aws:ebs/volume:Volume")) problems = truthy(r.props.encrypted) ? [] : [`encrypted is ${r.props.encrypted ?? "unset"}`];
-    else if (isType(r, "aws:ec2/launchTemplate:LaunchTemplate")) problems = unencryptedDevices(r.props.blockDeviceMappings, "blockDeviceMappings");
+    if (isType(r, "aws:ebs/volume:Volume"))
+      problems = truthy(r.props.encrypted) ? [] : [`encrypted is ${r.props.encrypted ?? "unset"}`];
+    else if (isType(r, "aws:ec2/launchTemplate:LaunchTemplate"))
+      problems = unencryptedDevices(r.props.blockDeviceMappings, "blockDeviceMappings");
     else if (isType(r, "aws:ec2/instance:Instance")) {
       const root = r.props.rootBlockDevice as { encrypted?: unknown } | undefined;
-      problems = [...(root && !truthy(root.encrypted) ? [`rootBlockDevice.encrypted is ${root.encrypted ?? "unset"}`] : []), ...unencryptedDevices(r.props.ebsBlockDevices, "ebsBlockDevices")];
+      problems = [
+        ...(root && !truthy(root.encrypted) ? [`rootBlockDevice.encrypted is ${root.encrypted ?? "unset"}`] : []),
+        ...unencryptedDevices(r.props.ebsBlockDevices, "ebsBlockDevices"),
+      ];
     }
     return problems.map((p) => `${p}; set encrypted: true`);
   },
@@ -75,7 +84,15 @@ function bucketRefs(bucket: PlannedResource): string[] {
 }
 
 function encryptsWithSse(rules: unknown): boolean {
-  return Array.isArray(rules) && rules.some((rule) => SSE_ALGORITHMS.includes((rule as { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }).applyServerSideEncryptionByDefault?.sseAlgorithm ?? ""));
+  return (
+    Array.isArray(rules) &&
+    rules.some((rule) =>
+      SSE_ALGORITHMS.includes(
+        (rule as { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }).applyServerSideEncryptionByDefault
+          ?.sseAlgorithm ?? "",
+      ),
+    )
+  );
 }
 
 /**
@@ -89,7 +106,11 @@ export const s3Encrypted: StackRule = {
   description: "S3 buckets must have a server-side encryption configuration (AES256 or aws:kms).",
   enforcementLevel: "mandatory",
   check(resources) {
-    const configs = resources.filter((r) => isType(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration") && encryptsWithSse(r.props.rules));
+    const configs = resources.filter(
+      (r) =>
+        isType(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration") &&
+        encryptsWithSse(r.props.rules),
+    );
     return resources
       .filter((r) => isType(r, "aws:s3/bucket:Bucket"))
       .filter((bucket) => {
@@ -98,6 +119,9 @@ export const s3Encrypted: StackRule = {
         const refs = bucketRefs(bucket);
         return !configs.some((c) => c.name === bucket.name || refs.includes(c.props.bucket));
       })
-      .map((bucket) => ({ resource: bucket, message: `no server-side encryption configuration; add an aws.s3.BucketServerSideEncryptionConfiguration (sseAlgorithm aws:kms or AES256)` }));
+      .map((bucket) => ({
+        resource: bucket,
+        message: `no server-side encryption configuration; add an aws.s3.BucketServerSideEncryptionConfiguration (sseAlgorithm aws:kms or AES256)`,
+      }));
   },
 };

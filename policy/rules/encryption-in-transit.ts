@@ -9,9 +9,11 @@ export const elasticacheInTransit: ResourceRule = {
   enforcementLevel: "mandatory",
   check(r) {
     if (!isType(r, "aws:elasticache/replicationGroup:ReplicationGroup")) return [];
-    if (!truthy(r.props.transitEncryptionEnabled)) return [`transitEncryptionEnabled is ${r.props.transitEncryptionEnabled ?? "unset"}; set it to true`];
+    if (!truthy(r.props.transitEncryptionEnabled))
+      return [`transitEncryptionEnabled is ${r.props.transitEncryptionEnabled ?? "unset"}; set it to true`];
     // `preferred` accepts plaintext clients too (it exists only to migrate to TLS).
-    if (r.props.transitEncryptionMode === "preferred") return [`transitEncryptionMode is "preferred", which still accepts plaintext; set "required"`];
+    if (r.props.transitEncryptionMode === "preferred")
+      return [`transitEncryptionMode is "preferred", which still accepts plaintext; set "required"`];
     return [];
   },
 };
@@ -38,7 +40,9 @@ export const rdsForceSsl: StackRule = {
         const group = resolveRef(db.props.parameterGroupName, groups, "name");
         const value = group ? parameterValue(group, "rds.force_ssl") : undefined;
         if (value === "1") return [];
-        const where = group ? `parameter group ${group.props.name} sets rds.force_ssl=${value ?? "(unset)"}` : `parameterGroupName ${db.props.parameterGroupName ?? "(default group)"} is not a group of this stack`;
+        const where = group
+          ? `parameter group ${group.props.name} sets rds.force_ssl=${value ?? "(unset)"}`
+          : `parameterGroupName ${db.props.parameterGroupName ?? "(default group)"} is not a group of this stack`;
         return [{ resource: db, message: `${where}; set rds.force_ssl to "1"` }];
       });
   },
@@ -55,9 +59,15 @@ export const albListenerTls: ResourceRule = {
     const protocol = String(r.props.protocol ?? "HTTP").toUpperCase();
     if (protocol === "HTTPS" || protocol === "TLS") return [];
     if (protocol !== "HTTP") return []; // TCP/UDP listeners (NLB) carry whatever the app speaks
-    const actions = Array.isArray(r.props.defaultActions) ? (r.props.defaultActions as { type?: string; redirect?: { protocol?: string } }[]) : [];
+    const actions = Array.isArray(r.props.defaultActions)
+      ? (r.props.defaultActions as { type?: string; redirect?: { protocol?: string } }[])
+      : [];
     const redirectsOnly = actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
-    return redirectsOnly ? [] : [`plain HTTP on port ${r.props.port ?? 80} serves traffic; use protocol HTTPS with a certificate, or make this listener redirect to HTTPS`];
+    return redirectsOnly
+      ? []
+      : [
+          `plain HTTP on port ${r.props.port ?? 80} serves traffic; use protocol HTTPS with a certificate, or make this listener redirect to HTTPS`,
+        ];
   },
 };
 
@@ -79,14 +89,25 @@ export const cloudfrontTls: ResourceRule = {
   check(r) {
     if (!isType(r, "aws:cloudfront/distribution:Distribution")) return [];
     const problems: string[] = [];
-    const behaviors: CacheBehavior[] = [r.props.defaultCacheBehavior, ...(Array.isArray(r.props.orderedCacheBehaviors) ? r.props.orderedCacheBehaviors : [])].filter(Boolean);
+    const behaviors: CacheBehavior[] = [
+      r.props.defaultCacheBehavior,
+      ...(Array.isArray(r.props.orderedCacheBehaviors) ? r.props.orderedCacheBehaviors : []),
+    ].filter(Boolean);
     for (const b of behaviors) {
-      if (b.viewerProtocolPolicy === "allow-all") problems.push(`cache behavior ${b.pathPattern ?? "(default)"} allows plain HTTP viewers; set viewerProtocolPolicy redirect-to-https`);
+      if (b.viewerProtocolPolicy === "allow-all")
+        problems.push(
+          `cache behavior ${b.pathPattern ?? "(default)"} allows plain HTTP viewers; set viewerProtocolPolicy redirect-to-https`,
+        );
     }
-    const origins = Array.isArray(r.props.origins) ? (r.props.origins as { originId?: string; customOriginConfig?: { originProtocolPolicy?: string } }[]) : [];
+    const origins = Array.isArray(r.props.origins)
+      ? (r.props.origins as { originId?: string; customOriginConfig?: { originProtocolPolicy?: string } }[])
+      : [];
     for (const o of origins) {
       const policy = o.customOriginConfig?.originProtocolPolicy;
-      if (o.customOriginConfig && policy !== "https-only") problems.push(`origin ${o.originId ?? "?"} uses originProtocolPolicy ${policy ?? "unset"}; set https-only (and an HTTPS listener on the origin)`);
+      if (o.customOriginConfig && policy !== "https-only")
+        problems.push(
+          `origin ${o.originId ?? "?"} uses originProtocolPolicy ${policy ?? "unset"}; set https-only (and an HTTPS listener on the origin)`,
+        );
     }
     return problems.map((p) => `${p}`);
   },
@@ -104,7 +125,9 @@ function deniesInsecureTransport(policy: unknown): boolean {
   } catch {
     return false;
   }
-  return [doc?.Statement ?? []].flat().some((s) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+  return [doc?.Statement ?? []]
+    .flat()
+    .some((s) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
 }
 
 /** S3 buckets refuse plain-HTTP requests: a bucket policy denies `aws:SecureTransport = false` (CIS 2.1.2). */
@@ -114,13 +137,18 @@ export const s3TlsOnly: StackRule = {
   description: "S3 buckets must have a bucket policy that denies requests without TLS (aws:SecureTransport false).",
   enforcementLevel: "mandatory",
   check(resources) {
-    const policies = resources.filter((r) => isType(r, "aws:s3/bucketPolicy:BucketPolicy") && deniesInsecureTransport(r.props.policy));
+    const policies = resources.filter(
+      (r) => isType(r, "aws:s3/bucketPolicy:BucketPolicy") && deniesInsecureTransport(r.props.policy),
+    );
     return resources
       .filter((r) => isType(r, "aws:s3/bucket:Bucket"))
       .filter((bucket) => {
         const refs = [bucket.props.bucket].filter(Boolean);
         return !policies.some((p) => p.name === bucket.name || refs.includes(p.props.bucket));
       })
-      .map((bucket) => ({ resource: bucket, message: `no bucket policy denies aws:SecureTransport=false; add a Deny statement for plain-HTTP requests` }));
+      .map((bucket) => ({
+        resource: bucket,
+        message: `no bucket policy denies aws:SecureTransport=false; add a Deny statement for plain-HTTP requests`,
+      }));
   },
 };

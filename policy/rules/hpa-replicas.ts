@@ -13,7 +13,8 @@ export function hpasByTarget(resources: PlannedResource[]): Map<string, PlannedR
   return map;
 }
 
-export const workloadKey = (r: PlannedResource, kind: string): string => `${namespaceOf(r)}/${kind}/${r.props.metadata?.name ?? r.name}`;
+export const workloadKey = (r: PlannedResource, kind: string): string =>
+  `${namespaceOf(r)}/${kind}/${r.props.metadata?.name ?? r.name}`;
 
 /**
  * A Deployment an HPA owns leaves `replicas` unset: every `pulumi up` would otherwise reset the
@@ -30,7 +31,14 @@ export const noReplicasUnderHpa: StackRule = {
       const kind = isKind(r, "apps:Deployment") ? "Deployment" : isKind(r, "apps:StatefulSet") ? "StatefulSet" : undefined;
       if (!kind || r.props.spec?.replicas === undefined) return [];
       const hpa = hpas.get(workloadKey(r, kind));
-      return hpa ? [{ resource: r, message: `spec.replicas=${r.props.spec.replicas} while HPA ${hpa.props.metadata?.name ?? hpa.name} owns the replica count; remove replicas` }] : [];
+      return hpa
+        ? [
+            {
+              resource: r,
+              message: `spec.replicas=${r.props.spec.replicas} while HPA ${hpa.props.metadata?.name ?? hpa.name} owns the replica count; remove replicas`,
+            },
+          ]
+        : [];
     });
   },
 };

@@ -16,7 +16,15 @@ function podSpecOf(kind: string, props: Record<string, any>): Record<string, any
   return props.spec?.template?.spec;
 }
 
-const WORKLOADS = ["apps:Deployment", "apps:StatefulSet", "apps:DaemonSet", "apps:ReplicaSet", "batch:Job", "batch:CronJob", "core:Pod"];
+const WORKLOADS = [
+  "apps:Deployment",
+  "apps:StatefulSet",
+  "apps:DaemonSet",
+  "apps:ReplicaSet",
+  "batch:Job",
+  "batch:CronJob",
+  "core:Pod",
+];
 
 function unpinned(image: unknown): string | undefined {
   if (typeof image !== "string" || image === UNKNOWN) return undefined; // unknown during preview (built image)

@@ -16,8 +16,12 @@ export const imdsV2HopLimit: ResourceRule = {
     const m = (r.props.metadataOptions ?? {}) as { httpTokens?: string; httpPutResponseHopLimit?: number; httpEndpoint?: string };
     if (m.httpEndpoint === "disabled") return [];
     const problems: string[] = [];
-    if (m.httpTokens !== "required") problems.push(`metadataOptions.httpTokens is ${m.httpTokens ?? "unset (IMDSv1 allowed)"}; set "required"`);
-    if (Number(m.httpPutResponseHopLimit) !== 1) problems.push(`metadataOptions.httpPutResponseHopLimit is ${m.httpPutResponseHopLimit ?? "unset"}; set 1 so pods cannot reach the node's credentials`);
+    if (m.httpTokens !== "required")
+      problems.push(`metadataOptions.httpTokens is ${m.httpTokens ?? "unset (IMDSv1 allowed)"}; set "required"`);
+    if (Number(m.httpPutResponseHopLimit) !== 1)
+      problems.push(
+        `metadataOptions.httpPutResponseHopLimit is ${m.httpPutResponseHopLimit ?? "unset"}; set 1 so pods cannot reach the node's credentials`,
+      );
     return problems.map((p) => `${p}`);
   },
 };

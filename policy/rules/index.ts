@@ -39,9 +39,16 @@ export function runRules(resources: PlannedResource[], rules: readonly Rule[] = 
   for (const rule of rules) {
     const base = { rule: rule.name, enforcementLevel: rule.enforcementLevel };
     if (rule.kind === "resource") {
-      for (const r of resources) for (const message of rule.check(r)) violations.push({ ...base, urn: r.urn, resource: label(r), message });
+      for (const r of resources)
+        for (const message of rule.check(r)) violations.push({ ...base, urn: r.urn, resource: label(r), message });
     } else {
-      for (const f of rule.check(resources)) violations.push({ ...base, urn: f.resource?.urn ?? "", resource: f.resource ? label(f.resource) : "(stack)", message: f.message });
+      for (const f of rule.check(resources))
+        violations.push({
+          ...base,
+          urn: f.resource?.urn ?? "",
+          resource: f.resource ? label(f.resource) : "(stack)",
+          message: f.message,
+        });
     }
   }
   return violations;
@@ -58,6 +65,13 @@ function markUnknowns(value: unknown): unknown {
 }
 
 /** A plan's resources as the policy pack sees them (the plan calls inputs what policies call props). */
-export function plannedResources(plan: { resources: { urn: string; type: string; name: string; inputs: unknown }[] }): PlannedResource[] {
-  return plan.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: (markUnknowns(r.inputs) ?? {}) as Record<string, unknown> }));
+export function plannedResources(plan: {
+  resources: { urn: string; type: string; name: string; inputs: unknown }[];
+}): PlannedResource[] {
+  return plan.resources.map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    props: (markUnknowns(r.inputs) ?? {}) as Record<string, unknown>,
+  }));
 }

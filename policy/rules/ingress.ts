@@ -50,19 +50,30 @@ function worldOpenIngress(resources: PlannedResource[]): WorldOpenRule[] {
 export const noWorldOpenIngress: StackRule = {
   kind: "stack",
   name: "no-world-open-ingress",
-  description: "No 0.0.0.0/0 or ::/0 ingress except a public load balancer's listener port; in prod, none (CloudFront prefix list only).",
+  description:
+    "No 0.0.0.0/0 or ::/0 ingress except a public load balancer's listener port; in prod, none (CloudFront prefix list only).",
   enforcementLevel: "mandatory",
   check(resources) {
     const publicLbs = resources.filter((r) => isType(r, "aws:lb/loadBalancer:LoadBalancer") && r.props.internal !== true);
     const lbGroups = new Set(publicLbs.flatMap((lb) => (Array.isArray(lb.props.securityGroups) ? lb.props.securityGroups : [])));
-    const listenerPorts = new Set(resources.filter((r) => isType(r, "aws:lb/listener:Listener")).map((l) => Number(l.props.port ?? (l.props.protocol === "HTTPS" ? 443 : 80))));
+    const listenerPorts = new Set(
+      resources
+        .filter((r) => isType(r, "aws:lb/listener:Listener"))
+        .map((l) => Number(l.props.port ?? (l.props.protocol === "HTTPS" ? 443 : 80))),
+    );
     return worldOpenIngress(resources).flatMap(({ resource, securityGroupId, fromPort, toPort, cidr }) => {
       const ports = fromPort === toPort ? `port ${fromPort}` : `ports ${fromPort}-${toPort}`;
       if (isProd(environmentOf(resource))) {
-        return [{ resource, message: `${ports} open to ${cidr} in prod; the ALB must admit only CloudFront (prefixListId of com.amazonaws.global.cloudfront.origin-facing)` }];
+        return [
+          {
+            resource,
+            message: `${ports} open to ${cidr} in prod; the ALB must admit only CloudFront (prefixListId of com.amazonaws.global.cloudfront.origin-facing)`,
+          },
+        ];
       }
       // An unknown group id (a real preview of a new group) can't be told apart: judge by port alone.
-      const onLbGroup = securityGroupId === undefined || securityGroupId === UNKNOWN || lbGroups.has(UNKNOWN) || lbGroups.has(securityGroupId);
+      const onLbGroup =
+        securityGroupId === undefined || securityGroupId === UNKNOWN || lbGroups.has(UNKNOWN) || lbGroups.has(securityGroupId);
       const onListenerPort = fromPort === toPort && listenerPorts.has(fromPort);
       if (onLbGroup && onListenerPort && publicLbs.length > 0) return [];
       const why = !onLbGroup ? "not on a public load balancer's security group" : `no public listener on ${ports}`;

@@ -21,12 +21,14 @@ export const prodResilience: ResourceRule = {
     if (isType(r, "aws:rds/instance:Instance", "aws:rds/cluster:Cluster")) {
       if (p.deletionProtection !== true) problems.push("deletionProtection is not true");
       if (isType(r, "aws:rds/instance:Instance") && p.multiAz !== true) problems.push("multiAz is not true");
-      if (!(Number(p.backupRetentionPeriod) >= MIN_PROD_BACKUP_DAYS)) problems.push(`backupRetentionPeriod is ${p.backupRetentionPeriod ?? "unset"} (< ${MIN_PROD_BACKUP_DAYS} days)`);
+      if (!(Number(p.backupRetentionPeriod) >= MIN_PROD_BACKUP_DAYS))
+        problems.push(`backupRetentionPeriod is ${p.backupRetentionPeriod ?? "unset"} (< ${MIN_PROD_BACKUP_DAYS} days)`);
       if (p.skipFinalSnapshot === true) problems.push("skipFinalSnapshot is true");
     } else if (isType(r, "aws:elasticache/replicationGroup:ReplicationGroup")) {
       if (!truthy(p.multiAzEnabled)) problems.push("multiAzEnabled is not true");
       if (!truthy(p.automaticFailoverEnabled)) problems.push("automaticFailoverEnabled is not true");
-      if (!(Number(p.snapshotRetentionLimit) >= 1)) problems.push(`snapshotRetentionLimit is ${p.snapshotRetentionLimit ?? "unset"} (no backups)`);
+      if (!(Number(p.snapshotRetentionLimit) >= 1))
+        problems.push(`snapshotRetentionLimit is ${p.snapshotRetentionLimit ?? "unset"} (no backups)`);
     } else if (isType(r, "aws:lb/loadBalancer:LoadBalancer")) {
       if (p.enableDeletionProtection !== true) problems.push("enableDeletionProtection is not true");
     }

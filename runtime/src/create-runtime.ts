@@ -102,25 +102,47 @@ const isConfig = (value: object): value is RuntimeConfig => "serviceName" in val
  *   createRuntime(config, { keyGenerator, cdnPaths, realtime })
  */
 export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOptions, extra?: CreateRuntimeOptions): UaipRuntime {
-  const fromFirst = configOrOptions !== undefined && configOrOptions !== null && typeof configOrOptions === "object" && !isConfig(configOrOptions);
-  const options = checkOptions("createRuntime", fromFirst ? configOrOptions : extra, CREATE_RUNTIME_OPTIONS, (key, message) => new RuntimeConfigError(key, message), {
-    redis: "Redis comes from the settings (config.cache.redis, UAIP_REDIS_*)",
-    keyPrefix: "the cache namespace is config.cache.redis.keyPrefix (UAIP_REDIS_KEY_PREFIX)",
-  }) as CreateRuntimeOptions;
-  if (fromFirst && extra !== undefined) throw new RuntimeConfigError("options", "createRuntime(options) takes the config inside options.config; do not pass a second argument");
+  const fromFirst =
+    configOrOptions !== undefined &&
+    configOrOptions !== null &&
+    typeof configOrOptions === "object" &&
+    !isConfig(configOrOptions);
+  const options = checkOptions(
+    "createRuntime",
+    fromFirst ? configOrOptions : extra,
+    CREATE_RUNTIME_OPTIONS,
+    (key, message) => new RuntimeConfigError(key, message),
+    {
+      redis: "Redis comes from the settings (config.cache.redis, UAIP_REDIS_*)",
+      keyPrefix: "the cache namespace is config.cache.redis.keyPrefix (UAIP_REDIS_KEY_PREFIX)",
+    },
+  ) as CreateRuntimeOptions;
+  if (fromFirst && extra !== undefined)
+    throw new RuntimeConfigError(
+      "options",
+      "createRuntime(options) takes the config inside options.config; do not pass a second argument",
+    );
   if (!fromFirst && configOrOptions !== undefined && options.config !== undefined) {
     throw new RuntimeConfigError("config", "config given twice: as the first argument and as options.config");
   }
   for (const key of ["keyGenerator", "cdnPaths"] as const) {
-    if (options[key] !== undefined && typeof options[key] !== "function") throw new RuntimeConfigError(key, `createRuntime: ${key} must be a function`);
+    if (options[key] !== undefined && typeof options[key] !== "function")
+      throw new RuntimeConfigError(key, `createRuntime: ${key} must be a function`);
   }
   const config = (fromFirst ? options.config : (configOrOptions as RuntimeConfig | undefined)) ?? loadRuntimeConfig();
 
   const metrics = createMetrics({ serviceName: config.serviceName });
   const url = redisUrl(config);
-  const cacheConfig = { ...config.cache, redis: { ...config.cache.redis, keyPrefix: config.cache.redis.keyPrefix ?? defaultKeyPrefix(config.serviceName) } };
+  const cacheConfig = {
+    ...config.cache,
+    redis: { ...config.cache.redis, keyPrefix: config.cache.redis.keyPrefix ?? defaultKeyPrefix(config.serviceName) },
+  };
   const cache = new CacheManager({ config: cacheConfig, url, password: config.redisAuthToken, registry: metrics.registry });
-  const invalidator = new CacheInvalidator({ cache, ...(options.purger ? { purger: options.purger } : {}), ...(options.cdnPaths ? { cdnPaths: options.cdnPaths } : {}) });
+  const invalidator = new CacheInvalidator({
+    cache,
+    ...(options.purger ? { purger: options.purger } : {}),
+    ...(options.cdnPaths ? { cdnPaths: options.cdnPaths } : {}),
+  });
   const store = url
     ? new RedisStore({
         url,
@@ -132,12 +154,19 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     : undefined;
   const keyGenerator =
     options.keyGenerator ??
-    clientAddressKey({ hops: config.http.trustedProxyHops, cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== "") });
+    clientAddressKey({
+      hops: config.http.trustedProxyHops,
+      cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== ""),
+    });
   const limiter = new RateLimiter({ ...config.rateLimit, keyGenerator, store, registry: metrics.registry });
-  const db = config.database.host ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName }) : undefined;
+  const db = config.database.host
+    ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName })
+    : undefined;
   const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
   const statsRefresher =
-    db && config.database.statsRefreshIntervalMs > 0 ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start() : undefined;
+    db && config.database.statsRefreshIntervalMs > 0
+      ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start()
+      : undefined;
   const realtime = createRealtime(config, metrics.registry, options.realtime);
   const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
   const pressureGate = new PressureGate(memoryMonitor);
@@ -177,7 +206,14 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
       profiler.close();
       poolManager?.stop();
       await statsRefresher?.stop();
-      await Promise.allSettled([invalidator.close(), cache.close(), limiter.close(), store?.close(), realtime.close(), db?.close()]);
+      await Promise.allSettled([
+        invalidator.close(),
+        cache.close(),
+        limiter.close(),
+        store?.close(),
+        realtime.close(),
+        db?.close(),
+      ]);
       metrics.close();
     },
   };

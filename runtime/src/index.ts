@@ -31,11 +31,26 @@ export {
   type EnvVarSpec,
   type RuntimeEnvName,
 } from "./config/contract";
-export { loadRuntimeConfig, runtimeSettingsToEnv, runtimeConfigSchema, defaultKeyPrefix, valueAt, type RuntimeConfig } from "./config/load";
+export {
+  loadRuntimeConfig,
+  runtimeSettingsToEnv,
+  runtimeConfigSchema,
+  defaultKeyPrefix,
+  valueAt,
+  type RuntimeConfig,
+} from "./config/load";
 
 // --- Metrics: names shared with dashboards/alerts, and the HTTP metrics (seed: ServiceMetrics) ---
 export { METRIC, DEFAULT_METRIC, LABEL, LABEL_VALUE, HTTP_DURATION_BUCKETS } from "./metrics/names";
-export { createMetrics, HttpMetrics, MetricsOptionsError, CLIENT_CLOSED_STATUS, type CreateMetricsOptions, type ServiceMetrics, type WindowSummary } from "./metrics";
+export {
+  createMetrics,
+  HttpMetrics,
+  MetricsOptionsError,
+  CLIENT_CLOSED_STATUS,
+  type CreateMetricsOptions,
+  type ServiceMetrics,
+  type WindowSummary,
+} from "./metrics";
 
 // --- Cache: two-tier CacheManager (seed: CacheConfig, CacheManager) and CacheInvalidator ---
 export {
@@ -200,7 +215,20 @@ export {
 } from "./profiler/index";
 
 // --- Compression: ResponseCompressor (seed: CompressionConfig, ResponseCompressor) ---
-export { ResponseCompressor, varyOnAcceptEncoding, MAX_DYNAMIC_BROTLI_QUALITY, CompressionOptionsError, type CompressionConfig } from "./compression/index";
+export {
+  ResponseCompressor,
+  varyOnAcceptEncoding,
+  MAX_DYNAMIC_BROTLI_QUALITY,
+  CompressionOptionsError,
+  type CompressionConfig,
+} from "./compression/index";
 
 // --- Assembly: one call builds every part from the settings ---
-export { createRuntime, redisUrl, rateLimitKeyPrefix, CREATE_RUNTIME_OPTIONS, type CreateRuntimeOptions, type UaipRuntime } from "./create-runtime";
+export {
+  createRuntime,
+  redisUrl,
+  rateLimitKeyPrefix,
+  CREATE_RUNTIME_OPTIONS,
+  type CreateRuntimeOptions,
+  type UaipRuntime,
+} from "./create-runtime";

@@ -21,11 +21,17 @@ export function checkOptions(
 ): Record<string, unknown> {
   if (options === undefined) return {};
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw makeError("options", `${where} expects an options object, got ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`);
+    throw makeError(
+      "options",
+      `${where} expects an options object, got ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`,
+    );
   }
   const proto = Object.getPrototypeOf(options) as unknown;
   if (proto !== Object.prototype && proto !== null) {
-    throw makeError("__proto__", `${where}: unknown option "__proto__"; pass a plain object literal (its prototype is ignored, so options set through it would be lost)`);
+    throw makeError(
+      "__proto__",
+      `${where}: unknown option "__proto__"; pass a plain object literal (its prototype is ignored, so options set through it would be lost)`,
+    );
   }
   for (const key of Object.getOwnPropertyNames(options)) {
     if (known.includes(key)) continue;

@@ -14,7 +14,13 @@ const runtimes: UaipRuntime[] = [];
 
 function runtimeFor(serviceName: string, extra: Record<string, string> = {}): UaipRuntime {
   const rt = createRuntime(
-    loadRuntimeConfig({ UAIP_SERVICE_NAME: serviceName, UAIP_REDIS_HOST: "127.0.0.1", UAIP_REDIS_PORT: String(redis.port), UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000", ...extra }),
+    loadRuntimeConfig({
+      UAIP_SERVICE_NAME: serviceName,
+      UAIP_REDIS_HOST: "127.0.0.1",
+      UAIP_REDIS_PORT: String(redis.port),
+      UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000",
+      ...extra,
+    }),
   );
   runtimes.push(rt);
   return rt;
@@ -76,12 +82,18 @@ describe("one namespace per service", () => {
     const prefixes = profile.services.map((s) => serviceRuntimeSettings(profile, s).cache.redis.keyPrefix);
     expect(prefixes).toEqual(profile.services.map((s) => `uaip:${s.name}:`));
     const shared = parseConfig({ environment: "dev", runtime: { cache: { redis: { keyPrefix: "uaip:catalog:" } } } });
-    expect(new Set(shared.services.map((s) => serviceRuntimeSettings(shared, s).cache.redis.keyPrefix))).toEqual(new Set(["uaip:catalog:"]));
+    expect(new Set(shared.services.map((s) => serviceRuntimeSettings(shared, s).cache.redis.keyPrefix))).toEqual(
+      new Set(["uaip:catalog:"]),
+    );
   });
 
   it("an empty prefix is refused by the cache, the loader and the profile", () => {
-    expect(() => new CacheManager({ config: { redis: { keyPrefix: "" } } })).toThrow(expect.objectContaining({ code: "UAIP_CACHE_INVALID_OPTIONS", key: "config.redis.keyPrefix" }));
-    expect(() => loadRuntimeConfig({ UAIP_REDIS_KEY_PREFIX: "" })).toThrow(expect.objectContaining({ key: "UAIP_REDIS_KEY_PREFIX" }));
+    expect(() => new CacheManager({ config: { redis: { keyPrefix: "" } } })).toThrow(
+      expect.objectContaining({ code: "UAIP_CACHE_INVALID_OPTIONS", key: "config.redis.keyPrefix" }),
+    );
+    expect(() => loadRuntimeConfig({ UAIP_REDIS_KEY_PREFIX: "" })).toThrow(
+      expect.objectContaining({ key: "UAIP_REDIS_KEY_PREFIX" }),
+    );
     expect(() => parseConfig({ environment: "dev", runtime: { cache: { redis: { keyPrefix: "" } } } })).toThrow(/keyPrefix/);
   });
 });

@@ -60,7 +60,10 @@ describe("the seed's CacheConfig passed directly: new CacheManager({ memory, red
   });
 
   it("refuses the seed's keys next to config, and unknown keys, by name with a hint", () => {
-    expect(refusal(() => new CacheManager({ config: {}, redis: { host: "h" } }))).toMatchObject({ code: "UAIP_CACHE_INVALID_OPTIONS", key: "redis" });
+    expect(refusal(() => new CacheManager({ config: {}, redis: { host: "h" } }))).toMatchObject({
+      code: "UAIP_CACHE_INVALID_OPTIONS",
+      key: "redis",
+    });
     const typo = refusal(() => new CacheManager({ memroy: { maxSize: 1 } } as never));
     expect(typo).toMatchObject({ code: "UAIP_CACHE_INVALID_OPTIONS", key: "memroy" });
     expect(typo.message).toMatch(/unknown option "memroy"; known options are config, client, url/);
@@ -89,17 +92,62 @@ describe("__proto__ is never a way around the check", () => {
 
 describe("every constructor and factory refuses unknown options by name", () => {
   it.each([
-    ["RateLimiter", () => new RateLimiter({ windowMs: 1_000, maxRequests: 1, keyPrefix: "x" } as never), "UAIP_RATELIMIT_OPTIONS_INVALID", "keyPrefix"],
-    ["RedisStore", () => new RedisStore({ url: "redis://127.0.0.1:1", lazyConnect: true } as never), "UAIP_RATELIMIT_OPTIONS_INVALID", "lazyConnect"],
-    ["RedisStore client + url", () => new RedisStore({ client: new Redis({ lazyConnect: true }), url: "redis://x" }), "UAIP_RATELIMIT_OPTIONS_INVALID", "client"],
+    [
+      "RateLimiter",
+      () => new RateLimiter({ windowMs: 1_000, maxRequests: 1, keyPrefix: "x" } as never),
+      "UAIP_RATELIMIT_OPTIONS_INVALID",
+      "keyPrefix",
+    ],
+    [
+      "RedisStore",
+      () => new RedisStore({ url: "redis://127.0.0.1:1", lazyConnect: true } as never),
+      "UAIP_RATELIMIT_OPTIONS_INVALID",
+      "lazyConnect",
+    ],
+    [
+      "RedisStore client + url",
+      () => new RedisStore({ client: new Redis({ lazyConnect: true }), url: "redis://x" }),
+      "UAIP_RATELIMIT_OPTIONS_INVALID",
+      "client",
+    ],
     ["MemoryStore", () => new MemoryStore({ max: 1 } as never), "UAIP_RATELIMIT_OPTIONS_INVALID", "max"],
     ["createMetrics", () => createMetrics({ serviceName: "s", prefix: "x" } as never), "UAIP_METRICS_OPTIONS_INVALID", "prefix"],
-    ["CacheInvalidator", () => new CacheInvalidator({ cache: new CacheManager(), paths: [] } as never), "UAIP_CACHE_INVALID_OPTIONS", "paths"],
-    ["CloudFrontPurger", () => new CloudFrontPurger({ distributionId: "E", region: "us-east-1" } as never), "UAIP_CACHE_INVALID_OPTIONS", "region"],
-    ["CacheManager breaker", () => new CacheManager({ breaker: { threshold: 3 } } as never), "UAIP_CACHE_INVALID_OPTIONS", "breaker.threshold"],
-    ["RedisStore breaker", () => new RedisStore({ url: "redis://127.0.0.1:1", breaker: { cooldown: 1 } } as never), "UAIP_RATELIMIT_OPTIONS_INVALID", "breaker.cooldown"],
-    ["createRuntime", () => createRuntime({ config: loadRuntimeConfig({}), redis: "redis://x" } as never), "UAIP_RUNTIME_CONFIG_INVALID", "redis"],
-    ["createRuntime (config, options)", () => createRuntime(loadRuntimeConfig({}), { keyGen: () => "" } as never), "UAIP_RUNTIME_CONFIG_INVALID", "keyGen"],
+    [
+      "CacheInvalidator",
+      () => new CacheInvalidator({ cache: new CacheManager(), paths: [] } as never),
+      "UAIP_CACHE_INVALID_OPTIONS",
+      "paths",
+    ],
+    [
+      "CloudFrontPurger",
+      () => new CloudFrontPurger({ distributionId: "E", region: "us-east-1" } as never),
+      "UAIP_CACHE_INVALID_OPTIONS",
+      "region",
+    ],
+    [
+      "CacheManager breaker",
+      () => new CacheManager({ breaker: { threshold: 3 } } as never),
+      "UAIP_CACHE_INVALID_OPTIONS",
+      "breaker.threshold",
+    ],
+    [
+      "RedisStore breaker",
+      () => new RedisStore({ url: "redis://127.0.0.1:1", breaker: { cooldown: 1 } } as never),
+      "UAIP_RATELIMIT_OPTIONS_INVALID",
+      "breaker.cooldown",
+    ],
+    [
+      "createRuntime",
+      () => createRuntime({ config: loadRuntimeConfig({}), redis: "redis://x" } as never),
+      "UAIP_RUNTIME_CONFIG_INVALID",
+      "redis",
+    ],
+    [
+      "createRuntime (config, options)",
+      () => createRuntime(loadRuntimeConfig({}), { keyGen: () => "" } as never),
+      "UAIP_RUNTIME_CONFIG_INVALID",
+      "keyGen",
+    ],
   ])("%s", (_name, build, code, key) => {
     const err = refusal(build);
     expect(err).toMatchObject({ code, key });

@@ -14,12 +14,20 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "uaip-runtime-pack-"));
   // prepack builds dist/ (tsc + the ESM entry) before packing.
-  execFileSync("npm", ["pack", "-w", "runtime", "--pack-destination", dir, "--silent"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync("npm", ["pack", "-w", "runtime", "--pack-destination", dir, "--silent"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
   if (!tarball) throw new Error(`npm pack wrote no tarball into ${dir}`);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
-  const install = spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", `./${tarball}`], { cwd: dir, encoding: "utf8" });
-  if (install.status !== 0) throw new Error(`npm install of the tarball failed (needs the npm registry or a warm cache):\n${install.stderr}`);
+  const install = spawnSync(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", `./${tarball}`],
+    { cwd: dir, encoding: "utf8" },
+  );
+  if (install.status !== 0)
+    throw new Error(`npm install of the tarball failed (needs the npm registry or a warm cache):\n${install.stderr}`);
 }, 240_000);
 
 afterAll(() => {
@@ -27,18 +35,44 @@ afterAll(() => {
 });
 
 function node(args: string[]): string {
-  const run = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+  const run = spawnSync(process.execPath, args, {
+    cwd: dir,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
   if (run.status !== 0) throw new Error(`node ${args.join(" ")} failed:\n${run.stderr}`);
   return run.stdout.trim();
 }
 
 describe("the packed @uaip/runtime", () => {
   it("ships dist (JS, .d.ts, source maps) and no TypeScript sources", () => {
-    const tar = execFileSync("tar", ["-tzf", join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!)], { encoding: "utf8" }).split("\n");
-    expect(tar).toEqual(expect.arrayContaining(["package/dist/index.js", "package/dist/index.mjs", "package/dist/index.d.ts", "package/dist/index.d.mts", "package/dist/index.js.map", "package/README.md"]));
+    const tar = execFileSync(
+      "tar",
+      [
+        "-tzf",
+        join(
+          dir,
+          readdirSync(dir).find((f) => f.endsWith(".tgz"))!,
+        ),
+      ],
+      { encoding: "utf8" },
+    ).split("\n");
+    expect(tar).toEqual(
+      expect.arrayContaining([
+        "package/dist/index.js",
+        "package/dist/index.mjs",
+        "package/dist/index.d.ts",
+        "package/dist/index.d.mts",
+        "package/dist/index.js.map",
+        "package/README.md",
+      ]),
+    );
     expect(tar.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !f.endsWith(".d.mts"))).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(dir, "node_modules/@uaip/runtime/package.json"), "utf8"));
-    expect(pkg.exports["."]).toMatchObject({ require: { types: "./dist/index.d.ts", default: "./dist/index.js" }, import: { types: "./dist/index.d.mts", default: "./dist/index.mjs" } });
+    expect(pkg.exports["."]).toMatchObject({
+      require: { types: "./dist/index.d.ts", default: "./dist/index.js" },
+      import: { types: "./dist/index.d.mts", default: "./dist/index.mjs" },
+    });
   });
 
   it("loads with require() under plain node and works (a cache and a limiter, no Redis)", () => {
@@ -80,19 +114,54 @@ describe("the packed @uaip/runtime", () => {
        const l = new RateLimiter({ windowMs: 1, maxRequests: 1, redis: { host: "h", port: 1 } });
        void rt; void c; void l;\n`,
     );
-    writeFileSync(join(dir, "consumer.cts"), `import { createRuntime, METRIC } from "@uaip/runtime";\nconst name: string = METRIC.httpRequestsTotal;\nvoid createRuntime; void name;\n`);
+    writeFileSync(
+      join(dir, "consumer.cts"),
+      `import { createRuntime, METRIC } from "@uaip/runtime";\nconst name: string = METRIC.httpRequestsTotal;\nvoid createRuntime; void name;\n`,
+    );
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-    const flags = ["--noEmit", "--strict", "--module", "node16", "--moduleResolution", "node16", "--target", "es2022", "--skipLibCheck"];
+    const flags = [
+      "--noEmit",
+      "--strict",
+      "--module",
+      "node16",
+      "--moduleResolution",
+      "node16",
+      "--target",
+      "es2022",
+      "--skipLibCheck",
+    ];
     const types = ["--typeRoots", join(ROOT, "node_modules", "@types"), "--types", "node"];
     expect(node([tsc, ...flags, ...types, "consumer.mts", "consumer.cts"])).toBe("");
   }, 60_000);
 
   it("exports the explicit list only: no internals", () => {
     const names: string[] = JSON.parse(node(["-e", 'console.log(JSON.stringify(Object.keys(require("@uaip/runtime"))))']));
-    for (const internal of ["SlidingWindow", "RouteGuard", "readDiskIo", "normalizePath", "admits", "CircuitBreaker", "checkOptions", "counter", "gauge", "histogram"]) {
+    for (const internal of [
+      "SlidingWindow",
+      "RouteGuard",
+      "readDiskIo",
+      "normalizePath",
+      "admits",
+      "CircuitBreaker",
+      "checkOptions",
+      "counter",
+      "gauge",
+      "histogram",
+    ]) {
       expect(names).not.toContain(internal);
     }
-    for (const stackApi of ["METRIC", "DEFAULT_METRIC", "LABEL", "LABEL_VALUE", "HTTP_DURATION_BUCKETS", "RUNTIME_ENV", "runtimeSettingsSchema", "runtimeSettingsToEnv", "createRuntime", "clientAddressKey"]) {
+    for (const stackApi of [
+      "METRIC",
+      "DEFAULT_METRIC",
+      "LABEL",
+      "LABEL_VALUE",
+      "HTTP_DURATION_BUCKETS",
+      "RUNTIME_ENV",
+      "runtimeSettingsSchema",
+      "runtimeSettingsToEnv",
+      "createRuntime",
+      "clientAddressKey",
+    ]) {
       expect(names).toContain(stackApi);
     }
   });

@@ -18,18 +18,25 @@ interface Reply {
 
 const TOKEN = "0123456789abcdef-admin-token";
 
-async function startService(env: Record<string, string>): Promise<{ runtime: UaipRuntime; service: UaipService; call: (path: string, init?: { method?: string; headers?: Record<string, string> }) => Promise<Reply> }> {
+async function startService(env: Record<string, string>): Promise<{
+  runtime: UaipRuntime;
+  service: UaipService;
+  call: (path: string, init?: { method?: string; headers?: Record<string, string> }) => Promise<Reply>;
+}> {
   const runtime = createRuntime(loadRuntimeConfig({ UAIP_SERVICE_NAME: "svc", UAIP_MEMORY_MONITOR_INTERVAL_MS: "50", ...env }));
   const service = createService(runtime);
   await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
   const port = (service.server.address() as AddressInfo).port;
   const call = (path: string, init: { method?: string; headers?: Record<string, string> } = {}) =>
     new Promise<Reply>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port, path, method: init.method ?? "GET", headers: init.headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
+      const req = request(
+        { host: "127.0.0.1", port, path, method: init.method ?? "GET", headers: init.headers, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -70,15 +77,22 @@ describe("example service: healthy", () => {
     expect(ready.status).toBe(200);
     expect(JSON.parse(ready.body.toString())).toMatchObject({ status: "ready", pressure: [] });
     const scrape = (await s.call("/metrics")).body.toString();
-    expect(scrape).toMatch(new RegExp(`^${METRIC.memoryHeapLimitBytes}\\{service="svc"\\} ${s.runtime.memoryMonitor.heapLimitBytes}$`, "m"));
+    expect(scrape).toMatch(
+      new RegExp(`^${METRIC.memoryHeapLimitBytes}\\{service="svc"\\} ${s.runtime.memoryMonitor.heapLimitBytes}$`, "m"),
+    );
     expect(scrape).toMatch(new RegExp(`^${METRIC.memoryPressure}\\{resource="heap",service="svc"\\} 0$`, "m"));
   });
 
   it("takes a CPU profile on the admin path with the Secret's token only", async () => {
     expect((await s.call(`${PROFILE_ADMIN_PATH}?seconds=0.1`, { method: "POST" })).status).toBe(401);
-    const r = await s.call(`${PROFILE_ADMIN_PATH}?seconds=0.2`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` } });
+    const r = await s.call(`${PROFILE_ADMIN_PATH}?seconds=0.2`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
     expect(r.status).toBe(200);
-    expect(JSON.parse(r.body.toString())).toEqual(expect.objectContaining({ nodes: expect.any(Array), startTime: expect.any(Number), endTime: expect.any(Number) }));
+    expect(JSON.parse(r.body.toString())).toEqual(
+      expect.objectContaining({ nodes: expect.any(Array), startTime: expect.any(Number), endTime: expect.any(Number) }),
+    );
     const file = /filename="([^"]+)"/.exec(String(r.headers["content-disposition"]))![1];
     rmSync(join(s.runtime.profiler.directory, file));
   });
@@ -88,7 +102,10 @@ describe("example service: without an admin token", () => {
   it("has no admin path (404)", async () => {
     const s = await startService({});
     try {
-      expect((await s.call(`${PROFILE_ADMIN_PATH}?seconds=0.1`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+      expect(
+        (await s.call(`${PROFILE_ADMIN_PATH}?seconds=0.1`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` } }))
+          .status,
+      ).toBe(404);
     } finally {
       await stop(s);
     }
@@ -101,7 +118,10 @@ describe("example service: under memory pressure", () => {
     const s = await startService({ UAIP_MEMORY_MONITOR_THRESHOLD: "0.0001" });
     try {
       await until(async () => (await s.call("/readyz")).status === 503);
-      expect(JSON.parse((await s.call("/readyz")).body.toString())).toMatchObject({ status: "under_pressure", pressure: ["heap"] });
+      expect(JSON.parse((await s.call("/readyz")).body.toString())).toMatchObject({
+        status: "under_pressure",
+        pressure: ["heap"],
+      });
       expect((await s.call("/healthz")).status).toBe(200);
       const shed = await s.call("/svc/items/1");
       expect(shed.status).toBe(503);

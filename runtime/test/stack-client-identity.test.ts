@@ -38,22 +38,34 @@ function get(path: string, xff: string): Promise<number> {
 beforeAll(async () => {
   redis = await RedisServer.start();
   raw = new Redis(redis.url);
-  data = serviceEnv("dev", { profile: svc, runtime: serviceRuntimeSettings(profile, svc) }, {
-    redisHost: "127.0.0.1",
-    redisPort: redis.port,
-    redisTls: false,
-    dbHost: "127.0.0.1",
-    dbPort: 5432,
-    dbName: "uaip",
-    dbUser: "uaip",
-    dbSsl: true,
-    dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
-    dbStatsRefreshIntervalMs: 300_000,
-    cdnDistributionId: "",
-  });
+  data = serviceEnv(
+    "dev",
+    { profile: svc, runtime: serviceRuntimeSettings(profile, svc) },
+    {
+      redisHost: "127.0.0.1",
+      redisPort: redis.port,
+      redisTls: false,
+      dbHost: "127.0.0.1",
+      dbPort: 5432,
+      dbName: "uaip",
+      dbUser: "uaip",
+      dbSsl: true,
+      dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
+      dbStatsRefreshIntervalMs: 300_000,
+      cdnDistributionId: "",
+    },
+  );
   // Loopback: no TLS, no CDN; a generous command timeout for a busy CI machine. The rest is the stack's.
   // No PostgreSQL here: the limiter is what this test is about.
-  runtime = createRuntime(loadRuntimeConfig({ ...data, UAIP_REDIS_TLS: "false", UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000", UAIP_DB_HOST: "" }));
+  runtime = createRuntime(
+    loadRuntimeConfig({
+      ...data,
+      UAIP_REDIS_TLS: "false",
+      UAIP_CDN_ENABLED: "false",
+      UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000",
+      UAIP_DB_HOST: "",
+    }),
+  );
   expect(await runtime.ready(10_000)).toBe(true);
   service = createService(runtime);
   await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));

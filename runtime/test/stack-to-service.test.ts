@@ -41,24 +41,34 @@ const svc = profile.services[0];
 beforeAll(async () => {
   redis = await RedisServer.start();
   postgres = await PostgresServer.start();
-  const data = serviceEnv("dev", { profile: svc, runtime: serviceRuntimeSettings(profile, svc) }, {
-    redisHost: "127.0.0.1",
-    redisPort: redis.port,
-    // Loopback Redis has no TLS.
-    redisTls: false,
-    dbHost: "127.0.0.1",
-    dbPort: 5432,
-    dbName: "uaip",
-    dbUser: "uaip",
-    dbSsl: true,
-    dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
-    dbStatsRefreshIntervalMs: 300_000,
-    cdnDistributionId: "",
-  });
+  const data = serviceEnv(
+    "dev",
+    { profile: svc, runtime: serviceRuntimeSettings(profile, svc) },
+    {
+      redisHost: "127.0.0.1",
+      redisPort: redis.port,
+      // Loopback Redis has no TLS.
+      redisTls: false,
+      dbHost: "127.0.0.1",
+      dbPort: 5432,
+      dbName: "uaip",
+      dbUser: "uaip",
+      dbSsl: true,
+      dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
+      dbStatsRefreshIntervalMs: 300_000,
+      cdnDistributionId: "",
+    },
+  );
   // There is no CDN here. The 50 ms command timeout is raised so a
   // busy CI machine cannot push a check into the in-memory fallback; the rest is the stack's.
   // The loopback PostgreSQL has no TLS and no per-service role: the superuser stands in for it.
-  const db = { UAIP_DB_PORT: String(postgres.port), UAIP_DB_NAME: "postgres", UAIP_DB_USER: PostgresServer.USER, UAIP_DB_PASSWORD: PostgresServer.PASSWORD, UAIP_DB_SSL: "false" };
+  const db = {
+    UAIP_DB_PORT: String(postgres.port),
+    UAIP_DB_NAME: "postgres",
+    UAIP_DB_USER: PostgresServer.USER,
+    UAIP_DB_PASSWORD: PostgresServer.PASSWORD,
+    UAIP_DB_SSL: "false",
+  };
   const env = { ...data, ...db, UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000" };
   runtime = createRuntime(loadRuntimeConfig(env));
   expect(await runtime.ready(10_000)).toBe(true);
@@ -104,7 +114,12 @@ describe("stack settings -> running service", () => {
   it("exports the metric names the dashboards and alerts are generated from, labelled with the service", async () => {
     const scrape = await get("/metrics");
     expect(scrape.headers["content-type"]).toMatch(/^text\/plain/);
-    for (const name of [METRIC.httpRequestsTotal, METRIC.httpRequestDurationSeconds + "_bucket", METRIC.cacheRequestsTotal, METRIC.rateLimitRequestsTotal]) {
+    for (const name of [
+      METRIC.httpRequestsTotal,
+      METRIC.httpRequestDurationSeconds + "_bucket",
+      METRIC.cacheRequestsTotal,
+      METRIC.rateLimitRequestsTotal,
+    ]) {
       expect([name, new RegExp(`^${name}\\{[^}]*service="${svc.name}"`, "m").test(scrape.body)]).toEqual([name, true]);
     }
   });
@@ -113,8 +128,12 @@ describe("stack settings -> running service", () => {
     expect(runtime.db).toBeDefined();
     expect((await runtime.db!.query<{ x: number }>("SELECT 1 AS x")).rows[0].x).toBe(1);
     const scrape = await get("/metrics");
-    expect(scrape.body).toMatch(new RegExp(`^${METRIC.dbPoolMaxConnections}\\{[^}]*service="${svc.name}"[^}]*\\} ${svc.pool.max}$`, "m"));
-    expect(scrape.body).toMatch(new RegExp(`^${METRIC.dbStatsRefreshIntervalSeconds}\\{[^}]*\\} ${profile.database.statsRefreshInterval / 1000}$`, "m"));
+    expect(scrape.body).toMatch(
+      new RegExp(`^${METRIC.dbPoolMaxConnections}\\{[^}]*service="${svc.name}"[^}]*\\} ${svc.pool.max}$`, "m"),
+    );
+    expect(scrape.body).toMatch(
+      new RegExp(`^${METRIC.dbStatsRefreshIntervalSeconds}\\{[^}]*\\} ${profile.database.statsRefreshInterval / 1000}$`, "m"),
+    );
   });
 
   it("keeps answering while Redis is down, and the limiter falls back to its in-memory count", async () => {

@@ -23,7 +23,10 @@ describe("Pulumi.yaml", () => {
 
   it("the schema check can fail: a structured config type is rejected", () => {
     const validate = validator();
-    const bad = { ...project, config: { ...project.config, services: { type: "object", description: "not allowed at project level" } } };
+    const bad = {
+      ...project,
+      config: { ...project.config, services: { type: "object", description: "not allowed at project level" } },
+    };
     expect(validate(bad)).toBe(false);
   });
 

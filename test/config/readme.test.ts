@@ -16,7 +16,9 @@ describe("README", () => {
   });
 
   it("documents every profile key for every environment", () => {
-    expect(profileTable()).toMatch(/\| `database\.instanceClass` \| `db\.t4g\.micro` \| `db\.t4g\.medium` \| `db\.r7g\.large` \|/);
+    expect(profileTable()).toMatch(
+      /\| `database\.instanceClass` \| `db\.t4g\.micro` \| `db\.t4g\.medium` \| `db\.r7g\.large` \|/,
+    );
     expect(profileTable()).toContain("| `runtime.batching.batchSize` | `100` |");
   });
 });

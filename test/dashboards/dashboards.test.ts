@@ -15,16 +15,19 @@ describe.each([
     expect(dashboard.uid).toBe(uid);
   });
 
-  it.each(panelsOf(dashboard).map((p) => [p.title ?? "(untitled)", p]))("panel %s has a description, a unit and the fixed datasource", (_title, panel) => {
-    expect(panel.description?.length ?? 0).toBeGreaterThan(20);
-    expect(panel.fieldConfig?.defaults?.unit).toMatch(/^(reqps|percentunit|s|short|bytes|Bps|ops)$/);
-    expect(panel.datasource?.uid).toBe(DATASOURCE_UID);
-    expect(panel.targets?.length ?? 0).toBeGreaterThan(0);
-    for (const target of panel.targets ?? []) {
-      expect(target.datasource?.uid).toBe(DATASOURCE_UID);
-      expect(target.expr).toBeTruthy();
-    }
-  });
+  it.each(panelsOf(dashboard).map((p) => [p.title ?? "(untitled)", p]))(
+    "panel %s has a description, a unit and the fixed datasource",
+    (_title, panel) => {
+      expect(panel.description?.length ?? 0).toBeGreaterThan(20);
+      expect(panel.fieldConfig?.defaults?.unit).toMatch(/^(reqps|percentunit|s|short|bytes|Bps|ops)$/);
+      expect(panel.datasource?.uid).toBe(DATASOURCE_UID);
+      expect(panel.targets?.length ?? 0).toBeGreaterThan(0);
+      for (const target of panel.targets ?? []) {
+        expect(target.datasource?.uid).toBe(DATASOURCE_UID);
+        expect(target.expr).toBeTruthy();
+      }
+    },
+  );
 
   it("numbers its panels uniquely and stably", () => {
     const ids = (dashboard.panels ?? []).map((p) => (p as { id?: number }).id);
@@ -59,13 +62,22 @@ describe("service overview", () => {
 
   it("shows avg, p95, p99 and max response time", () => {
     const response = panelsOf(service).find((p) => p.title === "Response time");
-    expect(response?.targets?.map((t) => t.expr?.match(/^histogram_quantile\(([\d.]+)/)?.[1] ?? "avg")).toEqual(["avg", "0.95", "0.99", "1"]);
+    expect(response?.targets?.map((t) => t.expr?.match(/^histogram_quantile\(([\d.]+)/)?.[1] ?? "avg")).toEqual([
+      "avg",
+      "0.95",
+      "0.99",
+      "1",
+    ]);
   });
 
   it("draws the profile's SLOs as thresholds", () => {
     const custom = serviceOverview({ slo: { latencyP95Ms: 300, errorRate: 0.005 } });
     const steps = (title: string): unknown =>
-      (panelsOf(custom).find((p) => p.title === title) as { fieldConfig?: { defaults?: { thresholds?: { steps?: { value: number | null }[] } } } })?.fieldConfig?.defaults?.thresholds?.steps?.map((s) => s.value);
+      (
+        panelsOf(custom).find((p) => p.title === title) as {
+          fieldConfig?: { defaults?: { thresholds?: { steps?: { value: number | null }[] } } };
+        }
+      )?.fieldConfig?.defaults?.thresholds?.steps?.map((s) => s.value);
     expect(steps("Response time")).toEqual([null, 0.3]);
     expect(steps("Error rate")).toEqual([null, 0.005]);
   });

@@ -25,12 +25,18 @@ let traffic: NodeJS.Timeout;
 
 async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await res.json()) as {
+    status: string;
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   return body.status === "success" ? body.data.result : [];
 }
 
 /** Polls until the query returns a sample (Prometheus needs a few scrapes and evaluations). */
-async function eventually(expr: string, timeoutMs = 40_000): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+async function eventually(
+  expr: string,
+  timeoutMs = 40_000,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await query(expr).catch(() => []);
@@ -65,7 +71,12 @@ beforeAll(async () => {
   api = `http://127.0.0.1:${promPort}`;
   prometheus = spawn(
     bin,
-    [`--config.file=${join(dir, PROMETHEUS_CONFIG_PATH)}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`, "--log.level=warn"],
+    [
+      `--config.file=${join(dir, PROMETHEUS_CONFIG_PATH)}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      "--log.level=warn",
+    ],
     { stdio: "ignore" },
   );
 }, 30_000);

@@ -31,7 +31,12 @@ const ruleExprs: [string, string][] = [
   ...groups.alerts.rules.map((r): [string, string] => [r.alert, r.expr]),
 ];
 const dashboardExprs: [string, string][] = [serviceOverview(), platformOverview()].flatMap((d) =>
-  panelsOf(d).flatMap((p) => (p.targets ?? []).map((t): [string, string] => [`${d.uid} / ${p.title} / ${t.refId}`, substituteGrafanaVariables(t.expr ?? "")])),
+  panelsOf(d).flatMap((p) =>
+    (p.targets ?? []).map((t): [string, string] => [
+      `${d.uid} / ${p.title} / ${t.refId}`,
+      substituteGrafanaVariables(t.expr ?? ""),
+    ]),
+  ),
 );
 
 describe("PromQL in rules and dashboards", () => {

@@ -39,7 +39,10 @@ interface PromtoolTestFile {
 
 describe("promtool", () => {
   it("finds the generated rule files and the unit tests", () => {
-    expect(RULE_FILES.map((f) => f.replace(`${DASHBOARDS}/`, "")).sort()).toEqual(["rules/uaip-alerts.yaml", "rules/uaip-recording.yaml"]);
+    expect(RULE_FILES.map((f) => f.replace(`${DASHBOARDS}/`, "")).sort()).toEqual([
+      "rules/uaip-alerts.yaml",
+      "rules/uaip-recording.yaml",
+    ]);
     expect(TEST_FILES.length).toBeGreaterThan(0);
   });
 
@@ -73,7 +76,13 @@ describe("promtool", () => {
     const dir = mkdtempSync(join(tmpdir(), "uaip-prom-"));
     try {
       const broken = join(dir, "prometheus.yml");
-      writeFileSync(broken, readFileSync(join(DASHBOARDS, PROMETHEUS_CONFIG_PATH), "utf8").replace("scrape_interval: 15s", "scrape_interval: fifteen"));
+      writeFileSync(
+        broken,
+        readFileSync(join(DASHBOARDS, PROMETHEUS_CONFIG_PATH), "utf8").replace(
+          "scrape_interval: 15s",
+          "scrape_interval: fifteen",
+        ),
+      );
       expect(run(["check", "config", broken]).status).not.toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -87,7 +96,9 @@ describe("promtool", () => {
   });
 
   it("covers every alert, each with a firing case and a quiet case", () => {
-    const cases = TEST_FILES.flatMap((f) => (parse(readFileSync(f, "utf8")) as PromtoolTestFile).tests.flatMap((t) => t.alert_rule_test ?? []));
+    const cases = TEST_FILES.flatMap((f) =>
+      (parse(readFileSync(f, "utf8")) as PromtoolTestFile).tests.flatMap((t) => t.alert_rule_test ?? []),
+    );
     for (const { alert } of buildRuleGroups().alerts.rules) {
       const mine = cases.filter((c) => c.alertname === alert);
       expect({ alert, fires: mine.some((c) => (c.exp_alerts ?? []).length > 0) }).toEqual({ alert, fires: true });

@@ -28,14 +28,17 @@ describe("alerting rules", () => {
     ]);
   });
 
-  it.each(groups.alerts.rules.map((r) => [r.alert, r]))("%s has severity, for, summary, description and a runbook section", (name, rule) => {
-    expect(["critical", "warning"]).toContain(rule.labels.severity);
-    expect(rule.for).toMatch(/^\d+[mh]$/);
-    expect(rule.annotations.summary.length).toBeGreaterThan(10);
-    expect(rule.annotations.description.length).toBeGreaterThan(rule.annotations.summary.length);
-    expect(rule.annotations.runbook_url).toBe(`docs/runbooks.md#${runbookAnchor(name)}`);
-    expect(runbooks).toContain(`\n## ${name}\n`);
-  });
+  it.each(groups.alerts.rules.map((r) => [r.alert, r]))(
+    "%s has severity, for, summary, description and a runbook section",
+    (name, rule) => {
+      expect(["critical", "warning"]).toContain(rule.labels.severity);
+      expect(rule.for).toMatch(/^\d+[mh]$/);
+      expect(rule.annotations.summary.length).toBeGreaterThan(10);
+      expect(rule.annotations.description.length).toBeGreaterThan(rule.annotations.summary.length);
+      expect(rule.annotations.runbook_url).toBe(`docs/runbooks.md#${runbookAnchor(name)}`);
+      expect(runbooks).toContain(`\n## ${name}\n`);
+    },
+  );
 
   it("has a runbook section for each alert and none for alerts that do not exist", () => {
     const headings = [...runbooks.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
@@ -43,11 +46,18 @@ describe("alerting rules", () => {
   });
 
   it("pages only on the fast burn", () => {
-    expect(groups.alerts.rules.filter((r) => r.labels.severity === "critical").map((r) => r.alert)).toEqual(["UaipErrorBudgetBurnFast"]);
+    expect(groups.alerts.rules.filter((r) => r.labels.severity === "critical").map((r) => r.alert)).toEqual([
+      "UaipErrorBudgetBurnFast",
+    ]);
   });
 
   it("takes the SLO numbers and thresholds from the profile", () => {
-    const custom = buildRuleGroups({ slo: { latencyP95Ms: 300, errorRate: 0.001 }, heapThreshold: 0.9, wsNearMaxFraction: 0.8, runbookBaseUrl: "https://x/runbooks.md" });
+    const custom = buildRuleGroups({
+      slo: { latencyP95Ms: 300, errorRate: 0.001 },
+      heapThreshold: 0.9,
+      wsNearMaxFraction: 0.8,
+      runbookBaseUrl: "https://x/runbooks.md",
+    });
     const expr = (name: string): string => custom.alerts.rules.find((r) => r.alert === name)!.expr;
     expect(expr("UaipLatencyP95AboveSlo")).toBe(`${RECORD.latencyP95} > 0.3`);
     expect(expr("UaipErrorBudgetBurnFast")).toContain(`${RECORD.errorRatio("1h")} > (14.4 * 0.001)`);
@@ -75,8 +85,11 @@ describe("recording rules", () => {
   it("records request rate, error ratio per window and p95/p99 latency per service", () => {
     const byName = new Map(groups.recording.rules.map((r) => [r.record, r.expr]));
     expect(byName.get(RECORD.requestRate)).toBe(`sum by (service) (rate(${METRIC.httpRequestsTotal}[5m]))`);
-    for (const w of ERROR_RATIO_WINDOWS) expect(byName.get(RECORD.errorRatio(w))).toContain(`sum by (service) (rate(${METRIC.httpRequestErrorsTotal}[${w}]))`);
-    expect(byName.get(RECORD.latencyP95)).toBe(`histogram_quantile(0.95, sum by (service, le) (rate(${METRIC.httpRequestDurationSeconds}_bucket[5m])))`);
+    for (const w of ERROR_RATIO_WINDOWS)
+      expect(byName.get(RECORD.errorRatio(w))).toContain(`sum by (service) (rate(${METRIC.httpRequestErrorsTotal}[${w}]))`);
+    expect(byName.get(RECORD.latencyP95)).toBe(
+      `histogram_quantile(0.95, sum by (service, le) (rate(${METRIC.httpRequestDurationSeconds}_bucket[5m])))`,
+    );
     expect(byName.get(RECORD.latencyP99)).toContain("histogram_quantile(0.99,");
   });
 
@@ -103,7 +116,13 @@ describe("one source for both outputs", () => {
 describe("static prometheus.yml", () => {
   const config = parse(generatedFiles()["prometheus/prometheus.yml"]!) as {
     rule_files: string[];
-    scrape_configs: { job_name: string; scrape_interval: string; metrics_path: string; honor_labels: boolean; static_configs: { targets: string[] }[] }[];
+    scrape_configs: {
+      job_name: string;
+      scrape_interval: string;
+      metrics_path: string;
+      honor_labels: boolean;
+      static_configs: { targets: string[] }[];
+    }[];
   };
 
   it("is the seed's job: uaip-services, 15s, /metrics, the three targets", () => {
@@ -112,7 +131,11 @@ describe("static prometheus.yml", () => {
     expect(job.job_name).toBe("uaip-services");
     expect(job.scrape_interval).toBe("15s");
     expect(job.metrics_path).toBe("/metrics");
-    expect(job.static_configs[0]!.targets).toEqual(["agent-intelligence:3001", "orchestration-pipeline:3002", "capability-registry:3003"]);
+    expect(job.static_configs[0]!.targets).toEqual([
+      "agent-intelligence:3001",
+      "orchestration-pipeline:3002",
+      "capability-registry:3003",
+    ]);
     expect(DEFAULT_SERVICES.map((s) => `${s.name}:${s.port}`)).toEqual(job.static_configs[0]!.targets);
   });
 

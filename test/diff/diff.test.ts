@@ -3,26 +3,51 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mkdtempSync, readFileSync } from "node:fs";
 import type { PlanDiff, PlanLike } from "../../tools/diff/diff";
-import { diffFailedPlan, diffPlans, diffValues, failedChecksIn, MASK, nameSubstitution, pairRenames } from "../../tools/diff/diff";
+import {
+  diffFailedPlan,
+  diffPlans,
+  diffValues,
+  failedChecksIn,
+  MASK,
+  nameSubstitution,
+  pairRenames,
+} from "../../tools/diff/diff";
 import { flatten } from "../../tools/diff/flatten";
 import { COMMENT_LIMIT, COMMENT_MARKER, renderComment, renderMarkdown } from "../../tools/diff/markdown";
 import { replacingKey } from "../../tools/diff/replace-on-change";
 import { ORIGIN_TLS_YAML, runPlan, stackFile } from "../helpers/plan";
 
-const plan = (resources: PlanLike["resources"], checks: PlanLike["checks"] = [], outputs: Record<string, unknown> = {}): PlanLike => ({ stack: "t", resources, outputs, checks });
-const res = (type: string, name: string, inputs: unknown) => ({ urn: `urn:pulumi:t::uaip::${type}::${name}`, type, name, inputs });
+const plan = (
+  resources: PlanLike["resources"],
+  checks: PlanLike["checks"] = [],
+  outputs: Record<string, unknown> = {},
+): PlanLike => ({ stack: "t", resources, outputs, checks });
+const res = (type: string, name: string, inputs: unknown) => ({
+  urn: `urn:pulumi:t::uaip::${type}::${name}`,
+  type,
+  name,
+  inputs,
+});
 
 describe("flatten", () => {
   it("keys arrays of named objects by name, so an inserted parameter is one added key", () => {
     const before = flatten({ parameters: [{ name: "max_connections", value: "55" }] });
-    const after = flatten({ parameters: [{ name: "rds.force_ssl", value: "1" }, { name: "max_connections", value: "55" }] });
+    const after = flatten({
+      parameters: [
+        { name: "rds.force_ssl", value: "1" },
+        { name: "max_connections", value: "55" },
+      ],
+    });
     expect(before.get("parameters[max_connections].value")).toBe("55");
     expect(after.get("parameters[max_connections].value")).toBe("55");
     expect(after.get("parameters[rds.force_ssl].value")).toBe("1");
   });
 
   it("quotes keys that are not identifiers and descends into JSON strings", () => {
-    const flat = flatten({ metadata: { labels: { "app.kubernetes.io/name": "a" } }, policy: JSON.stringify({ Statement: [{ Effect: "Allow" }] }) });
+    const flat = flatten({
+      metadata: { labels: { "app.kubernetes.io/name": "a" } },
+      policy: JSON.stringify({ Statement: [{ Effect: "Allow" }] }),
+    });
     expect(flat.get('metadata.labels["app.kubernetes.io/name"]')).toBe("a");
     expect(flat.get("policy(json).Statement[0].Effect")).toBe("Allow");
   });
@@ -30,7 +55,11 @@ describe("flatten", () => {
 
 describe("diffValues", () => {
   it("masks secrets by key name and by the plan's marker, but still reports that they changed", () => {
-    const changes = diffValues({ password: "old-pw", authToken: MASK, port: 1 }, { password: "new-pw", authToken: MASK, port: 2 }, "aws:rds/instance:Instance");
+    const changes = diffValues(
+      { password: "old-pw", authToken: MASK, port: 1 },
+      { password: "new-pw", authToken: MASK, port: 2 },
+      "aws:rds/instance:Instance",
+    );
     expect(changes).toEqual([
       { path: "password", before: MASK, after: MASK, masked: true },
       { path: "port", before: 1, after: 2, masked: false },
@@ -39,9 +68,17 @@ describe("diffValues", () => {
   });
 
   it("masks every value of a Kubernetes Secret, but not the httpTokens IMDS setting", () => {
-    const [secret] = diffValues({ stringData: { UAIP_DB_URL: "postgres://a" } }, { stringData: { UAIP_DB_URL: "postgres://b" } }, "kubernetes:core/v1:Secret");
+    const [secret] = diffValues(
+      { stringData: { UAIP_DB_URL: "postgres://a" } },
+      { stringData: { UAIP_DB_URL: "postgres://b" } },
+      "kubernetes:core/v1:Secret",
+    );
     expect(secret).toMatchObject({ masked: true, before: MASK, after: MASK });
-    const [imds] = diffValues({ metadataOptions: { httpTokens: "optional" } }, { metadataOptions: { httpTokens: "required" } }, "aws:ec2/launchTemplate:LaunchTemplate");
+    const [imds] = diffValues(
+      { metadataOptions: { httpTokens: "optional" } },
+      { metadataOptions: { httpTokens: "required" } },
+      "aws:ec2/launchTemplate:LaunchTemplate",
+    );
     expect(imds).toMatchObject({ masked: false, before: "optional", after: "required" });
   });
 });
@@ -78,17 +115,41 @@ describe("diffPlans", () => {
 
   it("pairs renamed resources by their shared name substitution, and leaves unrelated ones alone", () => {
     expect(nameSubstitution("svc-a-deployment", "svc-b-deployment")).toEqual(["a", "b"]);
-    const removed = [res("k:apps/v1:Deployment", "svc-a-deployment", {}), res("k:core/v1:Service", "svc-a-service", {}), res("k:core/v1:Service", "svc-z-service", {})];
-    const added = [res("k:apps/v1:Deployment", "svc-b-deployment", {}), res("k:core/v1:Service", "svc-b-service", {}), res("k:core/v1:Service", "other", {})];
+    const removed = [
+      res("k:apps/v1:Deployment", "svc-a-deployment", {}),
+      res("k:core/v1:Service", "svc-a-service", {}),
+      res("k:core/v1:Service", "svc-z-service", {}),
+    ];
+    const added = [
+      res("k:apps/v1:Deployment", "svc-b-deployment", {}),
+      res("k:core/v1:Service", "svc-b-service", {}),
+      res("k:core/v1:Service", "other", {}),
+    ];
     const pairs = pairRenames(removed, added).map(([r, a]) => `${r.name}->${a.name}`);
     expect(pairs.sort()).toEqual(["svc-a-deployment->svc-b-deployment", "svc-a-service->svc-b-service"]);
   });
 
   it("reports checks that changed state, and a failed check at head", () => {
-    const base = plan([], [{ name: "budget", ok: true, detail: "45 <= 55" }, { name: "gone", ok: true, detail: "x" }]);
-    const head = plan([], [{ name: "budget", ok: false, detail: "90 > 55" }, { name: "new", ok: true, detail: "y" }]);
+    const base = plan(
+      [],
+      [
+        { name: "budget", ok: true, detail: "45 <= 55" },
+        { name: "gone", ok: true, detail: "x" },
+      ],
+    );
+    const head = plan(
+      [],
+      [
+        { name: "budget", ok: false, detail: "90 > 55" },
+        { name: "new", ok: true, detail: "y" },
+      ],
+    );
     const diff = diffPlans(base, head);
-    expect(diff.checks.map((c) => [c.name, c.kind])).toEqual([["budget", "broken"], ["gone", "removed"], ["new", "added"]]);
+    expect(diff.checks.map((c) => [c.name, c.kind])).toEqual([
+      ["budget", "broken"],
+      ["gone", "removed"],
+      ["new", "added"],
+    ]);
     expect(diff.failedChecks.map((c) => c.name)).toEqual(["budget"]);
   });
 
@@ -120,8 +181,23 @@ describe("npm run plan -- --diff", () => {
 
   async function diffAgainstBase(yaml: string): Promise<{ code: number; diff: PlanDiff; markdown: string }> {
     const out = mkdtempSync(join(dir, "run-"));
-    const run = await runPlan(["--stack", "test", "--stack-file", stackFile(yaml), "--diff", baseFile, "--diff-md", join(out, "diff.md"), "--diff-json", join(out, "diff.json")]);
-    return { code: run.code, diff: JSON.parse(readFileSync(join(out, "diff.json"), "utf8")), markdown: readFileSync(join(out, "diff.md"), "utf8") };
+    const run = await runPlan([
+      "--stack",
+      "test",
+      "--stack-file",
+      stackFile(yaml),
+      "--diff",
+      baseFile,
+      "--diff-md",
+      join(out, "diff.md"),
+      "--diff-json",
+      join(out, "diff.json"),
+    ]);
+    return {
+      code: run.code,
+      diff: JSON.parse(readFileSync(join(out, "diff.json"), "utf8")),
+      markdown: readFileSync(join(out, "diff.md"), "utf8"),
+    };
   }
 
   beforeAll(async () => {
@@ -143,7 +219,9 @@ describe("npm run plan -- --diff", () => {
     const params = diff.updated.find((r) => r.type === "aws:rds/parameterGroup:ParameterGroup")!;
     // pool.max 5 -> 8 at hpa.max 4: 12 more connections.
     expect(params.changes).toEqual([{ path: "parameters[max_connections].value", before: "45", after: "57", masked: false }]);
-    expect(diff.updated.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!.changes).toEqual([{ path: "data.UAIP_POOL_MAX", before: "5", after: "8", masked: false }]);
+    expect(diff.updated.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!.changes).toEqual([
+      { path: "data.UAIP_POOL_MAX", before: "5", after: "8", masked: false },
+    ]);
     expect(diff.replaced).toEqual([]);
     expect(diff.checks.find((c) => c.name === "connection-budget")!.kind).toBe("detail");
     expect(markdown).toContain("| `parameters[max_connections].value` | `45` | `57` |");

@@ -17,7 +17,14 @@ export function dockerIgnoreMatcher(ignoreFile: string): (path: string) => boole
       const pattern = (negate ? l.slice(1) : l).replace(/^\/+|\/+$/g, "");
       const source = pattern
         .split("/")
-        .map((seg) => (seg === "**" ? "(?:.*)" : seg.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")))
+        .map((seg) =>
+          seg === "**"
+            ? "(?:.*)"
+            : seg
+                .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                .replace(/\*/g, "[^/]*")
+                .replace(/\?/g, "[^/]"),
+        )
         .join("/")
         .replace(/\(\?:\.\*\)\//g, "(?:.*/)?");
       return { negate, regex: new RegExp(`^${source}(?:/.*)?$`) };

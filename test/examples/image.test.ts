@@ -54,7 +54,12 @@ describe("examples/Dockerfile", () => {
     const sent = dockerContextFiles(root, ignore);
     const sources = instructions
       .filter((l) => /^COPY /.test(l) && !/--from=/.test(l))
-      .flatMap((l) => l.replace(/^COPY\s+/, "").split(/\s+/).slice(0, -1));
+      .flatMap((l) =>
+        l
+          .replace(/^COPY\s+/, "")
+          .split(/\s+/)
+          .slice(0, -1),
+      );
     expect(sources.length).toBeGreaterThan(3);
     for (const src of sources) {
       const path = src.replace(/\/$/, "");
@@ -68,8 +73,18 @@ describe("examples/Dockerfile", () => {
 
   it("sends a small context: sources the build needs, never node_modules, stack files, plans or tests", () => {
     const files = dockerContextFiles(root, ignore);
-    expect(files).toEqual(expect.arrayContaining(["package.json", "package-lock.json", "runtime/src/index.ts", "runtime/migrations/001_operations_audit_logs.sql", "examples/service.ts"]));
-    expect(files.filter((f) => /node_modules|^Pulumi\.|^plan.*\.json$|\.test\.ts$|^test\/|^components\/|^\.git\//.test(f))).toEqual([]);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "package-lock.json",
+        "runtime/src/index.ts",
+        "runtime/migrations/001_operations_audit_logs.sql",
+        "examples/service.ts",
+      ]),
+    );
+    expect(
+      files.filter((f) => /node_modules|^Pulumi\.|^plan.*\.json$|\.test\.ts$|^test\/|^components\/|^\.git\//.test(f)),
+    ).toEqual([]);
     expect(files.length).toBeLessThan(200);
   });
 });
@@ -90,13 +105,27 @@ describe("the image's steps, replayed with plain node", () => {
   it("migrates with the packaged CLI and serves the seed's POST /operations from /app", async () => {
     // RUN npm run build -w runtime && npx tsc -p examples/tsconfig.build.json && npm pack -w runtime
     execFileSync("npm", ["pack", "-w", "runtime", "--pack-destination", work, "--silent"], { cwd: root, stdio: "pipe" });
-    execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "examples/tsconfig.build.json", "--outDir", join(work, "build")], { cwd: root });
+    execFileSync(
+      process.execPath,
+      [
+        join(root, "node_modules", "typescript", "bin", "tsc"),
+        "-p",
+        "examples/tsconfig.build.json",
+        "--outDir",
+        join(work, "build"),
+      ],
+      { cwd: root },
+    );
     const tarball = readdirSync(work).find((f) => /^uaip-runtime-.*\.tgz$/.test(f))!;
     // The production tree: an empty directory, the tarball, its production dependencies only.
     const app = join(work, "app");
     cpSync(join(work, "build"), app, { recursive: true });
     writeFileSync(join(app, "package.json"), '{ "name": "uaip-service", "private": true }\n');
-    execFileSync("npm", ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", "--silent", join(work, tarball)], { cwd: app, stdio: "pipe" });
+    execFileSync(
+      "npm",
+      ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", "--silent", join(work, tarball)],
+      { cwd: app, stdio: "pipe" },
+    );
     const installed = readdirSync(join(app, "node_modules"));
     expect(installed).not.toContain("typescript");
     expect(installed).not.toContain("@pulumi");
@@ -107,21 +136,37 @@ describe("the image's steps, replayed with plain node", () => {
     // The migrations as the stack's Job runs them: from the packaged CLI, idempotent on a migrated database.
     const [node, ...cli] = MIGRATE_COMMAND;
     expect(node).toBe("node");
-    const migrate = execFileSync(process.execPath, [...cli, "--url", backends.postgres.url(profile.database.name)], { cwd: app, encoding: "utf8" });
+    const migrate = execFileSync(process.execPath, [...cli, "--url", backends.postgres.url(profile.database.name)], {
+      cwd: app,
+      encoding: "utf8",
+    });
     expect(migrate).toMatch(/applied 0 .*already applied 4/);
 
     const port = await freePort();
-    const child = spawn(process.execPath, ["service.js"], { cwd: app, env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", ...env, UAIP_PORT: String(port) }, stdio: "pipe" });
+    const child = spawn(process.execPath, ["service.js"], {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", ...env, UAIP_PORT: String(port) },
+      stdio: "pipe",
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
     try {
       const deadline = Date.now() + 20_000;
-      while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) {
+      while (
+        !(await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      ) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`service did not start:\n${out}`);
         await new Promise((r) => setTimeout(r, 200));
       }
-      const res = await fetch(`http://127.0.0.1:${port}/agent-intelligence/operations`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: "test", payload: { data: "test" } }) });
+      const res = await fetch(`http://127.0.0.1:${port}/agent-intelligence/operations`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "test", payload: { data: "test" } }),
+      });
       expect(res.status).toBe(200);
       const client = new pg.Client({ connectionString: backends.postgres.url(profile.database.name) });
       await client.connect();

@@ -28,7 +28,12 @@ function metricsTheRulesAndDashboardsRead(): { name: string; usedBy: string }[] 
     ...groups.recording.rules.map((r) => ({ expr: r.expr, usedBy: `recording rule ${r.record}` })),
     ...groups.alerts.rules.map((r) => ({ expr: r.expr, usedBy: `alert ${r.alert}` })),
     ...[serviceOverview(), platformOverview()].flatMap((d) =>
-      panelsOf(d).flatMap((p) => (p.targets ?? []).map((t) => ({ expr: substituteGrafanaVariables(t.expr ?? ""), usedBy: `panel "${p.title}" of ${d.title}` }))),
+      panelsOf(d).flatMap((p) =>
+        (p.targets ?? []).map((t) => ({
+          expr: substituteGrafanaVariables(t.expr ?? ""),
+          usedBy: `panel "${p.title}" of ${d.title}`,
+        })),
+      ),
     ),
   ];
   const out = new Map<string, string>();
@@ -51,7 +56,10 @@ beforeAll(async () => {
   backends = await startBackends(profile);
   const env = [...backends.envs].find(([s]) => s.name === name)![1];
   // A small limit so the burst below is rejected: the limiter's rejected series appear too.
-  runtime = createRuntime({ config: loadServiceConfig({ ...env, UAIP_RATE_LIMIT_MAX_REQUESTS: "50" }), cdnPaths: serviceCdnPaths(name) });
+  runtime = createRuntime({
+    config: loadServiceConfig({ ...env, UAIP_RATE_LIMIT_MAX_REQUESTS: "50" }),
+    cdnPaths: serviceCdnPaths(name),
+  });
   expect(await runtime.ready(10_000)).toBe(true);
   service = createService(runtime);
   await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
@@ -67,10 +75,13 @@ afterAll(async () => {
 
 function call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, headers: body === undefined ? {} : { "content-type": "application/json" } }, (res) => {
-      let text = "";
-      res.on("data", (d) => (text += d)).on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, method, path, headers: body === undefined ? {} : { "content-type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.on("data", (d) => (text += d)).on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on("error", reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
@@ -79,7 +90,9 @@ function call(method: string, path: string, body?: unknown): Promise<{ status: n
 it("a scrape after a short load shows every metric the rules and dashboards read", async () => {
   const read = metricsTheRulesAndDashboardsRead();
   // Sanity: the three families the review found dead are among them.
-  expect(read.map((r) => r.name)).toEqual(expect.arrayContaining(["uaip_db_pool_connections", "uaip_ws_connections", "uaip_memory_heap_limit_bytes"]));
+  expect(read.map((r) => r.name)).toEqual(
+    expect.arrayContaining(["uaip_db_pool_connections", "uaip_ws_connections", "uaip_memory_heap_limit_bytes"]),
+  );
 
   const socket = new WebSocket(`ws://127.0.0.1:${port}/${name}/ws`);
   await new Promise((r, j) => socket.once("open", r).once("error", j));
@@ -104,7 +117,9 @@ it("a scrape after a short load shows every metric the rules and dashboards read
   socket.close();
 
   const scrape = await call("GET", "/metrics");
-  const present = new Set(scrape.text.split("\n").flatMap((line) => (line && !line.startsWith("#") ? [line.split(/[{ ]/)[0]] : [])));
+  const present = new Set(
+    scrape.text.split("\n").flatMap((line) => (line && !line.startsWith("#") ? [line.split(/[{ ]/)[0]] : [])),
+  );
   const missing = read.filter((r) => !present.has(r.name)).map((r) => `${r.name} (read by ${r.usedBy})`);
   expect(missing).toEqual([]);
 });

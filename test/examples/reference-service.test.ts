@@ -25,7 +25,10 @@ let env: Record<string, string>;
 beforeAll(async () => {
   backends = await startBackends(profile);
   env = [...backends.envs].find(([s]) => s.name === name)![1];
-  runtime = createRuntime({ config: loadServiceConfig({ ...env, UAIP_TRUSTED_PROXY_HOPS: "1" }), cdnPaths: serviceCdnPaths(name) });
+  runtime = createRuntime({
+    config: loadServiceConfig({ ...env, UAIP_TRUSTED_PROXY_HOPS: "1" }),
+    cdnPaths: serviceCdnPaths(name),
+  });
   expect(await runtime.ready(10_000)).toBe(true);
   service = createService(runtime);
   await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
@@ -49,18 +52,26 @@ function call(method: string, path: string, body?: unknown, headers: Record<stri
   const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, method, path, headers: { ...(payload !== undefined ? { "content-type": "application/json" } : {}), ...headers } },
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        headers: { ...(payload !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      },
       (res) => {
         let text = "";
-        res.on("data", (d) => (text += d)).on("end", () => {
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-        });
+        res
+          .on("data", (d) => (text += d))
+          .on("end", () => {
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              /* not JSON */
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+          });
       },
     );
     req.on("error", reject);
@@ -80,13 +91,24 @@ async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 describe("reference service: POST /operations (the seed's load-test request)", () => {
   it("stores the seed's body, answers 200 (the seed's check), and audits it under the client's own address", async () => {
-    const created = await call("POST", `/${name}/operations`, { type: "test", payload: { data: "test" } }, { "x-forwarded-for": "198.51.100.7" });
+    const created = await call(
+      "POST",
+      `/${name}/operations`,
+      { type: "test", payload: { data: "test" } },
+      { "x-forwarded-for": "198.51.100.7" },
+    );
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ type: "test", status: "pending", payload: { data: "test" } });
-    const rows = await superuser((c) => c.query("SELECT user_id, action, details FROM audit_logs WHERE details->>'id' = $1", [created.body.id]));
-    expect(rows.rows).toEqual([{ user_id: "198.51.100.7", action: "operation.create", details: { id: created.body.id, type: "test" } }]);
+    const rows = await superuser((c) =>
+      c.query("SELECT user_id, action, details FROM audit_logs WHERE details->>'id' = $1", [created.body.id]),
+    );
+    expect(rows.rows).toEqual([
+      { user_id: "198.51.100.7", action: "operation.create", details: { id: created.body.id, type: "test" } },
+    ]);
     // The service logs in as its own role, not the master user.
-    const roles = await superuser((c) => c.query("SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = $1", [name]));
+    const roles = await superuser((c) =>
+      c.query("SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = $1", [name]),
+    );
     expect(roles.rows.map((r) => r.usename)).toEqual([env.UAIP_DB_USER]);
     expect(env.UAIP_DB_USER).toBe("agent_intelligence");
   });
@@ -142,7 +164,12 @@ describe("reference service: cached reads, invalidated by updates", () => {
     const stats = await call("GET", `/${name}/stats`);
     expect(stats.status).toBe(200);
     expect(stats.body.stats.length).toBeGreaterThan(0);
-    expect(stats.body.stats[0]).toEqual({ hour: expect.any(String), status: expect.any(String), count: expect.any(Number), avgDuration: null });
+    expect(stats.body.stats[0]).toEqual({
+      hour: expect.any(String),
+      status: expect.any(String),
+      count: expect.any(Number),
+      avgDuration: null,
+    });
     expect(stats.headers.vary).toMatch(/Accept-Encoding/i);
   });
 
@@ -164,7 +191,8 @@ describe("reference service: the WebSocket feed", () => {
       const { body: op } = await call("POST", `/${name}/operations`, { type: "feed", payload: 1 });
       await call("PATCH", `/${name}/operations/${op.id}`, { status: "running" });
       const deadline = Date.now() + 5_000;
-      while (events.filter((e) => e.operation?.id === op.id).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (events.filter((e) => e.operation?.id === op.id).length < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       expect(events.filter((e) => e.operation?.id === op.id).map((e) => [e.type, e.operation!.status])).toEqual([
         ["operation.created", "pending"],
         ["operation.updated", "running"],

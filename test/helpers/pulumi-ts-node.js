@@ -14,7 +14,13 @@ require(path.join(root, "node_modules/@pulumi/pulumi/vendor", vendored)).registe
   compiler: require.resolve("typescript", { paths: [root] }),
   transpileOnly: process.env.PULUMI_NODEJS_TRANSPILE_ONLY === "true",
   project: path.join(root, "tsconfig.json"),
-  compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...tsconfig.compilerOptions },
+  compilerOptions: {
+    target: "ES2020",
+    module: "nodenext",
+    moduleResolution: "nodenext",
+    sourceMap: "true",
+    ...tsconfig.compilerOptions,
+  },
 });
 const script = path.resolve(process.argv[2]);
 process.argv.splice(1, 2, script);

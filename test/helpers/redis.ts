@@ -47,9 +47,13 @@ export class RedisServer {
 
   async start(): Promise<void> {
     const bin = requireBinary("redis-server");
-    const child = spawn(bin, ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      bin,
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     this.#child = child;
     await new Promise<void>((resolve, reject) => {
       let out = "";

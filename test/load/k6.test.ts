@@ -18,7 +18,10 @@ const seedScript = seed.slice(seed.indexOf("### K6 Load Test Scripts"), seed.ind
 
 describe("k6 scripts follow the seed", () => {
   it("uses the seed's stages, request body and think time, read from the seed's own text", () => {
-    const stages = [...seedScript.matchAll(/\{ duration: '(\w+)', target: (\d+) \}/g)].map((m) => ({ duration: m[1], target: Number(m[2]) }));
+    const stages = [...seedScript.matchAll(/\{ duration: '(\w+)', target: (\d+) \}/g)].map((m) => ({
+      duration: m[1],
+      target: Number(m[2]),
+    }));
     expect(stages).toHaveLength(3);
     expect(SEED_STAGES).toEqual(stages);
     expect(seedScript).toContain("sleep(1)");
@@ -37,23 +40,40 @@ describe("k6 scripts follow the seed", () => {
 
   it("writes the seed's thresholds in valid k6 syntax (p(95), not the seed's invalid p95)", () => {
     expect(seedScript).toContain("'p95<500'");
-    expect(k6Thresholds({ latencyP95Ms: 500, errorRate: 0.01 })).toEqual({ http_req_duration: ["p(95)<500"], http_req_failed: ["rate<0.01"] });
+    expect(k6Thresholds({ latencyP95Ms: 500, errorRate: 0.01 })).toEqual({
+      http_req_duration: ["p(95)<500"],
+      http_req_failed: ["rate<0.01"],
+    });
   });
 
   it("derives thresholds from the profile's SLO, so a changed SLO changes the load test", () => {
-    expect(k6SloFile("x", { latencyP95Ms: 250, errorRate: 0.005 }).thresholds).toEqual({ http_req_duration: ["p(95)<250"], http_req_failed: ["rate<0.005"] });
+    expect(k6SloFile("x", { latencyP95Ms: 250, errorRate: 0.005 }).thresholds).toEqual({
+      http_req_duration: ["p(95)<250"],
+      http_req_failed: ["rate<0.005"],
+    });
   });
 
   it("commits one fresh slo/<stack>.json per stack (run `npm run load:k6` after changing an SLO)", () => {
     const files = renderSloFiles(root);
-    expect([...files.keys()].map((f) => f.split("/").pop()).sort()).toEqual(["dev.json", "local.json", "prod.json", "staging.json"]);
+    expect([...files.keys()].map((f) => f.split("/").pop()).sort()).toEqual([
+      "dev.json",
+      "local.json",
+      "prod.json",
+      "staging.json",
+    ]);
     for (const [path, text] of files) expect(readFileSync(path, "utf8")).toBe(text);
   });
 
   it("follows a stack file's SLO override", () => {
     const dir = mkdtempSync(join(tmpdir(), "k6slo-"));
     copyFileSync(join(root, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
-    writeFileSync(join(dir, "Pulumi.dev.yaml"), readFileSync(join(root, "Pulumi.dev.yaml"), "utf8").replace(/^config:\n/m, "config:\n  uaip:monitoring:\n    slo:\n      latencyP95Ms: 300\n      errorRate: 0.02\n"));
+    writeFileSync(
+      join(dir, "Pulumi.dev.yaml"),
+      readFileSync(join(root, "Pulumi.dev.yaml"), "utf8").replace(
+        /^config:\n/m,
+        "config:\n  uaip:monitoring:\n    slo:\n      latencyP95Ms: 300\n      errorRate: 0.02\n",
+      ),
+    );
     const [text] = [...renderSloFiles(dir).values()];
     expect(JSON.parse(text).thresholds).toEqual({ http_req_duration: ["p(95)<300"], http_req_failed: ["rate<0.02"] });
   });

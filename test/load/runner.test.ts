@@ -68,7 +68,14 @@ describe("server-side histogram", () => {
 
 describe("chart", () => {
   it("draws p50/p95/p99 lines, the VUs and the SLO line as valid SVG", () => {
-    const points = Array.from({ length: 10 }, (_, i) => ({ atS: i * 5, p50Ms: 2, p95Ms: 300 + i, p99Ms: 400, vus: i * 10, errorRate: i === 3 ? 0.1 : 0 }));
+    const points = Array.from({ length: 10 }, (_, i) => ({
+      atS: i * 5,
+      p50Ms: 2,
+      p95Ms: 300 + i,
+      p99Ms: 400,
+      vus: i * 10,
+      errorRate: i === 3 ? 0.1 : 0,
+    }));
     const svg = latencyChart(points, { title: "t <&>", sloP95Ms: 500 });
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.match(/<polyline /g)).toHaveLength(3);

@@ -46,9 +46,13 @@ describe("offline plan", () => {
   it("prod differs from dev exactly as the presets say", () => {
     const dev = planned.get("dev")!;
     const prod = planned.get("prod")!;
-    const inputsOf = (plan: PlanJson, type: string) => plan.resources.filter((r) => r.type === type).map((r) => r.inputs as Record<string, any>);
+    const inputsOf = (plan: PlanJson, type: string) =>
+      plan.resources.filter((r) => r.type === type).map((r) => r.inputs as Record<string, any>);
     const count = (plan: PlanJson, type: string) => inputsOf(plan, type).length;
-    const maxConnections = (plan: PlanJson) => inputsOf(plan, "aws:rds/parameterGroup:ParameterGroup")[0].parameters.find((p: { name: string }) => p.name === "max_connections").value;
+    const maxConnections = (plan: PlanJson) =>
+      inputsOf(plan, "aws:rds/parameterGroup:ParameterGroup")[0].parameters.find(
+        (p: { name: string }) => p.name === "max_connections",
+      ).value;
     const [devDb, prodDb] = [dev, prod].map((p) => inputsOf(p, "aws:rds/instance:Instance")[0]);
     const [devRedis, prodRedis] = [dev, prod].map((p) => inputsOf(p, "aws:elasticache/replicationGroup:ReplicationGroup")[0]);
     const [devAlb, prodAlb] = [dev, prod].map((p) => inputsOf(p, "aws:lb/loadBalancer:LoadBalancer")[0]);
@@ -83,7 +87,9 @@ describe("offline plan", () => {
   });
 
   it("fails with the key's name when a stack file has a bad value", async () => {
-    const file = stackFile(`config:\n  uaip:environment: dev\n  uaip:services:\n    - name: a\n      port: 3001\n      hpa: { min: 4, max: 2 }\n`);
+    const file = stackFile(
+      `config:\n  uaip:environment: dev\n  uaip:services:\n    - name: a\n      port: 3001\n      hpa: { min: 4, max: 2 }\n`,
+    );
     const run = await runPlan(["--stack", "test", "--stack-file", file]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain("services[0].hpa.max: expected integer >= hpa.min (4), got 2");
@@ -102,7 +108,9 @@ describe("offline plan", () => {
 
   it("never prints secure: values; they show as [secret]", async () => {
     const cipher = "v1:c2VjcmV0LWNpcGhlcnRleHQ=";
-    const file = stackFile(`config:\n  uaip:environment: dev\n  uaip:grafanaAdminPassword:\n    secure: ${cipher}\n${ORIGIN_TLS_YAML}`);
+    const file = stackFile(
+      `config:\n  uaip:environment: dev\n  uaip:grafanaAdminPassword:\n    secure: ${cipher}\n${ORIGIN_TLS_YAML}`,
+    );
     const run = await runPlan(["--stack", "test", "--stack-file", file]);
     expect(run.code).toBe(0);
     const everything = run.stdout + run.stderr + JSON.stringify(run.json);
@@ -120,7 +128,11 @@ describe("offline plan", () => {
   });
 
   it("runs unchanged under the Pulumi CLI's TypeScript host (vendored ts-node, type-checked)", () => {
-    const run = spawnSync(process.execPath, [join(ROOT, "test", "helpers", "pulumi-ts-node.js"), join(ROOT, "tools", "plan.ts"), "--stack", "prod"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    const run = spawnSync(
+      process.execPath,
+      [join(ROOT, "test", "helpers", "pulumi-ts-node.js"), join(ROOT, "tools", "plan.ts"), "--stack", "prod"],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+    );
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("✓ connection-budget");

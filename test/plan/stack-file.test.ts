@@ -21,9 +21,16 @@ config:
 
 describe("reading stack config as the Pulumi CLI hands it to the program", () => {
   it("namespaces bare keys, JSON-encodes structured values and hides secure: ones", () => {
-    const dir = project(PROJECT, { dev: "config:\n  aws:region: eu-west-1\n  size: 3\n  demo:db: { class: small }\n  demo:pw:\n    secure: v1:abc\n" });
+    const dir = project(PROJECT, {
+      dev: "config:\n  aws:region: eu-west-1\n  size: 3\n  demo:db: { class: small }\n  demo:pw:\n    secure: v1:abc\n",
+    });
     const { config, secretKeys } = readStackConfig(dir, "dev");
-    expect(config).toMatchObject({ "aws:region": "eu-west-1", "demo:size": "3", "demo:db": '{"class":"small"}', "demo:pw": SECRET_PLACEHOLDER });
+    expect(config).toMatchObject({
+      "aws:region": "eu-west-1",
+      "demo:size": "3",
+      "demo:db": '{"class":"small"}',
+      "demo:pw": SECRET_PLACEHOLDER,
+    });
     expect(secretKeys).toEqual(["demo:pw"]);
   });
 
@@ -33,13 +40,17 @@ describe("reading stack config as the Pulumi CLI hands it to the program", () =>
   });
 
   it("fails like the CLI when a declared key without a default is missing", () => {
-    const dir = project("name: demo\nruntime: nodejs\nconfig:\n  region: { type: string }\n  zone: { type: string }\n", { dev: "config: {}\n" });
+    const dir = project("name: demo\nruntime: nodejs\nconfig:\n  region: { type: string }\n  zone: { type: string }\n", {
+      dev: "config: {}\n",
+    });
     expect(() => readStackConfig(dir, "dev")).toThrow("Stack 'dev' is missing configuration value(s) 'region', 'zone'");
   });
 
   it("fails like the CLI when a key declared secret is set in plain text", () => {
     const dir = project(PROJECT, { dev: "config:\n  demo:token: plain\n" });
-    expect(() => readStackConfig(dir, "dev")).toThrow("Stack 'dev' with configuration key 'token' must be encrypted as it's secret");
+    expect(() => readStackConfig(dir, "dev")).toThrow(
+      "Stack 'dev' with configuration key 'token' must be encrypted as it's secret",
+    );
   });
 
   it("names the stacks it can plan when the file is missing", () => {

@@ -13,7 +13,9 @@ describe("unknown values in the plan JSON", () => {
     expect(run.code).toBe(0);
     const json = JSON.stringify(run.json);
     expect(json).not.toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");
-    const prometheus = run.json!.resources.find((r) => r.type === "docker:index/container:Container" && r.name === "uaip-prometheus")!;
+    const prometheus = run.json!.resources.find(
+      (r) => r.type === "docker:index/container:Container" && r.name === "uaip-prometheus",
+    )!;
     expect(prometheus.inputs.image).toEqual({ __pulumiUnknown: true });
     expect(runRules(plannedResources(run.json!)).filter((v) => v.rule === "images-not-latest")).toEqual([]);
   }, 90_000);

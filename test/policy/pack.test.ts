@@ -24,7 +24,8 @@ const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 let pack: ChildProcess;
 let client: any;
 
-const call = <T>(method: string, request: unknown): Promise<T> => new Promise((resolve, reject) => client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
+const call = <T>(method: string, request: unknown): Promise<T> =>
+  new Promise((resolve, reject) => client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
 
 function resource<T>(Type: new () => T, type: string, name: string, props: Record<string, unknown>): T {
   const r: any = new Type();
@@ -37,7 +38,10 @@ function resource<T>(Type: new () => T, type: string, name: string, props: Recor
 }
 
 beforeAll(async () => {
-  pack = spawn(process.execPath, [join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:1", "."], { cwd: join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+  pack = spawn(process.execPath, [join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack/index.js"), "127.0.0.1:1", "."], {
+    cwd: join(ROOT, "policy"),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   pack.stderr!.on("data", (d) => (stderr += d));
   const port = await new Promise<string>((resolve, reject) => {
@@ -63,10 +67,22 @@ describe("policy pack under the Pulumi CLI's policy host", () => {
 
   it("Analyze reports a launch template with hop limit 2, and passes one with hop limit 1", async () => {
     const tags = { project: "uaip", environment: "prod", "managed-by": "pulumi", team: "platform" };
-    const bad: any = await call("analyze", resource(analyzerPb.AnalyzeRequest, "aws:ec2/launchTemplate:LaunchTemplate", "nodes", { tags, metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 } }));
+    const bad: any = await call(
+      "analyze",
+      resource(analyzerPb.AnalyzeRequest, "aws:ec2/launchTemplate:LaunchTemplate", "nodes", {
+        tags,
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 },
+      }),
+    );
     const diagnostics = bad.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getMessage()]);
     expect(diagnostics).toEqual([["imdsv2-hop-limit-1", expect.stringContaining("httpPutResponseHopLimit is 2; set 1")]]);
-    const good: any = await call("analyze", resource(analyzerPb.AnalyzeRequest, "aws:ec2/launchTemplate:LaunchTemplate", "nodes", { tags, metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 } }));
+    const good: any = await call(
+      "analyze",
+      resource(analyzerPb.AnalyzeRequest, "aws:ec2/launchTemplate:LaunchTemplate", "nodes", {
+        tags,
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+      }),
+    );
     expect(good.getDiagnosticsList()).toEqual([]);
   });
 
@@ -74,27 +90,57 @@ describe("policy pack under the Pulumi CLI's policy host", () => {
     ["known", "db-pg16"],
     // How the engine sends a new group's name during preview: the rule must still run, not give up.
     ["unknown during preview", UNKNOWN_STRING],
-  ])("AnalyzeStack recomputes the connection budget from the resources (parameter group name %s)", async (_, parameterGroupName) => {
-    const R = analyzerPb.AnalyzerResource;
-    const resources = [
-      resource(R, "aws:rds/parameterGroup:ParameterGroup", "db-params", { name: "db-pg16", parameters: [{ name: "max_connections", value: "100" }, { name: "rds.force_ssl", value: "1" }] }),
-      resource(R, "aws:rds/instance:Instance", "db", { engine: "postgres", parameterGroupName, storageEncrypted: true }),
-      resource(R, "kubernetes:core/v1:ConfigMap", "svc-runtime", { metadata: { name: "svc-runtime", namespace: "uaip" }, data: { UAIP_POOL_MAX: "10" } }),
-      resource(R, "kubernetes:apps/v1:Deployment", "svc", { metadata: { name: "svc", namespace: "uaip" }, spec: { template: { spec: { containers: [{ name: "svc", image: "svc:1.0.0", envFrom: [{ configMapRef: { name: "svc-runtime" } }] }] } } } }),
-      resource(R, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "svc-hpa", { metadata: { name: "svc", namespace: "uaip" }, spec: { maxReplicas: 10, scaleTargetRef: { kind: "Deployment", name: "svc" } } }),
-    ];
-    const request = new analyzerPb.AnalyzeStackRequest();
-    request.setResourcesList(resources);
-    const res: any = await call("analyzeStack", request);
-    const diagnostics = res.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getUrn(), d.getMessage()]);
-    expect(diagnostics).toEqual([["connection-budget", "urn:pulumi:prod::uaip::aws:rds/parameterGroup:ParameterGroup::db-params", expect.stringContaining("pools need 100 connections")]]);
-  });
+  ])(
+    "AnalyzeStack recomputes the connection budget from the resources (parameter group name %s)",
+    async (_, parameterGroupName) => {
+      const R = analyzerPb.AnalyzerResource;
+      const resources = [
+        resource(R, "aws:rds/parameterGroup:ParameterGroup", "db-params", {
+          name: "db-pg16",
+          parameters: [
+            { name: "max_connections", value: "100" },
+            { name: "rds.force_ssl", value: "1" },
+          ],
+        }),
+        resource(R, "aws:rds/instance:Instance", "db", { engine: "postgres", parameterGroupName, storageEncrypted: true }),
+        resource(R, "kubernetes:core/v1:ConfigMap", "svc-runtime", {
+          metadata: { name: "svc-runtime", namespace: "uaip" },
+          data: { UAIP_POOL_MAX: "10" },
+        }),
+        resource(R, "kubernetes:apps/v1:Deployment", "svc", {
+          metadata: { name: "svc", namespace: "uaip" },
+          spec: {
+            template: {
+              spec: { containers: [{ name: "svc", image: "svc:1.0.0", envFrom: [{ configMapRef: { name: "svc-runtime" } }] }] },
+            },
+          },
+        }),
+        resource(R, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "svc-hpa", {
+          metadata: { name: "svc", namespace: "uaip" },
+          spec: { maxReplicas: 10, scaleTargetRef: { kind: "Deployment", name: "svc" } },
+        }),
+      ];
+      const request = new analyzerPb.AnalyzeStackRequest();
+      request.setResourcesList(resources);
+      const res: any = await call("analyzeStack", request);
+      const diagnostics = res.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getUrn(), d.getMessage()]);
+      expect(diagnostics).toEqual([
+        [
+          "connection-budget",
+          "urn:pulumi:prod::uaip::aws:rds/parameterGroup:ParameterGroup::db-params",
+          expect.stringContaining("pools need 100 connections"),
+        ],
+      ]);
+    },
+  );
 });
 
 describe("knownProps", () => {
   it("knows every unknown sentinel of the installed @pulumi/policy", () => {
     const proxy = fromPack("@pulumi/policy/proxy");
-    const sentinels = Object.entries(proxy).filter(([k]) => /^unknown\w+Value$/.test(k)).map(([, v]) => v as string);
+    const sentinels = Object.entries(proxy)
+      .filter(([k]) => /^unknown\w+Value$/.test(k))
+      .map(([, v]) => v as string);
     expect(sentinels).toHaveLength(7);
     expect(sentinels).toContain(UNKNOWN_STRING);
     for (const s of sentinels) expect(knownProps({ a: [{ b: s }] })).toEqual({ a: [{ b: UNKNOWN }] });

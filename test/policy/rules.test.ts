@@ -8,66 +8,169 @@ import { canonicalType } from "../../policy/rules/match";
 import { toPolicy } from "../../policy/policies";
 
 const tags = (environment = "dev") => ({ project: "uaip", environment, "managed-by": "pulumi", team: "platform" });
-const r = (type: string, name: string, props: Record<string, any>): PlannedResource => ({ type, name, urn: `urn:pulumi:t::uaip::${type}::${name}`, props });
+const r = (type: string, name: string, props: Record<string, any>): PlannedResource => ({
+  type,
+  name,
+  urn: `urn:pulumi:t::uaip::${type}::${name}`,
+  props,
+});
 const rule = (name: string): Rule => RULES.find((x) => x.name === name)!;
 const run = (name: string, resources: PlannedResource[]): Violation[] => runRules(resources, [rule(name)]);
 
 // Kubernetes objects for the budget and HPA rules: one service reading its pool size from a ConfigMap.
-const configMap = (poolMax: string) => r("kubernetes:core/v1:ConfigMap", "svc-runtime", { metadata: { name: "svc-runtime", namespace: "uaip" }, data: { UAIP_POOL_MAX: poolMax } });
+const configMap = (poolMax: string) =>
+  r("kubernetes:core/v1:ConfigMap", "svc-runtime", {
+    metadata: { name: "svc-runtime", namespace: "uaip" },
+    data: { UAIP_POOL_MAX: poolMax },
+  });
 const deployment = (spec: Record<string, any> = {}, image = "ghcr.io/uaip/svc:1.2.3") =>
   r("kubernetes:apps/v1:Deployment", "svc-deployment", {
     metadata: { name: "svc", namespace: "uaip" },
-    spec: { ...spec, template: { spec: { containers: [{ name: "svc", image, envFrom: [{ configMapRef: { name: "svc-runtime" } }] }] } } },
+    spec: {
+      ...spec,
+      template: { spec: { containers: [{ name: "svc", image, envFrom: [{ configMapRef: { name: "svc-runtime" } }] }] } },
+    },
   });
-const hpa = (maxReplicas: number) => r("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "svc-hpa", { metadata: { name: "svc", namespace: "uaip" }, spec: { maxReplicas, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "svc" } } });
+const hpa = (maxReplicas: number) =>
+  r("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "svc-hpa", {
+    metadata: { name: "svc", namespace: "uaip" },
+    spec: { maxReplicas, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "svc" } },
+  });
 /** The same Deployment under another name, which no HPA targets. */
-const unscaled = (d: PlannedResource): PlannedResource => ({ ...d, name: "other", props: { ...d.props, metadata: { name: "other", namespace: "uaip" } } });
+const unscaled = (d: PlannedResource): PlannedResource => ({
+  ...d,
+  name: "other",
+  props: { ...d.props, metadata: { name: "other", namespace: "uaip" } },
+});
 const database = (maxConnections?: string) => [
-  r("aws:rds/parameterGroup:ParameterGroup", "db-params", { name: "db-pg16", parameters: [...(maxConnections ? [{ name: "max_connections", value: maxConnections }] : []), { name: "rds.force_ssl", value: "1" }], tags: tags() }),
-  r("aws:rds/instance:Instance", "db", { engine: "postgres", parameterGroupName: "db-pg16", storageEncrypted: true, tags: tags() }),
+  r("aws:rds/parameterGroup:ParameterGroup", "db-params", {
+    name: "db-pg16",
+    parameters: [
+      ...(maxConnections ? [{ name: "max_connections", value: maxConnections }] : []),
+      { name: "rds.force_ssl", value: "1" },
+    ],
+    tags: tags(),
+  }),
+  r("aws:rds/instance:Instance", "db", {
+    engine: "postgres",
+    parameterGroupName: "db-pg16",
+    storageEncrypted: true,
+    tags: tags(),
+  }),
 ];
 
 /** [rule, compliant resources, resources with exactly the problem, text the message must contain]. */
 const cases: [string, PlannedResource[], PlannedResource[], RegExp][] = [
-  ["rds-storage-encrypted", [r("aws:rds/instance:Instance", "db", { storageEncrypted: true })], [r("aws:rds/instance:Instance", "db", {})], /storageEncrypted is unset/],
-  ["elasticache-at-rest-encrypted", [r("aws:elasticache/replicationGroup:ReplicationGroup", "c", { atRestEncryptionEnabled: true })], [r("aws:elasticache/replicationGroup:ReplicationGroup", "c", { atRestEncryptionEnabled: false })], /atRestEncryptionEnabled is false/],
+  [
+    "rds-storage-encrypted",
+    [r("aws:rds/instance:Instance", "db", { storageEncrypted: true })],
+    [r("aws:rds/instance:Instance", "db", {})],
+    /storageEncrypted is unset/,
+  ],
+  [
+    "elasticache-at-rest-encrypted",
+    [r("aws:elasticache/replicationGroup:ReplicationGroup", "c", { atRestEncryptionEnabled: true })],
+    [r("aws:elasticache/replicationGroup:ReplicationGroup", "c", { atRestEncryptionEnabled: false })],
+    /atRestEncryptionEnabled is false/,
+  ],
   [
     "ebs-encrypted",
-    [r("aws:ec2/launchTemplate:LaunchTemplate", "lt", { blockDeviceMappings: [{ ebs: { encrypted: "true" } }] }), r("aws:ebs/volume:Volume", "v", { encrypted: true })],
+    [
+      r("aws:ec2/launchTemplate:LaunchTemplate", "lt", { blockDeviceMappings: [{ ebs: { encrypted: "true" } }] }),
+      r("aws:ebs/volume:Volume", "v", { encrypted: true }),
+    ],
     [r("aws:ec2/launchTemplate:LaunchTemplate", "lt", { blockDeviceMappings: [{ ebs: { encrypted: "false" } }] })],
     /blockDeviceMappings\[0\]\.encrypted is false/,
   ],
   [
     "s3-encrypted",
-    [r("aws:s3/bucket:Bucket", "logs", {}), r("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "logs", { bucket: "logs-id", rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }] })],
+    [
+      r("aws:s3/bucket:Bucket", "logs", {}),
+      r("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "logs", {
+        bucket: "logs-id",
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }],
+      }),
+    ],
     [r("aws:s3/bucketV2:BucketV2", "logs", {})],
     /no server-side encryption configuration/,
   ],
-  ["log-group-kms", [r("aws:cloudwatch/logGroup:LogGroup", "lg", { kmsKeyId: "arn:aws:kms:k" })], [r("aws:cloudwatch/logGroup:LogGroup", "lg", {})], /no kmsKeyId/],
-  ["rds-force-ssl", database("100"), [r("aws:rds/parameterGroup:ParameterGroup", "p", { name: "g", parameters: [{ name: "rds.force_ssl", value: "0" }] }), r("aws:rds/instance:Instance", "db", { engine: "postgres", parameterGroupName: "g" })], /rds\.force_ssl=0/],
+  [
+    "log-group-kms",
+    [r("aws:cloudwatch/logGroup:LogGroup", "lg", { kmsKeyId: "arn:aws:kms:k" })],
+    [r("aws:cloudwatch/logGroup:LogGroup", "lg", {})],
+    /no kmsKeyId/,
+  ],
+  [
+    "rds-force-ssl",
+    database("100"),
+    [
+      r("aws:rds/parameterGroup:ParameterGroup", "p", { name: "g", parameters: [{ name: "rds.force_ssl", value: "0" }] }),
+      r("aws:rds/instance:Instance", "db", { engine: "postgres", parameterGroupName: "g" }),
+    ],
+    /rds\.force_ssl=0/,
+  ],
   [
     "elasticache-in-transit-encrypted",
-    [r("aws:elasticache/replicationGroup:ReplicationGroup", "c", { transitEncryptionEnabled: true, transitEncryptionMode: "required" })],
-    [r("aws:elasticache/replicationGroup:ReplicationGroup", "c", { transitEncryptionEnabled: true, transitEncryptionMode: "preferred" })],
+    [
+      r("aws:elasticache/replicationGroup:ReplicationGroup", "c", {
+        transitEncryptionEnabled: true,
+        transitEncryptionMode: "required",
+      }),
+    ],
+    [
+      r("aws:elasticache/replicationGroup:ReplicationGroup", "c", {
+        transitEncryptionEnabled: true,
+        transitEncryptionMode: "preferred",
+      }),
+    ],
     /still accepts plaintext/,
   ],
   [
     "alb-listener-tls",
-    [r("aws:lb/listener:Listener", "https", { protocol: "HTTPS", port: 443 }), r("aws:lb/listener:Listener", "http", { protocol: "HTTP", port: 80, defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }] })],
+    [
+      r("aws:lb/listener:Listener", "https", { protocol: "HTTPS", port: 443 }),
+      r("aws:lb/listener:Listener", "http", {
+        protocol: "HTTP",
+        port: 80,
+        defaultActions: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
+      }),
+    ],
     // Written with the alias module: must be caught all the same.
     [r("aws:alb/listener:Listener", "http", { protocol: "HTTP", port: 80, defaultActions: [{ type: "forward" }] })],
     /plain HTTP on port 80 serves traffic/,
   ],
   [
     "cloudfront-tls",
-    [r("aws:cloudfront/distribution:Distribution", "cdn", { defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" }, origins: [{ originId: "alb", customOriginConfig: { originProtocolPolicy: "https-only" } }] })],
-    [r("aws:cloudfront/distribution:Distribution", "cdn", { defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" }, origins: [{ originId: "alb", customOriginConfig: { originProtocolPolicy: "http-only" } }] })],
+    [
+      r("aws:cloudfront/distribution:Distribution", "cdn", {
+        defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" },
+        origins: [{ originId: "alb", customOriginConfig: { originProtocolPolicy: "https-only" } }],
+      }),
+    ],
+    [
+      r("aws:cloudfront/distribution:Distribution", "cdn", {
+        defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" },
+        origins: [{ originId: "alb", customOriginConfig: { originProtocolPolicy: "http-only" } }],
+      }),
+    ],
     /origin alb uses originProtocolPolicy http-only/,
   ],
   [
     "s3-tls-only",
-    [r("aws:s3/bucket:Bucket", "logs", {}), r("aws:s3/bucketPolicy:BucketPolicy", "logs", { bucket: "logs-id", policy: JSON.stringify({ Statement: [{ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }] }) })],
-    [r("aws:s3/bucket:Bucket", "logs", {}), r("aws:s3/bucketPolicy:BucketPolicy", "logs", { bucket: "logs-id", policy: JSON.stringify({ Statement: [{ Effect: "Allow" }] }) })],
+    [
+      r("aws:s3/bucket:Bucket", "logs", {}),
+      r("aws:s3/bucketPolicy:BucketPolicy", "logs", {
+        bucket: "logs-id",
+        policy: JSON.stringify({ Statement: [{ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }] }),
+      }),
+    ],
+    [
+      r("aws:s3/bucket:Bucket", "logs", {}),
+      r("aws:s3/bucketPolicy:BucketPolicy", "logs", {
+        bucket: "logs-id",
+        policy: JSON.stringify({ Statement: [{ Effect: "Allow" }] }),
+      }),
+    ],
     /denies aws:SecureTransport=false/,
   ],
   [
@@ -75,42 +178,120 @@ const cases: [string, PlannedResource[], PlannedResource[], RegExp][] = [
     [
       r("aws:lb/loadBalancer:LoadBalancer", "alb", { internal: false, securityGroups: ["sg-alb-id"] }),
       r("aws:lb/listener:Listener", "https", { protocol: "HTTPS", port: 443 }),
-      r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "alb-443", { securityGroupId: "sg-alb-id", cidrIpv4: "0.0.0.0/0", fromPort: 443, toPort: 443, ipProtocol: "tcp", tags: tags() }),
-      r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "cf-443-prod", { securityGroupId: "sg-alb-id", prefixListId: "pl-3b927c52", fromPort: 443, toPort: 443, ipProtocol: "tcp", tags: tags("prod") }),
+      r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "alb-443", {
+        securityGroupId: "sg-alb-id",
+        cidrIpv4: "0.0.0.0/0",
+        fromPort: 443,
+        toPort: 443,
+        ipProtocol: "tcp",
+        tags: tags(),
+      }),
+      r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "cf-443-prod", {
+        securityGroupId: "sg-alb-id",
+        prefixListId: "pl-3b927c52",
+        fromPort: 443,
+        toPort: 443,
+        ipProtocol: "tcp",
+        tags: tags("prod"),
+      }),
     ],
     [
       r("aws:lb/loadBalancer:LoadBalancer", "alb", { internal: false, securityGroups: ["sg-alb-id"] }),
       r("aws:lb/listener:Listener", "https", { protocol: "HTTPS", port: 443 }),
-      r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "alb-443-db", { securityGroupId: "sg-db-id", cidrIpv4: "0.0.0.0/0", fromPort: 443, toPort: 443, ipProtocol: "tcp", tags: tags() }),
-      r("aws:ec2/securityGroup:SecurityGroup", "db", { ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }], tags: tags() }),
-      r("aws:ec2/securityGroupRule:SecurityGroupRule", "all", { type: "ingress", protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"], securityGroupId: "sg-alb-id" }),
+      r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "alb-443-db", {
+        securityGroupId: "sg-db-id",
+        cidrIpv4: "0.0.0.0/0",
+        fromPort: 443,
+        toPort: 443,
+        ipProtocol: "tcp",
+        tags: tags(),
+      }),
+      r("aws:ec2/securityGroup:SecurityGroup", "db", {
+        ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["0.0.0.0/0"] }],
+        tags: tags(),
+      }),
+      r("aws:ec2/securityGroupRule:SecurityGroupRule", "all", {
+        type: "ingress",
+        protocol: "-1",
+        fromPort: 0,
+        toPort: 0,
+        ipv6CidrBlocks: ["::/0"],
+        securityGroupId: "sg-alb-id",
+      }),
     ],
     /port 443 open to 0\.0\.0\.0\/0 \(not on a public load balancer's security group\)[^]*port 5432 open to 0\.0\.0\.0\/0 \(no public listener on port 5432\)[^]*ports 0-65535 open to ::\/0/,
   ],
   [
     "prod-resilience",
     [
-      r("aws:rds/instance:Instance", "db", { deletionProtection: true, multiAz: true, backupRetentionPeriod: 14, tags: tags("prod") }),
-      r("aws:rds/instance:Instance", "dev-db", { deletionProtection: false, multiAz: false, backupRetentionPeriod: 0, tags: tags("dev") }),
+      r("aws:rds/instance:Instance", "db", {
+        deletionProtection: true,
+        multiAz: true,
+        backupRetentionPeriod: 14,
+        tags: tags("prod"),
+      }),
+      r("aws:rds/instance:Instance", "dev-db", {
+        deletionProtection: false,
+        multiAz: false,
+        backupRetentionPeriod: 0,
+        tags: tags("dev"),
+      }),
     ],
-    [r("aws:rds/instance:Instance", "db", { deletionProtection: true, multiAz: false, backupRetentionPeriod: 14, tags: tags("prod") })],
+    [
+      r("aws:rds/instance:Instance", "db", {
+        deletionProtection: true,
+        multiAz: false,
+        backupRetentionPeriod: 14,
+        tags: tags("prod"),
+      }),
+    ],
     /prod: multiAz is not true/,
   ],
   [
     "imdsv2-hop-limit-1",
-    [r("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 } })],
-    [r("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 } })],
+    [
+      r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+      }),
+    ],
+    [
+      r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+        metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 2 },
+      }),
+    ],
     /httpPutResponseHopLimit is 2; set 1/,
   ],
-  ["required-tags", [r("aws:ec2/vpc:Vpc", "vpc", { tags: tags() }), r("aws:ec2/route:Route", "rt", {})], [r("aws:ec2/vpc:Vpc", "vpc", { tags: { project: "uaip" } })], /missing tag\(s\) environment, managed-by, team/],
+  [
+    "required-tags",
+    [r("aws:ec2/vpc:Vpc", "vpc", { tags: tags() }), r("aws:ec2/route:Route", "rt", {})],
+    [r("aws:ec2/vpc:Vpc", "vpc", { tags: { project: "uaip" } })],
+    /missing tag\(s\) environment, managed-by, team/,
+  ],
   [
     "images-not-latest",
-    [deployment({}, "ghcr.io/uaip/svc:1.2.3"), deployment({}, "localhost:5000/svc@sha256:abc"), r("docker:index/remoteImage:RemoteImage", "redis", { name: "redis:7.4-alpine" })],
-    [deployment({}, "localhost:5000/uaip/svc"), r("docker:index/container:Container", "grafana", { image: "grafana/grafana:latest" })],
+    [
+      deployment({}, "ghcr.io/uaip/svc:1.2.3"),
+      deployment({}, "localhost:5000/svc@sha256:abc"),
+      r("docker:index/remoteImage:RemoteImage", "redis", { name: "redis:7.4-alpine" }),
+    ],
+    [
+      deployment({}, "localhost:5000/uaip/svc"),
+      r("docker:index/container:Container", "grafana", { image: "grafana/grafana:latest" }),
+    ],
     /container svc uses localhost:5000\/uaip\/svc \(no tag = latest\)[^]*uses grafana\/grafana:latest/,
   ],
-  ["no-replicas-under-hpa", [deployment(), hpa(10), unscaled(deployment({ replicas: 2 }))], [deployment({ replicas: 3 }), hpa(10)], /spec\.replicas=3 while HPA svc owns the replica count/],
-  ["connection-budget", [...database("100"), configMap("10"), deployment(), hpa(9)], [...database("100"), configMap("10"), deployment(), hpa(10)], /pools need 100 connections .* > 95 available \(max_connections 100 − superuser_reserved_connections 3 − rds\.rds_superuser_reserved_connections 2\)/],
+  [
+    "no-replicas-under-hpa",
+    [deployment(), hpa(10), unscaled(deployment({ replicas: 2 }))],
+    [deployment({ replicas: 3 }), hpa(10)],
+    /spec\.replicas=3 while HPA svc owns the replica count/,
+  ],
+  [
+    "connection-budget",
+    [...database("100"), configMap("10"), deployment(), hpa(9)],
+    [...database("100"), configMap("10"), deployment(), hpa(10)],
+    /pools need 100 connections .* > 95 available \(max_connections 100 − superuser_reserved_connections 3 − rds\.rds_superuser_reserved_connections 2\)/,
+  ],
 ];
 
 describe("policy rules: each passes a compliant resource and catches a bad one", () => {
@@ -132,7 +313,9 @@ describe("policy details", () => {
     expect(canonicalType("aws:alb/loadBalancer:LoadBalancer")).toBe("aws:lb/loadBalancer:LoadBalancer");
     expect(canonicalType("aws:elasticloadbalancingv2/listener:Listener")).toBe("aws:lb/listener:Listener");
     expect(canonicalType("aws:applicationloadbalancing/targetGroup:TargetGroup")).toBe("aws:lb/targetGroup:TargetGroup");
-    expect(canonicalType("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")).toBe("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+    expect(canonicalType("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")).toBe(
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    );
   });
 
   it.each([
@@ -146,18 +329,40 @@ describe("policy details", () => {
   });
 
   it("prod world-open ingress is refused even on the public listener; CloudFront's prefix list passes", () => {
-    const lb = [r("aws:lb/loadBalancer:LoadBalancer", "alb", { securityGroups: ["sg-alb-id"] }), r("aws:lb/listener:Listener", "http", { protocol: "HTTP", port: 80 })];
-    const open = r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in-80", { securityGroupId: "sg-alb-id", cidrIpv6: "::/0", fromPort: 80, toPort: 80, ipProtocol: "tcp", tags: tags("prod") });
-    expect(run("no-world-open-ingress", [...lb, open]).map((v) => v.message)).toEqual([expect.stringMatching(/port 80 open to ::\/0 in prod; the ALB must admit only CloudFront/)]);
+    const lb = [
+      r("aws:lb/loadBalancer:LoadBalancer", "alb", { securityGroups: ["sg-alb-id"] }),
+      r("aws:lb/listener:Listener", "http", { protocol: "HTTP", port: 80 }),
+    ];
+    const open = r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in-80", {
+      securityGroupId: "sg-alb-id",
+      cidrIpv6: "::/0",
+      fromPort: 80,
+      toPort: 80,
+      ipProtocol: "tcp",
+      tags: tags("prod"),
+    });
+    expect(run("no-world-open-ingress", [...lb, open]).map((v) => v.message)).toEqual([
+      expect.stringMatching(/port 80 open to ::\/0 in prod; the ALB must admit only CloudFront/),
+    ]);
     expect(run("no-world-open-ingress", [...lb, { ...open, props: { ...open.props, tags: tags("dev") } }])).toEqual([]);
   });
 
   it("the budget uses the parameter group's own reservations, and the Deployment's replicas without an HPA", () => {
-    const group = r("aws:rds/parameterGroup:ParameterGroup", "db-params", { name: "db-pg16", parameters: [{ name: "max_connections", value: "50" }, { name: "superuser_reserved_connections", value: "10" }] });
+    const group = r("aws:rds/parameterGroup:ParameterGroup", "db-params", {
+      name: "db-pg16",
+      parameters: [
+        { name: "max_connections", value: "50" },
+        { name: "superuser_reserved_connections", value: "10" },
+      ],
+    });
     const users = poolUsers([configMap("10"), deployment({ replicas: 4 })]);
     expect(users.map((u) => [u.poolMax, u.maxReplicas, u.replicasFrom])).toEqual([[10, 4, "replicas"]]);
     const findings = connectionBudget.check([group, database()[1], configMap("10"), deployment({ replicas: 4 })]);
-    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining("pools need 40 connections (svc: UAIP_POOL_MAX=10 (svc-runtime) × 4 (replicas) = 40) > 38 available")]);
+    expect(findings.map((f) => f.message)).toEqual([
+      expect.stringContaining(
+        "pools need 40 connections (svc: UAIP_POOL_MAX=10 (svc-runtime) × 4 (replicas) = 40) > 38 available",
+      ),
+    ]);
   });
 
   it("a parameter group without max_connections is reported: the budget would depend on instance memory", () => {
@@ -169,7 +374,9 @@ describe("policy details", () => {
     const reported: [string, string | undefined][] = [];
     const report = (message: string, urn?: string) => reported.push([message, urn]);
     const imds = toPolicy(rule("imdsv2-hop-limit-1")) as unknown as { validateResource: (args: any, report: any) => void };
-    const lt = r("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 1 } });
+    const lt = r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+      metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 1 },
+    });
     imds.validateResource({ type: lt.type, name: lt.name, urn: lt.urn, props: lt.props }, report);
     const budget = toPolicy(rule("connection-budget")) as unknown as { validateStack: (args: any, report: any) => void };
     const resources = [...database("100"), configMap("10"), deployment(), hpa(10)];

@@ -14,7 +14,12 @@ import { maxConnectionsForClass } from "../../profile/instance-classes";
 
 /** Three services with the given pool.max and hpa.max, on a db.t4g.micro (class limit 112). */
 function withPools(poolMax: number, hpaMax: number, extra: Record<string, unknown> = {}) {
-  const services = ["a", "b", "c"].map((name, i) => ({ name, port: 3001 + i, pool: { min: 1, max: poolMax }, hpa: { min: 1, max: hpaMax } }));
+  const services = ["a", "b", "c"].map((name, i) => ({
+    name,
+    port: 3001 + i,
+    pool: { min: 1, max: poolMax },
+    hpa: { min: 1, max: hpaMax },
+  }));
   return parseConfig({ environment: "dev", services, ...extra });
 }
 
@@ -40,11 +45,14 @@ describe("connection budget", () => {
   it.each([
     [10, 112, true],
     [11, 113, false],
-  ])("derived max_connections vs the class limit: 3 × 17 × 2 + reserved %i = %i on db.t4g.micro (112) -> ok=%s", (reservedConnections, required, ok) => {
-    const p = withPools(17, 2, { database: { reservedConnections } });
-    expect(connectionBudget(p).required).toBe(required);
-    expect(checkConnectionBudget(p).ok).toBe(ok);
-  });
+  ])(
+    "derived max_connections vs the class limit: 3 × 17 × 2 + reserved %i = %i on db.t4g.micro (112) -> ok=%s",
+    (reservedConnections, required, ok) => {
+      const p = withPools(17, 2, { database: { reservedConnections } });
+      expect(connectionBudget(p).required).toBe(required);
+      expect(checkConnectionBudget(p).ok).toBe(ok);
+    },
+  );
 
   it.each([
     [112, true],
@@ -85,7 +93,11 @@ describe("timeouts", () => {
     [30, 30_000, false],
   ])("ALB idle %is vs WebSocket heartbeat %ims -> ok=%s", (idleTimeout, heartbeatInterval, ok) => {
     const p = parseConfig({ environment: "dev", loadBalancer: { idleTimeout }, runtime: { ws: { heartbeatInterval } } });
-    expect(checkTimeouts(p).filter((c) => c.name.startsWith("alb-idle")).every((c) => c.ok)).toBe(ok);
+    expect(
+      checkTimeouts(p)
+        .filter((c) => c.name.startsWith("alb-idle"))
+        .every((c) => c.ok),
+    ).toBe(ok);
   });
 
   it.each([
@@ -130,7 +142,11 @@ describe("Redis eviction, cache TTL vs CDN, heap vs memory limit", () => {
     [true, false, 60_001, false],
     [false, false, 600_000, true],
   ])("cdn %s, purge %s, L2 TTL %ims against apiTtl.max 60s -> ok=%s", (enabled, purge, ttl, ok) => {
-    const p = parseConfig({ environment: "dev", cdn: { enabled }, runtime: { cache: { cdn: { enabled: purge }, redis: { ttl }, memory: { ttl: 1000 } } } });
+    const p = parseConfig({
+      environment: "dev",
+      cdn: { enabled },
+      runtime: { cache: { cdn: { enabled: purge }, redis: { ttl }, memory: { ttl: 1000 } } },
+    });
     expect(checkCacheTtlVsCdn(p).every((c) => c.ok)).toBe(ok);
   });
 

@@ -11,7 +11,14 @@ describe("memory-pressure-point check: heapSizeLimit × threshold between gcThre
 
   it.each([
     // limit, heapSizeLimit, threshold, gcThreshold, ok, detail fragment
-    ["512Mi", 384, 0.85, 256, true, "gcThreshold 256 MiB < services[0] memory.heapSizeLimit 384 MiB × memoryMonitoring.threshold 0.85 = 326 MiB <= 384 MiB"],
+    [
+      "512Mi",
+      384,
+      0.85,
+      256,
+      true,
+      "gcThreshold 256 MiB < services[0] memory.heapSizeLimit 384 MiB × memoryMonitoring.threshold 0.85 = 326 MiB <= 384 MiB",
+    ],
     ["512Mi", 384, 0.85, 326, false, "lower runtime.memory.gcThreshold below 326"],
     ["1Gi", 768, 1, 512, true, "= 768 MiB <= 768 MiB"],
   ])("limit %s, heap %i MiB × %s, gc %i MiB -> ok=%s", (memory, heapSizeLimit, threshold, gcThreshold, ok, detail) => {

@@ -1,4 +1,10 @@
-import { ELB_NAME_MAX, loadBalancerName, MAX_SERVICE_NAME_FOR_TARGET_GROUP, stackScope, targetGroupName } from "../../profile/stack-names";
+import {
+  ELB_NAME_MAX,
+  loadBalancerName,
+  MAX_SERVICE_NAME_FOR_TARGET_GROUP,
+  stackScope,
+  targetGroupName,
+} from "../../profile/stack-names";
 import { SEED_SERVICES } from "../../profile/presets";
 
 describe("stack-scoped physical names", () => {
@@ -7,11 +13,14 @@ describe("stack-scoped physical names", () => {
     expect(stackScope("UAIP", "Team_A.staging")).toBe("uaip-team-a-staging");
   });
 
-  it.each(SEED_SERVICES.map((s) => [s.name, s.port] as const))("the seed service %s gets a target group name within 32 characters", (service, port) => {
-    const name = targetGroupName("uaip-staging", service, port);
-    expect(name).toMatch(new RegExp(`^${service}-[0-9a-f]{6}$`));
-    expect(name.length).toBeLessThanOrEqual(ELB_NAME_MAX);
-  });
+  it.each(SEED_SERVICES.map((s) => [s.name, s.port] as const))(
+    "the seed service %s gets a target group name within 32 characters",
+    (service, port) => {
+      const name = targetGroupName("uaip-staging", service, port);
+      expect(name).toMatch(new RegExp(`^${service}-[0-9a-f]{6}$`));
+      expect(name.length).toBeLessThanOrEqual(ELB_NAME_MAX);
+    },
+  );
 
   it("target group names differ per stack and per port (a port change replaces the group: create-before-delete needs a new name)", () => {
     const base = targetGroupName("uaip-dev", "agent-intelligence", 3001);
@@ -22,12 +31,16 @@ describe("stack-scoped physical names", () => {
 
   it("the longest service name that fits is 25; one more is refused naming the key and the limit", () => {
     expect(targetGroupName("uaip-dev", "a".repeat(MAX_SERVICE_NAME_FOR_TARGET_GROUP), 3001)).toHaveLength(ELB_NAME_MAX);
-    expect(() => targetGroupName("uaip-dev", "a".repeat(26), 3001)).toThrow(expect.objectContaining({ key: "services[].name", message: expect.stringContaining("use at most 25") }));
+    expect(() => targetGroupName("uaip-dev", "a".repeat(26), 3001)).toThrow(
+      expect.objectContaining({ key: "services[].name", message: expect.stringContaining("use at most 25") }),
+    );
   });
 
   it("the ALB is named after the stack; a stack name too long for 32 characters is refused with the longest that fits", () => {
     expect(loadBalancerName("uaip", "prod")).toBe("uaip-prod");
     expect(loadBalancerName("uaip", "x".repeat(27))).toHaveLength(32);
-    expect(() => loadBalancerName("uaip", "x".repeat(28))).toThrow(expect.objectContaining({ key: "stack", message: expect.stringContaining("at most 27 characters") }));
+    expect(() => loadBalancerName("uaip", "x".repeat(28))).toThrow(
+      expect.objectContaining({ key: "stack", message: expect.stringContaining("at most 27 characters") }),
+    );
   });
 });

@@ -25,12 +25,25 @@ function fakeGitHub(headSha: string, comments: Comment[]) {
   const pages = (all: Comment[]) => [all.slice(0, 100), all.slice(100, 200), all.slice(200)];
   const github = {
     rest: {
-      pulls: { get: async ({ pull_number }: { pull_number: number }) => (calls.push(`get ${pull_number}`), { data: { head: { sha: headSha } } }) },
+      pulls: {
+        get: async ({ pull_number }: { pull_number: number }) => (
+          calls.push(`get ${pull_number}`),
+          { data: { head: { sha: headSha } } }
+        ),
+      },
       issues: {
         // Called directly, the API returns only the first page.
         listComments: async () => ({ data: pages(comments)[0] }),
-        updateComment: async ({ comment_id, body }: { comment_id: number; body: string }) => (calls.push(`update ${comment_id}`), (comments.find((c) => c.id === comment_id)!.body = body), { data: {} }),
-        createComment: async ({ issue_number, body }: { issue_number: number; body: string }) => (calls.push(`create on ${issue_number}`), comments.push({ id: 999, body, user: { type: "Bot" }, html_url: "u" }), { data: { html_url: "u" } }),
+        updateComment: async ({ comment_id, body }: { comment_id: number; body: string }) => (
+          calls.push(`update ${comment_id}`),
+          (comments.find((c) => c.id === comment_id)!.body = body),
+          { data: {} }
+        ),
+        createComment: async ({ issue_number, body }: { issue_number: number; body: string }) => (
+          calls.push(`create on ${issue_number}`),
+          comments.push({ id: 999, body, user: { type: "Bot" }, html_url: "u" }),
+          { data: { html_url: "u" } }
+        ),
       },
     },
     paginate: async (fn: unknown) => {
@@ -49,11 +62,17 @@ async function runScript(prNumber: string, runHeadSha: string, prHeadSha: string
   const notices: string[] = [];
   const core = { notice: (m: string) => notices.push(m), info: () => undefined };
   Object.assign(process.env, { DIFF_DIR: dir, RUN_HEAD_SHA: runHeadSha });
-  await new AsyncFunction("github", "context", "core", "require", script)(github, { repo: { owner: "o", repo: "r" } }, core, require);
+  await new AsyncFunction("github", "context", "core", "require", script)(
+    github,
+    { repo: { owner: "o", repo: "r" } },
+    core,
+    require,
+  );
   return { calls, notices };
 }
 
-const filler = (n: number): Comment[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, body: `comment ${i}`, user: { type: "User" }, html_url: "" }));
+const filler = (n: number): Comment[] =>
+  Array.from({ length: n }, (_, i) => ({ id: i + 1, body: `comment ${i}`, user: { type: "User" }, html_url: "" }));
 
 describe("PR plan comment script", () => {
   it("updates its own comment even when it is on the third page, instead of posting a duplicate", async () => {

@@ -6,9 +6,14 @@ import { ROOT } from "../helpers/plan";
 
 /** Workflow files, validated against GitHub's workflow schema vendored from SchemaStore (vendor/README.md). */
 const DIR = join(ROOT, ".github", "workflows");
-const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const schema = JSON.parse(readFileSync(join(ROOT, "vendor", "github", "github-workflow.schema.json"), "utf8"));
-const pins = JSON.parse(readFileSync(join(ROOT, "vendor", "github", "action-pins.json"), "utf8")) as Record<string, { tag: string; sha: string }>;
+const pins = JSON.parse(readFileSync(join(ROOT, "vendor", "github", "action-pins.json"), "utf8")) as Record<
+  string,
+  { tag: string; sha: string }
+>;
 
 interface Step {
   uses?: string;
@@ -46,20 +51,32 @@ describe("GitHub workflows", () => {
   });
 
   it("the schema check catches a bad workflow (not a schema that accepts anything)", () => {
-    expect(validate({ on: { pull_request: {} }, jobs: { a: { "runs-on": "ubuntu-24.04", steps: [{ uses: "x@y", run: "both" }] } } })).toBe(false);
-    expect(validate({ on: "push", jobs: { a: { "runs-on": "ubuntu-24.04", permissions: { contents: "admin" }, steps: [{ run: "true" }] } } })).toBe(false);
+    expect(
+      validate({ on: { pull_request: {} }, jobs: { a: { "runs-on": "ubuntu-24.04", steps: [{ uses: "x@y", run: "both" }] } } }),
+    ).toBe(false);
+    expect(
+      validate({
+        on: "push",
+        jobs: { a: { "runs-on": "ubuntu-24.04", permissions: { contents: "admin" }, steps: [{ run: "true" }] } },
+      }),
+    ).toBe(false);
   });
 
-  it.each(FILES)("%s pins every action by a full commit SHA from vendor/github/action-pins.json, with its tag in a comment", (file) => {
-    const lines = text(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
-    expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) {
-      const m = /uses:\s+([\w.-]+\/[\w.-]+)@([0-9a-f]{40}) # (v[\d.]+)\s*$/.exec(line);
-      expect({ line, pinned: !!m }).toEqual({ line, pinned: true });
-      const [, action, sha, tag] = m!;
-      expect({ action, sha, tag }).toEqual({ action, ...pins[action] });
-    }
-  });
+  it.each(FILES)(
+    "%s pins every action by a full commit SHA from vendor/github/action-pins.json, with its tag in a comment",
+    (file) => {
+      const lines = text(file)
+        .split("\n")
+        .filter((l) => /^\s*(-\s+)?uses:/.test(l));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        const m = /uses:\s+([\w.-]+\/[\w.-]+)@([0-9a-f]{40}) # (v[\d.]+)\s*$/.exec(line);
+        expect({ line, pinned: !!m }).toEqual({ line, pinned: true });
+        const [, action, sha, tag] = m!;
+        expect({ action, sha, tag }).toEqual({ action, ...pins[action] });
+      }
+    },
+  );
 
   it.each(FILES)("%s grants nothing by default and the least each job needs", (file) => {
     const wf = workflow(file);
@@ -73,7 +90,8 @@ describe("GitHub workflows", () => {
       expect(p.contents ?? "none").not.toBe("write");
       const oidc = uses.includes("aws-actions/configure-aws-credentials") || uses.includes("pulumi/auth-actions");
       expect({ job: name, "id-token": p["id-token"] === "write" }).toEqual({ job: name, "id-token": oidc });
-      const comments = uses.includes("actions/github-script") || (job.steps ?? []).some((s) => s.with?.["comment-on-pr"] === true);
+      const comments =
+        uses.includes("actions/github-script") || (job.steps ?? []).some((s) => s.with?.["comment-on-pr"] === true);
       expect({ job: name, "pull-requests": p["pull-requests"] === "write" }).toEqual({ job: name, "pull-requests": comments });
       for (const level of Object.values(p)) expect(["read", "write", "none"]).toContain(level);
     }
@@ -94,10 +112,15 @@ describe("GitHub workflows", () => {
     const plan = workflow("pr-plan.yml");
     expect(plan.on).toEqual({ pull_request: { branches: ["main"] } });
     expect(Object.keys(plan.jobs).sort()).toEqual(["plan", "test"]);
-    expect(plan.jobs.test.steps!.map((s) => s.run).filter(Boolean)).toEqual(expect.arrayContaining(["npm ci --no-audit --no-fund", "npm test"]));
+    expect(plan.jobs.test.steps!.map((s) => s.run).filter(Boolean)).toEqual(
+      expect.arrayContaining(["npm ci --no-audit --no-fund", "npm test"]),
+    );
     const steps = plan.jobs.plan.steps!;
     const refs = steps.filter((s) => s.uses?.startsWith("actions/checkout")).map((s) => s.with);
-    expect(refs).toEqual([expect.objectContaining({ path: "head" }), expect.objectContaining({ path: "base", ref: "${{ github.event.pull_request.base.sha }}" })]);
+    expect(refs).toEqual([
+      expect.objectContaining({ path: "head" }),
+      expect.objectContaining({ path: "base", ref: "${{ github.event.pull_request.base.sha }}" }),
+    ]);
     const script = steps.map((s) => s.run ?? "").join("\n");
     expect(script).toContain("for file in head/Pulumi.*.yaml");
     expect(script).toMatch(/cd base && npm run --silent plan -- --stack "\$stack" --json/);
@@ -114,7 +137,8 @@ describe("GitHub workflows", () => {
     expect(preview.if).toContain("vars.AWS_ROLE_ARN != ''");
     const pulumi = preview.steps!.find((s) => s.uses?.startsWith("pulumi/actions"))!;
     expect(pulumi.with).toMatchObject({ command: "preview", "comment-on-pr": true, policyPacks: "policy" });
-    for (const file of FILES) expect(text(file)).not.toMatch(/aws-access-key-id|aws-secret-access-key|secrets\.AWS_|PULUMI_ACCESS_TOKEN/);
+    for (const file of FILES)
+      expect(text(file)).not.toMatch(/aws-access-key-id|aws-secret-access-key|secrets\.AWS_|PULUMI_ACCESS_TOKEN/);
   });
 
   it("deploys staging, then prod in the protected production environment", () => {
@@ -122,8 +146,15 @@ describe("GitHub workflows", () => {
     expect(workflow("deploy.yml").on).toEqual({ push: { branches: ["main"] } });
     expect(jobs.staging.environment).toBe("staging");
     expect(jobs.prod).toMatchObject({ needs: "staging", environment: "production" });
-    for (const [stack, job] of [["staging", jobs.staging], ["prod", jobs.prod]] as const) {
-      expect(job.steps!.find((s) => s.uses?.startsWith("pulumi/actions"))!.with).toMatchObject({ command: "up", "stack-name": `\${{ vars.PULUMI_ORG }}/uaip/${stack}`, policyPacks: "policy" });
+    for (const [stack, job] of [
+      ["staging", jobs.staging],
+      ["prod", jobs.prod],
+    ] as const) {
+      expect(job.steps!.find((s) => s.uses?.startsWith("pulumi/actions"))!.with).toMatchObject({
+        command: "up",
+        "stack-name": `\${{ vars.PULUMI_ORG }}/uaip/${stack}`,
+        policyPacks: "policy",
+      });
     }
   });
 });

@@ -16,6 +16,12 @@ if (require.main === module) {
   const diffs = files.map((f) => JSON.parse(readFileSync(f, "utf8")) as PlanDiff);
   // HEAD_SHA: the PR's head commit (the workflow sets it; GITHUB_SHA is the merge commit).
   const head = process.env.HEAD_SHA ?? process.env.GITHUB_SHA;
-  writeFileSync(out, renderComment(diffs, `<sub>${head ? `head ${head.slice(0, 12)} · ` : ""}offline plan, cloud mocked: \`npm run plan -- --stack <name> --diff base.json\`</sub>\n`));
+  writeFileSync(
+    out,
+    renderComment(
+      diffs,
+      `<sub>${head ? `head ${head.slice(0, 12)} · ` : ""}offline plan, cloud mocked: \`npm run plan -- --stack <name> --diff base.json\`</sub>\n`,
+    ),
+  );
   console.log(`Wrote ${out}`);
 }

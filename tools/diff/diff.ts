@@ -111,7 +111,12 @@ export function nameSubstitution(before: string, after: string): [string, string
   let start = 0;
   while (start < before.length && start < after.length && before[start] === after[start]) start++;
   let end = 0;
-  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+  while (
+    end < before.length - start &&
+    end < after.length - start &&
+    before[before.length - 1 - end] === after[after.length - 1 - end]
+  )
+    end++;
   return [before.slice(start, before.length - end), after.slice(start, after.length - end)];
 }
 
@@ -122,7 +127,8 @@ export function nameSubstitution(before: string, after: string): [string, string
  */
 export function pairRenames<T extends ResourceRef>(removed: T[], added: T[]): [T, T][] {
   const candidates: { r: T; a: T; key: string }[] = [];
-  for (const r of removed) for (const a of added) if (r.type === a.type) candidates.push({ r, a, key: nameSubstitution(r.name, a.name).join("\u0000") });
+  for (const r of removed)
+    for (const a of added) if (r.type === a.type) candidates.push({ r, a, key: nameSubstitution(r.name, a.name).join("\u0000") });
   const weight = new Map<string, number>();
   for (const c of candidates) weight.set(c.key, (weight.get(c.key) ?? 0) + 1);
   candidates.sort((x, y) => weight.get(y.key)! - weight.get(x.key)! || x.r.name.localeCompare(y.r.name));
@@ -175,7 +181,12 @@ export function diffPlans(base: PlanLike, head: PlanLike, policy?: { base: Viola
   const addedAll = [...after.values()].filter((r) => !before.has(r.urn));
   const pairs = pairRenames(removedAll, addedAll);
   const paired = new Set(pairs.flat());
-  const renamed: Rename[] = pairs.map(([r, a]) => ({ type: a.type, before: ref(r), after: ref(a), changes: diffValues(r.inputs, a.inputs, a.type) }));
+  const renamed: Rename[] = pairs.map(([r, a]) => ({
+    type: a.type,
+    before: ref(r),
+    after: ref(a),
+    changes: diffValues(r.inputs, a.inputs, a.type),
+  }));
 
   const baseChecks = new Map(base.checks.map((c) => [c.name, c]));
   const headChecks = new Map(head.checks.map((c) => [c.name, c]));
@@ -193,7 +204,11 @@ export function diffPlans(base: PlanLike, head: PlanLike, policy?: { base: Viola
   if (policy) {
     const baseKeys = new Set(policy.base.map(policyKey));
     const headKeys = new Set(policy.head.map(policyKey));
-    policyDiff = { introduced: policy.head.filter((v) => !baseKeys.has(policyKey(v))), resolved: policy.base.filter((v) => !headKeys.has(policyKey(v))), atHead: policy.head };
+    policyDiff = {
+      introduced: policy.head.filter((v) => !baseKeys.has(policyKey(v))),
+      resolved: policy.base.filter((v) => !headKeys.has(policyKey(v))),
+      atHead: policy.head,
+    };
   }
   const diff: PlanDiff = {
     stack: head.stack,
@@ -209,7 +224,15 @@ export function diffPlans(base: PlanLike, head: PlanLike, policy?: { base: Viola
     noChanges: false,
   };
   if (policyDiff) diff.policy = policyDiff;
-  diff.noChanges = !diff.added.length && !diff.removed.length && !updated.length && !replaced.length && !renamed.length && !checks.length && !outputs.length && !(policyDiff && (policyDiff.introduced.length || policyDiff.resolved.length));
+  diff.noChanges =
+    !diff.added.length &&
+    !diff.removed.length &&
+    !updated.length &&
+    !replaced.length &&
+    !renamed.length &&
+    !checks.length &&
+    !outputs.length &&
+    !(policyDiff && (policyDiff.introduced.length || policyDiff.resolved.length));
   return diff;
 }
 
@@ -230,5 +253,18 @@ export function diffFailedPlan(base: PlanLike, stack: string, failure: string): 
     if (!before) return { name: after.name, after, kind: "added" };
     return { name: after.name, before, after, kind: before.ok ? "broken" : "detail" };
   });
-  return { stack, added: [], removed: [], updated: [], replaced: [], renamed: [], unchanged: 0, checks, failedChecks: failed, outputs: [], failure, noChanges: false };
+  return {
+    stack,
+    added: [],
+    removed: [],
+    updated: [],
+    replaced: [],
+    renamed: [],
+    unchanged: 0,
+    checks,
+    failedChecks: failed,
+    outputs: [],
+    failure,
+    noChanges: false,
+  };
 }

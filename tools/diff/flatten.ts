@@ -15,7 +15,11 @@ function keyPath(prefix: string, key: string): string {
 
 function namedElements(items: unknown[]): string[] | undefined {
   if (items.length === 0) return undefined;
-  const names = items.map((i) => (typeof i === "object" && i !== null && typeof (i as { name?: unknown }).name === "string" ? (i as { name: string }).name : undefined));
+  const names = items.map((i) =>
+    typeof i === "object" && i !== null && typeof (i as { name?: unknown }).name === "string"
+      ? (i as { name: string }).name
+      : undefined,
+  );
   if (names.some((n) => n === undefined) || new Set(names).size !== names.length) return undefined;
   return names as string[];
 }

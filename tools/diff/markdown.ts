@@ -33,14 +33,26 @@ function changeRows(changes: ValueChange[]): string[] {
 
 function resourceDetails(symbol: string, r: ResourceChange): string[] {
   const n = r.changes.length;
-  return [`<details><summary>${symbol} <code>${r.name}</code> ${r.type} (${n} input${n === 1 ? "" : "s"})</summary>`, "", ...changeRows(r.changes), "", "</details>"];
+  return [
+    `<details><summary>${symbol} <code>${r.name}</code> ${r.type} (${n} input${n === 1 ? "" : "s"})</summary>`,
+    "",
+    ...changeRows(r.changes),
+    "",
+    "</details>",
+  ];
 }
 
 function checkState(c: CheckChange["before"]): string {
   return c ? `${c.ok ? "✓" : "✗"} ${cell(c.detail)}` : "—";
 }
 
-const CHECK_LABEL: Record<CheckChange["kind"], string> = { fixed: "✓ fixed", broken: "✗ broken", added: "+ new", removed: "- gone", detail: "~ numbers" };
+const CHECK_LABEL: Record<CheckChange["kind"], string> = {
+  fixed: "✓ fixed",
+  broken: "✗ broken",
+  added: "+ new",
+  removed: "- gone",
+  detail: "~ numbers",
+};
 
 function violationLine(v: Violation): string {
   return `- \`${v.rule}\` [${v.enforcementLevel}] ${cell(v.resource)}: ${cell(v.message)}`;
@@ -49,15 +61,29 @@ function violationLine(v: Violation): string {
 /** One stack's section. */
 export function renderMarkdown(diff: PlanDiff): string {
   const replacements = diff.replaced.length + diff.renamed.length;
-  const counts = [`${diff.updated.length} to update`, `${replacements} to replace`, `${diff.added.length} to create`, `${diff.removed.length} to delete`, `${diff.unchanged} unchanged`];
+  const counts = [
+    `${diff.updated.length} to update`,
+    `${replacements} to replace`,
+    `${diff.added.length} to create`,
+    `${diff.removed.length} to delete`,
+    `${diff.unchanged} unchanged`,
+  ];
   const title = diff.failure ? "✗ the plan failed" : diff.noChanges ? "no changes" : counts.join(", ");
   const lines: string[] = [`### Stack \`${diff.stack}\`: ${title}`, ""];
   if (diff.failure) lines.push("```", diff.failure.trim(), "```", "");
 
   if (replacements) {
-    lines.push("**Replacements** (delete and create: data on these resources does not carry over)", "", "| Resource | Type | Why |", "|---|---|---|");
+    lines.push(
+      "**Replacements** (delete and create: data on these resources does not carry over)",
+      "",
+      "| Resource | Type | Why |",
+      "|---|---|---|",
+    );
     for (const r of diff.renamed) lines.push(`| \`${r.before.name}\` → \`${r.after.name}\` | ${r.type} | renamed: new URN |`);
-    for (const r of diff.replaced) lines.push(`| \`${r.name}\` | ${r.type} | ${r.replaceReasons.map((k) => `\`${k}\``).join(", ")} changes (replace-on-change) |`);
+    for (const r of diff.replaced)
+      lines.push(
+        `| \`${r.name}\` | ${r.type} | ${r.replaceReasons.map((k) => `\`${k}\``).join(", ")} changes (replace-on-change) |`,
+      );
     lines.push("");
   }
   if (diff.updated.length || diff.replaced.length) {
@@ -70,16 +96,25 @@ export function renderMarkdown(diff: PlanDiff): string {
   if (diff.removed.length) lines.push("**Deleted**", "", ...diff.removed.map((r) => `- − \`${r.name}\` ${r.type}`), "");
   if (diff.checks.length) {
     lines.push("**Checks that changed**", "", "| | Check | Before | After |", "|---|---|---|---|");
-    for (const c of diff.checks) lines.push(`| ${CHECK_LABEL[c.kind]} | ${c.name} | ${checkState(c.before)} | ${checkState(c.after)} |`);
+    for (const c of diff.checks)
+      lines.push(`| ${CHECK_LABEL[c.kind]} | ${c.name} | ${checkState(c.before)} | ${checkState(c.after)} |`);
     lines.push("");
   }
   if (diff.failedChecks.length && !diff.failure) {
-    lines.push(`**✗ ${diff.failedChecks.length} check(s) fail at head; the plan fails:**`, "", ...diff.failedChecks.map((c) => `- ${c.name}: ${cell(c.detail)}`), "");
+    lines.push(
+      `**✗ ${diff.failedChecks.length} check(s) fail at head; the plan fails:**`,
+      "",
+      ...diff.failedChecks.map((c) => `- ${c.name}: ${cell(c.detail)}`),
+      "",
+    );
   }
   if (diff.policy) {
     const { introduced, resolved, atHead } = diff.policy;
     const mandatory = atHead.filter((v) => v.enforcementLevel === "mandatory").length;
-    lines.push(`**Policy pack**: ${atHead.length} violation(s) at head (${mandatory} mandatory), ${introduced.length} introduced, ${resolved.length} resolved by this change`, "");
+    lines.push(
+      `**Policy pack**: ${atHead.length} violation(s) at head (${mandatory} mandatory), ${introduced.length} introduced, ${resolved.length} resolved by this change`,
+      "",
+    );
     if (introduced.length) lines.push("Introduced:", ...introduced.map(violationLine), "");
     if (resolved.length) lines.push("Resolved:", ...resolved.map(violationLine), "");
   }
@@ -90,7 +125,15 @@ export function renderMarkdown(diff: PlanDiff): string {
 /** The whole PR comment: a marker the workflow finds it by, then one section per stack. */
 export function renderComment(diffs: PlanDiff[], footer = ""): string {
   const failing = diffs.filter((d) => d.failedChecks.length || d.failure).map((d) => d.stack);
-  const head = [COMMENT_MARKER, "## Offline plan diff", "", failing.length ? `✗ The plan or a cross-layer check fails in: ${failing.join(", ")}` : "✓ Every stack plans and every cross-layer check passes at head.", ""];
+  const head = [
+    COMMENT_MARKER,
+    "## Offline plan diff",
+    "",
+    failing.length
+      ? `✗ The plan or a cross-layer check fails in: ${failing.join(", ")}`
+      : "✓ Every stack plans and every cross-layer check passes at head.",
+    "",
+  ];
   let body = [...head, ...diffs.map(renderMarkdown), footer].join("\n");
   if (body.length > COMMENT_LIMIT) {
     const cut = body.slice(0, COMMENT_LIMIT - 200);

@@ -67,36 +67,86 @@ export const AWS_NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
   // pulumi-aws provider/aliases.go: AutoName("name", 32, "-"); AWS CreateTargetGroup: 32, alphanumerics and hyphens.
   "aws:lb/targetGroup:TargetGroup": [{ field: "name", awsMax: 32, autoNameMax: 32, pattern: ALNUM_HYPHEN, scope: "region" }],
   // pulumi-aws default AutoName (255); AWS CreateLoadBalancer: 32, must not start with "internal-".
-  "aws:lb/loadBalancer:LoadBalancer": [{ field: "name", awsMax: 32, autoNameMax: 255, pattern: /^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/, scope: "region" }],
+  "aws:lb/loadBalancer:LoadBalancer": [
+    {
+      field: "name",
+      awsMax: 32,
+      autoNameMax: 255,
+      pattern: /^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/,
+      scope: "region",
+    },
+  ],
   // pulumi-aws resource_overrides.go: AutoNameTransform("replicationGroupId", 40, lower); AWS: 1..40, letter first, no "--".
-  "aws:elasticache/replicationGroup:ReplicationGroup": [{ field: "replicationGroupId", awsMax: 40, autoNameMax: 40, pattern: LOWER_ID, scope: "region", lowercase: true, autoNameLowercase: true }],
-  "aws:elasticache/parameterGroup:ParameterGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true }],
+  "aws:elasticache/replicationGroup:ReplicationGroup": [
+    {
+      field: "replicationGroupId",
+      awsMax: 40,
+      autoNameMax: 40,
+      pattern: LOWER_ID,
+      scope: "region",
+      lowercase: true,
+      autoNameLowercase: true,
+    },
+  ],
+  "aws:elasticache/parameterGroup:ParameterGroup": [
+    { field: "name", awsMax: 255, autoNameMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true },
+  ],
   "aws:elasticache/subnetGroup:SubnetGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, scope: "region" }],
   // pulumi-aws resource_overrides.go: identifier auto-named up to 255; AWS DB instance identifier: 63.
   "aws:rds/instance:Instance": [
     { field: "identifier", awsMax: 63, autoNameMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true },
     { field: "finalSnapshotIdentifier", awsMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true },
   ],
-  "aws:rds/parameterGroup:ParameterGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true }],
+  "aws:rds/parameterGroup:ParameterGroup": [
+    { field: "name", awsMax: 255, autoNameMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true },
+  ],
   "aws:rds/subnetGroup:SubnetGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, scope: "region" }],
   // pulumi-aws resource_overrides.go: AutoName("name", 64, "-"); IAM is account-wide.
   "aws:iam/role:Role": [{ field: "name", awsMax: 64, autoNameMax: 64, pattern: /^[\w+=,.@-]+$/, scope: "account" }],
   "aws:iam/rolePolicy:RolePolicy": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "parent" }],
   // AWS CreateCluster: 1..100, alphanumeric first, then alphanumerics, "-" and "_".
-  "aws:eks/cluster:Cluster": [{ field: "name", awsMax: 100, autoNameMax: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, scope: "region" }],
+  "aws:eks/cluster:Cluster": [
+    { field: "name", awsMax: 100, autoNameMax: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]*$/, scope: "region" },
+  ],
   // pulumi-aws: AutoName("nodeGroupName", 255); AWS: 63 (per cluster).
   "aws:eks/nodeGroup:NodeGroup": [{ field: "nodeGroupName", awsMax: 63, autoNameMax: 255, scope: "parent" }],
-  "aws:cloudwatch/logGroup:LogGroup": [{ field: "name", awsMax: 512, autoNameMax: 255, pattern: /^[\w\-/.#]+$/, scope: "region" }],
+  "aws:cloudwatch/logGroup:LogGroup": [
+    { field: "name", awsMax: 512, autoNameMax: 255, pattern: /^[\w\-/.#]+$/, scope: "region" },
+  ],
   "aws:kms/alias:Alias": [{ field: "name", awsMax: 256, autoNameMax: 238, scope: "region" }],
   // pulumi-aws: AutoNameTransform("bucket", 63, lower); bucket names are global.
-  "aws:s3/bucket:Bucket": [{ field: "bucket", awsMax: 63, autoNameMax: 63, pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, scope: "global", lowercase: true, autoNameLowercase: true }],
-  "aws:s3/bucketV2:BucketV2": [{ field: "bucket", awsMax: 63, autoNameMax: 63, pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, scope: "global", lowercase: true, autoNameLowercase: true }],
+  "aws:s3/bucket:Bucket": [
+    {
+      field: "bucket",
+      awsMax: 63,
+      autoNameMax: 63,
+      pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/,
+      scope: "global",
+      lowercase: true,
+      autoNameLowercase: true,
+    },
+  ],
+  "aws:s3/bucketV2:BucketV2": [
+    {
+      field: "bucket",
+      awsMax: 63,
+      autoNameMax: 63,
+      pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/,
+      scope: "global",
+      lowercase: true,
+      autoNameLowercase: true,
+    },
+  ],
   "aws:ec2/securityGroup:SecurityGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, scope: "parent" }],
   "aws:ec2/launchTemplate:LaunchTemplate": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "region" }],
   // CloudFront policies are account-wide (CloudFront is global); 128 characters.
   "aws:cloudfront/cachePolicy:CachePolicy": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "account" }],
   "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "account" }],
-  "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "account" }],
+  "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": [
+    { field: "name", awsMax: 128, autoNameMax: 255, scope: "account" },
+  ],
   // ECR: 2..256, lowercase.
-  "aws:ecr/repository:Repository": [{ field: "name", awsMax: 256, autoNameMax: 255, pattern: /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, scope: "region" }],
+  "aws:ecr/repository:Repository": [
+    { field: "name", awsMax: 256, autoNameMax: 255, pattern: /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/, scope: "region" },
+  ],
 };

@@ -15,7 +15,9 @@ export function patternCovers(rule: string, behaviour: string): boolean {
 export function checkCdnRoutes(plan: PlannedStack): Check {
   const rulePatterns = plan.resources
     .filter((r) => r.type === "aws:lb/listenerRule:ListenerRule")
-    .flatMap((r) => ((inputsOf(r).conditions ?? []) as { pathPattern?: { values?: string[] } }[]).flatMap((c) => c.pathPattern?.values ?? []));
+    .flatMap((r) =>
+      ((inputsOf(r).conditions ?? []) as { pathPattern?: { values?: string[] } }[]).flatMap((c) => c.pathPattern?.values ?? []),
+    );
   const behaviours = plan.resources
     .filter((r) => r.type === "aws:cloudfront/distribution:Distribution")
     .flatMap((r) => ((inputsOf(r).orderedCacheBehaviors ?? []) as { pathPattern: string }[]).map((b) => b.pathPattern));

@@ -57,15 +57,21 @@ export function checkInPodAwsClients(plan: PlannedStack): Check {
   const templates = plan.resources.filter((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate");
   for (const t of templates) {
     const hop = (inputsOf(t).metadataOptions as { httpPutResponseHopLimit?: number; httpTokens?: string } | undefined) ?? {};
-    if (hop.httpPutResponseHopLimit !== REQUIRED_HOP_LIMIT) problems.push(`launch template ${t.name} sets IMDS hop limit ${hop.httpPutResponseHopLimit ?? "(AWS default)"}: pods could take the node role's credentials; set metadataOptions.httpPutResponseHopLimit ${REQUIRED_HOP_LIMIT}`);
-    if (hop.httpTokens !== "required") problems.push(`launch template ${t.name} allows IMDSv1; set metadataOptions.httpTokens "required"`);
+    if (hop.httpPutResponseHopLimit !== REQUIRED_HOP_LIMIT)
+      problems.push(
+        `launch template ${t.name} sets IMDS hop limit ${hop.httpPutResponseHopLimit ?? "(AWS default)"}: pods could take the node role's credentials; set metadataOptions.httpPutResponseHopLimit ${REQUIRED_HOP_LIMIT}`,
+      );
+    if (hop.httpTokens !== "required")
+      problems.push(`launch template ${t.name} allows IMDSv1; set metadataOptions.httpTokens "required"`);
   }
   let clients = 0;
   for (const client of IN_POD_AWS_CLIENTS) {
     for (const r of plan.resources.filter(client.matches)) {
       clients++;
-      if (!client.region(r)) problems.push(`${r.name}: ${client.describe} has no explicit region; with hop limit 1 it cannot ask IMDS`);
-      if (!client.role(r)) problems.push(`${r.name}: ${client.describe} has no IRSA role; with hop limit 1 it has no credentials`);
+      if (!client.region(r))
+        problems.push(`${r.name}: ${client.describe} has no explicit region; with hop limit 1 it cannot ask IMDS`);
+      if (!client.role(r))
+        problems.push(`${r.name}: ${client.describe} has no IRSA role; with hop limit 1 it has no credentials`);
     }
   }
   return {

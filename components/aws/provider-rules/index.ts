@@ -17,5 +17,11 @@ export type { PlannedResource, PlannedStack } from "./types";
 /** The per-stack provider-rule checks; a Docker-only (local) plan has no AWS resources to check. */
 export function providerRuleChecks(plan: PlannedStack): Check[] {
   if (!plan.resources.some((r) => r.type.startsWith("aws:"))) return [];
-  return [checkNameLimits(plan), checkVersionPins(plan), checkRuntimePermissions(plan), checkInPodAwsClients(plan), checkCdnRoutes(plan)];
+  return [
+    checkNameLimits(plan),
+    checkVersionPins(plan),
+    checkRuntimePermissions(plan),
+    checkInPodAwsClients(plan),
+    checkCdnRoutes(plan),
+  ];
 }

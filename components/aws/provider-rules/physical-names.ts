@@ -21,10 +21,20 @@ export function physicalNames(resources: readonly PlannedResource[]): PhysicalNa
   return resources.flatMap((r) =>
     (AWS_NAME_RULES[r.type] ?? []).flatMap((rule): PhysicalName[] => {
       const explicit = inputsOf(r)[rule.field];
-      if (typeof explicit === "string") return [{ type: r.type, logicalName: r.name, field: rule.field, value: explicit, autoNamed: false, rule }];
+      if (typeof explicit === "string")
+        return [{ type: r.type, logicalName: r.name, field: rule.field, value: explicit, autoNamed: false, rule }];
       if (rule.autoNameMax === undefined) return [];
       const auto = `${r.name}-${RANDOM_PART}`;
-      return [{ type: r.type, logicalName: r.name, field: rule.field, value: rule.autoNameLowercase ? auto.toLowerCase() : auto, autoNamed: true, rule }];
+      return [
+        {
+          type: r.type,
+          logicalName: r.name,
+          field: rule.field,
+          value: rule.autoNameLowercase ? auto.toLowerCase() : auto,
+          autoNamed: true,
+          rule,
+        },
+      ];
     }),
   );
 }
@@ -41,7 +51,8 @@ function nameProblem(n: PhysicalName): string | undefined {
   }
   const filled = n.autoNamed ? value.replace(RANDOM_PART, "abcdef0") : value;
   const sample = rule.lowercase ? filled.toLowerCase() : filled;
-  if (rule.pattern && !rule.pattern.test(sample)) return `${who} "${value}" breaks AWS's naming rule ${rule.pattern}; use letters, digits and single hyphens`;
+  if (rule.pattern && !rule.pattern.test(sample))
+    return `${who} "${value}" breaks AWS's naming rule ${rule.pattern}; use letters, digits and single hyphens`;
   return undefined;
 }
 
@@ -50,14 +61,28 @@ function nameProblem(n: PhysicalName): string | undefined {
  * the preview), and every AWS type of the plan is classified in the rule table.
  */
 export function checkNameLimits(plan: PlannedStack): Check {
-  const unknown = [...new Set(plan.resources.map((r) => r.type).filter((t) => t.startsWith("aws:") && !AWS_NAME_RULES[t] && !UNNAMED_AWS_TYPES.includes(t)))];
+  const unknown = [
+    ...new Set(
+      plan.resources
+        .map((r) => r.type)
+        .filter((t) => t.startsWith("aws:") && !AWS_NAME_RULES[t] && !UNNAMED_AWS_TYPES.includes(t)),
+    ),
+  ];
   const problems = physicalNames(plan.resources).flatMap((n) => nameProblem(n) ?? []);
-  if (unknown.length) problems.push(...unknown.map((t) => `${t} has no entry in components/aws/provider-rules/aws-name-rules.ts; add its name field and AWS limit (or list it as unnamed)`));
+  if (unknown.length)
+    problems.push(
+      ...unknown.map(
+        (t) =>
+          `${t} has no entry in components/aws/provider-rules/aws-name-rules.ts; add its name field and AWS limit (or list it as unnamed)`,
+      ),
+    );
   const named = physicalNames(plan.resources).length;
   return {
     name: "aws-name-limits",
     ok: problems.length === 0,
-    detail: problems.length ? problems.join("; ") : `${named} physical names of ${plan.stack} fit AWS's limits and pulumi-aws's auto-name caps`,
+    detail: problems.length
+      ? problems.join("; ")
+      : `${named} physical names of ${plan.stack} fit AWS's limits and pulumi-aws's auto-name caps`,
   };
 }
 

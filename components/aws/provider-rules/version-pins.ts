@@ -12,7 +12,11 @@ import { inputsOf, type PlannedStack } from "./types";
  */
 export const VERSION_PIN_RULES: Readonly<Record<string, { field: string; allowed: RegExp; example: string }>> = {
   "aws:rds/instance:Instance": { field: "engineVersion", allowed: /^\d+$/, example: '"16"' },
-  "aws:elasticache/replicationGroup:ReplicationGroup": { field: "engineVersion", allowed: /^(?:6\.x|\d+\.\d+)$/, example: '"7.1" (or "6.x")' },
+  "aws:elasticache/replicationGroup:ReplicationGroup": {
+    field: "engineVersion",
+    allowed: /^(?:6\.x|\d+\.\d+)$/,
+    example: '"7.1" (or "6.x")',
+  },
 };
 
 export function checkVersionPins(plan: PlannedStack): Check {
@@ -27,12 +31,16 @@ export function checkVersionPins(plan: PlannedStack): Check {
     const version = inputs[rule.field];
     pinned++;
     if (typeof version !== "string" || !rule.allowed.test(version)) {
-      problems.push(`${r.type} "${r.name}" ${rule.field} ${JSON.stringify(version)} pins below what automatic minor upgrades move; pin ${rule.example}`);
+      problems.push(
+        `${r.type} "${r.name}" ${rule.field} ${JSON.stringify(version)} pins below what automatic minor upgrades move; pin ${rule.example}`,
+      );
     }
   }
   return {
     name: "engine-version-pins",
     ok: problems.length === 0,
-    detail: problems.length ? problems.join("; ") : `${pinned} engine version(s) of ${plan.stack} pin only what minor upgrades keep`,
+    detail: problems.length
+      ? problems.join("; ")
+      : `${pinned} engine version(s) of ${plan.stack} pin only what minor upgrades keep`,
   };
 }

@@ -25,13 +25,18 @@ export class CircuitBreaker {
   #failures = 0;
   #openedAt = 0;
 
-  constructor(options: CircuitBreakerOptions = {}, makeError: OptionsErrorFactory = (key, message) => new UaipError("UAIP_BREAKER_OPTIONS_INVALID", `${key}: ${message}`)) {
+  constructor(
+    options: CircuitBreakerOptions = {},
+    makeError: OptionsErrorFactory = (key, message) => new UaipError("UAIP_BREAKER_OPTIONS_INVALID", `${key}: ${message}`),
+  ) {
     checkOptions("breaker", options, ["failureThreshold", "cooldownMs", "now"], makeError);
     this.#threshold = options.failureThreshold ?? 5;
     this.#cooldownMs = options.cooldownMs ?? 1_000;
     this.#now = options.now ?? Date.now;
-    if (!Number.isInteger(this.#threshold) || this.#threshold < 1) throw makeError("failureThreshold", `expected a positive integer, got ${JSON.stringify(options.failureThreshold)}`);
-    if (!Number.isFinite(this.#cooldownMs) || this.#cooldownMs < 0) throw makeError("cooldownMs", `expected a non-negative number of ms, got ${JSON.stringify(options.cooldownMs)}`);
+    if (!Number.isInteger(this.#threshold) || this.#threshold < 1)
+      throw makeError("failureThreshold", `expected a positive integer, got ${JSON.stringify(options.failureThreshold)}`);
+    if (!Number.isFinite(this.#cooldownMs) || this.#cooldownMs < 0)
+      throw makeError("cooldownMs", `expected a non-negative number of ms, got ${JSON.stringify(options.cooldownMs)}`);
     if (typeof this.#now !== "function") throw makeError("now", "expected a clock function () => number");
   }
 

@@ -43,7 +43,14 @@ const CLOUDFRONT_PURGER_OPTIONS = [
   "maxDelayMs",
 ] as const;
 
-const THROTTLING_NAMES = new Set(["TooManyInvalidationsInProgress", "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable"]);
+const THROTTLING_NAMES = new Set([
+  "TooManyInvalidationsInProgress",
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ServiceUnavailable",
+]);
 const RETRIABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
 /** Throttling and transient server errors are worth retrying; anything else (bad id, access denied) is not. */
@@ -92,7 +99,11 @@ export class CloudFrontPurger implements CdnPurger {
 
   constructor(options: CloudFrontPurgerOptions) {
     checkOptions("CloudFrontPurger", options, CLOUDFRONT_PURGER_OPTIONS, (key, message) => new CacheOptionsError(key, message));
-    if (!options?.distributionId) throw new CacheOptionsError("config.cdn.distributionId", "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn");
+    if (!options?.distributionId)
+      throw new CacheOptionsError(
+        "config.cdn.distributionId",
+        "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn",
+      );
     this.distributionId = options.distributionId;
     this.#injected = options.client;
     this.#clientConfig = options.clientConfig ?? {};
@@ -119,7 +130,10 @@ export class CloudFrontPurger implements CdnPurger {
         ids.push(o.value.id);
         requests += o.value.attempts;
       } else {
-        const err = o.reason instanceof CdnPurgeError ? o.reason : new CdnPurgeError(String(o.reason), { paths: [], attempts: 0, throttled: false }, { cause: o.reason });
+        const err =
+          o.reason instanceof CdnPurgeError
+            ? o.reason
+            : new CdnPurgeError(String(o.reason), { paths: [], attempts: 0, throttled: false }, { cause: o.reason });
         failed.push(err);
         requests += err.attempts;
       }
@@ -128,7 +142,11 @@ export class CloudFrontPurger implements CdnPurger {
       const first = failed[0];
       throw new CdnPurgeError(
         `CloudFront purge of distribution ${this.distributionId} failed for ${failed.length} of ${batches.length} batches: ${first.message}`,
-        { paths: failed.flatMap((f) => f.paths), attempts: Math.max(...failed.map((f) => f.attempts)), throttled: failed.some((f) => f.throttled) },
+        {
+          paths: failed.flatMap((f) => f.paths),
+          attempts: Math.max(...failed.map((f) => f.attempts)),
+          throttled: failed.some((f) => f.throttled),
+        },
         { cause: first.cause },
       );
     }
@@ -144,7 +162,9 @@ export class CloudFrontPurger implements CdnPurger {
   #getClient(): Promise<CloudFrontClient> {
     this.#client ??= this.#injected
       ? Promise.resolve(this.#injected)
-      : loadSdk().then(({ CloudFrontClient }) => new CloudFrontClient({ region: "us-east-1", ...this.#clientConfig, maxAttempts: 1 }));
+      : loadSdk().then(
+          ({ CloudFrontClient }) => new CloudFrontClient({ region: "us-east-1", ...this.#clientConfig, maxAttempts: 1 }),
+        );
     return this.#client;
   }
 
@@ -163,7 +183,11 @@ export class CloudFrontPurger implements CdnPurger {
         const retriable = isRetriable(cause);
         if (!retriable || attempt >= this.#maxAttempts) {
           const why = retriable ? `still throttled after ${attempt} attempts` : "not retriable";
-          throw new CdnPurgeError(`CreateInvalidation ${why}: ${(cause as Error).name}: ${(cause as Error).message}`, { paths, attempts: attempt, throttled: retriable }, { cause });
+          throw new CdnPurgeError(
+            `CreateInvalidation ${why}: ${(cause as Error).name}: ${(cause as Error).message}`,
+            { paths, attempts: attempt, throttled: retriable },
+            { cause },
+          );
         }
         const cap = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
         await sleep(Math.random() * cap);

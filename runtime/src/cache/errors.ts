@@ -44,7 +44,11 @@ export class CdnPurgeError extends UaipError {
   /** True when the last failure was throttling (a later retry may succeed). */
   readonly throttled: boolean;
 
-  constructor(message: string, details: { paths: readonly string[]; attempts: number; throttled: boolean }, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    details: { paths: readonly string[]; attempts: number; throttled: boolean },
+    options?: { cause?: unknown },
+  ) {
     super(CdnPurgeError.CODE, message, options);
     this.paths = details.paths;
     this.attempts = details.attempts;

@@ -46,8 +46,17 @@ export class CacheInvalidator {
   readonly #cdnPaths: CdnPathMapper;
 
   constructor(options: CacheInvalidatorOptions) {
-    checkOptions("CacheInvalidator", options, ["cache", "purger", "cdnPaths"], (key, message) => new CacheOptionsError(key, message));
-    if (!options?.cache) throw new CacheOptionsError("cache", "CacheInvalidator needs the CacheManager it invalidates: new CacheInvalidator({ cache })");
+    checkOptions(
+      "CacheInvalidator",
+      options,
+      ["cache", "purger", "cdnPaths"],
+      (key, message) => new CacheOptionsError(key, message),
+    );
+    if (!options?.cache)
+      throw new CacheOptionsError(
+        "cache",
+        "CacheInvalidator needs the CacheManager it invalidates: new CacheInvalidator({ cache })",
+      );
     if (options.cdnPaths !== undefined && typeof options.cdnPaths !== "function") {
       throw new CacheOptionsError("cdnPaths", "cdnPaths must be a function (keyOrPattern) => string | string[] | undefined");
     }
@@ -55,7 +64,9 @@ export class CacheInvalidator {
     const cdn = options.cache.settings.cdn;
     this.#cdnPaths = options.cdnPaths ?? defaultCdnPaths(cdn.pathPrefix);
     this.#ownsPurger = cdn.enabled && options.purger === undefined;
-    this.#purger = cdn.enabled ? (options.purger ?? new CloudFrontPurger({ distributionId: cdn.distributionId, pathFor: (path) => path })) : undefined;
+    this.#purger = cdn.enabled
+      ? (options.purger ?? new CloudFrontPurger({ distributionId: cdn.distributionId, pathFor: (path) => path }))
+      : undefined;
   }
 
   /**
@@ -72,7 +83,14 @@ export class CacheInvalidator {
     try {
       return { ...result, cdn: { ok: true, ...(await this.#purger.purge(paths)) } };
     } catch (cause) {
-      const error = cause instanceof CdnPurgeError ? cause : new CdnPurgeError(`CDN purge failed: ${String((cause as Error)?.message ?? cause)}`, { paths, attempts: 1, throttled: false }, { cause });
+      const error =
+        cause instanceof CdnPurgeError
+          ? cause
+          : new CdnPurgeError(
+              `CDN purge failed: ${String((cause as Error)?.message ?? cause)}`,
+              { paths, attempts: 1, throttled: false },
+              { cause },
+            );
       return { ...result, cdn: { ok: false, paths, error } };
     }
   }

@@ -303,7 +303,9 @@ export class CacheManager {
     this.#metrics.invalidation(CACHE_OPERATION.delete);
     if (!this.#client) return { key, complete: true };
     const message = this.#message({ k: [key] });
-    const r = await this.#l2(CACHE_OPERATION.delete, (c) => Promise.all([c.unlink(this.#prefix + key), message ? c.publish(this.#channel, message) : 0]));
+    const r = await this.#l2(CACHE_OPERATION.delete, (c) =>
+      Promise.all([c.unlink(this.#prefix + key), message ? c.publish(this.#channel, message) : 0]),
+    );
     if (r === FAILED) this.#queueKey(key);
     return { key, complete: r !== FAILED };
   }
@@ -356,7 +358,11 @@ export class CacheManager {
     const timeout = this.#invalidateTimeoutMs;
     const removed = await this.#l2(
       CACHE_OPERATION.invalidate,
-      (c) => unlinkMatching(c, escapeGlob(this.#prefix) + pattern, { count: this.#scanCount, guard: (p) => this.#deadlines.guard(p, timeout) }),
+      (c) =>
+        unlinkMatching(c, escapeGlob(this.#prefix) + pattern, {
+          count: this.#scanCount,
+          guard: (p) => this.#deadlines.guard(p, timeout),
+        }),
       // the guard above bounds each step; the whole walk may take longer than one command timeout
       Number.POSITIVE_INFINITY,
     );
@@ -388,18 +394,24 @@ export class CacheManager {
     const client = this.#client;
     // The error listener stays on our own client: a disconnect during its ready check still emits one.
     client?.off("ready", this.#onClientReady);
-    await Promise.all([this.#subscriber ? release(this.#subscriber) : undefined, client && this.#ownsClient ? release(client) : undefined]);
+    await Promise.all([
+      this.#subscriber ? release(this.#subscriber) : undefined,
+      client && this.#ownsClient ? release(client) : undefined,
+    ]);
   }
 
   #check(key: string): void {
     if (this.#closed) throw new CacheClosedError();
-    if (typeof key !== "string" || key.length === 0) throw new CacheKeyError(`cache key must be a non-empty string, got ${key === "" ? '""' : typeof key}`);
-    if (key.length > this.#maxKeyLength) throw new CacheKeyError(`cache key is ${key.length} characters, more than maxKeyLength ${this.#maxKeyLength}`);
+    if (typeof key !== "string" || key.length === 0)
+      throw new CacheKeyError(`cache key must be a non-empty string, got ${key === "" ? '""' : typeof key}`);
+    if (key.length > this.#maxKeyLength)
+      throw new CacheKeyError(`cache key is ${key.length} characters, more than maxKeyLength ${this.#maxKeyLength}`);
   }
 
   #ttl(ttl: number | undefined): number | undefined {
     if (ttl === undefined) return undefined;
-    if (!Number.isInteger(ttl) || ttl <= 0) throw new CacheOptionsError("ttl", `ttl must be a positive integer number of ms, got ${String(ttl)}`);
+    if (!Number.isInteger(ttl) || ttl <= 0)
+      throw new CacheOptionsError("ttl", `ttl must be a positive integer number of ms, got ${String(ttl)}`);
     return ttl;
   }
 
@@ -415,7 +427,9 @@ export class CacheManager {
       throw new CacheValueError(`value for "${key}" cannot be serialised: ${(cause as Error).message}`, { cause });
     }
     if (typeof raw !== "string") {
-      throw new CacheValueError(`value for "${key}" cannot be serialised (got ${value === undefined ? "undefined" : typeof value}); store null to cache an absence`);
+      throw new CacheValueError(
+        `value for "${key}" cannot be serialised (got ${value === undefined ? "undefined" : typeof value}); store null to cache an absence`,
+      );
     }
     return raw;
   }
@@ -439,7 +453,9 @@ export class CacheManager {
     const px = this.#jittered(ttl ?? this.settings.redis.ttl);
     const pk = this.#prefix + key;
     const message = this.#message({ k: [key] });
-    const r = await this.#l2(CACHE_OPERATION.set, (c) => Promise.all([c.set(pk, raw, "PX", px), message ? c.publish(this.#channel, message) : 0]));
+    const r = await this.#l2(CACHE_OPERATION.set, (c) =>
+      Promise.all([c.set(pk, raw, "PX", px), message ? c.publish(this.#channel, message) : 0]),
+    );
     // Redis keeps the previous value (and other instances their L1 copy): queue its removal.
     if (r === FAILED) this.#queueKey(key);
     // The new value reached Redis and the bus: an older queued delete of this key is moot.
@@ -504,7 +520,11 @@ export class CacheManager {
    * Runs one Redis step behind the breaker and a timeout. Any failure is counted and becomes FAILED;
    * while the breaker is open the call is skipped at once (a dead Redis costs nothing per call).
    */
-  async #l2<T>(operation: CacheOperation, command: (client: Redis) => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T | typeof FAILED> {
+  async #l2<T>(
+    operation: CacheOperation,
+    command: (client: Redis) => Promise<T>,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<T | typeof FAILED> {
     const client = this.#client;
     if (!client || this.#closed) return FAILED;
     if (!this.#breaker.allow()) {
@@ -576,11 +596,20 @@ export class CacheManager {
           const timeout = this.#invalidateTimeoutMs;
           const removed = await this.#l2(
             CACHE_OPERATION.invalidate,
-            (c) => unlinkMatching(c, escapeGlob(this.#prefix) + pattern, { count: this.#scanCount, guard: (p) => this.#deadlines.guard(p, timeout) }),
+            (c) =>
+              unlinkMatching(c, escapeGlob(this.#prefix) + pattern, {
+                count: this.#scanCount,
+                guard: (p) => this.#deadlines.guard(p, timeout),
+              }),
             Number.POSITIVE_INFINITY,
           );
           const message = this.#message({ p: pattern });
-          const published = removed === FAILED ? FAILED : message ? await this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message)) : 0;
+          const published =
+            removed === FAILED
+              ? FAILED
+              : message
+                ? await this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message))
+                : 0;
           if (published === FAILED) return;
           if (this.#pendingPatterns.get(pattern) === re) this.#pendingPatterns.delete(pattern);
         }

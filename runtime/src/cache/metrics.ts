@@ -58,9 +58,24 @@ export class CacheMetrics {
 
   constructor(registry?: Registry) {
     if (!registry) return;
-    this.#requests = counter(registry, METRIC.cacheRequestsTotal, "Cache lookups by tier (l1 memory, l2 redis) and result (hit, miss).", [LABEL.tier, LABEL.result]);
-    this.#errorsTotal = counter(registry, METRIC.cacheErrorsTotal, "Cache operations that failed or were skipped because Redis was unavailable, by operation.", [LABEL.operation]);
-    this.#invalidationsTotal = counter(registry, METRIC.cacheInvalidationsTotal, "Cache invalidations (keys or patterns) sent or received, by operation.", [LABEL.operation]);
+    this.#requests = counter(
+      registry,
+      METRIC.cacheRequestsTotal,
+      "Cache lookups by tier (l1 memory, l2 redis) and result (hit, miss).",
+      [LABEL.tier, LABEL.result],
+    );
+    this.#errorsTotal = counter(
+      registry,
+      METRIC.cacheErrorsTotal,
+      "Cache operations that failed or were skipped because Redis was unavailable, by operation.",
+      [LABEL.operation],
+    );
+    this.#invalidationsTotal = counter(
+      registry,
+      METRIC.cacheInvalidationsTotal,
+      "Cache invalidations (keys or patterns) sent or received, by operation.",
+      [LABEL.operation],
+    );
     // Every operation starts at 0, so a healthy cache scrapes as "0 errors" rather than no series
     // (an alert's rate() over an absent series is empty, and a dashboard shows "No data").
     for (const operation of Object.values(CACHE_OPERATION)) {

@@ -50,14 +50,17 @@ const error = (key: string, message: string) => new CacheOptionsError(key, messa
  */
 export function normalizeCacheOptions(options: unknown): Record<string, unknown> {
   const record = checkOptions("CacheManager", options, [...CACHE_MANAGER_OPTIONS, ...SEED_KEYS], error, {
-    cdnPaths: 'cdnPaths is a CacheInvalidator / createRuntime option: new CacheInvalidator({ cache, cdnPaths })',
+    cdnPaths: "cdnPaths is a CacheInvalidator / createRuntime option: new CacheInvalidator({ cache, cdnPaths })",
     purger: "purger is a CacheInvalidator option: new CacheInvalidator({ cache, purger })",
-    keyPrefix: 'the key prefix goes under config.redis.keyPrefix (or redis.keyPrefix in the seed shape)',
+    keyPrefix: "the key prefix goes under config.redis.keyPrefix (or redis.keyPrefix in the seed shape)",
   });
   const seed = SEED_KEYS.filter((k) => record[k] !== undefined);
   if (seed.length === 0) return record;
   if (record.config !== undefined) {
-    throw new CacheOptionsError(seed[0], `CacheManager: option "${seed[0]}" given next to "config"; put the seed's CacheConfig (memory, redis, cdn) either under "config" or at the top level, not both`);
+    throw new CacheOptionsError(
+      seed[0],
+      `CacheManager: option "${seed[0]}" given next to "config"; put the seed's CacheConfig (memory, redis, cdn) either under "config" or at the top level, not both`,
+    );
   }
   const rest: Record<string, unknown> = {};
   const config: Record<string, unknown> = {};
@@ -95,7 +98,10 @@ export function parseCacheOptions(options: RawOptions): ParsedCacheOptions {
     throw new CacheOptionsError("maxKeyLength", `maxKeyLength must be a positive integer, got ${maxKeyLength}`);
   }
   if (options.client?.options?.keyPrefix) {
-    throw new CacheOptionsError("client", "the injected ioredis client sets keyPrefix; remove it and use config.redis.keyPrefix, which also scopes pattern invalidation");
+    throw new CacheOptionsError(
+      "client",
+      "the injected ioredis client sets keyPrefix; remove it and use config.redis.keyPrefix, which also scopes pattern invalidation",
+    );
   }
   // The bus needs its own (subscriber) connection; with a one-connection budget, L1 TTL alone bounds staleness.
   const bus = (options.bus ?? true) && settings.redis.maxConnections >= 2;

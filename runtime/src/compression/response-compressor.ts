@@ -46,7 +46,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 function intOption(key: string, value: number | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) throw new CompressionOptionsError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new CompressionOptionsError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -94,7 +95,8 @@ export class ResponseCompressor {
     this.level = intOption("level", config.level, 6, 0, 9);
     this.threshold = intOption("threshold", config.threshold, 1_024, 0, Number.MAX_SAFE_INTEGER);
     this.brotliQuality = intOption("brotliQuality", config.brotliQuality, 4, 0, MAX_DYNAMIC_BROTLI_QUALITY);
-    if (config.filter !== undefined && typeof config.filter !== "function") throw new CompressionOptionsError("filter", `expected a function (req) => boolean, got ${typeof config.filter}`);
+    if (config.filter !== undefined && typeof config.filter !== "function")
+      throw new CompressionOptionsError("filter", `expected a function (req) => boolean, got ${typeof config.filter}`);
     this.#filter = config.filter ?? (() => true);
     const filter = this.#filter;
     this.#middleware =

@@ -51,8 +51,16 @@ export const RUNTIME_ENV = {
   UAIP_DB_NAME: v("database.name", "string", "Database name"),
   UAIP_DB_USER: v("database.user", "string", "Database user"),
   UAIP_DB_SSL: v("database.ssl", "boolean", "Require TLS to PostgreSQL"),
-  UAIP_DB_SSL_CA_FILE: v("database.sslCaFile", "string", "CA bundle (PEM) that verifies the PostgreSQL server certificate and host name (the RDS bundle)"),
-  UAIP_DB_STATS_REFRESH_INTERVAL_MS: v("database.statsRefreshIntervalMs", "int", "Refresh operation_stats every this many ms (0: this service does not refresh)"),
+  UAIP_DB_SSL_CA_FILE: v(
+    "database.sslCaFile",
+    "string",
+    "CA bundle (PEM) that verifies the PostgreSQL server certificate and host name (the RDS bundle)",
+  ),
+  UAIP_DB_STATS_REFRESH_INTERVAL_MS: v(
+    "database.statsRefreshIntervalMs",
+    "int",
+    "Refresh operation_stats every this many ms (0: this service does not refresh)",
+  ),
   UAIP_DB_PASSWORD: v("database.password", "string", "Database password", true),
 
   UAIP_MEMORY_HEAP_LIMIT_MB: v("memory.heapSizeLimit", "int", "Heap limit, MiB (equals --max-old-space-size)"),
@@ -60,8 +68,16 @@ export const RUNTIME_ENV = {
   UAIP_MEMORY_MONITOR_ENABLED: v("memory.memoryMonitoring.enabled", "boolean", "Run the memory monitor"),
   UAIP_MEMORY_MONITOR_INTERVAL_MS: v("memory.memoryMonitoring.interval", "int", "Memory sampling interval, ms"),
   UAIP_MEMORY_MONITOR_THRESHOLD: v("memory.memoryMonitoring.threshold", "number", "Pressure threshold, fraction of heap limit"),
-  UAIP_MEMORY_EVENT_LOOP_DELAY_LIMIT_MS: v("memory.memoryMonitoring.eventLoopDelayLimit", "int", "Event-loop delay p99 that counts as pressure, ms (0: off)"),
-  UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: v("memory.memoryMonitoring.eventLoopUtilizationLimit", "number", "Event-loop utilization that counts as pressure, 0-1 (0: off)"),
+  UAIP_MEMORY_EVENT_LOOP_DELAY_LIMIT_MS: v(
+    "memory.memoryMonitoring.eventLoopDelayLimit",
+    "int",
+    "Event-loop delay p99 that counts as pressure, ms (0: off)",
+  ),
+  UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: v(
+    "memory.memoryMonitoring.eventLoopUtilizationLimit",
+    "number",
+    "Event-loop utilization that counts as pressure, 0-1 (0: off)",
+  ),
 
   UAIP_WS_MAX_CONNECTIONS: v("ws.maxConnections", "int", "WebSocket connections per process"),
   UAIP_WS_HEARTBEAT_INTERVAL_MS: v("ws.heartbeatInterval", "int", "WebSocket ping interval, ms"),
@@ -75,7 +91,11 @@ export const RUNTIME_ENV = {
   UAIP_COMPRESSION_THRESHOLD_BYTES: v("compression.threshold", "int", "Minimum body size to compress, bytes"),
   UAIP_ADMIN_TOKEN: v("adminToken", "string", "Bearer token of the admin endpoints (CPU profile); unset: they are off", true),
   UAIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: v("http.keepAliveTimeout", "int", "HTTP keep-alive timeout, ms (> ALB idle timeout)"),
-  UAIP_TRUSTED_PROXY_HOPS: v("http.trustedProxyHops", "int", "Proxies appending to X-Forwarded-For (CloudFront+ALB: 2, ALB: 1, none: 0)"),
+  UAIP_TRUSTED_PROXY_HOPS: v(
+    "http.trustedProxyHops",
+    "int",
+    "Proxies appending to X-Forwarded-For (CloudFront+ALB: 2, ALB: 1, none: 0)",
+  ),
   UAIP_TRUSTED_PROXY_CIDRS: v("http.trustedProxyCidrs", "string", "Comma-separated CIDRs of trusted proxies (optional)"),
 } as const satisfies Record<string, EnvVarSpec>;
 

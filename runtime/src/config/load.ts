@@ -10,7 +10,10 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
   environment: z.string().default("local"),
   redisAuthToken: z.string().optional(),
   /** Bearer token of the admin endpoints (from the service's Secret); unset keeps them off. */
-  adminToken: z.string().min(16, { message: "expected at least 16 characters (generate it, e.g. openssl rand -hex 32)" }).optional(),
+  adminToken: z
+    .string()
+    .min(16, { message: "expected at least 16 characters (generate it, e.g. openssl rand -hex 32)" })
+    .optional(),
   database: z
     .strictObject({
       host: z.string().default(""),
@@ -49,7 +52,10 @@ function coerce(name: string, spec: EnvVarSpec, raw: string): unknown {
       const n = Number(value);
       if (!pattern.test(value) || !Number.isFinite(n) || (spec.kind === "int" && !Number.isSafeInteger(n))) {
         const [expected, example] = spec.kind === "int" ? ["an integer", "300"] : ["a number", "0.85"];
-        throw new RuntimeConfigError(name, `${name}: expected ${expected}, got "${raw}"; write plain decimal digits, e.g. ${example}`);
+        throw new RuntimeConfigError(
+          name,
+          `${name}: expected ${expected}, got "${raw}"; write plain decimal digits, e.g. ${example}`,
+        );
       }
       return n;
     }
@@ -85,7 +91,10 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const spec = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name];
     if (!spec) {
-      throw new RuntimeConfigError(name, `${name}: unknown runtime variable; known ones are listed in RUNTIME_ENV (@uaip/runtime)`);
+      throw new RuntimeConfigError(
+        name,
+        `${name}: unknown runtime variable; known ones are listed in RUNTIME_ENV (@uaip/runtime)`,
+      );
     }
     setPath(raw, spec.path, coerce(name, spec, value));
   }
@@ -100,7 +109,9 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   const name = pathToEnv.get(path) ?? path;
   const value = valueAt(raw, path);
   // A secret's value never goes into a message (it would reach logs); its length is enough to fix it.
-  const shown = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name]?.secret ? `a secret of ${String(value).length} characters` : JSON.stringify(value);
+  const shown = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name]?.secret
+    ? `a secret of ${String(value).length} characters`
+    : JSON.stringify(value);
   throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${shown}`, { cause: parsed.error });
 }
 
@@ -109,7 +120,8 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
  * service's ConfigMap. Values come out as strings, as Kubernetes wants them.
  */
 export function runtimeSettingsToEnv(
-  settings: RuntimeSettings & Partial<Pick<RuntimeConfig, "serviceName" | "port" | "environment">> & { database?: Partial<RuntimeConfig["database"]> },
+  settings: RuntimeSettings &
+    Partial<Pick<RuntimeConfig, "serviceName" | "port" | "environment">> & { database?: Partial<RuntimeConfig["database"]> },
 ): Partial<Record<RuntimeEnvName, string>> {
   const env: Partial<Record<RuntimeEnvName, string>> = {};
   for (const name of RUNTIME_ENV_NAMES) {

@@ -38,7 +38,13 @@ export const cacheSettingsSchema = z.strictObject({
        * Never empty: an empty prefix would let a pattern invalidation reach every key in the database.
        * @default `uaip:<serviceName>:` (a standalone CacheManager: "uaip:")
        */
-      keyPrefix: z.string().min(1, { message: "the key prefix must not be empty (an empty prefix lets invalidate('*') reach every key); use e.g. \"uaip:<service>:\"" }).optional(),
+      keyPrefix: z
+        .string()
+        .min(1, {
+          message:
+            "the key prefix must not be empty (an empty prefix lets invalidate('*') reach every key); use e.g. \"uaip:<service>:\"",
+        })
+        .optional(),
       /** Per-command timeout, in ms; a slower Redis counts as a miss. @default 50 */
       commandTimeoutMs: positiveInt.default(50),
       /** L2 time-to-live, in ms. @default 300000 */
@@ -61,7 +67,9 @@ export const cacheSettingsSchema = z.strictObject({
        */
       pathPrefix: z
         .string()
-        .regex(/^\/([^*?\s]*\/)?$/, { message: 'expected a CDN path that starts and ends with "/" and has no wildcards, e.g. "/agent-intelligence/"' })
+        .regex(/^\/([^*?\s]*\/)?$/, {
+          message: 'expected a CDN path that starts and ends with "/" and has no wildcards, e.g. "/agent-intelligence/"',
+        })
         .optional(),
     })
     .prefault({}),
@@ -158,7 +166,9 @@ export const httpSettingsSchema = z.strictObject({
    */
   trustedProxyCidrs: z
     .string()
-    .refine((v) => v.trim() === "" || v.split(",").every((c) => CIDR.test(c.trim())), { message: 'expected comma-separated CIDRs like "10.0.0.0/16,fd00::/8"' })
+    .refine((v) => v.trim() === "" || v.split(",").every((c) => CIDR.test(c.trim())), {
+      message: 'expected comma-separated CIDRs like "10.0.0.0/16,fd00::/8"',
+    })
     .default(""),
 });
 

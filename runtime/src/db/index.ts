@@ -1,4 +1,11 @@
-export { DbPoolTimeoutError, DbUnavailableError, DbConnectionLimitError, DbPoolClosedError, DbMigrationError, DbTlsVerificationError } from "./errors";
+export {
+  DbPoolTimeoutError,
+  DbUnavailableError,
+  DbConnectionLimitError,
+  DbPoolClosedError,
+  DbMigrationError,
+  DbTlsVerificationError,
+} from "./errors";
 export { createPool, ManagedPool, type DbSettings, type CreatePoolOptions, type PoolStats } from "./pool";
 export { ConnectionPoolManager, type PoolMetrics, type ConnectionPoolManagerOptions } from "./manager";
 export { runMigrations, loadMigrations, MIGRATIONS_DIR, ADVISORY_LOCK, type MigrateOptions, type MigrateReport } from "./migrate";

@@ -82,7 +82,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 function positive(key: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) throw new MetricsOptionsError(key, `expected a positive number, got ${JSON.stringify(value)}`);
+  if (!(typeof value === "number" && Number.isFinite(value) && value > 0))
+    throw new MetricsOptionsError(key, `expected a positive number, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -111,7 +112,12 @@ export class HttpMetrics {
   #cpu = { usage: process.cpuUsage(), at: performance.now() };
 
   constructor(options: CreateMetricsOptions) {
-    checkOptions("createMetrics", options, ["serviceName", "registry", "collectDefault", "window", "bucketMs", "samplesPerBucket", "maxRoutes", "now"], (key, message) => new MetricsOptionsError(key, message));
+    checkOptions(
+      "createMetrics",
+      options,
+      ["serviceName", "registry", "collectDefault", "window", "bucketMs", "samplesPerBucket", "maxRoutes", "now"],
+      (key, message) => new MetricsOptionsError(key, message),
+    );
     if (!options || typeof options.serviceName !== "string" || options.serviceName === "") {
       throw new MetricsOptionsError("serviceName", "expected a non-empty string");
     }
@@ -145,11 +151,30 @@ export class HttpMetrics {
         if (s.isError) errors.inc(s.labels, delta);
       }
     };
-    const requests = new Counter({ name: METRIC.httpRequestsTotal, help: "HTTP requests finished", labelNames, registers: [r], collect: syncRequests });
-    const errors = new Counter({ name: METRIC.httpRequestErrorsTotal, help: "HTTP requests answered 5xx", labelNames, registers: [r], collect: syncRequests });
+    const requests = new Counter({
+      name: METRIC.httpRequestsTotal,
+      help: "HTTP requests finished",
+      labelNames,
+      registers: [r],
+      collect: syncRequests,
+    });
+    const errors = new Counter({
+      name: METRIC.httpRequestErrorsTotal,
+      help: "HTTP requests answered 5xx",
+      labelNames,
+      registers: [r],
+      collect: syncRequests,
+    });
     registerSeriesHistogram(r, METRIC.httpRequestDurationSeconds, "HTTP request duration, seconds", this.#series);
 
-    new Gauge({ name: METRIC.httpRequestsInFlight, help: "HTTP requests in flight", registers: [r], collect() { this.set(self.#active); } });
+    new Gauge({
+      name: METRIC.httpRequestsInFlight,
+      help: "HTTP requests in flight",
+      registers: [r],
+      collect() {
+        this.set(self.#active);
+      },
+    });
     let net = { received: 0, sent: 0 };
     const syncNetwork = () => {
       const now = this.#network.totals();
@@ -157,9 +182,26 @@ export class HttpMetrics {
       sent.inc(now.sent - net.sent);
       net = now;
     };
-    const received = new Counter({ name: METRIC.networkReceivedBytesTotal, help: "Bytes received on instrumented HTTP sockets", registers: [r], collect: syncNetwork });
-    const sent = new Counter({ name: METRIC.networkSentBytesTotal, help: "Bytes sent on instrumented HTTP sockets", registers: [r], collect: syncNetwork });
-    this.#names = [METRIC.httpRequestsTotal, METRIC.httpRequestErrorsTotal, METRIC.httpRequestDurationSeconds, METRIC.httpRequestsInFlight, METRIC.networkReceivedBytesTotal, METRIC.networkSentBytesTotal];
+    const received = new Counter({
+      name: METRIC.networkReceivedBytesTotal,
+      help: "Bytes received on instrumented HTTP sockets",
+      registers: [r],
+      collect: syncNetwork,
+    });
+    const sent = new Counter({
+      name: METRIC.networkSentBytesTotal,
+      help: "Bytes sent on instrumented HTTP sockets",
+      registers: [r],
+      collect: syncNetwork,
+    });
+    this.#names = [
+      METRIC.httpRequestsTotal,
+      METRIC.httpRequestErrorsTotal,
+      METRIC.httpRequestDurationSeconds,
+      METRIC.httpRequestsInFlight,
+      METRIC.networkReceivedBytesTotal,
+      METRIC.networkSentBytesTotal,
+    ];
 
     const disk0 = readDiskIo();
     if (disk0) {
@@ -171,8 +213,18 @@ export class HttpMetrics {
         diskWrite.inc(Math.max(0, now.writeBytes - disk.writeBytes));
         disk = now;
       };
-      const diskRead = new Counter({ name: METRIC.diskReadBytesTotal, help: "Bytes the process read from storage (/proc/self/io read_bytes)", registers: [r], collect: syncDisk });
-      const diskWrite = new Counter({ name: METRIC.diskWriteBytesTotal, help: "Bytes the process wrote to storage (/proc/self/io write_bytes)", registers: [r], collect: syncDisk });
+      const diskRead = new Counter({
+        name: METRIC.diskReadBytesTotal,
+        help: "Bytes the process read from storage (/proc/self/io read_bytes)",
+        registers: [r],
+        collect: syncDisk,
+      });
+      const diskWrite = new Counter({
+        name: METRIC.diskWriteBytesTotal,
+        help: "Bytes the process wrote to storage (/proc/self/io write_bytes)",
+        registers: [r],
+        collect: syncDisk,
+      });
       this.#names.push(METRIC.diskReadBytesTotal, METRIC.diskWriteBytesTotal);
     }
     if (options.collectDefault ?? true) collectDefaultMetrics({ register: r });
@@ -280,7 +332,10 @@ export class HttpMetrics {
   #end(req: Req, res: Res): void {
     this.#active--;
     const end = this.#now();
-    const route = req.route !== undefined && req.route.path !== undefined ? this.routes.label((req.baseUrl ?? "") + String(req.route.path)) : this.routes.labelUrl(req.originalUrl ?? req.url);
+    const route =
+      req.route !== undefined && req.route.path !== undefined
+        ? this.routes.label((req.baseUrl ?? "") + String(req.route.path))
+        : this.routes.labelUrl(req.originalUrl ?? req.url);
     const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS;
     this.#record(normalizeMethod(req.method), route, status, end - res[this.#startKey]!, end);
   }
@@ -290,7 +345,6 @@ export class HttpMetrics {
     this.#total++;
     this.#window.record(end, durationMs, status >= 500);
   }
-
 }
 
 /** Creates the metrics of one service: `createMetrics({ serviceName: "agent-intelligence" })`. */

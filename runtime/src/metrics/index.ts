@@ -1,4 +1,11 @@
 // Public API of the metrics area (explicit: route normalisation, the sliding window and /proc readers stay private).
-export { createMetrics, HttpMetrics, MetricsOptionsError, CLIENT_CLOSED_STATUS, type CreateMetricsOptions, type ServiceMetrics } from "./http-metrics";
+export {
+  createMetrics,
+  HttpMetrics,
+  MetricsOptionsError,
+  CLIENT_CLOSED_STATUS,
+  type CreateMetricsOptions,
+  type ServiceMetrics,
+} from "./http-metrics";
 export { METRIC, DEFAULT_METRIC, LABEL, LABEL_VALUE, HTTP_DURATION_BUCKETS } from "./names";
 export type { WindowSummary } from "./window";

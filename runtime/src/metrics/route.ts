@@ -29,7 +29,7 @@ export function normalizePath(url: string | undefined): string {
   const h = url.indexOf("#");
   if (h !== -1 && h < end) end = h;
   const path = end === url.length ? url : url.slice(0, end);
-  if (path === "" ) return "/";
+  if (path === "") return "/";
   const segments = path.split("/");
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i];

@@ -37,7 +37,14 @@ export class SeriesTable {
     if (byStatus === undefined) byRoute.set(route, (byStatus = new Map()));
     let s = byStatus.get(status);
     if (s === undefined) {
-      s = { labels: { method, route, status_code: String(status) }, isError: status >= 500, count: 0, sum: 0, buckets: new Float64Array(this.bounds.length + 1), exported: 0 };
+      s = {
+        labels: { method, route, status_code: String(status) },
+        isError: status >= 500,
+        count: 0,
+        sum: 0,
+        buckets: new Float64Array(this.bounds.length + 1),
+        exported: 0,
+      };
       byStatus.set(status, s);
       this.all.push(s);
     }

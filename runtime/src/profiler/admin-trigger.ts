@@ -61,7 +61,12 @@ export class ProfileTrigger {
     const auth = req.headers.authorization ?? "";
     const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
     if (!given || !timingSafeEqual(digest(given), this.#tokenDigest)) {
-      json(res, 401, { error: { code: "UAIP_UNAUTHORIZED", message: "missing or wrong bearer token" } }, { "WWW-Authenticate": 'Bearer realm="uaip-admin"' });
+      json(
+        res,
+        401,
+        { error: { code: "UAIP_UNAUTHORIZED", message: "missing or wrong bearer token" } },
+        { "WWW-Authenticate": 'Bearer realm="uaip-admin"' },
+      );
       return true;
     }
     if (req.method !== "POST") {
@@ -76,7 +81,11 @@ export class ProfileTrigger {
       .then(async (file) => ({ file, body: await readFile(file) }))
       .then(
         ({ file, body }) => {
-          res.writeHead(200, { "Content-Type": "application/json", "Content-Disposition": `attachment; filename="${basename(file)}"`, "Cache-Control": "no-store" });
+          res.writeHead(200, {
+            "Content-Type": "application/json",
+            "Content-Disposition": `attachment; filename="${basename(file)}"`,
+            "Cache-Control": "no-store",
+          });
           res.end(body);
         },
         (err: Error & { code?: string }) => {

@@ -23,7 +23,10 @@ export class ProfilerError extends UaipError {}
 export class ProfileInProgressError extends ProfilerError {
   static readonly CODE = "UAIP_PROFILE_IN_PROGRESS";
   constructor(readonly startedAt: Date) {
-    super(ProfileInProgressError.CODE, `a CPU profile is already running (started ${startedAt.toISOString()}); wait for it to finish`);
+    super(
+      ProfileInProgressError.CODE,
+      `a CPU profile is already running (started ${startedAt.toISOString()}); wait for it to finish`,
+    );
   }
 }
 
@@ -48,7 +51,8 @@ export class ProfileAbortedError extends ProfilerError {
 
 function positiveInt(key: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new ProfileOptionsError(key, `expected a positive integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new ProfileOptionsError(key, `expected a positive integer, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -77,7 +81,8 @@ export class CPUProfiler {
 
   constructor(options: CPUProfilerOptions = {}) {
     this.directory = options.directory ?? join(tmpdir(), "uaip-profiles");
-    if (typeof this.directory !== "string" || this.directory === "") throw new ProfileOptionsError("directory", `expected a directory path, got ${JSON.stringify(options.directory)}`);
+    if (typeof this.directory !== "string" || this.directory === "")
+      throw new ProfileOptionsError("directory", `expected a directory path, got ${JSON.stringify(options.directory)}`);
     this.maxDurationMs = positiveInt("maxDurationMs", options.maxDurationMs, 120_000);
     this.#samplingIntervalUs = positiveInt("samplingIntervalUs", options.samplingIntervalUs, 1_000);
   }
@@ -90,7 +95,10 @@ export class CPUProfiler {
   /** Profiles for `durationMs` and resolves to the path of the written `.cpuprofile`. */
   async startProfiling(durationMs = DEFAULT_PROFILE_DURATION_MS): Promise<string> {
     if (!Number.isInteger(durationMs) || durationMs <= 0 || durationMs > this.maxDurationMs) {
-      throw new ProfileOptionsError("durationMs", `expected an integer between 1 and maxDurationMs ${this.maxDurationMs}, got ${JSON.stringify(durationMs)}`);
+      throw new ProfileOptionsError(
+        "durationMs",
+        `expected an integer between 1 and maxDurationMs ${this.maxDurationMs}, got ${JSON.stringify(durationMs)}`,
+      );
     }
     if (running) throw new ProfileInProgressError(running.startedAt);
     // Claim the slot before any await, so a concurrent call sees it.
@@ -99,7 +107,12 @@ export class CPUProfiler {
     let aborted = false;
     let wake: () => void = () => {};
     const elapsed = new Promise<void>((resolve) => (wake = resolve));
-    const current: Running = { startedAt, session, timer: setTimeout(() => wake(), durationMs), abort: () => ((aborted = true), wake()) };
+    const current: Running = {
+      startedAt,
+      session,
+      timer: setTimeout(() => wake(), durationMs),
+      abort: () => ((aborted = true), wake()),
+    };
     // A pending profile must not keep a shutting-down process alive.
     current.timer.unref();
     running = this.#mine = current;

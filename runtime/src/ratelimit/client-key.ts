@@ -45,7 +45,10 @@ function parseCidrs(cidrs: readonly string[]): BlockList {
     const prefix = Number(bits);
     const max = family === 6 ? 128 : 32;
     if (!family || !/^\d{1,3}$/.test(bits ?? "") || prefix > max) {
-      throw new RateLimitOptionsError(`trustedProxy.cidrs[${i}]`, `expected a CIDR like "10.0.0.0/16" or "fd00::/8", got ${JSON.stringify(cidr)}`);
+      throw new RateLimitOptionsError(
+        `trustedProxy.cidrs[${i}]`,
+        `expected a CIDR like "10.0.0.0/16" or "fd00::/8", got ${JSON.stringify(cidr)}`,
+      );
     }
     list.addSubnet(address, prefix, family === 6 ? "ipv6" : "ipv4");
   }
@@ -59,7 +62,8 @@ function parseCidrs(cidrs: readonly string[]): BlockList {
  */
 export function clientAddressKey(options: TrustedProxyOptions = {}): (req: IncomingMessage) => string {
   const hops = options.hops ?? 0;
-  if (!Number.isInteger(hops) || hops < 0 || hops > 16) throw new RateLimitOptionsError("trustedProxy.hops", `expected an integer from 0 to 16, got ${JSON.stringify(options.hops)}`);
+  if (!Number.isInteger(hops) || hops < 0 || hops > 16)
+    throw new RateLimitOptionsError("trustedProxy.hops", `expected an integer from 0 to 16, got ${JSON.stringify(options.hops)}`);
   const cidrs = (options.cidrs ?? []).filter((c) => c.trim() !== "");
   const trusted = cidrs.length > 0 ? parseCidrs(cidrs) : undefined;
   const isTrusted = (a: string) => trusted!.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");

@@ -74,7 +74,11 @@ export const RATE_LIMITER_OPTIONS = [
 function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
   if (typeof redis === "string") return new RedisStore({ url: redis });
   if (typeof (redis as Redis).defineCommand === "function") return new RedisStore({ client: redis as Redis });
-  if (typeof redis !== "object" || redis === null) throw new RateLimitOptionsError("redis", `expected a redis:// URL, an ioredis client or { host, port }, got ${JSON.stringify(redis)}`);
+  if (typeof redis !== "object" || redis === null)
+    throw new RateLimitOptionsError(
+      "redis",
+      `expected a redis:// URL, an ioredis client or { host, port }, got ${JSON.stringify(redis)}`,
+    );
   return new RedisStore(redis as RedisStoreOptions);
 }
 
@@ -104,17 +108,23 @@ export class RateLimiter<Req = IncomingMessage> {
   constructor(options: RateLimiterOptions<Req>) {
     if (options === null || typeof options !== "object") throw new RateLimitOptionsError("options", "expected an object");
     checkOptions("RateLimiter", options, RATE_LIMITER_OPTIONS, (key, message) => new RateLimitOptionsError(key, message), {
-      keyPrefix: 'the key prefix is a store option: redis: { host, port, keyPrefix } or new RedisStore({ keyPrefix })',
+      keyPrefix: "the key prefix is a store option: redis: { host, port, keyPrefix } or new RedisStore({ keyPrefix })",
       trustProxy: "pass keyGenerator: clientAddressKey({ hops }) (createRuntime does this from UAIP_TRUSTED_PROXY_HOPS)",
     });
     if (options.store !== undefined && options.redis !== undefined) {
-      throw new RateLimitOptionsError("redis", 'both "store" and "redis" given; pass one: redis builds a RedisStore, store is one you built');
+      throw new RateLimitOptionsError(
+        "redis",
+        'both "store" and "redis" given; pass one: redis builds a RedisStore, store is one you built',
+      );
     }
     this.windowMs = positiveInt("windowMs", options.windowMs);
     this.maxRequests = positiveInt("maxRequests", options.maxRequests);
     this.failurePolicy = options.failurePolicy ?? "memory";
     if (!POLICIES.includes(this.failurePolicy)) {
-      throw new RateLimitOptionsError("failurePolicy", `expected one of ${POLICIES.join(" | ")}, got ${JSON.stringify(options.failurePolicy)}`);
+      throw new RateLimitOptionsError(
+        "failurePolicy",
+        `expected one of ${POLICIES.join(" | ")}, got ${JSON.stringify(options.failurePolicy)}`,
+      );
     }
     if (options.keyGenerator !== undefined && typeof options.keyGenerator !== "function") {
       throw new RateLimitOptionsError("keyGenerator", "expected a function (req) => string");
@@ -123,10 +133,14 @@ export class RateLimiter<Req = IncomingMessage> {
     this.policyName = options.policyName ?? "default";
     // The name is sent as a Structured Fields string: keep it printable ASCII without quotes or backslashes.
     if (!/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(this.policyName)) {
-      throw new RateLimitOptionsError("policyName", `expected 1-64 printable ASCII characters without " or \\, got ${JSON.stringify(this.policyName)}`);
+      throw new RateLimitOptionsError(
+        "policyName",
+        `expected 1-64 printable ASCII characters without " or \\, got ${JSON.stringify(this.policyName)}`,
+      );
     }
     this.#maxKeyLength = options.maxKeyLength === undefined ? 512 : positiveInt("maxKeyLength", options.maxKeyLength);
-    this.#denyRetryAfterMs = options.denyRetryAfterMs === undefined ? 1_000 : positiveInt("denyRetryAfterMs", options.denyRetryAfterMs);
+    this.#denyRetryAfterMs =
+      options.denyRetryAfterMs === undefined ? 1_000 : positiveInt("denyRetryAfterMs", options.denyRetryAfterMs);
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
     if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
@@ -239,10 +253,20 @@ export class RateLimiter<Req = IncomingMessage> {
     };
     const existing = this.registry.getSingleMetric(METRIC.rateLimitRequestsTotal) as Counter<string> | undefined;
     const requests =
-      existing ?? new Counter({ name: METRIC.rateLimitRequestsTotal, help: "Rate-limit checks by result", labelNames: [LABEL.result], registers: [this.registry] });
+      existing ??
+      new Counter({
+        name: METRIC.rateLimitRequestsTotal,
+        help: "Rate-limit checks by result",
+        labelNames: [LABEL.result],
+        registers: [this.registry],
+      });
     const storeErrors =
       (this.registry.getSingleMetric(METRIC.rateLimitStoreErrorsTotal) as Counter<string> | undefined) ??
-      new Counter({ name: METRIC.rateLimitStoreErrorsTotal, help: "Rate-limit store failures (answered by the failure policy)", registers: [this.registry] });
+      new Counter({
+        name: METRIC.rateLimitStoreErrorsTotal,
+        help: "Rate-limit store failures (answered by the failure policy)",
+        registers: [this.registry],
+      });
     // prom-client calls one `collect` per metric; chain ours after any earlier limiter's.
     for (const metric of [requests, storeErrors] as unknown as { collect?: () => unknown }[]) {
       const previous = metric.collect;
@@ -251,9 +275,14 @@ export class RateLimiter<Req = IncomingMessage> {
   }
 
   #checkKey(key: unknown): void {
-    if (typeof key !== "string" || key.length === 0) throw new RateLimitKeyError(`rate-limit key must be a non-empty string, got ${JSON.stringify(key)}`);
-    if (key.length > this.#maxKeyLength) throw new RateLimitKeyError(`rate-limit key is ${key.length} characters; the limit is ${this.#maxKeyLength} (maxKeyLength)`);
-    if (CONTROL_CHARS.test(key)) throw new RateLimitKeyError(`rate-limit key contains control characters: ${JSON.stringify(key)}`);
+    if (typeof key !== "string" || key.length === 0)
+      throw new RateLimitKeyError(`rate-limit key must be a non-empty string, got ${JSON.stringify(key)}`);
+    if (key.length > this.#maxKeyLength)
+      throw new RateLimitKeyError(
+        `rate-limit key is ${key.length} characters; the limit is ${this.#maxKeyLength} (maxKeyLength)`,
+      );
+    if (CONTROL_CHARS.test(key))
+      throw new RateLimitKeyError(`rate-limit key contains control characters: ${JSON.stringify(key)}`);
   }
 
   /** Stops the insurance store's timer and closes a store this limiter created. */

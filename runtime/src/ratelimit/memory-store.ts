@@ -32,12 +32,19 @@ export class MemoryStore implements RateLimitStore {
   #timer: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
-    checkOptions("MemoryStore", options, ["maxKeys", "sweepIntervalMs", "now"], (key, message) => new RateLimitOptionsError(key, message));
+    checkOptions(
+      "MemoryStore",
+      options,
+      ["maxKeys", "sweepIntervalMs", "now"],
+      (key, message) => new RateLimitOptionsError(key, message),
+    );
     this.#maxKeys = options.maxKeys ?? 100_000;
     this.#now = options.now ?? Date.now;
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-    if (!Number.isInteger(this.#maxKeys) || this.#maxKeys < 1) throw new RateLimitOptionsError("maxKeys", `expected a positive integer, got ${this.#maxKeys}`);
-    if (!(sweepIntervalMs > 0)) throw new RateLimitOptionsError("sweepIntervalMs", `expected a positive number, got ${sweepIntervalMs}`);
+    if (!Number.isInteger(this.#maxKeys) || this.#maxKeys < 1)
+      throw new RateLimitOptionsError("maxKeys", `expected a positive integer, got ${this.#maxKeys}`);
+    if (!(sweepIntervalMs > 0))
+      throw new RateLimitOptionsError("sweepIntervalMs", `expected a positive number, got ${sweepIntervalMs}`);
     this.#timer = setInterval(() => this.sweep(), sweepIntervalMs);
     this.#timer.unref();
   }

@@ -25,7 +25,8 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
       return;
     }
     limiter.consume(key).then((result) => {
-      for (const [name, value] of Object.entries(rateLimitHeaders(limiter.policyName, limiter.windowMs, result))) res.setHeader(name, value);
+      for (const [name, value] of Object.entries(rateLimitHeaders(limiter.policyName, limiter.windowMs, result)))
+        res.setHeader(name, value);
       if (result.allowed) {
         next();
         return;
@@ -62,6 +63,8 @@ export function rateLimitHandler<Req extends IncomingMessage = IncomingMessage>(
       }
       res.statusCode = 500;
       res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify({ error: { code: (err as { code?: string }).code ?? "UAIP_INTERNAL", message: "rate limiter failed" } }));
+      res.end(
+        JSON.stringify({ error: { code: (err as { code?: string }).code ?? "UAIP_INTERNAL", message: "rate limiter failed" } }),
+      );
     });
 }

@@ -131,7 +131,9 @@ export class RedisStore implements RateLimitStore {
   #hit: HitCommand;
   readonly #breaker: CircuitBreaker;
   /** One error for every check refused while the breaker is open: no stack capture on that path. */
-  readonly #open = new RateLimitStoreError("redis circuit breaker is open (recent failures); the failure policy answers until a probe succeeds");
+  readonly #open = new RateLimitStoreError(
+    "redis circuit breaker is open (recent failures); the failure policy answers until a probe succeeds",
+  );
   readonly #onReady = (): void => this.#breaker.success();
   readonly #batching: boolean;
   readonly #maxBatch: number;
@@ -141,19 +143,30 @@ export class RedisStore implements RateLimitStore {
 
   constructor(options: RedisStoreOptions) {
     checkOptions("RedisStore", options, REDIS_STORE_OPTIONS, optionsError);
-    if (!options?.client && !options?.url && !options?.host) throw new RateLimitOptionsError("store", "RedisStore needs `client`, `url` or `host`");
+    if (!options?.client && !options?.url && !options?.host)
+      throw new RateLimitOptionsError("store", "RedisStore needs `client`, `url` or `host`");
     if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== "string" || options.keyPrefix === "")) {
       throw new RateLimitOptionsError("keyPrefix", `expected a non-empty string, got ${JSON.stringify(options.keyPrefix)}`);
     }
     if (options.maxConnections !== undefined && !(Number.isInteger(options.maxConnections) && options.maxConnections >= 1)) {
-      throw new RateLimitOptionsError("maxConnections", `expected a positive integer, got ${JSON.stringify(options.maxConnections)}`);
+      throw new RateLimitOptionsError(
+        "maxConnections",
+        `expected a positive integer, got ${JSON.stringify(options.maxConnections)}`,
+      );
     }
-    if (options.client && (options.url || options.host || options.password || options.tls || options.redisOptions || options.commandTimeoutMs)) {
-      throw new RateLimitOptionsError("client", "connection options (url, host, port, password, tls, commandTimeoutMs, redisOptions) apply to a client the store creates; configure the injected client yourself");
+    if (
+      options.client &&
+      (options.url || options.host || options.password || options.tls || options.redisOptions || options.commandTimeoutMs)
+    ) {
+      throw new RateLimitOptionsError(
+        "client",
+        "connection options (url, host, port, password, tls, commandTimeoutMs, redisOptions) apply to a client the store creates; configure the injected client yourself",
+      );
     }
     this.#batching = options.batching ?? true;
     this.#maxBatch = options.maxBatch ?? 256;
-    if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1) throw new RateLimitOptionsError("maxBatch", `expected a positive integer, got ${JSON.stringify(options.maxBatch)}`);
+    if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1)
+      throw new RateLimitOptionsError("maxBatch", `expected a positive integer, got ${JSON.stringify(options.maxBatch)}`);
     this.#prefix = options.keyPrefix ?? "uaip:rl:";
     this.#owned = !options.client;
     this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new RateLimitOptionsError(`breaker.${key}`, message));
@@ -172,7 +185,8 @@ export class RedisStore implements RateLimitStore {
       ...options.redisOptions,
     };
     this.client =
-      options.client ?? (options.url ? new Redis(options.url, owned) : new Redis({ host: options.host, port: options.port ?? 6379, ...owned }));
+      options.client ??
+      (options.url ? new Redis(options.url, owned) : new Redis({ host: options.host, port: options.port ?? 6379, ...owned }));
     // An unhandled 'error' event would crash the process; the failure shows up per call instead.
     if (this.#owned) this.client.on("error", () => {});
     this.client.on("ready", this.#onReady);
@@ -181,7 +195,11 @@ export class RedisStore implements RateLimitStore {
     if (typeof commands[COMMAND] !== "function") this.client.defineCommand(COMMAND, { lua: HIT_SCRIPT });
     this.#hit = (commands[COMMAND] as HitCommand).bind(this.client);
     const wait = options.firstConnectWaitMs ?? 1_000;
-    if (!Number.isInteger(wait) || wait < 0) throw new RateLimitOptionsError("firstConnectWaitMs", `expected a non-negative integer, got ${JSON.stringify(options.firstConnectWaitMs)}`);
+    if (!Number.isInteger(wait) || wait < 0)
+      throw new RateLimitOptionsError(
+        "firstConnectWaitMs",
+        `expected a non-negative integer, got ${JSON.stringify(options.firstConnectWaitMs)}`,
+      );
     if (this.client.status !== "ready" && wait > 0) {
       const first = new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), wait);

@@ -18,6 +18,10 @@ export function reconnectCap(attempt: number, { initialDelay, maxDelay, factor }
  *
  * `random` is injectable for tests and must return a number in [0, 1).
  */
-export function reconnectDelay(attempt: number, reconnectStrategy: ReconnectStrategy, random: () => number = Math.random): number {
+export function reconnectDelay(
+  attempt: number,
+  reconnectStrategy: ReconnectStrategy,
+  random: () => number = Math.random,
+): number {
   return Math.floor(random() * reconnectCap(attempt, reconnectStrategy));
 }

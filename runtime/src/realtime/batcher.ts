@@ -62,7 +62,8 @@ export class MessageBatcher<T = unknown> {
   constructor(options: MessageBatcherOptions<T>) {
     this.batchSize = positiveInt("batchSize", options?.batchSize);
     this.flushInterval = positiveInt("flushInterval", options.flushInterval);
-    if (typeof options.broadcast !== "function") throw new RealtimeOptionsError("broadcast", "must be a function (batch) => Promise<void>");
+    if (typeof options.broadcast !== "function")
+      throw new RealtimeOptionsError("broadcast", "must be a function (batch) => Promise<void>");
     this.maxQueued = positiveInt("maxQueued", options.maxQueued ?? 10 * this.batchSize, this.batchSize);
     this.#broadcast = options.broadcast;
     this.#onError = options.onError;
@@ -139,10 +140,13 @@ export class MessageBatcher<T = unknown> {
 
   #arm(ms: number): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#flushOne().catch((err: BatchFlushError<T>) => this.#report(err));
-    }, Math.max(0, ms));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#flushOne().catch((err: BatchFlushError<T>) => this.#report(err));
+      },
+      Math.max(0, ms),
+    );
     this.#timer.unref();
   }
 

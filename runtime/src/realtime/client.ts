@@ -180,7 +180,8 @@ export class ReconnectingClient {
       clearTimeout(this.#connectTimer);
       clearTimeout(this.#stableTimer);
       this.#ws = undefined;
-      if (!this.#stopped && !this.#shouldReconnect(code, reason)) this.#stop(`server closed with ${code}${reason ? ` "${reason}"` : ""}`);
+      if (!this.#stopped && !this.#shouldReconnect(code, reason))
+        this.#stop(`server closed with ${code}${reason ? ` "${reason}"` : ""}`);
       this.#options.onClose?.(code, reason, !this.#stopped);
       if (!this.#stopped) this.#scheduleRetry();
     };

@@ -28,7 +28,11 @@ export class BatchFlushError<T = unknown> extends UaipError {
   readonly batch: readonly T[];
 
   constructor(batch: readonly T[], cause: unknown) {
-    super(BatchFlushError.CODE, `broadcast of a batch of ${batch.length} message(s) failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(
+      BatchFlushError.CODE,
+      `broadcast of a batch of ${batch.length} message(s) failed: ${(cause as Error)?.message ?? String(cause)}`,
+      { cause },
+    );
     this.batch = batch;
   }
 }
@@ -37,7 +41,10 @@ export class BatchFlushError<T = unknown> extends UaipError {
 export class ClientQueueFullError extends UaipError {
   static readonly CODE = "UAIP_WS_CLIENT_QUEUE_FULL";
   constructor(limit: number) {
-    super(ClientQueueFullError.CODE, `not connected and ${limit} message(s) already queued; raise maxQueued or wait for the "open" callback`);
+    super(
+      ClientQueueFullError.CODE,
+      `not connected and ${limit} message(s) already queued; raise maxQueued or wait for the "open" callback`,
+    );
   }
 }
 

@@ -16,9 +16,16 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
-export type RealtimeOptions = Pick<WebSocketManagerOptions, "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection">;
+export type RealtimeOptions = Pick<
+  WebSocketManagerOptions,
+  "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection"
+>;
 
-export function createRealtime(settings: Pick<RuntimeSettings, "ws" | "batching">, registry: Registry, options: RealtimeOptions = {}): Realtime {
+export function createRealtime(
+  settings: Pick<RuntimeSettings, "ws" | "batching">,
+  registry: Registry,
+  options: RealtimeOptions = {},
+): Realtime {
   const ws = new WebSocketManager(settings.ws, { ...options, registry });
   const batcher = new MessageBatcher<unknown>({
     ...settings.batching,
@@ -28,7 +35,8 @@ export function createRealtime(settings: Pick<RuntimeSettings, "ws" | "batching"
   return {
     ws,
     batcher,
-    connect: (url, clientOptions = {}) => new ReconnectingClient({ ...clientOptions, url, reconnectStrategy: settings.ws.reconnectStrategy }),
+    connect: (url, clientOptions = {}) =>
+      new ReconnectingClient({ ...clientOptions, url, reconnectStrategy: settings.ws.reconnectStrategy }),
     async close() {
       // Queued messages go out before the sockets close; a failed last flush still drains.
       try {

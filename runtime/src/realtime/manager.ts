@@ -107,7 +107,8 @@ export class WebSocketManager {
   }))(this);
 
   constructor(wsConfig: WSConfig, options: WebSocketManagerOptions = {}) {
-    if (!wsConfig || typeof wsConfig !== "object") throw new RealtimeOptionsError("wsConfig", "is required: { maxConnections, heartbeatInterval, reconnectStrategy }");
+    if (!wsConfig || typeof wsConfig !== "object")
+      throw new RealtimeOptionsError("wsConfig", "is required: { maxConnections, heartbeatInterval, reconnectStrategy }");
     this.maxConnections = positiveInt("maxConnections", wsConfig.maxConnections);
     this.heartbeatInterval = positiveInt("heartbeatInterval", wsConfig.heartbeatInterval);
     this.reconnectStrategy = checkReconnectStrategy("reconnectStrategy", wsConfig.reconnectStrategy);
@@ -146,7 +147,8 @@ export class WebSocketManager {
    */
   async handleConnection(socket: WebSocket, request?: IncomingMessage): Promise<void> {
     if (this.#draining) return this.#refuse(socket, CLOSE_CODE.goingAway, CLOSE_REASON.goingAway, WS_REASON.draining);
-    if (this.#sockets.size >= this.maxConnections) return this.#refuse(socket, CLOSE_CODE.tryAgainLater, CLOSE_REASON.tryAgainLater, WS_REASON.maxConnections);
+    if (this.#sockets.size >= this.maxConnections)
+      return this.#refuse(socket, CLOSE_CODE.tryAgainLater, CLOSE_REASON.tryAgainLater, WS_REASON.maxConnections);
     if (socket.readyState !== WebSocket.OPEN) return;
 
     const state: SocketState = { alive: true, pingAt: 0, closing: false };
@@ -184,7 +186,12 @@ export class WebSocketManager {
    */
   attach(server: Server, options: AttachOptions = {}): WebSocketServer {
     if (this.#draining) throw new RealtimeOptionsError("attach", "the manager is draining; create a new WebSocketManager");
-    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: this.maxPayload, clientTracking: false });
+    const wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: this.maxPayload,
+      clientTracking: false,
+    });
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       if (options.path !== undefined && (req.url ?? "/").split("?")[0] !== options.path) {
         // Another listener may own this path; answer only when nobody else can.
@@ -214,7 +221,8 @@ export class WebSocketManager {
    */
   send(socket: WebSocket, data: string | Buffer): boolean {
     const state = this.#sockets.get(socket);
-    if (!state || !this.#sendTo(socket, state, typeof data === "string" ? Buffer.from(data) : data, typeof data !== "string")) return false;
+    if (!state || !this.#sendTo(socket, state, typeof data === "string" ? Buffer.from(data) : data, typeof data !== "string"))
+      return false;
     this.#metrics?.messages.inc({ [LABEL.direction]: WS_DIRECTION.sent });
     return true;
   }

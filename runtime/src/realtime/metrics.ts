@@ -42,19 +42,37 @@ export class WebSocketMetrics {
 
   constructor(registry: Registry) {
     this.connections = gauge(registry, METRIC.wsConnections, "Open WebSocket connections.");
-    this.maxConnections = gauge(registry, METRIC.wsMaxConnections, "WebSocket connections allowed (maxConnections); more are closed with 1013.");
-    this.rejected = counter(registry, METRIC.wsRejectedConnectionsTotal, "WebSocket connections refused, by reason (max_connections: 1013, draining: 1001).", [LABEL.reason]);
+    this.maxConnections = gauge(
+      registry,
+      METRIC.wsMaxConnections,
+      "WebSocket connections allowed (maxConnections); more are closed with 1013.",
+    );
+    this.rejected = counter(
+      registry,
+      METRIC.wsRejectedConnectionsTotal,
+      "WebSocket connections refused, by reason (max_connections: 1013, draining: 1001).",
+      [LABEL.reason],
+    );
     this.terminated = counter(
       registry,
       METRIC.wsTerminatedConnectionsTotal,
       "Accepted WebSocket connections the server cut, by reason (heartbeat_timeout, slow_consumer, drain_timeout).",
       [LABEL.reason],
     );
-    this.messages = counter(registry, METRIC.wsMessagesTotal, "WebSocket frames sent and received, by direction.", [LABEL.direction]);
-    this.pingLatency = histogram(registry, METRIC.wsPingLatencySeconds, "Heartbeat ping to pong round trip, seconds.", [], WS_PING_BUCKETS);
+    this.messages = counter(registry, METRIC.wsMessagesTotal, "WebSocket frames sent and received, by direction.", [
+      LABEL.direction,
+    ]);
+    this.pingLatency = histogram(
+      registry,
+      METRIC.wsPingLatencySeconds,
+      "Heartbeat ping to pong round trip, seconds.",
+      [],
+      WS_PING_BUCKETS,
+    );
     // Present from the first scrape (rate() over a missing series is empty, not 0).
     for (const reason of [WS_REASON.maxConnections, WS_REASON.draining]) this.rejected.inc({ [LABEL.reason]: reason }, 0);
-    for (const reason of [WS_REASON.heartbeatTimeout, WS_REASON.slowConsumer, WS_REASON.drainTimeout]) this.terminated.inc({ [LABEL.reason]: reason }, 0);
+    for (const reason of [WS_REASON.heartbeatTimeout, WS_REASON.slowConsumer, WS_REASON.drainTimeout])
+      this.terminated.inc({ [LABEL.reason]: reason }, 0);
     for (const direction of Object.values(WS_DIRECTION)) this.messages.inc({ [LABEL.direction]: direction }, 0);
   }
 }

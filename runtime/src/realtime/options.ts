@@ -15,7 +15,10 @@ export function checkReconnectStrategy(key: string, s: ReconnectStrategy | undef
   positiveInt(`${key}.initialDelay`, s.initialDelay);
   positiveInt(`${key}.maxDelay`, s.maxDelay);
   if (s.maxDelay < s.initialDelay) {
-    throw new RealtimeOptionsError(`${key}.maxDelay`, `(${s.maxDelay}) must be >= initialDelay (${s.initialDelay}); raise maxDelay or lower initialDelay`);
+    throw new RealtimeOptionsError(
+      `${key}.maxDelay`,
+      `(${s.maxDelay}) must be >= initialDelay (${s.initialDelay}); raise maxDelay or lower initialDelay`,
+    );
   }
   if (typeof s.factor !== "number" || !Number.isFinite(s.factor) || s.factor < 1) {
     throw new RealtimeOptionsError(`${key}.factor`, `must be a number >= 1, got ${JSON.stringify(s.factor)}`);

@@ -13,7 +13,8 @@ const MiB = 1024 * 1024;
 export type MemoryConfig = z.input<typeof memorySettingsSchema>;
 
 /** What can put the process under pressure. */
-export type PressureResource = typeof LABEL_VALUE.heap | typeof LABEL_VALUE.eventLoopDelay | typeof LABEL_VALUE.eventLoopUtilization;
+export type PressureResource =
+  typeof LABEL_VALUE.heap | typeof LABEL_VALUE.eventLoopDelay | typeof LABEL_VALUE.eventLoopUtilization;
 
 export interface MemoryMonitorOptions {
   /** Registry for the monitor's metrics (the runtime's, so one /metrics serves all). @default none: no metrics */
@@ -74,7 +75,10 @@ export interface MemorySample {
  * The `--max-old-space-size` (MiB) this process was started with, from its command line or
  * NODE_OPTIONS (the later one wins, as in Node); undefined when absent.
  */
-export function maxOldSpaceSizeMiB(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): number | undefined {
+export function maxOldSpaceSizeMiB(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions: string | undefined = process.env.NODE_OPTIONS,
+): number | undefined {
   let found: number | undefined;
   for (const arg of [...(nodeOptions ?? "").split(/\s+/), ...execArgv]) {
     const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
@@ -90,9 +94,16 @@ export function enforcedHeapLimitBytes(): number {
   return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
 }
 
-function numberOption(key: string, value: number | undefined, fallback: number, ok: (n: number) => boolean, expected: string): number {
+function numberOption(
+  key: string,
+  value: number | undefined,
+  fallback: number,
+  ok: (n: number) => boolean,
+  expected: string,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) throw new MemoryMonitorOptionsError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value))
+    throw new MemoryMonitorOptionsError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -130,8 +141,20 @@ export class MemoryMonitor {
     this.#gcThresholdBytes = this.config.gcThreshold * MiB;
     const hysteresis = numberOption("hysteresis", options.hysteresis, 0.1, (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
     this.#gcCooldownMs = numberOption("gcCooldownMs", options.gcCooldownMs, 30_000, (n) => n >= 0, "a non-negative number of ms");
-    this.#heapLimitBytes = numberOption("heapLimitBytes", options.heapLimitBytes, enforcedHeapLimitBytes(), (n) => n > 0, "a positive number of bytes");
-    this.#resolutionMs = numberOption("eventLoopResolutionMs", options.eventLoopResolutionMs, 10, (n) => Number.isInteger(n) && n >= 1, "a positive integer of ms");
+    this.#heapLimitBytes = numberOption(
+      "heapLimitBytes",
+      options.heapLimitBytes,
+      enforcedHeapLimitBytes(),
+      (n) => n > 0,
+      "a positive number of bytes",
+    );
+    this.#resolutionMs = numberOption(
+      "eventLoopResolutionMs",
+      options.eventLoopResolutionMs,
+      10,
+      (n) => Number.isInteger(n) && n >= 1,
+      "a positive integer of ms",
+    );
 
     const m = this.config.memoryMonitoring;
     this.#switches = {
@@ -254,7 +277,10 @@ export class MemoryMonitor {
 
   #registerMetrics(r: Registry): void {
     if (r.getSingleMetric(METRIC.memoryHeapLimitBytes)) {
-      throw new MemoryMonitorOptionsError("registry", `already holds ${METRIC.memoryHeapLimitBytes}; use one MemoryMonitor per registry`);
+      throw new MemoryMonitorOptionsError(
+        "registry",
+        `already holds ${METRIC.memoryHeapLimitBytes}; use one MemoryMonitor per registry`,
+      );
     }
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
@@ -272,7 +298,8 @@ export class MemoryMonitor {
       labelNames: [LABEL.resource],
       registers: [r],
       collect() {
-        for (const [resource, s] of Object.entries(self.#switches)) if (s.enabled) this.set({ [LABEL.resource]: resource }, s.on ? 1 : 0);
+        for (const [resource, s] of Object.entries(self.#switches))
+          if (s.enabled) this.set({ [LABEL.resource]: resource }, s.on ? 1 : 0);
       },
     });
     let gcExported = { ...this.#gcCounts };
@@ -282,7 +309,8 @@ export class MemoryMonitor {
       labelNames: [LABEL.result],
       registers: [r],
       collect() {
-        for (const result of [LABEL_VALUE.gcCollected, LABEL_VALUE.gcNotExposed] as const) this.inc({ [LABEL.result]: result }, self.#gcCounts[result] - gcExported[result]);
+        for (const result of [LABEL_VALUE.gcCollected, LABEL_VALUE.gcNotExposed] as const)
+          this.inc({ [LABEL.result]: result }, self.#gcCounts[result] - gcExported[result]);
         gcExported = { ...self.#gcCounts };
       },
     });
@@ -312,6 +340,13 @@ export class MemoryMonitor {
         this.set(self.#last?.eventLoopUtilization ?? 0);
       },
     });
-    this.#metricNames.push(METRIC.memoryHeapLimitBytes, METRIC.memoryPressure, METRIC.memoryGcTotal, METRIC.pressureRejectedRequestsTotal, METRIC.eventLoopDelayP99Seconds, METRIC.eventLoopUtilization);
+    this.#metricNames.push(
+      METRIC.memoryHeapLimitBytes,
+      METRIC.memoryPressure,
+      METRIC.memoryGcTotal,
+      METRIC.pressureRejectedRequestsTotal,
+      METRIC.eventLoopDelayP99Seconds,
+      METRIC.eventLoopUtilization,
+    );
   }
 }

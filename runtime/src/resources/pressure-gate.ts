@@ -65,7 +65,11 @@ export class PressureGate {
     res.setHeader("Retry-After", String(this.retryAfterSeconds()));
     res.setHeader("Content-Type", "application/json");
     res.setHeader("Cache-Control", "no-store");
-    res.end(JSON.stringify({ error: { code: OVERLOADED_CODE, message: `service under pressure (${this.#monitor.pressure.join(", ")}); retry later` } }));
+    res.end(
+      JSON.stringify({
+        error: { code: OVERLOADED_CODE, message: `service under pressure (${this.#monitor.pressure.join(", ")}); retry later` },
+      }),
+    );
     return true;
   }
 

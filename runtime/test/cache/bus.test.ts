@@ -80,7 +80,11 @@ describe("cross-instance L1 invalidation over pub/sub", () => {
     await a.invalidate("k*");
     const byOp = async (r: Registry): Promise<Record<string, number>> =>
       // Every operation's series exists from the start at 0; the ones that moved are what this test is about.
-      Object.fromEntries((await r.getSingleMetric(METRIC.cacheInvalidationsTotal)!.get()).values.filter((v) => v.value > 0).map((v) => [v.labels[LABEL.operation], v.value]));
+      Object.fromEntries(
+        (await r.getSingleMetric(METRIC.cacheInvalidationsTotal)!.get()).values
+          .filter((v) => v.value > 0)
+          .map((v) => [v.labels[LABEL.operation], v.value]),
+      );
     expect(await byOp(ra)).toEqual({ [CACHE_OPERATION.delete]: 1, [CACHE_OPERATION.invalidate]: 1 });
     // B received set + delete (keys) and the pattern: three remote invalidations.
     expect(await timeUntil(async () => (await byOp(rb))[CACHE_OPERATION.remote] === 3)).toBeLessThan(1_000);

@@ -17,7 +17,8 @@ function recorder(fail?: Error): CdnPurger & { calls: string[][] } {
   };
 }
 
-const cdnOn = (pathPrefix?: string) => new CacheManager({ config: { cdn: { enabled: true, distributionId: "E1", ...(pathPrefix ? { pathPrefix } : {}) } } });
+const cdnOn = (pathPrefix?: string) =>
+  new CacheManager({ config: { cdn: { enabled: true, distributionId: "E1", ...(pathPrefix ? { pathPrefix } : {}) } } });
 
 describe("cdnPaths", () => {
   it("by default purges the service's CDN prefix for a key that is not a path, never /item:*", async () => {
@@ -35,7 +36,10 @@ describe("cdnPaths", () => {
     const inv = new CacheInvalidator({
       cache,
       purger,
-      cdnPaths: (k) => (k.startsWith("item:") ? [`/agent-intelligence/items/${k.slice(5)}`, `/agent-intelligence/items/${k.slice(5)}?*`] : undefined),
+      cdnPaths: (k) =>
+        k.startsWith("item:")
+          ? [`/agent-intelligence/items/${k.slice(5)}`, `/agent-intelligence/items/${k.slice(5)}?*`]
+          : undefined,
     });
     const r = await inv.invalidate("item:42");
     expect(r.cdn).toMatchObject({ ok: true });
@@ -64,6 +68,10 @@ describe("the reference service's mapping", () => {
   it("purges /<service>/items/<id> for item:<id>, the URL the CDN serves", async () => {
     const { serviceCdnPaths } = await import("../../../examples/service");
     const map = serviceCdnPaths("agent-intelligence");
-    expect([map("item:42"), map("item:*"), map("session:1")]).toEqual(["/agent-intelligence/items/42", "/agent-intelligence/items/*", undefined]);
+    expect([map("item:42"), map("item:*"), map("session:1")]).toEqual([
+      "/agent-intelligence/items/42",
+      "/agent-intelligence/items/*",
+      undefined,
+    ]);
   });
 });

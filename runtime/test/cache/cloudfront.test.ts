@@ -58,7 +58,10 @@ class FakeCloudFront {
     const reply = this.#script.shift() ?? "ok";
     if (reply === "ok") {
       const id = `I${this.received.length}`;
-      res.writeHead(201, { "content-type": "text/xml", location: `https://cloudfront.amazonaws.com/2020-05-31/distribution/${m[1]}/invalidation/${id}` });
+      res.writeHead(201, {
+        "content-type": "text/xml",
+        location: `https://cloudfront.amazonaws.com/2020-05-31/distribution/${m[1]}/invalidation/${id}`,
+      });
       res.end(
         `<?xml version="1.0"?><Invalidation xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Id>${id}</Id><Status>InProgress</Status>` +
           `<CreateTime>2026-01-01T00:00:00Z</CreateTime><InvalidationBatch><Paths><Quantity>${paths.length}</Quantity><Items>` +
@@ -153,7 +156,9 @@ describe("CloudFrontPurger", () => {
   it("gives up after maxAttempts with CdnPurgeError (UAIP_CDN_PURGE_FAILED) naming the paths", async () => {
     const throttled = { status: 400, code: "TooManyInvalidationsInProgress" };
     cf.script(Array(10).fill(throttled));
-    const err = await purger({ maxAttempts: 4 }).purge(["/x/*"]).catch((e: unknown) => e);
+    const err = await purger({ maxAttempts: 4 })
+      .purge(["/x/*"])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CdnPurgeError);
     expect(err).toMatchObject({ code: "UAIP_CDN_PURGE_FAILED", paths: ["/x/*"], attempts: 4, throttled: true });
     expect(cf.received).toHaveLength(4);
@@ -161,7 +166,9 @@ describe("CloudFrontPurger", () => {
 
   it("does not retry a non-retriable error (AccessDenied)", async () => {
     cf.script([{ status: 403, code: "AccessDenied" }]);
-    const err = await purger().purge(["/x"]).catch((e: unknown) => e);
+    const err = await purger()
+      .purge(["/x"])
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "UAIP_CDN_PURGE_FAILED", attempts: 1, throttled: false });
     expect(cf.received).toHaveLength(1);
   });
@@ -181,7 +188,9 @@ describe("CloudFrontPurger", () => {
 describe("CacheInvalidator", () => {
   it("purges the CDN only when cdn.enabled", async () => {
     const calls: string[][] = [];
-    const fake: CdnPurger = { purge: async (patterns) => (calls.push([...patterns]), { paths: [...patterns], invalidationIds: ["X"], requests: 1 }) };
+    const fake: CdnPurger = {
+      purge: async (patterns) => (calls.push([...patterns]), { paths: [...patterns], invalidationIds: ["X"], requests: 1 }),
+    };
     const on = new CacheManager({ config: { cdn: { enabled: true, distributionId: "E1" } } });
     const off = new CacheManager();
     await on.set("/products/1", 1);
@@ -194,7 +203,9 @@ describe("CacheInvalidator", () => {
 
   it("builds a CloudFrontPurger from the settings and names the missing distribution id", async () => {
     const c = new CacheManager({ config: { cdn: { enabled: true } } });
-    expect(() => new CacheInvalidator({ cache: c })).toThrow(expect.objectContaining({ code: "UAIP_CACHE_INVALID_OPTIONS", key: "config.cdn.distributionId" }));
+    expect(() => new CacheInvalidator({ cache: c })).toThrow(
+      expect.objectContaining({ code: "UAIP_CACHE_INVALID_OPTIONS", key: "config.cdn.distributionId" }),
+    );
     await c.close();
   });
 

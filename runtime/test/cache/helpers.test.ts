@@ -30,7 +30,13 @@ describe("globToRegExp (Redis MATCH syntax)", () => {
     expect(globToRegExp(escapeGlob("svc[1]*:") + "*").test("svc1:x")).toBe(false);
   });
 
-  it.each([["a*", true], ["a?", true], ["a[b]", true], ["a\\*", false], ["plain:key", false]])("isGlob(%s) = %s", (p, g) => {
+  it.each([
+    ["a*", true],
+    ["a?", true],
+    ["a[b]", true],
+    ["a\\*", false],
+    ["plain:key", false],
+  ])("isGlob(%s) = %s", (p, g) => {
     expect(isGlob(p)).toBe(g);
   });
 });
@@ -52,7 +58,11 @@ describe("CDN path helpers", () => {
   });
 
   it("batchPaths respects both limits and never emits an empty batch", () => {
-    const batches = batchPaths(["/*a*", "/b*", "/c*", "/1", "/2", "/3", "/4"].map((p) => p.replace(/^\/\*/, "/")), 3, 2);
+    const batches = batchPaths(
+      ["/*a*", "/b*", "/c*", "/1", "/2", "/3", "/4"].map((p) => p.replace(/^\/\*/, "/")),
+      3,
+      2,
+    );
     for (const b of batches) {
       expect(b.length).toBeGreaterThan(0);
       expect(b.length).toBeLessThanOrEqual(3);

@@ -43,7 +43,9 @@ describe("pattern invalidation at scale", () => {
     await admin.config("RESETSTAT");
 
     // Another client, in its own process, loops GETs during the whole invalidation.
-    const probe = spawn(process.execPath, [join(__dirname, "get-probe.js"), server.url, "uaip:c:keep:1"], { stdio: ["pipe", "pipe", "inherit"] });
+    const probe = spawn(process.execPath, [join(__dirname, "get-probe.js"), server.url, "uaip:c:keep:1"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     let out = "";
     probe.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const exited = new Promise<void>((resolve) => probe.once("exit", () => resolve()));

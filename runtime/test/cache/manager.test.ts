@@ -92,18 +92,21 @@ describe("CacheManager read path", () => {
   it.each([
     [true, null],
     [false, "v"],
-  ])("exactBackfillTtl=%s: another instance's L1 copy of a short-ttl entry expires with Redis (or lives up to memory.ttl)", async (exact, expected) => {
-    const a = cache();
-    // No bus on B: A's own set message could otherwise arrive after B's backfill and evict it,
-    // which is the bus working, not the TTL behaviour this test is about.
-    const b = cache({ exactBackfillTtl: exact, jitter: 0, bus: false });
-    await Promise.all([a.ready(), b.ready()]);
-    await a.set("brief", "v", { ttl: 150 });
-    expect(await b.get("brief")).toBe("v"); // backfilled into B's L1
-    await new Promise((r) => setTimeout(r, 250));
-    expect(await raw.exists("uaip:c:brief")).toBe(0);
-    expect(await b.get("brief")).toBe(expected);
-  });
+  ])(
+    "exactBackfillTtl=%s: another instance's L1 copy of a short-ttl entry expires with Redis (or lives up to memory.ttl)",
+    async (exact, expected) => {
+      const a = cache();
+      // No bus on B: A's own set message could otherwise arrive after B's backfill and evict it,
+      // which is the bus working, not the TTL behaviour this test is about.
+      const b = cache({ exactBackfillTtl: exact, jitter: 0, bus: false });
+      await Promise.all([a.ready(), b.ready()]);
+      await a.set("brief", "v", { ttl: 150 });
+      expect(await b.get("brief")).toBe("v"); // backfilled into B's L1
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await raw.exists("uaip:c:brief")).toBe(0);
+      expect(await b.get("brief")).toBe(expected);
+    },
+  );
 
   it("connects an injected lazyConnect client", async () => {
     const client = new Redis(server.url, { lazyConnect: true });
@@ -200,7 +203,15 @@ describe("malformed input", () => {
     ["key too long", (c: CacheManager) => c.set("k".repeat(2_000), 1), CacheKeyError.CODE],
     ["undefined value", (c: CacheManager) => c.set("k", undefined), CacheValueError.CODE],
     ["function value", (c: CacheManager) => c.set("k", () => 1), CacheValueError.CODE],
-    ["circular value", (c: CacheManager) => { const o: Record<string, unknown> = {}; o.self = o; return c.set("k", o); }, CacheValueError.CODE],
+    [
+      "circular value",
+      (c: CacheManager) => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return c.set("k", o);
+      },
+      CacheValueError.CODE,
+    ],
     ["BigInt value", (c: CacheManager) => c.set("k", 10n), CacheValueError.CODE],
     ["loader returning undefined", (c: CacheManager) => c.getOrSet("k", async () => undefined), CacheValueError.CODE],
     ["negative ttl", (c: CacheManager) => c.set("k", 1, { ttl: -5 }), CacheOptionsError.CODE],

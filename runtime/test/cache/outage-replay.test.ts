@@ -15,7 +15,11 @@ let raw: Redis;
 const open: CacheManager[] = [];
 
 function cache(): CacheManager {
-  const c = new CacheManager({ url: server.url, config: { redis: { keyPrefix: "shop:" } }, breaker: { failureThreshold: 2, cooldownMs: 200 } });
+  const c = new CacheManager({
+    url: server.url,
+    config: { redis: { keyPrefix: "shop:" } },
+    breaker: { failureThreshold: 2, cooldownMs: 200 },
+  });
   open.push(c);
   return c;
 }
@@ -57,7 +61,11 @@ describe("writes during an outage", () => {
 
     server.resume();
     // (A hung Redis may still execute the timed-out UNLINK once thawed; the queue makes it certain either way.)
-    const took = await within(REPLAY_BOUND_MS, async () => a.pendingInvalidations === 0 && (await raw.exists("shop:c:price:42")) === 0 && (await b.get("price:42")) === null);
+    const took = await within(
+      REPLAY_BOUND_MS,
+      async () =>
+        a.pendingInvalidations === 0 && (await raw.exists("shop:c:price:42")) === 0 && (await b.get("price:42")) === null,
+    );
     expect(took).toBeLessThan(REPLAY_BOUND_MS);
   });
 

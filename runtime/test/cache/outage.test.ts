@@ -69,7 +69,8 @@ describe("Redis outage", () => {
     expect(p50).toBeLessThan(2);
     expect(total).toBeLessThan(1_500);
     expect(await errorsTotal(registry)).toBeGreaterThan(0);
-    if (process.env.UAIP_REPORT) console.log(`outage: 300 getOrSet p50=${p50.toFixed(3)} p99=${p99.toFixed(3)} ms total=${total.toFixed(1)} ms`);
+    if (process.env.UAIP_REPORT)
+      console.log(`outage: 300 getOrSet p50=${p50.toFixed(3)} p99=${p99.toFixed(3)} ms total=${total.toFixed(1)} ms`);
 
     await server.start(); // same port
     expect(await a.ready(5_000)).toBe(true);
@@ -78,19 +79,23 @@ describe("Redis outage", () => {
     expect(b.l1Size).toBe(0);
 
     // L2 again: written by A, read by B from Redis.
-    expect(await eventually(async () => {
-      await a.set("after", "v1");
-      return (await b.get("after")) === "v1";
-    }, 3_000)).toBe(true);
+    expect(
+      await eventually(async () => {
+        await a.set("after", "v1");
+        return (await b.get("after")) === "v1";
+      }, 3_000),
+    ).toBe(true);
     expect(a.l2State).toBe("closed");
 
     // Bus again: B holds "after" in L1 (a read racing A's message is not backfilled, so wait for a
     // stable L1 entry); A's next write evicts it.
-    expect(await eventually(async () => {
-      if ((await b.get("after")) !== "v1" || b.l1Size !== 1) return false;
-      await new Promise((r) => setTimeout(r, 20));
-      return b.l1Size === 1;
-    }, 1_000)).toBe(true);
+    expect(
+      await eventually(async () => {
+        if ((await b.get("after")) !== "v1" || b.l1Size !== 1) return false;
+        await new Promise((r) => setTimeout(r, 20));
+        return b.l1Size === 1;
+      }, 1_000),
+    ).toBe(true);
     const before = b.l1Size;
     await a.set("after", "v2");
     expect(await eventually(async () => b.l1Size < before, 1_000)).toBe(true);

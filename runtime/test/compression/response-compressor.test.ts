@@ -1,4 +1,11 @@
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { CompressionOptionsError, ResponseCompressor, type CompressionConfig } from "../../src/compression";
@@ -11,7 +18,11 @@ interface Raw {
 
 const servers: Server[] = [];
 
-async function serve(config: CompressionConfig, handler: (req: IncomingMessage, res: ServerResponse) => void, style: "wrap" | "middleware" = "wrap"): Promise<number> {
+async function serve(
+  config: CompressionConfig,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  style: "wrap" | "middleware" = "wrap",
+): Promise<number> {
   const compressor = new ResponseCompressor(config);
   const mw = compressor.middleware();
   const server = createServer(style === "wrap" ? compressor.wrap(handler) : (req, res) => mw(req, res, () => handler(req, res)));
@@ -20,7 +31,12 @@ async function serve(config: CompressionConfig, handler: (req: IncomingMessage, 
   return (server.address() as AddressInfo).port;
 }
 
-function get(port: number, headers: Record<string, string> = {}, method = "GET", onFirstData?: (received: number) => void): Promise<Raw> {
+function get(
+  port: number,
+  headers: Record<string, string> = {},
+  method = "GET",
+  onFirstData?: (received: number) => void,
+): Promise<Raw> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path: "/", method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -44,7 +60,9 @@ function decode(raw: Raw): string {
   return raw.body.toString();
 }
 
-const BIG_JSON = JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ["a", "b", "c"] })) });
+const BIG_JSON = JSON.stringify({
+  items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ["a", "b", "c"] })),
+});
 
 function sendJson(body: string, extra: Record<string, string> = {}) {
   return (_req: IncomingMessage, res: ServerResponse) => {
@@ -167,7 +185,8 @@ describe("ResponseCompressor: streaming", () => {
   it("a streamed body is compressed as it streams: the client gets data before the handler ends", async () => {
     let finish!: () => void;
     const released = new Promise<void>((r) => (finish = r));
-    const chunk = (i: number) => JSON.stringify(Array.from({ length: 400 }, (_, j) => ({ i, j, r: Math.sin(i * 1000 + j) }))) + "\n";
+    const chunk = (i: number) =>
+      JSON.stringify(Array.from({ length: 400 }, (_, j) => ({ i, j, r: Math.sin(i * 1000 + j) }))) + "\n";
     const port = await serve({}, (_req, res) => {
       res.setHeader("Content-Type", "application/x-ndjson");
       for (let i = 0; i < 8; i++) res.write(chunk(i));

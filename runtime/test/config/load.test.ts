@@ -48,7 +48,11 @@ describe("loadRuntimeConfig", () => {
 
   it("round-trips: runtimeSettingsToEnv -> loadRuntimeConfig gives back the same settings", () => {
     const settings = runtimeSettingsSchema.parse({
-      cache: { memory: { maxSize: 5_000, ttl: 30_000 }, redis: { host: "redis.internal", port: 6380, tls: true, keyPrefix: "svc:" }, cdn: { enabled: true, distributionId: "E123" } },
+      cache: {
+        memory: { maxSize: 5_000, ttl: 30_000 },
+        redis: { host: "redis.internal", port: 6380, tls: true, keyPrefix: "svc:" },
+        cdn: { enabled: true, distributionId: "E123" },
+      },
       rateLimit: { windowMs: 1_000, maxRequests: 7, failurePolicy: "deny" },
       memory: { memoryMonitoring: { threshold: 0.7 } },
       ws: { reconnectStrategy: { factor: 1.5 } },
@@ -80,11 +84,14 @@ describe("loadRuntimeConfig", () => {
 });
 
 describe("loadRuntimeConfig: strict numbers and namespaces (issue #10)", () => {
-  it.each(["0x10", "1e3", "0b11", "0o7", " ", "+5", "1_000", "Infinity"])("refuses %j for an integer variable, naming it", (value) => {
-    const err = errorOf({ UAIP_RATE_LIMIT_MAX_REQUESTS: value });
-    expect(err).toMatchObject({ code: "UAIP_RUNTIME_CONFIG_INVALID", key: "UAIP_RATE_LIMIT_MAX_REQUESTS" });
-    expect(err.message).toContain(JSON.stringify(value));
-  });
+  it.each(["0x10", "1e3", "0b11", "0o7", " ", "+5", "1_000", "Infinity"])(
+    "refuses %j for an integer variable, naming it",
+    (value) => {
+      const err = errorOf({ UAIP_RATE_LIMIT_MAX_REQUESTS: value });
+      expect(err).toMatchObject({ code: "UAIP_RUNTIME_CONFIG_INVALID", key: "UAIP_RATE_LIMIT_MAX_REQUESTS" });
+      expect(err.message).toContain(JSON.stringify(value));
+    },
+  );
 
   it.each(["1e-1", "0x1", ".5"])("refuses %j for a number variable", (value) => {
     expect(errorOf({ UAIP_MEMORY_MONITOR_THRESHOLD: value }).key).toBe("UAIP_MEMORY_MONITOR_THRESHOLD");
@@ -103,7 +110,9 @@ describe("loadRuntimeConfig: strict numbers and namespaces (issue #10)", () => {
 
   it("gives each service its own namespace by default: uaip:<service>:", () => {
     expect(loadRuntimeConfig({ UAIP_SERVICE_NAME: "agent-intelligence" }).cache.redis.keyPrefix).toBe("uaip:agent-intelligence:");
-    expect(loadRuntimeConfig({ UAIP_SERVICE_NAME: "a", UAIP_REDIS_KEY_PREFIX: "uaip:shared:" }).cache.redis.keyPrefix).toBe("uaip:shared:");
+    expect(loadRuntimeConfig({ UAIP_SERVICE_NAME: "a", UAIP_REDIS_KEY_PREFIX: "uaip:shared:" }).cache.redis.keyPrefix).toBe(
+      "uaip:shared:",
+    );
   });
 
   it("reads the trusted-proxy settings and refuses malformed CIDRs", () => {

@@ -5,14 +5,19 @@ import { runtimeSettingsSchema } from "../../src/config/settings";
 describe("monitor and admin settings in the env contract", () => {
   it("reads the event-loop limits (off by default) and round-trips them through the ConfigMap", () => {
     expect(loadRuntimeConfig({}).memory.memoryMonitoring).toMatchObject({ eventLoopDelayLimit: 0, eventLoopUtilizationLimit: 0 });
-    const loaded = loadRuntimeConfig({ UAIP_MEMORY_EVENT_LOOP_DELAY_LIMIT_MS: "200", UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: "0.95" });
+    const loaded = loadRuntimeConfig({
+      UAIP_MEMORY_EVENT_LOOP_DELAY_LIMIT_MS: "200",
+      UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: "0.95",
+    });
     expect(loaded.memory.memoryMonitoring).toMatchObject({ eventLoopDelayLimit: 200, eventLoopUtilizationLimit: 0.95 });
     const env = runtimeSettingsToEnv(runtimeSettingsSchema.parse({ memory: { memoryMonitoring: { eventLoopDelayLimit: 150 } } }));
     expect(env.UAIP_MEMORY_EVENT_LOOP_DELAY_LIMIT_MS).toBe("150");
   });
 
   it("names a bad event-loop limit", () => {
-    expect(() => loadRuntimeConfig({ UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: "1.5" })).toThrow(/^UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: .*1\.5/);
+    expect(() => loadRuntimeConfig({ UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: "1.5" })).toThrow(
+      /^UAIP_MEMORY_EVENT_LOOP_UTILIZATION_LIMIT: .*1\.5/,
+    );
   });
 
   it("UAIP_ADMIN_TOKEN is a Secret variable, optional, never written to the ConfigMap", () => {

@@ -63,9 +63,15 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     ]) {
       expect(body).toContain(`# TYPE ${name} `);
     }
-    expect(body).toContain(`${METRIC.httpRequestsTotal}{method="GET",route="/users/:id",status_code="200",service="agent-intelligence"} 2`);
-    expect(body).toContain(`${METRIC.httpRequestErrorsTotal}{method="GET",route="/fail/:id",status_code="502",service="agent-intelligence"} 1`);
-    expect(body).toContain(`${METRIC.httpRequestDurationSeconds}_bucket{le="0.5",method="GET",route="/users/:id",status_code="200",service="agent-intelligence"} 2`);
+    expect(body).toContain(
+      `${METRIC.httpRequestsTotal}{method="GET",route="/users/:id",status_code="200",service="agent-intelligence"} 2`,
+    );
+    expect(body).toContain(
+      `${METRIC.httpRequestErrorsTotal}{method="GET",route="/fail/:id",status_code="502",service="agent-intelligence"} 1`,
+    );
+    expect(body).toContain(
+      `${METRIC.httpRequestDurationSeconds}_bucket{le="0.5",method="GET",route="/users/:id",status_code="200",service="agent-intelligence"} 2`,
+    );
     // The scrape itself is in flight while it is collected.
     expect(body).toContain(`${METRIC.httpRequestsInFlight}{service="agent-intelligence"} 1`);
     expect(Number(/uaip_http_network_received_bytes_total\{[^}]*\} (\d+)/.exec(body)![1])).toBeGreaterThan(100);
@@ -83,10 +89,19 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     m.observe("GET", "/a", 200, 700);
     m.observe("GET", "/a", 503, 3);
     const body = await m.registry.metrics();
-    const line = (le: string) => Number(new RegExp(`_bucket\\{le="${le.replace("+", "\\+")}",method="GET",route="/a",status_code="200",service="svc"\\} (\\S+)`).exec(body)![1]);
+    const line = (le: string) =>
+      Number(
+        new RegExp(
+          `_bucket\\{le="${le.replace("+", "\\+")}",method="GET",route="/a",status_code="200",service="svc"\\} (\\S+)`,
+        ).exec(body)![1],
+      );
     expect([line("0.1"), line("0.2"), line("0.6"), line("0.75"), line("+Inf")]).toEqual([0, 1, 1, 2, 2]);
-    expect(body).toContain(`${METRIC.httpRequestDurationSeconds}_sum{method="GET",route="/a",status_code="200",service="svc"} 0.82`);
-    expect(body).toContain(`${METRIC.httpRequestDurationSeconds}_count{method="GET",route="/a",status_code="200",service="svc"} 2`);
+    expect(body).toContain(
+      `${METRIC.httpRequestDurationSeconds}_sum{method="GET",route="/a",status_code="200",service="svc"} 0.82`,
+    );
+    expect(body).toContain(
+      `${METRIC.httpRequestDurationSeconds}_count{method="GET",route="/a",status_code="200",service="svc"} 2`,
+    );
     expect(body).toContain(`${METRIC.httpRequestErrorsTotal}{method="GET",route="/a",status_code="503",service="svc"} 1`);
     const lint = spawnSync(requireBinary("promtool"), ["check", "metrics"], { input: body, encoding: "utf8" });
     expect(lint.stdout + lint.stderr).toBe("");
@@ -124,7 +139,9 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     await fetch(`${url}/api/orders/abc-def`).then((r) => r.text());
     await waitFor(() => m.snapshot().requestMetrics.totalRequests === 1);
     const metric = await m.registry.getSingleMetric(METRIC.httpRequestsTotal)!.get();
-    expect(metric.values).toEqual([expect.objectContaining({ value: 1, labels: expect.objectContaining({ route: "/api/orders/:orderId" }) })]);
+    expect(metric.values).toEqual([
+      expect.objectContaining({ value: 1, labels: expect.objectContaining({ route: "/api/orders/:orderId" }) }),
+    ]);
     await new Promise((r) => server.close(r));
     m.close();
   });
@@ -150,7 +167,9 @@ describe("createMetrics: node:http instrumentation and /metrics", () => {
     const registry = new Registry();
     const m = createMetrics({ serviceName: "svc", registry, collectDefault: false });
     expect(() => createMetrics({ serviceName: "svc", registry })).toThrow(MetricsOptionsError);
-    expect(() => createMetrics({ serviceName: "" })).toThrow(expect.objectContaining({ code: "UAIP_METRICS_OPTIONS_INVALID", key: "serviceName" }));
+    expect(() => createMetrics({ serviceName: "" })).toThrow(
+      expect.objectContaining({ code: "UAIP_METRICS_OPTIONS_INVALID", key: "serviceName" }),
+    );
     expect(() => createMetrics({ serviceName: "s", window: -1 })).toThrow(expect.objectContaining({ key: "window" }));
     const server = m.instrumentServer(createServer((_req, res) => res.end()));
     const url = await listen(server);

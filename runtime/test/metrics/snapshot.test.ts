@@ -16,7 +16,12 @@ describe("snapshot() against known request timings (fake clock)", () => {
     for (let d = 1; d <= 100; d++) m.observe("GET", "/orders/:id", d <= 95 ? 200 : 503, d);
     const s = m.snapshot();
     expect(s.requestMetrics).toEqual({ totalRequests: 100, activeRequests: 0, requestRate: 10, errorRate: 0.05 });
-    expect(s.responseMetrics).toEqual({ averageResponseTime: 50.5, p95ResponseTime: 95, p99ResponseTime: 99, maxResponseTime: 100 });
+    expect(s.responseMetrics).toEqual({
+      averageResponseTime: 50.5,
+      p95ResponseTime: 95,
+      p99ResponseTime: 99,
+      maxResponseTime: 100,
+    });
 
     clock.advance(60_000); // the whole window has slid past those requests
     const later = m.snapshot();
@@ -92,7 +97,12 @@ describe("snapshot() against known request timings (fake clock)", () => {
     expect(s.requestMetrics.totalRequests).toBe(4);
     expect(s.requestMetrics.activeRequests).toBe(0);
     expect(s.requestMetrics.errorRate).toBe(0.25);
-    expect(s.responseMetrics).toEqual({ averageResponseTime: 115, p95ResponseTime: 400, p99ResponseTime: 400, maxResponseTime: 400 });
+    expect(s.responseMetrics).toEqual({
+      averageResponseTime: 115,
+      p95ResponseTime: 400,
+      p99ResponseTime: 400,
+      maxResponseTime: 400,
+    });
     expect(s.resourceMetrics.networkIO).toBeGreaterThan(4 * 50); // 4 requests + 4 responses went through sockets
     expect(s.resourceMetrics.memoryUsage).toBeGreaterThan(0);
     expect(s.resourceMetrics.cpuUsage).toBeGreaterThanOrEqual(0);

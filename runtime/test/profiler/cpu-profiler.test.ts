@@ -71,7 +71,9 @@ describe("CPUProfiler", () => {
   it("caps the duration: longer than maxDurationMs is refused by name, not shortened", async () => {
     const p = new CPUProfiler({ directory: dir, maxDurationMs: 1_000 });
     await expect(p.startProfiling(1_001)).rejects.toThrow(ProfileOptionsError);
-    await expect(p.startProfiling(0)).rejects.toThrow(/CPU profiler durationMs: expected an integer between 1 and maxDurationMs 1000, got 0/);
+    await expect(p.startProfiling(0)).rejects.toThrow(
+      /CPU profiler durationMs: expected an integer between 1 and maxDurationMs 1000, got 0/,
+    );
     expect(p.busy).toBe(false);
     expect(() => new CPUProfiler({ maxDurationMs: -1 })).toThrow(/CPU profiler maxDurationMs/);
   });
@@ -118,10 +120,14 @@ describe("ProfileTrigger (admin HTTP endpoint)", () => {
     const noAuth = await fetch(`${url}?seconds=0.1`, { method: "POST" });
     expect(noAuth.status).toBe(401);
     expect(noAuth.headers.get("www-authenticate")).toMatch(/^Bearer/);
-    expect((await fetch(`${url}?seconds=0.1`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await fetch(`${url}?seconds=0.1`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}x` } })).status).toBe(
+      401,
+    );
     const auth = { Authorization: `Bearer ${TOKEN}` };
     // What the ALB does forward (/<service>/*) never reaches the trigger, even with the token.
-    expect((await fetch(`${base}/agent-intelligence${PROFILE_ADMIN_PATH}?seconds=0.1`, { method: "POST", headers: auth })).status).toBe(404);
+    expect(
+      (await fetch(`${base}/agent-intelligence${PROFILE_ADMIN_PATH}?seconds=0.1`, { method: "POST", headers: auth })).status,
+    ).toBe(404);
     expect((await fetch(url, { headers: auth })).status).toBe(405);
     const tooLong = await fetch(`${url}?seconds=60`, { method: "POST", headers: auth });
     expect(tooLong.status).toBe(400);
@@ -136,14 +142,21 @@ describe("ProfileTrigger (admin HTTP endpoint)", () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get("content-disposition")).toMatch(/attachment; filename="cpu-.*\.cpuprofile"/);
     const profile = (await ok.json()) as CpuProfile;
-    expect(profile).toEqual(expect.objectContaining({ nodes: expect.any(Array), startTime: expect.any(Number), endTime: expect.any(Number) }));
+    expect(profile).toEqual(
+      expect.objectContaining({ nodes: expect.any(Array), startTime: expect.any(Number), endTime: expect.any(Number) }),
+    );
   });
 });
 
 describe("the admin path is never routed by the ALB", () => {
   /** ALB path-pattern semantics: case-sensitive, `*` any characters, `?` one character. */
   const albMatches = (pattern: string, path: string) =>
-    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(path);
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".")}$`,
+    ).test(path);
 
   it("matches no service's listener rule, even for a service named admin", () => {
     const rules = listenerRulePlan([

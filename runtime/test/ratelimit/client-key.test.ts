@@ -2,7 +2,10 @@ import type { IncomingMessage } from "node:http";
 import { clientAddressKey, normalizeAddress } from "../../src/ratelimit/client-key";
 
 function req(remoteAddress: string | undefined, xff?: string | string[]): IncomingMessage {
-  return { socket: { remoteAddress }, headers: xff === undefined ? {} : { "x-forwarded-for": xff } } as unknown as IncomingMessage;
+  return {
+    socket: { remoteAddress },
+    headers: xff === undefined ? {} : { "x-forwarded-for": xff },
+  } as unknown as IncomingMessage;
 }
 
 const ALB = "10.0.12.7"; // the ALB node, as the pod sees it (IP target)
@@ -55,7 +58,9 @@ describe("clientAddressKey: which X-Forwarded-For entry is the client", () => {
     });
 
     it("refuses a malformed CIDR by position", () => {
-      expect(() => clientAddressKey({ cidrs: ["10.0.0.0/16", "10.0.0.0/40"] })).toThrow(expect.objectContaining({ code: "UAIP_RATELIMIT_OPTIONS_INVALID", key: "trustedProxy.cidrs[1]" }));
+      expect(() => clientAddressKey({ cidrs: ["10.0.0.0/16", "10.0.0.0/40"] })).toThrow(
+        expect.objectContaining({ code: "UAIP_RATELIMIT_OPTIONS_INVALID", key: "trustedProxy.cidrs[1]" }),
+      );
     });
   });
 

@@ -9,8 +9,14 @@ const TSX = join(ROOT, "node_modules", ".bin", "tsx");
  * outage has to exit, not linger on a reconnect or disconnect timer.
  */
 it.each([
-  ["RedisStore", `const s = new RedisStore({ url: "redis://127.0.0.1:1" }); await new Promise((r) => setTimeout(r, 300)); await s.close();`],
-  ["CacheManager", `const c = new CacheManager({ url: "redis://127.0.0.1:1" }); await new Promise((r) => setTimeout(r, 300)); await c.close();`],
+  [
+    "RedisStore",
+    `const s = new RedisStore({ url: "redis://127.0.0.1:1" }); await new Promise((r) => setTimeout(r, 300)); await s.close();`,
+  ],
+  [
+    "CacheManager",
+    `const c = new CacheManager({ url: "redis://127.0.0.1:1" }); await new Promise((r) => setTimeout(r, 300)); await c.close();`,
+  ],
 ])("%s closed during an outage lets the process exit promptly", (_name, body) => {
   const script = `import { CacheManager, RedisStore } from "${join(ROOT, "runtime", "src")}";
 (async () => { ${body} console.log("closed", Date.now()); process.on("exit", () => console.log("exit", Date.now())); })();`;

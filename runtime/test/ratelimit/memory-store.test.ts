@@ -109,7 +109,12 @@ describe("RateLimiter options, keys and metrics", () => {
 
   it("counts allowed and rejected checks, and keeps checkLimit(req) from the seed", async () => {
     const registry = new Registry();
-    const limiter = new RateLimiter<{ user: string }>({ windowMs: 60_000, maxRequests: 2, keyGenerator: (r) => r.user, registry });
+    const limiter = new RateLimiter<{ user: string }>({
+      windowMs: 60_000,
+      maxRequests: 2,
+      keyGenerator: (r) => r.user,
+      registry,
+    });
     const answers = [];
     for (let i = 0; i < 3; i++) answers.push(await limiter.checkLimit({ user: "u1" }));
     expect(answers).toEqual([true, true, false]);
@@ -137,7 +142,12 @@ describe("RateLimiter options, keys and metrics", () => {
   });
 
   it("a store that throws synchronously is a store failure answered by the policy, never 'limit exceeded'", async () => {
-    const throwing = { hit: () => { throw new Error("boom"); }, close: async () => {} };
+    const throwing = {
+      hit: () => {
+        throw new Error("boom");
+      },
+      close: async () => {},
+    };
     const limiter = new RateLimiter({ windowMs: 1_000, maxRequests: 2, store: throwing as never });
     const results = [await limiter.consume("k"), await limiter.consume("k"), await limiter.consume("k")];
     expect(results.map((r) => [r.allowed, r.degraded, r.reason])).toEqual([

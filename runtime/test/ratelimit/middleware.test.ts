@@ -1,7 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RateLimiter } from "../../src/ratelimit/limiter";
-import { rateLimitHandler, rateLimitMiddleware, RATE_LIMITED_CODE, RATE_LIMIT_UNAVAILABLE_CODE } from "../../src/ratelimit/middleware";
+import {
+  rateLimitHandler,
+  rateLimitMiddleware,
+  RATE_LIMITED_CODE,
+  RATE_LIMIT_UNAVAILABLE_CODE,
+} from "../../src/ratelimit/middleware";
 import { rateLimitHeaders } from "../../src/ratelimit/headers";
 import type { RateLimitStore } from "../../src/ratelimit/types";
 
@@ -16,11 +21,15 @@ const byHeader = (req: IncomingMessage) => String(req.headers["x-user"] ?? "");
 
 describe("rate-limit middleware", () => {
   it("formats the draft-10 RateLimit / RateLimit-Policy fields", () => {
-    expect(rateLimitHeaders("default", 60_000, { allowed: true, limit: 100, remaining: 42, resetMs: 29_001, retryAfterMs: 0 })).toEqual({
+    expect(
+      rateLimitHeaders("default", 60_000, { allowed: true, limit: 100, remaining: 42, resetMs: 29_001, retryAfterMs: 0 }),
+    ).toEqual({
       "RateLimit-Policy": '"default";q=100;w=60',
       RateLimit: '"default";r=42;t=30',
     });
-    expect(rateLimitHeaders("api", 1_000, { allowed: false, limit: 5, remaining: 0, resetMs: 1_500, retryAfterMs: 1_200 })).toMatchObject({
+    expect(
+      rateLimitHeaders("api", 1_000, { allowed: false, limit: 5, remaining: 0, resetMs: 1_500, retryAfterMs: 1_200 }),
+    ).toMatchObject({
       "Retry-After": "2",
     });
   });
@@ -56,7 +65,13 @@ describe("rate-limit middleware", () => {
 
   it("Express-style: next() on pass, next(err) for a failing keyGenerator, 503 (not 429) when 'deny' answers for a dead store", async () => {
     const deadStore: RateLimitStore = { hit: () => Promise.reject(new Error("ECONNREFUSED")), close: async () => {} };
-    const deny = new RateLimiter({ windowMs: 1_000, maxRequests: 5, store: deadStore, failurePolicy: "deny", keyGenerator: () => "k" });
+    const deny = new RateLimiter({
+      windowMs: 1_000,
+      maxRequests: 5,
+      store: deadStore,
+      failurePolicy: "deny",
+      keyGenerator: () => "k",
+    });
     const mw = rateLimitMiddleware(deny);
     const { server, url } = await listen((req, res) => mw(req, res, () => ok(req, res)));
     const res = await fetch(url);
@@ -65,7 +80,13 @@ describe("rate-limit middleware", () => {
     expect(await res.json()).toMatchObject({ error: { code: RATE_LIMIT_UNAVAILABLE_CODE } });
     server.close();
 
-    const throwing = new RateLimiter({ windowMs: 1_000, maxRequests: 5, keyGenerator: () => { throw new Error("no user"); } });
+    const throwing = new RateLimiter({
+      windowMs: 1_000,
+      maxRequests: 5,
+      keyGenerator: () => {
+        throw new Error("no user");
+      },
+    });
     const nexts: unknown[] = [];
     rateLimitMiddleware(throwing)({} as IncomingMessage, {} as ServerResponse, (err) => nexts.push(err));
     expect(nexts).toHaveLength(1);
@@ -74,7 +95,9 @@ describe("rate-limit middleware", () => {
     const passing = new RateLimiter({ windowMs: 1_000, maxRequests: 5, keyGenerator: () => "k" });
     const headers: Record<string, string> = {};
     const res2 = { setHeader: (n: string, v: string) => (headers[n] = v) } as unknown as ServerResponse;
-    await new Promise<void>((resolve, reject) => rateLimitMiddleware(passing)({} as IncomingMessage, res2, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      rateLimitMiddleware(passing)({} as IncomingMessage, res2, (err) => (err ? reject(err) : resolve())),
+    );
     expect(headers.RateLimit).toBe('"default";r=4;t=2');
     await Promise.all([deny.close(), throwing.close(), passing.close()]);
   });

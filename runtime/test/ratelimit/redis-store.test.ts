@@ -85,7 +85,10 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
     const policies: FailurePolicy[] = ["allow", "deny", "memory"];
     const stores = await Promise.all(policies.map(() => storeFor(redis.url)));
     const limiters = Object.fromEntries(
-      policies.map((p, i) => [p, new RateLimiter({ windowMs: 60_000, maxRequests: 3, store: stores[i], failurePolicy: p, registry })]),
+      policies.map((p, i) => [
+        p,
+        new RateLimiter({ windowMs: 60_000, maxRequests: 3, store: stores[i], failurePolicy: p, registry }),
+      ]),
     ) as Record<FailurePolicy, RateLimiter>;
 
     for (const p of policies) expect(await limiters[p].consume(`${p}-before`)).toMatchObject({ allowed: true, remaining: 2 });
@@ -131,7 +134,14 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
     const blackHole: Server = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", r));
     const port = (blackHole.address() as { port: number }).port;
-    const client = new Redis({ port, host: "127.0.0.1", enableReadyCheck: false, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 100 });
+    const client = new Redis({
+      port,
+      host: "127.0.0.1",
+      enableReadyCheck: false,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 100,
+    });
     client.on("error", () => {});
     await waitFor(() => client.status === "ready");
     const limiter = new RateLimiter({ windowMs: 1000, maxRequests: 5, store: new RedisStore({ client }), failurePolicy: "deny" });

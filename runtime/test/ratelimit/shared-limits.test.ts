@@ -21,7 +21,12 @@ afterAll(async () => {
 
 describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })", () => {
   it("counts in Redis, so two instances built from the seed's config share one limit", async () => {
-    const seed = { windowMs: 60_000, maxRequests: 3, keyGenerator: () => "user-1", redis: { host: "127.0.0.1", port: redis.port, commandTimeoutMs: 1_000 } };
+    const seed = {
+      windowMs: 60_000,
+      maxRequests: 3,
+      keyGenerator: () => "user-1",
+      redis: { host: "127.0.0.1", port: redis.port, commandTimeoutMs: 1_000 },
+    };
     const a = new RateLimiter(seed);
     const b = new RateLimiter(seed);
     await new Promise((r) => setTimeout(r, 200)); // let both connect
@@ -45,7 +50,9 @@ describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })
     expect(client.status).toBe("ready"); // an injected client stays open
     client.disconnect();
     const store = new RedisStore({ url: redis.url });
-    expect(() => new RateLimiter({ windowMs: 1, maxRequests: 1, store, redis: redis.url })).toThrow(expect.objectContaining({ code: "UAIP_RATELIMIT_OPTIONS_INVALID", key: "redis" }));
+    expect(() => new RateLimiter({ windowMs: 1, maxRequests: 1, store, redis: redis.url })).toThrow(
+      expect.objectContaining({ code: "UAIP_RATELIMIT_OPTIONS_INVALID", key: "redis" }),
+    );
     await Promise.all([byUrl.close(), store.close()]);
   });
 });
@@ -117,7 +124,11 @@ describe("a burst right after construction", () => {
   });
 
   it("a Redis that never comes up costs at most firstConnectWaitMs, then the failure policy answers", async () => {
-    const limiter = new RateLimiter({ windowMs: 1_000, maxRequests: 1, redis: { host: "127.0.0.1", port: 1, firstConnectWaitMs: 200 } });
+    const limiter = new RateLimiter({
+      windowMs: 1_000,
+      maxRequests: 1,
+      redis: { host: "127.0.0.1", port: 1, firstConnectWaitMs: 200 },
+    });
     const t = performance.now();
     const r = await limiter.consume("nowhere");
     expect(performance.now() - t).toBeLessThan(1_000);

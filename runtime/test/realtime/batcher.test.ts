@@ -16,12 +16,24 @@ interface Stamped {
 }
 
 /** A manager on a loopback server and one client that records each frame it receives. */
-async function socketPair(): Promise<{ manager: WebSocketManager; frames: { at: number; batch: Stamped[] }[]; client: WebSocket }> {
-  const manager = new WebSocketManager({ maxConnections: 10, heartbeatInterval: 60_000, reconnectStrategy: { initialDelay: 100, maxDelay: 1_000, factor: 2 } });
+async function socketPair(): Promise<{
+  manager: WebSocketManager;
+  frames: { at: number; batch: Stamped[] }[];
+  client: WebSocket;
+}> {
+  const manager = new WebSocketManager({
+    maxConnections: 10,
+    heartbeatInterval: 60_000,
+    reconnectStrategy: { initialDelay: 100, maxDelay: 1_000, factor: 2 },
+  });
   const { server, url } = await listen();
   manager.attach(server);
   const client = await openClient(url);
-  cleanups.push(() => closeServer(server), () => manager.drain(100), () => client.terminate());
+  cleanups.push(
+    () => closeServer(server),
+    () => manager.drain(100),
+    () => client.terminate(),
+  );
   const frames: { at: number; batch: Stamped[] }[] = [];
   client.on("message", (data: Buffer) => frames.push({ at: performance.now(), batch: JSON.parse(data.toString()) as Stamped[] }));
   await waitFor(() => manager.size === 1);
@@ -38,7 +50,12 @@ describe("MessageBatcher", () => {
     const { manager, frames } = await socketPair();
     const registry = new Registry();
     const flushInterval = 100;
-    const batcher = new MessageBatcher<Stamped>({ batchSize: 100, flushInterval, registry, broadcast: async (b) => void manager.broadcast(JSON.stringify(b)) });
+    const batcher = new MessageBatcher<Stamped>({
+      batchSize: 100,
+      flushInterval,
+      registry,
+      broadcast: async (b) => void manager.broadcast(JSON.stringify(b)),
+    });
     cleanups.push(() => batcher.close());
     // The shape is asserted on every run. The 20 ms bound is wall-clock time on a shared machine,
     // where one descheduling can exceed it: best of 3 runs. A window that restarts or never fires
@@ -65,7 +82,11 @@ describe("MessageBatcher", () => {
 
   it("times the window from the first message: a steady trickle still flushes every flushInterval (no debounce)", async () => {
     const flushes: { at: number; size: number }[] = [];
-    const batcher = new MessageBatcher<number>({ batchSize: 100, flushInterval: 100, broadcast: async (b) => void flushes.push({ at: performance.now(), size: b.length }) });
+    const batcher = new MessageBatcher<number>({
+      batchSize: 100,
+      flushInterval: 100,
+      broadcast: async (b) => void flushes.push({ at: performance.now(), size: b.length }),
+    });
     cleanups.push(() => batcher.close());
     const started = performance.now();
     for (let i = 0; i < 20; i++) {
@@ -122,7 +143,11 @@ describe("MessageBatcher", () => {
 
   it("close() drains the queue, then refuses new messages and wakes waiting producers", async () => {
     const sent: number[][] = [];
-    const batcher = new MessageBatcher<number>({ batchSize: 100, flushInterval: 10_000, broadcast: async (b) => void sent.push(b) });
+    const batcher = new MessageBatcher<number>({
+      batchSize: 100,
+      flushInterval: 10_000,
+      broadcast: async (b) => void sent.push(b),
+    });
     for (let i = 0; i < 30; i++) void batcher.addMessage(i);
     await batcher.close();
     expect(sent).toEqual([[...Array(30).keys()]]);
@@ -171,7 +196,12 @@ describe("MessageBatcher", () => {
       throw new Error("down");
     };
     const seen: BatchFlushError[] = [];
-    const withHandler = new MessageBatcher<number>({ batchSize: 10, flushInterval: 20, broadcast: fail, onError: (e) => void seen.push(e) });
+    const withHandler = new MessageBatcher<number>({
+      batchSize: 10,
+      flushInterval: 20,
+      broadcast: fail,
+      onError: (e) => void seen.push(e),
+    });
     await withHandler.addMessage(1);
     await waitFor(() => seen.length === 1);
     expect(seen[0].batch).toEqual([1]);

@@ -19,15 +19,24 @@ afterEach(async () => {
 
 const strategy = { initialDelay: 20, maxDelay: 200, factor: 2 };
 
-function makeClient(options: Omit<ReconnectingClientOptions, "reconnectStrategy"> & Partial<Pick<ReconnectingClientOptions, "reconnectStrategy">>): ReconnectingClient {
-  const c = new ReconnectingClient({ reconnectStrategy: strategy, WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+function makeClient(
+  options: Omit<ReconnectingClientOptions, "reconnectStrategy"> & Partial<Pick<ReconnectingClientOptions, "reconnectStrategy">>,
+): ReconnectingClient {
+  const c = new ReconnectingClient({
+    reconnectStrategy: strategy,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    ...options,
+  });
   cleanups.push(() => c.close());
   return c;
 }
 
 /** A ws server on `port` (0: any) whose manager is returned; `stop()` drains it and closes the port. */
 async function startServer(port = 0, onConnection?: (s: WebSocket) => void) {
-  const manager = new WebSocketManager({ maxConnections: 100, heartbeatInterval: 60_000, reconnectStrategy: strategy }, { onConnection });
+  const manager = new WebSocketManager(
+    { maxConnections: 100, heartbeatInterval: 60_000, reconnectStrategy: strategy },
+    { onConnection },
+  );
   const { server, url, port: bound } = await listen(undefined, port);
   manager.attach(server);
   let stopped = false;
@@ -86,7 +95,11 @@ describe("ReconnectingClient on real sockets", () => {
         attemptsAt.push(performance.now());
       }
     }
-    makeClient({ url: `ws://127.0.0.1:${port}`, WebSocket: Spy as unknown as WebSocketConstructor, onReconnecting: (attempt, delay) => planned.push({ attempt, delay }) });
+    makeClient({
+      url: `ws://127.0.0.1:${port}`,
+      WebSocket: Spy as unknown as WebSocketConstructor,
+      onReconnecting: (attempt, delay) => planned.push({ attempt, delay }),
+    });
     await waitFor(() => attemptsAt.length >= 9, 5_000, "9 connection attempts");
 
     expect(planned.slice(0, 8).map((p) => p.attempt)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -109,7 +122,11 @@ describe("ReconnectingClient on real sockets", () => {
     const firstDelays: number[] = [];
     const server = await startServer();
     const clients = Array.from({ length: 30 }, () =>
-      makeClient({ url: server.url, reconnectStrategy: { initialDelay: 1_000, maxDelay: 30_000, factor: 2 }, onReconnecting: (a, d) => void (a === 0 && firstDelays.push(d)) }),
+      makeClient({
+        url: server.url,
+        reconnectStrategy: { initialDelay: 1_000, maxDelay: 30_000, factor: 2 },
+        onReconnecting: (a, d) => void (a === 0 && firstDelays.push(d)),
+      }),
     );
     await waitFor(() => clients.every((c) => c.connected));
     await server.stop();
@@ -123,7 +140,12 @@ describe("ReconnectingClient on real sockets", () => {
     const got: unknown[] = [];
     const closes: [number, boolean][] = [];
     // No WebSocket given: the default (the global one, else `ws` on Node < 22).
-    const client = makeClient({ url: first.url, WebSocket: undefined, onMessage: (d) => got.push(String(d)), onClose: (code, _r, again) => closes.push([code, again]) });
+    const client = makeClient({
+      url: first.url,
+      WebSocket: undefined,
+      onMessage: (d) => got.push(String(d)),
+      onClose: (code, _r, again) => closes.push([code, again]),
+    });
     await waitFor(() => client.connected);
     client.send("one");
     await waitFor(() => received.length === 1);
@@ -146,7 +168,9 @@ describe("ReconnectingClient on real sockets", () => {
 
   it("gives up only when told to: on a 4xxx refusal or close(), never on 1013/1006", async () => {
     let mode: "refuse-auth" | "full" = "full";
-    const server = await startServer(0, (s) => (mode === "refuse-auth" ? s.close(4401, "token expired") : s.close(1013, "Maximum connections reached")));
+    const server = await startServer(0, (s) =>
+      mode === "refuse-auth" ? s.close(4401, "token expired") : s.close(1013, "Maximum connections reached"),
+    );
     const closes: [number, boolean][] = [];
     const full = makeClient({ url: server.url, onClose: (code, _r, again) => closes.push([code, again]) });
     await waitFor(() => closes.length >= 3, 5_000, "three 1013 closes");
@@ -174,7 +198,10 @@ describe("ReconnectingClient on real sockets", () => {
     expect(() => refused.send("x")).toThrow(/4401/);
 
     // A server that is down (1006) is retried for as long as it takes.
-    const down = makeClient({ url: `ws://127.0.0.1:${await deadPort()}`, reconnectStrategy: { initialDelay: 5, maxDelay: 10, factor: 2 } });
+    const down = makeClient({
+      url: `ws://127.0.0.1:${await deadPort()}`,
+      reconnectStrategy: { initialDelay: 5, maxDelay: 10, factor: 2 },
+    });
     await waitFor(() => down.attempt >= 20, 5_000, "20 attempts");
     expect(down.stopped).toBeUndefined();
   });
@@ -190,7 +217,11 @@ describe("ReconnectingClient on real sockets", () => {
 
   it.each([
     ["url", { url: "http://x" }, /url: must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/],
-    ["reconnectStrategy.initialDelay", { url: "ws://127.0.0.1:1", reconnectStrategy: { initialDelay: 0, maxDelay: 1, factor: 2 } }, /initialDelay: .*got 0/],
+    [
+      "reconnectStrategy.initialDelay",
+      { url: "ws://127.0.0.1:1", reconnectStrategy: { initialDelay: 0, maxDelay: 1, factor: 2 } },
+      /initialDelay: .*got 0/,
+    ],
     ["maxQueued", { url: "ws://127.0.0.1:1", maxQueued: -1 }, /maxQueued: .*got -1/],
   ])("refuses a bad %s by name", (key, options, message) => {
     let error: unknown;

@@ -5,7 +5,10 @@ import { WebSocket, type ClientOptions } from "ws";
 
 /** Helpers for the realtime tests: a real node:http server on loopback and real ws clients. */
 
-export async function listen(server: Server = createServer((_req, res) => res.end("ok")), port = 0): Promise<{ server: Server; port: number; url: string }> {
+export async function listen(
+  server: Server = createServer((_req, res) => res.end("ok")),
+  port = 0,
+): Promise<{ server: Server; port: number; url: string }> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve());

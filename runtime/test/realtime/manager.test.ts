@@ -7,7 +7,12 @@ import { METRIC } from "../../src/metrics/names";
 import { closed, closeServer, histogramTotals, listen, openClient, sleep, waitFor } from "./helpers";
 
 const strategy = { initialDelay: 100, maxDelay: 1_000, factor: 2 };
-const config = (over: Partial<WSConfig> = {}): WSConfig => ({ maxConnections: 3, heartbeatInterval: 60_000, reconnectStrategy: strategy, ...over });
+const config = (over: Partial<WSConfig> = {}): WSConfig => ({
+  maxConnections: 3,
+  heartbeatInterval: 60_000,
+  reconnectStrategy: strategy,
+  ...over,
+});
 
 // Everything is torn down even when an assertion fails, so a failing test cannot hang jest.
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -18,7 +23,10 @@ afterEach(async () => {
 async function served(manager: WebSocketManager, path?: string): Promise<{ server: Server; url: string }> {
   const { server, url } = await listen();
   manager.attach(server, { path });
-  cleanups.push(() => closeServer(server), () => manager.drain(100));
+  cleanups.push(
+    () => closeServer(server),
+    () => manager.drain(100),
+  );
   return { server, url };
 }
 
@@ -43,7 +51,10 @@ describe("WebSocketManager on real sockets", () => {
     const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
     await new Promise((r) => wss.once("listening", r));
     wss.on("connection", (socket, req) => void manager.handleConnection(socket, req));
-    cleanups.push(() => new Promise((r) => wss.close(r)), () => manager.drain(100));
+    cleanups.push(
+      () => new Promise((r) => wss.close(r)),
+      () => manager.drain(100),
+    );
     const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 
     const first = await Promise.all([client(url), client(url), client(url)]);
@@ -179,13 +190,18 @@ describe("WebSocketManager on real sockets", () => {
   });
 
   it("serves only its path on a shared HTTP server and leaves plain HTTP routes alone", async () => {
-    const manager = new WebSocketManager(config({ maxConnections: 1 }), { onMessage: (socket, data) => manager.send(socket, `echo:${data.toString()}`) });
+    const manager = new WebSocketManager(config({ maxConnections: 1 }), {
+      onMessage: (socket, data) => manager.send(socket, `echo:${data.toString()}`),
+    });
     const server = createServer((_req, res) => res.end("http ok"));
     const { url } = await listen(server);
     const wss = manager.attach(server, { path: "/ws" });
     let connectionEvents = 0;
     wss.on("connection", () => connectionEvents++);
-    cleanups.push(() => closeServer(server), () => manager.drain(100));
+    cleanups.push(
+      () => closeServer(server),
+      () => manager.drain(100),
+    );
 
     const ws = await client(`${url}/ws?token=x`);
     const reply = new Promise<string>((r) => ws.once("message", (d: Buffer) => r(d.toString())));
@@ -210,8 +226,18 @@ describe("WebSocketManager on real sockets", () => {
   it.each([
     ["maxConnections", config({ maxConnections: 0 }), {}, /maxConnections: must be an integer >= 1, got 0/],
     ["heartbeatInterval", config({ heartbeatInterval: 1.5 }), {}, /heartbeatInterval: .*got 1.5/],
-    ["reconnectStrategy.maxDelay", config({ reconnectStrategy: { initialDelay: 500, maxDelay: 100, factor: 2 } }), {}, /maxDelay.*\(100\) must be >= initialDelay \(500\)/],
-    ["reconnectStrategy.factor", config({ reconnectStrategy: { initialDelay: 1, maxDelay: 2, factor: 0.5 } }), {}, /factor: must be a number >= 1, got 0.5/],
+    [
+      "reconnectStrategy.maxDelay",
+      config({ reconnectStrategy: { initialDelay: 500, maxDelay: 100, factor: 2 } }),
+      {},
+      /maxDelay.*\(100\) must be >= initialDelay \(500\)/,
+    ],
+    [
+      "reconnectStrategy.factor",
+      config({ reconnectStrategy: { initialDelay: 1, maxDelay: 2, factor: 0.5 } }),
+      {},
+      /factor: must be a number >= 1, got 0.5/,
+    ],
     ["maxBufferedBytes", config(), { maxBufferedBytes: -1 }, /maxBufferedBytes: .*got -1/],
     ["drainTimeoutMs", config(), { drainTimeoutMs: Number.NaN }, /drainTimeoutMs/],
   ])("refuses a bad %s by name", (key, wsConfig, options, message) => {

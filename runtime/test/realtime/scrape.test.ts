@@ -21,7 +21,9 @@ function usedByRulesAndDashboards(): Set<string> {
   const exprs = [
     ...groups.recording.rules.map((r) => r.expr),
     ...groups.alerts.rules.map((r) => r.expr),
-    ...[serviceOverview(), platformOverview()].flatMap((d) => panelsOf(d).flatMap((p) => (p.targets ?? []).map((t) => substituteGrafanaVariables(t.expr ?? "")))),
+    ...[serviceOverview(), platformOverview()].flatMap((d) =>
+      panelsOf(d).flatMap((p) => (p.targets ?? []).map((t) => substituteGrafanaVariables(t.expr ?? ""))),
+    ),
   ];
   const names = new Set(exprs.flatMap((e) => parsePromql(e).metrics).filter((m) => REALTIME.test(m)));
   // The generated files too, in case one was written by hand.
@@ -56,9 +58,19 @@ describe("a real /metrics scrape with the WebSocketManager and MessageBatcher ru
     expect(used).toContain(METRIC.wsMaxConnections);
 
     const metrics = createMetrics({ serviceName: "orchestration-pipeline" });
-    const manager = new WebSocketManager({ maxConnections: 50, heartbeatInterval: 250, reconnectStrategy: { initialDelay: 100, maxDelay: 1_000, factor: 2 } }, { registry: metrics.registry });
-    const batcher = new MessageBatcher<number>({ batchSize: 10, flushInterval: 20, registry: metrics.registry, broadcast: async (b) => void manager.broadcast(JSON.stringify(b)) });
-    const server = metrics.instrumentServer(createServer((req, res) => (req.url === "/metrics" ? metrics.metricsHandler(req, res) : res.end())));
+    const manager = new WebSocketManager(
+      { maxConnections: 50, heartbeatInterval: 250, reconnectStrategy: { initialDelay: 100, maxDelay: 1_000, factor: 2 } },
+      { registry: metrics.registry },
+    );
+    const batcher = new MessageBatcher<number>({
+      batchSize: 10,
+      flushInterval: 20,
+      registry: metrics.registry,
+      broadcast: async (b) => void manager.broadcast(JSON.stringify(b)),
+    });
+    const server = metrics.instrumentServer(
+      createServer((req, res) => (req.url === "/metrics" ? metrics.metricsHandler(req, res) : res.end())),
+    );
     const { url, port } = await listen(server);
     manager.attach(server, { path: "/ws" });
     const client = await openClient(`${url}/ws`);

@@ -17,7 +17,12 @@ const name = "orchestration-pipeline";
 beforeAll(async () => {
   // No Redis here: the runtime degrades (L1 only, in-memory limits), which is all this test needs.
   runtime = createRuntime(
-    loadRuntimeConfig({ UAIP_SERVICE_NAME: name, UAIP_WS_MAX_CONNECTIONS: "5", UAIP_BATCH_SIZE: "50", UAIP_BATCH_FLUSH_INTERVAL_MS: "30" }),
+    loadRuntimeConfig({
+      UAIP_SERVICE_NAME: name,
+      UAIP_WS_MAX_CONNECTIONS: "5",
+      UAIP_BATCH_SIZE: "50",
+      UAIP_BATCH_FLUSH_INTERVAL_MS: "30",
+    }),
     { realtime: { drainTimeoutMs: 1_000 } },
   );
   service = createService(runtime);

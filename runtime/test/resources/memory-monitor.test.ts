@@ -2,8 +2,13 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo } from "node:net";
 import { getHeapStatistics } from "node:v8";
 import { Registry } from "prom-client";
-import { HysteresisSwitch, maxOldSpaceSizeMiB, MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
-
+import {
+  HysteresisSwitch,
+  maxOldSpaceSizeMiB,
+  MemoryMonitor,
+  MemoryMonitorOptionsError,
+  PressureGate,
+} from "../../src/resources";
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -15,8 +20,14 @@ function busyWait(ms: number): void {
 describe("HysteresisSwitch", () => {
   it.each([
     // enterAt 0.85, exit below 0.765 (10 %)
-    [[0.5, 0.84, 0.85, 0.8, 0.77, 0.76, 0.84, 0.86], [false, false, true, true, true, false, false, true]],
-    [[0.9, 0.9, 0.7, 0.9], [true, true, false, true]],
+    [
+      [0.5, 0.84, 0.85, 0.8, 0.77, 0.76, 0.84, 0.86],
+      [false, false, true, true, true, false, false, true],
+    ],
+    [
+      [0.9, 0.9, 0.7, 0.9],
+      [true, true, false, true],
+    ],
   ])("samples %j -> %j", (samples, expected) => {
     const s = new HysteresisSwitch(0.85, 0.1);
     expect(samples.map((v) => s.update(v))).toEqual(expected);
@@ -81,7 +92,10 @@ describe("MemoryMonitor", () => {
 
   it("event-loop delay p99 over the limit is pressure; it recovers once the loop is idle again", async () => {
     // A limit well above what a busy shared CI machine adds to an idle loop (tens of ms at worst).
-    const m = new MemoryMonitor({ memoryMonitoring: { interval: 60_000, eventLoopDelayLimit: 150 } }, { eventLoopResolutionMs: 1 }).start();
+    const m = new MemoryMonitor(
+      { memoryMonitoring: { interval: 60_000, eventLoopDelayLimit: 150 } },
+      { eventLoopResolutionMs: 1 },
+    ).start();
     // Several 250 ms blocks, so the p99 of the interval is one of them (not the mean).
     for (let i = 0; i < 4; i++) {
       busyWait(250);
@@ -173,7 +187,8 @@ describe("PressureGate", () => {
       expect(await call(port, "/x")).toEqual({ status: 503, retryAfter: "5" });
       expect(await call(port, "/x")).toEqual({ status: 503, retryAfter: "15" });
       expect(await call(port, "/x?y=1")).toEqual({ status: 503, retryAfter: "10" });
-      for (const probe of ["/healthz", "/readyz", "/metrics", "/healthz?verbose=1"]) expect((await call(port, probe)).status).toBe(200);
+      for (const probe of ["/healthz", "/readyz", "/metrics", "/healthz?verbose=1"])
+        expect((await call(port, probe)).status).toBe(200);
       hot.close(); // close() clears pressure
       expect((await call(port, "/x")).status).toBe(200);
     } finally {

@@ -43,7 +43,7 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
 }
 
 function metricValue(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(series + " ") || l.startsWith(series + "{") );
+  const line = text.split("\n").find((l) => l.startsWith(series + " ") || l.startsWith(series + "{"));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
 

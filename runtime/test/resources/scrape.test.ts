@@ -28,7 +28,8 @@ const MONITOR_SERIES = new Set<string>([
 function usedByRulesAndDashboards(): Set<string> {
   const groups = buildRuleGroups();
   const exprs = [...groups.recording.rules.map((r) => r.expr), ...groups.alerts.rules.map((r) => r.expr)];
-  for (const d of [serviceOverview(), platformOverview()]) for (const p of panelsOf(d)) for (const t of p.targets ?? []) if (t.expr) exprs.push(substituteGrafanaVariables(t.expr));
+  for (const d of [serviceOverview(), platformOverview()])
+    for (const p of panelsOf(d)) for (const t of p.targets ?? []) if (t.expr) exprs.push(substituteGrafanaVariables(t.expr));
   return new Set(exprs.flatMap((e) => parsePromql(e).metrics).filter((m) => MONITOR_SERIES.has(m)));
 }
 
@@ -39,7 +40,10 @@ describe("a real /metrics scrape carries every memory-monitor series the rules a
 
   beforeAll(async () => {
     metrics = createMetrics({ serviceName: "scrape-test" });
-    monitor = new MemoryMonitor({ heapSizeLimit: 384, memoryMonitoring: { interval: 50 } }, { registry: metrics.registry }).start();
+    monitor = new MemoryMonitor(
+      { heapSizeLimit: 384, memoryMonitoring: { interval: 50 } },
+      { registry: metrics.registry },
+    ).start();
     monitor.monitor();
     server = createServer(metrics.metricsHandler);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -54,7 +58,9 @@ describe("a real /metrics scrape carries every memory-monitor series the rules a
   it("scrapes them with the service label, and the heap alert's ratio is computable", async () => {
     const used = usedByRulesAndDashboards();
     // Not vacuous: UaipHeapNearLimit and the memory panel read these.
-    expect([...used]).toEqual(expect.arrayContaining([METRIC.memoryHeapLimitBytes, DEFAULT_METRIC.heapUsedBytes, DEFAULT_METRIC.eventLoopLagP99Seconds]));
+    expect([...used]).toEqual(
+      expect.arrayContaining([METRIC.memoryHeapLimitBytes, DEFAULT_METRIC.heapUsedBytes, DEFAULT_METRIC.eventLoopLagP99Seconds]),
+    );
 
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`);
     expect(res.status).toBe(200);

@@ -69,7 +69,9 @@ describe("AwsPlatform with wrong args", () => {
       "redis.engineVersion",
       "loadBalancer.certificateArn",
     ]);
-    expect((error as Error).message).toMatch(/^cluster\.instanceTypes: .*\nredis\.engineVersion: .*\nloadBalancer\.certificateArn: every AWS stack \(here prod\) needs HTTPS/);
+    expect((error as Error).message).toMatch(
+      /^cluster\.instanceTypes: .*\nredis\.engineVersion: .*\nloadBalancer\.certificateArn: every AWS stack \(here prod\) needs HTTPS/,
+    );
     expect(mocks.resources.filter((r) => r.name.startsWith("bad-"))).toEqual([]);
   });
 });

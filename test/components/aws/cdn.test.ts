@@ -66,7 +66,8 @@ describe("Cdn component (mocks)", () => {
 
   const of = (type: string, env: string) => resourcesOfType(mocks, type).filter((r) => r.name.startsWith(`${env}-`));
   const dist = (env: string) => of("aws:cloudfront/distribution:Distribution", env)[0]!.inputs as Record<string, any>;
-  const policy = (env: string, role: string) => of("aws:cloudfront/cachePolicy:CachePolicy", env).find((p) => p.name === `${env}-${role}`)!.inputs as Record<string, any>;
+  const policy = (env: string, role: string) =>
+    of("aws:cloudfront/cachePolicy:CachePolicy", env).find((p) => p.name === `${env}-${role}`)!.inputs as Record<string, any>;
 
   it.each([
     ["dev", "api", DEFAULT_API_TTL],
@@ -75,7 +76,10 @@ describe("Cdn component (mocks)", () => {
   ])("%s %s cache policy TTLs = %j, gzip and brotli on", (env, role, ttl) => {
     const p = policy(env, role);
     expect([p.minTtl, p.defaultTtl, p.maxTtl]).toEqual([ttl.min, ttl.default, ttl.max]);
-    expect(p.parametersInCacheKeyAndForwardedToOrigin).toMatchObject({ enableAcceptEncodingGzip: true, enableAcceptEncodingBrotli: true });
+    expect(p.parametersInCacheKeyAndForwardedToOrigin).toMatchObject({
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
   });
 
   it("exposes the TTLs and path classes for the cross-layer checks", () => {
@@ -102,7 +106,12 @@ describe("Cdn component (mocks)", () => {
     expect(byPath["/capability-registry/*"]).toMatchObject({ cachePolicyId: "dev-api-id", originRequestPolicyId: "dev-api-id" });
     expect(d.defaultCacheBehavior.cachePolicyId).toBe("dev-api-id");
     for (const b of [d.defaultCacheBehavior, ...d.orderedCacheBehaviors]) {
-      expect(b).toMatchObject({ compress: true, viewerProtocolPolicy: "redirect-to-https", responseHeadersPolicyId: "dev-security-id", targetOriginId: "alb" });
+      expect(b).toMatchObject({
+        compress: true,
+        viewerProtocolPolicy: "redirect-to-https",
+        responseHeadersPolicyId: "dev-security-id",
+        targetOriginId: "alb",
+      });
     }
   });
 
@@ -117,14 +126,25 @@ describe("Cdn component (mocks)", () => {
   });
 
   it("requires TLSv1.2_2021 from viewers with a custom certificate", () => {
-    expect(dist("prod").viewerCertificate).toEqual({ acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc", sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" });
+    expect(dist("prod").viewerCertificate).toEqual({
+      acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+      sslSupportMethod: "sni-only",
+      minimumProtocolVersion: "TLSv1.2_2021",
+    });
     expect(dist("prod").aliases).toEqual(["cdn.uaip.example.com"]);
     expect(dist("dev").viewerCertificate).toMatchObject({ cloudfrontDefaultCertificate: true });
   });
 
   it("adds HSTS, nosniff, frame DENY and a referrer policy", () => {
-    const h = of("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "prod")[0]!.inputs.securityHeadersConfig as Record<string, any>;
-    expect(h.strictTransportSecurity).toMatchObject({ accessControlMaxAgeSec: 31536000, includeSubdomains: true, override: true });
+    const h = of("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "prod")[0]!.inputs.securityHeadersConfig as Record<
+      string,
+      any
+    >;
+    expect(h.strictTransportSecurity).toMatchObject({
+      accessControlMaxAgeSec: 31536000,
+      includeSubdomains: true,
+      override: true,
+    });
     expect(h.contentTypeOptions).toEqual({ override: true });
     expect(h.frameOptions).toEqual({ frameOption: "DENY", override: true });
     expect(h.referrerPolicy.referrerPolicy).toBe("strict-origin-when-cross-origin");

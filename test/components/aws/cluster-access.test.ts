@@ -26,7 +26,11 @@ describe("the deploy host's path to the Kubernetes API", () => {
 
   it("fails in well under a second when nothing answers, naming the endpoint and the fix (public endpoint)", async () => {
     const started = Date.now();
-    const err = await assertApiReachable(`https://127.0.0.1:${closedPort}`, PUBLIC, { attempts: 2, retryDelayMs: 10, timeoutMs: 500 }).catch((e) => e);
+    const err = await assertApiReachable(`https://127.0.0.1:${closedPort}`, PUBLIC, {
+      attempts: 2,
+      retryDelayMs: 10,
+      timeoutMs: 500,
+    }).catch((e) => e);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(err).toBeInstanceOf(ClusterApiUnreachableError);
     expect(err.code).toBe("UAIP_CLUSTER_API_UNREACHABLE");
@@ -36,7 +40,9 @@ describe("the deploy host's path to the Kubernetes API", () => {
   });
 
   it("a private endpoint's fix says to run from inside the VPC or open the endpoint to this host", () => {
-    expect(accessFix({ endpointPublicAccess: false, publicAccessCidrs: [] })).toMatch(/the endpoint is private: run `pulumi up` from inside the VPC.*uaip:cluster\.publicAccessCidrs/);
+    expect(accessFix({ endpointPublicAccess: false, publicAccessCidrs: [] })).toMatch(
+      /the endpoint is private: run `pulumi up` from inside the VPC.*uaip:cluster\.publicAccessCidrs/,
+    );
   });
 
   it("retries (a new endpoint's DNS can lag), then succeeds once it answers", async () => {
@@ -51,8 +57,11 @@ describe("the deploy host's path to the Kubernetes API", () => {
   it("a connection that never opens times out instead of hanging", async () => {
     // 10.255.255.1 is not routed here; the probe must give up on its own timer. Only the timer is
     // exercised: the injected probe stands in for the connect, so no packet leaves the machine.
-    const hang = (_h: string, _p: number, timeoutMs: number) => new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs));
-    const err = await assertApiReachable("https://10.255.255.1", PUBLIC, { probe: hang, attempts: 1, timeoutMs: 50 }).catch((e) => e);
+    const hang = (_h: string, _p: number, timeoutMs: number) =>
+      new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs));
+    const err = await assertApiReachable("https://10.255.255.1", PUBLIC, { probe: hang, attempts: 1, timeoutMs: 50 }).catch(
+      (e) => e,
+    );
     expect(err.message).toContain("no answer within 50 ms");
   });
 

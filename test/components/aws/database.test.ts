@@ -38,7 +38,11 @@ describe("database pure decisions", () => {
     [5000, "5000"],
   ])("max_connections=%i is set explicitly, applied on reboot", (maxConnections, value) => {
     const p = postgresParameters({ maxConnections, logMinDurationStatementMs: 500 });
-    expect(p.find((x) => x.name === "max_connections")).toEqual({ name: "max_connections", value, applyMethod: "pending-reboot" });
+    expect(p.find((x) => x.name === "max_connections")).toEqual({
+      name: "max_connections",
+      value,
+      applyMethod: "pending-reboot",
+    });
   });
 
   it.each([
@@ -51,8 +55,15 @@ describe("database pure decisions", () => {
   });
 
   it("forces TLS, logs slow statements and tunes autovacuum", () => {
-    const p = Object.fromEntries(postgresParameters({ maxConnections: 100, logMinDurationStatementMs: 250 }).map((x) => [x.name, x.value]));
-    expect(p).toMatchObject({ "rds.force_ssl": "1", log_min_duration_statement: "250", autovacuum_vacuum_scale_factor: "0.05", autovacuum_analyze_scale_factor: "0.02" });
+    const p = Object.fromEntries(
+      postgresParameters({ maxConnections: 100, logMinDurationStatementMs: 250 }).map((x) => [x.name, x.value]),
+    );
+    expect(p).toMatchObject({
+      "rds.force_ssl": "1",
+      log_min_duration_statement: "250",
+      autovacuum_vacuum_scale_factor: "0.05",
+      autovacuum_analyze_scale_factor: "0.02",
+    });
   });
 });
 
@@ -67,7 +78,13 @@ describe("Database component (mocks)", () => {
     mocks = setupMocks();
     mod = await import("../../../components/aws/database");
     const common = { subnetIds: ["subnet-a", "subnet-b"], securityGroupId: "sg-db" };
-    dev = new mod.Database("dev-db", { ...common, maxConnections: 55, instanceClass: "db.t4g.micro", backupRetentionDays: 1, finalSnapshot: false });
+    dev = new mod.Database("dev-db", {
+      ...common,
+      maxConnections: 55,
+      instanceClass: "db.t4g.micro",
+      backupRetentionDays: 1,
+      finalSnapshot: false,
+    });
     prod = new mod.Database("prod-db", {
       ...common,
       maxConnections: 620,
@@ -80,12 +97,25 @@ describe("Database component (mocks)", () => {
       backupRetentionDays: 14,
       masterPassword: "from-config-secret",
     });
-    fixed = new mod.Database("fixed-db", { ...common, maxConnections: 40, allocatedStorage: 20, maxAllocatedStorage: 20, performanceInsights: false });
-    await Promise.all([promiseOf(dev.endpoint), promiseOf(prod.endpoint), promiseOf(fixed.endpoint), promiseOf(dev.masterUserSecretArn)]);
+    fixed = new mod.Database("fixed-db", {
+      ...common,
+      maxConnections: 40,
+      allocatedStorage: 20,
+      maxAllocatedStorage: 20,
+      performanceInsights: false,
+    });
+    await Promise.all([
+      promiseOf(dev.endpoint),
+      promiseOf(prod.endpoint),
+      promiseOf(fixed.endpoint),
+      promiseOf(dev.masterUserSecretArn),
+    ]);
   });
 
-  const instance = (n: string) => resourcesOfType(mocks, "aws:rds/instance:Instance").find((r) => r.name === `${n}-instance`)!.inputs;
-  const params = (n: string) => resourcesOfType(mocks, "aws:rds/parameterGroup:ParameterGroup").find((r) => r.name === `${n}-params`)!.inputs;
+  const instance = (n: string) =>
+    resourcesOfType(mocks, "aws:rds/instance:Instance").find((r) => r.name === `${n}-instance`)!.inputs;
+  const params = (n: string) =>
+    resourcesOfType(mocks, "aws:rds/parameterGroup:ParameterGroup").find((r) => r.name === `${n}-params`)!.inputs;
 
   it.each([
     ["dev-db", 55],
@@ -99,13 +129,23 @@ describe("Database component (mocks)", () => {
   it.each([
     ["dev-db", false, false, 1, true],
     ["prod-db", true, true, 14, false],
-  ])("%s: multiAz=%s deletionProtection=%s backups=%i days skipFinalSnapshot=%s", (n, multiAz, deletionProtection, backups, skip) => {
-    expect(instance(n)).toMatchObject({ multiAz, deletionProtection, backupRetentionPeriod: backups, skipFinalSnapshot: skip });
-  });
+  ])(
+    "%s: multiAz=%s deletionProtection=%s backups=%i days skipFinalSnapshot=%s",
+    (n, multiAz, deletionProtection, backups, skip) => {
+      expect(instance(n)).toMatchObject({ multiAz, deletionProtection, backupRetentionPeriod: backups, skipFinalSnapshot: skip });
+    },
+  );
 
   it.each(["dev-db", "prod-db"])("%s: encrypted gp3 with autoscaling, private, Performance Insights, TLS CA", (n) => {
     const i = instance(n);
-    expect(i).toMatchObject({ storageEncrypted: true, storageType: "gp3", publiclyAccessible: false, performanceInsightsEnabled: true, engine: "postgres", caCertIdentifier: "rds-ca-rsa2048-g1" });
+    expect(i).toMatchObject({
+      storageEncrypted: true,
+      storageType: "gp3",
+      publiclyAccessible: false,
+      performanceInsightsEnabled: true,
+      engine: "postgres",
+      caCertIdentifier: "rds-ca-rsa2048-g1",
+    });
     expect(i.maxAllocatedStorage as number).toBeGreaterThan(i.allocatedStorage as number);
     expect(i.vpcSecurityGroupIds).toEqual(["sg-db"]);
     expect(i.parameterGroupName).toBe(params(n).name);
@@ -114,9 +154,18 @@ describe("Database component (mocks)", () => {
   });
 
   it("turns storage autoscaling off with equal bounds and Performance Insights off when asked", () => {
-    expect(instance("fixed-db")).toMatchObject({ allocatedStorage: 20, maxAllocatedStorage: 0, performanceInsightsEnabled: false, storageEncrypted: true });
+    expect(instance("fixed-db")).toMatchObject({
+      allocatedStorage: 20,
+      maxAllocatedStorage: 0,
+      performanceInsightsEnabled: false,
+      storageEncrypted: true,
+    });
     expect(instance("fixed-db").performanceInsightsRetentionPeriod).toBeUndefined();
-    expect(instance("prod-db")).toMatchObject({ allocatedStorage: 100, maxAllocatedStorage: 1000, performanceInsightsRetentionPeriod: 7 });
+    expect(instance("prod-db")).toMatchObject({
+      allocatedStorage: 100,
+      maxAllocatedStorage: 1000,
+      performanceInsightsRetentionPeriod: 7,
+    });
   });
 
   it("names the parameter group after its family, so a major upgrade does not collide", () => {
@@ -140,7 +189,9 @@ describe("Database component (mocks)", () => {
     [{ backupRetentionDays: 36 }, "DatabaseArgs.backupRetentionDays"],
     [{ maxConnections: 5 }, "DatabaseArgs.maxConnections"],
   ])("rejects %j naming %s", (bad, key) => {
-    expect(() => new mod.Database(`bad-${key}`, { subnetIds: [], securityGroupId: "sg", maxConnections: 100, ...bad })).toThrow(expect.objectContaining({ key }));
+    expect(() => new mod.Database(`bad-${key}`, { subnetIds: [], securityGroupId: "sg", maxConnections: 100, ...bad })).toThrow(
+      expect.objectContaining({ key }),
+    );
   });
 
   it("names every child prod-db-<role> and parents it to the component", () => {

@@ -1,6 +1,11 @@
 import type { PlatformMocks } from "../../../tools/mocks";
 import { promiseOf, resourcesOfType, setupMocks } from "../../helpers/pulumi";
-import { accessLogsBucketPolicy, httpDefaultAction, listenerRulePlan, NOT_FOUND_ACTION } from "../../../components/aws/load-balancer";
+import {
+  accessLogsBucketPolicy,
+  httpDefaultAction,
+  listenerRulePlan,
+  NOT_FOUND_ACTION,
+} from "../../../components/aws/load-balancer";
 
 const SERVICES = [
   { name: "agent-intelligence", port: 3001 },
@@ -13,7 +18,11 @@ describe("load balancer pure decisions", () => {
   it("routes /<service> and /<service>/* to each service with distinct priorities", () => {
     expect(listenerRulePlan(SERVICES)).toEqual([
       { service: "agent-intelligence", priority: 100, pathPatterns: ["/agent-intelligence", "/agent-intelligence/*"] },
-      { service: "orchestration-pipeline", priority: 110, pathPatterns: ["/orchestration-pipeline", "/orchestration-pipeline/*"] },
+      {
+        service: "orchestration-pipeline",
+        priority: 110,
+        pathPatterns: ["/orchestration-pipeline", "/orchestration-pipeline/*"],
+      },
       { service: "capability-registry", priority: 120, pathPatterns: ["/capability-registry", "/capability-registry/*"] },
     ]);
   });
@@ -21,7 +30,13 @@ describe("load balancer pure decisions", () => {
   it.each([
     [[], "LoadBalancerArgs.services"],
     [[{ name: "Bad_Name", port: 3001 }], "LoadBalancerArgs.services[0].name"],
-    [[{ name: "a", port: 3001 }, { name: "a", port: 3002 }], "LoadBalancerArgs.services[1].name"],
+    [
+      [
+        { name: "a", port: 3001 },
+        { name: "a", port: 3002 },
+      ],
+      "LoadBalancerArgs.services[1].name",
+    ],
     [[{ name: "a", port: 0 }], "LoadBalancerArgs.services[0].port"],
   ])("rejects bad services naming the arg (%#)", (services, key) => {
     expect(() => listenerRulePlan(services)).toThrow(expect.objectContaining({ key }));
@@ -36,7 +51,11 @@ describe("load balancer pure decisions", () => {
     const p = accessLogsBucketPolicy("arn:aws:s3:::logs", "123456789012", "arn:aws:iam::127311923021:root");
     expect(p.Statement.filter((s) => s.Effect === "Allow").map((s) => [s.Principal, s.Action, s.Resource])).toEqual([
       [{ AWS: "arn:aws:iam::127311923021:root" }, "s3:PutObject", "arn:aws:s3:::logs/alb/AWSLogs/123456789012/*"],
-      [{ Service: "logdelivery.elasticloadbalancing.amazonaws.com" }, "s3:PutObject", "arn:aws:s3:::logs/alb/AWSLogs/123456789012/*"],
+      [
+        { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+        "s3:PutObject",
+        "arn:aws:s3:::logs/alb/AWSLogs/123456789012/*",
+      ],
     ]);
     expect(p.Statement[2]).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
   });
@@ -53,8 +72,22 @@ describe("LoadBalancer component (mocks)", () => {
     mod = await import("../../../components/aws/load-balancer");
     const common = { vpcId: "vpc-1", subnetIds: ["subnet-pub-a", "subnet-pub-b"], securityGroupId: "sg-alb", services: SERVICES };
     dev = new mod.LoadBalancer("dev", { ...common, idleTimeoutSeconds: 60 });
-    prod = new mod.LoadBalancer("prod", { ...common, idleTimeoutSeconds: 120, certificateArn: CERT, accessLogs: true, deletionProtection: true, deregistrationDelaySeconds: 45, loadBalancerName: "uaip-prod", originVerifyHeader: { name: "X-Origin-Verify", value: "origin-secret" } });
-    await Promise.all([promiseOf(dev.dnsName), promiseOf(prod.dnsName), promiseOf(prod.listenerArns.https!), promiseOf(prod.accessLogsBucket!)]);
+    prod = new mod.LoadBalancer("prod", {
+      ...common,
+      idleTimeoutSeconds: 120,
+      certificateArn: CERT,
+      accessLogs: true,
+      deletionProtection: true,
+      deregistrationDelaySeconds: 45,
+      loadBalancerName: "uaip-prod",
+      originVerifyHeader: { name: "X-Origin-Verify", value: "origin-secret" },
+    });
+    await Promise.all([
+      promiseOf(dev.dnsName),
+      promiseOf(prod.dnsName),
+      promiseOf(prod.listenerArns.https!),
+      promiseOf(prod.accessLogsBucket!),
+    ]);
     await new Promise((r) => setTimeout(r, 20));
   });
 
@@ -66,7 +99,13 @@ describe("LoadBalancer component (mocks)", () => {
     ["dev", 60, false, false],
     ["prod", 120, true, true],
   ])("%s: idle timeout %i, deletion protection %s, access logs %s; invalid headers dropped", (env, idle, protect, logs) => {
-    expect(alb(env)).toMatchObject({ idleTimeout: idle, enableDeletionProtection: protect, dropInvalidHeaderFields: true, internal: false, loadBalancerType: "application" });
+    expect(alb(env)).toMatchObject({
+      idleTimeout: idle,
+      enableDeletionProtection: protect,
+      dropInvalidHeaderFields: true,
+      internal: false,
+      loadBalancerType: "application",
+    });
     expect(alb(env).subnets).toEqual(["subnet-pub-a", "subnet-pub-b"]);
     expect(alb(env).securityGroups).toEqual(["sg-alb"]);
     expect(Boolean((alb(env).accessLogs as { enabled?: boolean } | undefined)?.enabled)).toBe(logs);
@@ -84,7 +123,9 @@ describe("LoadBalancer component (mocks)", () => {
 
   it("requires the origin-verify header in every listener rule when given", () => {
     for (const rule of of("aws:lb/listenerRule:ListenerRule", "prod")) {
-      expect(rule.inputs.conditions).toContainEqual({ httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["origin-secret"] } });
+      expect(rule.inputs.conditions).toContainEqual({
+        httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["origin-secret"] },
+      });
     }
     for (const rule of of("aws:lb/listenerRule:ListenerRule", "dev")) expect(rule.inputs.conditions).toHaveLength(1);
     expect(alb("prod").name).toBe("uaip-prod");
@@ -92,30 +133,56 @@ describe("LoadBalancer component (mocks)", () => {
   });
 
   it("with a certificate: HTTP redirects to HTTPS, HTTPS uses the TLS 1.3 policy and the cert, rules hang off HTTPS", () => {
-    expect(listener("prod", 80)!.defaultActions).toEqual([{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]);
-    expect(listener("prod", 443)).toMatchObject({ protocol: "HTTPS", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06", certificateArn: CERT, defaultActions: [NOT_FOUND_ACTION] });
-    for (const rule of of("aws:lb/listenerRule:ListenerRule", "prod")) expect(rule.inputs.listenerArn).toBe("arn:aws:lb:us-east-1:123456789012:prod-https");
+    expect(listener("prod", 80)!.defaultActions).toEqual([
+      { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } },
+    ]);
+    expect(listener("prod", 443)).toMatchObject({
+      protocol: "HTTPS",
+      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+      certificateArn: CERT,
+      defaultActions: [NOT_FOUND_ACTION],
+    });
+    for (const rule of of("aws:lb/listenerRule:ListenerRule", "prod"))
+      expect(rule.inputs.listenerArn).toBe("arn:aws:lb:us-east-1:123456789012:prod-https");
   });
 
   it("without a certificate: only HTTP, which serves the routes itself (no redirect) and 404s the rest", () => {
     expect(listener("dev", 443)).toBeUndefined();
     expect(listener("dev", 80)!.defaultActions).toEqual([NOT_FOUND_ACTION]);
     expect(dev.listenerArns.https).toBeUndefined();
-    for (const rule of of("aws:lb/listenerRule:ListenerRule", "dev")) expect(rule.inputs.listenerArn).toBe("arn:aws:lb:us-east-1:123456789012:dev-http");
+    for (const rule of of("aws:lb/listenerRule:ListenerRule", "dev"))
+      expect(rule.inputs.listenerArn).toBe("arn:aws:lb:us-east-1:123456789012:dev-http");
   });
 
   it("creates one ip target group per service with /healthz checks and the deregistration delay", async () => {
     const tgs = of("aws:lb/targetGroup:TargetGroup", "prod");
-    expect(tgs.map((t) => [t.inputs.port, t.inputs.targetType, (t.inputs.healthCheck as { path: string }).path, t.inputs.deregistrationDelay])).toEqual([
+    expect(
+      tgs.map((t) => [
+        t.inputs.port,
+        t.inputs.targetType,
+        (t.inputs.healthCheck as { path: string }).path,
+        t.inputs.deregistrationDelay,
+      ]),
+    ).toEqual([
       [3001, "ip", "/healthz", 45],
       [3002, "ip", "/healthz", 45],
       [3003, "ip", "/healthz", 45],
     ]);
     expect(Object.keys(prod.targetGroupArns)).toEqual(SERVICES.map((s) => s.name));
-    expect(await promiseOf(prod.targetGroupArns["capability-registry"]!)).toBe("arn:aws:lb:us-east-1:123456789012:prod-capability-registry");
+    expect(await promiseOf(prod.targetGroupArns["capability-registry"]!)).toBe(
+      "arn:aws:lb:us-east-1:123456789012:prod-capability-registry",
+    );
     const rule = of("aws:lb/listenerRule:ListenerRule", "prod").find((r) => r.name === "prod-capability-registry")!.inputs;
-    expect(rule).toMatchObject({ priority: 120, conditions: [{ pathPattern: { values: ["/capability-registry", "/capability-registry/*"] } }, { httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["origin-secret"] } }] });
-    expect(rule.actions).toEqual([{ type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:prod-capability-registry" }]);
+    expect(rule).toMatchObject({
+      priority: 120,
+      conditions: [
+        { pathPattern: { values: ["/capability-registry", "/capability-registry/*"] } },
+        { httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["origin-secret"] } },
+      ],
+    });
+    expect(rule.actions).toEqual([
+      { type: "forward", targetGroupArn: "arn:aws:lb:us-east-1:123456789012:prod-capability-registry" },
+    ]);
   });
 
   it("logs to an SSE-encrypted, public-access-blocked bucket that only ELB log delivery may write to", () => {
@@ -134,9 +201,16 @@ describe("LoadBalancer component (mocks)", () => {
   });
 
   it("rejects an idle timeout outside 1..4000 naming the arg", () => {
-    expect(() => new mod.LoadBalancer("bad", { vpcId: "v", subnetIds: [], securityGroupId: "s", services: SERVICES, idleTimeoutSeconds: 0 })).toThrow(
-      expect.objectContaining({ key: "LoadBalancerArgs.idleTimeoutSeconds" }),
-    );
+    expect(
+      () =>
+        new mod.LoadBalancer("bad", {
+          vpcId: "v",
+          subnetIds: [],
+          securityGroupId: "s",
+          services: SERVICES,
+          idleTimeoutSeconds: 0,
+        }),
+    ).toThrow(expect.objectContaining({ key: "LoadBalancerArgs.idleTimeoutSeconds" }));
   });
 
   it("names every child prod-<role> and parents it to the component", () => {

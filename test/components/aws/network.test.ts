@@ -18,7 +18,12 @@ describe("subnet math (pure)", () => {
     ["10.0.0.0/16", 2, ["10.0.0.0/18", "10.0.64.0/18"], ["10.0.192.0/20", "10.0.208.0/20"]],
     ["10.0.0.0/16", 3, ["10.0.0.0/18", "10.0.64.0/18", "10.0.128.0/18"], ["10.0.192.0/20", "10.0.208.0/20", "10.0.224.0/20"]],
     ["172.16.0.0/20", 2, ["172.16.0.0/22", "172.16.4.0/22"], ["172.16.12.0/24", "172.16.13.0/24"]],
-    ["192.168.7.0/24", 3, ["192.168.7.0/26", "192.168.7.64/26", "192.168.7.128/26"], ["192.168.7.192/28", "192.168.7.208/28", "192.168.7.224/28"]],
+    [
+      "192.168.7.0/24",
+      3,
+      ["192.168.7.0/26", "192.168.7.64/26", "192.168.7.128/26"],
+      ["192.168.7.192/28", "192.168.7.208/28", "192.168.7.224/28"],
+    ],
   ])("planSubnets(%s, %i) gives disjoint private and public subnets", (cidr, azs, priv, pub) => {
     const plan = planSubnets(cidr, azs);
     expect(plan.private).toEqual(priv);
@@ -68,8 +73,19 @@ describe("Network component (mocks)", () => {
     mocks = setupMocks();
     mod = await import("../../../components/aws/network");
     dev = new mod.Network("dev", { azCount: 2, natGateways: "single", flowLogs: false, clusterName: "uaip-dev" });
-    prod = new mod.Network("prod", { azCount: 3, natGateways: "perAz", flowLogs: true, cidrBlock: "10.1.0.0/16", tags: { env: "prod", project: "override" } });
-    await Promise.all([promiseOf(dev.privateSubnetIds), promiseOf(prod.privateSubnetIds), promiseOf(prod.natGatewayIds), promiseOf(prod.flowLogGroupName!)]);
+    prod = new mod.Network("prod", {
+      azCount: 3,
+      natGateways: "perAz",
+      flowLogs: true,
+      cidrBlock: "10.1.0.0/16",
+      tags: { env: "prod", project: "override" },
+    });
+    await Promise.all([
+      promiseOf(dev.privateSubnetIds),
+      promiseOf(prod.privateSubnetIds),
+      promiseOf(prod.natGatewayIds),
+      promiseOf(prod.flowLogGroupName!),
+    ]);
   });
 
   const of = (type: string, prefix: string) => resourcesOfType(mocks, type).filter((r) => r.name.startsWith(`${prefix}-`));
@@ -79,7 +95,9 @@ describe("Network component (mocks)", () => {
     ["prod", 3, 3, 1],
   ])("%s: %i AZs, %i NAT gateways, %i flow logs", (env, azs, nats, flowLogs) => {
     const subnets = of("aws:ec2/subnet:Subnet", env);
-    expect(subnets.filter((s) => s.inputs.tags && (s.inputs.tags as Record<string, string>).tier === "private")).toHaveLength(azs);
+    expect(subnets.filter((s) => s.inputs.tags && (s.inputs.tags as Record<string, string>).tier === "private")).toHaveLength(
+      azs,
+    );
     expect(subnets.filter((s) => (s.inputs.tags as Record<string, string>).tier === "public")).toHaveLength(azs);
     expect(of("aws:ec2/natGateway:NatGateway", env)).toHaveLength(nats);
     expect(of("aws:ec2/flowLog:FlowLog", env)).toHaveLength(flowLogs);
@@ -90,13 +108,20 @@ describe("Network component (mocks)", () => {
     const subnets = of("aws:ec2/subnet:Subnet", "prod");
     // The region's list (tools/mocks.ts REGION_ZONES) has a Local Zone third and use1-az3 (us-east-1c)
     // fourth: the zone query must skip both (opt-in-not-required, EKS's unsupported zone ids).
-    expect(subnets.filter((s) => s.name.includes("private")).map((s) => s.inputs.availabilityZone)).toEqual(["us-east-1a", "us-east-1b", "us-east-1d"]);
+    expect(subnets.filter((s) => s.name.includes("private")).map((s) => s.inputs.availabilityZone)).toEqual([
+      "us-east-1a",
+      "us-east-1b",
+      "us-east-1d",
+    ]);
     expect(subnets.map((s) => s.inputs.mapPublicIpOnLaunch)).toEqual(subnets.map(() => false));
     expect(subnets.find((s) => s.name === "prod-private-2")!.inputs.cidrBlock).toBe("10.1.128.0/18");
   });
 
   it("routes every private AZ through its own NAT in perAz mode and through the one NAT in single mode", () => {
-    const routes = (env: string) => of("aws:ec2/route:Route", env).filter((r) => r.name.includes("private-default")).map((r) => r.inputs.natGatewayId);
+    const routes = (env: string) =>
+      of("aws:ec2/route:Route", env)
+        .filter((r) => r.name.includes("private-default"))
+        .map((r) => r.inputs.natGatewayId);
     expect(routes("prod")).toEqual(["prod-nat-0-id", "prod-nat-1-id", "prod-nat-2-id"]);
     expect(routes("dev")).toEqual(["dev-nat-0-id", "dev-nat-0-id"]);
     const publicDefault = of("aws:ec2/route:Route", "dev").find((r) => r.name === "dev-public-default")!;
@@ -121,8 +146,15 @@ describe("Network component (mocks)", () => {
   });
 
   it("tags subnets for load balancer discovery and merges tags with the caller winning", () => {
-    const devPublic = of("aws:ec2/subnet:Subnet", "dev").find((s) => s.name === "dev-public-0")!.inputs.tags as Record<string, string>;
-    expect(devPublic).toMatchObject({ "kubernetes.io/role/elb": "1", "kubernetes.io/cluster/uaip-dev": "shared", project: "uaip" });
+    const devPublic = of("aws:ec2/subnet:Subnet", "dev").find((s) => s.name === "dev-public-0")!.inputs.tags as Record<
+      string,
+      string
+    >;
+    expect(devPublic).toMatchObject({
+      "kubernetes.io/role/elb": "1",
+      "kubernetes.io/cluster/uaip-dev": "shared",
+      project: "uaip",
+    });
     const prodVpc = of("aws:ec2/vpc:Vpc", "prod")[0]!.inputs.tags as Record<string, string>;
     expect(prodVpc).toMatchObject({ env: "prod", project: "override", "managed-by": "pulumi" });
   });

@@ -75,15 +75,24 @@ describe("Redis component (mocks)", () => {
     await Promise.all([promiseOf(dev.primaryEndpoint), promiseOf(prod.primaryEndpoint), promiseOf(dev.authToken)]);
   });
 
-  const group = (n: string) => resourcesOfType(mocks, "aws:elasticache/replicationGroup:ReplicationGroup").find((r) => r.name === `${n}-group`)!.inputs;
-  const params = (n: string) => resourcesOfType(mocks, "aws:elasticache/parameterGroup:ParameterGroup").find((r) => r.name === `${n}-params`)!.inputs;
+  const group = (n: string) =>
+    resourcesOfType(mocks, "aws:elasticache/replicationGroup:ReplicationGroup").find((r) => r.name === `${n}-group`)!.inputs;
+  const params = (n: string) =>
+    resourcesOfType(mocks, "aws:elasticache/parameterGroup:ParameterGroup").find((r) => r.name === `${n}-params`)!.inputs;
 
   it.each(["dev-cache", "prod-cache"])("%s: encrypted at rest and in transit (required), AUTH, private subnets, node SG", (n) => {
-    expect(group(n)).toMatchObject({ atRestEncryptionEnabled: true, transitEncryptionEnabled: true, transitEncryptionMode: "required", securityGroupIds: ["sg-redis"] });
+    expect(group(n)).toMatchObject({
+      atRestEncryptionEnabled: true,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: "required",
+      securityGroupIds: ["sg-redis"],
+    });
     expect(typeof group(n).authToken).toBe("string");
     const raw = mocks.resources.find((r) => r.name === `${n}-group`)!.inputs;
     expect(isSecretValue(raw.authToken)).toBe(true);
-    expect(resourcesOfType(mocks, "aws:elasticache/subnetGroup:SubnetGroup").find((r) => r.name === `${n}-subnets`)!.inputs.subnetIds).toEqual(["subnet-a", "subnet-b"]);
+    expect(
+      resourcesOfType(mocks, "aws:elasticache/subnetGroup:SubnetGroup").find((r) => r.name === `${n}-subnets`)!.inputs.subnetIds,
+    ).toEqual(["subnet-a", "subnet-b"]);
     expect(group(n).subnetGroupName).toBe(`${n}-subnets-cache`);
   });
 
@@ -91,7 +100,13 @@ describe("Redis component (mocks)", () => {
     ["dev-cache", "redis", 1, false, "cache.t4g.micro"],
     ["prod-cache", "valkey", 3, true, "cache.r7g.large"],
   ])("%s: engine %s, %i nodes, multi-AZ/failover %s, %s", (n, engine, nodes, multiAz, nodeType) => {
-    expect(group(n)).toMatchObject({ engine, numCacheClusters: nodes, multiAzEnabled: multiAz, automaticFailoverEnabled: multiAz, nodeType });
+    expect(group(n)).toMatchObject({
+      engine,
+      numCacheClusters: nodes,
+      multiAzEnabled: multiAz,
+      automaticFailoverEnabled: multiAz,
+      nodeType,
+    });
   });
 
   it.each([
@@ -105,23 +120,36 @@ describe("Redis component (mocks)", () => {
   it("delivers the slow log to CloudWatch only when asked", () => {
     expect(group("dev-cache").logDeliveryConfigurations).toEqual([]);
     expect(group("prod-cache").logDeliveryConfigurations).toEqual([
-      { destination: "/uaip/prod-cache/redis-slow-log", destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" },
+      {
+        destination: "/uaip/prod-cache/redis-slow-log",
+        destinationType: "cloudwatch-logs",
+        logFormat: "json",
+        logType: "slow-log",
+      },
     ]);
   });
 
   it("uses the given token, or generates one with @pulumi/random (stable in state); the output is secret either way", async () => {
     expect(group("prod-cache").authToken).toBe("config-secret-token-0123456789");
-    const generated = resourcesOfType(mocks, "random:index/randomPassword:RandomPassword").find((r) => r.name === "dev-cache-auth")!;
+    const generated = resourcesOfType(mocks, "random:index/randomPassword:RandomPassword").find(
+      (r) => r.name === "dev-cache-auth",
+    )!;
     expect(generated.inputs).toMatchObject({ length: 64, special: false });
     expect(group("dev-cache").authToken).toBe("mock-dev-cache-auth-password");
     expect(await isSecret(dev.authToken)).toBe(true);
     expect(await isSecret(prod.authToken)).toBe(true);
-    expect(resourcesOfType(mocks, "random:index/randomPassword:RandomPassword").some((r) => r.name === "prod-cache-auth")).toBe(false);
+    expect(resourcesOfType(mocks, "random:index/randomPassword:RandomPassword").some((r) => r.name === "prod-cache-auth")).toBe(
+      false,
+    );
   });
 
   it("refuses multi-AZ without a replica, naming the arg", () => {
-    expect(() => new mod.Redis("bad", { subnetIds: [], securityGroupId: "sg", multiAz: true })).toThrow(expect.objectContaining({ key: "RedisArgs.replicas" }));
-    expect(() => new mod.Redis("bad2", { subnetIds: [], securityGroupId: "sg", authToken: "short" })).toThrow(expect.objectContaining({ key: "RedisArgs.authToken" }));
+    expect(() => new mod.Redis("bad", { subnetIds: [], securityGroupId: "sg", multiAz: true })).toThrow(
+      expect.objectContaining({ key: "RedisArgs.replicas" }),
+    );
+    expect(() => new mod.Redis("bad2", { subnetIds: [], securityGroupId: "sg", authToken: "short" })).toThrow(
+      expect.objectContaining({ key: "RedisArgs.authToken" }),
+    );
   });
 
   it("names every child prod-cache-<role> and parents it to the component", () => {

@@ -25,17 +25,30 @@ describe("securityGroupRules (pure)", () => {
 
   it("lets the nodes accept the service ports from the ALB only", () => {
     const ingress = rules.filter((r) => r.group === "nodes" && r.direction === "ingress");
-    expect(ingress.map((r) => [r.port, r.peer])).toEqual([[3001, "alb"], [3002, "alb"], [3003, "alb"]]);
+    expect(ingress.map((r) => [r.port, r.peer])).toEqual([
+      [3001, "alb"],
+      [3002, "alb"],
+      [3003, "alb"],
+    ]);
     const albOut = rules.filter((r) => r.group === "alb" && r.direction === "egress");
-    expect(albOut.map((r) => [r.port, r.peer])).toEqual([[3001, "nodes"], [3002, "nodes"], [3003, "nodes"]]);
+    expect(albOut.map((r) => [r.port, r.peer])).toEqual([
+      [3001, "nodes"],
+      [3002, "nodes"],
+      [3003, "nodes"],
+    ]);
   });
 
-  it.each([80, 443] as const)("with the CDN in front, only CloudFront's prefix list reaches the ALB, on port %i alone (the list weighs ~55 of 60 rules)", (port) => {
-    const cdnRules = securityGroupRules({ ...PORTS, cloudfrontOnlyPort: port });
-    expect(cdnRules.filter((r) => r.group === "alb" && r.direction === "ingress")).toEqual([expect.objectContaining({ port, prefixList: "cloudfront" })]);
-    expect(cdnRules.some((r) => r.cidrIpv4 === ANY_IPV4 || r.cidrIpv6 === ANY_IPV6)).toBe(false);
-    expect(ruleName(cdnRules.find((r) => r.prefixList)!)).toBe(`alb-in-${port}-from-cloudfront`);
-  });
+  it.each([80, 443] as const)(
+    "with the CDN in front, only CloudFront's prefix list reaches the ALB, on port %i alone (the list weighs ~55 of 60 rules)",
+    (port) => {
+      const cdnRules = securityGroupRules({ ...PORTS, cloudfrontOnlyPort: port });
+      expect(cdnRules.filter((r) => r.group === "alb" && r.direction === "ingress")).toEqual([
+        expect.objectContaining({ port, prefixList: "cloudfront" }),
+      ]);
+      expect(cdnRules.some((r) => r.cidrIpv4 === ANY_IPV4 || r.cidrIpv6 === ANY_IPV6)).toBe(false);
+      expect(ruleName(cdnRules.find((r) => r.prefixList)!)).toBe(`alb-in-${port}-from-cloudfront`);
+    },
+  );
 
   it.each([
     [{ ...PORTS, servicePorts: [] }, "SecurityGroupsArgs.servicePorts"],
@@ -97,13 +110,19 @@ describe("SecurityGroups component (mocks)", () => {
     ["sg-database-id", 5432],
   ])("%s: ingress only on %i from the node group, no egress", (sg, port) => {
     const rules = ingress().filter((r) => r.inputs.securityGroupId === sg);
-    expect(rules.map((r) => r.inputs)).toEqual([expect.objectContaining({ ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: "sg-nodes-id" })]);
+    expect(rules.map((r) => r.inputs)).toEqual([
+      expect.objectContaining({ ipProtocol: "tcp", fromPort: port, toPort: port, referencedSecurityGroupId: "sg-nodes-id" }),
+    ]);
     expect(egress().filter((r) => r.inputs.securityGroupId === sg)).toEqual([]);
   });
 
   it("nodes take the service ports from the ALB group only", () => {
     const rules = ingress().filter((r) => r.inputs.securityGroupId === "sg-nodes-id");
-    expect(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId])).toEqual([[3001, "sg-alb-id"], [3002, "sg-alb-id"], [3003, "sg-alb-id"]]);
+    expect(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId])).toEqual([
+      [3001, "sg-alb-id"],
+      [3002, "sg-alb-id"],
+      [3003, "sg-alb-id"],
+    ]);
   });
 
   it("names every child sg-<role> and parents it to the component", () => {

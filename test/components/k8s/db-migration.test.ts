@@ -172,7 +172,9 @@ describe("Services: migration Job and per-service credentials (mocked cluster)",
     const caMaps = k8s("core/v1:ConfigMap").filter((cm) => (cm.inputs.metadata as { name: string }).name === "rds-ca");
     expect(caMaps).toHaveLength(1);
     const [job] = k8s("batch/v1:Job");
-    expect((job.inputs.spec as any).template.spec.volumes).toEqual([{ name: "rds-ca", configMap: { name: "rds-ca", items: [{ key: "global-bundle.pem", path: "global-bundle.pem" }] } }]);
+    expect((job.inputs.spec as any).template.spec.volumes).toEqual([
+      { name: "rds-ca", configMap: { name: "rds-ca", items: [{ key: "global-bundle.pem", path: "global-bundle.pem" }] } },
+    ]);
     expect(dependencies.get(job.name)).toContain(caMaps[0].urn);
   });
 

@@ -4,7 +4,13 @@ import { promiseOf, resourcesOfType, settle, setupMocks } from "../../helpers/pu
 import { buildRuleGroups, DATASOURCE_UID, PLATFORM_OVERVIEW_UID, SERVICE_OVERVIEW_UID } from "../../../dashboards";
 import { selectorLabels, serviceManifest, workloadNames } from "../../../components/k8s/workload-spec";
 import type { ServiceProfile } from "../../../profile/schema";
-import { KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, METRICS_PORT_NAME, serviceMonitorSpec, validateMonitoringArgs } from "../../../components/k8s/monitoring-values";
+import {
+  KUBE_PROMETHEUS_STACK,
+  kubePrometheusStackValues,
+  METRICS_PORT_NAME,
+  serviceMonitorSpec,
+  validateMonitoringArgs,
+} from "../../../components/k8s/monitoring-values";
 
 const PASSWORD = "grafana-Pa55-do-not-leak";
 const DEV_PASSWORD = "dev-grafana-plain-string-pw";
@@ -20,7 +26,14 @@ const T = {
 };
 
 describe("kube-prometheus-stack values (pure)", () => {
-  const base = { scrapeInterval: "15s", retention: "30d", storageSize: "100Gi", storageClassName: "gp3", replicas: 2, grafanaAdminPassword: "pw" };
+  const base = {
+    scrapeInterval: "15s",
+    retention: "30d",
+    storageSize: "100Gi",
+    storageClassName: "gp3",
+    replicas: 2,
+    grafanaAdminPassword: "pw",
+  };
 
   it("selects every ServiceMonitor and PrometheusRule regardless of labels", () => {
     const spec = (kubePrometheusStackValues(base) as any).prometheus.prometheusSpec;
@@ -38,13 +51,22 @@ describe("kube-prometheus-stack values (pure)", () => {
     expect(spec.retention).toBe(env.retention);
     expect(spec.replicas).toBe(env.replicas);
     expect(spec.scrapeInterval).toBe("15s");
-    expect(spec.storageSpec.volumeClaimTemplate.spec).toEqual({ storageClassName: "gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: env.storageSize } } });
+    expect(spec.storageSpec.volumeClaimTemplate.spec).toEqual({
+      storageClassName: "gp3",
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: env.storageSize } },
+    });
     expect(values.alertmanager.alertmanagerSpec.replicas).toBe(env.replicas);
   });
 
   it("turns on the dashboard sidecar for label grafana_dashboard in ALL namespaces, with the fixed datasource uid", () => {
     const sidecar = (kubePrometheusStackValues(base) as any).grafana.sidecar;
-    expect(sidecar.dashboards).toMatchObject({ enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" });
+    expect(sidecar.dashboards).toMatchObject({
+      enabled: true,
+      label: "grafana_dashboard",
+      labelValue: "1",
+      searchNamespace: "ALL",
+    });
     expect(sidecar.datasources).toMatchObject({ enabled: true, defaultDatasourceEnabled: true, uid: DATASOURCE_UID });
   });
 
@@ -66,34 +88,61 @@ describe("kube-prometheus-stack values (pure)", () => {
     expect(serviceMonitorSpec({ name: "agent-intelligence", port: 3001 }, "uaip", "15s")).toEqual({
       selector: { matchLabels: { "app.kubernetes.io/name": "agent-intelligence", "app.kubernetes.io/part-of": "uaip" } },
       namespaceSelector: { matchNames: ["uaip"] },
-      endpoints: [{ port: "http-metrics", path: "/metrics", interval: "15s", honorLabels: true, relabelings: [{ action: "replace", targetLabel: "job", replacement: "uaip-services" }] }],
+      endpoints: [
+        {
+          port: "http-metrics",
+          path: "/metrics",
+          interval: "15s",
+          honorLabels: true,
+          relabelings: [{ action: "replace", targetLabel: "job", replacement: "uaip-services" }],
+        },
+      ],
     });
   });
 });
 
 describe("contract with the services' Kubernetes manifests", () => {
-  it.each(SERVICES.map((s, i) => [s, 3001 + i]))("the ServiceMonitor of %s selects its Service and names one of its ports", (name, port) => {
-    // Plain values (the builders take Inputs but return plain objects for plain input).
-    const service = serviceManifest(workloadNames(name, "uaip"), { name, port } as ServiceProfile) as any;
-    const spec = serviceMonitorSpec({ name, port }, "uaip", "15s") as any;
-    expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
-    expect(spec.namespaceSelector.matchNames).toContain(service.metadata.namespace);
-    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(spec.endpoints[0].port);
-    // ...and a different service is not selected.
-    const other = serviceManifest(workloadNames("other", "uaip"), { name: "other", port } as ServiceProfile) as any;
-    expect(other.metadata.labels).not.toMatchObject(spec.selector.matchLabels);
-  });
+  it.each(SERVICES.map((s, i) => [s, 3001 + i]))(
+    "the ServiceMonitor of %s selects its Service and names one of its ports",
+    (name, port) => {
+      // Plain values (the builders take Inputs but return plain objects for plain input).
+      const service = serviceManifest(workloadNames(name, "uaip"), { name, port } as ServiceProfile) as any;
+      const spec = serviceMonitorSpec({ name, port }, "uaip", "15s") as any;
+      expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
+      expect(spec.namespaceSelector.matchNames).toContain(service.metadata.namespace);
+      expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(spec.endpoints[0].port);
+      // ...and a different service is not selected.
+      const other = serviceManifest(workloadNames("other", "uaip"), { name: "other", port } as ServiceProfile) as any;
+      expect(other.metadata.labels).not.toMatchObject(spec.selector.matchLabels);
+    },
+  );
 });
 
 describe("validateMonitoringArgs", () => {
   it("accepts the defaults and a prod-like profile", () => {
     expect(() => validateMonitoringArgs({})).not.toThrow();
-    expect(() => validateMonitoringArgs({ retention: "30d", storageSize: "100Gi", replicas: 2, slo: { latencyP95Ms: 500, errorRate: 0.01 }, heapThreshold: 0.85 })).not.toThrow();
+    expect(() =>
+      validateMonitoringArgs({
+        retention: "30d",
+        storageSize: "100Gi",
+        replicas: 2,
+        slo: { latencyP95Ms: 500, errorRate: 0.01 },
+        heapThreshold: 0.85,
+      }),
+    ).not.toThrow();
   });
 
   it.each([
     [{ services: [] }, "MonitoringArgs.services"],
-    [{ services: [{ name: "a", port: 1 }, { name: "a", port: 2 }] }, "MonitoringArgs.services[1].name"],
+    [
+      {
+        services: [
+          { name: "a", port: 1 },
+          { name: "a", port: 2 },
+        ],
+      },
+      "MonitoringArgs.services[1].name",
+    ],
     [{ services: [{ name: "Agent", port: 3001 }] }, "MonitoringArgs.services[0].name"],
     [{ services: [{ name: "a", port: 70000 }] }, "MonitoringArgs.services[0].port"],
     [{ scrapeInterval: "15 seconds" }, "MonitoringArgs.scrapeInterval"],
@@ -151,7 +200,12 @@ describe("Monitoring component (mocks)", () => {
     expect(of(T.namespace, "prod")[0]?.inputs.metadata).toMatchObject({ name: "monitoring" });
     expect(of(T.namespace, "dev")[0]?.inputs.metadata).toMatchObject({ name: "monitoring-dev" });
     const release = of(T.release, "prod")[0]!.inputs as any;
-    expect(release).toMatchObject({ name: "kps", chart: "kube-prometheus-stack", version: KUBE_PROMETHEUS_STACK.version, namespace: "monitoring" });
+    expect(release).toMatchObject({
+      name: "kps",
+      chart: "kube-prometheus-stack",
+      version: KUBE_PROMETHEUS_STACK.version,
+      namespace: "monitoring",
+    });
     expect(release.repositoryOpts.repo).toBe("https://prometheus-community.github.io/helm-charts");
     expect(KUBE_PROMETHEUS_STACK.version).toMatch(/^\d+\.\d+\.\d+$/);
   });
@@ -159,8 +213,17 @@ describe("Monitoring component (mocks)", () => {
   it("passes the profile to the Helm values", () => {
     const values = (of(T.release, "prod")[0]!.inputs as any).values;
     const spec = values.prometheus.prometheusSpec;
-    expect(spec).toMatchObject({ retention: "30d", replicas: 2, scrapeInterval: "15s", serviceMonitorSelectorNilUsesHelmValues: false, ruleSelectorNilUsesHelmValues: false });
-    expect(spec.storageSpec.volumeClaimTemplate.spec).toMatchObject({ storageClassName: "gp3", resources: { requests: { storage: "100Gi" } } });
+    expect(spec).toMatchObject({
+      retention: "30d",
+      replicas: 2,
+      scrapeInterval: "15s",
+      serviceMonitorSelectorNilUsesHelmValues: false,
+      ruleSelectorNilUsesHelmValues: false,
+    });
+    expect(spec.storageSpec.volumeClaimTemplate.spec).toMatchObject({
+      storageClassName: "gp3",
+      resources: { requests: { storage: "100Gi" } },
+    });
     expect(values.grafana.sidecar.dashboards).toMatchObject({ label: "grafana_dashboard", searchNamespace: "ALL" });
     expect(values.grafana.sidecar.datasources.uid).toBe(DATASOURCE_UID);
     expect(values.grafana.adminPassword).toBe(PASSWORD);
@@ -212,7 +275,8 @@ describe("Monitoring component (mocks)", () => {
     for (const o of objects) expect((o.inputs as any).metadata.labels.release).toBe(releaseName);
     const devRelease = (of(T.release, "dev")[0]!.inputs as any).name;
     expect(devRelease).toBe("kube-prometheus-stack");
-    for (const o of [...of(T.serviceMonitor, "dev"), ...of(T.rule, "dev")]) expect((o.inputs as any).metadata.labels.release).toBe(devRelease);
+    for (const o of [...of(T.serviceMonitor, "dev"), ...of(T.rule, "dev")])
+      expect((o.inputs as any).metadata.labels.release).toBe(devRelease);
   });
 
   it("ships the generated rules with the profile's SLO numbers as a PrometheusRule", () => {
@@ -222,7 +286,9 @@ describe("Monitoring component (mocks)", () => {
     expect(alerts.find((a: any) => a.alert === "UaipLatencyP95AboveSlo").expr).toMatch(/> 0\.3$/);
     expect(alerts.find((a: any) => a.alert === "UaipErrorBudgetBurnFast").expr).toContain("(14.4 * 0.005)");
     const devSpec = (of(T.rule, "dev")[0]!.inputs as any).spec;
-    expect(devSpec.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "UaipLatencyP95AboveSlo").expr).toMatch(/> 0\.5$/);
+    expect(devSpec.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === "UaipLatencyP95AboveSlo").expr).toMatch(
+      /> 0\.5$/,
+    );
   });
 
   it("delivers each dashboard as a ConfigMap labelled for the Grafana sidecar", () => {
@@ -235,7 +301,8 @@ describe("Monitoring component (mocks)", () => {
       expect(cm.metadata.namespace).toBe("monitoring");
       const dashboard = JSON.parse(cm.data[`${uid}.json`]);
       expect(dashboard.uid).toBe(uid);
-      for (const panel of dashboard.panels.filter((p: any) => p.type !== "row")) expect(panel.datasource.uid).toBe(DATASOURCE_UID);
+      for (const panel of dashboard.panels.filter((p: any) => p.type !== "row"))
+        expect(panel.datasource.uid).toBe(DATASOURCE_UID);
     }
   });
 

@@ -30,11 +30,28 @@ function args(overrides: Record<string, unknown> = {}) {
   return {
     environment: "dev",
     services: profile.services.map((s) => ({ profile: s, runtime: serviceRuntimeSettings(profile, s) })),
-    cluster: { name: "uaip-dev", oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks/id/X", oidcIssuerUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/X" },
+    cluster: {
+      name: "uaip-dev",
+      oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks/id/X",
+      oidcIssuerUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/X",
+    },
     vpcId: "vpc-1",
     region: "us-east-1",
     targetGroupArns: Object.fromEntries(profile.services.map((s) => [s.name, TG(s.name)])),
-    endpoints: { redisHost: "master.redis", redisPort: 6379, dbHost: "db.rds", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem", dbStatsRefreshIntervalMs: 300_000, cdnDistributionId: "E123", awsRegion: "us-east-1" },
+    endpoints: {
+      redisHost: "master.redis",
+      redisPort: 6379,
+      dbHost: "db.rds",
+      dbPort: 5432,
+      dbName: "uaip",
+      dbUser: "uaip",
+      redisTls: true,
+      dbSsl: true,
+      dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
+      dbStatsRefreshIntervalMs: 300_000,
+      cdnDistributionId: "E123",
+      awsRegion: "us-east-1",
+    },
     cdnDistributionArn: DISTRIBUTION_ARN,
     credentials: { redisAuthToken: "redis-token-plain", databaseMasterPassword: "db-password-plain" },
     ...overrides,
@@ -53,11 +70,22 @@ const k8sOf = (type: string) => resourcesOfType(mocks, `kubernetes:${type}`).fil
 
 describe("Services on Kubernetes (mocked cluster)", () => {
   it("creates one of each object per service, in one shared namespace", () => {
-    for (const type of ["apps/v1:Deployment", "core/v1:Service", "core/v1:ConfigMap", "core/v1:Secret", "core/v1:ServiceAccount", "autoscaling/v2:HorizontalPodAutoscaler", "policy/v1:PodDisruptionBudget", "elbv2.k8s.aws/v1beta1:TargetGroupBinding"]) {
+    for (const type of [
+      "apps/v1:Deployment",
+      "core/v1:Service",
+      "core/v1:ConfigMap",
+      "core/v1:Secret",
+      "core/v1:ServiceAccount",
+      "autoscaling/v2:HorizontalPodAutoscaler",
+      "policy/v1:PodDisruptionBudget",
+      "elbv2.k8s.aws/v1beta1:TargetGroupBinding",
+    ]) {
       // The migration Job's Secret (master URL, role passwords) is the one shared Secret.
-      const objects = (type.includes("TargetGroupBinding") ? resourcesOfType(mocks, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding") : k8sOf(type)).filter(
-        (o) => !(o.inputs.metadata as { name: string }).name.endsWith("-db-migration"),
-      );
+      const objects = (
+        type.includes("TargetGroupBinding")
+          ? resourcesOfType(mocks, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+          : k8sOf(type)
+      ).filter((o) => !(o.inputs.metadata as { name: string }).name.endsWith("-db-migration"));
       expect([type, objects.length]).toEqual([type, 3]);
       for (const o of objects) expect((o.inputs.metadata as { namespace: string }).namespace).toBe("uaip");
     }
@@ -69,7 +97,12 @@ describe("Services on Kubernetes (mocked cluster)", () => {
   });
 
   it("HPA bounds follow each service's profile", () => {
-    const bounds = Object.fromEntries(k8sOf("autoscaling/v2:HorizontalPodAutoscaler").map((h) => [(h.inputs.metadata as { name: string }).name, [(h.inputs.spec as any).minReplicas, (h.inputs.spec as any).maxReplicas]]));
+    const bounds = Object.fromEntries(
+      k8sOf("autoscaling/v2:HorizontalPodAutoscaler").map((h) => [
+        (h.inputs.metadata as { name: string }).name,
+        [(h.inputs.spec as any).minReplicas, (h.inputs.spec as any).maxReplicas],
+      ]),
+    );
     expect(bounds).toEqual({ "agent-intelligence": [1, 3], "orchestration-pipeline": [2, 4], "capability-registry": [1, 3] });
   });
 
@@ -78,14 +111,23 @@ describe("Services on Kubernetes (mocked cluster)", () => {
       const data = cm.inputs.data as Record<string, string>;
       // The runtime's contract plus AWS_REGION for its SDK client (pods cannot ask IMDS at hop limit 1).
       expect(Object.keys(data).sort()).toEqual([...RUNTIME_PLAIN_ENV_NAMES, "AWS_REGION"].sort());
-      expect(data).toMatchObject({ AWS_REGION: "us-east-1", UAIP_REDIS_HOST: "master.redis", UAIP_REDIS_TLS: "true", UAIP_DB_HOST: "db.rds", UAIP_CDN_DISTRIBUTION_ID: "E123", UAIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000" });
+      expect(data).toMatchObject({
+        AWS_REGION: "us-east-1",
+        UAIP_REDIS_HOST: "master.redis",
+        UAIP_REDIS_TLS: "true",
+        UAIP_DB_HOST: "db.rds",
+        UAIP_CDN_DISTRIBUTION_ID: "E123",
+        UAIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: "65000",
+      });
     }
   });
 
   it("Secret data is a Pulumi secret and no credential reaches a ConfigMap", () => {
     const raw = mocks.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
     for (const s of raw) expect(isSecretValue(s.inputs.stringData)).toBe(true);
-    const configMaps = JSON.stringify(mocks.resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap").map((r) => r.inputs));
+    const configMaps = JSON.stringify(
+      mocks.resources.filter((r) => r.type === "kubernetes:core/v1:ConfigMap").map((r) => r.inputs),
+    );
     expect(configMaps).not.toContain("redis-token-plain");
     expect(configMaps).not.toContain("db-password-plain");
   });
@@ -105,7 +147,10 @@ describe("Services on Kubernetes (mocked cluster)", () => {
     const register = doc.Statement.find((s: { Sid: string }) => s.Sid === "RegisterTargets");
     expect(register.Resource.sort()).toEqual(profile.services.map((s) => TG(s.name)).sort());
     const [release] = resourcesOfType(mocks, "kubernetes:helm.sh/v3:Release");
-    expect(release.inputs).toMatchObject({ chart: "aws-load-balancer-controller", version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(release.inputs).toMatchObject({
+      chart: "aws-load-balancer-controller",
+      version: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    });
   });
 
   it("a build entry gets a scanned, tag-immutable ECR repository and a content-hash tag", async () => {
@@ -128,20 +173,32 @@ describe("Services on Kubernetes (mocked cluster)", () => {
     for (const s of profile.services) {
       const role = roles.find((r) => r.name === `uaip-${s.name}-iam-role`)!;
       const trust = JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0];
-      expect(trust.Condition.StringEquals["oidc.eks.us-east-1.amazonaws.com/id/X:sub"]).toBe(`system:serviceaccount:uaip:${s.name}`);
-      const [policy] = resourcesOfType(mocks, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.name === `uaip-${s.name}-iam-cdn-purge`);
-      expect(JSON.parse(policy!.inputs.policy as string).Statement).toEqual([{ Sid: "PurgeOwnDistribution", Effect: "Allow", Action: ["cloudfront:CreateInvalidation"], Resource: DISTRIBUTION_ARN }]);
+      expect(trust.Condition.StringEquals["oidc.eks.us-east-1.amazonaws.com/id/X:sub"]).toBe(
+        `system:serviceaccount:uaip:${s.name}`,
+      );
+      const [policy] = resourcesOfType(mocks, "aws:iam/rolePolicy:RolePolicy").filter(
+        (p) => p.name === `uaip-${s.name}-iam-cdn-purge`,
+      );
+      expect(JSON.parse(policy!.inputs.policy as string).Statement).toEqual([
+        { Sid: "PurgeOwnDistribution", Effect: "Allow", Action: ["cloudfront:CreateInvalidation"], Resource: DISTRIBUTION_ARN },
+      ]);
       const sa = k8sOf("core/v1:ServiceAccount").find((a) => (a.inputs.metadata as { name: string }).name === s.name)!;
-      expect((sa.inputs.metadata as { annotations: Record<string, string> }).annotations["eks.amazonaws.com/role-arn"]).toMatch(new RegExp(`uaip-${s.name}-iam-role$`));
+      expect((sa.inputs.metadata as { annotations: Record<string, string> }).annotations["eks.amazonaws.com/role-arn"]).toMatch(
+        new RegExp(`uaip-${s.name}-iam-role$`),
+      );
     }
   });
 
   it("a service that purges the CDN without a distribution is refused by name", () => {
-    expect(() => new servicesModule.Services("no-cdn", args({ cdnDistributionArn: undefined }))).toThrow(expect.objectContaining({ key: "services.agent-intelligence.runtime.cache.cdn.enabled" }));
+    expect(() => new servicesModule.Services("no-cdn", args({ cdnDistributionArn: undefined }))).toThrow(
+      expect.objectContaining({ key: "services.agent-intelligence.runtime.cache.cdn.enabled" }),
+    );
   });
 
   it("a service without an ALB target group is refused by name", () => {
-    expect(() => new servicesModule.Services("broken", args({ targetGroupArns: { "agent-intelligence": TG("a") } }))).toThrow(/no ALB target group for service\(s\) orchestration-pipeline, capability-registry/);
+    expect(() => new servicesModule.Services("broken", args({ targetGroupArns: { "agent-intelligence": TG("a") } }))).toThrow(
+      /no ALB target group for service\(s\) orchestration-pipeline, capability-registry/,
+    );
   });
 
   it("exposes the ConfigMap data per service", async () => {

@@ -18,10 +18,29 @@ import {
   workloadNames,
 } from "../../../components/k8s/workload-spec";
 
-const ENDPOINTS = { redisHost: "redis.internal", redisPort: 6379, dbHost: "db.internal", dbPort: 5432, dbName: "uaip", dbUser: "uaip", redisTls: true, dbSsl: true, dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem", dbStatsRefreshIntervalMs: 300_000, cdnDistributionId: "E2EXAMPLE" };
+const ENDPOINTS = {
+  redisHost: "redis.internal",
+  redisPort: 6379,
+  dbHost: "db.internal",
+  dbPort: 5432,
+  dbName: "uaip",
+  dbUser: "uaip",
+  redisTls: true,
+  dbSsl: true,
+  dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
+  dbStatsRefreshIntervalMs: 300_000,
+  cdnDistributionId: "E2EXAMPLE",
+};
 
 describe.each(["dev", "prod"])("workload objects of the %s profile", (environment) => {
-  const profile = parseConfig({ environment, services: [{ name: "a", port: 3001, hpa: { memoryTarget: 80 } }, { name: "b", port: 3002 }, { name: "c", port: 3003 }] });
+  const profile = parseConfig({
+    environment,
+    services: [
+      { name: "a", port: 3001, hpa: { memoryTarget: 80 } },
+      { name: "b", port: 3002 },
+      { name: "c", port: 3003 },
+    ],
+  });
 
   describe.each(profile.services.map((s) => [s.name, s] as const))("service %s", (_name, service) => {
     const runtime = serviceRuntimeSettings(profile, service);
@@ -59,7 +78,10 @@ describe.each(["dev", "prod"])("workload objects of the %s profile", (environmen
       expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: METRICS_PORT_NAME });
       expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: METRICS_PORT_NAME });
       expect(container.ports).toEqual([{ name: "http-metrics", containerPort: service.port, protocol: "TCP" }]);
-      expect(container.env).toContainEqual({ name: "NODE_OPTIONS", value: `--max-old-space-size=${runtime.memory.heapSizeLimit}` });
+      expect(container.env).toContainEqual({
+        name: "NODE_OPTIONS",
+        value: `--max-old-space-size=${runtime.memory.heapSizeLimit}`,
+      });
       expect(container.resources).toEqual(service.resources);
       expect(spec.template.spec.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
       const timing = terminationTiming(30);
@@ -70,7 +92,10 @@ describe.each(["dev", "prod"])("workload objects of the %s profile", (environmen
     it("the HPA takes its bounds and CPU target from the profile and damps flapping", () => {
       const spec = objects.hpa.spec as Record<string, any>;
       expect([spec.minReplicas, spec.maxReplicas]).toEqual([service.hpa.min, service.hpa.max]);
-      expect(spec.metrics[0].resource).toEqual({ name: "cpu", target: { type: "Utilization", averageUtilization: service.hpa.cpuTarget } });
+      expect(spec.metrics[0].resource).toEqual({
+        name: "cpu",
+        target: { type: "Utilization", averageUtilization: service.hpa.cpuTarget },
+      });
       expect(spec.metrics).toHaveLength(service.hpa.memoryTarget ? 2 : 1);
       expect(spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(300);
       expect(spec.behavior.scaleUp.policies).toContainEqual({ type: "Pods", value: 4, periodSeconds: 60 });

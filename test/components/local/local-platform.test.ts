@@ -17,7 +17,13 @@ beforeAll(async () => {
     environment: "local",
     plan: servicePlan(profile),
     maxmemoryPolicy: profile.redis.maxmemoryPolicy,
-    database: { name: "uaip", username: "uaip", password: "pg-plain-password", logMinDurationMs: profile.database.logMinDurationMs, statsRefreshInterval: profile.database.statsRefreshInterval },
+    database: {
+      name: "uaip",
+      username: "uaip",
+      password: "pg-plain-password",
+      logMinDurationMs: profile.database.logMinDurationMs,
+      statsRefreshInterval: profile.database.statsRefreshInterval,
+    },
     redisAuthToken: "redis-plain-token",
     grafanaAdminPassword: "grafana-plain-password",
     monitoring: { scrapeInterval: profile.monitoring.scrapeInterval, slo: profile.monitoring.slo },
@@ -31,8 +37,21 @@ const container = (name: string) => containers().find((c) => c.inputs.name === n
 
 describe("LocalPlatform (Docker)", () => {
   it("runs Redis, PostgreSQL, the migration, Prometheus, Grafana and the seed's three services", () => {
-    expect(containers().map((c) => c.inputs.name).sort()).toEqual(
-      ["agent-intelligence", "capability-registry", "orchestration-pipeline", "uaip-db-migrate", "uaip-grafana", "uaip-postgres", "uaip-prometheus", "uaip-redis"].sort(),
+    expect(
+      containers()
+        .map((c) => c.inputs.name)
+        .sort(),
+    ).toEqual(
+      [
+        "agent-intelligence",
+        "capability-registry",
+        "orchestration-pipeline",
+        "uaip-db-migrate",
+        "uaip-grafana",
+        "uaip-postgres",
+        "uaip-prometheus",
+        "uaip-redis",
+      ].sort(),
     );
   });
 
@@ -42,7 +61,9 @@ describe("LocalPlatform (Docker)", () => {
   });
 
   it("PostgreSQL's max_connections is the connection budget; Redis evicts like a cache", () => {
-    expect(container("uaip-postgres").inputs.command).toEqual(expect.arrayContaining([`max_connections=${connectionBudget(profile).required}`]));
+    expect(container("uaip-postgres").inputs.command).toEqual(
+      expect.arrayContaining([`max_connections=${connectionBudget(profile).required}`]),
+    );
     expect((container("uaip-redis").inputs.command as string[]).join(" ")).toContain("--maxmemory-policy allkeys-lru");
   });
 
@@ -57,7 +78,11 @@ describe("LocalPlatform (Docker)", () => {
     const job = config.scrape_configs.find((j: { job_name: string }) => j.job_name === "uaip-services");
     expect(job.scrape_interval ?? config.global.scrape_interval).toBe("15s");
     expect(job.metrics_path).toBe("/metrics");
-    expect(job.static_configs[0].targets).toEqual(["agent-intelligence:3001", "orchestration-pipeline:3002", "capability-registry:3003"]);
+    expect(job.static_configs[0].targets).toEqual([
+      "agent-intelligence:3001",
+      "orchestration-pipeline:3002",
+      "capability-registry:3003",
+    ]);
     for (const ruleFile of config.rule_files as string[]) {
       const resolved = `/etc/prometheus/prometheus/${ruleFile}`.replace(/\/prometheus\/\.\.\//, "/");
       expect(uploads.map((u) => u.file)).toContain(resolved);
@@ -67,7 +92,15 @@ describe("LocalPlatform (Docker)", () => {
   it("services find Redis and PostgreSQL by their network aliases, with the heap limit in NODE_OPTIONS", () => {
     const envs = container("agent-intelligence").inputs.envs as unknown[];
     const plain = envs.filter((e): e is string => typeof e === "string");
-    expect(plain).toEqual(expect.arrayContaining(["UAIP_REDIS_HOST=redis", "UAIP_DB_HOST=postgres", "UAIP_SERVICE_NAME=agent-intelligence", "UAIP_PORT=3001", "NODE_OPTIONS=--max-old-space-size=384"]));
+    expect(plain).toEqual(
+      expect.arrayContaining([
+        "UAIP_REDIS_HOST=redis",
+        "UAIP_DB_HOST=postgres",
+        "UAIP_SERVICE_NAME=agent-intelligence",
+        "UAIP_PORT=3001",
+        "NODE_OPTIONS=--max-old-space-size=384",
+      ]),
+    );
     // The local endpoints carry their own TLS facts: plain connections on the private Docker network.
     expect(plain).toEqual(expect.arrayContaining(["UAIP_REDIS_TLS=false", "UAIP_DB_SSL=false"]));
   });
@@ -82,7 +115,9 @@ describe("LocalPlatform (Docker)", () => {
   it("a one-shot migration container holds the master password and creates each service's role; services log in as their role", () => {
     const migrate = container("uaip-db-migrate");
     expect(migrate.inputs).toMatchObject({ attach: true, mustRun: false, restart: "no" });
-    expect(migrate.inputs.command).toEqual(expect.arrayContaining(["--role", "agent_intelligence:" + profile.services[0].pool.max * profile.services[0].hpa.max]));
+    expect(migrate.inputs.command).toEqual(
+      expect.arrayContaining(["--role", "agent_intelligence:" + profile.services[0].pool.max * profile.services[0].hpa.max]),
+    );
     const envOf = (name: string) => unwrapSecrets(container(name).inputs.envs) as string[];
     expect(envOf("uaip-db-migrate").find((e) => e.startsWith("DATABASE_URL="))).toContain("pg-plain-password");
     for (const svc of ["agent-intelligence", "orchestration-pipeline", "capability-registry"]) {
@@ -95,9 +130,12 @@ describe("LocalPlatform (Docker)", () => {
   it("no password or token is in plain text", () => {
     const raw = mocks.resources.filter((r) => r.type === "docker:index/container:Container");
     const visible = JSON.stringify(raw.map((r) => redactSecrets(r.inputs)));
-    for (const secret of ["pg-plain-password", "redis-plain-token", "grafana-plain-password"]) expect([secret, visible.includes(secret)]).toEqual([secret, false]);
+    for (const secret of ["pg-plain-password", "redis-plain-token", "grafana-plain-password"])
+      expect([secret, visible.includes(secret)]).toEqual([secret, false]);
     // Every container that receives a credential has its environment marked secret as a whole.
     const withCredentials = raw.filter((r) => r.inputs.name !== "uaip-prometheus");
-    expect(withCredentials.map((r) => [r.inputs.name, isSecretValue(r.inputs.envs)])).toEqual(withCredentials.map((r) => [r.inputs.name, true]));
+    expect(withCredentials.map((r) => [r.inputs.name, isSecretValue(r.inputs.envs)])).toEqual(
+      withCredentials.map((r) => [r.inputs.name, true]),
+    );
   });
 });

@@ -33,8 +33,14 @@ export const CHART_VALUES: Record<string, ChartValues> = {
   "kube-prometheus-stack@79.10.0": {
     dir: "kube-prometheus-stack-79.10.0",
     subcharts: { grafana: "grafana-10.3.0" },
-    commented: { "grafana.adminPassword": "grafana-10.3.0 values.yaml line 492 `# adminPassword: strongpassword`; templates/_config.tpl reads .Values.adminPassword" },
-    freeForm: { "alertmanager.config": "Alertmanager's own configuration file, rendered as is (its schema is Alertmanager's, not the chart's)" },
+    commented: {
+      "grafana.adminPassword":
+        "grafana-10.3.0 values.yaml line 492 `# adminPassword: strongpassword`; templates/_config.tpl reads .Values.adminPassword",
+    },
+    freeForm: {
+      "alertmanager.config":
+        "Alertmanager's own configuration file, rendered as is (its schema is Alertmanager's, not the chart's)",
+    },
   },
   "aws-load-balancer-controller@1.13.3": { dir: "aws-load-balancer-controller-1.13.3" },
   "cluster-autoscaler@9.47.0": {
@@ -98,18 +104,31 @@ export function checkHelmValues(resources: PlanResource[]): Check {
     const id = `${String(r.inputs.chart)}@${String(r.inputs.version)}`;
     const chart = CHART_VALUES[id];
     if (!chart) {
-      problems.push(`release "${r.name}": no vendored values.yaml for ${id}; fetch the chart at that version into vendor/charts/ and add it to CHART_VALUES (tools/checks/k8s/helm-values.ts)`);
+      problems.push(
+        `release "${r.name}": no vendored values.yaml for ${id}; fetch the chart at that version into vendor/charts/ and add it to CHART_VALUES (tools/checks/k8s/helm-values.ts)`,
+      );
       continue;
     }
     const values = r.inputs.values;
     if (values !== undefined && !isMap(values)) {
-      problems.push(`release "${r.name}": values are ${JSON.stringify(values)}, not a map the plan can review; mark only the secret fields secret`);
+      problems.push(
+        `release "${r.name}": values are ${JSON.stringify(values)}, not a map the plan can review; mark only the secret fields secret`,
+      );
       continue;
     }
     const unknown = unknownReleaseValues(chart, (values ?? {}) as Obj).filter((k) => !chart.commented?.[k]);
-    if (unknown.length) problems.push(`release "${r.name}" (${id}): ${unknown.map((k) => `values.${k}`).join(", ")} not in the chart's values.yaml, so Helm ignores ${unknown.length > 1 ? "them" : "it"}; fix the key or remove it`);
+    if (unknown.length)
+      problems.push(
+        `release "${r.name}" (${id}): ${unknown.map((k) => `values.${k}`).join(", ")} not in the chart's values.yaml, so Helm ignores ${unknown.length > 1 ? "them" : "it"}; fix the key or remove it`,
+      );
     else checked.push(id);
   }
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
-  return { name, ok: true, detail: checked.length ? `every values key of ${checked.join(", ")} is one the pinned chart reads` : "no Helm release in this plan" };
+  return {
+    name,
+    ok: true,
+    detail: checked.length
+      ? `every values key of ${checked.join(", ")} is one the pinned chart reads`
+      : "no Helm release in this plan",
+  };
 }

@@ -32,7 +32,10 @@ function servedApis(resources: PlanResource[]): Map<MetricApi, string> {
   for (const r of resources) {
     const addon = r.type === EKS_ADDON ? String(r.inputs.addonName) : undefined;
     const chart = r.type === HELM_RELEASE ? String(r.inputs.chart) : undefined;
-    if ((addon && (RESOURCE_METRICS_PROVIDERS.addons as readonly string[]).includes(addon)) || (chart && (RESOURCE_METRICS_PROVIDERS.charts as readonly string[]).includes(chart))) {
+    if (
+      (addon && (RESOURCE_METRICS_PROVIDERS.addons as readonly string[]).includes(addon)) ||
+      (chart && (RESOURCE_METRICS_PROVIDERS.charts as readonly string[]).includes(chart))
+    ) {
       served.set("metrics.k8s.io", addon ? `EKS add-on ${addon}` : `chart ${chart}`);
     }
     if (chart && (CUSTOM_METRICS_CHARTS as readonly string[]).includes(chart)) {
@@ -76,23 +79,36 @@ export function checkHpaMetricSources(resources: PlanResource[]): Check {
     const k = kubernetesKind(r);
     if (k?.kind !== "HorizontalPodAutoscaler") continue;
     hpas++;
-    const metrics = ((((r.inputs as Obj).spec ?? {}).metrics ?? []) as Obj[]);
+    const metrics = (((r.inputs as Obj).spec ?? {}).metrics ?? []) as Obj[];
     const containers = targetContainers(resources, r);
     metrics.forEach((m, i) => {
       if (m.type !== "Resource" || m.resource?.target?.type !== "Utilization" || !containers) return;
       const missing = containers.filter((c) => c.resources?.requests?.[m.resource.name] === undefined).map((c) => c.name);
-      if (missing.length) problems.push(`HPA "${r.name}" spec.metrics[${i}] targets ${m.resource.name} utilization, but container(s) ${missing.join(", ")} of its target request no ${m.resource.name}; set resources.requests.${m.resource.name}`);
+      if (missing.length)
+        problems.push(
+          `HPA "${r.name}" spec.metrics[${i}] targets ${m.resource.name} utilization, but container(s) ${missing.join(", ")} of its target request no ${m.resource.name}; set resources.requests.${m.resource.name}`,
+        );
     });
     metricTypes(r, k.apiVersion).forEach((type, i) => {
       const api = API_OF_METRIC_TYPE[type];
-      if (!api) problems.push(`HPA "${r.name}" spec.metrics[${i}].type ${type} is not a metric type (Resource, ContainerResource, Pods, Object, External)`);
+      if (!api)
+        problems.push(
+          `HPA "${r.name}" spec.metrics[${i}].type ${type} is not a metric type (Resource, ContainerResource, Pods, Object, External)`,
+        );
       else if (!served.has(api)) {
-        const fix = api === "metrics.k8s.io" ? "install metrics-server (the EKS add-on metrics-server)" : `install an adapter that serves ${api} (${CUSTOM_METRICS_CHARTS.join(" or ")})`;
+        const fix =
+          api === "metrics.k8s.io"
+            ? "install metrics-server (the EKS add-on metrics-server)"
+            : `install an adapter that serves ${api} (${CUSTOM_METRICS_CHARTS.join(" or ")})`;
         problems.push(`HPA "${r.name}" spec.metrics[${i}] (${type}) reads ${api}, which nothing in the plan serves; ${fix}`);
       }
     });
   }
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
   if (hpas === 0) return { name, ok: true, detail: "no HPA in this plan" };
-  return { name, ok: true, detail: `${hpas} HPAs; their metrics are served by ${[...served].map(([api, by]) => `${api} (${by})`).join(", ")}` };
+  return {
+    name,
+    ok: true,
+    detail: `${hpas} HPAs; their metrics are served by ${[...served].map(([api, by]) => `${api} (${by})`).join(", ")}`,
+  };
 }

@@ -1,7 +1,12 @@
 import type { Check } from "../../../profile/checks";
 import { checkHelmValues } from "./helm-values";
 import { checkHpaMetricSources } from "./hpa-metrics";
-import { checkCustomResourcesAfterCrds, checkObjectsAfterNamespaces, checkVolumesAfterStorageClasses, checkWaitsForNodes } from "./ordering";
+import {
+  checkCustomResourcesAfterCrds,
+  checkObjectsAfterNamespaces,
+  checkVolumesAfterStorageClasses,
+  checkWaitsForNodes,
+} from "./ordering";
 import type { PlanResource } from "./plan-resource";
 import { checkRdsCaBundle } from "./rds-ca";
 import { checkKubernetesSchemas } from "./schemas";
@@ -14,9 +19,12 @@ export type { PlanResource } from "./plan-resource";
  * offline plan appends them to the cross-layer checks and fails on any that is not ok.
  */
 export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
-  return [checkWaitsForNodes(resources), checkCustomResourcesAfterCrds(resources),
+  return [
+    checkWaitsForNodes(resources),
+    checkCustomResourcesAfterCrds(resources),
     checkVolumesAfterStorageClasses(resources),
-    checkObjectsAfterNamespaces(resources), checkHpaMetricSources(resources),
+    checkObjectsAfterNamespaces(resources),
+    checkHpaMetricSources(resources),
     checkServiceLinks(resources),
     checkReadinessGates(resources),
     checkNetworkPolicies(resources),

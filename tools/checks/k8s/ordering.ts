@@ -1,5 +1,12 @@
 import type { Check } from "../../../profile/checks";
-import { EKS_ADDON, EKS_NODE_GROUP, HELM_RELEASE, kubernetesKind, transitiveDependencies, type PlanResource } from "./plan-resource";
+import {
+  EKS_ADDON,
+  EKS_NODE_GROUP,
+  HELM_RELEASE,
+  kubernetesKind,
+  transitiveDependencies,
+  type PlanResource,
+} from "./plan-resource";
 
 /**
  * Ordering rules a first `pulumi up` depends on, checked over the plan's dependency graph
@@ -18,7 +25,13 @@ import { EKS_ADDON, EKS_NODE_GROUP, HELM_RELEASE, kubernetesKind, transitiveDepe
 export const NODE_LEVEL_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] as const;
 
 /** Kinds whose creation Pulumi awaits until pods are ready (a Job: until it completes; a Service: until its selector has ready endpoints). */
-export const POD_WAITING_KINDS = ["apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet", "batch/v1/Job", "v1/Service"] as const;
+export const POD_WAITING_KINDS = [
+  "apps/v1/Deployment",
+  "apps/v1/StatefulSet",
+  "apps/v1/DaemonSet",
+  "batch/v1/Job",
+  "v1/Service",
+] as const;
 
 /** API groups installed by a CRD, and the chart (Helm `chart` input) whose release installs it. */
 export const CRD_SOURCES: Record<string, string> = {
@@ -54,14 +67,23 @@ export function checkWaitsForNodes(resources: PlanResource[]): Check {
     return k !== undefined && (POD_WAITING_KINDS as readonly string[]).includes(`${k.apiVersion}/${k.kind}`);
   });
   const early = waiting.filter((r) => !dependsOnNodeGroup(resources, r, nodeGroups));
-  const nodeLevel = resources.filter((r) => r.type === EKS_ADDON && (NODE_LEVEL_ADDONS as readonly string[]).includes(String(r.inputs.addonName)));
+  const nodeLevel = resources.filter(
+    (r) => r.type === EKS_ADDON && (NODE_LEVEL_ADDONS as readonly string[]).includes(String(r.inputs.addonName)),
+  );
   const late = nodeLevel.filter((r) => dependsOnNodeGroup(resources, r, nodeGroups));
   const problems = [
     ...early.map((r) => `${label(r)} waits for pods but not for the node group; add the node group to its dependsOn`),
-    ...late.map((r) => `${label(r)} (${String(r.inputs.addonName)}) waits for the node group, but the nodes need it to become Ready; remove that dependency`),
+    ...late.map(
+      (r) =>
+        `${label(r)} (${String(r.inputs.addonName)}) waits for the node group, but the nodes need it to become Ready; remove that dependency`,
+    ),
   ];
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
-  return { name, ok: true, detail: `${waiting.length} pod-waiting resources (Helm releases, add-ons, workloads) come after the node group${nodeLevel.length ? `; ${nodeLevel.length} node-level add-ons before it` : ""}` };
+  return {
+    name,
+    ok: true,
+    detail: `${waiting.length} pod-waiting resources (Helm releases, add-ons, workloads) come after the node group${nodeLevel.length ? `; ${nodeLevel.length} node-level add-ons before it` : ""}`,
+  };
 }
 
 /** Custom resources created before (or without) the Helm release that ships their CRD. */
@@ -81,7 +103,9 @@ export function checkCustomResourcesAfterCrds(resources: PlanResource[]): Check 
     const group = k.apiVersion.split("/")[0];
     const chart = CRD_SOURCES[group];
     if (!chart) {
-      problems.push(`${label(r)}: no known release installs the CRDs of group ${group}; add it to CRD_SOURCES in tools/checks/k8s/ordering.ts with its chart`);
+      problems.push(
+        `${label(r)}: no known release installs the CRDs of group ${group}; add it to CRD_SOURCES in tools/checks/k8s/ordering.ts with its chart`,
+      );
       continue;
     }
     const releases = releasesByChart.get(chart) ?? [];
@@ -90,7 +114,10 @@ export function checkCustomResourcesAfterCrds(resources: PlanResource[]): Check 
       continue;
     }
     const deps = transitiveDependencies(resources, r);
-    if (!releases.some((rel) => deps.has(rel.urn))) problems.push(`${label(r)} (${k.kind}) does not wait for the ${chart} release that installs its CRD; add that release to its dependsOn`);
+    if (!releases.some((rel) => deps.has(rel.urn)))
+      problems.push(
+        `${label(r)} (${k.kind}) does not wait for the ${chart} release that installs its CRD; add that release to its dependsOn`,
+      );
   }
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
   return { name, ok: true, detail: `${custom} custom resources come after the release that installs their CRD` };
@@ -99,7 +126,9 @@ export function checkCustomResourcesAfterCrds(resources: PlanResource[]): Check 
 function storageClassNames(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(storageClassNames);
   if (typeof value !== "object" || value === null) return [];
-  return Object.entries(value).flatMap(([k, v]) => (k === "storageClassName" && typeof v === "string" ? [v] : storageClassNames(v)));
+  return Object.entries(value).flatMap(([k, v]) =>
+    k === "storageClassName" && typeof v === "string" ? [v] : storageClassNames(v),
+  );
 }
 
 /**
@@ -108,7 +137,11 @@ function storageClassNames(value: unknown): string[] {
  */
 export function checkVolumesAfterStorageClasses(resources: PlanResource[]): Check {
   const name = "ordering:volumes-after-storage-classes";
-  const classes = new Map(resources.filter((r) => kubernetesKind(r)?.kind === "StorageClass").map((r) => [String((r.inputs.metadata as { name?: string } | undefined)?.name), r]));
+  const classes = new Map(
+    resources
+      .filter((r) => kubernetesKind(r)?.kind === "StorageClass")
+      .map((r) => [String((r.inputs.metadata as { name?: string } | undefined)?.name), r]),
+  );
   const problems: string[] = [];
   let checked = 0;
   for (const r of resources.filter((x) => x.type === HELM_RELEASE)) {
@@ -116,11 +149,18 @@ export function checkVolumesAfterStorageClasses(resources: PlanResource[]): Chec
       const sc = classes.get(cls);
       if (!sc) continue;
       checked++;
-      if (!transitiveDependencies(resources, r).has(sc.urn)) problems.push(`${label(r)} uses StorageClass ${cls} but does not wait for it; add ${label(sc)} to its dependsOn`);
+      if (!transitiveDependencies(resources, r).has(sc.urn))
+        problems.push(`${label(r)} uses StorageClass ${cls} but does not wait for it; add ${label(sc)} to its dependsOn`);
     }
   }
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
-  return { name, ok: true, detail: checked ? `${checked} release volume(s) come after the StorageClass the plan creates for them` : "no release uses a StorageClass of the plan" };
+  return {
+    name,
+    ok: true,
+    detail: checked
+      ? `${checked} release volume(s) come after the StorageClass the plan creates for them`
+      : "no release uses a StorageClass of the plan",
+  };
 }
 
 /**
@@ -129,15 +169,27 @@ export function checkVolumesAfterStorageClasses(resources: PlanResource[]): Chec
  */
 export function checkObjectsAfterNamespaces(resources: PlanResource[]): Check {
   const name = "ordering:objects-after-namespaces";
-  const namespaces = new Map(resources.filter((r) => kubernetesKind(r)?.kind === "Namespace").map((r) => [String((r.inputs.metadata as { name?: string } | undefined)?.name), r]));
+  const namespaces = new Map(
+    resources
+      .filter((r) => kubernetesKind(r)?.kind === "Namespace")
+      .map((r) => [String((r.inputs.metadata as { name?: string } | undefined)?.name), r]),
+  );
   const problems: string[] = [];
   let checked = 0;
   for (const r of resources) {
-    const ns = r.type === HELM_RELEASE ? r.inputs.namespace : kubernetesKind(r) ? (r.inputs.metadata as { namespace?: unknown } | undefined)?.namespace : undefined;
+    const ns =
+      r.type === HELM_RELEASE
+        ? r.inputs.namespace
+        : kubernetesKind(r)
+          ? (r.inputs.metadata as { namespace?: unknown } | undefined)?.namespace
+          : undefined;
     const owner = typeof ns === "string" ? namespaces.get(ns) : undefined;
     if (!owner) continue;
     checked++;
-    if (!transitiveDependencies(resources, r).has(owner.urn)) problems.push(`${label(r)} is in namespace ${String(ns)} but does not wait for ${label(owner)}; add it to its dependsOn (a component's dependsOn does not reach its children)`);
+    if (!transitiveDependencies(resources, r).has(owner.urn))
+      problems.push(
+        `${label(r)} is in namespace ${String(ns)} but does not wait for ${label(owner)}; add it to its dependsOn (a component's dependsOn does not reach its children)`,
+      );
   }
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
   return { name, ok: true, detail: `${checked} objects come after the Namespace they live in` };

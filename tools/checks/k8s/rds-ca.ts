@@ -7,7 +7,9 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 /** The certificates of a PEM bundle that are CAs (X509Certificate refuses anything malformed). */
 export function caCertificates(pem: string): X509Certificate[] {
-  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((c) => new X509Certificate(c)).filter((c) => c.ca);
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [])
+    .map((c) => new X509Certificate(c))
+    .filter((c) => c.ca);
 }
 
 /**
@@ -19,7 +21,12 @@ export function caCertificates(pem: string): X509Certificate[] {
 export function checkRdsCaBundle(resources: PlanResource[]): Check {
   const name = "postgres-tls:rds-ca";
   const configMaps = new Map(
-    resources.filter((r) => kubernetesKind(r)?.kind === "ConfigMap").map((r) => [`${(r.inputs as Obj).metadata?.namespace ?? "default"}/${(r.inputs as Obj).metadata?.name}`, (r.inputs as Obj).data ?? {}]),
+    resources
+      .filter((r) => kubernetesKind(r)?.kind === "ConfigMap")
+      .map((r) => [
+        `${(r.inputs as Obj).metadata?.namespace ?? "default"}/${(r.inputs as Obj).metadata?.name}`,
+        (r.inputs as Obj).data ?? {},
+      ]),
   );
   const problems: string[] = [];
   let checked = 0;
@@ -28,25 +35,38 @@ export function checkRdsCaBundle(resources: PlanResource[]): Check {
     const ns = i.metadata?.namespace ?? "default";
     const pod = i.spec?.template?.spec ?? {};
     for (const c of (pod.containers ?? []) as Obj[]) {
-      const fromConfigMaps = ((c.envFrom ?? []) as Obj[]).filter((e) => e.configMapRef).map((e) => configMaps.get(`${ns}/${e.configMapRef.name}`) ?? {});
+      const fromConfigMaps = ((c.envFrom ?? []) as Obj[])
+        .filter((e) => e.configMapRef)
+        .map((e) => configMaps.get(`${ns}/${e.configMapRef.name}`) ?? {});
       if (!fromConfigMaps.some((data) => data.UAIP_DB_SSL === "true")) continue;
       checked++;
       const at = `Deployment "${r.name}" container ${c.name}`;
       // An explicit env entry wins over envFrom, and a later envFrom source over an earlier one.
       const fromEnv = ((c.env ?? []) as Obj[]).find((e) => e.name === DB_SSL_CA_FILE_ENV)?.value as string | undefined;
-      const file = fromEnv ?? (fromConfigMaps.map((data) => data[DB_SSL_CA_FILE_ENV]).filter((v) => typeof v === "string" && v !== "").at(-1) as string | undefined);
+      const file =
+        fromEnv ??
+        (fromConfigMaps
+          .map((data) => data[DB_SSL_CA_FILE_ENV])
+          .filter((v) => typeof v === "string" && v !== "")
+          .at(-1) as string | undefined);
       if (!file) {
-        problems.push(`${at} connects to PostgreSQL with TLS but has no ${DB_SSL_CA_FILE_ENV} (neither in env nor in its ConfigMaps); set PlatformEndpoints.dbSslCaFile to RDS_CA_FILE and mount the bundle (components/k8s/rds-ca.ts withRdsCaBundle)`);
+        problems.push(
+          `${at} connects to PostgreSQL with TLS but has no ${DB_SSL_CA_FILE_ENV} (neither in env nor in its ConfigMaps); set PlatformEndpoints.dbSslCaFile to RDS_CA_FILE and mount the bundle (components/k8s/rds-ca.ts withRdsCaBundle)`,
+        );
         continue;
       }
       const mount = ((c.volumeMounts ?? []) as Obj[]).find((m) => file.startsWith(`${m.mountPath}/`));
       const volume = mount && ((pod.volumes ?? []) as Obj[]).find((v) => v.name === mount.name);
       const relative = mount ? file.slice(mount.mountPath.length + 1) : "";
-      const item = volume?.configMap?.items ? (volume.configMap.items as Obj[]).find((it) => it.path === relative) : { key: relative };
+      const item = volume?.configMap?.items
+        ? (volume.configMap.items as Obj[]).find((it) => it.path === relative)
+        : { key: relative };
       const data = volume?.configMap && configMaps.get(`${ns}/${volume.configMap.name}`);
       const pem = item && data ? data[item.key] : undefined;
       if (typeof pem !== "string") {
-        problems.push(`${at}: ${DB_SSL_CA_FILE_ENV}=${file} is not a file mounted from a ConfigMap of the plan (mount, volume, item and key must line up)`);
+        problems.push(
+          `${at}: ${DB_SSL_CA_FILE_ENV}=${file} is not a file mounted from a ConfigMap of the plan (mount, volume, item and key must line up)`,
+        );
         continue;
       }
       let rdsRoots: number;
@@ -56,9 +76,18 @@ export function checkRdsCaBundle(resources: PlanResource[]): Check {
         problems.push(`${at}: ${file} holds a malformed certificate (${(err as Error).message})`);
         continue;
       }
-      if (rdsRoots === 0) problems.push(`${at}: ${file} holds no Amazon RDS root CA; vendor the RDS global bundle (vendor/rds-ca/global-bundle.pem)`);
+      if (rdsRoots === 0)
+        problems.push(
+          `${at}: ${file} holds no Amazon RDS root CA; vendor the RDS global bundle (vendor/rds-ca/global-bundle.pem)`,
+        );
     }
   }
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
-  return { name, ok: true, detail: checked ? `${checked} PostgreSQL clients verify RDS against the mounted CA bundle (${DB_SSL_CA_FILE_ENV})` : "no PostgreSQL TLS client in this plan" };
+  return {
+    name,
+    ok: true,
+    detail: checked
+      ? `${checked} PostgreSQL clients verify RDS against the mounted CA bundle (${DB_SSL_CA_FILE_ENV})`
+      : "no PostgreSQL TLS client in this plan",
+  };
 }

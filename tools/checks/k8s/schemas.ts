@@ -29,8 +29,12 @@ type Schema = Record<string, unknown>;
 /** Closes every object schema that lists its properties, unless it says it keeps unknown fields. */
 export function closeObjects(schema: Schema): Schema {
   const out: Schema = { ...schema };
-  if (out.properties && out.additionalProperties === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true) out.additionalProperties = false;
-  if (out.properties) out.properties = Object.fromEntries(Object.entries(out.properties as Record<string, Schema>).map(([k, v]) => [k, closeObjects(v)]));
+  if (out.properties && out.additionalProperties === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true)
+    out.additionalProperties = false;
+  if (out.properties)
+    out.properties = Object.fromEntries(
+      Object.entries(out.properties as Record<string, Schema>).map(([k, v]) => [k, closeObjects(v)]),
+    );
   if (out.items && typeof out.items === "object") out.items = closeObjects(out.items as Schema);
   if (typeof out.additionalProperties === "object") out.additionalProperties = closeObjects(out.additionalProperties as Schema);
   return out;
@@ -45,10 +49,17 @@ function crdValidator(apiVersion: string, kind: string): ValidateFunction | unde
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     for (const file of VENDORED_CRDS) {
       for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
-        const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] } };
+        const crd = doc.toJS() as {
+          kind?: string;
+          spec?: { group: string; names: { kind: string }; versions: { name: string; schema?: { openAPIV3Schema: Schema } }[] };
+        };
         if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
         for (const v of crd.spec.versions) {
-          if (v.schema) crdValidators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(closeObjects(v.schema.openAPIV3Schema)));
+          if (v.schema)
+            crdValidators.set(
+              `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`,
+              ajv.compile(closeObjects(v.schema.openAPIV3Schema)),
+            );
         }
       }
     }
@@ -57,7 +68,9 @@ function crdValidator(apiVersion: string, kind: string): ValidateFunction | unde
 }
 
 function modelFor(apiVersion: string, kind: string): Model | undefined {
-  const modules = apiVersion.includes("monitoring.coreos.com") ? [`@kubernetes-models/prometheus-operator/${apiVersion}`] : [`kubernetes-models/${apiVersion}`];
+  const modules = apiVersion.includes("monitoring.coreos.com")
+    ? [`@kubernetes-models/prometheus-operator/${apiVersion}`]
+    : [`kubernetes-models/${apiVersion}`];
   for (const mod of modules) {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -83,7 +96,16 @@ export function validatorFor(apiVersion: string, kind: string): Validator | unde
     };
   }
   const crd = crdValidator(apiVersion, kind);
-  if (crd) return (object) => (crd(object) ? undefined : (crd.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message}${e.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : ""}`).join(", "));
+  if (crd)
+    return (object) =>
+      crd(object)
+        ? undefined
+        : (crd.errors ?? [])
+            .map(
+              (e) =>
+                `${e.instancePath || "/"} ${e.message}${e.keyword === "additionalProperties" ? ` (${String(e.params.additionalProperty)})` : ""}`,
+            )
+            .join(", ");
   return undefined;
 }
 
@@ -108,7 +130,9 @@ export function checkKubernetesSchemas(resources: PlanResource[]): Check {
     if (!k) continue;
     const validate = validatorFor(k.apiVersion, k.kind);
     if (!validate) {
-      problems.push(`${r.type} "${r.name}": no schema for ${k.apiVersion} ${k.kind}; vendor its CRD and list it in VENDORED_CRDS (tools/checks/k8s/schemas.ts)`);
+      problems.push(
+        `${r.type} "${r.name}": no schema for ${k.apiVersion} ${k.kind}; vendor its CRD and list it in VENDORED_CRDS (tools/checks/k8s/schemas.ts)`,
+      );
       continue;
     }
     checked++;

@@ -8,10 +8,19 @@ import { join } from "node:path";
 import type { PlanJson } from "../../../../tools/plan";
 import { listStacks } from "../../../../tools/stack-file";
 import { ORIGIN_TLS_YAML, ROOT, runPlan, stackFile } from "../../../helpers/plan";
-import { checkNameCollisions, providerRuleChecks, type PlannedResource, type PlannedStack } from "../../../../components/aws/provider-rules";
+import {
+  checkNameCollisions,
+  providerRuleChecks,
+  type PlannedResource,
+  type PlannedStack,
+} from "../../../../components/aws/provider-rules";
 import { checkCdnRoutes } from "../../../../components/aws/provider-rules/cdn-routes";
 import { checkInPodAwsClients } from "../../../../components/aws/provider-rules/in-pod-aws-clients";
-import { awsCallsInSource, checkRuntimePermissions, RUNTIME_AWS_CALLS } from "../../../../components/aws/provider-rules/permissions";
+import {
+  awsCallsInSource,
+  checkRuntimePermissions,
+  RUNTIME_AWS_CALLS,
+} from "../../../../components/aws/provider-rules/permissions";
 import { checkNameLimits, physicalNames } from "../../../../components/aws/provider-rules/physical-names";
 import { checkVersionPins } from "../../../../components/aws/provider-rules/version-pins";
 
@@ -38,14 +47,21 @@ function asChecked(plan: PlannedStack): PlannedStack {
     const inputs = r.inputs as Record<string, any>;
     if (r.type === "aws:lb/listenerRule:ListenerRule" && inputs.conditions === "[secret]") {
       const service = r.name.replace(/^uaip-alb-/, "");
-      inputs.conditions = [{ pathPattern: { values: [`/${service}`, `/${service}/*`] } }, { httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["[secret]"] } }];
+      inputs.conditions = [
+        { pathPattern: { values: [`/${service}`, `/${service}/*`] } },
+        { httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["[secret]"] } },
+      ];
     }
   }
   return plan;
 }
 
 /** A deep copy of a stack's plan with `mutate` applied to the first resource `pick` selects. */
-function mutated(stack: string, pick: (r: PlannedResource) => boolean, mutate: (inputs: Record<string, any>, r: PlannedResource) => void): PlannedStack {
+function mutated(
+  stack: string,
+  pick: (r: PlannedResource) => boolean,
+  mutate: (inputs: Record<string, any>, r: PlannedResource) => void,
+): PlannedStack {
   const plan = asChecked(JSON.parse(JSON.stringify(plans.get(stack)!)) as PlannedStack);
   const target = plan.resources.find(pick);
   if (!target) throw new Error(`no resource to mutate in ${stack}`);
@@ -55,17 +71,25 @@ function mutated(stack: string, pick: (r: PlannedResource) => boolean, mutate: (
 const ofType = (type: string) => (r: PlannedResource) => r.type === type;
 
 describe("every committed stack's plan passes the provider-rule checks", () => {
-  it("finds dev, staging, prod and local", () => expect(STACKS).toEqual(expect.arrayContaining(["dev", "staging", "prod", "local"])));
+  it("finds dev, staging, prod and local", () =>
+    expect(STACKS).toEqual(expect.arrayContaining(["dev", "staging", "prod", "local"])));
 
   it.each(["dev", "staging", "prod"])("%s: name limits, version pins, runtime IAM, IMDS, CDN routes", (stack) => {
     const checks = providerRuleChecks(asChecked(JSON.parse(JSON.stringify(plans.get(stack)!))));
-    expect(checks.map((c) => c.name)).toEqual(["aws-name-limits", "engine-version-pins", "runtime-iam-permissions", "imds-hop-limit-and-in-pod-clients", "cdn-behaviours-routed"]);
+    expect(checks.map((c) => c.name)).toEqual([
+      "aws-name-limits",
+      "engine-version-pins",
+      "runtime-iam-permissions",
+      "imds-hop-limit-and-in-pod-clients",
+      "cdn-behaviours-routed",
+    ]);
     for (const c of checks) expect(c).toMatchObject({ ok: true });
     // The offline plan itself carries them (so `npm run plan` fails on them too).
     expect(plans.get(stack)!.checks.map((c) => c.name)).toEqual(expect.arrayContaining(checks.map((c) => c.name)));
   });
 
-  it("the Docker-only local stack has no AWS resources to check", () => expect(providerRuleChecks(plans.get("local")!)).toEqual([]));
+  it("the Docker-only local stack has no AWS resources to check", () =>
+    expect(providerRuleChecks(plans.get("local")!)).toEqual([]));
 
   it("has no mandatory policy violation, judged on the unredacted inputs (the origin secret header is [secret] in the file)", () => {
     for (const stack of STACKS) {
@@ -74,30 +98,46 @@ describe("every committed stack's plan passes the provider-rule checks", () => {
       expect([stack, plan.violations!.filter((v) => v.enforcementLevel === "mandatory")]).toEqual([stack, []]);
       const distribution = plan.resources.find((r) => r.type === "aws:cloudfront/distribution:Distribution");
       // Only the secret field is redacted (field-level redaction, tools/mocks.ts wire inputs): the origin's protocol stays reviewable.
-      if (distribution) expect((distribution.inputs as Record<string, any>).origins[0]).toMatchObject({ customHeaders: [{ name: "X-Origin-Verify", value: "[secret]" }], customOriginConfig: { originProtocolPolicy: "https-only" } });
+      if (distribution)
+        expect((distribution.inputs as Record<string, any>).origins[0]).toMatchObject({
+          customHeaders: [{ name: "X-Origin-Verify", value: "[secret]" }],
+          customOriginConfig: { originProtocolPolicy: "https-only" },
+        });
     }
   });
 
   it("no two stacks share a physical name in one account and region", () => {
     const check = checkNameCollisions([...plans.values()]);
     expect(check).toMatchObject({ ok: true });
-    expect(check.detail).toContain("dev, staging, prod, local".split(", ").sort().join(", ") === "" ? "" : "no explicit physical name");
+    expect(check.detail).toContain(
+      "dev, staging, prod, local".split(", ").sort().join(", ") === "" ? "" : "no explicit physical name",
+    );
   });
 });
 
 describe("mutations: each check catches the defect it exists for", () => {
   it("#1: a target group left to pulumi-aws's auto-name overflows 32 characters (uaip-alb-agent-intelligence + 8)", () => {
-    const plan = mutated("dev", (r) => r.type === "aws:lb/targetGroup:TargetGroup" && r.name === "uaip-alb-agent-intelligence", (i) => delete i.name);
+    const plan = mutated(
+      "dev",
+      (r) => r.type === "aws:lb/targetGroup:TargetGroup" && r.name === "uaip-alb-agent-intelligence",
+      (i) => delete i.name,
+    );
     const check = checkNameLimits(plan);
     expect(check.ok).toBe(false);
-    expect(check.detail).toContain('aws:lb/targetGroup:TargetGroup "uaip-alb-agent-intelligence" name "uaip-alb-agent-intelligence-xxxxxxx": pulumi-aws names it');
+    expect(check.detail).toContain(
+      'aws:lb/targetGroup:TargetGroup "uaip-alb-agent-intelligence" name "uaip-alb-agent-intelligence-xxxxxxx": pulumi-aws names it',
+    );
     expect(check.detail).toContain("(35 > 32");
   });
 
   it("an explicit name over AWS's limit, a name AWS's characters refuse, and an unclassified AWS type", () => {
-    const long = checkNameLimits(mutated("prod", ofType("aws:lb/loadBalancer:LoadBalancer"), (i) => (i.name = "uaip-a-stack-name-far-too-long-for-elb")));
+    const long = checkNameLimits(
+      mutated("prod", ofType("aws:lb/loadBalancer:LoadBalancer"), (i) => (i.name = "uaip-a-stack-name-far-too-long-for-elb")),
+    );
     expect(long.detail).toMatch(/"uaip-a-stack-name-far-too-long-for-elb": 38 > AWS's limit 32; shorten it by 6/);
-    const chars = checkNameLimits(mutated("prod", ofType("aws:rds/parameterGroup:ParameterGroup"), (i) => (i.name = "uaip--db_postgres16")));
+    const chars = checkNameLimits(
+      mutated("prod", ofType("aws:rds/parameterGroup:ParameterGroup"), (i) => (i.name = "uaip--db_postgres16")),
+    );
     expect(chars.detail).toContain("breaks AWS's naming rule");
     const unknown = checkNameLimits(mutated("dev", ofType("aws:ec2/vpc:Vpc"), (_i, r) => (r.type = "aws:sqs/queue:Queue")));
     expect(unknown.detail).toContain("aws:sqs/queue:Queue has no entry in components/aws/provider-rules/aws-name-rules.ts");
@@ -108,8 +148,15 @@ describe("mutations: each check catches the defect it exists for", () => {
       mutated(stack, ofType("aws:elasticache/parameterGroup:ParameterGroup"), (i) => (i.name = "uaip-redis-redis7"));
     const check = checkNameCollisions([unscope("staging"), unscope("prod")]);
     expect(check.ok).toBe(false);
-    expect(check.detail).toContain('aws:elasticache/parameterGroup:ParameterGroup name "uaip-redis-redis7" is created by staging:uaip-redis-params and prod:uaip-redis-params');
-    const logGroups = (stack: string) => mutated(stack, (r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && String((r.inputs as any).name).includes("redis"), (i) => (i.name = "/uaip/uaip-redis/redis-slow-log"));
+    expect(check.detail).toContain(
+      'aws:elasticache/parameterGroup:ParameterGroup name "uaip-redis-redis7" is created by staging:uaip-redis-params and prod:uaip-redis-params',
+    );
+    const logGroups = (stack: string) =>
+      mutated(
+        stack,
+        (r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && String((r.inputs as any).name).includes("redis"),
+        (i) => (i.name = "/uaip/uaip-redis/redis-slow-log"),
+      );
     expect(checkNameCollisions([logGroups("prod"), logGroups("prod")]).ok).toBe(false);
   });
 
@@ -117,25 +164,63 @@ describe("mutations: each check catches the defect it exists for", () => {
     const rds = checkVersionPins(mutated("dev", ofType("aws:rds/instance:Instance"), (i) => (i.engineVersion = "16.4")));
     expect(rds.ok).toBe(false);
     expect(rds.detail).toContain('engineVersion "16.4" pins below what automatic minor upgrades move; pin "16"');
-    const redis = checkVersionPins(mutated("dev", ofType("aws:elasticache/replicationGroup:ReplicationGroup"), (i) => (i.engineVersion = "7.1.0")));
+    const redis = checkVersionPins(
+      mutated("dev", ofType("aws:elasticache/replicationGroup:ReplicationGroup"), (i) => (i.engineVersion = "7.1.0")),
+    );
     expect(redis.detail).toContain('"7.1.0"');
     // Pins are only a problem where AWS upgrades on its own.
-    expect(checkVersionPins(mutated("dev", ofType("aws:rds/instance:Instance"), (i) => Object.assign(i, { engineVersion: "16.4", autoMinorVersionUpgrade: false }))).ok).toBe(true);
+    expect(
+      checkVersionPins(
+        mutated("dev", ofType("aws:rds/instance:Instance"), (i) =>
+          Object.assign(i, { engineVersion: "16.4", autoMinorVersionUpgrade: false }),
+        ),
+      ).ok,
+    ).toBe(true);
   });
 
-  const sa = (name: string) => (r: PlannedResource) => r.type === "kubernetes:core/v1:ServiceAccount" && (r.inputs as any).metadata.name === name;
-  const purgePolicy = (r: PlannedResource) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("agent-intelligence-iam-cdn-purge");
+  const sa = (name: string) => (r: PlannedResource) =>
+    r.type === "kubernetes:core/v1:ServiceAccount" && (r.inputs as any).metadata.name === name;
+  const purgePolicy = (r: PlannedResource) =>
+    r.type === "aws:iam/rolePolicy:RolePolicy" && r.name.endsWith("agent-intelligence-iam-cdn-purge");
 
   it("#6: a service that purges the CDN without an IRSA role is caught", () => {
     const check = checkRuntimePermissions(mutated("dev", sa("agent-intelligence"), (i) => delete i.metadata.annotations));
     expect(check.ok).toBe(false);
-    expect(check.detail).toContain("service agent-intelligence calls cloudfront:CreateInvalidation but its ServiceAccount has no eks.amazonaws.com/role-arn annotation");
+    expect(check.detail).toContain(
+      "service agent-intelligence calls cloudfront:CreateInvalidation but its ServiceAccount has no eks.amazonaws.com/role-arn annotation",
+    );
   });
 
   it.each([
-    ["the action missing", (i: any) => (i.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["cloudfront:GetInvalidation"], Resource: JSON.parse(i.policy).Statement[0].Resource }] })), "does not allow exactly that action"],
-    ["every distribution", (i: any) => (i.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "cloudfront:CreateInvalidation", Resource: "*" }] })), "does not allow exactly that action on that resource's ARN"],
-    ["an action the runtime never calls", (i: any) => { const d = JSON.parse(i.policy); d.Statement.push({ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }); i.policy = JSON.stringify(d); }, "also allows s3:GetObject, which the runtime never calls"],
+    [
+      "the action missing",
+      (i: any) =>
+        (i.policy = JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: ["cloudfront:GetInvalidation"], Resource: JSON.parse(i.policy).Statement[0].Resource },
+          ],
+        })),
+      "does not allow exactly that action",
+    ],
+    [
+      "every distribution",
+      (i: any) =>
+        (i.policy = JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "cloudfront:CreateInvalidation", Resource: "*" }],
+        })),
+      "does not allow exactly that action on that resource's ARN",
+    ],
+    [
+      "an action the runtime never calls",
+      (i: any) => {
+        const d = JSON.parse(i.policy);
+        d.Statement.push({ Effect: "Allow", Action: "s3:GetObject", Resource: "*" });
+        i.policy = JSON.stringify(d);
+      },
+      "also allows s3:GetObject, which the runtime never calls",
+    ],
   ])("the service role's policy with %s is caught", (_what, mutate, message) => {
     const check = checkRuntimePermissions(mutated("prod", purgePolicy, mutate));
     expect(check.ok).toBe(false);
@@ -144,45 +229,90 @@ describe("mutations: each check catches the defect it exists for", () => {
 
   it("a role trusting another ServiceAccount, or a ConfigMap without AWS_REGION, is caught", () => {
     const trust = checkRuntimePermissions(
-      mutated("dev", (r) => r.type === "aws:iam/role:Role" && r.name.endsWith("agent-intelligence-iam-role"), (i) => (i.assumeRolePolicy = String(i.assumeRolePolicy).replace("uaip:agent-intelligence", "uaip:capability-registry"))),
+      mutated(
+        "dev",
+        (r) => r.type === "aws:iam/role:Role" && r.name.endsWith("agent-intelligence-iam-role"),
+        (i) => (i.assumeRolePolicy = String(i.assumeRolePolicy).replace("uaip:agent-intelligence", "uaip:capability-registry")),
+      ),
     );
     expect(trust.detail).toContain("does not trust exactly system:serviceaccount:uaip:agent-intelligence");
-    const region = checkRuntimePermissions(mutated("dev", (r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name.endsWith("agent-intelligence-runtime"), (i) => delete i.data.AWS_REGION));
+    const region = checkRuntimePermissions(
+      mutated(
+        "dev",
+        (r) => r.type === "kubernetes:core/v1:ConfigMap" && r.name.endsWith("agent-intelligence-runtime"),
+        (i) => delete i.data.AWS_REGION,
+      ),
+    );
     expect(region.detail).toContain("sets no AWS_REGION");
   });
 
   it("the runtime's AWS calls found in its source are exactly the ones the permission check maps", () => {
     const files: string[] = [];
-    const walk = (dir: string) => readdirSync(dir).forEach((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith(".ts") && files.push(join(dir, f))));
+    const walk = (dir: string) =>
+      readdirSync(dir).forEach((f) =>
+        statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : f.endsWith(".ts") && files.push(join(dir, f)),
+      );
     walk(join(ROOT, "runtime", "src"));
     const found = files.flatMap((f) => awsCallsInSource(readFileSync(f, "utf8")));
     expect(found).toEqual(RUNTIME_AWS_CALLS.map(({ client, command }) => ({ client, command })));
     // And the scan itself sees a new call.
-    expect(awsCallsInSource('import { S3Client } from "@aws-sdk/client-s3"; new GetObjectCommand({});')).toEqual([{ client: "s3", command: "GetObject" }]);
+    expect(awsCallsInSource('import { S3Client } from "@aws-sdk/client-s3"; new GetObjectCommand({});')).toEqual([
+      { client: "s3", command: "GetObject" },
+    ]);
   });
 
   it("#14: IMDS hop limit 2, and an in-pod client without its region or role, are caught", () => {
-    const hop = checkInPodAwsClients(mutated("dev", ofType("aws:ec2/launchTemplate:LaunchTemplate"), (i) => (i.metadataOptions.httpPutResponseHopLimit = 2)));
+    const hop = checkInPodAwsClients(
+      mutated("dev", ofType("aws:ec2/launchTemplate:LaunchTemplate"), (i) => (i.metadataOptions.httpPutResponseHopLimit = 2)),
+    );
     expect(hop.ok).toBe(false);
     expect(hop.detail).toContain("sets IMDS hop limit 2: pods could take the node role's credentials");
-    const lbc = checkInPodAwsClients(mutated("dev", (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "aws-load-balancer-controller", (i) => delete i.values.vpcId));
-    expect(lbc.detail).toContain("aws-load-balancer-controller (values region/vpcId = --aws-region/--aws-vpc-id, serviceAccount role) has no explicit region");
+    const lbc = checkInPodAwsClients(
+      mutated(
+        "dev",
+        (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "aws-load-balancer-controller",
+        (i) => delete i.values.vpcId,
+      ),
+    );
+    expect(lbc.detail).toContain(
+      "aws-load-balancer-controller (values region/vpcId = --aws-region/--aws-vpc-id, serviceAccount role) has no explicit region",
+    );
     // The plan has other add-ons too (vpc-cni, metrics-server): mutate the EBS CSI driver's.
-    const ebs = checkInPodAwsClients(mutated("dev", (r) => r.type === "aws:eks/addon:Addon" && (r.inputs as any).addonName === "aws-ebs-csi-driver", (i) => delete i.configurationValues));
+    const ebs = checkInPodAwsClients(
+      mutated(
+        "dev",
+        (r) => r.type === "aws:eks/addon:Addon" && (r.inputs as any).addonName === "aws-ebs-csi-driver",
+        (i) => delete i.configurationValues,
+      ),
+    );
     expect(ebs.detail).toContain("aws-ebs-csi-driver add-on");
-    const ca = checkInPodAwsClients(mutated("prod", (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "cluster-autoscaler", (i) => delete i.values.rbac.serviceAccount.annotations));
+    const ca = checkInPodAwsClients(
+      mutated(
+        "prod",
+        (r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "cluster-autoscaler",
+        (i) => delete i.values.rbac.serviceAccount.annotations,
+      ),
+    );
     expect(ca.detail).toContain("cluster-autoscaler (values awsRegion, rbac.serviceAccount role) has no IRSA role");
   });
 
   it("#11: a CloudFront behaviour no ALB listener rule matches (/static/*) is caught", () => {
-    const check = checkCdnRoutes(mutated("dev", ofType("aws:cloudfront/distribution:Distribution"), (i) => i.orderedCacheBehaviors.unshift({ ...i.orderedCacheBehaviors[0], pathPattern: "/static/*" })));
+    const check = checkCdnRoutes(
+      mutated("dev", ofType("aws:cloudfront/distribution:Distribution"), (i) =>
+        i.orderedCacheBehaviors.unshift({ ...i.orderedCacheBehaviors[0], pathPattern: "/static/*" }),
+      ),
+    );
     expect(check.ok).toBe(false);
     expect(check.detail).toContain("CloudFront behaviour(s) /static/* match no ALB listener rule");
   });
 });
 
 describe("what the plans show", () => {
-  const inputs = (stack: string, type: string) => plans.get(stack)!.resources.filter((r) => r.type === type).map((r) => r.inputs as Record<string, any>);
+  const inputs = (stack: string, type: string) =>
+    plans
+      .get(stack)!
+      .resources.filter((r) => r.type === type)
+      .map((r) => r.inputs as Record<string, any>);
 
   it("target groups and the ALB have explicit names within 32 characters, different per stack", () => {
     const names = (stack: string) => inputs(stack, "aws:lb/targetGroup:TargetGroup").map((i) => i.name as string);
@@ -192,11 +322,25 @@ describe("what the plans show", () => {
   });
 
   it("physical names carry the stack: parameter groups, final snapshot, log groups, cluster", () => {
-    const named = (stack: string) => physicalNames(plans.get(stack)!.resources).filter((n) => !n.autoNamed).map((n) => n.value);
+    const named = (stack: string) =>
+      physicalNames(plans.get(stack)!.resources)
+        .filter((n) => !n.autoNamed)
+        .map((n) => n.value);
     expect(named("staging")).toEqual(
-      expect.arrayContaining(["uaip-staging-redis-redis7", "uaip-staging-db-postgres16", "uaip-staging", "/aws/eks/uaip-staging/cluster"]),
+      expect.arrayContaining([
+        "uaip-staging-redis-redis7",
+        "uaip-staging-db-postgres16",
+        "uaip-staging",
+        "/aws/eks/uaip-staging/cluster",
+      ]),
     );
-    expect(named("prod")).toEqual(expect.arrayContaining(["/uaip/uaip-prod-redis/redis-slow-log", "/uaip/uaip-prod-network/vpc-flow-logs", expect.stringMatching(/^uaip-prod-db-final-[0-9a-f]{8}$/)]));
+    expect(named("prod")).toEqual(
+      expect.arrayContaining([
+        "/uaip/uaip-prod-redis/redis-slow-log",
+        "/uaip/uaip-prod-network/vpc-flow-logs",
+        expect.stringMatching(/^uaip-prod-db-final-[0-9a-f]{8}$/),
+      ]),
+    );
   });
 
   it("RDS pins the major only; Redis major.minor", () => {
@@ -205,9 +349,20 @@ describe("what the plans show", () => {
   });
 
   it("#13: with the CDN on, only CloudFront's origin-facing prefix list reaches the ALB, on the one port it uses (443: every AWS stack has a certificate)", () => {
-    const albIngress = (stack: string) => plans.get(stack)!.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.includes("-alb-in-"));
-    for (const [stack, port] of [["dev", 443], ["staging", 443], ["prod", 443]] as const) {
-      expect(albIngress(stack).map((r) => r.inputs)).toEqual([expect.objectContaining({ prefixListId: "pl-3b927c52", fromPort: port, toPort: port })]);
+    const albIngress = (stack: string) =>
+      plans
+        .get(stack)!
+        .resources.filter(
+          (r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.name.includes("-alb-in-"),
+        );
+    for (const [stack, port] of [
+      ["dev", 443],
+      ["staging", 443],
+      ["prod", 443],
+    ] as const) {
+      expect(albIngress(stack).map((r) => r.inputs)).toEqual([
+        expect.objectContaining({ prefixListId: "pl-3b927c52", fromPort: port, toPort: port }),
+      ]);
       expect(JSON.stringify(albIngress(stack))).not.toContain("0.0.0.0/0");
     }
   });
@@ -218,7 +373,9 @@ describe("what the plans show", () => {
         expect(rule.conditions).toContainEqual({ httpHeader: { httpHeaderName: "X-Origin-Verify", values: ["[secret]"] } });
         expect(rule.conditions).toContainEqual({ pathPattern: { values: expect.any(Array) } });
       }
-      expect(inputs(stack, "aws:cloudfront/distribution:Distribution")[0]!.origins[0].customHeaders).toEqual([{ name: "X-Origin-Verify", value: "[secret]" }]);
+      expect(inputs(stack, "aws:cloudfront/distribution:Distribution")[0]!.origins[0].customHeaders).toEqual([
+        { name: "X-Origin-Verify", value: "[secret]" },
+      ]);
       expect(JSON.stringify(plans.get(stack))).not.toContain("mock-uaip-origin-verify");
     }
   });
@@ -255,30 +412,60 @@ describe("what the plans show", () => {
 
 describe("plans of deliberately bad stack files", () => {
   it.each(["dev", "prod"])("#13: an AWS stack (%s) without a certificate fails, naming the key", async (environment) => {
-    const run = await runPlan(["--stack", environment, "--stack-file", stackFile(`config:\n  uaip:environment: ${environment}\n`)]);
+    const run = await runPlan([
+      "--stack",
+      environment,
+      "--stack-file",
+      stackFile(`config:\n  uaip:environment: ${environment}\n`),
+    ]);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain(`loadBalancer.certificateArn: every AWS stack (here ${environment}) needs HTTPS on the ALB and from CloudFront to it, got nothing`);
+    expect(run.stderr).toContain(
+      `loadBalancer.certificateArn: every AWS stack (here ${environment}) needs HTTPS on the ALB and from CloudFront to it, got nothing`,
+    );
   });
 
   it("#4: admin roles get EKS access entries with the cluster-admin policy", async () => {
     const role = "arn:aws:iam::123456789012:role/platform-admin";
-    const run = await runPlan(["--stack", "dev", "--stack-file", stackFile(`config:\n  uaip:environment: dev\n  uaip:cluster:\n    adminRoleArns: ["${role}"]\n${ORIGIN_TLS_YAML}`)]);
+    const run = await runPlan([
+      "--stack",
+      "dev",
+      "--stack-file",
+      stackFile(`config:\n  uaip:environment: dev\n  uaip:cluster:\n    adminRoleArns: ["${role}"]\n${ORIGIN_TLS_YAML}`),
+    ]);
     expect(run.code).toBe(0);
     const of = (type: string) => run.json!.resources.filter((r) => r.type === type).map((r) => r.inputs as Record<string, any>);
-    expect(of("aws:eks/accessEntry:AccessEntry")).toEqual([expect.objectContaining({ principalArn: role, type: "STANDARD", clusterName: "uaip-dev" })]);
+    expect(of("aws:eks/accessEntry:AccessEntry")).toEqual([
+      expect.objectContaining({ principalArn: role, type: "STANDARD", clusterName: "uaip-dev" }),
+    ]);
     expect(of("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")).toEqual([
-      expect.objectContaining({ principalArn: role, policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } }),
+      expect.objectContaining({
+        principalArn: role,
+        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        accessScope: { type: "cluster" },
+      }),
     ]);
   });
 
   it("a stack name too long for the ALB's 32 characters fails naming the stack and the limit", async () => {
-    const run = await runPlan(["--stack", "a-very-long-stack-name-for-alb", "--stack-file", stackFile(`config:\n  uaip:environment: dev\n${ORIGIN_TLS_YAML}`)]);
+    const run = await runPlan([
+      "--stack",
+      "a-very-long-stack-name-for-alb",
+      "--stack-file",
+      stackFile(`config:\n  uaip:environment: dev\n${ORIGIN_TLS_YAML}`),
+    ]);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain('stack: the load balancer is named after the stack ("uaip-a-very-long-stack-name-for-alb", 35 characters) and AWS allows 32; use a stack name of at most 27 characters');
+    expect(run.stderr).toContain(
+      'stack: the load balancer is named after the stack ("uaip-a-very-long-stack-name-for-alb", 35 characters) and AWS allows 32; use a stack name of at most 27 characters',
+    );
   });
 
   it("an http:// alert webhook fails without printing it", async () => {
-    const run = await runPlan(["--stack", "dev", "--stack-file", stackFile("config:\n  uaip:environment: dev\n  uaip:alertWebhookUrl: http://hooks.internal/secret-token\n")]);
+    const run = await runPlan([
+      "--stack",
+      "dev",
+      "--stack-file",
+      stackFile("config:\n  uaip:environment: dev\n  uaip:alertWebhookUrl: http://hooks.internal/secret-token\n"),
+    ]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain("alertWebhookUrl: expected an https:// URL, got a http:// URL (value hidden: it is a secret)");
     expect(run.stderr + run.stdout).not.toContain("secret-token");
