@@ -56,6 +56,12 @@ export const serviceSchema = z.strictObject({
   pool: z.strictObject({ min: int(0), max: int(1) }),
   /** Per-service overrides of the shared runtime settings. */
   runtime: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Turns the admin endpoints on (the CPU profile trigger, POST /_admin/profile): the stack
+   * generates a token into the service's Secret (UAIP_ADMIN_TOKEN). Off: no token, the endpoint
+   * answers 404. Never routed by the ALB either way; reach it with `kubectl port-forward`.
+   */
+  adminEndpoints: z.boolean().default(false),
 });
 
 export const profileSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { RuntimeSettings } from "@uaip/runtime";
 import type { ServiceProfile } from "../../profile/schema";
 import { serviceEnv, type PlatformEndpoints } from "../../profile/service-settings";
@@ -69,9 +70,15 @@ export class UaipService extends pulumi.ComponentResource {
       .apply((endpoints) => serviceEnv(args.environment, { profile: service, runtime }, endpoints));
     const configMap = new k8s.core.v1.ConfigMap(`${name}-runtime`, configMapManifest(names, service, this.configMapData), child);
 
-    const credentials = pulumi.secret({
+    // The admin token exists only when the profile turns the admin endpoints on (read it with
+    // `kubectl get secret`); without it the runtime keeps them off.
+    const adminToken: Record<string, pulumi.Input<string>> = service.adminEndpoints
+      ? { UAIP_ADMIN_TOKEN: new random.RandomPassword(`${name}-admin-token`, { length: 40, special: false }, child).result }
+      : {};
+    const credentials = pulumi.secret<Record<string, pulumi.Input<string>>>({
       UAIP_REDIS_AUTH_TOKEN: args.credentials.redisAuthToken,
       UAIP_DB_PASSWORD: args.credentials.databasePassword,
+      ...adminToken,
     });
     const secret = new k8s.core.v1.Secret(`${name}-credentials`, secretManifest(names, service, credentials), child);
 

@@ -205,6 +205,15 @@ export class LocalPlatform extends pulumi.ComponentResource {
             `NODE_OPTIONS=${settings.nodeOptions}`,
             secretEnv("UAIP_REDIS_AUTH_TOKEN", args.redisAuthToken),
             secretEnv("UAIP_DB_PASSWORD", passwords[profile.name]),
+            ...(profile.adminEndpoints
+              ? [
+                  secretEnv(
+                    "UAIP_ADMIN_TOKEN",
+                    new random.RandomPassword(`${name}-${profile.name}-admin-token`, { length: 40, special: false }, child)
+                      .result,
+                  ),
+                ]
+              : []),
           ],
           networksAdvanced: on(profile.name),
           ports: publish(profile.port),

@@ -19,7 +19,7 @@ const profile = parseConfig({
   images: { registry: "ghcr.io/uaip", tag: "0.1.0" },
   services: [
     { name: "agent-intelligence", port: 3001 },
-    { name: "orchestration-pipeline", port: 3002, hpa: { min: 2, max: 4 } },
+    { name: "orchestration-pipeline", port: 3002, hpa: { min: 2, max: 4 }, adminEndpoints: true },
     { name: "capability-registry", port: 3003, build: { context, dockerfile: "Dockerfile" } },
   ],
 });
@@ -130,6 +130,22 @@ describe("Services on Kubernetes (mocked cluster)", () => {
     );
     expect(configMaps).not.toContain("redis-token-plain");
     expect(configMaps).not.toContain("db-password-plain");
+  });
+
+  it("generates an admin token into the Secret only of a service whose profile turns adminEndpoints on", () => {
+    const keys = (service: string) => {
+      const secret = mocks.resources.find(
+        (r) => r.type === "kubernetes:core/v1:Secret" && r.name === `uaip-${service}-credentials`,
+      );
+      return Object.keys((secret!.inputs.stringData as { value: Record<string, unknown> }).value).sort();
+    };
+    expect(keys("orchestration-pipeline")).toEqual(["UAIP_ADMIN_TOKEN", "UAIP_DB_PASSWORD", "UAIP_REDIS_AUTH_TOKEN"]);
+    expect(keys("agent-intelligence")).toEqual(["UAIP_DB_PASSWORD", "UAIP_REDIS_AUTH_TOKEN"]);
+    expect(
+      mocks.resources
+        .filter((r) => r.type === "random:index/randomPassword:RandomPassword" && r.name.endsWith("-admin-token"))
+        .map((r) => r.name),
+    ).toEqual(["uaip-orchestration-pipeline-admin-token"]);
   });
 
   it("each TargetGroupBinding points its Service at that service's ALB target group", () => {
