@@ -4,6 +4,7 @@
  * it with plain `node` (no TypeScript anywhere) from CommonJS and from ESM.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { packRuntime } from "../../test/helpers/pack-runtime";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,13 +14,8 @@ let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "uaip-runtime-pack-"));
-  // prepack builds dist/ (tsc + the ESM entry) before packing.
-  execFileSync("npm", ["pack", "-w", "runtime", "--pack-destination", dir, "--silent"], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
-  if (!tarball) throw new Error(`npm pack wrote no tarball into ${dir}`);
+  // Packs a private copy (prepack builds its own dist/), never rebuilding the shared runtime/dist.
+  const tarball = packRuntime(dir);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
   const install = spawnSync(
     "npm",

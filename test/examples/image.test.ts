@@ -6,6 +6,7 @@ import pg from "pg";
 import { MIGRATE_COMMAND } from "../../components/k8s/db-migration";
 import { startBackends, type Backends } from "../../load/local-stack";
 import { stackProfile } from "../../load/stack-profile";
+import { packRuntime } from "../helpers/pack-runtime";
 import { freePort } from "../helpers/redis";
 import { dockerContextFiles, dockerIgnoreMatcher } from "./docker-context";
 
@@ -104,7 +105,7 @@ describe("the image's steps, replayed with plain node", () => {
 
   it("migrates with the packaged CLI and serves the seed's POST /operations from /app", async () => {
     // RUN npm run build -w runtime && npx tsc -p examples/tsconfig.build.json && npm pack -w runtime
-    execFileSync("npm", ["pack", "-w", "runtime", "--pack-destination", work, "--silent"], { cwd: root, stdio: "pipe" });
+    const tarball = packRuntime(work);
     execFileSync(
       process.execPath,
       [
@@ -116,7 +117,6 @@ describe("the image's steps, replayed with plain node", () => {
       ],
       { cwd: root },
     );
-    const tarball = readdirSync(work).find((f) => /^uaip-runtime-.*\.tgz$/.test(f))!;
     // The production tree: an empty directory, the tarball, its production dependencies only.
     const app = join(work, "app");
     cpSync(join(work, "build"), app, { recursive: true });
