@@ -1,13 +1,8 @@
-import { request } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createRuntime, type UaipRuntime } from "@uaip/runtime";
 import { WebSocket } from "ws";
 import { buildRuleGroups } from "../../dashboards/rules";
 import { platformOverview } from "../../dashboards/platform-overview";
 import { serviceOverview } from "../../dashboards/service-overview";
-import { createService, loadServiceConfig, serviceCdnPaths, type UaipService } from "../../examples/service";
-import { startBackends, type Backends } from "../../load/local-stack";
-import { stackProfile } from "../../load/stack-profile";
+import { call as callService, startReferenceService, type RunningReference } from "./harness";
 import { panelsOf, parsePromql, substituteGrafanaVariables } from "../dashboards/exprs";
 
 /**
@@ -45,47 +40,19 @@ function metricsTheRulesAndDashboardsRead(): { name: string; usedBy: string }[] 
   return [...out].map(([name, usedBy]) => ({ name, usedBy }));
 }
 
-const profile = stackProfile("local");
 const name = "capability-registry";
-let backends: Backends;
-let runtime: UaipRuntime;
-let service: UaipService;
-let port: number;
+let ref: RunningReference;
 
 beforeAll(async () => {
-  backends = await startBackends(profile);
-  const env = [...backends.envs].find(([s]) => s.name === name)![1];
   // A small limit so the burst below is rejected: the limiter's rejected series appear too.
-  runtime = createRuntime({
-    config: loadServiceConfig({ ...env, UAIP_RATE_LIMIT_MAX_REQUESTS: "50" }),
-    cdnPaths: serviceCdnPaths(name),
-  });
-  expect(await runtime.ready(10_000)).toBe(true);
-  service = createService(runtime);
-  await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
-  port = (service.server.address() as AddressInfo).port;
+  ref = await startReferenceService(name, { UAIP_RATE_LIMIT_MAX_REQUESTS: "50" });
 }, 60_000);
 
 afterAll(async () => {
-  service?.server.closeAllConnections();
-  await new Promise((r) => service?.server.close(r));
-  await runtime?.close();
-  await backends?.stop();
+  await ref?.stop();
 });
 
-function call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: "127.0.0.1", port, method, path, headers: body === undefined ? {} : { "content-type": "application/json" } },
-      (res) => {
-        let text = "";
-        res.on("data", (d) => (text += d)).on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const call = (method: string, path: string, body?: unknown) => callService(ref.port, method, path, body);
 
 it("a scrape after a short load shows every metric the rules and dashboards read", async () => {
   const read = metricsTheRulesAndDashboardsRead();
@@ -94,7 +61,7 @@ it("a scrape after a short load shows every metric the rules and dashboards read
     expect.arrayContaining(["uaip_db_pool_connections", "uaip_ws_connections", "uaip_memory_heap_limit_bytes"]),
   );
 
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/${name}/ws`);
+  const socket = new WebSocket(`ws://127.0.0.1:${ref.port}/${name}/ws`);
   await new Promise((r, j) => socket.once("open", r).once("error", j));
   const ids: string[] = [];
   for (let i = 0; i < 20; i++) {
@@ -108,9 +75,9 @@ it("a scrape after a short load shows every metric the rules and dashboards read
   await call("POST", `/${name}/operations`, { nope: true });
   // A database outage: the request is answered 503 (a typed pool error), the first 5xx, so the error
   // counter exists (the rules read it with `or ... * 0` until then). Then PostgreSQL comes back.
-  await backends.postgres.stop();
+  await ref.backends.postgres.stop();
   expect((await call("POST", `/${name}/operations`, { type: "outage" })).status).toBe(503);
-  await backends.postgres.start();
+  await ref.backends.postgres.start();
   // A burst over the limit: 429s.
   const burst = await Promise.all(Array.from({ length: 30 }, () => call("GET", `/${name}/items/1`)));
   expect(burst.some((b) => b.status === 429)).toBe(true);

@@ -1,86 +1,36 @@
-import { request } from "node:http";
-import type { AddressInfo } from "node:net";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
-import { createRuntime, type UaipRuntime } from "@uaip/runtime";
 import { WebSocket } from "ws";
-import { createService, loadServiceConfig, serviceCdnPaths, type UaipService } from "../../examples/service";
+import { serviceCdnPaths } from "../../examples/service";
 import { MAX_BODY_BYTES } from "../../examples/reference/requests";
-import { startBackends, type Backends } from "../../load/local-stack";
-import { stackProfile } from "../../load/stack-profile";
+import { call as callService, LOCAL_PROFILE, startReferenceService, type RunningReference } from "./harness";
 
 /**
  * The reference service on real Redis and PostgreSQL, with the local stack's own env for
  * agent-intelligence (its own database role, per-service Redis namespace), behind one trusted hop.
  */
-const profile = stackProfile("local");
+const profile = LOCAL_PROFILE;
 const name = "agent-intelligence";
-let backends: Backends;
-let runtime: UaipRuntime;
-let service: UaipService;
+let ref: RunningReference;
 let port: number;
 let env: Record<string, string>;
+let runtime: RunningReference["runtime"];
 
 beforeAll(async () => {
-  backends = await startBackends(profile);
-  env = [...backends.envs].find(([s]) => s.name === name)![1];
-  runtime = createRuntime({
-    config: loadServiceConfig({ ...env, UAIP_TRUSTED_PROXY_HOPS: "1" }),
-    cdnPaths: serviceCdnPaths(name),
-  });
-  expect(await runtime.ready(10_000)).toBe(true);
-  service = createService(runtime);
-  await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
-  port = (service.server.address() as AddressInfo).port;
+  ref = await startReferenceService(name, { UAIP_TRUSTED_PROXY_HOPS: "1" });
+  ({ port, env, runtime } = ref);
 }, 60_000);
 
 afterAll(async () => {
-  service?.server.closeAllConnections();
-  await new Promise((r) => service?.server.close(r));
-  await runtime?.close();
-  await backends?.stop();
+  await ref?.stop();
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
-
-function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        method,
-        path,
-        headers: { ...(payload !== undefined ? { "content-type": "application/json" } : {}), ...headers },
-      },
-      (res) => {
-        let text = "";
-        res
-          .on("data", (d) => (text += d))
-          .on("end", () => {
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              /* not JSON */
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-          });
-      },
-    );
-    req.on("error", reject);
-    req.end(payload);
-  });
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  callService(port, method, path, body, headers);
 
 async function superuser<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: backends.postgres.url(profile.database.name) });
+  const client = new pg.Client({ connectionString: ref.backends.postgres.url(profile.database.name) });
   await client.connect();
   try {
     return await fn(client);
