@@ -1,16 +1,9 @@
 import { CHART_VALUES, checkHelmValues, unknownKeys, unknownReleaseValues } from "../../../../tools/checks/k8s/helm-values";
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
-import type { PlanJson } from "../../../../tools/plan";
-import { runPlan } from "../../../helpers/plan";
+import { planFixture } from "./plan-fixture";
 
-let plan: PlanJson;
-beforeAll(async () => {
-  const run = await runPlan(["--stack", "prod"]);
-  expect(run.code).toBe(0);
-  plan = run.json!;
-}, 60_000);
-
-const clone = (): PlanResource[] => structuredClone(plan.resources);
+const prod = planFixture("prod");
+const clone = prod.clone;
 const release = (rs: PlanResource[], name: string) =>
   rs.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === name)! as PlanResource & { inputs: any };
 
@@ -22,7 +15,7 @@ function leaves(value: unknown, prefix = ""): [string, unknown][] {
 
 describe("reviewable Helm values in the plan JSON", () => {
   it("shows kube-prometheus-stack's values with only the Grafana password redacted (it was the whole values object before)", () => {
-    const values = release(plan.resources, "uaip-monitoring-stack").inputs.values;
+    const values = release(prod.plan.resources, "uaip-monitoring-stack").inputs.values;
     expect(typeof values).toBe("object");
     const redacted = leaves(values)
       .filter(([, v]) => v === "[secret]")
@@ -35,7 +28,7 @@ describe("reviewable Helm values in the plan JSON", () => {
 
 describe("Helm values against the pinned charts' values.yaml", () => {
   it("every release of the prod plan uses only keys its chart reads, and every pinned chart is vendored", () => {
-    const check = checkHelmValues(plan.resources);
+    const check = checkHelmValues(prod.plan.resources);
     expect(check).toMatchObject({ ok: true });
     for (const id of Object.keys(CHART_VALUES)) expect(check.detail).toContain(id);
   });

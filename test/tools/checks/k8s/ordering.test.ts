@@ -1,4 +1,3 @@
-import type { PlanJson } from "../../../../tools/plan";
 import { kubernetesPlanChecks } from "../../../../tools/checks/k8s";
 import { checkHpaMetricSources } from "../../../../tools/checks/k8s/hpa-metrics";
 import {
@@ -8,42 +7,36 @@ import {
   checkWaitsForNodes,
 } from "../../../../tools/checks/k8s/ordering";
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
-import { runPlan } from "../../../helpers/plan";
+import { planFixture } from "./plan-fixture";
 
 /**
  * The ordering and HPA checks over the real dev plan, and one deliberate mutation per rule that
  * the check must catch. (Every stack's plan passing them is asserted by test/plan/plan.test.ts,
  * which requires every check of every stack to be ok.)
  */
-let plan: PlanJson;
-beforeAll(async () => {
-  const run = await runPlan(["--stack", "dev"]);
-  expect(run.code).toBe(0);
-  plan = run.json!;
-}, 60_000);
-
-const clone = (): PlanResource[] => structuredClone(plan.resources);
+const dev = planFixture();
+const clone = dev.clone;
 const byName = (rs: PlanResource[], name: string, type = /./) => rs.find((r) => r.name === name && type.test(r.type))!;
-const nodeGroupUrn = () => plan.resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup")!.urn;
+const nodeGroupUrn = () => dev.plan.resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup")!.urn;
 
 describe("plan checks: ordering", () => {
   it("the dev plan passes every Kubernetes plan check, and the plan reports them", () => {
-    for (const c of kubernetesPlanChecks(plan.resources)) expect(c).toMatchObject({ ok: true });
-    expect(plan.checks.map((c) => c.name)).toEqual(
+    for (const c of kubernetesPlanChecks(dev.plan.resources)) expect(c).toMatchObject({ ok: true });
+    expect(dev.plan.checks.map((c) => c.name)).toEqual(
       expect.arrayContaining(["ordering:pods-after-nodes", "ordering:custom-resources-after-crds", "hpa-metric-sources"]),
     );
   });
 
   it("a Service waits for its Deployment (Pulumi awaits its endpoints for 10 minutes)", () => {
-    expect(byName(plan.resources, "uaip-services-agent-intelligence-service", /Service$/).dependsOn).toContain(
-      byName(plan.resources, "uaip-services-agent-intelligence-deployment").urn,
+    expect(byName(dev.plan.resources, "uaip-services-agent-intelligence-service", /Service$/).dependsOn).toContain(
+      byName(dev.plan.resources, "uaip-services-agent-intelligence-deployment").urn,
     );
   });
 
   it("records dependencies, not parents: the LB controller release waits for the node group directly", () => {
-    expect(byName(plan.resources, "uaip-services-lbc-release").dependsOn).toContain(nodeGroupUrn());
-    expect(byName(plan.resources, "uaip-storage-ebs-csi").dependsOn).toContain(nodeGroupUrn());
-    expect(byName(plan.resources, "uaip-metrics-server").dependsOn).toContain(nodeGroupUrn());
+    expect(byName(dev.plan.resources, "uaip-services-lbc-release").dependsOn).toContain(nodeGroupUrn());
+    expect(byName(dev.plan.resources, "uaip-storage-ebs-csi").dependsOn).toContain(nodeGroupUrn());
+    expect(byName(dev.plan.resources, "uaip-metrics-server").dependsOn).toContain(nodeGroupUrn());
   });
 
   it.each([
@@ -113,7 +106,7 @@ describe("plan checks: ordering", () => {
 
 describe("plan checks: volumes after their StorageClass", () => {
   it("kube-prometheus-stack waits for the gp3 StorageClass its Prometheus volumes use", () => {
-    expect(checkVolumesAfterStorageClasses(plan.resources)).toMatchObject({
+    expect(checkVolumesAfterStorageClasses(dev.plan.resources)).toMatchObject({
       ok: true,
       detail: "1 release volume(s) come after the StorageClass the plan creates for them",
     });
@@ -132,7 +125,7 @@ describe("plan checks: volumes after their StorageClass", () => {
 
 describe("plan checks: objects after their namespace", () => {
   it("every object of the uaip and monitoring namespaces waits for its Namespace", () => {
-    expect(checkObjectsAfterNamespaces(plan.resources)).toMatchObject({ ok: true });
+    expect(checkObjectsAfterNamespaces(dev.plan.resources)).toMatchObject({ ok: true });
   });
 
   it("catches a ServiceAccount created before the namespace (the defect before the fix: UaipService's dependsOn never reached its children)", () => {

@@ -8,23 +8,19 @@ import {
   checkServiceLinks,
 } from "../../../../tools/checks/k8s/pod-hygiene";
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
-import type { PlanJson } from "../../../../tools/plan";
-import { runPlan } from "../../../helpers/plan";
+import { planFixture } from "./plan-fixture";
 
-let plan: PlanJson;
-beforeAll(async () => {
-  const run = await runPlan(["--stack", "dev"]);
-  expect(run.code).toBe(0);
-  plan = run.json!;
-}, 60_000);
-
-const clone = (): PlanResource[] => structuredClone(plan.resources);
+const dev = planFixture();
+const clone = dev.clone;
 const find = (rs: PlanResource[], type: string, name?: string) =>
   rs.find((r) => r.type === type && (name === undefined || r.name === name))! as PlanResource & { inputs: any };
 
 describe("pods: enableServiceLinks", () => {
   it("every Deployment and the migration Job of the plan set it false", () => {
-    expect(checkServiceLinks(plan.resources)).toMatchObject({ ok: true, detail: "4 pod specs set enableServiceLinks: false" });
+    expect(checkServiceLinks(dev.plan.resources)).toMatchObject({
+      ok: true,
+      detail: "4 pod specs set enableServiceLinks: false",
+    });
   });
 
   it("catches a pod spec without it (the defect before the fix)", () => {
@@ -84,7 +80,7 @@ describe("network policies", () => {
   });
 
   it("the dev plan has default-deny plus one policy per service and one for the migration Job, enforced by vpc-cni", () => {
-    expect(checkNetworkPolicies(plan.resources)).toMatchObject({
+    expect(checkNetworkPolicies(dev.plan.resources)).toMatchObject({
       ok: true,
       detail: expect.stringContaining("each of 4 workloads"),
     });
@@ -102,12 +98,12 @@ describe("network policies", () => {
       "TCP/53",
       "TCP/5432",
     ]);
-    const job = find(plan.resources, "kubernetes:batch/v1:Job");
+    const job = find(dev.plan.resources, "kubernetes:batch/v1:Job");
     expect(spec.podSelector.matchLabels).toEqual(expect.objectContaining({ "app.kubernetes.io/component": "db-migration" }));
     for (const [k, v] of Object.entries(spec.podSelector.matchLabels))
       expect(job.inputs.spec.template.metadata.labels[k]).toBe(v);
     expect(job.dependsOn).toContain(
-      find(plan.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "uaip-services-db-migration-netpol").urn,
+      find(dev.plan.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "uaip-services-db-migration-netpol").urn,
     );
   });
 
@@ -176,7 +172,7 @@ describe("kube-prometheus-stack on EKS", () => {
     });
     for (const c of ["kubeScheduler", "kubeControllerManager", "kubeEtcd", "kubeProxy"])
       expect(values[c]).toEqual({ enabled: false });
-    expect(checkEksScrapeTargets(plan.resources).ok).toBe(true);
+    expect(checkEksScrapeTargets(dev.plan.resources).ok).toBe(true);
   });
 
   it.each(["kubeScheduler", "kubeControllerManager", "kubeEtcd", "kubeProxy"])(

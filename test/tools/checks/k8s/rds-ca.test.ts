@@ -13,17 +13,10 @@ import {
 } from "../../../../components/k8s/rds-ca";
 import { caCertificates, checkRdsCaBundle } from "../../../../tools/checks/k8s/rds-ca";
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
-import type { PlanJson } from "../../../../tools/plan";
-import { runPlan } from "../../../helpers/plan";
+import { planFixture } from "./plan-fixture";
 
-let plan: PlanJson;
-beforeAll(async () => {
-  const run = await runPlan(["--stack", "dev"]);
-  expect(run.code).toBe(0);
-  plan = run.json!;
-}, 60_000);
-
-const clone = (): PlanResource[] => structuredClone(plan.resources);
+const dev = planFixture();
+const clone = dev.clone;
 const deployment = (rs: PlanResource[]) =>
   rs.find((r) => r.type === "kubernetes:apps/v1:Deployment")! as PlanResource & { inputs: any };
 /** The runtime ConfigMap the first Deployment reads its env from (UAIP_DB_SSL_CA_FILE comes from PlatformEndpoints.dbSslCaFile). */
@@ -101,11 +94,11 @@ describe("RDS CA mount", () => {
   });
 
   it("one rds-ca ConfigMap in the plan; the migration Job mounts it at the same path and waits for it", () => {
-    const cms = plan.resources.filter(
+    const cms = dev.plan.resources.filter(
       (r) => r.type === "kubernetes:core/v1:ConfigMap" && (r.inputs as any).metadata.name === "rds-ca",
     );
     expect(cms).toHaveLength(1);
-    const jobs = plan.resources.filter((r) => r.type === "kubernetes:batch/v1:Job") as (PlanResource & { inputs: any })[];
+    const jobs = dev.plan.resources.filter((r) => r.type === "kubernetes:batch/v1:Job") as (PlanResource & { inputs: any })[];
     expect(jobs).toHaveLength(1);
     const pod = jobs[0].inputs.spec.template.spec;
     expect(pod.containers[0].volumeMounts).toEqual([{ name: "rds-ca", mountPath: "/etc/uaip/rds-ca", readOnly: true }]);
@@ -113,13 +106,16 @@ describe("RDS CA mount", () => {
       { name: "rds-ca", configMap: { name: "rds-ca", items: [{ key: "global-bundle.pem", path: "global-bundle.pem" }] } },
     ]);
     expect(jobs[0].dependsOn).toContain(cms[0].urn);
-    for (const d of plan.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment"))
+    for (const d of dev.plan.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment"))
       expect(d.dependsOn).toContain(cms[0].urn);
-    expect(runtimeConfigMap(plan.resources).inputs.data[DB_SSL_CA_FILE_ENV]).toBe(RDS_CA_FILE);
+    expect(runtimeConfigMap(dev.plan.resources).inputs.data[DB_SSL_CA_FILE_ENV]).toBe(RDS_CA_FILE);
   });
 
   it("every service Deployment of the dev plan verifies RDS against the bundle", () => {
-    expect(checkRdsCaBundle(plan.resources)).toMatchObject({ ok: true, detail: expect.stringContaining("3 PostgreSQL clients") });
+    expect(checkRdsCaBundle(dev.plan.resources)).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining("3 PostgreSQL clients"),
+    });
   });
 
   it.each([
