@@ -59,16 +59,7 @@ export async function run(): Promise<BenchResult[]> {
     const url = server.url();
     const ours = createPool({
       pool: { minConnections: POOL_MAX, maxConnections: POOL_MAX, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 },
-      database: {
-        host: "127.0.0.1",
-        port: server.port,
-        name: "postgres",
-        user: PostgresServer.USER,
-        password: PostgresServer.PASSWORD,
-        ssl: false,
-        sslCaFile: "",
-        statsRefreshIntervalMs: 0,
-      },
+      database: server.database(),
     });
     const manager = new ConnectionPoolManager(ours).start();
     const bare = new pg.Pool({ connectionString: url, max: POOL_MAX, idleTimeoutMillis: 30_000 });

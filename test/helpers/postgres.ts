@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
+import type { DbSettings } from "@uaip/runtime";
 import { freePort } from "./redis";
 
 /**
@@ -57,6 +58,20 @@ export class PostgresServer {
   /** postgres://postgres:...@127.0.0.1:<port>/<database> as the superuser. */
   url(database = "postgres", user = PostgresServer.USER, password = PostgresServer.PASSWORD): string {
     return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.port}/${database}`;
+  }
+
+  /** The runtime's database settings for this server as the superuser, plain TCP (createPool's `database`). */
+  database(name = "postgres"): DbSettings["database"] {
+    return {
+      host: "127.0.0.1",
+      port: this.port,
+      name,
+      user: PostgresServer.USER,
+      password: PostgresServer.PASSWORD,
+      ssl: false,
+      sslCaFile: "",
+      statsRefreshIntervalMs: 0,
+    };
   }
 
   /** The server log so far (for failure messages). */

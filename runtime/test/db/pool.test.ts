@@ -22,17 +22,7 @@ afterAll(async () => {
 function settings(pool: Partial<DbSettings["pool"]> = {}, database: Partial<DbSettings["database"]> = {}): DbSettings {
   return {
     pool: { minConnections: 1, maxConnections: 5, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 2_000, ...pool },
-    database: {
-      host: "127.0.0.1",
-      port: server.port,
-      name: "postgres",
-      user: PostgresServer.USER,
-      password: PostgresServer.PASSWORD,
-      ssl: false,
-      sslCaFile: "",
-      statsRefreshIntervalMs: 0,
-      ...database,
-    },
+    database: { ...server.database(), ...database },
   };
 }
 

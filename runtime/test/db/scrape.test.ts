@@ -47,16 +47,7 @@ describe("a service with a pool, scraped over HTTP", () => {
     const pool = createPool(
       {
         pool: { minConnections: 1, maxConnections: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 2_000 },
-        database: {
-          host: "127.0.0.1",
-          port: server.port,
-          name: "postgres",
-          user: PostgresServer.USER,
-          password: PostgresServer.PASSWORD,
-          ssl: false,
-          sslCaFile: "",
-          statsRefreshIntervalMs: 0,
-        },
+        database: server.database(),
       },
       { registry: metrics.registry },
     );

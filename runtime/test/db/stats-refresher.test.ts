@@ -31,16 +31,7 @@ afterAll(async () => {
 function pool(max = 3): ManagedPool {
   const p = createPool({
     pool: { minConnections: 0, maxConnections: max, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 2_000 },
-    database: {
-      host: "127.0.0.1",
-      port: server.port,
-      name: "postgres",
-      user: PostgresServer.USER,
-      password: PostgresServer.PASSWORD,
-      ssl: false,
-      sslCaFile: "",
-      statsRefreshIntervalMs: 0,
-    },
+    database: server.database(),
   });
   pools.push(p);
   p.setLimit(max);
