@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { ComponentArgsError } from "../../profile/errors";
+import { dockerContextFiles } from "./docker-context";
 
-const SKIP = new Set(["node_modules", ".git", "dist", "coverage"]);
+/** Left out when the context has no .dockerignore of its own. */
+const SKIP = ["node_modules", ".git", "dist", "coverage"];
 
 /**
  * A content hash of a Docker build context: the image tag. ECR repositories are tag-immutable,
@@ -20,15 +22,17 @@ export function contextHash(context: string, dockerfile: string): string {
   }
   if (!stat.isDirectory()) throw new ComponentArgsError("build.context", `"${context}" is not a folder`);
   const hash = createHash("sha256");
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (SKIP.has(entry.name)) continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) hash.update(relative(context, path)).update("\0").update(readFileSync(path)).update("\0");
-    }
-  };
-  walk(context);
+  // Exactly what `docker build` sends: the context's .dockerignore decides, so files it leaves out
+  // (scratch folders, reports, other tools' output) never change the tag.
+  const ignorePath = join(context, ".dockerignore");
+  const ignore = existsSync(ignorePath) ? readFileSync(ignorePath, "utf8") : SKIP.map((name) => `**/${name}`).join("\n");
+  for (const file of dockerContextFiles(context, ignore)) {
+    hash
+      .update(file)
+      .update("\0")
+      .update(readFileSync(join(context, file)))
+      .update("\0");
+  }
   hash.update(`dockerfile:${dockerfile}`);
   return hash.digest("hex").slice(0, 16);
 }

@@ -8,7 +8,7 @@ import { startBackends, type Backends } from "../../load/local-stack";
 import { stackProfile } from "../../load/stack-profile";
 import { packRuntime } from "../helpers/pack-runtime";
 import { freePort } from "../helpers/redis";
-import { dockerContextFiles, dockerIgnoreMatcher } from "./docker-context";
+import { dockerContextFiles, dockerIgnoreMatcher } from "../../components/k8s/docker-context";
 
 /**
  * The reference service's image (examples/Dockerfile). No Docker engine runs here, so this tests

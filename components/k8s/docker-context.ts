@@ -1,5 +1,5 @@
-import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readdirSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 
 /**
  * Which files `docker build` sends for a context directory and its .dockerignore, by Docker's rules:
@@ -36,17 +36,20 @@ export function dockerIgnoreMatcher(ignoreFile: string): (path: string) => boole
   };
 }
 
-/** Every file of `root` that Docker would send, as paths relative to `root`. */
-export function dockerContextFiles(root: string, ignoreFile: string, skip: RegExp = /^(\.git|node_modules)(\/|$)/): string[] {
+/**
+ * Every file of `root` that Docker would send, as sorted paths relative to `root`. `.git` and
+ * `node_modules` folders are never walked (a context that sends them is a mistake anyway).
+ */
+export function dockerContextFiles(root: string, ignoreFile: string): string[] {
   const excluded = dockerIgnoreMatcher(ignoreFile);
   const out: string[] = [];
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const full = join(dir, entry);
-      const rel = relative(root, full);
-      if (skip.test(rel)) continue;
-      if (statSync(full).isDirectory()) walk(full);
-      else if (!excluded(rel)) out.push(rel);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === ".git" || entry.name === "node_modules") continue;
+      const full = join(dir, entry.name);
+      const rel = relative(root, full).split(sep).join("/");
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && !excluded(rel)) out.push(rel);
     }
   };
   walk(root);
