@@ -355,19 +355,8 @@ export class CacheManager {
     }
     const l1 = this.#evictPattern(pattern);
     if (!this.#client) return { pattern, l1, l2: 0, complete: true };
-    const timeout = this.#invalidateTimeoutMs;
-    const removed = await this.#l2(
-      CACHE_OPERATION.invalidate,
-      (c) =>
-        unlinkMatching(c, escapeGlob(this.#prefix) + pattern, {
-          count: this.#scanCount,
-          guard: (p) => this.#deadlines.guard(p, timeout),
-        }),
-      // the guard above bounds each step; the whole walk may take longer than one command timeout
-      Number.POSITIVE_INFINITY,
-    );
-    const message = this.#message({ p: pattern });
-    const published = message ? await this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message)) : 0;
+    const removed = await this.#unlinkPattern(pattern);
+    const published = await this.#publishPattern(pattern);
     const complete = removed !== FAILED && published !== FAILED;
     if (!complete) this.#queuePattern(pattern);
     return { pattern, l1, l2: removed === FAILED ? 0 : removed, complete };
@@ -593,24 +582,8 @@ export class CacheManager {
           for (const k of batch) this.#pendingKeys.delete(k);
         }
         for (const [pattern, re] of [...this.#pendingPatterns]) {
-          const timeout = this.#invalidateTimeoutMs;
-          const removed = await this.#l2(
-            CACHE_OPERATION.invalidate,
-            (c) =>
-              unlinkMatching(c, escapeGlob(this.#prefix) + pattern, {
-                count: this.#scanCount,
-                guard: (p) => this.#deadlines.guard(p, timeout),
-              }),
-            Number.POSITIVE_INFINITY,
-          );
-          const message = this.#message({ p: pattern });
-          const published =
-            removed === FAILED
-              ? FAILED
-              : message
-                ? await this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message))
-                : 0;
-          if (published === FAILED) return;
+          if ((await this.#unlinkPattern(pattern)) === FAILED) return;
+          if ((await this.#publishPattern(pattern)) === FAILED) return;
           if (this.#pendingPatterns.get(pattern) === re) this.#pendingPatterns.delete(pattern);
         }
       } finally {
@@ -619,6 +592,27 @@ export class CacheManager {
       }
     })();
     return this.#replaying;
+  }
+
+  /** SCAN + UNLINK of this namespace's keys matching `pattern`; the count removed, or FAILED. */
+  #unlinkPattern(pattern: string): Promise<number | typeof FAILED> {
+    const timeout = this.#invalidateTimeoutMs;
+    return this.#l2(
+      CACHE_OPERATION.invalidate,
+      (c) =>
+        unlinkMatching(c, escapeGlob(this.#prefix) + pattern, {
+          count: this.#scanCount,
+          guard: (p) => this.#deadlines.guard(p, timeout),
+        }),
+      // the guard bounds each step; the whole walk may take longer than one command timeout
+      Number.POSITIVE_INFINITY,
+    );
+  }
+
+  /** Tells the other instances to drop `pattern` from their L1 (nothing to do without the bus). */
+  async #publishPattern(pattern: string): Promise<number | typeof FAILED> {
+    const message = this.#message({ p: pattern });
+    return message ? this.#l2(CACHE_OPERATION.publish, (c) => c.publish(this.#channel, message)) : 0;
   }
 
   #message(body: { k: string[] } | { p: string }): string | undefined {
