@@ -29,6 +29,19 @@ const resourcesSchema = z.strictObject({
 /** Longest service name: it prefixes the names of its Kubernetes objects and AWS resources. */
 export const SERVICE_NAME_MAX_LENGTH = 42;
 
+/** Redis' `maxmemory-policy` values (the profile's and the Redis component's one list). */
+export const MAXMEMORY_POLICIES = [
+  "noeviction",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+] as const;
+export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
+
 export const serviceSchema = z.strictObject({
   /** DNS-1123 name; also the Kubernetes object names and the metric `service` label. */
   name: z
@@ -146,16 +159,7 @@ export const profileSchema = z.strictObject({
     replicas: int(0).max(5),
     multiAz: z.boolean(),
     /** Checked by the cross-layer checks: a cache needs allkeys-lru or allkeys-lfu. */
-    maxmemoryPolicy: z.enum([
-      "noeviction",
-      "allkeys-lru",
-      "allkeys-lfu",
-      "allkeys-random",
-      "volatile-lru",
-      "volatile-lfu",
-      "volatile-random",
-      "volatile-ttl",
-    ]),
+    maxmemoryPolicy: z.enum(MAXMEMORY_POLICIES),
     slowLogs: z.boolean(),
     /** Days of daily snapshots kept (0 = none: a dev cache is rebuilt from the database). */
     snapshotRetentionDays: int(0).max(35),

@@ -4,20 +4,9 @@ import * as random from "@pulumi/random";
 import { ComponentArgsError } from "../../profile/errors";
 import { familyScopedName } from "../../profile/naming";
 import { mergeTags } from "../../profile/tags";
+import { MAXMEMORY_POLICIES, type MaxmemoryPolicy } from "../../profile/schema";
 
 export type CacheEngine = "redis" | "valkey";
-
-export const MAXMEMORY_POLICIES = [
-  "noeviction",
-  "allkeys-lru",
-  "allkeys-lfu",
-  "allkeys-random",
-  "volatile-lru",
-  "volatile-lfu",
-  "volatile-random",
-  "volatile-ttl",
-] as const;
-export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
 
 /** ElastiCache parameter group family: redis 7.1 -> "redis7", redis 6.2 -> "redis6.x", valkey 8.0 -> "valkey8". */
 export function cacheParameterFamily(engine: CacheEngine, engineVersion: string): string {
