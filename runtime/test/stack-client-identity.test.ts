@@ -8,13 +8,11 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
-import { parseConfig } from "../../profile/parse";
-import { serviceEnv, serviceRuntimeSettings } from "../../profile/service-settings";
+import { DEV_SERVICE, devConfigMapData } from "./dev-configmap";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../../test/helpers/redis";
 
-const profile = parseConfig({ environment: "dev", runtime: { rateLimit: { maxRequests: 5, windowMs: 60_000 } } });
-const svc = profile.services[0];
+const svc = DEV_SERVICE;
 const EDGE = "130.176.1.20";
 
 let redis: RedisServer;
@@ -38,23 +36,7 @@ function get(path: string, xff: string): Promise<number> {
 beforeAll(async () => {
   redis = await RedisServer.start();
   raw = new Redis(redis.url);
-  data = serviceEnv(
-    "dev",
-    { profile: svc, runtime: serviceRuntimeSettings(profile, svc) },
-    {
-      redisHost: "127.0.0.1",
-      redisPort: redis.port,
-      redisTls: false,
-      dbHost: "127.0.0.1",
-      dbPort: 5432,
-      dbName: "uaip",
-      dbUser: "uaip",
-      dbSsl: true,
-      dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
-      dbStatsRefreshIntervalMs: 300_000,
-      cdnDistributionId: "",
-    },
-  );
+  data = devConfigMapData(redis.port);
   // Loopback: no TLS, no CDN; a generous command timeout for a busy CI machine. The rest is the stack's.
   // No PostgreSQL here: the limiter is what this test is about.
   runtime = createRuntime(

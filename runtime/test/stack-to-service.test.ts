@@ -5,8 +5,7 @@
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRuntime, loadRuntimeConfig, METRIC, type UaipRuntime } from "@uaip/runtime";
-import { parseConfig } from "../../profile/parse";
-import { serviceEnv, serviceRuntimeSettings } from "../../profile/service-settings";
+import { DEV_PROFILE, DEV_SERVICE, devConfigMapData } from "./dev-configmap";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../../test/helpers/redis";
 import { PostgresServer } from "../../test/helpers/postgres";
@@ -35,30 +34,13 @@ function get(path: string): Promise<Reply> {
   });
 }
 
-const profile = parseConfig({ environment: "dev", runtime: { rateLimit: { maxRequests: 5, windowMs: 60_000 } } });
-const svc = profile.services[0];
+const profile = DEV_PROFILE;
+const svc = DEV_SERVICE;
 
 beforeAll(async () => {
   redis = await RedisServer.start();
   postgres = await PostgresServer.start();
-  const data = serviceEnv(
-    "dev",
-    { profile: svc, runtime: serviceRuntimeSettings(profile, svc) },
-    {
-      redisHost: "127.0.0.1",
-      redisPort: redis.port,
-      // Loopback Redis has no TLS.
-      redisTls: false,
-      dbHost: "127.0.0.1",
-      dbPort: 5432,
-      dbName: "uaip",
-      dbUser: "uaip",
-      dbSsl: true,
-      dbSslCaFile: "/etc/uaip/rds-ca/global-bundle.pem",
-      dbStatsRefreshIntervalMs: 300_000,
-      cdnDistributionId: "",
-    },
-  );
+  const data = devConfigMapData(redis.port);
   // There is no CDN here. The 50 ms command timeout is raised so a
   // busy CI machine cannot push a check into the in-memory fallback; the rest is the stack's.
   // The loopback PostgreSQL has no TLS and no per-service role: the superuser stands in for it.
