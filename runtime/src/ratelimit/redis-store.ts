@@ -11,10 +11,10 @@ import type { RateLimitStore, StoreDecision } from "./types";
  * The clock is Redis' TIME, so instances with skewed clocks still agree on the window. One hash per
  * key: i = window index, c = its count, p = previous count.
  *
- * The script takes a batch: every check issued in one event-loop turn goes to Redis as one call
+ * The script takes a batch: every check issued in one event-loop iteration goes to Redis as one call
  * (KEYS[k] with ARGV window/limit pairs), applied in order inside one atomic script. Concurrent checks
  * of one key are thereby coalesced into one round trip and stay exact; 100 concurrent callers cost
- * Redis one script call per turn instead of 100. (Keys of one batch must live on one node: plain or
+ * Redis one script call per iteration instead of 100. (Keys of one batch must live on one node: plain or
  * primary/replica Redis such as the stack's ElastiCache replication group, not Redis Cluster; pass
  * `batching: false` for a cluster.)
  */
@@ -86,7 +86,7 @@ export interface RedisStoreOptions {
   /** For an owned client: per-command timeout, ms. @default 50 */
   commandTimeoutMs?: number;
   /**
-   * Send the checks issued in one event-loop turn as one script call (see HIT_SCRIPT): one round trip
+   * Send the checks issued in one event-loop iteration as one script call (see HIT_SCRIPT): one round trip
    * and one script run for many callers, still exact. Turn off for Redis Cluster. @default true
    */
   batching?: boolean;
@@ -236,8 +236,10 @@ export class RedisStore implements RateLimitStore {
     }
     if (!this.#batching) return this.#sendOne(key, windowMs, limit);
     return new Promise<StoreDecision>((resolve, reject) => {
-      // The first check of a turn schedules the flush; everything issued before it runs joins the batch.
-      if (this.#queue.push({ key, windowMs, limit, resolve, reject }) === 1) process.nextTick(this.#flush);
+      // The first check of a loop iteration schedules the flush. setImmediate, not nextTick: each
+      // request's handler runs in its own I/O callback and a tick ends with each, so a per-tick flush
+      // sent one script call per request; the check phase follows all of this poll phase's callbacks.
+      if (this.#queue.push({ key, windowMs, limit, resolve, reject }) === 1) setImmediate(this.#flush);
     });
   }
 

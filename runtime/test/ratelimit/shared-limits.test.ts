@@ -73,6 +73,32 @@ describe("exactness across instances", () => {
     await Promise.all([a.close(), b.close(), s1.close(), s2.close()]);
   });
 
+  it("batches the checks of one event-loop iteration, not only of one tick: each HTTP request runs in its own I/O callback", async () => {
+    const store = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000 });
+    await store.ready();
+    const scripts = async () => {
+      const stats = await raw.info("commandstats");
+      return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    try {
+      const before = await scripts();
+      // Ten checks from ten callbacks of one loop phase, as ten sockets' requests parsed in one poll
+      // phase are: a flush per tick (process.nextTick) sent ten script calls, one per iteration sends one.
+      const decisions = await new Promise<Promise<unknown>[]>((resolve) => {
+        const issued: Promise<unknown>[] = [];
+        for (let i = 0; i < 10; i++)
+          setImmediate(() => {
+            issued.push(store.hit(`iteration-${i}`, 60_000, 5));
+            if (issued.length === 10) resolve(issued);
+          });
+      });
+      await Promise.all(decisions);
+      expect((await scripts()) - before).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("without batching (Redis Cluster mode) it is exact too", async () => {
     const s1 = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000, batching: false });
     const s2 = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000, batching: false });
