@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import autocannon from "autocannon";
 import { createRuntime } from "@uaip/runtime";
 import { createService, loadServiceConfig, serviceCdnPaths } from "../examples/service";
-import { withClientAddress } from "../load/runner/drive";
+import { eachConnectionItsOwnClient } from "../load/runner/drive";
 import { startBackends } from "../load/local-stack";
 import { stackProfile } from "../load/stack-profile";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
@@ -78,7 +78,7 @@ async function measure(
       connections: CONNECTIONS,
       duration: RUN_SECONDS,
       // Each connection is its own client behind the load balancer (the service trusts one hop).
-      requests: withClientAddress([{ method: "GET", path, headers: { "accept-encoding": "gzip, br" } }]),
+      ...eachConnectionItsOwnClient([{ method: "GET", path, headers: { "accept-encoding": "gzip, br" } }]),
     });
     return { rps: result.requests.average, body, non2xx: result.non2xx };
   } finally {

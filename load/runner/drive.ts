@@ -27,16 +27,20 @@ export function nextClientAddress(): string {
   return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-/** Gives each autocannon connection (its `context`) its own X-Forwarded-For on every request it sends. */
-export function withClientAddress(requests: readonly autocannon.Request[]): autocannon.Request[] {
-  return requests.map((request) => ({
-    ...request,
-    setupRequest: (req: autocannon.Request, context: object) => {
-      const client = context as { clientAddress?: string };
-      client.clientAddress ??= nextClientAddress();
-      return { ...req, headers: { ...req.headers, "x-forwarded-for": client.clientAddress } };
-    },
-  }));
+/**
+ * Options that make each autocannon connection its own client: every request it sends carries that
+ * connection's X-Forwarded-For. (A request's `setupRequest` context does not do this: autocannon
+ * clears it each time it loops over the request list, so every request got a new address.)
+ */
+export function eachConnectionItsOwnClient(
+  requests: readonly autocannon.Request[],
+): Pick<autocannon.Options, "requests" | "setupClient"> {
+  const withAddress = (address: string) =>
+    requests.map((request) => ({ ...request, headers: { ...request.headers, "x-forwarded-for": address } }));
+  return {
+    requests: [...requests],
+    setupClient: (client) => client.setRequests(withAddress(nextClientAddress())),
+  };
 }
 
 export interface StepResult {
@@ -46,6 +50,13 @@ export interface StepResult {
 /**
  * Runs `durationS` seconds at `vus` users split evenly across the targets. `runStartMs` anchors the
  * samples' timestamps to the start of the whole run.
+ *
+ * Each user is its own autocannon instance with one connection, started at its own offset within
+ * the think time. One instance with `vus` connections would not do: autocannon paces every
+ * connection with its own once-per-second timer, all created in the same instant, so all users
+ * would fire together once a second. A burst of 100 requests then queues in the services' event
+ * loops before Node even emits 'request' (time the client sees and the runtime's histogram cannot),
+ * and neither k6 VUs nor real users behind an ALB arrive in lockstep.
  */
 export async function driveStep(
   targets: readonly Target[],
@@ -54,32 +65,36 @@ export async function driveStep(
   thinkTimeS: number,
   runStartMs: number,
 ): Promise<StepResult> {
-  const samples = new Map<string, Sample[]>();
+  const samples = new Map<string, Sample[]>(targets.map((t) => [t.service, []]));
+  // Users take turns across the targets, so every service sees arrivals spread over the think time.
+  const users = Array.from({ length: vus }, (_, i) => ({
+    target: targets[i % targets.length],
+    offsetMs: (i / vus) * thinkTimeS * 1000,
+  }));
   await Promise.all(
-    targets.map((target, i) => {
-      // Spread the remainder so the total stays exactly `vus`.
-      const users = Math.floor(vus / targets.length) + (i < vus % targets.length ? 1 : 0);
-      const list: Sample[] = [];
-      samples.set(target.service, list);
-      if (users === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const instance = autocannon(
-          {
-            url: target.origin,
-            connections: users,
-            overallRate: Math.max(1, Math.round(users / thinkTimeS)),
-            duration: durationS,
-            timeout: 10,
-            requests: withClientAddress(target.requests),
-          },
-          (err) => (err ? reject(err) : resolve()),
-        );
-        instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-          list.push({ atMs: Date.now() - runStartMs, latencyMs: responseTime, ok: statusCode >= 200 && statusCode < 300 });
-        });
-        // Socket errors and timeouts are failed requests with no latency of their own: count them at the timeout.
-        instance.on("reqError", () => list.push({ atMs: Date.now() - runStartMs, latencyMs: 10_000, ok: false }));
-      });
+    users.map(({ target, offsetMs }) => {
+      const list = samples.get(target.service)!;
+      return new Promise<void>((resolve, reject) =>
+        setTimeout(() => {
+          const instance = autocannon(
+            {
+              url: target.origin,
+              connections: 1,
+              // One request per think time (autocannon's pacing is per second; the seed thinks 1 s).
+              overallRate: Math.max(1, Math.round(1 / thinkTimeS)),
+              duration: durationS,
+              timeout: 10,
+              ...eachConnectionItsOwnClient(target.requests),
+            },
+            (err) => (err ? reject(err) : resolve()),
+          );
+          instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+            list.push({ atMs: Date.now() - runStartMs, latencyMs: responseTime, ok: statusCode >= 200 && statusCode < 300 });
+          });
+          // Socket errors and timeouts are failed requests with no latency of their own: count them at the timeout.
+          instance.on("reqError", () => list.push({ atMs: Date.now() - runStartMs, latencyMs: 10_000, ok: false }));
+        }, offsetMs),
+      );
     }),
   );
   return { samples };
