@@ -31,7 +31,7 @@ import {
   type RuntimeConfig,
   type UaipRuntime,
 } from "@uaip/runtime";
-import { errorBody, json, sendError } from "./reference/http";
+import { errorBody, jsonReplies } from "./reference/http";
 import { operationRoutes, type OperationEvent } from "./reference/operations-routes";
 
 /** Stands in for a slow backend read: what the cache saves on /items. */
@@ -55,7 +55,8 @@ export function createService(runtime: UaipRuntime): UaipService {
   let draining = false;
   const { config, metrics, cache, limiter, memoryMonitor, pressureGate, compressor, profileTrigger } = runtime;
   const limit = rateLimitMiddleware(limiter);
-  const compress = compressor.middleware();
+  // Every answer is JSON built in memory: compressor.send compresses it (see reference/http.ts).
+  const { json, sendError } = jsonReplies(compressor);
   const prefix = `/${config.serviceName}/`;
   const itemPath = new RegExp(`^/${config.serviceName}/items/([\\w-]{1,64})$`);
   // The audit log's actor: the client as the limiter sees it (X-Forwarded-For through the trusted hops).
@@ -79,20 +80,18 @@ export function createService(runtime: UaipRuntime): UaipService {
     if (!path.startsWith(prefix)) return json(res, 404, errorBody("NOT_FOUND"));
     limit(req, res, (err?: unknown) => {
       if (err) return sendError(res, err);
-      compress(req, res, () => {
-        if (operations.handle(req, res, path, actor(req))) return;
-        const match = itemPath.exec(path);
-        if (!match || req.method !== "GET") return json(res, 404, errorBody("NOT_FOUND"));
-        cache
-          .getOrSet(`item:${match[1]}`, () => loadItem(match[1]))
-          .then(
-            (item) => {
-              json(res, 200, item);
-              publish(runtime, { type: "item.read", id: item.id });
-            },
-            (error: unknown) => sendError(res, error),
-          );
-      });
+      if (operations.handle(req, res, path, actor(req))) return;
+      const match = itemPath.exec(path);
+      if (!match || req.method !== "GET") return json(res, 404, errorBody("NOT_FOUND"));
+      cache
+        .getOrSet(`item:${match[1]}`, () => loadItem(match[1]))
+        .then(
+          (item) => {
+            json(res, 200, item);
+            publish(runtime, { type: "item.read", id: item.id });
+          },
+          (error: unknown) => sendError(res, error),
+        );
     });
   };
   const server = runtime.configureServer(metrics.instrumentServer(createServer(handler)));

@@ -1,12 +1,33 @@
 /** Small HTTP helpers of the reference service: JSON answers with stable error codes. */
 import type { ServerResponse } from "node:http";
-import { DbConnectionLimitError, DbPoolClosedError, DbPoolTimeoutError, DbUnavailableError } from "@uaip/runtime";
+import {
+  DbConnectionLimitError,
+  DbPoolClosedError,
+  DbPoolTimeoutError,
+  DbUnavailableError,
+  type ResponseCompressor,
+} from "@uaip/runtime";
 import { RequestError } from "./requests";
 
-export function json(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader("Content-Type", "application/json");
-  res.end(JSON.stringify(body));
+export interface JsonReplies {
+  /** Answers `status` with `body` as JSON, compressed as the client accepts when it is large enough. */
+  json(res: ServerResponse, status: number, body: unknown): void;
+  /** Answers a failed request (see below). */
+  sendError(res: ServerResponse, err: unknown): void;
+}
+
+/**
+ * The service's answers, compressed by the runtime's compressor. Every answer is a JSON body built in
+ * memory, so `compressor.send` applies the middleware's rules to it directly: the middleware would
+ * wrap each response's methods to find the body it is handed here anyway.
+ */
+export function jsonReplies(compressor: ResponseCompressor): JsonReplies {
+  const json = (res: ServerResponse, status: number, body: unknown): void => {
+    res.statusCode = status;
+    res.setHeader("Content-Type", "application/json");
+    compressor.send(res, JSON.stringify(body));
+  };
+  return { json, sendError: (res, err) => sendError(json, res, err) };
 }
 
 export function errorBody(code: string, message?: string): { error: { code: string; message?: string } } {
@@ -18,7 +39,7 @@ export function errorBody(code: string, message?: string): { error: { code: stri
  * momentarily out of reach with 503 + Retry-After (the pool's typed errors), anything else 500
  * without internals (logged here instead).
  */
-export function sendError(res: ServerResponse, err: unknown): void {
+function sendError(json: JsonReplies["json"], res: ServerResponse, err: unknown): void {
   if (res.headersSent) return void res.destroy();
   if (err instanceof RequestError) return json(res, err.status, errorBody(err.code, err.message));
   if (

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UaipRuntime } from "@uaip/runtime";
-import { errorBody, json, sendError } from "./http";
+import { errorBody, jsonReplies } from "./http";
 import { OperationsStore, type Operation } from "./operations-store";
 import { createOperationSchema, readJson, RequestError, updateOperationSchema } from "./requests";
 
@@ -27,6 +27,7 @@ export type OperationEvent = { type: "operation.created" | "operation.updated"; 
 
 export function operationRoutes(runtime: UaipRuntime, publish: (event: OperationEvent) => void): OperationRoutes {
   const { config, cache, db } = runtime;
+  const { json, sendError } = jsonReplies(runtime.compressor);
   const store = db ? new OperationsStore(db) : undefined;
   const prefix = `/${config.serviceName}`;
   const one = new RegExp(`^${prefix}/operations/(\\d{1,18})$`);

@@ -1,10 +1,23 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { promisify } from "node:util";
-import { constants as zlibConstants, gzip } from "node:zlib";
+import { brotliCompress, constants as zlibConstants, deflate, gzip } from "node:zlib";
 import compression from "compression";
+import Negotiator from "negotiator";
 import { UaipError } from "../errors";
 
 const gzipAsync = promisify(gzip);
+
+/** The `compression` package's negotiation (1.8): the encodings it supports and its preference among equal q-values. */
+const SUPPORTED_ENCODINGS = ["br", "gzip", "deflate", "identity"];
+const PREFERRED_ENCODINGS = ["br", "gzip"];
+const NO_TRANSFORM = /(?:^|,)\s*?no-transform\s*?(?:,|$)/i;
+type Encoding = "br" | "gzip" | "deflate";
+
+/** negotiator 0.6.4 takes a preference list as the second argument (what `compression` passes); its typings omit it. */
+function negotiateEncoding(req: IncomingMessage): string | undefined {
+  const negotiator = new Negotiator(req) as unknown as { encoding(available: string[], preferred: string[]): string | undefined };
+  return negotiator.encoding(SUPPORTED_ENCODINGS, PREFERRED_ENCODINGS);
+}
 
 /**
  * Highest brotli quality allowed for dynamic responses. Quality 11 (brotli's default) costs about
@@ -82,7 +95,9 @@ function isJsonLines(res: ServerResponse): boolean {
  *   long-lived stream holds memory for the stream's lifetime;
  * - NDJSON / JSON Lines streams count as compressible;
  * - the brotli quality is capped (MAX_DYNAMIC_BROTLI_QUALITY).
- * `compress(data)` is the one-shot form for bodies built in memory.
+ * `compress(data)` is the seed's one-shot form for bodies built in memory, and `send(res, body)`
+ * answers with such a body: same negotiation and rules as the middleware, without wrapping the
+ * response's methods, which is most of the middleware's cost on a small JSON answer.
  */
 export class ResponseCompressor {
   readonly level: number;
@@ -125,6 +140,58 @@ export class ResponseCompressor {
     const bytes = Buffer.isBuffer(data) ? data : Buffer.from(typeof data === "string" ? data : JSON.stringify(data));
     if (this.level === 0 || bytes.length < this.threshold || (req !== undefined && !this.#filter(req))) return bytes;
     return gzipAsync(bytes, { level: this.level });
+  }
+
+  /**
+   * Ends `res` with `body`, compressed when the middleware would compress it: at least `threshold`
+   * bytes, `filter(req)` allows it, a compressible Content-Type (set it first), no
+   * `Cache-Control: no-transform`, no Content-Encoding yet, not HEAD, and an encoding the client
+   * accepts (br preferred over gzip at equal q-values, as the `compression` package does).
+   * `Vary: Accept-Encoding` goes on every answer. Compression runs on zlib's thread pool; if it fails
+   * the body goes out as it is. A small body costs a length check and a header.
+   */
+  send(res: ServerResponse, body: string | Buffer): void {
+    varyOnAcceptEncoding(res);
+    const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const req = res.req;
+    const encoding = size < this.threshold || this.level === 0 ? undefined : this.#sendEncoding(req, res);
+    if (encoding === undefined) {
+      res.end(body);
+      return;
+    }
+    const bytes = typeof body === "string" ? Buffer.from(body) : body;
+    const done = (err: Error | null, out: Buffer) => {
+      if (res.destroyed) return;
+      if (err) return void res.end(bytes);
+      res.setHeader("Content-Encoding", encoding);
+      res.setHeader("Content-Length", out.length);
+      res.end(out);
+    };
+    if (encoding === "gzip") gzip(bytes, { level: this.level }, done);
+    else if (encoding === "deflate") deflate(bytes, { level: this.level }, done);
+    else
+      brotliCompress(
+        bytes,
+        {
+          params: {
+            [zlibConstants.BROTLI_PARAM_QUALITY]: this.brotliQuality,
+            [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+          },
+        },
+        done,
+      );
+  }
+
+  /** The encoding `send` uses for this response, or undefined to send it as it is. */
+  #sendEncoding(req: IncomingMessage, res: ServerResponse): Encoding | undefined {
+    if (req.method === "HEAD" || res.getHeader("Content-Encoding") !== undefined) return undefined;
+    const cacheControl = res.getHeader("Cache-Control");
+    if (cacheControl !== undefined && NO_TRANSFORM.test(String(cacheControl))) return undefined;
+    if (isEventStream(res) || !this.#filter(req)) return undefined;
+    if (!compression.filter(req as never, res as never) && !isJsonLines(res)) return undefined;
+    if (!req.headers["accept-encoding"]) return undefined;
+    const chosen = negotiateEncoding(req);
+    return chosen === "br" || chosen === "gzip" || chosen === "deflate" ? chosen : undefined;
   }
 
   /** Express-style middleware: `app.use(compressor.middleware())`. A level of 0 passes everything through. */

@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
+import { brotliDecompressSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import { CompressionOptionsError, ResponseCompressor, type CompressionConfig } from "../../src/compression";
 
 interface Raw {
@@ -18,14 +18,25 @@ interface Raw {
 
 const servers: Server[] = [];
 
-async function serve(
-  config: CompressionConfig,
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-  style: "wrap" | "middleware" = "wrap",
-): Promise<number> {
+/**
+ * How a handler's answer gets compressed: the wrapped handler, the Express-style middleware, or
+ * `send(res, body)` for a body built in memory. `end(body)` is the handler's last step in each.
+ */
+type Style = "wrap" | "middleware" | "send";
+type End = (body: string | Buffer) => void;
+type Handler = (req: IncomingMessage, res: ServerResponse, end: End) => void;
+
+async function serve(config: CompressionConfig, handler: Handler, style: Style = "wrap"): Promise<number> {
   const compressor = new ResponseCompressor(config);
   const mw = compressor.middleware();
-  const server = createServer(style === "wrap" ? compressor.wrap(handler) : (req, res) => mw(req, res, () => handler(req, res)));
+  const plain = (req: IncomingMessage, res: ServerResponse) => handler(req, res, (body) => res.end(body));
+  const server = createServer(
+    style === "wrap"
+      ? compressor.wrap(plain)
+      : style === "middleware"
+        ? (req, res) => mw(req, res, () => plain(req, res))
+        : (req, res) => handler(req, res, (body) => compressor.send(res, body)),
+  );
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return (server.address() as AddressInfo).port;
@@ -57,6 +68,7 @@ function decode(raw: Raw): string {
   const enc = raw.headers["content-encoding"];
   if (enc === "gzip") return gunzipSync(raw.body).toString();
   if (enc === "br") return brotliDecompressSync(raw.body).toString();
+  if (enc === "deflate") return inflateSync(raw.body).toString();
   return raw.body.toString();
 }
 
@@ -64,11 +76,11 @@ const BIG_JSON = JSON.stringify({
   items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ["a", "b", "c"] })),
 });
 
-function sendJson(body: string, extra: Record<string, string> = {}) {
-  return (_req: IncomingMessage, res: ServerResponse) => {
+function sendJson(body: string, extra: Record<string, string> = {}): Handler {
+  return (_req, res, end) => {
     res.setHeader("Content-Type", "application/json");
     for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
-    res.end(body);
+    end(body);
   };
 }
 
@@ -76,7 +88,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-describe("ResponseCompressor: Accept-Encoding negotiation (q-values)", () => {
+// The rules are the same whether the middleware wraps the response or send() answers with a body in memory.
+describe.each<Style>(["wrap", "send"])("ResponseCompressor (%s): Accept-Encoding negotiation (q-values)", (style) => {
   it.each([
     ["gzip", "gzip"],
     ["br", "br"],
@@ -85,13 +98,14 @@ describe("ResponseCompressor: Accept-Encoding negotiation (q-values)", () => {
     ["br;q=0, gzip", "gzip"],
     ["br;q=0, *", "gzip"],
     ["*", "br"],
+    ["deflate", "deflate"],
     ["identity;q=0, gzip", "gzip"],
     ["gzip;q=0, br;q=0", undefined],
     ["*;q=0, identity", undefined],
     ["identity", undefined],
     ["", undefined],
   ])("Accept-Encoding %j -> %s, Vary: Accept-Encoding, body intact", async (accept, expected) => {
-    const port = await serve({}, sendJson(BIG_JSON));
+    const port = await serve({}, sendJson(BIG_JSON), style);
     const raw = await get(port, { "Accept-Encoding": accept });
     expect(raw.status).toBe(200);
     expect(raw.headers["content-encoding"]).toBe(expected);
@@ -101,7 +115,7 @@ describe("ResponseCompressor: Accept-Encoding negotiation (q-values)", () => {
   });
 
   it("no Accept-Encoding header: identity (nothing is assumed), still Vary", async () => {
-    const port = await serve({}, sendJson(BIG_JSON));
+    const port = await serve({}, sendJson(BIG_JSON), style);
     const raw = await get(port);
     expect(raw.headers["content-encoding"]).toBeUndefined();
     expect(raw.headers.vary).toBe("Accept-Encoding");
@@ -116,10 +130,10 @@ describe("ResponseCompressor: Accept-Encoding negotiation (q-values)", () => {
   });
 });
 
-describe("ResponseCompressor: what is left alone", () => {
+describe.each<Style>(["wrap", "send"])("ResponseCompressor (%s): what is left alone", (style) => {
   it("a body below the threshold goes out as is, with Vary", async () => {
     const small = JSON.stringify({ ok: true, pad: "x".repeat(100) });
-    const port = await serve({ threshold: 1024 }, sendJson(small));
+    const port = await serve({ threshold: 1024 }, sendJson(small), style);
     const raw = await get(port, { "Accept-Encoding": "gzip, br" });
     expect(raw.headers["content-encoding"]).toBeUndefined();
     expect(raw.headers.vary).toBe("Accept-Encoding");
@@ -128,14 +142,14 @@ describe("ResponseCompressor: what is left alone", () => {
 
   it("the threshold is configurable: the same body is compressed with threshold 0", async () => {
     const small = JSON.stringify({ ok: true, pad: "x".repeat(100) });
-    const port = await serve({ threshold: 0 }, sendJson(small));
+    const port = await serve({ threshold: 0 }, sendJson(small), style);
     const raw = await get(port, { "Accept-Encoding": "gzip" });
     expect(raw.headers["content-encoding"]).toBe("gzip");
     expect(decode(raw)).toBe(small);
   });
 
   it("Cache-Control: no-transform is honoured (identity), still Vary", async () => {
-    const port = await serve({}, sendJson(BIG_JSON, { "Cache-Control": "public, no-transform" }));
+    const port = await serve({}, sendJson(BIG_JSON, { "Cache-Control": "public, no-transform" }), style);
     const raw = await get(port, { "Accept-Encoding": "gzip, br" });
     expect(raw.headers["content-encoding"]).toBeUndefined();
     expect(raw.headers.vary).toBe("Accept-Encoding");
@@ -144,40 +158,80 @@ describe("ResponseCompressor: what is left alone", () => {
 
   it("an already-encoded body is not encoded twice", async () => {
     const pre = gzipSync(BIG_JSON);
-    const port = await serve({}, (_req, res) => {
-      res.setHeader("Content-Type", "application/json");
-      res.setHeader("Content-Encoding", "gzip");
-      res.end(pre);
-    });
+    const port = await serve(
+      {},
+      (_req, res, end) => {
+        res.setHeader("Content-Type", "application/json");
+        res.setHeader("Content-Encoding", "gzip");
+        end(pre);
+      },
+      style,
+    );
     const raw = await get(port, { "Accept-Encoding": "br, gzip" });
     expect(raw.headers["content-encoding"]).toBe("gzip");
     expect(raw.body.equals(pre)).toBe(true);
   });
 
   it("filter(req) returning false leaves the response alone", async () => {
-    const port = await serve({ filter: (req) => !req.headers["x-no-compress"] }, sendJson(BIG_JSON));
+    const port = await serve({ filter: (req) => !req.headers["x-no-compress"] }, sendJson(BIG_JSON), style);
     expect((await get(port, { "Accept-Encoding": "gzip", "X-No-Compress": "1" })).headers["content-encoding"]).toBeUndefined();
     expect((await get(port, { "Accept-Encoding": "gzip" })).headers["content-encoding"]).toBe("gzip");
   });
 
   it("incompressible types (image/png) are left alone", async () => {
-    const port = await serve({}, (_req, res) => {
-      res.setHeader("Content-Type", "image/png");
-      res.end(Buffer.alloc(4096, 7));
-    });
+    const port = await serve(
+      {},
+      (_req, res, end) => {
+        res.setHeader("Content-Type", "image/png");
+        end(Buffer.alloc(4096, 7));
+      },
+      style,
+    );
     expect((await get(port, { "Accept-Encoding": "gzip" })).headers["content-encoding"]).toBeUndefined();
   });
 
   it("level 0 turns compression off", async () => {
-    const port = await serve({ level: 0 }, sendJson(BIG_JSON));
+    const port = await serve({ level: 0 }, sendJson(BIG_JSON), style);
     expect((await get(port, { "Accept-Encoding": "gzip, br" })).headers["content-encoding"]).toBeUndefined();
   });
 
   it("HEAD gets no body and no encoding", async () => {
-    const port = await serve({}, sendJson(BIG_JSON));
+    const port = await serve({}, sendJson(BIG_JSON), style);
     const raw = await get(port, { "Accept-Encoding": "gzip" }, "HEAD");
     expect(raw.headers["content-encoding"]).toBeUndefined();
     expect(raw.body.length).toBe(0);
+  });
+});
+
+describe("ResponseCompressor.send(res, body)", () => {
+  it("sets Content-Length to the compressed size and counts the threshold in bytes, not characters", async () => {
+    const port = await serve({ threshold: 1000 }, sendJson(BIG_JSON), "send");
+    const raw = await get(port, { "Accept-Encoding": "gzip" });
+    expect(Number(raw.headers["content-length"])).toBe(raw.body.length);
+    // 600 characters of 2 bytes each: 1200 bytes, over the threshold.
+    const wide = "é".repeat(600);
+    const widePort = await serve({ threshold: 1000 }, sendJson(wide), "send");
+    const compressed = await get(widePort, { "Accept-Encoding": "gzip" });
+    expect(compressed.headers["content-encoding"]).toBe("gzip");
+    expect(decode(compressed)).toBe(wide);
+  });
+
+  it("a client gone before compression finished costs nothing: no write, no error, the server keeps answering", async () => {
+    let answered = 0;
+    const port = await serve(
+      {},
+      (req, res, end) => {
+        res.setHeader("Content-Type", "application/json");
+        if (req.headers["x-leave"]) req.socket.destroy();
+        end(BIG_JSON);
+        answered++;
+      },
+      "send",
+    );
+    await expect(get(port, { "Accept-Encoding": "br", "X-Leave": "1" })).rejects.toThrow();
+    const raw = await get(port, { "Accept-Encoding": "br" });
+    expect(decode(raw)).toBe(BIG_JSON);
+    expect(answered).toBe(2);
   });
 });
 
