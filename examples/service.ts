@@ -64,7 +64,7 @@ export function createService(runtime: UaipRuntime): UaipService {
     hops: config.http.trustedProxyHops,
     cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== ""),
   });
-  const operations = operationRoutes(runtime, (event: OperationEvent) => publish(runtime, event));
+  const operations = operationRoutes(runtime, (event: OperationEvent) => publish(runtime, event), actor);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -80,7 +80,7 @@ export function createService(runtime: UaipRuntime): UaipService {
     if (!path.startsWith(prefix)) return json(res, 404, errorBody("NOT_FOUND"));
     limit(req, res, (err?: unknown) => {
       if (err) return sendError(res, err);
-      if (operations.handle(req, res, path, actor(req))) return;
+      if (operations.handle(req, res, path)) return;
       const match = itemPath.exec(path);
       if (!match || req.method !== "GET") return json(res, 404, errorBody("NOT_FOUND"));
       cache
