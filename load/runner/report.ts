@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { latencyChart, type ChartPoint } from "./chart";
+import type { Agreement } from "./server-histogram";
 import type { Summary } from "./stats";
 
 export interface StageReport extends Summary {
@@ -15,15 +16,9 @@ export interface StageReport extends Summary {
   maxVus: number;
 }
 
-export interface ServiceAgreement {
+export interface ServiceAgreement extends Agreement {
   service: string;
   clientP95Ms: number;
-  serverP95Ms: number;
-  /** The histogram bucket the server p95 fell in, ms: its resolution. */
-  bucketMs: [number, number];
-  /** |server − client| / client. */
-  relativeDifference: number;
-  agrees: boolean;
 }
 
 export interface LoadReport extends Summary {
@@ -58,12 +53,14 @@ export function reportMarkdown(r: LoadReport): string {
     "",
     "Client-side p95 vs the runtime's own histogram (`uaip_http_request_duration_seconds`, interpolated like `histogram_quantile`):",
     "",
-    "| service | client p95 ms | server p95 ms | bucket ms | difference | agrees |",
-    "| --- | ---: | ---: | --- | ---: | --- |",
+    "| service | client p95 ms | server p95 ms | bucket ms | difference | client p95 in bucket | agrees |",
+    "| --- | ---: | ---: | --- | ---: | --- | --- |",
     ...r.services.map(
       (s) =>
-        `| ${s.service} | ${s.clientP95Ms} | ${s.serverP95Ms} | ${s.bucketMs[0]}–${s.bucketMs[1]} | ${pct(s.relativeDifference)} | ${s.agrees ? "yes" : "no"} |`,
+        `| ${s.service} | ${s.clientP95Ms} | ${s.serverP95Ms} | ${s.bucketMs[0]}–${s.bucketMs[1]} | ${pct(s.relativeDifference)} | ${s.clientInBucket ? "yes" : "no"} | ${s.agrees ? "yes" : "no"} |`,
     ),
+    "",
+    "They agree within 10 %, or down to the histogram's resolution: the client's p95 in the bucket the runtime's p95 was interpolated in.",
     "",
     ...(r.failures.length ? ["Failures:", "", ...r.failures.map((f) => `- ${f}`), ""] : []),
     "![latency over time](latency.svg)",

@@ -65,3 +65,37 @@ export function bucketAround(value: number, buckets: Buckets): [number, number] 
   for (let i = 1; i < bounds.length; i++) if (value <= bounds[i]) return [bounds[i - 1], bounds[i]];
   return [bounds.at(-1) ?? 0, Infinity];
 }
+
+export interface Agreement {
+  serverP95Ms: number;
+  /** The histogram bucket the server p95 fell in, ms: its resolution. */
+  bucketMs: [number, number];
+  /** |server − client| / client. */
+  relativeDifference: number;
+  /** The client's p95 lies inside that bucket. */
+  clientInBucket: boolean;
+  agrees: boolean;
+}
+
+/**
+ * Does the runtime's p95 (histogram_quantile over the run's buckets) tell the truth the client saw?
+ * Yes when the two are within `tolerance` of the client's p95, or when the client's p95 lies in the
+ * very bucket the runtime's p95 was interpolated in: a histogram cannot resolve more finely than its
+ * buckets, and at a few milliseconds the 0–5 ms bucket is far wider than 10 % (a client p95 of 3.9 ms
+ * reads 4.8 ms). A real gap, such as requests queueing before Node emits 'request' (client 120 ms,
+ * runtime 70 ms), still fails: the client's p95 is outside the bucket.
+ */
+export function agreement(clientP95Ms: number, delta: Buckets, tolerance: number): Agreement {
+  const serverP95 = histogramQuantile(0.95, delta);
+  const [low, high] = bucketAround(serverP95, delta);
+  const serverP95Ms = Math.round(serverP95 * 100_000) / 100;
+  const relativeDifference = clientP95Ms > 0 ? Math.abs(serverP95Ms - clientP95Ms) / clientP95Ms : 0;
+  const clientInBucket = clientP95Ms >= low * 1000 && clientP95Ms <= high * 1000;
+  return {
+    serverP95Ms,
+    bucketMs: [low * 1000, high * 1000],
+    relativeDifference: Math.round(relativeDifference * 1000) / 1000,
+    clientInBucket,
+    agrees: relativeDifference <= tolerance || clientInBucket,
+  };
+}

@@ -1,6 +1,6 @@
 import { latencyChart, niceMax } from "../../load/runner/chart";
 import { planSteps, parseDuration, LoadScheduleError } from "../../load/runner/schedule";
-import { bucketAround, deltaBuckets, histogramQuantile, parseBuckets } from "../../load/runner/server-histogram";
+import { agreement, bucketAround, deltaBuckets, histogramQuantile, parseBuckets } from "../../load/runner/server-histogram";
 import { percentile, summarize, windows } from "../../load/runner/stats";
 import { SEED_STAGES } from "../../load/k6/stages";
 
@@ -63,6 +63,25 @@ describe("server-side histogram", () => {
     expect(histogramQuantile(0.95, delta)).toBe(0.01);
     expect(bucketAround(0.0075, delta)).toEqual([0.005, 0.01]);
     expect(histogramQuantile(0.95, new Map())).toBeNaN();
+  });
+
+  it("agrees within 10 % or down to the bucket the runtime's p95 fell in, and catches a real gap", () => {
+    // Cumulative buckets (seconds) as a run's delta: 1000 requests.
+    const run = (counts: [number, number][]) => new Map<number, number>([...counts, [Infinity, 1000]]);
+    // Around 60-70 ms with 25 ms-wide buckets: within 10 %.
+    const near = run([
+      [0.05, 100],
+      [0.075, 980],
+      [0.1, 1000],
+    ]);
+    expect(agreement(72, near, 0.1)).toMatchObject({ agrees: true, clientInBucket: true, bucketMs: [50, 75] });
+    expect(agreement(68, near, 0.1).relativeDifference).toBeLessThan(0.1);
+    // A few ms, all in the 0-5 ms bucket: the runtime reads 4.75 ms for a client's 3.9 ms (22 %), the bucket's resolution.
+    const fast = run([[0.005, 1000]]);
+    expect(agreement(3.9, fast, 0.1)).toMatchObject({ serverP95Ms: 4.75, clientInBucket: true, agrees: true });
+    // Requests queued before Node emitted 'request': the client saw 120 ms, the runtime ~72 ms. Not in its bucket: a disagreement.
+    expect(agreement(120, near, 0.1)).toMatchObject({ clientInBucket: false, agrees: false });
+    expect(agreement(3.9, near, 0.1).agrees).toBe(false);
   });
 });
 
