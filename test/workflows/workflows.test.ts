@@ -111,7 +111,10 @@ describe("GitHub workflows", () => {
   it("the PR plan plans every stack at base and head and uploads the diff the comment job downloads", () => {
     const plan = workflow("pr-plan.yml");
     expect(plan.on).toEqual({ pull_request: { branches: ["main"] } });
-    expect(Object.keys(plan.jobs).sort()).toEqual(["plan", "test"]);
+    expect(Object.keys(plan.jobs).sort()).toEqual(["load", "plan", "test"]);
+    expect(plan.jobs.load.steps!.map((s) => s.run).filter(Boolean)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^npm run load -- --quick --out /)]),
+    );
     expect(plan.jobs.test.steps!.map((s) => s.run).filter(Boolean)).toEqual(
       expect.arrayContaining(["npm ci --no-audit --no-fund", "npm test"]),
     );
