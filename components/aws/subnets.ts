@@ -1,4 +1,5 @@
 import { ComponentArgsError } from "../../profile/errors";
+import { parseIpv4Cidr } from "../../profile/provider-rules";
 
 /** Supported AZ counts: 2 (dev) or 3 (staging/prod). EKS needs at least 2. */
 export const MIN_AZ_COUNT = 2;
@@ -6,29 +7,15 @@ export const MAX_AZ_COUNT = 3;
 
 export type NatGatewayMode = "single" | "perAz";
 
-function ipToInt(ip: string): number {
-  const parts = ip.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return NaN;
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-}
-
 function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
-/** Parses "a.b.c.d/p"; throws naming `key` if malformed or not aligned to its prefix. */
+/** Parses "a.b.c.d/p" with the profile's strict rules; throws naming `key` if malformed or not aligned to its prefix. */
 export function parseCidr(cidr: string, key = "cidr"): { base: number; prefix: number } {
-  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr);
-  const base = m ? ipToInt(m[1]!) : NaN;
-  const prefix = m ? Number(m[2]) : NaN;
-  if (Number.isNaN(base) || !(prefix >= 0 && prefix <= 32)) {
-    throw new ComponentArgsError(key, `"${cidr}" is not an IPv4 CIDR like "10.0.0.0/16"`);
-  }
-  const size = 2 ** (32 - prefix);
-  if (base % size !== 0) {
-    throw new ComponentArgsError(key, `"${cidr}" has host bits set; use "${intToIp(base - (base % size))}/${prefix}"`);
-  }
-  return { base, prefix };
+  const parsed = parseIpv4Cidr(cidr);
+  if (typeof parsed === "string") throw new ComponentArgsError(key, `"${cidr}": ${parsed}`);
+  return parsed;
 }
 
 /** The `netNum`-th subnet of `cidr` that is `newBits` longer (Terraform's cidrsubnet). */
