@@ -5,6 +5,16 @@ import { ComponentArgsError } from "../../../profile/errors";
 
 describe("subnet math (pure)", () => {
   it.each([
+    ["10.0.0.1/16", /host bits are set; the network is 10\.0\.0\.0\/16/],
+    ["10.0.0.0/33", /prefix length must be 0\.\.32/],
+    ["010.0.0.0/16", /without leading zeros/],
+    ["10.0.0/16", /IPv4 CIDR like/],
+  ])("parseCidr refuses %s by the argument's name, with the fix", (cidr, reason) => {
+    expect(() => parseCidr(cidr, "NetworkArgs.cidrBlock")).toThrow(expect.objectContaining({ key: "NetworkArgs.cidrBlock" }));
+    expect(() => parseCidr(cidr, "NetworkArgs.cidrBlock")).toThrow(reason);
+  });
+
+  it.each([
     ["10.0.0.0/16", 2, 0, "10.0.0.0/18"],
     ["10.0.0.0/16", 2, 3, "10.0.192.0/18"],
     ["10.0.0.0/16", 6, 48, "10.0.192.0/22"],
