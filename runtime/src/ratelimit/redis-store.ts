@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
 import { checkOptions } from "../options";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
+import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
 
@@ -12,19 +13,30 @@ import type { RateLimitStore, StoreDecision } from "./types";
  * key: i = window index, c = its count, p = previous count.
  *
  * The script takes a batch: every check issued in one event-loop iteration goes to Redis as one call
- * (KEYS[k] with ARGV window/limit pairs), applied in order inside one atomic script. Concurrent checks
- * of one key are thereby coalesced into one round trip and stay exact; 100 concurrent callers cost
+ * (KEYS[k] with ARGV window/limit/need/want per key), applied in order inside one atomic script. Concurrent
+ * checks of one key are thereby coalesced into one round trip and stay exact; 100 concurrent callers cost
  * Redis one script call per iteration instead of 100. (Keys of one batch must live on one node: plain or
  * primary/replica Redis such as the stack's ElastiCache replication group, not Redis Cluster; pass
  * `batching: false` for a cluster.)
+ *
+ * Per key, `room` is how many more hits the window admits right now (the largest j with
+ * prev * (w - elapsed) + (curr + j) * w <= limit * w, i.e. admits() j times in a row). The script grants
+ * g = max(min(need, room), min(want, room, ceil(room / 8))) and counts g: the `need` checks the entry
+ * carries are admitted exactly as `need` single checks would be; with `reserve` > 1 it grants up to
+ * `want` tokens more, which the replica hands out locally (reservations.ts), and at most an eighth of
+ * the room, so near the limit grants shrink to 1 and tokens stranded on other replicas stay few.
+ * With need = want = 1 (reserve 1) this is exactly one admits() check.
+ * Returns per key [g, curr, prev, elapsed, windowIndex] (curr after the grant).
  */
 const HIT_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
 for k = 1, #KEYS do
-  local w = tonumber(ARGV[2 * k - 1])
-  local limit = tonumber(ARGV[2 * k])
+  local w = tonumber(ARGV[4 * k - 3])
+  local limit = tonumber(ARGV[4 * k - 2])
+  local need = tonumber(ARGV[4 * k - 1])
+  local want = tonumber(ARGV[4 * k])
   local idx = math.floor(now / w)
   local elapsed = now - idx * w
   local s = redis.call('HMGET', KEYS[k], 'i', 'c', 'p')
@@ -35,24 +47,32 @@ for k = 1, #KEYS do
   elseif si == idx - 1 then
     prev = tonumber(s[2])
   end
-  local allowed = 0
-  if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
-    allowed = 1
-    curr = curr + 1
+  local budget = limit * w - prev * (w - elapsed)
+  local room = math.floor(budget / w) - curr
+  -- Integer guard against the division's rounding: admits() must hold for every granted hit.
+  while room > 0 and prev * (w - elapsed) + (curr + room) * w > limit * w do room = room - 1 end
+  local g = 0
+  if room > 0 then
+    g = math.min(need, room)
+    local extra = math.min(want, room, math.ceil(room / 8))
+    if extra > g then g = extra end
+    curr = curr + g
     redis.call('HSET', KEYS[k], 'i', idx, 'c', curr, 'p', prev)
     redis.call('PEXPIRE', KEYS[k], 2 * w - elapsed)
   end
-  out[#out + 1] = allowed
+  out[#out + 1] = g
   out[#out + 1] = curr
   out[#out + 1] = prev
   out[#out + 1] = elapsed
+  out[#out + 1] = idx
 end
 return out
 `;
 
-const COMMAND = "uaipRateLimitHitBatch";
-/** (numberOfKeys, ...keys, ...[windowMs, limit] per key) -> [allowed, curr, prev, elapsed] per key. */
+const COMMAND = "uaipRateLimitReserveBatch";
+/** (numberOfKeys, ...keys, ...[windowMs, limit, need, want] per key) -> [granted, curr, prev, elapsed, windowIndex] per key. */
 type HitCommand = (...args: (string | number)[]) => Promise<number[]>;
+const REPLY_FIELDS = 5;
 
 interface PendingHit {
   key: string;
@@ -60,6 +80,10 @@ interface PendingHit {
   limit: number;
   resolve: (decision: StoreDecision) => void;
   reject: (error: unknown) => void;
+  /** Tokens the script call asks for: 1, or with reservations the checks it carries plus the slow-start want - 1. */
+  want: number;
+  /** With reservations: later checks of the same key in the same batch, carried by this entry. */
+  rest: PendingHit[] | undefined;
 }
 
 export interface RedisStoreOptions {
@@ -90,8 +114,20 @@ export interface RedisStoreOptions {
    * and one script run for many callers, still exact. Turn off for Redis Cluster. @default true
    */
   batching?: boolean;
-  /** Most checks in one script call. @default 256 */
+  /** Most checks (with `reserve` > 1: most keys) in one script call. @default 256 */
   maxBatch?: number;
+  /**
+   * Local reservations: take up to this many tokens of a key's allowance per script call and admit the
+   * key's following checks in this process, without a round trip, until Redis' window ends. Per key
+   * the ask starts at 1 and doubles each time the tokens run out within a window (slow start), and
+   * Redis grants at most an eighth of what the window still allows, so near the limit it is 1.
+   * Never over-admits across replicas (the tokens are counted in Redis before they are handed out);
+   * the price is early refusals: tokens one replica holds unused are refused to the others, at most
+   * `reserve - 1` per replica per window per key. Tokens already held are still handed out while
+   * Redis is down (they were counted). Keys remembered: at most 10 000 (LRU). 1 sends every check to Redis.
+   * @default 1
+   */
+  reserve?: number;
   /**
    * Until the first connection is up, checks wait for it at most this long (then fail to the failure
    * policy), so a limiter created just before a burst still counts in Redis instead of per process.
@@ -116,6 +152,7 @@ export const REDIS_STORE_OPTIONS = [
   "commandTimeoutMs",
   "batching",
   "maxBatch",
+  "reserve",
   "firstConnectWaitMs",
   "breaker",
   "redisOptions",
@@ -137,6 +174,8 @@ export class RedisStore implements RateLimitStore {
   readonly #onReady = (): void => this.#breaker.success();
   readonly #batching: boolean;
   readonly #maxBatch: number;
+  /** Tokens counted in Redis for this replica (reserve > 1), else undefined: every check goes to Redis. */
+  readonly #reservations: LocalReservations | undefined;
   #queue: PendingHit[] = [];
   #firstConnect: Promise<boolean> | undefined;
   readonly #flush = (): void => this.#send();
@@ -167,6 +206,13 @@ export class RedisStore implements RateLimitStore {
     this.#maxBatch = options.maxBatch ?? 256;
     if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1)
       throw new RateLimitOptionsError("maxBatch", `expected a positive integer, got ${JSON.stringify(options.maxBatch)}`);
+    const reserve = options.reserve ?? 1;
+    if (!Number.isInteger(reserve) || reserve < 1)
+      throw new RateLimitOptionsError(
+        "reserve",
+        `expected a positive integer (tokens per key taken from Redis per call; 1 = every check goes to Redis), got ${JSON.stringify(options.reserve)}`,
+      );
+    this.#reservations = reserve > 1 ? new LocalReservations(reserve) : undefined;
     this.#prefix = options.keyPrefix ?? "uaip:rl:";
     this.#owned = !options.client;
     this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new RateLimitOptionsError(`breaker.${key}`, message));
@@ -226,7 +272,18 @@ export class RedisStore implements RateLimitStore {
     return new Promise((resolve) => this.client.once("ready", () => resolve()));
   }
 
+  /** Tokens this replica holds for `key` right now (reserve > 1; 0 once the window ended). */
+  reserved(key: string): number {
+    return this.#reservations?.held(key) ?? 0;
+  }
+
   hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    if (this.#reservations !== undefined) {
+      // Tokens already held were counted in Redis: handed out without a round trip, and also while the
+      // breaker is open or Redis is down (admitting them cannot exceed the limit; see reservations.ts).
+      const local = this.#reservations.take(key, windowMs, limit);
+      if (local !== undefined) return Promise.resolve(local);
+    }
     // While open, a check costs one branch and a rejected promise: the failure policy answers at in-memory speed.
     if (!this.#breaker.allow()) return Promise.reject(this.#open);
     if (this.client.status !== "ready") {
@@ -239,43 +296,115 @@ export class RedisStore implements RateLimitStore {
       // The first check of a loop iteration schedules the flush. setImmediate, not nextTick: each
       // request's handler runs in its own I/O callback and a tick ends with each, so a per-tick flush
       // sent one script call per request; the check phase follows all of this poll phase's callbacks.
-      if (this.#queue.push({ key, windowMs, limit, resolve, reject }) === 1) setImmediate(this.#flush);
+      if (this.#queue.push({ key, windowMs, limit, resolve, reject, want: 1, rest: undefined }) === 1)
+        setImmediate(this.#flush);
     });
+  }
+
+  /**
+   * With reservations, the queued checks that the tokens granted since they queued now cover are
+   * admitted here, and the others are grouped per key: one script entry carries all of a key's checks
+   * and asks for the slow-start want on top.
+   */
+  #group(queue: PendingHit[], reservations: LocalReservations, now: number): PendingHit[] {
+    const entries: PendingHit[] = [];
+    const byKey = new Map<string, PendingHit>();
+    for (const h of queue) {
+      const local = reservations.take(h.key, h.windowMs, h.limit, now);
+      if (local !== undefined) {
+        h.resolve(local);
+        continue;
+      }
+      const first = byKey.get(h.key);
+      if (first !== undefined && first.windowMs === h.windowMs && first.limit === h.limit) {
+        (first.rest ??= []).push(h);
+        continue;
+      }
+      byKey.set(h.key, h);
+      entries.push(h);
+    }
+    for (const e of entries) e.want = (e.rest?.length ?? 0) + reservations.want(e.key, e.windowMs, e.limit, now);
+    return entries;
   }
 
   /** One script call per batch; each caller gets its own decision, or the batch's failure. */
   #send(): void {
-    const queue = this.#queue;
+    const sentAt = performance.now();
+    const queue = this.#reservations === undefined ? this.#queue : this.#group(this.#queue, this.#reservations, sentAt);
     this.#queue = [];
     for (let start = 0; start < queue.length; start += this.#maxBatch) {
       const batch = start === 0 && queue.length <= this.#maxBatch ? queue : queue.slice(start, start + this.#maxBatch);
       const args: (string | number)[] = [batch.length];
       for (const h of batch) args.push(this.#prefix + h.key);
-      for (const h of batch) args.push(h.windowMs, h.limit);
+      for (const h of batch) args.push(h.windowMs, h.limit, h.rest === undefined ? 1 : 1 + h.rest.length, h.want);
       this.#hit(...args).then(
         (reply) => {
           this.#breaker.success();
           for (let i = 0; i < batch.length; i++) {
             const h = batch[i];
-            const o = 4 * i;
-            h.resolve(describe(reply[o] === 1, reply[o + 2], reply[o + 1], reply[o + 3], h.windowMs, h.limit));
+            const o = REPLY_FIELDS * i;
+            if (h.rest === undefined) h.resolve(this.#decide(h.key, h.windowMs, h.limit, h.want, 1, reply, o, sentAt, 0));
+            else {
+              const need = 1 + h.rest.length;
+              h.resolve(this.#decide(h.key, h.windowMs, h.limit, h.want, need, reply, o, sentAt, 0));
+              for (let j = 0; j < h.rest.length; j++)
+                h.rest[j].resolve(this.#decide(h.key, h.windowMs, h.limit, h.want, need, reply, o, sentAt, j + 1));
+            }
           }
         },
         (err: Error) => {
           this.#breaker.failure();
           const error = new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
-          for (const h of batch) h.reject(error);
+          for (const h of batch) {
+            h.reject(error);
+            if (h.rest !== undefined) for (const r of h.rest) r.reject(error);
+          }
         },
       );
     }
   }
 
+  /**
+   * The decision of the `nth` (0-based) of the `need` checks a script entry carried; for the first one,
+   * also keeps the tokens granted beyond them (reserve > 1).
+   */
+  #decide(
+    key: string,
+    windowMs: number,
+    limit: number,
+    want: number,
+    need: number,
+    reply: number[],
+    o: number,
+    sentAt: number,
+    nth: number,
+  ): StoreDecision {
+    const granted = reply[o];
+    const curr = reply[o + 1];
+    const prev = reply[o + 2];
+    const elapsed = reply[o + 3];
+    const decision = describe(nth < granted, prev, curr, elapsed, windowMs, limit);
+    if (this.#reservations !== undefined && nth === 0) {
+      this.#reservations.keep(key, windowMs, limit, want - need + 1, {
+        granted,
+        used: Math.min(granted, need),
+        decision,
+        windowIndex: reply[o + 4],
+        elapsedMs: elapsed,
+        sentAt,
+      });
+    }
+    return nth < granted ? admittedDecision(decision, granted, nth) : decision;
+  }
+
   #sendOne(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    const want = this.#reservations === undefined ? 1 : this.#reservations.want(key, windowMs, limit);
+    const sentAt = performance.now();
     // A plain promise chain (no async wrappers): this is the per-request path.
-    return this.#hit(1, this.#prefix + key, windowMs, limit).then(
+    return this.#hit(1, this.#prefix + key, windowMs, limit, 1, want).then(
       (reply) => {
         this.#breaker.success();
-        return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit);
+        return this.#decide(key, windowMs, limit, want, 1, reply, 0, sentAt, 0);
       },
       (err: Error) => {
         this.#breaker.failure();
@@ -286,6 +415,7 @@ export class RedisStore implements RateLimitStore {
 
   async close(): Promise<void> {
     this.client.off("ready", this.#onReady);
+    this.#reservations?.clear();
     if (!this.#owned) return;
     try {
       await this.client.quit();
