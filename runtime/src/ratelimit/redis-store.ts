@@ -206,7 +206,7 @@ export class RedisStore implements RateLimitStore {
     this.#maxBatch = options.maxBatch ?? 256;
     if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1)
       throw new RateLimitOptionsError("maxBatch", `expected a positive integer, got ${JSON.stringify(options.maxBatch)}`);
-    const reserve = options.reserve ?? 1;
+    const reserve = options.reserve === undefined ? 1 : options.reserve;
     if (!Number.isInteger(reserve) || reserve < 1)
       throw new RateLimitOptionsError(
         "reserve",
@@ -296,8 +296,7 @@ export class RedisStore implements RateLimitStore {
       // The first check of a loop iteration schedules the flush. setImmediate, not nextTick: each
       // request's handler runs in its own I/O callback and a tick ends with each, so a per-tick flush
       // sent one script call per request; the check phase follows all of this poll phase's callbacks.
-      if (this.#queue.push({ key, windowMs, limit, resolve, reject, want: 1, rest: undefined }) === 1)
-        setImmediate(this.#flush);
+      if (this.#queue.push({ key, windowMs, limit, resolve, reject, want: 1, rest: undefined }) === 1) setImmediate(this.#flush);
     });
   }
 
