@@ -13,22 +13,59 @@ import type { RateLimitStore, StoreDecision } from "./types";
  * key: i = window index, c = its count, p = previous count.
  *
  * The script takes a batch: every check issued in one event-loop iteration goes to Redis as one call
- * (KEYS[k] with ARGV window/limit/need/want per key), applied in order inside one atomic script. Concurrent
- * checks of one key are thereby coalesced into one round trip and stay exact; 100 concurrent callers cost
+ * (KEYS[k] with ARGV window/limit pairs), applied in order inside one atomic script. Concurrent checks
+ * of one key are thereby coalesced into one round trip and stay exact; 100 concurrent callers cost
  * Redis one script call per iteration instead of 100. (Keys of one batch must live on one node: plain or
  * primary/replica Redis such as the stack's ElastiCache replication group, not Redis Cluster; pass
  * `batching: false` for a cluster.)
+ * Returns per key [allowed, curr, prev, elapsed]. Used with `reserve` 1 (the default).
+ */
+const HIT_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for k = 1, #KEYS do
+  local w = tonumber(ARGV[2 * k - 1])
+  local limit = tonumber(ARGV[2 * k])
+  local idx = math.floor(now / w)
+  local elapsed = now - idx * w
+  local s = redis.call('HMGET', KEYS[k], 'i', 'c', 'p')
+  local si = tonumber(s[1])
+  local curr, prev = 0, 0
+  if si == idx then
+    curr = tonumber(s[2]); prev = tonumber(s[3])
+  elseif si == idx - 1 then
+    prev = tonumber(s[2])
+  end
+  local allowed = 0
+  if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
+    allowed = 1
+    curr = curr + 1
+    redis.call('HSET', KEYS[k], 'i', idx, 'c', curr, 'p', prev)
+    redis.call('PEXPIRE', KEYS[k], 2 * w - elapsed)
+  end
+  out[#out + 1] = allowed
+  out[#out + 1] = curr
+  out[#out + 1] = prev
+  out[#out + 1] = elapsed
+end
+return out
+`;
+
+/**
+ * HIT_SCRIPT with grants, for `reserve` > 1 (same keys, same hash, so replicas with different
+ * `reserve` share counts). ARGV per key: window, limit, need, want.
  *
  * Per key, `room` is how many more hits the window admits right now (the largest j with
  * prev * (w - elapsed) + (curr + j) * w <= limit * w, i.e. admits() j times in a row). The script grants
  * g = max(min(need, room), min(want, room, ceil(room / 8))) and counts g: the `need` checks the entry
- * carries are admitted exactly as `need` single checks would be; with `reserve` > 1 it grants up to
- * `want` tokens more, which the replica hands out locally (reservations.ts), and at most an eighth of
- * the room, so near the limit grants shrink to 1 and tokens stranded on other replicas stay few.
- * With need = want = 1 (reserve 1) this is exactly one admits() check.
+ * carries are admitted exactly as `need` single checks would be, plus up to `want` tokens more, which
+ * the replica hands out locally (reservations.ts); at most an eighth of the room, so near the limit
+ * grants shrink to 1 and tokens stranded on other replicas stay few. With need = want = 1 this is
+ * exactly HIT_SCRIPT's check.
  * Returns per key [g, curr, prev, elapsed, windowIndex] (curr after the grant).
  */
-const HIT_SCRIPT = `
+const RESERVE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
@@ -47,8 +84,7 @@ for k = 1, #KEYS do
   elseif si == idx - 1 then
     prev = tonumber(s[2])
   end
-  local budget = limit * w - prev * (w - elapsed)
-  local room = math.floor(budget / w) - curr
+  local room = math.floor((limit * w - prev * (w - elapsed)) / w) - curr
   -- Integer guard against the division's rounding: admits() must hold for every granted hit.
   while room > 0 and prev * (w - elapsed) + (curr + room) * w > limit * w do room = room - 1 end
   local g = 0
@@ -69,10 +105,15 @@ end
 return out
 `;
 
-const COMMAND = "uaipRateLimitReserveBatch";
-/** (numberOfKeys, ...keys, ...[windowMs, limit, need, want] per key) -> [granted, curr, prev, elapsed, windowIndex] per key. */
+const HIT_COMMAND = "uaipRateLimitHitBatch";
+const RESERVE_COMMAND = "uaipRateLimitReserveBatch";
+/**
+ * HIT_COMMAND: (numberOfKeys, ...keys, ...[windowMs, limit] per key) -> [allowed, curr, prev, elapsed] per key.
+ * RESERVE_COMMAND: (numberOfKeys, ...keys, ...[windowMs, limit, need, want] per key) -> [granted, curr, prev, elapsed, windowIndex] per key.
+ */
 type HitCommand = (...args: (string | number)[]) => Promise<number[]>;
-const REPLY_FIELDS = 5;
+const HIT_FIELDS = 4;
+const RESERVE_FIELDS = 5;
 
 interface PendingHit {
   key: string;
@@ -237,9 +278,10 @@ export class RedisStore implements RateLimitStore {
     if (this.#owned) this.client.on("error", () => {});
     this.client.on("ready", this.#onReady);
     const commands = this.client as unknown as Record<string, HitCommand | undefined>;
+    const [command, lua] = this.#reservations === undefined ? [HIT_COMMAND, HIT_SCRIPT] : [RESERVE_COMMAND, RESERVE_SCRIPT];
     // No numberOfKeys: the first argument says how many keys this batch has.
-    if (typeof commands[COMMAND] !== "function") this.client.defineCommand(COMMAND, { lua: HIT_SCRIPT });
-    this.#hit = (commands[COMMAND] as HitCommand).bind(this.client);
+    if (typeof commands[command] !== "function") this.client.defineCommand(command, { lua });
+    this.#hit = (commands[command] as HitCommand).bind(this.client);
     const wait = options.firstConnectWaitMs ?? 1_000;
     if (!Number.isInteger(wait) || wait < 0)
       throw new RateLimitOptionsError(
@@ -335,13 +377,22 @@ export class RedisStore implements RateLimitStore {
       const batch = start === 0 && queue.length <= this.#maxBatch ? queue : queue.slice(start, start + this.#maxBatch);
       const args: (string | number)[] = [batch.length];
       for (const h of batch) args.push(this.#prefix + h.key);
-      for (const h of batch) args.push(h.windowMs, h.limit, h.rest === undefined ? 1 : 1 + h.rest.length, h.want);
+      if (this.#reservations === undefined) for (const h of batch) args.push(h.windowMs, h.limit);
+      else for (const h of batch) args.push(h.windowMs, h.limit, h.rest === undefined ? 1 : 1 + h.rest.length, h.want);
       this.#hit(...args).then(
         (reply) => {
           this.#breaker.success();
+          if (this.#reservations === undefined) {
+            for (let i = 0; i < batch.length; i++) {
+              const h = batch[i];
+              const o = HIT_FIELDS * i;
+              h.resolve(describe(reply[o] === 1, reply[o + 2], reply[o + 1], reply[o + 3], h.windowMs, h.limit));
+            }
+            return;
+          }
           for (let i = 0; i < batch.length; i++) {
             const h = batch[i];
-            const o = REPLY_FIELDS * i;
+            const o = RESERVE_FIELDS * i;
             if (h.rest === undefined) h.resolve(this.#decide(h.key, h.windowMs, h.limit, h.want, 1, reply, o, sentAt, 0));
             else {
               const need = 1 + h.rest.length;
@@ -397,7 +448,20 @@ export class RedisStore implements RateLimitStore {
   }
 
   #sendOne(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
-    const want = this.#reservations === undefined ? 1 : this.#reservations.want(key, windowMs, limit);
+    if (this.#reservations === undefined) {
+      // A plain promise chain (no async wrappers): this is the per-request path.
+      return this.#hit(1, this.#prefix + key, windowMs, limit).then(
+        (reply) => {
+          this.#breaker.success();
+          return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit);
+        },
+        (err: Error) => {
+          this.#breaker.failure();
+          throw new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
+        },
+      );
+    }
+    const want = this.#reservations.want(key, windowMs, limit);
     const sentAt = performance.now();
     // A plain promise chain (no async wrappers): this is the per-request path.
     return this.#hit(1, this.#prefix + key, windowMs, limit, 1, want).then(
