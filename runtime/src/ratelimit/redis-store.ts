@@ -444,7 +444,10 @@ export class RedisStore implements RateLimitStore {
         sentAt,
       });
     }
-    return nth < granted ? admittedDecision(decision, granted, nth) : decision;
+    if (nth < granted) return admittedDecision(decision, granted, nth);
+    // Refused by Redis, but an earlier call of this replica (in flight when this one was sent) may
+    // have left tokens of this window here: they were counted, so they admit it.
+    return (this.#reservations !== undefined && this.#reservations.take(key, windowMs, limit)) || decision;
   }
 
   #sendOne(key: string, windowMs: number, limit: number): Promise<StoreDecision> {

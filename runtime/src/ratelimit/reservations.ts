@@ -139,7 +139,6 @@ export class LocalReservations {
       r.resetAt = sentAt + decision.resetMs;
       r.retryAt = sentAt + decision.retryAfterMs;
     }
-    if (grant.granted === 0) r.tokens = 0; // Redis refused: the window is full, whatever this replica thought
     r.fresh = true;
   }
 

@@ -122,6 +122,20 @@ describe("RedisStore reserve option", () => {
     }
   });
 
+  it("a single replica stays exact when its calls overlap (batching off): a refused call takes the tokens an earlier reply left", async () => {
+    const [store] = await stores(1, { reserve: 16, batching: false });
+    try {
+      let admitted = 0;
+      // Ramp the key's ask up (1, 2, 4, 8, 16), then fire concurrent calls that each ask for 16.
+      for (let i = 0; i < 20; i++) if ((await store!.hit("overlap", 60_000, 60)).allowed) admitted++;
+      const burst = await Promise.all(Array.from({ length: 60 }, () => store!.hit("overlap", 60_000, 60)));
+      admitted += burst.filter((d) => d.allowed).length;
+      expect(admitted).toBe(60);
+    } finally {
+      await store!.close();
+    }
+  });
+
   it("mixed keys split over several script calls (maxBatch 2) stay independent and exact", async () => {
     const [store] = await stores(1, { reserve: 8, maxBatch: 2 });
     try {
