@@ -143,8 +143,11 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     ...(options.purger ? { purger: options.purger } : {}),
     ...(options.cdnPaths ? { cdnPaths: options.cdnPaths } : {}),
   });
+  // reserve is the RedisStore's (the limiter refuses unknown options); without Redis it has nothing to reserve from.
+  const { reserve, ...rateLimit } = config.rateLimit;
   const store = url
     ? new RedisStore({
+        reserve,
         url,
         keyPrefix: rateLimitKeyPrefix(config.serviceName),
         commandTimeoutMs: config.cache.redis.commandTimeoutMs,
@@ -158,7 +161,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
       hops: config.http.trustedProxyHops,
       cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== ""),
     });
-  const limiter = new RateLimiter({ ...config.rateLimit, keyGenerator, store, registry: metrics.registry });
+  const limiter = new RateLimiter({ ...rateLimit, keyGenerator, store, registry: metrics.registry });
   const db = config.database.host
     ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName })
     : undefined;

@@ -41,6 +41,11 @@ export const RUNTIME_ENV = {
   UAIP_RATE_LIMIT_WINDOW_MS: v("rateLimit.windowMs", "int", "Rate-limit window, ms"),
   UAIP_RATE_LIMIT_MAX_REQUESTS: v("rateLimit.maxRequests", "int", "Requests per key per window"),
   UAIP_RATE_LIMIT_FAILURE_POLICY: v("rateLimit.failurePolicy", "enum", "allow | deny | memory when Redis is down"),
+  UAIP_RATE_LIMIT_RESERVE: v(
+    "rateLimit.reserve",
+    "int",
+    "Tokens per client a replica may take from Redis at once and admit locally (1: every check goes to Redis)",
+  ),
 
   UAIP_POOL_MIN: v("pool.minConnections", "int", "PostgreSQL pool minimum"),
   UAIP_POOL_MAX: v("pool.maxConnections", "int", "PostgreSQL pool maximum (counts against max_connections)"),

@@ -82,6 +82,12 @@ export const rateLimitSettingsSchema = z.strictObject({
   maxRequests: positiveInt.default(100),
   /** What to do when Redis is unavailable. @default "memory" */
   failurePolicy: z.enum(["allow", "deny", "memory"]).default("memory"),
+  /**
+   * RedisStore `reserve`: tokens of a client's allowance a replica may take from Redis per call and
+   * hand out locally until the window ends (slow start from 1 per client). Never over-admits; costs up
+   * to reserve - 1 early refusals per replica per window per client. 1: every check goes to Redis. @default 1
+   */
+  reserve: positiveInt.default(1),
 });
 
 export const poolSettingsSchema = z.strictObject({

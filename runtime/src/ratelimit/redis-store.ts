@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
 import { checkOptions } from "../options";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
+import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
 
@@ -17,6 +18,7 @@ import type { RateLimitStore, StoreDecision } from "./types";
  * Redis one script call per iteration instead of 100. (Keys of one batch must live on one node: plain or
  * primary/replica Redis such as the stack's ElastiCache replication group, not Redis Cluster; pass
  * `batching: false` for a cluster.)
+ * Returns per key [allowed, curr, prev, elapsed]. Used with `reserve` 1 (the default).
  */
 const HIT_SCRIPT = `
 local t = redis.call('TIME')
@@ -50,9 +52,68 @@ end
 return out
 `;
 
-const COMMAND = "uaipRateLimitHitBatch";
-/** (numberOfKeys, ...keys, ...[windowMs, limit] per key) -> [allowed, curr, prev, elapsed] per key. */
+/**
+ * HIT_SCRIPT with grants, for `reserve` > 1 (same keys, same hash, so replicas with different
+ * `reserve` share counts). ARGV per key: window, limit, need, want.
+ *
+ * Per key, `room` is how many more hits the window admits right now (the largest j with
+ * prev * (w - elapsed) + (curr + j) * w <= limit * w, i.e. admits() j times in a row). The script grants
+ * g = max(min(need, room), min(want, room, ceil(room / 8))) and counts g: the `need` checks the entry
+ * carries are admitted exactly as `need` single checks would be, plus up to `want` tokens more, which
+ * the replica hands out locally (reservations.ts); at most an eighth of the room, so near the limit
+ * grants shrink to 1 and tokens stranded on other replicas stay few. With need = want = 1 this is
+ * exactly HIT_SCRIPT's check.
+ * Returns per key [g, curr, prev, elapsed, windowIndex] (curr after the grant).
+ */
+const RESERVE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for k = 1, #KEYS do
+  local w = tonumber(ARGV[4 * k - 3])
+  local limit = tonumber(ARGV[4 * k - 2])
+  local need = tonumber(ARGV[4 * k - 1])
+  local want = tonumber(ARGV[4 * k])
+  local idx = math.floor(now / w)
+  local elapsed = now - idx * w
+  local s = redis.call('HMGET', KEYS[k], 'i', 'c', 'p')
+  local si = tonumber(s[1])
+  local curr, prev = 0, 0
+  if si == idx then
+    curr = tonumber(s[2]); prev = tonumber(s[3])
+  elseif si == idx - 1 then
+    prev = tonumber(s[2])
+  end
+  local room = math.floor((limit * w - prev * (w - elapsed)) / w) - curr
+  -- Integer guard against the division's rounding: admits() must hold for every granted hit.
+  while room > 0 and prev * (w - elapsed) + (curr + room) * w > limit * w do room = room - 1 end
+  local g = 0
+  if room > 0 then
+    g = math.min(need, room)
+    local extra = math.min(want, room, math.ceil(room / 8))
+    if extra > g then g = extra end
+    curr = curr + g
+    redis.call('HSET', KEYS[k], 'i', idx, 'c', curr, 'p', prev)
+    redis.call('PEXPIRE', KEYS[k], 2 * w - elapsed)
+  end
+  out[#out + 1] = g
+  out[#out + 1] = curr
+  out[#out + 1] = prev
+  out[#out + 1] = elapsed
+  out[#out + 1] = idx
+end
+return out
+`;
+
+const HIT_COMMAND = "uaipRateLimitHitBatch";
+const RESERVE_COMMAND = "uaipRateLimitReserveBatch";
+/**
+ * HIT_COMMAND: (numberOfKeys, ...keys, ...[windowMs, limit] per key) -> [allowed, curr, prev, elapsed] per key.
+ * RESERVE_COMMAND: (numberOfKeys, ...keys, ...[windowMs, limit, need, want] per key) -> [granted, curr, prev, elapsed, windowIndex] per key.
+ */
 type HitCommand = (...args: (string | number)[]) => Promise<number[]>;
+const HIT_FIELDS = 4;
+const RESERVE_FIELDS = 5;
 
 interface PendingHit {
   key: string;
@@ -60,6 +121,10 @@ interface PendingHit {
   limit: number;
   resolve: (decision: StoreDecision) => void;
   reject: (error: unknown) => void;
+  /** Tokens the script call asks for: 1, or with reservations the checks it carries plus the slow-start want - 1. */
+  want: number;
+  /** With reservations: later checks of the same key in the same batch, carried by this entry. */
+  rest: PendingHit[] | undefined;
 }
 
 export interface RedisStoreOptions {
@@ -90,8 +155,20 @@ export interface RedisStoreOptions {
    * and one script run for many callers, still exact. Turn off for Redis Cluster. @default true
    */
   batching?: boolean;
-  /** Most checks in one script call. @default 256 */
+  /** Most checks (with `reserve` > 1: most keys) in one script call. @default 256 */
   maxBatch?: number;
+  /**
+   * Local reservations: take up to this many tokens of a key's allowance per script call and admit the
+   * key's following checks in this process, without a round trip, until Redis' window ends. Per key
+   * the ask starts at 1 and doubles each time the tokens run out within a window (slow start), and
+   * Redis grants at most an eighth of what the window still allows, so near the limit it is 1.
+   * Never over-admits across replicas (the tokens are counted in Redis before they are handed out);
+   * the price is early refusals: tokens one replica holds unused are refused to the others, at most
+   * `reserve - 1` per replica per window per key. Tokens already held are still handed out while
+   * Redis is down (they were counted). Keys remembered: at most 10 000 (LRU). 1 sends every check to Redis.
+   * @default 1
+   */
+  reserve?: number;
   /**
    * Until the first connection is up, checks wait for it at most this long (then fail to the failure
    * policy), so a limiter created just before a burst still counts in Redis instead of per process.
@@ -116,6 +193,7 @@ export const REDIS_STORE_OPTIONS = [
   "commandTimeoutMs",
   "batching",
   "maxBatch",
+  "reserve",
   "firstConnectWaitMs",
   "breaker",
   "redisOptions",
@@ -137,6 +215,8 @@ export class RedisStore implements RateLimitStore {
   readonly #onReady = (): void => this.#breaker.success();
   readonly #batching: boolean;
   readonly #maxBatch: number;
+  /** Tokens counted in Redis for this replica (reserve > 1), else undefined: every check goes to Redis. */
+  readonly #reservations: LocalReservations | undefined;
   #queue: PendingHit[] = [];
   #firstConnect: Promise<boolean> | undefined;
   readonly #flush = (): void => this.#send();
@@ -167,6 +247,13 @@ export class RedisStore implements RateLimitStore {
     this.#maxBatch = options.maxBatch ?? 256;
     if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1)
       throw new RateLimitOptionsError("maxBatch", `expected a positive integer, got ${JSON.stringify(options.maxBatch)}`);
+    const reserve = options.reserve === undefined ? 1 : options.reserve;
+    if (!Number.isInteger(reserve) || reserve < 1)
+      throw new RateLimitOptionsError(
+        "reserve",
+        `expected a positive integer (tokens per key taken from Redis per call; 1 = every check goes to Redis), got ${JSON.stringify(options.reserve)}`,
+      );
+    this.#reservations = reserve > 1 ? new LocalReservations(reserve) : undefined;
     this.#prefix = options.keyPrefix ?? "uaip:rl:";
     this.#owned = !options.client;
     this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new RateLimitOptionsError(`breaker.${key}`, message));
@@ -191,9 +278,10 @@ export class RedisStore implements RateLimitStore {
     if (this.#owned) this.client.on("error", () => {});
     this.client.on("ready", this.#onReady);
     const commands = this.client as unknown as Record<string, HitCommand | undefined>;
+    const [command, lua] = this.#reservations === undefined ? [HIT_COMMAND, HIT_SCRIPT] : [RESERVE_COMMAND, RESERVE_SCRIPT];
     // No numberOfKeys: the first argument says how many keys this batch has.
-    if (typeof commands[COMMAND] !== "function") this.client.defineCommand(COMMAND, { lua: HIT_SCRIPT });
-    this.#hit = (commands[COMMAND] as HitCommand).bind(this.client);
+    if (typeof commands[command] !== "function") this.client.defineCommand(command, { lua });
+    this.#hit = (commands[command] as HitCommand).bind(this.client);
     const wait = options.firstConnectWaitMs ?? 1_000;
     if (!Number.isInteger(wait) || wait < 0)
       throw new RateLimitOptionsError(
@@ -226,7 +314,18 @@ export class RedisStore implements RateLimitStore {
     return new Promise((resolve) => this.client.once("ready", () => resolve()));
   }
 
+  /** Tokens this replica holds for `key` right now (reserve > 1; 0 once the window ended). */
+  reserved(key: string): number {
+    return this.#reservations?.held(key) ?? 0;
+  }
+
   hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    if (this.#reservations !== undefined) {
+      // Tokens already held were counted in Redis: handed out without a round trip, and also while the
+      // breaker is open or Redis is down (admitting them cannot exceed the limit; see reservations.ts).
+      const local = this.#reservations.take(key, windowMs, limit);
+      if (local !== undefined) return Promise.resolve(local);
+    }
     // While open, a check costs one branch and a rejected promise: the failure policy answers at in-memory speed.
     if (!this.#breaker.allow()) return Promise.reject(this.#open);
     if (this.client.status !== "ready") {
@@ -239,43 +338,139 @@ export class RedisStore implements RateLimitStore {
       // The first check of a loop iteration schedules the flush. setImmediate, not nextTick: each
       // request's handler runs in its own I/O callback and a tick ends with each, so a per-tick flush
       // sent one script call per request; the check phase follows all of this poll phase's callbacks.
-      if (this.#queue.push({ key, windowMs, limit, resolve, reject }) === 1) setImmediate(this.#flush);
+      if (this.#queue.push({ key, windowMs, limit, resolve, reject, want: 1, rest: undefined }) === 1) setImmediate(this.#flush);
     });
+  }
+
+  /**
+   * With reservations, the queued checks that the tokens granted since they queued now cover are
+   * admitted here, and the others are grouped per key: one script entry carries all of a key's checks
+   * and asks for the slow-start want on top.
+   */
+  #group(queue: PendingHit[], reservations: LocalReservations, now: number): PendingHit[] {
+    const entries: PendingHit[] = [];
+    const byKey = new Map<string, PendingHit>();
+    for (const h of queue) {
+      const local = reservations.take(h.key, h.windowMs, h.limit, now);
+      if (local !== undefined) {
+        h.resolve(local);
+        continue;
+      }
+      const first = byKey.get(h.key);
+      if (first !== undefined && first.windowMs === h.windowMs && first.limit === h.limit) {
+        (first.rest ??= []).push(h);
+        continue;
+      }
+      byKey.set(h.key, h);
+      entries.push(h);
+    }
+    for (const e of entries) e.want = (e.rest?.length ?? 0) + reservations.want(e.key, e.windowMs, e.limit, now);
+    return entries;
   }
 
   /** One script call per batch; each caller gets its own decision, or the batch's failure. */
   #send(): void {
-    const queue = this.#queue;
+    const sentAt = performance.now();
+    const queue = this.#reservations === undefined ? this.#queue : this.#group(this.#queue, this.#reservations, sentAt);
     this.#queue = [];
     for (let start = 0; start < queue.length; start += this.#maxBatch) {
       const batch = start === 0 && queue.length <= this.#maxBatch ? queue : queue.slice(start, start + this.#maxBatch);
       const args: (string | number)[] = [batch.length];
       for (const h of batch) args.push(this.#prefix + h.key);
-      for (const h of batch) args.push(h.windowMs, h.limit);
+      if (this.#reservations === undefined) for (const h of batch) args.push(h.windowMs, h.limit);
+      else for (const h of batch) args.push(h.windowMs, h.limit, h.rest === undefined ? 1 : 1 + h.rest.length, h.want);
       this.#hit(...args).then(
         (reply) => {
           this.#breaker.success();
+          if (this.#reservations === undefined) {
+            for (let i = 0; i < batch.length; i++) {
+              const h = batch[i];
+              const o = HIT_FIELDS * i;
+              h.resolve(describe(reply[o] === 1, reply[o + 2], reply[o + 1], reply[o + 3], h.windowMs, h.limit));
+            }
+            return;
+          }
           for (let i = 0; i < batch.length; i++) {
             const h = batch[i];
-            const o = 4 * i;
-            h.resolve(describe(reply[o] === 1, reply[o + 2], reply[o + 1], reply[o + 3], h.windowMs, h.limit));
+            const o = RESERVE_FIELDS * i;
+            if (h.rest === undefined) h.resolve(this.#decide(h.key, h.windowMs, h.limit, h.want, 1, reply, o, sentAt, 0));
+            else {
+              const need = 1 + h.rest.length;
+              h.resolve(this.#decide(h.key, h.windowMs, h.limit, h.want, need, reply, o, sentAt, 0));
+              for (let j = 0; j < h.rest.length; j++)
+                h.rest[j].resolve(this.#decide(h.key, h.windowMs, h.limit, h.want, need, reply, o, sentAt, j + 1));
+            }
           }
         },
         (err: Error) => {
           this.#breaker.failure();
           const error = new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
-          for (const h of batch) h.reject(error);
+          for (const h of batch) {
+            h.reject(error);
+            if (h.rest !== undefined) for (const r of h.rest) r.reject(error);
+          }
         },
       );
     }
   }
 
+  /**
+   * The decision of the `nth` (0-based) of the `need` checks a script entry carried; for the first one,
+   * also keeps the tokens granted beyond them (reserve > 1).
+   */
+  #decide(
+    key: string,
+    windowMs: number,
+    limit: number,
+    want: number,
+    need: number,
+    reply: number[],
+    o: number,
+    sentAt: number,
+    nth: number,
+  ): StoreDecision {
+    const granted = reply[o];
+    const curr = reply[o + 1];
+    const prev = reply[o + 2];
+    const elapsed = reply[o + 3];
+    const decision = describe(nth < granted, prev, curr, elapsed, windowMs, limit);
+    if (this.#reservations !== undefined && nth === 0) {
+      this.#reservations.keep(key, windowMs, limit, want - need + 1, {
+        granted,
+        used: Math.min(granted, need),
+        decision,
+        windowIndex: reply[o + 4],
+        elapsedMs: elapsed,
+        sentAt,
+      });
+    }
+    if (nth < granted) return admittedDecision(decision, granted, nth);
+    // Refused by Redis, but an earlier call of this replica (in flight when this one was sent) may
+    // have left tokens of this window here: they were counted, so they admit it.
+    return (this.#reservations !== undefined && this.#reservations.take(key, windowMs, limit)) || decision;
+  }
+
   #sendOne(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    if (this.#reservations === undefined) {
+      // A plain promise chain (no async wrappers): this is the per-request path.
+      return this.#hit(1, this.#prefix + key, windowMs, limit).then(
+        (reply) => {
+          this.#breaker.success();
+          return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit);
+        },
+        (err: Error) => {
+          this.#breaker.failure();
+          throw new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
+        },
+      );
+    }
+    const want = this.#reservations.want(key, windowMs, limit);
+    const sentAt = performance.now();
     // A plain promise chain (no async wrappers): this is the per-request path.
-    return this.#hit(1, this.#prefix + key, windowMs, limit).then(
+    return this.#hit(1, this.#prefix + key, windowMs, limit, 1, want).then(
       (reply) => {
         this.#breaker.success();
-        return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit);
+        return this.#decide(key, windowMs, limit, want, 1, reply, 0, sentAt, 0);
       },
       (err: Error) => {
         this.#breaker.failure();
@@ -286,6 +481,7 @@ export class RedisStore implements RateLimitStore {
 
   async close(): Promise<void> {
     this.client.off("ready", this.#onReady);
+    this.#reservations?.clear();
     if (!this.#owned) return;
     try {
       await this.client.quit();

@@ -17,7 +17,7 @@ function errorOf(env: NodeJS.ProcessEnv): RuntimeConfigError {
 describe("loadRuntimeConfig", () => {
   it("applies the documented defaults and ignores non-UAIP variables", () => {
     const config = loadRuntimeConfig({ PATH: "/usr/bin", HOME: "/root" });
-    expect(config.rateLimit).toEqual({ windowMs: 60_000, maxRequests: 100, failurePolicy: "memory" });
+    expect(config.rateLimit).toEqual({ windowMs: 60_000, maxRequests: 100, failurePolicy: "memory", reserve: 1 });
     expect(config.batching).toEqual({ batchSize: 100, flushInterval: 100 });
     expect(config.serviceName).toBe("uaip-service");
     expect(config.cache.redis.commandTimeoutMs).toBe(50);
@@ -28,6 +28,8 @@ describe("loadRuntimeConfig", () => {
     [{ UAIP_RATE_LIMIT_WINDOW_MS: "1.5" }, "UAIP_RATE_LIMIT_WINDOW_MS", /integer/],
     [{ UAIP_RATE_LIMIT_WINDOW_MS: "-5" }, "UAIP_RATE_LIMIT_WINDOW_MS", /-5/],
     [{ UAIP_RATE_LIMIT_FAILURE_POLICY: "retry" }, "UAIP_RATE_LIMIT_FAILURE_POLICY", /retry/],
+    [{ UAIP_RATE_LIMIT_RESERVE: "0" }, "UAIP_RATE_LIMIT_RESERVE", /0/],
+    [{ UAIP_RATE_LIMIT_RESERVE: "2.5" }, "UAIP_RATE_LIMIT_RESERVE", /integer/],
     [{ UAIP_REDIS_TLS: "maybe" }, "UAIP_REDIS_TLS", /expected true or false, got "maybe"/],
     [{ UAIP_PORT: "70000" }, "UAIP_PORT", /70000/],
     [{ UAIP_MEMORY_MONITOR_THRESHOLD: "1.5" }, "UAIP_MEMORY_MONITOR_THRESHOLD", /1.5/],
@@ -74,8 +76,16 @@ describe("loadRuntimeConfig", () => {
   });
 
   it("the loaded rateLimit settings configure a RateLimiter as they are", async () => {
-    const { rateLimit } = loadRuntimeConfig({ UAIP_RATE_LIMIT_MAX_REQUESTS: "2", UAIP_RATE_LIMIT_FAILURE_POLICY: "allow" });
-    const limiter = new RateLimiter({ ...rateLimit });
+    const { rateLimit } = loadRuntimeConfig({
+      UAIP_RATE_LIMIT_MAX_REQUESTS: "2",
+      UAIP_RATE_LIMIT_FAILURE_POLICY: "allow",
+      UAIP_RATE_LIMIT_RESERVE: "16",
+    });
+    // reserve configures the RedisStore (createRuntime passes it there), not the limiter, which refuses it by name.
+    const { reserve, ...limits } = rateLimit;
+    expect(reserve).toBe(16);
+    expect(() => new RateLimiter({ ...rateLimit })).toThrow(expect.objectContaining({ key: "reserve" }));
+    const limiter = new RateLimiter({ ...limits });
     expect(limiter.failurePolicy).toBe("allow");
     const answers = [await limiter.consume("k"), await limiter.consume("k"), await limiter.consume("k")].map((r) => r.allowed);
     expect(answers).toEqual([true, true, false]);
