@@ -38,10 +38,11 @@ describe("driveStep", () => {
     expect([...samples.values()].flat().every((s) => s.ok)).toBe(true);
     expect(new Set(arrivals.map((a) => a.client)).size).toBe(vus);
 
-    // Spread: in the first second the users arrive about 1000/vus = 50 ms apart, never as one burst.
+    // Spread: in the first second the users arrive about 1000/vus = 50 ms apart, never as one burst
+    // (in lockstep all 20 arrived within 1 ms). Late timers on a busy machine may bunch a few.
     const first = arrivals.slice(0, vus).map((a) => a.atMs - arrivals[0].atMs);
     const mostInAnyTenMs = Math.max(...first.map((t) => first.filter((u) => u >= t && u < t + 10).length));
-    expect(mostInAnyTenMs).toBeLessThanOrEqual(2);
-    expect(first[vus - 1]).toBeGreaterThan(0.8 * 1000 * ((vus - 1) / vus));
+    expect(mostInAnyTenMs).toBeLessThanOrEqual(vus / 4);
+    expect(first[vus - 1]).toBeGreaterThan(0.6 * 1000 * ((vus - 1) / vus));
   }, 20_000);
 });
