@@ -6,6 +6,25 @@ import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
 
+/** Lua shared by both scripts: Redis' clock in ms, and the reply list. */
+const REDIS_NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+`;
+
+/** Lua shared by both scripts, inside the per-key loop (w set): window index, elapsed ms, curr and prev of KEYS[k]. */
+const WINDOW_STATE = `  local idx = math.floor(now / w)
+  local elapsed = now - idx * w
+  local s = redis.call('HMGET', KEYS[k], 'i', 'c', 'p')
+  local si = tonumber(s[1])
+  local curr, prev = 0, 0
+  if si == idx then
+    curr = tonumber(s[2]); prev = tonumber(s[3])
+  elseif si == idx - 1 then
+    prev = tonumber(s[2])
+  end
+`;
+
 /**
  * The sliding-window counter of sliding-window.ts, in one Lua script so a check is atomic (EVALSHA
  * through ioredis' defineCommand, which falls back to EVAL after a restart flushed the script cache).
@@ -21,23 +40,10 @@ import type { RateLimitStore, StoreDecision } from "./types";
  * Returns per key [allowed, curr, prev, elapsed]. Used with `reserve` 1 (the default).
  */
 const HIT_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local out = {}
-for k = 1, #KEYS do
+${REDIS_NOW}for k = 1, #KEYS do
   local w = tonumber(ARGV[2 * k - 1])
   local limit = tonumber(ARGV[2 * k])
-  local idx = math.floor(now / w)
-  local elapsed = now - idx * w
-  local s = redis.call('HMGET', KEYS[k], 'i', 'c', 'p')
-  local si = tonumber(s[1])
-  local curr, prev = 0, 0
-  if si == idx then
-    curr = tonumber(s[2]); prev = tonumber(s[3])
-  elseif si == idx - 1 then
-    prev = tonumber(s[2])
-  end
-  local allowed = 0
+${WINDOW_STATE}  local allowed = 0
   if prev * (w - elapsed) + (curr + 1) * w <= limit * w then
     allowed = 1
     curr = curr + 1
@@ -66,25 +72,12 @@ return out
  * Returns per key [g, curr, prev, elapsed, windowIndex] (curr after the grant).
  */
 const RESERVE_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local out = {}
-for k = 1, #KEYS do
+${REDIS_NOW}for k = 1, #KEYS do
   local w = tonumber(ARGV[4 * k - 3])
   local limit = tonumber(ARGV[4 * k - 2])
   local need = tonumber(ARGV[4 * k - 1])
   local want = tonumber(ARGV[4 * k])
-  local idx = math.floor(now / w)
-  local elapsed = now - idx * w
-  local s = redis.call('HMGET', KEYS[k], 'i', 'c', 'p')
-  local si = tonumber(s[1])
-  local curr, prev = 0, 0
-  if si == idx then
-    curr = tonumber(s[2]); prev = tonumber(s[3])
-  elseif si == idx - 1 then
-    prev = tonumber(s[2])
-  end
-  local room = math.floor((limit * w - prev * (w - elapsed)) / w) - curr
+${WINDOW_STATE}  local room = math.floor((limit * w - prev * (w - elapsed)) / w) - curr
   -- Integer guard against the division's rounding: admits() must hold for every granted hit.
   while room > 0 and prev * (w - elapsed) + (curr + room) * w > limit * w do room = room - 1 end
   local g = 0
