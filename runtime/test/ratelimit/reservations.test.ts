@@ -5,7 +5,7 @@
  */
 import { Redis } from "ioredis";
 import { RateLimiter, RateLimitOptionsError, RedisStore, type StoreDecision } from "../../src/ratelimit";
-import { RedisServer } from "../../../test/helpers/redis";
+import { RedisServer, scriptCalls } from "../../../test/helpers/redis";
 
 let redis: RedisServer;
 let raw: Redis;
@@ -32,12 +32,6 @@ async function stores(n: number, options: Partial<ConstructorParameters<typeof R
   return list;
 }
 const closeAll = (list: RedisStore[]) => Promise.all(list.map((s) => s.close()));
-
-/** Script calls Redis has run so far (EVALSHA + EVAL). */
-async function scriptCalls(): Promise<number> {
-  const stats = await raw.info("commandstats");
-  return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
 
 /** `rounds` rounds of `perRound` concurrent checks of one key, spread over the stores in turn. */
 async function hammer(
@@ -157,21 +151,21 @@ describe("RedisStore reserve option", () => {
   it("cuts script calls: reserve 64, limit 1e9, 1000 checks of one key", async () => {
     const [store] = await stores(1, { reserve: 64 });
     try {
-      let before = await scriptCalls();
+      let before = await scriptCalls(raw);
       for (let i = 0; i < 1_000; i++) await store!.hit("chatty", 60_000, 1e9);
       // One at a time, the slow start asks 1, 2, 4, 8, 16, 32 (63 tokens in 6 calls), then 64 a call: 6 + 15.
-      expect((await scriptCalls()) - before).toBeLessThanOrEqual(21);
+      expect((await scriptCalls(raw)) - before).toBeLessThanOrEqual(21);
       // 20 concurrent callers (like connections of one client), 50 rounds: a call carries the round's
       // checks plus the slow-start ask (2, 4, ... 64), so after the ramp a call covers about 4 rounds (17 calls;
       // reserve 1 would make one call per round, 50).
-      before = await scriptCalls();
+      before = await scriptCalls(raw);
       await hammer([store!], "chatty-concurrent", 1e9, 50, 20);
-      expect((await scriptCalls()) - before).toBeLessThanOrEqual(18);
+      expect((await scriptCalls(raw)) - before).toBeLessThanOrEqual(18);
       // reserve 1 (the default) for comparison: a call per check when they come one at a time.
       const [plain] = await stores(1);
-      before = await scriptCalls();
+      before = await scriptCalls(raw);
       for (let i = 0; i < 100; i++) await plain!.hit("plain", 60_000, 1e9);
-      expect((await scriptCalls()) - before).toBe(100);
+      expect((await scriptCalls(raw)) - before).toBe(100);
       await plain!.close();
     } finally {
       await store!.close();
@@ -208,9 +202,9 @@ describe("RedisStore reserve option", () => {
       expect(store!.reserved("short")).toBeGreaterThan(0);
       await sleep(320);
       expect(store!.reserved("short")).toBe(0);
-      const before = await scriptCalls();
+      const before = await scriptCalls(raw);
       expect((await store!.hit("short", 300, 1_000)).allowed).toBe(true);
-      expect((await scriptCalls()) - before).toBe(1);
+      expect((await scriptCalls(raw)) - before).toBe(1);
     } finally {
       await store!.close();
     }

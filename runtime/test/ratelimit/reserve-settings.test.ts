@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { createRuntime, loadRuntimeConfig } from "../../src";
 import { parseConfig } from "../../../profile/parse";
 import { serviceRuntimeSettings } from "../../../profile/service-settings";
-import { RedisServer } from "../../../test/helpers/redis";
+import { RedisServer, scriptCalls } from "../../../test/helpers/redis";
 import { devConfigMapData } from "../dev-configmap";
 
 let redis: RedisServer;
@@ -19,11 +19,6 @@ afterAll(async () => {
   raw.disconnect();
   await redis?.stop();
 });
-
-async function scriptCalls(): Promise<number> {
-  const stats = await raw.info("commandstats");
-  return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
 
 /** Script calls for 200 checks of one key, one at a time, through a runtime built from `env`. */
 async function callsFor(reserve: string): Promise<number> {
@@ -39,9 +34,9 @@ async function callsFor(reserve: string): Promise<number> {
   );
   try {
     expect(await runtime.ready(10_000)).toBe(true);
-    const before = await scriptCalls();
+    const before = await scriptCalls(raw);
     for (let i = 0; i < 200; i++) expect((await runtime.limiter.consume("client")).degraded).toBeUndefined();
-    return (await scriptCalls()) - before;
+    return (await scriptCalls(raw)) - before;
   } finally {
     await runtime.close();
   }

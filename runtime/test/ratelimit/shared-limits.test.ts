@@ -5,7 +5,7 @@
  */
 import { Redis } from "ioredis";
 import { RateLimiter, RedisStore } from "../../src/ratelimit";
-import { RedisServer } from "../../../test/helpers/redis";
+import { RedisServer, scriptCalls } from "../../../test/helpers/redis";
 
 let redis: RedisServer;
 let raw: Redis;
@@ -76,12 +76,8 @@ describe("exactness across instances", () => {
   it("batches the checks of one event-loop iteration, not only of one tick: each HTTP request runs in its own I/O callback", async () => {
     const store = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000 });
     await store.ready();
-    const scripts = async () => {
-      const stats = await raw.info("commandstats");
-      return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-    };
     try {
-      const before = await scripts();
+      const before = await scriptCalls(raw);
       // Ten checks from ten callbacks of one loop phase, as ten sockets' requests parsed in one poll
       // phase are: a flush per tick (process.nextTick) sent ten script calls, one per iteration sends one.
       const decisions = await new Promise<Promise<unknown>[]>((resolve) => {
@@ -93,7 +89,7 @@ describe("exactness across instances", () => {
           });
       });
       await Promise.all(decisions);
-      expect((await scripts()) - before).toBe(1);
+      expect((await scriptCalls(raw)) - before).toBe(1);
     } finally {
       await store.close();
     }
