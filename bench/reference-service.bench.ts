@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import autocannon from "autocannon";
 import { createRuntime } from "@uaip/runtime";
@@ -14,6 +15,8 @@ import { benchResult, type BenchContext, type BenchResult } from "./types";
  * WebSocket manager attached) vs a bare node:http server answering the same JSON bytes. Each server
  * runs in a child process (this file, forked with a mode) so autocannon does not share its event
  * loop; modes alternate and each keeps its best run, which damps a shared machine's noise.
+ * A second row is the server process's own CPU per request (user + system time of every thread,
+ * from /proc), which autocannon's share of the 2 cores does not blur.
  * BENCH_PROFILE=1 writes a --cpu-prof of the reference server to /tmp/prof.
  */
 // Not UAIP_*: loadRuntimeConfig refuses unknown UAIP_ variables.
@@ -54,10 +57,24 @@ async function serve(mode: string): Promise<void> {
   });
 }
 
-async function measure(
-  mode: "bare" | "reference",
-  env: Record<string, string>,
-): Promise<{ rps: number; body: string; non2xx: number }> {
+/** CPU time a process has used so far, µs: utime + stime of all its threads (proc(5) fields 14 and 15, in clock ticks). */
+function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The command name (field 2) may contain spaces; the fields after it are space-separated.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const CLOCK_TICK_MICROS = 10_000; // USER_HZ is 100 on Linux
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MICROS;
+}
+
+interface Measured {
+  rps: number;
+  /** Server process CPU per request, µs. */
+  cpuMicros: number;
+  body: string;
+  non2xx: number;
+}
+
+async function measure(mode: "bare" | "reference", env: Record<string, string>): Promise<Measured> {
   const child = fork(__filename, [], {
     execArgv: [
       ...process.execArgv,
@@ -73,6 +90,7 @@ async function measure(
     });
     const url = `http://127.0.0.1:${port}${path}`;
     const body = await fetch(url, { headers: { "accept-encoding": "gzip, br" } }).then((r) => r.text());
+    const cpuBefore = processCpuMicros(child.pid!);
     const result = await autocannon({
       url,
       connections: CONNECTIONS,
@@ -80,7 +98,8 @@ async function measure(
       // Each connection is its own client behind the load balancer (the service trusts one hop).
       ...eachConnectionItsOwnClient([{ method: "GET", path, headers: { "accept-encoding": "gzip, br" } }]),
     });
-    return { rps: result.requests.average, body, non2xx: result.non2xx };
+    const cpuMicros = (processCpuMicros(child.pid!) - cpuBefore) / result.requests.total;
+    return { rps: result.requests.average, cpuMicros, body, non2xx: result.non2xx };
   } finally {
     child.kill();
   }
@@ -98,13 +117,18 @@ export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
     };
     let reference = 0;
     let bare = 0;
+    let referenceCpu = Infinity;
+    let bareCpu = Infinity;
     let body = "{}";
     for (let r = 0; r < ROUNDS; r++) {
       const ours = await measure("reference", env);
       if (ours.non2xx > 0) throw new Error(`reference service answered ${ours.non2xx} non-2xx responses`);
       body = ours.body;
       reference = Math.max(reference, ours.rps);
-      bare = Math.max(bare, (await measure("bare", { BENCH_REFERENCE_BODY: body })).rps);
+      referenceCpu = Math.min(referenceCpu, ours.cpuMicros);
+      const peer = await measure("bare", { BENCH_REFERENCE_BODY: body });
+      bare = Math.max(bare, peer.rps);
+      bareCpu = Math.min(bareCpu, peer.cpuMicros);
     }
     return [
       benchResult(
@@ -117,6 +141,14 @@ export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
           text: ">= 0.8x",
           met: (ratio) => ratio >= 0.8,
         },
+      ),
+      // No target of its own: it shows where the row above goes (lower is better; 1.25x would be 0.8x).
+      benchResult(
+        "  the same runs: server process CPU per request (all threads, user + system)",
+        referenceCpu,
+        "bare node:http",
+        bareCpu,
+        "µs",
       ),
     ];
   } finally {
