@@ -1,5 +1,5 @@
 import pg from "pg";
-import { PostgresServer } from "../test/helpers/postgres";
+import { PostgresServer } from "../tools/local-servers/postgres-server";
 import { ConnectionPoolManager, createPool, runMigrations } from "@uaip/runtime";
 import { benchResult, type BenchResult } from "./types";
 

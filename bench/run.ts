@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { RedisServer } from "../test/helpers/redis";
+import { RedisServer } from "../tools/local-servers/redis-server";
 import type { BenchModule, BenchResult } from "./types";
 
 /**

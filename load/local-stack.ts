@@ -11,8 +11,8 @@ import { runMigrations } from "@uaip/runtime";
 import { serviceRoleSlices } from "../components/k8s/db-migration";
 import { servicePlan, serviceEnv } from "../profile/service-settings";
 // The same real servers the tests start (child processes on free loopback ports).
-import { PostgresServer } from "../test/helpers/postgres";
-import { RedisServer } from "../test/helpers/redis";
+import { PostgresServer } from "../tools/local-servers/postgres-server";
+import { RedisServer } from "../tools/local-servers/redis-server";
 import type { Profile, ServiceProfile } from "../profile/schema";
 import { REPO_ROOT } from "./stack-profile";
 
