@@ -6,6 +6,7 @@
 import * as random from "@pulumi/random";
 import { loadConfig } from "./config";
 import { AwsPlatform } from "./components/aws/aws-platform";
+import { underMocks } from "./components/engine";
 import { assertChecks, crossLayerChecks } from "./profile/checks";
 import { servicePlan } from "./profile/service-settings";
 import { LocalPlatform } from "./components/local/local-platform";
@@ -19,6 +20,7 @@ const checkResults = crossLayerChecks(profile, plan);
 assertChecks(checkResults);
 
 const maxConnections = plan.budget.maxConnections;
+
 const local = (name: string) => new random.RandomPassword(name, { length: 32, special: false }).result;
 
 const platform =
@@ -31,6 +33,9 @@ const platform =
         stack,
         grafanaAdminPassword: secrets.grafanaAdminPassword,
         alertWebhookUrl: secrets.alertWebhookUrl,
+        // The stack files ship an example certificate so their offline plans run as cloned; a real
+        // preview or up stops on it before creating anything.
+        exampleCertificate: underMocks() ? "warn" : "refuse",
       })
     : new LocalPlatform("uaip", {
         environment: profile.environment,

@@ -249,6 +249,38 @@ export function certificateIssue(p: Profile): ProfileIssue | undefined {
   };
 }
 
+/** The account AWS's documentation uses in example ARNs: no real resource lives in it. */
+export const EXAMPLE_ACCOUNT_ID = "111122223333";
+
+/** RFC 2606 reserved names: no one controls them, so no DNS name under them can carry an ACM certificate. */
+const RESERVED_DOMAIN = /(^|\.)example\.(com|net|org)$|\.(example|invalid|test|localhost)$/i;
+
+/**
+ * The stack files ship example certificate values, so the offline plan of every stack runs as
+ * cloned. Against a real account they would stop `pulumi up` at the ALB's HTTPS listener, after
+ * the VPC, the EKS cluster and RDS have been created (half an hour and their cost). So the
+ * program refuses them before creating anything (see AwsPlatform); the offline plan only warns.
+ */
+export function exampleCertificateIssues(p: Profile): ProfileIssue[] {
+  if (p.platform !== "aws") return [];
+  const issues: ProfileIssue[] = [];
+  const { certificateArn, domainName } = p.loadBalancer;
+  const arn = /^arn:aws[-a-z]*:acm:[a-z0-9-]+:(\d{12}):certificate\/([-a-f0-9]+)$/.exec(certificateArn);
+  if (arn && (arn[1] === EXAMPLE_ACCOUNT_ID || /^[0-]+$/.test(arn[2]!))) {
+    issues.push({
+      path: "loadBalancer.certificateArn",
+      message: `${JSON.stringify(certificateArn)} is the stack file's example, not a certificate of yours; request one in ACM for the DNS name you will point at the ALB and run: pulumi config set --path 'uaip:loadBalancer.certificateArn' <its ARN>`,
+    });
+  }
+  if (domainName && RESERVED_DOMAIN.test(domainName)) {
+    issues.push({
+      path: "loadBalancer.domainName",
+      message: `${JSON.stringify(domainName)} is a reserved example name (RFC 2606) that no certificate can cover; run: pulumi config set --path 'uaip:loadBalancer.domainName' <the name your certificate covers>`,
+    });
+  }
+  return issues;
+}
+
 /** The alert webhook is a secret: its value never appears, only what is wrong with it. */
 export function webhookUrlIssue(url: string): ProfileIssue | undefined {
   let parsed: URL;

@@ -23,7 +23,7 @@ import * as aws from "@pulumi/aws";
 import { logsKmsKeyPolicy } from "./iam";
 import { loadBalancerName, stackScope } from "../../profile/stack-names";
 import { ProfileError } from "../../profile/errors";
-import { certificateIssue } from "../../profile/provider-rules";
+import { certificateIssue, exampleCertificateIssues } from "../../profile/provider-rules";
 
 /** Header CloudFront adds to origin requests and the ALB's listener rules require (its value is a generated secret). */
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
@@ -42,6 +42,12 @@ export interface AwsPlatformArgs {
   grafanaAdminPassword?: pulumi.Input<string>;
   /** Alertmanager webhook URL. @default none: alerts go to the null receiver */
   alertWebhookUrl?: pulumi.Input<string>;
+  /**
+   * What the stack files' example certificate values do (exampleCertificateIssues): "refuse" stops
+   * the program before any resource is created, as `pulumi preview` and `pulumi up` must; "warn"
+   * only logs them, for the offline plan, which runs every stack file as cloned. @default "refuse"
+   */
+  exampleCertificate?: "refuse" | "warn";
 }
 
 /** Random credential kept in state as a secret; letters and digits only, valid for ElastiCache AUTH and RDS. */
@@ -75,6 +81,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
     const issues = awsArgIssues(p, args.plan);
     const noCertificate = certificateIssue(p);
     if (noCertificate) issues.push(noCertificate);
+    const examples = exampleCertificateIssues(p);
+    if ((args.exampleCertificate ?? "refuse") === "refuse") issues.push(...examples);
+    else for (const i of examples) pulumi.log.warn(`${i.path}: ${i.message} (pulumi preview and up refuse it)`, this);
     if (issues.length) throw new ProfileError(issues);
     const child = { parent: this };
     const tags = { ...p.tags, environment: p.environment };

@@ -1,6 +1,13 @@
 import { ProfileError } from "../../profile/errors";
 import { parseConfig } from "../../profile/parse";
-import { parseIpv4Cidr, reservedDbUsername, tagIssues, webhookUrlIssue } from "../../profile/provider-rules";
+import {
+  EXAMPLE_ACCOUNT_ID,
+  exampleCertificateIssues,
+  parseIpv4Cidr,
+  reservedDbUsername,
+  tagIssues,
+  webhookUrlIssue,
+} from "../../profile/provider-rules";
 
 function errorOf(raw: unknown): ProfileError {
   try {
@@ -188,6 +195,30 @@ describe("parseIpv4Cidr (strict)", () => {
 });
 
 describe("smaller rules", () => {
+  it("example certificate values: AWS's documentation account, an all-zero id and RFC 2606 names are named with their values; real ones pass", () => {
+    const withLb = (certificateArn: string, domainName: string) =>
+      exampleCertificateIssues(parseConfig({ environment: "dev", loadBalancer: { certificateArn, domainName } }));
+    const real = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab";
+    expect(withLb(real, "origin.uaip.acme.io")).toEqual([]);
+    expect(withLb(real.replace("123456789012", EXAMPLE_ACCOUNT_ID), "origin.uaip.acme.io")).toEqual([
+      {
+        path: "loadBalancer.certificateArn",
+        message: expect.stringContaining(`"${real.replace("123456789012", EXAMPLE_ACCOUNT_ID)}" is the stack file's example`),
+      },
+    ]);
+    expect(
+      withLb(real.replace(/certificate\/.*/, "certificate/00000000-0000-0000-0000-000000000000"), "origin.uaip.acme.io"),
+    ).toHaveLength(1);
+    for (const reserved of ["origin.example.com", "a.b.example.org", "api.example", "origin.test", "x.invalid"])
+      expect(withLb(real, reserved)).toEqual([
+        { path: "loadBalancer.domainName", message: expect.stringContaining(`"${reserved}" is a reserved example name`) },
+      ]);
+    // Names that merely contain the words are someone's.
+    expect(withLb(real, "example.company.com")).toEqual([]);
+    expect(withLb(real, "origin.testing.io")).toEqual([]);
+    expect(exampleCertificateIssues(parseConfig({ environment: "local" }))).toEqual([]);
+  });
+
   it("webhook: https only, and the value is never echoed", () => {
     expect(webhookUrlIssue("https://hooks.example.com/T0/B0/x")).toBeUndefined();
     const http = webhookUrlIssue("http://hooks.example.com/secret-token")!;

@@ -76,6 +76,57 @@ describe("AwsPlatform with wrong args", () => {
   });
 });
 
+describe("the stack files' example certificate", () => {
+  let mocks: PlatformMocks;
+  beforeAll(() => {
+    mocks = setupMocks("dev");
+  });
+  const EXAMPLE = {
+    environment: "dev",
+    loadBalancer: {
+      certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-0000-0000-000000000000",
+      domainName: "origin.dev.uaip.example.com",
+    },
+  };
+
+  it("stops a real preview or up before any resource exists, naming both keys with their values", async () => {
+    const { AwsPlatform } = await import("../../../components/aws/aws-platform");
+    const p = parseConfig(EXAMPLE);
+    const build = () =>
+      new AwsPlatform("example", { profile: p, plan: servicePlan(p), region: "us-east-1", project: "uaip", stack: "dev" });
+    expect(build).toThrow(ProfileError);
+    try {
+      build();
+    } catch (err) {
+      expect((err as ProfileError).issues.map((i) => i.path)).toEqual(["loadBalancer.certificateArn", "loadBalancer.domainName"]);
+      expect((err as Error).message).toContain("111122223333");
+      expect((err as Error).message).toContain("origin.dev.uaip.example.com");
+    }
+    expect(mocks.resources.filter((r) => r.name.startsWith("example-"))).toEqual([]);
+  });
+
+  it("only warns in the offline plan, which builds the stack as cloned", async () => {
+    const { AwsPlatform } = await import("../../../components/aws/aws-platform");
+    const p = parseConfig(EXAMPLE);
+    expect(
+      () =>
+        new AwsPlatform("offline", {
+          profile: p,
+          plan: servicePlan(p),
+          region: "us-east-1",
+          project: "uaip",
+          stack: "dev",
+          exampleCertificate: "warn",
+        }),
+    ).not.toThrow();
+  });
+
+  it("underMocks() tells the mocks (what index.ts uses to choose) from the real engine", async () => {
+    const { underMocks } = await import("../../../components/engine");
+    expect(underMocks()).toBe(true);
+  });
+});
+
 describe("the stack's error family", () => {
   it("every error carries a stable code and, when given, its cause", () => {
     const cause = new Error("ENOENT");
