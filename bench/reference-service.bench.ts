@@ -1,68 +1,28 @@
 import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
 import autocannon from "autocannon";
-import { createRuntime } from "@uaip/runtime";
-import { createService, loadServiceConfig, serviceCdnPaths } from "../examples/service";
 import { eachConnectionItsOwnClient } from "../load/runner/drive";
 import { startBackends } from "../load/local-stack";
 import { stackProfile } from "../load/stack-profile";
+import { MODE_ENV, PER_RESPONSE_HEADERS, type Ready } from "./reference-service-server";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**
  * End to end: the reference service's cached GET /<service>/operations/:id with every middleware
  * on (metrics, pressure gate, per-client rate limit in Redis, compression negotiation, L1/L2 cache,
  * WebSocket manager attached) vs a bare node:http server answering the same JSON bytes. Each server
- * runs in a child process (this file, forked with a mode) so autocannon does not share its event
- * loop; modes alternate and each keeps its best run, which damps a shared machine's noise.
+ * runs in a child process (reference-service-server.ts, forked with a mode) so autocannon does not
+ * share its event loop; modes alternate and each keeps its best run, which damps a shared machine's noise.
  * A second row is the server process's own CPU per request (user + system time of every thread,
  * from /proc), which autocannon's share of the 2 cores does not blur.
  * BENCH_PROFILE=1 writes a --cpu-prof of the reference server to /tmp/prof.
  */
-// Not UAIP_*: loadRuntimeConfig refuses unknown UAIP_ variables.
-const MODE_ENV = "BENCH_REFERENCE_MODE";
 const RUN_SECONDS = 4;
+/** Load before the measured run, so both servers are measured with their hot paths compiled (V8 tiers up over the first thousands of calls). */
+const WARMUP_SECONDS = 1;
 const ROUNDS = 3;
 const CONNECTIONS = 20;
 const SERVICE = "agent-intelligence";
-
-interface Ready {
-  port: number;
-  path: string;
-}
-
-/** Headers Node writes on every response itself, or that describe one response only: not copied to bare. */
-const PER_RESPONSE_HEADERS = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
-
-/** Child side: the reference service on the env the parent passed, or a bare server with its JSON (and headers, when given). */
-async function serve(mode: string): Promise<void> {
-  if (mode === "bare") {
-    const body = Buffer.from(process.env.BENCH_REFERENCE_BODY ?? "{}");
-    const headers = JSON.parse(process.env.BENCH_REFERENCE_HEADERS ?? '{"content-type":"application/json"}') as Record<
-      string,
-      string
-    >;
-    const server = createServer((_req, res) => {
-      res.writeHead(200, headers);
-      res.end(body);
-    });
-    server.listen(0, "127.0.0.1", () => process.send!({ port: (server.address() as { port: number }).port, path: "/" }));
-    return;
-  }
-  const config = loadServiceConfig(process.env);
-  const runtime = createRuntime({ config, cdnPaths: serviceCdnPaths(config.serviceName) });
-  await runtime.ready(10_000);
-  const { server } = createService(runtime);
-  server.listen(0, "127.0.0.1", async () => {
-    const port = (server.address() as { port: number }).port;
-    const created = await fetch(`http://127.0.0.1:${port}/${SERVICE}/operations`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ type: "bench", payload: { data: "test" } }),
-    }).then((r) => r.json() as Promise<{ id: string }>);
-    process.send!({ port, path: `/${SERVICE}/operations/${created.id}` });
-  });
-}
 
 /** CPU time a process has used so far, µs: utime + stime of all its threads (proc(5) fields 14 and 15, in clock ticks). */
 function processCpuMicros(pid: number): number {
@@ -84,7 +44,7 @@ interface Measured {
 }
 
 async function measure(mode: "bare" | "reference", env: Record<string, string>): Promise<Measured> {
-  const child = fork(__filename, [], {
+  const child = fork(require.resolve("./reference-service-server"), [], {
     execArgv: [
       ...process.execArgv,
       ...(process.env.BENCH_PROFILE && mode === "reference" ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : []),
@@ -101,14 +61,17 @@ async function measure(mode: "bare" | "reference", env: Record<string, string>):
     const first = await fetch(url, { headers: { "accept-encoding": "gzip, br" } });
     const body = await first.text();
     const headers = Object.fromEntries([...first.headers].filter(([name]) => !PER_RESPONSE_HEADERS.has(name)));
+    const load = (duration: number) =>
+      autocannon({
+        url,
+        connections: CONNECTIONS,
+        duration,
+        // Each connection is its own client behind the load balancer (the service trusts one hop).
+        ...eachConnectionItsOwnClient([{ method: "GET", path, headers: { "accept-encoding": "gzip, br" } }]),
+      });
+    await load(WARMUP_SECONDS);
     const cpuBefore = processCpuMicros(child.pid!);
-    const result = await autocannon({
-      url,
-      connections: CONNECTIONS,
-      duration: RUN_SECONDS,
-      // Each connection is its own client behind the load balancer (the service trusts one hop).
-      ...eachConnectionItsOwnClient([{ method: "GET", path, headers: { "accept-encoding": "gzip, br" } }]),
-    });
+    const result = await load(RUN_SECONDS);
     const cpuMicros = (processCpuMicros(child.pid!) - cpuBefore) / result.requests.total;
     return { rps: result.requests.average, cpuMicros, body, headers, non2xx: result.non2xx };
   } finally {
@@ -180,10 +143,4 @@ export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
   } finally {
     await backends.stop();
   }
-}
-
-if (process.env[MODE_ENV]) {
-  // Exit normally on kill(), so a --cpu-prof run (BENCH_PROFILE=1) writes its profile.
-  process.once("SIGTERM", () => process.exit(0));
-  void serve(process.env[MODE_ENV]);
 }
