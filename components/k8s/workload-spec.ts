@@ -1,6 +1,6 @@
 import type { types } from "@pulumi/kubernetes";
 import type { Input } from "@pulumi/pulumi";
-import type { RuntimeSettings } from "@uaip/runtime";
+import { DEFAULT_DRAIN_TIMEOUT_MS, type RuntimeSettings } from "@uaip/runtime";
 import type { ServiceProfile } from "../../profile/schema";
 import { nodeOptions } from "../../profile/service-settings";
 
@@ -44,12 +44,20 @@ export function selectorLabels(serviceName: string): Record<string, string> {
   return { "app.kubernetes.io/name": serviceName, "app.kubernetes.io/part-of": PART_OF };
 }
 
+/** What in-flight HTTP requests get after the WebSocket drain, before SIGKILL, seconds. */
+export const HTTP_DRAIN_MARGIN_SECONDS = 5;
+
 /**
- * Pod termination: sleep in preStop until the ALB has deregistered the target, then give the
- * service its deregistration delay to finish in-flight requests.
+ * Pod termination: sleep in preStop until the ALB has deregistered the target; after SIGTERM the
+ * service drains its WebSockets (up to the runtime's DEFAULT_DRAIN_TIMEOUT_MS) and finishes the
+ * requests in flight, which the ALB may keep sending for its deregistration delay. The grace period
+ * covers the longer of the two plus a margin, so a short deregistration delay (a stack may set 0)
+ * cannot SIGKILL a drain halfway, dropping its queued messages and its 1001 close.
  */
 export function terminationTiming(deregistrationDelaySeconds: number, preStopSeconds = DEFAULT_PRE_STOP_SECONDS) {
-  return { preStopSeconds, terminationGracePeriodSeconds: preStopSeconds + deregistrationDelaySeconds + 5 };
+  const wsDrainSeconds = Math.ceil(DEFAULT_DRAIN_TIMEOUT_MS / 1000);
+  const afterSigterm = Math.max(deregistrationDelaySeconds, wsDrainSeconds) + HTTP_DRAIN_MARGIN_SECONDS;
+  return { preStopSeconds, terminationGracePeriodSeconds: preStopSeconds + afterSigterm };
 }
 
 export interface DeploymentInput {

@@ -29,7 +29,7 @@ export interface CreateRuntimeOptions {
   purger?: CdnPurger;
   /**
    * WebSocket options beyond the profile. `drainTimeoutMs` must fit the pod's termination grace
-   * period after its preStop sleep (deregistration delay + 5 s in the stack). @default see WebSocketManagerOptions
+   * period after its preStop sleep (max(deregistration delay, 10 s) + 5 s in the stack). @default see WebSocketManagerOptions
    */
   realtime?: RealtimeOptions;
 }

@@ -34,7 +34,8 @@ export interface WebSocketManagerOptions {
   /**
    * `drain()` closes every socket with 1001, then terminates what is still open after this many ms.
    * Keep it below the pod's terminationGracePeriodSeconds minus its preStop sleep (the stack gives
-   * deregistration delay + 5 s after preStop, 35 s with the defaults), leaving time for HTTP. @default 10000
+   * max(deregistration delay, this default) + 5 s after preStop, 35 s with the defaults), leaving time
+   * for HTTP. @default 10000
    */
   drainTimeoutMs?: number;
   /** After the server sends a close frame (1008, 1013), the socket is terminated if still open this many ms later. @default 1000 */
@@ -63,8 +64,9 @@ interface SocketState {
 const MIB = 1024 * 1024;
 
 /**
- * Default of `drainTimeoutMs`. The stack gives a pod `deregistrationDelay + 5 s` between SIGTERM
- * (after the preStop sleep) and SIGKILL, 35 s with the default delay; a test checks every preset.
+ * Default of `drainTimeoutMs`. The stack gives a pod `max(deregistrationDelay, 10 s) + 5 s` between
+ * SIGTERM (after the preStop sleep) and SIGKILL, 35 s with the default delay; a test checks every
+ * preset and delays from 0 to 3600 s.
  */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
