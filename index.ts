@@ -20,7 +20,6 @@ const checkResults = crossLayerChecks(profile, plan);
 assertChecks(checkResults);
 
 const maxConnections = plan.budget.maxConnections;
-
 const local = (name: string) => new random.RandomPassword(name, { length: 32, special: false }).result;
 
 const platform =

@@ -11,7 +11,8 @@ import { createService, loadServiceConfig, serviceCdnPaths } from "../examples/s
 
 // Not UAIP_*: loadRuntimeConfig refuses unknown UAIP_ variables.
 export const MODE_ENV = "BENCH_REFERENCE_MODE";
-const SERVICE = "agent-intelligence";
+/** The seed service whose env and routes the bench uses. */
+export const SERVICE = "agent-intelligence";
 
 /** What the child sends its parent once it listens. */
 export interface Ready {

@@ -4,7 +4,7 @@ import autocannon from "autocannon";
 import { eachConnectionItsOwnClient } from "../load/runner/drive";
 import { startBackends } from "../load/local-stack";
 import { stackProfile } from "../load/stack-profile";
-import { MODE_ENV, PER_RESPONSE_HEADERS, type Ready } from "./reference-service-server";
+import { MODE_ENV, PER_RESPONSE_HEADERS, SERVICE, type Ready } from "./reference-service-server";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**
@@ -13,8 +13,9 @@ import { benchResult, type BenchContext, type BenchResult } from "./types";
  * WebSocket manager attached) vs a bare node:http server answering the same JSON bytes. Each server
  * runs in a child process (reference-service-server.ts, forked with a mode) so autocannon does not
  * share its event loop; modes alternate and each keeps its best run, which damps a shared machine's noise.
- * A second row is the server process's own CPU per request (user + system time of every thread,
- * from /proc), which autocannon's share of the 2 cores does not blur.
+ * Two rows under it explain the first: the same comparison against a bare server that also sends
+ * the service's headers (same bytes on the wire), and each server process's own CPU per request
+ * (user + system time of every thread, from /proc), which autocannon's share of the 2 cores does not blur.
  * BENCH_PROFILE=1 writes a --cpu-prof of the reference server to /tmp/prof.
  */
 const RUN_SECONDS = 4;
@@ -22,7 +23,6 @@ const RUN_SECONDS = 4;
 const WARMUP_SECONDS = 1;
 const ROUNDS = 3;
 const CONNECTIONS = 20;
-const SERVICE = "agent-intelligence";
 
 /** CPU time a process has used so far, µs: utime + stime of all its threads (proc(5) fields 14 and 15, in clock ticks). */
 function processCpuMicros(pid: number): number {
