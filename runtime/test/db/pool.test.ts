@@ -31,19 +31,22 @@ function track(pool: ManagedPool): ManagedPool {
   return pool;
 }
 
-/** Sessions of `application_name` as PostgreSQL sees them: the ground truth for leaks and ceilings. */
-async function sessions(applicationName: string): Promise<number> {
+/** pg_stat_activity rows matching `where` (an admin connection, so it does not count itself as any role's). */
+async function countSessions(where: string, params: unknown[]): Promise<number> {
   const c = new pg.Client(server.url());
   await c.connect();
   try {
-    const r = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [
-      applicationName,
-    ]);
+    const r = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE ${where}`, params);
     return r.rows[0].n;
   } finally {
     await c.end();
   }
 }
+
+/** Sessions of `application_name` as PostgreSQL sees them: the ground truth for leaks and ceilings. */
+const sessions = (applicationName: string) => countSessions("application_name = $1", [applicationName]);
+/** Sessions of `role` running a query right now (connected and past authentication). */
+const activeSessionsOf = (role: string) => countSessions("usename = $1 AND state = 'active'", [role]);
 
 async function gaugeValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -280,7 +283,13 @@ describe("per-service role at its CONNECTION LIMIT", () => {
       ),
     );
     pool.setLimit(3);
-    const results = await Promise.allSettled(Array.from({ length: 3 }, () => pool.query("SELECT pg_sleep(0.3)")));
+    // The two sessions the role may hold are connected before the third starts. PostgreSQL counts a
+    // role's sessions (CountUserBackends) while each new one is already in its process array, so
+    // sessions starting at the same moment count each other and more than one can be refused (its
+    // docs say the same of a database's CONNECTION LIMIT): three simultaneous connects failed 2 of 3 now and then.
+    const held = Array.from({ length: 2 }, () => pool.query("SELECT pg_sleep(0.5)"));
+    await waitFor(async () => (await activeSessionsOf("limited_svc")) === 2);
+    const results = await Promise.allSettled([...held, pool.query("SELECT pg_sleep(0.5)")]);
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as Error);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
     expect(refused).toHaveLength(1);
