@@ -3,21 +3,10 @@
  * the key's following checks locally. Against a real redis-server: never over-admits across replicas,
  * a single replica stays exact, script calls drop, tokens die with their window, outages unchanged.
  */
-import { Redis } from "ioredis";
 import { RateLimiter, RateLimitOptionsError, RedisStore, type StoreDecision } from "../../src/ratelimit";
-import { RedisServer, scriptCalls } from "../../../test/helpers/redis";
+import { scriptCalls, useRedisServer } from "../../../test/helpers/redis";
 
-let redis: RedisServer;
-let raw: Redis;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  raw = new Redis(redis.url);
-});
-afterAll(async () => {
-  redis.resume();
-  raw.disconnect();
-  await redis?.stop();
-});
+const fx = useRedisServer();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let prefixes = 0;
@@ -26,7 +15,7 @@ async function stores(n: number, options: Partial<ConstructorParameters<typeof R
   const keyPrefix = `rl-test-${++prefixes}:`;
   const list = Array.from(
     { length: n },
-    () => new RedisStore({ url: redis.url, commandTimeoutMs: 2_000, keyPrefix, ...options }),
+    () => new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000, keyPrefix, ...options }),
   );
   await Promise.all(list.map((s) => s.ready()));
   return list;
@@ -53,8 +42,8 @@ async function hammer(
 describe("RedisStore reserve option", () => {
   it("refuses bad reserve values by name", () => {
     for (const bad of [0, -1, 1.5, Number.NaN, "16", null]) {
-      expect(() => new RedisStore({ url: redis.url, reserve: bad as never })).toThrow(RateLimitOptionsError);
-      expect(() => new RedisStore({ url: redis.url, reserve: bad as never })).toThrow(
+      expect(() => new RedisStore({ url: fx.server.url, reserve: bad as never })).toThrow(RateLimitOptionsError);
+      expect(() => new RedisStore({ url: fx.server.url, reserve: bad as never })).toThrow(
         expect.objectContaining({ code: "UAIP_RATELIMIT_OPTIONS_INVALID", key: "reserve" }),
       );
     }
@@ -75,7 +64,7 @@ describe("RedisStore reserve option", () => {
       expect(admitted).toBeGreaterThanOrEqual(120 - n * 15);
       // Redis counted every token handed out or still held, and no more than the limit.
       const held = list.reduce((sum, s) => sum + s.reserved("shared"), 0);
-      expect(Number(await raw.hget(`rl-test-${prefixes}:shared`, "c"))).toBe(admitted + held);
+      expect(Number(await fx.raw.hget(`rl-test-${prefixes}:shared`, "c"))).toBe(admitted + held);
     } finally {
       await closeAll(list);
     }
@@ -151,21 +140,21 @@ describe("RedisStore reserve option", () => {
   it("cuts script calls: reserve 64, limit 1e9, 1000 checks of one key", async () => {
     const [store] = await stores(1, { reserve: 64 });
     try {
-      let before = await scriptCalls(raw);
+      let before = await scriptCalls(fx.raw);
       for (let i = 0; i < 1_000; i++) await store!.hit("chatty", 60_000, 1e9);
       // One at a time, the slow start asks 1, 2, 4, 8, 16, 32 (63 tokens in 6 calls), then 64 a call: 6 + 15.
-      expect((await scriptCalls(raw)) - before).toBeLessThanOrEqual(21);
+      expect((await scriptCalls(fx.raw)) - before).toBeLessThanOrEqual(21);
       // 20 concurrent callers (like connections of one client), 50 rounds: a call carries the round's
       // checks plus the slow-start ask (2, 4, ... 64), so after the ramp a call covers about 4 rounds (17 calls;
       // reserve 1 would make one call per round, 50).
-      before = await scriptCalls(raw);
+      before = await scriptCalls(fx.raw);
       await hammer([store!], "chatty-concurrent", 1e9, 50, 20);
-      expect((await scriptCalls(raw)) - before).toBeLessThanOrEqual(18);
+      expect((await scriptCalls(fx.raw)) - before).toBeLessThanOrEqual(18);
       // reserve 1 (the default) for comparison: a call per check when they come one at a time.
       const [plain] = await stores(1);
-      before = await scriptCalls(raw);
+      before = await scriptCalls(fx.raw);
       for (let i = 0; i < 100; i++) await plain!.hit("plain", 60_000, 1e9);
-      expect((await scriptCalls(raw)) - before).toBe(100);
+      expect((await scriptCalls(fx.raw)) - before).toBe(100);
       await plain!.close();
     } finally {
       await store!.close();
@@ -202,9 +191,9 @@ describe("RedisStore reserve option", () => {
       expect(store!.reserved("short")).toBeGreaterThan(0);
       await sleep(320);
       expect(store!.reserved("short")).toBe(0);
-      const before = await scriptCalls(raw);
+      const before = await scriptCalls(fx.raw);
       expect((await store!.hit("short", 300, 1_000)).allowed).toBe(true);
-      expect((await scriptCalls(raw)) - before).toBe(1);
+      expect((await scriptCalls(fx.raw)) - before).toBe(1);
     } finally {
       await store!.close();
     }
@@ -277,14 +266,14 @@ describe("RedisStore reserve option", () => {
       for (let i = 0; i < 8; i++) await limiter.consume("outage");
       const held = store!.reserved("outage");
       expect(held).toBeGreaterThan(0);
-      redis.pause();
+      fx.server.pause();
       const during = [];
       for (let i = 0; i < held + 3; i++) during.push(await limiter.consume("outage"));
       expect(during.slice(0, held).every((r) => r.allowed && r.degraded === undefined)).toBe(true);
       // Then the store fails and 'deny' answers, flagged degraded (not "limit exceeded").
       expect(during.slice(held).every((r) => !r.allowed && r.degraded === true)).toBe(true);
     } finally {
-      redis.resume();
+      fx.server.resume();
       await limiter.close();
       await store!.close();
     }

@@ -2,23 +2,13 @@
  * rateLimit.reserve from the profile to the running store: the stack writes UAIP_RATE_LIMIT_RESERVE
  * into each ConfigMap, loadRuntimeConfig reads it, createRuntime hands it to its RedisStore.
  */
-import { Redis } from "ioredis";
 import { createRuntime, loadRuntimeConfig } from "../../src";
 import { parseConfig } from "../../../profile/parse";
 import { serviceRuntimeSettings } from "../../../profile/service-settings";
-import { RedisServer, scriptCalls } from "../../../test/helpers/redis";
+import { scriptCalls, useRedisServer } from "../../../test/helpers/redis";
 import { devConfigMapData } from "../dev-configmap";
 
-let redis: RedisServer;
-let raw: Redis;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  raw = new Redis(redis.url);
-});
-afterAll(async () => {
-  raw.disconnect();
-  await redis?.stop();
-});
+const fx = useRedisServer();
 
 /** Script calls for 200 checks of one key, one at a time, through a runtime built from `env`. */
 async function callsFor(reserve: string): Promise<number> {
@@ -26,7 +16,7 @@ async function callsFor(reserve: string): Promise<number> {
     loadRuntimeConfig({
       UAIP_SERVICE_NAME: `reserve-${reserve}`,
       UAIP_REDIS_HOST: "127.0.0.1",
-      UAIP_REDIS_PORT: String(redis.port),
+      UAIP_REDIS_PORT: String(fx.server.port),
       UAIP_REDIS_COMMAND_TIMEOUT_MS: "2000",
       UAIP_RATE_LIMIT_MAX_REQUESTS: "1000000",
       UAIP_RATE_LIMIT_RESERVE: reserve,
@@ -34,9 +24,9 @@ async function callsFor(reserve: string): Promise<number> {
   );
   try {
     expect(await runtime.ready(10_000)).toBe(true);
-    const before = await scriptCalls(raw);
+    const before = await scriptCalls(fx.raw);
     for (let i = 0; i < 200; i++) expect((await runtime.limiter.consume("client")).degraded).toBeUndefined();
-    return (await scriptCalls(raw)) - before;
+    return (await scriptCalls(fx.raw)) - before;
   } finally {
     await runtime.close();
   }

@@ -3,21 +3,11 @@
  * option is honoured), stays exact under concurrency, and a hung Redis costs nothing per request
  * once the breaker is open.
  */
-import { Redis } from "ioredis";
 import { RateLimiter, RedisStore } from "../../src/ratelimit";
-import { RedisServer, scriptCalls } from "../../../test/helpers/redis";
+import { Redis } from "ioredis";
+import { scriptCalls, useRedisServer } from "../../../test/helpers/redis";
 
-let redis: RedisServer;
-let raw: Redis;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  raw = new Redis(redis.url);
-});
-afterAll(async () => {
-  redis.resume();
-  raw.disconnect();
-  await redis?.stop();
-});
+const fx = useRedisServer();
 
 describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })", () => {
   it("counts in Redis, so two instances built from the seed's config share one limit", async () => {
@@ -25,7 +15,7 @@ describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })
       windowMs: 60_000,
       maxRequests: 3,
       keyGenerator: () => "user-1",
-      redis: { host: "127.0.0.1", port: redis.port, commandTimeoutMs: 1_000 },
+      redis: { host: "127.0.0.1", port: fx.server.port, commandTimeoutMs: 1_000 },
     };
     const a = new RateLimiter(seed);
     const b = new RateLimiter(seed);
@@ -33,24 +23,24 @@ describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })
     const answers: boolean[] = [];
     for (let i = 0; i < 4; i++) answers.push(await (i % 2 ? a : b).checkLimit({} as never));
     expect(answers).toEqual([true, true, true, false]);
-    expect(await raw.exists("uaip:rl:user-1")).toBe(1);
+    expect(await fx.raw.exists("uaip:rl:user-1")).toBe(1);
     await Promise.all([a.close(), b.close()]);
   });
 
   it("also takes a redis:// URL or an ioredis client; refuses redis next to store", async () => {
-    const byUrl = new RateLimiter({ windowMs: 60_000, maxRequests: 1, redis: redis.url });
+    const byUrl = new RateLimiter({ windowMs: 60_000, maxRequests: 1, redis: fx.server.url });
     await new Promise((r) => setTimeout(r, 200));
     expect((await byUrl.consume("url-key")).degraded).toBeUndefined();
-    expect(await raw.exists("uaip:rl:url-key")).toBe(1);
-    const client = new Redis(redis.url, { enableOfflineQueue: false });
+    expect(await fx.raw.exists("uaip:rl:url-key")).toBe(1);
+    const client = new Redis(fx.server.url, { enableOfflineQueue: false });
     await new Promise((r) => client.once("ready", r));
     const byClient = new RateLimiter({ windowMs: 60_000, maxRequests: 1, redis: client });
     expect((await byClient.consume("client-key")).allowed).toBe(true);
     await byClient.close();
     expect(client.status).toBe("ready"); // an injected client stays open
     client.disconnect();
-    const store = new RedisStore({ url: redis.url });
-    expect(() => new RateLimiter({ windowMs: 1, maxRequests: 1, store, redis: redis.url })).toThrow(
+    const store = new RedisStore({ url: fx.server.url });
+    expect(() => new RateLimiter({ windowMs: 1, maxRequests: 1, store, redis: fx.server.url })).toThrow(
       expect.objectContaining({ code: "UAIP_RATELIMIT_OPTIONS_INVALID", key: "redis" }),
     );
     await Promise.all([byUrl.close(), store.close()]);
@@ -59,8 +49,8 @@ describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })
 
 describe("exactness across instances", () => {
   it("300 concurrent checks across two limiter instances: exactly maxRequests allowed", async () => {
-    const s1 = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000 });
-    const s2 = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000 });
+    const s1 = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000 });
+    const s2 = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000 });
     await Promise.all([s1.ready(), s2.ready()]);
     const a = new RateLimiter({ windowMs: 60_000, maxRequests: 37, store: s1 });
     const b = new RateLimiter({ windowMs: 60_000, maxRequests: 37, store: s2 });
@@ -74,10 +64,10 @@ describe("exactness across instances", () => {
   });
 
   it("batches the checks of one event-loop iteration, not only of one tick: each HTTP request runs in its own I/O callback", async () => {
-    const store = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000 });
+    const store = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000 });
     await store.ready();
     try {
-      const before = await scriptCalls(raw);
+      const before = await scriptCalls(fx.raw);
       // Ten checks from ten callbacks of one loop phase, as ten sockets' requests parsed in one poll
       // phase are: a flush per tick (process.nextTick) sent ten script calls, one per iteration sends one.
       const decisions = await new Promise<Promise<unknown>[]>((resolve) => {
@@ -89,15 +79,15 @@ describe("exactness across instances", () => {
           });
       });
       await Promise.all(decisions);
-      expect((await scriptCalls(raw)) - before).toBe(1);
+      expect((await scriptCalls(fx.raw)) - before).toBe(1);
     } finally {
       await store.close();
     }
   });
 
   it("without batching (Redis Cluster mode) it is exact too", async () => {
-    const s1 = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000, batching: false });
-    const s2 = new RedisStore({ url: redis.url, commandTimeoutMs: 2_000, batching: false });
+    const s1 = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000, batching: false });
+    const s2 = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000, batching: false });
     await Promise.all([s1.ready(), s2.ready()]);
     const a = new RateLimiter({ windowMs: 60_000, maxRequests: 25, store: s1 });
     const b = new RateLimiter({ windowMs: 60_000, maxRequests: 25, store: s2 });
@@ -109,10 +99,14 @@ describe("exactness across instances", () => {
 
 describe("a hung Redis behind the limiter", () => {
   it("opens the store's breaker: 120 checks take well under the 6 s the issue measured, answered by the failure policy", async () => {
-    const store = new RedisStore({ url: redis.url, commandTimeoutMs: 50, breaker: { failureThreshold: 3, cooldownMs: 10_000 } });
+    const store = new RedisStore({
+      url: fx.server.url,
+      commandTimeoutMs: 50,
+      breaker: { failureThreshold: 3, cooldownMs: 10_000 },
+    });
     await store.ready();
     const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 10, store, failurePolicy: "memory" });
-    redis.pause();
+    fx.server.pause();
     try {
       const started = performance.now();
       const results = [];
@@ -127,7 +121,7 @@ describe("a hung Redis behind the limiter", () => {
       for (let i = 0; i < 1_000; i++) await limiter.consume(`open-${i % 50}`);
       expect(performance.now() - t).toBeLessThan(500);
     } finally {
-      redis.resume();
+      fx.server.resume();
     }
     await Promise.all([limiter.close(), store.close()]);
   });
@@ -135,7 +129,11 @@ describe("a hung Redis behind the limiter", () => {
 
 describe("a burst right after construction", () => {
   it("two limiters built from the seed's config and used at once still admit exactly maxRequests (checks wait for the first connection)", async () => {
-    const seed = { windowMs: 60_000, maxRequests: 20, redis: { host: "127.0.0.1", port: redis.port, commandTimeoutMs: 2_000 } };
+    const seed = {
+      windowMs: 60_000,
+      maxRequests: 20,
+      redis: { host: "127.0.0.1", port: fx.server.port, commandTimeoutMs: 2_000 },
+    };
     const a = new RateLimiter(seed);
     const b = new RateLimiter(seed);
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).consume("cold-start")));
