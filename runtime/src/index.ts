@@ -103,6 +103,8 @@ export {
   RateLimitOptionsError,
   RateLimitKeyError,
   RateLimitStoreError,
+  RateLimitPointsError,
+  type RateLimitMiddlewareOptions,
   type RateLimitConfig,
   type RateLimiterOptions,
   type RedisStoreOptions,

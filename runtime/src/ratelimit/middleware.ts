@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkOptions } from "../options";
+import { RateLimitOptionsError } from "./errors";
 import { rateLimitHeaders } from "./headers";
 import type { RateLimiter } from "./limiter";
 
@@ -9,14 +11,37 @@ export const RATE_LIMIT_UNAVAILABLE_CODE = "UAIP_RATE_LIMIT_UNAVAILABLE";
 
 type Next = (err?: unknown) => void;
 
+export interface RateLimitMiddlewareOptions<Req = IncomingMessage> {
+  /**
+   * Requests for which it returns (or resolves) true pass without being counted and without
+   * RateLimit headers (express-rate-limit's `skip`): health checks, an allow-list. A throw or
+   * rejection goes to `next(err)`. @default none: every request is counted
+   */
+  skip?: (req: Req) => boolean | Promise<boolean>;
+}
+
+export const RATE_LIMIT_MIDDLEWARE_OPTIONS = ["skip"] as const;
+
 /**
  * Express-style `(req, res, next)` middleware (also usable with bare node:http, see
  * `rateLimitHandler`). Every answer carries RateLimit/RateLimit-Policy; a request over its limit
  * gets 429 + Retry-After, one refused only because the store is down ('deny') gets 503 + Retry-After.
  * A failing keyGenerator or a malformed key goes to `next(err)`.
  */
-export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessage>(limiter: RateLimiter<Req>) {
-  return (req: Req, res: ServerResponse, next: Next): void => {
+export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessage>(
+  limiter: RateLimiter<Req>,
+  options?: RateLimitMiddlewareOptions<Req>,
+) {
+  checkOptions(
+    "rateLimitMiddleware",
+    options,
+    RATE_LIMIT_MIDDLEWARE_OPTIONS,
+    (key, message) => new RateLimitOptionsError(key, message),
+  );
+  const skip = options?.skip;
+  if (skip !== undefined && typeof skip !== "function")
+    throw new RateLimitOptionsError("skip", `expected a function (req) => boolean | Promise<boolean>, got ${typeof skip}`);
+  const limit = (req: Req, res: ServerResponse, next: Next): void => {
     let key: string;
     try {
       key = limiter.keyGenerator(req);
@@ -44,6 +69,19 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
       );
     }, next);
   };
+  if (skip === undefined) return limit;
+  return (req: Req, res: ServerResponse, next: Next): void => {
+    let skipped: boolean | Promise<boolean>;
+    try {
+      skipped = skip(req);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    if (skipped === true) next();
+    else if (skipped === false) limit(req, res, next);
+    else Promise.resolve(skipped).then((yes) => (yes === true ? next() : limit(req, res, next)), next);
+  };
 }
 
 /**
@@ -53,8 +91,9 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
 export function rateLimitHandler<Req extends IncomingMessage = IncomingMessage>(
   limiter: RateLimiter<Req>,
   handler: (req: Req, res: ServerResponse) => void,
+  options?: RateLimitMiddlewareOptions<Req>,
 ): (req: Req, res: ServerResponse) => void {
-  const middleware = rateLimitMiddleware(limiter);
+  const middleware = rateLimitMiddleware(limiter, options);
   return (req, res) =>
     middleware(req, res, (err?: unknown) => {
       if (err === undefined) {
