@@ -86,6 +86,9 @@ export {
   type L2State,
   type BreakerState,
   type CircuitBreakerOptions,
+  type CacheEntry,
+  type CacheEvent,
+  type CacheEventListener,
 } from "./cache";
 
 // --- Rate limiting: RateLimiter (seed: RateLimitConfig, RateLimiter), stores, client keys, middleware ---

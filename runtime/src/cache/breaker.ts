@@ -25,10 +25,15 @@ export class CircuitBreaker {
   #failures = 0;
   #openedAt = 0;
 
+  readonly #onChange: ((from: BreakerState, to: BreakerState) => void) | undefined;
+
   constructor(
     options: CircuitBreakerOptions = {},
     makeError: OptionsErrorFactory = (key, message) => new UaipError("UAIP_BREAKER_OPTIONS_INVALID", `${key}: ${message}`),
+    /** Called after every state change (the cache's `onEvent`). */
+    onChange?: (from: BreakerState, to: BreakerState) => void,
   ) {
+    this.#onChange = onChange;
     checkOptions("breaker", options, ["failureThreshold", "cooldownMs", "now"], makeError);
     this.#threshold = options.failureThreshold ?? 5;
     this.#cooldownMs = options.cooldownMs ?? 1_000;
@@ -48,7 +53,7 @@ export class CircuitBreaker {
   allow(): boolean {
     if (this.#state === "closed") return true;
     if (this.#state === "open" && this.#now() - this.#openedAt >= this.#cooldownMs) {
-      this.#state = "half-open";
+      this.#move("half-open");
       return true;
     }
     return false;
@@ -56,14 +61,20 @@ export class CircuitBreaker {
 
   success(): void {
     this.#failures = 0;
-    this.#state = "closed";
+    if (this.#state !== "closed") this.#move("closed");
   }
 
   failure(): void {
     this.#failures++;
     if (this.#state === "half-open" || this.#failures >= this.#threshold) {
-      this.#state = "open";
       this.#openedAt = this.#now();
+      if (this.#state !== "open") this.#move("open");
     }
+  }
+
+  #move(to: BreakerState): void {
+    const from = this.#state;
+    this.#state = to;
+    this.#onChange?.(from, to);
   }
 }

@@ -2,6 +2,7 @@ import { checkOptions } from "../options";
 import { patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
+import { eventSink, type CacheEventListener } from "./events";
 import type { CacheManager, InvalidationResult } from "./manager";
 
 /**
@@ -16,6 +17,8 @@ export interface CacheInvalidatorOptions {
   purger?: CdnPurger;
   /** Key/pattern to CDN paths. @default defaultCdnPaths(cache.settings.cdn.pathPrefix) */
   cdnPaths?: CdnPathMapper;
+  /** Told of each failed CDN purge (event `purge-failed`). @default the cache's `onEvent` */
+  onEvent?: CacheEventListener;
 }
 
 /** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
@@ -44,12 +47,13 @@ export class CacheInvalidator {
   readonly #purger: CdnPurger | undefined;
   readonly #ownsPurger: boolean;
   readonly #cdnPaths: CdnPathMapper;
+  readonly #emit: CacheEventListener;
 
   constructor(options: CacheInvalidatorOptions) {
     checkOptions(
       "CacheInvalidator",
       options,
-      ["cache", "purger", "cdnPaths"],
+      ["cache", "purger", "cdnPaths", "onEvent"],
       (key, message) => new CacheOptionsError(key, message),
     );
     if (!options?.cache)
@@ -60,6 +64,9 @@ export class CacheInvalidator {
     if (options.cdnPaths !== undefined && typeof options.cdnPaths !== "function") {
       throw new CacheOptionsError("cdnPaths", "cdnPaths must be a function (keyOrPattern) => string | string[] | undefined");
     }
+    if (options.onEvent !== undefined && typeof options.onEvent !== "function")
+      throw new CacheOptionsError("onEvent", `onEvent must be a function (event) => void, got ${typeof options.onEvent}`);
+    this.#emit = eventSink(options.onEvent ?? options.cache.onEvent);
     this.#cache = options.cache;
     const cdn = options.cache.settings.cdn;
     this.#cdnPaths = options.cdnPaths ?? defaultCdnPaths(cdn.pathPrefix);
@@ -91,6 +98,7 @@ export class CacheInvalidator {
               { paths, attempts: 1, throttled: false },
               { cause },
             );
+      this.#emit({ type: "purge-failed", paths, error });
       return { ...result, cdn: { ok: false, paths, error } };
     }
   }

@@ -37,6 +37,8 @@ export const CACHE_MANAGER_OPTIONS = [
   "invalidateCommandTimeoutMs",
   "scanCount",
   "exactBackfillTtl",
+  "staleIfErrorMs",
+  "onEvent",
 ] as const;
 
 /** The seed's own CacheConfig keys, accepted at the top level as a shorthand for `{ config: { memory, redis, cdn } }`. */
