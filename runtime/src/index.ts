@@ -50,6 +50,7 @@ export {
   type CreateMetricsOptions,
   type ServiceMetrics,
   type WindowSummary,
+  type LabelExtractor,
 } from "./metrics";
 
 // --- Cache: two-tier CacheManager (seed: CacheConfig, CacheManager) and CacheInvalidator ---

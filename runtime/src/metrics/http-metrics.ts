@@ -5,6 +5,7 @@ import { UaipError } from "../errors";
 import { checkOptions } from "../options";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
+import { bucketsProblem, ExtraLabels, labelNameProblem, type LabelExtractor } from "./extra-labels";
 import { normalizeMethod, RouteGuard } from "./route";
 import { registerSeriesHistogram, SeriesTable } from "./series";
 import { SlidingWindow } from "./window";
@@ -56,8 +57,23 @@ export interface CreateMetricsOptions {
   bucketMs?: number;
   /** Raw durations kept per bucket for exact percentiles. @default 1000 */
   samplesPerBucket?: number;
-  /** Distinct route labels before the rest become "__other__". @default 100 */
+  /** Distinct undeclared route labels before the rest become "__other__". @default 100 */
   maxRoutes?: number;
+  /**
+   * Route templates declared up front (`/users/:id`; a `:name` segment matches any one segment). They
+   * always keep their label, whatever came first: `maxRoutes` caps only the routes not declared, so
+   * unknown paths (scanners) can never crowd a declared route into "__other__". @default none
+   */
+  routes?: readonly string[];
+  /** Upper bounds of the request-duration histogram, seconds, increasing (+Inf is implicit). @default HTTP_DURATION_BUCKETS */
+  buckets?: readonly number[];
+  /**
+   * Extra labels on the HTTP request metrics: name -> function of the request giving the value
+   * (`{ tenant: (req) => String(req.headers["x-tenant"] ?? "") }`). Names follow Prometheus' rules and
+   * may not be a built-in label (service, method, route, status_code, le). Each label keeps at most
+   * 100 distinct values; later ones are "__other__". `observe()` takes them as a record. @default none
+   */
+  labels?: Readonly<Record<string, LabelExtractor>>;
   /** Monotonic clock in ms, for durations and the window (tests inject one). @default performance.now */
   now?: () => number;
 }
@@ -101,7 +117,8 @@ export class HttpMetrics {
   #now: () => number;
   #window: SlidingWindow;
   #network = new NetworkTracker();
-  #series = new SeriesTable(HTTP_DURATION_BUCKETS);
+  #series: SeriesTable;
+  readonly #extra: ExtraLabels | undefined;
   #names: string[];
   #servers: { server: Server; listener: Handler }[] = [];
   // Per-instance key: a response is counted once per HttpMetrics even if instrumented twice.
@@ -115,7 +132,19 @@ export class HttpMetrics {
     checkOptions(
       "createMetrics",
       options,
-      ["serviceName", "registry", "collectDefault", "window", "bucketMs", "samplesPerBucket", "maxRoutes", "now"],
+      [
+        "serviceName",
+        "registry",
+        "collectDefault",
+        "window",
+        "bucketMs",
+        "samplesPerBucket",
+        "maxRoutes",
+        "now",
+        "routes",
+        "buckets",
+        "labels",
+      ],
       (key, message) => new MetricsOptionsError(key, message),
     );
     if (!options || typeof options.serviceName !== "string" || options.serviceName === "") {
@@ -134,9 +163,14 @@ export class HttpMetrics {
     this.registry.setDefaultLabels({ [LABEL.service]: this.serviceName });
     this.#now = options.now ?? (() => performance.now());
     this.#window = new SlidingWindow(this.#now(), { windowMs, bucketMs, samplesPerBucket });
-    this.routes = new RouteGuard(maxRoutes);
+    this.routes = new RouteGuard(maxRoutes, declaredRoutes(options.routes));
+    const buckets = options.buckets ?? HTTP_DURATION_BUCKETS;
+    const bucketError = bucketsProblem(buckets);
+    if (bucketError !== undefined) throw new MetricsOptionsError("buckets", bucketError);
+    this.#series = new SeriesTable([...buckets]);
+    this.#extra = extraLabels(options.labels);
 
-    const labelNames = [LABEL.method, LABEL.route, LABEL.statusCode];
+    const labelNames = [LABEL.method, LABEL.route, LABEL.statusCode, ...(this.#extra?.names ?? [])];
     const r = this.registry;
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
@@ -278,8 +312,15 @@ export class HttpMetrics {
    * Records one finished request by hand (non-HTTP transports, or tests). `route` is a template;
    * it still goes through the cardinality cap.
    */
-  observe(method: string, route: string, statusCode: number, durationMs: number): void {
-    this.#record(normalizeMethod(method), this.routes.label(route), statusCode, durationMs, this.#now());
+  observe(
+    method: string,
+    route: string,
+    statusCode: number,
+    durationMs: number,
+    labels?: Readonly<Record<string, string>>,
+  ): void {
+    const extra = this.#extra?.fromRecord(labels);
+    this.#record(normalizeMethod(method), this.routes.label(route), statusCode, durationMs, this.#now(), extra);
   }
 
   /** The seed's ServiceMetrics over the sliding window (units on the interface). */
@@ -337,14 +378,44 @@ export class HttpMetrics {
         ? this.routes.label((req.baseUrl ?? "") + String(req.route.path))
         : this.routes.labelUrl(req.originalUrl ?? req.url);
     const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS;
-    this.#record(normalizeMethod(req.method), route, status, end - res[this.#startKey]!, end);
+    const extra = this.#extra?.fromRequest(req);
+    this.#record(normalizeMethod(req.method), route, status, end - res[this.#startKey]!, end, extra);
   }
 
-  #record(method: string, route: string, status: number, durationMs: number, end: number): void {
-    this.#series.observe(this.#series.get(method, route, status), durationMs / 1000);
+  #record(method: string, route: string, status: number, durationMs: number, end: number, extra?: string[]): void {
+    this.#series.observe(this.#series.get(method, route, status, this.#extra?.names, extra), durationMs / 1000);
     this.#total++;
     this.#window.record(end, durationMs, status >= 500);
   }
+}
+
+/** The `routes` option checked: an array of templates starting with "/". */
+function declaredRoutes(routes: unknown): string[] {
+  if (routes === undefined) return [];
+  if (!Array.isArray(routes))
+    throw new MetricsOptionsError("routes", `expected an array of route templates, got ${typeof routes}`);
+  const bad = routes.filter((r) => typeof r !== "string" || !r.startsWith("/"));
+  if (bad.length > 0)
+    throw new MetricsOptionsError(
+      "routes",
+      `each route must be a template starting with "/", got ${bad.map((r) => JSON.stringify(r)).join(", ")}`,
+    );
+  return routes as string[];
+}
+
+/** The `labels` option checked: every bad name listed at once, each with why. */
+function extraLabels(labels: unknown): ExtraLabels | undefined {
+  if (labels === undefined) return undefined;
+  if (labels === null || typeof labels !== "object" || Array.isArray(labels))
+    throw new MetricsOptionsError("labels", "expected an object { labelName: (req) => string }");
+  const problems: string[] = [];
+  for (const [name, extract] of Object.entries(labels)) {
+    const problem = labelNameProblem(name);
+    if (problem !== undefined) problems.push(problem);
+    else if (typeof extract !== "function") problems.push(`"${name}" must map to a function (req) => string`);
+  }
+  if (problems.length > 0) throw new MetricsOptionsError("labels", problems.join("; "));
+  return Object.keys(labels).length === 0 ? undefined : new ExtraLabels(labels as Record<string, LabelExtractor>);
 }
 
 /** Creates the metrics of one service: `createMetrics({ serviceName: "agent-intelligence" })`. */
