@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import { BatcherClosedError, BatchFlushError, RealtimeOptionsError } from "./errors";
+import { BatcherClosedError, BatchFlushError, RealtimeOptionsError, WebSocketTopicError } from "./errors";
 import { BATCH_RESULT, BatchMetrics } from "./metrics";
 import { positiveInt } from "./options";
 import { LABEL } from "../metrics/names";
@@ -14,8 +14,12 @@ export interface MessageBatcherOptions<T> {
    * `flushInterval` plus the time a previous broadcast still takes.
    */
   flushInterval: number;
-  /** Sends one batch: the WebSocketManager sends it as ONE frame to each subscriber. */
-  broadcast: (batch: T[]) => Promise<void>;
+  /**
+   * Sends one batch: the WebSocketManager sends it as ONE frame to each subscriber. `topic` is set for
+   * the messages added with one (`addMessage(message, topic)`): send those to that topic's subscribers
+   * only (`ws.publish(topic, ...)`); without a topic, to everyone (`ws.broadcast(...)`).
+   */
+  broadcast: (batch: T[], topic?: string) => Promise<void>;
   /**
    * Queue bound: `addMessage` waits while this many messages are queued, so a producer faster
    * than `broadcast` is slowed down instead of growing the heap. @default 10 × batchSize
@@ -32,6 +36,7 @@ export interface MessageBatcherOptions<T> {
 
 interface Queued<T> {
   message: T;
+  topic: string | undefined;
   /** performance.now() when queued: the next timer is armed from the oldest queued message. */
   at: number;
 }
@@ -45,7 +50,7 @@ export class MessageBatcher<T = unknown> {
   readonly batchSize: number;
   readonly flushInterval: number;
   readonly maxQueued: number;
-  readonly #broadcast: (batch: T[]) => Promise<void>;
+  readonly #broadcast: (batch: T[], topic?: string) => Promise<void>;
   readonly #onError: ((error: BatchFlushError<T>) => void) | undefined;
   readonly #metrics: BatchMetrics | undefined;
   #queue: Queued<T>[] = [];
@@ -80,13 +85,15 @@ export class MessageBatcher<T = unknown> {
    * when it completes a batch, resolves after that batch's broadcast (rejecting with its
    * BatchFlushError), as in the seed. Rejects with BatcherClosedError after `close()`.
    */
-  async addMessage(message: T): Promise<void> {
+  async addMessage(message: T, topic?: string): Promise<void> {
+    if (topic !== undefined && (typeof topic !== "string" || topic.length === 0 || topic.length > 256))
+      throw new WebSocketTopicError(topic);
     this.#throwIfUnusable();
     while (this.#queue.length >= this.maxQueued) {
       await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
       this.#throwIfUnusable();
     }
-    this.#queue.push({ message, at: performance.now() });
+    this.#queue.push({ message, topic, at: performance.now() });
     if (this.#queue.length === 1) this.#arm(this.flushInterval);
     // Only the add that completes a batch schedules it (and waits for it, as in the seed); a
     // batch is never sent short because a later add found it already taken.
@@ -173,14 +180,30 @@ export class MessageBatcher<T = unknown> {
     // The leftovers keep their own deadline: flushInterval after the oldest of them was queued.
     if (this.#queue.length > 0) this.#arm(this.#queue[0].at + this.flushInterval - performance.now());
     for (const w of this.#waiters.splice(0, this.maxQueued - this.#queue.length)) w.resolve();
-    const batch = taken.map((q) => q.message);
-    this.#metrics?.size.observe(batch.length);
-    try {
-      await this.#broadcast(batch);
-      this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.success });
-    } catch (cause) {
-      this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.error });
-      throw new BatchFlushError(batch, cause);
+    this.#metrics?.size.observe(taken.length);
+    // One broadcast per topic in the batch (in order of first appearance; messages keep their order
+    // within a topic), so each topic's messages reach only its subscribers.
+    let first: unknown;
+    for (const [topic, batch] of byTopic(taken)) {
+      try {
+        await this.#broadcast(batch, topic);
+        this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.success });
+      } catch (cause) {
+        this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.error });
+        first ??= new BatchFlushError(batch, cause);
+      }
     }
+    if (first !== undefined) throw first;
   }
+}
+
+/** The queued messages grouped by topic (undefined: everyone), groups in order of first appearance. */
+function byTopic<T>(taken: readonly Queued<T>[]): Map<string | undefined, T[]> {
+  const groups = new Map<string | undefined, T[]>();
+  for (const q of taken) {
+    const group = groups.get(q.topic);
+    if (group === undefined) groups.set(q.topic, [q.message]);
+    else group.push(q.message);
+  }
+  return groups;
 }

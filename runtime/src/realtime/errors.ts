@@ -55,3 +55,14 @@ export class ClientClosedError extends UaipError {
     super(ClientClosedError.CODE, `the client is closed (${reason}); create a new ReconnectingClient`);
   }
 }
+
+/** A WebSocket topic name is unusable (not a non-empty string of at most 256 characters). */
+export class WebSocketTopicError extends UaipError {
+  static readonly CODE = "UAIP_WS_TOPIC_INVALID";
+  constructor(topic: unknown) {
+    super(
+      WebSocketTopicError.CODE,
+      `a topic must be a non-empty string of at most 256 characters, got ${typeof topic === "string" ? JSON.stringify(topic.slice(0, 40)) + (topic.length > 40 ? "…" : "") : typeof topic}`,
+    );
+  }
+}

@@ -8,7 +8,7 @@ import { WebSocketManager, type WebSocketManagerOptions } from "./manager";
 export interface Realtime {
   /** Accepts, pings, bounds and drains the service's WebSockets; `ws.attach(server, { path })` to serve. */
   ws: WebSocketManager;
-  /** Batches messages into one frame per batch to every socket of `ws` (JSON array of messages). */
+  /** Batches messages into one frame per batch to every socket of `ws` (JSON array of messages); `addMessage(m, topic)` to the topic's subscribers only. */
   batcher: MessageBatcher<unknown>;
   /** A reconnecting client with the profile's `ws.reconnectStrategy`, for service-to-service streams. */
   connect(url: string, options?: Omit<ReconnectingClientOptions, "url" | "reconnectStrategy">): ReconnectingClient;
@@ -18,7 +18,7 @@ export interface Realtime {
 
 export type RealtimeOptions = Pick<
   WebSocketManagerOptions,
-  "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection"
+  "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection" | "authorize" | "authorizeTimeoutMs"
 >;
 
 export function createRealtime(
@@ -30,7 +30,8 @@ export function createRealtime(
   const batcher = new MessageBatcher<unknown>({
     ...settings.batching,
     registry,
-    broadcast: async (batch) => void ws.broadcast(JSON.stringify(batch)),
+    broadcast: async (batch, topic) =>
+      void (topic === undefined ? ws.broadcast(JSON.stringify(batch)) : ws.publish(topic, JSON.stringify(batch))),
   });
   return {
     ws,
