@@ -120,6 +120,18 @@ export {
   type StoreDecision,
 } from "./ratelimit";
 
+// --- Fastify: the runtime as a Fastify plugin (fastify is an optional peer; nothing here imports it) ---
+export {
+  uaipFastify,
+  fastifyCompressOptions,
+  FastifyPluginOptionsError,
+  UAIP_FASTIFY_OPTIONS,
+  type UaipFastifyOptions,
+  type FastifyInstanceLike,
+  type FastifyRequestLike,
+  type FastifyReplyLike,
+} from "./fastify";
+
 // --- Database: PostgreSQL pool (seed: PoolConfig, ConnectionPoolManager), migrations, roles, stats refresh ---
 export {
   createPool,

@@ -57,6 +57,12 @@ function declare(template: string): DeclaredRoute {
   return { template, segments: template.split("/").map((s) => (s.startsWith(":") ? undefined : s)) };
 }
 
+/** Literal routes first, then fewer parameters first: "/users/me" wins over "/users/:id". */
+function byParameters(routes: DeclaredRoute[]): DeclaredRoute[] {
+  const params = (r: DeclaredRoute) => r.segments.filter((x) => x === undefined).length;
+  return routes.sort((a, b) => params(a) - params(b));
+}
+
 /**
  * Caps the number of distinct route labels: routes declared up front always keep their name; of the
  * others, the first `maxRoutes` seen keep theirs and every later one is reported as "__other__", so a
@@ -66,17 +72,26 @@ function declare(template: string): DeclaredRoute {
 export class RouteGuard {
   #routes = new Set<string>();
   #templates = new Map<string, string>();
-  readonly #declared: DeclaredRoute[];
+  #declared: DeclaredRoute[];
   readonly #declaredNames: Set<string>;
   readonly maxRoutes: number;
 
   constructor(maxRoutes = 100, declared: readonly string[] = []) {
     this.maxRoutes = maxRoutes;
-    // Literal routes first, then fewer parameters first: "/users/me" wins over "/users/:id".
-    this.#declared = declared
-      .map(declare)
-      .sort((a, b) => a.segments.filter((x) => x === undefined).length - b.segments.filter((x) => x === undefined).length);
+    this.#declared = byParameters(declared.map(declare));
     this.#declaredNames = new Set(declared);
+  }
+
+  /**
+   * Declares one more route template (a framework's router as it registers routes, see the Fastify
+   * plugin): from now on it keeps its label whatever the cap. The URL memo is cleared, so URLs seen
+   * before are matched again.
+   */
+  declare(template: string): void {
+    if (this.#declaredNames.has(template)) return;
+    this.#declaredNames.add(template);
+    this.#declared = byParameters([...this.#declared, declare(template)]);
+    this.#templates.clear();
   }
 
   /** Number of distinct undeclared route labels handed out (excluding "__other__"). */

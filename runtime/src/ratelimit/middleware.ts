@@ -42,31 +42,22 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
   if (skip !== undefined && typeof skip !== "function")
     throw new RateLimitOptionsError("skip", `expected a function (req) => boolean | Promise<boolean>, got ${typeof skip}`);
   const limit = (req: Req, res: ServerResponse, next: Next): void => {
-    let key: string;
+    let pending: Promise<RateLimitDecision>;
     try {
-      key = limiter.keyGenerator(req);
+      pending = rateLimitDecision(limiter, req);
     } catch (err) {
       next(err);
       return;
     }
-    limiter.consume(key).then((result) => {
-      for (const [name, value] of Object.entries(rateLimitHeaders(limiter.policyName, limiter.windowMs, result)))
-        res.setHeader(name, value);
-      if (result.allowed) {
+    pending.then((decision) => {
+      for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+      if (decision.refusal === undefined) {
         next();
         return;
       }
-      // Only a refusal the policy made without counting is a 503; an insurance-store refusal is a real 429.
-      const unavailable = result.reason === "store_unavailable";
-      res.statusCode = unavailable ? 503 : 429;
+      res.statusCode = decision.refusal.status;
       res.setHeader("Content-Type", "application/json");
-      res.end(
-        JSON.stringify({
-          error: unavailable
-            ? { code: RATE_LIMIT_UNAVAILABLE_CODE, message: "rate limiting is temporarily unavailable; retry later" }
-            : { code: RATE_LIMITED_CODE, message: `rate limit of ${result.limit} requests per ${limiter.windowMs} ms exceeded` },
-        }),
-      );
+      res.end(JSON.stringify(decision.refusal.body));
     }, next);
   };
   if (skip === undefined) return limit;
@@ -82,6 +73,38 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
     else if (skipped === false) limit(req, res, next);
     else Promise.resolve(skipped).then((yes) => (yes === true ? next() : limit(req, res, next)), next);
   };
+}
+
+/** What the limiter decided for one request: the headers to send, and the refusal to answer with, if any. */
+export interface RateLimitDecision {
+  headers: Record<string, string>;
+  refusal?: { status: 429 | 503; body: { error: { code: string; message: string } } };
+}
+
+/**
+ * The limiter's answer for `req` (shared by the middleware and the Fastify plugin): every answer
+ * carries RateLimit/RateLimit-Policy; over the limit, 429; refused only because the store is down
+ * ('deny'), 503. Throws what keyGenerator throws (at once, so a middleware hands it to `next` in the
+ * same turn); rejects for a malformed key.
+ */
+export function rateLimitDecision<Req>(limiter: RateLimiter<Req>, req: Req): Promise<RateLimitDecision> {
+  return limiter.consume(limiter.keyGenerator(req)).then((result) => {
+    const headers = rateLimitHeaders(limiter.policyName, limiter.windowMs, result);
+    if (result.allowed) return { headers };
+    // Only a refusal the policy made without counting is a 503; an insurance-store refusal is a real 429.
+    const unavailable = result.reason === "store_unavailable";
+    return {
+      headers,
+      refusal: {
+        status: unavailable ? 503 : 429,
+        body: {
+          error: unavailable
+            ? { code: RATE_LIMIT_UNAVAILABLE_CODE, message: "rate limiting is temporarily unavailable; retry later" }
+            : { code: RATE_LIMITED_CODE, message: `rate limit of ${result.limit} requests per ${limiter.windowMs} ms exceeded` },
+        },
+      },
+    };
+  });
 }
 
 /**
