@@ -60,7 +60,21 @@ export class MemoryStore implements RateLimitStore {
 
   /** The synchronous core of `hit`, for callers that do not need a promise. */
   hitSync(key: string, w: number, limit: number, points = 1): StoreDecision {
-    const { entry, idx, elapsed, prev, curr } = this.#state(key, w);
+    // Inlined #state: this is the in-process limiter's per-request path (no allocation but the answer).
+    const now = this.#now();
+    const idx = Math.floor(now / w);
+    const elapsed = now - idx * w;
+    const entry = this.#entries.get(key);
+    let curr = 0;
+    let prev = 0;
+    if (entry !== undefined && entry.w === w) {
+      if (entry.i === idx) {
+        curr = entry.c;
+        prev = entry.p;
+      } else if (entry.i === idx - 1) {
+        prev = entry.c;
+      }
+    }
     const allowed = admits(prev, curr, elapsed, w, limit, points);
     if (allowed) this.#store(key, entry, idx, w, prev, curr + points);
     return describe(allowed, prev, allowed ? curr + points : curr, elapsed, w, limit, allowed ? 1 : points);
