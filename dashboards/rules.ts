@@ -1,4 +1,4 @@
-import { DEFAULT_METRIC, LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime";
+import { DEFAULT_METRIC, LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime/metrics";
 import { resolveMonitoringOptions, SCRAPE_JOB, type MonitoringOptions, type ResolvedMonitoringOptions } from "./options";
 import { CACHE_LOOKUPS, DURATION, ERROR_RATIO_WINDOWS, RECORD, num, sel, sumRate, type ErrorRatioWindow } from "./promql";
 

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
+import { loadPeer } from "../peers";
 import { DbMigrationError } from "./errors";
 import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
 
@@ -83,7 +84,7 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
   // Bad roles fail before anything touches the database.
   options.roles?.forEach(validateServiceRole);
   const migrations = loadMigrations(options.dir);
-  const client = new pg.Client(
+  const client = new (loadPeer<typeof pg>("pg").Client)(
     typeof options.connection === "string" ? { connectionString: options.connection } : options.connection,
   );
   // A server restart mid-run must fail this run, not crash the process.

@@ -2,6 +2,7 @@ import { reconnectDelay, type ReconnectStrategy } from "./backoff";
 import { isApplicationRefusal } from "./close-codes";
 import { ClientClosedError, ClientQueueFullError, RealtimeOptionsError } from "./errors";
 import { checkReconnectStrategy, positiveInt } from "./options";
+import { loadPeer } from "../peers";
 
 /*
  * Why our own client rather than partysocket (or reconnecting-websocket, which it forks):
@@ -65,8 +66,7 @@ function defaultWebSocket(): WebSocketConstructor {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
   // Node < 22 has no global WebSocket; `ws` implements the same interface.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("ws") as { WebSocket: WebSocketConstructor }).WebSocket;
+  return loadPeer<{ WebSocket: WebSocketConstructor }>("ws").WebSocket;
 }
 
 type Timer = ReturnType<typeof setTimeout>;

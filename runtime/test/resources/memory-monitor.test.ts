@@ -2,13 +2,9 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo } from "node:net";
 import { getHeapStatistics } from "node:v8";
 import { Registry } from "prom-client";
-import {
-  HysteresisSwitch,
-  maxOldSpaceSizeMiB,
-  MemoryMonitor,
-  MemoryMonitorOptionsError,
-  PressureGate,
-} from "../../src/resources";
+import { MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
+import { HysteresisSwitch } from "../../src/resources/hysteresis";
+import { maxOldSpaceSizeMiB } from "../../src/resources/memory-monitor";
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
