@@ -3,6 +3,7 @@ export {
   MemoryMonitor,
   MemoryMonitorOptionsError,
   enforcedHeapLimitBytes,
+  HEAP_LIMIT_MISMATCH_WARNING,
   type MemoryConfig,
   type PressureResource,
   type MemoryMonitorOptions,
