@@ -22,8 +22,12 @@ for (const [subpath, target] of Object.entries(exports)) {
   const from = `./${basename(cjs)}`;
   writeFileSync(
     join(root, target.import.default),
-    `${header}import cjs from "${from}";\nexport const {\n${names.map((n) => `  ${n},`).join("\n")}\n} = cjs;\n`,
+    `${header}import cjs from "${from}";\nexport const {\n${names.map((n) => `  ${n},`).join("\n")}\n} = cjs;\nexport default cjs;\n`,
   );
-  writeFileSync(join(root, target.import.types), `${header}export * from "${from}";\n`);
+  // `import rt from "@uaip/runtime"` works too: the default export is the whole CommonJS module.
+  writeFileSync(
+    join(root, target.import.types),
+    `${header}export * from "${from}";\nimport * as all from "${from}";\nexport default all;\n`,
+  );
   process.stdout.write(`${subpath}: ${target.import.default} (${names.length} exports)\n`);
 }

@@ -133,6 +133,8 @@ export class CloudFrontPurger implements CdnPurger {
 
   /** Purges the paths of all patterns; throws CdnPurgeError (code UAIP_CDN_PURGE_FAILED) naming the paths that could not be purged. */
   async purge(patterns: readonly string[]): Promise<CdnPurgeResult> {
+    // Without the SDK no batch can be sent: say which package is missing, once, not per batch.
+    loadSdk();
     const paths = prunePaths(patterns.map((p) => this.#pathFor(p)).filter((p): p is string => p !== undefined && p.length > 0));
     const batches = batchPaths(paths, this.#maxPaths, this.#maxWildcards);
     const outcomes = await Promise.allSettled(batches.map((batch) => this.#send(batch)));
@@ -186,12 +188,13 @@ export class CloudFrontPurger implements CdnPurger {
       DistributionId: this.distributionId,
       InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: paths } },
     };
-    // A missing SDK is a PeerDependencyMissingError, thrown as it is (not a purge to retry).
     const { CreateInvalidationCommand } = loadSdk();
     for (let attempt = 1; ; attempt++) {
       try {
         const client = await this.#getClient();
-        const out = (await this.#throttled(() => client.send(new CreateInvalidationCommand(input)))) as CloudFrontSdk.CreateInvalidationCommandOutput;
+        const out = (await this.#throttled(() =>
+          client.send(new CreateInvalidationCommand(input)),
+        )) as CloudFrontSdk.CreateInvalidationCommandOutput;
         return { id: out.Invalidation?.Id ?? "", attempts: attempt };
       } catch (cause) {
         const retriable = isRetriable(cause);
