@@ -204,6 +204,18 @@ describe("the packed @uaip/runtime", () => {
     );
   });
 
+  it("every bin answers --help (exit 0, its usage), without pg installed; an unknown option points to --help", () => {
+    const pkg = JSON.parse(readFileSync(join(light.dir, "node_modules/@uaip/runtime/package.json"), "utf8"));
+    expect(Object.keys(pkg.bin).length).toBeGreaterThan(0);
+    for (const bin of Object.keys(pkg.bin)) {
+      const path = join(light.dir, "node_modules", ".bin", bin);
+      for (const flag of ["--help", "-h"]) expect(node([path, flag]).split("\n")[0]).toMatch(new RegExp(`^Usage: ${bin} `));
+      const bad = spawnSync(process.execPath, [path, "--no-such-option"], { cwd: work, encoding: "utf8" });
+      expect(bad.status).not.toBe(0);
+      expect(bad.stderr).toContain(`see ${bin} --help`);
+    }
+  });
+
   it("a 64 MiB heapSizeLimit with a heap above it (no --max-old-space-size): pressure, and the gate answers 503", () => {
     const out = JSON.parse(
       node([
