@@ -12,6 +12,7 @@ export const OPTIONAL_PEERS = {
   ws: "the WebSocket server (WebSocketManager) and, on Node < 22, ReconnectingClient",
 } as const;
 
+/** The name of an optional peer dependency (pg, ws, the AWS SDK). */
 export type OptionalPeer = keyof typeof OPTIONAL_PEERS;
 
 /** A part of the runtime was used whose optional peer dependency is not installed. */

@@ -28,6 +28,7 @@ export const ADVISORY_LOCK = { namespace: 0x55414950, migrate: 1, statsRefresh: 
 const NO_TRANSACTION = /^--\s*uaip:no-transaction\b/;
 const CONCURRENT_INDEX = /CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("?[\w]+"?)/gi;
 
+/** Options of runMigrations: the connection, the migrations directory, the service roles and a log. */
 export interface MigrateOptions {
   /** A postgres:// URL or a pg ClientConfig of a role that may create tables and roles (the master user). */
   connection: string | pg.ClientConfig;
@@ -41,6 +42,7 @@ export interface MigrateOptions {
   log?: (line: string) => void;
 }
 
+/** What runMigrations did: the migrations applied now and before, and the indexes it rebuilt. */
 export interface MigrateReport {
   applied: string[];
   alreadyApplied: string[];
@@ -56,6 +58,7 @@ interface Migration {
   transactional: boolean;
 }
 
+/** The migrations in `dir`, in order, with their checksums. */
 export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
     .filter((f) => /^\d+_[\w-]+\.sql$/.test(f))

@@ -27,8 +27,10 @@ export interface WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
   onerror: ((event: unknown) => void) | null;
 }
+/** A WHATWG WebSocket constructor (the global one, or `ws`'s). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
+/** A message ReconnectingClient sends: text or binary. */
 export type ClientMessage = string | ArrayBufferLike | ArrayBufferView;
 
 export interface ReconnectingClientOptions {

@@ -50,6 +50,7 @@ export interface WebSocketManagerOptions {
   onConnection?: (socket: WebSocket, request?: IncomingMessage) => void;
 }
 
+/** Options of WebSocketManager.attach: the upgrade path. */
 export interface AttachOptions {
   /** Only upgrade requests for this path (query string ignored); others are left to other listeners. @default every path */
   path?: string;
