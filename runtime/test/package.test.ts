@@ -11,8 +11,6 @@ import { consumerWorkDir, installedRuntime, type RuntimeInstall } from "../../te
 
 const ROOT = join(__dirname, "..", "..");
 const AREAS = ["cache", "ratelimit", "db", "realtime", "resources", "profiler", "compression", "metrics", "config"];
-/** The entry points a cache-and-limiter service (or any service without PostgreSQL and WebSockets) uses. */
-const LIGHT_AREAS = ["cache", "ratelimit", "metrics", "resources", "profiler", "compression", "config"];
 const HEAVY_PEERS = ["pg", "ws", "@aws-sdk/client-cloudfront"];
 const TYPE_PEERS = ["pg", "ws", "@types/pg", "@types/ws"];
 const MiB = 1024 * 1024;

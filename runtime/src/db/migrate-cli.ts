@@ -70,7 +70,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       strict: true,
     }) as { values: typeof values });
   } catch (err) {
-    throw new Error(`${(err as Error).message}; see uaip-db-migrate --help`);
+    throw new Error(`${(err as Error).message}; see uaip-db-migrate --help`, { cause: err });
   }
   if (values.help) {
     process.stdout.write(usage());
