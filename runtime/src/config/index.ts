@@ -22,11 +22,5 @@ export {
   type EnvVarSpec,
   type RuntimeEnvName,
 } from "./contract";
-export {
-  loadRuntimeConfig,
-  runtimeSettingsToEnv,
-  runtimeConfigSchema,
-  defaultKeyPrefix,
-  type RuntimeConfig,
-} from "./load";
+export { loadRuntimeConfig, runtimeSettingsToEnv, runtimeConfigSchema, defaultKeyPrefix, type RuntimeConfig } from "./load";
 export { RuntimeConfigError } from "../errors";
