@@ -56,9 +56,10 @@ function node(args: string[], cwd = work): string {
   return run.stdout.trim();
 }
 
-function tsc(cwd: string, files: string[]): string {
+function tsc(cwd: string, files: string[], resolution: "node16" | "node10" = "node16"): string {
   const bin = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-  const flags = ["--noEmit", "--strict", "--module", "node16", "--moduleResolution", "node16", "--target", "es2022"];
+  const module = resolution === "node16" ? ["--module", "node16"] : ["--module", "commonjs", "--esModuleInterop"];
+  const flags = ["--noEmit", "--strict", ...module, "--moduleResolution", resolution, "--target", "es2022"];
   // skipLibCheck stays false: the package's .d.ts files (and what they import) are checked too.
   const types = ["--skipLibCheck", "false", "--typeRoots", join(ROOT, "node_modules", "@types"), "--types", "node"];
   const run = spawnSync(process.execPath, [bin, ...flags, ...types, ...files], { cwd, encoding: "utf8" });
@@ -272,6 +273,12 @@ describe("the packed @uaip/runtime", () => {
       `import { CacheManager } from "@uaip/runtime/cache";\nimport { RateLimiter } from "@uaip/runtime/ratelimit";\nvoid [CacheManager, RateLimiter];\n`,
     );
     expect(tsc(work, ["light.mts", "light.cts"])).toBe("");
+    // A consumer still on node10 resolution (no `exports` support) finds the subpaths' types through typesVersions.
+    writeFileSync(
+      join(work, "node10.ts"),
+      `import { CacheManager } from "@uaip/runtime/cache";\nimport { METRIC } from "@uaip/runtime/metrics";\nimport { loadRuntimeConfig } from "@uaip/runtime/config";\nvoid [CacheManager, METRIC, loadRuntimeConfig];\n`,
+    );
+    expect(tsc(work, ["node10.ts"], "node10")).toBe("");
   }, 120_000);
 
   it("types: root, /db and /realtime compile with skipLibCheck false once pg, ws and their types are installed; query rows keep their type", () => {
