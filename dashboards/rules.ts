@@ -159,6 +159,15 @@ function alertingRules(o: ResolvedMonitoringOptions): AlertingRule[] {
     ),
     alert(
       o,
+      "UaipHeapLimitMismatch",
+      "warning",
+      `max by (${BY_INSTANCE.join(", ")}) (${METRIC.memoryHeapLimitMismatch}) == 1`,
+      "15m",
+      `${svc} ${inst}: heap limit differs from memory.heapSizeLimit`,
+      `On ${inst} of ${svc}, the heap limit V8 enforces (--max-old-space-size) is not the configured memory.heapSizeLimit; the memory monitor measures against the smaller, so it sheds load earlier or later than the profile says.`,
+    ),
+    alert(
+      o,
       "UaipEventLoopLagHigh",
       "warning",
       `max by (${BY_INSTANCE.join(", ")}) (${DEFAULT_METRIC.eventLoopLagP99Seconds}) > ${num(o.eventLoopLagSeconds)}`,

@@ -18,6 +18,7 @@ describe("alerting rules", () => {
       "UaipErrorBudgetBurnSlow",
       "UaipTargetDown",
       "UaipHeapNearLimit",
+      "UaipHeapLimitMismatch",
       "UaipEventLoopLagHigh",
       "UaipCacheHitRatioCollapse",
       "UaipCacheErrors",
