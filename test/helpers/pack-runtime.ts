@@ -82,6 +82,7 @@ export function installedRuntime(packages: readonly string[] = []): RuntimeInsta
   const dir = join(tmpdir(), `uaip-runtime-install-${key}`);
   const done = join(dir, ".installed");
   if (existsSync(done)) return { dir, tarball: readFileSync(done, "utf8") };
+  pruneStaleInstalls();
 
   const staging = mkdtempSync(join(tmpdir(), `uaip-runtime-install-${key}-`));
   try {
@@ -105,6 +106,15 @@ export function installedRuntime(packages: readonly string[] = []): RuntimeInsta
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Installs of older sources, unused for a day: each source change leaves one behind. */
+function pruneStaleInstalls(): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const entry of readdirSync(tmpdir()).filter((e) => e.startsWith("uaip-runtime-install-"))) {
+    const path = join(tmpdir(), entry);
+    if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
   }
 }
 
