@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runtimeSettingsSchema } from "@uaip/runtime";
+import { runtimeSettingsSchema } from "@uaip/runtime/config";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
