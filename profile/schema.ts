@@ -90,7 +90,9 @@ export const profileSchema = z.strictObject({
     flowLogs: z.boolean(),
   }),
   cluster: z.strictObject({
-    version: z.string().regex(/^1\.\d+$/, { message: 'expected a Kubernetes minor version like "1.33"' }),
+    version: z.string().regex(/^1\.\d+$/, { message: 'expected a Kubernetes minor version like "1.35"' }),
+    /** Accept EKS extended support (6× the control-plane price) once `version` leaves standard support; sets the cluster's upgradePolicy. */
+    extendedSupport: z.boolean(),
     instanceTypes: z.array(z.string().min(1)).min(1),
     nodes: z.strictObject({ min: int(1), desired: int(1), max: int(1) }),
     endpointPublicAccess: z.boolean(),
