@@ -17,7 +17,10 @@ export const PARTITION_OF_REGION: ReadonlyMap<string, string> = new Map(
 export const PARTITIONS: ReadonlySet<string> = new Set(regions.partitions.map((p) => p.id));
 
 export const EC2_INSTANCE_TYPES: ReadonlySet<string> = new Set(ec2.instanceTypes);
-export const ELASTICACHE_NODE_TYPES: ReadonlySet<string> = new Set(elasticache.nodeTypes);
+/** Node types new ElastiCache clusters can use. */
+export const ELASTICACHE_NODE_TYPES: ReadonlySet<string> = new Set(elasticache.currentGeneration);
+/** Node types AWS still runs but creates no new clusters of. */
+export const ELASTICACHE_PREVIOUS_GENERATION: ReadonlySet<string> = new Set(elasticache.previousGeneration);
 
 /**
  * One version's support window. `standardSupportEnds`: the first day AWS no longer gives it

@@ -1,5 +1,5 @@
 import vpcRules from "../vendor/aws/vpc-cidr-rules.json";
-import { EC2_INSTANCE_TYPES, ELASTICACHE_NODE_TYPES, PARTITION_OF_REGION } from "./aws-catalog";
+import { EC2_INSTANCE_TYPES, ELASTICACHE_NODE_TYPES, ELASTICACHE_PREVIOUS_GENERATION, PARTITION_OF_REGION } from "./aws-catalog";
 import {
   dnsNameIssue,
   iamRoleArnIssue,
@@ -40,8 +40,24 @@ export function platformIssue(p: Profile): ProfileIssue | undefined {
 
 // ---- types that exist -------------------------------------------------------------------------------
 
-function catalogIssue(path: string, value: string, known: ReadonlySet<string>, what: string, file: string): ProfileIssue[] {
+function catalogIssue(
+  path: string,
+  value: string,
+  known: ReadonlySet<string>,
+  what: string,
+  file: string,
+  retired: ReadonlySet<string> = new Set(),
+): ProfileIssue[] {
   if (known.has(value)) return [];
+  if (retired.has(value)) {
+    const current = [...known].filter((t) => t.endsWith(value.slice(value.lastIndexOf("."))));
+    return [
+      {
+        path,
+        message: `${show(value)} is a previous-generation ${what}: AWS runs existing clusters but creates no new ones (${file}); use a current one of that size, e.g. ${current.slice(0, 4).join(", ")}`,
+      },
+    ];
+  }
   // Suggest the sizes AWS has in the same family (t3.gigantic -> t3.nano ... t3.2xlarge), else nothing invented.
   const family = value.slice(0, value.lastIndexOf(".") + 1);
   const sameFamily = family ? [...known].filter((t) => t.startsWith(family)) : [];
@@ -142,6 +158,7 @@ export function awsProfileIssues(p: Profile): ProfileIssue[] {
       ELASTICACHE_NODE_TYPES,
       "ElastiCache node type",
       "vendor/aws/elasticache-node-types.json",
+      ELASTICACHE_PREVIOUS_GENERATION,
     ),
   );
   issues.push(...unknownVersionIssues(p));

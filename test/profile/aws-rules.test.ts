@@ -100,10 +100,31 @@ describe("instance and node types that exist (vendored EC2 and ElastiCache lists
     expect(issuesOf(dev(raw))).toEqual([{ path, message: expect.stringMatching(message) }]);
   });
 
+  it("property: a previous-generation ElastiCache node type is refused, naming current ones of its size", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...elasticache.previousGeneration), (node) => {
+        const size = node.slice(node.lastIndexOf("."));
+        const [issue, ...rest] = issuesOf(dev({ redis: { nodeType: node } }));
+        expect(rest).toEqual([]);
+        expect(issue?.path).toBe("redis.nodeType");
+        expect(issue?.message).toMatch(
+          new RegExp(
+            `^"${node.replace(/\./g, "\\.")}" is a previous-generation ElastiCache node type: AWS runs existing clusters but creates no new ones`,
+          ),
+        );
+        const suggested = /e\.g\. (.*)$/.exec(issue!.message)![1]!.split(", ");
+        for (const t of suggested) {
+          expect(elasticache.currentGeneration).toContain(t);
+          expect(t.endsWith(size)).toBe(true);
+        }
+      }),
+    );
+  });
+
   it("property: every vendored type is accepted, and a type not in the list is refused, in either field", () => {
     const p = profile();
     fc.assert(
-      fc.property(fc.constantFrom(...ec2.instanceTypes), fc.constantFrom(...elasticache.nodeTypes), (instance, node) => {
+      fc.property(fc.constantFrom(...ec2.instanceTypes), fc.constantFrom(...elasticache.currentGeneration), (instance, node) => {
         const q = { ...p, cluster: { ...p.cluster, instanceTypes: [instance] }, redis: { ...p.redis, nodeType: node } };
         expect(awsProfileIssues(q).filter((i) => /instanceTypes|nodeType/.test(i.path))).toEqual([]);
       }),
@@ -112,7 +133,10 @@ describe("instance and node types that exist (vendored EC2 and ElastiCache lists
       fc.property(word(1, 6), word(1, 8), (family, size) => {
         const instance = `${family}.${size}`;
         const node = `cache.${instance}`;
-        fc.pre(!ec2.instanceTypes.includes(instance) && !elasticache.nodeTypes.includes(node));
+        fc.pre(
+          !ec2.instanceTypes.includes(instance) &&
+            ![...elasticache.currentGeneration, ...elasticache.previousGeneration].includes(node),
+        );
         const q = { ...p, cluster: { ...p.cluster, instanceTypes: [instance] }, redis: { ...p.redis, nodeType: node } };
         expect(awsProfileIssues(q).map((i) => i.path)).toEqual(["cluster.instanceTypes[0]", "redis.nodeType"]);
       }),
