@@ -179,22 +179,25 @@ export function awsProfileIssues(p: Profile): ProfileIssue[] {
   return issues;
 }
 
+/** `aws:region` is a region of a vendored partition (config.ts checks it where it reads it, with the parse errors). */
+export function unknownRegionIssue(region: string): ProfileIssue | undefined {
+  if (PARTITION_OF_REGION.has(region)) return undefined;
+  const near = [...PARTITION_OF_REGION.keys()].filter((r) => r.split("-")[0] === region.split("-")[0]);
+  return {
+    path: "aws:region",
+    message: `${show(region)} is not an AWS region (vendor/aws/regions.json)${near.length ? `; regions with that prefix: ${near.join(", ")}` : ""}; run: pulumi config set aws:region <region>, e.g. us-east-1`,
+  };
+}
+
 /**
  * AWS's rules that depend on the stack's region (`aws:region`): the region exists, the ALB's
  * certificate lives in it (an ALB listener takes only an ACM certificate of its own region;
  * CloudFront, only one of us-east-1), and every ARN is in its partition.
  */
 export function awsRegionIssues(p: Profile, region: string): ProfileIssue[] {
-  const partition = PARTITION_OF_REGION.get(region);
-  if (!partition) {
-    const near = [...PARTITION_OF_REGION.keys()].filter((r) => r.split("-")[0] === region.split("-")[0]);
-    return [
-      {
-        path: "aws:region",
-        message: `${show(region)} is not an AWS region (vendor/aws/regions.json)${near.length ? `; regions with that prefix: ${near.join(", ")}` : ""}; run: pulumi config set aws:region <region>, e.g. us-east-1`,
-      },
-    ];
-  }
+  const unknown = unknownRegionIssue(region);
+  if (unknown) return [unknown];
+  const partition = PARTITION_OF_REGION.get(region)!;
   const issues: ProfileIssue[] = [];
   const cert = p.loadBalancer.certificateArn ? parseCertificateArn(p.loadBalancer.certificateArn) : undefined;
   if (cert && typeof cert !== "string" && cert.region !== region) {

@@ -128,9 +128,10 @@ function versionRules(p: Profile): VersionRule[] {
  */
 export function unknownVersionIssues(p: Profile): ProfileIssue[] {
   if (p.platform !== "aws") return [];
-  const issues = versionRules(p).flatMap((r) => unknownVersionIssue(r) ?? []);
+  // Redis is pinned by major.minor: the list of those ElastiCache creates says more than the majors' calendar.
+  const issues = versionRules(p).flatMap((r) => (r.path === "redis.engineVersion" ? [] : (unknownVersionIssue(r) ?? [])));
   const redis = p.redis.engineVersion;
-  if (!ELASTICACHE_REDIS_VERSIONS.includes(redis) && !issues.some((i) => i.path === "redis.engineVersion"))
+  if (!ELASTICACHE_REDIS_VERSIONS.includes(redis))
     issues.push({
       path: "redis.engineVersion",
       message: `${JSON.stringify(redis)} is not a Redis OSS version ElastiCache creates (${ELASTICACHE_REDIS_VERSIONS.join(", ")}; 7.2 and later are Valkey only); use ${ELASTICACHE_REDIS_VERSIONS.at(-1)}`,

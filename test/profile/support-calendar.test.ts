@@ -147,7 +147,10 @@ describe("RDS for PostgreSQL majors and ElastiCache Redis versions", () => {
   });
 
   it.each([
-    ["99.0", /"99\.0" is not a version AWS offers for ElastiCache for Redis OSS/],
+    [
+      "99.0",
+      /"99\.0" is not a Redis OSS version ElastiCache creates \(6\.0, 6\.2, 7\.0, 7\.1; 7\.2 and later are Valkey only\); use 7\.1/,
+    ],
     [
       "7.2",
       /"7\.2" is not a Redis OSS version ElastiCache creates \(6\.0, 6\.2, 7\.0, 7\.1; 7\.2 and later are Valkey only\); use 7\.1/,
