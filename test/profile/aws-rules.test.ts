@@ -64,10 +64,8 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
   });
 
   it.each([
-    ["username", "_admin", /"_admin" starts with "_"; RDS for PostgreSQL master user names start with a letter/],
     ["username", "user", /"user" is reserved by PostgreSQL/],
     ["username", "rdsadmin", /"rdsadmin" is reserved by RDS or PostgreSQL/],
-    ["name", "_data", /"_data" starts with "_"; RDS for PostgreSQL database names start with a letter/],
     ["name", "select", /"select" is reserved by PostgreSQL/],
     ["name", "postgres", /"postgres" is a database every RDS for PostgreSQL instance already has/],
     ["name", "template1", /"template1" is a database every/],
@@ -75,6 +73,19 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
     const issues = issuesOf(dev({ database: { [key]: value } }));
     expect(issues).toEqual([{ path: `database.${key}`, message: expect.stringMatching(reason) }]);
     expect(issues[0]!.message).toMatch(/pick another, e\.g\. "uaip"$/);
+  });
+
+  it.each([
+    ["username", "_admin"],
+    ["name", "1data"],
+    ["name", "Data"],
+  ])("database.%s %j (not a lowercase letter first) fails with the value and the fix", (key, value) => {
+    expect(issuesOf(dev({ database: { [key]: value } }))).toEqual([
+      {
+        path: `database.${key}`,
+        message: `expected a letter, then lowercase letters, digits or underscores (RDS for PostgreSQL), e.g. "uaip", got "${value}"`,
+      },
+    ]);
   });
 
   it("postgres stays a valid master user name (RDS's own default), and other names pass", () => {
