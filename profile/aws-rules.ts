@@ -10,8 +10,8 @@ import {
 } from "./aws-identifiers";
 import type { ProfileIssue } from "./errors";
 import { presetFor } from "./presets";
-import { parseIpv4Cidr, reservedDbUsername, type ParsedCidr } from "./provider-rules";
-import type { Profile } from "./schema";
+import { overlaps, parseIpv4Cidr, reservedDbUsername, type ParsedCidr } from "./provider-rules";
+import { ENVIRONMENTS, type Profile } from "./schema";
 import { unknownVersionIssues } from "./support-calendar";
 
 /**
@@ -31,7 +31,7 @@ const show = JSON.stringify;
 export function platformIssue(p: Profile): ProfileIssue | undefined {
   const expected = presetFor(p.environment).platform as Profile["platform"];
   if (p.platform === expected) return undefined;
-  const fitting = (["dev", "staging", "prod", "local"] as const).filter((e) => presetFor(e).platform === p.platform);
+  const fitting = ENVIRONMENTS.filter((e) => presetFor(e).platform === p.platform);
   return {
     path: "platform",
     message: `${show(p.platform)} contradicts environment ${show(p.environment)}, whose preset is built for ${show(expected)} (its sizes, node and cache types are ${expected}'s); remove uaip:platform, or use an environment built for ${p.platform}: ${fitting.join(", ")}`,
@@ -75,11 +75,6 @@ function vpcRangesParsed(): NonNullable<typeof vpcRanges> {
     forbidden: vpcRules.forbidden.map((f) => ({ ...f, cidr: parseIpv4Cidr(f.range) as ParsedCidr })),
     recommended: vpcRules.recommended.ranges.map((r) => parseIpv4Cidr(r) as ParsedCidr),
   });
-}
-
-function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
-  const unit = 2 ** (32 - Math.min(a.prefix, b.prefix));
-  return Math.floor(a.base / unit) === Math.floor(b.base / unit);
 }
 
 function within(inner: ParsedCidr, outer: ParsedCidr): boolean {

@@ -46,7 +46,8 @@ export function parseIpv4Cidr(text: string): ParsedCidr | string {
   return { base, prefix };
 }
 
-function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
+/** Whether two CIDRs share an address (one contains the other). */
+export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
   const p = Math.min(a.prefix, b.prefix);
   const mask = 2 ** (32 - p);
   return Math.floor(a.base / mask) === Math.floor(b.base / mask);

@@ -2,7 +2,7 @@ import type { PlatformMocks } from "../../../tools/mocks";
 import { ProfileError } from "../../../profile/errors";
 import { parseConfig } from "../../../profile/parse";
 import { servicePlan } from "../../../profile/service-settings";
-import { resourcesOfType, settle, setupMocks } from "../../helpers/pulumi";
+import { promiseOf, resourcesOfType, setupMocks } from "../../helpers/pulumi";
 
 /**
  * AwsPlatform runs the rules that need the stack's region and the day (profile/aws-rules.ts,
@@ -26,10 +26,14 @@ describe("AwsPlatform: the region, the certificate's region and the versions' su
     mocks = setupMocks("dev");
   });
 
-  async function build(name: string, p: ReturnType<typeof parseConfig>, region: string): Promise<ProfileError | undefined> {
+  async function platform(name: string, p: ReturnType<typeof parseConfig>, region: string) {
     const { AwsPlatform } = await import("../../../components/aws/aws-platform");
+    return new AwsPlatform(name, { profile: p, plan: servicePlan(p), region, project: "uaip", stack: "dev", today: TODAY });
+  }
+
+  async function build(name: string, p: ReturnType<typeof parseConfig>, region: string): Promise<ProfileError | undefined> {
     try {
-      new AwsPlatform(name, { profile: p, plan: servicePlan(p), region, project: "uaip", stack: "dev", today: TODAY });
+      await platform(name, p, region);
     } catch (err) {
       if (err instanceof ProfileError) return err;
       throw err;
@@ -62,9 +66,10 @@ describe("AwsPlatform: the region, the certificate's region and the versions' su
   });
 
   it("sets the EKS upgrade policy from cluster.extendedSupport", async () => {
-    expect(await build("std", stack(), "us-east-1")).toBeUndefined();
-    expect(await build("ext", stack({ cluster: { version: "1.33", extendedSupport: true } }), "us-east-1")).toBeUndefined();
-    await settle(200);
+    const std = await platform("std", stack(), "us-east-1");
+    const ext = await platform("ext", stack({ cluster: { version: "1.33", extendedSupport: true } }), "us-east-1");
+    // The cluster's name resolves once the mocks have its registration (no fixed sleep: the machine may be loaded).
+    await Promise.all([promiseOf(std.clusterName), promiseOf(ext.clusterName)]);
     const policy = (name: string) =>
       (
         resourcesOfType(mocks, "aws:eks/cluster:Cluster").find((r) => r.name.startsWith(`${name}-`))?.inputs as Record<
