@@ -386,3 +386,24 @@ describe("a platform that contradicts the environment's preset", () => {
     expect(platformIssue(p)?.message).toMatch(/remove uaip:platform, or use an environment built for aws: dev, staging, prod/);
   });
 });
+
+describe("any input: each rule answers, never throws", () => {
+  it("property: arbitrary strings get a reason or nothing from every identifier rule", () => {
+    const p = profile();
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 300 }), (text) => {
+        for (const answer of [
+          dnsNameIssue(text),
+          iamRoleArnIssue(text),
+          rdsNameIssue("masterUsername", text),
+          rdsNameIssue("dbName", text),
+          vpcCidrIssue(text),
+        ])
+          expect(answer === undefined || typeof answer === "string").toBe(true);
+        const arn = parseCertificateArn(text);
+        expect(typeof arn === "string" || typeof arn === "object").toBe(true);
+        expect(Array.isArray(awsRegionIssues(p, text))).toBe(true);
+      }),
+    );
+  });
+});
