@@ -23,7 +23,9 @@ import * as aws from "@pulumi/aws";
 import { logsKmsKeyPolicy } from "./iam";
 import { loadBalancerName, stackScope } from "../../profile/stack-names";
 import { ProfileError } from "../../profile/errors";
+import { awsRegionIssues } from "../../profile/aws-rules";
 import { certificateIssue, exampleCertificateIssues } from "../../profile/provider-rules";
+import { versionSupportIssues } from "../../profile/support-calendar";
 
 /** Header CloudFront adds to origin requests and the ALB's listener rules require (its value is a generated secret). */
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
@@ -48,6 +50,8 @@ export interface AwsPlatformArgs {
    * only logs them, for the offline plan, which runs every stack file as cloned. @default "refuse"
    */
   exampleCertificate?: "refuse" | "warn";
+  /** The day the engine versions are checked against their support calendars (support-calendar.ts). @default now */
+  today?: Date;
 }
 
 /** Random credential kept in state as a secret; letters and digits only, valid for ElastiCache AUTH and RDS. */
@@ -79,6 +83,10 @@ export class AwsPlatform extends pulumi.ComponentResource {
     // the components' own arg checks and prod's certificate (checked here, not in parseConfig, which
     // also parses presets for tests and docs).
     const issues = awsArgIssues(p, args.plan);
+    // What depends on the region and on the day: the region exists, the certificate is in it, versions in support
+    // (one issue per key: a version an arg check already refuses is not reported twice).
+    for (const issue of [...awsRegionIssues(p, args.region), ...versionSupportIssues(p, args.today ?? new Date())])
+      if (!issues.some((i) => i.path === issue.path)) issues.push(issue);
     const noCertificate = certificateIssue(p);
     if (noCertificate) issues.push(noCertificate);
     const examples = exampleCertificateIssues(p);
@@ -213,6 +221,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         subnetIds: network.privateSubnetIds,
         nodeSecurityGroupId: sgs.nodeSecurityGroupId,
         version: p.cluster.version,
+        supportType: p.cluster.extendedSupport ? "EXTENDED" : "STANDARD",
         instanceTypes: p.cluster.instanceTypes,
         nodes: p.cluster.nodes,
         endpointPublicAccess: p.cluster.endpointPublicAccess,
