@@ -22,7 +22,7 @@ import { plannedResources, runRules, type Violation } from "../policy/rules";
 import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
 import { renderMarkdown } from "./diff/markdown";
 import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
-import { formatViolation, readPlan } from "./policy";
+import { evaluatePlan, formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 import { StackError } from "../profile/errors";
@@ -195,8 +195,7 @@ async function main(): Promise<number> {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  if (base)
-    writeDiff(args, diffPlans(base, plan, { base: base.violations ?? runRules(plannedResources(base)), head: violations }));
+  if (base) writeDiff(args, diffPlans(base, plan, { base: evaluatePlan(base).violations, head: violations }));
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     console.error(`\nPlan failed: ${failed.length} cross-layer check(s) failed.`);
