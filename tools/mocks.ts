@@ -67,6 +67,9 @@ export interface RecordedResource {
   wireInputs?: Record<string, unknown>;
   /** URNs this resource waits for: explicit `dependsOn` (components expanded) and the resources its inputs come from. */
   dependsOn: string[];
+  /** Resource options that decide what `pulumi destroy` does to it: refuses (protect) or leaves it in the cloud (retainOnDelete). */
+  protect?: boolean;
+  retainOnDelete?: boolean;
 }
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -235,9 +238,17 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
   }
 }
 
+interface PendingRegistration {
+  parent: string;
+  dependsOn: string[];
+  wireInputs?: Record<string, unknown>;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+}
+
 export class PlatformMocks implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
-  readonly #pending = new Map<string, { parent: string; dependsOn: string[]; wireInputs?: Record<string, unknown> }>();
+  readonly #pending = new Map<string, PendingRegistration>();
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
     const pending = this.#pending.get(`${args.type}::${args.name}`);
@@ -250,6 +261,8 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
       inputs: args.inputs,
       wireInputs: pending?.wireInputs,
       dependsOn: pending?.dependsOn ?? [],
+      ...(pending?.protect ? { protect: true } : {}),
+      ...(pending?.retainOnDelete ? { retainOnDelete: true } : {}),
     });
     const id = args.custom === false ? undefined : args.id || `${args.name}-id`;
     return { id, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } };
@@ -260,8 +273,15 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
   }
 
   /** Called by the monitor hook before newResource, so the record can carry its parent, dependencies and wire inputs. */
-  notePending(type: string, name: string, parent: string, dependsOn: string[] = [], wireInputs?: Record<string, unknown>): void {
-    this.#pending.set(`${type}::${name}`, { parent, dependsOn, wireInputs });
+  notePending(
+    type: string,
+    name: string,
+    parent: string,
+    dependsOn: string[] = [],
+    wireInputs?: Record<string, unknown>,
+    options: { protect?: boolean; retainOnDelete?: boolean } = {},
+  ): void {
+    this.#pending.set(`${type}::${name}`, { parent, dependsOn, wireInputs, ...options });
   }
 }
 
@@ -270,6 +290,8 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -292,6 +314,7 @@ export function installMocks(project: string, stack: string): PlatformMocks {
       req.getParent(),
       req.getDependenciesList(),
       wire && (markWireUnknowns(wire) as Record<string, unknown>),
+      { protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false },
     );
     return register(req, (err: unknown, res: { getUrn(): string } | undefined) => {
       const record = [...mocks.resources].reverse().find((r) => r.type === req.getType() && r.name === req.getName());

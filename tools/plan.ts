@@ -26,6 +26,9 @@ import { evaluatePlan, formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 import { StackError } from "../profile/errors";
+import { loadConfig } from "../config";
+import { deliberateRetentions } from "../profile/retentions";
+import { checkDestroyLeftovers } from "./checks/destroy";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE =
@@ -122,6 +125,8 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
     parent: r.parent,
     dependsOn: r.dependsOn,
     inputs: redactSecrets(r.wireInputs ?? r.inputs) as Record<string, unknown>,
+    ...(r.protect ? { protect: true } : {}),
+    ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
   }));
   const checks = [...((exports.checks as Check[] | undefined) ?? []), ...kubernetesPlanChecks(resources)];
   // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
@@ -129,6 +134,9 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   // paths); their details name resources, paths and actions, never a secret's value.
   const unwrapped = mocks.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) }));
   checks.push(...providerRuleChecks({ stack, resources: unwrapped }));
+  // What a destroy would leave, against what the profile deliberately keeps (the config the program just read).
+  const { profile } = loadConfig();
+  if (profile.platform === "aws") checks.push(checkDestroyLeftovers(resources, deliberateRetentions(profile)));
   // The policy pack sees what the real analyzer sees (see PlanJson.violations).
   const violations = runRules(plannedResources({ resources: unwrapped }));
   return { plan: { stack, resources, outputs, checks, violations }, recorded: mocks.resources };

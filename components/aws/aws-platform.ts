@@ -295,6 +295,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         retention: p.monitoring.retention,
         storageSize: p.monitoring.storageSize,
         storageClassName: storage.storageClassName,
+        retainVolumes: p.monitoring.retainVolumes,
         replicas: p.monitoring.replicas,
         grafanaAdminPassword: args.grafanaAdminPassword ?? generatedSecret(`${name}-grafana-admin`, this),
         alertWebhookUrl: args.alertWebhookUrl,
