@@ -21,7 +21,7 @@ import { kubernetesPlanChecks, type PlanResource } from "./checks/k8s";
 import { plannedResources, runRules, type Violation } from "../policy/rules";
 import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
 import { renderMarkdown } from "./diff/markdown";
-import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
+import { installMocks, redactSecrets, REGION, unwrapSecrets, type RecordedResource } from "./mocks";
 import { evaluatePlan, formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
@@ -92,7 +92,8 @@ async function resolveOutput(value: unknown): Promise<unknown> {
 async function planStack(stack: string, stackFile?: string): Promise<{ plan: PlanJson; recorded: RecordedResource[] }> {
   const { project, config, secretKeys } = readStackConfig(ROOT, stack, stackFile);
   pulumi.runtime.setAllConfig(config, secretKeys);
-  const mocks = installMocks(project, stack);
+  // The mocked cloud answers for the stack's own Region (zones, ARNs, endpoints), as AWS would.
+  const mocks = installMocks(project, stack, config["aws:region"] ?? REGION);
   let failure: unknown;
   process.on("unhandledRejection", (err) => (failure ??= err));
 
