@@ -29,6 +29,7 @@ import { StackError } from "../profile/errors";
 import { loadConfig } from "../config";
 import { deliberateRetentions } from "../profile/retentions";
 import { checkDestroyLeftovers } from "./checks/destroy";
+import { checkEksAddonConfigurations } from "./checks/eks-addon-config";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE =
@@ -137,7 +138,10 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   checks.push(...providerRuleChecks({ stack, resources: unwrapped }));
   // What a destroy would leave, against what the profile deliberately keeps (the config the program just read).
   const { profile } = loadConfig();
-  if (profile.platform === "aws") checks.push(checkDestroyLeftovers(resources, deliberateRetentions(profile)));
+  if (profile.platform === "aws") {
+    checks.push(checkDestroyLeftovers(resources, deliberateRetentions(profile)));
+    checks.push(checkEksAddonConfigurations(resources));
+  }
   // The policy pack sees what the real analyzer sees (see PlanJson.violations).
   const violations = runRules(plannedResources({ resources: unwrapped }));
   return { plan: { stack, resources, outputs, checks, violations }, recorded: mocks.resources };
