@@ -87,6 +87,8 @@ const common = {
   },
   loadBalancer: { idleTimeout: 60, certificateArn: "", domainName: "", deregistrationDelay: 30 },
   monitoring: { scrapeInterval: "15s", slo: { latencyP95Ms: 500, errorRate: 0.01 } },
+  // Opt-in per stack: it needs your repository, CI role and GitHub connection (README "Deploying from CI").
+  ci: { deploys: { enabled: false, githubRepo: "", roleArn: "", connectionArn: "" } },
 };
 
 const perEnvironment: Record<Environment, PlainObject> = {

@@ -3,6 +3,7 @@ import { runtimeSettingsSchema } from "@uaip/runtime/config";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
+import { ciDeploysSchema } from "./ci-deploys";
 
 /**
  * The performance profile: one typed configuration per stack, shared by the infrastructure
@@ -222,6 +223,8 @@ export const profileSchema = z.strictObject({
   }),
   /** The runtime settings every service gets (seed: CacheConfig, RateLimitConfig, ...). */
   runtime: runtimeSettingsSchema,
+  /** Deploys from CI: an in-VPC runner (CodeBuild-hosted GitHub Actions runner) for `pulumi preview`/`up`; profile/ci-deploys.ts. */
+  ci: z.strictObject({ deploys: ciDeploysSchema }),
 });
 
 export type Profile = z.output<typeof profileSchema>;
