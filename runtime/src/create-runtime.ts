@@ -163,7 +163,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     });
   const limiter = new RateLimiter({ ...rateLimit, keyGenerator, store, registry: metrics.registry });
   const db = config.database.host
-    ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName })
+    ? createPool({ pool: config.pool, database: config.database }, { registry: metrics.registry, applicationName: config.serviceName })
     : undefined;
   const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
   const statsRefresher =

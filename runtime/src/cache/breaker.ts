@@ -1,4 +1,4 @@
-import { checkOptions, type OptionsErrorFactory } from "../options";
+import { duration, func, integer, validateOptions, type OptionsErrorFactory } from "../options";
 import { UaipError } from "../errors";
 
 export type BreakerState = "closed" | "open" | "half-open";
@@ -11,6 +11,12 @@ export interface CircuitBreakerOptions {
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
+
+const BREAKER_OPTIONS_SPEC = {
+  failureThreshold: integer(1, 1_000_000),
+  cooldownMs: duration(0),
+  now: func<() => number>("a clock function () => number"),
+};
 
 /**
  * Consecutive-failure circuit breaker. While open, callers skip Redis entirely, so a dead
@@ -29,15 +35,10 @@ export class CircuitBreaker {
     options: CircuitBreakerOptions = {},
     makeError: OptionsErrorFactory = (key, message) => new UaipError("UAIP_BREAKER_OPTIONS_INVALID", `${key}: ${message}`),
   ) {
-    checkOptions("breaker", options, ["failureThreshold", "cooldownMs", "now"], makeError);
-    this.#threshold = options.failureThreshold ?? 5;
-    this.#cooldownMs = options.cooldownMs ?? 1_000;
-    this.#now = options.now ?? Date.now;
-    if (!Number.isInteger(this.#threshold) || this.#threshold < 1)
-      throw makeError("failureThreshold", `expected a positive integer, got ${JSON.stringify(options.failureThreshold)}`);
-    if (!Number.isFinite(this.#cooldownMs) || this.#cooldownMs < 0)
-      throw makeError("cooldownMs", `expected a non-negative number of ms, got ${JSON.stringify(options.cooldownMs)}`);
-    if (typeof this.#now !== "function") throw makeError("now", "expected a clock function () => number");
+    const o = validateOptions("breaker", options, BREAKER_OPTIONS_SPEC, makeError);
+    this.#threshold = o.failureThreshold ?? 5;
+    this.#cooldownMs = o.cooldownMs ?? 1_000;
+    this.#now = o.now ?? Date.now;
   }
 
   get state(): BreakerState {

@@ -1,4 +1,4 @@
-import { checkOptions } from "../options";
+import { func, object, required, validateOptions } from "../options";
 import { patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
@@ -17,6 +17,14 @@ export interface CacheInvalidatorOptions {
   /** Key/pattern to CDN paths. @default defaultCdnPaths(cache.settings.cdn.pathPrefix) */
   cdnPaths?: CdnPathMapper;
 }
+
+const CACHE_INVALIDATOR_OPTIONS_SPEC = {
+  cache: required(
+    object<CacheManager>("the CacheManager it invalidates: new CacheInvalidator({ cache })", (v) => typeof (v as CacheManager).invalidate === "function"),
+  ),
+  purger: object<CdnPurger>("a CdnPurger ({ purge(paths) })", (v) => typeof (v as CdnPurger).purge === "function"),
+  cdnPaths: func<CdnPathMapper>("a function (keyOrPattern) => string | string[] | undefined"),
+};
 
 /** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
 export type CdnPurgeOutcome = ({ ok: true } & CdnPurgeResult) | { ok: false; paths: string[]; error: CdnPurgeError };
@@ -46,20 +54,7 @@ export class CacheInvalidator {
   readonly #cdnPaths: CdnPathMapper;
 
   constructor(options: CacheInvalidatorOptions) {
-    checkOptions(
-      "CacheInvalidator",
-      options,
-      ["cache", "purger", "cdnPaths"],
-      (key, message) => new CacheOptionsError(key, message),
-    );
-    if (!options?.cache)
-      throw new CacheOptionsError(
-        "cache",
-        "CacheInvalidator needs the CacheManager it invalidates: new CacheInvalidator({ cache })",
-      );
-    if (options.cdnPaths !== undefined && typeof options.cdnPaths !== "function") {
-      throw new CacheOptionsError("cdnPaths", "cdnPaths must be a function (keyOrPattern) => string | string[] | undefined");
-    }
+    validateOptions("CacheInvalidator", options ?? {}, CACHE_INVALIDATOR_OPTIONS_SPEC, (key, message) => new CacheOptionsError(key, message));
     this.#cache = options.cache;
     const cdn = options.cache.settings.cdn;
     this.#cdnPaths = options.cdnPaths ?? defaultCdnPaths(cdn.pathPrefix);

@@ -2,10 +2,13 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization, type Int
 import { getHeapStatistics } from "node:v8";
 import { Counter, Gauge, Registry } from "prom-client";
 import { z } from "zod";
-import { UaipError } from "../errors";
 import { memorySettingsSchema } from "../config/settings";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
+import { checkValue, duration, number, object, throwProblems, validateOptions, zodProblems } from "../options";
+import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
+
+export { MemoryMonitorOptionsError } from "./errors";
 
 const MiB = 1024 * 1024;
 
@@ -36,17 +39,6 @@ export interface MemoryMonitorOptions {
   heapLimitBytes?: number;
   /** Event-loop delay histogram resolution, ms. @default 10 */
   eventLoopResolutionMs?: number;
-}
-
-/** A MemoryMonitor setting is malformed; `key` names it. */
-export class MemoryMonitorOptionsError extends UaipError {
-  static readonly CODE = "UAIP_MEMORY_MONITOR_OPTIONS_INVALID";
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(MemoryMonitorOptionsError.CODE, `memory monitor ${key}: ${message}`);
-  }
 }
 
 /** One sample: bytes, ms and fractions. */
@@ -94,18 +86,15 @@ export function enforcedHeapLimitBytes(): number {
   return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
 }
 
-function numberOption(
-  key: string,
-  value: number | undefined,
-  fallback: number,
-  ok: (n: number) => boolean,
-  expected: string,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value))
-    throw new MemoryMonitorOptionsError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
-  return value;
-}
+const monitorError = (key: string, message: string) => new MemoryMonitorOptionsError(key, message);
+
+const MEMORY_MONITOR_OPTIONS_SPEC = {
+  registry: object<Registry>("a prom-client Registry"),
+  hysteresis: number({ min: 0, lt: 1 }),
+  gcCooldownMs: duration(0),
+  heapLimitBytes: number({ gt: 0 }, "bytes"),
+  eventLoopResolutionMs: duration(1),
+};
 
 /**
  * The seed's MemoryMonitor: samples memory, heap statistics and the event loop every
@@ -132,29 +121,18 @@ export class MemoryMonitor {
   #last: MemorySample | undefined;
 
   constructor(memoryConfig: MemoryConfig, options: MemoryMonitorOptions = {}) {
+    const where = "MemoryMonitor";
+    const o = validateOptions(where, options, MEMORY_MONITOR_OPTIONS_SPEC, monitorError);
     const parsed = memorySettingsSchema.safeParse(memoryConfig ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new MemoryMonitorOptionsError(issue.path.join("."), issue.message);
-    }
-    this.config = parsed.data;
+    if (!parsed.success) throwProblems(where, zodProblems(parsed.error.issues, memoryConfig, "", memorySettingsSchema), monitorError);
+    this.config = parsed.data!;
+    // The sampling interval is a timer: the runtime's Duration rule (zod's schema only says "positive").
+    checkValue(where, "memoryMonitoring.interval", this.config.memoryMonitoring.interval, duration(1), monitorError);
     this.#gcThresholdBytes = this.config.gcThreshold * MiB;
-    const hysteresis = numberOption("hysteresis", options.hysteresis, 0.1, (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
-    this.#gcCooldownMs = numberOption("gcCooldownMs", options.gcCooldownMs, 30_000, (n) => n >= 0, "a non-negative number of ms");
-    this.#heapLimitBytes = numberOption(
-      "heapLimitBytes",
-      options.heapLimitBytes,
-      enforcedHeapLimitBytes(),
-      (n) => n > 0,
-      "a positive number of bytes",
-    );
-    this.#resolutionMs = numberOption(
-      "eventLoopResolutionMs",
-      options.eventLoopResolutionMs,
-      10,
-      (n) => Number.isInteger(n) && n >= 1,
-      "a positive integer of ms",
-    );
+    const hysteresis = o.hysteresis ?? 0.1;
+    this.#gcCooldownMs = o.gcCooldownMs ?? 30_000;
+    this.#heapLimitBytes = o.heapLimitBytes ?? enforcedHeapLimitBytes();
+    this.#resolutionMs = o.eventLoopResolutionMs ?? 10;
 
     const m = this.config.memoryMonitoring;
     this.#switches = {
@@ -162,7 +140,7 @@ export class MemoryMonitor {
       [LABEL_VALUE.eventLoopDelay]: new HysteresisSwitch(m.eventLoopDelayLimit, hysteresis),
       [LABEL_VALUE.eventLoopUtilization]: new HysteresisSwitch(m.eventLoopUtilizationLimit, hysteresis),
     };
-    this.#registry = options.registry;
+    this.#registry = o.registry;
     if (this.#registry) this.#registerMetrics(this.#registry);
   }
 
