@@ -205,7 +205,9 @@ export const boolean: Field<boolean> = field("true or false", (v) => ok(typeof v
 
 /** One of the listed strings. */
 export function oneOf<T extends string>(values: readonly T[]): Field<T> {
-  return field(`one of ${values.map((x) => JSON.stringify(x)).join(" | ")}`, (v) => ok((values as readonly unknown[]).includes(v)));
+  return field(`one of ${values.map((x) => JSON.stringify(x)).join(" | ")}`, (v) =>
+    ok((values as readonly unknown[]).includes(v)),
+  );
 }
 
 /** A function (callbacks, hooks, injected implementations). */
@@ -243,7 +245,8 @@ export const anything: Field = field("any value", () => undefined);
 export function throwProblems(where: string, problems: readonly OptionProblem[], makeError: OptionsErrorFactory): void {
   if (problems.length === 0) return;
   const lines = problems.map((p) => `${p.key}: ${p.message}`);
-  const message = problems.length === 1 ? `${where}: ${lines[0]}` : `${where}: ${problems.length} invalid options: ${lines.join("; ")}`;
+  const message =
+    problems.length === 1 ? `${where}: ${lines[0]}` : `${where}: ${problems.length} invalid options: ${lines.join("; ")}`;
   const error = makeError(problems[0].key, message);
   // Every problem, for callers that report them one by one (the plan does).
   Object.defineProperty(error, "problems", { value: problems, enumerable: false });
@@ -269,7 +272,12 @@ export function checkValue<T>(where: string, key: string, value: unknown, f: Fie
  * The own keys of `options` after checking it is a plain object (or undefined): refuses null, arrays,
  * primitives and a replaced prototype (`{ __proto__: {...} }`, whose keys would be read unseen).
  */
-export function asRecord(where: string, options: unknown, prefix: string, makeError: OptionsErrorFactory): Record<string, unknown> {
+export function asRecord(
+  where: string,
+  options: unknown,
+  prefix: string,
+  makeError: OptionsErrorFactory,
+): Record<string, unknown> {
   const key = prefix ? prefix.slice(0, -1) : "options";
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throwProblems(where, [{ key, message: `expected an options object { ... }, got ${showValue(options)}` }], makeError);
@@ -373,6 +381,23 @@ function zodShapeKeys(schema: unknown, path: readonly PropertyKey[]): string[] |
   let node = unwrap(schema as Node);
   for (const part of path) node = unwrap(node?.shape?.[String(part)] as Node);
   return node?.shape ? Object.keys(node.shape) : undefined;
+}
+
+/**
+ * A nested plain-data value (a settings block zod will parse) whose objects have a replaced
+ * prototype: zod reads inherited keys, so `Object.create({ maxSize: 1e9 })` would pass unseen.
+ */
+export function prototypeProblems(value: unknown, path: string, depth = 0): OptionProblem[] {
+  if (typeof value !== "object" || value === null || depth > 8) return [];
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null)
+    return [
+      {
+        key: `${path}.__proto__`,
+        message: "pass a plain object literal (settings set through a prototype would be read unseen)",
+      },
+    ];
+  return Object.entries(value).flatMap(([k, v]) => prototypeProblems(v, `${path}.${k}`, depth + 1));
 }
 
 /**

@@ -34,8 +34,10 @@ export class CircuitBreaker {
   constructor(
     options: CircuitBreakerOptions = {},
     makeError: OptionsErrorFactory = (key, message) => new UaipError("UAIP_BREAKER_OPTIONS_INVALID", `${key}: ${message}`),
+    /** Who owns the breaker, for messages ("CacheManager"); its keys are named `breaker.<key>`. */
+    where = "CircuitBreaker",
   ) {
-    const o = validateOptions("breaker", options, BREAKER_OPTIONS_SPEC, makeError);
+    const o = validateOptions(where, options, BREAKER_OPTIONS_SPEC, makeError, { prefix: "breaker." });
     this.#threshold = o.failureThreshold ?? 5;
     this.#cooldownMs = o.cooldownMs ?? 1_000;
     this.#now = o.now ?? Date.now;

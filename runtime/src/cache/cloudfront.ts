@@ -94,7 +94,12 @@ export class CloudFrontPurger implements CdnPurger {
   #nextStart = 0;
 
   constructor(options: CloudFrontPurgerOptions) {
-    const o = validateOptions("CloudFrontPurger", options ?? {}, CLOUDFRONT_PURGER_OPTIONS_SPEC, (key, message) => new CacheOptionsError(key, message));
+    const o = validateOptions(
+      "CloudFrontPurger",
+      options ?? {},
+      CLOUDFRONT_PURGER_OPTIONS_SPEC,
+      (key, message) => new CacheOptionsError(key, message),
+    );
     if (!o.distributionId)
       throw new CacheOptionsError(
         "config.cdn.distributionId",

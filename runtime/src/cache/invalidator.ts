@@ -1,5 +1,5 @@
-import { func, object, required, validateOptions } from "../options";
-import { patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
+import { checkValue, func, object, required, string, validateOptions } from "../options";
+import { cdnError, patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
 import type { CacheManager, InvalidationResult } from "./manager";
@@ -20,7 +20,10 @@ export interface CacheInvalidatorOptions {
 
 const CACHE_INVALIDATOR_OPTIONS_SPEC = {
   cache: required(
-    object<CacheManager>("the CacheManager it invalidates: new CacheInvalidator({ cache })", (v) => typeof (v as CacheManager).invalidate === "function"),
+    object<CacheManager>(
+      "the CacheManager it invalidates: new CacheInvalidator({ cache })",
+      (v) => typeof (v as CacheManager).invalidate === "function",
+    ),
   ),
   purger: object<CdnPurger>("a CdnPurger ({ purge(paths) })", (v) => typeof (v as CdnPurger).purge === "function"),
   cdnPaths: func<CdnPathMapper>("a function (keyOrPattern) => string | string[] | undefined"),
@@ -40,6 +43,12 @@ export interface InvalidateReport extends InvalidationResult {
  * than needed, never narrower. Services that know their routes pass `cdnPaths` for exact purges.
  */
 export function defaultCdnPaths(pathPrefix = "/"): CdnPathMapper {
+  // The settings' rule for cdn.pathPrefix: a path that starts and ends with "/", without wildcards.
+  const prefix = string({
+    pattern: /^\/([^*?\s]*\/)?$/,
+    what: 'a CDN path that starts and ends with "/" without wildcards, e.g. "/items/"',
+  });
+  checkValue("defaultCdnPaths", "pathPrefix", pathPrefix, prefix, cdnError);
   return (keyOrPattern) => (keyOrPattern.startsWith("/") ? patternToPath(keyOrPattern) : `${pathPrefix}*`);
 }
 
@@ -54,7 +63,12 @@ export class CacheInvalidator {
   readonly #cdnPaths: CdnPathMapper;
 
   constructor(options: CacheInvalidatorOptions) {
-    validateOptions("CacheInvalidator", options ?? {}, CACHE_INVALIDATOR_OPTIONS_SPEC, (key, message) => new CacheOptionsError(key, message));
+    validateOptions(
+      "CacheInvalidator",
+      options ?? {},
+      CACHE_INVALIDATOR_OPTIONS_SPEC,
+      (key, message) => new CacheOptionsError(key, message),
+    );
     this.#cache = options.cache;
     const cdn = options.cache.settings.cdn;
     this.#cdnPaths = options.cdnPaths ?? defaultCdnPaths(cdn.pathPrefix);

@@ -181,7 +181,7 @@ export class CacheManager {
     this.#maxKeyLength = o.maxKeyLength;
     this.#sized = o.maxBytes !== undefined;
     this.#metrics = new CacheMetrics(options.registry);
-    this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new CacheOptionsError(`breaker.${key}`, message));
+    this.#breaker = new CircuitBreaker(options.breaker, cacheError, "CacheManager");
     const redis = o.settings.redis;
     this.keyPrefix = o.keyPrefix;
     // Entries get their own sub-namespace, so a pattern invalidation (SCAN <prefix>c:<pattern>) can never

@@ -12,6 +12,7 @@ import {
   size,
   string,
   throwProblems,
+  prototypeProblems,
   specProblems,
   zodProblems,
   type Field,
@@ -49,7 +50,10 @@ const REDIS_URL = string({ pattern: /^rediss?:\/\/\S*$/i, what: "a redis:// or r
 const CACHE_MANAGER_OPTIONS_SPEC = {
   config: object("the seed's CacheConfig { memory, redis, cdn }"),
   client: object("an ioredis client", (v) => typeof (v as { get?: unknown }).get === "function"),
-  url: { ...REDIS_URL, problem: (v: unknown) => REDIS_URL.problem(v) ?? (URL.canParse(v as string) ? undefined : "not a parseable URL") },
+  url: {
+    ...REDIS_URL,
+    problem: (v: unknown) => REDIS_URL.problem(v) ?? (URL.canParse(v as string) ? undefined : "not a parseable URL"),
+  },
   password: string(),
   registry: object("a prom-client Registry"),
   serializer: object("a Serializer { serialize, deserialize }", (v) => {
@@ -120,7 +124,9 @@ export function parseCacheOptions(options: RawOptions): ParsedCacheOptions {
     purger: "purger is a CacheInvalidator option: new CacheInvalidator({ cache, purger })",
     keyPrefix: "the key prefix goes under config.redis.keyPrefix (or redis.keyPrefix in the seed shape)",
   });
-  const parsed = cacheSettingsSchema.safeParse(options.config ?? {});
+  const config = options.config === undefined ? {} : options.config;
+  problems.push(...prototypeProblems(config, "config"));
+  const parsed = cacheSettingsSchema.safeParse(config);
   if (!parsed.success) problems.push(...zodProblems(parsed.error.issues, options.config, "config", cacheSettingsSchema));
   else {
     const { memory, redis } = parsed.data;

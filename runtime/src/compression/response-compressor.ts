@@ -72,10 +72,16 @@ function toJson(data: unknown): string {
   try {
     json = JSON.stringify(data);
   } catch (err) {
-    throw new CompressionOptionsError("data", `compress(data): ${(err as Error).message}; pass a string, a Buffer or a JSON-serialisable value`);
+    throw new CompressionOptionsError(
+      "data",
+      `compress(data): ${(err as Error).message}; pass a string, a Buffer or a JSON-serialisable value`,
+    );
   }
   if (json === undefined)
-    throw new CompressionOptionsError("data", `compress(data): ${showValue(data)} has no JSON form; pass a string, a Buffer or a JSON-serialisable value`);
+    throw new CompressionOptionsError(
+      "data",
+      `compress(data): ${showValue(data)} has no JSON form; pass a string, a Buffer or a JSON-serialisable value`,
+    );
   return json;
 }
 
@@ -122,7 +128,12 @@ export class ResponseCompressor {
   readonly #middleware: Middleware;
 
   constructor(config: CompressionConfig = {}) {
-    const o = validateOptions("ResponseCompressor", config, COMPRESSION_CONFIG_SPEC, (key, message) => new CompressionOptionsError(key, message));
+    const o = validateOptions(
+      "ResponseCompressor",
+      config,
+      COMPRESSION_CONFIG_SPEC,
+      (key, message) => new CompressionOptionsError(key, message),
+    );
     this.level = o.level ?? 6;
     this.threshold = o.threshold ?? 1_024;
     this.brotliQuality = o.brotliQuality ?? 4;

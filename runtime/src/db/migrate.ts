@@ -84,7 +84,9 @@ const MIGRATE_OPTIONS_SPEC = {
   connection: required({
     expected: "a postgres:// URL or a pg ClientConfig object",
     problem: (v: unknown) =>
-      (typeof v === "string" && /^postgres(ql)?:\/\//i.test(v)) || (typeof v === "object" && v !== null && !Array.isArray(v)) ? undefined : "",
+      (typeof v === "string" && /^postgres(ql)?:\/\//i.test(v)) || (typeof v === "object" && v !== null && !Array.isArray(v))
+        ? undefined
+        : "",
   }),
   dir: string({ nonEmpty: true, what: "a directory path" }),
   roles: listOf(object<ServiceRole>("a ServiceRole { name, password, connectionLimit }")),

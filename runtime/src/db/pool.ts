@@ -3,7 +3,18 @@ import { Registry } from "prom-client";
 import { runtimeConfigSchema, type RuntimeConfig } from "../config/load";
 import { poolSettingsSchema, type RuntimeSettings } from "../config/settings";
 import { RuntimeConfigError } from "../errors";
-import { checkOptions, duration, fieldProblem, object, string, throwProblems, validateOptions, zodProblems, type OptionProblem } from "../options";
+import {
+  checkOptions,
+  duration,
+  fieldProblem,
+  prototypeProblems,
+  object,
+  string,
+  throwProblems,
+  validateOptions,
+  zodProblems,
+  type OptionProblem,
+} from "../options";
 import { DbPoolClosedError, DbPoolTimeoutError } from "./errors";
 import { isConnectionError, translateDbError } from "./translate";
 import { registerPoolMetrics, type PoolMetricsHandle } from "./metrics";
@@ -44,10 +55,14 @@ function parseDbSettings(settings: unknown): DbSettings {
   const record = checkOptions(where, settings, ["pool", "database"], dbError);
   const problems: OptionProblem[] = [];
   if (record.database === undefined)
-    problems.push({ key: "database", message: "is required: { host, port, name, user, password } of the PostgreSQL to connect to" });
-  const pool = poolSettingsSchema.safeParse(record.pool ?? {});
+    problems.push({
+      key: "database",
+      message: "is required: { host, port, name, user, password } of the PostgreSQL to connect to",
+    });
+  problems.push(...prototypeProblems(record.pool, "pool"), ...prototypeProblems(record.database, "database"));
+  const pool = poolSettingsSchema.safeParse(record.pool === undefined ? {} : record.pool);
   if (!pool.success) problems.push(...zodProblems(pool.error.issues, record.pool, "pool", poolSettingsSchema));
-  const database = DATABASE_SCHEMA.safeParse(record.database ?? {});
+  const database = DATABASE_SCHEMA.safeParse(record.database);
   if (!database.success) problems.push(...zodProblems(database.error.issues, record.database, "database", DATABASE_SCHEMA));
   if (pool.success) {
     for (const key of ["idleTimeoutMillis", "connectionTimeoutMillis"] as const) {

@@ -2,7 +2,19 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { UaipError } from "../errors";
-import { boolean, duration, fieldProblem, func, integer, object, required, size, string, validateOptions, type OptionProblem } from "../options";
+import {
+  boolean,
+  duration,
+  fieldProblem,
+  func,
+  integer,
+  object,
+  required,
+  size,
+  string,
+  validateOptions,
+  type OptionProblem,
+} from "../options";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
 import { normalizeMethod, RouteGuard } from "./route";
@@ -87,7 +99,9 @@ const MAX_BUCKETS = 100_000;
 
 const CREATE_METRICS_OPTIONS_SPEC = {
   // A Prometheus label value, shown in every series: printable, no control characters.
-  serviceName: required(string({ pattern: /^[\x20-\x7e]{1,128}$/, what: "a non-empty printable name of at most 128 characters" })),
+  serviceName: required(
+    string({ pattern: /^[\x20-\x7e]{1,128}$/, what: "a non-empty printable name of at most 128 characters" }),
+  ),
   registry: object<Registry>("a prom-client Registry", (v) => typeof (v as Registry).getSingleMetric === "function"),
   collectDefault: boolean,
   window: duration(1),
@@ -129,9 +143,16 @@ export class HttpMetrics {
         const samples = buckets * (v.samplesPerBucket ?? 1_000);
         const problems: OptionProblem[] = [];
         if (buckets > MAX_BUCKETS)
-          problems.push({ key: "bucketMs", message: `window / bucketMs is ${buckets} buckets, more than ${MAX_BUCKETS}; raise bucketMs or shorten window` });
+          problems.push({
+            key: "bucketMs",
+            message: `window / bucketMs is ${buckets} buckets, more than ${MAX_BUCKETS}; raise bucketMs or shorten window`,
+          });
         const p = fieldProblem("samplesPerBucket", samples, size("entries", 8));
-        if (p) problems.push({ key: "samplesPerBucket", message: `window / bucketMs × samplesPerBucket = ${samples} samples kept; ${p.message}` });
+        if (p)
+          problems.push({
+            key: "samplesPerBucket",
+            message: `window / bucketMs × samplesPerBucket = ${samples} samples kept; ${p.message}`,
+          });
         return problems;
       },
     });

@@ -96,7 +96,13 @@ export class CPUProfiler {
 
   /** Profiles for `durationMs` and resolves to the path of the written `.cpuprofile`. */
   async startProfiling(durationMs = DEFAULT_PROFILE_DURATION_MS): Promise<string> {
-    checkValue("CPUProfiler.startProfiling", "durationMs", durationMs, integer(1, this.maxDurationMs, "ms (maxDurationMs)"), profileError);
+    checkValue(
+      "CPUProfiler.startProfiling",
+      "durationMs",
+      durationMs,
+      integer(1, this.maxDurationMs, "ms (maxDurationMs)"),
+      profileError,
+    );
     if (running) throw new ProfileInProgressError(running.startedAt);
     // Claim the slot before any await, so a concurrent call sees it.
     const session = new Session();

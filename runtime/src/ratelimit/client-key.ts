@@ -38,9 +38,12 @@ const MAPPED_V4 = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/i;
 
 /** "::ffff:1.2.3.4" -> "1.2.3.4"; surrounding spaces and brackets dropped. Undefined when not an IP. */
 export function normalizeAddress(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (raw === undefined || raw === "") return undefined;
   if (typeof raw !== "string")
-    throw new RateLimitOptionsError("address", `normalizeAddress: expected an address string such as "10.0.0.1", got ${showValue(raw)}`);
+    throw new RateLimitOptionsError(
+      "address",
+      `normalizeAddress: expected an address string such as "10.0.0.1", got ${showValue(raw)}`,
+    );
   let a = raw.trim();
   if (a.startsWith("[") && a.includes("]")) a = a.slice(1, a.indexOf("]"));
   const mapped = MAPPED_V4.exec(a);

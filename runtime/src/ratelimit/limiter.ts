@@ -3,7 +3,19 @@ import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError } from "./errors";
 import type Redis from "ioredis";
-import { anything, checkValue, duration, func, integer, object, oneOf, required, showValue, string, validateOptions } from "../options";
+import {
+  anything,
+  checkValue,
+  duration,
+  func,
+  integer,
+  object,
+  oneOf,
+  required,
+  showValue,
+  string,
+  validateOptions,
+} from "../options";
 import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisStoreOptions } from "./redis-store";
@@ -62,7 +74,10 @@ const RATE_LIMITER_OPTIONS_SPEC = {
   failurePolicy: oneOf(POLICIES),
   registry: object<Registry>("a prom-client Registry"),
   // Sent as a Structured Fields string: printable ASCII without quotes or backslashes.
-  policyName: string({ pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/, what: '1-64 printable ASCII characters without " or \\' }),
+  policyName: string({
+    pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/,
+    what: '1-64 printable ASCII characters without " or \\',
+  }),
   maxKeyLength: integer(1, 1_000_000),
   denyRetryAfterMs: duration(1),
 };
@@ -267,8 +282,7 @@ export class RateLimiter<Req = IncomingMessage> {
       throw new RateLimitKeyError(
         `rate-limit key is ${key.length} characters; the limit is ${this.#maxKeyLength} (maxKeyLength)`,
       );
-    if (CONTROL_CHARS.test(key))
-      throw new RateLimitKeyError(`rate-limit key contains control characters: ${showValue(key)}`);
+    if (CONTROL_CHARS.test(key)) throw new RateLimitKeyError(`rate-limit key contains control characters: ${showValue(key)}`);
   }
 
   /** Stops the insurance store's timer and closes a store this limiter created. */

@@ -41,7 +41,12 @@ export class MemoryStore implements RateLimitStore {
   #timer: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const o = validateOptions("MemoryStore", options, MEMORY_STORE_OPTIONS_SPEC, (key, message) => new RateLimitOptionsError(key, message));
+    const o = validateOptions(
+      "MemoryStore",
+      options,
+      MEMORY_STORE_OPTIONS_SPEC,
+      (key, message) => new RateLimitOptionsError(key, message),
+    );
     this.#maxKeys = o.maxKeys ?? 100_000;
     this.#now = o.now ?? Date.now;
     const sweepIntervalMs = o.sweepIntervalMs ?? 60_000;

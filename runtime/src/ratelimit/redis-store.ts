@@ -241,7 +241,7 @@ export class RedisStore implements RateLimitStore {
     this.#reservations = reserve > 1 ? new LocalReservations(reserve) : undefined;
     this.#prefix = options.keyPrefix ?? "uaip:rl:";
     this.#owned = !options.client;
-    this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new RateLimitOptionsError(`breaker.${key}`, message));
+    this.#breaker = new CircuitBreaker(options.breaker, optionsError, "RedisStore");
     const owned: RedisOptions = {
       // Fail fast: no queueing while disconnected, no per-command retries, short timeout;
       // reconnect in the background quickly so the store recovers by itself.

@@ -1,4 +1,4 @@
-import { checkValue, integer } from "../options";
+import { checkValue, func, integer } from "../options";
 import { checkReconnectStrategy, realtimeError } from "./options";
 
 /** The seed's `WSConfig.reconnectStrategy`, in ms. */
@@ -28,5 +28,6 @@ export function reconnectDelay(
   reconnectStrategy: ReconnectStrategy,
   random: () => number = Math.random,
 ): number {
+  checkValue("reconnectDelay", "random", random, func("a function () => number in [0, 1)"), realtimeError);
   return Math.floor(random() * reconnectCap(attempt, reconnectStrategy));
 }

@@ -83,7 +83,9 @@ export class MessageBatcher<T = unknown> {
     this.flushInterval = o.flushInterval ?? DEFAULT_FLUSH_INTERVAL_MS;
     // The seed's MessageBatcher calls its own `this.broadcast(batch)`: a subclass may define it.
     const inherited = (this as unknown as { broadcast?: unknown }).broadcast;
-    const broadcast = (o.broadcast as ((batch: T[]) => Promise<void>) | undefined) ?? (typeof inherited === "function" ? (inherited as (batch: T[]) => Promise<void>).bind(this) : undefined);
+    const broadcast =
+      (o.broadcast as ((batch: T[]) => Promise<void>) | undefined) ??
+      (typeof inherited === "function" ? (inherited as (batch: T[]) => Promise<void>).bind(this) : undefined);
     if (broadcast === undefined)
       throw new RealtimeOptionsError(
         "broadcast",

@@ -1,6 +1,8 @@
 import type { Registry } from "prom-client";
 import type { RuntimeSettings } from "../config/settings";
+import { checkOptions } from "../options";
 import { MessageBatcher } from "./batcher";
+import { realtimeError } from "./options";
 import { ReconnectingClient, type ReconnectingClientOptions } from "./client";
 import { WebSocketManager, type WebSocketManagerOptions } from "./manager";
 
@@ -21,11 +23,16 @@ export type RealtimeOptions = Pick<
   "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection"
 >;
 
+const REALTIME_OPTIONS = ["drainTimeoutMs", "maxBufferedBytes", "maxPayload", "onMessage", "onConnection"];
+
 export function createRealtime(
   settings: Pick<RuntimeSettings, "ws" | "batching">,
   registry: Registry,
   options: RealtimeOptions = {},
 ): Realtime {
+  // The parts check their own fields; here only the keys, so a misplaced one is named, not dropped.
+  checkOptions("createRealtime", settings, ["ws", "batching"], realtimeError);
+  checkOptions("createRealtime", options, REALTIME_OPTIONS, realtimeError);
   const ws = new WebSocketManager(settings.ws, { ...options, registry });
   const batcher = new MessageBatcher<unknown>({
     ...settings.batching,

@@ -4,7 +4,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import { z } from "zod";
 import { memorySettingsSchema } from "../config/settings";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
-import { checkValue, duration, number, object, throwProblems, validateOptions, zodProblems } from "../options";
+import { checkValue, duration, number, object, prototypeProblems, throwProblems, validateOptions, zodProblems } from "../options";
 import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
 
@@ -123,8 +123,11 @@ export class MemoryMonitor {
   constructor(memoryConfig: MemoryConfig, options: MemoryMonitorOptions = {}) {
     const where = "MemoryMonitor";
     const o = validateOptions(where, options, MEMORY_MONITOR_OPTIONS_SPEC, monitorError);
-    const parsed = memorySettingsSchema.safeParse(memoryConfig ?? {});
-    if (!parsed.success) throwProblems(where, zodProblems(parsed.error.issues, memoryConfig, "", memorySettingsSchema), monitorError);
+    const config = memoryConfig === undefined ? {} : memoryConfig;
+    throwProblems(where, prototypeProblems(config, "memoryConfig"), monitorError);
+    const parsed = memorySettingsSchema.safeParse(config);
+    if (!parsed.success)
+      throwProblems(where, zodProblems(parsed.error.issues, memoryConfig, "", memorySettingsSchema), monitorError);
     this.config = parsed.data!;
     // The sampling interval is a timer: the runtime's Duration rule (zod's schema only says "positive").
     checkValue(where, "memoryMonitoring.interval", this.config.memoryMonitoring.interval, duration(1), monitorError);

@@ -50,9 +50,17 @@ export class PressureGate {
   readonly #random: () => number;
 
   constructor(monitor: MemoryMonitor, options: PressureGateOptions = {}) {
-    const o = validateOptions("PressureGate", options, PRESSURE_GATE_OPTIONS_SPEC, (key, message) => new MemoryMonitorOptionsError(key, message));
+    const o = validateOptions(
+      "PressureGate",
+      options,
+      PRESSURE_GATE_OPTIONS_SPEC,
+      (key, message) => new MemoryMonitorOptionsError(key, message),
+    );
     if (typeof (monitor as { pressure?: unknown } | undefined)?.pressure !== "object")
-      throw new MemoryMonitorOptionsError("monitor", "PressureGate: monitor: expected a MemoryMonitor: new PressureGate(monitor, options)");
+      throw new MemoryMonitorOptionsError(
+        "monitor",
+        "PressureGate: monitor: expected a MemoryMonitor: new PressureGate(monitor, options)",
+      );
     const retry = o.retryAfterSeconds ?? 10;
     this.#monitor = monitor;
     this.#retryAfter = retry;
