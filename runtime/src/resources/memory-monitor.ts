@@ -1,14 +1,16 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from "node:perf_hooks";
-import { getHeapStatistics } from "node:v8";
 import { Counter, Gauge, Registry } from "prom-client";
 import { z } from "zod";
 import { memorySettingsSchema } from "../config/settings";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
+import { enforcedHeapLimitBytes } from "../heap";
 import { checkValue, duration, number, object, prototypeProblems, throwProblems, validateOptions, zodProblems } from "../options";
 import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
 
 export { MemoryMonitorOptionsError } from "./errors";
+// The heap limit is read in one place (heap.ts): the option validator caps sizes by it too.
+export { enforcedHeapLimitBytes, maxOldSpaceSizeMiB } from "../heap";
 
 const MiB = 1024 * 1024;
 
@@ -61,29 +63,6 @@ export interface MemorySample {
   gc: "none" | typeof LABEL_VALUE.gcCollected | typeof LABEL_VALUE.gcNotExposed;
   /** Resources over their limit after this sample (empty: no pressure). */
   pressure: PressureResource[];
-}
-
-/**
- * The `--max-old-space-size` (MiB) this process was started with, from its command line or
- * NODE_OPTIONS (the later one wins, as in Node); undefined when absent.
- */
-export function maxOldSpaceSizeMiB(
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions: string | undefined = process.env.NODE_OPTIONS,
-): number | undefined {
-  let found: number | undefined;
-  for (const arg of [...(nodeOptions ?? "").split(/\s+/), ...execArgv]) {
-    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
-    if (m) found = Number(m[1]);
-  }
-  return found;
-}
-
-/** The heap limit V8 enforces on this process, bytes (see MemoryMonitorOptions.heapLimitBytes). */
-export function enforcedHeapLimitBytes(): number {
-  const v8Limit = getHeapStatistics().heap_size_limit;
-  const flag = maxOldSpaceSizeMiB();
-  return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
 }
 
 const monitorError = (key: string, message: string) => new MemoryMonitorOptionsError(key, message);
