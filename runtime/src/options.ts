@@ -96,7 +96,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known key an unknown one was most likely meant to be: same letters ignoring case, within
- * edit distance 2 (1 for keys of 3 characters or fewer), or one a prefix of the other
+ * edit distance 2 (1 for keys of fewer than 6 characters), or one a prefix of the other
  * ("hostname" → "host"). Undefined when nothing is close.
  */
 export function didYouMean(key: string, known: readonly string[]): string | undefined {

@@ -409,7 +409,7 @@ export class CacheManager {
   #check(key: string): void {
     if (this.#closed) throw new CacheClosedError();
     if (typeof key !== "string" || key.length === 0)
-      throw new CacheKeyError(`cache key must be a non-empty string, got ${key === "" ? '""' : typeof key}`);
+      throw new CacheKeyError(`cache key must be a non-empty string, got ${showValue(key)}`);
     if (key.length > this.#maxKeyLength)
       throw new CacheKeyError(`cache key is ${key.length} characters, more than maxKeyLength ${this.#maxKeyLength}`);
   }

@@ -141,11 +141,11 @@ describe("unknown keys: all at once, each with the known ones and a did-you-mean
   const spec = { heartbeatInterval: duration(1), maxConnections: duration(1) };
 
   it("two typos and a wrong value in one object are three problems in one error", () => {
-    let err: (Error & { problems?: { key: string }[] }) | undefined;
+    let err: UaipError | undefined;
     try {
       validateOptions("Thing", { heartbeatIntervall: 1, maxConection: 2, maxConnections: -5 }, spec, error);
     } catch (e) {
-      err = e as Error;
+      err = e as UaipError;
     }
     expect(err).toBeInstanceOf(RealtimeOptionsError);
     expect(err!.problems!.map((p) => p.key)).toEqual(["heartbeatIntervall", "maxConection", "maxConnections"]);
