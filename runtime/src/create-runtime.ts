@@ -173,7 +173,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     db && config.database.statsRefreshIntervalMs > 0
       ? new StatsRefresher({ pool: db, intervalMs: config.database.statsRefreshIntervalMs, registry: metrics.registry }).start()
       : undefined;
-  const realtime = createRealtime({ ws: config.ws, batching: config.batching }, metrics.registry, options.realtime);
+  const realtime = createRealtime(config, metrics.registry, options.realtime);
   const memoryMonitor = new MemoryMonitor(config.memory, { registry: metrics.registry }).start();
   const pressureGate = new PressureGate(memoryMonitor);
   const compressor = new ResponseCompressor(config.compression);

@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import type { RuntimeSettings } from "../config/settings";
-import { checkOptions } from "../options";
+import { checkOptions, checkValue, object, required } from "../options";
 import { MessageBatcher } from "./batcher";
 import { realtimeError } from "./options";
 import { ReconnectingClient, type ReconnectingClientOptions } from "./client";
@@ -30,8 +30,9 @@ export function createRealtime(
   registry: Registry,
   options: RealtimeOptions = {},
 ): Realtime {
-  // The parts check their own fields; here only the keys, so a misplaced one is named, not dropped.
-  checkOptions("createRealtime", settings, ["ws", "batching"], realtimeError);
+  // `settings` may be the whole RuntimeSettings (only ws and batching are read; the parts check
+  // them); the options go to the WebSocketManager, so a key it would not see is named here.
+  checkValue("createRealtime", "settings", settings, required(object("the runtime settings { ws, batching }")), realtimeError);
   checkOptions("createRealtime", options, REALTIME_OPTIONS, realtimeError);
   const ws = new WebSocketManager(settings.ws, { ...options, registry });
   const batcher = new MessageBatcher<unknown>({

@@ -438,4 +438,5 @@ export const VALUE_CALLS: Record<string, (value: unknown) => unknown> = {
   "WebSocketManager#drain": (v) => new rt.WebSocketManager({ maxConnections: 1, heartbeatInterval: 1_000 }).drain(v as never),
   "CPUProfiler#startProfiling": (v) => profiler.startProfiling(v as never),
   "ResponseCompressor#compress": (v) => new rt.ResponseCompressor().compress(v),
+  "createRealtime (settings)": (v) => rt.createRealtime(v as never, new Registry()),
 };
