@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type * as CloudFrontSdk from "@aws-sdk/client-cloudfront";
 import { batchPaths, patternToPath, prunePaths, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
-import { checkOptions } from "../options";
+import { duration, func, integer, object, string, validateOptions } from "../options";
 import { loadPeer } from "../peers";
 
 /**
@@ -44,19 +44,20 @@ export interface CloudFrontPurgerOptions {
   maxDelayMs?: number;
 }
 
-const CLOUDFRONT_PURGER_OPTIONS = [
-  "distributionId",
-  "client",
-  "clientConfig",
-  "pathFor",
-  "maxPathsPerInvalidation",
-  "maxWildcardsPerInvalidation",
-  "maxConcurrent",
-  "minIntervalMs",
-  "maxAttempts",
-  "baseDelayMs",
-  "maxDelayMs",
-] as const;
+const CLOUDFRONT_PURGER_OPTIONS_SPEC = {
+  distributionId: string({ pattern: /^[A-Z0-9]{0,64}$/i, what: "a CloudFront distribution id such as E2QWRUHEXAMPLE" }),
+  client: object<CloudFrontClientLike>("a CloudFrontClient", (v) => typeof (v as CloudFrontClientLike).send === "function"),
+  clientConfig: object<object>("CloudFrontClient options"),
+  pathFor: func<(pattern: string) => string | undefined>("a function (pattern) => path | undefined"),
+  // CloudFront's own quotas: 3000 paths and 15 wildcard paths in progress per distribution.
+  maxPathsPerInvalidation: integer(1, 3_000),
+  maxWildcardsPerInvalidation: integer(1, 15),
+  maxConcurrent: integer(1, 100),
+  minIntervalMs: duration(0),
+  maxAttempts: integer(1, 100),
+  baseDelayMs: duration(0),
+  maxDelayMs: duration(0),
+};
 
 const THROTTLING_NAMES = new Set([
   "TooManyInvalidationsInProgress",
@@ -83,11 +84,6 @@ const loadSdk = (): typeof CloudFrontSdk => loadPeer<typeof CloudFrontSdk>("@aws
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
-function positiveInt(key: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new CacheOptionsError(key, `${key} must be a positive integer, got ${value}`);
-  return value;
-}
-
 /**
  * CdnPurger for CloudFront (CreateInvalidation). Paths are batched within CloudFront's limits, requests
  * are throttled (concurrency and spacing), and throttling answers are retried with capped exponential
@@ -112,23 +108,28 @@ export class CloudFrontPurger implements CdnPurger {
   #nextStart = 0;
 
   constructor(options: CloudFrontPurgerOptions) {
-    checkOptions("CloudFrontPurger", options, CLOUDFRONT_PURGER_OPTIONS, (key, message) => new CacheOptionsError(key, message));
-    if (!options?.distributionId)
+    const o = validateOptions(
+      "CloudFrontPurger",
+      options ?? {},
+      CLOUDFRONT_PURGER_OPTIONS_SPEC,
+      (key, message) => new CacheOptionsError(key, message),
+    );
+    if (!o.distributionId)
       throw new CacheOptionsError(
         "config.cdn.distributionId",
         "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn",
       );
-    this.distributionId = options.distributionId;
-    this.#injected = options.client;
-    this.#clientConfig = options.clientConfig ?? {};
-    this.#pathFor = options.pathFor ?? patternToPath;
-    this.#maxPaths = positiveInt("maxPathsPerInvalidation", options.maxPathsPerInvalidation ?? 3_000);
-    this.#maxWildcards = positiveInt("maxWildcardsPerInvalidation", options.maxWildcardsPerInvalidation ?? 15);
-    this.#maxConcurrent = positiveInt("maxConcurrent", options.maxConcurrent ?? 1);
-    this.#minIntervalMs = options.minIntervalMs ?? 100;
-    this.#maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 6);
-    this.#baseDelayMs = options.baseDelayMs ?? 500;
-    this.#maxDelayMs = options.maxDelayMs ?? 20_000;
+    this.distributionId = o.distributionId;
+    this.#injected = o.client;
+    this.#clientConfig = o.clientConfig ?? {};
+    this.#pathFor = o.pathFor ?? patternToPath;
+    this.#maxPaths = o.maxPathsPerInvalidation ?? 3_000;
+    this.#maxWildcards = o.maxWildcardsPerInvalidation ?? 15;
+    this.#maxConcurrent = o.maxConcurrent ?? 1;
+    this.#minIntervalMs = o.minIntervalMs ?? 100;
+    this.#maxAttempts = o.maxAttempts ?? 6;
+    this.#baseDelayMs = o.baseDelayMs ?? 500;
+    this.#maxDelayMs = o.maxDelayMs ?? 20_000;
   }
 
   /** Purges the paths of all patterns; throws CdnPurgeError (code UAIP_CDN_PURGE_FAILED) naming the paths that could not be purged. */

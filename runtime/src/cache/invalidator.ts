@@ -1,5 +1,5 @@
-import { checkOptions } from "../options";
-import { patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
+import { checkValue, func, object, required, string, validateOptions } from "../options";
+import { cdnError, patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
 import type { CacheManager, InvalidationResult } from "./manager";
@@ -18,6 +18,17 @@ export interface CacheInvalidatorOptions {
   cdnPaths?: CdnPathMapper;
 }
 
+const CACHE_INVALIDATOR_OPTIONS_SPEC = {
+  cache: required(
+    object<CacheManager>(
+      "the CacheManager it invalidates: new CacheInvalidator({ cache })",
+      (v) => typeof (v as CacheManager).invalidate === "function",
+    ),
+  ),
+  purger: object<CdnPurger>("a CdnPurger ({ purge(paths) })", (v) => typeof (v as CdnPurger).purge === "function"),
+  cdnPaths: func<CdnPathMapper>("a function (keyOrPattern) => string | string[] | undefined"),
+};
+
 /** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
 export type CdnPurgeOutcome = ({ ok: true } & CdnPurgeResult) | { ok: false; paths: string[]; error: CdnPurgeError };
 
@@ -33,6 +44,12 @@ export interface InvalidateReport extends InvalidationResult {
  * than needed, never narrower. Services that know their routes pass `cdnPaths` for exact purges.
  */
 export function defaultCdnPaths(pathPrefix = "/"): CdnPathMapper {
+  // The settings' rule for cdn.pathPrefix: a path that starts and ends with "/", without wildcards.
+  const prefix = string({
+    pattern: /^\/([^*?\s]*\/)?$/,
+    what: 'a CDN path that starts and ends with "/" without wildcards, e.g. "/items/"',
+  });
+  checkValue("defaultCdnPaths", "pathPrefix", pathPrefix, prefix, cdnError);
   return (keyOrPattern) => (keyOrPattern.startsWith("/") ? patternToPath(keyOrPattern) : `${pathPrefix}*`);
 }
 
@@ -47,20 +64,12 @@ export class CacheInvalidator {
   readonly #cdnPaths: CdnPathMapper;
 
   constructor(options: CacheInvalidatorOptions) {
-    checkOptions(
+    validateOptions(
       "CacheInvalidator",
-      options,
-      ["cache", "purger", "cdnPaths"],
+      options ?? {},
+      CACHE_INVALIDATOR_OPTIONS_SPEC,
       (key, message) => new CacheOptionsError(key, message),
     );
-    if (!options?.cache)
-      throw new CacheOptionsError(
-        "cache",
-        "CacheInvalidator needs the CacheManager it invalidates: new CacheInvalidator({ cache })",
-      );
-    if (options.cdnPaths !== undefined && typeof options.cdnPaths !== "function") {
-      throw new CacheOptionsError("cdnPaths", "cdnPaths must be a function (keyOrPattern) => string | string[] | undefined");
-    }
     this.#cache = options.cache;
     const cdn = options.cache.settings.cdn;
     this.#cdnPaths = options.cdnPaths ?? defaultCdnPaths(cdn.pathPrefix);

@@ -3,6 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import { loadPeer } from "../peers";
+import { RuntimeConfigError } from "../errors";
+import { duration, func, listOf, object, required, string, validateOptions } from "../options";
 import { DbMigrationError } from "./errors";
 import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
 
@@ -82,7 +84,22 @@ export function splitStatements(sql: string): string[] {
 }
 
 /** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
+const MIGRATE_OPTIONS_SPEC = {
+  connection: required({
+    expected: "a postgres:// URL or a pg ClientConfig object",
+    problem: (v: unknown) =>
+      (typeof v === "string" && /^postgres(ql)?:\/\//i.test(v)) || (typeof v === "object" && v !== null && !Array.isArray(v))
+        ? undefined
+        : "",
+  }),
+  dir: string({ nonEmpty: true, what: "a directory path" }),
+  roles: listOf(object<ServiceRole>("a ServiceRole { name, password, connectionLimit }")),
+  lockTimeoutMs: duration(1),
+  log: func<(line: string) => void>("a function (line) => void"),
+};
+
 export async function runMigrations(options: MigrateOptions): Promise<MigrateReport> {
+  validateOptions("runMigrations", options ?? {}, MIGRATE_OPTIONS_SPEC, (key, message) => new RuntimeConfigError(key, message));
   const log = options.log ?? (() => undefined);
   // Bad roles fail before anything touches the database.
   options.roles?.forEach(validateServiceRole);

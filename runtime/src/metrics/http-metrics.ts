@@ -2,7 +2,19 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { UaipError } from "../errors";
-import { checkOptions } from "../options";
+import {
+  boolean,
+  duration,
+  fieldProblem,
+  func,
+  integer,
+  object,
+  required,
+  size,
+  string,
+  validateOptions,
+  type OptionProblem,
+} from "../options";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
 import { normalizeMethod, RouteGuard } from "./route";
@@ -80,12 +92,25 @@ type Req = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string; ori
 type Res = ServerResponse & Record<symbol, number | undefined>;
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-function positive(key: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(typeof value === "number" && Number.isFinite(value) && value > 0))
-    throw new MetricsOptionsError(key, `expected a positive number, got ${JSON.stringify(value)}`);
-  return value;
-}
+const metricsError = (key: string, message: string) => new MetricsOptionsError(key, message);
+
+/** Most window buckets: each costs a few typed-array slots and a sample array when used. */
+const MAX_BUCKETS = 100_000;
+
+const CREATE_METRICS_OPTIONS_SPEC = {
+  // A Prometheus label value, shown in every series: printable, no control characters.
+  serviceName: required(
+    string({ pattern: /^[\x20-\x7e]{1,128}$/, what: "a non-empty printable name of at most 128 characters" }),
+  ),
+  registry: object<Registry>("a prom-client Registry", (v) => typeof (v as Registry).getSingleMetric === "function"),
+  collectDefault: boolean,
+  window: duration(1),
+  bucketMs: duration(1),
+  // A full bucket keeps its samples in a Float64Array: 8 bytes each, for every bucket of the window.
+  samplesPerBucket: integer(1, 10_000_000),
+  maxRoutes: integer(1, 100_000),
+  now: func<() => number>("a monotonic clock () => number (ms)"),
+};
 
 /**
  * HTTP RED metrics, resource metrics and a sliding-window snapshot for one service.
@@ -112,19 +137,29 @@ export class HttpMetrics {
   #cpu = { usage: process.cpuUsage(), at: performance.now() };
 
   constructor(options: CreateMetricsOptions) {
-    checkOptions(
-      "createMetrics",
-      options,
-      ["serviceName", "registry", "collectDefault", "window", "bucketMs", "samplesPerBucket", "maxRoutes", "now"],
-      (key, message) => new MetricsOptionsError(key, message),
-    );
-    if (!options || typeof options.serviceName !== "string" || options.serviceName === "") {
-      throw new MetricsOptionsError("serviceName", "expected a non-empty string");
-    }
-    const windowMs = positive("window", options.window, 60_000);
-    const bucketMs = positive("bucketMs", options.bucketMs, 1_000);
-    const samplesPerBucket = positive("samplesPerBucket", options.samplesPerBucket, 1_000);
-    const maxRoutes = positive("maxRoutes", options.maxRoutes, 100);
+    const o = validateOptions("createMetrics", options ?? {}, CREATE_METRICS_OPTIONS_SPEC, metricsError, {
+      more: (v) => {
+        const buckets = Math.ceil((v.window ?? 60_000) / (v.bucketMs ?? 1_000));
+        const samples = buckets * (v.samplesPerBucket ?? 1_000);
+        const problems: OptionProblem[] = [];
+        if (buckets > MAX_BUCKETS)
+          problems.push({
+            key: "bucketMs",
+            message: `window / bucketMs is ${buckets} buckets, more than ${MAX_BUCKETS}; raise bucketMs or shorten window`,
+          });
+        const p = fieldProblem("samplesPerBucket", samples, size("entries", 8));
+        if (p)
+          problems.push({
+            key: "samplesPerBucket",
+            message: `window / bucketMs × samplesPerBucket = ${samples} samples kept; ${p.message}`,
+          });
+        return problems;
+      },
+    });
+    const windowMs = o.window ?? 60_000;
+    const bucketMs = o.bucketMs ?? 1_000;
+    const samplesPerBucket = o.samplesPerBucket ?? 1_000;
+    const maxRoutes = o.maxRoutes ?? 100;
     this.serviceName = options.serviceName;
     this.#ownsRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry();

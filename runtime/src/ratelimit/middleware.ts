@@ -1,6 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkValue, func, object, required } from "../options";
+import { RateLimitOptionsError } from "./errors";
 import { rateLimitHeaders } from "./headers";
 import type { RateLimiter } from "./limiter";
+
+const middlewareError = (key: string, message: string) => new RateLimitOptionsError(key, message);
+const LIMITER = required(
+  object<RateLimiter<never>>("a RateLimiter: rateLimitMiddleware(new RateLimiter({ windowMs, maxRequests }))", (v) => {
+    const l = v as { consume?: unknown; keyGenerator?: unknown };
+    return typeof l.consume === "function" && typeof l.keyGenerator === "function";
+  }),
+);
 
 /** Code in the JSON body of a 429 (limit exceeded). */
 export const RATE_LIMITED_CODE = "UAIP_RATE_LIMITED";
@@ -16,6 +26,7 @@ type Next = (err?: unknown) => void;
  * A failing keyGenerator or a malformed key goes to `next(err)`.
  */
 export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessage>(limiter: RateLimiter<Req>) {
+  checkValue("rateLimitMiddleware", "limiter", limiter, LIMITER, middlewareError);
   return (req: Req, res: ServerResponse, next: Next): void => {
     let key: string;
     try {
@@ -54,6 +65,7 @@ export function rateLimitHandler<Req extends IncomingMessage = IncomingMessage>(
   limiter: RateLimiter<Req>,
   handler: (req: Req, res: ServerResponse) => void,
 ): (req: Req, res: ServerResponse) => void {
+  checkValue("rateLimitHandler", "handler", handler, required(func("a function (req, res) => void")), middlewareError);
   const middleware = rateLimitMiddleware(limiter);
   return (req, res) =>
     middleware(req, res, (err?: unknown) => {

@@ -1,6 +1,8 @@
 import type { Registry } from "prom-client";
 import type { RuntimeSettings } from "../config/settings";
+import { checkOptions, checkValue, object, required } from "../options";
 import { MessageBatcher } from "./batcher";
+import { realtimeError } from "./options";
 import { ReconnectingClient, type ReconnectingClientOptions } from "./client";
 import { WebSocketManager, type WebSocketManagerOptions } from "./manager";
 
@@ -22,12 +24,18 @@ export type RealtimeOptions = Pick<
   "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection"
 >;
 
+const REALTIME_OPTIONS = ["drainTimeoutMs", "maxBufferedBytes", "maxPayload", "onMessage", "onConnection"];
+
 /** The WebSocketManager, MessageBatcher and reconnecting-client factory built from the `ws` and `batching` settings. */
 export function createRealtime(
   settings: Pick<RuntimeSettings, "ws" | "batching">,
   registry: Registry,
   options: RealtimeOptions = {},
 ): Realtime {
+  // `settings` may be the whole RuntimeSettings (only ws and batching are read; the parts check
+  // them); the options go to the WebSocketManager, so a key it would not see is named here.
+  checkValue("createRealtime", "settings", settings, required(object("the runtime settings { ws, batching }")), realtimeError);
+  checkOptions("createRealtime", options, REALTIME_OPTIONS, realtimeError);
   const ws = new WebSocketManager(settings.ws, { ...options, registry });
   const batcher = new MessageBatcher<unknown>({
     ...settings.batching,

@@ -1,11 +1,26 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from "node:perf_hooks";
-import { getHeapStatistics } from "node:v8";
 import { Counter, Gauge, Registry } from "prom-client";
 import { z } from "zod";
-import { UaipError } from "../errors";
 import { memorySettingsSchema } from "../config/settings";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
+import { enforcedHeapLimitBytes, maxOldSpaceSizeMiB } from "../heap";
+import {
+  checkValue,
+  duration,
+  func,
+  number,
+  object,
+  prototypeProblems,
+  throwProblems,
+  validateOptions,
+  zodProblems,
+} from "../options";
+import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
+
+export { MemoryMonitorOptionsError } from "./errors";
+// The heap limit is read in one place (heap.ts): the option validator caps sizes by it too.
+export { enforcedHeapLimitBytes, maxOldSpaceSizeMiB } from "../heap";
 
 const MiB = 1024 * 1024;
 
@@ -41,17 +56,6 @@ export interface MemoryMonitorOptions {
   warn?: (message: string) => void;
 }
 
-/** A MemoryMonitor setting is malformed; `key` names it. */
-export class MemoryMonitorOptionsError extends UaipError {
-  static readonly CODE = "UAIP_MEMORY_MONITOR_OPTIONS_INVALID";
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(MemoryMonitorOptionsError.CODE, `memory monitor ${key}: ${message}`);
-  }
-}
-
 /** One sample: bytes, ms and fractions. */
 export interface MemorySample {
   /** process.memoryUsage() at the sample. */
@@ -74,33 +78,7 @@ export interface MemorySample {
   pressure: PressureResource[];
 }
 
-/**
- * The `--max-old-space-size` (MiB) this process was started with, from its command line or
- * NODE_OPTIONS (the later one wins, as in Node); undefined when absent.
- */
-export function maxOldSpaceSizeMiB(
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions: string | undefined = process.env.NODE_OPTIONS,
-): number | undefined {
-  let found: number | undefined;
-  for (const arg of [...(nodeOptions ?? "").split(/\s+/), ...execArgv]) {
-    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
-    if (m) found = Number(m[1]);
-  }
-  return found;
-}
-
-/**
- * The heap limit V8 enforces on this process, bytes: the `--max-old-space-size` the process runs
- * with (the stack sets NODE_OPTIONS to `heapSizeLimit`; that old-generation limit is what runs
- * out), else V8's `heap_size_limit`. Not heap_size_limit when the flag is set: it adds the young
- * generation (112 MiB for `--max-old-space-size=64`), so a ratio against it would come too late.
- */
-export function enforcedHeapLimitBytes(): number {
-  const v8Limit = getHeapStatistics().heap_size_limit;
-  const flag = maxOldSpaceSizeMiB();
-  return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
-}
+const monitorError = (key: string, message: string) => new MemoryMonitorOptionsError(key, message);
 
 /** Mismatches already reported by this process: each is said once, however many monitors see it. */
 const reportedMismatches = new Set<string>();
@@ -108,18 +86,15 @@ const reportedMismatches = new Set<string>();
 /** Code of the process warning a heap limit mismatch emits (`process.on("warning")`, stderr by default). */
 export const HEAP_LIMIT_MISMATCH_WARNING = "UAIP_HEAP_LIMIT_MISMATCH";
 
-function numberOption(
-  key: string,
-  value: number | undefined,
-  fallback: number,
-  ok: (n: number) => boolean,
-  expected: string,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value))
-    throw new MemoryMonitorOptionsError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
-  return value;
-}
+const MEMORY_MONITOR_OPTIONS_SPEC = {
+  registry: object<Registry>("a prom-client Registry"),
+  hysteresis: number({ min: 0, lt: 1 }),
+  gcCooldownMs: duration(0),
+  // At least 1 MiB: a smaller value is a MiB count given as bytes (use memory.heapSizeLimit for MiB).
+  heapLimitBytes: number({ min: MiB }, "bytes (a MiB count belongs in memory.heapSizeLimit)"),
+  eventLoopResolutionMs: duration(1),
+  warn: func<(message: string) => void>("a function (message) => void"),
+};
 
 /**
  * The seed's MemoryMonitor: samples memory, heap statistics and the event loop every
@@ -148,33 +123,25 @@ export class MemoryMonitor {
   #last: MemorySample | undefined;
 
   constructor(memoryConfig: MemoryConfig, options: MemoryMonitorOptions = {}) {
-    const parsed = memorySettingsSchema.safeParse(memoryConfig ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new MemoryMonitorOptionsError(issue.path.join("."), issue.message);
-    }
-    this.config = parsed.data;
+    const where = "MemoryMonitor";
+    const o = validateOptions(where, options, MEMORY_MONITOR_OPTIONS_SPEC, monitorError);
+    const config = memoryConfig === undefined ? {} : memoryConfig;
+    throwProblems(where, prototypeProblems(config, "memoryConfig"), monitorError);
+    const parsed = memorySettingsSchema.safeParse(config);
+    if (!parsed.success)
+      throwProblems(where, zodProblems(parsed.error.issues, memoryConfig, "", memorySettingsSchema), monitorError);
+    this.config = parsed.data!;
+    // The sampling interval is a timer: the runtime's Duration rule (zod's schema only says "positive").
+    checkValue(where, "memoryMonitoring.interval", this.config.memoryMonitoring.interval, duration(1), monitorError);
     this.#gcThresholdBytes = this.config.gcThreshold * MiB;
-    const hysteresis = numberOption("hysteresis", options.hysteresis, 0.1, (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
-    this.#gcCooldownMs = numberOption("gcCooldownMs", options.gcCooldownMs, 30_000, (n) => n >= 0, "a non-negative number of ms");
-    this.#configuredHeapLimitBytes = numberOption(
-      "heapLimitBytes",
-      options.heapLimitBytes,
-      this.config.heapSizeLimit * MiB,
-      (n) => n >= MiB,
-      `a number of bytes >= ${MiB} (1 MiB; a smaller value is a MiB count: use memory.heapSizeLimit)`,
-    );
+    const hysteresis = o.hysteresis ?? 0.1;
+    this.#gcCooldownMs = o.gcCooldownMs ?? 30_000;
+    this.#configuredHeapLimitBytes = o.heapLimitBytes ?? this.config.heapSizeLimit * MiB;
     this.#enforcedHeapLimitBytes = enforcedHeapLimitBytes();
     // The heap runs out at whichever limit is lower: the configured one or the one V8 enforces.
     this.#heapLimitBytes = Math.min(this.#configuredHeapLimitBytes, this.#enforcedHeapLimitBytes);
-    if (this.heapLimitMismatch) this.#reportMismatch(options.warn);
-    this.#resolutionMs = numberOption(
-      "eventLoopResolutionMs",
-      options.eventLoopResolutionMs,
-      10,
-      (n) => Number.isInteger(n) && n >= 1,
-      "a positive integer of ms",
-    );
+    if (this.heapLimitMismatch) this.#reportMismatch(o.warn);
+    this.#resolutionMs = o.eventLoopResolutionMs ?? 10;
 
     const m = this.config.memoryMonitoring;
     this.#switches = {
@@ -182,7 +149,7 @@ export class MemoryMonitor {
       [LABEL_VALUE.eventLoopDelay]: new HysteresisSwitch(m.eventLoopDelayLimit, hysteresis),
       [LABEL_VALUE.eventLoopUtilization]: new HysteresisSwitch(m.eventLoopUtilizationLimit, hysteresis),
     };
-    this.#registry = options.registry;
+    this.#registry = o.registry;
     if (this.#registry) this.#registerMetrics(this.#registry);
   }
 

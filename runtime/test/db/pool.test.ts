@@ -167,11 +167,11 @@ describe("ConnectionPoolManager.optimizePool", () => {
 describe("bad settings", () => {
   it("are refused by name", () => {
     expect(() => createPool(settings({ minConnections: 6, maxConnections: 5 }))).toThrow(
-      /UAIP_POOL_MIN=6 exceeds UAIP_POOL_MAX=5/,
+      /pool.minConnections: \(6\) exceeds pool.maxConnections \(5\)/,
     );
     const pool = track(createPool(settings()));
     expect(() => new ConnectionPoolManager(pool, { intervalMs: 0 })).toThrow(
-      /intervalMs: expected a positive integer \(ms\), got 0/,
+      /intervalMs: expected an integer number of ms from 1 to 2147483647, got 0/,
     );
   });
 });

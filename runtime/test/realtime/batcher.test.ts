@@ -216,10 +216,14 @@ describe("MessageBatcher", () => {
   });
 
   it.each([
-    ["batchSize", { batchSize: 0, flushInterval: 100 }, /batchSize: must be an integer >= 1, got 0/],
+    ["batchSize", { batchSize: 0, flushInterval: 100 }, /batchSize: expected an integer from 1 to \d+, got 0/],
     ["flushInterval", { batchSize: 10, flushInterval: -5 }, /flushInterval: .*got -5/],
-    ["maxQueued", { batchSize: 10, flushInterval: 100, maxQueued: 5 }, /maxQueued: must be an integer >= 10, got 5/],
-    ["broadcast", { batchSize: 10, flushInterval: 100, broadcast: "nope" }, /broadcast: must be a function/],
+    [
+      "maxQueued",
+      { batchSize: 10, flushInterval: 100, maxQueued: 5 },
+      /maxQueued: expected an integer >= batchSize \(10\), got 5/,
+    ],
+    ["broadcast", { batchSize: 10, flushInterval: 100, broadcast: "nope" }, /broadcast: expected a function/],
   ])("refuses a bad %s by name", (key, options, message) => {
     const make = () => new MessageBatcher({ broadcast: async () => undefined, ...(options as object) } as never);
     expect(make).toThrow(RealtimeOptionsError);
