@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runtimeSettingsSchema } from "@uaip/runtime";
+import { durationMs, MAX_TIMER_MS, runtimeSettingsSchema } from "@uaip/runtime";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
@@ -53,7 +53,7 @@ export const serviceSchema = z.strictObject({
   /** Prebuilt image reference. Either this or `build`. */
   image: z.string().min(1).optional(),
   /** Build the image with @pulumi/docker and push it to ECR. */
-  build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().default("Dockerfile") }).optional(),
+  build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().min(1).default("Dockerfile") }).optional(),
   resources: resourcesSchema,
   hpa: z.strictObject({
     min: int(1),
@@ -144,9 +144,9 @@ export const profileSchema = z.strictObject({
     /** Explicit max_connections; default: exactly the connection budget. */
     maxConnections: int(10).optional(),
     /** Log statements slower than this, ms. */
-    logMinDurationMs: int(-1),
+    logMinDurationMs: int(-1).max(MAX_TIMER_MS),
     /** Refresh the operation_stats materialized view every this many ms (0: never); one replica does it. */
-    statsRefreshInterval: int(0),
+    statsRefreshInterval: durationMs(0),
     name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
     username: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
   }),

@@ -33,12 +33,21 @@ export {
 } from "./config/contract";
 export {
   loadRuntimeConfig,
+  checkRuntimeEnv,
+  formatRuntimeEnvIssue,
+  RuntimeEnvError,
   runtimeSettingsToEnv,
   runtimeConfigSchema,
   defaultKeyPrefix,
   valueAt,
   type RuntimeConfig,
+  type RuntimeEnvIssue,
 } from "./config/load";
+// --- Config rules shared with the stack: durations, sizes against the heap, near-miss names, proxy CIDRs ---
+export { durationMs, MAX_TIMER_MS } from "./config/duration";
+export { maxL1Entries, L1_ENTRY_BYTES_FLOOR, L1_HEAP_SHARE, type PodLimits } from "./config/heap";
+export { closestName, isNearMiss } from "./config/near-miss";
+export { trustedCidrProblem } from "./config/cidr";
 
 // --- Metrics: names shared with dashboards/alerts, and the HTTP metrics (seed: ServiceMetrics) ---
 export { METRIC, DEFAULT_METRIC, LABEL, LABEL_VALUE, HTTP_DURATION_BUCKETS } from "./metrics/names";
