@@ -1,5 +1,6 @@
 import { DEFAULT_METRIC } from "@uaip/runtime";
 import { StackError } from "./errors";
+import { checkMonitoringWindows } from "./monitoring-windows";
 import { checkPodConfig } from "./pod-config";
 import { memoryToMiB } from "./quantity";
 import type { Profile } from "./schema";
@@ -175,6 +176,7 @@ export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p))
     ...checkHeapFitsMemoryLimit(p, plan),
     ...checkMemoryPressurePoint(p, plan),
     ...checkPodConfig(p, plan),
+    ...checkMonitoringWindows(p),
   ];
 }
 
