@@ -26,9 +26,21 @@ export function show(value: unknown): string {
   }
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A value that matches no shape of a union (`images`: registry + tag, or build) is reported by the
+ * shape it came closest to (fewest issues), so the message names the key inside it, not the union.
+ */
+function closestBranch(issue: Issue): Issue[] {
+  if (issue.code !== "invalid_union" || !issue.errors.length) return [issue];
+  const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
+  return best.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue).flatMap(closestBranch);
+}
+
 /** Turns zod issues into key-named messages with the bad value and, where clear, the fix; every unknown key is its own issue. */
 function fromZod(error: z.ZodError, input: unknown, schema: z.ZodType, prefix: readonly PropertyKey[] = []): ProfileIssue[] {
-  return error.issues.flatMap((issue) => {
+  return error.issues.flatMap(closestBranch).flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       const known = knownKeysAt(schema, issue.path);
       return issue.keys.map((key) => {
