@@ -34,7 +34,9 @@ type Issue = z.core.$ZodIssue;
  */
 function closestBranch(issue: Issue): Issue[] {
   if (issue.code !== "invalid_union" || !issue.errors.length) return [issue];
-  const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
+  // Fewest issues; on a tie, the shape that got deepest into the value (its issues' paths are longer).
+  const depth = (issues: Issue[]) => issues.reduce((sum, i) => sum + i.path.length, 0);
+  const best = issue.errors.reduce((a, b) => (b.length < a.length || (b.length === a.length && depth(b) > depth(a)) ? b : a));
   return best.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as Issue).flatMap(closestBranch);
 }
 
@@ -111,10 +113,13 @@ function crossFieldIssues(p: Profile, raw: Record<string, unknown>): ProfileIssu
       "expected the DNS name the certificate covers (CloudFront reaches the ALB over HTTPS by that name), got nothing; set it or clear loadBalancer.certificateArn",
     );
   }
-  if (p.platform === "aws" && !p.cluster.endpointPublicAccess && p.cluster.publicAccessCidrs.length > 0)
+  // Who may reach the API endpoint matters only where there is a public one: elsewhere the list is inert.
+  if (!(p.platform === "aws" && p.cluster.endpointPublicAccess) && p.cluster.publicAccessCidrs.length > 0)
     add(
       "cluster.publicAccessCidrs",
-      `${show(p.cluster.publicAccessCidrs)} has no effect while cluster.endpointPublicAccess is false (the endpoint is private); remove them, or set endpointPublicAccess true to open the endpoint to exactly these CIDRs`,
+      p.platform === "aws"
+        ? `${show(p.cluster.publicAccessCidrs)} has no effect while cluster.endpointPublicAccess is false (the endpoint is private); remove them, or set endpointPublicAccess true to open the endpoint to exactly these CIDRs`
+        : `${show(p.cluster.publicAccessCidrs)} has no effect on the ${p.platform} platform (there is no Kubernetes API endpoint to open); remove them`,
     );
   if (p.platform === "docker") {
     const taken = new Map<number, string>(Object.entries(LOCAL_PLATFORM_PORTS).map(([server, port]) => [port, server]));

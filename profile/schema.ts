@@ -208,7 +208,7 @@ export const profileSchema = z.strictObject({
     retainVolumes: z.boolean(),
     slo: z.strictObject({
       /** p95 latency objective, ms (seed: 500). */
-      latencyP95Ms: int(1),
+      latencyP95Ms: durationMs(),
       /** Error-rate objective, fraction (seed: 0.01). */
       errorRate: z.number().gt(0).lt(1),
     }),
