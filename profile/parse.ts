@@ -123,13 +123,17 @@ function crossFieldIssues(p: Profile, raw: Record<string, unknown>): ProfileIssu
     );
   if (p.platform === "docker") {
     const taken = new Map<number, string>(Object.entries(LOCAL_PLATFORM_PORTS).map(([server, port]) => [port, server]));
+    const used = new Set([...taken.keys(), ...p.services.map((s) => s.port)]);
+    let free = 3001;
     p.services.forEach((s, i) => {
       const server = taken.get(s.port);
-      if (server)
-        add(
-          `services[${i}].port`,
-          `${s.port} is the local platform's ${server} port (published on the host too); pick another, e.g. ${3001 + p.services.length + i}`,
-        );
+      if (!server) return;
+      while (used.has(free)) free++;
+      used.add(free);
+      add(
+        `services[${i}].port`,
+        `${s.port} is the local platform's ${server} port (published on the host too); pick another, e.g. ${free}`,
+      );
     });
   }
   const topology = topologyHops(p);
