@@ -31,17 +31,8 @@ export interface PlatformConfig {
  * them into the profile. This is the only place that reads Pulumi config.
  */
 export function loadConfig(): PlatformConfig {
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!key.startsWith(prefix)) continue;
-    const name = key.slice(prefix.length);
-    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
-    raw[name] = parseValue(value);
-  }
   const stack = pulumi.getStack();
-  // Pulumi.yaml declares environment with the default "", meaning "the stack name".
-  if (raw.environment === undefined || raw.environment === "") raw.environment = stack;
+  const raw = profileInput(pulumi.runtime.allConfig(), stack);
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   // A secret: checked here without printing it. The offline plan's "[secret]" placeholder is not a URL to judge.
   const webhook = pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:alertWebhookUrl`);
@@ -69,6 +60,25 @@ function parseWithRegion(raw: Record<string, unknown>, region: string): Profile 
     if (regionIssue && err instanceof ProfileError) throw new ProfileError([...err.issues, regionIssue], { cause: err });
     throw err;
   }
+}
+
+/**
+ * The profile's input from a stack's config as the CLI hands it over (`namespace:key` -> string):
+ * the `uaip:` keys without the prefix, JSON values parsed, secrets left out, and `environment`
+ * defaulting to the stack name. Pure: the offline plan's tests call it with readStackConfig's map.
+ */
+export function profileInput(config: Record<string, string>, stack: string): Record<string, unknown> {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
+    raw[name] = parseValue(value);
+  }
+  // Pulumi.yaml declares environment with the default "", meaning "the stack name".
+  if (raw.environment === undefined || raw.environment === "") raw.environment = stack;
+  return raw;
 }
 
 /** A secret key whose project default is "" (unset): undefined then, so callers generate or skip it. */

@@ -167,7 +167,8 @@ const perEnvironment: Record<Environment, PlainObject> = {
     logs: { customerManagedKey: false },
     cdn: { enabled: false, priceClass: "PriceClass_100", originShield: false },
     loadBalancer: { accessLogs: false, deletionProtection: false },
-    monitoring: { retention: "2d", storageSize: "5Gi", replicas: 1, retainVolumes: false },
+    // 3d: the longest burn-rate window of the rules (profile/monitoring-windows.ts checks it).
+    monitoring: { retention: "3d", storageSize: "5Gi", replicas: 1, retainVolumes: false },
   },
 };
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { runtimeSettingsSchema } from "@uaip/runtime/config";
+import { durationMs, MAX_TIMER_MS, runtimeSettingsSchema } from "@uaip/runtime/config";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
@@ -58,7 +58,7 @@ export const serviceSchema = z.strictObject({
   /** Prebuilt image reference. Either this or `build`. */
   image: z.string().min(1).optional(),
   /** Build the image with @pulumi/docker and push it to ECR. */
-  build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().default("Dockerfile") }).optional(),
+  build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().min(1).default("Dockerfile") }).optional(),
   resources: resourcesSchema,
   hpa: z.strictObject({
     min: int(1),
@@ -151,9 +151,9 @@ export const profileSchema = z.strictObject({
     /** Explicit max_connections; default: exactly the connection budget. */
     maxConnections: int(10).optional(),
     /** Log statements slower than this, ms. */
-    logMinDurationMs: int(-1),
+    logMinDurationMs: int(-1).max(MAX_TIMER_MS),
     /** Refresh the operation_stats materialized view every this many ms (0: never); one replica does it. */
-    statsRefreshInterval: int(0),
+    statsRefreshInterval: durationMs(0),
     /** RDS for PostgreSQL's name rules (a letter first; master user 1..16, database 1..63): profile/aws-identifiers.ts. */
     name: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
     username: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
@@ -216,7 +216,7 @@ export const profileSchema = z.strictObject({
     retainVolumes: z.boolean(),
     slo: z.strictObject({
       /** p95 latency objective, ms (seed: 500). */
-      latencyP95Ms: int(1),
+      latencyP95Ms: durationMs(),
       /** Error-rate objective, fraction (seed: 0.01). */
       errorRate: z.number().gt(0).lt(1),
     }),

@@ -80,7 +80,8 @@ describe("offline plan", () => {
       dbMultiAz: [false, true],
       dbDeletionProtection: [false, true],
       dbClass: ["db.t4g.micro", "db.r7g.large"],
-      maxConnections: ["55", "320"],
+      // Σ pool.max × hpa.max + reservedConnections + RDS's own superuser reservations (3 + 2).
+      maxConnections: ["60", "325"],
       redisNodes: [1, 3],
       redisFailover: [false, true],
       albDeletionProtection: [false, true],

@@ -3,7 +3,7 @@
  * `heapSizeLimit: "512Mi"` or `"1Gi"`; the ConfigMap and NODE_OPTIONS get the same MiB either way,
  * and a byte count where MiB are expected is refused by the plan, naming the key and the fix.
  */
-import { loadRuntimeConfig } from "@uaip/runtime";
+import { loadRuntimeConfig } from "@uaip/runtime/config";
 import { parseConfig } from "../../profile/parse";
 import { nodeOptions, serviceRuntimeSettings } from "../../profile/service-settings";
 import { runtimeSettingsToEnv } from "@uaip/runtime/config";

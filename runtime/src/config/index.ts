@@ -22,5 +22,20 @@ export {
   type EnvVarSpec,
   type RuntimeEnvName,
 } from "./contract";
-export { loadRuntimeConfig, runtimeSettingsToEnv, runtimeConfigSchema, defaultKeyPrefix, type RuntimeConfig } from "./load";
+export {
+  loadRuntimeConfig,
+  checkRuntimeEnv,
+  formatRuntimeEnvIssue,
+  RuntimeEnvError,
+  runtimeSettingsToEnv,
+  runtimeConfigSchema,
+  defaultKeyPrefix,
+  type RuntimeConfig,
+  type RuntimeEnvIssue,
+} from "./load";
+// Rules shared with the stack's plan: durations, sizes against the heap, near-miss names, proxy CIDRs.
+export { durationMs, MAX_TIMER_MS } from "./duration";
+export { maxL1Entries, L1_ENTRY_BYTES_FLOOR, L1_HEAP_SHARE, type PodLimits } from "./heap";
+export { closestName, isNearMiss } from "./near-miss";
+export { trustedCidrProblem } from "./cidr";
 export { RuntimeConfigError } from "../errors";

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { trustedCidrProblem } from "./cidr";
+import { durationMs } from "./duration";
 
 /**
  * The runtime settings of one service: the seed's CacheConfig, RateLimitConfig, PoolConfig,
@@ -18,7 +20,7 @@ export const cacheSettingsSchema = z.strictObject({
       /** L1 (in-process LRU) capacity, in entries. @default 10000 */
       maxSize: positiveInt.default(10_000),
       /** L1 time-to-live, in ms. @default 60000 */
-      ttl: positiveInt.default(60_000),
+      ttl: durationMs().default(60_000),
     })
     .prefault({}),
   redis: z
@@ -46,9 +48,9 @@ export const cacheSettingsSchema = z.strictObject({
         })
         .optional(),
       /** Per-command timeout, in ms; a slower Redis counts as a miss. @default 50 */
-      commandTimeoutMs: positiveInt.default(50),
+      commandTimeoutMs: durationMs().default(50),
       /** L2 time-to-live, in ms. @default 300000 */
-      ttl: positiveInt.default(300_000),
+      ttl: durationMs().default(300_000),
     })
     .prefault({}),
   cdn: z
@@ -77,7 +79,7 @@ export const cacheSettingsSchema = z.strictObject({
 
 export const rateLimitSettingsSchema = z.strictObject({
   /** Window length, in ms. @default 60000 */
-  windowMs: positiveInt.default(60_000),
+  windowMs: durationMs().default(60_000),
   /** Requests allowed per key per window. @default 100 */
   maxRequests: positiveInt.default(100),
   /** What to do when Redis is unavailable. @default "memory" */
@@ -90,16 +92,21 @@ export const rateLimitSettingsSchema = z.strictObject({
   reserve: positiveInt.default(1),
 });
 
-export const poolSettingsSchema = z.strictObject({
-  /** @default 2 */
-  minConnections: nonNegativeInt.default(2),
-  /** @default 10 */
-  maxConnections: positiveInt.default(10),
-  /** Close idle connections after this many ms. @default 30000 */
-  idleTimeoutMillis: positiveInt.default(30_000),
-  /** Give up acquiring a connection after this many ms. @default 2000 */
-  connectionTimeoutMillis: positiveInt.default(2_000),
-});
+export const poolSettingsSchema = z
+  .strictObject({
+    /** @default 2 */
+    minConnections: nonNegativeInt.default(2),
+    /** @default 10 */
+    maxConnections: positiveInt.default(10),
+    /** Close idle connections after this many ms. @default 30000 */
+    idleTimeoutMillis: durationMs().default(30_000),
+    /** Give up acquiring a connection after this many ms. @default 2000 */
+    connectionTimeoutMillis: durationMs().default(2_000),
+  })
+  .refine((p) => p.minConnections <= p.maxConnections, {
+    path: ["minConnections"],
+    message: "expected minConnections <= maxConnections (the pool cannot keep more idle connections than it may open)",
+  });
 
 /** Binary units a size may be written in, as MiB per unit (Kubernetes quantity suffixes). */
 const MIB_PER_UNIT = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 } as const;
@@ -157,11 +164,11 @@ export const memorySettingsSchema = z.strictObject({
       /** @default true */
       enabled: z.boolean().default(true),
       /** Sampling interval, in ms. @default 5000 */
-      interval: positiveInt.default(5_000),
+      interval: durationMs().default(5_000),
       /** Fraction of heapSizeLimit that counts as memory pressure. @default 0.85 */
       threshold: z.number().gt(0).max(1).default(0.85),
       /** Event-loop delay p99, in ms, that also counts as pressure (503s, not ready); 0 turns it off. @default 0 */
-      eventLoopDelayLimit: nonNegativeInt.default(0),
+      eventLoopDelayLimit: durationMs(0).default(0),
       /** Event-loop utilization (0–1) that also counts as pressure; 0 turns it off. @default 0 */
       eventLoopUtilizationLimit: z.number().min(0).max(1).default(0),
     })
@@ -172,15 +179,21 @@ export const wsSettingsSchema = z.strictObject({
   /** Connections per process; more are closed with 1013. @default 1000 */
   maxConnections: positiveInt.default(1_000),
   /** Ping interval, in ms; must stay below the load balancer idle timeout. @default 30000 */
-  heartbeatInterval: positiveInt.default(30_000),
+  heartbeatInterval: durationMs().default(30_000),
   reconnectStrategy: z
     .strictObject({
       /** @default 1000 */
-      initialDelay: positiveInt.default(1_000),
+      initialDelay: durationMs().default(1_000),
       /** @default 30000 */
-      maxDelay: positiveInt.default(30_000),
+      maxDelay: durationMs().default(30_000),
       /** @default 2 */
       factor: z.number().min(1).default(2),
+    })
+    // The client (ReconnectingClient) refuses a strategy whose delays are upside down: check it where the value is written.
+    .refine((s) => s.maxDelay >= s.initialDelay, {
+      path: ["maxDelay"],
+      message:
+        "expected maxDelay >= initialDelay (the backoff grows from initialDelay up to maxDelay); raise maxDelay or lower initialDelay",
     })
     .prefault({}),
 });
@@ -189,7 +202,7 @@ export const batchingSettingsSchema = z.strictObject({
   /** Messages per batch (seed: 100). @default 100 */
   batchSize: positiveInt.default(100),
   /** Flush a partial batch after this many ms (seed: 100). @default 100 */
-  flushInterval: positiveInt.default(100),
+  flushInterval: durationMs().default(100),
 });
 
 export const compressionSettingsSchema = z.strictObject({
@@ -199,12 +212,9 @@ export const compressionSettingsSchema = z.strictObject({
   threshold: nonNegativeInt.default(1_024),
 });
 
-/** One IPv4 or IPv6 CIDR, e.g. "10.0.0.0/16" or "fd00::/8". */
-const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
-
 export const httpSettingsSchema = z.strictObject({
   /** Server keep-alive timeout, in ms; must exceed the ALB idle timeout. @default 65000 */
-  keepAliveTimeout: positiveInt.default(65_000),
+  keepAliveTimeout: durationMs().default(65_000),
   /**
    * Proxies in front of the service that append to X-Forwarded-For (CloudFront + ALB: 2, ALB only: 1,
    * none: 0). The client is the entry this many hops left of the connecting address; entries further
@@ -218,8 +228,12 @@ export const httpSettingsSchema = z.strictObject({
    */
   trustedProxyCidrs: z
     .string()
-    .refine((v) => v.trim() === "" || v.split(",").every((c) => CIDR.test(c.trim())), {
-      message: 'expected comma-separated CIDRs like "10.0.0.0/16,fd00::/8"',
+    .superRefine((value, ctx) => {
+      // Each bad entry is its own issue, shown as written, so every one of them is fixed in one go.
+      for (const cidr of value.split(",").filter((c) => c.trim() !== "")) {
+        const problem = trustedCidrProblem(cidr);
+        if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(cidr.trim())}: ${problem}`, input: value });
+      }
     })
     .default(""),
 });
