@@ -29,9 +29,9 @@ export interface AddonSchema {
   validate: ValidateFunction;
 }
 
-/** The vendored schemas, by add-on name: `<addon>.<version>.schema.json`, the newest version when several. */
-export function vendoredAddonSchemas(dir = ADDON_SCHEMA_DIR): Map<string, AddonSchema> {
-  const out = new Map<string, AddonSchema>();
+/** The vendored schemas, by add-on name, oldest version first: `<addon>.<version>.schema.json`. */
+export function vendoredAddonSchemas(dir = ADDON_SCHEMA_DIR): Map<string, AddonSchema[]> {
+  const out = new Map<string, AddonSchema[]>();
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".schema.json"))
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
@@ -43,9 +43,34 @@ export function vendoredAddonSchemas(dir = ADDON_SCHEMA_DIR): Map<string, AddonS
     const ajv = /2019-09/.test(schema.$schema ?? "")
       ? new Ajv2019({ allErrors: true, strict: false, formats: EKS_FORMATS })
       : new Ajv({ allErrors: true, strict: false, formats: EKS_FORMATS }).addMetaSchema(draft06);
-    out.set(m[1]!, { addon: m[1]!, version: m[2]!, file: `vendor/aws/eks-addons/${file}`, validate: ajv.compile(schema) });
+    const entry = { addon: m[1]!, version: m[2]!, file: `vendor/aws/eks-addons/${file}`, validate: ajv.compile(schema) };
+    out.set(entry.addon, [...(out.get(entry.addon) ?? []), entry]);
   }
   return out;
+}
+
+const VENDOR_COMMAND = (addon: string, version: string) =>
+  `aws eks describe-addon-configuration --addon-name ${addon} --addon-version ${version} --query configurationSchema --output text > vendor/aws/eks-addons/${addon}.${version}.schema.json`;
+
+/**
+ * The schema EKS will check an add-on's values with: the pinned version's, or, when the stack
+ * pins none (EKS then installs its default, which moves), the newest vendored one. A pinned
+ * version without its schema here is a problem, not a silent fallback: another version's schema
+ * can allow keys this one refuses.
+ */
+export function schemaFor(
+  schemas: Map<string, AddonSchema[]>,
+  addon: string,
+  pinned: string | undefined,
+): { schema?: AddonSchema; problem?: string } {
+  const vendored = schemas.get(addon);
+  if (!vendored?.length) return {};
+  if (!pinned) return { schema: vendored[vendored.length - 1] };
+  const schema = vendored.find((s) => s.version === pinned);
+  if (schema) return { schema };
+  return {
+    problem: `${addon} pins addonVersion ${pinned}, whose add-on schema is not vendored (vendored: ${vendored.map((s) => s.version).join(", ")}); vendor it (${VENDOR_COMMAND(addon, pinned)}) or pin a vendored version`,
+  };
 }
 
 /** Problems of one add-on's configurationValues (a JSON string), each with the key and the fix. */
@@ -74,18 +99,26 @@ export function checkEksAddonConfigurations(resources: PlanResource[], schemas =
     const addon = String(r.inputs.addonName);
     const values = r.inputs.configurationValues;
     if (typeof values !== "string" || values === "") continue;
-    const schema = schemas.get(addon);
+    const pinned = typeof r.inputs.addonVersion === "string" && r.inputs.addonVersion !== "" ? r.inputs.addonVersion : undefined;
+    const { schema, problem } = schemaFor(schemas, addon, pinned);
+    if (problem) {
+      problems.push(problem);
+      continue;
+    }
     if (!schema) {
       unvalidated.push(addon);
       continue;
     }
     const p = addonConfigProblems(addon, values, schema);
     problems.push(...p);
-    if (!p.length) validated.push(`${addon} (${schema.version} schema)`);
+    if (!p.length)
+      validated.push(
+        `${addon} (${schema.version} schema${pinned ? ", the pinned version" : "; version not pinned, EKS installs its default"})`,
+      );
   }
   if (problems.length) return { name, ok: false, detail: problems.join("; ") };
   const notYet = unvalidated.length
-    ? `; NOT validated, no add-on schema vendored: ${unvalidated.join(", ")} (vendor it: aws eks describe-addon-configuration --addon-name <name> --addon-version <version> --query configurationSchema --output text > vendor/aws/eks-addons/<name>.<version>.schema.json)`
+    ? `; NOT validated, no add-on schema vendored: ${unvalidated.join(", ")} (vendor it: ${VENDOR_COMMAND("<name>", "<version>")})`
     : "";
   return {
     name,

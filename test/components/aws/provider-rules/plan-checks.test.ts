@@ -3,7 +3,6 @@
  * check (most of them the defect issue #11 found) to prove the check catches it.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import Ajv2019 from "ajv/dist/2019";
 import { join } from "node:path";
 import type { PlanJson } from "../../../../tools/plan";
 import { listStacks } from "../../../../tools/stack-file";
@@ -16,6 +15,7 @@ import {
 } from "../../../../components/aws/provider-rules";
 import { checkCdnRoutes } from "../../../../components/aws/provider-rules/cdn-routes";
 import { checkInPodAwsClients } from "../../../../components/aws/provider-rules/in-pod-aws-clients";
+import { EBS_CSI_ADDON_VERSION } from "../../../../components/aws/storage";
 import {
   awsCallsInSource,
   checkRuntimePermissions,
@@ -392,15 +392,14 @@ describe("what the plans show", () => {
     expect(inputs("dev", "aws:elasticache/replicationGroup:ReplicationGroup")[0]!.snapshotRetentionLimit).toBe(0);
   });
 
-  it("#14: the EBS CSI add-on's configuration (controller.region) is valid against the driver chart's own values schema", () => {
-    const schema = JSON.parse(readFileSync(join(ROOT, "vendor", "aws", "aws-ebs-csi-driver", "values.schema.json"), "utf8"));
-    const validate = new Ajv2019({ strict: false, allErrors: true }).compile(schema);
+  it("#14/#23: the EBS CSI add-on gets its region as controller.env AWS_REGION, pinned and within its own EKS schema", () => {
     const [addon] = inputs("prod", "aws:eks/addon:Addon").filter((a) => a.addonName === "aws-ebs-csi-driver");
-    const config = JSON.parse(addon!.configurationValues);
-    expect(config).toEqual({ controller: { region: "us-east-1" } });
-    expect(validate(config)).toBe(true);
-    // The schema refuses what the add-on would refuse: a misspelt key fails here, not at `pulumi up`.
-    expect(validate({ controller: { regoin: "us-east-1" } })).toBe(false);
+    // The chart's controller.region is in no add-on schema: EKS would refuse it at `pulumi up`.
+    expect(JSON.parse(addon!.configurationValues)).toEqual({ controller: { env: [{ name: "AWS_REGION", value: "us-east-1" }] } });
+    expect(addon!.addonVersion).toBe(EBS_CSI_ADDON_VERSION);
+    const check = plans.get("prod")!.checks.find((c) => c.name === "eks-addon-configuration")!;
+    expect(check.ok).toBe(true);
+    expect(check.detail).toContain(`aws-ebs-csi-driver (${EBS_CSI_ADDON_VERSION} schema, the pinned version)`);
   });
 
   it("#17: Retain only where deliberate: prod keeps Prometheus' disks and the access-log bucket; dev leaves nothing behind", () => {
