@@ -32,7 +32,7 @@ import { summarize, windows, type Sample } from "./runner/stats";
 import { stackProfile } from "./stack-profile";
 import { dashboardQueries, recordingRuleQueries } from "../dashboards/queries";
 import { startRunPrometheus } from "./runner/prometheus";
-import { alertsDuring, checkQueries, promDurationSeconds, queryFailures, type QueryResult } from "./runner/query-check";
+import { alertsDuring, checkQueries, promDurationSeconds, queryFailures } from "./runner/query-check";
 import { writeDashboardPreviews } from "./runner/dashboard-preview";
 
 /** The seed profile is 9 minutes; --quick runs the same shape in one. */
@@ -217,7 +217,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       },
     };
     if (options.out) {
-      const previews = await writeDashboardPreviews(options.out, dashboards, results as QueryResult[]);
+      const previews = await writeDashboardPreviews(options.out, dashboards, results);
       await writeReport(options.out, report, previews);
     }
     return report;

@@ -146,7 +146,10 @@ export function panelSpec(
             type: "nominal",
             title: null,
             scale: { domain: series.length ? series : ["no data"], scheme: "tableau10" },
-            legend: { orient: "bottom", columns: legendColumns(series, size.width), labelLimit: 400, symbolType: "stroke" },
+            // No series, no legend (a "no data" entry would read like a series).
+            legend: series.length
+              ? { orient: "bottom", columns: legendColumns(series, size.width), labelLimit: 400, symbolType: "stroke" }
+              : null,
           },
         },
       },
@@ -162,9 +165,11 @@ export function panelSpec(
       ...(points.length === 0
         ? [
             {
-              data: { values: [{ note: wrapNote(emptyNote ?? "No data", Math.floor((size.width - 60) / 7)) }] },
-              mark: { type: "text", color: "#6b7280", fontSize: 12 },
-              encoding: { text: { field: "note" }, x: { value: size.width / 2 - 20 }, y: { value: size.height / 3 } },
+              // Centred on the plot, wrapped well inside it: vega sizes text by estimate, and a line it
+              // thinks too wide pushes the whole chart, title included, off the panel's left edge.
+              data: { values: [{ note: wrapNote(emptyNote ?? "No data", Math.floor((size.width - 200) / 8)) }] },
+              mark: { type: "text", color: "#6b7280", fontSize: 12, align: "center" },
+              encoding: { text: { field: "note" }, x: { value: { expr: "width / 2" } }, y: { value: { expr: "height / 2" } } },
             } as const,
           ]
         : []),

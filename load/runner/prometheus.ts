@@ -68,7 +68,8 @@ export async function startRunPrometheus(
   services: readonly { name: string; port: number }[],
   options: { mode: "quick" | "full"; keep: boolean },
 ): Promise<{ prometheus: PrometheusServer; scrapeInterval: string; monitoring: MonitoringOptions }> {
-  const exprs = [...buildRuleGroups().recording.rules, ...buildRuleGroups().alerts.rules].map((r) => r.expr);
+  const groups = buildRuleGroups();
+  const exprs = [...groups.recording.rules, ...groups.alerts.rules].map((r) => r.expr);
   const scrapeInterval = runScrapeInterval(profile.monitoring.scrapeInterval, options.mode, exprs);
   const monitoring = profileMonitoringOptions(profile, scrapeInterval);
   const prometheus = await PrometheusServer.start({

@@ -74,6 +74,14 @@ describe("rendered dashboard page", () => {
     // Same order as the grid: a panel lower in the grid is lower on the page.
     const ys = out.panels.map((p) => p.gridPos.y);
     boxes.forEach((b, i) => boxes.slice(i + 1).forEach((c, j) => ys[i] < ys[i + 1 + j] && expect(b[1]).toBeLessThan(c[1])));
+    // Every panel's title starts inside its panel (a chart vega laid out too wide slides left, title first).
+    const titleX = [
+      ...out.dashboard.matchAll(
+        /<svg x="[\d.]+"[^>]*>.*?transform="translate\((-?[\d.]+),[^)]*\)".*?role-title"><g transform="translate\((-?[\d.]+),/gs,
+      ),
+    ];
+    expect(titleX).toHaveLength(out.panels.length);
+    for (const [, root, title] of titleX) expect(Number(root) + Number(title)).toBeGreaterThanOrEqual(0);
     const ids = [...out.dashboard.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
   });

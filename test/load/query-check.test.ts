@@ -1,3 +1,4 @@
+import { existsSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import fc from "fast-check";
 import { HttpMetrics } from "@uaip/runtime";
@@ -183,4 +184,18 @@ describe("panels against a real Prometheus", () => {
     expect(failures[0]).toContain('servce="svc-under-check"');
     expect(results.filter((r) => r.name.includes("Response time")).every((r) => r.status === "data")).toBe(true);
   }, 20_000);
+});
+
+describe("the run's Prometheus", () => {
+  it("removes its data directory when it stops, unless asked to keep it", async () => {
+    const files = loopbackPrometheusFiles({ scrapeInterval: "1s" }, []);
+    const thrown = await PrometheusServer.start({ files, configPath: PROMETHEUS_CONFIG_PATH });
+    expect(existsSync(thrown.dir)).toBe(true);
+    await thrown.stop();
+    expect(existsSync(thrown.dir)).toBe(false);
+    const kept = await PrometheusServer.start({ files, configPath: PROMETHEUS_CONFIG_PATH, keep: true });
+    await kept.stop();
+    expect(existsSync(`${kept.dir}/data`)).toBe(true);
+    rmSync(kept.dir, { recursive: true, force: true });
+  }, 30_000);
 });

@@ -17,13 +17,6 @@ export interface RangeSeries {
   values: [number, string][];
 }
 
-/** An alert as `/api/v1/alerts` reports it. */
-export interface ActiveAlert {
-  labels: Record<string, string>;
-  state: "pending" | "firing" | "inactive";
-  activeAt?: string;
-}
-
 export class PrometheusError extends Error {
   readonly code = "UAIP_PROMETHEUS";
   constructor(message: string, options?: { cause?: unknown }) {
@@ -63,8 +56,8 @@ export class PrometheusServer {
       [
         `--config.file=${join(dir, options.configPath)}`,
         `--storage.tsdb.path=${join(dir, "data")}`,
+        // Loopback only; the admin API and the remote-write receiver stay off (Prometheus' defaults).
         `--web.listen-address=127.0.0.1:${server.port}`,
-        // Nothing but loopback clients; no admin API, no remote write receiver.
         "--log.level=warn",
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
@@ -117,17 +110,6 @@ export class PrometheusServer {
       step: String(stepS),
     });
     return data.result;
-  }
-
-  /** `/api/v1/alerts`: the alerts pending or firing right now. */
-  async alerts(): Promise<ActiveAlert[]> {
-    return (await this.#api<{ alerts: ActiveAlert[] }>("/api/v1/alerts")).alerts;
-  }
-
-  /** `/api/v1/targets`: each active target's scrape URL, health and last error. */
-  async targets(): Promise<{ scrapeUrl: string; health: string; lastError: string }[]> {
-    return (await this.#api<{ activeTargets: { scrapeUrl: string; health: string; lastError: string }[] }>("/api/v1/targets"))
-      .activeTargets;
   }
 
   /** SIGTERM (Prometheus flushes its head block), then the directory goes unless `keep`. */
