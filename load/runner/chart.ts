@@ -43,8 +43,8 @@ export function latencyChartSpec(points: readonly ChartPoint[], options: { title
     title: {
       text: options.title,
       subtitle: sloVisible
-        ? `dashed line: the SLO, p95 < ${options.sloP95Ms} ms; red ticks: windows with errors`
-        : `the SLO (p95 < ${options.sloP95Ms} ms) is far above every window; red ticks: windows with errors`,
+        ? `dashed line: the SLO, p95 < ${options.sloP95Ms} ms; shaded: virtual users (right axis); red ticks: windows with errors`
+        : `the SLO (p95 < ${options.sloP95Ms} ms) is far above every window; shaded: virtual users (right axis); red ticks: windows with errors`,
       anchor: "start",
     },
     width: 760,
