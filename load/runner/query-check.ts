@@ -36,12 +36,17 @@ export interface Window {
   stepS: number;
 }
 
+export class QueryCheckError extends Error {
+  readonly code = "UAIP_QUERY_CHECK";
+}
+
 const DURATION_UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
 
 /** A Prometheus duration ("15s", "5m", "1d", "1h30m") in seconds. */
 export function promDurationSeconds(text: string): number {
   const parts = [...text.matchAll(/(\d+)(ms|[smhdwy])/g)];
-  if (!parts.length || parts.map((p) => p[0]).join("") !== text) throw new Error(`"${text}" is not a Prometheus duration`);
+  if (!parts.length || parts.map((p) => p[0]).join("") !== text)
+    throw new QueryCheckError(`"${text}" is not a Prometheus duration (e.g. "15s", "5m", "1h30m")`);
   return parts.reduce((sum, [, n, unit]) => sum + Number(n) * (unit === "ms" ? 0.001 : DURATION_UNIT_S[unit]), 0);
 }
 
@@ -113,6 +118,8 @@ export async function checkQueries(
     facts: RunFacts;
   },
 ): Promise<QueryResult[]> {
+  // A `$service` panel checked for no service would pass unchecked.
+  if (input.services.length === 0) throw new QueryCheckError("checkQueries: no services to set $service to");
   const rateIntervalS = grafanaRateIntervalS(input.window.stepS, input.scrapeS);
   const jobs: Promise<QueryResult>[] = [];
   for (const d of input.dashboards) {

@@ -14,6 +14,7 @@ import {
 import {
   checkQueries,
   classify,
+  QueryCheckError,
   grafanaRateIntervalS,
   promDurationSeconds,
   queryFailures,
@@ -87,7 +88,8 @@ describe("Grafana variables and durations", () => {
   it("reads Prometheus durations and every range window of an expression", () => {
     expect(promDurationSeconds("1h30m")).toBe(5400);
     expect(promDurationSeconds("3d")).toBe(259_200);
-    expect(() => promDurationSeconds("5 m")).toThrow(/not a Prometheus duration/);
+    expect(() => promDurationSeconds("5 m")).toThrow(QueryCheckError);
+    expect(() => promDurationSeconds("")).toThrow(/not a Prometheus duration/);
     expect(rangeWindowsS(["rate(a[5m]) / rate(b[1d])", "max_over_time(c[30m:1m])"])).toEqual([300, 86_400, 1800]);
   });
 
@@ -167,6 +169,20 @@ describe("panels against a real Prometheus", () => {
       facts: QUIET,
     });
   };
+
+  it("refuses to check `$service` panels for no service at all (they would pass unchecked)", async () => {
+    const now = Math.ceil(Date.now() / 1000);
+    await expect(
+      checkQueries(prom, {
+        dashboards: [serviceOverview(false)],
+        rules: [],
+        services: [],
+        window: { start: now - 10, end: now, stepS: 1 },
+        scrapeS: 1,
+        facts: QUIET,
+      }),
+    ).rejects.toThrow(QueryCheckError);
+  });
 
   it("returns series for every target of the real panels", async () => {
     const results = await check(serviceOverview(false));
