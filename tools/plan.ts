@@ -24,7 +24,6 @@ import { plannedResources, runRules, type Violation } from "../policy/rules";
 import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
 import { renderMarkdown } from "./diff/markdown";
 import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
-import { planGraphSvg } from "./graph";
 import { formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
@@ -209,6 +208,8 @@ async function main(): Promise<number> {
     : undefined;
   if (diff) writeDiff(args, diff);
   if (args.graph) {
+    // Loaded only when asked for: Graphviz's WebAssembly has no business in every plan's start-up.
+    const { planGraphSvg } = await import("./graph");
     writeFileSync(args.graph, await planGraphSvg(stack, plan.resources, diff));
     console.log(`\nWrote ${args.graph}${diff ? " (changes against the base highlighted)" : ""}`);
   }
