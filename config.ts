@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ProfileError } from "./profile/errors";
+import { unknownRegionIssue } from "./profile/aws-rules";
 import { parseConfig } from "./profile/parse";
 import { webhookUrlIssue } from "./profile/provider-rules";
 import type { Profile } from "./profile/schema";
@@ -46,16 +47,28 @@ export function loadConfig(): PlatformConfig {
   const webhook = pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:alertWebhookUrl`);
   const webhookIssue = webhook && webhook !== "[secret]" ? webhookUrlIssue(webhook) : undefined;
   if (webhookIssue) throw new ProfileError([webhookIssue]);
+  const region = new pulumi.Config("aws").get("region") ?? "us-east-1";
   return {
-    profile: parseConfig(raw),
+    profile: parseWithRegion(raw, region),
     project: pulumi.getProject(),
     stack,
-    region: new pulumi.Config("aws").get("region") ?? "us-east-1",
+    region,
     secrets: {
       grafanaAdminPassword: optionalSecret(config, "grafanaAdminPassword"),
       alertWebhookUrl: optionalSecret(config, "alertWebhookUrl"),
     },
   };
+}
+
+/** parseConfig, with an unknown `aws:region` listed among its issues (AwsPlatform checks the region against the profile). */
+function parseWithRegion(raw: Record<string, unknown>, region: string): Profile {
+  const regionIssue = unknownRegionIssue(region);
+  try {
+    return parseConfig(raw);
+  } catch (err) {
+    if (regionIssue && err instanceof ProfileError) throw new ProfileError([...err.issues, regionIssue], { cause: err });
+    throw err;
+  }
 }
 
 /** A secret key whose project default is "" (unset): undefined then, so callers generate or skip it. */

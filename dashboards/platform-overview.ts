@@ -1,6 +1,6 @@
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import type { PanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
-import { LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime";
+import { LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime/metrics";
 import { resolveMonitoringOptions, type MonitoringOptions } from "./options";
 import { numberPanels, timeseries, uaipDashboard, withObjective } from "./panels";
 import { EMPTY_WHEN, mayBeEmpty } from "./expected-empty";

@@ -1,4 +1,4 @@
-import { DEFAULT_METRIC, LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime";
+import { DEFAULT_METRIC, LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime/metrics";
 import { resolveMonitoringOptions, SCRAPE_JOB, type MonitoringOptions, type ResolvedMonitoringOptions } from "./options";
 import { EMPTY_WHEN, mayBeEmpty } from "./expected-empty";
 import { CACHE_LOOKUPS, DURATION, ERROR_RATIO_WINDOWS, RECORD, num, sel, sumRate, type ErrorRatioWindow } from "./promql";
@@ -160,6 +160,15 @@ function alertingRules(o: ResolvedMonitoringOptions): AlertingRule[] {
       "10m",
       `${svc} ${inst}: heap above ${pct(o.heapThreshold)} of its limit`,
       `V8 heap used on ${inst} of ${svc} has been above ${pct(o.heapThreshold)} of the heap limit (the memory monitor's threshold) for 10 minutes; an out-of-memory restart is likely.`,
+    ),
+    alert(
+      o,
+      "UaipHeapLimitMismatch",
+      "warning",
+      `max by (${BY_INSTANCE.join(", ")}) (${METRIC.memoryHeapLimitMismatch}) == 1`,
+      "15m",
+      `${svc} ${inst}: heap limit differs from memory.heapSizeLimit`,
+      `On ${inst} of ${svc}, the heap limit V8 enforces (--max-old-space-size) is not the configured memory.heapSizeLimit; the memory monitor measures against the smaller, so it sheds load earlier or later than the profile says.`,
     ),
     alert(
       o,

@@ -1,4 +1,4 @@
-import { DEFAULT_METRIC } from "@uaip/runtime";
+import { DEFAULT_METRIC } from "@uaip/runtime/metrics";
 import { StackError } from "./errors";
 import { memoryToMiB } from "./quantity";
 import type { Profile } from "./schema";

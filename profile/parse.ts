@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { runtimeSettingsSchema, valueAt } from "@uaip/runtime";
+import { runtimeSettingsSchema } from "@uaip/runtime/config";
 import { ProfileError, type ProfileIssue } from "./errors";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
 import { profileRuleIssues } from "./provider-rules";
@@ -10,6 +10,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
     (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
     "",
   );
+}
+
+/** The value at `path` in `source` (undefined where the path leaves it): what a zod issue points at. */
+function valueAt(source: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((node, part) => (node == null ? undefined : (node as Record<PropertyKey, unknown>)[part]), source);
 }
 
 function show(value: unknown): string {

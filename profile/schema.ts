@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { runtimeSettingsSchema } from "@uaip/runtime";
+import { runtimeSettingsSchema } from "@uaip/runtime/config";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
+import { ciDeploysSchema } from "./ci-deploys";
 
 /**
  * The performance profile: one typed configuration per stack, shared by the infrastructure
@@ -17,6 +18,10 @@ const memoryQuantity = z
 const cpuQuantity = z
   .string()
   .refine((q) => cpuToCores(q) !== undefined, { message: 'expected a CPU quantity like "250m" or "1"' });
+
+/** Database and master user names: lowercase (PostgreSQL folds unquoted names), a letter first as RDS requires. */
+const RDS_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const RDS_NAME_MESSAGE = 'expected a letter, then lowercase letters, digits or underscores (RDS for PostgreSQL), e.g. "uaip"';
 
 export const ENVIRONMENTS = ["dev", "staging", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -90,7 +95,9 @@ export const profileSchema = z.strictObject({
     flowLogs: z.boolean(),
   }),
   cluster: z.strictObject({
-    version: z.string().regex(/^1\.\d+$/, { message: 'expected a Kubernetes minor version like "1.33"' }),
+    version: z.string().regex(/^1\.\d+$/, { message: 'expected a Kubernetes minor version like "1.35"' }),
+    /** Accept EKS extended support (6× the control-plane price) once `version` leaves standard support; sets the cluster's upgradePolicy. */
+    extendedSupport: z.boolean(),
     instanceTypes: z.array(z.string().min(1)).min(1),
     nodes: z.strictObject({ min: int(1), desired: int(1), max: int(1) }),
     endpointPublicAccess: z.boolean(),
@@ -147,8 +154,9 @@ export const profileSchema = z.strictObject({
     logMinDurationMs: int(-1),
     /** Refresh the operation_stats materialized view every this many ms (0: never); one replica does it. */
     statsRefreshInterval: int(0),
-    name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
-    username: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+    /** RDS for PostgreSQL's name rules (a letter first; master user 1..16, database 1..63): profile/aws-identifiers.ts. */
+    name: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
+    username: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
   }),
   redis: z.strictObject({
     nodeType: z.string().regex(/^cache\./, { message: 'expected an ElastiCache node type like "cache.t4g.micro"' }),
@@ -215,6 +223,8 @@ export const profileSchema = z.strictObject({
   }),
   /** The runtime settings every service gets (seed: CacheConfig, RateLimitConfig, ...). */
   runtime: runtimeSettingsSchema,
+  /** Deploys from CI: an in-VPC runner (CodeBuild-hosted GitHub Actions runner) for `pulumi preview`/`up`; profile/ci-deploys.ts. */
+  ci: z.strictObject({ deploys: ciDeploysSchema }),
 });
 
 export type Profile = z.output<typeof profileSchema>;

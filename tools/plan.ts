@@ -23,11 +23,15 @@ import { kubernetesPlanChecks, type PlanResource } from "./checks/k8s";
 import { plannedResources, runRules, type Violation } from "../policy/rules";
 import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
 import { renderMarkdown } from "./diff/markdown";
-import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
-import { formatViolation, readPlan } from "./policy";
+import { installMocks, redactSecrets, REGION, unwrapSecrets, type RecordedResource } from "./mocks";
+import { evaluatePlan, formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 import { StackError } from "../profile/errors";
+import { loadConfig } from "../config";
+import { deliberateRetentions } from "../profile/retentions";
+import { checkDestroyLeftovers } from "./checks/destroy";
+import { checkEksAddonConfigurations } from "./checks/eks-addon-config";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE =
@@ -97,7 +101,8 @@ async function resolveOutput(value: unknown): Promise<unknown> {
 async function planStack(stack: string, stackFile?: string): Promise<{ plan: PlanJson; recorded: RecordedResource[] }> {
   const { project, config, secretKeys } = readStackConfig(ROOT, stack, stackFile);
   pulumi.runtime.setAllConfig(config, secretKeys);
-  const mocks = installMocks(project, stack);
+  // The mocked cloud answers for the stack's own Region (zones, ARNs, endpoints), as AWS would.
+  const mocks = installMocks(project, stack, config["aws:region"] ?? REGION);
   let failure: unknown;
   process.on("unhandledRejection", (err) => (failure ??= err));
 
@@ -130,6 +135,8 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
     parent: r.parent,
     dependsOn: r.dependsOn,
     inputs: redactSecrets(r.wireInputs ?? r.inputs) as Record<string, unknown>,
+    ...(r.protect ? { protect: true } : {}),
+    ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
   }));
   const checks = [...((exports.checks as Check[] | undefined) ?? []), ...kubernetesPlanChecks(resources)];
   // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
@@ -137,6 +144,12 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   // paths); their details name resources, paths and actions, never a secret's value.
   const unwrapped = mocks.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) }));
   checks.push(...providerRuleChecks({ stack, resources: unwrapped }));
+  // What a destroy would leave, against what the profile deliberately keeps (the config the program just read).
+  const { profile } = loadConfig();
+  if (profile.platform === "aws") {
+    checks.push(checkDestroyLeftovers(resources, deliberateRetentions(profile)));
+    checks.push(checkEksAddonConfigurations(resources));
+  }
   // The policy pack sees what the real analyzer sees (see PlanJson.violations).
   const violations = runRules(plannedResources({ resources: unwrapped }));
   return { plan: { stack, resources, outputs, checks, violations }, recorded: mocks.resources };
@@ -203,9 +216,7 @@ async function main(): Promise<number> {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  const diff = base
-    ? diffPlans(base, plan, { base: base.violations ?? runRules(plannedResources(base)), head: violations })
-    : undefined;
+  const diff = base ? diffPlans(base, plan, { base: evaluatePlan(base).violations, head: violations }) : undefined;
   if (diff) writeDiff(args, diff);
   if (args.graph) {
     // Loaded only when asked for: Graphviz's WebAssembly has no business in every plan's start-up.

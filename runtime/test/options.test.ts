@@ -6,15 +6,14 @@ import { Redis } from "ioredis";
 import {
   CacheInvalidator,
   CacheManager,
-  CloudFrontPurger,
   createMetrics,
   createRuntime,
   loadRuntimeConfig,
-  MemoryStore,
   RateLimiter,
-  RedisStore,
   UaipError,
 } from "@uaip/runtime";
+import { CloudFrontPurger } from "@uaip/runtime/cache";
+import { MemoryStore, RedisStore } from "@uaip/runtime/ratelimit";
 import { RedisServer } from "../../test/helpers/redis";
 
 let redis: RedisServer;

@@ -29,6 +29,9 @@ const res = (type: string, name: string, inputs: unknown) => ({
   inputs,
 });
 
+/** The markdown as GitHub shows its text: character references decoded, zero-width spaces gone (escape.ts). */
+const shown = (md: string) => md.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/\u200b/g, "");
+
 describe("flatten", () => {
   it("keys arrays of named objects by name, so an inserted parameter is one added key", () => {
     const before = flatten({ parameters: [{ name: "max_connections", value: "55" }] });
@@ -110,7 +113,9 @@ describe("diffPlans", () => {
     expect(diff.replaced).toHaveLength(1);
     expect(diff.replaced[0].replaceReasons).toEqual(["engine"]);
     expect(diff.updated).toEqual([]);
-    expect(renderMarkdown(diff)).toMatch(/`db` \| aws:rds\/instance:Instance \| `engine` changes \(replace-on-change\)/);
+    expect(shown(renderMarkdown(diff))).toContain(
+      "<code>db</code> | aws:rds/instance:Instance | <code>engine</code> changes (replace-on-change)",
+    );
   });
 
   it("pairs renamed resources by their shared name substitution, and leaves unrelated ones alone", () => {
@@ -210,7 +215,7 @@ describe("npm run plan -- --diff", () => {
     const { code, diff, markdown } = await diffAgainstBase(services("agent-intelligence", 5));
     expect(code).toBe(0);
     expect(diff.noChanges).toBe(true);
-    expect(markdown).toMatch(/^### Stack `test`: no changes/);
+    expect(shown(markdown)).toMatch(/^### Stack <code>test<\/code>: no changes/);
   }, 60_000);
 
   it("a changed pool size shows the max_connections change, the ConfigMap and the budget check's new numbers", async () => {
@@ -224,7 +229,7 @@ describe("npm run plan -- --diff", () => {
     ]);
     expect(diff.replaced).toEqual([]);
     expect(diff.checks.find((c) => c.name === "connection-budget")!.kind).toBe("detail");
-    expect(markdown).toContain("| `parameters[max_connections].value` | `45` | `57` |");
+    expect(shown(markdown)).toContain("| <code>parameters[max_connections].value</code> | <code>45</code> | <code>57</code> |");
   }, 60_000);
 
   it("a renamed service shows the replacements of everything named after it", async () => {
@@ -241,7 +246,9 @@ describe("npm run plan -- --diff", () => {
     // Nothing of the renamed service is left as a bare delete or create.
     expect([...diff.added, ...diff.removed].filter((r) => /agent-in/.test(r.name))).toEqual([]);
     expect(markdown).toMatch(/\*\*Replacements\*\*/);
-    expect(markdown).toContain("`uaip-services-agent-intelligence-deployment` → `uaip-services-agent-insights-deployment`");
+    expect(shown(markdown)).toContain(
+      "<code>uaip-services-agent-intelligence-deployment</code> → <code>uaip-services-agent-insights-deployment</code>",
+    );
   }, 60_000);
 
   it("exits non-zero when a check fails at head, and the diff names the broken check", async () => {

@@ -97,12 +97,25 @@ describe("GitHub workflows", () => {
     }
   });
 
-  it("never runs PR code with a write token: no pull_request_target, and the comment job checks nothing out", () => {
+  it("never runs PR code with a write token: no pull_request_target, and the comment job checks out only the default branch", () => {
     for (const file of FILES) expect(Object.keys(workflow(file).on)).not.toContain("pull_request_target");
     const comment = workflow("pr-plan-comment.yml");
     expect(comment.on).toEqual({ workflow_run: { workflows: [workflow("pr-plan.yml").name], types: ["completed"] } });
-    expect(usesOf(comment.jobs.comment)).toEqual(["actions/download-artifact", "actions/github-script"]);
-    const script = String(comment.jobs.comment.steps![1].with!.script);
+    const steps = comment.jobs.comment.steps!;
+    expect(usesOf(comment.jobs.comment)).toEqual([
+      "actions/checkout",
+      "actions/setup-node",
+      "actions/download-artifact",
+      "actions/github-script",
+    ]);
+    // No ref and no repository: workflow_run checks out the default branch, never the PR's head.
+    expect(steps[0].with).toEqual({ "persist-credentials": false });
+    const runs = steps.map((s) => s.run ?? "").join("\n");
+    expect(runs).toContain("npx tsx tools/diff/render-comment.ts");
+    // The comment comes from the trusted renderer's output, never from a file in the artifact.
+    const script = String(steps.find((s) => s.uses?.startsWith("actions/github-script"))!.with!.script);
+    expect(script).toContain("fs.readFileSync(process.env.COMMENT_FILE");
+    expect(script).not.toMatch(/comment\.md/);
     expect(script).toContain("github.paginate(github.rest.issues.listComments");
     expect(script).toContain("pr.head.sha !== process.env.RUN_HEAD_SHA");
     expect(script).toContain("<!-- uaip-offline-plan-diff -->");
@@ -130,7 +143,9 @@ describe("GitHub workflows", () => {
     expect(script).toMatch(/--diff "\$base_plan" --diff-md .* --diff-json/);
     expect(script).toContain("npm run policy --");
     const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))!;
-    const download = workflow("pr-plan-comment.yml").jobs.comment.steps![0];
+    const download = workflow("pr-plan-comment.yml").jobs.comment.steps!.find((s) =>
+      s.uses?.startsWith("actions/download-artifact"),
+    )!;
     expect(upload.with!.name).toBe(download.with!.name);
   });
 

@@ -1,8 +1,10 @@
 import { checkOptions, type OptionsErrorFactory } from "../options";
 import { UaipError } from "../errors";
 
+/** State of the Redis circuit breaker: closed (Redis in use), open (skipped), half-open (one probe). */
 export type BreakerState = "closed" | "open" | "half-open";
 
+/** When the Redis circuit breaker opens (consecutive failures) and how long it stays open before a probe. */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the breaker. @default 5 */
   failureThreshold?: number;

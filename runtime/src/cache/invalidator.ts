@@ -21,6 +21,7 @@ export interface CacheInvalidatorOptions {
 /** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
 export type CdnPurgeOutcome = ({ ok: true } & CdnPurgeResult) | { ok: false; paths: string[]; error: CdnPurgeError };
 
+/** What one invalidation did: in-process caches, Redis and, when enabled, the CDN purge. */
 export interface InvalidateReport extends InvalidationResult {
   /** Present when the CDN is enabled and the pattern maps to at least one path. */
   cdn?: CdnPurgeOutcome;

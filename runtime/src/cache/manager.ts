@@ -79,11 +79,13 @@ export interface CacheWriteResult {
   complete: boolean;
 }
 
+/** Per-entry options of `set` and `getOrSet` (time-to-live overrides). */
 export interface SetOptions {
   /** Time to live in ms: the L2 TTL; L1 uses the smaller of this and `memory.ttl`. @default redis.ttl */
   ttl?: number;
 }
 
+/** What an invalidation removed, and whether every tier was reached. */
 export interface InvalidationResult {
   pattern: string;
   /** Keys evicted from this instance's L1. */

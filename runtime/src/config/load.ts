@@ -30,6 +30,7 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
     .prefault({}),
 });
 
+/** The validated settings of one service: the runtime settings plus its name, port, environment and database. */
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
 
 const ENV_PREFIX = "UAIP_";

@@ -101,11 +101,57 @@ export const poolSettingsSchema = z.strictObject({
   connectionTimeoutMillis: positiveInt.default(2_000),
 });
 
+/** Binary units a size may be written in, as MiB per unit (Kubernetes quantity suffixes). */
+const MIB_PER_UNIT = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 } as const;
+/**
+ * The largest plausible size in MiB (1 TiB). A heap size written in bytes (16 MiB is already
+ * 16,777,216) is above it, so a byte count given where MiB are expected is refused, never read as
+ * terabytes.
+ */
+export const MAX_MIB = 1024 * 1024;
+
+/**
+ * A memory size, carried in MiB: a whole number of MiB (`384`), or a string with its binary unit
+ * (`"384Mi"`, `"1Gi"`, `"524288Ki"`), which must come to a whole number of MiB. Decimal units
+ * (`"384M"`, `"384MB"`) are refused: they name a different size. Every size setting goes through
+ * this one rule.
+ */
+export function mebibytes(defaultMiB: number) {
+  return z
+    .union([
+      z.number(),
+      z.string().refine((text) => /^\d+(Ki|Mi|Gi|Ti)$/.test(text), {
+        message: 'expected MiB as a number (384) or a size with a binary unit ("384Mi", "1Gi")',
+      }),
+    ])
+    .transform((value, ctx) => {
+      const match = typeof value === "string" ? /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(value)! : undefined;
+      const mib = match ? Number(match[1]) * MIB_PER_UNIT[match[2] as keyof typeof MIB_PER_UNIT] : (value as number);
+      if (!Number.isInteger(mib) || mib < 1) {
+        ctx.addIssue({ code: "custom", message: `expected a whole number of MiB >= 1, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      if (mib > MAX_MIB) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${JSON.stringify(value)} is more than ${MAX_MIB} MiB (1 TiB): the value is in MiB, not bytes; write ${Math.max(1, Math.floor(mib / 1024 / 1024))} or "${Math.max(1, Math.floor(mib / 1024 / 1024))}Mi" for ${mib} bytes`,
+        });
+        return z.NEVER;
+      }
+      return mib;
+    })
+    .default(defaultMiB);
+}
+
 export const memorySettingsSchema = z.strictObject({
-  /** V8 old-space limit, in MiB; the stack sets NODE_OPTIONS=--max-old-space-size to this. @default 384 */
-  heapSizeLimit: positiveInt.default(384),
-  /** Heap used, in MiB, above which the monitor asks for a GC (when exposed). @default 256 */
-  gcThreshold: positiveInt.default(256),
+  /**
+   * V8 old-space limit, in MiB (or "384Mi", "1Gi"); the stack sets NODE_OPTIONS=--max-old-space-size
+   * to this. The memory monitor measures pressure against the smaller of this and the limit V8
+   * enforces. @default 384
+   */
+  heapSizeLimit: mebibytes(384),
+  /** Heap used, in MiB (or "256Mi"), above which the monitor asks for a GC (when exposed). @default 256 */
+  gcThreshold: mebibytes(256),
   memoryMonitoring: z
     .strictObject({
       /** @default true */

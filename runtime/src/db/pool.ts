@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { loadPeer } from "../peers";
 import { Registry } from "prom-client";
 import type { RuntimeConfig } from "../config/load";
 import { RuntimeConfigError } from "../errors";
@@ -94,7 +95,7 @@ export class ManagedPool {
     this.#timeoutMs = pool.connectionTimeoutMillis;
     this.#user = database.user;
     this.#host = database.host;
-    this.#pool = new pg.Pool({
+    this.#pool = new (loadPeer<typeof pg>("pg").Pool)({
       host: database.host,
       port: database.port,
       database: database.name,

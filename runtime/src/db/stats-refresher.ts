@@ -15,6 +15,7 @@ export interface StatsRefresherOptions {
   view?: string;
 }
 
+/** One tick of the StatsRefresher: whether this replica refreshed the view, and the view's age. */
 export interface RefreshResult {
   /** This replica refreshed the view on this tick. */
   refreshed: boolean;

@@ -2,6 +2,7 @@ import { reconnectDelay, type ReconnectStrategy } from "./backoff";
 import { isApplicationRefusal } from "./close-codes";
 import { ClientClosedError, ClientQueueFullError, RealtimeOptionsError } from "./errors";
 import { checkReconnectStrategy, positiveInt } from "./options";
+import { loadPeer } from "../peers";
 
 /*
  * Why our own client rather than partysocket (or reconnecting-websocket, which it forks):
@@ -26,8 +27,10 @@ export interface WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
   onerror: ((event: unknown) => void) | null;
 }
+/** A WHATWG WebSocket constructor (the global one, or `ws`'s). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
+/** A message ReconnectingClient sends: text or binary. */
 export type ClientMessage = string | ArrayBufferLike | ArrayBufferView;
 
 export interface ReconnectingClientOptions {
@@ -65,8 +68,7 @@ function defaultWebSocket(): WebSocketConstructor {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
   // Node < 22 has no global WebSocket; `ws` implements the same interface.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("ws") as { WebSocket: WebSocketConstructor }).WebSocket;
+  return loadPeer<{ WebSocket: WebSocketConstructor }>("ws").WebSocket;
 }
 
 type Timer = ReturnType<typeof setTimeout>;

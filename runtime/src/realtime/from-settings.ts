@@ -16,11 +16,13 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/** Options of createRealtime beyond the settings: drain timeout, buffer and payload limits, message and connection hooks. */
 export type RealtimeOptions = Pick<
   WebSocketManagerOptions,
   "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection"
 >;
 
+/** The WebSocketManager, MessageBatcher and reconnecting-client factory built from the `ws` and `batching` settings. */
 export function createRealtime(
   settings: Pick<RuntimeSettings, "ws" | "batching">,
   registry: Registry,

@@ -1,13 +1,17 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Registry } from "prom-client";
-import { WebSocket, WebSocketServer, type RawData } from "ws";
+import type { WebSocket, WebSocketServer, RawData } from "ws";
+import { loadPeer } from "../peers";
 import { LABEL } from "../metrics/names";
 import type { ReconnectStrategy } from "./backoff";
 import { CLOSE_CODE, CLOSE_REASON } from "./close-codes";
 import { RealtimeOptionsError } from "./errors";
 import { WebSocketMetrics, WS_DIRECTION, WS_REASON, type WsReason } from "./metrics";
 import { checkReconnectStrategy, positiveInt } from "./options";
+
+/** WebSocket.OPEN (the WHATWG readyState; a constant, so `ws` need not be loaded to compare with it). */
+const OPEN = 1;
 
 /** The seed's WSConfig (the profile's `runtime.ws`, env UAIP_WS_*). All durations in ms. */
 export interface WSConfig {
@@ -46,6 +50,7 @@ export interface WebSocketManagerOptions {
   onConnection?: (socket: WebSocket, request?: IncomingMessage) => void;
 }
 
+/** Options of WebSocketManager.attach: the upgrade path. */
 export interface AttachOptions {
   /** Only upgrade requests for this path (query string ignored); others are left to other listeners. @default every path */
   path?: string;
@@ -151,7 +156,7 @@ export class WebSocketManager {
     if (this.#draining) return this.#refuse(socket, CLOSE_CODE.goingAway, CLOSE_REASON.goingAway, WS_REASON.draining);
     if (this.#sockets.size >= this.maxConnections)
       return this.#refuse(socket, CLOSE_CODE.tryAgainLater, CLOSE_REASON.tryAgainLater, WS_REASON.maxConnections);
-    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.readyState !== OPEN) return;
 
     const state: SocketState = { alive: true, pingAt: 0, closing: false };
     this.#sockets.set(socket, state);
@@ -188,7 +193,7 @@ export class WebSocketManager {
    */
   attach(server: Server, options: AttachOptions = {}): WebSocketServer {
     if (this.#draining) throw new RealtimeOptionsError("attach", "the manager is draining; create a new WebSocketManager");
-    const wss = new WebSocketServer({
+    const wss = new (loadPeer<typeof import("ws")>("ws").WebSocketServer)({
       noServer: true,
       perMessageDeflate: false,
       maxPayload: this.maxPayload,
@@ -299,7 +304,7 @@ export class WebSocketManager {
   }
 
   #sendTo(socket: WebSocket, state: SocketState, payload: Buffer, binary: boolean): boolean {
-    if (state.closing || socket.readyState !== WebSocket.OPEN) return false;
+    if (state.closing || socket.readyState !== OPEN) return false;
     if (socket.bufferedAmount > this.maxBufferedBytes) {
       this.#closeSlowConsumer(socket, state);
       return false;

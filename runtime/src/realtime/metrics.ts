@@ -15,6 +15,7 @@ export const WS_REASON = {
   /** Terminated: still open when the drain timeout ran out. */
   drainTimeout: "drain_timeout",
 } as const;
+/** A `reason` label value of the WebSocket metrics (see WS_REASON). */
 export type WsReason = (typeof WS_REASON)[keyof typeof WS_REASON];
 
 /** Values of the `direction` label on `uaip_ws_messages_total`. */

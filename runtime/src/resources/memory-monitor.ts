@@ -27,15 +27,18 @@ export interface MemoryMonitorOptions {
   /** Minimum time between two GC hints, ms (a full GC pauses the process). @default 30000 */
   gcCooldownMs?: number;
   /**
-   * Heap limit the pressure ratio is taken against, bytes. @default the limit V8 enforces: the
-   * `--max-old-space-size` the process runs with (the stack sets NODE_OPTIONS to `heapSizeLimit`;
-   * that old-generation limit is what runs out), else V8's `heap_size_limit`. Not heap_size_limit
-   * when the flag is set: it adds the young generation (112 MiB for `--max-old-space-size=64`),
-   * so a ratio against it would come too late.
+   * The configured heap limit in bytes, instead of `memory.heapSizeLimit` (MiB). At least 1 MiB: a
+   * smaller value is a MiB count given as bytes, and is refused. Pressure is measured against the
+   * smaller of this and the limit V8 enforces (see enforcedHeapLimitBytes). @default memory.heapSizeLimit
    */
   heapLimitBytes?: number;
   /** Event-loop delay histogram resolution, ms. @default 10 */
   eventLoopResolutionMs?: number;
+  /**
+   * Where the monitor says that the configured and the enforced heap limits disagree (once per
+   * process and pair). @default a process warning with code UAIP_HEAP_LIMIT_MISMATCH (stderr)
+   */
+  warn?: (message: string) => void;
 }
 
 /** A MemoryMonitor setting is malformed; `key` names it. */
@@ -87,12 +90,23 @@ export function maxOldSpaceSizeMiB(
   return found;
 }
 
-/** The heap limit V8 enforces on this process, bytes (see MemoryMonitorOptions.heapLimitBytes). */
+/**
+ * The heap limit V8 enforces on this process, bytes: the `--max-old-space-size` the process runs
+ * with (the stack sets NODE_OPTIONS to `heapSizeLimit`; that old-generation limit is what runs
+ * out), else V8's `heap_size_limit`. Not heap_size_limit when the flag is set: it adds the young
+ * generation (112 MiB for `--max-old-space-size=64`), so a ratio against it would come too late.
+ */
 export function enforcedHeapLimitBytes(): number {
   const v8Limit = getHeapStatistics().heap_size_limit;
   const flag = maxOldSpaceSizeMiB();
   return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
 }
+
+/** Mismatches already reported by this process: each is said once, however many monitors see it. */
+const reportedMismatches = new Set<string>();
+
+/** Code of the process warning a heap limit mismatch emits (`process.on("warning")`, stderr by default). */
+export const HEAP_LIMIT_MISMATCH_WARNING = "UAIP_HEAP_LIMIT_MISMATCH";
 
 function numberOption(
   key: string,
@@ -118,6 +132,8 @@ export class MemoryMonitor {
   readonly #gcThresholdBytes: number;
   readonly #gcCooldownMs: number;
   readonly #heapLimitBytes: number;
+  readonly #configuredHeapLimitBytes: number;
+  readonly #enforcedHeapLimitBytes: number;
   readonly #resolutionMs: number;
   readonly #switches: Record<PressureResource, HysteresisSwitch>;
   readonly #registry: Registry | undefined;
@@ -141,13 +157,17 @@ export class MemoryMonitor {
     this.#gcThresholdBytes = this.config.gcThreshold * MiB;
     const hysteresis = numberOption("hysteresis", options.hysteresis, 0.1, (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
     this.#gcCooldownMs = numberOption("gcCooldownMs", options.gcCooldownMs, 30_000, (n) => n >= 0, "a non-negative number of ms");
-    this.#heapLimitBytes = numberOption(
+    this.#configuredHeapLimitBytes = numberOption(
       "heapLimitBytes",
       options.heapLimitBytes,
-      enforcedHeapLimitBytes(),
-      (n) => n > 0,
-      "a positive number of bytes",
+      this.config.heapSizeLimit * MiB,
+      (n) => n >= MiB,
+      `a number of bytes >= ${MiB} (1 MiB; a smaller value is a MiB count: use memory.heapSizeLimit)`,
     );
+    this.#enforcedHeapLimitBytes = enforcedHeapLimitBytes();
+    // The heap runs out at whichever limit is lower: the configured one or the one V8 enforces.
+    this.#heapLimitBytes = Math.min(this.#configuredHeapLimitBytes, this.#enforcedHeapLimitBytes);
+    if (this.heapLimitMismatch) this.#reportMismatch(options.warn);
     this.#resolutionMs = numberOption(
       "eventLoopResolutionMs",
       options.eventLoopResolutionMs,
@@ -166,9 +186,30 @@ export class MemoryMonitor {
     if (this.#registry) this.#registerMetrics(this.#registry);
   }
 
-  /** The heap limit pressure is measured against, bytes (see MemoryMonitorOptions.heapLimitBytes). */
+  /** The heap limit pressure is measured against, bytes: min(configured, enforced by V8). */
   get heapLimitBytes(): number {
     return this.#heapLimitBytes;
+  }
+
+  /**
+   * True when the configured limit (memory.heapSizeLimit) and the one V8 enforces differ, e.g. no
+   * `--max-old-space-size` outside the stack's pods, or a flag that disagrees with the settings.
+   */
+  get heapLimitMismatch(): boolean {
+    return this.#configuredHeapLimitBytes !== this.#enforcedHeapLimitBytes;
+  }
+
+  /** Says once per process, as a process warning, which limits disagree and which one is used. */
+  #reportMismatch(warn = (message: string) => process.emitWarning(message, { code: HEAP_LIMIT_MISMATCH_WARNING })): void {
+    const key = `${this.#configuredHeapLimitBytes}/${this.#enforcedHeapLimitBytes}`;
+    if (reportedMismatches.has(key)) return;
+    reportedMismatches.add(key);
+    const mib = (bytes: number) => `${Math.round((bytes / MiB) * 10) / 10} MiB`;
+    const flag = maxOldSpaceSizeMiB();
+    const enforced = flag === undefined ? "V8's heap_size_limit (no --max-old-space-size)" : `--max-old-space-size=${flag}`;
+    warn(
+      `memory monitor: the configured heap limit (memory.heapSizeLimit) is ${mib(this.#configuredHeapLimitBytes)} but the limit V8 enforces is ${mib(this.#enforcedHeapLimitBytes)} (${enforced}); measuring pressure against the smaller, ${mib(this.#heapLimitBytes)}. Start node with --max-old-space-size=${Math.round(this.#configuredHeapLimitBytes / MiB)} (NODE_OPTIONS) to make them agree.`,
+    );
   }
 
   /** Resources under pressure now (empty when healthy). */
@@ -286,10 +327,18 @@ export class MemoryMonitor {
     const self = this;
     new Gauge({
       name: METRIC.memoryHeapLimitBytes,
-      help: "Heap limit the memory monitor measures pressure against (--max-old-space-size, else V8 heap_size_limit), bytes",
+      help: "Heap limit the memory monitor measures pressure against: min(memory.heapSizeLimit, the limit V8 enforces), bytes",
       registers: [r],
       collect() {
         this.set(self.heapLimitBytes);
+      },
+    });
+    new Gauge({
+      name: METRIC.memoryHeapLimitMismatch,
+      help: "1 when memory.heapSizeLimit differs from the heap limit V8 enforces (pressure is measured against the smaller), else 0",
+      registers: [r],
+      collect() {
+        this.set(self.heapLimitMismatch ? 1 : 0);
       },
     });
     new Gauge({
@@ -342,6 +391,7 @@ export class MemoryMonitor {
     });
     this.#metricNames.push(
       METRIC.memoryHeapLimitBytes,
+      METRIC.memoryHeapLimitMismatch,
       METRIC.memoryPressure,
       METRIC.memoryGcTotal,
       METRIC.pressureRejectedRequestsTotal,

@@ -1,4 +1,4 @@
-import { RUNTIME_ENV } from "@uaip/runtime";
+import { RUNTIME_ENV } from "@uaip/runtime/config";
 import type { PlatformMocks } from "../../../tools/mocks";
 import { unwrapSecrets } from "../../../tools/mocks";
 import { connectionBudget } from "../../../profile/connection-budget";
