@@ -1,4 +1,4 @@
-import { latencyChart, niceMax } from "../../load/runner/chart";
+import { latencyChartSpec, niceMax, PERCENTILES } from "../../load/runner/chart";
 import { planSteps, parseDuration, LoadScheduleError } from "../../load/runner/schedule";
 import { agreement, bucketAround, deltaBuckets, histogramQuantile, parseBuckets } from "../../load/runner/server-histogram";
 import { percentile, summarize, windows } from "../../load/runner/stats";
@@ -86,21 +86,32 @@ describe("server-side histogram", () => {
 });
 
 describe("chart", () => {
-  it("draws p50/p95/p99 lines, the VUs and the SLO line as valid SVG", () => {
-    const points = Array.from({ length: 10 }, (_, i) => ({
-      atS: i * 5,
-      p50Ms: 2,
-      p95Ms: 300 + i,
-      p99Ms: 400,
-      vus: i * 10,
-      errorRate: i === 3 ? 0.1 : 0,
-    }));
-    const svg = latencyChart(points, { title: "t <&>", sloP95Ms: 500 });
-    expect(svg.startsWith("<svg")).toBe(true);
-    expect(svg.match(/<polyline /g)).toHaveLength(3);
-    expect(svg).toContain("SLO p95 &lt; 500 ms");
-    expect(svg).toContain("t &#60;&#38;&#62;");
-    expect(svg.match(/<circle /g)).toHaveLength(1);
+  const points = Array.from({ length: 10 }, (_, i) => ({
+    atS: i * 5,
+    p50Ms: 2,
+    p95Ms: 300 + i,
+    p99Ms: 400,
+    vus: i * 10,
+    errorRate: i === 3 ? 0.1 : 0,
+  }));
+  type Layer = { mark?: { type?: string }; data?: { values?: { ms?: number }[] }; layer?: Layer[]; transform?: unknown[] };
+  const flat = (l: Layer): Layer[] => [l, ...(l.layer ?? []).flatMap(flat)];
+
+  it("draws p50/p95/p99 lines, the VUs, error ticks and the SLO line as a vega-lite spec", () => {
+    const spec = latencyChartSpec(points, { title: "t", sloP95Ms: 500 }) as unknown as Layer;
+    const marks = flat(spec).map((l) => l.mark?.type);
+    expect(marks).toEqual(expect.arrayContaining(["area", "line", "rule", "tick"]));
+    const rule = flat(spec).find((l) => l.mark?.type === "rule")!;
+    expect(rule.data?.values).toEqual([{ ms: 500 }]);
+    expect(PERCENTILES.map((p) => p.label)).toEqual(["p50", "p95", "p99"]);
+    expect(JSON.stringify(spec)).toContain('"fold":["p50Ms","p95Ms","p99Ms"]');
+  });
+
+  it("leaves the SLO line out when every window is far below it, and says so", () => {
+    const low = points.map((p) => ({ ...p, p95Ms: 20, p99Ms: 30 }));
+    const spec = latencyChartSpec(low, { title: "t", sloP95Ms: 500 }) as unknown as Layer & { title: { subtitle: string } };
+    expect(flat(spec).some((l) => l.mark?.type === "rule")).toBe(false);
+    expect(spec.title.subtitle).toMatch(/far above/);
     expect(niceMax(430)).toBe(500);
     expect(niceMax(0)).toBe(1);
   });
