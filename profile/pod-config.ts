@@ -1,4 +1,10 @@
-import { checkRuntimeEnv, RUNTIME_ENV, type RuntimeEnvIssue, type RuntimeEnvName } from "@uaip/runtime/config";
+import {
+  checkRuntimeEnv,
+  RUNTIME_ENV,
+  runtimeSettingsSchema,
+  type RuntimeEnvIssue,
+  type RuntimeEnvName,
+} from "@uaip/runtime/config";
 import { valueAt } from "./value-at";
 import type { Check } from "./checks";
 import { formatPath } from "./format-path";
@@ -95,6 +101,16 @@ function leaves(value: unknown, prefix: string[] = []): [string[], unknown][] {
 }
 
 /**
+ * A runtime setting as the settings schema normalises it (the pods receive that form: "512Mi" is
+ * written as 512 MiB), so a value in another accepted spelling is not mistaken for one overwritten
+ * by another setting. A value the schema refuses on its own is compared as written.
+ */
+function asThePodsReadIt(path: readonly string[], value: unknown): unknown {
+  const parsed = runtimeSettingsSchema.safeParse(path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value));
+  return parsed.success ? valueAt(parsed.data, path) : value;
+}
+
+/**
  * "No dead parts": every runtime setting written in the stack file reaches the pods unchanged. A
  * setting that another key or the platform overwrites (`runtime.pool.maxConnections` while the pool
  * comes from `services[].pool.max`; `runtime.cache.redis.host` while the platform points at its Redis)
@@ -120,7 +136,7 @@ export function ignoredRuntimeSettings(p: Profile, plan: ServicePlan, rawRuntime
       if (!name || RUNTIME_ENV[name].secret || seen.has(key)) continue;
       // A shared setting a service overrides on purpose is not ignored.
       if (key.startsWith("runtime.") && valueAt(settings.profile.runtime ?? {}, dotted) !== undefined) continue;
-      if (env[name] === undefined || env[name] === String(value)) continue;
+      if (env[name] === undefined || env[name] === String(asThePodsReadIt(path, value))) continue;
       seen.add(key);
       const source = WRITTEN_ELSEWHERE[dotted]?.(i) ?? "another setting";
       issues.push({

@@ -3,7 +3,7 @@ import { durationMs, MAX_TIMER_MS, runtimeSettingsSchema } from "@uaip/runtime/c
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
-import { ciDeploysSchema } from "./ci-deploys";
+import { ciDeploysSchema } from "./ci-deploys-schema";
 
 /**
  * The performance profile: one typed configuration per stack, shared by the infrastructure

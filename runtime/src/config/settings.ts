@@ -103,9 +103,14 @@ export const poolSettingsSchema = z
     /** Give up acquiring a connection after this many ms. @default 2000 */
     connectionTimeoutMillis: durationMs().default(2_000),
   })
-  .refine((p) => p.minConnections <= p.maxConnections, {
-    path: ["minConnections"],
-    message: "expected minConnections <= maxConnections (the pool cannot keep more idle connections than it may open)",
+  // The pool cannot keep more idle connections than it may open; both numbers in the message.
+  .superRefine((p, ctx) => {
+    if (p.minConnections > p.maxConnections)
+      ctx.addIssue({
+        code: "custom",
+        path: ["minConnections"],
+        message: `(${p.minConnections}) exceeds pool.maxConnections (${p.maxConnections}); lower the minimum or raise the maximum`,
+      });
   });
 
 /** Binary units a size may be written in, as MiB per unit (Kubernetes quantity suffixes). */

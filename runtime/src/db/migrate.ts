@@ -98,6 +98,7 @@ const MIGRATE_OPTIONS_SPEC = {
   log: func<(line: string) => void>("a function (line) => void"),
 };
 
+/** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
 export async function runMigrations(options: MigrateOptions): Promise<MigrateReport> {
   validateOptions("runMigrations", options ?? {}, MIGRATE_OPTIONS_SPEC, (key, message) => new RuntimeConfigError(key, message));
   const log = options.log ?? (() => undefined);

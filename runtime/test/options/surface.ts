@@ -398,6 +398,13 @@ export const ENTRIES: Entry[] = [
 export const NO_OPTIONS: Readonly<Record<string, string>> = {
   // config/: the env loader and its schemas, owned and tested there.
   loadRuntimeConfig: "config/ (the env loader)",
+  checkRuntimeEnv: "config/ (the env loader's validator; the plan runs it too)",
+  formatRuntimeEnvIssue: "config/ (formats an issue checkRuntimeEnv returned)",
+  durationMs: "config/ (a zod schema builder for the settings)",
+  maxL1Entries: "config/ (arithmetic over a heap size)",
+  closestName: "config/ (a did-you-mean over names)",
+  isNearMiss: "config/ (a did-you-mean predicate)",
+  trustedCidrProblem: "config/ (returns the problem of a CIDR string, or undefined)",
   runtimeSettingsToEnv: "config/ (writes the ConfigMap from settings already parsed)",
   defaultKeyPrefix: "config/ helper: a string template",
   // Pure functions of what the runtime itself computed, not user options.
