@@ -22,6 +22,7 @@ import { driveStep, type Target } from "./runner/drive";
 import { parseDuration, planSteps } from "./runner/schedule";
 import { agreement, deltaBuckets, parseBuckets, type Buckets } from "./runner/server-histogram";
 import { summarize, windows, type Sample } from "./runner/stats";
+import { verdict } from "./runner/verdict";
 import { stackProfile } from "./stack-profile";
 
 /** The seed profile is 9 minutes; --quick runs the same shape in one. */
@@ -128,19 +129,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       maxVus: stageMaxVus[i],
       ...summarize(stageSamples[i], stageDurations[i]),
     }));
-    const sloMet = overall.p95Ms < slo.latencyP95Ms && overall.errorRate < slo.errorRate;
-    const failures = [
-      ...(overall.p95Ms < slo.latencyP95Ms ? [] : [`p95 ${overall.p95Ms} ms is not below the SLO's ${slo.latencyP95Ms} ms`]),
-      ...(overall.errorRate < slo.errorRate
-        ? []
-        : [`error rate ${(overall.errorRate * 100).toFixed(2)} % is not below the SLO's ${slo.errorRate * 100} %`]),
-      ...services
-        .filter((s) => !s.agrees)
-        .map(
-          (s) =>
-            `${s.service}: the runtime's p95 ${s.serverP95Ms} ms differs from the client's ${s.clientP95Ms} ms by more than ${AGREEMENT * 100} %, and the client's is outside the histogram bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms`,
-        ),
-    ];
+    const { sloMet, failures } = verdict(overall, slo, services, AGREEMENT);
     const timeline = windows(everything, Math.max(1000, Math.round((durationS * 1000) / 60))).map((w) => ({
       atS: w.startMs / 1000,
       p50Ms: w.summary.p50Ms,

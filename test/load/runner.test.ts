@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { latencyChart, niceMax } from "../../load/runner/chart";
 import { planSteps, parseDuration, LoadScheduleError } from "../../load/runner/schedule";
 import { agreement, bucketAround, deltaBuckets, histogramQuantile, parseBuckets } from "../../load/runner/server-histogram";
@@ -39,6 +40,37 @@ describe("stats", () => {
     expect(s).toMatchObject({ requests: 100, errors: 5, errorRate: 0.05, p50Ms: 50, p95Ms: 95, p99Ms: 99, throughput: 100 });
     expect(percentile([], 95)).toBe(0);
     expect(windows(samples, 500).map((w) => w.summary.requests)).toEqual([50, 50]);
+  });
+});
+
+describe("percentile (nearest rank)", () => {
+  it("answers the smallest sample with at least p % of the samples at or below it: 10 samples, p95 is the 10th", () => {
+    const ten = Array.from({ length: 10 }, (_, i) => (i + 1) * 10);
+    // 95 % of 10 samples is 9.5 samples: the rank rounds up to the 10th.
+    expect(percentile(ten, 95)).toBe(100);
+    expect(percentile(ten, 90)).toBe(90);
+    expect(percentile(ten, 91)).toBe(100);
+    expect(percentile(ten, 50)).toBe(50);
+    expect(percentile(ten, 0)).toBe(10);
+    expect(percentile(ten, 100)).toBe(100);
+  });
+
+  it("matches the definition for any samples and any p", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 100 }),
+        (values, p) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          const v = percentile(sorted, p);
+          const atOrBelow = sorted.filter((x) => x <= v).length;
+          const below = sorted.filter((x) => x < v).length;
+          // Integer arithmetic: "at least p % of n" is 100 * count >= p * n.
+          expect(100 * atOrBelow).toBeGreaterThanOrEqual(p * sorted.length);
+          expect(100 * below).toBeLessThan(p * sorted.length);
+        },
+      ),
+    );
   });
 });
 

@@ -328,6 +328,21 @@ describe("policy details", () => {
     expect(imageTag(image)).toEqual(digest ? { digest: true } : { tag, digest: false });
   });
 
+  it('ElastiCache transit encryption counts only when enabled: unset, false or "false" is refused even in required mode', () => {
+    const group = (enabled: unknown) =>
+      r("aws:elasticache/replicationGroup:ReplicationGroup", "c", {
+        ...(enabled === undefined ? {} : { transitEncryptionEnabled: enabled }),
+        transitEncryptionMode: "required",
+      });
+    for (const enabled of [undefined, false, "false", null, 0])
+      expect({ enabled, messages: run("elasticache-in-transit-encrypted", [group(enabled)]).map((v) => v.message) }).toEqual({
+        enabled,
+        messages: [expect.stringMatching(/^transitEncryptionEnabled is .*; set it to true$/)],
+      });
+    expect(run("elasticache-in-transit-encrypted", [group(undefined)])[0].message).toMatch(/is unset/);
+    for (const enabled of [true, "true"]) expect(run("elasticache-in-transit-encrypted", [group(enabled)])).toEqual([]);
+  });
+
   it("prod world-open ingress is refused even on the public listener; CloudFront's prefix list passes", () => {
     const lb = [
       r("aws:lb/loadBalancer:LoadBalancer", "alb", { securityGroups: ["sg-alb-id"] }),
