@@ -2,7 +2,8 @@
  * `npm run mutate` mutates the whole core (stryker.config.mjs); `npm run mutate -- <file or folder>...` only
  * the given paths (a folder means every .ts file under it), e.g. the files a change touched. Incremental:
  * mutants whose code and covering tests did not change since the last run keep their result. Options that
- * start with `--` go to Stryker as written (e.g. `--concurrency 1`, `--force` to ignore the incremental file).
+ * start with `--` go to Stryker as written, one token each (e.g. `--concurrency=1`, `--force` to ignore the
+ * incremental file).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
@@ -10,21 +11,24 @@ import { join, relative, resolve } from "node:path";
 
 const ROOT = resolve(__dirname, "..");
 
-/** Splits the command line into the paths to mutate (as Stryker globs) and the options Stryker gets as written. */
-export function strykerArgs(argv: readonly string[]): { mutate: string[]; passThrough: string[]; missing: string[] } {
+/**
+ * Splits the command line into the paths to mutate (as Stryker globs, relative to the repository root) and the
+ * options Stryker gets as written. Paths are relative to `cwd`: where the developer ran `npm run` (INIT_CWD).
+ */
+export function strykerArgs(
+  argv: readonly string[],
+  cwd = process.cwd(),
+): { mutate: string[]; passThrough: string[]; missing: string[] } {
   const mutate: string[] = [];
   const passThrough: string[] = [];
   const missing: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+  for (const arg of argv) {
+    // Options go to Stryker one token each: `--concurrency=1`, `--force`.
     if (arg.startsWith("--")) {
       passThrough.push(arg);
-      // An option's value follows it unless written `--opt=value` or it is a flag (next one is an option too).
-      if (!arg.includes("=") && i + 1 < argv.length && !argv[i + 1].startsWith("--") && !looksLikePath(argv[i + 1]))
-        passThrough.push(argv[++i]);
       continue;
     }
-    const abs = resolve(arg);
+    const abs = resolve(cwd, arg);
     if (!existsSync(abs)) {
       missing.push(arg);
       continue;
@@ -33,10 +37,6 @@ export function strykerArgs(argv: readonly string[]): { mutate: string[]; passTh
     mutate.push(statSync(abs).isDirectory() ? `${rel}/**/*.ts` : rel);
   }
   return { mutate, passThrough, missing };
-}
-
-function looksLikePath(arg: string): boolean {
-  return /[/.]/.test(arg) && existsSync(resolve(arg));
 }
 
 /** A report name from the mutated paths: `policy/rules` -> `policy-rules`, several paths -> `selection`. */
@@ -49,9 +49,9 @@ export function reportName(mutate: readonly string[]): string {
 }
 
 if (require.main === module) {
-  const { mutate, passThrough, missing } = strykerArgs(process.argv.slice(2));
+  const { mutate, passThrough, missing } = strykerArgs(process.argv.slice(2), process.env.INIT_CWD ?? process.cwd());
   if (missing.length > 0) {
-    console.error(`mutate: no such file or folder: ${missing.join(", ")} (paths are relative to the current directory)`);
+    console.error(`mutate: no such file or folder: ${missing.join(", ")} (paths are relative to the directory you ran npm in)`);
     process.exit(2);
   }
   const args = ["run", "stryker.config.mjs", ...(mutate.length > 0 ? ["--mutate", mutate.join(",")] : []), ...passThrough];
