@@ -47,7 +47,7 @@ export default {
   // Each mutant runs only the tests that covered it in the dry run: many times faster than "all".
   coverageAnalysis: "perTest",
   checkers: ["typescript"],
-  tsconfigFile: "tsconfig.json",
+  tsconfigFile: "tsconfig.stryker.json",
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: CORE,
   // Two cores shared by everyone: never more than two test processes.
