@@ -80,6 +80,9 @@ describe("runner edges", () => {
     expect(parseDuration("1h")).toBe(3600);
     expect(parseDuration("0.5s")).toBe(0.5);
     for (const bad of ["30", "-1m", "1d", "m", " 1m", "1m "]) expect(() => parseDuration(bad)).toThrow(LoadScheduleError);
+    expect(() => parseDuration("2 minutes")).toThrow(
+      expect.objectContaining({ code: "UAIP_LOAD_SCHEDULE_INVALID", message: expect.stringContaining('"2 minutes"') }),
+    );
   });
 
   it("accepts a time scale of exactly 1 and refuses just above it; a step must be longer than 0 s", () => {
@@ -177,6 +180,30 @@ describe("server-side histogram", () => {
     expect([...parseBuckets(text, "m", { method: "POST" })]).toEqual([[1, 5]]);
     expect([...parseBuckets(text, "m")]).toEqual([[1, 7]]);
     expect([...deltaBuckets(new Map([[1, 7]]), new Map())]).toEqual([[1, 7]]);
+  });
+
+  it("agreement at its edges: the bucket's bounds are inside, exactly 10 % agrees, a client p95 of 0 differs by 0", () => {
+    // 1000 requests, all in (50, 100] ms: the server p95 interpolates to 50 + 50 x 950/1000 = 97.5 ms.
+    const delta = new Map<number, number>([
+      [0.05, 0],
+      [0.1, 1000],
+      [Infinity, 1000],
+    ]);
+    expect(agreement(97.5, delta, 0.1)).toEqual({
+      serverP95Ms: 97.5,
+      bucketMs: [50, 100],
+      relativeDifference: 0,
+      clientInBucket: true,
+      agrees: true,
+    });
+    expect(agreement(50, delta, 0.1)).toMatchObject({ clientInBucket: true, agrees: true });
+    expect(agreement(100, delta, 0.1)).toMatchObject({ clientInBucket: true, agrees: true });
+    expect(agreement(100.1, delta, 0.1)).toMatchObject({ clientInBucket: false, agrees: true }); // |97.5 - 100.1| / 100.1 = 2.6 %
+    expect(agreement(49.9, delta, 0.1)).toMatchObject({ clientInBucket: false, agrees: false }); // 95 % off
+    // Outside the bucket and exactly 10 % apart (97.5 = 108.33... x 0.9) still agrees; a little more does not.
+    expect(agreement(97.5 / 0.9, delta, 0.1).agrees).toBe(true);
+    expect(agreement(97.5 / 0.89, delta, 0.1)).toMatchObject({ clientInBucket: false, agrees: false, relativeDifference: 0.11 });
+    expect(agreement(0, delta, 0.1)).toMatchObject({ relativeDifference: 0, clientInBucket: false, agrees: true });
   });
 
   it("agrees within 10 % or down to the bucket the runtime's p95 fell in, and catches a real gap", () => {
