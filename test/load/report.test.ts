@@ -72,14 +72,32 @@ describe("load report", () => {
     expect(row(off, "api")[0].slice(-2)).toEqual(["no", "no"]);
   });
 
+  it("is well-formed markdown: each table's header, separator and rows have the same number of cells, blocks apart", () => {
+    const md = reportMarkdown(report({ failures: ["x"] }));
+    const blocks = md.split("\n\n");
+    const tables = blocks.filter((b) => b.startsWith("|")).map((b) => b.split("\n").map((l) => l.split("|").length));
+    expect(tables).toHaveLength(2);
+    for (const widths of tables) {
+      expect(widths.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(widths).size).toBe(1);
+    }
+    // Header then separator (only dashes and colons) at the top of each table.
+    for (const b of blocks.filter((x) => x.startsWith("|"))) expect(b.split("\n")[1]).toMatch(/^\|( :?-{3}:? \|)+$/);
+    expect(blocks).toContain("Failures:");
+    expect(blocks).toContain("- x");
+    expect(blocks.at(-1)).toBe("![latency over time](latency.svg)\n");
+    expect(blocks.filter((b) => b.startsWith("Client-side p95") || b.startsWith("They agree"))).toHaveLength(2);
+  });
+
   it("writes report.json (the report itself), report.md and latency.svg", () => {
     const dir = mkdtempSync(join(tmpdir(), "uaip-load-report-"));
     try {
       const r = report();
-      writeReport(join(dir, "nested"), r);
-      expect(JSON.parse(readFileSync(join(dir, "nested", "report.json"), "utf8"))).toEqual(r);
-      expect(readFileSync(join(dir, "nested", "report.md"), "utf8")).toBe(reportMarkdown(r));
-      const svg = readFileSync(join(dir, "nested", "latency.svg"), "utf8");
+      const out = join(dir, "nested", "twice");
+      writeReport(out, r);
+      expect(JSON.parse(readFileSync(join(out, "report.json"), "utf8"))).toEqual(r);
+      expect(readFileSync(join(out, "report.md"), "utf8")).toBe(reportMarkdown(r));
+      const svg = readFileSync(join(out, "latency.svg"), "utf8");
       expect(svg).toBe(latencyChart(r.timeline, { title: "Latency over time: local (quick)", sloP95Ms: 500 }));
     } finally {
       rmSync(dir, { recursive: true, force: true });

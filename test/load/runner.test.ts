@@ -77,6 +77,7 @@ describe("percentile (nearest rank)", () => {
 describe("runner edges", () => {
   it("parses fractional durations and every unit; refuses a unit-less or negative one", () => {
     expect(parseDuration("1.5m")).toBe(90);
+    expect(parseDuration("1.25m")).toBe(75);
     expect(parseDuration("1h")).toBe(3600);
     expect(parseDuration("0.5s")).toBe(0.5);
     for (const bad of ["30", "-1m", "1d", "m", " 1m", "1m "]) expect(() => parseDuration(bad)).toThrow(LoadScheduleError);
@@ -130,6 +131,18 @@ describe("runner edges", () => {
     ]);
     // Each window's throughput is over the window's own length.
     expect(w[0].summary.throughput).toBe(4);
+  });
+
+  it("samples and buckets may arrive in any order: percentiles, windows and quantiles sort them first", () => {
+    const shuffled = [9, 1, 10, 4, 2, 8, 3, 7, 6, 5].map((v, i) => ({ atMs: (10 - i) * 600, latencyMs: v * 10, ok: true }));
+    expect(summarize(shuffled, 1)).toMatchObject({ p50Ms: 50, p95Ms: 100 });
+    expect(windows(shuffled, 2000).map((w) => w.startMs)).toEqual([0, 2000, 4000, 6000]);
+    // An exposition that lists +Inf and the wider bucket first.
+    const text = ['m_bucket{le="+Inf"} 100', 'm_bucket{le="0.2"} 100', 'm_bucket{le="0.1"} 50'].join("\n");
+    const b = parseBuckets(text, "m");
+    expect(histogramQuantile(0.75, b)).toBeCloseTo(0.15, 12);
+    expect(bucketAround(0.15, b)).toEqual([0.1, 0.2]);
+    expect(bucketAround(5, b)).toEqual([0.2, Infinity]);
   });
 
   it("niceMax: the smallest of 1, 2, 5 x 10^k at or above the value", () => {
