@@ -188,6 +188,16 @@ describe("server-side histogram", () => {
     expect(bucketAround(0.1, b)).toEqual([0, 0.1]);
     expect(bucketAround(0.1000001, b)).toEqual([0.1, 0.2]);
     expect(bucketAround(5, new Map([[1, 3]]))).toEqual([1, Infinity]);
+    // Beyond the last finite bound of a histogram without +Inf: from that bound up.
+    expect(
+      bucketAround(
+        5,
+        new Map([
+          [1, 3],
+          [2, 4],
+        ]),
+      ),
+    ).toEqual([2, Infinity]);
     // The labels must all match: another method's buckets are not summed in.
     const text = ['m_bucket{le="1",method="GET"} 2', 'm_bucket{le="1",method="POST"} 5', 'other_bucket{le="1"} 9'].join("\n");
     expect([...parseBuckets(text, "m", { method: "POST" })]).toEqual([[1, 5]]);
