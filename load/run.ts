@@ -29,6 +29,7 @@ import { driveStep, type Target } from "./runner/drive";
 import { parseDuration, planSteps } from "./runner/schedule";
 import { agreement, deltaBuckets, parseBuckets, type Buckets } from "./runner/server-histogram";
 import { summarize, windows, type Sample } from "./runner/stats";
+import { verdict } from "./runner/verdict";
 import { stackProfile } from "./stack-profile";
 import { dashboardQueries, recordingRuleQueries } from "../dashboards/queries";
 import { startRunPrometheus } from "./runner/prometheus";
@@ -170,18 +171,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       maxVus: stageMaxVus[i],
       ...summarize(stageSamples[i], stageDurations[i]),
     }));
-    const sloMet = overall.p95Ms < slo.latencyP95Ms && overall.errorRate < slo.errorRate;
+    const judged = verdict(overall, slo, services, AGREEMENT);
+    const sloMet = judged.sloMet;
     const failures = [
-      ...(overall.p95Ms < slo.latencyP95Ms ? [] : [`p95 ${overall.p95Ms} ms is not below the SLO's ${slo.latencyP95Ms} ms`]),
-      ...(overall.errorRate < slo.errorRate
-        ? []
-        : [`error rate ${(overall.errorRate * 100).toFixed(2)} % is not below the SLO's ${slo.errorRate * 100} %`]),
-      ...services
-        .filter((s) => !s.agrees)
-        .map(
-          (s) =>
-            `${s.service}: the runtime's p95 ${s.serverP95Ms} ms differs from the client's ${s.clientP95Ms} ms by more than ${AGREEMENT * 100} %, and the client's is outside the histogram bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms`,
-        ),
+      ...judged.failures,
       ...queryFailures(results),
       // No fault is injected, so an alert that fires is a false alarm (or a real problem): either way, look.
       ...alerts

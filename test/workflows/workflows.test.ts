@@ -39,8 +39,33 @@ const workflow = (file: string) => parse(text(file)) as Workflow;
 const usesOf = (job: Job) => (job.steps ?? []).map((s) => s.uses?.split("@")[0]).filter((u): u is string => !!u);
 
 describe("GitHub workflows", () => {
-  it("exist: PR plan, its comment, cloud preview, deploy", () => {
-    expect(FILES).toEqual(["deploy.yml", "pr-plan-comment.yml", "pr-plan.yml", "preview.yml"]);
+  it("exist: PR plan, its comment, cloud preview, deploy, mutation testing", () => {
+    expect(FILES).toEqual(["deploy.yml", "mutation.yml", "pr-plan-comment.yml", "pr-plan.yml", "preview.yml"]);
+  });
+
+  it("mutation testing runs weekly or by hand (never on pull requests), every core folder, and keeps each report", () => {
+    const mutation = workflow("mutation.yml");
+    expect(Object.keys(mutation.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const job = mutation.jobs.mutate as Job & { strategy: { matrix: { include: { name: string; path: string }[] } } };
+    // The same folders as stryker.config.mjs's CORE.
+    expect(job.strategy.matrix.include.map((m) => m.path).sort()).toEqual(
+      [
+        "dashboards/rules.ts",
+        "load/runner",
+        "policy/rules",
+        "profile",
+        "runtime/src/cache",
+        "runtime/src/compression",
+        "runtime/src/db",
+        "runtime/src/ratelimit",
+        "runtime/src/realtime",
+        "runtime/src/resources",
+      ].sort(),
+    );
+    const runs = job.steps!.map((s) => s.run ?? "");
+    expect(runs).toContain('npm run mutate -- "$MUTATE_PATH"');
+    const upload = job.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact"))!;
+    expect(upload.with).toMatchObject({ path: "reports/mutation" });
   });
 
   const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);

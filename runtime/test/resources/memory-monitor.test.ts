@@ -1,6 +1,7 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getHeapStatistics } from "node:v8";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Registry } from "prom-client";
 import fc from "fast-check";
 import { memorySettingsSchema, MAX_MIB } from "../../src/config/settings";
@@ -90,6 +91,35 @@ describe("MemoryMonitor", () => {
     expect(text).toMatch(/^uaip_memory_gc_total\{result="not_exposed"\} 1$/m);
     expect(text).toMatch(/^uaip_memory_gc_total\{result="collected"\} 0$/m);
     m.close();
+  });
+
+  it("the hysteresis option sets the recovery level: a heap between the exit and entry levels stays under pressure", () => {
+    // A full GC on demand (the test process has no --expose-gc), so the heap can be brought back down.
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    collect();
+    const base = process.memoryUsage().heapUsed;
+    // Grow the heap by 60 % with a packed array of doubles (8 bytes each, on the V8 heap).
+    const ballast = new Array<number>(Math.ceil((0.6 * base) / 8)).fill(0.5);
+    const grown = process.memoryUsage().heapUsed;
+    // A limit putting the grown heap at 90 % of it: over the 0.85 threshold.
+    const heapLimitBytes = grown / 0.9;
+    const config = { gcThreshold: 1_000_000, memoryMonitoring: { threshold: 0.85 } };
+    const wide = new MemoryMonitor(config, { heapLimitBytes, hysteresis: 0.75 }); // recovers below 0.2125
+    const narrow = new MemoryMonitor(config, { heapLimitBytes, hysteresis: 0.05 }); // recovers below 0.8075
+    expect(wide.monitor().pressure).toEqual(["heap"]);
+    expect(narrow.monitor().pressure).toEqual(["heap"]);
+    expect(ballast.length).toBeGreaterThan(0);
+    ballast.length = 0; // drops the backing store
+    collect();
+    const ratio = process.memoryUsage().heapUsed / heapLimitBytes;
+    // About 0.9 × base / grown (0.4 to 0.6): between both exit levels, below the entry level.
+    expect(ratio).toBeGreaterThan(0.2125);
+    expect(ratio).toBeLessThan(0.8075);
+    expect(wide.monitor()).toMatchObject({ pressure: ["heap"] });
+    expect(narrow.monitor()).toMatchObject({ pressure: [] });
+    wide.close();
+    narrow.close();
   });
 
   it("event-loop delay p99 over the limit is pressure; it recovers once the loop is idle again", async () => {
