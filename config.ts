@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ProfileError } from "./profile/errors";
+import { unknownRegionIssue } from "./profile/aws-rules";
 import { parseConfig } from "./profile/parse";
 import { webhookUrlIssue } from "./profile/provider-rules";
 import type { Profile } from "./profile/schema";
@@ -30,32 +31,54 @@ export interface PlatformConfig {
  * them into the profile. This is the only place that reads Pulumi config.
  */
 export function loadConfig(): PlatformConfig {
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!key.startsWith(prefix)) continue;
-    const name = key.slice(prefix.length);
-    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
-    raw[name] = parseValue(value);
-  }
   const stack = pulumi.getStack();
-  // Pulumi.yaml declares environment with the default "", meaning "the stack name".
-  if (raw.environment === undefined || raw.environment === "") raw.environment = stack;
+  const raw = profileInput(pulumi.runtime.allConfig(), stack);
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   // A secret: checked here without printing it. The offline plan's "[secret]" placeholder is not a URL to judge.
   const webhook = pulumi.runtime.getConfig(`${CONFIG_NAMESPACE}:alertWebhookUrl`);
   const webhookIssue = webhook && webhook !== "[secret]" ? webhookUrlIssue(webhook) : undefined;
   if (webhookIssue) throw new ProfileError([webhookIssue]);
+  const region = new pulumi.Config("aws").get("region") ?? "us-east-1";
   return {
-    profile: parseConfig(raw),
+    profile: parseWithRegion(raw, region),
     project: pulumi.getProject(),
     stack,
-    region: new pulumi.Config("aws").get("region") ?? "us-east-1",
+    region,
     secrets: {
       grafanaAdminPassword: optionalSecret(config, "grafanaAdminPassword"),
       alertWebhookUrl: optionalSecret(config, "alertWebhookUrl"),
     },
   };
+}
+
+/** parseConfig, with an unknown `aws:region` listed among its issues (AwsPlatform checks the region against the profile). */
+function parseWithRegion(raw: Record<string, unknown>, region: string): Profile {
+  const regionIssue = unknownRegionIssue(region);
+  try {
+    return parseConfig(raw);
+  } catch (err) {
+    if (regionIssue && err instanceof ProfileError) throw new ProfileError([...err.issues, regionIssue], { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * The profile's input from a stack's config as the CLI hands it over (`namespace:key` -> string):
+ * the `uaip:` keys without the prefix, JSON values parsed, secrets left out, and `environment`
+ * defaulting to the stack name. Pure: the offline plan's tests call it with readStackConfig's map.
+ */
+export function profileInput(config: Record<string, string>, stack: string): Record<string, unknown> {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
+    raw[name] = parseValue(value);
+  }
+  // Pulumi.yaml declares environment with the default "", meaning "the stack name".
+  if (raw.environment === undefined || raw.environment === "") raw.environment = stack;
+  return raw;
 }
 
 /** A secret key whose project default is "" (unset): undefined then, so callers generate or skip it. */

@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "**/*.js", "dashboards/**/*.json", "plan*.json", "runtime/dist/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "**/*.js",
+      "dashboards/**/*.json",
+      "plan*.json",
+      "runtime/dist/**",
+      "reports/**",
+      ".stryker-tmp/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -70,5 +70,6 @@ export = platform instanceof AwsPlatform
       databaseEndpoint: platform.databaseEndpoint,
       clusterName: platform.clusterName,
       kubeconfig: platform.kubeconfig,
+      ...(platform.ciRunnerProject ? { ciRunnerProject: platform.ciRunnerProject } : {}),
     }
   : { ...common, localEndpoints: platform.endpoints };

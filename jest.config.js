@@ -7,7 +7,11 @@ module.exports = {
     "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022", parser: { syntax: "typescript" } }, module: { type: "commonjs" } }],
   },
   // Tests run the runtime from source (transpiled by swc); services and the Pulumi program load runtime/dist.
-  moduleNameMapper: { "^@uaip/runtime$": "<rootDir>/runtime/src/index.ts" },
+  moduleNameMapper: {
+    "^@uaip/runtime$": "<rootDir>/runtime/src/index.ts",
+    "^@uaip/runtime/(cache|ratelimit|db|realtime|resources|profiler|compression|metrics|config|fastify)$":
+      "<rootDir>/runtime/src/$1/index.ts",
+  },
   maxWorkers: 2,
   testTimeout: 30000,
 };

@@ -3,15 +3,8 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 import autocannon from "autocannon";
 import compression from "compression";
-import {
-  createMetrics,
-  MemoryMonitor,
-  PressureGate,
-  RateLimiter,
-  rateLimitMiddleware,
-  RedisStore,
-  ResponseCompressor,
-} from "@uaip/runtime";
+import { createMetrics, MemoryMonitor, PressureGate, RateLimiter, rateLimitMiddleware, ResponseCompressor } from "@uaip/runtime";
+import { RedisStore } from "@uaip/runtime/ratelimit";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { PostgresServer } from "../tools/local-servers/postgres-server";
-import { ConnectionPoolManager, createPool, runMigrations } from "@uaip/runtime";
+import { ConnectionPoolManager, createPool } from "@uaip/runtime";
+import { runMigrations } from "@uaip/runtime/db";
 import { benchResult, type BenchResult } from "./types";
 
 /**

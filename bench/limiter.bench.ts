@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
-import { RateLimiter, RedisStore } from "@uaip/runtime";
+import { RateLimiter } from "@uaip/runtime";
+import { RedisStore } from "@uaip/runtime/ratelimit";
 import { benchResult, type BenchContext, type BenchResult } from "./types";
 
 /**

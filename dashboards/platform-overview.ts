@@ -1,8 +1,9 @@
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import type { PanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
-import { LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime";
+import { LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime/metrics";
 import { resolveMonitoringOptions, type MonitoringOptions } from "./options";
 import { numberPanels, timeseries, uaipDashboard, withObjective } from "./panels";
+import { EMPTY_WHEN, mayBeEmpty } from "./expected-empty";
 import { CACHE_LOOKUPS, RECORD, sel, sumRate } from "./promql";
 
 /**
@@ -58,7 +59,7 @@ export function cacheHitRatioPanel(): PanelBuilder {
     "Cache hit ratio by tier",
     `Hits / lookups across all services, per tier (${LABEL_VALUE.tierMemory} in-process, ${LABEL_VALUE.tierRedis} Redis).`,
     "percentunit",
-    [{ expr: `${hits} / ${lookups}`, legend: "{{tier}}" }],
+    [{ expr: mayBeEmpty(`${hits} / ${lookups}`, EMPTY_WHEN.noCacheReads), legend: "{{tier}}" }],
   );
 }
 
@@ -67,13 +68,19 @@ export function cacheErrorsPanel(): PanelBuilder {
     "Cache errors",
     "Cache (Redis) errors per second per service; the runtime falls back to its in-process cache meanwhile.",
     "ops",
-    [{ expr: sumRate(METRIC.cacheErrorsTotal, RATE), legend: S }],
+    [{ expr: mayBeEmpty(sumRate(METRIC.cacheErrorsTotal, RATE), EMPTY_WHEN.noRedisFaults), legend: S }],
   );
 }
 
 export function limiterRejectionsPanel(): PanelBuilder {
   return timeseries("Rate-limiter rejections", "Requests rejected by the rate limiter per second, per service.", "reqps", [
-    { expr: sumRate(sel(METRIC.rateLimitRequestsTotal, { [LABEL.result]: LABEL_VALUE.rejected }), RATE), legend: S },
+    {
+      expr: mayBeEmpty(
+        sumRate(sel(METRIC.rateLimitRequestsTotal, { [LABEL.result]: LABEL_VALUE.rejected }), RATE),
+        EMPTY_WHEN.noFailedRequests,
+      ),
+      legend: S,
+    },
   ]);
 }
 
@@ -112,10 +119,13 @@ export function hpaReplicasPanel(namespace: string): PanelBuilder {
     "short",
     [
       {
-        expr: `max by (horizontalpodautoscaler) (${sel(KSM.hpaCurrentReplicas, ns)})`,
+        expr: mayBeEmpty(`max by (horizontalpodautoscaler) (${sel(KSM.hpaCurrentReplicas, ns)})`, EMPTY_WHEN.notKubernetes),
         legend: "{{horizontalpodautoscaler}} current",
       },
-      { expr: `max by (horizontalpodautoscaler) (${sel(KSM.hpaMaxReplicas, ns)})`, legend: "{{horizontalpodautoscaler}} max" },
+      {
+        expr: mayBeEmpty(`max by (horizontalpodautoscaler) (${sel(KSM.hpaMaxReplicas, ns)})`, EMPTY_WHEN.notKubernetes),
+        legend: "{{horizontalpodautoscaler}} max",
+      },
     ],
   );
 }

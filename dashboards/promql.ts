@@ -1,4 +1,4 @@
-import { LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime";
+import { LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime/metrics";
 
 /**
  * PromQL building blocks shared by the rules and the dashboards. Metric names come only from

@@ -1,5 +1,6 @@
-import { DEFAULT_METRIC, LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime";
+import { DEFAULT_METRIC, LABEL, LABEL_VALUE, METRIC } from "@uaip/runtime/metrics";
 import { resolveMonitoringOptions, SCRAPE_JOB, type MonitoringOptions, type ResolvedMonitoringOptions } from "./options";
+import { EMPTY_WHEN, mayBeEmpty } from "./expected-empty";
 import { CACHE_LOOKUPS, DURATION, ERROR_RATIO_WINDOWS, RECORD, num, sel, sumRate, type ErrorRatioWindow } from "./promql";
 
 /**
@@ -57,14 +58,17 @@ function recordingRules(): RecordingRule[] {
   const cache = [S, LABEL.tier];
   return [
     { record: RECORD.requestRate, expr: sumRate(requests, "5m") },
-    { record: RECORD.errorRate, expr: sumRate(errors, "5m") },
+    { record: RECORD.errorRate, expr: mayBeEmpty(sumRate(errors, "5m"), EMPTY_WHEN.noFailedRequests) },
     ...ERROR_RATIO_WINDOWS.map((w) => ({ record: RECORD.errorRatio(w), expr: errorRatio(w) })),
     { record: RECORD.latencyAvg, expr: `${sumRate(DURATION.sum, "5m")} / ${sumRate(DURATION.count, "5m")}` },
     { record: RECORD.latencyP95, expr: quantile(0.95) },
     { record: RECORD.latencyP99, expr: quantile(0.99) },
     {
       record: RECORD.cacheHitRatio,
-      expr: `${sumRate(sel(METRIC.cacheRequestsTotal, { [LABEL.result]: LABEL_VALUE.hit }), "5m", cache)} / ${sumRate(sel(METRIC.cacheRequestsTotal, {}, CACHE_LOOKUPS), "5m", cache)}`,
+      expr: mayBeEmpty(
+        `${sumRate(sel(METRIC.cacheRequestsTotal, { [LABEL.result]: LABEL_VALUE.hit }), "5m", cache)} / ${sumRate(sel(METRIC.cacheRequestsTotal, {}, CACHE_LOOKUPS), "5m", cache)}`,
+        EMPTY_WHEN.noCacheReads,
+      ),
     },
   ];
 }
@@ -156,6 +160,15 @@ function alertingRules(o: ResolvedMonitoringOptions): AlertingRule[] {
       "10m",
       `${svc} ${inst}: heap above ${pct(o.heapThreshold)} of its limit`,
       `V8 heap used on ${inst} of ${svc} has been above ${pct(o.heapThreshold)} of the heap limit (the memory monitor's threshold) for 10 minutes; an out-of-memory restart is likely.`,
+    ),
+    alert(
+      o,
+      "UaipHeapLimitMismatch",
+      "warning",
+      `max by (${BY_INSTANCE.join(", ")}) (${METRIC.memoryHeapLimitMismatch}) == 1`,
+      "15m",
+      `${svc} ${inst}: heap limit differs from memory.heapSizeLimit`,
+      `On ${inst} of ${svc}, the heap limit V8 enforces (--max-old-space-size) is not the configured memory.heapSizeLimit; the memory monitor measures against the smaller, so it sheds load earlier or later than the profile says.`,
     ),
     alert(
       o,

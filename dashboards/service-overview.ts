@@ -1,6 +1,6 @@
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import type { PanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
-import { DEFAULT_METRIC, LABEL, METRIC } from "@uaip/runtime";
+import { DEFAULT_METRIC, LABEL, METRIC } from "@uaip/runtime/metrics";
 import { DATASOURCE, resolveMonitoringOptions, type MonitoringOptions } from "./options";
 import { numberPanels, timeseries, uaipDashboard, withObjective } from "./panels";
 import { DURATION, sel, sumRate } from "./promql";

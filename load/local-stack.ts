@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
-import { runMigrations } from "@uaip/runtime";
+import { runMigrations } from "@uaip/runtime/db";
 import { serviceRoleSlices } from "../components/k8s/db-migration";
 import { servicePlan, serviceEnv } from "../profile/service-settings";
 // The same real servers the tests start (child processes on free loopback ports).

@@ -1,5 +1,5 @@
 /**
- * `npm run load -- [--quick | --full] [--stack local] [--out DIR] [--step-seconds N]`
+ * `npm run load -- [--quick | --full] [--stack local] [--out DIR] [--step-seconds N] [--keep]`
  *
  * The seed's load test, run here against real processes: redis-server, PostgreSQL, the migrations
  * and the three seed services (load/local-stack.ts), driven by autocannon through the seed's stages
@@ -12,6 +12,13 @@
  * It prints progress per step, then p50/p95/p99, error rate and throughput per stage; compares
  * the client-side p95 with the runtime's own histogram scraped from each service's /metrics; and
  * exits 1 when the profile's SLO (monitoring.slo) or that agreement is missed.
+ *
+ * A real Prometheus (load/runner/prometheus.ts) scrapes the services during the run with the
+ * generated config and rules. Afterwards every dashboard panel's queries and every recording rule
+ * are evaluated over the run's window (load/runner/query-check.ts): one that returns nothing, or
+ * only NaN, without a declared expected-empty reason, fails the run, and so does an alert that fired
+ * (nothing is injected, so none should). With --out, the dashboards are rendered from those results
+ * (load/runner/dashboard-preview.ts). Prometheus' data directory is removed unless --keep.
  */
 import { parseArgs } from "node:util";
 import type autocannon from "autocannon";
@@ -22,7 +29,12 @@ import { driveStep, type Target } from "./runner/drive";
 import { parseDuration, planSteps } from "./runner/schedule";
 import { agreement, deltaBuckets, parseBuckets, type Buckets } from "./runner/server-histogram";
 import { summarize, windows, type Sample } from "./runner/stats";
+import { verdict } from "./runner/verdict";
 import { stackProfile } from "./stack-profile";
+import { dashboardQueries, recordingRuleQueries } from "../dashboards/queries";
+import { startRunPrometheus } from "./runner/prometheus";
+import { alertsDuring, checkQueries, promDurationSeconds, queryFailures } from "./runner/query-check";
+import { writeDashboardPreviews } from "./runner/dashboard-preview";
 
 /** The seed profile is 9 minutes; --quick runs the same shape in one. */
 const QUICK_SECONDS = 60;
@@ -35,6 +47,8 @@ export interface LoadOptions {
   mode: "quick" | "full";
   out?: string;
   stepSeconds: number;
+  /** Keep Prometheus' data directory after the run (its path is logged and in the report). */
+  keep?: boolean;
   log: (line: string) => void;
 }
 
@@ -73,7 +87,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   options.log(`starting the ${options.stack} stack as local processes ...`);
   // The runner is the load balancer: one trusted hop, whose X-Forwarded-For names the user.
   const stack = await startLocalStack(profile, { extraEnv: { UAIP_TRUSTED_PROXY_HOPS: "1" }, log: options.log });
+  let prom: Awaited<ReturnType<typeof startRunPrometheus>> | undefined;
   try {
+    prom = await startRunPrometheus(
+      profile,
+      stack.services.map((s) => ({ name: s.service.name, port: s.service.port })),
+      { mode: options.mode, keep: options.keep ?? false },
+    );
+    const promStart = Date.now() / 1000;
+    options.log(`prometheus on ${prom.prometheus.url} scraping every ${prom.scrapeInterval} (data in ${prom.prometheus.dir})`);
     const targets = targetsFor(stack);
     const before = new Map(await Promise.all(stack.services.map(async (s) => [s.service.name, await scrape(s.origin)] as const)));
     const startedAt = new Date();
@@ -108,6 +130,27 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
     const durationS = (Date.now() - runStart) / 1000;
 
+    // Two more scrapes and rule evaluations, so the run's last requests are in Prometheus.
+    const scrapeS = promDurationSeconds(prom.scrapeInterval);
+    await new Promise((r) => setTimeout(r, 2 * scrapeS * 1000 + 500));
+    const window = { start: Math.floor(promStart), end: Math.ceil(Date.now() / 1000), stepS: scrapeS };
+    const dashboards = dashboardQueries(prom.monitoring);
+    const results = await checkQueries(prom.prometheus, {
+      dashboards,
+      rules: recordingRuleQueries(prom.monitoring),
+      services: stack.services.map((s) => s.service.name),
+      window,
+      scrapeS,
+      // The seed's mix only POSTs (no cache reads); nothing is injected (Redis stays up); no Kubernetes.
+      facts: {
+        failedRequests: [...all.values()].flat().filter((x) => !x.ok).length,
+        cacheReads: targets.some((t) => t.requests.some((r) => r.method === "GET")),
+        redisFaults: false,
+        kubernetes: false,
+      },
+    });
+    const alerts = await alertsDuring(prom.prometheus, window);
+
     const services: ServiceAgreement[] = await Promise.all(
       stack.services.map(async (s) => {
         const delta = deltaBuckets(operationsBuckets(await scrape(s.origin)), operationsBuckets(before.get(s.service.name)!));
@@ -128,18 +171,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       maxVus: stageMaxVus[i],
       ...summarize(stageSamples[i], stageDurations[i]),
     }));
-    const sloMet = overall.p95Ms < slo.latencyP95Ms && overall.errorRate < slo.errorRate;
+    const judged = verdict(overall, slo, services, AGREEMENT);
+    const sloMet = judged.sloMet;
     const failures = [
-      ...(overall.p95Ms < slo.latencyP95Ms ? [] : [`p95 ${overall.p95Ms} ms is not below the SLO's ${slo.latencyP95Ms} ms`]),
-      ...(overall.errorRate < slo.errorRate
-        ? []
-        : [`error rate ${(overall.errorRate * 100).toFixed(2)} % is not below the SLO's ${slo.errorRate * 100} %`]),
-      ...services
-        .filter((s) => !s.agrees)
-        .map(
-          (s) =>
-            `${s.service}: the runtime's p95 ${s.serverP95Ms} ms differs from the client's ${s.clientP95Ms} ms by more than ${AGREEMENT * 100} %, and the client's is outside the histogram bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms`,
-        ),
+      ...judged.failures,
+      ...queryFailures(results),
+      // No fault is injected, so an alert that fires is a false alarm (or a real problem): either way, look.
+      ...alerts
+        .filter((a) => a.state === "firing")
+        .map((a) => `alert ${a.alertname} fired during a run without faults (${JSON.stringify(a.labels)})`),
     ];
     const timeline = windows(everything, Math.max(1000, Math.round((durationS * 1000) / 60))).map((w) => ({
       atS: w.startMs / 1000,
@@ -161,10 +201,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       services,
       failures,
       timeline,
+      prometheus: {
+        scrapeInterval: prom.scrapeInterval,
+        window,
+        queries: results.map(({ result: _series, ...check }) => check),
+        alerts,
+        ...(options.keep ? { dataDir: prom.prometheus.dir } : {}),
+      },
     };
-    if (options.out) writeReport(options.out, report);
+    if (options.out) {
+      const previews = await writeDashboardPreviews(options.out, dashboards, results);
+      await writeReport(options.out, report, previews);
+    }
     return report;
   } finally {
+    await prom?.prometheus.stop();
     await stack.stop();
   }
 }
@@ -177,13 +228,21 @@ async function main(): Promise<number> {
       stack: { type: "string", default: "local" },
       out: { type: "string" },
       "step-seconds": { type: "string" },
+      keep: { type: "boolean" },
     },
     strict: true,
   });
   if (values.quick && values.full) throw new Error("pass --quick or --full, not both");
   const mode = values.full ? "full" : "quick";
   const stepSeconds = Number(values["step-seconds"] ?? (mode === "quick" ? 5 : 15));
-  const report = await runLoad({ stack: values.stack!, mode, out: values.out, stepSeconds, log: (l) => console.log(l) });
+  const report = await runLoad({
+    stack: values.stack!,
+    mode,
+    out: values.out,
+    stepSeconds,
+    keep: values.keep ?? false,
+    log: (l) => console.log(l),
+  });
   console.log("");
   console.log("stage                 requests   req/s   p50 ms   p95 ms   p99 ms   errors");
   for (const s of report.stages) {
@@ -198,12 +257,24 @@ async function main(): Promise<number> {
     console.log(
       `${s.service}: client p95 ${s.clientP95Ms} ms, runtime p95 ${s.serverP95Ms} ms (bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms): ${s.agrees ? "agree" : "DISAGREE"}`,
     );
+  const counts = report.prometheus.queries.reduce<Record<string, number>>(
+    (c, q) => ({ ...c, [q.status]: (c[q.status] ?? 0) + 1 }),
+    {},
+  );
+  console.log(
+    `prometheus: ${report.prometheus.queries.length} queries (${Object.entries(counts)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(
+        ", ",
+      )}); alerts: ${report.prometheus.alerts.map((a) => `${a.alertname} ${a.state}`).join(", ") || "none pending or firing"}`,
+  );
+  if (report.prometheus.dataDir) console.log(`prometheus data kept in ${report.prometheus.dataDir}`);
   console.log(
     report.failures.length
       ? `FAIL\n${report.failures.map((f) => `  - ${f}`).join("\n")}`
       : `PASS: p95 ${report.p95Ms} ms < ${report.slo.latencyP95Ms} ms, errors ${(report.errorRate * 100).toFixed(2)} % < ${report.slo.errorRate * 100} %`,
   );
-  if (values.out) console.log(`report: ${values.out}/report.json, report.md, latency.svg`);
+  if (values.out) console.log(`report: ${values.out}/report.json, report.md, latency.svg, dashboards/*.svg`);
   return report.failures.length ? 1 : 0;
 }
 

@@ -1,5 +1,7 @@
-import { DEFAULT_METRIC } from "@uaip/runtime";
+import { DEFAULT_METRIC } from "@uaip/runtime/metrics";
 import { StackError } from "./errors";
+import { checkMonitoringWindows } from "./monitoring-windows";
+import { checkPodConfig } from "./pod-config";
 import { memoryToMiB } from "./quantity";
 import type { Profile } from "./schema";
 import { servicePlan, type ServicePlan } from "./service-settings";
@@ -35,15 +37,18 @@ export function checkConnectionBudget(p: Profile, plan: ServicePlan = servicePla
   const terms = b.perService.map(
     (s, i) => `services[${i}] ${s.name}: pool.max=${s.poolMax} × hpa.max=${s.hpaMax} = ${s.connections}`,
   );
-  const sum = `${terms.join("; ")}; + reserved ${b.reserved} = ${b.required}`;
+  const server = Object.entries(b.serverReserved)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(" + ");
+  const sum = `${terms.join("; ")}; + database.reservedConnections ${b.reserved} + server-reserved ${b.serverReservedTotal} (${server}) = ${b.required}`;
   const name = "connection-budget";
   if (b.maxConnections > b.classLimit) {
     const over = `${sum}; max_connections ${b.maxConnections} exceeds what ${cls} holds (${b.classLimit})`;
     return result(name, false, over, "lower pool.max or hpa.max, or pick a larger database.instanceClass");
   }
-  if (b.required > b.maxConnections) {
+  if (!b.ok) {
     const largest = b.perService.reduce((a, s) => (s.connections > a.connections ? s : a));
-    const budget = `budget for services ${b.maxConnections - b.reserved} = max_connections ${b.maxConnections} − reserved ${b.reserved}`;
+    const budget = `budget for services ${b.availableToPools} = max_connections ${b.maxConnections} − reserved ${b.reserved} − server-reserved ${b.serverReservedTotal}`;
     return result(
       name,
       false,
@@ -170,6 +175,8 @@ export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p))
     ...checkCacheTtlVsCdn(p, plan),
     ...checkHeapFitsMemoryLimit(p, plan),
     ...checkMemoryPressurePoint(p, plan),
+    ...checkPodConfig(p, plan),
+    ...checkMonitoringWindows(p),
   ];
 }
 

@@ -1,3 +1,4 @@
+import { connectionArithmetic, PLAIN_POSTGRES_RESERVED, POSTGRES_RESERVED_DEFAULTS } from "./connection-arithmetic";
 import { maxConnectionsForClass } from "./instance-classes";
 import type { Profile } from "./schema";
 
@@ -10,13 +11,24 @@ export interface ServiceConnections {
 }
 
 export interface ConnectionBudget {
-  /** Σ pool.max × hpa.max + reserved: what the services can open at full scale. */
+  /** Σ pool.max × hpa.max + reserved + serverReserved: what max_connections must hold at full scale. */
   required: number;
   /** What the parameter group sets: database.maxConnections, or exactly `required`. */
   maxConnections: number;
   /** RDS's ceiling for the instance class. */
   classLimit: number;
+  /** database.reservedConnections: admins, migrations, monitoring. */
   reserved: number;
+  /** The server's own superuser reservations (PostgreSQL's, and RDS's on AWS), by parameter name. */
+  serverReserved: Readonly<Record<string, number>>;
+  /** Σ of serverReserved. */
+  serverReservedTotal: number;
+  /** Σ pool.max × hpa.max. */
+  pooled: number;
+  /** What the pools may use: maxConnections − serverReserved − reserved. */
+  availableToPools: number;
+  /** pooled <= availableToPools (connectionArithmetic, shared with the policy rule). */
+  ok: boolean;
   perService: ServiceConnections[];
 }
 
@@ -29,12 +41,21 @@ export function connectionBudget(p: Profile): ConnectionBudget {
     connections: s.pool.max * s.hpa.max,
   }));
   const reserved = p.database.reservedConnections;
-  const required = perService.reduce((sum, s) => sum + s.connections, reserved);
+  const serverReserved = p.platform === "aws" ? POSTGRES_RESERVED_DEFAULTS : PLAIN_POSTGRES_RESERVED;
+  const pools = perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.hpaMax }));
+  const sized = connectionArithmetic({ pools, maxConnections: 0, serverReserved, opsReserved: reserved });
+  const maxConnections = p.database.maxConnections ?? sized.required;
+  const a = connectionArithmetic({ pools, maxConnections, serverReserved, opsReserved: reserved });
   return {
-    required,
-    maxConnections: p.database.maxConnections ?? required,
+    required: a.required,
+    maxConnections,
     classLimit: maxConnectionsForClass(p.database.instanceClass),
     reserved,
+    serverReserved,
+    serverReservedTotal: a.serverReserved,
+    pooled: a.pooled,
+    availableToPools: a.availableToPools,
+    ok: a.ok,
     perService,
   };
 }

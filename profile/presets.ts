@@ -76,7 +76,7 @@ const common = {
   images: { build: { context: ".", dockerfile: "examples/Dockerfile" } },
   network: { cidr: "10.0.0.0/16" },
   // Private API endpoint unless a stack opts in with the CIDRs that run `pulumi up`.
-  cluster: { version: "1.33", endpointPublicAccess: false, publicAccessCidrs: [], adminRoleArns: [] },
+  cluster: { version: "1.35", extendedSupport: false, endpointPublicAccess: false, publicAccessCidrs: [], adminRoleArns: [] },
   database: { engineVersion: "16", logMinDurationMs: 500, name: "uaip", username: "uaip", statsRefreshInterval: 300_000 },
   redis: { engineVersion: "7.1", maxmemoryPolicy: "allkeys-lru" },
   cdn: {
@@ -87,6 +87,8 @@ const common = {
   },
   loadBalancer: { idleTimeout: 60, certificateArn: "", domainName: "", deregistrationDelay: 30 },
   monitoring: { scrapeInterval: "15s", slo: { latencyP95Ms: 500, errorRate: 0.01 } },
+  // Opt-in per stack: it needs your repository, CI role and GitHub connection (README "Deploying from CI").
+  ci: { deploys: { enabled: false, githubRepo: "", roleArn: "", connectionArn: "" } },
 };
 
 const perEnvironment: Record<Environment, PlainObject> = {
@@ -165,7 +167,8 @@ const perEnvironment: Record<Environment, PlainObject> = {
     logs: { customerManagedKey: false },
     cdn: { enabled: false, priceClass: "PriceClass_100", originShield: false },
     loadBalancer: { accessLogs: false, deletionProtection: false },
-    monitoring: { retention: "2d", storageSize: "5Gi", replicas: 1, retainVolumes: false },
+    // 3d: the longest burn-rate window of the rules (profile/monitoring-windows.ts checks it).
+    monitoring: { retention: "3d", storageSize: "5Gi", replicas: 1, retainVolumes: false },
   },
 };
 

@@ -1,3 +1,4 @@
+import { awsProfileIssues } from "./aws-rules";
 import { API_COOKIES_FORWARDED, API_COOKIES_IN_CACHE_KEY } from "./cdn-cookies";
 import type { ProfileIssue } from "./errors";
 import { cpuToCores, memoryToMiB } from "./quantity";
@@ -45,7 +46,8 @@ export function parseIpv4Cidr(text: string): ParsedCidr | string {
   return { base, prefix };
 }
 
-function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
+/** Whether two CIDRs share an address (one contains the other). */
+export function overlaps(a: ParsedCidr, b: ParsedCidr): boolean {
   const p = Math.min(a.prefix, b.prefix);
   const mask = 2 ** (32 - p);
   return Math.floor(a.base / mask) === Math.floor(b.base / mask);
@@ -225,8 +227,8 @@ export function profileRuleIssues(p: Profile, runtimeCdnEnabled: (serviceIndex: 
       `${p.cdn.apiTtl.min} caches API responses even when the origin says private, while cookies are forwarded but not in the cache key (one user's response served to another); set it to 0 and let the services send Cache-Control`,
     );
   }
-  const userIssue = reservedDbUsername(p.database.username);
-  if (userIssue) add("database.username", `${userIssue}; RDS refuses it as the master user: pick another, e.g. "uaip"`);
+  // AWS's own rules from vendored lists: names, types, CIDRs, ARNs, the platform (aws-rules.ts).
+  issues.push(...awsProfileIssues(p));
   issues.push(...tagIssues(p.tags));
   return issues;
 }

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { runtimeSettingsSchema } from "@uaip/runtime";
+import { durationMs, MAX_TIMER_MS, runtimeSettingsSchema } from "@uaip/runtime/config";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
+import { ciDeploysSchema } from "./ci-deploys-schema";
 
 /**
  * The performance profile: one typed configuration per stack, shared by the infrastructure
@@ -17,6 +18,10 @@ const memoryQuantity = z
 const cpuQuantity = z
   .string()
   .refine((q) => cpuToCores(q) !== undefined, { message: 'expected a CPU quantity like "250m" or "1"' });
+
+/** Database and master user names: lowercase (PostgreSQL folds unquoted names), a letter first as RDS requires. */
+const RDS_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const RDS_NAME_MESSAGE = 'expected a letter, then lowercase letters, digits or underscores (RDS for PostgreSQL), e.g. "uaip"';
 
 export const ENVIRONMENTS = ["dev", "staging", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -53,7 +58,7 @@ export const serviceSchema = z.strictObject({
   /** Prebuilt image reference. Either this or `build`. */
   image: z.string().min(1).optional(),
   /** Build the image with @pulumi/docker and push it to ECR. */
-  build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().default("Dockerfile") }).optional(),
+  build: z.strictObject({ context: z.string().min(1), dockerfile: z.string().min(1).default("Dockerfile") }).optional(),
   resources: resourcesSchema,
   hpa: z.strictObject({
     min: int(1),
@@ -90,7 +95,9 @@ export const profileSchema = z.strictObject({
     flowLogs: z.boolean(),
   }),
   cluster: z.strictObject({
-    version: z.string().regex(/^1\.\d+$/, { message: 'expected a Kubernetes minor version like "1.33"' }),
+    version: z.string().regex(/^1\.\d+$/, { message: 'expected a Kubernetes minor version like "1.35"' }),
+    /** Accept EKS extended support (6× the control-plane price) once `version` leaves standard support; sets the cluster's upgradePolicy. */
+    extendedSupport: z.boolean(),
     instanceTypes: z.array(z.string().min(1)).min(1),
     nodes: z.strictObject({ min: int(1), desired: int(1), max: int(1) }),
     endpointPublicAccess: z.boolean(),
@@ -144,11 +151,12 @@ export const profileSchema = z.strictObject({
     /** Explicit max_connections; default: exactly the connection budget. */
     maxConnections: int(10).optional(),
     /** Log statements slower than this, ms. */
-    logMinDurationMs: int(-1),
+    logMinDurationMs: int(-1).max(MAX_TIMER_MS),
     /** Refresh the operation_stats materialized view every this many ms (0: never); one replica does it. */
-    statsRefreshInterval: int(0),
-    name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
-    username: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+    statsRefreshInterval: durationMs(0),
+    /** RDS for PostgreSQL's name rules (a letter first; master user 1..16, database 1..63): profile/aws-identifiers.ts. */
+    name: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
+    username: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
   }),
   redis: z.strictObject({
     nodeType: z.string().regex(/^cache\./, { message: 'expected an ElastiCache node type like "cache.t4g.micro"' }),
@@ -208,13 +216,15 @@ export const profileSchema = z.strictObject({
     retainVolumes: z.boolean(),
     slo: z.strictObject({
       /** p95 latency objective, ms (seed: 500). */
-      latencyP95Ms: int(1),
+      latencyP95Ms: durationMs(),
       /** Error-rate objective, fraction (seed: 0.01). */
       errorRate: z.number().gt(0).lt(1),
     }),
   }),
   /** The runtime settings every service gets (seed: CacheConfig, RateLimitConfig, ...). */
   runtime: runtimeSettingsSchema,
+  /** Deploys from CI: an in-VPC runner (CodeBuild-hosted GitHub Actions runner) for `pulumi preview`/`up`; profile/ci-deploys.ts. */
+  ci: z.strictObject({ deploys: ciDeploysSchema }),
 });
 
 export type Profile = z.output<typeof profileSchema>;

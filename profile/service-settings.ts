@@ -1,4 +1,4 @@
-import { defaultKeyPrefix, runtimeSettingsSchema, runtimeSettingsToEnv, type RuntimeSettings } from "@uaip/runtime";
+import { defaultKeyPrefix, runtimeSettingsSchema, runtimeSettingsToEnv, type RuntimeSettings } from "@uaip/runtime/config";
 import { connectionBudget, type ConnectionBudget, type ServiceConnections } from "./connection-budget";
 import { deepMerge } from "./presets";
 import type { Profile, ServiceProfile } from "./schema";

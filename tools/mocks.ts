@@ -27,8 +27,32 @@ export const REGION_ZONES = [
 /** The zones a correctly filtered query returns. */
 export const AVAILABILITY_ZONES = ["us-east-1a", "us-east-1b", "us-east-1d", "us-east-1e"];
 
+type Zone = (typeof REGION_ZONES)[number];
+const az = (region: string, letter: string, zoneId: string): Zone => ({
+  name: `${region}${letter}`,
+  zoneId,
+  optInStatus: "opt-in-not-required",
+  zoneType: "availability-zone",
+});
+/**
+ * The zones of each Region the plan can run in, as an account sees them: us-east-1 (above), a
+ * three-AZ Region (eu-west-1) and us-west-1, where an account sees two AZs. A stack in another
+ * Region stops at getAvailabilityZones, naming this table.
+ */
+export const ZONES_BY_REGION: Readonly<Record<string, readonly Zone[]>> = {
+  "us-east-1": REGION_ZONES,
+  "eu-west-1": [az("eu-west-1", "a", "euw1-az3"), az("eu-west-1", "b", "euw1-az1"), az("eu-west-1", "c", "euw1-az2")],
+  "us-west-1": [az("us-west-1", "a", "usw1-az3"), az("us-west-1", "c", "usw1-az1")],
+};
+
 /** getAvailabilityZones: `excludeZoneIds`, `excludeNames` and the `opt-in-status`/`zone-type` filters, like EC2. */
-function availabilityZones(inputs: Record<string, unknown>): Record<string, unknown> {
+function availabilityZones(inputs: Record<string, unknown>, region: string): Record<string, unknown> {
+  const regionZones = ZONES_BY_REGION[region];
+  if (!regionZones)
+    throw new StackError(
+      "UAIP_PLAN_NO_MOCK",
+      `offline plan: no availability zones mocked for region ${region}; add them to ZONES_BY_REGION in tools/mocks.ts`,
+    );
   const filters = (inputs.filters ?? []) as { name: string; values: string[] }[];
   const field: Record<string, keyof (typeof REGION_ZONES)[number]> = {
     "opt-in-status": "optInStatus",
@@ -36,7 +60,7 @@ function availabilityZones(inputs: Record<string, unknown>): Record<string, unkn
     "zone-name": "name",
     "zone-id": "zoneId",
   };
-  const zones = REGION_ZONES.filter(
+  const zones = regionZones.filter(
     (z) =>
       !((inputs.excludeZoneIds ?? []) as string[]).includes(z.zoneId) &&
       !((inputs.excludeNames ?? []) as string[]).includes(z.name) &&
@@ -67,6 +91,9 @@ export interface RecordedResource {
   wireInputs?: Record<string, unknown>;
   /** URNs this resource waits for: explicit `dependsOn` (components expanded) and the resources its inputs come from. */
   dependsOn: string[];
+  /** Resource options that decide what `pulumi destroy` does to it: refuses (protect) or leaves it in the cloud (retainOnDelete). */
+  protect?: boolean;
+  retainOnDelete?: boolean;
 }
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -112,14 +139,15 @@ export function unwrapSecrets(value: unknown): unknown {
   return value;
 }
 
-function arn(service: string, resource: string): string {
-  return `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${resource}`;
+function arn(service: string, resource: string, region: string): string {
+  return `arn:aws:${service}:${region}:${ACCOUNT_ID}:${resource}`;
 }
 
 /** Outputs the real provider computes, keyed by resource type. */
-function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>, region: string): Record<string, unknown> {
+  const REGION = region;
   const service = type.split(":")[1]?.split("/")[0] ?? "unknown";
-  const base: Record<string, unknown> = type.startsWith("aws:") ? { arn: arn(service, name) } : {};
+  const base: Record<string, unknown> = type.startsWith("aws:") ? { arn: arn(service, name, region) } : {};
   switch (type) {
     case "aws:lb/loadBalancer:LoadBalancer":
       return {
@@ -148,7 +176,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
         identifier: inputs.identifier ?? `${name}-db`,
         // RDS-managed master password: the secret RDS creates in Secrets Manager.
         masterUserSecrets: inputs.manageMasterUserPassword
-          ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${name}-AbCdEf`), secretStatus: "active", kmsKeyId: "" }]
+          ? [{ secretArn: arn("secretsmanager", `secret:rds!db-${name}-AbCdEf`, region), secretStatus: "active", kmsKeyId: "" }]
           : [],
       };
     case "aws:eks/cluster:Cluster":
@@ -189,7 +217,8 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
 }
 
 /** Results of provider functions (invokes), deterministic. Unknown tokens throw. */
-function invoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function invoke(token: string, inputs: Record<string, unknown>, region: string): Record<string, unknown> {
+  const REGION = region;
   switch (token) {
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
       return {
@@ -199,7 +228,7 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
         proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com`,
       };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return availabilityZones(inputs);
+      return availabilityZones(inputs, region);
     case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
       // CloudFront's origin-facing list: about 55 entries, which count as 55 rules of a security group.
       if (inputs.name !== "com.amazonaws.global.cloudfront.origin-facing")
@@ -235,9 +264,19 @@ function invoke(token: string, inputs: Record<string, unknown>): Record<string, 
   }
 }
 
+interface PendingRegistration {
+  parent: string;
+  dependsOn: string[];
+  wireInputs?: Record<string, unknown>;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+}
+
 export class PlatformMocks implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
-  readonly #pending = new Map<string, { parent: string; dependsOn: string[]; wireInputs?: Record<string, unknown> }>();
+  /** The stack's `aws:region`: ARNs, endpoints, zones and getRegion answer for it. */
+  constructor(readonly region: string = REGION) {}
+  readonly #pending = new Map<string, PendingRegistration>();
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
     const pending = this.#pending.get(`${args.type}::${args.name}`);
@@ -250,18 +289,27 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
       inputs: args.inputs,
       wireInputs: pending?.wireInputs,
       dependsOn: pending?.dependsOn ?? [],
+      ...(pending?.protect ? { protect: true } : {}),
+      ...(pending?.retainOnDelete ? { retainOnDelete: true } : {}),
     });
     const id = args.custom === false ? undefined : args.id || `${args.name}-id`;
-    return { id, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) } };
+    return { id, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs, this.region) } };
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-    return invoke(args.token, args.inputs);
+    return invoke(args.token, args.inputs, this.region);
   }
 
   /** Called by the monitor hook before newResource, so the record can carry its parent, dependencies and wire inputs. */
-  notePending(type: string, name: string, parent: string, dependsOn: string[] = [], wireInputs?: Record<string, unknown>): void {
-    this.#pending.set(`${type}::${name}`, { parent, dependsOn, wireInputs });
+  notePending(
+    type: string,
+    name: string,
+    parent: string,
+    dependsOn: string[] = [],
+    wireInputs?: Record<string, unknown>,
+    options: { protect?: boolean; retainOnDelete?: boolean } = {},
+  ): void {
+    this.#pending.set(`${type}::${name}`, { parent, dependsOn, wireInputs, ...options });
   }
 }
 
@@ -270,6 +318,8 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getDependenciesList(): string[];
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -277,8 +327,8 @@ interface RegisterRequest {
  * Installs the mocks and hooks the mock monitor so that each recorded resource carries its URN
  * and parent, as `pulumi preview` shows them.
  */
-export function installMocks(project: string, stack: string): PlatformMocks {
-  const mocks = new PlatformMocks();
+export function installMocks(project: string, stack: string, region: string = REGION): PlatformMocks {
+  const mocks = new PlatformMocks(region);
   pulumi.runtime.setMocks(mocks, project, stack, true);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const settings = require("@pulumi/pulumi/runtime/settings");
@@ -292,6 +342,7 @@ export function installMocks(project: string, stack: string): PlatformMocks {
       req.getParent(),
       req.getDependenciesList(),
       wire && (markWireUnknowns(wire) as Record<string, unknown>),
+      { protect: req.getProtect() ?? false, retainOnDelete: req.getRetainondelete() ?? false },
     );
     return register(req, (err: unknown, res: { getUrn(): string } | undefined) => {
       const record = [...mocks.resources].reverse().find((r) => r.type === req.getType() && r.name === req.getName());

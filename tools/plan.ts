@@ -4,10 +4,12 @@
  *
  *   npm run plan -- --stack dev [--json plan.json]
  *   npm run plan -- --stack dev --diff base.json [--diff-md diff.md] [--diff-json diff.json]
+ *   npm run plan -- --stack dev --graph dev.svg [--diff base.json]
  *   npm run plan -- --all
  *
  * The policy pack (policy/rules) runs over the planned resources; its violations print next to
  * the checks. With --diff, the plan is compared with a saved one (e.g. the base branch's).
+ * With --graph, the architecture is drawn to an SVG (tools/graph/), the diff's changes highlighted.
  * Exit code 0 when the stack plans and every check passes, 1 otherwise.
  */
 import { spawnSync } from "node:child_process";
@@ -21,15 +23,19 @@ import { kubernetesPlanChecks, type PlanResource } from "./checks/k8s";
 import { plannedResources, runRules, type Violation } from "../policy/rules";
 import { diffFailedPlan, diffPlans, type PlanDiff } from "./diff/diff";
 import { renderMarkdown } from "./diff/markdown";
-import { installMocks, redactSecrets, unwrapSecrets, type RecordedResource } from "./mocks";
-import { formatViolation, readPlan } from "./policy";
+import { installMocks, redactSecrets, REGION, unwrapSecrets, type RecordedResource } from "./mocks";
+import { evaluatePlan, formatViolation, readPlan } from "./policy";
 import { countByType, renderTree } from "./render";
 import { listStacks, readStackConfig, SECRET_PLACEHOLDER } from "./stack-file";
 import { StackError } from "../profile/errors";
+import { loadConfig } from "../config";
+import { deliberateRetentions } from "../profile/retentions";
+import { checkDestroyLeftovers } from "./checks/destroy";
+import { checkEksAddonConfigurations } from "./checks/eks-addon-config";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE =
-  "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
+  "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] [--graph <file.svg>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
 
 export interface PlanJson {
   stack: string;
@@ -56,6 +62,8 @@ interface Args {
   diff?: string;
   diffMd?: string;
   diffJson?: string;
+  /** Draw the architecture to this SVG file (changes highlighted with --diff). */
+  graph?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -68,6 +76,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--diff") args.diff = argv[++i];
     else if (a === "--diff-md") args.diffMd = argv[++i];
     else if (a === "--diff-json") args.diffJson = argv[++i];
+    else if (a === "--graph") args.graph = argv[++i];
     else if (a === "--all") args.all = true;
     else throw new StackError("UAIP_PLAN_USAGE", `unknown argument "${a}"; ${USAGE}`);
   }
@@ -75,6 +84,9 @@ function parseArgs(argv: string[]): Args {
   if ((args.diffMd || args.diffJson) && !args.diff)
     throw new StackError("UAIP_PLAN_USAGE", `--diff-md/--diff-json need --diff <base.json>; ${USAGE}`);
   if (args.all && args.diff) throw new StackError("UAIP_PLAN_USAGE", `--diff compares one stack; use --stack <name>; ${USAGE}`);
+  if (args.all && args.graph) throw new StackError("UAIP_PLAN_USAGE", `--graph draws one stack; use --stack <name>; ${USAGE}`);
+  if (args.graph !== undefined && !/\.svg$/.test(args.graph))
+    throw new StackError("UAIP_PLAN_USAGE", `--graph "${args.graph ?? ""}": expected a file name ending in .svg; ${USAGE}`);
   return args;
 }
 
@@ -89,7 +101,8 @@ async function resolveOutput(value: unknown): Promise<unknown> {
 async function planStack(stack: string, stackFile?: string): Promise<{ plan: PlanJson; recorded: RecordedResource[] }> {
   const { project, config, secretKeys } = readStackConfig(ROOT, stack, stackFile);
   pulumi.runtime.setAllConfig(config, secretKeys);
-  const mocks = installMocks(project, stack);
+  // The mocked cloud answers for the stack's own Region (zones, ARNs, endpoints), as AWS would.
+  const mocks = installMocks(project, stack, config["aws:region"] ?? REGION);
   let failure: unknown;
   process.on("unhandledRejection", (err) => (failure ??= err));
 
@@ -122,6 +135,8 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
     parent: r.parent,
     dependsOn: r.dependsOn,
     inputs: redactSecrets(r.wireInputs ?? r.inputs) as Record<string, unknown>,
+    ...(r.protect ? { protect: true } : {}),
+    ...(r.retainOnDelete ? { retainOnDelete: true } : {}),
   }));
   const checks = [...((exports.checks as Check[] | undefined) ?? []), ...kubernetesPlanChecks(resources)];
   // The providers' real rules (name limits, version pins, IAM, IMDS, CDN routes): what mocks accept but AWS would not.
@@ -129,6 +144,12 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   // paths); their details name resources, paths and actions, never a secret's value.
   const unwrapped = mocks.resources.map((r) => ({ ...r, inputs: unwrapSecrets(r.inputs) }));
   checks.push(...providerRuleChecks({ stack, resources: unwrapped }));
+  // What a destroy would leave, against what the profile deliberately keeps (the config the program just read).
+  const { profile } = loadConfig();
+  if (profile.platform === "aws") {
+    checks.push(checkDestroyLeftovers(resources, deliberateRetentions(profile)));
+    checks.push(checkEksAddonConfigurations(resources));
+  }
   // The policy pack sees what the real analyzer sees (see PlanJson.violations).
   const violations = runRules(plannedResources({ resources: unwrapped }));
   return { plan: { stack, resources, outputs, checks, violations }, recorded: mocks.resources };
@@ -195,8 +216,14 @@ async function main(): Promise<number> {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);
   }
-  if (base)
-    writeDiff(args, diffPlans(base, plan, { base: base.violations ?? runRules(plannedResources(base)), head: violations }));
+  const diff = base ? diffPlans(base, plan, { base: evaluatePlan(base).violations, head: violations }) : undefined;
+  if (diff) writeDiff(args, diff);
+  if (args.graph) {
+    // Loaded only when asked for: Graphviz's WebAssembly has no business in every plan's start-up.
+    const { planGraphSvg } = await import("./graph");
+    writeFileSync(args.graph, await planGraphSvg(stack, plan.resources, diff));
+    console.log(`\nWrote ${args.graph}${diff ? " (changes against the base highlighted)" : ""}`);
+  }
   const failed = plan.checks.filter((c) => !c.ok);
   if (failed.length) {
     console.error(`\nPlan failed: ${failed.length} cross-layer check(s) failed.`);

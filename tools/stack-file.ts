@@ -1,6 +1,8 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { parse } from "yaml";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { isMap, isScalar, isSeq, parse, parseDocument, type Node } from "yaml";
+import { closestName } from "@uaip/runtime/config";
+import { SECRET_KEYS } from "../config";
 import { StackError } from "../profile/errors";
 
 /**
@@ -100,6 +102,84 @@ function replaceSecure(value: unknown): unknown {
   return value;
 }
 
+/** Top-level keys of a stack file (Pulumi's ProjectStack). */
+const STACK_FILE_KEYS = ["config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"];
+
+/**
+ * The config keys a provider takes, read from its installed SDK (`@pulumi/<namespace>/config/vars.js`
+ * defines one getter per key), so the list is the version the program runs with. Undefined when the
+ * namespace is not an installed provider.
+ */
+export function providerConfigKeys(namespace: string): string[] | undefined {
+  let file: string;
+  try {
+    file = join(dirname(require.resolve(`@pulumi/${namespace}/package.json`)), "config", "vars.js");
+  } catch {
+    return undefined;
+  }
+  if (!existsSync(file)) return undefined;
+  return [...readFileSync(file, "utf8").matchAll(/Object\.defineProperty\(exports, "(\w+)"/g)].map((m) => m[1]!);
+}
+
+/** Namespaces with a known key list: the project's (checked by the profile) and the installed providers'. */
+const PROVIDER_NAMESPACES = ["aws", "docker", "kubernetes", "random"];
+
+/**
+ * Provider keys: a key the provider does not take is silently ignored by it (`aws:regoin` leaves
+ * the region at its default), so any unknown key of an installed provider is refused, with the key it
+ * likely meant (the near-miss rule of @uaip/runtime); a namespace that is a near miss of a known one
+ * (`awss:region`) too. Other namespaces are someone else's and left alone.
+ */
+function providerKeyIssues(project: string, keys: string[]): string[] {
+  const issues: string[] = [];
+  const namespaces = [project, "pulumi", ...PROVIDER_NAMESPACES];
+  for (const key of keys) {
+    const [namespace, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+    if (namespace === project || namespace === "pulumi") continue;
+    const known = providerConfigKeys(namespace);
+    if (!known) {
+      const meant = closestName(namespace, namespaces);
+      if (meant) issues.push(`${key}: unknown config namespace "${namespace}"; did you mean ${meant}:${name}?`);
+      continue;
+    }
+    if (known.includes(name.split(".")[0]!)) continue;
+    const meant = closestName(name, known);
+    issues.push(
+      `${key}: the ${namespace} provider has no key "${name}" and would ignore it; ${meant ? `did you mean ${namespace}:${meant}?` : `use one of: ${known.join(", ")}`}`,
+    );
+  }
+  return issues;
+}
+
+/**
+ * Numbers JSON cannot carry as written: the program gets config as JSON text, where `.nan`, `.inf` and
+ * `1e400` become null and 9007199254740993 becomes another number. Refused with the source text, so
+ * the message shows what the file says.
+ */
+function unrepresentableNumbers(node: Node | null | undefined, path: string | undefined, issues: string[]): void {
+  if (isScalar(node)) {
+    const { value } = node;
+    const text = (node as { source?: string }).source ?? String(value);
+    if (typeof value === "number" && !Number.isFinite(value))
+      issues.push(`${path}: expected a finite number, got ${text}; write a number, e.g. 300`);
+    else if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value) && /^[-+]?\d+$/.test(text))
+      issues.push(
+        `${path}: ${text} is beyond 2^53 − 1 and would reach the program as ${value}; use a smaller number, or quote it if it is a name`,
+      );
+  } else if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      unrepresentableNumbers(pair.value as Node, path === undefined ? key : `${path}.${key}`, issues);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => unrepresentableNumbers(item as Node, `${path}[${i}]`, issues));
+  }
+}
+
+function invalid(file: string, lines: string[]): StackError {
+  return new StackError("UAIP_STACK_FILE_INVALID", `${file}:\n${lines.map((l) => `  ${l}`).join("\n")}`);
+}
+
 export function readStackConfig(dir: string, stack: string, stackFile?: string): StackConfig {
   const projectFile = readProject(dir);
   const project = projectFile.name;
@@ -113,15 +193,52 @@ export function readStackConfig(dir: string, stack: string, stackFile?: string):
       `no stack file ${file}; stacks here: ${listStacks(dir).join(", ") || "none"}`,
     );
   }
-  const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+  // Merge keys (`<<: *base`) resolve as in the Pulumi CLI, whose YAML reader (gopkg.in/yaml.v3) merges
+  // them (`pulumi config get` shows the merged object: pulumi/pulumi#6480).
+  const document = parseDocument(text, { merge: true });
+  if (document.errors.length)
+    throw invalid(
+      file,
+      document.errors.map((e) => e.message),
+    );
+  const doc = document.toJS({ maxAliasCount: 100 }) as unknown;
+  const top = typeof doc === "object" && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
+  const rawConfig = top?.config;
+  if (typeof rawConfig !== "object" || rawConfig === null || Array.isArray(rawConfig)) {
+    const shape =
+      doc == null
+        ? "empty"
+        : Array.isArray(doc)
+          ? "a list"
+          : top
+            ? `a map of ${Object.keys(top).join(", ") || "nothing"}`
+            : "a scalar";
+    const hints = top
+      ? Object.keys(top).flatMap((k) =>
+          closestName(k, STACK_FILE_KEYS) === "config" ? [`did you mean config: instead of ${k}:?`] : [],
+        )
+      : [];
+    throw invalid(file, [
+      `this file has no config map (it is ${shape}${top && "config" in top ? `, and config is ${JSON.stringify(rawConfig)}` : ""}); a stack file is a map whose config: key holds the stack's settings, e.g. config: { ${project}:environment: dev }${hints.length ? `; ${hints.join(" ")}` : ""}`,
+    ]);
+  }
+  const issues: string[] = [];
+  const configNode = (document.contents as { get(key: string, keepScalar: true): unknown } | null)?.get("config", true) as Node;
+  unrepresentableNumbers(configNode, undefined, issues);
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  for (const [rawKey, value] of Object.entries(doc.config ?? {})) {
+  for (const [rawKey, value] of Object.entries(rawConfig as Record<string, unknown>)) {
     const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
     if (containsSecure(value)) secretKeys.push(key);
+    else if ((SECRET_KEYS as readonly string[]).some((k) => key === `${project}:${k}`) && value !== "" && value != null)
+      issues.push(
+        `${key}: a secret written in plain text (it would be stored and shown as is); remove the line and run: pulumi config set --secret ${key} <value> -s ${stack}`,
+      );
     const plain = replaceSecure(value);
     config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
   }
+  issues.push(...providerKeyIssues(project, Object.keys(config)));
+  if (issues.length) throw invalid(file, issues);
   applyProjectConfig(projectFile, stack, config, secretKeys);
   return { project, stack, config, secretKeys };
 }

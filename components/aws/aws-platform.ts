@@ -23,7 +23,12 @@ import * as aws from "@pulumi/aws";
 import { logsKmsKeyPolicy } from "./iam";
 import { loadBalancerName, stackScope } from "../../profile/stack-names";
 import { ProfileError } from "../../profile/errors";
+import { awsRegionIssues } from "../../profile/aws-rules";
 import { certificateIssue, exampleCertificateIssues } from "../../profile/provider-rules";
+import { versionSupportIssues } from "../../profile/support-calendar";
+import { ciDeployIssues, ciRunnerProjectName, exampleCiIssues } from "../../profile/ci-deploys";
+import { CiRunner } from "./ci-runner";
+import { originShieldIssue, originShieldRegionFor } from "../../profile/origin-shield";
 
 /** Header CloudFront adds to origin requests and the ALB's listener rules require (its value is a generated secret). */
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
@@ -48,6 +53,8 @@ export interface AwsPlatformArgs {
    * only logs them, for the offline plan, which runs every stack file as cloned. @default "refuse"
    */
   exampleCertificate?: "refuse" | "warn";
+  /** The day the engine versions are checked against their support calendars (support-calendar.ts). @default now */
+  today?: Date;
 }
 
 /** Random credential kept in state as a secret; letters and digits only, valid for ElastiCache AUTH and RDS. */
@@ -71,6 +78,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly grafanaNamespace: pulumi.Output<string>;
+  /** The in-VPC CI runner's CodeBuild project (workflows: `runs-on: codebuild-<it>-…`); absent unless ci.deploys.enabled. */
+  public readonly ciRunnerProject?: pulumi.Output<string>;
 
   constructor(name: string, args: AwsPlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:aws:AwsPlatform", name, {}, opts);
@@ -79,9 +88,16 @@ export class AwsPlatform extends pulumi.ComponentResource {
     // the components' own arg checks and prod's certificate (checked here, not in parseConfig, which
     // also parses presets for tests and docs).
     const issues = awsArgIssues(p, args.plan);
+    // What depends on the region and on the day: the region exists, the certificate is in it, versions in support
+    // (one issue per key: a version an arg check already refuses is not reported twice).
+    for (const issue of [...awsRegionIssues(p, args.region), ...versionSupportIssues(p, args.today ?? new Date())])
+      if (!issues.some((i) => i.path === issue.path)) issues.push(issue);
     const noCertificate = certificateIssue(p);
     if (noCertificate) issues.push(noCertificate);
-    const examples = exampleCertificateIssues(p);
+    issues.push(...ciDeployIssues(p, args.region));
+    const shieldIssue = originShieldIssue(p.cdn.enabled && p.cdn.originShield, args.region);
+    if (shieldIssue) issues.push(shieldIssue);
+    const examples = [...exampleCertificateIssues(p), ...exampleCiIssues(p)];
     if ((args.exampleCertificate ?? "refuse") === "refuse") issues.push(...examples);
     else for (const i of examples) pulumi.log.warn(`${i.path}: ${i.message} (pulumi preview and up refuse it)`, this);
     if (issues.length) throw new ProfileError(issues);
@@ -153,7 +169,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
             staticTtl: p.cdn.staticTtl,
             staticPaths: p.cdn.staticPaths,
             priceClass: p.cdn.priceClass,
-            originShieldRegion: p.cdn.originShield ? args.region : undefined,
+            // AWS's mapping: Origin Shield exists in some Regions only (profile/origin-shield.ts).
+            originShieldRegion: p.cdn.originShield ? originShieldRegionFor(args.region) : undefined,
             originCustomHeaders: originSecret ? [{ name: ORIGIN_VERIFY_HEADER, value: originSecret }] : [],
             tags,
           },
@@ -213,6 +230,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         subnetIds: network.privateSubnetIds,
         nodeSecurityGroupId: sgs.nodeSecurityGroupId,
         version: p.cluster.version,
+        supportType: p.cluster.extendedSupport ? "EXTENDED" : "STANDARD",
         instanceTypes: p.cluster.instanceTypes,
         nodes: p.cluster.nodes,
         endpointPublicAccess: p.cluster.endpointPublicAccess,
@@ -223,6 +241,25 @@ export class AwsPlatform extends pulumi.ComponentResource {
       },
       child,
     );
+    // CI's way to the private API endpoint: a runner in the VPC, outside the cluster it deploys.
+    const ci = p.ci.deploys.enabled
+      ? new CiRunner(
+          `${name}-ci`,
+          {
+            projectName: ciRunnerProjectName(args.project, args.stack),
+            githubRepo: p.ci.deploys.githubRepo,
+            connectionArn: p.ci.deploys.connectionArn,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+            // `up` builds images with Docker when a service (or the images default) builds from source.
+            dockerBuilds: "build" in p.images || p.services.some((s) => s.build !== undefined),
+            logKmsKeyArn: logKey,
+            tags,
+          },
+          child,
+        )
+      : undefined;
     // Everything below that waits for pods also waits for the nodes (first deploys race them otherwise).
     const onCluster = {
       parent: this,
@@ -295,6 +332,7 @@ export class AwsPlatform extends pulumi.ComponentResource {
         retention: p.monitoring.retention,
         storageSize: p.monitoring.storageSize,
         storageClassName: storage.storageClassName,
+        retainVolumes: p.monitoring.retainVolumes,
         replicas: p.monitoring.replicas,
         grafanaAdminPassword: args.grafanaAdminPassword ?? generatedSecret(`${name}-grafana-admin`, this),
         alertWebhookUrl: args.alertWebhookUrl,
@@ -312,7 +350,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
     this.clusterName = cluster.clusterName;
     this.kubeconfig = pulumi.secret(cluster.kubeconfig);
     this.grafanaNamespace = monitoring.namespace;
+    this.ciRunnerProject = ci?.projectName;
     this.registerOutputs({
+      ciRunnerProject: this.ciRunnerProject,
       albDnsName: this.albDnsName,
       cdnDomainName: this.cdnDomainName,
       cdnDistributionId: this.cdnDistributionId,

@@ -48,7 +48,7 @@ export function validateNodeCounts(nodes: NodeCounts): NodeCounts {
   return nodes;
 }
 
-/** Default image tag: cluster-autoscaler's minor must match the Kubernetes minor ("1.33" -> "v1.33.0"). */
+/** Default image tag: cluster-autoscaler's minor must match the Kubernetes minor ("1.35" -> "v1.35.0"). */
 export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
   if (!/^1\.\d+$/.test(kubernetesVersion))
     throw new ComponentArgsError("ClusterArgs.version", `"${kubernetesVersion}" is not a Kubernetes minor like "1.33"`);
@@ -152,9 +152,16 @@ export interface ClusterArgs {
   clusterName?: string;
   /**
    * Kubernetes minor version.
-   * @default "1.33"
+   * @default "1.35"
    */
   version?: string;
+  /**
+   * EKS support the cluster gets once `version` leaves standard support (its upgradePolicy):
+   * "STANDARD" has EKS upgrade the control plane at the end of standard support; "EXTENDED" keeps
+   * the version, billed at 6× the control-plane price (profile/support-calendar.ts).
+   * @default "STANDARD"
+   */
+  supportType?: "STANDARD" | "EXTENDED";
   /**
    * Node instance types (one architecture).
    * @default ["t3.medium"]
@@ -258,7 +265,7 @@ export class Cluster extends pulumi.ComponentResource {
     super("uaip:aws:Cluster", name, {}, opts);
     const tags = mergeTags(args.tags);
     const clusterName = args.clusterName ?? name;
-    const version = args.version ?? "1.33";
+    const version = args.version ?? "1.35";
     const instanceTypes = args.instanceTypes ?? ["t3.medium"];
     const amiType = amiTypeFor(instanceTypes);
     const nodes = validateNodeCounts(args.nodes ?? { min: 1, desired: 2, max: 4 });
@@ -353,6 +360,8 @@ export class Cluster extends pulumi.ComponentResource {
         enabledClusterLogTypes: [...(args.logTypes ?? CONTROL_PLANE_LOG_TYPES)],
         // Access entries (API) plus the aws-auth ConfigMap for tools that still use it; the deployer is admin.
         accessConfig: { authenticationMode: "API_AND_CONFIG_MAP", bootstrapClusterCreatorAdminPermissions: true },
+        // AWS's default is EXTENDED (billed 6× after standard support ends): say which one the stack chose.
+        upgradePolicy: { supportType: args.supportType ?? "STANDARD" },
         tags,
       },
       { parent: this, dependsOn: [clusterPolicy, clusterKms, logGroup] },

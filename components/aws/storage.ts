@@ -3,6 +3,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaAssumeRolePolicy } from "./iam";
 
+/**
+ * The add-on version the stack installs, pinned so that its configurationValues are checked against
+ * the schema EKS will apply: vendor/aws/eks-addons/aws-ebs-csi-driver.<version>.schema.json (the
+ * plan's eks-addon-configuration check fails a pinned version whose schema is not vendored).
+ * v1.64.0-eksbuild.1 is EKS's default for Kubernetes 1.33 to 1.36.
+ */
+export const EBS_CSI_ADDON_VERSION = "v1.64.0-eksbuild.1";
+
 export interface ClusterStorageArgs {
   clusterName: pulumi.Input<string>;
   oidcProviderArn: pulumi.Input<string>;
@@ -54,9 +62,14 @@ export class ClusterStorage extends pulumi.ComponentResource {
       {
         clusterName: args.clusterName,
         addonName: "aws-ebs-csi-driver",
+        addonVersion: EBS_CSI_ADDON_VERSION,
         serviceAccountRoleArn: role.arn,
-        // The chart's controller.region becomes AWS_REGION (ebs-csi#2031: no IMDS with hop limit 1).
-        configurationValues: pulumi.output(args.region).apply((region) => JSON.stringify({ controller: { region } })),
+        // The controller needs its region without IMDS (hop limit 1; ebs-csi#2031). The chart's
+        // `controller.region` is not in the add-on's schema (no version has it) and EKS would refuse
+        // it; the add-on's `controller.env` list reaches the driver container as AWS_REGION.
+        configurationValues: pulumi
+          .output(args.region)
+          .apply((region) => JSON.stringify({ controller: { env: [{ name: "AWS_REGION", value: region }] } })),
         resolveConflictsOnCreate: "OVERWRITE",
         tags: args.tags,
       },

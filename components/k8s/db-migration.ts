@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as types from "@pulumi/kubernetes/types";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { rolePasswordEnv } from "@uaip/runtime";
+import { rolePasswordEnv } from "@uaip/runtime/db";
 import { ComponentArgsError } from "../../profile/errors";
 import type { ServiceProfile } from "../../profile/schema";
 import { RDS_CA_CONFIGMAP, RDS_CA_FILE, rdsCaVolume, rdsCaVolumeMount } from "./rds-ca";

@@ -11,6 +11,13 @@ export interface ServiceImageArgs {
   build?: { context: string; dockerfile: string };
   /** Platform to build for: the nodes' architecture. @default "linux/amd64" */
   platform?: "linux/amd64" | "linux/arm64";
+  /**
+   * Keep the ECR repository and its images when the stack is destroyed (retainOnDelete). Off, the
+   * repository is deleted with its images (forceDelete): ECR refuses to delete a repository that
+   * holds images, so without it every `pulumi destroy` of a stack that pushed one fails.
+   * @default false
+   */
+  retainRepository?: boolean;
   /** Images kept in ECR; older ones expire. @default 30 */
   keepImages?: number;
   /** @default {} */
@@ -34,16 +41,17 @@ export class ServiceImage extends pulumi.ComponentResource {
       this.registerOutputs({ imageRef: this.imageRef });
       return;
     }
+    const retain = args.retainRepository ?? false;
     const repo = new aws.ecr.Repository(
       `${name}-repo`,
       {
         imageTagMutability: "IMMUTABLE",
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "KMS" }],
-        forceDelete: false,
+        forceDelete: !retain,
         tags: args.tags,
       },
-      { parent: this },
+      { parent: this, retainOnDelete: retain },
     );
     new aws.ecr.LifecyclePolicy(
       `${name}-lifecycle`,

@@ -44,6 +44,12 @@ export interface StackValuesInput<S> {
   /** PersistentVolumeClaim size per Prometheus replica, e.g. "20Gi". */
   storageSize: string;
   storageClassName: string;
+  /**
+   * Keep Prometheus' claims when its StatefulSet is deleted or scaled down. Kubernetes keeps them
+   * by default, and with them their EBS volumes: false sets the StatefulSet's
+   * persistentVolumeClaimRetentionPolicy to Delete, so a `pulumi destroy` leaves no billed disk.
+   */
+  retainVolumes: boolean;
   /** Prometheus and Alertmanager replicas. */
   replicas: number;
   grafanaAdminPassword: S;
@@ -85,6 +91,12 @@ function alertmanagerConfig<S>(webhookUrl: S | undefined): Record<string, unknow
  */
 export const EKS_UNSCRAPEABLE_COMPONENTS = ["kubeScheduler", "kubeControllerManager", "kubeEtcd", "kubeProxy"] as const;
 
+/** A StatefulSet's claim policy: the claims (and, by the StorageClass, their disks) go with it unless retained. */
+export function pvcRetentionPolicy(retain: boolean): { whenDeleted: "Retain" | "Delete"; whenScaled: "Retain" | "Delete" } {
+  const policy = retain ? "Retain" : "Delete";
+  return { whenDeleted: policy, whenScaled: policy };
+}
+
 /** Helm values of kube-prometheus-stack from the profile. */
 export function kubePrometheusStackValues<S>(input: StackValuesInput<S>): Record<string, unknown> {
   return {
@@ -99,6 +111,8 @@ export function kubePrometheusStackValues<S>(input: StackValuesInput<S>): Record
         podMonitorSelectorNilUsesHelmValues: false,
         ruleSelectorNilUsesHelmValues: false,
         probeSelectorNilUsesHelmValues: false,
+        // Kubernetes >= 1.27 (the chart's own note); EKS runs no older version.
+        persistentVolumeClaimRetentionPolicy: pvcRetentionPolicy(input.retainVolumes),
         storageSpec: {
           volumeClaimTemplate: {
             spec: {

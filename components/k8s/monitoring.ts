@@ -39,6 +39,11 @@ export interface MonitoringArgs extends MonitoringOptions {
   storageSize?: string;
   /** StorageClass of the Prometheus volumes. @default "gp3" */
   storageClassName?: string;
+  /**
+   * Keep Prometheus' claims when its StatefulSet goes (persistentVolumeClaimRetentionPolicy Retain);
+   * with the StorageClass' reclaimPolicy, whether `pulumi destroy` leaves its disks. @default false
+   */
+  retainVolumes?: boolean;
   /** Prometheus and Alertmanager replicas. @default 1 (the profile: 1 dev, 2 prod) */
   replicas?: number;
 }
@@ -71,6 +76,7 @@ export class Monitoring extends pulumi.ComponentResource {
       retention: args.retention ?? "15d",
       storageSize: args.storageSize ?? "20Gi",
       storageClassName: args.storageClassName ?? "gp3",
+      retainVolumes: args.retainVolumes ?? false,
       replicas: args.replicas ?? 1,
       grafanaAdminPassword: pulumi.secret(args.grafanaAdminPassword),
       alertWebhookUrl: args.alertWebhookUrl === undefined ? undefined : pulumi.secret(args.alertWebhookUrl),

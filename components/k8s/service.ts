@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { RuntimeSettings } from "@uaip/runtime";
+import type { RuntimeSettings } from "@uaip/runtime/config";
 import type { ServiceProfile } from "../../profile/schema";
 import { serviceEnv, type PlatformEndpoints } from "../../profile/service-settings";
 import { withRdsCaBundle } from "./rds-ca";

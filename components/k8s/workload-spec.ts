@@ -1,6 +1,7 @@
 import type { types } from "@pulumi/kubernetes";
 import type { Input } from "@pulumi/pulumi";
-import { DEFAULT_DRAIN_TIMEOUT_MS, type RuntimeSettings } from "@uaip/runtime";
+import { type RuntimeSettings } from "@uaip/runtime/config";
+import { DEFAULT_DRAIN_TIMEOUT_MS } from "@uaip/runtime/realtime";
 import type { ServiceProfile } from "../../profile/schema";
 import { nodeOptions } from "../../profile/service-settings";
 

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { rolePasswordEnv } from "@uaip/runtime";
+import { rolePasswordEnv } from "@uaip/runtime/db";
 import { dashboardJson, DATASOURCE_UID, generatedFiles, PROMETHEUS_CONFIG_PATH, type MonitoringOptions } from "../../dashboards";
 import type { ServiceProfile } from "../../profile/schema";
 import { serviceEnv, type ServicePlan } from "../../profile/service-settings";

@@ -1,12 +1,7 @@
 /** Small HTTP helpers of the reference service: JSON answers with stable error codes. */
 import type { ServerResponse } from "node:http";
-import {
-  DbConnectionLimitError,
-  DbPoolClosedError,
-  DbPoolTimeoutError,
-  DbUnavailableError,
-  type ResponseCompressor,
-} from "@uaip/runtime";
+import { type ResponseCompressor } from "@uaip/runtime";
+import { DbConnectionLimitError, DbPoolClosedError, DbPoolTimeoutError, DbUnavailableError } from "@uaip/runtime/db";
 import { RequestError } from "./requests";
 
 export interface JsonReplies {

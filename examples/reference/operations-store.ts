@@ -3,7 +3,7 @@
  * `operation_stats` materialized view (runtime/migrations), through the runtime's managed pool.
  * Every write is audited in the same transaction, so an operation never exists without its log.
  */
-import type { ManagedPool } from "@uaip/runtime";
+import type { ManagedPool } from "@uaip/runtime/db";
 
 export interface Operation {
   id: string;

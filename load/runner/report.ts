@@ -1,10 +1,12 @@
 /**
  * The load run's report: `report.json` (machine-readable, the shape CI and the README use),
- * `report.md` (for a person or a PR) and `latency.svg`.
+ * `report.md` (for a person or a PR) and `latency.svg`. The dashboard previews are written next to
+ * them by dashboard-preview.ts.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { latencyChart, type ChartPoint } from "./chart";
+import type { AlertSeen, QueryCheck, Window } from "./query-check";
 import type { Agreement } from "./server-histogram";
 import type { Summary } from "./stats";
 
@@ -33,11 +35,21 @@ export interface LoadReport extends Summary {
   /** Failures that make the run exit non-zero, in words. */
   failures: string[];
   timeline: ChartPoint[];
+  /** The run's own Prometheus: every dashboard and rule query checked over the run's window, and the alerts it raised. */
+  prometheus: {
+    scrapeInterval: string;
+    window: Window;
+    queries: QueryCheck[];
+    alerts: AlertSeen[];
+    /** Set with --keep: where the TSDB was left. */
+    dataDir?: string;
+  };
 }
 
 const pct = (n: number) => `${(n * 100).toFixed(2)} %`;
 
-export function reportMarkdown(r: LoadReport): string {
+/** `previews`: the dashboard images written next to the report, paths relative to it, with a caption. */
+export function reportMarkdown(r: LoadReport, previews: readonly Preview[] = []): string {
   const lines = [
     `# Load run: ${r.stack} (${r.mode}), ${r.startedAt}`,
     "",
@@ -65,17 +77,53 @@ export function reportMarkdown(r: LoadReport): string {
     ...(r.failures.length ? ["Failures:", "", ...r.failures.map((f) => `- ${f}`), ""] : []),
     "![latency over time](latency.svg)",
     "",
+    ...prometheusMarkdown(r.prometheus, previews),
   ];
   return lines.join("\n");
 }
 
-export function writeReport(dir: string, report: LoadReport): void {
+const STATUS: Record<QueryCheck["status"], string> = {
+  data: "data",
+  "expected-empty": "empty (expected)",
+  empty: "**EMPTY**",
+  nan: "**only NaN**",
+  error: "**ERROR**",
+};
+
+export interface Preview {
+  path: string;
+  caption: string;
+}
+
+function prometheusMarkdown(p: LoadReport["prometheus"], previews: readonly Preview[]): string[] {
+  const cell = (text: string) => text.replace(/\|/g, "\\|");
+  return [
+    `## Dashboards and rules against the run's Prometheus`,
+    "",
+    `Prometheus scraped every ${p.scrapeInterval}; each query ran over the run's window (${p.window.end - p.window.start} s, step ${p.window.stepS} s). A query with no series, or only NaN, fails the run unless its expected-empty condition (declared next to the query) holds.`,
+    "",
+    `Alerts pending or fired during the run: ${p.alerts.length ? p.alerts.map((a) => `${a.alertname} (${a.state}, ${a.labels.service ?? a.labels.instance ?? ""})`).join(", ") : "none"}.`,
+    "",
+    "| query | service | series | result |",
+    "| --- | --- | ---: | --- |",
+    ...p.queries.map(
+      (q) =>
+        `| ${q.kind === "rule" ? "rule " : ""}${cell(q.name)} | ${q.service ?? ""} | ${q.series} | ${STATUS[q.status]}${q.detail ? `: ${cell(q.detail)}` : ""} |`,
+    ),
+    "",
+    ...(previews.length
+      ? ["Dashboard previews, drawn from these results:", "", ...previews.flatMap((v) => [`![${v.caption}](${v.path})`, ""])]
+      : []),
+  ];
+}
+
+export async function writeReport(dir: string, report: LoadReport, previews: readonly Preview[] = []): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(dir, "report.md"), reportMarkdown(report));
+  writeFileSync(join(dir, "report.md"), reportMarkdown(report, previews));
   writeFileSync(
     join(dir, "latency.svg"),
-    latencyChart(report.timeline, {
+    await latencyChart(report.timeline, {
       title: `Latency over time: ${report.stack} (${report.mode})`,
       sloP95Ms: report.slo.latencyP95Ms,
     }),

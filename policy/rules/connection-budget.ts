@@ -1,19 +1,13 @@
 import { isKind, isType, resolveRef } from "./match";
 import { hpasByTarget, workloadKey } from "./hpa-replicas";
 import type { PlannedResource, StackFinding, StackRule } from "./types";
+import { connectionArithmetic, POSTGRES_RESERVED_DEFAULTS } from "../../profile/connection-arithmetic";
 
 /** The env var a service's pool size arrives in (the @uaip/runtime env contract). */
 export const POOL_MAX_KEY = "UAIP_POOL_MAX";
 
-/**
- * Connections PostgreSQL keeps for superusers whatever the parameter group says: PostgreSQL's
- * `superuser_reserved_connections` (default 3) and RDS's `rds.rds_superuser_reserved_connections`
- * (default 2). Application pools can use at most max_connections minus both.
- */
-export const POSTGRES_RESERVED_DEFAULTS: Record<string, number> = {
-  superuser_reserved_connections: 3,
-  "rds.rds_superuser_reserved_connections": 2,
-};
+/** The server's reservations the budget counts (PostgreSQL's and RDS's), from the one budget arithmetic. */
+export { POSTGRES_RESERVED_DEFAULTS };
 
 export interface PoolUser {
   workload: PlannedResource;
@@ -115,16 +109,21 @@ export const connectionBudget: StackRule = {
         name,
         value: Number(parameter(group, name) ?? dflt),
       }));
-      const available = max - reserved.reduce((s, r) => s + r.value, 0);
+      // The same arithmetic as the plan's check; the resources do not show the profile's operator reservation.
+      const a = connectionArithmetic({
+        pools: users.map((u) => ({ name: u.workload.name, poolMax: u.poolMax, replicas: u.maxReplicas })),
+        maxConnections: max,
+        serverReserved: Object.fromEntries(reserved.map((r) => [r.name, r.value])),
+        opsReserved: 0,
+      });
       const terms = users.map(
         (u) =>
           `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}) × ${u.maxReplicas} (${u.replicasFrom}) = ${u.poolMax * u.maxReplicas}`,
       );
-      const total = users.reduce((s, u) => s + u.poolMax * u.maxReplicas, 0);
-      if (total > available) {
+      if (!a.ok) {
         findings.push({
           resource: group ?? db,
-          message: `database ${db.name}: pools need ${total} connections (${terms.join("; ")}) > ${available} available (max_connections ${max} − ${reserved.map((r) => `${r.name} ${r.value}`).join(" − ")}); lower pool sizes or maxReplicas, or raise max_connections`,
+          message: `database ${db.name}: pools need ${a.pooled} connections (${terms.join("; ")}) > ${a.availableToPools} available (max_connections ${max} − ${reserved.map((r) => `${r.name} ${r.value}`).join(" − ")}); lower pool sizes or maxReplicas, or raise max_connections`,
         });
       }
     }

@@ -5,7 +5,7 @@ import { defaultKeyPrefix, loadRuntimeConfig, type RuntimeConfig } from "./confi
 import { RuntimeConfigError } from "./errors";
 import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
-import { checkOptions } from "./options";
+import { checkOptions, showValue } from "./options";
 import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { clientAddressKey, RateLimiter, RedisStore } from "./ratelimit";
 import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
@@ -127,7 +127,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
   }
   for (const key of ["keyGenerator", "cdnPaths"] as const) {
     if (options[key] !== undefined && typeof options[key] !== "function")
-      throw new RuntimeConfigError(key, `createRuntime: ${key} must be a function`);
+      throw new RuntimeConfigError(key, `createRuntime: ${key} must be a function, got ${showValue(options[key])}`);
   }
   const config = (fromFirst ? options.config : (configOrOptions as RuntimeConfig | undefined)) ?? loadRuntimeConfig();
 
@@ -163,7 +163,10 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     });
   const limiter = new RateLimiter({ ...rateLimit, keyGenerator, store, registry: metrics.registry });
   const db = config.database.host
-    ? createPool(config, { registry: metrics.registry, applicationName: config.serviceName })
+    ? createPool(
+        { pool: config.pool, database: config.database },
+        { registry: metrics.registry, applicationName: config.serviceName },
+      )
     : undefined;
   const poolManager = db ? new ConnectionPoolManager(db).start() : undefined;
   const statsRefresher =

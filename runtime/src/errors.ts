@@ -1,9 +1,13 @@
+import type { OptionProblem } from "./options";
+
 /**
  * Every error the runtime throws on purpose is a UaipError with a stable `code`,
  * so callers can branch on `err.code` instead of parsing messages.
  */
 export class UaipError extends Error {
   readonly code: string;
+  /** For an options error: every refused option (key and message), when more than one may be wrong. */
+  declare readonly problems?: readonly OptionProblem[];
 
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);

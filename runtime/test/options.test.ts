@@ -6,15 +6,14 @@ import { Redis } from "ioredis";
 import {
   CacheInvalidator,
   CacheManager,
-  CloudFrontPurger,
   createMetrics,
   createRuntime,
   loadRuntimeConfig,
-  MemoryStore,
   RateLimiter,
-  RedisStore,
   UaipError,
 } from "@uaip/runtime";
+import { CloudFrontPurger } from "@uaip/runtime/cache";
+import { MemoryStore, RedisStore } from "@uaip/runtime/ratelimit";
 import { RedisServer } from "../../test/helpers/redis";
 
 let redis: RedisServer;
@@ -66,9 +65,9 @@ describe("the seed's CacheConfig passed directly: new CacheManager({ memory, red
     });
     const typo = refusal(() => new CacheManager({ memroy: { maxSize: 1 } } as never));
     expect(typo).toMatchObject({ code: "UAIP_CACHE_INVALID_OPTIONS", key: "memroy" });
-    expect(typo.message).toMatch(/unknown option "memroy"; known options are config, client, url/);
+    expect(typo.message).toMatch(/unknown option "memroy" \(did you mean "memory"\?\); known options are config, client, url/);
     expect(refusal(() => new CacheManager({ cdnPaths: () => "/" } as never)).message).toMatch(/CacheInvalidator/);
-    expect(refusal(() => new CacheManager({ redis: { hots: "h" } } as never))).toMatchObject({ key: "config.redis" });
+    expect(refusal(() => new CacheManager({ redis: { hots: "h" } } as never))).toMatchObject({ key: "config.redis.hots" });
   });
 });
 

@@ -7,7 +7,9 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { createRuntime, loadRuntimeConfig, METRIC, PROFILE_ADMIN_PATH, type UaipRuntime } from "@uaip/runtime";
+import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
+import { METRIC } from "@uaip/runtime/metrics";
+import { PROFILE_ADMIN_PATH } from "@uaip/runtime/profiler";
 import { createService, type UaipService } from "../../examples/service";
 
 interface Reply {

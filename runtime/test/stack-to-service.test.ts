@@ -4,7 +4,8 @@
  */
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createRuntime, loadRuntimeConfig, METRIC, type UaipRuntime } from "@uaip/runtime";
+import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
+import { METRIC } from "@uaip/runtime/metrics";
 import { DEV_PROFILE, DEV_SERVICE, devConfigMapData } from "./dev-configmap";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../../test/helpers/redis";

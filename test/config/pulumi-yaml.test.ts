@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
+import { SECRET_KEYS } from "../../config";
 
 const ROOT = join(__dirname, "..", "..");
 const VENDORED_SCHEMA = join(ROOT, "test", "fixtures", "pulumi-project.schema.json");
@@ -34,6 +35,15 @@ describe("Pulumi.yaml", () => {
     for (const [key, decl] of Object.entries(project.config as Record<string, { description?: string; default?: unknown }>)) {
       expect([key, typeof decl.description, decl.default !== undefined]).toEqual([key, "string", true]);
     }
+  });
+
+  it("every secret config.ts reads is declared with the --secret instruction, and none is secret: true with a default (the CLI would refuse every stack that leaves it unset)", () => {
+    const config = project.config as Record<string, { description?: string; default?: unknown; secret?: boolean }>;
+    for (const key of SECRET_KEYS) {
+      expect([key, config[key]?.description]).toEqual([key, expect.stringContaining("pulumi config set --secret")]);
+    }
+    for (const [key, decl] of Object.entries(config))
+      expect([key, decl.secret === true && decl.default !== undefined]).toEqual([key, false]);
   });
 
   it("uses the same schema as shared/schemas when that copy is present", () => {

@@ -1,4 +1,4 @@
-import { LABEL, METRIC } from "@uaip/runtime";
+import { LABEL, METRIC } from "@uaip/runtime/metrics";
 import { DATASOURCE_UID } from "../../dashboards/options";
 import { PLATFORM_OVERVIEW_UID, platformOverview } from "../../dashboards/platform-overview";
 import { SERVICE_OVERVIEW_UID, serviceOverview } from "../../dashboards/service-overview";

@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { HttpMetrics } from "@uaip/runtime";
 import { generatedFiles, PROMETHEUS_CONFIG_PATH } from "../../dashboards/files";
 import { RECORD } from "../../dashboards/promql";
-import { freePort, requireBinary } from "../helpers/redis";
+import { PrometheusServer } from "../../tools/local-servers/prometheus-server";
+import { freePort } from "../helpers/redis";
 
 /**
  * End to end on loopback: the runtime's real /metrics (HttpMetrics) scraped by a real Prometheus
@@ -16,8 +13,7 @@ import { freePort, requireBinary } from "../helpers/redis";
  */
 
 const SERVICE = "e2e-service";
-let dir: string;
-let prometheus: ChildProcess | undefined;
+let prometheus: PrometheusServer | undefined;
 let server: Server;
 let metrics: HttpMetrics;
 let api: string;
@@ -47,7 +43,6 @@ async function eventually(
 }
 
 beforeAll(async () => {
-  const bin = requireBinary("prometheus");
   metrics = new HttpMetrics({ serviceName: SERVICE });
   server = createServer(metrics.metricsHandler);
   const appPort = await freePort();
@@ -61,38 +56,19 @@ beforeAll(async () => {
   traffic.unref();
 
   // The generated files, with the target on loopback and 1 s intervals instead of 15 s.
-  dir = mkdtempSync(join(tmpdir(), "uaip-prom-e2e-"));
   const files = generatedFiles({ services: [{ name: "127.0.0.1", port: appPort }], scrapeInterval: "1s" });
-  for (const [path, content] of Object.entries(files).filter(([p]) => p === PROMETHEUS_CONFIG_PATH || p.startsWith("rules/"))) {
-    mkdirSync(join(dir, path, ".."), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  const promPort = await freePort();
-  api = `http://127.0.0.1:${promPort}`;
-  prometheus = spawn(
-    bin,
-    [
-      `--config.file=${join(dir, PROMETHEUS_CONFIG_PATH)}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      "--log.level=warn",
-    ],
-    { stdio: "ignore" },
-  );
+  prometheus = await PrometheusServer.start({
+    files: Object.fromEntries(Object.entries(files).filter(([p]) => p === PROMETHEUS_CONFIG_PATH || p.startsWith("rules/"))),
+    configPath: PROMETHEUS_CONFIG_PATH,
+  });
+  api = prometheus.url;
 }, 30_000);
 
 afterAll(async () => {
   clearInterval(traffic);
-  const child = prometheus;
-  if (child && child.exitCode === null) {
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
-  }
+  await prometheus?.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   metrics.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe("generated config and rules against the runtime's real /metrics", () => {

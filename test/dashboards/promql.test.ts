@@ -1,4 +1,4 @@
-import { DEFAULT_METRIC, METRIC } from "@uaip/runtime";
+import { DEFAULT_METRIC, METRIC } from "@uaip/runtime/metrics";
 import { buildRuleGroups } from "../../dashboards/rules";
 import { platformOverview } from "../../dashboards/platform-overview";
 import { serviceOverview } from "../../dashboards/service-overview";

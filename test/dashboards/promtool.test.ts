@@ -119,6 +119,8 @@ describe("promtool", () => {
     ["heap threshold", "runtime", "(uaip_memory_heap_limit_bytes) > 0.85", "(uaip_memory_heap_limit_bytes) > 0.95"],
     ["page burn factor 14.4x", "slo", "ratio_rate1h > (14.4 * 0.01)", "ratio_rate1h > (24 * 0.01)"],
     ["page burn factor 6x", "slo", "ratio_rate6h > (6 * 0.01)", "ratio_rate6h > (9 * 0.01)"],
+    // The 6x pair's short window: a burst that stopped 10 minutes ago still pages through 30m, not through 5m.
+    ["page burn short window 30m", "slo", "ratio_rate30m > (6 * 0.01)", "ratio_rate5m > (6 * 0.01)"],
     ["ticket burn factor 3x", "slo-long", "ratio_rate1d > (3 * 0.01)", "ratio_rate1d > (5 * 0.01)"],
     ["ticket burn factor 1x", "slo", "ratio_rate3d > (1 * 0.01)", "ratio_rate3d > (2 * 0.01)"],
     ["latency SLO", "slo", "p95_5m > 0.5", "p95_5m > 1"],

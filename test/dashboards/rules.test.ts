@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { METRIC } from "@uaip/runtime";
+import { METRIC } from "@uaip/runtime/metrics";
 import { generatedFiles } from "../../dashboards/files";
 import { DEFAULT_SERVICES, SCRAPE_JOB } from "../../dashboards/options";
 import { ERROR_RATIO_WINDOWS, RECORD, num } from "../../dashboards/promql";
@@ -18,6 +18,7 @@ describe("alerting rules", () => {
       "UaipErrorBudgetBurnSlow",
       "UaipTargetDown",
       "UaipHeapNearLimit",
+      "UaipHeapLimitMismatch",
       "UaipEventLoopLagHigh",
       "UaipCacheHitRatioCollapse",
       "UaipCacheErrors",

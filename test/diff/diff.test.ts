@@ -29,6 +29,9 @@ const res = (type: string, name: string, inputs: unknown) => ({
   inputs,
 });
 
+/** The markdown as GitHub shows its text: character references decoded, zero-width spaces gone (escape.ts). */
+const shown = (md: string) => md.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/\u200b/g, "");
+
 describe("flatten", () => {
   it("keys arrays of named objects by name, so an inserted parameter is one added key", () => {
     const before = flatten({ parameters: [{ name: "max_connections", value: "55" }] });
@@ -110,7 +113,9 @@ describe("diffPlans", () => {
     expect(diff.replaced).toHaveLength(1);
     expect(diff.replaced[0].replaceReasons).toEqual(["engine"]);
     expect(diff.updated).toEqual([]);
-    expect(renderMarkdown(diff)).toMatch(/`db` \| aws:rds\/instance:Instance \| `engine` changes \(replace-on-change\)/);
+    expect(shown(renderMarkdown(diff))).toContain(
+      "<code>db</code> | aws:rds/instance:Instance | <code>engine</code> changes (replace-on-change)",
+    );
   });
 
   it("pairs renamed resources by their shared name substitution, and leaves unrelated ones alone", () => {
@@ -210,21 +215,27 @@ describe("npm run plan -- --diff", () => {
     const { code, diff, markdown } = await diffAgainstBase(services("agent-intelligence", 5));
     expect(code).toBe(0);
     expect(diff.noChanges).toBe(true);
-    expect(markdown).toMatch(/^### Stack `test`: no changes/);
+    expect(shown(markdown)).toMatch(/^### Stack <code>test<\/code>: no changes/);
   }, 60_000);
 
   it("a changed pool size shows the max_connections change, the ConfigMap and the budget check's new numbers", async () => {
     const { code, diff, markdown } = await diffAgainstBase(services("agent-intelligence", 8));
     expect(code).toBe(0);
     const params = diff.updated.find((r) => r.type === "aws:rds/parameterGroup:ParameterGroup")!;
-    // pool.max 5 -> 8 at hpa.max 4: 12 more connections.
-    expect(params.changes).toEqual([{ path: "parameters[max_connections].value", before: "45", after: "57", masked: false }]);
+    // pool.max 5 -> 8 at hpa.max 4: (8 - 5) x 4 = 12 more connections, whatever the reserved ones are.
+    expect(params.changes).toEqual([
+      { path: "parameters[max_connections].value", before: expect.any(String), after: expect.any(String), masked: false },
+    ]);
+    const [{ before, after }] = params.changes as { before: string; after: string }[];
+    expect(Number(after) - Number(before)).toBe((8 - 5) * 4);
     expect(diff.updated.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!.changes).toEqual([
       { path: "data.UAIP_POOL_MAX", before: "5", after: "8", masked: false },
     ]);
     expect(diff.replaced).toEqual([]);
     expect(diff.checks.find((c) => c.name === "connection-budget")!.kind).toBe("detail");
-    expect(markdown).toContain("| `parameters[max_connections].value` | `45` | `57` |");
+    expect(shown(markdown)).toContain(
+      `| <code>parameters[max_connections].value</code> | <code>${before}</code> | <code>${after}</code> |`,
+    );
   }, 60_000);
 
   it("a renamed service shows the replacements of everything named after it", async () => {
@@ -241,7 +252,9 @@ describe("npm run plan -- --diff", () => {
     // Nothing of the renamed service is left as a bare delete or create.
     expect([...diff.added, ...diff.removed].filter((r) => /agent-in/.test(r.name))).toEqual([]);
     expect(markdown).toMatch(/\*\*Replacements\*\*/);
-    expect(markdown).toContain("`uaip-services-agent-intelligence-deployment` → `uaip-services-agent-insights-deployment`");
+    expect(shown(markdown)).toContain(
+      "<code>uaip-services-agent-intelligence-deployment</code> → <code>uaip-services-agent-insights-deployment</code>",
+    );
   }, 60_000);
 
   it("exits non-zero when a check fails at head, and the diff names the broken check", async () => {

@@ -6,7 +6,7 @@ import pg from "pg";
 import { MIGRATE_COMMAND } from "../../components/k8s/db-migration";
 import { startBackends, type Backends } from "../../load/local-stack";
 import { stackProfile } from "../../load/stack-profile";
-import { packRuntime } from "../helpers/pack-runtime";
+import { packRuntime, runtimePeerSpecs } from "../helpers/pack-runtime";
 import { freePort } from "../helpers/redis";
 import { dockerContextFiles, dockerIgnoreMatcher } from "../../components/k8s/docker-context";
 
@@ -123,7 +123,17 @@ describe("the image's steps, replayed with plain node", () => {
     writeFileSync(join(app, "package.json"), '{ "name": "uaip-service", "private": true }\n');
     execFileSync(
       "npm",
-      ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", "--silent", join(work, tarball)],
+      // The reference service uses every part: it installs the runtime's optional peers too.
+      [
+        "install",
+        "--omit=dev",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        "--silent",
+        join(work, tarball),
+        ...runtimePeerSpecs(),
+      ],
       { cwd: app, stdio: "pipe" },
     );
     const installed = readdirSync(join(app, "node_modules"));

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { driveStep } from "../../load/runner/drive";
+import { driveStep, eachConnectionItsOwnClient, nextClientAddress } from "../../load/runner/drive";
 
 /**
  * The runner must load the services the way the seed's VUs (and users behind an ALB) do: each
@@ -44,5 +44,59 @@ describe("driveStep", () => {
     const mostInAnyTenMs = Math.max(...first.map((t) => first.filter((u) => u >= t && u < t + 10).length));
     expect(mostInAnyTenMs).toBeLessThanOrEqual(vus / 4);
     expect(first[vus - 1]).toBeGreaterThan(0.6 * 1000 * ((vus - 1) / vus));
+  }, 20_000);
+});
+
+describe("each virtual user is its own client", () => {
+  it("addresses are valid, distinct IPv4 addresses until 131072 users, then repeat", () => {
+    const first = nextClientAddress();
+    const seen = new Set([first]);
+    for (let i = 1; i < 2 * 65536; i++) seen.add(nextClientAddress());
+    expect(seen.size).toBe(2 * 65536);
+    for (const a of [...seen].slice(0, 300).concat([...seen].slice(-300)))
+      expect(a).toMatch(/^198\.(18|19)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/);
+    expect(nextClientAddress()).toBe(first);
+  });
+
+  it("each connection's requests carry its own X-Forwarded-For; the request list given is left as it was", () => {
+    const requests = [{ method: "POST" as const, path: "/x", headers: { "content-type": "application/json" } }];
+    const options = eachConnectionItsOwnClient(requests);
+    const set: { headers?: Record<string, string> }[][] = [];
+    const client = { setRequests: (r: { headers?: Record<string, string> }[]) => set.push(r) };
+    options.setupClient!(client as never);
+    options.setupClient!(client as never);
+    const [a, b] = set.map((r) => r[0].headers!);
+    expect(a["content-type"]).toBe("application/json");
+    expect(a["x-forwarded-for"]).not.toBe(b["x-forwarded-for"]);
+    expect(requests[0].headers).toEqual({ "content-type": "application/json" });
+    expect(options.requests).toEqual(requests);
+  });
+});
+
+describe("driveStep failures", () => {
+  it("counts a non-2xx answer (500, and a 302 too) as a failed request, 2xx as ok", async () => {
+    const server = createServer((req, res) => {
+      res.statusCode = req.url === "/fail" ? 500 : req.url === "/redirect" ? 302 : 204;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const targets = ["ok", "fail", "redirect"].map((service) => ({
+        service,
+        origin,
+        requests: [{ method: "GET" as const, path: `/${service}` }],
+      }));
+      const { samples } = await driveStep(targets, 4, 1, 1, Date.now());
+      const oks = (service: string) => samples.get(service)!.map((s) => s.ok);
+      expect(oks("ok").length).toBeGreaterThan(0);
+      expect(oks("ok").every(Boolean)).toBe(true);
+      for (const service of ["fail", "redirect"]) {
+        expect({ service, n: oks(service).length > 0 }).toEqual({ service, n: true });
+        expect({ service, ok: oks(service).some(Boolean) }).toEqual({ service, ok: false });
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }, 20_000);
 });

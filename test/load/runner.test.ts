@@ -1,4 +1,5 @@
-import { latencyChart, niceMax } from "../../load/runner/chart";
+import fc from "fast-check";
+import { latencyChartSpec, niceMax, PERCENTILES } from "../../load/runner/chart";
 import { planSteps, parseDuration, LoadScheduleError } from "../../load/runner/schedule";
 import { agreement, bucketAround, deltaBuckets, histogramQuantile, parseBuckets } from "../../load/runner/server-histogram";
 import { percentile, summarize, windows } from "../../load/runner/stats";
@@ -42,6 +43,114 @@ describe("stats", () => {
   });
 });
 
+describe("percentile (nearest rank)", () => {
+  it("answers the smallest sample with at least p % of the samples at or below it: 10 samples, p95 is the 10th", () => {
+    const ten = Array.from({ length: 10 }, (_, i) => (i + 1) * 10);
+    // 95 % of 10 samples is 9.5 samples: the rank rounds up to the 10th.
+    expect(percentile(ten, 95)).toBe(100);
+    expect(percentile(ten, 90)).toBe(90);
+    expect(percentile(ten, 91)).toBe(100);
+    expect(percentile(ten, 50)).toBe(50);
+    expect(percentile(ten, 0)).toBe(10);
+    expect(percentile(ten, 100)).toBe(100);
+  });
+
+  it("matches the definition for any samples and any p", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 100 }),
+        (values, p) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          const v = percentile(sorted, p);
+          const atOrBelow = sorted.filter((x) => x <= v).length;
+          const below = sorted.filter((x) => x < v).length;
+          // Integer arithmetic: "at least p % of n" is 100 * count >= p * n.
+          expect(100 * atOrBelow).toBeGreaterThanOrEqual(p * sorted.length);
+          expect(100 * below).toBeLessThan(p * sorted.length);
+        },
+      ),
+    );
+  });
+});
+
+describe("runner edges", () => {
+  it("parses fractional durations and every unit; refuses a unit-less or negative one", () => {
+    expect(parseDuration("1.5m")).toBe(90);
+    expect(parseDuration("1.25m")).toBe(75);
+    expect(parseDuration("1h")).toBe(3600);
+    expect(parseDuration("0.5s")).toBe(0.5);
+    for (const bad of ["30", "-1m", "1d", "m", " 1m", "1m "]) expect(() => parseDuration(bad)).toThrow(LoadScheduleError);
+    expect(() => parseDuration("2 minutes")).toThrow(
+      expect.objectContaining({ code: "UAIP_LOAD_SCHEDULE_INVALID", message: expect.stringContaining('"2 minutes"') }),
+    );
+  });
+
+  it("accepts a time scale of exactly 1 and refuses just above it; a step must be longer than 0 s", () => {
+    const stages = [{ duration: "10s", target: 4 }];
+    expect(planSteps(stages, { timeScale: 1, stepSeconds: 5 }).map((s) => s.durationS)).toEqual([5, 5]);
+    expect(() => planSteps(stages, { timeScale: 1.001, stepSeconds: 5 })).toThrow(LoadScheduleError);
+    expect(() => planSteps(stages, { timeScale: 1, stepSeconds: 0 })).toThrow(/stepSeconds 0/);
+  });
+
+  it("a ramp step holds its midpoint's users: 0 -> 4 over 2 steps is 1 then 3; a stage shorter than a step is one step", () => {
+    // Midpoints at 1/4 and 3/4 of the ramp: 4 x 0.25 = 1, 4 x 0.75 = 3.
+    expect(planSteps([{ duration: "10s", target: 4 }], { timeScale: 1, stepSeconds: 5 }).map((s) => s.vus)).toEqual([1, 3]);
+    const short = planSteps([{ duration: "2s", target: 10 }], { timeScale: 1, stepSeconds: 5 });
+    expect(short).toEqual([{ stage: 0, startS: 0, durationS: 2, vus: 5 }]);
+    // A ramp down to 0 still measures with 1 user.
+    const down = planSteps(
+      [
+        { duration: "5s", target: 2 },
+        { duration: "10s", target: 0 },
+      ],
+      { timeScale: 1, stepSeconds: 5 },
+    );
+    expect(down.map((s) => [s.stage, s.startS, s.vus])).toEqual([
+      [0, 0, 1],
+      [1, 5, 2],
+      [1, 10, 1],
+    ]);
+  });
+
+  it("summarize: no samples or no duration gives zeros, not NaN; throughput is responses per second", () => {
+    expect(summarize([], 10)).toEqual({ requests: 0, errors: 0, errorRate: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0, throughput: 0 });
+    const three = [0, 1, 2].map((i) => ({ atMs: i, latencyMs: 1.234, ok: i !== 1 }));
+    expect(summarize(three, 0).throughput).toBe(0);
+    expect(summarize(three, 4)).toMatchObject({ throughput: 0.75, errors: 1, p50Ms: 1.23 });
+    expect(summarize(three, 4).errorRate).toBeCloseTo(1 / 3, 12);
+  });
+
+  it("windows: a sample exactly at a window's start belongs to that window; empty windows are left out", () => {
+    const at = (atMs: number) => ({ atMs, latencyMs: 1, ok: true });
+    const w = windows([at(0), at(499), at(500), at(1600)], 500);
+    expect(w.map((x) => [x.startMs, x.summary.requests])).toEqual([
+      [0, 2],
+      [500, 1],
+      [1500, 1],
+    ]);
+    // Each window's throughput is over the window's own length.
+    expect(w[0].summary.throughput).toBe(4);
+  });
+
+  it("samples and buckets may arrive in any order: percentiles, windows and quantiles sort them first", () => {
+    const shuffled = [9, 1, 10, 4, 2, 8, 3, 7, 6, 5].map((v, i) => ({ atMs: (10 - i) * 600, latencyMs: v * 10, ok: true }));
+    expect(summarize(shuffled, 1)).toMatchObject({ p50Ms: 50, p95Ms: 100 });
+    expect(windows(shuffled, 2000).map((w) => w.startMs)).toEqual([0, 2000, 4000, 6000]);
+    // An exposition that lists +Inf and the wider bucket first.
+    const text = ['m_bucket{le="+Inf"} 100', 'm_bucket{le="0.2"} 100', 'm_bucket{le="0.1"} 50'].join("\n");
+    const b = parseBuckets(text, "m");
+    expect(histogramQuantile(0.75, b)).toBeCloseTo(0.15, 12);
+    expect(bucketAround(0.15, b)).toEqual([0.1, 0.2]);
+    expect(bucketAround(5, b)).toEqual([0.2, Infinity]);
+  });
+
+  it("niceMax: the smallest of 1, 2, 5 x 10^k at or above the value", () => {
+    expect([0.3, 1, 1.01, 2, 2.5, 5, 5.1, 10, 99, 101].map(niceMax)).toEqual([0.5, 1, 2, 2, 5, 5, 10, 10, 100, 200]);
+    expect(niceMax(-3)).toBe(1);
+  });
+});
+
 describe("server-side histogram", () => {
   const exposition = (n: number) =>
     [
@@ -65,6 +174,61 @@ describe("server-side histogram", () => {
     expect(histogramQuantile(0.95, new Map())).toBeNaN();
   });
 
+  it("interpolates inside the bucket where the rank falls, a rank on a bound answering that bound", () => {
+    // 50 observations in (0, 0.1], 50 in (0.1, 0.2].
+    const b = new Map<number, number>([
+      [0.1, 50],
+      [0.2, 100],
+      [Infinity, 100],
+    ]);
+    expect(histogramQuantile(0.5, b)).toBeCloseTo(0.1, 12); // rank 50: the first bucket's bound
+    expect(histogramQuantile(0.75, b)).toBeCloseTo(0.15, 12); // rank 75: 0.1 + 0.1 x 25/50
+    expect(histogramQuantile(0.25, b)).toBeCloseTo(0.05, 12); // rank 25: 0 + 0.1 x 25/50
+    expect(histogramQuantile(1, b)).toBeCloseTo(0.2, 12);
+    expect(bucketAround(0.1, b)).toEqual([0, 0.1]);
+    expect(bucketAround(0.1000001, b)).toEqual([0.1, 0.2]);
+    expect(bucketAround(5, new Map([[1, 3]]))).toEqual([1, Infinity]);
+    // Beyond the last finite bound of a histogram without +Inf: from that bound up.
+    expect(
+      bucketAround(
+        5,
+        new Map([
+          [1, 3],
+          [2, 4],
+        ]),
+      ),
+    ).toEqual([2, Infinity]);
+    // The labels must all match: another method's buckets are not summed in.
+    const text = ['m_bucket{le="1",method="GET"} 2', 'm_bucket{le="1",method="POST"} 5', 'other_bucket{le="1"} 9'].join("\n");
+    expect([...parseBuckets(text, "m", { method: "POST" })]).toEqual([[1, 5]]);
+    expect([...parseBuckets(text, "m")]).toEqual([[1, 7]]);
+    expect([...deltaBuckets(new Map([[1, 7]]), new Map())]).toEqual([[1, 7]]);
+  });
+
+  it("agreement at its edges: the bucket's bounds are inside, exactly 10 % agrees, a client p95 of 0 differs by 0", () => {
+    // 1000 requests, all in (50, 100] ms: the server p95 interpolates to 50 + 50 x 950/1000 = 97.5 ms.
+    const delta = new Map<number, number>([
+      [0.05, 0],
+      [0.1, 1000],
+      [Infinity, 1000],
+    ]);
+    expect(agreement(97.5, delta, 0.1)).toEqual({
+      serverP95Ms: 97.5,
+      bucketMs: [50, 100],
+      relativeDifference: 0,
+      clientInBucket: true,
+      agrees: true,
+    });
+    expect(agreement(50, delta, 0.1)).toMatchObject({ clientInBucket: true, agrees: true });
+    expect(agreement(100, delta, 0.1)).toMatchObject({ clientInBucket: true, agrees: true });
+    expect(agreement(100.1, delta, 0.1)).toMatchObject({ clientInBucket: false, agrees: true }); // |97.5 - 100.1| / 100.1 = 2.6 %
+    expect(agreement(49.9, delta, 0.1)).toMatchObject({ clientInBucket: false, agrees: false }); // 95 % off
+    // Outside the bucket and exactly 10 % apart (97.5 = 108.33... x 0.9) still agrees; a little more does not.
+    expect(agreement(97.5 / 0.9, delta, 0.1).agrees).toBe(true);
+    expect(agreement(97.5 / 0.89, delta, 0.1)).toMatchObject({ clientInBucket: false, agrees: false, relativeDifference: 0.11 });
+    expect(agreement(0, delta, 0.1)).toMatchObject({ relativeDifference: 0, clientInBucket: false, agrees: true });
+  });
+
   it("agrees within 10 % or down to the bucket the runtime's p95 fell in, and catches a real gap", () => {
     // Cumulative buckets (seconds) as a run's delta: 1000 requests.
     const run = (counts: [number, number][]) => new Map<number, number>([...counts, [Infinity, 1000]]);
@@ -86,21 +250,32 @@ describe("server-side histogram", () => {
 });
 
 describe("chart", () => {
-  it("draws p50/p95/p99 lines, the VUs and the SLO line as valid SVG", () => {
-    const points = Array.from({ length: 10 }, (_, i) => ({
-      atS: i * 5,
-      p50Ms: 2,
-      p95Ms: 300 + i,
-      p99Ms: 400,
-      vus: i * 10,
-      errorRate: i === 3 ? 0.1 : 0,
-    }));
-    const svg = latencyChart(points, { title: "t <&>", sloP95Ms: 500 });
-    expect(svg.startsWith("<svg")).toBe(true);
-    expect(svg.match(/<polyline /g)).toHaveLength(3);
-    expect(svg).toContain("SLO p95 &lt; 500 ms");
-    expect(svg).toContain("t &#60;&#38;&#62;");
-    expect(svg.match(/<circle /g)).toHaveLength(1);
+  const points = Array.from({ length: 10 }, (_, i) => ({
+    atS: i * 5,
+    p50Ms: 2,
+    p95Ms: 300 + i,
+    p99Ms: 400,
+    vus: i * 10,
+    errorRate: i === 3 ? 0.1 : 0,
+  }));
+  type Layer = { mark?: { type?: string }; data?: { values?: { ms?: number }[] }; layer?: Layer[]; transform?: unknown[] };
+  const flat = (l: Layer): Layer[] => [l, ...(l.layer ?? []).flatMap(flat)];
+
+  it("draws p50/p95/p99 lines, the VUs, error ticks and the SLO line as a vega-lite spec", () => {
+    const spec = latencyChartSpec(points, { title: "t", sloP95Ms: 500 }) as unknown as Layer;
+    const marks = flat(spec).map((l) => l.mark?.type);
+    expect(marks).toEqual(expect.arrayContaining(["area", "line", "rule", "tick"]));
+    const rule = flat(spec).find((l) => l.mark?.type === "rule")!;
+    expect(rule.data?.values).toEqual([{ ms: 500 }]);
+    expect(PERCENTILES.map((p) => p.label)).toEqual(["p50", "p95", "p99"]);
+    expect(JSON.stringify(spec)).toContain('"fold":["p50Ms","p95Ms","p99Ms"]');
+  });
+
+  it("leaves the SLO line out when every window is far below it, and says so", () => {
+    const low = points.map((p) => ({ ...p, p95Ms: 20, p99Ms: 30 }));
+    const spec = latencyChartSpec(low, { title: "t", sloP95Ms: 500 }) as unknown as Layer & { title: { subtitle: string } };
+    expect(flat(spec).some((l) => l.mark?.type === "rule")).toBe(false);
+    expect(spec.title.subtitle).toMatch(/far above/);
     expect(niceMax(430)).toBe(500);
     expect(niceMax(0)).toBe(1);
   });

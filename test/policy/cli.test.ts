@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../helpers/plan";
@@ -83,6 +83,45 @@ describe("npm run policy", () => {
     expect(run.stdout).toContain(
       "[mandatory] cloudfront-tls (aws:cloudfront/distribution:Distribution cdn): origin alb uses originProtocolPolicy http-only",
     );
+  });
+
+  it("evaluates the resources of a tampered plan (encryption off, SSH open to the world, violations: [])", () => {
+    const file = join(dir, "tampered.json");
+    const urn = (type: string, name: string) => `urn:pulumi:t::uaip::${type}::${name}`;
+    const db = { type: "aws:rds/instance:Instance", name: "db" };
+    const sg = { type: "aws:ec2/securityGroup:SecurityGroup", name: "nodes" };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        stack: "t",
+        resources: [
+          { ...db, urn: urn(db.type, db.name), parent: "", inputs: { tags, storageEncrypted: false } },
+          {
+            ...sg,
+            urn: urn(sg.type, sg.name),
+            parent: "",
+            inputs: { tags, ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }] },
+          },
+        ],
+        outputs: {},
+        checks: [],
+        violations: [],
+      }),
+    );
+    const run = policy(file);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /\[mandatory\] rds-storage-encrypted \(aws:rds\/instance:Instance db\): storageEncrypted is false/,
+    );
+    expect(run.stdout).toMatch(/\[mandatory\] [-a-z]+ \(aws:ec2\/securityGroup:SecurityGroup nodes\): .*0\.0\.0\.0\/0/);
+    expect(run.stderr).toMatch(/recorded "violations" omit [1-9]\d* violation\(s\) its resources show/);
+    // The same file without the record fails on the same violations: the record only ever adds.
+    const untampered = join(dir, "untampered.json");
+    const { violations: _ignored, ...rest } = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(untampered, JSON.stringify(rest));
+    const plain = policy(untampered);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout.split("\n").slice(1)).toEqual(run.stdout.split("\n").slice(1));
   });
 
   it("refuses input that is not a plan, naming the file and the fix", () => {

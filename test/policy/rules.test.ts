@@ -328,6 +328,21 @@ describe("policy details", () => {
     expect(imageTag(image)).toEqual(digest ? { digest: true } : { tag, digest: false });
   });
 
+  it('ElastiCache transit encryption counts only when enabled: unset, false or "false" is refused even in required mode', () => {
+    const group = (enabled: unknown) =>
+      r("aws:elasticache/replicationGroup:ReplicationGroup", "c", {
+        ...(enabled === undefined ? {} : { transitEncryptionEnabled: enabled }),
+        transitEncryptionMode: "required",
+      });
+    for (const enabled of [undefined, false, "false", null, 0])
+      expect({ enabled, messages: run("elasticache-in-transit-encrypted", [group(enabled)]).map((v) => v.message) }).toEqual({
+        enabled,
+        messages: [expect.stringMatching(/^transitEncryptionEnabled is .*; set it to true$/)],
+      });
+    expect(run("elasticache-in-transit-encrypted", [group(undefined)])[0].message).toMatch(/is unset/);
+    for (const enabled of [true, "true"]) expect(run("elasticache-in-transit-encrypted", [group(enabled)])).toEqual([]);
+  });
+
   it("prod world-open ingress is refused even on the public listener; CloudFront's prefix list passes", () => {
     const lb = [
       r("aws:lb/loadBalancer:LoadBalancer", "alb", { securityGroups: ["sg-alb-id"] }),
@@ -385,6 +400,110 @@ describe("policy details", () => {
       [expect.stringContaining('httpTokens is optional; set "required"'), undefined],
       [expect.stringContaining("pools need 100 connections"), resources[0].urn],
     ]);
+  });
+});
+
+describe("rule edges: each condition on its own, on both sides of its bound", () => {
+  const messages = (name: string, resources: PlannedResource[]) => run(name, resources).map((v) => v.message);
+  const prodDb = (props: Record<string, any>) =>
+    r("aws:rds/instance:Instance", "db", {
+      deletionProtection: true,
+      multiAz: true,
+      backupRetentionPeriod: 7,
+      tags: tags("prod"),
+      ...props,
+    });
+
+  it("prod RDS: 7 backup days pass and 6 fail; each of deletion protection, multi-AZ and the final snapshot alone fails", () => {
+    expect(messages("prod-resilience", [prodDb({})])).toEqual([]);
+    expect(messages("prod-resilience", [prodDb({ backupRetentionPeriod: 6 })])).toEqual([
+      "prod: backupRetentionPeriod is 6 (< 7 days)",
+    ]);
+    expect(messages("prod-resilience", [prodDb({ backupRetentionPeriod: undefined })])).toEqual([
+      "prod: backupRetentionPeriod is unset (< 7 days)",
+    ]);
+    expect(messages("prod-resilience", [prodDb({ deletionProtection: "true" })])).toEqual([
+      "prod: deletionProtection is not true",
+    ]);
+    expect(messages("prod-resilience", [prodDb({ multiAz: undefined })])).toEqual(["prod: multiAz is not true"]);
+    expect(messages("prod-resilience", [prodDb({ skipFinalSnapshot: true })])).toEqual(["prod: skipFinalSnapshot is true"]);
+    expect(messages("prod-resilience", [prodDb({ skipFinalSnapshot: false })])).toEqual([]);
+    // An Aurora cluster has no multiAz flag of its own; "production" counts as prod too.
+    const cluster = r("aws:rds/cluster:Cluster", "c", {
+      deletionProtection: true,
+      backupRetentionPeriod: 7,
+      tags: tags("production"),
+    });
+    expect(messages("prod-resilience", [cluster])).toEqual([]);
+    expect(messages("prod-resilience", [{ ...cluster, props: { ...cluster.props, deletionProtection: false } }])).toEqual([
+      "prod: deletionProtection is not true",
+    ]);
+    // Outside prod nothing is required.
+    expect(messages("prod-resilience", [prodDb({ multiAz: false, backupRetentionPeriod: 0, tags: tags("staging") })])).toEqual(
+      [],
+    );
+  });
+
+  it("prod ElastiCache: multi-AZ, failover and at least 1 snapshot day, each alone; prod load balancers need deletion protection", () => {
+    const group = (props: Record<string, any>) =>
+      r("aws:elasticache/replicationGroup:ReplicationGroup", "g", {
+        multiAzEnabled: true,
+        automaticFailoverEnabled: "true",
+        snapshotRetentionLimit: 1,
+        tags: tags("prod"),
+        ...props,
+      });
+    expect(messages("prod-resilience", [group({})])).toEqual([]);
+    expect(messages("prod-resilience", [group({ snapshotRetentionLimit: 0 })])).toEqual([
+      "prod: snapshotRetentionLimit is 0 (no backups)",
+    ]);
+    expect(messages("prod-resilience", [group({ multiAzEnabled: false })])).toEqual(["prod: multiAzEnabled is not true"]);
+    expect(messages("prod-resilience", [group({ automaticFailoverEnabled: undefined })])).toEqual([
+      "prod: automaticFailoverEnabled is not true",
+    ]);
+    const lb = (enableDeletionProtection?: boolean) =>
+      r("aws:lb/loadBalancer:LoadBalancer", "alb", { enableDeletionProtection, tags: tags("prod") });
+    expect(messages("prod-resilience", [lb(true)])).toEqual([]);
+    expect(messages("prod-resilience", [lb(undefined)])).toEqual(["prod: enableDeletionProtection is not true"]);
+  });
+
+  it("IMDS: tokens and hop limit are each required; a disabled endpoint needs neither; instances count like launch templates", () => {
+    const lt = (metadataOptions?: Record<string, unknown>) =>
+      r("aws:ec2/launchTemplate:LaunchTemplate", "lt", metadataOptions ? { metadataOptions } : {});
+    expect(messages("imdsv2-hop-limit-1", [lt({ httpTokens: "required", httpPutResponseHopLimit: "1" })])).toEqual([]);
+    expect(messages("imdsv2-hop-limit-1", [lt({ httpTokens: "optional", httpPutResponseHopLimit: 1 })])).toEqual([
+      'metadataOptions.httpTokens is optional; set "required"',
+    ]);
+    expect(messages("imdsv2-hop-limit-1", [lt()])).toEqual([
+      'metadataOptions.httpTokens is unset (IMDSv1 allowed); set "required"',
+      "metadataOptions.httpPutResponseHopLimit is unset; set 1 so pods cannot reach the node's credentials",
+    ]);
+    expect(messages("imdsv2-hop-limit-1", [lt({ httpEndpoint: "disabled" })])).toEqual([]);
+    expect(messages("imdsv2-hop-limit-1", [lt({ httpEndpoint: "enabled" })])).toHaveLength(2);
+    const instance = r("aws:ec2/instance:Instance", "i", {
+      metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 0 },
+    });
+    expect(messages("imdsv2-hop-limit-1", [instance])).toEqual([
+      "metadataOptions.httpPutResponseHopLimit is 0; set 1 so pods cannot reach the node's credentials",
+    ]);
+  });
+
+  it("replicas under an HPA: StatefulSets count, an HPA in another namespace or of another kind does not, replicas 0 is set", () => {
+    const statefulSet = (replicas: number | undefined, namespace = "uaip") =>
+      r("kubernetes:apps/v1:StatefulSet", "ss", { metadata: { name: "svc", namespace }, spec: { replicas } });
+    const hpaFor = (kind: string | undefined, namespace = "uaip") =>
+      r("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", {
+        metadata: { name: "h", namespace },
+        spec: { maxReplicas: 3, scaleTargetRef: { kind, name: "svc" } },
+      });
+    expect(messages("no-replicas-under-hpa", [statefulSet(0), hpaFor("StatefulSet")])).toEqual([
+      "spec.replicas=0 while HPA h owns the replica count; remove replicas",
+    ]);
+    expect(messages("no-replicas-under-hpa", [statefulSet(undefined), hpaFor("StatefulSet")])).toEqual([]);
+    expect(messages("no-replicas-under-hpa", [statefulSet(2), hpaFor("StatefulSet", "other")])).toEqual([]);
+    // An HPA without a kind targets a Deployment.
+    expect(messages("no-replicas-under-hpa", [statefulSet(2), hpaFor(undefined)])).toEqual([]);
+    expect(messages("no-replicas-under-hpa", [deployment({ replicas: 2 }), hpaFor(undefined)])).toHaveLength(1);
   });
 });
 

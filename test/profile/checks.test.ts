@@ -35,18 +35,18 @@ describe("instance-class table", () => {
 });
 
 describe("connection budget", () => {
-  it("max_connections defaults to exactly the budget: Σ pool.max × hpa.max + reserved", () => {
+  it("max_connections defaults to exactly the budget: Σ pool.max × hpa.max + reserved + RDS's own reservations (3 + 2)", () => {
     const b = connectionBudget(withPools(5, 3));
-    expect(b.required).toBe(3 * 5 * 3 + 10);
-    expect(b.maxConnections).toBe(55);
+    expect(b.required).toBe(3 * 5 * 3 + 10 + 3 + 2);
+    expect(b.maxConnections).toBe(60);
     expect(b.classLimit).toBe(112);
   });
 
   it.each([
-    [10, 112, true],
-    [11, 113, false],
+    [5, 112, true],
+    [6, 113, false],
   ])(
-    "derived max_connections vs the class limit: 3 × 17 × 2 + reserved %i = %i on db.t4g.micro (112) -> ok=%s",
+    "derived max_connections vs the class limit: 3 × 17 × 2 + reserved %i + server-reserved 5 = %i on db.t4g.micro (112) -> ok=%s",
     (reservedConnections, required, ok) => {
       const p = withPools(17, 2, { database: { reservedConnections } });
       expect(connectionBudget(p).required).toBe(required);
@@ -63,9 +63,9 @@ describe("connection budget", () => {
   });
 
   it.each([
-    [55, true],
-    [54, false],
-  ])("budget boundary: 45 pooled + 10 reserved against max_connections %i -> ok=%s", (maxConnections, ok) => {
+    [60, true],
+    [59, false],
+  ])("budget boundary: 45 pooled + 10 reserved + 5 server-reserved against max_connections %i -> ok=%s", (maxConnections, ok) => {
     expect(checkConnectionBudget(withPools(5, 3, { database: { maxConnections } })).ok).toBe(ok);
   });
 
@@ -74,7 +74,8 @@ describe("connection budget", () => {
     const check = checkConnectionBudget(p);
     expect(check.ok).toBe(false);
     expect(check.detail).toContain("services[1] b: pool.max=20 × hpa.max=10 = 200");
-    expect(check.detail).toContain("+ reserved 10 = 610");
+    expect(check.detail).toContain("+ database.reservedConnections 10 + server-reserved 5");
+    expect(check.detail).toContain("= 615");
     expect(check.detail).toContain("exceeds max_connections 400");
     expect(check.detail).toMatch(/lower pool\.max or hpa\.max/);
   });

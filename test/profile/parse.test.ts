@@ -109,7 +109,7 @@ describe("parseConfig: bad input names the key, the value and the fix", () => {
     [
       "unknown key",
       { environment: "dev", database: { instanceClas: "db.t4g.micro" } },
-      /^database\.instanceClas: unknown key; remove it or use one of: .*instanceClass/,
+      /^database\.instanceClas: unknown key, got "db\.t4g\.micro"; did you mean instanceClass\?/,
     ],
     ["unknown top-level key", { environment: "dev", databse: {} }, /^databse: unknown key/],
     ["negative size", { environment: "dev", database: { allocatedStorage: -5 } }, /^database\.allocatedStorage: .*>=20.*got -5/],

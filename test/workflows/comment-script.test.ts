@@ -10,7 +10,8 @@ import { ROOT } from "../helpers/plan";
  * function of github, context, core, require), against an in-memory GitHub.
  */
 const workflow = parse(readFileSync(join(ROOT, ".github", "workflows", "pr-plan-comment.yml"), "utf8"));
-const script: string = workflow.jobs.comment.steps[1].with.script;
+const script: string = workflow.jobs.comment.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/github-script"))
+  .with.script;
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 
 interface Comment {
@@ -57,11 +58,14 @@ function fakeGitHub(headSha: string, comments: Comment[]) {
 async function runScript(prNumber: string, runHeadSha: string, prHeadSha: string, comments: Comment[]) {
   const dir = mkdtempSync(join(tmpdir(), "uaip-comment-"));
   writeFileSync(join(dir, "pr-number"), prNumber);
-  writeFileSync(join(dir, "comment.md"), `${COMMENT_MARKER}\n## Offline plan diff\nnew body\n`);
+  // What the trusted renderer wrote (outside the artifact); a comment.md in the artifact is never read.
+  const rendered = join(mkdtempSync(join(tmpdir(), "uaip-rendered-")), "comment.md");
+  writeFileSync(rendered, `${COMMENT_MARKER}\n## Offline plan diff\nnew body\n`);
+  writeFileSync(join(dir, "comment.md"), "fork's own markdown: all checks passed @org/admins");
   const { github, calls } = fakeGitHub(prHeadSha, comments);
   const notices: string[] = [];
   const core = { notice: (m: string) => notices.push(m), info: () => undefined };
-  Object.assign(process.env, { DIFF_DIR: dir, RUN_HEAD_SHA: runHeadSha });
+  Object.assign(process.env, { DIFF_DIR: dir, COMMENT_FILE: rendered, RUN_HEAD_SHA: runHeadSha });
   await new AsyncFunction("github", "context", "core", "require", script)(
     github,
     { repo: { owner: "o", repo: "r" } },
@@ -80,6 +84,7 @@ describe("PR plan comment script", () => {
     const { calls } = await runScript("42", "abc", "abc", comments);
     expect(calls).toEqual(["get 42", "update 500"]);
     expect(comments.find((c) => c.id === 500)!.body).toContain("new body");
+    expect(comments.find((c) => c.id === 500)!.body).not.toContain("fork's own markdown");
   });
 
   it("creates the comment when there is none; a user quoting the marker is not mistaken for it", async () => {

@@ -39,8 +39,33 @@ const workflow = (file: string) => parse(text(file)) as Workflow;
 const usesOf = (job: Job) => (job.steps ?? []).map((s) => s.uses?.split("@")[0]).filter((u): u is string => !!u);
 
 describe("GitHub workflows", () => {
-  it("exist: PR plan, its comment, cloud preview, deploy", () => {
-    expect(FILES).toEqual(["deploy.yml", "pr-plan-comment.yml", "pr-plan.yml", "preview.yml"]);
+  it("exist: PR plan, its comment, cloud preview, deploy, mutation testing", () => {
+    expect(FILES).toEqual(["deploy.yml", "mutation.yml", "pr-plan-comment.yml", "pr-plan.yml", "preview.yml"]);
+  });
+
+  it("mutation testing runs weekly or by hand (never on pull requests), every core folder, and keeps each report", () => {
+    const mutation = workflow("mutation.yml");
+    expect(Object.keys(mutation.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const job = mutation.jobs.mutate as Job & { strategy: { matrix: { include: { name: string; path: string }[] } } };
+    // The same folders as stryker.config.mjs's CORE.
+    expect(job.strategy.matrix.include.map((m) => m.path).sort()).toEqual(
+      [
+        "dashboards/rules.ts",
+        "load/runner",
+        "policy/rules",
+        "profile",
+        "runtime/src/cache",
+        "runtime/src/compression",
+        "runtime/src/db",
+        "runtime/src/ratelimit",
+        "runtime/src/realtime",
+        "runtime/src/resources",
+      ].sort(),
+    );
+    const runs = job.steps!.map((s) => s.run ?? "");
+    expect(runs).toContain('npm run mutate -- "$MUTATE_PATH"');
+    const upload = job.steps!.find((s) => s.uses?.startsWith("actions/upload-artifact"))!;
+    expect(upload.with).toMatchObject({ path: "reports/mutation" });
   });
 
   const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
@@ -97,12 +122,25 @@ describe("GitHub workflows", () => {
     }
   });
 
-  it("never runs PR code with a write token: no pull_request_target, and the comment job checks nothing out", () => {
+  it("never runs PR code with a write token: no pull_request_target, and the comment job checks out only the default branch", () => {
     for (const file of FILES) expect(Object.keys(workflow(file).on)).not.toContain("pull_request_target");
     const comment = workflow("pr-plan-comment.yml");
     expect(comment.on).toEqual({ workflow_run: { workflows: [workflow("pr-plan.yml").name], types: ["completed"] } });
-    expect(usesOf(comment.jobs.comment)).toEqual(["actions/download-artifact", "actions/github-script"]);
-    const script = String(comment.jobs.comment.steps![1].with!.script);
+    const steps = comment.jobs.comment.steps!;
+    expect(usesOf(comment.jobs.comment)).toEqual([
+      "actions/checkout",
+      "actions/setup-node",
+      "actions/download-artifact",
+      "actions/github-script",
+    ]);
+    // No ref and no repository: workflow_run checks out the default branch, never the PR's head.
+    expect(steps[0].with).toEqual({ "persist-credentials": false });
+    const runs = steps.map((s) => s.run ?? "").join("\n");
+    expect(runs).toContain("npx tsx tools/diff/render-comment.ts");
+    // The comment comes from the trusted renderer's output, never from a file in the artifact.
+    const script = String(steps.find((s) => s.uses?.startsWith("actions/github-script"))!.with!.script);
+    expect(script).toContain("fs.readFileSync(process.env.COMMENT_FILE");
+    expect(script).not.toMatch(/comment\.md/);
     expect(script).toContain("github.paginate(github.rest.issues.listComments");
     expect(script).toContain("pr.head.sha !== process.env.RUN_HEAD_SHA");
     expect(script).toContain("<!-- uaip-offline-plan-diff -->");
@@ -130,7 +168,9 @@ describe("GitHub workflows", () => {
     expect(script).toMatch(/--diff "\$base_plan" --diff-md .* --diff-json/);
     expect(script).toContain("npm run policy --");
     const upload = steps.find((s) => s.uses?.startsWith("actions/upload-artifact"))!;
-    const download = workflow("pr-plan-comment.yml").jobs.comment.steps![0];
+    const download = workflow("pr-plan-comment.yml").jobs.comment.steps!.find((s) =>
+      s.uses?.startsWith("actions/download-artifact"),
+    )!;
     expect(upload.with!.name).toBe(download.with!.name);
   });
 

@@ -1,6 +1,12 @@
-/** Markdown for a PR comment: one section per stack, long input lists folded in <details>. */
+/**
+ * Markdown for a PR comment: one section per stack, long input lists folded in <details>.
+ * Every string from the diff (names, types, paths, values, details, messages) is data a fork's
+ * pull request may have chosen, so it goes through inert()/inertCode() (escape.ts); only this
+ * file's own words are markup.
+ */
 import type { Violation } from "../../policy/rules";
 import type { CheckChange, PlanDiff, ResourceChange, ValueChange } from "./diff";
+import { inert, inertCode, inertLines } from "./escape";
 
 /** Marks the comment the workflow updates instead of posting a new one. */
 export const COMMENT_MARKER = "<!-- uaip-offline-plan-diff -->";
@@ -8,16 +14,13 @@ export const COMMENT_MARKER = "<!-- uaip-offline-plan-diff -->";
 export const COMMENT_LIMIT = 65_000;
 const VALUE_WIDTH = 80;
 
-function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
-/** A value as an inline-code table cell, shortened when long (dashboards are whole JSON files). */
+/** A value as a monospace table cell, shortened when long (dashboards are whole JSON files). */
 export function formatValue(value: unknown, present: boolean): string {
   if (!present) return "—";
   let text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text === undefined) text = String(value);
   if (text.length > VALUE_WIDTH) text = `${text.slice(0, VALUE_WIDTH - 1)}… (${text.length} chars)`;
-  return `\`${cell(text).replace(/`/g, "'")}\``;
+  return inertCode(text);
 }
 
 function changeRows(changes: ValueChange[]): string[] {
@@ -26,7 +29,7 @@ function changeRows(changes: ValueChange[]): string[] {
     "|---|---|---|",
     ...changes.map((c) => {
       const note = c.masked ? " (secret, changed)" : c.replaces ? " ⚠ replaces" : "";
-      return `| \`${cell(c.path)}\`${note} | ${formatValue(c.before, "before" in c)} | ${formatValue(c.after, "after" in c)} |`;
+      return `| ${inertCode(c.path)}${note} | ${formatValue(c.before, "before" in c)} | ${formatValue(c.after, "after" in c)} |`;
     }),
   ];
 }
@@ -34,7 +37,7 @@ function changeRows(changes: ValueChange[]): string[] {
 function resourceDetails(symbol: string, r: ResourceChange): string[] {
   const n = r.changes.length;
   return [
-    `<details><summary>${symbol} <code>${r.name}</code> ${r.type} (${n} input${n === 1 ? "" : "s"})</summary>`,
+    `<details><summary>${symbol} ${inertCode(r.name)} ${inert(r.type)} (${n} input${n === 1 ? "" : "s"})</summary>`,
     "",
     ...changeRows(r.changes),
     "",
@@ -43,7 +46,7 @@ function resourceDetails(symbol: string, r: ResourceChange): string[] {
 }
 
 function checkState(c: CheckChange["before"]): string {
-  return c ? `${c.ok ? "✓" : "✗"} ${cell(c.detail)}` : "—";
+  return c ? `${c.ok ? "✓" : "✗"} ${inert(c.detail)}` : "—";
 }
 
 const CHECK_LABEL: Record<CheckChange["kind"], string> = {
@@ -55,7 +58,7 @@ const CHECK_LABEL: Record<CheckChange["kind"], string> = {
 };
 
 function violationLine(v: Violation): string {
-  return `- \`${v.rule}\` [${v.enforcementLevel}] ${cell(v.resource)}: ${cell(v.message)}`;
+  return `- ${inertCode(v.rule)} [${inert(v.enforcementLevel)}] ${inert(v.resource)}: ${inert(v.message)}`;
 }
 
 /** One stack's section. */
@@ -69,8 +72,8 @@ export function renderMarkdown(diff: PlanDiff): string {
     `${diff.unchanged} unchanged`,
   ];
   const title = diff.failure ? "✗ the plan failed" : diff.noChanges ? "no changes" : counts.join(", ");
-  const lines: string[] = [`### Stack \`${diff.stack}\`: ${title}`, ""];
-  if (diff.failure) lines.push("```", diff.failure.trim(), "```", "");
+  const lines: string[] = [`### Stack ${inertCode(diff.stack)}: ${title}`, ""];
+  if (diff.failure) lines.push(`<pre>${inertLines(diff.failure.trim())}</pre>`, "");
 
   if (replacements) {
     lines.push(
@@ -79,10 +82,11 @@ export function renderMarkdown(diff: PlanDiff): string {
       "| Resource | Type | Why |",
       "|---|---|---|",
     );
-    for (const r of diff.renamed) lines.push(`| \`${r.before.name}\` → \`${r.after.name}\` | ${r.type} | renamed: new URN |`);
+    for (const r of diff.renamed)
+      lines.push(`| ${inertCode(r.before.name)} → ${inertCode(r.after.name)} | ${inert(r.type)} | renamed: new URN |`);
     for (const r of diff.replaced)
       lines.push(
-        `| \`${r.name}\` | ${r.type} | ${r.replaceReasons.map((k) => `\`${k}\``).join(", ")} changes (replace-on-change) |`,
+        `| ${inertCode(r.name)} | ${inert(r.type)} | ${r.replaceReasons.map(inertCode).join(", ")} changes (replace-on-change) |`,
       );
     lines.push("");
   }
@@ -92,19 +96,22 @@ export function renderMarkdown(diff: PlanDiff): string {
     for (const r of diff.updated) lines.push(...resourceDetails("~", r));
     lines.push("");
   }
-  if (diff.added.length) lines.push("**Created**", "", ...diff.added.map((r) => `- + \`${r.name}\` ${r.type}`), "");
-  if (diff.removed.length) lines.push("**Deleted**", "", ...diff.removed.map((r) => `- − \`${r.name}\` ${r.type}`), "");
+  if (diff.added.length) lines.push("**Created**", "", ...diff.added.map((r) => `- + ${inertCode(r.name)} ${inert(r.type)}`), "");
+  if (diff.removed.length)
+    lines.push("**Deleted**", "", ...diff.removed.map((r) => `- − ${inertCode(r.name)} ${inert(r.type)}`), "");
   if (diff.checks.length) {
     lines.push("**Checks that changed**", "", "| | Check | Before | After |", "|---|---|---|---|");
     for (const c of diff.checks)
-      lines.push(`| ${CHECK_LABEL[c.kind]} | ${c.name} | ${checkState(c.before)} | ${checkState(c.after)} |`);
+      lines.push(
+        `| ${CHECK_LABEL[c.kind] ?? inert(c.kind)} | ${inert(c.name)} | ${checkState(c.before)} | ${checkState(c.after)} |`,
+      );
     lines.push("");
   }
   if (diff.failedChecks.length && !diff.failure) {
     lines.push(
       `**✗ ${diff.failedChecks.length} check(s) fail at head; the plan fails:**`,
       "",
-      ...diff.failedChecks.map((c) => `- ${c.name}: ${cell(c.detail)}`),
+      ...diff.failedChecks.map((c) => `- ${inert(c.name)}: ${inert(c.detail)}`),
       "",
     );
   }
@@ -130,7 +137,7 @@ export function renderComment(diffs: PlanDiff[], footer = ""): string {
     "## Offline plan diff",
     "",
     failing.length
-      ? `✗ The plan or a cross-layer check fails in: ${failing.join(", ")}`
+      ? `✗ The plan or a cross-layer check fails in: ${failing.map(inertCode).join(", ")}`
       : "✓ Every stack plans and every cross-layer check passes at head.",
     "",
   ];

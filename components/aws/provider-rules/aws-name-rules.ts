@@ -61,6 +61,8 @@ export const UNNAMED_AWS_TYPES: readonly string[] = [
   "aws:eks/addon:Addon",
   "aws:eks/accessEntry:AccessEntry",
   "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+  // A project's webhook has no name of its own (one per project).
+  "aws:codebuild/webhook:Webhook",
 ];
 
 export const AWS_NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
@@ -136,6 +138,10 @@ export const AWS_NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
       lowercase: true,
       autoNameLowercase: true,
     },
+  ],
+  // AWS CreateProject: 2..255, [A-Za-z0-9][A-Za-z0-9-_]{1,254}; the CI runner always names it (ci-deploys.ts).
+  "aws:codebuild/project:Project": [
+    { field: "name", awsMax: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, scope: "region" },
   ],
   "aws:ec2/securityGroup:SecurityGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, scope: "parent" }],
   "aws:ec2/launchTemplate:LaunchTemplate": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "region" }],

@@ -45,9 +45,13 @@ export const IN_POD_AWS_CLIENTS: readonly InPodClient[] = [
     role: (r) => values(r).rbac?.serviceAccount?.annotations?.[ROLE_ANNOTATION],
   },
   {
-    describe: "aws-ebs-csi-driver add-on (configurationValues controller.region = AWS_REGION, serviceAccountRoleArn)",
+    describe: "aws-ebs-csi-driver add-on (configurationValues controller.env AWS_REGION, serviceAccountRoleArn)",
     matches: (r) => r.type === "aws:eks/addon:Addon" && inputsOf(r).addonName === "aws-ebs-csi-driver",
-    region: (r) => parseJson(inputsOf(r).configurationValues).controller?.region,
+    // The add-on's schema has no controller.region (the chart's); the region goes in as an env entry.
+    region: (r) => {
+      const env: unknown = parseJson(inputsOf(r).configurationValues).controller?.env;
+      return Array.isArray(env) ? (env as Json[]).find((e) => e?.name === "AWS_REGION")?.value : undefined;
+    },
     role: (r) => inputsOf(r).serviceAccountRoleArn,
   },
 ];

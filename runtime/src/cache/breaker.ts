@@ -1,8 +1,10 @@
-import { checkOptions, type OptionsErrorFactory } from "../options";
+import { duration, func, integer, validateOptions, type OptionsErrorFactory } from "../options";
 import { UaipError } from "../errors";
 
+/** State of the Redis circuit breaker: closed (Redis in use), open (skipped), half-open (one probe). */
 export type BreakerState = "closed" | "open" | "half-open";
 
+/** When the Redis circuit breaker opens (consecutive failures) and how long it stays open before a probe. */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the breaker. @default 5 */
   failureThreshold?: number;
@@ -11,6 +13,12 @@ export interface CircuitBreakerOptions {
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
+
+const BREAKER_OPTIONS_SPEC = {
+  failureThreshold: integer(1, 1_000_000),
+  cooldownMs: duration(0),
+  now: func<() => number>("a clock function () => number"),
+};
 
 /**
  * Consecutive-failure circuit breaker. While open, callers skip Redis entirely, so a dead
@@ -30,19 +38,16 @@ export class CircuitBreaker {
   constructor(
     options: CircuitBreakerOptions = {},
     makeError: OptionsErrorFactory = (key, message) => new UaipError("UAIP_BREAKER_OPTIONS_INVALID", `${key}: ${message}`),
+    /** Who owns the breaker, for messages ("CacheManager"); its keys are named `breaker.<key>`. */
+    where = "CircuitBreaker",
     /** Called after every state change (the cache's `onEvent`). */
     onChange?: (from: BreakerState, to: BreakerState) => void,
   ) {
+    const o = validateOptions(where, options, BREAKER_OPTIONS_SPEC, makeError, { prefix: "breaker." });
+    this.#threshold = o.failureThreshold ?? 5;
+    this.#cooldownMs = o.cooldownMs ?? 1_000;
+    this.#now = o.now ?? Date.now;
     this.#onChange = onChange;
-    checkOptions("breaker", options, ["failureThreshold", "cooldownMs", "now"], makeError);
-    this.#threshold = options.failureThreshold ?? 5;
-    this.#cooldownMs = options.cooldownMs ?? 1_000;
-    this.#now = options.now ?? Date.now;
-    if (!Number.isInteger(this.#threshold) || this.#threshold < 1)
-      throw makeError("failureThreshold", `expected a positive integer, got ${JSON.stringify(options.failureThreshold)}`);
-    if (!Number.isFinite(this.#cooldownMs) || this.#cooldownMs < 0)
-      throw makeError("cooldownMs", `expected a non-negative number of ms, got ${JSON.stringify(options.cooldownMs)}`);
-    if (typeof this.#now !== "function") throw makeError("now", "expected a clock function () => number");
   }
 
   get state(): BreakerState {

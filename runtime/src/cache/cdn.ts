@@ -1,3 +1,8 @@
+import { checkValue, string } from "../options";
+import { CacheOptionsError } from "./errors";
+
+export const cdnError = (key: string, message: string): CacheOptionsError => new CacheOptionsError(key, message);
+
 /** What a CDN purge did. */
 export interface CdnPurgeResult {
   /** The CDN paths purged (after conversion, de-duplication and coverage pruning). */
@@ -20,6 +25,7 @@ export interface CdnPurger {
  * `\x` escapes become the literal character. A missing leading `/` is added.
  */
 export function patternToPath(pattern: string): string {
+  checkValue("patternToPath", "pattern", pattern, string({ what: 'a cache-key glob such as "/items/*"' }), cdnError);
   let out = "";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];

@@ -1,16 +1,31 @@
 import { randomUUID } from "node:crypto";
-import type { CloudFrontClient, CloudFrontClientConfig } from "@aws-sdk/client-cloudfront";
+import type * as CloudFrontSdk from "@aws-sdk/client-cloudfront";
 import { batchPaths, patternToPath, prunePaths, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
-import { checkOptions } from "../options";
+import { duration, func, integer, object, string, validateOptions } from "../options";
+import { loadPeer } from "../peers";
+
+/**
+ * What the purger uses of the SDK's CloudFrontClient. Structural, so the published types do not
+ * import the AWS SDK (an optional peer): a consumer without it still type-checks with
+ * `skipLibCheck: false`. The SDK's CloudFrontClient satisfies it.
+ */
+export interface CloudFrontClientLike {
+  send(command: object): Promise<unknown>;
+  destroy(): void;
+}
 
 export interface CloudFrontPurgerOptions {
   /** Distribution to invalidate. */
   distributionId: string;
   /** A CloudFront client you own (not destroyed by `close()`). @default a client built from `clientConfig` */
-  client?: CloudFrontClient;
-  /** Config for the client this purger builds (region, credentials, endpoint). SDK retries are turned off: this class retries. @default {} */
-  clientConfig?: CloudFrontClientConfig;
+  client?: CloudFrontClientLike;
+  /**
+   * Config for the client this purger builds: the SDK's CloudFrontClientConfig (region, credentials,
+   * endpoint), typed as `object` so these types need no AWS SDK. SDK retries are turned off: this
+   * class retries. @default {}
+   */
+  clientConfig?: object;
   /** Maps a cache-key pattern to a CDN path; return undefined to skip it. @default patternToPath */
   pathFor?: (pattern: string) => string | undefined;
   /** Paths per invalidation request (CloudFront accepts up to 3000). @default 3000 */
@@ -29,19 +44,20 @@ export interface CloudFrontPurgerOptions {
   maxDelayMs?: number;
 }
 
-const CLOUDFRONT_PURGER_OPTIONS = [
-  "distributionId",
-  "client",
-  "clientConfig",
-  "pathFor",
-  "maxPathsPerInvalidation",
-  "maxWildcardsPerInvalidation",
-  "maxConcurrent",
-  "minIntervalMs",
-  "maxAttempts",
-  "baseDelayMs",
-  "maxDelayMs",
-] as const;
+const CLOUDFRONT_PURGER_OPTIONS_SPEC = {
+  distributionId: string({ pattern: /^[A-Z0-9]{0,64}$/i, what: "a CloudFront distribution id such as E2QWRUHEXAMPLE" }),
+  client: object<CloudFrontClientLike>("a CloudFrontClient", (v) => typeof (v as CloudFrontClientLike).send === "function"),
+  clientConfig: object<object>("CloudFrontClient options"),
+  pathFor: func<(pattern: string) => string | undefined>("a function (pattern) => path | undefined"),
+  // CloudFront's own quotas: 3000 paths and 15 wildcard paths in progress per distribution.
+  maxPathsPerInvalidation: integer(1, 3_000),
+  maxWildcardsPerInvalidation: integer(1, 15),
+  maxConcurrent: integer(1, 100),
+  minIntervalMs: duration(0),
+  maxAttempts: integer(1, 100),
+  baseDelayMs: duration(0),
+  maxDelayMs: duration(0),
+};
 
 const THROTTLING_NAMES = new Set([
   "TooManyInvalidationsInProgress",
@@ -64,15 +80,9 @@ export function isRetriable(error: unknown): boolean {
  * The SDK is loaded on first use: every service imports the runtime, few purge a CDN, and the client
  * package is large (and prints a Node-version warning on load).
  */
-let sdk: Promise<typeof import("@aws-sdk/client-cloudfront")> | undefined;
-const loadSdk = (): Promise<typeof import("@aws-sdk/client-cloudfront")> => (sdk ??= import("@aws-sdk/client-cloudfront"));
+const loadSdk = (): typeof CloudFrontSdk => loadPeer<typeof CloudFrontSdk>("@aws-sdk/client-cloudfront");
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
-
-function positiveInt(key: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new CacheOptionsError(key, `${key} must be a positive integer, got ${value}`);
-  return value;
-}
 
 /**
  * CdnPurger for CloudFront (CreateInvalidation). Paths are batched within CloudFront's limits, requests
@@ -82,9 +92,9 @@ function positiveInt(key: string, value: number): number {
  */
 export class CloudFrontPurger implements CdnPurger {
   readonly distributionId: string;
-  readonly #injected: CloudFrontClient | undefined;
-  readonly #clientConfig: CloudFrontClientConfig;
-  #client: Promise<CloudFrontClient> | undefined;
+  readonly #injected: CloudFrontClientLike | undefined;
+  readonly #clientConfig: object;
+  #client: Promise<CloudFrontClientLike> | undefined;
   readonly #pathFor: (pattern: string) => string | undefined;
   readonly #maxPaths: number;
   readonly #maxWildcards: number;
@@ -98,27 +108,34 @@ export class CloudFrontPurger implements CdnPurger {
   #nextStart = 0;
 
   constructor(options: CloudFrontPurgerOptions) {
-    checkOptions("CloudFrontPurger", options, CLOUDFRONT_PURGER_OPTIONS, (key, message) => new CacheOptionsError(key, message));
-    if (!options?.distributionId)
+    const o = validateOptions(
+      "CloudFrontPurger",
+      options ?? {},
+      CLOUDFRONT_PURGER_OPTIONS_SPEC,
+      (key, message) => new CacheOptionsError(key, message),
+    );
+    if (!o.distributionId)
       throw new CacheOptionsError(
         "config.cdn.distributionId",
         "config.cdn.distributionId is empty; set the CloudFront distribution to purge or disable cdn",
       );
-    this.distributionId = options.distributionId;
-    this.#injected = options.client;
-    this.#clientConfig = options.clientConfig ?? {};
-    this.#pathFor = options.pathFor ?? patternToPath;
-    this.#maxPaths = positiveInt("maxPathsPerInvalidation", options.maxPathsPerInvalidation ?? 3_000);
-    this.#maxWildcards = positiveInt("maxWildcardsPerInvalidation", options.maxWildcardsPerInvalidation ?? 15);
-    this.#maxConcurrent = positiveInt("maxConcurrent", options.maxConcurrent ?? 1);
-    this.#minIntervalMs = options.minIntervalMs ?? 100;
-    this.#maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 6);
-    this.#baseDelayMs = options.baseDelayMs ?? 500;
-    this.#maxDelayMs = options.maxDelayMs ?? 20_000;
+    this.distributionId = o.distributionId;
+    this.#injected = o.client;
+    this.#clientConfig = o.clientConfig ?? {};
+    this.#pathFor = o.pathFor ?? patternToPath;
+    this.#maxPaths = o.maxPathsPerInvalidation ?? 3_000;
+    this.#maxWildcards = o.maxWildcardsPerInvalidation ?? 15;
+    this.#maxConcurrent = o.maxConcurrent ?? 1;
+    this.#minIntervalMs = o.minIntervalMs ?? 100;
+    this.#maxAttempts = o.maxAttempts ?? 6;
+    this.#baseDelayMs = o.baseDelayMs ?? 500;
+    this.#maxDelayMs = o.maxDelayMs ?? 20_000;
   }
 
   /** Purges the paths of all patterns; throws CdnPurgeError (code UAIP_CDN_PURGE_FAILED) naming the paths that could not be purged. */
   async purge(patterns: readonly string[]): Promise<CdnPurgeResult> {
+    // Without the SDK no batch can be sent: say which package is missing, once, not per batch.
+    loadSdk();
     const paths = prunePaths(patterns.map((p) => this.#pathFor(p)).filter((p): p is string => p !== undefined && p.length > 0));
     const batches = batchPaths(paths, this.#maxPaths, this.#maxWildcards);
     const outcomes = await Promise.allSettled(batches.map((batch) => this.#send(batch)));
@@ -159,12 +176,10 @@ export class CloudFrontPurger implements CdnPurger {
   }
 
   /** The injected client, or one built on first use (SDK retries off: #send retries, with CloudFront-aware backoff). */
-  #getClient(): Promise<CloudFrontClient> {
-    this.#client ??= this.#injected
-      ? Promise.resolve(this.#injected)
-      : loadSdk().then(
-          ({ CloudFrontClient }) => new CloudFrontClient({ region: "us-east-1", ...this.#clientConfig, maxAttempts: 1 }),
-        );
+  #getClient(): Promise<CloudFrontClientLike> {
+    this.#client ??= Promise.resolve(
+      this.#injected ?? new (loadSdk().CloudFrontClient)({ region: "us-east-1", ...this.#clientConfig, maxAttempts: 1 }),
+    );
     return this.#client;
   }
 
@@ -174,10 +189,13 @@ export class CloudFrontPurger implements CdnPurger {
       DistributionId: this.distributionId,
       InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: paths } },
     };
+    const { CreateInvalidationCommand } = loadSdk();
     for (let attempt = 1; ; attempt++) {
       try {
-        const [client, { CreateInvalidationCommand }] = await Promise.all([this.#getClient(), loadSdk()]);
-        const out = await this.#throttled(() => client.send(new CreateInvalidationCommand(input)));
+        const client = await this.#getClient();
+        const out = (await this.#throttled(() =>
+          client.send(new CreateInvalidationCommand(input)),
+        )) as CloudFrontSdk.CreateInvalidationCommandOutput;
         return { id: out.Invalidation?.Id ?? "", attempts: attempt };
       } catch (cause) {
         const retriable = isRetriable(cause);

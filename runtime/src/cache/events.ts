@@ -17,6 +17,7 @@ export type CacheEvent =
   /** The CDN step of `CacheInvalidator.invalidate` failed (the cache tiers were cleared). */
   | { type: "purge-failed"; paths: string[]; error: CdnPurgeError };
 
+/** Receives each CacheEvent (the `onEvent` option of CacheManager and CacheInvalidator). */
 export type CacheEventListener = (event: CacheEvent) => void;
 
 /** The listener wrapped so that its own failure stays its own; a no-op when there is none. */

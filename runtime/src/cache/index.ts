@@ -1,4 +1,4 @@
-// Public API of the cache area (explicit: internals such as the breaker, glob, deadlines, bus and scan stay private).
+// Public API of the cache area (explicit: internals such as the breaker, glob, deadlines, bus, scan and the CDN path mapping stay private).
 export { CacheKeyError, CacheValueError, CacheOptionsError, CacheClosedError, CdnPurgeError } from "./errors";
 export { DEFAULT_CACHE_KEY_PREFIX, type CacheSettings, type CacheSettingsInput } from "./options";
 export type { CircuitBreakerOptions, BreakerState } from "./breaker";
@@ -16,8 +16,9 @@ export {
   type L2State,
   type CacheEntry,
 } from "./manager";
-export { patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
-export { CloudFrontPurger, type CloudFrontPurgerOptions } from "./cloudfront";
+export type { CdnPurger, CdnPurgeResult } from "./cdn";
+export { CloudFrontPurger, type CloudFrontPurgerOptions, type CloudFrontClientLike } from "./cloudfront";
+export { PeerDependencyMissingError } from "../peers";
 export {
   CacheInvalidator,
   defaultCdnPaths,

@@ -1,5 +1,5 @@
-import { checkOptions } from "../options";
-import { patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
+import { checkValue, func, object, required, string, validateOptions } from "../options";
+import { cdnError, patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
 import { eventSink, type CacheEventListener } from "./events";
@@ -21,9 +21,22 @@ export interface CacheInvalidatorOptions {
   onEvent?: CacheEventListener;
 }
 
+const CACHE_INVALIDATOR_OPTIONS_SPEC = {
+  cache: required(
+    object<CacheManager>(
+      "the CacheManager it invalidates: new CacheInvalidator({ cache })",
+      (v) => typeof (v as CacheManager).invalidate === "function",
+    ),
+  ),
+  purger: object<CdnPurger>("a CdnPurger ({ purge(paths) })", (v) => typeof (v as CdnPurger).purge === "function"),
+  cdnPaths: func<CdnPathMapper>("a function (keyOrPattern) => string | string[] | undefined"),
+  onEvent: func<CacheEventListener>("a function (event) => void"),
+};
+
 /** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
 export type CdnPurgeOutcome = ({ ok: true } & CdnPurgeResult) | { ok: false; paths: string[]; error: CdnPurgeError };
 
+/** What one invalidation did: in-process caches, Redis and, when enabled, the CDN purge. */
 export interface InvalidateReport extends InvalidationResult {
   /** Present when the CDN is enabled and the pattern maps to at least one path. */
   cdn?: CdnPurgeOutcome;
@@ -35,6 +48,12 @@ export interface InvalidateReport extends InvalidationResult {
  * than needed, never narrower. Services that know their routes pass `cdnPaths` for exact purges.
  */
 export function defaultCdnPaths(pathPrefix = "/"): CdnPathMapper {
+  // The settings' rule for cdn.pathPrefix: a path that starts and ends with "/", without wildcards.
+  const prefix = string({
+    pattern: /^\/([^*?\s]*\/)?$/,
+    what: 'a CDN path that starts and ends with "/" without wildcards, e.g. "/items/"',
+  });
+  checkValue("defaultCdnPaths", "pathPrefix", pathPrefix, prefix, cdnError);
   return (keyOrPattern) => (keyOrPattern.startsWith("/") ? patternToPath(keyOrPattern) : `${pathPrefix}*`);
 }
 
@@ -50,22 +69,12 @@ export class CacheInvalidator {
   readonly #emit: CacheEventListener;
 
   constructor(options: CacheInvalidatorOptions) {
-    checkOptions(
+    validateOptions(
       "CacheInvalidator",
-      options,
-      ["cache", "purger", "cdnPaths", "onEvent"],
+      options ?? {},
+      CACHE_INVALIDATOR_OPTIONS_SPEC,
       (key, message) => new CacheOptionsError(key, message),
     );
-    if (!options?.cache)
-      throw new CacheOptionsError(
-        "cache",
-        "CacheInvalidator needs the CacheManager it invalidates: new CacheInvalidator({ cache })",
-      );
-    if (options.cdnPaths !== undefined && typeof options.cdnPaths !== "function") {
-      throw new CacheOptionsError("cdnPaths", "cdnPaths must be a function (keyOrPattern) => string | string[] | undefined");
-    }
-    if (options.onEvent !== undefined && typeof options.onEvent !== "function")
-      throw new CacheOptionsError("onEvent", `onEvent must be a function (event) => void, got ${typeof options.onEvent}`);
     this.#emit = eventSink(options.onEvent ?? options.cache.onEvent);
     this.#cache = options.cache;
     const cdn = options.cache.settings.cdn;

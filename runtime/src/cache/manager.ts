@@ -10,6 +10,7 @@ import { CacheClosedError, CacheKeyError, CacheOptionsError, CacheValueError } f
 import { eventSink, type CacheEventListener } from "./events";
 import { escapeGlob, globToRegExp, isGlob } from "./glob";
 import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
+import { checkValue, duration, func, required, showValue, validateOptions } from "../options";
 import { normalizeCacheOptions, parseCacheOptions, type CacheSettings, type CacheSettingsInput } from "./options";
 import { unlinkMatching } from "./scan";
 
@@ -96,11 +97,13 @@ export interface CacheWriteResult {
   complete: boolean;
 }
 
+/** Per-entry options of `set` and `getOrSet` (time-to-live overrides). */
 export interface SetOptions {
   /** Time to live in ms: the L2 TTL; L1 uses the smaller of this and `memory.ttl`. @default redis.ttl */
   ttl?: number;
 }
 
+/** What an invalidation removed, and whether every tier was reached. */
 export interface InvalidationResult {
   pattern: string;
   /** Keys evicted from this instance's L1. */
@@ -113,6 +116,12 @@ export interface InvalidationResult {
    */
   complete: boolean;
 }
+
+const cacheError = (key: string, message: string) => new CacheOptionsError(key, message);
+
+/** Per-call options of set/getOrSet; the TTL is a Duration like every timer (Redis PX and lru-cache alike). */
+const SET_OPTIONS_SPEC = { ttl: duration(1) };
+const LOADER = required(func<() => unknown>("a function () => value | Promise<value> (the loader called on a miss)"));
 
 /** State of the L2 tier: `none` when there is no Redis, else the circuit breaker's state. */
 export type L2State = "none" | BreakerState;
@@ -197,16 +206,9 @@ export class CacheManager {
   constructor(input: CacheManagerOptions = {}) {
     const options = normalizeCacheOptions(input) as CacheManagerOptions;
     const o = parseCacheOptions(options);
-    if (options.onEvent !== undefined && typeof options.onEvent !== "function")
-      throw new CacheOptionsError("onEvent", `onEvent must be a function (event) => void, got ${typeof options.onEvent}`);
     this.onEvent = options.onEvent;
     this.#emit = eventSink(options.onEvent);
     this.#staleIfErrorMs = options.staleIfErrorMs ?? 0;
-    if (!Number.isSafeInteger(this.#staleIfErrorMs) || this.#staleIfErrorMs < 0)
-      throw new CacheOptionsError(
-        "staleIfErrorMs",
-        `staleIfErrorMs must be a non-negative integer number of ms, got ${String(options.staleIfErrorMs)}`,
-      );
     this.settings = o.settings;
     this.instanceId = options.instanceId ?? randomUUID();
     this.#serializer = options.serializer ?? jsonSerializer;
@@ -214,10 +216,8 @@ export class CacheManager {
     this.#maxKeyLength = o.maxKeyLength;
     this.#sized = o.maxBytes !== undefined;
     this.#metrics = new CacheMetrics(options.registry);
-    this.#breaker = new CircuitBreaker(
-      options.breaker,
-      (key, message) => new CacheOptionsError(`breaker.${key}`, message),
-      (from, to) => this.#emit({ type: "breaker", from, to }),
+    this.#breaker = new CircuitBreaker(options.breaker, cacheError, "CacheManager", (from, to) =>
+      this.#emit({ type: "breaker", from, to }),
     );
     const redis = o.settings.redis;
     this.keyPrefix = o.keyPrefix;
@@ -309,6 +309,7 @@ export class CacheManager {
 
   /** Resolves true once Redis is connected and the bus subscription is active; false after `timeoutMs`. Never throws. */
   async ready(timeoutMs = 5_000): Promise<boolean> {
+    checkValue("CacheManager.ready", "timeoutMs", timeoutMs, duration(0), cacheError);
     const client = this.#client;
     if (!client) return true;
     const deadline = Date.now() + timeoutMs;
@@ -359,7 +360,7 @@ export class CacheManager {
    */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<CacheWriteResult> {
     this.#check(key);
-    return { key, complete: await this.#store(key, value, this.#ttl(options.ttl)) };
+    return { key, complete: await this.#store(key, value, this.#ttl("set", options)) };
   }
 
   /**
@@ -368,6 +369,14 @@ export class CacheManager {
    */
   async delete(key: string): Promise<CacheWriteResult> {
     this.#check(key);
+    // The seed writes `delete("a:*")` meaning a pattern. Deleting the literal key "a:*" would report
+    // success and leave a:1 cached, so glob characters are refused here, pointing to invalidate()
+    // (which SCANs Redis: a cost the caller should choose, not get from a delete).
+    if (isGlob(key))
+      throw new CacheKeyError(
+        `cache.delete(${showValue(key)}) deletes one exact key, and this one has glob characters (* ? [): ` +
+          `use cache.invalidate(${showValue(key)}) to delete every matching key, or escape them (\\*) to delete the literal key with invalidate`,
+      );
     this.#forget(key);
     this.#l1.delete(key);
     this.#metrics.invalidation(CACHE_OPERATION.delete);
@@ -387,7 +396,8 @@ export class CacheManager {
    */
   async getOrSet<T>(key: string, loader: () => T | Promise<T>, options?: SetOptions): Promise<T> {
     this.#check(key);
-    const ttl = this.#ttl(options?.ttl);
+    checkValue("CacheManager.getOrSet", "loader", loader, LOADER, cacheError);
+    const ttl = this.#ttl("getOrSet", options);
     const hit = this.#l1.get(key, FRESH_ONLY);
     if (hit !== undefined) {
       this.#metrics.l1Hit++;
@@ -462,16 +472,14 @@ export class CacheManager {
   #check(key: string): void {
     if (this.#closed) throw new CacheClosedError();
     if (typeof key !== "string" || key.length === 0)
-      throw new CacheKeyError(`cache key must be a non-empty string, got ${key === "" ? '""' : typeof key}`);
+      throw new CacheKeyError(`cache key must be a non-empty string, got ${showValue(key)}`);
     if (key.length > this.#maxKeyLength)
       throw new CacheKeyError(`cache key is ${key.length} characters, more than maxKeyLength ${this.#maxKeyLength}`);
   }
 
-  #ttl(ttl: number | undefined): number | undefined {
-    if (ttl === undefined) return undefined;
-    if (!Number.isInteger(ttl) || ttl <= 0)
-      throw new CacheOptionsError("ttl", `ttl must be a positive integer number of ms, got ${String(ttl)}`);
-    return ttl;
+  /** The per-call TTL, checked before anything is touched: a bad one is this call's error, never the breaker's. */
+  #ttl(method: string, options: SetOptions | undefined): number | undefined {
+    return validateOptions(`CacheManager.${method}`, options, SET_OPTIONS_SPEC, cacheError).ttl;
   }
 
   #jittered(ttl: number): number {

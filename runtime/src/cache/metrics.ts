@@ -14,6 +14,7 @@ export const CACHE_OPERATION = {
   /** An invalidation received from another instance over the bus. */
   remote: "remote",
 } as const;
+/** A cache operation label value (see CACHE_OPERATION). */
 export type CacheOperation = (typeof CACHE_OPERATION)[keyof typeof CACHE_OPERATION];
 
 type Flusher = () => void;

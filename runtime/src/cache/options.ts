@@ -1,7 +1,26 @@
 import type { z } from "zod";
 import { cacheSettingsSchema } from "../config/settings";
-import { checkOptions } from "../options";
+import {
+  anything,
+  asRecord,
+  boolean,
+  duration,
+  fieldProblem,
+  func,
+  integer,
+  number,
+  object,
+  size,
+  string,
+  throwProblems,
+  prototypeProblems,
+  specProblems,
+  zodProblems,
+  type Field,
+  type OptionProblem,
+} from "../options";
 import { CacheOptionsError } from "./errors";
+import type { CacheEventListener } from "./events";
 
 /** The seed's CacheConfig with every default applied. */
 export type CacheSettings = z.output<typeof cacheSettingsSchema>;
@@ -20,26 +39,43 @@ export interface ParsedCacheOptions {
   bus: boolean;
 }
 
-/** Every option CacheManager honours (see CacheManagerOptions). */
-export const CACHE_MANAGER_OPTIONS = [
-  "config",
-  "client",
-  "url",
-  "password",
-  "registry",
-  "serializer",
-  "maxBytes",
-  "jitter",
-  "bus",
-  "instanceId",
-  "breaker",
-  "maxKeyLength",
-  "invalidateCommandTimeoutMs",
-  "scanCount",
-  "exactBackfillTtl",
-  "staleIfErrorMs",
-  "onEvent",
-] as const;
+/**
+ * Least heap an L1 entry costs, bytes: lru-cache preallocates 44 bytes per slot of `max` (key and
+ * value arrays, next/prev/free indexes, TTL starts and lengths; measured with lru-cache 11 on Node 20),
+ * and its Map entry adds about 24 more, before the key and value themselves.
+ */
+export const L1_BYTES_PER_ENTRY = 64;
+
+const REDIS_URL = string({ pattern: /^rediss?:\/\/\S*$/i, what: "a redis:// or rediss:// URL" });
+
+/** Every option CacheManager honours (see CacheManagerOptions), checked by the runtime's one validator. */
+const CACHE_MANAGER_OPTIONS_SPEC = {
+  config: object("the seed's CacheConfig { memory, redis, cdn }"),
+  client: object("an ioredis client", (v) => typeof (v as { get?: unknown }).get === "function"),
+  url: {
+    ...REDIS_URL,
+    problem: (v: unknown) => REDIS_URL.problem(v) ?? (URL.canParse(v as string) ? undefined : "not a parseable URL"),
+  },
+  password: string(),
+  registry: object("a prom-client Registry"),
+  serializer: object("a Serializer { serialize, deserialize }", (v) => {
+    const x = v as { serialize?: unknown; deserialize?: unknown };
+    return typeof x.serialize === "function" && typeof x.deserialize === "function";
+  }),
+  maxBytes: size("bytes"),
+  jitter: number({ min: 0, lt: 1 }),
+  bus: boolean,
+  instanceId: string({ nonEmpty: true }),
+  breaker: object("{ failureThreshold, cooldownMs }"),
+  maxKeyLength: integer(1, 1_000_000),
+  invalidateCommandTimeoutMs: duration(1),
+  scanCount: integer(1, 1_000_000),
+  exactBackfillTtl: boolean,
+  staleIfErrorMs: duration(0),
+  onEvent: func<CacheEventListener>("a function (event) => void"),
+};
+
+export const CACHE_MANAGER_OPTIONS = Object.keys(CACHE_MANAGER_OPTIONS_SPEC);
 
 /** The seed's own CacheConfig keys, accepted at the top level as a shorthand for `{ config: { memory, redis, cdn } }`. */
 const SEED_KEYS = ["memory", "redis", "cdn"] as const;
@@ -51,11 +87,8 @@ const error = (key: string, message: string) => new CacheOptionsError(key, messa
  * (`{ config: { memory, redis, cdn }, client, registry, ... }`), and refuses anything else by name.
  */
 export function normalizeCacheOptions(options: unknown): Record<string, unknown> {
-  const record = checkOptions("CacheManager", options, [...CACHE_MANAGER_OPTIONS, ...SEED_KEYS], error, {
-    cdnPaths: "cdnPaths is a CacheInvalidator / createRuntime option: new CacheInvalidator({ cache, cdnPaths })",
-    purger: "purger is a CacheInvalidator option: new CacheInvalidator({ cache, purger })",
-    keyPrefix: "the key prefix goes under config.redis.keyPrefix (or redis.keyPrefix in the seed shape)",
-  });
+  // Unknown keys are reported by parseCacheOptions, together with every other bad value.
+  const record = options === undefined ? {} : asRecord("CacheManager", options, "", error);
   const seed = SEED_KEYS.filter((k) => record[k] !== undefined);
   if (seed.length === 0) return record;
   if (record.config !== undefined) {
@@ -79,26 +112,41 @@ interface RawOptions {
   bus?: boolean;
 }
 
-/** Validates the options once, at construction, naming the bad key (`config.redis.port`, `jitter`, ...). */
+/**
+ * Validates the options once, at construction, naming every bad key (`config.redis.port`, `jitter`,
+ * ...) at once. On top of the settings schema: the TTLs and timeouts are Durations (a timer cannot
+ * wait longer than MAX_TIMER_MS) and `memory.maxSize` must fit in the heap (L1_BYTES_PER_ENTRY each).
+ */
 export function parseCacheOptions(options: RawOptions): ParsedCacheOptions {
-  const parsed = cacheSettingsSchema.safeParse(options.config ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = ["config", ...issue.path.map(String)].join(".");
-    const hint = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-    throw new CacheOptionsError(key, `${key}: ${issue.message}${hint}`, { cause: parsed.error });
+  const where = "CacheManager";
+  const rest = { ...options } as Record<string, unknown>;
+  delete rest.config;
+  // The seed's keys were moved under `config` by normalizeCacheOptions; they stay known for the did-you-mean.
+  const known = { ...CACHE_MANAGER_OPTIONS_SPEC, memory: anything, redis: anything, cdn: anything };
+  const problems: OptionProblem[] = specProblems(rest, known, {
+    cdnPaths: "cdnPaths is a CacheInvalidator / createRuntime option: new CacheInvalidator({ cache, cdnPaths })",
+    purger: "purger is a CacheInvalidator option: new CacheInvalidator({ cache, purger })",
+    keyPrefix: "the key prefix goes under config.redis.keyPrefix (or redis.keyPrefix in the seed shape)",
+  });
+  const config = options.config === undefined ? {} : options.config;
+  problems.push(...prototypeProblems(config, "config"));
+  const parsed = cacheSettingsSchema.safeParse(config);
+  if (!parsed.success) problems.push(...zodProblems(parsed.error.issues, options.config, "config", cacheSettingsSchema));
+  else {
+    const { memory, redis } = parsed.data;
+    const checks: [string, unknown, Field][] = [
+      ["config.memory.maxSize", memory.maxSize, size("entries", L1_BYTES_PER_ENTRY)],
+      ["config.memory.ttl", memory.ttl, duration(1)],
+      ["config.redis.ttl", redis.ttl, duration(1)],
+      ["config.redis.commandTimeoutMs", redis.commandTimeoutMs, duration(1)],
+    ];
+    for (const [key, value, f] of checks) {
+      const p = fieldProblem(key, value, f);
+      if (p) problems.push(p);
+    }
   }
-  const settings = parsed.data;
-  const jitter = options.jitter ?? 0.1;
-  if (!(jitter >= 0 && jitter < 1)) throw new CacheOptionsError("jitter", `jitter must be a fraction in [0, 1), got ${jitter}`);
-  const maxBytes = options.maxBytes;
-  if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) {
-    throw new CacheOptionsError("maxBytes", `maxBytes must be a positive integer, got ${maxBytes}`);
-  }
-  const maxKeyLength = options.maxKeyLength ?? 1_024;
-  if (!(Number.isInteger(maxKeyLength) && maxKeyLength > 0)) {
-    throw new CacheOptionsError("maxKeyLength", `maxKeyLength must be a positive integer, got ${maxKeyLength}`);
-  }
+  throwProblems(where, problems, error);
+  const settings = parsed.data!;
   if (options.client?.options?.keyPrefix) {
     throw new CacheOptionsError(
       "client",
@@ -107,5 +155,12 @@ export function parseCacheOptions(options: RawOptions): ParsedCacheOptions {
   }
   // The bus needs its own (subscriber) connection; with a one-connection budget, L1 TTL alone bounds staleness.
   const bus = (options.bus ?? true) && settings.redis.maxConnections >= 2;
-  return { settings, keyPrefix: settings.redis.keyPrefix ?? DEFAULT_CACHE_KEY_PREFIX, jitter, maxBytes, maxKeyLength, bus };
+  return {
+    settings,
+    keyPrefix: settings.redis.keyPrefix ?? DEFAULT_CACHE_KEY_PREFIX,
+    jitter: options.jitter ?? 0.1,
+    maxBytes: options.maxBytes,
+    maxKeyLength: options.maxKeyLength ?? 1_024,
+    bus,
+  };
 }

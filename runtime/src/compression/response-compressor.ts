@@ -4,6 +4,7 @@ import { brotliCompress, constants as zlibConstants, deflate, gzip } from "node:
 import compression from "compression";
 import Negotiator from "negotiator";
 import { UaipError } from "../errors";
+import { func, integer, showValue, validateOptions } from "../options";
 
 const gzipAsync = promisify(gzip);
 
@@ -57,11 +58,31 @@ type Next = (err?: unknown) => void;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-function intOption(key: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new CompressionOptionsError(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  return value;
+const COMPRESSION_CONFIG_SPEC = {
+  level: integer(0, 9),
+  // A threshold above any body only turns compression off for it: no heap cap needed.
+  threshold: integer(0, Number.MAX_SAFE_INTEGER, "bytes"),
+  filter: func<(req: IncomingMessage) => boolean>("a function (req) => boolean"),
+  brotliQuality: integer(0, MAX_DYNAMIC_BROTLI_QUALITY),
+};
+
+/** `data` as JSON, or a CompressionOptionsError naming what cannot be serialised (BigInt, a cycle, undefined). */
+function toJson(data: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(data);
+  } catch (err) {
+    throw new CompressionOptionsError(
+      "data",
+      `compress(data): ${(err as Error).message}; pass a string, a Buffer or a JSON-serialisable value`,
+    );
+  }
+  if (json === undefined)
+    throw new CompressionOptionsError(
+      "data",
+      `compress(data): ${showValue(data)} has no JSON form; pass a string, a Buffer or a JSON-serialisable value`,
+    );
+  return json;
 }
 
 const ACCEPT_ENCODING = /(?:^|,)\s*(?:accept-encoding|\*)\s*(?:,|$)/i;
@@ -107,12 +128,16 @@ export class ResponseCompressor {
   readonly #middleware: Middleware;
 
   constructor(config: CompressionConfig = {}) {
-    this.level = intOption("level", config.level, 6, 0, 9);
-    this.threshold = intOption("threshold", config.threshold, 1_024, 0, Number.MAX_SAFE_INTEGER);
-    this.brotliQuality = intOption("brotliQuality", config.brotliQuality, 4, 0, MAX_DYNAMIC_BROTLI_QUALITY);
-    if (config.filter !== undefined && typeof config.filter !== "function")
-      throw new CompressionOptionsError("filter", `expected a function (req) => boolean, got ${typeof config.filter}`);
-    this.#filter = config.filter ?? (() => true);
+    const o = validateOptions(
+      "ResponseCompressor",
+      config,
+      COMPRESSION_CONFIG_SPEC,
+      (key, message) => new CompressionOptionsError(key, message),
+    );
+    this.level = o.level ?? 6;
+    this.threshold = o.threshold ?? 1_024;
+    this.brotliQuality = o.brotliQuality ?? 4;
+    this.#filter = o.filter ?? (() => true);
     const filter = this.#filter;
     this.#middleware =
       this.level === 0
@@ -137,7 +162,7 @@ export class ResponseCompressor {
    * otherwise the data's bytes unchanged.
    */
   async compress(data: Buffer | string | unknown, req?: IncomingMessage): Promise<Buffer> {
-    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(typeof data === "string" ? data : JSON.stringify(data));
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(typeof data === "string" ? data : toJson(data));
     if (this.level === 0 || bytes.length < this.threshold || (req !== undefined && !this.#filter(req))) return bytes;
     return gzipAsync(bytes, { level: this.level });
   }

@@ -7,6 +7,7 @@
  */
 export type EnvKind = "string" | "int" | "number" | "boolean" | "enum";
 
+/** One environment variable of the contract: the settings path it carries, its kind and its meaning. */
 export interface EnvVarSpec {
   /** Dotted path into the loaded RuntimeConfig, e.g. "cache.memory.ttl". */
   readonly path: string;
@@ -18,6 +19,7 @@ export interface EnvVarSpec {
 
 const v = (path: string, kind: EnvKind, description: string, secret = false): EnvVarSpec => ({ path, kind, description, secret });
 
+/** The env contract: every `UAIP_*` variable the stack writes and the services read, with its settings path. */
 export const RUNTIME_ENV = {
   UAIP_SERVICE_NAME: v("serviceName", "string", "Service name; the `service` label on every metric"),
   UAIP_PORT: v("port", "int", "HTTP port the service listens on (also serves /metrics)"),
@@ -104,6 +106,7 @@ export const RUNTIME_ENV = {
   UAIP_TRUSTED_PROXY_CIDRS: v("http.trustedProxyCidrs", "string", "Comma-separated CIDRs of trusted proxies (optional)"),
 } as const satisfies Record<string, EnvVarSpec>;
 
+/** The name of a `UAIP_*` variable of the contract. */
 export type RuntimeEnvName = keyof typeof RUNTIME_ENV;
 
 /** Every variable name in the contract. */

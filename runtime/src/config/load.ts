@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { RuntimeConfigError } from "../errors";
 import { RUNTIME_ENV, RUNTIME_ENV_NAMES, type EnvVarSpec, type RuntimeEnvName } from "./contract";
+import { durationMs } from "./duration";
+import { currentPodLimits, heapIssues, type PodLimits } from "./heap";
+import { closestName } from "./near-miss";
 import { runtimeSettingsSchema, type RuntimeSettings } from "./settings";
 
 /** Everything a service reads at start-up: its identity, its runtime settings and its connections. */
@@ -24,27 +27,58 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
       /** PEM CA bundle; with `ssl` the server certificate and host name are verified against it (verify-full). @default "" (Node's CAs) */
       sslCaFile: z.string().default(""),
       /** Refresh the operation_stats view this often, ms; 0 turns the job off. @default 0 */
-      statsRefreshIntervalMs: z.number().int().nonnegative().default(0),
+      statsRefreshIntervalMs: durationMs(0).default(0),
       password: z.string().optional(),
     })
     .prefault({}),
 });
 
+/** The validated settings of one service: the runtime settings plus its name, port, environment and database. */
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
 
 const ENV_PREFIX = "UAIP_";
 const pathToEnv = new Map<string, RuntimeEnvName>(RUNTIME_ENV_NAMES.map((n) => [RUNTIME_ENV[n].path, n]));
+const CONTRACT = RUNTIME_ENV as Record<string, EnvVarSpec>;
 
-function coerce(name: string, spec: EnvVarSpec, raw: string): unknown {
+/** One bad variable: its name, its value as written (a secret's length only) and what to do. */
+export interface RuntimeEnvIssue {
+  /** The variable, e.g. "UAIP_POOL_MAX". */
+  key: string;
+  /** The value as written in the environment; a secret shows as its length only; undefined when unset. */
+  value: string | undefined;
+  /** What was expected, without the key. */
+  message: string;
+  /** How to fix it, when the message does not already say. */
+  fix?: string;
+}
+
+/** Every bad `UAIP_*` variable at once; `key` is the first one (RuntimeConfigError's contract). */
+export class RuntimeEnvError extends RuntimeConfigError {
+  constructor(
+    readonly issues: RuntimeEnvIssue[],
+    options?: { cause?: unknown },
+  ) {
+    super(issues[0]!.key, issues.map(formatRuntimeEnvIssue).join("\n"), options);
+  }
+}
+
+/** `KEY: expected ..., got "value"; fix`: the one line format of an issue. */
+export function formatRuntimeEnvIssue(issue: RuntimeEnvIssue): string {
+  const shown = issue.value === undefined ? "nothing" : CONTRACT[issue.key]?.secret ? issue.value : JSON.stringify(issue.value);
+  return `${issue.key}: ${issue.message}, got ${shown}${issue.fix ? `; ${issue.fix}` : ""}`;
+}
+
+/** Why a raw value does not have the variable's kind, or the coerced value. */
+function coerce(spec: EnvVarSpec, raw: string): { value: unknown } | { problem: string; fix?: string } {
   const value = raw.trim();
   switch (spec.kind) {
     case "string":
     case "enum":
-      return value;
+      return { value };
     case "boolean":
-      if (/^(true|1|yes)$/i.test(value)) return true;
-      if (/^(false|0|no)$/i.test(value)) return false;
-      throw new RuntimeConfigError(name, `${name}: expected true or false, got "${raw}"`);
+      if (/^(true|1|yes)$/i.test(value)) return { value: true };
+      if (/^(false|0|no)$/i.test(value)) return { value: false };
+      return { problem: "expected true or false" };
     case "int":
     case "number": {
       // Plain decimal only: Number() would also take "0x10", "1e3", "0b11" and "" (0), which no one means in a ConfigMap.
@@ -52,12 +86,9 @@ function coerce(name: string, spec: EnvVarSpec, raw: string): unknown {
       const n = Number(value);
       if (!pattern.test(value) || !Number.isFinite(n) || (spec.kind === "int" && !Number.isSafeInteger(n))) {
         const [expected, example] = spec.kind === "int" ? ["an integer", "300"] : ["a number", "0.85"];
-        throw new RuntimeConfigError(
-          name,
-          `${name}: expected ${expected}, got "${raw}"; write plain decimal digits, e.g. ${example}`,
-        );
+        return { problem: `expected ${expected}`, fix: `write plain decimal digits, e.g. ${example}` };
       }
-      return n;
+      return { value: n };
     }
   }
 }
@@ -80,39 +111,87 @@ export function defaultKeyPrefix(serviceName: string): string {
   return `uaip:${serviceName}:`;
 }
 
+/** Numbers read so far, over the defaults: what the heap rules judge even when another variable is bad. */
+function numbersOver<T>(defaults: T, raw: Record<string, unknown>, paths: string[]): T {
+  const copy = structuredClone(defaults) as Record<string, unknown>;
+  for (const path of paths) {
+    const value = valueAt(raw, path);
+    if (typeof value === "number") setPath(copy, path, value);
+  }
+  return copy as T;
+}
+
 /**
- * Reads the runtime settings from environment variables (see RUNTIME_ENV), applies the
- * documented defaults and validates them. Any bad or unknown `UAIP_*` variable throws a
- * RuntimeConfigError that names the variable, the value and what was expected.
+ * The one validator of what a service loads, used twice: by `loadRuntimeConfig` in the service
+ * (with the process's own heap) and by the stack's plan over each ConfigMap (with the heap the pod
+ * will have). Returns every bad variable at once:
+ * - a value that does not have its variable's kind, range or unit (the settings schema);
+ * - an unknown `UAIP_*` name that is a near miss of a known one (see near-miss.ts), with the name it
+ *   likely meant; other `UAIP_*` names (`UAIP_STACK` of the k6 scripts) are someone else's and are left alone;
+ * - a size that does not fit the heap (heap.ts).
  */
-export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+export function checkRuntimeEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  limits?: PodLimits,
+): { config?: RuntimeConfig; issues: RuntimeEnvIssue[] } {
   const raw: Record<string, unknown> = {};
+  const issues: RuntimeEnvIssue[] = [];
+  const written = (name: string): string | undefined => {
+    const value = env[name];
+    // A secret's value never goes into a message (it would reach logs); its length is enough to fix it.
+    return value !== undefined && CONTRACT[name]?.secret ? `a secret of ${value.length} characters` : value;
+  };
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const spec = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name];
+    const spec = CONTRACT[name];
     if (!spec) {
-      throw new RuntimeConfigError(
-        name,
-        `${name}: unknown runtime variable; known ones are listed in RUNTIME_ENV (@uaip/runtime)`,
-      );
+      const meant = closestName(name, RUNTIME_ENV_NAMES, ENV_PREFIX);
+      if (meant)
+        issues.push({
+          key: name,
+          value,
+          message: "unknown runtime variable",
+          fix: `did you mean ${meant}? Rename it (as written it is ignored and ${meant} keeps its default)`,
+        });
+      continue;
     }
-    setPath(raw, spec.path, coerce(name, spec, value));
+    const coerced = coerce(spec, value);
+    if ("problem" in coerced) issues.push({ key: name, value: written(name), message: coerced.problem, fix: coerced.fix });
+    else setPath(raw, spec.path, coerced.value);
   }
   const parsed = runtimeConfigSchema.safeParse(raw);
-  if (parsed.success) {
-    // One cache namespace per service unless the stack set a (possibly shared) prefix on purpose.
-    parsed.data.cache.redis.keyPrefix ??= defaultKeyPrefix(parsed.data.serviceName);
-    return parsed.data;
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.join(".");
+      const name = pathToEnv.get(path) ?? path;
+      issues.push({ key: name, value: written(name), message: issue.message });
+    }
   }
-  const issue = parsed.error.issues[0];
-  const path = issue.path.join(".");
-  const name = pathToEnv.get(path) ?? path;
-  const value = valueAt(raw, path);
-  // A secret's value never goes into a message (it would reach logs); its length is enough to fix it.
-  const shown = (RUNTIME_ENV as Record<string, EnvVarSpec>)[name]?.secret
-    ? `a secret of ${String(value).length} characters`
-    : JSON.stringify(value);
-  throw new RuntimeConfigError(name, `${name}: ${issue.message}, got ${shown}`, { cause: parsed.error });
+  if (limits) {
+    const settings = parsed.success
+      ? parsed.data
+      : numbersOver(runtimeConfigSchema.parse({}), raw, ["cache.memory.maxSize", "memory.heapSizeLimit"]);
+    for (const h of heapIssues(settings, limits)) {
+      const name = pathToEnv.get(h.path)!;
+      if (!issues.some((i) => i.key === name)) issues.push({ key: name, value: written(name), message: h.message, fix: h.fix });
+    }
+  }
+  if (issues.length || !parsed.success) return { issues };
+  // One cache namespace per service unless the stack set a (possibly shared) prefix on purpose.
+  parsed.data.cache.redis.keyPrefix ??= defaultKeyPrefix(parsed.data.serviceName);
+  return { config: parsed.data, issues };
+}
+
+/**
+ * Reads the runtime settings from environment variables (see RUNTIME_ENV), applies the
+ * documented defaults and validates them against this process's heap (`limits`; by default what
+ * V8 enforces). Throws a RuntimeEnvError (a RuntimeConfigError) listing every bad variable, each
+ * with its value as written and the fix; see checkRuntimeEnv for the rules.
+ */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, limits: PodLimits = currentPodLimits()): RuntimeConfig {
+  const { config, issues } = checkRuntimeEnv(env, limits);
+  if (!config) throw new RuntimeEnvError(issues);
+  return config;
 }
 
 /**

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { trustedCidrProblem } from "./cidr";
+import { durationMs } from "./duration";
 
 /**
  * The runtime settings of one service: the seed's CacheConfig, RateLimitConfig, PoolConfig,
@@ -18,7 +20,7 @@ export const cacheSettingsSchema = z.strictObject({
       /** L1 (in-process LRU) capacity, in entries. @default 10000 */
       maxSize: positiveInt.default(10_000),
       /** L1 time-to-live, in ms. @default 60000 */
-      ttl: positiveInt.default(60_000),
+      ttl: durationMs().default(60_000),
     })
     .prefault({}),
   redis: z
@@ -46,9 +48,9 @@ export const cacheSettingsSchema = z.strictObject({
         })
         .optional(),
       /** Per-command timeout, in ms; a slower Redis counts as a miss. @default 50 */
-      commandTimeoutMs: positiveInt.default(50),
+      commandTimeoutMs: durationMs().default(50),
       /** L2 time-to-live, in ms. @default 300000 */
-      ttl: positiveInt.default(300_000),
+      ttl: durationMs().default(300_000),
     })
     .prefault({}),
   cdn: z
@@ -77,7 +79,7 @@ export const cacheSettingsSchema = z.strictObject({
 
 export const rateLimitSettingsSchema = z.strictObject({
   /** Window length, in ms. @default 60000 */
-  windowMs: positiveInt.default(60_000),
+  windowMs: durationMs().default(60_000),
   /** Requests allowed per key per window. @default 100 */
   maxRequests: positiveInt.default(100),
   /** What to do when Redis is unavailable. @default "memory" */
@@ -90,32 +92,88 @@ export const rateLimitSettingsSchema = z.strictObject({
   reserve: positiveInt.default(1),
 });
 
-export const poolSettingsSchema = z.strictObject({
-  /** @default 2 */
-  minConnections: nonNegativeInt.default(2),
-  /** @default 10 */
-  maxConnections: positiveInt.default(10),
-  /** Close idle connections after this many ms. @default 30000 */
-  idleTimeoutMillis: positiveInt.default(30_000),
-  /** Give up acquiring a connection after this many ms. @default 2000 */
-  connectionTimeoutMillis: positiveInt.default(2_000),
-});
+export const poolSettingsSchema = z
+  .strictObject({
+    /** @default 2 */
+    minConnections: nonNegativeInt.default(2),
+    /** @default 10 */
+    maxConnections: positiveInt.default(10),
+    /** Close idle connections after this many ms. @default 30000 */
+    idleTimeoutMillis: durationMs().default(30_000),
+    /** Give up acquiring a connection after this many ms. @default 2000 */
+    connectionTimeoutMillis: durationMs().default(2_000),
+  })
+  // The pool cannot keep more idle connections than it may open; both numbers in the message.
+  .superRefine((p, ctx) => {
+    if (p.minConnections > p.maxConnections)
+      ctx.addIssue({
+        code: "custom",
+        path: ["minConnections"],
+        message: `(${p.minConnections}) exceeds pool.maxConnections (${p.maxConnections}); lower the minimum or raise the maximum`,
+      });
+  });
+
+/** Binary units a size may be written in, as MiB per unit (Kubernetes quantity suffixes). */
+const MIB_PER_UNIT = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 } as const;
+/**
+ * The largest plausible size in MiB (1 TiB). A heap size written in bytes (16 MiB is already
+ * 16,777,216) is above it, so a byte count given where MiB are expected is refused, never read as
+ * terabytes.
+ */
+export const MAX_MIB = 1024 * 1024;
+
+/**
+ * A memory size, carried in MiB: a whole number of MiB (`384`), or a string with its binary unit
+ * (`"384Mi"`, `"1Gi"`, `"524288Ki"`), which must come to a whole number of MiB. Decimal units
+ * (`"384M"`, `"384MB"`) are refused: they name a different size. Every size setting goes through
+ * this one rule.
+ */
+export function mebibytes(defaultMiB: number) {
+  return z
+    .union([
+      z.number(),
+      z.string().refine((text) => /^\d+(Ki|Mi|Gi|Ti)$/.test(text), {
+        message: 'expected MiB as a number (384) or a size with a binary unit ("384Mi", "1Gi")',
+      }),
+    ])
+    .transform((value, ctx) => {
+      const match = typeof value === "string" ? /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(value)! : undefined;
+      const mib = match ? Number(match[1]) * MIB_PER_UNIT[match[2] as keyof typeof MIB_PER_UNIT] : (value as number);
+      if (!Number.isInteger(mib) || mib < 1) {
+        ctx.addIssue({ code: "custom", message: `expected a whole number of MiB >= 1, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      if (mib > MAX_MIB) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${JSON.stringify(value)} is more than ${MAX_MIB} MiB (1 TiB): the value is in MiB, not bytes; write ${Math.max(1, Math.floor(mib / 1024 / 1024))} or "${Math.max(1, Math.floor(mib / 1024 / 1024))}Mi" for ${mib} bytes`,
+        });
+        return z.NEVER;
+      }
+      return mib;
+    })
+    .default(defaultMiB);
+}
 
 export const memorySettingsSchema = z.strictObject({
-  /** V8 old-space limit, in MiB; the stack sets NODE_OPTIONS=--max-old-space-size to this. @default 384 */
-  heapSizeLimit: positiveInt.default(384),
-  /** Heap used, in MiB, above which the monitor asks for a GC (when exposed). @default 256 */
-  gcThreshold: positiveInt.default(256),
+  /**
+   * V8 old-space limit, in MiB (or "384Mi", "1Gi"); the stack sets NODE_OPTIONS=--max-old-space-size
+   * to this. The memory monitor measures pressure against the smaller of this and the limit V8
+   * enforces. @default 384
+   */
+  heapSizeLimit: mebibytes(384),
+  /** Heap used, in MiB (or "256Mi"), above which the monitor asks for a GC (when exposed). @default 256 */
+  gcThreshold: mebibytes(256),
   memoryMonitoring: z
     .strictObject({
       /** @default true */
       enabled: z.boolean().default(true),
       /** Sampling interval, in ms. @default 5000 */
-      interval: positiveInt.default(5_000),
+      interval: durationMs().default(5_000),
       /** Fraction of heapSizeLimit that counts as memory pressure. @default 0.85 */
       threshold: z.number().gt(0).max(1).default(0.85),
       /** Event-loop delay p99, in ms, that also counts as pressure (503s, not ready); 0 turns it off. @default 0 */
-      eventLoopDelayLimit: nonNegativeInt.default(0),
+      eventLoopDelayLimit: durationMs(0).default(0),
       /** Event-loop utilization (0–1) that also counts as pressure; 0 turns it off. @default 0 */
       eventLoopUtilizationLimit: z.number().min(0).max(1).default(0),
     })
@@ -126,15 +184,21 @@ export const wsSettingsSchema = z.strictObject({
   /** Connections per process; more are closed with 1013. @default 1000 */
   maxConnections: positiveInt.default(1_000),
   /** Ping interval, in ms; must stay below the load balancer idle timeout. @default 30000 */
-  heartbeatInterval: positiveInt.default(30_000),
+  heartbeatInterval: durationMs().default(30_000),
   reconnectStrategy: z
     .strictObject({
       /** @default 1000 */
-      initialDelay: positiveInt.default(1_000),
+      initialDelay: durationMs().default(1_000),
       /** @default 30000 */
-      maxDelay: positiveInt.default(30_000),
+      maxDelay: durationMs().default(30_000),
       /** @default 2 */
       factor: z.number().min(1).default(2),
+    })
+    // The client (ReconnectingClient) refuses a strategy whose delays are upside down: check it where the value is written.
+    .refine((s) => s.maxDelay >= s.initialDelay, {
+      path: ["maxDelay"],
+      message:
+        "expected maxDelay >= initialDelay (the backoff grows from initialDelay up to maxDelay); raise maxDelay or lower initialDelay",
     })
     .prefault({}),
 });
@@ -143,7 +207,7 @@ export const batchingSettingsSchema = z.strictObject({
   /** Messages per batch (seed: 100). @default 100 */
   batchSize: positiveInt.default(100),
   /** Flush a partial batch after this many ms (seed: 100). @default 100 */
-  flushInterval: positiveInt.default(100),
+  flushInterval: durationMs().default(100),
 });
 
 export const compressionSettingsSchema = z.strictObject({
@@ -153,12 +217,9 @@ export const compressionSettingsSchema = z.strictObject({
   threshold: nonNegativeInt.default(1_024),
 });
 
-/** One IPv4 or IPv6 CIDR, e.g. "10.0.0.0/16" or "fd00::/8". */
-const CIDR = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
-
 export const httpSettingsSchema = z.strictObject({
   /** Server keep-alive timeout, in ms; must exceed the ALB idle timeout. @default 65000 */
-  keepAliveTimeout: positiveInt.default(65_000),
+  keepAliveTimeout: durationMs().default(65_000),
   /**
    * Proxies in front of the service that append to X-Forwarded-For (CloudFront + ALB: 2, ALB only: 1,
    * none: 0). The client is the entry this many hops left of the connecting address; entries further
@@ -172,8 +233,12 @@ export const httpSettingsSchema = z.strictObject({
    */
   trustedProxyCidrs: z
     .string()
-    .refine((v) => v.trim() === "" || v.split(",").every((c) => CIDR.test(c.trim())), {
-      message: 'expected comma-separated CIDRs like "10.0.0.0/16,fd00::/8"',
+    .superRefine((value, ctx) => {
+      // Each bad entry is its own issue, shown as written, so every one of them is fixed in one go.
+      for (const cidr of value.split(",").filter((c) => c.trim() !== "")) {
+        const problem = trustedCidrProblem(cidr);
+        if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(cidr.trim())}: ${problem}`, input: value });
+      }
     })
     .default(""),
 });

@@ -1,3 +1,4 @@
+// Public API of the database area (`@uaip/runtime/db`; explicit: SQL translation and the SCRAM verifier stay private).
 export {
   DbPoolTimeoutError,
   DbUnavailableError,
@@ -9,7 +10,8 @@ export {
 export { createPool, ManagedPool, type DbSettings, type CreatePoolOptions, type PoolStats } from "./pool";
 export { ConnectionPoolManager, type PoolMetrics, type ConnectionPoolManagerOptions } from "./manager";
 export { runMigrations, loadMigrations, MIGRATIONS_DIR, ADVISORY_LOCK, type MigrateOptions, type MigrateReport } from "./migrate";
-export { ensureServiceRoles, scramSha256Verifier, APP_GROUP_ROLE, type ServiceRole } from "./roles";
+export { ensureServiceRoles, APP_GROUP_ROLE, type ServiceRole } from "./roles";
 export { StatsRefresher, type StatsRefresherOptions, type RefreshResult } from "./stats-refresher";
 export { postgresTlsOptions } from "./tls";
 export { rolePasswordEnv } from "./migrate-cli";
+export { PeerDependencyMissingError } from "../peers";

@@ -1,5 +1,8 @@
 import { RuntimeConfigError } from "../errors";
-import type { ManagedPool } from "./pool";
+import { duration, showValue, validateOptions } from "../options";
+import { dbError, ManagedPool } from "./pool";
+
+const CONNECTION_POOL_MANAGER_OPTIONS_SPEC = { intervalMs: duration(1) };
 
 /** The seed's PoolMetrics: what optimizePool decides on. */
 export interface PoolMetrics {
@@ -28,15 +31,15 @@ export class ConnectionPoolManager {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(pool: ManagedPool, options: ConnectionPoolManagerOptions = {}) {
-    const intervalMs = options.intervalMs ?? 1_000;
-    if (!Number.isInteger(intervalMs) || intervalMs <= 0) {
+    if (!(pool instanceof ManagedPool))
       throw new RuntimeConfigError(
-        "ConnectionPoolManager.intervalMs",
-        `ConnectionPoolManager intervalMs: expected a positive integer (ms), got ${intervalMs}`,
+        "pool",
+        `ConnectionPoolManager: expected the ManagedPool to manage, got ${showValue(pool)}; the seed's PoolConfig goes to createPool: ` +
+          "new ConnectionPoolManager(createPool({ pool: poolConfig, database })).start()",
       );
-    }
+    const o = validateOptions("ConnectionPoolManager", options, CONNECTION_POOL_MANAGER_OPTIONS_SPEC, dbError);
     this.#pool = pool;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = o.intervalMs ?? 1_000;
   }
 
   /** One decision. Resolves once the new limit is applied (and, on growth, the warm floor restored). */

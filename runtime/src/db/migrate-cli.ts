@@ -25,12 +25,57 @@ export function parseRoleArg(arg: string, env: NodeJS.ProcessEnv): ServiceRole {
   return { name, connectionLimit: Number(limit), password };
 }
 
+/** The command line: each option with what it takes, so `--help` and the parser cannot disagree. */
+const OPTIONS = {
+  url: {
+    type: "string",
+    value: "<postgres-url>",
+    help: "database to migrate, as a role that may create tables and roles (default: $DATABASE_URL)",
+  },
+  role: {
+    type: "string",
+    multiple: true,
+    value: "<name>:<connectionLimit>",
+    help: "a service role to create or update (repeatable); its password comes from DB_ROLE_PASSWORD_<NAME>",
+  },
+  dir: { type: "string", value: "<dir>", help: "migrations directory (default: the package's migrations/)" },
+  help: { type: "boolean", short: "h", value: "", help: "print this help and exit" },
+} as const;
+
+export function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name}${o.value ? ` ${o.value}` : ""}\n      ${o.help}`);
+  return [
+    "Usage: uaip-db-migrate [--url <postgres-url>] [--role <name>:<connectionLimit> ...] [--dir <dir>]",
+    "",
+    "Applies every pending migration of @uaip/runtime, then the service roles. Idempotent; concurrent",
+    "runs serialize on an advisory lock. Nothing it prints contains a password or the URL.",
+    "",
+    "Options:",
+    ...lines,
+    "",
+  ].join("\n");
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { url: { type: "string" }, role: { type: "string", multiple: true }, dir: { type: "string" } },
-    strict: true,
-  });
+  let values: { url?: string; role?: string[]; dir?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        Object.entries(OPTIONS).map(([name, o]) => [
+          name,
+          { type: o.type, multiple: "multiple" in o, ...("short" in o ? { short: o.short } : {}) },
+        ]),
+      ),
+      strict: true,
+    }) as { values: typeof values });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; see uaip-db-migrate --help`, { cause: err });
+  }
+  if (values.help) {
+    process.stdout.write(usage());
+    return;
+  }
   const url = values.url ?? env.DATABASE_URL;
   if (!url) throw new Error("no database: pass --url postgres://user:password@host:5432/db or set DATABASE_URL");
   const roles = (values.role ?? []).map((r) => parseRoleArg(r, env));

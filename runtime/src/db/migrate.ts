@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
+import { loadPeer } from "../peers";
+import { RuntimeConfigError } from "../errors";
+import { duration, func, listOf, object, required, string, validateOptions } from "../options";
 import { DbMigrationError } from "./errors";
 import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
 
@@ -27,6 +30,7 @@ export const ADVISORY_LOCK = { namespace: 0x55414950, migrate: 1, statsRefresh: 
 const NO_TRANSACTION = /^--\s*uaip:no-transaction\b/;
 const CONCURRENT_INDEX = /CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?("?[\w]+"?)/gi;
 
+/** Options of runMigrations: the connection, the migrations directory, the service roles and a log. */
 export interface MigrateOptions {
   /** A postgres:// URL or a pg ClientConfig of a role that may create tables and roles (the master user). */
   connection: string | pg.ClientConfig;
@@ -40,6 +44,7 @@ export interface MigrateOptions {
   log?: (line: string) => void;
 }
 
+/** What runMigrations did: the migrations applied now and before, and the indexes it rebuilt. */
 export interface MigrateReport {
   applied: string[];
   alreadyApplied: string[];
@@ -55,6 +60,7 @@ interface Migration {
   transactional: boolean;
 }
 
+/** The migrations in `dir`, in order, with their checksums. */
 export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
     .filter((f) => /^\d+_[\w-]+\.sql$/.test(f))
@@ -78,12 +84,28 @@ export function splitStatements(sql: string): string[] {
 }
 
 /** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
+const MIGRATE_OPTIONS_SPEC = {
+  connection: required({
+    expected: "a postgres:// URL or a pg ClientConfig object",
+    problem: (v: unknown) =>
+      (typeof v === "string" && /^postgres(ql)?:\/\//i.test(v)) || (typeof v === "object" && v !== null && !Array.isArray(v))
+        ? undefined
+        : "",
+  }),
+  dir: string({ nonEmpty: true, what: "a directory path" }),
+  roles: listOf(object<ServiceRole>("a ServiceRole { name, password, connectionLimit }")),
+  lockTimeoutMs: duration(1),
+  log: func<(line: string) => void>("a function (line) => void"),
+};
+
+/** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
 export async function runMigrations(options: MigrateOptions): Promise<MigrateReport> {
+  validateOptions("runMigrations", options ?? {}, MIGRATE_OPTIONS_SPEC, (key, message) => new RuntimeConfigError(key, message));
   const log = options.log ?? (() => undefined);
   // Bad roles fail before anything touches the database.
   options.roles?.forEach(validateServiceRole);
   const migrations = loadMigrations(options.dir);
-  const client = new pg.Client(
+  const client = new (loadPeer<typeof pg>("pg").Client)(
     typeof options.connection === "string" ? { connectionString: options.connection } : options.connection,
   );
   // A server restart mid-run must fail this run, not crash the process.

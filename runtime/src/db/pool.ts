@@ -1,8 +1,21 @@
-import pg from "pg";
+import type pg from "pg";
+import { loadPeer } from "../peers";
 import { Registry } from "prom-client";
-import type { RuntimeConfig } from "../config/load";
+import { runtimeConfigSchema, type RuntimeConfig } from "../config/load";
+import { poolSettingsSchema, type RuntimeSettings } from "../config/settings";
 import { RuntimeConfigError } from "../errors";
-import type { RuntimeSettings } from "../config/settings";
+import {
+  checkOptions,
+  duration,
+  fieldProblem,
+  prototypeProblems,
+  object,
+  string,
+  throwProblems,
+  validateOptions,
+  zodProblems,
+  type OptionProblem,
+} from "../options";
 import { DbPoolClosedError, DbPoolTimeoutError } from "./errors";
 import { isConnectionError, translateDbError } from "./translate";
 import { registerPoolMetrics, type PoolMetricsHandle } from "./metrics";
@@ -12,6 +25,59 @@ import { postgresTlsOptions } from "./tls";
 export interface DbSettings {
   pool: RuntimeSettings["pool"];
   database: RuntimeConfig["database"];
+}
+
+/** Pool errors name the option path (`pool.maxConnections`, `database.host`). */
+export const dbError = (key: string, message: string): RuntimeConfigError => new RuntimeConfigError(key, message);
+
+const CREATE_POOL_OPTIONS_SPEC = {
+  registry: object<Registry>("a prom-client Registry"),
+  applicationName: string({ what: "a string (PostgreSQL application_name)" }),
+};
+
+const POOL_CONFIG_KEYS = Object.keys(poolSettingsSchema.shape);
+const DATABASE_SCHEMA = runtimeConfigSchema.shape.database;
+
+/**
+ * `{ pool, database }` with every default applied and checked: the seed's PoolConfig may be partial
+ * (the profile's defaults fill it, never NaN), unknown keys are refused with a did-you-mean
+ * (`database.hostname`), durations are capped like every timer, and min > max names the options.
+ * The seed's PoolConfig passed alone is refused with the form that works.
+ */
+function parseDbSettings(settings: unknown): DbSettings {
+  const where = "createPool";
+  const looksLikePoolConfig =
+    typeof settings === "object" && settings !== null && Object.keys(settings).some((k) => POOL_CONFIG_KEYS.includes(k));
+  if (looksLikePoolConfig)
+    throw new RuntimeConfigError(
+      "pool",
+      `${where}: got the seed's PoolConfig itself; pass it with the connection: createPool({ pool: poolConfig, database: { host, port, name, user, password } })`,
+    );
+  const record = checkOptions(where, settings, ["pool", "database"], dbError);
+  const problems: OptionProblem[] = [];
+  if (record.database === undefined)
+    problems.push({
+      key: "database",
+      message: "is required: { host, port, name, user, password } of the PostgreSQL to connect to",
+    });
+  problems.push(...prototypeProblems(record.pool, "pool"), ...prototypeProblems(record.database, "database"));
+  const pool = poolSettingsSchema.safeParse(record.pool === undefined ? {} : record.pool);
+  if (!pool.success) problems.push(...zodProblems(pool.error.issues, record.pool, "pool", poolSettingsSchema));
+  const database = DATABASE_SCHEMA.safeParse(record.database);
+  if (!database.success) problems.push(...zodProblems(database.error.issues, record.database, "database", DATABASE_SCHEMA));
+  if (pool.success) {
+    for (const key of ["idleTimeoutMillis", "connectionTimeoutMillis"] as const) {
+      const p = fieldProblem(`pool.${key}`, pool.data[key], duration(1));
+      if (p) problems.push(p);
+    }
+    if (pool.data.minConnections > pool.data.maxConnections)
+      problems.push({
+        key: "pool.minConnections",
+        message: `(${pool.data.minConnections}) exceeds pool.maxConnections (${pool.data.maxConnections}); lower the minimum or raise the maximum (from the environment: UAIP_POOL_MIN, UAIP_POOL_MAX)`,
+      });
+  }
+  throwProblems(where, problems, dbError);
+  return { pool: pool.data!, database: database.data! };
 }
 
 export interface CreatePoolOptions {
@@ -81,20 +147,15 @@ export class ManagedPool {
   readonly #checkedOut = new WeakSet<pg.PoolClient>();
 
   constructor(settings: DbSettings, options: CreatePoolOptions = {}) {
-    const { pool, database } = settings;
-    if (pool.minConnections > pool.maxConnections) {
-      throw new RuntimeConfigError(
-        "UAIP_POOL_MIN",
-        `UAIP_POOL_MIN=${pool.minConnections} exceeds UAIP_POOL_MAX=${pool.maxConnections}; lower the minimum or raise the maximum`,
-      );
-    }
+    const { pool, database } = parseDbSettings(settings);
+    const o = validateOptions("createPool", options, CREATE_POOL_OPTIONS_SPEC, dbError);
     this.min = pool.minConnections;
     this.max = pool.maxConnections;
     this.#limit = Math.max(1, this.min);
     this.#timeoutMs = pool.connectionTimeoutMillis;
     this.#user = database.user;
     this.#host = database.host;
-    this.#pool = new pg.Pool({
+    this.#pool = new (loadPeer<typeof pg>("pg").Pool)({
       host: database.host,
       port: database.port,
       database: database.name,
@@ -106,11 +167,11 @@ export class ManagedPool {
       idleTimeoutMillis: pool.idleTimeoutMillis,
       // pg's default 0 waits forever; ours bounds the whole acquire, this bounds one TCP+auth handshake.
       connectionTimeoutMillis: pool.connectionTimeoutMillis,
-      application_name: options.applicationName ?? database.user,
+      application_name: o.applicationName ?? database.user,
       // Idle pooled sockets must not keep a finished process (CLI, tests, shutdown) alive.
       allowExitOnIdle: true,
     });
-    this.#metrics = registerPoolMetrics(options.registry ?? new Registry(), this);
+    this.#metrics = registerPoolMetrics(o.registry ?? new Registry(), this);
     // Without this listener an idle client's error (server restart, network cut) crashes the process (pg#1707, #2762).
     // pg.Pool has already removed the client; there is nothing to do but count it.
     this.#pool.on("error", () => this.#metrics.countError());

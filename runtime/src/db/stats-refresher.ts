@@ -1,9 +1,18 @@
 import { Registry } from "prom-client";
-import { RuntimeConfigError } from "../errors";
 import { gauge } from "../metrics/instruments";
 import { METRIC } from "../metrics/names";
 import { ADVISORY_LOCK } from "./migrate";
-import type { ManagedPool } from "./pool";
+import { duration, object, required, string, validateOptions } from "../options";
+import { dbError, ManagedPool } from "./pool";
+
+const STATS_REFRESHER_OPTIONS_SPEC = {
+  pool: required(object<ManagedPool>("a ManagedPool (createPool)", (v) => v instanceof ManagedPool)),
+  // UAIP_DB_STATS_REFRESH_INTERVAL_MS; 0 (off) means "do not construct one" (createRuntime does not).
+  intervalMs: required(duration(1)),
+  registry: object<Registry>("a prom-client Registry"),
+  // One unqualified SQL name: it is quoted as a single identifier, so "schema.view" would name nothing.
+  view: string({ pattern: /^[A-Za-z_][A-Za-z0-9_$]*$/, what: "an unqualified view name such as operation_stats" }),
+};
 
 export interface StatsRefresherOptions {
   pool: ManagedPool;
@@ -15,6 +24,7 @@ export interface StatsRefresherOptions {
   view?: string;
 }
 
+/** One tick of the StatsRefresher: whether this replica refreshed the view, and the view's age. */
 export interface RefreshResult {
   /** This replica refreshed the view on this tick. */
   refreshed: boolean;
@@ -45,16 +55,13 @@ export class StatsRefresher {
   #running: Promise<unknown> | undefined;
 
   constructor(options: StatsRefresherOptions) {
-    if (!Number.isInteger(options.intervalMs) || options.intervalMs <= 0) {
-      throw new RuntimeConfigError(
-        "UAIP_DB_STATS_REFRESH_INTERVAL_MS",
-        `UAIP_DB_STATS_REFRESH_INTERVAL_MS: expected a positive integer to run the refresher, got ${options.intervalMs}`,
-      );
-    }
-    this.#pool = options.pool;
-    this.#intervalMs = options.intervalMs;
-    this.#view = options.view ?? "operation_stats";
-    const registry = options.registry ?? new Registry();
+    const o = validateOptions("StatsRefresher", options, STATS_REFRESHER_OPTIONS_SPEC, dbError, {
+      hints: { interval: 'the interval is "intervalMs", in ms (database.statsRefreshIntervalMs)' },
+    });
+    this.#pool = o.pool!;
+    this.#intervalMs = o.intervalMs!;
+    this.#view = o.view ?? "operation_stats";
+    const registry = o.registry ?? new Registry();
     const age: Collected = gauge(
       registry,
       METRIC.dbStatsRefreshAgeSeconds,

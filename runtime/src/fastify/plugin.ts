@@ -2,21 +2,24 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { constants as zlibConstants } from "node:zlib";
 import { UaipError } from "../errors";
 import type { HttpMetrics } from "../metrics/http-metrics";
-import { checkOptions } from "../options";
+import { checkValue, func, object, required, showValue, validateOptions, type Field } from "../options";
 import type { ResponseCompressor } from "../compression/response-compressor";
 import type { RateLimiter } from "../ratelimit/limiter";
 import { rateLimitDecision } from "../ratelimit/middleware";
 import type { PressureGate } from "../resources/pressure-gate";
 
-/**
- * The parts of Fastify's request, reply and instance the plugin uses, written out so that this
+/*
+ * The parts of Fastify's request, reply and instance the plugin uses are written out so that this
  * module (and the runtime's type declarations) never import `fastify`: it is an optional peer,
  * needed only by services that register the plugin. Fastify 5's own types satisfy them.
  */
+
+/** The parts of Fastify's request the plugin uses (Fastify 5's FastifyRequest satisfies it). */
 export interface FastifyRequestLike {
   raw: IncomingMessage;
   routeOptions: { url?: string };
 }
+/** The parts of Fastify's reply the plugin uses (Fastify 5's FastifyReply satisfies it). */
 export interface FastifyReplyLike {
   raw: ServerResponse;
   sent: boolean;
@@ -26,6 +29,7 @@ export interface FastifyReplyLike {
   send(payload?: unknown): unknown;
   hijack(): unknown;
 }
+/** The parts of a Fastify instance the plugin uses: `addHook` and `get` (Fastify 5's FastifyInstance satisfies it). */
 export interface FastifyInstanceLike {
   addHook(name: "onRequest", hook: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<void>): unknown;
   addHook(name: "onRoute", hook: (route: { url: string }) => void): unknown;
@@ -59,7 +63,30 @@ export class FastifyPluginOptionsError extends UaipError {
   }
 }
 
-export const UAIP_FASTIFY_OPTIONS = ["metrics", "metricsPath", "gate", "limiter", "skip"] as const;
+const pluginError = (key: string, message: string) => new FastifyPluginOptionsError(key, message);
+
+/** A GET path starting with "/", or false (serve none). */
+const METRICS_PATH: Field<string | false> = {
+  expected: 'a path starting with "/" (e.g. "/metrics") or false',
+  problem: (v) => (v === false || (typeof v === "string" && v.startsWith("/")) ? undefined : ""),
+};
+
+const UAIP_FASTIFY_OPTIONS_SPEC = {
+  metrics: object<HttpMetrics>("an HttpMetrics from createMetrics({ serviceName })", (v) => {
+    const m = v as { middleware?: unknown; registry?: unknown; routes?: unknown };
+    return typeof m.middleware === "function" && typeof m.registry === "object" && typeof m.routes === "object";
+  }),
+  metricsPath: METRICS_PATH,
+  gate: object<PressureGate>("a PressureGate", (v) => typeof (v as { shed?: unknown }).shed === "function"),
+  limiter: object<RateLimiter>("a RateLimiter: new RateLimiter({ windowMs, maxRequests })", (v) => {
+    const l = v as { consume?: unknown; keyGenerator?: unknown };
+    return typeof l.consume === "function" && typeof l.keyGenerator === "function";
+  }),
+  skip: func<(req: IncomingMessage) => boolean | Promise<boolean>>("a function (req) => boolean | Promise<boolean>"),
+};
+
+/** Every option uaipFastify honours. */
+export const UAIP_FASTIFY_OPTIONS = Object.keys(UAIP_FASTIFY_OPTIONS_SPEC) as readonly (keyof UaipFastifyOptions)[];
 
 /**
  * The runtime as a Fastify plugin: `await app.register(uaipFastify, { metrics, gate, limiter })`.
@@ -67,20 +94,19 @@ export const UAIP_FASTIFY_OPTIONS = ["metrics", "metricsPath", "gate", "limiter"
  * metrics (so refusals are counted), pressure gate, rate limit.
  */
 export async function uaipFastify(app: FastifyInstanceLike, options: UaipFastifyOptions): Promise<void> {
-  checkOptions("uaipFastify", options, UAIP_FASTIFY_OPTIONS, (key, message) => new FastifyPluginOptionsError(key, message));
-  const { metrics, gate, limiter, skip } = options;
-  if (skip !== undefined && typeof skip !== "function")
-    throw new FastifyPluginOptionsError("skip", `expected a function (req) => boolean | Promise<boolean>, got ${typeof skip}`);
-  if (skip !== undefined && limiter === undefined)
-    throw new FastifyPluginOptionsError("skip", "skip applies to the rate limit: pass `limiter` too, or drop `skip`");
-  const metricsPath = options.metricsPath ?? (metrics ? "/metrics" : false);
-  if (metricsPath !== false && (typeof metricsPath !== "string" || !metricsPath.startsWith("/")))
-    throw new FastifyPluginOptionsError(
-      "metricsPath",
-      `expected a path starting with "/" or false, got ${JSON.stringify(metricsPath)}`,
-    );
-  if (metricsPath !== false && metrics === undefined)
-    throw new FastifyPluginOptionsError("metricsPath", "there are no metrics to serve: pass `metrics` too");
+  const o = validateOptions("uaipFastify", options, UAIP_FASTIFY_OPTIONS_SPEC, pluginError, {
+    // Options that only make sense with another one: refused by name rather than silently unused.
+    more: (v) => [
+      ...(v.skip !== undefined && v.limiter === undefined
+        ? [{ key: "skip", message: "skip applies to the rate limit: pass `limiter` too, or drop `skip`" }]
+        : []),
+      ...(v.metricsPath !== undefined && v.metricsPath !== false && v.metrics === undefined
+        ? [{ key: "metricsPath", message: `${showValue(v.metricsPath)}: there are no metrics to serve: pass \`metrics\` too` }]
+        : []),
+    ],
+  });
+  const { metrics, gate, limiter, skip } = o;
+  const metricsPath = o.metricsPath ?? (metrics ? "/metrics" : false);
 
   if (metrics) {
     const begin = metrics.middleware();
@@ -126,8 +152,15 @@ Object.assign(uaipFastify, {
   [Symbol.for("fastify.display-name")]: "@uaip/runtime",
 });
 
+const COMPRESSOR = required(
+  object<ResponseCompressor>("a ResponseCompressor (the runtime's `compressor`)", (v) => {
+    const c = v as { threshold?: unknown; level?: unknown; brotliQuality?: unknown };
+    return typeof c.threshold === "number" && typeof c.level === "number" && typeof c.brotliQuality === "number";
+  }),
+);
+
 /**
- * Options for @fastify/compress (the well-kept Fastify compression plugin) with the settings of a
+ * The options to register Fastify's compression plugin (the `@fastify/compress` package) with the settings of a
  * ResponseCompressor (the profile's `compression`): the same threshold, gzip/deflate level and
  * brotli quality. `await app.register(fastifyCompress, fastifyCompressOptions(runtime.compressor))`.
  */
@@ -137,6 +170,7 @@ export function fastifyCompressOptions(compressor: ResponseCompressor): {
   zlibOptions: { level: number };
   brotliOptions: { params: Record<number, number> };
 } {
+  checkValue("fastifyCompressOptions", "compressor", compressor, COMPRESSOR, pluginError);
   return {
     threshold: compressor.threshold,
     global: compressor.level > 0,

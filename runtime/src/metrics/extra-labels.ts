@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { showValue } from "../options";
 import { LABEL } from "./names";
 import { OTHER_ROUTE } from "./route";
 
@@ -26,13 +27,14 @@ export function bucketsProblem(buckets: unknown): string | undefined {
   for (let i = 0; i < buckets.length; i++) {
     const b: unknown = buckets[i];
     if (typeof b !== "number" || !Number.isFinite(b) || b <= 0)
-      bad.push(`[${i}] = ${String(b)} is not a positive finite number (+Inf is implicit)`);
+      bad.push(`[${i}] = ${showValue(b)} is not a positive finite number (+Inf is implicit)`);
     else if (i > 0 && typeof buckets[i - 1] === "number" && b <= (buckets[i - 1] as number))
-      bad.push(`[${i}] = ${b} is not greater than [${i - 1}] = ${String(buckets[i - 1])} (bounds must increase)`);
+      bad.push(`[${i}] = ${b} is not greater than [${i - 1}] = ${showValue(buckets[i - 1])} (bounds must increase)`);
   }
   return bad.length === 0 ? undefined : bad.join("; ");
 }
 
+/** Gives an extra label's value for one request (the `labels` option of createMetrics). */
 export type LabelExtractor = (req: IncomingMessage) => string | undefined;
 
 /**

@@ -2,7 +2,21 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import { UaipError } from "../errors";
-import { checkOptions } from "../options";
+import {
+  boolean,
+  duration,
+  fieldProblem,
+  func,
+  integer,
+  object,
+  required,
+  size,
+  string,
+  showValue,
+  validateOptions,
+  type Field,
+  type OptionProblem,
+} from "../options";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
 import { bucketsProblem, ExtraLabels, labelNameProblem, type LabelExtractor } from "./extra-labels";
@@ -96,12 +110,59 @@ type Req = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string; ori
 type Res = ServerResponse & Record<symbol, number | undefined>;
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-function positive(key: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(typeof value === "number" && Number.isFinite(value) && value > 0))
-    throw new MetricsOptionsError(key, `expected a positive number, got ${JSON.stringify(value)}`);
-  return value;
-}
+const metricsError = (key: string, message: string) => new MetricsOptionsError(key, message);
+
+/** Most window buckets: each costs a few typed-array slots and a sample array when used. */
+const MAX_BUCKETS = 100_000;
+
+/** Declared route templates: every item a string starting with "/", every bad one named. */
+const ROUTE_TEMPLATES: Field<readonly string[]> = {
+  expected: 'a list of route templates starting with "/" (["/users/:id"])',
+  problem: (v) => {
+    if (!Array.isArray(v)) return "";
+    const bad = (v as unknown[]).filter((r) => typeof r !== "string" || !r.startsWith("/"));
+    return bad.length === 0 ? undefined : `each route must be a template starting with "/", got ${bad.map(showValue).join(", ")}`;
+  },
+};
+
+/** Histogram upper bounds, seconds: positive, finite, strictly increasing (+Inf is implicit). */
+const HISTOGRAM_BUCKETS: Field<readonly number[]> = {
+  expected: "a non-empty list of increasing positive finite upper bounds, seconds",
+  problem: (v) => bucketsProblem(v),
+};
+
+/** Extra labels: Prometheus names that are not built in, each mapped to a function; every bad one named. */
+const EXTRA_LABELS: Field<Readonly<Record<string, LabelExtractor>>> = {
+  expected: "an object { labelName: (req) => string }",
+  problem: (v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return "";
+    const problems: string[] = [];
+    for (const [name, extract] of Object.entries(v)) {
+      const problem = labelNameProblem(name);
+      if (problem !== undefined) problems.push(problem);
+      else if (typeof extract !== "function") problems.push(`"${name}" must map to a function (req) => string`);
+    }
+    return problems.length === 0 ? undefined : problems.join("; ");
+  },
+};
+
+const CREATE_METRICS_OPTIONS_SPEC = {
+  // A Prometheus label value, shown in every series: printable, no control characters.
+  serviceName: required(
+    string({ pattern: /^[\x20-\x7e]{1,128}$/, what: "a non-empty printable name of at most 128 characters" }),
+  ),
+  registry: object<Registry>("a prom-client Registry", (v) => typeof (v as Registry).getSingleMetric === "function"),
+  collectDefault: boolean,
+  window: duration(1),
+  bucketMs: duration(1),
+  // A full bucket keeps its samples in a Float64Array: 8 bytes each, for every bucket of the window.
+  samplesPerBucket: integer(1, 10_000_000),
+  maxRoutes: integer(1, 100_000),
+  now: func<() => number>("a monotonic clock () => number (ms)"),
+  routes: ROUTE_TEMPLATES,
+  buckets: HISTOGRAM_BUCKETS,
+  labels: EXTRA_LABELS,
+};
 
 /**
  * HTTP RED metrics, resource metrics and a sliding-window snapshot for one service.
@@ -129,31 +190,29 @@ export class HttpMetrics {
   #cpu = { usage: process.cpuUsage(), at: performance.now() };
 
   constructor(options: CreateMetricsOptions) {
-    checkOptions(
-      "createMetrics",
-      options,
-      [
-        "serviceName",
-        "registry",
-        "collectDefault",
-        "window",
-        "bucketMs",
-        "samplesPerBucket",
-        "maxRoutes",
-        "now",
-        "routes",
-        "buckets",
-        "labels",
-      ],
-      (key, message) => new MetricsOptionsError(key, message),
-    );
-    if (!options || typeof options.serviceName !== "string" || options.serviceName === "") {
-      throw new MetricsOptionsError("serviceName", "expected a non-empty string");
-    }
-    const windowMs = positive("window", options.window, 60_000);
-    const bucketMs = positive("bucketMs", options.bucketMs, 1_000);
-    const samplesPerBucket = positive("samplesPerBucket", options.samplesPerBucket, 1_000);
-    const maxRoutes = positive("maxRoutes", options.maxRoutes, 100);
+    const o = validateOptions("createMetrics", options ?? {}, CREATE_METRICS_OPTIONS_SPEC, metricsError, {
+      more: (v) => {
+        const buckets = Math.ceil((v.window ?? 60_000) / (v.bucketMs ?? 1_000));
+        const samples = buckets * (v.samplesPerBucket ?? 1_000);
+        const problems: OptionProblem[] = [];
+        if (buckets > MAX_BUCKETS)
+          problems.push({
+            key: "bucketMs",
+            message: `window / bucketMs is ${buckets} buckets, more than ${MAX_BUCKETS}; raise bucketMs or shorten window`,
+          });
+        const p = fieldProblem("samplesPerBucket", samples, size("entries", 8));
+        if (p)
+          problems.push({
+            key: "samplesPerBucket",
+            message: `window / bucketMs × samplesPerBucket = ${samples} samples kept; ${p.message}`,
+          });
+        return problems;
+      },
+    });
+    const windowMs = o.window ?? 60_000;
+    const bucketMs = o.bucketMs ?? 1_000;
+    const samplesPerBucket = o.samplesPerBucket ?? 1_000;
+    const maxRoutes = o.maxRoutes ?? 100;
     this.serviceName = options.serviceName;
     this.#ownsRegistry = options.registry === undefined;
     this.registry = options.registry ?? new Registry();
@@ -163,12 +222,10 @@ export class HttpMetrics {
     this.registry.setDefaultLabels({ [LABEL.service]: this.serviceName });
     this.#now = options.now ?? (() => performance.now());
     this.#window = new SlidingWindow(this.#now(), { windowMs, bucketMs, samplesPerBucket });
-    this.routes = new RouteGuard(maxRoutes, declaredRoutes(options.routes));
-    const buckets = options.buckets ?? HTTP_DURATION_BUCKETS;
-    const bucketError = bucketsProblem(buckets);
-    if (bucketError !== undefined) throw new MetricsOptionsError("buckets", bucketError);
+    this.routes = new RouteGuard(maxRoutes, o.routes ?? []);
+    const buckets = o.buckets ?? HTTP_DURATION_BUCKETS;
     this.#series = new SeriesTable([...buckets]);
-    this.#extra = extraLabels(options.labels);
+    this.#extra = o.labels && Object.keys(o.labels).length > 0 ? new ExtraLabels(o.labels) : undefined;
 
     const labelNames = [LABEL.method, LABEL.route, LABEL.statusCode, ...(this.#extra?.names ?? [])];
     const r = this.registry;
@@ -387,35 +444,6 @@ export class HttpMetrics {
     this.#total++;
     this.#window.record(end, durationMs, status >= 500);
   }
-}
-
-/** The `routes` option checked: an array of templates starting with "/". */
-function declaredRoutes(routes: unknown): string[] {
-  if (routes === undefined) return [];
-  if (!Array.isArray(routes))
-    throw new MetricsOptionsError("routes", `expected an array of route templates, got ${typeof routes}`);
-  const bad = routes.filter((r) => typeof r !== "string" || !r.startsWith("/"));
-  if (bad.length > 0)
-    throw new MetricsOptionsError(
-      "routes",
-      `each route must be a template starting with "/", got ${bad.map((r) => JSON.stringify(r)).join(", ")}`,
-    );
-  return routes as string[];
-}
-
-/** The `labels` option checked: every bad name listed at once, each with why. */
-function extraLabels(labels: unknown): ExtraLabels | undefined {
-  if (labels === undefined) return undefined;
-  if (labels === null || typeof labels !== "object" || Array.isArray(labels))
-    throw new MetricsOptionsError("labels", "expected an object { labelName: (req) => string }");
-  const problems: string[] = [];
-  for (const [name, extract] of Object.entries(labels)) {
-    const problem = labelNameProblem(name);
-    if (problem !== undefined) problems.push(problem);
-    else if (typeof extract !== "function") problems.push(`"${name}" must map to a function (req) => string`);
-  }
-  if (problems.length > 0) throw new MetricsOptionsError("labels", problems.join("; "));
-  return Object.keys(labels).length === 0 ? undefined : new ExtraLabels(labels as Record<string, LabelExtractor>);
 }
 
 /** Creates the metrics of one service: `createMetrics({ serviceName: "agent-intelligence" })`. */

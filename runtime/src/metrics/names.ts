@@ -46,6 +46,8 @@ export const METRIC = {
   batchSize: "uaip_batch_size",
   // memory monitor
   memoryHeapLimitBytes: "uaip_memory_heap_limit_bytes",
+  /** 1 when memory.heapSizeLimit and the limit V8 enforces differ (the monitor uses the smaller). */
+  memoryHeapLimitMismatch: "uaip_memory_heap_limit_mismatch",
   memoryPressure: "uaip_memory_pressure",
   memoryGcTotal: "uaip_memory_gc_total",
   pressureRejectedRequestsTotal: "uaip_pressure_rejected_requests_total",

@@ -2,7 +2,17 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename } from "node:path";
+import { object, required, string, validateOptions } from "../options";
 import { CPUProfiler, ProfileInProgressError, ProfileOptionsError } from "./cpu-profiler";
+
+const profileError = (key: string, message: string) => new ProfileOptionsError(key, message);
+
+const PROFILE_TRIGGER_OPTIONS_SPEC = {
+  profiler: required(object<CPUProfiler>("a CPUProfiler", (v) => v instanceof CPUProfiler)),
+  // An empty token turns the trigger off, as an absent one does (the Secret may be unset).
+  token: string(),
+  path: string({ pattern: /^\/[^?#\s]*$/, what: 'a path starting with "/" without query or spaces' }),
+};
 
 /**
  * Admin path of the profile trigger. It starts with `_`, which no service name can (DNS-1123), so
@@ -42,10 +52,11 @@ export class ProfileTrigger {
   readonly #tokenDigest: Buffer | undefined;
 
   constructor(options: ProfileTriggerOptions) {
-    this.#profiler = options.profiler;
-    this.path = options.path ?? PROFILE_ADMIN_PATH;
+    const o = validateOptions("ProfileTrigger", options, PROFILE_TRIGGER_OPTIONS_SPEC, profileError);
+    this.#profiler = o.profiler!;
+    this.path = o.path ?? PROFILE_ADMIN_PATH;
     // Compare digests: equal length, constant time, and the token itself is not kept around.
-    this.#tokenDigest = options.token ? digest(options.token) : undefined;
+    this.#tokenDigest = o.token ? digest(o.token) : undefined;
   }
 
   /** Whether the trigger answers at all (a token was configured). */

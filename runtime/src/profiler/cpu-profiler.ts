@@ -3,6 +3,7 @@ import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UaipError } from "../errors";
+import { checkValue, duration, integer, string, validateOptions } from "../options";
 
 /** The seed's default profile length. */
 export const DEFAULT_PROFILE_DURATION_MS = 30_000;
@@ -49,12 +50,14 @@ export class ProfileAbortedError extends ProfilerError {
   }
 }
 
-function positiveInt(key: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value <= 0)
-    throw new ProfileOptionsError(key, `expected a positive integer, got ${JSON.stringify(value)}`);
-  return value;
-}
+const profileError = (key: string, message: string) => new ProfileOptionsError(key, message);
+
+const CPU_PROFILER_OPTIONS_SPEC = {
+  directory: string({ nonEmpty: true, what: "a directory path" }),
+  maxDurationMs: duration(1),
+  // V8 samples at most every 1 µs; a sampling interval of more than a second samples nothing useful.
+  samplingIntervalUs: integer(1, 1_000_000, "µs"),
+};
 
 interface Running {
   startedAt: Date;
@@ -80,11 +83,10 @@ export class CPUProfiler {
   #mine: Running | undefined;
 
   constructor(options: CPUProfilerOptions = {}) {
-    this.directory = options.directory ?? join(tmpdir(), "uaip-profiles");
-    if (typeof this.directory !== "string" || this.directory === "")
-      throw new ProfileOptionsError("directory", `expected a directory path, got ${JSON.stringify(options.directory)}`);
-    this.maxDurationMs = positiveInt("maxDurationMs", options.maxDurationMs, 120_000);
-    this.#samplingIntervalUs = positiveInt("samplingIntervalUs", options.samplingIntervalUs, 1_000);
+    const o = validateOptions("CPUProfiler", options, CPU_PROFILER_OPTIONS_SPEC, profileError);
+    this.directory = o.directory ?? join(tmpdir(), "uaip-profiles");
+    this.maxDurationMs = o.maxDurationMs ?? 120_000;
+    this.#samplingIntervalUs = o.samplingIntervalUs ?? 1_000;
   }
 
   /** Whether a profile is running in this process now. */
@@ -94,12 +96,13 @@ export class CPUProfiler {
 
   /** Profiles for `durationMs` and resolves to the path of the written `.cpuprofile`. */
   async startProfiling(durationMs = DEFAULT_PROFILE_DURATION_MS): Promise<string> {
-    if (!Number.isInteger(durationMs) || durationMs <= 0 || durationMs > this.maxDurationMs) {
-      throw new ProfileOptionsError(
-        "durationMs",
-        `expected an integer between 1 and maxDurationMs ${this.maxDurationMs}, got ${JSON.stringify(durationMs)}`,
-      );
-    }
+    checkValue(
+      "CPUProfiler.startProfiling",
+      "durationMs",
+      durationMs,
+      integer(1, this.maxDurationMs, "ms (maxDurationMs)"),
+      profileError,
+    );
     if (running) throw new ProfileInProgressError(running.startedAt);
     // Claim the slot before any await, so a concurrent call sees it.
     const session = new Session();

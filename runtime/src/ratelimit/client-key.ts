@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { BlockList, isIP } from "node:net";
+import { integer, listOf, showValue, string, validateOptions } from "../options";
 import { RateLimitOptionsError } from "./errors";
 
 /**
@@ -25,11 +26,24 @@ export interface TrustedProxyOptions {
   cidrs?: readonly string[];
 }
 
+const proxyError = (key: string, message: string) => new RateLimitOptionsError(key, message);
+
+const TRUSTED_PROXY_OPTIONS_SPEC = {
+  hops: integer(0, 16),
+  // A list, even of one: a lone "10.0.0.0/8" is refused with the list form, never split into characters.
+  cidrs: listOf(string({ what: 'a CIDR string like "10.0.0.0/16"' })),
+};
+
 const MAPPED_V4 = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/i;
 
 /** "::ffff:1.2.3.4" -> "1.2.3.4"; surrounding spaces and brackets dropped. Undefined when not an IP. */
 export function normalizeAddress(raw: string | undefined): string | undefined {
-  if (!raw) return undefined;
+  if (raw === undefined || raw === "") return undefined;
+  if (typeof raw !== "string")
+    throw new RateLimitOptionsError(
+      "address",
+      `normalizeAddress: expected an address string such as "10.0.0.1", got ${showValue(raw)}`,
+    );
   let a = raw.trim();
   if (a.startsWith("[") && a.includes("]")) a = a.slice(1, a.indexOf("]"));
   const mapped = MAPPED_V4.exec(a);
@@ -47,7 +61,7 @@ function parseCidrs(cidrs: readonly string[]): BlockList {
     if (!family || !/^\d{1,3}$/.test(bits ?? "") || prefix > max) {
       throw new RateLimitOptionsError(
         `trustedProxy.cidrs[${i}]`,
-        `expected a CIDR like "10.0.0.0/16" or "fd00::/8", got ${JSON.stringify(cidr)}`,
+        `expected a CIDR like "10.0.0.0/16" or "fd00::/8", got ${showValue(cidr)}`,
       );
     }
     list.addSubnet(address, prefix, family === 6 ? "ipv6" : "ipv4");
@@ -61,10 +75,9 @@ function parseCidrs(cidrs: readonly string[]): BlockList {
  * falls back to the socket address, so garbage never creates its own bucket.
  */
 export function clientAddressKey(options: TrustedProxyOptions = {}): (req: IncomingMessage) => string {
-  const hops = options.hops ?? 0;
-  if (!Number.isInteger(hops) || hops < 0 || hops > 16)
-    throw new RateLimitOptionsError("trustedProxy.hops", `expected an integer from 0 to 16, got ${JSON.stringify(options.hops)}`);
-  const cidrs = (options.cidrs ?? []).filter((c) => c.trim() !== "");
+  const o = validateOptions("clientAddressKey", options, TRUSTED_PROXY_OPTIONS_SPEC, proxyError, { prefix: "trustedProxy." });
+  const hops = o.hops ?? 0;
+  const cidrs = (o.cidrs ?? []).filter((c) => c.trim() !== "");
   const trusted = cidrs.length > 0 ? parseCidrs(cidrs) : undefined;
   const isTrusted = (a: string) => trusted!.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
   const maxSkips = trusted ? (hops > 0 ? hops : Number.POSITIVE_INFINITY) : hops;

@@ -3,7 +3,19 @@ import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError, RateLimitPointsError, RateLimitStoreError } from "./errors";
 import type Redis from "ioredis";
-import { checkOptions } from "../options";
+import {
+  anything,
+  checkValue,
+  duration,
+  func,
+  integer,
+  object,
+  oneOf,
+  required,
+  showValue,
+  string,
+  validateOptions,
+} from "../options";
 import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisStoreOptions } from "./redis-store";
@@ -48,27 +60,31 @@ const POLICIES: readonly FailurePolicy[] = ["allow", "deny", "memory"];
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
-function positiveInt(key: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new RateLimitOptionsError(key, `expected a positive integer, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
 const defaultKey = clientAddressKey();
 
-export const RATE_LIMITER_OPTIONS = [
-  "windowMs",
-  "maxRequests",
-  "keyGenerator",
-  "store",
-  "redis",
-  "failurePolicy",
-  "registry",
-  "policyName",
-  "maxKeyLength",
-  "denyRetryAfterMs",
-] as const;
+const limiterError = (key: string, message: string) => new RateLimitOptionsError(key, message);
+/** Points of one consume / penalty / reward (a weighted request). */
+const POINTS = integer(1);
+
+const RATE_LIMITER_OPTIONS_SPEC = {
+  windowMs: required(duration(1)),
+  maxRequests: required(integer(1, 1_000_000_000)),
+  keyGenerator: func<(req: never) => string>("a function (req) => string"),
+  store: object<RateLimitStore>("a RateLimitStore (hit/close)", (v) => typeof (v as RateLimitStore).hit === "function"),
+  // A redis:// URL, an ioredis client or RedisStore options: storeFromRedis checks which.
+  redis: anything,
+  failurePolicy: oneOf(POLICIES),
+  registry: object<Registry>("a prom-client Registry"),
+  // Sent as a Structured Fields string: printable ASCII without quotes or backslashes.
+  policyName: string({
+    pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/,
+    what: '1-64 printable ASCII characters without " or \\',
+  }),
+  maxKeyLength: integer(1, 1_000_000),
+  denyRetryAfterMs: duration(1),
+};
+
+export const RATE_LIMITER_OPTIONS = Object.keys(RATE_LIMITER_OPTIONS_SPEC) as readonly (keyof typeof RATE_LIMITER_OPTIONS_SPEC)[];
 
 /** The `redis` option as a store this limiter owns. */
 function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
@@ -77,7 +93,7 @@ function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisS
   if (typeof redis !== "object" || redis === null)
     throw new RateLimitOptionsError(
       "redis",
-      `expected a redis:// URL, an ioredis client or { host, port }, got ${JSON.stringify(redis)}`,
+      `expected a redis:// URL, an ioredis client or { host, port }, got ${showValue(redis)}`,
     );
   return new RedisStore(redis as RedisStoreOptions);
 }
@@ -106,10 +122,13 @@ export class RateLimiter<Req = IncomingMessage> {
   #lastStoreError: unknown;
 
   constructor(options: RateLimiterOptions<Req>) {
-    if (options === null || typeof options !== "object") throw new RateLimitOptionsError("options", "expected an object");
-    checkOptions("RateLimiter", options, RATE_LIMITER_OPTIONS, (key, message) => new RateLimitOptionsError(key, message), {
-      keyPrefix: "the key prefix is a store option: redis: { host, port, keyPrefix } or new RedisStore({ keyPrefix })",
-      trustProxy: "pass keyGenerator: clientAddressKey({ hops }) (createRuntime does this from UAIP_TRUSTED_PROXY_HOPS)",
+    if (options === undefined)
+      throw new RateLimitOptionsError("options", "RateLimiter: options are required: { windowMs, maxRequests }");
+    const o = validateOptions("RateLimiter", options, RATE_LIMITER_OPTIONS_SPEC, limiterError, {
+      hints: {
+        keyPrefix: "the key prefix is a store option: redis: { host, port, keyPrefix } or new RedisStore({ keyPrefix })",
+        trustProxy: "pass keyGenerator: clientAddressKey({ hops }) (createRuntime does this from UAIP_TRUSTED_PROXY_HOPS)",
+      },
     });
     if (options.store !== undefined && options.redis !== undefined) {
       throw new RateLimitOptionsError(
@@ -117,30 +136,13 @@ export class RateLimiter<Req = IncomingMessage> {
         'both "store" and "redis" given; pass one: redis builds a RedisStore, store is one you built',
       );
     }
-    this.windowMs = positiveInt("windowMs", options.windowMs);
-    this.maxRequests = positiveInt("maxRequests", options.maxRequests);
-    this.failurePolicy = options.failurePolicy ?? "memory";
-    if (!POLICIES.includes(this.failurePolicy)) {
-      throw new RateLimitOptionsError(
-        "failurePolicy",
-        `expected one of ${POLICIES.join(" | ")}, got ${JSON.stringify(options.failurePolicy)}`,
-      );
-    }
-    if (options.keyGenerator !== undefined && typeof options.keyGenerator !== "function") {
-      throw new RateLimitOptionsError("keyGenerator", "expected a function (req) => string");
-    }
+    this.windowMs = o.windowMs!;
+    this.maxRequests = o.maxRequests!;
+    this.failurePolicy = o.failurePolicy ?? "memory";
     this.keyGenerator = options.keyGenerator ?? (defaultKey as unknown as (req: Req) => string);
-    this.policyName = options.policyName ?? "default";
-    // The name is sent as a Structured Fields string: keep it printable ASCII without quotes or backslashes.
-    if (!/^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(this.policyName)) {
-      throw new RateLimitOptionsError(
-        "policyName",
-        `expected 1-64 printable ASCII characters without " or \\, got ${JSON.stringify(this.policyName)}`,
-      );
-    }
-    this.#maxKeyLength = options.maxKeyLength === undefined ? 512 : positiveInt("maxKeyLength", options.maxKeyLength);
-    this.#denyRetryAfterMs =
-      options.denyRetryAfterMs === undefined ? 1_000 : positiveInt("denyRetryAfterMs", options.denyRetryAfterMs);
+    this.policyName = o.policyName ?? "default";
+    this.#maxKeyLength = o.maxKeyLength ?? 512;
+    this.#denyRetryAfterMs = o.denyRetryAfterMs ?? 1_000;
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
     if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
@@ -166,7 +168,7 @@ export class RateLimiter<Req = IncomingMessage> {
   consume(key: string, points = 1): Promise<RateLimitResult> {
     try {
       this.#checkKey(key);
-      if (points !== 1) this.#checkPoints(points, this.maxRequests);
+      if (points !== 1) this.#checkPoints(points, this.maxRequests, "consume");
     } catch (err) {
       return Promise.reject(err);
     }
@@ -237,7 +239,7 @@ export class RateLimiter<Req = IncomingMessage> {
 
   #adjust(key: string, points: number, sign: 1 | -1): Promise<RateLimitResult> {
     return this.#run(key, (store) => {
-      this.#checkPoints(points, Number.MAX_SAFE_INTEGER);
+      this.#checkPoints(points, Number.MAX_SAFE_INTEGER, sign > 0 ? "penalty" : "reward");
       return this.#need(store, "adjust").call(store, key, this.windowMs, this.maxRequests, sign * points);
     }).then(
       (decision) => this.#result(decision),
@@ -319,6 +321,7 @@ export class RateLimiter<Req = IncomingMessage> {
    * `firstConnectWaitMs`), then fall back to the failure policy.
    */
   async ready(timeoutMs = 5_000): Promise<boolean> {
+    checkValue("RateLimiter.ready", "timeoutMs", timeoutMs, duration(0), limiterError);
     const store = this.#store as RateLimitStore & { ready?: () => Promise<void> };
     if (typeof store.ready !== "function") return true;
     let timer: NodeJS.Timeout | undefined;
@@ -395,10 +398,10 @@ export class RateLimiter<Req = IncomingMessage> {
     }
   }
 
-  #checkPoints(points: unknown, most: number): void {
-    if (typeof points !== "number" || !Number.isSafeInteger(points) || points < 1)
-      throw new RateLimitPointsError(points, `points must be a positive integer, got ${JSON.stringify(points)}`);
-    if (points > most)
+  /** A per-call point count: the runtime's one validator (value shown as written), then the window's bound. */
+  #checkPoints(points: unknown, most: number, call: "consume" | "penalty" | "reward"): void {
+    checkValue(`RateLimiter.${call}`, "points", points, POINTS, (_key, message) => new RateLimitPointsError(points, message));
+    if ((points as number) > most)
       throw new RateLimitPointsError(
         points,
         `points ${points} exceed maxRequests ${most}: no window could admit it; raise maxRequests or lower the request's weight`,
@@ -407,13 +410,12 @@ export class RateLimiter<Req = IncomingMessage> {
 
   #checkKey(key: unknown): void {
     if (typeof key !== "string" || key.length === 0)
-      throw new RateLimitKeyError(`rate-limit key must be a non-empty string, got ${JSON.stringify(key)}`);
+      throw new RateLimitKeyError(`rate-limit key must be a non-empty string, got ${showValue(key)}`);
     if (key.length > this.#maxKeyLength)
       throw new RateLimitKeyError(
         `rate-limit key is ${key.length} characters; the limit is ${this.#maxKeyLength} (maxKeyLength)`,
       );
-    if (CONTROL_CHARS.test(key))
-      throw new RateLimitKeyError(`rate-limit key contains control characters: ${JSON.stringify(key)}`);
+    if (CONTROL_CHARS.test(key)) throw new RateLimitKeyError(`rate-limit key contains control characters: ${showValue(key)}`);
   }
 
   /** Stops the insurance store's timer and closes a store this limiter created. */

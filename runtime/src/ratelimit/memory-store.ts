@@ -1,4 +1,4 @@
-import { checkOptions } from "../options";
+import { duration, func, size, validateOptions } from "../options";
 import { RateLimitOptionsError } from "./errors";
 import { adjusted, admits, describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
@@ -11,6 +11,15 @@ export interface MemoryStoreOptions {
   /** Clock in ms (tests inject one). @default Date.now */
   now?: () => number;
 }
+
+/** A kept key costs its Map entry, its string and its counters: at least 128 bytes. */
+const BYTES_PER_KEY = 128;
+
+const MEMORY_STORE_OPTIONS_SPEC = {
+  maxKeys: size("entries", BYTES_PER_KEY),
+  sweepIntervalMs: duration(1),
+  now: func<() => number>("a clock function () => number"),
+};
 
 interface Entry {
   /** Index of the window `c` counts (floor(now / w)). */
@@ -32,19 +41,15 @@ export class MemoryStore implements RateLimitStore {
   #timer: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
-    checkOptions(
+    const o = validateOptions(
       "MemoryStore",
       options,
-      ["maxKeys", "sweepIntervalMs", "now"],
+      MEMORY_STORE_OPTIONS_SPEC,
       (key, message) => new RateLimitOptionsError(key, message),
     );
-    this.#maxKeys = options.maxKeys ?? 100_000;
-    this.#now = options.now ?? Date.now;
-    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-    if (!Number.isInteger(this.#maxKeys) || this.#maxKeys < 1)
-      throw new RateLimitOptionsError("maxKeys", `expected a positive integer, got ${this.#maxKeys}`);
-    if (!(sweepIntervalMs > 0))
-      throw new RateLimitOptionsError("sweepIntervalMs", `expected a positive number, got ${sweepIntervalMs}`);
+    this.#maxKeys = o.maxKeys ?? 100_000;
+    this.#now = o.now ?? Date.now;
+    const sweepIntervalMs = o.sweepIntervalMs ?? 60_000;
     this.#timer = setInterval(() => this.sweep(), sweepIntervalMs);
     this.#timer.unref();
   }

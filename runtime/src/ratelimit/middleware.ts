@@ -1,8 +1,16 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkOptions } from "../options";
+import { checkValue, func, object, required, validateOptions } from "../options";
 import { RateLimitOptionsError } from "./errors";
 import { rateLimitHeaders } from "./headers";
 import type { RateLimiter } from "./limiter";
+
+const middlewareError = (key: string, message: string) => new RateLimitOptionsError(key, message);
+const LIMITER = required(
+  object<RateLimiter<never>>("a RateLimiter: rateLimitMiddleware(new RateLimiter({ windowMs, maxRequests }))", (v) => {
+    const l = v as { consume?: unknown; keyGenerator?: unknown };
+    return typeof l.consume === "function" && typeof l.keyGenerator === "function";
+  }),
+);
 
 /** Code in the JSON body of a 429 (limit exceeded). */
 export const RATE_LIMITED_CODE = "UAIP_RATE_LIMITED";
@@ -20,7 +28,9 @@ export interface RateLimitMiddlewareOptions<Req = IncomingMessage> {
   skip?: (req: Req) => boolean | Promise<boolean>;
 }
 
-export const RATE_LIMIT_MIDDLEWARE_OPTIONS = ["skip"] as const;
+const RATE_LIMIT_MIDDLEWARE_OPTIONS_SPEC = {
+  skip: func<(req: never) => boolean | Promise<boolean>>("a function (req) => boolean | Promise<boolean>"),
+};
 
 /**
  * Express-style `(req, res, next)` middleware (also usable with bare node:http, see
@@ -32,15 +42,9 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
   limiter: RateLimiter<Req>,
   options?: RateLimitMiddlewareOptions<Req>,
 ) {
-  checkOptions(
-    "rateLimitMiddleware",
-    options,
-    RATE_LIMIT_MIDDLEWARE_OPTIONS,
-    (key, message) => new RateLimitOptionsError(key, message),
-  );
-  const skip = options?.skip;
-  if (skip !== undefined && typeof skip !== "function")
-    throw new RateLimitOptionsError("skip", `expected a function (req) => boolean | Promise<boolean>, got ${typeof skip}`);
+  checkValue("rateLimitMiddleware", "limiter", limiter, LIMITER, middlewareError);
+  const o = validateOptions("rateLimitMiddleware", options, RATE_LIMIT_MIDDLEWARE_OPTIONS_SPEC, middlewareError);
+  const skip = o.skip as RateLimitMiddlewareOptions<Req>["skip"];
   const limit = (req: Req, res: ServerResponse, next: Next): void => {
     let pending: Promise<RateLimitDecision>;
     try {
@@ -116,6 +120,7 @@ export function rateLimitHandler<Req extends IncomingMessage = IncomingMessage>(
   handler: (req: Req, res: ServerResponse) => void,
   options?: RateLimitMiddlewareOptions<Req>,
 ): (req: Req, res: ServerResponse) => void {
+  checkValue("rateLimitHandler", "handler", handler, required(func("a function (req, res) => void")), middlewareError);
   const middleware = rateLimitMiddleware(limiter, options);
   return (req, res) =>
     middleware(req, res, (err?: unknown) => {

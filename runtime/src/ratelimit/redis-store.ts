@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
-import { checkOptions } from "../options";
+import { boolean, duration, integer, object, string, validateOptions } from "../options";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
 import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
@@ -218,23 +218,31 @@ export interface RedisStoreOptions {
   redisOptions?: RedisOptions;
 }
 
-export const REDIS_STORE_OPTIONS = [
-  "client",
-  "url",
-  "host",
-  "port",
-  "password",
-  "tls",
-  "maxConnections",
-  "keyPrefix",
-  "commandTimeoutMs",
-  "batching",
-  "maxBatch",
-  "reserve",
-  "firstConnectWaitMs",
-  "breaker",
-  "redisOptions",
-] as const;
+/** A redis:// or rediss:// URL that ioredis can parse (it throws an untyped error, or connects to localhost, on others). */
+export const REDIS_URL = string({ pattern: /^rediss?:\/\/[^\s]*$/i, what: "a redis:// or rediss:// URL" });
+
+const REDIS_STORE_OPTIONS_SPEC = {
+  client: object<Redis>("an ioredis client", (v) => typeof (v as Redis).defineCommand === "function"),
+  url: {
+    ...REDIS_URL,
+    problem: (v: unknown) => REDIS_URL.problem(v) ?? (URL.canParse(v as string) ? undefined : "not a parseable URL"),
+  },
+  host: string({ nonEmpty: true, what: "a host name or address" }),
+  port: integer(1, 65_535),
+  password: string(),
+  tls: boolean,
+  maxConnections: integer(1, 100_000),
+  keyPrefix: string({ nonEmpty: true }),
+  commandTimeoutMs: duration(1),
+  batching: boolean,
+  maxBatch: integer(1, 100_000),
+  reserve: integer(1, 1_000_000),
+  firstConnectWaitMs: duration(0),
+  breaker: object<CircuitBreakerOptions>("{ failureThreshold, cooldownMs }"),
+  redisOptions: object<RedisOptions>("ioredis options"),
+};
+
+export const REDIS_STORE_OPTIONS = Object.keys(REDIS_STORE_OPTIONS_SPEC);
 
 const optionsError = (key: string, message: string) => new RateLimitOptionsError(key, message);
 
@@ -260,18 +268,9 @@ export class RedisStore implements RateLimitStore {
   readonly #flush = (): void => this.#send();
 
   constructor(options: RedisStoreOptions) {
-    checkOptions("RedisStore", options, REDIS_STORE_OPTIONS, optionsError);
+    validateOptions("RedisStore", options, REDIS_STORE_OPTIONS_SPEC, optionsError);
     if (!options?.client && !options?.url && !options?.host)
       throw new RateLimitOptionsError("store", "RedisStore needs `client`, `url` or `host`");
-    if (options.keyPrefix !== undefined && (typeof options.keyPrefix !== "string" || options.keyPrefix === "")) {
-      throw new RateLimitOptionsError("keyPrefix", `expected a non-empty string, got ${JSON.stringify(options.keyPrefix)}`);
-    }
-    if (options.maxConnections !== undefined && !(Number.isInteger(options.maxConnections) && options.maxConnections >= 1)) {
-      throw new RateLimitOptionsError(
-        "maxConnections",
-        `expected a positive integer, got ${JSON.stringify(options.maxConnections)}`,
-      );
-    }
     if (
       options.client &&
       (options.url || options.host || options.password || options.tls || options.redisOptions || options.commandTimeoutMs)
@@ -283,18 +282,11 @@ export class RedisStore implements RateLimitStore {
     }
     this.#batching = options.batching ?? true;
     this.#maxBatch = options.maxBatch ?? 256;
-    if (!Number.isInteger(this.#maxBatch) || this.#maxBatch < 1)
-      throw new RateLimitOptionsError("maxBatch", `expected a positive integer, got ${JSON.stringify(options.maxBatch)}`);
-    const reserve = options.reserve === undefined ? 1 : options.reserve;
-    if (!Number.isInteger(reserve) || reserve < 1)
-      throw new RateLimitOptionsError(
-        "reserve",
-        `expected a positive integer (tokens per key taken from Redis per call; 1 = every check goes to Redis), got ${JSON.stringify(options.reserve)}`,
-      );
+    const reserve = options.reserve ?? 1;
     this.#reservations = reserve > 1 ? new LocalReservations(reserve) : undefined;
     this.#prefix = options.keyPrefix ?? "uaip:rl:";
     this.#owned = !options.client;
-    this.#breaker = new CircuitBreaker(options.breaker, (key, message) => new RateLimitOptionsError(`breaker.${key}`, message));
+    this.#breaker = new CircuitBreaker(options.breaker, optionsError, "RedisStore");
     const owned: RedisOptions = {
       // Fail fast: no queueing while disconnected, no per-command retries, short timeout;
       // reconnect in the background quickly so the store recovers by itself.
@@ -323,11 +315,6 @@ export class RedisStore implements RateLimitStore {
     if (typeof commands[OP_COMMAND] !== "function") this.client.defineCommand(OP_COMMAND, { lua: OP_SCRIPT, numberOfKeys: 1 });
     this.#opCommand = (commands[OP_COMMAND] as HitCommand).bind(this.client);
     const wait = options.firstConnectWaitMs ?? 1_000;
-    if (!Number.isInteger(wait) || wait < 0)
-      throw new RateLimitOptionsError(
-        "firstConnectWaitMs",
-        `expected a non-negative integer, got ${JSON.stringify(options.firstConnectWaitMs)}`,
-      );
     if (this.client.status !== "ready" && wait > 0) {
       const first = new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), wait);

@@ -31,6 +31,7 @@ export interface RateLimitStore {
   close(): Promise<void>;
 }
 
+/** What the limiter does while its store is unavailable: allow, deny (503), or count in this process (memory). */
 export type FailurePolicy = "allow" | "deny" | "memory";
 
 /** The answer of `RateLimiter.consume(key)`. Times are in ms. */

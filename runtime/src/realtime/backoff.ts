@@ -1,3 +1,6 @@
+import { checkValue, func, integer } from "../options";
+import { checkReconnectStrategy, realtimeError } from "./options";
+
 /** The seed's `WSConfig.reconnectStrategy`, in ms. */
 export interface ReconnectStrategy {
   initialDelay: number;
@@ -6,7 +9,9 @@ export interface ReconnectStrategy {
 }
 
 /** The upper bound of attempt `attempt`'s delay: `min(maxDelay, initialDelay × factor^attempt)`. */
-export function reconnectCap(attempt: number, { initialDelay, maxDelay, factor }: ReconnectStrategy): number {
+export function reconnectCap(attempt: number, strategy: ReconnectStrategy): number {
+  checkValue("reconnectCap", "attempt", attempt, integer(0), realtimeError);
+  const { initialDelay, maxDelay, factor } = checkReconnectStrategy("reconnectCap", "reconnectStrategy", strategy);
   return Math.min(maxDelay, initialDelay * factor ** Math.max(0, attempt));
 }
 
@@ -23,5 +28,6 @@ export function reconnectDelay(
   reconnectStrategy: ReconnectStrategy,
   random: () => number = Math.random,
 ): number {
+  checkValue("reconnectDelay", "random", random, func("a function () => number in [0, 1)"), realtimeError);
   return Math.floor(random() * reconnectCap(attempt, reconnectStrategy));
 }

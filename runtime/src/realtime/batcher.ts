@@ -1,25 +1,27 @@
 import type { Registry } from "prom-client";
 import { BatcherClosedError, BatchFlushError, RealtimeOptionsError, WebSocketTopicError } from "./errors";
 import { BATCH_RESULT, BatchMetrics } from "./metrics";
-import { positiveInt } from "./options";
+import { duration, func, integer, object, validateOptions } from "../options";
+import { realtimeError } from "./options";
 import { LABEL } from "../metrics/names";
 
 export interface MessageBatcherOptions<T> {
-  /** Flush as soon as this many messages are queued (seed: 100). */
-  batchSize: number;
+  /** Flush as soon as this many messages are queued. @default 100 (the seed's) */
+  batchSize?: number;
   /**
    * Flush a partial batch this many ms after its FIRST message was queued (seed: 100). The wait
    * never restarts on later adds (TanStack Pacer's debounce does, so a steady trickle never
    * flushes); DataLoader and Apollo time it from the first item too. So a message waits at most
-   * `flushInterval` plus the time a previous broadcast still takes.
+   * `flushInterval` plus the time a previous broadcast still takes. @default 100 (the seed's, ms)
    */
-  flushInterval: number;
+  flushInterval?: number;
   /**
    * Sends one batch: the WebSocketManager sends it as ONE frame to each subscriber. `topic` is set for
    * the messages added with one (`addMessage(message, topic)`): send those to that topic's subscribers
-   * only (`ws.publish(topic, ...)`); without a topic, to everyone (`ws.broadcast(...)`).
+   * only (`ws.publish(topic, ...)`); without a topic, to everyone (`ws.broadcast(...)`). Required, unless
+   * a subclass defines a `broadcast(batch, topic?)` method (the seed's shape).
    */
-  broadcast: (batch: T[], topic?: string) => Promise<void>;
+  broadcast?: (batch: T[], topic?: string) => Promise<void>;
   /**
    * Queue bound: `addMessage` waits while this many messages are queued, so a producer faster
    * than `broadcast` is slowed down instead of growing the heap. @default 10 × batchSize
@@ -33,6 +35,19 @@ export interface MessageBatcherOptions<T> {
   /** Registry for `uaip_batch_flushes_total` and `uaip_batch_size`. @default none (no metrics) */
   registry?: Registry;
 }
+
+/** The seed's batch size and flush interval (`private batchSize = 100; private flushInterval = 100; // ms`). */
+const DEFAULT_BATCH_SIZE = 100;
+const DEFAULT_FLUSH_INTERVAL_MS = 100;
+
+const MESSAGE_BATCHER_OPTIONS_SPEC = {
+  batchSize: integer(1, 1_000_000),
+  flushInterval: duration(1),
+  broadcast: func<(batch: unknown[], topic?: string) => Promise<void>>("a function (batch, topic?) => Promise<void>"),
+  maxQueued: integer(1, 100_000_000),
+  onError: func<(error: BatchFlushError<never>) => void>(),
+  registry: object<Registry>("a prom-client Registry"),
+};
 
 interface Queued<T> {
   message: T;
@@ -64,15 +79,30 @@ export class MessageBatcher<T = unknown> {
   #fullScheduled = 0;
   #closed = false;
 
-  constructor(options: MessageBatcherOptions<T>) {
-    this.batchSize = positiveInt("batchSize", options?.batchSize);
-    this.flushInterval = positiveInt("flushInterval", options.flushInterval);
-    if (typeof options.broadcast !== "function")
-      throw new RealtimeOptionsError("broadcast", "must be a function (batch) => Promise<void>");
-    this.maxQueued = positiveInt("maxQueued", options.maxQueued ?? 10 * this.batchSize, this.batchSize);
-    this.#broadcast = options.broadcast;
-    this.#onError = options.onError;
-    this.#metrics = options.registry ? new BatchMetrics(options.registry) : undefined;
+  constructor(options: MessageBatcherOptions<T> = {}) {
+    const where = "MessageBatcher";
+    const o = validateOptions(where, options, MESSAGE_BATCHER_OPTIONS_SPEC, realtimeError);
+    this.batchSize = o.batchSize ?? DEFAULT_BATCH_SIZE;
+    this.flushInterval = o.flushInterval ?? DEFAULT_FLUSH_INTERVAL_MS;
+    // The seed's MessageBatcher calls its own `this.broadcast(batch)`: a subclass may define it.
+    const inherited = (this as unknown as { broadcast?: unknown }).broadcast;
+    const broadcast =
+      (o.broadcast as ((batch: T[], topic?: string) => Promise<void>) | undefined) ??
+      (typeof inherited === "function" ? (inherited as (batch: T[], topic?: string) => Promise<void>).bind(this) : undefined);
+    if (broadcast === undefined)
+      throw new RealtimeOptionsError(
+        "broadcast",
+        `${where}: broadcast is required: new MessageBatcher({ broadcast: async (batch) => ws.broadcast(JSON.stringify(batch)) }), or a subclass with a broadcast(batch) method`,
+      );
+    if (o.maxQueued !== undefined && o.maxQueued < this.batchSize)
+      throw new RealtimeOptionsError(
+        "maxQueued",
+        `${where}: maxQueued: expected an integer >= batchSize (${this.batchSize}), got ${o.maxQueued}; raise maxQueued or lower batchSize`,
+      );
+    this.maxQueued = o.maxQueued ?? 10 * this.batchSize;
+    this.#broadcast = broadcast;
+    this.#onError = o.onError as ((error: BatchFlushError<T>) => void) | undefined;
+    this.#metrics = o.registry ? new BatchMetrics(o.registry) : undefined;
   }
 
   /** Messages queued and not yet handed to `broadcast`. */

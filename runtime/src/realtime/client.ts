@@ -1,7 +1,9 @@
 import { reconnectDelay, type ReconnectStrategy } from "./backoff";
 import { isApplicationRefusal } from "./close-codes";
 import { ClientClosedError, ClientQueueFullError, RealtimeOptionsError } from "./errors";
-import { checkReconnectStrategy, positiveInt } from "./options";
+import { anything, duration, func, integer, oneOrListOf, required, string, validateOptions } from "../options";
+import { checkReconnectStrategy, realtimeError } from "./options";
+import { loadPeer } from "../peers";
 
 /*
  * Why our own client rather than partysocket (or reconnecting-websocket, which it forks):
@@ -26,8 +28,10 @@ export interface WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
   onerror: ((event: unknown) => void) | null;
 }
+/** A WHATWG WebSocket constructor (the global one, or `ws`'s). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
+/** A message ReconnectingClient sends: text or binary. */
 export type ClientMessage = string | ArrayBufferLike | ArrayBufferView;
 
 export interface ReconnectingClientOptions {
@@ -61,12 +65,28 @@ export interface ReconnectingClientOptions {
 
 const OPEN = 1;
 
+const RECONNECTING_CLIENT_OPTIONS_SPEC = {
+  url: required(string({ pattern: /^wss?:\/\/[^\s/]/i, what: "a ws:// or wss:// URL" })),
+  reconnectStrategy: anything,
+  // Sub-protocols: one token or a list of tokens (RFC 6455 section 4.1).
+  protocols: oneOrListOf(string({ pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, what: "a sub-protocol token" })),
+  WebSocket: func<WebSocketConstructor>("a WebSocket constructor"),
+  maxQueued: integer(0, 100_000_000),
+  stableAfterMs: duration(0),
+  connectTimeoutMs: duration(1),
+  shouldReconnect: func(),
+  random: func(),
+  onOpen: func(),
+  onMessage: func(),
+  onClose: func(),
+  onReconnecting: func(),
+};
+
 function defaultWebSocket(): WebSocketConstructor {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (global) return global;
   // Node < 22 has no global WebSocket; `ws` implements the same interface.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require("ws") as { WebSocket: WebSocketConstructor }).WebSocket;
+  return loadPeer<{ WebSocket: WebSocketConstructor }>("ws").WebSocket;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -96,14 +116,15 @@ export class ReconnectingClient {
   #stopped: string | undefined;
 
   constructor(options: ReconnectingClientOptions) {
-    if (typeof options?.url !== "string" || !/^wss?:\/\//i.test(options.url)) {
-      throw new RealtimeOptionsError("url", `must be a ws:// or wss:// URL, got ${JSON.stringify(options?.url)}`);
-    }
-    this.url = options.url;
-    this.reconnectStrategy = checkReconnectStrategy("reconnectStrategy", options.reconnectStrategy);
-    this.maxQueued = positiveInt("maxQueued", options.maxQueued ?? 1_000, 0);
-    this.#stableAfterMs = positiveInt("stableAfterMs", options.stableAfterMs ?? 5_000, 0);
-    this.#connectTimeoutMs = positiveInt("connectTimeoutMs", options.connectTimeoutMs ?? 10_000);
+    const where = "ReconnectingClient";
+    if (options === undefined)
+      throw new RealtimeOptionsError("options", `${where}: options are required: { url, reconnectStrategy }`);
+    const o = validateOptions(where, options, RECONNECTING_CLIENT_OPTIONS_SPEC, realtimeError);
+    this.url = o.url!;
+    this.reconnectStrategy = checkReconnectStrategy(where, "reconnectStrategy", o.reconnectStrategy);
+    this.maxQueued = o.maxQueued ?? 1_000;
+    this.#stableAfterMs = o.stableAfterMs ?? 5_000;
+    this.#connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
     this.#shouldReconnect = options.shouldReconnect ?? ((code) => !isApplicationRefusal(code));
     this.#options = options;
     this.#Ctor = options.WebSocket ?? defaultWebSocket();

@@ -12,6 +12,7 @@ export const CLOSE_CODE = {
   tryAgainLater: 1013,
 } as const;
 
+/** The close reasons the server sends with its close codes. */
 export const CLOSE_REASON = {
   goingAway: "Server shutting down",
   slowConsumer: "Send buffer limit exceeded",

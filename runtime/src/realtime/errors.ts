@@ -1,4 +1,5 @@
 import { UaipError } from "../errors";
+import { showValue } from "../options";
 
 /** A WebSocketManager, MessageBatcher or ReconnectingClient option is malformed; `key` names it. */
 export class RealtimeOptionsError extends UaipError {
@@ -60,9 +61,6 @@ export class ClientClosedError extends UaipError {
 export class WebSocketTopicError extends UaipError {
   static readonly CODE = "UAIP_WS_TOPIC_INVALID";
   constructor(topic: unknown) {
-    super(
-      WebSocketTopicError.CODE,
-      `a topic must be a non-empty string of at most 256 characters, got ${typeof topic === "string" ? JSON.stringify(topic.slice(0, 40)) + (topic.length > 40 ? "…" : "") : typeof topic}`,
-    );
+    super(WebSocketTopicError.CODE, `a topic must be a non-empty string of at most 256 characters, got ${showValue(topic)}`);
   }
 }

@@ -1,6 +1,8 @@
 import type { Registry } from "prom-client";
 import type { RuntimeSettings } from "../config/settings";
+import { checkOptions, checkValue, object, required } from "../options";
 import { MessageBatcher } from "./batcher";
+import { realtimeError } from "./options";
 import { ReconnectingClient, type ReconnectingClientOptions } from "./client";
 import { WebSocketManager, type WebSocketManagerOptions } from "./manager";
 
@@ -16,16 +18,24 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/** Options of createRealtime beyond the settings: drain timeout, buffer and payload limits, message and connection hooks. */
 export type RealtimeOptions = Pick<
   WebSocketManagerOptions,
   "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection" | "authorize" | "authorizeTimeoutMs"
 >;
 
+const REALTIME_OPTIONS = ["drainTimeoutMs", "maxBufferedBytes", "maxPayload", "onMessage", "onConnection"];
+
+/** The WebSocketManager, MessageBatcher and reconnecting-client factory built from the `ws` and `batching` settings. */
 export function createRealtime(
   settings: Pick<RuntimeSettings, "ws" | "batching">,
   registry: Registry,
   options: RealtimeOptions = {},
 ): Realtime {
+  // `settings` may be the whole RuntimeSettings (only ws and batching are read; the parts check
+  // them); the options go to the WebSocketManager, so a key it would not see is named here.
+  checkValue("createRealtime", "settings", settings, required(object("the runtime settings { ws, batching }")), realtimeError);
+  checkOptions("createRealtime", options, REALTIME_OPTIONS, realtimeError);
   const ws = new WebSocketManager(settings.ws, { ...options, registry });
   const batcher = new MessageBatcher<unknown>({
     ...settings.batching,

@@ -1,13 +1,18 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Registry } from "prom-client";
-import { WebSocket, WebSocketServer, type RawData } from "ws";
+import type { WebSocket, WebSocketServer, RawData } from "ws";
+import { loadPeer } from "../peers";
 import { LABEL } from "../metrics/names";
 import type { ReconnectStrategy } from "./backoff";
 import { CLOSE_CODE, CLOSE_REASON } from "./close-codes";
+import { checkValue, duration, func, integer, object, required, size, string, validateOptions } from "../options";
 import { RealtimeOptionsError, WebSocketTopicError } from "./errors";
 import { WebSocketMetrics, WS_DIRECTION, WS_REASON, type WsReason } from "./metrics";
-import { checkReconnectStrategy, positiveInt } from "./options";
+import { checkReconnectStrategy, realtimeError } from "./options";
+
+/** WebSocket.OPEN (the WHATWG readyState; a constant, so `ws` need not be loaded to compare with it). */
+const OPEN = 1;
 
 /** The seed's WSConfig (the profile's `runtime.ws`, env UAIP_WS_*). All durations in ms. */
 export interface WSConfig {
@@ -15,8 +20,12 @@ export interface WSConfig {
   maxConnections: number;
   /** Ping every this many ms; a peer without a pong by the next ping is terminated. Keep it below the ALB idle timeout. */
   heartbeatInterval: number;
-  /** Not used by the server: the clients' backoff (see ReconnectingClient), exposed here so a service hands it on. */
-  reconnectStrategy: ReconnectStrategy;
+  /**
+   * Not used by the server: the clients' backoff (see ReconnectingClient), exposed here so a service
+   * hands it on. Optional: a server-side manager (the seed's `{ maxConnections, heartbeatInterval }`)
+   * works without it; when given it is checked like the client's.
+   */
+  reconnectStrategy?: ReconnectStrategy;
 }
 
 export interface WebSocketManagerOptions {
@@ -59,6 +68,7 @@ export interface WebSocketManagerOptions {
 /** What `authorize` answers: accept (`true`), 403 (`false`), or a 401/403 refusal with its details. */
 export type AuthorizeVerdict = boolean | { status: 401 | 403; headers?: Readonly<Record<string, string>> };
 
+/** Options of WebSocketManager.attach: the upgrade path. */
 export interface AttachOptions {
   /** Only upgrade requests for this path (query string ignored); others are left to other listeners. @default every path */
   path?: string;
@@ -78,6 +88,27 @@ interface SocketState {
 
 const MIB = 1024 * 1024;
 
+/** The seed's WSConfig, checked by the runtime's one validator (options.ts). */
+const WS_CONFIG_SPEC = {
+  maxConnections: required(integer(1)),
+  heartbeatInterval: required(duration(1)),
+  reconnectStrategy: object<ReconnectStrategy>("{ initialDelay, maxDelay, factor }"),
+};
+
+const ATTACH_OPTIONS_SPEC = { path: string({ pattern: /^\//, what: 'a path starting with "/"' }) };
+
+const WEBSOCKET_MANAGER_OPTIONS_SPEC = {
+  registry: object<Registry>("a prom-client Registry"),
+  maxBufferedBytes: size("bytes"),
+  maxPayload: size("bytes"),
+  drainTimeoutMs: duration(0),
+  closeTimeoutMs: duration(0),
+  onMessage: func<WebSocketManagerOptions["onMessage"]>(),
+  onConnection: func<WebSocketManagerOptions["onConnection"]>(),
+  authorize: func<WebSocketManagerOptions["authorize"]>("a function (request) => verdict | Promise<verdict>"),
+  authorizeTimeoutMs: duration(1),
+};
+
 /**
  * Default of `drainTimeoutMs`. The stack gives a pod `max(deregistrationDelay, 10 s) + 5 s` between
  * SIGTERM (after the preStop sleep) and SIGKILL, 35 s with the default delay; a test checks every
@@ -96,7 +127,7 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export class WebSocketManager {
   readonly maxConnections: number;
   readonly heartbeatInterval: number;
-  readonly reconnectStrategy: ReconnectStrategy;
+  readonly reconnectStrategy: ReconnectStrategy | undefined;
   readonly maxBufferedBytes: number;
   readonly maxPayload: number;
   readonly drainTimeoutMs: number;
@@ -127,21 +158,25 @@ export class WebSocketManager {
   }))(this);
 
   constructor(wsConfig: WSConfig, options: WebSocketManagerOptions = {}) {
-    if (!wsConfig || typeof wsConfig !== "object")
-      throw new RealtimeOptionsError("wsConfig", "is required: { maxConnections, heartbeatInterval, reconnectStrategy }");
-    this.maxConnections = positiveInt("maxConnections", wsConfig.maxConnections);
-    this.heartbeatInterval = positiveInt("heartbeatInterval", wsConfig.heartbeatInterval);
-    this.reconnectStrategy = checkReconnectStrategy("reconnectStrategy", wsConfig.reconnectStrategy);
-    this.maxBufferedBytes = positiveInt("maxBufferedBytes", options.maxBufferedBytes ?? MIB);
-    this.maxPayload = positiveInt("maxPayload", options.maxPayload ?? MIB);
-    this.drainTimeoutMs = positiveInt("drainTimeoutMs", options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, 0);
-    this.closeTimeoutMs = positiveInt("closeTimeoutMs", options.closeTimeoutMs ?? 1_000, 0);
+    const where = "WebSocketManager";
+    if (wsConfig === undefined)
+      throw new RealtimeOptionsError("wsConfig", `${where}: wsConfig is required: { maxConnections, heartbeatInterval }`);
+    const config = validateOptions(where, wsConfig, WS_CONFIG_SPEC, realtimeError);
+    const o = validateOptions(where, options, WEBSOCKET_MANAGER_OPTIONS_SPEC, realtimeError);
+    this.maxConnections = config.maxConnections!;
+    this.heartbeatInterval = config.heartbeatInterval!;
+    this.reconnectStrategy =
+      config.reconnectStrategy === undefined
+        ? undefined
+        : checkReconnectStrategy(where, "reconnectStrategy", config.reconnectStrategy);
+    this.maxBufferedBytes = o.maxBufferedBytes ?? MIB;
+    this.maxPayload = o.maxPayload ?? MIB;
+    this.drainTimeoutMs = o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.closeTimeoutMs = o.closeTimeoutMs ?? 1_000;
     this.#onMessage = options.onMessage;
     this.#onConnection = options.onConnection;
-    if (options.authorize !== undefined && typeof options.authorize !== "function")
-      throw new RealtimeOptionsError("authorize", `must be a function (request) => verdict, got ${typeof options.authorize}`);
-    this.#authorize = options.authorize;
-    this.authorizeTimeoutMs = positiveInt("authorizeTimeoutMs", options.authorizeTimeoutMs ?? 5_000);
+    this.#authorize = o.authorize;
+    this.authorizeTimeoutMs = o.authorizeTimeoutMs ?? 5_000;
     if (options.registry) {
       this.#metrics = new WebSocketMetrics(options.registry);
       this.#metrics.maxConnections.inc(this.maxConnections);
@@ -173,7 +208,7 @@ export class WebSocketManager {
     if (this.#draining) return this.#refuse(socket, CLOSE_CODE.goingAway, CLOSE_REASON.goingAway, WS_REASON.draining);
     if (this.#sockets.size >= this.maxConnections)
       return this.#refuse(socket, CLOSE_CODE.tryAgainLater, CLOSE_REASON.tryAgainLater, WS_REASON.maxConnections);
-    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.readyState !== OPEN) return;
 
     const state: SocketState = { alive: true, pingAt: 0, closing: false };
     this.#sockets.set(socket, state);
@@ -210,8 +245,9 @@ export class WebSocketManager {
    * only; after `drain()` upgrades get 503.
    */
   attach(server: Server, options: AttachOptions = {}): WebSocketServer {
+    validateOptions("WebSocketManager.attach", options, ATTACH_OPTIONS_SPEC, realtimeError);
     if (this.#draining) throw new RealtimeOptionsError("attach", "the manager is draining; create a new WebSocketManager");
-    const wss = new WebSocketServer({
+    const wss = new (loadPeer<typeof import("ws")>("ws").WebSocketServer)({
       noServer: true,
       perMessageDeflate: false,
       maxPayload: this.maxPayload,
@@ -382,7 +418,7 @@ export class WebSocketManager {
    * Resolves once every socket is closed. Idempotent.
    */
   drain(timeoutMs: number = this.drainTimeoutMs): Promise<void> {
-    this.#draining ??= this.#drain(positiveInt("drain(timeoutMs)", timeoutMs, 0));
+    this.#draining ??= this.#drain(checkValue("WebSocketManager.drain", "timeoutMs", timeoutMs, duration(0), realtimeError));
     return this.#draining;
   }
 
@@ -433,7 +469,7 @@ export class WebSocketManager {
   }
 
   #sendTo(socket: WebSocket, state: SocketState, payload: Buffer, binary: boolean): boolean {
-    if (state.closing || socket.readyState !== WebSocket.OPEN) return false;
+    if (state.closing || socket.readyState !== OPEN) return false;
     if (socket.bufferedAmount > this.maxBufferedBytes) {
       this.#closeSlowConsumer(socket, state);
       return false;

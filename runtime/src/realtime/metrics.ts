@@ -19,6 +19,7 @@ export const WS_REASON = {
   /** Refused before the upgrade: `authorize` threw, rejected, answered something invalid (500) or timed out (503). */
   authorizeFailed: "authorize_failed",
 } as const;
+/** A `reason` label value of the WebSocket metrics (see WS_REASON). */
 export type WsReason = (typeof WS_REASON)[keyof typeof WS_REASON];
 
 /** Values of the `direction` label on `uaip_ws_messages_total`. */

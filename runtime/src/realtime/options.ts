@@ -1,27 +1,36 @@
-import { RealtimeOptionsError } from "./errors";
+import { duration, number, validateOptions, type OptionProblem } from "../options";
 import type { ReconnectStrategy } from "./backoff";
+import { RealtimeOptionsError } from "./errors";
 
-/** Throws RealtimeOptionsError unless `value` is a positive integer (or ≥ `min`). */
-export function positiveInt(key: string, value: unknown, min = 1): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new RealtimeOptionsError(key, `must be an integer >= ${min}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
+export const realtimeError = (key: string, message: string): RealtimeOptionsError => new RealtimeOptionsError(key, message);
 
-/** Validates the seed's reconnectStrategy: positive delays, initialDelay ≤ maxDelay, factor ≥ 1. */
-export function checkReconnectStrategy(key: string, s: ReconnectStrategy | undefined): ReconnectStrategy {
-  if (!s || typeof s !== "object") throw new RealtimeOptionsError(key, "is required: { initialDelay, maxDelay, factor } in ms");
-  positiveInt(`${key}.initialDelay`, s.initialDelay);
-  positiveInt(`${key}.maxDelay`, s.maxDelay);
-  if (s.maxDelay < s.initialDelay) {
-    throw new RealtimeOptionsError(
-      `${key}.maxDelay`,
-      `(${s.maxDelay}) must be >= initialDelay (${s.initialDelay}); raise maxDelay or lower initialDelay`,
-    );
-  }
-  if (typeof s.factor !== "number" || !Number.isFinite(s.factor) || s.factor < 1) {
-    throw new RealtimeOptionsError(`${key}.factor`, `must be a number >= 1, got ${JSON.stringify(s.factor)}`);
-  }
-  return s;
+/** The seed's reconnectStrategy: delays are Durations, initialDelay ≤ maxDelay, factor ≥ 1. */
+export const RECONNECT_STRATEGY_SPEC = {
+  initialDelay: duration(1),
+  maxDelay: duration(1),
+  factor: number({ min: 1, max: 1_000 }),
+};
+
+/** Validates a reconnectStrategy (every field required) under `key`, reporting every bad field at once. */
+export function checkReconnectStrategy(where: string, key: string, s: unknown): ReconnectStrategy {
+  const spec = {
+    initialDelay: { ...RECONNECT_STRATEGY_SPEC.initialDelay, required: true },
+    maxDelay: { ...RECONNECT_STRATEGY_SPEC.maxDelay, required: true },
+    factor: { ...RECONNECT_STRATEGY_SPEC.factor, required: true },
+  };
+  if (s === undefined)
+    throw new RealtimeOptionsError(key, `${where}: ${key} is required: { initialDelay, maxDelay, factor } (ms, ms, >= 1)`);
+  const parsed = validateOptions(where, s, spec, realtimeError, {
+    prefix: `${key}.`,
+    more: (r): OptionProblem[] =>
+      r.maxDelay! < r.initialDelay!
+        ? [
+            {
+              key: `${key}.maxDelay`,
+              message: `(${r.maxDelay}) must be >= initialDelay (${r.initialDelay}); raise maxDelay or lower initialDelay`,
+            },
+          ]
+        : [],
+  });
+  return parsed as ReconnectStrategy;
 }

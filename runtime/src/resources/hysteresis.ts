@@ -1,3 +1,6 @@
+import { checkValue, number } from "../options";
+import { MemoryMonitorOptionsError } from "./errors";
+
 /**
  * A two-level switch: it turns on at `enterAt` and off only below `exitAt` (< enterAt), so a value
  * hovering around one threshold does not flap between pressure and recovery on every sample.
@@ -13,7 +16,11 @@ export class HysteresisSwitch {
   constructor(
     readonly enterAt: number,
     readonly exitFraction: number,
-  ) {}
+  ) {
+    const error = (key: string, message: string) => new MemoryMonitorOptionsError(key, message);
+    checkValue("HysteresisSwitch", "enterAt", enterAt, number({}), error);
+    checkValue("HysteresisSwitch", "exitFraction", exitFraction, number({ min: 0, lt: 1 }), error);
+  }
 
   get exitAt(): number {
     return this.enterAt * (1 - this.exitFraction);

@@ -1,11 +1,26 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from "node:perf_hooks";
-import { getHeapStatistics } from "node:v8";
 import { Counter, Gauge, Registry } from "prom-client";
 import { z } from "zod";
-import { UaipError } from "../errors";
 import { memorySettingsSchema } from "../config/settings";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
+import { enforcedHeapLimitBytes, maxOldSpaceSizeMiB } from "../heap";
+import {
+  checkValue,
+  duration,
+  func,
+  number,
+  object,
+  prototypeProblems,
+  throwProblems,
+  validateOptions,
+  zodProblems,
+} from "../options";
+import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
+
+export { MemoryMonitorOptionsError } from "./errors";
+// The heap limit is read in one place (heap.ts): the option validator caps sizes by it too.
+export { enforcedHeapLimitBytes, maxOldSpaceSizeMiB } from "../heap";
 
 const MiB = 1024 * 1024;
 
@@ -27,26 +42,18 @@ export interface MemoryMonitorOptions {
   /** Minimum time between two GC hints, ms (a full GC pauses the process). @default 30000 */
   gcCooldownMs?: number;
   /**
-   * Heap limit the pressure ratio is taken against, bytes. @default the limit V8 enforces: the
-   * `--max-old-space-size` the process runs with (the stack sets NODE_OPTIONS to `heapSizeLimit`;
-   * that old-generation limit is what runs out), else V8's `heap_size_limit`. Not heap_size_limit
-   * when the flag is set: it adds the young generation (112 MiB for `--max-old-space-size=64`),
-   * so a ratio against it would come too late.
+   * The configured heap limit in bytes, instead of `memory.heapSizeLimit` (MiB). At least 1 MiB: a
+   * smaller value is a MiB count given as bytes, and is refused. Pressure is measured against the
+   * smaller of this and the limit V8 enforces (see enforcedHeapLimitBytes). @default memory.heapSizeLimit
    */
   heapLimitBytes?: number;
   /** Event-loop delay histogram resolution, ms. @default 10 */
   eventLoopResolutionMs?: number;
-}
-
-/** A MemoryMonitor setting is malformed; `key` names it. */
-export class MemoryMonitorOptionsError extends UaipError {
-  static readonly CODE = "UAIP_MEMORY_MONITOR_OPTIONS_INVALID";
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(MemoryMonitorOptionsError.CODE, `memory monitor ${key}: ${message}`);
-  }
+  /**
+   * Where the monitor says that the configured and the enforced heap limits disagree (once per
+   * process and pair). @default a process warning with code UAIP_HEAP_LIMIT_MISMATCH (stderr)
+   */
+  warn?: (message: string) => void;
 }
 
 /** One sample: bytes, ms and fractions. */
@@ -71,41 +78,23 @@ export interface MemorySample {
   pressure: PressureResource[];
 }
 
-/**
- * The `--max-old-space-size` (MiB) this process was started with, from its command line or
- * NODE_OPTIONS (the later one wins, as in Node); undefined when absent.
- */
-export function maxOldSpaceSizeMiB(
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions: string | undefined = process.env.NODE_OPTIONS,
-): number | undefined {
-  let found: number | undefined;
-  for (const arg of [...(nodeOptions ?? "").split(/\s+/), ...execArgv]) {
-    const m = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(arg);
-    if (m) found = Number(m[1]);
-  }
-  return found;
-}
+const monitorError = (key: string, message: string) => new MemoryMonitorOptionsError(key, message);
 
-/** The heap limit V8 enforces on this process, bytes (see MemoryMonitorOptions.heapLimitBytes). */
-export function enforcedHeapLimitBytes(): number {
-  const v8Limit = getHeapStatistics().heap_size_limit;
-  const flag = maxOldSpaceSizeMiB();
-  return flag === undefined ? v8Limit : Math.min(flag * MiB, v8Limit);
-}
+/** Mismatches already reported by this process: each is said once, however many monitors see it. */
+const reportedMismatches = new Set<string>();
 
-function numberOption(
-  key: string,
-  value: number | undefined,
-  fallback: number,
-  ok: (n: number) => boolean,
-  expected: string,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || !ok(value))
-    throw new MemoryMonitorOptionsError(key, `expected ${expected}, got ${JSON.stringify(value)}`);
-  return value;
-}
+/** Code of the process warning a heap limit mismatch emits (`process.on("warning")`, stderr by default). */
+export const HEAP_LIMIT_MISMATCH_WARNING = "UAIP_HEAP_LIMIT_MISMATCH";
+
+const MEMORY_MONITOR_OPTIONS_SPEC = {
+  registry: object<Registry>("a prom-client Registry"),
+  hysteresis: number({ min: 0, lt: 1 }),
+  gcCooldownMs: duration(0),
+  // At least 1 MiB: a smaller value is a MiB count given as bytes (use memory.heapSizeLimit for MiB).
+  heapLimitBytes: number({ min: MiB }, "bytes (a MiB count belongs in memory.heapSizeLimit)"),
+  eventLoopResolutionMs: duration(1),
+  warn: func<(message: string) => void>("a function (message) => void"),
+};
 
 /**
  * The seed's MemoryMonitor: samples memory, heap statistics and the event loop every
@@ -118,6 +107,8 @@ export class MemoryMonitor {
   readonly #gcThresholdBytes: number;
   readonly #gcCooldownMs: number;
   readonly #heapLimitBytes: number;
+  readonly #configuredHeapLimitBytes: number;
+  readonly #enforcedHeapLimitBytes: number;
   readonly #resolutionMs: number;
   readonly #switches: Record<PressureResource, HysteresisSwitch>;
   readonly #registry: Registry | undefined;
@@ -132,29 +123,25 @@ export class MemoryMonitor {
   #last: MemorySample | undefined;
 
   constructor(memoryConfig: MemoryConfig, options: MemoryMonitorOptions = {}) {
-    const parsed = memorySettingsSchema.safeParse(memoryConfig ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new MemoryMonitorOptionsError(issue.path.join("."), issue.message);
-    }
-    this.config = parsed.data;
+    const where = "MemoryMonitor";
+    const o = validateOptions(where, options, MEMORY_MONITOR_OPTIONS_SPEC, monitorError);
+    const config = memoryConfig === undefined ? {} : memoryConfig;
+    throwProblems(where, prototypeProblems(config, "memoryConfig"), monitorError);
+    const parsed = memorySettingsSchema.safeParse(config);
+    if (!parsed.success)
+      throwProblems(where, zodProblems(parsed.error.issues, memoryConfig, "", memorySettingsSchema), monitorError);
+    this.config = parsed.data!;
+    // The sampling interval is a timer: the runtime's Duration rule (zod's schema only says "positive").
+    checkValue(where, "memoryMonitoring.interval", this.config.memoryMonitoring.interval, duration(1), monitorError);
     this.#gcThresholdBytes = this.config.gcThreshold * MiB;
-    const hysteresis = numberOption("hysteresis", options.hysteresis, 0.1, (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
-    this.#gcCooldownMs = numberOption("gcCooldownMs", options.gcCooldownMs, 30_000, (n) => n >= 0, "a non-negative number of ms");
-    this.#heapLimitBytes = numberOption(
-      "heapLimitBytes",
-      options.heapLimitBytes,
-      enforcedHeapLimitBytes(),
-      (n) => n > 0,
-      "a positive number of bytes",
-    );
-    this.#resolutionMs = numberOption(
-      "eventLoopResolutionMs",
-      options.eventLoopResolutionMs,
-      10,
-      (n) => Number.isInteger(n) && n >= 1,
-      "a positive integer of ms",
-    );
+    const hysteresis = o.hysteresis ?? 0.1;
+    this.#gcCooldownMs = o.gcCooldownMs ?? 30_000;
+    this.#configuredHeapLimitBytes = o.heapLimitBytes ?? this.config.heapSizeLimit * MiB;
+    this.#enforcedHeapLimitBytes = enforcedHeapLimitBytes();
+    // The heap runs out at whichever limit is lower: the configured one or the one V8 enforces.
+    this.#heapLimitBytes = Math.min(this.#configuredHeapLimitBytes, this.#enforcedHeapLimitBytes);
+    if (this.heapLimitMismatch) this.#reportMismatch(o.warn);
+    this.#resolutionMs = o.eventLoopResolutionMs ?? 10;
 
     const m = this.config.memoryMonitoring;
     this.#switches = {
@@ -162,13 +149,34 @@ export class MemoryMonitor {
       [LABEL_VALUE.eventLoopDelay]: new HysteresisSwitch(m.eventLoopDelayLimit, hysteresis),
       [LABEL_VALUE.eventLoopUtilization]: new HysteresisSwitch(m.eventLoopUtilizationLimit, hysteresis),
     };
-    this.#registry = options.registry;
+    this.#registry = o.registry;
     if (this.#registry) this.#registerMetrics(this.#registry);
   }
 
-  /** The heap limit pressure is measured against, bytes (see MemoryMonitorOptions.heapLimitBytes). */
+  /** The heap limit pressure is measured against, bytes: min(configured, enforced by V8). */
   get heapLimitBytes(): number {
     return this.#heapLimitBytes;
+  }
+
+  /**
+   * True when the configured limit (memory.heapSizeLimit) and the one V8 enforces differ, e.g. no
+   * `--max-old-space-size` outside the stack's pods, or a flag that disagrees with the settings.
+   */
+  get heapLimitMismatch(): boolean {
+    return this.#configuredHeapLimitBytes !== this.#enforcedHeapLimitBytes;
+  }
+
+  /** Says once per process, as a process warning, which limits disagree and which one is used. */
+  #reportMismatch(warn = (message: string) => process.emitWarning(message, { code: HEAP_LIMIT_MISMATCH_WARNING })): void {
+    const key = `${this.#configuredHeapLimitBytes}/${this.#enforcedHeapLimitBytes}`;
+    if (reportedMismatches.has(key)) return;
+    reportedMismatches.add(key);
+    const mib = (bytes: number) => `${Math.round((bytes / MiB) * 10) / 10} MiB`;
+    const flag = maxOldSpaceSizeMiB();
+    const enforced = flag === undefined ? "V8's heap_size_limit (no --max-old-space-size)" : `--max-old-space-size=${flag}`;
+    warn(
+      `memory monitor: the configured heap limit (memory.heapSizeLimit) is ${mib(this.#configuredHeapLimitBytes)} but the limit V8 enforces is ${mib(this.#enforcedHeapLimitBytes)} (${enforced}); measuring pressure against the smaller, ${mib(this.#heapLimitBytes)}. Start node with --max-old-space-size=${Math.round(this.#configuredHeapLimitBytes / MiB)} (NODE_OPTIONS) to make them agree.`,
+    );
   }
 
   /** Resources under pressure now (empty when healthy). */
@@ -286,10 +294,18 @@ export class MemoryMonitor {
     const self = this;
     new Gauge({
       name: METRIC.memoryHeapLimitBytes,
-      help: "Heap limit the memory monitor measures pressure against (--max-old-space-size, else V8 heap_size_limit), bytes",
+      help: "Heap limit the memory monitor measures pressure against: min(memory.heapSizeLimit, the limit V8 enforces), bytes",
       registers: [r],
       collect() {
         this.set(self.heapLimitBytes);
+      },
+    });
+    new Gauge({
+      name: METRIC.memoryHeapLimitMismatch,
+      help: "1 when memory.heapSizeLimit differs from the heap limit V8 enforces (pressure is measured against the smaller), else 0",
+      registers: [r],
+      collect() {
+        this.set(self.heapLimitMismatch ? 1 : 0);
       },
     });
     new Gauge({
@@ -342,6 +358,7 @@ export class MemoryMonitor {
     });
     this.#metricNames.push(
       METRIC.memoryHeapLimitBytes,
+      METRIC.memoryHeapLimitMismatch,
       METRIC.memoryPressure,
       METRIC.memoryGcTotal,
       METRIC.pressureRejectedRequestsTotal,

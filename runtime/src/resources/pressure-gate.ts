@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { duration, func, validateOptions } from "../options";
 import { MemoryMonitorOptionsError, type MemoryMonitor } from "./memory-monitor";
 
 /** Code in the JSON body of a 503 answered under pressure. */
@@ -18,6 +19,13 @@ export interface PressureGateOptions {
   /** Random source in [0, 1) for the jitter (tests inject one). @default Math.random */
   random?: () => number;
 }
+
+const PRESSURE_GATE_OPTIONS_SPEC = {
+  // Seconds, for a header; capped like every duration (a day-long Retry-After is a mistake anyway).
+  retryAfterSeconds: duration(1, "s"),
+  exempt: func<(req: IncomingMessage) => boolean>("a function (req) => boolean"),
+  random: func<() => number>("a function () => number in [0, 1)"),
+};
 
 type Next = (err?: unknown) => void;
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -42,14 +50,22 @@ export class PressureGate {
   readonly #random: () => number;
 
   constructor(monitor: MemoryMonitor, options: PressureGateOptions = {}) {
-    const retry = options.retryAfterSeconds ?? 10;
-    if (typeof retry !== "number" || !Number.isFinite(retry) || retry < 1) {
-      throw new MemoryMonitorOptionsError("retryAfterSeconds", `expected a number of seconds >= 1, got ${JSON.stringify(retry)}`);
-    }
+    const o = validateOptions(
+      "PressureGate",
+      options,
+      PRESSURE_GATE_OPTIONS_SPEC,
+      (key, message) => new MemoryMonitorOptionsError(key, message),
+    );
+    if (typeof (monitor as { pressure?: unknown } | undefined)?.pressure !== "object")
+      throw new MemoryMonitorOptionsError(
+        "monitor",
+        "PressureGate: monitor: expected a MemoryMonitor: new PressureGate(monitor, options)",
+      );
+    const retry = o.retryAfterSeconds ?? 10;
     this.#monitor = monitor;
     this.#retryAfter = retry;
-    this.#exempt = options.exempt ?? ((req) => DEFAULT_EXEMPT_PATHS.includes(pathOf(req)));
-    this.#random = options.random ?? Math.random;
+    this.#exempt = o.exempt ?? ((req) => DEFAULT_EXEMPT_PATHS.includes(pathOf(req)));
+    this.#random = o.random ?? Math.random;
   }
 
   /** The Retry-After value of the next 503, seconds. */

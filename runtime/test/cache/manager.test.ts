@@ -226,7 +226,7 @@ describe("malformed input", () => {
   it.each([
     [{ config: { redis: { port: 70_000 } } }, "config.redis.port"],
     [{ config: { memory: { maxSize: 0 } } }, "config.memory.maxSize"],
-    [{ config: { redis: { bogus: 1 } } }, "config.redis"],
+    [{ config: { redis: { bogus: 1 } } }, "config.redis.bogus"],
     [{ jitter: 1.5 }, "jitter"],
     [{ maxBytes: -1 }, "maxBytes"],
   ])("rejects bad options %j naming %s", (options, key) => {

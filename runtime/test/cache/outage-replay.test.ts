@@ -112,6 +112,55 @@ describe("writes during an outage", () => {
   });
 });
 
+describe("a PUBLISH that fails alone (Redis answers, the UNLINK went through)", () => {
+  // A Redis ACL user that may do everything but PUBLISH: Redis answers every command, and only the bus message
+  // is refused (NOPERM), as when an ACL or a renamed command blocks it.
+  async function cacheWithoutPublish(): Promise<CacheManager> {
+    await raw.call("ACL", "SETUSER", "nopublish", "on", ">pw", "~*", "&*", "+@all", "-publish");
+    const url = new URL(server.url);
+    url.username = "nopublish";
+    url.password = "pw";
+    const c = new CacheManager({
+      url: url.toString(),
+      config: { redis: { keyPrefix: "shop:" } },
+      breaker: { failureThreshold: 2, cooldownMs: 200 },
+    });
+    open.push(c);
+    return c;
+  }
+
+  it("a pattern invalidation whose PUBLISH is refused is incomplete and queued; once PUBLISH works, the other instance's L1 drops the key", async () => {
+    const a = await cacheWithoutPublish();
+    const b = cache();
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+    await b.set("price:42", 100);
+    expect(await b.get("price:42")).toBe(100); // in B's L1
+    const r = await a.invalidate("price:*");
+    // The UNLINK reached Redis; B never heard of it.
+    expect(await raw.exists("shop:c:price:42")).toBe(0);
+    expect(r).toMatchObject({ pattern: "price:*", l2: 1, complete: false });
+    expect(a.pendingInvalidations).toBe(1);
+    expect(await b.get("price:42")).toBe(100);
+
+    await raw.call("ACL", "SETUSER", "nopublish", "+publish");
+    await within(REPLAY_BOUND_MS, async () => a.pendingInvalidations === 0 && (await b.get("price:42")) === null);
+  });
+
+  it("a plain delete whose PUBLISH is refused is incomplete and queued as well", async () => {
+    const a = await cacheWithoutPublish();
+    const b = cache();
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+    await b.set("price:7", "old");
+    expect(await b.get("price:7")).toBe("old");
+    expect(await a.delete("price:7")).toEqual({ key: "price:7", complete: false });
+    expect(a.pendingInvalidations).toBe(1);
+    await raw.call("ACL", "SETUSER", "nopublish", "+publish");
+    await within(REPLAY_BOUND_MS, async () => a.pendingInvalidations === 0 && (await b.get("price:7")) === null);
+  });
+});
+
 describe("cold start", () => {
   it("two instances used right after construction share entries through Redis (writes wait for the first connection)", async () => {
     const a = cache();

@@ -164,14 +164,47 @@ describe("ConnectionPoolManager.optimizePool", () => {
   });
 });
 
+describe("ConnectionPoolManager shrinks slowly", () => {
+  it("idle ticks take a pool of 10 down to its minimum 2 one connection per tick, never in one jump", async () => {
+    const pool = track(createPool(settings({ minConnections: 2, maxConnections: 10 })));
+    const manager = new ConnectionPoolManager(pool);
+    await manager.optimizePool({ activeConnections: 0, waitingRequests: 20 });
+    expect(pool.limit).toBe(10);
+    const limits: number[] = [];
+    for (let tick = 0; tick < 10; tick++) {
+      await manager.optimizePool({ activeConnections: 0, waitingRequests: 0 });
+      limits.push(pool.limit);
+    }
+    // 10 - 1, 10 - 2, ... down to 2, then it stays.
+    expect(limits).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 2, 2]);
+  });
+
+  it("a step down stops at the connections in use, and a busy pool does not shrink at all", async () => {
+    const pool = track(createPool(settings({ minConnections: 2, maxConnections: 10 })));
+    const manager = new ConnectionPoolManager(pool);
+    await manager.optimizePool({ activeConnections: 0, waitingRequests: 20 });
+    await manager.optimizePool({ activeConnections: 8, waitingRequests: 0 });
+    expect(pool.limit).toBe(9);
+    await manager.optimizePool({ activeConnections: 8, waitingRequests: 0 });
+    expect(pool.limit).toBe(8);
+    await manager.optimizePool({ activeConnections: 8, waitingRequests: 0 });
+    expect(pool.limit).toBe(8);
+    // Growth is by the number waiting (at least one), shrinking never more than one.
+    await manager.optimizePool({ activeConnections: 8, waitingRequests: 1 });
+    expect(pool.limit).toBe(9);
+    await manager.optimizePool({ activeConnections: 3, waitingRequests: 0 });
+    expect(pool.limit).toBe(8);
+  });
+});
+
 describe("bad settings", () => {
   it("are refused by name", () => {
     expect(() => createPool(settings({ minConnections: 6, maxConnections: 5 }))).toThrow(
-      /UAIP_POOL_MIN=6 exceeds UAIP_POOL_MAX=5/,
+      /pool.minConnections: \(6\) exceeds pool.maxConnections \(5\)/,
     );
     const pool = track(createPool(settings()));
     expect(() => new ConnectionPoolManager(pool, { intervalMs: 0 })).toThrow(
-      /intervalMs: expected a positive integer \(ms\), got 0/,
+      /intervalMs: expected an integer number of ms from 1 to 2147483647, got 0/,
     );
   });
 });

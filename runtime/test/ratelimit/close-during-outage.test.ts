@@ -18,7 +18,8 @@ it.each([
     `const c = new CacheManager({ url: "redis://127.0.0.1:1" }); await new Promise((r) => setTimeout(r, 300)); await c.close();`,
   ],
 ])("%s closed during an outage lets the process exit promptly", (_name, body) => {
-  const script = `import { CacheManager, RedisStore } from "${join(ROOT, "runtime", "src")}";
+  const src = join(ROOT, "runtime", "src");
+  const script = `import { CacheManager } from "${join(src, "cache")}"; import { RedisStore } from "${join(src, "ratelimit")}";
 (async () => { ${body} console.log("closed", Date.now()); process.on("exit", () => console.log("exit", Date.now())); })();`;
   const run = spawnSync(TSX, ["-e", script], { encoding: "utf8", timeout: 20_000 });
   const closed = Number(/closed (\d+)/.exec(run.stdout)?.[1]);

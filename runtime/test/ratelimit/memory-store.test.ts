@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { Registry } from "prom-client";
 import { MemoryStore } from "../../src/ratelimit/memory-store";
 import { admits, describe as describeWindow } from "../../src/ratelimit/sliding-window";
@@ -43,6 +44,63 @@ describe("sliding-window counter", () => {
       expect(at(d.retryAfterMs)).toBe(true);
       expect(at(d.retryAfterMs - 1)).toBe(false);
     }
+  });
+});
+
+describe("sliding-window decisions, for any reachable state", () => {
+  // A reachable state: neither window ever counted more than the limit.
+  const state = fc
+    .record({ w: fc.integer({ min: 1, max: 5_000 }), limit: fc.integer({ min: 1, max: 40 }) })
+    .chain(({ w, limit }) =>
+      fc.record({
+        w: fc.constant(w),
+        limit: fc.constant(limit),
+        prev: fc.integer({ min: 0, max: limit }),
+        curr: fc.integer({ min: 0, max: limit }),
+        elapsed: fc.integer({ min: 0, max: w - 1 }),
+      }),
+    );
+  /** Whether one more hit is admitted `delta` ms from now with no hits in between (the next windows start empty). */
+  const admittedAfter = (
+    { prev, curr, elapsed, w, limit }: { prev: number; curr: number; elapsed: number; w: number; limit: number },
+    delta: number,
+  ) => {
+    const t = elapsed + delta;
+    if (t < w) return admits(prev, curr, t, w, limit);
+    if (t < 2 * w) return admits(curr, 0, t - w, w, limit);
+    return admits(0, 0, t - 2 * w, w, limit);
+  };
+
+  it("remaining is how many hits are admitted in a row right now", () => {
+    fc.assert(
+      fc.property(state, (s) => {
+        const d = describeWindow(true, s.prev, s.curr, s.elapsed, s.w, s.limit);
+        let inARow = 0;
+        while (admits(s.prev, s.curr + inARow, s.elapsed, s.w, s.limit)) inARow++;
+        expect(d.remaining).toBe(inARow);
+        expect(d.retryAfterMs === 0).toBe(inARow > 0);
+      }),
+    );
+  });
+
+  it("retryAfterMs is the first moment the next hit is admitted, and resetMs when nothing is counted any more", () => {
+    fc.assert(
+      fc.property(state, (s) => {
+        const d = describeWindow(false, s.prev, s.curr, s.elapsed, s.w, s.limit);
+        if (d.remaining === 0) {
+          expect(admittedAfter(s, d.retryAfterMs)).toBe(true);
+          expect(admittedAfter(s, d.retryAfterMs - 1)).toBe(false);
+        }
+        // Usage is fully drained after resetMs: the window the last hit counted in and the next one are over.
+        const drained = (delta: number) => {
+          const t = s.elapsed + delta;
+          const weight = t < s.w ? s.prev * (s.w - t) + s.curr * s.w : t < 2 * s.w ? s.curr * (2 * s.w - t) : 0;
+          return weight === 0;
+        };
+        expect(drained(d.resetMs)).toBe(true);
+        if (d.resetMs > 0) expect(drained(d.resetMs - 1)).toBe(false);
+      }),
+    );
   });
 });
 

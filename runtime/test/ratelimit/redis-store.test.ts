@@ -68,6 +68,61 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
     await Promise.all([limiter.close(), store.close()]);
   });
 
+  it("at the start of the next window the previous window's count still weighs: a full burst is not admitted again", async () => {
+    const store = await storeFor(redis.url);
+    const clock = new Redis(redis.url);
+    // Redis' clock is the one the script windows by.
+    const redisNow = async () => {
+      const [sec, usec] = await clock.time();
+      return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    };
+    const w = 2000;
+    const limit = 20;
+    const burst = (key: string) => Promise.all(Array.from({ length: limit }, () => store.hit(key, w, limit)));
+    const admitted = (ds: { allowed: boolean }[]) => ds.filter((d) => d.allowed).length;
+    try {
+      // Retried when the loaded machine oversleeps a whole window (the check then proves nothing).
+      for (let attempt = 1; ; attempt++) {
+        const key = `rollover-${attempt}`;
+        // Fill a window early on, so the burst after the rollover lands early in the next one.
+        while ((await redisNow()) % w > w / 4) await sleep(20);
+        const filledAt = await redisNow();
+        expect(admitted(await burst(key))).toBe(limit);
+        await sleep(w - (filledAt % w) + 10);
+        const before = await redisNow();
+        const decisions = await burst(key);
+        const after = await redisNow();
+        if (Math.floor(after / w) !== Math.floor(filledAt / w) + 1) {
+          if (attempt < 3) continue;
+          throw new Error(`the burst missed the next window ${attempt} times (machine too slow)`);
+        }
+        // Sliding window: with `limit` hits in the previous window and `elapsed` ms into this one, the estimate
+        // limit * (w - elapsed) / w + n must stay <= limit, so n <= limit * elapsed / w; the burst's single script
+        // call ran at some elapsed between `before` and `after`.
+        const low = Math.floor((limit * Math.max(0, before % w)) / w);
+        const high = Math.floor((limit * (after % w)) / w);
+        expect(high).toBeLessThan(limit);
+        expect(admitted(decisions)).toBeGreaterThanOrEqual(before % w <= after % w ? low : 0);
+        expect(admitted(decisions)).toBeLessThanOrEqual(high);
+        break;
+      }
+    } finally {
+      clock.disconnect();
+      await store.close();
+    }
+  });
+
+  it("two windows later nothing of the old count is left: the full limit is admitted at once", async () => {
+    const store = await storeFor(redis.url);
+    const w = 500;
+    const limit = 10;
+    const burst = () => Promise.all(Array.from({ length: limit }, () => store.hit("two-windows", w, limit)));
+    expect((await burst()).every((d) => d.allowed)).toBe(true);
+    await sleep(2 * w + 20);
+    expect((await burst()).every((d) => d.allowed)).toBe(true);
+    await store.close();
+  });
+
   it("keys are prefixed and expire (no unbounded growth in Redis)", async () => {
     const store = await storeFor(redis.url);
     const limiter = new RateLimiter({ windowMs: 1000, maxRequests: 5, store });

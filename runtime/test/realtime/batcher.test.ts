@@ -100,6 +100,32 @@ describe("MessageBatcher", () => {
     expect(flushes.reduce((n, f) => n + f.size, 0)).toBe(20);
   });
 
+  it("leftovers of a batch taken late (after a slow broadcast) keep their deadline: flushInterval after they were queued", async () => {
+    const flushInterval = 1_000;
+    const slowBroadcastMs = 800;
+    const sent = new Map<string, number>();
+    const batcher = new MessageBatcher<string>({
+      batchSize: 2,
+      flushInterval,
+      broadcast: async (b) => {
+        for (const m of b) sent.set(m, performance.now());
+        if (b.includes("a")) await sleep(slowBroadcastMs); // the first batch's broadcast is slow
+      },
+    });
+    cleanups.push(() => batcher.close());
+    const queuedAt = performance.now();
+    // a + b go out at once and their broadcast takes 800 ms; p + q complete the next batch, which waits for it;
+    // r is left over when p + q are taken, 800 ms after r was queued.
+    const adds = ["a", "b", "p", "q", "r"].map((m) => batcher.addMessage(m));
+    await Promise.all(adds);
+    await waitFor(() => sent.has("r"), 5_000);
+    const waited = sent.get("r")! - queuedAt;
+    // Due at queuedAt + flushInterval; restarting the wait when p + q were taken would send it at ~1800 ms.
+    expect(waited).toBeGreaterThanOrEqual(flushInterval - 50);
+    expect(waited).toBeLessThan(flushInterval + slowBroadcastMs / 2);
+    expect(sent.get("p")! - queuedAt).toBeGreaterThanOrEqual(slowBroadcastMs - 50);
+  });
+
   it("bounds the queue: addMessage waits while maxQueued are queued and resumes as batches go out", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -216,10 +242,14 @@ describe("MessageBatcher", () => {
   });
 
   it.each([
-    ["batchSize", { batchSize: 0, flushInterval: 100 }, /batchSize: must be an integer >= 1, got 0/],
+    ["batchSize", { batchSize: 0, flushInterval: 100 }, /batchSize: expected an integer from 1 to \d+, got 0/],
     ["flushInterval", { batchSize: 10, flushInterval: -5 }, /flushInterval: .*got -5/],
-    ["maxQueued", { batchSize: 10, flushInterval: 100, maxQueued: 5 }, /maxQueued: must be an integer >= 10, got 5/],
-    ["broadcast", { batchSize: 10, flushInterval: 100, broadcast: "nope" }, /broadcast: must be a function/],
+    [
+      "maxQueued",
+      { batchSize: 10, flushInterval: 100, maxQueued: 5 },
+      /maxQueued: expected an integer >= batchSize \(10\), got 5/,
+    ],
+    ["broadcast", { batchSize: 10, flushInterval: 100, broadcast: "nope" }, /broadcast: expected a function/],
   ])("refuses a bad %s by name", (key, options, message) => {
     const make = () => new MessageBatcher({ broadcast: async () => undefined, ...(options as object) } as never);
     expect(make).toThrow(RealtimeOptionsError);

@@ -216,7 +216,7 @@ describe("ReconnectingClient on real sockets", () => {
   });
 
   it.each([
-    ["url", { url: "http://x" }, /url: must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/],
+    ["url", { url: "http://x" }, /url: expected a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/],
     [
       "reconnectStrategy.initialDelay",
       { url: "ws://127.0.0.1:1", reconnectStrategy: { initialDelay: 0, maxDelay: 1, factor: 2 } },

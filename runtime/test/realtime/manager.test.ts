@@ -224,7 +224,7 @@ describe("WebSocketManager on real sockets", () => {
   });
 
   it.each([
-    ["maxConnections", config({ maxConnections: 0 }), {}, /maxConnections: must be an integer >= 1, got 0/],
+    ["maxConnections", config({ maxConnections: 0 }), {}, /maxConnections: expected an integer >= 1, got 0/],
     ["heartbeatInterval", config({ heartbeatInterval: 1.5 }), {}, /heartbeatInterval: .*got 1.5/],
     [
       "reconnectStrategy.maxDelay",
@@ -236,7 +236,7 @@ describe("WebSocketManager on real sockets", () => {
       "reconnectStrategy.factor",
       config({ reconnectStrategy: { initialDelay: 1, maxDelay: 2, factor: 0.5 } }),
       {},
-      /factor: must be a number >= 1, got 0.5/,
+      /factor: expected a finite number >= 1 .*, got 0.5/,
     ],
     ["maxBufferedBytes", config(), { maxBufferedBytes: -1 }, /maxBufferedBytes: .*got -1/],
     ["drainTimeoutMs", config(), { drainTimeoutMs: Number.NaN }, /drainTimeoutMs/],

@@ -1,14 +1,15 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getHeapStatistics } from "node:v8";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Registry } from "prom-client";
-import {
-  HysteresisSwitch,
-  maxOldSpaceSizeMiB,
-  MemoryMonitor,
-  MemoryMonitorOptionsError,
-  PressureGate,
-} from "../../src/resources";
+import fc from "fast-check";
+import { memorySettingsSchema, MAX_MIB } from "../../src/config/settings";
+import { enforcedHeapLimitBytes, MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
+import { HysteresisSwitch } from "../../src/resources/hysteresis";
+import { maxOldSpaceSizeMiB } from "../../src/resources/memory-monitor";
+
+const MiB = 1024 * 1024;
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -41,11 +42,13 @@ describe("HysteresisSwitch", () => {
 });
 
 describe("MemoryMonitor", () => {
-  it("samples memory and the heap limit V8 enforces (no --max-old-space-size here: heap_size_limit)", () => {
+  it("samples memory against min(heapSizeLimit, V8's limit): 64 MiB here, where V8 allows heap_size_limit (no --max-old-space-size)", () => {
     expect(maxOldSpaceSizeMiB()).toBeUndefined();
     const m = new MemoryMonitor({ heapSizeLimit: 64, gcThreshold: 100_000 });
     const s = m.monitor();
-    expect(m.heapLimitBytes).toBe(getHeapStatistics().heap_size_limit);
+    expect(getHeapStatistics().heap_size_limit).toBeGreaterThan(64 * MiB);
+    expect(m.heapLimitBytes).toBe(64 * MiB);
+    expect(m.heapLimitMismatch).toBe(true);
     expect(s.heapLimit).toBe(m.heapLimitBytes);
     expect(s.heapUsed).toBeGreaterThan(0);
     expect(s.rss).toBeGreaterThan(s.heapUsed);
@@ -88,6 +91,35 @@ describe("MemoryMonitor", () => {
     expect(text).toMatch(/^uaip_memory_gc_total\{result="not_exposed"\} 1$/m);
     expect(text).toMatch(/^uaip_memory_gc_total\{result="collected"\} 0$/m);
     m.close();
+  });
+
+  it("the hysteresis option sets the recovery level: a heap between the exit and entry levels stays under pressure", () => {
+    // A full GC on demand (the test process has no --expose-gc), so the heap can be brought back down.
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    collect();
+    const base = process.memoryUsage().heapUsed;
+    // Grow the heap by 60 % with a packed array of doubles (8 bytes each, on the V8 heap).
+    const ballast = new Array<number>(Math.ceil((0.6 * base) / 8)).fill(0.5);
+    const grown = process.memoryUsage().heapUsed;
+    // A limit putting the grown heap at 90 % of it: over the 0.85 threshold.
+    const heapLimitBytes = grown / 0.9;
+    const config = { gcThreshold: 1_000_000, memoryMonitoring: { threshold: 0.85 } };
+    const wide = new MemoryMonitor(config, { heapLimitBytes, hysteresis: 0.75 }); // recovers below 0.2125
+    const narrow = new MemoryMonitor(config, { heapLimitBytes, hysteresis: 0.05 }); // recovers below 0.8075
+    expect(wide.monitor().pressure).toEqual(["heap"]);
+    expect(narrow.monitor().pressure).toEqual(["heap"]);
+    expect(ballast.length).toBeGreaterThan(0);
+    ballast.length = 0; // drops the backing store
+    collect();
+    const ratio = process.memoryUsage().heapUsed / heapLimitBytes;
+    // About 0.9 × base / grown (0.4 to 0.6): between both exit levels, below the entry level.
+    expect(ratio).toBeGreaterThan(0.2125);
+    expect(ratio).toBeLessThan(0.8075);
+    expect(wide.monitor()).toMatchObject({ pressure: ["heap"] });
+    expect(narrow.monitor()).toMatchObject({ pressure: [] });
+    wide.close();
+    narrow.close();
   });
 
   it("event-loop delay p99 over the limit is pressure; it recovers once the loop is idle again", async () => {
@@ -155,10 +187,88 @@ describe("MemoryMonitor", () => {
     [{}, { hysteresis: 1 }, "hysteresis"],
     [{}, { gcCooldownMs: -5 }, "gcCooldownMs"],
     [{}, { heapLimitBytes: 0 }, "heapLimitBytes"],
+    [{}, { heapLimitBytes: MiB - 1 }, "heapLimitBytes"], // a MiB count given as bytes
+    [{ heapSizeLimit: 64 * MiB }, {}, "heapSizeLimit"], // bytes given as MiB
+    [{ heapSizeLimit: "64M" }, {}, "heapSizeLimit"], // a decimal unit
+    [{ gcThreshold: 256 * MiB }, {}, "gcThreshold"],
   ])("refuses %j %j by naming %s", (config, options, key) => {
     const make = () => new MemoryMonitor(config, options);
     expect(make).toThrow(MemoryMonitorOptionsError);
     expect(make).toThrow(`memory monitor ${key}:`);
+  });
+});
+
+describe("MemoryMonitor heap limit: min(configured, enforced by V8), sizes with their unit", () => {
+  const enforced = enforcedHeapLimitBytes();
+
+  it("measures against the smaller of memory.heapSizeLimit and V8's limit, for any size on both sides of it", () => {
+    const enforcedMiB = Math.floor(enforced / MiB);
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 1, max: enforcedMiB + 2 }), fc.constantFrom(enforcedMiB - 1, enforcedMiB, enforcedMiB + 1)),
+        (mib) => {
+          const m = new MemoryMonitor({ heapSizeLimit: mib });
+          expect(m.heapLimitBytes).toBe(Math.min(mib * MiB, enforced));
+          expect(m.heapLimitMismatch).toBe(mib * MiB !== enforced);
+          expect(m.monitor().heapRatio).toBeCloseTo(m.lastSample!.heapUsed / Math.min(mib * MiB, enforced));
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
+  it("a size is MiB, or a string with its binary unit; bytes where MiB are expected are refused, on both sides of 1 TiB", () => {
+    const unit = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 } as const;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.constantFrom(...(Object.keys(unit) as (keyof typeof unit)[])),
+        (n, u) => {
+          const mib = n * unit[u];
+          const ok = Number.isInteger(mib) && mib >= 1 && mib <= MAX_MIB;
+          const parsed = memorySettingsSchema.safeParse({ heapSizeLimit: `${n}${u}` });
+          expect(parsed.success).toBe(ok);
+          if (ok) expect(parsed.data!.heapSizeLimit).toBe(mib);
+          const plain = memorySettingsSchema.safeParse({ gcThreshold: n });
+          expect(plain.success).toBe(n >= 1 && n <= MAX_MIB);
+        },
+      ),
+    );
+    for (const [value, ok] of [
+      [MAX_MIB, true],
+      [MAX_MIB + 1, false],
+      ["1Ti", true],
+      [`${MAX_MIB + 1}Mi`, false],
+      [1, true],
+      [0, false],
+      ["1024Ki", true],
+      ["1023Ki", false],
+    ] as const)
+      expect([value, memorySettingsSchema.safeParse({ heapSizeLimit: value }).success]).toEqual([value, ok]);
+    const bytes = memorySettingsSchema.safeParse({ heapSizeLimit: 402_653_184 });
+    expect(bytes.error?.issues[0].message).toContain('the value is in MiB, not bytes; write 384 or "384Mi"');
+  });
+
+  it("says a mismatch once per process (a process warning by default) and on a metric", async () => {
+    const warnings: string[] = [];
+    const warn = (message: string) => warnings.push(message);
+    // A limit no other test uses (not a whole MiB), so this process has not reported it yet.
+    const mib = 77;
+    const bytes = mib * MiB + 12_345;
+    const registry = new Registry();
+    const m = new MemoryMonitor({}, { registry, heapLimitBytes: bytes, warn });
+    new MemoryMonitor({}, { heapLimitBytes: bytes, warn }).close();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`is ${mib} MiB but the limit V8 enforces is ${Math.round((enforced / MiB) * 10) / 10} MiB`);
+    expect(warnings[0]).toContain(`--max-old-space-size=${mib}`);
+    expect(await registry.metrics()).toMatch(/^uaip_memory_heap_limit_mismatch 1$/m);
+    m.close();
+    // Agreement: nothing said, 0 on the metric.
+    const agree = new MemoryMonitor({}, { registry, heapLimitBytes: enforced, warn });
+    expect(agree.heapLimitMismatch).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(await registry.metrics()).toMatch(/^uaip_memory_heap_limit_mismatch 0$/m);
+    agree.close();
   });
 });
 
@@ -176,7 +286,7 @@ describe("PressureGate", () => {
 
   it("sheds non-exempt requests only while under pressure, with Retry-After spread over [0.5, 1.5] × base", async () => {
     // A limit far below what is used: the first sample is pressure.
-    const hot = new MemoryMonitor({}, { heapLimitBytes: 1 });
+    const hot = new MemoryMonitor({}, { heapLimitBytes: MiB });
     hot.monitor();
     const randoms = [0, 0.999, 0.5];
     const gate = new PressureGate(hot, { retryAfterSeconds: 10, random: () => randoms.shift() ?? 0.5 });

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { getHeapStatistics } from "node:v8";
 import { buildRuleGroups } from "../../../dashboards/rules";
 import { platformOverview } from "../../../dashboards/platform-overview";
 import { serviceOverview } from "../../../dashboards/service-overview";
@@ -41,7 +42,9 @@ describe("a real /metrics scrape carries every memory-monitor series the rules a
   beforeAll(async () => {
     metrics = createMetrics({ serviceName: "scrape-test" });
     monitor = new MemoryMonitor(
-      { heapSizeLimit: 384, memoryMonitoring: { interval: 50 } },
+      // The limit of this jest worker's own heap: a fixed 384 MiB is below what a busy worker uses,
+      // and the ratio below must be a fraction of a limit the process really has.
+      { heapSizeLimit: Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20), memoryMonitoring: { interval: 50 } },
       { registry: metrics.registry },
     ).start();
     monitor.monitor();

@@ -13,7 +13,8 @@ import { UaipError } from "@uaip/runtime";
 const TWO_WRONG = {
   environment: "dev",
   cluster: { instanceTypes: ["m6g.large", "m6i.large"] },
-  redis: { engineVersion: "5.0" },
+  // (A Redis version ElastiCache does not have no longer gets this far either: profile/support-calendar.ts refuses it at parse time.)
+  database: { maxConnections: 300_000 },
 };
 
 describe("component arg errors name the profile key", () => {
@@ -33,7 +34,7 @@ describe("component arg errors name the profile key", () => {
     const p = parseConfig(TWO_WRONG);
     expect(awsArgIssues(p, servicePlan(p))).toEqual([
       { path: "cluster.instanceTypes", message: expect.stringContaining("mixes Graviton (m6g.large) and x86 types") },
-      { path: "redis.engineVersion", message: expect.stringContaining('"5.0" is not a supported redis version') },
+      { path: "database.maxConnections", message: expect.stringContaining("300000 must be an integer from 10 to 262143") },
     ]);
   });
 
@@ -66,11 +67,11 @@ describe("AwsPlatform with wrong args", () => {
     expect((error as ProfileError).code).toBe("UAIP_PROFILE_INVALID");
     expect((error as ProfileError).issues.map((i) => i.path)).toEqual([
       "cluster.instanceTypes",
-      "redis.engineVersion",
+      "database.maxConnections",
       "loadBalancer.certificateArn",
     ]);
     expect((error as Error).message).toMatch(
-      /^cluster\.instanceTypes: .*\nredis\.engineVersion: .*\nloadBalancer\.certificateArn: every AWS stack \(here prod\) needs HTTPS/,
+      /^cluster\.instanceTypes: .*\ndatabase\.maxConnections: .*\nloadBalancer\.certificateArn: every AWS stack \(here prod\) needs HTTPS/,
     );
     expect(mocks.resources.filter((r) => r.name.startsWith("bad-"))).toEqual([]);
   });

@@ -232,7 +232,7 @@ describe("Cluster component (mocks)", () => {
     expect(release.values).toMatchObject({
       autoDiscovery: { clusterName: "uaip-prod" },
       awsRegion: "us-east-1",
-      image: { tag: "v1.33.0" },
+      image: { tag: "v1.35.0" },
       rbac: {
         serviceAccount: {
           name: "cluster-autoscaler",

@@ -1,4 +1,4 @@
-import { RUNTIME_ENV } from "@uaip/runtime";
+import { RUNTIME_ENV } from "@uaip/runtime/config";
 import type { PlatformMocks } from "../../../tools/mocks";
 import { unwrapSecrets } from "../../../tools/mocks";
 import { connectionBudget } from "../../../profile/connection-budget";
@@ -40,7 +40,7 @@ describe("per-service roles: pure helpers", () => {
     ["api", "api"],
   ])("%s -> role %s", (service, role) => expect(serviceDbRole(service)).toBe(role));
 
-  it("each role's CONNECTION LIMIT is its slice pool.max × hpa.max; the slices plus the reserve are the connection budget", () => {
+  it("each role's CONNECTION LIMIT is its slice pool.max × hpa.max; the slices plus the reserves (the profile's and the server's) are the connection budget", () => {
     const slices = m.serviceRoleSlices(profile.services);
     const budget = connectionBudget(profile);
     expect(slices.map((s) => s.connectionLimit)).toEqual(budget.perService.map((s) => s.connections));
@@ -48,7 +48,9 @@ describe("per-service roles: pure helpers", () => {
       { service: "agent-intelligence", role: "agent_intelligence", connectionLimit: 60 },
       { service: "orchestration-pipeline", role: "orchestration_pipeline", connectionLimit: 80 },
     ]);
-    expect(slices.reduce((n, s) => n + s.connectionLimit, 0) + budget.reserved).toBe(budget.required);
+    expect(slices.reduce((n, s) => n + s.connectionLimit, 0) + budget.reserved + budget.serverReservedTotal).toBe(
+      budget.required,
+    );
     expect(m.migrationArgs(slices.slice(0, 1))).toEqual(["--role", "agent_intelligence:60"]);
   });
 

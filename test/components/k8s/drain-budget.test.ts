@@ -1,7 +1,7 @@
 import { parseConfig } from "../../../profile/parse";
 import { ENVIRONMENTS } from "../../../profile/schema";
 import { HTTP_DRAIN_MARGIN_SECONDS, terminationTiming } from "../../../components/k8s/workload-spec";
-import { DEFAULT_DRAIN_TIMEOUT_MS } from "@uaip/runtime";
+import { DEFAULT_DRAIN_TIMEOUT_MS } from "@uaip/runtime/realtime";
 
 /**
  * The WebSocket drain must end before Kubernetes' SIGKILL: the pod gets

@@ -31,9 +31,18 @@ describe("kube-prometheus-stack values (pure)", () => {
     retention: "30d",
     storageSize: "100Gi",
     storageClassName: "gp3",
+    retainVolumes: false,
     replicas: 2,
     grafanaAdminPassword: "pw",
   };
+
+  it.each([
+    [false, "Delete"],
+    [true, "Retain"],
+  ])("retainVolumes %s: Prometheus' claims are %sd with their StatefulSet (and when it scales down)", (retainVolumes, policy) => {
+    const spec = (kubePrometheusStackValues({ ...base, retainVolumes }) as any).prometheus.prometheusSpec;
+    expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: policy, whenScaled: policy });
+  });
 
   it("selects every ServiceMonitor and PrometheusRule regardless of labels", () => {
     const spec = (kubePrometheusStackValues(base) as any).prometheus.prometheusSpec;

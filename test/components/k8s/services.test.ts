@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime";
+import { RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime/config";
 import type { PlatformMocks } from "../../../tools/mocks";
 import { isSecretValue } from "../../../tools/mocks";
 import { parseConfig } from "../../../profile/parse";

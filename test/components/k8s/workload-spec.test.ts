@@ -2,7 +2,8 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { ConfigMap, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { loadRuntimeConfig, RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime";
+import { loadRuntimeConfig } from "@uaip/runtime";
+import { RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime/config";
 import { parseConfig } from "../../../profile/parse";
 import { nodeOptions, serviceEnv, serviceRuntimeSettings } from "../../../profile/service-settings";
 import {

@@ -1,14 +1,19 @@
 import { parse } from "yaml";
 import type { PlatformMocks } from "../../../tools/mocks";
 import { isSecretValue, unwrapSecrets, redactSecrets } from "../../../tools/mocks";
-import { connectionBudget } from "../../../profile/connection-budget";
 import { parseConfig } from "../../../profile/parse";
 import { servicePlan } from "../../../profile/service-settings";
 import { resourcesOfType, settle, setupMocks } from "../../helpers/pulumi";
 
 let mocks: PlatformMocks;
-// Values other than the local preset's, to show LocalPlatform reads them from the profile.
-const profile = parseConfig({ environment: "local", database: { logMinDurationMs: 250 }, monitoring: { retention: "3d" } });
+// Values other than the local preset's, to show LocalPlatform reads them from the profile. max_connections is set
+// above what the services need, so the parameter it gets cannot be mistaken for the services' sum.
+const MAX_CONNECTIONS = 60;
+const profile = parseConfig({
+  environment: "local",
+  database: { logMinDurationMs: 250, maxConnections: MAX_CONNECTIONS },
+  monitoring: { retention: "3d" },
+});
 
 beforeAll(async () => {
   mocks = setupMocks("local");
@@ -60,10 +65,12 @@ describe("LocalPlatform (Docker)", () => {
     for (const c of containers()) for (const p of (c.inputs.ports ?? []) as { ip: string }[]) expect(p.ip).toBe("127.0.0.1");
   });
 
-  it("PostgreSQL's max_connections is the connection budget; Redis evicts like a cache", () => {
-    expect(container("uaip-postgres").inputs.command).toEqual(
-      expect.arrayContaining([`max_connections=${connectionBudget(profile).required}`]),
-    );
+  it("PostgreSQL's max_connections is the profile's database.maxConnections, not the services' sum; Redis evicts like a cache", () => {
+    // What the services open at full scale, from the profile by hand: Σ pool.max × hpa.max + reserved.
+    const required = profile.services.reduce((sum, s) => sum + s.pool.max * s.hpa.max, profile.database.reservedConnections);
+    expect(required).not.toBe(MAX_CONNECTIONS);
+    const settings = (container("uaip-postgres").inputs.command as string[]).filter((a) => a.startsWith("max_connections="));
+    expect(settings).toEqual([`max_connections=${MAX_CONNECTIONS}`]);
     expect((container("uaip-redis").inputs.command as string[]).join(" ")).toContain("--maxmemory-policy allkeys-lru");
   });
 

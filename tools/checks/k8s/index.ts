@@ -11,6 +11,7 @@ import type { PlanResource } from "./plan-resource";
 import { checkRdsCaBundle } from "./rds-ca";
 import { checkKubernetesSchemas } from "./schemas";
 import { checkEksScrapeTargets, checkNetworkPolicies, checkReadinessGates, checkServiceLinks } from "./pod-hygiene";
+import { checkPodEnv } from "./pod-env";
 
 export type { PlanResource } from "./plan-resource";
 
@@ -32,5 +33,6 @@ export function kubernetesPlanChecks(resources: PlanResource[]): Check[] {
     checkRdsCaBundle(resources),
     checkKubernetesSchemas(resources),
     checkHelmValues(resources),
+    checkPodEnv(resources),
   ];
 }

@@ -12,6 +12,9 @@ export interface PlanResource {
   /** URNs this resource waits for (explicit dependsOn, components expanded to their children, and input dependencies). */
   dependsOn: string[];
   inputs: Record<string, unknown>;
+  /** Set (true) only when the resource has the option: `pulumi destroy` refuses it, or leaves it in the cloud. */
+  protect?: boolean;
+  retainOnDelete?: boolean;
 }
 
 export const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";

@@ -167,6 +167,7 @@ describe("kube-prometheus-stack on EKS", () => {
       retention: "1d",
       storageSize: "1Gi",
       storageClassName: "gp3",
+      retainVolumes: false,
       replicas: 1,
       grafanaAdminPassword: "x",
     });
