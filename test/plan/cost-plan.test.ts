@@ -1,6 +1,10 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { costTable } from "../../tools/cost/render";
 import { BILLABLE_RULES, FREE_TYPES } from "../../tools/cost/resource-prices";
+import { COST_END, COST_START } from "../../tools/profile-doc";
 import type { PlanJson } from "../../tools/plan";
-import { ORIGIN_TLS_YAML, runPlan, stackFile, type PlanRun } from "../helpers/plan";
+import { ORIGIN_TLS_YAML, ROOT, runPlan, stackFile, type PlanRun } from "../helpers/plan";
 
 /**
  * `npm run plan -- --stack S --cost` on the committed AWS stacks (issue #29): a table per
@@ -58,6 +62,12 @@ describe("plan --cost", () => {
     expect(staging.fixedMonthly).toBeGreaterThan(dev.fixedMonthly);
     expect(prod.monthly).toBeGreaterThan(staging.monthly);
     expect(staging.monthly).toBeGreaterThan(dev.monthly);
+  });
+
+  it("README's \"What it costs\" table is the plans' (run `npm run docs` after a change that moves it)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf(COST_START) + COST_START.length, readme.indexOf(COST_END)).trim();
+    expect(table).toBe(costTable(STACKS.map((s) => planOf(s).cost!)));
   });
 
   it("a stack over cost.monthlyBudget fails the plan and names its largest items", async () => {
