@@ -19,6 +19,7 @@ import { stackScope } from "./stack-names";
 // The schema lives in its own module with no imports of the profile's rules: schema.ts reads it
 // while provider-rules (which this file needs) reads schema.ts, a cycle when this file loads first.
 export { ciDeploysSchema, type CiDeploys } from "./ci-deploys-schema";
+import type { CiDeploys } from "./ci-deploys-schema";
 
 /** The runner's CodeBuild project: one per stack, "<project>-<stack>-deploy". */
 export function ciRunnerProjectName(project: string, stack: string): string {

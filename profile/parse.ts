@@ -94,6 +94,12 @@ function crossFieldIssues(p: Profile, raw: Record<string, unknown>): ProfileIssu
       "expected the CIDRs that run `pulumi up`/kubectl (CI or VPN egress) when cluster.endpointPublicAccess is true, got []; list them or set endpointPublicAccess false",
     );
   }
+  // The estimate prices AWS resources only (tools/cost/): a docker stack's budget would never be checked.
+  if (p.platform !== "aws" && p.cost.monthlyBudget !== undefined)
+    add(
+      "cost.monthlyBudget",
+      `expected no budget on platform "${p.platform}" (the plan's cost estimate prices AWS resources only), got ${p.cost.monthlyBudget}; remove it`,
+    );
   const n = p.cluster.nodes;
   if (n.min > n.desired || n.desired > n.max)
     add("cluster.nodes", `expected min <= desired <= max, got ${n.min}/${n.desired}/${n.max}`);

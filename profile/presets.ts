@@ -89,6 +89,8 @@ const common = {
   monitoring: { scrapeInterval: "15s", slo: { latencyP95Ms: 500, errorRate: 0.01 } },
   // Opt-in per stack: it needs your repository, CI role and GitHub connection (README "Deploying from CI").
   ci: { deploys: { enabled: false, githubRepo: "", roleArn: "", connectionArn: "" } },
+  // Usage the cost estimate assumes (a small API); set your own per stack (README "What it costs").
+  cost: { assumptions: { requestsPerMonth: 10_000_000, gbOutPerMonth: 100, logGbPerMonth: 10, natGbPerMonth: 50 } },
 };
 
 const perEnvironment: Record<Environment, PlainObject> = {

@@ -225,6 +225,22 @@ export const profileSchema = z.strictObject({
   runtime: runtimeSettingsSchema,
   /** Deploys from CI: an in-VPC runner (CodeBuild-hosted GitHub Actions runner) for `pulumi preview`/`up`; profile/ci-deploys.ts. */
   ci: z.strictObject({ deploys: ciDeploysSchema }),
+  /** The plan's monthly cost estimate (tools/cost/, `npm run plan -- --cost`); prices from vendor/aws/prices/. */
+  cost: z.strictObject({
+    /** USD per month; the plan fails when its estimate exceeds it, naming the largest items. Unset: no budget. */
+    monthlyBudget: z.number().positive().optional(),
+    /** What the usage-driven prices are multiplied by (the plan cannot know traffic): state yours. */
+    assumptions: z.strictObject({
+      /** Requests per month through CloudFront. */
+      requestsPerMonth: int(0),
+      /** GB per month served out through CloudFront (and processed by the ALB). */
+      gbOutPerMonth: z.number().min(0),
+      /** GB per month ingested into the stack's CloudWatch log groups. */
+      logGbPerMonth: z.number().min(0),
+      /** GB per month the pods send out through the NAT gateways (image pulls, external APIs). */
+      natGbPerMonth: z.number().min(0),
+    }),
+  }),
 });
 
 export type Profile = z.output<typeof profileSchema>;

@@ -5,6 +5,7 @@
  *   npm run plan -- --stack dev [--json plan.json]
  *   npm run plan -- --stack dev --diff base.json [--diff-md diff.md] [--diff-json diff.json]
  *   npm run plan -- --stack dev --graph dev.svg [--diff base.json]
+ *   npm run plan -- --stack dev --cost          (monthly cost estimate; tools/cost/)
  *   npm run plan -- --all
  *
  * The policy pack (policy/rules) runs over the planned resources; its violations print next to
@@ -32,10 +33,15 @@ import { loadConfig } from "../config";
 import { deliberateRetentions } from "../profile/retentions";
 import { checkDestroyLeftovers } from "./checks/destroy";
 import { checkEksAddonConfigurations } from "./checks/eks-addon-config";
+import { costOfPlan } from "./cost/for-profile";
+import { budgetCheck } from "./cost/budget";
+import type { CostReport } from "./cost/estimate";
+import { renderCost } from "./cost/render";
+import { isoDay } from "../profile/support-calendar";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE =
-  "usage: npm run plan -- --stack <name> [--json <file>] [--stack-file <file>] [--graph <file.svg>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
+  "usage: npm run plan -- --stack <name> [--cost] [--json <file>] [--stack-file <file>] [--graph <file.svg>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
 
 export interface PlanJson {
   stack: string;
@@ -50,6 +56,8 @@ export interface PlanJson {
    * settings, never a secret's value. Absent in plans written before it existed.
    */
   violations?: Violation[];
+  /** The monthly cost estimate of an AWS stack (tools/cost/); printed with --cost. Absent in older plans. */
+  cost?: CostReport;
 }
 
 interface Args {
@@ -64,10 +72,12 @@ interface Args {
   diffJson?: string;
   /** Draw the architecture to this SVG file (changes highlighted with --diff). */
   graph?: string;
+  /** Print the monthly cost estimate (always in the JSON of an AWS stack). */
+  cost: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { stacks: [], all: false };
+  const args: Args = { stacks: [], all: false, cost: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--stack" || a === "-s") args.stacks.push(argv[++i] ?? "");
@@ -78,6 +88,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--diff-json") args.diffJson = argv[++i];
     else if (a === "--graph") args.graph = argv[++i];
     else if (a === "--all") args.all = true;
+    else if (a === "--cost") args.cost = true;
     else throw new StackError("UAIP_PLAN_USAGE", `unknown argument "${a}"; ${USAGE}`);
   }
   if (!args.all && args.stacks.length !== 1) throw new StackError("UAIP_PLAN_USAGE", USAGE);
@@ -146,13 +157,18 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   checks.push(...providerRuleChecks({ stack, resources: unwrapped }));
   // What a destroy would leave, against what the profile deliberately keeps (the config the program just read).
   const { profile } = loadConfig();
+  let cost: CostReport | undefined;
   if (profile.platform === "aws") {
     checks.push(checkDestroyLeftovers(resources, deliberateRetentions(profile)));
     checks.push(checkEksAddonConfigurations(resources));
+    const region = config["aws:region"] ?? REGION;
+    cost = costOfPlan({ stack, region, profile, resources, today: isoDay(new Date()) });
+    const budget = budgetCheck(cost, profile.cost.monthlyBudget);
+    if (budget) checks.push(budget);
   }
   // The policy pack sees what the real analyzer sees (see PlanJson.violations).
   const violations = runRules(plannedResources({ resources: unwrapped }));
-  return { plan: { stack, resources, outputs, checks, violations }, recorded: mocks.resources };
+  return { plan: { stack, resources, outputs, checks, violations, ...(cost ? { cost } : {}) }, recorded: mocks.resources };
 }
 
 function print(plan: PlanJson, resources: RecordedResource[], violations: Violation[]): void {
@@ -212,6 +228,7 @@ async function main(): Promise<number> {
   const { plan, recorded } = planned;
   const violations = plan.violations ?? [];
   print(plan, recorded, violations);
+  if (args.cost) console.log(`\n${plan.cost ? renderCost(plan.cost) : "Cost: no estimate for a local (Docker) stack."}`);
   if (args.json) {
     writeFileSync(args.json, JSON.stringify(plan, null, 2) + "\n");
     console.log(`\nWrote ${args.json}`);

@@ -3,6 +3,8 @@
  * from two plan JSONs (`npm run plan -- --json`), with no CLI and no cloud. Pure functions.
  */
 import type { Violation } from "../../policy/rules";
+import { costDelta, type CostDelta } from "../cost/delta";
+import type { CostReport } from "../cost/estimate";
 import type { PlanJson } from "../plan";
 import { flatten } from "./flatten";
 import { replacingKey } from "./replace-on-change";
@@ -15,6 +17,8 @@ export interface PlanLike {
   resources: { urn: string; type: string; name: string; parent?: string; inputs: unknown }[];
   outputs: Record<string, unknown>;
   checks: Check[];
+  /** The plan's cost estimate (AWS stacks; absent in older plans). */
+  cost?: CostReport;
 }
 
 export const MASK = "[secret]";
@@ -74,6 +78,8 @@ export interface PlanDiff {
   failedChecks: Check[];
   outputs: ValueChange[];
   policy?: { introduced: Violation[]; resolved: Violation[]; atHead: Violation[] };
+  /** The monthly cost of the change (both plans carry an estimate). */
+  cost?: CostDelta;
   /** Set when the head plan failed (bad stack file, failed check): nothing was planned. */
   failure?: string;
   noChanges: boolean;
@@ -223,6 +229,8 @@ export function diffPlans(base: PlanLike, head: PlanLike, policy?: { base: Viola
     outputs,
     noChanges: false,
   };
+  const cost = costDelta(base.cost, head.cost);
+  if (cost) diff.cost = cost;
   if (policyDiff) diff.policy = policyDiff;
   diff.noChanges =
     !diff.added.length &&

@@ -5,6 +5,7 @@
  * file's own words are markup.
  */
 import type { Violation } from "../../policy/rules";
+import { costChanged, type CostDelta } from "../cost/delta";
 import type { CheckChange, PlanDiff, ResourceChange, ValueChange } from "./diff";
 import { inert, inertCode, inertLines } from "./escape";
 
@@ -59,6 +60,24 @@ const CHECK_LABEL: Record<CheckChange["kind"], string> = {
 
 function violationLine(v: Violation): string {
   return `- ${inertCode(v.rule)} [${inert(v.enforcementLevel)}] ${inert(v.resource)}: ${inert(v.message)}`;
+}
+
+const money = (n: number) => `$${n.toFixed(2)}`;
+const signed = (n: number) => `${n < 0 ? "−" : "+"}${money(Math.abs(n))}`;
+
+/** The monthly cost of the change, per resource and in total (list prices; tools/cost/). */
+function costLines(d: CostDelta): string[] {
+  const lines = [`**Monthly cost**: ${money(d.before)} → ${money(d.after)} (${signed(d.delta)} a month)`, ""];
+  if (d.changed.length) {
+    lines.push("| Resource | Type | Before | After | Δ / month |", "|---|---|---|---|---|");
+    for (const c of d.changed)
+      lines.push(`| ${inertCode(c.resource)} | ${inert(c.type)} | ${money(c.before)} | ${money(c.after)} | ${signed(c.delta)} |`);
+    lines.push("");
+  }
+  if (d.unpricedAdded.length)
+    lines.push(`Unpriced at head (not in the estimate): ${d.unpricedAdded.map(inertCode).join(", ")}`, "");
+  if (d.unpricedRemoved.length) lines.push(`No longer unpriced: ${d.unpricedRemoved.map(inertCode).join(", ")}`, "");
+  return lines;
 }
 
 /** One stack's section. */
@@ -126,6 +145,7 @@ export function renderMarkdown(diff: PlanDiff): string {
     if (resolved.length) lines.push("Resolved:", ...resolved.map(violationLine), "");
   }
   if (diff.outputs.length) lines.push("**Outputs**", "", ...changeRows(diff.outputs), "");
+  if (diff.cost && costChanged(diff.cost)) lines.push(...costLines(diff.cost), "");
   return lines.join("\n").trimEnd() + "\n";
 }
 

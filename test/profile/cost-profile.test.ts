@@ -1,0 +1,50 @@
+import fc from "fast-check";
+import { ProfileError, type ProfileIssue } from "../../profile/errors";
+import { parseConfig } from "../../profile/parse";
+
+/** The profile's cost keys (issue #29): read by tools/cost; bad values refused by key, all at once. */
+function issuesOf(raw: Record<string, unknown>): ProfileIssue[] {
+  try {
+    parseConfig(raw);
+    return [];
+  } catch (err) {
+    if (err instanceof ProfileError) return err.issues;
+    throw err;
+  }
+}
+
+describe("cost.* profile keys", () => {
+  it("monthlyBudget: optional, positive; 0 and below refused by key", () => {
+    expect(parseConfig({ environment: "dev" }).cost.monthlyBudget).toBeUndefined();
+    fc.assert(
+      fc.property(fc.double({ min: 0.01, max: 1e7, noNaN: true }), (b) => {
+        expect(parseConfig({ environment: "dev", cost: { monthlyBudget: b } }).cost.monthlyBudget).toBe(b);
+      }),
+    );
+    for (const bad of [0, -1])
+      expect(issuesOf({ environment: "dev", cost: { monthlyBudget: bad } }).map((i) => i.path)).toEqual(["cost.monthlyBudget"]);
+  });
+
+  it("assumptions: each has a preset default, 0 is allowed, a negative value is refused; every bad key listed at once", () => {
+    const a = parseConfig({ environment: "prod" }).cost.assumptions;
+    for (const v of Object.values(a)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(parseConfig({ environment: "dev", cost: { assumptions: { gbOutPerMonth: 0 } } }).cost.assumptions.gbOutPerMonth).toBe(
+      0,
+    );
+    const paths = issuesOf({
+      environment: "dev",
+      cost: { assumptions: { gbOutPerMonth: -1, logGbPerMonth: -0.5, requestsPerMonth: 1.5 } },
+    }).map((i) => i.path);
+    expect(paths.sort()).toEqual([
+      "cost.assumptions.gbOutPerMonth",
+      "cost.assumptions.logGbPerMonth",
+      "cost.assumptions.requestsPerMonth",
+    ]);
+  });
+
+  it("refuses a budget on a docker stack, whose resources the estimate cannot price", () => {
+    const issues = issuesOf({ environment: "local", cost: { monthlyBudget: 100 } });
+    expect(issues.map((i) => i.path)).toEqual(["cost.monthlyBudget"]);
+    expect(issues[0]!.message).toMatch(/platform "docker".*remove it/);
+  });
+});

@@ -1,0 +1,303 @@
+import fc from "fast-check";
+import { EKS_CALENDAR } from "../../../profile/aws-catalog";
+import { parseConfig } from "../../../profile/parse";
+import { ENVIRONMENTS } from "../../../profile/schema";
+import { budgetCheck } from "../../../tools/cost/budget";
+import { estimateCost, type CostInput, type CostReport } from "../../../tools/cost/estimate";
+import { eksExtendedSupportOn } from "../../../tools/cost/for-profile";
+import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cost/prices";
+
+/**
+ * The cost estimate over synthetic planned resources: known list prices reproduced from the
+ * snapshot's cited sources, the Multi-AZ and instance-class deltas as a rule over every priced
+ * class, the 90-day and extended-support warnings at their boundaries, the budget.
+ */
+const SNAPSHOT = loadSnapshot();
+const HOURS = 730;
+const TODAY = "2026-12-06";
+const ASSUMPTIONS = { requestsPerMonth: 0, gbOutPerMonth: 0, logGbPerMonth: 0, natGbPerMonth: 0 };
+
+type Resource = CostInput["resources"][number];
+const res = (type: string, inputs: Record<string, unknown> = {}, name = "r"): Resource => ({
+  type,
+  name,
+  parent: "urn:pulumi:test::uaip::uaip:test:Component::comp",
+  inputs,
+});
+
+function estimate(resources: Resource[], over: Partial<CostInput> = {}): CostReport {
+  return estimateCost({
+    stack: "test",
+    region: "us-east-1",
+    resources,
+    assumptions: ASSUMPTIONS,
+    eksExtendedSupport: () => false,
+    snapshot: SNAPSHOT,
+    today: TODAY,
+    ...over,
+  });
+}
+
+const within1pct = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(expected * 0.01);
+
+describe("price snapshot (vendor/aws/prices/snapshot.json)", () => {
+  it("records, for every price, its source document and URL, region, unit and the day it was read", () => {
+    const seen = new Set<string>();
+    for (const p of SNAPSHOT.prices) {
+      expect(p.usd).toBeGreaterThan(0);
+      expect(p.unit).not.toBe("");
+      expect(p.region).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+      expect(p.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(p.asOf <= TODAY).toBe(true);
+      expect(p.source.document.length).toBeGreaterThan(20);
+      expect(p.source.url).toMatch(/^https:\/\//);
+      const key = `${p.sku}@${p.region}`;
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+    }
+  });
+});
+
+/**
+ * Known list prices as their cited sources state them (typed from the sources, not read from the
+ * snapshot): the test fails if the snapshot or the estimate drifts more than 1% from them.
+ */
+const CITED: { sku: string; hourly: number; quote: string; url: string }[] = [
+  {
+    sku: "eks.cluster.standardSupport",
+    hourly: 0.1,
+    quote: "$0.10",
+    url: "amazon-eks-extended-support-for-kubernetes-versions-pricing",
+  },
+  {
+    sku: "eks.cluster.extendedSupport",
+    hourly: 0.6,
+    quote: "$0.60",
+    url: "amazon-eks-extended-support-for-kubernetes-versions-pricing",
+  },
+  { sku: "vpc.natGateway.hour", hourly: 0.045, quote: "$0.045/hr", url: "aws-nat-gateway-pricing" },
+  // karpenter-provider-aws zz_generated.pricing_aws.go @1d927085, us-east-1: the presets' node types.
+  {
+    sku: "ec2.instance.t3.medium",
+    hourly: 0.0416,
+    quote: "zz_generated.pricing_aws.go",
+    url: "1d927085dd81a9df9301e613f371dac5b4d16bfe",
+  },
+  {
+    sku: "ec2.instance.m6i.large",
+    hourly: 0.096,
+    quote: "zz_generated.pricing_aws.go",
+    url: "1d927085dd81a9df9301e613f371dac5b4d16bfe",
+  },
+  {
+    sku: "ec2.instance.m6a.large",
+    hourly: 0.0864,
+    quote: "zz_generated.pricing_aws.go",
+    url: "1d927085dd81a9df9301e613f371dac5b4d16bfe",
+  },
+  { sku: "rds.postgres.db.t4g.micro", hourly: 0.016, quote: "db.t4g.micro $0.016/hr", url: "infratally.com" },
+  { sku: "rds.postgres.db.t4g.medium", hourly: 0.065, quote: "db.t4g.medium $0.065/hr", url: "infratally.com" },
+];
+
+describe("known list prices, within 1% of the snapshot's cited source", () => {
+  it.each(CITED)("$sku: $hourly per hour, as its source says", ({ sku, hourly, quote, url }) => {
+    const p = SNAPSHOT.prices.find((x) => x.sku === sku && x.region === "us-east-1") as Price;
+    expect(p).toBeDefined();
+    expect(p.source.document).toContain(quote);
+    expect(p.source.url).toContain(url);
+    within1pct(p.usd, hourly);
+  });
+
+  it("EKS control plane in standard support: $0.10/h, about $73 a month", () => {
+    const r = estimate([res("aws:eks/cluster:Cluster", { version: "1.35" })]);
+    within1pct(r.totals.fixedMonthly, 0.1 * HOURS);
+    within1pct(r.totals.fixedMonthly, 73);
+  });
+
+  it("a NAT gateway in us-east-1: $0.045/h", () => {
+    const r = estimate([res("aws:ec2/natGateway:NatGateway")]);
+    within1pct(r.totals.fixedMonthly, 0.045 * HOURS);
+  });
+
+  it("prices every preset's node types, and names the preset classes the snapshot lacks as unpriced", () => {
+    for (const environment of ENVIRONMENTS) {
+      const p = parseConfig({ environment });
+      if (p.platform !== "aws") continue;
+      const report = estimate([
+        res(
+          "aws:eks/nodeGroup:NodeGroup",
+          { instanceTypes: p.cluster.instanceTypes, scalingConfig: { minSize: 1, maxSize: 1 } },
+          "nodes",
+        ),
+        res(
+          "aws:rds/instance:Instance",
+          { instanceClass: p.database.instanceClass, multiAz: false, allocatedStorage: 0, storageType: "gp3" },
+          "db",
+        ),
+        res("aws:elasticache/replicationGroup:ReplicationGroup", { nodeType: p.redis.nodeType, numCacheClusters: 1 }, "redis"),
+      ]);
+      const cited = (sku: string) => CITED.find((c) => c.sku === sku)?.hourly;
+      for (const [sku, line] of [
+        [`ec2.instance.${p.cluster.instanceTypes[0]}`, report.lines.find((l) => l.resource === "nodes")],
+        [
+          `rds.postgres.${p.database.instanceClass}`,
+          report.lines.find((l) => l.resource === "db" && l.sku.startsWith("rds.postgres")),
+        ],
+        [`elasticache.${p.redis.nodeType}`, report.lines.find((l) => l.resource === "redis")],
+      ] as const) {
+        if (line) within1pct(line.fixedMonthly, cited(sku)! * HOURS);
+        else expect(report.unpriced.map((u) => u.sku)).toContain(sku);
+      }
+    }
+  });
+});
+
+/** Every RDS class the snapshot prices, and the gp3 storage price. */
+const RDS_CLASSES = SNAPSHOT.prices.filter((p) => p.sku.startsWith("rds.postgres.") && p.region === "us-east-1");
+const GP3 = SNAPSHOT.prices.find((p) => p.sku === "rds.storage.gp3")!.usd;
+
+describe("database.instanceClass and Multi-AZ", () => {
+  const db = (instanceClass: string, multiAz: boolean, allocatedStorage: number) =>
+    estimate([res("aws:rds/instance:Instance", { instanceClass, multiAz, allocatedStorage, storageType: "gp3" })]).totals.monthly;
+
+  it("changing the class moves the month by the hourly difference × 730, × 2 with Multi-AZ (every priced pair)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...RDS_CLASSES),
+        fc.constantFrom(...RDS_CLASSES),
+        fc.boolean(),
+        fc.integer({ min: 20, max: 5000 }),
+        (a, b, multiAz, gb) => {
+          const delta = db(b.sku.replace("rds.postgres.", ""), multiAz, gb) - db(a.sku.replace("rds.postgres.", ""), multiAz, gb);
+          expect(delta).toBeCloseTo((b.usd - a.usd) * HOURS * (multiAz ? 2 : 1), 6);
+        },
+      ),
+    );
+  });
+
+  it("Multi-AZ bills the standby's instance and storage: exactly twice Single-AZ", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...RDS_CLASSES), fc.integer({ min: 20, max: 5000 }), (c, gb) => {
+        const cls = c.sku.replace("rds.postgres.", "");
+        expect(db(cls, false, gb)).toBeCloseTo(c.usd * HOURS + gb * GP3, 6);
+        expect(db(cls, true, gb)).toBeCloseTo(2 * (c.usd * HOURS + gb * GP3), 6);
+      }),
+    );
+  });
+
+  it("db.r7g.large -> db.r7g.xlarge: both are unpriced in the snapshot, by name, and add nothing (no invented delta)", () => {
+    for (const cls of ["db.r7g.large", "db.r7g.xlarge"]) {
+      const r = estimate([
+        res("aws:rds/instance:Instance", { instanceClass: cls, multiAz: true, allocatedStorage: 100, storageType: "gp3" }),
+      ]);
+      expect(r.unpriced.map((u) => u.sku)).toEqual([`rds.postgres.${cls}`]);
+      expect(r.totals.monthly).toBeCloseTo(2 * 100 * GP3, 6);
+      expect(r.warnings.join("\n")).toContain(`rds.postgres.${cls}`);
+    }
+  });
+});
+
+describe("node range: the cluster autoscaler's minimum to maximum", () => {
+  const EC2 = SNAPSHOT.prices.filter((p) => p.sku.startsWith("ec2.instance."));
+  it("always-on cost is the minimum at the first type; the range's top is the maximum at the dearest type", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...EC2), { minLength: 1, maxLength: EC2.length, selector: (p) => p.sku }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        (types, a, b) => {
+          const [min, max] = [Math.min(a, b), Math.max(a, b)];
+          const r = estimate([
+            res("aws:eks/nodeGroup:NodeGroup", {
+              instanceTypes: types.map((t) => t.sku.replace("ec2.instance.", "")),
+              scalingConfig: { minSize: min, maxSize: max, desiredSize: min },
+            }),
+          ]);
+          const dearest = Math.max(...types.map((t) => t.usd));
+          expect(r.totals.fixedMonthly).toBeCloseTo(min * types[0]!.usd * HOURS, 6);
+          expect(r.nodeRanges).toHaveLength(1);
+          expect(r.nodeRanges[0]!.minMonthly).toBeCloseTo(r.totals.fixedMonthly, 6);
+          expect(r.nodeRanges[0]!.maxMonthly).toBeCloseTo(max * dearest * HOURS, 6);
+          expect(r.totals.monthlyAtMaxNodes).toBeGreaterThanOrEqual(r.totals.monthly - 1e-9);
+        },
+      ),
+    );
+  });
+
+  it("an instance type without a price is unpriced by name and gets no range", () => {
+    const r = estimate([
+      res("aws:eks/nodeGroup:NodeGroup", {
+        instanceTypes: ["m6i.large", "x2idn.metal"],
+        scalingConfig: { minSize: 1, maxSize: 3 },
+      }),
+    ]);
+    expect(r.nodeRanges).toEqual([]);
+    // The always-on minimum is priced at the first type; the missing one is named.
+    expect(r.totals.fixedMonthly).toBeCloseTo(0.096 * HOURS, 6);
+  });
+});
+
+describe("unpriced and unclassified resources", () => {
+  it("names a billed SKU the snapshot lacks, and a type no rule classifies; both count $0", () => {
+    const r = estimate([
+      res("aws:elasticache/replicationGroup:ReplicationGroup", { nodeType: "cache.r7g.large", numCacheClusters: 3 }, "redis"),
+      res("aws:sqs/queue:Queue", {}, "q"),
+    ]);
+    expect(r.unpriced.map((u) => [u.resource, u.sku])).toEqual([
+      ["redis", "elasticache.cache.r7g.large"],
+      ["q", "(type not classified in tools/cost/resource-prices.ts)"],
+    ]);
+    expect(r.totals.monthly).toBe(0);
+  });
+
+  it("prices nothing in a region the snapshot does not cover (never a neighbour's price)", () => {
+    const r = estimate([res("aws:eks/cluster:Cluster", { version: "1.35" })], { region: "eu-west-1" });
+    expect(r.lines).toEqual([]);
+    expect(r.unpriced.map((u) => u.sku)).toEqual(["eks.cluster.standardSupport"]);
+  });
+});
+
+describe("warnings", () => {
+  const withAsOf = (asOf: string): PriceSnapshot => ({ ...SNAPSHOT, prices: SNAPSHOT.prices.map((p) => ({ ...p, asOf })) });
+  const nat = [res("aws:ec2/natGateway:NatGateway")];
+  it("warns when a price used is older than 90 days, not at 90", () => {
+    expect(estimate(nat, { snapshot: withAsOf("2026-09-07") }).warnings.join("\n")).not.toMatch(/older than 90 days/); // 90 days
+    expect(estimate(nat, { snapshot: withAsOf("2026-09-06") }).warnings.join("\n")).toMatch(
+      /older than 90 days.*vpc.natGateway.hour \(2026-09-06\)/,
+    ); // 91
+  });
+
+  it("bills and warns for a Kubernetes version in EKS extended support, from the day its standard support ends", () => {
+    const w = EKS_CALENDAR.releases.find(
+      (x) => typeof x.standardSupportEnds === "string" && typeof x.extendedSupportEnds === "string",
+    )!;
+    const end = w.standardSupportEnds as string;
+    const dayBefore = new Date(Date.parse(`${end}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const cluster = [res("aws:eks/cluster:Cluster", { version: w.cycle })];
+    const before = estimate(cluster, { eksExtendedSupport: eksExtendedSupportOn(dayBefore), today: dayBefore });
+    const on = estimate(cluster, { eksExtendedSupport: eksExtendedSupportOn(end), today: end });
+    expect(before.totals.fixedMonthly).toBeCloseTo(0.1 * HOURS, 6);
+    expect(before.warnings.join("\n")).not.toMatch(/extended support/);
+    expect(on.totals.fixedMonthly).toBeCloseTo(0.6 * HOURS, 6);
+    expect(on.warnings.join("\n")).toMatch(/EKS extended support.*6×/);
+  });
+});
+
+describe("cost.monthlyBudget", () => {
+  const report = estimate([
+    res("aws:eks/cluster:Cluster", { version: "1.35" }, "eks"),
+    res("aws:ec2/natGateway:NatGateway", {}, "nat"),
+    res("aws:kms/key:Key", {}, "key"),
+  ]);
+  const total = report.totals.monthly;
+  it("passes at the budget, fails a cent below it naming the largest items first", () => {
+    expect(budgetCheck(report, undefined)).toBeUndefined();
+    expect(budgetCheck(report, total)!.ok).toBe(true);
+    const over = budgetCheck(report, total - 0.01)!;
+    expect(over.ok).toBe(false);
+    expect(over.detail).toMatch(/exceeds cost.monthlyBudget/);
+    const order = ["eks", "nat", "key"].map((n) => over.detail.indexOf(`${n} `));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+});
