@@ -9,7 +9,7 @@ module.exports = {
   // Tests run the runtime from source (transpiled by swc); services and the Pulumi program load runtime/dist.
   moduleNameMapper: {
     "^@uaip/runtime$": "<rootDir>/runtime/src/index.ts",
-    "^@uaip/runtime/(cache|ratelimit|db|realtime|resources|profiler|compression|metrics|config)$":
+    "^@uaip/runtime/(cache|ratelimit|db|realtime|resources|profiler|compression|metrics|config|fastify)$":
       "<rootDir>/runtime/src/$1/index.ts",
   },
   maxWorkers: 2,

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { consumerWorkDir, installedRuntime, type RuntimeInstall } from "../../test/helpers/pack-runtime";
 
 const ROOT = join(__dirname, "..", "..");
-const AREAS = ["cache", "ratelimit", "db", "realtime", "resources", "profiler", "compression", "metrics", "config"];
-const HEAVY_PEERS = ["pg", "ws", "@aws-sdk/client-cloudfront"];
+const AREAS = ["cache", "ratelimit", "db", "realtime", "resources", "profiler", "compression", "metrics", "config", "fastify"];
+const HEAVY_PEERS = ["pg", "ws", "@aws-sdk/client-cloudfront", "fastify"];
 const TYPE_PEERS = ["pg", "ws", "@types/pg", "@types/ws"];
 const MiB = 1024 * 1024;
 // Complete settings (the seed's shorter forms are #24 item 1's, tested where they are built).

@@ -33,16 +33,21 @@ export class CircuitBreaker {
   #failures = 0;
   #openedAt = 0;
 
+  readonly #onChange: ((from: BreakerState, to: BreakerState) => void) | undefined;
+
   constructor(
     options: CircuitBreakerOptions = {},
     makeError: OptionsErrorFactory = (key, message) => new UaipError("UAIP_BREAKER_OPTIONS_INVALID", `${key}: ${message}`),
     /** Who owns the breaker, for messages ("CacheManager"); its keys are named `breaker.<key>`. */
     where = "CircuitBreaker",
+    /** Called after every state change (the cache's `onEvent`). */
+    onChange?: (from: BreakerState, to: BreakerState) => void,
   ) {
     const o = validateOptions(where, options, BREAKER_OPTIONS_SPEC, makeError, { prefix: "breaker." });
     this.#threshold = o.failureThreshold ?? 5;
     this.#cooldownMs = o.cooldownMs ?? 1_000;
     this.#now = o.now ?? Date.now;
+    this.#onChange = onChange;
   }
 
   get state(): BreakerState {
@@ -53,7 +58,7 @@ export class CircuitBreaker {
   allow(): boolean {
     if (this.#state === "closed") return true;
     if (this.#state === "open" && this.#now() - this.#openedAt >= this.#cooldownMs) {
-      this.#state = "half-open";
+      this.#move("half-open");
       return true;
     }
     return false;
@@ -61,14 +66,20 @@ export class CircuitBreaker {
 
   success(): void {
     this.#failures = 0;
-    this.#state = "closed";
+    if (this.#state !== "closed") this.#move("closed");
   }
 
   failure(): void {
     this.#failures++;
     if (this.#state === "half-open" || this.#failures >= this.#threshold) {
-      this.#state = "open";
       this.#openedAt = this.#now();
+      if (this.#state !== "open") this.#move("open");
     }
+  }
+
+  #move(to: BreakerState): void {
+    const from = this.#state;
+    this.#state = to;
+    this.#onChange?.(from, to);
   }
 }

@@ -3,6 +3,7 @@ export { CacheKeyError, CacheValueError, CacheOptionsError, CacheClosedError, Cd
 export { DEFAULT_CACHE_KEY_PREFIX, type CacheSettings, type CacheSettingsInput } from "./options";
 export type { CircuitBreakerOptions, BreakerState } from "./breaker";
 export { CACHE_OPERATION, type CacheOperation } from "./metrics";
+export type { CacheEvent, CacheEventListener } from "./events";
 export {
   CacheManager,
   jsonSerializer,
@@ -13,6 +14,7 @@ export {
   type CacheWriteResult,
   type InvalidationResult,
   type L2State,
+  type CacheEntry,
 } from "./manager";
 export type { CdnPurger, CdnPurgeResult } from "./cdn";
 export { CloudFrontPurger, type CloudFrontPurgerOptions, type CloudFrontClientLike } from "./cloudfront";

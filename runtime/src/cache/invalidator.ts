@@ -2,6 +2,7 @@ import { checkValue, func, object, required, string, validateOptions } from "../
 import { cdnError, patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
+import { eventSink, type CacheEventListener } from "./events";
 import type { CacheManager, InvalidationResult } from "./manager";
 
 /**
@@ -16,6 +17,8 @@ export interface CacheInvalidatorOptions {
   purger?: CdnPurger;
   /** Key/pattern to CDN paths. @default defaultCdnPaths(cache.settings.cdn.pathPrefix) */
   cdnPaths?: CdnPathMapper;
+  /** Told of each failed CDN purge (event `purge-failed`). @default the cache's `onEvent` */
+  onEvent?: CacheEventListener;
 }
 
 const CACHE_INVALIDATOR_OPTIONS_SPEC = {
@@ -27,6 +30,7 @@ const CACHE_INVALIDATOR_OPTIONS_SPEC = {
   ),
   purger: object<CdnPurger>("a CdnPurger ({ purge(paths) })", (v) => typeof (v as CdnPurger).purge === "function"),
   cdnPaths: func<CdnPathMapper>("a function (keyOrPattern) => string | string[] | undefined"),
+  onEvent: func<CacheEventListener>("a function (event) => void"),
 };
 
 /** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
@@ -62,6 +66,7 @@ export class CacheInvalidator {
   readonly #purger: CdnPurger | undefined;
   readonly #ownsPurger: boolean;
   readonly #cdnPaths: CdnPathMapper;
+  readonly #emit: CacheEventListener;
 
   constructor(options: CacheInvalidatorOptions) {
     validateOptions(
@@ -70,6 +75,7 @@ export class CacheInvalidator {
       CACHE_INVALIDATOR_OPTIONS_SPEC,
       (key, message) => new CacheOptionsError(key, message),
     );
+    this.#emit = eventSink(options.onEvent ?? options.cache.onEvent);
     this.#cache = options.cache;
     const cdn = options.cache.settings.cdn;
     this.#cdnPaths = options.cdnPaths ?? defaultCdnPaths(cdn.pathPrefix);
@@ -101,6 +107,7 @@ export class CacheInvalidator {
               { paths, attempts: 1, throttled: false },
               { cause },
             );
+      this.#emit({ type: "purge-failed", paths, error });
       return { ...result, cdn: { ok: false, paths, error } };
     }
   }

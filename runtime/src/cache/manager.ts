@@ -7,6 +7,7 @@ import { InvalidationBus, encodeMessage } from "./bus";
 import { openCommandClient, release, SUBSCRIBER_OVERRIDES } from "./connection";
 import { Deadlines } from "./deadlines";
 import { CacheClosedError, CacheKeyError, CacheOptionsError, CacheValueError } from "./errors";
+import { eventSink, type CacheEventListener } from "./events";
 import { escapeGlob, globToRegExp, isGlob } from "./glob";
 import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
 import { checkValue, duration, func, required, showValue, validateOptions } from "../options";
@@ -67,7 +68,23 @@ export interface CacheManagerOptions extends SeedCacheConfig {
    * second command per L2 hit (same round trip, ~15% L2 latency here). @default false
    */
   exactBackfillTtl?: boolean;
+  /**
+   * For this long after an L1 entry's TTL ran out, keep it and serve it (`getEntry` status `"stale"`,
+   * event `stale`) when Redis cannot be reached, instead of a miss (get/getEntry) or a loader call
+   * (getOrSet): an outage then does not send every instance's reads to the database. A read that
+   * reaches Redis never gets a stale value; invalidated keys are gone from L1 and never served. @default 0 (off)
+   */
+  staleIfErrorMs?: number;
+  /** Called with Redis errors, circuit-breaker state changes and stale serves (see CacheEvent). @default none */
+  onEvent?: CacheEventListener;
 }
+
+/** What `getEntry` found: a cached `null` is a `hit` with value null; a `miss` has no value. */
+export type CacheEntry<T = unknown> =
+  | { status: "hit"; value: T }
+  | { status: "miss"; value: undefined }
+  /** Past its TTL, served because Redis could not be reached (`staleIfErrorMs`); `ageMs` past expiry. */
+  | { status: "stale"; value: T; ageMs: number };
 
 /**
  * What a `set` or `delete` did. `complete: false` means Redis could not be reached: this instance's L1
@@ -111,6 +128,11 @@ export type L2State = "none" | BreakerState;
 
 const FAILED = Symbol("redis-failed");
 const MISS = Symbol("miss");
+/** An L2 read that could not reach Redis (a miss for get, a chance for a stale L1 copy). */
+const UNAVAILABLE = Symbol("unavailable");
+/** L1 reads that must not return an expired entry (the L1 keeps them when `staleIfErrorMs` > 0). */
+const FRESH_ONLY = { allowStale: false } as const;
+const MISSED: CacheEntry<never> = Object.freeze({ status: "miss", value: undefined });
 /** lru-cache cannot hold null; a cached null (negative caching) is stored as this marker. */
 const NULL_VALUE = Symbol("null");
 
@@ -171,11 +193,22 @@ export class CacheManager {
     this.#breaker.success();
     this.#scheduleReplay(0);
   };
-  readonly #onClientError = (): void => this.#metrics.error(CACHE_OPERATION.connection);
+  readonly #onClientError = (error: unknown): void => {
+    this.#metrics.error(CACHE_OPERATION.connection);
+    this.#emit({ type: "error", operation: CACHE_OPERATION.connection, error });
+  };
+  /** The `onEvent` listener given (CacheInvalidator reports purge failures to it too). */
+  readonly onEvent: CacheEventListener | undefined;
+
+  readonly #emit: CacheEventListener;
+  readonly #staleIfErrorMs: number;
 
   constructor(input: CacheManagerOptions = {}) {
     const options = normalizeCacheOptions(input) as CacheManagerOptions;
     const o = parseCacheOptions(options);
+    this.onEvent = options.onEvent;
+    this.#emit = eventSink(options.onEvent);
+    this.#staleIfErrorMs = options.staleIfErrorMs ?? 0;
     this.settings = o.settings;
     this.instanceId = options.instanceId ?? randomUUID();
     this.#serializer = options.serializer ?? jsonSerializer;
@@ -183,7 +216,9 @@ export class CacheManager {
     this.#maxKeyLength = o.maxKeyLength;
     this.#sized = o.maxBytes !== undefined;
     this.#metrics = new CacheMetrics(options.registry);
-    this.#breaker = new CircuitBreaker(options.breaker, cacheError, "CacheManager");
+    this.#breaker = new CircuitBreaker(options.breaker, cacheError, "CacheManager", (from, to) =>
+      this.#emit({ type: "breaker", from, to }),
+    );
     const redis = o.settings.redis;
     this.keyPrefix = o.keyPrefix;
     // Entries get their own sub-namespace, so a pattern invalidation (SCAN <prefix>c:<pattern>) can never
@@ -200,7 +235,9 @@ export class CacheManager {
       ttl: o.settings.memory.ttl,
       ...(o.maxBytes !== undefined ? { maxSize: o.maxBytes } : {}),
       updateAgeOnGet: false,
-      allowStale: false,
+      // With stale serving, expired entries stay (until LRU eviction) for #stale; ordinary reads pass FRESH_ONLY.
+      allowStale: this.#staleIfErrorMs > 0,
+      noDeleteOnStaleGet: this.#staleIfErrorMs > 0,
     });
 
     const hasL2 = options.client !== undefined || options.url !== undefined || redis.host !== "";
@@ -252,7 +289,10 @@ export class CacheManager {
           this.#epoch++;
           this.#l1.clear();
         },
-        onError: () => this.#metrics.error(CACHE_OPERATION.subscribe),
+        onError: (error) => {
+          this.#metrics.error(CACHE_OPERATION.subscribe);
+          this.#emit({ type: "error", operation: CACHE_OPERATION.subscribe, error });
+        },
       });
     }
   }
@@ -283,14 +323,35 @@ export class CacheManager {
   /** L1, then L2 (backfilling L1). `null` on a miss, including when Redis is unavailable. */
   async get<T = unknown>(key: string): Promise<T | null> {
     this.#check(key);
-    const hit = this.#l1.get(key);
+    const hit = this.#l1.get(key, FRESH_ONLY);
     if (hit !== undefined) {
       this.#metrics.l1Hit++;
       return unwrap(hit) as T;
     }
     this.#metrics.l1Miss++;
     const value = await this.#sharedRead(key);
+    if (value === UNAVAILABLE) {
+      const stale = this.#stale<T>(key);
+      return stale.status === "miss" ? null : stale.value;
+    }
     return value === MISS ? null : (value as T);
+  }
+
+  /**
+   * Like `get`, but says what it found: `hit` (a cached `null` included), `miss`, or `stale` (an
+   * expired L1 copy served while Redis is unreachable, see `staleIfErrorMs`).
+   */
+  async getEntry<T = unknown>(key: string): Promise<CacheEntry<T>> {
+    this.#check(key);
+    const hit = this.#l1.get(key, FRESH_ONLY);
+    if (hit !== undefined) {
+      this.#metrics.l1Hit++;
+      return { status: "hit", value: unwrap(hit) as T };
+    }
+    this.#metrics.l1Miss++;
+    const value = await this.#sharedRead(key);
+    if (value === UNAVAILABLE) return this.#stale<T>(key);
+    return value === MISS ? MISSED : { status: "hit", value: value as T };
   }
 
   /**
@@ -337,7 +398,7 @@ export class CacheManager {
     this.#check(key);
     checkValue("CacheManager.getOrSet", "loader", loader, LOADER, cacheError);
     const ttl = this.#ttl("getOrSet", options);
-    const hit = this.#l1.get(key);
+    const hit = this.#l1.get(key, FRESH_ONLY);
     if (hit !== undefined) {
       this.#metrics.l1Hit++;
       return unwrap(hit) as T;
@@ -471,7 +532,10 @@ export class CacheManager {
 
   async #load<T>(key: string, loader: () => T | Promise<T>, ttl: number | undefined): Promise<T> {
     const cached = await this.#sharedRead(key);
-    if (cached !== MISS) return cached as T;
+    if (cached === UNAVAILABLE) {
+      const stale = this.#stale<T>(key);
+      if (stale.status !== "miss") return stale.value;
+    } else if (cached !== MISS) return cached as T;
     const value = await loader();
     await this.#store(key, value, ttl);
     return value;
@@ -502,7 +566,11 @@ export class CacheManager {
     );
     // May drop a newer read started after an invalidation; harmless, the next caller starts another.
     this.#reads.delete(key);
-    const raw = reply === FAILED ? null : typeof reply === "string" || reply === null ? reply : reply[0];
+    if (reply === FAILED) {
+      this.#metrics.l2Miss++;
+      return UNAVAILABLE;
+    }
+    const raw = typeof reply === "string" || reply === null ? reply : reply[0];
     if (raw === null) {
       this.#metrics.l2Miss++;
       return MISS;
@@ -542,11 +610,29 @@ export class CacheManager {
       const result = await (Number.isFinite(timeoutMs) ? this.#deadlines.guard(command(client), timeoutMs) : command(client));
       this.#breaker.success();
       return result;
-    } catch {
+    } catch (error) {
       this.#breaker.failure();
       this.#metrics.error(operation);
+      this.#emit({ type: "error", operation, error });
       return FAILED;
     }
+  }
+
+  /** The L1 copy of `key` if it expired at most `staleIfErrorMs` ago (Redis being unreachable), else a miss. */
+  #stale<T>(key: string): CacheEntry<T> {
+    if (this.#staleIfErrorMs === 0 || this.#closed) return MISSED;
+    const status: LRUCache.Status<string, NonNullable<unknown>> = {};
+    const value = this.#l1.get(key, { allowStale: true, status });
+    if (value === undefined) return MISSED;
+    // Written again while Redis was being tried: a fresh hit.
+    if (status.get === "hit") return { status: "hit", value: unwrap(value) as T };
+    const ageMs = (status.now ?? 0) - ((status.start ?? 0) + (status.ttl ?? 0));
+    if (ageMs > this.#staleIfErrorMs) {
+      this.#l1.delete(key);
+      return MISSED;
+    }
+    this.#emit({ type: "stale", key, ageMs });
+    return { status: "stale", value: unwrap(value) as T, ageMs };
   }
 
   #isPending(key: string): boolean {

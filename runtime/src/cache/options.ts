@@ -6,6 +6,7 @@ import {
   boolean,
   duration,
   fieldProblem,
+  func,
   integer,
   number,
   object,
@@ -19,6 +20,7 @@ import {
   type OptionProblem,
 } from "../options";
 import { CacheOptionsError } from "./errors";
+import type { CacheEventListener } from "./events";
 
 /** The seed's CacheConfig with every default applied. */
 export type CacheSettings = z.output<typeof cacheSettingsSchema>;
@@ -69,6 +71,8 @@ const CACHE_MANAGER_OPTIONS_SPEC = {
   invalidateCommandTimeoutMs: duration(1),
   scanCount: integer(1, 1_000_000),
   exactBackfillTtl: boolean,
+  staleIfErrorMs: duration(0),
+  onEvent: func<CacheEventListener>("a function (event) => void"),
 };
 
 export const CACHE_MANAGER_OPTIONS = Object.keys(CACHE_MANAGER_OPTIONS_SPEC);

@@ -12,11 +12,14 @@ import {
   required,
   size,
   string,
+  showValue,
   validateOptions,
+  type Field,
   type OptionProblem,
 } from "../options";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
+import { bucketsProblem, ExtraLabels, labelNameProblem, type LabelExtractor } from "./extra-labels";
 import { normalizeMethod, RouteGuard } from "./route";
 import { registerSeriesHistogram, SeriesTable } from "./series";
 import { SlidingWindow } from "./window";
@@ -68,8 +71,23 @@ export interface CreateMetricsOptions {
   bucketMs?: number;
   /** Raw durations kept per bucket for exact percentiles. @default 1000 */
   samplesPerBucket?: number;
-  /** Distinct route labels before the rest become "__other__". @default 100 */
+  /** Distinct undeclared route labels before the rest become "__other__". @default 100 */
   maxRoutes?: number;
+  /**
+   * Route templates declared up front (`/users/:id`; a `:name` segment matches any one segment). They
+   * always keep their label, whatever came first: `maxRoutes` caps only the routes not declared, so
+   * unknown paths (scanners) can never crowd a declared route into "__other__". @default none
+   */
+  routes?: readonly string[];
+  /** Upper bounds of the request-duration histogram, seconds, increasing (+Inf is implicit). @default HTTP_DURATION_BUCKETS */
+  buckets?: readonly number[];
+  /**
+   * Extra labels on the HTTP request metrics: name -> function of the request giving the value
+   * (`{ tenant: (req) => String(req.headers["x-tenant"] ?? "") }`). Names follow Prometheus' rules and
+   * may not be a built-in label (service, method, route, status_code, le). Each label keeps at most
+   * 100 distinct values; later ones are "__other__". `observe()` takes them as a record. @default none
+   */
+  labels?: Readonly<Record<string, LabelExtractor>>;
   /** Monotonic clock in ms, for durations and the window (tests inject one). @default performance.now */
   now?: () => number;
 }
@@ -97,6 +115,37 @@ const metricsError = (key: string, message: string) => new MetricsOptionsError(k
 /** Most window buckets: each costs a few typed-array slots and a sample array when used. */
 const MAX_BUCKETS = 100_000;
 
+/** Declared route templates: every item a string starting with "/", every bad one named. */
+const ROUTE_TEMPLATES: Field<readonly string[]> = {
+  expected: 'a list of route templates starting with "/" (["/users/:id"])',
+  problem: (v) => {
+    if (!Array.isArray(v)) return "";
+    const bad = (v as unknown[]).filter((r) => typeof r !== "string" || !r.startsWith("/"));
+    return bad.length === 0 ? undefined : `each route must be a template starting with "/", got ${bad.map(showValue).join(", ")}`;
+  },
+};
+
+/** Histogram upper bounds, seconds: positive, finite, strictly increasing (+Inf is implicit). */
+const HISTOGRAM_BUCKETS: Field<readonly number[]> = {
+  expected: "a non-empty list of increasing positive finite upper bounds, seconds",
+  problem: (v) => bucketsProblem(v),
+};
+
+/** Extra labels: Prometheus names that are not built in, each mapped to a function; every bad one named. */
+const EXTRA_LABELS: Field<Readonly<Record<string, LabelExtractor>>> = {
+  expected: "an object { labelName: (req) => string }",
+  problem: (v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return "";
+    const problems: string[] = [];
+    for (const [name, extract] of Object.entries(v)) {
+      const problem = labelNameProblem(name);
+      if (problem !== undefined) problems.push(problem);
+      else if (typeof extract !== "function") problems.push(`"${name}" must map to a function (req) => string`);
+    }
+    return problems.length === 0 ? undefined : problems.join("; ");
+  },
+};
+
 const CREATE_METRICS_OPTIONS_SPEC = {
   // A Prometheus label value, shown in every series: printable, no control characters.
   serviceName: required(
@@ -110,6 +159,9 @@ const CREATE_METRICS_OPTIONS_SPEC = {
   samplesPerBucket: integer(1, 10_000_000),
   maxRoutes: integer(1, 100_000),
   now: func<() => number>("a monotonic clock () => number (ms)"),
+  routes: ROUTE_TEMPLATES,
+  buckets: HISTOGRAM_BUCKETS,
+  labels: EXTRA_LABELS,
 };
 
 /**
@@ -126,7 +178,8 @@ export class HttpMetrics {
   #now: () => number;
   #window: SlidingWindow;
   #network = new NetworkTracker();
-  #series = new SeriesTable(HTTP_DURATION_BUCKETS);
+  #series: SeriesTable;
+  readonly #extra: ExtraLabels | undefined;
   #names: string[];
   #servers: { server: Server; listener: Handler }[] = [];
   // Per-instance key: a response is counted once per HttpMetrics even if instrumented twice.
@@ -169,9 +222,12 @@ export class HttpMetrics {
     this.registry.setDefaultLabels({ [LABEL.service]: this.serviceName });
     this.#now = options.now ?? (() => performance.now());
     this.#window = new SlidingWindow(this.#now(), { windowMs, bucketMs, samplesPerBucket });
-    this.routes = new RouteGuard(maxRoutes);
+    this.routes = new RouteGuard(maxRoutes, o.routes ?? []);
+    const buckets = o.buckets ?? HTTP_DURATION_BUCKETS;
+    this.#series = new SeriesTable([...buckets]);
+    this.#extra = o.labels && Object.keys(o.labels).length > 0 ? new ExtraLabels(o.labels) : undefined;
 
-    const labelNames = [LABEL.method, LABEL.route, LABEL.statusCode];
+    const labelNames = [LABEL.method, LABEL.route, LABEL.statusCode, ...(this.#extra?.names ?? [])];
     const r = this.registry;
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
@@ -313,8 +369,15 @@ export class HttpMetrics {
    * Records one finished request by hand (non-HTTP transports, or tests). `route` is a template;
    * it still goes through the cardinality cap.
    */
-  observe(method: string, route: string, statusCode: number, durationMs: number): void {
-    this.#record(normalizeMethod(method), this.routes.label(route), statusCode, durationMs, this.#now());
+  observe(
+    method: string,
+    route: string,
+    statusCode: number,
+    durationMs: number,
+    labels?: Readonly<Record<string, string>>,
+  ): void {
+    const extra = this.#extra?.fromRecord(labels);
+    this.#record(normalizeMethod(method), this.routes.label(route), statusCode, durationMs, this.#now(), extra);
   }
 
   /** The seed's ServiceMetrics over the sliding window (units on the interface). */
@@ -372,11 +435,12 @@ export class HttpMetrics {
         ? this.routes.label((req.baseUrl ?? "") + String(req.route.path))
         : this.routes.labelUrl(req.originalUrl ?? req.url);
     const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS;
-    this.#record(normalizeMethod(req.method), route, status, end - res[this.#startKey]!, end);
+    const extra = this.#extra?.fromRequest(req);
+    this.#record(normalizeMethod(req.method), route, status, end - res[this.#startKey]!, end, extra);
   }
 
-  #record(method: string, route: string, status: number, durationMs: number, end: number): void {
-    this.#series.observe(this.#series.get(method, route, status), durationMs / 1000);
+  #record(method: string, route: string, status: number, durationMs: number, end: number, extra?: string[]): void {
+    this.#series.observe(this.#series.get(method, route, status, this.#extra?.names, extra), durationMs / 1000);
     this.#total++;
     this.#window.record(end, durationMs, status >= 500);
   }

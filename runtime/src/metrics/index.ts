@@ -9,3 +9,4 @@ export {
 } from "./http-metrics";
 export { METRIC, DEFAULT_METRIC, LABEL, LABEL_VALUE, HTTP_DURATION_BUCKETS } from "./names";
 export type { WindowSummary } from "./window";
+export type { LabelExtractor } from "./extra-labels";

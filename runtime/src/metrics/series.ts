@@ -1,7 +1,8 @@
 import type { Registry } from "prom-client";
 import type { LABEL } from "./names";
 
-type Labels = Record<(typeof LABEL)["method"] | (typeof LABEL)["route"] | (typeof LABEL)["statusCode"], string>;
+type Labels = Record<(typeof LABEL)["method"] | (typeof LABEL)["route"] | (typeof LABEL)["statusCode"], string> &
+  Record<string, string>;
 
 /** One label set's running totals. Plain numbers: updating one costs a few ns. */
 export interface Series {
@@ -30,15 +31,23 @@ export class SeriesTable {
     this.bounds = bounds;
   }
 
-  get(method: string, route: string, status: number): Series {
+  /** The series of one label set; `extraNames`/`extraValues` are the extra labels (createMetrics `labels`), if any. */
+  get(method: string, route: string, status: number, extraNames?: readonly string[], extraValues?: readonly string[]): Series {
     let byRoute = this.#byKey.get(method);
     if (byRoute === undefined) this.#byKey.set(method, (byRoute = new Map()));
-    let byStatus = byRoute.get(route);
-    if (byStatus === undefined) byRoute.set(route, (byStatus = new Map()));
+    // Extra label values join the route's key, JSON-encoded so no two value lists share a key (and a
+    // route, which comes from a request line, never holds a NUL).
+    const routeKey =
+      extraValues === undefined || extraValues.length === 0 ? route : `${route}\u0000${JSON.stringify(extraValues)}`;
+    let byStatus = byRoute.get(routeKey);
+    if (byStatus === undefined) byRoute.set(routeKey, (byStatus = new Map()));
     let s = byStatus.get(status);
     if (s === undefined) {
+      const labels: Labels = { method, route, status_code: String(status) };
+      if (extraNames !== undefined && extraValues !== undefined)
+        for (let i = 0; i < extraNames.length; i++) labels[extraNames[i]] = extraValues[i];
       s = {
-        labels: { method, route, status_code: String(status) },
+        labels,
         isError: status >= 500,
         count: 0,
         sum: 0,

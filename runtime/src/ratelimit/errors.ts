@@ -21,6 +21,21 @@ export class RateLimitKeyError extends UaipError {
 }
 
 /**
+ * A point count given to consume / penalty / reward is unusable: not a positive safe integer, or (for
+ * consume) more than maxRequests, which no window could ever admit.
+ */
+export class RateLimitPointsError extends UaipError {
+  static readonly CODE = "UAIP_RATELIMIT_POINTS_INVALID";
+  /** The value as given. */
+  readonly points: unknown;
+
+  constructor(points: unknown, message: string) {
+    super(RateLimitPointsError.CODE, message);
+    this.points = points;
+  }
+}
+
+/**
  * The store could not answer (Redis down, not ready, or too slow). The limiter turns this into
  * its failure policy; it is never reported as "limit exceeded".
  */

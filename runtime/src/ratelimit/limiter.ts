@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
-import { RateLimitKeyError, RateLimitOptionsError } from "./errors";
+import { RateLimitKeyError, RateLimitOptionsError, RateLimitPointsError, RateLimitStoreError } from "./errors";
 import type Redis from "ioredis";
 import {
   anything,
@@ -63,6 +63,8 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const defaultKey = clientAddressKey();
 
 const limiterError = (key: string, message: string) => new RateLimitOptionsError(key, message);
+/** Points of one consume / penalty / reward (a weighted request). */
+const POINTS = integer(1);
 
 const RATE_LIMITER_OPTIONS_SPEC = {
   windowMs: required(duration(1)),
@@ -157,26 +159,147 @@ export class RateLimiter<Req = IncomingMessage> {
     return this.#lastStoreError;
   }
 
-  /** Counts one request on `key`. Rejects only for a malformed key (RateLimitKeyError). */
-  consume(key: string): Promise<RateLimitResult> {
+  /**
+   * Counts a request of `points` (default 1; a weighted request, e.g. by cost) on `key`: admitted when
+   * the window has room for all of its points, else refused counting nothing. Exact across instances
+   * like a 1-point check. Rejects only for a malformed key (RateLimitKeyError) or points
+   * (RateLimitPointsError: not a positive integer, or more than maxRequests, which no window admits).
+   */
+  consume(key: string, points = 1): Promise<RateLimitResult> {
     try {
       this.#checkKey(key);
+      if (points !== 1) this.#checkPoints(points, this.maxRequests, "consume");
     } catch (err) {
       return Promise.reject(err);
     }
     // The in-process store answers synchronously: skip the extra promise hop (in-memory speed matters here).
-    if (this.#local) return Promise.resolve(this.#accepted(this.#local.hitSync(key, this.windowMs, this.maxRequests)));
+    if (this.#local) return Promise.resolve(this.#accepted(this.#local.hitSync(key, this.windowMs, this.maxRequests, points)));
     let pending: Promise<StoreDecision>;
     try {
-      pending = this.#store.hit(key, this.windowMs, this.maxRequests);
+      pending =
+        points === 1
+          ? this.#store.hit(key, this.windowMs, this.maxRequests)
+          : this.#store.hit(key, this.windowMs, this.maxRequests, points);
     } catch (err) {
       // A custom store that throws instead of rejecting is still a store failure, not a crash.
-      return Promise.resolve(this.#degraded(key, err));
+      return Promise.resolve(this.#degraded(key, err, points));
     }
     return pending.then(
       (decision) => this.#accepted(decision),
-      (err: unknown) => this.#degraded(key, err),
+      (err: unknown) => this.#degraded(key, err, points),
     );
+  }
+
+  /**
+   * The key's state without counting anything: `remaining`, `resetMs`, and `allowed` / `retryAfterMs`
+   * for a 1-point request now. While the store is down, the failure policy answers as it would for
+   * consume (`degraded: true`; with 'memory', from the insurance store), still counting nothing.
+   */
+  get(key: string): Promise<RateLimitResult> {
+    return this.#run(key, (store) => this.#need(store, "peek").call(store, key, this.windowMs, this.maxRequests)).then(
+      (decision) => this.#result(decision),
+      (err: unknown) => {
+        if (err instanceof RateLimitKeyError || err instanceof RateLimitOptionsError) throw err;
+        return this.#degradedPeek(key, err);
+      },
+    );
+  }
+
+  /**
+   * Adds `points` to the key's usage in the current window without a check (a penalty for a bad
+   * request); usage may go past the limit, and then the key waits longer. Answers like `get`.
+   * Rejects with RateLimitStoreError when the store is down (nothing was applied).
+   */
+  penalty(key: string, points = 1): Promise<RateLimitResult> {
+    return this.#adjust(key, points, +1);
+  }
+
+  /**
+   * Gives `points` back (e.g. a request that turned out cheap): taken from the current window's count
+   * first, then the previous window's, never below zero. Answers like `get`; rejects with
+   * RateLimitStoreError when the store is down (nothing was applied).
+   */
+  reward(key: string, points = 1): Promise<RateLimitResult> {
+    return this.#adjust(key, points, -1);
+  }
+
+  /**
+   * Forgets the key's counts (the store's, and the insurance store's); resolves whether the store had
+   * any. Rejects with RateLimitStoreError when the store is down (the insurance store is cleared anyway).
+   */
+  reset(key: string): Promise<boolean> {
+    void this.#insurance?.delete(key);
+    return this.#run(key, (store) => this.#need(store, "delete").call(store, key)).catch((err: unknown) => this.#failed(err));
+  }
+
+  /** Alias of `reset` (rate-limiter-flexible's name). */
+  delete(key: string): Promise<boolean> {
+    return this.reset(key);
+  }
+
+  #adjust(key: string, points: number, sign: 1 | -1): Promise<RateLimitResult> {
+    return this.#run(key, (store) => {
+      this.#checkPoints(points, Number.MAX_SAFE_INTEGER, sign > 0 ? "penalty" : "reward");
+      return this.#need(store, "adjust").call(store, key, this.windowMs, this.maxRequests, sign * points);
+    }).then(
+      (decision) => this.#result(decision),
+      (err: unknown) => this.#failed(err),
+    );
+  }
+
+  /** Checks the key, then calls the store; a synchronous throw becomes a rejection. */
+  #run<T>(key: string, call: (store: RateLimitStore) => Promise<T>): Promise<T> {
+    try {
+      this.#checkKey(key);
+      return call(this.#store);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The store's optional method, or a refusal naming it (a custom store without it). */
+  #need<M extends "peek" | "adjust" | "delete">(store: RateLimitStore, method: M): NonNullable<RateLimitStore[M]> {
+    const fn = store[method];
+    if (typeof fn !== "function")
+      throw new RateLimitOptionsError(
+        "store",
+        `the store has no ${method}(); implement RateLimitStore.${method} to use this call`,
+      );
+    return fn as NonNullable<RateLimitStore[M]>;
+  }
+
+  /** A store failure of penalty/reward/reset: counted, then rethrown as the typed error it is. */
+  #failed(err: unknown): never {
+    if (err instanceof RateLimitKeyError || err instanceof RateLimitOptionsError || err instanceof RateLimitPointsError)
+      throw err;
+    this.#counts.storeErrors++;
+    this.#lastStoreError = err;
+    if (err instanceof RateLimitStoreError) throw err;
+    throw new RateLimitStoreError(`rate-limit store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+
+  #result(decision: StoreDecision): RateLimitResult {
+    this.#lastStoreError = undefined;
+    return { ...decision, limit: this.maxRequests };
+  }
+
+  #degradedPeek(key: string, err: unknown): Promise<RateLimitResult> {
+    this.#counts.storeErrors++;
+    this.#lastStoreError = err;
+    const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
+    if (this.failurePolicy === "allow")
+      return Promise.resolve({ ...base, allowed: true, remaining: this.maxRequests, resetMs: 0, retryAfterMs: 0 });
+    if (this.failurePolicy === "deny" || this.#insurance === undefined)
+      return Promise.resolve({
+        ...base,
+        allowed: false,
+        remaining: 0,
+        resetMs: this.#denyRetryAfterMs,
+        retryAfterMs: this.#denyRetryAfterMs,
+      });
+    return this.#insurance
+      .peek(key, this.windowMs, this.maxRequests)
+      .then((decision) => ({ ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" as const }));
   }
 
   #accepted(decision: StoreDecision): RateLimitResult {
@@ -216,7 +339,7 @@ export class RateLimiter<Req = IncomingMessage> {
     return (await this.consume(this.keyGenerator(req))).allowed;
   }
 
-  #degraded(key: string, err: unknown): RateLimitResult {
+  #degraded(key: string, err: unknown, points = 1): RateLimitResult {
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
@@ -228,7 +351,7 @@ export class RateLimiter<Req = IncomingMessage> {
       this.#counts.unavailable++;
       return { ...base, allowed: false, remaining: 0, resetMs: this.#denyRetryAfterMs, retryAfterMs: this.#denyRetryAfterMs };
     }
-    const decision = this.#insurance.hitSync(key, this.windowMs, this.maxRequests);
+    const decision = this.#insurance.hitSync(key, this.windowMs, this.maxRequests, points);
     if (decision.allowed) this.#counts.allowed++;
     else this.#counts.rejected++;
     return { ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" };
@@ -273,6 +396,16 @@ export class RateLimiter<Req = IncomingMessage> {
       const previous = metric.collect;
       metric.collect = previous ? () => (previous.call(metric), sync()) : sync;
     }
+  }
+
+  /** A per-call point count: the runtime's one validator (value shown as written), then the window's bound. */
+  #checkPoints(points: unknown, most: number, call: "consume" | "penalty" | "reward"): void {
+    checkValue(`RateLimiter.${call}`, "points", points, POINTS, (_key, message) => new RateLimitPointsError(points, message));
+    if ((points as number) > most)
+      throw new RateLimitPointsError(
+        points,
+        `points ${points} exceed maxRequests ${most}: no window could admit it; raise maxRequests or lower the request's weight`,
+      );
   }
 
   #checkKey(key: unknown): void {

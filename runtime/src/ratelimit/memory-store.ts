@@ -1,6 +1,6 @@
 import { duration, func, size, validateOptions } from "../options";
 import { RateLimitOptionsError } from "./errors";
-import { admits, describe } from "./sliding-window";
+import { adjusted, admits, describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
 
 export interface MemoryStoreOptions {
@@ -59,16 +59,17 @@ export class MemoryStore implements RateLimitStore {
     return this.#entries.size;
   }
 
-  hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
-    return Promise.resolve(this.hitSync(key, windowMs, limit));
+  hit(key: string, windowMs: number, limit: number, points = 1): Promise<StoreDecision> {
+    return Promise.resolve(this.hitSync(key, windowMs, limit, points));
   }
 
   /** The synchronous core of `hit`, for callers that do not need a promise. */
-  hitSync(key: string, w: number, limit: number): StoreDecision {
+  hitSync(key: string, w: number, limit: number, points = 1): StoreDecision {
+    // Inlined #state: this is the in-process limiter's per-request path (no allocation but the answer).
     const now = this.#now();
     const idx = Math.floor(now / w);
     const elapsed = now - idx * w;
-    let entry = this.#entries.get(key);
+    const entry = this.#entries.get(key);
     let curr = 0;
     let prev = 0;
     if (entry !== undefined && entry.w === w) {
@@ -79,21 +80,57 @@ export class MemoryStore implements RateLimitStore {
         prev = entry.c;
       }
     }
-    const allowed = admits(prev, curr, elapsed, w, limit);
-    if (allowed) {
-      curr += 1;
-      if (entry === undefined) {
-        this.#makeRoom();
-        entry = { i: idx, c: curr, p: prev, w };
-        this.#entries.set(key, entry);
-      } else {
-        entry.i = idx;
-        entry.c = curr;
-        entry.p = prev;
-        entry.w = w;
+    const allowed = admits(prev, curr, elapsed, w, limit, points);
+    if (allowed) this.#store(key, entry, idx, w, prev, curr + points);
+    return describe(allowed, prev, allowed ? curr + points : curr, elapsed, w, limit, allowed ? 1 : points);
+  }
+
+  peek(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    const { elapsed, prev, curr } = this.#state(key, windowMs);
+    return Promise.resolve(describe(admits(prev, curr, elapsed, windowMs, limit), prev, curr, elapsed, windowMs, limit));
+  }
+
+  adjust(key: string, windowMs: number, limit: number, points: number): Promise<StoreDecision> {
+    const { entry, idx, elapsed, prev, curr } = this.#state(key, windowMs);
+    const [p, c] = adjusted(prev, curr, points);
+    if (p === 0 && c === 0) this.#entries.delete(key);
+    else this.#store(key, entry, idx, windowMs, p, c);
+    return Promise.resolve(describe(admits(p, c, elapsed, windowMs, limit), p, c, elapsed, windowMs, limit));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return Promise.resolve(this.#entries.delete(key));
+  }
+
+  /** The key's counts in the window `now` falls in (a window older than the previous one counts nothing). */
+  #state(key: string, w: number) {
+    const now = this.#now();
+    const idx = Math.floor(now / w);
+    const elapsed = now - idx * w;
+    const entry = this.#entries.get(key);
+    let curr = 0;
+    let prev = 0;
+    if (entry !== undefined && entry.w === w) {
+      if (entry.i === idx) {
+        curr = entry.c;
+        prev = entry.p;
+      } else if (entry.i === idx - 1) {
+        prev = entry.c;
       }
     }
-    return describe(allowed, prev, curr, elapsed, w, limit);
+    return { entry, idx, elapsed, prev, curr };
+  }
+
+  #store(key: string, entry: Entry | undefined, i: number, w: number, p: number, c: number): void {
+    if (entry === undefined) {
+      this.#makeRoom();
+      this.#entries.set(key, { i, c, p, w });
+      return;
+    }
+    entry.i = i;
+    entry.c = c;
+    entry.p = p;
+    entry.w = w;
   }
 
   /** Drops keys whose current and next windows have both passed (they count nothing any more). */

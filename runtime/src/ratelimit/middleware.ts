@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkValue, func, object, required } from "../options";
+import { checkValue, func, object, required, validateOptions } from "../options";
 import { RateLimitOptionsError } from "./errors";
 import { rateLimitHeaders } from "./headers";
 import type { RateLimiter } from "./limiter";
@@ -19,42 +19,96 @@ export const RATE_LIMIT_UNAVAILABLE_CODE = "UAIP_RATE_LIMIT_UNAVAILABLE";
 
 type Next = (err?: unknown) => void;
 
+export interface RateLimitMiddlewareOptions<Req = IncomingMessage> {
+  /**
+   * Requests for which it returns (or resolves) true pass without being counted and without
+   * RateLimit headers (express-rate-limit's `skip`): health checks, an allow-list. A throw or
+   * rejection goes to `next(err)`. @default none: every request is counted
+   */
+  skip?: (req: Req) => boolean | Promise<boolean>;
+}
+
+const RATE_LIMIT_MIDDLEWARE_OPTIONS_SPEC = {
+  skip: func<(req: never) => boolean | Promise<boolean>>("a function (req) => boolean | Promise<boolean>"),
+};
+
 /**
  * Express-style `(req, res, next)` middleware (also usable with bare node:http, see
  * `rateLimitHandler`). Every answer carries RateLimit/RateLimit-Policy; a request over its limit
  * gets 429 + Retry-After, one refused only because the store is down ('deny') gets 503 + Retry-After.
  * A failing keyGenerator or a malformed key goes to `next(err)`.
  */
-export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessage>(limiter: RateLimiter<Req>) {
+export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessage>(
+  limiter: RateLimiter<Req>,
+  options?: RateLimitMiddlewareOptions<Req>,
+) {
   checkValue("rateLimitMiddleware", "limiter", limiter, LIMITER, middlewareError);
-  return (req: Req, res: ServerResponse, next: Next): void => {
-    let key: string;
+  const o = validateOptions("rateLimitMiddleware", options, RATE_LIMIT_MIDDLEWARE_OPTIONS_SPEC, middlewareError);
+  const skip = o.skip as RateLimitMiddlewareOptions<Req>["skip"];
+  const limit = (req: Req, res: ServerResponse, next: Next): void => {
+    let pending: Promise<RateLimitDecision>;
     try {
-      key = limiter.keyGenerator(req);
+      pending = rateLimitDecision(limiter, req);
     } catch (err) {
       next(err);
       return;
     }
-    limiter.consume(key).then((result) => {
-      for (const [name, value] of Object.entries(rateLimitHeaders(limiter.policyName, limiter.windowMs, result)))
-        res.setHeader(name, value);
-      if (result.allowed) {
+    pending.then((decision) => {
+      for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+      if (decision.refusal === undefined) {
         next();
         return;
       }
-      // Only a refusal the policy made without counting is a 503; an insurance-store refusal is a real 429.
-      const unavailable = result.reason === "store_unavailable";
-      res.statusCode = unavailable ? 503 : 429;
+      res.statusCode = decision.refusal.status;
       res.setHeader("Content-Type", "application/json");
-      res.end(
-        JSON.stringify({
+      res.end(JSON.stringify(decision.refusal.body));
+    }, next);
+  };
+  if (skip === undefined) return limit;
+  return (req: Req, res: ServerResponse, next: Next): void => {
+    let skipped: boolean | Promise<boolean>;
+    try {
+      skipped = skip(req);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    if (skipped === true) next();
+    else if (skipped === false) limit(req, res, next);
+    else Promise.resolve(skipped).then((yes) => (yes === true ? next() : limit(req, res, next)), next);
+  };
+}
+
+/** What the limiter decided for one request: the headers to send, and the refusal to answer with, if any. */
+export interface RateLimitDecision {
+  headers: Record<string, string>;
+  refusal?: { status: 429 | 503; body: { error: { code: string; message: string } } };
+}
+
+/**
+ * The limiter's answer for `req` (shared by the middleware and the Fastify plugin): every answer
+ * carries RateLimit/RateLimit-Policy; over the limit, 429; refused only because the store is down
+ * ('deny'), 503. Throws what keyGenerator throws (at once, so a middleware hands it to `next` in the
+ * same turn); rejects for a malformed key.
+ */
+export function rateLimitDecision<Req>(limiter: RateLimiter<Req>, req: Req): Promise<RateLimitDecision> {
+  return limiter.consume(limiter.keyGenerator(req)).then((result) => {
+    const headers = rateLimitHeaders(limiter.policyName, limiter.windowMs, result);
+    if (result.allowed) return { headers };
+    // Only a refusal the policy made without counting is a 503; an insurance-store refusal is a real 429.
+    const unavailable = result.reason === "store_unavailable";
+    return {
+      headers,
+      refusal: {
+        status: unavailable ? 503 : 429,
+        body: {
           error: unavailable
             ? { code: RATE_LIMIT_UNAVAILABLE_CODE, message: "rate limiting is temporarily unavailable; retry later" }
             : { code: RATE_LIMITED_CODE, message: `rate limit of ${result.limit} requests per ${limiter.windowMs} ms exceeded` },
-        }),
-      );
-    }, next);
-  };
+        },
+      },
+    };
+  });
 }
 
 /**
@@ -64,9 +118,10 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
 export function rateLimitHandler<Req extends IncomingMessage = IncomingMessage>(
   limiter: RateLimiter<Req>,
   handler: (req: Req, res: ServerResponse) => void,
+  options?: RateLimitMiddlewareOptions<Req>,
 ): (req: Req, res: ServerResponse) => void {
   checkValue("rateLimitHandler", "handler", handler, required(func("a function (req, res) => void")), middlewareError);
-  const middleware = rateLimitMiddleware(limiter);
+  const middleware = rateLimitMiddleware(limiter, options);
   return (req, res) =>
     middleware(req, res, (err?: unknown) => {
       if (err === undefined) {

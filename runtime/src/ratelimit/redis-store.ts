@@ -98,8 +98,52 @@ end
 return out
 `;
 
+/**
+ * One key, one operation, atomically (the key's hash as HIT_SCRIPT keeps it, so every path shares the
+ * counts): ARGV window, limit, points, mode.
+ * - consume: a hit of `points` (weighted; admitted when prev * (w - elapsed) + (curr + points) * w <= limit * w);
+ * - adjust: adds `points` unconditionally (penalty), or gives -points back (reward: current window
+ *   first, then the previous one, never below zero); a key left with no counts is deleted;
+ * - peek: nothing written.
+ * Returns [allowed, curr, prev, elapsed]; for adjust and peek `allowed` says whether a 1-point hit
+ * would be admitted now.
+ */
+const OP_SCRIPT = `
+local w = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local points = tonumber(ARGV[3])
+local mode = ARGV[4]
+local k = 1
+${REDIS_NOW}${WINDOW_STATE}local allowed = 0
+local write = false
+if mode == 'consume' then
+  if prev * (w - elapsed) + (curr + points) * w <= limit * w then
+    allowed = 1
+    curr = curr + points
+    write = true
+  end
+elseif mode == 'adjust' then
+  if points >= 0 then
+    curr = curr + points
+  else
+    local fromCurr = math.min(curr, -points)
+    curr = curr - fromCurr
+    prev = math.max(0, prev - (-points - fromCurr))
+  end
+  if curr == 0 and prev == 0 then redis.call('DEL', KEYS[1]) else write = true end
+end
+if write then
+  redis.call('HSET', KEYS[1], 'i', idx, 'c', curr, 'p', prev)
+  redis.call('PEXPIRE', KEYS[1], 2 * w - elapsed)
+end
+if mode ~= 'consume' and prev * (w - elapsed) + (curr + 1) * w <= limit * w then allowed = 1 end
+return {allowed, curr, prev, elapsed}
+`;
+
 const HIT_COMMAND = "uaipRateLimitHitBatch";
 const RESERVE_COMMAND = "uaipRateLimitReserveBatch";
+const OP_COMMAND = "uaipRateLimitOp";
+type OpMode = "consume" | "adjust" | "peek";
 /**
  * HIT_COMMAND: (numberOfKeys, ...keys, ...[windowMs, limit] per key) -> [allowed, curr, prev, elapsed] per key.
  * RESERVE_COMMAND: (numberOfKeys, ...keys, ...[windowMs, limit, need, want] per key) -> [granted, curr, prev, elapsed, windowIndex] per key.
@@ -208,6 +252,7 @@ export class RedisStore implements RateLimitStore {
   #owned: boolean;
   #prefix: string;
   #hit: HitCommand;
+  #opCommand: HitCommand;
   readonly #breaker: CircuitBreaker;
   /** One error for every check refused while the breaker is open: no stack capture on that path. */
   readonly #open = new RateLimitStoreError(
@@ -267,6 +312,8 @@ export class RedisStore implements RateLimitStore {
     // No numberOfKeys: the first argument says how many keys this batch has.
     if (typeof commands[command] !== "function") this.client.defineCommand(command, { lua });
     this.#hit = (commands[command] as HitCommand).bind(this.client);
+    if (typeof commands[OP_COMMAND] !== "function") this.client.defineCommand(OP_COMMAND, { lua: OP_SCRIPT, numberOfKeys: 1 });
+    this.#opCommand = (commands[OP_COMMAND] as HitCommand).bind(this.client);
     const wait = options.firstConnectWaitMs ?? 1_000;
     if (this.client.status !== "ready" && wait > 0) {
       const first = new Promise<boolean>((resolve) => {
@@ -299,7 +346,9 @@ export class RedisStore implements RateLimitStore {
     return this.#reservations?.held(key) ?? 0;
   }
 
-  hit(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+  hit(key: string, windowMs: number, limit: number, points = 1): Promise<StoreDecision> {
+    // Weighted hits go to Redis one by one (no batch, no local tokens); the counts are the same hash.
+    if (points !== 1) return this.#op(key, windowMs, limit, points, "consume");
     if (this.#reservations !== undefined) {
       // Tokens already held were counted in Redis: handed out without a round trip, and also while the
       // breaker is open or Redis is down (admitting them cannot exceed the limit; see reservations.ts).
@@ -457,6 +506,58 @@ export class RedisStore implements RateLimitStore {
         throw new RateLimitStoreError(`redis rate-limit check failed: ${err.message}`, { cause: err });
       },
     );
+  }
+
+  peek(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
+    return this.#op(key, windowMs, limit, 0, "peek");
+  }
+
+  adjust(key: string, windowMs: number, limit: number, points: number): Promise<StoreDecision> {
+    return this.#op(key, windowMs, limit, points, "adjust");
+  }
+
+  /**
+   * Deletes the key's counts in Redis and this replica's reserved tokens. Tokens other replicas
+   * already hold (reserve > 1) are still handed out there: at most `reserve - 1` each, until their window ends.
+   */
+  delete(key: string): Promise<boolean> {
+    this.#reservations?.drop(key);
+    return this.#whenUsable(() =>
+      this.client.del(this.#prefix + key).then(
+        (n) => (this.#breaker.success(), n > 0),
+        (err: Error) => this.#failed(err),
+      ),
+    );
+  }
+
+  /** One OP_SCRIPT call behind the breaker; the decision described as for a hit of `points`. */
+  #op(key: string, windowMs: number, limit: number, points: number, mode: OpMode): Promise<StoreDecision> {
+    return this.#whenUsable(() =>
+      this.#opCommand(this.#prefix + key, windowMs, limit, points, mode).then(
+        (reply) => {
+          this.#breaker.success();
+          const need = mode === "consume" && reply[0] !== 1 ? points : 1;
+          return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit, need);
+        },
+        (err: Error) => this.#failed(err),
+      ),
+    );
+  }
+
+  /** Runs `send` when Redis may be called (breaker closed or probing, client ready or first connect awaited). */
+  #whenUsable<T>(send: () => Promise<T>): Promise<T> {
+    if (!this.#breaker.allow()) return Promise.reject(this.#open);
+    if (this.client.status !== "ready") {
+      if (this.#firstConnect) return this.#firstConnect.then(() => this.#whenUsable(send));
+      this.#breaker.failure();
+      return Promise.reject(new RateLimitStoreError(`redis is not ready (status ${this.client.status})`));
+    }
+    return send();
+  }
+
+  #failed(err: Error): never {
+    this.#breaker.failure();
+    throw new RateLimitStoreError(`redis rate-limit operation failed: ${err.message}`, { cause: err });
   }
 
   async close(): Promise<void> {

@@ -142,6 +142,11 @@ export class LocalReservations {
     r.fresh = true;
   }
 
+  /** Forgets `key`'s tokens and slow start (after its counts were reset in Redis). */
+  drop(key: string): void {
+    this.#entries.delete(key);
+  }
+
   clear(): void {
     this.#entries.clear();
   }

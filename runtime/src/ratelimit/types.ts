@@ -10,12 +10,23 @@ export interface StoreDecision {
 }
 
 /**
- * A place where counts live. `hit` counts one request on `key` against `limit` per `windowMs`,
- * atomically: concurrent hits from any number of processes never over-admit.
- * It rejects (never resolves `allowed: false`) when the store itself is unavailable.
+ * A place where counts live. `hit` counts a request of `points` (default 1) on `key` against `limit`
+ * per `windowMs`, atomically: concurrent hits from any number of processes never over-admit; a
+ * refused hit counts nothing. Every method rejects (never resolves `allowed: false`) when the store
+ * itself is unavailable. `peek`, `adjust` and `delete` are optional for custom stores: the limiter's
+ * `get`, `penalty`/`reward` and `reset` refuse by name on a store without them.
  */
 export interface RateLimitStore {
-  hit(key: string, windowMs: number, limit: number): Promise<StoreDecision>;
+  hit(key: string, windowMs: number, limit: number, points?: number): Promise<StoreDecision>;
+  /** The key's state without counting; `allowed` says whether a 1-point hit would be admitted now. */
+  peek?(key: string, windowMs: number, limit: number): Promise<StoreDecision>;
+  /**
+   * Adds `points` (> 0, a penalty: counted even past the limit) or gives them back (< 0, a reward:
+   * current window first, then the previous one, never below zero), atomically. Answers like `peek`.
+   */
+  adjust?(key: string, windowMs: number, limit: number, points: number): Promise<StoreDecision>;
+  /** Forgets the key's counts; resolves whether there were any. */
+  delete?(key: string): Promise<boolean>;
   /** Releases timers and owned connections. */
   close(): Promise<void>;
 }

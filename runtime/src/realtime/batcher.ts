@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import { BatcherClosedError, BatchFlushError, RealtimeOptionsError } from "./errors";
+import { BatcherClosedError, BatchFlushError, RealtimeOptionsError, WebSocketTopicError } from "./errors";
 import { BATCH_RESULT, BatchMetrics } from "./metrics";
 import { duration, func, integer, object, validateOptions } from "../options";
 import { realtimeError } from "./options";
@@ -16,10 +16,12 @@ export interface MessageBatcherOptions<T> {
    */
   flushInterval?: number;
   /**
-   * Sends one batch: the WebSocketManager sends it as ONE frame to each subscriber. Required, unless a
-   * subclass defines a `broadcast(batch)` method (the seed's shape).
+   * Sends one batch: the WebSocketManager sends it as ONE frame to each subscriber. `topic` is set for
+   * the messages added with one (`addMessage(message, topic)`): send those to that topic's subscribers
+   * only (`ws.publish(topic, ...)`); without a topic, to everyone (`ws.broadcast(...)`). Required, unless
+   * a subclass defines a `broadcast(batch, topic?)` method (the seed's shape).
    */
-  broadcast?: (batch: T[]) => Promise<void>;
+  broadcast?: (batch: T[], topic?: string) => Promise<void>;
   /**
    * Queue bound: `addMessage` waits while this many messages are queued, so a producer faster
    * than `broadcast` is slowed down instead of growing the heap. @default 10 × batchSize
@@ -41,7 +43,7 @@ const DEFAULT_FLUSH_INTERVAL_MS = 100;
 const MESSAGE_BATCHER_OPTIONS_SPEC = {
   batchSize: integer(1, 1_000_000),
   flushInterval: duration(1),
-  broadcast: func<(batch: unknown[]) => Promise<void>>("a function (batch) => Promise<void>"),
+  broadcast: func<(batch: unknown[], topic?: string) => Promise<void>>("a function (batch, topic?) => Promise<void>"),
   maxQueued: integer(1, 100_000_000),
   onError: func<(error: BatchFlushError<never>) => void>(),
   registry: object<Registry>("a prom-client Registry"),
@@ -49,6 +51,7 @@ const MESSAGE_BATCHER_OPTIONS_SPEC = {
 
 interface Queued<T> {
   message: T;
+  topic: string | undefined;
   /** performance.now() when queued: the next timer is armed from the oldest queued message. */
   at: number;
 }
@@ -62,7 +65,7 @@ export class MessageBatcher<T = unknown> {
   readonly batchSize: number;
   readonly flushInterval: number;
   readonly maxQueued: number;
-  readonly #broadcast: (batch: T[]) => Promise<void>;
+  readonly #broadcast: (batch: T[], topic?: string) => Promise<void>;
   readonly #onError: ((error: BatchFlushError<T>) => void) | undefined;
   readonly #metrics: BatchMetrics | undefined;
   #queue: Queued<T>[] = [];
@@ -84,8 +87,8 @@ export class MessageBatcher<T = unknown> {
     // The seed's MessageBatcher calls its own `this.broadcast(batch)`: a subclass may define it.
     const inherited = (this as unknown as { broadcast?: unknown }).broadcast;
     const broadcast =
-      (o.broadcast as ((batch: T[]) => Promise<void>) | undefined) ??
-      (typeof inherited === "function" ? (inherited as (batch: T[]) => Promise<void>).bind(this) : undefined);
+      (o.broadcast as ((batch: T[], topic?: string) => Promise<void>) | undefined) ??
+      (typeof inherited === "function" ? (inherited as (batch: T[], topic?: string) => Promise<void>).bind(this) : undefined);
     if (broadcast === undefined)
       throw new RealtimeOptionsError(
         "broadcast",
@@ -112,13 +115,15 @@ export class MessageBatcher<T = unknown> {
    * when it completes a batch, resolves after that batch's broadcast (rejecting with its
    * BatchFlushError), as in the seed. Rejects with BatcherClosedError after `close()`.
    */
-  async addMessage(message: T): Promise<void> {
+  async addMessage(message: T, topic?: string): Promise<void> {
+    if (topic !== undefined && (typeof topic !== "string" || topic.length === 0 || topic.length > 256))
+      throw new WebSocketTopicError(topic);
     this.#throwIfUnusable();
     while (this.#queue.length >= this.maxQueued) {
       await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
       this.#throwIfUnusable();
     }
-    this.#queue.push({ message, at: performance.now() });
+    this.#queue.push({ message, topic, at: performance.now() });
     if (this.#queue.length === 1) this.#arm(this.flushInterval);
     // Only the add that completes a batch schedules it (and waits for it, as in the seed); a
     // batch is never sent short because a later add found it already taken.
@@ -205,14 +210,30 @@ export class MessageBatcher<T = unknown> {
     // The leftovers keep their own deadline: flushInterval after the oldest of them was queued.
     if (this.#queue.length > 0) this.#arm(this.#queue[0].at + this.flushInterval - performance.now());
     for (const w of this.#waiters.splice(0, this.maxQueued - this.#queue.length)) w.resolve();
-    const batch = taken.map((q) => q.message);
-    this.#metrics?.size.observe(batch.length);
-    try {
-      await this.#broadcast(batch);
-      this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.success });
-    } catch (cause) {
-      this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.error });
-      throw new BatchFlushError(batch, cause);
+    this.#metrics?.size.observe(taken.length);
+    // One broadcast per topic in the batch (in order of first appearance; messages keep their order
+    // within a topic), so each topic's messages reach only its subscribers.
+    let first: unknown;
+    for (const [topic, batch] of byTopic(taken)) {
+      try {
+        await this.#broadcast(batch, topic);
+        this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.success });
+      } catch (cause) {
+        this.#metrics?.flushes.inc({ [LABEL.result]: BATCH_RESULT.error });
+        first ??= new BatchFlushError(batch, cause);
+      }
     }
+    if (first !== undefined) throw first;
   }
+}
+
+/** The queued messages grouped by topic (undefined: everyone), groups in order of first appearance. */
+function byTopic<T>(taken: readonly Queued<T>[]): Map<string | undefined, T[]> {
+  const groups = new Map<string | undefined, T[]>();
+  for (const q of taken) {
+    const group = groups.get(q.topic);
+    if (group === undefined) groups.set(q.topic, [q.message]);
+    else group.push(q.message);
+  }
+  return groups;
 }

@@ -1,4 +1,5 @@
 import { UaipError } from "../errors";
+import { showValue } from "../options";
 
 /** A WebSocketManager, MessageBatcher or ReconnectingClient option is malformed; `key` names it. */
 export class RealtimeOptionsError extends UaipError {
@@ -53,5 +54,13 @@ export class ClientClosedError extends UaipError {
   static readonly CODE = "UAIP_WS_CLIENT_CLOSED";
   constructor(reason: string) {
     super(ClientClosedError.CODE, `the client is closed (${reason}); create a new ReconnectingClient`);
+  }
+}
+
+/** A WebSocket topic name is unusable (not a non-empty string of at most 256 characters). */
+export class WebSocketTopicError extends UaipError {
+  static readonly CODE = "UAIP_WS_TOPIC_INVALID";
+  constructor(topic: unknown) {
+    super(WebSocketTopicError.CODE, `a topic must be a non-empty string of at most 256 characters, got ${showValue(topic)}`);
   }
 }

@@ -10,7 +10,7 @@ import { WebSocketManager, type WebSocketManagerOptions } from "./manager";
 export interface Realtime {
   /** Accepts, pings, bounds and drains the service's WebSockets; `ws.attach(server, { path })` to serve. */
   ws: WebSocketManager;
-  /** Batches messages into one frame per batch to every socket of `ws` (JSON array of messages). */
+  /** Batches messages into one frame per batch to every socket of `ws` (JSON array of messages); `addMessage(m, topic)` to the topic's subscribers only. */
   batcher: MessageBatcher<unknown>;
   /** A reconnecting client with the profile's `ws.reconnectStrategy`, for service-to-service streams. */
   connect(url: string, options?: Omit<ReconnectingClientOptions, "url" | "reconnectStrategy">): ReconnectingClient;
@@ -21,7 +21,7 @@ export interface Realtime {
 /** Options of createRealtime beyond the settings: drain timeout, buffer and payload limits, message and connection hooks. */
 export type RealtimeOptions = Pick<
   WebSocketManagerOptions,
-  "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection"
+  "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection" | "authorize" | "authorizeTimeoutMs"
 >;
 
 const REALTIME_OPTIONS = ["drainTimeoutMs", "maxBufferedBytes", "maxPayload", "onMessage", "onConnection"];
@@ -40,7 +40,8 @@ export function createRealtime(
   const batcher = new MessageBatcher<unknown>({
     ...settings.batching,
     registry,
-    broadcast: async (batch) => void ws.broadcast(JSON.stringify(batch)),
+    broadcast: async (batch, topic) =>
+      void (topic === undefined ? ws.broadcast(JSON.stringify(batch)) : ws.publish(topic, JSON.stringify(batch))),
   });
   return {
     ws,

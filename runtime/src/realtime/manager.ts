@@ -7,7 +7,7 @@ import { LABEL } from "../metrics/names";
 import type { ReconnectStrategy } from "./backoff";
 import { CLOSE_CODE, CLOSE_REASON } from "./close-codes";
 import { checkValue, duration, func, integer, object, required, size, string, validateOptions } from "../options";
-import { RealtimeOptionsError } from "./errors";
+import { RealtimeOptionsError, WebSocketTopicError } from "./errors";
 import { WebSocketMetrics, WS_DIRECTION, WS_REASON, type WsReason } from "./metrics";
 import { checkReconnectStrategy, realtimeError } from "./options";
 
@@ -53,7 +53,20 @@ export interface WebSocketManagerOptions {
   onMessage?: (socket: WebSocket, data: RawData, isBinary: boolean) => void;
   /** Called once a connection is accepted (after the maxConnections check). */
   onConnection?: (socket: WebSocket, request?: IncomingMessage) => void;
+  /**
+   * Decides at upgrade time, before any WebSocket exists (`attach()` only): `true` accepts; `false`
+   * answers 403; `{ status: 401 | 403, headers? }` answers that (e.g. a WWW-Authenticate
+   * header with 401). May be async. A throw, a rejection or any other answer gives 500, a verdict
+   * later than `authorizeTimeoutMs` gives 503; none of them reaches the process. To hand the identity
+   * to `onConnection`, set it on the request (`req.user = ...`). @default none: every upgrade is accepted
+   */
+  authorize?: (request: IncomingMessage) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
+  /** Longest wait for `authorize`, ms; then 503. @default 5000 */
+  authorizeTimeoutMs?: number;
 }
+
+/** What `authorize` answers: accept (`true`), 403 (`false`), or a 401/403 refusal with its details. */
+export type AuthorizeVerdict = boolean | { status: 401 | 403; headers?: Readonly<Record<string, string>> };
 
 /** Options of WebSocketManager.attach: the upgrade path. */
 export interface AttachOptions {
@@ -68,6 +81,8 @@ interface SocketState {
   pingAt: number;
   /** Closed by us (slow consumer, drain): nothing more is written to it. */
   closing: boolean;
+  /** Topics this socket is subscribed to (for the cleanup on close). */
+  topics?: Set<string>;
   killTimer?: NodeJS.Timeout;
 }
 
@@ -90,6 +105,8 @@ const WEBSOCKET_MANAGER_OPTIONS_SPEC = {
   closeTimeoutMs: duration(0),
   onMessage: func<WebSocketManagerOptions["onMessage"]>(),
   onConnection: func<WebSocketManagerOptions["onConnection"]>(),
+  authorize: func<WebSocketManagerOptions["authorize"]>("a function (request) => verdict | Promise<verdict>"),
+  authorizeTimeoutMs: duration(1),
 };
 
 /**
@@ -115,7 +132,10 @@ export class WebSocketManager {
   readonly maxPayload: number;
   readonly drainTimeoutMs: number;
   readonly closeTimeoutMs: number;
+  readonly authorizeTimeoutMs: number;
   readonly #sockets = new Map<WebSocket, SocketState>();
+  readonly #topics = new Map<string, Set<WebSocket>>();
+  readonly #authorize: WebSocketManagerOptions["authorize"];
   readonly #metrics: WebSocketMetrics | undefined;
   readonly #onMessage: WebSocketManagerOptions["onMessage"];
   readonly #onConnection: WebSocketManagerOptions["onConnection"];
@@ -155,6 +175,8 @@ export class WebSocketManager {
     this.closeTimeoutMs = o.closeTimeoutMs ?? 1_000;
     this.#onMessage = options.onMessage;
     this.#onConnection = options.onConnection;
+    this.#authorize = o.authorize;
+    this.authorizeTimeoutMs = o.authorizeTimeoutMs ?? 5_000;
     if (options.registry) {
       this.#metrics = new WebSocketMetrics(options.registry);
       this.#metrics.maxConnections.inc(this.maxConnections);
@@ -211,6 +233,7 @@ export class WebSocketManager {
     const state = this.#sockets.get(socket);
     if (!state) return;
     clearTimeout(state.killTimer);
+    if (state.topics !== undefined) for (const topic of state.topics) this.#leave(socket, topic);
     this.#sockets.delete(socket);
     this.#metrics?.connections.dec();
     if (this.#sockets.size === 0) for (const w of this.#closedWaiters) w();
@@ -240,17 +263,128 @@ export class WebSocketManager {
         this.#metrics?.rejected.inc({ [LABEL.reason]: WS_REASON.draining });
         return rejectUpgrade(socket, 503, "Service Unavailable");
       }
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        void this.handleConnection(ws, req);
-        // `connection` listeners (the service's) see accepted sockets only, not the refused ones.
-        if (this.#sockets.has(ws)) wss.emit("connection", ws, req);
-      });
+      const accept = (): void =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          void this.handleConnection(ws, req);
+          // `connection` listeners (the service's) see accepted sockets only, not the refused ones.
+          if (this.#sockets.has(ws)) wss.emit("connection", ws, req);
+        });
+      if (this.#authorize === undefined) return accept();
+      this.#authorizeUpgrade(this.#authorize, req, socket, accept);
     };
     server.on("upgrade", onUpgrade);
     // The upgrade listener stays after drain() to answer 503: without any listener, node:http
     // would hand the upgrade request to the HTTP routes.
     this.#detach.push(() => wss.close());
     return wss;
+  }
+
+  /**
+   * Runs `authorize` for one upgrade request and answers it: accept, or an HTTP refusal written on the
+   * raw socket before any WebSocket handshake (so a refused client never gets a WebSocket).
+   */
+  #authorizeUpgrade(
+    authorize: NonNullable<WebSocketManagerOptions["authorize"]>,
+    req: IncomingMessage,
+    socket: Duplex,
+    accept: () => void,
+  ): void {
+    // The client may go away while we wait; an error then must not be unhandled.
+    socket.on("error", ignoreError);
+    let settled = false;
+    const refuse = (status: number, text: string, reason: WsReason, headers?: Readonly<Record<string, string>>): void => {
+      this.#metrics?.rejected.inc({ [LABEL.reason]: reason });
+      rejectUpgrade(socket, status, text, headers);
+    };
+    const timer = setTimeout(() => {
+      settled = true;
+      refuse(503, "Service Unavailable", WS_REASON.authorizeFailed);
+    }, this.authorizeTimeoutMs);
+    timer.unref();
+    const decide = (verdict: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (socket.destroyed) return;
+      if (this.#draining) return refuse(503, "Service Unavailable", WS_REASON.draining);
+      if (verdict === true) return accept();
+      if (verdict === false) return refuse(403, "Forbidden", WS_REASON.unauthorized);
+      const v = verdict as Exclude<AuthorizeVerdict, boolean> | null;
+      if (v !== null && typeof v === "object" && (v.status === 401 || v.status === 403))
+        return refuse(v.status, v.status === 401 ? "Unauthorized" : "Forbidden", WS_REASON.unauthorized, v.headers);
+      refuse(500, "Internal Server Error", WS_REASON.authorizeFailed);
+    };
+    const failed = (): void => decide({ status: 500 });
+    let verdict: AuthorizeVerdict | Promise<AuthorizeVerdict>;
+    try {
+      verdict = authorize(req);
+    } catch {
+      return failed();
+    }
+    if (typeof verdict === "boolean") decide(verdict);
+    else Promise.resolve(verdict).then(decide, failed);
+  }
+
+  /**
+   * Subscribes an accepted, open socket to `topic` (the socket leaves every topic when it closes).
+   * Returns false for a socket that is not one of ours or is closing. Throws WebSocketTopicError for a
+   * topic that is not a non-empty string of at most 256 characters.
+   */
+  subscribe(socket: WebSocket, topic: string): boolean {
+    checkTopic(topic);
+    const state = this.#sockets.get(socket);
+    if (state === undefined || state.closing) return false;
+    (state.topics ??= new Set()).add(topic);
+    let members = this.#topics.get(topic);
+    if (members === undefined) this.#topics.set(topic, (members = new Set()));
+    members.add(socket);
+    return true;
+  }
+
+  /** Removes `socket` from `topic`; returns whether it was subscribed. */
+  unsubscribe(socket: WebSocket, topic: string): boolean {
+    checkTopic(topic);
+    const state = this.#sockets.get(socket);
+    if (state?.topics?.delete(topic) !== true) return false;
+    this.#leave(socket, topic);
+    return true;
+  }
+
+  /** Sockets subscribed to `topic` now. */
+  subscribers(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+
+  /** The topics `socket` is subscribed to (a snapshot). */
+  topicsOf(socket: WebSocket): string[] {
+    return [...(this.#sockets.get(socket)?.topics ?? [])];
+  }
+
+  /**
+   * Sends `data` as one frame to every open subscriber of `topic` (encoded once, as `broadcast`);
+   * returns how many got it. Sockets not subscribed never see it.
+   */
+  publish(topic: string, data: string | Buffer): number {
+    checkTopic(topic);
+    const members = this.#topics.get(topic);
+    if (members === undefined) return 0;
+    const payload = typeof data === "string" ? Buffer.from(data) : data;
+    const binary = typeof data !== "string";
+    let sent = 0;
+    for (const socket of members) {
+      const state = this.#sockets.get(socket);
+      if (state !== undefined && this.#sendTo(socket, state, payload, binary)) sent++;
+    }
+    if (sent > 0) this.#metrics?.messages.inc({ [LABEL.direction]: WS_DIRECTION.sent }, sent);
+    return sent;
+  }
+
+  #leave(socket: WebSocket, topic: string): void {
+    const members = this.#topics.get(topic);
+    if (members === undefined) return;
+    members.delete(socket);
+    // Empty topics are forgotten: topic names (e.g. one per user) must not accumulate.
+    if (members.size === 0) this.#topics.delete(topic);
   }
 
   /**
@@ -373,7 +507,15 @@ export class WebSocketManager {
 /** ws emits 'error' before 'close' on protocol errors; without a listener it would crash the process. */
 function ignoreError(): void {}
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+function rejectUpgrade(socket: Duplex, status: number, text: string, headers?: Readonly<Record<string, string>>): void {
   socket.on("error", ignoreError);
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  let extra = "";
+  // Header names and values from `authorize`: anything that could split the response is dropped.
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && !/[\r\n]/.test(String(value))) extra += `${name}: ${String(value)}\r\n`;
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function checkTopic(topic: unknown): void {
+  if (typeof topic !== "string" || topic.length === 0 || topic.length > 256) throw new WebSocketTopicError(topic);
 }

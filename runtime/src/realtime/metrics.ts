@@ -14,6 +14,10 @@ export const WS_REASON = {
   slowConsumer: "slow_consumer",
   /** Terminated: still open when the drain timeout ran out. */
   drainTimeout: "drain_timeout",
+  /** Refused before the upgrade: `authorize` answered false or a 401/403 refusal. */
+  unauthorized: "unauthorized",
+  /** Refused before the upgrade: `authorize` threw, rejected, answered something invalid (500) or timed out (503). */
+  authorizeFailed: "authorize_failed",
 } as const;
 /** A `reason` label value of the WebSocket metrics (see WS_REASON). */
 export type WsReason = (typeof WS_REASON)[keyof typeof WS_REASON];
@@ -71,7 +75,8 @@ export class WebSocketMetrics {
       WS_PING_BUCKETS,
     );
     // Present from the first scrape (rate() over a missing series is empty, not 0).
-    for (const reason of [WS_REASON.maxConnections, WS_REASON.draining]) this.rejected.inc({ [LABEL.reason]: reason }, 0);
+    for (const reason of [WS_REASON.maxConnections, WS_REASON.draining, WS_REASON.unauthorized, WS_REASON.authorizeFailed])
+      this.rejected.inc({ [LABEL.reason]: reason }, 0);
     for (const reason of [WS_REASON.heartbeatTimeout, WS_REASON.slowConsumer, WS_REASON.drainTimeout])
       this.terminated.inc({ [LABEL.reason]: reason }, 0);
     for (const direction of Object.values(WS_DIRECTION)) this.messages.inc({ [LABEL.direction]: direction }, 0);

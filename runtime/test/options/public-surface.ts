@@ -8,6 +8,7 @@ export * from "@uaip/runtime/cache";
 export * from "@uaip/runtime/compression";
 export * from "@uaip/runtime/config";
 export * from "@uaip/runtime/db";
+export * from "@uaip/runtime/fastify";
 export * from "@uaip/runtime/metrics";
 export * from "@uaip/runtime/profiler";
 export * from "@uaip/runtime/ratelimit";
@@ -15,4 +16,15 @@ export * from "@uaip/runtime/realtime";
 export * from "@uaip/runtime/resources";
 
 /** The subpaths re-exported above, checked against runtime/package.json's `exports`. */
-export const ENTRY_POINTS = ["cache", "compression", "config", "db", "metrics", "profiler", "ratelimit", "realtime", "resources"];
+export const ENTRY_POINTS = [
+  "cache",
+  "compression",
+  "config",
+  "db",
+  "fastify",
+  "metrics",
+  "profiler",
+  "ratelimit",
+  "realtime",
+  "resources",
+];

@@ -86,6 +86,8 @@ export const ENTRIES: Entry[] = [
       url: "string",
       breaker: "object",
       config: "object",
+      staleIfErrorMs: "duration0",
+      onEvent: "func",
     },
   },
   {
@@ -118,7 +120,7 @@ export const ENTRIES: Entry[] = [
     name: "CacheInvalidator",
     call: (o) => new rt.CacheInvalidator(o as never),
     valid: { cache },
-    fields: { cache: "object", purger: "object", cdnPaths: "func" },
+    fields: { cache: "object", purger: "object", cdnPaths: "func", onEvent: "func" },
   },
   {
     name: "CloudFrontPurger",
@@ -185,6 +187,25 @@ export const ENTRIES: Entry[] = [
     keyPrefix: "trustedProxy.",
   },
   {
+    name: "rateLimitMiddleware (options)",
+    call: (o) => rt.rateLimitMiddleware(limiter, o as never),
+    valid: { skip: () => false },
+    fields: { skip: "func" },
+  },
+  {
+    name: "rateLimitHandler (options)",
+    call: (o) => rt.rateLimitHandler(limiter, () => undefined, o as never),
+    valid: { skip: () => false },
+    fields: { skip: "func" },
+  },
+  {
+    name: "uaipFastify",
+    // The parts of a Fastify instance the plugin calls; the real server is tested in fastify/plugin.test.ts.
+    call: (o) => rt.uaipFastify({ addHook: () => undefined, get: () => undefined }, o as never),
+    valid: { limiter, skip: () => false },
+    fields: { limiter: "object", skip: "func", gate: "object", metrics: "object", metricsPath: "string" },
+  },
+  {
     name: "createMetrics",
     call: (o) => rt.createMetrics(o as never),
     valid: { serviceName: "svc", collectDefault: false },
@@ -197,6 +218,9 @@ export const ENTRIES: Entry[] = [
       samplesPerBucket: "count",
       maxRoutes: "count",
       now: "func",
+      // buckets is not a "list" kind here: [1] is a valid bucket list (its own property test covers it).
+      routes: "list",
+      labels: "object",
     },
   },
   {
@@ -282,6 +306,8 @@ export const ENTRIES: Entry[] = [
       closeTimeoutMs: "duration0",
       onMessage: "func",
       onConnection: "func",
+      authorize: "func",
+      authorizeTimeoutMs: "duration1",
     },
   },
   {
@@ -437,6 +463,15 @@ export const VALUE_CALLS: Record<string, (value: unknown) => unknown> = {
   "CacheManager#delete": (v) => cache.delete(v as never),
   "CacheManager#ready": (v) => cache.ready(v as never),
   "RateLimiter#ready": (v) => limiter.ready(v as never),
+  "RateLimiter#consume(points)": (v) => limiter.consume("k", v as never),
+  "RateLimiter#penalty(points)": (v) => limiter.penalty("k", v as never),
+  "RateLimiter#reward(points)": (v) => limiter.reward("k", v as never),
+  "CacheManager#getEntry": (v) => cache.getEntry(v as never),
+  "WebSocketManager#subscribe(topic)": (v) => manager.subscribe({} as never, v as never),
+  "WebSocketManager#publish(topic)": (v) => manager.publish(v as never, "x"),
+  "MessageBatcher#addMessage(topic)": (v) =>
+    new rt.MessageBatcher({ broadcast: async () => undefined }).addMessage(1, v as never),
+  fastifyCompressOptions: (v) => rt.fastifyCompressOptions(v as never),
   "WebSocketManager#drain": (v) => new rt.WebSocketManager({ maxConnections: 1, heartbeatInterval: 1_000 }).drain(v as never),
   "CPUProfiler#startProfiling": (v) => profiler.startProfiling(v as never),
   "ResponseCompressor#compress": (v) => new rt.ResponseCompressor().compress(v),
