@@ -1,12 +1,10 @@
-import { crossLayerChecks } from "../../profile/checks";
-import { ProfileError } from "../../profile/errors";
 import { formatPath, parseConfig } from "../../profile/parse";
 import { isPlainObject, serviceDefaultsFor, presetFor } from "../../profile/presets";
 import type { Environment } from "../../profile/schema";
-import { servicePlan } from "../../profile/service-settings";
 import { profileInput } from "../../config";
 import { listStacks, readStackConfig } from "../../tools/stack-file";
 import { ROOT } from "../helpers/plan";
+import { planProblems } from "../helpers/profile-issues";
 
 /**
  * Every committed stack file, mutated one key at a time with values that are wrong for that key's
@@ -17,18 +15,6 @@ import { ROOT } from "../helpers/plan";
  */
 
 type Path = (string | number)[];
-
-function problemsOf(raw: Record<string, unknown>): string[] {
-  try {
-    const p = parseConfig(raw);
-    return crossLayerChecks(p, servicePlan(p))
-      .filter((c) => !c.ok)
-      .map((c) => `${c.name}: ${c.detail}`);
-  } catch (err) {
-    if (err instanceof ProfileError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-}
 
 /** Leaves and objects of a value, with their paths; records whose keys are free (tags) are leaves for the unknown-key mutation. */
 function walk(value: unknown, path: Path, out: { path: Path; value: unknown }[]): void {
@@ -81,7 +67,7 @@ describe.each(listStacks(ROOT))("every key of the committed stack %s, mutated on
   const environment = raw.environment as Environment;
 
   it("the stack file as committed passes", () => {
-    expect(problemsOf(raw)).toEqual([]);
+    expect(planProblems(raw)).toEqual([]);
   });
 
   it("type, range and unknown-key mutations of every key are refused, each naming the key", () => {
@@ -106,7 +92,7 @@ describe.each(listStacks(ROOT))("every key of the committed stack %s, mutated on
       setAt(mutated, path, bad);
       const key = formatPath(path);
       tried++;
-      const problems = problemsOf(mutated);
+      const problems = planProblems(mutated);
       if (!problems.some((p) => p.startsWith(key) || p.includes(` ${key}`) || p.includes(`${key} `)))
         missed.push(`${key} = ${JSON.stringify(bad)} -> ${problems.length ? problems.join(" | ") : "accepted"}`);
     };

@@ -4,20 +4,9 @@ import elasticache from "../../vendor/aws/elasticache-node-types.json";
 import regions from "../../vendor/aws/regions.json";
 import { dnsNameIssue, iamRoleArnIssue, parseCertificateArn, rdsNameIssue } from "../../profile/aws-identifiers";
 import { awsProfileIssues, awsRegionIssues, platformIssue, vpcCidrIssue } from "../../profile/aws-rules";
-import { ProfileError } from "../../profile/errors";
 import { parseConfig } from "../../profile/parse";
 import { ENVIRONMENTS, type Profile } from "../../profile/schema";
-
-/** The issues parseConfig reports for a raw stack config (none: []). */
-function issuesOf(raw: Record<string, unknown>): { path: string; message: string }[] {
-  try {
-    parseConfig(raw);
-    return [];
-  } catch (err) {
-    if (err instanceof ProfileError) return err.issues;
-    throw err;
-  }
-}
+import { parseIssues } from "../helpers/profile-issues";
 
 const dev = (extra: Record<string, unknown>) => ({ environment: "dev", ...extra });
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-4789-abcd-ef0123456789";
@@ -30,8 +19,8 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
   it("master user names: 16 characters pass, 17 fail, with the key, the value as written and the fix", () => {
     const ok = "u" + "x".repeat(15);
     const long = ok + "x";
-    expect(issuesOf(dev({ database: { username: ok } }))).toEqual([]);
-    expect(issuesOf(dev({ database: { username: long } }))).toEqual([
+    expect(parseIssues(dev({ database: { username: ok } }))).toEqual([]);
+    expect(parseIssues(dev({ database: { username: long } }))).toEqual([
       {
         path: "database.username",
         message: `"${long}" has 17 characters; RDS for PostgreSQL master user names have 1 to 16; RDS refuses it as the master user: pick another, e.g. "uaip"`,
@@ -70,7 +59,7 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
     ["name", "postgres", /"postgres" is a database every RDS for PostgreSQL instance already has/],
     ["name", "template1", /"template1" is a database every/],
   ])("database.%s %j fails with the reason", (key, value, reason) => {
-    const issues = issuesOf(dev({ database: { [key]: value } }));
+    const issues = parseIssues(dev({ database: { [key]: value } }));
     expect(issues).toEqual([{ path: `database.${key}`, message: expect.stringMatching(reason) }]);
     expect(issues[0]!.message).toMatch(/pick another, e\.g\. "uaip"$/);
   });
@@ -80,7 +69,7 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
     ["name", "1data"],
     ["name", "Data"],
   ])("database.%s %j (not a lowercase letter first) fails with the value and the fix", (key, value) => {
-    expect(issuesOf(dev({ database: { [key]: value } }))).toEqual([
+    expect(parseIssues(dev({ database: { [key]: value } }))).toEqual([
       {
         path: `database.${key}`,
         message: `expected a letter, then lowercase letters, digits or underscores (RDS for PostgreSQL), e.g. "uaip", got "${value}"`,
@@ -89,7 +78,8 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
   });
 
   it("postgres stays a valid master user name (RDS's own default), and other names pass", () => {
-    for (const username of ["postgres", "uaip", "app_user", "a1"]) expect(issuesOf(dev({ database: { username } }))).toEqual([]);
+    for (const username of ["postgres", "uaip", "app_user", "a1"])
+      expect(parseIssues(dev({ database: { username } }))).toEqual([]);
   });
 });
 
@@ -108,14 +98,14 @@ describe("instance and node types that exist (vendored EC2 and ElastiCache lists
       /^"cache\.t9\.bogus" is not an ElastiCache node type AWS offers \(vendor\/aws\/elasticache-node-types\.json\)$/,
     ],
   ])("%s: a type AWS does not have fails with key, value and the family's real sizes", (_, raw, path, message) => {
-    expect(issuesOf(dev(raw))).toEqual([{ path, message: expect.stringMatching(message) }]);
+    expect(parseIssues(dev(raw))).toEqual([{ path, message: expect.stringMatching(message) }]);
   });
 
   it("property: a previous-generation ElastiCache node type is refused, naming current ones of its size", () => {
     fc.assert(
       fc.property(fc.constantFrom(...elasticache.previousGeneration), (node) => {
         const size = node.slice(node.lastIndexOf("."));
-        const [issue, ...rest] = issuesOf(dev({ redis: { nodeType: node } }));
+        const [issue, ...rest] = parseIssues(dev({ redis: { nodeType: node } }));
         expect(rest).toEqual([]);
         expect(issue?.path).toBe("redis.nodeType");
         expect(issue?.message).toMatch(
@@ -171,7 +161,7 @@ describe("VPC CIDRs AWS or IP reserve, and ranges outside the private ones", () 
     ["192.169.0.0/16", /is publicly routable/],
   ])("network.cidr %s fails with its range", (cidr, reason) => {
     expect(base(cidr)).toBeGreaterThanOrEqual(0);
-    expect(issuesOf(dev({ network: { cidr } }))).toEqual([
+    expect(parseIssues(dev({ network: { cidr } }))).toEqual([
       { path: "network.cidr", message: expect.stringMatching(new RegExp(`^"${cidr.replace(/\./g, "\\.")}" ${reason.source}`)) },
     ]);
   });
@@ -185,7 +175,7 @@ describe("VPC CIDRs AWS or IP reserve, and ranges outside the private ones", () 
     "100.64.0.0/16",
     "10.255.255.0/24",
   ])("network.cidr %s (private, next to the boundaries) passes", (cidr) =>
-    expect(issuesOf(dev({ network: { cidr } }))).toEqual([]),
+    expect(parseIssues(dev({ network: { cidr } }))).toEqual([]),
   );
 
   it("property: a /16../24 is refused exactly when it leaves 10/8, 172.16/12, 192.168/16, 100.64/10 or touches 172.17/16", () => {
@@ -251,7 +241,7 @@ describe("DNS names (loadBalancer.domainName: the certificate's name and CloudFr
   });
 
   it("through the profile: key, value as written and the reason", () => {
-    expect(issuesOf(dev({ loadBalancer: { certificateArn: CERT, domainName: "10.0.0.1" } }))).toEqual([
+    expect(parseIssues(dev({ loadBalancer: { certificateArn: CERT, domainName: "10.0.0.1" } }))).toEqual([
       { path: "loadBalancer.domainName", message: expect.stringMatching(/^"10\.0\.0\.1" is an IP address; CloudFront origins/) },
     ]);
   });
@@ -269,9 +259,9 @@ describe("certificate ARNs", () => {
     [CERT.replace("arn:aws:", "arn:aws-mars:"), /has partition "aws-mars"/],
   ])("%s fails", (arn, reason) => {
     expect(parseCertificateArn(arn)).toMatch(reason);
-    expect(issuesOf(dev({ loadBalancer: { certificateArn: arn, domainName: "origin.uaip.org" } })).map((i) => i.path)).toContain(
-      "loadBalancer.certificateArn",
-    );
+    expect(
+      parseIssues(dev({ loadBalancer: { certificateArn: arn, domainName: "origin.uaip.org" } })).map((i) => i.path),
+    ).toContain("loadBalancer.certificateArn");
   });
 
   it("property: every region of every vendored partition, a 12-digit account and a UUID make a valid ARN", () => {
@@ -336,7 +326,7 @@ describe("cluster.adminRoleArns", () => {
         roles.splice(at % (roles.length + 1), 0, dup);
         const first = roles.indexOf(dup);
         const second = roles.indexOf(dup, first + 1);
-        const issues = issuesOf(dev({ cluster: { adminRoleArns: roles } }));
+        const issues = parseIssues(dev({ cluster: { adminRoleArns: roles } }));
         expect(issues).toEqual([
           {
             path: `cluster.adminRoleArns[${second}]`,
@@ -372,7 +362,7 @@ describe("a platform that contradicts the environment's preset", () => {
     ENVIRONMENTS.flatMap((environment) => (["aws", "docker"] as const).map((platform) => [environment, platform] as const)),
   )("environment %s with platform %s", (environment, platform) => {
     const own = environment === "local" ? "docker" : "aws";
-    const issues = issuesOf({ environment, platform });
+    const issues = parseIssues({ environment, platform });
     const issue = issues.find((i) => i.path === "platform");
     if (platform === own) expect(issues).toEqual([]);
     else

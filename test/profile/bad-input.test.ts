@@ -1,28 +1,15 @@
 import fc from "fast-check";
-import { checkConnectionBudget, crossLayerChecks } from "../../profile/checks";
+import { checkConnectionBudget } from "../../profile/checks";
 import { connectionArithmetic, POSTGRES_RESERVED_DEFAULTS } from "../../profile/connection-arithmetic";
-import { ProfileError } from "../../profile/errors";
 import { parseConfig } from "../../profile/parse";
 import { servicePlan } from "../../profile/service-settings";
+import { planProblems } from "../helpers/profile-issues";
 
 /**
  * Issue #21: bad stack input, family by family. Each row goes through the plan's pure part (the
  * profile parser and the cross-layer checks, as index.ts runs them) and must be refused with a
  * message that names the key, shows the value as written and says what to do.
  */
-
-/** What the plan reports for a raw profile: the ProfileError's issues, or the failed checks. */
-function planProblems(raw: Record<string, unknown>): string[] {
-  try {
-    const p = parseConfig(raw);
-    return crossLayerChecks(p, servicePlan(p))
-      .filter((c) => !c.ok)
-      .map((c) => `${c.name}: ${c.detail}`);
-  } catch (err) {
-    if (err instanceof ProfileError) return err.issues.map((i) => `${i.path}: ${i.message}`);
-    throw err;
-  }
-}
 
 const CERT = {
   certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-0000-0000-000000000000",

@@ -1,17 +1,6 @@
 import fc from "fast-check";
-import { ProfileError, type ProfileIssue } from "../../profile/errors";
 import { parseConfig } from "../../profile/parse";
-
-/** The profile's cost keys (issue #29): read by tools/cost; bad values refused by key, all at once. */
-function issuesOf(raw: Record<string, unknown>): ProfileIssue[] {
-  try {
-    parseConfig(raw);
-    return [];
-  } catch (err) {
-    if (err instanceof ProfileError) return err.issues;
-    throw err;
-  }
-}
+import { parseIssues } from "../helpers/profile-issues";
 
 describe("cost.* profile keys", () => {
   it("monthlyBudget: optional, positive; 0 and below refused by key", () => {
@@ -22,7 +11,9 @@ describe("cost.* profile keys", () => {
       }),
     );
     for (const bad of [0, -1])
-      expect(issuesOf({ environment: "dev", cost: { monthlyBudget: bad } }).map((i) => i.path)).toEqual(["cost.monthlyBudget"]);
+      expect(parseIssues({ environment: "dev", cost: { monthlyBudget: bad } }).map((i) => i.path)).toEqual([
+        "cost.monthlyBudget",
+      ]);
   });
 
   it("assumptions: each has a preset default, 0 is allowed, a negative value is refused; every bad key listed at once", () => {
@@ -31,7 +22,7 @@ describe("cost.* profile keys", () => {
     expect(parseConfig({ environment: "dev", cost: { assumptions: { gbOutPerMonth: 0 } } }).cost.assumptions.gbOutPerMonth).toBe(
       0,
     );
-    const paths = issuesOf({
+    const paths = parseIssues({
       environment: "dev",
       cost: { assumptions: { gbOutPerMonth: -1, logGbPerMonth: -0.5, requestsPerMonth: 1.5 } },
     }).map((i) => i.path);
@@ -43,7 +34,7 @@ describe("cost.* profile keys", () => {
   });
 
   it("refuses a budget on a docker stack, whose resources the estimate cannot price", () => {
-    const issues = issuesOf({ environment: "local", cost: { monthlyBudget: 100 } });
+    const issues = parseIssues({ environment: "local", cost: { monthlyBudget: 100 } });
     expect(issues.map((i) => i.path)).toEqual(["cost.monthlyBudget"]);
     expect(issues[0]!.message).toMatch(/platform "docker".*remove it/);
   });

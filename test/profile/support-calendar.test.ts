@@ -1,26 +1,16 @@
 import fc from "fast-check";
 import calendars from "../../vendor/aws/engine-support-calendars.json";
-import { ProfileError, type ProfileIssue } from "../../profile/errors";
 import { parseConfig } from "../../profile/parse";
 import type { Profile } from "../../profile/schema";
 import { versionSupportIssues } from "../../profile/support-calendar";
 import { ROOT } from "../helpers/plan";
 import { listStacks, readStackConfig } from "../../tools/stack-file";
+import { parseIssues } from "../helpers/profile-issues";
 
 /** The day the issue was filed against: 1.33 and 1.34 are past standard support, 1.35 is not. */
 const TODAY = new Date("2026-12-06T12:00:00Z");
 const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
 const addDays = (iso: string, n: number) => new Date(day(iso).getTime() + n * 86_400_000);
-
-function issuesOf(raw: Record<string, unknown>): ProfileIssue[] {
-  try {
-    parseConfig(raw);
-    return [];
-  } catch (err) {
-    if (err instanceof ProfileError) return err.issues;
-    throw err;
-  }
-}
 
 /** Only the issues of one key: at historical dates the other engines' pins are out of range too. */
 const about = (path: string, issues: { path: string }[]) => issues.filter((i) => i.path === path);
@@ -67,7 +57,7 @@ describe("EKS: cluster.version against the calendar on the day of the plan", () 
 
   it('"1.0" and "1.99" are not EKS versions, refused on any day when the profile is parsed; past extended support is refused even with the opt-in', () => {
     for (const k8s of ["1.0", "1.99"]) {
-      expect(issuesOf({ environment: "dev", cluster: { version: k8s } })).toEqual([
+      expect(parseIssues({ environment: "dev", cluster: { version: k8s } })).toEqual([
         {
           path: "cluster.version",
           message: expect.stringMatching(
@@ -122,7 +112,7 @@ describe("RDS for PostgreSQL majors and ElastiCache Redis versions", () => {
     ["9", /"9" is not a version AWS offers for RDS for PostgreSQL .*the newest it lists are 18, 17, 16, 15/],
     ["99", /"99" is not a version AWS offers for RDS for PostgreSQL/],
   ])("database.engineVersion %j is refused when the profile is parsed", (pg, message) => {
-    expect(issuesOf({ environment: "dev", database: { engineVersion: pg } })).toEqual([
+    expect(parseIssues({ environment: "dev", database: { engineVersion: pg } })).toEqual([
       { path: "database.engineVersion", message: expect.stringMatching(message) },
     ]);
   });
@@ -158,7 +148,7 @@ describe("RDS for PostgreSQL majors and ElastiCache Redis versions", () => {
     ["7.5", /"7\.5" is not a Redis OSS version ElastiCache creates/],
     ["5.0", /"5\.0" is not a Redis OSS version ElastiCache creates/],
   ])("redis.engineVersion %j is refused when the profile is parsed", (redis, message) => {
-    expect(issuesOf({ environment: "dev", redis: { engineVersion: redis } })).toEqual([
+    expect(parseIssues({ environment: "dev", redis: { engineVersion: redis } })).toEqual([
       { path: "redis.engineVersion", message: expect.stringMatching(message) },
     ]);
   });
@@ -172,7 +162,7 @@ describe("RDS for PostgreSQL majors and ElastiCache Redis versions", () => {
   });
 
   it("a local (Docker) profile has no AWS engines to check", () => {
-    expect(issuesOf({ environment: "local", cluster: { version: "1.0" }, redis: { engineVersion: "99.0" } })).toEqual([]);
+    expect(parseIssues({ environment: "local", cluster: { version: "1.0" }, redis: { engineVersion: "99.0" } })).toEqual([]);
     expect(versionSupportIssues(parseConfig({ environment: "local", cluster: { version: "1.29" } }), TODAY)).toEqual([]);
   });
 });

@@ -47,3 +47,13 @@ export function kubernetesKind(r: PlanResource): { apiVersion: string; kind: str
   if (!m) return undefined;
   return { apiVersion: m[1] === "core" ? m[2] : `${m[1]}/${m[2]}`, kind: m[3] };
 }
+
+/** Every planned ConfigMap's data, by "<namespace>/<name>" (what a pod's envFrom and volumes refer to). */
+export function configMapData(resources: readonly PlanResource[]): Map<string, Record<string, string>> {
+  const meta = (r: PlanResource) => (r.inputs.metadata ?? {}) as { namespace?: string; name?: string };
+  return new Map(
+    resources
+      .filter((r) => kubernetesKind(r)?.kind === "ConfigMap")
+      .map((r) => [`${meta(r).namespace ?? "default"}/${meta(r).name}`, (r.inputs.data ?? {}) as Record<string, string>]),
+  );
+}

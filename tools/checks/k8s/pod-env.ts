@@ -1,6 +1,6 @@
 import { checkRuntimeEnv, formatRuntimeEnvIssue } from "@uaip/runtime/config";
 import type { Check } from "../../../profile/checks";
-import { kubernetesKind, type PlanResource } from "./plan-resource";
+import { configMapData, kubernetesKind, type PlanResource } from "./plan-resource";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -16,14 +16,7 @@ const MAX_OLD_SPACE = /--max[-_]old[-_]space[-_]size=(\d+)/;
  */
 export function checkPodEnv(resources: PlanResource[]): Check {
   const name = "pod-env:runtime-loads";
-  const configMaps = new Map(
-    resources
-      .filter((r) => kubernetesKind(r)?.kind === "ConfigMap")
-      .map((r) => [
-        `${(r.inputs as Obj).metadata?.namespace ?? "default"}/${(r.inputs as Obj).metadata?.name}`,
-        (r.inputs as Obj).data ?? {},
-      ]),
-  );
+  const configMaps = configMapData(resources);
   const problems: string[] = [];
   let checked = 0;
   for (const r of resources.filter((x) => ["Deployment", "StatefulSet"].includes(kubernetesKind(x)?.kind ?? ""))) {

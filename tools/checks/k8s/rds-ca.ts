@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import type { Check } from "../../../profile/checks";
 import { DB_SSL_CA_FILE_ENV } from "../../../components/k8s/rds-ca";
-import { kubernetesKind, type PlanResource } from "./plan-resource";
+import { configMapData, kubernetesKind, type PlanResource } from "./plan-resource";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -20,14 +20,7 @@ export function caCertificates(pem: string): X509Certificate[] {
  */
 export function checkRdsCaBundle(resources: PlanResource[]): Check {
   const name = "postgres-tls:rds-ca";
-  const configMaps = new Map(
-    resources
-      .filter((r) => kubernetesKind(r)?.kind === "ConfigMap")
-      .map((r) => [
-        `${(r.inputs as Obj).metadata?.namespace ?? "default"}/${(r.inputs as Obj).metadata?.name}`,
-        (r.inputs as Obj).data ?? {},
-      ]),
-  );
+  const configMaps = configMapData(resources);
   const problems: string[] = [];
   let checked = 0;
   for (const r of resources.filter((x) => kubernetesKind(x)?.kind === "Deployment")) {
