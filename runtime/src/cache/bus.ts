@@ -48,9 +48,16 @@ export class InvalidationBus {
   #lost = false;
   readonly #onMessage = (channel: string, raw: string): void => this.#handle(channel, raw);
   readonly #onReady = (): void => {
-    if (this.#wasReady && this.#lost) this.#o.onResubscribed();
+    const resubscribing = this.#wasReady && this.#lost;
     this.#wasReady = true;
     this.#lost = false;
+    if (!resubscribing) return;
+    // After a reconnect the subscription is ours to restore (SUBSCRIBER_OVERRIDES: autoResubscribe
+    // off): messages sent while it was down are lost, which onResubscribed answers once it is back.
+    this.#o.subscriber.subscribe(this.#o.channel).then(
+      () => this.#o.onResubscribed(),
+      (e: unknown) => this.#o.onError(e),
+    );
   };
   readonly #onClose = (): void => {
     if (this.#wasReady) this.#lost = true;
@@ -65,7 +72,7 @@ export class InvalidationBus {
     sub.on("close", this.#onClose);
     sub.on("error", this.#onError);
     if (sub.status === "ready") this.#wasReady = true;
-    // Queued until connected; ioredis re-subscribes on its own after each reconnect.
+    // Queued until connected; #onReady subscribes again after each reconnect.
     sub.subscribe(options.channel).catch((e: unknown) => options.onError(e));
   }
 

@@ -42,13 +42,15 @@ export function commandOptions(target: RedisTarget): RedisOptions {
 
 /**
  * Overrides for the subscriber connection: SUBSCRIBE may wait for the connection (offline queue on,
- * no timeout), and ioredis re-subscribes by itself after every reconnect.
+ * no timeout). The bus re-subscribes after every reconnect itself (InvalidationBus): ioredis's own
+ * autoResubscribe sends SUBSCRIBE with no rejection handler, so a connection closed while that
+ * command is queued (a shutdown during a Redis restart) is an unhandled rejection, which ends the process.
  */
 export const SUBSCRIBER_OVERRIDES: RedisOptions = {
   enableOfflineQueue: true,
   maxRetriesPerRequest: null,
   commandTimeout: undefined,
-  autoResubscribe: true,
+  autoResubscribe: false,
   retryStrategy: reconnectDelay,
   lazyConnect: false,
   disconnectTimeout: 200,
