@@ -10,6 +10,7 @@ import { DEV_PROFILE, DEV_SERVICE, devConfigMapData } from "./dev-configmap";
 import { createService, type UaipService } from "../../examples/service";
 import { RedisServer } from "../../test/helpers/redis";
 import { PostgresServer } from "../../test/helpers/postgres";
+import { getHeapStatistics } from "node:v8";
 
 interface Reply {
   status: number;
@@ -52,7 +53,16 @@ beforeAll(async () => {
     UAIP_DB_PASSWORD: PostgresServer.PASSWORD,
     UAIP_DB_SSL: "false",
   };
-  const env = { ...data, ...db, UAIP_CDN_ENABLED: "false", UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000" };
+  // The heap limit is this jest worker's own: the pod's 384 MiB is enforced by its --max-old-space-size,
+  // and this worker (which has run other test files) may hold more than that without being a pod in trouble.
+  const workerHeapMiB = String(Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20));
+  const env = {
+    ...data,
+    ...db,
+    UAIP_CDN_ENABLED: "false",
+    UAIP_REDIS_COMMAND_TIMEOUT_MS: "1000",
+    UAIP_MEMORY_HEAP_LIMIT_MB: workerHeapMiB,
+  };
   runtime = createRuntime(loadRuntimeConfig(env));
   expect(await runtime.ready(10_000)).toBe(true);
   service = createService(runtime);
