@@ -39,10 +39,12 @@ describe("driveStep", () => {
     expect(new Set(arrivals.map((a) => a.client)).size).toBe(vus);
 
     // Spread: in the first second the users arrive about 1000/vus = 50 ms apart, never as one burst
-    // (in lockstep all 20 arrived within 1 ms). Late timers on a busy machine may bunch a few.
+    // (in lockstep all 20 arrived within 1 ms). Late timers on a busy machine bunch some (12 of 20
+    // within 10 ms was seen at load 8 on 2 cores), so the burst test is "not all of them", and the
+    // round's span (next line) is what tells a spread round from a lockstep one.
     const first = arrivals.slice(0, vus).map((a) => a.atMs - arrivals[0].atMs);
     const mostInAnyTenMs = Math.max(...first.map((t) => first.filter((u) => u >= t && u < t + 10).length));
-    expect(mostInAnyTenMs).toBeLessThanOrEqual(vus / 4);
+    expect(mostInAnyTenMs).toBeLessThan(vus);
     expect(first[vus - 1]).toBeGreaterThan(0.6 * 1000 * ((vus - 1) / vus));
   }, 20_000);
 });
