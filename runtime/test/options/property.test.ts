@@ -59,7 +59,8 @@ const BAD: Record<Kind, fc.Arbitrary<unknown>> = {
     notANumber,
     fc.double().filter((x) => !(x >= 0 && x < 1)),
   ),
-  string: fc.oneof(fc.integer(), fc.bigInt(), fc.constant(null), fc.boolean(), fc.array(fc.string(), { maxLength: 2 })),
+  // `true`, not any boolean: `false` is a valid value of string options that can be turned off (uaipFastify's metricsPath).
+  string: fc.oneof(fc.integer(), fc.bigInt(), fc.constant(null), fc.constant(true), fc.array(fc.string(), { maxLength: 2 })),
   bool: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.object({ maxDepth: 0 })),
   func: fc.oneof(notAnObject, fc.object({ maxDepth: 1 })),
   object: notAnObject,
