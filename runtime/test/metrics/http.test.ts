@@ -1,25 +1,12 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import { spawnSync } from "node:child_process";
 import { Registry } from "prom-client";
 import { requireBinary } from "../../../test/helpers/redis";
 import { createMetrics, MetricsOptionsError } from "../../src/metrics/http-metrics";
 import { DEFAULT_METRIC, HTTP_DURATION_BUCKETS, METRIC } from "../../src/metrics/names";
+import { useLoopbackServers } from "../loopback-servers";
 
-// Servers are torn down even when an assertion fails, so a failing test cannot hang jest.
-const servers: Server[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    s.close();
-  }
-});
-
-async function listen(server: Server): Promise<string> {
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = useLoopbackServers();
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 /** Polls until `condition` holds (a loaded CI machine may take longer than any fixed sleep). */

@@ -3,27 +3,15 @@
  * Prometheus' naming rules and the built-in labels), and routes declared up front, which unknown paths
  * can never crowd into "__other__". Real HTTP server, real scrape of /metrics, promtool lint.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { requireBinary } from "../../../test/helpers/redis";
 import { createMetrics, MetricsOptionsError } from "../../src/metrics/http-metrics";
 import { METRIC } from "../../src/metrics/names";
+import { useLoopbackServers } from "../loopback-servers";
 
-const servers: Server[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    s.close();
-  }
-});
-
-async function listen(server: Server): Promise<string> {
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = useLoopbackServers();
 
 interface Sample {
   name: string;
