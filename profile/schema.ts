@@ -70,6 +70,14 @@ export const serviceSchema = z.strictObject({
     /** Scale-down stabilisation window, seconds (against flapping). */
     scaleDownStabilizationSeconds: int(0).max(3600),
   }),
+  /**
+   * Peak request rate the service must serve, req/s across all its pods. The plan checks it
+   * against hpa.max × the measured capacity per pod (capacity/<name>.json) × (1 − headroom).
+   * Absent: no throughput check.
+   */
+  targetRps: z.number().finite().positive().optional(),
+  /** Fraction of the measured capacity kept spare at peak (bursts, a pod being replaced), 0–0.9. */
+  headroom: z.number().finite().min(0).max(0.9).default(0.3),
   /** PostgreSQL pool size per replica; max × hpa.max counts against max_connections. */
   pool: z.strictObject({ min: int(0), max: int(1) }),
   /** Per-service overrides of the shared runtime settings. */
