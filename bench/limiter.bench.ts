@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { RateLimiter } from "@uaip/runtime";
 import { RedisStore } from "@uaip/runtime/ratelimit";
-import { benchResult, type BenchContext, type BenchResult } from "./types";
+import { benchResult, sized, type BenchContext, type BenchResult } from "./types";
 
 /**
  * Limiter checks per second: ours vs rate-limiter-flexible, same Redis, same concurrency, same key
@@ -13,14 +13,16 @@ const CONCURRENCY = 50;
 /** The issue's second point: 100 concurrent callers, where sharing round trips pays off. */
 const HIGH_CONCURRENCY = 100;
 const KEYS = 1_000;
-const RUN_MS = 1_500;
-const ROUNDS = 2;
+/** Full runs; a smoke run (ctx.smoke) takes one short round of each. */
+const FULL = { runMs: 1_500, rounds: 2, warmup: 2_000 };
+const SMOKE = { runMs: 30, rounds: 1, warmup: 20 };
+let sizes = FULL;
 const WINDOW_MS = 60_000;
 const HUGE = 1_000_000_000;
 
 /** Runs `concurrency` loops awaiting `op` until the time is up; returns ops/s. */
-async function throughput(op: (i: number) => Promise<unknown>, concurrency = CONCURRENCY, ms = RUN_MS): Promise<number> {
-  for (let i = 0; i < 2_000; i++) await op(i); // warm-up (JIT, script load)
+async function throughput(op: (i: number) => Promise<unknown>, concurrency = CONCURRENCY, ms = sizes.runMs): Promise<number> {
+  for (let i = 0; i < sizes.warmup; i++) await op(i); // warm-up (JIT, script load)
   let done = 0;
   const deadline = performance.now() + ms;
   const started = performance.now();
@@ -43,7 +45,7 @@ async function bestOf(
   concurrency = CONCURRENCY,
 ): Promise<Record<string, number>> {
   const best: Record<string, number> = {};
-  for (let r = 0; r < ROUNDS; r++) {
+  for (let r = 0; r < sizes.rounds; r++) {
     for (const [name, op] of Object.entries(contenders))
       best[name] = Math.max(best[name] ?? 0, await throughput(op, concurrency));
   }
@@ -52,7 +54,9 @@ async function bestOf(
 
 const key = (i: number) => `user-${i % KEYS}`;
 
-export async function run({ redisUrl }: BenchContext): Promise<BenchResult[]> {
+export async function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const { redisUrl } = ctx;
+  sizes = sized(ctx, FULL, SMOKE);
   const results: BenchResult[] = [];
 
   // Redis: ours with its default fail-fast client (batching on: the checks issued in one event-loop

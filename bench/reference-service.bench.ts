@@ -5,7 +5,7 @@ import { eachConnectionItsOwnClient } from "../load/runner/drive";
 import { startBackends } from "../load/local-stack";
 import { stackProfile } from "../load/stack-profile";
 import { MODE_ENV, PER_RESPONSE_HEADERS, SERVICE, type Ready } from "./reference-service-server";
-import { benchResult, type BenchContext, type BenchResult } from "./types";
+import { benchResult, sized, type BenchContext, type BenchResult } from "./types";
 
 /**
  * End to end: the reference service's cached GET /<service>/operations/:id with every middleware
@@ -18,10 +18,13 @@ import { benchResult, type BenchContext, type BenchResult } from "./types";
  * (user + system time of every thread, from /proc), which autocannon's share of the 2 cores does not blur.
  * BENCH_PROFILE=1 writes a --cpu-prof of the reference server to /tmp/prof.
  */
-const RUN_SECONDS = 4;
-/** Load before the measured run, so both servers are measured with their hot paths compiled (V8 tiers up over the first thousands of calls). */
-const WARMUP_SECONDS = 1;
-const ROUNDS = 3;
+/**
+ * runSeconds per measured run; warmupSeconds of load before it, so every server is measured with its
+ * hot path compiled (V8 tiers up over the first thousands of calls). A smoke run (ctx.smoke) takes one short round.
+ */
+const FULL = { runSeconds: 4, warmupSeconds: 1, rounds: 3 };
+const SMOKE = { runSeconds: 0.3, warmupSeconds: 0, rounds: 1 };
+type Sizes = typeof FULL;
 const CONNECTIONS = 20;
 
 /** CPU time a process has used so far, µs: utime + stime of all its threads (proc(5) fields 14 and 15, in clock ticks). */
@@ -43,7 +46,7 @@ interface Measured {
   non2xx: number;
 }
 
-async function measure(mode: "bare" | "reference", env: Record<string, string>): Promise<Measured> {
+async function measure(mode: "bare" | "reference", env: Record<string, string>, sizes: Sizes): Promise<Measured> {
   const child = fork(require.resolve("./reference-service-server"), [], {
     execArgv: [
       ...process.execArgv,
@@ -69,9 +72,10 @@ async function measure(mode: "bare" | "reference", env: Record<string, string>):
         // Each connection is its own client behind the load balancer (the service trusts one hop).
         ...eachConnectionItsOwnClient([{ method: "GET", path, headers: { "accept-encoding": "gzip, br" } }]),
       });
-    await load(WARMUP_SECONDS);
+    // (Not in a smoke run: each autocannon run lasts at least its 1 s sampling tick.)
+    if (sizes.warmupSeconds > 0) await load(sizes.warmupSeconds);
     const cpuBefore = processCpuMicros(child.pid!);
-    const result = await load(RUN_SECONDS);
+    const result = await load(sizes.runSeconds);
     const cpuMicros = (processCpuMicros(child.pid!) - cpuBefore) / result.requests.total;
     return { rps: result.requests.average, cpuMicros, body, headers, non2xx: result.non2xx };
   } finally {
@@ -79,7 +83,8 @@ async function measure(mode: "bare" | "reference", env: Record<string, string>):
   }
 }
 
-export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
+export async function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const sizes = sized(ctx, FULL, SMOKE);
   const profile = stackProfile("local");
   const backends = await startBackends(profile);
   try {
@@ -94,21 +99,25 @@ export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
     let bareSameHeaders = 0;
     let referenceCpu = Infinity;
     let bareCpu = Infinity;
-    for (let r = 0; r < ROUNDS; r++) {
-      const ours = await measure("reference", env);
+    for (let r = 0; r < sizes.rounds; r++) {
+      const ours = await measure("reference", env, sizes);
       if (ours.non2xx > 0) throw new Error(`reference service answered ${ours.non2xx} non-2xx responses`);
       reference = Math.max(reference, ours.rps);
       referenceCpu = Math.min(referenceCpu, ours.cpuMicros);
-      const peer = await measure("bare", { BENCH_REFERENCE_BODY: ours.body });
+      const peer = await measure("bare", { BENCH_REFERENCE_BODY: ours.body }, sizes);
       bare = Math.max(bare, peer.rps);
       bareCpu = Math.min(bareCpu, peer.cpuMicros);
       // The same bytes on the wire: autocannon parses headers in JavaScript (http-parser-js) on the
       // same 2 cores, so this run tells whether reading the service's extra headers, not computing
       // them, is what the first row's gap is made of.
-      const sameBytes = await measure("bare", {
-        BENCH_REFERENCE_BODY: ours.body,
-        BENCH_REFERENCE_HEADERS: JSON.stringify(ours.headers),
-      });
+      const sameBytes = await measure(
+        "bare",
+        {
+          BENCH_REFERENCE_BODY: ours.body,
+          BENCH_REFERENCE_HEADERS: JSON.stringify(ours.headers),
+        },
+        sizes,
+      );
       bareSameHeaders = Math.max(bareSameHeaders, sameBytes.rps);
     }
     return [
