@@ -32,7 +32,9 @@ const { LRUCache } = runtimeRequire("lru-cache") as typeof import("../runtime/no
 export async function serveFastifyPeer(config: RuntimeConfig): Promise<number> {
   const service = config.serviceName;
   const redisUrl = `redis://${config.cache.redis.host}:${config.cache.redis.port}`;
-  const app = Fastify({ logger: false, trustProxy: config.http.trustedProxyHops || false });
+  const hops = config.http.trustedProxyHops;
+  // proxy-addr's numeric trust (the nth hop), as a function: Fastify's types take no number here.
+  const app = Fastify({ logger: false, trustProxy: (_address: string, hop: number) => hop < hops });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -346,6 +346,14 @@ export class RedisStore implements RateLimitStore {
     return this.#reservations?.held(key) ?? 0;
   }
 
+  /**
+   * With `reserve` > 1, a token this replica already holds for `key` (counted in Redis before it was
+   * handed out, so it is also handed out while Redis is down); else undefined: `hit` goes to Redis.
+   */
+  hitNow(key: string, windowMs: number, limit: number): StoreDecision | undefined {
+    return this.#reservations?.take(key, windowMs, limit);
+  }
+
   hit(key: string, windowMs: number, limit: number, points = 1): Promise<StoreDecision> {
     // Weighted hits go to Redis one by one (no batch, no local tokens); the counts are the same hash.
     if (points !== 1) return this.#op(key, windowMs, limit, points, "consume");
