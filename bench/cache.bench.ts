@@ -193,13 +193,28 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     await l2.set("b", VALUE);
     const l2Keys = ["a", "b"];
     const rawKeys = ["bl2:a", "bl2:b"];
-    const l2ops = await compare({ raw: (i) => admin.get(rawKeys[i & 1]), ours: (i) => l2.get(l2Keys[i & 1]) }, sizes);
+    const l2ops = await compare(
+      {
+        raw: (i) => admin.get(rawKeys[i & 1]),
+        // The same read made usable: the cache hands back the value, so it parses what Redis returned.
+        rawParse: (i) => admin.get(rawKeys[i & 1]).then((s) => JSON.parse(s!) as unknown),
+        ours: (i) => l2.get(l2Keys[i & 1]),
+      },
+      sizes,
+    );
     const us = (opsPerSec: number): number => 1e6 / opsPerSec;
     results.push(
       benchResult("cache L2 hit latency", us(l2ops.ours), "raw ioredis GET (same value)", us(l2ops.raw), "µs", {
         text: "<= 1.2x (lower is better)",
         met: (r) => r <= 1.2,
       }),
+      benchResult(
+        "  the same rounds",
+        us(l2ops.ours),
+        "raw ioredis GET + JSON.parse (the value, usable)",
+        us(l2ops.rawParse),
+        "µs",
+      ),
     );
     await l2.close();
 

@@ -235,7 +235,9 @@ async function broadcastAndLatency({ clients, messages, trickleMs }: Sizes): Pro
 
     // A steady trickle, below batchSize per window, so the flushInterval timer decides every flush.
     // `inBatcher` is the server-side part: queued until handed to the sockets.
+    // `fanOut` is the server's send loop per flush (one frame written to every socket).
     const inBatcher: number[] = [];
+    const fanOut: number[] = [];
     const batcher = new MessageBatcher<Msg>({
       batchSize: BATCH_SIZE,
       flushInterval: FLUSH_INTERVAL_MS,
@@ -243,6 +245,7 @@ async function broadcastAndLatency({ clients, messages, trickleMs }: Sizes): Pro
         const now = epochNow();
         for (const m of b) inBatcher.push(now - m.t);
         manager.broadcast(JSON.stringify(b));
+        fanOut.push(epochNow() - now);
       },
     });
     const count = Math.floor(trickleMs / TRICKLE_EVERY_MS);
@@ -258,6 +261,8 @@ async function broadcastAndLatency({ clients, messages, trickleMs }: Sizes): Pro
     const { p50, p99 } = await done;
     inBatcher.sort((a, b) => a - b);
     const batcherP99 = inBatcher[Math.floor(0.99 * inBatcher.length)];
+    fanOut.sort((a, b) => a - b);
+    const fanOutP99 = fanOut[Math.floor(0.99 * fanOut.length)];
     return [
       benchResult(
         `broadcast to ${clients} clients, ${messages} msgs: delivered/s (batch ${BATCH_SIZE})`,
@@ -282,7 +287,7 @@ async function broadcastAndLatency({ clients, messages, trickleMs }: Sizes): Pro
         },
       ),
       benchResult(
-        `batcher p99 delivery latency, ${clients} clients, 1 msg/${TRICKLE_EVERY_MS} ms (p50 ${p50.toFixed(0)} ms; queued in batcher p99 ${batcherP99.toFixed(0)} ms)`,
+        `batcher p99 delivery latency, ${clients} clients, 1 msg/${TRICKLE_EVERY_MS} ms (p50 ${p50.toFixed(0)} ms; queued in batcher p99 ${batcherP99.toFixed(0)} ms; server send loop per flush p99 ${fanOutP99.toFixed(1)} ms)`,
         p99,
         "flushInterval",
         FLUSH_INTERVAL_MS,
@@ -291,6 +296,17 @@ async function broadcastAndLatency({ clients, messages, trickleMs }: Sizes): Pro
           text: "<= 1.2x (flushInterval + 20 ms)",
           met: (ratio) => ratio <= (FLUSH_INTERVAL_MS + 20) / FLUSH_INTERVAL_MS,
         },
+      ),
+      // What the batcher itself controls: how long a message waits in it before its batch is handed
+      // to the sockets. The row above adds the send loop (one write per socket, which the per-message
+      // peer pays too) and the clients' reads, on the same 2 cores as this server.
+      benchResult(
+        `  the same trickle: p99 time queued in the batcher (server side, before the send loop)`,
+        batcherP99,
+        "flushInterval",
+        FLUSH_INTERVAL_MS,
+        "ms",
+        { text: "<= 1.2x", met: (ratio) => ratio <= 1.2 },
       ),
     ];
   } finally {
