@@ -5,7 +5,7 @@ import autocannon from "autocannon";
 import compression from "compression";
 import { createMetrics, MemoryMonitor, PressureGate, RateLimiter, rateLimitMiddleware, ResponseCompressor } from "@uaip/runtime";
 import { RedisStore } from "@uaip/runtime/ratelimit";
-import { benchResult, type BenchContext, type BenchResult } from "./types";
+import { benchResult, sized, type BenchContext, type BenchResult } from "./types";
 
 /**
  * 1. ResponseCompressor (a wrapper of the `compression` package) vs `compression` itself at the
@@ -20,10 +20,9 @@ import { benchResult, type BenchContext, type BenchResult } from "./types";
  */
 const MODE_ENV = "UAIP_BENCH_COMPRESSION_MODE";
 const REDIS_ENV = "UAIP_BENCH_COMPRESSION_REDIS";
-const WARMUP = 300;
-const REQUESTS = 1_500;
-const ROUNDS = 3;
-const RUN_SECONDS = 2;
+/** Full runs; a smoke run (ctx.smoke) takes one short round and a few bodies. */
+const FULL = { warmup: 300, requests: 1_500, rounds: 3, runSeconds: 2, brotliQ11: 100, brotliQ4: 1_000 };
+const SMOKE = { warmup: 0, requests: 40, rounds: 1, runSeconds: 0.2, brotliQ11: 2, brotliQ4: 2 };
 const CONNECTIONS = 20;
 const LEVEL = 6;
 
@@ -115,7 +114,12 @@ interface Server {
  * the machine is shared, so wall-clock throughput swings by 2-3x between runs, while the server's
  * own CPU time per response barely moves. Only one mode is driven at a time.
  */
-async function cpuPerResponse(server: Server, mode: Mode, encoding: string): Promise<{ cpuUs: number; bytes: number }> {
+async function cpuPerResponse(
+  server: Server,
+  mode: Mode,
+  encoding: string,
+  requests: number,
+): Promise<{ cpuUs: number; bytes: number }> {
   const port = server.ports[mode];
   const { bytes, encoding: used } = await responseBytes(port, encoding);
   const expected = mode === "bare" || encoding === "identity" ? undefined : encoding.split(",")[0].trim();
@@ -125,19 +129,19 @@ async function cpuPerResponse(server: Server, mode: Mode, encoding: string): Pro
     url: `http://127.0.0.1:${port}/items`,
     connections: CONNECTIONS,
     headers: { "accept-encoding": encoding },
-    amount: REQUESTS,
+    amount: requests,
   });
   const cpuUs = (await server.cpu()) - before;
   if (result.non2xx > 0) throw new Error(`${mode}: ${result.non2xx} non-2xx answers`);
-  return { cpuUs: cpuUs / REQUESTS, bytes };
+  return { cpuUs: cpuUs / requests, bytes };
 }
 
-async function throughput(server: Server, mode: Mode, encoding: string): Promise<number> {
+async function throughput(server: Server, mode: Mode, encoding: string, runSeconds: number): Promise<number> {
   const result = await autocannon({
     url: `http://127.0.0.1:${server.ports[mode]}/items`,
     connections: CONNECTIONS,
     headers: { "accept-encoding": encoding },
-    duration: RUN_SECONDS,
+    duration: runSeconds,
   });
   return result.requests.average;
 }
@@ -156,6 +160,7 @@ function brotliMsPerBody(quality: number, n: number): { ms: number; bytes: numbe
 }
 
 export async function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const sizes = sized(ctx, FULL, SMOKE);
   const child = fork(__filename, [], {
     env: { ...process.env, [MODE_ENV]: "serve", [REDIS_ENV]: ctx.redisUrl },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -184,27 +189,29 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       ["stack identity", "stack", "identity"],
     ];
     // Warm-up (JIT, zlib, Redis connection), then alternate the contenders and keep each one's best.
-    for (const [, mode, encoding] of runs)
-      await autocannon({
-        url: `http://127.0.0.1:${ports[mode]}/items`,
-        connections: CONNECTIONS,
-        headers: { "accept-encoding": encoding },
-        amount: WARMUP,
-      });
-    for (let r = 0; r < ROUNDS; r++) {
+    // (Not in a smoke run: each autocannon run lasts at least its 1 s sampling tick.)
+    if (sizes.warmup > 0)
+      for (const [, mode, encoding] of runs)
+        await autocannon({
+          url: `http://127.0.0.1:${ports[mode]}/items`,
+          connections: CONNECTIONS,
+          headers: { "accept-encoding": encoding },
+          amount: sizes.warmup,
+        });
+    for (let r = 0; r < sizes.rounds; r++) {
       // Reversed every other round, so no contender always runs right after the same neighbour.
       for (const [key, mode, encoding] of r % 2 ? [...runs].reverse() : runs) {
-        const m = await cpuPerResponse(server, mode, encoding);
+        const m = await cpuPerResponse(server, mode, encoding, sizes.requests);
         best[key] = { cpuUs: Math.min(best[key]?.cpuUs ?? Infinity, m.cpuUs), bytes: m.bytes, rps: 0 };
       }
       for (const key of ["bare", "stack"] as const)
-        best[key].rps = Math.max(best[key].rps, await throughput(server, key, "gzip"));
+        best[key].rps = Math.max(best[key].rps, await throughput(server, key, "gzip", sizes.runSeconds));
     }
   } finally {
     child.kill();
   }
-  const q11 = brotliMsPerBody(11, 100);
-  const q4 = brotliMsPerBody(4, 1_000);
+  const q11 = brotliMsPerBody(11, sizes.brotliQ11);
+  const q4 = brotliMsPerBody(4, sizes.brotliQ4);
   const kb = (BODY.length / 1024).toFixed(1);
   const peer = "compression 1.8 middleware, same settings";
   // CPU per response: lower is better. The noise floor here is about ±10 % (the peer against a

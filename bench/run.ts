@@ -1,18 +1,27 @@
 import { readdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { RedisServer } from "../tools/local-servers/redis-server";
 import type { BenchModule, BenchResult } from "./types";
 
 /**
- * `npm run bench [-- <name filter>]`: starts one redis-server on a free port, runs every
- * bench/*.bench.ts module's `run({ redisUrl })` in sequence, prints one table and exits 0.
- * It reports numbers next to their targets; it does not gate (a shared machine is too noisy).
+ * `npm run bench [-- <name filter>] [--smoke] [--json]`: starts one redis-server on a free port, runs
+ * every bench/*.bench.ts module's `run({ redisUrl, smoke })` in sequence, prints one table and exits 0.
+ * It reports numbers next to their targets; it does not gate (a shared machine is too noisy), and it
+ * prints the load average before and after, since every ratio depends on what else the cores ran.
+ * --smoke: minimal iterations (the numbers mean nothing; test/bench/smoke.test.ts checks that every
+ * module still runs). --json: one JSON line on stdout, { files: [{ file, results, error? }] }, instead of the table.
  */
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString("en-US");
   return n.toPrecision(3);
 }
+
+const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 function table(rows: BenchResult[]): string {
   const head = ["name", "ours", "peer", "peer value", "unit", "ratio", "target", "met"];
@@ -32,24 +41,32 @@ function table(rows: BenchResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const filter = process.argv[2];
+  const args = process.argv.slice(2);
+  const smoke = args.includes("--smoke");
+  const json = args.includes("--json");
+  const filter = args.find((a) => !a.startsWith("--"));
   const files = readdirSync(__dirname)
     .filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter)))
     .sort();
   const redis = await RedisServer.start();
   const results: BenchResult[] = [];
+  const byFile: { file: string; results: BenchResult[]; error?: string }[] = [];
   const started = Date.now();
+  const loadBefore = loadAverage();
   try {
     for (const file of files) {
       const t = Date.now();
       process.stderr.write(`bench: ${file} ...`);
       try {
         const mod = (await import(join(__dirname, file))) as BenchModule;
-        results.push(...(await mod.run({ redisUrl: redis.url })));
+        const own = await mod.run({ redisUrl: redis.url, smoke });
+        results.push(...own);
+        byFile.push({ file, results: own });
         process.stderr.write(` ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
       } catch (err) {
         // One broken bench must not hide the others' numbers.
         process.stderr.write(` failed: ${(err as Error).stack ?? err}\n`);
+        byFile.push({ file, results: [], error: String((err as Error).stack ?? err) });
         results.push({
           name: `${file} (failed: ${(err as Error).message})`,
           ours: NaN,
@@ -64,8 +81,14 @@ async function main(): Promise<void> {
   } finally {
     await redis.stop();
   }
+  if (json) {
+    // NaN and Infinity become null in JSON: a reader sees a non-finite number as not a number.
+    console.log(JSON.stringify({ files: byFile }));
+    return;
+  }
   console.log(
-    `\n${table(results)}\n\n${results.length} results from ${files.length} bench files in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `\n${table(results)}\n\n${results.length} results from ${files.length} bench files in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+      `\nload average (1, 5, 15 min): ${loadBefore} before, ${loadAverage()} after (2 cores; ratios measured above ~2 are under load)`,
   );
 }
 

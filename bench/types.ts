@@ -25,6 +25,17 @@ export interface BenchResult {
 export interface BenchContext {
   /** A redis-server started for this run, e.g. redis://127.0.0.1:6390. */
   redisUrl: string;
+  /**
+   * `npm run bench -- --smoke`: each module runs with minimal iterations (short rounds, few clients,
+   * small data), so a test can check that every bench still runs and returns finite numbers. The
+   * numbers of a smoke run mean nothing.
+   */
+  smoke?: boolean;
+}
+
+/** The full run's value, or the smoke run's minimal one. */
+export function sized<T>(ctx: Pick<BenchContext, "smoke">, full: T, smoke: T): T {
+  return ctx.smoke ? smoke : full;
 }
 
 /** The shape of a bench module. */

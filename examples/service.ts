@@ -67,7 +67,9 @@ export function createService(runtime: UaipRuntime): UaipService {
   const operations = operationRoutes(runtime, (event: OperationEvent) => publish(runtime, event), actor);
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const path = query === -1 ? url : url.slice(0, query);
     if (path === "/healthz") return json(res, 200, { status: "ok" });
     if (path === "/readyz") {
       const status = draining ? "draining" : memoryMonitor.ready ? "ready" : "under_pressure";

@@ -17,6 +17,13 @@ export const STATS_CACHE_TTL_MS = 10_000;
 
 export const operationKey = (id: string) => `operation:${id}`;
 
+/** The operation, or a 404 RequestError (thrown out of the cache's loader, so a miss is never cached). */
+async function loadOperation(store: OperationsStore, id: string): Promise<Operation> {
+  const found = await store.get(id);
+  if (!found) throw new RequestError(404, "NOT_FOUND", `no operation ${id}`);
+  return found;
+}
+
 export interface OperationRoutes {
   /** Handles the request if it is one of these routes; false otherwise. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): boolean;
@@ -38,17 +45,21 @@ export function operationRoutes(
   const { json, sendError } = jsonReplies(runtime.compressor);
   const store = db ? new OperationsStore(db) : undefined;
   const prefix = `/${config.serviceName}`;
+  const collectionPath = `${prefix}/operations`;
+  const statsPath = `${prefix}/stats`;
   const one = new RegExp(`^${prefix}/operations/(\\d{1,18})$`);
 
+  // A service started without UAIP_DB_HOST (a test, a cache-only deployment) says so by name.
+  const noStore = (res: ServerResponse) =>
+    json(res, 503, errorBody("DB_NOT_CONFIGURED", "this service has no database (UAIP_DB_HOST is unset)"));
   const withStore = (res: ServerResponse, fn: (s: OperationsStore) => Promise<void>) => {
-    // A service started without UAIP_DB_HOST (a test, a cache-only deployment) says so by name.
-    if (!store) return json(res, 503, errorBody("DB_NOT_CONFIGURED", "this service has no database (UAIP_DB_HOST is unset)"));
+    if (!store) return noStore(res);
     fn(store).catch((err: unknown) => sendError(res, err));
   };
 
   return {
     handle(req, res, path) {
-      if (path === `${prefix}/operations`) {
+      if (path === collectionPath) {
         if (req.method !== "POST") return (json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true);
         withStore(res, async (s) => {
           const input = await readJson(req, createOperationSchema);
@@ -59,7 +70,7 @@ export function operationRoutes(
         });
         return true;
       }
-      if (path === `${prefix}/stats`) {
+      if (path === statsPath) {
         if (req.method !== "GET") return (json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true);
         withStore(res, async (s) =>
           json(res, 200, { stats: await cache.getOrSet("stats", () => s.stats(), { ttl: STATS_CACHE_TTL_MS }) }),
@@ -70,15 +81,12 @@ export function operationRoutes(
       if (!match) return false;
       const id = match[1];
       if (req.method === "GET") {
-        withStore(res, async (s) => {
-          // A missing operation throws out of the loader, so nothing is cached for it.
-          const operation = await cache.getOrSet(operationKey(id), async () => {
-            const found = await s.get(id);
-            if (!found) throw new RequestError(404, "NOT_FOUND", `no operation ${id}`);
-            return found;
-          });
-          json(res, 200, operation);
-        });
+        if (!store) return (noStore(res), true);
+        // The service's hottest path: a plain promise chain on the cache's promise (no async wrapper).
+        cache
+          .getOrSet(operationKey(id), () => loadOperation(store, id))
+          .then((operation) => json(res, 200, operation))
+          .catch((err: unknown) => sendError(res, err));
         return true;
       }
       if (req.method === "PATCH") {

@@ -339,6 +339,17 @@ export function specProblems(
   return problems;
 }
 
+/** Whether any field of `spec` is required; specs are module constants, so this is computed once per spec. */
+const specsWithRequired = new WeakMap<Spec, boolean>();
+function hasRequiredField(spec: Spec): boolean {
+  let has = specsWithRequired.get(spec);
+  if (has === undefined) {
+    has = Object.values(spec).some((f) => f.required === true);
+    specsWithRequired.set(spec, has);
+  }
+  return has;
+}
+
 /**
  * Checks `options` against `spec`: a plain object (or undefined: no options), no unknown keys, and
  * every field valid. Collects every problem and throws one typed error listing them all. Returns
@@ -351,6 +362,9 @@ export function validateOptions<S extends Spec>(
   makeError: OptionsErrorFactory,
   settings: { hints?: Readonly<Record<string, string>>; prefix?: string; more?: (o: Parsed<S>) => OptionProblem[] } = {},
 ): Parsed<S> {
+  // Absent per-call options (a getOrSet without a TTL, on every request) have nothing to check unless
+  // the spec requires a field or has a cross-field rule: skip building the problem lists.
+  if (options === undefined && settings.more === undefined && !hasRequiredField(spec)) return {} as Parsed<S>;
   const prefix = settings.prefix ?? "";
   const record = options === undefined ? {} : asRecord(where, options, prefix, makeError);
   const problems = specProblems(record, spec, settings.hints, prefix);

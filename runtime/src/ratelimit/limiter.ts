@@ -191,6 +191,20 @@ export class RateLimiter<Req = IncomingMessage> {
   }
 
   /**
+   * `consume(key)` (one point) answered in this turn when the store can decide without waiting: the
+   * in-process store, or a token a RedisStore with `reserve` > 1 already holds. Undefined when only
+   * the store's round trip can tell: then call `consume(key)`. Counts exactly like `consume`; throws
+   * RateLimitKeyError for a malformed key. The middleware uses it so a request admitted from local
+   * tokens waits for no promise.
+   */
+  consumeNow(key: string): RateLimitResult | undefined {
+    this.#checkKey(key);
+    if (this.#local) return this.#accepted(this.#local.hitSync(key, this.windowMs, this.maxRequests));
+    const decision = this.#store.hitNow?.(key, this.windowMs, this.maxRequests);
+    return decision === undefined ? undefined : this.#accepted(decision);
+  }
+
+  /**
    * The key's state without counting anything: `remaining`, `resetMs`, and `allowed` / `retryAfterMs`
    * for a 1-point request now. While the store is down, the failure policy answers as it would for
    * consume (`degraded: true`; with 'memory', from the insurance store), still counting nothing.

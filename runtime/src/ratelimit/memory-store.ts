@@ -63,6 +63,11 @@ export class MemoryStore implements RateLimitStore {
     return Promise.resolve(this.hitSync(key, windowMs, limit, points));
   }
 
+  /** Always decided at once (RateLimitStore.hitNow). */
+  hitNow(key: string, windowMs: number, limit: number): StoreDecision {
+    return this.hitSync(key, windowMs, limit);
+  }
+
   /** The synchronous core of `hit`, for callers that do not need a promise. */
   hitSync(key: string, w: number, limit: number, points = 1): StoreDecision {
     // Inlined #state: this is the in-process limiter's per-request path (no allocation but the answer).

@@ -3,6 +3,7 @@ import { checkValue, func, object, required, validateOptions } from "../options"
 import { RateLimitOptionsError } from "./errors";
 import { rateLimitHeaders } from "./headers";
 import type { RateLimiter } from "./limiter";
+import type { RateLimitResult } from "./types";
 
 const middlewareError = (key: string, message: string) => new RateLimitOptionsError(key, message);
 const LIMITER = required(
@@ -45,24 +46,32 @@ export function rateLimitMiddleware<Req extends IncomingMessage = IncomingMessag
   checkValue("rateLimitMiddleware", "limiter", limiter, LIMITER, middlewareError);
   const o = validateOptions("rateLimitMiddleware", options, RATE_LIMIT_MIDDLEWARE_OPTIONS_SPEC, middlewareError);
   const skip = o.skip as RateLimitMiddlewareOptions<Req>["skip"];
+  const answer = (res: ServerResponse, next: Next, decision: RateLimitDecision): void => {
+    for (const name in decision.headers) res.setHeader(name, decision.headers[name]);
+    if (decision.refusal === undefined) {
+      next();
+      return;
+    }
+    res.statusCode = decision.refusal.status;
+    res.setHeader("Content-Type", "application/json");
+    res.end(JSON.stringify(decision.refusal.body));
+  };
   const limit = (req: Req, res: ServerResponse, next: Next): void => {
-    let pending: Promise<RateLimitDecision>;
+    let key: string;
+    let now: RateLimitResult | undefined;
     try {
-      pending = rateLimitDecision(limiter, req);
+      key = limiter.keyGenerator(req);
+      // Decided in this turn when the store can (local tokens): no promise to wait for.
+      now = limiter.consumeNow(key);
     } catch (err) {
       next(err);
       return;
     }
-    pending.then((decision) => {
-      for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
-      if (decision.refusal === undefined) {
-        next();
-        return;
-      }
-      res.statusCode = decision.refusal.status;
-      res.setHeader("Content-Type", "application/json");
-      res.end(JSON.stringify(decision.refusal.body));
-    }, next);
+    if (now !== undefined) {
+      answer(res, next, decisionOf(limiter, now));
+      return;
+    }
+    limiter.consume(key).then((result) => answer(res, next, decisionOf(limiter, result)), next);
   };
   if (skip === undefined) return limit;
   return (req: Req, res: ServerResponse, next: Next): void => {
@@ -92,23 +101,26 @@ export interface RateLimitDecision {
  * same turn); rejects for a malformed key.
  */
 export function rateLimitDecision<Req>(limiter: RateLimiter<Req>, req: Req): Promise<RateLimitDecision> {
-  return limiter.consume(limiter.keyGenerator(req)).then((result) => {
-    const headers = rateLimitHeaders(limiter.policyName, limiter.windowMs, result);
-    if (result.allowed) return { headers };
-    // Only a refusal the policy made without counting is a 503; an insurance-store refusal is a real 429.
-    const unavailable = result.reason === "store_unavailable";
-    return {
-      headers,
-      refusal: {
-        status: unavailable ? 503 : 429,
-        body: {
-          error: unavailable
-            ? { code: RATE_LIMIT_UNAVAILABLE_CODE, message: "rate limiting is temporarily unavailable; retry later" }
-            : { code: RATE_LIMITED_CODE, message: `rate limit of ${result.limit} requests per ${limiter.windowMs} ms exceeded` },
-        },
+  return limiter.consume(limiter.keyGenerator(req)).then((result) => decisionOf(limiter, result));
+}
+
+/** The headers and refusal of one limiter result (rateLimitDecision's answer, also for a result decided at once). */
+function decisionOf<Req>(limiter: RateLimiter<Req>, result: RateLimitResult): RateLimitDecision {
+  const headers = rateLimitHeaders(limiter.policyName, limiter.windowMs, result);
+  if (result.allowed) return { headers };
+  // Only a refusal the policy made without counting is a 503; an insurance-store refusal is a real 429.
+  const unavailable = result.reason === "store_unavailable";
+  return {
+    headers,
+    refusal: {
+      status: unavailable ? 503 : 429,
+      body: {
+        error: unavailable
+          ? { code: RATE_LIMIT_UNAVAILABLE_CODE, message: "rate limiting is temporarily unavailable; retry later" }
+          : { code: RATE_LIMITED_CODE, message: `rate limit of ${result.limit} requests per ${limiter.windowMs} ms exceeded` },
       },
-    };
-  });
+    },
+  };
 }
 
 /**

@@ -18,6 +18,13 @@ export interface StoreDecision {
  */
 export interface RateLimitStore {
   hit(key: string, windowMs: number, limit: number, points?: number): Promise<StoreDecision>;
+  /**
+   * A 1-point hit decided without waiting, when the store can (an in-process count, or tokens this
+   * process already holds and were counted beforehand), else undefined: the caller then uses `hit`.
+   * Counts exactly like `hit`. Optional: lets a limiter answer a request in the same turn, with no
+   * promise to wait for.
+   */
+  hitNow?(key: string, windowMs: number, limit: number): StoreDecision | undefined;
   /** The key's state without counting; `allowed` says whether a 1-point hit would be admitted now. */
   peek?(key: string, windowMs: number, limit: number): Promise<StoreDecision>;
   /**
