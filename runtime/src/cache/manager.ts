@@ -14,6 +14,7 @@ import { normalizeCacheOptions, parseCacheOptions, type CacheSettings, type Cach
 import { unlinkMatching } from "./scan";
 import { duplicateRedis, type RedisClient } from "../redis/connect";
 import { unlinkKeys } from "../redis/hash-tag";
+import { ClusterErrorReporter } from "../redis/cluster-errors";
 
 /** Turns values into the strings stored in Redis and back. */
 export interface Serializer {
@@ -164,6 +165,7 @@ export class CacheManager {
   readonly #channel: string;
   readonly #breaker: CircuitBreaker;
   readonly #metrics: CacheMetrics;
+  readonly #clusterErrors: ClusterErrorReporter;
   readonly #serializer: Serializer;
   readonly #jitter: number;
   readonly #maxKeyLength: number;
@@ -217,6 +219,7 @@ export class CacheManager {
     this.#maxKeyLength = o.maxKeyLength;
     this.#sized = o.maxBytes !== undefined;
     this.#metrics = new CacheMetrics(options.registry);
+    this.#clusterErrors = new ClusterErrorReporter(options.registry);
     this.#breaker = new CircuitBreaker(options.breaker, cacheError, "CacheManager", (from, to) =>
       this.#emit({ type: "breaker", from, to }),
     );
@@ -615,6 +618,8 @@ export class CacheManager {
     } catch (error) {
       this.#breaker.failure();
       this.#metrics.error(operation);
+      // A cluster error (CROSSSLOT, MOVED/ASK storm) is answered like any failure, and also named.
+      this.#clusterErrors.report(error, operation);
       this.#emit({ type: "error", operation, error });
       return FAILED;
     }
