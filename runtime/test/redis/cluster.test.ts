@@ -8,6 +8,8 @@ import fc from "fast-check";
 import { Registry } from "prom-client";
 import { Cluster } from "ioredis";
 import { CacheManager } from "../../src/cache";
+import { loadRuntimeConfig } from "../../src/config";
+import { createRuntime } from "../../src/create-runtime";
 import { RateLimiter, RateLimitOptionsError, RedisStore, type RateLimitResult } from "../../src/ratelimit";
 import { METRIC } from "../../src/metrics/names";
 import { CLUSTER_ERROR_WARNING, clusterErrorReason } from "../../src/redis/cluster-errors";
@@ -66,6 +68,30 @@ describe("the hash-tag rule is Redis' own", () => {
       expect(() => new RedisStore({ url: redis.url, keyPrefix: bad, firstConnectWaitMs: 0 })).toThrow(RateLimitOptionsError);
     const ok = new RedisStore({ url: redis.url, mode: "cluster", keyPrefix: "svc:", firstConnectWaitMs: 0 });
     return ok.close();
+  });
+});
+
+describe("UAIP_REDIS_MODE=cluster", () => {
+  it("loadRuntimeConfig reads it (standalone by default) and createRuntime's cache and limiter work on the cluster", async () => {
+    const port = String(redis.cluster!.nodes[0].port);
+    const base = { UAIP_SERVICE_NAME: "mode-test", UAIP_REDIS_HOST: "127.0.0.1", UAIP_REDIS_PORT: port };
+    expect(loadRuntimeConfig(base).cache.redis.mode).toBe("standalone");
+    const config = loadRuntimeConfig({ ...base, UAIP_REDIS_MODE: "cluster", UAIP_REDIS_COMMAND_TIMEOUT_MS: "2000" });
+    expect(config.cache.redis.mode).toBe("cluster");
+    const runtime = createRuntime(config);
+    try {
+      expect(await runtime.ready()).toBe(true);
+      expect(runtime.cache.l2State).toBe("closed");
+      for (let i = 0; i < 30; i++) expect((await runtime.cache.set(`m:${i}`, i)).complete).toBe(true);
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => runtime.limiter.consume(`c-${i % 3}`)));
+      expect(results.filter((r) => r.degraded)).toHaveLength(0);
+      // Both live on the cluster, spread over its primaries (a standalone client would be refused with MOVED).
+      expect(await redis.keys("uaip:mode-test:c:m:*")).toHaveLength(30);
+      expect((await redis.keysPerPrimary("uaip:mode-test:c:m:*")).every(([, keys]) => keys.length > 0)).toBe(true);
+      expect(await redis.keys("{uaip:mode-test:rl:*")).toHaveLength(3);
+    } finally {
+      await runtime.close();
+    }
   });
 });
 
@@ -218,6 +244,9 @@ describe("a primary fails over during a run", () => {
       seen = await run.stop();
       expect(seen.thrown).toEqual([]);
       expect(recoveredMs).toBeLessThan(30_000);
+      // The fault was real: while the slots were down, writes were incomplete (queued) and checks degraded.
+      expect(seen.incomplete).toBeGreaterThan(0);
+      expect(seen.deny.some((r) => r.degraded)).toBe(true);
 
       // The limiter stayed within its failure policy through both: "deny" never admitted more than
       // maxRequests per client, and each degraded answer says so; "memory" answered from its
