@@ -1,11 +1,13 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { RedisClusterServers } from "../tools/local-servers/redis-cluster";
 import { RedisServer } from "../tools/local-servers/redis-server";
 import type { BenchModule, BenchResult } from "./types";
 
 /**
- * `npm run bench [-- <name filter>]`: starts one redis-server on a free port, runs every
- * bench/*.bench.ts module's `run({ redisUrl })` in sequence, prints one table and exits 0.
+ * `npm run bench [-- <name filter>]`: starts one redis-server on a free port (and, when the cache or
+ * limiter bench runs, a local Redis Cluster for their cluster rows), runs every bench/*.bench.ts
+ * module's `run({ redisUrl, clusterUrl })` in sequence, prints one table and exits 0.
  * It reports numbers next to their targets; it does not gate (a shared machine is too noisy).
  */
 function fmt(n: number): string {
@@ -37,6 +39,14 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter)))
     .sort();
   const redis = await RedisServer.start();
+  // Only the cache and limiter benches have cluster rows; a cluster that fails to start costs those rows, not the run.
+  const cluster = files.some((f) => /^(cache|limiter)\.bench\.ts$/.test(f))
+    ? await RedisClusterServers.start().catch((err: Error) => {
+        process.stderr.write(`bench: no Redis Cluster (${err.message}); cluster rows skipped\n`);
+        return undefined;
+      })
+    : undefined;
+  const clusterUrl = cluster ? `redis://127.0.0.1:${cluster.nodes[0].port}` : undefined;
   const results: BenchResult[] = [];
   const started = Date.now();
   try {
@@ -45,7 +55,7 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${file} ...`);
       try {
         const mod = (await import(join(__dirname, file))) as BenchModule;
-        results.push(...(await mod.run({ redisUrl: redis.url })));
+        results.push(...(await mod.run({ redisUrl: redis.url, clusterUrl })));
         process.stderr.write(` ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
       } catch (err) {
         // One broken bench must not hide the others' numbers.
@@ -63,6 +73,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await redis.stop();
+    await cluster?.stop();
   }
   console.log(
     `\n${table(results)}\n\n${results.length} results from ${files.length} bench files in ${((Date.now() - started) / 1000).toFixed(1)} s`,
