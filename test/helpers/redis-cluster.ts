@@ -26,6 +26,11 @@ export interface RedisFixture {
   keysPerPrimary(match: string): Promise<[number, string[]][]>;
   /** INFO errorstats summed over every node (CROSSSLOT, MOVED, ASK, ERR, ...). */
   errorStats(): Promise<Record<string, number>>;
+  /**
+   * Calls per command, summed over the primaries (INFO commandstats; lower case: "get", "evalsha", ...).
+   * Replicas are left out: they run their primary's replication stream, which carries a SELECT 0.
+   */
+  commandCalls(): Promise<Map<string, number>>;
 }
 
 async function scanAll(node: Redis, match: string): Promise<string[]> {
@@ -98,6 +103,15 @@ export function useRedis(topology: RedisTopology): RedisFixture {
     },
     async keysPerPrimary(match) {
       return Promise.all((await primaries()).map(async (n) => [n.options.port!, await scanAll(n, match)] as [number, string[]]));
+    },
+    async commandCalls() {
+      const texts = cluster
+        ? await cluster.info("commandstats", await cluster.primaries())
+        : [await (ready() as Redis).info("commandstats")];
+      const calls = new Map<string, number>();
+      for (const t of texts)
+        for (const m of t.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) calls.set(m[1], (calls.get(m[1]) ?? 0) + Number(m[2]));
+      return calls;
     },
     async errorStats() {
       if (cluster) return cluster.errorStats();

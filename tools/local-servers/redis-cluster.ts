@@ -232,18 +232,24 @@ export class RedisClusterServers {
     await this.waitHealthy();
   }
 
+  /** One INFO section of every running node, or of `nodes` (a killed node is left out). */
+  async info(section: string, nodes: readonly RedisServer[] = this.nodes): Promise<string[]> {
+    const texts: string[] = [];
+    for (const node of nodes) {
+      try {
+        texts.push(await this.#on(node.port, (c) => c.info(section)));
+      } catch {
+        // killed
+      }
+    }
+    return texts;
+  }
+
   /** INFO errorstats of every running node, summed per error code (CROSSSLOT, MOVED, ASK, ...). */
   async errorStats(): Promise<Record<string, number>> {
     const totals: Record<string, number> = {};
-    for (const node of this.nodes) {
-      let text: string;
-      try {
-        text = await this.#on(node.port, (c) => c.info("errorstats"));
-      } catch {
-        continue; // killed
-      }
+    for (const text of await this.info("errorstats"))
       for (const m of text.matchAll(/^errorstat_([A-Z]+):count=(\d+)/gm)) totals[m[1]] = (totals[m[1]] ?? 0) + Number(m[2]);
-    }
     return totals;
   }
 

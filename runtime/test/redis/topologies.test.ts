@@ -39,6 +39,7 @@ describe.each(REDIS_TOPOLOGIES)("on %s Redis", (topology) => {
   const prefix = `t28-${topology}-${stamp}:`;
   const open: { close(): Promise<void> }[] = [];
   let errorsAtStart: Record<string, number>;
+  let callsAtStart: Map<string, number>;
 
   const cache = () => {
     const c = new CacheManager({
@@ -56,6 +57,7 @@ describe.each(REDIS_TOPOLOGIES)("on %s Redis", (topology) => {
 
   beforeAll(async () => {
     errorsAtStart = await redis.errorStats();
+    callsAtStart = await redis.commandCalls();
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
@@ -80,8 +82,12 @@ describe.each(REDIS_TOPOLOGIES)("on %s Redis", (topology) => {
     await Promise.all([a.ready(), b.ready()]);
     for (let i = 0; i < 300; i++) await a.set(`page:${i}`, `<p>${i}</p>`);
     for (let i = 0; i < 30; i++) await a.set(`keep:${i}`, i);
-    for (let i = 0; i < 20; i++) await b.get(`page:${i}`); // B's L1 holds some of them
-    expect(b.l1Size).toBe(20);
+    // B's L1 holds some of them (read until the bus messages of A's writes, which evict B's copies, have all arrived).
+    const held = await timeUntil(async () => {
+      for (let i = 0; i < 20; i++) await b.get(`page:${i}`);
+      return b.l1Size === 20;
+    }, 5_000);
+    expect(held).toBeLessThan(Number.POSITIVE_INFINITY);
     const before = await redis.keysPerPrimary(`${prefix}c:page:*`);
     if (topology === "cluster") for (const [, keys] of before) expect(keys.length).toBeGreaterThan(0);
 
@@ -98,20 +104,23 @@ describe.each(REDIS_TOPOLOGIES)("on %s Redis", (topology) => {
     expect(await a.ready()).toBe(true);
     expect(await b.ready()).toBe(true);
     const rounds: number[] = [];
-    for (let round = 0; round < 7; round++) {
+    for (let round = 0, attempts = 0; round < 7 && attempts < 30; attempts++) {
       await a.set("profile:7", { v: round });
-      // B holds this round's value in L1, and A's message for that write has been handled (stable twice).
+      // B holds this round's value in L1, and A's message for that write has been handled (stable three times).
       let stable = 0;
       await timeUntil(async () => {
         const holds = (await b.get<{ v: number }>("profile:7"))?.v === round && b.l1Size === 1;
         stable = holds ? stable + 1 : 0;
         if (holds) await new Promise((r) => setTimeout(r, 10));
-        return stable >= 2;
+        return stable >= 3;
       });
-      expect(b.l1Size).toBe(1);
+      // A bus message of an earlier write may still land late (a loaded machine) and evict B's copy: measure again.
+      if (b.l1Size !== 1) continue;
       void a.delete("profile:7");
       rounds.push(await timeUntil(() => b.l1Size === 0));
+      round++;
     }
+    expect(rounds).toHaveLength(7);
     rounds.sort((x, y) => x - y);
     // The median holds the bound; every round a ceiling (the machine is shared by many processes).
     expect(rounds[3]).toBeLessThan(100);
@@ -167,6 +176,11 @@ describe.each(REDIS_TOPOLOGIES)("on %s Redis", (topology) => {
   it("caused no CROSSSLOT error on any node (INFO errorstats), and the count does see one", async () => {
     const now = await redis.errorStats();
     expect((now.CROSSSLOT ?? 0) - (errorsAtStart.CROSSSLOT ?? 0)).toBe(0);
+    // Nor any command a cluster or ElastiCache Serverless refuses, nor a multi-key read (the tests' own reads are SCANs).
+    const calls = await redis.commandCalls();
+    const ran = (name: string) => (calls.get(name) ?? 0) - (callsAtStart.get(name) ?? 0);
+    expect(ran("evalsha") + ran("eval")).toBeGreaterThan(0); // the limiter's script did run
+    expect(["select", "keys", "mget", "flushall", "flushdb"].filter((name) => ran(name) > 0)).toEqual([]);
     if (topology === "cluster") {
       // The control: a multi-slot MGET is refused, and errorstats counts it.
       await expect(redis.admin.mget("{a}1", "{b}2")).rejects.toThrow(/CROSSSLOT/);
