@@ -244,6 +244,15 @@ describe("a primary fails over during a run", () => {
       seen = await run.stop();
       expect(seen.thrown).toEqual([]);
       expect(recoveredMs).toBeLessThan(30_000);
+      // The bus still delivers after the kill (ioredis subscribes again on another node if its node died):
+      // B's L1 copy of the old value is evicted by A's write, not left to its TTL (60 s).
+      await a.set("bus-after-kill", 1);
+      expect(await b.get("bus-after-kill")).toBe(1);
+      expect(await b.get("bus-after-kill")).toBe(1); // now from B's L1
+      await a.set("bus-after-kill", 2);
+      const start = Date.now();
+      while ((await b.get("bus-after-kill")) !== 2 && Date.now() - start < 5_000) await sleep(5);
+      expect(await b.get("bus-after-kill")).toBe(2);
       // The fault was real: while the slots were down, writes were incomplete (queued) and checks degraded.
       expect(seen.incomplete).toBeGreaterThan(0);
       expect(seen.deny.some((r) => r.degraded)).toBe(true);
