@@ -7,7 +7,7 @@ import process from "node:process";
 
 /** The core modules whose behaviour the tests must pin down. */
 export const CORE = [
-  "runtime/src/{cache,ratelimit,db,realtime,resources,compression}/**/*.ts",
+  "runtime/src/{cache,ratelimit,redis,db,realtime,resources,compression}/**/*.ts",
   "profile/**/*.ts",
   "policy/rules/**/*.ts",
   "dashboards/rules.ts",

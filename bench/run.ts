@@ -1,16 +1,18 @@
 import { readdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
+import { RedisClusterServers } from "../tools/local-servers/redis-cluster";
 import { RedisServer } from "../tools/local-servers/redis-server";
 import type { BenchModule, BenchResult } from "./types";
 
 /**
- * `npm run bench [-- <name filter>] [--smoke] [--json]`: starts one redis-server on a free port, runs
- * every bench/*.bench.ts module's `run({ redisUrl, smoke })` in sequence, prints one table and exits 0.
+ * `npm run bench [-- <name filter>] [--smoke] [--json]`: starts one redis-server on a free port (and,
+ * when the cache or limiter bench runs, a local Redis Cluster for their cluster rows), runs every
+ * bench/*.bench.ts module's `run({ redisUrl, clusterUrl, smoke })` in sequence, prints one table and exits 0.
  * It reports numbers next to their targets; it does not gate (a shared machine is too noisy), and it
  * prints the load average before and after, since every ratio depends on what else the cores ran.
  * --smoke: minimal iterations (the numbers mean nothing; test/bench/smoke.test.ts checks that every
- * module still runs). --json: one JSON line on stdout, { files: [{ file, results, error? }] }, instead of the table.
+ * module still runs, cluster rows included). --json: one JSON line on stdout, { files: [{ file, results, error? }] }, instead of the table.
  */
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
@@ -49,6 +51,14 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith(".bench.ts") && (!filter || f.includes(filter)))
     .sort();
   const redis = await RedisServer.start();
+  // Only the cache and limiter benches have cluster rows; a cluster that fails to start costs those rows, not the run.
+  const cluster = files.some((f) => /^(cache|limiter)\.bench\.ts$/.test(f))
+    ? await RedisClusterServers.start().catch((err: Error) => {
+        process.stderr.write(`bench: no Redis Cluster (${err.message}); cluster rows skipped\n`);
+        return undefined;
+      })
+    : undefined;
+  const clusterUrl = cluster ? `redis://127.0.0.1:${cluster.nodes[0].port}` : undefined;
   const results: BenchResult[] = [];
   const byFile: { file: string; results: BenchResult[]; error?: string }[] = [];
   const started = Date.now();
@@ -59,7 +69,7 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${file} ...`);
       try {
         const mod = (await import(join(__dirname, file))) as BenchModule;
-        const own = await mod.run({ redisUrl: redis.url, smoke });
+        const own = await mod.run({ redisUrl: redis.url, clusterUrl, smoke });
         results.push(...own);
         byFile.push({ file, results: own });
         process.stderr.write(` ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
@@ -80,6 +90,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await redis.stop();
+    await cluster?.stop();
   }
   if (json) {
     // NaN and Infinity become null in JSON: a reader sees a non-finite number as not a number.

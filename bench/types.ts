@@ -25,6 +25,8 @@ export interface BenchResult {
 export interface BenchContext {
   /** A redis-server started for this run, e.g. redis://127.0.0.1:6390. */
   redisUrl: string;
+  /** A node of a local Redis Cluster (3 primaries + 3 replicas) started for the cache and limiter benches, for their cluster rows. */
+  clusterUrl?: string;
   /**
    * `npm run bench -- --smoke`: each module runs with minimal iterations (short rounds, few clients,
    * small data), so a test can check that every bench still runs and returns finite numbers. The

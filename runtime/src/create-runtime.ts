@@ -149,6 +149,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     ? new RedisStore({
         reserve,
         url,
+        mode: config.cache.redis.mode,
         keyPrefix: rateLimitKeyPrefix(config.serviceName),
         commandTimeoutMs: config.cache.redis.commandTimeoutMs,
         password: config.redisAuthToken,

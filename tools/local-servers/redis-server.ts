@@ -7,10 +7,17 @@ import { freePort, requireBinary } from "./binaries";
  */
 export class RedisServer {
   #child: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
+  /**
+   * @param extraArgs more redis-server arguments, e.g. the cluster settings (RedisClusterServers):
+   *   they survive stop()/start(), so a restarted cluster node rejoins from its nodes.conf.
+   */
+  private constructor(
+    readonly port: number,
+    readonly extraArgs: readonly string[] = [],
+  ) {}
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), extraArgs);
     await server.start();
     return server;
   }
@@ -23,7 +30,19 @@ export class RedisServer {
     const bin = requireBinary("redis-server");
     const child = spawn(
       bin,
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        ...this.extraArgs,
+      ],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import { isCluster, type RedisClient } from "../redis/connect";
 
 /** What travels on the channel: the sender's instance id and either keys or one glob pattern. Never values. */
 export interface InvalidationMessage {
@@ -28,7 +28,8 @@ export function decodeMessage(raw: string): InvalidationMessage | undefined {
 }
 
 export interface InvalidationBusOptions {
-  subscriber: Redis;
+  /** A connection of its own; on a Redis Cluster, a Cluster (ioredis subscribes on one node, and PUBLISH reaches every node's subscribers). */
+  subscriber: RedisClient;
   channel: string;
   instanceId: string;
   onKeys(keys: string[]): void;
@@ -63,6 +64,16 @@ export class InvalidationBus {
     if (this.#wasReady) this.#lost = true;
   };
   readonly #onError = (e: unknown): void => this.#o.onError(e);
+  /**
+   * Cluster only: a node left the cluster client's pool (killed, failed over). If it was the node
+   * ioredis subscribed on, ioredis subscribes again on another node, and what was published in between
+   * is lost; ioredis does not say which node it was, so any node loss counts as a lost subscription.
+   */
+  readonly #onNodeLost = (): void => {
+    if (this.#wasReady) this.#o.onResubscribed();
+  };
+  /** The first SUBSCRIBE's outcome: on a cluster, ready() waits for it (a PING would go to any node). */
+  readonly #subscribed: Promise<boolean>;
 
   constructor(options: InvalidationBusOptions) {
     this.#o = options;
@@ -71,15 +82,26 @@ export class InvalidationBus {
     sub.on("ready", this.#onReady);
     sub.on("close", this.#onClose);
     sub.on("error", this.#onError);
+    if (isCluster(sub)) sub.on("-node", this.#onNodeLost);
     if (sub.status === "ready") this.#wasReady = true;
     // Queued until connected; #onReady subscribes again after each reconnect.
-    sub.subscribe(options.channel).catch((e: unknown) => options.onError(e));
+    this.#subscribed = sub.subscribe(options.channel).then(
+      () => true,
+      (e: unknown) => {
+        options.onError(e);
+        return false;
+      },
+    );
   }
 
   /** Resolves once the subscription is active (a PING answered after SUBSCRIBE on the same socket), false on timeout. */
   async ready(timeoutMs: number): Promise<boolean> {
     const sub = this.#o.subscriber;
     const deadline = Date.now() + timeoutMs;
+    if (isCluster(sub)) {
+      const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
+      return (await Promise.race([this.#subscribed, timeout])) && sub.status === "ready";
+    }
     while (Date.now() < deadline) {
       if (sub.status === "ready") {
         try {
@@ -107,6 +129,7 @@ export class InvalidationBus {
     sub.off("message", this.#onMessage);
     sub.off("ready", this.#onReady);
     sub.off("close", this.#onClose);
+    sub.off("-node", this.#onNodeLost);
     // #onError stays: a connection closed mid-handshake still emits an error, which must not go unhandled.
   }
 }

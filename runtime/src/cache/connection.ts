@@ -1,9 +1,12 @@
-import Redis, { type RedisOptions } from "ioredis";
+import type { RedisOptions } from "ioredis";
+import { connectRedis, type RedisClient, type RedisMode } from "../redis/connect";
 
 /** Where L2 lives: an injected client, a URL, or host/port from the settings. */
 export interface RedisTarget {
-  /** An ioredis client owned by the caller: used as is and never quit by `close()`. */
-  client?: Redis;
+  /** An ioredis client (Redis or Cluster) owned by the caller: used as is and never quit by `close()`. */
+  client?: RedisClient;
+  /** `standalone` (one primary) or `cluster` (Redis Cluster, ElastiCache Serverless). @default "standalone" */
+  mode?: RedisMode;
   /** `redis://` or `rediss://` URL; wins over host/port. */
   url?: string;
   host: string;
@@ -26,10 +29,6 @@ export function reconnectDelay(attempt: number): number {
  */
 export function commandOptions(target: RedisTarget): RedisOptions {
   return {
-    host: target.host,
-    port: target.port,
-    ...(target.tls ? { tls: {} } : {}),
-    ...(target.password ? { password: target.password } : {}),
     connectTimeout: Math.max(1_000, target.commandTimeoutMs * 10),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -56,11 +55,18 @@ export const SUBSCRIBER_OVERRIDES: RedisOptions = {
   disconnectTimeout: 200,
 };
 
-/** Creates the command connection, or returns the injected client. */
-export function openCommandClient(target: RedisTarget): { client: Redis; owned: boolean } {
+/** Creates the command connection (through the runtime's one Redis factory), or returns the injected client. */
+export function openCommandClient(target: RedisTarget): { client: RedisClient; owned: boolean } {
   if (target.client) return { client: target.client, owned: false };
-  const options = commandOptions(target);
-  return { client: target.url ? new Redis(target.url, options) : new Redis(options), owned: true };
+  const endpoint = {
+    mode: target.mode,
+    url: target.url,
+    host: target.host,
+    port: target.port,
+    tls: target.tls,
+    ...(target.password ? { password: target.password } : {}),
+  };
+  return { client: connectRedis(endpoint, commandOptions(target)), owned: true };
 }
 
 /** Rejects after `ms` (the command itself is not cancelled; its late reply is dropped). */
@@ -83,7 +89,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Quits politely when Redis answers, otherwise drops the socket; never throws. */
-export async function release(client: Redis): Promise<void> {
+export async function release(client: RedisClient): Promise<void> {
   try {
     if (client.status === "ready") await withTimeout(client.quit(), 500);
   } catch {

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type Redis from "ioredis";
 import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "./breaker";
@@ -13,6 +12,9 @@ import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
 import { checkValue, duration, func, required, showValue, validateOptions } from "../options";
 import { normalizeCacheOptions, parseCacheOptions, type CacheSettings, type CacheSettingsInput } from "./options";
 import { unlinkMatching } from "./scan";
+import { duplicateRedis, type RedisClient } from "../redis/connect";
+import { unlinkKeys } from "../redis/hash-tag";
+import { ClusterErrorReporter } from "../redis/cluster-errors";
 
 /** Turns values into the strings stored in Redis and back. */
 export interface Serializer {
@@ -35,8 +37,8 @@ export type SeedCacheConfig = Pick<CacheSettingsInput, "memory" | "redis" | "cdn
 export interface CacheManagerOptions extends SeedCacheConfig {
   /** The seed's CacheConfig: memory, redis and cdn settings (the `cache` block of the performance profile). @default cacheSettingsSchema defaults */
   config?: CacheSettingsInput;
-  /** An ioredis client you own; `close()` leaves it open. Must not use ioredis' own `keyPrefix` (use `config.redis.keyPrefix`). @default none */
-  client?: Redis;
+  /** An ioredis client (Redis, or Cluster for a Redis Cluster) you own; `close()` leaves it open. Must not use ioredis' own `keyPrefix` (use `config.redis.keyPrefix`). @default none */
+  client?: RedisClient;
   /** `redis://` / `rediss://` URL; wins over `config.redis.host`/`port`. @default none */
   url?: string;
   /** Redis AUTH password / ElastiCache auth token. @default none */
@@ -156,13 +158,14 @@ export class CacheManager {
   /** This cache's namespace in Redis: entries under `<keyPrefix>c:`, the bus on `<keyPrefix>__cache_invalidation`. */
   readonly keyPrefix: string;
   readonly #l1: LRUCache<string, NonNullable<unknown>>;
-  readonly #client: Redis | undefined;
+  readonly #client: RedisClient | undefined;
   readonly #ownsClient: boolean;
-  readonly #subscriber: Redis | undefined;
+  readonly #subscriber: RedisClient | undefined;
   readonly #bus: InvalidationBus | undefined;
   readonly #channel: string;
   readonly #breaker: CircuitBreaker;
   readonly #metrics: CacheMetrics;
+  readonly #clusterErrors: ClusterErrorReporter;
   readonly #serializer: Serializer;
   readonly #jitter: number;
   readonly #maxKeyLength: number;
@@ -216,6 +219,7 @@ export class CacheManager {
     this.#maxKeyLength = o.maxKeyLength;
     this.#sized = o.maxBytes !== undefined;
     this.#metrics = new CacheMetrics(options.registry);
+    this.#clusterErrors = new ClusterErrorReporter(options.registry);
     this.#breaker = new CircuitBreaker(options.breaker, cacheError, "CacheManager", (from, to) =>
       this.#emit({ type: "breaker", from, to }),
     );
@@ -247,6 +251,7 @@ export class CacheManager {
     }
     const { client, owned } = openCommandClient({
       client: options.client,
+      mode: redis.mode,
       url: options.url,
       host: redis.host,
       port: redis.port,
@@ -277,7 +282,7 @@ export class CacheManager {
     if (owned) client.on("error", this.#onClientError);
 
     if (o.bus) {
-      this.#subscriber = client.duplicate(SUBSCRIBER_OVERRIDES);
+      this.#subscriber = duplicateRedis(client, SUBSCRIBER_OVERRIDES);
       this.#bus = new InvalidationBus({
         subscriber: this.#subscriber,
         channel: this.#channel,
@@ -596,7 +601,7 @@ export class CacheManager {
    */
   async #l2<T>(
     operation: CacheOperation,
-    command: (client: Redis) => Promise<T>,
+    command: (client: RedisClient) => Promise<T>,
     timeoutMs = this.#timeoutMs,
   ): Promise<T | typeof FAILED> {
     const client = this.#client;
@@ -613,6 +618,8 @@ export class CacheManager {
     } catch (error) {
       this.#breaker.failure();
       this.#metrics.error(operation);
+      // A cluster error (CROSSSLOT, MOVED/ASK storm) is answered like any failure, and also named.
+      this.#clusterErrors.report(error, operation);
       this.#emit({ type: "error", operation, error });
       return FAILED;
     }
@@ -679,7 +686,13 @@ export class CacheManager {
           const batch = keys.slice(i, i + REPLAY_BATCH);
           const message = this.#message({ k: batch });
           const r = await this.#l2(CACHE_OPERATION.delete, (c) =>
-            Promise.all([c.unlink(...batch.map((k) => this.#prefix + k)), message ? c.publish(this.#channel, message) : 0]),
+            Promise.all([
+              unlinkKeys(
+                c,
+                batch.map((k) => this.#prefix + k),
+              ),
+              message ? c.publish(this.#channel, message) : 0,
+            ]),
           );
           if (r === FAILED) return;
           for (const k of batch) this.#pendingKeys.delete(k);

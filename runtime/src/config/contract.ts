@@ -30,6 +30,7 @@ export const RUNTIME_ENV = {
   UAIP_REDIS_HOST: v("cache.redis.host", "string", "Redis host (empty: no L2)"),
   UAIP_REDIS_PORT: v("cache.redis.port", "int", "Redis port"),
   UAIP_REDIS_TLS: v("cache.redis.tls", "boolean", "Use TLS to Redis"),
+  UAIP_REDIS_MODE: v("cache.redis.mode", "enum", "standalone (one primary) | cluster (Redis Cluster, ElastiCache Serverless)"),
   UAIP_REDIS_MAX_CONNECTIONS: v("cache.redis.maxConnections", "int", "Max Redis connections per process"),
   UAIP_REDIS_KEY_PREFIX: v("cache.redis.keyPrefix", "string", "Cache namespace in Redis (default uaip:<service>:)"),
   UAIP_REDIS_COMMAND_TIMEOUT_MS: v("cache.redis.commandTimeoutMs", "int", "Redis command timeout, ms"),

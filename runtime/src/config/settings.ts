@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { REDIS_MODES } from "../redis/mode";
 import { trustedCidrProblem } from "./cidr";
 import { durationMs } from "./duration";
 
@@ -31,6 +32,13 @@ export const cacheSettingsSchema = z.strictObject({
       port: z.number().int().min(1).max(65535).default(6379),
       /** Connect with TLS (ElastiCache in-transit encryption). @default false */
       tls: z.boolean().default(false),
+      /**
+       * `standalone`: one primary (replicas only for failover; ElastiCache cluster mode disabled).
+       * `cluster`: Redis Cluster (ElastiCache cluster mode enabled, Serverless): the runtime connects
+       * with ioredis' Cluster, scans every primary and keeps each multi-key command in one slot.
+       * @default "standalone"
+       */
+      mode: z.enum(REDIS_MODES).default("standalone"),
       /** Upper bound on Redis connections this process opens. @default 10 */
       maxConnections: positiveInt.default(10),
       /**

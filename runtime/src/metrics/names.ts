@@ -23,6 +23,8 @@ export const METRIC = {
   // rate limiter
   rateLimitRequestsTotal: "uaip_ratelimit_requests_total",
   rateLimitStoreErrorsTotal: "uaip_ratelimit_store_errors_total",
+  // Redis Cluster (cache and limiter): CROSSSLOT, unsettled MOVED/ASK, CLUSTERDOWN, TRYAGAIN
+  redisClusterErrorsTotal: "uaip_redis_cluster_errors_total",
   // PostgreSQL pool
   dbPoolConnections: "uaip_db_pool_connections",
   dbPoolWaitingRequests: "uaip_db_pool_waiting_requests",

@@ -19,6 +19,7 @@ import {
 import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisStoreOptions } from "./redis-store";
+import { ClusterErrorReporter } from "../redis/cluster-errors";
 import type { FailurePolicy, RateLimitResult, RateLimitStore, StoreDecision } from "./types";
 
 /** The seed's RateLimitConfig. `keyGenerator` maps a request to the key whose rate is limited. */
@@ -120,6 +121,8 @@ export class RateLimiter<Req = IncomingMessage> {
   // Plain numbers on the hot path; pushed into prom-client when it scrapes (see collect below).
   #counts = { allowed: 0, rejected: 0, unavailable: 0, storeErrors: 0 };
   #lastStoreError: unknown;
+  /** Names a cluster error (CROSSSLOT, MOVED/ASK storm) behind a store failure: metric and log, next to the failure policy. */
+  readonly #clusterErrors: ClusterErrorReporter;
 
   constructor(options: RateLimiterOptions<Req>) {
     if (options === undefined)
@@ -151,6 +154,7 @@ export class RateLimiter<Req = IncomingMessage> {
     this.#insurance = this.failurePolicy === "memory" && !(this.#store instanceof MemoryStore) ? new MemoryStore() : undefined;
 
     this.registry = options.registry ?? new Registry();
+    this.#clusterErrors = new ClusterErrorReporter(this.registry);
     this.#registerMetrics();
   }
 
@@ -288,6 +292,7 @@ export class RateLimiter<Req = IncomingMessage> {
       throw err;
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
+    this.#clusterErrors.report(err, "ratelimit");
     if (err instanceof RateLimitStoreError) throw err;
     throw new RateLimitStoreError(`rate-limit store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
@@ -300,6 +305,7 @@ export class RateLimiter<Req = IncomingMessage> {
   #degradedPeek(key: string, err: unknown): Promise<RateLimitResult> {
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
+    this.#clusterErrors.report(err, "ratelimit");
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
     if (this.failurePolicy === "allow")
       return Promise.resolve({ ...base, allowed: true, remaining: this.maxRequests, resetMs: 0, retryAfterMs: 0 });
@@ -356,6 +362,7 @@ export class RateLimiter<Req = IncomingMessage> {
   #degraded(key: string, err: unknown, points = 1): RateLimitResult {
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
+    this.#clusterErrors.report(err, "ratelimit");
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
     if (this.failurePolicy === "allow") {
       this.#counts.allowed++;

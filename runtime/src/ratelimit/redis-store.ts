@@ -1,6 +1,8 @@
-import { Redis, type RedisOptions } from "ioredis";
+import type { RedisOptions } from "ioredis";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
-import { boolean, duration, integer, object, string, validateOptions } from "../options";
+import { boolean, duration, integer, object, oneOf, string, validateOptions } from "../options";
+import { connectRedis, isCluster, REDIS_MODES, type RedisClient, type RedisMode } from "../redis/connect";
+import { groupBySlot, PREFIX_BRACES_PROBLEM, slotKey } from "../redis/hash-tag";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
 import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
@@ -44,9 +46,8 @@ const EXPIRE_ONCE_PER_WINDOW = `  if si ~= idx then redis.call('PEXPIRE', KEYS[k
  * The script takes a batch: every check issued in one event-loop iteration goes to Redis as one call
  * (KEYS[k] with ARGV window/limit pairs), applied in order inside one atomic script. Concurrent checks
  * of one key are thereby coalesced into one round trip and stay exact; 100 concurrent callers cost
- * Redis one script call per iteration instead of 100. (Keys of one batch must live on one node: plain or
- * primary/replica Redis such as the stack's ElastiCache replication group, not Redis Cluster; pass
- * `batching: false` for a cluster.)
+ * Redis one script call per iteration instead of 100. (Every key of one script call must be in one slot
+ * on a Redis Cluster, or it answers CROSSSLOT: there a batch is split per hash tag, see #batches.)
  * Returns per key [allowed, curr, prev, elapsed]. Used with `reserve` 1 (the default).
  */
 const HIT_SCRIPT = `
@@ -177,7 +178,13 @@ export interface RedisStoreOptions {
    * short `commandTimeout` so an outage fails fast; the store also refuses to send while the
    * client is not "ready".
    */
-  client?: Redis;
+  client?: RedisClient;
+  /**
+   * For an owned client: `standalone` (one primary) or `cluster` (ioredis Cluster: Redis Cluster,
+   * ElastiCache cluster mode or Serverless; `url`/`host` is any node or the configuration endpoint).
+   * An injected Cluster client is recognised without it. @default "standalone"
+   */
+  mode?: RedisMode;
   /** Connect to this URL instead (the store owns and closes that client). */
   url?: string;
   /** Or connect to this host (the seed's `redis: { host, port }`). @default none */
@@ -196,7 +203,7 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /**
    * Send the checks issued in one event-loop iteration as one script call (see HIT_SCRIPT): one round trip
-   * and one script run for many callers, still exact. Turn off for Redis Cluster. @default true
+   * and one script run for many callers, still exact. On a Redis Cluster one call per slot. @default true
    */
   batching?: boolean;
   /** Most checks (with `reserve` > 1: most keys) in one script call. @default 256 */
@@ -229,7 +236,8 @@ export interface RedisStoreOptions {
 export const REDIS_URL = string({ pattern: /^rediss?:\/\/[^\s]*$/i, what: "a redis:// or rediss:// URL" });
 
 const REDIS_STORE_OPTIONS_SPEC = {
-  client: object<Redis>("an ioredis client", (v) => typeof (v as Redis).defineCommand === "function"),
+  client: object<RedisClient>("an ioredis client", (v) => typeof (v as RedisClient).defineCommand === "function"),
+  mode: oneOf(REDIS_MODES),
   url: {
     ...REDIS_URL,
     problem: (v: unknown) => REDIS_URL.problem(v) ?? (URL.canParse(v as string) ? undefined : "not a parseable URL"),
@@ -239,7 +247,11 @@ const REDIS_STORE_OPTIONS_SPEC = {
   password: string(),
   tls: boolean,
   maxConnections: integer(1, 100_000),
-  keyPrefix: string({ nonEmpty: true }),
+  keyPrefix: {
+    ...string({ nonEmpty: true }),
+    problem: (v: unknown) =>
+      string({ nonEmpty: true }).problem(v) ?? (/[{}]/.test(v as string) ? PREFIX_BRACES_PROBLEM : undefined),
+  },
   commandTimeoutMs: duration(1),
   batching: boolean,
   maxBatch: integer(1, 100_000),
@@ -255,7 +267,9 @@ const optionsError = (key: string, message: string) => new RateLimitOptionsError
 
 /** Atomic Redis store: exact across any number of limiter instances sharing the Redis. */
 export class RedisStore implements RateLimitStore {
-  readonly client: Redis;
+  readonly client: RedisClient;
+  /** True on a Redis Cluster: a batch goes as one script call per slot. */
+  readonly #cluster: boolean;
   #owned: boolean;
   #prefix: string;
   #hit: HitCommand;
@@ -280,11 +294,17 @@ export class RedisStore implements RateLimitStore {
       throw new RateLimitOptionsError("store", "RedisStore needs `client`, `url` or `host`");
     if (
       options.client &&
-      (options.url || options.host || options.password || options.tls || options.redisOptions || options.commandTimeoutMs)
+      (options.url ||
+        options.host ||
+        options.password ||
+        options.tls ||
+        options.redisOptions ||
+        options.commandTimeoutMs ||
+        options.mode)
     ) {
       throw new RateLimitOptionsError(
         "client",
-        "connection options (url, host, port, password, tls, commandTimeoutMs, redisOptions) apply to a client the store creates; configure the injected client yourself",
+        "connection options (url, host, port, mode, password, tls, commandTimeoutMs, redisOptions) apply to a client the store creates; configure the injected client yourself",
       );
     }
     this.#batching = options.batching ?? true;
@@ -308,9 +328,10 @@ export class RedisStore implements RateLimitStore {
       ...(options.tls ? { tls: {} } : {}),
       ...options.redisOptions,
     };
+    // The runtime's one Redis factory (a Cluster for mode "cluster"); TLS and the password were folded into `owned` above.
     this.client =
-      options.client ??
-      (options.url ? new Redis(options.url, owned) : new Redis({ host: options.host, port: options.port ?? 6379, ...owned }));
+      options.client ?? connectRedis({ mode: options.mode, url: options.url, host: options.host, port: options.port }, owned);
+    this.#cluster = isCluster(this.client);
     // An unhandled 'error' event would crash the process; the failure shows up per call instead.
     if (this.#owned) this.client.on("error", () => {});
     this.client.on("ready", this.#onReady);
@@ -417,10 +438,9 @@ export class RedisStore implements RateLimitStore {
     const sentAt = performance.now();
     const queue = this.#reservations === undefined ? this.#queue : this.#group(this.#queue, this.#reservations, sentAt);
     this.#queue = [];
-    for (let start = 0; start < queue.length; start += this.#maxBatch) {
-      const batch = start === 0 && queue.length <= this.#maxBatch ? queue : queue.slice(start, start + this.#maxBatch);
+    for (const batch of this.#batches(queue)) {
       const args: (string | number)[] = [batch.length];
-      for (const h of batch) args.push(this.#prefix + h.key);
+      for (const h of batch) args.push(slotKey(this.#prefix, h.key));
       if (this.#reservations === undefined) for (const h of batch) args.push(h.windowMs, h.limit);
       else for (const h of batch) args.push(h.windowMs, h.limit, h.rest === undefined ? 1 : 1 + h.rest.length, h.want);
       this.#hit(...args).then(
@@ -456,6 +476,19 @@ export class RedisStore implements RateLimitStore {
         },
       );
     }
+  }
+
+  /**
+   * The queue cut into script calls of at most maxBatch checks; on a Redis Cluster also per hash tag, so
+   * every call's keys share one slot (one client's checks stay together and in order).
+   */
+  #batches(queue: PendingHit[]): PendingHit[][] {
+    const batches: PendingHit[][] = [];
+    const parts = this.#cluster ? groupBySlot(true, queue, (h) => slotKey(this.#prefix, h.key)) : [queue];
+    for (const part of parts)
+      for (let start = 0; start < part.length; start += this.#maxBatch)
+        batches.push(start === 0 && part.length <= this.#maxBatch ? part : part.slice(start, start + this.#maxBatch));
+    return batches;
   }
 
   /**
@@ -497,7 +530,7 @@ export class RedisStore implements RateLimitStore {
   #sendOne(key: string, windowMs: number, limit: number): Promise<StoreDecision> {
     if (this.#reservations === undefined) {
       // A plain promise chain (no async wrappers): this is the per-request path.
-      return this.#hit(1, this.#prefix + key, windowMs, limit).then(
+      return this.#hit(1, slotKey(this.#prefix, key), windowMs, limit).then(
         (reply) => {
           this.#breaker.success();
           return describe(reply[0] === 1, reply[2], reply[1], reply[3], windowMs, limit);
@@ -511,7 +544,7 @@ export class RedisStore implements RateLimitStore {
     const want = this.#reservations.want(key, windowMs, limit);
     const sentAt = performance.now();
     // A plain promise chain (no async wrappers): this is the per-request path.
-    return this.#hit(1, this.#prefix + key, windowMs, limit, 1, want).then(
+    return this.#hit(1, slotKey(this.#prefix, key), windowMs, limit, 1, want).then(
       (reply) => {
         this.#breaker.success();
         return this.#decide(key, windowMs, limit, want, 1, reply, 0, sentAt, 0);
@@ -538,7 +571,7 @@ export class RedisStore implements RateLimitStore {
   delete(key: string): Promise<boolean> {
     this.#reservations?.drop(key);
     return this.#whenUsable(() =>
-      this.client.del(this.#prefix + key).then(
+      this.client.del(slotKey(this.#prefix, key)).then(
         (n) => (this.#breaker.success(), n > 0),
         (err: Error) => this.#failed(err),
       ),
@@ -548,7 +581,7 @@ export class RedisStore implements RateLimitStore {
   /** One OP_SCRIPT call behind the breaker; the decision described as for a hit of `points`. */
   #op(key: string, windowMs: number, limit: number, points: number, mode: OpMode): Promise<StoreDecision> {
     return this.#whenUsable(() =>
-      this.#opCommand(this.#prefix + key, windowMs, limit, points, mode).then(
+      this.#opCommand(slotKey(this.#prefix, key), windowMs, limit, points, mode).then(
         (reply) => {
           this.#breaker.success();
           const need = mode === "consume" && reply[0] !== 1 ? points : 1;

@@ -31,6 +31,7 @@ describe("loadRuntimeConfig", () => {
     [{ UAIP_RATE_LIMIT_RESERVE: "0" }, "UAIP_RATE_LIMIT_RESERVE", /0/],
     [{ UAIP_RATE_LIMIT_RESERVE: "2.5" }, "UAIP_RATE_LIMIT_RESERVE", /integer/],
     [{ UAIP_REDIS_TLS: "maybe" }, "UAIP_REDIS_TLS", /expected true or false, got "maybe"/],
+    [{ UAIP_REDIS_MODE: "clustered" }, "UAIP_REDIS_MODE", /clustered/],
     [{ UAIP_PORT: "70000" }, "UAIP_PORT", /70000/],
     [{ UAIP_MEMORY_MONITOR_THRESHOLD: "1.5" }, "UAIP_MEMORY_MONITOR_THRESHOLD", /1.5/],
     [{ UAIP_COMPRESSION_LEVEL: "" }, "UAIP_COMPRESSION_LEVEL", /expected an integer/],

@@ -160,6 +160,7 @@ export const ENTRIES: Entry[] = [
     valid: { url: "redis://127.0.0.1:1", firstConnectWaitMs: 0 },
     fields: {
       url: "string",
+      mode: "string",
       keyPrefix: "string",
       maxConnections: "count",
       commandTimeoutMs: "duration1",

@@ -191,7 +191,7 @@ describe("RedisStore: the same operations, exact across instances", () => {
       expect(results.filter((r) => r.degraded)).toHaveLength(0);
       const admitted = points.filter((_, i) => results[i].allowed).reduce((a, b) => a + b, 0);
       // Redis' count: what was admitted plus tokens reserved and not yet handed out (reserve > 1), never past the limit.
-      const counted = Number(await fx.raw.hget(`uaip:rl:${key}`, "c"));
+      const counted = Number(await fx.raw.hget(`{uaip:rl:${key}}`, "c"));
       expect(counted).toBeLessThanOrEqual(limit);
       expect(counted - admitted).toBeGreaterThanOrEqual(0);
       expect(counted - admitted).toBeLessThanOrEqual(2 * (reserve - 1));
@@ -206,7 +206,7 @@ describe("RedisStore: the same operations, exact across instances", () => {
     const [a, b] = limiters;
     const fresh = await b.get("shared");
     expect(fresh).toMatchObject({ allowed: true, remaining: 10 });
-    expect(await fx.raw.exists("uaip:rl:shared")).toBe(0); // a read writes nothing
+    expect(await fx.raw.exists("{uaip:rl:shared}")).toBe(0); // a read writes nothing
     await a.consume("shared", 4);
     expect((await b.get("shared")).remaining).toBe(6);
     expect((await b.get("shared")).remaining).toBe(6);
@@ -220,11 +220,11 @@ describe("RedisStore: the same operations, exact across instances", () => {
     expect((await a.consume("shared", 3)).allowed).toBe(false);
     expect((await a.consume("shared", 2)).allowed).toBe(true);
     expect(await b.reset("shared")).toBe(true);
-    expect(await fx.raw.exists("uaip:rl:shared")).toBe(0);
+    expect(await fx.raw.exists("{uaip:rl:shared}")).toBe(0);
     expect(await a.delete("shared")).toBe(false);
     expect((await a.consume("shared", 10)).allowed).toBe(true);
     expect((await b.reward("shared", 50)).remaining).toBe(10); // never below zero
-    expect(await fx.raw.exists("uaip:rl:shared")).toBe(0); // nothing left: the key is gone
+    expect(await fx.raw.exists("{uaip:rl:shared}")).toBe(0); // nothing left: the key is gone
     await close();
   });
 

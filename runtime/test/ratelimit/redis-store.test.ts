@@ -128,7 +128,7 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
     const limiter = new RateLimiter({ windowMs: 1000, maxRequests: 5, store });
     await limiter.consume("ttl-key");
     const probe = new Redis(redis.url);
-    const ttl = await probe.pttl("uaip:rl:ttl-key");
+    const ttl = await probe.pttl("{uaip:rl:ttl-key}");
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(2000);
     probe.disconnect();

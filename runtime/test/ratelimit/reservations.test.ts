@@ -64,7 +64,7 @@ describe("RedisStore reserve option", () => {
       expect(admitted).toBeGreaterThanOrEqual(120 - n * 15);
       // Redis counted every token handed out or still held, and no more than the limit.
       const held = list.reduce((sum, s) => sum + s.reserved("shared"), 0);
-      expect(Number(await fx.raw.hget(`rl-test-${prefixes}:shared`, "c"))).toBe(admitted + held);
+      expect(Number(await fx.raw.hget(`{rl-test-${prefixes}:shared}`, "c"))).toBe(admitted + held);
     } finally {
       await closeAll(list);
     }

@@ -23,7 +23,7 @@ describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })
     const answers: boolean[] = [];
     for (let i = 0; i < 4; i++) answers.push(await (i % 2 ? a : b).checkLimit({} as never));
     expect(answers).toEqual([true, true, true, false]);
-    expect(await fx.raw.exists("uaip:rl:user-1")).toBe(1);
+    expect(await fx.raw.exists("{uaip:rl:user-1}")).toBe(1);
     await Promise.all([a.close(), b.close()]);
   });
 
@@ -31,7 +31,7 @@ describe("the seed's RateLimiter({ windowMs, maxRequests, keyGenerator, redis })
     const byUrl = new RateLimiter({ windowMs: 60_000, maxRequests: 1, redis: fx.server.url });
     await new Promise((r) => setTimeout(r, 200));
     expect((await byUrl.consume("url-key")).degraded).toBeUndefined();
-    expect(await fx.raw.exists("uaip:rl:url-key")).toBe(1);
+    expect(await fx.raw.exists("{uaip:rl:url-key}")).toBe(1);
     const client = new Redis(fx.server.url, { enableOfflineQueue: false });
     await new Promise((r) => client.once("ready", r));
     const byClient = new RateLimiter({ windowMs: 60_000, maxRequests: 1, redis: client });

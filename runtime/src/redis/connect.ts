@@ -1,0 +1,120 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+
+import type { RedisMode } from "./mode";
+
+export { REDIS_MODES, type RedisMode } from "./mode";
+
+/** A connection of either kind: both run the same commands; only a Cluster routes them by slot. */
+export type RedisClient = Redis | Cluster;
+
+/** Where to connect: a URL, or host/port, plus the mode and the credentials. */
+export interface RedisEndpoint {
+  /** @default "standalone" */
+  mode?: RedisMode;
+  /** `redis://` or `rediss://` URL (rediss: TLS); wins over host/port. In cluster mode: any one node, or the configuration endpoint. */
+  url?: string;
+  host?: string;
+  /** @default 6379 */
+  port?: number;
+  /** Connect with TLS. @default false (true for a rediss:// URL) */
+  tls?: boolean;
+  /** AUTH password / ElastiCache auth token. */
+  password?: string;
+}
+
+/** Host, port and TLS of an endpoint, from its URL when it has one. */
+function address(endpoint: RedisEndpoint): { host: string; port: number; tls: boolean; password?: string; username?: string } {
+  if (endpoint.url) {
+    const url = new URL(endpoint.url);
+    return {
+      host: url.hostname || "127.0.0.1",
+      port: url.port ? Number(url.port) : 6379,
+      tls: endpoint.tls === true || url.protocol === "rediss:",
+      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    };
+  }
+  return { host: endpoint.host ?? "127.0.0.1", port: endpoint.port ?? 6379, tls: endpoint.tls === true };
+}
+
+/**
+ * The options of a Cluster built from the options one node connection would get.
+ *
+ * - `dnsLookup: (address, cb) => cb(null, address)`: a cluster client learns the other nodes from
+ *   CLUSTER SLOTS and connects to them by the names given there. With TLS, ElastiCache's nodes must be
+ *   reached by their DNS names (the certificate is for them), but ioredis resolves names to IPs first
+ *   by default, so the TLS handshake fails or the cluster never becomes ready (ioredis#754). Passing the
+ *   name through unchanged fixes that and is harmless without TLS.
+ * - TLS and the password go in `redisOptions`: a Cluster applies them to every node connection it
+ *   opens, including the nodes it discovers; options at the top level would only reach nothing.
+ * - Fail fast is a cluster-level setting (`enableOfflineQueue: false`); node connections keep their
+ *   offline queue, because ioredis opens them lazily on the first command routed to them, which an
+ *   offline queue turned off would refuse.
+ * - The reconnect strategy is the cluster's (`clusterRetryStrategy`); a lost node is not retried on its
+ *   own but dropped until CLUSTER SLOTS lists it again (ioredis' design).
+ */
+export function clusterOptions(endpoint: RedisEndpoint, options: RedisOptions): ClusterOptions {
+  const { host: _host, port: _port, retryStrategy, enableOfflineQueue, lazyConnect, tls, ...perNode } = options;
+  const at = address(endpoint);
+  const secure = tls ?? (at.tls ? {} : undefined);
+  return {
+    dnsLookup: (name, callback) => callback(null, name),
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+    // Reads go to primaries: a replica may lag, and a cache read or a limiter check must see the last write.
+    scaleReads: "master",
+    slotsRefreshTimeout: Math.max(1_000, options.connectTimeout ?? 1_000),
+    redisOptions: {
+      ...perNode,
+      ...(secure ? { tls: secure } : {}),
+      ...(at.password !== undefined && perNode.password === undefined ? { password: at.password } : {}),
+      ...(at.username !== undefined && perNode.username === undefined ? { username: at.username } : {}),
+      ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+    },
+  };
+}
+
+/**
+ * The one place the runtime opens a Redis connection (cache, its bus subscriber, rate limiter):
+ * a Redis for `mode: "standalone"`, a Cluster seeded with the endpoint for `mode: "cluster"`.
+ * `options` are the node connection's ioredis options (timeouts, retry strategy, offline queue).
+ */
+export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions): RedisClient {
+  if (endpoint.mode === "cluster") {
+    const at = address(endpoint);
+    return new Cluster([{ host: at.host, port: at.port }], clusterOptions(endpoint, options));
+  }
+  const secure = {
+    ...(endpoint.tls ? { tls: {} } : {}),
+    ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
+  };
+  return endpoint.url
+    ? new Redis(endpoint.url, { ...options, ...secure })
+    : new Redis({ ...options, host: endpoint.host ?? "127.0.0.1", port: endpoint.port ?? 6379, ...secure });
+}
+
+/** A second connection like `client` (the bus subscriber): a Cluster gets the cluster-level overrides mapped. */
+export function duplicateRedis(client: RedisClient, overrides: RedisOptions): RedisClient {
+  if (!isCluster(client)) return client.duplicate(overrides);
+  const { retryStrategy, enableOfflineQueue, lazyConnect, ...perNode } = overrides;
+  const current = client.options;
+  return client.duplicate([], {
+    ...(retryStrategy ? { clusterRetryStrategy: retryStrategy } : {}),
+    ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
+    redisOptions: { ...current.redisOptions, ...perNode },
+  } satisfies ClusterOptions);
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return typeof (client as Cluster).nodes === "function" && (client as Cluster).isCluster === true;
+}
+
+/**
+ * The connections that hold keys: every primary of a cluster, or the client itself. Commands that
+ * work on one node's keyspace (SCAN) must run on each of these; on a Cluster, SCAN goes to one node.
+ */
+export function primaryConnections(client: RedisClient): Redis[] {
+  return isCluster(client) ? client.nodes("master") : [client];
+}
