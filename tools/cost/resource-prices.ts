@@ -119,10 +119,9 @@ export const SERVERLESS_MIN_GB: Readonly<Record<string, number>> = { redis: 1, m
 /** RDS Proxy bills per vCPU-hour of each instance it fronts, with a minimum of 2 vCPUs (AWS RDS Proxy pricing). */
 export const RDS_PROXY_MIN_VCPUS = 2;
 
-/** vCPUs an RDS Proxy bills for one target instance: max(2, the class's vCPUs); undefined when the class is unknown. */
-export function proxyBilledVcpus(instanceClass: string): number | undefined {
-  const vcpus = DB_INSTANCE_CLASS_VCPUS[instanceClass as DbInstanceClass] as number | undefined;
-  return vcpus === undefined ? undefined : Math.max(RDS_PROXY_MIN_VCPUS, vcpus);
+/** vCPUs an RDS Proxy bills for one target instance of `vcpus` vCPUs: never fewer than the minimum. */
+export function proxyBilledVcpus(vcpus: number): number {
+  return Math.max(RDS_PROXY_MIN_VCPUS, vcpus);
 }
 
 /** The instances a proxy fronts: those its ProxyTargets name; without a target, the writers of its component. */
@@ -234,7 +233,8 @@ export const BILLABLE_RULES: Record<string, Rule> = {
   [RDS_PROXY]: (_i, ctx) => {
     const quantities = proxyTargets(ctx).map((t): Quantity => {
       const cls = String(t.inputs.instanceClass);
-      const vcpus = proxyBilledVcpus(cls);
+      const classVcpus = DB_INSTANCE_CLASS_VCPUS[cls as DbInstanceClass] as number | undefined;
+      const vcpus = classVcpus === undefined ? undefined : proxyBilledVcpus(classVcpus);
       return vcpus === undefined
         ? { sku: `rds.proxy.vcpuHour (vCPUs of ${cls} unknown)`, quantity: 0, basis: "hourly", what: `fronting ${t.name}` }
         : {
