@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { EKS_CALENDAR } from "../../../profile/aws-catalog";
+import { EKS_CALENDAR, ELASTICACHE_NODE_TYPES } from "../../../profile/aws-catalog";
 import { parseConfig } from "../../../profile/parse";
 import { DB_INSTANCE_CLASSES } from "../../../profile/instance-classes";
 import { ENVIRONMENTS } from "../../../profile/schema";
@@ -53,6 +53,24 @@ function estimate(resources: Resource[], over: Partial<CostInput> = {}): CostRep
 const within1pct = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(expected * 0.01);
 
 describe("price snapshot (vendor/aws/prices/snapshot.json)", () => {
+  it("prices every ElastiCache node type new clusters can use, for Redis OSS and Valkey, in us-east-1", () => {
+    const missing = [...ELASTICACHE_NODE_TYPES].flatMap((t) =>
+      ["redis", "valkey"]
+        .map((engine) => `elasticache.${engine}.${t}`)
+        .filter((sku) => !SNAPSHOT.prices.some((p) => p.sku === sku && p.region === "us-east-1")),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it("cites a source for every node type's vCPU count it records", () => {
+    for (const v of SNAPSHOT.instanceVcpus ?? []) {
+      expect(v.vcpus).toBeGreaterThan(0);
+      expect(v.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(v.source.document).toContain(v.instanceType);
+      expect(v.source.url).toMatch(/^https:\/\//);
+    }
+  });
+
   it("records, for every price, its source document and URL, region, unit and the day it was read", () => {
     const seen = new Set<string>();
     for (const p of SNAPSHOT.prices) {
