@@ -185,6 +185,58 @@ describe("dollars per million requests", () => {
   });
 });
 
+describe("the data tier", () => {
+  it("is the database, proxy and cache lines (node-based or serverless), and nothing else", () => {
+    const withProxyPrice = {
+      ...SNAPSHOT,
+      prices: [
+        ...SNAPSHOT.prices,
+        {
+          sku: "rds.proxy.vcpuHour",
+          region: "us-east-1",
+          unit: "vCPU-hour",
+          usd: 0.01,
+          asOf: "2026-12-06",
+          source: { document: "test fixture", url: "https://example.invalid" },
+        },
+      ],
+    };
+    const rep = estimateCost({
+      stack: "test",
+      region: "us-east-1",
+      resources: [
+        r("aws:eks/nodeGroup:NodeGroup", "nodes", { instanceTypes: ["m6i.large"], scalingConfig: { minSize: 1, maxSize: 1 } }),
+        r("aws:ec2/natGateway:NatGateway", "nat", {}),
+        r("aws:rds/instance:Instance", "db", {
+          instanceClass: "db.t4g.micro",
+          multiAz: false,
+          allocatedStorage: 20,
+          storageType: "gp3",
+        }),
+        r("aws:rds/proxy:Proxy", "proxy", {}),
+        r("aws:elasticache/replicationGroup:ReplicationGroup", "rg", { nodeType: "cache.t4g.micro" }),
+        r("aws:elasticache/serverlessCache:ServerlessCache", "sc", { engine: "valkey" }),
+      ],
+      assumptions: { ...ZERO, requestsPerMonth: 1e6, cacheEcpuPerRequest: 1 },
+      eksExtendedSupport: () => false,
+      snapshot: withProxyPrice,
+      today: "2026-12-06",
+    });
+    const expected = ["db", "proxy", "rg", "sc"]
+      .flatMap((n) => rep.lines.filter((l) => l.resource === n))
+      .reduce((sum, l) => sum + l.fixedMonthly + l.usageMonthly, 0);
+    expect(rep.lines.some((l) => l.resource === "proxy")).toBe(true);
+    const [only] = requestCosts({
+      report: rep,
+      services: [service("api", 10, { request: "1", limit: "1" })],
+      capacity: new Map(),
+      vcpus,
+    });
+    expect(only!.dataTierMonthly).toBeCloseTo(expected, 9);
+    expect(only!.dataTierShare).toBe(1);
+  });
+});
+
 describe("capacity files and the plan's --cost output", () => {
   let root: string;
   beforeAll(() => {

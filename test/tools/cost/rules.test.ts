@@ -275,3 +275,45 @@ describe("classification", () => {
     for (const p of SNAPSHOT.prices as Price[]) expect(p.source.url).toMatch(/^https:\/\//);
   });
 });
+
+describe("inputs as the provider may plan them", () => {
+  const RG = "aws:elasticache/replicationGroup:ReplicationGroup";
+  it("counts given as strings, flags as 'true', engines in any case", () => {
+    expect(replicationGroupNodes({ numCacheClusters: "3" }).nodes).toBe(3);
+    expect(replicationGroupNodes({ numNodeGroups: "2", replicasPerNodeGroup: "2" }).nodes).toBe(6);
+    // A value that is not a number falls back to AWS's default rather than NaN dollars.
+    expect(replicationGroupNodes({ numCacheClusters: "three" }).nodes).toBe(1);
+    expect(replicationGroupNodes({ numCacheClusters: "" }).nodes).toBe(1);
+    const valkey = estimate([res(RG, "rg", { engine: "VALKEY", nodeType: "cache.t4g.micro" })]);
+    expect(valkey.lines[0]!.sku).toBe("elasticache.valkey.cache.t4g.micro");
+    const unset = estimate([res(RG, "rg", { nodeType: "cache.t4g.micro" })]);
+    expect(unset.lines[0]!.sku).toBe("elasticache.redis.cache.t4g.micro");
+    const db = (multiAz: unknown) =>
+      monthly(
+        estimate([
+          res("aws:rds/instance:Instance", "db", {
+            instanceClass: "db.t4g.micro",
+            multiAz,
+            allocatedStorage: 20,
+            storageType: "gp3",
+          }),
+        ]),
+        "db",
+      );
+    expect(db("true")).toBeCloseTo(2 * db(false), 9);
+    expect(db("false")).toBeCloseTo(db(false), 9);
+    expect(db(undefined)).toBeCloseTo(db(false), 9);
+  });
+
+  it("names the CodeBuild SKU from the environment's type and compute size", () => {
+    const sku = (environment: Record<string, unknown>) => {
+      const r = estimate([res("aws:codebuild/project:Project", "ci", { environment })], {
+        assumptions: { ...ZERO, ciBuildMinutesPerMonth: 10 },
+      });
+      return [...r.lines.map((l) => l.sku), ...r.unpriced.map((u) => u.sku)];
+    };
+    expect(sku({ computeType: "BUILD_GENERAL1_LARGE", type: "LINUX_CONTAINER" })).toEqual(["codebuild.linux.general1.large"]);
+    expect(sku({ computeType: "BUILD_GENERAL1_SMALL", type: "ARM_CONTAINER" })).toEqual(["codebuild.arm.general1.small"]);
+    expect(sku({})).toEqual(["codebuild.linux.general1.small"]);
+  });
+});
