@@ -317,3 +317,90 @@ describe("inputs as the provider may plan them", () => {
     expect(sku({})).toEqual(["codebuild.linux.general1.small"]);
   });
 });
+
+describe("links between resources", () => {
+  it("a node group's volumes come from the launch template it depends on, not from another one or another type", () => {
+    const LT = "aws:ec2/launchTemplate:LaunchTemplate";
+    const other = res(LT, "other", { blockDeviceMappings: [{ ebs: { volumeSize: 999, volumeType: "gp3" } }] });
+    const lt = res(LT, "lt", { blockDeviceMappings: [{ ebs: { volumeSize: 50, volumeType: "gp3" } }] });
+    const role = res("aws:iam/role:Role", "role", { blockDeviceMappings: [{ ebs: { volumeSize: 7, volumeType: "gp3" } }] });
+    const ng = res(
+      "aws:eks/nodeGroup:NodeGroup",
+      "ng",
+      { instanceTypes: ["m6i.large"], scalingConfig: { minSize: 2, maxSize: 2 } },
+      [role.urn!, lt.urn!],
+    );
+    const r = estimate([other, role, lt, ng]);
+    expect(r.lines.filter((l) => l.sku === "ebs.volume.gp3").map((l) => l.quantity)).toEqual([100]);
+  });
+
+  it("a replica's source is the instance it depends on; a proxy fronts only what its own targets name, or its own component's writers", () => {
+    const DB = "aws:rds/instance:Instance";
+    const stranger = { ...res(DB, "stranger", { instanceClass: "db.r7g.2xlarge", allocatedStorage: 999 }), parent: "urn:other" };
+    const src = res(DB, "db", { instanceClass: "db.r7g.large", allocatedStorage: 100, storageType: "gp3" });
+    const replica = res(DB, "replica", { instanceClass: "db.r7g.large", replicateSourceDb: "db" }, [
+      stranger.urn!.replace("stranger", "x"),
+      src.urn!,
+    ]);
+    const r = estimate([stranger, src, replica]);
+    expect(r.lines.find((l) => l.resource === "replica" && l.sku === "rds.storage.gp3")!.quantity).toBe(100);
+    // A proxy of another component, with a target for it, takes nothing from ours; ours fronts only its component's writer.
+    const proxy = res("aws:rds/proxy:Proxy", "proxy", {});
+    const otherProxy = { ...res("aws:rds/proxy:Proxy", "other-proxy", {}), parent: "urn:other" };
+    const otherTarget = res("aws:rds/proxyTarget:ProxyTarget", "other-target", {}, [otherProxy.urn!, stranger.urn!]);
+    const withProxies = estimate([stranger, src, replica, proxy, otherProxy, otherTarget]);
+    const billed = (name: string) => withProxies.unpriced.filter((u) => u.resource === name).map((u) => u.quantity);
+    expect(billed("proxy")).toEqual([2]); // db.r7g.large, not the replica nor the stranger
+    expect(billed("other-proxy")).toEqual([8]); // db.r7g.2xlarge through its target
+  });
+});
+
+describe("the other billed types", () => {
+  const a = { ...ZERO, requestsPerMonth: 2_000_000, gbOutPerMonth: 40, logGbPerMonth: 6, natGbPerMonth: 9 };
+  const one = (type: string, inputs: Record<string, unknown> = {}, n = 1) =>
+    estimate(
+      Array.from({ length: n }, (_, k) => res(type, `r${k}`, inputs)),
+      { assumptions: a },
+    );
+  it("load balancer: hours, and one LCU-hour per GB out", () => {
+    expect(monthly(one("aws:lb/loadBalancer:LoadBalancer"), "r0")).toBeCloseTo(
+      usd("elb.application.hour") * HOURS + 40 * usd("elb.application.lcuHour"),
+      6,
+    );
+    expect(one("aws:lb/loadBalancer:LoadBalancer", { loadBalancerType: "network" }).unpriced.map((u) => u.sku)).toEqual([
+      "elb.network.hour",
+      "elb.network.lcuHour",
+    ]);
+  });
+  it("CloudFront: requests per 10,000 and GB out", () => {
+    expect(monthly(one("aws:cloudfront/distribution:Distribution"), "r0")).toBeCloseTo(
+      200 * usd("cloudfront.httpsRequests.10k") + 40 * usd("cloudfront.dataTransferOut.gb"),
+      6,
+    );
+  });
+  it("NAT gateways and log groups share their assumption; an EIP, a key and a secret bill a unit each", () => {
+    expect(monthly(one("aws:ec2/natGateway:NatGateway", {}, 3), "r1")).toBeCloseTo(
+      usd("vpc.natGateway.hour") * HOURS + 3 * usd("vpc.natGateway.gbProcessed"),
+      6,
+    );
+    expect(monthly(one("aws:cloudwatch/logGroup:LogGroup", {}, 2), "r1")).toBeCloseTo(
+      3 * (usd("cloudwatch.logs.ingestedGb") + usd("cloudwatch.logs.storedGbMonth")),
+      6,
+    );
+    expect(monthly(one("aws:ec2/eip:Eip"), "r0")).toBeCloseTo(usd("vpc.publicIpv4.hour") * HOURS, 6);
+    expect(monthly(one("aws:kms/key:Key"), "r0")).toBeCloseTo(usd("kms.key.month"), 6);
+    expect(monthly(one("aws:secretsmanager/secret:Secret"), "r0")).toBeCloseTo(usd("secretsmanager.secret.month"), 6);
+  });
+  it("lists the plan's free types once each, with their reason", () => {
+    const r = estimate([
+      res("aws:iam/role:Role", "a", {}),
+      res("aws:iam/role:Role", "b", {}),
+      res("aws:ec2/vpc:Vpc", "v", {}),
+      res("aws:kms/key:Key", "k", {}),
+    ]);
+    expect(r.free).toEqual([
+      { type: "aws:ec2/vpc:Vpc", reason: FREE_TYPE_REASONS["aws:ec2/vpc:Vpc"] },
+      { type: "aws:iam/role:Role", reason: FREE_TYPE_REASONS["aws:iam/role:Role"] },
+    ]);
+  });
+});
