@@ -185,6 +185,28 @@ describe("dollars per million requests", () => {
   });
 });
 
+describe("what cannot be priced is named", () => {
+  const cap = new Map([["api", capacityFixture("api", 200)]]);
+  it("an unpriced node type, a CPU that is not a quantity", () => {
+    const [unpriced] = requestCosts({
+      report: report("x2idn.metal"),
+      services: [service("api", 300, { request: "500m", limit: "1" })],
+      capacity: cap,
+      vcpus,
+    });
+    expect(unpriced!.missing).toContain("compute: the node type is unpriced (ec2.instance.x2idn.metal)");
+    expect(unpriced!.pods).toBe(3);
+    const [bad] = requestCosts({
+      report: report(),
+      services: [service("api", 300, { request: "lots", limit: "1" })],
+      capacity: cap,
+      vcpus,
+    });
+    expect(bad!.missing).toEqual(["resources.cpu of api is not a CPU quantity"]);
+    expect(bad!.pods).toBeUndefined();
+  });
+});
+
 describe("the data tier", () => {
   it("is the database, proxy and cache lines (node-based or serverless), and nothing else", () => {
     const withProxyPrice = {
