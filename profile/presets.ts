@@ -90,7 +90,20 @@ const common = {
   // Opt-in per stack: it needs your repository, CI role and GitHub connection (README "Deploying from CI").
   ci: { deploys: { enabled: false, githubRepo: "", roleArn: "", connectionArn: "" } },
   // Usage the cost estimate assumes (a small API); set your own per stack (README "What it costs").
-  cost: { assumptions: { requestsPerMonth: 10_000_000, gbOutPerMonth: 100, logGbPerMonth: 10, natGbPerMonth: 50 } },
+  cost: {
+    assumptions: {
+      requestsPerMonth: 10_000_000,
+      gbOutPerMonth: 100,
+      logGbPerMonth: 10,
+      natGbPerMonth: 50,
+      s3GbStored: 10,
+      s3PutRequestsPerMonth: 10_000,
+      ecrGbStored: 5,
+      ciBuildMinutesPerMonth: 300,
+      cacheGbStored: 1,
+      cacheEcpuPerRequest: 2,
+    },
+  },
 };
 
 const perEnvironment: Record<Environment, PlainObject> = {

@@ -247,6 +247,18 @@ export const profileSchema = z.strictObject({
       logGbPerMonth: z.number().min(0),
       /** GB per month the pods send out through the NAT gateways (image pulls, external APIs). */
       natGbPerMonth: z.number().min(0),
+      /** GB the stack's S3 buckets hold (ALB access logs), shared among them. */
+      s3GbStored: z.number().min(0),
+      /** PUT/COPY/POST/LIST requests per month to the stack's S3 buckets (log deliveries), shared among them. */
+      s3PutRequestsPerMonth: int(0),
+      /** GB of images the stack's ECR repositories hold. */
+      ecrGbStored: z.number().min(0),
+      /** Build minutes per month of the in-VPC CI runner (CodeBuild), when ci.deploys is enabled. */
+      ciBuildMinutesPerMonth: z.number().min(0),
+      /** Average GB held by an ElastiCache Serverless cache (billed per GB-hour, above the engine's minimum). */
+      cacheGbStored: z.number().min(0),
+      /** ElastiCache Processing Units per request (1 per KB read or written) on ElastiCache Serverless. */
+      cacheEcpuPerRequest: z.number().min(0),
     }),
   }),
 });

@@ -33,6 +33,14 @@ describe("cost.* profile keys", () => {
     ]);
   });
 
+  it("every assumption key refuses a negative value, all listed at once with their key", () => {
+    const keys = Object.keys(parseConfig({ environment: "dev" }).cost.assumptions).sort();
+    expect(keys).toContain("cacheEcpuPerRequest");
+    const negative = Object.fromEntries(keys.map((k) => [k, -1]));
+    const paths = parseIssues({ environment: "dev", cost: { assumptions: negative } }).map((i) => i.path);
+    expect(paths.sort()).toEqual(keys.map((k) => `cost.assumptions.${k}`));
+  });
+
   it("refuses a budget on a docker stack, whose resources the estimate cannot price", () => {
     const issues = parseIssues({ environment: "local", cost: { monthlyBudget: 100 } });
     expect(issues.map((i) => i.path)).toEqual(["cost.monthlyBudget"]);

@@ -5,9 +5,18 @@
  * range is the cluster autoscaler's minimum to maximum. A SKU the snapshot lacks is listed as
  * unpriced, by name, and counts for nothing in the totals.
  */
-import type { PlanResource } from "../checks/k8s";
+import type { ServiceRequestCost } from "./per-request";
 import { ageInDays, priceOf, STALE_AFTER_DAYS, type Price, type PriceSnapshot } from "./prices";
-import { BILLABLE_RULES, FREE_TYPES, isAwsResource, type Quantity, type UsageAssumptions } from "./resource-prices";
+import {
+  BILLABLE_RULES,
+  FREE_TYPE_REASONS,
+  FREE_TYPES,
+  isAwsResource,
+  type CostResource,
+  type Quantity,
+  type RuleContext,
+  type UsageAssumptions,
+} from "./resource-prices";
 
 export interface CostLine {
   /** The component the resource belongs to (its parent's name), "" at the top. */
@@ -35,6 +44,15 @@ export interface UnpricedItem {
   /** The SKU the snapshot has no price for, or the type no rule classifies. */
   sku: string;
   what: string;
+  /** How much of the SKU the resource bills (0 for an unclassified type), so a price added later is a multiplication. */
+  quantity: number;
+  basis?: Quantity["basis"];
+}
+
+/** An AWS type of the plan that bills nothing by itself, and why (FREE_TYPE_REASONS). */
+export interface FreeType {
+  type: string;
+  reason: string;
 }
 
 export interface NodeRangeCost {
@@ -42,7 +60,7 @@ export interface NodeRangeCost {
   resource: string;
   minNodes: number;
   maxNodes: number;
-  /** Monthly cost of the minimum at the group's first type (as the fixed line prices it), and of the maximum at the dearest listed type. */
+  /** Monthly cost of the minimum at the group's first type (as the fixed lines price it), and of the maximum at the dearest listed type; both with each node's volumes. */
   minMonthly: number;
   maxMonthly: number;
 }
@@ -55,17 +73,21 @@ export interface CostReport {
   assumptions: UsageAssumptions;
   lines: CostLine[];
   unpriced: UnpricedItem[];
+  /** The plan's AWS types that bill nothing by themselves, with the reason. */
+  free: FreeType[];
   nodeRanges: NodeRangeCost[];
   totals: { fixedMonthly: number; usageMonthly: number; monthly: number; monthlyAtMaxNodes: number };
   /** The oldest `asOf` among the prices used. */
   oldestPrice?: string;
   warnings: string[];
+  /** Dollars per million requests at the SLO, per service with a targetRps (tools/cost/per-request.ts). */
+  perRequest?: ServiceRequestCost[];
 }
 
 export interface CostInput {
   stack: string;
   region: string;
-  resources: Pick<PlanResource, "type" | "name" | "parent" | "inputs">[];
+  resources: CostResource[];
   assumptions: UsageAssumptions;
   /** Whether EKS bills this Kubernetes version at the extended-support rate (profile/support-calendar.ts). */
   eksExtendedSupport: (version: string) => boolean;
@@ -85,11 +107,15 @@ export function estimateCost(input: CostInput): CostReport {
   const aws = input.resources.filter(isAwsResource);
   const counts = new Map<string, number>();
   for (const r of aws) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-  const ctx = {
+  const contextOf = (r: CostResource): RuleContext => ({
     assumptions: input.assumptions,
     eksExtendedSupport: input.eksExtendedSupport,
-    countOf: (t: string) => counts.get(t) ?? 0,
-  };
+    countOf: (t) => counts.get(t) ?? 0,
+    dependencies: (t) => aws.filter((d) => d.type === t && d.urn !== undefined && (r.dependsOn ?? []).includes(d.urn)),
+    dependents: (t) => aws.filter((d) => d.type === t && r.urn !== undefined && (d.dependsOn ?? []).includes(r.urn)),
+    siblings: (t) => aws.filter((d) => d.type === t && d !== r && d.parent === r.parent),
+    resources: aws,
+  });
 
   const lines: CostLine[] = [];
   const unpriced: UnpricedItem[] = [];
@@ -112,14 +138,23 @@ export function estimateCost(input: CostInput): CostReport {
           type: r.type,
           sku: "(type not classified in tools/cost/resource-prices.ts)",
           what: "",
+          quantity: 0,
         });
       continue;
     }
-    const billing = rule(r.inputs ?? {}, ctx);
+    const billing = rule(r.inputs ?? {}, contextOf(r));
     for (const q of billing.quantities) {
       const p = price(q.sku);
       if (!p) {
-        unpriced.push({ component, resource: r.name, type: r.type, sku: q.sku, what: q.what });
+        unpriced.push({
+          component,
+          resource: r.name,
+          type: r.type,
+          sku: q.sku,
+          what: q.what,
+          quantity: q.quantity,
+          basis: q.basis,
+        });
         continue;
       }
       const monthly = q.quantity * p.usd * (q.basis === "hourly" ? hours : 1);
@@ -141,16 +176,21 @@ export function estimateCost(input: CostInput): CostReport {
     }
     if (billing.nodes) {
       const perHour = billing.nodes.skus.map((s) => price(s)?.usd);
-      // A type without a price is already listed as unpriced above: no range is better than a wrong one.
-      if (perHour.length === 0 || perHour.some((u) => u === undefined)) continue;
+      const perNodeMonthly = billing.nodes.perNode.map((v) => {
+        const p = price(v.sku);
+        return p === undefined ? undefined : v.quantity * p.usd;
+      });
+      // A type or volume without a price is already listed as unpriced above: no range is better than a wrong one.
+      if (perHour.length === 0 || [...perHour, ...perNodeMonthly].some((u) => u === undefined)) continue;
       const known = perHour as number[];
+      const volumes = sum(perNodeMonthly as number[]);
       nodeRanges.push({
         component,
         resource: r.name,
         minNodes: billing.nodes.min,
         maxNodes: billing.nodes.max,
-        minMonthly: billing.nodes.min * known[0]! * hours,
-        maxMonthly: billing.nodes.max * Math.max(...known) * hours,
+        minMonthly: billing.nodes.min * (known[0]! * hours + volumes),
+        maxMonthly: billing.nodes.max * (Math.max(...known) * hours + volumes),
       });
     }
   }
@@ -158,11 +198,20 @@ export function estimateCost(input: CostInput): CostReport {
   const fixedMonthly = sum(lines.map((l) => l.fixedMonthly));
   const usageMonthly = sum(lines.map((l) => l.usageMonthly));
   // The always-on lines price the node minimum at the group's first type; at the maximum, every node at the dearest.
-  const nodeMinimums = sum(lines.filter((l) => l.type === "aws:eks/nodeGroup:NodeGroup").map((l) => l.fixedMonthly));
+  const ranged = new Set(nodeRanges.map((n) => n.resource));
+  const nodeMinimums = sum(
+    lines.filter((l) => l.type === "aws:eks/nodeGroup:NodeGroup" && ranged.has(l.resource)).map((l) => l.fixedMonthly),
+  );
   const monthlyAtMaxNodes = fixedMonthly + usageMonthly - nodeMinimums + sum(nodeRanges.map((n) => n.maxMonthly));
 
   const oldestPrice = used.map((p) => p.asOf).sort()[0];
   const warnings: string[] = [];
+  // Another region's price is never used; say so, so a stack outside the covered regions is not read as cheap.
+  const elsewhere = [...new Set(unpriced.map((u) => u.sku))].filter((sku) => snapshot.prices.some((p) => p.sku === sku));
+  if (elsewhere.length)
+    warnings.push(
+      `${elsewhere.length} SKU(s) have prices for ${[...new Set(snapshot.prices.filter((p) => elsewhere.includes(p.sku)).map((p) => p.region))].join(", ")} but none for ${region}, and another region's price is never used: ${elsewhere.join(", ")}; add ${region}'s prices to vendor/aws/prices/snapshot.json (its README says how)`,
+    );
   const stale = [...new Set(used.filter((p) => ageInDays(p.asOf, today) > STALE_AFTER_DAYS).map((p) => `${p.sku} (${p.asOf})`))];
   if (stale.length)
     warnings.push(
@@ -186,6 +235,9 @@ export function estimateCost(input: CostInput): CostReport {
     assumptions: input.assumptions,
     lines,
     unpriced,
+    free: [...new Set(aws.map((r) => r.type).filter((t) => FREE_TYPES.has(t)))]
+      .sort()
+      .map((type) => ({ type, reason: FREE_TYPE_REASONS[type]! })),
     nodeRanges,
     totals: { fixedMonthly, usageMonthly, monthly: fixedMonthly + usageMonthly, monthlyAtMaxNodes },
     ...(oldestPrice ? { oldestPrice } : {}),

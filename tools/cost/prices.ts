@@ -21,11 +21,21 @@ export interface Price {
   source: PriceSource;
 }
 
+/** An EC2 instance type's vCPUs (a node's share of CPU, for the dollars-per-request report), with its source. */
+export interface InstanceVcpus {
+  instanceType: string;
+  vcpus: number;
+  asOf: string;
+  source: PriceSource;
+}
+
 export interface PriceSnapshot {
   currency: "USD";
   /** Hours a month is billed for (AWS's own convention: 730). */
   hoursPerMonth: number;
   prices: Price[];
+  /** vCPUs of the node types that have a cited source; a type not listed has no per-request figure. */
+  instanceVcpus?: InstanceVcpus[];
 }
 
 export const SNAPSHOT_FILE = join(__dirname, "..", "..", "vendor", "aws", "prices", "snapshot.json");
@@ -41,6 +51,11 @@ export function loadSnapshot(file = SNAPSHOT_FILE): PriceSnapshot {
 /** The price of `sku` in `region`, or undefined when the snapshot has none (never a neighbour's). */
 export function priceOf(snapshot: PriceSnapshot, sku: string, region: string): Price | undefined {
   return snapshot.prices.find((p) => p.sku === sku && p.region === region);
+}
+
+/** vCPUs of an EC2 instance type, or undefined when the snapshot cites none. */
+export function vcpusOf(snapshot: PriceSnapshot, instanceType: string): number | undefined {
+  return snapshot.instanceVcpus?.find((v) => v.instanceType === instanceType)?.vcpus;
 }
 
 /** Whole days from `asOf` to `today` (both `YYYY-MM-DD`). */

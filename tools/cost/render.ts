@@ -9,7 +9,9 @@ export function renderCost(report: CostReport): string {
   );
   const a = report.assumptions;
   out.push(
-    `  assumptions (profile cost.assumptions): ${a.requestsPerMonth} requests, ${a.gbOutPerMonth} GB out, ${a.logGbPerMonth} GB logs, ${a.natGbPerMonth} GB through NAT per month`,
+    `  assumptions (profile cost.assumptions): ${a.requestsPerMonth} requests, ${a.gbOutPerMonth} GB out, ${a.logGbPerMonth} GB logs, ${a.natGbPerMonth} GB through NAT per month; ` +
+      `${a.s3GbStored} GB in S3 with ${a.s3PutRequestsPerMonth} PUTs/month, ${a.ecrGbStored} GB in ECR, ${a.ciBuildMinutesPerMonth} CI build minutes/month; ` +
+      `serverless cache: ${a.cacheGbStored} GB, ${a.cacheEcpuPerRequest} ECPU per request`,
   );
   const byComponent = new Map<string, typeof report.lines>();
   for (const l of report.lines) byComponent.set(l.component, [...(byComponent.get(l.component) ?? []), l]);
@@ -35,7 +37,27 @@ export function renderCost(report: CostReport): string {
     `  total: fixed $${usd(t.fixedMonthly)} + usage $${usd(t.usageMonthly)} = $${usd(t.monthly)}/month; $${usd(t.monthlyAtMaxNodes)}/month with every node the autoscaler may add`,
   );
   for (const w of report.warnings) out.push(`  ⚠ ${w}`);
+  if (report.perRequest?.length) out.push(...renderPerRequest(report.perRequest));
   return out.join("\n");
+}
+
+/** Dollars per million requests at the SLO, one line per service with a targetRps. */
+function renderPerRequest(costs: NonNullable<CostReport["perRequest"]>): string[] {
+  const money = (n: number | undefined) => (n === undefined ? "unpriced" : `$${n.toFixed(4)}`);
+  const out = [
+    `  dollars per million requests at the SLO (services[].targetRps, capacity/<service>.json; as if at targetRps all month):`,
+  ];
+  for (const c of costs) {
+    const pods =
+      c.pods === undefined
+        ? ""
+        : `${c.pods} pod(s) at ${round(c.perPodRps!)} req/s each${c.nodeType ? ` on ${c.nodeType} (${c.nodeVcpus} vCPUs)` : ""}; `;
+    out.push(
+      `      ${c.service.padEnd(28)} ${c.targetRps} req/s: ${pods}compute ${money(c.usdPerMillion.compute)} + data tier ${money(c.usdPerMillion.dataTier)} (${round(100 * (c.dataTierShare ?? 0))}% of it) = ${money(c.usdPerMillion.total)} per million`,
+    );
+    for (const m of c.missing) out.push(`          ${m}`);
+  }
+  return out;
 }
 
 /** One row per stack: the README's "What it costs" table. */
@@ -49,6 +71,38 @@ export function costTable(reports: CostReport[]): string {
   return [
     "| stack | fixed / month | usage / month (assumed) | total / month | nodes (min..max) | total at max nodes | unpriced (counted as $0) |",
     "|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+    typeTable(reports),
+  ].join("\n");
+}
+
+/**
+ * Every AWS type the stacks plan: billed (the SKUs it bills, priced or not) or free (why). The
+ * plan test holds the plans to it: a type neither billed nor free is listed as unclassified.
+ */
+export function typeTable(reports: CostReport[]): string {
+  const billed = new Map<string, Map<string, boolean>>();
+  const mark = (type: string, sku: string, priced: boolean) => {
+    const skus = billed.get(type) ?? new Map<string, boolean>();
+    skus.set(sku, (skus.get(sku) ?? false) || priced);
+    billed.set(type, skus);
+  };
+  for (const r of reports) {
+    for (const l of r.lines) mark(l.type, l.sku, true);
+    for (const u of r.unpriced) mark(u.type, u.sku, false);
+  }
+  const free = new Map(reports.flatMap((r) => r.free.map((f) => [f.type, f.reason] as const)));
+  const rows = [
+    ...[...billed].map(
+      ([type, skus]) =>
+        `| \`${type}\` | billed | ${[...skus].map(([sku, priced]) => (priced ? `\`${sku}\`` : `\`${sku}\` (unpriced)`)).join(", ")} |`,
+    ),
+    ...[...free].map(([type, reason]) => `| \`${type}\` | free | ${reason} |`),
+  ].sort();
+  return [
+    "| AWS resource type in the plans | billed? | SKUs (billed) or why it bills nothing (free) |",
+    "|---|---|---|",
     ...rows,
   ].join("\n");
 }

@@ -1,10 +1,13 @@
 /**
  * Which planned resources AWS bills, and for what: one rule per resource type, each turning a
  * resource's planned inputs into priced quantities (SKUs of vendor/aws/prices/snapshot.json).
- * Every AWS type of a plan is either here or in FREE_TYPES: test/tools/cost enumerates the plans'
- * types, so a new type must be classified before it plans.
+ * Every AWS type of a plan is either here or in FREE_TYPES (with the reason it bills nothing by
+ * itself): test/plan/cost-plan.test.ts enumerates the plans' types, so a new type must be
+ * classified before it plans.
  */
 import type { PlanResource } from "../checks/k8s";
+import { DB_INSTANCE_CLASS_VCPUS, type DbInstanceClass } from "../../profile/instance-classes";
+import type { Profile } from "../../profile/schema";
 
 /** How a quantity is billed in a month. */
 export type Basis =
@@ -23,20 +26,27 @@ export interface Quantity {
   what: string;
 }
 
+/** A monthly SKU every node carries (its root volume), `quantity` units per node. */
+export interface PerNodeQuantity {
+  sku: string;
+  quantity: number;
+}
+
 /** The cluster autoscaler's range for a node group: how many nodes at least and at most, of which type. */
 export interface NodeRange {
   min: number;
   max: number;
   /** SKUs of the group's instance types, in the group's order: the minimum is priced at the first (the on-demand priority), the maximum at the dearest. */
   skus: string[];
+  /** Monthly SKUs each node adds whatever its type (EBS root volumes from the launch template). */
+  perNode: PerNodeQuantity[];
 }
 
-export interface UsageAssumptions {
-  requestsPerMonth: number;
-  gbOutPerMonth: number;
-  logGbPerMonth: number;
-  natGbPerMonth: number;
-}
+export type UsageAssumptions = Profile["cost"]["assumptions"];
+
+/** A planned resource as the cost rules see it. `urn` and `dependsOn` link it to the resources it waits for. */
+export type CostResource = Pick<PlanResource, "type" | "name" | "parent" | "inputs"> &
+  Partial<Pick<PlanResource, "urn" | "dependsOn">>;
 
 export interface RuleContext {
   assumptions: UsageAssumptions;
@@ -44,6 +54,14 @@ export interface RuleContext {
   eksExtendedSupport: (version: string) => boolean;
   /** How many resources of each type the plan has (usage assumptions are shared among them). */
   countOf: (type: string) => number;
+  /** The planned resources of `type` this one waits for (its input dependencies): a node group's launch template, a replica's source. */
+  dependencies: (type: string) => CostResource[];
+  /** The planned resources of `type` that wait for this one: a proxy's targets. */
+  dependents: (type: string) => CostResource[];
+  /** The planned resources of `type` under the same component. */
+  siblings: (type: string) => CostResource[];
+  /** All planned resources (a proxy target names both its proxy and its instance). */
+  resources: readonly CostResource[];
 }
 
 export interface Billing {
@@ -53,9 +71,68 @@ export interface Billing {
 
 type Rule = (inputs: Record<string, unknown>, ctx: RuleContext) => Billing;
 
+export const HOURS_PER_MONTH_FOR_USAGE = 730;
+
 const num = (v: unknown, fallback = 0): number =>
-  typeof v === "number" ? v : typeof v === "string" && v !== "" ? Number(v) : fallback;
+  typeof v === "number" ? v : typeof v === "string" && v !== "" && Number.isFinite(Number(v)) ? Number(v) : fallback;
+const flag = (v: unknown): boolean => v === true || v === "true";
 const share = (total: number, n: number) => (n > 0 ? total / n : 0);
+const rec = (v: unknown): Record<string, unknown> => (v && typeof v === "object" ? (v as Record<string, unknown>) : {});
+
+export const RDS_INSTANCE = "aws:rds/instance:Instance";
+export const RDS_PROXY = "aws:rds/proxy:Proxy";
+export const RDS_PROXY_TARGET = "aws:rds/proxyTarget:ProxyTarget";
+export const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+export const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
+export const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
+export const SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache";
+
+/** The types whose cost is the data tier (the dollars-per-request report shares it among the services). */
+export const DATA_TIER_TYPES: ReadonlySet<string> = new Set([RDS_INSTANCE, RDS_PROXY, REPLICATION_GROUP, SERVERLESS_CACHE]);
+
+/**
+ * Nodes a replication group runs. Cluster mode (numNodeGroups set): every shard has a primary
+ * and its replicas, numNodeGroups × (1 + replicasPerNodeGroup). Otherwise: numCacheClusters
+ * (primary + replicas), 1 when unset (AWS's default).
+ */
+export function replicationGroupNodes(i: Record<string, unknown>): { nodes: number; shape: string } {
+  if (i.numNodeGroups !== undefined) {
+    const shards = num(i.numNodeGroups, 1);
+    const replicas = num(i.replicasPerNodeGroup, 0);
+    return { nodes: shards * (1 + replicas), shape: `${shards} shard(s) × (1 primary + ${replicas} replica(s))` };
+  }
+  const nodes = num(i.numCacheClusters, 1);
+  return { nodes, shape: `${nodes} node(s)` };
+}
+
+/** ElastiCache's engine as priced: Valkey nodes and serverless caches bill lower than Redis OSS. */
+function cacheEngine(i: Record<string, unknown>): string {
+  return String(i.engine ?? "redis").toLowerCase();
+}
+
+/**
+ * Serverless caches meter at least this much data (AWS: 1 GB for Redis OSS and Memcached,
+ * 100 MB for Valkey; https://aws.amazon.com/elasticache/pricing/, "Minimum metered data stored").
+ */
+export const SERVERLESS_MIN_GB: Readonly<Record<string, number>> = { redis: 1, memcached: 1, valkey: 0.1 };
+
+/** RDS Proxy bills per vCPU-hour of each instance it fronts, with a minimum of 2 vCPUs (AWS RDS Proxy pricing). */
+export const RDS_PROXY_MIN_VCPUS = 2;
+
+/** vCPUs an RDS Proxy bills for one target instance of `vcpus` vCPUs: never fewer than the minimum. */
+export function proxyBilledVcpus(vcpus: number): number {
+  return Math.max(RDS_PROXY_MIN_VCPUS, vcpus);
+}
+
+/** The instances a proxy fronts: those its ProxyTargets name; without a target, the writers of its component. */
+function proxyTargets(ctx: RuleContext): CostResource[] {
+  const targets = ctx.dependents(RDS_PROXY_TARGET);
+  const named = targets.flatMap((t) =>
+    ctx.resources.filter((r) => r.type === RDS_INSTANCE && r.urn !== undefined && (t.dependsOn ?? []).includes(r.urn)),
+  );
+  if (named.length > 0) return [...new Set(named)];
+  return ctx.siblings(RDS_INSTANCE).filter((r) => r.inputs.replicateSourceDb === undefined);
+}
 
 export const BILLABLE_RULES: Record<string, Rule> = {
   "aws:eks/cluster:Cluster": (i, ctx) => {
@@ -65,10 +142,17 @@ export const BILLABLE_RULES: Record<string, Rule> = {
       quantities: [{ sku, quantity: 1, basis: "hourly", what: `control plane (${extended ? "extended" : "standard"} support)` }],
     };
   },
-  "aws:eks/nodeGroup:NodeGroup": (i) => {
-    const scaling = (i.scalingConfig ?? {}) as Record<string, unknown>;
+  [NODE_GROUP]: (i, ctx) => {
+    const scaling = rec(i.scalingConfig);
     const types = ((i.instanceTypes as string[] | undefined) ?? []).map((t) => `ec2.instance.${t}`);
     const min = num(scaling.minSize);
+    // Each node boots from the group's launch template: its EBS volumes bill per node.
+    const perNode: PerNodeQuantity[] = ctx.dependencies(LAUNCH_TEMPLATE).flatMap((lt) =>
+      ((lt.inputs.blockDeviceMappings as { ebs?: Record<string, unknown> }[] | undefined) ?? []).map((m) => ({
+        sku: `ebs.volume.${String(m.ebs?.volumeType ?? "gp2")}`,
+        quantity: num(m.ebs?.volumeSize),
+      })),
+    );
     // The always-on part is the minimum; the autoscaler may add nodes up to the maximum.
     return {
       quantities: [
@@ -78,19 +162,14 @@ export const BILLABLE_RULES: Record<string, Rule> = {
           basis: "hourly",
           what: `${min} node(s) at the autoscaler minimum`,
         },
+        ...perNode.map((v) => ({
+          sku: v.sku,
+          quantity: v.quantity * min,
+          basis: "monthly" as const,
+          what: `${v.quantity} GB root volume × ${min} node(s)`,
+        })),
       ],
-      nodes: { min, max: num(scaling.maxSize, min), skus: types },
-    };
-  },
-  "aws:ec2/launchTemplate:LaunchTemplate": (i) => {
-    const mappings = (i.blockDeviceMappings as { ebs?: Record<string, unknown> }[] | undefined) ?? [];
-    return {
-      quantities: mappings.map((m) => ({
-        sku: `ebs.volume.${String(m.ebs?.volumeType ?? "gp2")}`,
-        quantity: num(m.ebs?.volumeSize),
-        basis: "monthly" as const,
-        what: `${num(m.ebs?.volumeSize)} GB root volume per node`,
-      })),
+      nodes: { min, max: num(scaling.maxSize, min), skus: types, perNode },
     };
   },
   "aws:ec2/natGateway:NatGateway": (_i, ctx) => {
@@ -126,37 +205,95 @@ export const BILLABLE_RULES: Record<string, Rule> = {
       ],
     };
   },
-  "aws:rds/instance:Instance": (i) => {
-    const copies = i.multiAz === true || i.multiAz === "true" ? 2 : 1;
+  [RDS_INSTANCE]: (i, ctx) => {
+    const copies = flag(i.multiAz) ? 2 : 1;
     const az = copies === 2 ? " (Multi-AZ: primary + standby)" : "";
-    const gb = num(i.allocatedStorage);
+    // A read replica is an instance billed like any other; its storage defaults to its source's.
+    const source = i.replicateSourceDb !== undefined ? ctx.dependencies(RDS_INSTANCE)[0] : undefined;
+    const role = i.replicateSourceDb !== undefined ? `read replica of ${source?.name ?? String(i.replicateSourceDb)}, ` : "";
+    const gb = num(i.allocatedStorage, num(source?.inputs.allocatedStorage));
+    const storageType = String(i.storageType ?? source?.inputs.storageType ?? "gp2");
     return {
       quantities: [
         {
           sku: `rds.postgres.${String(i.instanceClass)}`,
           quantity: copies,
           basis: "hourly",
-          what: `${copies} × ${String(i.instanceClass)}${az}`,
+          what: `${role}${copies} × ${String(i.instanceClass)}${az}`,
         },
         {
-          sku: `rds.storage.${String(i.storageType ?? "gp2")}`,
+          sku: `rds.storage.${storageType}`,
           quantity: gb * copies,
           basis: "monthly",
-          what: `${gb} GB × ${copies}${az}`,
+          what: `${role}${gb} GB × ${copies}${az}`,
         },
       ],
     };
   },
-  "aws:elasticache/replicationGroup:ReplicationGroup": (i) => {
-    const nodes = num(i.numCacheClusters, 1);
+  [RDS_PROXY]: (_i, ctx) => {
+    const quantities = proxyTargets(ctx).map((t): Quantity => {
+      const cls = String(t.inputs.instanceClass);
+      const classVcpus = DB_INSTANCE_CLASS_VCPUS[cls as DbInstanceClass] as number | undefined;
+      const vcpus = classVcpus === undefined ? undefined : proxyBilledVcpus(classVcpus);
+      return vcpus === undefined
+        ? { sku: `rds.proxy.vcpuHour (vCPUs of ${cls} unknown)`, quantity: 0, basis: "hourly", what: `fronting ${t.name}` }
+        : {
+            sku: "rds.proxy.vcpuHour",
+            quantity: vcpus,
+            basis: "hourly",
+            what: `${vcpus} vCPU(s) of ${t.name} (${cls}; minimum ${RDS_PROXY_MIN_VCPUS})`,
+          };
+    });
+    return { quantities };
+  },
+  [REPLICATION_GROUP]: (i) => {
+    const { nodes, shape } = replicationGroupNodes(i);
+    const engine = cacheEngine(i);
     return {
       quantities: [
-        { sku: `elasticache.${String(i.nodeType)}`, quantity: nodes, basis: "hourly", what: `${nodes} × ${String(i.nodeType)}` },
+        {
+          sku: `elasticache.${engine}.${String(i.nodeType)}`,
+          quantity: nodes,
+          basis: "hourly",
+          what: `${shape} × ${String(i.nodeType)} (${engine})`,
+        },
+      ],
+    };
+  },
+  [SERVERLESS_CACHE]: (i, ctx) => {
+    const engine = cacheEngine(i);
+    const limits = rec(i.cacheUsageLimits);
+    // AWS meters the engine's minimum, and a configured minimum is billed whether used or not.
+    const floorGb = Math.max(SERVERLESS_MIN_GB[engine] ?? 0, num(rec(limits.dataStorage).minimum));
+    const gb = Math.max(share(ctx.assumptions.cacheGbStored, ctx.countOf(SERVERLESS_CACHE)), floorGb);
+    const assumedEcpu = share(
+      ctx.assumptions.requestsPerMonth * ctx.assumptions.cacheEcpuPerRequest,
+      ctx.countOf(SERVERLESS_CACHE),
+    );
+    const floorEcpu = num(rec(limits.ecpuPerSecond).minimum) * 3600 * HOURS_PER_MONTH_FOR_USAGE;
+    const ecpu = Math.max(assumedEcpu, floorEcpu);
+    return {
+      quantities: [
+        {
+          sku: `elasticache.serverless.${engine}.gbHour`,
+          quantity: gb * HOURS_PER_MONTH_FOR_USAGE,
+          basis: "usage",
+          what: `${round(gb)} GB × 730 h (cost.assumptions.cacheGbStored; at least ${floorGb} GB metered)`,
+        },
+        {
+          sku: `elasticache.serverless.${engine}.ecpuMillion`,
+          quantity: ecpu / 1e6,
+          basis: "usage",
+          what: `${round(ecpu / 1e6)} million ECPUs (requestsPerMonth × cost.assumptions.cacheEcpuPerRequest)`,
+        },
       ],
     };
   },
   "aws:kms/key:Key": () => ({
     quantities: [{ sku: "kms.key.month", quantity: 1, basis: "monthly", what: "customer-managed key" }],
+  }),
+  "aws:secretsmanager/secret:Secret": () => ({
+    quantities: [{ sku: "secretsmanager.secret.month", quantity: 1, basis: "monthly", what: "secret" }],
   }),
   "aws:cloudwatch/logGroup:LogGroup": (_i, ctx) => {
     const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf("aws:cloudwatch/logGroup:LogGroup"));
@@ -191,58 +328,118 @@ export const BILLABLE_RULES: Record<string, Rule> = {
       ],
     };
   },
-  // Billed, but by what they store or run, which the plan does not know: unpriced until the snapshot has a price.
-  "aws:s3/bucket:Bucket": () => ({
-    quantities: [{ sku: "s3.storage.standard", quantity: 0, basis: "usage", what: "stored GB (ALB access logs)" }],
-  }),
-  "aws:ecr/repository:Repository": () => ({
-    quantities: [{ sku: "ecr.storage", quantity: 0, basis: "usage", what: "stored image GB" }],
-  }),
-  "aws:codebuild/project:Project": () => ({
-    quantities: [{ sku: "codebuild.buildMinutes", quantity: 0, basis: "usage", what: "runner build minutes" }],
-  }),
+  "aws:s3/bucket:Bucket": (_i, ctx) => {
+    const n = ctx.countOf("aws:s3/bucket:Bucket");
+    const gb = share(ctx.assumptions.s3GbStored, n);
+    const puts = share(ctx.assumptions.s3PutRequestsPerMonth, n);
+    return {
+      quantities: [
+        {
+          sku: "s3.storage.standard",
+          quantity: gb,
+          basis: "usage",
+          what: `${round(gb)} GB stored (cost.assumptions.s3GbStored, shared)`,
+        },
+        {
+          sku: "s3.requests.tier1",
+          quantity: puts / 1000,
+          basis: "usage",
+          what: `${round(puts)} PUT/LIST requests (cost.assumptions.s3PutRequestsPerMonth, shared)`,
+        },
+      ],
+    };
+  },
+  "aws:ecr/repository:Repository": (_i, ctx) => {
+    const gb = share(ctx.assumptions.ecrGbStored, ctx.countOf("aws:ecr/repository:Repository"));
+    return {
+      quantities: [
+        {
+          sku: "ecr.storage",
+          quantity: gb,
+          basis: "usage",
+          what: `${round(gb)} GB of images (cost.assumptions.ecrGbStored, shared)`,
+        },
+      ],
+    };
+  },
+  "aws:codebuild/project:Project": (i, ctx) => {
+    const env = rec(i.environment);
+    // BUILD_GENERAL1_MEDIUM on LINUX_CONTAINER -> codebuild.linux.general1.medium
+    const os = String(env.type ?? "LINUX_CONTAINER")
+      .replace(/_CONTAINER$/, "")
+      .toLowerCase();
+    const size = String(env.computeType ?? "BUILD_GENERAL1_SMALL")
+      .replace(/^BUILD_/, "")
+      .replace("_", ".")
+      .toLowerCase();
+    const minutes = share(ctx.assumptions.ciBuildMinutesPerMonth, ctx.countOf("aws:codebuild/project:Project"));
+    return {
+      quantities: [
+        {
+          sku: `codebuild.${os}.${size}`,
+          quantity: minutes,
+          basis: "usage",
+          what: `${round(minutes)} build minutes (cost.assumptions.ciBuildMinutesPerMonth)`,
+        },
+      ],
+    };
+  },
+  // Vended flow-log delivery bills per GB delivered, at a rate the snapshot has no source for.
   "aws:ec2/flowLog:FlowLog": () => ({
     quantities: [{ sku: "vpc.flowLogs.vendedLogsGb", quantity: 0, basis: "usage", what: "flow-log GB delivered" }],
   }),
 };
 
-/** AWS types the stacks plan that AWS does not bill by themselves (configuration, identity, routing). */
-export const FREE_TYPES = new Set([
-  "aws:cloudfront/cachePolicy:CachePolicy",
-  "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
-  "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
-  "aws:codebuild/webhook:Webhook",
-  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-  "aws:ec2/internetGateway:InternetGateway",
-  "aws:ec2/route:Route",
-  "aws:ec2/routeTable:RouteTable",
-  "aws:ec2/routeTableAssociation:RouteTableAssociation",
-  "aws:ec2/securityGroup:SecurityGroup",
-  "aws:ec2/subnet:Subnet",
-  "aws:ec2/vpc:Vpc",
-  "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-  "aws:eks/accessEntry:AccessEntry",
-  "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
-  "aws:eks/addon:Addon",
-  "aws:elasticache/parameterGroup:ParameterGroup",
-  "aws:elasticache/subnetGroup:SubnetGroup",
-  "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-  "aws:iam/role:Role",
-  "aws:iam/rolePolicy:RolePolicy",
-  "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  "aws:lb/listener:Listener",
-  "aws:lb/listenerRule:ListenerRule",
-  "aws:lb/targetGroup:TargetGroup",
-  "aws:rds/parameterGroup:ParameterGroup",
-  "aws:rds/subnetGroup:SubnetGroup",
-  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-  "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-  "aws:s3/bucketPolicy:BucketPolicy",
-  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-]);
+/**
+ * AWS types the stacks plan that AWS does not bill by themselves, with the reason: configuration,
+ * identity and routing are free; a few bill through another resource, which its rule prices.
+ */
+export const FREE_TYPE_REASONS: Readonly<Record<string, string>> = {
+  "aws:cloudfront/cachePolicy:CachePolicy": "configuration of the distribution (the distribution bills requests and GB)",
+  "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": "configuration of the distribution",
+  "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "configuration of the distribution",
+  "aws:codebuild/webhook:Webhook": "configuration of the CodeBuild project (the project bills build minutes)",
+  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "security groups are free",
+  "aws:ec2/internetGateway:InternetGateway": "no charge for the gateway (data transfer bills on the resources that send it)",
+  "aws:ec2/launchTemplate:LaunchTemplate": "a template: its EBS volumes bill per node, on the node group that launches from it",
+  "aws:ec2/route:Route": "routing is free",
+  "aws:ec2/routeTable:RouteTable": "routing is free",
+  "aws:ec2/routeTableAssociation:RouteTableAssociation": "routing is free",
+  "aws:ec2/securityGroup:SecurityGroup": "security groups are free",
+  "aws:ec2/subnet:Subnet": "subnets are free",
+  "aws:ec2/vpc:Vpc": "VPCs are free (NAT gateways, public IPv4 and flow logs bill separately)",
+  "aws:ecr/lifecyclePolicy:LifecyclePolicy": "configuration of the repository (it lowers the stored GB)",
+  "aws:eks/accessEntry:AccessEntry": "EKS access management is free",
+  "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": "EKS access management is free",
+  "aws:eks/addon:Addon": "EKS add-ons are free; their pods run on the nodes",
+  "aws:elasticache/parameterGroup:ParameterGroup": "configuration of the cache",
+  "aws:elasticache/subnetGroup:SubnetGroup": "configuration of the cache",
+  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "IAM is free",
+  "aws:iam/policy:Policy": "IAM is free",
+  "aws:iam/role:Role": "IAM is free",
+  "aws:iam/rolePolicy:RolePolicy": "IAM is free",
+  "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "IAM is free",
+  "aws:lb/listener:Listener": "part of the load balancer (it bills hours and LCUs)",
+  "aws:lb/listenerRule:ListenerRule": "part of the load balancer (rule evaluations count in its LCUs)",
+  "aws:lb/targetGroup:TargetGroup": "part of the load balancer",
+  "aws:rds/parameterGroup:ParameterGroup": "configuration of the database",
+  "aws:rds/subnetGroup:SubnetGroup": "configuration of the database",
+  "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+    "configuration of the proxy (the proxy bills per vCPU of its targets)",
+  [RDS_PROXY_TARGET]: "registers an instance with the proxy, which bills for its vCPUs",
+  "aws:rds/proxyEndpoint:ProxyEndpoint": "part of the proxy (the proxy bills per vCPU of its targets)",
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "configuration of the bucket (it lowers the stored GB)",
+  "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "configuration of the bucket",
+  "aws:s3/bucketPolicy:BucketPolicy": "configuration of the bucket",
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "configuration of the bucket",
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "configuration of the bucket",
+  "aws:secretsmanager/secretVersion:SecretVersion": "a version of a secret (the secret bills per month)",
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "security groups are free",
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "security groups are free",
+};
+
+/** The free types, for lookups. */
+export const FREE_TYPES: ReadonlySet<string> = new Set(Object.keys(FREE_TYPE_REASONS));
 
 /** Whether the estimate must account for a planned resource (AWS types only; Kubernetes objects run on the nodes). */
 export function isAwsResource(r: Pick<PlanResource, "type">): boolean {

@@ -29,7 +29,18 @@ function planWith(instanceClass: string, multiAz: boolean): PlanLike {
     stack: "test",
     region: "us-east-1",
     resources,
-    assumptions: { requestsPerMonth: 0, gbOutPerMonth: 0, logGbPerMonth: 0, natGbPerMonth: 0 },
+    assumptions: {
+      requestsPerMonth: 0,
+      gbOutPerMonth: 0,
+      logGbPerMonth: 0,
+      natGbPerMonth: 0,
+      s3GbStored: 0,
+      s3PutRequestsPerMonth: 0,
+      ecrGbStored: 0,
+      ciBuildMinutesPerMonth: 0,
+      cacheGbStored: 0,
+      cacheEcpuPerRequest: 0,
+    },
     eksExtendedSupport: () => false,
     snapshot: SNAPSHOT,
     today: "2026-12-06",
@@ -56,13 +67,24 @@ describe("plan --diff: monthly cost of a change", () => {
     );
   });
 
-  it("db.r7g.large -> db.r7g.xlarge: the snapshot prices neither, so the diff names both and shows no invented delta", () => {
-    const diff = diffPlans(planWith("db.r7g.large", true), planWith("db.r7g.xlarge", true));
-    expect(diff.cost!.delta).toBe(0);
-    expect(diff.cost!.unpricedAdded).toEqual(["uaip-db-instance rds.postgres.db.r7g.xlarge"]);
-    expect(diff.cost!.unpricedRemoved).toEqual(["uaip-db-instance rds.postgres.db.r7g.large"]);
-    const md = renderMarkdown(diff);
-    expect(md).toContain("Unpriced at head (not in the estimate): <code>uaip-db-instance rds.postgres.db.r7g.xlarge</code>");
+  it("db.r7g.large -> db.r7g.xlarge: the hourly difference of the cited list prices ($0.239, $0.478) × 730, × 2 with Multi-AZ", () => {
+    for (const multiAz of [false, true]) {
+      const diff = diffPlans(planWith("db.r7g.large", multiAz), planWith("db.r7g.xlarge", multiAz));
+      const expected = (0.478 - 0.239) * 730 * (multiAz ? 2 : 1);
+      expect(diff.cost!.delta).toBeCloseTo(expected, 6);
+      expect(diff.cost!.unpricedAdded).toEqual([]);
+      expect(renderMarkdown(diff)).toContain(`(+$${expected.toFixed(2)} a month)`);
+    }
+  });
+
+  it("a class the snapshot cannot price is named in the diff, never given a delta", () => {
+    const diff = diffPlans(planWith("db.r7g.xlarge", true), planWith("db.r7g.4xlarge", true));
+    expect(diff.cost!.unpricedAdded).toEqual(["uaip-db-instance rds.postgres.db.r7g.4xlarge"]);
+    // Only the instance hours of the old class leave the estimate; nothing is invented for the new one.
+    expect(diff.cost!.delta).toBeCloseTo(-0.478 * 730 * 2, 6);
+    expect(renderMarkdown(diff)).toContain(
+      "Unpriced at head (not in the estimate): <code>uaip-db-instance rds.postgres.db.r7g.4xlarge</code>",
+    );
   });
 
   it("no cost section when the bill does not move, or when a plan has no estimate", () => {

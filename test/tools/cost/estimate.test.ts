@@ -1,6 +1,7 @@
 import fc from "fast-check";
-import { EKS_CALENDAR } from "../../../profile/aws-catalog";
+import { EKS_CALENDAR, ELASTICACHE_NODE_TYPES } from "../../../profile/aws-catalog";
 import { parseConfig } from "../../../profile/parse";
+import { DB_INSTANCE_CLASSES } from "../../../profile/instance-classes";
 import { ENVIRONMENTS } from "../../../profile/schema";
 import { budgetCheck } from "../../../tools/cost/budget";
 import { estimateCost, type CostInput, type CostReport } from "../../../tools/cost/estimate";
@@ -15,7 +16,18 @@ import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cos
 const SNAPSHOT = loadSnapshot();
 const HOURS = 730;
 const TODAY = "2026-12-06";
-const ASSUMPTIONS = { requestsPerMonth: 0, gbOutPerMonth: 0, logGbPerMonth: 0, natGbPerMonth: 0 };
+const ASSUMPTIONS = {
+  requestsPerMonth: 0,
+  gbOutPerMonth: 0,
+  logGbPerMonth: 0,
+  natGbPerMonth: 0,
+  s3GbStored: 0,
+  s3PutRequestsPerMonth: 0,
+  ecrGbStored: 0,
+  ciBuildMinutesPerMonth: 0,
+  cacheGbStored: 0,
+  cacheEcpuPerRequest: 0,
+};
 
 type Resource = CostInput["resources"][number];
 const res = (type: string, inputs: Record<string, unknown> = {}, name = "r"): Resource => ({
@@ -41,6 +53,24 @@ function estimate(resources: Resource[], over: Partial<CostInput> = {}): CostRep
 const within1pct = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(expected * 0.01);
 
 describe("price snapshot (vendor/aws/prices/snapshot.json)", () => {
+  it("prices every ElastiCache node type new clusters can use, for Redis OSS and Valkey, in us-east-1", () => {
+    const missing = [...ELASTICACHE_NODE_TYPES].flatMap((t) =>
+      ["redis", "valkey"]
+        .map((engine) => `elasticache.${engine}.${t}`)
+        .filter((sku) => !SNAPSHOT.prices.some((p) => p.sku === sku && p.region === "us-east-1")),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it("cites a source for every node type's vCPU count it records", () => {
+    for (const v of SNAPSHOT.instanceVcpus ?? []) {
+      expect(v.vcpus).toBeGreaterThan(0);
+      expect(v.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(v.source.document).toContain(v.instanceType);
+      expect(v.source.url).toMatch(/^https:\/\//);
+    }
+  });
+
   it("records, for every price, its source document and URL, region, unit and the day it was read", () => {
     const seen = new Set<string>();
     for (const p of SNAPSHOT.prices) {
@@ -97,6 +127,48 @@ const CITED: { sku: string; hourly: number; quote: string; url: string }[] = [
   },
   { sku: "rds.postgres.db.t4g.micro", hourly: 0.016, quote: "db.t4g.micro $0.016/hr", url: "infratally.com" },
   { sku: "rds.postgres.db.t4g.medium", hourly: 0.065, quote: "db.t4g.medium $0.065/hr", url: "infratally.com" },
+  // AWS Price List offer files (AmazonRDS us-east-1), as transcribed with their offer URL.
+  {
+    sku: "rds.postgres.db.r7g.large",
+    hourly: 0.239,
+    quote: "$0.239/hr (2 vCPU, 16 GiB; SKU 7WFFXKTD43Q8CUSV)",
+    url: "AmazonRDS/20260531103119",
+  },
+  { sku: "rds.postgres.db.r7g.xlarge", hourly: 0.478, quote: '"db.r7g.xlarge": 0.478', url: "AmazonRDS/20260924211011" },
+  { sku: "rds.postgres.db.r7g.2xlarge", hourly: 0.956, quote: '"db.r7g.2xlarge": 0.956', url: "AmazonRDS/20260924211011" },
+  { sku: "rds.postgres.db.t4g.small", hourly: 0.032, quote: '"db.t4g.small": 0.032', url: "AmazonRDS/20260924211011" },
+  { sku: "rds.postgres.db.t4g.large", hourly: 0.129, quote: '"db.t4g.large": 0.129', url: "AmazonRDS/20260924211011" },
+  // AmazonElastiCache us-east-1 (the presets' node types), Redis OSS and Valkey.
+  { sku: "elasticache.redis.cache.t4g.micro", hourly: 0.016, quote: "0.016 per node-hour", url: "AmazonElastiCache" },
+  { sku: "elasticache.redis.cache.t4g.small", hourly: 0.032, quote: "0.032 per node-hour", url: "AmazonElastiCache" },
+  { sku: "elasticache.redis.cache.r7g.large", hourly: 0.219, quote: "SKU MWNGNHD8QDQRAGKN", url: "AmazonElastiCache" },
+  { sku: "elasticache.valkey.cache.t4g.micro", hourly: 0.0128, quote: "0.0128 per node-hour", url: "AmazonElastiCache" },
+  { sku: "elasticache.valkey.cache.t4g.small", hourly: 0.0256, quote: "0.0256 per node-hour", url: "AmazonElastiCache" },
+  { sku: "elasticache.valkey.cache.r7g.large", hourly: 0.1752, quote: "0.1752 per node-hour", url: "AmazonElastiCache" },
+];
+
+/** Monthly and usage list prices, as their cited sources state them. */
+const CITED_OTHER: { sku: string; usd: number; quote: string; url: string }[] = [
+  { sku: "ebs.volume.gp3", usd: 0.08, quote: '"Storage (general purpose SSD, gp3) 40 GB $3.20"', url: "ebs_volume_test.golden" },
+  { sku: "ecr.storage", usd: 0.1, quote: '"Storage 1 GB $0.10"', url: "ecr_repository_test.golden" },
+  { sku: "s3.storage.standard", usd: 0.023, quote: '"Storage 10,000 GB $230.00"', url: "s3_bucket_test.golden" },
+  {
+    sku: "s3.requests.tier1",
+    usd: 0.005,
+    quote: '"PUT, COPY, POST, LIST requests 10 1k requests $0.05"',
+    url: "s3_bucket_test.golden",
+  },
+  {
+    sku: "codebuild.linux.general1.medium",
+    usd: 0.01,
+    quote: '"Linux (general1.medium) 10,000 minutes $100.00"',
+    url: "codebuild_project_test.golden",
+  },
+  { sku: "secretsmanager.secret.month", usd: 0.4, quote: '"Secret 1 months $0.40"', url: "secretsmanager_secret_test.golden" },
+  { sku: "elasticache.serverless.valkey.gbHour", usd: 0.084, quote: "$0.084/GB-hour", url: "usage.ai" },
+  { sku: "elasticache.serverless.valkey.ecpuMillion", usd: 0.0023, quote: "$0.0023/million ECPUs", url: "usage.ai" },
+  { sku: "elasticache.serverless.redis.gbHour", usd: 0.125, quote: "$0.125/GB-hour", url: "usage.ai" },
+  { sku: "elasticache.serverless.redis.ecpuMillion", usd: 0.0034, quote: "$0.0034/million ECPUs", url: "usage.ai" },
 ];
 
 describe("known list prices, within 1% of the snapshot's cited source", () => {
@@ -106,6 +178,23 @@ describe("known list prices, within 1% of the snapshot's cited source", () => {
     expect(p.source.document).toContain(quote);
     expect(p.source.url).toContain(url);
     within1pct(p.usd, hourly);
+  });
+
+  it.each(CITED_OTHER)("$sku: $usd, as its source says", ({ sku, usd, quote, url }) => {
+    const p = SNAPSHOT.prices.find((x) => x.sku === sku && x.region === "us-east-1") as Price;
+    expect(p).toBeDefined();
+    expect(p.source.document).toContain(quote);
+    expect(p.source.url).toContain(url);
+    within1pct(p.usd, usd);
+  });
+
+  it("Valkey nodes bill 20% below Redis OSS nodes of the same type (AWS's stated discount), for every type priced both ways", () => {
+    const valkey = SNAPSHOT.prices.filter((p) => p.sku.startsWith("elasticache.valkey."));
+    expect(valkey.length).toBeGreaterThan(10);
+    for (const v of valkey) {
+      const redis = SNAPSHOT.prices.find((p) => p.sku === v.sku.replace(".valkey.", ".redis.") && p.region === v.region);
+      if (redis) within1pct(v.usd, redis.usd * 0.8);
+    }
   });
 
   it("EKS control plane in standard support: $0.10/h, about $73 a month", () => {
@@ -134,7 +223,11 @@ describe("known list prices, within 1% of the snapshot's cited source", () => {
           { instanceClass: p.database.instanceClass, multiAz: false, allocatedStorage: 0, storageType: "gp3" },
           "db",
         ),
-        res("aws:elasticache/replicationGroup:ReplicationGroup", { nodeType: p.redis.nodeType, numCacheClusters: 1 }, "redis"),
+        res(
+          "aws:elasticache/replicationGroup:ReplicationGroup",
+          { engine: "redis", nodeType: p.redis.nodeType, numCacheClusters: 1 },
+          "redis",
+        ),
       ]);
       const cited = (sku: string) => CITED.find((c) => c.sku === sku)?.hourly;
       for (const [sku, line] of [
@@ -143,7 +236,7 @@ describe("known list prices, within 1% of the snapshot's cited source", () => {
           `rds.postgres.${p.database.instanceClass}`,
           report.lines.find((l) => l.resource === "db" && l.sku.startsWith("rds.postgres")),
         ],
-        [`elasticache.${p.redis.nodeType}`, report.lines.find((l) => l.resource === "redis")],
+        [`elasticache.redis.${p.redis.nodeType}`, report.lines.find((l) => l.resource === "redis")],
       ] as const) {
         if (line) within1pct(line.fixedMonthly, cited(sku)! * HOURS);
         else expect(report.unpriced.map((u) => u.sku)).toContain(sku);
@@ -185,14 +278,21 @@ describe("database.instanceClass and Multi-AZ", () => {
     );
   });
 
-  it("db.r7g.large -> db.r7g.xlarge: both are unpriced in the snapshot, by name, and add nothing (no invented delta)", () => {
-    for (const cls of ["db.r7g.large", "db.r7g.xlarge"]) {
+  it("db.r7g.large -> db.r7g.xlarge: (0.478 − 0.239) × 730 a month, × 2 with Multi-AZ (the cited list prices)", () => {
+    for (const multiAz of [false, true]) {
+      const delta = db("db.r7g.xlarge", multiAz, 100) - db("db.r7g.large", multiAz, 100);
+      expect(delta).toBeCloseTo((0.478 - 0.239) * 730 * (multiAz ? 2 : 1), 6);
+    }
+    expect(db("db.r7g.xlarge", true, 100) - db("db.r7g.large", true, 100)).toBeCloseTo(348.94, 2);
+  });
+
+  it("names every class the profile allows that the snapshot cannot price, and prices the others", () => {
+    for (const cls of DB_INSTANCE_CLASSES) {
       const r = estimate([
-        res("aws:rds/instance:Instance", { instanceClass: cls, multiAz: true, allocatedStorage: 100, storageType: "gp3" }),
+        res("aws:rds/instance:Instance", { instanceClass: cls, multiAz: false, allocatedStorage: 0, storageType: "gp3" }),
       ]);
-      expect(r.unpriced.map((u) => u.sku)).toEqual([`rds.postgres.${cls}`]);
-      expect(r.totals.monthly).toBeCloseTo(2 * 100 * GP3, 6);
-      expect(r.warnings.join("\n")).toContain(`rds.postgres.${cls}`);
+      const priced = SNAPSHOT.prices.some((p) => p.sku === `rds.postgres.${cls}` && p.region === "us-east-1");
+      expect({ cls, unpriced: r.unpriced.map((u) => u.sku) }).toEqual({ cls, unpriced: priced ? [] : [`rds.postgres.${cls}`] });
     }
   });
 });
@@ -240,11 +340,11 @@ describe("node range: the cluster autoscaler's minimum to maximum", () => {
 describe("unpriced and unclassified resources", () => {
   it("names a billed SKU the snapshot lacks, and a type no rule classifies; both count $0", () => {
     const r = estimate([
-      res("aws:elasticache/replicationGroup:ReplicationGroup", { nodeType: "cache.r7g.large", numCacheClusters: 3 }, "redis"),
+      res("aws:elasticache/replicationGroup:ReplicationGroup", { nodeType: "cache.c7gn.large", numCacheClusters: 3 }, "redis"),
       res("aws:sqs/queue:Queue", {}, "q"),
     ]);
     expect(r.unpriced.map((u) => [u.resource, u.sku])).toEqual([
-      ["redis", "elasticache.cache.r7g.large"],
+      ["redis", "elasticache.redis.cache.c7gn.large"],
       ["q", "(type not classified in tools/cost/resource-prices.ts)"],
     ]);
     expect(r.totals.monthly).toBe(0);
@@ -254,6 +354,7 @@ describe("unpriced and unclassified resources", () => {
     const r = estimate([res("aws:eks/cluster:Cluster", { version: "1.35" })], { region: "eu-west-1" });
     expect(r.lines).toEqual([]);
     expect(r.unpriced.map((u) => u.sku)).toEqual(["eks.cluster.standardSupport"]);
+    expect(r.warnings.join("\n")).toMatch(/prices for us-east-1 but none for eu-west-1, .*: eks.cluster.standardSupport;/);
   });
 });
 
