@@ -35,12 +35,14 @@ export function checkConnectionBudget(p: Profile, plan: ServicePlan = servicePla
   const b = plan.budget;
   const cls = p.database.instanceClass;
   const terms = b.perService.map(
-    (s, i) => `services[${i}] ${s.name}: pool.max=${s.poolMax} × hpa.max=${s.hpaMax} = ${s.connections}`,
+    (s, i) =>
+      `services[${i}] ${s.name}: pool.max=${s.poolMax} × ${s.rolloutPods} pods in a rollout (hpa.max=${s.hpaMax} + maxSurge ${b.maxSurge} → ${s.rolloutPods - s.hpaMax}) = ${s.connections}`,
   );
   const server = Object.entries(b.serverReserved)
     .map(([k, v]) => `${k} ${v}`)
     .join(" + ");
-  const sum = `${terms.join("; ")}; + database.reservedConnections ${b.reserved} + server-reserved ${b.serverReservedTotal} (${server}) = ${b.required}`;
+  const others = b.others.map((o) => ` + ${o.name} ${o.connections}`).join("");
+  const sum = `${terms.join("; ")}${others} + stats refresher 0 (borrows from its pod's pool) + database.reservedConnections ${b.reserved} + server-reserved ${b.serverReservedTotal} (${server}) = ${b.required}`;
   const name = "connection-budget";
   if (b.maxConnections > b.classLimit) {
     const over = `${sum}; max_connections ${b.maxConnections} exceeds what ${cls} holds (${b.classLimit})`;
@@ -48,12 +50,12 @@ export function checkConnectionBudget(p: Profile, plan: ServicePlan = servicePla
   }
   if (!b.ok) {
     const largest = b.perService.reduce((a, s) => (s.connections > a.connections ? s : a));
-    const budget = `budget for services ${b.availableToPools} = max_connections ${b.maxConnections} − reserved ${b.reserved} − server-reserved ${b.serverReservedTotal}`;
+    const budget = `budget for services ${b.availableToPools} = max_connections ${b.maxConnections} − reserved ${b.reserved} − server-reserved ${b.serverReservedTotal} − others ${b.othersTotal}`;
     return result(
       name,
       false,
       `${sum} exceeds max_connections ${b.maxConnections} (${budget})`,
-      `lower pool.max or hpa.max (largest: ${largest.name}), or raise database.maxConnections / pick a larger database.instanceClass`,
+      `lower pool.max or hpa.max (largest: ${largest.name}), or raise database.maxConnections / pick a larger database.instanceClass (a rollout at hpa.max runs maxSurge ${b.maxSurge} more pods, each with its own pool)`,
     );
   }
   return result(name, true, `${sum} <= max_connections ${b.maxConnections} <= ${cls} limit ${b.classLimit}`, "");

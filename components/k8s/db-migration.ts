@@ -3,6 +3,7 @@ import type * as types from "@pulumi/kubernetes/types";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { rolePasswordEnv } from "@uaip/runtime/db";
+import { serviceConnectionLimit } from "../../profile/connection-arithmetic";
 import { ComponentArgsError } from "../../profile/errors";
 import type { ServiceProfile } from "../../profile/schema";
 import { RDS_CA_CONFIGMAP, RDS_CA_FILE, rdsCaVolume, rdsCaVolumeMount } from "./rds-ca";
@@ -12,7 +13,8 @@ import { PART_OF } from "./workload-spec";
  * Per-service database roles and the migration Job.
  *
  * Each service logs in as its own role whose CONNECTION LIMIT is its slice of the connection
- * budget, pool.max × hpa.max: the number the `connection-budget` check adds up (plus the reserve)
+ * budget, pool.max × its pods during a rollout at hpa.max (serviceConnectionLimit, with the
+ * Deployments' maxSurge): the number the `connection-budget` check adds up (plus the reserve)
  * against max_connections. The check proves the slices fit at plan time; the roles make
  * PostgreSQL enforce each slice at run time, so one service that scales past its profile (a
  * bigger pool, a hand-edited HPA) is refused its extra sessions instead of starving the others.
@@ -40,13 +42,17 @@ export function serviceDbRole(serviceName: string): string {
 export interface ServiceRoleSlice {
   service: string;
   role: string;
-  /** pool.max × hpa.max: the role's CONNECTION LIMIT and its term in the connection budget. */
+  /** pool.max × rolloutPods(hpa.max): the role's CONNECTION LIMIT and its term in the connection budget. */
   connectionLimit: number;
 }
 
-/** One role per service with its slice of the budget (the same product connectionBudget() sums). */
+/** One role per service with its slice of the budget (the same serviceConnectionLimit connectionBudget() sums). */
 export function serviceRoleSlices(services: readonly Pick<ServiceProfile, "name" | "pool" | "hpa">[]): ServiceRoleSlice[] {
-  return services.map((s) => ({ service: s.name, role: serviceDbRole(s.name), connectionLimit: s.pool.max * s.hpa.max }));
+  return services.map((s) => ({
+    service: s.name,
+    role: serviceDbRole(s.name),
+    connectionLimit: serviceConnectionLimit(s.pool.max, s.hpa.max),
+  }));
 }
 
 /** The CLI arguments that create or update the roles: `--role <role>:<limit>` each. */
