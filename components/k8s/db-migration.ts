@@ -5,6 +5,7 @@ import * as random from "@pulumi/random";
 import { rolePasswordEnv } from "@uaip/runtime/db";
 import { serviceConnectionLimit } from "../../profile/connection-arithmetic";
 import { ComponentArgsError } from "../../profile/errors";
+import { MIGRATION_JOB_RESOURCES } from "../../profile/system-pods";
 import type { ServiceProfile } from "../../profile/schema";
 import { RDS_CA_CONFIGMAP, RDS_CA_FILE, rdsCaVolume, rdsCaVolumeMount } from "./rds-ca";
 import { PART_OF } from "./workload-spec";
@@ -119,7 +120,7 @@ export function migrationJobManifest(input: MigrationJobInput): types.input.batc
                 ...input.slices.map((s) => fromSecret(rolePasswordEnv(s.role), rolePasswordEnv(s.role))),
               ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-              resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+              resources: { requests: { ...MIGRATION_JOB_RESOURCES.requests }, limits: { ...MIGRATION_JOB_RESOURCES.limits } },
               ...(input.caConfigMapName ? { volumeMounts: [rdsCaVolumeMount()] } : {}),
             },
           ],
