@@ -1,4 +1,5 @@
 import type { CapacityFile } from "./capacity-file";
+import { EC2_INSTANCE_CAPACITY_SOURCE } from "./aws-catalog";
 import { type Check, result, warning } from "./check-result";
 import { nodeFit } from "./node-fit";
 import { cpuToCores } from "./quantity";
@@ -160,7 +161,7 @@ function nodeFitCheck(p: Profile): Check | undefined {
   if ("unknownType" in fit)
     return warning(
       name,
-      `cluster.instanceTypes ${fit.unknownType}: no allocatable CPU, memory and pods known for it (vendor/aws/ec2-instance-capacity.json); the node group's fit is not checked`,
+      `cluster.instanceTypes ${fit.unknownType}: no allocatable CPU, memory and pods known for it (${EC2_INSTANCE_CAPACITY_SOURCE}); the node group's fit is not checked`,
     );
   const per = fit.perNode;
   const capacity = fit.dimensions.map((d) => `${d.name} ${d.capacity}${d.unit}`).join(", ");

@@ -1,4 +1,4 @@
-import { EC2_INSTANCE_CAPACITY, EC2_INSTANCE_CAPACITY_SOURCE, type InstanceCapacity } from "./aws-catalog";
+import { EC2_INSTANCE_CAPACITY, type InstanceCapacity } from "./aws-catalog";
 import { rolloutPods } from "./connection-arithmetic";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import type { Profile } from "./schema";
@@ -117,5 +117,3 @@ export function nodeFit(
   const ok = dimensions.every((d) => d.demand <= d.capacity) && tooLarge.length === 0;
   return { nodesMax, instanceType: type, perNode: capacity, dimensions, terms, tooLarge, nodesNeeded, ok };
 }
-
-export { EC2_INSTANCE_CAPACITY_SOURCE };

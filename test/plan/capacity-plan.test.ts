@@ -1,6 +1,8 @@
 import { copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { plannedResources } from "../../policy/rules";
+import { migrationJobs, poolUsers } from "../../policy/rules/connection-budget";
 import { ORIGIN_TLS_YAML, ROOT, runPlan, stackFile } from "../helpers/plan";
 
 // Each plan runs in a child process: ~20 s on a loaded machine.
@@ -71,5 +73,13 @@ describe("the plan fails naming the numbers: rollout surge, measured capacity, n
     expect(run.json!.capacity!.map((c) => [c.service, c.rateRpsPerCore, c.servesRps])).toEqual([
       ["agent-intelligence", 200, 560],
     ]);
+    // The policy pack counts the same pods and the same Job from the planned resources alone.
+    const resources = plannedResources(run.json!);
+    expect(migrationJobs(resources)).toHaveLength(1);
+    expect(poolUsers(resources).map((u) => [u.poolMax, u.maxReplicas, u.maxSurge, u.rolloutPods])).toEqual([
+      [5, 4, "25%", 5],
+      [1, 1, "25%", 2],
+    ]);
+    expect(run.json!.violations!.filter((v) => v.rule === "connection-budget")).toEqual([]);
   });
 });

@@ -232,6 +232,21 @@ describe("node group: nodes.max × allocatable holds every pod at hpa.max with t
     expect(over.detail).toContain(`short: CPU ${systemDemand(2).cpu + 5 * (perPod + 1)}m > ${2 * 1930}m`);
   });
 
+  it("an instance type without allocatable data is a warning naming the table, never a silent pass", () => {
+    const c = fit([{ resources: tiny, hpa: { min: 1, max: 1 } }], 2, "f1.2xlarge");
+    expect(c).toMatchObject({
+      ok: true,
+      warning: true,
+      detail: expect.stringContaining("cluster.instanceTypes f1.2xlarge: no allocatable CPU, memory and pods known"),
+    });
+    expect(c.detail).toContain("vendor/aws/ec2-instance-capacity.json");
+  });
+
+  it("the docker platform has no node group to check", () => {
+    const p = parseConfig({ environment: "local" });
+    expect(capacityChecks(p, new Map()).map((c) => c.name)).not.toContain("node-group-fit");
+  });
+
   it("a pod larger than one node is refused even when the sum fits", () => {
     const big = {
       resources: { requests: { cpu: "2", memory: "64Mi" }, limits: { cpu: "2", memory: "512Mi" } },
