@@ -3,6 +3,7 @@
  * agree, build the platform, export the outputs. The same file runs under `pulumi up`,
  * `pulumi preview` and the offline plan (`npm run plan`).
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { loadConfig } from "./config";
 import { AwsPlatform } from "./components/aws/aws-platform";
@@ -10,13 +11,21 @@ import { underMocks } from "./components/engine";
 import { assertChecks, crossLayerChecks } from "./profile/checks";
 import { servicePlan } from "./profile/service-settings";
 import { LocalPlatform } from "./components/local/local-platform";
+import { readCapacityFiles } from "./tools/capacity-files";
 
 const { profile, region, project, stack, secrets } = loadConfig();
 
 // What each service gets and the connection budget, computed once for the checks and the platform.
 const plan = servicePlan(profile);
+// Each service's measured capacity (capacity/<service>.json), for the throughput, HPA-target, pool and node checks.
+const capacity = readCapacityFiles(
+  __dirname,
+  profile.services.map((s) => s.name),
+);
 // Stop before creating anything when the layers disagree.
-const checkResults = crossLayerChecks(profile, plan);
+const checkResults = crossLayerChecks(profile, plan, capacity);
+// What could not be checked (a missing or stale capacity file); the offline plan prints these with its checks.
+if (!underMocks()) for (const c of checkResults.filter((x) => x.warning)) pulumi.log.warn(`${c.name}: ${c.detail}`);
 assertChecks(checkResults);
 
 const maxConnections = plan.budget.maxConnections;

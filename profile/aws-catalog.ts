@@ -1,5 +1,6 @@
 import calendars from "../vendor/aws/engine-support-calendars.json";
 import ec2 from "../vendor/aws/ec2-instance-types.json";
+import ec2Capacity from "../vendor/aws/ec2-instance-capacity.json";
 import elasticache from "../vendor/aws/elasticache-node-types.json";
 import regions from "../vendor/aws/regions.json";
 
@@ -17,6 +18,23 @@ export const PARTITION_OF_REGION: ReadonlyMap<string, string> = new Map(
 export const PARTITIONS: ReadonlySet<string> = new Set(regions.partitions.map((p) => p.id));
 
 export const EC2_INSTANCE_TYPES: ReadonlySet<string> = new Set(ec2.instanceTypes);
+/**
+ * What a node of an instance type has and leaves to pods (Kubernetes allocatable after kube-reserved,
+ * the eviction threshold and the hypervisor's share; max pods from the VPC CNI's ENI limits), as
+ * Karpenter computes it for the AL2023 AMI: vendor/aws/ec2-instance-capacity.json.
+ */
+export interface InstanceCapacity {
+  vcpu: number;
+  memoryMiB: number;
+  allocatableCpuMillicores: number;
+  allocatableMemoryMiB: number;
+  maxPods: number;
+}
+export const EC2_INSTANCE_CAPACITY: ReadonlyMap<string, InstanceCapacity> = new Map(Object.entries(ec2Capacity.instanceTypes));
+/** Where EC2_INSTANCE_CAPACITY comes from, for messages. */
+export const EC2_INSTANCE_CAPACITY_SOURCE =
+  "vendor/aws/ec2-instance-capacity.json (Karpenter's instance-types reference, AL2023)";
+
 /** Node types new ElastiCache clusters can use. */
 export const ELASTICACHE_NODE_TYPES: ReadonlySet<string> = new Set(elasticache.currentGeneration);
 /** Node types AWS still runs but creates no new clusters of. */

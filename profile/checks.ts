@@ -1,4 +1,6 @@
 import { DEFAULT_METRIC } from "@uaip/runtime/metrics";
+import { capacityChecks, type CapacityInputs } from "./capacity-checks";
+import { type Check, result } from "./check-result";
 import { StackError } from "./errors";
 import { checkMonitoringWindows } from "./monitoring-windows";
 import { checkPodConfig } from "./pod-config";
@@ -10,21 +12,12 @@ import { servicePlan, type ServicePlan } from "./service-settings";
  * The cross-layer checks: what no single-layer module checks, because each layer is
  * configured on its own. All pure; the plan reports them and fails on any that is not ok.
  */
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+export type { Check };
 
 /** Cache-friendly eviction policies: every key may be evicted, by recency or frequency. */
 export const CACHE_EVICTION_POLICIES = ["allkeys-lru", "allkeys-lfu"] as const;
 /** Share of the container memory limit the V8 heap may take; the rest is buffers, code, stacks. */
 export const HEAP_SHARE_OF_MEMORY_LIMIT = 0.75;
-
-/** One check's result: `detail` says what was compared; a failed check adds how to fix it, after "; ". */
-function result(name: string, ok: boolean, compared: string, fix: string): Check {
-  return { name, ok, detail: ok ? compared : `${compared}; ${fix}` };
-}
 
 /** `left op right` with the operator that held: `[whenOk, whenNot]`, e.g. [">", "<="]. */
 function compare(left: string, ok: boolean, [whenOk, whenNot]: readonly [string, string], right: string): string {
@@ -35,12 +28,14 @@ export function checkConnectionBudget(p: Profile, plan: ServicePlan = servicePla
   const b = plan.budget;
   const cls = p.database.instanceClass;
   const terms = b.perService.map(
-    (s, i) => `services[${i}] ${s.name}: pool.max=${s.poolMax} × hpa.max=${s.hpaMax} = ${s.connections}`,
+    (s, i) =>
+      `services[${i}] ${s.name}: pool.max=${s.poolMax} × ${s.rolloutPods} pods in a rollout (hpa.max=${s.hpaMax} + maxSurge ${b.maxSurge} → ${s.rolloutPods - s.hpaMax}) = ${s.connections}`,
   );
   const server = Object.entries(b.serverReserved)
     .map(([k, v]) => `${k} ${v}`)
     .join(" + ");
-  const sum = `${terms.join("; ")}; + database.reservedConnections ${b.reserved} + server-reserved ${b.serverReservedTotal} (${server}) = ${b.required}`;
+  const others = b.others.map((o) => ` + ${o.name} ${o.connections}`).join("");
+  const sum = `${terms.join("; ")}${others} + stats refresher 0 (borrows from its pod's pool) + database.reservedConnections ${b.reserved} + server-reserved ${b.serverReservedTotal} (${server}) = ${b.required}`;
   const name = "connection-budget";
   if (b.maxConnections > b.classLimit) {
     const over = `${sum}; max_connections ${b.maxConnections} exceeds what ${cls} holds (${b.classLimit})`;
@@ -48,12 +43,12 @@ export function checkConnectionBudget(p: Profile, plan: ServicePlan = servicePla
   }
   if (!b.ok) {
     const largest = b.perService.reduce((a, s) => (s.connections > a.connections ? s : a));
-    const budget = `budget for services ${b.availableToPools} = max_connections ${b.maxConnections} − reserved ${b.reserved} − server-reserved ${b.serverReservedTotal}`;
+    const budget = `budget for services ${b.availableToPools} = max_connections ${b.maxConnections} − reserved ${b.reserved} − server-reserved ${b.serverReservedTotal} − others ${b.othersTotal}`;
     return result(
       name,
       false,
       `${sum} exceeds max_connections ${b.maxConnections} (${budget})`,
-      `lower pool.max or hpa.max (largest: ${largest.name}), or raise database.maxConnections / pick a larger database.instanceClass`,
+      `lower pool.max or hpa.max (largest: ${largest.name}), or raise database.maxConnections / pick a larger database.instanceClass (a rollout at hpa.max runs maxSurge ${b.maxSurge} more pods, each with its own pool)`,
     );
   }
   return result(name, true, `${sum} <= max_connections ${b.maxConnections} <= ${cls} limit ${b.classLimit}`, "");
@@ -166,10 +161,14 @@ export function checkMemoryPressurePoint(p: Profile, plan: ServicePlan = service
   });
 }
 
-/** Every cross-layer check, in report order; `plan` is the one servicePlan(p) the platforms also take. */
-export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
+/**
+ * Every cross-layer check, in report order; `plan` is the one servicePlan(p) the platforms also take;
+ * `capacity` the services' capacity files as read (tools/capacity-files.ts), none by default.
+ */
+export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p), capacity: CapacityInputs = new Map()): Check[] {
   return [
     checkConnectionBudget(p, plan),
+    ...capacityChecks(p, capacity),
     ...checkTimeouts(p, plan),
     checkRedisEviction(p),
     ...checkCacheTtlVsCdn(p, plan),

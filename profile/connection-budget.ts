@@ -1,4 +1,13 @@
-import { connectionArithmetic, PLAIN_POSTGRES_RESERVED, POSTGRES_RESERVED_DEFAULTS } from "./connection-arithmetic";
+import {
+  connectionArithmetic,
+  MIGRATION_JOB_CONNECTIONS,
+  PLAIN_POSTGRES_RESERVED,
+  POSTGRES_RESERVED_DEFAULTS,
+  ROLLOUT_MAX_SURGE,
+  rolloutPods,
+  serviceConnectionLimit,
+  type OtherTerm,
+} from "./connection-arithmetic";
 import { maxConnectionsForClass } from "./instance-classes";
 import type { Profile } from "./schema";
 
@@ -6,46 +15,62 @@ export interface ServiceConnections {
   name: string;
   poolMax: number;
   hpaMax: number;
-  /** pool.max × hpa.max: what the service opens at full scale, its share of the budget. */
+  /** The most pods at once: a rolling update at hpa.max adds maxSurge (rolloutPods). */
+  rolloutPods: number;
+  /** pool.max × rolloutPods: what the service opens at full scale during a rollout, its share of the budget and its role's CONNECTION LIMIT. */
   connections: number;
 }
 
 export interface ConnectionBudget {
-  /** Σ pool.max × hpa.max + reserved + serverReserved: what max_connections must hold at full scale. */
+  /** Σ pool.max × rolloutPods + others + reserved + serverReserved: what max_connections must hold at full scale during a rollout. */
   required: number;
   /** What the parameter group sets: database.maxConnections, or exactly `required`. */
   maxConnections: number;
   /** RDS's ceiling for the instance class. */
   classLimit: number;
-  /** database.reservedConnections: admins, migrations, monitoring. */
+  /** database.reservedConnections: admins, psql sessions, monitoring. */
   reserved: number;
   /** The server's own superuser reservations (PostgreSQL's, and RDS's on AWS), by parameter name. */
   serverReserved: Readonly<Record<string, number>>;
   /** Σ of serverReserved. */
   serverReservedTotal: number;
-  /** Σ pool.max × hpa.max. */
+  /** The Deployments' maxSurge the pods are counted with. */
+  maxSurge: string;
+  /** Clients outside the pools: the migration Job. */
+  others: readonly OtherTerm[];
+  /** Σ of others. */
+  othersTotal: number;
+  /** Σ pool.max × rolloutPods. */
   pooled: number;
-  /** What the pools may use: maxConnections − serverReserved − reserved. */
+  /** What the pools may use: maxConnections − serverReserved − reserved − others. */
   availableToPools: number;
   /** pooled <= availableToPools (connectionArithmetic, shared with the policy rule). */
   ok: boolean;
   perService: ServiceConnections[];
 }
 
-/** The database connection budget of the profile: computed once (servicePlan) and read by the checks and both platforms. */
+/**
+ * The database connection budget of the profile: computed once (servicePlan) and read by the
+ * checks, the roles' CONNECTION LIMIT and both platforms. The stats refresher is not a term: it
+ * borrows a connection from its own pod's pool (runtime/src/db/stats-refresher.ts), inside pool.max.
+ */
 export function connectionBudget(p: Profile): ConnectionBudget {
+  const maxSurge = ROLLOUT_MAX_SURGE;
   const perService = p.services.map((s) => ({
     name: s.name,
     poolMax: s.pool.max,
     hpaMax: s.hpa.max,
-    connections: s.pool.max * s.hpa.max,
+    rolloutPods: rolloutPods(s.hpa.max, maxSurge),
+    connections: serviceConnectionLimit(s.pool.max, s.hpa.max, maxSurge),
   }));
   const reserved = p.database.reservedConnections;
   const serverReserved = p.platform === "aws" ? POSTGRES_RESERVED_DEFAULTS : PLAIN_POSTGRES_RESERVED;
-  const pools = perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.hpaMax }));
-  const sized = connectionArithmetic({ pools, maxConnections: 0, serverReserved, opsReserved: reserved });
+  const others: OtherTerm[] = [{ name: "migration Job", connections: MIGRATION_JOB_CONNECTIONS }];
+  const pools = perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.rolloutPods }));
+  const terms = { pools, serverReserved, opsReserved: reserved, others };
+  const sized = connectionArithmetic({ ...terms, maxConnections: 0 });
   const maxConnections = p.database.maxConnections ?? sized.required;
-  const a = connectionArithmetic({ pools, maxConnections, serverReserved, opsReserved: reserved });
+  const a = connectionArithmetic({ ...terms, maxConnections });
   return {
     required: a.required,
     maxConnections,
@@ -53,6 +78,9 @@ export function connectionBudget(p: Profile): ConnectionBudget {
     reserved,
     serverReserved,
     serverReservedTotal: a.serverReserved,
+    maxSurge,
+    others,
+    othersTotal: a.others,
     pooled: a.pooled,
     availableToPools: a.availableToPools,
     ok: a.ok,

@@ -17,7 +17,7 @@ export interface ServiceSettings {
   runtime: RuntimeSettings;
   /** NODE_OPTIONS: the heap limit the memory monitor also uses (checked against the memory limit). */
   nodeOptions: string;
-  /** Its share of the database connection budget (pool.max × hpa.max). */
+  /** Its share of the database connection budget (pool.max × its pods during a rollout at hpa.max). */
   connections: ServiceConnections;
 }
 

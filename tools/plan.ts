@@ -6,6 +6,7 @@
  *   npm run plan -- --stack dev --diff base.json [--diff-md diff.md] [--diff-json diff.json]
  *   npm run plan -- --stack dev --graph dev.svg [--diff base.json]
  *   npm run plan -- --stack dev --cost          (monthly cost estimate; tools/cost/)
+ *   npm run plan -- --stack dev --capacity-dir d  (capacity files from d instead of capacity/)
  *   npm run plan -- --all
  *
  * The policy pack (policy/rules) runs over the planned resources; its violations print next to
@@ -38,10 +39,12 @@ import { budgetCheck } from "./cost/budget";
 import type { CostReport } from "./cost/estimate";
 import { renderCost } from "./cost/render";
 import { isoDay } from "../profile/support-calendar";
+import { capacitySummary, type ServiceCapacity } from "../profile/capacity-checks";
+import { CAPACITY_DIR_ENV, readCapacityFiles } from "./capacity-files";
 
 const ROOT = resolve(__dirname, "..");
 const USAGE =
-  "usage: npm run plan -- --stack <name> [--cost] [--json <file>] [--stack-file <file>] [--graph <file.svg>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
+  "usage: npm run plan -- --stack <name> [--cost] [--capacity-dir <dir>] [--json <file>] [--stack-file <file>] [--graph <file.svg>] [--diff <base.json> [--diff-md <file>] [--diff-json <file>]] | --all [--json <prefix>]";
 
 export interface PlanJson {
   stack: string;
@@ -58,6 +61,8 @@ export interface PlanJson {
   violations?: Violation[];
   /** The monthly cost estimate of an AWS stack (tools/cost/); printed with --cost. Absent in older plans. */
   cost?: CostReport;
+  /** Each service with a capacity file: its measured knee and the throughput numbers (the plan diff compares them). Absent in older plans. */
+  capacity?: ServiceCapacity[];
 }
 
 interface Args {
@@ -74,6 +79,8 @@ interface Args {
   graph?: string;
   /** Print the monthly cost estimate (always in the JSON of an AWS stack). */
   cost: boolean;
+  /** Read capacity/<service>.json files from this directory instead of the repository's capacity/. */
+  capacityDir?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -89,6 +96,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--graph") args.graph = argv[++i];
     else if (a === "--all") args.all = true;
     else if (a === "--cost") args.cost = true;
+    else if (a === "--capacity-dir") args.capacityDir = argv[++i];
     else throw new StackError("UAIP_PLAN_USAGE", `unknown argument "${a}"; ${USAGE}`);
   }
   if (!args.all && args.stacks.length !== 1) throw new StackError("UAIP_PLAN_USAGE", USAGE);
@@ -168,7 +176,18 @@ async function planStack(stack: string, stackFile?: string): Promise<{ plan: Pla
   }
   // The policy pack sees what the real analyzer sees (see PlanJson.violations).
   const violations = runRules(plannedResources({ resources: unwrapped }));
-  return { plan: { stack, resources, outputs, checks, violations, ...(cost ? { cost } : {}) }, recorded: mocks.resources };
+  // The same files index.ts checked, for the diff's capacity section.
+  const capacity = capacitySummary(
+    profile,
+    readCapacityFiles(
+      ROOT,
+      profile.services.map((s) => s.name),
+    ),
+  );
+  return {
+    plan: { stack, resources, outputs, checks, violations, ...(cost ? { cost } : {}), capacity },
+    recorded: mocks.resources,
+  };
 }
 
 function print(plan: PlanJson, resources: RecordedResource[], violations: Violation[]): void {
@@ -178,7 +197,7 @@ function print(plan: PlanJson, resources: RecordedResource[], violations: Violat
   console.log(`\nResources:\n    + ${resources.length} to create (${custom.length} cloud/Kubernetes resources)`);
   for (const [type, n] of countByType(custom)) console.log(`      ${String(n).padStart(3)} ${type}`);
   console.log("\nChecks (cross-layer and provider rules):");
-  for (const c of plan.checks) console.log(`    ${c.ok ? "✓" : "✗"} ${c.name}: ${c.detail}`);
+  for (const c of plan.checks) console.log(`    ${c.ok ? (c.warning ? "⚠" : "✓") : "✗"} ${c.name}: ${c.detail}`);
   console.log(`\nPolicy pack (policy/): ${violations.length ? `${violations.length} violation(s)` : "no violations"}`);
   for (const v of violations) console.log(`    ${formatViolation(v)}`);
   console.log("\nOutputs:");
@@ -214,6 +233,8 @@ function planAll(json?: string): number {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  // One place both readers look (index.ts's checks and this file's summary), and --all's child processes inherit it.
+  if (args.capacityDir !== undefined) process.env[CAPACITY_DIR_ENV] = resolve(args.capacityDir);
   if (args.all) return planAll(args.json);
   const stack = args.stacks[0];
   const base = args.diff ? (readPlan(args.diff) as PlanJson) : undefined;

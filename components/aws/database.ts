@@ -76,7 +76,7 @@ export interface DatabaseArgs {
   securityGroupId: pulumi.Input<string>;
   /**
    * `max_connections` set in the parameter group: the connection budget the lead computes
-   * (Σ pool.max × hpa.max + reserved). Required, 10..262143.
+   * (Σ pool.max × pods during a rollout + migration Job + reserved). Required, 10..262143.
    */
   maxConnections: number;
   /**

@@ -3,7 +3,9 @@ import type * as types from "@pulumi/kubernetes/types";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { rolePasswordEnv } from "@uaip/runtime/db";
+import { serviceConnectionLimit } from "../../profile/connection-arithmetic";
 import { ComponentArgsError } from "../../profile/errors";
+import { MIGRATION_JOB_RESOURCES } from "../../profile/system-pods";
 import type { ServiceProfile } from "../../profile/schema";
 import { RDS_CA_CONFIGMAP, RDS_CA_FILE, rdsCaVolume, rdsCaVolumeMount } from "./rds-ca";
 import { PART_OF } from "./workload-spec";
@@ -12,7 +14,8 @@ import { PART_OF } from "./workload-spec";
  * Per-service database roles and the migration Job.
  *
  * Each service logs in as its own role whose CONNECTION LIMIT is its slice of the connection
- * budget, pool.max × hpa.max: the number the `connection-budget` check adds up (plus the reserve)
+ * budget, pool.max × its pods during a rollout at hpa.max (serviceConnectionLimit, with the
+ * Deployments' maxSurge): the number the `connection-budget` check adds up (plus the reserve)
  * against max_connections. The check proves the slices fit at plan time; the roles make
  * PostgreSQL enforce each slice at run time, so one service that scales past its profile (a
  * bigger pool, a hand-edited HPA) is refused its extra sessions instead of starving the others.
@@ -40,13 +43,17 @@ export function serviceDbRole(serviceName: string): string {
 export interface ServiceRoleSlice {
   service: string;
   role: string;
-  /** pool.max × hpa.max: the role's CONNECTION LIMIT and its term in the connection budget. */
+  /** pool.max × rolloutPods(hpa.max): the role's CONNECTION LIMIT and its term in the connection budget. */
   connectionLimit: number;
 }
 
-/** One role per service with its slice of the budget (the same product connectionBudget() sums). */
+/** One role per service with its slice of the budget (the same serviceConnectionLimit connectionBudget() sums). */
 export function serviceRoleSlices(services: readonly Pick<ServiceProfile, "name" | "pool" | "hpa">[]): ServiceRoleSlice[] {
-  return services.map((s) => ({ service: s.name, role: serviceDbRole(s.name), connectionLimit: s.pool.max * s.hpa.max }));
+  return services.map((s) => ({
+    service: s.name,
+    role: serviceDbRole(s.name),
+    connectionLimit: serviceConnectionLimit(s.pool.max, s.hpa.max),
+  }));
 }
 
 /** The CLI arguments that create or update the roles: `--role <role>:<limit>` each. */
@@ -113,7 +120,7 @@ export function migrationJobManifest(input: MigrationJobInput): types.input.batc
                 ...input.slices.map((s) => fromSecret(rolePasswordEnv(s.role), rolePasswordEnv(s.role))),
               ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-              resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+              resources: { requests: { ...MIGRATION_JOB_RESOURCES.requests }, limits: { ...MIGRATION_JOB_RESOURCES.limits } },
               ...(input.caConfigMapName ? { volumeMounts: [rdsCaVolumeMount()] } : {}),
             },
           ],

@@ -2,6 +2,7 @@ import type { types } from "@pulumi/kubernetes";
 import type { Input } from "@pulumi/pulumi";
 import { type RuntimeSettings } from "@uaip/runtime/config";
 import { DEFAULT_DRAIN_TIMEOUT_MS } from "@uaip/runtime/realtime";
+import { ROLLOUT_MAX_SURGE } from "../../profile/connection-arithmetic";
 import type { ServiceProfile } from "../../profile/schema";
 import { nodeOptions } from "../../profile/service-settings";
 
@@ -85,7 +86,8 @@ export function deploymentManifest({
     // No `replicas`: the HPA owns the replica count; setting both makes them fight on every update.
     spec: {
       selector: { matchLabels: selector },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+      // The connection budget and the roles' CONNECTION LIMIT count the surge pods with this same value.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: ROLLOUT_MAX_SURGE, maxUnavailable: 0 } },
       template: {
         metadata: { labels: serviceLabels(service.name) },
         spec: {

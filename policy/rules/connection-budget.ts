@@ -1,13 +1,23 @@
 import { isKind, isType, resolveRef } from "./match";
 import { hpasByTarget, workloadKey } from "./hpa-replicas";
 import type { PlannedResource, StackFinding, StackRule } from "./types";
-import { connectionArithmetic, POSTGRES_RESERVED_DEFAULTS } from "../../profile/connection-arithmetic";
+import {
+  connectionArithmetic,
+  KUBERNETES_DEFAULT_MAX_SURGE,
+  MIGRATION_JOB_CONNECTIONS,
+  POSTGRES_RESERVED_DEFAULTS,
+  surgePods,
+  type MaxSurge,
+} from "../../profile/connection-arithmetic";
 
 /** The env var a service's pool size arrives in (the @uaip/runtime env contract). */
 export const POOL_MAX_KEY = "UAIP_POOL_MAX";
 
 /** The server's reservations the budget counts (PostgreSQL's and RDS's), from the one budget arithmetic. */
 export { POSTGRES_RESERVED_DEFAULTS };
+
+/** The label the migration Job carries (components/k8s/db-migration.ts): each such Job holds MIGRATION_JOB_CONNECTIONS. */
+export const MIGRATION_COMPONENT_LABEL = { "app.kubernetes.io/component": "db-migration" } as const;
 
 export interface PoolUser {
   workload: PlannedResource;
@@ -16,6 +26,21 @@ export interface PoolUser {
   maxReplicas: number;
   /** Where maxReplicas came from. */
   replicasFrom: string;
+  /** The workload's rollout surge as written (a Deployment's maxSurge, Kubernetes's 25% when unset; 0 for a StatefulSet or Recreate). */
+  maxSurge: MaxSurge;
+  /** maxReplicas + the surge: the most pods holding a pool at once; undefined when maxSurge is not valid. */
+  rolloutPods: number | undefined;
+}
+
+/**
+ * A workload's surge as Kubernetes applies it: a Deployment's RollingUpdate maxSurge (25% unset),
+ * none for `Recreate` (old pods go first) or a StatefulSet (it replaces pods one by one).
+ */
+function maxSurgeOf(w: PlannedResource): MaxSurge {
+  if (!isKind(w, "apps:Deployment")) return 0;
+  const strategy = w.props.spec?.strategy;
+  if (strategy?.type === "Recreate") return 0;
+  return strategy?.rollingUpdate?.maxSurge ?? KUBERNETES_DEFAULT_MAX_SURGE;
 }
 
 function parameter(group: PlannedResource | undefined, name: string): string | undefined {
@@ -66,19 +91,30 @@ export function poolUsers(resources: PlannedResource[]): PoolUser[] {
     if (!pool) continue;
     const hpa = hpas.get(workloadKey(w, kind));
     const maxReplicas = hpa ? Number(hpa.props.spec?.maxReplicas) : Number(w.props.spec?.replicas ?? 1);
+    const maxSurge = maxSurgeOf(w);
+    const surge = surgePods(maxReplicas, maxSurge);
     users.push({
       workload: w,
       ...pool,
       maxReplicas,
       replicasFrom: hpa ? `HPA ${hpa.props.metadata?.name ?? hpa.name} maxReplicas` : "replicas",
+      maxSurge,
+      rolloutPods: surge === undefined ? undefined : maxReplicas + surge,
     });
   }
   return users;
 }
 
+/** The migration Jobs of the plan: each holds MIGRATION_JOB_CONNECTIONS while it runs. */
+export function migrationJobs(resources: PlannedResource[]): PlannedResource[] {
+  const [[key, value]] = Object.entries(MIGRATION_COMPONENT_LABEL);
+  return resources.filter((r) => isKind(r, "batch:Job") && r.props.metadata?.labels?.[key] === value);
+}
+
 /**
- * The connection budget recomputed from the resources alone, independent of the profile's own
- * arithmetic: Σ pool.max (ConfigMap) × maxReplicas (HPA) must fit the RDS parameter group's
+ * The connection budget recomputed from the resources alone, with the profile's arithmetic
+ * (connection-arithmetic.ts): Σ pool.max (ConfigMap) × the pods during a rollout (HPA maxReplicas
+ * + the Deployment's own maxSurge), plus the migration Jobs, must fit the RDS parameter group's
  * explicit max_connections minus PostgreSQL's superuser reservations. One database per stack is
  * assumed: every pool is counted against every PostgreSQL instance (conservative).
  */
@@ -86,13 +122,20 @@ export const connectionBudget: StackRule = {
   kind: "stack",
   name: "connection-budget",
   description:
-    "Σ pool size (ConfigMap UAIP_POOL_MAX) × HPA maxReplicas must fit RDS max_connections minus superuser reservations.",
+    "Σ pool size (ConfigMap UAIP_POOL_MAX) × pods during a rollout (HPA maxReplicas + maxSurge), plus the migration Job, must fit RDS max_connections minus superuser reservations.",
   enforcementLevel: "mandatory",
   check(resources) {
     const users = poolUsers(resources);
     if (users.length === 0) return [];
-    const groups = resources.filter((r) => isType(r, "aws:rds/parameterGroup:ParameterGroup"));
     const findings: StackFinding[] = [];
+    for (const u of users.filter((x) => x.rolloutPods === undefined))
+      findings.push({
+        resource: u.workload,
+        message: `strategy.rollingUpdate.maxSurge ${JSON.stringify(u.maxSurge)} is neither a whole number nor a whole percentage like "25%", so its pods during a rollout cannot be counted; fix maxSurge`,
+      });
+    const counted = users.filter((x): x is PoolUser & { rolloutPods: number } => x.rolloutPods !== undefined);
+    const jobs = migrationJobs(resources);
+    const groups = resources.filter((r) => isType(r, "aws:rds/parameterGroup:ParameterGroup"));
     for (const db of resources.filter(
       (r) => isType(r, "aws:rds/instance:Instance") && String(r.props.engine ?? "").startsWith("postgres"),
     )) {
@@ -110,20 +153,26 @@ export const connectionBudget: StackRule = {
         value: Number(parameter(group, name) ?? dflt),
       }));
       // The same arithmetic as the plan's check; the resources do not show the profile's operator reservation.
+      const others = jobs.map((j) => ({
+        name: `Job ${j.props.metadata?.name ?? j.name}`,
+        connections: MIGRATION_JOB_CONNECTIONS,
+      }));
       const a = connectionArithmetic({
-        pools: users.map((u) => ({ name: u.workload.name, poolMax: u.poolMax, replicas: u.maxReplicas })),
+        pools: counted.map((u) => ({ name: u.workload.name, poolMax: u.poolMax, replicas: u.rolloutPods })),
         maxConnections: max,
         serverReserved: Object.fromEntries(reserved.map((r) => [r.name, r.value])),
         opsReserved: 0,
+        others,
       });
-      const terms = users.map(
+      const terms = counted.map(
         (u) =>
-          `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}) × ${u.maxReplicas} (${u.replicasFrom}) = ${u.poolMax * u.maxReplicas}`,
+          `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}) × ${u.rolloutPods} pods in a rollout (${u.maxReplicas} (${u.replicasFrom}) + maxSurge ${u.maxSurge}) = ${u.poolMax * u.rolloutPods}`,
       );
       if (!a.ok) {
+        const minus = [...reserved.map((r) => `${r.name} ${r.value}`), ...others.map((o) => `${o.name} ${o.connections}`)];
         findings.push({
           resource: group ?? db,
-          message: `database ${db.name}: pools need ${a.pooled} connections (${terms.join("; ")}) > ${a.availableToPools} available (max_connections ${max} − ${reserved.map((r) => `${r.name} ${r.value}`).join(" − ")}); lower pool sizes or maxReplicas, or raise max_connections`,
+          message: `database ${db.name}: pools need ${a.pooled} connections (${terms.join("; ")}) > ${a.availableToPools} available (max_connections ${max} − ${minus.join(" − ")}); lower pool sizes, maxReplicas or maxSurge, or raise max_connections`,
         });
       }
     }

@@ -24,7 +24,7 @@ describe("offline plan", () => {
     planned.set(stack, plan);
     // An AWS stack's plan carries its cost estimate (tools/cost/); the local Docker stack has none.
     const cost = stack === "local" ? [] : ["cost"];
-    expect(Object.keys(plan).sort()).toEqual(["checks", ...cost, "outputs", "resources", "stack", "violations"]);
+    expect(Object.keys(plan).sort()).toEqual(["capacity", "checks", ...cost, "outputs", "resources", "stack", "violations"]);
     expect(plan.stack).toBe(stack);
     expect(plan.resources[0]).toMatchObject({ type: "pulumi:pulumi:Stack", name: `uaip-${stack}`, parent: "" });
     for (const r of plan.resources) {
@@ -36,7 +36,14 @@ describe("offline plan", () => {
       if (r.type !== "pulumi:pulumi:Stack") expect(plan.resources.some((p) => p.urn === r.parent)).toBe(true);
     }
     expect(plan.checks.length).toBeGreaterThan(5);
-    for (const c of plan.checks) expect(c).toEqual({ name: expect.any(String), ok: true, detail: expect.any(String) });
+    // A warning (a capacity file older than the code) passes too, marked as such.
+    for (const c of plan.checks)
+      expect(c).toEqual({
+        name: expect.any(String),
+        ok: true,
+        detail: expect.any(String),
+        ...(c.warning ? { warning: true } : {}),
+      });
     expect(plan.outputs.environment).toBe(stack);
     expect(plan.outputs.maxConnections).toBe(Number(/max_connections (\d+)/.exec(plan.checks[0].detail)![1]));
     expect(run.stdout).toContain(`Previewing update (${stack})`);
@@ -82,8 +89,9 @@ describe("offline plan", () => {
       dbMultiAz: [false, true],
       dbDeletionProtection: [false, true],
       dbClass: ["db.t4g.micro", "db.r7g.large"],
-      // Σ pool.max × hpa.max + reservedConnections + RDS's own superuser reservations (3 + 2).
-      maxConnections: ["60", "325"],
+      // Σ pool.max × pods in a rollout (hpa.max + 25% rounded up) + the migration Job + reservedConnections
+      // + RDS's own superuser reservations (3 + 2): dev 3 × 5 × (3 + 1), prod 3 × 10 × (10 + 3).
+      maxConnections: [String(3 * 5 * 4 + 1 + 10 + 5), String(3 * 10 * 13 + 1 + 20 + 5)],
       redisNodes: [1, 3],
       redisFailover: [false, true],
       albDeletionProtection: [false, true],
@@ -110,7 +118,10 @@ describe("offline plan", () => {
     );
     const run = await runPlan(["--stack", "test", "--stack-file", file]);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain("services[0] agent-intelligence: pool.max=40 × hpa.max=10 = 400");
+    // 10 replicas roll with 25% more (⌈2.5⌉ = 3): 13 pods hold a pool at once.
+    expect(run.stderr).toContain(
+      "services[0] agent-intelligence: pool.max=40 × 13 pods in a rollout (hpa.max=10 + maxSurge 25% → 3) = 520",
+    );
     expect(run.stderr).toContain("max_connections 100");
   });
 

@@ -128,7 +128,8 @@ describe("policy pack under the Pulumi CLI's policy host", () => {
         [
           "connection-budget",
           "urn:pulumi:prod::uaip::aws:rds/parameterGroup:ParameterGroup::db-params",
-          expect.stringContaining("pools need 100 connections"),
+          // 10 replicas and Kubernetes's default 25% surge (⌈2.5⌉ = 3): 13 pods × 10 connections.
+          expect.stringContaining("pools need 130 connections"),
         ],
       ]);
     },

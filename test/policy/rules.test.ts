@@ -288,9 +288,10 @@ const cases: [string, PlannedResource[], PlannedResource[], RegExp][] = [
   ],
   [
     "connection-budget",
-    [...database("100"), configMap("10"), deployment(), hpa(9)],
-    [...database("100"), configMap("10"), deployment(), hpa(10)],
-    /pools need 100 connections .* > 95 available \(max_connections 100 − superuser_reserved_connections 3 − rds\.rds_superuser_reserved_connections 2\)/,
+    // No strategy: Kubernetes's 25% maxSurge. 7 replicas -> 9 pods in a rollout (90 connections), 8 -> 10 (100).
+    [...database("100"), configMap("10"), deployment(), hpa(7)],
+    [...database("100"), configMap("10"), deployment(), hpa(8)],
+    /pools need 100 connections .*10 pods in a rollout \(8 \(HPA svc maxReplicas\) \+ maxSurge 25%\).* > 95 available \(max_connections 100 − superuser_reserved_connections 3 − rds\.rds_superuser_reserved_connections 2\)/,
   ],
 ];
 
@@ -371,13 +372,45 @@ describe("policy details", () => {
       ],
     });
     const users = poolUsers([configMap("10"), deployment({ replicas: 4 })]);
-    expect(users.map((u) => [u.poolMax, u.maxReplicas, u.replicasFrom])).toEqual([[10, 4, "replicas"]]);
+    expect(users.map((u) => [u.poolMax, u.maxReplicas, u.replicasFrom, u.rolloutPods])).toEqual([[10, 4, "replicas", 5]]);
     const findings = connectionBudget.check([group, database()[1], configMap("10"), deployment({ replicas: 4 })]);
     expect(findings.map((f) => f.message)).toEqual([
       expect.stringContaining(
-        "pools need 40 connections (svc: UAIP_POOL_MAX=10 (svc-runtime) × 4 (replicas) = 40) > 38 available",
+        "pools need 50 connections (svc: UAIP_POOL_MAX=10 (svc-runtime) × 5 pods in a rollout (4 (replicas) + maxSurge 25%) = 50) > 38 available",
       ),
     ]);
+  });
+
+  // One service, pool 10, HPA max 8, against max_connections m: what the rule must count, written out here.
+  const withStrategy = (strategy: Record<string, unknown>, m: string, extra: PlannedResource[] = []) =>
+    connectionBudget.check([...database(m), configMap("10"), deployment({ strategy }), hpa(8), ...extra]);
+  const migrationJob = r("kubernetes:batch/v1:Job", "svc-db-migrate", {
+    metadata: { name: "svc-db-migrate", namespace: "uaip", labels: { "app.kubernetes.io/component": "db-migration" } },
+  });
+  it.each([
+    // [strategy, pods during a rollout at 8 replicas]
+    [{ type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } }, 10],
+    [{ type: "RollingUpdate", rollingUpdate: { maxSurge: "10%" } }, 9],
+    [{ type: "RollingUpdate", rollingUpdate: { maxSurge: 3 } }, 11],
+    [{ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }, 8],
+    [{ type: "Recreate" }, 8],
+  ])("the budget counts the Deployment's own surge (%j): %i pods, boundary one connection either side", (strategy, pods) => {
+    const fits = 10 * pods + 5; // + RDS's 3 + 2
+    expect(withStrategy(strategy, String(fits))).toEqual([]);
+    expect(withStrategy(strategy, String(fits - 1)).map((f) => f.message)).toEqual([
+      expect.stringContaining(`pools need ${10 * pods} connections`),
+    ]);
+    // The migration Job's one client counts too.
+    expect(withStrategy(strategy, String(fits), [migrationJob]).map((f) => f.message)).toEqual([
+      expect.stringContaining(
+        `> ${fits - 5 - 1} available (max_connections ${fits} − superuser_reserved_connections 3 − rds.rds_superuser_reserved_connections 2 − Job svc-db-migrate 1)`,
+      ),
+    ]);
+  });
+
+  it("a maxSurge Kubernetes would refuse is named, not counted as 0", () => {
+    const findings = withStrategy({ type: "RollingUpdate", rollingUpdate: { maxSurge: "1.5" } }, "1000");
+    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining('maxSurge "1.5" is neither a whole number')]);
   });
 
   it("a parameter group without max_connections is reported: the budget would depend on instance memory", () => {
@@ -394,7 +427,7 @@ describe("policy details", () => {
     });
     imds.validateResource({ type: lt.type, name: lt.name, urn: lt.urn, props: lt.props }, report);
     const budget = toPolicy(rule("connection-budget")) as unknown as { validateStack: (args: any, report: any) => void };
-    const resources = [...database("100"), configMap("10"), deployment(), hpa(10)];
+    const resources = [...database("100"), configMap("10"), deployment(), hpa(8)];
     budget.validateStack({ resources }, report);
     expect(reported).toEqual([
       [expect.stringContaining('httpTokens is optional; set "required"'), undefined],

@@ -259,10 +259,11 @@ describe("the connection budget: the plan's check and the policy rule agree (one
     const { budget } = servicePlan(p);
     expect(checkConnectionBudget(p).ok).toBe(true);
     const policy = connectionArithmetic({
-      pools: budget.perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.hpaMax })),
+      pools: budget.perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.rolloutPods })),
       maxConnections: budget.maxConnections,
       serverReserved: POSTGRES_RESERVED_DEFAULTS,
       opsReserved: 0,
+      others: budget.others,
     });
     expect(policy.ok).toBe(true);
   });
@@ -289,14 +290,16 @@ describe("the connection budget: the plan's check and the policy rule agree (one
           const { budget } = servicePlan(p);
           const planOk = checkConnectionBudget(p).ok;
           const policy = connectionArithmetic({
-            pools: budget.perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.hpaMax })),
+            pools: budget.perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.rolloutPods })),
             maxConnections: budget.maxConnections,
             serverReserved: POSTGRES_RESERVED_DEFAULTS,
             opsReserved: 0,
+            others: [{ name: "migration Job", connections: 1 }],
           });
-          // Pools alone against max_connections minus RDS's 3 + 2, computed here without the module's help.
-          const pooled = shapes.reduce((sum, s) => sum + s.pool * s.hpa, 0);
-          expect(policy.ok).toBe(pooled <= budget.maxConnections - 5);
+          // Pools during a rollout (25% surge, rounded up) against max_connections minus RDS's 3 + 2 and the
+          // migration Job's one client, computed here without the module's help.
+          const pooled = shapes.reduce((sum, s) => sum + s.pool * (s.hpa + Math.ceil(s.hpa / 4)), 0);
+          expect(policy.ok).toBe(pooled <= budget.maxConnections - 5 - 1);
           if (planOk) expect(policy.ok).toBe(true);
         },
       ),

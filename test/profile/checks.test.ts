@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { parseConfig } from "../../profile/parse";
 import {
   assertChecks,
@@ -34,21 +35,28 @@ describe("instance-class table", () => {
   });
 });
 
+/** Kubernetes's rounding of the services' 25% maxSurge, written out here: 25% of n pods is n/4, rounded up. */
+const podsInRollout = (hpaMax: number) => hpaMax + Math.ceil(hpaMax / 4);
+/** The migration Job's one client and RDS's own reservations (superuser 3 + rds_superuser 2). */
+const MIGRATION = 1;
+const RDS_RESERVED = 5;
+
 describe("connection budget", () => {
-  it("max_connections defaults to exactly the budget: Σ pool.max × hpa.max + reserved + RDS's own reservations (3 + 2)", () => {
+  it("max_connections defaults to exactly the budget: Σ pool.max × pods in a rollout + the migration Job + reserved + RDS's own reservations", () => {
     const b = connectionBudget(withPools(5, 3));
-    expect(b.required).toBe(3 * 5 * 3 + 10 + 3 + 2);
-    expect(b.maxConnections).toBe(60);
+    expect(b.perService.map((s) => s.rolloutPods)).toEqual([4, 4, 4]);
+    expect(b.required).toBe(3 * 5 * podsInRollout(3) + MIGRATION + 10 + RDS_RESERVED);
+    expect(b.maxConnections).toBe(b.required);
     expect(b.classLimit).toBe(112);
   });
 
   it.each([
-    [5, 112, true],
-    [6, 113, false],
+    [4, 112, true],
+    [5, 113, false],
   ])(
-    "derived max_connections vs the class limit: 3 × 17 × 2 + reserved %i + server-reserved 5 = %i on db.t4g.micro (112) -> ok=%s",
+    "derived max_connections vs the class limit: 3 × 17 × 2 pods + migration 1 + reserved %i + server-reserved 5 = %i on db.t4g.micro (112) -> ok=%s",
     (reservedConnections, required, ok) => {
-      const p = withPools(17, 2, { database: { reservedConnections } });
+      const p = withPools(17, 1, { database: { reservedConnections } });
       expect(connectionBudget(p).required).toBe(required);
       expect(checkConnectionBudget(p).ok).toBe(ok);
     },
@@ -62,20 +70,48 @@ describe("connection budget", () => {
     expect(checkConnectionBudget(p).ok).toBe(ok);
   });
 
+  // pool.max 5 × hpa.max 4 on three services: 60 pooled without the surge, 75 with it (4 + 1 pods each).
+  const withoutSurge = 3 * 5 * 4 + MIGRATION + 10 + RDS_RESERVED;
+  const withSurge = 3 * 5 * podsInRollout(4) + MIGRATION + 10 + RDS_RESERVED;
   it.each([
-    [60, true],
-    [59, false],
-  ])("budget boundary: 45 pooled + 10 reserved + 5 server-reserved against max_connections %i -> ok=%s", (maxConnections, ok) => {
-    expect(checkConnectionBudget(withPools(5, 3, { database: { maxConnections } })).ok).toBe(ok);
+    [withSurge, true],
+    [withSurge - 1, false],
+    [withoutSurge, false],
+  ])("a budget that fits without the surge but not with it: max_connections %i -> ok=%s", (maxConnections, ok) => {
+    expect(withoutSurge).toBeLessThan(withSurge - 1);
+    const check = checkConnectionBudget(withPools(5, 4, { database: { maxConnections } }));
+    expect(check.ok).toBe(ok);
+    expect(check.detail).toContain("services[2] c: pool.max=5 × 5 pods in a rollout (hpa.max=4 + maxSurge 25% → 1) = 25");
+    if (!ok) expect(check.detail).toContain(`= ${withSurge} exceeds max_connections ${maxConnections}`);
   });
 
-  it("a violation names every service, its pool size, its replicas, the reserve and max_connections", () => {
+  it("property: the check passes exactly when Σ pool.max × (hpa.max + ⌈25% × hpa.max⌉) + migration + reserved + 5 fits max_connections", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 3, max: 30 }),
+        fc.integer({ min: 10, max: 450 }),
+        (poolMax, hpaMax, reservedConnections, maxConnections) => {
+          const p = withPools(poolMax, hpaMax, {
+            database: { instanceClass: "db.t4g.medium", reservedConnections, maxConnections },
+          });
+          const needed = 3 * poolMax * podsInRollout(hpaMax) + MIGRATION + reservedConnections + RDS_RESERVED;
+          expect(checkConnectionBudget(p).ok).toBe(needed <= maxConnections);
+        },
+      ),
+    );
+  });
+
+  it("a violation names every service, its pool size, its pods in a rollout, the migration Job, the reserve and max_connections", () => {
     const p = withPools(20, 10, { database: { instanceClass: "db.t4g.medium", maxConnections: 400 } });
     const check = checkConnectionBudget(p);
     expect(check.ok).toBe(false);
-    expect(check.detail).toContain("services[1] b: pool.max=20 × hpa.max=10 = 200");
-    expect(check.detail).toContain("+ database.reservedConnections 10 + server-reserved 5");
-    expect(check.detail).toContain("= 615");
+    expect(check.detail).toContain(`services[1] b: pool.max=20 × 13 pods in a rollout (hpa.max=10 + maxSurge 25% → 3) = 260`);
+    expect(check.detail).toContain(
+      "+ migration Job 1 + stats refresher 0 (borrows from its pod's pool) + database.reservedConnections 10 + server-reserved 5",
+    );
+    expect(check.detail).toContain(`= ${3 * 20 * podsInRollout(10) + MIGRATION + 10 + RDS_RESERVED}`);
     expect(check.detail).toContain("exceeds max_connections 400");
     expect(check.detail).toMatch(/lower pool\.max or hpa\.max/);
   });

@@ -46,8 +46,31 @@ function diffWith(s: string): PlanDiff {
     failedChecks: [check],
     outputs: [change],
     policy: { introduced: [violation], resolved: [violation], atHead: [violation] },
+    capacity: [{ service: s, before: capacity(200), after: capacity(150) }],
     failure: s,
     noChanges: false,
+  };
+}
+
+/** A service's capacity numbers as the diff carries them (its service name is the fork's string). */
+function capacity(rateRpsPerCore: number): NonNullable<PlanDiff["capacity"]>[number]["after"] & object {
+  return {
+    service: "x",
+    path: "capacity/x.json",
+    commit: "abcdef1",
+    measuredAt: "2026-12-06T08:00:00.000Z",
+    rateRpsPerCore,
+    cpuLimitCores: 1,
+    coresPerPod: 1,
+    perPodRps: rateRpsPerCore,
+    hpaMax: 3,
+    headroom: 0.3,
+    servesRps: 3 * rateRpsPerCore * 0.7,
+    targetRps: 420,
+    cpuAtKneePercentOfRequest: 80,
+    cpuTarget: 70,
+    dbBusyConnections: 2,
+    poolMax: 5,
   };
 }
 
@@ -109,6 +132,20 @@ describe("PR comment renderer (trusted workflow)", () => {
     expect(comment).not.toContain("@octocat");
     expect(comment).toContain("@\u200boctocat");
     expect(comment).toContain(`head ${"b".repeat(12)}`);
+  });
+
+  it("keeps the capacity section through the artifact (numbers only), and refuses a capacity entry that is not numbers", () => {
+    const dir = mkdtempSync(join(tmpdir(), "uaip-artifact-"));
+    writeFileSync(join(dir, "diff.dev.json"), JSON.stringify(diffWith("svc")));
+    const [diff] = readDiffs(dir);
+    expect(diff.capacity).toEqual([
+      expect.objectContaining({ service: "svc", after: expect.objectContaining({ rateRpsPerCore: 150 }) }),
+    ]);
+    expect(renderPrComment([diff])).toContain("| 200 → 150 |");
+    const bad = diffWith("svc");
+    bad.capacity![0].after = { ...bad.capacity![0].after!, rateRpsPerCore: "**fast**" as unknown as number };
+    writeFileSync(join(dir, "diff.dev.json"), JSON.stringify(bad));
+    expect(() => readDiffs(dir)).toThrow(/not a plan diff: capacity\.0\.after\.rateRpsPerCore: /);
   });
 
   it("refuses a diff file that is not a plan diff, naming the file and the field", () => {

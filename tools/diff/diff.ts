@@ -3,6 +3,7 @@
  * from two plan JSONs (`npm run plan -- --json`), with no CLI and no cloud. Pure functions.
  */
 import type { Violation } from "../../policy/rules";
+import type { ServiceCapacity } from "../../profile/capacity-checks";
 import { costDelta, type CostDelta } from "../cost/delta";
 import type { CostReport } from "../cost/estimate";
 import type { PlanJson } from "../plan";
@@ -19,6 +20,8 @@ export interface PlanLike {
   checks: Check[];
   /** The plan's cost estimate (AWS stacks; absent in older plans). */
   cost?: CostReport;
+  /** The services' measured capacity and throughput numbers (absent in older plans). */
+  capacity?: ServiceCapacity[];
 }
 
 export const MASK = "[secret]";
@@ -64,6 +67,28 @@ export interface CheckChange {
   kind: "fixed" | "broken" | "added" | "removed" | "detail";
 }
 
+/**
+ * A service whose capacity numbers differ: its capacity file changed (rate per core, commit), or
+ * what the throughput check computes from it (hpa.max, limits, headroom, targetRps). Absent on one
+ * side: no capacity file there.
+ */
+export interface CapacityChange {
+  service: string;
+  before?: ServiceCapacity;
+  after?: ServiceCapacity;
+}
+
+/** The capacity changes between two plans, by service, in head order then base-only services. */
+export function diffCapacity(base: ServiceCapacity[] = [], head: ServiceCapacity[] = []): CapacityChange[] {
+  const before = new Map(base.map((c) => [c.service, c]));
+  const after = new Map(head.map((c) => [c.service, c]));
+  const services = [...new Set([...after.keys(), ...before.keys()])];
+  return services
+    .map((service) => ({ service, before: before.get(service), after: after.get(service) }))
+    .filter((c) => JSON.stringify(c.before) !== JSON.stringify(c.after))
+    .map((c) => ({ service: c.service, ...(c.before ? { before: c.before } : {}), ...(c.after ? { after: c.after } : {}) }));
+}
+
 export interface PlanDiff {
   stack: string;
   added: ResourceRef[];
@@ -80,6 +105,8 @@ export interface PlanDiff {
   policy?: { introduced: Violation[]; resolved: Violation[]; atHead: Violation[] };
   /** The monthly cost of the change (both plans carry an estimate). */
   cost?: CostDelta;
+  /** Services whose capacity numbers changed (a capacity file, or what the throughput check computes from it). */
+  capacity?: CapacityChange[];
   /** Set when the head plan failed (bad stack file, failed check): nothing was planned. */
   failure?: string;
   noChanges: boolean;
@@ -231,6 +258,8 @@ export function diffPlans(base: PlanLike, head: PlanLike, policy?: { base: Viola
   };
   const cost = costDelta(base.cost, head.cost);
   if (cost) diff.cost = cost;
+  const capacity = diffCapacity(base.capacity, head.capacity);
+  if (capacity.length) diff.capacity = capacity;
   if (policyDiff) diff.policy = policyDiff;
   diff.noChanges =
     !diff.added.length &&
@@ -240,6 +269,7 @@ export function diffPlans(base: PlanLike, head: PlanLike, policy?: { base: Viola
     !renamed.length &&
     !checks.length &&
     !outputs.length &&
+    !capacity.length &&
     !(policyDiff && (policyDiff.introduced.length || policyDiff.resolved.length));
   return diff;
 }

@@ -6,7 +6,8 @@
  */
 import type { Violation } from "../../policy/rules";
 import { costChanged, type CostDelta } from "../cost/delta";
-import type { CheckChange, PlanDiff, ResourceChange, ValueChange } from "./diff";
+import type { CapacityChange, CheckChange, PlanDiff, ResourceChange, ValueChange } from "./diff";
+import { num } from "../../profile/capacity-checks";
 import { inert, inertCode, inertLines } from "./escape";
 
 /** Marks the comment the workflow updates instead of posting a new one. */
@@ -80,6 +81,37 @@ function costLines(d: CostDelta): string[] {
   return lines;
 }
 
+/** `before → after`, or the one value when both are the same; "—" for a side without it. */
+function change(before: number | undefined, after: number | undefined, unit = ""): string {
+  const show = (n: number | undefined) => (n === undefined ? "—" : `${num(n)}${unit}`);
+  return before === after ? show(after) : `${show(before)} → ${show(after)}`;
+}
+
+/** The throughput check's verdict from the numbers: ✓ serves targetRps, ✗ does not, — without a target or a file. */
+function throughputVerdict(c: CapacityChange["before"]): string {
+  if (!c || c.targetRps === undefined) return "—";
+  return c.servesRps >= c.targetRps ? "✓" : "✗";
+}
+
+/** The capacity files' change and what it does to the throughput check (hpa.max × per pod × (1 − headroom) vs targetRps). */
+function capacityLines(changes: CapacityChange[]): string[] {
+  const lines = [
+    "**Capacity** (measured knee per service; serves = hpa.max × req/s per pod × (1 − headroom), checked against targetRps)",
+    "",
+    "| Service | Capacity file | req/s per core | req/s per pod | hpa.max | serves (req/s) | targetRps | Throughput |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const c of changes) {
+    const { before: b, after: a } = c;
+    const file = [b, a].map((x) => (x ? `${x.commit.slice(0, 12)}` : "none"));
+    lines.push(
+      `| ${inertCode(c.service)} | ${file[0] === file[1] ? inertCode(file[1]) : `${inertCode(file[0])} → ${inertCode(file[1])}`} | ${change(b?.rateRpsPerCore, a?.rateRpsPerCore)} | ${change(b?.perPodRps, a?.perPodRps)} | ${change(b?.hpaMax, a?.hpaMax)} | ${change(b?.servesRps, a?.servesRps)} | ${change(b?.targetRps, a?.targetRps)} | ${throughputVerdict(b)} → ${throughputVerdict(a)} |`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
 /** One stack's section. */
 export function renderMarkdown(diff: PlanDiff): string {
   const replacements = diff.replaced.length + diff.renamed.length;
@@ -145,6 +177,7 @@ export function renderMarkdown(diff: PlanDiff): string {
     if (resolved.length) lines.push("Resolved:", ...resolved.map(violationLine), "");
   }
   if (diff.outputs.length) lines.push("**Outputs**", "", ...changeRows(diff.outputs), "");
+  if (diff.capacity?.length) lines.push(...capacityLines(diff.capacity));
   if (diff.cost && costChanged(diff.cost)) lines.push(...costLines(diff.cost), "");
   return lines.join("\n").trimEnd() + "\n";
 }

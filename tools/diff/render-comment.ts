@@ -33,6 +33,17 @@ const violation = z.object({
   resource: str,
   message: str,
 });
+// What markdown.ts shows of a service's capacity: finite numbers and a short commit, nothing else.
+const finite = z.number().finite();
+const capacitySide = z.object({
+  service: str,
+  commit: z.string().regex(/^[0-9a-f]{7,40}$/),
+  rateRpsPerCore: finite,
+  perPodRps: finite,
+  hpaMax: finite,
+  servesRps: finite,
+  targetRps: finite.optional(),
+});
 const resourceChange = ref.extend({ changes: z.array(valueChange), replaceReasons: z.array(str) });
 const planDiffSchema = z.object({
   stack: str,
@@ -53,6 +64,7 @@ const planDiffSchema = z.object({
   failedChecks: z.array(check),
   outputs: z.array(valueChange),
   policy: z.object({ introduced: z.array(violation), resolved: z.array(violation), atHead: z.array(violation) }).optional(),
+  capacity: z.array(z.object({ service: str, before: capacitySide.optional(), after: capacitySide.optional() })).optional(),
   failure: str.optional(),
   noChanges: z.boolean(),
 });

@@ -34,7 +34,7 @@ export class DbConnectionLimitError extends UaipError {
     super(
       DbConnectionLimitError.CODE,
       `PostgreSQL refused a connection for role "${user}": ${serverMessage}. A service role's CONNECTION LIMIT is its slice of the connection budget ` +
-        `(pool.max × hpa.max): more processes than hpa.max, or pools larger than pool.max, are connected; lower UAIP_POOL_MAX or raise the service's slice in the profile`,
+        `(pool.max × pods during a rollout at hpa.max): more processes than that, or pools larger than pool.max, are connected; lower UAIP_POOL_MAX or raise the service's slice in the profile`,
       options,
     );
     this.user = user;

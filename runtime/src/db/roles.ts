@@ -8,7 +8,7 @@ export interface ServiceRole {
   name: string;
   /** Its password (from the service's Pulumi secret); sent only as a SCRAM verifier. */
   password: string;
-  /** CONNECTION LIMIT: pool.max × hpa.max of the service, so PostgreSQL itself enforces the budget. */
+  /** CONNECTION LIMIT: pool.max × the service's pods during a rollout at hpa.max, so PostgreSQL itself enforces the budget. */
   connectionLimit: number;
 }
 
@@ -43,7 +43,7 @@ export function validateServiceRole(role: ServiceRole, index = 0): void {
   if (!Number.isInteger(role.connectionLimit) || role.connectionLimit < 1) {
     throw new DbMigrationError(
       "(roles)",
-      `roles[${index}].connectionLimit=${role.connectionLimit} must be a positive integer (pool.max × hpa.max)`,
+      `roles[${index}].connectionLimit=${role.connectionLimit} must be a positive integer (pool.max × pods during a rollout at hpa.max)`,
     );
   }
   if (!role.password || role.password.length < 16)

@@ -40,18 +40,19 @@ describe("per-service roles: pure helpers", () => {
     ["api", "api"],
   ])("%s -> role %s", (service, role) => expect(serviceDbRole(service)).toBe(role));
 
-  it("each role's CONNECTION LIMIT is its slice pool.max × hpa.max; the slices plus the reserves (the profile's and the server's) are the connection budget", () => {
+  it("each role's CONNECTION LIMIT is its slice pool.max × pods in a rollout at hpa.max (25% surge, rounded up); the slices plus the migration Job and the reserves are the connection budget", () => {
     const slices = m.serviceRoleSlices(profile.services);
     const budget = connectionBudget(profile);
     expect(slices.map((s) => s.connectionLimit)).toEqual(budget.perService.map((s) => s.connections));
     expect(slices.slice(0, 2)).toEqual([
-      { service: "agent-intelligence", role: "agent_intelligence", connectionLimit: 60 },
-      { service: "orchestration-pipeline", role: "orchestration_pipeline", connectionLimit: 80 },
+      // 10 × (6 + ⌈6/4⌉ = 8) and 20 × (4 + ⌈4/4⌉ = 5): the surge pods must be able to log in too.
+      { service: "agent-intelligence", role: "agent_intelligence", connectionLimit: 80 },
+      { service: "orchestration-pipeline", role: "orchestration_pipeline", connectionLimit: 100 },
     ]);
-    expect(slices.reduce((n, s) => n + s.connectionLimit, 0) + budget.reserved + budget.serverReservedTotal).toBe(
-      budget.required,
-    );
-    expect(m.migrationArgs(slices.slice(0, 1))).toEqual(["--role", "agent_intelligence:60"]);
+    expect(
+      slices.reduce((n, s) => n + s.connectionLimit, 0) + budget.othersTotal + budget.reserved + budget.serverReservedTotal,
+    ).toBe(budget.required);
+    expect(m.migrationArgs(slices.slice(0, 1))).toEqual(["--role", "agent_intelligence:80"]);
   });
 
   it("the master URL verifies RDS's certificate against the mounted bundle and escapes the password", () => {
@@ -106,11 +107,11 @@ describe("Services: migration Job and per-service credentials (mocked cluster)",
     const container = spec.containers[0];
     expect(container.args).toEqual([
       "--role",
-      "agent_intelligence:60",
+      "agent_intelligence:80",
       "--role",
-      "orchestration_pipeline:80",
+      "orchestration_pipeline:100",
       "--role",
-      `capability_registry:${profile.services[2].pool.max * profile.services[2].hpa.max}`,
+      `capability_registry:${profile.services[2].pool.max * (profile.services[2].hpa.max + Math.ceil(profile.services[2].hpa.max / 4))}`,
     ]);
     expect(
       container.env.map((e: { name: string; valueFrom?: unknown; value?: unknown }) => [e.name, e.value === undefined]),

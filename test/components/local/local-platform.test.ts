@@ -123,7 +123,12 @@ describe("LocalPlatform (Docker)", () => {
     const migrate = container("uaip-db-migrate");
     expect(migrate.inputs).toMatchObject({ attach: true, mustRun: false, restart: "no" });
     expect(migrate.inputs.command).toEqual(
-      expect.arrayContaining(["--role", "agent_intelligence:" + profile.services[0].pool.max * profile.services[0].hpa.max]),
+      // pool.max × pods during a replacement at hpa.max (25% surge, rounded up), as on AWS.
+      expect.arrayContaining([
+        "--role",
+        "agent_intelligence:" +
+          profile.services[0].pool.max * (profile.services[0].hpa.max + Math.ceil(profile.services[0].hpa.max / 4)),
+      ]),
     );
     const envOf = (name: string) => unwrapSecrets(container(name).inputs.envs) as string[];
     expect(envOf("uaip-db-migrate").find((e) => e.startsWith("DATABASE_URL="))).toContain("pg-plain-password");
