@@ -1,5 +1,6 @@
 import { DEFAULT_METRIC } from "@uaip/runtime/metrics";
 import { StackError } from "./errors";
+import { dataTierChecks } from "./data-tier-checks";
 import { checkMonitoringWindows } from "./monitoring-windows";
 import { checkPodConfig } from "./pod-config";
 import { memoryToMiB } from "./quantity";
@@ -169,7 +170,9 @@ export function checkMemoryPressurePoint(p: Profile, plan: ServicePlan = service
 /** Every cross-layer check, in report order; `plan` is the one servicePlan(p) the platforms also take. */
 export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p)): Check[] {
   return [
-    checkConnectionBudget(p, plan),
+    // Through RDS Proxy the pools count against the proxy's client limit, not max_connections (data-tier-checks.ts).
+    ...(p.database.proxy ? [] : [checkConnectionBudget(p, plan)]),
+    ...dataTierChecks(p, plan),
     ...checkTimeouts(p, plan),
     checkRedisEviction(p),
     ...checkCacheTtlVsCdn(p, plan),

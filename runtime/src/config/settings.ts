@@ -12,6 +12,10 @@ import { durationMs } from "./duration";
  */
 
 const positiveInt = z.number().int().positive();
+
+/** UAIP_REDIS_MODE: how the runtime reaches Redis (the stack and the runtime share this list). */
+export const REDIS_MODES = ["standalone", "cluster"] as const;
+export type RedisMode = (typeof REDIS_MODES)[number];
 const nonNegativeInt = z.number().int().nonnegative();
 
 export const cacheSettingsSchema = z.strictObject({
@@ -31,6 +35,12 @@ export const cacheSettingsSchema = z.strictObject({
       port: z.number().int().min(1).max(65535).default(6379),
       /** Connect with TLS (ElastiCache in-transit encryption). @default false */
       tls: z.boolean().default(false),
+      /**
+       * How Redis is deployed: "standalone" (one primary, replicas only for failover) or "cluster" (cluster
+       * mode: several shards, or ElastiCache Serverless, which always speaks the cluster protocol). The
+       * stack writes it from the profile's `redis.mode` / `redis.serverless`. @default "standalone"
+       */
+      mode: z.enum(REDIS_MODES).default("standalone"),
       /** Upper bound on Redis connections this process opens. @default 10 */
       maxConnections: positiveInt.default(10),
       /**

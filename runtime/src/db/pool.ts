@@ -24,8 +24,12 @@ import { postgresTlsOptions } from "./tls";
 /** What a pool needs from the runtime config: the seed's PoolConfig and the connection settings. */
 export interface DbSettings {
   pool: RuntimeSettings["pool"];
-  database: RuntimeConfig["database"];
+  /** The connection; readHost, directHost and detectPinning may be left out (their defaults: off). */
+  database: Omit<RuntimeConfig["database"], OptionalDatabaseKey> & Partial<Pick<RuntimeConfig["database"], OptionalDatabaseKey>>;
 }
+
+/** The database settings added with RDS Proxy and read replicas: older callers need not name them. */
+type OptionalDatabaseKey = "readHost" | "directHost" | "detectPinning";
 
 /** Pool errors name the option path (`pool.maxConnections`, `database.host`). */
 export const dbError = (key: string, message: string): RuntimeConfigError => new RuntimeConfigError(key, message);
