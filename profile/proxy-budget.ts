@@ -65,11 +65,15 @@ export function instanceMaxConnections(p: Profile, budget: ConnectionBudget): nu
   const pct = proxy.maxConnectionsPercent;
   const needed = serverConnectionsNeeded(budget.pooled, proxy.clientsPerServerConnection);
   const reserved = budget.reserved + budget.serverReservedTotal;
-  // floor(M × pct / 100) >= needed  <=  M >= needed × 100 / pct;
-  // floor(M × pct / 100) + reserved <= M  <=  M >= reserved × 100 / (100 − pct) (impossible at 100 %: the check says so).
+  // floor(M × pct / 100) >= needed exactly when M >= needed × 100 / pct; the reservations' condition
+  // floor(M × pct / 100) + reserved <= M holds from some M on (each step adds at most 1 on the left),
+  // so the least M is the first from there that also holds it. At 100 % it never does: the check says so.
   const forClients = Math.ceil((needed * 100) / pct);
-  const forReserved = pct < 100 ? Math.ceil((reserved * 100) / (100 - pct)) : forClients + reserved;
-  return Math.max(10, forClients, forReserved, ...replicaNeeds);
+  const start = Math.max(10, forClients, ...replicaNeeds);
+  if (pct === 100) return start + reserved;
+  let m = start;
+  while (Math.floor((m * pct) / 100) + reserved > m) m++;
+  return m;
 }
 
 export function proxyBudget(p: Profile, budget: ConnectionBudget): ProxyBudget | undefined {
