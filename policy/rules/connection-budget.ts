@@ -174,9 +174,10 @@ export const connectionBudget: StackRule = {
         opsReserved: 0,
       });
       if (!a.ok) {
+        const proxied = pools.length === 1 && pools[0]!.name.startsWith("RDS Proxy");
         findings.push({
           resource: group ?? db,
-          message: `database ${db.name}: ${pools.length === 1 && pools[0]!.name.startsWith("RDS Proxy") ? "its proxy may open" : "pools need"} ${a.pooled} connections (${terms.join("; ")}) > ${a.availableToPools} available (max_connections ${max} − ${reserved.map((r) => `${r.name} ${r.value}`).join(" − ")}); lower pool sizes or maxReplicas, or raise max_connections`,
+          message: `database ${db.name}: ${proxied ? "its proxy may open" : "pools need"} ${a.pooled} connections (${terms.join("; ")}) > ${a.availableToPools} available (max_connections ${max} − ${reserved.map((r) => `${r.name} ${r.value}`).join(" − ")}); ${proxied ? "lower the proxy target group's MaxConnectionsPercent" : "lower pool sizes or maxReplicas"}, or raise max_connections`,
         });
       }
     }
