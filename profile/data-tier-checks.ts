@@ -70,6 +70,9 @@ export function checkReplicaBudgets(p: Profile, plan: ServicePlan): Check[] {
   });
 }
 
+const range = (l: { minimum?: number; maximum: number }) =>
+  l.minimum !== undefined ? `${l.minimum}..${l.maximum}` : `up to ${l.maximum}`;
+
 /** The cache's topology with its arithmetic: cluster mode's nodes against the quota, or serverless' limits. */
 export function checkRedisTopology(p: Profile): Check[] {
   const r = p.redis;
@@ -80,7 +83,7 @@ export function checkRedisTopology(p: Profile): Check[] {
       check(
         "redis-topology",
         true,
-        `ElastiCache Serverless ${r.engine} ${r.engineVersion}: data storage ${s.dataStorageGb.minimum ?? 0}..${s.dataStorageGb.maximum} GB, ${s.ecpuPerSecond.minimum ?? 0}..${s.ecpuPerSecond.maximum} ECPU/s; ${mode}`,
+        `ElastiCache Serverless ${r.engine} ${r.engineVersion}: data storage ${range(s.dataStorageGb)} GB, ${range(s.ecpuPerSecond)} ECPU/s (billed for what it uses within them; redis.maxmemoryPolicy does not apply: no parameter group); ${mode}`,
         "",
       ),
     ];
