@@ -38,7 +38,7 @@ it("cluster-mode Valkey, RDS Proxy and read replicas: plans, with every budget p
     expect(data.UAIP_DB_DIRECT_HOST).toMatch(/-db-instance\./);
     expect(data.UAIP_DB_READ_HOST).toMatch(/-db-replica-[12]\./);
   }
-  expect(run.json!.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
+  expect((run.json!.violations ?? []).filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
 }, 240_000);
 
 it("ElastiCache Serverless: plans, the cache's limits printed, the runtime told to connect as a cluster client", async () => {

@@ -30,8 +30,6 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
        * refresher's advisory locks) goes here, since it would pin a proxied session. @default "" (`host`)
        */
       directHost: z.string().default(""),
-      /** Count (and, with a listener, report) application statements that pin an RDS Proxy session. @default false */
-      detectPinning: z.boolean().default(false),
       port: z.number().int().min(1).max(65535).default(5432),
       name: z.string().default("uaip"),
       user: z.string().default("uaip"),

@@ -112,6 +112,13 @@ export const poolSettingsSchema = z
     idleTimeoutMillis: durationMs().default(30_000),
     /** Give up acquiring a connection after this many ms. @default 2000 */
     connectionTimeoutMillis: durationMs().default(2_000),
+    /**
+     * Count the application's statements that would pin an RDS Proxy session (SET, prepared statements,
+     * temporary tables, cursors, LISTEN, sequence functions, advisory locks) in
+     * uaip_db_pinning_statements_total{reason}: a debugging aid for services behind database.proxy.
+     * @default unset (off)
+     */
+    detectPinning: z.boolean().optional(),
   })
   // The pool cannot keep more idle connections than it may open; both numbers in the message.
   .superRefine((p, ctx) => {

@@ -5,7 +5,7 @@
  * pinning statements on pooled connections can use up the proxy's server connections.
  *
  * `pinningReasons` classifies a statement by its text (comments and quoted literals removed first, so
- * `SELECT 'SET x'` is not a SET); the pool counts what it finds when `database.detectPinning` is on.
+ * `SELECT 'SET x'` is not a SET); the pool counts what it finds when `pool.detectPinning` (UAIP_POOL_DETECT_PINNING) is on.
  * It errs on the side of flagging: `SET LOCAL` is flagged with `SET` (it changes session state for
  * the transaction; what the proxy does with it is not documented as safe).
  */

@@ -29,12 +29,12 @@ import { postgresTlsOptions } from "./tls";
 /** What a pool needs from the runtime config: the seed's PoolConfig and the connection settings. */
 export interface DbSettings {
   pool: RuntimeSettings["pool"];
-  /** The connection; readHost, directHost and detectPinning may be left out (their defaults: off). */
+  /** The connection; readHost and directHost may be left out (their default: "", none). */
   database: Omit<RuntimeConfig["database"], OptionalDatabaseKey> & Partial<Pick<RuntimeConfig["database"], OptionalDatabaseKey>>;
 }
 
-/** The database settings added with RDS Proxy and read replicas: older callers need not name them. */
-type OptionalDatabaseKey = "readHost" | "directHost" | "detectPinning";
+/** The database settings added with RDS Proxy and read replicas: callers need not name them. */
+type OptionalDatabaseKey = "readHost" | "directHost";
 
 /** Pool errors name the option path (`pool.maxConnections`, `database.host`). */
 export const dbError = (key: string, message: string): RuntimeConfigError => new RuntimeConfigError(key, message);
@@ -101,7 +101,7 @@ export interface CreatePoolOptions {
    * Classify every statement the application runs on this pool (query, withClient, read) and count
    * those that would pin an RDS Proxy session (SET, PREPARE/DEALLOCATE, temporary tables, cursors,
    * LISTEN, sequence functions, advisory locks: db/pinning.ts) in `uaip_db_pinning_statements_total{reason}`.
-   * A debugging aid: it costs a few regular expressions per statement. @default database.detectPinning (false)
+   * A debugging aid: it costs a few regular expressions per statement. @default pool.detectPinning (off)
    */
   detectPinning?: boolean;
   /** Called with each pinning statement found (with detectPinning), e.g. to log it. @default none */
@@ -219,7 +219,7 @@ export class ManagedPool {
     });
     const registry = o.registry ?? new Registry();
     this.#metrics = registerPoolMetrics(registry, this);
-    this.#detectPinning = o.detectPinning ?? database.detectPinning ?? false;
+    this.#detectPinning = o.detectPinning ?? pool.detectPinning ?? false;
     this.#onPinning = o.onPinning;
     this.#pinning = this.#detectPinning
       ? counter(registry, METRIC.dbPinningStatementsTotal, "Application statements that would pin an RDS Proxy session", [
@@ -232,8 +232,8 @@ export class ManagedPool {
     this.#reader = database.readHost
       ? new ManagedPool(
           {
-            pool,
-            database: { ...database, host: database.readHost, readHost: "", directHost: "", detectPinning: false },
+            pool: { ...pool, detectPinning: false },
+            database: { ...database, host: database.readHost, readHost: "", directHost: "" },
           },
           { registry, applicationName: `${o.applicationName ?? database.user}:reader` },
         )

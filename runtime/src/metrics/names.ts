@@ -31,7 +31,7 @@ export const METRIC = {
   dbPoolLimit: "uaip_db_pool_limit",
   /** Errors of idle pooled connections (server restart, network cut), handled without a crash. */
   dbPoolErrorsTotal: "uaip_db_pool_errors_total",
-  /** Application statements that pin an RDS Proxy session (database.detectPinning), by `reason` (db/pinning.ts). */
+  /** Application statements that pin an RDS Proxy session (pool.detectPinning, UAIP_POOL_DETECT_PINNING), by `reason` (db/pinning.ts). */
   dbPinningStatementsTotal: "uaip_db_pinning_statements_total",
   /** Read-only queries the reader pool could not serve (replica down) and the writer served instead. */
   dbReaderFallbacksTotal: "uaip_db_reader_fallbacks_total",
