@@ -23,7 +23,7 @@ const cpuQuantity = z
 const RDS_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const RDS_NAME_MESSAGE = 'expected a letter, then lowercase letters, digits or underscores (RDS for PostgreSQL), e.g. "uaip"';
 
-/** ElastiCache engines the stack provisions (profile/cache-rules.ts has their versions). */
+/** ElastiCache engines the stack provisions (Valkey's versions: vendor/aws/data-tier-limits.json). */
 export const CACHE_ENGINES = ["redis", "valkey"] as const;
 export type CacheEngine = (typeof CACHE_ENGINES)[number];
 /** ElastiCache cluster mode: node groups (shards) per replication group (NumNodeGroups, 1..500). */
@@ -227,6 +227,13 @@ export const profileSchema = z.strictObject({
     reservedConnections: int(3),
     /** Explicit max_connections; default: exactly the connection budget. */
     maxConnections: int(10).optional(),
+    /** Log statements slower than this, ms. */
+    logMinDurationMs: int(-1).max(MAX_TIMER_MS),
+    /** Refresh the operation_stats materialized view every this many ms (0: never); one replica does it. */
+    statsRefreshInterval: durationMs(0),
+    /** RDS for PostgreSQL's name rules (a letter first; master user 1..16, database 1..63): profile/aws-identifiers.ts. */
+    name: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
+    username: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
     /**
      * RDS Proxy in front of the instance (profile/proxy-budget.ts): the services connect through it
      * (TLS required, each service role's password in Secrets Manager); migrations and the stats
@@ -240,31 +247,8 @@ export const profileSchema = z.strictObject({
      * own connection budget. Needs backups on the source (backupRetentionDays >= 1).
      */
     readReplicas: int(0).max(RDS_POSTGRES_MAX_READ_REPLICAS).default(0),
-    /** Log statements slower than this, ms. */
-    logMinDurationMs: int(-1).max(MAX_TIMER_MS),
-    /** Refresh the operation_stats materialized view every this many ms (0: never); one replica does it. */
-    statsRefreshInterval: durationMs(0),
-    /** RDS for PostgreSQL's name rules (a letter first; master user 1..16, database 1..63): profile/aws-identifiers.ts. */
-    name: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
-    username: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
   }),
   redis: z.strictObject({
-    /** "redis" (Redis OSS) or "valkey" (its fork, priced lower on ElastiCache; replication groups and serverless only). */
-    engine: z.enum(CACHE_ENGINES).default("redis"),
-    /**
-     * "replicated": one primary with `replicas` for failover. "cluster": cluster mode, `shards` primaries
-     * each with `replicasPerShard` replicas; the runtime connects with a cluster client (UAIP_REDIS_MODE=cluster).
-     */
-    mode: z.enum(["replicated", "cluster"]).default("replicated"),
-    /** Cluster mode only: shards (node groups), 1..500 (ElastiCache's limit; profile/cache-rules.ts). @default 3 in cluster mode */
-    shards: int(1).max(ELASTICACHE_MAX_SHARDS).optional(),
-    /** Cluster mode only: replicas of each shard's primary, 0..5. @default redis.replicas */
-    replicasPerShard: int(0).max(5).optional(),
-    /**
-     * ElastiCache Serverless instead of nodes (always cluster mode: set `mode: cluster`), with its usage
-     * limits; nodeType, replicas and shards do not apply.
-     */
-    serverless: redisServerlessSchema.optional(),
     nodeType: z.string().regex(/^cache\./, { message: 'expected an ElastiCache node type like "cache.t4g.micro"' }),
     /** "major.minor" (ElastiCache's own granularity for Redis 7+; patches are automatic), never a patch level. */
     engineVersion: z.string().regex(/^\d+\.\d+$/, {
@@ -277,6 +261,22 @@ export const profileSchema = z.strictObject({
     slowLogs: z.boolean(),
     /** Days of daily snapshots kept (0 = none: a dev cache is rebuilt from the database). */
     snapshotRetentionDays: int(0).max(35),
+    /** "redis" (Redis OSS) or "valkey" (its fork, priced lower on ElastiCache; replication groups and serverless only). */
+    engine: z.enum(CACHE_ENGINES).default("redis"),
+    /**
+     * "replicated": one primary with `replicas` for failover. "cluster": cluster mode, `shards` primaries
+     * each with `replicasPerShard` replicas; the runtime connects with a cluster client (UAIP_REDIS_MODE=cluster).
+     */
+    mode: z.enum(["replicated", "cluster"]).default("replicated"),
+    /** Cluster mode only: shards (node groups), 1..500 (ElastiCache's limit; vendor/aws/data-tier-limits.json). @default 3 in cluster mode */
+    shards: int(1).max(ELASTICACHE_MAX_SHARDS).optional(),
+    /** Cluster mode only: replicas of each shard's primary, 0..5. @default redis.replicas */
+    replicasPerShard: int(0).max(5).optional(),
+    /**
+     * ElastiCache Serverless instead of nodes (always cluster mode: set `mode: cluster`), with its usage
+     * limits; nodeType, replicas and shards do not apply.
+     */
+    serverless: redisServerlessSchema.optional(),
   }),
   /** Log groups the stack creates (control plane, Redis slow log, VPC flow logs). */
   logs: z.strictObject({
