@@ -2,6 +2,7 @@ import { DEFAULT_METRIC } from "@uaip/runtime/metrics";
 import { capacityChecks, type CapacityInputs } from "./capacity-checks";
 import { type Check, result } from "./check-result";
 import { StackError } from "./errors";
+import { dataTierChecks } from "./data-tier-checks";
 import { checkMonitoringWindows } from "./monitoring-windows";
 import { checkPodConfig } from "./pod-config";
 import { memoryToMiB } from "./quantity";
@@ -167,8 +168,10 @@ export function checkMemoryPressurePoint(p: Profile, plan: ServicePlan = service
  */
 export function crossLayerChecks(p: Profile, plan: ServicePlan = servicePlan(p), capacity: CapacityInputs = new Map()): Check[] {
   return [
-    checkConnectionBudget(p, plan),
+    // Through RDS Proxy the pools count against the proxy's client limit, not max_connections (data-tier-checks.ts).
+    ...(p.database.proxy ? [] : [checkConnectionBudget(p, plan)]),
     ...capacityChecks(p, capacity),
+    ...dataTierChecks(p, plan),
     ...checkTimeouts(p, plan),
     checkRedisEviction(p),
     ...checkCacheTtlVsCdn(p, plan),

@@ -6,6 +6,7 @@ import { LOCAL_PLATFORM_PORTS } from "./local-ports";
 import { pathOwnershipIssues } from "./path-ownership";
 import { ignoredRuntimeSettings } from "./pod-config";
 import { deepMerge, isPlainObject, presetFor, serviceDefaultsFor } from "./presets";
+import { dataTierIssues } from "./data-tier";
 import { profileRuleIssues } from "./provider-rules";
 import { knownKeysAt } from "./schema-keys";
 import { ENVIRONMENTS, profileSchema, type Environment, type Profile } from "./schema";
@@ -225,7 +226,7 @@ export function parseConfig(raw: unknown): Profile {
   const cdnPurge = (i: number) =>
     (deepMerge(profile.runtime, profile.services[i]!.runtime ?? {}) as { cache?: { cdn?: { enabled?: boolean } } }).cache?.cdn
       ?.enabled === true;
-  for (const issue of profileRuleIssues(profile, cdnPurge))
+  for (const issue of [...profileRuleIssues(profile, cdnPurge), ...dataTierIssues(profile)])
     if (!issues.some((i) => i.path === issue.path && i.message === issue.message)) issues.push(issue);
   profile.services.forEach((s, i) => {
     const result = runtimeSettingsSchema.safeParse(deepMerge(profile.runtime, s.runtime ?? {}));

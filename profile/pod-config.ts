@@ -11,6 +11,7 @@ import { formatPath } from "./format-path";
 import type { ProfileIssue } from "./errors";
 import { isPlainObject } from "./presets";
 import type { Profile } from "./schema";
+import { redisClientMode } from "./data-tier";
 import { serviceEnv, type PlatformEndpoints, type ServicePlan, type ServiceSettings } from "./service-settings";
 
 /**
@@ -32,7 +33,10 @@ export function planEndpoints(p: Profile): PlatformEndpoints {
     redisHost: "redis.plan.invalid",
     redisPort: 6379,
     redisTls: aws,
-    dbHost: "postgres.plan.invalid",
+    redisMode: redisClientMode(p),
+    dbHost: p.database.proxy ? "postgres-proxy.plan.invalid" : "postgres.plan.invalid",
+    ...(p.database.proxy ? { dbDirectHost: "postgres.plan.invalid" } : {}),
+    ...(p.database.readReplicas > 0 ? { dbReadHost: "postgres-replica.plan.invalid" } : {}),
     dbPort: 5432,
     dbName: p.database.name,
     dbUser: p.database.username,
@@ -54,6 +58,9 @@ const WRITTEN_ELSEWHERE: Partial<Record<string, (i: number) => string>> = {
   "cache.redis.host": () => "the platform (its Redis endpoint)",
   "cache.redis.port": () => "the platform (its Redis endpoint)",
   "cache.redis.tls": () => "the platform (TLS on AWS, none locally)",
+  "cache.redis.mode": () => "redis.mode / redis.serverless",
+  "database.readHost": () => "the platform (its read replicas, database.readReplicas)",
+  "database.directHost": () => "the platform (the instance behind database.proxy)",
   "cache.cdn.distributionId": () => "the platform (its CloudFront distribution)",
 };
 

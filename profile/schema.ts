@@ -23,6 +23,75 @@ const cpuQuantity = z
 const RDS_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const RDS_NAME_MESSAGE = 'expected a letter, then lowercase letters, digits or underscores (RDS for PostgreSQL), e.g. "uaip"';
 
+/** ElastiCache engines the stack provisions (Valkey's versions: vendor/aws/data-tier-limits.json). */
+export const CACHE_ENGINES = ["redis", "valkey"] as const;
+export type CacheEngine = (typeof CACHE_ENGINES)[number];
+/** ElastiCache cluster mode: node groups (shards) per replication group (NumNodeGroups, 1..500). */
+export const ELASTICACHE_MAX_SHARDS = 500;
+/** RDS for PostgreSQL: read replicas per source instance. */
+export const RDS_POSTGRES_MAX_READ_REPLICAS = 15;
+
+/**
+ * ElastiCache Serverless usage limits (CacheUsageLimits), the ranges AWS accepts: data storage
+ * 1..5,000 GB, 1,000..15,000,000 ECPU per second. The maximum caps the bill; the minimum keeps that
+ * much capacity warm (and billed) for a known burst.
+ */
+const redisServerlessSchema = z
+  .strictObject({
+    dataStorageGb: z.strictObject({
+      minimum: int(1).max(5_000).optional(),
+      maximum: int(1).max(5_000),
+    }),
+    ecpuPerSecond: z.strictObject({
+      minimum: int(1_000).max(15_000_000).optional(),
+      maximum: int(1_000).max(15_000_000),
+    }),
+  })
+  .superRefine((v, ctx) => {
+    for (const key of ["dataStorageGb", "ecpuPerSecond"] as const) {
+      const { minimum, maximum } = v[key];
+      if (minimum !== undefined && minimum > maximum)
+        ctx.addIssue({
+          code: "custom",
+          path: [key, "minimum"],
+          message: `${minimum} exceeds ${key}.maximum ${maximum}; lower the minimum or raise the maximum`,
+        });
+    }
+  });
+
+/**
+ * RDS Proxy's target group pool (ConnectionPoolConfigurationInfo) and client settings, with the
+ * ranges the RDS API accepts. The server connections the proxy may open are
+ * floor(maxConnectionsPercent% of max_connections) (profile/proxy-budget.ts).
+ */
+const databaseProxySchema = z
+  .strictObject({
+    /** Share of max_connections the proxy may open, percent (1..100). @default 80 (the rest: migrations, admins, the server's reservations) */
+    maxConnectionsPercent: int(1).max(100).default(80),
+    /** Idle server connections the proxy keeps, percent of max_connections (0..maxConnectionsPercent). @default 50 */
+    maxIdleConnectionsPercent: int(0).max(100).default(50),
+    /** Seconds a client waits for a free server connection before the proxy refuses it (0..3600). @default 120 */
+    connectionBorrowTimeout: int(0).max(3600).default(120),
+    /** Seconds an idle client connection stays open (1..28800); above the pools' idle timeout. @default 1800 */
+    idleClientTimeout: int(1).max(28_800).default(1800),
+    /**
+     * Client connections the profile allows per server connection the proxy may open: the proxy's
+     * client limit is this × its server connections. 1 means no client ever waits for a server
+     * connection; above 1 counts on pools being mostly idle (a waiting client gets a server connection
+     * within connectionBorrowTimeout or an error, and a pinned session holds one to itself).
+     * @default 1
+     */
+    clientsPerServerConnection: z.number().min(1).max(100).default(1),
+  })
+  .superRefine((v, ctx) => {
+    if (v.maxIdleConnectionsPercent > v.maxConnectionsPercent)
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxIdleConnectionsPercent"],
+        message: `${v.maxIdleConnectionsPercent} exceeds maxConnectionsPercent ${v.maxConnectionsPercent} (RDS refuses it); lower it`,
+      });
+  });
+
 export const ENVIRONMENTS = ["dev", "staging", "prod", "local"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -165,6 +234,19 @@ export const profileSchema = z.strictObject({
     /** RDS for PostgreSQL's name rules (a letter first; master user 1..16, database 1..63): profile/aws-identifiers.ts. */
     name: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
     username: z.string().regex(RDS_NAME, { message: RDS_NAME_MESSAGE }),
+    /**
+     * RDS Proxy in front of the instance (profile/proxy-budget.ts): the services connect through it
+     * (TLS required, each service role's password in Secrets Manager); migrations and the stats
+     * refresher's advisory locks go to the instance directly (they would pin a proxied session).
+     * Absent: no proxy, the services connect to the instance.
+     */
+    proxy: databaseProxySchema.optional(),
+    /**
+     * Read replicas of the instance (0..15, RDS for PostgreSQL's limit). Each service's reader pool
+     * (UAIP_DB_READ_HOST) goes to one of them, services spread over them in order; each replica has its
+     * own connection budget. Needs backups on the source (backupRetentionDays >= 1).
+     */
+    readReplicas: int(0).max(RDS_POSTGRES_MAX_READ_REPLICAS).default(0),
   }),
   redis: z.strictObject({
     nodeType: z.string().regex(/^cache\./, { message: 'expected an ElastiCache node type like "cache.t4g.micro"' }),
@@ -179,6 +261,22 @@ export const profileSchema = z.strictObject({
     slowLogs: z.boolean(),
     /** Days of daily snapshots kept (0 = none: a dev cache is rebuilt from the database). */
     snapshotRetentionDays: int(0).max(35),
+    /** "redis" (Redis OSS) or "valkey" (its fork, priced lower on ElastiCache; replication groups and serverless only). */
+    engine: z.enum(CACHE_ENGINES).default("redis"),
+    /**
+     * "replicated": one primary with `replicas` for failover. "cluster": cluster mode, `shards` primaries
+     * each with `replicasPerShard` replicas; the runtime connects with a cluster client (UAIP_REDIS_MODE=cluster).
+     */
+    mode: z.enum(["replicated", "cluster"]).default("replicated"),
+    /** Cluster mode only: shards (node groups), 1..500 (ElastiCache's limit; vendor/aws/data-tier-limits.json). @default 3 in cluster mode */
+    shards: int(1).max(ELASTICACHE_MAX_SHARDS).optional(),
+    /** Cluster mode only: replicas of each shard's primary, 0..5. @default redis.replicas */
+    replicasPerShard: int(0).max(5).optional(),
+    /**
+     * ElastiCache Serverless instead of nodes (always cluster mode: set `mode: cluster`), with its usage
+     * limits; nodeType, replicas and shards do not apply.
+     */
+    serverless: redisServerlessSchema.optional(),
   }),
   /** Log groups the stack creates (control plane, Redis slow log, VPC flow logs). */
   logs: z.strictObject({

@@ -33,7 +33,16 @@ export interface PlatformEndpoints {
   redisPort: number;
   /** Connect to Redis over TLS (ElastiCache in-transit encryption). */
   redisTls: boolean;
+  /** How the runtime connects to Redis (UAIP_REDIS_MODE): "cluster" for cluster mode and serverless. @default "standalone" */
+  redisMode?: "standalone" | "cluster";
+  /** Where the services connect: the instance, or RDS Proxy in front of it. */
   dbHost: string;
+  /** The instance itself when dbHost is RDS Proxy (UAIP_DB_DIRECT_HOST: migrations, advisory locks). @default none (dbHost) */
+  dbDirectHost?: string;
+  /** This service's read replica (UAIP_DB_READ_HOST); Services sets it from dbReadHosts (readReplicaOf). @default none (no reader pool) */
+  dbReadHost?: string;
+  /** Every read replica's host, in order; each service reads from readReplicaOf(its index, count). @default [] */
+  dbReadHosts?: string[];
   dbPort: number;
   dbName: string;
   dbUser: string;
@@ -98,11 +107,20 @@ export function serviceEnv(
     environment,
     cache: {
       ...runtime.cache,
-      redis: { ...runtime.cache.redis, host: endpoints.redisHost, port: endpoints.redisPort, tls: endpoints.redisTls },
+      redis: {
+        ...runtime.cache.redis,
+        host: endpoints.redisHost,
+        port: endpoints.redisPort,
+        tls: endpoints.redisTls,
+        mode: endpoints.redisMode ?? "standalone",
+      },
       cdn: { ...runtime.cache.cdn, distributionId: endpoints.cdnDistributionId },
     },
     database: {
       host: endpoints.dbHost,
+      // Written only when there is one: absent, the runtime uses dbHost for both (no reader pool, no bypass).
+      ...(endpoints.dbReadHost ? { readHost: endpoints.dbReadHost } : {}),
+      ...(endpoints.dbDirectHost ? { directHost: endpoints.dbDirectHost } : {}),
       port: endpoints.dbPort,
       name: endpoints.dbName,
       user: endpoints.dbUser,

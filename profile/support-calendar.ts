@@ -1,3 +1,4 @@
+import dataTierLimits from "../vendor/aws/data-tier-limits.json";
 import {
   EKS_CALENDAR,
   ELASTICACHE_REDIS_CALENDAR,
@@ -117,7 +118,10 @@ function versionRules(p: Profile): VersionRule[] {
       cycle: p.database.engineVersion,
       calendar: RDS_POSTGRES_CALENDAR,
     },
-    { path: "redis.engineVersion", written: redis, cycle: redis.split(".")[0]!, calendar: ELASTICACHE_REDIS_CALENDAR },
+    // The calendar is Redis OSS's; Valkey's versions are checked against ElastiCache's list (unknownVersionIssues).
+    ...(p.redis.engine === "redis"
+      ? [{ path: "redis.engineVersion", written: redis, cycle: redis.split(".")[0]!, calendar: ELASTICACHE_REDIS_CALENDAR }]
+      : []),
   ];
 }
 
@@ -131,7 +135,14 @@ export function unknownVersionIssues(p: Profile): ProfileIssue[] {
   // Redis is pinned by major.minor: the list of those ElastiCache creates says more than the majors' calendar.
   const issues = versionRules(p).flatMap((r) => (r.path === "redis.engineVersion" ? [] : (unknownVersionIssue(r) ?? [])));
   const redis = p.redis.engineVersion;
-  if (!ELASTICACHE_REDIS_VERSIONS.includes(redis))
+  const valkey = dataTierLimits.elasticache.valkeyVersions.versions;
+  if (p.redis.engine === "valkey") {
+    if (!valkey.includes(redis))
+      issues.push({
+        path: "redis.engineVersion",
+        message: `${JSON.stringify(redis)} is not a Valkey version ElastiCache creates (${valkey.join(", ")}); use ${valkey.at(-1)}`,
+      });
+  } else if (!ELASTICACHE_REDIS_VERSIONS.includes(redis))
     issues.push({
       path: "redis.engineVersion",
       message: `${JSON.stringify(redis)} is not a Redis OSS version ElastiCache creates (${ELASTICACHE_REDIS_VERSIONS.join(", ")}; 7.2 and later are Valkey only); use ${ELASTICACHE_REDIS_VERSIONS.at(-1)}`,

@@ -165,8 +165,28 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
         ...base,
         primaryEndpointAddress: `master.${name}.abc123.use1.cache.amazonaws.com`,
         readerEndpointAddress: `replica.${name}.abc123.use1.cache.amazonaws.com`,
+        // Cluster mode (numNodeGroups): clients discover the shards from the configuration endpoint.
+        ...(inputs.numNodeGroups !== undefined
+          ? { configurationEndpointAddress: `clustercfg.${name}.abc123.use1.cache.amazonaws.com` }
+          : {}),
         port: inputs.port ?? 6379,
       };
+    case "aws:elasticache/serverlessCache:ServerlessCache":
+      return {
+        ...base,
+        endpoints: [{ address: `${inputs.name ?? name}-abc123.serverless.use1.cache.amazonaws.com`, port: 6379 }],
+        readerEndpoints: [{ address: `${inputs.name ?? name}-abc123.serverless.use1.cache.amazonaws.com`, port: 6380 }],
+      };
+    case "aws:elasticache/user:User":
+      return { ...base, userId: inputs.userId };
+    case "aws:elasticache/userGroup:UserGroup":
+      return { ...base, userGroupId: inputs.userGroupId };
+    case "aws:rds/proxy:Proxy":
+      return { ...base, name: inputs.name ?? name, endpoint: `${inputs.name ?? name}.proxy-abc123.${REGION}.rds.amazonaws.com` };
+    case "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+      return { ...base, name: "default" };
+    case "aws:secretsmanager/secret:Secret":
+      return { ...base, arn: arn("secretsmanager", `secret:${name}-AbCdEf`, region) };
     case "aws:rds/instance:Instance":
       return {
         ...base,

@@ -6,7 +6,8 @@ import { validateTtl } from "./cdn";
 import { amiTypeFor, clusterAutoscalerImageTag, validateNodeCounts } from "./cluster";
 import { postgresFamily, postgresParameters } from "./database";
 import { listenerRulePlan } from "./load-balancer";
-import { cacheParameterFamily, replicationPlan } from "./redis";
+import { cacheParameterFamily, clusterModePlan, replicationPlan, serverlessPlan } from "./redis";
+import { instanceMaxConnections } from "../../profile/proxy-budget";
 import { planSubnets } from "./subnets";
 
 /**
@@ -55,9 +56,17 @@ export function awsArgIssues(p: Profile, plan: ServicePlan): ProfileIssue[] {
     () => clusterAutoscalerImageTag(p.cluster.version),
     () => postgresFamily(p.database.engineVersion),
     () =>
-      postgresParameters({ maxConnections: plan.budget.maxConnections, logMinDurationStatementMs: p.database.logMinDurationMs }),
-    () => cacheParameterFamily("redis", p.redis.engineVersion),
-    () => replicationPlan(p.redis.replicas, p.redis.multiAz),
+      postgresParameters({
+        maxConnections: instanceMaxConnections(p, plan.budget),
+        logMinDurationStatementMs: p.database.logMinDurationMs,
+      }),
+    () => cacheParameterFamily(p.redis.engine, p.redis.engineVersion),
+    () =>
+      p.redis.mode === "cluster" && !p.redis.serverless
+        ? clusterModePlan(p.redis.shards ?? 3, p.redis.replicasPerShard ?? p.redis.replicas, p.redis.multiAz)
+        : p.redis.serverless
+          ? serverlessPlan(p.redis.engine, p.redis.engineVersion, p.redis.serverless)
+          : replicationPlan(p.redis.replicas, p.redis.multiAz),
     () => listenerRulePlan(p.services.map((s) => ({ name: s.name, port: s.port }))),
     () => validateTtl("CdnArgs.apiTtl", p.cdn.apiTtl),
     () => validateTtl("CdnArgs.staticTtl", p.cdn.staticTtl),

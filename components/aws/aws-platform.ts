@@ -4,6 +4,9 @@ import { awsArgIssues } from "./arg-issues";
 import { Cdn } from "./cdn";
 import { Cluster } from "./cluster";
 import { Database } from "./database";
+import { DatabaseProxy } from "./database-proxy";
+import { serviceDbRole } from "../k8s/db-migration";
+import { instanceMaxConnections } from "../../profile/proxy-budget";
 import { imagePlatformFor } from "../k8s/image-platform";
 import { waitForNodes } from "../k8s/wait-for-nodes";
 import { LoadBalancer } from "./load-balancer";
@@ -183,9 +186,14 @@ export class AwsPlatform extends pulumi.ComponentResource {
       {
         subnetIds: network.privateSubnetIds,
         securityGroupId: sgs.redisSecurityGroupId,
+        engine: p.redis.engine,
         engineVersion: p.redis.engineVersion,
         nodeType: p.redis.nodeType,
         replicas: p.redis.replicas,
+        mode: p.redis.mode,
+        shards: p.redis.shards,
+        replicasPerShard: p.redis.replicasPerShard,
+        serverless: p.redis.serverless,
         multiAz: p.redis.multiAz,
         maxmemoryPolicy: p.redis.maxmemoryPolicy,
         slowLogs: p.redis.slowLogs,
@@ -203,7 +211,9 @@ export class AwsPlatform extends pulumi.ComponentResource {
       {
         subnetIds: network.privateSubnetIds,
         securityGroupId: sgs.databaseSecurityGroupId,
-        maxConnections: args.plan.budget.maxConnections,
+        // With RDS Proxy or read replicas, what they need (proxy-budget.ts); else the direct budget's.
+        maxConnections: instanceMaxConnections(p, args.plan.budget),
+        readReplicas: p.database.readReplicas,
         instanceClass: p.database.instanceClass,
         engineVersion: p.database.engineVersion,
         allocatedStorage: p.database.allocatedStorage,
@@ -222,6 +232,26 @@ export class AwsPlatform extends pulumi.ComponentResource {
       },
       child,
     );
+
+    // RDS Proxy in front of the writer: the services connect through it, the migration Job directly.
+    const proxy = p.database.proxy
+      ? new DatabaseProxy(
+          `${name}-db-proxy`,
+          {
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            nodeSecurityGroupId: sgs.nodeSecurityGroupId,
+            databaseSecurityGroupId: sgs.databaseSecurityGroupId,
+            instanceIdentifier: db.instanceIdentifier,
+            roles: p.services.map((s) => serviceDbRole(s.name)),
+            proxyName: `${scope}-db-proxy`,
+            pool: p.database.proxy,
+            idleClientTimeout: p.database.proxy.idleClientTimeout,
+            tags,
+          },
+          child,
+        )
+      : undefined;
 
     const cluster = new Cluster(
       `${name}-cluster`,
@@ -295,13 +325,24 @@ export class AwsPlatform extends pulumi.ComponentResource {
         targetGroupArns: lb.targetGroupArns,
         deregistrationDelaySeconds: p.loadBalancer.deregistrationDelay,
         endpoints: pulumi
-          .all([redis.primaryEndpoint, redis.port, db.address, db.port, cdn?.distributionId ?? ""])
-          .apply(([redisHost, redisPort, dbHost, dbPort, cdnDistributionId]) => ({
+          .all([
+            redis.primaryEndpoint,
+            redis.port,
+            db.address,
+            db.port,
+            cdn?.distributionId ?? "",
+            proxy?.endpoint ?? "",
+            pulumi.all(db.readReplicaAddresses),
+          ])
+          .apply(([redisHost, redisPort, dbAddress, dbPort, cdnDistributionId, proxyHost, dbReadHosts]) => ({
             redisHost,
             redisPort,
-            // In-transit encryption is always on for ElastiCache and RDS (see redis.ts, database.ts).
+            // In-transit encryption is always on for ElastiCache and RDS (see redis.ts, database.ts, database-proxy.ts).
             redisTls: true,
-            dbHost,
+            redisMode: redis.clientMode,
+            dbHost: proxyHost || dbAddress,
+            ...(proxyHost ? { dbDirectHost: dbAddress } : {}),
+            dbReadHosts,
             dbPort,
             dbName: p.database.name,
             dbUser: p.database.username,
@@ -319,6 +360,8 @@ export class AwsPlatform extends pulumi.ComponentResource {
       },
       onCluster,
     );
+
+    proxy?.attachCredentials(services.databasePasswords);
 
     const monitoring = new Monitoring(
       `${name}-monitoring`,

@@ -19,6 +19,24 @@ export function postgresFamily(engineVersion: string): string {
   return `postgres${major}`;
 }
 
+/** RDS for PostgreSQL: read replicas per source (vendor/aws/data-tier-limits.json). */
+export const MAX_READ_REPLICAS = 15;
+
+/** Read replicas 0..15; RDS creates them only from a source with automated backups. */
+export function readReplicaCount(readReplicas: number, backupRetentionDays: number): number {
+  if (!Number.isInteger(readReplicas) || readReplicas < 0 || readReplicas > MAX_READ_REPLICAS)
+    throw new ComponentArgsError(
+      "DatabaseArgs.readReplicas",
+      `${readReplicas} must be an integer from 0 to ${MAX_READ_REPLICAS}`,
+    );
+  if (readReplicas > 0 && backupRetentionDays < 1)
+    throw new ComponentArgsError(
+      "DatabaseArgs.backupRetentionDays",
+      `0 with readReplicas ${readReplicas}: RDS needs automated backups on the source of a read replica; set backupRetentionDays >= 1`,
+    );
+  return readReplicas;
+}
+
 export interface DbParameter {
   name: string;
   value: string;
@@ -178,6 +196,13 @@ export interface DatabaseArgs {
    */
   logRetentionDays?: number;
   /**
+   * Read replicas (streaming, asynchronous) of the instance, 0..15: same class, parameter group
+   * (max_connections: a hot standby needs at least the primary's), encryption and CA. Needs backups
+   * (backupRetentionDays >= 1).
+   * @default 0
+   */
+  readReplicas?: number;
+  /**
    * Apply modifications now instead of in the next maintenance window.
    * @default false
    */
@@ -208,6 +233,8 @@ export class Database extends pulumi.ComponentResource {
   public readonly instanceIdentifier: pulumi.Output<string>;
   public readonly databaseName: string;
   public readonly masterUsername: string;
+  /** Each read replica's host name, in order (a service's UAIP_DB_READ_HOST: readReplicaOf). */
+  public readonly readReplicaAddresses: pulumi.Output<string>[];
 
   constructor(name: string, args: DatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:aws:Database", name, {}, opts);
@@ -229,6 +256,7 @@ export class Database extends pulumi.ComponentResource {
     if (!Number.isInteger(backupRetentionDays) || backupRetentionDays < 0 || backupRetentionDays > 35) {
       throw new ComponentArgsError("DatabaseArgs.backupRetentionDays", `${backupRetentionDays} must be 0..35 days`);
     }
+    const readReplicas = readReplicaCount(args.readReplicas ?? 0, backupRetentionDays);
     const parameters = postgresParameters({
       maxConnections: args.maxConnections,
       logMinDurationStatementMs: args.logMinDurationStatementMs ?? 500,
@@ -261,19 +289,21 @@ export class Database extends pulumi.ComponentResource {
     // The identifier is explicit (stack-scoped) so the log groups RDS exports to can exist first,
     // with retention and (prod) a customer-managed key; RDS would otherwise create them bare.
     const identifier = physicalName;
-    const logGroups = DB_LOG_EXPORTS.map(
-      (log) =>
-        new aws.cloudwatch.LogGroup(
-          `${name}-${log}-log`,
-          {
-            name: `/aws/rds/instance/${identifier}/${log}`,
-            retentionInDays: args.logRetentionDays ?? 30,
-            ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}),
-            tags,
-          },
-          parent,
-        ),
-    );
+    const logGroupsOf = (id: string, prefix: string) =>
+      DB_LOG_EXPORTS.map(
+        (log) =>
+          new aws.cloudwatch.LogGroup(
+            `${prefix}-${log}-log`,
+            {
+              name: `/aws/rds/instance/${id}/${log}`,
+              retentionInDays: args.logRetentionDays ?? 30,
+              ...(args.logKmsKeyArn ? { kmsKeyId: args.logKmsKeyArn } : {}),
+              tags,
+            },
+            parent,
+          ),
+      );
+    const logGroups = logGroupsOf(identifier, name);
     const instance = new aws.rds.Instance(
       `${name}-instance`,
       {
@@ -319,6 +349,45 @@ export class Database extends pulumi.ComponentResource {
       { parent: this, dependsOn: logGroups, deleteBeforeReplace: true },
     );
 
+    // Replicas inherit engine version, storage and its encryption from the source; the rest is set the
+    // same way as the primary's, so a replica is as private, encrypted and verifiable as the writer.
+    const replicas = Array.from({ length: readReplicas }, (_, i) => {
+      const replicaId = `${physicalName}-replica-${i + 1}`;
+      return new aws.rds.Instance(
+        `${name}-replica-${i + 1}`,
+        {
+          identifier: replicaId,
+          replicateSourceDb: instance.identifier,
+          // The source's major, pinned the same way (a replica runs the source's version; minors follow it).
+          engine: "postgres",
+          engineVersion,
+          instanceClass: args.instanceClass ?? "db.t4g.micro",
+          storageType: "gp3",
+          storageEncrypted: true,
+          ...(args.kmsKeyArn ? { kmsKeyId: args.kmsKeyArn, performanceInsightsKmsKeyId: args.kmsKeyArn } : {}),
+          vpcSecurityGroupIds: [args.securityGroupId],
+          publiclyAccessible: false,
+          parameterGroupName: parameterGroup.name,
+          caCertIdentifier: args.caCertIdentifier ?? "rds-ca-rsa2048-g1",
+          port: args.port ?? 5432,
+          // A replica keeps no backups and no final snapshot of its own: the primary's are the data.
+          backupRetentionPeriod: 0,
+          skipFinalSnapshot: true,
+          deletionProtection,
+          performanceInsightsEnabled: args.performanceInsights ?? true,
+          ...((args.performanceInsights ?? true)
+            ? { performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays ?? 7 }
+            : {}),
+          enabledCloudwatchLogsExports: [...DB_LOG_EXPORTS],
+          autoMinorVersionUpgrade: true,
+          applyImmediately: args.applyImmediately ?? false,
+          tags: { ...tags, role: "read-replica" },
+        },
+        { parent: this, dependsOn: logGroupsOf(replicaId, `${name}-replica-${i + 1}`), deleteBeforeReplace: true },
+      );
+    });
+
+    this.readReplicaAddresses = replicas.map((r) => r.address);
     this.address = instance.address;
     this.port = instance.port;
     this.endpoint = instance.endpoint;
@@ -336,6 +405,7 @@ export class Database extends pulumi.ComponentResource {
       maxConnections: this.maxConnections,
       masterUserSecretArn: this.masterUserSecretArn,
       parameterGroupName: this.parameterGroupName,
+      readReplicaAddresses: this.readReplicaAddresses,
     });
   }
 }

@@ -12,6 +12,7 @@ import { UaipService } from "./service";
 import { ServiceRole } from "../aws/service-role";
 import { workloadNames } from "./workload-spec";
 import { ComponentArgsError } from "../../profile/errors";
+import { readReplicaOf } from "../../profile/data-tier";
 
 export interface ServicesArgs {
   /** Environment name, passed to every service. */
@@ -57,6 +58,8 @@ export class Services extends pulumi.ComponentResource {
   public readonly namespace: string;
   public readonly images: Record<string, pulumi.Output<string>> = {};
   public readonly configMapData: Record<string, pulumi.Output<Record<string, string>>> = {};
+  /** Each service's database role and its password (a secret), by role: what RDS Proxy's secrets hold. */
+  public readonly databasePasswords: Record<string, pulumi.Output<string>>;
 
   constructor(name: string, args: ServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("uaip:k8s:Services", name, {}, opts);
@@ -144,7 +147,8 @@ export class Services extends pulumi.ComponentResource {
         namespace: ns.metadata.name,
         image: images[args.services[0].profile.name].imageRef,
         services: args.services.map((s) => s.profile),
-        database: endpoints.apply((e) => ({ host: e.dbHost, port: e.dbPort, name: e.dbName, user: e.dbUser })),
+        // Directly to the instance, never through RDS Proxy: the migration lock is a session advisory lock, which would pin.
+        database: endpoints.apply((e) => ({ host: e.dbDirectHost ?? e.dbHost, port: e.dbPort, name: e.dbName, user: e.dbUser })),
         masterPassword: args.credentials.databaseMasterPassword,
         caConfigMapName: RDS_CA_CONFIGMAP,
         dependsOn: [rdsCa, ...(migrationPolicy ? [migrationPolicy] : [])],
@@ -152,7 +156,7 @@ export class Services extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    for (const { profile, runtime } of args.services) {
+    args.services.forEach(({ profile, runtime }, serviceIndex) => {
       if (policy) {
         const spec = serviceNetworkPolicy({
           namespace: this.namespace,
@@ -190,7 +194,14 @@ export class Services extends pulumi.ComponentResource {
           image: image.imageRef,
           targetGroupArn: args.targetGroupArns[profile.name],
           deregistrationDelaySeconds: args.deregistrationDelaySeconds,
-          endpoints: endpoints.apply((e) => ({ ...e, dbUser: migration.roles[profile.name] })),
+          endpoints: endpoints.apply((e) => {
+            const replica = readReplicaOf(serviceIndex, e.dbReadHosts?.length ?? 0);
+            return {
+              ...e,
+              dbUser: migration.roles[profile.name],
+              ...(replica !== undefined ? { dbReadHost: e.dbReadHosts![replica] } : {}),
+            };
+          }),
           credentials: { redisAuthToken: args.credentials.redisAuthToken, databasePassword: migration.passwords[profile.name] },
           crdRelease: controller.release,
           rdsCa,
@@ -202,7 +213,10 @@ export class Services extends pulumi.ComponentResource {
       );
       this.images[profile.name] = image.imageRef;
       this.configMapData[profile.name] = service.configMapData;
-    }
+    });
+    this.databasePasswords = Object.fromEntries(
+      args.services.map(({ profile }) => [migration.roles[profile.name]!, migration.passwords[profile.name]!]),
+    );
     this.registerOutputs({ namespace: this.namespace, images: this.images });
   }
 }

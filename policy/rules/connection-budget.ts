@@ -22,6 +22,8 @@ export const MIGRATION_COMPONENT_LABEL = { "app.kubernetes.io/component": "db-mi
 export interface PoolUser {
   workload: PlannedResource;
   configMap: string;
+  /** The data of that ConfigMap (the pod's UAIP_* variables); {} for a literal env value. */
+  env: Record<string, string>;
   poolMax: number;
   maxReplicas: number;
   /** Where maxReplicas came from. */
@@ -96,6 +98,7 @@ export function poolUsers(resources: PlannedResource[]): PoolUser[] {
     users.push({
       workload: w,
       ...pool,
+      env: configMaps.get(`${namespace}/${pool.configMap}`) ?? {},
       maxReplicas,
       replicasFrom: hpa ? `HPA ${hpa.props.metadata?.name ?? hpa.name} maxReplicas` : "replicas",
       maxSurge,
@@ -109,6 +112,64 @@ export function poolUsers(resources: PlannedResource[]): PoolUser[] {
 export function migrationJobs(resources: PlannedResource[]): PlannedResource[] {
   const [[key, value]] = Object.entries(MIGRATION_COMPONENT_LABEL);
   return resources.filter((r) => isKind(r, "batch:Job") && r.props.metadata?.labels?.[key] === value);
+}
+
+/** The env var of a service's read replica host (the runtime's reader pool), and of the host its pool connects to. */
+export const READ_HOST_KEY = "UAIP_DB_READ_HOST";
+
+/** RDS host names are `<identifier>.<hash>.<region>.rds.amazonaws.com`: the instance a host names, if it is known. */
+function identifierOfHost(host: string | undefined): string | undefined {
+  return typeof host === "string" && host.includes(".") ? host.split(".")[0]!.toLowerCase() : undefined;
+}
+
+/**
+ * What reaches one PostgreSQL instance:
+ * - behind RDS Proxy (a ProxyTarget names it), the proxy's server connections, at most
+ *   floor(max_connections × MaxConnectionsPercent / 100) of its default target group: the pools
+ *   connect to the proxy, whose client side is the profile's check (it knows the multiplexing allowed);
+ * - a read replica (replicateSourceDb), the reader pools whose UAIP_DB_READ_HOST names it, and every
+ *   reader pool whose host is not known yet (conservative);
+ * - otherwise every pool (one database per stack).
+ */
+function poolsReaching(
+  db: PlannedResource,
+  resources: PlannedResource[],
+  users: (PoolUser & { rolloutPods: number })[],
+  max: number,
+) {
+  const id = String(db.props.identifier ?? "").toLowerCase();
+  const target = resources.find(
+    (r) => isType(r, "aws:rds/proxyTarget:ProxyTarget") && String(r.props.dbInstanceIdentifier ?? "").toLowerCase() === id,
+  );
+  if (target) {
+    const group = resources.find(
+      (r) =>
+        isType(r, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup") && r.props.dbProxyName === target.props.dbProxyName,
+    );
+    const pct = Number(group?.props.connectionPoolConfig?.maxConnectionsPercent ?? 100);
+    const opened = Math.floor((max * pct) / 100);
+    return {
+      pools: [{ name: `RDS Proxy ${target.props.dbProxyName ?? ""}`, poolMax: opened, replicas: 1 }],
+      terms: [
+        `RDS Proxy ${target.props.dbProxyName ?? ""}: floor(max_connections ${max} × MaxConnectionsPercent ${pct} %) = ${opened}`,
+      ],
+    };
+  }
+  const readers = db.props.replicateSourceDb !== undefined;
+  const reaching = users.filter((u) => {
+    if (!readers) return true;
+    const host = u.env[READ_HOST_KEY];
+    if (host === undefined || host === "") return false;
+    const named = identifierOfHost(host);
+    return named === undefined || named === id;
+  });
+  return {
+    pools: reaching.map((u) => ({ name: u.workload.name, poolMax: u.poolMax, replicas: u.rolloutPods })),
+    terms: reaching.map(
+      (u) =>
+        `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}${readers ? `, ${READ_HOST_KEY}` : ""}) × ${u.rolloutPods} pods in a rollout (${u.maxReplicas} (${u.replicasFrom}) + maxSurge ${u.maxSurge}) = ${u.poolMax * u.rolloutPods}`,
+    ),
+  };
 }
 
 /**
@@ -153,26 +214,25 @@ export const connectionBudget: StackRule = {
         value: Number(parameter(group, name) ?? dflt),
       }));
       // The same arithmetic as the plan's check; the resources do not show the profile's operator reservation.
-      const others = jobs.map((j) => ({
+      // The migration Job connects to the writer directly (never through the proxy, never to a replica).
+      const others = (db.props.replicateSourceDb !== undefined ? [] : jobs).map((j) => ({
         name: `Job ${j.props.metadata?.name ?? j.name}`,
         connections: MIGRATION_JOB_CONNECTIONS,
       }));
+      const { pools, terms } = poolsReaching(db, resources, counted, max);
       const a = connectionArithmetic({
-        pools: counted.map((u) => ({ name: u.workload.name, poolMax: u.poolMax, replicas: u.rolloutPods })),
+        pools,
         maxConnections: max,
         serverReserved: Object.fromEntries(reserved.map((r) => [r.name, r.value])),
         opsReserved: 0,
         others,
       });
-      const terms = counted.map(
-        (u) =>
-          `${u.workload.props.metadata?.name ?? u.workload.name}: ${POOL_MAX_KEY}=${u.poolMax} (${u.configMap}) × ${u.rolloutPods} pods in a rollout (${u.maxReplicas} (${u.replicasFrom}) + maxSurge ${u.maxSurge}) = ${u.poolMax * u.rolloutPods}`,
-      );
       if (!a.ok) {
+        const proxied = pools.length === 1 && pools[0]!.name.startsWith("RDS Proxy");
         const minus = [...reserved.map((r) => `${r.name} ${r.value}`), ...others.map((o) => `${o.name} ${o.connections}`)];
         findings.push({
           resource: group ?? db,
-          message: `database ${db.name}: pools need ${a.pooled} connections (${terms.join("; ")}) > ${a.availableToPools} available (max_connections ${max} − ${minus.join(" − ")}); lower pool sizes, maxReplicas or maxSurge, or raise max_connections`,
+          message: `database ${db.name}: ${proxied ? "its proxy may open" : "pools need"} ${a.pooled} connections (${terms.join("; ")}) > ${a.availableToPools} available (max_connections ${max} − ${minus.join(" − ")}); ${proxied ? "lower the proxy target group's MaxConnectionsPercent" : "lower pool sizes, maxReplicas or maxSurge"}, or raise max_connections`,
         });
       }
     }

@@ -1,4 +1,5 @@
 import { connectionBudget } from "./connection-budget";
+import { rdsProxyTls, valkeyOnReplicationGroups } from "./data-tier";
 import { ebsEncrypted, elasticacheAtRestEncrypted, logGroupKms, rdsStorageEncrypted, s3Encrypted } from "./encryption-at-rest";
 import { albListenerTls, cloudfrontTls, elasticacheInTransit, rdsForceSsl, s3TlsOnly } from "./encryption-in-transit";
 import { noReplicasUnderHpa } from "./hpa-replicas";
@@ -24,6 +25,8 @@ export const RULES: readonly Rule[] = [
   albListenerTls,
   cloudfrontTls,
   s3TlsOnly,
+  rdsProxyTls,
+  valkeyOnReplicationGroups,
   noWorldOpenIngress,
   prodResilience,
   imdsV2HopLimit,

@@ -59,6 +59,15 @@ const database = (maxConnections?: string) => [
   }),
 ];
 
+const proxy = (props: Record<string, any>) =>
+  r("aws:rds/proxy:Proxy", "px", {
+    engineFamily: "POSTGRESQL",
+    requireTls: true,
+    debugLogging: false,
+    auths: [{ authScheme: "SECRETS", clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256" }],
+    ...props,
+  });
+
 /** [rule, compliant resources, resources with exactly the problem, text the message must contain]. */
 const cases: [string, PlannedResource[], PlannedResource[], RegExp][] = [
   [
@@ -292,6 +301,21 @@ const cases: [string, PlannedResource[], PlannedResource[], RegExp][] = [
     [...database("100"), configMap("10"), deployment(), hpa(7)],
     [...database("100"), configMap("10"), deployment(), hpa(8)],
     /pools need 100 connections .*10 pods in a rollout \(8 \(HPA svc maxReplicas\) \+ maxSurge 25%\).* > 95 available \(max_connections 100 − superuser_reserved_connections 3 − rds\.rds_superuser_reserved_connections 2\)/,
+  ],
+  [
+    "rds-proxy-tls",
+    [proxy({})],
+    [proxy({ requireTls: false, debugLogging: true, auths: [{ clientPasswordAuthType: "POSTGRES_MD5" }] })],
+    /requireTls is false[^]*debugLogging is true[^]*clientPasswordAuthType POSTGRES_MD5/,
+  ],
+  [
+    "elasticache-valkey-replication-groups",
+    [
+      r("aws:elasticache/replicationGroup:ReplicationGroup", "g", { engine: "valkey" }),
+      r("aws:elasticache/cluster:Cluster", "c", { engine: "redis" }),
+    ],
+    [r("aws:elasticache/cluster:Cluster", "c", { engine: "valkey" })],
+    /engine "valkey" on aws.elasticache.Cluster fails at create time/,
   ],
 ];
 
@@ -545,5 +569,60 @@ describe("README policy table", () => {
     const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
     const rows = [...readme.matchAll(/^\| `([a-z0-9-]+)` \| (mandatory|advisory) \|/gm)].map((m) => [m[1], m[2]]);
     expect(rows).toEqual(RULES.map((x) => [x.name, x.enforcementLevel]));
+  });
+});
+
+describe("connection-budget through RDS Proxy and on read replicas (from the resources alone)", () => {
+  const identified = (resources: PlannedResource[], identifier: string) =>
+    resources.map((x) => (x.type === "aws:rds/instance:Instance" ? { ...x, props: { ...x.props, identifier } } : x));
+  const target = (pct: number) => [
+    r("aws:rds/proxyTarget:ProxyTarget", "t", { dbProxyName: "px", dbInstanceIdentifier: "db1" }),
+    r("aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "tg", {
+      dbProxyName: "px",
+      connectionPoolConfig: { maxConnectionsPercent: pct },
+    }),
+  ];
+
+  it("a proxied instance counts the proxy's share, not the pools: floor(max_connections × pct) against what is left", () => {
+    // Pools of 10 × 20 = 200 would not fit 100; through the proxy, 95 % of 100 = 95 <= 95 fits, 96 % does not.
+    const pools = [configMap("10"), deployment(), hpa(20)];
+    expect(run("connection-budget", [...identified(database("100"), "db1"), ...target(95), ...pools])).toEqual([]);
+    const over = run("connection-budget", [...identified(database("100"), "db1"), ...target(96), ...pools]);
+    expect(over.map((v) => v.message).join()).toMatch(
+      /its proxy may open 96 connections .*MaxConnectionsPercent 96 %\) = 96\) > 95 available.*lower the proxy target group.s MaxConnectionsPercent/,
+    );
+  });
+
+  it("a read replica counts the reader pools that name it (by the RDS host name's identifier)", () => {
+    const replica = r("aws:rds/instance:Instance", "replica", {
+      engine: "postgres",
+      identifier: "db1-replica-1",
+      replicateSourceDb: "db1",
+      parameterGroupName: "db-pg16",
+      storageEncrypted: true,
+    });
+    const reader = (host: string, poolMax: string) =>
+      r("kubernetes:core/v1:ConfigMap", "svc-runtime", {
+        metadata: { name: "svc-runtime", namespace: "uaip" },
+        data: { UAIP_POOL_MAX: poolMax, UAIP_DB_READ_HOST: host },
+      });
+    const budgetFindings = (host: string, poolMax: string, maxReplicas: number) =>
+      run("connection-budget", [
+        ...identified(database("100"), "db1"),
+        ...target(50),
+        replica,
+        reader(host, poolMax),
+        deployment(),
+        hpa(maxReplicas),
+      ]);
+    // 10 × 9 = 90 <= 95 on the replica it names; 10 × 10 = 100 > 95.
+    expect(budgetFindings("db1-replica-1.abc.us-east-1.rds.amazonaws.com", "10", 9)).toEqual([]);
+    expect(
+      budgetFindings("db1-replica-1.abc.us-east-1.rds.amazonaws.com", "10", 10)
+        .map((v) => v.message)
+        .join(),
+    ).toMatch(/database replica: pools need 100 connections \(svc: UAIP_POOL_MAX=10 \(svc-runtime, UAIP_DB_READ_HOST\)/);
+    // A pool that reads from another replica does not count here.
+    expect(budgetFindings("db1-replica-2.abc.us-east-1.rds.amazonaws.com", "10", 10)).toEqual([]);
   });
 });

@@ -55,15 +55,35 @@ export class PostgresServer {
 
   #settings: Record<string, string | number> = {};
 
-  /** postgres://postgres:...@127.0.0.1:<port>/<database> as the superuser. */
+  /**
+   * A server on a data directory made elsewhere (a base backup: postgres-replica.ts), on a free port,
+   * not started. The directory must already belong to the user PostgreSQL runs as.
+   */
+  static async onDataDir(
+    baseDir: string,
+    dataDir: string,
+    settings: Record<string, string | number> = {},
+    port?: number,
+  ): Promise<PostgresServer> {
+    const server = new PostgresServer(port ?? (await freePort()), dataDir, baseDir);
+    server.#settings = settings;
+    return server;
+  }
+
+  /** The loopback address it listens on: 127.0.0.1 unless its settings name another (a replica's 127.0.0.2). */
+  get host(): string {
+    return String(this.#settings.listen_addresses ?? "127.0.0.1");
+  }
+
+  /** postgres://postgres:...@<host>:<port>/<database> as the superuser. */
   url(database = "postgres", user = PostgresServer.USER, password = PostgresServer.PASSWORD): string {
-    return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.port}/${database}`;
+    return `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${this.host}:${this.port}/${database}`;
   }
 
   /** The runtime's database settings for this server as the superuser, plain TCP (createPool's `database`). */
   database(name = "postgres"): DbSettings["database"] {
     return {
-      host: "127.0.0.1",
+      host: this.host,
       port: this.port,
       name,
       user: PostgresServer.USER,
@@ -146,7 +166,8 @@ export class PostgresServer {
       const timer = setTimeout(() => reject(new Error(`postgres did not start on ${this.port}: ${this.#log}`)), 20_000);
       const onData = (d: Buffer) => {
         this.#log += d.toString();
-        if (this.#log.includes("database system is ready to accept connections")) {
+        // A hot standby says "ready to accept read-only connections".
+        if (/database system is ready to accept (read-only )?connections/.test(this.#log)) {
           clearTimeout(timer);
           resolve();
         }
@@ -237,7 +258,7 @@ export function copyForUnprivilegedUser(native: string): string {
 }
 
 /** When running as root: the uid/gid to drop to (the `postgres` user if present, else `nobody`). */
-function unprivilegedIds(): { uid: number; gid: number } | undefined {
+export function unprivilegedIds(): { uid: number; gid: number } | undefined {
   if (userInfo().uid !== 0) return undefined;
   for (const user of ["postgres", "nobody"]) {
     const uid = spawnSync("id", ["-u", user], { encoding: "utf8" });

@@ -63,6 +63,10 @@ export const UNNAMED_AWS_TYPES: readonly string[] = [
   "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
   // A project's webhook has no name of its own (one per project).
   "aws:codebuild/webhook:Webhook",
+  // RDS Proxy's default target group and its target live inside the proxy; a secret's versions inside the secret.
+  "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup",
+  "aws:rds/proxyTarget:ProxyTarget",
+  "aws:secretsmanager/secretVersion:SecretVersion",
 ];
 
 export const AWS_NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
@@ -103,6 +107,22 @@ export const AWS_NAME_RULES: Readonly<Record<string, readonly NameRule[]>> = {
     { field: "name", awsMax: 255, autoNameMax: 255, pattern: LOWER_ID, scope: "region", lowercase: true },
   ],
   "aws:rds/subnetGroup:SubnetGroup": [{ field: "name", awsMax: 255, autoNameMax: 255, scope: "region" }],
+  // RDS Proxy (the stack names it, stack-scoped): AWS CreateDBProxy: 63, letter first, no "--"; pulumi-aws default AutoName (255).
+  "aws:rds/proxy:Proxy": [
+    { field: "name", awsMax: 63, autoNameMax: 255, pattern: /^[A-Za-z](?:-?[A-Za-z0-9])*$/, scope: "region" },
+  ],
+  // Auto-named; Secrets Manager: 1..512 of letters, digits and /_+=.@-.
+  "aws:secretsmanager/secret:Secret": [
+    { field: "name", awsMax: 512, autoNameMax: 255, pattern: /^[\w/+=.@-]+$/, scope: "region" },
+  ],
+  // Serverless cache, RBAC user and user group ids: like a replication group id (40, letter first, no "--").
+  "aws:elasticache/serverlessCache:ServerlessCache": [
+    { field: "name", awsMax: 40, pattern: LOWER_ID, scope: "region", lowercase: true },
+  ],
+  "aws:elasticache/user:User": [{ field: "userId", awsMax: 40, pattern: LOWER_ID, scope: "region", lowercase: true }],
+  "aws:elasticache/userGroup:UserGroup": [
+    { field: "userGroupId", awsMax: 40, pattern: LOWER_ID, scope: "region", lowercase: true },
+  ],
   // pulumi-aws resource_overrides.go: AutoName("name", 64, "-"); IAM is account-wide.
   "aws:iam/role:Role": [{ field: "name", awsMax: 64, autoNameMax: 64, pattern: /^[\w+=,.@-]+$/, scope: "account" }],
   "aws:iam/rolePolicy:RolePolicy": [{ field: "name", awsMax: 128, autoNameMax: 255, scope: "parent" }],

@@ -15,9 +15,12 @@ export interface EnvVarSpec {
   readonly description: string;
   /** Secret values travel in a Kubernetes Secret, never a ConfigMap. */
   readonly secret?: boolean;
+  /** Written only when it has a value: absent means its default (no reader pool, no proxy bypass, off). */
+  readonly optional?: boolean;
 }
 
 const v = (path: string, kind: EnvKind, description: string, secret = false): EnvVarSpec => ({ path, kind, description, secret });
+const optional = (path: string, kind: EnvKind, description: string): EnvVarSpec => ({ path, kind, description, optional: true });
 
 /** The env contract: every `UAIP_*` variable the stack writes and the services read, with its settings path. */
 export const RUNTIME_ENV = {
@@ -54,7 +57,22 @@ export const RUNTIME_ENV = {
   UAIP_POOL_MAX: v("pool.maxConnections", "int", "PostgreSQL pool maximum (counts against max_connections)"),
   UAIP_POOL_IDLE_TIMEOUT_MS: v("pool.idleTimeoutMillis", "int", "Idle connection timeout, ms"),
   UAIP_POOL_CONNECTION_TIMEOUT_MS: v("pool.connectionTimeoutMillis", "int", "Connection acquire timeout, ms"),
+  UAIP_POOL_DETECT_PINNING: optional(
+    "pool.detectPinning",
+    "boolean",
+    "Count application statements that would pin an RDS Proxy session (SET, advisory locks, LISTEN, ...)",
+  ),
   UAIP_DB_HOST: v("database.host", "string", "PostgreSQL host"),
+  UAIP_DB_READ_HOST: optional(
+    "database.readHost",
+    "string",
+    "Read replica host for read-only queries (pool.read); empty: reads go to UAIP_DB_HOST",
+  ),
+  UAIP_DB_DIRECT_HOST: optional(
+    "database.directHost",
+    "string",
+    "Writer host bypassing RDS Proxy, for session-level work (advisory locks); empty: UAIP_DB_HOST",
+  ),
   UAIP_DB_PORT: v("database.port", "int", "PostgreSQL port"),
   UAIP_DB_NAME: v("database.name", "string", "Database name"),
   UAIP_DB_USER: v("database.user", "string", "Database user"),
@@ -116,3 +134,5 @@ export const RUNTIME_ENV_NAMES = Object.keys(RUNTIME_ENV) as RuntimeEnvName[];
 export const RUNTIME_SECRET_ENV_NAMES = RUNTIME_ENV_NAMES.filter((n) => RUNTIME_ENV[n].secret);
 /** The names that travel in a ConfigMap. */
 export const RUNTIME_PLAIN_ENV_NAMES = RUNTIME_ENV_NAMES.filter((n) => !RUNTIME_ENV[n].secret);
+/** The ConfigMap names the stack writes only when they have a value (RDS Proxy, read replicas, pinning detection). */
+export const RUNTIME_OPTIONAL_ENV_NAMES = RUNTIME_ENV_NAMES.filter((n) => (RUNTIME_ENV[n] as EnvVarSpec).optional);

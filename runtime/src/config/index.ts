@@ -18,6 +18,7 @@ export {
   RUNTIME_ENV_NAMES,
   RUNTIME_SECRET_ENV_NAMES,
   RUNTIME_PLAIN_ENV_NAMES,
+  RUNTIME_OPTIONAL_ENV_NAMES,
   type EnvKind,
   type EnvVarSpec,
   type RuntimeEnvName,

@@ -20,6 +20,16 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
   database: z
     .strictObject({
       host: z.string().default(""),
+      /**
+       * A read replica for read-only queries (`pool.read`); reads there may lag the writer by the
+       * replica lag. @default "" (no reader pool: reads go to `host`)
+       */
+      readHost: z.string().default(""),
+      /**
+       * The writer itself when `host` is RDS Proxy: session-level work (the migrations' and the stats
+       * refresher's advisory locks) goes here, since it would pin a proxied session. @default "" (`host`)
+       */
+      directHost: z.string().default(""),
       port: z.number().int().min(1).max(65535).default(5432),
       name: z.string().default("uaip"),
       user: z.string().default("uaip"),

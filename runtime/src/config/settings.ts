@@ -13,6 +13,7 @@ import { durationMs } from "./duration";
  */
 
 const positiveInt = z.number().int().positive();
+
 const nonNegativeInt = z.number().int().nonnegative();
 
 export const cacheSettingsSchema = z.strictObject({
@@ -36,7 +37,7 @@ export const cacheSettingsSchema = z.strictObject({
        * `standalone`: one primary (replicas only for failover; ElastiCache cluster mode disabled).
        * `cluster`: Redis Cluster (ElastiCache cluster mode enabled, Serverless): the runtime connects
        * with ioredis' Cluster, scans every primary and keeps each multi-key command in one slot.
-       * @default "standalone"
+       * The stack writes it from the profile's `redis.mode` / `redis.serverless`. @default "standalone"
        */
       mode: z.enum(REDIS_MODES).default("standalone"),
       /** Upper bound on Redis connections this process opens. @default 10 */
@@ -110,6 +111,13 @@ export const poolSettingsSchema = z
     idleTimeoutMillis: durationMs().default(30_000),
     /** Give up acquiring a connection after this many ms. @default 2000 */
     connectionTimeoutMillis: durationMs().default(2_000),
+    /**
+     * Count the application's statements that would pin an RDS Proxy session (SET, prepared statements,
+     * temporary tables, cursors, LISTEN, sequence functions, advisory locks) in
+     * uaip_db_pinning_statements_total{reason}: a debugging aid for services behind database.proxy.
+     * @default unset (off)
+     */
+    detectPinning: z.boolean().optional(),
   })
   // The pool cannot keep more idle connections than it may open; both numbers in the message.
   .superRefine((p, ctx) => {

@@ -7,9 +7,18 @@ export {
   DbMigrationError,
   DbTlsVerificationError,
 } from "./errors";
-export { createPool, ManagedPool, type DbSettings, type CreatePoolOptions, type PoolStats } from "./pool";
+export { createPool, ManagedPool, type DbSettings, type CreatePoolOptions, type PoolStats, type PinningEvent } from "./pool";
+export { pinningReasons, PINNING_REASONS, type PinningReason } from "./pinning";
 export { ConnectionPoolManager, type PoolMetrics, type ConnectionPoolManagerOptions } from "./manager";
-export { runMigrations, loadMigrations, MIGRATIONS_DIR, ADVISORY_LOCK, type MigrateOptions, type MigrateReport } from "./migrate";
+export {
+  runMigrations,
+  loadMigrations,
+  directConnection,
+  MIGRATIONS_DIR,
+  ADVISORY_LOCK,
+  type MigrateOptions,
+  type MigrateReport,
+} from "./migrate";
 export { ensureServiceRoles, APP_GROUP_ROLE, type ServiceRole } from "./roles";
 export { StatsRefresher, type StatsRefresherOptions, type RefreshResult } from "./stats-refresher";
 export { postgresTlsOptions } from "./tls";

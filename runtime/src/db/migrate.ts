@@ -7,6 +7,8 @@ import { RuntimeConfigError } from "../errors";
 import { duration, func, listOf, object, required, string, validateOptions } from "../options";
 import { DbMigrationError } from "./errors";
 import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
+import type { DbSettings } from "./pool";
+import { postgresTlsOptions } from "./tls";
 
 /**
  * A small migration runner, chosen over node-pg-migrate because:
@@ -83,7 +85,28 @@ export function splitStatements(sql: string): string[] {
     .filter(Boolean);
 }
 
-/** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
+/**
+ * The connection for session-level work (the migrations' advisory lock): the writer itself,
+ * `database.directHost` (UAIP_DB_DIRECT_HOST) when the services reach it through RDS Proxy, else
+ * `database.host`. Through the proxy the lock would pin the session, and a proxied session may not
+ * even keep its server connection between transactions, which a session lock relies on.
+ */
+export function directConnection(
+  database: Pick<DbSettings["database"], "host" | "port" | "name" | "user" | "password" | "ssl" | "sslCaFile"> & {
+    directHost?: string;
+  },
+): pg.ClientConfig {
+  const host = database.directHost || database.host;
+  return {
+    host,
+    port: database.port,
+    database: database.name,
+    user: database.user,
+    password: database.password,
+    ssl: postgresTlsOptions({ ssl: database.ssl, sslCaFile: database.sslCaFile, host }),
+  };
+}
+
 const MIGRATE_OPTIONS_SPEC = {
   connection: required({
     expected: "a postgres:// URL or a pg ClientConfig object",
@@ -105,9 +128,16 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
   // Bad roles fail before anything touches the database.
   options.roles?.forEach(validateServiceRole);
   const migrations = loadMigrations(options.dir);
-  const client = new (loadPeer<typeof pg>("pg").Client)(
-    typeof options.connection === "string" ? { connectionString: options.connection } : options.connection,
-  );
+  const lockTimeoutMs = Math.floor(options.lockTimeoutMs ?? 300_000);
+  const given: pg.ClientConfig =
+    typeof options.connection === "string" ? { connectionString: options.connection } : options.connection;
+  // Session settings travel in the startup packet, not as SET statements: a SET pins an RDS Proxy session,
+  // and a setting given at connect time holds from the first statement on.
+  const client = new (loadPeer<typeof pg>("pg").Client)({
+    ...given,
+    lock_timeout: lockTimeoutMs,
+    options: [given.options, "-c client_min_messages=warning"].filter(Boolean).join(" "),
+  });
   // A server restart mid-run must fail this run, not crash the process.
   client.on("error", () => undefined);
   try {
@@ -118,10 +148,8 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
   }
   const report: MigrateReport = { applied: [], alreadyApplied: [], rebuiltIndexes: [], roles: [] };
   try {
-    await client.query(`SET lock_timeout = ${Math.floor(options.lockTimeoutMs ?? 300_000)}`);
-    await client.query("SET client_min_messages = warning");
     log("waiting for the migration lock");
-    await acquireLock(client, options.lockTimeoutMs ?? 300_000);
+    await acquireLock(client, lockTimeoutMs);
     try {
       await client.query(
         "CREATE TABLE IF NOT EXISTS uaip_schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",

@@ -5,8 +5,10 @@ import { runtimeConfigSchema, type RuntimeConfig } from "../config/load";
 import { poolSettingsSchema, type RuntimeSettings } from "../config/settings";
 import { RuntimeConfigError } from "../errors";
 import {
+  boolean,
   checkOptions,
   duration,
+  func,
   fieldProblem,
   prototypeProblems,
   object,
@@ -16,7 +18,10 @@ import {
   zodProblems,
   type OptionProblem,
 } from "../options";
-import { DbPoolClosedError, DbPoolTimeoutError } from "./errors";
+import { DbConnectionLimitError, DbPoolClosedError, DbPoolTimeoutError } from "./errors";
+import { pinningReasons, type PinningReason } from "./pinning";
+import { counter } from "../metrics/instruments";
+import { LABEL, METRIC } from "../metrics/names";
 import { isConnectionError, translateDbError } from "./translate";
 import { registerPoolMetrics, type PoolMetricsHandle } from "./metrics";
 import { postgresTlsOptions } from "./tls";
@@ -24,8 +29,12 @@ import { postgresTlsOptions } from "./tls";
 /** What a pool needs from the runtime config: the seed's PoolConfig and the connection settings. */
 export interface DbSettings {
   pool: RuntimeSettings["pool"];
-  database: RuntimeConfig["database"];
+  /** The connection; readHost and directHost may be left out (their default: "", none). */
+  database: Omit<RuntimeConfig["database"], OptionalDatabaseKey> & Partial<Pick<RuntimeConfig["database"], OptionalDatabaseKey>>;
 }
+
+/** The database settings added with RDS Proxy and read replicas: callers need not name them. */
+type OptionalDatabaseKey = "readHost" | "directHost";
 
 /** Pool errors name the option path (`pool.maxConnections`, `database.host`). */
 export const dbError = (key: string, message: string): RuntimeConfigError => new RuntimeConfigError(key, message);
@@ -33,6 +42,9 @@ export const dbError = (key: string, message: string): RuntimeConfigError => new
 const CREATE_POOL_OPTIONS_SPEC = {
   registry: object<Registry>("a prom-client Registry"),
   applicationName: string({ what: "a string (PostgreSQL application_name)" }),
+  detectPinning: boolean,
+  onPinning: func<(event: PinningEvent) => void>("a function ({ reasons, text }) => void"),
+  readerRetryMs: duration(1),
 };
 
 const POOL_CONFIG_KEYS = Object.keys(poolSettingsSchema.shape);
@@ -85,6 +97,32 @@ export interface CreatePoolOptions {
   registry?: Registry;
   /** `application_name` of every session, shown in pg_stat_activity. @default database.user */
   applicationName?: string;
+  /**
+   * Classify every statement the application runs on this pool (query, withClient, read) and count
+   * those that would pin an RDS Proxy session (SET, PREPARE/DEALLOCATE, temporary tables, cursors,
+   * LISTEN, sequence functions, advisory locks: db/pinning.ts) in `uaip_db_pinning_statements_total{reason}`.
+   * A debugging aid: it costs a few regular expressions per statement. @default pool.detectPinning (off)
+   */
+  detectPinning?: boolean;
+  /** Called with each pinning statement found (with detectPinning), e.g. to log it. @default none */
+  onPinning?: (event: PinningEvent) => void;
+  /**
+   * After the reader failed to connect, read from the writer for this many ms before trying the reader
+   * again (so a replica that is down costs one failed attempt per period, not one per query). @default 5000
+   */
+  readerRetryMs?: number;
+}
+
+/** One statement that would pin an RDS Proxy session. */
+export interface PinningEvent {
+  reasons: PinningReason[];
+  /** The statement's text (its values are never included). */
+  text: string;
+}
+
+/** The reader could not serve the query, so the writer should: it is down, unreachable, full or too slow to connect. */
+function readerUnavailable(err: unknown): boolean {
+  return isConnectionError(err) || err instanceof DbConnectionLimitError;
 }
 
 /** A point-in-time view of the pool: the seed's PoolMetrics plus what the gauges export. */
@@ -141,6 +179,14 @@ export class ManagedPool {
   #queue: Waiter[] = [];
   #closed = false;
   #onWaiting: (() => void) | undefined;
+  readonly #detectPinning: boolean;
+  readonly #onPinning: ((event: PinningEvent) => void) | undefined;
+  readonly #pinning: ReturnType<typeof counter<string>> | undefined;
+  /** The read replica's pool (database.readHost), if any. */
+  readonly #reader: ManagedPool | undefined;
+  readonly #readerRetryMs: number;
+  readonly #readerFallbacks: ReturnType<typeof counter<string>> | undefined;
+  #readerDownUntil = 0;
   /** Checked-out clients that emitted `error`: released with the error so pg.Pool destroys them. */
   readonly #broken = new WeakSet<pg.PoolClient>();
   readonly #guarded = new WeakSet<pg.PoolClient>();
@@ -171,7 +217,35 @@ export class ManagedPool {
       // Idle pooled sockets must not keep a finished process (CLI, tests, shutdown) alive.
       allowExitOnIdle: true,
     });
-    this.#metrics = registerPoolMetrics(o.registry ?? new Registry(), this);
+    const registry = o.registry ?? new Registry();
+    this.#metrics = registerPoolMetrics(registry, this);
+    this.#detectPinning = o.detectPinning ?? pool.detectPinning ?? false;
+    this.#onPinning = o.onPinning;
+    this.#pinning = this.#detectPinning
+      ? counter(registry, METRIC.dbPinningStatementsTotal, "Application statements that would pin an RDS Proxy session", [
+          LABEL.reason,
+        ])
+      : undefined;
+    this.#readerRetryMs = o.readerRetryMs ?? 5_000;
+    // The reader: the same pool settings on the replica. Its sessions are never proxied (RDS Proxy cannot
+    // target a read replica), so nothing there is checked for pinning.
+    this.#reader = database.readHost
+      ? new ManagedPool(
+          {
+            pool: { ...pool, detectPinning: false },
+            database: { ...database, host: database.readHost, readHost: "", directHost: "" },
+          },
+          { registry, applicationName: `${o.applicationName ?? database.user}:reader` },
+        )
+      : undefined;
+    this.#readerFallbacks = this.#reader
+      ? counter(
+          registry,
+          METRIC.dbReaderFallbacksTotal,
+          "Read-only queries the writer served because the read replica could not (down, unreachable, full)",
+        )
+      : undefined;
+    this.#readerFallbacks?.inc(0);
     // Without this listener an idle client's error (server restart, network cut) crashes the process (pg#1707, #2762).
     // pg.Pool has already removed the client; there is nothing to do but count it.
     this.#pool.on("error", () => this.#metrics.countError());
@@ -219,6 +293,39 @@ export class ManagedPool {
   /** Runs one statement on a pooled connection. */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     return this.withClient((client) => client.query<R>(text, values));
+  }
+
+  /** Whether read-only queries go to a read replica (database.readHost is set). */
+  get hasReader(): boolean {
+    return this.#reader !== undefined;
+  }
+
+  /**
+   * Runs one read-only statement on the read replica (database.readHost), or on the writer when there
+   * is none. How stale: the replica applies the writer's WAL asynchronously, so a read may miss writes
+   * committed up to the replica lag before it (RDS's ReplicaLag metric; usually under a second, more
+   * while the replica catches up after a burst or a restart). There is no read-your-writes: read a row
+   * you just wrote with `query`. When the replica is down, unreachable or full, the statement runs on
+   * the writer instead (counted in uaip_db_reader_fallbacks_total) and reads stay on the writer for
+   * readerRetryMs before the replica is tried again. A statement the replica refuses (a write: "cannot
+   * execute ... in a read-only transaction") is thrown, never retried on the writer.
+   */
+  async read<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.withReadClient((client) => client.query<R>(text, values));
+  }
+
+  /** Like withClient, on the read replica (see `read`): `fn` must only read, since it may run again on the writer. */
+  async withReadClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const reader = this.#reader;
+    if (!reader || Date.now() < this.#readerDownUntil) return this.withClient(fn);
+    try {
+      return await reader.withClient(fn);
+    } catch (err) {
+      if (!readerUnavailable(err) || this.#closed) throw err;
+      this.#readerDownUntil = Date.now() + this.#readerRetryMs;
+      this.#readerFallbacks?.inc();
+      return this.withClient(fn);
+    }
   }
 
   /**
@@ -271,7 +378,7 @@ export class ManagedPool {
       waiter.reject(new DbPoolClosedError());
     }
     this.#metrics.unregister();
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#reader?.close()]);
   }
 
   async #acquire(): Promise<pg.PoolClient> {
@@ -357,12 +464,32 @@ export class ManagedPool {
   #guard(client: pg.PoolClient): void {
     if (this.#guarded.has(client)) return;
     this.#guarded.add(client);
+    if (this.#detectPinning) this.#watchPinning(client);
     client.on("error", () => {
       // While idle, pg.Pool's own listener handles it (and our pool "error" listener counts it).
       if (!this.#checkedOut.has(client) || this.#broken.has(client)) return;
       this.#broken.add(client);
       this.#metrics.countError();
     });
+  }
+
+  /** Every statement this client runs (query, withClient, read's fallback) is classified before it is sent. */
+  #watchPinning(client: pg.PoolClient): void {
+    const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const statement = args[0] as string | { text?: unknown; name?: unknown };
+      const reasons = pinningReasons(statement);
+      if (reasons.length) {
+        for (const reason of reasons) this.#pinning!.inc({ [LABEL.reason]: reason });
+        const text = typeof statement === "string" ? statement : String(statement?.text ?? "");
+        try {
+          this.#onPinning?.({ reasons, text });
+        } catch {
+          // A throwing listener must not fail the query it observes.
+        }
+      }
+      return send(...args);
+    };
   }
 
   #releasePermit(): void {

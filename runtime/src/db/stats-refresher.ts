@@ -1,7 +1,6 @@
 import { Registry } from "prom-client";
 import { gauge } from "../metrics/instruments";
 import { METRIC } from "../metrics/names";
-import { ADVISORY_LOCK } from "./migrate";
 import { duration, object, required, string, validateOptions } from "../options";
 import { dbError, ManagedPool } from "./pool";
 
@@ -37,7 +36,8 @@ type Collected = ReturnType<typeof gauge<string>> & { collect?: () => void };
 /**
  * Refreshes the seed's `operation_stats` view every `intervalMs`, from inside the services, so no
  * CronJob needs database credentials of its own. Every replica ticks; one refreshes:
- * - `pg_try_advisory_xact_lock` lets one replica in at a time, the others skip (never wait);
+ * - the view's row in uaip_matview_refresh, locked FOR UPDATE SKIP LOCKED, lets one replica in at a time, the
+ *   others skip (never wait); no advisory lock, which would pin a session behind RDS Proxy;
  * - under the lock, the replica refreshes only if the last refresh (uaip_matview_refresh, written in
  *   the same transaction) is older than the interval, so N replicas refresh once per interval, not N times;
  * - REFRESH ... CONCURRENTLY keeps the view readable while it runs (it needs the unique index).
@@ -101,26 +101,26 @@ export class StatsRefresher {
   async tick(): Promise<RefreshResult> {
     const view = this.#view;
     const refreshed = await this.#pool.withClient(async (client) => {
+      // The row exists from migration 004; created here if a view was added without one (before the transaction,
+      // so two replicas inserting it at once do not wait on each other's transaction).
+      await client.query(
+        "INSERT INTO uaip_matview_refresh (view_name, refreshed_at) VALUES ($1, 'epoch') ON CONFLICT (view_name) DO NOTHING",
+        [view],
+      );
       await client.query("BEGIN");
       try {
-        const lock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1, $2) AS locked", [
-          ADVISORY_LOCK.namespace,
-          ADVISORY_LOCK.statsRefresh,
-        ]);
+        // One replica at a time, by the view's row lock: SKIP LOCKED returns no row while another replica holds it,
+        // so the others skip instead of waiting. A row lock, not an advisory lock: advisory locks pin an RDS Proxy
+        // session to its server connection until the client disconnects; a row lock ends with the transaction.
+        const row = await client.query<{ due: boolean }>(
+          "SELECT refreshed_at <= now() - make_interval(secs => $2) AS due FROM uaip_matview_refresh WHERE view_name = $1 FOR UPDATE SKIP LOCKED",
+          [view, (this.#intervalMs * 0.9) / 1000],
+        );
         let did = false;
-        if (lock.rows[0].locked) {
-          const due = await client.query<{ due: boolean }>(
-            "SELECT coalesce((SELECT refreshed_at FROM uaip_matview_refresh WHERE view_name = $1) <= now() - make_interval(secs => $2), true) AS due",
-            [view, (this.#intervalMs * 0.9) / 1000],
-          );
-          if (due.rows[0].due) {
-            await client.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${client.escapeIdentifier(view)}`);
-            await client.query(
-              "INSERT INTO uaip_matview_refresh (view_name, refreshed_at) VALUES ($1, now()) ON CONFLICT (view_name) DO UPDATE SET refreshed_at = excluded.refreshed_at",
-              [view],
-            );
-            did = true;
-          }
+        if (row.rows[0]?.due) {
+          await client.query(`REFRESH MATERIALIZED VIEW CONCURRENTLY ${client.escapeIdentifier(view)}`);
+          await client.query("UPDATE uaip_matview_refresh SET refreshed_at = now() WHERE view_name = $1", [view]);
+          did = true;
         }
         await client.query("COMMIT");
         return did;

@@ -33,6 +33,10 @@ export const METRIC = {
   dbPoolLimit: "uaip_db_pool_limit",
   /** Errors of idle pooled connections (server restart, network cut), handled without a crash. */
   dbPoolErrorsTotal: "uaip_db_pool_errors_total",
+  /** Application statements that pin an RDS Proxy session (pool.detectPinning, UAIP_POOL_DETECT_PINNING), by `reason` (db/pinning.ts). */
+  dbPinningStatementsTotal: "uaip_db_pinning_statements_total",
+  /** Read-only queries the reader pool could not serve (replica down) and the writer served instead. */
+  dbReaderFallbacksTotal: "uaip_db_reader_fallbacks_total",
   /** Seconds since operation_stats was last refreshed (by any replica), and the configured interval. */
   dbStatsRefreshAgeSeconds: "uaip_db_stats_refresh_age_seconds",
   dbStatsRefreshIntervalSeconds: "uaip_db_stats_refresh_interval_seconds",

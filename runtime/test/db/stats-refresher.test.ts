@@ -81,7 +81,7 @@ describe("StatsRefresher", () => {
     );
   });
 
-  it("two replicas ticking at once refresh once per interval: the advisory lock lets one in, the other skips", async () => {
+  it("two replicas ticking at once refresh once per interval: the row lock lets one in, the other skips", async () => {
     await forceDue();
     const [a, b] = [refresher(60_000), refresher(60_000)];
     const results = await Promise.all([a.tick(), b.tick()]);

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime/config";
+import { RUNTIME_PLAIN_ENV_NAMES, RUNTIME_OPTIONAL_ENV_NAMES } from "@uaip/runtime/config";
 import type { PlatformMocks } from "../../../tools/mocks";
 import { isSecretValue } from "../../../tools/mocks";
 import { parseConfig } from "../../../profile/parse";
@@ -110,7 +110,9 @@ describe("Services on Kubernetes (mocked cluster)", () => {
     for (const cm of k8sOf("core/v1:ConfigMap")) {
       const data = cm.inputs.data as Record<string, string>;
       // The runtime's contract plus AWS_REGION for its SDK client (pods cannot ask IMDS at hop limit 1).
-      expect(Object.keys(data).sort()).toEqual([...RUNTIME_PLAIN_ENV_NAMES, "AWS_REGION"].sort());
+      // The optional ones (read replica, proxy bypass, pinning detection) only when this stack has them: it has none.
+      const always = RUNTIME_PLAIN_ENV_NAMES.filter((n) => !RUNTIME_OPTIONAL_ENV_NAMES.includes(n));
+      expect(Object.keys(data).sort()).toEqual([...always, "AWS_REGION"].sort());
       expect(data).toMatchObject({
         AWS_REGION: "us-east-1",
         UAIP_REDIS_HOST: "master.redis",

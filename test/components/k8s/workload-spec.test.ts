@@ -3,7 +3,7 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { ConfigMap, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { loadRuntimeConfig } from "@uaip/runtime";
-import { RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime/config";
+import { RUNTIME_OPTIONAL_ENV_NAMES, RUNTIME_PLAIN_ENV_NAMES } from "@uaip/runtime/config";
 import { parseConfig } from "../../../profile/parse";
 import { nodeOptions, serviceEnv, serviceRuntimeSettings } from "../../../profile/service-settings";
 import {
@@ -104,7 +104,10 @@ describe.each(["dev", "prod"])("workload objects of the %s profile", (environmen
     });
 
     it("the ConfigMap holds exactly the runtime contract's plain variables, and the service can load it", () => {
-      expect(Object.keys(data).sort()).toEqual([...RUNTIME_PLAIN_ENV_NAMES].sort());
+      // The optional ones (read replica, proxy bypass, pinning detection) only when the stack has them: this one has none.
+      expect(Object.keys(data).sort()).toEqual(
+        RUNTIME_PLAIN_ENV_NAMES.filter((n) => !RUNTIME_OPTIONAL_ENV_NAMES.includes(n)).sort(),
+      );
       const loaded = loadRuntimeConfig({ ...data, UAIP_REDIS_AUTH_TOKEN: "t", UAIP_DB_PASSWORD: "p" });
       expect(loaded.serviceName).toBe(service.name);
       expect(loaded.pool).toMatchObject({ minConnections: service.pool.min, maxConnections: service.pool.max });
