@@ -70,7 +70,7 @@ describe("connection-budget: the budget's edge", () => {
 
   it("max_connections unset, zero or not a number is reported: the budget would depend on instance memory", () => {
     const base = [configMap({ UAIP_POOL_MAX: "1" }), workload(fromConfigMap)];
-    for (const params of [
+    for (const params of <Record<string, string>[]>[
       {},
       { max_connections: "0" },
       { max_connections: "-5" },
