@@ -51,6 +51,7 @@ export function describe(
  * and never below zero: usage cannot go negative, so a reward never lets a key exceed its limit later.
  */
 export function adjusted(prev: number, curr: number, points: number): [prev: number, curr: number] {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a fast path; for points >= 0 the reward branch below gives the same [prev, curr + points]
   if (points >= 0) return [prev, curr + points];
   const back = -points;
   const fromCurr = Math.min(curr, back);
