@@ -1,5 +1,5 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { checkFault, type Direction, type Fault, type FaultKind } from "./faults";
+import { checkFault, FaultProxyError, type Direction, type Fault, type FaultKind } from "./faults";
 
 /** One entry of the proxy's timeline: when a fault went on or off (ms since the epoch). */
 export interface FaultEvent {
@@ -13,6 +13,18 @@ export interface ScheduledFault {
   atMs: number;
   forMs?: number;
   fault: Fault;
+}
+
+/** How much of what a client sent is kept to match a scope against. */
+const SAID_BYTES = 4_096;
+
+/**
+ * Which open connections a per-connection fault (reset, half-open) hits: those whose first bytes from
+ * the client match `said` (e.g. /SUBSCRIBE/ for a Redis subscriber). A scoped fault is applied once, to
+ * the connections open at that moment, and is not left on for new ones.
+ */
+export interface FaultScope {
+  said: RegExp;
 }
 
 type Item = { at: number; data: Buffer } | { at: number; end: true } | { at: number; reset: true };
@@ -87,6 +99,8 @@ class Pipe {
 /** A client connection and its upstream connection. */
 class Link {
   readonly halfOpen = new Set<Direction>();
+  /** The first bytes the client sent (latin1), so a fault can pick connections by what they said. */
+  said = "";
   upstream: Socket | undefined;
   readonly up: Pipe;
   readonly down: Pipe;
@@ -163,9 +177,23 @@ export class FaultProxy {
     return [...this.#active.values()];
   }
 
-  /** Switches a fault on (replacing one of the same kind). Throws FaultProxyError on a bad fault, listing every problem. */
-  enable(fault: Fault): void {
+  /**
+   * Switches a fault on (replacing one of the same kind). Throws FaultProxyError on a bad fault, listing
+   * every problem. With a `scope`, a reset or half-open fault hits only the matching open connections, once.
+   */
+  enable(fault: Fault, scope?: FaultScope): void {
     checkFault(fault);
+    if (scope) {
+      if (fault.kind !== "reset" && fault.kind !== "half-open")
+        throw new FaultProxyError(`scope: a ${fault.kind} fault applies to the whole link; scope only reset or half-open faults`);
+      const hit = [...this.links].filter((link) => scope.said.test(link.said));
+      this.timeline.push({ at: Date.now(), action: "on", fault });
+      for (const link of hit) {
+        if (fault.kind === "reset") link.destroy(true);
+        else link.halfOpen.add(fault.direction ?? "down");
+      }
+      return;
+    }
     this.#active.set(fault.kind, fault);
     this.timeline.push({ at: Date.now(), action: "on", fault });
     if (fault.kind === "reset") for (const link of [...this.links]) link.destroy(true);
@@ -261,7 +289,10 @@ export class FaultProxy {
     upstream.setNoDelay(true);
     link.upstream = upstream;
     upstream.on("connect", () => link.up.pump());
-    client.on("data", (data: Buffer) => link.up.push({ data }));
+    client.on("data", (data: Buffer) => {
+      if (link.said.length < SAID_BYTES) link.said += data.toString("latin1", 0, SAID_BYTES - link.said.length);
+      link.up.push({ data });
+    });
     upstream.on("data", (data: Buffer) => link.down.push({ data }));
     client.on("end", () => link.up.push({ end: true }));
     upstream.on("end", () => link.down.push({ end: true }));

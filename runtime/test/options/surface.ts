@@ -80,6 +80,7 @@ export const ENTRIES: Entry[] = [
       invalidateCommandTimeoutMs: "duration1",
       scanCount: "count",
       bus: "bool",
+      busHeartbeatMs: "duration0",
       exactBackfillTtl: "bool",
       instanceId: "string",
       serializer: "object",
