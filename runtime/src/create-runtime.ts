@@ -161,7 +161,13 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
       hops: config.http.trustedProxyHops,
       cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== ""),
     });
-  const limiter = new RateLimiter({ ...rateLimit, keyGenerator, store, registry: metrics.registry });
+  const limiter = new RateLimiter({
+    ...rateLimit,
+    keyGenerator,
+    store,
+    registry: metrics.registry,
+    fallbackReplicas: config.replicasMax,
+  });
   const db = config.database.host
     ? createPool(
         { pool: config.pool, database: config.database },

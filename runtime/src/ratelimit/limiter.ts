@@ -53,6 +53,13 @@ export interface RateLimiterOptions<Req = IncomingMessage> extends Omit<RateLimi
   maxKeyLength?: number;
   /** Retry-After given with a 'deny' answer while the store is down, ms. @default 1000 */
   denyRetryAfterMs?: number;
+  /**
+   * How many replicas share the limit when the store is down (the HPA's max replicas, UAIP_REPLICAS_MAX).
+   * With 'memory', each replica then admits `fallbackLimit` = max(1, floor(maxRequests / fallbackReplicas))
+   * per key per window, so up to `fallbackReplicas` replicas together admit at most maxRequests (or
+   * fallbackReplicas, when maxRequests < fallbackReplicas). @default 1 (a single instance: the whole limit)
+   */
+  fallbackReplicas?: number;
 }
 
 const POLICIES: readonly FailurePolicy[] = ["allow", "deny", "memory"];
@@ -82,9 +89,19 @@ const RATE_LIMITER_OPTIONS_SPEC = {
   }),
   maxKeyLength: integer(1, 1_000_000),
   denyRetryAfterMs: duration(1),
+  fallbackReplicas: integer(1, 100_000),
 };
 
 export const RATE_LIMITER_OPTIONS = Object.keys(RATE_LIMITER_OPTIONS_SPEC) as readonly (keyof typeof RATE_LIMITER_OPTIONS_SPEC)[];
+
+/**
+ * One replica's share of the limit while the shared store is down: floor, so `replicas` replicas never
+ * admit more than `maxRequests` together; at least 1, so a key is never locked out entirely (then the
+ * replicas together admit up to `replicas`, more than a limit below the replica count).
+ */
+export function fallbackShare(maxRequests: number, replicas: number): number {
+  return Math.max(1, Math.floor(maxRequests / replicas));
+}
 
 /** The `redis` option as a store this limiter owns. */
 function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
@@ -106,6 +123,8 @@ function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisS
 export class RateLimiter<Req = IncomingMessage> {
   readonly windowMs: number;
   readonly maxRequests: number;
+  /** What this replica admits per key per window from its in-memory fallback: its share of maxRequests. */
+  readonly fallbackLimit: number;
   readonly failurePolicy: FailurePolicy;
   readonly policyName: string;
   readonly keyGenerator: (req: Req) => string;
@@ -143,6 +162,7 @@ export class RateLimiter<Req = IncomingMessage> {
     this.policyName = o.policyName ?? "default";
     this.#maxKeyLength = o.maxKeyLength ?? 512;
     this.#denyRetryAfterMs = o.denyRetryAfterMs ?? 1_000;
+    this.fallbackLimit = fallbackShare(this.maxRequests, o.fallbackReplicas ?? 1);
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
     if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
@@ -298,8 +318,8 @@ export class RateLimiter<Req = IncomingMessage> {
         retryAfterMs: this.#denyRetryAfterMs,
       });
     return this.#insurance
-      .peek(key, this.windowMs, this.maxRequests)
-      .then((decision) => ({ ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" as const }));
+      .peek(key, this.windowMs, this.fallbackLimit)
+      .then((decision) => ({ ...decision, limit: this.fallbackLimit, degraded: true, reason: "memory_fallback" as const }));
   }
 
   #accepted(decision: StoreDecision): RateLimitResult {
@@ -351,10 +371,10 @@ export class RateLimiter<Req = IncomingMessage> {
       this.#counts.unavailable++;
       return { ...base, allowed: false, remaining: 0, resetMs: this.#denyRetryAfterMs, retryAfterMs: this.#denyRetryAfterMs };
     }
-    const decision = this.#insurance.hitSync(key, this.windowMs, this.maxRequests, points);
+    const decision = this.#insurance.hitSync(key, this.windowMs, this.fallbackLimit, points);
     if (decision.allowed) this.#counts.allowed++;
     else this.#counts.rejected++;
-    return { ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" };
+    return { ...decision, limit: this.fallbackLimit, degraded: true, reason: "memory_fallback" };
   }
 
   /**

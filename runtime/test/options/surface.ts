@@ -153,6 +153,7 @@ export const ENTRIES: Entry[] = [
       policyName: "string",
       maxKeyLength: "count",
       denyRetryAfterMs: "duration1",
+      fallbackReplicas: "count",
     },
   },
   {
