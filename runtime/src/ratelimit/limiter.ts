@@ -60,7 +60,15 @@ export interface RateLimiterOptions<Req = IncomingMessage> extends Omit<RateLimi
    * fallbackReplicas, when maxRequests < fallbackReplicas). @default 1 (a single instance: the whole limit)
    */
   fallbackReplicas?: number;
+  /**
+   * Told of each check answered without the store (`degraded`: by the failure policy, with the error) and
+   * of the first answer from the store after that (`recovered`), e.g. to log an outage once. @default none
+   */
+  onStoreEvent?: (event: RateLimitStoreEvent) => void;
 }
+
+/** What the limiter reports to `onStoreEvent`. */
+export type RateLimitStoreEvent = { type: "degraded"; policy: FailurePolicy; error: unknown } | { type: "recovered" };
 
 const POLICIES: readonly FailurePolicy[] = ["allow", "deny", "memory"];
 // Control characters would corrupt logs and Redis key listings.
@@ -90,6 +98,7 @@ const RATE_LIMITER_OPTIONS_SPEC = {
   maxKeyLength: integer(1, 1_000_000),
   denyRetryAfterMs: duration(1),
   fallbackReplicas: integer(1, 100_000),
+  onStoreEvent: func<(event: RateLimitStoreEvent) => void>("a function (event) => void"),
 };
 
 export const RATE_LIMITER_OPTIONS = Object.keys(RATE_LIMITER_OPTIONS_SPEC) as readonly (keyof typeof RATE_LIMITER_OPTIONS_SPEC)[];
@@ -139,6 +148,7 @@ export class RateLimiter<Req = IncomingMessage> {
   // Plain numbers on the hot path; pushed into prom-client when it scrapes (see collect below).
   #counts = { allowed: 0, rejected: 0, unavailable: 0, storeErrors: 0 };
   #lastStoreError: unknown;
+  readonly #onStoreEvent: (event: RateLimitStoreEvent) => void;
 
   constructor(options: RateLimiterOptions<Req>) {
     if (options === undefined)
@@ -162,6 +172,16 @@ export class RateLimiter<Req = IncomingMessage> {
     this.policyName = o.policyName ?? "default";
     this.#maxKeyLength = o.maxKeyLength ?? 512;
     this.#denyRetryAfterMs = o.denyRetryAfterMs ?? 1_000;
+    const listener = options.onStoreEvent;
+    this.#onStoreEvent = listener
+      ? (event) => {
+          try {
+            listener(event);
+          } catch {
+            // a logging hook must not turn a degraded answer into an exception
+          }
+        }
+      : () => undefined;
     this.fallbackLimit = fallbackShare(this.maxRequests, o.fallbackReplicas ?? 1);
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
@@ -298,14 +318,22 @@ export class RateLimiter<Req = IncomingMessage> {
     throw new RateLimitStoreError(`rate-limit store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 
-  #result(decision: StoreDecision): RateLimitResult {
+  /** The store answered: a failure episode, if one was open, is over. */
+  #storeAnswered(): void {
+    if (this.#lastStoreError === undefined) return;
     this.#lastStoreError = undefined;
+    this.#onStoreEvent({ type: "recovered" });
+  }
+
+  #result(decision: StoreDecision): RateLimitResult {
+    this.#storeAnswered();
     return { ...decision, limit: this.maxRequests };
   }
 
   #degradedPeek(key: string, err: unknown): Promise<RateLimitResult> {
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
+    this.#onStoreEvent({ type: "degraded", policy: this.failurePolicy, error: err });
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
     if (this.failurePolicy === "allow")
       return Promise.resolve({ ...base, allowed: true, remaining: this.maxRequests, resetMs: 0, retryAfterMs: 0 });
@@ -323,7 +351,7 @@ export class RateLimiter<Req = IncomingMessage> {
   }
 
   #accepted(decision: StoreDecision): RateLimitResult {
-    this.#lastStoreError = undefined;
+    this.#storeAnswered();
     if (decision.allowed) this.#counts.allowed++;
     else this.#counts.rejected++;
     return {
@@ -362,6 +390,7 @@ export class RateLimiter<Req = IncomingMessage> {
   #degraded(key: string, err: unknown, points = 1): RateLimitResult {
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
+    this.#onStoreEvent({ type: "degraded", policy: this.failurePolicy, error: err });
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
     if (this.failurePolicy === "allow") {
       this.#counts.allowed++;

@@ -154,6 +154,7 @@ export const ENTRIES: Entry[] = [
       maxKeyLength: "count",
       denyRetryAfterMs: "duration1",
       fallbackReplicas: "count",
+      onStoreEvent: "func",
     },
   },
   {
