@@ -58,7 +58,8 @@ describe.each(["dev", "prod"])("workload objects of the %s profile", (environmen
     };
 
     it("the ConfigMap tells the limiter how many replicas share the limit in an outage: the HPA's max", () => {
-      expect(objects.configMap.data).toMatchObject({ UAIP_REPLICAS_MAX: String(objects.hpa.spec!.maxReplicas) });
+      const hpa = objects.hpa.spec as { maxReplicas: number };
+      expect(objects.configMap.data).toMatchObject({ UAIP_REPLICAS_MAX: String(hpa.maxReplicas) });
     });
 
     it("every object validates against the Kubernetes API schema", () => {
