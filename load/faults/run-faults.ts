@@ -190,7 +190,12 @@ export async function runFaults(options: {
       alertTimes.set(name, seen);
     }
 
-    const sections = options.faults.map((f) => section(f, windows.get(f)!, writes.attempts, stale, admissions.has(f)));
+    // A fault's "after" window stops where the next fault starts: its failures are the next one's.
+    const sections = options.faults.map((f, i) => {
+      const w = windows.get(f)!;
+      const next = options.faults.slice(i + 1).map((g) => windows.get(g)!.startMs);
+      return section(f, { ...w, afterEndMs: Math.min(w.endMs + AFTER_MS, ...next) }, writes.attempts, stale);
+    });
     for (const [i, f] of options.faults.entries()) {
       if (f.kind === "kill") sections[i]!.admission = outageAdmissions.shift();
     }
@@ -254,13 +259,12 @@ export async function runFaults(options: {
 
 function section(
   f: ScheduledLoadFault,
-  w: { startMs: number; endMs: number },
+  w: { startMs: number; endMs: number; afterEndMs: number },
   attempts: readonly Attempt[],
   stale: readonly StaleSample[],
-  _probed: boolean,
 ): FaultSection {
   const during = attempts.filter((a) => a.atMs >= w.startMs && a.atMs <= w.endMs);
-  const after = attempts.filter((a) => a.atMs > w.endMs && a.atMs <= w.endMs + AFTER_MS);
+  const after = attempts.filter((a) => a.atMs > w.endMs && a.atMs <= w.afterEndMs);
   const affected = [...during, ...after];
   const failed = affected.filter((a) => !ok(a));
   const statuses: Record<string, number> = {};
@@ -269,7 +273,7 @@ function section(
     statuses[key] = (statuses[key] ?? 0) + 1;
   }
   const lastFailure = Math.max(w.endMs, ...failed.map((a) => a.atMs + a.latencyMs));
-  const probes = stale.filter((s) => s.atMs >= w.startMs - 1_000 && s.atMs <= w.endMs + AFTER_MS);
+  const probes = stale.filter((s) => s.atMs >= w.startMs - 1_000 && s.atMs <= w.afterEndMs);
   const measured = probes.filter((s) => s.staleMs !== null).map((s) => s.staleMs!);
   return {
     fault: f.text,
@@ -301,7 +305,7 @@ export function faultReportMarkdown(r: FaultReport): string {
     lines.push(
       `## ${s.fault} (${s.startS.toFixed(1)}s to ${s.endS.toFixed(1)}s)`,
       "",
-      `- requests during and ${AFTER_MS / 1000} s after: ${s.requests}, failed ${s.failed}; statuses ${JSON.stringify(s.statuses)}`,
+      `- requests during and up to ${AFTER_MS / 1000} s after (or the next fault): ${s.requests}, failed ${s.failed}; statuses ${JSON.stringify(s.statuses)}`,
       `- p99 during ${s.p99DuringMs} ms, after ${s.p99AfterMs} ms; recovered ${s.recoverS.toFixed(1)} s after the fault ended`,
       `- stale reads: ${s.staleReads.probes} probes, longest stale window ${s.staleReads.staleMaxMs ?? "-"} ms, lost invalidations ${s.staleReads.lost}`,
       ...(s.admission
