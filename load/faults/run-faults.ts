@@ -134,8 +134,11 @@ export async function runFaults(options: {
               } else if (f.kind === "kill") {
                 await backends.redis.stop();
                 // While Redis is down: how many requests of one fresh client do the replicas admit together?
-                admissions.set(f, probeAdmission(origins, SERVICE, limit, runStart));
-                await new Promise((r) => setTimeout(r, f.forS * 1000));
+                const probe = probeAdmission(origins, SERVICE, limit, runStart);
+                admissions.set(f, probe);
+                // Redis stays down until the probe is done: a request answered after the restart would be
+                // counted by a Redis that has forgotten everything, and is not an outage admission.
+                await Promise.all([new Promise((r) => setTimeout(r, f.forS * 1000)), probe]);
                 await backends.redis.start();
               } else {
                 const proxy = f.target === "redis" ? redisProxy : pgProxy;
