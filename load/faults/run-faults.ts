@@ -313,7 +313,7 @@ export function faultReportMarkdown(r: FaultReport): string {
       `- stale reads: ${s.staleReads.probes} probes, longest stale window ${s.staleReads.staleMaxMs ?? "-"} ms, lost invalidations ${s.staleReads.lost}`,
       ...(s.admission
         ? [
-            `- one client during the outage: ${s.admission.admitted} of ${s.admission.sent} admitted across both replicas (limit ${s.admission.limit})`,
+            `- one client during the outage: ${s.admission.admitted} of ${s.admission.sent} admitted across both replicas (limit ${s.admission.limit}; statuses ${JSON.stringify(s.admission.statuses)}; took ${s.admission.tookMs} ms, Redis down throughout)`,
           ]
         : []),
       "",
