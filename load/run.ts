@@ -1,5 +1,6 @@
 /**
- * `npm run load -- [--quick | --full] [--stack local] [--out DIR] [--step-seconds N] [--keep]`
+ * `npm run load -- [--quick | --full] [--stack local] [--out DIR] [--step-seconds N] [--keep] [--faults LIST]`
+ * (`--faults`: the fault run instead, load/faults/run-faults.ts)
  *
  * The seed's load test, run here against real processes: redis-server, PostgreSQL, the migrations
  * and the three seed services (load/local-stack.ts), driven by autocannon through the seed's stages
@@ -35,6 +36,7 @@ import { dashboardQueries, recordingRuleQueries } from "../dashboards/queries";
 import { startRunPrometheus } from "./runner/prometheus";
 import { alertsDuring, checkQueries, promDurationSeconds, queryFailures } from "./runner/query-check";
 import { writeDashboardPreviews } from "./runner/dashboard-preview";
+import { runFaultsCli } from "./faults/cli";
 
 /** The seed profile is 9 minutes; --quick runs the same shape in one. */
 const QUICK_SECONDS = 60;
@@ -229,11 +231,14 @@ async function main(): Promise<number> {
       out: { type: "string" },
       "step-seconds": { type: "string" },
       keep: { type: "boolean" },
+      // --faults <list>: the fault run (load/faults/); see load/faults/spec.ts for the list's syntax.
+      faults: { type: "string" },
     },
     strict: true,
   });
   if (values.quick && values.full) throw new Error("pass --quick or --full, not both");
   const mode = values.full ? "full" : "quick";
+  if (values.faults !== undefined) return runFaultsCli(values.faults, { mode, out: values.out });
   const stepSeconds = Number(values["step-seconds"] ?? (mode === "quick" ? 5 : 15));
   const report = await runLoad({
     stack: values.stack!,

@@ -105,6 +105,8 @@ export function serviceEnv(
     serviceName: service.name,
     port: service.port,
     environment,
+    // The limiter's outage fallback shares the limit among this many replicas.
+    replicasMax: service.hpa.max,
     cache: {
       ...runtime.cache,
       redis: {

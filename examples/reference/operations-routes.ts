@@ -1,7 +1,9 @@
 /**
  * The reference service's API, under the service's own path prefix (the ALB forwards
  * `/<service>/*` unchanged):
- *   POST  /<service>/operations       the seed's `{ type, payload }`: stored, audited, announced on the WebSocket feed
+ *   POST  /<service>/operations       the seed's `{ type, payload }`: stored, audited, announced on the WebSocket feed;
+ *                                     with an Idempotency-Key header a retry returns the first row (no duplicate).
+ *                                     A 200 is sent only after COMMIT; a database out of reach is 503 + Retry-After.
  *   GET   /<service>/operations/:id   cached with getOrSet (L1 + Redis); a miss is never cached
  *   PATCH /<service>/operations/:id   `{ status }`: stored, audited, cache entry deleted everywhere, announced
  *   GET   /<service>/stats            the seed's operation_stats view, cached briefly (it refreshes every few minutes)
@@ -10,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UaipRuntime } from "@uaip/runtime";
 import { errorBody, jsonReplies } from "./http";
 import { OperationsStore, type Operation } from "./operations-store";
-import { createOperationSchema, readJson, RequestError, updateOperationSchema } from "./requests";
+import { createOperationSchema, idempotencyKeyOf, readJson, RequestError, updateOperationSchema } from "./requests";
 
 /** How long /stats may be served from the cache, ms: well below the view's refresh interval. */
 export const STATS_CACHE_TTL_MS = 10_000;
@@ -62,11 +64,20 @@ export function operationRoutes(
       if (path === collectionPath) {
         if (req.method !== "POST") return (json(res, 405, errorBody("METHOD_NOT_ALLOWED")), true);
         withStore(res, async (s) => {
+          const key = idempotencyKeyOf(req);
           const input = await readJson(req, createOperationSchema);
-          const operation = await s.create(input, actorOf(req));
-          // The seed's load test checks `is status 200`.
+          const { operation, replayed, sameBody } = await s.create(input, actorOf(req), key);
+          // Answering a different body with the first row would hide the client's mistake.
+          if (!sameBody)
+            throw new RequestError(
+              422,
+              "IDEMPOTENCY_KEY_REUSED",
+              `Idempotency-Key ${JSON.stringify(key)} was used for a different body (operation ${operation.id}); use a new key for a new operation`,
+            );
+          // The seed's load test checks `is status 200`; a replay says so (and is not announced again).
+          if (replayed) res.setHeader("Idempotent-Replayed", "true");
           json(res, 200, operation);
-          publish({ type: "operation.created", operation });
+          if (!replayed) publish({ type: "operation.created", operation });
         });
         return true;
       }

@@ -42,22 +42,42 @@ const toOperation = (row: OperationRow): Operation => ({
 export class OperationsStore {
   constructor(private readonly pool: ManagedPool) {}
 
-  /** Inserts a pending operation and its audit entry in one transaction. */
-  async create(input: { type: string; payload: unknown }, actor: string): Promise<Operation> {
+  /**
+   * Inserts a pending operation and its audit entry in one transaction. With an `idempotencyKey`, a
+   * second create with the same key (a retry; even one racing the first) inserts nothing and returns
+   * the first row (`replayed: true`), saying whether the retry carried the same body (`sameBody`).
+   */
+  async create(
+    input: { type: string; payload: unknown },
+    actor: string,
+    idempotencyKey?: string,
+  ): Promise<{ operation: Operation; replayed: boolean; sameBody: boolean }> {
+    const body = { type: input.type, payload: input.payload };
     return this.pool.withClient(async (client) => {
       await client.query("BEGIN");
       try {
+        // ON CONFLICT waits for a racing insert of the same key to commit, then skips: one row per key.
         const { rows } = await client.query<OperationRow>(
-          "INSERT INTO operations (status, payload) VALUES ('pending', $1) RETURNING id, status, created_at, payload",
-          [{ type: input.type, payload: input.payload }],
+          `INSERT INTO operations (status, payload, idempotency_key) VALUES ('pending', $1, $2)
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING id, status, created_at, payload`,
+          [body, idempotencyKey ?? null],
         );
+        if (!rows[0]) {
+          const first = await client.query<OperationRow & { same: boolean }>(
+            "SELECT id, status, created_at, payload, payload = $2::jsonb AS same FROM operations WHERE idempotency_key = $1",
+            [idempotencyKey, JSON.stringify(body)],
+          );
+          await client.query("COMMIT");
+          return { operation: toOperation(first.rows[0]!), replayed: true, sameBody: first.rows[0]!.same };
+        }
         const operation = toOperation(rows[0]);
         await client.query("INSERT INTO audit_logs (user_id, action, details) VALUES ($1, 'operation.create', $2)", [
           actor,
           { id: operation.id, type: operation.type },
         ]);
         await client.query("COMMIT");
-        return operation;
+        return { operation, replayed: false, sameBody: true };
       } catch (err) {
         await client.query("ROLLBACK").catch(() => undefined);
         throw err;

@@ -21,6 +21,28 @@ export const createOperationSchema = z.strictObject({
 
 export const updateOperationSchema = z.strictObject({ status: z.enum(OPERATION_STATUSES) });
 
+/** The longest Idempotency-Key accepted, characters (a UUID is 36; the IETF draft sets no bound). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
+
+/**
+ * The request's `Idempotency-Key` header (draft-ietf-httpapi-idempotency-key-header), or undefined
+ * when it has none. A retry with the same key gets the row the first attempt stored, never a second.
+ */
+export function idempotencyKeyOf(req: IncomingMessage): string | undefined {
+  const raw = req.headers["idempotency-key"];
+  if (raw === undefined) return undefined;
+  const key = Array.isArray(raw) ? raw.join(",") : raw;
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !IDEMPOTENCY_KEY.test(key)) {
+    throw new RequestError(
+      400,
+      "INVALID_IDEMPOTENCY_KEY",
+      `Idempotency-Key ${JSON.stringify(key.slice(0, 80))}${key.length > 80 ? "..." : ""}: send 1-${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters without spaces, e.g. a UUID, once per header`,
+    );
+  }
+  return key;
+}
+
 /** A client error with the HTTP status and a stable code for the JSON body. */
 export class RequestError extends Error {
   constructor(

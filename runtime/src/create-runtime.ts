@@ -10,6 +10,8 @@ import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { clientAddressKey, RateLimiter, RedisStore } from "./ratelimit";
 import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
 import { MemoryMonitor, PressureGate } from "./resources";
+import { EpisodeLog } from "./metrics/episode-log";
+import { METRIC } from "./metrics/names";
 
 /**
  * What a service can pass to createRuntime besides its settings. Each field is optional and
@@ -32,10 +34,16 @@ export interface CreateRuntimeOptions {
    * period after its preStop sleep (max(deregistration delay, 10 s) + 5 s in the stack). @default see WebSocketManagerOptions
    */
   realtime?: RealtimeOptions;
+  /**
+   * Where the runtime logs a dependency outage it answers degraded (Redis for the cache or the limiter):
+   * one line when it starts, one when it ends, however many calls it touched (those are counted on
+   * uaip_cache_errors_total / uaip_ratelimit_store_errors_total). @default console.warn
+   */
+  log?: (line: string) => void;
 }
 
 /** Every option createRuntime honours. */
-export const CREATE_RUNTIME_OPTIONS = ["config", "keyGenerator", "cdnPaths", "purger", "realtime"] as const;
+export const CREATE_RUNTIME_OPTIONS = ["config", "keyGenerator", "cdnPaths", "purger", "realtime", "log"] as const;
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
 export interface UaipRuntime {
@@ -87,6 +95,13 @@ export function rateLimitKeyPrefix(serviceName: string): string {
   return `${defaultKeyPrefix(serviceName)}rl:`;
 }
 
+/** What a check answered by the failure policy does, for the outage log line. */
+const FAILURE_POLICY_EFFECT = {
+  allow: "policy allow: admitted, uncounted",
+  memory: "policy memory: counted in this replica, its share of the limit",
+  deny: "policy deny: refused with 503",
+} as const;
+
 const isConfig = (value: object): value is RuntimeConfig => "serviceName" in value && "cache" in value && "rateLimit" in value;
 
 /**
@@ -125,7 +140,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
   if (!fromFirst && configOrOptions !== undefined && options.config !== undefined) {
     throw new RuntimeConfigError("config", "config given twice: as the first argument and as options.config");
   }
-  for (const key of ["keyGenerator", "cdnPaths"] as const) {
+  for (const key of ["keyGenerator", "cdnPaths", "log"] as const) {
     if (options[key] !== undefined && typeof options[key] !== "function")
       throw new RuntimeConfigError(key, `createRuntime: ${key} must be a function, got ${showValue(options[key])}`);
   }
@@ -137,7 +152,19 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     ...config.cache,
     redis: { ...config.cache.redis, keyPrefix: config.cache.redis.keyPrefix ?? defaultKeyPrefix(config.serviceName) },
   };
-  const cache = new CacheManager({ config: cacheConfig, url, password: config.redisAuthToken, registry: metrics.registry });
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const cacheOutage = new EpisodeLog("cache (Redis)", log, METRIC.cacheErrorsTotal);
+  const limiterOutage = new EpisodeLog("rate limiter (Redis store)", log, METRIC.rateLimitStoreErrorsTotal);
+  const cache = new CacheManager({
+    config: cacheConfig,
+    url,
+    password: config.redisAuthToken,
+    registry: metrics.registry,
+    onEvent: (event) => {
+      if (event.type === "error") cacheOutage.failed(`${event.operation} answered without Redis`, event.error);
+      else if (event.type === "breaker" && event.to === "closed") cacheOutage.recovered("circuit breaker closed");
+    },
+  });
   const invalidator = new CacheInvalidator({
     cache,
     ...(options.purger ? { purger: options.purger } : {}),
@@ -162,7 +189,17 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
       hops: config.http.trustedProxyHops,
       cidrs: config.http.trustedProxyCidrs.split(",").filter((c) => c.trim() !== ""),
     });
-  const limiter = new RateLimiter({ ...rateLimit, keyGenerator, store, registry: metrics.registry });
+  const limiter = new RateLimiter({
+    ...rateLimit,
+    keyGenerator,
+    store,
+    registry: metrics.registry,
+    fallbackReplicas: config.replicasMax,
+    onStoreEvent: (event) => {
+      if (event.type === "recovered") limiterOutage.recovered();
+      else limiterOutage.failed(FAILURE_POLICY_EFFECT[event.policy], event.error);
+    },
+  });
   const db = config.database.host
     ? createPool(
         { pool: config.pool, database: config.database },
@@ -210,6 +247,8 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     async close() {
       // The limiter does not own a store it was given; this runtime made it, so it closes it.
       memoryMonitor.close();
+      cacheOutage.stop();
+      limiterOutage.stop();
       profiler.close();
       poolManager?.stop();
       await statsRefresher?.stop();

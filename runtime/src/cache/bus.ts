@@ -37,6 +37,14 @@ export interface InvalidationBusOptions {
   /** Called when the subscription comes back after a disconnect: messages sent meanwhile are lost. */
   onResubscribed(): void;
   onError(error: unknown): void;
+  /**
+   * PING the subscriber every this many ms; a PING still unanswered at the next beat means the
+   * connection died silently (half-open: no FIN, no answers), so it is dropped and reconnected, which
+   * restores the subscription and calls onResubscribed. 0 turns it off. @default 0
+   */
+  heartbeatMs?: number;
+  /** Called when the heartbeat found a silent subscriber and dropped it. */
+  onHeartbeatLost?(): void;
 }
 
 /**
@@ -74,9 +82,16 @@ export class InvalidationBus {
   };
   /** The first SUBSCRIBE's outcome: on a cluster, ready() waits for it (a PING would go to any node). */
   readonly #subscribed: Promise<boolean>;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** A heartbeat PING is out and unanswered. */
+  #pinging = false;
 
   constructor(options: InvalidationBusOptions) {
     this.#o = options;
+    if (options.heartbeatMs) {
+      this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
+      this.#heartbeat.unref();
+    }
     const sub = options.subscriber;
     sub.on("message", this.#onMessage);
     sub.on("ready", this.#onReady);
@@ -116,6 +131,34 @@ export class InvalidationBus {
     return false;
   }
 
+  /**
+   * Pub/sub has no delivery guarantee and a subscriber only ever reads: without this, a connection
+   * whose answers stopped (a dropped NAT entry, a vanished peer) looks healthy forever and every
+   * invalidation sent meanwhile is lost while L1 keeps serving the old values.
+   */
+  #beat(): void {
+    const sub = this.#o.subscriber;
+    if (sub.status !== "ready") {
+      this.#pinging = false; // reconnecting already; the ready handler takes over
+      return;
+    }
+    if (this.#pinging) {
+      this.#pinging = false;
+      this.#o.onHeartbeatLost?.();
+      // Destroy the socket rather than disconnect(true): that only half-closes it and waits for a FIN
+      // a dead peer never sends. The close makes ioredis reconnect, and #onReady resubscribes.
+      // A cluster client has no one socket to destroy: it reconnects to the cluster as a whole.
+      if ("stream" in sub) sub.stream?.destroy();
+      else sub.disconnect(true);
+      return;
+    }
+    this.#pinging = true;
+    sub.ping().then(
+      () => (this.#pinging = false),
+      () => (this.#pinging = false),
+    );
+  }
+
   #handle(channel: string, raw: string): void {
     if (channel !== this.#o.channel) return;
     const m = decodeMessage(raw);
@@ -125,6 +168,7 @@ export class InvalidationBus {
   }
 
   detach(): void {
+    clearInterval(this.#heartbeat);
     const sub = this.#o.subscriber;
     sub.off("message", this.#onMessage);
     sub.off("ready", this.#onReady);

@@ -53,6 +53,13 @@ export interface CacheManagerOptions extends SeedCacheConfig {
   jitter?: number;
   /** Cross-instance L1 invalidation over Redis pub/sub; needs a second connection (`redis.maxConnections` >= 2). @default true */
   bus?: boolean;
+  /**
+   * Heartbeat of the bus subscriber, ms: a PING unanswered after this long drops and reconnects the
+   * subscriber, which flushes L1 once it has resubscribed. Bounds how long a silently dead subscriber
+   * (half-open connection) can leave L1 stale: 2 x this + the reconnect delay + a SUBSCRIBE round trip.
+   * 0 turns it off (then only a closed connection is noticed). @default 1000
+   */
+  busHeartbeatMs?: number;
   /** Identifies this instance on the bus. @default a random UUID */
   instanceId?: string;
   /** Circuit breaker in front of Redis. @default { failureThreshold: 5, cooldownMs: 1000 } */
@@ -293,6 +300,15 @@ export class CacheManager {
         onResubscribed: () => {
           this.#epoch++;
           this.#l1.clear();
+        },
+        heartbeatMs: options.busHeartbeatMs ?? 1_000,
+        onHeartbeatLost: () => {
+          this.#metrics.error(CACHE_OPERATION.subscribe);
+          this.#emit({
+            type: "error",
+            operation: CACHE_OPERATION.subscribe,
+            error: new Error("bus subscriber stopped answering (heartbeat)"),
+          });
         },
         onError: (error) => {
           this.#metrics.error(CACHE_OPERATION.subscribe);

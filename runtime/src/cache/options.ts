@@ -65,6 +65,7 @@ const CACHE_MANAGER_OPTIONS_SPEC = {
   maxBytes: size("bytes"),
   jitter: number({ min: 0, lt: 1 }),
   bus: boolean,
+  busHeartbeatMs: duration(0),
   instanceId: string({ nonEmpty: true }),
   breaker: object("{ failureThreshold, cooldownMs }"),
   maxKeyLength: integer(1, 1_000_000),

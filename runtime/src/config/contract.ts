@@ -27,6 +27,11 @@ export const RUNTIME_ENV = {
   UAIP_SERVICE_NAME: v("serviceName", "string", "Service name; the `service` label on every metric"),
   UAIP_PORT: v("port", "int", "HTTP port the service listens on (also serves /metrics)"),
   UAIP_ENVIRONMENT: v("environment", "string", "Stack/environment name, e.g. dev or prod"),
+  UAIP_REPLICAS_MAX: v(
+    "replicasMax",
+    "int",
+    "The HPA's max replicas: during a Redis outage each replica's limiter admits floor(maxRequests / this) per key",
+  ),
 
   UAIP_CACHE_MEMORY_MAX_SIZE: v("cache.memory.maxSize", "int", "L1 cache capacity, entries"),
   UAIP_CACHE_MEMORY_TTL_MS: v("cache.memory.ttl", "int", "L1 cache TTL, ms"),

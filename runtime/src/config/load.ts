@@ -11,6 +11,11 @@ export const runtimeConfigSchema = runtimeSettingsSchema.extend({
   serviceName: z.string().min(1).default("uaip-service"),
   port: z.number().int().min(1).max(65535).default(3000),
   environment: z.string().default("local"),
+  /**
+   * How many replicas the service may run (the HPA max). The limiter's in-memory fallback divides the
+   * limit by it, so a Redis outage cannot multiply the limit by the replica count. @default 1
+   */
+  replicasMax: z.number().int().min(1).max(100_000).default(1),
   redisAuthToken: z.string().optional(),
   /** Bearer token of the admin endpoints (from the service's Secret); unset keeps them off. */
   adminToken: z
@@ -210,7 +215,9 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env, limits: 
  */
 export function runtimeSettingsToEnv(
   settings: RuntimeSettings &
-    Partial<Pick<RuntimeConfig, "serviceName" | "port" | "environment">> & { database?: Partial<RuntimeConfig["database"]> },
+    Partial<Pick<RuntimeConfig, "serviceName" | "port" | "environment" | "replicasMax">> & {
+      database?: Partial<RuntimeConfig["database"]>;
+    },
 ): Partial<Record<RuntimeEnvName, string>> {
   const env: Partial<Record<RuntimeEnvName, string>> = {};
   for (const name of RUNTIME_ENV_NAMES) {

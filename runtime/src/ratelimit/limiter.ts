@@ -54,7 +54,22 @@ export interface RateLimiterOptions<Req = IncomingMessage> extends Omit<RateLimi
   maxKeyLength?: number;
   /** Retry-After given with a 'deny' answer while the store is down, ms. @default 1000 */
   denyRetryAfterMs?: number;
+  /**
+   * How many replicas share the limit when the store is down (the HPA's max replicas, UAIP_REPLICAS_MAX).
+   * With 'memory', each replica then admits `fallbackLimit` = max(1, floor(maxRequests / fallbackReplicas))
+   * per key per window, so up to `fallbackReplicas` replicas together admit at most maxRequests (or
+   * fallbackReplicas, when maxRequests < fallbackReplicas). @default 1 (a single instance: the whole limit)
+   */
+  fallbackReplicas?: number;
+  /**
+   * Told of each check answered without the store (`degraded`: by the failure policy, with the error) and
+   * of the first answer from the store after that (`recovered`), e.g. to log an outage once. @default none
+   */
+  onStoreEvent?: (event: RateLimitStoreEvent) => void;
 }
+
+/** What the limiter reports to `onStoreEvent`. */
+export type RateLimitStoreEvent = { type: "degraded"; policy: FailurePolicy; error: unknown } | { type: "recovered" };
 
 const POLICIES: readonly FailurePolicy[] = ["allow", "deny", "memory"];
 // Control characters would corrupt logs and Redis key listings.
@@ -83,9 +98,20 @@ const RATE_LIMITER_OPTIONS_SPEC = {
   }),
   maxKeyLength: integer(1, 1_000_000),
   denyRetryAfterMs: duration(1),
+  fallbackReplicas: integer(1, 100_000),
+  onStoreEvent: func<(event: RateLimitStoreEvent) => void>("a function (event) => void"),
 };
 
 export const RATE_LIMITER_OPTIONS = Object.keys(RATE_LIMITER_OPTIONS_SPEC) as readonly (keyof typeof RATE_LIMITER_OPTIONS_SPEC)[];
+
+/**
+ * One replica's share of the limit while the shared store is down: floor, so `replicas` replicas never
+ * admit more than `maxRequests` together; at least 1, so a key is never locked out entirely (then the
+ * replicas together admit up to `replicas`, more than a limit below the replica count).
+ */
+export function fallbackShare(maxRequests: number, replicas: number): number {
+  return Math.max(1, Math.floor(maxRequests / replicas));
+}
 
 /** The `redis` option as a store this limiter owns. */
 function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
@@ -107,6 +133,8 @@ function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisS
 export class RateLimiter<Req = IncomingMessage> {
   readonly windowMs: number;
   readonly maxRequests: number;
+  /** What this replica admits per key per window from its in-memory fallback: its share of maxRequests. */
+  readonly fallbackLimit: number;
   readonly failurePolicy: FailurePolicy;
   readonly policyName: string;
   readonly keyGenerator: (req: Req) => string;
@@ -123,6 +151,7 @@ export class RateLimiter<Req = IncomingMessage> {
   #lastStoreError: unknown;
   /** Names a cluster error (CROSSSLOT, MOVED/ASK storm) behind a store failure: metric and log, next to the failure policy. */
   readonly #clusterErrors: ClusterErrorReporter;
+  readonly #onStoreEvent: (event: RateLimitStoreEvent) => void;
 
   constructor(options: RateLimiterOptions<Req>) {
     if (options === undefined)
@@ -146,6 +175,17 @@ export class RateLimiter<Req = IncomingMessage> {
     this.policyName = o.policyName ?? "default";
     this.#maxKeyLength = o.maxKeyLength ?? 512;
     this.#denyRetryAfterMs = o.denyRetryAfterMs ?? 1_000;
+    const listener = options.onStoreEvent;
+    this.#onStoreEvent = listener
+      ? (event) => {
+          try {
+            listener(event);
+          } catch {
+            // a logging hook must not turn a degraded answer into an exception
+          }
+        }
+      : () => undefined;
+    this.fallbackLimit = fallbackShare(this.maxRequests, o.fallbackReplicas ?? 1);
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
     if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
@@ -297,8 +337,15 @@ export class RateLimiter<Req = IncomingMessage> {
     throw new RateLimitStoreError(`rate-limit store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 
-  #result(decision: StoreDecision): RateLimitResult {
+  /** The store answered: a failure episode, if one was open, is over. */
+  #storeAnswered(): void {
+    if (this.#lastStoreError === undefined) return;
     this.#lastStoreError = undefined;
+    this.#onStoreEvent({ type: "recovered" });
+  }
+
+  #result(decision: StoreDecision): RateLimitResult {
+    this.#storeAnswered();
     return { ...decision, limit: this.maxRequests };
   }
 
@@ -306,6 +353,7 @@ export class RateLimiter<Req = IncomingMessage> {
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
     this.#clusterErrors.report(err, "ratelimit");
+    this.#onStoreEvent({ type: "degraded", policy: this.failurePolicy, error: err });
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
     if (this.failurePolicy === "allow")
       return Promise.resolve({ ...base, allowed: true, remaining: this.maxRequests, resetMs: 0, retryAfterMs: 0 });
@@ -318,12 +366,12 @@ export class RateLimiter<Req = IncomingMessage> {
         retryAfterMs: this.#denyRetryAfterMs,
       });
     return this.#insurance
-      .peek(key, this.windowMs, this.maxRequests)
-      .then((decision) => ({ ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" as const }));
+      .peek(key, this.windowMs, this.fallbackLimit)
+      .then((decision) => ({ ...decision, limit: this.fallbackLimit, degraded: true, reason: "memory_fallback" as const }));
   }
 
   #accepted(decision: StoreDecision): RateLimitResult {
-    this.#lastStoreError = undefined;
+    this.#storeAnswered();
     if (decision.allowed) this.#counts.allowed++;
     else this.#counts.rejected++;
     return {
@@ -363,6 +411,7 @@ export class RateLimiter<Req = IncomingMessage> {
     this.#counts.storeErrors++;
     this.#lastStoreError = err;
     this.#clusterErrors.report(err, "ratelimit");
+    this.#onStoreEvent({ type: "degraded", policy: this.failurePolicy, error: err });
     const base = { limit: this.maxRequests, degraded: true, reason: "store_unavailable" as const };
     if (this.failurePolicy === "allow") {
       this.#counts.allowed++;
@@ -372,10 +421,10 @@ export class RateLimiter<Req = IncomingMessage> {
       this.#counts.unavailable++;
       return { ...base, allowed: false, remaining: 0, resetMs: this.#denyRetryAfterMs, retryAfterMs: this.#denyRetryAfterMs };
     }
-    const decision = this.#insurance.hitSync(key, this.windowMs, this.maxRequests, points);
+    const decision = this.#insurance.hitSync(key, this.windowMs, this.fallbackLimit, points);
     if (decision.allowed) this.#counts.allowed++;
     else this.#counts.rejected++;
-    return { ...decision, limit: this.maxRequests, degraded: true, reason: "memory_fallback" };
+    return { ...decision, limit: this.fallbackLimit, degraded: true, reason: "memory_fallback" };
   }
 
   /**

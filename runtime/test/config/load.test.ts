@@ -61,13 +61,13 @@ describe("loadRuntimeConfig", () => {
       ws: { reconnectStrategy: { factor: 1.5 } },
       compression: { level: 0 },
     });
-    const env = runtimeSettingsToEnv({ ...settings, serviceName: "capability-registry", port: 3003 });
+    const env = runtimeSettingsToEnv({ ...settings, serviceName: "capability-registry", port: 3003, replicasMax: 6 });
     for (const value of Object.values(env)) expect(typeof value).toBe("string");
     for (const secret of RUNTIME_SECRET_ENV_NAMES) expect(env).not.toHaveProperty(secret);
     const loaded = loadRuntimeConfig(env);
-    const { serviceName, port, environment: _e, redisAuthToken: _r, database: _d, ...rest } = loaded;
+    const { serviceName, port, replicasMax, environment: _e, redisAuthToken: _r, database: _d, ...rest } = loaded;
     expect(rest).toEqual(settings);
-    expect({ serviceName, port }).toEqual({ serviceName: "capability-registry", port: 3003 });
+    expect({ serviceName, port, replicasMax }).toEqual({ serviceName: "capability-registry", port: 3003, replicasMax: 6 });
   });
 
   it("every variable of the contract maps to a distinct path", () => {

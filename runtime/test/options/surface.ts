@@ -80,6 +80,7 @@ export const ENTRIES: Entry[] = [
       invalidateCommandTimeoutMs: "duration1",
       scanCount: "count",
       bus: "bool",
+      busHeartbeatMs: "duration0",
       exactBackfillTtl: "bool",
       instanceId: "string",
       serializer: "object",
@@ -152,6 +153,8 @@ export const ENTRIES: Entry[] = [
       policyName: "string",
       maxKeyLength: "count",
       denyRetryAfterMs: "duration1",
+      fallbackReplicas: "count",
+      onStoreEvent: "func",
     },
   },
   {

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import type { Redis } from "ioredis";
 import { RateLimiter } from "../../src";
 import { RedisStore } from "../../src/ratelimit";
+import { slotKey } from "../../src/redis/hash-tag";
 import { useRedisServer } from "../../../test/helpers/redis";
 
 const fx = useRedisServer();
@@ -60,8 +61,11 @@ describe("RedisStore: commands per check", () => {
           await new Promise((r) => setTimeout(r, gap));
           await limiter.consume("k");
           // Read right after the write: its window is Redis' current one unless a boundary passed in between.
-          const [pttl, now] = await Promise.all([fx.raw.pttl(`${prefix}k`), redisNow(fx.raw)]);
-          const index = Number(await fx.raw.hget(`${prefix}k`, "i"));
+          // The store's key for client "k" (hash-tagged, so a cluster keeps a client's keys in one slot).
+          const key = slotKey(prefix, "k");
+          const [pttl, now] = await Promise.all([fx.raw.pttl(key), redisNow(fx.raw)]);
+          expect(pttl).toBeGreaterThan(0);
+          const index = Number(await fx.raw.hget(key, "i"));
           const expiresAt = now + pttl;
           // (idx + 2) * w, to the ms the clock readings allow.
           expect(Math.abs(expiresAt - (index + 2) * windowMs)).toBeLessThanOrEqual(3);

@@ -57,6 +57,11 @@ describe.each(["dev", "prod"])("workload objects of the %s profile", (environmen
       secret: secretManifest(names, service, { UAIP_REDIS_AUTH_TOKEN: "t", UAIP_DB_PASSWORD: "p" }),
     };
 
+    it("the ConfigMap tells the limiter how many replicas share the limit in an outage: the HPA's max", () => {
+      const hpa = objects.hpa.spec as { maxReplicas: number };
+      expect(objects.configMap.data).toMatchObject({ UAIP_REPLICAS_MAX: String(hpa.maxReplicas) });
+    });
+
     it("every object validates against the Kubernetes API schema", () => {
       expect(() => new Deployment(objects.deployment as never).validate()).not.toThrow();
       expect(() => new Service(objects.service as never).validate()).not.toThrow();
