@@ -101,3 +101,32 @@ export function verdict(overall: Summary, slo: Slo, services: readonly ServiceAg
     .map((s) => `${describe(s)} differ within the histogram's resolution (not gross: ${GROSS_DISAGREEMENT_RULE} does not hold)`);
   return { sloMet: latencyMet && errorsMet, failures, diagnostics };
 }
+
+/** Late sends above this share of the schedule are reported (their latency still counts from the intended time). */
+export const LATE_SHARE_REPORTED = 0.01;
+
+/**
+ * The generator's own limit, judged: a dropped send was never measured, so any drop makes the
+ * latencies understate and fails the run (raise --max-in-flight or lower the rate); late sends are
+ * measured from their intended time, so they are a diagnostic only.
+ */
+export function generatorVerdict(r: {
+  scheduled: number;
+  late: number;
+  dropped: number;
+  maxInFlight: number;
+}): Omit<Verdict, "sloMet"> {
+  const failures =
+    r.dropped > 0
+      ? [
+          `the generator dropped ${r.dropped} of ${r.scheduled} scheduled sends (${r.maxInFlight} requests already in flight): their latency is not measured, so the percentiles understate; raise --max-in-flight or lower the rate`,
+        ]
+      : [];
+  const diagnostics =
+    r.scheduled > 0 && r.late / r.scheduled > LATE_SHARE_REPORTED
+      ? [
+          `the generator sent ${r.late} of ${r.scheduled} requests late (behind schedule beyond the tolerance): still measured from their intended time, but the generator's machine is busy`,
+        ]
+      : [];
+  return { failures, diagnostics };
+}
