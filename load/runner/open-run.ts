@@ -23,9 +23,14 @@ export interface OpenRunOptions {
   scenario: Scenario;
   /** `--header` values, added to every request (over the scenario's own headers). */
   headers?: Record<string, string>;
-  /** Offered rate per step, req/s across all targets (split evenly between them). */
-  rates: readonly number[];
+  /**
+   * Offered rate per step, req/s across all targets (split evenly between them); or a function
+   * asked before each step (after the previous one's afterStep), undefined to stop: a search.
+   */
+  rates: readonly number[] | ((index: number) => number | undefined);
   stepSeconds: number;
+  /** The first step's duration when it is a warm-up (else stepSeconds). */
+  warmupSeconds?: number;
   maxInFlight?: number;
   lateToleranceMs?: number;
   timeoutMs?: number;
@@ -99,14 +104,16 @@ export async function runOpenSteps(options: OpenRunOptions): Promise<OpenRun> {
   const steps: OpenStep[] = [];
   const runStart = performance.now();
   try {
-    for (const [i, rate] of options.rates.entries()) {
+    const rates = options.rates;
+    const rateAt = typeof rates === "function" ? rates : (i: number) => rates[i];
+    for (let i = 0, rate = rateAt(0); rate !== undefined; i++, rate = rateAt(i)) {
       await options.beforeStep?.(rate, i);
       const results = await Promise.all(
         targets.map((t) =>
           runOpenModel({
             origin: t.url,
             rateRps: rate / targets.length,
-            durationS: options.stepSeconds,
+            durationS: i === 0 && options.warmupSeconds ? options.warmupSeconds : options.stepSeconds,
             next: () => t.mix.next(),
             onCapture: (req, status, body) => t.mix.capture(req, status, body),
             maxInFlight,
@@ -119,10 +126,10 @@ export async function runOpenSteps(options: OpenRunOptions): Promise<OpenRun> {
         ),
       );
       results.forEach((r, k) => samples.get(targets[k].name)!.push(...r.samples));
-      const step = stepSummary(rate, options.stepSeconds, results);
+      const step = stepSummary(rate, i === 0 && options.warmupSeconds ? options.warmupSeconds : options.stepSeconds, results);
       steps.push(step);
       log(
-        `[${i + 1}/${options.rates.length}] ${rate} req/s offered · ${step.throughput} req/s answered · p50 ${step.p50Ms} · p95 ${step.p95Ms} · p99 ${step.p99Ms} ms · errors ${(step.errorRate * 100).toFixed(2)} % · late ${step.late} · dropped ${step.dropped}`,
+        `[${i + 1}${typeof rates === "function" ? "" : `/${rates.length}`}] ${rate} req/s offered · ${step.throughput} req/s answered · p50 ${step.p50Ms} · p95 ${step.p95Ms} · p99 ${step.p99Ms} ms · errors ${(step.errorRate * 100).toFixed(2)} % · late ${step.late} · dropped ${step.dropped}`,
       );
       await options.afterStep?.(step, i);
     }
