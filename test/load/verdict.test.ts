@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { agreement } from "../../load/runner/server-histogram";
 import { summarize, type Sample } from "../../load/runner/stats";
-import { agreementLevel, bucketIndex, GROSS_RATIO, verdict } from "../../load/runner/verdict";
+import {
+  agreementLevel,
+  bucketIndex,
+  generatorVerdict,
+  GROSS_RATIO,
+  LATE_SHARE_REPORTED,
+  verdict,
+} from "../../load/runner/verdict";
 import type { ServiceAgreement } from "../../load/runner/report";
 import { HTTP_DURATION_BUCKETS } from "@uaip/runtime/metrics";
 
@@ -144,5 +151,23 @@ describe("agreementLevel: gross = not same/adjacent bucket AND ratio > 2 AND apa
         expect(agreementLevel(client, server, BOUNDS_MS, TOLERANCE).level).toBe("gross");
       }),
     );
+  });
+});
+
+describe("the generator's own limit", () => {
+  it("any dropped send fails the run (unmeasured latency); none does not", () => {
+    expect(generatorVerdict({ scheduled: 1000, late: 0, dropped: 1, maxInFlight: 5 }).failures).toEqual([
+      expect.stringMatching(
+        /^the generator dropped 1 of 1000 scheduled sends \(5 requests already in flight\).*raise --max-in-flight/,
+      ),
+    ]);
+    expect(generatorVerdict({ scheduled: 1000, late: 0, dropped: 0, maxInFlight: 5 }).failures).toEqual([]);
+  });
+
+  it("late sends are a diagnostic only, above 1 % of the schedule", () => {
+    const at = (late: number) => generatorVerdict({ scheduled: 1000, late, dropped: 0, maxInFlight: 5 });
+    expect(at(1000 * LATE_SHARE_REPORTED).diagnostics).toEqual([]);
+    expect(at(1000 * LATE_SHARE_REPORTED + 1).diagnostics).toHaveLength(1);
+    expect(at(1000).failures).toEqual([]);
   });
 });
