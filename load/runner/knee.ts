@@ -79,3 +79,37 @@ export function nextRate(
   const next = round(Math.sqrt(knee.rateRps * breaking));
   return next <= knee.rateRps || next >= breaking || tried.has(next) ? undefined : next;
 }
+
+/**
+ * One measurement per rate, the best of those taken: one within the SLO if any was (else the
+ * lowest p99). On a shared machine a neighbour's burst can stall the instance for a moment; a rate
+ * breaks the SLO only if it breaks it every time it is measured.
+ */
+export function bestPerRate<T extends MeasuredRate>(steps: readonly T[], slo: KneeSlo): T[] {
+  const best = new Map<number, T>();
+  for (const step of steps) {
+    const held = best.get(step.rateRps);
+    const better =
+      !held ||
+      (withinSlo(step, slo) && !withinSlo(held, slo)) ||
+      (withinSlo(step, slo) === withinSlo(held, slo) && step.p99Ms < held.p99Ms);
+    if (better) best.set(step.rateRps, step);
+  }
+  return [...best.values()].sort((a, b) => a.rateRps - b.rateRps);
+}
+
+/**
+ * The next rate to measure with `retries` second chances: the last rate again when it broke the
+ * SLO and has been measured at most `retries` times; else the search's next rate over the best
+ * measurement per rate.
+ */
+export function nextRateWithRetries(
+  steps: readonly MeasuredRate[],
+  slo: KneeSlo,
+  retries: number,
+  search: KneeSearch = DEFAULT_KNEE_SEARCH,
+): number | undefined {
+  const last = steps.at(-1);
+  if (last && !withinSlo(last, slo) && steps.filter((s) => s.rateRps === last.rateRps).length <= retries) return last.rateRps;
+  return nextRate(bestPerRate(steps, slo), slo, search);
+}

@@ -1,5 +1,13 @@
 import fc from "fast-check";
-import { DEFAULT_KNEE_SEARCH, findKnee, nextRate, withinSlo, type MeasuredRate } from "../../load/runner/knee";
+import {
+  bestPerRate,
+  DEFAULT_KNEE_SEARCH,
+  findKnee,
+  nextRate,
+  nextRateWithRetries,
+  withinSlo,
+  type MeasuredRate,
+} from "../../load/runner/knee";
 
 const slo = { latencyP99Ms: 500, errorRate: 0.01 };
 const step = (rateRps: number, p99Ms = 10, errorRate = 0): MeasuredRate => ({ rateRps, p99Ms, errorRate });
@@ -89,5 +97,41 @@ describe("knee search", () => {
     const none = search(1);
     expect(none.knee).toBeUndefined();
     expect(Math.min(...none.steps.map((x) => x.rateRps))).toBeGreaterThanOrEqual(DEFAULT_KNEE_SEARCH.minRps - 1);
+  });
+});
+
+describe("second chances on a shared machine", () => {
+  it("keeps, per rate, a measurement within the SLO over one outside it, else the lower p99", () => {
+    const steps = [step(100, 900), step(100, 20), step(200, 900), step(200, 700), step(300, 30), step(300, 10)];
+    expect(bestPerRate(steps, slo).map((s) => [s.rateRps, s.p99Ms])).toEqual([
+      [100, 20],
+      [200, 700],
+      [300, 10],
+    ]);
+  });
+
+  it("re-measures a breaking rate `retries` times, not a passing one, and not more", () => {
+    expect(nextRateWithRetries([step(50), step(100, 900)], slo, 1)).toBe(100);
+    expect(nextRateWithRetries([step(50), step(100, 900), step(100, 900)], slo, 1)).toBe(71);
+    expect(nextRateWithRetries([step(50), step(100, 900)], slo, 0)).toBe(71);
+    expect(nextRateWithRetries([step(50)], slo, 1)).toBe(100);
+    // A retry that passes lets the search grow past it.
+    expect(nextRateWithRetries([step(50), step(100, 900), step(100, 20)], slo, 1)).toBe(200);
+  });
+
+  it("a transient stall at any one measurement does not move the knee found with one retry (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 60, max: 3000 }), fc.integer({ min: 0, max: 12 }), (capacity, stallAt) => {
+        const steps: MeasuredRate[] = [];
+        for (let rate = nextRateWithRetries(steps, slo, 1); rate !== undefined; rate = nextRateWithRetries(steps, slo, 1)) {
+          const stalled = steps.length === stallAt;
+          steps.push(step(rate, rate <= capacity && !stalled ? 50 : 2000));
+          if (steps.length > 60) throw new Error("the search does not end");
+        }
+        const knee = findKnee(bestPerRate(steps, slo), slo)!;
+        expect(knee.rateRps).toBeLessThanOrEqual(capacity);
+        expect(knee.rateRps * (DEFAULT_KNEE_SEARCH.resolution + 0.02)).toBeGreaterThanOrEqual(capacity / 1.0);
+      }),
+    );
   });
 });
