@@ -9,7 +9,8 @@
  * p99 or errors break the SLO and bisecting to the knee (load/runner/knee.ts); a rate that breaks
  * the SLO is measured again (--retries, default 1) and its best measurement counts, so one stall
  * from a neighbour on a shared machine is not taken for the service's limit. Per step it measures
- * the process's CPU from /proc/<pid>/stat and its heap from its /metrics.
+ * the process's CPU from /proc/<pid>/stat, its heap from its /metrics, and the p95 time a request
+ * held a database connection from the runtime's pool histogram (uaip_db_pool_hold_seconds).
  *
  * Writes capacity/<service>.json (parsed through profile/capacity-file.ts before it is written)
  * and capacity/<service>.svg (achieved throughput against p99, the knee marked).
@@ -31,6 +32,8 @@ import { runOpenSteps, type OpenStep } from "./runner/open-run";
 import { clockTicksPerSecond, heapUsedMiB, pinToCores, processCpuSeconds, tasksetPath } from "./runner/process-stats";
 import { readScenario, type Scenario } from "./runner/scenario";
 import { REPO_ROOT, stackProfile } from "./stack-profile";
+import { METRIC } from "@uaip/runtime/metrics";
+import { deltaBuckets, histogramQuantile, parseBuckets, type Buckets } from "./runner/server-histogram";
 
 export const REFERENCE_MIX = join(REPO_ROOT, "load", "scenarios", "reference-mix.yaml");
 /** Seconds at the start rate before measuring: JIT, connections, the cache and the captured ids. */
@@ -108,8 +111,12 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
       options.log(`warming up: ${WARMUP_SECONDS} s at ${options.search.startRps} req/s, then the search`);
       // One run, so the captured ids and the connections carry from step to step; step 0 is the warm-up.
       const steps: CapacityStep[] = [];
+      /** Each step's p95 connection hold time (the runtime's pool histogram over the step), ms; null without queries. */
+      const dbP95 = new Map<CapacityStep, number | null>();
+      const scrape = async () => (await fetch(`${instance.origin}/metrics`)).text();
       let cpuBefore = 0;
       let wallBefore = 0;
+      let holdBefore: Buckets = new Map();
       await runOpenSteps({
         targets: [target],
         scenario: options.scenario,
@@ -117,18 +124,22 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
         stepSeconds: options.stepSeconds,
         warmupSeconds: WARMUP_SECONDS,
         rates: (i) => (i === 0 ? options.search.startRps : nextRateWithRetries(steps, slo, options.retries, options.search)),
-        beforeStep: () => {
+        beforeStep: async () => {
+          holdBefore = parseBuckets(await scrape(), METRIC.dbPoolHoldSeconds);
           cpuBefore = processCpuSeconds(pid, ticks);
           wallBefore = performance.now();
         },
         afterStep: async (step, i) => {
           if (i === 0) return;
           const cores = (processCpuSeconds(pid, ticks) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
-          const heap = heapUsedMiB(await (await fetch(`${instance.origin}/metrics`)).text()) ?? 0;
+          const exposition = await scrape();
+          const heap = heapUsedMiB(exposition) ?? 0;
           const s = capacityStep(step, cores, heap);
+          const hold = histogramQuantile(0.95, deltaBuckets(parseBuckets(exposition, METRIC.dbPoolHoldSeconds), holdBefore));
+          dbP95.set(s, Number.isNaN(hold) ? null : Math.round(hold * 100_000) / 100);
           steps.push(s);
           options.log(
-            `  CPU ${s.cpuCores} cores · heap ${s.heapMiB} MiB · ${(s.errorRate * 100).toFixed(2)} % errors incl. dropped · ${s.lateSends} late or dropped`,
+            `  CPU ${s.cpuCores} cores · heap ${s.heapMiB} MiB · DB hold p95 ${dbP95.get(s) ?? "-"} ms · ${(s.errorRate * 100).toFixed(2)} % errors incl. dropped · ${s.lateSends} late or dropped`,
           );
         },
         log: options.log,
@@ -162,8 +173,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
           p99Ms: knee.p99Ms,
           errorRate: knee.errorRate,
           heapMiB: knee.heapMiB,
-          // The runtime exports no histogram of database time yet (only pool gauges): unmeasured, not guessed.
-          dbP95Ms: null,
+          dbP95Ms: dbP95.get(knee) ?? null,
         },
         steps: best,
         machine,
