@@ -29,7 +29,14 @@ import { capacityChart } from "./runner/capacity-chart";
 import { nextClientAddress } from "./runner/drive";
 import { bestPerRate, DEFAULT_KNEE_SEARCH, findKnee, nextRateWithRetries, type KneeSearch } from "./runner/knee";
 import { runOpenSteps, type OpenStep } from "./runner/open-run";
-import { clockTicksPerSecond, heapUsedMiB, pinToCores, processCpuSeconds, tasksetPath } from "./runner/process-stats";
+import {
+  clockTicksPerSecond,
+  heapUsedMiB,
+  pinToCores,
+  processCpuSeconds,
+  runQueueWaitSeconds,
+  tasksetPath,
+} from "./runner/process-stats";
 import { readScenario, type Scenario } from "./runner/scenario";
 import { REPO_ROOT, stackProfile } from "./stack-profile";
 import { METRIC } from "@uaip/runtime/metrics";
@@ -115,6 +122,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
       const dbP95 = new Map<CapacityStep, number | null>();
       const scrape = async () => (await fetch(`${instance.origin}/metrics`)).text();
       let cpuBefore = 0;
+      let waitBefore = 0;
       let wallBefore = 0;
       let holdBefore: Buckets = new Map();
       await runOpenSteps({
@@ -127,11 +135,14 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
         beforeStep: async () => {
           holdBefore = parseBuckets(await scrape(), METRIC.dbPoolHoldSeconds);
           cpuBefore = processCpuSeconds(pid, ticks);
+          waitBefore = runQueueWaitSeconds(pid);
           wallBefore = performance.now();
         },
         afterStep: async (step, i) => {
           if (i === 0) return;
-          const cores = (processCpuSeconds(pid, ticks) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
+          const wallS = (performance.now() - wallBefore) / 1000;
+          const cores = (processCpuSeconds(pid, ticks) - cpuBefore) / wallS;
+          const waited = (runQueueWaitSeconds(pid) - waitBefore) / wallS;
           const exposition = await scrape();
           const heap = heapUsedMiB(exposition) ?? 0;
           const s = capacityStep(step, cores, heap);
@@ -139,7 +150,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
           dbP95.set(s, Number.isNaN(hold) ? null : Math.round(hold * 100_000) / 100);
           steps.push(s);
           options.log(
-            `  CPU ${s.cpuCores} cores · heap ${s.heapMiB} MiB · DB hold p95 ${dbP95.get(s) ?? "-"} ms · ${(s.errorRate * 100).toFixed(2)} % errors incl. dropped · ${s.lateSends} late or dropped`,
+            `  CPU ${s.cpuCores} cores · waited for its core ${(waited * 100).toFixed(0)} % of the step · heap ${s.heapMiB} MiB · DB hold p95 ${dbP95.get(s) ?? "-"} ms · ${(s.errorRate * 100).toFixed(2)} % errors incl. dropped · ${s.lateSends} late or dropped`,
           );
         },
         log: options.log,

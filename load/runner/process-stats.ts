@@ -35,6 +35,15 @@ export function processCpuSeconds(pid: number, ticksPerSecond: number): number {
   return cpuSecondsFromStat(readFileSync(`/proc/${pid}/stat`, "utf8"), ticksPerSecond);
 }
 
+/**
+ * Seconds the process's main thread (its event loop) was runnable but waiting for a CPU, from
+ * /proc/<pid>/schedstat (its second field, ns): how much a shared machine's other work held it back.
+ */
+export function runQueueWaitSeconds(pid: number): number {
+  const waitNs = Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").trim().split(/\s+/)[1]);
+  return Number.isFinite(waitNs) ? waitNs / 1e9 : 0;
+}
+
 /** `taskset`'s path, or undefined when it is not installed. */
 export function tasksetPath(): string | undefined {
   try {

@@ -6,7 +6,13 @@ import { capacityStep } from "../../load/capacity";
 import { capacityChartSpec } from "../../load/runner/capacity-chart";
 import { findKnee } from "../../load/runner/knee";
 import type { OpenStep } from "../../load/runner/open-run";
-import { clockTicksPerSecond, cpuSecondsFromStat, heapUsedMiB, processCpuSeconds } from "../../load/runner/process-stats";
+import {
+  clockTicksPerSecond,
+  cpuSecondsFromStat,
+  heapUsedMiB,
+  processCpuSeconds,
+  runQueueWaitSeconds,
+} from "../../load/runner/process-stats";
 import { REPO_ROOT, stackProfile } from "../../load/stack-profile";
 
 const step = (over: Partial<OpenStep> = {}): OpenStep => ({
@@ -40,6 +46,15 @@ describe("process measurements", () => {
     // Ticks are 10 ms; the two reads are a moment apart.
     expect(Math.abs(fromProc - fromNode)).toBeLessThan(0.05);
     expect(fromProc).toBeGreaterThan(0.1);
+  });
+
+  it("reads the time this process waited for a CPU: it grows, and never beyond the wall time", async () => {
+    const before = runQueueWaitSeconds(process.pid);
+    const wallStart = performance.now();
+    await new Promise((r) => setTimeout(r, 100));
+    const waited = runQueueWaitSeconds(process.pid) - before;
+    expect(waited).toBeGreaterThanOrEqual(0);
+    expect(waited).toBeLessThanOrEqual((performance.now() - wallStart) / 1000 + 0.01);
   });
 
   it("finds utime and stime after a command name holding spaces and parentheses", () => {
