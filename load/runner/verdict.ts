@@ -98,7 +98,7 @@ export function verdict(overall: Summary, slo: Slo, services: readonly ServiceAg
   ];
   const diagnostics = services
     .filter((s) => s.level === "diagnostic")
-    .map((s) => `${describe(s)} differ within the histogram's resolution (not gross: ${GROSS_DISAGREEMENT_RULE} does not hold)`);
+    .map((s) => `${describe(s)} differ, but not grossly (gross = ${GROSS_DISAGREEMENT_RULE})`);
   return { sloMet: latencyMet && errorsMet, failures, diagnostics };
 }
 

@@ -70,9 +70,7 @@ describe("load verdict: PASS or FAIL is the SLO", () => {
     expect(v.sloMet).toBe(true);
     expect(v.failures).toEqual([]);
     expect(v.diagnostics).toHaveLength(1);
-    expect(v.diagnostics[0]).toMatch(
-      /^api: the runtime's p95 4\.95 ms .* and the client's 5\.71 ms differ within the histogram's resolution/,
-    );
+    expect(v.diagnostics[0]).toMatch(/^api: the runtime's p95 4\.95 ms .* and the client's 5\.71 ms differ, but not grossly/);
   });
 
   it("fails only on a gross disagreement, naming the rule, even with the SLO met", () => {
