@@ -11,6 +11,8 @@
 export interface RunFacts {
   /** Requests that did not get a 2xx (5xx, 429 from the limiter, socket errors). */
   failedRequests: number;
+  /** Requests the runtime's rate limiter rejected (429): a subset of the failed ones, and the only ones that create a rejection series. */
+  limiterRejections: number;
   /** Whether the run's requests read through the cache (GET /<service>/operations/:id, /stats); the seed's mix only POSTs. */
   cacheReads: boolean;
   /** Whether Redis failed during the run (an injected fault). */
@@ -31,6 +33,11 @@ export const EMPTY_WHEN = {
   noFailedRequests: {
     reason: "no request failed in this run; the runtime creates an error or rejection series on the first one",
     holds: (f: RunFacts) => f.failedRequests === 0,
+  },
+  noLimiterRejections: {
+    reason:
+      "the rate limiter rejected no request in this run (no 429); the runtime creates its rejection series on the first one, and other failures (5xx, timeouts) do not",
+    holds: (f: RunFacts) => f.limiterRejections === 0,
   },
   noCacheReads: {
     reason: "no request in this run read through the cache (the seed's mix only POSTs); a hit ratio needs lookups",

@@ -77,7 +77,7 @@ export function limiterRejectionsPanel(): PanelBuilder {
     {
       expr: mayBeEmpty(
         sumRate(sel(METRIC.rateLimitRequestsTotal, { [LABEL.result]: LABEL_VALUE.rejected }), RATE),
-        EMPTY_WHEN.noFailedRequests,
+        EMPTY_WHEN.noLimiterRejections,
       ),
       legend: S,
     },

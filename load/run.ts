@@ -1,6 +1,13 @@
 /**
  * `npm run load -- [--quick | --full] [--stack local] [--out DIR] [--step-seconds N] [--keep] [--faults LIST]`
  * (`--faults`: the fault run instead, load/faults/run-faults.ts)
+ * `npm run load -- [--target URL] [--rate R | --rates A,B,C] [--scenario FILE] [--header 'Name: value']…
+ *                  [--secret-header NAME]… [--max-in-flight N] [--late-tolerance-ms N] [--step-seconds N]`
+ *
+ * With --target or a rate, the open model runs (load/runner/open-load.ts): the scenario (default:
+ * the seed's POST) sent at scheduled times to the target, or to the local stack's services when
+ * no target is given, latency measured from each send's intended time. Without them, the seed's
+ * closed-model run below.
  *
  * The seed's load test, run here against real processes: redis-server, PostgreSQL, the migrations
  * and the three seed services (load/local-stack.ts), driven by autocannon through the seed's stages
@@ -11,8 +18,9 @@
  * services trust one proxy hop, so each user has its own rate-limit bucket as behind the ALB.
  *
  * It prints progress per step, then p50/p95/p99, error rate and throughput per stage; compares
- * the client-side p95 with the runtime's own histogram scraped from each service's /metrics; and
- * exits 1 when the profile's SLO (monitoring.slo) or that agreement is missed.
+ * the client-side p95 with the runtime's own histogram scraped from each service's /metrics (a
+ * diagnostic); and exits 1 when the profile's SLO (monitoring.slo) is missed, or when the two p95s
+ * disagree grossly (load/runner/verdict.ts states the rule).
  *
  * A real Prometheus (load/runner/prometheus.ts) scrapes the services during the run with the
  * generated config and rules. Afterwards every dashboard panel's queries and every recording rule
@@ -27,7 +35,10 @@ import { SEED_OPERATION, SEED_STAGES, SEED_THINK_TIME_S } from "./k6/stages";
 import { startLocalStack, type LocalStack } from "./local-stack";
 import { writeReport, type LoadReport, type ServiceAgreement, type StageReport } from "./runner/report";
 import { driveStep, type Target } from "./runner/drive";
-import { parseDuration, planSteps } from "./runner/schedule";
+import { LoadScheduleError, parseDuration, planSteps } from "./runner/schedule";
+import { OPEN_MODEL_DEFAULTS } from "./runner/open-model";
+import { openReportLines, runOpenLoad } from "./runner/open-load";
+import { parseHeaderOption, readScenario, SEED_SCENARIO } from "./runner/scenario";
 import { agreement, deltaBuckets, parseBuckets, type Buckets } from "./runner/server-histogram";
 import { summarize, windows, type Sample } from "./runner/stats";
 import { verdict } from "./runner/verdict";
@@ -146,6 +157,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       // The seed's mix only POSTs (no cache reads); nothing is injected (Redis stays up); no Kubernetes.
       facts: {
         failedRequests: [...all.values()].flat().filter((x) => !x.ok).length,
+        limiterRejections: [...all.values()].flat().filter((x) => x.status === 429).length,
         cacheReads: targets.some((t) => t.requests.some((r) => r.method === "GET")),
         redisFaults: false,
         kubernetes: false,
@@ -173,7 +185,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       maxVus: stageMaxVus[i],
       ...summarize(stageSamples[i], stageDurations[i]),
     }));
-    const judged = verdict(overall, slo, services, AGREEMENT);
+    const judged = verdict(overall, slo, services);
     const sloMet = judged.sloMet;
     const failures = [
       ...judged.failures,
@@ -202,6 +214,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       stages,
       services,
       failures,
+      diagnostics: judged.diagnostics,
       timeline,
       prometheus: {
         scrapeInterval: prom.scrapeInterval,
@@ -222,6 +235,24 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   }
 }
 
+/** The seed's peak as an arrival rate: 100 VUs, each one request per 1 s think time. */
+const SEED_PEAK_RPS = Math.max(...SEED_STAGES.map((s) => s.target)) / SEED_THINK_TIME_S;
+
+/** `--rates 50,100,200` or `--rate 200` → the steps' offered rates; refuses anything else by name. */
+export function parseRates(text: string, option: string): number[] {
+  const rates = text.split(",").map((r) => Number(r.trim()));
+  if (!rates.length || rates.some((r) => !Number.isFinite(r) || r <= 0))
+    throw new LoadScheduleError(`${option} "${text}" is not a list of rates above 0 in req/s, e.g. ${option} 50,100,200`);
+  return rates;
+}
+
+function positiveNumber(text: string | undefined, option: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new LoadScheduleError(`${option} "${text}" must be a number above 0`);
+  return n;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -233,12 +264,65 @@ async function main(): Promise<number> {
       keep: { type: "boolean" },
       // --faults <list>: the fault run (load/faults/); see load/faults/spec.ts for the list's syntax.
       faults: { type: "string" },
+      target: { type: "string" },
+      scenario: { type: "string" },
+      header: { type: "string", multiple: true },
+      "secret-header": { type: "string", multiple: true },
+      rate: { type: "string" },
+      rates: { type: "string" },
+      "max-in-flight": { type: "string" },
+      "late-tolerance-ms": { type: "string" },
     },
     strict: true,
   });
   if (values.quick && values.full) throw new Error("pass --quick or --full, not both");
+  if (values.rate && values.rates) throw new Error("pass --rate R or --rates A,B,C, not both");
   const mode = values.full ? "full" : "quick";
-  if (values.faults !== undefined) return runFaultsCli(values.faults, { mode, out: values.out });
+  if (values.faults !== undefined) {
+    // The fault run drives its own two replicas with its own probes: an open-model option would be ignored.
+    const ignored = ["target", "rate", "rates", "scenario", "header", "secret-header"].filter(
+      (o) => values[o as keyof typeof values] !== undefined,
+    );
+    if (ignored.length)
+      throw new Error(`--faults runs its own load against the local stack; drop ${ignored.map((o) => `--${o}`).join(", ")}`);
+    return runFaultsCli(values.faults, { mode, out: values.out });
+  }
+  const open = values.target !== undefined || values.rate !== undefined || values.rates !== undefined;
+  if (open) {
+    if (values.keep)
+      throw new Error("--keep keeps the closed-model run's Prometheus data; the open-model run starts no Prometheus");
+    let target: URL | undefined;
+    if (values.target !== undefined) {
+      try {
+        target = new URL(values.target);
+      } catch {
+        throw new Error(`--target "${values.target}" is not a URL; e.g. --target http://127.0.0.1:8080/agent-intelligence`);
+      }
+      if (!/^https?:$/.test(target.protocol)) throw new Error(`--target "${values.target}" must be http:// or https://`);
+    }
+    const report = await runOpenLoad({
+      stack: values.stack!,
+      target,
+      scenario: values.scenario ? readScenario(values.scenario) : SEED_SCENARIO,
+      headers: Object.fromEntries((values.header ?? []).map(parseHeaderOption)),
+      secretHeaders: values["secret-header"] ?? [],
+      rates: values.rates ? parseRates(values.rates, "--rates") : parseRates(values.rate ?? String(SEED_PEAK_RPS), "--rate"),
+      stepSeconds: positiveNumber(values["step-seconds"], "--step-seconds", mode === "quick" ? 20 : 120),
+      maxInFlight: positiveNumber(values["max-in-flight"], "--max-in-flight", OPEN_MODEL_DEFAULTS.maxInFlight),
+      lateToleranceMs: positiveNumber(values["late-tolerance-ms"], "--late-tolerance-ms", OPEN_MODEL_DEFAULTS.lateToleranceMs),
+      out: values.out,
+      log: (l) => console.log(l),
+    });
+    console.log("");
+    for (const line of openReportLines(report)) console.log(line);
+    if (values.out) console.log(`report: ${values.out}/report.json, report.md`);
+    return report.failures.length ? 1 : 0;
+  }
+  for (const option of ["scenario", "header", "secret-header", "max-in-flight", "late-tolerance-ms"] as const)
+    if (values[option] !== undefined)
+      throw new Error(
+        `--${option} applies to the open-model run: add --target URL or --rate R (the seed's closed-model run sends the seed's POST)`,
+      );
   const stepSeconds = Number(values["step-seconds"] ?? (mode === "quick" ? 5 : 15));
   const report = await runLoad({
     stack: values.stack!,
@@ -260,7 +344,7 @@ async function main(): Promise<number> {
   );
   for (const s of report.services)
     console.log(
-      `${s.service}: client p95 ${s.clientP95Ms} ms, runtime p95 ${s.serverP95Ms} ms (bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms): ${s.agrees ? "agree" : "DISAGREE"}`,
+      `${s.service}: client p95 ${s.clientP95Ms} ms, runtime p95 ${s.serverP95Ms} ms (bucket ${s.bucketMs[0]}–${s.bucketMs[1]} ms): ${s.level === "gross" ? "DISAGREE (gross)" : s.level}`,
     );
   const counts = report.prometheus.queries.reduce<Record<string, number>>(
     (c, q) => ({ ...c, [q.status]: (c[q.status] ?? 0) + 1 }),

@@ -43,7 +43,12 @@ function closestBranch(issue: Issue): Issue[] {
 }
 
 /** Turns zod issues into key-named messages with the bad value and, where clear, the fix; every unknown key is its own issue. */
-function fromZod(error: z.ZodError, input: unknown, schema: z.ZodType, prefix: readonly PropertyKey[] = []): ProfileIssue[] {
+export function fromZod(
+  error: z.ZodError,
+  input: unknown,
+  schema: z.ZodType,
+  prefix: readonly PropertyKey[] = [],
+): ProfileIssue[] {
   return error.issues.flatMap(closestBranch).flatMap((issue) => {
     if (issue.code === "unrecognized_keys") {
       const known = knownKeysAt(schema, issue.path);

@@ -89,10 +89,15 @@ export async function driveStep(
             (err) => (err ? reject(err) : resolve()),
           );
           instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-            list.push({ atMs: Date.now() - runStartMs, latencyMs: responseTime, ok: statusCode >= 200 && statusCode < 300 });
+            list.push({
+              atMs: Date.now() - runStartMs,
+              latencyMs: responseTime,
+              ok: statusCode >= 200 && statusCode < 300,
+              status: statusCode,
+            });
           });
           // Socket errors and timeouts are failed requests with no latency of their own: count them at the timeout.
-          instance.on("reqError", () => list.push({ atMs: Date.now() - runStartMs, latencyMs: 10_000, ok: false }));
+          instance.on("reqError", () => list.push({ atMs: Date.now() - runStartMs, latencyMs: 10_000, ok: false, status: 0 }));
         }, offsetMs),
       );
     }),

@@ -9,6 +9,7 @@ import { latencyChart, type ChartPoint } from "./chart";
 import type { AlertSeen, QueryCheck, Window } from "./query-check";
 import type { Agreement } from "./server-histogram";
 import type { Summary } from "./stats";
+import { GROSS_DISAGREEMENT_RULE } from "./verdict";
 
 export interface StageReport extends Summary {
   stage: number;
@@ -34,6 +35,8 @@ export interface LoadReport extends Summary {
   services: ServiceAgreement[];
   /** Failures that make the run exit non-zero, in words. */
   failures: string[];
+  /** Reported, never failing (e.g. client/runtime p95 apart within the histogram's resolution). */
+  diagnostics?: string[];
   timeline: ChartPoint[];
   /** The run's own Prometheus: every dashboard and rule query checked over the run's window, and the alerts it raised. */
   prometheus: {
@@ -65,16 +68,17 @@ export function reportMarkdown(r: LoadReport, previews: readonly Preview[] = [])
     "",
     "Client-side p95 vs the runtime's own histogram (`uaip_http_request_duration_seconds`, interpolated like `histogram_quantile`):",
     "",
-    "| service | client p95 ms | server p95 ms | bucket ms | difference | client p95 in bucket | agrees |",
+    "| service | client p95 ms | server p95 ms | bucket ms | difference | client p95 in bucket | agreement |",
     "| --- | ---: | ---: | --- | ---: | --- | --- |",
     ...r.services.map(
       (s) =>
-        `| ${s.service} | ${s.clientP95Ms} | ${s.serverP95Ms} | ${s.bucketMs[0]}–${s.bucketMs[1]} | ${pct(s.relativeDifference)} | ${s.clientInBucket ? "yes" : "no"} | ${s.agrees ? "yes" : "no"} |`,
+        `| ${s.service} | ${s.clientP95Ms} | ${s.serverP95Ms} | ${s.bucketMs[0]}–${s.bucketMs[1]} | ${pct(s.relativeDifference)} | ${s.clientInBucket ? "yes" : "no"} | ${s.level} |`,
     ),
     "",
-    "They agree within 10 %, or down to the histogram's resolution: the client's p95 in the bucket the runtime's p95 was interpolated in.",
+    `They agree within 10 %, or down to the histogram's resolution (the client's p95 in the bucket the runtime's p95 was interpolated in). Otherwise the difference is a diagnostic, and fails the run only when gross: ${GROSS_DISAGREEMENT_RULE}.`,
     "",
     ...(r.failures.length ? ["Failures:", "", ...r.failures.map((f) => `- ${f}`), ""] : []),
+    ...(r.diagnostics?.length ? ["Diagnostics (not failures):", "", ...r.diagnostics.map((d) => `- ${d}`), ""] : []),
     "![latency over time](latency.svg)",
     "",
     ...prometheusMarkdown(r.prometheus, previews),

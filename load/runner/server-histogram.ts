@@ -4,6 +4,7 @@
  * `histogram_quantile` does (linear interpolation inside the bucket). The runner compares it
  * with the client-side p95 to show that the dashboards tell the truth.
  */
+import { agreementLevel, type AgreementLevel } from "./verdict";
 
 /** Cumulative bucket counts by upper bound (seconds); `+Inf` is Infinity. */
 export type Buckets = Map<number, number>;
@@ -74,28 +75,34 @@ export interface Agreement {
   relativeDifference: number;
   /** The client's p95 lies inside that bucket. */
   clientInBucket: boolean;
+  /** Within the tolerance, or the client's p95 in the runtime's bucket. */
   agrees: boolean;
+  /** agree / diagnostic (reported) / gross (fails the run): verdict.ts's agreementLevel. */
+  level: AgreementLevel;
 }
 
 /**
  * Does the runtime's p95 (histogram_quantile over the run's buckets) tell the truth the client saw?
- * Yes when the two are within `tolerance` of the client's p95, or when the client's p95 lies in the
- * very bucket the runtime's p95 was interpolated in: a histogram cannot resolve more finely than its
- * buckets, and at a few milliseconds the 0–5 ms bucket is far wider than 10 % (a client p95 of 3.9 ms
- * reads 4.8 ms). A real gap, such as requests queueing before Node emits 'request' (client 120 ms,
- * runtime 70 ms), still fails: the client's p95 is outside the bucket.
+ * It agrees when the two are within `tolerance` of the client's p95, or when the client's p95 lies
+ * in the very bucket the runtime's p95 was interpolated in: a histogram cannot resolve more finely
+ * than its buckets, and at a few milliseconds the 0–5 ms bucket is far wider than 10 % (a client p95
+ * of 3.9 ms reads 4.8 ms). Otherwise `level` says whether the gap is within the histogram's
+ * resolution (a diagnostic) or gross (verdict.ts's agreementLevel, the one rule).
  */
 export function agreement(clientP95Ms: number, delta: Buckets, tolerance: number): Agreement {
   const serverP95 = histogramQuantile(0.95, delta);
   const [low, high] = bucketAround(serverP95, delta);
   const serverP95Ms = Math.round(serverP95 * 100_000) / 100;
+  const bounds = [...delta.keys()].filter(Number.isFinite).map((le) => le * 1000);
   const relativeDifference = clientP95Ms > 0 ? Math.abs(serverP95Ms - clientP95Ms) / clientP95Ms : 0;
   const clientInBucket = clientP95Ms >= low * 1000 && clientP95Ms <= high * 1000;
+  const agrees = relativeDifference <= tolerance || clientInBucket;
   return {
     serverP95Ms,
     bucketMs: [low * 1000, high * 1000],
     relativeDifference: Math.round(relativeDifference * 1000) / 1000,
     clientInBucket,
-    agrees: relativeDifference <= tolerance || clientInBucket,
+    agrees,
+    level: agrees ? "agree" : agreementLevel(clientP95Ms, serverP95Ms, bounds, tolerance).level,
   };
 }

@@ -6,6 +6,8 @@ export interface Sample {
   latencyMs: number;
   /** 2xx, and no socket error or timeout (k6's `http_req_failed` counts the rest). */
   ok: boolean;
+  /** HTTP status when known; 0 for a socket error or timeout. */
+  status?: number;
 }
 
 export interface Summary {

@@ -13,7 +13,7 @@ const groups = buildRuleGroups();
 const recorded = new Set(groups.recording.rules.map((r) => r.record));
 
 /** Histograms the runtime exports: their series carry _bucket/_sum/_count. */
-const HISTOGRAMS = [METRIC.httpRequestDurationSeconds, METRIC.batchSize];
+const HISTOGRAMS = [METRIC.httpRequestDurationSeconds, METRIC.batchSize, METRIC.dbPoolHoldSeconds];
 const RUNTIME = new Set<string>([
   ...Object.values(METRIC),
   ...Object.values(DEFAULT_METRIC),

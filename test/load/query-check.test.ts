@@ -25,7 +25,7 @@ import { PROMETHEUS_CONFIG_PATH } from "../../dashboards/files";
 import { PrometheusServer } from "../../tools/local-servers/prometheus-server";
 import { freePort } from "../helpers/redis";
 
-const QUIET: RunFacts = { failedRequests: 0, cacheReads: false, redisFaults: false, kubernetes: false };
+const QUIET: RunFacts = { failedRequests: 0, limiterRejections: 0, cacheReads: false, redisFaults: false, kubernetes: false };
 
 describe("the verdict on one query", () => {
   const value = fc.oneof(fc.double({ noNaN: true }).map(String), fc.constantFrom("+Inf", "-Inf", "0"));
@@ -60,6 +60,15 @@ describe("the verdict on one query", () => {
     expect(EMPTY_WHEN.notKubernetes.holds({ ...QUIET, kubernetes: true })).toBe(false);
     expect(EMPTY_WHEN.noRedisFaults.holds({ ...QUIET, redisFaults: true })).toBe(false);
     expect(EMPTY_WHEN.noCacheReads.holds({ ...QUIET, cacheReads: true })).toBe(false);
+  });
+
+  it("allows the limiter's rejection series to be missing in a run whose failures were not 429s, not in one with a 429", () => {
+    const rejections = dashboardQueries()
+      .flatMap((d) => d.panels)
+      .find((p) => p.title === "Rate-limiter rejections")!.targets[0].emptyWhen!;
+    // Requests failed (5xx, timeouts) but the limiter rejected none: the series was never created, and that is right.
+    expect(rejections.holds({ ...QUIET, failedRequests: 5, limiterRejections: 0 })).toBe(true);
+    expect(rejections.holds({ ...QUIET, failedRequests: 1, limiterRejections: 1 })).toBe(false);
   });
 
   it("declares expected-empty next to the queries: the error series and the HPA panel, not the request rate", () => {

@@ -26,6 +26,7 @@ function report(overrides: Partial<LoadReport> = {}): LoadReport {
         relativeDifference: 0.04,
         clientInBucket: true,
         agrees: true,
+        level: "agree",
       },
     ],
     failures: [],
@@ -84,9 +85,11 @@ describe("load report", () => {
     const md = reportMarkdown(report());
     expect(row(md, "2m → 100 VUs")).toEqual([["2m → 100 VUs", "13 s", "93", "2000", "33.33", "4", "12.5", "30", "0.15 %"]]);
     expect(row(md, "**all**")).toEqual([["**all**", "60 s", "", "2000", "33.33", "4", "12.5", "30", "0.15 %"]]);
-    expect(row(md, "api")).toEqual([["api", "12.5", "13", "10–25", "4.00 %", "yes", "yes"]]);
-    const off = reportMarkdown(report({ services: [{ ...report().services[0], clientInBucket: false, agrees: false }] }));
-    expect(row(off, "api")[0].slice(-2)).toEqual(["no", "no"]);
+    expect(row(md, "api")).toEqual([["api", "12.5", "13", "10–25", "4.00 %", "yes", "agree"]]);
+    const off = reportMarkdown(
+      report({ services: [{ ...report().services[0], clientInBucket: false, agrees: false, level: "diagnostic" }] }),
+    );
+    expect(row(off, "api")[0].slice(-2)).toEqual(["no", "diagnostic"]);
   });
 
   it("is well-formed markdown: each table's header, separator and rows have the same number of cells, blocks apart", () => {

@@ -218,6 +218,7 @@ describe("server-side histogram", () => {
       relativeDifference: 0,
       clientInBucket: true,
       agrees: true,
+      level: "agree",
     });
     expect(agreement(50, delta, 0.1)).toMatchObject({ clientInBucket: true, agrees: true });
     expect(agreement(100, delta, 0.1)).toMatchObject({ clientInBucket: true, agrees: true });

@@ -1,10 +1,12 @@
 import type { Gauge, Registry } from "prom-client";
-import { counter, gauge } from "../metrics/instruments";
-import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
+import { counter, gauge, histogram } from "../metrics/instruments";
+import { DB_HOLD_BUCKETS, LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import type { PoolStats } from "./pool";
 
 export interface PoolMetricsHandle {
   countError(): void;
+  /** A checked-out connection went back after `seconds`. */
+  observeHold(seconds: number): void;
   /** Stops reporting this pool (its numbers leave the gauges). */
   unregister(): void;
 }
@@ -67,9 +69,17 @@ export function registerPoolMetrics(registry: Registry, pool: StatsSource): Pool
     "Errors of pooled PostgreSQL connections (server restart, network cut), handled without a crash",
   );
   errors.inc(0);
+  const hold = histogram(
+    registry,
+    METRIC.dbPoolHoldSeconds,
+    "Seconds a checked-out PostgreSQL connection was held (the statements' time, not the wait for it)",
+    [],
+    DB_HOLD_BUCKETS,
+  );
   pools.add(pool);
   return {
     countError: () => errors.inc(),
+    observeHold: (seconds) => hold.observe(seconds),
     unregister: () => pools.delete(pool),
   };
 }

@@ -334,6 +334,7 @@ export class ManagedPool {
    */
   async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#acquire();
+    const heldFrom = performance.now();
     let broken: Error | undefined;
     try {
       return await fn(client);
@@ -341,6 +342,7 @@ export class ManagedPool {
       if (isConnectionError(err) || this.#broken.has(client)) broken = err as Error;
       throw translateDbError(err, this.#user, this.#timeoutMs, this.#host);
     } finally {
+      this.#metrics.observeHold((performance.now() - heldFrom) / 1000);
       if (this.#broken.has(client) && !broken) broken = new Error("connection broke while checked out");
       if (!broken && this.#queue.length > 0 && this.#inUse <= this.#limit) {
         // Hand the healthy connection straight to the next waiter, as pg.Pool does with its own queue.

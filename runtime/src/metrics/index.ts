@@ -7,6 +7,6 @@ export {
   type CreateMetricsOptions,
   type ServiceMetrics,
 } from "./http-metrics";
-export { METRIC, DEFAULT_METRIC, LABEL, LABEL_VALUE, HTTP_DURATION_BUCKETS } from "./names";
+export { METRIC, DEFAULT_METRIC, LABEL, LABEL_VALUE, HTTP_DURATION_BUCKETS, DB_HOLD_BUCKETS } from "./names";
 export type { WindowSummary } from "./window";
 export type { LabelExtractor } from "./extra-labels";

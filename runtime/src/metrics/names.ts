@@ -37,6 +37,8 @@ export const METRIC = {
   dbPinningStatementsTotal: "uaip_db_pinning_statements_total",
   /** Read-only queries the reader pool could not serve (replica down) and the writer served instead. */
   dbReaderFallbacksTotal: "uaip_db_reader_fallbacks_total",
+  /** Seconds a checked-out connection was held (the statements' time): `npm run capacity`'s DB p95, Little's law for pool.max. */
+  dbPoolHoldSeconds: "uaip_db_pool_hold_seconds",
   /** Seconds since operation_stats was last refreshed (by any replica), and the configured interval. */
   dbStatsRefreshAgeSeconds: "uaip_db_stats_refresh_age_seconds",
   dbStatsRefreshIntervalSeconds: "uaip_db_stats_refresh_interval_seconds",
@@ -106,6 +108,9 @@ export const LABEL_VALUE = {
   gcCollected: "collected",
   gcNotExposed: "not_exposed",
 } as const;
+
+/** Connection hold-time buckets (seconds): statements take from a fraction of a millisecond to the statement timeout. */
+export const DB_HOLD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * Duration buckets (seconds): dense around the 500 ms SLO so p95 near it is accurate, and at most

@@ -85,6 +85,21 @@ describe("createPool: pg.Pool behind an adaptive limit, with metrics", () => {
     expect(await sessions("metrics-load")).toBe(4);
   });
 
+  it("exports the time each connection was held, not the time spent waiting for it", async () => {
+    const registry = new Registry();
+    const pool = track(createPool(settings({ minConnections: 1, maxConnections: 1 }), { registry }));
+    // One connection, two statements of 0.6 s: the second waits 0.6 s, then holds its connection 0.6 s.
+    await Promise.all([pool.query("SELECT pg_sleep(0.6)"), pool.query("SELECT pg_sleep(0.6)")]);
+    const hold = (await registry.getMetricsAsJSON()).find((m) => m.name === METRIC.dbPoolHoldSeconds)!;
+    const values = hold.values as { metricName?: string; labels: Record<string, string | number>; value: number }[];
+    const bucket = (le: number) => values.find((v) => v.metricName?.endsWith("_bucket") && v.labels.le === le)!.value;
+    const count = values.find((v) => v.metricName?.endsWith("_count"))!.value;
+    expect(count).toBe(2);
+    // Both held their connection at least 0.6 s (nothing under 0.5 s) and under 1 s: with the wait, the second would be ≥ 1.2 s.
+    expect(bucket(0.5)).toBe(0);
+    expect(bucket(1)).toBe(2);
+  });
+
   it("rejects with DbPoolTimeoutError when no connection frees up within connectionTimeoutMillis", async () => {
     const pool = track(createPool(settings({ minConnections: 0, maxConnections: 1, connectionTimeoutMillis: 200 })));
     const holder = pool.query("SELECT pg_sleep(1)");

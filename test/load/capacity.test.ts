@@ -1,0 +1,148 @@
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { capacityFileSchema, type CapacityFile } from "../../profile/capacity-file";
+import { capacityStep } from "../../load/capacity";
+import { capacityChartSpec } from "../../load/runner/capacity-chart";
+import { findKnee } from "../../load/runner/knee";
+import type { OpenStep } from "../../load/runner/open-run";
+import {
+  clockTicksPerSecond,
+  cpuSecondsFromStat,
+  heapUsedMiB,
+  processCpuSeconds,
+  runQueueWaitSeconds,
+} from "../../load/runner/process-stats";
+import { REPO_ROOT, stackProfile } from "../../load/stack-profile";
+
+const step = (over: Partial<OpenStep> = {}): OpenStep => ({
+  rateRps: 100,
+  durationS: 10,
+  requests: 1000,
+  errors: 0,
+  errorRate: 0,
+  p50Ms: 2,
+  p95Ms: 5,
+  p99Ms: 9,
+  throughput: 100,
+  scheduled: 1000,
+  sent: 1000,
+  late: 0,
+  dropped: 0,
+  maxLagMs: 1,
+  byRequest: {},
+  statuses: {},
+  ...over,
+});
+
+describe("process measurements", () => {
+  it("reads CPU seconds from /proc/<pid>/stat as the kernel counts them: this process agrees with process.cpuUsage()", () => {
+    // Burn a little CPU so the numbers are not both zero.
+    const until = Date.now() + 150;
+    while (Date.now() < until) Math.sqrt(Math.random());
+    const fromProc = processCpuSeconds(process.pid, clockTicksPerSecond());
+    const usage = process.cpuUsage();
+    const fromNode = (usage.user + usage.system) / 1e6;
+    // Ticks are 10 ms; the two reads are a moment apart.
+    expect(Math.abs(fromProc - fromNode)).toBeLessThan(0.05);
+    expect(fromProc).toBeGreaterThan(0.1);
+  });
+
+  it("reads the time this process waited for a CPU: it grows, and never beyond the wall time", async () => {
+    const before = runQueueWaitSeconds(process.pid);
+    const wallStart = performance.now();
+    await new Promise((r) => setTimeout(r, 100));
+    const waited = runQueueWaitSeconds(process.pid) - before;
+    expect(waited).toBeGreaterThanOrEqual(0);
+    expect(waited).toBeLessThanOrEqual((performance.now() - wallStart) / 1000 + 0.01);
+  });
+
+  it("finds utime and stime after a command name holding spaces and parentheses", () => {
+    // Fields: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+    const line = "42 (node (x) y) S 1 42 42 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 1 0 100";
+    expect(cpuSecondsFromStat(line, 100)).toBeCloseTo(3, 6);
+    expect(() => cpuSecondsFromStat("garbage", 100)).toThrow(/not a \/proc\/<pid>\/stat line/);
+  });
+
+  it("reads the heap in use from prom-client's own exposition", async () => {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const text = await registry.metrics();
+    const mib = heapUsedMiB(text)!;
+    expect(mib).toBeGreaterThan(1);
+    expect(mib).toBeLessThan(process.memoryUsage().heapTotal / 2 ** 20 + 64);
+    expect(heapUsedMiB("other_metric 1")).toBeUndefined();
+  });
+});
+
+describe("capacity file", () => {
+  it("counts a dropped send as an error (the instance did not serve it) and as a late send", () => {
+    const s = capacityStep(step({ sent: 900, dropped: 100, errors: 9 }), 0.5, 30);
+    expect(s.errorRate).toBeCloseTo(109 / 1000, 9);
+    expect(s.lateSends).toBe(100);
+    expect(capacityStep(step({ late: 7 }), 0.5, 30)).toMatchObject({ errorRate: 0, lateSends: 7, cpuCores: 0.5, heapMiB: 30 });
+  });
+
+  // The reference services (the local stack's) have their files committed; any other committed file is checked too.
+  const reference = stackProfile("local").services.map((s) => `${s.name}.json`);
+  const committed = [
+    ...new Set([
+      ...reference,
+      ...(existsSync(join(REPO_ROOT, "capacity"))
+        ? readdirSync(join(REPO_ROOT, "capacity")).filter((f) => f.endsWith(".json"))
+        : []),
+    ]),
+  ];
+  it.each(committed)(
+    "committed %s parses through the shared schema, its knee is the knee of its steps, and its chart marks it",
+    (name) => {
+      const file: CapacityFile = capacityFileSchema.parse(JSON.parse(readFileSync(join(REPO_ROOT, "capacity", name), "utf8")));
+      expect(`${file.service}.json`).toBe(name);
+      const knee = findKnee(file.steps, file.slo)!;
+      expect(knee.achievedRps / file.cpuCores).toBeCloseTo(file.knee.rateRpsPerCore, 6);
+      expect(file.knee).toMatchObject({ p50Ms: knee.p50Ms, p95Ms: knee.p95Ms, p99Ms: knee.p99Ms, heapMiB: knee.heapMiB });
+      expect(file.knee.cpuMsPerRequest).toBeCloseTo((knee.cpuCores * 1000) / knee.achievedRps, 6);
+      const spec = JSON.stringify(capacityChartSpec(file));
+      expect(spec).toContain(`knee: ${Math.round(knee.achievedRps)} req/s`);
+      expect(existsSync(join(REPO_ROOT, "capacity", `${file.service}.svg`))).toBe(true);
+    },
+  );
+
+  it("the chart marks the knee step, not another, and draws the SLO line", () => {
+    const steps = [100, 200, 400].map((rateRps, i) => ({
+      rateRps,
+      achievedRps: rateRps,
+      p50Ms: 1,
+      p95Ms: 2,
+      p99Ms: [10, 20, 900][i],
+      errorRate: 0,
+      cpuCores: rateRps / 1000,
+      heapMiB: 20,
+      lateSends: 0,
+    }));
+    const file = capacityFileSchema.parse({
+      service: "svc",
+      commit: "abcdef1",
+      measuredAt: "2026-12-06T09:00:00.000Z",
+      cpuCores: 1,
+      slo: { latencyP99Ms: 500, errorRate: 0.01 },
+      knee: {
+        rateRpsPerCore: 200,
+        cpuMsPerRequest: 1,
+        cpuUtilisation: 0.2,
+        p50Ms: 1,
+        p95Ms: 2,
+        p99Ms: 20,
+        errorRate: 0,
+        heapMiB: 20,
+        dbP95Ms: null,
+      },
+      steps,
+      machine: { cpus: 2, loadAverage: [1, 1, 1], node: "v20" },
+    });
+    const layers = (capacityChartSpec(file) as { layer: { data: { values: Record<string, unknown>[] } }[] }).layer;
+    const marked = layers.flatMap((l) => l.data.values).filter((v) => typeof v.label === "string");
+    expect(marked).toEqual([expect.objectContaining({ rateRps: 200, label: "knee: 200 req/s" })]);
+    expect(layers.some((l) => l.data.values.some((v) => v.slo === 500))).toBe(true);
+  });
+});
