@@ -41,6 +41,11 @@ export default {
         "<rootDir>/test/components/k8s/images\\.test\\.ts$",
         "<rootDir>/test/components/aws/provider-rules/plan-checks\\.test\\.ts$",
         "<rootDir>/runtime/test/package\\.test\\.ts$",
+        // These start tsx in a child process, which fails inside Stryker's sandbox (and would not see the mutant).
+        "<rootDir>/test/tools/render-comment\\.test\\.ts$",
+        "<rootDir>/test/load/report\\.test\\.ts$",
+        "<rootDir>/test/load/preview\\.test\\.ts$",
+        "<rootDir>/test/bench/smoke\\.test\\.ts$",
       ],
     },
   },
