@@ -120,6 +120,8 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
       const steps: CapacityStep[] = [];
       /** Each step's p95 connection hold time (the runtime's pool histogram over the step), ms; null without queries. */
       const dbP95 = new Map<CapacityStep, number | null>();
+      /** Each step's connection checkouts per answered request (the pool histogram's count over the step). */
+      const dbHolds = new Map<CapacityStep, number>();
       const scrape = async () => (await fetch(`${instance.origin}/metrics`)).text();
       let cpuBefore = 0;
       let waitBefore = 0;
@@ -146,8 +148,12 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
           const exposition = await scrape();
           const heap = heapUsedMiB(exposition) ?? 0;
           const s = capacityStep(step, cores, heap);
-          const hold = histogramQuantile(0.95, deltaBuckets(parseBuckets(exposition, METRIC.dbPoolHoldSeconds), holdBefore));
+          const holds = deltaBuckets(parseBuckets(exposition, METRIC.dbPoolHoldSeconds), holdBefore);
+          const hold = histogramQuantile(0.95, holds);
           dbP95.set(s, Number.isNaN(hold) ? null : Math.round(hold * 100_000) / 100);
+          // +Inf is the histogram's count: every checkout over the step.
+          const answered = step.sent - step.errors;
+          if (answered > 0) dbHolds.set(s, Math.round(((holds.get(Infinity) ?? 0) / answered) * 1000) / 1000);
           steps.push(s);
           options.log(
             `  CPU ${s.cpuCores} cores · waited for its core ${(waited * 100).toFixed(0)} % of the step · heap ${s.heapMiB} MiB · DB hold p95 ${dbP95.get(s) ?? "-"} ms · ${(s.errorRate * 100).toFixed(2)} % errors incl. dropped · ${s.lateSends} late or dropped`,
@@ -185,6 +191,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityFil
           errorRate: knee.errorRate,
           heapMiB: knee.heapMiB,
           dbP95Ms: dbP95.get(knee) ?? null,
+          ...(dbHolds.has(knee) ? { dbHoldsPerRequest: dbHolds.get(knee) } : {}),
         },
         steps: best,
         machine,

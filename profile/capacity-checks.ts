@@ -48,7 +48,9 @@ export interface ServiceCapacity {
   /** The pod's CPU at the knee (perPodRps × knee.cpuMsPerRequest / 1000 cores) as a percent of resources.requests.cpu. */
   cpuAtKneePercentOfRequest: number;
   cpuTarget: number;
-  /** Little's law at the knee: perPodRps × knee.dbP95Ms / 1000 connections busy; null when the route does not query. */
+  /** Connection checkouts per request at the knee (knee.dbHoldsPerRequest; 1 when the file predates it). */
+  dbHoldsPerRequest: number;
+  /** Little's law at the knee: perPodRps × dbHoldsPerRequest × knee.dbP95Ms / 1000 connections busy; null when the route does not query. */
   dbBusyConnections: number | null;
   poolMax: number;
 }
@@ -59,6 +61,8 @@ export function serviceCapacity(s: ServiceProfile, path: string, file: CapacityF
   const perPodRps = file.knee.rateRpsPerCore * coresPerPod;
   const requestCores = cpuToCores(s.resources.requests.cpu) ?? 0;
   const cpuAtKneeCores = (perPodRps * file.knee.cpuMsPerRequest) / 1000;
+  // Only the requests that take a connection hold one (a cached read takes none).
+  const holds = file.knee.dbHoldsPerRequest ?? 1;
   return {
     service: s.name,
     path,
@@ -74,7 +78,8 @@ export function serviceCapacity(s: ServiceProfile, path: string, file: CapacityF
     ...(s.targetRps !== undefined ? { targetRps: s.targetRps } : {}),
     cpuAtKneePercentOfRequest: requestCores > 0 ? (cpuAtKneeCores / requestCores) * 100 : Infinity,
     cpuTarget: s.hpa.cpuTarget,
-    dbBusyConnections: file.knee.dbP95Ms === null ? null : (perPodRps * file.knee.dbP95Ms) / 1000,
+    dbHoldsPerRequest: holds,
+    dbBusyConnections: file.knee.dbP95Ms === null ? null : (perPodRps * holds * file.knee.dbP95Ms) / 1000,
     poolMax: s.pool.max,
   };
 }
@@ -131,7 +136,7 @@ function littlesLawCheck(i: number, c: ServiceCapacity, file: CapacityFile): Che
   return result(
     name,
     ok,
-    `services[${i}] pool.max ${c.poolMax} ${ok ? ">=" : "<"} ${num(c.perPodRps)} req/s per pod × knee.dbP95Ms ${num(file.knee.dbP95Ms!)} ms / 1000 = ${num(c.dbBusyConnections)} connections busy at the knee (Little's law)`,
+    `services[${i}] pool.max ${c.poolMax} ${ok ? ">=" : "<"} ${num(c.perPodRps)} req/s per pod × ${num(c.dbHoldsPerRequest)} connection checkouts per request (knee.dbHoldsPerRequest${file.knee.dbHoldsPerRequest === undefined ? " not measured: 1 assumed" : ""}) × knee.dbP95Ms ${num(file.knee.dbP95Ms!)} ms / 1000 = ${num(c.dbBusyConnections)} connections busy at the knee (Little's law)`,
     `requests would queue for a connection before the pod reaches its knee: raise pool.max to ${Math.ceil(c.dbBusyConnections)} (the connection budget counts it)`,
   );
 }

@@ -61,6 +61,12 @@ export const capacityFileSchema = z.strictObject({
     heapMiB: nonNegative,
     /** p95 time a request held a database connection at the knee (the runtime's pool histogram); null when the route does not query. */
     dbP95Ms: nonNegative.nullable(),
+    /**
+     * Connection checkouts per request at the knee (the pool histogram's count over the requests
+     * answered): a cached read takes none, a write one. Little's law counts only the requests that
+     * hold a connection. Absent (files written before it was measured): 1, every request (conservative).
+     */
+    dbHoldsPerRequest: nonNegative.optional(),
   }),
   steps: z.array(capacityStepSchema).min(1),
   /** The machine it was measured on, so a reader can judge the numbers. */

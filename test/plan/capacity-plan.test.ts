@@ -64,7 +64,7 @@ describe("the plan fails naming the numbers: rollout surge, measured capacity, n
       /✓ hpa-target-vs-knee:agent-intelligence: services\[0\] hpa\.cpuTarget 60% < the pod's CPU at the knee 320% /,
     );
     expect(run.stdout).toContain(
-      "✓ pool-vs-littles-law:agent-intelligence: services[0] pool.max 5 >= 200 req/s per pod × knee.dbP95Ms 10 ms / 1000 = 2 connections",
+      "✓ pool-vs-littles-law:agent-intelligence: services[0] pool.max 5 >= 200 req/s per pod × 1 connection checkouts per request (knee.dbHoldsPerRequest not measured: 1 assumed) × knee.dbP95Ms 10 ms / 1000 = 2 connections",
     );
     expect(run.stdout).toMatch(/✓ node-group-fit: cluster\.nodes\.max 2 × t3\.medium/);
     expect(run.stdout).toMatch(

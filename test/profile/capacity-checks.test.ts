@@ -124,6 +124,30 @@ describe("Little's law: pool.max ≥ rate per pod × knee.dbP95Ms / 1000", () =>
     if (!ok) expect(c.detail).toContain(`raise pool.max to ${Math.ceil((200 * dbP95Ms) / 1000)}`);
   });
 
+  // Only requests that take a connection hold one: a mix of 1 write in 5 at 200 req/s and 10 ms keeps
+  // 200 × 0.2 × 10 / 1000 = 0.4 busy; on either side of a whole connection the pool size decides.
+  it.each([
+    [0.2, 10, 1, true], // 0.4 busy
+    [0.5, 10, 1, true], // exactly 1 busy: pool.max 1 holds it
+    [0.5, 10.1, 1, false], // 1.01 busy
+    [1.5, 10, 3, true], // 3 busy (a request that checks out twice)
+    [1.5, 10, 2, false],
+  ])("dbHoldsPerRequest %d, dbP95Ms %d, pool.max %i -> ok=%s", (dbHoldsPerRequest, dbP95Ms, poolMax, ok) => {
+    const { checks } = oneService({ resources: resources("1"), pool: { min: 1, max: poolMax } }, { dbP95Ms, dbHoldsPerRequest });
+    const c = named(checks, "pool-vs-littles-law:a");
+    expect(c.ok).toBe(ok);
+    expect(c.detail).toContain(`× ${dbHoldsPerRequest} connection checkouts per request (knee.dbHoldsPerRequest)`);
+    if (!ok) expect(c.detail).toContain(`raise pool.max to ${Math.ceil((200 * dbHoldsPerRequest * dbP95Ms) / 1000)}`);
+  });
+
+  it("a file without dbHoldsPerRequest counts every request as holding a connection, and says so", () => {
+    const c = named(
+      oneService({ resources: resources("1"), pool: { min: 1, max: 2 } }, { dbP95Ms: 10 }).checks,
+      "pool-vs-littles-law:a",
+    );
+    expect(c).toMatchObject({ ok: true, detail: expect.stringContaining("not measured: 1 assumed") });
+  });
+
   it("a route that holds no connection passes, saying so", () => {
     const c = named(oneService({ resources: resources("1") }, { dbP95Ms: null }).checks, "pool-vs-littles-law:a");
     expect(c).toMatchObject({ ok: true, detail: expect.stringContaining("holds no database connection") });

@@ -69,6 +69,7 @@ function capacity(rateRpsPerCore: number): NonNullable<PlanDiff["capacity"]>[num
     targetRps: 420,
     cpuAtKneePercentOfRequest: 80,
     cpuTarget: 70,
+    dbHoldsPerRequest: 1,
     dbBusyConnections: 2,
     poolMax: 5,
   };
