@@ -4,6 +4,7 @@ import { estimateCost, type CostInput } from "../../../tools/cost/estimate";
 import { loadSnapshot } from "../../../tools/cost/prices";
 import { diffPlans, type PlanLike } from "../../../tools/diff/diff";
 import { renderMarkdown } from "../../../tools/diff/markdown";
+import { NO_USAGE } from "../../helpers/cost";
 
 /**
  * The cost of a change in `plan --diff`: changing database.instanceClass moves the month by the
@@ -29,18 +30,7 @@ function planWith(instanceClass: string, multiAz: boolean): PlanLike {
     stack: "test",
     region: "us-east-1",
     resources,
-    assumptions: {
-      requestsPerMonth: 0,
-      gbOutPerMonth: 0,
-      logGbPerMonth: 0,
-      natGbPerMonth: 0,
-      s3GbStored: 0,
-      s3PutRequestsPerMonth: 0,
-      ecrGbStored: 0,
-      ciBuildMinutesPerMonth: 0,
-      cacheGbStored: 0,
-      cacheEcpuPerRequest: 0,
-    },
+    assumptions: NO_USAGE,
     eksExtendedSupport: () => false,
     snapshot: SNAPSHOT,
     today: "2026-12-06",

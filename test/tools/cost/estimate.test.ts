@@ -7,6 +7,7 @@ import { budgetCheck } from "../../../tools/cost/budget";
 import { estimateCost, type CostInput, type CostReport } from "../../../tools/cost/estimate";
 import { eksExtendedSupportOn } from "../../../tools/cost/for-profile";
 import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cost/prices";
+import { NO_USAGE } from "../../helpers/cost";
 
 /**
  * The cost estimate over synthetic planned resources: known list prices reproduced from the
@@ -16,18 +17,6 @@ import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cos
 const SNAPSHOT = loadSnapshot();
 const HOURS = 730;
 const TODAY = "2026-12-06";
-const ASSUMPTIONS = {
-  requestsPerMonth: 0,
-  gbOutPerMonth: 0,
-  logGbPerMonth: 0,
-  natGbPerMonth: 0,
-  s3GbStored: 0,
-  s3PutRequestsPerMonth: 0,
-  ecrGbStored: 0,
-  ciBuildMinutesPerMonth: 0,
-  cacheGbStored: 0,
-  cacheEcpuPerRequest: 0,
-};
 
 type Resource = CostInput["resources"][number];
 const res = (type: string, inputs: Record<string, unknown> = {}, name = "r"): Resource => ({
@@ -42,7 +31,7 @@ function estimate(resources: Resource[], over: Partial<CostInput> = {}): CostRep
     stack: "test",
     region: "us-east-1",
     resources,
-    assumptions: ASSUMPTIONS,
+    assumptions: NO_USAGE,
     eksExtendedSupport: () => false,
     snapshot: SNAPSHOT,
     today: TODAY,

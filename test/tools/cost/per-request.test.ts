@@ -8,7 +8,8 @@ import { costOfPlan, readCapacityFiles } from "../../../tools/cost/for-profile";
 import { podsAtSlo, requestCosts, type ServiceDemand } from "../../../tools/cost/per-request";
 import { loadSnapshot, vcpusOf } from "../../../tools/cost/prices";
 import { renderCost } from "../../../tools/cost/render";
-import type { CostResource, UsageAssumptions } from "../../../tools/cost/resource-prices";
+import type { CostResource } from "../../../tools/cost/resource-prices";
+import { NO_USAGE } from "../../helpers/cost";
 
 /**
  * Dollars per million requests at the SLO: pods from the measured knee, their share of a node by
@@ -17,18 +18,6 @@ import type { CostResource, UsageAssumptions } from "../../../tools/cost/resourc
  */
 const SNAPSHOT = loadSnapshot();
 const HOURS = 730;
-const ZERO: UsageAssumptions = {
-  requestsPerMonth: 0,
-  gbOutPerMonth: 0,
-  logGbPerMonth: 0,
-  natGbPerMonth: 0,
-  s3GbStored: 0,
-  s3PutRequestsPerMonth: 0,
-  ecrGbStored: 0,
-  ciBuildMinutesPerMonth: 0,
-  cacheGbStored: 0,
-  cacheEcpuPerRequest: 0,
-};
 
 function capacityFixture(service: string, rateRpsPerCore: number): CapacityFile {
   const step = {
@@ -97,7 +86,7 @@ function report(nodeType = "m6i.large", dbClass = "db.r7g.large"): CostReport {
         numCacheClusters: 3,
       }),
     ],
-    assumptions: ZERO,
+    assumptions: NO_USAGE,
     eksExtendedSupport: () => false,
     snapshot: SNAPSHOT,
     today: "2026-12-06",
@@ -239,7 +228,7 @@ describe("the data tier", () => {
         r("aws:elasticache/replicationGroup:ReplicationGroup", "rg", { nodeType: "cache.t4g.micro" }),
         r("aws:elasticache/serverlessCache:ServerlessCache", "sc", { engine: "valkey" }),
       ],
-      assumptions: { ...ZERO, requestsPerMonth: 1e6, cacheEcpuPerRequest: 1 },
+      assumptions: { ...NO_USAGE, requestsPerMonth: 1e6, cacheEcpuPerRequest: 1 },
       eksExtendedSupport: () => false,
       snapshot: withProxyPrice,
       today: "2026-12-06",
@@ -292,7 +281,7 @@ describe("capacity files and the plan's --cost output", () => {
       }),
     ];
     const profile = {
-      cost: { assumptions: ZERO },
+      cost: { assumptions: NO_USAGE },
       services: [
         { ...service("api", 300, { request: "500m", limit: "1" }) },
         { ...service("bad", 10, { request: "1", limit: "1" }) },

@@ -11,6 +11,7 @@ import {
   type CostResource,
   type UsageAssumptions,
 } from "../../../tools/cost/resource-prices";
+import { NO_USAGE } from "../../helpers/cost";
 
 /**
  * The billing rules on hand-built planned resources: the data tier the stack is growing
@@ -20,18 +21,6 @@ import {
  */
 const SNAPSHOT = loadSnapshot();
 const HOURS = 730;
-const ZERO: UsageAssumptions = {
-  requestsPerMonth: 0,
-  gbOutPerMonth: 0,
-  logGbPerMonth: 0,
-  natGbPerMonth: 0,
-  s3GbStored: 0,
-  s3PutRequestsPerMonth: 0,
-  ecrGbStored: 0,
-  ciBuildMinutesPerMonth: 0,
-  cacheGbStored: 0,
-  cacheEcpuPerRequest: 0,
-};
 const PARENT = "urn:pulumi:test::uaip::uaip:aws:Data::data";
 const urn = (type: string, name: string) => `urn:pulumi:test::uaip::uaip:aws:Data$${type}::${name}`;
 const res = (type: string, name: string, inputs: Record<string, unknown>, dependsOn: string[] = []): CostResource => ({
@@ -48,7 +37,7 @@ function estimate(resources: CostResource[], over: Partial<CostInput> = {}): Cos
     stack: "test",
     region: "us-east-1",
     resources,
-    assumptions: ZERO,
+    assumptions: NO_USAGE,
     eksExtendedSupport: () => false,
     snapshot: SNAPSHOT,
     today: "2026-12-06",
@@ -107,7 +96,7 @@ describe("ElastiCache replication groups", () => {
 describe("ElastiCache Serverless", () => {
   const SC = "aws:elasticache/serverlessCache:ServerlessCache";
   const cost = (engine: string, a: Partial<UsageAssumptions>, inputs: Record<string, unknown> = {}) =>
-    monthly(estimate([res(SC, "sc", { engine, ...inputs })], { assumptions: { ...ZERO, ...a } }), "sc");
+    monthly(estimate([res(SC, "sc", { engine, ...inputs })], { assumptions: { ...NO_USAGE, ...a } }), "sc");
 
   it.each(["valkey", "redis"])(
     "%s: data GB-hours never below the engine's metered minimum, above it the assumed GB",
@@ -243,7 +232,7 @@ describe("nodes, storage and CI", () => {
   });
 
   it("S3, ECR and CodeBuild bill the stated assumptions, shared among the resources of their type", () => {
-    const a = { ...ZERO, s3GbStored: 30, s3PutRequestsPerMonth: 9000, ecrGbStored: 8, ciBuildMinutesPerMonth: 600 };
+    const a = { ...NO_USAGE, s3GbStored: 30, s3PutRequestsPerMonth: 9000, ecrGbStored: 8, ciBuildMinutesPerMonth: 600 };
     const r = estimate(
       [
         res("aws:s3/bucket:Bucket", "b1", {}),
@@ -308,7 +297,7 @@ describe("inputs as the provider may plan them", () => {
   it("names the CodeBuild SKU from the environment's type and compute size", () => {
     const sku = (environment: Record<string, unknown>) => {
       const r = estimate([res("aws:codebuild/project:Project", "ci", { environment })], {
-        assumptions: { ...ZERO, ciBuildMinutesPerMonth: 10 },
+        assumptions: { ...NO_USAGE, ciBuildMinutesPerMonth: 10 },
       });
       return [...r.lines.map((l) => l.sku), ...r.unpriced.map((u) => u.sku)];
     };
@@ -356,7 +345,7 @@ describe("links between resources", () => {
 });
 
 describe("the other billed types", () => {
-  const a = { ...ZERO, requestsPerMonth: 2_000_000, gbOutPerMonth: 40, logGbPerMonth: 6, natGbPerMonth: 9 };
+  const a = { ...NO_USAGE, requestsPerMonth: 2_000_000, gbOutPerMonth: 40, logGbPerMonth: 6, natGbPerMonth: 9 };
   const one = (type: string, inputs: Record<string, unknown> = {}, n = 1) =>
     estimate(
       Array.from({ length: n }, (_, k) => res(type, `r${k}`, inputs)),
