@@ -18,9 +18,9 @@ it("cluster-mode Valkey, RDS Proxy and read replicas: plans, with every budget p
   expect(run.stderr + run.stdout).not.toMatch(/Plan failed/);
   expect(run.code).toBe(0);
   for (const line of [
-    /✓ proxy-client-budget: .*= 180 client connections <= proxy client limit \d+ = \d+ × database.proxy.clientsPerServerConnection 2/,
+    /✓ proxy-client-budget: .*= 360 client connections <= proxy client limit \d+ = \d+ × database.proxy.clientsPerServerConnection 2/,
     /✓ proxy-server-budget: proxy server connections \d+ = floor\(max_connections \d+ × database.proxy.maxConnectionsPercent 80 %\)/,
-    /✓ replica-budget:0: read replica 0: services\[0\] agent-intelligence: pool.max=10 × pods=6 = 60; services\[2\]/,
+    /✓ replica-budget:0: read replica 0: services\[0\] agent-intelligence: pool.max=15 × pods=8 = 120; services\[2\]/,
     /✓ replica-budget:1: read replica 1: services\[1\] orchestration-pipeline/,
     /✓ redis-topology: cluster mode: redis.shards 3 × \(1 \+ replicasPerShard 1\) = 6 nodes/,
   ])
@@ -58,7 +58,7 @@ it("a proxy whose client limit is below pods × pool fails the plan with the num
   expect(run.code).toBe(1);
   const out = run.stdout + run.stderr;
   expect(out).toMatch(
-    /proxy-client-budget: .*pool.max=10 × pods=6 = 60.*= 180 client connections > proxy client limit 50 = 50 × database.proxy.clientsPerServerConnection 1 \(server connections 50 = floor\(max_connections 100 × database.proxy.maxConnectionsPercent 50 %\)\)/,
+    /proxy-client-budget: .*pool.max=15 × pods=8 = 120.*= 360 client connections > proxy client limit 50 = 50 × database.proxy.clientsPerServerConnection 1 \(server connections 50 = floor\(max_connections 100 × database.proxy.maxConnectionsPercent 50 %\)\)/,
   );
-  expect(out).toMatch(/the proxy would make 130 of them wait up to connectionBorrowTimeout and then fail/);
+  expect(out).toMatch(/the proxy would make 310 of them wait up to connectionBorrowTimeout and then fail/);
 }, 240_000);

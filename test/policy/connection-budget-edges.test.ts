@@ -48,8 +48,8 @@ describe("connection-budget: the budget's edge", () => {
         workload(fromConfigMap),
         hpa(replicas),
       ]);
-    expect(at(19, 5)).toEqual([]); // 95 = available
-    const over = at(24, 4); // 96
+    expect(at(19, 4)).toEqual([]); // 19 × 5 pods (4 + maxSurge 25%) = 95 = available
+    const over = at(24, 3); // 24 × 4 pods (3 + maxSurge 25%) = 96
     expect(over).toHaveLength(1);
     expect(over[0].message).toContain(`pools need 96 connections`);
     expect(over[0].message).toContain(`> ${available} available`);
@@ -62,8 +62,9 @@ describe("connection-budget: the budget's edge", () => {
       instance(),
       configMap({ UAIP_POOL_MAX: "10" }),
       workload(fromConfigMap),
-      hpa(9),
+      hpa(7),
     ];
+    // 10 × 9 pods (7 + maxSurge 25%) = 90
     expect(connectionBudget.check(resources("10"))).toEqual([]); // 90 <= 100 - 10 - 0
     expect(connectionBudget.check(resources("11"))).toHaveLength(1); // 90 > 89
   });
@@ -80,7 +81,7 @@ describe("connection-budget: the budget's edge", () => {
       expect(findings.map((f) => f.message)).toEqual([expect.stringContaining("does not set max_connections")]);
     }
     expect(connectionBudget.check([group({ max_connections: "1" }), instance(), ...base])[0].message).toContain(
-      "pools need 1 connections",
+      "pools need 2 connections", // 1 × 2 pods (1 replica + maxSurge 25%)
     );
   });
 

@@ -615,10 +615,10 @@ describe("connection-budget through RDS Proxy and on read replicas (from the res
         deployment(),
         hpa(maxReplicas),
       ]);
-    // 10 × 9 = 90 <= 95 on the replica it names; 10 × 10 = 100 > 95.
-    expect(budgetFindings("db1-replica-1.abc.us-east-1.rds.amazonaws.com", "10", 9)).toEqual([]);
+    // 10 × 9 pods (7 + maxSurge 25%) = 90 <= 95 on the replica it names; 10 × 10 pods (8 + 2) = 100 > 95.
+    expect(budgetFindings("db1-replica-1.abc.us-east-1.rds.amazonaws.com", "10", 7)).toEqual([]);
     expect(
-      budgetFindings("db1-replica-1.abc.us-east-1.rds.amazonaws.com", "10", 10)
+      budgetFindings("db1-replica-1.abc.us-east-1.rds.amazonaws.com", "10", 8)
         .map((v) => v.message)
         .join(),
     ).toMatch(/database replica: pools need 100 connections \(svc: UAIP_POOL_MAX=10 \(svc-runtime, UAIP_DB_READ_HOST\)/);

@@ -41,24 +41,24 @@ describe("the numbers in code are the vendored AWS limits", () => {
 
 describe("budget through RDS Proxy", () => {
   it("clients: Σ pool.max × pods against floor(max_connections × pct / 100) × clientsPerServerConnection, on both sides of the limit", () => {
-    // max_connections 200, 50 % -> 100 server connections; ratio 1.5 -> client limit 150 = 3 services × 10 × 5.
-    const at = profile(10, 5, { maxConnections: 200, proxy: { maxConnectionsPercent: 50, clientsPerServerConnection: 1.5 } });
+    // max_connections 280, 50 % -> 140 server connections; ratio 1.5 -> client limit 210 = 3 services × 10 × 7 pods (5 + maxSurge 25%).
+    const at = profile(10, 5, { maxConnections: 280, proxy: { maxConnectionsPercent: 50, clientsPerServerConnection: 1.5 } });
     const b = proxyBudget(at, connectionBudget(at))!;
     expect({ server: b.serverConnections, limit: b.clientLimit, clients: b.clients, ok: b.clientsOk }).toEqual({
-      server: 100,
-      limit: 150,
-      clients: 150,
+      server: 140,
+      limit: 210,
+      clients: 210,
       ok: true,
     });
-    const over = profile(10, 5, { maxConnections: 199, proxy: { maxConnectionsPercent: 50, clientsPerServerConnection: 1.5 } });
+    const over = profile(10, 5, { maxConnections: 279, proxy: { maxConnectionsPercent: 50, clientsPerServerConnection: 1.5 } });
     const c = checkProxyBudget(over, servicePlan(over)).find((x) => x.name === "proxy-client-budget")!;
     expect(c.ok).toBe(false);
     // The message carries every term: the pods × pool, the total, the limit and how it is made.
-    expect(c.detail).toContain("pool.max=10 × pods=5 = 50");
+    expect(c.detail).toContain("pool.max=10 × pods=7 = 70");
     expect(c.detail).toContain(
-      "150 client connections > proxy client limit 148 = 99 × database.proxy.clientsPerServerConnection 1.5",
+      "210 client connections > proxy client limit 208 = 139 × database.proxy.clientsPerServerConnection 1.5",
     );
-    expect(c.detail).toContain("floor(max_connections 199 × database.proxy.maxConnectionsPercent 50 %)");
+    expect(c.detail).toContain("floor(max_connections 279 × database.proxy.maxConnectionsPercent 50 %)");
   });
 
   it("servers: at 100 % the proxy could take the reservations' slots, and the check says how far to lower it", () => {
@@ -96,7 +96,8 @@ describe("budget through RDS Proxy", () => {
           // Independent of the code: both conditions written out.
           const fits = (max: number) => {
             const server = Math.floor((max * pct) / 100);
-            return Math.floor(server * ratio) >= 3 * poolMax * hpaMax && server + reserved + 5 <= max;
+            const pods = hpaMax + Math.ceil((hpaMax * 25) / 100); // a rollout at hpa.max: + maxSurge 25%
+            return Math.floor(server * ratio) >= 3 * poolMax * pods && server + reserved + 5 <= max;
           };
           expect(fits(m)).toBe(true);
           if (m > 10) expect(fits(m - 1)).toBe(false);
@@ -125,14 +126,14 @@ describe("read replicas", () => {
     expect(readReplicaOf(3, 0)).toBeUndefined();
     const p = profile(10, 5, { readReplicas: 2, maxConnections: 400 });
     const r = replicaBudgets(p, connectionBudget(p));
-    expect(r.map((x) => x.arithmetic.pooled)).toEqual([100, 50]);
+    expect(r.map((x) => x.arithmetic.pooled)).toEqual([140, 70]); // 10 × 7 pods (5 + maxSurge 25%) per service
   });
 
   it("a replica whose services' pools exceed max_connections fails, naming the replica and the terms", () => {
-    // Services a and c on replica 0: 2 × 10 × 5 = 100 pooled + reserved 10 + 5 = 115 > 114.
+    // Services a and c on replica 0: 2 × 10 × 7 pods (5 + maxSurge 25%) = 140 pooled + reserved 10 + 5 = 155 > 154.
     const p = profile(10, 5, {
       readReplicas: 2,
-      maxConnections: 114,
+      maxConnections: 154,
       reservedConnections: 10,
       proxy: { maxConnectionsPercent: 50, clientsPerServerConnection: 4 },
     });
@@ -141,10 +142,10 @@ describe("read replicas", () => {
       ["replica-budget:0", false],
       ["replica-budget:1", true],
     ]);
-    expect(checks[0]!.detail).toContain("= 115 > max_connections 114");
+    expect(checks[0]!.detail).toContain("= 155 > max_connections 154");
     const ok = profile(10, 5, {
       readReplicas: 2,
-      maxConnections: 115,
+      maxConnections: 155,
       reservedConnections: 10,
       proxy: { maxConnectionsPercent: 50, clientsPerServerConnection: 4 },
     });
