@@ -55,9 +55,10 @@ describe("one namespace per service", () => {
     expect(r).toMatchObject({ complete: true, l2: 1 });
     expect(await b.cache.get("item:2")).toBe("from B");
     expect((await raw.keys("*")).sort()).toEqual([
-      "uaip:agent-intelligence:rl:203.0.113.1",
+      // rate-limit keys are hash-tagged {prefix+client} (slotKey); "{" sorts after letters
       "uaip:capability-registry:c:item:2",
-      "uaip:capability-registry:rl:203.0.113.1",
+      "{uaip:agent-intelligence:rl:203.0.113.1}",
+      "{uaip:capability-registry:rl:203.0.113.1}",
     ]);
   });
 
@@ -74,7 +75,7 @@ describe("one namespace per service", () => {
     expect(await b.cache.get("item:1")).toBeNull();
     await a.limiter.consume("c1");
     await b.limiter.consume("c1");
-    expect((await raw.keys("*rl*")).sort()).toEqual(["uaip:agent-intelligence:rl:c1", "uaip:capability-registry:rl:c1"]);
+    expect((await raw.keys("*rl*")).sort()).toEqual(["{uaip:agent-intelligence:rl:c1}", "{uaip:capability-registry:rl:c1}"]);
   });
 
   it("the stack gives every service its own prefix unless the profile names one", () => {

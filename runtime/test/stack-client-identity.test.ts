@@ -80,7 +80,7 @@ describe("dev ConfigMap -> per-client rate limits behind CloudFront + ALB", () =
     // A client rotating a spoofed header of its own still lands in its own (full) bucket.
     expect(await get(`/${svc.name}/items/x`, `6.6.6.6, 203.0.113.1, ${EDGE}`)).toBe(429);
     const keys = (await raw.keys("*rl*")).sort();
-    expect(keys).toEqual([`uaip:${svc.name}:rl:203.0.113.1`, `uaip:${svc.name}:rl:203.0.113.2`]);
+    expect(keys).toEqual([`{uaip:${svc.name}:rl:203.0.113.1}`, `{uaip:${svc.name}:rl:203.0.113.2}`]);
   });
 
   it("invalidate('*') clears this service's cache entries and leaves every rate-limit counter alone", async () => {

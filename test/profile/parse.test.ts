@@ -79,7 +79,7 @@ describe("parseConfig: a stack file overrides any field", () => {
       name: "solo",
       port: 4000,
       hpa: { min: 1, max: 5, cpuTarget: 70 },
-      pool: { min: 1, max: 5 },
+      pool: { min: 1, max: 8 },
     });
   });
 

@@ -342,6 +342,8 @@ describe("per-service role at its CONNECTION LIMIT", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
     expect(refused).toHaveLength(1);
     expect(refused[0]).toBeInstanceOf(DbConnectionLimitError);
-    expect(refused[0].message).toMatch(/role "limited_svc".*too many connections for role "limited_svc".*pool\.max × hpa\.max/);
+    expect(refused[0].message).toMatch(
+      /role "limited_svc".*too many connections for role "limited_svc".*pool\.max × pods during a rollout at hpa\.max/,
+    );
   });
 });
