@@ -21,6 +21,7 @@ export const PINNING_REASONS = [
   "sequence_function",
   "advisory_lock",
 ] as const;
+/** Why a statement pins its server connection under RDS Proxy: one of PINNING_REASONS. */
 export type PinningReason = (typeof PINNING_REASONS)[number];
 
 /** Statement-leading keywords and what they are (the first word of each `;`-separated statement). */
