@@ -181,6 +181,8 @@ describe("diffPlans", () => {
 describe("npm run plan -- --diff", () => {
   const dir = mkdtempSync(join(tmpdir(), "uaip-diff-"));
   const baseFile = join(dir, "base.json");
+  // Pools of at least 8 (the dev preset): the plan's Little's-law check against capacity/agent-intelligence.json
+  // asks for pool.max >= 6 at its knee, so a pool of 5 fails the plan.
   const services = (first: string, pool: number) =>
     `config:\n  uaip:environment: dev\n  uaip:tags: { team: platform }\n  uaip:services:\n    - { name: ${first}, port: 3001, pool: { min: 1, max: ${pool} }, hpa: { min: 1, max: 4 } }\n    - { name: orchestration-pipeline, port: 3002 }\n${ORIGIN_TLS_YAML}`;
 
@@ -206,30 +208,30 @@ describe("npm run plan -- --diff", () => {
   }
 
   beforeAll(async () => {
-    const run = await runPlan(["--stack", "test", "--stack-file", stackFile(services("agent-intelligence", 5))]);
+    const run = await runPlan(["--stack", "test", "--stack-file", stackFile(services("agent-intelligence", 8))]);
     expect(run.code).toBe(0);
     writeFileSync(baseFile, JSON.stringify(run.json));
   }, 60_000);
 
   it("an unchanged stack shows no changes", async () => {
-    const { code, diff, markdown } = await diffAgainstBase(services("agent-intelligence", 5));
+    const { code, diff, markdown } = await diffAgainstBase(services("agent-intelligence", 8));
     expect(code).toBe(0);
     expect(diff.noChanges).toBe(true);
     expect(shown(markdown)).toMatch(/^### Stack <code>test<\/code>: no changes/);
   }, 60_000);
 
   it("a changed pool size shows the max_connections change, the ConfigMap and the budget check's new numbers", async () => {
-    const { code, diff, markdown } = await diffAgainstBase(services("agent-intelligence", 8));
+    const { code, diff, markdown } = await diffAgainstBase(services("agent-intelligence", 12));
     expect(code).toBe(0);
     const params = diff.updated.find((r) => r.type === "aws:rds/parameterGroup:ParameterGroup")!;
-    // pool.max 5 -> 8 at hpa.max 4, 5 pods during a rollout (4 + 25% rounded up): (8 - 5) x 5 = 15 more connections, whatever the reserved ones are.
+    // pool.max 8 -> 12 at hpa.max 4, 5 pods during a rollout (4 + 25% rounded up): (12 - 8) x 5 = 20 more connections, whatever the reserved ones are.
     expect(params.changes).toEqual([
       { path: "parameters[max_connections].value", before: expect.any(String), after: expect.any(String), masked: false },
     ]);
     const [{ before, after }] = params.changes as { before: string; after: string }[];
-    expect(Number(after) - Number(before)).toBe((8 - 5) * (4 + Math.ceil(4 / 4)));
+    expect(Number(after) - Number(before)).toBe((12 - 8) * (4 + Math.ceil(4 / 4)));
     expect(diff.updated.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!.changes).toEqual([
-      { path: "data.UAIP_POOL_MAX", before: "5", after: "8", masked: false },
+      { path: "data.UAIP_POOL_MAX", before: "8", after: "12", masked: false },
     ]);
     expect(diff.replaced).toEqual([]);
     expect(diff.checks.find((c) => c.name === "connection-budget")!.kind).toBe("detail");
@@ -239,7 +241,7 @@ describe("npm run plan -- --diff", () => {
   }, 60_000);
 
   it("a renamed service shows the replacements of everything named after it", async () => {
-    const { code, diff, markdown } = await diffAgainstBase(services("agent-insights", 5));
+    const { code, diff, markdown } = await diffAgainstBase(services("agent-insights", 8));
     expect(code).toBe(0);
     const renamed = diff.renamed.map((r) => `${r.type} ${r.before.name} -> ${r.after.name}`);
     expect(renamed).toEqual(

@@ -90,8 +90,8 @@ describe("offline plan", () => {
       dbDeletionProtection: [false, true],
       dbClass: ["db.t4g.micro", "db.r7g.large"],
       // Σ pool.max × pods in a rollout (hpa.max + 25% rounded up) + the migration Job + reservedConnections
-      // + RDS's own superuser reservations (3 + 2): dev 3 × 5 × (3 + 1), prod 3 × 10 × (10 + 3).
-      maxConnections: [String(3 * 5 * 4 + 1 + 10 + 5), String(3 * 10 * 13 + 1 + 20 + 5)],
+      // + RDS's own superuser reservations (3 + 2): dev 3 × 8 × (3 + 1), prod 3 × 15 × (10 + 3).
+      maxConnections: [String(3 * 8 * 4 + 1 + 10 + 5), String(3 * 15 * 13 + 1 + 20 + 5)],
       redisNodes: [1, 3],
       redisFailover: [false, true],
       albDeletionProtection: [false, true],
