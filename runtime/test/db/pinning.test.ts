@@ -118,7 +118,8 @@ describe("pinningReasons", () => {
         ),
         (parts) => {
           const expected = PINNING_REASONS.filter((r) => parts.some(([reason]) => reason === r));
-          expect(pinningReasons(parts.map(([, s]) => s).join(";\n"))).toEqual(expected);
+          // The separator starts on a line of its own: a part may end in a -- comment, which would swallow a ";" on its line.
+          expect(pinningReasons(parts.map(([, s]) => s).join("\n;\n"))).toEqual(expected);
         },
       ),
     );
