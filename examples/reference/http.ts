@@ -7,6 +7,13 @@ import { RequestError } from "./requests";
 export interface JsonReplies {
   /** Answers `status` with `body` as JSON, compressed as the client accepts when it is large enough. */
   json(res: ServerResponse, status: number, body: unknown): void;
+  /**
+   * `json` for a value the cache hands out: serialized once per cached copy, not once per request.
+   * The cache gives every reader the same object and a write or invalidation replaces it with a new
+   * one (a new serialization); cached values are never mutated in place (that would already change
+   * what every reader gets).
+   */
+  cachedJson(res: ServerResponse, status: number, body: unknown): void;
   /** Answers a failed request (see below). */
   sendError(res: ServerResponse, err: unknown): void;
 }
@@ -17,12 +24,21 @@ export interface JsonReplies {
  * wrap each response's methods to find the body it is handed here anyway.
  */
 export function jsonReplies(compressor: ResponseCompressor): JsonReplies {
-  const json = (res: ServerResponse, status: number, body: unknown): void => {
+  const send = (res: ServerResponse, status: number, bytes: string | Buffer): void => {
     res.statusCode = status;
     res.setHeader("Content-Type", "application/json");
-    compressor.send(res, JSON.stringify(body));
+    compressor.send(res, bytes);
   };
-  return { json, sendError: (res, err) => sendError(json, res, err) };
+  const json = (res: ServerResponse, status: number, body: unknown): void => send(res, status, JSON.stringify(body));
+  // Keyed by the cached object itself: an entry goes when the cache drops the object.
+  const serialized = new WeakMap<object, Buffer>();
+  const cachedJson = (res: ServerResponse, status: number, body: unknown): void => {
+    if (typeof body !== "object" || body === null) return json(res, status, body);
+    let bytes = serialized.get(body);
+    if (bytes === undefined) serialized.set(body, (bytes = Buffer.from(JSON.stringify(body))));
+    send(res, status, bytes);
+  };
+  return { json, cachedJson, sendError: (res, err) => sendError(json, res, err) };
 }
 
 export function errorBody(code: string, message?: string): { error: { code: string; message?: string } } {

@@ -100,6 +100,25 @@ describe("reference service: cached reads, invalidated by updates", () => {
     expect(audit.rows.map((r) => r.action)).toEqual(["operation.create", "operation.status"]);
   });
 
+  it("answers each read with the value the cache holds now: after a write by another writer, an invalidation and a PATCH", async () => {
+    const { body: op } = await call("POST", `/${name}/operations`, { type: "bytes", payload: { n: 1 } });
+    const path = `/${name}/operations/${op.id}`;
+    const first = await call("GET", path);
+    // Read twice from the same cached copy: the same answer.
+    expect((await call("GET", path)).body).toEqual(first.body);
+    // Another writer replaces the cached value (cache.set, as another replica's write would).
+    const replaced = { ...first.body, status: "running", payload: { n: 2 } };
+    await runtime.cache.set(`operation:${op.id}`, replaced);
+    expect((await call("GET", path)).body).toEqual(replaced);
+    // Invalidated: the next read loads the row again (still pending in the database).
+    await runtime.cache.invalidate(`operation:${op.id}`);
+    expect((await call("GET", path)).body).toEqual(first.body);
+    expect((await call("PATCH", path, { status: "running" })).status).toBe(200);
+    const afterPatch = await call("GET", path);
+    expect(afterPatch.body).toEqual({ ...first.body, status: "running" });
+    expect(afterPatch.headers["content-length"]).toBe(String(Buffer.byteLength(afterPatch.text)));
+  });
+
   it("answers 404 for an unknown operation and caches nothing for it", async () => {
     const answer = await call("GET", `/${name}/operations/999999999`);
     expect(answer.status).toBe(404);

@@ -359,6 +359,20 @@ export class CacheManager {
   }
 
   /**
+   * The L1's fresh copy, answered in this turn: the value (a cached `null` included) when the L1
+   * holds it, counted as an L1 hit like `get`; `undefined` when it does not (nothing counted: call
+   * `get` or `getOrSet`, which count the miss and read Redis). A request handler answers a hit in the
+   * turn it arrived, without a promise per request (the limiter's `consumeNow` does the same).
+   */
+  getNow<T = unknown>(key: string): T | null | undefined {
+    this.#check(key);
+    const hit = this.#l1.get(key, FRESH_ONLY);
+    if (hit === undefined) return undefined;
+    this.#metrics.l1Hit++;
+    return unwrap(hit) as T;
+  }
+
+  /**
    * Like `get`, but says what it found: `hit` (a cached `null` included), `miss`, or `stale` (an
    * expired L1 copy served while Redis is unreachable, see `staleIfErrorMs`).
    */

@@ -42,6 +42,15 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /**
+ * The path of a request target that URL parsing leaves exactly as written: origin-form, not "//" (a
+ * scheme-relative URL whose first segment would become the host), and only characters WHATWG URL
+ * neither decodes, percent-encodes nor treats as dot segments or separators (no ".", "%", backslash,
+ * space, quotes or non-ASCII). For such a target `new URL(target).pathname` is this match, so
+ * comparing it is the same test as comparing the parsed pathname.
+ */
+const LITERAL_PATH = /^\/(?!\/)[\w\-~!$&'()*+,;=:@/]*(?=\?|$)/;
+
+/**
  * `POST /_admin/profile?seconds=N` with `Authorization: Bearer <token>`: takes an N-second CPU
  * profile (default 30) and answers with the `.cpuprofile` itself (also kept on disk). 401 without
  * the right token, 405 for other methods, 400 for a bad duration, 409 while another profile runs.
@@ -67,8 +76,13 @@ export class ProfileTrigger {
   /** Handles the request and returns true when it is for the trigger; returns false otherwise (and always when off). */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     if (!this.#tokenDigest) return false;
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== this.path) return false;
+    // Asked for every request of the service: most are told apart without parsing a URL (below).
+    const literal = LITERAL_PATH.exec(req.url ?? "/");
+    if (literal !== null && literal[0] !== this.path) return false;
+    const url = URL.canParse(req.url ?? "/", "http://localhost") ? new URL(req.url ?? "/", "http://localhost") : undefined;
+    // A target that is no URL ("//", "///x": a scheme-relative form with no host) is not the
+    // trigger's; letting new URL throw here would end the process from its request listener.
+    if (url === undefined || url.pathname !== this.path) return false;
     const auth = req.headers.authorization ?? "";
     const given = auth.startsWith("Bearer ") ? auth.slice(7) : "";
     if (!given || !timingSafeEqual(digest(given), this.#tokenDigest)) {

@@ -82,11 +82,10 @@ export function clientAddressKey(options: TrustedProxyOptions = {}): (req: Incom
   const isTrusted = (a: string) => trusted!.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
   const maxSkips = trusted ? (hops > 0 ? hops : Number.POSITIVE_INFINITY) : hops;
 
-  return (req) => {
-    const socket = normalizeAddress(req.socket?.remoteAddress) ?? "unknown";
+  const keyOf = (remoteAddress: string | undefined, header: string | string[] | undefined): string => {
+    const socket = normalizeAddress(remoteAddress) ?? "unknown";
     if (maxSkips === 0) return socket;
     if (trusted && (socket === "unknown" || !isTrusted(socket))) return socket;
-    const header = req.headers["x-forwarded-for"];
     const xff = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",");
     // The chain, right to left: the socket address, then X-Forwarded-For from its last entry.
     let skipped = 1;
@@ -101,5 +100,26 @@ export function clientAddressKey(options: TrustedProxyOptions = {}): (req: Incom
       skipped++;
     }
     return candidate;
+  };
+  // The key is a function of the socket's address and the X-Forwarded-For header alone, and a
+  // keep-alive connection (the load balancer's, each client's) sends the same header on every
+  // request: the last answer is kept per socket and reused while both inputs are the same strings.
+  const last = new WeakMap<object, { remoteAddress: string | undefined; header: string | undefined; key: string }>();
+  return (req) => {
+    const conn = req.socket;
+    const remoteAddress = conn?.remoteAddress;
+    const header = maxSkips === 0 ? undefined : req.headers["x-forwarded-for"];
+    // A repeated header arrives as an array: not kept (rare, and arrays compare by identity).
+    if (typeof conn !== "object" || conn === null || Array.isArray(header)) return keyOf(remoteAddress, header);
+    const seen = last.get(conn);
+    if (seen !== undefined && seen.remoteAddress === remoteAddress && seen.header === header) return seen.key;
+    const key = keyOf(remoteAddress, header);
+    if (seen === undefined) last.set(conn, { remoteAddress, header, key });
+    else {
+      seen.remoteAddress = remoteAddress;
+      seen.header = header;
+      seen.key = key;
+    }
+    return key;
   };
 }

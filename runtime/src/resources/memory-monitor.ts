@@ -185,7 +185,9 @@ export class MemoryMonitor {
   }
 
   get underPressure(): boolean {
-    return this.pressure.length > 0;
+    // Asked on every request (the pressure gate): no array built for a yes/no.
+    for (const r in this.#switches) if (this.#switches[r as PressureResource].on) return true;
+    return false;
   }
 
   /** Readiness: false while under pressure (liveness stays true: the process is healthy, only busy). */
