@@ -110,9 +110,11 @@ describe("open-model sender", () => {
   it("counts dropped sends when the in-flight cap is reached, and measures only what it sent", async () => {
     const origin = await serve((_req, res) => setTimeout(() => res.end("ok"), 500));
     const r = await runOpenModel({ origin, rateRps: 100, durationS: 1, next: get, maxInFlight: 5 });
-    // At most 5 at once, each held 500 ms: at most ~5 sends per 500 ms can go out, of the 100 scheduled.
+    // At most 5 at once, each held at least 500 ms: a slot frees once per 500 ms, so of the 100 scheduled over 1 s
+    // at most 5 per started 500 ms went out (15), counting the run as long as the generator's own worst lag
+    // stretched it on a loaded machine (its sends left that much later, when more slots were free).
     expect(r.maxInFlight).toBeLessThanOrEqual(5);
-    expect(r.dropped).toBeGreaterThanOrEqual(100 - 5 * 3);
+    expect(r.sent).toBeLessThanOrEqual(5 * (Math.floor((1000 + r.maxLagMs) / 500) + 1));
     expect(r.sent + r.dropped).toBe(r.scheduled);
     expect(r.samples).toHaveLength(r.sent);
     // And the same server with room to spare drops nothing.
