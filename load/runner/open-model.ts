@@ -51,9 +51,8 @@ export interface OpenModelOptions {
   perSendHeaders?: () => Record<string, string>;
 }
 
-export interface OpenModelResult {
-  rateRps: number;
-  durationS: number;
+/** What the generator did against its schedule: the sends it made, made late, or dropped. */
+export interface GeneratorCounts {
   /** Sends the schedule called for. */
   scheduled: number;
   sent: number;
@@ -61,6 +60,11 @@ export interface OpenModelResult {
   dropped: number;
   /** The largest delay between a send's intended time and when it left, ms. */
   maxLagMs: number;
+}
+
+export interface OpenModelResult extends GeneratorCounts {
+  rateRps: number;
+  durationS: number;
   /** The most requests waiting at once. */
   maxInFlight: number;
   samples: OpenSample[];
@@ -181,6 +185,21 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult
     const start = performance.now();
     tick();
   });
+}
+
+/**
+ * Several senders run side by side (one per target in a step) as one generator: their sends add
+ * up, and its worst lag is the worst of theirs (0 when there are none).
+ */
+export function combinedGeneratorCounts(results: readonly GeneratorCounts[]): GeneratorCounts {
+  const total = (key: "scheduled" | "sent" | "late" | "dropped") => results.reduce((n, r) => n + r[key], 0);
+  return {
+    scheduled: total("scheduled"),
+    sent: total("sent"),
+    late: total("late"),
+    dropped: total("dropped"),
+    maxLagMs: Math.max(0, ...results.map((r) => r.maxLagMs)),
+  };
 }
 
 /** The share of scheduled sends the generator could not make on time (late) or at all (dropped). */

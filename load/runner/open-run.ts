@@ -7,7 +7,15 @@
  */
 import type http from "node:http";
 import { performance } from "node:perf_hooks";
-import { keepAliveAgent, OPEN_MODEL_DEFAULTS, runOpenModel, type OpenModelResult, type OpenSample } from "./open-model";
+import {
+  combinedGeneratorCounts,
+  keepAliveAgent,
+  OPEN_MODEL_DEFAULTS,
+  runOpenModel,
+  type GeneratorCounts,
+  type OpenModelResult,
+  type OpenSample,
+} from "./open-model";
 import { ScenarioMix, type Scenario } from "./scenario";
 import { summarize, type Summary } from "./stats";
 
@@ -42,15 +50,10 @@ export interface OpenRunOptions {
   log?: (line: string) => void;
 }
 
-export interface OpenStep extends Summary {
+export interface OpenStep extends Summary, GeneratorCounts {
   /** Offered (scheduled) rate, req/s. */
   rateRps: number;
   durationS: number;
-  scheduled: number;
-  sent: number;
-  late: number;
-  dropped: number;
-  maxLagMs: number;
   /** Per scenario request: its own percentiles and errors. */
   byRequest: Record<string, Summary>;
   /** Status codes seen (0 = transport error or timeout), with counts. */
@@ -68,17 +71,15 @@ export interface OpenRun {
 export function stepSummary(rateRps: number, durationS: number, results: readonly OpenModelResult[]): OpenStep {
   const samples = results.flatMap((r) => r.samples);
   const names = [...new Set(samples.map((s) => s.request))];
+  const generator = combinedGeneratorCounts(results);
   const statuses: Record<string, number> = {};
   for (const s of samples) statuses[String(s.status)] = (statuses[String(s.status)] ?? 0) + 1;
   return {
     rateRps,
     durationS,
     ...summarize(samples, durationS),
-    scheduled: results.reduce((n, r) => n + r.scheduled, 0),
-    sent: results.reduce((n, r) => n + r.sent, 0),
-    late: results.reduce((n, r) => n + r.late, 0),
-    dropped: results.reduce((n, r) => n + r.dropped, 0),
-    maxLagMs: Math.round(Math.max(0, ...results.map((r) => r.maxLagMs)) * 100) / 100,
+    ...generator,
+    maxLagMs: Math.round(generator.maxLagMs * 100) / 100,
     byRequest: Object.fromEntries(
       names.map((n) => [
         n,

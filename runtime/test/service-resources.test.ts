@@ -4,14 +4,14 @@
  */
 import { rmSync } from "node:fs";
 import { request } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { getHeapStatistics } from "node:v8";
 import { gunzipSync } from "node:zlib";
 import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
 import { METRIC } from "@uaip/runtime/metrics";
 import { PROFILE_ADMIN_PATH } from "@uaip/runtime/profiler";
-import { createService, type UaipService } from "../../examples/service";
+import type { UaipService } from "../../examples/service";
+import { serveOnLoopback } from "./helpers/service";
 
 interface Reply {
   status: number;
@@ -24,6 +24,7 @@ const TOKEN = "0123456789abcdef-admin-token";
 async function startService(env: Record<string, string>): Promise<{
   runtime: UaipRuntime;
   service: UaipService;
+  close(): Promise<void>;
   call: (path: string, init?: { method?: string; headers?: Record<string, string> }) => Promise<Reply>;
 }> {
   // The monitor measures against min(configured, enforced) heap: this jest worker is not a 384 MiB
@@ -37,9 +38,7 @@ async function startService(env: Record<string, string>): Promise<{
       ...env,
     }),
   );
-  const service = createService(runtime);
-  await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
-  const port = (service.server.address() as AddressInfo).port;
+  const { service, port, close } = await serveOnLoopback(runtime);
   const call = (path: string, init: { method?: string; headers?: Record<string, string> } = {}) =>
     new Promise<Reply>((resolve, reject) => {
       const req = request(
@@ -53,13 +52,10 @@ async function startService(env: Record<string, string>): Promise<{
       req.on("error", reject);
       req.end();
     });
-  return { runtime, service, call };
+  return { runtime, service, close, call };
 }
 
-async function stop(s: { runtime: UaipRuntime; service: UaipService }): Promise<void> {
-  await new Promise((r) => s.service.server.close(r));
-  await s.runtime.close();
-}
+const stop = (s: { close(): Promise<void> }) => s.close();
 
 async function until(check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 200; i++) {

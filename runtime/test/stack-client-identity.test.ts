@@ -5,11 +5,10 @@
  * namespace, outside any cache invalidation pattern.
  */
 import { request } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
 import { DEV_SERVICE, devConfigMapData } from "./dev-configmap";
-import { createService, type UaipService } from "../../examples/service";
+import { serveOnLoopback, type LoopbackService } from "./helpers/service";
 import { RedisServer } from "../../test/helpers/redis";
 
 const svc = DEV_SERVICE;
@@ -18,7 +17,7 @@ const EDGE = "130.176.1.20";
 let redis: RedisServer;
 let raw: Redis;
 let runtime: UaipRuntime;
-let service: UaipService;
+let served: LoopbackService | undefined;
 let base: string;
 let data: Record<string, string>;
 
@@ -49,15 +48,12 @@ beforeAll(async () => {
     }),
   );
   expect(await runtime.ready(10_000)).toBe(true);
-  service = createService(runtime);
-  await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
-  base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
+  served = await serveOnLoopback(runtime);
+  ({ base } = served);
 });
 
 afterAll(async () => {
-  service?.server.closeAllConnections();
-  await new Promise((r) => service?.server.close(r));
-  await runtime?.close();
+  await (served ? served.close() : runtime?.close());
   raw?.disconnect();
   await redis?.stop();
 });

@@ -3,11 +3,11 @@
  * becomes a running service's environment, and the service built on @uaip/runtime obeys it.
  */
 import { request } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
 import { METRIC } from "@uaip/runtime/metrics";
 import { DEV_PROFILE, DEV_SERVICE, devConfigMapData } from "./dev-configmap";
-import { createService, type UaipService } from "../../examples/service";
+import type { UaipService } from "../../examples/service";
+import { serveOnLoopback, type LoopbackService } from "./helpers/service";
 import { RedisServer } from "../../test/helpers/redis";
 import { PostgresServer } from "../../test/helpers/postgres";
 import { getHeapStatistics } from "node:v8";
@@ -22,6 +22,7 @@ let redis: RedisServer;
 let postgres: PostgresServer;
 let runtime: UaipRuntime;
 let service: UaipService;
+let served: LoopbackService | undefined;
 let base: string;
 
 function get(path: string): Promise<Reply> {
@@ -65,16 +66,12 @@ beforeAll(async () => {
   };
   runtime = createRuntime(loadRuntimeConfig(env));
   expect(await runtime.ready(10_000)).toBe(true);
-  service = createService(runtime);
-  await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
-  base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
+  served = await serveOnLoopback(runtime);
+  ({ service, base } = served);
 });
 
 afterAll(async () => {
-  // Node's global agent keeps sockets alive, and the service's keep-alive is 65 s: cut them.
-  service?.server.closeAllConnections();
-  await new Promise((r) => service?.server.close(r));
-  await runtime?.close();
+  await (served ? served.close() : runtime?.close());
   await redis?.stop();
   await postgres?.destroy();
 });

@@ -1,3 +1,5 @@
+import { estimateCost, type CostInput, type CostReport } from "../../tools/cost/estimate";
+import { loadSnapshot, type PriceSnapshot } from "../../tools/cost/prices";
 import type { UsageAssumptions } from "../../tools/cost/resource-prices";
 
 /**
@@ -16,4 +18,46 @@ export const NO_USAGE: Readonly<UsageAssumptions> = {
   ciBuildMinutesPerMonth: 0,
   cacheGbStored: 0,
   cacheEcpuPerRequest: 0,
+};
+
+/** The day cost tests price on: the snapshot's prices are no older than 90 days then. */
+export const COST_TODAY = "2026-12-06";
+
+/**
+ * A cost test's estimate of hand-built resources: the test stack in us-east-1 at the committed
+ * snapshot's prices on COST_TODAY, no usage and no EKS extended support unless `over` says so.
+ */
+export function testEstimate(resources: CostInput["resources"], over: Partial<CostInput> = {}): CostReport {
+  return estimateCost({
+    stack: "test",
+    region: "us-east-1",
+    resources,
+    assumptions: NO_USAGE,
+    eksExtendedSupport: () => false,
+    snapshot: loadSnapshot(),
+    today: COST_TODAY,
+    ...over,
+  });
+}
+
+/** The test-only RDS Proxy price, per vCPU-hour in us-east-1. */
+export const TEST_PROXY_VCPU_HOUR_USD = 0.01;
+
+/**
+ * The snapshot with a test-only RDS Proxy price: the snapshot has no cited source for RDS Proxy,
+ * so the proxy's arithmetic is checked on this fixture.
+ */
+export const WITH_PROXY_PRICE: PriceSnapshot = {
+  ...loadSnapshot(),
+  prices: [
+    ...loadSnapshot().prices,
+    {
+      sku: "rds.proxy.vcpuHour",
+      region: "us-east-1",
+      unit: "vCPU-hour",
+      usd: TEST_PROXY_VCPU_HOUR_USD,
+      asOf: COST_TODAY,
+      source: { document: "test fixture", url: "https://example.invalid" },
+    },
+  ],
 };

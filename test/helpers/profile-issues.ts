@@ -3,6 +3,17 @@ import { crossLayerChecks } from "../../profile/checks";
 import { parseConfig } from "../../profile/parse";
 import { servicePlan } from "../../profile/service-settings";
 
+/** The ProfileError parseConfig throws for a raw stack config; a config it accepts, or any other error, fails the test. */
+export function parseError(raw: unknown): ProfileError {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    if (err instanceof ProfileError) return err;
+    throw err;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
+}
+
 /** The issues parseConfig reports for a raw stack config (none: []); any other error is the test's failure. */
 export function parseIssues(raw: Record<string, unknown>): ProfileIssue[] {
   try {

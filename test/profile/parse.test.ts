@@ -1,16 +1,6 @@
-import { ProfileError } from "../../profile/errors";
 import { parseConfig } from "../../profile/parse";
 import { presetFor, SEED_SERVICES } from "../../profile/presets";
-
-function errorOf(raw: unknown): ProfileError {
-  try {
-    parseConfig(raw);
-  } catch (err) {
-    if (err instanceof ProfileError) return err;
-    throw err;
-  }
-  throw new Error("expected parseConfig to fail");
-}
+import { parseError as errorOf } from "../helpers/profile-issues";
 
 describe("parseConfig: presets per environment", () => {
   it.each([

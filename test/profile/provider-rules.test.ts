@@ -1,4 +1,3 @@
-import { ProfileError } from "../../profile/errors";
 import { parseConfig } from "../../profile/parse";
 import {
   EXAMPLE_ACCOUNT_ID,
@@ -8,16 +7,7 @@ import {
   tagIssues,
   webhookUrlIssue,
 } from "../../profile/provider-rules";
-
-function errorOf(raw: unknown): ProfileError {
-  try {
-    parseConfig(raw);
-  } catch (err) {
-    if (err instanceof ProfileError) return err;
-    throw err;
-  }
-  throw new Error(`expected ${JSON.stringify(raw)} to be refused`);
-}
+import { parseError as errorOf } from "../helpers/profile-issues";
 
 const PUBLIC = (cidrs: string[]) => ({ environment: "dev", cluster: { endpointPublicAccess: true, publicAccessCidrs: cidrs } });
 const SVC = (extra: Record<string, unknown>) => ({ environment: "dev", services: [{ name: "a", port: 3001, ...extra }] });

@@ -6,6 +6,10 @@ import { METRIC } from "../../src/metrics/names";
 
 let server: RedisServer;
 const open: CacheManager[] = [];
+/** The cache's default command timeout (runtime/src/config/settings.ts): what one call waiting on Redis costs. */
+const COMMAND_TIMEOUT_MS = 50;
+/** How many of `durations` lasted at least one command timeout: the calls that could have waited on Redis. */
+const waitedOnRedis = (durations: number[]) => durations.filter((d) => d >= COMMAND_TIMEOUT_MS).length;
 
 function cache(registry?: Registry): CacheManager {
   const c = new CacheManager({ url: server.url, registry, breaker: { failureThreshold: 3, cooldownMs: 200 } });
@@ -64,10 +68,12 @@ describe("Redis outage", () => {
     const p50 = durations[Math.floor(durations.length * 0.5)];
     const p99 = durations[Math.floor(durations.length * 0.99)];
     const total = durations.reduce((s, d) => s + d, 0);
-    // A dead Redis must cost ~nothing per call: no command timeouts (50 ms each), no retries in the
-    // request path. Bounds are loose for a shared machine; 300 timeouts would take 15 s.
-    expect(p50).toBeLessThan(2);
-    expect(total).toBeLessThan(1_500);
+    // A dead Redis must cost ~nothing per call: no command timeouts, no retries in the request path. A call
+    // that waited on Redis lasts a command timeout or more, so those are counted, not the run's total (which
+    // a loaded machine stretches): at most a tenth of the calls (a timeout per call would be all 300), and
+    // the median call well under one timeout.
+    expect(waitedOnRedis(durations)).toBeLessThanOrEqual(durations.length / 10);
+    expect(p50).toBeLessThan(COMMAND_TIMEOUT_MS / 10);
     expect(await errorsTotal(registry)).toBeGreaterThan(0);
     if (process.env.UAIP_REPORT)
       console.log(`outage: 300 getOrSet p50=${p50.toFixed(3)} p99=${p99.toFixed(3)} ms total=${total.toFixed(1)} ms`);
@@ -109,24 +115,32 @@ describe("Redis outage", () => {
     const other = cache();
     await other.ready();
     const admin = new Redis(server.url);
+    await admin.ping(); // connected: the script is written to the server as soon as it is sent
     // Blocks the server for 1 s (DEBUG SLEEP is disabled in Debian's build).
+    let blocked = true;
     const sleeping = admin.eval(
       "local s = redis.call('TIME'); local t0 = s[1] * 1e6 + s[2]; while true do local n = redis.call('TIME'); if n[1] * 1e6 + n[2] - t0 > 1000000 then break end end; return 1",
       0,
     );
+    void sleeping.then(() => (blocked = false));
     await new Promise((r) => setTimeout(r, 150)); // let the script start
-    const t = performance.now();
     expect(await other.get("slow")).toBeNull(); // L1 miss on this instance, L2 times out
-    expect(performance.now() - t).toBeLessThan(300); // commandTimeoutMs is 50
+    // It answered while Redis was still blocked: cut off by its command timeout, not by Redis answering late.
+    expect(blocked).toBe(true);
     // Two more timeouts open the breaker (threshold 3); after that a hung Redis costs nothing per call.
     await other.get("slow2");
     await other.get("slow3");
     expect(other.l2State).toBe("open");
-    const t2 = performance.now();
-    for (let i = 0; i < 50; i++) expect(await other.getOrSet(`hung:${i}`, () => i)).toBe(i);
-    const hungMs = performance.now() - t2;
-    if (process.env.UAIP_REPORT) console.log(`hung redis, breaker open: 50 getOrSet in ${hungMs.toFixed(1)} ms`);
-    expect(hungMs).toBeLessThan(500); // 50 timeouts would take 2.5 s
+    const hung: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      expect(await other.getOrSet(`hung:${i}`, () => i)).toBe(i);
+      hung.push(performance.now() - t);
+    }
+    if (process.env.UAIP_REPORT)
+      console.log(`hung redis, breaker open: 50 getOrSet in ${hung.reduce((a, b) => a + b, 0).toFixed(1)} ms`);
+    // At most a tenth waited a command timeout or longer (50 timeouts would be all of them, 2.5 s).
+    expect(waitedOnRedis(hung)).toBeLessThanOrEqual(hung.length / 10);
     await sleeping;
     await admin.quit();
   });

@@ -1,17 +1,6 @@
 /** clientAddressKey and normalizeAddress at their edges (issue #22): hop counts, CIDR widths, blank entries, IPv6. */
-import type { IncomingMessage } from "node:http";
 import { clientAddressKey, normalizeAddress } from "../../src/ratelimit/client-key";
-
-function req(remoteAddress: string | undefined, xff?: string | string[]): IncomingMessage {
-  return {
-    socket: { remoteAddress },
-    headers: xff === undefined ? {} : { "x-forwarded-for": xff },
-  } as unknown as IncomingMessage;
-}
-
-const ALB = "10.0.12.7"; // the ALB node, as the pod sees it (IP target)
-const EDGE = "130.176.1.20"; // a CloudFront edge, appended by the ALB
-const VIEWER = "203.0.113.9"; // the real client, appended by CloudFront
+import { ALB, EDGE, VIEWER, forwardedRequest as req } from "../helpers/ratelimit";
 
 describe("clientAddressKey and normalizeAddress at their edges", () => {
   it("with CIDRs and no hop count, skips every trusted proxy however many there are", () => {

@@ -5,6 +5,7 @@ import { admits, describe as describeWindow } from "../../src/ratelimit/sliding-
 import { RateLimiter } from "../../src/ratelimit/limiter";
 import { RateLimitKeyError, RateLimitOptionsError } from "../../src/ratelimit/errors";
 import { LABEL, LABEL_VALUE, METRIC } from "../../src/metrics/names";
+import { admittedAfter, windowState } from "../helpers/ratelimit";
 
 function clock(start = 1_000_000) {
   let t = start;
@@ -48,32 +49,9 @@ describe("sliding-window counter", () => {
 });
 
 describe("sliding-window decisions, for any reachable state", () => {
-  // A reachable state: neither window ever counted more than the limit.
-  const state = fc
-    .record({ w: fc.integer({ min: 1, max: 5_000 }), limit: fc.integer({ min: 1, max: 40 }) })
-    .chain(({ w, limit }) =>
-      fc.record({
-        w: fc.constant(w),
-        limit: fc.constant(limit),
-        prev: fc.integer({ min: 0, max: limit }),
-        curr: fc.integer({ min: 0, max: limit }),
-        elapsed: fc.integer({ min: 0, max: w - 1 }),
-      }),
-    );
-  /** Whether one more hit is admitted `delta` ms from now with no hits in between (the next windows start empty). */
-  const admittedAfter = (
-    { prev, curr, elapsed, w, limit }: { prev: number; curr: number; elapsed: number; w: number; limit: number },
-    delta: number,
-  ) => {
-    const t = elapsed + delta;
-    if (t < w) return admits(prev, curr, t, w, limit);
-    if (t < 2 * w) return admits(curr, 0, t - w, w, limit);
-    return admits(0, 0, t - 2 * w, w, limit);
-  };
-
   it("remaining is how many hits are admitted in a row right now", () => {
     fc.assert(
-      fc.property(state, (s) => {
+      fc.property(windowState, (s) => {
         const d = describeWindow(true, s.prev, s.curr, s.elapsed, s.w, s.limit);
         let inARow = 0;
         while (admits(s.prev, s.curr + inARow, s.elapsed, s.w, s.limit)) inARow++;
@@ -85,7 +63,7 @@ describe("sliding-window decisions, for any reachable state", () => {
 
   it("retryAfterMs is the first moment the next hit is admitted, and resetMs when nothing is counted any more", () => {
     fc.assert(
-      fc.property(state, (s) => {
+      fc.property(windowState, (s) => {
         const d = describeWindow(false, s.prev, s.curr, s.elapsed, s.w, s.limit);
         if (d.remaining === 0) {
           expect(admittedAfter(s, d.retryAfterMs)).toBe(true);

@@ -1,8 +1,7 @@
 import { get } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRuntime, loadRuntimeConfig, type UaipRuntime } from "@uaip/runtime";
 import { WebSocket } from "ws";
-import { createService, type UaipService } from "../../../examples/service";
+import { serveOnLoopback, type LoopbackService } from "../helpers/service";
 import { closed, openClient, waitFor } from "./helpers";
 
 /**
@@ -10,7 +9,7 @@ import { closed, openClient, waitFor } from "./helpers";
  * through the runtime's batcher; the runtime built both from the UAIP_WS_* / UAIP_BATCH_* env.
  */
 let runtime: UaipRuntime;
-let service: UaipService;
+let served: LoopbackService | undefined;
 let port: number;
 const name = "orchestration-pipeline";
 
@@ -25,15 +24,12 @@ beforeAll(async () => {
     }),
     { realtime: { drainTimeoutMs: 1_000 } },
   );
-  service = createService(runtime);
-  await new Promise<void>((r) => service.server.listen(0, "127.0.0.1", () => r()));
-  port = (service.server.address() as AddressInfo).port;
+  served = await serveOnLoopback(runtime);
+  ({ port } = served);
 });
 
 afterAll(async () => {
-  service?.server.closeAllConnections();
-  await new Promise((r) => service?.server.close(r));
-  await runtime?.close();
+  await (served ? served.close() : runtime?.close());
 });
 
 function httpGet(path: string): Promise<{ status: number; body: string }> {

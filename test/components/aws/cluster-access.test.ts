@@ -26,12 +26,11 @@ describe("the deploy host's path to the Kubernetes API", () => {
 
   it("fails in well under a second when nothing answers, naming the endpoint and the fix (public endpoint)", async () => {
     const started = Date.now();
-    const err = await assertApiReachable(`https://127.0.0.1:${closedPort}`, PUBLIC, {
-      attempts: 2,
-      retryDelayMs: 10,
-      timeoutMs: 500,
-    }).catch((e) => e);
-    expect(Date.now() - started).toBeLessThan(2000);
+    const options = { attempts: 2, retryDelayMs: 10, timeoutMs: 500 };
+    const err = await assertApiReachable(`https://127.0.0.1:${closedPort}`, PUBLIC, options).catch((e) => e);
+    // A refused connection fails the attempt at once: waiting out every attempt's timeout would take attempts ×
+    // timeoutMs (the old 2 s bound let that through).
+    expect(Date.now() - started).toBeLessThan(options.attempts * options.timeoutMs);
     expect(err).toBeInstanceOf(ClusterApiUnreachableError);
     expect(err.code).toBe("UAIP_CLUSTER_API_UNREACHABLE");
     expect(err.message).toContain(`cannot reach the Kubernetes API at 127.0.0.1:${closedPort}`);

@@ -1,10 +1,9 @@
 import fc from "fast-check";
 import { costDelta } from "../../../tools/cost/delta";
-import { estimateCost, type CostInput } from "../../../tools/cost/estimate";
 import { loadSnapshot } from "../../../tools/cost/prices";
 import { diffPlans, type PlanLike } from "../../../tools/diff/diff";
 import { renderMarkdown } from "../../../tools/diff/markdown";
-import { NO_USAGE } from "../../helpers/cost";
+import { testEstimate } from "../../helpers/cost";
 
 /**
  * The cost of a change in `plan --diff`: changing database.instanceClass moves the month by the
@@ -26,16 +25,7 @@ function planWith(instanceClass: string, multiAz: boolean): PlanLike {
       inputs: { instanceClass, multiAz, allocatedStorage: 100, storageType: "gp3" },
     },
   ];
-  const input: CostInput = {
-    stack: "test",
-    region: "us-east-1",
-    resources,
-    assumptions: NO_USAGE,
-    eksExtendedSupport: () => false,
-    snapshot: SNAPSHOT,
-    today: "2026-12-06",
-  };
-  return { stack: "test", resources, outputs: {}, checks: [], cost: estimateCost(input) };
+  return { stack: "test", resources, outputs: {}, checks: [], cost: testEstimate(resources) };
 }
 
 describe("plan --diff: monthly cost of a change", () => {

@@ -4,10 +4,10 @@ import { parseConfig } from "../../../profile/parse";
 import { DB_INSTANCE_CLASSES } from "../../../profile/instance-classes";
 import { ENVIRONMENTS } from "../../../profile/schema";
 import { budgetCheck } from "../../../tools/cost/budget";
-import { estimateCost, type CostInput, type CostReport } from "../../../tools/cost/estimate";
+import type { CostInput } from "../../../tools/cost/estimate";
 import { eksExtendedSupportOn } from "../../../tools/cost/for-profile";
 import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cost/prices";
-import { NO_USAGE } from "../../helpers/cost";
+import { COST_TODAY as TODAY, testEstimate as estimate } from "../../helpers/cost";
 
 /**
  * The cost estimate over synthetic planned resources: known list prices reproduced from the
@@ -16,7 +16,6 @@ import { NO_USAGE } from "../../helpers/cost";
  */
 const SNAPSHOT = loadSnapshot();
 const HOURS = 730;
-const TODAY = "2026-12-06";
 
 type Resource = CostInput["resources"][number];
 const res = (type: string, inputs: Record<string, unknown> = {}, name = "r"): Resource => ({
@@ -25,19 +24,6 @@ const res = (type: string, inputs: Record<string, unknown> = {}, name = "r"): Re
   parent: "urn:pulumi:test::uaip::uaip:test:Component::comp",
   inputs,
 });
-
-function estimate(resources: Resource[], over: Partial<CostInput> = {}): CostReport {
-  return estimateCost({
-    stack: "test",
-    region: "us-east-1",
-    resources,
-    assumptions: NO_USAGE,
-    eksExtendedSupport: () => false,
-    snapshot: SNAPSHOT,
-    today: TODAY,
-    ...over,
-  });
-}
 
 const within1pct = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(expected * 0.01);
 

@@ -3,13 +3,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CapacityFile } from "../../../profile/capacity-file";
-import { estimateCost, type CostReport } from "../../../tools/cost/estimate";
+import type { CostReport } from "../../../tools/cost/estimate";
 import { costOfPlan, readCapacityFiles } from "../../../tools/cost/for-profile";
 import { podsAtSlo, requestCosts, type ServiceDemand } from "../../../tools/cost/per-request";
 import { loadSnapshot, vcpusOf } from "../../../tools/cost/prices";
 import { renderCost } from "../../../tools/cost/render";
 import type { CostResource } from "../../../tools/cost/resource-prices";
-import { NO_USAGE } from "../../helpers/cost";
+import { NO_USAGE, testEstimate, WITH_PROXY_PRICE } from "../../helpers/cost";
 
 /**
  * Dollars per million requests at the SLO: pods from the measured knee, their share of a node by
@@ -69,28 +69,20 @@ const PARENT = "urn:pulumi:test::uaip::uaip:aws:Platform::p";
 const r = (type: string, name: string, inputs: Record<string, unknown>): CostResource => ({ type, name, parent: PARENT, inputs });
 /** A stack: m6i.large nodes (2 vCPUs in the snapshot), a Multi-AZ db.r7g.large and a 3-node cache. */
 function report(nodeType = "m6i.large", dbClass = "db.r7g.large"): CostReport {
-  return estimateCost({
-    stack: "test",
-    region: "us-east-1",
-    resources: [
-      r("aws:eks/nodeGroup:NodeGroup", "nodes", { instanceTypes: [nodeType], scalingConfig: { minSize: 3, maxSize: 6 } }),
-      r("aws:rds/instance:Instance", "db", {
-        instanceClass: dbClass,
-        multiAz: true,
-        allocatedStorage: 100,
-        storageType: "gp3",
-      }),
-      r("aws:elasticache/replicationGroup:ReplicationGroup", "cache", {
-        engine: "valkey",
-        nodeType: "cache.r7g.large",
-        numCacheClusters: 3,
-      }),
-    ],
-    assumptions: NO_USAGE,
-    eksExtendedSupport: () => false,
-    snapshot: SNAPSHOT,
-    today: "2026-12-06",
-  });
+  return testEstimate([
+    r("aws:eks/nodeGroup:NodeGroup", "nodes", { instanceTypes: [nodeType], scalingConfig: { minSize: 3, maxSize: 6 } }),
+    r("aws:rds/instance:Instance", "db", {
+      instanceClass: dbClass,
+      multiAz: true,
+      allocatedStorage: 100,
+      storageType: "gp3",
+    }),
+    r("aws:elasticache/replicationGroup:ReplicationGroup", "cache", {
+      engine: "valkey",
+      nodeType: "cache.r7g.large",
+      numCacheClusters: 3,
+    }),
+  ]);
 }
 const vcpus = (t: string) => vcpusOf(SNAPSHOT, t);
 
@@ -198,24 +190,8 @@ describe("what cannot be priced is named", () => {
 
 describe("the data tier", () => {
   it("is the database, proxy and cache lines (node-based or serverless), and nothing else", () => {
-    const withProxyPrice = {
-      ...SNAPSHOT,
-      prices: [
-        ...SNAPSHOT.prices,
-        {
-          sku: "rds.proxy.vcpuHour",
-          region: "us-east-1",
-          unit: "vCPU-hour",
-          usd: 0.01,
-          asOf: "2026-12-06",
-          source: { document: "test fixture", url: "https://example.invalid" },
-        },
-      ],
-    };
-    const rep = estimateCost({
-      stack: "test",
-      region: "us-east-1",
-      resources: [
+    const rep = testEstimate(
+      [
         r("aws:eks/nodeGroup:NodeGroup", "nodes", { instanceTypes: ["m6i.large"], scalingConfig: { minSize: 1, maxSize: 1 } }),
         r("aws:ec2/natGateway:NatGateway", "nat", {}),
         r("aws:rds/instance:Instance", "db", {
@@ -228,11 +204,8 @@ describe("the data tier", () => {
         r("aws:elasticache/replicationGroup:ReplicationGroup", "rg", { nodeType: "cache.t4g.micro" }),
         r("aws:elasticache/serverlessCache:ServerlessCache", "sc", { engine: "valkey" }),
       ],
-      assumptions: { ...NO_USAGE, requestsPerMonth: 1e6, cacheEcpuPerRequest: 1 },
-      eksExtendedSupport: () => false,
-      snapshot: withProxyPrice,
-      today: "2026-12-06",
-    });
+      { assumptions: { ...NO_USAGE, requestsPerMonth: 1e6, cacheEcpuPerRequest: 1 }, snapshot: WITH_PROXY_PRICE },
+    );
     const expected = ["db", "proxy", "rg", "sc"]
       .flatMap((n) => rep.lines.filter((l) => l.resource === n))
       .reduce((sum, l) => sum + l.fixedMonthly + l.usageMonthly, 0);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { DB_INSTANCE_CLASSES, DB_INSTANCE_CLASS_VCPUS } from "../../../profile/instance-classes";
-import { estimateCost, type CostInput, type CostReport } from "../../../tools/cost/estimate";
+import type { CostReport } from "../../../tools/cost/estimate";
 import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cost/prices";
 import {
   BILLABLE_RULES,
@@ -11,7 +11,7 @@ import {
   type CostResource,
   type UsageAssumptions,
 } from "../../../tools/cost/resource-prices";
-import { NO_USAGE } from "../../helpers/cost";
+import { NO_USAGE, testEstimate as estimate, TEST_PROXY_VCPU_HOUR_USD as PROXY_USD, WITH_PROXY_PRICE } from "../../helpers/cost";
 
 /**
  * The billing rules on hand-built planned resources: the data tier the stack is growing
@@ -32,18 +32,6 @@ const res = (type: string, name: string, inputs: Record<string, unknown>, depend
   inputs,
 });
 
-function estimate(resources: CostResource[], over: Partial<CostInput> = {}): CostReport {
-  return estimateCost({
-    stack: "test",
-    region: "us-east-1",
-    resources,
-    assumptions: NO_USAGE,
-    eksExtendedSupport: () => false,
-    snapshot: SNAPSHOT,
-    today: "2026-12-06",
-    ...over,
-  });
-}
 const usd = (sku: string, snapshot: PriceSnapshot = SNAPSHOT) =>
   snapshot.prices.find((p) => p.sku === sku && p.region === "us-east-1")!.usd;
 const monthly = (r: CostReport, name: string) =>
@@ -142,21 +130,6 @@ describe("RDS: Multi-AZ, read replicas, RDS Proxy", () => {
   const TARGET = "aws:rds/proxyTarget:ProxyTarget";
   const primary = (instanceClass: string, multiAz = true) =>
     res(DB, "db", { instanceClass, multiAz, allocatedStorage: 100, storageType: "gp3" });
-  // A test-only proxy price: the snapshot has no cited source for RDS Proxy, so the rule's arithmetic is checked on a fixture.
-  const WITH_PROXY_PRICE: PriceSnapshot = {
-    ...SNAPSHOT,
-    prices: [
-      ...SNAPSHOT.prices,
-      {
-        sku: "rds.proxy.vcpuHour",
-        region: "us-east-1",
-        unit: "vCPU-hour",
-        usd: 0.01,
-        asOf: "2026-12-06",
-        source: { document: "test fixture", url: "https://example.invalid" },
-      },
-    ],
-  };
 
   it("a read replica bills as an instance of its class, with its source's storage when it sets none", () => {
     const cls = "db.r7g.xlarge";
@@ -175,7 +148,7 @@ describe("RDS: Multi-AZ, read replicas, RDS Proxy", () => {
       const target = res(TARGET, "target", { dbProxyName: "proxy", dbInstanceIdentifier: "db" }, [proxy.urn!, urn(DB, "db")]);
       const r = estimate([primary(cls), proxy, target], { snapshot: WITH_PROXY_PRICE });
       const vcpus = Math.max(2, DB_INSTANCE_CLASS_VCPUS[cls]);
-      expect({ cls, proxy: monthly(r, "proxy") }).toEqual({ cls, proxy: expect.closeTo(vcpus * 0.01 * HOURS, 6) as number });
+      expect({ cls, proxy: monthly(r, "proxy") }).toEqual({ cls, proxy: expect.closeTo(vcpus * PROXY_USD * HOURS, 6) as number });
       // Multi-AZ does not double it: the proxy fronts the writer.
       expect(monthly(estimate([primary(cls, false), proxy, target], { snapshot: WITH_PROXY_PRICE }), "proxy")).toBeCloseTo(
         monthly(r, "proxy"),
@@ -188,14 +161,14 @@ describe("RDS: Multi-AZ, read replicas, RDS Proxy", () => {
     expect([1, 2, 3, 4, 16].map(proxyBilledVcpus)).toEqual([2, 2, 3, 4, 16]);
     const proxy = res(PROXY, "proxy", {});
     const r = (cls: string) => monthly(estimate([primary(cls), proxy], { snapshot: WITH_PROXY_PRICE }), "proxy");
-    expect(r("db.t4g.micro")).toBeCloseTo(2 * 0.01 * HOURS, 6);
-    expect(r("db.r7g.xlarge")).toBeCloseTo(4 * 0.01 * HOURS, 6);
+    expect(r("db.t4g.micro")).toBeCloseTo(2 * PROXY_USD * HOURS, 6);
+    expect(r("db.r7g.xlarge")).toBeCloseTo(4 * PROXY_USD * HOURS, 6);
   });
 
   it("without a ProxyTarget it fronts its component's writers, not their replicas", () => {
     const replica = res(DB, "replica", { instanceClass: "db.r7g.4xlarge", replicateSourceDb: "db-id" }, [urn(DB, "db")]);
     const r = estimate([primary("db.r7g.xlarge"), replica, res(PROXY, "proxy", {})], { snapshot: WITH_PROXY_PRICE });
-    expect(monthly(r, "proxy")).toBeCloseTo(4 * 0.01 * HOURS, 6);
+    expect(monthly(r, "proxy")).toBeCloseTo(4 * PROXY_USD * HOURS, 6);
   });
 
   it("with the real snapshot the proxy is unpriced by name, with the vCPU-hours it would bill", () => {
