@@ -148,6 +148,19 @@ describeEachTopology("CacheManager", (redis) => {
       expect(await redis.connectedClients()).toBe(baseline);
     });
 
+    it("ready() has a connection open to every primary (ioredis opens a cluster's lazily)", async () => {
+      const perPrimary = async () =>
+        Promise.all(
+          (await redis.primaries()).map(async (n) => Number(/^connected_clients:(\d+)/m.exec(await n.info("clients"))![1])),
+        );
+      const before = await perPrimary();
+      const c = cache({ bus: false });
+      expect(await c.ready()).toBe(true);
+      // Each primary gained the cache's connection before any command was routed to it.
+      const after = await perPrimary();
+      expect(after.map((n, i) => n - before[i])).toEqual(before.map(() => 1));
+    });
+
     it("leaves an injected client open on close()", async () => {
       const client = redis.client();
       const c = new CacheManager({ client });
