@@ -40,7 +40,7 @@ export interface RedisFixture {
   connectedClients(): Promise<number>;
   /** A new raw client of this topology's kind (the caller closes it); on a cluster, reads go to primaries. */
   client(options?: { lazyConnect?: boolean; enableOfflineQueue?: boolean }): Redis | Cluster;
-  /** The whole Redis down (SIGKILL), as in a crash: the server, or every node of the cluster. */
+  /** The whole Redis down (SIGKILL), as in a crash: the server, or every node of the cluster (their errorstats kept). */
   stop(): Promise<void>;
   /** Back on the same port(s), empty; a cluster once every node agrees it is healthy again. */
   start(): Promise<void>;
@@ -103,9 +103,11 @@ export function useRedis(topology: RedisTopology): RedisFixture {
     if (cluster) return new Cluster(cluster.startupNodes, { scaleReads: "master", ...options });
     return new Redis(server!.url, options);
   };
+  /** The single server's errorstats of its lives that stop() ended (a restarted server counts from 0). */
+  const retired: Record<string, number> = {};
   const errorStats = async (): Promise<Record<string, number>> => {
     if (cluster) return cluster.errorStats();
-    const totals: Record<string, number> = {};
+    const totals: Record<string, number> = { ...retired };
     sumErrorStats(await (ready() as Redis).info("errorstats"), totals);
     return totals;
   };
@@ -182,8 +184,9 @@ export function useRedis(topology: RedisTopology): RedisFixture {
     },
     errorStats,
     async stop() {
-      if (cluster) await cluster.stopAll();
-      else await server!.stop();
+      if (cluster) return cluster.stopAll();
+      sumErrorStats(await (ready() as Redis).info("errorstats"), retired);
+      await server!.stop();
     },
     async start() {
       if (cluster) await cluster.startAll();

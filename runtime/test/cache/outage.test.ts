@@ -105,6 +105,18 @@ describeEachTopology("Redis outage", (redis) => {
     expect(await b.get("after")).toBe("v2");
   });
 
+  it("the error counts the matrix checks survive the kill: errorStats() keeps what the ended processes counted", async () => {
+    // An unknown command is an ERR on each node it reaches (not a CROSSSLOT, which the matrix must never see).
+    const before = (await redis.errorStats()).ERR ?? 0;
+    for (const node of await redis.primaries()) await expect(node.call("NO-SUCH-COMMAND")).rejects.toThrow(/unknown command/);
+    const counted = ((await redis.errorStats()).ERR ?? 0) - before;
+    expect(counted).toBeGreaterThanOrEqual((await redis.primaries()).length);
+    await redis.stop();
+    await redis.start();
+    // The restarted processes count from 0; without the kept counts this would drop to 0 or below.
+    expect(((await redis.errorStats()).ERR ?? 0) - before).toBeGreaterThanOrEqual(counted);
+  }, 60_000);
+
   it("a slow Redis (a busy Lua script) is a miss after commandTimeoutMs, not an exception or a hang", async () => {
     const a = cache();
     expect(await a.ready()).toBe(true);
