@@ -6,7 +6,9 @@ import {
   ROLLOUT_MAX_SURGE,
   rolloutPods,
   serviceConnectionLimit,
+  type ConnectionArithmetic,
   type OtherTerm,
+  type PoolTerm,
 } from "./connection-arithmetic";
 import { maxConnectionsForClass } from "./instance-classes";
 import type { Profile } from "./schema";
@@ -44,9 +46,36 @@ export interface ConnectionBudget {
   pooled: number;
   /** What the pools may use: maxConnections − serverReserved − reserved − others. */
   availableToPools: number;
+  /**
+   * What reaches the writer outside the services' pools, with or without RDS Proxy: the server's
+   * reservations, database.reservedConnections and the migration Job (it connects to the direct
+   * host: an advisory lock through the proxy would pin). writerArithmetic spreads it into every check.
+   */
+  outsidePools: OutsidePools;
   /** pooled <= availableToPools (connectionArithmetic, shared with the policy rule). */
   ok: boolean;
   perService: ServiceConnections[];
+}
+
+/** The terms of connectionArithmetic that are not pools: who holds writer connections besides them. */
+export interface OutsidePools {
+  serverReserved: Readonly<Record<string, number>>;
+  opsReserved: number;
+  others: readonly OtherTerm[];
+}
+
+/**
+ * The one rule for the writer instance: `pools` (the services' pools directly, or the RDS Proxy's
+ * server connections) next to everything outside them (budget.outsidePools) against max_connections.
+ * The direct budget, the proxy's server budget and the max_connections the stack sets all call it,
+ * so none of them can leave out a term (the proxy check once left out the migration Job).
+ */
+export function writerArithmetic(
+  outsidePools: OutsidePools,
+  pools: readonly PoolTerm[],
+  maxConnections: number,
+): ConnectionArithmetic {
+  return connectionArithmetic({ pools, maxConnections, ...outsidePools });
 }
 
 /**
@@ -67,10 +96,10 @@ export function connectionBudget(p: Profile): ConnectionBudget {
   const serverReserved = p.platform === "aws" ? POSTGRES_RESERVED_DEFAULTS : PLAIN_POSTGRES_RESERVED;
   const others: OtherTerm[] = [{ name: "migration Job", connections: MIGRATION_JOB_CONNECTIONS }];
   const pools = perService.map((s) => ({ name: s.name, poolMax: s.poolMax, replicas: s.rolloutPods }));
-  const terms = { pools, serverReserved, opsReserved: reserved, others };
-  const sized = connectionArithmetic({ ...terms, maxConnections: 0 });
+  const outsidePools: OutsidePools = { serverReserved, opsReserved: reserved, others };
+  const sized = writerArithmetic(outsidePools, pools, 0);
   const maxConnections = p.database.maxConnections ?? sized.required;
-  const a = connectionArithmetic({ ...terms, maxConnections });
+  const a = writerArithmetic(outsidePools, pools, maxConnections);
   return {
     required: a.required,
     maxConnections,
@@ -83,6 +112,7 @@ export function connectionBudget(p: Profile): ConnectionBudget {
     othersTotal: a.others,
     pooled: a.pooled,
     availableToPools: a.availableToPools,
+    outsidePools,
     ok: a.ok,
     perService,
   };

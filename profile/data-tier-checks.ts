@@ -39,7 +39,8 @@ export function checkProxyBudget(p: Profile, plan: ServicePlan): Check[] {
   const reserved = Object.entries(plan.budget.serverReserved)
     .map(([k, v]) => `${k} ${v}`)
     .join(" + ");
-  const serverTerms = `proxy ${shares} + database.reservedConnections ${a.opsReserved} (migrations, admins: direct) + server-reserved ${a.serverReserved} (${reserved}) = ${a.required}`;
+  const direct = plan.budget.outsidePools.others.map((o) => `${o.name} ${o.connections}`).join(" + ");
+  const serverTerms = `proxy ${shares} + ${direct} (direct) + database.reservedConnections ${a.opsReserved} (admins: direct) + server-reserved ${a.serverReserved} (${reserved}) = ${a.required}`;
   const overClass = b.maxConnections > plan.budget.classLimit;
   const server = check(
     "proxy-server-budget",
@@ -49,7 +50,7 @@ export function checkProxyBudget(p: Profile, plan: ServicePlan): Check[] {
       : `${serverTerms} ${a.ok ? "<=" : ">"} max_connections ${b.maxConnections} <= ${cls} limit ${plan.budget.classLimit}`,
     overClass
       ? "pick a larger database.instanceClass, or lower pool.max / hpa.max or raise clientsPerServerConnection"
-      : `the proxy could take the slots the reservations need: lower database.proxy.maxConnectionsPercent to at most ${Math.floor(((b.maxConnections - a.opsReserved - a.serverReserved) * 100) / b.maxConnections)} or raise database.maxConnections`,
+      : `the proxy could take the slots the direct connections need: lower database.proxy.maxConnectionsPercent to at most ${Math.floor(((b.maxConnections - a.others - a.opsReserved - a.serverReserved) * 100) / b.maxConnections)} or raise database.maxConnections`,
   );
   return [clients, server];
 }

@@ -1,5 +1,5 @@
 import { connectionArithmetic, type ConnectionArithmetic } from "./connection-arithmetic";
-import type { ConnectionBudget, ServiceConnections } from "./connection-budget";
+import { writerArithmetic, type ConnectionBudget, type ServiceConnections } from "./connection-budget";
 import { readReplicaOf } from "./data-tier";
 import type { Profile } from "./schema";
 
@@ -14,13 +14,14 @@ import type { Profile } from "./schema";
  *   transaction; a client finding none free waits up to connectionBorrowTimeout, then fails. AWS
  *   publishes no client ceiling, so the profile states the multiplexing it accepts
  *   (clientsPerServerConnection): client limit = server connections × that ratio >= Σ pool × pods.
- * - servers: the proxy's server connections are a pool of their own on the instance, next to the
- *   operators' reservation (migrations, admins: they connect directly) and the server's own
- *   superuser slots: connectionArithmetic with the proxy as the one pool.
+ * - servers: the proxy's server connections are a pool of their own on the instance, next to what
+ *   connects directly (the migration Job, the operators' reservation, the server's own superuser
+ *   slots): writerArithmetic, the direct budget's rule, with the proxy as the one pool.
  *
  * Read replicas: each replica serves the reader pools of its services (readReplicaOf), each pod
  * opening up to pool.max there; a replica has the primary's max_connections (a hot standby needs at
- * least the primary's), so each replica is connectionArithmetic with its own services' pools.
+ * least the primary's), so each replica is connectionArithmetic with its own services' pools, the
+ * operators' reservation and the server's; not the migration Job, which writes, so only the writer sees it.
  */
 
 export interface ProxyBudget {
@@ -64,7 +65,8 @@ export function instanceMaxConnections(p: Profile, budget: ConnectionBudget): nu
   if (!proxy) return Math.max(budget.maxConnections, ...replicaNeeds);
   const pct = proxy.maxConnectionsPercent;
   const needed = serverConnectionsNeeded(budget.pooled, proxy.clientsPerServerConnection);
-  const reserved = budget.reserved + budget.serverReservedTotal;
+  // Everything outside the proxy's share: writerArithmetic with no pool at all.
+  const reserved = writerArithmetic(budget.outsidePools, [], 0).required;
   // floor(M × pct / 100) >= needed exactly when M >= needed × 100 / pct; the reservations' condition
   // floor(M × pct / 100) + reserved <= M holds from some M on (each step adds at most 1 on the left),
   // so the least M is the first from there that also holds it. At 100 % it never does: the check says so.
@@ -82,12 +84,11 @@ export function proxyBudget(p: Profile, budget: ConnectionBudget): ProxyBudget |
   const maxConnections = instanceMaxConnections(p, budget);
   const serverConnections = Math.floor((maxConnections * proxy.maxConnectionsPercent) / 100);
   const clientLimit = Math.floor(serverConnections * proxy.clientsPerServerConnection);
-  const server = connectionArithmetic({
-    pools: [{ name: "rds-proxy", poolMax: serverConnections, replicas: 1 }],
+  const server = writerArithmetic(
+    budget.outsidePools,
+    [{ name: "rds-proxy", poolMax: serverConnections, replicas: 1 }],
     maxConnections,
-    serverReserved: budget.serverReserved,
-    opsReserved: budget.reserved,
-  });
+  );
   return {
     maxConnections,
     maxConnectionsPercent: proxy.maxConnectionsPercent,

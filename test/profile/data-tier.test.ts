@@ -69,10 +69,47 @@ describe("budget through RDS Proxy", () => {
     });
     const c = checkProxyBudget(p, servicePlan(p)).find((x) => x.name === "proxy-server-budget")!;
     expect(c.ok).toBe(false);
-    // 100 − 10 − 5 = 85 of 100 may go to the proxy: 85 %.
-    expect(c.detail).toContain("lower database.proxy.maxConnectionsPercent to at most 85");
-    const fixed = profile(2, 2, { maxConnections: 100, reservedConnections: 10, proxy: { maxConnectionsPercent: 85 } });
+    // 100 − migration Job 1 − reserved 10 − server-reserved 5 = 84 of 100 may go to the proxy: 84 %.
+    expect(c.detail).toContain("lower database.proxy.maxConnectionsPercent to at most 84");
+    expect(c.detail).toContain("migration Job 1 (direct)");
+    const fixed = profile(2, 2, { maxConnections: 100, reservedConnections: 10, proxy: { maxConnectionsPercent: 84 } });
     expect(checkProxyBudget(fixed, servicePlan(fixed)).every((x) => x.ok)).toBe(true);
+    // One past: 85 % leaves no slot for the migration Job (the check once passed it).
+    const over = profile(2, 2, { maxConnections: 100, reservedConnections: 10, proxy: { maxConnectionsPercent: 85 } });
+    expect(checkProxyBudget(over, servicePlan(over)).find((x) => x.name === "proxy-server-budget")!.ok).toBe(false);
+  });
+
+  it("the writer counts the migration Job with the proxy as without it: on both sides of each boundary", () => {
+    const serverCheck = (q: ReturnType<typeof profile>) =>
+      checkProxyBudget(q, servicePlan(q)).find((x) => x.name === "proxy-server-budget")!.ok;
+    const directCheck = (q: ReturnType<typeof profile>) =>
+      crossLayerChecks(q, servicePlan(q)).find((x) => x.name === "connection-budget")!.ok;
+    // Without a proxy: 3 services × pool.max 2 × pods 3 (hpa.max 2 + maxSurge 25 % rounded up) = 18,
+    // + migration Job 1 + reserved 10 + server-reserved 5 (RDS: 3 + 2) = 34.
+    expect(directCheck(profile(2, 2, { maxConnections: 34, reservedConnections: 10 }))).toBe(true);
+    expect(directCheck(profile(2, 2, { maxConnections: 33, reservedConnections: 10 }))).toBe(false);
+    // Through the proxy, the same direct terms next to floor(max_connections × pct / 100), written out
+    // here; pct is drawn so the proxy's share lands within a few slots of the edge (random pairs rarely
+    // meet it, and a one-slot term such as the Job only shows there).
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 20, max: 400 }),
+        fc.integer({ min: 3, max: 40 }),
+        fc.integer({ min: -2, max: 2 }),
+        (max, reserved, delta) => {
+          const target = max - 1 - reserved - 5 + delta;
+          const pct = Math.ceil((target * 100) / max);
+          fc.pre(pct >= 1 && pct <= 100);
+          const q = profile(1, 1, {
+            maxConnections: max,
+            reservedConnections: reserved,
+            proxy: { maxConnectionsPercent: pct, maxIdleConnectionsPercent: Math.min(50, pct) },
+          });
+          expect(serverCheck(q)).toBe(Math.floor((max * pct) / 100) + 1 + reserved + 5 <= max);
+        },
+      ),
+    );
+    // The max_connections the stack sets without database.maxConnections: the property test below.
   });
 
   it("without database.maxConnections, max_connections is the least that passes both checks (one less fails one)", () => {
@@ -97,7 +134,8 @@ describe("budget through RDS Proxy", () => {
           const fits = (max: number) => {
             const server = Math.floor((max * pct) / 100);
             const pods = hpaMax + Math.ceil((hpaMax * 25) / 100); // a rollout at hpa.max: + maxSurge 25%
-            return Math.floor(server * ratio) >= 3 * poolMax * pods && server + reserved + 5 <= max;
+            // The proxy's servers + the migration Job (direct) + reserved + RDS's 3 + 2 fit max_connections.
+            return Math.floor(server * ratio) >= 3 * poolMax * pods && server + 1 + reserved + 5 <= max;
           };
           expect(fits(m)).toBe(true);
           if (m > 10) expect(fits(m - 1)).toBe(false);

@@ -31,6 +31,11 @@ export interface ClusterNodeInfo {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Adds one node's INFO errorstats (`errorstat_CROSSSLOT:count=N`) into `into`, per error code. */
+export function sumErrorStats(text: string, into: Record<string, number>): void {
+  for (const m of text.matchAll(/^errorstat_([A-Z]+):count=(\d+)/gm)) into[m[1]] = (into[m[1]] ?? 0) + Number(m[2]);
+}
+
 /** Parses CLUSTER NODES (https://redis.io/docs/latest/commands/cluster-nodes/). */
 export function parseClusterNodes(text: string): ClusterNodeInfo[] {
   return text
@@ -59,6 +64,12 @@ export function parseClusterNodes(text: string): ClusterNodeInfo[] {
  */
 export class RedisClusterServers {
   readonly #dirs: string[];
+  /**
+   * INFO errorstats of the node lives that ended (a kill, a whole-cluster stop): a killed node's
+   * counters die with it and a restarted one starts at 0, so errorStats() adds these back, and a
+   * CROSSSLOT just before a kill is still counted.
+   */
+  readonly #retired: Record<string, number> = {};
   private constructor(
     readonly nodes: readonly RedisServer[],
     dirs: string[],
@@ -222,8 +233,35 @@ export class RedisClusterServers {
 
   /** Kills a node (SIGKILL, as in a crash); for a primary, waits until a replica has taken its slots. */
   async kill(node: RedisServer): Promise<void> {
+    await this.#retire([node]);
     await node.stop();
     await this.waitHealthy(30_000, [node]);
+  }
+
+  /** Kills every node (SIGKILL): the whole cluster is down, as one killed redis-server is for a single node. */
+  async stopAll(): Promise<void> {
+    await this.#retire(this.nodes);
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+
+  /** Starts every node again on its port (empty: no persistence); they rejoin from nodes.conf. */
+  async startAll(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.start()));
+    await this.waitHealthy();
+  }
+
+  /** Freezes every node (SIGSTOP), as a hung Redis: sockets stay open, nothing answers, and no node can vote a failover. */
+  pauseAll(): void {
+    for (const n of this.nodes) n.pause();
+  }
+
+  resumeAll(): void {
+    for (const n of this.nodes) n.resume();
+  }
+
+  /** Adds the nodes' current errorstats to #retired before their process ends. */
+  async #retire(nodes: readonly RedisServer[]): Promise<void> {
+    for (const text of await this.info("errorstats", nodes)) sumErrorStats(text, this.#retired);
   }
 
   /** Starts a killed node again on its port: it rejoins from its nodes.conf (a former primary as a replica). */
@@ -245,11 +283,13 @@ export class RedisClusterServers {
     return texts;
   }
 
-  /** INFO errorstats of every running node, summed per error code (CROSSSLOT, MOVED, ASK, ...). */
+  /**
+   * INFO errorstats summed per error code (CROSSSLOT, MOVED, ASK, ...) over every node since the
+   * cluster started: the running nodes' counters plus those of node lives ended by kill()/stopAll().
+   */
   async errorStats(): Promise<Record<string, number>> {
-    const totals: Record<string, number> = {};
-    for (const text of await this.info("errorstats"))
-      for (const m of text.matchAll(/^errorstat_([A-Z]+):count=(\d+)/gm)) totals[m[1]] = (totals[m[1]] ?? 0) + Number(m[2]);
+    const totals: Record<string, number> = { ...this.#retired };
+    for (const text of await this.info("errorstats")) sumErrorStats(text, totals);
     return totals;
   }
 

@@ -12,7 +12,7 @@ import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
 import { checkValue, duration, func, required, showValue, validateOptions } from "../options";
 import { normalizeCacheOptions, parseCacheOptions, type CacheSettings, type CacheSettingsInput } from "./options";
 import { unlinkMatching } from "./scan";
-import { duplicateRedis, type RedisClient } from "../redis/connect";
+import { connectPrimaries, duplicateRedis, type RedisClient } from "../redis/connect";
 import { unlinkKeys } from "../redis/hash-tag";
 import { ClusterErrorReporter } from "../redis/cluster-errors";
 
@@ -338,6 +338,7 @@ export class CacheManager {
       if (Date.now() >= deadline || this.#closed) return false;
       await new Promise((r) => setTimeout(r, 10).unref());
     }
+    if (!(await connectPrimaries(client, Math.max(0, deadline - Date.now())))) return false;
     return this.#bus ? this.#bus.ready(Math.max(0, deadline - Date.now())) : true;
   }
 

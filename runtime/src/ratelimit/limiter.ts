@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError, RateLimitPointsError, RateLimitStoreError } from "./errors";
-import type Redis from "ioredis";
+import type { RedisClient } from "../redis/connect";
 import {
   anything,
   checkValue,
@@ -37,10 +37,11 @@ export interface RateLimiterOptions<Req = IncomingMessage> extends Omit<RateLimi
   /** Where counts live. @default a RedisStore when `redis` is given, else a new MemoryStore (single instance only) */
   store?: RateLimitStore;
   /**
-   * Count in Redis, shared by every instance: a `redis://` URL, an ioredis client (left open by close()),
-   * or RedisStore options such as the seed's `{ host, port }`. The limiter owns the store it builds. @default none
+   * Count in Redis, shared by every instance: a `redis://` URL (one node), an ioredis client, `Redis`
+   * or `Cluster` (left open by close()), or RedisStore options such as the seed's `{ host, port }`
+   * (with `mode: "cluster"` for a Redis Cluster). The limiter owns the store it builds. @default none
    */
-  redis?: string | Redis | Omit<RedisStoreOptions, "client">;
+  redis?: string | RedisClient | Omit<RedisStoreOptions, "client">;
   /**
    * What to answer when the store fails: 'allow' (fail open), 'deny' (fail closed, HTTP 503) or
    * 'memory' (count in this process until the store is back). @default "memory"
@@ -116,7 +117,7 @@ export function fallbackShare(maxRequests: number, replicas: number): number {
 /** The `redis` option as a store this limiter owns. */
 function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
   if (typeof redis === "string") return new RedisStore({ url: redis });
-  if (typeof (redis as Redis).defineCommand === "function") return new RedisStore({ client: redis as Redis });
+  if (typeof (redis as RedisClient).defineCommand === "function") return new RedisStore({ client: redis as RedisClient });
   if (typeof redis !== "object" || redis === null)
     throw new RateLimitOptionsError(
       "redis",

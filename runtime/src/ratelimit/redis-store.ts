@@ -1,12 +1,15 @@
 import type { RedisOptions } from "ioredis";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
 import { boolean, duration, integer, object, oneOf, string, validateOptions } from "../options";
-import { connectRedis, isCluster, REDIS_MODES, type RedisClient, type RedisMode } from "../redis/connect";
+import { connectPrimaries, connectRedis, isCluster, REDIS_MODES, type RedisClient, type RedisMode } from "../redis/connect";
 import { groupBySlot, PREFIX_BRACES_PROBLEM, slotKey } from "../redis/hash-tag";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
 import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
+
+/** How long ready() waits for a cluster's primaries to accept their connection (a PING each). */
+const PRIMARIES_CONNECT_WAIT_MS = 5_000;
 
 /** Lua shared by both scripts: Redis' clock in ms, and the reply list. */
 const REDIS_NOW = `local t = redis.call('TIME')
@@ -363,10 +366,13 @@ export class RedisStore implements RateLimitStore {
     return this.#breaker.state;
   }
 
-  /** Resolves once the client is connected (useful before the first burst, since nothing is queued). */
-  ready(): Promise<void> {
-    if (this.client.status === "ready") return Promise.resolve();
-    return new Promise((resolve) => this.client.once("ready", () => resolve()));
+  /**
+   * Resolves once the client is connected (useful before the first burst, since nothing is queued):
+   * on a cluster, once every primary's connection is open too (connectPrimaries), or 5 s passed.
+   */
+  async ready(): Promise<void> {
+    if (this.client.status !== "ready") await new Promise<void>((resolve) => this.client.once("ready", () => resolve()));
+    await connectPrimaries(this.client, PRIMARIES_CONNECT_WAIT_MS);
   }
 
   /** Tokens this replica holds for `key` right now (reserve > 1; 0 once the window ended). */

@@ -118,3 +118,23 @@ export function isCluster(client: RedisClient): client is Cluster {
 export function primaryConnections(client: RedisClient): Redis[] {
   return isCluster(client) ? client.nodes("master") : [client];
 }
+
+/**
+ * Opens the connection to every primary of a cluster (a PING each), so that "ready" means what it
+ * means on one node. A Cluster is ready once CLUSTER SLOTS has answered, but ioredis opens each node's
+ * connection lazily, on the first command routed there (ConnectionPool: lazyConnect), and that
+ * command then pays the TCP connect and the node's ready check inside its commandTimeout: at the
+ * runtime's 50 ms default, the first write to a node timed out on a loaded host (reported incomplete).
+ * Resolves false if a primary did not answer within `timeoutMs`; a single node has nothing to do.
+ */
+export async function connectPrimaries(client: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (!isCluster(client)) return true;
+  const pings = client.nodes("master").map((node) =>
+    node.ping().then(
+      () => true,
+      () => false,
+    ),
+  );
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  return Promise.race([Promise.all(pings).then((ok) => ok.every(Boolean)), timeout]);
+}

@@ -1,12 +1,12 @@
 import Redis from "ioredis";
-import { REDIS_TOPOLOGIES, useRedis } from "../../../test/helpers/redis-cluster";
+import { describeEachTopology } from "../../../test/helpers/redis-cluster";
 import { Registry } from "prom-client";
 import { CacheManager, CACHE_OPERATION, type CacheManagerOptions } from "../../src/cache";
 import { LABEL, METRIC } from "../../src/metrics/names";
 
 // The same tests on one redis-server and on a 3-primary Redis Cluster (issue #28): plain pub/sub reaches every node's subscribers.
-describe.each(REDIS_TOPOLOGIES)("on %s Redis", (topology) => {
-  const redis = useRedis(topology);
+describeEachTopology("invalidation bus", (redis) => {
+  const topology = redis.topology;
   const open: CacheManager[] = [];
 
   /** A CacheManager on this topology's Redis (its `mode` merged into the given settings). */

@@ -1,10 +1,11 @@
 // Another Redis client, in its own process so the invalidating process's event loop does not skew it:
 // loops GET <key> until "stop" arrives on stdin, then prints the latencies (ms) as JSON.
+// Args: url key [standalone|cluster] (cluster: a Cluster client seeded with the url's node).
 "use strict";
-const Redis = require("ioredis");
+const { Cluster, Redis } = require("ioredis");
 
-const [url, key] = process.argv.slice(2);
-const client = new Redis(url);
+const [url, key, mode] = process.argv.slice(2);
+const client = mode === "cluster" ? new Cluster([url], { scaleReads: "master" }) : new Redis(url);
 const latencies = [];
 let running = true;
 process.stdin.on("data", () => (running = false));

@@ -1,19 +1,11 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { RedisServer } from "../../../test/helpers/redis";
+import { describeEachTopology } from "../../../test/helpers/redis-cluster";
 import { RedisStore } from "../../src/ratelimit/redis-store";
 import { RateLimiter } from "../../src/ratelimit/limiter";
 import type { FailurePolicy } from "../../src/ratelimit/types";
 import { LABEL, LABEL_VALUE, METRIC } from "../../src/metrics/names";
-
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -25,15 +17,18 @@ async function waitFor(check: () => boolean, timeoutMs = 8_000): Promise<void> {
   }
 }
 
-async function storeFor(url: string): Promise<RedisStore> {
-  const store = new RedisStore({ url, commandTimeoutMs: 200 });
-  await store.ready();
-  return store;
-}
+// On one redis-server and on a 3-primary Redis Cluster (issue #28). "Redis killed" is the whole
+// Redis: the server, or every node of the cluster (a primary alone failing over mid-run is
+// runtime/test/redis/cluster.test.ts).
+describeEachTopology("RedisStore + RateLimiter against a real Redis", (redis) => {
+  async function storeFor(): Promise<RedisStore> {
+    const store = new RedisStore({ url: redis.url, mode: redis.mode, commandTimeoutMs: 200 });
+    await store.ready();
+    return store;
+  }
 
-describe("RedisStore + RateLimiter against a real redis-server", () => {
   it("2 limiter instances, 500 concurrent consume() on one key: exactly maxRequests allowed", async () => {
-    const [s1, s2] = await Promise.all([storeFor(redis.url), storeFor(redis.url)]);
+    const [s1, s2] = await Promise.all([storeFor(), storeFor()]);
     const a = new RateLimiter({ windowMs: 60_000, maxRequests: 100, store: s1 });
     const b = new RateLimiter({ windowMs: 60_000, maxRequests: 100, store: s2 });
     const results = await Promise.all(Array.from({ length: 500 }, (_, i) => (i % 2 ? a : b).consume("exact")));
@@ -49,7 +44,7 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
   });
 
   it("window reset: a refused key is admitted after retryAfterMs, and fully after resetMs", async () => {
-    const store = await storeFor(redis.url);
+    const store = await storeFor();
     const w = 400;
     const limiter = new RateLimiter({ windowMs: w, maxRequests: 10, store });
     const first = await Promise.all(Array.from({ length: 30 }, () => limiter.consume("reset")));
@@ -69,8 +64,8 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
   });
 
   it("at the start of the next window the previous window's count still weighs: a full burst is not admitted again", async () => {
-    const store = await storeFor(redis.url);
-    const clock = new Redis(redis.url);
+    const store = await storeFor();
+    const clock = redis.client(); // one host: every node has the same clock
     // Redis' clock is the one the script windows by.
     const redisNow = async () => {
       const [sec, usec] = await clock.time();
@@ -113,7 +108,7 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
   });
 
   it("two windows later nothing of the old count is left: the full limit is admitted at once", async () => {
-    const store = await storeFor(redis.url);
+    const store = await storeFor();
     const w = 500;
     const limit = 10;
     const burst = () => Promise.all(Array.from({ length: limit }, () => store.hit("two-windows", w, limit)));
@@ -124,21 +119,19 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
   });
 
   it("keys are prefixed and expire (no unbounded growth in Redis)", async () => {
-    const store = await storeFor(redis.url);
+    const store = await storeFor();
     const limiter = new RateLimiter({ windowMs: 1000, maxRequests: 5, store });
     await limiter.consume("ttl-key");
-    const probe = new Redis(redis.url);
-    const ttl = await probe.pttl("{uaip:rl:ttl-key}");
+    const ttl = await redis.admin.pttl("{uaip:rl:ttl-key}");
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(2000);
-    probe.disconnect();
     await Promise.all([limiter.close(), store.close()]);
   });
 
   it("Redis killed mid-test: each failure policy answers quickly, is flagged degraded, and recovers after restart", async () => {
     const registry = new Registry();
     const policies: FailurePolicy[] = ["allow", "deny", "memory"];
-    const stores = await Promise.all(policies.map(() => storeFor(redis.url)));
+    const stores = await Promise.all(policies.map(() => storeFor()));
     const limiters = Object.fromEntries(
       policies.map((p, i) => [
         p,
@@ -149,7 +142,17 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
     for (const p of policies) expect(await limiters[p].consume(`${p}-before`)).toMatchObject({ allowed: true, remaining: 2 });
 
     await redis.stop();
-    await waitFor(() => stores.every((s) => s.client.status !== "ready"));
+    // Until each store's client has seen the loss. A Cluster client's status can stay "ready" with
+    // every node dead (ioredis drops a node's connection, and says "close", only once every node it
+    // opened has ended; a never-used node's lazy connection does not end): there, a PING failing is the sign.
+    const lost = stores.map(() => false);
+    await waitFor(() => {
+      stores.forEach((s, i) => {
+        if (s.client.status !== "ready") lost[i] = true;
+        else s.client.ping().catch(() => (lost[i] = true));
+      });
+      return lost.every(Boolean);
+    });
 
     // Fail fast: no offline queue, no retries. A check that waited would wait the stores' command timeout (200 ms)
     // on a timer set after this one, so it would answer after this timer fires, however late a loaded machine
@@ -187,7 +190,9 @@ describe("RedisStore + RateLimiter against a real redis-server", () => {
     }
     await Promise.all([...policies.map((p) => limiters[p].close()), ...stores.map((s) => s.close())]);
   });
+});
 
+describe("RedisStore against a Redis that never answers", () => {
   it("a Redis that accepts but never answers is cut off by commandTimeout, not awaited forever", async () => {
     const sockets: Socket[] = [];
     const blackHole: Server = createServer((s) => sockets.push(s));
