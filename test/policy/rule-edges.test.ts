@@ -1,0 +1,248 @@
+/**
+ * The policy rules' remaining edges, found by Stryker (issue #22, docs/mutation-scores.md): what each rule
+ * looks at and what it leaves alone, defaults on both sides, and the values its messages name.
+ */
+import fc from "fast-check";
+import type { PlannedResource, ResourceRule } from "../../policy/rules";
+import { RULES, runRules } from "../../policy/rules";
+import { rdsProxyTls } from "../../policy/rules/data-tier";
+import { elasticacheAtRestEncrypted, rdsStorageEncrypted } from "../../policy/rules/encryption-at-rest";
+import { noReplicasUnderHpa } from "../../policy/rules/hpa-replicas";
+import { imageTag, noLatestImages } from "../../policy/rules/images";
+import { noWorldOpenIngress } from "../../policy/rules/ingress";
+import { REQUIRED_TAGS, requiredTags, TAGGABLE_TYPES } from "../../policy/rules/tags";
+
+const r = (type: string, name: string, props: Record<string, unknown>): PlannedResource => ({
+  type,
+  name,
+  urn: `urn:pulumi:t::uaip::${type}::${name}`,
+  props,
+});
+
+/** Every prop some resource rule refuses, at once: a resource of a type a rule checks would fail it. */
+const EVERY_BAD_PROP = {
+  storageEncrypted: false,
+  atRestEncryptionEnabled: false,
+  encrypted: false,
+  blockDeviceMappings: [{ ebs: { encrypted: false } }],
+  rootBlockDevice: { encrypted: false },
+  ebsBlockDevices: [{ encrypted: false }],
+  transitEncryptionEnabled: false,
+  protocol: "HTTP",
+  port: 80,
+  defaultActions: [{ type: "forward" }],
+  defaultCacheBehavior: { viewerProtocolPolicy: "allow-all" },
+  origins: [{ originId: "o", customOriginConfig: { originProtocolPolicy: "http-only" } }],
+  requireTls: false,
+  debugLogging: true,
+  engineFamily: "POSTGRESQL",
+  auths: [{ clientPasswordAuthType: "POSTGRES_MD5" }],
+  engine: "valkey",
+  metadataOptions: { httpTokens: "optional", httpPutResponseHopLimit: 2 },
+  deletionProtection: false,
+  multiAz: false,
+  backupRetentionPeriod: 0,
+  skipFinalSnapshot: true,
+  multiAzEnabled: false,
+  automaticFailoverEnabled: false,
+  snapshotRetentionLimit: 0,
+  enableDeletionProtection: false,
+  image: "nginx:latest",
+  name: "nginx",
+  spec: { containers: [{ name: "c", image: "nginx" }], template: { spec: { containers: [{ name: "c", image: "nginx" }] } } },
+  // Present but missing every required key: the tags rule would refuse an AWS resource with these.
+  tags: { environment: "prod" },
+};
+
+const resourceRules = RULES.filter((x): x is ResourceRule => x.kind === "resource");
+
+describe("each resource rule checks only the types it names", () => {
+  it("a resource of a type no rule checks passes every resource rule, however bad its props", () => {
+    for (const type of ["custom:index/thing:Thing", "kubernetes:core/v1:Service", "random:index/randomPassword:RandomPassword"])
+      for (const rule of resourceRules)
+        expect({ rule: rule.name, type, messages: rule.check(r(type, "x", EVERY_BAD_PROP)) }).toEqual({
+          rule: rule.name,
+          type,
+          messages: [],
+        });
+  });
+
+  it("the same props on a type the rule checks fail it (the resource above would be caught if its type matched)", () => {
+    const checked: Record<string, string> = {
+      "rds-storage-encrypted": "aws:rds/instance:Instance",
+      "elasticache-at-rest-encrypted": "aws:elasticache/replicationGroup:ReplicationGroup",
+      "ebs-encrypted": "aws:ebs/volume:Volume",
+      "elasticache-in-transit-encrypted": "aws:elasticache/replicationGroup:ReplicationGroup",
+      "alb-listener-tls": "aws:lb/listener:Listener",
+      "cloudfront-tls": "aws:cloudfront/distribution:Distribution",
+      "rds-proxy-tls": "aws:rds/proxy:Proxy",
+      "elasticache-valkey-replication-groups": "aws:elasticache/cluster:Cluster",
+      "prod-resilience": "aws:rds/instance:Instance",
+      "imdsv2-hop-limit-1": "aws:ec2/launchTemplate:LaunchTemplate",
+      "required-tags": "aws:ec2/vpc:Vpc",
+      "images-not-latest": "kubernetes:core/v1:Pod",
+      "log-group-kms": "aws:cloudwatch/logGroup:LogGroup",
+    };
+    expect(Object.keys(checked).sort()).toEqual(resourceRules.map((x) => x.name).sort());
+    for (const rule of resourceRules)
+      expect({ rule: rule.name, failed: rule.check(r(checked[rule.name]!, "x", EVERY_BAD_PROP)).length > 0 }).toEqual({
+        rule: rule.name,
+        failed: true,
+      });
+  });
+});
+
+describe("no-replicas-under-hpa: namespaces", () => {
+  const hpa = (metadata: Record<string, unknown> | undefined) =>
+    r("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", {
+      ...(metadata ? { metadata } : {}),
+      spec: { maxReplicas: 3, scaleTargetRef: { kind: "Deployment", name: "svc" } },
+    });
+  const deployment = (metadata: Record<string, unknown> | undefined) =>
+    r("kubernetes:apps/v1:Deployment", "svc", { ...(metadata ? { metadata } : {}), spec: { replicas: 2 } });
+
+  it('an object without a namespace is in "default": it meets one that names "default", not one elsewhere', () => {
+    expect(noReplicasUnderHpa.check([deployment({ name: "svc", namespace: "default" }), hpa({ name: "h" })])).toHaveLength(1);
+    expect(noReplicasUnderHpa.check([deployment({ name: "svc" }), hpa({ name: "h", namespace: "default" })])).toHaveLength(1);
+    expect(noReplicasUnderHpa.check([deployment({ name: "svc" }), hpa({ name: "h", namespace: "uaip" })])).toEqual([]);
+  });
+
+  it("an object without metadata is named by its resource name, in the default namespace, and the message names the HPA", () => {
+    expect(runRules([deployment(undefined), hpa(undefined)], [noReplicasUnderHpa]).map((v) => v.message)).toEqual([
+      "spec.replicas=2 while HPA h owns the replica count; remove replicas",
+    ]);
+  });
+});
+
+describe("no-replicas-under-hpa: only HorizontalPodAutoscalers own the replica count", () => {
+  it("another object with a spec.scaleTargetRef naming the Deployment does not", () => {
+    const deployment = r("kubernetes:apps/v1:Deployment", "svc", { metadata: { name: "svc" }, spec: { replicas: 2 } });
+    const lookalike = (type: string) =>
+      r(type, "s", { metadata: { name: "s" }, spec: { scaleTargetRef: { kind: "Deployment", name: "svc" } } });
+    expect(noReplicasUnderHpa.check([deployment, lookalike("kubernetes:example.com/v1:Scaler")])).toEqual([]);
+    expect(noReplicasUnderHpa.check([deployment, lookalike("kubernetes:autoscaling/v1:HorizontalPodAutoscaler")])).toHaveLength(
+      1,
+    );
+  });
+
+  it("an HPA without a spec or a target owns nothing (and does not stop the rule)", () => {
+    const deployment = r("kubernetes:apps/v1:Deployment", "svc", { metadata: { name: "svc" }, spec: { replicas: 2 } });
+    const hpa = (spec?: Record<string, unknown>) =>
+      r("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", { metadata: { name: "h" }, ...(spec ? { spec } : {}) });
+    expect(noReplicasUnderHpa.check([deployment, hpa()])).toEqual([]);
+    expect(noReplicasUnderHpa.check([deployment, hpa({ maxReplicas: 3 })])).toEqual([]);
+  });
+});
+
+describe("rds-storage-encrypted: read replicas", () => {
+  it("a replica inherits its source's encryption and may not set storageEncrypted; a primary must", () => {
+    const db = (props: Record<string, unknown>) => r("aws:rds/instance:Instance", "db", { engine: "postgres", ...props });
+    expect(rdsStorageEncrypted.check(db({ replicateSourceDb: "db1" }))).toEqual([]);
+    expect(rdsStorageEncrypted.check(db({}))).toEqual(["storageEncrypted is unset; set storageEncrypted: true"]);
+    expect(rdsStorageEncrypted.check(db({ replicateSourceDb: "" }))).toHaveLength(1);
+  });
+});
+
+describe("no-world-open-ingress: protocol all", () => {
+  const group = (protocol: unknown) =>
+    r("aws:ec2/securityGroup:SecurityGroup", "sg", {
+      ingress: [{ protocol, fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],
+    });
+  it.each(["-1", -1, "all"])("protocol %j opens every port, whatever fromPort and toPort say", (protocol) => {
+    expect(noWorldOpenIngress.check([group(protocol)]).map((f) => f.message)).toEqual([
+      expect.stringMatching(/^ports 0-65535 open to 0\.0\.0\.0\/0 /),
+    ]);
+  });
+  it("another protocol opens the ports it names", () => {
+    expect(noWorldOpenIngress.check([group("tcp")]).map((f) => f.message)).toEqual([expect.stringMatching(/^port 0 open to /)]);
+  });
+});
+
+describe("required-tags: taggable types must carry tags, others only when they carry any", () => {
+  const all = { project: "uaip", environment: "dev", "managed-by": "pulumi", team: "platform" };
+  it("a taggable type without tags misses every required tag", () => {
+    for (const type of TAGGABLE_TYPES)
+      expect(requiredTags.check(r(type, "x", {}))).toEqual([`missing tag(s) ${REQUIRED_TAGS.join(", ")}`]);
+  });
+  it("a type not in the list is checked when it carries tags, skipped when it has none", () => {
+    const route = (props: Record<string, unknown>) => r("aws:ec2/route:Route", "rt", props);
+    expect(TAGGABLE_TYPES.has("aws:ec2/route:Route")).toBe(false);
+    expect(requiredTags.check(route({}))).toEqual([]);
+    expect(requiredTags.check(route({ tags: { project: "uaip" } }))).toEqual(["missing tag(s) environment, managed-by, team"]);
+    expect(requiredTags.check(route({ tags: all }))).toEqual([]);
+  });
+  it("an empty or non-string value is missing", () => {
+    expect(requiredTags.check(r("aws:ec2/vpc:Vpc", "v", { tags: { ...all, team: "", project: 1 } }))).toEqual([
+      "missing tag(s) project, team",
+    ]);
+  });
+});
+
+describe("rds-proxy-tls: the value as written", () => {
+  it("an unset requireTls is named unset, a false one false", () => {
+    const proxy = (props: Record<string, unknown>) => r("aws:rds/proxy:Proxy", "px", { engineFamily: "POSTGRESQL", ...props });
+    expect(rdsProxyTls.check(proxy({}))).toEqual(["requireTls is unset; set it to true"]);
+    expect(rdsProxyTls.check(proxy({ requireTls: false }))).toEqual(["requireTls is false; set it to true"]);
+    expect(rdsProxyTls.check(proxy({ requireTls: "true" }))).toEqual([]);
+  });
+
+  it("SCRAM is required of PostgreSQL proxies only (any case of the family); MySQL's auth types are its own", () => {
+    const proxy = (engineFamily: unknown) =>
+      r("aws:rds/proxy:Proxy", "px", {
+        requireTls: true,
+        ...(engineFamily === undefined ? {} : { engineFamily }),
+        auths: [{ clientPasswordAuthType: "MYSQL_NATIVE_PASSWORD" }],
+      });
+    const refused = ['an auth entry has clientPasswordAuthType MYSQL_NATIVE_PASSWORD; set "POSTGRES_SCRAM_SHA_256"'];
+    expect(rdsProxyTls.check(proxy("POSTGRESQL"))).toEqual(refused);
+    expect(rdsProxyTls.check(proxy("postgresql"))).toEqual(refused);
+    expect(rdsProxyTls.check(proxy("MYSQL"))).toEqual([]);
+    expect(rdsProxyTls.check(proxy(undefined))).toEqual([]);
+  });
+});
+
+describe("elasticache-at-rest-encrypted: the value as written", () => {
+  it('unset is named unset, false false; true and "true" pass', () => {
+    const group = (props: Record<string, unknown>) => r("aws:elasticache/replicationGroup:ReplicationGroup", "g", props);
+    expect(elasticacheAtRestEncrypted.check(group({}))).toEqual(["atRestEncryptionEnabled is unset; set it to true"]);
+    expect(elasticacheAtRestEncrypted.check(group({ atRestEncryptionEnabled: false }))).toEqual([
+      "atRestEncryptionEnabled is false; set it to true",
+    ]);
+    for (const v of [true, "true"]) expect(elasticacheAtRestEncrypted.check(group({ atRestEncryptionEnabled: v }))).toEqual([]);
+  });
+});
+
+describe("images-not-latest: where each workload kind keeps its pod spec", () => {
+  const podSpec = { initContainers: [{ name: "init", image: "busybox" }], containers: [{ name: "app", image: "app:latest" }] };
+  const expected = [
+    "container init uses busybox (no tag = latest); pin a version tag or a digest",
+    "container app uses app:latest; pin a version tag or a digest",
+  ];
+  it.each([
+    ["kubernetes:core/v1:Pod", { spec: podSpec }],
+    ["kubernetes:batch/v1:CronJob", { spec: { jobTemplate: { spec: { template: { spec: podSpec } } } } }],
+    ["kubernetes:batch/v1:Job", { spec: { template: { spec: podSpec } } }],
+    ["kubernetes:apps/v1:DaemonSet", { spec: { template: { spec: podSpec } } }],
+  ])("%s", (type, props) => {
+    expect(noLatestImages.check(r(type, "w", props))).toEqual(expected);
+  });
+});
+
+describe("imageTag", () => {
+  const segment = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,11}$/);
+  it("property: the tag is what follows the last segment's colon, however short the name; a registry port is not a tag", () => {
+    fc.assert(
+      fc.property(
+        fc.option(fc.tuple(segment, fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined })), { nil: undefined }),
+        fc.array(segment, { maxLength: 2 }),
+        fc.oneof(segment, fc.constant("")),
+        fc.option(segment, { nil: undefined }),
+        (registry, path, name, tag) => {
+          const host = registry ? `${registry[0]}${registry[1] === undefined ? "" : `:${registry[1]}`}/` : "";
+          const image = `${host}${[...path, name].join("/")}${tag === undefined ? "" : `:${tag}`}`;
+          expect(imageTag(image)).toEqual({ tag, digest: false });
+        },
+      ),
+    );
+  });
+});
