@@ -6,7 +6,7 @@ import fc from "fast-check";
 import type { PlannedResource, ResourceRule } from "../../policy/rules";
 import { RULES, runRules } from "../../policy/rules";
 import { rdsProxyTls } from "../../policy/rules/data-tier";
-import { elasticacheAtRestEncrypted, rdsStorageEncrypted } from "../../policy/rules/encryption-at-rest";
+import { ebsEncrypted, elasticacheAtRestEncrypted, rdsStorageEncrypted } from "../../policy/rules/encryption-at-rest";
 import { noReplicasUnderHpa } from "../../policy/rules/hpa-replicas";
 import { imageTag, noLatestImages } from "../../policy/rules/images";
 import { noWorldOpenIngress } from "../../policy/rules/ingress";
@@ -199,6 +199,12 @@ describe("rds-proxy-tls: the value as written", () => {
     expect(rdsProxyTls.check(proxy("MYSQL"))).toEqual([]);
     expect(rdsProxyTls.check(proxy(undefined))).toEqual([]);
   });
+
+  it("an auth entry without a clientPasswordAuthType is named unset", () => {
+    expect(
+      rdsProxyTls.check(r("aws:rds/proxy:Proxy", "px", { requireTls: true, engineFamily: "POSTGRESQL", auths: [{}] })),
+    ).toEqual(['an auth entry has clientPasswordAuthType unset; set "POSTGRES_SCRAM_SHA_256"']);
+  });
 });
 
 describe("elasticache-at-rest-encrypted: the value as written", () => {
@@ -226,6 +232,12 @@ describe("images-not-latest: where each workload kind keeps its pod spec", () =>
   ])("%s", (type, props) => {
     expect(noLatestImages.check(r(type, "w", props))).toEqual(expected);
   });
+
+  it("a workload without a spec or a template has no containers to check (and does not stop the rule)", () => {
+    expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", {}))).toEqual([]);
+    expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", { spec: { replicas: 1 } }))).toEqual([]);
+    expect(noLatestImages.check(r("kubernetes:batch/v1:CronJob", "c", { spec: {} }))).toEqual([]);
+  });
 });
 
 describe("imageTag", () => {
@@ -244,5 +256,48 @@ describe("imageTag", () => {
         },
       ),
     );
+  });
+});
+
+describe("no-replicas-under-hpa: a workload without a spec sets no replicas", () => {
+  it("is not reported, and the rule goes on to the next workload", () => {
+    const hpa = r("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "h", {
+      metadata: { name: "h" },
+      spec: { scaleTargetRef: { kind: "Deployment", name: "svc" } },
+    });
+    const bare = r("kubernetes:apps/v1:Deployment", "svc", { metadata: { name: "svc" } });
+    expect(noReplicasUnderHpa.check([bare, hpa])).toEqual([]);
+  });
+});
+
+describe("ebs-encrypted: absent device lists", () => {
+  it("a launch template or an instance without block devices has nothing unencrypted", () => {
+    expect(ebsEncrypted.check(r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {}))).toEqual([]);
+    expect(ebsEncrypted.check(r("aws:ec2/instance:Instance", "i", {}))).toEqual([]);
+    expect(ebsEncrypted.check(r("aws:ec2/instance:Instance", "i", { ebsBlockDevices: [{ encrypted: "false" }] }))).toEqual([
+      "ebsBlockDevices[0].encrypted is false; set encrypted: true",
+    ]);
+  });
+});
+
+describe("no-world-open-ingress: aws.ec2.SecurityGroupRule", () => {
+  const rule = (type: string) =>
+    r("aws:ec2/securityGroupRule:SecurityGroupRule", "rule", {
+      type,
+      protocol: "tcp",
+      fromPort: 22,
+      toPort: 22,
+      cidrBlocks: ["0.0.0.0/0"],
+      securityGroupId: "sg-1",
+    });
+  it("an egress rule to the world is not ingress; the same rule as ingress is caught", () => {
+    expect(noWorldOpenIngress.check([rule("egress")])).toEqual([]);
+    expect(noWorldOpenIngress.check([rule("ingress")]).map((f) => f.message)).toEqual([
+      expect.stringMatching(/^port 22 open to 0\.0\.0\.0\/0 \(not on a public load balancer's security group\)/),
+    ]);
+  });
+  it("another resource type with the same props is not read as a security group rule", () => {
+    const other = { ...rule("ingress"), type: "aws:ec2/networkAclRule:NetworkAclRule" };
+    expect(noWorldOpenIngress.check([other])).toEqual([]);
   });
 });
