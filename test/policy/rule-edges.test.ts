@@ -10,6 +10,7 @@ import { ebsEncrypted, elasticacheAtRestEncrypted, rdsStorageEncrypted } from ".
 import { noReplicasUnderHpa } from "../../policy/rules/hpa-replicas";
 import { imageTag, noLatestImages } from "../../policy/rules/images";
 import { noWorldOpenIngress } from "../../policy/rules/ingress";
+import { UNKNOWN } from "../../policy/rules/match";
 import { REQUIRED_TAGS, requiredTags, TAGGABLE_TYPES } from "../../policy/rules/tags";
 
 const r = (type: string, name: string, props: Record<string, unknown>): PlannedResource => ({
@@ -233,6 +234,13 @@ describe("images-not-latest: where each workload kind keeps its pod spec", () =>
     expect(noLatestImages.check(r(type, "w", props))).toEqual(expected);
   });
 
+  it("an image unknown during preview (built by the stack) cannot be judged: it passes", () => {
+    const pod = (image: unknown) => r("kubernetes:core/v1:Pod", "p", { spec: { containers: [{ name: "app", image }] } });
+    expect(noLatestImages.check(pod(UNKNOWN))).toEqual([]);
+    expect(noLatestImages.check(pod(undefined))).toEqual([]);
+    expect(noLatestImages.check(pod("app"))).toHaveLength(1);
+  });
+
   it("a workload without a spec or a template has no containers to check (and does not stop the rule)", () => {
     expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", {}))).toEqual([]);
     expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", { spec: { replicas: 1 } }))).toEqual([]);
@@ -277,6 +285,9 @@ describe("ebs-encrypted: absent device lists", () => {
     expect(ebsEncrypted.check(r("aws:ec2/instance:Instance", "i", { ebsBlockDevices: [{ encrypted: "false" }] }))).toEqual([
       "ebsBlockDevices[0].encrypted is false; set encrypted: true",
     ]);
+    expect(ebsEncrypted.check(r("aws:ec2/launchTemplate:LaunchTemplate", "lt", { blockDeviceMappings: [{ ebs: {} }] }))).toEqual([
+      "blockDeviceMappings[0].encrypted is unset; set encrypted: true",
+    ]);
   });
 });
 
@@ -296,8 +307,22 @@ describe("no-world-open-ingress: aws.ec2.SecurityGroupRule", () => {
       expect.stringMatching(/^port 22 open to 0\.0\.0\.0\/0 \(not on a public load balancer's security group\)/),
     ]);
   });
+  it("an ingress rule from known CIDRs only (IPv4 or IPv6) is not world-open", () => {
+    const known = {
+      ...rule("ingress"),
+      props: { ...rule("ingress").props, cidrBlocks: ["10.0.0.0/8"], ipv6CidrBlocks: ["fd00::/8"] },
+    };
+    expect(noWorldOpenIngress.check([known])).toEqual([]);
+    const v6 = { ...rule("ingress"), props: { ...rule("ingress").props, cidrBlocks: undefined, ipv6CidrBlocks: ["::/0"] } };
+    expect(noWorldOpenIngress.check([v6]).map((f) => f.message)).toEqual([expect.stringMatching(/^port 22 open to ::\/0 /)]);
+  });
   it("another resource type with the same props is not read as a security group rule", () => {
     const other = { ...rule("ingress"), type: "aws:ec2/networkAclRule:NetworkAclRule" };
     expect(noWorldOpenIngress.check([other])).toEqual([]);
+    // Only a security group's inline ingress is read; a group without one has nothing open.
+    const ingress = [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }];
+    expect(noWorldOpenIngress.check([r("aws:ec2/networkAcl:NetworkAcl", "acl", { ingress })])).toEqual([]);
+    expect(noWorldOpenIngress.check([r("aws:ec2/securityGroup:SecurityGroup", "sg", {})])).toEqual([]);
+    expect(noWorldOpenIngress.check([r("aws:ec2/securityGroup:SecurityGroup", "sg", { ingress })])).toHaveLength(1);
   });
 });
