@@ -279,6 +279,13 @@ describe("no-replicas-under-hpa: a workload without a spec sets no replicas", ()
 });
 
 describe("ebs-encrypted: absent device lists", () => {
+  it('an EBS volume names its value as written; true and "true" pass', () => {
+    const volume = (props: Record<string, unknown>) => r("aws:ebs/volume:Volume", "v", props);
+    expect(ebsEncrypted.check(volume({}))).toEqual(["encrypted is unset; set encrypted: true"]);
+    expect(ebsEncrypted.check(volume({ encrypted: false }))).toEqual(["encrypted is false; set encrypted: true"]);
+    for (const encrypted of [true, "true"]) expect(ebsEncrypted.check(volume({ encrypted }))).toEqual([]);
+  });
+
   it("a launch template or an instance without block devices has nothing unencrypted", () => {
     expect(ebsEncrypted.check(r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {}))).toEqual([]);
     expect(ebsEncrypted.check(r("aws:ec2/instance:Instance", "i", {}))).toEqual([]);
