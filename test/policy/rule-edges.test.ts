@@ -286,6 +286,15 @@ describe("ebs-encrypted: absent device lists", () => {
     for (const encrypted of [true, "true"]) expect(ebsEncrypted.check(volume({ encrypted }))).toEqual([]);
   });
 
+  it("an instance's root device: unset and false are named, true passes", () => {
+    const instance = (rootBlockDevice: Record<string, unknown>) => r("aws:ec2/instance:Instance", "i", { rootBlockDevice });
+    expect(ebsEncrypted.check(instance({}))).toEqual(["rootBlockDevice.encrypted is unset; set encrypted: true"]);
+    expect(ebsEncrypted.check(instance({ encrypted: false }))).toEqual([
+      "rootBlockDevice.encrypted is false; set encrypted: true",
+    ]);
+    expect(ebsEncrypted.check(instance({ encrypted: true }))).toEqual([]);
+  });
+
   it("a launch template or an instance without block devices has nothing unencrypted", () => {
     expect(ebsEncrypted.check(r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {}))).toEqual([]);
     expect(ebsEncrypted.check(r("aws:ec2/instance:Instance", "i", {}))).toEqual([]);
@@ -331,5 +340,34 @@ describe("no-world-open-ingress: aws.ec2.SecurityGroupRule", () => {
     expect(noWorldOpenIngress.check([r("aws:ec2/networkAcl:NetworkAcl", "acl", { ingress })])).toEqual([]);
     expect(noWorldOpenIngress.check([r("aws:ec2/securityGroup:SecurityGroup", "sg", {})])).toEqual([]);
     expect(noWorldOpenIngress.check([r("aws:ec2/securityGroup:SecurityGroup", "sg", { ingress })])).toHaveLength(1);
+    const known = [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["10.0.0.0/8"], ipv6CidrBlocks: ["fd00::/8"] }];
+    expect(noWorldOpenIngress.check([r("aws:ec2/securityGroup:SecurityGroup", "sg", { ingress: known })])).toEqual([]);
+  });
+});
+
+describe("no-world-open-ingress: only a public load balancer's listener port may be open", () => {
+  const listener = r("aws:lb/listener:Listener", "https", { protocol: "HTTPS", port: 443 });
+  const open = (securityGroupId?: string) =>
+    r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in-443", {
+      ...(securityGroupId ? { securityGroupId } : {}),
+      cidrIpv4: "0.0.0.0/0",
+      fromPort: 443,
+      toPort: 443,
+      ipProtocol: "tcp",
+    });
+  const lb = (internal: boolean) => r("aws:lb/loadBalancer:LoadBalancer", "alb", { internal, securityGroups: ["sg-alb"] });
+
+  it("a listener port with no load balancer at all is not a public entry point", () => {
+    expect(noWorldOpenIngress.check([listener, open()]).map((f) => f.message)).toEqual([
+      expect.stringContaining("(no public listener on port 443)"),
+    ]);
+    expect(noWorldOpenIngress.check([lb(false), listener, open()])).toEqual([]);
+  });
+
+  it("an internal load balancer's group is not a public one", () => {
+    expect(noWorldOpenIngress.check([lb(true), listener, open("sg-alb")]).map((f) => f.message)).toEqual([
+      expect.stringContaining("(not on a public load balancer's security group)"),
+    ]);
+    expect(noWorldOpenIngress.check([lb(false), listener, open("sg-alb")])).toEqual([]);
   });
 });
