@@ -11,6 +11,7 @@ import { noReplicasUnderHpa } from "../../policy/rules/hpa-replicas";
 import { imageTag, noLatestImages } from "../../policy/rules/images";
 import { noWorldOpenIngress } from "../../policy/rules/ingress";
 import { UNKNOWN } from "../../policy/rules/match";
+import { prodResilience } from "../../policy/rules/prod-resilience";
 import { REQUIRED_TAGS, requiredTags, TAGGABLE_TYPES } from "../../policy/rules/tags";
 
 const r = (type: string, name: string, props: Record<string, unknown>): PlannedResource => ({
@@ -241,6 +242,16 @@ describe("images-not-latest: where each workload kind keeps its pod spec", () =>
     expect(noLatestImages.check(pod("app"))).toHaveLength(1);
   });
 
+  it("Docker: a container's image and a pulled image's name are both checked", () => {
+    expect(noLatestImages.check(r("docker:index/remoteImage:RemoteImage", "img", { name: "redis:latest" }))).toEqual([
+      "uses redis:latest; pin a version tag or a digest",
+    ]);
+    expect(noLatestImages.check(r("docker:index/container:Container", "c", { image: "redis" }))).toEqual([
+      "uses redis (no tag = latest); pin a version tag or a digest",
+    ]);
+    expect(noLatestImages.check(r("docker:index/remoteImage:RemoteImage", "img", { name: "redis:7.4" }))).toEqual([]);
+  });
+
   it("a workload without a spec or a template has no containers to check (and does not stop the rule)", () => {
     expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", {}))).toEqual([]);
     expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", { spec: { replicas: 1 } }))).toEqual([]);
@@ -369,5 +380,16 @@ describe("no-world-open-ingress: only a public load balancer's listener port may
       expect.stringContaining("(not on a public load balancer's security group)"),
     ]);
     expect(noWorldOpenIngress.check([lb(false), listener, open("sg-alb")])).toEqual([]);
+  });
+});
+
+describe("prod-resilience: the value as written", () => {
+  it("an unset snapshotRetentionLimit is named unset", () => {
+    const group = r("aws:elasticache/replicationGroup:ReplicationGroup", "g", {
+      multiAzEnabled: true,
+      automaticFailoverEnabled: true,
+      tags: { environment: "prod" },
+    });
+    expect(prodResilience.check(group)).toEqual(["prod: snapshotRetentionLimit is unset (no backups)"]);
   });
 });
