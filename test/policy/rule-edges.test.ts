@@ -242,6 +242,12 @@ describe("images-not-latest: where each workload kind keeps its pod spec", () =>
     expect(noLatestImages.check(pod("app"))).toHaveLength(1);
   });
 
+  it("a container without a name is named ?", () => {
+    expect(noLatestImages.check(r("kubernetes:core/v1:Pod", "p", { spec: { containers: [{ image: "app" }] } }))).toEqual([
+      "container ? uses app (no tag = latest); pin a version tag or a digest",
+    ]);
+  });
+
   it("Docker: a container's image and a pulled image's name are both checked", () => {
     expect(noLatestImages.check(r("docker:index/remoteImage:RemoteImage", "img", { name: "redis:latest" }))).toEqual([
       "uses redis:latest; pin a version tag or a digest",
@@ -373,6 +379,14 @@ describe("no-world-open-ingress: only a public load balancer's listener port may
       expect.stringContaining("(no public listener on port 443)"),
     ]);
     expect(noWorldOpenIngress.check([lb(false), listener, open()])).toEqual([]);
+  });
+
+  it("only a listener's port is a listener port: a target group's port 8080 is not", () => {
+    const targetGroup = r("aws:lb/targetGroup:TargetGroup", "tg", { port: 8080, protocol: "HTTP" });
+    const open8080 = { ...open("sg-alb"), props: { ...open("sg-alb").props, fromPort: 8080, toPort: 8080 } };
+    expect(noWorldOpenIngress.check([lb(false), listener, targetGroup, open8080]).map((f) => f.message)).toEqual([
+      expect.stringContaining("(no public listener on port 8080)"),
+    ]);
   });
 
   it("an internal load balancer's group is not a public one", () => {
