@@ -262,6 +262,8 @@ describe("images-not-latest: where each workload kind keeps its pod spec", () =>
     expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", {}))).toEqual([]);
     expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", { spec: { replicas: 1 } }))).toEqual([]);
     expect(noLatestImages.check(r("kubernetes:batch/v1:CronJob", "c", { spec: {} }))).toEqual([]);
+    expect(noLatestImages.check(r("kubernetes:batch/v1:CronJob", "c", {}))).toEqual([]);
+    expect(noLatestImages.check(r("kubernetes:core/v1:Pod", "p", {}))).toEqual([]);
   });
 });
 
