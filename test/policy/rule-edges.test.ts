@@ -4,7 +4,8 @@
  */
 import fc from "fast-check";
 import type { PlannedResource, ResourceRule } from "../../policy/rules";
-import { RULES, runRules } from "../../policy/rules";
+import type { StackRule } from "../../policy/rules/types";
+import { RULES, plannedResources, runRules } from "../../policy/rules";
 import { rdsProxyTls } from "../../policy/rules/data-tier";
 import { ebsEncrypted, elasticacheAtRestEncrypted, rdsStorageEncrypted } from "../../policy/rules/encryption-at-rest";
 import { noReplicasUnderHpa } from "../../policy/rules/hpa-replicas";
@@ -407,5 +408,42 @@ describe("prod-resilience: the value as written", () => {
       tags: { environment: "prod" },
     });
     expect(prodResilience.check(group)).toEqual(["prod: snapshotRetentionLimit is unset (no backups)"]);
+  });
+});
+
+describe("runRules and plannedResources", () => {
+  it("a stack-wide finding has no URN and is reported as (stack); a resource's finding names it", () => {
+    const resource = r("aws:ec2/vpc:Vpc", "vpc", {});
+    const stackWide: StackRule = {
+      kind: "stack",
+      name: "t",
+      description: "",
+      enforcementLevel: "advisory",
+      check: () => [{ message: "whole stack" }, { resource, message: "one resource" }],
+    };
+    expect(runRules([resource], [stackWide])).toEqual([
+      { rule: "t", enforcementLevel: "advisory", urn: "", resource: "(stack)", message: "whole stack" },
+      { rule: "t", enforcementLevel: "advisory", urn: resource.urn, resource: "aws:ec2/vpc:Vpc vpc", message: "one resource" },
+    ]);
+  });
+
+  it("a plan's inputs become props, unknowns (also in arrays) become UNKNOWN, missing inputs {}", () => {
+    const plan = {
+      resources: [
+        {
+          urn: "u1",
+          type: "t:a",
+          name: "a",
+          inputs: { x: { __pulumiUnknown: true }, list: [{ __pulumiUnknown: true }, 1], keep: { y: 2 } },
+        },
+        { urn: "u2", type: "t:b", name: "b", inputs: undefined },
+        { urn: "u3", type: "t:c", name: "c", inputs: { flag: { __pulumiUnknown: false } } },
+      ],
+    };
+    expect(plannedResources(plan)).toEqual([
+      { urn: "u1", type: "t:a", name: "a", props: { x: UNKNOWN, list: [UNKNOWN, 1], keep: { y: 2 } } },
+      { urn: "u2", type: "t:b", name: "b", props: {} },
+      { urn: "u3", type: "t:c", name: "c", props: { flag: { __pulumiUnknown: false } } },
+    ]);
   });
 });
