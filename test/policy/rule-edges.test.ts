@@ -7,7 +7,12 @@ import type { PlannedResource, ResourceRule } from "../../policy/rules";
 import type { StackRule } from "../../policy/rules/types";
 import { RULES, plannedResources, runRules } from "../../policy/rules";
 import { rdsProxyTls } from "../../policy/rules/data-tier";
-import { ebsEncrypted, elasticacheAtRestEncrypted, rdsStorageEncrypted } from "../../policy/rules/encryption-at-rest";
+import {
+  ebsEncrypted,
+  elasticacheAtRestEncrypted,
+  rdsStorageEncrypted,
+  s3Encrypted,
+} from "../../policy/rules/encryption-at-rest";
 import { noReplicasUnderHpa } from "../../policy/rules/hpa-replicas";
 import { imageTag, noLatestImages } from "../../policy/rules/images";
 import { noWorldOpenIngress } from "../../policy/rules/ingress";
@@ -445,5 +450,65 @@ describe("runRules and plannedResources", () => {
       { urn: "u2", type: "t:b", name: "b", props: {} },
       { urn: "u3", type: "t:c", name: "c", props: { flag: { __pulumiUnknown: false } } },
     ]);
+  });
+});
+
+describe("s3-encrypted: which configuration belongs to which bucket", () => {
+  const SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration";
+  const bucket = (name: string, props: Record<string, unknown>) => r("aws:s3/bucket:Bucket", name, props);
+  const config = (name: string, props: Record<string, unknown>) =>
+    r(SSE, name, { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }], ...props });
+  const unencrypted = (resources: PlannedResource[]) => s3Encrypted.check(resources).map((f) => f.resource!.name);
+
+  it("a configuration matches its bucket by the bucket's name, its id, or the same resource name; not another bucket's", () => {
+    expect(unencrypted([bucket("logs", { bucket: "logs-123" }), config("cfg", { bucket: "logs-123" })])).toEqual([]);
+    expect(unencrypted([bucket("logs", { id: "logs-id" }), config("cfg", { bucket: "logs-id" })])).toEqual([]);
+    expect(unencrypted([bucket("logs", {}), config("logs", {})])).toEqual([]);
+    expect(unencrypted([bucket("logs", { bucket: "logs-123" }), config("cfg", { bucket: "other" })])).toEqual(["logs"]);
+    // A bucket without a name or id is not matched by a configuration that names nothing.
+    expect(unencrypted([bucket("logs", {}), config("cfg", {})])).toEqual(["logs"]);
+    expect(unencrypted([bucket("logs", { bucket: 7 }), config("cfg", { bucket: 7 })])).toEqual(["logs"]);
+  });
+
+  it("a configuration without a known algorithm, or without rules, encrypts nothing; inline configurations count", () => {
+    expect(unencrypted([bucket("logs", {}), config("logs", { rules: undefined })])).toEqual(["logs"]);
+    expect(
+      unencrypted([
+        bucket("logs", {}),
+        config("logs", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "none" } }] }),
+      ]),
+    ).toEqual(["logs"]);
+    for (const sseAlgorithm of ["AES256", "aws:kms", "aws:kms:dsse"])
+      expect(
+        unencrypted([
+          bucket("logs", {
+            serverSideEncryptionConfiguration: { rule: { applyServerSideEncryptionByDefault: { sseAlgorithm } } },
+          }),
+        ]),
+      ).toEqual([]);
+    expect(unencrypted([bucket("logs", { serverSideEncryptionConfiguration: { rule: {} } })])).toEqual(["logs"]);
+  });
+});
+
+describe("no-world-open-ingress: a listener's default port", () => {
+  const lb = r("aws:lb/loadBalancer:LoadBalancer", "alb", { securityGroups: ["sg-alb"] });
+  const open = (port: number) =>
+    r("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", `in-${port}`, {
+      securityGroupId: "sg-alb",
+      cidrIpv4: "0.0.0.0/0",
+      fromPort: port,
+      toPort: port,
+      ipProtocol: "tcp",
+    });
+  it("an HTTPS listener without a port listens on 443, any other on 80", () => {
+    const https = r("aws:lb/listener:Listener", "l", { protocol: "HTTPS" });
+    const http = r("aws:lb/listener:Listener", "l", { protocol: "HTTP" });
+    expect(noWorldOpenIngress.check([lb, https, open(443)])).toEqual([]);
+    expect(noWorldOpenIngress.check([lb, https, open(80)])).toHaveLength(1);
+    expect(noWorldOpenIngress.check([lb, http, open(80)])).toEqual([]);
+    expect(noWorldOpenIngress.check([lb, http, open(443)])).toHaveLength(1);
+    expect(
+      noWorldOpenIngress.check([lb, r("aws:lb/listener:Listener", "l", { protocol: "HTTPS", port: 8443 }), open(8443)]),
+    ).toEqual([]);
   });
 });
