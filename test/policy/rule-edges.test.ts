@@ -148,6 +148,11 @@ describe("rds-storage-encrypted: read replicas", () => {
     expect(rdsStorageEncrypted.check(db({ replicateSourceDb: "db1" }))).toEqual([]);
     expect(rdsStorageEncrypted.check(db({}))).toEqual(["storageEncrypted is unset; set storageEncrypted: true"]);
     expect(rdsStorageEncrypted.check(db({ replicateSourceDb: "" }))).toHaveLength(1);
+    // An Aurora cluster stores data too.
+    expect(rdsStorageEncrypted.check(r("aws:rds/cluster:Cluster", "c", { engine: "aurora-postgresql" }))).toEqual([
+      "storageEncrypted is unset; set storageEncrypted: true",
+    ]);
+    expect(rdsStorageEncrypted.check(r("aws:rds/cluster:Cluster", "c", { storageEncrypted: true }))).toEqual([]);
   });
 });
 
