@@ -3,8 +3,8 @@
  * looks at and what it leaves alone, defaults on both sides, and the values its messages name.
  */
 import fc from "fast-check";
-import type { PlannedResource, ResourceRule } from "../../policy/rules";
-import type { StackRule } from "../../policy/rules/types";
+import type { PlannedResource } from "../../policy/rules";
+import type { ResourceRule, StackRule } from "../../policy/rules/types";
 import { RULES, plannedResources, runRules } from "../../policy/rules";
 import { rdsProxyTls } from "../../policy/rules/data-tier";
 import {
@@ -274,6 +274,8 @@ describe("images-not-latest: where each workload kind keeps its pod spec", () =>
     expect(noLatestImages.check(r("kubernetes:apps/v1:Deployment", "d", { spec: { replicas: 1 } }))).toEqual([]);
     expect(noLatestImages.check(r("kubernetes:batch/v1:CronJob", "c", { spec: {} }))).toEqual([]);
     expect(noLatestImages.check(r("kubernetes:batch/v1:CronJob", "c", {}))).toEqual([]);
+    for (const spec of [{ jobTemplate: {} }, { jobTemplate: { spec: {} } }])
+      expect(noLatestImages.check(r("kubernetes:batch/v1:CronJob", "c", { spec }))).toEqual([]);
     expect(noLatestImages.check(r("kubernetes:core/v1:Pod", "p", {}))).toEqual([]);
   });
 });
