@@ -477,6 +477,14 @@ describe("s3-encrypted: which configuration belongs to which bucket", () => {
     expect(unencrypted([bucket("logs", { bucket: 7 }), config("cfg", { bucket: 7 })])).toEqual(["logs"]);
   });
 
+  it("one encrypting rule among others is enough", () => {
+    const rules = [
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "none" } },
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+    ];
+    expect(unencrypted([bucket("logs", {}), config("logs", { rules })])).toEqual([]);
+  });
+
   it("a configuration without a known algorithm, or without rules, encrypts nothing; inline configurations count", () => {
     expect(unencrypted([bucket("logs", {}), config("logs", { rules: undefined })])).toEqual(["logs"]);
     expect(
@@ -507,6 +515,16 @@ describe("no-world-open-ingress: a listener's default port", () => {
       toPort: port,
       ipProtocol: "tcp",
     });
+  it("a group unknown during preview is judged by the port alone; a port range is never a listener's port", () => {
+    const listener = r("aws:lb/listener:Listener", "l", { protocol: "HTTPS", port: 443 });
+    const unknownGroup = { ...open(443), props: { ...open(443).props, securityGroupId: UNKNOWN } };
+    expect(noWorldOpenIngress.check([lb, listener, unknownGroup])).toEqual([]);
+    const range = { ...open(443), props: { ...open(443).props, toPort: 444 } };
+    expect(noWorldOpenIngress.check([lb, listener, range]).map((f) => f.message)).toEqual([
+      expect.stringContaining("(no public listener on ports 443-444)"),
+    ]);
+  });
+
   it("an HTTPS listener without a port listens on 443, any other on 80", () => {
     const https = r("aws:lb/listener:Listener", "l", { protocol: "HTTPS" });
     const http = r("aws:lb/listener:Listener", "l", { protocol: "HTTP" });
@@ -517,5 +535,20 @@ describe("no-world-open-ingress: a listener's default port", () => {
     expect(
       noWorldOpenIngress.check([lb, r("aws:lb/listener:Listener", "l", { protocol: "HTTPS", port: 8443 }), open(8443)]),
     ).toEqual([]);
+  });
+});
+
+describe("alb-listener-tls: a redirect counts only to HTTPS", () => {
+  it("plain HTTP redirecting to HTTP still serves plain HTTP", () => {
+    const listener = (protocol: string) =>
+      r("aws:lb/listener:Listener", "http", {
+        protocol: "HTTP",
+        port: 80,
+        defaultActions: [{ type: "redirect", redirect: { protocol } }],
+      });
+    expect(RULES.find((x) => x.name === "alb-listener-tls")!.kind).toBe("resource");
+    const rule = RULES.find((x) => x.name === "alb-listener-tls") as ResourceRule;
+    expect(rule.check(listener("HTTPS"))).toEqual([]);
+    expect(rule.check(listener("HTTP"))).toHaveLength(1);
   });
 });
