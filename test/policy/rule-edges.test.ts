@@ -550,5 +550,11 @@ describe("alb-listener-tls: a redirect counts only to HTTPS", () => {
     const rule = RULES.find((x) => x.name === "alb-listener-tls") as ResourceRule;
     expect(rule.check(listener("HTTPS"))).toEqual([]);
     expect(rule.check(listener("HTTP"))).toHaveLength(1);
+    // Only a redirect action redirects: a forward action with a stray redirect block forwards plain HTTP.
+    const forward = r("aws:lb/listener:Listener", "http", {
+      protocol: "HTTP",
+      defaultActions: [{ type: "forward", redirect: { protocol: "HTTPS" } }],
+    });
+    expect(rule.check(forward)).toHaveLength(1);
   });
 });
