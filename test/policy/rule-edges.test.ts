@@ -16,7 +16,7 @@ import {
 import { noReplicasUnderHpa } from "../../policy/rules/hpa-replicas";
 import { imageTag, noLatestImages } from "../../policy/rules/images";
 import { noWorldOpenIngress } from "../../policy/rules/ingress";
-import { UNKNOWN } from "../../policy/rules/match";
+import { isKind, UNKNOWN } from "../../policy/rules/match";
 import { prodResilience } from "../../policy/rules/prod-resilience";
 import { REQUIRED_TAGS, requiredTags, TAGGABLE_TYPES } from "../../policy/rules/tags";
 
@@ -556,5 +556,13 @@ describe("alb-listener-tls: a redirect counts only to HTTPS", () => {
       defaultActions: [{ type: "forward", redirect: { protocol: "HTTPS" } }],
     });
     expect(rule.check(forward)).toHaveLength(1);
+  });
+});
+
+describe("isKind: the whole token", () => {
+  it("a provider whose name only ends in kubernetes is not Kubernetes", () => {
+    const of = (type: string) => isKind({ type }, "apps:Deployment");
+    expect(of("kubernetes:apps/v1:Deployment")).toBe(true);
+    expect(of("my-kubernetes:apps/v1:Deployment")).toBe(false);
   });
 });
