@@ -57,8 +57,8 @@ export const albListenerTls: ResourceRule = {
   check(r) {
     if (!isType(r, "aws:lb/listener:Listener")) return [];
     const protocol = String(r.props.protocol ?? "HTTP").toUpperCase();
-    if (protocol === "HTTPS" || protocol === "TLS") return [];
-    if (protocol !== "HTTP") return []; // TCP/UDP listeners (NLB) carry whatever the app speaks
+    // Only plain HTTP is judged: HTTPS and TLS listeners encrypt, TCP/UDP ones (NLB) carry whatever the app speaks.
+    if (protocol !== "HTTP") return [];
     const actions = Array.isArray(r.props.defaultActions)
       ? (r.props.defaultActions as { type?: string; redirect?: { protocol?: string } }[])
       : [];
