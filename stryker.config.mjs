@@ -46,6 +46,9 @@ export default {
         "<rootDir>/test/load/report\\.test\\.ts$",
         "<rootDir>/test/load/preview\\.test\\.ts$",
         "<rootDir>/test/bench/smoke\\.test\\.ts$",
+        // These run a whole plan through test/helpers/plan.ts's runPlan (tsx in a child process) as well.
+        "<rootDir>/test/profile/ci-deploys\\.test\\.ts$",
+        "<rootDir>/test/workflows/ci-runner\\.test\\.ts$",
       ],
     },
   },
@@ -61,6 +64,9 @@ export default {
   // mutant counts as an infinite loop (Timeout).
   timeoutMS: 20000,
   timeoutFactor: 2,
+  // The dry run of a whole folder (e.g. profile/, whose related tests include the plan helpers) took longer than
+  // Stryker's default 5 minutes on the shared machine.
+  dryRunTimeoutMinutes: 30,
   incremental: true,
   incrementalFile: "reports/mutation/incremental.json",
   reporters: ["clear-text", "progress", "html", "json"],
