@@ -8,6 +8,7 @@ import { CircuitBreaker, type BreakerState } from "../../src/cache/breaker";
 import { batchPaths, patternToPath, prunePaths } from "../../src/cache/cdn";
 import { Deadlines } from "../../src/cache/deadlines";
 import { CacheOptionsError } from "../../src/cache/errors";
+import { eventSink, type CacheEvent } from "../../src/cache/events";
 
 function breaker(options: ConstructorParameters<typeof CircuitBreaker>[0] = {}) {
   const clock = { now: 0 };
@@ -232,5 +233,27 @@ describe("CDN path rules (properties)", () => {
         },
       ),
     );
+  });
+});
+
+describe("eventSink", () => {
+  const event: CacheEvent = { type: "stale", key: "k", ageMs: 5 };
+
+  it("delivers each event to the listener, synchronously, as given", () => {
+    const seen: CacheEvent[] = [];
+    eventSink((e) => seen.push(e))(event);
+    expect(seen).toEqual([event]);
+    expect(seen[0]).toBe(event);
+  });
+
+  it("a listener that throws stays its own failure; no listener is a no-op", () => {
+    let calls = 0;
+    const sink = eventSink(() => {
+      calls++;
+      throw new Error("logger down");
+    });
+    expect(() => sink(event)).not.toThrow();
+    expect(calls).toBe(1);
+    expect(eventSink(undefined)(event)).toBeUndefined();
   });
 });
