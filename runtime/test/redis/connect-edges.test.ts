@@ -90,7 +90,22 @@ describe("connectRedis / duplicateRedis", () => {
     const secure = keep(connectRedis({ host: "h", port: 7, tls: true, password: "pw" }, lazy)) as Redis;
     expect([secure.options.host, secure.options.port, secure.options.tls, secure.options.password]).toEqual(["h", 7, {}, "pw"]);
     const fromUrl = keep(connectRedis({ url: "redis://u:x@h2:8", password: "token" }, lazy)) as Redis;
-    expect([fromUrl.options.host, fromUrl.options.port, fromUrl.options.password]).toEqual(["h2", 8, "token"]);
+    // The endpoint's password (auth token) wins over the URL's, as in cluster mode; the URL's user name stays.
+    expect([fromUrl.options.host, fromUrl.options.port, fromUrl.options.username, fromUrl.options.password]).toEqual([
+      "h2",
+      8,
+      "u",
+      "token",
+    ]);
+    const urlOnly = keep(connectRedis({ url: "redis://u%40x:p%3Aw@h3:9/2" }, lazy)) as Redis;
+    expect([urlOnly.options.username, urlOnly.options.password, urlOnly.options.db]).toEqual(["u@x", "p:w", 2]);
+    const tokenOnly = keep(connectRedis({ url: "redis://h4:9/3", password: "token" }, lazy)) as Redis;
+    expect([
+      tokenOnly.options.host,
+      tokenOnly.options.db,
+      tokenOnly.options.username ?? null,
+      tokenOnly.options.password,
+    ]).toEqual(["h4", 3, null, "token"]);
     expect(isCluster(plain)).toBe(false);
     expect(primaryConnections(plain)).toEqual([plain]);
   });
