@@ -105,6 +105,8 @@ describe("CircuitBreaker edges", () => {
     const make = () => new CircuitBreaker(options as never, (k, m) => new CacheOptionsError(k, m));
     expect(make).toThrow(expect.objectContaining({ key }));
     expect(() => new CircuitBreaker(options as never)).toThrow(expect.objectContaining({ code: "UAIP_BREAKER_OPTIONS_INVALID" }));
+    // The message names the owner and the key, so a log line says what to fix.
+    expect(() => new CircuitBreaker(options as never)).toThrow(new RegExp(`CircuitBreaker: .*${key.replace(".", "\\.")}`));
   });
 
   it("accepts the lowest values on the other side of each bound", () => {
@@ -141,6 +143,13 @@ describe("Deadlines edges", () => {
     const t = performance.now();
     await expect(late).rejects.toThrow("timed out");
     expect(performance.now() - t).toBeGreaterThan(0);
+    d.close();
+  });
+
+  it("never rejects a command before its time: one that settles well within it resolves, on the finest tick", async () => {
+    const d = new Deadlines(1);
+    const slow = new Promise((resolve) => setTimeout(() => resolve("late but in time"), 50));
+    await expect(d.guard(slow, 10_000)).resolves.toBe("late but in time");
     d.close();
   });
 
