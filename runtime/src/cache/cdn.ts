@@ -38,11 +38,16 @@ export function patternToPath(pattern: string): string {
   return out.startsWith("/") ? out : `/${out}`;
 }
 
-/** De-duplicates and drops paths already covered by a wildcard path (`/a/*` covers `/a/b` and `/a/b/*`). */
+/**
+ * De-duplicates and drops paths already covered by a wildcard path (`/a/*` covers `/a/b` and `/a/b/*`).
+ * A wildcard path covers what starts with its prefix, so it is compared by its own prefix: `/**` (prefix
+ * `/*`) is covered by `/*`, and does not cover it.
+ */
 export function prunePaths(paths: readonly string[]): string[] {
   const unique = [...new Set(paths)].sort();
-  const wildcards = unique.filter((p) => p.endsWith("*")).map((p) => p.slice(0, -1));
-  return unique.filter((p) => !wildcards.some((w) => p !== `${w}*` && p.startsWith(w)));
+  const prefix = (p: string) => (p.endsWith("*") ? p.slice(0, -1) : p);
+  const wildcards = unique.filter((p) => p.endsWith("*")).map(prefix);
+  return unique.filter((p) => !wildcards.some((w) => p !== `${w}*` && prefix(p).startsWith(w)));
 }
 
 /** Splits paths into batches of at most `maxPaths` paths, of which at most `maxWildcards` end in `*`. */

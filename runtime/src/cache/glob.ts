@@ -1,6 +1,7 @@
 /**
  * Redis-style glob patterns (the syntax of SCAN MATCH): `*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x`.
  * L1 must select exactly the keys Redis selects for the same pattern, so both sides share this syntax.
+ * Redis matches bytes: `?` is one byte of the key's UTF-8, so `??` selects `é` and `?` does not.
  */
 
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
@@ -9,8 +10,24 @@ function escapeRegex(s: string): string {
   return s.replace(REGEX_SPECIAL, "\\$&");
 }
 
-/** Compiles a Redis glob to an anchored RegExp. */
-export function globToRegExp(pattern: string): RegExp {
+/** A character at or above U+0080 (any non-ASCII). */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/** A string's UTF-8 bytes, one character per byte (the form Redis compares). */
+function utf8Bytes(s: string): string {
+  return NON_ASCII.test(s) ? Buffer.from(s, "utf8").toString("latin1") : s;
+}
+
+/** A RegExp over UTF-8 bytes whose `test` takes the key as written and matches its bytes, as Redis does. */
+class Utf8Glob extends RegExp {
+  override test(key: string): boolean {
+    return super.test(utf8Bytes(key));
+  }
+}
+
+/** Compiles a Redis glob to an anchored RegExp whose `test` selects the keys Redis selects. */
+export function globToRegExp(glob: string): RegExp {
+  const pattern = utf8Bytes(glob);
   let out = "";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -18,21 +35,56 @@ export function globToRegExp(pattern: string): RegExp {
     else if (c === "?") out += "[\\s\\S]";
     else if (c === "\\" && i + 1 < pattern.length) out += escapeRegex(pattern[++i]);
     else if (c === "[") {
-      const end = pattern.indexOf("]", i + 2);
-      if (end === -1) {
-        out += "\\[";
-        continue;
-      }
-      let body = pattern.slice(i + 1, end);
-      const negate = body.startsWith("^");
-      if (negate) body = body.slice(1);
-      // Keep ranges (a-z) but escape everything else that is special inside a character class.
-      const cls = body.replace(/[\\\]^[]/g, "\\$&");
-      out += negate ? `[^${cls}]` : `[${cls}]`;
-      i = end;
+      const cls = readClass(pattern, i + 1);
+      out += cls.source;
+      i = cls.last;
     } else out += escapeRegex(c);
   }
-  return new RegExp(`^${out}$`);
+  return new Utf8Glob(`^${out}$`);
+}
+
+const CLASS_SPECIAL = /[\\\]^[-]/g;
+
+/** Redis orders a range's ends as C `char`s, signed on the platforms it runs on: bytes >= 0x80 come before 0x00. */
+function signedByte(ch: string): number {
+  const b = ch.charCodeAt(0);
+  return b >= 0x80 ? b - 0x100 : b;
+}
+
+/**
+ * Reads a character class that starts after its `[` the way Redis's stringmatchlen does, so L1 and SCAN
+ * MATCH agree on every pattern, malformed ones included: `\x` is a literal x; `a-z` is a range, its ends
+ * swapped when reversed (`[z-a]`, which a RegExp would refuse); a `]` right after `[` (or `[^`) closes an
+ * empty class, which matches nothing (`[^]` matches any one byte); a class without its `]` runs to
+ * the end of the pattern. Its items are bytes (a `é` in a class is two items, each matching one byte). Returns the class as a RegExp fragment and the index of its last character.
+ */
+function readClass(pattern: string, start: number): { source: string; last: number } {
+  let i = start;
+  const negate = pattern[i] === "^";
+  if (negate) i++;
+  let items = "";
+  const esc = (ch: string) => ch.replace(CLASS_SPECIAL, "\\$&");
+  for (;;) {
+    if (pattern[i] === "\\" && i + 1 < pattern.length) {
+      items += esc(pattern[i + 1]);
+      i += 2;
+    } else if (pattern[i] === "]") break;
+    else if (i >= pattern.length) {
+      i = pattern.length - 1;
+      break;
+    } else if (i + 2 < pattern.length && pattern[i + 1] === "-") {
+      const [lo, hi] =
+        signedByte(pattern[i]) <= signedByte(pattern[i + 2]) ? [pattern[i], pattern[i + 2]] : [pattern[i + 2], pattern[i]];
+      // From a byte >= 0x80 (negative) to one below: every byte from lo up to 0xff, then 0x00 up to hi.
+      items += signedByte(lo) < 0 && signedByte(hi) >= 0 ? `${esc(lo)}-\\xff\\x00-${esc(hi)}` : `${esc(lo)}-${esc(hi)}`;
+      i += 3;
+    } else {
+      items += esc(pattern[i]);
+      i++;
+    }
+  }
+  if (items === "") return { source: negate ? "[\\s\\S]" : "(?!)", last: i };
+  return { source: negate ? `[^${items}]` : `[${items}]`, last: i };
 }
 
 /** Escapes a literal (e.g. the key prefix) so it matches only itself inside a Redis glob. */

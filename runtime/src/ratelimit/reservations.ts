@@ -129,10 +129,14 @@ export class LocalReservations {
       };
       this.#entries.set(key, r);
     }
-    // Tokens of an older window are void; tokens of the same window add up (several calls in flight).
-    if (windowIndex !== r.windowIndex) r.tokens = 0;
-    if (windowIndex >= r.windowIndex) {
+    // A grant of a newer window voids the tokens held (they were counted in a window that ended); tokens of
+    // the same window add up (several calls in flight). A late reply of an older window changes nothing: its
+    // tokens are void, and the current window's stay.
+    if (windowIndex > r.windowIndex) {
       r.windowIndex = windowIndex;
+      r.tokens = 0;
+    }
+    if (windowIndex === r.windowIndex) {
       r.tokens += Math.max(0, left);
       r.deadline = sentAt + (windowMs - grant.elapsedMs);
       r.remainingBase = decision.remaining;

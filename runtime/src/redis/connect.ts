@@ -89,9 +89,26 @@ export function connectRedis(endpoint: RedisEndpoint, options: RedisOptions): Re
     ...(endpoint.tls ? { tls: {} } : {}),
     ...(endpoint.password !== undefined ? { password: endpoint.password } : {}),
   };
-  return endpoint.url
-    ? new Redis(endpoint.url, { ...options, ...secure })
-    : new Redis({ ...options, host: endpoint.host ?? "127.0.0.1", port: endpoint.port ?? 6379, ...secure });
+  if (endpoint.url) {
+    const target = standaloneUrl(endpoint.url, endpoint.password);
+    return new Redis(target.url, { ...options, ...secure, ...target.credentials });
+  }
+  return new Redis({ ...options, host: endpoint.host ?? "127.0.0.1", port: endpoint.port ?? 6379, ...secure });
+}
+
+/**
+ * The URL handed to ioredis, and the credentials to add to its options. ioredis applies a URL's own
+ * credentials before (and so over) the options': when the endpoint names a password (the auth token),
+ * the credentials are taken out of the URL and passed as options, so the token wins, as it does in
+ * cluster mode (clusterOptions); the URL's user name is kept.
+ */
+function standaloneUrl(url: string, password: string | undefined): { url: string; credentials: RedisOptions } {
+  if (password === undefined) return { url, credentials: {} };
+  const parsed = new URL(url);
+  const username = decodeURIComponent(parsed.username);
+  parsed.username = "";
+  parsed.password = "";
+  return { url: parsed.toString(), credentials: { ...(username ? { username } : {}), password } };
 }
 
 /** A second connection like `client` (the bus subscriber): a Cluster gets the cluster-level overrides mapped. */
