@@ -86,6 +86,8 @@ export const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 export const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 export const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 export const SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache";
+export const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+export const FLOW_LOG = "aws:ec2/flowLog:FlowLog";
 
 /** The types whose cost is the data tier (the dollars-per-request report shares it among the services). */
 export const DATA_TIER_TYPES: ReadonlySet<string> = new Set([RDS_INSTANCE, RDS_PROXY, REPLICATION_GROUP, SERVERLESS_CACHE]);
@@ -295,16 +297,25 @@ export const BILLABLE_RULES: Record<string, Rule> = {
   "aws:secretsmanager/secret:Secret": () => ({
     quantities: [{ sku: "secretsmanager.secret.month", quantity: 1, basis: "monthly", what: "secret" }],
   }),
-  "aws:cloudwatch/logGroup:LogGroup": (_i, ctx) => {
-    const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf("aws:cloudwatch/logGroup:LogGroup"));
+  [LOG_GROUP]: (_i, ctx) => {
+    const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf(LOG_GROUP));
+    // A flow log's destination ingests AWS-vended logs, billed at the vended-log rate instead of the standard one.
+    const vended = ctx.dependents(FLOW_LOG).length > 0;
     return {
       quantities: [
-        {
-          sku: "cloudwatch.logs.ingestedGb",
-          quantity: gb,
-          basis: "usage",
-          what: `${round(gb)} GB ingested (cost.assumptions.logGbPerMonth, shared)`,
-        },
+        vended
+          ? {
+              sku: "vpc.flowLogs.vendedLogsGb",
+              quantity: gb,
+              basis: "usage",
+              what: `${round(gb)} GB of flow logs delivered (vended logs; cost.assumptions.logGbPerMonth, shared)`,
+            }
+          : {
+              sku: "cloudwatch.logs.ingestedGb",
+              quantity: gb,
+              basis: "usage",
+              what: `${round(gb)} GB ingested (cost.assumptions.logGbPerMonth, shared)`,
+            },
         { sku: "cloudwatch.logs.storedGbMonth", quantity: gb, basis: "usage", what: `${round(gb)} GB stored (one month's logs)` },
       ],
     };
@@ -384,10 +395,6 @@ export const BILLABLE_RULES: Record<string, Rule> = {
       ],
     };
   },
-  // Vended flow-log delivery bills per GB delivered, at a rate the snapshot has no source for.
-  "aws:ec2/flowLog:FlowLog": () => ({
-    quantities: [{ sku: "vpc.flowLogs.vendedLogsGb", quantity: 0, basis: "usage", what: "flow-log GB delivered" }],
-  }),
 };
 
 /**
@@ -400,6 +407,8 @@ export const FREE_TYPE_REASONS: Readonly<Record<string, string>> = {
   "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "configuration of the distribution",
   "aws:codebuild/webhook:Webhook": "configuration of the CodeBuild project (the project bills build minutes)",
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "security groups are free",
+  [FLOW_LOG]:
+    "its delivery bills on the destination log group, which ingests the flow logs at the vended-log rate (vpc.flowLogs.vendedLogsGb)",
   "aws:ec2/internetGateway:InternetGateway": "no charge for the gateway (data transfer bills on the resources that send it)",
   "aws:ec2/launchTemplate:LaunchTemplate": "a template: its EBS volumes bill per node, on the node group that launches from it",
   "aws:ec2/route:Route": "routing is free",

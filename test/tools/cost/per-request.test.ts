@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CapacityFile } from "../../../profile/capacity-file";
 import { estimateCost, type CostReport } from "../../../tools/cost/estimate";
-import { costOfPlan, readCapacityFiles } from "../../../tools/cost/for-profile";
+import { costOfPlan, instanceVcpus, readCapacityFiles } from "../../../tools/cost/for-profile";
 import { podsAtSlo, requestCosts, type ServiceDemand } from "../../../tools/cost/per-request";
-import { loadSnapshot, vcpusOf } from "../../../tools/cost/prices";
+import { loadSnapshot } from "../../../tools/cost/prices";
 import { renderCost } from "../../../tools/cost/render";
 import type { CostResource } from "../../../tools/cost/resource-prices";
 import { NO_USAGE } from "../../helpers/cost";
@@ -67,7 +67,7 @@ const service = (
 
 const PARENT = "urn:pulumi:test::uaip::uaip:aws:Platform::p";
 const r = (type: string, name: string, inputs: Record<string, unknown>): CostResource => ({ type, name, parent: PARENT, inputs });
-/** A stack: m6i.large nodes (2 vCPUs in the snapshot), a Multi-AZ db.r7g.large and a 3-node cache. */
+/** A stack: m6i.large nodes (2 vCPUs in vendor/aws/ec2-instance-capacity.json), a Multi-AZ db.r7g.large and a 3-node cache. */
 function report(nodeType = "m6i.large", dbClass = "db.r7g.large"): CostReport {
   return estimateCost({
     stack: "test",
@@ -92,7 +92,7 @@ function report(nodeType = "m6i.large", dbClass = "db.r7g.large"): CostReport {
     today: "2026-12-06",
   });
 }
-const vcpus = (t: string) => vcpusOf(SNAPSHOT, t);
+const vcpus = instanceVcpus;
 
 describe("pods at the SLO", () => {
   it("ceil(targetRps / (rate per core × min(cpu limit, 1) × (1 − headroom))), on both sides of each boundary", () => {
@@ -162,7 +162,13 @@ describe("dollars per million requests", () => {
       service("none", undefined, { request: "1", limit: "1" }),
       service("ghost", 10, { request: "1", limit: "1" }),
     ];
-    const costs = requestCosts({ report: rep, services, capacity: cap, vcpus });
+    // A node type the vendored catalog does not know.
+    const costs = requestCosts({
+      report: rep,
+      services,
+      capacity: cap,
+      vcpus: (t) => (t === "t3.medium" ? undefined : vcpus(t)),
+    });
     expect(costs.map((c) => c.service)).toEqual(["api", "ghost"]);
     expect(costs[0]!.usdPerMillion.compute).toBeUndefined();
     expect(costs[0]!.usdPerMillion.total).toBeUndefined();
