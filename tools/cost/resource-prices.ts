@@ -299,24 +299,37 @@ export const BILLABLE_RULES: Record<string, Rule> = {
   }),
   [LOG_GROUP]: (_i, ctx) => {
     const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf(LOG_GROUP));
-    // A flow log's destination ingests AWS-vended logs, billed at the vended-log rate instead of the standard one.
-    const vended = ctx.dependents(FLOW_LOG).length > 0;
+    // A flow log's destination: the flow log bills the delivery (vended-log ingestion); the group bills storage.
+    const flowLogDestination = ctx.dependents(FLOW_LOG).length > 0;
     return {
       quantities: [
-        vended
-          ? {
-              sku: "vpc.flowLogs.vendedLogsGb",
-              quantity: gb,
-              basis: "usage",
-              what: `${round(gb)} GB of flow logs delivered (vended logs; cost.assumptions.logGbPerMonth, shared)`,
-            }
-          : {
-              sku: "cloudwatch.logs.ingestedGb",
-              quantity: gb,
-              basis: "usage",
-              what: `${round(gb)} GB ingested (cost.assumptions.logGbPerMonth, shared)`,
-            },
+        ...(flowLogDestination
+          ? []
+          : [
+              {
+                sku: "cloudwatch.logs.ingestedGb",
+                quantity: gb,
+                basis: "usage" as const,
+                what: `${round(gb)} GB ingested (cost.assumptions.logGbPerMonth, shared)`,
+              },
+            ]),
         { sku: "cloudwatch.logs.storedGbMonth", quantity: gb, basis: "usage", what: `${round(gb)} GB stored (one month's logs)` },
+      ],
+    };
+  },
+  // Flow logs are vended logs: AWS bills their delivery per GB, at a rate that depends on the destination.
+  [FLOW_LOG]: (i, ctx) => {
+    const destination = String(i.logDestinationType ?? "cloud-watch-logs");
+    const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf(LOG_GROUP));
+    const sku = destination === "cloud-watch-logs" ? "vpc.flowLogs.vendedLogsGb" : `vpc.flowLogs.${destination}.deliveredGb`;
+    return {
+      quantities: [
+        {
+          sku,
+          quantity: gb,
+          basis: "usage",
+          what: `${round(gb)} GB delivered to ${destination} (a log group's share of cost.assumptions.logGbPerMonth)`,
+        },
       ],
     };
   },
@@ -407,8 +420,6 @@ export const FREE_TYPE_REASONS: Readonly<Record<string, string>> = {
   "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "configuration of the distribution",
   "aws:codebuild/webhook:Webhook": "configuration of the CodeBuild project (the project bills build minutes)",
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "security groups are free",
-  [FLOW_LOG]:
-    "its delivery bills on the destination log group, which ingests the flow logs at the vended-log rate (vpc.flowLogs.vendedLogsGb)",
   "aws:ec2/internetGateway:InternetGateway": "no charge for the gateway (data transfer bills on the resources that send it)",
   "aws:ec2/launchTemplate:LaunchTemplate": "a template: its EBS volumes bill per node, on the node group that launches from it",
   "aws:ec2/route:Route": "routing is free",

@@ -386,27 +386,42 @@ describe("VPC flow logs", () => {
   const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
   const FLOW_LOG = "aws:ec2/flowLog:FlowLog";
 
-  it("a log group a flow log delivers to ingests at the vended-log rate; the others at the standard rate; the GB are shared alike", () => {
+  it("a flow log to CloudWatch Logs bills its delivery at the vended-log rate and its log group only storage; other groups ingest at the standard rate; the GB are shared alike", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 5 }), (logGb, plainGroups) => {
         const flowGroup = res(LOG_GROUP, "flow-logs", {});
-        const flowLog = res(FLOW_LOG, "flow-log", { trafficType: "ALL" }, [flowGroup.urn!]);
+        const flowLog = res(FLOW_LOG, "flow-log", { trafficType: "ALL", logDestinationType: "cloud-watch-logs" }, [
+          flowGroup.urn!,
+        ]);
         const plain = Array.from({ length: plainGroups }, (_, i) => res(LOG_GROUP, `app-${i}`, {}));
         const r = estimate([flowGroup, flowLog, ...plain], { assumptions: { ...NO_USAGE, logGbPerMonth: logGb } });
         const share = logGb / (plainGroups + 1);
-        const ingest = (name: string) => r.lines.filter((l) => l.resource === name && l.sku !== "cloudwatch.logs.storedGbMonth");
-        expect(ingest("flow-logs").map((l) => [l.sku, l.quantity])).toEqual([["vpc.flowLogs.vendedLogsGb", share]]);
+        const skus = (name: string) => r.lines.filter((l) => l.resource === name).map((l) => [l.sku, l.quantity]);
+        expect(skus("flow-log")).toEqual([["vpc.flowLogs.vendedLogsGb", share]]);
+        expect(skus("flow-logs")).toEqual([["cloudwatch.logs.storedGbMonth", share]]);
         for (const g of plain)
-          expect(ingest(g.name).map((l) => [l.sku, l.quantity])).toEqual([["cloudwatch.logs.ingestedGb", share]]);
-        expect(monthly(r, "flow-logs")).toBeCloseTo(
+          expect(skus(g.name)).toEqual([
+            ["cloudwatch.logs.ingestedGb", share],
+            ["cloudwatch.logs.storedGbMonth", share],
+          ]);
+        // Delivered once: the flow log's GB at the vended rate, plus their storage, and nothing else.
+        expect(monthly(r, "flow-log") + monthly(r, "flow-logs")).toBeCloseTo(
           share * (usd("vpc.flowLogs.vendedLogsGb") + usd("cloudwatch.logs.storedGbMonth")),
           6,
         );
-        // The flow log itself bills nothing twice: its delivery is its destination's ingestion.
-        expect(r.lines.some((l) => l.resource === "flow-log")).toBe(false);
         expect(r.unpriced).toEqual([]);
-        expect(r.free.map((f) => f.type)).toContain(FLOW_LOG);
       }),
     );
+  });
+
+  it("a flow log to another destination (S3, Firehose) is unpriced by name, with the GB it would deliver", () => {
+    for (const destination of ["s3", "kinesis-data-firehose"]) {
+      const r = estimate([res(LOG_GROUP, "app", {}), res(FLOW_LOG, "flow-log", { logDestinationType: destination })], {
+        assumptions: { ...NO_USAGE, logGbPerMonth: 40 },
+      });
+      expect(r.unpriced).toEqual([
+        expect.objectContaining({ resource: "flow-log", sku: `vpc.flowLogs.${destination}.deliveredGb`, quantity: 40 }),
+      ]);
+    }
   });
 });
