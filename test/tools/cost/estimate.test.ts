@@ -7,6 +7,7 @@ import { budgetCheck } from "../../../tools/cost/budget";
 import { estimateCost, type CostInput, type CostReport } from "../../../tools/cost/estimate";
 import { eksExtendedSupportOn } from "../../../tools/cost/for-profile";
 import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cost/prices";
+import { renderCost } from "../../../tools/cost/render";
 import { NO_USAGE } from "../../helpers/cost";
 
 /**
@@ -72,6 +73,8 @@ describe("price snapshot (vendor/aws/prices/snapshot.json)", () => {
     const [sku, reason] = [SNAPSHOT.unpriced![0]!.sku, SNAPSHOT.unpriced![0]!.reason];
     const r = estimate([res("aws:rds/instance:Instance", { instanceClass: sku.replace("rds.postgres.", "") })]);
     expect(r.unpriced.find((u) => u.sku === sku)).toMatchObject({ reason });
+    expect(renderCost(r)).toContain(`${sku} — 1 × ${sku.replace("rds.postgres.", "")}`);
+    expect(renderCost(r)).toContain(`(no price: ${reason})`);
   });
 
   it("records, for every price, its source document and URL, region, unit and the day it was read", () => {
