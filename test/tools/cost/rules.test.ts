@@ -410,6 +410,12 @@ describe("VPC flow logs", () => {
           6,
         );
         expect(r.unpriced).toEqual([]);
+        // Every GB is usage (from the assumption), none of it fixed; the line says what it is.
+        for (const l of r.lines) expect([l.resource, l.fixedMonthly]).toEqual([l.resource, 0]);
+        expect(r.lines.find((l) => l.resource === "flow-log")!.what).toContain("GB delivered to cloud-watch-logs");
+        // AWS's default destination is CloudWatch Logs.
+        const unset = res(FLOW_LOG, "flow-log", {}, [flowGroup.urn!]);
+        expect(estimate([flowGroup, unset]).lines.find((l) => l.resource === "flow-log")!.sku).toBe("vpc.flowLogs.vendedLogsGb");
       }),
     );
   });
