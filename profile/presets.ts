@@ -14,6 +14,24 @@ export const SEED_SERVICES = [
   { name: "capability-registry", port: 3003 },
 ] as const;
 
+/**
+ * The peak each seed service is sized for, in requests per second (`targetRps`): the plan checks it
+ * against what hpa.max pods serve at the measured knee (capacity/<service>.json: hpa.max × knee
+ * req/s per core × min(cpu limit, 1) × (1 − headroom 0.3)) and prices it in dollars per million
+ * requests. Each is a plausible peak at about 60-70 % of that, so the autoscaler keeps room above it
+ * (knees 2,934 / 3,783 / 4,000 req/s per core for agent-intelligence / orchestration-pipeline /
+ * capability-registry; dev serves 1.05×, staging 4.2×, prod 7× the knee). local runs no autoscaler
+ * and bills nothing, so it has none.
+ */
+const seedTargetRps: Partial<Record<Environment, Record<(typeof SEED_SERVICES)[number]["name"], number>>> = {
+  // 3 × 0.5 core × 0.7: serves 3,081 / 3,972 / 4,200 req/s.
+  dev: { "agent-intelligence": 2_000, "orchestration-pipeline": 2_500, "capability-registry": 2_700 },
+  // 6 × 1 core × 0.7: serves 12,323 / 15,889 / 16,800 req/s.
+  staging: { "agent-intelligence": 8_000, "orchestration-pipeline": 10_000, "capability-registry": 11_000 },
+  // 10 × 1 core (one event loop of the 2-core limit) × 0.7: serves 20,538 / 26,481 / 28,000 req/s.
+  prod: { "agent-intelligence": 13_000, "orchestration-pipeline": 17_000, "capability-registry": 18_000 },
+};
+
 type PlainObject = Record<string, unknown>;
 
 /** CDN cache TTL bounds, seconds: `min <= default <= max`. */
@@ -216,7 +234,10 @@ export function presetFor(environment: Environment): PlainObject {
   return {
     environment,
     ...base,
-    services: SEED_SERVICES.map((s) => ({ ...s })),
+    services: SEED_SERVICES.map((s) => {
+      const targetRps = seedTargetRps[environment]?.[s.name];
+      return targetRps === undefined ? { ...s } : { ...s, targetRps };
+    }),
     runtime: runtimeDefaults[environment],
   };
 }

@@ -1,5 +1,5 @@
 import { estimateCost, type CostInput, type CostReport } from "../../tools/cost/estimate";
-import { loadSnapshot, type PriceSnapshot } from "../../tools/cost/prices";
+import { loadSnapshot } from "../../tools/cost/prices";
 import type { UsageAssumptions } from "../../tools/cost/resource-prices";
 
 /**
@@ -39,25 +39,3 @@ export function testEstimate(resources: CostInput["resources"], over: Partial<Co
     ...over,
   });
 }
-
-/** The test-only RDS Proxy price, per vCPU-hour in us-east-1. */
-export const TEST_PROXY_VCPU_HOUR_USD = 0.01;
-
-/**
- * The snapshot with a test-only RDS Proxy price: the snapshot has no cited source for RDS Proxy,
- * so the proxy's arithmetic is checked on this fixture.
- */
-export const WITH_PROXY_PRICE: PriceSnapshot = {
-  ...loadSnapshot(),
-  prices: [
-    ...loadSnapshot().prices,
-    {
-      sku: "rds.proxy.vcpuHour",
-      region: "us-east-1",
-      unit: "vCPU-hour",
-      usd: TEST_PROXY_VCPU_HOUR_USD,
-      asOf: COST_TODAY,
-      source: { document: "test fixture", url: "https://example.invalid" },
-    },
-  ],
-};

@@ -60,11 +60,11 @@ describe("plan --cost", () => {
         }
       }
     }
-    // The billed types of these plans: each one's SKUs are priced (the snapshot covers the committed stacks), flow logs aside.
+    // The billed types of these plans: each one's SKUs are priced (the snapshot covers the committed stacks).
     const billed = [...types].filter((t) => t in BILLABLE_RULES).sort();
     expect(billed.length).toBeGreaterThan(10);
     const unpriced = new Set(STACKS.flatMap((s) => planOf(s).cost!.unpriced.map((u) => u.sku)));
-    expect([...unpriced]).toEqual(["vpc.flowLogs.vendedLogsGb"]);
+    expect([...unpriced]).toEqual([]);
   });
 
   it("database.instanceClass db.r7g.large -> db.r7g.xlarge in a candidate prod stack: the diff's monthly delta is (0.478 − 0.239) × 730 × 2 (Multi-AZ)", async () => {

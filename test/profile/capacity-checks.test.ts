@@ -322,3 +322,35 @@ describe("node group: nodes.max × allocatable holds every pod at hpa.max with t
     );
   });
 });
+
+describe("the presets' targetRps against the committed capacity files (capacity/<service>.json)", () => {
+  const capacityOf = (service: string): CapacityFile =>
+    capacityFileSchema.parse(JSON.parse(readFileSync(join(__dirname, "..", "..", "capacity", `${service}.json`), "utf8")));
+
+  it.each(["dev", "staging", "prod"] as const)(
+    "%s: every service sets one, it passes the plan's throughput check, and it is a plausible peak (60-70 %% of what hpa.max serves)",
+    (environment) => {
+      const p = parseConfig({ environment });
+      const inputs: CapacityInputs = new Map(
+        p.services.map((s) => [s.name, { path: `capacity/${s.name}.json`, state: "ok" as const, file: capacityOf(s.name) }]),
+      );
+      const checks = capacityChecks(p, inputs);
+      for (const s of p.services) {
+        expect(s.targetRps).toBeDefined();
+        // Written out here, not read from the check: hpa.max × knee × min(limit, 1 core) × (1 − headroom).
+        const serves =
+          s.hpa.max *
+          capacityOf(s.name).knee.rateRpsPerCore *
+          Math.min(cpuToCores(s.resources.limits.cpu)!, 1) *
+          (1 - s.headroom);
+        const share = s.targetRps! / serves;
+        expect({ service: s.name, share: share >= 0.6 && share <= 0.7 }).toEqual({ service: s.name, share: true });
+        expect(named(checks, `throughput:${s.name}`).ok).toBe(true);
+      }
+    },
+  );
+
+  it("local sets none (no autoscaler, nothing billed)", () => {
+    expect(parseConfig({ environment: "local" }).services.map((s) => s.targetRps)).toEqual([undefined, undefined, undefined]);
+  });
+});

@@ -6,7 +6,7 @@
  * unpriced, by name, and counts for nothing in the totals.
  */
 import type { ServiceRequestCost } from "./per-request";
-import { ageInDays, priceOf, STALE_AFTER_DAYS, type Price, type PriceSnapshot } from "./prices";
+import { ageInDays, priceOf, STALE_AFTER_DAYS, unpricedReason, type Price, type PriceSnapshot } from "./prices";
 import {
   BILLABLE_RULES,
   FREE_TYPE_REASONS,
@@ -47,6 +47,8 @@ export interface UnpricedItem {
   /** How much of the SKU the resource bills (0 for an unclassified type), so a price added later is a multiplication. */
   quantity: number;
   basis?: Quantity["basis"];
+  /** Why the snapshot has no price for the SKU, when it declares one (vendor/aws/prices/snapshot.json `unpriced`). */
+  reason?: string;
 }
 
 /** An AWS type of the plan that bills nothing by itself, and why (FREE_TYPE_REASONS). */
@@ -146,6 +148,7 @@ export function estimateCost(input: CostInput): CostReport {
     for (const q of billing.quantities) {
       const p = price(q.sku);
       if (!p) {
+        const reason = unpricedReason(snapshot, q.sku);
         unpriced.push({
           component,
           resource: r.name,
@@ -154,6 +157,7 @@ export function estimateCost(input: CostInput): CostReport {
           what: q.what,
           quantity: q.quantity,
           basis: q.basis,
+          ...(reason ? { reason } : {}),
         });
         continue;
       }

@@ -5,16 +5,21 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EKS_CALENDAR } from "../../profile/aws-catalog";
+import { EC2_INSTANCE_CAPACITY, EKS_CALENDAR } from "../../profile/aws-catalog";
 import { capacityFilePath, capacityFileSchema, type CapacityFile } from "../../profile/capacity-file";
 import type { Profile } from "../../profile/schema";
 import { supportPhase } from "../../profile/support-calendar";
 import { estimateCost, type CostInput, type CostReport } from "./estimate";
 import { requestCosts } from "./per-request";
-import { loadSnapshot, vcpusOf, type PriceSnapshot } from "./prices";
+import { loadSnapshot, type PriceSnapshot } from "./prices";
 
 /** The repository root, where capacity/<service>.json live. */
 export const REPO_ROOT = join(__dirname, "..", "..");
+
+/** vCPUs of an EC2 instance type, from the vendored catalog (vendor/aws/ec2-instance-capacity.json), or undefined for a type it lacks. */
+export function instanceVcpus(instanceType: string): number | undefined {
+  return EC2_INSTANCE_CAPACITY.get(instanceType)?.vcpu;
+}
 
 /** Whether EKS bills `version` at the extended-support rate on `today`. */
 export function eksExtendedSupportOn(today: string): (version: string) => boolean {
@@ -86,7 +91,7 @@ export function costOfPlan(args: {
     services: targeted,
     capacity: files,
     capacityErrors: errors,
-    vcpus: (t) => vcpusOf(snapshot, t),
+    vcpus: instanceVcpus,
   });
   return { ...report, perRequest };
 }

@@ -89,7 +89,7 @@ export function requestCosts(args: {
       if (!nodeLine || nodeType === undefined)
         missing.push(`compute: the node type is unpriced${unpricedNode ? ` (${unpricedNode.sku})` : ""}`);
       else if (nodeVcpus === undefined)
-        missing.push(`compute: no vCPU count for ${nodeType} in vendor/aws/prices/snapshot.json (instanceVcpus)`);
+        missing.push(`compute: no vCPU count for ${nodeType} in vendor/aws/ec2-instance-capacity.json`);
       else {
         out.nodeType = nodeType;
         out.nodeVcpus = nodeVcpus;

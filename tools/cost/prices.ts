@@ -21,12 +21,10 @@ export interface Price {
   source: PriceSource;
 }
 
-/** An EC2 instance type's vCPUs (a node's share of CPU, for the dollars-per-request report), with its source. */
-export interface InstanceVcpus {
-  instanceType: string;
-  vcpus: number;
-  asOf: string;
-  source: PriceSource;
+/** A SKU the stacks can bill that is left unpriced on purpose, and why (no source could be trusted). */
+export interface DeclaredUnpriced {
+  sku: string;
+  reason: string;
 }
 
 export interface PriceSnapshot {
@@ -34,8 +32,8 @@ export interface PriceSnapshot {
   /** Hours a month is billed for (AWS's own convention: 730). */
   hoursPerMonth: number;
   prices: Price[];
-  /** vCPUs of the node types that have a cited source; a type not listed has no per-request figure. */
-  instanceVcpus?: InstanceVcpus[];
+  /** SKUs without a price, each with the reason: the plan prints it next to the unpriced item. */
+  unpriced?: DeclaredUnpriced[];
 }
 
 export const SNAPSHOT_FILE = join(__dirname, "..", "..", "vendor", "aws", "prices", "snapshot.json");
@@ -53,9 +51,9 @@ export function priceOf(snapshot: PriceSnapshot, sku: string, region: string): P
   return snapshot.prices.find((p) => p.sku === sku && p.region === region);
 }
 
-/** vCPUs of an EC2 instance type, or undefined when the snapshot cites none. */
-export function vcpusOf(snapshot: PriceSnapshot, instanceType: string): number | undefined {
-  return snapshot.instanceVcpus?.find((v) => v.instanceType === instanceType)?.vcpus;
+/** Why the snapshot leaves `sku` unpriced, when it says. */
+export function unpricedReason(snapshot: PriceSnapshot, sku: string): string | undefined {
+  return snapshot.unpriced?.find((u) => u.sku === sku)?.reason;
 }
 
 /** Whole days from `asOf` to `today` (both `YYYY-MM-DD`). */

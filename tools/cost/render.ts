@@ -30,7 +30,10 @@ export function renderCost(report: CostReport): string {
     );
   if (report.unpriced.length) {
     out.push(`  unpriced (no price in the snapshot; counted as $0):`);
-    for (const u of report.unpriced) out.push(`      ${u.resource} (${u.type}): ${u.sku}${u.what ? ` — ${u.what}` : ""}`);
+    for (const u of report.unpriced)
+      out.push(
+        `      ${u.resource} (${u.type}): ${u.sku}${u.what ? ` — ${u.what}` : ""}${u.reason ? ` (no price: ${u.reason})` : ""}`,
+      );
   }
   const t = report.totals;
   out.push(
@@ -73,7 +76,25 @@ export function costTable(reports: CostReport[]): string {
     "|---|---|---|---|---|---|---|",
     ...rows,
     "",
+    perRequestTable(reports),
+    "",
     typeTable(reports),
+  ].join("\n");
+}
+
+/** Dollars per million requests at the SLO, one row per stack and service with a targetRps. */
+export function perRequestTable(reports: CostReport[]): string {
+  const money = (n: number | undefined) => (n === undefined ? "unpriced" : `$${n.toFixed(4)}`);
+  const rows = reports.flatMap((r) =>
+    (r.perRequest ?? []).map(
+      (c) =>
+        `| ${r.stack} | ${c.service} | ${c.targetRps} | ${c.pods ?? "—"}${c.nodeType ? ` on ${c.nodeType}` : ""} | ${money(c.usdPerMillion.compute)} | ${money(c.usdPerMillion.dataTier)} | ${money(c.usdPerMillion.total)} |`,
+    ),
+  );
+  return [
+    "| stack | service | targetRps (req/s) | pods at the SLO | compute / million requests | data tier / million requests | total / million requests |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
   ].join("\n");
 }
 

@@ -86,6 +86,8 @@ export const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 export const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 export const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 export const SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache";
+export const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+export const FLOW_LOG = "aws:ec2/flowLog:FlowLog";
 
 /** The types whose cost is the data tier (the dollars-per-request report shares it among the services). */
 export const DATA_TIER_TYPES: ReadonlySet<string> = new Set([RDS_INSTANCE, RDS_PROXY, REPLICATION_GROUP, SERVERLESS_CACHE]);
@@ -295,17 +297,39 @@ export const BILLABLE_RULES: Record<string, Rule> = {
   "aws:secretsmanager/secret:Secret": () => ({
     quantities: [{ sku: "secretsmanager.secret.month", quantity: 1, basis: "monthly", what: "secret" }],
   }),
-  "aws:cloudwatch/logGroup:LogGroup": (_i, ctx) => {
-    const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf("aws:cloudwatch/logGroup:LogGroup"));
+  [LOG_GROUP]: (_i, ctx) => {
+    const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf(LOG_GROUP));
+    // A flow log's destination: the flow log bills the delivery (vended-log ingestion); the group bills storage.
+    const flowLogDestination = ctx.dependents(FLOW_LOG).length > 0;
+    return {
+      quantities: [
+        ...(flowLogDestination
+          ? []
+          : [
+              {
+                sku: "cloudwatch.logs.ingestedGb",
+                quantity: gb,
+                basis: "usage" as const,
+                what: `${round(gb)} GB ingested (cost.assumptions.logGbPerMonth, shared)`,
+              },
+            ]),
+        { sku: "cloudwatch.logs.storedGbMonth", quantity: gb, basis: "usage", what: `${round(gb)} GB stored (one month's logs)` },
+      ],
+    };
+  },
+  // Flow logs are vended logs: AWS bills their delivery per GB, at a rate that depends on the destination.
+  [FLOW_LOG]: (i, ctx) => {
+    const destination = String(i.logDestinationType ?? "cloud-watch-logs");
+    const gb = share(ctx.assumptions.logGbPerMonth, ctx.countOf(LOG_GROUP));
+    const sku = destination === "cloud-watch-logs" ? "vpc.flowLogs.vendedLogsGb" : `vpc.flowLogs.${destination}.deliveredGb`;
     return {
       quantities: [
         {
-          sku: "cloudwatch.logs.ingestedGb",
+          sku,
           quantity: gb,
           basis: "usage",
-          what: `${round(gb)} GB ingested (cost.assumptions.logGbPerMonth, shared)`,
+          what: `${round(gb)} GB delivered to ${destination} (a log group's share of cost.assumptions.logGbPerMonth)`,
         },
-        { sku: "cloudwatch.logs.storedGbMonth", quantity: gb, basis: "usage", what: `${round(gb)} GB stored (one month's logs)` },
       ],
     };
   },
@@ -384,10 +408,6 @@ export const BILLABLE_RULES: Record<string, Rule> = {
       ],
     };
   },
-  // Vended flow-log delivery bills per GB delivered, at a rate the snapshot has no source for.
-  "aws:ec2/flowLog:FlowLog": () => ({
-    quantities: [{ sku: "vpc.flowLogs.vendedLogsGb", quantity: 0, basis: "usage", what: "flow-log GB delivered" }],
-  }),
 };
 
 /**

@@ -8,6 +8,7 @@ import type { CostInput } from "../../../tools/cost/estimate";
 import { eksExtendedSupportOn } from "../../../tools/cost/for-profile";
 import { loadSnapshot, type Price, type PriceSnapshot } from "../../../tools/cost/prices";
 import { COST_TODAY as TODAY, testEstimate as estimate } from "../../helpers/cost";
+import { renderCost } from "../../../tools/cost/render";
 
 /**
  * The cost estimate over synthetic planned resources: known list prices reproduced from the
@@ -37,13 +38,29 @@ describe("price snapshot (vendor/aws/prices/snapshot.json)", () => {
     expect(missing).toEqual([]);
   });
 
-  it("cites a source for every node type's vCPU count it records", () => {
-    for (const v of SNAPSHOT.instanceVcpus ?? []) {
-      expect(v.vcpus).toBeGreaterThan(0);
-      expect(v.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-      expect(v.source.document).toContain(v.instanceType);
-      expect(v.source.url).toMatch(/^https:\/\//);
+  it("prices every RDS class the profile accepts in us-east-1, or declares it unpriced with the reason; never both", () => {
+    const declared = new Map((SNAPSHOT.unpriced ?? []).map((u) => [u.sku, u.reason]));
+    const missing = DB_INSTANCE_CLASSES.map((c) => `rds.postgres.${c}`).filter(
+      (sku) => !SNAPSHOT.prices.some((p) => p.sku === sku && p.region === "us-east-1") && !declared.has(sku),
+    );
+    expect(missing).toEqual([]);
+    for (const [sku, reason] of declared) {
+      expect({ sku, priced: SNAPSHOT.prices.some((p) => p.sku === sku) }).toEqual({ sku, priced: false });
+      expect(reason.length).toBeGreaterThan(20);
     }
+    // The rule has teeth: a class the schema gains without a decision is named.
+    const withNewClass = [...DB_INSTANCE_CLASSES, "db.r8g.large"].map((c) => `rds.postgres.${c}`);
+    expect(withNewClass.filter((sku) => !SNAPSHOT.prices.some((p) => p.sku === sku) && !declared.has(sku))).toEqual([
+      "rds.postgres.db.r8g.large",
+    ]);
+  });
+
+  it("an unpriced item carries the snapshot's declared reason", () => {
+    const [sku, reason] = [SNAPSHOT.unpriced![0]!.sku, SNAPSHOT.unpriced![0]!.reason];
+    const r = estimate([res("aws:rds/instance:Instance", { instanceClass: sku.replace("rds.postgres.", "") })]);
+    expect(r.unpriced.find((u) => u.sku === sku)).toMatchObject({ reason });
+    expect(renderCost(r)).toContain(`${sku} — 1 × ${sku.replace("rds.postgres.", "")}`);
+    expect(renderCost(r)).toContain(`(no price: ${reason})`);
   });
 
   it("records, for every price, its source document and URL, region, unit and the day it was read", () => {
@@ -100,6 +117,13 @@ const CITED: { sku: string; hourly: number; quote: string; url: string }[] = [
     quote: "zz_generated.pricing_aws.go",
     url: "1d927085dd81a9df9301e613f371dac5b4d16bfe",
   },
+  {
+    sku: "rds.proxy.vcpuHour",
+    hourly: 0.015,
+    quote: '"$0.015 per hour per vCPU of the RDS PostgreSQL instances associated with an RDS Proxy"',
+    url: "AmazonRDS/current/us-east-1",
+  },
+  { sku: "rds.postgres.db.t4g.xlarge", hourly: 0.258, quote: '"db.t4g.xlarge": 0.258', url: "rds/postgresql/pricing" },
   { sku: "rds.postgres.db.t4g.micro", hourly: 0.016, quote: "db.t4g.micro $0.016/hr", url: "infratally.com" },
   { sku: "rds.postgres.db.t4g.medium", hourly: 0.065, quote: "db.t4g.medium $0.065/hr", url: "infratally.com" },
   // AWS Price List offer files (AmazonRDS us-east-1), as transcribed with their offer URL.
@@ -140,6 +164,7 @@ const CITED_OTHER: { sku: string; usd: number; quote: string; url: string }[] = 
     url: "codebuild_project_test.golden",
   },
   { sku: "secretsmanager.secret.month", usd: 0.4, quote: '"Secret 1 months $0.40"', url: "secretsmanager_secret_test.golden" },
+  { sku: "vpc.flowLogs.vendedLogsGb", usd: 0.5, quote: "$0.50/GB (in us-east-1)", url: "aws_cloudwatch_log_group" },
   { sku: "elasticache.serverless.valkey.gbHour", usd: 0.084, quote: "$0.084/GB-hour", url: "usage.ai" },
   { sku: "elasticache.serverless.valkey.ecpuMillion", usd: 0.0023, quote: "$0.0023/million ECPUs", url: "usage.ai" },
   { sku: "elasticache.serverless.redis.gbHour", usd: 0.125, quote: "$0.125/GB-hour", url: "usage.ai" },

@@ -4,19 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CapacityFile } from "../../../profile/capacity-file";
 import type { CostReport } from "../../../tools/cost/estimate";
-import { costOfPlan, readCapacityFiles } from "../../../tools/cost/for-profile";
+import { costOfPlan, instanceVcpus, readCapacityFiles } from "../../../tools/cost/for-profile";
 import { podsAtSlo, requestCosts, type ServiceDemand } from "../../../tools/cost/per-request";
-import { loadSnapshot, vcpusOf } from "../../../tools/cost/prices";
 import { renderCost } from "../../../tools/cost/render";
 import type { CostResource } from "../../../tools/cost/resource-prices";
-import { NO_USAGE, testEstimate, WITH_PROXY_PRICE } from "../../helpers/cost";
+import { NO_USAGE, testEstimate } from "../../helpers/cost";
 
 /**
  * Dollars per million requests at the SLO: pods from the measured knee, their share of a node by
  * CPU request, the data tier shared by targetRps. Expectations are computed here from the
  * formula's terms; capacity files are fixtures (the real ones come from `npm run capacity`).
  */
-const SNAPSHOT = loadSnapshot();
 const HOURS = 730;
 
 function capacityFixture(service: string, rateRpsPerCore: number): CapacityFile {
@@ -67,7 +65,7 @@ const service = (
 
 const PARENT = "urn:pulumi:test::uaip::uaip:aws:Platform::p";
 const r = (type: string, name: string, inputs: Record<string, unknown>): CostResource => ({ type, name, parent: PARENT, inputs });
-/** A stack: m6i.large nodes (2 vCPUs in the snapshot), a Multi-AZ db.r7g.large and a 3-node cache. */
+/** A stack: m6i.large nodes (2 vCPUs in vendor/aws/ec2-instance-capacity.json), a Multi-AZ db.r7g.large and a 3-node cache. */
 function report(nodeType = "m6i.large", dbClass = "db.r7g.large"): CostReport {
   return testEstimate([
     r("aws:eks/nodeGroup:NodeGroup", "nodes", { instanceTypes: [nodeType], scalingConfig: { minSize: 3, maxSize: 6 } }),
@@ -84,7 +82,7 @@ function report(nodeType = "m6i.large", dbClass = "db.r7g.large"): CostReport {
     }),
   ]);
 }
-const vcpus = (t: string) => vcpusOf(SNAPSHOT, t);
+const vcpus = instanceVcpus;
 
 describe("pods at the SLO", () => {
   it("ceil(targetRps / (rate per core × min(cpu limit, 1) × (1 − headroom))), on both sides of each boundary", () => {
@@ -154,7 +152,13 @@ describe("dollars per million requests", () => {
       service("none", undefined, { request: "1", limit: "1" }),
       service("ghost", 10, { request: "1", limit: "1" }),
     ];
-    const costs = requestCosts({ report: rep, services, capacity: cap, vcpus });
+    // A node type the vendored catalog does not know.
+    const costs = requestCosts({
+      report: rep,
+      services,
+      capacity: cap,
+      vcpus: (t) => (t === "t3.medium" ? undefined : vcpus(t)),
+    });
     expect(costs.map((c) => c.service)).toEqual(["api", "ghost"]);
     expect(costs[0]!.usdPerMillion.compute).toBeUndefined();
     expect(costs[0]!.usdPerMillion.total).toBeUndefined();
@@ -204,7 +208,7 @@ describe("the data tier", () => {
         r("aws:elasticache/replicationGroup:ReplicationGroup", "rg", { nodeType: "cache.t4g.micro" }),
         r("aws:elasticache/serverlessCache:ServerlessCache", "sc", { engine: "valkey" }),
       ],
-      { assumptions: { ...NO_USAGE, requestsPerMonth: 1e6, cacheEcpuPerRequest: 1 }, snapshot: WITH_PROXY_PRICE },
+      { assumptions: { ...NO_USAGE, requestsPerMonth: 1e6, cacheEcpuPerRequest: 1 } },
     );
     const expected = ["db", "proxy", "rg", "sc"]
       .flatMap((n) => rep.lines.filter((l) => l.resource === n))

@@ -11,7 +11,7 @@ import {
   type CostResource,
   type UsageAssumptions,
 } from "../../../tools/cost/resource-prices";
-import { NO_USAGE, testEstimate as estimate, TEST_PROXY_VCPU_HOUR_USD as PROXY_USD, WITH_PROXY_PRICE } from "../../helpers/cost";
+import { NO_USAGE, testEstimate as estimate } from "../../helpers/cost";
 
 /**
  * The billing rules on hand-built planned resources: the data tier the stack is growing
@@ -130,6 +130,8 @@ describe("RDS: Multi-AZ, read replicas, RDS Proxy", () => {
   const TARGET = "aws:rds/proxyTarget:ProxyTarget";
   const primary = (instanceClass: string, multiAz = true) =>
     res(DB, "db", { instanceClass, multiAz, allocatedStorage: 100, storageType: "gp3" });
+  // The snapshot's RDS Proxy rate, as its cited offer-file transcription states it (SKU AHVT2C6WP2BB5BXQ).
+  const PROXY_PER_VCPU_HOUR = 0.015;
 
   it("a read replica bills as an instance of its class, with its source's storage when it sets none", () => {
     const cls = "db.r7g.xlarge";
@@ -146,33 +148,34 @@ describe("RDS: Multi-AZ, read replicas, RDS Proxy", () => {
     for (const cls of DB_INSTANCE_CLASSES) {
       const proxy = res(PROXY, "proxy", { engineFamily: "POSTGRESQL" });
       const target = res(TARGET, "target", { dbProxyName: "proxy", dbInstanceIdentifier: "db" }, [proxy.urn!, urn(DB, "db")]);
-      const r = estimate([primary(cls), proxy, target], { snapshot: WITH_PROXY_PRICE });
+      const r = estimate([primary(cls), proxy, target]);
       const vcpus = Math.max(2, DB_INSTANCE_CLASS_VCPUS[cls]);
-      expect({ cls, proxy: monthly(r, "proxy") }).toEqual({ cls, proxy: expect.closeTo(vcpus * PROXY_USD * HOURS, 6) as number });
+      expect({ cls, proxy: monthly(r, "proxy") }).toEqual({
+        cls,
+        proxy: expect.closeTo(vcpus * PROXY_PER_VCPU_HOUR * HOURS, 6) as number,
+      });
       // Multi-AZ does not double it: the proxy fronts the writer.
-      expect(monthly(estimate([primary(cls, false), proxy, target], { snapshot: WITH_PROXY_PRICE }), "proxy")).toBeCloseTo(
-        monthly(r, "proxy"),
-        6,
-      );
+      expect(monthly(estimate([primary(cls, false), proxy, target]), "proxy")).toBeCloseTo(monthly(r, "proxy"), 6);
     }
   });
 
   it("the 2-vCPU minimum, on both sides of it", () => {
     expect([1, 2, 3, 4, 16].map(proxyBilledVcpus)).toEqual([2, 2, 3, 4, 16]);
     const proxy = res(PROXY, "proxy", {});
-    const r = (cls: string) => monthly(estimate([primary(cls), proxy], { snapshot: WITH_PROXY_PRICE }), "proxy");
-    expect(r("db.t4g.micro")).toBeCloseTo(2 * PROXY_USD * HOURS, 6);
-    expect(r("db.r7g.xlarge")).toBeCloseTo(4 * PROXY_USD * HOURS, 6);
+    const r = (cls: string) => monthly(estimate([primary(cls), proxy]), "proxy");
+    expect(r("db.t4g.micro")).toBeCloseTo(2 * PROXY_PER_VCPU_HOUR * HOURS, 6);
+    expect(r("db.r7g.xlarge")).toBeCloseTo(4 * PROXY_PER_VCPU_HOUR * HOURS, 6);
   });
 
   it("without a ProxyTarget it fronts its component's writers, not their replicas", () => {
     const replica = res(DB, "replica", { instanceClass: "db.r7g.4xlarge", replicateSourceDb: "db-id" }, [urn(DB, "db")]);
-    const r = estimate([primary("db.r7g.xlarge"), replica, res(PROXY, "proxy", {})], { snapshot: WITH_PROXY_PRICE });
-    expect(monthly(r, "proxy")).toBeCloseTo(4 * PROXY_USD * HOURS, 6);
+    const r = estimate([primary("db.r7g.xlarge"), replica, res(PROXY, "proxy", {})]);
+    expect(monthly(r, "proxy")).toBeCloseTo(4 * PROXY_PER_VCPU_HOUR * HOURS, 6);
   });
 
-  it("with the real snapshot the proxy is unpriced by name, with the vCPU-hours it would bill", () => {
-    const r = estimate([primary("db.r7g.xlarge"), res(PROXY, "proxy", {})]);
+  it("a snapshot without the proxy's price leaves it unpriced by name, with the vCPU-hours it would bill", () => {
+    const without: PriceSnapshot = { ...SNAPSHOT, prices: SNAPSHOT.prices.filter((p) => p.sku !== "rds.proxy.vcpuHour") };
+    const r = estimate([primary("db.r7g.xlarge"), res(PROXY, "proxy", {})], { snapshot: without });
     const u = r.unpriced.find((x) => x.resource === "proxy")!;
     expect(u).toMatchObject({ sku: "rds.proxy.vcpuHour", quantity: 4, basis: "hourly" });
     expect(u.what).toContain("4 vCPU(s) of db (db.r7g.xlarge; minimum 2)");
@@ -311,7 +314,7 @@ describe("links between resources", () => {
     const otherProxy = { ...res("aws:rds/proxy:Proxy", "other-proxy", {}), parent: "urn:other" };
     const otherTarget = res("aws:rds/proxyTarget:ProxyTarget", "other-target", {}, [otherProxy.urn!, stranger.urn!]);
     const withProxies = estimate([stranger, src, replica, proxy, otherProxy, otherTarget]);
-    const billed = (name: string) => withProxies.unpriced.filter((u) => u.resource === name).map((u) => u.quantity);
+    const billed = (name: string) => withProxies.lines.filter((l) => l.resource === name).map((l) => l.quantity);
     expect(billed("proxy")).toEqual([2]); // db.r7g.large, not the replica nor the stranger
     expect(billed("other-proxy")).toEqual([8]); // db.r7g.2xlarge through its target
   });
@@ -364,5 +367,55 @@ describe("the other billed types", () => {
       { type: "aws:ec2/vpc:Vpc", reason: FREE_TYPE_REASONS["aws:ec2/vpc:Vpc"] },
       { type: "aws:iam/role:Role", reason: FREE_TYPE_REASONS["aws:iam/role:Role"] },
     ]);
+  });
+});
+
+describe("VPC flow logs", () => {
+  const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+  const FLOW_LOG = "aws:ec2/flowLog:FlowLog";
+
+  it("a flow log to CloudWatch Logs bills its delivery at the vended-log rate and its log group only storage; other groups ingest at the standard rate; the GB are shared alike", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 5 }), (logGb, plainGroups) => {
+        const flowGroup = res(LOG_GROUP, "flow-logs", {});
+        const flowLog = res(FLOW_LOG, "flow-log", { trafficType: "ALL", logDestinationType: "cloud-watch-logs" }, [
+          flowGroup.urn!,
+        ]);
+        const plain = Array.from({ length: plainGroups }, (_, i) => res(LOG_GROUP, `app-${i}`, {}));
+        const r = estimate([flowGroup, flowLog, ...plain], { assumptions: { ...NO_USAGE, logGbPerMonth: logGb } });
+        const share = logGb / (plainGroups + 1);
+        const skus = (name: string) => r.lines.filter((l) => l.resource === name).map((l) => [l.sku, l.quantity]);
+        expect(skus("flow-log")).toEqual([["vpc.flowLogs.vendedLogsGb", share]]);
+        expect(skus("flow-logs")).toEqual([["cloudwatch.logs.storedGbMonth", share]]);
+        for (const g of plain)
+          expect(skus(g.name)).toEqual([
+            ["cloudwatch.logs.ingestedGb", share],
+            ["cloudwatch.logs.storedGbMonth", share],
+          ]);
+        // Delivered once: the flow log's GB at the vended rate, plus their storage, and nothing else.
+        expect(monthly(r, "flow-log") + monthly(r, "flow-logs")).toBeCloseTo(
+          share * (usd("vpc.flowLogs.vendedLogsGb") + usd("cloudwatch.logs.storedGbMonth")),
+          6,
+        );
+        expect(r.unpriced).toEqual([]);
+        // Every GB is usage (from the assumption), none of it fixed; the line says what it is.
+        for (const l of r.lines) expect([l.resource, l.fixedMonthly]).toEqual([l.resource, 0]);
+        expect(r.lines.find((l) => l.resource === "flow-log")!.what).toContain("GB delivered to cloud-watch-logs");
+        // AWS's default destination is CloudWatch Logs.
+        const unset = res(FLOW_LOG, "flow-log", {}, [flowGroup.urn!]);
+        expect(estimate([flowGroup, unset]).lines.find((l) => l.resource === "flow-log")!.sku).toBe("vpc.flowLogs.vendedLogsGb");
+      }),
+    );
+  });
+
+  it("a flow log to another destination (S3, Firehose) is unpriced by name, with the GB it would deliver", () => {
+    for (const destination of ["s3", "kinesis-data-firehose"]) {
+      const r = estimate([res(LOG_GROUP, "app", {}), res(FLOW_LOG, "flow-log", { logDestinationType: destination })], {
+        assumptions: { ...NO_USAGE, logGbPerMonth: 40 },
+      });
+      expect(r.unpriced).toEqual([
+        expect.objectContaining({ resource: "flow-log", sku: `vpc.flowLogs.${destination}.deliveredGb`, quantity: 40 }),
+      ]);
+    }
   });
 });
