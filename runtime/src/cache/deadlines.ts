@@ -2,7 +2,21 @@
 interface Pending {
   deadline: number;
   settled: boolean;
-  reject: (error: Error) => void;
+  fail: (error: Error) => void;
+}
+
+const same = <T>(value: T): T => value;
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+
+/** Resolves with `map(x)`; a mapper that throws rejects instead of becoming an unhandled rejection. */
+function settle<X, R>(resolve: (r: R) => void, reject: (e: unknown) => void, map: (x: X) => R, x: X): void {
+  try {
+    resolve(map(x));
+  } catch (error) {
+    reject(error);
+  }
 }
 
 /** Below this many entries, `guard` never compacts: the sweep alone keeps the list short. */
@@ -31,7 +45,7 @@ export class Deadlines {
       if (entry.settled) continue;
       if (entry.deadline <= now) {
         entry.settled = true;
-        entry.reject(new Error("redis command timed out"));
+        entry.fail(new Error("redis command timed out"));
       } else kept.push(entry);
     }
     this.#keep(kept);
@@ -45,22 +59,39 @@ export class Deadlines {
 
   /** Settles like `promise`, or rejects once `ms` have passed (the command is not cancelled; a late reply is dropped). */
   guard<T>(promise: Promise<T>, ms: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { deadline: performance.now() + ms, settled: false, reject };
-      if (this.#pending.length >= this.#compactAt) this.#keep(this.#pending.filter((e) => !e.settled));
-      this.#pending.push(entry);
-      this.#timer ??= setInterval(this.#sweep, this.#tickMs).unref();
+    return this.map(promise, ms, same, rethrow);
+  }
+
+  /**
+   * Resolves with `onValue(reply)` or `onError(failure)`, a timeout after `ms` being a failure: exactly
+   * one of them runs, inside the one promise this creates (a `guard().then()` chain would add another
+   * promise and a microtask per command). A mapper that throws rejects the returned promise.
+   */
+  map<T, R>(promise: Promise<T>, ms: number, onValue: (value: T) => R, onError: (error: unknown) => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const entry = this.#track(ms, (error) => settle(resolve, reject, onError, error));
       promise.then(
         (value) => {
+          if (entry.settled) return; // timed out first: the late reply is dropped
           entry.settled = true;
-          resolve(value);
+          settle(resolve, reject, onValue, value);
         },
         (error: unknown) => {
+          if (entry.settled) return;
           entry.settled = true;
-          reject(error);
+          settle(resolve, reject, onError, error);
         },
       );
     });
+  }
+
+  /** Adds a command to the list (and starts the sweep); `fail` runs if its deadline passes first. */
+  #track(ms: number, fail: (error: Error) => void): Pending {
+    const entry: Pending = { deadline: performance.now() + ms, settled: false, fail };
+    if (this.#pending.length >= this.#compactAt) this.#keep(this.#pending.filter((e) => !e.settled));
+    this.#pending.push(entry);
+    this.#timer ??= setInterval(this.#sweep, this.#tickMs).unref();
+    return entry;
   }
 
   /** Entries still pending; compaction is amortised O(1) per command, as the bound doubles with them. */
