@@ -70,7 +70,9 @@ export class MemoryStore implements RateLimitStore {
 
   /** The synchronous core of `hit`, for callers that do not need a promise. */
   hitSync(key: string, w: number, limit: number, points = 1): StoreDecision {
-    // Inlined #state: this is the in-process limiter's per-request path (no allocation but the answer).
+    // #state inlined: this is the in-process limiter's per-request path. Measured (tsx, 1,000 keys,
+    // medians of 21 interleaved rounds of 10^6 hits, loadavg ~18): 141-149 ns a hit inlined, 175-176 ns
+    // through #state (its result object is not optimised away); allocation is the same 90 B (the answer).
     const now = this.#now();
     const idx = Math.floor(now / w);
     const elapsed = now - idx * w;
