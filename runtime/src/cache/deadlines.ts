@@ -1,3 +1,4 @@
+import { setRepeating } from "../timer";
 /** A command under a deadline; `settled` once its reply, its failure or its timeout came first. */
 interface Pending {
   deadline: number;
@@ -90,7 +91,7 @@ export class Deadlines {
     const entry: Pending = { deadline: performance.now() + ms, settled: false, fail };
     if (this.#pending.length >= this.#compactAt) this.#keep(this.#pending.filter((e) => !e.settled));
     this.#pending.push(entry);
-    this.#timer ??= setInterval(this.#sweep, this.#tickMs).unref();
+    this.#timer ??= setRepeating(this.#sweep, this.#tickMs).unref();
     return entry;
   }
 

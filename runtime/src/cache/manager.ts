@@ -15,6 +15,7 @@ import { unlinkMatching } from "./scan";
 import { duplicateRedis, type RedisClient } from "../redis/connect";
 import { unlinkKeys } from "../redis/hash-tag";
 import { ClusterErrorReporter } from "../redis/cluster-errors";
+import { setTimer } from "../timer";
 
 /** Turns values into the strings stored in Redis and back. */
 export interface Serializer {
@@ -285,7 +286,7 @@ export class CacheManager {
       // right after construction still reaches Redis, a Redis that is down at start costs one wait, once.
       const waitMs = Math.max(1_000, 10 * redis.commandTimeoutMs);
       this.#firstConnect = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
+        const timer = setTimer(resolve, waitMs);
         timer.unref();
         client.once("ready", () => {
           clearTimeout(timer);
@@ -345,7 +346,7 @@ export class CacheManager {
     const deadline = Date.now() + timeoutMs;
     while (client.status !== "ready") {
       if (Date.now() >= deadline || this.#closed) return false;
-      await new Promise((r) => setTimeout(r, 10).unref());
+      await new Promise((r) => setTimer(r, 10).unref());
     }
     return this.#bus ? this.#bus.ready(Math.max(0, deadline - Date.now())) : true;
   }
@@ -739,7 +740,7 @@ export class CacheManager {
 
   #scheduleReplay(delayMs: number): void {
     if (this.#closed || this.#replayTimer || this.pendingInvalidations === 0) return;
-    this.#replayTimer = setTimeout(() => {
+    this.#replayTimer = setTimer(() => {
       this.#replayTimer = undefined;
       void this.#replay();
     }, delayMs);

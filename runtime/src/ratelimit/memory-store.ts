@@ -2,6 +2,7 @@ import { duration, func, size, validateOptions } from "../options";
 import { RateLimitOptionsError } from "./errors";
 import { adjusted, admits, describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
+import { setRepeating } from "../timer";
 
 export interface MemoryStoreOptions {
   /** Most keys kept; beyond it, expired keys are swept, then the oldest key is dropped. @default 100000 */
@@ -50,7 +51,7 @@ export class MemoryStore implements RateLimitStore {
     this.#maxKeys = o.maxKeys ?? 100_000;
     this.#now = o.now ?? Date.now;
     const sweepIntervalMs = o.sweepIntervalMs ?? 60_000;
-    this.#timer = setInterval(() => this.sweep(), sweepIntervalMs);
+    this.#timer = setRepeating(() => this.sweep(), sweepIntervalMs);
     this.#timer.unref();
   }
 

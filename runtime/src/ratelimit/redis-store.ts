@@ -7,6 +7,7 @@ import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
 import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
+import { setTimer } from "../timer";
 
 /** Lua shared by both scripts: Redis' clock in ms, and the reply list. */
 const REDIS_NOW = `local t = redis.call('TIME')
@@ -345,7 +346,7 @@ export class RedisStore implements RateLimitStore {
     const wait = options.firstConnectWaitMs ?? 1_000;
     if (this.client.status !== "ready" && wait > 0) {
       const first = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), wait);
+        const timer = setTimer(() => resolve(false), wait);
         timer.unref();
         this.client.once("ready", () => {
           clearTimeout(timer);
