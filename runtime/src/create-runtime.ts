@@ -12,6 +12,7 @@ import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime"
 import { MemoryMonitor, PressureGate } from "./resources";
 import { EpisodeLog } from "./metrics/episode-log";
 import { METRIC } from "./metrics/names";
+import { setTimer } from "./timer";
 
 /**
  * What a service can pass to createRuntime besides its settings. Each field is optional and
@@ -232,7 +233,7 @@ export function createRuntime(configOrOptions?: RuntimeConfig | CreateRuntimeOpt
     profiler,
     profileTrigger,
     async ready(timeoutMs = 5_000) {
-      const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
+      const timeout = new Promise<false>((r) => setTimer(() => r(false), timeoutMs).unref());
       const storeReady = store ? Promise.race([store.ready().then(() => true), timeout]) : Promise.resolve(true);
       const [cacheOk, storeOk] = await Promise.all([cache.ready(timeoutMs), storeReady]);
       return cacheOk && storeOk;

@@ -1,4 +1,5 @@
 import { isCluster, type RedisClient } from "../redis/connect";
+import { setRepeating, setTimer } from "../timer";
 
 /** What travels on the channel: the sender's instance id and either keys or one glob pattern. Never values. */
 export interface InvalidationMessage {
@@ -89,7 +90,7 @@ export class InvalidationBus {
   constructor(options: InvalidationBusOptions) {
     this.#o = options;
     if (options.heartbeatMs) {
-      this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
+      this.#heartbeat = setRepeating(() => this.#beat(), options.heartbeatMs);
       this.#heartbeat.unref();
     }
     const sub = options.subscriber;
@@ -114,7 +115,7 @@ export class InvalidationBus {
     const sub = this.#o.subscriber;
     const deadline = Date.now() + timeoutMs;
     if (isCluster(sub)) {
-      const timeout = new Promise<false>((r) => setTimeout(() => r(false), timeoutMs).unref());
+      const timeout = new Promise<false>((r) => setTimer(() => r(false), timeoutMs).unref());
       return (await Promise.race([this.#subscribed, timeout])) && sub.status === "ready";
     }
     while (Date.now() < deadline) {
@@ -126,7 +127,7 @@ export class InvalidationBus {
           // reconnecting; retry below
         }
       }
-      await new Promise((r) => setTimeout(r, 10).unref());
+      await new Promise((r) => setTimer(r, 10).unref());
     }
     return false;
   }

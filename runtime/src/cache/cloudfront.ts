@@ -4,6 +4,7 @@ import { batchPaths, patternToPath, prunePaths, type CdnPurger, type CdnPurgeRes
 import { CacheOptionsError, CdnPurgeError } from "./errors";
 import { duration, func, integer, object, string, validateOptions } from "../options";
 import { loadPeer } from "../peers";
+import { setTimer } from "../timer";
 
 /**
  * What the purger uses of the SDK's CloudFrontClient. Structural, so the published types do not
@@ -82,7 +83,7 @@ export function isRetriable(error: unknown): boolean {
  */
 const loadSdk = (): typeof CloudFrontSdk => loadPeer<typeof CloudFrontSdk>("@aws-sdk/client-cloudfront");
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimer(resolve, ms).unref());
 
 /**
  * CdnPurger for CloudFront (CreateInvalidation). Paths are batched within CloudFront's limits, requests

@@ -1,5 +1,6 @@
 import type { RedisOptions } from "ioredis";
 import { connectRedis, type RedisClient, type RedisMode } from "../redis/connect";
+import { setTimer, timerDelay } from "../timer";
 
 /** Where L2 lives: an injected client, a URL, or host/port from the settings. */
 export interface RedisTarget {
@@ -29,7 +30,8 @@ export function reconnectDelay(attempt: number): number {
  */
 export function commandOptions(target: RedisTarget): RedisOptions {
   return {
-    connectTimeout: Math.max(1_000, target.commandTimeoutMs * 10),
+    // ioredis arms a timer with it: 10 x a valid command timeout can pass Node's limit.
+    connectTimeout: timerDelay(Math.max(1_000, target.commandTimeoutMs * 10)),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: reconnectDelay,
@@ -73,7 +75,7 @@ export function openCommandClient(target: RedisTarget): { client: RedisClient; o
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   // Plain callbacks rather than Promise.race + finally: this wraps every L2 read, and each extra promise shows in the latency.
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis command timed out after ${ms} ms`)), ms);
+    const timer = setTimer(() => reject(new Error(`redis command timed out after ${ms} ms`)), ms);
     timer.unref();
     promise.then(
       (value) => {

@@ -1,6 +1,7 @@
 import { RuntimeConfigError } from "../errors";
 import { duration, showValue, validateOptions } from "../options";
 import { dbError, ManagedPool } from "./pool";
+import { setRepeating } from "../timer";
 
 const CONNECTION_POOL_MANAGER_OPTIONS_SPEC = { intervalMs: duration(1) };
 
@@ -62,7 +63,7 @@ export class ConnectionPoolManager {
       const s = this.#pool.stats();
       this.#increasePoolSize(s.waiting);
     });
-    this.#timer = setInterval(() => void this.optimizePool(this.#sample()).catch(() => undefined), this.#intervalMs);
+    this.#timer = setRepeating(() => void this.optimizePool(this.#sample()).catch(() => undefined), this.#intervalMs);
     this.#timer.unref();
     return this;
   }

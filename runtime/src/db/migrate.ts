@@ -9,6 +9,7 @@ import { DbMigrationError } from "./errors";
 import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
 import type { DbSettings } from "./pool";
 import { postgresTlsOptions } from "./tls";
+import { setTimer } from "../timer";
 
 /**
  * A small migration runner, chosen over node-pg-migrate because:
@@ -211,7 +212,7 @@ async function acquireLock(client: pg.Client, timeoutMs: number): Promise<void> 
         `another migration has held the lock for more than ${timeoutMs} ms (lockTimeoutMs); is one stuck? See pg_locks where locktype = 'advisory'`,
       );
     }
-    await new Promise((res) => setTimeout(res, delay));
+    await new Promise((res) => setTimer(res, delay));
   }
 }
 

@@ -25,6 +25,7 @@ import { LABEL, METRIC } from "../metrics/names";
 import { isConnectionError, translateDbError } from "./translate";
 import { registerPoolMetrics, type PoolMetricsHandle } from "./metrics";
 import { postgresTlsOptions } from "./tls";
+import { setTimer } from "../timer";
 
 /** What a pool needs from the runtime config: the seed's PoolConfig and the connection settings. */
 export interface DbSettings {
@@ -408,7 +409,7 @@ export class ManagedPool {
       const waiter: Waiter = {
         resolve,
         reject,
-        timer: setTimeout(() => {
+        timer: setTimer(() => {
           const i = this.#queue.indexOf(waiter);
           if (i >= 0) this.#queue.splice(i, 1);
           reject(
@@ -434,7 +435,7 @@ export class ManagedPool {
     const pending = this.#pool.connect();
     return new Promise<pg.PoolClient>((resolve, reject) => {
       let timedOut = false;
-      const timer = setTimeout(
+      const timer = setTimer(
         () => {
           timedOut = true;
           // The connect may still succeed later: give that client straight back.

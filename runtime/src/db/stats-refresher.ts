@@ -3,6 +3,7 @@ import { gauge } from "../metrics/instruments";
 import { METRIC } from "../metrics/names";
 import { duration, object, required, string, validateOptions } from "../options";
 import { dbError, ManagedPool } from "./pool";
+import { setRepeating } from "../timer";
 
 const STATS_REFRESHER_OPTIONS_SPEC = {
   pool: required(object<ManagedPool>("a ManagedPool (createPool)", (v) => v instanceof ManagedPool)),
@@ -85,7 +86,7 @@ export class StatsRefresher {
   start(): this {
     if (this.#timer) return this;
     void this.#tickSafely();
-    this.#timer = setInterval(() => void this.#tickSafely(), this.#intervalMs);
+    this.#timer = setRepeating(() => void this.#tickSafely(), this.#intervalMs);
     this.#timer.unref();
     return this;
   }

@@ -1,3 +1,4 @@
+import { setTimer } from "../timer";
 /**
  * Logs a dependency's failure once per episode instead of once per request: the first failure opens
  * the episode (one line, with the error), later failures are only counted, and the episode closes
@@ -34,7 +35,7 @@ export class EpisodeLog {
       this.log(`${this.subject}: degraded (${how})${cause ? `: ${cause}` : ""}; each call counted on ${this.metric}`);
     }
     clearTimeout(this.#quiet);
-    this.#quiet = setTimeout(() => this.recovered(`no failure for ${this.quietMs} ms`), this.quietMs);
+    this.#quiet = setTimer(() => this.recovered(`no failure for ${this.quietMs} ms`), this.quietMs);
     this.#quiet.unref();
   }
 

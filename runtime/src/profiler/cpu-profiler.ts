@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UaipError } from "../errors";
 import { checkValue, duration, integer, string, validateOptions } from "../options";
+import { setTimer } from "../timer";
 
 /** The seed's default profile length. */
 export const DEFAULT_PROFILE_DURATION_MS = 30_000;
@@ -113,7 +114,7 @@ export class CPUProfiler {
     const current: Running = {
       startedAt,
       session,
-      timer: setTimeout(() => wake(), durationMs),
+      timer: setTimer(() => wake(), durationMs),
       abort: () => ((aborted = true), wake()),
     };
     // A pending profile must not keep a shutting-down process alive.

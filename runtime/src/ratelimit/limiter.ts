@@ -21,6 +21,7 @@ import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisStoreOptions } from "./redis-store";
 import { ClusterErrorReporter } from "../redis/cluster-errors";
 import type { FailurePolicy, RateLimitResult, RateLimitStore, StoreDecision } from "./types";
+import { setTimer } from "../timer";
 
 /** The seed's RateLimitConfig. `keyGenerator` maps a request to the key whose rate is limited. */
 export interface RateLimitConfig<Req = IncomingMessage> {
@@ -395,7 +396,7 @@ export class RateLimiter<Req = IncomingMessage> {
     if (typeof store.ready !== "function") return true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer = setTimer(() => resolve(false), timeoutMs);
       timer.unref();
     });
     const ok = await Promise.race([store.ready().then(() => true), timeout]);

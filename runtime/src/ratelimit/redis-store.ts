@@ -7,6 +7,7 @@ import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
 import { LocalReservations, admittedDecision } from "./reservations";
 import { describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
+import { setTimer } from "../timer";
 
 /** How long ready() waits for a cluster's primaries to accept their connection (a PING each). */
 const PRIMARIES_CONNECT_WAIT_MS = 5_000;
@@ -348,7 +349,7 @@ export class RedisStore implements RateLimitStore {
     const wait = options.firstConnectWaitMs ?? 1_000;
     if (this.client.status !== "ready" && wait > 0) {
       const first = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), wait);
+        const timer = setTimer(() => resolve(false), wait);
         timer.unref();
         this.client.once("ready", () => {
           clearTimeout(timer);

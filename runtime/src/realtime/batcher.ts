@@ -4,6 +4,7 @@ import { BATCH_RESULT, BatchMetrics } from "./metrics";
 import { duration, func, integer, object, validateOptions } from "../options";
 import { realtimeError } from "./options";
 import { LABEL } from "../metrics/names";
+import { setTimer } from "../timer";
 
 export interface MessageBatcherOptions<T> {
   /** Flush as soon as this many messages are queued. @default 100 (the seed's) */
@@ -177,7 +178,7 @@ export class MessageBatcher<T = unknown> {
 
   #arm(ms: number): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(
+    this.#timer = setTimer(
       () => {
         this.#timer = undefined;
         this.#flushOne().catch((err: BatchFlushError<T>) => this.#report(err));

@@ -4,6 +4,7 @@ import { ClientClosedError, ClientQueueFullError, RealtimeOptionsError } from ".
 import { anything, duration, func, integer, oneOrListOf, required, string, validateOptions } from "../options";
 import { checkReconnectStrategy, realtimeError } from "./options";
 import { loadPeer } from "../peers";
+import { setTimer } from "../timer";
 
 /*
  * Why our own client rather than partysocket (or reconnecting-websocket, which it forks):
@@ -188,11 +189,11 @@ export class ReconnectingClient {
       return this.#scheduleRetry();
     }
     this.#ws = ws;
-    this.#connectTimer = unref(setTimeout(() => ws.close(), this.#connectTimeoutMs));
+    this.#connectTimer = unref(setTimer(() => ws.close(), this.#connectTimeoutMs));
     ws.onerror = () => undefined; // a close always follows; that is where we decide
     ws.onopen = () => {
       clearTimeout(this.#connectTimer);
-      this.#stableTimer = unref(setTimeout(() => (this.#attempt = 0), this.#stableAfterMs));
+      this.#stableTimer = unref(setTimer(() => (this.#attempt = 0), this.#stableAfterMs));
       for (const data of this.#queue.splice(0)) ws.send(data);
       this.#options.onOpen?.();
     };
@@ -212,6 +213,6 @@ export class ReconnectingClient {
     const delay = reconnectDelay(this.#attempt, this.reconnectStrategy, this.#options.random);
     this.#options.onReconnecting?.(this.#attempt, delay);
     this.#attempt++;
-    this.#retryTimer = unref(setTimeout(() => this.#connect(), delay));
+    this.#retryTimer = unref(setTimer(() => this.#connect(), delay));
   }
 }

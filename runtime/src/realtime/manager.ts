@@ -10,6 +10,7 @@ import { checkValue, duration, func, integer, object, required, size, string, va
 import { RealtimeOptionsError, WebSocketTopicError } from "./errors";
 import { WebSocketMetrics, WS_DIRECTION, WS_REASON, type WsReason } from "./metrics";
 import { checkReconnectStrategy, realtimeError } from "./options";
+import { setRepeating, setTimer } from "../timer";
 
 /** WebSocket.OPEN (the WHATWG readyState; a constant, so `ws` need not be loaded to compare with it). */
 const OPEN = 1;
@@ -181,7 +182,7 @@ export class WebSocketManager {
       this.#metrics = new WebSocketMetrics(options.registry);
       this.#metrics.maxConnections.inc(this.maxConnections);
     }
-    this.#heartbeat = setInterval(() => this.#beat(), this.heartbeatInterval);
+    this.#heartbeat = setRepeating(() => this.#beat(), this.heartbeatInterval);
     this.#heartbeat.unref();
   }
 
@@ -296,7 +297,7 @@ export class WebSocketManager {
       this.#metrics?.rejected.inc({ [LABEL.reason]: reason });
       rejectUpgrade(socket, status, text, headers);
     };
-    const timer = setTimeout(() => {
+    const timer = setTimer(() => {
       settled = true;
       refuse(503, "Service Unavailable", WS_REASON.authorizeFailed);
     }, this.authorizeTimeoutMs);
@@ -453,7 +454,7 @@ export class WebSocketManager {
         resolve(ok);
       };
       const onEmpty = () => done(true);
-      const timer = setTimeout(() => done(false), ms);
+      const timer = setTimer(() => done(false), ms);
       timer.unref();
       this.#closedWaiters.add(onEmpty);
     });
@@ -463,7 +464,7 @@ export class WebSocketManager {
     this.#metrics?.rejected.inc({ [LABEL.reason]: label });
     socket.on("error", ignoreError);
     socket.close(code, reason);
-    const kill = setTimeout(() => socket.terminate(), this.closeTimeoutMs);
+    const kill = setTimer(() => socket.terminate(), this.closeTimeoutMs);
     kill.unref();
     socket.once("close", () => clearTimeout(kill));
   }
@@ -483,7 +484,7 @@ export class WebSocketManager {
     state.closing = true;
     this.#metrics?.terminated.inc({ [LABEL.reason]: WS_REASON.slowConsumer });
     socket.close(CLOSE_CODE.slowConsumer, CLOSE_REASON.slowConsumer);
-    state.killTimer = setTimeout(() => socket.terminate(), this.closeTimeoutMs);
+    state.killTimer = setTimer(() => socket.terminate(), this.closeTimeoutMs);
     state.killTimer.unref();
   }
 

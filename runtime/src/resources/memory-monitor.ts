@@ -17,6 +17,7 @@ import {
 } from "../options";
 import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
+import { setRepeating } from "../timer";
 
 export { MemoryMonitorOptionsError } from "./errors";
 // The heap limit is read in one place (heap.ts): the option validator caps sizes by it too.
@@ -262,7 +263,7 @@ export class MemoryMonitor {
     this.#delay = monitorEventLoopDelay({ resolution: this.#resolutionMs });
     this.#delay.enable();
     this.#elu = performance.eventLoopUtilization();
-    this.#timer = setInterval(() => this.monitor(), this.config.memoryMonitoring.interval);
+    this.#timer = setRepeating(() => this.monitor(), this.config.memoryMonitoring.interval);
     // Never keep the process alive just to watch it.
     this.#timer.unref();
     return this;
