@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 
 import type { RedisMode } from "./mode";
+import { setTimer } from "../timer";
 
 export { REDIS_MODES, type RedisMode } from "./mode";
 
@@ -152,6 +153,6 @@ export async function connectPrimaries(client: RedisClient, timeoutMs: number): 
       () => false,
     ),
   );
-  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+  const timeout = new Promise<boolean>((resolve) => setTimer(() => resolve(false), timeoutMs).unref());
   return Promise.race([Promise.all(pings).then((ok) => ok.every(Boolean)), timeout]);
 }
