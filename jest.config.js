@@ -1,3 +1,11 @@
+const { mkdtempSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { join } = require("node:path");
+
+// One fresh directory per jest run, inherited by its workers: test/helpers/plan.ts shares the plans that
+// several test files make with the same arguments there.
+process.env.UAIP_PLAN_CACHE = mkdtempSync(join(tmpdir(), "uaip-plan-cache-"));
+
 /** Jest only transpiles (swc); `npm run typecheck` (tsc --noEmit) does the type checking. */
 module.exports = {
   testEnvironment: "node",

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PlanJson } from "../../tools/plan";
@@ -14,8 +14,32 @@ export interface PlanRun {
   json?: PlanJson;
 }
 
+/**
+ * Where one jest run shares its plans (jest.config.js makes a fresh directory per run). Several test
+ * files plan the committed stacks with the same arguments (about 13 runs of 6–10 s each); with no
+ * file path among the arguments, the plan's output depends only on the checkout, which does not change
+ * during a run, so the first file to finish one leaves it here and the others read it.
+ */
+function cachedPlanFile(args: string[]): string | undefined {
+  const dir = process.env.UAIP_PLAN_CACHE;
+  if (!dir || args.some((a) => a.includes("/") || a.includes("\\"))) return undefined;
+  return join(dir, `${args.map((a) => a.replace(/[^\w.-]/g, "_")).join(" ")}.json`);
+}
+
 /** Runs the offline plan as a user would (`npm run plan -- ...`), in its own process. */
-export function runPlan(args: string[]): Promise<PlanRun> {
+export async function runPlan(args: string[]): Promise<PlanRun> {
+  const cached = cachedPlanFile(args);
+  if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, "utf8")) as PlanRun;
+  const run = await planProcess(args);
+  if (cached) {
+    // Written whole, then renamed: another worker never reads half a file.
+    writeFileSync(`${cached}.${process.pid}`, JSON.stringify(run));
+    renameSync(`${cached}.${process.pid}`, cached);
+  }
+  return run;
+}
+
+function planProcess(args: string[]): Promise<PlanRun> {
   const dir = mkdtempSync(join(tmpdir(), "uaip-plan-"));
   const jsonFile = join(dir, "plan.json");
   return new Promise((resolve) => {
