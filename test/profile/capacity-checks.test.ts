@@ -8,6 +8,7 @@ import { crossLayerChecks } from "../../profile/checks";
 import { parseConfig } from "../../profile/parse";
 import { awsSystemPods } from "../../profile/system-pods";
 import { cpuToCores, memoryToMiB } from "../../profile/quantity";
+import { podShapes } from "../helpers/pod-shapes";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "capacity");
 /** The fixture: 200 req/s per core, 4 ms of CPU per request, 10 ms p95 holding a connection. */
@@ -284,40 +285,28 @@ describe("node group: nodes.max × allocatable holds every pod at hpa.max with t
   it("property: ok exactly when every dimension's Σ fits nodes.max × allocatable (and no pod outgrows a node); the suggested nodes.max fits", () => {
     const types = ["t3.medium", "m6i.large", "m6i.xlarge", "c6i.2xlarge"];
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            cpu: fc.integer({ min: 1, max: 1500 }),
-            memory: fc.integer({ min: 1, max: 3000 }),
-            hpa: fc.integer({ min: 1, max: 12 }),
-          }),
-          { minLength: 1, maxLength: 3 },
-        ),
-        fc.integer({ min: 1, max: 15 }),
-        fc.constantFrom(...types),
-        (shapes, nodesMax, type) => {
-          const services = shapes.map((s) => ({
-            resources: { requests: { cpu: `${s.cpu}m`, memory: `${s.memory}Mi` }, limits: { cpu: "2", memory: "4Gi" } },
-            hpa: { min: 1, max: s.hpa },
-          }));
-          const a = table[type];
-          const pods = (h: number) => h + Math.ceil(h / 4);
-          const sys = systemDemand(nodesMax);
-          const cpu = sys.cpu + shapes.reduce((n, s) => n + pods(s.hpa) * s.cpu, 0);
-          const memory = sys.memory + shapes.reduce((n, s) => n + pods(s.hpa) * s.memory, 0);
-          const count = sys.pods + shapes.reduce((n, s) => n + pods(s.hpa), 0);
-          const fitsOne = shapes.every((s) => s.cpu <= a.allocatableCpuMillicores && s.memory <= a.allocatableMemoryMiB);
-          const expected =
-            fitsOne &&
-            cpu <= nodesMax * a.allocatableCpuMillicores &&
-            memory <= nodesMax * a.allocatableMemoryMiB &&
-            count <= nodesMax * a.maxPods;
-          const c = fit(services, nodesMax, type);
-          expect(c.ok).toBe(expected);
-          const suggested = /raise cluster\.nodes\.max to (\d+)/.exec(c.detail)?.[1];
-          if (suggested && Number(suggested) <= 200) expect(fit(services, Number(suggested), type).ok).toBe(true);
-        },
-      ),
+      fc.property(podShapes(12), fc.integer({ min: 1, max: 15 }), fc.constantFrom(...types), (shapes, nodesMax, type) => {
+        const services = shapes.map((s) => ({
+          resources: { requests: { cpu: `${s.cpu}m`, memory: `${s.memory}Mi` }, limits: { cpu: "2", memory: "4Gi" } },
+          hpa: { min: 1, max: s.hpaMax },
+        }));
+        const a = table[type];
+        const pods = (h: number) => h + Math.ceil(h / 4);
+        const sys = systemDemand(nodesMax);
+        const cpu = sys.cpu + shapes.reduce((n, s) => n + pods(s.hpaMax) * s.cpu, 0);
+        const memory = sys.memory + shapes.reduce((n, s) => n + pods(s.hpaMax) * s.memory, 0);
+        const count = sys.pods + shapes.reduce((n, s) => n + pods(s.hpaMax), 0);
+        const fitsOne = shapes.every((s) => s.cpu <= a.allocatableCpuMillicores && s.memory <= a.allocatableMemoryMiB);
+        const expected =
+          fitsOne &&
+          cpu <= nodesMax * a.allocatableCpuMillicores &&
+          memory <= nodesMax * a.allocatableMemoryMiB &&
+          count <= nodesMax * a.maxPods;
+        const c = fit(services, nodesMax, type);
+        expect(c.ok).toBe(expected);
+        const suggested = /raise cluster\.nodes\.max to (\d+)/.exec(c.detail)?.[1];
+        if (suggested && Number(suggested) <= 200) expect(fit(services, Number(suggested), type).ok).toBe(true);
+      }),
       { numRuns: 60 },
     );
   });

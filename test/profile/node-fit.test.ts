@@ -8,6 +8,7 @@ import ec2Capacity from "../../vendor/aws/ec2-instance-capacity.json";
 import { nodeFit, type NodeFit } from "../../profile/node-fit";
 import { parseConfig } from "../../profile/parse";
 import type { SystemPod } from "../../profile/system-pods";
+import { podShapes, type PodShape } from "../helpers/pod-shapes";
 
 type Alloc = { vcpu: number; memoryMiB: number; allocatableCpuMillicores: number; allocatableMemoryMiB: number; maxPods: number };
 const table = ec2Capacity.instanceTypes as Record<string, Alloc>;
@@ -114,7 +115,7 @@ describe("nodesNeeded: the smallest nodes.max whose sums fit", () => {
   const types = ["t3.medium", "m6i.large", "m6i.xlarge"];
 
   /** Do the sums fit n nodes? Written out: DaemonSet pods once per node. */
-  function sumsFit(shapes: { cpu: number; memory: number; hpaMax: number }[], n: number, a: Alloc): boolean {
+  function sumsFit(shapes: PodShape[], n: number, a: Alloc): boolean {
     const pods = shapes.reduce((s, x) => s + rolloutPods(x.hpaMax), 0) + n + 2;
     const cpu = shapes.reduce((s, x) => s + rolloutPods(x.hpaMax) * x.cpu, 0) + n * 100 + 2 * 100;
     const memory = shapes.reduce((s, x) => s + rolloutPods(x.hpaMax) * x.memory, 0) + n * 128 + 2 * 70;
@@ -123,28 +124,16 @@ describe("nodesNeeded: the smallest nodes.max whose sums fit", () => {
 
   it("property: the sums fit at nodesNeeded and not one node below it (at least 1)", () => {
     fc.assert(
-      fc.property(
-        fc.array(
-          fc.record({
-            cpu: fc.integer({ min: 1, max: 1500 }),
-            memory: fc.integer({ min: 1, max: 3000 }),
-            hpaMax: fc.integer({ min: 1, max: 20 }),
-          }),
-          { minLength: 1, maxLength: 3 },
-        ),
-        fc.integer({ min: 1, max: 40 }),
-        fc.constantFrom(...types),
-        (shapes, nodesMax, type) => {
-          const services = shapes.map((s) => ({ cpu: `${s.cpu}m`, memory: `${s.memory}Mi`, hpaMax: s.hpaMax }));
-          const fit = fitOf(nodeFit(profile(services, nodesMax, [type]), system));
-          const a = table[type];
-          expect(fit.nodesNeeded).toBeGreaterThanOrEqual(1);
-          expect(sumsFit(shapes, fit.nodesNeeded, a)).toBe(true);
-          if (fit.nodesNeeded > 1) expect(sumsFit(shapes, fit.nodesNeeded - 1, a)).toBe(false);
-          // And ok is the sums at nodes.max (every pod here fits one node).
-          expect(fit.ok).toBe(sumsFit(shapes, nodesMax, a));
-        },
-      ),
+      fc.property(podShapes(20), fc.integer({ min: 1, max: 40 }), fc.constantFrom(...types), (shapes, nodesMax, type) => {
+        const services = shapes.map((s) => ({ cpu: `${s.cpu}m`, memory: `${s.memory}Mi`, hpaMax: s.hpaMax }));
+        const fit = fitOf(nodeFit(profile(services, nodesMax, [type]), system));
+        const a = table[type];
+        expect(fit.nodesNeeded).toBeGreaterThanOrEqual(1);
+        expect(sumsFit(shapes, fit.nodesNeeded, a)).toBe(true);
+        if (fit.nodesNeeded > 1) expect(sumsFit(shapes, fit.nodesNeeded - 1, a)).toBe(false);
+        // And ok is the sums at nodes.max (every pod here fits one node).
+        expect(fit.ok).toBe(sumsFit(shapes, nodesMax, a));
+      }),
       { numRuns: 80 },
     );
   });

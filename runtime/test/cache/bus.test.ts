@@ -3,6 +3,7 @@ import { describeEachTopology } from "../../../test/helpers/redis-cluster";
 import { Registry } from "prom-client";
 import { CacheManager, CACHE_OPERATION, type CacheManagerOptions } from "../../src/cache";
 import { LABEL, METRIC } from "../../src/metrics/names";
+import { timeUntil, untilL1Holds } from "../helpers/l1";
 
 // The same tests on one redis-server and on a 3-primary Redis Cluster (issue #28): plain pub/sub reaches every node's subscribers.
 describeEachTopology("invalidation bus", (redis) => {
@@ -27,16 +28,6 @@ describeEachTopology("invalidation bus", (redis) => {
     return [a, b];
   }
 
-  /** Polls (no sleeps longer than 1 ms) until `cond` holds; returns the elapsed ms, or Infinity after `limitMs`. */
-  async function timeUntil(cond: () => Promise<boolean>, limitMs = 2_000): Promise<number> {
-    const start = performance.now();
-    while (performance.now() - start < limitMs) {
-      if (await cond()) return performance.now() - start;
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    return Number.POSITIVE_INFINITY;
-  }
-
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
   });
@@ -48,15 +39,8 @@ describeEachTopology("invalidation bus", (redis) => {
       const rounds: number[] = [];
       for (let round = 0; round < 7; round++) {
         await a.set("profile:7", { v: round });
-        // Wait until B holds this round's value in L1 and A's message for that write has been handled
-        // (it travels on another socket, so it may land just after B's read): stable over two checks.
-        let stable = 0;
-        await timeUntil(async () => {
-          const holds = (await b.get<{ v: number }>("profile:7"))?.v === round && b.l1Size === 1;
-          stable = holds ? stable + 1 : 0;
-          if (holds) await new Promise((r) => setTimeout(r, 10));
-          return stable >= 2;
-        });
+        // Wait until B holds this round's value in L1 and A's message for that write has been handled.
+        await untilL1Holds(b, "profile:7", round, 2);
         expect(await b.get("profile:7")).toEqual({ v: round });
         const sizeBefore = b.l1Size;
 

@@ -6,6 +6,7 @@
 import { CacheManager } from "../../src/cache";
 import { RateLimiter, RedisStore } from "../../src/ratelimit";
 import { describeEachTopology, type RedisTopology } from "../../../test/helpers/redis-cluster";
+import { timeUntil, untilL1Holds } from "../helpers/l1";
 
 const stamp = Date.now().toString(36);
 /** The verdicts of the recorded sequence, per topology, compared after both ran. */
@@ -22,16 +23,6 @@ function recordedSequence(n: number, keys: number, seed: number): string[] {
   };
   // Skewed: low-numbered clients send far more than their limit, the others stay under it.
   return Array.from({ length: n }, () => `client-${Math.floor(keys * next() ** 2)}`);
-}
-
-/** Polls until `cond` holds; the elapsed ms, or Infinity after `limitMs`. */
-async function timeUntil(cond: () => boolean | Promise<boolean>, limitMs = 2_000): Promise<number> {
-  const start = performance.now();
-  while (performance.now() - start < limitMs) {
-    if (await cond()) return performance.now() - start;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return Number.POSITIVE_INFINITY;
 }
 
 describeEachTopology("cache, invalidation and limiter", (redis) => {
@@ -105,13 +96,7 @@ describeEachTopology("cache, invalidation and limiter", (redis) => {
     for (let round = 0, attempts = 0; round < 7 && attempts < 30; attempts++) {
       await a.set("profile:7", { v: round });
       // B holds this round's value in L1, and A's message for that write has been handled (stable three times).
-      let stable = 0;
-      await timeUntil(async () => {
-        const holds = (await b.get<{ v: number }>("profile:7"))?.v === round && b.l1Size === 1;
-        stable = holds ? stable + 1 : 0;
-        if (holds) await new Promise((r) => setTimeout(r, 10));
-        return stable >= 3;
-      });
+      await untilL1Holds(b, "profile:7", round, 3);
       // A bus message of an earlier write may still land late (a loaded machine) and evict B's copy: measure again.
       if (b.l1Size !== 1) continue;
       void a.delete("profile:7");
