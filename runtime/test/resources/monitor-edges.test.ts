@@ -1,0 +1,229 @@
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import fc from "fast-check";
+import { Registry } from "prom-client";
+import { HEAP_LIMIT_MISMATCH_WARNING, MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
+import { HysteresisSwitch } from "../../src/resources/hysteresis";
+
+/**
+ * The edges of the memory monitor's rules (issue #22's mutation run on runtime/src/resources): the switch at
+ * exactly its entry and exit levels, a GC hint when `global.gc` exists, the mismatch warning when a
+ * `--max-old-space-size` is set, and the pressure gate on a request without a URL.
+ */
+
+const MiB = 1024 * 1024;
+
+/** The largest double below `x` (x > 0): the closest a sample can come to a level without reaching it. */
+function below(x: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  view.setBigUint64(0, view.getBigUint64(0) - 1n);
+  return view.getFloat64(0);
+}
+
+describe("HysteresisSwitch at its levels", () => {
+  // Levels that are exact in binary (multiples of 1/64), so "exactly at the exit level" is a value the
+  // test writes itself: enterAt = n/8, exit fraction = k/8, exit level = n(8-k)/64.
+  const levels = fc.record({ n: fc.integer({ min: 1, max: 800 }), k: fc.integer({ min: 0, max: 7 }) });
+
+  it("turns on at the entry level, not just below it", () => {
+    fc.assert(
+      fc.property(levels, ({ n, k }) => {
+        const enterAt = n / 8;
+        expect(new HysteresisSwitch(enterAt, k / 8).update(enterAt)).toBe(true);
+        expect(new HysteresisSwitch(enterAt, k / 8).update(below(enterAt))).toBe(false);
+      }),
+    );
+  });
+
+  it("once on, stays on at exactly the exit level and turns off just below it", () => {
+    fc.assert(
+      fc.property(levels, ({ n, k }) => {
+        const enterAt = n / 8;
+        const exitAt = (n * (8 - k)) / 64;
+        const at = new HysteresisSwitch(enterAt, k / 8);
+        expect(at.exitAt).toBe(exitAt);
+        at.update(enterAt);
+        expect(at.update(exitAt)).toBe(true);
+        expect(at.update(below(exitAt))).toBe(false);
+        // Off again: between the levels it stays off until the entry level.
+        if (exitAt < enterAt) expect(at.update(exitAt)).toBe(false);
+        expect(at.update(enterAt)).toBe(true);
+      }),
+    );
+  });
+
+  it("a negative entry level is off like 0: never on, whatever the sample", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -1e6, max: 0, noNaN: true }), fc.double({ noNaN: true }), (enterAt, value) => {
+        const s = new HysteresisSwitch(enterAt, 0.1);
+        expect(s.enabled).toBe(false);
+        expect(s.update(value)).toBe(false);
+        expect(s.on).toBe(false);
+      }),
+    );
+    expect(new HysteresisSwitch(Number.MIN_VALUE, 0.1).enabled).toBe(true);
+  });
+});
+
+describe("MemoryMonitor GC hint with global.gc exposed", () => {
+  const g = globalThis as { gc?: () => void };
+  afterEach(() => {
+    delete g.gc;
+  });
+
+  it("runs the collection, counts it as collected, and once per cooldown", async () => {
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    let runs = 0;
+    g.gc = () => {
+      runs++;
+      collect();
+    };
+    const registry = new Registry();
+    // gcThreshold 1 MiB: this process's heap is above it, so every sample is due a hint.
+    const m = new MemoryMonitor(
+      { gcThreshold: 1 },
+      { registry, gcCooldownMs: 60_000, heapLimitBytes: getHeapStatistics().heap_size_limit },
+    );
+    const first = m.monitor();
+    expect(first.gc).toBe("collected");
+    expect(runs).toBe(1);
+    expect(m.monitor().gc).toBe("none");
+    expect(runs).toBe(1);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^uaip_memory_gc_total\{result="collected"\} 1$/m);
+    expect(text).toMatch(/^uaip_memory_gc_total\{result="not_exposed"\} 0$/m);
+    m.close();
+  });
+
+  it("decides pressure on the heap left after the collection, not on the garbage", () => {
+    setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    collect();
+    const base = process.memoryUsage().heapUsed;
+    // Garbage the size of the heap, made just before the sample: only a collection takes it away.
+    let garbage: number[] | undefined = new Array<number>(Math.ceil(base / 8)).fill(0.5);
+    const heapLimitBytes = (base * 1.5) / 0.85; // the threshold sits at 1.5 × the live heap
+    g.gc = () => {
+      garbage = undefined;
+      collect();
+    };
+    const m = new MemoryMonitor({ gcThreshold: 1, memoryMonitoring: { threshold: 0.85 } }, { heapLimitBytes, gcCooldownMs: 0 });
+    const s = m.monitor();
+    expect(garbage).toBeUndefined();
+    expect(s.gc).toBe("collected");
+    expect(s.heapRatio).toBeCloseTo(s.heapUsed / heapLimitBytes, 12);
+    expect(s.heapRatio).toBeLessThan(0.85);
+    expect(s.pressure).toEqual([]);
+    m.close();
+  });
+});
+
+describe("MemoryMonitor heap limit mismatch with --max-old-space-size set", () => {
+  const saved = process.env.NODE_OPTIONS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  });
+
+  it("names the flag V8 was given, and measures against the smaller limit", () => {
+    const v8Limit = getHeapStatistics().heap_size_limit;
+    // A flag above V8's own limit: V8 still enforces its limit, the flag is what the message must name.
+    const flag = Math.ceil(v8Limit / MiB) + 1234;
+    process.env.NODE_OPTIONS = `--max-old-space-size=${flag}`;
+    const warnings: string[] = [];
+    // A configured limit (91 MiB + 7 bytes) no other test uses: this process has not reported the pair yet.
+    const configured = 91 * MiB + 7;
+    const m = new MemoryMonitor({}, { heapLimitBytes: configured, warn: (message) => warnings.push(message) });
+    expect(m.heapLimitBytes).toBe(configured);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`(--max-old-space-size=${flag})`);
+    expect(warnings[0]).not.toContain("no --max-old-space-size");
+    m.close();
+  });
+
+  it("without a warn option it is a process warning with code UAIP_HEAP_LIMIT_MISMATCH", () => {
+    // Jest's sandboxed process does not deliver "warning" events to the test: watch the call instead.
+    const emit = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      // Another limit no other test uses (93 MiB + 11 bytes): said once per process and pair.
+      const m = new MemoryMonitor({}, { heapLimitBytes: 93 * MiB + 11 });
+      expect(emit).toHaveBeenCalledTimes(1);
+      const [message, options] = emit.mock.calls[0] as unknown as [string, { code?: string }];
+      expect(options.code).toBe(HEAP_LIMIT_MISMATCH_WARNING);
+      expect(message).toContain("the configured heap limit (memory.heapSizeLimit) is 93 MiB");
+      m.close();
+    } finally {
+      emit.mockRestore();
+    }
+  });
+});
+
+describe("PressureGate edges", () => {
+  it("a request without a URL is the root path: shed under pressure (it is no probe)", () => {
+    const hot = new MemoryMonitor({}, { heapLimitBytes: MiB });
+    hot.monitor();
+    expect(hot.underPressure).toBe(true);
+    const gate = new PressureGate(hot, { random: () => 0.5 });
+    const headers: Record<string, string> = {};
+    let body = "";
+    const res = {
+      statusCode: 200,
+      setHeader: (name: string, value: string) => void (headers[name] = value),
+      end: (text: string) => void (body = text),
+    } as unknown as ServerResponse;
+    expect(gate.shed({} as IncomingMessage, res)).toBe(true);
+    expect(res.statusCode).toBe(503);
+    expect(headers["Retry-After"]).toBe("10");
+    expect(JSON.parse(body).error.code).toBe("UAIP_OVERLOADED");
+    hot.close();
+  });
+
+  it.each([undefined, null, {}, { pressure: "heap" }])("refuses %j as the monitor, by name", (monitor) => {
+    let error: unknown;
+    try {
+      new PressureGate(monitor as never);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(MemoryMonitorOptionsError);
+    expect((error as MemoryMonitorOptionsError).key).toBe("monitor");
+    expect((error as Error).message).toContain("expected a MemoryMonitor");
+  });
+
+  it("a real server under pressure answers 503 with no-store JSON and counts the rejection", async () => {
+    const registry = new Registry();
+    const hot = new MemoryMonitor({}, { heapLimitBytes: MiB, registry });
+    hot.monitor();
+    const gate = new PressureGate(hot, { random: () => 0 });
+    const server = createServer(gate.wrap((_req, res) => res.end("ok")));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const answer = await new Promise<{ status: number; headers: IncomingMessage["headers"]; body: string }>(
+        (resolve, reject) => {
+          request({ host: "127.0.0.1", port, path: "/orders" }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (body += chunk));
+            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+          })
+            .on("error", reject)
+            .end();
+        },
+      );
+      expect(answer.status).toBe(503);
+      expect(answer.headers["content-type"]).toBe("application/json");
+      expect(answer.headers["cache-control"]).toBe("no-store");
+      expect(answer.headers["retry-after"]).toBe("5");
+      expect(JSON.parse(answer.body).error.message).toContain("(heap)");
+      expect(await registry.metrics()).toMatch(/^uaip_pressure_rejected_requests_total 1$/m);
+    } finally {
+      server.close();
+      hot.close();
+    }
+  });
+});
