@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
-import { BatcherClosedError, BatchFlushError, RealtimeOptionsError, WebSocketTopicError } from "./errors";
+import { BatcherClosedError, BatchFlushError, RealtimeOptionsError } from "./errors";
+import { checkTopic } from "./topic";
 import { BATCH_RESULT, BatchMetrics } from "./metrics";
 import { duration, func, integer, object, validateOptions } from "../options";
 import { realtimeError } from "./options";
@@ -117,8 +118,7 @@ export class MessageBatcher<T = unknown> {
    * BatchFlushError), as in the seed. Rejects with BatcherClosedError after `close()`.
    */
   async addMessage(message: T, topic?: string): Promise<void> {
-    if (topic !== undefined && (typeof topic !== "string" || topic.length === 0 || topic.length > 256))
-      throw new WebSocketTopicError(topic);
+    if (topic !== undefined) checkTopic(topic);
     this.#throwIfUnusable();
     while (this.#queue.length >= this.maxQueued) {
       await new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));

@@ -7,7 +7,8 @@ import { LABEL } from "../metrics/names";
 import type { ReconnectStrategy } from "./backoff";
 import { CLOSE_CODE, CLOSE_REASON } from "./close-codes";
 import { checkValue, duration, func, integer, object, required, size, string, validateOptions } from "../options";
-import { RealtimeOptionsError, WebSocketTopicError } from "./errors";
+import { RealtimeOptionsError } from "./errors";
+import { checkTopic } from "./topic";
 import { WebSocketMetrics, WS_DIRECTION, WS_REASON, type WsReason } from "./metrics";
 import { checkReconnectStrategy, realtimeError } from "./options";
 import { setRepeating, setTimer } from "../timer";
@@ -515,8 +516,4 @@ function rejectUpgrade(socket: Duplex, status: number, text: string, headers?: R
   for (const [name, value] of Object.entries(headers ?? {}))
     if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && !/[\r\n]/.test(String(value))) extra += `${name}: ${String(value)}\r\n`;
   socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-function checkTopic(topic: unknown): void {
-  if (typeof topic !== "string" || topic.length === 0 || topic.length > 256) throw new WebSocketTopicError(topic);
 }

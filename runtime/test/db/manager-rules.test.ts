@@ -21,7 +21,16 @@ function poolOf(min: number, max: number): ManagedPool {
   const pool = createPool({
     pool: { minConnections: min, maxConnections: max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 1_000 },
     // A port nothing listens on: the rule never needs a connection.
-    database: { host: "127.0.0.1", port: 1, name: "none", user: "none", password: "none", ssl: false, sslCaFile: "" },
+    database: {
+      host: "127.0.0.1",
+      port: 1,
+      name: "none",
+      user: "none",
+      password: "none",
+      ssl: false,
+      sslCaFile: "",
+      statsRefreshIntervalMs: 0,
+    },
   });
   pools.push(pool);
   return pool;
