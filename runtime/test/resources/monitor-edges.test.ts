@@ -162,6 +162,20 @@ describe("MemoryMonitor heap limit mismatch with --max-old-space-size set", () =
   });
 });
 
+describe("MemoryMonitor.onChange", () => {
+  it("an unsubscribed listener hears nothing more; the others still hear the change, once", () => {
+    const m = new MemoryMonitor({}, { heapLimitBytes: MiB }); // the first sample is heap pressure
+    const heard: string[] = [];
+    const unsubscribe = m.onChange((p) => heard.push(`gone:${p.join()}`));
+    m.onChange((p) => heard.push(`kept:${p.join()}`));
+    unsubscribe();
+    m.monitor();
+    m.monitor(); // no change: nobody is told again
+    expect(heard).toEqual(["kept:heap"]);
+    m.close();
+  });
+});
+
 describe("PressureGate edges", () => {
   it("a request without a URL is the root path: shed under pressure (it is no probe)", () => {
     const hot = new MemoryMonitor({}, { heapLimitBytes: MiB });
