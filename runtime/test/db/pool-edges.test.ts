@@ -1,0 +1,169 @@
+import { Registry } from "prom-client";
+import { PostgresServer } from "../../../test/helpers/postgres";
+import { DbPoolClosedError, DbPoolTimeoutError } from "../../src/db/errors";
+import { createPool, type CreatePoolOptions, type DbSettings, type ManagedPool } from "../../src/db/pool";
+import { METRIC } from "../../src/metrics/names";
+
+/**
+ * ManagedPool at its edges (issue #22's mutation run on runtime/src/db), on a real PostgreSQL: the limit
+ * as a ceiling on connections under any burst, the queue's timeout, close() with requests queued, the warm
+ * floor, and the pinning hook that must never fail the query it watches.
+ */
+
+let server: PostgresServer;
+const pools: ManagedPool[] = [];
+
+beforeAll(async () => {
+  server = await PostgresServer.start({ max_connections: 40 });
+}, 60_000);
+afterEach(async () => {
+  await Promise.allSettled(pools.splice(0).map((p) => p.close()));
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+function poolOf(pool: Partial<DbSettings["pool"]>, options: CreatePoolOptions = {}): ManagedPool {
+  const p = createPool(
+    {
+      pool: { minConnections: 0, maxConnections: 6, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000, ...pool },
+      database: server.database(),
+    },
+    options,
+  );
+  pools.push(p);
+  return p;
+}
+
+describe("ManagedPool limit", () => {
+  it.each([1, 2, 4])(
+    "a burst of 24 statements never holds more than the limit (%i) of connections, and every statement runs",
+    async (limit) => {
+      const pool = poolOf({ maxConnections: 6 });
+      pool.setLimit(limit);
+      let peakInUse = 0;
+      let peakTotal = 0;
+      let peakWaiting = 0;
+      const results = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          pool.withClient(async (client) => {
+            const s = pool.stats();
+            peakInUse = Math.max(peakInUse, s.inUse);
+            peakTotal = Math.max(peakTotal, s.total);
+            peakWaiting = Math.max(peakWaiting, s.waiting);
+            const r = await client.query<{ n: number }>("SELECT $1::int AS n, pg_sleep(0.005)", [i]);
+            return r.rows[0].n;
+          }),
+        ),
+      );
+      expect(results).toEqual([...Array(24).keys()]);
+      expect(peakInUse).toBe(limit);
+      expect(peakTotal).toBeLessThanOrEqual(limit);
+      expect(peakWaiting).toBeGreaterThan(0);
+      const after = pool.stats();
+      expect([after.inUse, after.waiting, after.limit]).toEqual([0, 0, limit]);
+    },
+  );
+
+  it("a request queued longer than connectionTimeoutMillis fails with DbPoolTimeoutError naming the queue and the limit", async () => {
+    const pool = poolOf({ connectionTimeoutMillis: 300 });
+    pool.setLimit(1);
+    let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const held = pool.withClient(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+          entered();
+        }),
+    );
+    await inside;
+    const queued = [pool.query("SELECT 1"), pool.query("SELECT 2")];
+    const started = performance.now();
+    const errors = await Promise.all(
+      queued.map((q) =>
+        q.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(DbPoolTimeoutError);
+      expect((err as DbPoolTimeoutError).timeoutMs).toBe(300);
+      expect((err as Error).message).toMatch(/for one of 1 connections/);
+    }
+    // The first to time out still had the other behind it; the second had nobody.
+    expect((errors as Error[]).map((e) => /waited behind (\d+) other/.exec(e.message)?.[1]).sort()).toEqual(["0", "1"]);
+    release();
+    await held;
+    expect((await pool.query<{ n: number }>("SELECT 3 AS n")).rows[0].n).toBe(3);
+  });
+});
+
+describe("ManagedPool.close", () => {
+  it("fails queued requests with DbPoolClosedError, lets the running one finish, and refuses later ones", async () => {
+    const pool = poolOf({});
+    pool.setLimit(1);
+    let release!: () => void;
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const running = pool.withClient(async (client) => {
+      await new Promise<void>((r) => {
+        release = r;
+        entered();
+      });
+      return (await client.query<{ n: number }>("SELECT 7 AS n")).rows[0].n;
+    });
+    await inside;
+    const queued = pool.query("SELECT 1").then(
+      () => "ran",
+      (e: unknown) => e,
+    );
+    const closing = pool.close();
+    expect(await queued).toBeInstanceOf(DbPoolClosedError);
+    await expect(pool.query("SELECT 1")).rejects.toBeInstanceOf(DbPoolClosedError);
+    release();
+    expect(await running).toBe(7);
+    await closing;
+    await pool.close(); // idempotent
+  });
+});
+
+describe("ManagedPool.warm", () => {
+  it("opens connections up to min (never above the limit), and nothing when they are there", async () => {
+    const pool = poolOf({ minConnections: 3, maxConnections: 6 });
+    expect(pool.stats().total).toBe(0); // pg.Pool never prefills
+    await pool.warm();
+    expect(pool.stats()).toMatchObject({ total: 3, idle: 3, inUse: 0 });
+    await pool.warm();
+    expect(pool.stats().total).toBe(3);
+  });
+});
+
+describe("pinning detection", () => {
+  it("counts each reason, tells onPinning the statement, and a throwing onPinning never fails the query", async () => {
+    const registry = new Registry();
+    const seen: string[] = [];
+    const pool = poolOf(
+      {},
+      {
+        registry,
+        detectPinning: true,
+        onPinning: (e) => {
+          seen.push(`${e.reasons.join("+")}:${e.text}`);
+          throw new Error("listener bug");
+        },
+      },
+    );
+    expect((await pool.query<{ n: number }>("SELECT 1 AS n")).rows[0].n).toBe(1);
+    await pool.query("SET statement_timeout = 5000");
+    await pool.withClient((c) => c.query({ text: "SELECT pg_advisory_lock(1), pg_advisory_unlock(1)" }));
+    expect(seen).toEqual(["set:SET statement_timeout = 5000", "advisory_lock:SELECT pg_advisory_lock(1), pg_advisory_unlock(1)"]);
+    const counted = (await registry.getSingleMetric(METRIC.dbPinningStatementsTotal)!.get()).values;
+    const byReason = Object.fromEntries(counted.map((v) => [v.labels.reason, v.value]));
+    expect(byReason).toEqual({ set: 1, advisory_lock: 1 });
+  });
+});
