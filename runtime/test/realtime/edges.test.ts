@@ -4,9 +4,10 @@
  * topics, and the reconnecting client's timers (connect timeout, stable reset). Real node:http servers and
  * real `ws` clients.
  */
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import fc from "fast-check";
+import { Registry } from "prom-client";
 import type { WebSocket as ServerSocket } from "ws";
 import { WebSocket } from "ws";
 import {
@@ -14,10 +15,12 @@ import {
   MessageBatcher,
   RealtimeOptionsError,
   ReconnectingClient,
+  reconnectCap,
   WebSocketManager,
   WebSocketTopicError,
   type WebSocketConstructor,
 } from "../../src/realtime";
+import { METRIC } from "../../src/metrics/names";
 import { closeServer, closed, listen, openClient, waitFor } from "./helpers";
 
 const wsConfig = { maxConnections: 10, heartbeatInterval: 60_000 };
@@ -288,5 +291,167 @@ describe("ReconnectingClient edges (real sockets)", () => {
     }
     expect(error).toBeInstanceOf(RealtimeOptionsError);
     expect((error as RealtimeOptionsError).key).toBe("options");
+  });
+});
+
+describe("WebSocketManager edges", () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function served(options: ConstructorParameters<typeof WebSocketManager>[1] = {}) {
+    const l = await listen();
+    const manager = new WebSocketManager(wsConfig, options);
+    cleanups.push(
+      () => closeServer(l.server),
+      () => manager.drain(50),
+    );
+    return { ...l, manager, wss: manager.attach(l.server) };
+  }
+
+  it("refuses a missing wsConfig and a missing reconnectStrategy by name", () => {
+    const key = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).toBeInstanceOf(RealtimeOptionsError);
+        return [(err as RealtimeOptionsError).key, (err as Error).message];
+      }
+      throw new Error("expected a refusal");
+    };
+    const [k1, m1] = key(() => new WebSocketManager(undefined as never));
+    expect(k1).toBe("wsConfig");
+    expect(m1).toContain("wsConfig is required: { maxConnections, heartbeatInterval }");
+    const [k2, m2] = key(() => reconnectCap(0, undefined as never));
+    expect(k2).toBe("reconnectStrategy");
+    expect(m2).toContain("reconnectStrategy is required: { initialDelay, maxDelay, factor }");
+  });
+
+  it("send() delivers to an open socket and counts it; a socket being closed (drain) gets nothing and joins no topic", async () => {
+    const registry = new Registry();
+    const { url, manager } = await served({ registry });
+    const client = await openClient(url);
+    cleanups.push(() => client.terminate());
+    const got: string[] = [];
+    client.on("message", (d) => got.push(d.toString()));
+    await waitFor(() => manager.size === 1);
+    const [socket] = manager.sockets();
+    expect(manager.send(socket, "one")).toBe(true);
+    expect(manager.send(socket, Buffer.from("two"))).toBe(true);
+    await waitFor(() => got.length === 2);
+    expect(got).toEqual(["one", "two"]);
+    const sent = (await registry.getSingleMetric(METRIC.wsMessagesTotal)!.get()).values.find(
+      (v) => v.labels.direction === "sent",
+    );
+    expect(sent?.value).toBe(2);
+
+    expect(manager.draining).toBe(false);
+    const draining = manager.drain(5_000); // closes with 1001; the socket stays ours until the close completes
+    expect(manager.draining).toBe(true);
+    expect(manager.send(socket, "three")).toBe(false);
+    expect(manager.subscribe(socket, "t")).toBe(false);
+    expect(manager.broadcast("four")).toBe(0);
+    expect(() => manager.attach(createServer())).toThrow(expect.objectContaining({ key: "attach" }));
+    await draining;
+    expect(got).toEqual(["one", "two"]);
+  });
+
+  it("close() drains like drain(): 1001 to every socket, then resolves", async () => {
+    const { url, manager } = await served();
+    const client = await openClient(url);
+    const code = closed(client);
+    await waitFor(() => manager.size === 1);
+    await manager.close();
+    expect((await code).code).toBe(1001);
+    expect(manager.size).toBe(0);
+  });
+
+  it("an upgrade authorized after drain() began is refused with 503, not accepted", async () => {
+    let decide!: (v: boolean) => void;
+    let asked!: () => void;
+    const wasAsked = new Promise<void>((r) => (asked = r));
+    const { url, manager } = await served({
+      authorize: () =>
+        new Promise<boolean>((r) => {
+          decide = r;
+          asked();
+        }),
+    });
+    const status = new Promise<number>((resolve) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      ws.once("open", () => resolve(101));
+      ws.once("unexpected-response", (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        res.resume();
+        ws.terminate();
+      });
+      ws.once("error", () => undefined);
+    });
+    await wasAsked;
+    const draining = manager.drain(100);
+    decide(true);
+    expect(await status).toBe(503);
+    await draining;
+    expect(manager.size).toBe(0);
+  });
+});
+
+describe("MessageBatcher in the seed's shape", () => {
+  it("a subclass's own broadcast(batch) method is used when no broadcast option is given", async () => {
+    const sent: number[][] = [];
+    class Seeded extends MessageBatcher<number> {
+      async broadcast(batch: number[]): Promise<void> {
+        sent.push(batch);
+      }
+    }
+    const b = new Seeded({ batchSize: 2, flushInterval: 60_000 });
+    await b.addMessage(1);
+    await b.addMessage(2);
+    await b.addMessage(3);
+    await b.close();
+    expect(sent).toEqual([[1, 2], [3]]);
+  });
+
+  it("without either, broadcast is refused by name with the form that works", () => {
+    let error: unknown;
+    try {
+      new MessageBatcher({ batchSize: 2 });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(RealtimeOptionsError);
+    expect((error as RealtimeOptionsError).key).toBe("broadcast");
+    expect((error as Error).message).toContain("new MessageBatcher({ broadcast: async (batch) =>");
+  });
+});
+
+describe("ReconnectingClient stop reason", () => {
+  it("names the refusing close code, with the reason only when the server gave one", async () => {
+    const cleanups: (() => unknown)[] = [];
+    try {
+      for (const [reason, expected] of [
+        ["", "server closed with 4403"],
+        ["forbidden", 'server closed with 4403 "forbidden"'],
+      ] as const) {
+        const l = await listen();
+        const manager = new WebSocketManager(wsConfig, { onConnection: (s) => s.close(4403, reason) });
+        manager.attach(l.server);
+        cleanups.push(
+          () => closeServer(l.server),
+          () => manager.drain(50),
+        );
+        const client = new ReconnectingClient({
+          url: l.url,
+          reconnectStrategy: { initialDelay: 5, maxDelay: 20, factor: 2 },
+          WebSocket: WebSocket as unknown as WebSocketConstructor,
+        });
+        cleanups.push(() => client.close());
+        await waitFor(() => client.stopped !== undefined, 10_000, "the refusal");
+        expect(client.stopped).toBe(expected);
+      }
+    } finally {
+      for (const c of cleanups.reverse()) await c();
+    }
   });
 });
