@@ -16,6 +16,7 @@ import {
   RealtimeOptionsError,
   ReconnectingClient,
   reconnectCap,
+  reconnectDelay,
   WebSocketManager,
   WebSocketTopicError,
   type WebSocketConstructor,
@@ -453,5 +454,39 @@ describe("ReconnectingClient stop reason", () => {
     } finally {
       for (const c of cleanups.reverse()) await c();
     }
+  });
+});
+
+describe("backoff refusals name the call, the key and the value", () => {
+  const strategy = { initialDelay: 10, maxDelay: 100, factor: 2 };
+  it.each<[string, () => unknown, string, RegExp]>([
+    [
+      "a negative attempt",
+      () => reconnectCap(-1, strategy),
+      "attempt",
+      /^realtime option attempt: reconnectCap: attempt: .*got -1$/,
+    ],
+    [
+      "a bad strategy",
+      () => reconnectCap(0, { ...strategy, initialDelay: 0 }),
+      "reconnectStrategy.initialDelay",
+      /: reconnectCap: reconnectStrategy\.initialDelay: .*got 0$/,
+    ],
+    [
+      "a random source that is not a function",
+      () => reconnectDelay(0, strategy, 5 as never),
+      "random",
+      /: reconnectDelay: random: expected a function .*got 5$/,
+    ],
+  ])("%s", (_what, call, key, message) => {
+    let error: unknown;
+    try {
+      call();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(RealtimeOptionsError);
+    expect((error as RealtimeOptionsError).key).toBe(key);
+    expect((error as Error).message).toMatch(message);
   });
 });
