@@ -121,6 +121,28 @@ describe("ConnectionPoolManager.optimizePool: one rule over every state", () => 
     }
   });
 
+  it("refuses a bad intervalMs naming the class, the key and the value", () => {
+    const pool = poolOf(0, 2);
+    expect(() => new ConnectionPoolManager(pool, { intervalMs: 0 })).toThrow(
+      /^ConnectionPoolManager: intervalMs: expected an integer number of ms .*got 0$/,
+    );
+  });
+
+  it("ticks every second by default: no decision in the first 300 ms, one within a few seconds", async () => {
+    const pool = poolOf(0, 6);
+    pool.setLimit(6);
+    const manager = new ConnectionPoolManager(pool).start();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pool.limit).toBe(6);
+      const deadline = Date.now() + 10_000;
+      while (pool.limit === 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(pool.limit).toBe(5);
+    } finally {
+      manager.stop();
+    }
+  });
+
   it("start() is idempotent and stop() ends the ticks (no decision after stop)", async () => {
     const pool = poolOf(0, 6);
     pool.setLimit(6);

@@ -414,6 +414,12 @@ describe("MessageBatcher in the seed's shape", () => {
     expect(sent).toEqual([[1, 2], [3]]);
   });
 
+  it("a bad option is refused naming the class, the key and the value", () => {
+    expect(() => new MessageBatcher({ broadcast: async () => undefined, batchSize: 0 })).toThrow(
+      /^realtime option batchSize: MessageBatcher: batchSize: expected an integer from 1 to \d+, got 0$/,
+    );
+  });
+
   it("without either, broadcast is refused by name with the form that works", () => {
     let error: unknown;
     try {
