@@ -176,6 +176,24 @@ describe("MemoryMonitor.onChange", () => {
   });
 });
 
+describe("MemoryMonitor registry", () => {
+  it("a second monitor on the same registry is refused by name; after close() the registry is free again", () => {
+    const registry = new Registry();
+    const first = new MemoryMonitor({}, { registry, heapLimitBytes: getHeapStatistics().heap_size_limit });
+    let error: unknown;
+    try {
+      new MemoryMonitor({}, { registry });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(MemoryMonitorOptionsError);
+    expect((error as MemoryMonitorOptionsError).key).toBe("registry");
+    expect((error as Error).message).toContain("use one MemoryMonitor per registry");
+    first.close();
+    new MemoryMonitor({}, { registry, heapLimitBytes: getHeapStatistics().heap_size_limit }).close();
+  });
+});
+
 describe("PressureGate edges", () => {
   it("a request without a URL is the root path: shed under pressure (it is no probe)", () => {
     const hot = new MemoryMonitor({}, { heapLimitBytes: MiB });
