@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { Registry } from "prom-client";
 import { HEAP_LIMIT_MISMATCH_WARNING, MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
 import { HysteresisSwitch } from "../../src/resources/hysteresis";
+import { METRIC } from "../../src/metrics/names";
 
 /**
  * The edges of the memory monitor's rules (issue #22's mutation run on runtime/src/resources): the switch at
@@ -191,6 +192,39 @@ describe("MemoryMonitor registry", () => {
     expect((error as Error).message).toContain("use one MemoryMonitor per registry");
     first.close();
     new MemoryMonitor({}, { registry, heapLimitBytes: getHeapStatistics().heap_size_limit }).close();
+  });
+});
+
+describe("MemoryMonitor event-loop gauges", () => {
+  /** The value of an unlabelled gauge as a scrape reads it. */
+  async function gauge(registry: Registry, name: string): Promise<number> {
+    const values = (await registry.getSingleMetric(name)!.get()).values;
+    return values[0].value;
+  }
+
+  it("read 0 before any sample, then the last sample's p99 delay (seconds) and utilization", async () => {
+    const registry = new Registry();
+    const m = new MemoryMonitor(
+      { memoryMonitoring: { enabled: true, interval: 3_600_000 } },
+      { registry, heapLimitBytes: getHeapStatistics().heap_size_limit, eventLoopResolutionMs: 1 },
+    );
+    expect(await gauge(registry, METRIC.eventLoopDelayP99Seconds)).toBe(0);
+    expect(await gauge(registry, METRIC.eventLoopUtilization)).toBe(0);
+    m.start();
+    // Block the loop a few times, letting it turn in between, so the delay histogram records the stalls.
+    for (let i = 0; i < 4; i++) {
+      const end = performance.now() + 60;
+      while (performance.now() < end) {
+        /* block */
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    const s = m.monitor();
+    expect(s.eventLoopDelayP99Ms).toBeGreaterThan(0);
+    expect(s.eventLoopUtilization).toBeGreaterThan(0);
+    expect(await gauge(registry, METRIC.eventLoopDelayP99Seconds)).toBeCloseTo(s.eventLoopDelayP99Ms / 1000, 9);
+    expect(await gauge(registry, METRIC.eventLoopUtilization)).toBeCloseTo(s.eventLoopUtilization, 9);
+    m.close();
   });
 });
 
