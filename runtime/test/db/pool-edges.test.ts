@@ -1,6 +1,7 @@
 import { Registry } from "prom-client";
 import { PostgresServer } from "../../../test/helpers/postgres";
 import { DbPoolClosedError, DbPoolTimeoutError } from "../../src/db/errors";
+import { ConnectionPoolManager } from "../../src/db/manager";
 import { createPool, type CreatePoolOptions, type DbSettings, type ManagedPool } from "../../src/db/pool";
 import { METRIC } from "../../src/metrics/names";
 
@@ -140,6 +141,18 @@ describe("ManagedPool.warm", () => {
     expect(pool.stats()).toMatchObject({ total: 3, idle: 3, inUse: 0 });
     await pool.warm();
     expect(pool.stats().total).toBe(3);
+  });
+});
+
+describe("ConnectionPoolManager re-warms the floor", () => {
+  it("only on a tick where nothing waits: the idle floor comes back, a busy tick opens nothing extra", async () => {
+    const pool = poolOf({ minConnections: 2, maxConnections: 6 });
+    const manager = new ConnectionPoolManager(pool);
+    // A request waits: growing is the answer, not opening idle connections.
+    await manager.optimizePool({ activeConnections: 0, waitingRequests: 1 });
+    expect(pool.stats().total).toBe(0);
+    await manager.optimizePool({ activeConnections: 0, waitingRequests: 0 });
+    expect(pool.stats()).toMatchObject({ total: 2, idle: 2 });
   });
 });
 

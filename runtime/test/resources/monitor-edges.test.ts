@@ -260,6 +260,12 @@ describe("PressureGate edges", () => {
     expect((error as Error).message).toContain("expected a MemoryMonitor");
   });
 
+  it("refuses a bad option naming the class, the key and the value", () => {
+    expect(() => new PressureGate(new MemoryMonitor({}), { retryAfterSeconds: 0 })).toThrow(
+      /^memory monitor retryAfterSeconds: PressureGate: retryAfterSeconds: .*got 0$/,
+    );
+  });
+
   it("a real server under pressure answers 503 with no-store JSON and counts the rejection", async () => {
     const registry = new Registry();
     const hot = new MemoryMonitor({}, { heapLimitBytes: MiB, registry });
