@@ -292,6 +292,7 @@ describe("ReconnectingClient edges (real sockets)", () => {
     }
     expect(error).toBeInstanceOf(RealtimeOptionsError);
     expect((error as RealtimeOptionsError).key).toBe("options");
+    expect((error as Error).message).toContain("ReconnectingClient: options are required: { url, reconnectStrategy }");
   });
 });
 
@@ -354,6 +355,7 @@ describe("WebSocketManager edges", () => {
     expect(manager.subscribe(socket, "t")).toBe(false);
     expect(manager.broadcast("four")).toBe(0);
     expect(() => manager.attach(createServer())).toThrow(expect.objectContaining({ key: "attach" }));
+    expect(() => manager.attach(createServer())).toThrow(/the manager is draining; create a new WebSocketManager/);
     await draining;
     expect(got).toEqual(["one", "two"]);
   });
@@ -412,6 +414,23 @@ describe("MessageBatcher in the seed's shape", () => {
     await b.addMessage(3);
     await b.close();
     expect(sent).toEqual([[1, 2], [3]]);
+  });
+
+  it("every full batch goes out as soon as it is full, not only the first (no timer needed)", async () => {
+    const sent: number[][] = [];
+    const b = new MessageBatcher<number>({
+      batchSize: 2,
+      flushInterval: 3_600_000,
+      broadcast: async (batch) => void sent.push(batch),
+    });
+    for (let i = 1; i <= 6; i++) await b.addMessage(i);
+    expect(sent).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(b.size).toBe(0);
+    await b.close();
   });
 
   it("a bad option is refused naming the class, the key and the value", () => {
