@@ -172,6 +172,7 @@ describe("ResponseCompressor.send: what it leaves alone, with bodies above the t
     ["application/x.text/event-stream+json", true], // JSON whose name contains the event-stream type
     [" text/event-stream", false], // leading whitespace is still an event stream
     [" application/x-ndjson", true],
+    ["application/octet-stream; format=application/x-ndjson", false], // a binary stream, whatever its parameters say
   ])("Content-Type %j compressed: %s", async (type, compressed) => {
     const body = jsonOf(4096);
     const raw = await get(await serve({}, "send", body, { "Content-Type": type }), { "Accept-Encoding": "gzip" });
@@ -242,14 +243,20 @@ describe("ResponseCompressor defaults and levels, against node:zlib", () => {
 describe("ResponseCompressor.compress(data) at its edges", () => {
   it("compresses data of threshold bytes and more, returns smaller data as it is, for any threshold", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 2048 }), fc.integer({ min: 0, max: 2048 }), async (threshold, size) => {
-        const c = new ResponseCompressor({ threshold });
-        const data = Buffer.alloc(size, 97);
-        const out = await c.compress(data);
-        if (size >= threshold) expect(out.equals(gzipSync(data, { level: 6 }))).toBe(true);
-        else expect(out).toBe(data);
-      }),
-      { numRuns: 40 },
+      // Sizes near the threshold (both sides of it) and anywhere else.
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2048 }),
+        fc.oneof(fc.integer({ min: -2, max: 2 }), fc.integer({ min: -2048, max: 2048 })),
+        async (threshold, offset) => {
+          const size = Math.max(0, threshold + offset);
+          const c = new ResponseCompressor({ threshold });
+          const data = Buffer.alloc(size, 97);
+          const out = await c.compress(data);
+          if (size >= threshold) expect(out.equals(gzipSync(data, { level: 6 }))).toBe(true);
+          else expect(out).toBe(data);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 

@@ -117,6 +117,8 @@ describe("ConnectionPoolManager.optimizePool: one rule over every state", () => 
         error = err;
       }
       expect(error).toBeInstanceOf(RuntimeConfigError);
+      expect((error as RuntimeConfigError).key).toBe("pool");
+      expect((error as Error).message).toContain("ConnectionPoolManager: expected the ManagedPool to manage, got");
       expect((error as Error).message).toContain("new ConnectionPoolManager(createPool({ pool: poolConfig, database })).start()");
     }
   });
