@@ -273,6 +273,12 @@ describe("ResponseCompressor.compress(data) at its edges", () => {
     expect((await c.compress("é".repeat(2000))).equals(Buffer.from("é".repeat(2000)))).toBe(true);
   });
 
+  it("the filter applies only when a request is given", async () => {
+    const c = new ResponseCompressor({ threshold: 0, filter: () => false });
+    expect(gunzipSync(await c.compress("hello")).toString()).toBe("hello");
+    expect((await c.compress("hello", {} as never)).toString()).toBe("hello");
+  });
+
   it("a filter that allows the request compresses", async () => {
     const c = new ResponseCompressor({ threshold: 0, filter: () => true });
     expect(gunzipSync(await c.compress("hello", {} as never)).toString()).toBe("hello");

@@ -381,11 +381,11 @@ describe("WebSocketManager edges", () => {
           asked();
         }),
     });
-    const status = new Promise<number>((resolve) => {
+    const status = new Promise<string>((resolve) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
-      ws.once("open", () => resolve(101));
+      ws.once("open", () => resolve("101"));
       ws.once("unexpected-response", (_req, res) => {
-        resolve(res.statusCode ?? 0);
+        resolve(`${res.statusCode} ${res.statusMessage}`);
         res.resume();
         ws.terminate();
       });
@@ -394,7 +394,7 @@ describe("WebSocketManager edges", () => {
     await wasAsked;
     const draining = manager.drain(100);
     decide(true);
-    expect(await status).toBe(503);
+    expect(await status).toBe("503 Service Unavailable");
     await draining;
     expect(manager.size).toBe(0);
   });
