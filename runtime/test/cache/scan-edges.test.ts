@@ -64,12 +64,12 @@ describeEachTopology("unlinkMatching", (redis) => {
     try {
       // Every UNLINK and every SCAN after the first fails; the first page's UNLINK is in flight when the second SCAN fails.
       let scans = 0;
+      let calls = 0;
       const guard = <T>(p: Promise<T>): Promise<T> => {
         const isScan = calls++ % 2 === 0;
         if (isScan && scans++ === 0) return p;
         return p.then(() => Promise.reject(new Error(isScan ? "scan failed" : "unlink failed")));
       };
-      let calls = 0;
       await expect(unlinkMatching(redis.admin, "f:*", { guard, count: 5 })).rejects.toThrow(/failed/);
       await new Promise((r) => setTimeout(r, 100));
       expect(unhandled).toEqual([]);
