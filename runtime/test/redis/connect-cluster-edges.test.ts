@@ -5,7 +5,7 @@
  */
 import { Cluster, Redis } from "ioredis";
 import { useRedis } from "../../../test/helpers/redis-cluster";
-import { clusterOptions, connectPrimaries, connectRedis, primaryConnections } from "../../src/redis/connect";
+import { clusterOptions, connectPrimaries, connectRedis, duplicateRedis, primaryConnections } from "../../src/redis/connect";
 import { unlinkKeys } from "../../src/redis/hash-tag";
 
 jest.setTimeout(60_000);
@@ -33,6 +33,25 @@ describe("what the factory leaves unset", () => {
       expect((c as unknown as { startupNodes: unknown[] }).startupNodes).toEqual([{ host: "127.0.0.1", port: 6379 }]);
     } finally {
       c.disconnect();
+    }
+  });
+});
+
+describe("duplicateRedis of a cluster", () => {
+  it("keeps the startup nodes and every cluster-level setting the overrides leave out; takes the ones they give", () => {
+    const failFast = connectRedis(
+      { mode: "cluster", host: "127.0.0.1", port: 1 },
+      { lazyConnect: true, enableOfflineQueue: false },
+    ) as Cluster;
+    const kept = duplicateRedis(failFast, { connectionName: "sub" }) as Cluster;
+    const eager = duplicateRedis(failFast, { lazyConnect: false, enableOfflineQueue: true }) as Cluster;
+    try {
+      const startup = (c: Cluster) => (c as unknown as { startupNodes: unknown[] }).startupNodes;
+      expect(startup(kept)).toEqual([{ host: "127.0.0.1", port: 1 }]);
+      expect([kept.options.lazyConnect, kept.options.enableOfflineQueue]).toEqual([true, false]);
+      expect([eager.options.lazyConnect, eager.options.enableOfflineQueue]).toEqual([false, true]);
+    } finally {
+      for (const c of [failFast, kept, eager]) c.disconnect();
     }
   });
 });
