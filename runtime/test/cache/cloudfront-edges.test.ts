@@ -90,4 +90,65 @@ describe("CloudFrontPurger with an injected client", () => {
     expect((error as Error).message).toContain("NoSuchDistribution: no such distribution");
     expect((error as Error).message).toContain("not retriable");
   });
+
+  it("an empty distribution id is refused by its settings key, with the fix", () => {
+    const client: CloudFrontClientLike = { send: async () => ({}), destroy: () => undefined };
+    let error: unknown;
+    try {
+      new CloudFrontPurger({ distributionId: "", client });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CacheOptionsError);
+    expect(error).toMatchObject({ key: "config.cdn.distributionId" });
+    expect((error as Error).message).toMatch(/config\.cdn\.distributionId is empty; set .* or disable cdn/);
+  });
+
+  it("skips the patterns pathFor maps to undefined or to an empty path, and purges the rest", async () => {
+    const sent: string[][] = [];
+    const client: CloudFrontClientLike = {
+      send: async (command) => {
+        sent.push(
+          (command as { input: { InvalidationBatch: { Paths: { Items: string[] } } } }).input.InvalidationBatch.Paths.Items,
+        );
+        return { Invalidation: { Id: "I1" } };
+      },
+      destroy: () => undefined,
+    };
+    const pathFor = (p: string) => (p === "skip" ? undefined : p === "empty" ? "" : `/${p}`);
+    const r = await new CloudFrontPurger({ distributionId: "E1", client, pathFor }).purge(["skip", "a", "empty", "b"]);
+    expect(sent).toEqual([["/a", "/b"]]);
+    expect(r).toEqual({ paths: ["/a", "/b"], invalidationIds: ["I1"], requests: 1 });
+  });
+});
+
+describe("CloudFrontPurger defaults (one request at a time, 100 ms apart, throttling retried with backoff)", () => {
+  it("sends one batch at a time, starts at least 100 ms apart, and retries a throttled batch", async () => {
+    const starts: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let throttleNext = true;
+    const client: CloudFrontClientLike = {
+      send: async () => {
+        starts.push(performance.now());
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        if (throttleNext) {
+          throttleNext = false;
+          throw Object.assign(new Error("slow down"), { name: "Throttling" });
+        }
+        return { Invalidation: { Id: `I${starts.length}` } };
+      },
+      destroy: () => undefined,
+    };
+    const r = await new CloudFrontPurger({ distributionId: "E1", client, maxPathsPerInvalidation: 1 }).purge(["/a", "/b", "/c"]);
+    expect(r.requests).toBe(4);
+    expect(r.invalidationIds).toHaveLength(3);
+    expect(maxInFlight).toBe(1);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+    // Timers never fire early; 1 ms of slack for performance.now() against the timer clock.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(99);
+  });
 });

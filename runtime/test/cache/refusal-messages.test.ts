@@ -35,10 +35,10 @@ describe("refusal messages name the value and suggest an example that is accepte
       (v: unknown) =>
         new CloudFrontPurger({ distributionId: v as string, client: { send: async () => ({}), destroy: () => undefined } }),
     ],
-  ] as [string, string, unknown, (v: unknown) => unknown][])("%s: %s", (_where, key, bad, run) => {
+  ] as [string, string, unknown, (v: unknown) => unknown][])("%s: %s", (where, key, bad, run) => {
     const error = refusal(() => run(bad));
     expect(error.key).toBe(key);
-    expect(error.message).toContain(key);
+    expect(error.message).toContain(`${where}: ${key}`);
     expect(error.message).toContain(typeof bad === "string" ? JSON.stringify(bad) : String(bad));
     const example = suggested(error.message);
     expect(() => run(example)).not.toThrow();
