@@ -150,9 +150,8 @@ export class CloudFrontPurger implements CdnPurger {
         requests += o.value.attempts;
       } else {
         // #send rejects only with a CdnPurgeError: every failure inside its loop is wrapped, whatever was thrown.
-        const err = o.reason as CdnPurgeError;
-        failed.push(err);
-        requests += err.attempts;
+        // (`requests` is not counted here: a failed purge throws, and the error carries the attempts.)
+        failed.push(o.reason as CdnPurgeError);
       }
     }
     if (failed.length > 0) {
