@@ -100,6 +100,22 @@ describe("on a real Redis Cluster", () => {
     }
   });
 
+  it("connectPrimaries is false as soon as one primary's PING fails (the others answering), before its own timeout", async () => {
+    const c = new Cluster(redis.cluster!.startupNodes, { lazyConnect: true, redisOptions: { commandTimeout: 100 } });
+    clients.push(c);
+    await c.connect();
+    const onePrimary = (await redis.primaries())[0].options.port;
+    const node = redis.cluster!.nodes.find((n) => n.port === onePrimary)!;
+    node.pause();
+    try {
+      const start = performance.now();
+      expect(await connectPrimaries(c, 20_000)).toBe(false);
+      expect(performance.now() - start).toBeLessThan(10_000);
+    } finally {
+      node.resume();
+    }
+  });
+
   it("connectPrimaries on a single node is true at once and sends nothing", async () => {
     const single = new Redis({ lazyConnect: true, port: 1 });
     clients.push(single);
