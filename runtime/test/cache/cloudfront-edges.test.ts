@@ -203,3 +203,54 @@ describe("CloudFrontPurger.close", () => {
     await expect(new CloudFrontPurger({ distributionId: "E1" }).close()).resolves.toBeUndefined();
   });
 });
+
+describe("CloudFrontPurger retries", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  /** A client that answers Throttling `times` times, then succeeds; the start time of each send. */
+  function throttling(times: number): CloudFrontClientLike & { starts: number[] } {
+    const starts: number[] = [];
+    return {
+      starts,
+      send: async () => {
+        starts.push(performance.now());
+        if (starts.length <= times) throw Object.assign(new Error("slow down"), { name: "Throttling" });
+        return { Invalidation: { Id: "I1" } };
+      },
+      destroy: () => undefined,
+    };
+  }
+
+  it("waits up to baseDelayMs x 2^(attempt - 1), capped at maxDelayMs, between attempts (full jitter at its top)", async () => {
+    // Math.random at its top: each wait is the whole cap, so the gaps show the caps 100, 200, 250, 250.
+    jest.spyOn(Math, "random").mockReturnValue(0.999);
+    const client = throttling(4);
+    const p = new CloudFrontPurger({ distributionId: "E1", client, minIntervalMs: 0, baseDelayMs: 100, maxDelayMs: 250 });
+    expect(await p.purge(["/a"])).toMatchObject({ requests: 5 });
+    const gaps = client.starts.slice(1).map((t, i) => t - client.starts[i]);
+    const caps = [100, 200, 250, 250];
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(caps[i] * 0.999 - 1);
+      // Timers fire late on a loaded machine, never early; the next cap up is at least 50 ms further.
+      expect(gap).toBeLessThan(caps[i] + 100);
+    });
+  });
+
+  it("says a batch was still throttled after its last attempt, with the last answer", async () => {
+    const client = throttling(10);
+    const error = (await new CloudFrontPurger({ distributionId: "E1", client, maxAttempts: 3, minIntervalMs: 0, baseDelayMs: 0 })
+      .purge(["/a"])
+      .catch((e: unknown) => e)) as CdnPurgeError;
+    expect(error.message).toMatch(/CreateInvalidation still throttled after 3 attempts: Throttling: slow down$/);
+    expect(error).toMatchObject({ attempts: 3, throttled: true, paths: ["/a"] });
+  });
+
+  it("an answer without an invalidation counts as purged, with an empty id", async () => {
+    const client: CloudFrontClientLike = { send: async () => ({}), destroy: () => undefined };
+    expect(await new CloudFrontPurger({ distributionId: "E1", client }).purge(["/a"])).toEqual({
+      paths: ["/a"],
+      invalidationIds: [""],
+      requests: 1,
+    });
+  });
+});
