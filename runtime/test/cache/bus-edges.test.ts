@@ -10,6 +10,8 @@ import { Redis } from "ioredis";
 import { decodeMessage, encodeMessage, InvalidationBus, type InvalidationBusOptions } from "../../src/cache/bus";
 import { SUBSCRIBER_OVERRIDES } from "../../src/cache/connection";
 import { RedisServer, freePort } from "../../../test/helpers/redis";
+import { useRedis } from "../../../test/helpers/redis-cluster";
+import { connectRedis } from "../../src/redis/connect";
 import { FaultProxy } from "../../../tools/fault-proxy/proxy";
 import { timeUntil } from "../helpers/l1";
 
@@ -27,6 +29,7 @@ describe("decodeMessage", () => {
     ['{"i":"a","k":["x",1]}', undefined],
     ['{"i":"a","p":""}', undefined],
     ['{"i":"a","p":5}', undefined],
+    ['{"i":"a","p":["x*"]}', undefined],
     ['{"i":"a"}', undefined],
     ['{"i":1,"k":["x"]}', undefined],
     ['{"k":["x"]}', undefined],
@@ -199,6 +202,23 @@ describe("InvalidationBus", () => {
     }
   });
 
+  it("the heartbeat stays quiet while the subscriber is reconnecting, and after it is back", async () => {
+    const HEARTBEAT_MS = 50;
+    const p = await proxy();
+    const sub = subscriber(p.redisUrl);
+    const { bus: b, seen } = bus(sub, { heartbeatMs: HEARTBEAT_MS });
+    expect(await b.ready(5_000)).toBe(true);
+    // Every connection is reset at once: the subscriber keeps reconnecting and is never ready meanwhile.
+    p.enable({ kind: "reset" });
+    p.resetConnections();
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 8));
+    expect(seen.heartbeatLost).toBe(0);
+    p.disable("reset");
+    expect(await timeUntil(() => seen.resubscribed > 0, 5_000)).toBeLessThan(5_000);
+    await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 8));
+    expect(seen.heartbeatLost).toBe(0);
+  });
+
   it("detach() stops delivery and the heartbeat but keeps answering connection errors", async () => {
     const p = await proxy();
     const sub = subscriber(p.redisUrl);
@@ -222,5 +242,38 @@ describe("InvalidationBus", () => {
     sub.disconnect();
     const { seen } = bus(sub);
     expect(await timeUntil(() => seen.errors.length > 0, 2_000)).toBeLessThan(2_000);
+  });
+});
+
+describe("InvalidationBus on a Redis Cluster subscriber", () => {
+  const redis = useRedis("cluster");
+  const opened: { detach(): void }[] = [];
+  const subs: { disconnect(): void }[] = [];
+  afterEach(() => {
+    opened.splice(0).forEach((b) => b.detach());
+    subs.splice(0).forEach((s) => s.disconnect());
+  });
+
+  function clusterBus(port: number): InvalidationBus {
+    const sub = connectRedis({ mode: "cluster", host: "127.0.0.1", port }, SUBSCRIBER_OVERRIDES);
+    subs.push(sub);
+    const b = new InvalidationBus({
+      subscriber: sub,
+      channel: "uaip:test:inv",
+      instanceId: "me",
+      onKeys: () => undefined,
+      onPattern: () => undefined,
+      onResubscribed: () => undefined,
+      onError: () => undefined,
+    });
+    opened.push(b);
+    return b;
+  }
+
+  it("ready() waits for the first SUBSCRIBE: true on a live cluster, false once its timeout has passed on none", async () => {
+    expect(await clusterBus(redis.port).ready(10_000)).toBe(true);
+    const start = performance.now();
+    expect(await clusterBus(await freePort()).ready(300)).toBe(false);
+    expect(performance.now() - start).toBeGreaterThanOrEqual(299);
   });
 });
