@@ -155,6 +155,25 @@ describe("CloudFrontPurger defaults (one request at a time, 100 ms apart, thrott
   });
 });
 
+describe("CloudFrontPurger default concurrency", () => {
+  it("keeps one request in flight even when a send outlasts the 100 ms spacing", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const client: CloudFrontClientLike = {
+      send: async () => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 150));
+        inFlight--;
+        return { Invalidation: { Id: "I" } };
+      },
+      destroy: () => undefined,
+    };
+    await new CloudFrontPurger({ distributionId: "E1", client, maxPathsPerInvalidation: 1 }).purge(["/a", "/b", "/c"]);
+    expect(maxInFlight).toBe(1);
+  });
+});
+
 describe("CloudFrontPurger failures over several batches", () => {
   it("names the distribution, how many batches failed, every failed path, the most attempts and whether any was throttled", async () => {
     // Batch /a: not retriable (1 attempt). Batch /b: throttled until maxAttempts (3). Batch /c: purged.
