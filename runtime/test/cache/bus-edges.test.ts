@@ -219,6 +219,24 @@ describe("InvalidationBus", () => {
     expect(seen.heartbeatLost).toBe(0);
   });
 
+  it("a half-open subscriber is dropped once and its replacement kept (also without an onHeartbeatLost listener)", async () => {
+    const HEARTBEAT_MS = 300;
+    for (const listener of [true, false]) {
+      const p = await proxy();
+      const sub = subscriber(p.redisUrl);
+      const { bus: b, seen } = bus(sub, { heartbeatMs: HEARTBEAT_MS, ...(listener ? {} : { onHeartbeatLost: undefined }) });
+      expect(await b.ready(5_000)).toBe(true);
+      // Only the connection open now goes silent (no FIN, no answers); the reconnect gets a healthy one at once.
+      p.enable({ kind: "half-open" }, { said: /SUBSCRIBE/i });
+      expect(await timeUntil(() => seen.resubscribed > 0, HEARTBEAT_MS * 10)).toBeLessThan(HEARTBEAT_MS * 10);
+      expect(await delivered(seen, `after-half-open-${listener}`)).toBe(true);
+      // The new connection answers every PING: no second drop over several beats.
+      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 4));
+      expect(seen.heartbeatLost).toBe(listener ? 1 : 0);
+      expect(seen.resubscribed).toBe(1);
+    }
+  });
+
   it("detach() stops delivery and the heartbeat but keeps answering connection errors", async () => {
     const p = await proxy();
     const sub = subscriber(p.redisUrl);
