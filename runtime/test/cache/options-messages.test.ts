@@ -41,4 +41,14 @@ describe("CacheManager refusal messages", () => {
     expect(error.message).toMatch(new RegExp(`^CacheManager: (option "${key}"|${key}\\b)`));
     expect(error.message).toMatch(reason);
   });
+
+  it("an injected client that sets keyPrefix is listed with every other bad key, in one error", () => {
+    const client = { get: () => undefined, options: { keyPrefix: "p:" } };
+    const error = refusal({ client, jitter: 2 });
+    const problems = (error as { problems?: { key: string }[] }).problems ?? [];
+    expect(problems.map((p) => p.key).sort()).toEqual(["client", "jitter"]);
+    expect(error.message).toMatch(/^CacheManager: 2 invalid options: /);
+    expect(error.message).toMatch(/client: the injected ioredis client sets keyPrefix; .* use config\.redis\.keyPrefix/);
+    expect(refusal({ client }).key).toBe("client");
+  });
 });
