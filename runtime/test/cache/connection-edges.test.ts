@@ -18,6 +18,7 @@ import {
 import { MAX_TIMER_MS } from "../../src/options";
 import { RedisServer, freePort } from "../../../test/helpers/redis";
 import { timeUntil } from "../helpers/l1";
+import { FaultProxy } from "../../../tools/fault-proxy/proxy";
 
 jest.setTimeout(30_000);
 
@@ -100,6 +101,23 @@ describe("the command and subscriber connections against a real Redis", () => {
     await expect(pending).rejects.toThrow();
     server.resume();
     expect(await timeUntil(() => up.status === "ready", 5_000)).toBeLessThan(5_000);
+  });
+
+  it("a command sent while the connection is still opening fails at once rather than waiting in a queue", async () => {
+    // TCP connects but nothing answers (the handshake's INFO is held): the client is not ready for its connect timeout.
+    const proxy = await FaultProxy.start({ port: server.port });
+    try {
+      proxy.enable({ kind: "blackhole" });
+      const { client } = openCommandClient(target({ port: proxy.port, commandTimeoutMs: 200 }));
+      clients.push(client as Redis);
+      await new Promise((r) => setTimeout(r, 50));
+      const start = performance.now();
+      await expect(client.get("k")).rejects.toThrow();
+      // A queued command would wait for the 2 s connect timeout (10 x 200 ms).
+      expect(performance.now() - start).toBeLessThan(1_000);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("a subscriber connection queues SUBSCRIBE until Redis answers", async () => {

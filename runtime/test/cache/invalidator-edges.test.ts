@@ -64,6 +64,7 @@ describe("CacheInvalidator options", () => {
     const c = cache({ enabled: false });
     expect(refusedKey(() => new CacheInvalidator(undefined as never))).toBe("cache");
     expect(refusedKey(() => new CacheInvalidator({} as never))).toBe("cache");
+    expect(() => new CacheInvalidator({} as never)).toThrow(/^CacheInvalidator: cache: /);
     expect(refusedKey(() => new CacheInvalidator({ cache: { settings: c.settings } as never }))).toBe("cache");
     expect(refusedKey(() => new CacheInvalidator({ cache: c, purger: { close: () => undefined } as never }))).toBe("purger");
     expect(refusedKey(() => new CacheInvalidator({ cache: c, cdnPaths: "/x/*" as never }))).toBe("cdnPaths");
