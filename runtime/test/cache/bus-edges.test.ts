@@ -244,6 +244,8 @@ describe("InvalidationBus", () => {
     expect(await b.ready(5_000)).toBe(true);
     b.detach();
     await pub.publish(CHANNEL, encodeMessage({ i: "other", k: ["late"] }));
+    // The message reaches the (still subscribed) connection; the bus no longer hands it on.
+    await new Promise((r) => setTimeout(r, 200));
     p.enable({ kind: "blackhole" });
     await new Promise((r) => setTimeout(r, 400));
     p.disable("blackhole");
@@ -252,6 +254,11 @@ describe("InvalidationBus", () => {
     const error = new Error("socket trouble");
     sub.emit("error", error);
     expect(seen.errors).toEqual([error]);
+    // A reconnect after detach() is no longer the bus's to answer: no resubscribe.
+    p.resetConnections();
+    expect(await timeUntil(() => sub.status === "ready", 5_000)).toBeLessThan(5_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.resubscribed).toBe(0);
   });
 
   it("a SUBSCRIBE that fails is told to onError", async () => {
