@@ -5,6 +5,7 @@ import { CacheOptionsError, CdnPurgeError } from "./errors";
 import { duration, func, integer, object, string, validateOptions } from "../options";
 import { loadPeer } from "../peers";
 import { setTimer } from "../timer";
+import { thrownText } from "../errors";
 
 /**
  * What the purger uses of the SDK's CloudFrontClient. Structural, so the published types do not
@@ -148,12 +149,9 @@ export class CloudFrontPurger implements CdnPurger {
         ids.push(o.value.id);
         requests += o.value.attempts;
       } else {
-        const err =
-          o.reason instanceof CdnPurgeError
-            ? o.reason
-            : new CdnPurgeError(String(o.reason), { paths: [], attempts: 0, throttled: false }, { cause: o.reason });
-        failed.push(err);
-        requests += err.attempts;
+        // #send rejects only with a CdnPurgeError: every failure inside its loop is wrapped, whatever was thrown.
+        // (`requests` is not counted here: a failed purge throws, and the error carries the attempts.)
+        failed.push(o.reason as CdnPurgeError);
       }
     }
     if (failed.length > 0) {
@@ -203,7 +201,7 @@ export class CloudFrontPurger implements CdnPurger {
         if (!retriable || attempt >= this.#maxAttempts) {
           const why = retriable ? `still throttled after ${attempt} attempts` : "not retriable";
           throw new CdnPurgeError(
-            `CreateInvalidation ${why}: ${(cause as Error).name}: ${(cause as Error).message}`,
+            `CreateInvalidation ${why}: ${thrownText(cause)}`,
             { paths, attempts: attempt, throttled: retriable },
             { cause },
           );

@@ -3,6 +3,7 @@ import { cdnError, patternToPath, type CdnPurger, type CdnPurgeResult } from "./
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
 import { eventSink, type CacheEventListener } from "./events";
+import { thrownText } from "../errors";
 import type { CacheManager, InvalidationResult } from "./manager";
 
 /**
@@ -102,11 +103,7 @@ export class CacheInvalidator {
       const error =
         cause instanceof CdnPurgeError
           ? cause
-          : new CdnPurgeError(
-              `CDN purge failed: ${String((cause as Error)?.message ?? cause)}`,
-              { paths, attempts: 1, throttled: false },
-              { cause },
-            );
+          : new CdnPurgeError(`CDN purge failed: ${thrownText(cause)}`, { paths, attempts: 1, throttled: false }, { cause });
       this.#emit({ type: "purge-failed", paths, error });
       return { ...result, cdn: { ok: false, paths, error } };
     }

@@ -16,7 +16,6 @@ import {
   prototypeProblems,
   specProblems,
   zodProblems,
-  type Field,
   type OptionProblem,
 } from "../options";
 import { CacheOptionsError } from "./errors";
@@ -115,8 +114,9 @@ interface RawOptions {
 
 /**
  * Validates the options once, at construction, naming every bad key (`config.redis.port`, `jitter`,
- * ...) at once. On top of the settings schema: the TTLs and timeouts are Durations (a timer cannot
- * wait longer than MAX_TIMER_MS) and `memory.maxSize` must fit in the heap (L1_BYTES_PER_ENTRY each).
+ * ...) at once. On top of the settings schema (whose TTLs and timeouts are already Durations, at most
+ * MAX_TIMER_MS): `memory.maxSize` must fit in the heap (L1_BYTES_PER_ENTRY each), and an injected client
+ * must not set its own keyPrefix.
  */
 export function parseCacheOptions(options: RawOptions): ParsedCacheOptions {
   const where = "CacheManager";
@@ -134,26 +134,19 @@ export function parseCacheOptions(options: RawOptions): ParsedCacheOptions {
   const parsed = cacheSettingsSchema.safeParse(config);
   if (!parsed.success) problems.push(...zodProblems(parsed.error.issues, options.config, "config", cacheSettingsSchema));
   else {
-    const { memory, redis } = parsed.data;
-    const checks: [string, unknown, Field][] = [
-      ["config.memory.maxSize", memory.maxSize, size("entries", L1_BYTES_PER_ENTRY)],
-      ["config.memory.ttl", memory.ttl, duration(1)],
-      ["config.redis.ttl", redis.ttl, duration(1)],
-      ["config.redis.commandTimeoutMs", redis.commandTimeoutMs, duration(1)],
-    ];
-    for (const [key, value, f] of checks) {
-      const p = fieldProblem(key, value, f);
-      if (p) problems.push(p);
-    }
+    const p = fieldProblem("config.memory.maxSize", parsed.data.memory.maxSize, size("entries", L1_BYTES_PER_ENTRY));
+    if (p) problems.push(p);
+  }
+  // Listed with the other problems, so one error names every bad key.
+  if (options.client?.options?.keyPrefix) {
+    problems.push({
+      key: "client",
+      message:
+        "the injected ioredis client sets keyPrefix; remove it and use config.redis.keyPrefix, which also scopes pattern invalidation",
+    });
   }
   throwProblems(where, problems, error);
   const settings = parsed.data!;
-  if (options.client?.options?.keyPrefix) {
-    throw new CacheOptionsError(
-      "client",
-      "the injected ioredis client sets keyPrefix; remove it and use config.redis.keyPrefix, which also scopes pattern invalidation",
-    );
-  }
   // The bus needs its own (subscriber) connection; with a one-connection budget, L1 TTL alone bounds staleness.
   const bus = (options.bus ?? true) && settings.redis.maxConnections >= 2;
   return {

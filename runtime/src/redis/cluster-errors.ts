@@ -1,5 +1,6 @@
 import { Counter, type Registry } from "prom-client";
 import { LABEL, METRIC } from "../metrics/names";
+import { thrownText } from "../errors";
 
 /**
  * Cluster-specific failures: a command whose keys span slots (CROSSSLOT), redirections that did not
@@ -64,9 +65,7 @@ export class ClusterErrorReporter {
     const now = Date.now();
     if (now - (this.#lastWarned.get(key) ?? -Infinity) >= WARN_EVERY_MS) {
       this.#lastWarned.set(key, now);
-      this.#warn(
-        `Redis Cluster error ${reason} in ${operation} (answered by the failure policy): ${String((error as Error)?.message ?? error)}`,
-      );
+      this.#warn(`Redis Cluster error ${reason} in ${operation} (answered by the failure policy): ${thrownText(error)}`);
     }
     return reason;
   }

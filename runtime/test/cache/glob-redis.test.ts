@@ -56,6 +56,8 @@ describe("globToRegExp selects what Redis selects", () => {
     ["[é][é]", ["é", "éé"]],
     // A range from a byte >= 0x80 to an ASCII one (Redis orders them as signed chars).
     ["[é-a]*", ["a", "é", "b", "z", "€"]],
+    // A range end that is exactly byte 0x80 (Ѐ is d0 80): the lowest byte Redis reads as negative.
+    ["[Ѐ-b]", ["a", "b", "c", "Ѐ"]],
   ] as [string, string[]][])("%j", async (pattern, keys) => {
     await expectSameSelection(pattern, keys);
   });
