@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import fc from "fast-check";
 import { HttpMetrics } from "@uaip/runtime";
@@ -11,6 +12,7 @@ import {
   loopbackPrometheusFiles,
   profileMonitoringOptions,
   runScrapeInterval,
+  startRunPrometheus,
   SAMPLES_PER_WINDOW,
   ScrapeIntervalError,
 } from "../../load/runner/prometheus";
@@ -252,6 +254,26 @@ describe("the run's Prometheus", () => {
       /the rule windows 300s, 1800s hold fewer than 4 scrapes at 8m; use an interval of at most 75s/,
     );
   });
+
+  it("starts from the profile: a quick run at 5s with the profile's numbers; an interval too long for the rules is refused first", async () => {
+    const dev = stackProfile("dev");
+    const at = (scrapeInterval: string) => ({ ...dev, monitoring: { ...dev.monitoring, scrapeInterval } });
+    // 4 scrapes of 2m span 480 s: the rules' 5m windows are too short.
+    const refused = await startRunPrometheus(at("2m"), [], { mode: "full", keep: false }).then(
+      async (started) => started.prometheus.stop(), // Not refused: stop it, so that the assertion below fails alone.
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ScrapeIntervalError);
+    expect(String(refused)).toMatch(/scrapeInterval="2m": the rule windows 300s hold fewer than 4 scrapes/);
+    const run = await startRunPrometheus(at("15s"), [{ name: "a", port: 4101 }], { mode: "quick", keep: false });
+    try {
+      expect(run.scrapeInterval).toBe("5s");
+      expect(run.monitoring).toEqual(profileMonitoringOptions(dev, "5s"));
+      expect(readFileSync(join(run.prometheus.dir, PROMETHEUS_CONFIG_PATH), "utf8")).toContain("127.0.0.1:4101");
+    } finally {
+      await run.prometheus.stop();
+    }
+  }, 30_000);
 
   it("removes its data directory when it stops, unless asked to keep it", async () => {
     const files = loopbackPrometheusFiles({ scrapeInterval: "1s" }, []);
