@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync, existsSync, accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { capacityFileSchema, type CapacityFile } from "../../profile/capacity-file";
@@ -10,8 +11,10 @@ import {
   clockTicksPerSecond,
   cpuSecondsFromStat,
   heapUsedMiB,
+  pinToCores,
   processCpuSeconds,
   runQueueWaitSeconds,
+  tasksetPath,
 } from "../../load/runner/process-stats";
 import { REPO_ROOT, stackProfile } from "../../load/stack-profile";
 
@@ -72,6 +75,23 @@ describe("process measurements", () => {
     expect(mib).toBeGreaterThan(1);
     expect(mib).toBeLessThan(process.memoryUsage().heapTotal / 2 ** 20 + 64);
     expect(heapUsedMiB("other_metric 1")).toBeUndefined();
+  });
+});
+
+describe("process placement", () => {
+  it("finds taskset as an executable path (it is installed here), and pins a running process to the cores asked for", async () => {
+    const taskset = tasksetPath()!;
+    expect(taskset).toMatch(/^\/.*\/taskset$/);
+    accessSync(taskset, constants.X_OK);
+    const child = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      await new Promise<void>((resolve) => child.once("spawn", resolve));
+      const allowed = () => /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1];
+      pinToCores(taskset, child.pid!, "0");
+      expect(allowed()).toBe("0");
+    } finally {
+      child.kill();
+    }
   });
 });
 

@@ -1,13 +1,18 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import fc from "fast-check";
 import { HttpMetrics } from "@uaip/runtime";
 import { EMPTY_WHEN, type RunFacts } from "../../dashboards/expected-empty";
 import { dashboardQueries, recordingRuleQueries, type DashboardQueries } from "../../dashboards/queries";
 import { SERVICE_OVERVIEW_UID } from "../../dashboards/service-overview";
+import { parse } from "yaml";
+import { stackProfile } from "../../load/stack-profile";
 import {
   loopbackPrometheusFiles,
+  profileMonitoringOptions,
   runScrapeInterval,
+  startRunPrometheus,
   SAMPLES_PER_WINDOW,
   ScrapeIntervalError,
 } from "../../load/runner/prometheus";
@@ -212,6 +217,64 @@ describe("panels against a real Prometheus", () => {
 });
 
 describe("the run's Prometheus", () => {
+  it("gets the profile's SLO and heap threshold, the run's interval, and every service on loopback; nothing but its config and rules", () => {
+    const dev = stackProfile("dev");
+    const profile = {
+      ...dev,
+      monitoring: { ...dev.monitoring, slo: { latencyP95Ms: 321, errorRate: 0.003 } },
+      runtime: {
+        ...dev.runtime,
+        memory: { ...dev.runtime.memory, memoryMonitoring: { ...dev.runtime.memory.memoryMonitoring, threshold: 0.77 } },
+      },
+    };
+    const services = [
+      { name: "a", port: 4101 },
+      { name: "b", port: 4102 },
+    ];
+    const files = loopbackPrometheusFiles(profileMonitoringOptions(profile, "7s"), services);
+    expect(Object.keys(files).sort()).toEqual([PROMETHEUS_CONFIG_PATH, "rules/uaip-alerts.yaml", "rules/uaip-recording.yaml"]);
+    const config = parse(files[PROMETHEUS_CONFIG_PATH]!) as {
+      global: { scrape_interval: string };
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    expect(config.global.scrape_interval).toBe("7s");
+    expect(config.scrape_configs.flatMap((j) => j.static_configs.flatMap((c) => c.targets))).toEqual([
+      "127.0.0.1:4101",
+      "127.0.0.1:4102",
+    ]);
+    const alerts = files["rules/uaip-alerts.yaml"]!;
+    expect(alerts).toContain("p95_5m > 0.321\n");
+    expect(alerts).toContain("(14.4 * 0.003)");
+    expect(alerts).toContain("(uaip_memory_heap_limit_bytes) > 0.77\n");
+  });
+
+  it("names every rule window too short for the interval, shortest first, whatever order the rules hold them in", () => {
+    // At 8m, 4 scrapes span 1920 s: the 30m (1800 s) and 5m (300 s) windows are too short, the 1h one is not.
+    expect(() => runScrapeInterval("8m", "full", ["rate(x[1h])", "rate(x[30m])", "rate(x[5m])"])).toThrow(
+      /the rule windows 300s, 1800s hold fewer than 4 scrapes at 8m; use an interval of at most 75s/,
+    );
+  });
+
+  it("starts from the profile: a quick run at 5s with the profile's numbers; an interval too long for the rules is refused first", async () => {
+    const dev = stackProfile("dev");
+    const at = (scrapeInterval: string) => ({ ...dev, monitoring: { ...dev.monitoring, scrapeInterval } });
+    // 4 scrapes of 2m span 480 s: the rules' 5m windows are too short.
+    const refused = await startRunPrometheus(at("2m"), [], { mode: "full", keep: false }).then(
+      async (started) => started.prometheus.stop(), // Not refused: stop it, so that the assertion below fails alone.
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ScrapeIntervalError);
+    expect(String(refused)).toMatch(/scrapeInterval="2m": the rule windows 300s hold fewer than 4 scrapes/);
+    const run = await startRunPrometheus(at("15s"), [{ name: "a", port: 4101 }], { mode: "quick", keep: false });
+    try {
+      expect(run.scrapeInterval).toBe("5s");
+      expect(run.monitoring).toEqual(profileMonitoringOptions(dev, "5s"));
+      expect(readFileSync(join(run.prometheus.dir, PROMETHEUS_CONFIG_PATH), "utf8")).toContain("127.0.0.1:4101");
+    } finally {
+      await run.prometheus.stop();
+    }
+  }, 30_000);
+
   it("removes its data directory when it stops, unless asked to keep it", async () => {
     const files = loopbackPrometheusFiles({ scrapeInterval: "1s" }, []);
     const thrown = await PrometheusServer.start({ files, configPath: PROMETHEUS_CONFIG_PATH });

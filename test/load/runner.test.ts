@@ -174,6 +174,27 @@ describe("server-side histogram", () => {
     expect(histogramQuantile(0.95, new Map())).toBeNaN();
   });
 
+  it("a RegExp matches a series without the label as if its value were empty", () => {
+    const text = [
+      `m_bucket{le="1",route="/a"} 5`,
+      `m_bucket{le="+Inf",route="/a"} 7`,
+      `m_bucket{le="1"} 2`,
+      `m_bucket{le="+Inf"} 3`,
+    ].join("\n");
+    expect([...parseBuckets(text, "m", { route: /^$/ })]).toEqual([
+      [1, 2],
+      [Infinity, 3],
+    ]);
+    expect([...parseBuckets(text, "m", { route: /^\/a$/ })]).toEqual([
+      [1, 5],
+      [Infinity, 7],
+    ]);
+    expect([...parseBuckets(text, "m")]).toEqual([
+      [1, 7],
+      [Infinity, 10],
+    ]);
+  });
+
   it("interpolates inside the bucket where the rank falls, a rank on a bound answering that bound", () => {
     // 50 observations in (0, 0.1], 50 in (0.1, 0.2].
     const b = new Map<number, number>([
