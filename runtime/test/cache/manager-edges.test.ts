@@ -5,6 +5,7 @@
  * deterministic and needs no stopped server or timing window.
  */
 import fc from "fast-check";
+import Redis from "ioredis";
 import { Registry } from "prom-client";
 import { CacheKeyError, CacheManager, CacheOptionsError, CacheValueError, type CacheManagerOptions } from "../../src/cache";
 import { CACHE_OPERATION } from "../../src/cache/metrics";
@@ -289,6 +290,8 @@ describe("an invalidation that Redis refuses (one command failing alone)", () =>
     await c.set("other", "o");
     expect(await c.delete("k")).toEqual({ key: "k", complete: false });
     expect(c.pendingInvalidations).toBe(1);
+    await sleep(600); // two replays (every 250 ms), both refused: the key stays queued
+    expect(c.pendingInvalidations).toBe(1);
     expect(await fx.raw.get("uaip:c:k")).toBe(JSON.stringify("v1")); // still in Redis
     expect(await c.get("k")).toBeNull(); // skipped: Redis may hold the value being removed
     expect(await c.getEntry("k")).toEqual({ status: "miss", value: undefined });
@@ -324,6 +327,8 @@ describe("an invalidation that Redis refuses (one command failing alone)", () =>
       }),
     ).toBe(missesBefore + 1);
     expect(await c.get("q:1")).toBe("q1");
+    await sleep(600); // refused replays keep it queued, and the retries go on
+    expect(c.pendingInvalidations).toBe(1);
     await allow(user, "scan");
     expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
     expect(await fx.raw.exists("uaip:c:p:1")).toBe(0);
@@ -372,17 +377,17 @@ describe("an invalidation that Redis refuses (one command failing alone)", () =>
 describe("a refused command is a counted, reported failure of its own operation", () => {
   // Each call, the command refused, and the operation its failure is counted and reported under.
   const cases = [
-    ["get", (c: CacheManager) => c.get("k"), CACHE_OPERATION.get, true],
-    ["set", (c: CacheManager) => c.set("k", 1), CACHE_OPERATION.set, true],
-    ["unlink", (c: CacheManager) => c.delete("k"), CACHE_OPERATION.delete, true],
-    ["unlink", (c: CacheManager) => c.invalidate("k"), CACHE_OPERATION.invalidate, true],
+    ["get", "get(k)", (c: CacheManager) => c.get("k"), CACHE_OPERATION.get, true],
+    ["set", "set(k)", (c: CacheManager) => c.set("k", 1), CACHE_OPERATION.set, true],
+    ["unlink", "delete(k)", (c: CacheManager) => c.delete("k"), CACHE_OPERATION.delete, true],
+    ["unlink", "invalidate(k)", (c: CacheManager) => c.invalidate("k"), CACHE_OPERATION.invalidate, true],
     // Each pattern invalidation's SCAN succeeds before its PUBLISH fails: never two failures in a row.
-    ["publish", (c: CacheManager) => c.invalidate("k*"), CACHE_OPERATION.publish, false],
+    ["publish", "invalidate(k*)", (c: CacheManager) => c.invalidate("k*"), CACHE_OPERATION.publish, false],
   ] as const;
 
   it.each(cases)(
-    "without %s, the call fails as %s: counted once, one error event; once the breaker opens, skipped but counted",
-    async (command, call, operation, opens) => {
+    "without %s, %s fails as %s: counted once, one error event; once the breaker opens, skipped but counted",
+    async (command, _label, call, operation, opens) => {
       const user = await userWithout("noget", command);
       const registry = new Registry();
       const events: { type: string; operation?: string; to?: string }[] = [];
@@ -567,7 +572,7 @@ describe("namespaces, identity and connections", () => {
     expect(await fx.raw.get("uaip:c:viaHost")).toBe("1");
   });
 
-  it("an unreachable Redis: ready() answers false at its timeout, its own connection errors are reported, an injected client's are not", async () => {
+  it("an unreachable Redis: ready() answers false at its timeout (and at once after close), its own connection errors are reported", async () => {
     const events: { type: string; operation?: string }[] = [];
     const registry = new Registry();
     const down = new CacheManager({ url: "redis://127.0.0.1:1", registry, bus: false, onEvent: (e) => events.push(e as never) });
@@ -600,5 +605,79 @@ describe("namespaces, identity and connections", () => {
     const unlinks = await calls("unlink");
     await sleep(600);
     expect(await calls("unlink")).toBe(unlinks);
+  });
+});
+
+describe("the bus, its absence, and the end of an instance", () => {
+  it("without the bus nothing is published; with it, one PUBLISH per set, delete and pattern invalidation", async () => {
+    for (const bus of [false, true]) {
+      const c = cache({ bus });
+      expect(await c.ready()).toBe(true);
+      const before = await calls("publish");
+      await c.set("k", 1);
+      await c.delete("k");
+      await c.invalidate("k");
+      await c.invalidate("k*");
+      expect((await calls("publish")) - before).toBe(bus ? 4 : 0);
+    }
+  });
+
+  it("a pattern invalidation whose PUBLISH is refused stays queued through refused replays, then clears", async () => {
+    const user = await userWithout("nopub", "publish");
+    const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:p:1", "1");
+    expect(await c.invalidate("p:*")).toEqual({ pattern: "p:*", l1: 0, l2: 1, complete: false });
+    await sleep(600);
+    expect(c.pendingInvalidations).toBe(1);
+    await allow(user, "publish");
+    expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
+  });
+
+  it("a resubscribed bus (its connection was dropped) flushes the L1: invalidations sent meanwhile were lost", async () => {
+    const c = cache();
+    expect(await c.ready()).toBe(true);
+    await c.set("k", 1);
+    expect(c.l1Size).toBe(1);
+    await fx.raw.client("KILL", "TYPE", "pubsub");
+    expect(await eventually(() => c.l1Size === 0)).toBe(true);
+    expect(await c.ready()).toBe(true);
+    expect(await c.get("k")).toBe(1); // still in Redis
+  });
+
+  it("a reconnected command connection closes an open breaker", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ breaker: { failureThreshold: 1, cooldownMs: 600_000 }, bus: false }, user);
+    expect(await c.ready()).toBe(true);
+    await c.delete("k");
+    expect(c.l2State).toBe("open");
+    await allow(user, "unlink");
+    await fx.raw.client("KILL", "USER", user);
+    expect(await eventually(() => c.l2State === "closed")).toBe(true);
+    expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
+  });
+
+  it("an injected client's connection errors are its owner's: not reported as the cache's", async () => {
+    const events: { type: string }[] = [];
+    const client = new Redis("redis://127.0.0.1:1", { lazyConnect: false, retryStrategy: () => 50 });
+    client.on("error", () => undefined);
+    const c = new CacheManager({ client, bus: false, onEvent: (e) => events.push(e) });
+    open.push(c);
+    await sleep(300);
+    expect(events).toEqual([]);
+    await c.close();
+    client.disconnect();
+  });
+
+  it("a delete or pattern invalidation that fails as close() runs is not queued after it", async () => {
+    const user = await userWithout("noscan", "scan", "unlink");
+    for (const call of [(c: CacheManager) => c.delete("k"), (c: CacheManager) => c.invalidate("p*")]) {
+      const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+      expect(await c.ready()).toBe(true);
+      const pending = call(c);
+      await c.close();
+      expect((await pending).complete).toBe(false);
+      expect(c.pendingInvalidations).toBe(0);
+    }
   });
 });
