@@ -386,7 +386,7 @@ describe("a refused command is a counted, reported failure of its own operation"
   ] as const;
 
   it.each(cases)(
-    "without %s, %s fails as %s: counted once, one error event; once the breaker opens, skipped but counted",
+    "without %s, %s fails under its own operation: counted once, one error event; once the breaker opens, skipped but counted",
     async (command, _label, call, operation, opens) => {
       const user = await userWithout("noget", command);
       const registry = new Registry();
