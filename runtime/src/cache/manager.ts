@@ -148,13 +148,13 @@ const NULL_VALUE = Symbol("null");
 
 const unwrap = (v: unknown): unknown => (v === NULL_VALUE ? null : v);
 const same = <T>(v: T): T => v;
-/** `map(x)` as a promise; a `map` that throws is a rejection, as inside a `.then`. */
+/**
+ * `map(x)` as a promise settled in a later microtask, as a Redis reply is (a throwing `map` is a rejection): the
+ * caller registers it first. #sharedRead records a read in flight that the map removes; mapped in the caller's
+ * turn, a read the open breaker skipped stayed recorded and answered every later read of its key "unavailable".
+ */
 function settled<X, R>(map: (x: X) => R, x: X): Promise<R> {
-  try {
-    return Promise.resolve(map(x));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return Promise.resolve(x).then(map);
 }
 
 /** Beyond this many queued keys, the queue collapses into one whole-namespace invalidation (`*`). */

@@ -237,6 +237,56 @@ describe("L2 reads", () => {
     expect(c.l1Size).toBe(0);
   });
 
+  it("an injected client whose command throws instead of rejecting: a failed read like any other (miss, counted, reported)", async () => {
+    // A real client on the real server, its GET made to throw synchronously (as a wrapper or a broken client might).
+    const real = new Redis(fx.server.url);
+    const throwing = new Proxy(real, {
+      get(target, property) {
+        if (property === "get")
+          return () => {
+            throw new Error("client refused the call");
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const registry = new Registry();
+    const events: { type: string; operation?: string }[] = [];
+    const c = cache({ client: throwing, registry, bus: false, onEvent: (e) => events.push(e) });
+    try {
+      expect(await c.ready()).toBe(true);
+      await fx.raw.set("uaip:c:k", "1");
+      expect(await c.get("k")).toBeNull();
+      expect(await c.getEntry("k")).toEqual({ status: "miss", value: undefined });
+      expect(await counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.get })).toBe(2);
+      expect(events).toEqual([
+        expect.objectContaining({ type: "error", operation: CACHE_OPERATION.get }),
+        expect.objectContaining({ type: "error", operation: CACHE_OPERATION.get }),
+      ]);
+      // Writes do not use GET: they still reach Redis.
+      expect(await c.set("k", 2)).toEqual({ key: "k", complete: true });
+    } finally {
+      await c.close();
+      real.disconnect();
+    }
+  });
+
+  it("a key read while the breaker is open is read from Redis again once it closes (no read left behind)", async () => {
+    const user = await userWithout("noget", "get");
+    const c = cache({ bus: false, breaker: { failureThreshold: 1, cooldownMs: 200 } }, user);
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:k", JSON.stringify("v"));
+    expect(await c.get("first")).toBeNull(); // refused: the breaker opens
+    expect(c.l2State).toBe("open");
+    expect(await c.get("k")).toBeNull(); // skipped while open
+    expect(await c.getEntry("k")).toEqual({ status: "miss", value: undefined });
+    await allow(user, "get");
+    await sleep(250);
+    expect(await c.get("probe")).toBeNull(); // the half-open probe succeeds: closed
+    expect(c.l2State).toBe("closed");
+    expect(await c.get("k")).toBe("v");
+  });
+
   it("a value Redis holds that does not deserialise is a miss and a get error, and the next write replaces it", async () => {
     const registry = new Registry();
     const c = cache({ registry, bus: false });
@@ -643,6 +693,28 @@ describe("the bus, its absence, and the end of an instance", () => {
     expect(await eventually(() => c.l1Size === 0)).toBe(true);
     expect(await c.ready()).toBe(true);
     expect(await c.get("k")).toBe(1); // still in Redis
+  });
+
+  it("a subscriber that stops answering the heartbeat is reported (busHeartbeatMs)", async () => {
+    const registry = new Registry();
+    const events: { type: string; operation?: string; error?: unknown }[] = [];
+    const c = cache({ registry, busHeartbeatMs: 100, onEvent: (e) => events.push(e as never) });
+    expect(await c.ready()).toBe(true);
+    fx.server.pause();
+    try {
+      await sleep(600);
+    } finally {
+      fx.server.resume();
+    }
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: "error",
+        operation: CACHE_OPERATION.subscribe,
+        error: expect.objectContaining({ message: expect.stringMatching(/heartbeat/) }),
+      }),
+    );
+    expect(await counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.subscribe })).toBeGreaterThan(0);
+    expect(await c.ready()).toBe(true);
   });
 
   it("a reconnected command connection closes an open breaker", async () => {
