@@ -753,3 +753,84 @@ describe("the bus, its absence, and the end of an instance", () => {
     }
   });
 });
+
+describe("settings that reach the L1, the timeouts and the connection", () => {
+  it("memory.maxSize bounds the L1 entries; a read does not extend an entry's life (updateAgeOnGet off)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 10 }), async (maxSize, extra) => {
+        const c = new CacheManager({ config: { memory: { maxSize } } });
+        try {
+          for (let i = 0; i < maxSize + extra; i++) await c.set(`k${i}`, i);
+          expect(c.l1Size).toBe(Math.min(maxSize, maxSize + extra));
+          expect(c.getNow(`k${maxSize + extra - 1}`)).toBe(maxSize + extra - 1);
+        } finally {
+          await c.close();
+        }
+      }),
+      { numRuns: 15 },
+    );
+    const ttl = 400;
+    const c = new CacheManager({ jitter: 0, config: { memory: { ttl } } });
+    try {
+      const written = performance.now();
+      await c.set("k", 1);
+      await sleep(ttl / 2);
+      expect(c.getNow("k")).toBe(1);
+      const readAt = performance.now();
+      await sleep(written + ttl + 50 - performance.now());
+      // Only conclusive while a refreshed entry (readAt + ttl) would still be alive.
+      if (performance.now() < readAt + ttl - 20) expect(c.getNow("k")).toBeUndefined();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a command against a hung Redis answers within commandTimeoutMs plus one sweep (a fifth of it), not later", async () => {
+    const commandTimeoutMs = 300;
+    const c = cache({ bus: false, config: { redis: { commandTimeoutMs } }, breaker: { failureThreshold: 1_000 } });
+    expect(await c.ready()).toBe(true);
+    fx.server.pause();
+    try {
+      const t0 = performance.now();
+      expect(await c.get("k")).toBeNull();
+      const took = performance.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(commandTimeoutMs - 5);
+      // commandTimeoutMs + a sweep of commandTimeoutMs / 5, with slack for a loaded machine (a sweep of 5 x
+      // commandTimeoutMs would be 1,800 ms).
+      expect(took).toBeLessThan(commandTimeoutMs * 1.2 + 800);
+    } finally {
+      fx.server.resume();
+    }
+  });
+
+  it("a pattern invalidation's SCAN step waits invalidateCommandTimeoutMs, by default max(1 s, 20 x commandTimeoutMs)", async () => {
+    const timeOf = async (options: CacheManagerOptions): Promise<number> => {
+      const c = cache({ bus: false, breaker: { failureThreshold: 1_000 }, ...options });
+      expect(await c.ready()).toBe(true);
+      fx.server.pause();
+      try {
+        const t0 = performance.now();
+        expect((await c.invalidate("p*")).complete).toBe(false);
+        return performance.now() - t0;
+      } finally {
+        fx.server.resume();
+        await c.close();
+      }
+    };
+    // Default with commandTimeoutMs 100: 2,000 ms (not 1,000).
+    expect(await timeOf({ config: { redis: { commandTimeoutMs: 100 } } })).toBeGreaterThanOrEqual(1_990);
+    const given = await timeOf({ config: { redis: { commandTimeoutMs: 100 } }, invalidateCommandTimeoutMs: 300 });
+    expect(given).toBeGreaterThanOrEqual(295);
+    expect(given).toBeLessThan(1_500);
+  }, 20_000);
+
+  it("the password option authenticates the URL's user", async () => {
+    await fx.raw.call("ACL", "SETUSER", "nopub", "reset", "on", ">secret", "~*", "&*", "+@all");
+    const u = new URL(fx.server.url);
+    u.username = "nopub";
+    const c = new CacheManager({ url: u.toString(), password: "secret", bus: false });
+    open.push(c);
+    expect(await c.ready(5_000)).toBe(true);
+    expect(await c.set("authed", 1)).toEqual({ key: "authed", complete: true });
+  });
+});
