@@ -767,35 +767,38 @@ export class CacheManager {
    * took. Anything still queued afterwards (Redis unreachable again) is retried by a timer.
    */
   #replay(): Promise<void> {
-    this.#replaying ??= (async () => {
-      try {
-        const keys = [...this.#pendingKeys];
-        for (let i = 0; i < keys.length; i += REPLAY_BATCH) {
-          const batch = keys.slice(i, i + REPLAY_BATCH);
-          const message = this.#message({ k: batch });
-          const r = await this.#l2(CACHE_OPERATION.delete, (c) =>
-            Promise.all([
-              unlinkKeys(
-                c,
-                batch.map((k) => this.#prefix + k),
-              ),
-              message ? c.publish(this.#channel, message) : 0,
-            ]),
-          );
-          if (r === FAILED) return;
-          for (const k of batch) this.#pendingKeys.delete(k);
-        }
-        for (const [pattern, re] of [...this.#pendingPatterns]) {
-          if ((await this.#unlinkPattern(pattern)) === FAILED) return;
-          if ((await this.#publishPattern(pattern)) === FAILED) return;
-          if (this.#pendingPatterns.get(pattern) === re) this.#pendingPatterns.delete(pattern);
-        }
-      } finally {
-        this.#replaying = undefined;
-        this.#scheduleReplay(REPLAY_RETRY_MS);
-      }
-    })();
+    // Reset in `.finally`, which always runs in a later microtask, after the assignment. An inline async body
+    // reached its reset before the assignment when the queue was already empty (a set had cleared it), and the
+    // settled promise then stayed in #replaying and stopped every later replay.
+    this.#replaying ??= this.#replayQueue().finally(() => {
+      this.#replaying = undefined;
+      this.#scheduleReplay(REPLAY_RETRY_MS);
+    });
     return this.#replaying;
+  }
+
+  async #replayQueue(): Promise<void> {
+    const keys = [...this.#pendingKeys];
+    for (let i = 0; i < keys.length; i += REPLAY_BATCH) {
+      const batch = keys.slice(i, i + REPLAY_BATCH);
+      const message = this.#message({ k: batch });
+      const r = await this.#l2(CACHE_OPERATION.delete, (c) =>
+        Promise.all([
+          unlinkKeys(
+            c,
+            batch.map((k) => this.#prefix + k),
+          ),
+          message ? c.publish(this.#channel, message) : 0,
+        ]),
+      );
+      if (r === FAILED) return;
+      for (const k of batch) this.#pendingKeys.delete(k);
+    }
+    for (const [pattern, re] of [...this.#pendingPatterns]) {
+      if ((await this.#unlinkPattern(pattern)) === FAILED) return;
+      if ((await this.#publishPattern(pattern)) === FAILED) return;
+      if (this.#pendingPatterns.get(pattern) === re) this.#pendingPatterns.delete(pattern);
+    }
   }
 
   /** SCAN + UNLINK of this namespace's keys matching `pattern`; the count removed, or FAILED. */

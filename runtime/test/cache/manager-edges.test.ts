@@ -355,6 +355,20 @@ describe("an invalidation that Redis refuses (one command failing alone)", () =>
     expect(await c.get("k")).toBe("v2");
   });
 
+  it("a replay that finds the queue already empty (a later set cleared it) does not stop later replays", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    expect((await c.delete("k")).complete).toBe(false);
+    expect(await c.set("k", "v")).toEqual({ key: "k", complete: true }); // ends the queue entry: nothing left
+    expect(c.pendingInvalidations).toBe(0);
+    await sleep(400); // the replay timer set by the failed delete fires on an empty queue
+    expect((await c.delete("k2")).complete).toBe(false);
+    expect(c.pendingInvalidations).toBe(1);
+    await allow(user, "unlink");
+    expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
+  });
+
   it("a refused SCAN queues the pattern: reads of matching keys skip Redis, others do not; once SCAN works, the replay removes them", async () => {
     const user = await userWithout("noscan", "scan");
     const registry = new Registry();
