@@ -835,7 +835,7 @@ describe("settings that reach the L1, the timeouts and the connection", () => {
     expect(await timeOf({ config: { redis: { commandTimeoutMs: 100 } } })).toBeGreaterThanOrEqual(1_990);
     const given = await timeOf({ config: { redis: { commandTimeoutMs: 100 } }, invalidateCommandTimeoutMs: 300 });
     expect(given).toBeGreaterThanOrEqual(295);
-    expect(given).toBeLessThan(1_500);
+    expect(given).toBeLessThan(1_800); // the default would be 2,000
   }, 20_000);
 
   it("the password option authenticates the URL's user", async () => {
