@@ -320,20 +320,30 @@ describe("L2 reads", () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       let loads = 0;
+      let keeps = 0;
       const loader = async () => {
         loads++;
         await gate;
         return loads;
       };
+      const keeper = async () => {
+        keeps++;
+        await gate;
+        return "kept";
+      };
       const first = c.getOrSet("load", loader);
-      await eventually(() => loads === 1);
+      const kept = c.getOrSet("keep", keeper); // a key the invalidation does not name or match
+      await eventually(() => loads === 1 && keeps === 1);
       await invalidate("load");
       const second = c.getOrSet("load", loader);
+      const keptAgain = c.getOrSet("keep", keeper);
       await eventually(() => loads === 2, 2_000);
       expect(loads).toBe(2);
+      expect(keeps).toBe(1); // joined the load in flight
       release();
-      await Promise.all([first, second]);
+      await Promise.all([first, second, kept, keptAgain]);
       await c.delete("load");
+      await c.delete("keep");
     }
   });
 });
