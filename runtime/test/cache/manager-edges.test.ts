@@ -26,6 +26,12 @@ async function eventually(cond: () => boolean | Promise<boolean>, limitMs = 5_00
   return false;
 }
 
+/**
+ * Commands get 2 s unless a test sets its own timeout: the default 50 ms is exceeded now and then on the loaded
+ * shared machine, and a command that times out is a failure the test did not ask for.
+ */
+const SLACK = { commandTimeoutMs: 2_000 };
+
 /** A cache on the test's redis-server, as `user` (an ACL user) when given. Closed after each test. */
 function cache(options: CacheManagerOptions = {}, user?: string): CacheManager {
   let url = fx.server.url;
@@ -35,7 +41,12 @@ function cache(options: CacheManagerOptions = {}, user?: string): CacheManager {
     u.password = "pw";
     url = u.toString();
   }
-  const c = new CacheManager({ url, jitter: 0, ...options });
+  const c = new CacheManager({
+    url,
+    jitter: 0,
+    ...options,
+    config: { ...options.config, redis: { ...SLACK, ...options.config?.redis } },
+  });
   open.push(c);
   return c;
 }
@@ -657,7 +668,7 @@ describe("namespaces, identity and connections", () => {
 
   it("config.redis.host alone turns L2 on", async () => {
     const c = new CacheManager({
-      config: { redis: { host: "127.0.0.1", port: Number(new URL(fx.server.url).port) } },
+      config: { redis: { ...SLACK, host: "127.0.0.1", port: Number(new URL(fx.server.url).port) } },
       bus: false,
     });
     open.push(c);
@@ -873,7 +884,7 @@ describe("settings that reach the L1, the timeouts and the connection", () => {
     await fx.raw.call("ACL", "SETUSER", "nopub", "reset", "on", ">secret", "~*", "&*", "+@all");
     const u = new URL(fx.server.url);
     u.username = "nopub";
-    const c = new CacheManager({ url: u.toString(), password: "secret", bus: false });
+    const c = new CacheManager({ url: u.toString(), password: "secret", bus: false, config: { redis: SLACK } });
     open.push(c);
     expect(await c.ready(5_000)).toBe(true);
     expect(await c.set("authed", 1)).toEqual({ key: "authed", complete: true });
