@@ -185,6 +185,27 @@ describe("L1 sizes and lifetimes", () => {
     }
   });
 
+  it("without staleIfErrorMs an expired L1 entry is gone: dropped on read, never counted by a pattern invalidation", async () => {
+    const ttl = 100;
+    const c = new CacheManager({ jitter: 0, config: { memory: { ttl } } });
+    const keeping = new CacheManager({ jitter: 0, config: { memory: { ttl } }, staleIfErrorMs: 60_000 });
+    try {
+      for (const x of [c, keeping]) {
+        await x.set("read", 1);
+        await x.set("listed", 2);
+      }
+      await sleep(ttl + 100);
+      expect(c.getNow("read")).toBeUndefined();
+      expect(c.l1Size).toBe(1); // "read" dropped by the read, "listed" not read yet
+      expect(await c.invalidate("*")).toEqual({ pattern: "*", l1: 0, l2: 0, complete: true });
+      // With staleIfErrorMs, expired copies are kept (for an outage) until evicted.
+      expect(keeping.getNow("read")).toBeUndefined();
+      expect(keeping.l1Size).toBe(2);
+    } finally {
+      await Promise.all([c.close(), keeping.close()]);
+    }
+  });
+
   it("jitter only shortens the Redis TTL, never below 1 ms: a 1 ms ttl with jitter 0.99 is always a valid PX", async () => {
     const c = cache({ jitter: 0.99, bus: false });
     expect(await c.ready()).toBe(true);
