@@ -185,7 +185,7 @@ describe("L1 sizes and lifetimes", () => {
     }
   });
 
-  it("without staleIfErrorMs an expired L1 entry is gone: dropped on read, never counted by a pattern invalidation", async () => {
+  it("an expired L1 entry: without staleIfErrorMs dropped on read and not counted by a pattern invalidation; with it, kept until invalidated", async () => {
     const ttl = 100;
     const c = new CacheManager({ jitter: 0, config: { memory: { ttl } } });
     const keeping = new CacheManager({ jitter: 0, config: { memory: { ttl } }, staleIfErrorMs: 60_000 });
@@ -201,6 +201,9 @@ describe("L1 sizes and lifetimes", () => {
       // With staleIfErrorMs, expired copies are kept (for an outage) until evicted.
       expect(keeping.getNow("read")).toBeUndefined();
       expect(keeping.l1Size).toBe(2);
+      // ...and a pattern invalidation removes those too, so an outage can never serve an invalidated copy.
+      expect(await keeping.invalidate("*")).toEqual({ pattern: "*", l1: 2, l2: 0, complete: true });
+      expect(keeping.l1Size).toBe(0);
     } finally {
       await Promise.all([c.close(), keeping.close()]);
     }
