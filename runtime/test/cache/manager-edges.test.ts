@@ -815,6 +815,7 @@ describe("the bus, its absence, and the end of an instance", () => {
     client.on("error", () => undefined);
     const c = new CacheManager({ client, bus: false, onEvent: (e) => events.push(e) });
     open.push(c);
+    expect(c.l2State).toBe("closed"); // the injected client alone makes the L2 tier
     await sleep(300);
     expect(events).toEqual([]);
     await c.close();
