@@ -148,13 +148,13 @@ const NULL_VALUE = Symbol("null");
 
 const unwrap = (v: unknown): unknown => (v === NULL_VALUE ? null : v);
 const same = <T>(v: T): T => v;
-/** `map(x)` as a promise; a `map` that throws is a rejection, as inside a `.then`. */
+/**
+ * `map(x)` as a promise settled in a later microtask, as a Redis reply is (a throwing `map` is a rejection): the
+ * caller registers it first. #sharedRead records a read in flight that the map removes; mapped in the caller's
+ * turn, a read the open breaker skipped stayed recorded and answered every later read of its key "unavailable".
+ */
 function settled<X, R>(map: (x: X) => R, x: X): Promise<R> {
-  try {
-    return Promise.resolve(map(x));
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return Promise.resolve(x).then(map);
 }
 
 /** Beyond this many queued keys, the queue collapses into one whole-namespace invalidation (`*`). */
@@ -767,35 +767,38 @@ export class CacheManager {
    * took. Anything still queued afterwards (Redis unreachable again) is retried by a timer.
    */
   #replay(): Promise<void> {
-    this.#replaying ??= (async () => {
-      try {
-        const keys = [...this.#pendingKeys];
-        for (let i = 0; i < keys.length; i += REPLAY_BATCH) {
-          const batch = keys.slice(i, i + REPLAY_BATCH);
-          const message = this.#message({ k: batch });
-          const r = await this.#l2(CACHE_OPERATION.delete, (c) =>
-            Promise.all([
-              unlinkKeys(
-                c,
-                batch.map((k) => this.#prefix + k),
-              ),
-              message ? c.publish(this.#channel, message) : 0,
-            ]),
-          );
-          if (r === FAILED) return;
-          for (const k of batch) this.#pendingKeys.delete(k);
-        }
-        for (const [pattern, re] of [...this.#pendingPatterns]) {
-          if ((await this.#unlinkPattern(pattern)) === FAILED) return;
-          if ((await this.#publishPattern(pattern)) === FAILED) return;
-          if (this.#pendingPatterns.get(pattern) === re) this.#pendingPatterns.delete(pattern);
-        }
-      } finally {
-        this.#replaying = undefined;
-        this.#scheduleReplay(REPLAY_RETRY_MS);
-      }
-    })();
+    // Reset in `.finally`, which always runs in a later microtask, after the assignment. An inline async body
+    // reached its reset before the assignment when the queue was already empty (a set had cleared it), and the
+    // settled promise then stayed in #replaying and stopped every later replay.
+    this.#replaying ??= this.#replayQueue().finally(() => {
+      this.#replaying = undefined;
+      this.#scheduleReplay(REPLAY_RETRY_MS);
+    });
     return this.#replaying;
+  }
+
+  async #replayQueue(): Promise<void> {
+    const keys = [...this.#pendingKeys];
+    for (let i = 0; i < keys.length; i += REPLAY_BATCH) {
+      const batch = keys.slice(i, i + REPLAY_BATCH);
+      const message = this.#message({ k: batch });
+      const r = await this.#l2(CACHE_OPERATION.delete, (c) =>
+        Promise.all([
+          unlinkKeys(
+            c,
+            batch.map((k) => this.#prefix + k),
+          ),
+          message ? c.publish(this.#channel, message) : 0,
+        ]),
+      );
+      if (r === FAILED) return;
+      for (const k of batch) this.#pendingKeys.delete(k);
+    }
+    for (const [pattern, re] of [...this.#pendingPatterns]) {
+      if ((await this.#unlinkPattern(pattern)) === FAILED) return;
+      if ((await this.#publishPattern(pattern)) === FAILED) return;
+      if (this.#pendingPatterns.get(pattern) === re) this.#pendingPatterns.delete(pattern);
+    }
   }
 
   /** SCAN + UNLINK of this namespace's keys matching `pattern`; the count removed, or FAILED. */

@@ -1,0 +1,917 @@
+/**
+ * Edges of the two-tier CacheManager (issue #22): what each tier holds on both sides of each bound, and what
+ * happens when exactly one Redis command fails. Real redis-server throughout; a single command is made to fail
+ * with a Redis ACL user that lacks it (NOPERM: Redis answers every other command), so a failure is
+ * deterministic and needs no stopped server or timing window.
+ */
+import fc from "fast-check";
+import Redis from "ioredis";
+import { Registry } from "prom-client";
+import { CacheKeyError, CacheManager, CacheOptionsError, CacheValueError, type CacheManagerOptions } from "../../src/cache";
+import { CACHE_OPERATION } from "../../src/cache/metrics";
+import { LABEL, LABEL_VALUE, METRIC } from "../../src/metrics/names";
+import { useRedisServer } from "../../../test/helpers/redis";
+
+const fx = useRedisServer();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const open: CacheManager[] = [];
+
+/** Waits for `cond` (polling every 20 ms); false after `limitMs`. */
+async function eventually(cond: () => boolean | Promise<boolean>, limitMs = 5_000): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    if (await cond()) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
+/**
+ * Commands get 2 s unless a test sets its own timeout: the default 50 ms is exceeded now and then on the loaded
+ * shared machine, and a command that times out is a failure the test did not ask for.
+ */
+const SLACK = { commandTimeoutMs: 2_000 };
+
+/** A cache on the test's redis-server, as `user` (an ACL user) when given. Closed after each test. */
+function cache(options: CacheManagerOptions = {}, user?: string): CacheManager {
+  let url = fx.server.url;
+  if (user) {
+    const u = new URL(url);
+    u.username = user;
+    u.password = "pw";
+    url = u.toString();
+  }
+  const c = new CacheManager({
+    url,
+    jitter: 0,
+    ...options,
+    config: { ...options.config, redis: { ...SLACK, ...options.config?.redis } },
+  });
+  open.push(c);
+  return c;
+}
+
+/** An ACL user allowed every command but `denied` (e.g. "unlink", "scan", "get"). */
+async function userWithout(name: string, ...denied: string[]): Promise<string> {
+  await fx.raw.call("ACL", "SETUSER", name, "reset", "on", ">pw", "~*", "&*", "+@all", ...denied.map((d) => `-${d}`));
+  return name;
+}
+
+/** Gives `name` the command back (the failure ends; Redis answers it again). */
+async function allow(name: string, command: string): Promise<void> {
+  await fx.raw.call("ACL", "SETUSER", name, `+${command}`);
+}
+
+/** How many `command`s redis-server received so far, run or refused (INFO commandstats: calls + rejected_calls). */
+async function calls(command: string): Promise<number> {
+  const m = new RegExp(`^cmdstat_${command}:calls=(\\d+),.*rejected_calls=(\\d+)`, "m").exec(await fx.raw.info("commandstats"));
+  return m ? Number(m[1]) + Number(m[2]) : 0;
+}
+
+async function counter(registry: Registry, metric: string, labels: Record<string, string>): Promise<number> {
+  const values = (await registry.getSingleMetric(metric)!.get()).values;
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((sum, v) => sum + v.value, 0);
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+  await fx.raw.flushall();
+  await fx.raw.call("ACL", "DELUSER", "nounlink", "noscan", "noget", "nopub");
+});
+
+describe("keys and options at their bounds", () => {
+  it("accepts a key of exactly maxKeyLength characters and refuses one more (property over the bound)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 64 }), async (maxKeyLength) => {
+        const c = new CacheManager({ maxKeyLength });
+        try {
+          const at = "k".repeat(maxKeyLength);
+          await expect(c.set(at, 1)).resolves.toEqual({ key: at, complete: true });
+          expect(c.getNow(at)).toBe(1);
+          await expect(c.get(at + "k")).rejects.toThrow(CacheKeyError);
+          await expect(c.set(at + "k", 1)).rejects.toThrow(CacheKeyError);
+          expect(c.l1Size).toBe(1);
+        } finally {
+          await c.close();
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("delete refuses a glob and points to invalidate; a loader that is not a function is refused by name", async () => {
+    const c = new CacheManager();
+    try {
+      for (const glob of ["a:*", "a?", "[ab]"]) {
+        const error = await c.delete(glob).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(CacheKeyError);
+        // Names the refused call and the fix, each with the key as written.
+        const message = (error as Error).message;
+        expect(message).toContain(`delete(${JSON.stringify(glob)})`);
+        expect(message).toContain(`invalidate(${JSON.stringify(glob)})`);
+      }
+      await expect(c.getOrSet("k", 5 as never)).rejects.toMatchObject({ code: CacheOptionsError.CODE, key: "loader" });
+      expect(c.l1Size).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a serializer that returns no string is a CacheValueError and stores nothing", async () => {
+    const c = new CacheManager({ serializer: { serialize: () => 42 as unknown as string, deserialize: JSON.parse } });
+    try {
+      await expect(c.set("k", { a: 1 })).rejects.toThrow(CacheValueError);
+      await expect(c.set("k", { a: 1 })).rejects.toThrow(/got object/);
+      expect(c.l1Size).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("ready(): true at once without Redis, refuses a negative timeout, false after close", async () => {
+    const l1Only = new CacheManager();
+    expect(await l1Only.ready(0)).toBe(true);
+    await expect(l1Only.ready(-1)).rejects.toMatchObject({ code: CacheOptionsError.CODE, key: "timeoutMs" });
+    await l1Only.close();
+    const c = cache();
+    expect(await c.ready()).toBe(true);
+    expect(c.l2State).toBe("closed");
+    expect(l1Only.l2State).toBe("none");
+  });
+});
+
+describe("L1 sizes and lifetimes", () => {
+  it("maxBytes bounds the L1 by the serialised value's UTF-8 bytes, not its characters (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.constantFrom("a", "é", "€"),
+        async (length, count, char) => {
+          const bytesPer = Buffer.byteLength(JSON.stringify(char.repeat(length)));
+          // Room for exactly `count` entries, one byte short of count + 1.
+          const maxBytes = bytesPer * (count + 1) - 1;
+          const c = new CacheManager({ maxBytes, config: { memory: { maxSize: 1_000 } } });
+          try {
+            for (let i = 0; i < count + 3; i++) await c.set(`k${i}`, char.repeat(length));
+            expect(c.l1Size).toBe(count);
+            // The newest ones are kept.
+            expect(c.getNow(`k${count + 2}`)).toBe(char.repeat(length));
+          } finally {
+            await c.close();
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("the L1 copy lives min(per-call ttl, memory.ttl): a per-call ttl shorter than memory.ttl ends it early", async () => {
+    const c = new CacheManager({ jitter: 0, config: { memory: { ttl: 60_000 } } });
+    try {
+      await c.set("short", 1, { ttl: 100 });
+      await c.set("long", 2, { ttl: 120_000 });
+      await c.set("default", 3);
+      expect(c.getNow("short")).toBe(1);
+      await sleep(250);
+      expect(c.getNow("short")).toBeUndefined();
+      expect(c.getNow("long")).toBe(2);
+      expect(c.getNow("default")).toBe(3);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("an expired L1 entry: without staleIfErrorMs dropped on read and not counted by a pattern invalidation; with it, kept until invalidated", async () => {
+    const ttl = 100;
+    const c = new CacheManager({ jitter: 0, config: { memory: { ttl } } });
+    const keeping = new CacheManager({ jitter: 0, config: { memory: { ttl } }, staleIfErrorMs: 60_000 });
+    try {
+      for (const x of [c, keeping]) {
+        await x.set("read", 1);
+        await x.set("listed", 2);
+      }
+      await sleep(ttl + 100);
+      expect(c.getNow("read")).toBeUndefined();
+      expect(c.l1Size).toBe(1); // "read" dropped by the read, "listed" not read yet
+      expect(await c.invalidate("*")).toEqual({ pattern: "*", l1: 0, l2: 0, complete: true });
+      // With staleIfErrorMs, expired copies are kept (for an outage) until evicted.
+      expect(keeping.getNow("read")).toBeUndefined();
+      expect(keeping.l1Size).toBe(2);
+      // ...and a pattern invalidation removes those too, so an outage can never serve an invalidated copy.
+      expect(await keeping.invalidate("*")).toEqual({ pattern: "*", l1: 2, l2: 0, complete: true });
+      expect(keeping.l1Size).toBe(0);
+    } finally {
+      await Promise.all([c.close(), keeping.close()]);
+    }
+  });
+
+  it("jitter only shortens the Redis TTL, never below 1 ms: a 1 ms ttl with jitter 0.99 is always a valid PX", async () => {
+    const c = cache({ jitter: 0.99, bus: false });
+    expect(await c.ready()).toBe(true);
+    for (let i = 0; i < 60; i++) expect(await c.set(`tiny${i}`, i, { ttl: 1 })).toEqual({ key: `tiny${i}`, complete: true });
+    const d = cache({ jitter: 0.3, bus: false });
+    for (let i = 0; i < 20; i++) await d.set(`j${i}`, i, { ttl: 100_000 });
+    for (let i = 0; i < 20; i++) {
+      const pttl = await fx.raw.pttl(`uaip:c:j${i}`);
+      expect(pttl).toBeLessThanOrEqual(100_000);
+      expect(pttl).toBeGreaterThan(100_000 * 0.7 - 1_000);
+    }
+    const exact = cache({ bus: false });
+    await exact.set("exact", 1, { ttl: 100_000 });
+    expect(await fx.raw.pttl("uaip:c:exact")).toBeGreaterThan(100_000 - 1_000);
+  });
+
+  it("exactBackfillTtl: a Redis entry without expiry (PTTL -1) is backfilled for memory.ttl", async () => {
+    const c = cache({ exactBackfillTtl: true, bus: false, config: { memory: { ttl: 60_000 } } });
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:forever", JSON.stringify("v"));
+    expect(await c.get("forever")).toBe("v");
+    expect(c.getNow("forever")).toBe("v");
+    await fx.raw.set("uaip:c:brief", JSON.stringify("w"), "PX", 150);
+    expect(await c.get("brief")).toBe("w");
+    await sleep(300);
+    expect(c.getNow("brief")).toBeUndefined();
+  });
+});
+
+describe("L2 reads", () => {
+  it("concurrent misses of one key share one GET; a different key gets its own", async () => {
+    const c = cache({ bus: false });
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:hot", JSON.stringify({ n: 1 }));
+    const before = await calls("get");
+    const got = await Promise.all([
+      ...Array.from({ length: 20 }, () => c.get("hot")),
+      ...Array.from({ length: 5 }, () => c.getEntry("hot")),
+      c.get("cold"),
+    ]);
+    expect(got.slice(0, 20)).toEqual(Array.from({ length: 20 }, () => ({ n: 1 })));
+    expect(got.slice(20, 25)).toEqual(Array.from({ length: 5 }, () => ({ status: "hit", value: { n: 1 } })));
+    expect(got[25]).toBeNull();
+    expect((await calls("get")) - before).toBe(2);
+    // Once settled, a later miss reads Redis again.
+    await fx.raw.set("uaip:c:cold", "2");
+    expect(await c.get("cold")).toBe(2);
+  });
+
+  it("a read that started before a local write returns its value but does not overwrite the newer L1 copy", async () => {
+    const c = cache({ bus: false });
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:k", JSON.stringify("old"));
+    const read = c.get("k");
+    const write = c.set("k", "new");
+    expect(await read).toBe("old");
+    await write;
+    expect(c.getNow("k")).toBe("new");
+  });
+
+  it("a read that settles after close() leaves the L1 empty", async () => {
+    const c = cache({ bus: false });
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:k", "1");
+    const read = c.get("k");
+    await c.close();
+    await read;
+    expect(c.l1Size).toBe(0);
+  });
+
+  it("an injected client whose command throws instead of rejecting: a failed read like any other (miss, counted, reported)", async () => {
+    // A real client on the real server, its GET made to throw synchronously (as a wrapper or a broken client might).
+    const real = new Redis(fx.server.url);
+    const throwing = new Proxy(real, {
+      get(target, property) {
+        if (property === "get")
+          return () => {
+            throw new Error("client refused the call");
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const registry = new Registry();
+    const events: { type: string; operation?: string }[] = [];
+    const c = cache({ client: throwing, registry, bus: false, onEvent: (e) => events.push(e) });
+    try {
+      expect(await c.ready()).toBe(true);
+      await fx.raw.set("uaip:c:k", "1");
+      expect(await c.get("k")).toBeNull();
+      expect(await c.getEntry("k")).toEqual({ status: "miss", value: undefined });
+      expect(await counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.get })).toBe(2);
+      expect(events).toEqual([
+        expect.objectContaining({ type: "error", operation: CACHE_OPERATION.get }),
+        expect.objectContaining({ type: "error", operation: CACHE_OPERATION.get }),
+      ]);
+      // Writes do not use GET: they still reach Redis.
+      expect(await c.set("k", 2)).toEqual({ key: "k", complete: true });
+    } finally {
+      await c.close();
+      real.disconnect();
+    }
+  });
+
+  it("a key read while the breaker is open is read from Redis again once it closes (no read left behind)", async () => {
+    const user = await userWithout("noget", "get");
+    const c = cache({ bus: false, breaker: { failureThreshold: 1, cooldownMs: 200 } }, user);
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:k", JSON.stringify("v"));
+    expect(await c.get("first")).toBeNull(); // refused: the breaker opens
+    expect(c.l2State).toBe("open");
+    expect(await c.get("k")).toBeNull(); // skipped while open
+    expect(await c.getEntry("k")).toEqual({ status: "miss", value: undefined });
+    await allow(user, "get");
+    await sleep(250);
+    expect(await c.get("probe")).toBeNull(); // the half-open probe succeeds: closed
+    expect(c.l2State).toBe("closed");
+    expect(await c.get("k")).toBe("v");
+  });
+
+  it("a value Redis holds that does not deserialise is a miss and a get error, and the next write replaces it", async () => {
+    const registry = new Registry();
+    const c = cache({ registry, bus: false });
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:bad", "{not json");
+    expect(await c.get("bad")).toBeNull();
+    expect(await c.getEntry("bad")).toEqual({ status: "miss", value: undefined });
+    expect(c.l1Size).toBe(0);
+    expect(await counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.get })).toBe(2);
+    expect(
+      await counter(registry, METRIC.cacheRequestsTotal, {
+        [LABEL.tier]: LABEL_VALUE.tierRedis,
+        [LABEL.result]: LABEL_VALUE.miss,
+      }),
+    ).toBe(2);
+    await c.set("bad", { ok: true });
+    expect(await fx.raw.get("uaip:c:bad")).toBe(JSON.stringify({ ok: true }));
+  });
+
+  it("an invalidation during a load makes the next getOrSet load again instead of joining the old one", async () => {
+    const c = cache({ bus: false });
+    expect(await c.ready()).toBe(true);
+    for (const invalidate of [(k: string) => c.delete(k), (k: string) => c.invalidate(k), () => c.invalidate("lo*")]) {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let loads = 0;
+      let keeps = 0;
+      const loader = async () => {
+        loads++;
+        await gate;
+        return loads;
+      };
+      const keeper = async () => {
+        keeps++;
+        await gate;
+        return "kept";
+      };
+      const first = c.getOrSet("load", loader);
+      const kept = c.getOrSet("keep", keeper); // a key the invalidation does not name or match
+      await eventually(() => loads === 1 && keeps === 1);
+      await invalidate("load");
+      const second = c.getOrSet("load", loader);
+      const keptAgain = c.getOrSet("keep", keeper);
+      await eventually(() => loads === 2, 2_000);
+      expect(loads).toBe(2);
+      expect(keeps).toBe(1); // joined the load in flight
+      release();
+      await Promise.all([first, second, kept, keptAgain]);
+      await c.delete("load");
+      await c.delete("keep");
+    }
+  });
+});
+
+describe("an invalidation that Redis refuses (one command failing alone)", () => {
+  it("a refused UNLINK queues the key; reads skip Redis for it; a later good set of the key ends the queue entry at once", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    await c.set("k", "v1");
+    await c.set("other", "o");
+    expect(await c.delete("k")).toEqual({ key: "k", complete: false });
+    expect(c.pendingInvalidations).toBe(1);
+    await sleep(600); // two replays (every 250 ms), both refused: the key stays queued
+    expect(c.pendingInvalidations).toBe(1);
+    expect(await fx.raw.get("uaip:c:k")).toBe(JSON.stringify("v1")); // still in Redis
+    expect(await c.get("k")).toBeNull(); // skipped: Redis may hold the value being removed
+    expect(await c.getEntry("k")).toEqual({ status: "miss", value: undefined });
+    // Other keys are still read from Redis.
+    await fx.raw.set("uaip:c:fresh", JSON.stringify("f"));
+    expect(await c.get("fresh")).toBe("f");
+    expect(await c.invalidate("nothing-here")).toEqual({ pattern: "nothing-here", l1: 0, l2: 0, complete: false });
+    expect(c.pendingInvalidations).toBe(2);
+    expect(await c.set("k", "v2")).toEqual({ key: "k", complete: true });
+    expect(c.pendingInvalidations).toBe(1);
+    expect(await c.get("k")).toBe("v2");
+  });
+
+  it("a replay that finds the queue already empty (a later set cleared it) does not stop later replays", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    expect((await c.delete("k")).complete).toBe(false);
+    expect(await c.set("k", "v")).toEqual({ key: "k", complete: true }); // ends the queue entry: nothing left
+    expect(c.pendingInvalidations).toBe(0);
+    await sleep(400); // the replay timer set by the failed delete fires on an empty queue
+    expect((await c.delete("k2")).complete).toBe(false);
+    expect(c.pendingInvalidations).toBe(1);
+    await allow(user, "unlink");
+    expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
+  });
+
+  it("a refused SCAN queues the pattern: reads of matching keys skip Redis, others do not; once SCAN works, the replay removes them", async () => {
+    const user = await userWithout("noscan", "scan");
+    const registry = new Registry();
+    const c = cache({ registry, breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:p:1", '"p1"');
+    await fx.raw.set("uaip:c:q:1", '"q1"');
+    const r = await c.invalidate("p:*");
+    expect(r).toEqual({ pattern: "p:*", l1: 0, l2: 0, complete: false });
+    expect(c.pendingInvalidations).toBe(1);
+    const missesBefore = await counter(registry, METRIC.cacheRequestsTotal, {
+      [LABEL.tier]: LABEL_VALUE.tierRedis,
+      [LABEL.result]: LABEL_VALUE.miss,
+    });
+    expect(await c.get("p:1")).toBeNull();
+    expect(
+      await counter(registry, METRIC.cacheRequestsTotal, {
+        [LABEL.tier]: LABEL_VALUE.tierRedis,
+        [LABEL.result]: LABEL_VALUE.miss,
+      }),
+    ).toBe(missesBefore + 1);
+    expect(await c.get("q:1")).toBe("q1");
+    await sleep(600); // refused replays keep it queued, and the retries go on
+    expect(c.pendingInvalidations).toBe(1);
+    await allow(user, "scan");
+    expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
+    expect(await fx.raw.exists("uaip:c:p:1")).toBe(0);
+    expect(await fx.raw.get("uaip:c:q:1")).toBe('"q1"');
+  });
+
+  it("replays more queued keys than one UNLINK batch takes: every one is removed from Redis and from the other instance's L1", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const a = cache({ breaker: { failureThreshold: 1_000_000 } }, user);
+    const b = cache();
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+    const n = 1_234;
+    const keys = Array.from({ length: n }, (_, i) => `item:${i}`);
+    for (const k of keys) await b.set(k, k);
+    expect(b.l1Size).toBe(n);
+    for (const k of keys) expect((await a.delete(k)).complete).toBe(false);
+    expect(a.pendingInvalidations).toBe(n);
+    await allow(user, "unlink");
+    expect(await eventually(() => a.pendingInvalidations === 0, 10_000)).toBe(true);
+    expect(await fx.raw.dbsize()).toBe(0);
+    expect(await eventually(() => b.l1Size === 0)).toBe(true);
+  });
+
+  it("the queue holds 10,000 keys; one more collapses it into one whole-namespace invalidation that every read then skips", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    // The first refused UNLINK opens the breaker for the rest of the test: later deletes fail without a round trip.
+    const registry = new Registry();
+    const c = cache({ registry, breaker: { failureThreshold: 1, cooldownMs: 600_000 }, bus: false }, user);
+    expect(await c.ready()).toBe(true);
+    const getErrors = () => counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.get });
+    for (let i = 0; i < 10_000; i++) await c.delete(`q${i}`);
+    expect(c.pendingInvalidations).toBe(10_000);
+    // Breaker open: a read of a key not queued is refused by the breaker (a get error)...
+    expect(await c.get("unrelated")).toBeNull();
+    expect(await getErrors()).toBe(1);
+    await c.delete("q10000");
+    expect(c.pendingInvalidations).toBe(1);
+    // ...and once "*" is queued, every read skips Redis before the breaker is asked (no error counted).
+    expect(await c.get("unrelated")).toBeNull();
+    expect(await c.get("q5")).toBeNull();
+    expect(await getErrors()).toBe(1);
+  });
+});
+
+describe("a refused command is a counted, reported failure of its own operation", () => {
+  // Each call, the command refused, and the operation its failure is counted and reported under.
+  const cases = [
+    ["get", "get(k)", (c: CacheManager) => c.get("k"), CACHE_OPERATION.get, true],
+    ["set", "set(k)", (c: CacheManager) => c.set("k", 1), CACHE_OPERATION.set, true],
+    ["unlink", "delete(k)", (c: CacheManager) => c.delete("k"), CACHE_OPERATION.delete, true],
+    ["unlink", "invalidate(k)", (c: CacheManager) => c.invalidate("k"), CACHE_OPERATION.invalidate, true],
+    // Each pattern invalidation's SCAN succeeds before its PUBLISH fails: never two failures in a row.
+    ["publish", "invalidate(k*)", (c: CacheManager) => c.invalidate("k*"), CACHE_OPERATION.publish, false],
+  ] as const;
+
+  it.each(cases)(
+    "without %s, %s fails under its own operation: counted once, one error event; once the breaker opens, skipped but counted",
+    async (command, _label, call, operation, opens) => {
+      const user = await userWithout("noget", command);
+      const registry = new Registry();
+      const events: { type: string; operation?: string; to?: string }[] = [];
+      const c = cache(
+        { registry, breaker: { failureThreshold: 2, cooldownMs: 600_000 }, onEvent: (e) => events.push(e as never) },
+        user,
+      );
+      const errors = () => counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: operation });
+      const errorEvents = () => events.filter((e) => e.type === "error" && e.operation === operation);
+      expect(await c.ready()).toBe(true);
+      expect(c.l2State).toBe("closed");
+      await call(c);
+      expect(await errors()).toBe(1);
+      expect(errorEvents()).toEqual([
+        expect.objectContaining({
+          type: "error",
+          operation,
+          error: expect.objectContaining({ message: expect.stringMatching(/NOPERM/) }),
+        }),
+      ]);
+      // (A queued replay that succeeds in between resets the failure count: retry until the breaker opens.)
+      for (let i = 0; i < 10 && c.l2State !== "open"; i++) await call(c);
+      if (!opens) {
+        expect(c.l2State).toBe("closed");
+        expect(await errors()).toBeGreaterThanOrEqual(11);
+        return;
+      }
+      expect(c.l2State).toBe("open");
+      expect(events.filter((e) => e.type === "breaker")).toEqual([{ type: "breaker", from: "closed", to: "open" }]);
+      // Open: the next call sends nothing and reports no error event, but counts its failure.
+      const sent = await calls(command);
+      const counted = await errors();
+      const reported = errorEvents().length;
+      await call(c);
+      expect(await calls(command)).toBe(sent);
+      expect(errorEvents().length).toBe(reported);
+      expect(await errors()).toBe(counted + 1);
+    },
+  );
+});
+
+describe("stale serves while GET alone is refused", () => {
+  it("serves an expired L1 copy within staleIfErrorMs (age measured from its expiry), then drops it; a fresh write wins over stale", async () => {
+    const user = await userWithout("noget", "get");
+    const ttl = 100;
+    const staleIfErrorMs = 600;
+    const events: { type: string; key?: string; ageMs?: number }[] = [];
+    const c = cache(
+      {
+        config: { memory: { ttl } },
+        staleIfErrorMs,
+        bus: false,
+        breaker: { failureThreshold: 1_000 },
+        onEvent: (e) => events.push(e as never),
+      },
+      user,
+    );
+    // No bus: plain's writes must not evict c's copies (that would be the bus working, not staleness).
+    const plain = cache({ config: { memory: { ttl } }, bus: false, breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    const writeStart = performance.now();
+    await c.set("item", { v: 1 });
+    await c.set("w", "old");
+    await plain.set("item", { v: 1 });
+    const writeEnd = performance.now();
+    await sleep(ttl + 100);
+    const entry = await c.getEntry("item");
+    const readEnd = performance.now();
+    expect(entry).toMatchObject({ status: "stale", value: { v: 1 } });
+    const ageMs = (entry as { ageMs: number }).ageMs;
+    expect(ageMs).toBeGreaterThanOrEqual(0);
+    expect(ageMs).toBeLessThanOrEqual(readEnd - writeStart - ttl);
+    expect(events).toContainEqual(expect.objectContaining({ type: "stale", key: "item" }));
+    expect(await c.get("item")).toEqual({ v: 1 });
+    let loads = 0;
+    expect(await c.getOrSet("item", () => (loads++, { v: 2 }))).toEqual({ v: 1 });
+    expect(loads).toBe(0);
+    // Without staleIfErrorMs the same refusal is a miss.
+    expect(await plain.getEntry("item")).toEqual({ status: "miss", value: undefined });
+    expect(await plain.getOrSet("item", () => (loads++, { v: 3 }))).toEqual({ v: 3 });
+    expect(loads).toBe(1);
+
+    // Written again while the refused GET was in flight: a hit, not a stale serve.
+    const inFlight = c.getEntry("w");
+    void c.set("w", "new");
+    expect(await inFlight).toEqual({ status: "hit", value: "new" });
+
+    // Past the window: a miss, the loader runs, and the old copy is gone from the L1.
+    await sleep(writeEnd + ttl + staleIfErrorMs + 50 - performance.now());
+    const sizeBefore = c.l1Size;
+    expect(await c.getEntry("item")).toEqual({ status: "miss", value: undefined });
+    expect(c.l1Size).toBe(sizeBefore - 1);
+    expect(await c.get("item")).toBeNull();
+  });
+});
+
+describe("invalidate: plain keys, escaped globs, counts", () => {
+  it("a plain key reports what each tier held; an escaped glob removes only the literal key", async () => {
+    const c = cache({ bus: false });
+    expect(await c.ready()).toBe(true);
+    await c.set("a*", 1);
+    await c.set("ab", 2);
+    expect(await c.invalidate("a\\*")).toEqual({ pattern: "a\\*", l1: 1, l2: 1, complete: true });
+    expect(c.getNow("ab")).toBe(2);
+    expect(await fx.raw.exists("uaip:c:ab")).toBe(1);
+    await fx.raw.set("uaip:c:only-l2", "1");
+    expect(await c.invalidate("only-l2")).toEqual({ pattern: "only-l2", l1: 0, l2: 1, complete: true });
+    await c.set("both", 1);
+    expect(await c.invalidate("both")).toEqual({ pattern: "both", l1: 1, l2: 1, complete: true });
+    expect(await c.invalidate("both")).toEqual({ pattern: "both", l1: 0, l2: 0, complete: true });
+    expect(c.pendingInvalidations).toBe(0); // complete: nothing queued
+    const l1Only = new CacheManager();
+    await l1Only.set("x", 1);
+    expect(await l1Only.invalidate("x")).toEqual({ pattern: "x", l1: 1, l2: 0, complete: true });
+    expect(await l1Only.invalidate("x")).toEqual({ pattern: "x", l1: 0, l2: 0, complete: true });
+    await l1Only.close();
+  });
+
+  it("the SCAN COUNT hint is scanCount (default 1000): a small hint takes more SCAN steps for the same keys", async () => {
+    const steps = async (options: CacheManagerOptions): Promise<number> => {
+      for (let i = 0; i < 600; i++) await fx.raw.set(`uaip:c:s:${i}`, "1");
+      const c = cache({ bus: false, ...options });
+      expect(await c.ready()).toBe(true);
+      const before = await calls("scan");
+      expect(await c.invalidate("s:*")).toMatchObject({ l2: 600, complete: true });
+      return (await calls("scan")) - before;
+    };
+    expect(await steps({})).toBeLessThanOrEqual(2);
+    expect(await steps({ scanCount: 50 })).toBeGreaterThanOrEqual(6);
+  });
+
+  it("reads PTTL only with exactBackfillTtl", async () => {
+    const c = cache({ bus: false });
+    const exact = cache({ bus: false, exactBackfillTtl: true });
+    await Promise.all([c.ready(), exact.ready()]);
+    await fx.raw.set("uaip:c:k", "1", "PX", 60_000);
+    const before = await calls("pttl");
+    expect(await c.get("k")).toBe(1);
+    expect(await calls("pttl")).toBe(before);
+    expect(await exact.get("k")).toBe(1);
+    expect(await calls("pttl")).toBe(before + 1);
+  });
+});
+
+describe("namespaces, identity and connections", () => {
+  it("a plain-key invalidate on A drops the key from B's L1 (the bus message names it)", async () => {
+    const a = cache();
+    const b = cache();
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+    await b.set("k", 1);
+    await b.set("other", 2);
+    expect(b.getNow("k")).toBe(1);
+    expect(await a.invalidate("k")).toMatchObject({ pattern: "k", complete: true });
+    expect(await eventually(() => b.getNow("k") === undefined)).toBe(true);
+    expect(b.getNow("other")).toBe(2);
+  });
+
+  it("each keyPrefix has its own bus channel: a write under one prefix never evicts another prefix's L1", async () => {
+    const a = cache({ config: { redis: { keyPrefix: "one:" } } });
+    const b = cache({ config: { redis: { keyPrefix: "two:" } } });
+    const a2 = cache({ config: { redis: { keyPrefix: "one:" } } });
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+    expect(await a2.ready()).toBe(true);
+    expect(a.keyPrefix).toBe("one:");
+    await b.set("k", "b");
+    await a2.set("k", "a2");
+    await a.set("k", "a");
+    // a2 (same prefix) drops its copy; b (another prefix) keeps its own.
+    expect(await eventually(() => a2.getNow("k") === undefined)).toBe(true);
+    expect(b.getNow("k")).toBe("b");
+    expect(await fx.raw.get("two:c:k")).toBe(JSON.stringify("b"));
+    expect(await fx.raw.get("one:c:k")).toBe(JSON.stringify("a"));
+  });
+
+  it("instanceId: the one given, else a different random one per instance", async () => {
+    const given = new CacheManager({ instanceId: "pod-7" });
+    const x = new CacheManager();
+    const y = new CacheManager();
+    expect(given.instanceId).toBe("pod-7");
+    expect(x.instanceId).not.toBe(y.instanceId);
+    expect(x.instanceId.length).toBeGreaterThan(0);
+    await Promise.all([given.close(), x.close(), y.close()]);
+  });
+
+  it("config.redis.host alone turns L2 on", async () => {
+    const c = new CacheManager({
+      config: { redis: { ...SLACK, host: "127.0.0.1", port: Number(new URL(fx.server.url).port) } },
+      bus: false,
+    });
+    open.push(c);
+    expect(c.l2State).toBe("closed");
+    expect(await c.ready()).toBe(true);
+    await c.set("viaHost", 1);
+    expect(await fx.raw.get("uaip:c:viaHost")).toBe("1");
+  });
+
+  it("an unreachable Redis: ready() answers false at its timeout (and at once after close), its own connection errors are reported", async () => {
+    const events: { type: string; operation?: string }[] = [];
+    const registry = new Registry();
+    const down = new CacheManager({ url: "redis://127.0.0.1:1", registry, bus: false, onEvent: (e) => events.push(e as never) });
+    open.push(down);
+    const t0 = performance.now();
+    expect(await down.ready(300)).toBe(false);
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(3_000);
+    expect(await eventually(() => events.some((e) => e.type === "error" && e.operation === CACHE_OPERATION.connection))).toBe(
+      true,
+    );
+    expect(await counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.connection })).toBeGreaterThan(
+      0,
+    );
+    await down.close();
+    const t1 = performance.now();
+    expect(await down.ready(5_000)).toBe(false);
+    expect(performance.now() - t1).toBeLessThan(1_000);
+  });
+
+  it("close() forgets queued invalidations and stops their retries", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    await c.delete("k");
+    expect(c.pendingInvalidations).toBe(1);
+    await c.close();
+    expect(c.pendingInvalidations).toBe(0);
+    const unlinks = await calls("unlink");
+    await sleep(600);
+    expect(await calls("unlink")).toBe(unlinks);
+  });
+});
+
+describe("the bus, its absence, and the end of an instance", () => {
+  it("without the bus nothing is published; with it, one PUBLISH per set, delete and pattern invalidation", async () => {
+    for (const bus of [false, true]) {
+      const c = cache({ bus });
+      expect(await c.ready()).toBe(true);
+      const before = await calls("publish");
+      await c.set("k", 1);
+      await c.delete("k");
+      await c.invalidate("k");
+      await c.invalidate("k*");
+      expect((await calls("publish")) - before).toBe(bus ? 4 : 0);
+    }
+  });
+
+  it("a pattern invalidation whose PUBLISH is refused stays queued through refused replays, then clears", async () => {
+    const user = await userWithout("nopub", "publish");
+    const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:p:1", "1");
+    expect(await c.invalidate("p:*")).toEqual({ pattern: "p:*", l1: 0, l2: 1, complete: false });
+    await sleep(600);
+    expect(c.pendingInvalidations).toBe(1);
+    await allow(user, "publish");
+    expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
+  });
+
+  it("a resubscribed bus (its connection was dropped) flushes the L1: invalidations sent meanwhile were lost", async () => {
+    const c = cache();
+    expect(await c.ready()).toBe(true);
+    await c.set("k", 1);
+    expect(c.l1Size).toBe(1);
+    await fx.raw.client("KILL", "TYPE", "pubsub");
+    expect(await eventually(() => c.l1Size === 0)).toBe(true);
+    expect(await c.ready()).toBe(true);
+    expect(await c.get("k")).toBe(1); // still in Redis
+  });
+
+  it("a subscriber that stops answering the heartbeat is reported (busHeartbeatMs)", async () => {
+    const registry = new Registry();
+    const events: { type: string; operation?: string; error?: unknown }[] = [];
+    const c = cache({ registry, busHeartbeatMs: 100, onEvent: (e) => events.push(e as never) });
+    expect(await c.ready()).toBe(true);
+    fx.server.pause();
+    try {
+      await sleep(600);
+    } finally {
+      fx.server.resume();
+    }
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: "error",
+        operation: CACHE_OPERATION.subscribe,
+        error: expect.objectContaining({ message: expect.stringMatching(/heartbeat/) }),
+      }),
+    );
+    expect(await counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.subscribe })).toBeGreaterThan(0);
+    expect(await c.ready()).toBe(true);
+  });
+
+  it("a reconnected command connection closes an open breaker", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ breaker: { failureThreshold: 1, cooldownMs: 600_000 }, bus: false }, user);
+    expect(await c.ready()).toBe(true);
+    await c.delete("k");
+    expect(c.l2State).toBe("open");
+    await allow(user, "unlink");
+    await fx.raw.client("KILL", "USER", user);
+    expect(await eventually(() => c.l2State === "closed")).toBe(true);
+    expect(await eventually(() => c.pendingInvalidations === 0)).toBe(true);
+  });
+
+  it("an injected client's connection errors are its owner's: not reported as the cache's", async () => {
+    const events: { type: string }[] = [];
+    const client = new Redis("redis://127.0.0.1:1", { lazyConnect: false, retryStrategy: () => 50 });
+    client.on("error", () => undefined);
+    const c = new CacheManager({ client, bus: false, onEvent: (e) => events.push(e) });
+    open.push(c);
+    expect(c.l2State).toBe("closed"); // the injected client alone makes the L2 tier
+    await sleep(300);
+    expect(events).toEqual([]);
+    await c.close();
+    client.disconnect();
+  });
+
+  it("a delete or pattern invalidation that fails as close() runs is not queued after it", async () => {
+    const user = await userWithout("noscan", "scan", "unlink");
+    for (const call of [(c: CacheManager) => c.delete("k"), (c: CacheManager) => c.invalidate("p*")]) {
+      const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+      expect(await c.ready()).toBe(true);
+      const pending = call(c);
+      await c.close();
+      expect((await pending).complete).toBe(false);
+      expect(c.pendingInvalidations).toBe(0);
+    }
+  });
+});
+
+describe("settings that reach the L1, the timeouts and the connection", () => {
+  it("memory.maxSize bounds the L1 entries; a read does not extend an entry's life (updateAgeOnGet off)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 10 }), async (maxSize, extra) => {
+        const c = new CacheManager({ config: { memory: { maxSize } } });
+        try {
+          for (let i = 0; i < maxSize + extra; i++) await c.set(`k${i}`, i);
+          expect(c.l1Size).toBe(Math.min(maxSize, maxSize + extra));
+          expect(c.getNow(`k${maxSize + extra - 1}`)).toBe(maxSize + extra - 1);
+        } finally {
+          await c.close();
+        }
+      }),
+      { numRuns: 15 },
+    );
+    const ttl = 400;
+    const c = new CacheManager({ jitter: 0, config: { memory: { ttl } } });
+    try {
+      const written = performance.now();
+      await c.set("k", 1);
+      await sleep(ttl / 2);
+      expect(c.getNow("k")).toBe(1);
+      const readAt = performance.now();
+      await sleep(written + ttl + 50 - performance.now());
+      // Only conclusive while a refreshed entry (readAt + ttl) would still be alive.
+      if (performance.now() < readAt + ttl - 20) expect(c.getNow("k")).toBeUndefined();
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a command against a hung Redis answers within commandTimeoutMs plus one sweep (a fifth of it), not later", async () => {
+    const commandTimeoutMs = 300;
+    const c = cache({ bus: false, config: { redis: { commandTimeoutMs } }, breaker: { failureThreshold: 1_000 } });
+    expect(await c.ready()).toBe(true);
+    fx.server.pause();
+    try {
+      const t0 = performance.now();
+      expect(await c.get("k")).toBeNull();
+      const took = performance.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(commandTimeoutMs - 5);
+      // commandTimeoutMs + a sweep of commandTimeoutMs / 5, with slack for a loaded machine (a sweep of 5 x
+      // commandTimeoutMs would be 1,800 ms).
+      expect(took).toBeLessThan(commandTimeoutMs * 1.2 + 800);
+    } finally {
+      fx.server.resume();
+    }
+  });
+
+  it("a pattern invalidation's SCAN step waits invalidateCommandTimeoutMs, by default max(1 s, 20 x commandTimeoutMs)", async () => {
+    const timeOf = async (options: CacheManagerOptions): Promise<number> => {
+      const c = cache({ bus: false, breaker: { failureThreshold: 1_000 }, ...options });
+      expect(await c.ready()).toBe(true);
+      fx.server.pause();
+      try {
+        const t0 = performance.now();
+        expect((await c.invalidate("p*")).complete).toBe(false);
+        return performance.now() - t0;
+      } finally {
+        fx.server.resume();
+        await c.close();
+      }
+    };
+    // Default with commandTimeoutMs 100: 2,000 ms (not 1,000).
+    expect(await timeOf({ config: { redis: { commandTimeoutMs: 100 } } })).toBeGreaterThanOrEqual(1_990);
+    const given = await timeOf({ config: { redis: { commandTimeoutMs: 100 } }, invalidateCommandTimeoutMs: 300 });
+    expect(given).toBeGreaterThanOrEqual(295);
+    expect(given).toBeLessThan(1_800); // the default would be 2,000
+  }, 20_000);
+
+  it("the password option authenticates the URL's user", async () => {
+    await fx.raw.call("ACL", "SETUSER", "nopub", "reset", "on", ">secret", "~*", "&*", "+@all");
+    const u = new URL(fx.server.url);
+    u.username = "nopub";
+    const c = new CacheManager({ url: u.toString(), password: "secret", bus: false, config: { redis: SLACK } });
+    open.push(c);
+    expect(await c.ready(5_000)).toBe(true);
+    expect(await c.set("authed", 1)).toEqual({ key: "authed", complete: true });
+  });
+});
