@@ -214,6 +214,20 @@ describe("MemoryStore options", () => {
     await store.close();
   });
 
+  it("its sweep timer keeps no process alive, and close() stops it (the clock is read no more)", async () => {
+    const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = refTimers();
+    let reads = 0;
+    const store = new MemoryStore({ now: () => (reads++, 0), sweepIntervalMs: 5 });
+    expect(refTimers()).toBe(before);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(reads).toBeGreaterThan(0); // swept meanwhile
+    await store.close();
+    const atClose = reads;
+    await new Promise((r) => setTimeout(r, 40));
+    expect(reads).toBe(atClose);
+  });
+
   it("hit and hitNow answer like hitSync", async () => {
     const now = 0;
     const a = new MemoryStore({ now: () => now });
