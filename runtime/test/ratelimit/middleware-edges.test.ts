@@ -29,11 +29,13 @@ async function stop(server: Server): Promise<void> {
 
 const ok = (_req: IncomingMessage, res: ServerResponse) => res.end("ok");
 
-function refusedKey(make: () => unknown): string {
+/** The refused option's key; the message names the function refusing it. */
+function refusedKey(make: () => unknown, where = "rateLimitMiddleware"): string {
   try {
     make();
   } catch (err) {
     expect(err).toBeInstanceOf(RateLimitOptionsError);
+    expect((err as Error).message).toContain(`${where}: `);
     return (err as RateLimitOptionsError).key;
   }
   throw new Error("expected a RateLimitOptionsError");
@@ -45,8 +47,8 @@ describe("rateLimitMiddleware / rateLimitHandler refuse what cannot work, by nam
     const fn = () => undefined;
     for (const bad of [undefined, {}, { consume: fn }, { keyGenerator: fn }, { consume: 1, keyGenerator: fn }])
       expect(refusedKey(() => rateLimitMiddleware(bad as never))).toBe("limiter");
-    expect(refusedKey(() => rateLimitHandler(limiter, "handler" as never))).toBe("handler");
-    expect(refusedKey(() => rateLimitHandler(limiter, undefined as never))).toBe("handler");
+    expect(refusedKey(() => rateLimitHandler(limiter, "handler" as never), "rateLimitHandler")).toBe("handler");
+    expect(refusedKey(() => rateLimitHandler(limiter, undefined as never), "rateLimitHandler")).toBe("handler");
     // A duck-typed limiter with both is accepted.
     expect(typeof rateLimitMiddleware({ consume: fn, keyGenerator: fn, consumeNow: fn } as never)).toBe("function");
     await limiter.close();
