@@ -49,6 +49,7 @@ describe("rateLimitMiddleware / rateLimitHandler refuse what cannot work, by nam
       expect(refusedKey(() => rateLimitMiddleware(bad as never))).toBe("limiter");
     expect(refusedKey(() => rateLimitHandler(limiter, "handler" as never), "rateLimitHandler")).toBe("handler");
     expect(refusedKey(() => rateLimitHandler(limiter, undefined as never), "rateLimitHandler")).toBe("handler");
+    expect(refusedKey(() => rateLimitMiddleware(limiter, { skip: 5 } as never))).toBe("skip");
     // A duck-typed limiter with both is accepted.
     expect(typeof rateLimitMiddleware({ consume: fn, keyGenerator: fn, consumeNow: fn } as never)).toBe("function");
     await limiter.close();
