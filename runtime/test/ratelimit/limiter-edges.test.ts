@@ -90,7 +90,7 @@ describe("RateLimiter options refused by name", () => {
 });
 
 describe("RateLimiter's redis option builds the store it names", () => {
-  const clients = () => fx.raw.client("LIST").then((list) => list.trim().split("\n").length);
+  const clients = () => fx.raw.client("LIST").then((list) => String(list).trim().split("\n").length);
 
   it("a URL or { host, port }: a RedisStore the limiter owns (counts in Redis, closed by close())", async () => {
     for (const redis of [fx.server.url, { host: "127.0.0.1", port: fx.server.port, keyPrefix: "rl-hostport:" }]) {

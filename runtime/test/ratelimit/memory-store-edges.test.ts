@@ -200,6 +200,7 @@ describe("MemoryStore options", () => {
   ] as [string, unknown, unknown][])("%s: %j refused by name, %j accepted", async (k, bad, good) => {
     expect(() => new MemoryStore({ [k]: bad } as never)).toThrow(expect.objectContaining({ key: k }));
     expect(() => new MemoryStore({ [k]: bad } as never)).toThrow(RateLimitOptionsError);
+    expect(() => new MemoryStore({ [k]: bad } as never)).toThrow("MemoryStore: ");
     const store = new MemoryStore({ [k]: good } as never);
     await store.close();
   });
