@@ -3,19 +3,7 @@ import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError, RateLimitPointsError, RateLimitStoreError } from "./errors";
 import type { RedisClient } from "../redis/connect";
-import {
-  anything,
-  checkValue,
-  duration,
-  func,
-  integer,
-  object,
-  oneOf,
-  required,
-  showValue,
-  string,
-  validateOptions,
-} from "../options";
+import { checkValue, duration, func, integer, object, oneOf, required, showValue, string, validateOptions } from "../options";
 import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisStoreOptions } from "./redis-store";
@@ -89,8 +77,13 @@ const RATE_LIMITER_OPTIONS_SPEC = {
   maxRequests: required(integer(1, 1_000_000_000)),
   keyGenerator: func<(req: never) => string>("a function (req) => string"),
   store: object<RateLimitStore>("a RateLimitStore (hit/close)", (v) => typeof (v as RateLimitStore).hit === "function"),
-  // A redis:// URL, an ioredis client or RedisStore options: storeFromRedis checks which.
-  redis: anything,
+  // A redis:// URL, an ioredis client or RedisStore options (storeFromRedis tells which, RedisStore checks them).
+  // Anything else, null included, is refused here with the other bad options, not by a property read on it.
+  redis: {
+    expected: "a redis:// URL, an ioredis client or RedisStore options such as { host, port }",
+    problem: (v: unknown) =>
+      typeof v === "string" || (typeof v === "object" && v !== null && !Array.isArray(v)) ? undefined : "",
+  },
   failurePolicy: oneOf(POLICIES),
   registry: object<Registry>("a prom-client Registry"),
   // Sent as a Structured Fields string: printable ASCII without quotes or backslashes.
@@ -115,15 +108,10 @@ export function fallbackShare(maxRequests: number, replicas: number): number {
   return Math.max(1, Math.floor(maxRequests / replicas));
 }
 
-/** The `redis` option as a store this limiter owns. */
+/** The `redis` option (a string or an object: RATE_LIMITER_OPTIONS_SPEC refused the rest) as a store this limiter owns. */
 function storeFromRedis(redis: NonNullable<RateLimiterOptions["redis"]>): RedisStore {
   if (typeof redis === "string") return new RedisStore({ url: redis });
   if (typeof (redis as RedisClient).defineCommand === "function") return new RedisStore({ client: redis as RedisClient });
-  if (typeof redis !== "object" || redis === null)
-    throw new RateLimitOptionsError(
-      "redis",
-      `expected a redis:// URL, an ioredis client or { host, port }, got ${showValue(redis)}`,
-    );
   return new RedisStore(redis as RedisStoreOptions);
 }
 
@@ -190,7 +178,6 @@ export class RateLimiter<Req = IncomingMessage> {
     this.fallbackLimit = fallbackShare(this.maxRequests, o.fallbackReplicas ?? 1);
     this.#ownsStore = options.store === undefined;
     this.#store = options.store ?? (options.redis !== undefined ? storeFromRedis(options.redis) : new MemoryStore());
-    if (typeof this.#store.hit !== "function") throw new RateLimitOptionsError("store", "expected a RateLimitStore (hit/close)");
     this.#local = this.#store instanceof MemoryStore ? this.#store : undefined;
     // Any store that can fail (one given, or the RedisStore built from `redis`) gets an in-process insurance store.
     this.#insurance = this.failurePolicy === "memory" && !(this.#store instanceof MemoryStore) ? new MemoryStore() : undefined;

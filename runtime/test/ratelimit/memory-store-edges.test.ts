@@ -200,6 +200,7 @@ describe("MemoryStore options", () => {
   ] as [string, unknown, unknown][])("%s: %j refused by name, %j accepted", async (k, bad, good) => {
     expect(() => new MemoryStore({ [k]: bad } as never)).toThrow(expect.objectContaining({ key: k }));
     expect(() => new MemoryStore({ [k]: bad } as never)).toThrow(RateLimitOptionsError);
+    expect(() => new MemoryStore({ [k]: bad } as never)).toThrow("MemoryStore: ");
     const store = new MemoryStore({ [k]: good } as never);
     await store.close();
   });
@@ -212,6 +213,20 @@ describe("MemoryStore options", () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(store.size).toBe(0);
     await store.close();
+  });
+
+  it("its sweep timer keeps no process alive, and close() stops it (the clock is read no more)", async () => {
+    const refTimers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = refTimers();
+    let reads = 0;
+    const store = new MemoryStore({ now: () => (reads++, 0), sweepIntervalMs: 5 });
+    expect(refTimers()).toBe(before);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(reads).toBeGreaterThan(0); // swept meanwhile
+    await store.close();
+    const atClose = reads;
+    await new Promise((r) => setTimeout(r, 40));
+    expect(reads).toBe(atClose);
   });
 
   it("hit and hitNow answer like hitSync", async () => {
