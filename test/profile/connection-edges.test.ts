@@ -184,3 +184,15 @@ describe("max_connections the stack sets with read replicas (database.maxConnect
     expect([0, 1, 2, 3, 4].map((i) => readReplicaOf(i, 3))).toEqual([0, 1, 2, 0, 1]);
   });
 });
+
+describe("trustedProxyHops: a wrong value names the proxies the topology has", () => {
+  it.each([
+    [{ environment: "local" }, 0, "none (local ports go straight to the containers)"],
+    [{ environment: "dev", cdn: { enabled: false } }, 1, "the ALB (cdn.enabled false)"],
+    [{ environment: "dev" }, 2, "CloudFront + ALB"],
+  ])("%j: expected %i, with the proxies named", (base, hops, proxies) => {
+    expect(() => parseConfig({ ...base, runtime: { http: { trustedProxyHops: hops + 1 } } })).toThrow(
+      `expected ${hops} (the proxies in front: ${proxies}), got ${hops + 1}`,
+    );
+  });
+});
