@@ -1,6 +1,6 @@
 import { EC2_INSTANCE_CAPACITY, type InstanceCapacity } from "./aws-catalog";
 import { rolloutPods } from "./connection-arithmetic";
-import { cpuToCores, memoryToMiB } from "./quantity";
+import { cpuToMillicores, memoryToMiB } from "./quantity";
 import type { Profile } from "./schema";
 import { awsSystemPods, type SystemPod } from "./system-pods";
 
@@ -37,7 +37,7 @@ export interface NodeFit {
   ok: boolean;
 }
 
-const millicores = (q: string) => Math.round((cpuToCores(q) ?? 0) * 1000);
+const millicores = (q: string) => cpuToMillicores(q) ?? 0;
 const mebibytes = (q: string) => Math.ceil(memoryToMiB(q) ?? 0);
 
 /** The instance type whose allocatable is least in each dimension, or the first unknown type. */

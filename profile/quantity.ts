@@ -26,3 +26,19 @@ export function cpuToCores(quantity: string): number | undefined {
   if (!match) return undefined;
   return match[2] ? Number(match[1]) / 1000 : Number(match[1]);
 }
+
+/**
+ * Whole millicores as the scheduler counts a CPU request: rounded UP (Kubernetes's Quantity.MilliValue is
+ * ceil(q × 1000)), so "0.0004" and "1.5m" take 1 m and 2 m of a node. Computed from the digits, not as
+ * cores × 1000, which is off in floating point ("2.007" would come to 2007.0000000000002, ceiling 2008).
+ * Returns undefined when malformed.
+ */
+export function cpuToMillicores(quantity: string): number | undefined {
+  const match = /^(\d+)(?:\.(\d+))?(m)?$/.exec(quantity);
+  if (!match) return undefined;
+  const [, whole, fraction = "", milli] = match;
+  // Digits of a millicore: all of the fraction for "…m", past the third for cores.
+  const milliDigits = milli ? 0 : 3;
+  const exact = Number(whole) * (milli ? 1 : 1000) + Number(fraction.slice(0, milliDigits).padEnd(milliDigits, "0") || 0);
+  return /[1-9]/.test(fraction.slice(milliDigits)) ? exact + 1 : exact;
+}

@@ -85,8 +85,14 @@ describe("the pods counted, and how the terms name them", () => {
 
   it("CPU rounds to whole millicores, memory up to whole MiB", () => {
     const fit = fitOf(nodeFit(profile([{ cpu: "0.0005", memory: "1000k", hpaMax: 1 }], 1, ["m6i.large"]), []));
-    // 0.5 m rounds to 1 m (Math.round); 1000 kB = 0.95 MiB rounds up to 1 MiB. 2 pods (1 + ⌈0.25⌉).
+    // 0.5 m rounds up to 1 m; 1000 kB = 0.95 MiB rounds up to 1 MiB. 2 pods (1 + ⌈0.25⌉).
     expect(fit.dimensions.map((d) => d.demand)).toEqual([2, 2, 2]);
+  });
+
+  it("CPU under half a millicore still takes 1 m per pod, as the scheduler counts it (Math.round made it 0)", () => {
+    const fit = fitOf(nodeFit(profile([{ cpu: "0.0004", memory: "1Mi", hpaMax: 4 }], 1, ["m6i.large"]), []));
+    expect(fit.dimensions[0]).toMatchObject({ name: "CPU", demand: 5 }); // 5 pods (4 + ⌈1⌉) × 1 m
+    expect(fit.terms[0]).toContain("(1m, 1 MiB)");
   });
 });
 

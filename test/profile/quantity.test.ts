@@ -3,7 +3,7 @@
  * Kubernetes's unit definitions written out here, not the module's table.
  */
 import fc from "fast-check";
-import { cpuToCores, memoryToMiB } from "../../profile/quantity";
+import { cpuToCores, cpuToMillicores, memoryToMiB } from "../../profile/quantity";
 
 const MiB = 1024 * 1024;
 /** Bytes per unit, from the Kubernetes quantity docs (binary Ki..Ti, decimal k..G). */
@@ -69,5 +69,34 @@ describe("cpuToCores", () => {
 
   it.each(["", "m", "1 m", "1M", "-1", "1mm", "1c", " 2", "2 ", ".5", "1.", "x250m"])("%j is malformed", (text) => {
     expect(cpuToCores(text)).toBeUndefined();
+  });
+});
+
+describe("cpuToMillicores: whole millicores as the scheduler counts them (rounded up)", () => {
+  it("property: an amount in micro-cores, written as cores or as millicores, takes ⌈micro / 1000⌉ m", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 64_000_000 }), (micro) => {
+        // Integer ceiling, independent of floating point: ⌈a / b⌉ = ⌊(a + b − 1) / b⌋.
+        const expected = Math.floor((micro + 999) / 1000);
+        const cores = `${Math.floor(micro / 1e6)}.${String(micro % 1e6).padStart(6, "0")}`;
+        const millis = `${Math.floor(micro / 1000)}.${String(micro % 1000).padStart(3, "0")}m`;
+        expect(cpuToMillicores(cores)).toBe(expected);
+        expect(cpuToMillicores(millis)).toBe(expected);
+      }),
+    );
+  });
+
+  it.each([
+    ["0.0004", 1], // under half a millicore: still 1 m of the node
+    ["1.5m", 2],
+    ["2.007", 2007], // 2.007 × 1000 is 2007.0000000000002 in floating point
+    ["1.0000000001", 1001],
+    ["250m", 250],
+    ["2", 2000],
+    ["0", 0],
+  ])("%s -> %i m", (text, m) => expect(cpuToMillicores(text)).toBe(m));
+
+  it.each(["", "m", "1 m", "1M", "-1", ".5", "1.", "x250m"])("%j is malformed", (text) => {
+    expect(cpuToMillicores(text)).toBeUndefined();
   });
 });
