@@ -9,10 +9,11 @@ import fc from "fast-check";
 import { Redis } from "ioredis";
 import { decodeMessage, encodeMessage, InvalidationBus, type InvalidationBusOptions } from "../../src/cache/bus";
 import { SUBSCRIBER_OVERRIDES } from "../../src/cache/connection";
-import { RedisServer, freePort } from "../../../test/helpers/redis";
+import { freePort } from "../../../test/helpers/redis";
 import { useRedis } from "../../../test/helpers/redis-cluster";
 import { connectRedis } from "../../src/redis/connect";
 import { FaultProxy } from "../../../tools/fault-proxy/proxy";
+import { useCleanup } from "../helpers/cleanup";
 import { timeUntil } from "../helpers/l1";
 
 jest.setTimeout(30_000);
@@ -55,21 +56,10 @@ describe("decodeMessage", () => {
 
 describe("InvalidationBus", () => {
   const CHANNEL = "uaip:test:inv";
-  let server: RedisServer;
-  let pub: Redis;
-  const cleanup: (() => unknown)[] = [];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    pub = new Redis(server.url);
-  });
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
-  afterAll(async () => {
-    pub.disconnect();
-    await server.stop();
-  });
+  const server = useRedis("standalone");
+  const defer = useCleanup();
+  /** The fixture's own client, for PUBLISH and admin commands. */
+  const pub = (): Redis => server.admin as Redis;
 
   interface Seen {
     keys: string[][];
@@ -82,7 +72,7 @@ describe("InvalidationBus", () => {
   /** A subscriber connection as the cache opens it (SUBSCRIBER_OVERRIDES), to `url`. */
   function subscriber(url: string): Redis {
     const sub = new Redis(url, { ...SUBSCRIBER_OVERRIDES, retryStrategy: () => 20 });
-    cleanup.push(() => sub.disconnect());
+    defer(() => sub.disconnect());
     return sub;
   }
 
@@ -99,20 +89,20 @@ describe("InvalidationBus", () => {
       onHeartbeatLost: () => seen.heartbeatLost++,
       ...options,
     });
-    cleanup.push(() => b.detach());
+    defer(() => b.detach());
     return { bus: b, seen };
   }
 
   async function proxy(): Promise<FaultProxy> {
     const p = await FaultProxy.start({ port: server.port });
-    cleanup.push(() => p.close());
+    defer(() => p.close());
     return p;
   }
 
   /** Publishes until the bus hands `marker` to onPattern (a restored subscription is not instant). */
   async function delivered(seen: Seen, marker: string, limitMs = 5_000): Promise<boolean> {
     const ms = await timeUntil(async () => {
-      await pub.publish(CHANNEL, encodeMessage({ i: "other", p: marker }));
+      await pub().publish(CHANNEL, encodeMessage({ i: "other", p: marker }));
       await new Promise((r) => setTimeout(r, 20));
       return seen.patterns.includes(marker);
     }, limitMs);
@@ -124,11 +114,11 @@ describe("InvalidationBus", () => {
     const { bus: b, seen } = bus(sub);
     expect(await b.ready(5_000)).toBe(true);
     await sub.subscribe("another-channel");
-    await pub.publish(CHANNEL, encodeMessage({ i: "me", k: ["own"] }));
-    await pub.publish(CHANNEL, "{malformed");
-    await pub.publish("another-channel", encodeMessage({ i: "other", k: ["elsewhere"] }));
-    await pub.publish(CHANNEL, encodeMessage({ i: "other", k: ["a", "b"] }));
-    await pub.publish(CHANNEL, encodeMessage({ i: "other", p: "item:*" }));
+    await pub().publish(CHANNEL, encodeMessage({ i: "me", k: ["own"] }));
+    await pub().publish(CHANNEL, "{malformed");
+    await pub().publish("another-channel", encodeMessage({ i: "other", k: ["elsewhere"] }));
+    await pub().publish(CHANNEL, encodeMessage({ i: "other", k: ["a", "b"] }));
+    await pub().publish(CHANNEL, encodeMessage({ i: "other", p: "item:*" }));
     expect(await timeUntil(() => seen.patterns.length > 0)).toBeLessThan(2_000);
     expect(seen.keys).toEqual([["a", "b"]]);
     expect(seen.patterns).toEqual(["item:*"]);
@@ -243,7 +233,7 @@ describe("InvalidationBus", () => {
     const { bus: b, seen } = bus(sub, { heartbeatMs: 50 });
     expect(await b.ready(5_000)).toBe(true);
     b.detach();
-    await pub.publish(CHANNEL, encodeMessage({ i: "other", k: ["late"] }));
+    await pub().publish(CHANNEL, encodeMessage({ i: "other", k: ["late"] }));
     // The message reaches the (still subscribed) connection; the bus no longer hands it on.
     await new Promise((r) => setTimeout(r, 200));
     p.enable({ kind: "blackhole" });

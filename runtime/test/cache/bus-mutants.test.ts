@@ -9,8 +9,9 @@ import { Cluster, Redis } from "ioredis";
 import { encodeMessage, InvalidationBus, type InvalidationBusOptions } from "../../src/cache/bus";
 import { SUBSCRIBER_OVERRIDES } from "../../src/cache/connection";
 import { connectRedis } from "../../src/redis/connect";
-import { RedisServer, freePort } from "../../../test/helpers/redis";
+import { freePort } from "../../../test/helpers/redis";
 import { useRedis } from "../../../test/helpers/redis-cluster";
+import { useCleanup } from "../helpers/cleanup";
 import { timeUntil } from "../helpers/l1";
 
 jest.setTimeout(60_000);
@@ -53,32 +54,21 @@ async function delivered(pub: Redis | Cluster, seen: Seen, marker: string, limit
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("InvalidationBus on one redis-server: heartbeat and re-SUBSCRIBE answers", () => {
-  let server: RedisServer;
-  let admin: Redis;
-  const cleanup: (() => unknown)[] = [];
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    admin = new Redis(server.url);
-  });
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
-  afterAll(async () => {
-    admin.disconnect();
-    await server.stop();
-  });
+  const server = useRedis("standalone");
+  const defer = useCleanup();
+  /** The fixture's own client, for PUBLISH and admin commands. */
+  const admin = (): Redis => server.admin as Redis;
 
   /** A subscriber as the cache opens it, logged in as `username` (an ACL user) when given. */
   function subscriber(username?: string): Redis {
     const auth = username ? { username, password: "pw" } : {};
     const sub = new Redis(server.url, { ...SUBSCRIBER_OVERRIDES, ...auth, retryStrategy: () => 20 });
-    cleanup.push(() => sub.disconnect());
+    defer(() => sub.disconnect());
     return sub;
   }
   function bus(sub: Redis, options: Partial<InvalidationBusOptions> = {}): { bus: InvalidationBus; seen: Seen } {
     const made = busOn(sub, options);
-    cleanup.push(() => made.bus.detach());
+    defer(() => made.bus.detach());
     return made;
   }
 
@@ -98,26 +88,26 @@ describe("InvalidationBus on one redis-server: heartbeat and re-SUBSCRIBE answer
 
   it("a PING that Redis refuses is an answer: the subscriber is alive and kept", async () => {
     const HEARTBEAT_MS = 50;
-    await admin.call("ACL", "SETUSER", "noping", "on", ">pw", "~*", "&*", "+@all", "-ping");
+    await admin().call("ACL", "SETUSER", "noping", "on", ">pw", "~*", "&*", "+@all", "-ping");
     const sub = subscriber("noping");
     const { seen } = bus(sub, { heartbeatMs: HEARTBEAT_MS });
-    expect(await delivered(admin, seen, "noping-up")).toBe(true);
+    expect(await delivered(admin(), seen, "noping-up")).toBe(true);
     await expect(sub.ping()).rejects.toThrow(/NOPERM/);
     await sleep(HEARTBEAT_MS * 10);
     expect(seen.heartbeatLost).toBe(0);
     expect(seen.resubscribed).toBe(0);
-    expect(await delivered(admin, seen, "noping-still")).toBe(true);
+    expect(await delivered(admin(), seen, "noping-still")).toBe(true);
   });
 
   it("a re-SUBSCRIBE that Redis refuses after a reconnect is told to onError, not counted as a resubscribe", async () => {
-    await admin.call("ACL", "SETUSER", "nosub", "on", ">pw", "~*", "&*", "+@all");
+    await admin().call("ACL", "SETUSER", "nosub", "on", ">pw", "~*", "&*", "+@all");
     const sub = subscriber("nosub");
     const { bus: b, seen } = bus(sub);
     expect(await b.ready(5_000)).toBe(true);
-    expect(await delivered(admin, seen, "nosub-up")).toBe(true);
-    await admin.call("ACL", "SETUSER", "nosub", "-subscribe");
+    expect(await delivered(admin(), seen, "nosub-up")).toBe(true);
+    await admin().call("ACL", "SETUSER", "nosub", "-subscribe");
     const reconnected = new Promise((r) => sub.once("ready", r));
-    await admin.call("CLIENT", "KILL", "USER", "nosub");
+    await admin().call("CLIENT", "KILL", "USER", "nosub");
     await reconnected;
     expect(await timeUntil(() => seen.errors.length > 0, 5_000)).toBeLessThan(5_000);
     expect(seen.errors.map(String)).toEqual([expect.stringMatching(/NOPERM/)]);
@@ -127,19 +117,16 @@ describe("InvalidationBus on one redis-server: heartbeat and re-SUBSCRIBE answer
 
 describe("InvalidationBus on a Redis Cluster subscriber: ready(), node loss, heartbeat", () => {
   const redis = useRedis("cluster");
-  const cleanup: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const f of cleanup.splice(0).reverse()) await f();
-  });
+  const defer = useCleanup();
 
   function clusterSubscriber(): Cluster {
     const sub = connectRedis({ mode: "cluster", host: "127.0.0.1", port: redis.port }, SUBSCRIBER_OVERRIDES) as Cluster;
-    cleanup.push(() => sub.disconnect());
+    defer(() => sub.disconnect());
     return sub;
   }
   function bus(sub: Cluster, options: Partial<InvalidationBusOptions> = {}): { bus: InvalidationBus; seen: Seen } {
     const made = busOn(sub, options);
-    cleanup.push(() => made.bus.detach());
+    defer(() => made.bus.detach());
     return made;
   }
 
@@ -183,7 +170,7 @@ describe("InvalidationBus on a Redis Cluster subscriber: ready(), node loss, hea
       ],
       { redisOptions: SUBSCRIBER_OVERRIDES },
     );
-    cleanup.push(() => sub.disconnect());
+    defer(() => sub.disconnect());
     let nodesLostBeforeReady = 0;
     const countLoss = () => nodesLostBeforeReady++;
     sub.on("-node", countLoss);

@@ -37,7 +37,8 @@ function refusesTopic(fn: () => unknown): boolean {
   }
 }
 
-describe("the topic rule: a non-empty string of at most 256 characters, for every caller", () => {
+// One live manager per test, shared by the topic rule and the topic bookkeeping below.
+describe("topics on a live WebSocketManager", () => {
   let server: Server | undefined;
   let manager: WebSocketManager | undefined;
   const clients: WebSocket[] = [];
@@ -49,101 +50,92 @@ describe("the topic rule: a non-empty string of at most 256 characters, for ever
     manager = undefined;
   });
 
-  async function connected(): Promise<ServerSocket> {
-    const l = await listen();
-    server = l.server;
-    manager = new WebSocketManager(wsConfig);
-    manager.attach(server);
-    clients.push(await openClient(l.url));
-    await waitFor(() => manager!.size === 1);
-    return manager.sockets()[0];
-  }
+  describe("the topic rule: a non-empty string of at most 256 characters, for every caller", () => {
+    async function connected(): Promise<ServerSocket> {
+      const l = await listen();
+      server = l.server;
+      manager = new WebSocketManager(wsConfig);
+      manager.attach(server);
+      clients.push(await openClient(l.url));
+      await waitFor(() => manager!.size === 1);
+      return manager.sockets()[0];
+    }
 
-  it("accepts 1 and 256 characters, refuses 0 and 257, and anything that is not a string, on both sides of each", async () => {
-    const socket = await connected();
-    const m = manager!;
-    const topics = fc.oneof(
-      fc.integer({ min: 0, max: 300 }).map((n) => "t".repeat(n)),
-      fc.constantFrom<unknown>(undefined, null, 7, ["a"], { topic: "a" }, Symbol.iterator),
-    );
-    await fc.assert(
-      fc.asyncProperty(topics, async (topic) => {
-        // Written here, not read from the code: the bound WebSocketTopicError documents.
-        const valid = typeof topic === "string" && topic.length >= 1 && topic.length <= 256;
-        const t = topic as string;
-        expect(refusesTopic(() => m.subscribe(socket, t))).toBe(!valid);
-        expect(refusesTopic(() => m.unsubscribe(socket, t))).toBe(!valid);
-        expect(refusesTopic(() => m.publish(t, "x"))).toBe(!valid);
-        const batcher = new MessageBatcher<string>({ broadcast: async () => undefined, flushInterval: 60_000 });
-        // undefined is the batcher's "no topic" (everyone), not a bad topic.
-        const batcherValid = valid || topic === undefined;
-        let refused = false;
-        await batcher.addMessage("m", t).catch((err: unknown) => {
-          if (!(err instanceof WebSocketTopicError)) throw err;
-          refused = true;
-        });
-        expect(refused).toBe(!batcherValid);
-        await batcher.close();
-      }),
-      { numRuns: 60 },
-    );
-    for (const n of [1, 256]) expect(m.subscribe(socket, "x".repeat(n))).toBe(true);
-    expect(m.topicsOf(socket).map((t) => t.length)).toEqual([1, 256]);
-  });
-});
-
-describe("topic bookkeeping", () => {
-  let server: Server | undefined;
-  let manager: WebSocketManager | undefined;
-  const clients: WebSocket[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.terminate();
-    await manager?.drain(100);
-    if (server) await closeServer(server);
-    server = undefined;
-    manager = undefined;
+    it("accepts 1 and 256 characters, refuses 0 and 257, and anything that is not a string, on both sides of each", async () => {
+      const socket = await connected();
+      const m = manager!;
+      const topics = fc.oneof(
+        fc.integer({ min: 0, max: 300 }).map((n) => "t".repeat(n)),
+        fc.constantFrom<unknown>(undefined, null, 7, ["a"], { topic: "a" }, Symbol.iterator),
+      );
+      await fc.assert(
+        fc.asyncProperty(topics, async (topic) => {
+          // Written here, not read from the code: the bound WebSocketTopicError documents.
+          const valid = typeof topic === "string" && topic.length >= 1 && topic.length <= 256;
+          const t = topic as string;
+          expect(refusesTopic(() => m.subscribe(socket, t))).toBe(!valid);
+          expect(refusesTopic(() => m.unsubscribe(socket, t))).toBe(!valid);
+          expect(refusesTopic(() => m.publish(t, "x"))).toBe(!valid);
+          const batcher = new MessageBatcher<string>({ broadcast: async () => undefined, flushInterval: 60_000 });
+          // undefined is the batcher's "no topic" (everyone), not a bad topic.
+          const batcherValid = valid || topic === undefined;
+          let refused = false;
+          await batcher.addMessage("m", t).catch((err: unknown) => {
+            if (!(err instanceof WebSocketTopicError)) throw err;
+            refused = true;
+          });
+          expect(refused).toBe(!batcherValid);
+          await batcher.close();
+        }),
+        { numRuns: 60 },
+      );
+      for (const n of [1, 256]) expect(m.subscribe(socket, "x".repeat(n))).toBe(true);
+      expect(m.topicsOf(socket).map((t) => t.length)).toEqual([1, 256]);
+    });
   });
 
-  it("unsubscribe says whether the socket was subscribed; the last one out forgets the topic; a closed socket leaves all", async () => {
-    const l = await listen();
-    server = l.server;
-    manager = new WebSocketManager(wsConfig);
-    manager.attach(server);
-    const a = await openClient(l.url);
-    const b = await openClient(l.url);
-    clients.push(a, b);
-    await waitFor(() => manager!.size === 2);
-    const [sa, sb] = manager.sockets();
-    const received: string[] = [];
-    a.on("message", (d) => received.push(`a:${d.toString()}`));
-    b.on("message", (d) => received.push(`b:${d.toString()}`));
+  describe("topic bookkeeping", () => {
+    it("unsubscribe says whether the socket was subscribed; the last one out forgets the topic; a closed socket leaves all", async () => {
+      const l = await listen();
+      server = l.server;
+      manager = new WebSocketManager(wsConfig);
+      manager.attach(server);
+      const a = await openClient(l.url);
+      const b = await openClient(l.url);
+      clients.push(a, b);
+      await waitFor(() => manager!.size === 2);
+      const [sa, sb] = manager.sockets();
+      const received: string[] = [];
+      a.on("message", (d) => received.push(`a:${d.toString()}`));
+      b.on("message", (d) => received.push(`b:${d.toString()}`));
 
-    expect(manager.unsubscribe(sa, "news")).toBe(false); // never subscribed
-    expect(manager.subscribe(sa, "news")).toBe(true);
-    expect(manager.subscribe(sa, "news")).toBe(true); // idempotent: still one membership
-    expect(manager.subscribe(sb, "news")).toBe(true);
-    expect(manager.subscribe(sb, "sport")).toBe(true);
-    expect(manager.subscribers("news")).toBe(2);
-    expect(manager.publish("news", "n1")).toBe(2);
-    expect(manager.publish("weather", "w1")).toBe(0); // nobody subscribed
-    expect(manager.unsubscribe(sa, "news")).toBe(true);
-    expect(manager.unsubscribe(sa, "news")).toBe(false);
-    expect(manager.topicsOf(sa)).toEqual([]);
-    expect(manager.subscribers("news")).toBe(1);
-    expect(manager.publish("news", "n2")).toBe(1);
-    await waitFor(() => received.length === 3);
-    expect(received.sort()).toEqual(["a:n1", "b:n1", "b:n2"]);
+      expect(manager.unsubscribe(sa, "news")).toBe(false); // never subscribed
+      expect(manager.subscribe(sa, "news")).toBe(true);
+      expect(manager.subscribe(sa, "news")).toBe(true); // idempotent: still one membership
+      expect(manager.subscribe(sb, "news")).toBe(true);
+      expect(manager.subscribe(sb, "sport")).toBe(true);
+      expect(manager.subscribers("news")).toBe(2);
+      expect(manager.publish("news", "n1")).toBe(2);
+      expect(manager.publish("weather", "w1")).toBe(0); // nobody subscribed
+      expect(manager.unsubscribe(sa, "news")).toBe(true);
+      expect(manager.unsubscribe(sa, "news")).toBe(false);
+      expect(manager.topicsOf(sa)).toEqual([]);
+      expect(manager.subscribers("news")).toBe(1);
+      expect(manager.publish("news", "n2")).toBe(1);
+      await waitFor(() => received.length === 3);
+      expect(received.sort()).toEqual(["a:n1", "b:n1", "b:n2"]);
 
-    // b closes: it leaves "news" and "sport", and both topics (now empty) are forgotten.
-    const gone = closed(b);
-    b.close();
-    await gone;
-    await waitFor(() => manager!.size === 1);
-    expect(manager.subscribers("news")).toBe(0);
-    expect(manager.subscribers("sport")).toBe(0);
-    expect(manager.topicsOf(sb)).toEqual([]);
-    expect(manager.subscribe(sb, "news")).toBe(false); // no longer one of ours
-    expect(manager.send(sb, "x")).toBe(false);
+      // b closes: it leaves "news" and "sport", and both topics (now empty) are forgotten.
+      const gone = closed(b);
+      b.close();
+      await gone;
+      await waitFor(() => manager!.size === 1);
+      expect(manager.subscribers("news")).toBe(0);
+      expect(manager.subscribers("sport")).toBe(0);
+      expect(manager.topicsOf(sb)).toEqual([]);
+      expect(manager.subscribe(sb, "news")).toBe(false); // no longer one of ours
+      expect(manager.send(sb, "x")).toBe(false);
+    });
   });
 });
 
