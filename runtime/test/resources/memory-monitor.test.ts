@@ -1,12 +1,12 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getHeapStatistics, setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { getHeapStatistics } from "node:v8";
 import { Registry } from "prom-client";
 import fc from "fast-check";
 import { memorySettingsSchema, MAX_MIB } from "../../src/config/settings";
 import { enforcedHeapLimitBytes, MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
 import { HysteresisSwitch } from "../../src/resources/hysteresis";
+import { fullGc } from "../helpers/full-gc";
 import { maxOldSpaceSizeMiB } from "../../src/resources/memory-monitor";
 
 const MiB = 1024 * 1024;
@@ -97,8 +97,7 @@ describe("MemoryMonitor", () => {
 
   it("the hysteresis option sets the recovery level: a heap between the exit and entry levels stays under pressure", () => {
     // A full GC on demand (the test process has no --expose-gc), so the heap can be brought back down.
-    setFlagsFromString("--expose-gc");
-    const collect = runInNewContext("gc") as () => void;
+    const collect = fullGc();
     collect();
     const base = process.memoryUsage().heapUsed;
     // Grow the heap by 60 % with a packed array of doubles (8 bytes each, on the V8 heap).

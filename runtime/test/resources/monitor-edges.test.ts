@@ -1,11 +1,11 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getHeapStatistics, setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { getHeapStatistics } from "node:v8";
 import fc from "fast-check";
 import { Registry } from "prom-client";
 import { HEAP_LIMIT_MISMATCH_WARNING, MemoryMonitor, MemoryMonitorOptionsError, PressureGate } from "../../src/resources";
 import { HysteresisSwitch } from "../../src/resources/hysteresis";
+import { fullGc } from "../helpers/full-gc";
 import { METRIC } from "../../src/metrics/names";
 
 /**
@@ -71,13 +71,19 @@ describe("HysteresisSwitch at its levels", () => {
 
 describe("MemoryMonitor GC hint with global.gc exposed", () => {
   const g = globalThis as { gc?: () => void };
+  // Put back what was there (nothing, unless the worker runs with --expose-gc, whose gc cannot be deleted).
+  let before: PropertyDescriptor | undefined;
+  beforeEach(() => {
+    before = Object.getOwnPropertyDescriptor(g, "gc");
+  });
   afterEach(() => {
-    delete g.gc;
+    if (before === undefined) delete g.gc;
+    else if (before.configurable) Object.defineProperty(g, "gc", before);
+    else g.gc = before.value as () => void;
   });
 
   it("runs the collection, counts it as collected, and once per cooldown", async () => {
-    setFlagsFromString("--expose-gc");
-    const collect = runInNewContext("gc") as () => void;
+    const collect = fullGc();
     let runs = 0;
     g.gc = () => {
       runs++;
@@ -101,8 +107,7 @@ describe("MemoryMonitor GC hint with global.gc exposed", () => {
   });
 
   it("decides pressure on the heap left after the collection, not on the garbage", () => {
-    setFlagsFromString("--expose-gc");
-    const collect = runInNewContext("gc") as () => void;
+    const collect = fullGc();
     collect();
     const base = process.memoryUsage().heapUsed;
     // Garbage the size of the heap, made just before the sample: only a collection takes it away.
