@@ -20,11 +20,15 @@ export function memoryToMiB(quantity: string): number | undefined {
   return Number(match[1]) * MEMORY_UNITS[match[2] ?? ""];
 }
 
+/** A CPU quantity as the profile writes one: whole digits, an optional fraction, an optional "m" (millicores). */
+const CPU_QUANTITY = /^(\d+)(?:\.(\d+))?(m)?$/;
+
 /** "250m" -> 0.25, "2" -> 2 (cores). Returns undefined when malformed. */
 export function cpuToCores(quantity: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(m)?$/.exec(quantity);
+  const match = CPU_QUANTITY.exec(quantity);
   if (!match) return undefined;
-  return match[2] ? Number(match[1]) / 1000 : Number(match[1]);
+  const value = Number(match[2] === undefined ? match[1] : `${match[1]}.${match[2]}`);
+  return match[3] ? value / 1000 : value;
 }
 
 /**
@@ -34,7 +38,7 @@ export function cpuToCores(quantity: string): number | undefined {
  * Returns undefined when malformed.
  */
 export function cpuToMillicores(quantity: string): number | undefined {
-  const match = /^(\d+)(?:\.(\d+))?(m)?$/.exec(quantity);
+  const match = CPU_QUANTITY.exec(quantity);
   if (!match) return undefined;
   const [, whole, fraction = "", milli] = match;
   // Digits of a millicore: all of the fraction for "…m", past the third for cores.

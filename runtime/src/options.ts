@@ -227,6 +227,11 @@ export function object<T = Record<string, unknown>>(what: string, test: (v: obje
   return field(what, (v) => ok(typeof v === "object" && v !== null && !Array.isArray(v) && test(v)));
 }
 
+/** A value any one of `fields` accepts (e.g. a URL string or an options object), described as `expected`. */
+export function anyOf<T>(expected: string, ...fields: readonly Field[]): Field<T> {
+  return field(expected, (v) => ok(fields.some((f) => f.problem(v) === undefined)));
+}
+
 /** An array whose items each satisfy `item`; a lone item (e.g. a string for a list of strings) is refused with the fix. */
 export function listOf<T>(item: Field<T>): Field<T[]> {
   return field(`a list of ${item.expected}`, (v) => {

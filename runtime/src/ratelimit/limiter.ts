@@ -3,7 +3,19 @@ import { Counter, Registry } from "prom-client";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { RateLimitKeyError, RateLimitOptionsError, RateLimitPointsError, RateLimitStoreError } from "./errors";
 import type { RedisClient } from "../redis/connect";
-import { checkValue, duration, func, integer, object, oneOf, required, showValue, string, validateOptions } from "../options";
+import {
+  anyOf,
+  checkValue,
+  duration,
+  func,
+  integer,
+  object,
+  oneOf,
+  required,
+  showValue,
+  string,
+  validateOptions,
+} from "../options";
 import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisStoreOptions } from "./redis-store";
@@ -79,11 +91,11 @@ const RATE_LIMITER_OPTIONS_SPEC = {
   store: object<RateLimitStore>("a RateLimitStore (hit/close)", (v) => typeof (v as RateLimitStore).hit === "function"),
   // A redis:// URL, an ioredis client or RedisStore options (storeFromRedis tells which, RedisStore checks them).
   // Anything else, null included, is refused here with the other bad options, not by a property read on it.
-  redis: {
-    expected: "a redis:// URL, an ioredis client or RedisStore options such as { host, port }",
-    problem: (v: unknown) =>
-      typeof v === "string" || (typeof v === "object" && v !== null && !Array.isArray(v)) ? undefined : "",
-  },
+  redis: anyOf(
+    "a redis:// URL, an ioredis client or RedisStore options such as { host, port }",
+    string(),
+    object("an ioredis client or RedisStore options"),
+  ),
   failurePolicy: oneOf(POLICIES),
   registry: object<Registry>("a prom-client Registry"),
   // Sent as a Structured Fields string: printable ASCII without quotes or backslashes.
