@@ -81,6 +81,8 @@ describe("cpuToMillicores: whole millicores as the scheduler counts them (rounde
         const cores = `${Math.floor(micro / 1e6)}.${String(micro % 1e6).padStart(6, "0")}`;
         const millis = `${Math.floor(micro / 1000)}.${String(micro % 1000).padStart(3, "0")}m`;
         expect(cpuToMillicores(cores)).toBe(expected);
+        // As people write it: "2.5", not "2.500000" (a fraction shorter than a millicore's three digits).
+        expect(cpuToMillicores(cores.replace(/\.?0+$/, ""))).toBe(expected);
         expect(cpuToMillicores(millis)).toBe(expected);
       }),
     );
@@ -93,6 +95,8 @@ describe("cpuToMillicores: whole millicores as the scheduler counts them (rounde
     ["1.0000000001", 1001],
     ["250m", 250],
     ["2", 2000],
+    ["2.5", 2500],
+    ["0.05", 50],
     ["0", 0],
   ])("%s -> %i m", (text, m) => expect(cpuToMillicores(text)).toBe(m));
 
