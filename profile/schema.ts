@@ -189,7 +189,7 @@ export const profileSchema = z.strictObject({
     ),
     /** IAM roles given cluster-admin through EKS access entries, besides the identity that created the cluster (don't list that one: EKS already has its entry). */
     adminRoleArns: z.array(
-      z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, {
+      z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/\S+$/, {
         message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"',
       }),
     ),

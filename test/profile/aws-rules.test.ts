@@ -342,7 +342,25 @@ describe("cluster.adminRoleArns", () => {
     expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role/team/ci/${"r".repeat(64)}`)).toBeUndefined();
     expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role/${"r".repeat(65)}`)).toMatch(/IAM role names are 1 to 64/);
     expect(iamRoleArnIssue(`arn:aws-mars:iam::123456789012:role/admin`)).toMatch(/partition "aws-mars"/);
-    expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role/team//admin`)).toMatch(/has path/);
+    expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role//admin`)).toMatch(/has path "\/\/"/);
+  });
+
+  it("a role ARN with a path is taken as IAM and EKS take it: a 64-character name under a path, a path of printable ASCII", () => {
+    // EKS access entries take role ARNs with their path (Amazon EKS User Guide, "Create access entries"); CreateRole
+    // allows names of 64 and paths of 512 printable ASCII characters. The profile's pattern once capped path + name at 64.
+    for (const arn of [
+      `arn:aws:iam::123456789012:role/development/apps/${"r".repeat(64)}`,
+      "arn:aws:iam::123456789012:role/ops:team!/admin",
+      `arn:aws:iam::123456789012:role/${"p".repeat(510)}/admin`,
+    ])
+      expect(parseIssues(dev({ cluster: { adminRoleArns: [arn] } }))).toEqual([]);
+    const longName = `arn:aws:iam::123456789012:role/development/${"r".repeat(65)}`;
+    expect(parseIssues(dev({ cluster: { adminRoleArns: [longName] } }))).toEqual([
+      {
+        path: "cluster.adminRoleArns[0]",
+        message: expect.stringMatching(/^".*" has role name "r{65}"; IAM role names are 1 to 64/),
+      },
+    ]);
   });
 
   it("a role in another partition than the stack's region fails", () => {
