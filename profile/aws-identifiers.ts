@@ -44,6 +44,12 @@ const IAM_NAME = /^[\w+=,.@-]+$/;
 const IAM_PATH = /^\/([\u0021-\u007f]+\/)?$/;
 const IAM_PATH_MAX = 512;
 
+/**
+ * An IAM role ARN's shape, as the profile's schema checks it (cluster.adminRoleArns, ci.deploys.roleArn): partition,
+ * account and "role/" then anything without spaces. Its name and path are iamRoleArnIssue's to judge, with AWS's limits.
+ */
+export const IAM_ROLE_ARN_SHAPE = /^arn:aws[-a-z]*:iam::\d{12}:role\/\S+$/;
+
 /** An IAM role ARN, `arn:<partition>:iam::<account>:role/<path/><name>`: what is wrong with it, if anything. */
 export function iamRoleArnIssue(arn: string): string | undefined {
   const m = /^arn:([^:]*):iam::([^:]*):role\/(.*)$/.exec(arn);

@@ -354,6 +354,17 @@ describe("cluster.adminRoleArns", () => {
       `arn:aws:iam::123456789012:role/${"p".repeat(510)}/admin`,
     ])
       expect(parseIssues(dev({ cluster: { adminRoleArns: [arn] } }))).toEqual([]);
+    // The CI role (ci.deploys.roleArn, which must be among the admins) has the same shape rule.
+    const ci = `arn:aws:iam::123456789012:role/ci/github/${"c".repeat(60)}`;
+    const connectionArn = "arn:aws:codeconnections:us-east-1:123456789012:connection/0a1b2c3d-0000-4000-8000-000000000000";
+    expect(
+      parseIssues(
+        dev({
+          cluster: { adminRoleArns: [ci] },
+          ci: { deploys: { enabled: true, githubRepo: "my-org/uaip", roleArn: ci, connectionArn } },
+        }),
+      ),
+    ).toEqual([]);
     const longName = `arn:aws:iam::123456789012:role/development/${"r".repeat(65)}`;
     expect(parseIssues(dev({ cluster: { adminRoleArns: [longName] } }))).toEqual([
       {
