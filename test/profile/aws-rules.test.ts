@@ -426,3 +426,117 @@ describe("any input: each rule answers, never throws", () => {
     );
   });
 });
+
+describe("AWS rules at their edges (issue #22: Stryker's survivors in profile/aws-rules.ts)", () => {
+  const p = profile();
+  const withTypes = (instance: string, node = p.redis.nodeType): Profile => ({
+    ...p,
+    cluster: { ...p.cluster, instanceTypes: [instance] },
+    redis: { ...p.redis, nodeType: node },
+  });
+
+  it("an unknown type's hint lists exactly the vendored types of its family, and nothing when there is no family or no such family", () => {
+    const [t3] = awsProfileIssues(withTypes("t3.gigantic"));
+    const family = ec2.instanceTypes.filter((t) => t.startsWith("t3."));
+    expect(t3!.message.endsWith(`; the t3 family has ${family.join(", ")}`)).toBe(true);
+    for (const type of ["gigantic", "zz9.large"])
+      expect(awsProfileIssues(withTypes(type))).toEqual([
+        {
+          path: "cluster.instanceTypes[0]",
+          message: `"${type}" is not an EC2 instance type AWS offers (vendor/aws/ec2-instance-types.json)`,
+        },
+      ]);
+  });
+
+  it("a previous-generation node type suggests at most four current ones of its size", () => {
+    for (const node of elasticache.previousGeneration) {
+      const size = node.slice(node.lastIndexOf("."));
+      const current = elasticache.currentGeneration.filter((t) => t.endsWith(size));
+      const [issue] = awsProfileIssues(withTypes(p.cluster.instanceTypes[0]!, node));
+      const suggested = /e\.g\. (.*)$/.exec(issue!.message)?.[1]?.split(", ").filter(Boolean) ?? [];
+      expect(suggested).toEqual(current.slice(0, 4));
+    }
+  });
+
+  it("a Docker profile gets no AWS check: unknown types and versions pass", () => {
+    const local = parseConfig({ environment: "local" });
+    const odd = {
+      ...local,
+      cluster: { ...local.cluster, instanceTypes: ["t3.gigantic"] },
+      network: { ...local.network, cidr: "8.8.0.0/16" },
+    };
+    expect(awsProfileIssues(odd)).toEqual([]);
+  });
+
+  it("vpcCidrIssue leaves what does not parse to the profile's own CIDR check; a whole private range passes, one bit wider does not", () => {
+    for (const text of ["10.0.0.1/16", "garbage", "10.0.0.0/33"]) expect(vpcCidrIssue(text)).toBeUndefined();
+    // (172.16.0.0/12 as a whole holds 172.17.0.0/16, refused on its own.)
+    for (const cidr of ["10.0.0.0/8", "192.168.0.0/16", "100.64.0.0/10"]) expect(vpcCidrIssue(cidr)).toBeUndefined();
+    for (const cidr of ["10.0.0.0/7", "192.168.0.0/15", "100.64.0.0/9"])
+      expect(vpcCidrIssue(cidr)).toMatch(
+        /^is publicly routable: .*use a range inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10$/,
+      );
+  });
+
+  it("property: a CIDR of any prefix is accepted exactly when it lies inside a recommended range and shares no address with a forbidden one", () => {
+    const ipOf = (a: number, b: number, c: number, d: number) => ((a * 256 + b) * 256 + c) * 256 + d;
+    const range = (base: number, prefix: number) => ({ base, prefix });
+    const recommended = [
+      range(ipOf(10, 0, 0, 0), 8),
+      range(ipOf(172, 16, 0, 0), 12),
+      range(ipOf(192, 168, 0, 0), 16),
+      range(ipOf(100, 64, 0, 0), 10),
+    ];
+    const forbidden = [
+      range(0, 8),
+      range(ipOf(127, 0, 0, 0), 8),
+      range(ipOf(169, 254, 0, 0), 16),
+      range(ipOf(224, 0, 0, 0), 4),
+      range(ipOf(240, 0, 0, 0), 4),
+      range(ipOf(172, 17, 0, 0), 16),
+    ];
+    const first = (r: { base: number }) => r.base;
+    const last = (r: { base: number; prefix: number }) => r.base + 2 ** (32 - r.prefix) - 1;
+    const ips = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      fc.constantFrom(...recommended, ...forbidden).chain((r) => fc.integer({ min: first(r), max: last(r) })),
+    );
+    fc.assert(
+      fc.property(ips, fc.integer({ min: 0, max: 32 }), (ip, prefix) => {
+        const net = range(ip - (ip % 2 ** (32 - prefix)), prefix);
+        const cidr = `${[24, 16, 8, 0].map((s) => Math.floor(net.base / 2 ** s) % 256).join(".")}/${prefix}`;
+        const inside = recommended.some((r) => first(net) >= first(r) && last(net) <= last(r));
+        const touches = forbidden.some((f) => first(net) <= last(f) && first(f) <= last(net));
+        expect(vpcCidrIssue(cidr) === undefined).toBe(inside && !touches);
+      }),
+    );
+  });
+
+  it("an unknown region names the regions with its prefix, or none when no region has it", () => {
+    const us = regions.partitions.flatMap((x) => x.regions).filter((r) => r.split("-")[0] === "us");
+    expect(awsRegionIssues(p, "us-middle-9")[0]!.message).toContain(`; regions with that prefix: ${us.join(", ")};`);
+    expect(awsRegionIssues(p, "mars-north-1")[0]!.message).not.toContain("prefix");
+  });
+
+  it("a role in another partition is named once: its partition if its shape is right, else only its shape (awsProfileIssues' issue)", () => {
+    const withRoles = (adminRoleArns: string[]): Profile => ({ ...p, cluster: { ...p.cluster, adminRoleArns } });
+    const badShape = `arn:aws-cn:iam::123456789012:role/${"r".repeat(65)}`;
+    expect(awsRegionIssues(withRoles([badShape]), "us-east-1")).toEqual([]);
+    expect(
+      awsRegionIssues(withRoles(["arn:aws:iam::123456789012:role/a", "arn:aws-cn:iam::123456789012:role/b"]), "us-east-1"),
+    ).toEqual([
+      {
+        path: "cluster.adminRoleArns[1]",
+        message: expect.stringContaining("use the role's ARN in aws (arn:aws:iam::...)"),
+      },
+    ]);
+  });
+
+  it("a Docker platform on an AWS environment names the environments built for Docker", () => {
+    const docker = { ...p, platform: "docker" as const };
+    expect(platformIssue(docker)?.message).toMatch(
+      /^"docker" contradicts environment "dev", whose preset is built for "aws" .*use an environment built for docker: local$/,
+    );
+    expect(platformIssue(p)).toBeUndefined();
+  });
+});
