@@ -472,7 +472,7 @@ describe("AWS rules at their edges (issue #22: Stryker's survivors in profile/aw
     for (const text of ["10.0.0.1/16", "garbage", "10.0.0.0/33"]) expect(vpcCidrIssue(text)).toBeUndefined();
     // (172.16.0.0/12 as a whole holds 172.17.0.0/16, refused on its own.)
     for (const cidr of ["10.0.0.0/8", "192.168.0.0/16", "100.64.0.0/10"]) expect(vpcCidrIssue(cidr)).toBeUndefined();
-    for (const cidr of ["10.0.0.0/7", "192.168.0.0/15", "100.64.0.0/9"])
+    for (const cidr of ["10.0.0.0/7", "192.168.0.0/15", "100.0.0.0/9"])
       expect(vpcCidrIssue(cidr)).toMatch(
         /^is publicly routable: .*use a range inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10$/,
       );
