@@ -59,8 +59,8 @@ export function iamRoleArnIssue(arn: string): string | undefined {
   if (!/^\d{12}$/.test(account)) return `has account "${account}"; AWS account ids are 12 digits`;
   const parts = pathAndName.split("/");
   const name = parts.pop()!;
-  // CreateRole: RoleName 1..64, Path 1..512 ("/" included at both ends).
-  if (name.length < 1 || name.length > 64 || !IAM_NAME.test(name))
+  // CreateRole: RoleName 1..64 (IAM_NAME needs one character), Path 1..512 ("/" included at both ends).
+  if (name.length > 64 || !IAM_NAME.test(name))
     return `has role name "${name}"; IAM role names are 1 to 64 of letters, digits and + = , . @ _ -`;
   const path = parts.length ? `/${parts.join("/")}/` : "/";
   if (path.length > IAM_PATH_MAX || !IAM_PATH.test(path))

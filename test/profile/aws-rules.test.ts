@@ -61,7 +61,15 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
   ])("database.%s %j fails with the reason", (key, value, reason) => {
     const issues = parseIssues(dev({ database: { [key]: value } }));
     expect(issues).toEqual([{ path: `database.${key}`, message: expect.stringMatching(reason) }]);
-    expect(issues[0]!.message).toMatch(/pick another, e\.g\. "uaip"$/);
+    // The value once, at the start; the role it was refused for; the fix.
+    const as = key === "username" ? "the master user" : "the database name";
+    expect(issues[0]!.message.startsWith(`"${value}" is `)).toBe(true);
+    expect(issues[0]!.message).toMatch(new RegExp(`; RDS refuses it as ${as}: pick another, e\\.g\\. "uaip"$`));
+  });
+
+  it("the prefixes reserved for roles (pg_, rds) do not apply to a database name", () => {
+    for (const name of ["pg_data", "rdsdata"]) expect(parseIssues(dev({ database: { name } }))).toEqual([]);
+    expect(parseIssues(dev({ database: { username: "pg_data" } })).map((i) => i.path)).toEqual(["database.username"]);
   });
 
   it.each([
@@ -203,6 +211,9 @@ describe("DNS names (loadBalancer.domainName: the certificate's name and CloudFr
   it("a label of 63 passes, 64 fails; a name of 253 passes, 254 fails", () => {
     expect(dnsNameIssue(`${label(63)}.example.org`)).toBeUndefined();
     expect(dnsNameIssue(`${label(64)}.example.org`)).toMatch(/a label of 64 characters/);
+    // The message shows the label's first 20 characters, not all 64.
+    const long = `${"b".repeat(20)}${"c".repeat(44)}`;
+    expect(dnsNameIssue(`${long}.example.org`)).toContain(`("${"b".repeat(20)}...")`);
     const name = (total: number) => {
       const parts = [];
       let left = total;
@@ -276,6 +287,19 @@ describe("certificate ARNs", () => {
         });
       }),
     );
+  });
+
+  it("through the profile, a bad certificate ARN is named with its value and the reason", () => {
+    const arn = CERT.replace("us-east-1", "mars-north-1");
+    expect(parseIssues(dev({ loadBalancer: { certificateArn: arn, domainName: "origin.uaip.org" } }))).toEqual([
+      { path: "loadBalancer.certificateArn", message: `"${arn}" names region "mars-north-1", which is not an AWS region` },
+    ]);
+  });
+
+  it("the stack's region is checked against a certificate that parses only: a malformed one is the profile's issue", () => {
+    const p = profile();
+    const malformed = { ...p, loadBalancer: { ...p.loadBalancer, certificateArn: CERT.replace("us-east-1", "mars-north-1") } };
+    expect(awsRegionIssues(malformed, "eu-west-1")).toEqual([]);
   });
 
   it("the stack's region: the ALB takes only a certificate of its own region", () => {
@@ -515,7 +539,13 @@ describe("AWS rules at their edges (issue #22: Stryker's survivors in profile/aw
   it("an unknown region names the regions with its prefix, or none when no region has it", () => {
     const us = regions.partitions.flatMap((x) => x.regions).filter((r) => r.split("-")[0] === "us");
     expect(awsRegionIssues(p, "us-middle-9")[0]!.message).toContain(`; regions with that prefix: ${us.join(", ")};`);
-    expect(awsRegionIssues(p, "mars-north-1")[0]!.message).not.toContain("prefix");
+    expect(awsRegionIssues(p, "mars-north-1")).toEqual([
+      {
+        path: "aws:region",
+        message:
+          '"mars-north-1" is not an AWS region (vendor/aws/regions.json); run: pulumi config set aws:region <region>, e.g. us-east-1',
+      },
+    ]);
   });
 
   it("a role in another partition is named once: its partition if its shape is right, else only its shape (awsProfileIssues' issue)", () => {
