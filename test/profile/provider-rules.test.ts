@@ -340,6 +340,18 @@ describe("provider rules at their edges (issue #22: Stryker's survivors in profi
     ]);
   });
 
+  it("a key too long is told to be shortened; a key or value with characters AWS refuses is named with them", () => {
+    expect(tagIssues({ ["k".repeat(129)]: "v" })).toEqual([
+      { path: `tags.${"k".repeat(129)}`, message: "tag keys must be 1..128 characters, got 129; shorten it" },
+    ]);
+    expect(tagIssues({ "team<ops>": "v" })).toEqual([
+      {
+        path: "tags.team<ops>",
+        message: 'tag key "team<ops>" has characters AWS refuses; use letters, digits, spaces and _ . : / = + - @',
+      },
+    ]);
+  });
+
   it("the aws: prefix is reserved in any case, and only as a prefix", () => {
     for (const key of ["aws:x", "AWS:x", "Aws:cost"])
       expect(tagIssues({ [key]: "v" }).map((i) => i.path)).toEqual([`tags.${key}`]);
@@ -390,6 +402,28 @@ describe("provider rules at their edges (issue #22: Stryker's survivors in profi
         loadBalancer: { ...parseConfig({ environment: "dev" }).loadBalancer, certificateArn: `x${arn(EXAMPLE_ACCOUNT_ID, id)}` },
       }),
     ).toEqual([]);
+  });
+
+  it("the VPC CIDR is AWS's only: with host bits it is refused on AWS naming the network, and ignored on Docker", () => {
+    expect(issuesOf({ network: { cidr: "10.0.0.1/16" } })).toEqual([
+      { path: "network.cidr", message: 'host bits are set; the network is 10.0.0.0/16, got "10.0.0.1/16"' },
+    ]);
+    expect(parseIssues({ environment: "local", network: { cidr: "10.0.0.1/16" } })).toEqual([]);
+  });
+
+  it("example certificates are looked for on AWS only, in a whole ARN, with an id of zeros only", () => {
+    const dev = parseConfig({ environment: "dev" });
+    const local = parseConfig({ environment: "local" });
+    const withArn = (p: typeof dev, certificateArn: string) =>
+      exampleCertificateIssues({ ...p, loadBalancer: { ...p.loadBalancer, certificateArn, domainName: "origin.example.com" } });
+    const example = `arn:aws:acm:us-east-1:${EXAMPLE_ACCOUNT_ID}:certificate/0a1b2c3d-4e5f-4789-abcd-ef0123456789`;
+    expect(withArn(local, example)).toEqual([]);
+    expect(withArn(dev, example).map((i) => i.path)).toEqual(["loadBalancer.certificateArn", "loadBalancer.domainName"]);
+    expect(withArn(dev, `${example}Z`).map((i) => i.path)).toEqual(["loadBalancer.domainName"]);
+    const zeros = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
+    expect(withArn(dev, `${zeros}Z`).map((i) => i.path)).toEqual(["loadBalancer.domainName"]);
+    const endsInZeros = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-4789-abcd-ef0123400000";
+    expect(withArn(dev, endsInZeros).map((i) => i.path)).toEqual(["loadBalancer.domainName"]);
   });
 
   it("webhook: the refusal of a non-https URL names its scheme, never the value", () => {
