@@ -3,7 +3,13 @@ import calendars from "../../vendor/aws/engine-support-calendars.json";
 import { parseConfig } from "../../profile/parse";
 import type { Profile } from "../../profile/schema";
 import type { SupportWindow } from "../../profile/aws-catalog";
-import { inStandardSupport, isoDay, supportPhase, versionSupportIssues } from "../../profile/support-calendar";
+import {
+  inStandardSupport,
+  isoDay,
+  supportPhase,
+  unknownVersionIssues,
+  versionSupportIssues,
+} from "../../profile/support-calendar";
 import { ROOT } from "../helpers/plan";
 import { listStacks, readStackConfig } from "../../tools/stack-file";
 import { parseIssues } from "../helpers/profile-issues";
@@ -62,7 +68,7 @@ describe("EKS: cluster.version against the calendar on the day of the plan", () 
         {
           path: "cluster.version",
           message: expect.stringMatching(
-            /is not a version AWS offers for EKS Kubernetes .*the newest it lists are 1\.36, 1\.35, 1\.34, 1\.33/,
+            /is not a version AWS offers for EKS Kubernetes .*the newest it lists are 1\.36, 1\.35, 1\.34, 1\.33 \(pick one/,
           ),
         },
       ]);
@@ -165,6 +171,9 @@ describe("RDS for PostgreSQL majors and ElastiCache Redis versions", () => {
   it("a local (Docker) profile has no AWS engines to check", () => {
     expect(parseIssues({ environment: "local", cluster: { version: "1.0" }, redis: { engineVersion: "99.0" } })).toEqual([]);
     expect(versionSupportIssues(parseConfig({ environment: "local", cluster: { version: "1.29" } }), TODAY)).toEqual([]);
+    const local = parseConfig({ environment: "local" });
+    const bogus = { ...local, cluster: { ...local.cluster, version: "1.0" }, redis: { ...local.redis, engineVersion: "99.0" } };
+    expect(unknownVersionIssues(bogus)).toEqual([]);
   });
 });
 
@@ -248,7 +257,7 @@ describe("version messages: what each phase tells the user", () => {
         path: "cluster.version",
         message: expect.stringMatching(
           new RegExp(
-            `^"1\\.36" is released on EKS Kubernetes only on ${v136.released}; use one in standard support on ${isoDay(before)}: 1\\.35`,
+            `^"1\\.36" is released on EKS Kubernetes only on ${v136.released}; use one in standard support on ${isoDay(before)}: 1\\.35, 1\\.34, 1\\.33$`,
           ),
         ),
       },
@@ -276,7 +285,7 @@ describe("version messages: what each phase tells the user", () => {
     expect(ended120).not.toMatch(/null/);
     expect(only("cluster.version", versionSupportIssues(withVersions({ k8s: "1.29" }), TODAY))).toEqual([
       expect.stringContaining(
-        `(standard ended ${eks129.standardSupportEnds}, extended ended ${eks129.extendedSupportEnds as string})`,
+        `(standard ended ${eks129.standardSupportEnds}, extended ended ${eks129.extendedSupportEnds as string}) (${calendars.eks.aws}, vendor/aws/engine-support-calendars.json)`,
       ),
     ]);
   });
