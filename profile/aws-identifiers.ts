@@ -35,6 +35,20 @@ export function parseCertificateArn(arn: string): CertificateArn | string {
 
 /** IAM names: letters, digits and + = , . @ _ - (IAM API reference, CreateRole). */
 const IAM_NAME = /^[\w+=,.@-]+$/;
+/**
+ * An IAM path: "/" alone, or "/", then printable ASCII from ! (U+0021) through DEL (U+007F), then "/"; at most 512
+ * characters (IAM API reference, CreateRole, Path: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
+ * Looser than a name: "/team:ops/" or "/a!b/" are paths AWS creates. EKS access entries take a role ARN with its path
+ * (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
+ */
+const IAM_PATH = /^\/([\u0021-\u007f]+\/)?$/;
+const IAM_PATH_MAX = 512;
+
+/**
+ * An IAM role ARN's shape, as the profile's schema checks it (cluster.adminRoleArns, ci.deploys.roleArn): partition,
+ * account and "role/" then anything without spaces. Its name and path are iamRoleArnIssue's to judge, with AWS's limits.
+ */
+export const IAM_ROLE_ARN_SHAPE = /^arn:aws[-a-z]*:iam::\d{12}:role\/\S+$/;
 
 /** An IAM role ARN, `arn:<partition>:iam::<account>:role/<path/><name>`: what is wrong with it, if anything. */
 export function iamRoleArnIssue(arn: string): string | undefined {
@@ -45,11 +59,12 @@ export function iamRoleArnIssue(arn: string): string | undefined {
   if (!/^\d{12}$/.test(account)) return `has account "${account}"; AWS account ids are 12 digits`;
   const parts = pathAndName.split("/");
   const name = parts.pop()!;
-  // CreateRole: RoleName 1..64, Path 1..512 ("/" included at both ends).
-  if (name.length < 1 || name.length > 64 || !IAM_NAME.test(name))
+  // CreateRole: RoleName 1..64 (IAM_NAME needs one character), Path 1..512 ("/" included at both ends).
+  if (name.length > 64 || !IAM_NAME.test(name))
     return `has role name "${name}"; IAM role names are 1 to 64 of letters, digits and + = , . @ _ -`;
-  if (parts.length > 0 && (parts.some((p) => !p || !IAM_NAME.test(p)) || pathAndName.length - name.length + 1 > 512))
-    return `has path "/${parts.join("/")}/"; IAM paths are segments of letters, digits and + = , . @ _ - (512 characters at most)`;
+  const path = parts.length ? `/${parts.join("/")}/` : "/";
+  if (path.length > IAM_PATH_MAX || !IAM_PATH.test(path))
+    return `has path "${path}"; IAM paths start and end with "/" and hold printable ASCII characters without spaces (${IAM_PATH_MAX} characters at most)`;
   return undefined;
 }
 

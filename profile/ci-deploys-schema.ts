@@ -1,9 +1,8 @@
 import { z } from "zod";
+import { IAM_ROLE_ARN_SHAPE } from "./aws-identifiers";
 
 /** The `ci.deploys` keys of the profile: the in-VPC runner for deploys from CI (profile/ci-deploys.ts says why and checks them). */
 
-/** An IAM role ARN, as cluster.adminRoleArns spells it. */
-const ROLE_ARN = /^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/;
 /** A GitHub App connection (CodeConnections, or its former CodeStar Connections name). */
 const CONNECTION_ARN = /^arn:aws[-a-z]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[-a-f0-9]+$/;
 /** GitHub's owner/repository: owner up to 39 characters, no leading hyphen; names of letters, digits, `.-_`. */
@@ -18,7 +17,7 @@ export const ciDeploysSchema = z.strictObject({
   /** The repository whose workflows use the runner, "owner/name". */
   githubRepo: orEmpty(GITHUB_REPO, 'expected a GitHub repository like "my-org/uaip"'),
   /** The role the workflows assume over GitHub's OIDC (configure-aws-credentials); it must be in cluster.adminRoleArns. */
-  roleArn: orEmpty(ROLE_ARN, 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/uaip-ci"'),
+  roleArn: orEmpty(IAM_ROLE_ARN_SHAPE, 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/uaip-ci"'),
   /** The CodeConnections GitHub connection (created once in the console, then authorised in GitHub). */
   connectionArn: orEmpty(
     CONNECTION_ARN,

@@ -9,16 +9,23 @@
  * family a group belongs to in the console).
  */
 export function familyScopedName(base: string, family: string, maxLength = 255): string {
-  const slug = (s: string) =>
-    s
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-+|-+$/g, "");
   const suffix = `-${slug(family)}`;
   let head = slug(base);
   if (!/^[a-z]/.test(head)) head = `g-${head}`;
-  head = head.slice(0, Math.max(1, maxLength - suffix.length)).replace(/-+$/, "");
+  // A slug has no run of hyphens, so a cut leaves at most one at its end.
+  head = head.slice(0, Math.max(1, maxLength - suffix.length)).replace(/-$/, "");
   return `${head}${suffix}`;
+}
+
+/**
+ * A name part as AWS's physical names take it: lowercase letters and digits, each run of anything else one hyphen,
+ * none at either end ("Team_A.staging" -> "team-a-staging"). After the runs are folded, an end has at most one hyphen.
+ */
+export function slug(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 /**

@@ -134,7 +134,10 @@ export function tagIssues(tags: Record<string, string>): ProfileIssue[] {
   for (const [key, value] of Object.entries(tags)) {
     const at = `tags.${key}`;
     if (key.length < 1 || key.length > 128)
-      issues.push({ path: at, message: `tag keys must be 1..128 characters, got ${key.length}; shorten it` });
+      issues.push({
+        path: at,
+        message: `tag keys must be 1..128 characters, got ${key.length}; ${key ? "shorten it" : "give the tag a key"}`,
+      });
     if (/^aws:/i.test(key)) issues.push({ path: at, message: `tag keys starting with "aws:" are reserved by AWS; rename it` });
     if (!TAG_CHARS.test(key))
       issues.push({

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { durationMs, MAX_TIMER_MS, runtimeSettingsSchema } from "@uaip/runtime/config";
+import { IAM_ROLE_ARN_SHAPE } from "./aws-identifiers";
 import { DB_INSTANCE_CLASSES } from "./instance-classes";
 import { cpuToCores, memoryToMiB } from "./quantity";
 import { DNS_1123_LABEL } from "./naming";
@@ -189,7 +190,7 @@ export const profileSchema = z.strictObject({
     ),
     /** IAM roles given cluster-admin through EKS access entries, besides the identity that created the cluster (don't list that one: EKS already has its entry). */
     adminRoleArns: z.array(
-      z.string().regex(/^arn:aws[-a-z]*:iam::\d{12}:role\/[\w+=,.@/-]{1,64}$/, {
+      z.string().regex(IAM_ROLE_ARN_SHAPE, {
         message: 'expected an IAM role ARN like "arn:aws:iam::123456789012:role/platform-admin"',
       }),
     ),

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { ComponentArgsError } from "./errors";
+import { slug } from "./naming";
 
 /**
  * Physical names of the resources AWS wants unique per account and region, scoped per stack so a
@@ -13,12 +14,6 @@ export const ELB_NAME_MAX = 32;
 const TARGET_GROUP_HASH_LENGTH = 6;
 /** Longest service name whose target group name fits: 32 − "-" − 6 hex. */
 export const MAX_SERVICE_NAME_FOR_TARGET_GROUP = ELB_NAME_MAX - 1 - TARGET_GROUP_HASH_LENGTH;
-
-const slug = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
 
 /** `<project>-<stack>`: the prefix of every stack-scoped physical name, e.g. "uaip-dev". */
 export function stackScope(project: string, stack: string): string {

@@ -49,6 +49,13 @@ function until(w: SupportWindow): string {
   return w.standardSupportEnds === false ? "no end date announced" : `until ${w.standardSupportEnds}`;
 }
 
+/** How a version past all support lost its extended support: on a date, on an unrecorded date, or never had any (null). */
+function extendedEnd(w: SupportWindow): string {
+  if (w.extendedSupportEnds === true) return "extended ended too";
+  if (w.extendedSupportEnds === null) return "no extended support offered";
+  return `extended ended ${w.extendedSupportEnds}`;
+}
+
 interface VersionRule {
   path: string;
   /** The version as the profile writes it. */
@@ -90,7 +97,7 @@ function versionIssue(rule: VersionRule, day: string): ProfileIssue | undefined 
   if (phase === "ended")
     return {
       path,
-      message: `${JSON.stringify(written)} is past the end of ${calendar.engine} support (standard ended ${window.standardSupportEnds}, extended ${window.extendedSupportEnds === true ? "ended too" : `ended ${window.extendedSupportEnds}`}) ${from}: AWS no longer creates it and upgrades what runs it; upgrade to ${newer}`,
+      message: `${JSON.stringify(written)} is past the end of ${calendar.engine} support (standard ended ${window.standardSupportEnds}, ${extendedEnd(window)}) ${from}: AWS no longer creates it and upgrades what runs it; upgrade to ${newer}`,
     };
   const optIn = rule.extendedOptIn;
   if (optIn?.enabled) return undefined;

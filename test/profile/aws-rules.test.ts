@@ -61,7 +61,15 @@ describe("RDS for PostgreSQL names: one rule for the master user and the databas
   ])("database.%s %j fails with the reason", (key, value, reason) => {
     const issues = parseIssues(dev({ database: { [key]: value } }));
     expect(issues).toEqual([{ path: `database.${key}`, message: expect.stringMatching(reason) }]);
-    expect(issues[0]!.message).toMatch(/pick another, e\.g\. "uaip"$/);
+    // The value once, at the start; the role it was refused for; the fix.
+    const as = key === "username" ? "the master user" : "the database name";
+    expect(issues[0]!.message.startsWith(`"${value}" is `)).toBe(true);
+    expect(issues[0]!.message).toMatch(new RegExp(`; RDS refuses it as ${as}: pick another, e\\.g\\. "uaip"$`));
+  });
+
+  it("the prefixes reserved for roles (pg_, rds) do not apply to a database name", () => {
+    for (const name of ["pg_data", "rdsdata"]) expect(parseIssues(dev({ database: { name } }))).toEqual([]);
+    expect(parseIssues(dev({ database: { username: "pg_data" } })).map((i) => i.path)).toEqual(["database.username"]);
   });
 
   it.each([
@@ -203,6 +211,9 @@ describe("DNS names (loadBalancer.domainName: the certificate's name and CloudFr
   it("a label of 63 passes, 64 fails; a name of 253 passes, 254 fails", () => {
     expect(dnsNameIssue(`${label(63)}.example.org`)).toBeUndefined();
     expect(dnsNameIssue(`${label(64)}.example.org`)).toMatch(/a label of 64 characters/);
+    // The message shows the label's first 20 characters, not all 64.
+    const long = `${"b".repeat(20)}${"c".repeat(44)}`;
+    expect(dnsNameIssue(`${long}.example.org`)).toContain(`("${"b".repeat(20)}...")`);
     const name = (total: number) => {
       const parts = [];
       let left = total;
@@ -278,6 +289,19 @@ describe("certificate ARNs", () => {
     );
   });
 
+  it("through the profile, a bad certificate ARN is named with its value and the reason", () => {
+    const arn = CERT.replace("us-east-1", "mars-north-1");
+    expect(parseIssues(dev({ loadBalancer: { certificateArn: arn, domainName: "origin.uaip.org" } }))).toEqual([
+      { path: "loadBalancer.certificateArn", message: `"${arn}" names region "mars-north-1", which is not an AWS region` },
+    ]);
+  });
+
+  it("the stack's region is checked against a certificate that parses only: a malformed one is the profile's issue", () => {
+    const p = profile();
+    const malformed = { ...p, loadBalancer: { ...p.loadBalancer, certificateArn: CERT.replace("us-east-1", "mars-north-1") } };
+    expect(awsRegionIssues(malformed, "eu-west-1")).toEqual([]);
+  });
+
   it("the stack's region: the ALB takes only a certificate of its own region", () => {
     const p = profile({ loadBalancer: { certificateArn: CERT, domainName: "origin.uaip.org" } });
     expect(awsRegionIssues(p, "us-east-1")).toEqual([]);
@@ -342,7 +366,36 @@ describe("cluster.adminRoleArns", () => {
     expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role/team/ci/${"r".repeat(64)}`)).toBeUndefined();
     expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role/${"r".repeat(65)}`)).toMatch(/IAM role names are 1 to 64/);
     expect(iamRoleArnIssue(`arn:aws-mars:iam::123456789012:role/admin`)).toMatch(/partition "aws-mars"/);
-    expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role/team//admin`)).toMatch(/has path/);
+    expect(iamRoleArnIssue(`arn:aws:iam::123456789012:role//admin`)).toMatch(/has path "\/\/"/);
+  });
+
+  it("a role ARN with a path is taken as IAM and EKS take it: a 64-character name under a path, a path of printable ASCII", () => {
+    // EKS access entries take role ARNs with their path (Amazon EKS User Guide, "Create access entries"); CreateRole
+    // allows names of 64 and paths of 512 printable ASCII characters. The profile's pattern once capped path + name at 64.
+    for (const arn of [
+      `arn:aws:iam::123456789012:role/development/apps/${"r".repeat(64)}`,
+      "arn:aws:iam::123456789012:role/ops:team!/admin",
+      `arn:aws:iam::123456789012:role/${"p".repeat(510)}/admin`,
+    ])
+      expect(parseIssues(dev({ cluster: { adminRoleArns: [arn] } }))).toEqual([]);
+    // The CI role (ci.deploys.roleArn, which must be among the admins) has the same shape rule.
+    const ci = `arn:aws:iam::123456789012:role/ci/github/${"c".repeat(60)}`;
+    const connectionArn = "arn:aws:codeconnections:us-east-1:123456789012:connection/0a1b2c3d-0000-4000-8000-000000000000";
+    expect(
+      parseIssues(
+        dev({
+          cluster: { adminRoleArns: [ci] },
+          ci: { deploys: { enabled: true, githubRepo: "my-org/uaip", roleArn: ci, connectionArn } },
+        }),
+      ),
+    ).toEqual([]);
+    const longName = `arn:aws:iam::123456789012:role/development/${"r".repeat(65)}`;
+    expect(parseIssues(dev({ cluster: { adminRoleArns: [longName] } }))).toEqual([
+      {
+        path: "cluster.adminRoleArns[0]",
+        message: expect.stringMatching(/^".*" has role name "r{65}"; IAM role names are 1 to 64/),
+      },
+    ]);
   });
 
   it("a role in another partition than the stack's region fails", () => {
@@ -395,5 +448,125 @@ describe("any input: each rule answers, never throws", () => {
         expect(Array.isArray(awsRegionIssues(p, text))).toBe(true);
       }),
     );
+  });
+});
+
+describe("AWS rules at their edges (issue #22: Stryker's survivors in profile/aws-rules.ts)", () => {
+  const p = profile();
+  const withTypes = (instance: string, node = p.redis.nodeType): Profile => ({
+    ...p,
+    cluster: { ...p.cluster, instanceTypes: [instance] },
+    redis: { ...p.redis, nodeType: node },
+  });
+
+  it("an unknown type's hint lists exactly the vendored types of its family, and nothing when there is no family or no such family", () => {
+    const [t3] = awsProfileIssues(withTypes("t3.gigantic"));
+    const family = ec2.instanceTypes.filter((t) => t.startsWith("t3."));
+    expect(t3!.message.endsWith(`; the t3 family has ${family.join(", ")}`)).toBe(true);
+    for (const type of ["gigantic", "zz9.large"])
+      expect(awsProfileIssues(withTypes(type))).toEqual([
+        {
+          path: "cluster.instanceTypes[0]",
+          message: `"${type}" is not an EC2 instance type AWS offers (vendor/aws/ec2-instance-types.json)`,
+        },
+      ]);
+  });
+
+  it("a previous-generation node type suggests at most four current ones of its size", () => {
+    for (const node of elasticache.previousGeneration) {
+      const size = node.slice(node.lastIndexOf("."));
+      const current = elasticache.currentGeneration.filter((t) => t.endsWith(size));
+      const [issue] = awsProfileIssues(withTypes(p.cluster.instanceTypes[0]!, node));
+      const suggested = /e\.g\. (.*)$/.exec(issue!.message)?.[1]?.split(", ").filter(Boolean) ?? [];
+      expect(suggested).toEqual(current.slice(0, 4));
+    }
+  });
+
+  it("a Docker profile gets no AWS check: unknown types and versions pass", () => {
+    const local = parseConfig({ environment: "local" });
+    const odd = {
+      ...local,
+      cluster: { ...local.cluster, instanceTypes: ["t3.gigantic"] },
+      network: { ...local.network, cidr: "8.8.0.0/16" },
+    };
+    expect(awsProfileIssues(odd)).toEqual([]);
+  });
+
+  it("vpcCidrIssue leaves what does not parse to the profile's own CIDR check; a whole private range passes, one bit wider does not", () => {
+    for (const text of ["10.0.0.1/16", "garbage", "10.0.0.0/33"]) expect(vpcCidrIssue(text)).toBeUndefined();
+    // (172.16.0.0/12 as a whole holds 172.17.0.0/16, refused on its own.)
+    for (const cidr of ["10.0.0.0/8", "192.168.0.0/16", "100.64.0.0/10"]) expect(vpcCidrIssue(cidr)).toBeUndefined();
+    for (const cidr of ["10.0.0.0/7", "192.168.0.0/15", "100.0.0.0/9"])
+      expect(vpcCidrIssue(cidr)).toMatch(
+        /^is publicly routable: .*use a range inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10$/,
+      );
+  });
+
+  it("property: a CIDR of any prefix is accepted exactly when it lies inside a recommended range and shares no address with a forbidden one", () => {
+    const ipOf = (a: number, b: number, c: number, d: number) => ((a * 256 + b) * 256 + c) * 256 + d;
+    const range = (base: number, prefix: number) => ({ base, prefix });
+    const recommended = [
+      range(ipOf(10, 0, 0, 0), 8),
+      range(ipOf(172, 16, 0, 0), 12),
+      range(ipOf(192, 168, 0, 0), 16),
+      range(ipOf(100, 64, 0, 0), 10),
+    ];
+    const forbidden = [
+      range(0, 8),
+      range(ipOf(127, 0, 0, 0), 8),
+      range(ipOf(169, 254, 0, 0), 16),
+      range(ipOf(224, 0, 0, 0), 4),
+      range(ipOf(240, 0, 0, 0), 4),
+      range(ipOf(172, 17, 0, 0), 16),
+    ];
+    const first = (r: { base: number }) => r.base;
+    const last = (r: { base: number; prefix: number }) => r.base + 2 ** (32 - r.prefix) - 1;
+    const ips = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      fc.constantFrom(...recommended, ...forbidden).chain((r) => fc.integer({ min: first(r), max: last(r) })),
+    );
+    fc.assert(
+      fc.property(ips, fc.integer({ min: 0, max: 32 }), (ip, prefix) => {
+        const net = range(ip - (ip % 2 ** (32 - prefix)), prefix);
+        const cidr = `${[24, 16, 8, 0].map((s) => Math.floor(net.base / 2 ** s) % 256).join(".")}/${prefix}`;
+        const inside = recommended.some((r) => first(net) >= first(r) && last(net) <= last(r));
+        const touches = forbidden.some((f) => first(net) <= last(f) && first(f) <= last(net));
+        expect(vpcCidrIssue(cidr) === undefined).toBe(inside && !touches);
+      }),
+    );
+  });
+
+  it("an unknown region names the regions with its prefix, or none when no region has it", () => {
+    const us = regions.partitions.flatMap((x) => x.regions).filter((r) => r.split("-")[0] === "us");
+    expect(awsRegionIssues(p, "us-middle-9")[0]!.message).toContain(`; regions with that prefix: ${us.join(", ")};`);
+    expect(awsRegionIssues(p, "mars-north-1")).toEqual([
+      {
+        path: "aws:region",
+        message:
+          '"mars-north-1" is not an AWS region (vendor/aws/regions.json); run: pulumi config set aws:region <region>, e.g. us-east-1',
+      },
+    ]);
+  });
+
+  it("a role in another partition is named once: its partition if its shape is right, else only its shape (awsProfileIssues' issue)", () => {
+    const withRoles = (adminRoleArns: string[]): Profile => ({ ...p, cluster: { ...p.cluster, adminRoleArns } });
+    const badShape = `arn:aws-cn:iam::123456789012:role/${"r".repeat(65)}`;
+    expect(awsRegionIssues(withRoles([badShape]), "us-east-1")).toEqual([]);
+    expect(
+      awsRegionIssues(withRoles(["arn:aws:iam::123456789012:role/a", "arn:aws-cn:iam::123456789012:role/b"]), "us-east-1"),
+    ).toEqual([
+      {
+        path: "cluster.adminRoleArns[1]",
+        message: expect.stringContaining("use the role's ARN in aws (arn:aws:iam::...)"),
+      },
+    ]);
+  });
+
+  it("a Docker platform on an AWS environment names the environments built for Docker", () => {
+    const docker = { ...p, platform: "docker" as const };
+    expect(platformIssue(docker)?.message).toMatch(
+      /^"docker" contradicts environment "dev", whose preset is built for "aws" .*use an environment built for docker: local$/,
+    );
+    expect(platformIssue(p)).toBeUndefined();
   });
 });

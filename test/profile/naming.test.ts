@@ -38,3 +38,38 @@ describe("familyScopedName at its length limit", () => {
     );
   });
 });
+
+describe("familyScopedName's slugs and defaults (issue #22: Stryker's survivors in profile/naming.ts)", () => {
+  it("base and family are lowercased, runs of other characters become one hyphen, and none is left at either end", () => {
+    expect(familyScopedName("My__Cache..Group", "Redis 7.x")).toBe("my-cache-group-redis-7-x");
+    expect(familyScopedName("--cache--", "..valkey8..")).toBe("cache-valkey8");
+  });
+
+  it("a base that does not start with a letter gets 'g-' first, even when a letter follows", () => {
+    expect(familyScopedName("9abc", "postgres16")).toBe("g-9abc-postgres16");
+    expect(familyScopedName("...", "postgres16")).toBe("g-postgres16");
+  });
+
+  it("without a limit, AWS's 255 for parameter group names: a long base is cut to 255 with the family kept", () => {
+    const n = familyScopedName("a".repeat(300), "redis7");
+    expect(n).toBe(`${"a".repeat(255 - "-redis7".length)}-redis7`);
+    expect(familyScopedName("a".repeat(248), "redis7")).toHaveLength(255);
+  });
+
+  it("a family longer than the limit still keeps one letter of the base first", () => {
+    expect(familyScopedName("abc", "f".repeat(20), 10)).toBe(`a-${"f".repeat(20)}`);
+  });
+
+  it("property: a lowercase base that starts with a letter keeps its longest prefix that fits, then the family", () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z][a-z0-9]{0,60}$/),
+        fc.stringMatching(/^[a-z][a-z0-9]{0,12}$/),
+        fc.integer({ min: 16, max: 63 }),
+        (base, family, limit) => {
+          expect(familyScopedName(base, family, limit)).toBe(`${base.slice(0, limit - family.length - 1)}-${family}`);
+        },
+      ),
+    );
+  });
+});

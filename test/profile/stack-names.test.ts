@@ -44,3 +44,38 @@ describe("stack-scoped physical names", () => {
     );
   });
 });
+
+describe("stack names at their edges (issue #22: Stryker's survivors in profile/stack-names.ts)", () => {
+  it("the scope drops separators at either end and folds runs of them into one hyphen", () => {
+    expect(stackScope("-UAIP-", "__dev__")).toBe("uaip-dev");
+    expect(stackScope("my  project", "team..a")).toBe("my-project-team-a");
+  });
+
+  it("the longest stack name that fits depends on the project name: 32 - project - 1", () => {
+    const project = "my-project"; // 10 characters: 21 left for the stack
+    expect(loadBalancerName(project, "s".repeat(21))).toHaveLength(ELB_NAME_MAX);
+    expect(() => loadBalancerName(project, "s".repeat(22))).toThrow(
+      expect.objectContaining({
+        key: "stack",
+        message: expect.stringMatching(
+          new RegExp(
+            `^stack: the load balancer is named after the stack \\("my-project-s{22}", 33 characters\\) and AWS allows 32; use a stack name of at most 21 characters$`,
+          ),
+        ),
+      }),
+    );
+  });
+
+  it("a service name too long for its target group is refused naming the name, its length and the longest that fits", () => {
+    const service = "s".repeat(MAX_SERVICE_NAME_FOR_TARGET_GROUP + 1);
+    expect(() => targetGroupName("uaip-dev", service, 3001)).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(
+          new RegExp(
+            `^services\\[\\]\\.name: "${service}" \\(26 characters\\) is too long .*AWS allows 32.*use at most 25 characters$`,
+          ),
+        ),
+      }),
+    );
+  });
+});
