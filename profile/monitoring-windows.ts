@@ -64,7 +64,8 @@ export function checkMonitoringWindows(p: Profile): Check[] {
   return checks;
 }
 
-function formatMs(ms: number): string {
+/** A length in ms as the Prometheus duration a fix suggests: the longest of d, h, m, s that divides it, else whole seconds. */
+export function formatMs(ms: number): string {
   for (const unit of ["d", "h", "m", "s"] as const)
     if (ms >= UNIT_MS[unit]! && ms % UNIT_MS[unit]! === 0) return `"${ms / UNIT_MS[unit]!}${unit}"`;
   return `"${Math.floor(ms / 1000)}s"`;
