@@ -143,6 +143,7 @@ describe("exampleCiIssues", () => {
           }
         },
       ),
+      { numRuns: 32 },
     );
   });
 

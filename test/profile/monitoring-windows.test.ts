@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { buildRuleGroups } from "../../dashboards/rules";
-import { checkMonitoringWindows, formatMs, promDurationMs, ruleWindows } from "../../profile/monitoring-windows";
+import { checkMonitoringWindows, formatMs, promDurationMs, rangeWindows, ruleWindows } from "../../profile/monitoring-windows";
 import type { Profile } from "../../profile/schema";
 
 // Unit lengths from their definitions (Prometheus' model.Duration: a day is 24 h, a week 7 days, a year 365 days),
@@ -68,6 +68,19 @@ describe("ruleWindows", () => {
   });
 });
 
+describe("rangeWindows", () => {
+  it("reads plain ranges and subqueries' ranges, each once, by length; brackets holding no duration are not windows", () => {
+    const exprs = [
+      "rate(a[1h])",
+      "max_over_time(rate(a[5m])[3d:1m]) / rate(b[5m])",
+      "avg_over_time(x[90s:]) + y[label] + z[5m1s]",
+      'label_replace(q, "d", "[7]", "s", "[]")',
+    ];
+    expect(rangeWindows(exprs)).toEqual(["90s", "5m", "5m1s", "1h", "3d"]);
+    expect(rangeWindows([])).toEqual([]);
+  });
+});
+
 describe("checkMonitoringWindows", () => {
   it(`the scrape interval passes up to a quarter of the shortest window, on both sides`, () => {
     fc.assert(
@@ -79,6 +92,7 @@ describe("checkMonitoringWindows", () => {
         if (!ok) expect(c.detail).toContain(`set monitoring.scrapeInterval to at most "${SHORTEST / 4 / SECOND}s"`);
         else expect(c.detail).not.toContain(";");
       }),
+      { numRuns: 40, examples: [[75], [76], [1]] },
     );
   });
 
@@ -92,6 +106,7 @@ describe("checkMonitoringWindows", () => {
         if (!ok) expect(c.detail).toContain('set monitoring.retention to at least "3d"');
         else expect(c.detail).not.toContain(";");
       }),
+      { numRuns: 40, examples: [[72], [71], [1]] },
     );
     expect(check({ retention: "2d23h59m59s999ms" }, "retention")!.ok).toBe(false);
     expect(check({ retention: "2d24h" }, "retention")!.ok).toBe(true);

@@ -35,6 +35,7 @@ describe("originShieldIssue", () => {
         expect(issue.message).toContain(`or add ${region}'s row`);
         expect(originShieldIssue(false, region)).toBeUndefined();
       }),
+      { numRuns: 30 },
     );
   });
 
