@@ -72,7 +72,12 @@ describe("ciDeployIssues", () => {
   });
 
   it("the runner is for AWS stacks: an enabled Docker stack is refused on ci.deploys.enabled", () => {
-    expect(ciDeployIssues(profile({}, [role()], "docker")).map((i) => i.path)).toEqual(["ci.deploys.enabled"]);
+    expect(ciDeployIssues(profile({}, [role()], "docker"))).toEqual([
+      {
+        path: "ci.deploys.enabled",
+        message: expect.stringMatching(/^the in-VPC runner is for AWS stacks; set it false on a Docker stack$/),
+      },
+    ]);
     expect(ciDeployIssues(profile({}, [role()], "aws"))).toEqual([]);
   });
 
