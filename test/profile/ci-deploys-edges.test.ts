@@ -142,7 +142,7 @@ describe("exampleCiIssues", () => {
           expect(issues.map((i) => i.path)).toEqual(enabled ? expected : []);
           for (const issue of issues) {
             const key = issue.path.split(".")[2]!;
-            const value = (p.ci.deploys as Record<string, string>)[key]!;
+            const value = p.ci.deploys[key as "roleArn" | "connectionArn" | "githubRepo"];
             expect(issue.message.startsWith(`${JSON.stringify(value)} is the stack file's example`)).toBe(true);
             expect(issue.message).toContain(`pulumi config set --path 'uaip:ci.deploys.${key}' <`);
           }

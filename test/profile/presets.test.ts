@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { crossLayerChecks, HEAP_SHARE_OF_MEMORY_LIMIT } from "../../profile/checks";
-import { maxConnectionsForClass } from "../../profile/instance-classes";
+import { type DbInstanceClass, maxConnectionsForClass } from "../../profile/instance-classes";
 import { parseConfig } from "../../profile/parse";
 import { deepMerge, isPlainObject, presetFor, SEED_SERVICES, serviceDefaultsFor } from "../../profile/presets";
 import { cpuToMillicores, memoryToMiB } from "../../profile/quantity";
@@ -17,7 +17,12 @@ type Preset = {
   platform: string;
   services: { name: string; port: number; targetRps?: number }[];
   runtime: { memory: { heapSizeLimit: number; gcThreshold: number }; rateLimit: { reserve: number } };
-  database: { instanceClass: string; reservedConnections: number; backupRetentionDays: number; deletionProtection: boolean };
+  database: {
+    instanceClass: DbInstanceClass;
+    reservedConnections: number;
+    backupRetentionDays: number;
+    deletionProtection: boolean;
+  };
   cluster: { nodes: { min: number; desired: number; max: number } };
   monitoring: { retention: string; replicas: number };
 };
