@@ -5,6 +5,7 @@ import { parseConfig } from "../../profile/parse";
 import { deepMerge, isPlainObject, presetFor, SEED_SERVICES, serviceDefaultsFor } from "../../profile/presets";
 import { cpuToMillicores, memoryToMiB } from "../../profile/quantity";
 import { ENVIRONMENTS, type Environment } from "../../profile/schema";
+import { defaultTags } from "../../profile/tags";
 
 /** The invariants the presets must satisfy, not their numbers: a preset may change as long as these hold. */
 type Service = {
@@ -100,6 +101,48 @@ describe("presets: prod >= staging >= dev", () => {
 
   it("only prod protects its database from a destroy", () => {
     expect(AWS.map((e) => preset(e).database.deletionProtection)).toEqual([false, false, true]);
+  });
+});
+
+describe("presets: the switches, by what each environment is for", () => {
+  const at = (e: Environment, path: string): unknown =>
+    path.split(".").reduce<unknown>((o, key) => (o as Record<string, unknown>)[key], presetFor(e));
+  /** Redundancy, protection and audit: each costs money or stops a destroy. */
+  const PROTECTIONS = [
+    "network.flowLogs",
+    "database.multiAz",
+    "database.deletionProtection",
+    "redis.multiAz",
+    "redis.slowLogs",
+    "logs.customerManagedKey",
+    "cdn.originShield",
+    "loadBalancer.accessLogs",
+    "loadBalancer.deletionProtection",
+    "monitoring.retainVolumes",
+  ];
+
+  it("prod turns every protection on; dev (small and cheap) and local (Docker: none of them exist) none", () => {
+    for (const path of PROTECTIONS) expect([path, at("prod", path)]).toEqual([path, true]);
+    for (const e of ["dev", "local"] as const)
+      for (const path of PROTECTIONS) expect([e, path, at(e, path)]).toEqual([e, path, false]);
+  });
+
+  it("staging can be torn down like dev (nothing stops a destroy or outlives it) and fails over like prod", () => {
+    for (const path of ["database.deletionProtection", "loadBalancer.deletionProtection", "monitoring.retainVolumes"])
+      expect([path, at("staging", path)]).toEqual([path, false]);
+    expect(at("staging", "redis.multiAz")).toBe(at("prod", "redis.multiAz"));
+    // A protection staging turns on, prod has too.
+    for (const path of PROTECTIONS) if (at("staging", path) === true) expect([path, at("prod", path)]).toEqual([path, true]);
+  });
+
+  it("every AWS stack serves through the CDN, local has none; secure and opt-in by default everywhere", () => {
+    for (const e of ENVIRONMENTS) {
+      expect(at(e, "cdn.enabled")).toBe(e !== "local");
+      expect(at(e, "cluster.endpointPublicAccess")).toBe(false);
+      expect(at(e, "cluster.extendedSupport")).toBe(false);
+      expect(at(e, "ci.deploys.enabled")).toBe(false);
+      expect(at(e, "tags")).toEqual(defaultTags);
+    }
   });
 });
 
