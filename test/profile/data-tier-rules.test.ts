@@ -103,6 +103,15 @@ describe("dataTierIssues: every wrong combination, each on its key, nothing for 
     expect(dataTierIssues(profileOf({ ...base, readReplicas: 0, backupRetentionDays: 0 }))).toEqual([]);
     expect(dataTierIssues(profileOf({ ...base, services: SECRETS + 1 })).map((i) => i.path)).toEqual(["database.proxy"]);
     expect(dataTierIssues(profileOf({ ...base, proxy: false, services: SECRETS + 1 }))).toEqual([]);
+    // Serverless in cluster mode: refused only with shards or replicasPerShard set, on the one that is.
+    const serverless: Combination = { ...base, mode: "cluster", serverless: true, readReplicas: 0, proxy: false };
+    expect(dataTierIssues(profileOf(serverless))).toEqual([]);
+    expect(dataTierIssues(profileOf({ ...serverless, replicasPerShard: 1 })).map((i) => i.path)).toEqual([
+      "redis.replicasPerShard",
+    ]);
+    expect(dataTierIssues(profileOf({ ...serverless, shards: 2, replicasPerShard: 1 })).map((i) => i.path)).toEqual([
+      "redis.shards",
+    ]);
   });
 });
 

@@ -4,7 +4,11 @@ import { awsSystemPods, MIGRATION_JOB_RESOURCES } from "../../profile/system-pod
 
 // The node-fit check adds these pods to the services' (node-fit.test.ts checks the arithmetic).
 describe("awsSystemPods", () => {
-  const pods = awsSystemPods(2);
+  // Called in each test, not while jest collects them: Stryker activates a mutant per test.
+  let pods: ReturnType<typeof awsSystemPods>;
+  beforeEach(() => {
+    pods = awsSystemPods(2);
+  });
 
   it("each pod has its own name, a kind the node-fit check counts, and requests that are Kubernetes quantities", () => {
     const names = pods.map((p) => p.name);
