@@ -33,7 +33,11 @@ export function promDurationMs(text: string): number | undefined {
 /** Every range window the rules use, e.g. ["5m", "30m", ..., "3d"], sorted by length. */
 export function ruleWindows(p: Pick<Profile, "monitoring">): string[] {
   const groups = buildRuleGroups({ scrapeInterval: p.monitoring.scrapeInterval, slo: p.monitoring.slo });
-  const exprs = [...groups.recording.rules, ...groups.alerts.rules].map((r) => r.expr);
+  return rangeWindows([...groups.recording.rules, ...groups.alerts.rules].map((r) => r.expr));
+}
+
+/** The range windows of PromQL expressions (`[5m]`, a subquery's `[1h:1m]`), once each, shortest first. */
+export function rangeWindows(exprs: readonly string[]): string[] {
   const windows = new Set(exprs.flatMap((e) => [...e.matchAll(/\[(\w+)(?::\w*)?\]/g)].map((m) => m[1]!)));
   return [...windows].filter((w) => promDurationMs(w) !== undefined).sort((a, b) => promDurationMs(a)! - promDurationMs(b)!);
 }
@@ -64,7 +68,8 @@ export function checkMonitoringWindows(p: Profile): Check[] {
   return checks;
 }
 
-function formatMs(ms: number): string {
+/** A length in ms as the Prometheus duration a fix suggests: the longest of d, h, m, s that divides it, else whole seconds. */
+export function formatMs(ms: number): string {
   for (const unit of ["d", "h", "m", "s"] as const)
     if (ms >= UNIT_MS[unit]! && ms % UNIT_MS[unit]! === 0) return `"${ms / UNIT_MS[unit]!}${unit}"`;
   return `"${Math.floor(ms / 1000)}s"`;

@@ -34,3 +34,31 @@ describe("path ownership (properties)", () => {
     fc.assert(fc.property(name, (svc) => expect(issuesFor(svc, [])).toEqual([])));
   });
 });
+
+describe("path ownership (several services, the messages)", () => {
+  const services = (...names: string[]) => names.map(service);
+
+  it("a reserved name's issue is on that service's index and names the path it would route publicly", () => {
+    for (const path of POD_OWNED_PATHS) {
+      const segment = path.split("/")[1]!;
+      const issues = pathOwnershipIssues({ services: services("web", segment), cdn: { staticPaths: [] } as never });
+      expect(issues).toEqual([
+        {
+          path: "services[1].name",
+          message: `${JSON.stringify(segment)} would route ${path} (every pod's own endpoint) publicly through the ALB as this service's API; pick another name`,
+        },
+      ]);
+    }
+  });
+
+  it("each static pattern is judged against the service it is under (not a service whose name is a prefix of it), by index", () => {
+    const staticPaths = ["/assets/*", "/api-v2/*", "/web/static/*", "/web/**", "/api/x", "/api"];
+    const issues = pathOwnershipIssues({ services: services("api", "api-v2", "web"), cdn: { staticPaths } as never });
+    const whole = (pattern: string, owner: string) =>
+      `${JSON.stringify(pattern)} covers the whole API of ${owner} (/${owner}/*), which would be cached as static (POST refused, one user's GET served to everyone); give a part of it, e.g. "/${owner}/static/*"`;
+    expect(issues).toEqual([
+      { path: "cdn.staticPaths[1]", message: whole("/api-v2/*", "api-v2") },
+      { path: "cdn.staticPaths[3]", message: whole("/web/**", "web") },
+    ]);
+  });
+});
