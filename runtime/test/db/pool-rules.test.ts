@@ -1,4 +1,3 @@
-import { createServer, type Server, type Socket } from "node:net";
 import fc from "fast-check";
 import { Registry } from "prom-client";
 import { DbPoolClosedError, DbPoolTimeoutError, DbUnavailableError } from "../../src/db/errors";
@@ -6,6 +5,7 @@ import { registerPoolMetrics } from "../../src/db/metrics";
 import { createPool, type CreatePoolOptions, type DbSettings, type ManagedPool, type PoolStats } from "../../src/db/pool";
 import { RuntimeConfigError } from "../../src/errors";
 import { LABEL, LABEL_VALUE, METRIC } from "../../src/metrics/names";
+import { silentServer } from "../helpers/silent-server";
 
 /**
  * ManagedPool's rules that need no PostgreSQL (issue #22's mutation run on runtime/src/db): its settings and
@@ -235,27 +235,10 @@ describe("permits: a connect that fails gives its permit back", () => {
   });
 });
 
-/** A socket that accepts and never answers: PostgreSQL that does not finish the handshake. */
-async function blackHole(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on("error", () => undefined);
-  });
-  await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => {
-      sockets.forEach((s) => s.destroy());
-      return new Promise<void>((res) => server.close(() => res()));
-    },
-  };
-}
-
 describe("the acquire budget (connectionTimeoutMillis) against a server that never answers", () => {
-  let hole: Awaited<ReturnType<typeof blackHole>>;
+  let hole: Awaited<ReturnType<typeof silentServer>>;
   beforeAll(async () => {
-    hole = await blackHole();
+    hole = await silentServer();
   });
   afterAll(async () => {
     await hole.close();
