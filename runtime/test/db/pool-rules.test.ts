@@ -245,7 +245,7 @@ describe("the acquire budget (connectionTimeoutMillis) against a server that nev
   });
 
   it("the connect times out with DbPoolTimeoutError, and so does the request queued behind it, within the same budget", async () => {
-    const pool = poolOf({ connectionTimeoutMillis: 150 }, {}, { port: hole.port });
+    const pool = poolOf({ connectionTimeoutMillis: 100 }, {}, { port: hole.port });
     pool.setLimit(1);
     let queued = 0;
     pool.onWaiting(() => queued++);
@@ -257,8 +257,9 @@ describe("the acquire budget (connectionTimeoutMillis) against a server that nev
     // (pool-edges.test.ts has a request time out in the queue, behind a connection that is held).
     for (const err of (await Promise.all([first, second])) as DbPoolTimeoutError[]) {
       expect(err).toBeInstanceOf(DbPoolTimeoutError);
-      expect(err.timeoutMs).toBe(150);
-      expect(err.message).toContain("opening a new connection did not finish in time");
+      expect(err.timeoutMs).toBe(100);
+      // Ours or pg's own connect timer (both armed at the full budget for the first) may fire first.
+      expect(err.message).toMatch(/opening a new connection did not finish in time|did not complete the connection handshake/);
     }
     expect(pool.stats().waiting).toBe(0);
   });
@@ -285,7 +286,7 @@ describe("the acquire budget (connectionTimeoutMillis) against a server that nev
 
   it("close() fails the queued requests with DbPoolClosedError, refuses new ones, and is idempotent", async () => {
     const registry = new Registry();
-    const pool = poolOf({ connectionTimeoutMillis: 300 }, { registry }, { port: hole.port });
+    const pool = poolOf({ connectionTimeoutMillis: 100 }, { registry }, { port: hole.port });
     pool.setLimit(1);
     const first = settle(pool.query("SELECT 1"));
     const queued = [settle(pool.query("SELECT 2")), settle(pool.query("SELECT 3"))];
