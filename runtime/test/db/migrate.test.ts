@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { PostgresServer } from "../../../test/helpers/postgres";
 import { loadMigrations, runMigrations, splitStatements, MIGRATIONS_DIR } from "../../src/db/migrate";
-import { scramSha256Verifier } from "../../src/db/roles";
+import { ensureServiceRoles, scramSha256Verifier } from "../../src/db/roles";
 import { DbMigrationError } from "../../src/db/errors";
 
 let server: PostgresServer;
@@ -136,15 +136,20 @@ describe("migrations", () => {
 describe("per-service roles", () => {
   it("creates each role with its CONNECTION LIMIT and password; it can use the tables and refresh operation_stats; a re-run updates the limit", async () => {
     const url = await freshDatabase();
-    const password = "agent-intelligence-secret-1";
-    await runMigrations({ connection: url, roles: [{ name: "agent_intelligence", password, connectionLimit: 2 }] });
+    // A soft hyphen and a zero-width space: SASLprep drops or maps them, and the verifier must do the same.
+    const password = "agent-intelligence\u00ad-secret\u200b-1";
+    const report = await runMigrations({
+      connection: url,
+      roles: [{ name: "agent_intelligence", password, connectionLimit: 2 }],
+    });
+    expect(report.roles).toEqual(["agent_intelligence (CONNECTION LIMIT 2)"]);
     await withClient(url, async (c) => {
       const r = await c.query("SELECT rolconnlimit, rolsuper FROM pg_roles WHERE rolname = 'agent_intelligence'");
       expect(r.rows[0]).toEqual({ rolconnlimit: 2, rolsuper: false });
     });
     const svcUrl = url.replace(
       `${PostgresServer.USER}:${encodeURIComponent(PostgresServer.PASSWORD)}`,
-      `agent_intelligence:${password}`,
+      `agent_intelligence:${encodeURIComponent(password)}`,
     );
     await withClient(svcUrl, async (c) => {
       await c.query("INSERT INTO operations (status, duration) VALUES ('completed', 12)");
@@ -167,6 +172,14 @@ describe("per-service roles", () => {
         5,
       );
     });
+    // A role the runner may not create fails naming the role and the SQLSTATE, never quoting the statement (it holds
+    // the verifier), and without pg's error as the cause (its message may quote the statement too).
+    const refused = await withClient(svcUrl, (c) =>
+      ensureServiceRoles(c, [{ name: "intruder_svc", password: "intruder-password-1", connectionLimit: 1 }]),
+    ).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DbMigrationError);
+    expect((refused as Error).message).toBe('(roles): role "intruder_svc": 42501 while creating or updating it');
+    expect((refused as Error).cause).toBeUndefined();
   });
 
   it("stores a SCRAM verifier: the plain password never appears in the statement", () => {
