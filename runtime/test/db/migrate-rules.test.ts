@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { directConnection, loadMigrations, runMigrations, splitStatements, MIGRATIONS_DIR } from "../../src/db/migrate";
 import { DbMigrationError } from "../../src/db/errors";
 import { RuntimeConfigError } from "../../src/errors";
+import { showValue } from "../../src/options";
 
 /**
  * The migration runner's rules that need no server (issue #22's mutation run on runtime/src/db): which files
@@ -180,10 +181,18 @@ describe("runMigrations refuses before connecting", () => {
     { connection: null },
     { connection: 5432 },
     { connection: "//h/db" },
+    { connection: "jdbc:postgres://127.0.0.1:1/x" },
+    { connection: ["postgres://127.0.0.1:1/x"] },
   ])("a connection that is neither a postgres:// URL nor a config object is refused by name: %p", async (options) => {
     const err = await failure(options);
     expect(err).toBeInstanceOf(RuntimeConfigError);
     expect((err as RuntimeConfigError).key).toBe("connection");
+    const given = (options as { connection?: unknown } | undefined)?.connection;
+    expect(err.message).toBe(
+      given === undefined
+        ? "runMigrations: connection: is required: a postgres:// URL or a pg ClientConfig object"
+        : `runMigrations: connection: expected a postgres:// URL or a pg ClientConfig object, got ${showValue(given)}`,
+    );
   });
 
   it.each([refused, refused.replace("postgres:", "postgresql:"), refused.replace("postgres:", "POSTGRES:")])(
