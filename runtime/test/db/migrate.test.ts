@@ -110,6 +110,30 @@ describe("migrations", () => {
     }
   });
 
+  it("session settings travel in the startup packet: lock_timeout (300 s by default), the caller's options, quiet notices", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "uaip-mig-"));
+    try {
+      writeFileSync(
+        join(dir, "001_probe.sql"),
+        "CREATE TABLE probe AS SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS statement, current_setting('client_min_messages') AS messages;",
+      );
+      const settings = async (connection: string | pg.ClientConfig, lockTimeoutMs?: number) => {
+        await runMigrations({ connection, dir, lockTimeoutMs });
+        const url = typeof connection === "string" ? connection : connection.connectionString!;
+        return withClient(url, async (c) => (await c.query("SELECT lock, statement, messages FROM probe")).rows[0] as object);
+      };
+      expect(await settings(await freshDatabase())).toEqual({ lock: "5min", statement: "0", messages: "warning" });
+      const url = await freshDatabase();
+      expect(await settings({ connectionString: url, options: "-c statement_timeout=7000" }, 1_500)).toEqual({
+        lock: "1500ms",
+        statement: "7s",
+        messages: "warning",
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("EXPLAIN on 100k rows: the seed's two common queries use their indexes", async () => {
     const url = await freshDatabase();
     await runMigrations({ connection: url });
