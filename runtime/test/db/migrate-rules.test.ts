@@ -201,7 +201,8 @@ describe("runMigrations refuses before connecting", () => {
       const err = await failure({ connection });
       expect(err).toBeInstanceOf(DbMigrationError);
       expect((err as DbMigrationError).migration).toBe("(connect)");
-      expect(err.message).toMatch(/^\(connect\): cannot connect to PostgreSQL: .*ECONNREFUSED/);
+      // The URL's own host and port (a dropped URL would fall back to pg's defaults, localhost:5432).
+      expect(err.message).toMatch(/^\(connect\): cannot connect to PostgreSQL: .*ECONNREFUSED 127\.0\.0\.1:1$/);
       expect(err.message).not.toContain("s3cret-pw");
       expect((err as Error & { cause?: unknown }).cause).toHaveProperty("code", "ECONNREFUSED");
     },
@@ -214,6 +215,7 @@ describe("runMigrations refuses before connecting", () => {
       log: (l: string) => lines.push(l),
     });
     expect((err as DbMigrationError).migration).toBe("(connect)");
+    expect(err.message).toMatch(/ECONNREFUSED 127\.0\.0\.1:1$/);
     expect(lines).toEqual([]);
   });
 
