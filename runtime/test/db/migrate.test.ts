@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { PostgresServer } from "../../../test/helpers/postgres";
-import { loadMigrations, runMigrations, splitStatements, MIGRATIONS_DIR } from "../../src/db/migrate";
+import { loadMigrations, runMigrations, splitStatements, ADVISORY_LOCK, MIGRATIONS_DIR } from "../../src/db/migrate";
 import { ensureServiceRoles, scramSha256Verifier } from "../../src/db/roles";
 import { DbMigrationError } from "../../src/db/errors";
 
@@ -108,6 +108,28 @@ describe("migrations", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a session terminated while it waits for the lock fails the run with DbMigrationError, and the process lives on", async () => {
+    const url = await freshDatabase();
+    await withClient(url, async (holder) => {
+      await holder.query("SELECT pg_advisory_lock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]);
+      const run = runMigrations({ connection: url, lockTimeoutMs: 10_000 }).catch((e: unknown) => e);
+      // Its session polls pg_try_advisory_lock and sits idle between tries: terminate it there.
+      let terminated = 0;
+      for (let i = 0; i < 200 && terminated === 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        const r = await holder.query<{ n: number }>(
+          "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND pid <> pg_backend_pid()",
+        );
+        terminated = r.rows[0].n;
+      }
+      expect(terminated).toBe(1);
+      const err = await run;
+      expect(err).toBeInstanceOf(DbMigrationError);
+      expect((err as DbMigrationError).migration).toBe("(run)");
+      expect((err as Error).message).toMatch(/terminat|Connection|not queryable/i);
+    });
   });
 
   it("session settings travel in the startup packet: lock_timeout (300 s by default), the caller's options, quiet notices", async () => {
