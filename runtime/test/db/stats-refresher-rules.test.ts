@@ -69,6 +69,9 @@ describe("StatsRefresher options", () => {
   it("pool and intervalMs are required; a pool must be a ManagedPool; every problem is named at once", () => {
     const none = refusal({ pool: undefined, intervalMs: undefined });
     expect(none.problems!.map((p) => p.key)).toEqual(["pool", "intervalMs"]);
+    expect(none.message).toMatch(
+      /^StatsRefresher: 2 invalid options: pool: is required: a ManagedPool \(createPool\); intervalMs: /,
+    );
     expect(refusal({ pool: { withClient: () => undefined } }).key).toBe("pool");
     const hinted = refusal({ interval: 5_000 });
     expect(hinted.message).toContain('the interval is "intervalMs", in ms (database.statsRefreshIntervalMs)');
@@ -123,6 +126,14 @@ describe("StatsRefresher schedule", () => {
     const stopped = ticks.mock.calls.length;
     await new Promise((res) => setTimeout(res, 120));
     expect(ticks.mock.calls.length).toBe(stopped);
+  });
+
+  it("stop() before start(), or twice, just resolves", async () => {
+    const r = refresher({});
+    await expect(r.stop()).resolves.toBeUndefined();
+    r.start();
+    await r.stop();
+    await expect(r.stop()).resolves.toBeUndefined();
   });
 
   it("one tick at a time: a slow tick is not overlapped by the next ones, and stop() waits for it", async () => {
