@@ -129,6 +129,7 @@ describe("migrations", () => {
       expect(err).toBeInstanceOf(DbMigrationError);
       expect((err as DbMigrationError).migration).toBe("(run)");
       expect((err as Error).message).toMatch(/terminat|Connection|not queryable/i);
+      expect((err as Error).cause).toHaveProperty("message");
     });
   });
 
