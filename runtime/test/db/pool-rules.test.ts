@@ -84,6 +84,13 @@ describe("createPool settings: every problem at once, by path", () => {
     }
   });
 
+  it.each([undefined, null, "postgres://h/db", 5, []])("settings that are not an object (%p) are refused by name", (settings) => {
+    const err = refusal(() => createPool(settings as unknown as DbSettings));
+    expect(err.message).toMatch(
+      settings === undefined ? /^createPool: database: is required/ : /^createPool: options: expected an options object/,
+    );
+  });
+
   it("without a database, with unknown keys and bad values, every key is named once", () => {
     const missing = refusal(() => createPool({ pool: {} } as unknown as DbSettings));
     expect(missing.problems!.map((p) => p.key)).toEqual(["database"]);
