@@ -167,6 +167,25 @@ describe("createPool options", () => {
     );
   });
 
+  it("the options error names createPool", () => {
+    expect(refusal(() => poolOf({}, { readerRetryMs: 0 })).message).toMatch(/^createPool: readerRetryMs: expected an integer/);
+  });
+
+  it("the reader pool reports into the same registry with the writer's pool settings, and never counts pinning", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 30 }), fc.boolean(), async (min, extra, pin) => {
+        const registry = new Registry();
+        const max = Math.max(1, min) + extra;
+        poolOf({ minConnections: min, maxConnections: max }, { registry, detectPinning: pin }, { readHost: "127.0.0.2" });
+        // Writer and reader each: the gauges sum both pools.
+        expect(await metricValue(registry, METRIC.dbPoolMaxConnections)).toBe(2 * max);
+        expect(await metricValue(registry, METRIC.dbPoolLimit)).toBe(2 * Math.max(1, min));
+        expect(registry.getSingleMetric(METRIC.dbPinningStatementsTotal) !== undefined).toBe(pin);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
   it("the pool's metrics go to the registry given, and detectPinning adds its counter there only when on", async () => {
     for (const [option, setting, on] of [
       [undefined, undefined, false],
@@ -278,17 +297,19 @@ describe("the acquire budget (connectionTimeoutMillis) against a server that nev
     const first = settle(pool.query("SELECT 1"));
     const started = performance.now();
     const second = settle(pool.query("SELECT 2"));
+    const third = settle(pool.query("SELECT 3"));
     await new Promise((r) => setTimeout(r, timeoutMs / 2));
-    expect(pool.stats().waiting).toBe(1);
+    expect(pool.stats().waiting).toBe(2);
+    // One more permit lets exactly one more request through.
     pool.setLimit(2);
-    expect(pool.stats().waiting).toBe(0);
+    expect(pool.stats().waiting).toBe(1);
     const err = (await second) as DbPoolTimeoutError;
     const took = performance.now() - started;
     expect(err.message).toContain("opening a new connection did not finish in time");
     // Its budget ran from when it asked: about timeoutMs in all (a fresh budget would be 1.5 × timeoutMs).
     expect(took).toBeGreaterThanOrEqual(timeoutMs - 20);
     expect(took).toBeLessThan(timeoutMs * 1.4);
-    await first;
+    await Promise.all([first, third]);
   });
 
   it("close() fails the queued requests with DbPoolClosedError, refuses new ones, and is idempotent", async () => {
