@@ -312,6 +312,15 @@ describe("the acquire budget (connectionTimeoutMillis) against a server that nev
     await Promise.all([first, third]);
   });
 
+  it("a read whose reader fails because the pool is closing is not retried on the writer", async () => {
+    const registry = new Registry();
+    const pool = poolOf({ connectionTimeoutMillis: 100 }, { registry }, { port: hole.port, readHost: "127.0.0.1" });
+    const read = settle(pool.read("SELECT 1"));
+    await pool.close();
+    expect(await read).toBeInstanceOf(DbPoolTimeoutError);
+    expect(await metricValue(registry, METRIC.dbReaderFallbacksTotal)).toBe(0);
+  });
+
   it("close() fails the queued requests with DbPoolClosedError, refuses new ones, and is idempotent", async () => {
     const registry = new Registry();
     const pool = poolOf({ connectionTimeoutMillis: 100 }, { registry }, { port: hole.port });
