@@ -312,6 +312,28 @@ describe("the acquire budget (connectionTimeoutMillis) against a server that nev
     await Promise.all([first, third]);
   });
 
+  it("after a shrink, a permit given back goes to a queued request only once the connections taken are within the limit", async () => {
+    const timeoutMs = 300;
+    const pool = poolOf({ connectionTimeoutMillis: timeoutMs }, {}, { port: hole.port });
+    pool.setLimit(3);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const taken = [settle(pool.query("SELECT 1"))];
+    await sleep(100);
+    taken.push(settle(pool.query("SELECT 2")));
+    await sleep(100);
+    taken.push(settle(pool.query("SELECT 3")));
+    const queued = settle(pool.query("SELECT 4"));
+    expect(pool.stats().waiting).toBe(1);
+    pool.setLimit(1);
+    // The first connect gave up at ~300 ms and the second at ~400 ms: 3, then 2 taken, above the limit of 1.
+    await sleep(150);
+    expect(pool.stats().waiting).toBe(1);
+    await sleep(100);
+    expect(pool.stats().waiting).toBe(1);
+    await Promise.all([...taken, queued]);
+    expect(pool.stats().waiting).toBe(0);
+  });
+
   it("a read whose reader fails because the pool is closing is not retried on the writer", async () => {
     const registry = new Registry();
     const pool = poolOf({ connectionTimeoutMillis: 100 }, { registry }, { port: hole.port, readHost: "127.0.0.1" });
