@@ -473,7 +473,10 @@ describe("registerPoolMetrics: the gauges sum every pool of a registry", () => {
     expect(await metricValue(registry, METRIC.dbPoolErrorsTotal)).toBe(3);
     a.observeHold(0.25);
     b.observeHold(1.5);
-    const hold = (await registry.getSingleMetric(METRIC.dbPoolHoldSeconds)!.get()).values;
+    const hold = (await registry.getSingleMetric(METRIC.dbPoolHoldSeconds)!.get()).values as {
+      metricName?: string;
+      value: number;
+    }[];
     expect(hold.find((v) => v.metricName === `${METRIC.dbPoolHoldSeconds}_count`)?.value).toBe(2);
     expect(hold.find((v) => v.metricName === `${METRIC.dbPoolHoldSeconds}_sum`)?.value).toBe(1.75);
   });
