@@ -104,35 +104,6 @@ describe("ManagedPool limit", () => {
   });
 });
 
-describe("ManagedPool shrink", () => {
-  it("after a shrink, a connection given back goes to a queued request only once those checked out are within the limit", async () => {
-    const pool = poolOf({});
-    pool.setLimit(2);
-    const releases: (() => void)[] = [];
-    let entered = 0;
-    const hold = () =>
-      pool.withClient(
-        () =>
-          new Promise<void>((r) => {
-            releases.push(r);
-            entered++;
-          }),
-      );
-    const held = [hold(), hold()];
-    while (entered < 2) await new Promise((r) => setTimeout(r, 5));
-    const queued = pool.query<{ n: number }>("SELECT 9 AS n");
-    expect(pool.stats().waiting).toBe(1);
-    pool.setLimit(1);
-    releases[0]();
-    await held[0];
-    // Two were out and the limit is now 1: the first one back closes the gap instead of serving the queue.
-    expect(pool.stats().waiting).toBe(1);
-    releases[1]();
-    await held[1];
-    expect((await queued).rows[0].n).toBe(9);
-  });
-});
-
 describe("ManagedPool.close", () => {
   it("fails queued requests with DbPoolClosedError, lets the running one finish, and refuses later ones", async () => {
     const pool = poolOf({});
