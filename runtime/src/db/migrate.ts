@@ -186,6 +186,13 @@ export async function runMigrations(options: MigrateOptions): Promise<MigrateRep
         .query("SELECT pg_advisory_unlock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate])
         .catch(() => undefined);
     }
+  } catch (err) {
+    // pg's own errors (the session terminated while waiting for the lock, the server restarted) name no step:
+    // every failure of a run leaves as DbMigrationError.
+    if (err instanceof DbMigrationError) throw err;
+    throw new DbMigrationError("(run)", `${(err as Error).message}; run it again: applied migrations are recorded and skipped`, {
+      cause: err,
+    });
   } finally {
     await client.end().catch(() => undefined);
   }

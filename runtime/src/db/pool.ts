@@ -7,11 +7,13 @@ import { RuntimeConfigError } from "../errors";
 import {
   boolean,
   checkOptions,
+  checkValue,
   duration,
   func,
-  fieldProblem,
+  number,
   prototypeProblems,
   object,
+  required,
   string,
   throwProblems,
   validateOptions,
@@ -78,17 +80,7 @@ function parseDbSettings(settings: unknown): DbSettings {
   if (!pool.success) problems.push(...zodProblems(pool.error.issues, record.pool, "pool", poolSettingsSchema));
   const database = DATABASE_SCHEMA.safeParse(record.database);
   if (!database.success) problems.push(...zodProblems(database.error.issues, record.database, "database", DATABASE_SCHEMA));
-  if (pool.success) {
-    for (const key of ["idleTimeoutMillis", "connectionTimeoutMillis"] as const) {
-      const p = fieldProblem(`pool.${key}`, pool.data[key], duration(1));
-      if (p) problems.push(p);
-    }
-    if (pool.data.minConnections > pool.data.maxConnections)
-      problems.push({
-        key: "pool.minConnections",
-        message: `(${pool.data.minConnections}) exceeds pool.maxConnections (${pool.data.maxConnections}); lower the minimum or raise the maximum (from the environment: UAIP_POOL_MIN, UAIP_POOL_MAX)`,
-      });
-  }
+  // The durations' cap (durationMs) and min <= max are the schema's own rules: poolSettingsSchema checks them.
   throwProblems(where, problems, dbError);
   return { pool: pool.data!, database: database.data! };
 }
@@ -262,6 +254,8 @@ export class ManagedPool {
    * slice. Returns the value applied. Raising it lets queued requests through at once.
    */
   setLimit(limit: number): number {
+    // NaN would pass the clamp (Math.max/min return NaN) and queue every request until it timed out, for good.
+    checkValue("setLimit", "limit", limit, required(number({})), dbError);
     this.#limit = Math.min(this.max, Math.max(1, this.min, Math.floor(limit)));
     while (this.#queue.length > 0 && this.#inUse < this.#limit) {
       this.#inUse++;

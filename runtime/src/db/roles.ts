@@ -18,13 +18,29 @@ export const APP_GROUP_ROLE = "uaip_app";
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const SCRAM_ITERATIONS = 4096;
 
+/** RFC 3454 table C.1.2, non-ASCII space characters: SASLprep maps them to " ". */
+const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
+/** RFC 3454 table B.1, "commonly mapped to nothing" (soft hyphen, zero-width joiners, variation selectors...). */
+// eslint-disable-next-line no-misleading-character-class -- the table is these combining characters, one by one
+const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B\u180C\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
+
+/**
+ * The password as SCRAM hashes it: SASLprep's mapping (RFC 4013 §2.1) then NFKC, as node-postgres and
+ * libpq apply it at login and PostgreSQL when it builds a verifier itself. NFKC alone misses the
+ * characters mapped to nothing and the zero-width space, so a verifier built from such a password would
+ * refuse its own password at login (28P01).
+ */
+function saslPrep(password: string): string {
+  return password.replace(NON_ASCII_SPACE, " ").replace(MAPPED_TO_NOTHING, "").normalize("NFKC");
+}
+
 /**
  * The SCRAM-SHA-256 verifier PostgreSQL stores for a password (RFC 5802/7677). Sending the verifier
  * instead of the password means the plain password never appears in a statement, so it cannot leak
  * through log_statement or log_min_duration_statement.
  */
 export function scramSha256Verifier(password: string, salt: Buffer = randomBytes(16), iterations = SCRAM_ITERATIONS): string {
-  const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iterations, 32, "sha256");
+  const salted = pbkdf2Sync(saslPrep(password), salt, iterations, 32, "sha256");
   const clientKey = createHmac("sha256", salted).update("Client Key").digest();
   const storedKey = createHash("sha256").update(clientKey).digest();
   const serverKey = createHmac("sha256", salted).update("Server Key").digest();

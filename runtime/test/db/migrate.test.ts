@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { PostgresServer } from "../../../test/helpers/postgres";
-import { loadMigrations, runMigrations, splitStatements, MIGRATIONS_DIR } from "../../src/db/migrate";
-import { scramSha256Verifier } from "../../src/db/roles";
+import { loadMigrations, runMigrations, splitStatements, ADVISORY_LOCK, MIGRATIONS_DIR } from "../../src/db/migrate";
+import { ensureServiceRoles, scramSha256Verifier } from "../../src/db/roles";
 import { DbMigrationError } from "../../src/db/errors";
 
 let server: PostgresServer;
@@ -110,6 +110,53 @@ describe("migrations", () => {
     }
   });
 
+  it("a session terminated while it waits for the lock fails the run with DbMigrationError, and the process lives on", async () => {
+    const url = await freshDatabase();
+    await withClient(url, async (holder) => {
+      await holder.query("SELECT pg_advisory_lock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]);
+      const run = runMigrations({ connection: url, lockTimeoutMs: 10_000 }).catch((e: unknown) => e);
+      // Its session polls pg_try_advisory_lock and sits idle between tries: terminate it there.
+      let terminated = 0;
+      for (let i = 0; i < 200 && terminated === 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        const r = await holder.query<{ n: number }>(
+          "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND pid <> pg_backend_pid()",
+        );
+        terminated = r.rows[0].n;
+      }
+      expect(terminated).toBe(1);
+      const err = await run;
+      expect(err).toBeInstanceOf(DbMigrationError);
+      expect((err as DbMigrationError).migration).toBe("(run)");
+      expect((err as Error).message).toMatch(/terminat|Connection|not queryable/i);
+      expect((err as Error).cause).toHaveProperty("message");
+    });
+  });
+
+  it("session settings travel in the startup packet: lock_timeout (300 s by default), the caller's options, quiet notices", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "uaip-mig-"));
+    try {
+      writeFileSync(
+        join(dir, "001_probe.sql"),
+        "CREATE TABLE probe AS SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS statement, current_setting('client_min_messages') AS messages;",
+      );
+      const settings = async (connection: string | pg.ClientConfig, lockTimeoutMs?: number) => {
+        await runMigrations({ connection, dir, lockTimeoutMs });
+        const url = typeof connection === "string" ? connection : connection.connectionString!;
+        return withClient(url, async (c) => (await c.query("SELECT lock, statement, messages FROM probe")).rows[0] as object);
+      };
+      expect(await settings(await freshDatabase())).toEqual({ lock: "5min", statement: "0", messages: "warning" });
+      const url = await freshDatabase();
+      expect(await settings({ connectionString: url, options: "-c statement_timeout=7000" }, 1_500)).toEqual({
+        lock: "1500ms",
+        statement: "7s",
+        messages: "warning",
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("EXPLAIN on 100k rows: the seed's two common queries use their indexes", async () => {
     const url = await freshDatabase();
     await runMigrations({ connection: url });
@@ -136,15 +183,20 @@ describe("migrations", () => {
 describe("per-service roles", () => {
   it("creates each role with its CONNECTION LIMIT and password; it can use the tables and refresh operation_stats; a re-run updates the limit", async () => {
     const url = await freshDatabase();
-    const password = "agent-intelligence-secret-1";
-    await runMigrations({ connection: url, roles: [{ name: "agent_intelligence", password, connectionLimit: 2 }] });
+    // A soft hyphen and a zero-width space: SASLprep drops or maps them, and the verifier must do the same.
+    const password = "agent-intelligence\u00ad-secret\u200b-1";
+    const report = await runMigrations({
+      connection: url,
+      roles: [{ name: "agent_intelligence", password, connectionLimit: 2 }],
+    });
+    expect(report.roles).toEqual(["agent_intelligence (CONNECTION LIMIT 2)"]);
     await withClient(url, async (c) => {
       const r = await c.query("SELECT rolconnlimit, rolsuper FROM pg_roles WHERE rolname = 'agent_intelligence'");
       expect(r.rows[0]).toEqual({ rolconnlimit: 2, rolsuper: false });
     });
     const svcUrl = url.replace(
       `${PostgresServer.USER}:${encodeURIComponent(PostgresServer.PASSWORD)}`,
-      `agent_intelligence:${password}`,
+      `agent_intelligence:${encodeURIComponent(password)}`,
     );
     await withClient(svcUrl, async (c) => {
       await c.query("INSERT INTO operations (status, duration) VALUES ('completed', 12)");
@@ -167,6 +219,14 @@ describe("per-service roles", () => {
         5,
       );
     });
+    // A role the runner may not create fails naming the role and the SQLSTATE, never quoting the statement (it holds
+    // the verifier), and without pg's error as the cause (its message may quote the statement too).
+    const refused = await withClient(svcUrl, (c) =>
+      ensureServiceRoles(c, [{ name: "intruder_svc", password: "intruder-password-1", connectionLimit: 1 }]),
+    ).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DbMigrationError);
+    expect((refused as Error).message).toBe('(roles): role "intruder_svc": 42501 while creating or updating it');
+    expect((refused as Error).cause).toBeUndefined();
   });
 
   it("stores a SCRAM verifier: the plain password never appears in the statement", () => {

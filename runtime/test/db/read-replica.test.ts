@@ -85,6 +85,22 @@ describe("the reader pool on a real streaming replica", () => {
     });
   });
 
+  it("the reader's sessions are named after the writer's with ':reader' (pg_stat_activity tells them apart)", async () => {
+    const appName = (run: (sql: string) => Promise<pg.QueryResult>) =>
+      run("SELECT current_setting('application_name') AS n").then((r) => (r.rows[0] as { n: string }).n);
+    const named = withReader({ applicationName: "orders-api" });
+    expect([await appName((sql) => named.read(sql)), await appName((sql) => named.query(sql))]).toEqual([
+      "orders-api:reader",
+      "orders-api",
+    ]);
+    const byUser = withReader();
+    const user = primary.database().user;
+    expect([await appName((sql) => byUser.read(sql)), await appName((sql) => byUser.query(sql))]).toEqual([
+      `${user}:reader`,
+      user,
+    ]);
+  });
+
   it("without a readHost, read goes to the writer (no reader pool)", async () => {
     const pool = withReader({}, { readHost: "" });
     expect(pool.hasReader).toBe(false);
