@@ -249,3 +249,21 @@ describe("what parseConfig derives when the stack file leaves it out", () => {
     expect(written.runtime.cache.cdn.enabled).toBe(false);
   });
 });
+
+describe("a CDN purge with no CDN is found through each service's own settings", () => {
+  const FIX = /^true, but cdn\.enabled is false: there is no distribution to purge/;
+  it("shared and per-service purge settings, with the CDN off", () => {
+    expect(at(local({ runtime: { cache: { cdn: { enabled: true } } } }), "runtime.cache.cdn.enabled")[0]!.message).toMatch(FIX);
+    const own = (enabled: boolean) => local({ services: [service("a", 3001, { runtime: { cache: { cdn: { enabled } } } })] });
+    expect(at(own(true), "services[0].runtime.cache.cdn.enabled")[0]!.message).toMatch(FIX);
+    expect(parseIssues(own(false))).toEqual([]);
+    expect(
+      parseIssues(
+        local({
+          runtime: { cache: { cdn: { enabled: true } } },
+          services: [service("a", 3001, { runtime: { cache: { cdn: { enabled: false } } } })],
+        }),
+      ),
+    ).toEqual([]);
+  });
+});
