@@ -163,7 +163,12 @@ describe("the heap against the memory limit and the memory monitor's pressure po
       detail:
         "gcThreshold 749 MiB < services[0] memory.heapSizeLimit 750 MiB × memoryMonitoring.threshold 1 = 750 MiB <= 750 MiB (75% of 1000Mi)",
     });
-    expect(checkMemoryPressurePoint(profile("1000Mi", 750, 750))[0]!.ok).toBe(false);
+    expect(checkMemoryPressurePoint(profile("1000Mi", 750, 750))[0]).toEqual({
+      name: "memory-pressure-point:a",
+      ok: false,
+      detail:
+        "services[0] memory.heapSizeLimit 750 MiB × memoryMonitoring.threshold 1 = 750 MiB <= memory.gcThreshold 750 MiB: the service would shed load before it ever hints a GC; lower runtime.memory.gcThreshold below 750",
+    });
   });
 });
 
