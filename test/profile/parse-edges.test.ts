@@ -153,6 +153,18 @@ describe("duplicates name the earlier entry", () => {
   });
 });
 
+describe("two rules on one key are both reported", () => {
+  it("a second service named metrics is a duplicate and a reserved route", () => {
+    const messages = at(local({ services: [service("metrics", 3001), service("metrics", 3002)] }), "services[1].name").map(
+      (i) => i.message,
+    );
+    expect(messages).toEqual([
+      'duplicate service name "metrics" (also services[0]); names must be unique',
+      expect.stringMatching(/would route \/metrics .*pick another name/),
+    ]);
+  });
+});
+
 describe("trusted proxy hops: a wrong count says which way it is wrong", () => {
   it.each([
     [3, "a client could choose its own rate-limit key with a forged X-Forwarded-For"],

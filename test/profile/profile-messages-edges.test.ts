@@ -190,6 +190,15 @@ describe("fromZod: zod's issues as key, message, value as written and fix", () =
         expect(issuesOf(z.strictObject({ u: union }), { u: { y: { z: "s" } } }).map((i) => i.path)).toEqual(["u.y.z"]);
     });
 
+    it("fewer issues win over a deeper shape, whatever the order", () => {
+      const scalar = z.strictObject({ k: z.number() });
+      const pair = z.strictObject({ k: z.strictObject({ m: z.number(), n: z.number() }) });
+      for (const union of [z.union([scalar, pair]), z.union([pair, scalar])])
+        expect(issuesOf(union, { k: { m: "a", n: "b" } })).toEqual([
+          { path: "k", message: 'expected number, got {"m":"a","n":"b"}' },
+        ]);
+    });
+
     it("on as many issues, the shape that got deeper into the value, whatever the order", () => {
       for (const union of [z.union([x, y]), z.union([y, x])])
         expect(
