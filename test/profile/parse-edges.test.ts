@@ -153,14 +153,21 @@ describe("duplicates name the earlier entry", () => {
   });
 });
 
-describe("two rules on one key are both reported", () => {
-  it("a second service named metrics is a duplicate and a reserved route", () => {
-    const messages = at(local({ services: [service("metrics", 3001), service("metrics", 3002)] }), "services[1].name").map(
-      (i) => i.message,
-    );
-    expect(messages).toEqual([
-      'duplicate service name "metrics" (also services[0]); names must be unique',
-      expect.stringMatching(/would route \/metrics .*pick another name/),
+describe("two rules on one key are both reported, and one rule on two keys at each", () => {
+  it("two services named static: a duplicate (a rule between fields) and a reserved prefix (a provider rule)", () => {
+    const issues = parseIssues(local({ services: [service("static", 3001), service("static", 3002)] }));
+    const reserved = '"static" is a path prefix kept for static content; pick another name';
+    expect(issues).toEqual([
+      { path: "services[1].name", message: 'duplicate service name "static" (also services[0]); names must be unique' },
+      { path: "services[0].name", message: reserved },
+      { path: "services[1].name", message: reserved },
+    ]);
+  });
+
+  it("beside a type error elsewhere, a rule that trips over the key zod named still adds nothing", () => {
+    expect(parseIssues(local({ cdn: { apiTtl: "x" }, redis: { replicas: "2" } }))).toEqual([
+      { path: "redis.replicas", message: 'expected number, got "2"' },
+      { path: "cdn.apiTtl", message: 'expected object, got "x"' },
     ]);
   });
 });
