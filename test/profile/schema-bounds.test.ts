@@ -283,7 +283,7 @@ describe("every pattern-checked key: accepted as written in the docs, refused on
     ],
     [
       "cluster.publicAccessCidrs[0]",
-      ["203.0.113.7/32", "10.0.0.0/8", "10.0.0.0/10", "100.64.0.0/20"],
+      ["203.0.113.7/32", "198.51.100.42/32", "10.0.0.0/8", "10.0.0.0/10", "100.64.0.0/20"],
       ["10.0.0.0/123", "10.0.0.0", "x10.0.0.0/8", "10.0.0.0/8x", "10.0.0/8"],
       /expected an IPv4 CIDR/,
     ],
