@@ -44,7 +44,7 @@ describe("formatPath: keys as users write them", () => {
         expect(written.includes("..")).toBe(false);
         expect(readKey(written)).toEqual(parts);
       }),
-      { numRuns: 100 },
+      { numRuns: 50 },
     );
   });
 });
@@ -81,7 +81,7 @@ describe("valueAt: the value a key names", () => {
           if (at.length > 0) expect(valueAt(root, at.join("."))).toBe(value);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 30 },
     );
   });
 });

@@ -211,7 +211,7 @@ describe("every numeric limit of the profile, on both sides", () => {
       fc.property(fc.constantFrom(...BOUNDS), value, (b, v) => {
         expect(issuesAt(b.key, v).length > 0).toBe(!inRange(b, v));
       }),
-      { numRuns: 120 },
+      { numRuns: 60 },
     );
   });
 
