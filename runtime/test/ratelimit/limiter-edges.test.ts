@@ -350,3 +350,21 @@ describe("the key rule", () => {
     await limiter.close();
   });
 });
+
+describe("point refusals name the call and the value", () => {
+  it.each([
+    ["consume", (l: RateLimiter, p: number) => l.consume("k", p)],
+    ["penalty", (l: RateLimiter, p: number) => l.penalty("k", p)],
+    ["reward", (l: RateLimiter, p: number) => l.reward("k", p)],
+  ] as const)("%s", async (call, run) => {
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3 });
+    for (const bad of [0, -2, 1.5]) {
+      const err = (await run(limiter, bad).catch((e: unknown) => e)) as RateLimitPointsError;
+      expect(err).toBeInstanceOf(RateLimitPointsError);
+      expect(err.message).toContain(`RateLimiter.${call}`);
+      expect(err.message).toContain("points");
+      expect(err.message).toContain(String(bad));
+    }
+    await limiter.close();
+  });
+});
