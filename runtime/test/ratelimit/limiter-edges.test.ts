@@ -368,3 +368,16 @@ describe("point refusals name the call and the value", () => {
     await limiter.close();
   });
 });
+
+describe("get while the store fails is a store failure in the metrics", () => {
+  it.each(["allow", "deny", "memory"] as const)("'%s': each get adds one store error, and no request", async (failurePolicy) => {
+    const registry = new Registry();
+    const store = new SwitchableStore();
+    store.fail = new Error("ECONNREFUSED");
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3, store, failurePolicy, registry });
+    for (let i = 0; i < 3; i++) await limiter.get("k");
+    expect(await metricValue(registry, METRIC.rateLimitStoreErrorsTotal)).toBe(3);
+    expect(await metricValue(registry, METRIC.rateLimitRequestsTotal)).toBeUndefined();
+    await Promise.all([limiter.close(), store.close()]);
+  });
+});
