@@ -381,3 +381,17 @@ describe("get while the store fails is a store failure in the metrics", () => {
     await Promise.all([limiter.close(), store.close()]);
   });
 });
+
+describe("a cluster error behind a store failure is counted as the rate limiter's", () => {
+  it("get (answered by the policy) and penalty (rejected) each add one to the cluster-error metric, operation 'ratelimit'", async () => {
+    const registry = new Registry();
+    const store = new SwitchableStore();
+    store.fail = new Error("CROSSSLOT Keys in request don't hash to the same slot");
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3, store, failurePolicy: "deny", registry });
+    await limiter.get("k");
+    await expect(limiter.penalty("k")).rejects.toBeInstanceOf(RateLimitStoreError);
+    const metric = await registry.getSingleMetric(METRIC.redisClusterErrorsTotal)!.get();
+    expect(metric.values.map((v) => [v.labels[LABEL.operation], v.value])).toEqual([["ratelimit", 2]]);
+    await Promise.all([limiter.close(), store.close()]);
+  });
+});
