@@ -395,3 +395,16 @@ describe("a cluster error behind a store failure is counted as the rate limiter'
     await Promise.all([limiter.close(), store.close()]);
   });
 });
+
+describe("a failing store that is itself a MemoryStore (no insurance store behind it)", () => {
+  it("get under 'memory' answers like 'deny' (store_unavailable), not with a TypeError", async () => {
+    class FailingMemoryStore extends MemoryStore {
+      override peek(): never {
+        throw new Error("disk full");
+      }
+    }
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3, store: new FailingMemoryStore() });
+    expect(await limiter.get("k")).toMatchObject({ allowed: false, remaining: 0, degraded: true, reason: "store_unavailable" });
+    await limiter.close();
+  });
+});
