@@ -304,6 +304,7 @@ describe("RateLimiter.ready", () => {
     const plain = new RateLimiter({ windowMs: 1_000, maxRequests: 1 });
     expect(await plain.ready(0)).toBe(true);
     await expect(plain.ready(-1)).rejects.toMatchObject({ key: "timeoutMs" });
+    await expect(plain.ready(-1)).rejects.toThrow(/RateLimiter\.ready: /);
     const never = Object.assign(new SwitchableStore(), { ready: () => new Promise<void>(() => {}) });
     const stuck = new RateLimiter({ windowMs: 1_000, maxRequests: 1, store: never });
     const start = performance.now();
@@ -383,15 +384,16 @@ describe("get while the store fails is a store failure in the metrics", () => {
 });
 
 describe("a cluster error behind a store failure is counted as the rate limiter's", () => {
-  it("get (answered by the policy) and penalty (rejected) each add one to the cluster-error metric, operation 'ratelimit'", async () => {
+  it("get and consume (answered by the policy) and penalty (rejected) each add one to the cluster-error metric, operation 'ratelimit'", async () => {
     const registry = new Registry();
     const store = new SwitchableStore();
     store.fail = new Error("CROSSSLOT Keys in request don't hash to the same slot");
     const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3, store, failurePolicy: "deny", registry });
     await limiter.get("k");
     await expect(limiter.penalty("k")).rejects.toBeInstanceOf(RateLimitStoreError);
+    expect(await limiter.consume("k")).toMatchObject({ allowed: false, reason: "store_unavailable" });
     const metric = await registry.getSingleMetric(METRIC.redisClusterErrorsTotal)!.get();
-    expect(metric.values.map((v) => [v.labels[LABEL.operation], v.value])).toEqual([["ratelimit", 2]]);
+    expect(metric.values.map((v) => [v.labels[LABEL.operation], v.value])).toEqual([["ratelimit", 3]]);
     await Promise.all([limiter.close(), store.close()]);
   });
 });
