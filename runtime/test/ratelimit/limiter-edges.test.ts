@@ -410,3 +410,19 @@ describe("a failing store that is itself a MemoryStore (no insurance store behin
     await limiter.close();
   });
 });
+
+describe("the 'memory' fallback in the metrics", () => {
+  it("each check its insurance store admits counts as allowed, each it refuses as rejected", async () => {
+    const registry = new Registry();
+    const store = new SwitchableStore();
+    store.fail = new Error("ECONNRESET");
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 4, store, fallbackReplicas: 2, registry });
+    // fallbackLimit = floor(4 / 2) = 2: two admitted, three refused.
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push((await limiter.consume("k")).allowed);
+    expect(answers).toEqual([true, true, false, false, false]);
+    expect(await metricValue(registry, METRIC.rateLimitRequestsTotal, LABEL_VALUE.allowed)).toBe(2);
+    expect(await metricValue(registry, METRIC.rateLimitRequestsTotal, LABEL_VALUE.rejected)).toBe(3);
+    await Promise.all([limiter.close(), store.close()]);
+  });
+});
