@@ -304,6 +304,7 @@ describe("RateLimiter.ready", () => {
     const plain = new RateLimiter({ windowMs: 1_000, maxRequests: 1 });
     expect(await plain.ready(0)).toBe(true);
     await expect(plain.ready(-1)).rejects.toMatchObject({ key: "timeoutMs" });
+    await expect(plain.ready(-1)).rejects.toThrow(/RateLimiter\.ready: /);
     const never = Object.assign(new SwitchableStore(), { ready: () => new Promise<void>(() => {}) });
     const stuck = new RateLimiter({ windowMs: 1_000, maxRequests: 1, store: never });
     const start = performance.now();
@@ -348,5 +349,80 @@ describe("the key rule", () => {
     await expect(limiter.consume("abcde")).rejects.toThrow(/5 characters.*limit is 4/);
     await expect(limiter.consume("a\u007fb")).rejects.toThrow(/control characters/);
     await limiter.close();
+  });
+});
+
+describe("point refusals name the call and the value", () => {
+  it.each([
+    ["consume", (l: RateLimiter, p: number) => l.consume("k", p)],
+    ["penalty", (l: RateLimiter, p: number) => l.penalty("k", p)],
+    ["reward", (l: RateLimiter, p: number) => l.reward("k", p)],
+  ] as const)("%s", async (call, run) => {
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3 });
+    for (const bad of [0, -2, 1.5]) {
+      const err = (await run(limiter, bad).catch((e: unknown) => e)) as RateLimitPointsError;
+      expect(err).toBeInstanceOf(RateLimitPointsError);
+      expect(err.message).toContain(`RateLimiter.${call}`);
+      expect(err.message).toContain("points");
+      expect(err.message).toContain(String(bad));
+    }
+    await limiter.close();
+  });
+});
+
+describe("get while the store fails is a store failure in the metrics", () => {
+  it.each(["allow", "deny", "memory"] as const)("'%s': each get adds one store error, and no request", async (failurePolicy) => {
+    const registry = new Registry();
+    const store = new SwitchableStore();
+    store.fail = new Error("ECONNREFUSED");
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3, store, failurePolicy, registry });
+    for (let i = 0; i < 3; i++) await limiter.get("k");
+    expect(await metricValue(registry, METRIC.rateLimitStoreErrorsTotal)).toBe(3);
+    expect(await metricValue(registry, METRIC.rateLimitRequestsTotal)).toBeUndefined();
+    await Promise.all([limiter.close(), store.close()]);
+  });
+});
+
+describe("a cluster error behind a store failure is counted as the rate limiter's", () => {
+  it("get and consume (answered by the policy) and penalty (rejected) each add one to the cluster-error metric, operation 'ratelimit'", async () => {
+    const registry = new Registry();
+    const store = new SwitchableStore();
+    store.fail = new Error("CROSSSLOT Keys in request don't hash to the same slot");
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3, store, failurePolicy: "deny", registry });
+    await limiter.get("k");
+    await expect(limiter.penalty("k")).rejects.toBeInstanceOf(RateLimitStoreError);
+    expect(await limiter.consume("k")).toMatchObject({ allowed: false, reason: "store_unavailable" });
+    const metric = await registry.getSingleMetric(METRIC.redisClusterErrorsTotal)!.get();
+    expect(metric.values.map((v) => [v.labels[LABEL.operation], v.value])).toEqual([["ratelimit", 3]]);
+    await Promise.all([limiter.close(), store.close()]);
+  });
+});
+
+describe("a failing store that is itself a MemoryStore (no insurance store behind it)", () => {
+  it("get under 'memory' answers like 'deny' (store_unavailable), not with a TypeError", async () => {
+    class FailingMemoryStore extends MemoryStore {
+      override peek(): never {
+        throw new Error("disk full");
+      }
+    }
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 3, store: new FailingMemoryStore() });
+    expect(await limiter.get("k")).toMatchObject({ allowed: false, remaining: 0, degraded: true, reason: "store_unavailable" });
+    await limiter.close();
+  });
+});
+
+describe("the 'memory' fallback in the metrics", () => {
+  it("each check its insurance store admits counts as allowed, each it refuses as rejected", async () => {
+    const registry = new Registry();
+    const store = new SwitchableStore();
+    store.fail = new Error("ECONNRESET");
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 4, store, fallbackReplicas: 2, registry });
+    // fallbackLimit = floor(4 / 2) = 2: two admitted, three refused.
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push((await limiter.consume("k")).allowed);
+    expect(answers).toEqual([true, true, false, false, false]);
+    expect(await metricValue(registry, METRIC.rateLimitRequestsTotal, LABEL_VALUE.allowed)).toBe(2);
+    expect(await metricValue(registry, METRIC.rateLimitRequestsTotal, LABEL_VALUE.rejected)).toBe(3);
+    await Promise.all([limiter.close(), store.close()]);
   });
 });

@@ -3,8 +3,8 @@
  * refuse at construction, the JSON answers of 429 / 503 / 500 (status, Content-Type, code, message),
  * and which skip answers skip. Real node:http server and fetch.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, IncomingMessage, type Server, ServerResponse } from "node:http";
+import { Socket, type AddressInfo } from "node:net";
 import { RateLimitOptionsError } from "../../src/ratelimit/errors";
 import { RateLimiter } from "../../src/ratelimit/limiter";
 import {
@@ -149,5 +149,29 @@ describe("skip", () => {
     expect(await res.json()).toMatchObject({ error: { code: "ALLOWLIST_DOWN" } });
     expect((await limiter.get("k")).remaining).toBe(5);
     await Promise.all([stop(server), limiter.close()]);
+  });
+});
+
+describe("decided within the call when nothing needs waiting for", () => {
+  it("a synchronous skip answer (true or false) with an in-process store: next() has run when the middleware returns", async () => {
+    const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: 5, keyGenerator: () => "k" });
+    for (const answer of [true, false]) {
+      const middleware = rateLimitMiddleware(limiter, { skip: () => answer });
+      const req = new IncomingMessage(new Socket());
+      const res = new ServerResponse(req);
+      const calls: unknown[] = [];
+      middleware(req, res, (err?: unknown) => calls.push(err));
+      expect(calls).toStrictEqual([undefined]); // once, without an error
+      // Counted only when not skipped.
+      expect(res.hasHeader("ratelimit")).toBe(!answer);
+    }
+    expect((await limiter.get("k")).remaining).toBe(4);
+    await limiter.close();
+  });
+
+  it("rateLimitHandler's refusal of a non-function handler says what it expects", () => {
+    const limiter = new RateLimiter({ windowMs: 1_000, maxRequests: 1 });
+    expect(() => rateLimitHandler(limiter, 42 as never)).toThrow(/a function \(req, res\) => void/);
+    void limiter.close();
   });
 });

@@ -167,6 +167,56 @@ describe("weighted consume, get, penalty, reward, reset: MemoryStore against the
   });
 });
 
+describe("RedisStore: retryAfterMs of every answer is about the next 1-point request", () => {
+  it("0 exactly when a 1-point request is admitted now (remaining >= 1, and get says so), after any weighted consume, penalty, reward or get (property)", async () => {
+    // One window of 10^9 ms (windows start at its multiples on Redis' clock): the previous window never weighs,
+    // so the model's count of this window is the whole usage.
+    const W = 1_000_000_000;
+    const store = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000, keyPrefix: "retry-next:" });
+    await store.ready();
+    const limiter = new RateLimiter({ windowMs: W, maxRequests: LIMIT, store });
+    let run = 0;
+    const ops = fc.array(
+      op(1).filter((o) => o.kind !== "wait" && o.kind !== "reset"),
+      { minLength: 1, maxLength: 12 },
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(ops, async (list) => {
+          const key = `k${run++}`;
+          const model = new Model(W, LIMIT);
+          const t = 0; // one window throughout (see W)
+          for (const o of list) {
+            let r;
+            if (o.kind === "consume") {
+              r = await limiter.consume(key, o.points);
+              expect(r.allowed).toBe(model.consume(key, t, o.points));
+              if (!r.allowed) {
+                // A refusal's retryAfterMs is about its own points, which do not fit now: never 0, even when 1 point would.
+                expect(r.retryAfterMs).toBeGreaterThan(0);
+                continue;
+              }
+            } else if (o.kind === "penalty") {
+              model.penalty(key, t, o.points);
+              r = await limiter.penalty(key, o.points);
+            } else if (o.kind === "reward") {
+              model.reward(key, t, o.points);
+              r = await limiter.reward(key, o.points);
+            } else r = await limiter.get(key);
+            const nextAdmitted = model.remaining(key, t) >= 1;
+            expect(r.remaining).toBe(model.remaining(key, t));
+            expect(r.retryAfterMs === 0).toBe(nextAdmitted);
+            expect((await limiter.get(key)).allowed).toBe(nextAdmitted);
+          }
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      await Promise.all([limiter.close(), store.close()]);
+    }
+  });
+});
+
 describe("RedisStore: the same operations, exact across instances", () => {
   const HOUR = 3_600_000; // a burst never straddles a window boundary in practice
 

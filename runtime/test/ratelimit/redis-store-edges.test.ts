@@ -139,3 +139,59 @@ describe("RedisStore reserve: held tokens answer hit() without a script call", (
     await store.close();
   });
 });
+
+describe("RedisStore peek / adjust / delete refuse typed when Redis may not be called", () => {
+  it("while the breaker is open: the breaker's error at once, though Redis answers again", async () => {
+    const store = new RedisStore({
+      url: fx.server.url,
+      commandTimeoutMs: 100,
+      breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+    });
+    await store.ready();
+    fx.server.pause();
+    await expect(store.peek("open", 60_000, 5)).rejects.toBeInstanceOf(RateLimitStoreError);
+    fx.server.resume();
+    expect(store.state).toBe("open");
+    for (const call of [
+      () => store.peek("open", 60_000, 5),
+      () => store.adjust("open", 60_000, 5, 1),
+      () => store.delete("open"),
+    ])
+      await expect(call()).rejects.toThrow(/circuit breaker is open/);
+    await store.close();
+  });
+
+  it("once the first-connection wait is over and the client is still not ready: 'not ready', naming its status", async () => {
+    const store = new RedisStore({ url: "redis://127.0.0.1:1", commandTimeoutMs: 100, firstConnectWaitMs: 30 });
+    await new Promise((r) => setTimeout(r, 100));
+    for (const call of [() => store.peek("nr", 60_000, 5), () => store.adjust("nr", 60_000, 5, 1), () => store.delete("nr")]) {
+      const err = (await call().catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(RateLimitStoreError);
+      expect(err.message).toMatch(/redis is not ready \(status \w+\)/);
+      expect(err.message).not.toContain("status ready");
+    }
+    await store.close();
+  });
+});
+
+describe("RedisStore close()", () => {
+  it("ends a client it created; leaves an injected one open, with none of its own listeners left on it", async () => {
+    const owned = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000 });
+    await owned.ready();
+    await owned.close();
+    // QUIT is answered before the socket closes: poll briefly for the end.
+    for (let i = 0; i < 100 && owned.client.status !== "end"; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(owned.client.status).toBe("end");
+
+    const client = new Redis(fx.server.url, { enableOfflineQueue: false });
+    await new Promise((r) => client.once("ready", r));
+    const listeners = client.listenerCount("ready");
+    const store = new RedisStore({ client, reserve: 4 });
+    expect(client.listenerCount("ready")).toBeGreaterThan(listeners);
+    await store.close();
+    expect(client.listenerCount("ready")).toBe(listeners);
+    expect(client.status).toBe("ready");
+    expect(await client.ping()).toBe("PONG");
+    client.disconnect();
+  });
+});

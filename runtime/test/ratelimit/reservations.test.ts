@@ -3,6 +3,7 @@
  * the key's following checks locally. Against a real redis-server: never over-admits across replicas,
  * a single replica stays exact, script calls drop, tokens die with their window, outages unchanged.
  */
+import fc from "fast-check";
 import { RateLimiter, RateLimitOptionsError, RedisStore, type StoreDecision } from "../../src/ratelimit";
 import { scriptCalls, useRedisServer } from "../../../test/helpers/redis";
 
@@ -314,6 +315,62 @@ describe("RedisStore reserve option", () => {
     } finally {
       fx.server.resume();
       await limiter.close();
+      await store!.close();
+    }
+  });
+
+  it("a single replica's Redis count of each key is exactly what it admitted plus what it holds, for any schedule of checks over event-loop iterations (property)", async () => {
+    const [store] = await stores(1, { reserve: 16 });
+    const prefix = `rl-test-${prefixes}:`;
+    // A window of 10^9 ms (windows start at multiples of it on Redis' clock): no run crosses one.
+    const W = 1_000_000_000;
+    let run = 0;
+    const iteration = fc.record({
+      keys: fc.array(fc.constantFrom("a", "b", "c"), { minLength: 1, maxLength: 8 }),
+      wait: fc.boolean(),
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(iteration, { minLength: 1, maxLength: 8 }), async (iterations) => {
+          const names = (k: string) => `${run}-${k}`;
+          run++;
+          const admitted = new Map<string, number>();
+          const pending: Promise<void>[] = [];
+          for (const { keys, wait } of iterations) {
+            for (const k of keys)
+              pending.push(
+                store!.hit(names(k), W, 1e9).then((d) => {
+                  if (d.allowed) admitted.set(k, (admitted.get(k) ?? 0) + 1);
+                }),
+              );
+            // Either the replies come first, or the next iteration's checks go out while these are in flight.
+            if (wait) await Promise.all(pending);
+            else await new Promise((r) => setImmediate(r));
+          }
+          await Promise.all(pending);
+          for (const k of ["a", "b", "c"]) {
+            const counted = Number((await fx.raw.hget(`{${prefix}${names(k)}}`, "c")) ?? 0);
+            expect(counted).toBe((admitted.get(k) ?? 0) + store!.reserved(names(k)));
+          }
+        }),
+        {
+          numRuns: 40,
+          // b ramps its ask up (1, 2, 4), then two batches with b second in each are in flight at once.
+          examples: [
+            [
+              [
+                { keys: ["b"], wait: true },
+                { keys: ["b"], wait: true },
+                { keys: ["b"], wait: true },
+                { keys: ["b"], wait: true },
+                { keys: ["a", "b", "b", "b", "b", "b"], wait: false },
+                { keys: ["c", "b"], wait: true },
+              ],
+            ],
+          ],
+        },
+      );
+    } finally {
       await store!.close();
     }
   });
