@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { ConnectionPoolManager } from "../../src/db/manager";
 import { createPool, type ManagedPool } from "../../src/db/pool";
 import { RuntimeConfigError } from "../../src/errors";
+import { REFUSED_DATABASE } from "../helpers/refused-database";
 
 /**
  * ConnectionPoolManager's decision rule over every (min, max, limit, in use, waiting), on both sides of each
@@ -21,16 +22,7 @@ function poolOf(min: number, max: number): ManagedPool {
   const pool = createPool({
     pool: { minConnections: min, maxConnections: max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 1_000 },
     // A port nothing listens on: the rule never needs a connection.
-    database: {
-      host: "127.0.0.1",
-      port: 1,
-      name: "none",
-      user: "none",
-      password: "none",
-      ssl: false,
-      sslCaFile: "",
-      statsRefreshIntervalMs: 0,
-    },
+    database: REFUSED_DATABASE,
   });
   pools.push(pool);
   return pool;

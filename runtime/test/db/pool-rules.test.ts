@@ -6,6 +6,7 @@ import { createPool, type CreatePoolOptions, type DbSettings, type ManagedPool, 
 import { RuntimeConfigError } from "../../src/errors";
 import { LABEL, LABEL_VALUE, METRIC } from "../../src/metrics/names";
 import { silentServer } from "../helpers/silent-server";
+import { REFUSED_DATABASE } from "../helpers/refused-database";
 
 /**
  * ManagedPool's rules that need no PostgreSQL (issue #22's mutation run on runtime/src/db): its settings and
@@ -22,17 +23,8 @@ afterEach(async () => {
   await Promise.allSettled(pools.splice(0).map((p) => p.close()));
 });
 
-/** Nothing listens on port 1: every connect is refused (ECONNREFUSED) at once. */
-const REFUSED: DbSettings["database"] = {
-  host: "127.0.0.1",
-  port: 1,
-  name: "none",
-  user: "svc",
-  password: "none",
-  ssl: false,
-  sslCaFile: "",
-  statsRefreshIntervalMs: 0,
-};
+/** Every connect refused at once (ECONNREFUSED): nothing listens on port 1. */
+const REFUSED: DbSettings["database"] = REFUSED_DATABASE;
 
 function poolOf(
   pool: Partial<DbSettings["pool"]>,

@@ -1,11 +1,12 @@
 import fc from "fast-check";
 import { Registry } from "prom-client";
 import { DbUnavailableError } from "../../src/db/errors";
-import { createPool, type DbSettings, type ManagedPool } from "../../src/db/pool";
+import { createPool, type ManagedPool } from "../../src/db/pool";
 import { StatsRefresher, type StatsRefresherOptions } from "../../src/db/stats-refresher";
 import { RuntimeConfigError } from "../../src/errors";
 import { METRIC } from "../../src/metrics/names";
 import { silentServer } from "../helpers/silent-server";
+import { REFUSED_DATABASE } from "../helpers/refused-database";
 
 /**
  * StatsRefresher's rules that need no PostgreSQL (issue #22's mutation run on runtime/src/db): its options,
@@ -23,19 +24,9 @@ afterEach(async () => {
 
 /** A pool whose connects are refused at once (port 1), or hang until connectionTimeoutMillis (a silent server). */
 function poolOf(port = 1, connectionTimeoutMillis = 2_000): ManagedPool {
-  const database: DbSettings["database"] = {
-    host: "127.0.0.1",
-    port,
-    name: "none",
-    user: "none",
-    password: "none",
-    ssl: false,
-    sslCaFile: "",
-    statsRefreshIntervalMs: 0,
-  };
   const p = createPool({
     pool: { minConnections: 0, maxConnections: 2, idleTimeoutMillis: 30_000, connectionTimeoutMillis },
-    database,
+    database: { ...REFUSED_DATABASE, port },
   });
   pools.push(p);
   return p;
