@@ -39,20 +39,31 @@ function git(root: string, args: string[]): { ok: true; out: string } | { ok: fa
   return { ok: true, out: run.stdout.trim() };
 }
 
-/** The history of CODE_PATHS in the git repository at `root`. */
+/**
+ * The history of CODE_PATHS in the git repository at `root`, as it is when first asked: each question
+ * runs git once per object (a plan asks it for every capacity file, and most share one commit), so a
+ * caller that changes the repository makes a new one.
+ */
 export function gitCodeHistory(root: string): CodeHistory {
+  let last: ReturnType<CodeHistory["lastChange"]> | undefined;
+  const since = new Map<string, ReturnType<CodeHistory["changesSince"]>>();
+  const changesSince = (commit: string): ReturnType<CodeHistory["changesSince"]> => {
+    const known = git(root, ["rev-parse", "--verify", "--quiet", `${commit}^{commit}`]);
+    if (!known.ok) return known.spawnFailed ? { unavailable: known.error } : "unknown";
+    const r = git(root, ["rev-list", "--count", `${commit}..HEAD`, "--", ...CODE_PATHS]);
+    return r.ok ? Number(r.out) : { unavailable: r.error };
+  };
   return {
     lastChange() {
+      if (last) return last;
       const r = git(root, ["log", "-1", "--format=%H %cI", "--", ...CODE_PATHS]);
-      if (!r.ok) return { unavailable: r.error };
+      if (!r.ok) return (last = { unavailable: r.error });
       const [hash, date] = r.out.split(" ");
-      return hash ? { hash, date } : { unavailable: `no commit touches ${CODE_PATHS.join(", ")}` };
+      return (last = hash ? { hash, date } : { unavailable: `no commit touches ${CODE_PATHS.join(", ")}` });
     },
     changesSince(commit) {
-      const known = git(root, ["rev-parse", "--verify", "--quiet", `${commit}^{commit}`]);
-      if (!known.ok) return known.spawnFailed ? { unavailable: known.error } : "unknown";
-      const r = git(root, ["rev-list", "--count", `${commit}..HEAD`, "--", ...CODE_PATHS]);
-      return r.ok ? Number(r.out) : { unavailable: r.error };
+      if (!since.has(commit)) since.set(commit, changesSince(commit));
+      return since.get(commit)!;
     },
   };
 }

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CODE_PATHS, readCapacityFiles, staleness, type CodeHistory } from "../../tools/capacity-files";
+import { CODE_PATHS, gitCodeHistory, readCapacityFiles, staleness, type CodeHistory } from "../../tools/capacity-files";
 
 const FIXTURE = JSON.parse(readFileSync(join(__dirname, "..", "fixtures", "capacity", "agent-intelligence.json"), "utf8"));
 
@@ -49,6 +49,22 @@ describe("capacity files: read through the shared schema, and older than the cod
     expect(readCapacityFiles(root, ["a"], { dir }).get("a")).toMatchObject({
       stale: expect.stringContaining(`measured at commit ${hashes[0]}`),
     });
+  });
+
+  it("a history runs git once per question: its answers stay as first given; a new history sees later commits", () => {
+    const { root, hashes } = repository([{ file: "examples/a.ts", date: "2026-12-01T10:00:00Z" }]);
+    const history = gitCodeHistory(root);
+    expect(history.changesSince(hashes[0])).toBe(0);
+    expect(history.lastChange()).toEqual({ hash: hashes[0], date: "2026-12-01T10:00:00+00:00" });
+    writeFileSync(join(root, "examples", "a.ts"), "changed\n");
+    execFileSync("git", ["-C", root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "c1"], {
+      env: { ...process.env, GIT_COMMITTER_DATE: "2026-12-03T10:00:00Z", GIT_AUTHOR_DATE: "2026-12-03T10:00:00Z" },
+    });
+    expect(history.changesSince(hashes[0])).toBe(0);
+    expect(history.lastChange()).toEqual({ hash: hashes[0], date: "2026-12-01T10:00:00+00:00" });
+    const fresh = gitCodeHistory(root);
+    expect(fresh.changesSince(hashes[0])).toBe(1);
+    expect(fresh.lastChange()).toMatchObject({ date: "2026-12-03T10:00:00+00:00" });
   });
 
   it.each([
