@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PlanJson } from "../../tools/plan";
 
 export const ROOT = join(__dirname, "..", "..");
-const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 
 export interface PlanRun {
   code: number;
@@ -15,35 +15,80 @@ export interface PlanRun {
 }
 
 /**
- * Where one jest run shares its plans (jest.config.js makes a fresh directory per run). Several test
- * files plan the committed stacks with the same arguments (about 13 runs of 6–10 s each); with no
- * file path among the arguments, the plan's output depends only on the checkout, which does not change
- * during a run, so the first file to finish one leaves it here and the others read it.
+ * Where one jest run shares its plans (jest.config.js makes a fresh directory per run). A plan takes
+ * 4-6 s of CPU and the suite makes dozens, so two test files asking for the same plan share one
+ * process. The plan's output depends only on its arguments and the checkout, which does not change
+ * during a run, so the key is the arguments, with a `--stack-file` named by its content's hash (two
+ * tests writing the same stack file get one plan). Any other argument naming a file (an output the
+ * test reads, a directory of capacity files) is not cached.
  */
 function cachedPlanFile(args: string[]): string | undefined {
   const dir = process.env.UAIP_PLAN_CACHE;
-  if (!dir || args.some((a) => a.includes("/") || a.includes("\\"))) return undefined;
-  return join(dir, `${args.map((a) => a.replace(/[^\w.-]/g, "_")).join(" ")}.json`);
+  if (!dir) return undefined;
+  const key: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--stack-file" && i + 1 < args.length) {
+      const file = args[++i];
+      if (!existsSync(file)) return undefined;
+      key.push("--stack-file", createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16));
+    } else if (args[i].includes("/") || args[i].includes("\\")) {
+      return undefined;
+    } else {
+      key.push(args[i].replace(/[^\w.-]/g, "_"));
+    }
+  }
+  return join(dir, `${key.join(" ")}.json`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The cached run in `file`, made here or by whichever worker asked first: the first to create
+ * `<file>.lock` plans, the others wait for its result (jest starts files that want the same plan at
+ * the same moment on its two workers). A worker that never finishes is not waited for past the
+ * deadline: the plan then runs here too.
+ */
+async function sharedRun(file: string, plan: () => Promise<PlanRun>): Promise<PlanRun> {
+  const read = () => JSON.parse(readFileSync(file, "utf8")) as PlanRun;
+  if (existsSync(file)) return read();
+  try {
+    closeSync(openSync(`${file}.lock`, "wx"));
+  } catch {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) if (existsSync(file)) return read();
+    return plan();
+  }
+  const run = await plan();
+  // Written whole, then renamed: another worker never reads half a file.
+  writeFileSync(`${file}.${process.pid}`, JSON.stringify(run));
+  renameSync(`${file}.${process.pid}`, file);
+  return run;
 }
 
 /** Runs the offline plan as a user would (`npm run plan -- ...`), in its own process. */
 export async function runPlan(args: string[]): Promise<PlanRun> {
   const cached = cachedPlanFile(args);
-  if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, "utf8")) as PlanRun;
-  const run = await planProcess(args);
-  if (cached) {
-    // Written whole, then renamed: another worker never reads half a file.
-    writeFileSync(`${cached}.${process.pid}`, JSON.stringify(run));
-    renameSync(`${cached}.${process.pid}`, cached);
-  }
-  return run;
+  return cached ? sharedRun(cached, () => planProcess(args)) : planProcess(args);
+}
+
+/**
+ * The plan of a committed stack (`Pulumi.<stack>.yaml`), as `npm run plan -- --stack <stack> --cost`
+ * prints it. Every test of a committed stack's plan asks for this one run, so a jest run plans each
+ * committed stack once; `--cost` only adds the estimate's printout (the JSON is the same without it),
+ * which the cost tests read.
+ */
+export function committedPlan(stack: string): Promise<PlanRun> {
+  return runPlan(["--stack", stack, "--cost"]);
 }
 
 function planProcess(args: string[]): Promise<PlanRun> {
   const dir = mkdtempSync(join(tmpdir(), "uaip-plan-"));
   const jsonFile = join(dir, "plan.json");
   return new Promise((resolve) => {
-    const child = spawn(TSX, [join(ROOT, "tools", "plan.ts"), ...args, "--json", jsonFile], { cwd: ROOT });
+    // `npm run plan` is `tsx tools/plan.ts`; node with tsx's loader is the same program without the tsx CLI's
+    // own process in front of it (about 0.3 s of CPU per plan, and the suite makes dozens).
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "tools", "plan.ts"), ...args, "--json", jsonFile], {
+      cwd: ROOT,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -55,6 +100,7 @@ function planProcess(args: string[]): Promise<PlanRun> {
       } catch {
         json = undefined;
       }
+      rmSync(dir, { recursive: true, force: true });
       resolve({ code: code ?? 1, stdout, stderr, json });
     });
   });

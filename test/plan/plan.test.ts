@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { PlanJson } from "../../tools/plan";
 import { DOC_STACKS, RESOURCES_END, RESOURCES_START, resourceTable } from "../../tools/profile-doc";
 import { listStacks } from "../../tools/stack-file";
-import { ORIGIN_TLS_YAML, ROOT, runPlan, stackFile } from "../helpers/plan";
+import { ORIGIN_TLS_YAML, ROOT, committedPlan, runPlan, stackFile } from "../helpers/plan";
 
 const STACKS = listStacks(ROOT);
 // Each test plans in a child process: ~8 s alone, several times that on a loaded machine.
@@ -17,7 +17,7 @@ describe("offline plan", () => {
   });
 
   it.each(STACKS)("plans %s and writes the documented JSON shape", async (stack) => {
-    const run = await runPlan(["--stack", stack]);
+    const run = await committedPlan(stack);
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
     const plan = run.json!;

@@ -1,5 +1,5 @@
 import { plannedResources, runRules } from "../../policy/rules";
-import { runPlan } from "../helpers/plan";
+import { committedPlan } from "../helpers/plan";
 
 /**
  * The plan JSON shows inputs as the SDK sent them (so a Helm release's values stay readable
@@ -9,7 +9,7 @@ import { runPlan } from "../helpers/plan";
  */
 describe("unknown values in the plan JSON", () => {
   it("local: the containers' pulled images are unknown, not the SDK's sentinel, and pass images-not-latest", async () => {
-    const run = await runPlan(["--stack", "local"]);
+    const run = await committedPlan("local");
     expect(run.code).toBe(0);
     const json = JSON.stringify(run.json);
     expect(json).not.toContain("04da6b54-80e4-46f7-96ec-b56ff0331ba9");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { ciRunsOn } from "../../profile/ci-deploys";
 import type { PlanJson } from "../../tools/plan";
-import { ROOT, runPlan } from "../helpers/plan";
+import { ROOT, committedPlan } from "../helpers/plan";
 
 /**
  * The workflows run on the in-VPC runner each stack provisions: the CodeBuild project name in the
@@ -15,7 +15,7 @@ const workflow = (file: string) => parse(readFileSync(join(ROOT, ".github", "wor
 
 beforeAll(async () => {
   for (const stack of STACKS) {
-    const run = await runPlan(["--stack", stack]);
+    const run = await committedPlan(stack);
     expect({ stack, code: run.code }).toEqual({ stack, code: 0 });
     plans[stack] = run.json!;
   }

@@ -1,7 +1,7 @@
 import { parseConfig } from "../../../profile/parse";
 import { imagePlatformFor } from "../../../components/k8s/image-platform";
 import { listStacks } from "../../../tools/stack-file";
-import { ROOT, runPlan } from "../../helpers/plan";
+import { ROOT, committedPlan } from "../../helpers/plan";
 
 /**
  * Item 12 of issue #11: the old default `ghcr.io/uaip/<svc>:0.1.0` does not exist (pods sat in
@@ -31,7 +31,7 @@ describe("service images", () => {
   it.each(listStacks(ROOT).filter((s) => s !== "local"))(
     "%s: one ECR repository and one build per stack; every Deployment runs its digest, none a ghcr.io default",
     async (stack) => {
-      const run = await runPlan(["--stack", stack]);
+      const run = await committedPlan(stack);
       expect(run.code).toBe(0);
       const rs = run.json!.resources as { type: string; name: string; inputs: any }[];
       const repos = rs.filter((r) => r.type === "aws:ecr/repository:Repository");

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { PlanJson } from "../../../../tools/plan";
 import { listStacks } from "../../../../tools/stack-file";
-import { ORIGIN_TLS_YAML, ROOT, runPlan, stackFile } from "../../../helpers/plan";
+import { ORIGIN_TLS_YAML, ROOT, committedPlan, runPlan, stackFile } from "../../../helpers/plan";
 import {
   checkNameCollisions,
   providerRuleChecks,
@@ -30,7 +30,7 @@ const plans = new Map<string, PlanJson>();
 beforeAll(async () => {
   // One process per stack (Pulumi's runtime state is per process), in sequence: the machine is shared.
   for (const stack of STACKS) {
-    const run = await runPlan(["--stack", stack]);
+    const run = await committedPlan(stack);
     if (run.code !== 0 || !run.json) throw new Error(`plan of ${stack} failed:\n${run.stderr}`);
     plans.set(stack, run.json);
   }

@@ -1,6 +1,6 @@
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
 import type { PlanJson } from "../../../../tools/plan";
-import { runPlan } from "../../../helpers/plan";
+import { committedPlan } from "../../../helpers/plan";
 
 /**
  * A stack's real offline plan, made once per test file in beforeAll, and fresh copies of its
@@ -9,7 +9,7 @@ import { runPlan } from "../../../helpers/plan";
 export function planFixture(stack = "dev"): { readonly plan: PlanJson; clone(): PlanResource[] } {
   let plan: PlanJson | undefined;
   beforeAll(async () => {
-    const run = await runPlan(["--stack", stack]);
+    const run = await committedPlan(stack);
     expect(run.code).toBe(0);
     plan = run.json!;
   }, 60_000);

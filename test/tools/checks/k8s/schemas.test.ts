@@ -1,11 +1,11 @@
 import { checkKubernetesSchemas, closeObjects, validatorFor } from "../../../../tools/checks/k8s/schemas";
 import type { PlanResource } from "../../../../tools/checks/k8s/plan-resource";
 import type { PlanJson } from "../../../../tools/plan";
-import { runPlan } from "../../../helpers/plan";
+import { committedPlan } from "../../../helpers/plan";
 
 let plan: PlanJson;
 beforeAll(async () => {
-  const run = await runPlan(["--stack", "dev"]);
+  const run = await committedPlan("dev");
   expect(run.code).toBe(0);
   plan = run.json!;
 }, 60_000);
