@@ -957,7 +957,7 @@ describe("what stays in flight, and what each tier answers on paths no other tes
     );
   });
 
-  it("a read of a key after its delete or invalidation asks Redis again instead of joining the read in flight", async () => {
+  it("a read of a key after its delete or invalidation asks Redis again instead of joining the read in flight; other keys' reads stay shared", async () => {
     const c = cache({ bus: false });
     expect(await c.ready()).toBe(true);
     const drops: [string, (k: string) => Promise<unknown>, boolean][] = [
@@ -978,6 +978,11 @@ describe("what stays in flight, and what each tier answers on paths no other tes
       await dropped;
       expect([name, (await calls("get")) - gets]).toEqual([name, 2]);
     }
+    // A read of a key the pattern does not match stays shared.
+    const gets = await calls("get");
+    const reads = [c.get("other"), c.invalidate("ke*"), c.get("other")];
+    await Promise.all(reads);
+    expect((await calls("get")) - gets).toBe(1);
   });
 
   it("a settled load is unregistered (after a failed one the next call loads again); one an invalidation superseded leaves the newer load registered", async () => {
@@ -1074,6 +1079,33 @@ describe("what stays in flight, and what each tier answers on paths no other tes
     expect(waited).toBeGreaterThanOrEqual(290);
     expect(waited).toBeLessThan(3_000);
     expect(await c.set("k", 1)).toEqual({ key: "k", complete: true }); // the command connection works
+  });
+
+  it("without staleIfErrorMs a refused read is a miss, even for a key written locally while it was in flight", async () => {
+    const user = await userWithout("noget", "get");
+    const c = cache({ bus: false, breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    const read = c.getEntry("w");
+    const write = c.set("w", "new");
+    expect(await read).toEqual({ status: "miss", value: undefined });
+    expect(await write).toEqual({ key: "w", complete: true });
+    expect(c.getNow("w")).toBe("new");
+  });
+
+  it("invalidations refused at different times share one retry timer: one UNLINK per 250 ms, not one per call", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ bus: false, breaker: { failureThreshold: 1_000_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      expect((await c.delete(`k${i}`)).complete).toBe(false);
+      await sleep(40);
+    }
+    const before = await calls("unlink");
+    await sleep(300);
+    // The first refusal's timer fires once in this window (a late timer, not at all); a timer per refused call
+    // would send 4 replays.
+    expect((await calls("unlink")) - before).toBeLessThanOrEqual(2);
+    expect(c.pendingInvalidations).toBe(4);
   });
 
   it("a refused argument names the call it was given to", async () => {
