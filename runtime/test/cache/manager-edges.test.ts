@@ -76,7 +76,7 @@ async function counter(registry: Registry, metric: string, labels: Record<string
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
   await fx.raw.flushall();
-  await fx.raw.call("ACL", "DELUSER", "nounlink", "noscan", "noget", "nopub");
+  await fx.raw.call("ACL", "DELUSER", "nounlink", "noscan", "noget", "nopub", "nosub");
 });
 
 describe("keys and options at their bounds", () => {
@@ -913,5 +913,320 @@ describe("settings that reach the L1, the timeouts and the connection", () => {
     open.push(c);
     expect(await c.ready(5_000)).toBe(true);
     expect(await c.set("authed", 1)).toEqual({ key: "authed", complete: true });
+  });
+});
+
+describe("what stays in flight, and what each tier answers on paths no other test took", () => {
+  it("a read in flight never backfills over a newer local write, whatever writes and invalidations of other keys ran meanwhile (property)", async () => {
+    const c = cache({ bus: false });
+    expect(await c.ready()).toBe(true);
+    // Each step runs in the caller's turn, before the GET sent first can be answered (one connection, in order).
+    const steps = {
+      setOther: () => c.set("other", 1),
+      deleteOther: () => c.delete("other"),
+      invalidateOther: () => c.invalidate("other"),
+      patternOther: () => c.invalidate("oth*"),
+    };
+    type Step = keyof typeof steps;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...(Object.keys(steps) as Step[])), { maxLength: 3 }),
+        fc.nat(3),
+        async (others, at) => {
+          await c.delete("k");
+          await fx.raw.set("uaip:c:k", JSON.stringify("old"));
+          const read = c.get("k");
+          const sequence: (Step | "setK")[] = [...others];
+          sequence.splice(Math.min(at, others.length), 0, "setK");
+          const done = sequence.map((step) => (step === "setK" ? c.set("k", "new") : steps[step]()));
+          expect(await read).toBe("old"); // the value Redis held when the read was sent
+          await Promise.all(done);
+          expect(c.getNow("k")).toBe("new");
+        },
+      ),
+      // One step on each side of the write: every pair whose epoch changes could cancel out.
+      {
+        numRuns: 20,
+        examples: [
+          [["deleteOther"], 0],
+          [["deleteOther"], 1],
+          [["invalidateOther"], 1],
+          [["patternOther"], 1],
+        ],
+      },
+    );
+  });
+
+  it("a read of a key after its delete or invalidation asks Redis again instead of joining the read in flight; other keys' reads stay shared", async () => {
+    const c = cache({ bus: false });
+    expect(await c.ready()).toBe(true);
+    const drops: [string, (k: string) => Promise<unknown>, boolean][] = [
+      ["delete", (k) => c.delete(k), true],
+      ["invalidate", (k) => c.invalidate(k), true],
+      // A pattern's UNLINK follows its SCAN's reply: the later GET may still find the value, but it is its own GET.
+      ["pattern", (k) => c.invalidate(`${k.slice(0, 2)}*`), false],
+    ];
+    for (const [name, drop, gone] of drops) {
+      await fx.raw.set("uaip:c:key", JSON.stringify("old"));
+      const gets = await calls("get");
+      const first = c.get("key");
+      const dropped = drop("key");
+      const after = c.get("key");
+      expect(await first).toBe("old");
+      const value = await after;
+      if (gone) expect([name, value]).toEqual([name, null]);
+      await dropped;
+      expect([name, (await calls("get")) - gets]).toEqual([name, 2]);
+    }
+    // A read of a key the pattern does not match stays shared.
+    const gets = await calls("get");
+    const reads = [c.get("other"), c.invalidate("ke*"), c.get("other")];
+    await Promise.all(reads);
+    expect((await calls("get")) - gets).toBe(1);
+  });
+
+  it("a settled load is unregistered (after a failed one the next call loads again); one an invalidation superseded leaves the newer load registered", async () => {
+    const c = new CacheManager();
+    try {
+      // A settled load is unregistered: after a failed one, the next call loads again.
+      await expect(c.getOrSet("f", () => Promise.reject(new Error("down")))).rejects.toThrow("down");
+      expect(await c.getOrSet("f", () => "up")).toBe("up");
+      let failFirst!: (e: Error) => void;
+      let finishSecond!: (v: string) => void;
+      const first = c.getOrSet("k", () => new Promise<string>((_, reject) => (failFirst = reject)));
+      await eventually(() => failFirst !== undefined);
+      await c.delete("k");
+      const second = c.getOrSet("k", () => new Promise<string>((resolve) => (finishSecond = resolve)));
+      await eventually(() => finishSecond !== undefined);
+      failFirst(new Error("first load failed"));
+      await expect(first).rejects.toThrow("first load failed");
+      let thirdLoads = 0;
+      const third = c.getOrSet("k", () => (thirdLoads++, "third"));
+      finishSecond("second");
+      expect(await Promise.all([second, third])).toEqual(["second", "second"]);
+      expect(thirdLoads).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("an L1 hit through get, getEntry or getOrSet is counted as one, answers a cached null, and calls no loader", async () => {
+    const registry = new Registry();
+    const c = new CacheManager({ registry });
+    try {
+      const l1 = (result: string) =>
+        counter(registry, METRIC.cacheRequestsTotal, { [LABEL.tier]: LABEL_VALUE.tierMemory, [LABEL.result]: result });
+      await c.set("none", null);
+      await c.set("one", 1);
+      // Without Redis, anything not answered from the L1 would be a miss: these come from the L1.
+      expect([await c.get("none"), await c.get("one")]).toEqual([null, 1]);
+      expect(await c.getEntry("none")).toEqual({ status: "hit", value: null });
+      expect(await c.getEntry("one")).toEqual({ status: "hit", value: 1 });
+      let loads = 0;
+      expect(await c.getOrSet("none", () => (loads++, 5))).toBeNull();
+      expect(await c.getOrSet("one", () => (loads++, 5))).toBe(1);
+      expect(loads).toBe(0);
+      expect([c.getNow("none"), c.getNow("one")]).toEqual([null, 1]);
+      expect([await l1(LABEL_VALUE.hit), await l1(LABEL_VALUE.miss)]).toEqual([8, 0]);
+      // A miss is counted by get, getEntry and getOrSet; getNow counts nothing for it.
+      expect(c.getNow("absent")).toBeUndefined();
+      expect(await c.get("absent")).toBeNull();
+      expect(await c.getEntry("absent")).toEqual({ status: "miss", value: undefined });
+      expect(await c.getOrSet("absent", () => (loads++, 5))).toBe(5);
+      expect([await l1(LABEL_VALUE.hit), await l1(LABEL_VALUE.miss), loads]).toEqual([8, 3, 1]);
+      // Without Redis a delete is complete at once: nothing to queue.
+      expect(await c.delete("one")).toEqual({ key: "one", complete: true });
+      expect(c.pendingInvalidations).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("a refused key or value says which, with the value as written and the serializer's own reason", async () => {
+    const c = new CacheManager({
+      serializer: {
+        serialize: (v) => {
+          if (v === "bad") throw new Error("no bad values here");
+          return JSON.stringify(v);
+        },
+        deserialize: JSON.parse,
+      },
+    });
+    try {
+      await expect(c.get("")).rejects.toThrow(/non-empty string, got ""/);
+      await expect(c.get(42 as never)).rejects.toThrow(/non-empty string, got 42/);
+      const error = await c.set("k", "bad").then(
+        () => undefined,
+        (e: unknown) => e as Error & { cause?: unknown },
+      );
+      expect(error).toBeInstanceOf(CacheValueError);
+      expect(error!.message).toMatch(/"k".*no bad values here/);
+      expect(error!.cause).toEqual(new Error("no bad values here"));
+      await expect(c.set("k", undefined)).rejects.toThrow(/got undefined/);
+      await expect(c.set("k", () => 1)).rejects.toThrow(/got function/);
+      expect(c.l1Size).toBe(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("ready() answers false at its timeout when the bus subscriber never answers (its PING refused)", async () => {
+    const user = await userWithout("nosub", "ping");
+    const c = cache({ busHeartbeatMs: 0 }, user);
+    const t0 = performance.now();
+    expect(await c.ready(300)).toBe(false);
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(3_000);
+    expect(await c.set("k", 1)).toEqual({ key: "k", complete: true }); // the command connection works
+  });
+
+  it("without staleIfErrorMs a refused read is a miss, even for a key written locally while it was in flight", async () => {
+    const user = await userWithout("noget", "get");
+    const c = cache({ bus: false, breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    const read = c.getEntry("w");
+    const write = c.set("w", "new");
+    expect(await read).toEqual({ status: "miss", value: undefined });
+    expect(await write).toEqual({ key: "w", complete: true });
+    expect(c.getNow("w")).toBe("new");
+  });
+
+  it("invalidations refused at different times share one retry timer: one UNLINK per 250 ms, not one per call", async () => {
+    const user = await userWithout("nounlink", "unlink");
+    const c = cache({ bus: false, breaker: { failureThreshold: 1_000_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      expect((await c.delete(`k${i}`)).complete).toBe(false);
+      await sleep(40);
+    }
+    const before = await calls("unlink");
+    await sleep(300);
+    // The first refusal's timer fires once in this window (a late timer, not at all); a timer per refused call
+    // would send 4 replays.
+    expect((await calls("unlink")) - before).toBeLessThanOrEqual(2);
+    expect(c.pendingInvalidations).toBe(4);
+  });
+
+  it("a refused argument names the call it was given to", async () => {
+    const c = new CacheManager();
+    try {
+      const refusals: [string, () => Promise<unknown>][] = [
+        ["CacheManager.ready: timeoutMs", () => c.ready(-1)],
+        ["CacheManager.set: ttl", () => c.set("k", 1, { ttl: 0 })],
+        ["CacheManager.getOrSet: loader", () => c.getOrSet("k", 5 as never)],
+        ["CacheManager.getOrSet: ttl", () => c.getOrSet("k", () => 1, { ttl: 1.5 })],
+      ];
+      for (const [where, call] of refusals) {
+        const message = await call().then(
+          () => "accepted",
+          (e: unknown) => (e as Error).message,
+        );
+        expect(message.startsWith(`${where}: `)).toBe(true);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("without exactBackfillTtl a copy read from Redis lives memory.ttl, whatever the value's text", async () => {
+    const c = cache({ bus: false, config: { memory: { ttl: 60_000 } } });
+    expect(await c.ready()).toBe(true);
+    // Values whose reply text has a digit second: read as a remaining TTL, each would live a few ms.
+    const values = { n: 12, list: [5, 9], text: "a7" };
+    for (const [k, v] of Object.entries(values)) {
+      await fx.raw.set(`uaip:c:${k}`, JSON.stringify(v));
+      expect(await c.get(k)).toEqual(v);
+    }
+    await sleep(40);
+    for (const [k, v] of Object.entries(values)) expect(c.getNow(k)).toEqual(v);
+  });
+
+  it("close() leaves nothing behind: an empty L1, no queued key or pattern, no listener on an injected client", async () => {
+    const user = await userWithout("noscan", "scan", "unlink");
+    const c = cache({ breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    await c.set("a", 1);
+    expect((await c.invalidate("p*")).complete).toBe(false);
+    expect((await c.delete("k")).complete).toBe(false);
+    expect([c.l1Size, c.pendingInvalidations]).toEqual([1, 2]);
+    await c.close();
+    expect([c.l1Size, c.pendingInvalidations]).toEqual([0, 0]);
+    await c.close(); // idempotent
+
+    const client = new Redis(fx.server.url);
+    try {
+      const listeners = () => ["ready", "error"].map((e) => client.listenerCount(e));
+      const before = listeners();
+      const d = new CacheManager({ client, bus: false });
+      expect(await d.ready()).toBe(true);
+      expect(listeners()[0]).toBeGreaterThan(before[0]);
+      await d.close();
+      expect(listeners()).toEqual(before);
+      expect(await client.ping()).toBe("PONG"); // left open
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("a Redis Cluster error (CROSSSLOT) behind a read is a miss, counted under the cluster errors with its operation", async () => {
+    const real = new Redis(fx.server.url);
+    const crossing = new Proxy(real, {
+      get(target, property) {
+        if (property === "get") return () => Promise.reject(new Error("CROSSSLOT Keys in request don't hash to the same slot"));
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const registry = new Registry();
+    const c = cache({ client: crossing, registry, bus: false });
+    try {
+      expect(await c.ready()).toBe(true);
+      expect(await c.get("k")).toBeNull();
+      const values = (await registry.getSingleMetric(METRIC.redisClusterErrorsTotal)!.get()).values;
+      expect(values.map((v) => [v.labels[LABEL.reason], v.labels[LABEL.operation], v.value])).toEqual([
+        ["CROSSSLOT", CACHE_OPERATION.get, 1],
+      ]);
+    } finally {
+      await c.close();
+      real.disconnect();
+    }
+  });
+
+  it("a refused SUBSCRIBE is a bus error: counted and reported under subscribe", async () => {
+    const user = await userWithout("nosub", "subscribe");
+    const registry = new Registry();
+    const events: { type: string; operation?: string; error?: unknown }[] = [];
+    const c = cache({ registry, busHeartbeatMs: 0, onEvent: (e) => events.push(e as never) }, user);
+    const subscribeErrors = () => counter(registry, METRIC.cacheErrorsTotal, { [LABEL.operation]: CACHE_OPERATION.subscribe });
+    expect(await eventually(async () => (await subscribeErrors()) === 1)).toBe(true);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: "error",
+        operation: CACHE_OPERATION.subscribe,
+        error: expect.objectContaining({ message: expect.stringMatching(/NOPERM/) }),
+      }),
+    );
+    // Only the bus is refused: the cache's own commands still reach Redis.
+    expect(await c.set("k", 1)).toEqual({ key: "k", complete: true });
+  });
+
+  it("a pattern or a key from another instance evicts the matching L1 copies, counted as remote invalidations", async () => {
+    const registry = new Registry();
+    const a = cache();
+    const b = cache({ registry });
+    expect(await a.ready()).toBe(true);
+    expect(await b.ready()).toBe(true);
+    const remote = () => counter(registry, METRIC.cacheInvalidationsTotal, { [LABEL.operation]: CACHE_OPERATION.remote });
+    await b.set("p:1", 1);
+    await b.set("p:2", 2);
+    await b.set("q:1", 3);
+    await a.invalidate("p:*");
+    expect(await eventually(async () => (await remote()) === 1)).toBe(true);
+    expect([b.getNow("p:1"), b.getNow("p:2"), b.getNow("q:1")]).toEqual([undefined, undefined, 3]);
+    expect(await a.delete("q:1")).toEqual({ key: "q:1", complete: true });
+    expect(a.pendingInvalidations).toBe(0); // complete: nothing queued
+    expect(await eventually(async () => (await remote()) === 2)).toBe(true);
+    expect(b.getNow("q:1")).toBeUndefined();
   });
 });
