@@ -4,17 +4,7 @@ import { z } from "zod";
 import { memorySettingsSchema } from "../config/settings";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { enforcedHeapLimitBytes, maxOldSpaceSizeMiB } from "../heap";
-import {
-  checkValue,
-  duration,
-  func,
-  number,
-  object,
-  prototypeProblems,
-  throwProblems,
-  validateOptions,
-  zodProblems,
-} from "../options";
+import { duration, func, number, object, prototypeProblems, throwProblems, validateOptions, zodProblems } from "../options";
 import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
 import { setRepeating } from "../timer";
@@ -131,9 +121,8 @@ export class MemoryMonitor {
     const parsed = memorySettingsSchema.safeParse(config);
     if (!parsed.success)
       throwProblems(where, zodProblems(parsed.error.issues, memoryConfig, "", memorySettingsSchema), monitorError);
+    // The sampling interval is a timer: the schema's durationMs (an integer from 1 to 2^31 - 1 ms) refused any other.
     this.config = parsed.data!;
-    // The sampling interval is a timer: the runtime's Duration rule (zod's schema only says "positive").
-    checkValue(where, "memoryMonitoring.interval", this.config.memoryMonitoring.interval, duration(1), monitorError);
     this.#gcThresholdBytes = this.config.gcThreshold * MiB;
     const hysteresis = o.hysteresis ?? 0.1;
     this.#gcCooldownMs = o.gcCooldownMs ?? 30_000;

@@ -299,6 +299,22 @@ describe("penalty points", () => {
   });
 });
 
+describe("consume's weight bound", () => {
+  it("a weight of maxRequests is checked, one more is refused naming the weight and maxRequests (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 1_000 }), async (max) => {
+        const limiter = new RateLimiter({ windowMs: 60_000, maxRequests: max });
+        expect(await limiter.consume("at", max)).toMatchObject({ allowed: true, remaining: 0 });
+        const err = (await limiter.consume("over", max + 1).catch((e: unknown) => e)) as RateLimitPointsError;
+        expect(err).toBeInstanceOf(RateLimitPointsError);
+        expect(err.message).toContain(`points ${max + 1} exceed maxRequests ${max}`);
+        await limiter.close();
+      }),
+      { numRuns: 10 },
+    );
+  });
+});
+
 describe("RateLimiter.ready", () => {
   it("true at once for a store without ready(); false after timeoutMs for one that never gets there; refuses a negative timeout", async () => {
     const plain = new RateLimiter({ windowMs: 1_000, maxRequests: 1 });

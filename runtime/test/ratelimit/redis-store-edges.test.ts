@@ -174,6 +174,15 @@ describe("RedisStore peek / adjust / delete refuse typed when Redis may not be c
   });
 });
 
+describe("RedisStore's own client while Redis is unreachable", () => {
+  it("handles the client's 'error' events (an unhandled one throws, and would end the process): failures surface per call", async () => {
+    const store = new RedisStore({ url: "redis://127.0.0.1:1", firstConnectWaitMs: 0 });
+    expect(() => store.client.emit("error", new Error("connection lost"))).not.toThrow();
+    await expect(store.hit("k", 60_000, 5)).rejects.toBeInstanceOf(RateLimitStoreError);
+    await store.close();
+  });
+});
+
 describe("RedisStore close()", () => {
   it("ends a client it created; leaves an injected one open, with none of its own listeners left on it", async () => {
     const owned = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000 });

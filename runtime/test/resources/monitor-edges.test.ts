@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import fc from "fast-check";
 import { Registry } from "prom-client";
@@ -66,6 +67,130 @@ describe("HysteresisSwitch at its levels", () => {
       }),
     );
     expect(new HysteresisSwitch(Number.MIN_VALUE, 0.1).enabled).toBe(true);
+  });
+});
+
+describe("HysteresisSwitch refuses levels it cannot honour", () => {
+  /** The error constructing a switch throws, or undefined. */
+  function refusal(enterAt: unknown, exitFraction: unknown): MemoryMonitorOptionsError | undefined {
+    try {
+      new HysteresisSwitch(enterAt as number, exitFraction as number);
+    } catch (err) {
+      expect(err).toBeInstanceOf(MemoryMonitorOptionsError);
+      return err as MemoryMonitorOptionsError;
+    }
+    return undefined;
+  }
+  const anyValue = fc.oneof(
+    fc.double(),
+    fc.constantFrom(0, 1, below(1), -Number.MIN_VALUE, Number.MIN_VALUE, Infinity, -Infinity, NaN),
+    fc.constantFrom("0.5", null, true),
+  );
+
+  it("takes an exit fraction exactly in [0, 1) and a finite entry level; the refusal names the class and the argument", () => {
+    fc.assert(
+      fc.property(anyValue, anyValue, (enterAt, exitFraction) => {
+        const enterOk = typeof enterAt === "number" && Number.isFinite(enterAt);
+        const exitOk = typeof exitFraction === "number" && exitFraction >= 0 && exitFraction < 1;
+        const error = refusal(enterAt, exitFraction);
+        if (enterOk && exitOk) expect(error).toBeUndefined();
+        else {
+          // The entry level is checked first.
+          const key = enterOk ? "exitFraction" : "enterAt";
+          expect(error?.key).toBe(key);
+          expect(error?.message.startsWith(`memory monitor ${key}: HysteresisSwitch: ${key}: expected a finite number`)).toBe(
+            true,
+          );
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("MemoryMonitor refusals", () => {
+  it.each([
+    [{}, { hysteresis: 1 }, "hysteresis"],
+    [{ memoryMonitoring: { threshold: 2 } }, {}, "memoryMonitoring.threshold"],
+    // A timer's delay: the schema's duration rule (Node fires a longer one after 1 ms).
+    [{ memoryMonitoring: { interval: 2 ** 31 } }, {}, "memoryMonitoring.interval"],
+    [Object.create({ gcThreshold: 1 }) as object, {}, "memoryConfig.__proto__"],
+  ])("%j %j names the class and the key: %s", (config, options, key) => {
+    let error: unknown;
+    try {
+      new MemoryMonitor(config, options);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(MemoryMonitorOptionsError);
+    expect((error as Error).message.startsWith(`memory monitor ${key}: MemoryMonitor: ${key}: `)).toBe(true);
+  });
+});
+
+describe("MemoryMonitor GC hint cooldown", () => {
+  it("a hint is due again exactly gcCooldownMs after the last one, not a moment before (property)", () => {
+    // The monitor reads the clock from node:perf_hooks: the samples' times are set here.
+    let t = 0;
+    const clock = jest.spyOn(performance, "now").mockImplementation(() => t);
+    const cooldownAndGap = fc
+      .integer({ min: 1, max: 3_600_000 })
+      .chain((c) => fc.tuple(fc.constant(c), fc.oneof(fc.constantFrom(c - 1, c, c + 1), fc.integer({ min: 0, max: 2 * c }))));
+    try {
+      fc.assert(
+        fc.property(cooldownAndGap, ([cooldown, gap]) => {
+          // gcThreshold 1 MiB: this process's heap is above it, so a hint is due whenever the cooldown allows.
+          const m = new MemoryMonitor(
+            { gcThreshold: 1 },
+            { gcCooldownMs: cooldown, heapLimitBytes: getHeapStatistics().heap_size_limit },
+          );
+          t = 1_000_000;
+          expect(m.monitor().gc).toBe("not_exposed");
+          t += gap;
+          expect(m.monitor().gc).toBe(gap >= cooldown ? "not_exposed" : "none");
+          m.close();
+        }),
+        { numRuns: 12 },
+      );
+      // Without the option the cooldown is 30 s.
+      const m = new MemoryMonitor({ gcThreshold: 1 }, { heapLimitBytes: getHeapStatistics().heap_size_limit });
+      t = 5_000_000;
+      const hints = [0, 29_999, 30_000, 59_999, 60_000].map((at) => {
+        t = 5_000_000 + at;
+        return m.monitor().gc;
+      });
+      expect(hints).toEqual(["not_exposed", "none", "not_exposed", "none", "not_exposed"]);
+      m.close();
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
+
+describe("MemoryMonitor counters over several scrapes", () => {
+  it("the GC-hint and rejection counters grow by what happened between two scrapes, never more", async () => {
+    const registry = new Registry();
+    // gcCooldownMs 0: every sample above the 1 MiB threshold is a hint (not_exposed: no global.gc here).
+    const m = new MemoryMonitor(
+      { gcThreshold: 1 },
+      { registry, gcCooldownMs: 0, heapLimitBytes: getHeapStatistics().heap_size_limit },
+    );
+    let hints = 0;
+    let rejected = 0;
+    for (const [samples, rejections] of [
+      [1, 2],
+      [3, 0],
+      [0, 1],
+      [2, 3],
+    ]) {
+      for (let i = 0; i < samples; i++) m.monitor();
+      for (let i = 0; i < rejections; i++) m.recordRejection();
+      hints += samples;
+      rejected += rejections;
+      const text = await registry.metrics();
+      expect(text).toMatch(new RegExp(`^uaip_memory_gc_total\\{result="not_exposed"\\} ${hints}$`, "m"));
+      expect(text).toMatch(new RegExp(`^uaip_pressure_rejected_requests_total ${rejected}$`, "m"));
+    }
+    m.close();
   });
 });
 
@@ -151,6 +276,17 @@ describe("MemoryMonitor heap limit mismatch with --max-old-space-size set", () =
     m.close();
   });
 
+  it("limits that agree (the flag and the setting) say nothing, and the mismatch reads false", () => {
+    // A flag below V8's own limit is the limit enforced; 97 MiB is a pair no other test uses.
+    process.env.NODE_OPTIONS = "--max-old-space-size=97";
+    const warnings: string[] = [];
+    const m = new MemoryMonitor({}, { heapLimitBytes: 97 * MiB, warn: (message) => warnings.push(message) });
+    expect(m.heapLimitBytes).toBe(97 * MiB);
+    expect(m.heapLimitMismatch).toBe(false);
+    expect(warnings).toEqual([]);
+    m.close();
+  });
+
   it("without a warn option it is a process warning with code UAIP_HEAP_LIMIT_MISMATCH", () => {
     // Jest's sandboxed process does not deliver "warning" events to the test: watch the call instead.
     const emit = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
@@ -176,6 +312,7 @@ describe("MemoryMonitor.onChange", () => {
     m.onChange((p) => heard.push(`kept:${p.join()}`));
     unsubscribe();
     m.monitor();
+    expect(heard).toEqual(["kept:heap"]); // told at the sample that changed it
     m.monitor(); // no change: nobody is told again
     expect(heard).toEqual(["kept:heap"]);
     m.close();
@@ -233,6 +370,42 @@ describe("MemoryMonitor event-loop gauges", () => {
   });
 });
 
+describe("MemoryMonitor event-loop delay with no sample in the interval", () => {
+  it("reads 0, not the empty histogram's lowest bucket", async () => {
+    // A 60 s resolution: the delay histogram takes no sample before this first interval ends.
+    const m = new MemoryMonitor(
+      { memoryMonitoring: { enabled: true, interval: 3_600_000 } },
+      { heapLimitBytes: getHeapStatistics().heap_size_limit, eventLoopResolutionMs: 60_000 },
+    ).start();
+    await new Promise((r) => setTimeout(r, 40)); // several samples at the default 10 ms resolution
+    expect(m.monitor().eventLoopDelayP99Ms).toBe(0);
+    m.close();
+  });
+});
+
+describe("MemoryMonitor start() and close()", () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const config = (enabled: boolean) => ({ memoryMonitoring: { enabled, interval: 5 } });
+  const options = { heapLimitBytes: getHeapStatistics().heap_size_limit };
+
+  it("samples on its timer; a second start() adds no timer, so after close() nothing samples", async () => {
+    const m = new MemoryMonitor(config(true), options).start().start();
+    for (let i = 0; i < 200 && m.lastSample === undefined; i++) await sleep(5);
+    expect(m.lastSample).toBeDefined();
+    m.close();
+    const last = m.lastSample;
+    await sleep(30);
+    expect(m.lastSample).toBe(last);
+  });
+
+  it("with monitoring disabled, start() samples nothing", async () => {
+    const m = new MemoryMonitor(config(false), options).start();
+    await sleep(30);
+    expect(m.lastSample).toBeUndefined();
+    m.close();
+  });
+});
+
 describe("PressureGate edges", () => {
   it("a request without a URL is the root path: shed under pressure (it is no probe)", () => {
     const hot = new MemoryMonitor({}, { heapLimitBytes: MiB });
@@ -250,6 +423,29 @@ describe("PressureGate edges", () => {
     expect(res.statusCode).toBe(503);
     expect(headers["Retry-After"]).toBe("10");
     expect(JSON.parse(body).error.code).toBe("UAIP_OVERLOADED");
+    hot.close();
+  });
+
+  it("middleware under pressure answers 503 itself and does not call next(); the message names every resource", () => {
+    // Two resources over their limits: the heap (limit 1 MiB) and the event-loop utilization (a synchronous
+    // stretch of work between construction and the sample keeps the loop busy the whole interval).
+    const hot = new MemoryMonitor({ memoryMonitoring: { eventLoopUtilizationLimit: 0.001 } }, { heapLimitBytes: MiB });
+    const end = performance.now() + 5;
+    while (performance.now() < end) {
+      /* busy */
+    }
+    expect(hot.monitor().pressure).toEqual(["heap", "event_loop_utilization"]);
+    let body = "";
+    const res = {
+      statusCode: 200,
+      setHeader: () => undefined,
+      end: (text: string) => void (body = text),
+    } as unknown as ServerResponse;
+    const next = jest.fn();
+    new PressureGate(hot).middleware()({ url: "/orders" } as IncomingMessage, res, next);
+    expect(next).not.toHaveBeenCalled();
+    expect(res.statusCode).toBe(503);
+    expect(JSON.parse(body).error.message).toContain("(heap, event_loop_utilization)");
     hot.close();
   });
 
