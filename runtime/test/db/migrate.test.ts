@@ -7,6 +7,7 @@ import { PostgresServer } from "../../../test/helpers/postgres";
 import { loadMigrations, runMigrations, splitStatements, ADVISORY_LOCK, MIGRATIONS_DIR } from "../../src/db/migrate";
 import { ensureServiceRoles, scramSha256Verifier } from "../../src/db/roles";
 import { DbMigrationError } from "../../src/db/errors";
+import { runCli } from "../../src/db/migrate-cli";
 
 let server: PostgresServer;
 let dbCounter = 0;
@@ -245,31 +246,50 @@ describe("per-service roles", () => {
 });
 
 describe("npm run db:migrate", () => {
-  it("migrates from --url, is idempotent, takes role passwords from env and prints neither them nor the URL", () => {
-    const url = server.url();
-    const env = { ...process.env, DB_ROLE_PASSWORD_CLI_SVC: "cli-svc-password-0123456789" };
-    const run = () =>
-      spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "cli_svc:3"], {
-        cwd: join(__dirname, "../../.."),
-        env,
-        encoding: "utf8",
-      });
-    const first = run();
-    expect(first.stderr).toBe("");
-    expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`applied ${loadMigrations().length} `));
-    const second = run();
-    expect(second.status).toBe(0);
-    expect(second.stdout).toMatch(new RegExp(`applied 0 \\(none\\), already applied ${loadMigrations().length}`));
-    for (const out of [first.stdout + first.stderr, second.stdout + second.stderr]) {
+  it("migrates from --url, is idempotent, creates the --role with its password from env and prints neither it nor the URL", async () => {
+    const url = await freshDatabase();
+    const rolePassword = "cli-svc-password-0123456789";
+    const env = { DB_ROLE_PASSWORD_CLI_SVC: rolePassword };
+    const names = loadMigrations().map((m) => m.name);
+    const run = async () => {
+      let out = "";
+      let err = "";
+      const status = await runCli(["--url", url, "--role", "cli_svc:3"], env, { out: (t) => (out += t), err: (t) => (err += t) });
+      return { status, out, err };
+    };
+    const first = await run();
+    expect(first).toMatchObject({ status: 0, err: "" });
+    expect(first.out).toContain(`db:migrate: done; applied ${names.length} (${names.join(", ")}), already applied 0\n`);
+    for (const name of names) expect(first.out).toContain(`db:migrate: applying ${name}\n`);
+    const second = await run();
+    expect(second).toEqual({
+      status: 0,
+      out: [
+        "db:migrate: waiting for the migration lock",
+        "db:migrate: roles: cli_svc (CONNECTION LIMIT 3)",
+        `db:migrate: done; applied 0 (none), already applied ${names.length}`,
+        "",
+      ].join("\n"),
+      err: "",
+    });
+    for (const out of [first.out, second.out]) {
       expect(out).not.toContain(PostgresServer.PASSWORD);
-      expect(out).not.toContain("cli-svc-password-0123456789");
+      expect(out).not.toContain(rolePassword);
     }
-    const missing = spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "other_svc:3"], {
+    // The role logs in with the password the environment gave it.
+    const db = new URL(url).pathname.slice(1);
+    expect(
+      await withClient(server.url(db, "cli_svc", rolePassword), async (c) => (await c.query("SELECT 1 AS x")).rows[0].x),
+    ).toBe(1);
+  });
+
+  it("as a process: a refusal exits 1 with the reason on stderr", () => {
+    const missing = spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", server.url(), "--role", "other_svc:3"], {
       cwd: join(__dirname, "../../.."),
       encoding: "utf8",
     });
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/--role other_svc: set its password in DB_ROLE_PASSWORD_OTHER_SVC/);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toBe("db:migrate: --role other_svc: set its password in DB_ROLE_PASSWORD_OTHER_SVC\n");
   }, 60_000);
 });
