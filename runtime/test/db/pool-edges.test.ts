@@ -179,7 +179,8 @@ describe("ManagedPool: the connection given back", () => {
   ] as const)(
     "broken while checked out (its work %s) is destroyed, never handed to the request waiting for it, which gets a fresh one",
     async (_, last, thrown) => {
-      const pool = poolOf({ connectionTimeoutMillis: 20_000 }); // limit 1 (min 0)
+      const registry = new Registry();
+      const pool = poolOf({ connectionTimeoutMillis: 20_000 }, { registry }); // limit 1 (min 0)
       const admin = poolOf({});
       const a = holdOn(pool, last);
       try {
@@ -203,6 +204,8 @@ describe("ManagedPool: the connection given back", () => {
         else expect(outcome).toBeUndefined();
         expect((await within(queued, 10_000, "the queued query")).rows[0].pid).not.toBe(pid);
         expect(pool.stats()).toMatchObject({ total: 1, idle: 1, inUse: 0, waiting: 0 });
+        // One connection broke once: one error, however many `error` events pg emitted for it.
+        expect((await registry.getSingleMetric(METRIC.dbPoolErrorsTotal)!.get()).values[0].value).toBe(1);
       } finally {
         a.release();
         await Promise.allSettled([a.done]);
