@@ -181,6 +181,86 @@ describe("migrations", () => {
   });
 });
 
+describe("migrations that fail", () => {
+  /** A migrations directory of its own, removed after the test. */
+  function dirWith(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), "uaip-mig-"));
+    dirs.push(dir);
+    for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
+    return dir;
+  }
+  const dirs: string[] = [];
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase();
+  });
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  const failure = async (options: Parameters<typeof runMigrations>[0]) => {
+    const err = await runMigrations(options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DbMigrationError);
+    return err as DbMigrationError;
+  };
+  const tables = (url: string) =>
+    withClient(url, async (c) =>
+      (await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map(
+        (r) => r.t,
+      ),
+    );
+
+  it("a failing file fails the run naming it, with pg's error as the cause; a transactional one leaves nothing; a file is recorded only when all done", async () => {
+    const inTransaction = await failure({
+      connection: url,
+      dir: dirWith({ "001_half.sql": "CREATE TABLE half (x int);\nSELECT * FROM no_such_table;\n" }),
+    });
+    expect(inTransaction.message).toBe('001_half.sql: relation "no_such_table" does not exist');
+    expect(inTransaction.cause).toMatchObject({ code: "42P01" });
+    expect(await tables(url)).toEqual(["uaip_schema_migrations"]);
+
+    const concurrent = await failure({
+      connection: url,
+      dir: dirWith({ "001_idx.sql": "-- uaip:no-transaction\nCREATE INDEX CONCURRENTLY idx_none ON no_such_table (x);\n" }),
+    });
+    expect(concurrent.message).toBe(
+      '001_idx.sql: relation "no_such_table" does not exist; any index it left INVALID is rebuilt on the next run',
+    );
+    expect(concurrent.cause).toMatchObject({ code: "42P01" });
+
+    // Built, then gone by the time the run checks it: not recorded, so the next run builds it again.
+    const gone = await failure({
+      connection: url,
+      dir: dirWith({
+        "001_t.sql": "CREATE TABLE t (x int);\n",
+        "002_gone.sql":
+          "-- uaip:no-transaction\nCREATE INDEX CONCURRENTLY idx_gone ON t (x);\nDROP INDEX CONCURRENTLY idx_gone;\n",
+      }),
+    });
+    expect(gone.message).toBe("002_gone.sql: index idx_gone is invalid or missing after the build; run the migration again");
+    expect(
+      await withClient(url, async (c) => (await c.query("SELECT name FROM uaip_schema_migrations ORDER BY 1")).rows),
+    ).toEqual([{ name: "001_t.sql" }]);
+  });
+
+  it("another run holding the lock past lockTimeoutMs fails this one with DbMigrationError (lock), after about that long", async () => {
+    const dir = dirWith({ "001_one.sql": "SELECT 1;\n" });
+    await withClient(url, async (holder) => {
+      await holder.query("SELECT pg_advisory_lock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]);
+      const started = performance.now();
+      const err = await failure({ connection: url, dir, lockTimeoutMs: 400 });
+      const waited = performance.now() - started;
+      expect(err.migration).toBe("(lock)");
+      expect(err.message).toBe(
+        "(lock): another migration has held the lock for more than 400 ms (lockTimeoutMs); is one stuck? See pg_locks where locktype = 'advisory'",
+      );
+      // It polls with a growing delay and gives up when the next wait would pass the deadline: 50 + 100 + 200 ms.
+      expect(waited).toBeGreaterThanOrEqual(300);
+      expect(waited).toBeLessThan(5_000);
+    });
+    // Released: the same run now goes through.
+    expect((await runMigrations({ connection: url, dir, lockTimeoutMs: 400 })).applied).toEqual(["001_one.sql"]);
+  });
+});
+
 describe("per-service roles", () => {
   it("creates each role with its CONNECTION LIMIT and password; it can use the tables and refresh operation_stats; a re-run updates the limit", async () => {
     const url = await freshDatabase();
