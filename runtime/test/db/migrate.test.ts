@@ -264,6 +264,8 @@ describe("migrations that fail", () => {
 describe("per-service roles", () => {
   it("creates each role with its CONNECTION LIMIT and password; it can use the tables and refresh operation_stats; a re-run updates the limit", async () => {
     const url = await freshDatabase();
+    // Where PUBLIC may not connect (a hardened database), the role's own CONNECT grant must let it in.
+    await withClient(url, (c) => c.query(`REVOKE CONNECT ON DATABASE ${new URL(url).pathname.slice(1)} FROM PUBLIC`));
     // A soft hyphen and a zero-width space: SASLprep drops or maps them, and the verifier must do the same.
     const password = "agent-intelligence\u00ad-secret\u200b-1";
     const report = await runMigrations({
