@@ -31,6 +31,42 @@ describe("the command line", () => {
     }
   });
 
+  it("the usage: the synopsis with every option, what the command does, then each option with its value and what it is for", () => {
+    const [synopsis, gap, does, more, gap2, heading, ...options] = usage().split("\n");
+    expect(synopsis).toBe("Usage: uaip-db-migrate [--url <postgres-url>] [--role <name>:<connectionLimit> ...] [--dir <dir>]");
+    expect([gap, gap2, heading]).toEqual(["", "", "Options:"]);
+    expect(`${does} ${more}`).toMatch(
+      /^Applies every pending migration .*then the service roles\. Idempotent; concurrent runs serialize on an advisory lock\. Nothing it prints contains a password or the URL\.$/,
+    );
+    expect(options).toEqual([
+      "  --url <postgres-url>",
+      expect.stringMatching(/^ {6}database to migrate, .*\(default: \$DATABASE_URL\)$/),
+      "  --role <name>:<connectionLimit>",
+      expect.stringMatching(/^ {6}a service role .*\(repeatable\); its password comes from DB_ROLE_PASSWORD_<NAME>$/),
+      "  --dir <dir>",
+      expect.stringMatching(/^ {6}migrations directory \(default: the package's migrations\/\)$/),
+      "  --help",
+      "      print this help and exit",
+      "",
+    ]);
+  });
+
+  it("writes to the process's stdout and stderr unless told otherwise", async () => {
+    const written: string[] = [];
+    const spy = (stream: NodeJS.WriteStream, name: string) =>
+      jest
+        .spyOn(stream, "write")
+        .mockImplementation((chunk: string | Uint8Array) => written.push(`${name}:${String(chunk)}`) > 0);
+    const spies = [spy(process.stdout, "stdout"), spy(process.stderr, "stderr")];
+    try {
+      expect(await runCli(["--help"], {})).toBe(0);
+      expect(await runCli([], {})).toBe(1);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+    expect(written).toEqual([`stdout:${usage()}`, expect.stringMatching(/^stderr:db:migrate: no database: /)]);
+  });
+
   it("refuses an unknown option or a stray argument with exit 1, naming it and the help", async () => {
     for (const [args, named] of [
       [["--hostname", "db"], "--hostname"],

@@ -358,6 +358,18 @@ describe("npm run db:migrate", () => {
       expect(out).not.toContain(PostgresServer.PASSWORD);
       expect(out).not.toContain(rolePassword);
     }
+    // Indexes interrupted runs left INVALID are rebuilt, and the command names them.
+    await withClient(url, async (c) => {
+      await c.query(
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid IN ('idx_operations_status'::regclass, 'idx_audit_logs_user'::regclass)",
+      );
+      await c.query(
+        "DELETE FROM uaip_schema_migrations WHERE name IN ('002_idx_operations_status.sql', '003_idx_audit_logs_user.sql')",
+      );
+    });
+    expect((await run()).out).toContain(
+      `db:migrate: done; applied 2 (002_idx_operations_status.sql, 003_idx_audit_logs_user.sql), already applied ${names.length - 2}, rebuilt invalid indexes idx_operations_status, idx_audit_logs_user\n`,
+    );
     // The role logs in with the password the environment gave it.
     const db = new URL(url).pathname.slice(1);
     expect(
