@@ -339,9 +339,19 @@ describe("pinning detection", () => {
     expect((await pool.query<{ n: number }>("SELECT 1 AS n")).rows[0].n).toBe(1);
     await pool.query("SET statement_timeout = 5000");
     await pool.withClient((c) => c.query({ text: "SELECT pg_advisory_lock(1), pg_advisory_unlock(1)" }));
-    expect(seen).toEqual(["set:SET statement_timeout = 5000", "advisory_lock:SELECT pg_advisory_lock(1), pg_advisory_unlock(1)"]);
+    // A named statement run again by its name alone (pg sends no text): the event has the name's reason and no text.
+    await pool.withClient(async (c) => {
+      await c.query({ name: "probe", text: "SELECT 1" });
+      await c.query({ name: "probe" } as unknown as pg.QueryConfig);
+    });
+    expect(seen).toEqual([
+      "set:SET statement_timeout = 5000",
+      "advisory_lock:SELECT pg_advisory_lock(1), pg_advisory_unlock(1)",
+      "prepared_statement:SELECT 1",
+      "prepared_statement:",
+    ]);
     const counted = (await registry.getSingleMetric(METRIC.dbPinningStatementsTotal)!.get()).values;
     const byReason = Object.fromEntries(counted.map((v) => [v.labels.reason, v.value]));
-    expect(byReason).toEqual({ set: 1, advisory_lock: 1 });
+    expect(byReason).toEqual({ set: 1, advisory_lock: 1, prepared_statement: 2 });
   });
 });
