@@ -232,10 +232,12 @@ describe("migrations that fail", () => {
       dir: dirWith({
         "001_t.sql": "CREATE TABLE t (x int);\n",
         "002_gone.sql":
-          "-- uaip:no-transaction\nCREATE INDEX CONCURRENTLY idx_gone ON t (x);\nDROP INDEX CONCURRENTLY idx_gone;\n",
+          "-- uaip:no-transaction\nCREATE INDEX CONCURRENTLY idx_gone ON t (x);\nCREATE INDEX CONCURRENTLY idx_gone2 ON t (x);\nDROP INDEX CONCURRENTLY idx_gone;\nDROP INDEX CONCURRENTLY idx_gone2;\n",
       }),
     });
-    expect(gone.message).toBe("002_gone.sql: index idx_gone is invalid or missing after the build; run the migration again");
+    expect(gone.message).toBe(
+      "002_gone.sql: index idx_gone, idx_gone2 is invalid or missing after the build; run the migration again",
+    );
     expect(
       await withClient(url, async (c) => (await c.query("SELECT name FROM uaip_schema_migrations ORDER BY 1")).rows),
     ).toEqual([{ name: "001_t.sql" }]);
@@ -332,12 +334,15 @@ describe("npm run db:migrate", () => {
   it("migrates from --url, is idempotent, creates the --role with its password from env and prints neither it nor the URL", async () => {
     const url = await freshDatabase();
     const rolePassword = "cli-svc-password-0123456789";
-    const env = { DB_ROLE_PASSWORD_CLI_SVC: rolePassword };
+    const env = { DB_ROLE_PASSWORD_CLI_SVC: rolePassword, DB_ROLE_PASSWORD_CLI_OTHER: "cli-other-password-0123456789" };
     const names = loadMigrations().map((m) => m.name);
     const run = async () => {
       let out = "";
       let err = "";
-      const status = await runCli(["--url", url, "--role", "cli_svc:3"], env, { out: (t) => (out += t), err: (t) => (err += t) });
+      const status = await runCli(["--url", url, "--role", "cli_svc:3", "--role", "cli_other:2"], env, {
+        out: (t) => (out += t),
+        err: (t) => (err += t),
+      });
       return { status, out, err };
     };
     const first = await run();
@@ -349,7 +354,7 @@ describe("npm run db:migrate", () => {
       status: 0,
       out: [
         "db:migrate: waiting for the migration lock",
-        "db:migrate: roles: cli_svc (CONNECTION LIMIT 3)",
+        "db:migrate: roles: cli_svc (CONNECTION LIMIT 3), cli_other (CONNECTION LIMIT 2)",
         `db:migrate: done; applied 0 (none), already applied ${names.length}`,
         "",
       ].join("\n"),
