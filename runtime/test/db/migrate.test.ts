@@ -266,6 +266,12 @@ describe("migrations that fail", () => {
       rebuiltIndexes: [],
       roles: [],
     });
+    // Every run, failed or not, ended its session: none is left on the database (polled: a backend leaves just after).
+    const db = new URL(url).pathname.slice(1);
+    const left = () =>
+      withClient(server.url(), async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1", [db])).rowCount);
+    for (let tries = 0; (await left()) !== 0 && tries < 100; tries++) await new Promise((r) => setTimeout(r, 20));
+    expect(await left()).toBe(0);
   });
 });
 
