@@ -56,7 +56,30 @@ export function usage(): string {
   ].join("\n");
 }
 
-async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+/** Where the command writes: the process's stdout and stderr, or a test's buffers when it runs in-process. */
+export interface CliOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const STDIO: CliOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
+/**
+ * The command: runs it and resolves with its exit status, 0 when done (or --help), 1 when refused or failed, with
+ * the reason on `err`. Never rejects, so the entry point below only turns the status into the process's exit.
+ */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliOutput = STDIO): Promise<number> {
+  try {
+    await main(argv, env, io);
+    return 0;
+  } catch (err) {
+    // Messages are built without secrets; a pg error message never carries the password either.
+    io.err(`db:migrate: ${(err as Error).message ?? err}\n`);
+    return 1;
+  }
+}
+
+async function main(argv: string[], env: NodeJS.ProcessEnv, io: CliOutput): Promise<void> {
   let values: { url?: string; role?: string[]; dir?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -73,7 +96,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     throw new Error(`${(err as Error).message}; see uaip-db-migrate --help`, { cause: err });
   }
   if (values.help) {
-    process.stdout.write(usage());
+    io.out(usage());
     return;
   }
   const url = values.url ?? env.DATABASE_URL;
@@ -83,18 +106,17 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     connection: url,
     dir: values.dir,
     roles,
-    log: (line) => console.log(`db:migrate: ${line}`),
+    log: (line) => io.out(`db:migrate: ${line}\n`),
   });
-  console.log(
+  io.out(
     `db:migrate: done; applied ${report.applied.length} (${report.applied.join(", ") || "none"}), already applied ${report.alreadyApplied.length}` +
-      (report.rebuiltIndexes.length ? `, rebuilt invalid indexes ${report.rebuiltIndexes.join(", ")}` : ""),
+      (report.rebuiltIndexes.length ? `, rebuilt invalid indexes ${report.rebuiltIndexes.join(", ")}` : "") +
+      "\n",
   );
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), process.env).catch((err: unknown) => {
-    // Messages are built without secrets; a pg error message never carries the password either.
-    console.error(`db:migrate: ${(err as Error).message ?? err}`);
-    process.exit(1);
+  void runCli(process.argv.slice(2), process.env).then((status) => {
+    if (status !== 0) process.exit(status);
   });
 }

@@ -7,6 +7,7 @@ import { PostgresServer } from "../../../test/helpers/postgres";
 import { loadMigrations, runMigrations, splitStatements, ADVISORY_LOCK, MIGRATIONS_DIR } from "../../src/db/migrate";
 import { ensureServiceRoles, scramSha256Verifier } from "../../src/db/roles";
 import { DbMigrationError } from "../../src/db/errors";
+import { runCli } from "../../src/db/migrate-cli";
 
 let server: PostgresServer;
 let dbCounter = 0;
@@ -180,9 +181,105 @@ describe("migrations", () => {
   });
 });
 
+describe("migrations that fail", () => {
+  /** A migrations directory of its own, removed after the test. */
+  function dirWith(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), "uaip-mig-"));
+    dirs.push(dir);
+    for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
+    return dir;
+  }
+  const dirs: string[] = [];
+  let url: string;
+  beforeAll(async () => {
+    url = await freshDatabase();
+  });
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  const failure = async (options: Parameters<typeof runMigrations>[0]) => {
+    const err = await runMigrations(options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DbMigrationError);
+    return err as DbMigrationError;
+  };
+  const tables = (url: string) =>
+    withClient(url, async (c) =>
+      (await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map(
+        (r) => r.t,
+      ),
+    );
+
+  it("a failing file fails the run naming it, with pg's error as the cause; a transactional one leaves nothing; a file is recorded only when all done", async () => {
+    const inTransaction = await failure({
+      connection: url,
+      dir: dirWith({ "001_half.sql": "CREATE TABLE half (x int);\nSELECT * FROM no_such_table;\n" }),
+    });
+    expect(inTransaction.message).toBe('001_half.sql: relation "no_such_table" does not exist');
+    expect(inTransaction.cause).toMatchObject({ code: "42P01" });
+    expect(await tables(url)).toEqual(["uaip_schema_migrations"]);
+
+    const concurrent = await failure({
+      connection: url,
+      dir: dirWith({ "001_idx.sql": "-- uaip:no-transaction\nCREATE INDEX CONCURRENTLY idx_none ON no_such_table (x);\n" }),
+    });
+    expect(concurrent.message).toBe(
+      '001_idx.sql: relation "no_such_table" does not exist; any index it left INVALID is rebuilt on the next run',
+    );
+    expect(concurrent.cause).toMatchObject({ code: "42P01" });
+
+    // Built, then gone by the time the run checks it: not recorded, so the next run builds it again.
+    const gone = await failure({
+      connection: url,
+      dir: dirWith({
+        "001_t.sql": "CREATE TABLE t (x int);\n",
+        "002_gone.sql":
+          "-- uaip:no-transaction\nCREATE INDEX CONCURRENTLY idx_gone ON t (x);\nCREATE INDEX CONCURRENTLY idx_gone2 ON t (x);\nDROP INDEX CONCURRENTLY idx_gone;\nDROP INDEX CONCURRENTLY idx_gone2;\n",
+      }),
+    });
+    expect(gone.message).toBe(
+      "002_gone.sql: index idx_gone, idx_gone2 is invalid or missing after the build; run the migration again",
+    );
+    expect(
+      await withClient(url, async (c) => (await c.query("SELECT name FROM uaip_schema_migrations ORDER BY 1")).rows),
+    ).toEqual([{ name: "001_t.sql" }]);
+  });
+
+  it("another run holding the lock past lockTimeoutMs fails this one with DbMigrationError (lock), after about that long", async () => {
+    const dir = dirWith({ "001_one.sql": "SELECT 1;\n" });
+    await withClient(url, async (holder) => {
+      await holder.query("SELECT pg_advisory_lock($1, $2)", [ADVISORY_LOCK.namespace, ADVISORY_LOCK.migrate]);
+      const started = performance.now();
+      const err = await failure({ connection: url, dir, lockTimeoutMs: 400 });
+      const waited = performance.now() - started;
+      expect(err.migration).toBe("(lock)");
+      expect(err.message).toBe(
+        "(lock): another migration has held the lock for more than 400 ms (lockTimeoutMs); is one stuck? See pg_locks where locktype = 'advisory'",
+      );
+      // It polls with a doubling delay and gives up when the next wait would pass the deadline: after 50 + 100 + 200 ms,
+      // never a whole wait past it (the slack is for four queries on a loaded machine).
+      expect(waited).toBeGreaterThanOrEqual(350);
+      expect(waited).toBeLessThan(1_200);
+    });
+    // Released: the same run now goes through.
+    expect(await runMigrations({ connection: url, dir, lockTimeoutMs: 400 })).toEqual({
+      applied: ["001_one.sql"],
+      alreadyApplied: [],
+      rebuiltIndexes: [],
+      roles: [],
+    });
+    // Every run, failed or not, ended its session: none is left on the database (polled: a backend leaves just after).
+    const db = new URL(url).pathname.slice(1);
+    const left = () =>
+      withClient(server.url(), async (c) => (await c.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1", [db])).rowCount);
+    for (let tries = 0; (await left()) !== 0 && tries < 100; tries++) await new Promise((r) => setTimeout(r, 20));
+    expect(await left()).toBe(0);
+  });
+});
+
 describe("per-service roles", () => {
   it("creates each role with its CONNECTION LIMIT and password; it can use the tables and refresh operation_stats; a re-run updates the limit", async () => {
     const url = await freshDatabase();
+    // Where PUBLIC may not connect (a hardened database), the role's own CONNECT grant must let it in.
+    await withClient(url, (c) => c.query(`REVOKE CONNECT ON DATABASE ${new URL(url).pathname.slice(1)} FROM PUBLIC`));
     // A soft hyphen and a zero-width space: SASLprep drops or maps them, and the verifier must do the same.
     const password = "agent-intelligence\u00ad-secret\u200b-1";
     const report = await runMigrations({
@@ -245,31 +342,65 @@ describe("per-service roles", () => {
 });
 
 describe("npm run db:migrate", () => {
-  it("migrates from --url, is idempotent, takes role passwords from env and prints neither them nor the URL", () => {
-    const url = server.url();
-    const env = { ...process.env, DB_ROLE_PASSWORD_CLI_SVC: "cli-svc-password-0123456789" };
-    const run = () =>
-      spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "cli_svc:3"], {
-        cwd: join(__dirname, "../../.."),
-        env,
-        encoding: "utf8",
+  it("migrates from --url, is idempotent, creates the --role with its password from env and prints neither it nor the URL", async () => {
+    const url = await freshDatabase();
+    const rolePassword = "cli-svc-password-0123456789";
+    const env = { DB_ROLE_PASSWORD_CLI_SVC: rolePassword, DB_ROLE_PASSWORD_CLI_OTHER: "cli-other-password-0123456789" };
+    const names = loadMigrations().map((m) => m.name);
+    const run = async () => {
+      let out = "";
+      let err = "";
+      const status = await runCli(["--url", url, "--role", "cli_svc:3", "--role", "cli_other:2"], env, {
+        out: (t) => (out += t),
+        err: (t) => (err += t),
       });
-    const first = run();
-    expect(first.stderr).toBe("");
-    expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`applied ${loadMigrations().length} `));
-    const second = run();
-    expect(second.status).toBe(0);
-    expect(second.stdout).toMatch(new RegExp(`applied 0 \\(none\\), already applied ${loadMigrations().length}`));
-    for (const out of [first.stdout + first.stderr, second.stdout + second.stderr]) {
+      return { status, out, err };
+    };
+    const first = await run();
+    expect(first).toMatchObject({ status: 0, err: "" });
+    expect(first.out).toContain(`db:migrate: done; applied ${names.length} (${names.join(", ")}), already applied 0\n`);
+    for (const name of names) expect(first.out).toContain(`db:migrate: applying ${name}\n`);
+    const second = await run();
+    expect(second).toEqual({
+      status: 0,
+      out: [
+        "db:migrate: waiting for the migration lock",
+        "db:migrate: roles: cli_svc (CONNECTION LIMIT 3), cli_other (CONNECTION LIMIT 2)",
+        `db:migrate: done; applied 0 (none), already applied ${names.length}`,
+        "",
+      ].join("\n"),
+      err: "",
+    });
+    for (const out of [first.out, second.out]) {
       expect(out).not.toContain(PostgresServer.PASSWORD);
-      expect(out).not.toContain("cli-svc-password-0123456789");
+      expect(out).not.toContain(rolePassword);
     }
-    const missing = spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", url, "--role", "other_svc:3"], {
+    // Indexes interrupted runs left INVALID are rebuilt, and the command names them.
+    await withClient(url, async (c) => {
+      await c.query(
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid IN ('idx_operations_status'::regclass, 'idx_audit_logs_user'::regclass)",
+      );
+      await c.query(
+        "DELETE FROM uaip_schema_migrations WHERE name IN ('002_idx_operations_status.sql', '003_idx_audit_logs_user.sql')",
+      );
+    });
+    expect((await run()).out).toContain(
+      `db:migrate: done; applied 2 (002_idx_operations_status.sql, 003_idx_audit_logs_user.sql), already applied ${names.length - 2}, rebuilt invalid indexes idx_operations_status, idx_audit_logs_user\n`,
+    );
+    // The role logs in with the password the environment gave it.
+    const db = new URL(url).pathname.slice(1);
+    expect(
+      await withClient(server.url(db, "cli_svc", rolePassword), async (c) => (await c.query("SELECT 1 AS x")).rows[0].x),
+    ).toBe(1);
+  });
+
+  it("as a process: a refusal exits 1 with the reason on stderr", () => {
+    const missing = spawnSync("npx", ["tsx", "runtime/src/db/migrate-cli.ts", "--url", server.url(), "--role", "other_svc:3"], {
       cwd: join(__dirname, "../../.."),
       encoding: "utf8",
     });
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/--role other_svc: set its password in DB_ROLE_PASSWORD_OTHER_SVC/);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toBe("db:migrate: --role other_svc: set its password in DB_ROLE_PASSWORD_OTHER_SVC\n");
   }, 60_000);
 });

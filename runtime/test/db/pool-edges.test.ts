@@ -1,6 +1,7 @@
+import type pg from "pg";
 import { Registry } from "prom-client";
 import { PostgresServer } from "../../../test/helpers/postgres";
-import { DbPoolClosedError, DbPoolTimeoutError } from "../../src/db/errors";
+import { DbPoolClosedError, DbPoolTimeoutError, DbUnavailableError } from "../../src/db/errors";
 import { ConnectionPoolManager } from "../../src/db/manager";
 import { createPool, type CreatePoolOptions, type DbSettings, type ManagedPool } from "../../src/db/pool";
 import { METRIC } from "../../src/metrics/names";
@@ -104,6 +105,170 @@ describe("ManagedPool limit", () => {
   });
 });
 
+/** `promise`, or a rejection naming `what` after `ms`: a test waits on a pool boundedly, never until jest's timeout. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)),
+  );
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A withClient that holds its connection until `release()`: `inside` gives the client once it holds one. Each hold
+ * owns its release (connections open in any order), and releasing early or twice is harmless, so cleanup can.
+ */
+function holdOn(
+  pool: ManagedPool,
+  last?: (client: pg.PoolClient) => Promise<unknown>,
+): { inside: Promise<pg.PoolClient>; done: Promise<void>; release: () => void } {
+  let entered!: (client: pg.PoolClient) => void;
+  let release!: () => void;
+  const inside = new Promise<pg.PoolClient>((r) => (entered = r));
+  const gate = new Promise<void>((r) => (release = r));
+  const done = pool.withClient(async (client) => {
+    entered(client);
+    await gate;
+    await last?.(client);
+  });
+  done.catch(() => undefined); // awaited by the test; a failed assertion must not leave it unhandled
+  return { inside, done, release };
+}
+
+/** A query that may still be queued when a test fails: its rejection (the pool closed) is not left unhandled. */
+function queuedQuery<R extends pg.QueryResultRow>(pool: ManagedPool, text: string): Promise<pg.QueryResult<R>> {
+  const q = pool.query<R>(text);
+  q.catch(() => undefined);
+  return q;
+}
+
+describe("ManagedPool: the connection given back", () => {
+  it("after a shrink serves the queue only once those checked out are within the new limit", async () => {
+    const pool = poolOf({ connectionTimeoutMillis: 20_000 });
+    pool.setLimit(2);
+    const [a, b] = [holdOn(pool), holdOn(pool)];
+    try {
+      await within(Promise.all([a.inside, b.inside]), 15_000, "two connections checked out");
+      const queued = queuedQuery<{ n: number }>(pool, "SELECT 9 AS n");
+      expect(pool.stats().waiting).toBe(1);
+      pool.setLimit(1);
+      // Two out, limit 1: the first one back closes the gap; handing it to the queue would keep 2 in use.
+      a.release();
+      await within(a.done, 10_000, "the first hold");
+      expect(pool.stats()).toMatchObject({ inUse: 1, waiting: 1, limit: 1 });
+      // One out, limit 1: the next one back goes to the queue.
+      b.release();
+      await within(b.done, 10_000, "the second hold");
+      expect((await within(queued, 10_000, "the queued query")).rows[0].n).toBe(9);
+      // Neither connection broke, so neither was destroyed: both are pooled again.
+      expect(pool.stats()).toMatchObject({ total: 2, idle: 2, inUse: 0, waiting: 0, limit: 1 });
+    } finally {
+      a.release();
+      b.release();
+      await Promise.allSettled([a.done, b.done]);
+    }
+  });
+
+  it.each([
+    ["returns", undefined, undefined],
+    ["throws", (c: pg.PoolClient) => c.query("SELECT 1"), DbUnavailableError],
+  ] as const)(
+    "broken while checked out (its work %s) is destroyed, never handed to the request waiting for it, which gets a fresh one",
+    async (_, last, thrown) => {
+      const registry = new Registry();
+      const pool = poolOf({ connectionTimeoutMillis: 20_000 }, { registry }); // limit 1 (min 0)
+      const admin = poolOf({});
+      const a = holdOn(pool, last);
+      try {
+        const client = await within(a.inside, 15_000, "the first connection");
+        const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+        const ended = new Promise<void>((r) => client.once("end", () => r()));
+        const queued = queuedQuery<{ pid: number }>(pool, "SELECT pg_backend_pid() AS pid");
+        expect(pool.stats().waiting).toBe(1);
+        await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+        await within(ended, 10_000, "the terminated session's end");
+        a.release();
+        const outcome = await within(
+          a.done.then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+          10_000,
+          "the hold",
+        );
+        if (thrown) expect(outcome).toBeInstanceOf(thrown);
+        else expect(outcome).toBeUndefined();
+        expect((await within(queued, 10_000, "the queued query")).rows[0].pid).not.toBe(pid);
+        expect(pool.stats()).toMatchObject({ total: 1, idle: 1, inUse: 0, waiting: 0 });
+        // One connection broke once: one error, however many `error` events pg emitted for it.
+        expect((await registry.getSingleMetric(METRIC.dbPoolErrorsTotal)!.get()).values[0].value).toBe(1);
+      } finally {
+        a.release();
+        await Promise.allSettled([a.done]);
+      }
+    },
+  );
+
+  it("cut mid-statement (the statement fails; the client emits no error of its own) is destroyed, never handed to the request waiting", async () => {
+    const pool = poolOf({ connectionTimeoutMillis: 20_000 }); // limit 1 (min 0)
+    const admin = poolOf({});
+    const a = holdOn(pool, (c) => c.query("SELECT pg_sleep(30)"));
+    try {
+      const client = await within(a.inside, 15_000, "the first connection");
+      const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      const queued = queuedQuery<{ pid: number }>(pool, "SELECT pg_backend_pid() AS pid");
+      a.release();
+      const sleeping = async () =>
+        (
+          await admin.query(
+            "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep%'",
+            [pid],
+          )
+        ).rowCount === 1;
+      for (let tries = 0; !(await sleeping()); tries++) {
+        if (tries > 500) throw new Error("the statement never started");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+      const outcome = await within(
+        a.done.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+        10_000,
+        "the hold",
+      );
+      expect(outcome).toBeInstanceOf(DbUnavailableError);
+      expect((await within(queued, 10_000, "the queued query")).rows[0].pid).not.toBe(pid);
+      expect(pool.stats()).toMatchObject({ total: 1, idle: 1, inUse: 0, waiting: 0 });
+    } finally {
+      a.release();
+      await Promise.allSettled([a.done]);
+    }
+  });
+
+  it("after a statement error (a SQL error, not a broken connection) goes to the request waiting, the same session", async () => {
+    const pool = poolOf({ connectionTimeoutMillis: 20_000 }); // limit 1 (min 0)
+    const a = holdOn(pool, (c) => c.query("SELECT * FROM no_such_table"));
+    try {
+      const client = await within(a.inside, 15_000, "the connection");
+      const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      const queued = queuedQuery<{ pid: number }>(pool, "SELECT pg_backend_pid() AS pid");
+      a.release();
+      await expect(within(a.done, 10_000, "the hold")).rejects.toMatchObject({ code: "42P01" });
+      expect((await within(queued, 10_000, "the queued query")).rows[0].pid).toBe(pid);
+      expect(pool.stats()).toMatchObject({ total: 1, idle: 1, inUse: 0, waiting: 0 });
+    } finally {
+      a.release();
+      await Promise.allSettled([a.done]);
+    }
+  });
+});
+
 describe("ManagedPool.close", () => {
   it("fails queued requests with DbPoolClosedError, lets the running one finish, and refuses later ones", async () => {
     const pool = poolOf({});
@@ -174,9 +339,19 @@ describe("pinning detection", () => {
     expect((await pool.query<{ n: number }>("SELECT 1 AS n")).rows[0].n).toBe(1);
     await pool.query("SET statement_timeout = 5000");
     await pool.withClient((c) => c.query({ text: "SELECT pg_advisory_lock(1), pg_advisory_unlock(1)" }));
-    expect(seen).toEqual(["set:SET statement_timeout = 5000", "advisory_lock:SELECT pg_advisory_lock(1), pg_advisory_unlock(1)"]);
+    // A named statement run again by its name alone (pg sends no text): the event has the name's reason and no text.
+    await pool.withClient(async (c) => {
+      await c.query({ name: "probe", text: "SELECT 1" });
+      await c.query({ name: "probe" } as unknown as pg.QueryConfig);
+    });
+    expect(seen).toEqual([
+      "set:SET statement_timeout = 5000",
+      "advisory_lock:SELECT pg_advisory_lock(1), pg_advisory_unlock(1)",
+      "prepared_statement:SELECT 1",
+      "prepared_statement:",
+    ]);
     const counted = (await registry.getSingleMetric(METRIC.dbPinningStatementsTotal)!.get()).values;
     const byReason = Object.fromEntries(counted.map((v) => [v.labels.reason, v.value]));
-    expect(byReason).toEqual({ set: 1, advisory_lock: 1 });
+    expect(byReason).toEqual({ set: 1, advisory_lock: 1, prepared_statement: 2 });
   });
 });

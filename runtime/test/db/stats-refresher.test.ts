@@ -45,8 +45,24 @@ function refresher(intervalMs: number, registry?: Registry): StatsRefresher {
 }
 
 async function forceDue(): Promise<void> {
+  await refreshedAgo(86_400);
+}
+
+/** Two one-row views beside the seed's: one that refreshes in no time, one that cannot refresh CONCURRENTLY (no unique index). */
+async function probeViews(): Promise<void> {
   const p = pool(1);
-  await p.query("UPDATE uaip_matview_refresh SET refreshed_at = now() - interval '1 day' WHERE view_name = 'operation_stats'");
+  await p.query("CREATE MATERIALIZED VIEW IF NOT EXISTS h_db_probe AS SELECT 1 AS id");
+  await p.query("CREATE UNIQUE INDEX IF NOT EXISTS h_db_probe_id ON h_db_probe (id)");
+  await p.query("CREATE MATERIALIZED VIEW IF NOT EXISTS h_db_no_index AS SELECT 1 AS id");
+}
+
+/** Sets the view's last refresh `seconds` before the database's now. */
+async function refreshedAgo(seconds: number, view = "operation_stats"): Promise<void> {
+  const p = pool(1);
+  await p.query("UPDATE uaip_matview_refresh SET refreshed_at = now() - make_interval(secs => $2) WHERE view_name = $1", [
+    view,
+    seconds,
+  ]);
 }
 
 describe("StatsRefresher", () => {
@@ -116,4 +132,40 @@ describe("StatsRefresher", () => {
       await new Promise((res) => setTimeout(res, 50));
     expect(await read(METRIC.dbStatsRefreshAgeSeconds)).toBeLessThan(1);
   }, 30_000);
+
+  it("a tick refreshes once the last refresh is 0.9 × intervalMs old, not before; the age it reports is the database's", async () => {
+    await probeViews();
+    const r = new StatsRefresher({ pool: pool(), intervalMs: 60_000, view: "h_db_probe" });
+    await r.tick(); // its row exists from here on
+    // 0.9 × 60 s = 54 s: 51 s is not due, 57 s is (3 s either side, for a loaded machine's clock steps).
+    await refreshedAgo(51, "h_db_probe");
+    const early = await r.tick();
+    expect(early.refreshed).toBe(false);
+    expect(early.ageSeconds).toBeGreaterThanOrEqual(51);
+    expect(early.ageSeconds).toBeLessThan(54);
+    expect(r.ageSeconds()).toBeGreaterThanOrEqual(51);
+    await refreshedAgo(57, "h_db_probe");
+    const due = await r.tick();
+    expect(due.refreshed).toBe(true);
+    expect(due.ageSeconds).toBeGreaterThanOrEqual(0);
+    expect(due.ageSeconds).toBeLessThan(3);
+  });
+
+  it("a view with no row yet gets one and is due at once; a refresh that fails is rolled back and its connection serves on", async () => {
+    await probeViews();
+    const one = pool(1); // one connection: the failed tick's is the one the next statement gets
+    await one.query("DELETE FROM uaip_matview_refresh WHERE view_name IN ('h_db_probe', 'h_db_no_index')");
+    const probe = new StatsRefresher({ pool: one, intervalMs: 60_000, view: "h_db_probe" });
+    expect((await probe.tick()).refreshed).toBe(true);
+    expect((await probe.tick()).refreshed).toBe(false);
+    // No unique index: REFRESH ... CONCURRENTLY is refused (55000) inside the tick's transaction.
+    const broken = new StatsRefresher({ pool: one, intervalMs: 60_000, view: "h_db_no_index" });
+    await expect(broken.tick()).rejects.toMatchObject({ code: "55000" });
+    expect((await one.query<{ x: number }>("SELECT 1 AS x")).rows[0].x).toBe(1);
+    await expect(broken.tick()).rejects.toMatchObject({ code: "55000" });
+    const left = await one.query<{ epoch: boolean }>(
+      "SELECT refreshed_at = 'epoch' AS epoch FROM uaip_matview_refresh WHERE view_name = 'h_db_no_index'",
+    );
+    expect(left.rows).toEqual([{ epoch: true }]);
+  });
 });
