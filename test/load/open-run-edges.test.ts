@@ -9,7 +9,7 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { openReportLines, writeOpenReport, type OpenLoadReport } from "../../load/runner/open-load";
+import { openLoadReport, openReportLines, writeOpenReport, type OpenLoadReport } from "../../load/runner/open-load";
 import {
   keepAliveAgent,
   OPEN_MODEL_DEFAULTS,
@@ -17,8 +17,10 @@ import {
   type OpenModelResult,
   type OpenSample,
 } from "../../load/runner/open-model";
-import { stepSummary, type OpenStep } from "../../load/runner/open-run";
+import { stepSummary, type OpenRun, type OpenStep } from "../../load/runner/open-run";
+import { parseScenario, REDACTED } from "../../load/runner/scenario";
 import { summarize } from "../../load/runner/stats";
+import { generatorVerdict, verdict } from "../../load/runner/verdict";
 
 const sample = fc.record({
   request: fc.constantFrom("create", "read", "list"),
@@ -263,5 +265,93 @@ describe("the open-model console report", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("openLoadReport (a finished open-model run as its report)", () => {
+  const slo = { latencyP95Ms: 100, errorRate: 0.05 };
+  const scenario = parseScenario({
+    name: "mix",
+    headers: { "X-Scenario": "s", "X-Shared": "scenario" },
+    secretHeaders: ["X-Scenario"],
+    requests: [{ name: "get", method: "GET", path: "/" }],
+  });
+  const options = {
+    stack: "dev",
+    scenario,
+    headers: { "X-Shared": "option", "X-Mine": "m", Cookie: "c" },
+    secretHeaders: ["x-mine"],
+    maxInFlight: 50,
+    lateToleranceMs: 20,
+  };
+  const sampleOf = (latencyMs: number, ok = true): OpenSample => ({
+    request: "get",
+    status: ok ? 200 : 500,
+    ok,
+    atMs: 0,
+    intendedAtMs: 0,
+    latencyMs,
+  });
+  const counts = fc.record({
+    scheduled: fc.nat({ max: 500 }),
+    late: fc.nat({ max: 500 }),
+    dropped: fc.nat({ max: 500 }),
+    sent: fc.nat({ max: 500 }),
+  });
+
+  it("totals the generator's sends over every step, judges them and the SLO over every target's samples (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(counts, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.boolean()), { maxLength: 20 }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        fc.double({ min: 0.01, max: 1000, noNaN: true }),
+        (stepCounts, perTarget, durationS) => {
+          const steps = stepCounts.map((c) => ({ ...stepSummary(10, 1, []), ...c }));
+          const samples = new Map(perTarget.map((xs, i) => [`t${i}`, xs.map(([ms, ok]) => sampleOf(ms, ok))]));
+          const run: OpenRun = { steps, samples, durationS };
+          const targets = perTarget.map((_, i) => ({ name: `t${i}`, url: new URL(`http://h${i}/p`) }));
+          const r = openLoadReport(options, { slo, targets, run, services: [], startedAt: "then" });
+          const sum = (k: "scheduled" | "late" | "dropped") => stepCounts.reduce((n, c) => n + c[k], 0);
+          expect(r).toMatchObject({ scheduled: sum("scheduled"), late: sum("late"), dropped: sum("dropped") });
+          const overall = summarize([...samples.values()].flat(), durationS);
+          expect(r).toMatchObject(overall);
+          const judged = verdict(overall, slo, []);
+          const generator = generatorVerdict({
+            scheduled: sum("scheduled"),
+            late: sum("late"),
+            dropped: sum("dropped"),
+            maxInFlight: 50,
+          });
+          expect(r.sloMet).toBe(judged.sloMet);
+          expect(r.failures).toEqual([...judged.failures, ...generator.failures]);
+          expect(r.diagnostics).toEqual([...judged.diagnostics, ...generator.diagnostics]);
+          expect(r.failures.some((f) => f.includes("dropped"))).toBe(sum("dropped") > 0);
+          expect(Math.abs(r.durationS - durationS)).toBeLessThanOrEqual(0.005 + 1e-9);
+          expect(Number.isInteger(Math.round(r.durationS * 100 * 1e6) / 1e6)).toBe(true);
+          expect(r.targets).toEqual(perTarget.map((_, i) => `http://h${i}/p`));
+          expect(r.steps).toBe(steps);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it("shows the headers sent (--header over the scenario's), every secret one redacted: the scenario's, --secret-header's, the always-secret", () => {
+    const run: OpenRun = { steps: [], samples: new Map(), durationS: 1 };
+    const r = openLoadReport(options, { slo, targets: [], run, services: [], startedAt: "2026-01-01T00:00:00.000Z" });
+    expect(r.headers).toEqual({ "X-Scenario": REDACTED, "X-Shared": "option", "X-Mine": REDACTED, Cookie: REDACTED });
+    expect(r).toMatchObject({
+      model: "open",
+      stack: "dev",
+      scenario: "mix",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      slo,
+      lateToleranceMs: 20,
+      maxInFlight: 50,
+      services: [],
+    });
   });
 });
