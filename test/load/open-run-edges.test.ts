@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +18,7 @@ import {
   type OpenModelResult,
   type OpenSample,
 } from "../../load/runner/open-model";
-import { stepSummary, type OpenRun, type OpenStep } from "../../load/runner/open-run";
+import { runOpenSteps, stepSummary, type OpenRun, type OpenStep } from "../../load/runner/open-run";
 import { parseScenario, REDACTED } from "../../load/runner/scenario";
 import { summarize } from "../../load/runner/stats";
 import { generatorVerdict, verdict } from "../../load/runner/verdict";
@@ -74,7 +75,7 @@ describe("stepSummary (one step of an open-model run)", () => {
             );
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 15 },
     );
   });
 
@@ -353,5 +354,67 @@ describe("openLoadReport (a finished open-model run as its report)", () => {
       maxInFlight: 50,
       services: [],
     });
+  });
+});
+
+describe("runOpenSteps (a short run against a loopback server)", () => {
+  let server: http.Server;
+  const seen: { path: string; header?: string }[] = [];
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      seen.push({ path: req.url!, header: req.headers["x-option"] as string | undefined });
+      res.end("{}");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  });
+  afterAll(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+
+  it("steps through the rates (a search's until undefined), splits each among the targets, the first step as the warm-up; logs each", async () => {
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const targets = [
+      { name: "a", url: new URL(`${origin}/svc-a`) },
+      { name: "b", url: new URL(`${origin}/svc-b/`) },
+    ];
+    const scenario = parseScenario({ requests: [{ name: "get", method: "GET", path: "/x" }] });
+    const calls: string[] = [];
+    const log: string[] = [];
+    const rates = [40, 20];
+    const run = await runOpenSteps({
+      targets,
+      scenario,
+      headers: { "X-Option": "o" },
+      rates: (i) => rates[i],
+      stepSeconds: 0.2,
+      warmupSeconds: 0.1,
+      beforeStep: (rate, i) => void calls.push(`before ${i} ${rate}`),
+      afterStep: (step, i) => void calls.push(`after ${i} ${step.rateRps}`),
+      log: (line) => log.push(line),
+    });
+    // Per target: 40 / 2 req/s for the 0.1 s warm-up, then 20 / 2 for 0.2 s: 2 sends each.
+    expect(run.steps.map((s) => [s.rateRps, s.durationS, s.scheduled])).toEqual([
+      [40, 0.1, 4],
+      [20, 0.2, 4],
+    ]);
+    expect(calls).toEqual(["before 0 40", "after 0 40", "before 1 20", "after 1 20"]);
+    expect([...run.samples.keys()]).toEqual(["a", "b"]);
+    for (const [, samples] of run.samples) expect(samples).toHaveLength(4);
+    expect(seen.map((s) => s.path).sort()).toEqual([...Array(4).fill("/svc-a/x"), ...Array(4).fill("/svc-b/x")]);
+    expect(seen.every((s) => s.header === "o")).toBe(true);
+    expect(log).toHaveLength(2);
+    expect(log[0]).toMatch(
+      /^\[1\] 40 req\/s offered · [\d.]+ req\/s answered · p50 [\d.]+ · p95 [\d.]+ · p99 [\d.]+ ms · errors 0\.00 % · late \d+ · dropped 0$/,
+    );
+    expect(log[1]).toMatch(/^\[2\] 20 req\/s offered/);
+    // A list of rates numbers its steps out of the list's length; without a warm-up every step lasts stepSeconds.
+    const listed: string[] = [];
+    const fixed = await runOpenSteps({
+      targets: targets.slice(0, 1),
+      scenario,
+      rates: [10],
+      stepSeconds: 0.2,
+      log: (l) => listed.push(l),
+    });
+    expect(fixed.steps.map((s) => [s.durationS, s.scheduled])).toEqual([[0.2, 2]]);
+    expect(listed[0]).toMatch(/^\[1\/1\] 10 req\/s offered/);
   });
 });

@@ -166,6 +166,12 @@ describe("files and the ScenarioError", () => {
     expect(readScenario(join(dir, "s.yml")).requests[0].name).toBe("a");
     expect(readScenario(join(dir, "s.txt")).requests[0].name).toBe("a");
     expect(() => readScenario(join(dir, "bad.yaml"))).toThrow(/bad\.yaml:\n {2}\(file\): is not valid YAML: /);
+    // A .json file is read by JSON's rules: a repeated key is the last one (YAML refuses it).
+    writeFileSync(
+      join(dir, "dup.json"),
+      '{"name": "first", "name": "last", "requests": [{"name": "a", "method": "GET", "path": "/"}]}',
+    );
+    expect(readScenario(join(dir, "dup.json")).name).toBe("last");
   });
 
   it("an error carries its code, the source, every issue, and the cause", () => {
@@ -192,6 +198,17 @@ describe("files and the ScenarioError", () => {
       }
     })()!;
     expect(named.message).toBe(`mine.yaml:\n  requests: ${named.issues[0].message}`);
+    // Every issue on its own line, under the source (by default "scenario").
+    const two = (() => {
+      try {
+        parseScenario({ requests: [{ name: "a b", method: "GET", path: "x" }] });
+      } catch (err) {
+        return err as ScenarioError;
+      }
+    })()!;
+    expect(two.source).toBe("scenario");
+    expect(two.message.split("\n")).toEqual(["scenario:", ...two.issues.map((i) => `  ${i.path}: ${i.message}`)]);
+    expect(two.issues).toHaveLength(2);
   });
 });
 
