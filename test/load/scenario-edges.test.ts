@@ -166,6 +166,13 @@ describe("files and the ScenarioError", () => {
     expect(readScenario(join(dir, "s.yml")).requests[0].name).toBe("a");
     expect(readScenario(join(dir, "s.txt")).requests[0].name).toBe("a");
     expect(() => readScenario(join(dir, "bad.yaml"))).toThrow(/bad\.yaml:\n {2}\(file\): is not valid YAML: /);
+    let parseError: unknown;
+    try {
+      readScenario(join(dir, "bad.yaml"));
+    } catch (err) {
+      parseError = err;
+    }
+    expect((parseError as Error & { cause?: unknown }).cause).toBeInstanceOf(Error);
     // A .json file is read by JSON's rules: a repeated key is the last one (YAML refuses it).
     writeFileSync(
       join(dir, "dup.json"),
@@ -254,7 +261,7 @@ describe("redaction", () => {
 
 describe("readJsonPath", () => {
   it("follows any chain of keys and indexes built into a value, and leaves at a non-object", () => {
-    const step = fc.oneof(fc.stringMatching(/^[A-Za-z_][\w-]{0,6}$/), fc.nat({ max: 3 }));
+    const step = fc.oneof(fc.stringMatching(/^[A-Za-z_][\w-]{0,6}$/), fc.nat({ max: 12 }));
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 5 }), fc.oneof(fc.string(), fc.integer()), (steps, leaf) => {
         const value = steps.reduceRight<unknown>((inner, s) => {
@@ -273,6 +280,7 @@ describe("readJsonPath", () => {
       }),
       { numRuns: 30 },
     );
+    expect(readJsonPath({ a: Array.from({ length: 12 }, (_, i) => i * 2) }, "$.a[10]")).toBe(20);
     expect(readJsonPath({ a: null }, "$.a.b")).toBeUndefined();
     expect(readJsonPath(undefined, "$[0]")).toBeUndefined();
   });
