@@ -16,6 +16,7 @@ import {
   type QueryCheck,
   type QueryStatus,
 } from "../../load/runner/query-check";
+import { runScrapeInterval, ScrapeIntervalError } from "../../load/runner/prometheus";
 import type { RangeSeries } from "../../tools/local-servers/prometheus-server";
 
 /** Prometheus' duration units in seconds (its docs: a year is 365 days). */
@@ -50,6 +51,15 @@ describe("Prometheus durations", () => {
     expect(rangeWindowsS(["up", "sum(x)", 'x{le="5"}'])).toEqual([]);
     expect(rangeWindowsS(["max_over_time(rate(x[1m])[1h30m:15s])", "y[500ms]", "z[2d]"])).toEqual([60, 5400, 0.5, 172_800]);
     expect(rangeWindowsS(["a[5m] + b[5m]"])).toEqual([300, 300]);
+  });
+});
+
+describe("the run's scrape interval", () => {
+  it("a quick run shortens only a longer interval: one equal to the quick 5s stays as the profile wrote it", () => {
+    expect(runScrapeInterval("5000ms", "quick", [])).toBe("5000ms");
+    expect(runScrapeInterval("5001ms", "quick", [])).toBe("5s");
+    expect(runScrapeInterval("4s", "quick", [])).toBe("4s");
+    expect(new ScrapeIntervalError("x").code).toBe("UAIP_LOAD_SCRAPE_INTERVAL");
   });
 });
 
