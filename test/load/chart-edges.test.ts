@@ -85,6 +85,12 @@ describe("latency chart spec", () => {
     );
   });
 
+  it("with the SLO line, the axis covers a peak above the SLO: 150 ms against an SLO of 100 reaches 200", () => {
+    const s = spec([{ atS: 0, p50Ms: 1, p95Ms: 90, p99Ms: 150, vus: 1, errorRate: 0 }], 100);
+    expect(byMark(s, "rule")).toHaveLength(1);
+    expect(yMax(s)).toBe(200);
+  });
+
   it("plots a copy of every window; error ticks are exactly the windows with an error rate above 0", () => {
     fc.assert(
       fc.property(fc.array(point, { maxLength: 8 }), (points) => {

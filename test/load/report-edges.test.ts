@@ -155,6 +155,23 @@ describe("the Prometheus part of report.md", () => {
 });
 
 describe("report.md's optional blocks and verdict", () => {
+  it("the Prometheus part is its own section: a heading, then the interval, the alerts and the table as separate blocks", () => {
+    const blocks = reportMarkdown(report({}, { queries: [check()] })).split("\n\n");
+    const heading = blocks.indexOf("## Dashboards and rules against the run's Prometheus");
+    expect(heading).toBeGreaterThan(0);
+    expect(blocks[heading + 1]).toMatch(/^Prometheus scraped every 15s; [^\n]*$/);
+    expect(blocks[heading + 2]).toMatch(/^Alerts pending or fired during the run: none\.$/);
+    expect(blocks[heading + 3].split("\n")[0]).toBe("| query | service | series | result |");
+  });
+
+  it("without failures or diagnostics, the agreement rule's paragraph is followed by the latency chart", () => {
+    const blocks = reportMarkdown(report()).split("\n\n");
+    const chart = blocks.indexOf("![latency over time](latency.svg)");
+    expect(blocks[chart - 1]).toMatch(/^They agree within 10 %/);
+    const failed = reportMarkdown(report({ failures: ["f1"] })).split("\n\n");
+    expect(failed[failed.indexOf("![latency over time](latency.svg)") - 1]).toBe("- f1");
+  });
+
   it("lists diagnostics after the failures, as not failing, only when there are some", () => {
     const md = reportMarkdown(report({ failures: ["f1"], diagnostics: ["d1", "d2"] }));
     expect(md).toContain("Failures:\n\n- f1\n\nDiagnostics (not failures):\n\n- d1\n- d2\n\n![latency over time](latency.svg)");
