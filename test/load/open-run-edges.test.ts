@@ -217,10 +217,12 @@ describe("the open-model console report", () => {
 
   it("names the scenario, the targets and the headers as given (none when empty), and how latency is measured", () => {
     const lines = openReportLines(report());
-    expect(lines.slice(0, 3)).toEqual([
+    expect(lines.slice(0, 5)).toEqual([
       "open model · scenario mix · http://a/x, http://b/y",
       "headers: Authorization: [redacted]; Accept: json",
       "latency is measured from each send's intended time (coordinated omission corrected)",
+      "",
+      HEADER,
     ]);
     expect(openReportLines(report({ headers: {} }))[1]).toBe("headers: none");
   });
