@@ -365,6 +365,8 @@ describe("runOpenSteps (a short run against a loopback server)", () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       seen.push({ path: req.url!, header: req.headers["x-option"] as string | undefined });
+      // Target b fails every request: half of each step's answers are errors.
+      res.statusCode = req.url!.startsWith("/svc-b") ? 500 : 200;
       res.end("{}");
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -404,9 +406,17 @@ describe("runOpenSteps (a short run against a loopback server)", () => {
     expect(seen.every((s) => s.header === "o")).toBe(true);
     expect(log).toHaveLength(2);
     expect(log[0]).toMatch(
-      /^\[1\] 40 req\/s offered · [\d.]+ req\/s answered · p50 [\d.]+ · p95 [\d.]+ · p99 [\d.]+ ms · errors 0\.00 % · late \d+ · dropped 0$/,
+      /^\[1\] 40 req\/s offered · [\d.]+ req\/s answered · p50 [\d.]+ · p95 [\d.]+ · p99 [\d.]+ ms · errors 50\.00 % · late \d+ · dropped 0$/,
     );
     expect(log[1]).toMatch(/^\[2\] 20 req\/s offered/);
+    // Wall time of the whole run, in seconds: the two steps' sends and their answers.
+    expect(run.durationS).toBeGreaterThanOrEqual(0.1);
+    expect(run.durationS).toBeLessThan(10);
+    // Its keep-alive connections are closed when it ends.
+    const open = () => new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
+    for (const deadline = Date.now() + 2000; (await open()) > 0 && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await open()).toBe(0);
     // A list of rates numbers its steps out of the list's length; without a warm-up every step lasts stepSeconds.
     const listed: string[] = [];
     const fixed = await runOpenSteps({
