@@ -5,8 +5,10 @@
  * `queryRange` here: the folding is what is tested; the real Prometheus is in query-check.test.ts).
  */
 import fc from "fast-check";
+import type { RunFacts } from "../../dashboards/expected-empty";
 import {
   alertsDuring,
+  checkQueries,
   grafanaRateIntervalS,
   promDurationSeconds,
   QueryCheckError,
@@ -167,5 +169,87 @@ describe("alertsDuring", () => {
   it("an alert series without an alertname is named empty; an unknown state counts as pending", async () => {
     const { prom } = from([alert({ service: "s" }, "inactive")]);
     expect(await alertsDuring(prom, window)).toEqual([{ alertname: "", state: "pending", labels: { service: "s" } }]);
+  });
+});
+
+describe("checkQueries over a recorded queryRange (the real Prometheus runs are query-check.test.ts's)", () => {
+  const window = { start: 100, end: 200, stepS: 10 };
+  const facts: RunFacts = { failedRequests: 0, limiterRejections: 0, cacheReads: false, redisFaults: false, kubernetes: false };
+  const nothingFailed = { reason: "nothing failed", holds: (f: RunFacts) => f.failedRequests === 0 };
+
+  it("runs each $service target once per service and others once, every rule, each over the window; empty, error and expected-empty named", async () => {
+    const asked: string[] = [];
+    const prom = {
+      queryRange: async (expr: string, start: number, end: number, step: number) => {
+        asked.push(`${expr} ${start} ${end} ${step}`);
+        if (expr.startsWith("bad")) throw new Error("bad_data: parse error");
+        return expr.includes("empty") ? [] : [{ metric: {}, values: [[150, "1"]] as [number, string][] }];
+      },
+    };
+    const results = await checkQueries(prom, {
+      dashboards: [
+        {
+          uid: "d",
+          title: "D",
+          variables: ["service"],
+          rows: [],
+          panels: [
+            {
+              id: 1,
+              title: "P",
+              unit: "short",
+              gridPos: { x: 0, y: 0, w: 1, h: 1 },
+              targets: [
+                { refId: "A", expr: 'rate(x{service="$service"}[$__rate_interval])', legend: "" },
+                { refId: "B", expr: "empty_ok", legend: "", emptyWhen: nothingFailed },
+                { refId: "C", expr: "bad(", legend: "" },
+              ],
+            },
+          ],
+        },
+      ],
+      rules: [
+        { record: "r:empty", expr: "empty_rule" },
+        { record: "r:ok", expr: "sum(up)", emptyWhen: nothingFailed },
+      ],
+      services: ["a", "b"],
+      window,
+      scrapeS: 5,
+      facts,
+    });
+    // $__rate_interval at a 10 s step and 5 s scrapes: max(10 + 5, 4 × 5) = 20 s.
+    expect(asked.sort()).toEqual(
+      ['rate(x{service="a"}[20s])', 'rate(x{service="b"}[20s])', "empty_ok", "bad(", "empty_rule", "sum(up)"]
+        .map((e) => `${e} 100 200 10`)
+        .sort(),
+    );
+    const view = results.map(({ kind, name, service, series, status, detail }) => ({
+      kind,
+      name,
+      service,
+      series,
+      status,
+      detail,
+    }));
+    expect(view).toEqual([
+      { kind: "panel", name: "D › P [A]", service: "a", series: 1, status: "data", detail: undefined },
+      { kind: "panel", name: "D › P [A]", service: "b", series: 1, status: "data", detail: undefined },
+      { kind: "panel", name: "D › P [B]", service: undefined, series: 0, status: "expected-empty", detail: "nothing failed" },
+      { kind: "panel", name: "D › P [C]", service: undefined, series: 0, status: "error", detail: "bad_data: parse error" },
+      { kind: "rule", name: "r:empty", service: undefined, series: 0, status: "empty", detail: undefined },
+      { kind: "rule", name: "r:ok", service: undefined, series: 1, status: "data", detail: undefined },
+    ]);
+    expect(results.filter((r) => r.service === undefined).every((r) => !("service" in r))).toBe(true);
+    expect(results[4].result).toEqual([]);
+    // The same empty query in a run where requests failed is a failure.
+    const failed = await checkQueries(prom, {
+      dashboards: [],
+      rules: [{ record: "r", expr: "empty_again", emptyWhen: nothingFailed }],
+      services: ["a"],
+      window,
+      scrapeS: 5,
+      facts: { ...facts, failedRequests: 1 },
+    });
+    expect(failed.map((r) => [r.status, r.detail])).toEqual([["empty", undefined]]);
   });
 });
