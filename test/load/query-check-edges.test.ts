@@ -211,6 +211,7 @@ describe("checkQueries over a recorded queryRange (the real Prometheus runs are 
       rules: [
         { record: "r:empty", expr: "empty_rule" },
         { record: "r:ok", expr: "sum(up)", emptyWhen: nothingFailed },
+        { record: "r:allowed", expr: "empty_allowed", emptyWhen: nothingFailed },
       ],
       services: ["a", "b"],
       window,
@@ -219,7 +220,7 @@ describe("checkQueries over a recorded queryRange (the real Prometheus runs are 
     });
     // $__rate_interval at a 10 s step and 5 s scrapes: max(10 + 5, 4 × 5) = 20 s.
     expect(asked.sort()).toEqual(
-      ['rate(x{service="a"}[20s])', 'rate(x{service="b"}[20s])', "empty_ok", "bad(", "empty_rule", "sum(up)"]
+      ['rate(x{service="a"}[20s])', 'rate(x{service="b"}[20s])', "empty_ok", "bad(", "empty_rule", "sum(up)", "empty_allowed"]
         .map((e) => `${e} 100 200 10`)
         .sort(),
     );
@@ -238,8 +239,10 @@ describe("checkQueries over a recorded queryRange (the real Prometheus runs are 
       { kind: "panel", name: "D › P [C]", service: undefined, series: 0, status: "error", detail: "bad_data: parse error" },
       { kind: "rule", name: "r:empty", service: undefined, series: 0, status: "empty", detail: undefined },
       { kind: "rule", name: "r:ok", service: undefined, series: 1, status: "data", detail: undefined },
+      { kind: "rule", name: "r:allowed", service: undefined, series: 0, status: "expected-empty", detail: "nothing failed" },
     ]);
     expect(results.filter((r) => r.service === undefined).every((r) => !("service" in r))).toBe(true);
+    expect(results[3].result).toEqual([]);
     expect(results[4].result).toEqual([]);
     // The same empty query in a run where requests failed is a failure.
     const failed = await checkQueries(prom, {
