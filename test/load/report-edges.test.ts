@@ -151,6 +151,12 @@ describe("the Prometheus part of report.md", () => {
     );
     expect(reportMarkdown(report())).not.toContain("Dashboard previews");
     expect(reportMarkdown(report(), [])).toBe(reportMarkdown(report()));
+    // Without previews the report ends with the queries' table.
+    expect(
+      reportMarkdown(report({}, { queries: [check()] }))
+        .split("\n")
+        .slice(-2),
+    ).toEqual(["| D › P [A] |  | 1 | data |", ""]);
   });
 });
 
