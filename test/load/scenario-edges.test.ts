@@ -29,6 +29,17 @@ function issuesOf(raw: unknown): { path: string; message: string }[] {
   }
 }
 
+/** The ScenarioError `parse` throws (fails the test when it throws none). */
+function refusal(parse: () => unknown): ScenarioError {
+  try {
+    parse();
+  } catch (err) {
+    if (err instanceof ScenarioError) return err;
+    throw err;
+  }
+  throw new Error("expected a ScenarioError");
+}
+
 const one = (request: Record<string, unknown>, top: Record<string, unknown> = {}) => ({
   ...top,
   requests: [{ name: "a", method: "GET", path: "/", ...request }],
@@ -197,22 +208,10 @@ describe("files and the ScenarioError", () => {
       { path: "(file)", message: expect.stringMatching(/^cannot be read \(.*ENOENT.*\); pass an existing file to --scenario$/) },
     ]);
     expect((e as Error & { cause?: { code?: string } }).cause?.code).toBe("ENOENT");
-    const named = (() => {
-      try {
-        parseScenario({ requests: [] }, "mine.yaml");
-      } catch (err) {
-        return err as ScenarioError;
-      }
-    })()!;
+    const named = refusal(() => parseScenario({ requests: [] }, "mine.yaml"));
     expect(named.message).toBe(`mine.yaml:\n  requests: ${named.issues[0].message}`);
     // Every issue on its own line, under the source (by default "scenario").
-    const two = (() => {
-      try {
-        parseScenario({ requests: [{ name: "a b", method: "GET", path: "x" }] });
-      } catch (err) {
-        return err as ScenarioError;
-      }
-    })()!;
+    const two = refusal(() => parseScenario({ requests: [{ name: "a b", method: "GET", path: "x" }] }));
     expect(two.source).toBe("scenario");
     expect(two.message.split("\n")).toEqual(["scenario:", ...two.issues.map((i) => `  ${i.path}: ${i.message}`)]);
     expect(two.issues).toHaveLength(2);
