@@ -160,7 +160,14 @@ describe("the flow rules: every issue at once, each with its fix", () => {
   it("refuses a mix where no request can go first only when EVERY request needs a variable", () => {
     const reads = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `r${i}`, method: "GET", path: `/r/{id}` }));
     const capturing = (rs: ReturnType<typeof reads>) => rs.map((r, i) => (i === 0 ? { ...r, capture: { id: "$.id" } } : r));
-    expect(issuesOf({ requests: capturing(reads(2)) }).map((i) => i.path)).toEqual(["requests"]);
+    expect(issuesOf({ requests: capturing(reads(2)) })).toEqual([
+      {
+        path: "requests",
+        message: expect.stringMatching(
+          /^every request needs a captured variable, so none can be sent first; add one without \{var\}/,
+        ),
+      },
+    ]);
     expect(issuesOf({ requests: [...capturing(reads(2)), { name: "w", method: "POST", path: "/r" }] })).toEqual([]);
   });
 });
@@ -238,6 +245,7 @@ describe("--header", () => {
       ),
       { numRuns: 15 },
     );
+    expect(refusal(() => parseHeaderOption("Name")).source).toBe("--header");
     for (const text of ["", "Name", ":v", " : v"])
       expect(() => parseHeaderOption(text)).toThrow(`--header: got ${JSON.stringify(text)}; write it as 'Name: value'`);
   });
@@ -403,6 +411,7 @@ describe("the mix", () => {
       expect(json.headers).toEqual({ "content-type": "application/json" });
     }
     expect(body({ k: 1 }, { "Content-Type": "text/plain" }).headers).toEqual({ "Content-Type": "text/plain" });
+    expect(body({ k: 1 }, { Accept: "x" }).headers).toEqual({ Accept: "x", "content-type": "application/json" });
     expect(new ScenarioMix(parseScenario(one({}))).next().body).toBeUndefined();
   });
 });
