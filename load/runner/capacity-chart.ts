@@ -4,13 +4,15 @@
  * A vega-lite spec rendered to SVG by vega.ts, like the load run's latency chart.
  */
 import type { CapacityFile } from "../../profile/capacity-file";
+import { withinSlo } from "./knee";
 import { renderVegaLite, type TopLevelSpec } from "./vega";
 
 const SLO_COLOR = "#dc2626";
 const KNEE_COLOR = "#16a34a";
 
 export function capacityChartSpec(file: CapacityFile): TopLevelSpec {
-  const rows = file.steps.map((s) => ({ ...s, withinSlo: s.p99Ms < file.slo.latencyP99Ms && s.errorRate < file.slo.errorRate }));
+  // The knee's own rule (knee.ts), shown in each point's tooltip.
+  const rows = file.steps.map((s) => ({ ...s, withinSlo: withinSlo(s, file.slo) }));
   const knee = file.steps.find(
     (s) => s.p99Ms === file.knee.p99Ms && Math.abs(s.achievedRps / file.cpuCores - file.knee.rateRpsPerCore) < 1e-6,
   );
@@ -45,6 +47,7 @@ export function capacityChartSpec(file: CapacityFile): TopLevelSpec {
             { field: "achievedRps", title: "achieved req/s" },
             { field: "p99Ms", title: "p99 ms" },
             { field: "errorRate", title: "errors", format: ".2%" },
+            { field: "withinSlo", title: "within the SLO" },
           ],
         },
       },

@@ -40,7 +40,8 @@ export function unitStyle(unit: string): UnitStyle {
     Bps: { scale: 1, title: "bytes/s (SI prefixes)", format: "~s" },
     short: { scale: 1, title: "count", format: ",.3~r" },
   };
-  return styles[unit] ?? { scale: 1, title: unit, format: ",.3~r" };
+  // Own keys only: a unit named like an Object.prototype member ("toString") is unknown, not a function.
+  return Object.hasOwn(styles, unit) ? styles[unit] : { scale: 1, title: unit, format: ",.3~r" };
 }
 
 /** Grafana's legend format: `{{label}}` replaced by the series' label value; no format: the labels as `{k="v"}`. */

@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { startLocalStack } from "../local-stack";
 import { stackProfile } from "../stack-profile";
 import { nextClientAddress } from "./drive";
-import { runOpenSteps, type OpenStep, type OpenTarget } from "./open-run";
+import { runOpenSteps, type OpenRun, type OpenStep, type OpenTarget } from "./open-run";
 import { redactHeaders, type Scenario } from "./scenario";
 import { agreement, deltaBuckets, parseBuckets } from "./server-histogram";
 import { summarize, type Summary } from "./stats";
 import { generatorVerdict, verdict, type Slo } from "./verdict";
 import type { ServiceAgreement } from "./report";
-import { OPEN_MODEL_DEFAULTS } from "./open-model";
+import { combinedGeneratorCounts, OPEN_MODEL_DEFAULTS } from "./open-model";
 
 /** Relative client/runtime p95 difference that counts as agreeing (beyond it, verdict.ts's rule decides). */
 const AGREEMENT = 0.1;
@@ -108,40 +108,50 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadRep
           }),
         )
       : [];
-    const all = [...run.samples.values()].flat();
-    const overall = summarize(all, run.durationS);
-    const totals = {
-      scheduled: run.steps.reduce((n, s) => n + s.scheduled, 0),
-      late: run.steps.reduce((n, s) => n + s.late, 0),
-      dropped: run.steps.reduce((n, s) => n + s.dropped, 0),
-    };
-    const judged = verdict(overall, slo, services);
-    const generator = generatorVerdict({ ...totals, maxInFlight: options.maxInFlight });
-    const secret = [...options.secretHeaders, ...options.scenario.secretHeaders];
-    const report: OpenLoadReport = {
-      model: "open",
-      stack: options.stack,
-      scenario: options.scenario.name,
-      targets: targets.map((t) => t.url.toString()),
-      headers: redactHeaders({ ...options.scenario.headers, ...options.headers }, secret),
-      startedAt,
-      durationS: Math.round(run.durationS * 100) / 100,
-      slo,
-      sloMet: judged.sloMet,
-      ...overall,
-      ...totals,
-      lateToleranceMs: options.lateToleranceMs,
-      maxInFlight: options.maxInFlight,
-      steps: run.steps,
-      services,
-      failures: [...judged.failures, ...generator.failures],
-      diagnostics: [...judged.diagnostics, ...generator.diagnostics],
-    };
+    const report = openLoadReport(options, { slo, targets, run, services, startedAt });
     if (options.out) writeOpenReport(options.out, report);
     return report;
   } finally {
     await local?.stop();
   }
+}
+
+/**
+ * The report of a finished run: the SLO over every response and the client/runtime agreement
+ * (verdict.ts), the generator's sends over all steps and its verdict, the headers as sent with every
+ * secret one's value redacted.
+ */
+export function openLoadReport(
+  options: Pick<OpenLoadOptions, "stack" | "scenario" | "headers" | "secretHeaders" | "maxInFlight" | "lateToleranceMs">,
+  measured: { slo: Slo; targets: readonly OpenTarget[]; run: OpenRun; services: ServiceAgreement[]; startedAt: string },
+): OpenLoadReport {
+  const { slo, run, services } = measured;
+  const overall = summarize([...run.samples.values()].flat(), run.durationS);
+  const { scheduled, late, dropped } = combinedGeneratorCounts(run.steps);
+  const judged = verdict(overall, slo, services);
+  const generator = generatorVerdict({ scheduled, late, dropped, maxInFlight: options.maxInFlight });
+  const secret = [...options.secretHeaders, ...options.scenario.secretHeaders];
+  return {
+    model: "open",
+    stack: options.stack,
+    scenario: options.scenario.name,
+    targets: measured.targets.map((t) => t.url.toString()),
+    headers: redactHeaders({ ...options.scenario.headers, ...options.headers }, secret),
+    startedAt: measured.startedAt,
+    durationS: Math.round(run.durationS * 100) / 100,
+    slo,
+    sloMet: judged.sloMet,
+    ...overall,
+    scheduled,
+    late,
+    dropped,
+    lateToleranceMs: options.lateToleranceMs,
+    maxInFlight: options.maxInFlight,
+    steps: run.steps,
+    services,
+    failures: [...judged.failures, ...generator.failures],
+    diagnostics: [...judged.diagnostics, ...generator.diagnostics],
+  };
 }
 
 const pct = (n: number) => `${(n * 100).toFixed(2)} %`;

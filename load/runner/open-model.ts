@@ -201,11 +201,3 @@ export function combinedGeneratorCounts(results: readonly GeneratorCounts[]): Ge
     maxLagMs: Math.max(0, ...results.map((r) => r.maxLagMs)),
   };
 }
-
-/** The share of scheduled sends the generator could not make on time (late) or at all (dropped). */
-export function generatorShortfall(r: Pick<OpenModelResult, "scheduled" | "late" | "dropped">): {
-  late: number;
-  dropped: number;
-} {
-  return r.scheduled ? { late: r.late / r.scheduled, dropped: r.dropped / r.scheduled } : { late: 0, dropped: 0 };
-}
