@@ -86,6 +86,20 @@ async function deafPeer(port: number): Promise<{ socket: Socket; ended: Promise<
   return { socket, ended };
 }
 
+/** The HTTP answer to an upgrade request: its status and headers; rejects when the client cannot parse it. */
+function upgradeAnswer(url: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once("open", () => reject(new Error("accepted")));
+    ws.once("unexpected-response", (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      res.resume();
+      ws.terminate();
+    });
+    ws.once("error", reject);
+  });
+}
+
 describe("createRealtime options", () => {
   it("passes every documented option on to the manager (authorize refuses a real upgrade) and refuses any other key by name", async () => {
     const connected: unknown[] = [];
@@ -241,6 +255,41 @@ describe("authorize and paths", () => {
     expect(rejected.values.reduce((sum, v) => sum + v.value, 0)).toBe(0);
   });
 
+  it("a refusal carries exactly the authorize headers a client can parse, and the client always reads the refusal", async () => {
+    let headers: Record<string, string> = {};
+    const { url } = await served({ authorize: () => ({ status: 401, headers }) });
+    // Written from RFC 9110, not read from the code: a name is a token (5.6.2); a value holds no control
+    // character but HTAB (5.5); Connection, Content-Length and Transfer-Encoding frame the refusal itself.
+    const isToken = (n: string) => /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(n);
+    const parsable = (v: string) => [...v].every((c) => c === "\t" || (c >= " " && c !== "\x7f"));
+    const framing = ["connection", "content-length", "transfer-encoding"];
+    const name = fc.oneof(
+      fc.string({ unit: fc.constantFrom(..."aZ9-_!~.", " ", ":", "\r", "\n", "("), maxLength: 6 }),
+      fc.constantFrom("Content-Length", "transfer-encoding", "CONNECTION", "WWW-Authenticate"),
+    );
+    const text = fc.string({
+      unit: fc.constantFrom(...'aZ9 :;,="', "\t", "\r", "\n", "\0", "\x0b", "\x1f", "\x7f"),
+      maxLength: 8,
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(name, text), { selector: ([n]) => n.toLowerCase(), maxLength: 4 }),
+        async (pairs) => {
+          headers = Object.fromEntries(pairs);
+          const answer = await upgradeAnswer(url);
+          expect(answer.status).toBe(401);
+          expect([answer.headers["content-length"], answer.headers.connection]).toEqual(["0", "close"]);
+          for (const [n, v] of pairs) {
+            const kept = isToken(n) && !framing.includes(n.toLowerCase()) && parsable(v);
+            if (!framing.includes(n.toLowerCase()))
+              expect([n, answer.headers[n.toLowerCase()]]).toEqual([n, kept ? v.trim() : undefined]);
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
   it("two managers on one server: each serves its path, neither answers 404 for the other's", async () => {
     const l = await listen();
     const a = new WebSocketManager(wsConfig);
@@ -392,6 +441,7 @@ describe("the reconnect strategy rule", () => {
         expect(error).toBeInstanceOf(RealtimeOptionsError);
         for (const f of missing) expect((error as Error).message).toContain(`reconnectStrategy.${f}`);
       }),
+      { numRuns: 20 },
     );
     for (const initialDelay of [1, 50, 100]) expect(reconnectCap(0, { ...full, initialDelay })).toBe(initialDelay);
     expect(refusedKeys(() => reconnectCap(0, { ...full, initialDelay: 101 }))).toEqual(["reconnectStrategy.maxDelay"]);
