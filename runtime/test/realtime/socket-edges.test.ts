@@ -128,6 +128,9 @@ describe("createRealtime options", () => {
     await client(url, { headers: { authorization: "Bearer ok" } });
     await waitFor(() => connected.length === 1);
 
+    expect(() => createRealtime(undefined as never, new Registry())).toThrow(
+      expect.objectContaining({ key: "settings", message: expect.stringMatching(/\{ ws, batching \}/) }),
+    );
     for (const key of ["registry", "closeTimeoutMs", "authorise"]) {
       let error: unknown;
       try {
@@ -156,6 +159,19 @@ describe("createRealtime options", () => {
 });
 
 describe("WebSocketManager timers and counters", () => {
+  it("the documented defaults apply to every option left out", async () => {
+    const m = new WebSocketManager(wsConfig);
+    const MiB = 1024 * 1024;
+    expect([m.maxBufferedBytes, m.maxPayload, m.drainTimeoutMs, m.closeTimeoutMs, m.authorizeTimeoutMs]).toEqual([
+      MiB,
+      MiB,
+      10_000,
+      1_000,
+      5_000,
+    ]);
+    await m.drain(0);
+  });
+
   it("a socket no longer open when handed over is ignored: not counted, no onConnection", async () => {
     const seen: unknown[] = [];
     const manager = new WebSocketManager(wsConfig, { onConnection: (s) => seen.push(s) });
