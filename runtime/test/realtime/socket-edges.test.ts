@@ -159,6 +159,20 @@ describe("createRealtime options", () => {
 });
 
 describe("WebSocketManager timers and counters", () => {
+  it("without a registry: a healthy client answers pings across beats; a peer breaking the protocol is closed, nothing thrown", async () => {
+    const { url, port, manager } = await served({}, { ...wsConfig, heartbeatInterval: 40 });
+    const healthy = await client(url);
+    await waitFor(() => manager.size === 1);
+    let pongs = 0;
+    manager.sockets()[0].on("pong", () => pongs++);
+    const { socket, ended } = await deafPeer(port);
+    await waitFor(() => manager.size === 2);
+    socket.write(Buffer.from([0x81, 0x01, 0x61])); // an unmasked client frame: ws emits 'error', then closes
+    await ended;
+    await waitFor(() => pongs >= 2, 5_000, "two pongs");
+    expect([healthy.readyState, manager.size]).toEqual([WebSocket.OPEN, 1]);
+  });
+
   it("the documented defaults apply to every option left out", async () => {
     const m = new WebSocketManager(wsConfig);
     const MiB = 1024 * 1024;
