@@ -4,6 +4,7 @@
  * managers, and the reconnecting client's own close. Real node:http servers, real `ws` clients, raw TCP where a
  * peer must misbehave.
  */
+import { STATUS_CODES } from "node:http";
 import { connect, type Socket } from "node:net";
 import fc from "fast-check";
 import { Registry } from "prom-client";
@@ -87,12 +88,12 @@ async function deafPeer(port: number): Promise<{ socket: Socket; ended: Promise<
 }
 
 /** The HTTP answer to an upgrade request: its status and headers; rejects when the client cannot parse it. */
-function upgradeAnswer(url: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+function upgradeAnswer(url: string): Promise<{ status: number; text?: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.once("open", () => reject(new Error("accepted")));
     ws.once("unexpected-response", (_req, res) => {
-      resolve({ status: res.statusCode ?? 0, headers: res.headers });
+      resolve({ status: res.statusCode ?? 0, text: res.statusMessage, headers: res.headers });
       res.resume();
       ws.terminate();
     });
@@ -318,6 +319,27 @@ describe("authorize and paths", () => {
       ),
       { numRuns: 15 },
     );
+  });
+
+  it("attach: one upgrade path, no compression, no second socket set; refusals carry the standard reason phrase, also without a registry", async () => {
+    const l = await listen();
+    const manager = new WebSocketManager(wsConfig);
+    cleanups.push(
+      () => closeServer(l.server),
+      () => manager.drain(50),
+    );
+    expect(() => manager.attach(l.server, { path: "ws" })).toThrow(
+      expect.objectContaining({ key: "path", message: expect.stringContaining("WebSocketManager.attach") }),
+    );
+    const wss = manager.attach(l.server, { path: "/ws" });
+    expect(wss.clients).toBeUndefined(); // the manager's map is the one set of sockets
+    const offering = await client(`${l.url}/ws`, { perMessageDeflate: true });
+    expect(offering.extensions).toBe(""); // offered permessage-deflate, not granted
+    const notFound = await upgradeAnswer(`${l.url}/other`);
+    expect([notFound.status, notFound.text]).toEqual([404, STATUS_CODES[404]]);
+    await manager.drain(50);
+    const draining = await upgradeAnswer(`${l.url}/ws`);
+    expect([draining.status, draining.text]).toEqual([503, STATUS_CODES[503]]);
   });
 
   it("two managers on one server: each serves its path, neither answers 404 for the other's", async () => {
