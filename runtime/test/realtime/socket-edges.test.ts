@@ -335,11 +335,34 @@ describe("authorize and paths", () => {
     expect(wss.clients).toBeUndefined(); // the manager's map is the one set of sockets
     const offering = await client(`${l.url}/ws`, { perMessageDeflate: true });
     expect(offering.extensions).toBe(""); // offered permessage-deflate, not granted
+    offering.terminate();
     const notFound = await upgradeAnswer(`${l.url}/other`);
     expect([notFound.status, notFound.text]).toEqual([404, STATUS_CODES[404]]);
+    const wssClosed = new Promise((r) => wss.once("close", r));
     await manager.drain(50);
+    await wssClosed; // drain closes the WebSocketServer it made
     const draining = await upgradeAnswer(`${l.url}/ws`);
     expect([draining.status, draining.text]).toEqual([503, STATUS_CODES[503]]);
+  });
+
+  it("a client that resets its connection while authorize runs costs nothing: no unhandled socket error", async () => {
+    const { port, manager } = await served({
+      authorize: async (req) => {
+        await new Promise((r) => req.socket.once("close", r)); // after the ECONNRESET 'error'
+        return true;
+      },
+    });
+    const raw = connect(port, "127.0.0.1");
+    raw.on("error", () => undefined);
+    await new Promise((r) => raw.once("connect", r));
+    raw.write(
+      "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    raw.resetAndDestroy(); // RST, not FIN
+    await new Promise((r) => setTimeout(r, 50));
+    expect(manager.size).toBe(0);
   });
 
   it("two managers on one server: each serves its path, neither answers 404 for the other's", async () => {
