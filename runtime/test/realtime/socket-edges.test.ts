@@ -18,6 +18,7 @@ import {
   ReconnectingClient,
   reconnectCap,
   WebSocketManager,
+  type AuthorizeVerdict,
   type ReconnectingClientOptions,
   type WebSocketConstructor,
 } from "../../src/realtime";
@@ -524,19 +525,30 @@ describe("the reconnect strategy rule", () => {
 });
 
 describe("realtime metrics", () => {
-  it("each upgrade refusal is counted under its reason; the histograms resolve a loopback ping and a full default batch", async () => {
+  it("each upgrade refusal answers its status with the standard reason phrase and is counted under its reason; the histograms resolve a loopback ping and a full default batch", async () => {
     const registry = new Registry();
-    const verdicts: (() => boolean)[] = [
-      () => false,
-      () => {
-        throw new Error("auth down");
-      },
+    const verdicts: [AuthorizeVerdict | "throw", number][] = [
+      [false, 403],
+      [{ status: 401 }, 401],
+      [{ status: 403 }, 403],
+      ["throw", 500],
+      [null as never, 500],
     ];
-    const { url } = await served({ registry, authorize: () => verdicts.shift()!() });
-    await expect(openClient(url)).rejects.toThrow(/403/);
-    await expect(openClient(url)).rejects.toThrow(/500/);
-    expect(await value(registry, METRIC.wsRejectedConnectionsTotal, { reason: "unauthorized" })).toBe(1);
-    expect(await value(registry, METRIC.wsRejectedConnectionsTotal, { reason: "authorize_failed" })).toBe(1);
+    let next: AuthorizeVerdict | "throw" = false;
+    const { url } = await served({
+      registry,
+      authorize: () => {
+        if (next === "throw") throw new Error("auth down");
+        return next;
+      },
+    });
+    for (const [verdict, status] of verdicts) {
+      next = verdict;
+      const answer = await upgradeAnswer(url);
+      expect([verdict, answer.status, answer.text]).toEqual([verdict, status, STATUS_CODES[status]]);
+    }
+    expect(await value(registry, METRIC.wsRejectedConnectionsTotal, { reason: "unauthorized" })).toBe(3);
+    expect(await value(registry, METRIC.wsRejectedConnectionsTotal, { reason: "authorize_failed" })).toBe(2);
 
     const bounds = async (name: string) =>
       (await registry.getSingleMetric(name)!.get()).values
