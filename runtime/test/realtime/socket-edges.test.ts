@@ -384,10 +384,13 @@ describe("authorize and paths", () => {
 });
 
 describe("ReconnectingClient's own close", () => {
-  it("an open connection outlives connectTimeoutMs; close() without arguments sends 1000 with no reason", async () => {
+  it("an open connection outlives connectTimeoutMs and, under the default stableAfterMs, keeps the attempt count; close() without arguments sends 1000 with no reason", async () => {
     const serverCloses: [number, string][] = [];
+    let connections = 0;
     const { url, manager } = await served({
-      onConnection: (s) => s.once("close", (code, reason) => serverCloses.push([code, reason.toString()])),
+      // The first connection is cut at once: the client counts one attempt, then stays connected.
+      onConnection: (s) =>
+        ++connections === 1 ? s.terminate() : s.once("close", (code, reason) => serverCloses.push([code, reason.toString()])),
     });
     const closes: [number, string, boolean][] = [];
     const c = new ReconnectingClient({
@@ -398,14 +401,15 @@ describe("ReconnectingClient's own close", () => {
       onClose: (code, reason, again) => closes.push([code, reason, again]),
     });
     cleanups.push(() => c.close());
-    await waitFor(() => c.connected && manager.size === 1);
+    await waitFor(() => connections === 2 && c.connected && manager.size === 1);
     expect(manager.broadcast("no onMessage given")).toBe(1); // received and dropped, nothing thrown
     await new Promise((r) => setTimeout(r, 150));
-    expect([c.connected, manager.size, closes]).toEqual([true, 1, []]);
+    // Open for 150 ms, far less than the default 5 s: not yet a stable connection.
+    expect([c.connected, manager.size, c.attempt, closes]).toEqual([true, 1, 1, [[1006, "", true]]]);
     expect(c.close()).toEqual([]);
     await waitFor(() => serverCloses.length === 1);
     expect(serverCloses).toEqual([[1000, ""]]);
-    expect(closes).toEqual([[1000, "", false]]);
+    expect(closes.slice(1)).toEqual([[1000, "", false]]);
   });
 
   it("close() after a refusal keeps the refusal as the reason it stopped", async () => {
