@@ -230,7 +230,7 @@ describe("WebSocketManager timers and counters", () => {
   });
 
   it("a peer refused over maxConnections that never answers the close frame is cut after closeTimeoutMs", async () => {
-    const closeTimeoutMs = 150;
+    const closeTimeoutMs = 80;
     const { port, manager } = await served({ closeTimeoutMs }, { ...wsConfig, maxConnections: 1 });
     await client(`ws://127.0.0.1:${port}`);
     await waitFor(() => manager.size === 1);
@@ -318,7 +318,7 @@ describe("authorize and paths", () => {
           }
         },
       ),
-      { numRuns: 15 },
+      { numRuns: 10 },
     );
   });
 
@@ -360,9 +360,9 @@ describe("authorize and paths", () => {
       "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
     );
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 10));
     raw.resetAndDestroy(); // RST, not FIN
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 30));
     expect(manager.size).toBe(0);
   });
 
@@ -397,14 +397,14 @@ describe("ReconnectingClient's own close", () => {
       url,
       reconnectStrategy: settings.ws.reconnectStrategy,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
-      connectTimeoutMs: 50,
+      connectTimeoutMs: 30,
       onClose: (code, reason, again) => closes.push([code, reason, again]),
     });
     cleanups.push(() => c.close());
     await waitFor(() => connections === 2 && c.connected && manager.size === 1);
     expect(manager.broadcast("no onMessage given")).toBe(1); // received and dropped, nothing thrown
-    await new Promise((r) => setTimeout(r, 150));
-    // Open for 150 ms, far less than the default 5 s: not yet a stable connection.
+    await new Promise((r) => setTimeout(r, 100));
+    // Open for 100 ms, far less than the default 5 s: not yet a stable connection.
     expect([c.connected, manager.size, c.attempt, closes]).toEqual([true, 1, 1, [[1006, "", true]]]);
     expect(c.close()).toEqual([]);
     await waitFor(() => serverCloses.length === 1);
@@ -465,7 +465,7 @@ describe("ReconnectingClient options and queue", () => {
           expect(refusedKeys(make({ url }))).toEqual(valid ? [] : ["url"]);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 15 },
     );
   });
 
@@ -499,7 +499,7 @@ describe("ReconnectingClient options and queue", () => {
       // The first call comes from inside the constructor (the first attempt threw); close on the second.
       onReconnecting: (attempt) => void (attempt === 1 && c.close()),
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 30));
     expect(attempts).toBe(2);
     expect(c.stopped).toBe("close() called");
   });
