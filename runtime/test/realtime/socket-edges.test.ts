@@ -8,7 +8,7 @@ import { STATUS_CODES } from "node:http";
 import { connect, type Socket } from "node:net";
 import fc from "fast-check";
 import { Registry } from "prom-client";
-import { WebSocket, WebSocketServer } from "ws";
+import { WebSocket, WebSocketServer, type ClientOptions } from "ws";
 import {
   BatchFlushError,
   ClientQueueFullError,
@@ -53,7 +53,7 @@ async function served(options: ConstructorParameters<typeof WebSocketManager>[1]
   return { ...l, manager };
 }
 
-function client(url: string, options?: ConstructorParameters<typeof WebSocket>[2]): Promise<WebSocket> {
+function client(url: string, options?: ClientOptions): Promise<WebSocket> {
   return openClient(url, options).then((ws) => {
     cleanups.push(() => ws.terminate());
     return ws;
