@@ -18,13 +18,22 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
-/** Options of createRealtime beyond the settings: drain timeout, buffer and payload limits, message and connection hooks. */
-export type RealtimeOptions = Pick<
-  WebSocketManagerOptions,
-  "drainTimeoutMs" | "maxBufferedBytes" | "maxPayload" | "onMessage" | "onConnection" | "authorize" | "authorizeTimeoutMs"
->;
+/**
+ * The WebSocketManager options createRealtime passes on. RealtimeOptions is derived from this list, so the run-time
+ * check and the type cannot part (the type once offered `authorize` and `authorizeTimeoutMs`, which the check refused).
+ */
+const REALTIME_OPTIONS = [
+  "drainTimeoutMs",
+  "maxBufferedBytes",
+  "maxPayload",
+  "onMessage",
+  "onConnection",
+  "authorize",
+  "authorizeTimeoutMs",
+] as const satisfies readonly (keyof WebSocketManagerOptions)[];
 
-const REALTIME_OPTIONS = ["drainTimeoutMs", "maxBufferedBytes", "maxPayload", "onMessage", "onConnection"];
+/** Options of createRealtime beyond the settings: drain timeout, buffer and payload limits, message and connection hooks, authorize. */
+export type RealtimeOptions = Pick<WebSocketManagerOptions, (typeof REALTIME_OPTIONS)[number]>;
 
 /** The WebSocketManager, MessageBatcher and reconnecting-client factory built from the `ws` and `batching` settings. */
 export function createRealtime(

@@ -58,9 +58,11 @@ export interface WebSocketManagerOptions {
   /**
    * Decides at upgrade time, before any WebSocket exists (`attach()` only): `true` accepts; `false`
    * answers 403; `{ status: 401 | 403, headers? }` answers that (e.g. a WWW-Authenticate
-   * header with 401). May be async. A throw, a rejection or any other answer gives 500, a verdict
-   * later than `authorizeTimeoutMs` gives 503; none of them reaches the process. To hand the identity
-   * to `onConnection`, set it on the request (`req.user = ...`). @default none: every upgrade is accepted
+   * header with 401; a header whose name is not a token, whose value holds a control character other
+   * than HTAB, or that is Connection, Content-Length or Transfer-Encoding is dropped). May be async.
+   * A throw, a rejection or any other answer gives 500, a verdict later than `authorizeTimeoutMs`
+   * gives 503; none of them reaches the process. To hand the identity to `onConnection`, set it on
+   * the request (`req.user = ...`). @default none: every upgrade is accepted
    */
   authorize?: (request: IncomingMessage) => AuthorizeVerdict | Promise<AuthorizeVerdict>;
   /** Longest wait for `authorize`, ms; then 503. @default 5000 */
@@ -511,9 +513,32 @@ function ignoreError(): void {}
 
 function rejectUpgrade(socket: Duplex, status: number, text: string, headers?: Readonly<Record<string, string>>): void {
   socket.on("error", ignoreError);
-  let extra = "";
-  // Header names and values from `authorize`: anything that could split the response is dropped.
-  for (const [name, value] of Object.entries(headers ?? {}))
-    if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) && !/[\r\n]/.test(String(value))) extra += `${name}: ${String(value)}\r\n`;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${refusalHeaderLines(headers)}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** RFC 9110 5.6.2: a header name is a token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** The headers a refusal writes itself: a second one from `authorize` would contradict its framing. */
+const FRAMING_HEADERS = new Set(["connection", "content-length", "transfer-encoding"]);
+
+/** RFC 9110 5.5: no control character but HTAB in a value (a CR or LF splits the response, any other fails the client's parser). */
+function isFieldValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false;
+  }
+  return true;
+}
+
+/**
+ * The `authorize` headers a refusal carries, as header lines: a token name the refusal does not frame itself and
+ * a value a client can parse. Anything else is dropped, so the client always reads the 401/403 it was given.
+ */
+function refusalHeaderLines(headers: Readonly<Record<string, string>> = {}): string {
+  let lines = "";
+  for (const [name, value] of Object.entries(headers)) {
+    const text = String(value);
+    if (HEADER_NAME.test(name) && !FRAMING_HEADERS.has(name.toLowerCase()) && isFieldValue(text)) lines += `${name}: ${text}\r\n`;
+  }
+  return lines;
 }

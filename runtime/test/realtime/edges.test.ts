@@ -362,11 +362,13 @@ describe("WebSocketManager edges", () => {
     expect(manager.size).toBe(0);
   });
 
-  it("an upgrade authorized after drain() began is refused with 503, not accepted", async () => {
+  it("an upgrade authorized after drain() began is refused with 503, not accepted, and counted as draining", async () => {
     let decide!: (v: boolean) => void;
     let asked!: () => void;
     const wasAsked = new Promise<void>((r) => (asked = r));
+    const registry = new Registry();
     const { url, manager } = await served({
+      registry,
       authorize: () =>
         new Promise<boolean>((r) => {
           decide = r;
@@ -389,6 +391,8 @@ describe("WebSocketManager edges", () => {
     expect(await status).toBe("503 Service Unavailable");
     await draining;
     expect(manager.size).toBe(0);
+    const rejected = (await registry.getSingleMetric(METRIC.wsRejectedConnectionsTotal)!.get()).values;
+    expect(rejected.find((v) => v.labels.reason === "draining")?.value).toBe(1);
   });
 });
 
