@@ -50,7 +50,8 @@ export function legendName(format: string, metric: Record<string, string>): stri
     const labels = Object.entries(metric).filter(([k]) => k !== "__name__");
     return labels.length ? `{${labels.map(([k, v]) => `${k}="${v}"`).join(", ")}}` : "value";
   }
-  return format.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, k: string) => metric[k] ?? "");
+  // Own labels only, as unitStyle's lookup: {{constructor}} on a series without that label is nothing, not a function.
+  return format.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, k: string) => (Object.hasOwn(metric, k) ? metric[k] : ""));
 }
 
 interface Point {

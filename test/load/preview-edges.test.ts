@@ -45,6 +45,20 @@ describe("legends and units", () => {
     expect(legendName("plain", { x: "1" })).toBe("plain");
   });
 
+  it("a label the series does not carry is nothing, whatever its name: Object.prototype's members too ({{toString}})", () => {
+    const label = fc.oneof(
+      fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype).filter((n) => /^\w+$/.test(n))),
+      fc.stringMatching(/^\w{1,12}$/),
+    );
+    fc.assert(
+      fc.property(label, fc.dictionary(fc.stringMatching(/^[a-z]\w{0,8}$/), fc.string({ maxLength: 5 })), (name, labels) => {
+        const metric = Object.fromEntries(Object.entries(labels).filter(([k]) => k !== name));
+        expect(legendName(`<{{${name}}}>`, metric)).toBe("<>");
+        expect(legendName(`<{{${name}}}>`, { ...metric, [name]: "v" })).toBe("<v>");
+      }),
+    );
+  });
+
   it("without a format: every label but the metric name, as {k=\"v\"} joined by comma; 'value' when none is left", () => {
     expect(legendName("", { a: "1", __name__: "m", b: "2" })).toBe('{a="1", b="2"}');
     expect(legendName("", { __name__: "m" })).toBe("value");
