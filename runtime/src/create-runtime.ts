@@ -5,7 +5,7 @@ import { defaultKeyPrefix, loadRuntimeConfig, type RuntimeConfig } from "./confi
 import { RuntimeConfigError } from "./errors";
 import { ConnectionPoolManager, createPool, StatsRefresher, type ManagedPool } from "./db";
 import { createMetrics, type HttpMetrics } from "./metrics";
-import { checkOptions, showValue } from "./options";
+import { checkOptions, keysOf, showValue } from "./options";
 import { CPUProfiler, ProfileTrigger } from "./profiler";
 import { clientAddressKey, RateLimiter, RedisStore } from "./ratelimit";
 import { createRealtime, type Realtime, type RealtimeOptions } from "./realtime";
@@ -44,7 +44,14 @@ export interface CreateRuntimeOptions {
 }
 
 /** Every option createRuntime honours. */
-export const CREATE_RUNTIME_OPTIONS = ["config", "keyGenerator", "cdnPaths", "purger", "realtime", "log"] as const;
+export const CREATE_RUNTIME_OPTIONS = keysOf<CreateRuntimeOptions>()(
+  "config",
+  "keyGenerator",
+  "cdnPaths",
+  "purger",
+  "realtime",
+  "log",
+);
 
 /** Everything a UAIP service needs at start-up, built from one RuntimeConfig. */
 export interface UaipRuntime {

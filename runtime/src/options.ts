@@ -129,6 +129,14 @@ export interface Field<T = unknown> {
 }
 
 export type Spec = Readonly<Record<string, Field>>;
+
+/**
+ * The spec of the options type T: a rule for every key T declares and for no other. Declared as
+ * `const SPEC = { ... } satisfies SpecFor<XOptions>`, a key the type offers can never be refused as unknown at run
+ * time, nor a key the check accepts be missing from the type (createRealtime's type once offered `authorize`, which
+ * its check refused).
+ */
+export type SpecFor<T> = { readonly [K in keyof Required<T>]: Field };
 /** The options a spec accepts, typed from its fields; absent (undefined) where not required. */
 export type Parsed<S extends Spec> = { [K in keyof S]?: S[K] extends Field<infer T> ? T : never };
 
@@ -377,6 +385,16 @@ export function validateOptions<S extends Spec>(
   if (problems.length === 0 && settings.more) problems.push(...settings.more(record as Parsed<S>));
   throwProblems(where, problems, makeError);
   return record as Parsed<S>;
+}
+
+/**
+ * The keys of T as the list checkOptions takes, checked by the compiler both ways (the key-list form of SpecFor):
+ * `keysOf<CreateRuntimeOptions>()("config", ...)` does not compile if it misses a key of T or names another.
+ */
+export function keysOf<T>() {
+  return <const L extends readonly (keyof T & string)[]>(
+    ...keys: L & ([Exclude<keyof T, L[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, L[number]> })
+  ): L => keys;
 }
 
 /**

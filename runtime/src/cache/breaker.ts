@@ -1,4 +1,4 @@
-import { duration, func, integer, validateOptions, type OptionsErrorFactory } from "../options";
+import { duration, func, integer, validateOptions, type OptionsErrorFactory, type SpecFor } from "../options";
 import { UaipError } from "../errors";
 
 /** State of the Redis circuit breaker: closed (Redis in use), open (skipped), half-open (one probe). */
@@ -18,7 +18,7 @@ const BREAKER_OPTIONS_SPEC = {
   failureThreshold: integer(1, 1_000_000),
   cooldownMs: duration(0),
   now: func<() => number>("a clock function () => number"),
-};
+} satisfies SpecFor<CircuitBreakerOptions>;
 
 /**
  * Consecutive-failure circuit breaker. While open, callers skip Redis entirely, so a dead

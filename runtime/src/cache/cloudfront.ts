@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type * as CloudFrontSdk from "@aws-sdk/client-cloudfront";
 import { batchPaths, patternToPath, prunePaths, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
-import { duration, func, integer, object, string, validateOptions } from "../options";
+import { duration, func, integer, object, string, validateOptions, type SpecFor } from "../options";
 import { loadPeer } from "../peers";
 import { setTimer } from "../timer";
 import { thrownText } from "../errors";
@@ -59,7 +59,7 @@ const CLOUDFRONT_PURGER_OPTIONS_SPEC = {
   maxAttempts: integer(1, 100),
   baseDelayMs: duration(0),
   maxDelayMs: duration(0),
-};
+} satisfies SpecFor<CloudFrontPurgerOptions>;
 
 const THROTTLING_NAMES = new Set([
   "TooManyInvalidationsInProgress",

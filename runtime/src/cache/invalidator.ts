@@ -1,4 +1,4 @@
-import { checkValue, func, object, required, string, validateOptions } from "../options";
+import { checkValue, func, object, required, string, validateOptions, type SpecFor } from "../options";
 import { cdnError, patternToPath, type CdnPurger, type CdnPurgeResult } from "./cdn";
 import { CloudFrontPurger } from "./cloudfront";
 import { CacheOptionsError, CdnPurgeError } from "./errors";
@@ -32,7 +32,7 @@ const CACHE_INVALIDATOR_OPTIONS_SPEC = {
   purger: object<CdnPurger>("a CdnPurger ({ purge(paths) })", (v) => typeof (v as CdnPurger).purge === "function"),
   cdnPaths: func<CdnPathMapper>("a function (keyOrPattern) => string | string[] | undefined"),
   onEvent: func<CacheEventListener>("a function (event) => void"),
-};
+} satisfies SpecFor<CacheInvalidatorOptions>;
 
 /** What the CDN step of an invalidation did: purged, or failed (the cache tiers are cleared either way). */
 export type CdnPurgeOutcome = ({ ok: true } & CdnPurgeResult) | { ok: false; paths: string[]; error: CdnPurgeError };

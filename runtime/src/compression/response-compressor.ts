@@ -4,7 +4,7 @@ import { brotliCompress, constants as zlibConstants, deflate, gzip } from "node:
 import compression from "compression";
 import Negotiator from "negotiator";
 import { UaipError } from "../errors";
-import { func, integer, showValue, validateOptions } from "../options";
+import { func, integer, showValue, validateOptions, type SpecFor } from "../options";
 
 const gzipAsync = promisify(gzip);
 
@@ -64,7 +64,7 @@ const COMPRESSION_CONFIG_SPEC = {
   threshold: integer(0, Number.MAX_SAFE_INTEGER, "bytes"),
   filter: func<(req: IncomingMessage) => boolean>("a function (req) => boolean"),
   brotliQuality: integer(0, MAX_DYNAMIC_BROTLI_QUALITY),
-};
+} satisfies SpecFor<CompressionConfig>;
 
 /** `data` as JSON, or a CompressionOptionsError naming what cannot be serialised (BigInt, a cycle, undefined). */
 function toJson(data: unknown): string {

@@ -1,9 +1,9 @@
 import { RuntimeConfigError } from "../errors";
-import { duration, showValue, validateOptions } from "../options";
+import { duration, showValue, validateOptions, type SpecFor } from "../options";
 import { dbError, ManagedPool } from "./pool";
 import { setRepeating } from "../timer";
 
-const CONNECTION_POOL_MANAGER_OPTIONS_SPEC = { intervalMs: duration(1) };
+const CONNECTION_POOL_MANAGER_OPTIONS_SPEC = { intervalMs: duration(1) } satisfies SpecFor<ConnectionPoolManagerOptions>;
 
 /** The seed's PoolMetrics: what optimizePool decides on. */
 export interface PoolMetrics {

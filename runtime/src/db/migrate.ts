@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type pg from "pg";
 import { loadPeer } from "../peers";
 import { RuntimeConfigError } from "../errors";
-import { duration, func, listOf, object, required, string, validateOptions } from "../options";
+import { duration, func, listOf, object, required, string, validateOptions, type SpecFor } from "../options";
 import { DbMigrationError } from "./errors";
 import { ensureServiceRoles, validateServiceRole, type ServiceRole } from "./roles";
 import type { DbSettings } from "./pool";
@@ -120,7 +120,7 @@ const MIGRATE_OPTIONS_SPEC = {
   roles: listOf(object<ServiceRole>("a ServiceRole { name, password, connectionLimit }")),
   lockTimeoutMs: duration(1),
   log: func<(line: string) => void>("a function (line) => void"),
-};
+} satisfies SpecFor<MigrateOptions>;
 
 /** Applies every pending migration, then the roles. Idempotent; concurrent runs serialize on an advisory lock. */
 export async function runMigrations(options: MigrateOptions): Promise<MigrateReport> {

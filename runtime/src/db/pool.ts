@@ -19,6 +19,8 @@ import {
   validateOptions,
   zodProblems,
   type OptionProblem,
+  type SpecFor,
+  keysOf,
 } from "../options";
 import { DbConnectionLimitError, DbPoolClosedError, DbPoolTimeoutError } from "./errors";
 import { pinningReasons, type PinningReason } from "./pinning";
@@ -48,7 +50,7 @@ const CREATE_POOL_OPTIONS_SPEC = {
   detectPinning: boolean,
   onPinning: func<(event: PinningEvent) => void>("a function ({ reasons, text }) => void"),
   readerRetryMs: duration(1),
-};
+} satisfies SpecFor<CreatePoolOptions>;
 
 const POOL_CONFIG_KEYS = Object.keys(poolSettingsSchema.shape);
 const DATABASE_SCHEMA = runtimeConfigSchema.shape.database;
@@ -68,7 +70,7 @@ function parseDbSettings(settings: unknown): DbSettings {
       "pool",
       `${where}: got the seed's PoolConfig itself; pass it with the connection: createPool({ pool: poolConfig, database: { host, port, name, user, password } })`,
     );
-  const record = checkOptions(where, settings, ["pool", "database"], dbError);
+  const record = checkOptions(where, settings, keysOf<DbSettings>()("pool", "database"), dbError);
   const problems: OptionProblem[] = [];
   if (record.database === undefined)
     problems.push({

@@ -1,7 +1,7 @@
 import { Registry } from "prom-client";
 import { gauge } from "../metrics/instruments";
 import { METRIC } from "../metrics/names";
-import { duration, object, required, string, validateOptions } from "../options";
+import { duration, object, required, string, validateOptions, type SpecFor } from "../options";
 import { dbError, ManagedPool } from "./pool";
 import { setRepeating } from "../timer";
 
@@ -12,7 +12,7 @@ const STATS_REFRESHER_OPTIONS_SPEC = {
   registry: object<Registry>("a prom-client Registry"),
   // One unqualified SQL name: it is quoted as a single identifier, so "schema.view" would name nothing.
   view: string({ pattern: /^[A-Za-z_][A-Za-z0-9_$]*$/, what: "an unqualified view name such as operation_stats" }),
-};
+} satisfies SpecFor<StatsRefresherOptions>;
 
 export interface StatsRefresherOptions {
   pool: ManagedPool;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { constants as zlibConstants } from "node:zlib";
 import { UaipError } from "../errors";
 import type { HttpMetrics } from "../metrics/http-metrics";
-import { checkValue, func, object, required, showValue, validateOptions, type Field } from "../options";
+import { checkValue, func, object, required, showValue, validateOptions, type Field, type SpecFor } from "../options";
 import type { ResponseCompressor } from "../compression/response-compressor";
 import type { RateLimiter } from "../ratelimit/limiter";
 import { rateLimitDecision } from "../ratelimit/middleware";
@@ -83,7 +83,7 @@ const UAIP_FASTIFY_OPTIONS_SPEC = {
     return typeof l.consume === "function" && typeof l.keyGenerator === "function";
   }),
   skip: func<(req: IncomingMessage) => boolean | Promise<boolean>>("a function (req) => boolean | Promise<boolean>"),
-};
+} satisfies SpecFor<UaipFastifyOptions>;
 
 /** Every option uaipFastify honours. */
 export const UAIP_FASTIFY_OPTIONS = Object.keys(UAIP_FASTIFY_OPTIONS_SPEC) as readonly (keyof UaipFastifyOptions)[];

@@ -16,6 +16,7 @@ import {
   validateOptions,
   type Field,
   type OptionProblem,
+  type SpecFor,
 } from "../options";
 import { HTTP_DURATION_BUCKETS, LABEL, METRIC } from "./names";
 import { readDiskIo, NetworkTracker } from "./resources";
@@ -162,7 +163,7 @@ const CREATE_METRICS_OPTIONS_SPEC = {
   routes: ROUTE_TEMPLATES,
   buckets: HISTOGRAM_BUCKETS,
   labels: EXTRA_LABELS,
-};
+} satisfies SpecFor<CreateMetricsOptions>;
 
 /**
  * HTTP RED metrics, resource metrics and a sliding-window snapshot for one service.

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { basename } from "node:path";
-import { object, required, string, validateOptions } from "../options";
+import { object, required, string, validateOptions, type SpecFor } from "../options";
 import { CPUProfiler, ProfileInProgressError, ProfileOptionsError } from "./cpu-profiler";
 
 const profileError = (key: string, message: string) => new ProfileOptionsError(key, message);
@@ -12,7 +12,7 @@ const PROFILE_TRIGGER_OPTIONS_SPEC = {
   // An empty token turns the trigger off, as an absent one does (the Secret may be unset).
   token: string(),
   path: string({ pattern: /^\/[^?#\s]*$/, what: 'a path starting with "/" without query or spaces' }),
-};
+} satisfies SpecFor<ProfileTriggerOptions>;
 
 /**
  * Admin path of the profile trigger. It starts with `_`, which no service name can (DNS-1123), so

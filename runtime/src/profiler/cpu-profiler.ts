@@ -3,7 +3,7 @@ import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UaipError } from "../errors";
-import { checkValue, duration, integer, string, validateOptions } from "../options";
+import { checkValue, duration, integer, string, validateOptions, type SpecFor } from "../options";
 import { setTimer } from "../timer";
 
 /** The seed's default profile length. */
@@ -58,7 +58,7 @@ const CPU_PROFILER_OPTIONS_SPEC = {
   maxDurationMs: duration(1),
   // V8 samples at most every 1 µs; a sampling interval of more than a second samples nothing useful.
   samplingIntervalUs: integer(1, 1_000_000, "µs"),
-};
+} satisfies SpecFor<CPUProfilerOptions>;
 
 interface Running {
   startedAt: Date;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { BlockList, isIP } from "node:net";
-import { integer, listOf, showValue, string, validateOptions } from "../options";
+import { integer, listOf, showValue, string, validateOptions, type SpecFor } from "../options";
 import { RateLimitOptionsError } from "./errors";
 
 /**
@@ -32,7 +32,7 @@ const TRUSTED_PROXY_OPTIONS_SPEC = {
   hops: integer(0, 16),
   // A list, even of one: a lone "10.0.0.0/8" is refused with the list form, never split into characters.
   cidrs: listOf(string({ what: 'a CIDR string like "10.0.0.0/16"' })),
-};
+} satisfies SpecFor<TrustedProxyOptions>;
 
 const MAPPED_V4 = /^::ffff:(\d{1,3}(\.\d{1,3}){3})$/i;
 

@@ -15,6 +15,7 @@ import {
   showValue,
   string,
   validateOptions,
+  type SpecFor,
 } from "../options";
 import { clientAddressKey } from "./client-key";
 import { MemoryStore } from "./memory-store";
@@ -107,7 +108,7 @@ const RATE_LIMITER_OPTIONS_SPEC = {
   denyRetryAfterMs: duration(1),
   fallbackReplicas: integer(1, 100_000),
   onStoreEvent: func<(event: RateLimitStoreEvent) => void>("a function (event) => void"),
-};
+} satisfies SpecFor<RateLimiterOptions>;
 
 export const RATE_LIMITER_OPTIONS = Object.keys(RATE_LIMITER_OPTIONS_SPEC) as readonly (keyof typeof RATE_LIMITER_OPTIONS_SPEC)[];
 

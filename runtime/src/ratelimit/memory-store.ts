@@ -1,4 +1,4 @@
-import { duration, func, size, validateOptions } from "../options";
+import { duration, func, size, validateOptions, type SpecFor } from "../options";
 import { RateLimitOptionsError } from "./errors";
 import { adjusted, admits, describe } from "./sliding-window";
 import type { RateLimitStore, StoreDecision } from "./types";
@@ -20,7 +20,7 @@ const MEMORY_STORE_OPTIONS_SPEC = {
   maxKeys: size("entries", BYTES_PER_KEY),
   sweepIntervalMs: duration(1),
   now: func<() => number>("a clock function () => number"),
-};
+} satisfies SpecFor<MemoryStoreOptions>;
 
 interface Entry {
   /** Index of the window `c` counts (floor(now / w)). */

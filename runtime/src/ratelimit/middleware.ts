@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { checkValue, func, object, required, validateOptions } from "../options";
+import { checkValue, func, object, required, validateOptions, type SpecFor } from "../options";
 import { RateLimitOptionsError } from "./errors";
 import { rateLimitHeaders } from "./headers";
 import type { RateLimiter } from "./limiter";
@@ -31,7 +31,7 @@ export interface RateLimitMiddlewareOptions<Req = IncomingMessage> {
 
 const RATE_LIMIT_MIDDLEWARE_OPTIONS_SPEC = {
   skip: func<(req: never) => boolean | Promise<boolean>>("a function (req) => boolean | Promise<boolean>"),
-};
+} satisfies SpecFor<RateLimitMiddlewareOptions>;
 
 /**
  * Express-style `(req, res, next)` middleware (also usable with bare node:http, see

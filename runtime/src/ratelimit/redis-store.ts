@@ -1,6 +1,6 @@
 import type { RedisOptions } from "ioredis";
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from "../cache/breaker";
-import { boolean, duration, integer, object, oneOf, string, validateOptions } from "../options";
+import { boolean, duration, integer, object, oneOf, string, validateOptions, type SpecFor } from "../options";
 import { connectPrimaries, connectRedis, isCluster, REDIS_MODES, type RedisClient, type RedisMode } from "../redis/connect";
 import { groupBySlot, PREFIX_BRACES_PROBLEM, slotKey } from "../redis/hash-tag";
 import { RateLimitOptionsError, RateLimitStoreError } from "./errors";
@@ -263,7 +263,7 @@ const REDIS_STORE_OPTIONS_SPEC = {
   firstConnectWaitMs: duration(0),
   breaker: object<CircuitBreakerOptions>("{ failureThreshold, cooldownMs }"),
   redisOptions: object<RedisOptions>("ioredis options"),
-};
+} satisfies SpecFor<RedisStoreOptions>;
 
 export const REDIS_STORE_OPTIONS = Object.keys(REDIS_STORE_OPTIONS_SPEC);
 

@@ -2,7 +2,7 @@ import type { Registry } from "prom-client";
 import { BatcherClosedError, BatchFlushError, RealtimeOptionsError } from "./errors";
 import { checkTopic } from "./topic";
 import { BATCH_RESULT, BatchMetrics } from "./metrics";
-import { duration, func, integer, object, validateOptions } from "../options";
+import { duration, func, integer, object, validateOptions, type SpecFor } from "../options";
 import { realtimeError } from "./options";
 import { LABEL } from "../metrics/names";
 import { setTimer } from "../timer";
@@ -49,7 +49,7 @@ const MESSAGE_BATCHER_OPTIONS_SPEC = {
   maxQueued: integer(1, 100_000_000),
   onError: func<(error: BatchFlushError<never>) => void>(),
   registry: object<Registry>("a prom-client Registry"),
-};
+} satisfies SpecFor<MessageBatcherOptions<unknown>>;
 
 interface Queued<T> {
   message: T;

@@ -1,7 +1,7 @@
 import { reconnectDelay, type ReconnectStrategy } from "./backoff";
 import { isApplicationRefusal } from "./close-codes";
 import { ClientClosedError, ClientQueueFullError, RealtimeOptionsError } from "./errors";
-import { anything, duration, func, integer, oneOrListOf, required, string, validateOptions } from "../options";
+import { anything, duration, func, integer, oneOrListOf, required, string, validateOptions, type SpecFor } from "../options";
 import { checkReconnectStrategy, realtimeError } from "./options";
 import { loadPeer } from "../peers";
 import { setTimer } from "../timer";
@@ -81,7 +81,7 @@ const RECONNECTING_CLIENT_OPTIONS_SPEC = {
   onMessage: func(),
   onClose: func(),
   onReconnecting: func(),
-};
+} satisfies SpecFor<ReconnectingClientOptions>;
 
 function defaultWebSocket(): WebSocketConstructor {
   const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;

@@ -6,7 +6,7 @@ import { loadPeer } from "../peers";
 import { LABEL } from "../metrics/names";
 import type { ReconnectStrategy } from "./backoff";
 import { CLOSE_CODE, CLOSE_REASON } from "./close-codes";
-import { checkValue, duration, func, integer, object, required, size, string, validateOptions } from "../options";
+import { checkValue, duration, func, integer, object, required, size, string, validateOptions, type SpecFor } from "../options";
 import { RealtimeOptionsError } from "./errors";
 import { checkTopic } from "./topic";
 import { WebSocketMetrics, WS_DIRECTION, WS_REASON, type WsReason } from "./metrics";
@@ -97,7 +97,7 @@ const WS_CONFIG_SPEC = {
   maxConnections: required(integer(1)),
   heartbeatInterval: required(duration(1)),
   reconnectStrategy: object<ReconnectStrategy>("{ initialDelay, maxDelay, factor }"),
-};
+} satisfies SpecFor<WSConfig>;
 
 const ATTACH_OPTIONS_SPEC = { path: string({ pattern: /^\//, what: 'a path starting with "/"' }) };
 
@@ -111,7 +111,7 @@ const WEBSOCKET_MANAGER_OPTIONS_SPEC = {
   onConnection: func<WebSocketManagerOptions["onConnection"]>(),
   authorize: func<WebSocketManagerOptions["authorize"]>("a function (request) => verdict | Promise<verdict>"),
   authorizeTimeoutMs: duration(1),
-};
+} satisfies SpecFor<WebSocketManagerOptions>;
 
 /**
  * Default of `drainTimeoutMs`. The stack gives a pod `max(deregistrationDelay, 10 s) + 5 s` between

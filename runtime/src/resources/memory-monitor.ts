@@ -4,7 +4,17 @@ import { z } from "zod";
 import { memorySettingsSchema } from "../config/settings";
 import { LABEL, LABEL_VALUE, METRIC } from "../metrics/names";
 import { enforcedHeapLimitBytes, maxOldSpaceSizeMiB } from "../heap";
-import { duration, func, number, object, prototypeProblems, throwProblems, validateOptions, zodProblems } from "../options";
+import {
+  duration,
+  func,
+  number,
+  object,
+  prototypeProblems,
+  throwProblems,
+  validateOptions,
+  zodProblems,
+  type SpecFor,
+} from "../options";
 import { MemoryMonitorOptionsError } from "./errors";
 import { HysteresisSwitch } from "./hysteresis";
 import { setRepeating } from "../timer";
@@ -85,7 +95,7 @@ const MEMORY_MONITOR_OPTIONS_SPEC = {
   heapLimitBytes: number({ min: MiB }, "bytes (a MiB count belongs in memory.heapSizeLimit)"),
   eventLoopResolutionMs: duration(1),
   warn: func<(message: string) => void>("a function (message) => void"),
-};
+} satisfies SpecFor<MemoryMonitorOptions>;
 
 /**
  * The seed's MemoryMonitor: samples memory, heap statistics and the event loop every

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { duration, func, validateOptions } from "../options";
+import { duration, func, validateOptions, type SpecFor } from "../options";
 import { MemoryMonitorOptionsError, type MemoryMonitor } from "./memory-monitor";
 
 /** Code in the JSON body of a 503 answered under pressure. */
@@ -25,7 +25,7 @@ const PRESSURE_GATE_OPTIONS_SPEC = {
   retryAfterSeconds: duration(1, "s"),
   exempt: func<(req: IncomingMessage) => boolean>("a function (req) => boolean"),
   random: func<() => number>("a function () => number in [0, 1)"),
-};
+} satisfies SpecFor<PressureGateOptions>;
 
 type Next = (err?: unknown) => void;
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
