@@ -9,7 +9,7 @@ import { CacheClosedError, CacheKeyError, CacheOptionsError, CacheValueError } f
 import { eventSink, type CacheEventListener } from "./events";
 import { escapeGlob, globToRegExp, isGlob } from "./glob";
 import { CACHE_OPERATION, CacheMetrics, type CacheOperation } from "./metrics";
-import { checkValue, duration, func, required, showValue, validateOptions } from "../options";
+import { checkValue, duration, func, required, showValue, validateOptions, type SpecFor } from "../options";
 import { normalizeCacheOptions, parseCacheOptions, type CacheSettings, type CacheSettingsInput } from "./options";
 import { unlinkMatching } from "./scan";
 import { connectPrimaries, duplicateRedis, type RedisClient } from "../redis/connect";
@@ -130,7 +130,7 @@ export interface InvalidationResult {
 const cacheError = (key: string, message: string) => new CacheOptionsError(key, message);
 
 /** Per-call options of set/getOrSet; the TTL is a Duration like every timer (Redis PX and lru-cache alike). */
-const SET_OPTIONS_SPEC = { ttl: duration(1) };
+const SET_OPTIONS_SPEC = { ttl: duration(1) } satisfies SpecFor<SetOptions>;
 const LOADER = required(func<() => unknown>("a function () => value | Promise<value> (the loader called on a miss)"));
 
 /** State of the L2 tier: `none` when there is no Redis, else the circuit breaker's state. */

@@ -17,7 +17,9 @@ import {
   specProblems,
   zodProblems,
   type OptionProblem,
+  type SpecFor,
 } from "../options";
+import type { CacheManagerOptions, SeedCacheConfig } from "./manager";
 import { CacheOptionsError } from "./errors";
 import type { CacheEventListener } from "./events";
 
@@ -73,7 +75,7 @@ const CACHE_MANAGER_OPTIONS_SPEC = {
   exactBackfillTtl: boolean,
   staleIfErrorMs: duration(0),
   onEvent: func<CacheEventListener>("a function (event) => void"),
-};
+} satisfies SpecFor<Omit<CacheManagerOptions, keyof SeedCacheConfig>>; // the seed's keys: SEED_KEYS below
 
 export const CACHE_MANAGER_OPTIONS = Object.keys(CACHE_MANAGER_OPTIONS_SPEC);
 

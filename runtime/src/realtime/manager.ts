@@ -99,7 +99,9 @@ const WS_CONFIG_SPEC = {
   reconnectStrategy: object<ReconnectStrategy>("{ initialDelay, maxDelay, factor }"),
 } satisfies SpecFor<WSConfig>;
 
-const ATTACH_OPTIONS_SPEC = { path: string({ pattern: /^\//, what: 'a path starting with "/"' }) };
+const ATTACH_OPTIONS_SPEC = {
+  path: string({ pattern: /^\//, what: 'a path starting with "/"' }),
+} satisfies SpecFor<AttachOptions>;
 
 const WEBSOCKET_MANAGER_OPTIONS_SPEC = {
   registry: object<Registry>("a prom-client Registry"),

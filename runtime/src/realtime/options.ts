@@ -1,4 +1,4 @@
-import { duration, number, validateOptions, type OptionProblem } from "../options";
+import { duration, number, validateOptions, type OptionProblem, type SpecFor } from "../options";
 import type { ReconnectStrategy } from "./backoff";
 import { RealtimeOptionsError } from "./errors";
 
@@ -9,7 +9,7 @@ export const RECONNECT_STRATEGY_SPEC = {
   initialDelay: duration(1),
   maxDelay: duration(1),
   factor: number({ min: 1, max: 1_000 }),
-};
+} satisfies SpecFor<ReconnectStrategy>;
 
 /** Validates a reconnectStrategy (every field required) under `key`, reporting every bad field at once. */
 export function checkReconnectStrategy(where: string, key: string, s: unknown): ReconnectStrategy {
