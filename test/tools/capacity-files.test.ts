@@ -67,6 +67,11 @@ describe("capacity files: read through the shared schema, and older than the cod
     expect(fresh.lastChange()).toMatchObject({ date: "2026-12-03T10:00:00+00:00" });
   });
 
+  it("a history whose repository has no commit touching the code says so", () => {
+    const { root } = repository([{ file: "README.md", date: "2026-12-01T10:00:00Z" }]);
+    expect(gitCodeHistory(root).lastChange()).toEqual({ unavailable: `no commit touches ${CODE_PATHS.join(", ")}` });
+  });
+
   it.each([
     ["2026-12-03T09:59:59Z", true],
     ["2026-12-03T10:00:00Z", false],
