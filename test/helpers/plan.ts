@@ -15,7 +15,7 @@ export interface PlanRun {
 }
 
 /**
- * Where one jest run shares its plans (jest.config.js makes a fresh directory per run). A plan takes
+ * Where one jest run shares its plans (test/global-setup.js makes a fresh directory per run). A plan takes
  * 4-6 s of CPU and the suite makes dozens, so two test files asking for the same plan share one
  * process. The plan's output depends only on its arguments and the checkout, which does not change
  * during a run, so the key is the arguments, with a `--stack-file` named by its content's hash (two
