@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { Registry } from "prom-client";
 import { WebSocket, WebSocketServer, type ClientOptions } from "ws";
 import {
+  BatcherClosedError,
   BatchFlushError,
   ClientQueueFullError,
   createRealtime,
@@ -21,6 +22,7 @@ import {
   type AuthorizeVerdict,
   type ReconnectingClientOptions,
   type WebSocketConstructor,
+  WebSocketTopicError,
 } from "../../src/realtime";
 import { METRIC } from "../../src/metrics/names";
 import { closed, closeServer, listen, openClient, waitFor } from "./helpers";
@@ -130,8 +132,9 @@ describe("createRealtime options", () => {
     await client(url, { headers: { authorization: "Bearer ok" } });
     await waitFor(() => connected.length === 1);
 
+    // Each refusal names the function refusing, the key, and what it wants.
     expect(() => createRealtime(undefined as never, new Registry())).toThrow(
-      expect.objectContaining({ key: "settings", message: expect.stringMatching(/\{ ws, batching \}/) }),
+      expect.objectContaining({ key: "settings", message: expect.stringMatching(/createRealtime.*\{ ws, batching \}/) }),
     );
     for (const key of ["registry", "closeTimeoutMs", "authorise"]) {
       let error: unknown;
@@ -141,7 +144,7 @@ describe("createRealtime options", () => {
         error = err;
       }
       expect(error).toMatchObject({ key, code: "UAIP_REALTIME_OPTIONS_INVALID" });
-      expect((error as Error).message).toContain(`unknown option "${key}"`);
+      expect((error as Error).message).toMatch(new RegExp(`createRealtime.*unknown option "${key}"`));
     }
   });
 
@@ -214,6 +217,16 @@ describe("WebSocketManager timers and counters", () => {
   it("an unsolicited pong is not timed as a ping round trip; drain takes the socket budget off max_connections", async () => {
     const registry = new Registry();
     const { url, manager } = await served({ registry });
+    // Every documented label value is scraped as 0 before its first event (rate() over a missing series is empty).
+    const zeroSeries: [string, Record<string, string>][] = [
+      ...["max_connections", "draining", "unauthorized", "authorize_failed"].map((reason): [string, Record<string, string>] => [
+        METRIC.wsRejectedConnectionsTotal,
+        { reason },
+      ]),
+      ...["sent", "received"].map((direction): [string, Record<string, string>] => [METRIC.wsMessagesTotal, { direction }]),
+    ];
+    for (const [name, labels] of zeroSeries)
+      expect([name, labels, await value(registry, name, labels)]).toEqual([name, labels, 0]);
     const ws = await client(url);
     await waitFor(() => manager.size === 1);
     const [socket] = manager.sockets();
@@ -412,16 +425,19 @@ describe("ReconnectingClient's own close", () => {
     expect(closes.slice(1)).toEqual([[1000, "", false]]);
   });
 
-  it("close() after a refusal keeps the refusal as the reason it stopped", async () => {
+  it("close() after a refusal keeps the refusal as the reason it stopped; a refusal plans no reconnect", async () => {
     const { url } = await served({ onConnection: (s) => s.close(4401, "expired") });
+    const reconnecting: number[] = [];
     const c = new ReconnectingClient({
       url,
       reconnectStrategy: settings.ws.reconnectStrategy,
       WebSocket: WebSocket as unknown as WebSocketConstructor,
+      onReconnecting: (attempt) => void reconnecting.push(attempt),
     });
     await waitFor(() => c.stopped !== undefined);
     c.close();
     expect(c.stopped).toBe('server closed with 4401 "expired"');
+    expect(reconnecting).toEqual([]);
   });
 });
 
@@ -525,6 +541,8 @@ describe("the reconnect strategy rule", () => {
     );
     for (const initialDelay of [1, 50, 100]) expect(reconnectCap(0, { ...full, initialDelay })).toBe(initialDelay);
     expect(refusedKeys(() => reconnectCap(0, { ...full, initialDelay: 101 }))).toEqual(["reconnectStrategy.maxDelay"]);
+    // The refusal shows both values, so the reader sees which way to move them.
+    expect(() => reconnectCap(0, { ...full, initialDelay: 101 })).toThrow(/maxDelay.*\b100\b.*initialDelay.*\b101\b/);
   });
 });
 
@@ -567,12 +585,40 @@ describe("realtime metrics", () => {
     expect(await bounds(METRIC.batchSize)).toContain(defaults.batchSize);
   });
 
-  it("a broadcast that fails without an Error still gives a BatchFlushError naming what it got", async () => {
+  it("a broadcast that fails without an Error still gives a BatchFlushError naming what it got, and keeps it as the cause", async () => {
+    const registry = new Registry();
     for (const thrown of [undefined, null, "plain text"]) {
-      const b = new MessageBatcher({ flushInterval: 60_000, broadcast: () => Promise.reject(thrown) });
+      const b = new MessageBatcher({ flushInterval: 60_000, broadcast: () => Promise.reject(thrown), registry });
       await b.addMessage(1);
-      await expect(b.flush()).rejects.toThrow(new RegExp(`failed: ${String(thrown)}$`));
+      const error = await b.flush().catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(BatchFlushError);
+      expect((error as Error).message).toMatch(new RegExp(`failed: ${String(thrown)}$`));
+      expect((error as Error).cause).toBe(thrown);
       await b.close();
     }
+    // Both results are scraped from the first flush on, the one not seen yet as 0.
+    for (const [result, count] of [
+      ["error", 3],
+      ["success", 0],
+    ] as const)
+      expect([result, await value(registry, METRIC.batchFlushesTotal, { result })]).toEqual([result, count]);
+  });
+
+  it("a closed batcher and a bad topic are refused with errors that say why and show the value given", async () => {
+    const b = new MessageBatcher({ flushInterval: 60_000, broadcast: async () => undefined });
+    // [topic, how the message shows it]: quoted when a string (an empty one too), as written otherwise.
+    for (const [topic, shown] of [
+      ["", '""'],
+      [7, "7"],
+      ["x".repeat(257), `"${"x".repeat(40)}`],
+    ] as const) {
+      const error = await b.addMessage(1, topic as string).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(WebSocketTopicError);
+      expect((error as Error).message).toContain(shown);
+    }
+    await b.close();
+    const closedError = await b.addMessage(1).catch((err: unknown) => err);
+    expect(closedError).toBeInstanceOf(BatcherClosedError);
+    expect((closedError as Error).message).toMatch(/clos/);
   });
 });
