@@ -18,7 +18,7 @@ export function clockTicksPerSecond(): number {
 
 /** `getconf CLK_TCK`'s answer as a number of ticks a second; 100 when it is not a positive number. */
 export function clockTicksFromGetconf(output: string): number {
-  const n = Number(output.trim());
+  const n = Number(output); // Number() skips the blanks and newline around the digits itself.
   return Number.isFinite(n) && n > 0 ? n : 100;
 }
 

@@ -102,6 +102,7 @@ describe("process measurements: the text they read, at its edges", () => {
       { numRuns: 50 },
     );
     expect(runQueueWaitFromSchedstat("  7 2500000000\t3")).toBe(2.5);
+    expect(runQueueWaitFromSchedstat("7  \t2500000000 3")).toBe(2.5); // fields apart by any run of blanks
     expect(runQueueWaitFromSchedstat("")).toBe(0);
     expect(runQueueWaitFromSchedstat("7")).toBe(0);
   });
