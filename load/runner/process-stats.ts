@@ -10,11 +10,16 @@ import { DEFAULT_METRIC } from "@uaip/runtime/metrics";
 /** Clock ticks per second (getconf CLK_TCK; 100 on Linux unless the kernel says otherwise). */
 export function clockTicksPerSecond(): number {
   try {
-    const n = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-    return Number.isFinite(n) && n > 0 ? n : 100;
+    return clockTicksFromGetconf(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
   } catch {
     return 100;
   }
+}
+
+/** `getconf CLK_TCK`'s answer as a number of ticks a second; 100 when it is not a positive number. */
+export function clockTicksFromGetconf(output: string): number {
+  const n = Number(output); // Number() skips the blanks and newline around the digits itself.
+  return Number.isFinite(n) && n > 0 ? n : 100;
 }
 
 /**
@@ -40,7 +45,12 @@ export function processCpuSeconds(pid: number, ticksPerSecond: number): number {
  * /proc/<pid>/schedstat (its second field, ns): how much a shared machine's other work held it back.
  */
 export function runQueueWaitSeconds(pid: number): number {
-  const waitNs = Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").trim().split(/\s+/)[1]);
+  return runQueueWaitFromSchedstat(readFileSync(`/proc/${pid}/schedstat`, "utf8"));
+}
+
+/** The run-queue wait of a /proc/<pid>/schedstat line (on-CPU ns, waiting ns, timeslices), seconds; 0 when absent. */
+export function runQueueWaitFromSchedstat(schedstat: string): number {
+  const waitNs = Number(schedstat.trim().split(/\s+/)[1]);
   return Number.isFinite(waitNs) ? waitNs / 1e9 : 0;
 }
 
@@ -58,12 +68,17 @@ export function pinToCores(taskset: string, pid: number, cores: string): void {
   execFileSync(taskset, ["--all-tasks", "--cpu-list", "--pid", cores, String(pid)], { stdio: "ignore" });
 }
 
+// A sample line of the text exposition format: name, optional {labels}, value, optional timestamp. The value is the
+// token right after the name and labels, not the line's last one (that is the timestamp when there is one).
+const HEAP_SAMPLE = new RegExp(`^${DEFAULT_METRIC.heapUsedBytes}(?:\\{[^}]*\\})?[ \\t]+(\\S+)`);
+
 /** Heap in use, MiB, from a /metrics exposition; undefined when the gauge is absent. */
 export function heapUsedMiB(exposition: string): number | undefined {
-  const line = exposition
-    .split("\n")
-    .find((l) => l.startsWith(`${DEFAULT_METRIC.heapUsedBytes} `) || l.startsWith(`${DEFAULT_METRIC.heapUsedBytes}{`));
-  if (!line) return undefined;
-  const value = Number(line.trim().split(/\s+/).at(-1));
-  return Number.isFinite(value) ? value / 2 ** 20 : undefined;
+  for (const line of exposition.split("\n")) {
+    const sample = HEAP_SAMPLE.exec(line);
+    if (!sample) continue;
+    const value = Number(sample[1]);
+    return Number.isFinite(value) ? value / 2 ** 20 : undefined;
+  }
+  return undefined;
 }

@@ -93,7 +93,8 @@ export function agreement(clientP95Ms: number, delta: Buckets, tolerance: number
   const serverP95 = histogramQuantile(0.95, delta);
   const [low, high] = bucketAround(serverP95, delta);
   const serverP95Ms = Math.round(serverP95 * 100_000) / 100;
-  const bounds = [...delta.keys()].filter(Number.isFinite).map((le) => le * 1000);
+  // agreementLevel leaves the +Inf bound out itself.
+  const bounds = [...delta.keys()].map((le) => le * 1000);
   const relativeDifference = clientP95Ms > 0 ? Math.abs(serverP95Ms - clientP95Ms) / clientP95Ms : 0;
   const clientInBucket = clientP95Ms >= low * 1000 && clientP95Ms <= high * 1000;
   const agrees = relativeDifference <= tolerance || clientInBucket;

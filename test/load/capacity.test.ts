@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import fc from "fast-check";
 import { readdirSync, readFileSync, existsSync, accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { Registry, collectDefaultMetrics } from "prom-client";
@@ -8,11 +9,13 @@ import { capacityChartSpec } from "../../load/runner/capacity-chart";
 import { findKnee } from "../../load/runner/knee";
 import type { OpenStep } from "../../load/runner/open-run";
 import {
+  clockTicksFromGetconf,
   clockTicksPerSecond,
   cpuSecondsFromStat,
   heapUsedMiB,
   pinToCores,
   processCpuSeconds,
+  runQueueWaitFromSchedstat,
   runQueueWaitSeconds,
   tasksetPath,
 } from "../../load/runner/process-stats";
@@ -75,6 +78,75 @@ describe("process measurements", () => {
     expect(mib).toBeGreaterThan(1);
     expect(mib).toBeLessThan(process.memoryUsage().heapTotal / 2 ** 20 + 64);
     expect(heapUsedMiB("other_metric 1")).toBeUndefined();
+  });
+});
+
+describe("process measurements: the text they read, at its edges", () => {
+  const HEAP = "nodejs_heap_size_used_bytes";
+
+  it("clock ticks: getconf's positive number, newline and all; 100 for zero, negative, infinite or no number", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), (n) => clockTicksFromGetconf(`${n}\n`) === n),
+      { numRuns: 50 },
+    );
+    expect(clockTicksFromGetconf("250\n")).toBe(250);
+    expect(clockTicksFromGetconf("0.5")).toBe(0.5); // just above 0 is a tick rate
+    for (const refused of ["0", "-250", "Infinity", "", "undefined\n", "abc"]) expect(clockTicksFromGetconf(refused)).toBe(100);
+  });
+
+  it("run-queue wait: the second field of a schedstat line, ns as seconds; 0 when it is missing", () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.nat(), (run, wait, slices) =>
+        Object.is(runQueueWaitFromSchedstat(`${run} ${wait} ${slices}\n`), wait / 1e9),
+      ),
+      { numRuns: 50 },
+    );
+    expect(runQueueWaitFromSchedstat("  7 2500000000\t3")).toBe(2.5);
+    expect(runQueueWaitFromSchedstat("7  \t2500000000 3")).toBe(2.5); // fields apart by any run of blanks
+    expect(runQueueWaitFromSchedstat("")).toBe(0);
+    expect(runQueueWaitFromSchedstat("7")).toBe(0);
+  });
+
+  it("CPU seconds: utime + stime after any command name; a line that ends before stime is refused, its start quoted", () => {
+    const commChar = fc.constantFrom("a", "b", " ", "(", ")", "-");
+    fc.assert(
+      fc.property(
+        fc.array(commChar, { maxLength: 12 }),
+        fc.nat(1e6),
+        fc.nat(1e6),
+        fc.integer({ min: 1, max: 1000 }),
+        (comm, u, s, hz) => {
+          const line = `42 (${comm.join("")}) S 1 42 42 0 -1 4194304 10 0 0 0 ${u} ${s} 0 0 20 0 1 0 100`;
+          return cpuSecondsFromStat(line, hz) === (u + s) / hz;
+        },
+      ),
+      { numRuns: 100 },
+    );
+    // utime (field 14) there, stime (field 15) not: refused, not read as NaN seconds.
+    expect(() => cpuSecondsFromStat("42 (x) S 1 42 42 0 -1 4194304 10 0 0 0 250", 100)).toThrow(/not a \/proc\/<pid>\/stat line/);
+    const long = `${"a".repeat(80)}${"b".repeat(40)}`;
+    expect(() => cpuSecondsFromStat(long, 100)).toThrow(`not a /proc/<pid>/stat line: ${"a".repeat(80)}`);
+    expect(() => cpuSecondsFromStat(long, 100)).not.toThrow(/b/);
+  });
+
+  it("heap: the sample's value, with or without labels, a timestamp or trailing blanks; another metric or a bad value is no heap", () => {
+    const labels = fc.constantFrom("", '{pod="a"}', '{pod="a b",le="x"}');
+    const tail = fc.constantFrom("", " 1700000000000", " ", "\r", "\t");
+    fc.assert(
+      fc.property(
+        fc.nat(2 ** 40),
+        labels,
+        tail,
+        (bytes, l, t) => heapUsedMiB(`# HELP ${HEAP} x\n${HEAP}${l} ${bytes}${t}\n`) === bytes / 2 ** 20,
+      ),
+      { numRuns: 100 },
+    );
+    // The first sample counts.
+    expect(heapUsedMiB(`${HEAP}{pod="a"} 1048576\n${HEAP} 2097152`)).toBe(1);
+    expect(heapUsedMiB(`${HEAP}_total 1048576\n${HEAP}x{a="b"} 1048576`)).toBeUndefined();
+    expect(heapUsedMiB(`x_${HEAP} 1048576`)).toBeUndefined();
+    expect(heapUsedMiB(`${HEAP} NaN`)).toBeUndefined();
+    expect(heapUsedMiB(`${HEAP}`)).toBeUndefined();
   });
 });
 

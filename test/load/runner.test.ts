@@ -251,6 +251,52 @@ describe("server-side histogram", () => {
     expect(agreement(0, delta, 0.1)).toMatchObject({ relativeDifference: 0, clientInBucket: false, agrees: true });
   });
 
+  it("agrees at exactly the tolerance and not a hair past it, in or out of the runtime's bucket (property)", () => {
+    // 950 of 1000 requests at or under 90 ms, 0 under 50 ms: the p95's rank lands on the 90 ms bound exactly.
+    const delta = new Map<number, number>([
+      [0.05, 0],
+      [0.09, 950],
+      [Infinity, 1000],
+    ]);
+    expect(agreement(100, delta, 0.1)).toMatchObject({
+      serverP95Ms: 90,
+      bucketMs: [50, 90],
+      clientInBucket: false,
+      relativeDifference: 0.1,
+      agrees: true,
+    });
+    expect(agreement(100, delta, 0.0999).agrees).toBe(false);
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1, max: 500, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (client, tolerance) => {
+          const inBucket = client >= 50 && client <= 90;
+          return agreement(client, delta, tolerance).agrees === (inBucket || Math.abs(90 - client) / client <= tolerance);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("reads sample lines only: blanks and tabs before the value, a timestamp after it; a comment quoting a series is no sample", () => {
+    const text = [
+      `# e.g. m_bucket{le="1"} 100`,
+      `m_bucket{le="1",path="a b"}\t 5 1700000000000`,
+      `m_bucket{le="+Inf",path="a b"}  7`,
+      `xm_bucket{le="1"} 100`,
+      `m_buckets{le="1"} 100`,
+    ].join("\n");
+    expect([...parseBuckets(text, "m")]).toEqual([
+      [1, 5],
+      [Infinity, 7],
+    ]);
+    expect([...parseBuckets(text, "m", { path: "a b" })]).toEqual([
+      [1, 5],
+      [Infinity, 7],
+    ]);
+  });
+
   it("agrees within 10 % or down to the bucket the runtime's p95 fell in, and catches a real gap", () => {
     // Cumulative buckets (seconds) as a run's delta: 1000 requests.
     const run = (counts: [number, number][]) => new Map<number, number>([...counts, [Infinity, 1000]]);
