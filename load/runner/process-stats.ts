@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { DEFAULT_METRIC } from "@uaip/runtime/metrics";
+import { sampleOf } from "./exposition";
 
 /** Clock ticks per second (getconf CLK_TCK; 100 on Linux unless the kernel says otherwise). */
 export function clockTicksPerSecond(): number {
@@ -68,17 +69,12 @@ export function pinToCores(taskset: string, pid: number, cores: string): void {
   execFileSync(taskset, ["--all-tasks", "--cpu-list", "--pid", cores, String(pid)], { stdio: "ignore" });
 }
 
-// A sample line of the text exposition format: name, optional {labels}, value, optional timestamp. The value is the
-// token right after the name and labels, not the line's last one (that is the timestamp when there is one).
-const HEAP_SAMPLE = new RegExp(`^${DEFAULT_METRIC.heapUsedBytes}(?:\\{[^}]*\\})?[ \\t]+(\\S+)`);
-
 /** Heap in use, MiB, from a /metrics exposition; undefined when the gauge is absent. */
 export function heapUsedMiB(exposition: string): number | undefined {
   for (const line of exposition.split("\n")) {
-    const sample = HEAP_SAMPLE.exec(line);
-    if (!sample) continue;
-    const value = Number(sample[1]);
-    return Number.isFinite(value) ? value / 2 ** 20 : undefined;
+    const sample = sampleOf(line);
+    if (sample?.name !== DEFAULT_METRIC.heapUsedBytes) continue;
+    return Number.isFinite(sample.value) ? sample.value / 2 ** 20 : undefined;
   }
   return undefined;
 }

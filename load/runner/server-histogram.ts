@@ -4,33 +4,27 @@
  * `histogram_quantile` does (linear interpolation inside the bucket). The runner compares it
  * with the client-side p95 to show that the dashboards tell the truth.
  */
+import { sampleOf } from "./exposition";
 import { agreementLevel, type AgreementLevel } from "./verdict";
 
 /** Cumulative bucket counts by upper bound (seconds); `+Inf` is Infinity. */
 export type Buckets = Map<number, number>;
 
-const LINE = /^([a-zA-Z_:][\w:]*)\{([^}]*)\}\s+(\S+)/;
-const LABEL = /(\w+)="((?:[^"\\]|\\.)*)"/g;
-
-function labelsOf(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of text.matchAll(LABEL)) out[m[1]] = m[2];
-  return out;
-}
-
 /** Sums the `<metric>_bucket` series whose labels match every entry of `match` (a RegExp or exact value). */
 export function parseBuckets(exposition: string, metric: string, match: Record<string, string | RegExp> = {}): Buckets {
   const buckets: Buckets = new Map();
   for (const line of exposition.split("\n")) {
-    const m = LINE.exec(line);
-    if (!m || m[1] !== `${metric}_bucket`) continue;
-    const labels = labelsOf(m[2]);
+    const sample = sampleOf(line);
+    if (sample?.name !== `${metric}_bucket`) continue;
+    const { labels } = sample;
+    // A bucket is named by its upper bound; a line without one is not a bucket.
+    if (labels.le === undefined) continue;
     const matches = Object.entries(match).every(([k, want]) =>
       typeof want === "string" ? labels[k] === want : want.test(labels[k] ?? ""),
     );
     if (!matches) continue;
     const le = labels.le === "+Inf" ? Infinity : Number(labels.le);
-    buckets.set(le, (buckets.get(le) ?? 0) + Number(m[3]));
+    buckets.set(le, (buckets.get(le) ?? 0) + sample.value);
   }
   return buckets;
 }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { latencyChartSpec, niceMax, PERCENTILES } from "../../load/runner/chart";
 import { planSteps, parseDuration, LoadScheduleError } from "../../load/runner/schedule";
+import { sampleOf } from "../../load/runner/exposition";
 import { agreement, bucketAround, deltaBuckets, histogramQuantile, parseBuckets } from "../../load/runner/server-histogram";
 import { percentile, summarize, windows } from "../../load/runner/stats";
 import { SEED_STAGES } from "../../load/k6/stages";
@@ -295,6 +296,33 @@ describe("server-side histogram", () => {
       [1, 5],
       [Infinity, 7],
     ]);
+  });
+
+  it("one sample-line reader (load/runner/exposition.ts): name, labels and value as written, with or without labels or a timestamp", () => {
+    const name = fc.stringMatching(/^[a-zA-Z_:][\w:]{0,20}$/);
+    const labels = fc.dictionary(fc.stringMatching(/^[a-z_]\w{0,8}$/), fc.stringMatching(/^[\w .:/-]{0,10}$/), { maxKeys: 3 });
+    const value = fc.oneof(fc.integer({ min: -1e9, max: 1e9 }), fc.double({ noNaN: true, noDefaultInfinity: true }));
+    fc.assert(
+      fc.property(
+        name,
+        labels,
+        value,
+        fc.option(fc.integer({ min: 0, max: 2e12 })),
+        fc.constantFrom(" ", "\t", " \t "),
+        (n, l, v, ts, gap) => {
+          const text = Object.keys(l).length
+            ? `{${Object.entries(l)
+                .map(([k, x]) => `${k}="${x}"`)
+                .join(",")}}`
+            : "";
+          const line = `${n}${text}${gap}${String(v)}${ts === null ? "" : ` ${ts}`}`;
+          expect(sampleOf(line)).toEqual({ name: n, labels: l, value: Number(String(v)) });
+        },
+      ),
+    );
+    for (const line of ["", "# HELP m a gauge", "# e.g. m 1", "m", '{a="1"} 2']) expect(sampleOf(line)).toBeUndefined();
+    // A bucket is named by its upper bound: a _bucket line without le is no bucket.
+    expect([...parseBuckets('m_bucket 3\nm_bucket{le="1"} 2', "m")]).toEqual([[1, 2]]);
   });
 
   it("agrees within 10 % or down to the bucket the runtime's p95 fell in, and catches a real gap", () => {
