@@ -243,6 +243,29 @@ describe("migrations that fail", () => {
     ).toEqual([{ name: "001_t.sql" }]);
   });
 
+  it("a transactional file is all or nothing with its record: a failing record undoes the file's SQL; a quoted CONCURRENTLY index is checked by its bare name", async () => {
+    const own = await freshDatabase();
+    // The file records itself first, so the runner's own record of it fails (primary key) after the file's SQL ran.
+    const record = await failure({
+      connection: own,
+      dir: dirWith({
+        "001_self.sql":
+          "CREATE TABLE made (x int);\nINSERT INTO uaip_schema_migrations (name, checksum) VALUES ('001_self.sql', 'x');\n",
+      }),
+    });
+    expect(record.cause).toMatchObject({ code: "23505" });
+    expect(await tables(own)).toEqual(["uaip_schema_migrations"]);
+
+    const quoted = await runMigrations({
+      connection: own,
+      dir: dirWith({
+        "001_q.sql": "CREATE TABLE q (x int);\n",
+        "002_q.sql": '-- uaip:no-transaction\nCREATE INDEX CONCURRENTLY "idx_q" ON q (x);\n',
+      }),
+    });
+    expect(quoted.applied).toEqual(["001_q.sql", "002_q.sql"]);
+  });
+
   it("another run holding the lock past lockTimeoutMs fails this one with DbMigrationError (lock), after about that long", async () => {
     const dir = dirWith({ "001_one.sql": "SELECT 1;\n" });
     await withClient(url, async (holder) => {
