@@ -188,6 +188,9 @@ describe("WebSocketManager timers and counters", () => {
       1_000,
       5_000,
     ]);
+    expect(() => m.drain(-1)).toThrow(
+      expect.objectContaining({ key: "timeoutMs", message: expect.stringContaining("WebSocketManager.drain") }),
+    );
     await m.drain(0);
   });
 
@@ -281,6 +284,79 @@ describe("WebSocketManager timers and counters", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(closeTimeoutMs - 10);
     expect(await value(registry, METRIC.wsTerminatedConnectionsTotal, { reason: "slow_consumer" })).toBe(2);
     expect(await value(registry, METRIC.wsTerminatedConnectionsTotal, { reason: "heartbeat_timeout" })).toBe(0);
+  });
+  // With a registry and without one (no metrics to count in, nothing thrown from the timer).
+  it.each([true, false])(
+    "a peer that never answers pings is cut within two beats and counted as a heartbeat timeout; a healthy one stays (registry: %s)",
+    async (withRegistry) => {
+      const registry = withRegistry ? new Registry() : undefined;
+      const heartbeatInterval = 30;
+      const { url, port, manager } = await served({ registry }, { ...wsConfig, heartbeatInterval });
+      const healthy = await client(url);
+      const { ended } = await deafPeer(port);
+      await waitFor(() => manager.size === 2);
+      await ended; // one beat marks it, the next one cuts it
+      await waitFor(() => manager.size === 1);
+      expect(healthy.readyState).toBe(WebSocket.OPEN);
+      if (registry) expect(await value(registry, METRIC.wsTerminatedConnectionsTotal, { reason: "heartbeat_timeout" })).toBe(1);
+    },
+  );
+
+  it.each([true, false])(
+    "drain(timeoutMs) terminates a peer that never answers the close frame, counts it as a drain timeout, and resolves with no socket left (registry: %s)",
+    async (withRegistry) => {
+      const registry = withRegistry ? new Registry() : undefined;
+      const { port, manager } = await served({ registry });
+      const { ended } = await deafPeer(port);
+      await waitFor(() => manager.size === 1);
+      const timeoutMs = 60;
+      const started = performance.now();
+      await manager.drain(timeoutMs);
+      expect(manager.size).toBe(0);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(timeoutMs - 10);
+      expect(await ended).toBeLessThan(5_000); // ws alone would wait 30 s for the close handshake
+      if (registry) expect(await value(registry, METRIC.wsTerminatedConnectionsTotal, { reason: "drain_timeout" })).toBe(1);
+    },
+  );
+
+  it("send, broadcast and publish deliver a string as a text frame and a Buffer as a binary frame, bytes unchanged, each counted as sent", async () => {
+    const registry = new Registry();
+    const { url, manager } = await served({ registry });
+    const ws = await client(url);
+    await waitFor(() => manager.size === 1);
+    const [socket] = manager.sockets();
+    manager.subscribe(socket, "t");
+    const frames: [string, boolean][] = [];
+    ws.on("message", (data: Buffer, isBinary) => frames.push([data.toString("hex"), isBinary]));
+    const text = "é"; // two UTF-8 bytes
+    const bytes = Buffer.from([0xff, 0x00]); // not valid UTF-8: only a binary frame may carry it
+    const sends: (() => unknown)[] = [
+      () => manager.send(socket, text),
+      () => manager.send(socket, bytes),
+      () => manager.broadcast(text),
+      () => manager.broadcast(bytes),
+      () => manager.publish("t", text),
+      () => manager.publish("t", bytes),
+    ];
+    for (const send of sends) expect([true, 1]).toContain(send()); // one socket reached
+    const expected = sends.map((_, i): [string, boolean] =>
+      i % 2 === 0 ? [Buffer.from(text).toString("hex"), false] : [bytes.toString("hex"), true],
+    );
+    await waitFor(() => frames.length === expected.length);
+    expect(frames).toEqual(expected);
+    expect(await value(registry, METRIC.wsMessagesTotal, { direction: "sent" })).toBe(sends.length);
+  });
+
+  it("unsubscribe of a socket that is not one of ours is false, not a TypeError; without a registry every send works", async () => {
+    const manager = new WebSocketManager(wsConfig);
+    const { manager: other, url } = await served();
+    await client(url);
+    await waitFor(() => other.size === 1);
+    const [socket] = other.sockets();
+    expect(manager.unsubscribe(socket, "news")).toBe(false);
+    expect(other.subscribe(socket, "news")).toBe(true);
+    expect([other.send(socket, "a"), other.broadcast("b"), other.publish("news", "c")]).toEqual([true, 1, 1]);
+    await manager.drain(0);
   });
 });
 
@@ -377,6 +453,25 @@ describe("authorize and paths", () => {
     raw.resetAndDestroy(); // RST, not FIN
     await new Promise((r) => setTimeout(r, 30));
     expect(manager.size).toBe(0);
+  });
+
+  it("a synchronous verdict or throw is applied at once: a drain that authorize only queued cannot overtake it", async () => {
+    // Each manager, while deciding, queues its own drain(); a verdict deferred by even one microtask would see it.
+    const queuingDrain = (verdict: () => boolean) => {
+      const box: { manager?: WebSocketManager } = {};
+      const authorize = () => {
+        queueMicrotask(() => void box.manager!.drain(50));
+        return verdict();
+      };
+      return served({ authorize }).then((s) => ((box.manager = s.manager), s));
+    };
+    const accepting = await queuingDrain(() => true);
+    const ws = await client(accepting.url); // accepted, then closed by the drain
+    expect((await closed(ws)).code).toBe(1001);
+    const throwing = await queuingDrain(() => {
+      throw new Error("auth down");
+    });
+    expect((await upgradeAnswer(throwing.url)).status).toBe(500); // not the drain's 503
   });
 
   it("two managers on one server: each serves its path, neither answers 404 for the other's", async () => {
