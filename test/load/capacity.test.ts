@@ -6,6 +6,7 @@ import { Registry, collectDefaultMetrics } from "prom-client";
 import { capacityFileSchema, type CapacityFile } from "../../profile/capacity-file";
 import { capacityStep } from "../../load/capacity";
 import { capacityChartSpec } from "../../load/runner/capacity-chart";
+import { kneeAt200 } from "../helpers/capacity-file";
 import { findKnee } from "../../load/runner/knee";
 import type { OpenStep } from "../../load/runner/open-run";
 import {
@@ -201,37 +202,8 @@ describe("capacity file", () => {
   );
 
   it("the chart marks the knee step, not another, and draws the SLO line", () => {
-    const steps = [100, 200, 400].map((rateRps, i) => ({
-      rateRps,
-      achievedRps: rateRps,
-      p50Ms: 1,
-      p95Ms: 2,
-      p99Ms: [10, 20, 900][i],
-      errorRate: 0,
-      cpuCores: rateRps / 1000,
-      heapMiB: 20,
-      lateSends: 0,
-    }));
-    const file = capacityFileSchema.parse({
-      service: "svc",
-      commit: "abcdef1",
-      measuredAt: "2026-12-06T09:00:00.000Z",
-      cpuCores: 1,
-      slo: { latencyP99Ms: 500, errorRate: 0.01 },
-      knee: {
-        rateRpsPerCore: 200,
-        cpuMsPerRequest: 1,
-        cpuUtilisation: 0.2,
-        p50Ms: 1,
-        p95Ms: 2,
-        p99Ms: 20,
-        errorRate: 0,
-        heapMiB: 20,
-        dbP95Ms: null,
-      },
-      steps,
-      machine: { cpus: 2, loadAverage: [1, 1, 1], node: "v20" },
-    });
+    // Parsed by the schema the capacity files are read with: the chart is drawn from a file as read.
+    const file = capacityFileSchema.parse(kneeAt200());
     const layers = (capacityChartSpec(file) as { layer: { data: { values: Record<string, unknown>[] } }[] }).layer;
     const marked = layers.flatMap((l) => l.data.values).filter((v) => typeof v.label === "string");
     expect(marked).toEqual([expect.objectContaining({ rateRps: 200, label: "knee: 200 req/s" })]);

@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import type { CapacityFile } from "../../profile/capacity-file";
 import { capacityChartSpec } from "../../load/runner/capacity-chart";
+import { kneeAt200 } from "../helpers/capacity-file";
 import { latencyChartSpec, niceMax, PERCENTILES, type ChartPoint } from "../../load/runner/chart";
 
 /** 1, 2 and 5 × 10^k for k in -8..13, ascending: the axis maxima, listed independently of niceMax. */
@@ -130,37 +131,7 @@ describe("latency chart spec", () => {
 });
 
 describe("capacity chart spec", () => {
-  const file = (over: Partial<CapacityFile> = {}): CapacityFile => ({
-    service: "svc",
-    commit: "abcdef1",
-    measuredAt: "2026-12-06T09:00:00.000Z",
-    cpuCores: 1,
-    slo: { latencyP99Ms: 500, errorRate: 0.01 },
-    knee: {
-      rateRpsPerCore: 200,
-      cpuMsPerRequest: 1,
-      cpuUtilisation: 0.2,
-      p50Ms: 1,
-      p95Ms: 2,
-      p99Ms: 20,
-      errorRate: 0.0025,
-      heapMiB: 20,
-      dbP95Ms: null,
-    },
-    steps: [100, 200, 400].map((rateRps, i) => ({
-      rateRps,
-      achievedRps: rateRps,
-      p50Ms: 1,
-      p95Ms: 2,
-      p99Ms: [10, 20, 900][i],
-      errorRate: 0,
-      cpuCores: rateRps / 1000,
-      heapMiB: 20,
-      lateSends: 0,
-    })),
-    machine: { cpus: 2, loadAverage: [1.5, 2, 3], node: "v20" },
-    ...over,
-  });
+  const file = kneeAt200;
   const layers = (f: CapacityFile) => (capacityChartSpec(f) as unknown as Layer).layer!;
   const marked = (f: CapacityFile) =>
     layers(f)
