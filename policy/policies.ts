@@ -1,5 +1,6 @@
 import type { Policy, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { RULES } from "./rules";
+import { resourceMessages, stackFindings } from "./rules/guard";
 import type { PlannedResource, Rule } from "./rules";
 import { UNKNOWN } from "./rules/match";
 
@@ -43,7 +44,7 @@ export function toPolicy(rule: Rule): Policy {
       enforcementLevel: rule.enforcementLevel,
       validateResource: (args, reportViolation) => {
         const resource: PlannedResource = { type: args.type, name: args.name, urn: args.urn, props: knownProps(args.props) };
-        for (const message of rule.check(resource)) reportViolation(message);
+        for (const message of resourceMessages(rule, resource)) reportViolation(message);
       },
     };
     return policy;
@@ -59,7 +60,7 @@ export function toPolicy(rule: Rule): Policy {
         urn: r.urn,
         props: knownProps(r.props),
       }));
-      for (const finding of rule.check(resources)) reportViolation(finding.message, finding.resource?.urn);
+      for (const finding of stackFindings(rule, resources)) reportViolation(finding.message, finding.resource?.urn);
     },
   };
   return policy;

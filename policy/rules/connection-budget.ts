@@ -1,4 +1,4 @@
-import { isKind, isType, resolveRef } from "./match";
+import { isKind, isType, recordsIn, resolveRef } from "./match";
 import { hpasByTarget, workloadKey } from "./hpa-replicas";
 import type { PlannedResource, StackFinding, StackRule } from "./types";
 import {
@@ -46,12 +46,10 @@ function maxSurgeOf(w: PlannedResource): MaxSurge {
 }
 
 function parameter(group: PlannedResource | undefined, name: string): string | undefined {
-  const params = Array.isArray(group?.props.parameters) ? (group!.props.parameters as { name: string; value: string }[]) : [];
-  return params.find((p) => p.name === name)?.value;
+  return recordsIn<{ name?: unknown; value?: string }>(group?.props.parameters).find((p) => p.name === name)?.value;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are untyped JSON here
-type Container = { env?: any[]; envFrom?: any[] };
+type Container = { env?: unknown; envFrom?: unknown };
 
 /** The pool size a container gets: a literal env value, or a key of a ConfigMap it reads. */
 function poolMaxOf(
@@ -59,14 +57,14 @@ function poolMaxOf(
   configMaps: Map<string, Record<string, string>>,
   namespace: string,
 ): { poolMax: number; configMap: string } | undefined {
-  for (const e of container.env ?? []) {
+  for (const e of recordsIn(container.env)) {
     if (e.name !== POOL_MAX_KEY) continue;
     if (e.value !== undefined) return { poolMax: Number(e.value), configMap: "(env)" };
     const ref = e.valueFrom?.configMapKeyRef;
     const data = ref && configMaps.get(`${namespace}/${ref.name}`);
     if (data?.[ref.key] !== undefined) return { poolMax: Number(data[ref.key]), configMap: ref.name };
   }
-  for (const from of container.envFrom ?? []) {
+  for (const from of recordsIn(container.envFrom)) {
     const name = from.configMapRef?.name;
     const data = name && configMaps.get(`${namespace}/${name}`);
     const key = `${from.prefix ?? ""}${POOL_MAX_KEY}`;
@@ -88,7 +86,7 @@ export function poolUsers(resources: PlannedResource[]): PoolUser[] {
     const kind = isKind(w, "apps:Deployment") ? "Deployment" : isKind(w, "apps:StatefulSet") ? "StatefulSet" : undefined;
     if (!kind) continue;
     const namespace = w.props.metadata?.namespace ?? "default";
-    const containers: Container[] = w.props.spec?.template?.spec?.containers ?? [];
+    const containers = recordsIn<Container>(w.props.spec?.template?.spec?.containers);
     const pool = containers.map((c) => poolMaxOf(c, configMaps, namespace)).find(Boolean);
     if (!pool) continue;
     const hpa = hpas.get(workloadKey(w, kind));

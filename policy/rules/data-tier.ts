@@ -1,4 +1,4 @@
-import { isType, truthy } from "./match";
+import { isType, recordsIn, truthy } from "./match";
 import type { ResourceRule } from "./types";
 
 /**
@@ -24,8 +24,7 @@ export const rdsProxyTls: ResourceRule = {
     const problems: string[] = [];
     if (!truthy(r.props.requireTls)) problems.push(`requireTls is ${r.props.requireTls ?? "unset"}; set it to true`);
     if (truthy(r.props.debugLogging)) problems.push("debugLogging is true, which logs SQL text; set it to false");
-    const auths = Array.isArray(r.props.auths) ? (r.props.auths as { clientPasswordAuthType?: string }[]) : [];
-    for (const a of auths)
+    for (const a of recordsIn<{ clientPasswordAuthType?: string }>(r.props.auths))
       if (
         String(r.props.engineFamily ?? "").toUpperCase() === "POSTGRESQL" &&
         a.clientPasswordAuthType !== "POSTGRES_SCRAM_SHA_256"

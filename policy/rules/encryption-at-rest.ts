@@ -1,4 +1,4 @@
-import { isType, truthy } from "./match";
+import { isType, recordsIn, truthy } from "./match";
 import type { PlannedResource, ResourceRule, StackRule } from "./types";
 
 /** RDS instances and Aurora clusters store data encrypted (CKV_AWS_16; AWSGuard rds-storage-encrypted). */
@@ -32,9 +32,8 @@ export const elasticacheAtRestEncrypted: ResourceRule = {
 };
 
 function unencryptedDevices(devices: unknown, path: string): string[] {
-  if (!Array.isArray(devices)) return [];
-  return devices.flatMap((d, i) => {
-    const ebs = (d as { ebs?: { encrypted?: unknown } }).ebs ?? (d as { encrypted?: unknown });
+  return recordsIn<{ ebs?: { encrypted?: unknown }; encrypted?: unknown }>(devices).flatMap((d, i) => {
+    const ebs = d.ebs ?? d;
     return ebs && !truthy(ebs.encrypted) ? [`${path}[${i}].encrypted is ${ebs.encrypted ?? "unset"}`] : [];
   });
 }
@@ -84,14 +83,8 @@ function bucketRefs(bucket: PlannedResource): string[] {
 }
 
 function encryptsWithSse(rules: unknown): boolean {
-  return (
-    Array.isArray(rules) &&
-    rules.some((rule) =>
-      SSE_ALGORITHMS.includes(
-        (rule as { applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }).applyServerSideEncryptionByDefault
-          ?.sseAlgorithm ?? "",
-      ),
-    )
+  return recordsIn<{ applyServerSideEncryptionByDefault?: { sseAlgorithm?: string } }>(rules).some((rule) =>
+    SSE_ALGORITHMS.includes(rule.applyServerSideEncryptionByDefault?.sseAlgorithm ?? ""),
   );
 }
 

@@ -1,4 +1,4 @@
-import { isType, resolveRef, truthy } from "./match";
+import { isType, recordsIn, resolveRef, truthy } from "./match";
 import type { PlannedResource, ResourceRule, StackRule } from "./types";
 
 /** ElastiCache replication groups require TLS (transit encryption on, mode `required`). */
@@ -19,8 +19,7 @@ export const elasticacheInTransit: ResourceRule = {
 };
 
 function parameterValue(group: PlannedResource, name: string): string | undefined {
-  const params = Array.isArray(group.props.parameters) ? (group.props.parameters as { name: string; value: string }[]) : [];
-  return params.find((p) => p.name === name)?.value;
+  return recordsIn<{ name?: unknown; value?: string }>(group.props.parameters).find((p) => p.name === name)?.value;
 }
 
 /**
@@ -59,10 +58,13 @@ export const albListenerTls: ResourceRule = {
     const protocol = String(r.props.protocol ?? "HTTP").toUpperCase();
     // Only plain HTTP is judged: HTTPS and TLS listeners encrypt, TCP/UDP ones (NLB) carry whatever the app speaks.
     if (protocol !== "HTTP") return [];
-    const actions = Array.isArray(r.props.defaultActions)
-      ? (r.props.defaultActions as { type?: string; redirect?: { protocol?: string } }[])
+    // Every entry must be a redirect to HTTPS: one that is not an action at all (null, a scalar) does not count as one.
+    const actions: ({ type?: string; redirect?: { protocol?: string } } | null | undefined)[] = Array.isArray(
+      r.props.defaultActions,
+    )
+      ? r.props.defaultActions
       : [];
-    const redirectsOnly = actions.length > 0 && actions.every((a) => a.type === "redirect" && a.redirect?.protocol === "HTTPS");
+    const redirectsOnly = actions.length > 0 && actions.every((a) => a?.type === "redirect" && a.redirect?.protocol === "HTTPS");
     return redirectsOnly
       ? []
       : [
@@ -99,10 +101,7 @@ export const cloudfrontTls: ResourceRule = {
           `cache behavior ${b.pathPattern ?? "(default)"} allows plain HTTP viewers; set viewerProtocolPolicy redirect-to-https`,
         );
     }
-    const origins = Array.isArray(r.props.origins)
-      ? (r.props.origins as { originId?: string; customOriginConfig?: { originProtocolPolicy?: string } }[])
-      : [];
-    for (const o of origins) {
+    for (const o of recordsIn<{ originId?: string; customOriginConfig?: { originProtocolPolicy?: string } }>(r.props.origins)) {
       const policy = o.customOriginConfig?.originProtocolPolicy;
       if (o.customOriginConfig && policy !== "https-only")
         problems.push(
@@ -125,9 +124,11 @@ function deniesInsecureTransport(policy: unknown): boolean {
   } catch {
     return false;
   }
+  // A policy is user JSON: a statement may be null or a condition may hold other operators than Bool, and neither
+  // may crash the policy run; such a statement simply does not deny plain HTTP.
   return [doc?.Statement ?? []]
     .flat()
-    .some((s) => s.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+    .some((s) => s?.Effect === "Deny" && String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
 }
 
 /** S3 buckets refuse plain-HTTP requests: a bucket policy denies `aws:SecureTransport = false` (CIS 2.1.2). */

@@ -1,4 +1,4 @@
-import { isKind, isType, UNKNOWN } from "./match";
+import { isKind, isType, recordsIn, UNKNOWN } from "./match";
 import type { ResourceRule } from "./types";
 
 /** The tag of an image reference; undefined when it has none (Kubernetes then pulls :latest). */
@@ -49,7 +49,9 @@ export const noLatestImages: ResourceRule = {
     if (!isKind(r, ...WORKLOADS)) return [];
     const kind = r.type.slice(r.type.lastIndexOf(":") + 1);
     const spec = podSpecOf(kind, r.props);
-    const containers = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])] as { name?: string; image?: unknown }[];
+    const containers = [spec?.initContainers, spec?.containers].flatMap((list) =>
+      recordsIn<{ name?: string; image?: unknown }>(list),
+    );
     return containers.flatMap((c) => {
       const bad = unpinned(c.image);
       return bad ? [`container ${c.name ?? "?"} uses ${bad}; pin a version tag or a digest`] : [];

@@ -6,6 +6,7 @@ import { noReplicasUnderHpa } from "./hpa-replicas";
 import { noLatestImages } from "./images";
 import { imdsV2HopLimit } from "./imds";
 import { noWorldOpenIngress } from "./ingress";
+import { resourceMessages, stackFindings } from "./guard";
 import { label, UNKNOWN } from "./match";
 import { prodResilience } from "./prod-resilience";
 import { requiredTags } from "./tags";
@@ -43,9 +44,9 @@ export function runRules(resources: PlannedResource[], rules: readonly Rule[] = 
     const base = { rule: rule.name, enforcementLevel: rule.enforcementLevel };
     if (rule.kind === "resource") {
       for (const r of resources)
-        for (const message of rule.check(r)) violations.push({ ...base, urn: r.urn, resource: label(r), message });
+        for (const message of resourceMessages(rule, r)) violations.push({ ...base, urn: r.urn, resource: label(r), message });
     } else {
-      for (const f of rule.check(resources))
+      for (const f of stackFindings(rule, resources))
         violations.push({
           ...base,
           urn: f.resource?.urn ?? "",

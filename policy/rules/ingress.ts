@@ -1,4 +1,4 @@
-import { environmentOf, isProd, isType, UNKNOWN } from "./match";
+import { environmentOf, isProd, isType, recordsIn, stringsIn, UNKNOWN } from "./match";
 import type { PlannedResource, StackRule } from "./types";
 
 const WORLD = ["0.0.0.0/0", "::/0"];
@@ -26,12 +26,12 @@ function worldOpenIngress(resources: PlannedResource[]): WorldOpenRule[] {
       const [fromPort, toPort] = portRange(p.fromPort, p.toPort, p.ipProtocol);
       if (cidr) found.push({ resource: r, securityGroupId: p.securityGroupId, fromPort, toPort, cidr });
     } else if (isType(r, "aws:ec2/securityGroupRule:SecurityGroupRule") && p.type === "ingress") {
-      const cidr = [...(p.cidrBlocks ?? []), ...(p.ipv6CidrBlocks ?? [])].find((c: string) => WORLD.includes(c));
+      const cidr = [...stringsIn(p.cidrBlocks), ...stringsIn(p.ipv6CidrBlocks)].find((c) => WORLD.includes(c));
       const [fromPort, toPort] = portRange(p.fromPort, p.toPort, p.protocol);
       if (cidr) found.push({ resource: r, securityGroupId: p.securityGroupId, fromPort, toPort, cidr });
-    } else if (isType(r, "aws:ec2/securityGroup:SecurityGroup") && Array.isArray(p.ingress)) {
-      for (const rule of p.ingress) {
-        const cidr = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].find((c: string) => WORLD.includes(c));
+    } else if (isType(r, "aws:ec2/securityGroup:SecurityGroup")) {
+      for (const rule of recordsIn(p.ingress)) {
+        const cidr = [...stringsIn(rule.cidrBlocks), ...stringsIn(rule.ipv6CidrBlocks)].find((c) => WORLD.includes(c));
         const [fromPort, toPort] = portRange(rule.fromPort, rule.toPort, rule.protocol);
         // The group's own id is not among its inputs: which load balancer uses it can't be told.
         if (cidr) found.push({ resource: r, fromPort, toPort, cidr });
@@ -55,7 +55,7 @@ export const noWorldOpenIngress: StackRule = {
   enforcementLevel: "mandatory",
   check(resources) {
     const publicLbs = resources.filter((r) => isType(r, "aws:lb/loadBalancer:LoadBalancer") && r.props.internal !== true);
-    const lbGroups = new Set(publicLbs.flatMap((lb) => (Array.isArray(lb.props.securityGroups) ? lb.props.securityGroups : [])));
+    const lbGroups = new Set(publicLbs.flatMap((lb) => stringsIn(lb.props.securityGroups)));
     const listenerPorts = new Set(
       resources
         .filter((r) => isType(r, "aws:lb/listener:Listener"))

@@ -41,6 +41,21 @@ export function environmentOf(resource: PlannedResource): string | undefined {
 
 export const isProd = (env: string | undefined): boolean => env === "prod" || env === "production";
 
+/**
+ * The objects of a list read from props. Props are user data: a list may be missing, not a list, or hold null and
+ * scalars, and no rule may crash on that (a crash stops the whole policy run instead of naming the resource). What is
+ * not an object has no fields a rule could read, so it is left out.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and provider inputs are untyped JSON here
+export function recordsIn<T extends object = Record<string, any>>(value: unknown): T[] {
+  return Array.isArray(value) ? value.filter((x): x is T => typeof x === "object" && x !== null && !Array.isArray(x)) : [];
+}
+
+/** The strings of a list read from props (CIDR blocks, security group ids); anything else in it is left out. */
+export function stringsIn(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((x): x is string => typeof x === "string") : [];
+}
+
 /** `"true"`, `true` -> true. Launch template EBS flags are strings in pulumi-aws. */
 export function truthy(value: unknown): boolean {
   return value === true || value === "true";

@@ -10,7 +10,9 @@ import {
   isProd,
   isType,
   label,
+  recordsIn,
   resolveRef,
+  stringsIn,
   truthy,
 } from "../../policy/rules/match";
 
@@ -86,5 +88,20 @@ describe("tags, flags and references", () => {
     expect(resolveRef(UNKNOWN, [a], "name")).toBe(a);
     expect(resolveRef(UNKNOWN, [a, b], "name")).toBeUndefined();
     expect(resolveRef(UNKNOWN, [], "name")).toBeUndefined();
+  });
+});
+
+describe("lists read from props", () => {
+  it("recordsIn keeps the objects of a list, in order, and reads anything else as an empty list", () => {
+    const a = { name: "a" };
+    const b = {};
+    expect(recordsIn([a, null, 1, "x", [a], b, undefined, true])).toEqual([a, b]);
+    expect(recordsIn([a, null, b])[1]).toBe(b);
+    for (const notList of [undefined, null, 1, "ab", { 0: a, length: 1 }, a]) expect(recordsIn(notList)).toEqual([]);
+  });
+
+  it("stringsIn keeps the strings of a list, the empty one too, and reads anything else as an empty list", () => {
+    expect(stringsIn(["0.0.0.0/0", null, 1, ["::/0"], "", { cidr: "x" }, "::/0"])).toEqual(["0.0.0.0/0", "", "::/0"]);
+    for (const notList of [undefined, null, "0.0.0.0/0", { 0: "x" }]) expect(stringsIn(notList)).toEqual([]);
   });
 });

@@ -110,6 +110,14 @@ describe("alb-listener-tls", () => {
       ]);
   });
 
+  it("an action that is not an object (null, a scalar) is not a redirect, and does not crash the check", () => {
+    const redirect = { type: "redirect", redirect: { protocol: "HTTPS" } };
+    for (const odd of [null, 1, "redirect"])
+      expect(
+        albListenerTls.check(r("aws:lb/listener:Listener", "l", { protocol: "HTTP", defaultActions: [redirect, odd] })),
+      ).toHaveLength(1);
+  });
+
   it("an unset protocol is HTTP (the provider's default), on port 80 unless set", () => {
     expect(albListenerTls.check(listener({}))).toEqual([expect.stringContaining("plain HTTP on port 80 serves traffic")]);
   });
@@ -179,6 +187,15 @@ describe("s3-tls-only", () => {
       undefined,
     ])
       expect(flagged([bucket("logs"), policyOn("logs", { policy })])).toEqual(["logs"]);
+  });
+
+  it("a null statement or a condition without Bool neither crashes the check nor counts as the Deny", () => {
+    const otherCondition = { Effect: "Deny", Condition: { StringNotEquals: { "aws:SourceVpce": "vpce-1" } } };
+    for (const policy of [{ Statement: [null] }, { Statement: [otherCondition] }, { Statement: null }])
+      expect(flagged([bucket("logs"), policyOn("logs", { policy })])).toEqual(["logs"]);
+    // Beside the real Deny, neither hides it.
+    for (const odd of [null, otherCondition])
+      expect(flagged([bucket("logs"), policyOn("logs", { policy: { Statement: [odd, deny] } })])).toEqual([]);
   });
 
   it("a policy covers the bucket of its name or the bucket its `bucket` names, no other", () => {
