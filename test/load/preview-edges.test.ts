@@ -121,6 +121,9 @@ describe("wrapNote and legendColumns", () => {
     );
     expect(wrapNote("ab cd", 5)).toEqual(["ab cd"]);
     expect(wrapNote("ab cd", 4)).toEqual(["ab", "cd"]);
+    // Any run of whitespace (two spaces, a newline) between words is one break: no empty word, no doubled space.
+    expect(wrapNote("ab  cd\n\tef", 20)).toEqual(["ab cd ef"]);
+    expect(wrapNote("ab  cd", 2)).toEqual(["ab", "cd"]);
   });
 
   it("as many legend columns as fit at 6.5 px a character plus 40, at least one and at most one per series", () => {

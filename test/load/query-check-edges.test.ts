@@ -255,4 +255,20 @@ describe("checkQueries over a recorded queryRange (the real Prometheus runs are 
     });
     expect(failed.map((r) => [r.status, r.detail])).toEqual([["empty", undefined]]);
   });
+
+  it("refuses no services at all, saying $service would have no value, before asking Prometheus anything", async () => {
+    const asked: string[] = [];
+    const prom = { queryRange: async (expr: string) => (asked.push(expr), []) };
+    const run = checkQueries(prom, {
+      dashboards: [],
+      rules: [{ record: "r", expr: "sum(up)" }],
+      services: [],
+      window,
+      scrapeS: 5,
+      facts,
+    });
+    await expect(run).rejects.toThrow(QueryCheckError);
+    await expect(run).rejects.toThrow(/\$service/);
+    expect(asked).toEqual([]);
+  });
 });
