@@ -1273,7 +1273,7 @@ describe("the constructor's connection handling, and what a bus reconnect does t
     await ended;
     const c = new CacheManager({ client, bus: false, config: { redis: SLACK } });
     open.push(c);
-    expect(await c.ready(100)).toBe(false);
+    expect(await c.ready(50)).toBe(false);
     expect(client.status).toBe("end");
   });
 
@@ -1389,5 +1389,48 @@ describe("the hot path's answers and counts (get, getOrSet, set) on the paths th
     expect(await c.get("k")).toBeNull(); // skipped: Redis may hold the value being removed
     expect(await calls("get")).toBe(gets);
     expect(await l2Misses()).toBe(2);
+  });
+
+  it("exactBackfillTtl: a key Redis reports as expiring this very millisecond (PTTL 0) is backfilled for memory.ttl, not without expiry", async () => {
+    const real = new Redis(fx.server.url);
+    // Redis answers PTTL 0 for a key whose expiry is the current millisecond (it clamps a negative rest to 0).
+    const expiring = new Proxy(real, {
+      get(target, property) {
+        if (property === "pttl") return () => Promise.resolve(0);
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const memoryTtl = 30;
+    const c = cache({ client: expiring, exactBackfillTtl: true, bus: false, config: { memory: { ttl: memoryTtl } } });
+    try {
+      expect(await c.ready()).toBe(true);
+      await fx.raw.set("uaip:c:now", JSON.stringify("v"));
+      expect(await c.get("now")).toBe("v");
+      expect(c.getNow("now")).toBe("v");
+      await sleep(memoryTtl + 30);
+      expect(c.getNow("now")).toBeUndefined();
+    } finally {
+      await c.close();
+      real.disconnect();
+    }
+  });
+
+  it("close() stops a pattern invalidation between its steps: nothing more is sent on the injected client it leaves open", async () => {
+    const client = new Redis(fx.server.url);
+    try {
+      const c = new CacheManager({ client, jitter: 0, config: { redis: SLACK } });
+      open.push(c);
+      expect(await c.ready()).toBe(true);
+      await fx.raw.set("uaip:c:p1", JSON.stringify(1));
+      const publishes = await calls("publish");
+      const pending = c.invalidate("p*");
+      await c.close();
+      expect((await pending).complete).toBe(false);
+      expect(await calls("publish")).toBe(publishes);
+      expect(client.status).toBe("ready"); // left open: the commands were not sent, not refused by a closed connection
+    } finally {
+      client.disconnect();
+    }
   });
 });
