@@ -76,7 +76,7 @@ async function counter(registry: Registry, metric: string, labels: Record<string
 afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
   await fx.raw.flushall();
-  await fx.raw.call("ACL", "DELUSER", "nounlink", "noscan", "noget", "nopub", "nosub");
+  await fx.raw.call("ACL", "DELUSER", "nounlink", "noscan", "noget", "nopub", "nosub", "noset");
 });
 
 describe("keys and options at their bounds", () => {
@@ -1236,5 +1236,201 @@ describe("what stays in flight, and what each tier answers on paths no other tes
     expect(a.pendingInvalidations).toBe(0); // complete: nothing queued
     expect(await eventually(async () => (await remote()) === 2)).toBe(true);
     expect(b.getNow("q:1")).toBeUndefined();
+  });
+});
+
+describe("the constructor's connection handling, and what a bus reconnect does to a read in flight", () => {
+  it("a command is sent in its caller's turn: on a shared injected client, a read called before a write reads what was there before it", async () => {
+    // A connecting client (the first connection is waited for once) and then an already-ready one (nothing to wait for).
+    const client = new Redis(fx.server.url);
+    try {
+      const first = new CacheManager({ client, bus: false, jitter: 0, config: { redis: SLACK } });
+      open.push(first);
+      expect(await first.ready()).toBe(true);
+      await first.get("warm"); // the first connection is settled; later reads are not deferred behind it
+      // commandTimeoutMs 100: a wait for a first connection that already happened would be 1 s here, not 20 s.
+      const second = new CacheManager({ client, bus: false, jitter: 0, config: { redis: { commandTimeoutMs: 100 } } });
+      open.push(second);
+      for (const [c, key] of [
+        [first, "a"],
+        [second, "b"],
+      ] as const) {
+        const read = c.get(key);
+        // The same connection, called right after: Redis answers in the order the commands were sent.
+        const write = client.set(`uaip:c:${key}`, JSON.stringify("written after the read"));
+        expect([key, await read]).toEqual([key, null]);
+        await write;
+      }
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("an injected client its owner already closed is not reopened: ready() stays false", async () => {
+    const client = new Redis(fx.server.url);
+    const ended = new Promise((resolve) => client.once("end", resolve));
+    await client.quit();
+    await ended;
+    const c = new CacheManager({ client, bus: false, config: { redis: SLACK } });
+    open.push(c);
+    expect(await c.ready(50)).toBe(false);
+    expect(client.status).toBe("end");
+  });
+
+  it("the first command waits for the first connection (max(1 s, 10 x commandTimeoutMs)) rather than failing at once", async () => {
+    // A Redis that takes 300 ms to answer its first INFO (the ready check): the wait is 1 s here, not 10 x 20 ms.
+    fx.server.pause();
+    let resumed = false;
+    const resume = setTimeout(() => {
+      resumed = true;
+      fx.server.resume();
+    }, 300);
+    try {
+      const c = cache({ bus: false, config: { redis: { commandTimeoutMs: 20 } } });
+      const t0 = performance.now();
+      await c.get("k");
+      // Sent once Redis was ready: not refused by the connection before it resumed.
+      expect(resumed).toBe(true);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(270);
+    } finally {
+      clearTimeout(resume);
+      fx.server.resume();
+    }
+  });
+
+  it("a read in flight while the bus resubscribed does not backfill the L1, whatever local write followed", async () => {
+    const client = new Redis(fx.server.url);
+    try {
+      const c = new CacheManager({ client, jitter: 0, config: { redis: SLACK } });
+      open.push(c);
+      expect(await c.ready()).toBe(true);
+      await fx.raw.set("uaip:c:k", JSON.stringify("old"));
+      await c.set("seen", 1);
+      // BLPOP holds the shared connection: the GET behind it stays in flight until the gate opens.
+      const gate = client.blpop("gate", 5);
+      const read = c.get("k");
+      await fx.raw.client("KILL", "TYPE", "pubsub");
+      expect(await eventually(() => c.getNow("seen") === undefined)).toBe(true); // resubscribed: L1 flushed
+      const write = c.set("other", 2);
+      await fx.raw.lpush("gate", "open");
+      expect(await read).toBe("old");
+      await Promise.all([gate, write]);
+      expect(c.getNow("k")).toBeUndefined();
+      expect(c.getNow("other")).toBe(2);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe("the hot path's answers and counts (get, getOrSet, set) on the paths the other tests did not check", () => {
+  it("a key over maxKeyLength is refused naming its length and the bound", async () => {
+    const maxKeyLength = 3;
+    const c = new CacheManager({ maxKeyLength });
+    try {
+      const key = "k".repeat(maxKeyLength + 2);
+      await expect(c.get(key)).rejects.toThrow(new RegExp(`\\b${key.length} characters.*maxKeyLength ${maxKeyLength}\\b`));
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("without Redis, a read the L1 cannot answer is a plain miss: no Redis-tier count, no expired copy served as stale", async () => {
+    const registry = new Registry();
+    const c = new CacheManager({ registry, staleIfErrorMs: 60_000 });
+    try {
+      await c.set("k", 1, { ttl: 20 });
+      await sleep(40);
+      // Nothing is unreachable (there is no Redis): the expired copy is not served.
+      expect(await c.get("k")).toBeNull();
+      expect(await c.getEntry("k")).toEqual({ status: "miss", value: undefined });
+      expect(await c.getOrSet("k", () => 2)).toBe(2);
+      const l2 = (result: string) =>
+        counter(registry, METRIC.cacheRequestsTotal, { [LABEL.tier]: LABEL_VALUE.tierRedis, [LABEL.result]: result });
+      expect([await l2(LABEL_VALUE.hit), await l2(LABEL_VALUE.miss)]).toEqual([0, 0]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("getOrSet answers a value only Redis holds (another instance wrote it) without calling the loader, and backfills the L1", async () => {
+    const registry = new Registry();
+    const c = cache({ bus: false, registry });
+    expect(await c.ready()).toBe(true);
+    await fx.raw.set("uaip:c:r", JSON.stringify({ v: 1 }));
+    let loads = 0;
+    expect(await c.getOrSet("r", () => (loads++, { v: 2 }))).toEqual({ v: 1 });
+    expect(loads).toBe(0);
+    expect(c.getNow("r")).toEqual({ v: 1 });
+    expect(await fx.raw.get("uaip:c:r")).toBe(JSON.stringify({ v: 1 })); // not overwritten by a load
+    expect(
+      await counter(registry, METRIC.cacheRequestsTotal, {
+        [LABEL.tier]: LABEL_VALUE.tierRedis,
+        [LABEL.result]: LABEL_VALUE.hit,
+      }),
+    ).toBe(1);
+  });
+
+  it("a refused SET answers complete: false and queues the key; refused and skipped reads each count one Redis-tier miss", async () => {
+    const user = await userWithout("noset", "set", "get", "unlink");
+    const registry = new Registry();
+    const c = cache({ bus: false, registry, breaker: { failureThreshold: 1_000 } }, user);
+    expect(await c.ready()).toBe(true);
+    const l2Misses = () =>
+      counter(registry, METRIC.cacheRequestsTotal, { [LABEL.tier]: LABEL_VALUE.tierRedis, [LABEL.result]: LABEL_VALUE.miss });
+    expect(await c.set("k", "new")).toEqual({ key: "k", complete: false });
+    // Redis may keep an older value of k (and other instances their copy): its removal is queued.
+    expect(c.pendingInvalidations).toBe(1);
+    expect(c.getNow("k")).toBe("new");
+    expect(await c.get("absent")).toBeNull(); // GET refused
+    expect(await l2Misses()).toBe(1);
+    await c.delete("k"); // UNLINK refused: k stays queued, the L1 copy is gone
+    const gets = await calls("get");
+    expect(await c.get("k")).toBeNull(); // skipped: Redis may hold the value being removed
+    expect(await calls("get")).toBe(gets);
+    expect(await l2Misses()).toBe(2);
+  });
+
+  it("exactBackfillTtl: a key Redis reports as expiring this very millisecond (PTTL 0) is backfilled for memory.ttl, not without expiry", async () => {
+    const real = new Redis(fx.server.url);
+    // Redis answers PTTL 0 for a key whose expiry is the current millisecond (it clamps a negative rest to 0).
+    const expiring = new Proxy(real, {
+      get(target, property) {
+        if (property === "pttl") return () => Promise.resolve(0);
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const memoryTtl = 30;
+    const c = cache({ client: expiring, exactBackfillTtl: true, bus: false, config: { memory: { ttl: memoryTtl } } });
+    try {
+      expect(await c.ready()).toBe(true);
+      await fx.raw.set("uaip:c:now", JSON.stringify("v"));
+      expect(await c.get("now")).toBe("v");
+      expect(c.getNow("now")).toBe("v");
+      await sleep(memoryTtl + 30);
+      expect(c.getNow("now")).toBeUndefined();
+    } finally {
+      await c.close();
+      real.disconnect();
+    }
+  });
+
+  it("close() stops a pattern invalidation between its steps: nothing more is sent on the injected client it leaves open", async () => {
+    const client = new Redis(fx.server.url);
+    try {
+      const c = new CacheManager({ client, jitter: 0, config: { redis: SLACK } });
+      open.push(c);
+      expect(await c.ready()).toBe(true);
+      await fx.raw.set("uaip:c:p1", JSON.stringify(1));
+      const publishes = await calls("publish");
+      const pending = c.invalidate("p*");
+      await c.close();
+      expect((await pending).complete).toBe(false);
+      expect(await calls("publish")).toBe(publishes);
+      expect(client.status).toBe("ready"); // left open: the commands were not sent, not refused by a closed connection
+    } finally {
+      client.disconnect();
+    }
   });
 });
