@@ -2,11 +2,10 @@ import { label } from "./match";
 import type { PlannedResource, ResourceRule, StackFinding, StackRule } from "./types";
 
 /**
- * A thrown value as text. `String()` itself throws on an object without a prototype, and the text goes into a
- * violation, so it must not throw in turn.
+ * A thrown value as text: an Error reads "TypeError: message". `String()` itself throws on an object without a
+ * prototype, and the text goes into a violation, so it must not throw in turn.
  */
 function thrownText(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
   try {
     return String(error);
   } catch {

@@ -146,3 +146,42 @@ describe("connection-budget: where a pool size and a replica count come from", (
     expect(pools([map, r("kubernetes:apps/v1:DaemonSet", "ds", workload(fromConfigMap).props)])).toEqual([]);
   });
 });
+
+describe("connection-budget: partial manifests and references to nothing", () => {
+  it("a workload without spec, template, pod spec or containers opens no pool, and the rule still runs", () => {
+    const map = configMap({ UAIP_POOL_MAX: "2" });
+    for (const props of [
+      {},
+      { spec: {} },
+      { spec: { template: {} } },
+      { spec: { template: { spec: {} } } },
+      { spec: null },
+      { spec: { template: null } },
+    ])
+      expect(pools([map, r("kubernetes:apps/v1:Deployment", "bare", { metadata: { name: "bare" }, ...props })])).toEqual([]);
+  });
+
+  it("a pool-size env entry with neither value nor valueFrom, or pointing at a ConfigMap that is not there, is no pool", () => {
+    const map = configMap({ UAIP_POOL_MAX: "2" });
+    for (const entry of [
+      { name: "UAIP_POOL_MAX" },
+      { name: "UAIP_POOL_MAX", valueFrom: {} },
+      { name: "UAIP_POOL_MAX", valueFrom: { configMapKeyRef: { name: "missing", key: "UAIP_POOL_MAX" } } },
+    ])
+      expect(pools([map, workload({ env: [entry] })])).toEqual([]);
+    // The entry after it still counts.
+    expect(pools([map, workload({ env: [{ name: "UAIP_POOL_MAX" }, { name: "UAIP_POOL_MAX", value: "5" }] })])).toEqual([
+      [5, 1, "replicas", "(env)"],
+    ]);
+  });
+
+  it("an instance whose parameter group is not in the stack is told to set max_connections, not a crash", () => {
+    const findings = connectionBudget.check([
+      instance({ parameterGroupName: "elsewhere" }),
+      group({ max_connections: "100" }),
+      configMap({ UAIP_POOL_MAX: "2" }),
+      workload(fromConfigMap),
+    ]);
+    expect(findings.map((f) => [f.resource?.name, f.message.includes("does not set max_connections")])).toEqual([["db", true]]);
+  });
+});
