@@ -360,6 +360,68 @@ describe("WebSocketManager timers and counters", () => {
   });
 });
 
+describe("WebSocketManager refusals and the backlog limit", () => {
+  it("a socket refused over maxConnections is counted under max_connections, and a protocol error from it afterwards is harmless", async () => {
+    const registry = new Registry();
+    const { port, manager } = await served({ registry, closeTimeoutMs: 5_000 }, { ...wsConfig, maxConnections: 1 });
+    await deafPeer(port);
+    await waitFor(() => manager.size === 1);
+    const { socket, ended } = await deafPeer(port); // handed over, then refused with 1013
+    expect(await value(registry, METRIC.wsRejectedConnectionsTotal, { reason: "max_connections" })).toBe(1);
+    socket.write(Buffer.from([0x81, 0x01, 0x61])); // an unmasked client frame: ws emits 'error' on the refused socket
+    expect(await ended).toBeLessThan(5_000); // closed on the error, not by the kill timer
+    expect(manager.size).toBe(1);
+  });
+
+  it("a client that resets its connection after a refusal written on the raw socket (404) raises no unhandled error", async () => {
+    const l = await listen();
+    const manager = new WebSocketManager(wsConfig);
+    manager.attach(l.server, { path: "/ws" });
+    cleanups.push(
+      () => closeServer(l.server),
+      () => manager.drain(50),
+    );
+    const raw = connect(l.port, "127.0.0.1");
+    raw.on("error", () => undefined);
+    cleanups.push(() => raw.destroy());
+    await new Promise((r) => raw.once("connect", r));
+    const answer = new Promise<string>((r) => raw.once("data", (d: Buffer) => r(d.toString("latin1"))));
+    raw.write(
+      "GET /elsewhere HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    expect((await answer).split("\r\n")[0]).toBe("HTTP/1.1 404 Not Found");
+    raw.resetAndDestroy(); // RST on the server's socket, which node:http no longer watches after an upgrade
+    await new Promise((r) => setTimeout(r, 30));
+    expect(manager.size).toBe(0);
+  });
+
+  it("without a registry: a backlog of exactly maxBufferedBytes is not over it; one more frame is, and that socket is closed as a slow consumer", async () => {
+    const MiB = 1024 * 1024;
+    const maxBufferedBytes = 32 * MiB;
+    const { url, manager } = await served({ maxBufferedBytes, closeTimeoutMs: 20 });
+    const ws = await client(url);
+    ws.pause(); // reads nothing: what the kernel cannot take stays in the server's buffer
+    await waitFor(() => manager.size === 1);
+    const [socket] = manager.sockets();
+    expect(manager.send(socket, Buffer.alloc(16 * MiB))).toBe(true);
+    // Once both kernel buffers are full the backlog stops moving.
+    let last = -1;
+    for (let steady = 0; steady < 3;) {
+      await new Promise((r) => setTimeout(r, 10));
+      steady = socket.bufferedAmount === last ? steady + 1 : 0;
+      last = socket.bufferedAmount;
+    }
+    expect(last).toBeGreaterThan(0);
+    // A binary frame of 64 KiB or more has a 10-byte header (RFC 6455 5.2, unmasked from a server).
+    expect(manager.send(socket, Buffer.alloc(maxBufferedBytes - last - 10))).toBe(true);
+    expect(socket.bufferedAmount).toBe(maxBufferedBytes);
+    expect(manager.send(socket, "x")).toBe(true); // at the limit, not over it
+    expect(manager.send(socket, "y")).toBe(false); // over it: closed with 1008, nothing counted, nothing thrown
+    await waitFor(() => manager.size === 0, 5_000, "the kill timer");
+  });
+});
+
 describe("authorize and paths", () => {
   it("a client whose socket is gone by the time of the verdict is neither accepted nor counted as refused", async () => {
     const registry = new Registry();
