@@ -62,9 +62,12 @@ function client(url: string, options?: ClientOptions): Promise<WebSocket> {
   });
 }
 
-/** A raw TCP peer that completes the WebSocket handshake, then never answers anything (no close frame back). */
-async function deafPeer(port: number): Promise<{ socket: Socket; ended: Promise<number> }> {
-  const socket = connect(port, "127.0.0.1");
+/**
+ * A raw TCP peer that completes the WebSocket handshake, then never answers anything (no close frame back). With
+ * `allowHalfOpen` it does not even end its side of the connection when the server ends its own.
+ */
+async function deafPeer(port: number, allowHalfOpen = false): Promise<{ socket: Socket; ended: Promise<number> }> {
+  const socket = connect({ port, host: "127.0.0.1", allowHalfOpen });
   cleanups.push(() => socket.destroy());
   const started = performance.now();
   const ended = new Promise<number>((r) => socket.once("close", () => r(performance.now() - started)));
@@ -394,6 +397,22 @@ describe("WebSocketManager refusals and the backlog limit", () => {
     raw.resetAndDestroy(); // RST on the server's socket, which node:http no longer watches after an upgrade
     await new Promise((r) => setTimeout(r, 30));
     expect(manager.size).toBe(0);
+  });
+
+  it("a socket whose peer started the closing handshake gets nothing more, though it is still ours until its TCP connection ends", async () => {
+    const { port, manager } = await served();
+    const { socket: peer } = await deafPeer(port, true);
+    await waitFor(() => manager.size === 1);
+    const [socket] = manager.sockets();
+    manager.subscribe(socket, "t");
+    peer.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])); // a masked close frame (1000); the peer then goes silent
+    await waitFor(() => socket.readyState === WebSocket.CLOSING);
+    expect([manager.size, manager.send(socket, "x"), manager.broadcast("y"), manager.publish("t", "z")]).toEqual([
+      1,
+      false,
+      0,
+      0,
+    ]);
   });
 
   it("without a registry: a backlog of exactly maxBufferedBytes is not over it; one more frame is, and that socket is closed as a slow consumer", async () => {
