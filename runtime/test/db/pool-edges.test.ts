@@ -1,3 +1,4 @@
+import { connect, createServer, type Socket } from "node:net";
 import type pg from "pg";
 import { Registry } from "prom-client";
 import { PostgresServer } from "../../../test/helpers/postgres";
@@ -25,11 +26,15 @@ afterAll(async () => {
   await server?.destroy();
 });
 
-function poolOf(pool: Partial<DbSettings["pool"]>, options: CreatePoolOptions = {}): ManagedPool {
+function poolOf(
+  pool: Partial<DbSettings["pool"]>,
+  options: CreatePoolOptions = {},
+  database: Partial<DbSettings["database"]> = {},
+): ManagedPool {
   const p = createPool(
     {
       pool: { minConnections: 0, maxConnections: 6, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000, ...pool },
-      database: server.database(),
+      database: { ...server.database(), ...database },
     },
     options,
   );
@@ -269,6 +274,83 @@ describe("ManagedPool: the connection given back", () => {
   });
 });
 
+/**
+ * A TCP relay to the test's PostgreSQL on a port of its own. `hold()` makes the connections accepted from then on
+ * wait (their bytes buffered) until `open()`: a connect that finishes exactly when the test says.
+ */
+async function gatedRelay(): Promise<{ port: number; hold: () => void; open: () => void; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let gate: Promise<void> = Promise.resolve();
+  let open = (): void => undefined;
+  const relay = createServer((inbound) => {
+    sockets.add(inbound);
+    inbound.pause();
+    inbound.on("error", () => undefined);
+    void gate.then(() => {
+      if (inbound.destroyed) return;
+      const outbound = connect(server.port, "127.0.0.1");
+      sockets.add(outbound);
+      outbound.on("error", () => undefined);
+      inbound.on("close", () => outbound.destroy());
+      outbound.on("close", () => inbound.destroy());
+      inbound.pipe(outbound).pipe(inbound);
+    });
+  });
+  await new Promise<void>((res) => relay.listen(0, "127.0.0.1", () => res()));
+  return {
+    port: (relay.address() as { port: number }).port,
+    hold: () => {
+      gate = new Promise<void>((r) => (open = r));
+    },
+    open: () => open(),
+    close: () => {
+      open();
+      sockets.forEach((s) => s.destroy());
+      return new Promise<void>((res) => relay.close(() => res()));
+    },
+  };
+}
+
+describe("ManagedPool: a new connection's time budget", () => {
+  it("a connect that finishes after the budget is given back to the pool; one held longer than the budget stays checked out", async () => {
+    const timeoutMs = 200;
+    const relay = await gatedRelay();
+    const pool = poolOf({ connectionTimeoutMillis: timeoutMs }, {}, { port: relay.port }); // limit 1 (min 0)
+    const a = holdOn(pool);
+    try {
+      await within(a.inside, 5_000, "the first connection");
+      relay.hold();
+      const queued = pool.query("SELECT 1").then(
+        () => "ran",
+        (e: unknown) => e,
+      );
+      await new Promise((r) => setTimeout(r, timeoutMs / 2));
+      // One more permit: the queued request opens a connection with the half of its budget that is left, while
+      // pg.Pool's own connect timer gets the whole budget. Ours gives up first; the connect goes on.
+      pool.setLimit(2);
+      const err = (await within(queued, 5_000, "the late connect's request")) as DbPoolTimeoutError;
+      expect(err).toBeInstanceOf(DbPoolTimeoutError);
+      expect(err.message).toContain("opening a new connection did not finish in time");
+      expect(pool.stats()).toMatchObject({ total: 2, idle: 0, inUse: 2 }); // the first, and the connect under way
+      relay.open();
+      // The late connection is no one's: back in the pool (or, if pg.Pool's own timer won under load, destroyed).
+      // The first one, held past its own connect's budget by now, stays checked out.
+      for (let tries = 0; pool.stats().inUse !== 1; tries++) {
+        if (tries > 200) throw new Error(`the late connection stays checked out: ${JSON.stringify(pool.stats())}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(pool.stats()).toMatchObject({ inUse: 1, waiting: 0 });
+      a.release();
+      await within(a.done, 5_000, "the first hold");
+      expect(pool.stats()).toMatchObject({ inUse: 0, idle: pool.stats().total });
+    } finally {
+      a.release();
+      await Promise.allSettled([a.done]);
+      await relay.close();
+    }
+  });
+});
+
 describe("ManagedPool.close", () => {
   it("fails queued requests with DbPoolClosedError, lets the running one finish, and refuses later ones", async () => {
     const pool = poolOf({});
@@ -353,5 +435,16 @@ describe("pinning detection", () => {
     const counted = (await registry.getSingleMetric(METRIC.dbPinningStatementsTotal)!.get()).values;
     const byReason = Object.fromEntries(counted.map((v) => [v.labels.reason, v.value]));
     expect(byReason).toEqual({ set: 1, advisory_lock: 1, prepared_statement: 2 });
+  });
+
+  it("off (the default): pinning statements run as any other, nothing is counted and onPinning is never called", async () => {
+    const registry = new Registry();
+    const seen: string[] = [];
+    const pool = poolOf({}, { registry, onPinning: (e) => seen.push(e.text) });
+    await pool.query("SET statement_timeout = 5000");
+    const r = await pool.withClient((c) => c.query<{ n: number }>({ name: "probe", text: "SELECT 2 AS n" }));
+    expect(r.rows[0].n).toBe(2);
+    expect(seen).toEqual([]);
+    expect(registry.getSingleMetric(METRIC.dbPinningStatementsTotal)).toBeUndefined();
   });
 });

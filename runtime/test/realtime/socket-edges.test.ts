@@ -62,9 +62,12 @@ function client(url: string, options?: ClientOptions): Promise<WebSocket> {
   });
 }
 
-/** A raw TCP peer that completes the WebSocket handshake, then never answers anything (no close frame back). */
-async function deafPeer(port: number): Promise<{ socket: Socket; ended: Promise<number> }> {
-  const socket = connect(port, "127.0.0.1");
+/**
+ * A raw TCP peer that completes the WebSocket handshake, then never answers anything (no close frame back). With
+ * `allowHalfOpen` it does not even end its side of the connection when the server ends its own.
+ */
+async function deafPeer(port: number, allowHalfOpen = false): Promise<{ socket: Socket; ended: Promise<number> }> {
+  const socket = connect({ port, host: "127.0.0.1", allowHalfOpen });
   cleanups.push(() => socket.destroy());
   const started = performance.now();
   const ended = new Promise<number>((r) => socket.once("close", () => r(performance.now() - started)));
@@ -357,6 +360,84 @@ describe("WebSocketManager timers and counters", () => {
     expect(other.subscribe(socket, "news")).toBe(true);
     expect([other.send(socket, "a"), other.broadcast("b"), other.publish("news", "c")]).toEqual([true, 1, 1]);
     await manager.drain(0);
+  });
+});
+
+describe("WebSocketManager refusals and the backlog limit", () => {
+  it("a socket refused over maxConnections is counted under max_connections, and a protocol error from it afterwards is harmless", async () => {
+    const registry = new Registry();
+    const { port, manager } = await served({ registry, closeTimeoutMs: 5_000 }, { ...wsConfig, maxConnections: 1 });
+    await deafPeer(port);
+    await waitFor(() => manager.size === 1);
+    const { socket, ended } = await deafPeer(port); // handed over, then refused with 1013
+    expect(await value(registry, METRIC.wsRejectedConnectionsTotal, { reason: "max_connections" })).toBe(1);
+    socket.write(Buffer.from([0x81, 0x01, 0x61])); // an unmasked client frame: ws emits 'error' on the refused socket
+    expect(await ended).toBeLessThan(5_000); // closed on the error, not by the kill timer
+    expect(manager.size).toBe(1);
+  });
+
+  it("a client that resets its connection after a refusal written on the raw socket (404) raises no unhandled error", async () => {
+    const l = await listen();
+    const manager = new WebSocketManager(wsConfig);
+    manager.attach(l.server, { path: "/ws" });
+    cleanups.push(
+      () => closeServer(l.server),
+      () => manager.drain(50),
+    );
+    const raw = connect(l.port, "127.0.0.1");
+    raw.on("error", () => undefined);
+    cleanups.push(() => raw.destroy());
+    await new Promise((r) => raw.once("connect", r));
+    const answer = new Promise<string>((r) => raw.once("data", (d: Buffer) => r(d.toString("latin1"))));
+    raw.write(
+      "GET /elsewhere HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    expect((await answer).split("\r\n")[0]).toBe("HTTP/1.1 404 Not Found");
+    raw.resetAndDestroy(); // RST on the server's socket, which node:http no longer watches after an upgrade
+    await new Promise((r) => setTimeout(r, 30));
+    expect(manager.size).toBe(0);
+  });
+
+  it("a socket whose peer started the closing handshake gets nothing more, though it is still ours until its TCP connection ends", async () => {
+    const { port, manager } = await served();
+    const { socket: peer } = await deafPeer(port, true);
+    await waitFor(() => manager.size === 1);
+    const [socket] = manager.sockets();
+    manager.subscribe(socket, "t");
+    peer.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])); // a masked close frame (1000); the peer then goes silent
+    await waitFor(() => socket.readyState === WebSocket.CLOSING);
+    expect([manager.size, manager.send(socket, "x"), manager.broadcast("y"), manager.publish("t", "z")]).toEqual([
+      1,
+      false,
+      0,
+      0,
+    ]);
+  });
+
+  it("without a registry: a backlog of exactly maxBufferedBytes is not over it; one more frame is, and that socket is closed as a slow consumer", async () => {
+    const MiB = 1024 * 1024;
+    const maxBufferedBytes = 32 * MiB;
+    const { url, manager } = await served({ maxBufferedBytes, closeTimeoutMs: 20 });
+    const ws = await client(url);
+    ws.pause(); // reads nothing: what the kernel cannot take stays in the server's buffer
+    await waitFor(() => manager.size === 1);
+    const [socket] = manager.sockets();
+    expect(manager.send(socket, Buffer.alloc(16 * MiB))).toBe(true);
+    // Once both kernel buffers are full the backlog stops moving.
+    let last = -1;
+    for (let steady = 0; steady < 3;) {
+      await new Promise((r) => setTimeout(r, 10));
+      steady = socket.bufferedAmount === last ? steady + 1 : 0;
+      last = socket.bufferedAmount;
+    }
+    expect(last).toBeGreaterThan(0);
+    // A binary frame of 64 KiB or more has a 10-byte header (RFC 6455 5.2, unmasked from a server).
+    expect(manager.send(socket, Buffer.alloc(maxBufferedBytes - last - 10))).toBe(true);
+    expect(socket.bufferedAmount).toBe(maxBufferedBytes);
+    expect(manager.send(socket, "x")).toBe(true); // at the limit, not over it
+    expect(manager.send(socket, "y")).toBe(false); // over it: closed with 1008, nothing counted, nothing thrown
+    await waitFor(() => manager.size === 0, 5_000, "the kill timer");
   });
 });
 
