@@ -83,7 +83,7 @@ function readClass(pattern: string, start: number): { source: string; last: numb
       i++;
     }
   }
-  if (items === "") return { source: negate ? "[\\s\\S]" : "(?!)", last: i };
+  // With no items, `[]` matches nothing and `[^]` any one byte: the same in a RegExp without the u flag.
   return { source: negate ? `[^${items}]` : `[${items}]`, last: i };
 }
 

@@ -58,6 +58,15 @@ describe("globToRegExp selects what Redis selects", () => {
     ["[é-a]*", ["a", "é", "b", "z", "€"]],
     // A range end that is exactly byte 0x80 (Ѐ is d0 80): the lowest byte Redis reads as negative.
     ["[Ѐ-b]", ["a", "b", "c", "Ѐ"]],
+    // Ranges in order (each end compared with the other end, not with what precedes the class).
+    ["[a-z]", ["a", "m", "z", "A", "-"]],
+    ["x[b-z]y", ["xay", "xby", "xzy", "xy"]],
+    // A range from byte 0x00: 0x00 is not negative, so it does not wrap round through 0xff.
+    ["[\u0000-a]", ["\u0000", "a", "b", "é"]],
+    // Both ends >= 0x80 (é's second byte a9 to €'s first e2): no wrap either, so ASCII stays out.
+    ["[é-€]", ["a", "é", "€", "ü"]],
+    // From a byte >= 0x80 down to 0x00 exactly: wraps, and the 0x00 end is included.
+    ["[é-\u0000]", ["\u0000", "a", "é"]],
   ] as [string, string[]][])("%j", async (pattern, keys) => {
     await expectSameSelection(pattern, keys);
   });

@@ -34,6 +34,11 @@ describe("globToRegExp (Redis MATCH syntax)", () => {
     ["a*", true],
     ["a?", true],
     ["a[b]", true],
+    // An operator at the very start has no character before it.
+    ["*", true],
+    ["?a", true],
+    ["[ab]", true],
+    ["\\*", false],
     ["a\\*", false],
     ["plain:key", false],
   ])("isGlob(%s) = %s", (p, g) => {
