@@ -1,0 +1,74 @@
+/**
+ * driveStep at its edges in one short step against a loopback server (autocannon checks its duration once a
+ * second, so a step lasts at least a second whatever its duration): how the users
+ * are dealt to the targets and spread over the think time, the request rate a think time gives
+ * (never below one a second), the status rule, the samples' clock, refused connections and
+ * autocannon's refusals. Expectations come from the options and what the server saw.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { driveStep, type Target } from "../../load/runner/drive";
+
+const DELAY_MS = 10;
+let server: Server;
+let origin: string;
+const arrivals: { atMs: number; path: string; client: string }[] = [];
+beforeAll(async () => {
+  server = createServer((req: IncomingMessage, res) => {
+    arrivals.push({ atMs: performance.now(), path: req.url!, client: String(req.headers["x-forwarded-for"]) });
+    // /s/<status>: answered with that status after DELAY_MS.
+    res.statusCode = Number(req.url!.split("/")[2]);
+    setTimeout(() => res.end(), DELAY_MS);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+beforeEach(() => void (arrivals.length = 0));
+
+const target = (service: string, status: number, at = origin): Target => ({
+  service,
+  origin: at,
+  requests: [{ method: "GET", path: `/s/${status}/${service}` }],
+});
+
+describe("driveStep: users, targets, the think time and failures", () => {
+  it("deals the users to the targets in turn from i / vus of the think time in, round(1 / think) requests a second each; a refused connection is a failed sample at the 10 s timeout", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    // User 0 (at 0 ms) goes to "up", user 1 (at 1/2 × 500 ms) to "gone" (nothing listens there), none to "idle".
+    const THINK_S = 0.5;
+    const targets = [target("up", 299), target("gone", 200, `http://127.0.0.1:${port}`), target("idle", 200)];
+    const runStartMs = Date.now() - 5000;
+    const { samples } = await driveStep(targets, 2, 0.1, THINK_S, runStartMs);
+    const elapsed = Date.now() - runStartMs;
+    expect([...samples.keys()]).toEqual(["up", "gone", "idle"]);
+    // A 0.5 s think time is 2 requests a second, sent at once; the step stops within its first second.
+    const up = samples.get("up")!;
+    expect(up).toHaveLength(Math.round(1 / THINK_S));
+    expect(arrivals.filter((x) => x.path.endsWith("/up")).length).toBeGreaterThanOrEqual(up.length);
+    for (const s of up) {
+      expect([s.status, s.ok]).toEqual([299, true]);
+      expect(s.latencyMs).toBeGreaterThanOrEqual(DELAY_MS - 1);
+      // On the run's clock: after the run started 5 s ago, before now.
+      expect(s.atMs).toBeGreaterThanOrEqual(5000);
+      expect(s.atMs).toBeLessThanOrEqual(elapsed);
+    }
+    const gone = samples.get("gone")!;
+    expect(gone.length).toBeGreaterThan(0);
+    for (const s of gone) {
+      expect([s.status, s.ok, s.latencyMs]).toEqual([0, false, 10_000]);
+      // Its user started half the think time in.
+      expect(s.atMs).toBeGreaterThanOrEqual(5000 + (1 / 2) * THINK_S * 1000 - 1);
+      expect(s.atMs).toBeLessThanOrEqual(elapsed);
+    }
+    expect(samples.get("idle")).toEqual([]);
+    expect(arrivals.filter((x) => x.path.endsWith("/idle"))).toEqual([]);
+  });
+
+  it("rejects when autocannon refuses the options", async () => {
+    await expect(driveStep([target("x", 200)], 1, -1, 1, Date.now())).rejects.toThrow("duration can not be less than 0");
+  });
+});
