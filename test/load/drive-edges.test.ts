@@ -33,22 +33,33 @@ const target = (service: string, status: number, at = origin): Target => ({
 });
 
 describe("driveStep: users, targets, the think time and failures", () => {
-  it("deals the users to the targets in turn from i / vus of the think time in, round(1 / think) requests a second each; a refused connection is a failed sample at the 10 s timeout", async () => {
+  it("deals the users to the targets in turn from i / vus of the think time in, round(1 / think) requests a second each, only 2xx ok; a refused connection is a failed sample at the 10 s timeout", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    // User 0 (at 0 ms) goes to "up", user 1 (at 1/2 × 500 ms) to "gone" (nothing listens there), none to "idle".
+    // User k starts k/4 × 500 ms in: 0 goes to "up", 1 to "low", 2 to "high", 3 to "gone" (nothing listens
+    // there), none to "idle".
     const THINK_S = 0.5;
-    const targets = [target("up", 299), target("gone", 200, `http://127.0.0.1:${port}`), target("idle", 200)];
+    const targets = [
+      target("up", 299),
+      target("low", 199),
+      target("high", 300),
+      target("gone", 200, `http://127.0.0.1:${port}`),
+      target("idle", 200),
+    ];
     const runStartMs = Date.now() - 5000;
-    const { samples } = await driveStep(targets, 2, 0.1, THINK_S, runStartMs);
+    const { samples } = await driveStep(targets, 4, 0.1, THINK_S, runStartMs);
     const elapsed = Date.now() - runStartMs;
-    expect([...samples.keys()]).toEqual(["up", "gone", "idle"]);
-    // A 0.5 s think time is 2 requests a second, sent at once; the step stops within its first second.
+    expect([...samples.keys()]).toEqual(["up", "low", "high", "gone", "idle"]);
+    // A 0.5 s think time is 2 requests a second: sent at once, the next ones a second later (autocannon's pacing),
+    // when the step is ending (its answers may or may not be counted).
+    const perSecond = Math.round(1 / THINK_S);
+    const upArrivals = arrivals.filter((x) => x.path.endsWith("/up")).map((x) => x.atMs);
+    expect(upArrivals.filter((atMs) => atMs < upArrivals[0] + 500)).toHaveLength(perSecond);
     const up = samples.get("up")!;
-    expect(up).toHaveLength(Math.round(1 / THINK_S));
-    expect(arrivals.filter((x) => x.path.endsWith("/up")).length).toBeGreaterThanOrEqual(up.length);
+    expect(up.length).toBeGreaterThanOrEqual(perSecond);
+    expect(up.length).toBeLessThanOrEqual(Math.min(upArrivals.length, 2 * perSecond));
     for (const s of up) {
       expect([s.status, s.ok]).toEqual([299, true]);
       expect(s.latencyMs).toBeGreaterThanOrEqual(DELAY_MS - 1);
@@ -60,9 +71,19 @@ describe("driveStep: users, targets, the think time and failures", () => {
     expect(gone.length).toBeGreaterThan(0);
     for (const s of gone) {
       expect([s.status, s.ok, s.latencyMs]).toEqual([0, false, 10_000]);
-      // Its user started half the think time in.
-      expect(s.atMs).toBeGreaterThanOrEqual(5000 + (1 / 2) * THINK_S * 1000 - 1);
+      // Its user started three quarters of the think time in.
+      expect(s.atMs).toBeGreaterThanOrEqual(5000 + (3 / 4) * THINK_S * 1000 - 1);
       expect(s.atMs).toBeLessThanOrEqual(elapsed);
+    }
+    // And (on a machine not stalled for a second) its first attempt failed within a second of that.
+    expect(Math.min(...gone.map((s) => s.atMs))).toBeLessThan(5000 + (3 / 4) * THINK_S * 1000 + 1000);
+    // Only a 2xx is ok: not 199, not 300.
+    for (const [service, status] of [
+      ["low", 199],
+      ["high", 300],
+    ] as const) {
+      expect(samples.get(service)!.length).toBeGreaterThan(0);
+      expect(samples.get(service)!.map((s) => [s.status, s.ok])).toEqual(samples.get(service)!.map(() => [status, false]));
     }
     expect(samples.get("idle")).toEqual([]);
     expect(arrivals.filter((x) => x.path.endsWith("/idle"))).toEqual([]);
