@@ -86,7 +86,6 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult
     throw new RangeError(`rate ${options.rateRps} req/s and duration ${options.durationS} s must both be above 0`);
   const ownAgent = options.agent ? undefined : keepAliveAgent(options.origin, maxInFlight);
   const agent = options.agent ?? ownAgent!;
-  const request = options.origin.protocol === "https:" ? https.request : http.request;
   const intervalMs = 1000 / options.rateRps;
   const scheduled = Math.floor(options.durationS * options.rateRps);
   const runStart = options.runStart ?? performance.now();
@@ -135,7 +134,9 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult
         if (body !== undefined && status) options.onCapture?.(prepared, status, body);
         finishIfDone();
       };
-      const req = request(
+      // http.request for either protocol: the agent (an https.Agent for an https origin, keepAliveAgent's choice)
+      // decides the transport, ClientRequest takes the protocol and the connection from it.
+      const req = http.request(
         {
           protocol: options.origin.protocol,
           hostname: options.origin.hostname,
