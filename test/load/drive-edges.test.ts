@@ -38,9 +38,9 @@ describe("driveStep: users, targets, the think time and failures", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    // User k starts k/4 × 500 ms in: 0 goes to "up", 1 to "low", 2 to "high", 3 to "gone" (nothing listens
+    // User k starts k/4 × 250 ms in: 0 goes to "up", 1 to "low", 2 to "high", 3 to "gone" (nothing listens
     // there), none to "idle".
-    const THINK_S = 0.5;
+    const THINK_S = 0.25;
     const targets = [
       target("up", 299),
       target("low", 199),
@@ -52,7 +52,7 @@ describe("driveStep: users, targets, the think time and failures", () => {
     const { samples } = await driveStep(targets, 4, 0.1, THINK_S, runStartMs);
     const elapsed = Date.now() - runStartMs;
     expect([...samples.keys()]).toEqual(["up", "low", "high", "gone", "idle"]);
-    // A 0.5 s think time is 2 requests a second: sent at once, the next ones a second later (autocannon's pacing),
+    // A 0.25 s think time is 4 requests a second: sent at once, the next ones a second later (autocannon's pacing),
     // when the step is ending (its answers may or may not be counted).
     const perSecond = Math.round(1 / THINK_S);
     const upArrivals = arrivals.filter((x) => x.path.endsWith("/up")).map((x) => x.atMs);
@@ -75,8 +75,9 @@ describe("driveStep: users, targets, the think time and failures", () => {
       expect(s.atMs).toBeGreaterThanOrEqual(5000 + (3 / 4) * THINK_S * 1000 - 1);
       expect(s.atMs).toBeLessThanOrEqual(elapsed);
     }
-    // And (on a machine not stalled for a second) its first attempt failed within a second of that.
-    expect(Math.min(...gone.map((s) => s.atMs))).toBeLessThan(5000 + (3 / 4) * THINK_S * 1000 + 1000);
+    // And its first attempt failed within 2.5 s of that (1.8 s seen under Stryker at load 14: starting four
+    // autocannon instances is slow there), not a second or more per user later.
+    expect(Math.min(...gone.map((s) => s.atMs))).toBeLessThan(5000 + (3 / 4) * THINK_S * 1000 + 2500);
     // Only a 2xx is ok: not 199, not 300.
     for (const [service, status] of [
       ["low", 199],
