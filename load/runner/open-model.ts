@@ -113,7 +113,7 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult
     const send = (intended: number) => {
       const prepared = options.next();
       const headers = { ...prepared.headers, ...options.perSendHeaders?.() };
-      if (prepared.body) headers["content-length"] = String(prepared.body.length);
+      // No content-length of its own: ClientRequest sets it from the body given to end() (checked by open-model-edges).
       inFlight++;
       result.maxInFlight = Math.max(result.maxInFlight, inFlight);
       result.sent++;
