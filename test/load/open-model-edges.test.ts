@@ -250,16 +250,30 @@ describe("open-model sender: transports and connections", () => {
     expect(r.samples[0]).toMatchObject({ status: 0, ok: false });
   });
 
-  it("a response cut off mid-body is one failed sample, not two", async () => {
-    const { origin } = await serve((_q, res) => {
+  it("a response cut off mid-body, or stalled mid-body past the timeout, is one failed sample, not two", async () => {
+    // Headers and part of the body, then /cut closes the connection and /stall sends nothing more: a timeout
+    // then fails both the request and its response.
+    const { origin } = await serve((req, res) => {
       res.writeHead(200, { "content-length": "100" });
       res.write("part");
-      setTimeout(() => res.socket?.destroy(), 5);
+      if (req.url === "/cut") setTimeout(() => res.socket?.destroy(), 5);
     });
-    const r = await run(origin, { rateRps: 100, durationS: 0.02, onCapture: () => undefined });
-    expect(r.sent).toBe(2);
-    expect(r.samples).toHaveLength(2);
+    const sends = [
+      ["cut", "/cut"],
+      ["stall-1", "/stall"],
+      ["stall-2", "/stall"],
+    ];
+    let i = 0;
+    const next = () => ({ ...get(sends[i][1]), name: sends[i++][0] });
+    const r = await run(origin, { rateRps: 100, durationS: 0.03, timeoutMs: 60, next });
+    expect(r.sent).toBe(3);
+    // One sample per send, the run ending after the last; none added when the responses' own errors follow.
+    expect(r.samples.map((s) => s.request).sort()).toEqual(sends.map(([name]) => name));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(r.samples).toHaveLength(sends.length);
     for (const s of r.samples) expect(s).toMatchObject({ status: 0, ok: false });
+    // The stalled ones failed at their timeout.
+    expect(r.samples.filter((s) => s.latencyMs >= 60 - 1).length).toBeGreaterThanOrEqual(2);
   });
 
   it("closes the connections of the agent it made, and leaves a given agent's open for the next step", async () => {
