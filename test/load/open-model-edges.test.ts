@@ -87,6 +87,22 @@ describe("open-model sender: the schedule", () => {
     }
   });
 
+  it("between sends the generator sleeps until the next is due: one timer per send, not a poll every millisecond", async () => {
+    const { origin } = await serve();
+    // 2 sends 50 ms apart: the first at once, one timer for the second (a timer that fires a hair early, by
+    // Node's millisecond rounding, sets one more). Polling instead would set a timer per millisecond (~50).
+    const timer = jest.spyOn(global, "setTimeout");
+    try {
+      const r = await run(origin, { rateRps: 20, durationS: 0.1 });
+      expect(r.sent).toBe(2);
+      const ticks = timer.mock.calls.filter(([fn]) => typeof fn === "function" && fn.name === "tick").length;
+      expect(ticks).toBeGreaterThanOrEqual(1);
+      expect(ticks).toBeLessThanOrEqual(3);
+    } finally {
+      timer.mockRestore();
+    }
+  });
+
   it("without a runStart, sample times count from the call; with one, from it", async () => {
     const { origin } = await serve();
     const before = performance.now();
