@@ -86,7 +86,6 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult
     throw new RangeError(`rate ${options.rateRps} req/s and duration ${options.durationS} s must both be above 0`);
   const ownAgent = options.agent ? undefined : keepAliveAgent(options.origin, maxInFlight);
   const agent = options.agent ?? ownAgent!;
-  const request = options.origin.protocol === "https:" ? https.request : http.request;
   const intervalMs = 1000 / options.rateRps;
   const scheduled = Math.floor(options.durationS * options.rateRps);
   const runStart = options.runStart ?? performance.now();
@@ -114,7 +113,7 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult
     const send = (intended: number) => {
       const prepared = options.next();
       const headers = { ...prepared.headers, ...options.perSendHeaders?.() };
-      if (prepared.body) headers["content-length"] = String(prepared.body.length);
+      // No content-length of its own: ClientRequest sets it from the body given to end() (checked by open-model-edges).
       inFlight++;
       result.maxInFlight = Math.max(result.maxInFlight, inFlight);
       result.sent++;
@@ -135,7 +134,9 @@ export function runOpenModel(options: OpenModelOptions): Promise<OpenModelResult
         if (body !== undefined && status) options.onCapture?.(prepared, status, body);
         finishIfDone();
       };
-      const req = request(
+      // http.request for either protocol: the agent (an https.Agent for an https origin, keepAliveAgent's choice)
+      // decides the transport, ClientRequest takes the protocol and the connection from it.
+      const req = http.request(
         {
           protocol: options.origin.protocol,
           hostname: options.origin.hostname,
