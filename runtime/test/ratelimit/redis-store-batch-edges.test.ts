@@ -29,6 +29,8 @@ async function store(options: Partial<RedisStoreOptions> = {}): Promise<RedisSto
   const s = new RedisStore({ url: fx.server.url, commandTimeoutMs: 2_000, keyPrefix: `batch-${++prefixes}:`, ...options });
   opened.push(s);
   await s.ready();
+  // ready() resolves once connected, not before.
+  expect(s.client.status).toBe("ready");
   return s;
 }
 /** The Redis hash key of `key` for the last store made (slot-tagged prefix + key). */
@@ -122,11 +124,16 @@ describe("reserve > 1: a key's checks of one iteration ride one script entry", (
     expect(allowed(two)).toEqual([true, true, false]);
   });
 
-  it("a check of the same key with another limit or window is its own entry, decided by its own limit", async () => {
+  it("a check of the same key with another limit or window is its own entry, decided by its own limit and window", async () => {
     const s = await store({ reserve: 16 });
-    const ds = await Promise.all([s.hit("k", W, 1), s.hit("k", W, 1), s.hit("k", W, 5), s.hit("k", W2, 1)]);
-    // Sequentially: 1 of limit 1, the second refused, the third fits in 5, the other window starts empty.
-    expect(allowed(ds)).toEqual([true, false, true, true]);
+    const [lim, win] = await Promise.all([
+      Promise.all([s.hit("lim", W, 1), s.hit("lim", W, 1), s.hit("lim", W, 5)]),
+      Promise.all([s.hit("win", W, 2), s.hit("win", W, 2), s.hit("win", W, 2), s.hit("win", W2, 2)]),
+    ]);
+    // Sequentially: 1 fits in limit 1, the second is refused, the third fits in 5.
+    expect(allowed(lim)).toEqual([true, false, true]);
+    // Two fit in limit 2, the third is refused; in the other window's count the key starts empty.
+    expect(allowed(win)).toEqual([true, true, false, true]);
   });
 
   it("tokens granted while a check waited in the queue admit it there, without another call", async () => {
@@ -264,5 +271,19 @@ describe("reserved() and hitNow()", () => {
     expect(s.reserved("k")).toBe(0);
     expect(s.hitNow("k", W, 10)).toBeUndefined();
     expect(await scriptCalls(fx.raw)).toBe(before);
+  });
+
+  it("hit() hands a held token out at the call, not at the next flush of the queue", async () => {
+    const s = await store({ reserve: 16 });
+    await s.hit("k", W, 10);
+    await s.hit("k", W, 10);
+    expect(s.reserved("k")).toBe(1);
+    const order: string[] = [];
+    const local = s.hit("k", W, 10).then((d) => order.push(`hit ${d.allowed}`));
+    // Taken synchronously; the queue would be flushed by a setImmediate scheduled after this one.
+    expect(s.reserved("k")).toBe(0);
+    await new Promise((r) => setImmediate(r)).then(() => order.push("immediate"));
+    await local;
+    expect(order).toEqual(["hit true", "immediate"]);
   });
 });
