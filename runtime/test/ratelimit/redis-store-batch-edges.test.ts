@@ -136,6 +136,26 @@ describe("reserve > 1: a key's checks of one iteration ride one script entry", (
     expect(allowed(win)).toEqual([true, true, false, true]);
   });
 
+  it("a window that ends with tokens unused halves the next call's ask", async () => {
+    const s = await store({ reserve: 16 });
+    const w = 60;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+    let ramped = false;
+    for (let attempt = 0; attempt < 4 && !ramped; attempt++) {
+      const key = `half-${attempt}`;
+      // From the start of a window (Redis' clock is this host's): asks 1, 2 (one token kept, then used), 4 (three kept).
+      await sleep((Math.floor(Date.now() / w) + 1) * w + 2 - Date.now());
+      for (let i = 0; i < 4; i++) await s.hit(key, w, BIG);
+      ramped = s.reserved(key) === 3;
+      if (!ramped) continue; // the ramp crossed a window boundary (a loaded machine): again
+      await sleep((Math.floor(Date.now() / w) + 1) * w + 2 - Date.now());
+      // The three tokens died unused with their window: the next call asks for 4 / 2, one check uses one.
+      expect((await s.hit(key, w, BIG)).allowed).toBe(true);
+      expect(s.reserved(key)).toBe(1);
+    }
+    expect(ramped).toBe(true);
+  });
+
   it("tokens granted while a check waited in the queue admit it there, without another call", async () => {
     const s = await store({ reserve: 16 });
     // Ramp: asks 1, then 2 (one token kept, then used): the next call asks for more than one.
