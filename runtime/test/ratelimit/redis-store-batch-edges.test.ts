@@ -240,7 +240,7 @@ describe("before and without a connection", () => {
   });
 
   it("an unreachable Redis: checks wait out firstConnectWaitMs once, then fail at once; each failure counts for the breaker", async () => {
-    const wait = 150;
+    const wait = 60;
     const s = new RedisStore({
       url: "redis://127.0.0.1:1",
       firstConnectWaitMs: wait,
