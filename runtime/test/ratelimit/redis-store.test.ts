@@ -118,6 +118,23 @@ describeEachTopology("RedisStore + RateLimiter against a real Redis", (redis) =>
     await store.close();
   });
 
+  it("checks of many keys sent in one tick are all decided by Redis (on a cluster: one script call per slot)", async () => {
+    const store = await storeFor();
+    // Each key is its own hash tag, so on a cluster they fall in different slots; one script call holding two of
+    // them would be refused (CROSSSLOT) and answered by the failure policy, flagged degraded.
+    // (A store error rejects the check; the store is closed either way, so a failure cannot hang the file.)
+    const keys = Array.from({ length: 24 }, (_, i) => `slots-${i}`);
+    try {
+      const first = await Promise.all(keys.map((k) => store.hit(k, 60_000, 1)));
+      expect(first.map((d) => [d.allowed, d.degraded ?? false])).toEqual(keys.map(() => [true, false]));
+      // Redis kept each count: the second check of every key is refused.
+      const second = await Promise.all(keys.map((k) => store.hit(k, 60_000, 1)));
+      expect(second.map((d) => [d.allowed, d.degraded ?? false])).toEqual(keys.map(() => [false, false]));
+    } finally {
+      await store.close();
+    }
+  });
+
   it("keys are prefixed and expire (no unbounded growth in Redis)", async () => {
     const store = await storeFor();
     const limiter = new RateLimiter({ windowMs: 1000, maxRequests: 5, store });
