@@ -32,10 +32,15 @@ export const elasticacheAtRestEncrypted: ResourceRule = {
 };
 
 function unencryptedDevices(devices: unknown, path: string): string[] {
-  return recordsIn<{ ebs?: { encrypted?: unknown }; encrypted?: unknown }>(devices).flatMap((d, i) => {
-    const ebs = d.ebs ?? d;
-    return ebs && !truthy(ebs.encrypted) ? [`${path}[${i}].encrypted is ${ebs.encrypted ?? "unset"}`] : [];
-  });
+  if (!Array.isArray(devices)) return [];
+  // Each device keeps its index in the list as written (the message names it); an entry that is not an object is
+  // skipped, as recordsIn would.
+  return devices.flatMap((device, i) =>
+    recordsIn<{ ebs?: { encrypted?: unknown }; encrypted?: unknown }>([device]).flatMap((d) => {
+      const ebs = d.ebs ?? d;
+      return ebs && !truthy(ebs.encrypted) ? [`${path}[${i}].encrypted is ${ebs.encrypted ?? "unset"}`] : [];
+    }),
+  );
 }
 
 /** EBS volumes, launch template block devices and instance disks are encrypted (CKV_AWS_3, CKV_AWS_8). */

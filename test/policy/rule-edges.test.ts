@@ -337,6 +337,13 @@ describe("ebs-encrypted: absent device lists", () => {
       "blockDeviceMappings[0].encrypted is unset; set encrypted: true",
     ]);
   });
+
+  it("a device after an entry that is not one (null, a scalar) is named by its index as written", () => {
+    const lt = r("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+      blockDeviceMappings: [null, 1, { ebs: { encrypted: false } }],
+    });
+    expect(ebsEncrypted.check(lt)).toEqual(["blockDeviceMappings[2].encrypted is false; set encrypted: true"]);
+  });
 });
 
 describe("no-world-open-ingress: aws.ec2.SecurityGroupRule", () => {
