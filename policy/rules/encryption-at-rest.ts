@@ -1,4 +1,4 @@
-import { isType, recordsIn, truthy } from "./match";
+import { isRecord, isType, recordsIn, truthy } from "./match";
 import type { PlannedResource, ResourceRule, StackRule } from "./types";
 
 /** RDS instances and Aurora clusters store data encrypted (CKV_AWS_16; AWSGuard rds-storage-encrypted). */
@@ -34,13 +34,12 @@ export const elasticacheAtRestEncrypted: ResourceRule = {
 function unencryptedDevices(devices: unknown, path: string): string[] {
   if (!Array.isArray(devices)) return [];
   // Each device keeps its index in the list as written (the message names it); an entry that is not an object is
-  // skipped, as recordsIn would.
-  return devices.flatMap((device, i) =>
-    recordsIn<{ ebs?: { encrypted?: unknown }; encrypted?: unknown }>([device]).flatMap((d) => {
-      const ebs = d.ebs ?? d;
-      return ebs && !truthy(ebs.encrypted) ? [`${path}[${i}].encrypted is ${ebs.encrypted ?? "unset"}`] : [];
-    }),
-  );
+  // skipped.
+  return devices.flatMap((device, i) => {
+    if (!isRecord(device)) return [];
+    const ebs = (device.ebs ?? device) as { encrypted?: unknown };
+    return ebs && !truthy(ebs.encrypted) ? [`${path}[${i}].encrypted is ${ebs.encrypted ?? "unset"}`] : [];
+  });
 }
 
 /** EBS volumes, launch template block devices and instance disks are encrypted (CKV_AWS_3, CKV_AWS_8). */

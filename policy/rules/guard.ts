@@ -1,17 +1,6 @@
+import { thrownText } from "../../runtime/src/errors";
 import { label } from "./match";
 import type { PlannedResource, ResourceRule, StackFinding, StackRule } from "./types";
-
-/**
- * A thrown value as text: an Error reads "TypeError: message". `String()` itself throws on an object without a
- * prototype, and the text goes into a violation, so it must not throw in turn.
- */
-function thrownText(error: unknown): string {
-  try {
-    return String(error);
-  } catch {
-    return Object.prototype.toString.call(error);
-  }
-}
 
 function failure(ruleName: string, subject: string, error: unknown): string {
   return `rule ${ruleName} could not check ${subject} (${thrownText(error)}); reported as a violation so the other rules still run; fix the input's shape or the rule`;

@@ -48,7 +48,12 @@ export const isProd = (env: string | undefined): boolean => env === "prod" || en
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests and provider inputs are untyped JSON here
 export function recordsIn<T extends object = Record<string, any>>(value: unknown): T[] {
-  return Array.isArray(value) ? value.filter((x): x is T => typeof x === "object" && x !== null && !Array.isArray(x)) : [];
+  return Array.isArray(value) ? value.filter((x): x is T => isRecord(x)) : [];
+}
+
+/** An object with fields a rule can read: not null, not a list, not a scalar. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The strings of a list read from props (CIDR blocks, security group ids); anything else in it is left out. */

@@ -34,8 +34,9 @@ describe("a rule that throws anyway", () => {
   it("leaves one violation per resource and one for the stack, at the rule's level, naming the rule and the error", () => {
     for (const [thrown, text] of [
       [new TypeError("x is not iterable"), "TypeError: x is not iterable"],
-      ["plain string", "plain string"],
-      [nullProto, "[object Object]"],
+      // Anything else as written (runtime/src/errors.ts' thrownText, shared with the runtime's own messages).
+      ["plain string", '"plain string"'],
+      [nullProto, "[Object: null prototype] {}"],
       [undefined, "undefined"],
     ] as const) {
       const violations = runRules([resource, { ...resource, name: "data", urn: "urn:data" }], throwing(thrown));
